@@ -1,0 +1,7 @@
+// Public API of the allocator library. Everything outside allocator/ imports from here.
+export * from './device.ts';
+export * from './errors.ts';
+export * from './types.ts';
+export * from './format.ts';
+export * from './event-log.ts';
+export type { SubAllocator, SubAllocationKind, ChunkInfo } from './placement/sub-allocator.ts';

@@ -1,0 +1,246 @@
+// The allocator's public types: what callers pass in and get back, the memory-type decision record and
+// the event sink (DESIGN.md contract 2). Bytes are JS numbers that are safe integers (< 2^53).
+import type { Device, DeviceMemoryBlock, MappedMemory, ResourceCategory } from './device.ts';
+
+export type MemoryLocation = 'Unknown' | 'GpuOnly' | 'CpuToGpu' | 'GpuToCpu';
+export const memoryLocations: readonly MemoryLocation[] = ['Unknown', 'GpuOnly', 'CpuToGpu', 'GpuToCpu'];
+
+export type PlacementStrategyName = 'tlsf' | 'freelist';
+export const placementStrategyNames: readonly PlacementStrategyName[] = ['tlsf', 'freelist'];
+
+/** gpu-allocator's AllocationScheme. The handle is the backend's buffer/image object, when there is one. */
+export type AllocationScheme =
+  | { readonly kind: 'managed' }
+  | { readonly kind: 'dedicatedBuffer'; readonly buffer?: unknown }
+  | { readonly kind: 'dedicatedImage'; readonly image?: unknown };
+export type AllocationSchemeKind = AllocationScheme['kind'];
+
+export interface MemoryRequirements {
+  /** Bytes, > 0. */
+  readonly size: number;
+  /** Bytes, a power of two. */
+  readonly alignment: number;
+  /** Bit i set: memory type i may be used. Vulkan has at most 32 types. */
+  readonly memoryTypeBits: number;
+}
+
+export interface AllocationCreateDesc {
+  readonly name: string;
+  readonly requirements: MemoryRequirements;
+  readonly location: MemoryLocation;
+  /** true for buffers and linear-tiled images; false for optimal-tiled images. */
+  readonly linear: boolean;
+  readonly scheme?: AllocationScheme;
+  /** D3D12 tier 1 only; defaults to buffer when linear, otherTexture otherwise. */
+  readonly resourceCategory?: ResourceCategory;
+  /**
+   * Where the caller asked for it (e.g. "scenario.mjs:42" or a backtrace). Used when debug settings
+   * store stack traces, and passed to event listeners.
+   */
+  readonly stack?: string;
+}
+
+export interface DebugSettings {
+  /** Log memory types and heaps at creation (Vulkan). */
+  readonly logMemoryInformation: boolean;
+  /** Log leaks when the allocator is destroyed. */
+  readonly logLeaksOnShutdown: boolean;
+  /** Keep a stack per allocation (the desc's `stack`, or one captured by the allocator). */
+  readonly storeStackTraces: boolean;
+  readonly logAllocations: boolean;
+  readonly logFrees: boolean;
+  /** Include stacks in allocation/free/leak logs. */
+  readonly logStackTraces: boolean;
+}
+
+export const defaultDebugSettings: DebugSettings = {
+  logMemoryInformation: false,
+  logLeaksOnShutdown: true,
+  storeStackTraces: false,
+  logAllocations: false,
+  logFrees: false,
+  logStackTraces: false,
+};
+
+/** Bytes. gpu-allocator's AllocationSizes. */
+export interface AllocationSizesInput {
+  readonly deviceMemblockSize?: number;
+  readonly hostMemblockSize?: number;
+  readonly deviceMaxMemblockSize?: number;
+  readonly hostMaxMemblockSize?: number;
+}
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
+export type Logger = (level: LogLevel, message: string) => void;
+
+export interface AllocatorCreateDesc {
+  readonly device: Device;
+  readonly debugSettings?: Partial<DebugSettings>;
+  readonly allocationSizes?: AllocationSizesInput;
+  /** Flag every block for buffer device addresses. */
+  readonly bufferDeviceAddress?: boolean;
+  readonly strategy?: PlacementStrategyName;
+  /** Where log lines go (debug settings decide which are written). Default: none. */
+  readonly logger?: Logger;
+  /** Listener of the event stream; null/absent costs nothing. */
+  readonly events?: AllocatorEventSink | null;
+}
+
+/** How an allocation sits in memory; also the bufferImageGranularity class of a sub-allocation. */
+export const enum AllocationKind {
+  Linear = 0,
+  NonLinear = 1,
+  Dedicated = 2,
+}
+
+export interface Allocation {
+  /** Unique per allocator, never reused. */
+  readonly id: number;
+  readonly name: string;
+  readonly memoryTypeIndex: number;
+  readonly memoryProperties: number;
+  readonly block: DeviceMemoryBlock;
+  /** Bytes from the start of the block where the caller's data starts (after alignment). */
+  readonly offset: number;
+  /** Requested bytes. */
+  readonly size: number;
+  readonly isDedicated: boolean;
+  readonly linear: boolean;
+  readonly location: MemoryLocation;
+  /** The memory-type decision that placed it (shared by every allocation with the same key). */
+  readonly decision: MemoryTypeDecision;
+  /** Mapped view already offset to this allocation, for host-visible memory. */
+  readonly mapped: MappedAllocation | null;
+  readonly stack: string | null;
+}
+
+/** A host-visible allocation's bytes. Offsets are relative to the allocation. */
+export interface MappedAllocation {
+  readonly size: number;
+  read(offset: number, length: number): Uint8Array;
+  write(offset: number, data: Uint8Array): void;
+  flush(offset: number, length: number): void;
+  invalidate(offset: number, length: number): void;
+  readonly memory: MappedMemory;
+}
+
+// ---- Memory-type decision record -------------------------------------------------------------------
+
+export interface MemoryTypeCandidate {
+  readonly typeIndex: number;
+  readonly propertyFlags: number;
+  readonly heapIndex: number;
+  /** memoryTypeBits had this type's bit. */
+  readonly allowedByBits: boolean;
+  /** For each attempt (same order as `attempts`): did this type have every required flag? */
+  readonly matchesAttempt: readonly boolean[];
+}
+
+export interface MemoryTypeAttempt {
+  /** MemoryPropertyFlags that a type must have for this attempt. */
+  readonly requiredFlags: number;
+  /** The type this attempt picks: the lowest allowed index with all required flags; null if none. */
+  readonly typeIndex: number | null;
+  /** Why this attempt exists, in words ("preferred: device-local upload memory (ReBAR)"). */
+  readonly label: string;
+}
+
+/**
+ * Why a memory type was chosen. Computed once per key (memoryTypeBits, location, linear, scheme, category)
+ * and shared by every allocation with that key, so recording it costs one id per event.
+ */
+export interface MemoryTypeDecision {
+  /** Index in the allocator's decision table; stable for the allocator's life. */
+  readonly id: number;
+  readonly api: 'vulkan' | 'd3d12' | 'metal';
+  readonly memoryTypeBits: number;
+  readonly location: MemoryLocation;
+  readonly linear: boolean;
+  readonly scheme: AllocationSchemeKind;
+  readonly resourceCategory: ResourceCategory | null;
+  readonly candidates: readonly MemoryTypeCandidate[];
+  /** Attempts in order; attempt 0 is the first choice, later ones are fallbacks. */
+  readonly attempts: readonly MemoryTypeAttempt[];
+  /** The first attempt's result that exists; null means NoCompatibleMemoryTypeFound. */
+  readonly winner: number | null;
+  /** One sentence a graphics engineer reads at a glance. */
+  readonly reason: string;
+  /** Fallbacks that choosing already took (e.g. "no HOST_VISIBLE|HOST_COHERENT|DEVICE_LOCAL type; ..."). */
+  readonly fallbacks: readonly string[];
+  /**
+   * Fallback tried at allocation time if allocating from the winner fails (gpu-allocator: CpuToGpu
+   * retries once with HOST_VISIBLE|HOST_COHERENT). null when there is none.
+   */
+  readonly retryTypeIndex: number | null;
+}
+
+// ---- Event stream ------------------------------------------------------------------------------------
+
+/**
+ * Receives every allocator event as it happens, with primitives only (no object per event), so a
+ * struct-of-arrays recorder can keep them without garbage. Timestamps are the sink's business.
+ */
+export interface AllocatorEventSink {
+  allocate(
+    allocationId: number,
+    blockId: number,
+    memoryTypeIndex: number,
+    /** Bytes: start of the caller's data in the block. */
+    offset: number,
+    /** Requested bytes. */
+    size: number,
+    alignment: number,
+    kind: AllocationKind,
+    location: MemoryLocation,
+    name: string,
+    decisionId: number,
+    /** true when the allocation-time retry (fallback type) was needed. */
+    usedRetry: boolean,
+    stack: string | null,
+  ): void;
+  free(allocationId: number): void;
+  failure(
+    name: string,
+    size: number,
+    alignment: number,
+    location: MemoryLocation,
+    linear: boolean,
+    code: string,
+    message: string,
+    decisionId: number,
+    stack: string | null,
+  ): void;
+  blockCreate(blockId: number, memoryTypeIndex: number, size: number, dedicated: boolean): void;
+  blockDestroy(blockId: number): void;
+  rename(allocationId: number, name: string): void;
+}
+
+// ---- Reports -----------------------------------------------------------------------------------------
+
+export interface AllocationReport {
+  readonly name: string;
+  /** Bytes: offset of the internal region, alignment padding included (as gpu-allocator reports). */
+  readonly offset: number;
+  /** Bytes of the internal region, padding included. */
+  readonly size: number;
+  readonly memoryTypeIndex: number;
+  readonly blockId: number;
+  readonly stack: string | null;
+}
+
+export interface MemoryBlockReport {
+  readonly blockId: number;
+  readonly memoryTypeIndex: number;
+  readonly size: number;
+  readonly dedicated: boolean;
+  /** Half-open range into AllocatorReport.allocations. */
+  readonly allocationsStart: number;
+  readonly allocationsEnd: number;
+}
+
+export interface AllocatorReport {
+  readonly allocations: readonly AllocationReport[];
+  readonly blocks: readonly MemoryBlockReport[];
+  readonly totalAllocatedBytes: number;
+  readonly totalCapacityBytes: number;
+}

@@ -1,0 +1,4 @@
+// Every CLI command, listed once. Add new commands here (one import, one entry).
+import type { Command } from './command.ts';
+
+export const commands: readonly Command[] = [];
