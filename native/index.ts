@@ -170,6 +170,7 @@ interface RawContext {
   destroyBuffer(buffer: BufferHandle): void;
   destroyImage(image: ImageHandle): void;
   takeMessages(): DebugMessage[];
+  submitDebugMessage(severity: 'error' | 'warning', idName: string, text: string): void;
   liveCounts(): LiveCounts;
   close(): void;
   readonly closed: boolean;
@@ -522,6 +523,21 @@ export class VulkanContext {
   /** Queued debug messages (those not already handed to onMessage), oldest first; clears the queue. */
   takeMessages(): DebugMessage[] {
     return this.raw.takeMessages();
+  }
+
+  /**
+   * Sends a message through vkSubmitDebugUtilsMessageEXT to the messenger (validation only): how callers
+   * check that debug messages reach them.
+   */
+  submitDebugMessage(severity: 'error' | 'warning', idName: string, text: string): void {
+    this.checkOpen();
+    if (severity !== 'error' && severity !== 'warning') {
+      throw codedError('type', 'ERR_VRAMSCOPE_INVALID_ARGUMENT', 'severity must be "error" or "warning"');
+    }
+    if (typeof idName !== 'string' || typeof text !== 'string') {
+      throw codedError('type', 'ERR_VRAMSCOPE_INVALID_ARGUMENT', 'idName and text must be strings');
+    }
+    this.call(() => this.raw.submitDebugMessage(severity, idName, text));
   }
 
   liveCounts(): LiveCounts {

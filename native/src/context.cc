@@ -75,6 +75,7 @@ Napi::Function Context::Init(Napi::Env env) {
                          InstanceMethod<&Context::DestroyBuffer>("destroyBuffer"),
                          InstanceMethod<&Context::DestroyImage>("destroyImage"),
                          InstanceMethod<&Context::TakeMessages>("takeMessages"),
+                         InstanceMethod<&Context::SubmitDebugMessage>("submitDebugMessage"),
                          InstanceMethod<&Context::LiveCounts>("liveCounts"),
                          InstanceMethod<&Context::Close>("close"),
                          InstanceAccessor<&Context::IsClosed>("closed"),
@@ -578,6 +579,13 @@ Napi::Value Context::CreateBuffer(const Napi::CallbackInfo& info) {
   const uint64_t size = ReadSafeInteger(env, info[0], "size", 1);
   const uint32_t usage = ReadUint32(env, info[1], "usage", 0xffffffffu);
   if (usage == 0) ThrowCoded(env, ErrorKind::kRangeError, kErrArgument, "usage must have at least one bit set");
+  // Unknown bits would be invalid usage (VUID-VkBufferCreateInfo-usage-parameter): only core 1.0 bits and
+  // SHADER_DEVICE_ADDRESS are accepted.
+  constexpr uint32_t kKnownBufferUsage = 0x1ffu | VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT;
+  if ((usage & ~kKnownBufferUsage) != 0) {
+    ThrowCoded(env, ErrorKind::kRangeError, kErrArgument,
+               "usage has bits VRAMscope does not know (allowed: 0x1ff and 0x20000), got " + std::to_string(usage));
+  }
   if ((usage & VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT) != 0 && !bda_enabled_) {
     ThrowCoded(env, ErrorKind::kError, kErrUnsupported,
                "SHADER_DEVICE_ADDRESS usage needs the bufferDeviceAddress feature, which this device lacks");
@@ -623,6 +631,22 @@ Napi::Value Context::CreateImage(const Napi::CallbackInfo& info) {
   if (width == 0 || height == 0 || mips == 0 || layers == 0 || usage == 0 || format == 0) {
     ThrowCoded(env, ErrorKind::kRangeError, kErrArgument,
                "width, height, mipLevels, arrayLayers, usage and format must all be non-zero");
+  }
+  // Only values the spec defines may reach Vulkan: core 1.0 formats (1..184) and core image usage bits.
+  if (format > VK_FORMAT_ASTC_12x12_SRGB_BLOCK) {
+    ThrowCoded(env, ErrorKind::kRangeError, kErrArgument,
+               "format must be a core Vulkan 1.0 VkFormat (1..184), got " + std::to_string(format));
+  }
+  if ((usage & ~0xffu) != 0) {
+    ThrowCoded(env, ErrorKind::kRangeError, kErrArgument,
+               "image usage has bits VRAMscope does not know (allowed: 0xff), got " + std::to_string(usage));
+  }
+  uint32_t max_mips = 1;
+  for (uint32_t extent = width > height ? width : height; extent > 1; extent >>= 1) ++max_mips;
+  if (mips > max_mips) {
+    ThrowCoded(env, ErrorKind::kRangeError, kErrArgument,
+               "a " + std::to_string(width) + "x" + std::to_string(height) + " image has at most " +
+                   std::to_string(max_mips) + " mip levels, got " + std::to_string(mips));
   }
   const VkImageTiling tiling = tiling_name == "linear" ? VK_IMAGE_TILING_LINEAR : VK_IMAGE_TILING_OPTIMAL;
   VkImageFormatProperties props{};
@@ -789,6 +813,36 @@ Napi::Value Context::TakeMessages(const Napi::CallbackInfo& info) {
     arr.Set(i, o);
   }
   return arr;
+}
+
+// submitDebugMessage(severity: 'error' | 'warning', idName, text): vkSubmitDebugUtilsMessageEXT, which sends a
+// message through the layers to every messenger — the way to check that messages reach JS. Validation only.
+Napi::Value Context::SubmitDebugMessage(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  EnsureOpen(env);
+  if (messenger_ == VK_NULL_HANDLE) {
+    ThrowCoded(env, ErrorKind::kError, kErrState, "submitDebugMessage needs a device opened with validation");
+  }
+  if (!info[0].IsString() || !info[1].IsString() || !info[2].IsString()) {
+    ThrowCoded(env, ErrorKind::kTypeError, kErrArgument, "submitDebugMessage takes (severity, idName, text) strings");
+  }
+  const std::string severity = info[0].As<Napi::String>().Utf8Value();
+  if (severity != "error" && severity != "warning") {
+    ThrowCoded(env, ErrorKind::kTypeError, kErrArgument, "severity must be \"error\" or \"warning\"");
+  }
+  const std::string id = info[1].As<Napi::String>().Utf8Value();
+  const std::string text = info[2].As<Napi::String>().Utf8Value();
+  auto submit = reinterpret_cast<PFN_vkSubmitDebugUtilsMessageEXT>(
+      vkGetInstanceProcAddr(instance_, "vkSubmitDebugUtilsMessageEXT"));
+  if (submit == nullptr) ThrowCoded(env, ErrorKind::kError, kErrUnsupported, "vkSubmitDebugUtilsMessageEXT is missing");
+  VkDebugUtilsMessengerCallbackDataEXT data{};
+  data.sType = VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CALLBACK_DATA_EXT;
+  data.pMessageIdName = id.c_str();
+  data.pMessage = text.c_str();
+  submit(instance_,
+         severity == "error" ? VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT : VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT,
+         VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT, &data);
+  return env.Undefined();
 }
 
 Napi::Value Context::LiveCounts(const Napi::CallbackInfo& info) {

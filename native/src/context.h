@@ -100,6 +100,7 @@ class Context : public Napi::ObjectWrap<Context> {
   Napi::Value DestroyBuffer(const Napi::CallbackInfo& info);
   Napi::Value DestroyImage(const Napi::CallbackInfo& info);
   Napi::Value TakeMessages(const Napi::CallbackInfo& info);
+  Napi::Value SubmitDebugMessage(const Napi::CallbackInfo& info);
   Napi::Value LiveCounts(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value IsClosed(const Napi::CallbackInfo& info);
