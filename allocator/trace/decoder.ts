@@ -322,7 +322,13 @@ export class TraceDecoder {
         pos,
       );
     const crc = crc32(b, crc32(b, 0, pos, pos + 1), payloadStart, payloadStart + length);
-    if (crc !== stored) return new Problem(`checksum mismatch in the record at byte ${pos}`, pos);
+    if (crc !== stored)
+      return new Problem(
+        payloadStart + length === b.length
+          ? `checksum mismatch in the final record at byte ${pos} (torn or corrupt tail)`
+          : `checksum mismatch in the record at byte ${pos}`,
+        pos,
+      );
     return { type, position: pos, payloadStart, payloadEnd: payloadStart + length };
   }
 
@@ -407,7 +413,7 @@ export class TraceDecoder {
     this.warnings.push({
       message: `${problem.message}; ${kept}`,
       position: problem.position,
-      eventIndex: problem.eventIndex,
+      eventIndex: problem.eventIndex ?? this.length,
     });
     this.done = true;
   }
