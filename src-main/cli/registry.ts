@@ -1,5 +1,7 @@
 // Every CLI command, listed once. Add new commands here (one import, one entry).
 import type { Command } from './command.ts';
+import { benchCommand } from './commands/bench.ts';
 import { devicesCommand } from './commands/devices.ts';
+import { reportCommand } from './commands/report.ts';
 
-export const commands: readonly Command[] = [devicesCommand];
+export const commands: readonly Command[] = [benchCommand, devicesCommand, reportCommand];
