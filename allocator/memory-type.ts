@@ -26,6 +26,7 @@
 import type { DeviceDescription, MemoryType, ResourceCategory } from './device.ts';
 import { MemoryHeapFlags, MemoryPropertyFlags, memoryPropertyFlagNames } from './device.ts';
 import { formatBytes } from './format.ts';
+import { locationPropertyFlags, modelLocations } from './profiles/builtin.ts';
 import type {
   AllocationSchemeKind,
   MemoryLocation,
@@ -246,6 +247,9 @@ function chooseVulkan(description: DeviceDescription, key: MemoryTypeKey, id: nu
   };
 }
 
+/** Heap models: the Vulkan-style flags each location's heap kind carries (Unknown: none). */
+const locationFlags: Readonly<Record<MemoryLocation, number>> = { Unknown: 0, ...locationPropertyFlags };
+
 /** The heap models (D3D12, Metal): location (and tier-1 category) decide; memoryTypeBits are ignored. */
 function chooseHeapModel(description: DeviceDescription, key: MemoryTypeKey, id: number): MemoryTypeDecision {
   const bits = key.memoryTypeBits >>> 0;
@@ -254,16 +258,9 @@ function chooseHeapModel(description: DeviceDescription, key: MemoryTypeKey, id:
   const category: ResourceCategory | null = tier1
     ? (key.resourceCategory ?? (key.linear ? 'buffer' : 'otherTexture'))
     : (key.resourceCategory ?? null);
-  const locationFlags: Readonly<Record<MemoryLocation, number>> = {
-    Unknown: 0,
-    GpuOnly: DEVICE_LOCAL,
-    CpuToGpu: HOST_VISIBLE | HOST_COHERENT,
-    GpuToCpu: HOST_VISIBLE | HOST_COHERENT | HOST_CACHED,
-  };
   // A heap-model type stands for a location: the one whose flags it carries exactly.
   const locationOf = (t: MemoryType): MemoryLocation | null => {
-    for (const loc of ['GpuOnly', 'CpuToGpu', 'GpuToCpu'] as const)
-      if (t.propertyFlags === locationFlags[loc]) return loc;
+    for (const loc of modelLocations) if (t.propertyFlags === locationFlags[loc]) return loc;
     return null;
   };
   const matches = (t: MemoryType): boolean => {

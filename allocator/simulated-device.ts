@@ -62,7 +62,8 @@ function checkRange(blockId: number, size: number, offset: number, length: numbe
   }
 }
 
-class SparseMappedMemory implements MappedMemory {
+/** Mapped memory of a simulated block: sparse 64 KiB pages, created on first write. */
+export class SparseMappedMemory implements MappedMemory {
   readonly size: number;
   private readonly pages = new Map<number, Uint8Array>();
   private released = false;
@@ -77,9 +78,16 @@ class SparseMappedMemory implements MappedMemory {
     this.atom = atom;
   }
 
-  /** Pages that have been written (for tests and memory accounting). */
+  /** Pages that have been written, i.e. that hold host memory (for tests and memory accounting). */
   get residentPages(): number {
     return this.pages.size;
+  }
+
+  /** Bytes of host memory the pages hold. */
+  get residentBytes(): number {
+    let n = 0;
+    for (const page of this.pages.values()) n += page.length;
+    return n;
   }
 
   release(): void {
