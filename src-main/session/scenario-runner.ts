@@ -230,7 +230,11 @@ export async function runScenario(
       pendingConsumer = options.createConsumer(tracePath, info, session);
     }
   } catch (error) {
-    opened.close();
+    try {
+      session?.close();
+    } finally {
+      opened.close();
+    }
     const e = error instanceof Error ? error : new Error(String(error));
     return {
       outcome: 'failed',
