@@ -2,5 +2,10 @@
 import type { Command } from './command.ts';
 import { benchCommand } from './commands/bench.ts';
 import { reportCommand } from './commands/report.ts';
+import { runCommand } from './commands/run.ts';
 
-export const commands: readonly Command[] = [benchCommand, reportCommand];
+export const commands: readonly Command[] = [
+  benchCommand,
+  runCommand,
+  reportCommand,
+];
