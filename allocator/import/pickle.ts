@@ -781,9 +781,11 @@ export class PickleStreamReader {
           break;
         case OP.LIST:
         case OP.TUPLE:
-        case OP.FROZENSET:
-          this.stack.push(this.popMark(at));
+        case OP.FROZENSET: {
+          const items = this.popMark(at); // before reading this.stack: popMark replaces it
+          this.stack.push(items);
           break;
+        }
         case OP.TUPLE1:
           this.stack.push([this.pop(at)]);
           break;
@@ -844,7 +846,10 @@ export class PickleStreamReader {
           const name = latin1.decode(c.buf.subarray(nl1 + 1, nl2));
           next = nl2 + 1;
           if (op === OP.GLOBAL) this.stack.push(new PickleGlobal(module, name));
-          else this.stack.push(new PickleObject(`${module}.${name}`, this.popMark(at)));
+          else {
+            const args = this.popMark(at);
+            this.stack.push(new PickleObject(`${module}.${name}`, args));
+          }
           break;
         }
         case OP.STACK_GLOBAL: {
