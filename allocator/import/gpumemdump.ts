@@ -851,7 +851,7 @@ function ensureD3d12(imp: DumpImporter, key: string): void {
 /** Imports a VMA or D3D12MA JSON dump from a byte source (UTF-8, or UTF-16 with or without a BOM). */
 export async function importGpuMemDump(
   source: ByteSource,
-  options: { expected?: ImportFormat | null; onProgress?: ImportProgress } = {},
+  options: { expected?: ImportFormat | null; onProgress?: ImportProgress; partial?: boolean } = {},
 ): Promise<ImportResult> {
   const head = await source.head(4);
   const { encoding } = sniffTextEncoding(head);
@@ -863,6 +863,7 @@ export async function importGpuMemDump(
   const expectedName =
     options.expected === 'd3d12ma' ? 'D3D12MA' : options.expected === 'vma' ? 'VMA' : 'VMA or D3D12MA';
   let root: JsonValue;
+  let stoppedAt: string | null = null;
   try {
     for await (const text of textChunks(source, encoding, (done) =>
       options.onProgress?.(done, source.size, 'json'),
@@ -871,13 +872,19 @@ export async function importGpuMemDump(
     }
     root = parser.end();
   } catch (error) {
-    if (error instanceof JsonSyntaxError)
+    if (options.partial && (error instanceof JsonSyntaxError || error instanceof ImportError)) {
+      // Keep what came before the problem: the partly built root and every block already taken.
+      stoppedAt = error.message;
+      root = (parser.openContainers()[0] as JsonValue | undefined) ?? {};
+    } else if (error instanceof JsonSyntaxError) {
       throw new ImportError(
-        (options.expected ?? imp.layout === null) ? null : imp.format,
+        options.expected ?? (imp.layout === null ? null : imp.format),
         `${source.name} is not valid JSON (${error.message}), so it is not a readable ${expectedName} dump`,
       );
-    throw error;
+    } else throw error;
   }
+  if (stoppedAt !== null)
+    imp.warnings.add('partial', `Reading stopped early (${stoppedAt}); imported what came before`);
   if (!isObj(root))
     throw new ImportError(
       options.expected ?? null,

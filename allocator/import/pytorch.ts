@@ -728,12 +728,19 @@ function buildTimeline(
 /** Imports a PyTorch snapshot (pickle or JSON) from a byte source. */
 export async function importPytorchSnapshot(
   source: ByteSource,
-  options: { onProgress?: ImportProgress } = {},
+  options: { onProgress?: ImportProgress; partial?: boolean } = {},
 ): Promise<ImportResult> {
   const c = new Collector();
+  const warnings = new Warnings();
+  /** With options.partial, a malformed file keeps what was streamed before the problem. */
+  const stop = (error: unknown): void => {
+    if (!options.partial || !(error instanceof Error)) throw error;
+    warnings.add('partial', `Reading stopped early (${error.message}); imported what came before`);
+  };
   const head = await source.head(4);
   const { encoding, bomBytes } = sniffTextEncoding(head);
   const first = head[bomBytes];
+  // JSON starts with "{" or "[" (or whitespace); a pickle with an opcode (0x80, "(", "}", "]").
   const isJson =
     first === 0x7b ||
     first === 0x5b ||
@@ -748,7 +755,7 @@ export async function importPytorchSnapshot(
       streamItems: streamSelector,
       onItem: (path, key, value) => onStreamed(c, path, key, value),
     });
-    let root: JsonValue;
+    let root: JsonValue | undefined;
     try {
       for await (const text of textChunks(source, encoding, (done) =>
         options.onProgress?.(done, source.size, 'json'),
@@ -756,20 +763,23 @@ export async function importPytorchSnapshot(
         parser.feed(text);
       root = parser.end();
     } catch (error) {
-      if (error instanceof JsonSyntaxError)
-        throw new ImportError(
-          'pytorch',
-          `${source.name} is not valid JSON (${error.message}), so it is not a readable PyTorch snapshot`,
-        );
-      throw error;
+      stop(
+        error instanceof JsonSyntaxError
+          ? new ImportError(
+              'pytorch',
+              `${source.name} is not valid JSON (${error.message}), so it is not a readable PyTorch snapshot`,
+            )
+          : error,
+      );
     }
-    takeRoot(c, root, source.name);
+    if (root !== undefined) takeRoot(c, root, source.name);
     version = 'json';
   } else {
     // Pass 1: which memo slots are read back. Pass 2: the values, streaming the big lists.
     const scanner = new MemoReferenceScanner();
     let done = 0;
     const total = source.size === null ? null : source.size * 2;
+    let protocol = 0;
     try {
       for await (const chunk of source.chunks()) {
         scanner.feed(chunk);
@@ -781,26 +791,30 @@ export async function importPytorchSnapshot(
         streamItems: (p: PicklePath) => streamSelector(p),
         onItem: (p: PicklePath, index: number, value: PickleValue) => onStreamed(c, p, index, value),
       });
-      for await (const chunk of source.chunks()) {
-        reader.feed(chunk);
-        done += chunk.length;
-        options.onProgress?.(done, total, 'pickle read');
-        if (reader.finished) break;
+      try {
+        for await (const chunk of source.chunks()) {
+          reader.feed(chunk);
+          done += chunk.length;
+          options.onProgress?.(done, total, 'pickle read');
+          if (reader.finished) break;
+        }
+      } finally {
+        protocol = reader.protocol;
       }
-      const root = reader.end();
-      takeRoot(c, root, source.name);
-      version = `pickle-${reader.protocol}`;
+      takeRoot(c, reader.end(), source.name);
     } catch (error) {
-      if (error instanceof PickleError)
-        throw new ImportError(
-          'pytorch',
-          `${source.name} is not a readable PyTorch snapshot pickle: ${error.message}`,
-        );
-      throw error;
+      stop(
+        error instanceof PickleError
+          ? new ImportError(
+              'pytorch',
+              `${source.name} is not a readable PyTorch snapshot pickle: ${error.message}`,
+            )
+          : error,
+      );
     }
+    version = `pickle-${protocol}`;
   }
 
-  const warnings = new Warnings();
   const found: string[] = [];
   const { segments, entries } = c.state;
   // The snapshot's own totals (what the summary line prints).
