@@ -150,7 +150,16 @@ const OP = {
 const MAX_PAYLOAD = 1 << 30;
 
 const utf8 = new TextDecoder('utf-8');
-const latin1 = new TextDecoder('latin1');
+/** ISO-8859-1 proper (TextDecoder's "latin1" is windows-1252, which remaps 0x80-0x9f). */
+const latin1 = {
+  decode(bytes: Uint8Array): string {
+    let out = '';
+    for (let i = 0; i < bytes.length; i += 8192) {
+      out += String.fromCharCode(...bytes.subarray(i, Math.min(bytes.length, i + 8192)));
+    }
+    return out;
+  },
+};
 
 /** Marks the boundary of a MARK frame on the metastack. */
 type Frame = PickleValue[];
@@ -526,18 +535,36 @@ export class PickleStreamReader {
   }
 
   /** Path of the container at stack level `level`, index `i` (null when it is not reachable by keys). */
+  /**
+   * Path of the value at stack level `level`, index `i` (null when it cannot be told). A MARK frame's
+   * owner is the container just below the MARK (batched SETITEMS / APPENDS: values at odd positions of a
+   * dict frame, every position of a list frame). Without a MARK the pickler writes `list item APPEND` and
+   * `dict key value SETITEM`: a value in a key slot of a dict frame (or at level 0) whose left neighbour is
+   * a list, or a dict and a string key, belongs to that neighbour (single-item lists such as the
+   * device_traces of one GPU are written this way).
+   */
   private pathAt(level: number, i: number): PicklePath | null {
-    if (level === 0) return i === 0 ? [] : null;
     const frame = level === this.metastack.length ? this.stack : this.metastack[level]!;
-    const below = this.metastack[level - 1]!;
-    if (below.length === 0) return null;
-    const owner = below[below.length - 1]!;
+    const below = level === 0 ? null : this.metastack[level - 1]!;
+    const owner = below === null || below.length === 0 ? undefined : below[below.length - 1];
+    if (level === 0 || (isDict(owner) && i % 2 === 0)) {
+      const prev = i >= 1 ? frame[i - 1] : undefined;
+      if (Array.isArray(prev)) {
+        const listPath = this.listPathOf(prev, level, i - 1);
+        return listPath === null ? null : [...listPath, this.streamedCounts.get(prev) ?? prev.length];
+      }
+      if (typeof prev === 'string' && i >= 2 && isDict(frame[i - 2])) {
+        const dictPath = this.pathAt(level, i - 2);
+        return dictPath === null ? null : [...dictPath, prev];
+      }
+      return level === 0 && i === 0 ? [] : null;
+    }
+    if (owner === undefined) return null;
     const ownerPath = Array.isArray(owner)
-      ? this.listPathOf(owner, level - 1, below.length - 1)
-      : this.pathAt(level - 1, below.length - 1);
+      ? this.listPathOf(owner, level - 1, below!.length - 1)
+      : this.pathAt(level - 1, below!.length - 1);
     if (ownerPath === null) return null;
     if (isDict(owner)) {
-      if (i % 2 === 0) return null;
       const key = frame[i - 1];
       return typeof key === 'string' ? [...ownerPath, key] : null;
     }
