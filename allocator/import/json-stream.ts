@@ -202,11 +202,13 @@ export class JsonStreamParser {
         continue;
       }
       if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+        // The run of characters a number may contain; it must end inside this buffer (or the input).
+        let end = pos + 1;
+        while (end < n && isNumberChar(buf.charCodeAt(end))) end++;
+        if (end === n && !final) break; // the number may continue in the next chunk
         numberPattern.lastIndex = pos;
         const m = numberPattern.exec(buf);
-        if (m === null) this.fail('Malformed number', pos);
-        const end = pos + m[0].length;
-        if (end === n && !final) break; // the number may continue in the next chunk
+        if (m === null || pos + m[0].length !== end) this.fail('Malformed number', pos);
         const text = m[0];
         let value: number | bigint = Number(text);
         if (!/[.eE]/.test(text) && !Number.isSafeInteger(value)) value = BigInt(text);
@@ -231,6 +233,11 @@ export class JsonStreamParser {
     }
     this.base += pos;
   }
+}
+
+/** Characters that can appear in a JSON number: digits, sign, point, exponent. */
+function isNumberChar(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x65 || c === 0x45 || c === 0x2b || c === 0x2d;
 }
 
 /** Index of the closing quote of a string whose content starts at `from`; -1 if not in `buf` yet. */
