@@ -41,10 +41,17 @@ function wrongType(doc: unknown, r: () => number): unknown {
   const replacements: unknown[] = ['text', -1, 1.5, null, true, [], {}, 2 ** 60, 'FREE'];
   const nodes: { parent: Record<string, unknown> | unknown[]; key: string | number }[] = [];
   const walk = (v: unknown): void => {
-    if (Array.isArray(v)) v.forEach((x, i) => (nodes.push({ parent: v, key: i }), walk(x)));
-    else if (v !== null && typeof v === 'object')
-      for (const [k, x] of Object.entries(v))
-        (nodes.push({ parent: v as Record<string, unknown>, key: k }), walk(x));
+    if (Array.isArray(v)) {
+      v.forEach((x, i) => {
+        nodes.push({ parent: v, key: i });
+        walk(x);
+      });
+    } else if (v !== null && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        nodes.push({ parent: v as Record<string, unknown>, key: k });
+        walk(x);
+      }
+    }
   };
   walk(doc);
   for (let k = 0; k < 3 && nodes.length > 0; k++) {
