@@ -14,7 +14,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import {
+  AllocationError,
+  Allocator,
   MemoryPropertyFlags,
+  WorkloadOp,
+  workloadLocations,
+  type Allocation,
   chooseMemoryType,
   createSimulatedDevice,
   parseVulkaninfo,
@@ -45,6 +50,7 @@ const { values } = parseArgs({
     name: { type: 'string' },
     workload: { type: 'string' },
     profile: { type: 'string' },
+    'allocator-checks': { type: 'boolean' },
     ops: { type: 'string' },
   },
 });
@@ -302,6 +308,191 @@ if (values.workload !== undefined && values.profile !== undefined) {
   }
   fast.close();
   results.timing = timing;
+}
+
+// 7c. the Allocator on this device: a 20,000-op replay with validate() after each op and budget fidelity
+// checkpoints every 2,000 ops; real resources bound at allocator-chosen offsets; OOM through the allocator.
+if (values['allocator-checks'] === true) {
+  const device = new VulkanDevice(ctx);
+  const checks: Record<string, unknown> = {};
+  if (values.workload !== undefined) {
+    const workload = parseWorkload(readFileSync(values.workload, 'utf8'));
+    const allocator = new Allocator({ device, debugSettings: { logLeaksOnShutdown: false } });
+    const live = new Map<number, Allocation>();
+    const before = budgetsByHeap();
+    const checkpoints: unknown[] = [];
+    const n = Math.min(20_000, workload.length);
+    const t0 = Date.now();
+    for (let i = 0; i < n; i++) {
+      const id = workload.id[i]!;
+      if (workload.op[i] === WorkloadOp.Allocate) {
+        live.set(
+          id,
+          allocator.allocate({
+            name: `w${id}`,
+            requirements: {
+              size: workload.size[i]!,
+              alignment: workload.alignment[i]!,
+              memoryTypeBits: 0xffffffff,
+            },
+            location: workloadLocations[workload.location[i]!]!,
+            linear: workload.linear[i] === 1,
+          }),
+        );
+      } else {
+        const a = live.get(id);
+        if (a !== undefined) {
+          allocator.free(a);
+          live.delete(id);
+        }
+      }
+      allocator.validate();
+      if ((i + 1) % 2000 === 0 && before !== null) {
+        const now = budgetsByHeap()!;
+        const blockBytes = info.heaps.map(() => 0);
+        const blockCounts = info.heaps.map(() => 0);
+        for (const b of allocator.blocks()) {
+          blockBytes[heapOf(b.memoryTypeIndex)]! += b.size;
+          blockCounts[heapOf(b.memoryTypeIndex)]! += 1;
+        }
+        checkpoints.push({
+          op: i + 1,
+          perHeap: info.heaps.map((h) => ({
+            heap: h.index,
+            blocks: blockCounts[h.index],
+            liveBlockBytes: blockBytes[h.index],
+            usageIncrease: now[h.index]! - before[h.index]!,
+          })),
+        });
+      }
+    }
+    checks.replay20k = {
+      ops: n,
+      ms: Date.now() - t0,
+      validatedEveryOp: true,
+      liveAllocations: live.size,
+      checkpoints,
+    };
+    for (const a of live.values()) allocator.free(a);
+    allocator.validate();
+    allocator.destroy();
+    log(`allocator replay 20k: ${JSON.stringify(checks.replay20k)}`);
+  }
+  // Real resources at allocator-chosen offsets, small blocks so linear/non-linear neighbours share blocks.
+  {
+    const allocator = new Allocator({
+      device,
+      debugSettings: { logLeaksOnShutdown: false },
+      allocationSizes: { deviceMemblockSize: 4 * MiB, hostMemblockSize: 4 * MiB },
+    });
+    const made: { a: Allocation; destroy: () => void }[] = [];
+    for (let i = 0; i < 90; i++) {
+      const kind = i % 3;
+      if (kind === 0) {
+        const b = ctx.createBuffer(100 + 37 * i, BufferUsage.STORAGE | BufferUsage.TRANSFER_DST);
+        const a = allocator.allocate({
+          name: `buf${i}`,
+          requirements: b.requirements,
+          location: 'GpuOnly',
+          linear: true,
+        });
+        ctx.bindBufferMemory(b.handle, a.block.handle as MemoryHandle, a.offset);
+        made.push({ a, destroy: () => ctx.destroyBuffer(b.handle) });
+      } else {
+        const linear = kind === 2;
+        const im = ctx.createImage({
+          width: 8 + i,
+          height: 8 + ((i * 5) % 23),
+          tiling: linear ? 'linear' : 'optimal',
+          usage: linear ? ImageUsage.TRANSFER_SRC : ImageUsage.SAMPLED | ImageUsage.TRANSFER_DST,
+        });
+        const a = allocator.allocate({
+          name: `img${i}`,
+          requirements: im.requirements,
+          location: 'GpuOnly',
+          linear,
+        });
+        ctx.bindImageMemory(im.handle, a.block.handle as MemoryHandle, a.offset);
+        made.push({ a, destroy: () => ctx.destroyImage(im.handle) });
+      }
+      allocator.validate();
+    }
+    let mixedNeighbours = 0;
+    let granularityViolations = 0;
+    const byBlock = new Map<unknown, Allocation[]>();
+    for (const { a } of made) byBlock.set(a.block, [...(byBlock.get(a.block) ?? []), a]);
+    for (const list of byBlock.values()) {
+      list.sort((x, y) => x.offset - y.offset);
+      for (let k = 1; k < list.length; k++) {
+        const [p, q] = [list[k - 1]!, list[k]!];
+        if (p.linear !== q.linear) {
+          mixedNeighbours++;
+          if (Math.floor(q.offset / granularity) <= Math.floor((p.offset + p.size - 1) / granularity))
+            granularityViolations++;
+        }
+      }
+    }
+    for (const { a, destroy } of made) {
+      destroy();
+      allocator.free(a);
+    }
+    allocator.destroy();
+    checks.binds = {
+      resources: made.length,
+      blocks: byBlock.size,
+      mixedNeighbours,
+      granularityViolations,
+      validationErrorsSoFar: messages.filter((m) => m.severity === 'error').length,
+    };
+    log(`allocator binds: ${JSON.stringify(checks.binds)}`);
+  }
+  // OOM through the allocator: maxMemoryAllocationSize-sized GpuOnly allocations until the driver refuses.
+  {
+    const allocator = new Allocator({ device, debugSettings: { logLeaksOnShutdown: false } });
+    const held: Allocation[] = [];
+    let failure: string | null = null;
+    for (let i = 0; i < 64 && failure === null; i++) {
+      try {
+        held.push(
+          allocator.allocate({
+            name: `huge${i}`,
+            requirements: {
+              size: info.limits.maxMemoryAllocationSize,
+              alignment: 65536,
+              memoryTypeBits: 0xffffffff,
+            },
+            location: 'GpuOnly',
+            linear: true,
+          }),
+        );
+      } catch (error) {
+        failure = error instanceof AllocationError ? `${error.code}: ${error.message}` : String(error);
+      }
+    }
+    const statsAtFailure = allocator.stats();
+    allocator.validate();
+    const small = allocator.allocate({
+      name: 'after oom',
+      requirements: { size: 65536, alignment: 256, memoryTypeBits: 0xffffffff },
+      location: 'CpuToGpu',
+      linear: true,
+    });
+    small.mapped!.write(0, new Uint8Array([3, 1, 4]));
+    const usable = Array.from(small.mapped!.read(0, 3)).join(',') === '3,1,4';
+    allocator.free(small);
+    for (const a of held) allocator.free(a);
+    allocator.validate();
+    allocator.destroy();
+    checks.oomThroughAllocator = {
+      allocations: held.length,
+      failure,
+      statsAtFailure,
+      usableAfter: usable,
+      liveBlocksAfter: device.liveBlockCount(),
+    };
+    log(`allocator oom: ${JSON.stringify(checks.oomThroughAllocator)}`);
+  }
+  results.allocatorChecks = checks;
 }
 
 // 8. out of memory
