@@ -51,6 +51,7 @@ const { values } = parseArgs({
     workload: { type: 'string' },
     profile: { type: 'string' },
     'allocator-checks': { type: 'boolean' },
+    'time-driver': { type: 'boolean' },
     ops: { type: 'string' },
   },
 });
@@ -493,6 +494,50 @@ if (values['allocator-checks'] === true) {
     log(`allocator oom: ${JSON.stringify(checks.oomThroughAllocator)}`);
   }
   results.allocatorChecks = checks;
+}
+
+// 7d. where device-mode time goes: vkAllocateMemory/vkFreeMemory of 256 MiB blocks per type (mapped when
+// host-visible, as the allocator asks), and a tlsf replay with every native call timed.
+if (values['time-driver'] === true) {
+  const fast = VulkanContext.open({ deviceIndex: info.index });
+  const perType: unknown[] = [];
+  for (const t of info.types) {
+    const allocMs: number[] = [];
+    const freeMs: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      let t0 = process.hrtime.bigint();
+      const m = fast.allocateMemory(t.index, 256 * MiB, { map: isHostVisible(t) });
+      allocMs.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      t0 = process.hrtime.bigint();
+      fast.freeMemory(m);
+      freeMs.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+    perType.push({ type: t.index, flags: memoryPropertyFlagNames(t.propertyFlags), allocMs, freeMs });
+  }
+  const calls: Record<string, { count: number; ms: number }> = {};
+  const target = fast as unknown as Record<string, (...args: unknown[]) => unknown>;
+  for (const method of ['allocateMemory', 'freeMemory', 'budgets', 'readMemory', 'writeMemory']) {
+    const original = target[method]!.bind(fast);
+    target[method] = (...args: unknown[]): unknown => {
+      const t0 = process.hrtime.bigint();
+      try {
+        return original(...args);
+      } finally {
+        const c = (calls[method] ??= { count: 0, ms: 0 });
+        c.count++;
+        c.ms += Number(process.hrtime.bigint() - t0) / 1e6;
+      }
+    };
+  }
+  let replay: unknown = null;
+  if (values.workload !== undefined) {
+    const workload = parseWorkload(readFileSync(values.workload, 'utf8'));
+    const r = replayWorkload(workload, { device: new VulkanDevice(fast), strategy: 'tlsf' });
+    replay = { ops: r.ops, totalMs: r.nanoseconds / 1e6, nsPerOp: r.nanoseconds / r.ops, calls };
+  }
+  fast.close();
+  results.driverTiming = { blockSize: 256 * MiB, perType, replay };
+  log(`driver timing: ${JSON.stringify(results.driverTiming)}`);
 }
 
 // 8. out of memory
