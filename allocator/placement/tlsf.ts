@@ -49,7 +49,7 @@ const OWN_CLASS_SCAN = 4;
 /** Chunks tried in good-fit classes (>= request size) before jumping to a class that surely fits. */
 const GOOD_FIT_SCAN = 4;
 /** Chunks tried in the last-resort scan of the classes between the request and the sure-fit class. */
-const FALLBACK_SCAN = 256;
+const FALLBACK_SCAN = 64;
 
 const TWO_POW_31 = 2147483648;
 const TWO_POW_32 = 4294967296;
@@ -91,11 +91,15 @@ export function tlsfClassLowerBound(c: number): number {
   return (c - shift * SL_COUNT) * POW2[shift];
 }
 
+/** `value` rounded up to a multiple of the power of two `alignment`; int32 fast path below 2^30. */
 function alignUp(value: number, alignment: number): number {
+  if (value < 1073741824 && alignment <= 1073741824) return ((value + alignment - 1) & -alignment) >>> 0;
   return Math.ceil(value / alignment) * alignment;
 }
 
+/** Are byte offsets a and b (>= 0) on the same `page` (a power of two)? int32 fast path below 2^31. */
 function samePage(a: number, b: number, page: number): boolean {
+  if ((a | 0) === a && (b | 0) === b && page <= 1073741824) return ((a ^ b) & -page) === 0;
   return Math.floor(a / page) === Math.floor(b / page);
 }
 
