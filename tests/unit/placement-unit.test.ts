@@ -40,7 +40,12 @@ function expectInternal(fn: () => unknown): void {
 }
 
 describe.each(strategies)('%s placement', (strategy) => {
-  const make = (size: number): SubAllocator<string> => createSubAllocator<string>(strategy, size);
+  // TLSF with its back placement of large requests off, so that both strategies place at the front of a
+  // free range and the offsets below hold for both (back placement has its own tests).
+  const make = (size: number): SubAllocator<string> =>
+    strategy === 'tlsf'
+      ? new TlsfSubAllocator<string>(size, { backPlacementMin: Infinity })
+      : createSubAllocator<string>(strategy, size);
 
   test('a fresh block is one free range and no chunks', () => {
     const sa = make(1 << 20);
@@ -258,6 +263,12 @@ describe.each(strategies)('%s placement', (strategy) => {
   });
 });
 
+test('createSubAllocator builds the named strategy and refuses others', () => {
+  expect(createSubAllocator<string>('tlsf', 4096)).toBeInstanceOf(TlsfSubAllocator);
+  expect(createSubAllocator<string>('freelist', 4096)).toBeInstanceOf(FreeListSubAllocator);
+  expectInternal(() => createSubAllocator<string>('best' as PlacementStrategyName, 4096));
+});
+
 describe('validate() catches broken invariants', () => {
   test('tlsf: a corrupted chunk size, a stale bitmap, a misaligned offset', () => {
     const sa = new TlsfSubAllocator<string>(65536);
@@ -396,6 +407,44 @@ describe('tlsf specifics', () => {
     const flog = BigInt(s).toString(2).length - 1;
     const expected = (flog - 5) * 32 + Number(BigInt(s) >> BigInt(flog - 5));
     expect(tlsfClassOf(s)).toBe(expected);
+  });
+
+  test('large requests go to the end of their free range, small ones to the front', () => {
+    const size = 256 * 1024 * 1024; // back placement from size / 64 = 4 MiB up
+    const sa = createTlsfSubAllocator<string>(size);
+    const small = sa.allocate(100, 16, L, 1024, 'small');
+    const big = sa.allocate(8 * 1024 * 1024 + 5, 65536, N, 1024, 'big');
+    const mid = sa.allocate(3 * 1024 * 1024, 256, L, 1024, 'mid');
+    expect(sa.offsetOf(small)).toBe(0);
+    // The highest 64 KiB-aligned offset where 8 MiB + 5 bytes still fit.
+    const bigAt = size - 8 * 1024 * 1024 - 65536;
+    expect(sa.offsetOf(big)).toBe(bigAt);
+    expect(sa.offsetOf(mid)).toBe(256);
+    expect(sa.freeRanges()).toEqual([
+      [256 + 3 * 1024 * 1024, bigAt - (256 + 3 * 1024 * 1024)],
+      [bigAt + 8 * 1024 * 1024 + 5, 65536 - 5],
+    ]);
+    sa.validate(1024);
+    sa.free(big);
+    sa.free(small);
+    sa.free(mid);
+    expect(sa.freeRanges()).toEqual([[0, size]]);
+    // Off: the same request goes to the front.
+    const front = new TlsfSubAllocator<string>(size, { backPlacementMin: Infinity });
+    expect(front.offsetOf(front.allocate(8 * 1024 * 1024 + 5, 65536, N, 1024, 'big'))).toBe(0);
+  });
+
+  test('huge blocks with back placement keep exact offsets near 2^52', () => {
+    const size = 2 ** 52 + 2 ** 40 + 12345;
+    const sa = createTlsfSubAllocator<string>(size);
+    const a = sa.allocate(2 ** 51 + 3, 1, L, 1, 'a');
+    expect(sa.offsetOf(a)).toBe(size - (2 ** 51 + 3));
+    const b = sa.allocate(2 ** 47, 2 ** 40, N, 2 ** 20, 'b');
+    expect(sa.offsetOf(b)).toBe(Math.floor((size - (2 ** 51 + 3) - 2 ** 47) / 2 ** 40) * 2 ** 40);
+    sa.validate(2 ** 20);
+    sa.free(a);
+    sa.free(b);
+    expect(sa.freeRanges()).toEqual([[0, size]]);
   });
 
   test('a stale handle is refused after its record is reused', () => {
