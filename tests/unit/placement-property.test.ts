@@ -35,6 +35,7 @@ function fail(where: number, what: string): never {
 /** Runs one sequence; throws on the first broken rule. */
 function runSequence(strategy: PlacementStrategyName, header: string, ops: readonly string[]): void {
   const [, blockText, , granText, , backText] = header.split(' ');
+  if (backText === undefined) throw new Error(`Malformed case header "${header}".`);
   const blockSize = Number(blockText);
   const gran = Number(granText);
   // "back default" keeps TLSF's own threshold for placing large requests at the end of a free range.
@@ -157,8 +158,9 @@ const hugeCase = fc.record({
     .tuple(
       fc.constantFrom(2 ** 52, 2 ** 52 + 12345, Number.MAX_SAFE_INTEGER, 2 ** 40),
       fc.constantFrom(1, 1024, 2 ** 30),
+      fc.constantFrom('default', '1', 'Infinity'),
     )
-    .map(([b, g]) => `block ${b} gran ${g}`),
+    .map(([b, g, back]) => `block ${b} gran ${g} back ${back}`),
   ops: fc.array(
     fc
       .oneof(
