@@ -18,6 +18,7 @@
 // to 32 bits. Handles are 31-bit integers: slot | (generation << 24); a generation bump on every free()
 // makes stale handles (double free, use after free) detectable even after the slot is reused.
 import { InternalError } from '../errors.ts';
+import { checkPlacementRequest } from './request-check.ts';
 import type { ChunkInfo, SubAllocationKind, SubAllocator } from './sub-allocator.ts';
 
 /** Second-level subdivisions per power of two: 2^5 = 32 (worst-case internal class spread ~3 %). */
@@ -182,6 +183,7 @@ export class TlsfSubAllocator<T> implements SubAllocator<T> {
   }
 
   allocate(size: number, alignment: number, kind: SubAllocationKind, granularity: number, owner: T): number {
+    checkPlacementRequest(size, alignment, kind, granularity);
     if (size > this.freeTotal) return -1;
     // A split needs up to two new records (padding + tail); refuse rather than overflow the slot space.
     if (this.slotTop < 2 && this.used + 2 > MAX_SLOTS) return -1;

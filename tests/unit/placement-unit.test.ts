@@ -10,9 +10,10 @@ import {
   FreeListSubAllocator,
   TlsfSubAllocator,
 } from '../../allocator/placement/index.ts';
-import type { SubAllocator } from '../../allocator/placement/index.ts';
+import type { SubAllocationKind, SubAllocator } from '../../allocator/placement/index.ts';
 import { tlsfClassAtLeast, tlsfClassLowerBound, tlsfClassOf } from '../../allocator/placement/tlsf.ts';
 import type { PlacementStrategyName } from '../../allocator/types.ts';
+import { isPowerOfTwo } from '../../allocator/placement/request-check.ts';
 
 const L = 0; // AllocationKind.Linear
 const N = 1; // AllocationKind.NonLinear
@@ -256,11 +257,40 @@ describe.each(strategies)('%s placement', (strategy) => {
     sa.validate(1);
   });
 
+  test('a malformed request is a bug of the caller: Internal, and nothing changes', () => {
+    const sa = make(65536);
+    sa.allocate(100, 1, L, 1, 'a');
+    const before = snapshot(sa);
+    expectInternal(() => sa.allocate(0, 1, L, 1, 'zero'));
+    expectInternal(() => sa.allocate(1.5, 1, L, 1, 'fraction'));
+    expectInternal(() => sa.allocate(2 ** 53, 1, L, 1, 'unsafe'));
+    expectInternal(() => sa.allocate(16, 3, L, 1, 'alignment 3'));
+    expectInternal(() => sa.allocate(16, 0, L, 1, 'alignment 0'));
+    expectInternal(() => sa.allocate(16, 2 ** 40 + 2 ** 20, L, 1, 'alignment not a power of two'));
+    expectInternal(() => sa.allocate(16, 1, L, 1000, 'granularity 1000'));
+    expectInternal(() => sa.allocate(16, 1, 2 as SubAllocationKind, 1, 'dedicated kind'));
+    expect(snapshot(sa)).toEqual(before);
+    // A valid request with a huge alignment: only offset 0 qualifies, and it is taken.
+    expect(sa.allocate(16, 2 ** 52, L, 2 ** 52, 'huge alignment')).toBe(-1);
+  });
+
   test('a size that is not a positive safe integer is refused at construction', () => {
     expectInternal(() => make(0));
     expectInternal(() => make(2 ** 53));
     expectInternal(() => make(1.5));
   });
+});
+
+test('isPowerOfTwo is exact over the safe integers', () => {
+  for (let k = 0; k <= 53; k++) {
+    expect(isPowerOfTwo(2 ** k)).toBe(true);
+    if (k >= 2) expect(isPowerOfTwo(2 ** k - 1)).toBe(false);
+    if (k >= 1 && k <= 52) expect(isPowerOfTwo(2 ** k + 1)).toBe(false);
+    if (k <= 51) expect(isPowerOfTwo(3 * 2 ** k)).toBe(false);
+  }
+  for (const v of [0, -1, -4, 0.5, 1.5, NaN, Infinity, 2 ** 54, Number.MAX_SAFE_INTEGER]) {
+    expect(isPowerOfTwo(v)).toBe(false);
+  }
 });
 
 test('createSubAllocator builds the named strategy and refuses others', () => {
