@@ -547,7 +547,7 @@ export class TraceDecoder {
     for (let s = 0; s < stringCount; s++) {
       const start = r.pos;
       const n = r.uvar();
-      if (n > limits.maxStringBytes)
+      if (n > limits.maxStringUnits)
         throw new ByteFault(`a ${n}-unit string is longer than the limit`, start);
       lengths[s] = n;
       units += n;

@@ -39,7 +39,8 @@ export const limits = {
   maxHeaderBytes: 16 * 1024 * 1024,
   /** Uncompressed bytes of one chunk body. */
   maxChunkBodyBytes: 64 * 1024 * 1024,
-  maxStringBytes: 1024 * 1024,
+  /** UTF-16 code units of one string. */
+  maxStringUnits: 1024 * 1024,
   maxDecisionBytes: 1024 * 1024,
   maxEventsPerChunk: 1 << 20,
 } as const;

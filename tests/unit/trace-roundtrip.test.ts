@@ -233,6 +233,13 @@ describe('trace round trip', () => {
     const file = path.join(dir, 'bad.vrt');
     const writer = new TraceWriter(file, log, { header: testHeader(), flushIntervalMs: 0 });
     expect(() => writer.flush()).toThrow(/event 0: column "size" holds -5/);
+    const long = new EventLog();
+    long.mark('x'.repeat(2 ** 20 + 1));
+    const longWriter = new TraceWriter(path.join(dir, 'long.vrt'), long, {
+      header: testHeader(),
+      flushIntervalMs: 0,
+    });
+    expect(() => longWriter.flush()).toThrow(/longer than 1048576 UTF-16 units/);
     log.blockCreate(2, 1, 1.5, false);
   });
 
