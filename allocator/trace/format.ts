@@ -106,6 +106,8 @@ export interface TraceImportInfo {
   readonly format: string;
   /** File name or description of the source. */
   readonly source: string;
+  /** The source format's own version or layout name, when it has one. */
+  readonly version?: string;
 }
 
 /** Free-form facts about the run that produced the trace (scenario, parameters, seed). */
@@ -269,6 +271,7 @@ export function validateHeader(value: Json, position: number): TraceHeader {
       const i = obj(h.importedFrom, 'header.importedFrom');
       str(i.format, 'header.importedFrom.format');
       str(i.source, 'header.importedFrom.source');
+      if (i.version !== undefined) str(i.version, 'header.importedFrom.version');
     }
     if (h.session !== undefined) {
       const s = obj(h.session, 'header.session');
