@@ -16,6 +16,7 @@ const dir = mkdtempSync(path.join(tmpdir(), 'vramscope-bench-'));
 
 interface ReportPerf {
   loadMs: number;
+  loadCpuMs: number;
   analysisMs: number;
   bytesPerEvent: number;
   rssAfterLoadMiB: number;
@@ -66,7 +67,7 @@ try {
       `  on disk: ${(bytes / 2 ** 20).toFixed(2)} MiB, ${(bytes / log.length).toFixed(2)} bytes/event; written in ${writeMs.toFixed(0)} ms (${writer.chunksWritten} chunks)`,
     );
     console.log(
-      `  load (median of ${runs}): ${median(perf.map((p) => p.loadMs)).toFixed(0)} ms  [${perf.map((p) => p.loadMs.toFixed(0)).join(', ')}]`,
+      `  load (median of ${runs}): ${median(perf.map((p) => p.loadMs)).toFixed(0)} ms wall [${perf.map((p) => p.loadMs.toFixed(0)).join(', ')}], ${median(perf.map((p) => p.loadCpuMs)).toFixed(0)} ms CPU [${perf.map((p) => p.loadCpuMs.toFixed(0)).join(', ')}]`,
     );
     console.log(
       `  RSS after load (median): ${median(perf.map((p) => p.rssAfterLoadMiB)).toFixed(1)} MiB; peak RSS incl. analysis: ${median(perf.map((p) => p.peakRssMiB)).toFixed(1)} MiB`,

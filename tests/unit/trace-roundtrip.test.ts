@@ -243,6 +243,42 @@ describe('trace round trip', () => {
     log.blockCreate(2, 1, 1.5, false);
   });
 
+  test('a torn final chunk is dropped with a warning naming the byte and the events kept', () => {
+    const log = generateWorkload({ events: 3000, seed: 12 });
+    const file = path.join(dir, 'torn.vrt');
+    const writer = new TraceWriter(file, log, {
+      header: testHeader(),
+      maxEventsPerChunk: 1000,
+      flushIntervalMs: 0,
+    });
+    writer.flush();
+    const bytes = new Uint8Array(readFileSync(file));
+    writer.close();
+    const full = loadTraceSync(file);
+    expect(full.chunkCount).toBe(3);
+    // `bytes` is the file before close(): three chunks, no index. Cut inside the third chunk.
+    for (const cut of [bytes.length - 1, bytes.length - 200]) {
+      const torn = loadTraceSync(bytes.subarray(0, cut));
+      expect(torn.events.length).toBe(2000);
+      expect(torn.warnings).toHaveLength(1);
+      const w = torn.warnings[0]!;
+      expect(w.eventIndex).toBe(2000);
+      expect(w.message).toMatch(
+        /^the record at byte (\d+) claims \d+ bytes but only \d+ remain \(torn write\); kept the 2000 events before it$/,
+      );
+      expect(w.position).toBe(Number(/byte (\d+)/.exec(w.message)![1]));
+      expect(w.position).toBeLessThan(cut);
+      // The prefix is the same events.
+      expect(Array.from(torn.events.columns.id)).toEqual(
+        Array.from(full.events.columns.id.subarray(0, 2000)),
+      );
+    }
+    // Strict mode turns the same problem into a TraceFormatError at that byte.
+    expect(() => loadTraceSync(bytes.subarray(0, bytes.length - 1), { strict: true })).toThrow(
+      TraceFormatError,
+    );
+  });
+
   test('bad magic and unknown versions are one TraceFormatError at a byte position', () => {
     const log = generateWorkload({ events: 100, seed: 1 });
     const file = path.join(dir, 'small.vrt');
