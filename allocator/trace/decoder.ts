@@ -511,6 +511,28 @@ export class TraceDecoder {
     return hint;
   }
 
+  /**
+   * The compressed body of the next record when it is a deflated chunk (for hosts whose inflate is async:
+   * inflate it, then step() with an inflate that returns the result). Null otherwise.
+   */
+  nextCompressedBody(): { readonly data: Uint8Array; readonly expectedLength: number } | null {
+    if (this.done) return null;
+    const frame = this.frames[this.frameIndex];
+    if (!frame || frame.type !== RecordType.Chunk) return null;
+    try {
+      const r = new ByteReader(this.bytes, frame.payloadStart, frame.payloadEnd);
+      r.uvar();
+      r.uvar();
+      r.uvar();
+      if (r.u8() !== ChunkEncoding.DeflateRaw) return null;
+      const expectedLength = r.uvar();
+      if (expectedLength > limits.maxChunkBodyBytes) return null;
+      return { data: this.bytes.subarray(r.pos, r.end), expectedLength };
+    } catch {
+      return null; // step() reports it
+    }
+  }
+
   get progress(): DecodeProgress {
     return { bytesDone: this.bytesDone, bytesTotal: this.bytes.length, events: this.length };
   }
@@ -911,5 +933,44 @@ export function decodeTrace(bytes: Uint8Array, options: DecodeOptions = {}): Loa
   while (decoder.step()) {
     // decode record by record
   }
+  return decoder.result();
+}
+
+/** Raw-inflate that returns a promise (browser DecompressionStream); must not return more than asked. */
+export type AsyncInflate = (compressed: Uint8Array, expectedLength: number) => Promise<Uint8Array>;
+
+export interface AsyncDecodeOptions {
+  readonly inflate: AsyncInflate;
+  readonly strict?: boolean;
+  readonly onProgress?: (progress: DecodeProgress) => void;
+}
+
+/** Decodes a trace with an asynchronous inflate (e.g. webInflate in a browser or worker). */
+export async function decodeTraceAsync(bytes: Uint8Array, options: AsyncDecodeOptions): Promise<LoadedTrace> {
+  let inflated: Uint8Array | null = null;
+  let failure: unknown = null;
+  const decoder = new TraceDecoder(bytes, {
+    strict: options.strict ?? false,
+    inflate: () => {
+      if (failure !== null) throw failure instanceof Error ? failure : new Error(String(failure));
+      if (inflated === null) throw new Error('no decompressed body');
+      return inflated;
+    },
+  });
+  for (;;) {
+    const next = decoder.nextCompressedBody();
+    inflated = null;
+    failure = null;
+    if (next) {
+      try {
+        inflated = await options.inflate(next.data, next.expectedLength);
+      } catch (error) {
+        failure = error;
+      }
+    }
+    if (!decoder.step()) break;
+    options.onProgress?.(decoder.progress);
+  }
+  options.onProgress?.(decoder.progress);
   return decoder.result();
 }

@@ -5,6 +5,8 @@ import path from 'node:path';
 import { EventLog, eventColumnNames } from '../../allocator/event-log.ts';
 import { AllocationKind } from '../../allocator/types.ts';
 import {
+  decodeTraceAsync,
+  webInflate,
   ByteReader,
   ByteWriter,
   TraceFormatError,
@@ -277,6 +279,37 @@ describe('trace round trip', () => {
     expect(() => loadTraceSync(bytes.subarray(0, bytes.length - 1), { strict: true })).toThrow(
       TraceFormatError,
     );
+  });
+
+  test('the pure decoder loads with the web DecompressionStream (no Node zlib) the same events', async () => {
+    const log = generateWorkload({ events: 20_000, seed: 21 });
+    const file = path.join(dir, 'web.vrt');
+    new TraceWriter(file, log, { header: testHeader(), maxEventsPerChunk: 3000, flushIntervalMs: 0 }).close();
+    const bytes = new Uint8Array(readFileSync(file));
+    const seen: number[] = [];
+    const web = await decodeTraceAsync(bytes, {
+      inflate: webInflate,
+      onProgress: (p) => seen.push(p.events),
+    });
+    expect(web.warnings).toEqual([]);
+    expect(web.complete).toBe(true);
+    expectSameEvents(log, web);
+    expect(seen.at(-1)).toBe(log.length);
+    // A chunk whose deflate stream is damaged (checksum re-sealed) stops loading there, with the prefix kept.
+    const damaged = bytes.slice();
+    const sync = loadTraceSync(bytes);
+    expect(sync.chunkCount).toBe(7);
+    const dv = new DataView(damaged.buffer);
+    let p = 12;
+    for (let k = 0; k < 3; k++) p += 9 + dv.getUint32(p + 1, true); // header + 2 chunks
+    const len = dv.getUint32(p + 1, true);
+    for (let q = p + 9 + 12; q < p + 9 + len; q += 7) damaged[q] = 0xff;
+    dv.setUint32(p + 5, crc32(damaged, crc32(damaged, 0, p, p + 1), p + 9, p + 9 + len), true);
+    for (const result of [await decodeTraceAsync(damaged, { inflate: webInflate }), loadTraceSync(damaged)]) {
+      expect(result.events.length).toBe(6000);
+      expect(result.warnings).toHaveLength(1);
+      expect(result.warnings[0]!.position).toBe(p);
+    }
   });
 
   test('bad magic and unknown versions are one TraceFormatError at a byte position', () => {
