@@ -206,6 +206,24 @@ describe('trace round trip', () => {
     expect(writer.bytesWritten).toBe(readFileSync(file).length);
   });
 
+  test('the timer flushes on its own while the event loop turns', async () => {
+    const { clock, advance } = microClock();
+    const log = new EventLog({ clock });
+    const file = path.join(dir, 'timer.vrt');
+    const writer = new TraceWriter(file, log, { header: testHeader(), flushIntervalMs: 50 });
+    for (let i = 0; i < 500; i++) {
+      advance(3);
+      log.mark(`tick ${i}`);
+    }
+    expect(loadTraceSync(file).events.length).toBe(0);
+    const deadline = performance.now() + 5000;
+    while (loadTraceSync(file).events.length < 500 && performance.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(loadTraceSync(file).events.length).toBe(500);
+    writer.close();
+    expect(loadTraceSync(file).complete).toBe(true);
+  });
+
   test('the recorder wires decisions from an allocator-like source and writes a createTraceHeader header', () => {
     const file = path.join(dir, 'recorder.vrt');
     const header = createTraceHeader({
