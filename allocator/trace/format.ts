@@ -305,8 +305,28 @@ export function validateDecision(value: Json, id: number): MemoryTypeDecision | 
     oneOf(d.location, `decision ${id}.location`, ['Unknown', 'GpuOnly', 'CpuToGpu', 'GpuToCpu']);
     bool(d.linear, `decision ${id}.linear`);
     str(d.scheme, `decision ${id}.scheme`);
-    arr(d.candidates, `decision ${id}.candidates`);
-    arr(d.attempts, `decision ${id}.attempts`);
+    if (d.resourceCategory !== null)
+      oneOf(d.resourceCategory, `decision ${id}.resourceCategory`, [
+        'buffer',
+        'rtvDsvTexture',
+        'otherTexture',
+      ]);
+    arr(d.candidates, `decision ${id}.candidates`).forEach((c, i) => {
+      const o = obj(c, `decision ${id}.candidates[${i}]`);
+      uint(o.typeIndex, `decision ${id}.candidates[${i}].typeIndex`);
+      uint(o.propertyFlags, `decision ${id}.candidates[${i}].propertyFlags`);
+      uint(o.heapIndex, `decision ${id}.candidates[${i}].heapIndex`);
+      bool(o.allowedByBits, `decision ${id}.candidates[${i}].allowedByBits`);
+      arr(o.matchesAttempt, `decision ${id}.candidates[${i}].matchesAttempt`).forEach((m, k) =>
+        bool(m, `decision ${id}.candidates[${i}].matchesAttempt[${k}]`),
+      );
+    });
+    arr(d.attempts, `decision ${id}.attempts`).forEach((a, i) => {
+      const o = obj(a, `decision ${id}.attempts[${i}]`);
+      uint(o.requiredFlags, `decision ${id}.attempts[${i}].requiredFlags`);
+      if (o.typeIndex !== null) uint(o.typeIndex, `decision ${id}.attempts[${i}].typeIndex`);
+      str(o.label, `decision ${id}.attempts[${i}].label`);
+    });
     if (d.winner !== null) uint(d.winner, `decision ${id}.winner`);
     str(d.reason, `decision ${id}.reason`);
     arr(d.fallbacks, `decision ${id}.fallbacks`).forEach((f, i) => str(f, `decision ${id}.fallbacks[${i}]`));
