@@ -113,7 +113,8 @@ export interface TraceImportInfo {
 /** Free-form facts about the run that produced the trace (scenario, parameters, seed). */
 export interface TraceSessionInfo {
   readonly scenario?: string;
-  readonly params?: Readonly<Record<string, string | number | boolean>>;
+  /** null stands for a value JSON cannot hold (NaN, Infinity). */
+  readonly params?: Readonly<Record<string, string | number | boolean | null>>;
   readonly seed?: number;
 }
 
@@ -281,8 +282,8 @@ export function validateHeader(value: Json, position: number): TraceHeader {
       if (s.params !== undefined) {
         const p = obj(s.params, 'header.session.params');
         for (const [k, pv] of Object.entries(p)) {
-          if (typeof pv !== 'string' && typeof pv !== 'number' && typeof pv !== 'boolean')
-            throw new ShapeError(`header.session.params.${k} must be a string, number or boolean`);
+          if (pv !== null && typeof pv !== 'string' && typeof pv !== 'number' && typeof pv !== 'boolean')
+            throw new ShapeError(`header.session.params.${k} must be a string, number, boolean or null`);
         }
       }
     }
