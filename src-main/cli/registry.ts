@@ -1,7 +1,8 @@
 // Every CLI command, listed once. Add new commands here (one import, one entry).
 import type { Command } from './command.ts';
 import { benchCommand } from './commands/bench.ts';
+import { replayCommand } from './commands/replay.ts';
 import { reportCommand } from './commands/report.ts';
 import { runCommand } from './commands/run.ts';
 
-export const commands: readonly Command[] = [benchCommand, runCommand, reportCommand];
+export const commands: readonly Command[] = [benchCommand, runCommand, reportCommand, replayCommand];

@@ -3,12 +3,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { WorkerData, WorkerMessage } from './run-protocol.ts';
 import { runScenario, type RunnerOptions } from './scenario-runner.ts';
+import { createTraceConsumer } from './trace-consumer.ts';
 
 const port = parentPort;
 if (!port) throw new Error('scenario-worker.ts must run in a worker thread');
 const data = workerData as WorkerData;
 const post = (message: WorkerMessage, transfer: ArrayBuffer[] = []): void =>
   port.postMessage(message, transfer);
-const options: RunnerOptions = {};
+const options: RunnerOptions = { createConsumer: createTraceConsumer };
 const result = await runScenario(data.request, data.control, post, options);
 post({ type: 'done', result });
