@@ -1,8 +1,15 @@
 // Every CLI command, listed once. Add new commands here (one import, one entry).
 import type { Command } from './command.ts';
 import { benchCommand } from './commands/bench.ts';
+import { devicesCommand } from './commands/devices.ts';
 import { replayCommand } from './commands/replay.ts';
 import { reportCommand } from './commands/report.ts';
 import { runCommand } from './commands/run.ts';
 
-export const commands: readonly Command[] = [benchCommand, runCommand, reportCommand, replayCommand];
+export const commands: readonly Command[] = [
+  benchCommand,
+  devicesCommand,
+  runCommand,
+  reportCommand,
+  replayCommand,
+];
