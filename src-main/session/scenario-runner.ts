@@ -299,8 +299,17 @@ export async function runScenario(
     hooks,
   });
   // Async scripts (sleep) leave the event loop free: flush on a timer then too.
+  // Only when something changed: an idle (sleeping) script costs no messages.
+  let lastShipped = -1;
+  let lastState = '';
   const timer = setInterval(() => {
-    if (performance.now() - lastFlush >= batchIntervalMs) flush(gate.paused ? 'paused' : 'running');
+    const state = gate.paused ? 'paused' : 'running';
+    if (live.log.length === lastShipped && state === lastState) return;
+    if (performance.now() - lastFlush >= batchIntervalMs) {
+      lastShipped = live.log.length;
+      lastState = state;
+      flush(state);
+    }
   }, batchIntervalMs);
 
   let outcome: RunResult['outcome'] = 'completed';
