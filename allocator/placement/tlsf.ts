@@ -369,22 +369,24 @@ export class TlsfSubAllocator<T> implements SubAllocator<T> {
     let listed = 0;
     let flLo = 0;
     let flHi = 0;
+    const heads = this.heads;
     for (let fl = 0; fl < FL_COUNT; fl++) {
-      let mask = 0;
+      const mask = this.slMask[fl];
+      const base = fl << SL_LOG2;
       for (let sl = 0; sl < SL_COUNT; sl++) {
-        const k = fl * SL_COUNT + sl;
+        const h = heads[base + sl];
+        if (h >= 0 !== ((mask >>> sl) & 1) > 0)
+          fail(`bitmap bit of class ${base + sl} disagrees with its list`);
         let p = -1;
-        for (let c = this.heads[k]; c >= 0; c = this.freeNext[c]) {
+        for (let c = h; c >= 0; c = this.freeNext[c]) {
           if (++listed > freeCount) fail(`class lists hold more entries than the ${freeCount} free chunks`);
-          if (this.state[c] !== STATE_FREE) fail(`class ${k} lists chunk ${c}, which is not free`);
-          if (this.cls[c] !== k)
-            fail(`chunk ${c} is listed under class ${k} but records class ${this.cls[c]}`);
+          if (this.state[c] !== STATE_FREE) fail(`class ${base + sl} lists chunk ${c}, which is not free`);
+          if (this.cls[c] !== base + sl)
+            fail(`chunk ${c} is listed under class ${base + sl} but records ${this.cls[c]}`);
           if (this.freePrev[c] !== p) fail(`chunk ${c} has a wrong free-list back link`);
           p = c;
         }
-        if (this.heads[k] >= 0) mask |= 1 << sl;
       }
-      if (mask !== this.slMask[fl]) fail(`second-level bitmap of first level ${fl} disagrees with its lists`);
       if (mask !== 0) {
         if (fl < 32) flLo |= 1 << fl;
         else flHi |= 1 << (fl - 32);
