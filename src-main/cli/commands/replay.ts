@@ -58,10 +58,15 @@ export function formatReplayReport(r: ReplayReport): string {
     for (const c of r.typeChanges)
       lines.push(`    ${c.count} × ${c.location} ${c.linear ? 'linear' : 'non-linear'}: ${c.from} → ${c.to}`);
   }
+  const names = (list: readonly string[]): string => list.map((n) => (n === '' ? '(unnamed)' : n)).join(', ');
   if (r.newlyFailed.count)
-    lines.push(`  newly failing   ${r.newlyFailed.count}: ${r.newlyFailed.names.join(', ')}`);
+    lines.push(`  newly failing   ${r.newlyFailed.count}: ${names(r.newlyFailed.names)}`);
   if (r.newlySucceeded.count)
-    lines.push(`  newly succeeding ${r.newlySucceeded.count}: ${r.newlySucceeded.names.join(', ')}`);
+    lines.push(`  newly succeeding ${r.newlySucceeded.count}: ${names(r.newlySucceeded.names)}`);
+  if (r.inferredLocations)
+    lines.push(
+      `  note            ${r.inferredLocations} requests had no location; it was inferred from the recorded memory type's flags`,
+    );
   return `${lines.join('\n')}\n`;
 }
 
