@@ -224,7 +224,14 @@ export async function runScenario(
     close: () => pendingConsumer?.close(),
   };
   try {
-    session = new Session({ device: opened.device, strategy, consumer: consumerProxy });
+    session = new Session({
+      device: opened.device,
+      strategy,
+      consumer: consumerProxy,
+      ...(request.allocationSizes ? { allocationSizes: request.allocationSizes } : {}),
+      ...(request.debugSettings ? { debugSettings: request.debugSettings } : {}),
+      logger: (level, message) => post({ type: 'log', message: `[allocator ${level}] ${message}` }),
+    });
     if (tracePath !== null) {
       if (!options.createConsumer) throw new Error('this build cannot write traces (no trace writer)');
       pendingConsumer = options.createConsumer(tracePath, info, session);
