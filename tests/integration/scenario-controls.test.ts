@@ -95,6 +95,25 @@ export async function run(ctx) {
 `,
 );
 
+const floatingSleep = script(
+  'floating-sleep.mjs',
+  `export const meta = { name: 'floating-sleep', description: 'a sleep nobody awaits', parameters: {} };
+export async function run(ctx) {
+  ctx.sleep(60000);
+  try {
+    for (let i = 0; ; i++) {
+      ctx.free(ctx.allocate({ name: 'x' + i, size: 256, kind: 'buffer' }));
+      if (i % 500 === 0) await ctx.sleep(1);
+    }
+  } catch (error) {
+    // Linger so the floating sleep rejects while the run is still going.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    throw error;
+  }
+}
+`,
+);
+
 const renamer = script(
   'renamer.mjs',
   `export const meta = { name: 'renamer', description: 'renames', parameters: {} };
@@ -228,6 +247,15 @@ describe('other ops and limits', () => {
     expect(result.outcome).toBe('cancelled');
     // A graceful stop returns a summary (a terminated worker cannot).
     expect(result.summary?.leaks.map((l) => l.name)).toEqual(['held']);
+  });
+
+  test('a sleep nobody awaited does not turn a cancel into a crash', async () => {
+    const run = startScenario({ scenario: floatingSleep, device: lavapipe, seed: 1, cwd: repoRoot });
+    await afterOps(run, 1000);
+    const result = await run.cancel();
+    expect(result.outcome).toBe('cancelled');
+    expect(result.error).toBeNull();
+    expect(result.summary).not.toBeNull();
   });
 
   test('rename is one op, recorded with the new name; leaks carry it', async () => {
