@@ -58,6 +58,7 @@ export interface TlsfOptions {
   /** Bytes: requests at least this large are placed at the end of their free range (Infinity: never). */
   readonly backPlacementMin?: number;
 }
+
 /** Chunks tried in the request's own class before the good-fit classes. */
 const OWN_CLASS_SCAN = 4;
 /** Chunks tried in good-fit classes (>= request size) before jumping to a class that surely fits. */
@@ -197,15 +198,7 @@ export class TlsfSubAllocator<T> implements SubAllocator<T> {
     let c = heads[own];
     for (let n = 0; c >= 0 && n < OWN_CLASS_SCAN; n++) {
       const o = this.fitOffset(c, size, alignment, kind, granularity);
-      if (o >= 0)
-        return this.place(
-          c,
-          this.backOffset(c, o, size, alignment, kind, granularity),
-          size,
-          alignment,
-          kind,
-          owner,
-        );
+      if (o >= 0) return this.take(c, o, size, alignment, kind, granularity, owner);
       c = freeNext[c];
     }
 
@@ -217,15 +210,7 @@ export class TlsfSubAllocator<T> implements SubAllocator<T> {
       c = heads[k];
       for (; c >= 0 && n < GOOD_FIT_SCAN; n++) {
         const o = this.fitOffset(c, size, alignment, kind, granularity);
-        if (o >= 0)
-          return this.place(
-            c,
-            this.backOffset(c, o, size, alignment, kind, granularity),
-            size,
-            alignment,
-            kind,
-            owner,
-          );
+        if (o >= 0) return this.take(c, o, size, alignment, kind, granularity, owner);
         c = freeNext[c];
       }
       k = this.findClass(k + 1);
@@ -243,15 +228,7 @@ export class TlsfSubAllocator<T> implements SubAllocator<T> {
       if (k >= 0) {
         c = heads[k];
         const o = this.fitOffset(c, size, alignment, kind, granularity);
-        if (o >= 0)
-          return this.place(
-            c,
-            this.backOffset(c, o, size, alignment, kind, granularity),
-            size,
-            alignment,
-            kind,
-            owner,
-          );
+        if (o >= 0) return this.take(c, o, size, alignment, kind, granularity, owner);
         throw new InternalError(`TLSF chunk ${c} of a sure-fit class did not fit ${size} bytes.`);
       }
     }
@@ -265,15 +242,7 @@ export class TlsfSubAllocator<T> implements SubAllocator<T> {
       for (; c >= 0 && n < FALLBACK_SCAN; n++) {
         if (this.regSize[c] >= size) {
           const o = this.fitOffset(c, size, alignment, kind, granularity);
-          if (o >= 0)
-            return this.place(
-              c,
-              this.backOffset(c, o, size, alignment, kind, granularity),
-              size,
-              alignment,
-              kind,
-              owner,
-            );
+          if (o >= 0) return this.take(c, o, size, alignment, kind, granularity, owner);
         }
         c = freeNext[c];
       }
@@ -515,6 +484,26 @@ export class TlsfSubAllocator<T> implements SubAllocator<T> {
       }
     }
     return b;
+  }
+
+  /** Places the request in free chunk `c`, where `o` is its front offset that fits; returns the handle. */
+  private take(
+    c: number,
+    o: number,
+    size: number,
+    alignment: number,
+    kind: number,
+    granularity: number,
+    owner: T,
+  ): number {
+    return this.place(
+      c,
+      this.backOffset(c, o, size, alignment, kind, granularity),
+      size,
+      alignment,
+      kind,
+      owner,
+    );
   }
 
   /** Turns free chunk `c` into a used chunk whose data is [o, o + size); returns its handle. */
