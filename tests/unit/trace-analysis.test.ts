@@ -89,6 +89,10 @@ describe('analysis on a hand-built sequence', () => {
       ['index (lod 0)', 1, 20 * MiB],
       ['vertex', 2, 6 * MiB],
     ]);
+    expect(leaks.byNamePattern.map((g) => [g.key, g.count])).toEqual([
+      ['index (lod #)', 1],
+      ['vertex', 2],
+    ]);
     // Leaks at an earlier point: after event 5 (allocations 2 and 3 live, no rename yet).
     const early = analysis.leaksAt(6);
     expect(early.byName.map((g) => g.key)).toEqual(['index', 'staging']);
