@@ -288,9 +288,59 @@ function decodeSigned(
   return null;
 }
 
-/** Unsigned values; with `limit`, each must be below it (string ids). */
-function decodeUnsigned(
-  out: Float64Array | Uint32Array,
+/**
+ * Unsigned LEB128 values (bytes: offsets, sizes, alignments), decoded inline: these are mostly 2-4 bytes long,
+ * so the multi-byte loop is the hot path. Same limits as ByteReader.uvar (≤ 8 bytes, ≤ 2^53 - 1).
+ */
+function decodeBytes(
+  out: Float64Array,
+  r: ByteReader,
+  kinds: Uint8Array,
+  first: number,
+  end: number,
+  dense: boolean,
+  bit: number,
+): ValueFailure | null {
+  const buf = r.buf;
+  const stop = r.end;
+  let pos = r.pos;
+  for (let i = first; i < end; i++) {
+    if (SPARSE_SKIP(dense, kinds[i]!, bit)) continue;
+    const start = pos;
+    if (pos >= stop)
+      return {
+        index: i,
+        what: 'unexpected end of data',
+        fault: new ByteFault('unexpected end of data', pos),
+      };
+    let x = buf[pos++]!;
+    let v = x & 0x7f;
+    let scale = 128;
+    while (x >= 0x80) {
+      if (pos >= stop || pos - start >= 8)
+        return {
+          index: i,
+          what: 'bad varint',
+          fault: new ByteFault(
+            pos >= stop ? 'unexpected end of data in a varint' : 'varint longer than 8 bytes',
+            start,
+          ),
+        };
+      x = buf[pos++]!;
+      v += (x & 0x7f) * scale;
+      scale *= 128;
+    }
+    if (v > MAX_SAFE)
+      return { index: i, what: 'value past 2^53 - 1', fault: new ByteFault('value past 2^53 - 1', start) };
+    out[i] = v;
+  }
+  r.pos = pos;
+  return null;
+}
+
+/** String ids: unsigned, each below the number of strings known so far. */
+function decodeStringIds(
+  out: Uint32Array,
   r: ByteReader,
   kinds: Uint8Array,
   first: number,
@@ -349,9 +399,9 @@ function decodeValues(
       case TAG_OFFSET:
       case TAG_SIZE:
       case TAG_ALIGNMENT:
-        return decodeUnsigned(out as Float64Array, r, kinds, first, end, dense, bit, Infinity);
+        return decodeBytes(out as Float64Array, r, kinds, first, end, dense, bit);
       default:
-        return decodeUnsigned(out as Uint32Array, r, kinds, first, end, dense, bit, stringCount);
+        return decodeStringIds(out as Uint32Array, r, kinds, first, end, dense, bit, stringCount);
     }
   } catch (error) {
     if (error instanceof ByteFault) return { index: first, what: error.message, fault: error };
