@@ -814,6 +814,9 @@ export class TraceDecoder {
     const columnCount = r.uvar();
     let lastTag = -1;
     let sawKind = false;
+    // An unknown event kind ends the chunk there: the events before it are still decoded and kept.
+    let badKind: Problem | null = null;
+    let usable = count;
     for (let c = 0; c < columnCount; c++) {
       const start = r.pos;
       const tag = r.u8();
@@ -828,14 +831,17 @@ export class TraceDecoder {
           throw new ByteFault(`the kind column must hold one byte per event (${count}), holds ${n}`, start);
         for (let i = 0; i < count; i++) {
           const k = data[i]!;
-          if (k < 1 || k > MAX_EVENT_KIND)
-            throw new Problem(
+          if (k < 1 || k > MAX_EVENT_KIND) {
+            badKind = new Problem(
               `event ${first + i} (in the chunk at byte ${at}) has unknown kind ${k}`,
               at,
               first + i,
             );
+            usable = i;
+            break;
+          }
         }
-        this.cols.kind.set(data, first);
+        this.cols.kind.set(data.subarray(0, usable), first);
         sawKind = true;
         continue;
       }
@@ -846,11 +852,12 @@ export class TraceDecoder {
       }
       if (mode !== ColumnMode.Sparse && mode !== ColumnMode.Dense)
         throw new ByteFault(`column ${tag} has unknown mode ${mode}`, start);
-      this.decodeColumn(tag, mode, data, start, first, count, at);
+      this.decodeColumn(tag, mode, data, start, first, usable, at, badKind === null);
     }
     if (!sawKind) throw new ByteFault('the chunk has no kind column', r.pos);
     if (r.remaining !== 0) throw new ByteFault(`${r.remaining} unexpected bytes after the columns`, r.pos);
-    this.checkEvents(first, count, at);
+    this.checkEvents(first, usable, at);
+    if (badKind) throw badKind;
   }
 
   /** Decodes one column's values into the output arrays, checking ranges as values arrive. */
@@ -862,6 +869,8 @@ export class TraceDecoder {
     first: number,
     count: number,
     at: number,
+    /** false when only a prefix of the chunk's events is decoded (the column then has bytes left over). */
+    whole: boolean,
   ): void {
     const name = eventColumnNames[tag]!;
     const r = new ByteReader(data);
@@ -883,7 +892,7 @@ export class TraceDecoder {
         failure.index,
       );
     }
-    if (r.remaining !== 0)
+    if (whole && r.remaining !== 0)
       throw new ByteFault(`column "${name}" has ${r.remaining} bytes more than its events use`, columnStart);
   }
 
