@@ -123,6 +123,15 @@ describe('analysis on a hand-built sequence', () => {
     expect(d.total).toEqual({ committed: 64 * MiB - 80 * MiB, allocated: 26 * MiB - 34 * MiB });
   });
 
+  test('eventIndexAtTime maps a time to the number of events at or before it', () => {
+    // Each allocate advances the clock by 10 µs (0.01 ms) first; other events share the previous time.
+    expect(analysis.eventIndexAtTime(-1)).toBe(0);
+    expect(analysis.eventIndexAtTime(0)).toBe(1);
+    expect(analysis.eventIndexAtTime(0.01)).toBe(2);
+    expect(analysis.eventIndexAtTime(0.02)).toBe(4);
+    expect(analysis.eventIndexAtTime(1e9)).toBe(13);
+  });
+
   test('a snapshot carries the state at that event, names and blocks included', () => {
     const snap = analysis.snapshotAt(5);
     expect(snap.allocations.map((a) => [a.id, a.name, a.heapIndex])).toEqual([
