@@ -83,5 +83,5 @@ export async function importSource(source: ByteSource, options: ImportOptions = 
   };
   return format === 'pytorch'
     ? importPytorchSnapshot(source, common)
-    : importGpuMemDump(source, { ...common, expected: options.format ?? null });
+    : importGpuMemDump(source, { ...common, expected: options.format ?? null, hint: format });
 }

@@ -581,6 +581,36 @@ export class PickleStreamReader {
     return path;
   }
 
+  /**
+   * After a failure (a truncated file): hands the complete items still waiting in unfinished APPENDS
+   * batches of streamed lists to onItem, outermost first, and stops at the first item the callback
+   * rejects (the one that was still being built). Returns how many were handed out.
+   */
+  salvage(): number {
+    const select = this.options.streamItems;
+    if (select === undefined) return 0;
+    let handed = 0;
+    for (let level = 1; level <= this.metastack.length; level++) {
+      const below = this.metastack[level - 1]!;
+      const owner = below[below.length - 1];
+      if (!Array.isArray(owner)) continue;
+      const path = this.listPathOf(owner, level - 1, below.length - 1);
+      if (path === null || !select(path)) continue;
+      const frame = level === this.metastack.length ? this.stack : this.metastack[level]!;
+      let index = this.streamedCounts.get(owner) ?? 0;
+      for (const item of frame) {
+        try {
+          this.options.onItem?.(path, index++, item);
+        } catch {
+          return handed;
+        }
+        handed++;
+      }
+      this.streamedCounts.set(owner, index);
+    }
+    return handed;
+  }
+
   /** Appends to the list at the top of the current stack (streamed or stored). */
   private appendTo(items: readonly PickleValue[], at: number): void {
     const list = this.top(at);

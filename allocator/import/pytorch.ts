@@ -798,6 +798,10 @@ export async function importPytorchSnapshot(
           options.onProgress?.(done, total, 'pickle read');
           if (reader.finished) break;
         }
+        if (!reader.finished && options.partial) reader.salvage();
+      } catch (error) {
+        if (options.partial) reader.salvage();
+        throw error;
       } finally {
         protocol = reader.protocol;
       }
