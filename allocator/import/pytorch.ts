@@ -165,6 +165,12 @@ class EntryColumns {
   }
 }
 
+/** A node of the frame-id trie that maps a stack (sequence of frame ids) to its interned string id. */
+interface StackNode {
+  id: number;
+  readonly next: Map<number, StackNode>;
+}
+
 /** Live state of one device during replay. */
 class DeviceState {
   /** Segment start -> block. `starts` is kept sorted for "which segment holds this address". */
@@ -236,6 +242,11 @@ class Collector {
     hostRecords: 0,
   };
   private readonly frameCache = new WeakMap<object, number>();
+  /** Frame text by frame id; id 0 is "not a frame". */
+  private readonly frameTexts: string[] = [''];
+  private readonly frameIdByText = new Map<string, number>([['', 0]]);
+  private readonly frameIds = new WeakMap<object, number>();
+  private readonly stackTrie: StackNode = { id: -1, next: new Map() };
 
   constructor() {
     this.log = new EventLog({ clock: () => this.now, initialCapacity: 4096 });
@@ -254,23 +265,55 @@ class Collector {
     return this.r.fail(`${where} should be a non-negative integer address but is ${describe(v)}`);
   }
 
-  /** Frames list -> interned stack string id (0 = none). Shared lists (pickle memo) are joined once. */
+  /**
+   * Frames list -> interned stack string id (0 = none). Hot path (every entry has a frames list), so:
+   * each frame gets a small id from its text (computed once per frame object: pickles share frame dicts),
+   * a stack is looked up by its frame ids, and only a new stack is joined into its text and interned.
+   */
   stackId(frames: unknown): number {
     if (!Array.isArray(frames) || frames.length === 0) return 0;
     const cached = this.frameCache.get(frames);
     if (cached !== undefined) return cached;
-    const lines: string[] = [];
+    // Walk a trie of frame ids: integer-keyed Map lookups, no key string per entry.
+    let node = this.stackTrie;
     for (const f of frames) {
-      if (!isObj(f)) continue;
+      const fid = this.frameId(f);
+      let next = node.next.get(fid);
+      if (next === undefined) node.next.set(fid, (next = { id: -1, next: new Map() }));
+      node = next;
+    }
+    let id = node.id;
+    if (id < 0) {
+      const lines: string[] = [];
+      for (const f of frames) {
+        const text = this.frameTexts[this.frameId(f)]!;
+        if (text !== '') lines.push(text);
+      }
+      id = lines.length === 0 ? 0 : this.log.strings.intern(lines.join('\n'));
+      node.id = id;
+    }
+    this.frameCache.set(frames, id);
+    return id;
+  }
+
+  private frameId(f: unknown): number {
+    if (typeof f !== 'object' || f === null) return 0;
+    const known = this.frameIds.get(f);
+    if (known !== undefined) return known;
+    let text = '';
+    if (isObj(f)) {
       const name = own(f, 'name');
       const file = own(f, 'filename');
       const line = intText(own(f, 'line'));
-      lines.push(
-        `${typeof name === 'string' ? name : '?'} ${typeof file === 'string' ? file : '?'}:${line ?? '?'}`,
-      );
+      text = `${typeof name === 'string' ? name : '?'} ${typeof file === 'string' ? file : '?'}:${line ?? '?'}`;
     }
-    const id = lines.length === 0 ? 0 : this.log.strings.intern(lines.join('\n'));
-    this.frameCache.set(frames, id);
+    let id = this.frameIdByText.get(text);
+    if (id === undefined) {
+      id = this.frameTexts.length;
+      this.frameTexts.push(text);
+      this.frameIdByText.set(text, id);
+    }
+    this.frameIds.set(f, id);
     return id;
   }
 
@@ -417,11 +460,9 @@ function buildTimeline(
 ): { devices: number; perDevicePeak: number[] } {
   const { segments, entries } = c.state;
   const log = c.log;
-  const deviceCount = Math.max(
-    0,
-    ...segments.map((s) => s.device + 1),
-    ...Array.from(entries.device.subarray(0, entries.length), (d) => d + 1),
-  );
+  let deviceCount = 0;
+  for (const seg of segments) deviceCount = Math.max(deviceCount, seg.device + 1);
+  for (let i = 0; i < entries.length; i++) deviceCount = Math.max(deviceCount, entries.device[i]! + 1);
   const states: DeviceState[] = Array.from({ length: deviceCount }, () => new DeviceState());
   const ids: Ids = { block: 1, allocation: 1 };
   const ghostStack = log.strings.intern('(allocated before the trace started: no frames recorded)');
@@ -789,6 +830,7 @@ export async function importPytorchSnapshot(
       const reader = new PickleStreamReader({
         referencedMemo: scanner.referenced,
         streamItems: (p: PicklePath) => streamSelector(p),
+        maxPathLength: 2,
         onItem: (p: PicklePath, index: number, value: PickleValue) => onStreamed(c, p, index, value),
       });
       try {
