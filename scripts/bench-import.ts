@@ -424,17 +424,11 @@ async function mainBench(): Promise<void> {
       console.log(
         `generated ${file}: ${(bytes / MB).toFixed(1)} MB, ${count} trace entries in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
       );
+      // The measured import runs in a fresh process: this script again (as .ts through tsx, or bundled).
+      const self = process.argv[1]!;
       const child = spawnSync(
         process.execPath,
-        [
-          '--import',
-          'tsx',
-          path.join(repoRoot, 'scripts', 'bench-import.ts'),
-          '--measure',
-          file,
-          '--out',
-          `${file}.trace`,
-        ],
+        [...(self.endsWith('.ts') ? ['--import', 'tsx'] : []), self, '--measure', file, '--out', `${file}.trace`],
         { cwd: repoRoot, stdio: 'inherit' },
       );
       if (child.status !== 0) console.log(`import of ${file} failed (exit ${child.status})`);
