@@ -428,7 +428,14 @@ async function mainBench(): Promise<void> {
       const self = process.argv[1]!;
       const child = spawnSync(
         process.execPath,
-        [...(self.endsWith('.ts') ? ['--import', 'tsx'] : []), self, '--measure', file, '--out', `${file}.trace`],
+        [
+          ...(self.endsWith('.ts') ? ['--import', 'tsx'] : []),
+          self,
+          '--measure',
+          file,
+          '--out',
+          `${file}.trace`,
+        ],
         { cwd: repoRoot, stdio: 'inherit' },
       );
       if (child.status !== 0) console.log(`import of ${file} failed (exit ${child.status})`);
