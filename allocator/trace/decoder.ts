@@ -1,11 +1,10 @@
 // Trace v1 decoder: pure and data-only (JSON.parse and integer arithmetic; nothing is evaluated). It walks
 // the file record by record so a caller can report progress; every malformed input becomes one
 // TraceFormatError (fatal: nothing loadable) or one warning (the valid prefix is kept and loading stops).
-import { TraceEventKind, eventColumnNames, type EventColumns } from '../event-log.ts';
+import { eventColumnNames, type EventColumns } from '../event-log.ts';
 import type { MemoryTypeDecision } from '../types.ts';
 import { ByteFault, ByteReader } from './bytes.ts';
 import { crc32 } from './crc32.ts';
-import { columnCodecs } from './encoder.ts';
 import type { TraceEvents } from './events.ts';
 import {
   ChunkEncoding,
@@ -96,6 +95,123 @@ function allocateColumns(capacity: number): MutableColumns {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+type NumericColumn = Float64Array | Int32Array | Uint32Array | Int16Array | Uint8Array;
+
+// Local copies of imported constants: hot loops below read them per event.
+const USE: readonly number[] = kindColumnUse.slice();
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const K_ALLOCATE = 1;
+const K_FREE = 2;
+const K_FAILURE = 3;
+const K_BLOCK_CREATE = 4;
+const K_BLOCK_DESTROY = 5;
+const K_RENAME = 6;
+const K_BUDGET = 7;
+
+interface ValueFailure {
+  readonly index: number;
+  readonly what: string;
+  readonly fault: ByteFault | null;
+}
+
+/**
+ * Decodes the values of one column for events [first, end) (dense: every event; sparse: the events whose
+ * kind uses the column). One specialised loop per codec keeps the per-value work to a varint read.
+ * Returns null, or where and why the data is impossible.
+ */
+function decodeValues(
+  tag: number,
+  out: NumericColumn,
+  r: ByteReader,
+  kinds: Uint8Array,
+  first: number,
+  end: number,
+  dense: boolean,
+  stringCount: number,
+): ValueFailure | null {
+  const bit = 1 << tag;
+  let i = first;
+  try {
+    switch (tag) {
+      case ColumnTag.flags:
+        for (; i < end; i++) if (dense || (USE[kinds[i]!]! & bit) !== 0) out[i] = r.u8();
+        return null;
+      case ColumnTag.time: {
+        let micros = 0;
+        for (; i < end; i++) {
+          micros += r.svar();
+          if (micros < 0 || micros > MAX_SAFE)
+            return { index: i, what: `${micros} µs is negative or past 2^53 - 1`, fault: null };
+          out[i] = micros / 1000;
+        }
+        return null;
+      }
+      case ColumnTag.id: {
+        const prev = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        for (; i < end; i++) {
+          const kind = kinds[i]!;
+          if (!dense && (USE[kind]! & bit) === 0) continue;
+          const v = prev[kind]! + r.svar();
+          if (v < 0 || v > MAX_SAFE)
+            return { index: i, what: `${v} is negative or past 2^53 - 1`, fault: null };
+          prev[kind] = v;
+          out[i] = v;
+        }
+        return null;
+      }
+      case ColumnTag.block: {
+        let prev = 0;
+        for (; i < end; i++) {
+          if (!dense && (USE[kinds[i]!]! & bit) === 0) continue;
+          const v = prev + r.svar();
+          if (v < 0 || v > MAX_SAFE)
+            return { index: i, what: `${v} is negative or past 2^53 - 1`, fault: null };
+          prev = v;
+          out[i] = v;
+        }
+        return null;
+      }
+      case ColumnTag.type:
+      case ColumnTag.decision: {
+        const max = tag === ColumnTag.type ? 0x7fff : 0x7fffffff;
+        for (; i < end; i++) {
+          if (!dense && (USE[kinds[i]!]! & bit) === 0) continue;
+          const v = r.svar();
+          if (v < -1 || v > max) return { index: i, what: `${v} is out of range`, fault: null };
+          out[i] = v;
+        }
+        return null;
+      }
+      case ColumnTag.offset:
+      case ColumnTag.size:
+      case ColumnTag.alignment:
+        for (; i < end; i++) if (dense || (USE[kinds[i]!]! & bit) !== 0) out[i] = r.uvar();
+        return null;
+      case ColumnTag.name:
+      case ColumnTag.stack:
+      case ColumnTag.code:
+      case ColumnTag.message:
+        for (; i < end; i++) {
+          if (!dense && (USE[kinds[i]!]! & bit) === 0) continue;
+          const v = r.uvar();
+          if (v >= stringCount)
+            return {
+              index: i,
+              what: `names string ${v}, but only ${stringCount} strings exist`,
+              fault: null,
+            };
+          out[i] = v;
+        }
+        return null;
+      default:
+        return { index: first, what: `column ${tag} cannot be decoded`, fault: null };
+    }
+  } catch (error) {
+    if (error instanceof ByteFault) return { index: i, what: error.message, fault: error };
+    throw error;
+  }
+}
+
 /** A problem inside a record; `where` is a file position or a description of where in a compressed body. */
 class Problem extends Error {
   readonly position: number;
@@ -136,7 +252,8 @@ export class TraceDecoder {
   private bytesDone = 0;
 
   constructor(bytes: Uint8Array, options: DecodeOptions = {}) {
-    this.bytes = bytes;
+    // A plain Uint8Array view (a Node Buffer subclass would make every element access polymorphic).
+    this.bytes = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.inflate = options.inflate ?? null;
     this.strict = options.strict ?? false;
     this.header = this.readPreambleAndHeader();
@@ -205,7 +322,13 @@ export class TraceDecoder {
         pos,
       );
     const crc = crc32(b, crc32(b, 0, pos, pos + 1), payloadStart, payloadStart + length);
-    if (crc !== stored) return new Problem(`checksum mismatch in the record at byte ${pos}`, pos);
+    if (crc !== stored)
+      return new Problem(
+        payloadStart + length === b.length
+          ? `checksum mismatch in the final record at byte ${pos} (torn or corrupt tail)`
+          : `checksum mismatch in the record at byte ${pos}`,
+        pos,
+      );
     return { type, position: pos, payloadStart, payloadEnd: payloadStart + length };
   }
 
@@ -290,7 +413,7 @@ export class TraceDecoder {
     this.warnings.push({
       message: `${problem.message}; ${kept}`,
       position: problem.position,
-      eventIndex: problem.eventIndex,
+      eventIndex: problem.eventIndex ?? this.length,
     });
     this.done = true;
   }
@@ -378,7 +501,8 @@ export class TraceDecoder {
           first,
         );
       try {
-        body = this.inflate(this.bytes.subarray(r.pos, r.end), bodyLength);
+        const inflated = this.inflate(this.bytes.subarray(r.pos, r.end), bodyLength);
+        body = new Uint8Array(inflated.buffer, inflated.byteOffset, inflated.byteLength);
       } catch (error) {
         throw new Problem(
           `the chunk at byte ${at} does not decompress (${(error as Error).message})`,
@@ -413,23 +537,38 @@ export class TraceDecoder {
 
   private decodeBody(body: Uint8Array, first: number, count: number, at: number): void {
     const r = new ByteReader(body);
-    // Strings.
+    // Strings: lengths in UTF-16 code units, then one UTF-8 run holding all of them.
+    const stringsStart = r.pos;
     const stringCount = r.uvar();
     if (stringCount > body.length)
-      throw new ByteFault(`string count ${stringCount} is larger than the chunk`, 0);
+      throw new ByteFault(`string count ${stringCount} is larger than the chunk`, stringsStart);
+    const lengths = new Float64Array(stringCount);
+    let units = 0;
     for (let s = 0; s < stringCount; s++) {
       const start = r.pos;
       const n = r.uvar();
       if (n > limits.maxStringBytes)
-        throw new ByteFault(`a ${n}-byte string is longer than the limit`, start);
-      const raw = r.bytes(n);
-      let text: string;
-      try {
-        text = utf8.decode(raw);
-      } catch {
-        throw new ByteFault('a string is not valid UTF-8', start);
-      }
-      this.strings.push(text);
+        throw new ByteFault(`a ${n}-unit string is longer than the limit`, start);
+      lengths[s] = n;
+      units += n;
+    }
+    const runStart = r.pos;
+    const run = r.bytes(r.uvar());
+    let text: string;
+    try {
+      text = stringCount === 0 ? '' : utf8.decode(run);
+    } catch {
+      throw new ByteFault("the chunk's strings are not valid UTF-8", runStart);
+    }
+    if (text.length !== units)
+      throw new ByteFault(
+        `the chunk's strings hold ${text.length} UTF-16 units, not the ${units} their lengths add up to`,
+        runStart,
+      );
+    for (let s = 0, p = 0; s < stringCount; s++) {
+      const n = lengths[s]!;
+      this.strings.push(text.slice(p, p + n));
+      p += n;
     }
     // Decision records.
     const decisionCount = r.uvar();
@@ -506,68 +645,25 @@ export class TraceDecoder {
     count: number,
     at: number,
   ): void {
-    const codec = columnCodecs[tag]!;
-    const out = this.cols[eventColumnNames[tag]!] as
-      Float64Array | Int32Array | Uint32Array | Int16Array | Uint8Array;
-    const kinds = this.cols.kind;
-    const dense = mode === ColumnMode.Dense;
-    const bit = 1 << tag;
-    const r = new ByteReader(data);
-    const stringColumn =
-      tag === ColumnTag.name ||
-      tag === ColumnTag.stack ||
-      tag === ColumnTag.code ||
-      tag === ColumnTag.message;
-    const stringCount = this.strings.length;
-    let prev = 0;
-    const prevPerKind = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
     const name = eventColumnNames[tag]!;
-    const bad = (i: number, what: string): Problem =>
-      new Problem(`event ${i} (in the chunk at byte ${at}): ${name} ${what}`, at, i);
-    try {
-      for (let i = first, end = first + count; i < end; i++) {
-        const kind = kinds[i]!;
-        if (!dense && (kindColumnUse[kind]! & bit) === 0) continue;
-        let v: number;
-        switch (codec) {
-          case 'u8':
-            v = r.u8();
-            break;
-          case 'uvar':
-            v = r.uvar();
-            if (stringColumn && v >= stringCount)
-              throw bad(i, `names string ${v}, but only ${stringCount} strings exist`);
-            break;
-          case 'svar':
-            v = r.svar();
-            if (tag === ColumnTag.type ? v < -1 || v > 0x7fff : v < -1 || v > 0x7fffffff)
-              throw bad(i, `${v} is out of range`);
-            break;
-          case 'deltaSvar':
-            v = prev + r.svar();
-            prev = v;
-            if (v < 0 || v > Number.MAX_SAFE_INTEGER) throw bad(i, `${v} is negative or past 2^53 - 1`);
-            break;
-          case 'timeMicros': {
-            const micros = prev + r.svar();
-            prev = micros;
-            if (micros < 0 || micros > Number.MAX_SAFE_INTEGER)
-              throw bad(i, `${micros} µs is negative or past 2^53 - 1`);
-            v = micros / 1000;
-            break;
-          }
-          case 'deltaPerKind': {
-            v = prevPerKind[kind]! + r.svar();
-            prevPerKind[kind] = v;
-            if (v < 0 || v > Number.MAX_SAFE_INTEGER) throw bad(i, `${v} is negative or past 2^53 - 1`);
-            break;
-          }
-        }
-        out[i] = v;
-      }
-    } catch (error) {
-      if (error instanceof ByteFault) throw new ByteFault(`column "${name}": ${error.message}`, columnStart);
-      throw error;
+    const r = new ByteReader(data);
+    const failure = decodeValues(
+      tag,
+      this.cols[name] as NumericColumn,
+      r,
+      this.cols.kind,
+      first,
+      first + count,
+      mode === ColumnMode.Dense,
+      this.strings.length,
+    );
+    if (failure !== null) {
+      if (failure.fault) throw new ByteFault(`column "${name}": ${failure.fault.message}`, columnStart);
+      throw new Problem(
+        `event ${failure.index} (in the chunk at byte ${at}): ${name} ${failure.what}`,
+        at,
+        failure.index,
+      );
     }
     if (r.remaining !== 0)
       throw new ByteFault(`column "${name}" has ${r.remaining} bytes more than its events use`, columnStart);
@@ -585,7 +681,7 @@ export class TraceDecoder {
       const kind = c.kind[i]!;
       let problem: string | null = null;
       switch (kind) {
-        case TraceEventKind.Allocate: {
+        case K_ALLOCATE: {
           const id = c.id[i]!;
           const type = c.type[i]!;
           if (live.has(id)) problem = `allocation id ${id} is allocated again while still live`;
@@ -596,18 +692,18 @@ export class TraceDecoder {
           else live.add(id);
           break;
         }
-        case TraceEventKind.Free:
+        case K_FREE:
           if (!live.delete(c.id[i]!)) problem = `free of allocation id ${c.id[i]}, which is not live`;
           break;
-        case TraceEventKind.Rename:
+        case K_RENAME:
           if (!live.has(c.id[i]!)) problem = `rename of allocation id ${c.id[i]}, which is not live`;
           break;
-        case TraceEventKind.Failure: {
+        case K_FAILURE: {
           const type = c.type[i]!;
           if (type < -1 || type >= typeCount) problem = `memory type ${type} does not exist on the device`;
           break;
         }
-        case TraceEventKind.BlockCreate: {
+        case K_BLOCK_CREATE: {
           const type = c.type[i]!;
           if (blocks.has(c.id[i]!)) problem = `block id ${c.id[i]} is created again while still live`;
           else if (type < 0 || type >= typeCount)
@@ -615,10 +711,10 @@ export class TraceDecoder {
           else blocks.add(c.id[i]!);
           break;
         }
-        case TraceEventKind.BlockDestroy:
+        case K_BLOCK_DESTROY:
           if (!blocks.delete(c.id[i]!)) problem = `destroy of block id ${c.id[i]}, which is not live`;
           break;
-        case TraceEventKind.BudgetSample:
+        case K_BUDGET:
           if (c.id[i]! >= heapCount)
             problem = `budget sample for heap ${c.id[i]}, which does not exist (${heapCount} heaps)`;
           break;

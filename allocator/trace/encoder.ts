@@ -214,12 +214,12 @@ export class TraceEncoder {
     const strings = events.strings;
     const firstStringId = this.stringsWritten;
     const stringEnd = strings.length;
+    // Lengths in UTF-16 code units, then all of them as one UTF-8 run (one encode/decode call per chunk).
     body.uvar(stringEnd - firstStringId);
-    for (let s = firstStringId; s < stringEnd; s++) {
-      const bytes = utf8.encode(strings[s]!);
-      body.uvar(bytes.length);
-      body.bytes(bytes);
-    }
+    for (let s = firstStringId; s < stringEnd; s++) body.uvar(strings[s]!.length);
+    const joined = utf8.encode(strings.slice(firstStringId, stringEnd).join(''));
+    body.uvar(joined.length);
+    body.bytes(joined);
 
     // New decision records.
     const decisions = events.decisions;
