@@ -412,7 +412,8 @@ class DumpImporter {
         f.name,
         -1,
         false,
-        `${this.layoutLabel()} ${ctx.label} block ${where.match(/\["(.*)"\]$/)?.[1] ?? ''} · ${f.origin}`,
+        // Origin, without block ids so that the same pool / resource kind groups together.
+        `${this.layoutLabel()} ${ctx.label} · ${f.origin}`,
       );
       allocations++;
       allocatedBytes += bytes;
@@ -482,7 +483,7 @@ class DumpImporter {
       f.name,
       -1,
       false,
-      `${this.layoutLabel()} ${ctx.label} ${this.layout === 'd3d12ma' ? 'committed' : 'dedicated'} #${String(item.key)} · ${f.origin}`,
+      `${this.layoutLabel()} ${ctx.label} ${this.layout === 'd3d12ma' ? 'committed' : 'dedicated'} · ${f.origin}`,
     );
     this.account({ ...ctx, typeIndex }, 1, size, 1, size);
   }
