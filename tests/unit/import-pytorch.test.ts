@@ -85,14 +85,26 @@ describe('PyTorch memory snapshots', () => {
     expect(kinds.get(TraceEventKind.BlockCreate)).toBe(count('segment_alloc'));
     expect(kinds.get(TraceEventKind.BlockDestroy)).toBe(count('segment_free'));
     expect(kinds.get(TraceEventKind.Free)).toBe(count('free_requested'));
-    expect(kinds.get(TraceEventKind.Mark)).toBe(count('snapshot'));
+    expect(kinds.get(TraceEventKind.Mark)).toBe(count('snapshot') + count('annotate'));
+    expect(kinds.get(TraceEventKind.Failure)).toBe(count('oom'));
+    expect(count('oom')).toBe(1);
+    for (let i = 0; i < r.log.length; i++) {
+      if (c.kind[i] === TraceEventKind.Failure) {
+        expect(r.log.strings.get(c.code[i]!)).toBe('CUDA_OUT_OF_MEMORY');
+        expect(r.log.strings.get(c.message[i]!)).toBe(
+          `CUDA out of memory on device 0: ${80 * 1024 * 1024 * 1024} bytes requested, ${3 * 1024 * 1024} bytes free on the device`,
+        );
+      }
+      if (c.kind[i] === TraceEventKind.Mark && r.log.strings.get(c.name[i]!).startsWith('annotate'))
+        expect(r.log.strings.get(c.name[i]!)).toContain('{"tag":"weights"}');
+    }
     const firstAlloc = doc.device_traces[0]!.find((e) => e.action === 'alloc')!;
     let stack = '';
     for (let i = 0; i < r.log.length && stack === ''; i++)
       if (c.kind[i] === TraceEventKind.Allocate) stack = r.log.strings.get(c.stack[i]!);
     expect(stack.split('\n')[0]).toContain(firstAlloc.frames![0]!.name);
     expect(summaryLine(r)).toMatch(
-      /^format=pytorch version=pickle-5 blocks=\d+ block_bytes=\d+ allocations=\d+ allocated_bytes=\d+ events=264$/,
+      /^format=pytorch version=pickle-5 blocks=\d+ block_bytes=\d+ allocations=\d+ allocated_bytes=\d+ events=266$/,
     );
   });
 
