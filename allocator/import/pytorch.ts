@@ -231,8 +231,9 @@ interface CollectState {
 
 class Collector {
   readonly r = new Reader('pytorch');
-  readonly log: EventLog;
-  private now = 0;
+  /** Holds the interned stacks while reading; buildTimeline replaces it with a log sized to fit. */
+  log: EventLog;
+  now = 0;
   readonly state: CollectState = {
     segments: [],
     entries: new EntryColumns(),
@@ -459,13 +460,19 @@ function buildTimeline(
   found: string[],
 ): { devices: number; perDevicePeak: number[] } {
   const { segments, entries } = c.state;
-  const log = c.log;
+  // The collector's log only interned strings so far; the timeline gets a log sized for every event it
+  // can hold (no doubling of a multi-million-event log), and the same strings are interned again as used.
+  const strings = c.log.strings;
+  let bound = entries.length + 64;
+  for (const s of segments) bound += 2 + 2 * s.blocks.length;
+  const log = new EventLog({ clock: () => c.now, initialCapacity: bound });
+  c.log = log;
   let deviceCount = 0;
   for (const seg of segments) deviceCount = Math.max(deviceCount, seg.device + 1);
   for (let i = 0; i < entries.length; i++) deviceCount = Math.max(deviceCount, entries.device[i]! + 1);
   const states: DeviceState[] = Array.from({ length: deviceCount }, () => new DeviceState());
   const ids: Ids = { block: 1, allocation: 1 };
-  const ghostStack = log.strings.intern('(allocated before the trace started: no frames recorded)');
+  const ghostStack = strings.intern('(allocated before the trace started: no frames recorded)');
 
   // End state per device, from the snapshot.
   const endSegs = states.map(() => new Map<Addr, number>());
@@ -548,7 +555,7 @@ function buildTimeline(
       }
       const survivor = endAllocs[d]!.get(addr);
       const stack =
-        survivor !== undefined && survivor.size === size ? survivor.stack : log.strings.get(ghostStack);
+        survivor !== undefined && survivor.size === size ? survivor.stack : strings.get(ghostStack);
       if (survivor === undefined) ghosts++;
       const id = ids.allocation++;
       log.allocate(
@@ -599,7 +606,7 @@ function buildTimeline(
     const st = states[d]!;
     const a = entries.addr[i]!;
     const size = entries.size[i]!;
-    const stack = entries.stack[i]! === 0 ? null : log.strings.get(entries.stack[i]!);
+    const stack = entries.stack[i]! === 0 ? null : strings.get(entries.stack[i]!);
     switch (entries.action[i] as Action) {
       case Action.SegmentAlloc:
       case Action.SegmentMap: {
@@ -681,7 +688,7 @@ function buildTimeline(
           'GpuOnly',
           true,
           'CUDA_OUT_OF_MEMORY',
-          `CUDA out of memory on device ${d}: ${size} bytes requested, ${log.strings.get(entries.note[i]!)} bytes free on the device`,
+          `CUDA out of memory on device ${d}: ${size} bytes requested, ${strings.get(entries.note[i]!)} bytes free on the device`,
           -1,
           stack,
         );
@@ -690,13 +697,11 @@ function buildTimeline(
         log.mark(`snapshot (device ${d})`, stack);
         break;
       case Action.Annotate:
-        log.mark(`annotate ${a}: ${log.strings.get(entries.note[i]!)}`, stack);
+        log.mark(`annotate ${a}: ${strings.get(entries.note[i]!)}`, stack);
         break;
       default:
-        log.mark(`${log.strings.get(entries.note[i]!)} (device ${d})`, stack);
-        skip(
-          `an action this importer does not know ("${log.strings.get(entries.note[i]!)}"), kept as a mark`,
-        );
+        log.mark(`${strings.get(entries.note[i]!)} (device ${d})`, stack);
+        skip(`an action this importer does not know ("${strings.get(entries.note[i]!)}"), kept as a mark`);
     }
   }
   for (const [why, n] of skipped)
