@@ -216,7 +216,20 @@ class DeviceState {
     const start = this.starts[lo - 1]!;
     const seg = this.segments.get(start)!;
     const offset = addrSub(addr, start);
-    return offset + size <= seg.size ? { start, ...seg } : null;
+    if (offset + size <= seg.size) return { start, ...seg };
+    if (offset >= seg.size) return null;
+    // Expandable segments are mapped range by range: an allocation may run on into the ranges mapped
+    // right after it. It is placed in the block where it starts.
+    let end = addrAdd(start, seg.size);
+    let rest = offset + size - seg.size;
+    for (let k = lo; k < this.starts.length && rest > 0; k++) {
+      const next = this.starts[k]!;
+      if (next !== end) return null;
+      const n = this.segments.get(next)!.size;
+      rest -= n;
+      end = addrAdd(next, n);
+    }
+    return rest <= 0 ? { start, ...seg } : null;
   }
 }
 
@@ -458,7 +471,7 @@ function buildTimeline(
   c: Collector,
   warnings: Warnings,
   found: string[],
-): { devices: number; perDevicePeak: number[] } {
+): { devices: number; perDevicePeak: number[]; expandablePieces: number } {
   const { segments, entries } = c.state;
   // The collector's log only interned strings so far; the timeline gets a log sized for every event it
   // can hold (no doubling of a multi-million-event log), and the same strings are interned again as used.
@@ -477,7 +490,34 @@ function buildTimeline(
   // End state per device, from the snapshot.
   const endSegs = states.map(() => new Map<Addr, number>());
   const endAllocs = states.map(() => new Map<Addr, { size: number; stack: string }>());
+  // Expandable segments: the snapshot reports each contiguous mapped range as one segment, the trace
+  // maps it piece by piece. Split them at the trace's segment_map/unmap boundaries so that each mapped
+  // piece is a block the trace can create and destroy.
+  const cuts = states.map(() => [] as Addr[]);
+  for (let i = 0; i < entries.length; i++) {
+    const act = entries.action[i] as Action;
+    if (act === Action.SegmentMap || act === Action.SegmentUnmap) {
+      const list = cuts[entries.device[i]!]!;
+      list.push(entries.addr[i]!, addrAdd(entries.addr[i]!, entries.size[i]!));
+    }
+  }
+  let expandablePieces = 0;
   for (const s of segments) {
+    if (s.expandable && cuts[s.device]!.length > 0) {
+      const end = addrAdd(s.addr, s.size);
+      const inside = [...new Set(cuts[s.device]!.filter((x) => x > s.addr && x < end))].sort((x, y) =>
+        x < y ? -1 : x > y ? 1 : 0,
+      );
+      let from: Addr = s.addr;
+      for (const at of [...inside, end]) {
+        endSegs[s.device]!.set(from, addrSub(at, from));
+        from = at;
+      }
+      expandablePieces += inside.length;
+      for (const b of s.blocks)
+        if (b.allocated) endAllocs[s.device]!.set(b.addr, { size: b.size, stack: b.stack });
+      continue;
+    }
     if (endSegs[s.device]!.has(s.addr))
       warnings.add(
         'dup-seg',
@@ -768,7 +808,11 @@ function buildTimeline(
       'reconcile',
       `The trace does not lead to the segments snapshot: ${fixes} blocks/allocations were created or freed at the end of the timeline so that it ends in the snapshot's state`,
     );
-  return { devices: deviceCount, perDevicePeak: states.map((s) => s.peakReserved) };
+  if (expandablePieces > 0)
+    found.push(
+      `  expandable segments: mapped piece by piece in the trace, so the timeline has ${expandablePieces} more blocks than the snapshot has segments`,
+    );
+  return { devices: deviceCount, perDevicePeak: states.map((s) => s.peakReserved), expandablePieces };
 }
 
 /** Imports a PyTorch snapshot (pickle or JSON) from a byte source. */
@@ -886,7 +930,7 @@ export async function importPytorchSnapshot(
         `The snapshot is inconsistent: segment ${s.addr} on device ${s.device} says allocated_size ${s.allocatedSize} but its active_allocated blocks add up to ${allocated}`,
       );
   }
-  const { devices, perDevicePeak } = buildTimeline(c, warnings, found);
+  const { devices, perDevicePeak, expandablePieces } = buildTimeline(c, warnings, found);
   const perType: ImportTotals[] = Array.from({ length: devices }, () => emptyTotals());
   for (const s of segments) {
     const t = perType[s.device]!;
@@ -954,6 +998,7 @@ export async function importPytorchSnapshot(
     totals,
     perType,
     sourceEvents: entries.length,
+    ...(expandablePieces > 0 ? { timelineEnd: { ...totals, blocks: totals.blocks + expandablePieces } } : {}),
     warnings: warnings.list(),
     found,
   };

@@ -19,6 +19,7 @@ const pickles = [
   'pytorch-snapshot-only-p4.pickle',
   'pytorch-empty-p5.pickle',
   'pytorch-segments-list-p0.pickle',
+  'pytorch-expandable-p4.pickle',
 ];
 
 describe('PyTorch memory snapshots', () => {
@@ -29,7 +30,7 @@ describe('PyTorch memory snapshots', () => {
       expect(r.warnings).toEqual([]);
       const end = endState(r.log);
       expect(end.unknownIds).toBe(0);
-      expect(end.totals).toEqual(r.totals);
+      expect(end.totals).toEqual(r.timelineEnd ?? r.totals);
       expect(r.header.importedFrom.format).toBe('pytorch');
       // Times never go backwards.
       const t = r.log.columns.time;
@@ -129,6 +130,25 @@ describe('PyTorch memory snapshots', () => {
       expect(Number.isSafeInteger(c.offset[i])).toBe(true);
       expect(c.offset[i]!).toBeLessThan(1 << 30);
     }
+  });
+
+  test('expandable segments: each mapped piece is a block, an allocation may run across pieces', async () => {
+    const r = await importFixture('pytorch-expandable-p4.pickle');
+    expect(r.warnings).toEqual([]);
+    // The snapshot's one segment (two 20 MiB pieces) is two blocks in the timeline; the third piece was
+    // mapped and unmapped during the trace.
+    expect(r.timelineEnd).toEqual({ ...r.totals, blocks: 2 });
+    const c = r.log.columns;
+    const sizes: number[] = [];
+    let destroyed = 0;
+    for (let i = 0; i < r.log.length; i++) {
+      if (c.kind[i] === TraceEventKind.BlockCreate) sizes.push(c.size[i]!);
+      if (c.kind[i] === TraceEventKind.BlockDestroy) destroyed++;
+      if (c.kind[i] === TraceEventKind.Allocate && c.size[i] === 24 * 1024 * 1024)
+        expect(c.offset[i]).toBe(8 * 1024 * 1024);
+    }
+    expect(sizes).toEqual([20, 20, 20].map((m) => m * 1024 * 1024));
+    expect(destroyed).toBe(1);
   });
 
   test('snapshot only (no history): one point in time, per-device memory types', async () => {
