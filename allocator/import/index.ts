@@ -12,7 +12,7 @@ import {
 import { importPytorchSnapshot } from './pytorch.ts';
 
 export * from './model.ts';
-export { bytesSource, type ByteSource } from './byte-source.ts';
+export { blobSource, bytesSource, type BlobLike, type ByteSource } from './byte-source.ts';
 export { endState, type EndState } from './end-state.ts';
 export { importGpuMemDump } from './gpumemdump.ts';
 export { importPytorchSnapshot } from './pytorch.ts';
