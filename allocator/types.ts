@@ -101,10 +101,20 @@ export interface BlockPolicy {
   readonly order: 'newestFirst' | 'oldestFirst';
   /** A managed request larger than this fraction of the block size gets a dedicated block; in (0, 1]. */
   readonly dedicatedAbove: number;
+  /**
+   * Empty general blocks kept per memory type besides the last one (0 = the crate's rule: an emptied block
+   * is released unless it is the type's only general block). A spare saves a vkAllocateMemory/vkFreeMemory
+   * pair each time usage dips and comes back.
+   */
+  readonly spareEmptyBlocks: number;
 }
 
-export const crateBlockPolicy: BlockPolicy = { order: 'newestFirst', dedicatedAbove: 1 };
-export const packedBlockPolicy: BlockPolicy = { order: 'oldestFirst', dedicatedAbove: 0.125 };
+export const crateBlockPolicy: BlockPolicy = { order: 'newestFirst', dedicatedAbove: 1, spareEmptyBlocks: 0 };
+export const packedBlockPolicy: BlockPolicy = {
+  order: 'oldestFirst',
+  dedicatedAbove: 0.125,
+  spareEmptyBlocks: 0,
+};
 
 /** How an allocation sits in memory; also the bufferImageGranularity class of a sub-allocation. */
 export const enum AllocationKind {

@@ -2,7 +2,8 @@
 // (one list per memory location, like one memory type each; a new block when none fits, tried from the
 // newest block down, an empty block released unless it is the location's last — gpu-allocator's block
 // lifecycle) for each placement strategy, and prints ns/op and committed bytes / peak live bytes.
-// Prints, never asserts. Usage: node --import tsx scripts/bench-placement.ts [trace] [--reps N]
+// Prints, never asserts.
+// Usage: node --import tsx scripts/bench-placement.ts [trace] [--reps N] [--strategy tlsf|freelist|all]
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +11,15 @@ import { createSubAllocator } from '../allocator/placement/index.ts';
 import type { SubAllocationKind, SubAllocator } from '../allocator/placement/index.ts';
 import type { PlacementStrategyName } from '../allocator/types.ts';
 
-const BLOCK_SIZE = 256 * 1024 * 1024;
+const MIB = 1024 * 1024;
+/**
+ * Block sizes per location (gpu, upload, readback): all 256 MiB, and gpu-allocator's defaults (device
+ * blocks 256 MiB, host-visible blocks 64 MiB).
+ */
+const BLOCK_CONFIGS: ReadonlyArray<{ readonly name: string; readonly sizes: readonly number[] }> = [
+  { name: 'all blocks 256 MiB', sizes: [256 * MIB, 256 * MIB, 256 * MIB] },
+  { name: 'crate sizes: gpu 256 MiB, upload/readback 64 MiB', sizes: [256 * MIB, 64 * MIB, 64 * MIB] },
+];
 /** NVIDIA H100's bufferImageGranularity (../shared/device-profiles). */
 const GRANULARITY = 1024;
 const LOCATIONS = ['gpu', 'upload', 'readback'];
@@ -61,7 +70,9 @@ function parseTrace(text: string): Trace {
 }
 
 interface Result {
+  /** Wall-clock and CPU (user + system) nanoseconds per trace op. */
   readonly ns: number;
+  readonly cpuNs: number;
   readonly peakCommitted: number;
   readonly peakLive: number;
   readonly peakAllocated: number;
@@ -72,7 +83,7 @@ interface Result {
   readonly locPeakBlocks: number[];
 }
 
-function replay(strategy: PlacementStrategyName, t: Trace): Result {
+function replay(strategy: PlacementStrategyName, t: Trace, blockSizes: readonly number[]): Result {
   const lists: (SubAllocator<number> | null)[][] = LOCATIONS.map(() => []);
   const liveBlocks = new Int32Array(LOCATIONS.length);
   const blockOf = new Int32Array(t.maxId + 1);
@@ -90,6 +101,7 @@ function replay(strategy: PlacementStrategyName, t: Trace): Result {
   const locPeakLive = LOCATIONS.map(() => 0);
   const locPeakBlocks = LOCATIONS.map(() => 0);
   const start = process.hrtime.bigint();
+  const cpuStart = process.cpuUsage();
   for (let i = 0; i < t.count; i++) {
     const id = t.id[i];
     if (t.op[i] === 1) {
@@ -107,10 +119,10 @@ function replay(strategy: PlacementStrategyName, t: Trace): Result {
       if (h < 0) {
         b = list.indexOf(null);
         if (b < 0) b = list.push(null) - 1;
-        const sa = createSubAllocator<number>(strategy, BLOCK_SIZE);
+        const sa = createSubAllocator<number>(strategy, blockSizes[loc]);
         list[b] = sa;
         liveBlocks[loc]++;
-        committed += BLOCK_SIZE;
+        committed += blockSizes[loc];
         h = sa.allocate(size, t.align[i], t.kind[i] as SubAllocationKind, GRANULARITY, id);
         if (h < 0) throw new Error(`A fresh block did not fit allocation ${id} of ${size} bytes.`);
       }
@@ -133,7 +145,7 @@ function replay(strategy: PlacementStrategyName, t: Trace): Result {
       if (sa.chunkCount === 0 && liveBlocks[loc] > 1) {
         lists[loc][b] = null;
         liveBlocks[loc]--;
-        committed -= BLOCK_SIZE;
+        committed -= blockSizes[loc];
       }
     }
     // Sampled outside the hot path's usual cost: cheap counters only.
@@ -155,8 +167,11 @@ function replay(strategy: PlacementStrategyName, t: Trace): Result {
     }
   }
   const ns = Number(process.hrtime.bigint() - start) / t.count;
+  const cpu = process.cpuUsage(cpuStart);
+  const cpuNs = ((cpu.user + cpu.system) * 1000) / t.count;
   return {
     ns,
+    cpuNs,
     peakCommitted,
     peakLive,
     peakAllocated,
@@ -165,6 +180,53 @@ function replay(strategy: PlacementStrategyName, t: Trace): Result {
     locPeakLive,
     locPeakBlocks,
   };
+}
+
+interface ExtentResult {
+  readonly ns: number;
+  readonly cpuNs: number;
+  readonly peakExtent: number[];
+  readonly peakLive: number[];
+}
+
+/**
+ * Placement quality without a block policy: one 1 TiB sub-allocator per location, so nothing ever fails;
+ * the peak extent (highest end of any live chunk) over the peak live bytes measures fragmentation.
+ * Its time is the placement cost alone (no block list to walk).
+ */
+function extent(strategy: PlacementStrategyName, t: Trace): ExtentResult {
+  const sas = LOCATIONS.map(() => createSubAllocator<number>(strategy, 2 ** 40));
+  const handleOf = new Float64Array(t.maxId + 1);
+  const locOf = new Uint8Array(t.maxId + 1);
+  const sizeOf = new Float64Array(t.maxId + 1);
+  const live = LOCATIONS.map(() => 0);
+  const peakLive = LOCATIONS.map(() => 0);
+  const peakExtent = LOCATIONS.map(() => 0);
+  const start = process.hrtime.bigint();
+  const cpuStart = process.cpuUsage();
+  for (let i = 0; i < t.count; i++) {
+    const id = t.id[i];
+    if (t.op[i] === 1) {
+      const loc = t.loc[i];
+      const size = t.size[i];
+      const h = sas[loc].allocate(size, t.align[i], t.kind[i] as SubAllocationKind, GRANULARITY, id);
+      if (h < 0) throw new Error(`A 1 TiB block did not fit allocation ${id}.`);
+      handleOf[id] = h;
+      locOf[id] = loc;
+      sizeOf[id] = size;
+      live[loc] += size;
+      if (live[loc] > peakLive[loc]) peakLive[loc] = live[loc];
+      const end = sas[loc].offsetOf(h) + size;
+      if (end > peakExtent[loc]) peakExtent[loc] = end;
+    } else {
+      sas[locOf[id]].free(handleOf[id]);
+      live[locOf[id]] -= sizeOf[id];
+    }
+  }
+  const ns = Number(process.hrtime.bigint() - start) / t.count;
+  const cpu = process.cpuUsage(cpuStart);
+  const cpuNs = ((cpu.user + cpu.system) * 1000) / t.count;
+  return { ns, cpuNs, peakExtent, peakLive };
 }
 
 /** ../shared/bench/workload-a.trace beside the repository (or beside a parent, for git worktrees). */
@@ -177,33 +239,69 @@ function findSharedTrace(repoRoot: string): string {
   }
 }
 
+/** "CPU ns/op best/median, wall ns/op best/median": CPU time is steadier on a shared, loaded host. */
+function timing(runs: ReadonlyArray<{ readonly ns: number; readonly cpuNs: number }>): string {
+  const cpu = runs.map((r) => r.cpuNs).sort((a, b) => a - b);
+  const wall = runs.map((r) => r.ns).sort((a, b) => a - b);
+  const mid = Math.floor(runs.length / 2);
+  return (
+    `${cpu[0].toFixed(0)} ns/op CPU best (${cpu[mid].toFixed(0)} median), ` +
+    `${wall[0].toFixed(0)} wall best (${wall[mid].toFixed(0)} median), ${runs.length} runs`
+  );
+}
+
 function main(): void {
   const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
   const args = process.argv.slice(2);
   const repsAt = args.indexOf('--reps');
   const reps = repsAt >= 0 ? Number(args[repsAt + 1]) : 5;
-  const positional = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--reps');
+  const strategyAt = args.indexOf('--strategy');
+  const only = strategyAt >= 0 ? args[strategyAt + 1] : 'all';
+  const strategies = (['tlsf', 'freelist'] as const).filter((s) => only === 'all' || only === s);
+  const positional = args.filter(
+    (a, i) => !a.startsWith('--') && args[i - 1] !== '--reps' && args[i - 1] !== '--strategy',
+  );
   const tracePath = positional[0] ?? findSharedTrace(repoRoot);
   const t = parseTrace(readFileSync(tracePath, 'utf8'));
   const mib = (v: number): string => `${(v / 1048576).toFixed(1)} MiB`;
   console.log(
-    `${path.basename(tracePath)}: ${t.count} ops, blocks of ${mib(BLOCK_SIZE)}, granularity ${GRANULARITY}`,
+    `${path.basename(tracePath)}: ${t.count} ops, granularity ${GRANULARITY}; block list per location, ` +
+      'newest block tried first, empty blocks released unless last (gpu-allocator lifecycle)',
   );
-  for (const strategy of ['tlsf', 'freelist'] as const) {
-    const runs: Result[] = [];
+  for (const config of BLOCK_CONFIGS) {
+    console.log(`Block lists, ${config.name}:`);
+    for (const strategy of strategies) {
+      const runs: Result[] = [];
+      for (let r = 0; r < (strategy === 'freelist' ? Math.min(reps, 3) : reps); r++) {
+        runs.push(replay(strategy, t, config.sizes));
+      }
+      const r = runs[0];
+      console.log(
+        `${strategy.padEnd(8)} ${timing(runs)}; ` +
+          `peak committed ${mib(r.peakCommitted)} / peak live ${mib(r.peakLive)} = ${(r.peakCommitted / r.peakLive).toFixed(3)}; ` +
+          `time-averaged committed/live ${r.avgRatio.toFixed(3)}; peak allocated incl. padding ${mib(r.peakAllocated)}`,
+      );
+      const perLoc = LOCATIONS.map(
+        (l, i) => `${l}: peak live ${mib(r.locPeakLive[i])}, peak blocks ${r.locPeakBlocks[i]}`,
+      );
+      console.log(`         ${perLoc.join('; ')}`);
+    }
+  }
+  console.log('Placement alone (one 1 TiB block per location: no block list, nothing fails):');
+  for (const strategy of strategies) {
+    const runs: ExtentResult[] = [];
     for (let r = 0; r < (strategy === 'freelist' ? Math.min(reps, 3) : reps); r++)
-      runs.push(replay(strategy, t));
-    const ns = runs.map((r) => r.ns).sort((a, b) => a - b);
+      runs.push(extent(strategy, t));
     const r = runs[0];
-    console.log(
-      `${strategy.padEnd(8)} ${ns[0].toFixed(0)} ns/op best, ${ns[Math.floor(ns.length / 2)].toFixed(0)} median (${ns.length} runs); ` +
-        `peak committed ${mib(r.peakCommitted)} / peak live ${mib(r.peakLive)} = ${(r.peakCommitted / r.peakLive).toFixed(3)}; ` +
-        `time-averaged committed/live ${r.avgRatio.toFixed(3)}; peak allocated incl. padding ${mib(r.peakAllocated)}; peak blocks ${r.peakBlocks}`,
-    );
+    const sum = (v: number[]): number => v.reduce((a, b) => a + b, 0);
     const perLoc = LOCATIONS.map(
-      (l, i) => `${l}: peak live ${mib(r.locPeakLive[i])}, peak blocks ${r.locPeakBlocks[i]}`,
+      (l, i) =>
+        `${l} ${mib(r.peakExtent[i])}/${mib(r.peakLive[i])} = ${(r.peakExtent[i] / r.peakLive[i]).toFixed(3)}`,
     );
-    console.log(`         ${perLoc.join('; ')}`);
+    console.log(
+      `${strategy.padEnd(8)} ${timing(runs)}; ` +
+        `peak extent / peak live ${(sum(r.peakExtent) / sum(r.peakLive)).toFixed(3)} (${perLoc.join('; ')})`,
+    );
   }
 }
 

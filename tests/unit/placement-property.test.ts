@@ -2,11 +2,12 @@
 // every operation and an independent shadow model of the live chunks (no overlap, aligned data inside
 // the block, no linear/non-linear page sharing, -1 leaves the state unchanged and is never returned when
 // some free range surely fits). Sequences are lists of readable op strings, so a failure prints the
-// shrunk sequence, e.g. ["block 4096 gran 1024", "a 100 @16 L", "a 50 @1 N", "f 0"]:
-//   "a SIZE @ALIGN L|N" allocates (L = linear, N = non-linear), "f K" frees the (K mod live)-th live chunk.
+// shrunk case, e.g. { header: "block 4096 gran 1024 back default", ops: ["a 100 @16 L", "a 50 @1 N", "f 0"] }:
+//   "a SIZE @ALIGN L|N" allocates (L = linear, N = non-linear), "f K" frees the (K mod live)-th live chunk;
+//   "back X" is TLSF's threshold for placing large requests at the end of a free range (freelist ignores it).
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { createSubAllocator } from '../../allocator/placement/index.ts';
+import { createSubAllocator, TlsfSubAllocator } from '../../allocator/placement/index.ts';
 import type { SubAllocationKind, SubAllocator } from '../../allocator/placement/index.ts';
 import type { PlacementStrategyName } from '../../allocator/types.ts';
 
@@ -33,10 +34,15 @@ function fail(where: number, what: string): never {
 
 /** Runs one sequence; throws on the first broken rule. */
 function runSequence(strategy: PlacementStrategyName, header: string, ops: readonly string[]): void {
-  const [, blockText, , granText] = header.split(' ');
+  const [, blockText, , granText, , backText] = header.split(' ');
+  if (backText === undefined) throw new Error(`Malformed case header "${header}".`);
   const blockSize = Number(blockText);
   const gran = Number(granText);
-  const sa: SubAllocator<number> = createSubAllocator<number>(strategy, blockSize);
+  // "back default" keeps TLSF's own threshold for placing large requests at the end of a free range.
+  const sa: SubAllocator<number> =
+    strategy === 'tlsf' && backText !== 'default'
+      ? new TlsfSubAllocator<number>(blockSize, { backPlacementMin: Number(backText) })
+      : createSubAllocator<number>(strategy, blockSize);
   const live: Live[] = [];
   const byOwner = new Map<number, Live>();
   let nextOwner = 1;
@@ -127,8 +133,12 @@ const pow2 = (max: number): fc.Arbitrary<number> => fc.integer({ min: 0, max }).
 /** Small blocks: frequent OOM, fragmentation, merges and granularity conflicts. */
 const smallCase = fc.record({
   header: fc
-    .tuple(fc.constantFrom(4096, 16384, 65536, 1 << 20, 1000, 12345), fc.constantFrom(1, 1, 64, 1024, 4096))
-    .map(([b, g]) => `block ${b} gran ${g}`),
+    .tuple(
+      fc.constantFrom(4096, 16384, 65536, 1 << 20, 1000, 12345),
+      fc.constantFrom(1, 1, 64, 1024, 4096),
+      fc.constantFrom('default', '64', '2000', 'Infinity'),
+    )
+    .map(([b, g, back]) => `block ${b} gran ${g} back ${back}`),
   ops: fc.array(
     fc
       .oneof(
@@ -148,8 +158,9 @@ const hugeCase = fc.record({
     .tuple(
       fc.constantFrom(2 ** 52, 2 ** 52 + 12345, Number.MAX_SAFE_INTEGER, 2 ** 40),
       fc.constantFrom(1, 1024, 2 ** 30),
+      fc.constantFrom('default', '1', 'Infinity'),
     )
-    .map(([b, g]) => `block ${b} gran ${g}`),
+    .map(([b, g, back]) => `block ${b} gran ${g} back ${back}`),
   ops: fc.array(
     fc
       .oneof(

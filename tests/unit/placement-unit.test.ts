@@ -10,9 +10,10 @@ import {
   FreeListSubAllocator,
   TlsfSubAllocator,
 } from '../../allocator/placement/index.ts';
-import type { SubAllocator } from '../../allocator/placement/index.ts';
+import type { SubAllocationKind, SubAllocator } from '../../allocator/placement/index.ts';
 import { tlsfClassAtLeast, tlsfClassLowerBound, tlsfClassOf } from '../../allocator/placement/tlsf.ts';
 import type { PlacementStrategyName } from '../../allocator/types.ts';
+import { isPowerOfTwo } from '../../allocator/placement/request-check.ts';
 
 const L = 0; // AllocationKind.Linear
 const N = 1; // AllocationKind.NonLinear
@@ -40,7 +41,12 @@ function expectInternal(fn: () => unknown): void {
 }
 
 describe.each(strategies)('%s placement', (strategy) => {
-  const make = (size: number): SubAllocator<string> => createSubAllocator<string>(strategy, size);
+  // TLSF with its back placement of large requests off, so that both strategies place at the front of a
+  // free range and the offsets below hold for both (back placement has its own tests).
+  const make = (size: number): SubAllocator<string> =>
+    strategy === 'tlsf'
+      ? new TlsfSubAllocator<string>(size, { backPlacementMin: Infinity })
+      : createSubAllocator<string>(strategy, size);
 
   test('a fresh block is one free range and no chunks', () => {
     const sa = make(1 << 20);
@@ -251,11 +257,46 @@ describe.each(strategies)('%s placement', (strategy) => {
     sa.validate(1);
   });
 
+  test('a malformed request is a bug of the caller: Internal, and nothing changes', () => {
+    const sa = make(65536);
+    sa.allocate(100, 1, L, 1, 'a');
+    const before = snapshot(sa);
+    expectInternal(() => sa.allocate(0, 1, L, 1, 'zero'));
+    expectInternal(() => sa.allocate(1.5, 1, L, 1, 'fraction'));
+    expectInternal(() => sa.allocate(2 ** 53, 1, L, 1, 'unsafe'));
+    expectInternal(() => sa.allocate(16, 3, L, 1, 'alignment 3'));
+    expectInternal(() => sa.allocate(16, 0, L, 1, 'alignment 0'));
+    expectInternal(() => sa.allocate(16, 2 ** 40 + 2 ** 20, L, 1, 'alignment not a power of two'));
+    expectInternal(() => sa.allocate(16, 1, L, 1000, 'granularity 1000'));
+    expectInternal(() => sa.allocate(16, 1, 2 as SubAllocationKind, 1, 'dedicated kind'));
+    expect(snapshot(sa)).toEqual(before);
+    // A valid request with a huge alignment: only offset 0 qualifies, and it is taken.
+    expect(sa.allocate(16, 2 ** 52, L, 2 ** 52, 'huge alignment')).toBe(-1);
+  });
+
   test('a size that is not a positive safe integer is refused at construction', () => {
     expectInternal(() => make(0));
     expectInternal(() => make(2 ** 53));
     expectInternal(() => make(1.5));
   });
+});
+
+test('isPowerOfTwo is exact over the safe integers', () => {
+  for (let k = 0; k <= 53; k++) {
+    expect(isPowerOfTwo(2 ** k)).toBe(true);
+    if (k >= 2) expect(isPowerOfTwo(2 ** k - 1)).toBe(false);
+    if (k >= 1 && k <= 52) expect(isPowerOfTwo(2 ** k + 1)).toBe(false);
+    if (k <= 51) expect(isPowerOfTwo(3 * 2 ** k)).toBe(false);
+  }
+  for (const v of [0, -1, -4, 0.5, 1.5, NaN, Infinity, 2 ** 54, Number.MAX_SAFE_INTEGER]) {
+    expect(isPowerOfTwo(v)).toBe(false);
+  }
+});
+
+test('createSubAllocator builds the named strategy and refuses others', () => {
+  expect(createSubAllocator<string>('tlsf', 4096)).toBeInstanceOf(TlsfSubAllocator);
+  expect(createSubAllocator<string>('freelist', 4096)).toBeInstanceOf(FreeListSubAllocator);
+  expectInternal(() => createSubAllocator<string>('best' as PlacementStrategyName, 4096));
 });
 
 describe('validate() catches broken invariants', () => {
@@ -396,6 +437,44 @@ describe('tlsf specifics', () => {
     const flog = BigInt(s).toString(2).length - 1;
     const expected = (flog - 5) * 32 + Number(BigInt(s) >> BigInt(flog - 5));
     expect(tlsfClassOf(s)).toBe(expected);
+  });
+
+  test('large requests go to the end of their free range, small ones to the front', () => {
+    const size = 256 * 1024 * 1024; // back placement from size / 64 = 4 MiB up
+    const sa = createTlsfSubAllocator<string>(size);
+    const small = sa.allocate(100, 16, L, 1024, 'small');
+    const big = sa.allocate(8 * 1024 * 1024 + 5, 65536, N, 1024, 'big');
+    const mid = sa.allocate(3 * 1024 * 1024, 256, L, 1024, 'mid');
+    expect(sa.offsetOf(small)).toBe(0);
+    // The highest 64 KiB-aligned offset where 8 MiB + 5 bytes still fit.
+    const bigAt = size - 8 * 1024 * 1024 - 65536;
+    expect(sa.offsetOf(big)).toBe(bigAt);
+    expect(sa.offsetOf(mid)).toBe(256);
+    expect(sa.freeRanges()).toEqual([
+      [256 + 3 * 1024 * 1024, bigAt - (256 + 3 * 1024 * 1024)],
+      [bigAt + 8 * 1024 * 1024 + 5, 65536 - 5],
+    ]);
+    sa.validate(1024);
+    sa.free(big);
+    sa.free(small);
+    sa.free(mid);
+    expect(sa.freeRanges()).toEqual([[0, size]]);
+    // Off: the same request goes to the front.
+    const front = new TlsfSubAllocator<string>(size, { backPlacementMin: Infinity });
+    expect(front.offsetOf(front.allocate(8 * 1024 * 1024 + 5, 65536, N, 1024, 'big'))).toBe(0);
+  });
+
+  test('huge blocks with back placement keep exact offsets near 2^52', () => {
+    const size = 2 ** 52 + 2 ** 40 + 12345;
+    const sa = createTlsfSubAllocator<string>(size);
+    const a = sa.allocate(2 ** 51 + 3, 1, L, 1, 'a');
+    expect(sa.offsetOf(a)).toBe(size - (2 ** 51 + 3));
+    const b = sa.allocate(2 ** 47, 2 ** 40, N, 2 ** 20, 'b');
+    expect(sa.offsetOf(b)).toBe(Math.floor((size - (2 ** 51 + 3) - 2 ** 47) / 2 ** 40) * 2 ** 40);
+    sa.validate(2 ** 20);
+    sa.free(a);
+    sa.free(b);
+    expect(sa.freeRanges()).toEqual([[0, size]]);
   });
 
   test('a stale handle is refused after its record is reused', () => {
