@@ -36,6 +36,10 @@
  */
 import { z } from 'zod';
 
+// In a page (the renderer) the CSP forbids eval; zod would probe `new Function` once to decide whether
+// to compile its parsers, which the browser reports as a CSP violation. Main keeps the compiled parsers.
+if (typeof document !== 'undefined') z.config({ jitless: true });
+
 // ---- Primitives ----------------------------------------------------------------------------------------
 
 /** Bytes (or a count): a non-negative safe integer. */
