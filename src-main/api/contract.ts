@@ -506,7 +506,8 @@ export const requests = {
   importFile: {
     params: z.strictObject({
       source: fileSourceSchema,
-      format: z.enum(['auto', 'vma-json', 'd3d12ma-json', 'pytorch-snapshot']).default('auto'),
+      /** vma: vmaBuildStatsString JSON; d3d12ma: BuildStatsString JSON; pytorch: memory snapshot pickle/JSON. */
+      format: z.enum(['auto', 'vma', 'd3d12ma', 'pytorch']).default('auto'),
       taskId: idSchema.optional(),
     }),
     result: traceSummarySchema,

@@ -3,6 +3,7 @@
 // Every result is checked against the contract's result schema on the client side.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import {
   ApiRequestError,
   requestNames,
@@ -16,7 +17,7 @@ import {
   type RunInfo,
   type TraceSummary,
 } from '../../src-main/api/contract.ts';
-import type { ContractTransport, TestClient } from './api-transports.ts';
+import { repoRoot, type ContractTransport, type TestClient } from './api-transports.ts';
 import { writeBigTrace } from './big-trace.ts';
 
 export async function call<N extends RequestName>(
@@ -397,11 +398,23 @@ export function defineContractSuite(
       );
     });
 
-    test('importFile is answered with a typed error until importers land', async () => {
-      const error = await failure(
-        a.api.request('importFile', { source: { kind: 'path', path: sample.path } }),
-      );
-      expect(['NotImplemented', 'Failed', 'NotFound']).toContain(error.code);
+    test('importFile: a D3D12MA dump and a PyTorch snapshot become sources; a non-dump is Failed', async () => {
+      const fixtures = path.join(repoRoot, 'tests', 'fixtures', 'import');
+      const d3d = await call(a, 'importFile', {
+        source: { kind: 'path', path: path.join(fixtures, 'd3d12ma-tier2-utf16.json') },
+      });
+      expect(d3d.device.api).toBe('d3d12');
+      expect(d3d.allocationCount).toBeGreaterThan(0);
+      const snap = await call(a, 'snapshotAt', { sourceId: d3d.sourceId, eventIndex: d3d.eventCount });
+      expect(snap.allocationCount).toBeGreaterThan(0);
+      const bytes = new Uint8Array(readFileSync(path.join(fixtures, 'pytorch-ringbuffer-2dev-p4.pickle')));
+      const torch = await call(a, 'importFile', {
+        source: { kind: 'bytes', name: 'snap.pickle', data: bytes },
+        format: 'pytorch',
+      });
+      expect(torch.eventCount).toBeGreaterThan(0);
+      const bad = await failure(a.api.request('importFile', { source: { kind: 'path', path: sample.path } }));
+      expect(bad.code).toBe('Failed');
     });
 
     test('a large trace loads with progress events while other requests are answered', async () => {
