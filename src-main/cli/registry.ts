@@ -6,6 +6,7 @@ import { importCommand } from './commands/import.ts';
 import { replayCommand } from './commands/replay.ts';
 import { reportCommand } from './commands/report.ts';
 import { runCommand } from './commands/run.ts';
+import { serveCommand } from './commands/serve.ts';
 
 export const commands: readonly Command[] = [
   benchCommand,
@@ -14,4 +15,5 @@ export const commands: readonly Command[] = [
   reportCommand,
   replayCommand,
   importCommand,
+  serveCommand,
 ];

@@ -1,0 +1,253 @@
+// The engine behind the API: one per process (web server or Electron main). Owns the open sessions, the
+// loaded traces and the event batcher, and implements every request of the contract (RequestHandlers).
+// Transports (src-main/web, src-main/electron, the in-process test transport) only move frames to
+// `dispatch` and event batches from `batcher`.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AnalyzedSource } from './analyzed-source.ts';
+import { ApiFailure, notFound } from './api-failure.ts';
+import type { FileSource, RequestResult, TraceSummary, ValidatedParams } from './contract.ts';
+import { listDevices } from './devices.ts';
+import { EventBatcher } from './event-batcher.ts';
+import { createDispatcher, type Dispatcher, type RequestHandlers } from './handlers.ts';
+import { RecentTraces } from './recent-traces.ts';
+import { listBuiltinScenarios } from './scenario-catalog.ts';
+import { SessionManager } from './sessions.ts';
+import { TraceHost } from './trace-host.ts';
+import type { SourceQuery, SourceQueryMap } from './trace-protocol.ts';
+
+export interface AppBackendOptions {
+  /** Folder with profiles/, scenarios/ and traces/ (default: the repository's assets/). */
+  readonly assetsDir?: string;
+  /** Where recent trace paths persist (Electron: userData); null keeps them in memory. */
+  readonly recentFile?: string | null;
+  /** Check every result against the contract (tests). */
+  readonly checkResults?: boolean;
+  /** Flush interval of the event batcher, ms (default: the contract's). */
+  readonly flushIntervalMs?: number;
+  /** Relative paths in requests resolve against this (default: process.cwd()). */
+  readonly cwd?: string;
+  /** Allow runScenario with a script path (desktop app); default false (built-ins only). */
+  readonly allowScenarioFiles?: boolean;
+}
+
+export const defaultAssetsDir = fileURLToPath(new URL('../../assets/', import.meta.url));
+
+type StateResult = RequestResult<'getState'>;
+
+export class AppBackend {
+  readonly batcher: EventBatcher;
+  readonly dispatch: Dispatcher;
+  readonly assetsDir: string;
+  readonly cwd: string;
+  private readonly recent: RecentTraces;
+  /** Loaded and imported traces, held and analyzed by the trace worker. */
+  private readonly traces = new Map<string, TraceSummary>();
+  private readonly traceHost: TraceHost;
+  private readonly taskKinds = new Map<string, 'loadTrace' | 'importFile'>();
+  private readonly sessions: SessionManager;
+  private activeSource: string | null = null;
+  private nextTrace = 1;
+  private nextTask = 1;
+
+  constructor(options: AppBackendOptions = {}) {
+    this.assetsDir = options.assetsDir ?? defaultAssetsDir;
+    this.cwd = options.cwd ?? process.cwd();
+    this.recent = new RecentTraces(options.recentFile ?? null);
+    this.batcher = new EventBatcher(options.flushIntervalMs);
+    this.sessions = new SessionManager({
+      batcher: this.batcher,
+      cwd: this.cwd,
+      allowScenarioFiles: options.allowScenarioFiles ?? false,
+      onChange: () => this.emitState(),
+    });
+    this.traceHost = new TraceHost((p) => {
+      const kind = this.taskKinds.get(p.taskId) ?? 'loadTrace';
+      if (p.phase === 'done' || p.phase === 'failed') this.taskKinds.delete(p.taskId);
+      const { type: _type, ...rest } = p;
+      this.batcher.emit(
+        { name: 'progress', payload: { ...rest, kind, unit: 'bytes' } },
+        p.phase === 'progress' ? `progress:${p.taskId}` : undefined,
+      );
+    });
+    this.dispatch = createDispatcher(this.handlers(), { checkResults: options.checkResults ?? false });
+  }
+
+  /** The source the UI last said it shows (menu: Export Report). */
+  get activeSourceId(): string | null {
+    return this.activeSource;
+  }
+
+  /** Sample traces shipped in assets/traces/. */
+  sampleTraces(): StateResult['sampleTraces'] {
+    const dir = path.join(this.assetsDir, 'traces');
+    if (!existsSync(dir)) return [];
+    return readdirSync(dir)
+      .filter((f) => f.endsWith('.trace'))
+      .sort()
+      .map((f) => {
+        const file = path.join(dir, f);
+        return { name: f, path: file, bytes: statSync(file).size };
+      });
+  }
+
+  state(): StateResult {
+    return {
+      sessions: this.sessions.list(),
+      traces: [...this.traces.values()],
+      sampleTraces: this.sampleTraces(),
+      recentTraces: this.recent.list(),
+    };
+  }
+
+  recentTraces(): string[] {
+    return this.recent.list();
+  }
+
+  private emitState(): void {
+    this.batcher.emit({ name: 'stateChanged', payload: this.state() }, 'stateChanged');
+  }
+
+  /** A live session's recording (analyzed on the main thread), or null for a trace. */
+  private sessionSource(sourceId: string): AnalyzedSource | null {
+    const session = this.sessions.source(sourceId);
+    if (session) return session;
+    if (!this.traces.has(sourceId)) throw notFound('source', sourceId);
+    return null;
+  }
+
+  /** Runs a query on the source: in the trace worker for traces, here for sessions. */
+  private async query<M extends SourceQuery>(
+    sourceId: string,
+    method: M,
+    params: SourceQueryMap[M][0],
+  ): Promise<SourceQueryMap[M][1]> {
+    const session = this.sessionSource(sourceId);
+    if (session === null) return this.traceHost.query(sourceId, method, params);
+    switch (method) {
+      case 'timeline':
+        return session.timeline(params as SourceQueryMap['timeline'][0]) as SourceQueryMap[M][1];
+      case 'snapshot':
+        return session.snapshot(params as SourceQueryMap['snapshot'][0]) as SourceQueryMap[M][1];
+      case 'allocations':
+        return session.allocations(params as SourceQueryMap['allocations'][0]) as SourceQueryMap[M][1];
+      case 'detail':
+        return session.detail(params as SourceQueryMap['detail'][0]) as SourceQueryMap[M][1];
+      case 'leaks':
+        return session.leaks(params as SourceQueryMap['leaks'][0]) as SourceQueryMap[M][1];
+      case 'diff':
+        return session.diff(params as SourceQueryMap['diff'][0]) as SourceQueryMap[M][1];
+      default:
+        return session.report(params as SourceQueryMap['report'][0]) as SourceQueryMap[M][1];
+    }
+  }
+
+  /** Loads and analyzes a trace file or dropped bytes in the trace worker, with progress events. */
+  async loadTraceFile(source: FileSource, taskId: string | undefined): Promise<TraceSummary> {
+    return this.addTrace(source, taskId, 'loadTrace');
+  }
+
+  private async addTrace(
+    source: FileSource,
+    taskId: string | undefined,
+    kind: 'loadTrace' | 'importFile',
+    format: 'auto' | 'vma' | 'd3d12ma' | 'pytorch' = 'auto',
+  ): Promise<TraceSummary> {
+    const task = taskId ?? `task-${this.nextTask++}`;
+    this.taskKinds.set(task, kind);
+    const input: FileSource =
+      source.kind === 'path' ? { kind: 'path', path: path.resolve(this.cwd, source.path) } : source;
+    const sourceId = `trace-${this.nextTrace++}`;
+    const loaded =
+      kind === 'loadTrace'
+        ? await this.traceHost.load(sourceId, input, task)
+        : await this.traceHost.importDump(sourceId, input, format, task);
+    this.traces.set(sourceId, loaded.summary);
+    if (loaded.path !== null) this.recent.add(loaded.path);
+    this.emitState();
+    return loaded.summary;
+  }
+
+  /** Opens the default device's session (npm start / serve). Errors become a log event, never a crash. */
+  async openDefaultSession(): Promise<void> {
+    try {
+      await this.dispatch(
+        { t: 'req', id: 0, name: 'openSession', params: {} },
+        { clientId: 'main', transport: 'in-process' },
+      );
+    } catch (error) {
+      this.batcher.emit({
+        name: 'log',
+        payload: {
+          sessionId: null,
+          level: 'warn',
+          message: `no default session: ${(error as Error).message}`,
+        },
+      });
+    }
+  }
+
+  private async exportReport(p: ValidatedParams<'exportReport'>): Promise<RequestResult<'exportReport'>> {
+    const content = await this.query(p.sourceId, 'report', p.format);
+    let written: string | null = null;
+    if (p.path !== undefined) {
+      written = path.resolve(this.cwd, p.path);
+      try {
+        await writeFile(written, content);
+      } catch (error) {
+        throw new ApiFailure('Failed', `Cannot write the report to ${written}: ${(error as Error).message}.`);
+      }
+    }
+    return { format: p.format, content, path: written };
+  }
+
+  private handlers(): RequestHandlers {
+    return {
+      listDevices: () => listDevices(this.cwd),
+      getState: () => this.state(),
+      openSession: (config) => this.sessions.open(config),
+      closeSession: async ({ sessionId }) => {
+        await this.sessions.close(sessionId);
+        if (this.activeSource === sessionId) this.activeSource = null;
+        return { ok: true as const };
+      },
+      listScenarios: async () => ({ scenarios: await listBuiltinScenarios(this.cwd) }),
+      runScenario: (p) => this.sessions.run(p),
+      pauseRun: ({ runId }) => this.sessions.pause(runId),
+      stepRun: ({ runId, ops }) => this.sessions.step(runId, ops ?? 1),
+      resumeRun: ({ runId }) => this.sessions.resume(runId),
+      cancelRun: ({ runId }) => this.sessions.cancel(runId),
+      loadTrace: ({ source, taskId }) => this.loadTraceFile(source, taskId),
+      importFile: (p) => this.addTrace(p.source, p.taskId, 'importFile', p.format),
+      setActiveSource: ({ sourceId }) => {
+        this.sessionSource(sourceId);
+        this.activeSource = sourceId;
+        return { ok: true as const };
+      },
+      closeTrace: async ({ sourceId }) => {
+        if (!this.traces.delete(sourceId)) throw notFound('trace', sourceId);
+        await this.traceHost.close(sourceId);
+        if (this.activeSource === sourceId) this.activeSource = null;
+        this.emitState();
+        return { ok: true as const };
+      },
+      queryTimeline: (p) => this.query(p.sourceId, 'timeline', p),
+      snapshotAt: (p) => this.query(p.sourceId, 'snapshot', p),
+      listAllocations: (p) => this.query(p.sourceId, 'allocations', p),
+      allocationDetail: (p) => this.query(p.sourceId, 'detail', p),
+      leaks: (p) => this.query(p.sourceId, 'leaks', p),
+      diff: (p) => this.query(p.sourceId, 'diff', p),
+      exportReport: (p) => this.exportReport(p),
+    };
+  }
+
+  /** Stops runs, closes sessions, sends what is pending, drops the batcher's timers. */
+  async dispose(): Promise<void> {
+    await this.sessions.closeAll();
+    await this.traceHost.dispose();
+    this.batcher.flushNow();
+    this.batcher.dispose();
+  }
+}
