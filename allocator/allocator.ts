@@ -100,10 +100,16 @@ class AllocationImpl implements Allocation {
     public chunk: number,
     readonly blockState: BlockState,
     readonly decision: MemoryTypeDecision,
-    readonly location: MemoryLocation,
-    readonly linear: boolean,
     readonly stack: string | null,
   ) {}
+
+  // The decision's key holds the request's location and linearity, so they cost no field here.
+  get location(): MemoryLocation {
+    return this.decision.location;
+  }
+  get linear(): boolean {
+    return this.decision.linear;
+  }
 
   get memoryTypeIndex(): number {
     return this.blockState.typeState.type.index;
@@ -221,6 +227,10 @@ export class Allocator {
   private blockCount = 0;
   private destroyed = false;
   private readonly newestFirst: boolean;
+  /** Last managed decision per (location, linear); see decide(). */
+  private readonly recentDecisions: (MemoryTypeDecision | undefined)[] = new Array<
+    MemoryTypeDecision | undefined
+  >(8).fill(undefined);
 
   constructor(desc: AllocatorCreateDesc) {
     const strategy = desc.strategy ?? 'tlsf';
@@ -301,6 +311,30 @@ export class Allocator {
     this.sink = sink;
   }
 
+  /**
+   * The decision for a request. Managed requests without a resource category hit a small array indexed by
+   * (location, linear) while memoryTypeBits stays the same, which skips hashing the key on the hot path.
+   */
+  private decide(desc: AllocationCreateDesc): MemoryTypeDecision {
+    const bits = desc.requirements.memoryTypeBits;
+    const scheme = desc.scheme;
+    if ((scheme === undefined || scheme.kind === 'managed') && desc.resourceCategory === undefined) {
+      const slot = locationSlot(desc.location) * 2 + (desc.linear ? 1 : 0);
+      const hit = this.recentDecisions[slot];
+      if (hit !== undefined && hit.memoryTypeBits === bits) return hit;
+      const decision = this.decisions.lookup(bits, desc.location, desc.linear, 'managed', null);
+      this.recentDecisions[slot] = decision;
+      return decision;
+    }
+    return this.decisions.lookup(
+      bits,
+      desc.location,
+      desc.linear,
+      scheme?.kind ?? 'managed',
+      desc.resourceCategory ?? null,
+    );
+  }
+
   /** The cached decision for a key, computed once (a pure query: allocates nothing on the device). */
   chooseMemoryType(query: MemoryTypeQuery): MemoryTypeDecision {
     return this.decisions.lookup(
@@ -318,14 +352,13 @@ export class Allocator {
 
   private checkDesc(desc: AllocationCreateDesc): void {
     const r = desc.requirements;
-    const what = `allocation "${String(desc.name)}"`;
     if (typeof desc.name !== 'string')
-      throw new InvalidAllocationCreateDescError(`${what}: name must be a string`);
+      throw new InvalidAllocationCreateDescError(`${describeDesc(desc)}: name must be a string`);
     if (r === null || typeof r !== 'object')
-      throw new InvalidAllocationCreateDescError(`${what}: requirements are missing`);
+      throw new InvalidAllocationCreateDescError(`${describeDesc(desc)}: requirements are missing`);
     if (!Number.isSafeInteger(r.size) || r.size <= 0) {
       throw new InvalidAllocationCreateDescError(
-        `${what}: size must be a whole number of bytes in (0, 2^53), got ${r.size}`,
+        `${describeDesc(desc)}: size must be a whole number of bytes in (0, 2^53), got ${r.size}`,
       );
     }
     const a = r.alignment;
@@ -334,21 +367,32 @@ export class Allocator {
       a <= 0 ||
       (a <= 0x40000000 ? (a & (a - 1)) !== 0 : 2 ** Math.round(Math.log2(a)) !== a)
     ) {
-      throw new InvalidAllocationCreateDescError(`${what}: alignment must be a power of two, got ${a}`);
-    }
-    if (!Number.isInteger(r.memoryTypeBits) || r.memoryTypeBits < 0 || r.memoryTypeBits > MAX_TYPE_BITS) {
       throw new InvalidAllocationCreateDescError(
-        `${what}: memoryTypeBits must be a 32-bit mask, got ${r.memoryTypeBits}`,
+        `${describeDesc(desc)}: alignment must be a power of two, got ${a}`,
       );
     }
-    if (locationCheck[desc.location] !== true) {
+    const bits = r.memoryTypeBits;
+    if (bits >>> 0 !== bits && !(Number.isInteger(bits) && bits >= 0 && bits <= MAX_TYPE_BITS)) {
       throw new InvalidAllocationCreateDescError(
-        `${what}: unknown memory location "${String(desc.location)}"`,
+        `${describeDesc(desc)}: memoryTypeBits must be a 32-bit mask, got ${r.memoryTypeBits}`,
+      );
+    }
+    const location = desc.location;
+    if (
+      location !== 'GpuOnly' &&
+      location !== 'CpuToGpu' &&
+      location !== 'GpuToCpu' &&
+      location !== 'Unknown'
+    ) {
+      throw new InvalidAllocationCreateDescError(
+        `${describeDesc(desc)}: unknown memory location "${String(desc.location)}"`,
       );
     }
     const kind = desc.scheme?.kind ?? 'managed';
     if (kind !== 'managed' && kind !== 'dedicatedBuffer' && kind !== 'dedicatedImage') {
-      throw new InvalidAllocationCreateDescError(`${what}: unknown allocation scheme "${String(kind)}"`);
+      throw new InvalidAllocationCreateDescError(
+        `${describeDesc(desc)}: unknown allocation scheme "${String(kind)}"`,
+      );
     }
   }
 
@@ -362,13 +406,7 @@ export class Allocator {
     try {
       this.checkDesc(desc);
       const r = desc.requirements;
-      decision = this.decisions.lookup(
-        r.memoryTypeBits,
-        desc.location,
-        desc.linear,
-        desc.scheme?.kind ?? 'managed',
-        desc.resourceCategory ?? null,
-      );
+      decision = this.decide(desc);
       if (decision.winner === null) {
         throw new NoCompatibleMemoryTypeFoundError(
           `no memory type for allocation "${desc.name}" (${desc.location}, memoryTypeBits 0x${r.memoryTypeBits.toString(16)}): ${decision.reason}`,
@@ -493,8 +531,6 @@ export class Allocator {
       chunk,
       block,
       decision,
-      desc.location,
-      desc.linear,
       this.debugSettings.storeStackTraces ? stack : null,
     );
     sub.setOwner(chunk, allocation);
@@ -519,8 +555,6 @@ export class Allocator {
       DEDICATED_CHUNK,
       block,
       decision,
-      desc.location,
-      desc.linear,
       this.debugSettings.storeStackTraces ? stack : null,
     );
     block.dedicatedAllocation = allocation;
@@ -893,12 +927,15 @@ export class Allocator {
 }
 
 const managedScheme = { kind: 'managed' } as const;
-const locationCheck: Record<string, boolean> = Object.assign(Object.create(null) as Record<string, boolean>, {
-  Unknown: true,
-  GpuOnly: true,
-  CpuToGpu: true,
-  GpuToCpu: true,
-});
+
+function locationSlot(location: MemoryLocation): number {
+  return location === 'GpuOnly' ? 0 : location === 'CpuToGpu' ? 1 : location === 'GpuToCpu' ? 2 : 3;
+}
+
+/** For error messages only (checkDesc runs on every allocate(), so nothing is built before an error). */
+function describeDesc(desc: AllocationCreateDesc): string {
+  return `allocation "${String(desc.name)}"`;
+}
 /** Owner slot value between sub-allocation and the allocation object's creation (never observed outside). */
 const placeholder = null as unknown as AllocationImpl;
 

@@ -27,6 +27,7 @@ import {
 import { defaultProfilePath } from '../paths.ts';
 
 const MiB = 1024 * 1024;
+const WARMUP_RUNS = 2;
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -102,7 +103,7 @@ export const benchCommand: Command = {
   help: `Usage: vramscope bench <workload> [options]
 
 Replays a workload in the ../shared/bench/gen-workload.mjs format (a <id> <size> <align> <buffer|image>
-<gpu|upload|readback> / f <id>) on the allocator. Parsing and one warm-up run are not timed; each run uses a
+<gpu|upload|readback> / f <id>) on the allocator. Parsing and two warm-up runs are not timed; each run uses a
 fresh device and allocator; the median of the runs is printed, one line per strategy, then the JS heap at the live peak.
 
 Options:
@@ -160,15 +161,13 @@ Options:
     const extra = deviceIndex === undefined ? '' : `device="${deviceName.replace(/"/g, "'")}"`;
     for (const strategy of strategies) {
       const results: ReplayResult[] = [];
-      // One untimed run first, so the JIT has compiled the hot paths before the clock starts.
-      await withDevice((device) => replayWorkload(workload, { device, strategy }));
+      // Untimed runs first, so the JIT has compiled the hot paths before the clock starts. No forced GC
+      // between runs: a full collection shrinks the young generation and makes the next run pay for it.
+      for (let warm = 0; warm < WARMUP_RUNS; warm++) {
+        await withDevice((device) => replayWorkload(workload, { device, strategy }));
+      }
       for (let run = 0; run < runs; run++) {
-        results.push(
-          await withDevice((device) => {
-            collectAndMeasureHeap();
-            return replayWorkload(workload, { device, strategy });
-          }),
-        );
+        results.push(await withDevice((device) => replayWorkload(workload, { device, strategy })));
       }
       const last = results[results.length - 1]!;
       const nsPerOp = median(results.map((r) => r.nanoseconds / r.ops));
