@@ -1,0 +1,435 @@
+// An InspectorSource over an in-memory event stream (an EventLog or a decoded trace), answering every
+// query from a TraceIndex. Used for traces decoded in the renderer and by tests; the API client is the
+// other source. Live growth: call `refresh()` after the log grew and listeners hear about it.
+import { memoryHeapFlagNames } from '../../allocator/index.ts';
+import type { DeviceDescription } from '../../allocator/index.ts';
+import { TraceIndex } from './trace-index.ts';
+import type { TraceData } from './trace-index.ts';
+import type {
+  AllocationDetail,
+  AllocationPage,
+  AllocationQuery,
+  AllocationRecord,
+  BlockSnapshot,
+  InspectorSource,
+  LeakGroup,
+  LeakReport,
+  LoadProgress,
+  RunStatus,
+  ScenarioInfo,
+  Snapshot,
+  SnapshotDiff,
+  SourceListener,
+  TimelineBuckets,
+  TimelineMarker,
+  TimelineQuery,
+  TraceOverview,
+} from './source.ts';
+
+export interface MemorySourceOptions {
+  readonly title: string;
+  readonly device: DeviceDescription;
+  readonly data: TraceData;
+  /** Decodes dropped trace bytes into a new trace; absent: loading files is not supported here. */
+  readonly decode?: (
+    name: string,
+    bytes: Uint8Array,
+  ) => { device: DeviceDescription; data: TraceData } | Promise<{ device: DeviceDescription; data: TraceData }>;
+  readonly live?: boolean;
+}
+
+/** Marker kinds in order of importance: when thinning, the more important one wins a pixel. */
+const markerRank: Record<TimelineMarker['kind'], number> = { failure: 3, leak: 2, mark: 1, frame: 0 };
+
+export class MemorySource implements InspectorSource {
+  private index: TraceIndex;
+  private title: string;
+  private live: boolean;
+  private readonly listeners = new Set<SourceListener>();
+
+  constructor(private readonly options: MemorySourceOptions) {
+    this.index = new TraceIndex(options.device, options.data);
+    this.title = options.title;
+    this.live = options.live ?? false;
+  }
+
+  /** The event stream grew (live run): index the new events and tell listeners. */
+  refresh(live = this.live): void {
+    this.index.extend();
+    this.live = live;
+    const overview = this.buildOverview();
+    for (const l of this.listeners) l.traceChanged?.(overview);
+  }
+
+  private buildOverview(): TraceOverview {
+    const ix = this.index;
+    const device = ix.device;
+    let liveCount = 0;
+    let liveBytes = 0;
+    for (const a of ix.allocations) {
+      if (a.freedAt === null) {
+        liveCount++;
+        liveBytes += a.size;
+      }
+    }
+    const committedByHeap = new Float64Array(device.heaps.length);
+    for (let t = 0; t < ix.typeCount; t++) {
+      const h = ix.typeToHeap[t] ?? 0;
+      committedByHeap[h] = (committedByHeap[h] ?? 0) + (ix.committed[t] ?? 0);
+    }
+    return {
+      title: this.title,
+      device,
+      eventCount: ix.length,
+      durationMs: ix.length === 0 ? 0 : ix.timeOf(ix.length - 1) - ix.timeOf(0),
+      allocationCount: ix.allocations.length,
+      freeCount: ix.freeCount,
+      failureCount: ix.failureCount,
+      blockCount: ix.blocks.length,
+      peakCommittedBytes: ix.peakCommitted,
+      peakCommittedAt: ix.peakCommittedAt,
+      peakAllocatedBytes: ix.peakAllocated,
+      peakAllocatedAt: ix.peakAllocatedAt,
+      liveAllocationsAtEnd: liveCount,
+      liveBytesAtEnd: liveBytes,
+      heaps: device.heaps.map((h) => ({
+        index: h.index,
+        size: h.size,
+        flags: h.flags,
+        budget: Number.isNaN(ix.budget[h.index] ?? Number.NaN) ? null : (ix.budget[h.index] ?? null),
+        usage: Number.isNaN(ix.usage[h.index] ?? Number.NaN) ? null : (ix.usage[h.index] ?? null),
+        peakCommittedBytes: ix.peakCommittedByHeap[h.index] ?? 0,
+        committedBytesAtEnd: committedByHeap[h.index] ?? 0,
+      })),
+      types: device.types.map((t) => ({
+        index: t.index,
+        propertyFlags: t.propertyFlags,
+        heapIndex: t.heapIndex,
+        peakCommittedBytes: ix.peakCommittedByType[t.index] ?? 0,
+        peakAllocatedBytes: ix.peakAllocatedByType[t.index] ?? 0,
+        allocationCount: ix.allocationCountByType[t.index] ?? 0,
+      })),
+      live: this.live,
+    };
+  }
+
+  overview(): Promise<TraceOverview | null> {
+    return Promise.resolve(this.buildOverview());
+  }
+
+  timeline(query: TimelineQuery): Promise<TimelineBuckets> {
+    return Promise.resolve(this.timelineSync(query));
+  }
+
+  /** Max per bucket of each group's bytes, by one pass over [start, end) after a checkpoint replay. */
+  timelineSync(query: TimelineQuery): TimelineBuckets {
+    const ix = this.index;
+    const start = clampInt(query.start, 0, ix.length);
+    const end = clampInt(query.end, start, ix.length);
+    const n = end - start;
+    const count = Math.max(0, Math.min(Math.max(1, Math.floor(query.buckets)), n));
+    const span = count === 0 ? 1 : n / count;
+    const device = ix.device;
+    const byHeap = query.groupBy === 'heap';
+    const groupCount = byHeap ? device.heaps.length : ix.typeCount;
+    const groups = byHeap
+      ? device.heaps.map((h) => `heap ${h.index}${heapSuffix(h.flags)}`)
+      : device.types.map((t) => `type ${t.index} (heap ${t.heapIndex})`);
+    const committed = Array.from({ length: groupCount }, () => new Float64Array(count));
+    const allocated = Array.from({ length: groupCount }, () => new Float64Array(count));
+    const committedTotal = new Float64Array(count);
+    const allocatedTotal = new Float64Array(count);
+    const time = new Float64Array(count);
+    const cType = new Float64Array(ix.typeCount);
+    const aType = new Float64Array(ix.typeCount);
+    ix.bytesAt(start, cType, aType);
+    const groupOf = (t: number): number => (byHeap ? (ix.typeToHeap[t] ?? 0) : t);
+    const take = (b: number): void => {
+      let ct = 0;
+      let at = 0;
+      for (let t = 0; t < ix.typeCount; t++) {
+        const g = groupOf(t);
+        ct += cType[t] ?? 0;
+        at += aType[t] ?? 0;
+        // Per group: sum the types of the group first (a heap holds several types).
+        if (!byHeap) {
+          const cg = committed[g] as Float64Array;
+          const ag = allocated[g] as Float64Array;
+          if ((cType[t] ?? 0) > (cg[b] ?? 0)) cg[b] = cType[t] ?? 0;
+          if ((aType[t] ?? 0) > (ag[b] ?? 0)) ag[b] = aType[t] ?? 0;
+        }
+      }
+      if (byHeap) {
+        for (let g = 0; g < groupCount; g++) {
+          let cg = 0;
+          let ag = 0;
+          for (let t = 0; t < ix.typeCount; t++) {
+            if (groupOf(t) === g) {
+              cg += cType[t] ?? 0;
+              ag += aType[t] ?? 0;
+            }
+          }
+          const cArr = committed[g] as Float64Array;
+          const aArr = allocated[g] as Float64Array;
+          if (cg > (cArr[b] ?? 0)) cArr[b] = cg;
+          if (ag > (aArr[b] ?? 0)) aArr[b] = ag;
+        }
+      }
+      if (ct > (committedTotal[b] ?? 0)) committedTotal[b] = ct;
+      if (at > (allocatedTotal[b] ?? 0)) allocatedTotal[b] = at;
+    };
+    if (count > 0) {
+      ix.replay(start, end, cType, aType, (i) => {
+        const b = Math.min(count - 1, Math.floor((i - start) / span));
+        take(b);
+      });
+      for (let b = 0; b < count; b++) time[b] = ix.timeOf(start + Math.floor(b * span));
+    }
+    return {
+      start,
+      end,
+      span,
+      count,
+      groups,
+      committed,
+      allocated,
+      committedTotal,
+      allocatedTotal,
+      time,
+      markers: this.markersIn(start, end, count),
+    };
+  }
+
+  /** Markers in [start, end), at most one per bucket (the most important one), plus leak markers. */
+  private markersIn(start: number, end: number, buckets: number): TimelineMarker[] {
+    const ix = this.index;
+    const all: TimelineMarker[] = [];
+    for (const m of ix.markers) if (m.index >= start && m.index < end) all.push(m);
+    if (!this.live) {
+      for (const a of ix.allocations) {
+        if (a.freedAt === null && a.allocatedAt >= start && a.allocatedAt < end)
+          all.push({ index: a.allocatedAt, kind: 'leak', label: `leak: ${a.name}` });
+      }
+    }
+    if (all.length <= buckets * 2) return all.sort((x, y) => x.index - y.index);
+    const span = (end - start) / Math.max(1, buckets);
+    const best = new Map<number, TimelineMarker>();
+    for (const m of all) {
+      const b = Math.floor((m.index - start) / span);
+      const cur = best.get(b);
+      if (!cur || markerRank[m.kind] > markerRank[cur.kind]) best.set(b, m);
+    }
+    return [...best.values()].sort((x, y) => x.index - y.index);
+  }
+
+  snapshot(at: number): Promise<Snapshot> {
+    return Promise.resolve(this.snapshotSync(at));
+  }
+
+  snapshotSync(atIn: number): Snapshot {
+    const ix = this.index;
+    const at = clampInt(atIn, 0, ix.length);
+    const byBlock = new Map<number, AllocationRecord[]>();
+    let allocatedBytes = 0;
+    for (const a of ix.allocations) {
+      if (a.allocatedAt >= at) break; // records are in event order
+      if (!ix.isAlive(a, at)) continue;
+      allocatedBytes += a.size;
+      let list = byBlock.get(a.blockId);
+      if (!list) byBlock.set(a.blockId, (list = []));
+      list.push(a);
+    }
+    const blocks: BlockSnapshot[] = [];
+    let committedBytes = 0;
+    for (const b of ix.blocks) {
+      if (b.createdAt >= at) break;
+      if (!ix.isBlockAlive(b, at)) continue;
+      committedBytes += b.size;
+      const allocs = (byBlock.get(b.id) ?? []).sort((x, y) => x.offset - y.offset);
+      blocks.push(blockSnapshot(b, allocs));
+    }
+    return { at, blocks, committedBytes, allocatedBytes };
+  }
+
+  allocations(query: AllocationQuery): Promise<AllocationPage> {
+    return Promise.resolve(this.allocationsSync(query));
+  }
+
+  allocationsSync(query: AllocationQuery): AllocationPage {
+    const ix = this.index;
+    const needle = query.name.trim().toLowerCase();
+    const rows = ix.allocations.filter(
+      (a) =>
+        (needle === '' || a.name.toLowerCase().includes(needle)) &&
+        (query.memoryTypeIndex === null || a.memoryTypeIndex === query.memoryTypeIndex) &&
+        (query.location === null || a.location === query.location) &&
+        (query.minSize === null || a.size >= query.minSize) &&
+        (query.maxSize === null || a.size <= query.maxSize) &&
+        (query.liveAt === null || ix.isAlive(a, query.liveAt)),
+    );
+    const dir = query.descending ? -1 : 1;
+    const key = query.sort;
+    if (key !== 'id' || query.descending) {
+      rows.sort((x, y) => {
+        const c = compareBy(key, x, y);
+        return c !== 0 ? c * dir : (x.id - y.id) * dir;
+      });
+    }
+    const offset = clampInt(query.offset, 0, rows.length);
+    return { total: rows.length, offset, rows: rows.slice(offset, offset + Math.max(0, query.limit)) };
+  }
+
+  allocation(id: number): Promise<AllocationDetail | null> {
+    const rec = this.index.allocationById(id);
+    if (!rec) return Promise.resolve(null);
+    return Promise.resolve({ allocation: rec, decision: this.options.data.decisions[rec.decisionId] ?? null });
+  }
+
+  leaks(at: number): Promise<LeakReport> {
+    return Promise.resolve(this.leaksSync(at));
+  }
+
+  leaksSync(atIn: number): LeakReport {
+    const ix = this.index;
+    const at = clampInt(atIn, 0, ix.length);
+    const groups = new Map<string, { origin: string; name: string; count: number; bytes: number; ids: number[] }>();
+    let count = 0;
+    let bytes = 0;
+    for (const a of ix.allocations) {
+      if (a.allocatedAt >= at) break;
+      if (!ix.isAlive(a, at)) continue;
+      const origin = a.stack ?? '(no stack)';
+      const key = `${origin}\u0000${a.name}`;
+      let g = groups.get(key);
+      if (!g) groups.set(key, (g = { origin, name: a.name, count: 0, bytes: 0, ids: [] }));
+      g.count++;
+      g.bytes += a.size;
+      g.ids.push(a.id);
+      count++;
+      bytes += a.size;
+    }
+    const list: LeakGroup[] = [...groups.values()]
+      .map((g) => ({ origin: g.origin, name: g.name, count: g.count, bytes: g.bytes, allocationIds: g.ids }))
+      .sort((x, y) => y.bytes - x.bytes || x.name.localeCompare(y.name));
+    return { at, count, bytes, groups: list };
+  }
+
+  diff(from: number, to: number): Promise<SnapshotDiff> {
+    const ix = this.index;
+    const a = clampInt(from, 0, ix.length);
+    const b = clampInt(to, 0, ix.length);
+    const appeared: AllocationRecord[] = [];
+    const disappeared: AllocationRecord[] = [];
+    for (const r of ix.allocations) {
+      const inA = ix.isAlive(r, a);
+      const inB = ix.isAlive(r, b);
+      if (inB && !inA) appeared.push(r);
+      else if (inA && !inB) disappeared.push(r);
+    }
+    return Promise.resolve({
+      from: a,
+      to: b,
+      appeared,
+      disappeared,
+      appearedBytes: appeared.reduce((s, r) => s + r.size, 0),
+      disappearedBytes: disappeared.reduce((s, r) => s + r.size, 0),
+    });
+  }
+
+  async loadTrace(name: string, bytes: Uint8Array, onProgress?: (p: LoadProgress) => void): Promise<TraceOverview> {
+    const decode = this.options.decode;
+    if (!decode) throw new Error(`Cannot open "${name}": this inspector has no trace decoder; open it through the app.`);
+    onProgress?.({ loaded: 0, total: bytes.length });
+    const decoded = await decode(name, bytes);
+    onProgress?.({ loaded: bytes.length, total: bytes.length });
+    this.index = new TraceIndex(decoded.device, decoded.data);
+    this.title = name;
+    this.live = false;
+    const overview = this.buildOverview();
+    for (const l of this.listeners) l.traceChanged?.(overview);
+    return overview;
+  }
+
+  scenarios(): Promise<readonly ScenarioInfo[]> {
+    return Promise.resolve([]);
+  }
+
+  runScenario(name: string): Promise<RunStatus> {
+    return Promise.reject(new Error(`Cannot run scenario "${name}": scenarios run in the app, not in a static trace.`));
+  }
+
+  control(action: 'pause' | 'step' | 'resume' | 'cancel'): Promise<RunStatus> {
+    return Promise.reject(new Error(`Cannot ${action}: no scenario is running.`));
+  }
+
+  subscribe(listener: SourceListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}
+
+function heapSuffix(flags: number): string {
+  const names = memoryHeapFlagNames(flags);
+  return names.length === 0 ? '' : ` (${names.join('|')})`;
+}
+
+function clampInt(v: number, lo: number, hi: number): number {
+  if (!Number.isFinite(v)) return lo;
+  return Math.max(lo, Math.min(hi, Math.floor(v)));
+}
+
+function compareBy(key: AllocationQuery['sort'], x: AllocationRecord, y: AllocationRecord): number {
+  switch (key) {
+    case 'id':
+      return x.id - y.id;
+    case 'name':
+      return x.name < y.name ? -1 : x.name > y.name ? 1 : 0;
+    case 'size':
+      return x.size - y.size;
+    case 'type':
+      return x.memoryTypeIndex - y.memoryTypeIndex;
+    case 'location':
+      return x.location < y.location ? -1 : x.location > y.location ? 1 : 0;
+    case 'allocatedAt':
+      return x.allocatedAt - y.allocatedAt;
+    case 'freedAt':
+      return (x.freedAt ?? Number.MAX_SAFE_INTEGER) - (y.freedAt ?? Number.MAX_SAFE_INTEGER);
+  }
+}
+
+/** Free space and fragmentation of one block from its sorted allocations. */
+export function blockSnapshot(
+  b: { id: number; memoryTypeIndex: number; heapIndex: number; size: number; dedicated: boolean },
+  allocs: readonly AllocationRecord[],
+): BlockSnapshot {
+  let allocatedBytes = 0;
+  let cursor = 0;
+  let free = 0;
+  let largest = 0;
+  for (const a of allocs) {
+    allocatedBytes += a.size;
+    const gap = a.offset - cursor;
+    // A gap smaller than the allocation's alignment is alignment padding, not usable free space.
+    if (gap >= a.alignment && gap > 0) {
+      free += gap;
+      if (gap > largest) largest = gap;
+    }
+    cursor = Math.max(cursor, a.offset + a.size);
+  }
+  const tail = b.size - cursor;
+  if (tail > 0) {
+    free += tail;
+    if (tail > largest) largest = tail;
+  }
+  return {
+    id: b.id,
+    memoryTypeIndex: b.memoryTypeIndex,
+    heapIndex: b.heapIndex,
+    size: b.size,
+    dedicated: b.dedicated,
+    allocations: allocs,
+    allocatedBytes,
+    largestFreeBytes: largest,
+    fragmentation: free === 0 ? 0 : 1 - largest / free,
+  };
+}
