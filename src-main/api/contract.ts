@@ -1,0 +1,819 @@
+/**
+ * The VRAMscope API contract (DESIGN.md contract 4): every request between the UI and main, and every
+ * event stream from main to the UI, declared once. Both transports carry exactly this:
+ *
+ * - Electron: the preload exposes `window.vramscope` ({@link PreloadBridge}); the renderer wraps it with
+ *   `createIpcClient()` from `src-renderer/api/ipc-client.ts`.
+ * - Web mode (`vramscope serve`): a WebSocket on 127.0.0.1; the renderer uses `createWsClient()` from
+ *   `src-renderer/api/ws-client.ts`.
+ *
+ * Both give an {@link ApiClient}:
+ *
+ * ```ts
+ * const api: ApiClient = createWsClient();            // or createIpcClient()
+ * const { devices } = await api.request('listDevices', {});
+ * const session = await api.request('openSession', { device: { kind: 'profile', name: 'nvidia-h100-80gb-hbm3' } });
+ * const off = api.on('sessionEvents', (batch) => { ... });   // returns the unsubscribe function
+ * await api.request('runScenario', { sessionId: session.sessionId, scenario: 'streaming', params: {} });
+ * ```
+ *
+ * A failed request rejects with {@link ApiRequestError} (`code` is one of {@link apiErrorCodes}). Main
+ * validates every request's params against the zod schemas below before anything reaches the engine.
+ *
+ * Units (everywhere in this file): sizes and offsets are bytes as safe integers; times are milliseconds
+ * since the start of the session or trace (monotonic, fractional); an "event index" is the 0-based
+ * position of an event in a source's event stream (allocator/event-log.ts), and a state "at index i"
+ * means after events [0, i) have been applied (so i = 0 is the empty state and i = eventCount the end).
+ *
+ * Sources: every query names a `sourceId`: a loaded trace ("trace-N") or a live session's recording
+ * ("session-N"; equal to its sessionId). Both answer the same queries.
+ *
+ * Events are batched: main sends at most ~30 messages per second (one wire frame carries every event
+ * of one 33 ms tick), however fast the allocator runs. `sessionEvents` carries the new events of a live
+ * session as typed-array columns (the EventLog layout), never one message per allocation.
+ *
+ * This module is free of Node and Electron imports: the renderer may import it at run time.
+ */
+import { z } from 'zod';
+
+// ---- Primitives ----------------------------------------------------------------------------------------
+
+/** Bytes (or a count): a non-negative safe integer. */
+export const bytesSchema = z.int().nonnegative();
+const countSchema = z.int().nonnegative();
+const indexSchema = z.int().nonnegative();
+/** Milliseconds (fractional), non-negative and finite. */
+const msSchema = z.number().nonnegative().finite();
+const idSchema = z.string().min(1).max(200);
+
+export const memoryLocationSchema = z.enum(['Unknown', 'GpuOnly', 'CpuToGpu', 'GpuToCpu']);
+export const strategySchema = z.enum(['tlsf', 'freelist']);
+export const graphicsApiSchema = z.enum(['vulkan', 'd3d12', 'metal']);
+export const deviceTypeSchema = z.enum(['discrete', 'integrated', 'virtual', 'cpu', 'other']);
+
+// ---- Devices -------------------------------------------------------------------------------------------
+
+/** Mirrors allocator/device.ts DeviceDescription. Flags are Vulkan bit masks (MemoryPropertyFlags). */
+export const deviceDescriptionSchema = z.object({
+  name: z.string(),
+  api: graphicsApiSchema,
+  deviceType: deviceTypeSchema,
+  vendorId: z.int(),
+  deviceId: z.int(),
+  driverVersion: z.string(),
+  apiVersion: z.string(),
+  heaps: z.array(z.object({ index: indexSchema, size: bytesSchema, flags: z.int() })),
+  types: z.array(
+    z.object({
+      index: indexSchema,
+      propertyFlags: z.int(),
+      heapIndex: indexSchema,
+      heapKind: z.string().optional(),
+      resourceCategory: z.enum(['buffer', 'rtvDsvTexture', 'otherTexture']).optional(),
+    }),
+  ),
+  limits: z.object({
+    bufferImageGranularity: bytesSchema,
+    nonCoherentAtomSize: bytesSchema,
+    maxMemoryAllocationCount: countSchema,
+    maxMemoryAllocationSize: bytesSchema,
+  }),
+  extensions: z.object({
+    memoryBudget: z.boolean(),
+    dedicatedAllocation: z.boolean(),
+    bufferDeviceAddress: z.boolean(),
+  }),
+  resourceHeapTier: z.union([z.literal(1), z.literal(2)]).optional(),
+  source: z.string(),
+});
+export type DeviceDescriptionDto = z.infer<typeof deviceDescriptionSchema>;
+
+export const heapBudgetSchema = z.object({ heapIndex: indexSchema, budget: bytesSchema, usage: bytesSchema });
+
+/** A real Vulkan device the host offers (index = its position in vkEnumeratePhysicalDevices). */
+export const deviceEntrySchema = z.object({
+  index: indexSchema,
+  description: deviceDescriptionSchema,
+  budgets: z.array(heapBudgetSchema).nullable(),
+});
+
+/** A device profile the simulated device can be built from (assets/profiles/*.vulkaninfo.txt). */
+export const profileEntrySchema = z.object({
+  /** File name without ".vulkaninfo.txt", e.g. "nvidia-h100-80gb-hbm3". */
+  name: z.string(),
+  deviceName: z.string(),
+});
+
+/** Built-in heap models without a profile file. */
+export const builtinModelSchema = z.enum(['d3d12-tier1', 'd3d12-tier2', 'metal']);
+
+/** Where a session's device comes from. Default: the default real device (discrete > integrated > cpu). */
+export const deviceChoiceSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('vulkan'), index: indexSchema.optional() }),
+  z.strictObject({ kind: z.literal('profile'), name: z.string().min(1).max(200) }),
+  z.strictObject({ kind: z.literal('builtin'), model: builtinModelSchema }),
+]);
+export type DeviceChoice = z.infer<typeof deviceChoiceSchema>;
+
+// ---- Sessions ------------------------------------------------------------------------------------------
+
+export const debugSettingsSchema = z.strictObject({
+  logMemoryInformation: z.boolean().optional(),
+  logLeaksOnShutdown: z.boolean().optional(),
+  storeStackTraces: z.boolean().optional(),
+  logAllocations: z.boolean().optional(),
+  logFrees: z.boolean().optional(),
+  logStackTraces: z.boolean().optional(),
+});
+
+/** Bytes; gpu-allocator's AllocationSizes (each optional: the allocator's defaults apply). */
+export const allocationSizesSchema = z.strictObject({
+  deviceMemblockSize: bytesSchema.optional(),
+  hostMemblockSize: bytesSchema.optional(),
+  deviceMaxMemblockSize: bytesSchema.optional(),
+  hostMaxMemblockSize: bytesSchema.optional(),
+});
+
+export const sessionConfigSchema = z.strictObject({
+  device: deviceChoiceSchema.default({ kind: 'vulkan' }),
+  strategy: strategySchema.default('tlsf'),
+  allocationSizes: allocationSizesSchema.optional(),
+  debugSettings: debugSettingsSchema.optional(),
+  bufferDeviceAddress: z.boolean().optional(),
+  /** Enable the Khronos validation layer (real Vulkan devices only). */
+  validation: z.boolean().optional(),
+});
+export type SessionConfig = z.output<typeof sessionConfigSchema>;
+
+export const runStateSchema = z.enum(['running', 'paused', 'finished', 'cancelled', 'failed']);
+export type RunState = z.infer<typeof runStateSchema>;
+
+export const runInfoSchema = z.object({
+  runId: idSchema,
+  sessionId: idSchema,
+  scenario: z.string(),
+  state: runStateSchema,
+  /** Allocator operations done so far. */
+  opsDone: countSchema,
+  /** Set when state is "failed": one sentence, with file:line for script errors. */
+  error: z.object({ message: z.string(), file: z.string().optional(), line: z.int().optional() }).optional(),
+});
+export type RunInfo = z.infer<typeof runInfoSchema>;
+
+export const sessionInfoSchema = z.object({
+  sessionId: idSchema,
+  /** Queries on the session's recording use this id (equal to sessionId). */
+  sourceId: idSchema,
+  device: deviceDescriptionSchema,
+  strategy: strategySchema,
+  /** Events recorded so far. */
+  eventCount: countSchema,
+  run: runInfoSchema.nullable(),
+});
+export type SessionInfo = z.infer<typeof sessionInfoSchema>;
+
+// ---- Scenarios -----------------------------------------------------------------------------------------
+
+export const scenarioParamSchema = z.object({
+  name: z.string(),
+  type: z.enum(['integer', 'number', 'boolean', 'string', 'file', 'choice']),
+  description: z.string(),
+  default: z.union([z.number(), z.string(), z.boolean()]).optional(),
+  min: z.number().optional(),
+  max: z.number().optional(),
+  choices: z.array(z.string()).optional(),
+});
+export type ScenarioParam = z.infer<typeof scenarioParamSchema>;
+
+export const scenarioMetaSchema = z.object({
+  /** The name to run it by ("streaming", ...) or its file path for user scripts. */
+  id: z.string(),
+  name: z.string(),
+  description: z.string(),
+  builtin: z.boolean(),
+  params: z.array(scenarioParamSchema),
+});
+export type ScenarioMeta = z.infer<typeof scenarioMetaSchema>;
+
+const paramValueSchema = z.union([z.number().finite(), z.string().max(10_000), z.boolean()]);
+
+// ---- Traces --------------------------------------------------------------------------------------------
+
+/**
+ * Largest raw trace that may be sent as bytes in one loadTrace/importFile request. Bigger files are
+ * opened by path (Electron, CLI) — the web transport's message limit is {@link maxMessageBytes}.
+ */
+export const maxInlineTraceBytes = 48 * 1024 * 1024;
+/** Largest single wire message either transport accepts (base64 of the inline trace + framing). */
+export const maxMessageBytes = 68 * 1024 * 1024;
+
+export const fileSourceSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('path'), path: z.string().min(1).max(4096) }),
+  /** Drag-and-drop: the file's bytes (a Uint8Array; the web transport encodes it as base64). */
+  z.strictObject({
+    kind: z.literal('bytes'),
+    name: z.string().min(1).max(1000),
+    data: z.instanceof(Uint8Array).refine((d) => d.byteLength <= maxInlineTraceBytes, {
+      message: `inline data must be at most ${maxInlineTraceBytes} bytes; open big files by path`,
+    }),
+  }),
+]);
+export type FileSource = z.infer<typeof fileSourceSchema>;
+
+export const traceSummarySchema = z.object({
+  sourceId: idSchema,
+  /** File name or "session-N". */
+  name: z.string(),
+  device: deviceDescriptionSchema,
+  strategy: z.string(),
+  eventCount: countSchema,
+  durationMs: msSchema,
+  allocationCount: countSchema,
+  failureCount: countSchema,
+  peakCommittedBytes: bytesSchema,
+  peakAllocatedBytes: bytesSchema,
+  /** Non-fatal problems met while loading (e.g. "torn final chunk at byte 1234 dropped"). */
+  warnings: z.array(z.string()),
+  loadMs: msSchema,
+});
+export type TraceSummary = z.infer<typeof traceSummarySchema>;
+
+// ---- Analysis results ----------------------------------------------------------------------------------
+
+export const timelineGroupBySchema = z.enum(['total', 'heap', 'type']);
+
+/**
+ * One series of a timeline: per bucket, committed (sum of live block sizes) and allocated (sum of live
+ * requested sizes) bytes as min / max / last value within the bucket. All arrays have `buckets` entries.
+ */
+export const timelineSeriesSchema = z.object({
+  /** Heap or memory-type index; -1 for "total". */
+  key: z.int(),
+  label: z.string(),
+  committedMin: z.array(z.number()),
+  committedMax: z.array(z.number()),
+  committedLast: z.array(z.number()),
+  allocatedMin: z.array(z.number()),
+  allocatedMax: z.array(z.number()),
+  allocatedLast: z.array(z.number()),
+});
+
+export const timelineMarkerSchema = z.object({
+  eventIndex: indexSchema,
+  time: msSchema,
+  kind: z.enum(['frame', 'mark', 'failure']),
+  label: z.string(),
+});
+
+export const timelineResultSchema = z.object({
+  /** The range actually covered (clamped to the source). */
+  startTime: msSchema,
+  endTime: msSchema,
+  buckets: countSchema,
+  /** Start time of each bucket, ms. */
+  bucketStart: z.array(z.number()),
+  /** First event index at or after each bucket's start (for turning a click into an event index). */
+  bucketFirstEvent: z.array(z.number()),
+  series: z.array(timelineSeriesSchema),
+  /** Frames, marks and failures in range; at most `maxMarkers` (evenly thinned). */
+  markers: z.array(timelineMarkerSchema),
+  eventCount: countSchema,
+  durationMs: msSchema,
+});
+export type TimelineResult = z.infer<typeof timelineResultSchema>;
+
+export const allocationKindSchema = z.enum(['linear', 'nonLinear', 'dedicated']);
+
+export const snapshotAllocationSchema = z.object({
+  id: z.int(),
+  name: z.string(),
+  /** Bytes from the block start where the caller's data starts. */
+  offset: bytesSchema,
+  size: bytesSchema,
+  kind: allocationKindSchema,
+});
+
+export const snapshotBlockSchema = z.object({
+  id: z.int(),
+  memoryTypeIndex: z.int(),
+  heapIndex: z.int(),
+  size: bytesSchema,
+  dedicated: z.boolean(),
+  allocatedBytes: bytesSchema,
+  /** Sorted by offset. */
+  allocations: z.array(snapshotAllocationSchema),
+  /** Free gaps between allocations, sorted by offset. */
+  freeRanges: z.array(z.object({ offset: bytesSchema, size: bytesSchema })),
+});
+
+export const snapshotResultSchema = z.object({
+  eventIndex: indexSchema,
+  time: msSchema,
+  blocks: z.array(snapshotBlockSchema),
+  committedBytes: bytesSchema,
+  allocatedBytes: bytesSchema,
+  allocationCount: countSchema,
+});
+export type SnapshotResult = z.infer<typeof snapshotResultSchema>;
+
+export const allocationRowSchema = z.object({
+  id: z.int(),
+  name: z.string(),
+  size: bytesSchema,
+  alignment: bytesSchema,
+  offset: bytesSchema,
+  blockId: z.int(),
+  memoryTypeIndex: z.int(),
+  heapIndex: z.int(),
+  location: memoryLocationSchema,
+  kind: allocationKindSchema,
+  decisionId: z.int(),
+  /** Event index and time of the allocate event. */
+  allocatedAt: indexSchema,
+  allocatedTime: msSchema,
+  /** Event index of the free event, or null while live (at the queried index). */
+  freedAt: z.int().nullable(),
+  /** Where the scenario asked for it (file:line and tags), when recorded. */
+  origin: z.string().nullable(),
+});
+export type AllocationRow = z.infer<typeof allocationRowSchema>;
+
+export const allocationSortKeySchema = z.enum(['id', 'name', 'size', 'offset', 'memoryType', 'allocatedAt']);
+
+/** Mirrors allocator/types.ts MemoryTypeDecision. */
+export const decisionRecordSchema = z.object({
+  id: z.int(),
+  api: graphicsApiSchema,
+  memoryTypeBits: z.int(),
+  location: memoryLocationSchema,
+  linear: z.boolean(),
+  scheme: z.enum(['managed', 'dedicatedBuffer', 'dedicatedImage']),
+  resourceCategory: z.enum(['buffer', 'rtvDsvTexture', 'otherTexture']).nullable(),
+  candidates: z.array(
+    z.object({
+      typeIndex: z.int(),
+      propertyFlags: z.int(),
+      heapIndex: z.int(),
+      allowedByBits: z.boolean(),
+      matchesAttempt: z.array(z.boolean()),
+    }),
+  ),
+  attempts: z.array(z.object({ requiredFlags: z.int(), typeIndex: z.int().nullable(), label: z.string() })),
+  winner: z.int().nullable(),
+  reason: z.string(),
+  fallbacks: z.array(z.string()),
+  retryTypeIndex: z.int().nullable(),
+});
+export type DecisionRecord = z.infer<typeof decisionRecordSchema>;
+
+export const allocationHistoryEntrySchema = z.object({
+  eventIndex: indexSchema,
+  time: msSchema,
+  kind: z.enum(['allocate', 'rename', 'free']),
+  name: z.string(),
+});
+
+export const leakGroupBySchema = z.enum(['origin', 'name', 'type']);
+
+export const leakGroupSchema = z.object({
+  /** The origin (file:line), the allocation name or "type N", by groupBy. */
+  key: z.string(),
+  count: countSchema,
+  bytes: bytesSchema,
+  /** At most 100, oldest first. */
+  allocationIds: z.array(z.int()),
+});
+
+export const diffTypeDeltaSchema = z.object({
+  memoryTypeIndex: z.int(),
+  /** Signed byte deltas (to - from). */
+  committedDelta: z.int(),
+  allocatedDelta: z.int(),
+});
+
+export const apiErrorCodes = [
+  /** Params failed the schema (the message names the field). */
+  'InvalidRequest',
+  /** No such request name. */
+  'UnknownRequest',
+  /** A session, source, run, scenario, allocation or file that does not exist. */
+  'NotFound',
+  /** The request is valid but the state does not allow it (e.g. resume a finished run). */
+  'InvalidState',
+  /** The feature has not landed yet. */
+  'NotImplemented',
+  /** The device, trace or script failed (the message says what and where). */
+  'Failed',
+  /** A message over the transport's size limit. */
+  'TooLarge',
+  'Internal',
+] as const;
+export const apiErrorCodeSchema = z.enum(apiErrorCodes);
+export type ApiErrorCode = (typeof apiErrorCodes)[number];
+
+export const apiErrorSchema = z.object({ code: apiErrorCodeSchema, message: z.string() });
+export type ApiError = z.infer<typeof apiErrorSchema>;
+
+// ---- Requests ------------------------------------------------------------------------------------------
+
+const sourceRef = { sourceId: idSchema };
+const empty = z.strictObject({});
+const ok = z.object({ ok: z.literal(true) });
+const runRef = z.strictObject({ runId: idSchema });
+
+/**
+ * Every request: name → { params, result }. Params are strict (unknown keys are an InvalidRequest).
+ * Callers pass the schema's input type (defaults may be omitted); handlers get the output type.
+ */
+export const requests = {
+  /** Real Vulkan devices (empty when the native addon is not built) and the simulated-device profiles. */
+  listDevices: {
+    params: empty,
+    result: z.object({
+      devices: z.array(deviceEntrySchema),
+      /** Index of the device a default session opens; null when there is no real device. */
+      defaultIndex: z.int().nullable(),
+      profiles: z.array(profileEntrySchema),
+      builtinModels: z.array(builtinModelSchema),
+      /** Why `devices` is empty, when it is (e.g. "the native addon is not built"). */
+      unavailableReason: z.string().nullable(),
+    }),
+  },
+  /** Everything a newly connected client (a second tab) needs to catch up. */
+  getState: {
+    params: empty,
+    result: z.object({
+      sessions: z.array(sessionInfoSchema),
+      traces: z.array(traceSummarySchema),
+      /** Sample traces shipped in assets/traces/, ready to open with loadTrace by path. */
+      sampleTraces: z.array(z.object({ name: z.string(), path: z.string(), bytes: bytesSchema })),
+      /** Recently opened trace paths, newest first. */
+      recentTraces: z.array(z.string()),
+    }),
+  },
+  openSession: { params: sessionConfigSchema, result: sessionInfoSchema },
+  closeSession: { params: z.strictObject({ sessionId: idSchema }), result: ok },
+
+  listScenarios: { params: empty, result: z.object({ scenarios: z.array(scenarioMetaSchema) }) },
+  /** Starts a run; returns at once (progress and state come as `runState` / `sessionEvents` events). */
+  runScenario: {
+    params: z.strictObject({
+      sessionId: idSchema,
+      /** A built-in scenario id ("streaming", ...) or a path to a scenario module. */
+      scenario: z.string().min(1).max(4096),
+      params: z.record(z.string().max(200), paramValueSchema).default({}),
+      seed: z.int().optional(),
+      /** Start paused (then step/resume). */
+      startPaused: z.boolean().optional(),
+    }),
+    result: runInfoSchema,
+  },
+  pauseRun: { params: runRef, result: runInfoSchema },
+  /** Runs `ops` more allocator operations (default 1), then pauses again. */
+  stepRun: {
+    params: z.strictObject({ runId: idSchema, ops: z.int().min(1).max(1_000_000).optional() }),
+    result: runInfoSchema,
+  },
+  resumeRun: { params: runRef, result: runInfoSchema },
+  cancelRun: { params: runRef, result: runInfoSchema },
+
+  /**
+   * Loads a trace file. Long work: `progress` events with this taskId (client-chosen, or generated)
+   * arrive while it loads; other requests are answered meanwhile.
+   */
+  loadTrace: {
+    params: z.strictObject({ source: fileSourceSchema, taskId: idSchema.optional() }),
+    result: traceSummarySchema,
+  },
+  /** Imports a foreign dump (VMA / D3D12MA JSON, PyTorch memory snapshot) as a trace. */
+  importFile: {
+    params: z.strictObject({
+      source: fileSourceSchema,
+      format: z.enum(['auto', 'vma-json', 'd3d12ma-json', 'pytorch-snapshot']).default('auto'),
+      taskId: idSchema.optional(),
+    }),
+    result: traceSummarySchema,
+  },
+  /** Forgets a loaded trace (sessions are closed with closeSession). */
+  closeTrace: { params: z.strictObject(sourceRef), result: ok },
+
+  /** Committed/allocated bytes over time at a resolution, from the source's level-of-detail pyramid. */
+  queryTimeline: {
+    params: z.strictObject({
+      ...sourceRef,
+      /** ms; default: the whole source. */
+      startTime: msSchema.optional(),
+      endTime: msSchema.optional(),
+      /** How many buckets (usually the view's width in pixels). */
+      buckets: z.int().min(1).max(20_000),
+      groupBy: timelineGroupBySchema.default('total'),
+      maxMarkers: z.int().min(0).max(10_000).default(2_000),
+    }),
+    result: timelineResultSchema,
+  },
+  /** Blocks with their allocations and free gaps after events [0, eventIndex). */
+  snapshotAt: {
+    params: z.strictObject({
+      ...sourceRef,
+      eventIndex: indexSchema,
+      /** Only these blocks (default: all). */
+      blockIds: z.array(z.int()).max(100_000).optional(),
+    }),
+    result: snapshotResultSchema,
+  },
+  /** Allocations at an index (default: the end), filtered, sorted and paged. */
+  listAllocations: {
+    params: z.strictObject({
+      ...sourceRef,
+      eventIndex: indexSchema.optional(),
+      filter: z
+        .strictObject({
+          /** Case-insensitive substring of the name. */
+          nameContains: z.string().max(1000).optional(),
+          memoryTypeIndex: z.int().optional(),
+          heapIndex: z.int().optional(),
+          location: memoryLocationSchema.optional(),
+          minSize: bytesSchema.optional(),
+          maxSize: bytesSchema.optional(),
+          /** live: alive at the index; freed: freed before it; all: every allocation up to it. */
+          status: z.enum(['live', 'freed', 'all']).default('live'),
+        })
+        .default({ status: 'live' }),
+      sort: z
+        .strictObject({ key: allocationSortKeySchema, dir: z.enum(['asc', 'desc']).default('asc') })
+        .default({ key: 'id', dir: 'asc' }),
+      offset: countSchema.default(0),
+      limit: z.int().min(1).max(5_000).default(200),
+    }),
+    result: z.object({ total: countSchema, rows: z.array(allocationRowSchema) }),
+  },
+  /** One allocation: its row, the decision record that placed it, its stack and its history. */
+  allocationDetail: {
+    params: z.strictObject({ ...sourceRef, allocationId: z.int() }),
+    result: z.object({
+      allocation: allocationRowSchema,
+      decision: decisionRecordSchema.nullable(),
+      stack: z.string().nullable(),
+      history: z.array(allocationHistoryEntrySchema),
+    }),
+  },
+  /** Allocations alive at an index (default: the end), grouped. */
+  leaks: {
+    params: z.strictObject({
+      ...sourceRef,
+      eventIndex: indexSchema.optional(),
+      groupBy: leakGroupBySchema.default('origin'),
+    }),
+    result: z.object({
+      eventIndex: indexSchema,
+      count: countSchema,
+      bytes: bytesSchema,
+      groups: z.array(leakGroupSchema),
+    }),
+  },
+  /** What changed between two event indices (from < to). */
+  diff: {
+    params: z.strictObject({
+      ...sourceRef,
+      fromIndex: indexSchema,
+      toIndex: indexSchema,
+      /** Rows of allocated/freed lists returned (the counts are always complete). */
+      limit: z.int().min(0).max(5_000).default(200),
+    }),
+    result: z.object({
+      fromIndex: indexSchema,
+      toIndex: indexSchema,
+      allocated: z.object({ count: countSchema, bytes: bytesSchema, rows: z.array(allocationRowSchema) }),
+      freed: z.object({ count: countSchema, bytes: bytesSchema, rows: z.array(allocationRowSchema) }),
+      blocksCreated: countSchema,
+      blocksDestroyed: countSchema,
+      perType: z.array(diffTypeDeltaSchema),
+    }),
+  },
+  /** A report of the source (summary, per heap/type totals, peaks, failures, leaks). */
+  exportReport: {
+    params: z.strictObject({
+      ...sourceRef,
+      format: z.enum(['json', 'text']).default('text'),
+      /** Also write it to this file (Electron's save dialog). */
+      path: z.string().min(1).max(4096).optional(),
+    }),
+    result: z.object({ format: z.enum(['json', 'text']), content: z.string(), path: z.string().nullable() }),
+  },
+} as const;
+
+export type Requests = typeof requests;
+export type RequestName = keyof Requests;
+export const requestNames = Object.keys(requests) as RequestName[];
+/** What a caller passes (defaults optional). */
+export type RequestParams<N extends RequestName> = z.input<Requests[N]['params']>;
+/** What a handler receives (defaults applied). */
+export type ValidatedParams<N extends RequestName> = z.output<Requests[N]['params']>;
+export type RequestResult<N extends RequestName> = z.output<Requests[N]['result']>;
+
+export function isRequestName(name: unknown): name is RequestName {
+  return typeof name === 'string' && Object.hasOwn(requests, name);
+}
+
+// ---- Events --------------------------------------------------------------------------------------------
+
+/**
+ * A contiguous slice [start, start + count) of a live session's event stream, in the EventLog column
+ * layout (allocator/event-log.ts: kind, time, id, block, type, offset, size, alignment, flags, name,
+ * decision, stack, code, message). String ids refer to the session's string table, which grows by
+ * `newStrings` (ids from `stringsStart`); `newDecisions` are decision records first seen in this slice.
+ */
+export const eventColumnsSchema = z.object({
+  kind: z.instanceof(Uint8Array),
+  time: z.instanceof(Float64Array),
+  id: z.instanceof(Float64Array),
+  block: z.instanceof(Float64Array),
+  type: z.instanceof(Int16Array),
+  offset: z.instanceof(Float64Array),
+  size: z.instanceof(Float64Array),
+  alignment: z.instanceof(Float64Array),
+  flags: z.instanceof(Uint8Array),
+  name: z.instanceof(Uint32Array),
+  decision: z.instanceof(Int32Array),
+  stack: z.instanceof(Uint32Array),
+  code: z.instanceof(Uint32Array),
+  message: z.instanceof(Uint32Array),
+});
+
+export const progressPhaseSchema = z.enum(['start', 'progress', 'done', 'failed']);
+
+export const events = {
+  /** Progress of long work (trace load, import, export). `done`/`total` in `unit`. */
+  progress: z.object({
+    taskId: idSchema,
+    kind: z.enum(['loadTrace', 'importFile', 'runScenario', 'exportReport']),
+    phase: progressPhaseSchema,
+    done: z.number().nonnegative(),
+    total: z.number().nonnegative(),
+    unit: z.enum(['bytes', 'events', 'ops']),
+    message: z.string().optional(),
+  }),
+  /** New events of a live session, coalesced per 33 ms tick. */
+  sessionEvents: z.object({
+    sessionId: idSchema,
+    start: indexSchema,
+    count: countSchema,
+    columns: eventColumnsSchema,
+    stringsStart: indexSchema,
+    newStrings: z.array(z.string()),
+    newDecisions: z.array(decisionRecordSchema),
+    /** Allocator totals after the slice. */
+    stats: z.object({
+      committedBytes: bytesSchema,
+      allocatedBytes: bytesSchema,
+      blockCount: countSchema,
+      allocationCount: countSchema,
+    }),
+  }),
+  /** A scenario run changed state (or its op count advanced; at most once per tick). */
+  runState: runInfoSchema,
+  /** Log lines from scenarios, the allocator's debug logging and the Vulkan debug messenger. */
+  log: z.object({
+    sessionId: idSchema.nullable(),
+    level: z.enum(['trace', 'debug', 'info', 'warn', 'error']),
+    message: z.string(),
+  }),
+  /** Sessions or traces were opened or closed: the same payload as getState's result. */
+  stateChanged: requests.getState.result,
+} as const;
+
+export type Events = typeof events;
+export type EventName = keyof Events;
+export const eventNames = Object.keys(events) as EventName[];
+export type EventPayload<E extends EventName> = z.output<Events[E]>;
+/** One event as it travels inside a batch. */
+export type AnyEvent = {
+  [E in EventName]: { readonly name: E; readonly payload: EventPayload<E> };
+}[EventName];
+
+// ---- Wire frames (both transports) ---------------------------------------------------------------------
+
+/** Client → main. `id` is chosen by the client and echoed in the response. */
+export const requestFrameSchema = z.strictObject({
+  t: z.literal('req'),
+  id: z.int().nonnegative(),
+  name: z.string().max(100),
+  params: z.unknown(),
+});
+export type RequestFrame = z.infer<typeof requestFrameSchema>;
+
+export type ResponseFrame =
+  | { readonly t: 'res'; readonly id: number; readonly ok: true; readonly result: unknown }
+  | { readonly t: 'res'; readonly id: number; readonly ok: false; readonly error: ApiError };
+
+/** Main → client: every event of one tick in one frame (so ≤ ~30 frames/s). */
+export interface EventBatchFrame {
+  readonly t: 'evt';
+  readonly events: readonly AnyEvent[];
+}
+
+export type ServerFrame = ResponseFrame | EventBatchFrame;
+
+/** Milliseconds between event flushes: at most ~30 event frames per second per client. */
+export const eventFlushIntervalMs = 33;
+
+// ---- Client interface ----------------------------------------------------------------------------------
+
+/** The error a failed request rejects with. */
+export class ApiRequestError extends Error {
+  readonly code: ApiErrorCode;
+  constructor(code: ApiErrorCode, message: string) {
+    super(message);
+    this.name = 'ApiRequestError';
+    this.code = code;
+  }
+}
+
+/** What the UI talks to, whatever the transport. */
+export interface ApiClient {
+  /** Resolves with the result or rejects with ApiRequestError. */
+  request<N extends RequestName>(name: N, params: RequestParams<N>): Promise<RequestResult<N>>;
+  /** Listens to one event stream; returns the function that stops listening. */
+  on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void;
+  /** Drops the connection (web) or the subscription (IPC); pending requests reject. */
+  close(): void;
+}
+
+/**
+ * What the Electron preload exposes as `window.vramscope` (contextBridge): frames in, frames out,
+ * nothing else. Frames are structured-cloned, so typed arrays arrive as typed arrays.
+ */
+export interface PreloadBridge {
+  /** Sends one request frame; resolves with its response frame. */
+  request(frame: RequestFrame): Promise<ResponseFrame>;
+  /** Receives every event batch; returns the unsubscribe function. */
+  subscribe(listener: (frame: EventBatchFrame) => void): () => void;
+}
+
+/** Name of the IPC channels (used by preload and main only). */
+export const ipcChannels = { request: 'vramscope:request', events: 'vramscope:events' } as const;
+
+// ---- JSON codec for the web transport ------------------------------------------------------------------
+
+const typedArrayCtors = {
+  Uint8Array,
+  Int16Array,
+  Uint32Array,
+  Int32Array,
+  Float64Array,
+} as const;
+type TypedArrayName = keyof typeof typedArrayCtors;
+
+function bytesToBase64(bytes: Uint8Array): string {
+  let binary = '';
+  const step = 0x8000;
+  for (let i = 0; i < bytes.length; i += step) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + step));
+  }
+  return btoa(binary);
+}
+
+function base64ToBytes(text: string): Uint8Array<ArrayBuffer> {
+  const binary = atob(text);
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+  return out;
+}
+
+/**
+ * JSON with typed arrays: a typed array becomes {"$ta": "<ctor name>", "b64": "<little-endian bytes>"}.
+ * Used by the WebSocket transport in both directions (the IPC transport structured-clones instead).
+ */
+export function encodeFrame(frame: unknown): string {
+  return JSON.stringify(frame, (_key, value: unknown) => {
+    if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
+      const name = value.constructor.name;
+      if (name in typedArrayCtors) {
+        const bytes = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+        return { $ta: name, b64: bytesToBase64(bytes) };
+      }
+    }
+    return value;
+  });
+}
+
+/** Inverse of encodeFrame. Throws SyntaxError on malformed JSON or a malformed typed array. */
+export function decodeFrame(text: string): unknown {
+  return JSON.parse(text, (_key, value: unknown) => {
+    if (value !== null && typeof value === 'object' && '$ta' in value && 'b64' in value) {
+      const { $ta, b64 } = value as { $ta: unknown; b64: unknown };
+      if (typeof $ta !== 'string' || typeof b64 !== 'string' || !Object.hasOwn(typedArrayCtors, $ta)) {
+        throw new SyntaxError('malformed typed array in frame');
+      }
+      const Ctor = typedArrayCtors[$ta as TypedArrayName];
+      const bytes = base64ToBytes(b64);
+      if (bytes.byteLength % Ctor.BYTES_PER_ELEMENT !== 0) {
+        throw new SyntaxError(
+          `typed array ${$ta} has ${bytes.byteLength} bytes, not a multiple of its element`,
+        );
+      }
+      return new Ctor(bytes.buffer, bytes.byteOffset, bytes.byteLength / Ctor.BYTES_PER_ELEMENT);
+    }
+    return value;
+  });
+}

@@ -1,0 +1,60 @@
+// The web-mode transport: an ApiClient over the WebSocket of `vramscope serve`. The page was loaded from
+// that server, which set the session token as an HttpOnly cookie, so the browser authenticates the
+// WebSocket by itself; the URL token is also sent as a fallback for non-browser callers.
+import { ApiRequestError, decodeFrame, encodeFrame, type ApiClient } from '../../src-main/api/contract.ts';
+import { createClientCore } from './client-core.ts';
+
+export interface WsClientOptions {
+  /** Default: ws(s)://<this page's host>/api. */
+  readonly url?: string;
+  /** Called when the connection drops (the server stopped, or the token was refused). */
+  readonly onDisconnect?: (reason: string) => void;
+}
+
+/** Path of the API WebSocket on the web server. */
+export const wsApiPath = '/api';
+
+function defaultUrl(): string {
+  const { protocol, host } = window.location;
+  return `${protocol === 'https:' ? 'wss:' : 'ws:'}//${host}${wsApiPath}`;
+}
+
+/** Connects at once; requests made before the socket opens are queued. */
+export function createWsClient(options: WsClientOptions = {}): ApiClient {
+  const socket = new WebSocket(options.url ?? defaultUrl());
+  const queue: string[] = [];
+  let disconnected = false;
+
+  const core = createClientCore(
+    (frame) => {
+      if (disconnected)
+        throw new ApiRequestError('Failed', 'the connection to the VRAMscope server is closed');
+      const text = encodeFrame(frame);
+      if (socket.readyState === WebSocket.OPEN) socket.send(text);
+      else queue.push(text);
+    },
+    () => socket.close(1000, 'client closed'),
+  );
+
+  socket.addEventListener('open', () => {
+    for (const text of queue.splice(0)) socket.send(text);
+  });
+  socket.addEventListener('message', (event: MessageEvent<unknown>) => {
+    if (typeof event.data !== 'string') return;
+    let frame: unknown;
+    try {
+      frame = decodeFrame(event.data);
+    } catch {
+      return;
+    }
+    core.receive(frame);
+  });
+  socket.addEventListener('close', (event: CloseEvent) => {
+    disconnected = true;
+    const reason = event.reason || `connection closed (code ${event.code})`;
+    core.failAll(new ApiRequestError('Failed', `the connection to the VRAMscope server closed: ${reason}`));
+    options.onDisconnect?.(reason);
+  });
+
+  return core.client;
+}
