@@ -30,6 +30,7 @@ export function App(): ReactNode {
   const theme = useInspector((s) => s.theme);
   const view = useInspector((s) => s.view);
   const overview = useInspector((s) => s.overview);
+  const sessionError = useInspector((s) => s.sessionError);
   const [dragging, setDragging] = useState(false);
 
   useEffect(() => {
@@ -90,6 +91,11 @@ export function App(): ReactNode {
           {theme === 'dark' ? '☀ light' : '☾ dark'}
         </button>
       </header>
+      {sessionError && (
+        <div className="banner" role="alert" data-testid="session-error">
+          {sessionError}
+        </div>
+      )}
       <LoadStatus />
       {overview && (
         <>

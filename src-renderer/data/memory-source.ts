@@ -15,7 +15,10 @@ import type {
   LeakGroup,
   LeakReport,
   LoadProgress,
-  RunStatus,
+  LeakGroupBy,
+  RunInfo,
+  BlockAllocation,
+  ByteRange,
   ScenarioInfo,
   Snapshot,
   SnapshotDiff,
@@ -128,7 +131,10 @@ export class MemorySource implements InspectorSource {
     const end = clampInt(query.end, start, ix.length);
     const n = end - start;
     const count = Math.max(0, Math.min(Math.max(1, Math.floor(query.buckets)), n));
+    // Uniform in events here (the API buckets by time; both give firstEvent per bucket).
     const span = count === 0 ? 1 : n / count;
+    const firstEvent = new Float64Array(count + 1);
+    for (let b = 0; b <= count; b++) firstEvent[b] = b === count ? end : start + Math.floor(b * span);
     const device = ix.device;
     const byHeap = query.groupBy === 'heap';
     const groupCount = byHeap ? device.heaps.length : ix.typeCount;
@@ -180,15 +186,17 @@ export class MemorySource implements InspectorSource {
     };
     if (count > 0) {
       ix.replay(start, end, cType, aType, (i) => {
-        const b = Math.min(count - 1, Math.floor((i - start) / span));
+        let b = Math.min(count - 1, Math.floor((i - start) / span));
+        while (b > 0 && (firstEvent[b] ?? 0) > i) b--;
+        while (b < count - 1 && (firstEvent[b + 1] ?? 0) <= i) b++;
         take(b);
       });
-      for (let b = 0; b < count; b++) time[b] = ix.timeOf(start + Math.floor(b * span));
+      for (let b = 0; b < count; b++) time[b] = ix.timeOf(firstEvent[b] ?? 0);
     }
     return {
       start,
       end,
-      span,
+      firstEvent,
       count,
       groups,
       committed,
@@ -282,58 +290,59 @@ export class MemorySource implements InspectorSource {
   allocation(id: number): Promise<AllocationDetail | null> {
     const rec = this.index.allocationById(id);
     if (!rec) return Promise.resolve(null);
-    return Promise.resolve({ allocation: rec, decision: this.options.data.decisions[rec.decisionId] ?? null });
+    return Promise.resolve({
+      allocation: rec,
+      decision: this.options.data.decisions[rec.decisionId] ?? null,
+      stack: rec.origin,
+    });
   }
 
-  leaks(at: number): Promise<LeakReport> {
-    return Promise.resolve(this.leaksSync(at));
+  leaks(at: number, groupBy: LeakGroupBy): Promise<LeakReport> {
+    return Promise.resolve(this.leaksSync(at, groupBy));
   }
 
-  leaksSync(atIn: number): LeakReport {
+  /** Allocations alive at `at`, grouped by origin, name or memory type; biggest groups first. */
+  leaksSync(atIn: number, groupBy: LeakGroupBy = 'origin'): LeakReport {
     const ix = this.index;
     const at = clampInt(atIn, 0, ix.length);
-    const groups = new Map<string, { origin: string; name: string; count: number; bytes: number; ids: number[] }>();
+    const groups = new Map<string, { key: string; count: number; bytes: number; ids: number[] }>();
     let count = 0;
     let bytes = 0;
     for (const a of ix.allocations) {
       if (a.allocatedAt >= at) break;
       if (!ix.isAlive(a, at)) continue;
-      const origin = a.stack ?? '(no stack)';
-      const key = `${origin}\u0000${a.name}`;
+      const key =
+        groupBy === 'origin' ? (a.origin ?? '(no origin)') : groupBy === 'name' ? a.name : `type ${a.memoryTypeIndex}`;
       let g = groups.get(key);
-      if (!g) groups.set(key, (g = { origin, name: a.name, count: 0, bytes: 0, ids: [] }));
+      if (!g) groups.set(key, (g = { key, count: 0, bytes: 0, ids: [] }));
       g.count++;
       g.bytes += a.size;
-      g.ids.push(a.id);
+      if (g.ids.length < 100) g.ids.push(a.id);
       count++;
       bytes += a.size;
     }
     const list: LeakGroup[] = [...groups.values()]
-      .map((g) => ({ origin: g.origin, name: g.name, count: g.count, bytes: g.bytes, allocationIds: g.ids }))
-      .sort((x, y) => y.bytes - x.bytes || x.name.localeCompare(y.name));
+      .map((g) => ({ key: g.key, count: g.count, bytes: g.bytes, allocationIds: g.ids }))
+      .sort((x, y) => y.bytes - x.bytes || (x.key < y.key ? -1 : 1));
     return { at, count, bytes, groups: list };
   }
 
-  diff(from: number, to: number): Promise<SnapshotDiff> {
+  diff(from: number, to: number, limit = 200): Promise<SnapshotDiff> {
     const ix = this.index;
     const a = clampInt(from, 0, ix.length);
     const b = clampInt(to, 0, ix.length);
-    const appeared: AllocationRecord[] = [];
-    const disappeared: AllocationRecord[] = [];
+    const appeared = { count: 0, bytes: 0, rows: [] as AllocationRecord[] };
+    const disappeared = { count: 0, bytes: 0, rows: [] as AllocationRecord[] };
     for (const r of ix.allocations) {
       const inA = ix.isAlive(r, a);
       const inB = ix.isAlive(r, b);
-      if (inB && !inA) appeared.push(r);
-      else if (inA && !inB) disappeared.push(r);
+      const side = inB && !inA ? appeared : inA && !inB ? disappeared : null;
+      if (!side) continue;
+      side.count++;
+      side.bytes += r.size;
+      if (side.rows.length < limit) side.rows.push(r);
     }
-    return Promise.resolve({
-      from: a,
-      to: b,
-      appeared,
-      disappeared,
-      appearedBytes: appeared.reduce((s, r) => s + r.size, 0),
-      disappearedBytes: disappeared.reduce((s, r) => s + r.size, 0),
-    });
+    return Promise.resolve({ from: a, to: b, appeared, disappeared });
   }
 
   async loadTrace(name: string, bytes: Uint8Array, onProgress?: (p: LoadProgress) => void): Promise<TraceOverview> {
@@ -354,11 +363,11 @@ export class MemorySource implements InspectorSource {
     return Promise.resolve([]);
   }
 
-  runScenario(name: string): Promise<RunStatus> {
+  runScenario(name: string): Promise<RunInfo> {
     return Promise.reject(new Error(`Cannot run scenario "${name}": scenarios run in the app, not in a static trace.`));
   }
 
-  control(action: 'pause' | 'step' | 'resume' | 'cancel'): Promise<RunStatus> {
+  control(action: 'pause' | 'step' | 'resume' | 'cancel'): Promise<RunInfo> {
     return Promise.reject(new Error(`Cannot ${action}: no scenario is running.`));
   }
 
@@ -386,50 +395,43 @@ function compareBy(key: AllocationQuery['sort'], x: AllocationRecord, y: Allocat
       return x.name < y.name ? -1 : x.name > y.name ? 1 : 0;
     case 'size':
       return x.size - y.size;
-    case 'type':
+    case 'offset':
+      return x.offset - y.offset;
+    case 'memoryType':
       return x.memoryTypeIndex - y.memoryTypeIndex;
-    case 'location':
-      return x.location < y.location ? -1 : x.location > y.location ? 1 : 0;
     case 'allocatedAt':
       return x.allocatedAt - y.allocatedAt;
-    case 'freedAt':
-      return (x.freedAt ?? Number.MAX_SAFE_INTEGER) - (y.freedAt ?? Number.MAX_SAFE_INTEGER);
   }
 }
 
-/** Free space and fragmentation of one block from its sorted allocations. */
+/**
+ * A block's allocations and free ranges. Without the allocator's free list, a gap in front of an
+ * allocation that is smaller than its alignment is taken as alignment padding; every other gap is free.
+ */
 export function blockSnapshot(
   b: { id: number; memoryTypeIndex: number; heapIndex: number; size: number; dedicated: boolean },
   allocs: readonly AllocationRecord[],
 ): BlockSnapshot {
   let allocatedBytes = 0;
   let cursor = 0;
-  let free = 0;
-  let largest = 0;
+  const freeRanges: ByteRange[] = [];
+  const allocations: BlockAllocation[] = [];
   for (const a of allocs) {
     allocatedBytes += a.size;
+    allocations.push({ id: a.id, name: a.name, offset: a.offset, size: a.size, kind: a.kind });
     const gap = a.offset - cursor;
-    // A gap smaller than the allocation's alignment is alignment padding, not usable free space.
-    if (gap >= a.alignment && gap > 0) {
-      free += gap;
-      if (gap > largest) largest = gap;
-    }
+    if (gap > 0 && gap >= a.alignment) freeRanges.push({ offset: cursor, size: gap });
     cursor = Math.max(cursor, a.offset + a.size);
   }
-  const tail = b.size - cursor;
-  if (tail > 0) {
-    free += tail;
-    if (tail > largest) largest = tail;
-  }
+  if (b.size > cursor) freeRanges.push({ offset: cursor, size: b.size - cursor });
   return {
     id: b.id,
     memoryTypeIndex: b.memoryTypeIndex,
     heapIndex: b.heapIndex,
     size: b.size,
     dedicated: b.dedicated,
-    allocations: allocs,
+    allocations,
     allocatedBytes,
-    largestFreeBytes: largest,
-    fragmentation: free === 0 ? 0 : 1 - largest / free,
+    freeRanges,
   };
 }

@@ -6,6 +6,7 @@
 // started; a "cursor" is an event index in [0, eventCount]: the state at cursor c is the state after the
 // first c events were applied (c = 0: nothing happened yet, c = eventCount: the end of the trace).
 import type { DeviceDescription, MemoryLocation, MemoryTypeDecision } from '../../allocator/index.ts';
+import type { RunInfo, ScenarioMeta as ScenarioInfo } from '../../src-main/api/contract.ts';
 
 /** How an allocation sits in its block (allocator's AllocationKind, by name). */
 export type AllocationKindName = 'linear' | 'nonLinear' | 'dedicated';
@@ -192,7 +193,8 @@ export interface Snapshot {
   readonly allocatedBytes: number;
 }
 
-export type AllocationSortKey = 'id' | 'name' | 'size' | 'type' | 'location' | 'allocatedAt' | 'freedAt';
+/** The API contract's sort keys. */
+export type AllocationSortKey = 'id' | 'name' | 'size' | 'offset' | 'memoryType' | 'allocatedAt';
 
 export interface AllocationQuery {
   /** Substring of the name, case-insensitive; empty: any. */
@@ -225,12 +227,14 @@ export interface AllocationDetail {
   readonly stack: string | null;
 }
 
+export type LeakGroupBy = 'origin' | 'name' | 'type';
+
 export interface LeakGroup {
-  /** Origin: the stack (or "(no stack)"). */
-  readonly origin: string;
-  readonly name: string;
+  /** The origin (file:line), the allocation name or "type N", by the grouping asked for. */
+  readonly key: string;
   readonly count: number;
   readonly bytes: number;
+  /** Oldest first; at most 100. */
   readonly allocationIds: readonly number[];
 }
 
@@ -241,44 +245,25 @@ export interface LeakReport {
   readonly groups: readonly LeakGroup[];
 }
 
+export interface DiffSide {
+  readonly count: number;
+  readonly bytes: number;
+  /** The first rows (the count is always complete). */
+  readonly rows: readonly AllocationRecord[];
+}
+
 export interface SnapshotDiff {
   readonly from: number;
   readonly to: number;
-  /** Alive at `to` but not at `from`. */
-  readonly appeared: readonly AllocationRecord[];
-  /** Alive at `from` but not at `to`. */
-  readonly disappeared: readonly AllocationRecord[];
-  readonly appearedBytes: number;
-  readonly disappearedBytes: number;
+  /** Allocated in (from, to] and alive at `to`. */
+  readonly appeared: DiffSide;
+  /** Alive at `from` and freed by `to`. */
+  readonly disappeared: DiffSide;
 }
 
+/** Scenario metadata and run state are the API contract's own types. */
+export type { ScenarioMeta as ScenarioInfo, ScenarioParam, RunInfo } from '../../src-main/api/contract.ts';
 export type ScenarioParamValue = number | string | boolean;
-
-export interface ScenarioParam {
-  readonly name: string;
-  readonly type: 'number' | 'integer' | 'string' | 'boolean' | 'file' | 'enum';
-  readonly description: string;
-  readonly default: ScenarioParamValue;
-  readonly min?: number;
-  readonly max?: number;
-  readonly choices?: readonly string[];
-}
-
-export interface ScenarioInfo {
-  readonly name: string;
-  readonly description: string;
-  readonly params: readonly ScenarioParam[];
-}
-
-export type RunState = 'idle' | 'running' | 'paused' | 'done' | 'cancelled' | 'failed';
-
-export interface RunStatus {
-  readonly state: RunState;
-  readonly scenario: string | null;
-  readonly eventCount: number;
-  /** One sentence when failed (a script error with file:line). */
-  readonly error: string | null;
-}
 
 export interface LoadProgress {
   /** Bytes read so far and in total (total 0 when unknown). */
@@ -289,7 +274,7 @@ export interface LoadProgress {
 /** Events a source pushes: the trace grew (live runs), the run state changed. */
 export interface SourceListener {
   traceChanged?(overview: TraceOverview): void;
-  runStatus?(status: RunStatus): void;
+  runStatus?(status: RunInfo | null): void;
 }
 
 export interface InspectorSource {
@@ -298,14 +283,18 @@ export interface InspectorSource {
   snapshot(at: number): Promise<Snapshot>;
   allocations(query: AllocationQuery): Promise<AllocationPage>;
   allocation(id: number): Promise<AllocationDetail | null>;
-  leaks(at: number): Promise<LeakReport>;
+  leaks(at: number, groupBy: LeakGroupBy): Promise<LeakReport>;
   diff(from: number, to: number): Promise<SnapshotDiff>;
   /** Loads a trace from bytes (drag-and-drop, file picker). Throws an Error with one clear sentence. */
   loadTrace(name: string, bytes: Uint8Array, onProgress?: (p: LoadProgress) => void): Promise<TraceOverview>;
   scenarios(): Promise<readonly ScenarioInfo[]>;
-  runScenario(name: string, params: Record<string, ScenarioParamValue>): Promise<RunStatus>;
-  control(action: 'pause' | 'step' | 'resume' | 'cancel'): Promise<RunStatus>;
+  /** Starts a run (a live session); the trace then grows through traceChanged. */
+  runScenario(id: string, params: Record<string, ScenarioParamValue>): Promise<RunInfo>;
+  control(action: 'pause' | 'step' | 'resume' | 'cancel'): Promise<RunInfo>;
   subscribe(listener: SourceListener): () => void;
+  /** Traces the source can open by path (the server's samples); absent when it has none. */
+  samples?(): Promise<{ name: string; path: string; bytes: number }[]>;
+  loadTracePath?(path: string): Promise<TraceOverview>;
 }
 
 export const defaultAllocationQuery: AllocationQuery = {

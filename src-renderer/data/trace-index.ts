@@ -122,7 +122,7 @@ export class TraceIndex {
           alignment: c.alignment[i] ?? 1,
           allocatedAt: i,
           freedAt: null,
-          stack: stackId === 0 ? null : this.data.strings.get(stackId),
+          origin: stackId === 0 ? null : this.data.strings.get(stackId),
           decisionId: c.decision[i] ?? -1,
           usedRetry: (flags & FlagBits.usedRetry) !== 0,
         };

@@ -1,29 +1,28 @@
 // Session slice: which data source the inspector talks to, the scenarios it offers and the state of the
 // scenario run. Live updates from the source land here and in the trace slice.
 import type { StateCreator } from 'zustand/vanilla';
-import type { InspectorSource, RunStatus, ScenarioInfo, ScenarioParamValue } from '../data/source.ts';
+import type { InspectorSource, RunInfo, ScenarioInfo, ScenarioParamValue } from '../data/source.ts';
 import type { InspectorState } from './store.ts';
 
 export interface SessionSlice {
   source: InspectorSource | null;
   scenarios: readonly ScenarioInfo[];
-  runStatus: RunStatus;
+  /** The current or last scenario run; null when none ran. */
+  runStatus: RunInfo | null;
   /** One sentence about the last failed session action (run, control), null when none. */
   sessionError: string | null;
   /** Connects to a source, loads its overview and scenarios, and listens for live changes. */
   connect(source: InspectorSource): Promise<void>;
-  runScenario(name: string, params: Record<string, ScenarioParamValue>): Promise<void>;
+  runScenario(id: string, params: Record<string, ScenarioParamValue>): Promise<void>;
   controlRun(action: 'pause' | 'step' | 'resume' | 'cancel'): Promise<void>;
 }
-
-export const idleRun: RunStatus = { state: 'idle', scenario: null, eventCount: 0, error: null };
 
 let unsubscribe: (() => void) | null = null;
 
 export const createSessionSlice: StateCreator<InspectorState, [], [], SessionSlice> = (set, get) => ({
   source: null,
   scenarios: [],
-  runStatus: idleRun,
+  runStatus: null,
   sessionError: null,
   async connect(source) {
     unsubscribe?.();
@@ -39,12 +38,12 @@ export const createSessionSlice: StateCreator<InspectorState, [], [], SessionSli
     set({ scenarios });
     if (overview) get().overviewChanged(overview, true);
   },
-  async runScenario(name, params) {
+  async runScenario(id, params) {
     const source = get().source;
     if (!source) return;
     set({ sessionError: null });
     try {
-      set({ runStatus: await source.runScenario(name, params) });
+      set({ runStatus: await source.runScenario(id, params) });
     } catch (e) {
       set({ sessionError: errorSentence(e) });
     }

@@ -23,6 +23,8 @@ export interface TraceSlice {
   loadError: LoadError | null;
   /** Opens trace bytes through the source (drag-and-drop or file picker). */
   openTrace(name: string, bytes: Uint8Array): Promise<void>;
+  /** Opens a trace the source reads by path (a sample on the server). */
+  openTracePath(name: string, path: string): Promise<void>;
   /**
    * A new or grown trace. `reset` (a different trace): cursor to the end, selection cleared. Otherwise
    * (a live run grew) a cursor that sat at the end follows the end.
@@ -46,6 +48,21 @@ export const createTraceSlice: StateCreator<InspectorState, [], [], TraceSlice> 
       const overview = await source.loadTrace(name, bytes, (p) =>
         set({ loading: { name, loaded: p.loaded, total: p.total } }),
       );
+      set({ loading: null });
+      get().overviewChanged(overview, true);
+    } catch (e) {
+      set({ loading: null, loadError: { name, message: errorSentence(e) } });
+    }
+  },
+  async openTracePath(name, path) {
+    const source = get().source;
+    if (!source?.loadTracePath) {
+      set({ loadError: { name, message: `Cannot open "${name}": this source cannot open files by path.` } });
+      return;
+    }
+    set({ loading: { name, loaded: 0, total: 0 }, loadError: null });
+    try {
+      const overview = await source.loadTracePath(path);
       set({ loading: null });
       get().overviewChanged(overview, true);
     } catch (e) {

@@ -15,23 +15,27 @@ const viewport = 440;
 const overscan = 10;
 
 interface Column {
-  readonly key: AllocationSortKey;
+  /** The API's sort key, null for columns that do not sort. */
+  readonly key: AllocationSortKey | null;
+  readonly id: string;
   readonly label: string;
   readonly width: string;
   readonly cell: (a: AllocationRecord) => string;
 }
 
 const columns: readonly Column[] = [
-  { key: 'id', label: 'id', width: '70px', cell: (a) => String(a.id) },
-  { key: 'name', label: 'name', width: 'minmax(160px, 2fr)', cell: (a) => a.name || '(unnamed)' },
-  { key: 'size', label: 'size', width: '100px', cell: (a) => formatBytes(a.size) },
-  { key: 'type', label: 'type', width: '60px', cell: (a) => String(a.memoryTypeIndex) },
-  { key: 'location', label: 'location', width: '90px', cell: (a) => a.location },
-  { key: 'allocatedAt', label: 'allocated at', width: '100px', cell: (a) => `#${formatCount(a.allocatedAt)}` },
+  { key: 'id', id: 'id', label: 'id', width: '70px', cell: (a) => String(a.id) },
+  { key: 'name', id: 'name', label: 'name', width: 'minmax(160px, 2fr)', cell: (a) => a.name || '(unnamed)' },
+  { key: 'size', id: 'size', label: 'size', width: '100px', cell: (a) => formatBytes(a.size) },
+  { key: 'memoryType', id: 'type', label: 'type', width: '56px', cell: (a) => String(a.memoryTypeIndex) },
+  { key: null, id: 'location', label: 'location', width: '86px', cell: (a) => a.location },
+  { key: 'offset', id: 'offset', label: 'block:offset', width: '130px', cell: (a) => `#${a.blockId}:${formatCount(a.offset)}` },
+  { key: 'allocatedAt', id: 'allocatedAt', label: 'allocated at', width: '100px', cell: (a) => `#${formatCount(a.allocatedAt)}` },
   {
-    key: 'freedAt',
+    key: null,
+    id: 'freedAt',
     label: 'freed at',
-    width: '100px',
+    width: '90px',
     cell: (a) => (a.freedAt === null ? 'never' : `#${formatCount(a.freedAt)}`),
   },
 ];
@@ -102,12 +106,12 @@ export function Allocations(): ReactNode {
         {a ? (
           <>
             {columns.map((c) => (
-              <span key={c.key} role="cell" className={`cell cell-${c.key}`}>
+              <span key={c.id} role="cell" className={`cell cell-${c.id}`}>
                 {c.cell(a)}
               </span>
             ))}
-            <span role="cell" className="cell cell-stack" title={a.stack ?? ''}>
-              {a.stack ?? ''}
+            <span role="cell" className="cell cell-origin" title={a.origin ?? ''}>
+              {a.origin ?? ''}
             </span>
           </>
         ) : (
@@ -132,12 +136,13 @@ export function Allocations(): ReactNode {
         <div role="row" className="row header" style={{ gridTemplateColumns: gridTemplate }}>
           {columns.map((c) => (
             <button
-              key={c.key}
+              key={c.id}
               type="button"
               role="columnheader"
               className="cell"
+              disabled={c.key === null}
               aria-sort={filter.sort === c.key ? (filter.descending ? 'descending' : 'ascending') : 'none'}
-              onClick={() => setSort(c.key)}
+              onClick={() => c.key && setSort(c.key)}
             >
               {c.label}
               {filter.sort === c.key ? (filter.descending ? ' ▼' : ' ▲') : ''}

@@ -1,7 +1,7 @@
 // Block-map geometry as a pure function: every block at the cursor becomes one row whose bar length is
 // proportional to its bytes (relative to the largest block), and each allocation a segment at its offset.
 // Coordinate spaces: block space (bytes from the block start) → row space (CSS px from the bar's left).
-import type { AllocationRecord, BlockSnapshot, Snapshot } from '../data/source.ts';
+import type { BlockAllocation, BlockSnapshot, ByteRange, Snapshot } from '../data/source.ts';
 
 export const blockRowHeight = 22;
 export const blockLabelWidth = 250;
@@ -18,7 +18,8 @@ export interface Segment {
   /** Bytes in the block. */
   readonly offset: number;
   readonly size: number;
-  readonly allocation: AllocationRecord | null;
+  /** The allocation (for padding: the one the padding precedes). */
+  readonly allocation: BlockAllocation | null;
 }
 
 export interface BlockRow {
@@ -38,21 +39,42 @@ export function layoutBlocks(snapshot: Snapshot | null, barAreaWidth: number): B
   });
 }
 
-/** Allocations, alignment padding in front of them, and overlapping (aliased) ranges, in bar pixels. */
+/**
+ * Allocations, alignment padding (bytes between allocations that are neither allocated nor in a free
+ * range) and overlapping (aliased) ranges, in bar pixels.
+ */
 export function blockSegments(block: BlockSnapshot, barWidth: number): Segment[] {
   const scale = barWidth / Math.max(1, block.size);
   const out: Segment[] = [];
+  const free = block.freeRanges;
+  let f = 0;
   let end = 0;
-  for (const a of block.allocations) {
-    const gap = a.offset - end;
-    if (gap > 0 && gap < a.alignment) {
-      out.push({ kind: 'padding', x: end * scale, w: gap * scale, offset: end, size: gap, allocation: a });
+  const padding = (from: number, to: number, before: BlockAllocation): void => {
+    // Subtract the free ranges that fall inside [from, to); what remains is padding.
+    let at = from;
+    while (f < free.length && (free[f]?.offset ?? 0) + (free[f]?.size ?? 0) <= at) f++;
+    for (let k = f; k < free.length && at < to; k++) {
+      const r = free[k] as ByteRange;
+      if (r.offset >= to) break;
+      if (r.offset > at) out.push(seg('padding', at, r.offset - at, before));
+      at = Math.max(at, r.offset + r.size);
     }
-    out.push({ kind: 'allocation', x: a.offset * scale, w: a.size * scale, offset: a.offset, size: a.size, allocation: a });
+    if (at < to) out.push(seg('padding', at, to - at, before));
+  };
+  const seg = (kind: SegmentKind, offset: number, size: number, a: BlockAllocation): Segment => ({
+    kind,
+    x: offset * scale,
+    w: size * scale,
+    offset,
+    size,
+    allocation: a,
+  });
+  for (const a of block.allocations) {
+    if (a.offset > end) padding(end, a.offset, a);
+    out.push(seg('allocation', a.offset, a.size, a));
     if (a.offset < end) {
       // Overlaps the previous allocation: aliasing (or a corrupt trace); drawn as its own outlined segment.
-      const overlap = Math.min(end, a.offset + a.size) - a.offset;
-      out.push({ kind: 'alias', x: a.offset * scale, w: overlap * scale, offset: a.offset, size: overlap, allocation: a });
+      out.push(seg('alias', a.offset, Math.min(end, a.offset + a.size) - a.offset, a));
     }
     end = Math.max(end, a.offset + a.size);
   }

@@ -3,7 +3,8 @@
 // name, offset, size, type and stack; a click selects the allocation.
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { MouseEvent as ReactMouseEvent, ReactNode } from 'react';
-import type { AllocationRecord } from '../data/source.ts';
+import { fragmentation } from '../data/source.ts';
+import type { AllocationDetail, AllocationKindName } from '../data/source.ts';
 import { useInspector, useInspectorStore } from '../store/store.ts';
 import { kindColors, readCanvasTheme, seriesColor } from '../ui/colors.ts';
 import type { CanvasTheme } from '../ui/colors.ts';
@@ -161,13 +162,30 @@ export function BlockMap(): ReactNode {
   );
 }
 
-function kindLabel(k: AllocationRecord['kind']): string {
+function kindLabel(k: AllocationKindName): string {
   return k === 'nonLinear' ? 'non-linear' : k;
 }
 
 function BlockTooltip(props: { seg: Segment; row: BlockRow; x: number; y: number }): ReactNode {
   const { seg, row } = props;
   const a = seg.allocation;
+  const source = useInspector((s) => s.source);
+  const [detail, setDetail] = useState<AllocationDetail | null>(null);
+  // Alignment, location and stack are not part of the snapshot: fetched for the hovered allocation.
+  const id = a?.id ?? null;
+  useEffect(() => {
+    setDetail(null);
+    if (id === null || !source || seg.kind === 'padding') return undefined;
+    let current = true;
+    source.allocation(id).then(
+      (d) => current && setDetail(d),
+      () => undefined,
+    );
+    return () => {
+      current = false;
+    };
+  }, [id, source, seg.kind]);
+  const full = detail?.allocation;
   return (
     <div className="tooltip" role="tooltip" style={{ left: props.x + 14, top: props.y + 40 }} data-testid="blockmap-tooltip">
       {seg.kind === 'padding' ? (
@@ -182,16 +200,17 @@ function BlockTooltip(props: { seg: Segment; row: BlockRow; x: number; y: number
             {seg.kind === 'alias' ? ' — overlaps the previous allocation (aliased)' : ''}
           </div>
           <div>
-            offset {formatCount(a.offset)} ({formatBytes(a.offset)}) · size {formatBytes(a.size)} · align{' '}
-            {formatBytes(a.alignment)}
+            offset {formatCount(a.offset)} ({formatBytes(a.offset)}) · size {formatBytes(a.size)}
+            {full ? ` · align ${formatBytes(full.alignment)}` : ''}
           </div>
           <div>
-            type {a.memoryTypeIndex} (heap {a.heapIndex}) · {a.location} · {kindLabel(a.kind)}
+            type {row.block.memoryTypeIndex} (heap {row.block.heapIndex}) · {kindLabel(a.kind)}
+            {full ? ` · ${full.location}` : ''}
           </div>
           <div>
             block #{row.block.id} · {formatBytes(row.block.size)}
           </div>
-          {a.stack && <pre className="stack">{a.stack}</pre>}
+          {detail?.stack && <pre className="stack">{detail.stack}</pre>}
         </>
       ) : null}
     </div>
@@ -225,7 +244,7 @@ function drawBlocks(ctx: CanvasRenderingContext2D, rows: readonly BlockRow[], o:
     ctx.textAlign = 'left';
     ctx.fillText(
       `#${b.id} t${b.memoryTypeIndex}${b.dedicated ? ' ded.' : ''} ${formatBytes(b.size)} · frag ${formatPercent(
-        b.fragmentation,
+        fragmentation(b),
       )}`,
       4,
       y + blockRowHeight / 2,
@@ -247,7 +266,7 @@ function drawBlocks(ctx: CanvasRenderingContext2D, rows: readonly BlockRow[], o:
         ctx.strokeRect(x0 + s.x + 0.5, top + 0.5, Math.max(1, w - 1), h - 1);
       } else if (s.allocation) {
         const a = s.allocation;
-        ctx.fillStyle = o.colorBy === 'kind' ? kindColors[a.kind] : seriesColor(a.memoryTypeIndex);
+        ctx.fillStyle = o.colorBy === 'kind' ? kindColors[a.kind] : seriesColor(b.memoryTypeIndex);
         ctx.fillRect(x0 + s.x, top, w, h);
         // A thin separator so neighbours stay distinguishable.
         if (s.w > 3) {

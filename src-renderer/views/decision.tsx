@@ -32,7 +32,11 @@ export function DecisionPanel(): ReactNode {
       {error && <p className="error">{error}</p>}
       {selected && selected.allocation.id === selectedId && (
         <>
-          <AllocationFacts a={selected.allocation} onJump={(at) => store.getState().setCursor(at)} />
+          <AllocationFacts
+            a={selected.allocation}
+            stack={selected.stack}
+            onJump={(at) => store.getState().setCursor(at)}
+          />
           {selected.decision ? (
             <DecisionRecord decision={selected.decision} usedRetry={selected.allocation.usedRetry} />
           ) : (
@@ -44,8 +48,9 @@ export function DecisionPanel(): ReactNode {
   );
 }
 
-function AllocationFacts(props: { a: AllocationRecord; onJump: (at: number) => void }): ReactNode {
+function AllocationFacts(props: { a: AllocationRecord; stack: string | null; onJump: (at: number) => void }): ReactNode {
   const a = props.a;
+  const stack = props.stack ?? a.origin;
   return (
     <dl className="facts">
       <dt>name</dt>
@@ -73,11 +78,11 @@ function AllocationFacts(props: { a: AllocationRecord; onJump: (at: number) => v
           </button>
         )}
       </dd>
-      {a.stack && (
+      {stack && (
         <>
           <dt>origin</dt>
           <dd>
-            <pre className="stack">{a.stack}</pre>
+            <pre className="stack">{stack}</pre>
           </dd>
         </>
       )}

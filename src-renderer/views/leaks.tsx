@@ -2,7 +2,7 @@
 // counts and bytes; and a diff between two cursor positions (what appeared, what disappeared).
 import { useEffect, useState } from 'react';
 import type { ReactNode } from 'react';
-import type { AllocationRecord, LeakReport, SnapshotDiff } from '../data/source.ts';
+import type { DiffSide, LeakGroupBy, LeakReport, SnapshotDiff } from '../data/source.ts';
 import { useInspector, useInspectorStore } from '../store/store.ts';
 import { formatBytes, formatCount } from '../ui/format.ts';
 
@@ -13,6 +13,7 @@ export function Leaks(): ReactNode {
   const cursor = useInspector((s) => s.cursor);
   const diffFrom = useInspector((s) => s.diffFrom);
   const [atCursor, setAtCursor] = useState(false);
+  const [groupBy, setGroupBy] = useState<LeakGroupBy>('origin');
   const [report, setReport] = useState<LeakReport | null>(null);
   const [diff, setDiff] = useState<SnapshotDiff | null>(null);
   const end = overview?.eventCount ?? 0;
@@ -21,14 +22,14 @@ export function Leaks(): ReactNode {
   useEffect(() => {
     if (!source || !overview) return undefined;
     let current = true;
-    source.leaks(at).then(
+    source.leaks(at, groupBy).then(
       (r) => current && setReport(r),
       () => current && setReport(null),
     );
     return () => {
       current = false;
     };
-  }, [source, overview, at]);
+  }, [source, overview, at, groupBy]);
 
   useEffect(() => {
     if (!source || !overview || diffFrom === null) {
@@ -55,6 +56,18 @@ export function Leaks(): ReactNode {
           <input type="checkbox" checked={atCursor} onChange={(e) => setAtCursor(e.target.checked)} /> at the cursor
           (event {formatCount(cursor)}) instead of the end
         </label>
+        <label>
+          group by{' '}
+          <select
+            aria-label="Group leaks by"
+            value={groupBy}
+            onChange={(e) => setGroupBy(e.target.value === 'name' ? 'name' : e.target.value === 'type' ? 'type' : 'origin')}
+          >
+            <option value="origin">origin (stack)</option>
+            <option value="name">name</option>
+            <option value="type">memory type</option>
+          </select>
+        </label>
       </div>
       {report && (
         <>
@@ -65,8 +78,7 @@ export function Leaks(): ReactNode {
           <table className="leak-groups" data-testid="leak-groups">
             <thead>
               <tr>
-                <th>name</th>
-                <th>origin</th>
+                <th>{groupBy === 'origin' ? 'origin' : groupBy === 'name' ? 'name' : 'memory type'}</th>
                 <th>count</th>
                 <th>bytes</th>
                 <th>ids</th>
@@ -74,10 +86,9 @@ export function Leaks(): ReactNode {
             </thead>
             <tbody>
               {report.groups.slice(0, 500).map((g) => (
-                <tr key={`${g.origin}\u0000${g.name}`}>
-                  <td className="leak-name">{g.name || '(unnamed)'}</td>
-                  <td>
-                    <code className="origin">{g.origin}</code>
+                <tr key={g.key}>
+                  <td className="leak-key">
+                    <code>{g.key || '(unnamed)'}</code>
                   </td>
                   <td className="num">{formatCount(g.count)}</td>
                   <td className="num">{formatBytes(g.bytes)}</td>
@@ -114,24 +125,25 @@ export function Leaks(): ReactNode {
       </div>
       {diff && (
         <div className="diff" data-testid="diff">
-          <DiffList title="Appeared" rows={diff.appeared} bytes={diff.appearedBytes} sign="+" />
-          <DiffList title="Disappeared" rows={diff.disappeared} bytes={diff.disappearedBytes} sign="−" />
+          <DiffList title="Appeared" side={diff.appeared} sign="+" />
+          <DiffList title="Disappeared" side={diff.disappeared} sign="−" />
         </div>
       )}
     </section>
   );
 }
 
-function DiffList(props: { title: string; rows: readonly AllocationRecord[]; bytes: number; sign: string }): ReactNode {
+function DiffList(props: { title: string; side: DiffSide; sign: string }): ReactNode {
   const store = useInspectorStore();
+  const { rows, count, bytes } = props.side;
   return (
     <div className="diff-list">
       <h4>
-        {props.title}: {formatCount(props.rows.length)} ({props.sign}
-        {formatBytes(props.bytes)})
+        {props.title}: {formatCount(count)} ({props.sign}
+        {formatBytes(bytes)})
       </h4>
       <ul>
-        {props.rows.slice(0, 200).map((r) => (
+        {rows.map((r) => (
           <li key={r.id}>
             <button type="button" className="link" onClick={() => void store.getState().select(r.id)}>
               #{r.id} {r.name || '(unnamed)'}
@@ -139,7 +151,7 @@ function DiffList(props: { title: string; rows: readonly AllocationRecord[]; byt
             {formatBytes(r.size)} · type {r.memoryTypeIndex}
           </li>
         ))}
-        {props.rows.length > 200 && <li className="muted">… {formatCount(props.rows.length - 200)} more</li>}
+        {count > rows.length && <li className="muted">… {formatCount(count - rows.length)} more</li>}
       </ul>
     </div>
   );

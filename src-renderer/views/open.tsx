@@ -1,6 +1,6 @@
 // Open: a file picker and a drop zone for traces, a progress bar while loading, and an error panel that
 // says which file was wrong and what was wrong with it.
-import { useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { ReactNode } from 'react';
 import { useInspector, useInspectorStore } from '../store/store.ts';
 import { formatBytes } from '../ui/format.ts';
@@ -35,7 +35,40 @@ export function OpenView(): ReactNode {
         />
       </div>
       <LoadStatus />
+      <Samples />
     </section>
+  );
+}
+
+function Samples(): ReactNode {
+  const store = useInspectorStore();
+  const source = useInspector((s) => s.source);
+  const [samples, setSamples] = useState<{ name: string; path: string; bytes: number }[]>([]);
+  useEffect(() => {
+    let current = true;
+    source?.samples?.().then(
+      (list) => current && setSamples(list),
+      () => undefined,
+    );
+    return () => {
+      current = false;
+    };
+  }, [source]);
+  if (samples.length === 0) return null;
+  return (
+    <div className="samples">
+      <h3>Sample traces</h3>
+      <ul>
+        {samples.map((s) => (
+          <li key={s.path}>
+            <button type="button" className="link" onClick={() => void store.getState().openTracePath(s.name, s.path)}>
+              {s.name}
+            </button>{' '}
+            <span className="muted">{formatBytes(s.bytes)}</span>
+          </li>
+        ))}
+      </ul>
+    </div>
   );
 }
 

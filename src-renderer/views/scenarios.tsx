@@ -8,8 +8,15 @@ import { formatCount } from '../ui/format.ts';
 
 export function defaultParams(s: ScenarioInfo | undefined): Record<string, ScenarioParamValue> {
   const out: Record<string, ScenarioParamValue> = {};
-  for (const p of s?.params ?? []) out[p.name] = p.default;
+  for (const p of s?.params ?? []) out[p.name] = p.default ?? emptyValue(p);
   return out;
+}
+
+function emptyValue(p: ScenarioParam): ScenarioParamValue {
+  if (p.type === 'boolean') return false;
+  if (p.type === 'number' || p.type === 'integer') return p.min ?? 0;
+  if (p.type === 'choice') return p.choices?.[0] ?? '';
+  return '';
 }
 
 /** Checks one value against its parameter; returns one sentence when it is not acceptable. */
@@ -20,7 +27,7 @@ export function paramProblem(p: ScenarioParam, v: ScenarioParamValue): string | 
     if (p.min !== undefined && v < p.min) return `${p.name} must be at least ${p.min}.`;
     if (p.max !== undefined && v > p.max) return `${p.name} must be at most ${p.max}.`;
   }
-  if (p.type === 'enum' && p.choices && !p.choices.includes(String(v))) return `${p.name} must be one of ${p.choices.join(', ')}.`;
+  if (p.type === 'choice' && p.choices && !p.choices.includes(String(v))) return `${p.name} must be one of ${p.choices.join(', ')}.`;
   return null;
 }
 
@@ -29,25 +36,27 @@ export function Scenarios(): ReactNode {
   const scenarios = useInspector((s) => s.scenarios);
   const run = useInspector((s) => s.runStatus);
   const error = useInspector((s) => s.sessionError);
-  const [name, setName] = useState<string>('');
-  const chosen = scenarios.find((s) => s.name === name) ?? scenarios[0];
+  const [chosenId, setChosenId] = useState<string>('');
+  const chosen = scenarios.find((s) => s.id === chosenId) ?? scenarios[0];
   const [params, setParams] = useState<Record<string, ScenarioParamValue>>({});
   useEffect(() => setParams(defaultParams(chosen)), [chosen]);
 
   if (scenarios.length === 0)
     return <p className="empty">This source offers no scenarios (open VRAMscope with `vramscope serve` to run them).</p>;
   const problems = (chosen?.params ?? [])
-    .map((p) => paramProblem(p, params[p.name] ?? p.default))
+    .map((p) => paramProblem(p, params[p.name] ?? p.default ?? emptyValue(p)))
     .filter((x): x is string => x !== null);
-  const running = run.state === 'running' || run.state === 'paused';
+  const state = run?.state ?? null;
+  const running = state === 'running' || state === 'paused';
   return (
     <section className="scenarios" aria-label="Scenarios">
       <div className="toolbar">
         <strong>Scenario</strong>
-        <select aria-label="Scenario" value={chosen?.name ?? ''} onChange={(e) => setName(e.target.value)} disabled={running}>
+        <select aria-label="Scenario" value={chosen?.id ?? ''} onChange={(e) => setChosenId(e.target.value)} disabled={running}>
           {scenarios.map((s) => (
-            <option key={s.name} value={s.name}>
+            <option key={s.id} value={s.id}>
               {s.name}
+              {s.builtin ? '' : ' (file)'}
             </option>
           ))}
         </select>
@@ -57,14 +66,14 @@ export function Scenarios(): ReactNode {
         className="params"
         onSubmit={(e) => {
           e.preventDefault();
-          if (chosen && problems.length === 0) void store.getState().runScenario(chosen.name, params);
+          if (chosen && problems.length === 0) void store.getState().runScenario(chosen.id, params);
         }}
       >
         {(chosen?.params ?? []).map((p) => (
           <ParamField
             key={p.name}
             param={p}
-            value={params[p.name] ?? p.default}
+            value={params[p.name] ?? p.default ?? emptyValue(p)}
             disabled={running}
             onChange={(v) => setParams({ ...params, [p.name]: v })}
           />
@@ -78,13 +87,13 @@ export function Scenarios(): ReactNode {
           <button type="submit" disabled={running || problems.length > 0}>
             Run
           </button>
-          <button type="button" disabled={run.state !== 'running'} onClick={() => void store.getState().controlRun('pause')}>
+          <button type="button" disabled={state !== 'running'} onClick={() => void store.getState().controlRun('pause')}>
             Pause
           </button>
-          <button type="button" disabled={run.state !== 'paused'} onClick={() => void store.getState().controlRun('step')}>
+          <button type="button" disabled={state !== 'paused'} onClick={() => void store.getState().controlRun('step')}>
             Step
           </button>
-          <button type="button" disabled={run.state !== 'paused'} onClick={() => void store.getState().controlRun('resume')}>
+          <button type="button" disabled={state !== 'paused'} onClick={() => void store.getState().controlRun('resume')}>
             Resume
           </button>
           <button type="button" disabled={!running} onClick={() => void store.getState().controlRun('cancel')}>
@@ -92,11 +101,15 @@ export function Scenarios(): ReactNode {
           </button>
         </div>
       </form>
-      <p data-testid="run-status" className={`run-state run-${run.state}`}>
-        {run.scenario ? `${run.scenario}: ` : ''}
-        {run.state} · {formatCount(run.eventCount)} events
+      <p data-testid="run-status" className={`run-state run-${state ?? 'idle'}`}>
+        {run ? `${run.scenario}: ${run.state} · ${formatCount(run.opsDone)} operations` : 'no run yet'}
       </p>
-      {run.error && <p className="error">{run.error}</p>}
+      {run?.error && (
+        <p className="error">
+          {run.error.message}
+          {run.error.file ? ` (${run.error.file}${run.error.line !== undefined ? `:${run.error.line}` : ''})` : ''}
+        </p>
+      )}
       {error && <p className="error">{error}</p>}
     </section>
   );
@@ -115,7 +128,7 @@ function ParamField(props: {
     input = (
       <input id={id} type="checkbox" checked={props.value === true} disabled={props.disabled} onChange={(e) => props.onChange(e.target.checked)} />
     );
-  } else if (p.type === 'enum') {
+  } else if (p.type === 'choice') {
     input = (
       <select id={id} value={String(props.value)} disabled={props.disabled} onChange={(e) => props.onChange(e.target.value)}>
         {(p.choices ?? []).map((c) => (

@@ -3,6 +3,7 @@
 // space through `y`. The canvas backing store is dpr times larger; the context is pre-scaled.
 import { scaleLinear } from 'd3';
 import type { ScaleLinear } from 'd3';
+import { bucketOfEvent } from '../data/source.ts';
 import type { TimelineBuckets } from '../data/source.ts';
 import type { EventRange } from '../store/cursor-slice.ts';
 import { markerColors, seriesColor, withAlpha } from '../ui/colors.ts';
@@ -95,7 +96,7 @@ export function drawTimeline(ctx: CanvasRenderingContext2D, frame: TimelineFrame
     ctx.textBaseline = 'top';
     ctx.fillText(`#${Math.round(t).toLocaleString('en-US')}`, px, plotBottom + 6);
     if (b && b.count > 0) {
-      const bi = Math.max(0, Math.min(b.count - 1, Math.floor((t - b.start) / b.span)));
+      const bi = bucketOfEvent(b, t);
       ctx.textBaseline = 'top';
       ctx.fillText(formatMs(b.time[bi] ?? 0), px, 2);
     }
@@ -166,11 +167,12 @@ function fillStep(
 ): void {
   ctx.beginPath();
   for (let i = 0; i < b.count; i++) {
-    const x0 = x(b.start + i * b.span);
-    const x1 = x(b.start + (i + 1) * b.span);
+    const x0 = x(b.firstEvent[i] ?? 0);
+    const x1 = x(b.firstEvent[i + 1] ?? 0);
     const lo = base[i] ?? 0;
     const v = values[i] ?? 0;
-    if (v <= 0) continue;
+    // A bucket without events (a quiet stretch of wall time) has no width on the event axis.
+    if (v <= 0 || (b.firstEvent[i + 1] ?? 0) <= (b.firstEvent[i] ?? 0)) continue;
     const yTop = y(lo + v);
     const yBot = y(lo);
     // At least one device pixel wide so a zoomed-out bucket never vanishes.
