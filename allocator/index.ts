@@ -5,3 +5,8 @@ export * from './types.ts';
 export * from './format.ts';
 export * from './event-log.ts';
 export type { SubAllocator, SubAllocationKind, ChunkInfo } from './placement/sub-allocator.ts';
+export * from './memory-type.ts';
+export * from './simulated-device.ts';
+export * from './profiles/profile-error.ts';
+export * from './profiles/vulkaninfo.ts';
+export * from './profiles/builtin.ts';
