@@ -151,13 +151,14 @@ function CursorBar(): ReactNode {
       </span>
       {snapshot && snapshot.at === cursor && (
         <span data-testid="cursor-bytes">
-          {formatBytes(snapshot.committedBytes)} committed · {formatBytes(snapshot.allocatedBytes)} allocated ·{' '}
-          {formatCount(snapshot.blocks.length)} blocks
+          {formatBytes(snapshot.committedBytes)} committed · {formatBytes(snapshot.allocatedBytes)} allocated
+          · {formatCount(snapshot.blocks.length)} blocks
         </span>
       )}
       {brush && (
         <span className="muted">
-          brush {formatCount(brush.start)}–{formatCount(brush.end)} ({formatCount(brush.end - brush.start)} events)
+          brush {formatCount(brush.start)}–{formatCount(brush.end)} ({formatCount(brush.end - brush.start)}{' '}
+          events)
         </span>
       )}
     </div>

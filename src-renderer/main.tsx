@@ -31,5 +31,7 @@ source
   .attach()
   .then(() => store.getState().connect(source))
   .catch((e: unknown) =>
-    store.setState({ sessionError: `Could not reach VRAMscope: ${e instanceof Error ? e.message : String(e)}` }),
+    store.setState({
+      sessionError: `Could not reach VRAMscope: ${e instanceof Error ? e.message : String(e)}`,
+    }),
   );

@@ -190,7 +190,11 @@ export class ApiSource implements InspectorSource {
     const typeCounts = await Promise.all(
       device.types.map((t) =>
         this.api
-          .request('listAllocations', { sourceId, filter: { status: 'all', memoryTypeIndex: t.index }, limit: 1 })
+          .request('listAllocations', {
+            sourceId,
+            filter: { status: 'all', memoryTypeIndex: t.index },
+            limit: 1,
+          })
           .then((r) => r.total),
       ),
     );
@@ -246,7 +250,13 @@ export class ApiSource implements InspectorSource {
    */
   private async peaks(
     sourceId: string,
-  ): Promise<{ committed: number; committedAt: number; allocated: number; allocatedAt: number; failures: number }> {
+  ): Promise<{
+    committed: number;
+    committedAt: number;
+    allocated: number;
+    allocatedAt: number;
+    failures: number;
+  }> {
     const r = await this.api.request('queryTimeline', {
       sourceId,
       buckets: timeIndexBuckets,
@@ -271,7 +281,13 @@ export class ApiSource implements InspectorSource {
         }
       }
     }
-    return { committed, committedAt, allocated, allocatedAt, failures: r.markers.filter((m) => m.kind === 'failure').length };
+    return {
+      committed,
+      committedAt,
+      allocated,
+      allocatedAt,
+      failures: r.markers.filter((m) => m.kind === 'failure').length,
+    };
   }
 
   /** Allocations alive at the end: a leak marker at each allocate event (at most 2,000). */
@@ -311,7 +327,11 @@ export class ApiSource implements InspectorSource {
         allocatedTotal[b] = (allocatedTotal[b] ?? 0) + (allocated[g]?.[b] ?? 0);
       }
     }
-    const markers: TimelineMarker[] = r.markers.map((m) => ({ index: m.eventIndex, kind: m.kind, label: m.label }));
+    const markers: TimelineMarker[] = r.markers.map((m) => ({
+      index: m.eventIndex,
+      kind: m.kind,
+      label: m.label,
+    }));
     for (const m of this.leakMarkers) if (m.index >= q.start && m.index < q.end) markers.push(m);
     markers.sort((a, b) => a.index - b.index);
     return {
@@ -331,7 +351,12 @@ export class ApiSource implements InspectorSource {
 
   async snapshot(at: number): Promise<Snapshot> {
     const r = await this.api.request('snapshotAt', { sourceId: this.requireSource(), eventIndex: at });
-    return { at: r.eventIndex, blocks: r.blocks, committedBytes: r.committedBytes, allocatedBytes: r.allocatedBytes };
+    return {
+      at: r.eventIndex,
+      blocks: r.blocks,
+      committedBytes: r.committedBytes,
+      allocatedBytes: r.allocatedBytes,
+    };
   }
 
   async allocations(q: AllocationQuery): Promise<AllocationPage> {
@@ -355,7 +380,10 @@ export class ApiSource implements InspectorSource {
   }
 
   async allocation(id: number): Promise<AllocationDetail | null> {
-    const r = await this.api.request('allocationDetail', { sourceId: this.requireSource(), allocationId: id });
+    const r = await this.api.request('allocationDetail', {
+      sourceId: this.requireSource(),
+      allocationId: id,
+    });
     return {
       allocation: rowToRecord(r.allocation),
       // The contract's DecisionRecord mirrors allocator/types.ts MemoryTypeDecision field for field.
@@ -373,8 +401,17 @@ export class ApiSource implements InspectorSource {
     const empty = { count: 0, bytes: 0, rows: [] };
     if (from === to) return { from, to, appeared: empty, disappeared: empty };
     const [a, b] = from < to ? [from, to] : [to, from];
-    const r = await this.api.request('diff', { sourceId: this.requireSource(), fromIndex: a, toIndex: b, limit: 200 });
-    const allocated = { count: r.allocated.count, bytes: r.allocated.bytes, rows: r.allocated.rows.map(rowToRecord) };
+    const r = await this.api.request('diff', {
+      sourceId: this.requireSource(),
+      fromIndex: a,
+      toIndex: b,
+      limit: 200,
+    });
+    const allocated = {
+      count: r.allocated.count,
+      bytes: r.allocated.bytes,
+      rows: r.allocated.rows.map(rowToRecord),
+    };
     const freed = { count: r.freed.count, bytes: r.freed.bytes, rows: r.freed.rows.map(rowToRecord) };
     // Going backwards in time swaps what appeared and what disappeared.
     return from < to
@@ -382,13 +419,20 @@ export class ApiSource implements InspectorSource {
       : { from, to, appeared: freed, disappeared: allocated };
   }
 
-  async loadTrace(name: string, bytes: Uint8Array, onProgress?: (p: LoadProgress) => void): Promise<TraceOverview> {
+  async loadTrace(
+    name: string,
+    bytes: Uint8Array,
+    onProgress?: (p: LoadProgress) => void,
+  ): Promise<TraceOverview> {
     const taskId = `load-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e9).toString(36)}`;
     const off = this.api.on('progress', (p) => {
       if (p.taskId === taskId && p.unit === 'bytes') onProgress?.({ loaded: p.done, total: p.total });
     });
     try {
-      const summary = await this.api.request('loadTrace', { source: { kind: 'bytes', name, data: new Uint8Array(bytes) }, taskId });
+      const summary = await this.api.request('loadTrace', {
+        source: { kind: 'bytes', name, data: new Uint8Array(bytes) },
+        taskId,
+      });
       this.sessionId = null;
       this.setSource(summary.sourceId);
       const overview = await this.overview();
@@ -442,7 +486,14 @@ export class ApiSource implements InspectorSource {
   async control(action: 'pause' | 'step' | 'resume' | 'cancel'): Promise<RunInfo> {
     const runId = this.run?.runId;
     if (!runId) throw new Error(`Cannot ${action}: no scenario is running.`);
-    const name = action === 'pause' ? 'pauseRun' : action === 'step' ? 'stepRun' : action === 'resume' ? 'resumeRun' : 'cancelRun';
+    const name =
+      action === 'pause'
+        ? 'pauseRun'
+        : action === 'step'
+          ? 'stepRun'
+          : action === 'resume'
+            ? 'resumeRun'
+            : 'cancelRun';
     const info = await this.api.request(name, { runId });
     this.run = info;
     for (const l of this.listeners) l.runStatus?.(info);

@@ -37,7 +37,8 @@ export interface MemorySourceOptions {
   readonly decode?: (
     name: string,
     bytes: Uint8Array,
-  ) => { device: DeviceDescription; data: TraceData } | Promise<{ device: DeviceDescription; data: TraceData }>;
+  ) =>
+    { device: DeviceDescription; data: TraceData } | Promise<{ device: DeviceDescription; data: TraceData }>;
   readonly live?: boolean;
 }
 
@@ -312,7 +313,11 @@ export class MemorySource implements InspectorSource {
       if (a.allocatedAt >= at) break;
       if (!ix.isAlive(a, at)) continue;
       const key =
-        groupBy === 'origin' ? (a.origin ?? '(no origin)') : groupBy === 'name' ? a.name : `type ${a.memoryTypeIndex}`;
+        groupBy === 'origin'
+          ? (a.origin ?? '(no origin)')
+          : groupBy === 'name'
+            ? a.name
+            : `type ${a.memoryTypeIndex}`;
       let g = groups.get(key);
       if (!g) groups.set(key, (g = { key, count: 0, bytes: 0, ids: [] }));
       g.count++;
@@ -345,9 +350,14 @@ export class MemorySource implements InspectorSource {
     return Promise.resolve({ from: a, to: b, appeared, disappeared });
   }
 
-  async loadTrace(name: string, bytes: Uint8Array, onProgress?: (p: LoadProgress) => void): Promise<TraceOverview> {
+  async loadTrace(
+    name: string,
+    bytes: Uint8Array,
+    onProgress?: (p: LoadProgress) => void,
+  ): Promise<TraceOverview> {
     const decode = this.options.decode;
-    if (!decode) throw new Error(`Cannot open "${name}": this inspector has no trace decoder; open it through the app.`);
+    if (!decode)
+      throw new Error(`Cannot open "${name}": this inspector has no trace decoder; open it through the app.`);
     onProgress?.({ loaded: 0, total: bytes.length });
     const decoded = await decode(name, bytes);
     onProgress?.({ loaded: bytes.length, total: bytes.length });
@@ -364,7 +374,9 @@ export class MemorySource implements InspectorSource {
   }
 
   runScenario(name: string): Promise<RunInfo> {
-    return Promise.reject(new Error(`Cannot run scenario "${name}": scenarios run in the app, not in a static trace.`));
+    return Promise.reject(
+      new Error(`Cannot run scenario "${name}": scenarios run in the app, not in a static trace.`),
+    );
   }
 
   control(action: 'pause' | 'step' | 'resume' | 'cancel'): Promise<RunInfo> {

@@ -176,7 +176,8 @@ export class TraceIndex {
           this.peakCommittedByType[type] = this.committed[type] ?? 0;
         const heap = block.heapIndex;
         let heapBytes = 0;
-        for (let t = 0; t < this.typeCount; t++) if (this.heapOf(t) === heap) heapBytes += this.committed[t] ?? 0;
+        for (let t = 0; t < this.typeCount; t++)
+          if (this.heapOf(t) === heap) heapBytes += this.committed[t] ?? 0;
         if (heapBytes > (this.peakCommittedByHeap[heap] ?? 0)) this.peakCommittedByHeap[heap] = heapBytes;
         if (this.committedTotal > this.peakCommitted) {
           this.peakCommitted = this.committedTotal;
@@ -261,7 +262,8 @@ export class TraceIndex {
         allocated[t] = (allocated[t] ?? 0) + (c.size[i] ?? 0);
       } else if (kind === TraceEventKind.Free) {
         const rec = this.allocationById(c.id[i] ?? -1);
-        if (rec && rec.freedAt === i) allocated[rec.memoryTypeIndex] = (allocated[rec.memoryTypeIndex] ?? 0) - rec.size;
+        if (rec && rec.freedAt === i)
+          allocated[rec.memoryTypeIndex] = (allocated[rec.memoryTypeIndex] ?? 0) - rec.size;
       } else if (kind === TraceEventKind.BlockCreate) {
         const t = c.type[i] ?? 0;
         committed[t] = (committed[t] ?? 0) + (c.size[i] ?? 0);

@@ -6,7 +6,14 @@ import type { AllocationQuery, TimelineGroupBy } from '../data/source.ts';
 import type { InspectorState } from './store.ts';
 
 export type ViewName = 'overview' | 'blocks' | 'allocations' | 'leaks' | 'scenarios' | 'open';
-export const viewNames: readonly ViewName[] = ['overview', 'blocks', 'allocations', 'leaks', 'scenarios', 'open'];
+export const viewNames: readonly ViewName[] = [
+  'overview',
+  'blocks',
+  'allocations',
+  'leaks',
+  'scenarios',
+  'open',
+];
 export type Theme = 'light' | 'dark';
 export type BlockColorBy = 'kind' | 'type';
 

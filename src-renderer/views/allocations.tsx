@@ -29,8 +29,20 @@ const columns: readonly Column[] = [
   { key: 'size', id: 'size', label: 'size', width: '100px', cell: (a) => formatBytes(a.size) },
   { key: 'memoryType', id: 'type', label: 'type', width: '56px', cell: (a) => String(a.memoryTypeIndex) },
   { key: null, id: 'location', label: 'location', width: '86px', cell: (a) => a.location },
-  { key: 'offset', id: 'offset', label: 'block:offset', width: '130px', cell: (a) => `#${a.blockId}:${formatCount(a.offset)}` },
-  { key: 'allocatedAt', id: 'allocatedAt', label: 'allocated at', width: '100px', cell: (a) => `#${formatCount(a.allocatedAt)}` },
+  {
+    key: 'offset',
+    id: 'offset',
+    label: 'block:offset',
+    width: '130px',
+    cell: (a) => `#${a.blockId}:${formatCount(a.offset)}`,
+  },
+  {
+    key: 'allocatedAt',
+    id: 'allocatedAt',
+    label: 'allocated at',
+    width: '100px',
+    cell: (a) => `#${formatCount(a.allocatedAt)}`,
+  },
   {
     key: null,
     id: 'freedAt',
@@ -123,7 +135,9 @@ export function Allocations(): ReactNode {
 
   const setSort = (key: AllocationSortKey): void => {
     const f = store.getState().filter;
-    store.getState().setFilter(f.sort === key ? { descending: !f.descending } : { sort: key, descending: false });
+    store
+      .getState()
+      .setFilter(f.sort === key ? { descending: !f.descending } : { sort: key, descending: false });
   };
 
   return (

@@ -187,11 +187,16 @@ function BlockTooltip(props: { seg: Segment; row: BlockRow; x: number; y: number
   }, [id, source, seg.kind]);
   const full = detail?.allocation;
   return (
-    <div className="tooltip" role="tooltip" style={{ left: props.x + 14, top: props.y + 40 }} data-testid="blockmap-tooltip">
+    <div
+      className="tooltip"
+      role="tooltip"
+      style={{ left: props.x + 14, top: props.y + 40 }}
+      data-testid="blockmap-tooltip"
+    >
       {seg.kind === 'padding' ? (
         <div>
-          <strong>alignment padding</strong> {formatBytes(seg.size)} at offset {formatCount(seg.offset)} before{' '}
-          {a?.name}
+          <strong>alignment padding</strong> {formatBytes(seg.size)} at offset {formatCount(seg.offset)}{' '}
+          before {a?.name}
         </div>
       ) : a ? (
         <>

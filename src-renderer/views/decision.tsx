@@ -17,7 +17,9 @@ export function DecisionPanel(): ReactNode {
     return (
       <aside className="decision" aria-label="Selected allocation">
         <h2>Selected allocation</h2>
-        <p className="empty">Click an allocation in the block map or the table to see why its memory type was chosen.</p>
+        <p className="empty">
+          Click an allocation in the block map or the table to see why its memory type was chosen.
+        </p>
       </aside>
     );
   }
@@ -25,7 +27,12 @@ export function DecisionPanel(): ReactNode {
     <aside className="decision" aria-label="Selected allocation" data-testid="decision-panel">
       <h2>
         Allocation #{selectedId}{' '}
-        <button type="button" className="link" onClick={() => void store.getState().select(null)} aria-label="Clear selection">
+        <button
+          type="button"
+          className="link"
+          onClick={() => void store.getState().select(null)}
+          aria-label="Clear selection"
+        >
           ✕
         </button>
       </h2>
@@ -48,7 +55,11 @@ export function DecisionPanel(): ReactNode {
   );
 }
 
-function AllocationFacts(props: { a: AllocationRecord; stack: string | null; onJump: (at: number) => void }): ReactNode {
+function AllocationFacts(props: {
+  a: AllocationRecord;
+  stack: string | null;
+  onJump: (at: number) => void;
+}): ReactNode {
   const a = props.a;
   const stack = props.stack ?? a.origin;
   return (
@@ -156,7 +167,10 @@ export function DecisionRecord(props: { decision: MemoryTypeDecision; usedRetry:
         </thead>
         <tbody>
           {d.candidates.map((c) => (
-            <tr key={c.typeIndex} className={c.typeIndex === d.winner ? 'win' : c.allowedByBits ? '' : 'disallowed'}>
+            <tr
+              key={c.typeIndex}
+              className={c.typeIndex === d.winner ? 'win' : c.allowedByBits ? '' : 'disallowed'}
+            >
               <td>
                 {c.typeIndex}
                 {c.typeIndex === d.winner ? ' ★' : ''}

@@ -51,17 +51,25 @@ export function Leaks(): ReactNode {
   return (
     <section className="leaks" aria-label="Leaks">
       <div className="toolbar">
-        <strong>{atCursor ? 'Alive at the cursor' : live ? 'Alive now (the run goes on)' : 'Leaked: alive at the end'}</strong>
+        <strong>
+          {atCursor
+            ? 'Alive at the cursor'
+            : live
+              ? 'Alive now (the run goes on)'
+              : 'Leaked: alive at the end'}
+        </strong>
         <label>
-          <input type="checkbox" checked={atCursor} onChange={(e) => setAtCursor(e.target.checked)} /> at the cursor
-          (event {formatCount(cursor)}) instead of the end
+          <input type="checkbox" checked={atCursor} onChange={(e) => setAtCursor(e.target.checked)} /> at the
+          cursor (event {formatCount(cursor)}) instead of the end
         </label>
         <label>
           group by{' '}
           <select
             aria-label="Group leaks by"
             value={groupBy}
-            onChange={(e) => setGroupBy(e.target.value === 'name' ? 'name' : e.target.value === 'type' ? 'type' : 'origin')}
+            onChange={(e) =>
+              setGroupBy(e.target.value === 'name' ? 'name' : e.target.value === 'type' ? 'type' : 'origin')
+            }
           >
             <option value="origin">origin (stack)</option>
             <option value="name">name</option>
@@ -72,8 +80,8 @@ export function Leaks(): ReactNode {
       {report && (
         <>
           <p data-testid="leaks-summary">
-            {formatCount(report.count)} allocations, {formatBytes(report.bytes)} in {formatCount(report.groups.length)}{' '}
-            groups at event {formatCount(report.at)}
+            {formatCount(report.count)} allocations, {formatBytes(report.bytes)} in{' '}
+            {formatCount(report.groups.length)} groups at event {formatCount(report.at)}
           </p>
           <table className="leak-groups" data-testid="leak-groups">
             <thead>
@@ -94,7 +102,12 @@ export function Leaks(): ReactNode {
                   <td className="num">{formatBytes(g.bytes)}</td>
                   <td className="ids">
                     {g.allocationIds.slice(0, 8).map((id) => (
-                      <button key={id} type="button" className="link" onClick={() => void store.getState().select(id)}>
+                      <button
+                        key={id}
+                        type="button"
+                        className="link"
+                        onClick={() => void store.getState().select(id)}
+                      >
                         #{id}
                       </button>
                     ))}
@@ -104,7 +117,9 @@ export function Leaks(): ReactNode {
               ))}
             </tbody>
           </table>
-          {report.groups.length > 500 && <p className="muted">First 500 groups of {formatCount(report.groups.length)}.</p>}
+          {report.groups.length > 500 && (
+            <p className="muted">First 500 groups of {formatCount(report.groups.length)}.</p>
+          )}
         </>
       )}
       <h3>Diff between two cursor positions</h3>

@@ -6,7 +6,10 @@ import { useInspector, useInspectorStore } from '../store/store.ts';
 import { formatBytes } from '../ui/format.ts';
 
 /** Reads a dropped or picked file and hands its bytes to the store. */
-export async function openFile(file: File, open: (name: string, bytes: Uint8Array) => Promise<void>): Promise<void> {
+export async function openFile(
+  file: File,
+  open: (name: string, bytes: Uint8Array) => Promise<void>,
+): Promise<void> {
   const bytes = new Uint8Array(await file.arrayBuffer());
   await open(file.name, bytes);
 }
@@ -61,7 +64,11 @@ function Samples(): ReactNode {
       <ul>
         {samples.map((s) => (
           <li key={s.path}>
-            <button type="button" className="link" onClick={() => void store.getState().openTracePath(s.name, s.path)}>
+            <button
+              type="button"
+              className="link"
+              onClick={() => void store.getState().openTracePath(s.name, s.path)}
+            >
               {s.name}
             </button>{' '}
             <span className="muted">{formatBytes(s.bytes)}</span>

@@ -23,7 +23,12 @@ export function Overview(): ReactNode {
         <Stat label="duration" value={formatMs(overview.durationMs)} />
         <Stat label="allocations" value={formatCount(overview.allocationCount)} testId="stat-allocations" />
         <Stat label="frees" value={formatCount(overview.freeCount)} testId="stat-frees" />
-        <Stat label="failures" value={formatCount(overview.failureCount)} testId="stat-failures" warn={overview.failureCount > 0} />
+        <Stat
+          label="failures"
+          value={formatCount(overview.failureCount)}
+          testId="stat-failures"
+          warn={overview.failureCount > 0}
+        />
         <Stat label="blocks created" value={formatCount(overview.blockCount)} testId="stat-blocks" />
         <Stat
           label="peak committed"
@@ -71,7 +76,11 @@ export function Overview(): ReactNode {
                 {formatBytes(h.peakCommittedBytes)}
               </td>
               <td className="num">{formatBytes(h.committedBytesAtEnd)}</td>
-              <td>{h.budget === null ? 'not reported' : `${formatBytes(h.budget)} / ${formatBytes(h.usage ?? 0)}`}</td>
+              <td>
+                {h.budget === null
+                  ? 'not reported'
+                  : `${formatBytes(h.budget)} / ${formatBytes(h.usage ?? 0)}`}
+              </td>
               <td className="bar-col">
                 <HeapBar heap={h} />
               </td>
@@ -102,7 +111,12 @@ function Stat(props: {
     </>
   );
   return props.onClick ? (
-    <button type="button" className={`stat${props.warn ? ' warn' : ''}`} title={props.hint} onClick={props.onClick}>
+    <button
+      type="button"
+      className={`stat${props.warn ? ' warn' : ''}`}
+      title={props.hint}
+      onClick={props.onClick}
+    >
       {content}
     </button>
   ) : (

@@ -27,7 +27,8 @@ export function paramProblem(p: ScenarioParam, v: ScenarioParamValue): string | 
     if (p.min !== undefined && v < p.min) return `${p.name} must be at least ${p.min}.`;
     if (p.max !== undefined && v > p.max) return `${p.name} must be at most ${p.max}.`;
   }
-  if (p.type === 'choice' && p.choices && !p.choices.includes(String(v))) return `${p.name} must be one of ${p.choices.join(', ')}.`;
+  if (p.type === 'choice' && p.choices && !p.choices.includes(String(v)))
+    return `${p.name} must be one of ${p.choices.join(', ')}.`;
   return null;
 }
 
@@ -42,7 +43,11 @@ export function Scenarios(): ReactNode {
   useEffect(() => setParams(defaultParams(chosen)), [chosen]);
 
   if (scenarios.length === 0)
-    return <p className="empty">This source offers no scenarios (open VRAMscope with `vramscope serve` to run them).</p>;
+    return (
+      <p className="empty">
+        This source offers no scenarios (open VRAMscope with `vramscope serve` to run them).
+      </p>
+    );
   const problems = (chosen?.params ?? [])
     .map((p) => paramProblem(p, params[p.name] ?? p.default ?? emptyValue(p)))
     .filter((x): x is string => x !== null);
@@ -52,7 +57,12 @@ export function Scenarios(): ReactNode {
     <section className="scenarios" aria-label="Scenarios">
       <div className="toolbar">
         <strong>Scenario</strong>
-        <select aria-label="Scenario" value={chosen?.id ?? ''} onChange={(e) => setChosenId(e.target.value)} disabled={running}>
+        <select
+          aria-label="Scenario"
+          value={chosen?.id ?? ''}
+          onChange={(e) => setChosenId(e.target.value)}
+          disabled={running}
+        >
           {scenarios.map((s) => (
             <option key={s.id} value={s.id}>
               {s.name}
@@ -87,16 +97,32 @@ export function Scenarios(): ReactNode {
           <button type="submit" disabled={running || problems.length > 0}>
             Run
           </button>
-          <button type="button" disabled={state !== 'running'} onClick={() => void store.getState().controlRun('pause')}>
+          <button
+            type="button"
+            disabled={state !== 'running'}
+            onClick={() => void store.getState().controlRun('pause')}
+          >
             Pause
           </button>
-          <button type="button" disabled={state !== 'paused'} onClick={() => void store.getState().controlRun('step')}>
+          <button
+            type="button"
+            disabled={state !== 'paused'}
+            onClick={() => void store.getState().controlRun('step')}
+          >
             Step
           </button>
-          <button type="button" disabled={state !== 'paused'} onClick={() => void store.getState().controlRun('resume')}>
+          <button
+            type="button"
+            disabled={state !== 'paused'}
+            onClick={() => void store.getState().controlRun('resume')}
+          >
             Resume
           </button>
-          <button type="button" disabled={!running} onClick={() => void store.getState().controlRun('cancel')}>
+          <button
+            type="button"
+            disabled={!running}
+            onClick={() => void store.getState().controlRun('cancel')}
+          >
             Cancel
           </button>
         </div>
@@ -107,7 +133,9 @@ export function Scenarios(): ReactNode {
       {run?.error && (
         <p className="error">
           {run.error.message}
-          {run.error.file ? ` (${run.error.file}${run.error.line !== undefined ? `:${run.error.line}` : ''})` : ''}
+          {run.error.file
+            ? ` (${run.error.file}${run.error.line !== undefined ? `:${run.error.line}` : ''})`
+            : ''}
         </p>
       )}
       {error && <p className="error">{error}</p>}
@@ -126,11 +154,22 @@ function ParamField(props: {
   let input: ReactNode;
   if (p.type === 'boolean') {
     input = (
-      <input id={id} type="checkbox" checked={props.value === true} disabled={props.disabled} onChange={(e) => props.onChange(e.target.checked)} />
+      <input
+        id={id}
+        type="checkbox"
+        checked={props.value === true}
+        disabled={props.disabled}
+        onChange={(e) => props.onChange(e.target.checked)}
+      />
     );
   } else if (p.type === 'choice') {
     input = (
-      <select id={id} value={String(props.value)} disabled={props.disabled} onChange={(e) => props.onChange(e.target.value)}>
+      <select
+        id={id}
+        value={String(props.value)}
+        disabled={props.disabled}
+        onChange={(e) => props.onChange(e.target.value)}
+      >
         {(p.choices ?? []).map((c) => (
           <option key={c} value={c}>
             {c}

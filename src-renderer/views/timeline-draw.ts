@@ -30,14 +30,18 @@ export interface TimelineScales {
 }
 
 /** x: event index → CSS px; y: bytes → CSS px (0 at the bottom of the plot). */
-export function timelineScales(frame: Pick<TimelineFrame, 'width' | 'height' | 'range' | 'buckets'>): TimelineScales {
+export function timelineScales(
+  frame: Pick<TimelineFrame, 'width' | 'height' | 'range' | 'buckets'>,
+): TimelineScales {
   const m = timelineMargin;
   const x = scaleLinear()
     .domain([frame.range.start, Math.max(frame.range.start + 1, frame.range.end)])
     .range([m.left, Math.max(m.left + 1, frame.width - m.right)]);
   let maxBytes = 0;
   const b = frame.buckets;
-  if (b) for (let i = 0; i < b.count; i++) maxBytes = Math.max(maxBytes, b.committedTotal[i] ?? 0, b.allocatedTotal[i] ?? 0);
+  if (b)
+    for (let i = 0; i < b.count; i++)
+      maxBytes = Math.max(maxBytes, b.committedTotal[i] ?? 0, b.allocatedTotal[i] ?? 0);
   const y = scaleLinear()
     .domain([0, maxBytes > 0 ? maxBytes : 1])
     .nice(5)
