@@ -248,9 +248,7 @@ export class ApiSource implements InspectorSource {
    * Where the peaks are: the bucket of the time index with the highest maximum; the cursor goes to the end
    * of that bucket's events (exact when a bucket holds one event, as it does up to 20,000 events).
    */
-  private async peaks(
-    sourceId: string,
-  ): Promise<{
+  private async peaks(sourceId: string): Promise<{
     committed: number;
     committedAt: number;
     allocated: number;

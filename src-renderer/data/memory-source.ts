@@ -3,6 +3,7 @@
 // other source. Live growth: call `refresh()` after the log grew and listeners hear about it.
 import { memoryHeapFlagNames } from '../../allocator/index.ts';
 import type { DeviceDescription } from '../../allocator/index.ts';
+import { LodPyramid, lodChunk } from './lod.ts';
 import { TraceIndex } from './trace-index.ts';
 import type { TraceData } from './trace-index.ts';
 import type {
@@ -47,12 +48,14 @@ const markerRank: Record<TimelineMarker['kind'], number> = { failure: 3, leak: 2
 
 export class MemorySource implements InspectorSource {
   private index: TraceIndex;
+  private lod: LodPyramid;
   private title: string;
   private live: boolean;
   private readonly listeners = new Set<SourceListener>();
 
   constructor(private readonly options: MemorySourceOptions) {
     this.index = new TraceIndex(options.device, options.data);
+    this.lod = new LodPyramid(this.index);
     this.title = options.title;
     this.live = options.live ?? false;
   }
@@ -125,74 +128,66 @@ export class MemorySource implements InspectorSource {
     return Promise.resolve(this.timelineSync(query));
   }
 
-  /** Max per bucket of each group's bytes, by one pass over [start, end) after a checkpoint replay. */
+  /**
+   * Max per bucket of each group's bytes. Zoomed out (a bucket spans ≥ lodChunk events) the answer comes
+   * from the level-of-detail pyramid, one chunk-aligned bucket per chunk; zoomed in, from one replay pass
+   * over [start, end) after a checkpoint.
+   */
   timelineSync(query: TimelineQuery): TimelineBuckets {
     const ix = this.index;
     const start = clampInt(query.start, 0, ix.length);
     const end = clampInt(query.end, start, ix.length);
     const n = end - start;
-    const count = Math.max(0, Math.min(Math.max(1, Math.floor(query.buckets)), n));
-    // Uniform in events here (the API buckets by time; both give firstEvent per bucket).
-    const span = count === 0 ? 1 : n / count;
-    const firstEvent = new Float64Array(count + 1);
-    for (let b = 0; b <= count; b++) firstEvent[b] = b === count ? end : start + Math.floor(b * span);
+    const wanted = Math.max(1, Math.floor(query.buckets));
+    this.lod.update();
+    const lod = this.lod;
+    let count: number;
+    let firstEvent: Float64Array;
+    let entries: Float64Array;
+    if (n / wanted >= lodChunk) {
+      const L = lod.levelFor(n / wanted);
+      const c = lodChunk << L;
+      const first = Math.floor(start / c);
+      const last = Math.ceil(end / c);
+      count = last - first;
+      firstEvent = new Float64Array(count + 1);
+      entries = new Float64Array(count * lod.stride);
+      for (let k = 0; k < count; k++) {
+        firstEvent[k] = (first + k) * c;
+        lod.chunkMax(L, first + k, entries, k * lod.stride);
+      }
+      firstEvent[count] = Math.min(last * c, ix.length);
+    } else {
+      count = Math.min(wanted, n);
+      const span = count === 0 ? 1 : n / count;
+      firstEvent = new Float64Array(count + 1);
+      for (let k = 0; k <= count; k++) firstEvent[k] = k === count ? end : start + Math.floor(k * span);
+      entries = lod.replayBuckets(firstEvent, count);
+    }
     const device = ix.device;
     const byHeap = query.groupBy === 'heap';
-    const groupCount = byHeap ? device.heaps.length : ix.typeCount;
+    const slots = byHeap
+      ? device.heaps.map((h) => lod.slotOfHeap(h.index))
+      : device.types.map((t) => lod.slotOfType(t.index));
     const groups = byHeap
       ? device.heaps.map((h) => `heap ${h.index}${heapSuffix(h.flags)}`)
       : device.types.map((t) => `type ${t.index} (heap ${t.heapIndex})`);
-    const committed = Array.from({ length: groupCount }, () => new Float64Array(count));
-    const allocated = Array.from({ length: groupCount }, () => new Float64Array(count));
+    const committed = slots.map(() => new Float64Array(count));
+    const allocated = slots.map(() => new Float64Array(count));
     const committedTotal = new Float64Array(count);
     const allocatedTotal = new Float64Array(count);
     const time = new Float64Array(count);
-    const cType = new Float64Array(ix.typeCount);
-    const aType = new Float64Array(ix.typeCount);
-    ix.bytesAt(start, cType, aType);
-    const groupOf = (t: number): number => (byHeap ? (ix.typeToHeap[t] ?? 0) : t);
-    const take = (b: number): void => {
-      let ct = 0;
-      let at = 0;
-      for (let t = 0; t < ix.typeCount; t++) {
-        const g = groupOf(t);
-        ct += cType[t] ?? 0;
-        at += aType[t] ?? 0;
-        // Per group: sum the types of the group first (a heap holds several types).
-        if (!byHeap) {
-          const cg = committed[g] as Float64Array;
-          const ag = allocated[g] as Float64Array;
-          if ((cType[t] ?? 0) > (cg[b] ?? 0)) cg[b] = cType[t] ?? 0;
-          if ((aType[t] ?? 0) > (ag[b] ?? 0)) ag[b] = aType[t] ?? 0;
-        }
+    const S = lod.series;
+    for (let k = 0; k < count; k++) {
+      const at = k * lod.stride;
+      for (let g = 0; g < slots.length; g++) {
+        const slot = slots[g] ?? 0;
+        (committed[g] as Float64Array)[k] = entries[at + slot] ?? 0;
+        (allocated[g] as Float64Array)[k] = entries[at + S + slot] ?? 0;
       }
-      if (byHeap) {
-        for (let g = 0; g < groupCount; g++) {
-          let cg = 0;
-          let ag = 0;
-          for (let t = 0; t < ix.typeCount; t++) {
-            if (groupOf(t) === g) {
-              cg += cType[t] ?? 0;
-              ag += aType[t] ?? 0;
-            }
-          }
-          const cArr = committed[g] as Float64Array;
-          const aArr = allocated[g] as Float64Array;
-          if (cg > (cArr[b] ?? 0)) cArr[b] = cg;
-          if (ag > (aArr[b] ?? 0)) aArr[b] = ag;
-        }
-      }
-      if (ct > (committedTotal[b] ?? 0)) committedTotal[b] = ct;
-      if (at > (allocatedTotal[b] ?? 0)) allocatedTotal[b] = at;
-    };
-    if (count > 0) {
-      ix.replay(start, end, cType, aType, (i) => {
-        let b = Math.min(count - 1, Math.floor((i - start) / span));
-        while (b > 0 && (firstEvent[b] ?? 0) > i) b--;
-        while (b < count - 1 && (firstEvent[b + 1] ?? 0) <= i) b++;
-        take(b);
-      });
-      for (let b = 0; b < count; b++) time[b] = ix.timeOf(firstEvent[b] ?? 0);
+      committedTotal[k] = entries[at + lod.totalSlot] ?? 0;
+      allocatedTotal[k] = entries[at + S + lod.totalSlot] ?? 0;
+      time[k] = ix.timeOf(firstEvent[k] ?? 0);
     }
     return {
       start,
@@ -205,30 +200,60 @@ export class MemorySource implements InspectorSource {
       committedTotal,
       allocatedTotal,
       time,
-      markers: this.markersIn(start, end, count),
+      markers: this.markersIn(start, end, wanted),
     };
   }
 
-  /** Markers in [start, end), at most one per bucket (the most important one), plus leak markers. */
-  private markersIn(start: number, end: number, buckets: number): TimelineMarker[] {
+  /** Leak markers (allocate events of allocations never freed), by event index; rebuilt when the trace grows. */
+  private leakMarkers: TimelineMarker[] | null = null;
+  private leakMarkersAt = -1;
+
+  private leaksByIndex(): TimelineMarker[] {
     const ix = this.index;
-    const all: TimelineMarker[] = [];
-    for (const m of ix.markers) if (m.index >= start && m.index < end) all.push(m);
-    if (!this.live) {
-      for (const a of ix.allocations) {
-        if (a.freedAt === null && a.allocatedAt >= start && a.allocatedAt < end)
-          all.push({ index: a.allocatedAt, kind: 'leak', label: `leak: ${a.name}` });
+    if (this.leakMarkers && this.leakMarkersAt === ix.length) return this.leakMarkers;
+    const out: TimelineMarker[] = [];
+    for (const a of ix.allocations)
+      if (a.freedAt === null) out.push({ index: a.allocatedAt, kind: 'leak', label: `leak: ${a.name}` });
+    this.leakMarkers = out;
+    this.leakMarkersAt = ix.length;
+    return out;
+  }
+
+  /**
+   * Markers in [start, end): frames, marks and failures, plus leaks once the trace is complete. When there
+   * are more than two per bucket, each bucket keeps its most important one (failure > leak > mark > frame).
+   * Both lists are sorted by index, so this is one merge pass.
+   */
+  private markersIn(start: number, end: number, buckets: number): TimelineMarker[] {
+    const a = this.index.markers;
+    const b = this.live ? [] : this.leaksByIndex();
+    let i = lowerBound(a, start);
+    let j = lowerBound(b, start);
+    const i0 = i;
+    const j0 = j;
+    const iEnd = lowerBound(a, end);
+    const jEnd = lowerBound(b, end);
+    const thin = iEnd - i0 + (jEnd - j0) > buckets * 2;
+    const span = (end - start) / Math.max(1, buckets);
+    const out: TimelineMarker[] = [];
+    let bucket = -1;
+    while (i < iEnd || j < jEnd) {
+      const m = (
+        j >= jEnd || (i < iEnd && (a[i]?.index ?? 0) <= (b[j]?.index ?? 0)) ? a[i++] : b[j++]
+      ) as TimelineMarker;
+      if (!thin) {
+        out.push(m);
+        continue;
+      }
+      const k = Math.floor((m.index - start) / span);
+      if (k !== bucket) {
+        out.push(m);
+        bucket = k;
+      } else if (markerRank[m.kind] > markerRank[(out[out.length - 1] as TimelineMarker).kind]) {
+        out[out.length - 1] = m;
       }
     }
-    if (all.length <= buckets * 2) return all.sort((x, y) => x.index - y.index);
-    const span = (end - start) / Math.max(1, buckets);
-    const best = new Map<number, TimelineMarker>();
-    for (const m of all) {
-      const b = Math.floor((m.index - start) / span);
-      const cur = best.get(b);
-      if (!cur || markerRank[m.kind] > markerRank[cur.kind]) best.set(b, m);
-    }
-    return [...best.values()].sort((x, y) => x.index - y.index);
+    return out;
   }
 
   snapshot(at: number): Promise<Snapshot> {
@@ -362,6 +387,7 @@ export class MemorySource implements InspectorSource {
     const decoded = await decode(name, bytes);
     onProgress?.({ loaded: bytes.length, total: bytes.length });
     this.index = new TraceIndex(decoded.device, decoded.data);
+    this.lod = new LodPyramid(this.index);
     this.title = name;
     this.live = false;
     const overview = this.buildOverview();
@@ -387,6 +413,18 @@ export class MemorySource implements InspectorSource {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
+}
+
+/** First position in a list sorted by index whose index is ≥ `at`. */
+function lowerBound(list: readonly TimelineMarker[], at: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((list[mid]?.index ?? 0) < at) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function heapSuffix(flags: number): string {

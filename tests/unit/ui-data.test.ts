@@ -53,13 +53,34 @@ describe('MemorySource', () => {
     expect(o.types.reduce((s, t) => s + t.allocationCount, 0)).toBe(o.allocationCount);
   });
 
+  test('a live stream that grows keeps the pyramid and the replay path in agreement', () => {
+    const grow = buildWorkload({ ops: 500, seed: 5 });
+    const live = new MemorySource({ title: 'grow', device: grow.device, data: grow.log, live: true });
+    const before = live.timelineSync({ start: 0, end: grow.log.length, buckets: 10, groupBy: 'type' });
+    grow.log.mark('later');
+    live.refresh();
+    const after = live.timelineSync({ start: 0, end: grow.log.length, buckets: 10, groupBy: 'type' });
+    expect(Math.max(...after.committedTotal)).toBe(Math.max(...before.committedTotal));
+    const fine = live.timelineSync({
+      start: 0,
+      end: grow.log.length,
+      buckets: grow.log.length,
+      groupBy: 'type',
+    });
+    expect(Math.max(...fine.committedTotal)).toBe(Math.max(...after.committedTotal));
+  });
+
   test.each([1, 7, 333, 5000])('timeline with %i buckets holds the per-bucket maxima', (buckets) => {
     const start = 100;
     const end = n - 50;
     const b = source.timelineSync({ start, end, buckets, groupBy: 'heap' });
-    expect(b.count).toBe(Math.min(buckets, end - start));
-    expect(b.firstEvent[0]).toBe(start);
-    expect(b.firstEvent[b.count]).toBe(end);
+    // Zoomed out, buckets are chunk-aligned and at most twice as wide as asked; they cover [start, end).
+    expect(b.count).toBeLessThanOrEqual(Math.min(buckets, end - start) + 1);
+    expect(b.count).toBeGreaterThanOrEqual(Math.min(buckets, end - start) / 2 - 1);
+    expect(b.firstEvent[0]).toBeLessThanOrEqual(start);
+    expect(b.firstEvent[b.count]).toBeGreaterThanOrEqual(end);
+    for (let k = 1; k <= b.count; k++)
+      expect(b.firstEvent[k]).toBeGreaterThanOrEqual(b.firstEvent[k - 1] ?? 0);
     for (let k = 0; k < b.count; k++) {
       let maxC = 0;
       let maxA = 0;
@@ -70,6 +91,10 @@ describe('MemorySource', () => {
       }
       expect(b.committedTotal[k]).toBe(maxC);
       expect(b.allocatedTotal[k]).toBe(maxA);
+      // Per heap: the stacked groups never exceed the total's maximum by more than their own maxima.
+      let heapSum = 0;
+      for (const g of b.committed) heapSum += g[k] ?? 0;
+      expect(heapSum).toBeGreaterThanOrEqual(maxC);
     }
     const mid = Math.floor((start + end) / 2);
     const k = bucketOfEvent(b, mid);
