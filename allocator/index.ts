@@ -10,3 +10,7 @@ export * from './simulated-device.ts';
 export * from './profiles/profile-error.ts';
 export * from './profiles/vulkaninfo.ts';
 export * from './profiles/builtin.ts';
+export * from './allocation-sizes.ts';
+export * from './allocator.ts';
+export * from './workload.ts';
+export { createSubAllocator } from './placement/index.ts';

@@ -1,4 +1,8 @@
 // Every CLI command, listed once. Add new commands here (one import, one entry).
 import type { Command } from './command.ts';
+import { benchCommand } from './commands/bench.ts';
+import { devicesCommand } from './commands/devices.ts';
+import { reportCommand } from './commands/report.ts';
+import { runCommand } from './commands/run.ts';
 
-export const commands: readonly Command[] = [];
+export const commands: readonly Command[] = [benchCommand, devicesCommand, runCommand, reportCommand];

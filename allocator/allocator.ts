@@ -1,0 +1,883 @@
+// The allocator: gpu-allocator 0.28's behaviour (memory locations, dedicated and sub-allocated schemes,
+// block sizes and growth, debug settings, reports, leak reports, errors) over any Device, with pluggable
+// placement (tlsf | freelist), cached memory-type decision records, and an event stream.
+//
+// Invariants (checked by validate()):
+// - every live allocation is owned by exactly one block: a chunk of a general block's sub-allocator, or the
+//   whole of a dedicated block;
+// - per memory type, `liveGeneralBlocks` counts the general blocks in its slot list;
+// - the last general block of a memory type is kept even when empty (so at most one empty general block
+//   per type); dedicated blocks die with their allocation; other empty general blocks are destroyed on
+//   the free that empties them;
+// - a failed allocate() leaves every structure exactly as it was (new blocks are created only when the
+//   request is known to fit in them).
+import { nextMemblockSize, resolveAllocationSizes, type AllocationSizes } from './allocation-sizes.ts';
+import {
+  DeviceError,
+  isHostVisible,
+  memoryPropertyFlagNames,
+  memoryHeapFlagNames,
+  type Device,
+  type DeviceMemoryBlock,
+  type MemoryType,
+} from './device.ts';
+import {
+  AllocationError,
+  FailedToMapError,
+  InternalError,
+  InvalidAllocationCreateDescError,
+  NoCompatibleMemoryTypeFoundError,
+  OutOfMemoryError,
+} from './errors.ts';
+import { formatBytes } from './format.ts';
+import { MemoryTypeDecisionCache } from './memory-type.ts';
+import { createSubAllocator } from './placement/index.ts';
+import type { ChunkInfo, SubAllocator } from './placement/sub-allocator.ts';
+import {
+  AllocationKind,
+  defaultDebugSettings,
+  memoryLocations,
+  type Allocation,
+  type AllocationCreateDesc,
+  type AllocationReport,
+  type AllocatorCreateDesc,
+  type AllocatorEventSink,
+  type AllocatorReport,
+  type BlockPolicy,
+  crateBlockPolicy,
+  packedBlockPolicy,
+  type DebugSettings,
+  type Logger,
+  type LogLevel,
+  type MappedAllocation,
+  type MemoryBlockReport,
+  type MemoryLocation,
+  type MemoryTypeDecision,
+  type PlacementStrategyName,
+  placementStrategyNames,
+} from './types.ts';
+import type { ResourceCategory } from './device.ts';
+
+/** A general or dedicated block as the allocator tracks it. */
+class BlockState {
+  /** Bytes in use: sub-allocator regions (padding included), or the whole block when dedicated. */
+  constructor(
+    readonly memory: DeviceMemoryBlock,
+    readonly typeState: MemoryTypeState,
+    readonly sub: SubAllocator<AllocationImpl> | null,
+    public slot: number,
+  ) {}
+  dedicatedAllocation: AllocationImpl | null = null;
+
+  get dedicated(): boolean {
+    return this.sub === null;
+  }
+}
+
+class MemoryTypeState {
+  readonly hostVisible: boolean;
+  /** Block slots, reused after a block is destroyed (null = empty slot). */
+  readonly blocks: (BlockState | null)[] = [];
+  liveGeneralBlocks = 0;
+  constructor(readonly type: MemoryType) {
+    this.hostVisible = isHostVisible(type);
+  }
+}
+
+const FREED = -2;
+const DEDICATED_CHUNK = -1;
+
+/** The allocation handle callers hold. Fields are few on purpose: this object is the per-allocation cost. */
+class AllocationImpl implements Allocation {
+  constructor(
+    readonly id: number,
+    public name: string,
+    readonly offset: number,
+    readonly size: number,
+    /** Sub-allocator chunk handle, DEDICATED_CHUNK, or FREED once freed. */
+    public chunk: number,
+    readonly blockState: BlockState,
+    readonly decision: MemoryTypeDecision,
+    readonly location: MemoryLocation,
+    readonly linear: boolean,
+    readonly stack: string | null,
+  ) {}
+
+  get memoryTypeIndex(): number {
+    return this.blockState.typeState.type.index;
+  }
+  get memoryProperties(): number {
+    return this.blockState.typeState.type.propertyFlags;
+  }
+  get block(): DeviceMemoryBlock {
+    return this.blockState.memory;
+  }
+  get isDedicated(): boolean {
+    return this.blockState.sub === null;
+  }
+  get isFreed(): boolean {
+    return this.chunk === FREED;
+  }
+  get mapped(): MappedAllocation | null {
+    const memory = this.blockState.memory.mapped;
+    if (memory === null || this.chunk === FREED) return null;
+    return new MappedAllocationView(memory, this.offset, this.size);
+  }
+}
+
+class MappedAllocationView implements MappedAllocation {
+  constructor(
+    readonly memory: NonNullable<DeviceMemoryBlock['mapped']>,
+    private readonly base: number,
+    readonly size: number,
+  ) {}
+  private check(offset: number, length: number): void {
+    if (
+      !Number.isSafeInteger(offset) ||
+      !Number.isSafeInteger(length) ||
+      offset < 0 ||
+      length < 0 ||
+      offset + length > this.size
+    ) {
+      throw new RangeError(
+        `range [${offset}, ${offset + length}) is outside the allocation's ${this.size} bytes`,
+      );
+    }
+  }
+  read(offset: number, length: number): Uint8Array {
+    this.check(offset, length);
+    return this.memory.read(this.base + offset, length);
+  }
+  write(offset: number, data: Uint8Array): void {
+    this.check(offset, data.length);
+    this.memory.write(this.base + offset, data);
+  }
+  flush(offset: number, length: number): void {
+    this.check(offset, length);
+    this.memory.flush(this.base + offset, length);
+  }
+  invalidate(offset: number, length: number): void {
+    this.check(offset, length);
+    this.memory.invalidate(this.base + offset, length);
+  }
+}
+
+export interface BlockInfo {
+  readonly id: number;
+  readonly memoryTypeIndex: number;
+  /** Bytes. */
+  readonly size: number;
+  readonly dedicated: boolean;
+  /** Bytes in use, padding included. */
+  readonly allocatedBytes: number;
+  readonly chunks: ChunkInfo<Allocation>[];
+  /** [offset, size] in bytes. */
+  readonly freeRanges: Array<readonly [number, number]>;
+  /** 1 − largest free range / free bytes (0 = all free space in one range; 0 when nothing is free). */
+  readonly fragmentation: number;
+}
+
+export interface AllocatorStats {
+  /** Bytes of live device memory blocks. */
+  readonly committedBytes: number;
+  /** Bytes requested by live allocations. */
+  readonly allocatedBytes: number;
+  readonly blockCount: number;
+  readonly allocationCount: number;
+}
+
+export interface MemoryTypeQuery {
+  readonly memoryTypeBits: number;
+  readonly location: MemoryLocation;
+  readonly linear: boolean;
+  readonly scheme?: AllocationCreateDesc['scheme'];
+  readonly resourceCategory?: ResourceCategory | null;
+}
+
+const MAX_TYPE_BITS = 0xffffffff;
+
+export class Allocator {
+  readonly device: Device;
+  readonly strategy: PlacementStrategyName;
+  readonly allocationSizes: AllocationSizes;
+  readonly debugSettings: DebugSettings;
+  readonly bufferDeviceAddress: boolean;
+  readonly blockPolicy: BlockPolicy;
+  /** Adjustments made to the create desc (e.g. block sizes rounded), in words. */
+  readonly warnings: readonly string[];
+
+  private readonly types: MemoryTypeState[];
+  private readonly decisions: MemoryTypeDecisionCache;
+  private readonly granularity: number;
+  private readonly heapSizes: number[];
+  private readonly logger: Logger | null;
+  private sink: AllocatorEventSink | null;
+  private nextAllocationId = 1;
+  private committedBytes = 0;
+  private requestedBytes = 0;
+  private allocationCount = 0;
+  private blockCount = 0;
+  private destroyed = false;
+  private readonly newestFirst: boolean;
+
+  constructor(desc: AllocatorCreateDesc) {
+    const strategy = desc.strategy ?? 'tlsf';
+    if (!placementStrategyNames.includes(strategy)) {
+      throw new AllocationError(
+        'InvalidAllocatorCreateDesc',
+        `unknown placement strategy "${String(strategy)}"; use tlsf or freelist`,
+      );
+    }
+    if (!desc.device)
+      throw new AllocationError('InvalidAllocatorCreateDesc', 'AllocatorCreateDesc.device is required');
+    this.device = desc.device;
+    this.strategy = strategy;
+    const { sizes, warnings } = resolveAllocationSizes(desc.allocationSizes);
+    this.allocationSizes = sizes;
+    this.warnings = warnings;
+    this.debugSettings = { ...defaultDebugSettings, ...desc.debugSettings };
+    this.bufferDeviceAddress = desc.bufferDeviceAddress ?? false;
+    this.blockPolicy = {
+      ...(strategy === 'freelist' ? crateBlockPolicy : packedBlockPolicy),
+      ...desc.blockPolicy,
+    };
+    const { order, dedicatedAbove } = this.blockPolicy;
+    if (order !== 'newestFirst' && order !== 'oldestFirst') {
+      throw new AllocationError(
+        'InvalidAllocatorCreateDesc',
+        `blockPolicy.order must be newestFirst or oldestFirst, got "${String(order)}"`,
+      );
+    }
+    if (!(dedicatedAbove > 0 && dedicatedAbove <= 1)) {
+      throw new AllocationError(
+        'InvalidAllocatorCreateDesc',
+        `blockPolicy.dedicatedAbove must be in (0, 1], got ${dedicatedAbove}`,
+      );
+    }
+    this.newestFirst = order === 'newestFirst';
+    this.logger = desc.logger ?? null;
+    this.sink = desc.events ?? null;
+    const description = desc.device.description;
+    this.types = description.types.map((t) => new MemoryTypeState(t));
+    this.heapSizes = description.heaps.map((h) => h.size);
+    this.granularity = Math.max(1, description.limits.bufferImageGranularity);
+    this.decisions = new MemoryTypeDecisionCache(description);
+    for (const w of warnings) this.log('warn', w);
+    if (this.debugSettings.logMemoryInformation) this.logMemoryInformation();
+  }
+
+  private log(level: LogLevel, message: string): void {
+    if (this.logger) this.logger(level, message);
+  }
+
+  private logMemoryInformation(): void {
+    const d = this.device.description;
+    this.log('debug', `memory heaps of ${d.name}:`);
+    for (const h of d.heaps) {
+      this.log(
+        'debug',
+        `  heap ${h.index}: ${formatBytes(h.size)} [${memoryHeapFlagNames(h.flags).join('|') || 'none'}]`,
+      );
+    }
+    this.log('debug', 'memory types:');
+    for (const t of d.types) {
+      this.log(
+        'debug',
+        `  type ${t.index}: heap ${t.heapIndex} [${memoryPropertyFlagNames(t.propertyFlags).join('|') || 'none'}]`,
+      );
+    }
+  }
+
+  setEventSink(sink: AllocatorEventSink | null): void {
+    this.sink = sink;
+  }
+
+  /** The cached decision for a key, computed once (a pure query: allocates nothing on the device). */
+  chooseMemoryType(query: MemoryTypeQuery): MemoryTypeDecision {
+    return this.decisions.lookup(
+      query.memoryTypeBits,
+      query.location,
+      query.linear,
+      query.scheme?.kind ?? 'managed',
+      query.resourceCategory ?? null,
+    );
+  }
+
+  decision(id: number): MemoryTypeDecision | undefined {
+    return this.decisions.get(id);
+  }
+
+  private checkDesc(desc: AllocationCreateDesc): void {
+    const r = desc.requirements;
+    const what = `allocation "${String(desc.name)}"`;
+    if (typeof desc.name !== 'string')
+      throw new InvalidAllocationCreateDescError(`${what}: name must be a string`);
+    if (r === null || typeof r !== 'object')
+      throw new InvalidAllocationCreateDescError(`${what}: requirements are missing`);
+    if (!Number.isSafeInteger(r.size) || r.size <= 0) {
+      throw new InvalidAllocationCreateDescError(
+        `${what}: size must be a whole number of bytes in (0, 2^53), got ${r.size}`,
+      );
+    }
+    const a = r.alignment;
+    if (
+      !Number.isSafeInteger(a) ||
+      a <= 0 ||
+      (a <= 0x40000000 ? (a & (a - 1)) !== 0 : 2 ** Math.round(Math.log2(a)) !== a)
+    ) {
+      throw new InvalidAllocationCreateDescError(`${what}: alignment must be a power of two, got ${a}`);
+    }
+    if (!Number.isInteger(r.memoryTypeBits) || r.memoryTypeBits < 0 || r.memoryTypeBits > MAX_TYPE_BITS) {
+      throw new InvalidAllocationCreateDescError(
+        `${what}: memoryTypeBits must be a 32-bit mask, got ${r.memoryTypeBits}`,
+      );
+    }
+    if (locationCheck[desc.location] !== true) {
+      throw new InvalidAllocationCreateDescError(
+        `${what}: unknown memory location "${String(desc.location)}"`,
+      );
+    }
+    const kind = desc.scheme?.kind ?? 'managed';
+    if (kind !== 'managed' && kind !== 'dedicatedBuffer' && kind !== 'dedicatedImage') {
+      throw new InvalidAllocationCreateDescError(`${what}: unknown allocation scheme "${String(kind)}"`);
+    }
+  }
+
+  /**
+   * Allocates memory for a resource. Throws AllocationError; a failure leaves the allocator as it was and
+   * is reported to the event sink.
+   */
+  allocate(desc: AllocationCreateDesc): Allocation {
+    if (this.destroyed) throw new InternalError('allocate() after destroy()');
+    let decision: MemoryTypeDecision | null = null;
+    try {
+      this.checkDesc(desc);
+      const r = desc.requirements;
+      decision = this.decisions.lookup(
+        r.memoryTypeBits,
+        desc.location,
+        desc.linear,
+        desc.scheme?.kind ?? 'managed',
+        desc.resourceCategory ?? null,
+      );
+      if (decision.winner === null) {
+        throw new NoCompatibleMemoryTypeFoundError(
+          `no memory type for allocation "${desc.name}" (${desc.location}, memoryTypeBits 0x${r.memoryTypeBits.toString(16)}): ${decision.reason}`,
+        );
+      }
+      const stack = this.debugSettings.storeStackTraces
+        ? (desc.stack ?? captureStack())
+        : (desc.stack ?? null);
+      let allocation: AllocationImpl;
+      let usedRetry = false;
+      try {
+        allocation = this.allocateFromType(this.types[decision.winner]!, desc, decision, stack);
+      } catch (error) {
+        const retry = decision.retryTypeIndex;
+        if (retry === null || retry === decision.winner || !(error instanceof AllocationError)) throw error;
+        allocation = this.allocateFromType(this.types[retry]!, desc, decision, stack);
+        usedRetry = true;
+      }
+      if (this.sink !== null) {
+        this.sink.allocate(
+          allocation.id,
+          allocation.blockState.memory.id,
+          allocation.memoryTypeIndex,
+          allocation.offset,
+          allocation.size,
+          r.alignment,
+          allocation.chunk === DEDICATED_CHUNK
+            ? AllocationKind.Dedicated
+            : desc.linear
+              ? AllocationKind.Linear
+              : AllocationKind.NonLinear,
+          desc.location,
+          desc.name,
+          decision.id,
+          usedRetry,
+          stack,
+        );
+      }
+      if (this.debugSettings.logAllocations) {
+        this.log(
+          'debug',
+          `allocated "${desc.name}": ${formatBytes(r.size)} at offset ${allocation.offset} of block ${allocation.block.id} (type ${allocation.memoryTypeIndex}${usedRetry ? ', after falling back' : ''})${this.debugSettings.logStackTraces && stack ? `\n${stack}` : ''}`,
+        );
+      }
+      return allocation;
+    } catch (error) {
+      if (this.sink !== null) {
+        const code = error instanceof AllocationError ? error.code : 'Internal';
+        const size: unknown = desc?.requirements?.size;
+        const alignment: unknown = desc?.requirements?.alignment;
+        this.sink.failure(
+          typeof desc?.name === 'string' ? desc.name : '',
+          Number.isSafeInteger(size) ? (size as number) : 0,
+          Number.isSafeInteger(alignment) ? (alignment as number) : 0,
+          memoryLocations.includes(desc?.location) ? desc.location : 'Unknown',
+          desc?.linear !== false,
+          code,
+          error instanceof Error ? error.message : String(error),
+          decision?.id ?? -1,
+          desc?.stack ?? null,
+        );
+      }
+      throw error;
+    }
+  }
+
+  private allocateFromType(
+    typeState: MemoryTypeState,
+    desc: AllocationCreateDesc,
+    decision: MemoryTypeDecision,
+    stack: string | null,
+  ): AllocationImpl {
+    const { size, alignment } = desc.requirements;
+    const heapSize = this.heapSizes[typeState.type.heapIndex] ?? 0;
+    if (size > heapSize) {
+      throw new OutOfMemoryError(
+        `allocation "${desc.name}" asks for ${formatBytes(size)}, more than memory type ${typeState.type.index}'s heap ${typeState.type.heapIndex} holds (${formatBytes(heapSize)})`,
+      );
+    }
+    const memblockSize = nextMemblockSize(
+      this.allocationSizes,
+      typeState.hostVisible,
+      typeState.liveGeneralBlocks,
+    );
+    const scheme = desc.scheme ?? managedScheme;
+    if (scheme.kind !== 'managed' || size > memblockSize * this.blockPolicy.dedicatedAbove) {
+      return this.allocateDedicated(typeState, desc, decision, stack);
+    }
+    const kind = desc.linear ? AllocationKind.Linear : AllocationKind.NonLinear;
+    const blocks = typeState.blocks;
+    const n = blocks.length;
+    for (let k = 0; k < n; k++) {
+      const block = blocks[this.newestFirst ? n - 1 - k : k];
+      if (block === null || block === undefined || block.sub === null) continue;
+      const chunk = block.sub.allocate(size, alignment, kind, this.granularity, placeholder);
+      if (chunk >= 0) return this.finishSubAllocation(block, chunk, desc, decision, stack);
+    }
+    const block = this.createBlock(typeState, memblockSize, desc, false);
+    const chunk = block.sub!.allocate(size, alignment, kind, this.granularity, placeholder);
+    if (chunk < 0) {
+      this.destroyBlock(block);
+      throw new InternalError(
+        `a fresh ${formatBytes(memblockSize)} block could not hold ${formatBytes(size)} aligned to ${alignment}`,
+      );
+    }
+    return this.finishSubAllocation(block, chunk, desc, decision, stack);
+  }
+
+  private finishSubAllocation(
+    block: BlockState,
+    chunk: number,
+    desc: AllocationCreateDesc,
+    decision: MemoryTypeDecision,
+    stack: string | null,
+  ): AllocationImpl {
+    const sub = block.sub!;
+    const allocation = new AllocationImpl(
+      this.nextAllocationId++,
+      desc.name,
+      sub.offsetOf(chunk),
+      desc.requirements.size,
+      chunk,
+      block,
+      decision,
+      desc.location,
+      desc.linear,
+      this.debugSettings.storeStackTraces ? stack : null,
+    );
+    sub.setOwner(chunk, allocation);
+    this.requestedBytes += allocation.size;
+    this.allocationCount++;
+    return allocation;
+  }
+
+  private allocateDedicated(
+    typeState: MemoryTypeState,
+    desc: AllocationCreateDesc,
+    decision: MemoryTypeDecision,
+    stack: string | null,
+  ): AllocationImpl {
+    const block = this.createBlock(typeState, desc.requirements.size, desc, true);
+    const allocation = new AllocationImpl(
+      this.nextAllocationId++,
+      desc.name,
+      0,
+      desc.requirements.size,
+      DEDICATED_CHUNK,
+      block,
+      decision,
+      desc.location,
+      desc.linear,
+      this.debugSettings.storeStackTraces ? stack : null,
+    );
+    block.dedicatedAllocation = allocation;
+    this.requestedBytes += allocation.size;
+    this.allocationCount++;
+    return allocation;
+  }
+
+  private createBlock(
+    typeState: MemoryTypeState,
+    size: number,
+    desc: AllocationCreateDesc,
+    dedicated: boolean,
+  ): BlockState {
+    const scheme = desc.scheme ?? managedScheme;
+    const dedicatedTo =
+      scheme.kind === 'dedicatedBuffer' && scheme.buffer !== undefined
+        ? { kind: 'buffer' as const, handle: scheme.buffer }
+        : scheme.kind === 'dedicatedImage' && scheme.image !== undefined
+          ? { kind: 'image' as const, handle: scheme.image }
+          : undefined;
+    let memory: DeviceMemoryBlock;
+    try {
+      memory = this.device.allocateBlock({
+        memoryTypeIndex: typeState.type.index,
+        size,
+        dedicatedTo,
+        deviceAddress: this.bufferDeviceAddress,
+        map: typeState.hostVisible,
+      });
+    } catch (error) {
+      if (error instanceof DeviceError) {
+        if (error.code === 'VK_ERROR_MEMORY_MAP_FAILED') {
+          throw new FailedToMapError(
+            `mapping a new ${formatBytes(size)} block of memory type ${typeState.type.index} failed: ${error.message}`,
+          );
+        }
+        throw new OutOfMemoryError(
+          `the device could not allocate a ${formatBytes(size)} block of memory type ${typeState.type.index} for "${desc.name}" (${error.code}): ${error.message}`,
+        );
+      }
+      throw error;
+    }
+    if (typeState.hostVisible && memory.mapped === null) {
+      this.device.freeBlock(memory);
+      throw new FailedToMapError(
+        `the device returned an unmapped block for host-visible memory type ${typeState.type.index}`,
+      );
+    }
+    const sub = dedicated ? null : createSubAllocator<AllocationImpl>(this.strategy, size);
+    let slot = typeState.blocks.indexOf(null);
+    if (slot < 0) slot = typeState.blocks.length;
+    const block = new BlockState(memory, typeState, sub, slot);
+    typeState.blocks[slot] = block;
+    if (!dedicated) typeState.liveGeneralBlocks++;
+    this.committedBytes += size;
+    this.blockCount++;
+    if (this.sink !== null) this.sink.blockCreate(memory.id, typeState.type.index, size, dedicated);
+    return block;
+  }
+
+  private destroyBlock(block: BlockState): void {
+    const typeState = block.typeState;
+    typeState.blocks[block.slot] = null;
+    while (typeState.blocks.length > 0 && typeState.blocks[typeState.blocks.length - 1] === null)
+      typeState.blocks.pop();
+    if (block.sub !== null) typeState.liveGeneralBlocks--;
+    this.committedBytes -= block.memory.size;
+    this.blockCount--;
+    this.device.freeBlock(block.memory);
+    if (this.sink !== null) this.sink.blockDestroy(block.memory.id);
+  }
+
+  /** Frees an allocation; null is a no-op. Freeing twice, or an allocation of another allocator, is Internal. */
+  free(allocation: Allocation | null): void {
+    if (allocation === null) return;
+    if (
+      !(allocation instanceof AllocationImpl) ||
+      allocation.blockState.typeState !== this.types[allocation.memoryTypeIndex]
+    ) {
+      throw new InternalError('free() of an allocation this allocator did not make');
+    }
+    if (allocation.chunk === FREED)
+      throw new InternalError(
+        `free() of allocation "${allocation.name}" (id ${allocation.id}) that was already freed`,
+      );
+    const block = allocation.blockState;
+    if (allocation.chunk === DEDICATED_CHUNK) {
+      allocation.chunk = FREED;
+      block.dedicatedAllocation = null;
+      this.destroyBlock(block);
+    } else {
+      const sub = block.sub!;
+      sub.free(allocation.chunk);
+      allocation.chunk = FREED;
+      if (sub.chunkCount === 0 && block.typeState.liveGeneralBlocks > 1) this.destroyBlock(block);
+    }
+    this.requestedBytes -= allocation.size;
+    this.allocationCount--;
+    if (this.sink !== null) this.sink.free(allocation.id);
+    if (this.debugSettings.logFrees) {
+      this.log(
+        'debug',
+        `freed "${allocation.name}": ${formatBytes(allocation.size)}${this.debugSettings.logStackTraces && allocation.stack ? `\n${allocation.stack}` : ''}`,
+      );
+    }
+  }
+
+  rename(allocation: Allocation, name: string): void {
+    if (
+      !(allocation instanceof AllocationImpl) ||
+      allocation.blockState.typeState !== this.types[allocation.memoryTypeIndex]
+    ) {
+      throw new InternalError('rename() of an allocation this allocator did not make');
+    }
+    if (allocation.chunk === FREED)
+      throw new InternalError(
+        `rename() of allocation "${allocation.name}" (id ${allocation.id}) that was already freed`,
+      );
+    if (typeof name !== 'string')
+      throw new InvalidAllocationCreateDescError('rename(): the name must be a string');
+    allocation.name = name;
+    if (this.sink !== null) this.sink.rename(allocation.id, name);
+  }
+
+  /** Bytes of live device memory blocks (gpu-allocator's capacity). */
+  capacity(): number {
+    return this.committedBytes;
+  }
+
+  stats(): AllocatorStats {
+    return {
+      committedBytes: this.committedBytes,
+      allocatedBytes: this.requestedBytes,
+      blockCount: this.blockCount,
+      allocationCount: this.allocationCount,
+    };
+  }
+
+  private *liveBlocks(): Generator<BlockState> {
+    for (const t of this.types) {
+      for (const b of t.blocks) if (b !== null) yield b;
+    }
+  }
+
+  liveAllocations(): Allocation[] {
+    const out: Allocation[] = [];
+    for (const b of this.liveBlocks()) {
+      if (b.sub === null) {
+        if (b.dedicatedAllocation) out.push(b.dedicatedAllocation);
+      } else {
+        for (const c of b.sub.chunks()) out.push(c.owner);
+      }
+    }
+    return out.sort((x, y) => x.id - y.id);
+  }
+
+  blocks(): BlockInfo[] {
+    const out: BlockInfo[] = [];
+    for (const b of this.liveBlocks()) {
+      if (b.sub === null) {
+        const a = b.dedicatedAllocation;
+        out.push({
+          id: b.memory.id,
+          memoryTypeIndex: b.typeState.type.index,
+          size: b.memory.size,
+          dedicated: true,
+          allocatedBytes: a ? b.memory.size : 0,
+          chunks: a
+            ? [
+                {
+                  chunk: DEDICATED_CHUNK,
+                  regionOffset: 0,
+                  regionSize: b.memory.size,
+                  offset: 0,
+                  size: a.size,
+                  kind: a.linear ? AllocationKind.Linear : AllocationKind.NonLinear,
+                  owner: a,
+                },
+              ]
+            : [],
+          freeRanges: [],
+          fragmentation: 0,
+        });
+      } else {
+        const freeRanges = b.sub.freeRanges();
+        const freeBytes = b.memory.size - b.sub.allocatedBytes;
+        out.push({
+          id: b.memory.id,
+          memoryTypeIndex: b.typeState.type.index,
+          size: b.memory.size,
+          dedicated: false,
+          allocatedBytes: b.sub.allocatedBytes,
+          chunks: b.sub.chunks(),
+          freeRanges,
+          fragmentation: freeBytes > 0 ? 1 - b.sub.largestFreeRange() / freeBytes : 0,
+        });
+      }
+    }
+    return out;
+  }
+
+  generateReport(): AllocatorReport {
+    const allocations: AllocationReport[] = [];
+    const blocks: MemoryBlockReport[] = [];
+    let totalAllocatedBytes = 0;
+    for (const info of this.blocks()) {
+      const start = allocations.length;
+      for (const c of info.chunks) {
+        allocations.push({
+          name: c.owner.name,
+          offset: c.regionOffset,
+          size: c.regionSize,
+          memoryTypeIndex: info.memoryTypeIndex,
+          blockId: info.id,
+          stack: c.owner.stack,
+        });
+      }
+      totalAllocatedBytes += info.allocatedBytes;
+      blocks.push({
+        blockId: info.id,
+        memoryTypeIndex: info.memoryTypeIndex,
+        size: info.size,
+        dedicated: info.dedicated,
+        allocationsStart: start,
+        allocationsEnd: allocations.length,
+      });
+    }
+    return { allocations, blocks, totalAllocatedBytes, totalCapacityBytes: this.committedBytes };
+  }
+
+  /** Logs every live allocation at `level` (gpu-allocator's report_memory_leaks). Returns them. */
+  reportMemoryLeaks(level: LogLevel): Allocation[] {
+    const leaks = this.liveAllocations();
+    for (const a of leaks) {
+      const where = this.debugSettings.logStackTraces && a.stack ? `\n${a.stack}` : '';
+      this.log(
+        level,
+        `leak: "${a.name}" ${formatBytes(a.size)} (${a.size} bytes) at offset ${a.offset} of block ${a.block.id}, memory type ${a.memoryTypeIndex}, ${a.isDedicated ? 'dedicated' : 'sub-allocated'}${where}`,
+      );
+    }
+    return leaks;
+  }
+
+  /** Logs leaks (if enabled) and frees every block. The allocator is unusable afterwards. */
+  destroy(): void {
+    if (this.destroyed) return;
+    if (this.debugSettings.logLeaksOnShutdown) this.reportMemoryLeaks('warn');
+    for (const b of [...this.liveBlocks()]) {
+      if (b.dedicatedAllocation) b.dedicatedAllocation.chunk = FREED;
+      if (b.sub) for (const c of b.sub.chunks()) c.owner.chunk = FREED;
+      this.destroyBlock(b);
+    }
+    this.requestedBytes = 0;
+    this.allocationCount = 0;
+    this.destroyed = true;
+  }
+
+  /** Checks every invariant; throws InternalError naming the first broken one. */
+  validate(): void {
+    let committed = 0;
+    let requested = 0;
+    let allocations = 0;
+    let blocks = 0;
+    const seenIds = new Set<number>();
+    for (const t of this.types) {
+      let general = 0;
+      t.blocks.forEach((b, slot) => {
+        if (b === null) return;
+        blocks++;
+        if (b.slot !== slot)
+          throw new InternalError(`block ${b.memory.id} thinks it is in slot ${b.slot}, but sits in ${slot}`);
+        if (b.typeState !== t)
+          throw new InternalError(`block ${b.memory.id} is listed under the wrong memory type`);
+        if (b.memory.memoryTypeIndex !== t.type.index)
+          throw new InternalError(
+            `block ${b.memory.id} was allocated from type ${b.memory.memoryTypeIndex}, listed under ${t.type.index}`,
+          );
+        committed += b.memory.size;
+        if (b.sub === null) {
+          const a = b.dedicatedAllocation;
+          if (a === null) throw new InternalError(`dedicated block ${b.memory.id} outlived its allocation`);
+          if (a.blockState !== b || a.offset !== 0 || a.size > b.memory.size || a.chunk !== DEDICATED_CHUNK) {
+            throw new InternalError(`dedicated allocation ${a.id} does not match its block ${b.memory.id}`);
+          }
+          requested += a.size;
+          allocations++;
+          seenIds.add(a.id);
+          return;
+        }
+        general++;
+        if (b.sub.size !== b.memory.size)
+          throw new InternalError(
+            `block ${b.memory.id}: sub-allocator manages ${b.sub.size} of ${b.memory.size} bytes`,
+          );
+        b.sub.validate(this.granularity);
+        for (const c of b.sub.chunks()) {
+          const a = c.owner;
+          if (!(a instanceof AllocationImpl))
+            throw new InternalError(`block ${b.memory.id}: chunk ${c.chunk} has no allocation`);
+          if (a.blockState !== b || a.chunk !== c.chunk || a.offset !== c.offset || a.size !== c.size) {
+            throw new InternalError(
+              `allocation ${a.id} disagrees with chunk ${c.chunk} of block ${b.memory.id}`,
+            );
+          }
+          if (c.offset + c.size > b.memory.size)
+            throw new InternalError(`allocation ${a.id} ends past block ${b.memory.id}`);
+          if (seenIds.has(a.id)) throw new InternalError(`allocation ${a.id} is placed twice`);
+          seenIds.add(a.id);
+          requested += a.size;
+          allocations++;
+        }
+      });
+      if (general !== t.liveGeneralBlocks)
+        throw new InternalError(
+          `memory type ${t.type.index}: counted ${t.liveGeneralBlocks} general blocks, found ${general}`,
+        );
+      if (t.blocks.length > 0 && t.blocks[t.blocks.length - 1] === null)
+        throw new InternalError(`memory type ${t.type.index}: trailing empty block slot`);
+      // A general block is kept empty only when it was the last one; later blocks may join it, but a
+      // second empty one is always destroyed by the free that empties it.
+      const empty = t.blocks.filter((b) => b !== null && b.sub !== null && b.sub.chunkCount === 0).length;
+      if (empty > 1)
+        throw new InternalError(`memory type ${t.type.index}: ${empty} empty general blocks kept`);
+    }
+    if (committed !== this.committedBytes)
+      throw new InternalError(`committed bytes: counted ${this.committedBytes}, blocks hold ${committed}`);
+    if (requested !== this.requestedBytes)
+      throw new InternalError(
+        `requested bytes: counted ${this.requestedBytes}, allocations hold ${requested}`,
+      );
+    if (allocations !== this.allocationCount)
+      throw new InternalError(`allocations: counted ${this.allocationCount}, found ${allocations}`);
+    if (blocks !== this.blockCount)
+      throw new InternalError(`blocks: counted ${this.blockCount}, found ${blocks}`);
+    const report = this.generateReport();
+    if (
+      report.allocations.length !== allocations ||
+      report.blocks.length !== blocks ||
+      report.totalCapacityBytes !== committed
+    ) {
+      throw new InternalError('the report disagrees with the allocator state');
+    }
+    let reportedInUse = 0;
+    for (const r of report.allocations) reportedInUse += r.size;
+    if (reportedInUse !== report.totalAllocatedBytes)
+      throw new InternalError('report: allocation sizes do not add up to totalAllocatedBytes');
+  }
+}
+
+const managedScheme = { kind: 'managed' } as const;
+const locationCheck: Record<string, boolean> = Object.assign(Object.create(null) as Record<string, boolean>, {
+  Unknown: true,
+  GpuOnly: true,
+  CpuToGpu: true,
+  GpuToCpu: true,
+});
+/** Owner slot value between sub-allocation and the allocation object's creation (never observed outside). */
+const placeholder = null as unknown as AllocationImpl;
+
+function captureStack(): string {
+  const stack = new Error().stack ?? '';
+  // Drop "Error" and the allocator's own frames.
+  return stack
+    .split('\n')
+    .slice(1)
+    .filter((line) => !line.includes('/allocator/allocator.'))
+    .map((line) => line.trim())
+    .join('\n');
+}

@@ -1,0 +1,263 @@
+// One pass over a trace's events builds everything the report, the API and the UI ask for: totals and peaks
+// per heap/type, counts, failures, periodic checkpoints (for snapshotAt) and the timeline pyramid.
+import type { DeviceDescription } from '../device.ts';
+import { flagsLocation } from '../event-log.ts';
+import type { MemoryLocation } from '../types.ts';
+import type { TraceEvents } from '../trace/events.ts';
+import {
+  EV_ALLOCATE,
+  EV_BLOCK_CREATE,
+  EV_BLOCK_DESTROY,
+  EV_BUDGET,
+  EV_FAILURE,
+  EV_FRAME,
+  EV_FREE,
+  EV_MARK,
+  EV_RENAME,
+  ReplayState,
+  seriesLayout,
+  type Checkpoint,
+  type SeriesLayout,
+} from './replay.ts';
+import {
+  diffSnapshots,
+  fragmentationOf,
+  groupLeaks,
+  type FragmentationReport,
+  type LeakReport,
+  type SnapshotDiff,
+} from './reports.ts';
+import { snapshotOf, type Snapshot, type Usage } from './snapshot.ts';
+import { TimelineBuilder, type Timeline } from './timeline.ts';
+
+export interface PeakValue {
+  readonly bytes: number;
+  /** The event after which the peak was first reached (-1: never above 0). */
+  readonly eventIndex: number;
+  readonly time: number;
+}
+
+export interface SeriesSummary {
+  /** Heap or memory type index; -1 for the total. */
+  readonly index: number;
+  readonly final: Usage;
+  readonly peakCommitted: PeakValue;
+  readonly peakAllocated: PeakValue;
+}
+
+export interface EventCounts {
+  readonly allocations: number;
+  readonly frees: number;
+  readonly failures: number;
+  readonly blocksCreated: number;
+  readonly blocksDestroyed: number;
+  readonly renames: number;
+  readonly budgetSamples: number;
+  readonly frames: number;
+  readonly marks: number;
+}
+
+export interface FailureRecord {
+  readonly eventIndex: number;
+  readonly time: number;
+  readonly name: string;
+  readonly size: number;
+  readonly alignment: number;
+  readonly location: MemoryLocation;
+  readonly linear: boolean;
+  readonly code: string;
+  readonly message: string;
+  readonly decision: number;
+  readonly stack: string;
+}
+
+export interface TraceSummary {
+  readonly eventCount: number;
+  /** Time of the last event, ms. */
+  readonly durationMs: number;
+  readonly counts: EventCounts;
+  readonly heaps: readonly SeriesSummary[];
+  readonly types: readonly SeriesSummary[];
+  readonly total: SeriesSummary;
+  readonly liveAllocations: number;
+  readonly liveBlocks: number;
+  readonly failures: readonly FailureRecord[];
+  /** Events that make no sense in sequence (free of an unknown id, ...); 0 for any trace the reader accepts. */
+  readonly anomalies: number;
+}
+
+export interface AnalyzeOptions {
+  /** Events between checkpoints (default 4096; doubled while checkpoints would exceed ~32 MiB). */
+  readonly checkpointInterval?: number;
+  /** log2 of the events per level-0 timeline bucket (default 6: 64 events). */
+  readonly timelineBaseLog2?: number;
+}
+
+/** Checkpoint entries (Uint32) kept at most before the interval doubles. */
+const CHECKPOINT_BUDGET_ENTRIES = 8 * 1024 * 1024;
+
+export class TraceAnalysis {
+  readonly events: TraceEvents;
+  readonly device: DeviceDescription;
+  readonly layout: SeriesLayout;
+  readonly summary: TraceSummary;
+  readonly timeline: Timeline;
+  private checkpoints: Checkpoint[];
+  private interval: number;
+  private final: ReplayState;
+
+  constructor(events: TraceEvents, device: DeviceDescription, options: AnalyzeOptions = {}) {
+    this.events = events;
+    this.device = device;
+    const layout = seriesLayout(device);
+    this.layout = layout;
+    const n = events.length;
+    const c = events.columns;
+    const S = layout.seriesCount;
+    const state = new ReplayState(events, layout);
+    const timeline = new TimelineBuilder(layout, n, options.timelineBaseLog2 ?? 6);
+    this.interval = Math.max(1, Math.floor(options.checkpointInterval ?? 4096));
+    this.checkpoints = [state.checkpoint()];
+    let stored = 0;
+    const peakC = new Float64Array(S);
+    const peakCAt = new Float64Array(S).fill(-1);
+    const peakA = new Float64Array(S);
+    const peakAAt = new Float64Array(S).fill(-1);
+    const counts = new Float64Array(10);
+    const failures: FailureRecord[] = [];
+    const strings = events.strings;
+    for (let i = 0; i < n; i++) {
+      const kind = c.kind[i]!;
+      counts[kind]!++;
+      state.apply(i);
+      const t = state.lastType;
+      if (t >= 0 && t < layout.typeCount) {
+        for (let k = 0; k < 3; k++) {
+          const s = k === 0 ? t : k === 1 ? layout.typeCount + layout.typeHeap[t]! : layout.totalSeries;
+          if (state.committed[s]! > peakC[s]!) {
+            peakC[s] = state.committed[s]!;
+            peakCAt[s] = i;
+          }
+          if (state.allocated[s]! > peakA[s]!) {
+            peakA[s] = state.allocated[s]!;
+            peakAAt[s] = i;
+          }
+        }
+      }
+      timeline.record(i, t, state.lastCommitted, state.lastAllocated, state.committed, state.allocated);
+      if (kind === EV_FAILURE) {
+        failures.push({
+          eventIndex: i,
+          time: c.time[i]!,
+          name: strings[c.name[i]!] ?? '',
+          size: c.size[i]!,
+          alignment: c.alignment[i]!,
+          location: flagsLocation(c.flags[i]!),
+          linear: (c.flags[i]! & 3) === 0,
+          code: strings[c.code[i]!] ?? '',
+          message: strings[c.message[i]!] ?? '',
+          decision: c.decision[i]!,
+          stack: strings[c.stack[i]!] ?? '',
+        });
+      }
+      if ((i + 1) % this.interval === 0) {
+        const cp = state.checkpoint();
+        this.checkpoints.push(cp);
+        stored += cp.allocations.length + cp.renames.length + cp.blocks.length;
+        while (stored > CHECKPOINT_BUDGET_ENTRIES && this.checkpoints.length > 2) {
+          this.interval *= 2;
+          this.checkpoints = this.checkpoints.filter((k) => k.eventIndex % this.interval === 0);
+          stored = 0;
+          for (const k of this.checkpoints)
+            stored += k.allocations.length + k.renames.length + k.blocks.length;
+        }
+      }
+    }
+    this.final = state;
+    this.timeline = timeline.finish();
+    const time = (i: number): number => (i >= 0 ? c.time[i]! : 0);
+    const summarize = (s: number, index: number): SeriesSummary => ({
+      index,
+      final: { committed: state.committed[s]!, allocated: state.allocated[s]! },
+      peakCommitted: { bytes: peakC[s]!, eventIndex: peakCAt[s]!, time: time(peakCAt[s]!) },
+      peakAllocated: { bytes: peakA[s]!, eventIndex: peakAAt[s]!, time: time(peakAAt[s]!) },
+    });
+    this.summary = {
+      eventCount: n,
+      durationMs: n > 0 ? c.time[n - 1]! : 0,
+      counts: {
+        allocations: counts[EV_ALLOCATE]!,
+        frees: counts[EV_FREE]!,
+        failures: counts[EV_FAILURE]!,
+        blocksCreated: counts[EV_BLOCK_CREATE]!,
+        blocksDestroyed: counts[EV_BLOCK_DESTROY]!,
+        renames: counts[EV_RENAME]!,
+        budgetSamples: counts[EV_BUDGET]!,
+        frames: counts[EV_FRAME]!,
+        marks: counts[EV_MARK]!,
+      },
+      types: Array.from({ length: layout.typeCount }, (_, t) => summarize(t, t)),
+      heaps: Array.from({ length: layout.heapCount }, (_, h) => summarize(layout.typeCount + h, h)),
+      total: summarize(layout.totalSeries, -1),
+      liveAllocations: state.live.size,
+      liveBlocks: state.blocks.size,
+      failures,
+      anomalies: state.anomalies,
+    };
+  }
+
+  get eventCount(): number {
+    return this.events.length;
+  }
+
+  /** Events between stored checkpoints (4096 unless the trace holds very many live allocations). */
+  get checkpointInterval(): number {
+    return this.interval;
+  }
+
+  /** The state after events [0, eventIndex): nearest checkpoint at or before it, then replay. */
+  snapshotAt(eventIndex: number): Snapshot {
+    const k = Math.max(0, Math.min(this.events.length, Math.floor(eventIndex)));
+    if (k === this.events.length) return snapshotOf(this.events, this.layout, this.final);
+    let lo = 0;
+    let hi = this.checkpoints.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.checkpoints[mid]!.eventIndex <= k) lo = mid;
+      else hi = mid - 1;
+    }
+    const state = ReplayState.fromCheckpoint(this.events, this.layout, this.checkpoints[lo]!);
+    state.advanceTo(k);
+    return snapshotOf(this.events, this.layout, state);
+  }
+
+  /** Allocations live after events [0, eventIndex) — at the end of the trace, the leaks. */
+  leaksAt(eventIndex: number = this.events.length): LeakReport {
+    return groupLeaks(this.snapshotAt(eventIndex));
+  }
+
+  fragmentationAt(eventIndex: number = this.events.length): FragmentationReport {
+    return fragmentationOf(this.snapshotAt(eventIndex));
+  }
+
+  /** Allocations that appeared / disappeared between the states after a and after b events. */
+  diff(a: number, b: number): SnapshotDiff {
+    return diffSnapshots(this.snapshotAt(a), this.snapshotAt(b));
+  }
+}
+
+export function analyzeTrace(
+  events: TraceEvents,
+  device: DeviceDescription,
+  options: AnalyzeOptions = {},
+): TraceAnalysis {
+  return new TraceAnalysis(events, device, options);
+}
+
+/** Reference replay from event 0 (no checkpoints): the state after events [0, eventIndex). */
+export function replayTo(events: TraceEvents, device: DeviceDescription, eventIndex: number): Snapshot {
+  const layout = seriesLayout(device);
+  const state = new ReplayState(events, layout);
+  state.advanceTo(Math.max(0, Math.min(events.length, Math.floor(eventIndex))));
+  return snapshotOf(events, layout, state);
+}

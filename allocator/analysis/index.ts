@@ -1,0 +1,6 @@
+// Pure trace analysis (no Node APIs): replay, snapshots, leaks, fragmentation, diffs and the LOD timeline.
+export * from './analyze.ts';
+export * from './reports.ts';
+export * from './snapshot.ts';
+export * from './timeline.ts';
+export { ReplayState, seriesLayout, type Checkpoint, type SeriesLayout } from './replay.ts';

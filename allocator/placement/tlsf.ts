@@ -1,0 +1,607 @@
+// TLSF placement: a two-level segregated fit index over the free ranges of one block, O(1) per operation.
+//
+// Every range of [0, size) — used or free — is a chunk record in pooled typed arrays (struct of arrays,
+// indexed by slot). Chunks form an address-ordered doubly linked "physical" list, so free() merges with
+// both neighbours in O(1). Free chunks also sit in a per-class doubly linked list; a class is
+// (fl, sl): fl = floor(log2(size)) - SL_LOG2 (+ a linear class 0 for sizes < SL_COUNT), sl = the next
+// SL_LOG2 bits of the size. Bitmaps of non-empty classes make "first non-empty class >= c" two clz32s.
+//
+// Invariants (checked by validate()):
+// - physical chunks tile [0, size) in address order; no two adjacent free chunks;
+// - a used chunk's region is [regionOffset, dataOffset + size): optional alignment padding, then data
+//   (data always ends at the region end); its data offset is a multiple of its alignment;
+// - a linear and a non-linear chunk never share a granularity page (compared on data ranges);
+// - every free chunk is in exactly the list of classOf(its size), and a bitmap bit is set iff its list
+//   is non-empty.
+//
+// Sizes and offsets are bytes, JS numbers < 2^53: they live in Float64Arrays and are never truncated
+// to 32 bits. Handles are 31-bit integers: slot | (generation << 24); a generation bump on every free()
+// makes stale handles (double free, use after free) detectable even after the slot is reused.
+import { InternalError } from '../errors.ts';
+import type { ChunkInfo, SubAllocationKind, SubAllocator } from './sub-allocator.ts';
+
+/** Second-level subdivisions per power of two: 2^5 = 32 (worst-case internal class spread ~3 %). */
+const SL_LOG2 = 5;
+const SL_COUNT = 1 << SL_LOG2;
+/** First-level classes: sizes < 2^53 give floor(log2) <= 52, so fl <= 52 - SL_LOG2 + 1 = 48. */
+const FL_COUNT = 53 - SL_LOG2 + 1;
+const CLASS_COUNT = FL_COUNT * SL_COUNT;
+
+const SLOT_BITS = 24;
+/** Slots per sub-allocator (16 Mi records; far more than a block can use in practice). */
+const MAX_SLOTS = 1 << SLOT_BITS;
+const SLOT_MASK = MAX_SLOTS - 1;
+/** Generations wrap at 128 so that handles stay below 2^31 (small integers in V8). */
+const GEN_MASK = 0x7f;
+
+const STATE_DEAD = 0;
+const STATE_FREE = 1;
+/** A used chunk's state is STATE_USED + kind (Linear = 0, NonLinear = 1). */
+const STATE_USED = 2;
+
+/**
+ * Alignment padding below this many bytes is attached to the chunk's region (wasted until freed);
+ * larger padding goes back to the free index as a free range of its own.
+ */
+const MIN_PAD_SPLIT = 256;
+/** Chunks tried in the request's own class before the good-fit classes. */
+const OWN_CLASS_SCAN = 4;
+/** Chunks tried in good-fit classes (>= request size) before jumping to a class that surely fits. */
+const GOOD_FIT_SCAN = 4;
+/** Chunks tried in the last-resort scan of the classes between the request and the sure-fit class. */
+const FALLBACK_SCAN = 256;
+
+const TWO_POW_31 = 2147483648;
+const TWO_POW_32 = 4294967296;
+
+/** 2^k for k in [0, 53]. */
+const POW2 = new Float64Array(54);
+for (let k = 0; k < 54; k++) POW2[k] = 2 ** k;
+
+/** floor(log2(v)) for an integer 1 <= v < 2^53, exact (no float log). */
+function log2Floor(v: number): number {
+  if (v < TWO_POW_31) return 31 - Math.clz32(v);
+  const hi = Math.floor(v / TWO_POW_32);
+  return hi === 0 ? 31 : 63 - Math.clz32(hi);
+}
+
+/** The class a free chunk of `size` bytes (1 <= size < 2^53) is filed under. */
+export function tlsfClassOf(size: number): number {
+  if (size < SL_COUNT) return size;
+  const flog = log2Floor(size);
+  const shift = flog - SL_LOG2;
+  // size / 2^shift is in [SL_COUNT, 2 * SL_COUNT).
+  const top = size < TWO_POW_31 ? size >>> shift : Math.floor(size / POW2[shift]);
+  return shift * SL_COUNT + top;
+}
+
+/** The smallest class whose chunks are all >= `size` bytes (may be CLASS_COUNT: no such class). */
+export function tlsfClassAtLeast(size: number): number {
+  if (size < SL_COUNT) return size;
+  if (size >= 9007199254740992) return CLASS_COUNT;
+  const shift = log2Floor(size) - SL_LOG2;
+  const up = size + POW2[shift] - 1;
+  return up >= 9007199254740992 ? CLASS_COUNT : tlsfClassOf(up);
+}
+
+/** Bytes: lower bound of the sizes filed under class `c`. */
+export function tlsfClassLowerBound(c: number): number {
+  if (c < 2 * SL_COUNT) return c;
+  const shift = Math.floor(c / SL_COUNT) - 1;
+  return (c - shift * SL_COUNT) * POW2[shift];
+}
+
+function alignUp(value: number, alignment: number): number {
+  return Math.ceil(value / alignment) * alignment;
+}
+
+function samePage(a: number, b: number, page: number): boolean {
+  return Math.floor(a / page) === Math.floor(b / page);
+}
+
+export class TlsfSubAllocator<T> implements SubAllocator<T> {
+  readonly size: number;
+  private allocated = 0;
+  private freeTotal: number;
+  private liveChunks = 0;
+
+  // Chunk records, one slot each (struct of arrays; grown by doubling).
+  private capacity = 0;
+  private regOff = new Float64Array(0);
+  private regSize = new Float64Array(0);
+  private dataOff = new Float64Array(0);
+  private reqSize = new Float64Array(0);
+  private align = new Float64Array(0);
+  private physPrev = new Int32Array(0);
+  private physNext = new Int32Array(0);
+  private freePrev = new Int32Array(0);
+  private freeNext = new Int32Array(0);
+  private cls = new Int32Array(0);
+  private state = new Uint8Array(0);
+  private gen = new Uint8Array(0);
+  private owners: (T | undefined)[] = [];
+  /** Stack of reusable slots; slots >= `used` have never been handed out. */
+  private slotStack = new Int32Array(0);
+  private slotTop = 0;
+  private used = 0;
+
+  // Class index: list heads, second-level bitmaps, first-level bitmap in two 32-bit words.
+  private readonly heads = new Int32Array(CLASS_COUNT).fill(-1);
+  private readonly slMask = new Int32Array(FL_COUNT);
+  private flLo = 0;
+  private flHi = 0;
+
+  /** The chunk at offset 0: the front record of a split keeps its slot, so this never changes. */
+  private readonly head: number;
+
+  constructor(size: number) {
+    if (!Number.isSafeInteger(size) || size <= 0) {
+      throw new InternalError(
+        `TLSF sub-allocator size must be a positive safe integer of bytes, got ${size}.`,
+      );
+    }
+    this.size = size;
+    this.freeTotal = size;
+    this.grow(64);
+    const c = this.takeSlot();
+    this.regOff[c] = 0;
+    this.regSize[c] = size;
+    this.physPrev[c] = -1;
+    this.physNext[c] = -1;
+    this.state[c] = STATE_FREE;
+    this.insertFree(c);
+    this.head = c;
+  }
+
+  get allocatedBytes(): number {
+    return this.allocated;
+  }
+
+  get chunkCount(): number {
+    return this.liveChunks;
+  }
+
+  allocate(size: number, alignment: number, kind: SubAllocationKind, granularity: number, owner: T): number {
+    if (size > this.freeTotal) return -1;
+    // A split needs up to two new records (padding + tail); refuse rather than overflow the slot space.
+    if (this.slotTop < 2 && this.used + 2 > MAX_SLOTS) return -1;
+    const own = tlsfClassOf(size);
+    const heads = this.heads;
+    const freeNext = this.freeNext;
+
+    // 1. The request's own class: its chunks straddle `size`, first one that fits wins (near-exact fit).
+    let c = heads[own];
+    for (let n = 0; c >= 0 && n < OWN_CLASS_SCAN; n++) {
+      const o = this.fitOffset(c, size, alignment, kind, granularity);
+      if (o >= 0) return this.place(c, o, size, alignment, kind, owner);
+      c = freeNext[c];
+    }
+
+    // 2. Good fit: the smallest non-empty classes whose chunks are all >= size; alignment or
+    //    granularity may still make a chunk too small, so try a few.
+    const good = tlsfClassAtLeast(size);
+    let k = this.findClass(good > own ? good : own + 1);
+    for (let n = 0; k >= 0 && n < GOOD_FIT_SCAN;) {
+      c = heads[k];
+      for (; c >= 0 && n < GOOD_FIT_SCAN; n++) {
+        const o = this.fitOffset(c, size, alignment, kind, granularity);
+        if (o >= 0) return this.place(c, o, size, alignment, kind, owner);
+        c = freeNext[c];
+      }
+      k = this.findClass(k + 1);
+    }
+
+    // 3. Sure fit: any chunk of a class >= size + worst padding (alignment, then a granularity page on
+    //    each side) fits whatever its neighbours are.
+    let worst = size;
+    const pad = alignment > granularity ? alignment : granularity;
+    if (pad > 1) worst += pad - 1;
+    if (granularity > 1) worst += granularity - 1;
+    const sure = tlsfClassAtLeast(worst);
+    if (sure < CLASS_COUNT) {
+      k = this.findClass(sure);
+      if (k >= 0) {
+        c = heads[k];
+        const o = this.fitOffset(c, size, alignment, kind, granularity);
+        if (o >= 0) return this.place(c, o, size, alignment, kind, owner);
+        throw new InternalError(`TLSF chunk ${c} of a sure-fit class did not fit ${size} bytes.`);
+      }
+    }
+
+    // 4. Last resort before "does not fit": the classes between the request and the sure-fit class
+    //    hold chunks that may fit depending on their address; scan a bounded number of them.
+    const end = sure < CLASS_COUNT ? sure : CLASS_COUNT;
+    k = this.findClass(own);
+    for (let n = 0; k >= 0 && k < end && n < FALLBACK_SCAN;) {
+      c = heads[k];
+      for (; c >= 0 && n < FALLBACK_SCAN; n++) {
+        if (this.regSize[c] >= size) {
+          const o = this.fitOffset(c, size, alignment, kind, granularity);
+          if (o >= 0) return this.place(c, o, size, alignment, kind, owner);
+        }
+        c = freeNext[c];
+      }
+      k = this.findClass(k + 1);
+    }
+    return -1;
+  }
+
+  free(chunk: number): void {
+    const c = this.liveSlot(chunk, 'free');
+    const s = this.regSize[c];
+    this.allocated -= s;
+    this.freeTotal += s;
+    this.liveChunks--;
+    this.owners[c] = undefined;
+    this.gen[c] = (this.gen[c] + 1) & GEN_MASK;
+    this.state[c] = STATE_FREE;
+
+    let start = c;
+    const next = this.physNext[c];
+    if (next >= 0 && this.state[next] === STATE_FREE) {
+      this.removeFree(next);
+      this.absorbNext(c, next);
+    }
+    const prev = this.physPrev[c];
+    if (prev >= 0 && this.state[prev] === STATE_FREE) {
+      this.removeFree(prev);
+      this.absorbNext(prev, c);
+      start = prev;
+    }
+    this.insertFree(start);
+  }
+
+  offsetOf(chunk: number): number {
+    return this.dataOff[this.liveSlot(chunk, 'read the offset of')];
+  }
+
+  owner(chunk: number): T {
+    return this.owners[this.liveSlot(chunk, 'read the owner of')] as T;
+  }
+
+  setOwner(chunk: number, owner: T): void {
+    this.owners[this.liveSlot(chunk, 'set the owner of')] = owner;
+  }
+
+  chunks(): ChunkInfo<T>[] {
+    const out: ChunkInfo<T>[] = [];
+    for (let c = this.head; c >= 0; c = this.physNext[c]) {
+      const st = this.state[c];
+      if (st < STATE_USED) continue;
+      out.push({
+        chunk: c | (this.gen[c] << SLOT_BITS),
+        regionOffset: this.regOff[c],
+        regionSize: this.regSize[c],
+        offset: this.dataOff[c],
+        size: this.reqSize[c],
+        kind: (st - STATE_USED) as SubAllocationKind,
+        owner: this.owners[c] as T,
+      });
+    }
+    return out;
+  }
+
+  freeRanges(): Array<readonly [number, number]> {
+    const out: Array<readonly [number, number]> = [];
+    for (let c = this.head; c >= 0; c = this.physNext[c]) {
+      if (this.state[c] === STATE_FREE) out.push([this.regOff[c], this.regSize[c]]);
+    }
+    return out;
+  }
+
+  largestFreeRange(): number {
+    const top = this.topClass();
+    if (top < 0) return 0;
+    let best = 0;
+    for (let c = this.heads[top]; c >= 0; c = this.freeNext[c]) {
+      if (this.regSize[c] > best) best = this.regSize[c];
+    }
+    return best;
+  }
+
+  validate(granularity: number): void {
+    const fail = (what: string): never => {
+      throw new InternalError(`TLSF sub-allocator invariant broken: ${what}.`);
+    };
+    let expect = 0;
+    let prev = -1;
+    let allocated = 0;
+    let freeBytes = 0;
+    let live = 0;
+    let freeCount = 0;
+    let records = 0;
+    let lastUsed = -1;
+    for (let c = this.head; c >= 0; c = this.physNext[c]) {
+      if (++records > this.used) fail('the physical chunk list has a cycle');
+      const st = this.state[c];
+      if (st === STATE_DEAD) fail(`dead slot ${c} is linked in the physical chunk list`);
+      if (this.physPrev[c] !== prev) fail(`chunk ${c} has a wrong previous-neighbour link`);
+      const off = this.regOff[c];
+      const sz = this.regSize[c];
+      if (off !== expect)
+        fail(`chunk ${c} starts at ${off}, expected ${expect} (chunks out of order or overlapping)`);
+      if (!(sz > 0) || !Number.isSafeInteger(sz)) fail(`chunk ${c} has size ${sz}`);
+      expect = off + sz;
+      if (expect > this.size) fail(`chunk ${c} ends at ${expect}, beyond the block size ${this.size}`);
+      if (st === STATE_FREE) {
+        if (prev >= 0 && this.state[prev] === STATE_FREE)
+          fail(`free chunks ${prev} and ${c} are adjacent (unmerged)`);
+        if (this.cls[c] !== tlsfClassOf(sz))
+          fail(`free chunk ${c} of ${sz} bytes is filed under class ${this.cls[c]}`);
+        freeBytes += sz;
+        freeCount++;
+      } else {
+        const data = this.dataOff[c];
+        const req = this.reqSize[c];
+        const al = this.align[c];
+        if (data < off || data + req !== off + sz)
+          fail(`chunk ${c} data [${data}, +${req}) is not the tail of its region`);
+        if (!(req > 0)) fail(`chunk ${c} has requested size ${req}`);
+        if (data % al !== 0) fail(`chunk ${c} data offset ${data} is not aligned to ${al}`);
+        if (data - off >= MIN_PAD_SPLIT) {
+          fail(`chunk ${c} keeps ${data - off} bytes of padding that should have been a free range`);
+        }
+        if (lastUsed >= 0 && granularity > 1 && this.state[lastUsed] !== st) {
+          const lastEnd = this.dataOff[lastUsed] + this.reqSize[lastUsed] - 1;
+          if (samePage(lastEnd, data, granularity)) {
+            fail(
+              `chunks ${lastUsed} and ${c} of different kinds share a ${granularity}-byte granularity page`,
+            );
+          }
+        }
+        lastUsed = c;
+        allocated += sz;
+        live++;
+      }
+      prev = c;
+    }
+    if (expect !== this.size) fail(`chunks cover [0, ${expect}) instead of [0, ${this.size})`);
+    if (allocated !== this.allocated) fail(`allocatedBytes is ${this.allocated}, chunks hold ${allocated}`);
+    if (allocated + freeBytes !== this.size)
+      fail(`allocated ${allocated} + free ${freeBytes} != size ${this.size}`);
+    if (freeBytes !== this.freeTotal)
+      fail(`free byte counter is ${this.freeTotal}, free chunks hold ${freeBytes}`);
+    if (live !== this.liveChunks) fail(`chunkCount is ${this.liveChunks}, ${live} chunks are live`);
+    if (records + this.slotTop !== this.used)
+      fail(`${records} records + ${this.slotTop} pooled slots != ${this.used}`);
+
+    // The index: every list entry is a free chunk of that class, lists are well linked, bitmaps agree.
+    let listed = 0;
+    let flLo = 0;
+    let flHi = 0;
+    for (let fl = 0; fl < FL_COUNT; fl++) {
+      let mask = 0;
+      for (let sl = 0; sl < SL_COUNT; sl++) {
+        const k = fl * SL_COUNT + sl;
+        let p = -1;
+        for (let c = this.heads[k]; c >= 0; c = this.freeNext[c]) {
+          if (++listed > freeCount) fail(`class lists hold more entries than the ${freeCount} free chunks`);
+          if (this.state[c] !== STATE_FREE) fail(`class ${k} lists chunk ${c}, which is not free`);
+          if (this.cls[c] !== k)
+            fail(`chunk ${c} is listed under class ${k} but records class ${this.cls[c]}`);
+          if (this.freePrev[c] !== p) fail(`chunk ${c} has a wrong free-list back link`);
+          p = c;
+        }
+        if (this.heads[k] >= 0) mask |= 1 << sl;
+      }
+      if (mask !== this.slMask[fl]) fail(`second-level bitmap of first level ${fl} disagrees with its lists`);
+      if (mask !== 0) {
+        if (fl < 32) flLo |= 1 << fl;
+        else flHi |= 1 << (fl - 32);
+      }
+    }
+    if (listed !== freeCount) fail(`class lists hold ${listed} entries, ${freeCount} chunks are free`);
+    if (flLo !== this.flLo || flHi !== this.flHi)
+      fail('first-level bitmap disagrees with the second-level bitmaps');
+  }
+
+  // ---- internals -------------------------------------------------------------------------------
+
+  /** Where `size` bytes would start in free chunk `c`, or -1 when they do not fit there. */
+  private fitOffset(c: number, size: number, alignment: number, kind: number, granularity: number): number {
+    const start = this.regOff[c];
+    let o = alignment > 1 ? alignUp(start, alignment) : start;
+    if (granularity > 1) {
+      const p = this.physPrev[c];
+      // A free chunk's neighbours are used (free ranges are merged); the data of `p` ends at its region end.
+      if (p >= 0 && this.state[p] !== STATE_USED + kind) {
+        if (samePage(this.regOff[p] + this.regSize[p] - 1, o, granularity)) o = alignUp(o, granularity);
+      }
+      if (o + size > start + this.regSize[c]) return -1;
+      const n = this.physNext[c];
+      if (
+        n >= 0 &&
+        this.state[n] !== STATE_USED + kind &&
+        samePage(o + size - 1, this.dataOff[n], granularity)
+      ) {
+        return -1;
+      }
+      return o;
+    }
+    return o + size > start + this.regSize[c] ? -1 : o;
+  }
+
+  /** Turns free chunk `c` into a used chunk whose data is [o, o + size); returns its handle. */
+  private place(c: number, o: number, size: number, alignment: number, kind: number, owner: T): number {
+    this.removeFree(c);
+    const start = this.regOff[c];
+    const end = start + this.regSize[c];
+    let u = c;
+    const pad = o - start;
+    if (pad >= MIN_PAD_SPLIT) {
+      // The padding stays free as chunk `c` (front record keeps its slot); the data gets a new record.
+      u = this.takeSlot();
+      this.regSize[c] = pad;
+      this.linkAfter(c, u);
+      this.regOff[u] = o;
+      this.insertFree(c);
+    }
+    const regionStart = u === c ? start : o;
+    const tail = end - (o + size);
+    if (tail > 0) {
+      const t = this.takeSlot();
+      this.linkAfter(u, t);
+      this.regOff[t] = o + size;
+      this.regSize[t] = tail;
+      this.state[t] = STATE_FREE;
+      this.insertFree(t);
+    }
+    const region = o + size - regionStart;
+    this.regSize[u] = region;
+    this.dataOff[u] = o;
+    this.reqSize[u] = size;
+    this.align[u] = alignment;
+    this.state[u] = STATE_USED + kind;
+    this.owners[u] = owner;
+    this.allocated += region;
+    this.freeTotal -= region;
+    this.liveChunks++;
+    return u | (this.gen[u] << SLOT_BITS);
+  }
+
+  /** Inserts record `n` right after `c` in the physical list. */
+  private linkAfter(c: number, n: number): void {
+    const after = this.physNext[c];
+    this.physPrev[n] = c;
+    this.physNext[n] = after;
+    this.physNext[c] = n;
+    if (after >= 0) this.physPrev[after] = n;
+  }
+
+  /** Merges `n` (the physical successor of `c`) into `c` and releases its slot. */
+  private absorbNext(c: number, n: number): void {
+    this.regSize[c] += this.regSize[n];
+    const after = this.physNext[n];
+    this.physNext[c] = after;
+    if (after >= 0) this.physPrev[after] = c;
+    this.state[n] = STATE_DEAD;
+    this.slotStack[this.slotTop++] = n;
+  }
+
+  private insertFree(c: number): void {
+    const k = tlsfClassOf(this.regSize[c]);
+    this.cls[c] = k;
+    const h = this.heads[k];
+    this.freePrev[c] = -1;
+    this.freeNext[c] = h;
+    if (h >= 0) this.freePrev[h] = c;
+    this.heads[k] = c;
+    const fl = k >> SL_LOG2;
+    this.slMask[fl] |= 1 << (k & (SL_COUNT - 1));
+    if (fl < 32) this.flLo |= 1 << fl;
+    else this.flHi |= 1 << (fl - 32);
+  }
+
+  private removeFree(c: number): void {
+    const k = this.cls[c];
+    const p = this.freePrev[c];
+    const n = this.freeNext[c];
+    if (n >= 0) this.freePrev[n] = p;
+    if (p >= 0) {
+      this.freeNext[p] = n;
+      return;
+    }
+    this.heads[k] = n;
+    if (n >= 0) return;
+    const fl = k >> SL_LOG2;
+    const m = this.slMask[fl] & ~(1 << (k & (SL_COUNT - 1)));
+    this.slMask[fl] = m;
+    if (m === 0) {
+      if (fl < 32) this.flLo &= ~(1 << fl);
+      else this.flHi &= ~(1 << (fl - 32));
+    }
+  }
+
+  /** The first non-empty class >= k, or -1. */
+  private findClass(k: number): number {
+    if (k >= CLASS_COUNT) return -1;
+    let fl = k >> SL_LOG2;
+    const sm = this.slMask[fl] & (-1 << (k & (SL_COUNT - 1)));
+    if (sm !== 0) return (fl << SL_LOG2) + ctz(sm);
+    fl++;
+    let fm: number;
+    if (fl < 32) {
+      fm = this.flLo & (-1 << fl);
+      if (fm !== 0) {
+        fl = ctz(fm);
+        return (fl << SL_LOG2) + ctz(this.slMask[fl]);
+      }
+      fm = this.flHi;
+    } else {
+      fm = this.flHi & (-1 << (fl - 32));
+    }
+    if (fm === 0) return -1;
+    fl = 32 + ctz(fm);
+    return (fl << SL_LOG2) + ctz(this.slMask[fl]);
+  }
+
+  /** The highest non-empty class, or -1. */
+  private topClass(): number {
+    let fl: number;
+    if (this.flHi !== 0) fl = 63 - Math.clz32(this.flHi);
+    else if (this.flLo !== 0) fl = 31 - Math.clz32(this.flLo);
+    else return -1;
+    return (fl << SL_LOG2) + 31 - Math.clz32(this.slMask[fl]);
+  }
+
+  /** The slot of a live used chunk, or throws naming the operation. */
+  private liveSlot(chunk: number, op: string): number {
+    const c = chunk & SLOT_MASK;
+    if (
+      !(chunk >= 0 && chunk < 2147483648 && chunk === Math.floor(chunk)) ||
+      c >= this.used ||
+      this.state[c] < STATE_USED ||
+      chunk >>> SLOT_BITS !== this.gen[c]
+    ) {
+      throw new InternalError(`Cannot ${op} chunk ${chunk}: it is not a live chunk of this block.`);
+    }
+    return c;
+  }
+
+  private takeSlot(): number {
+    if (this.slotTop > 0) return this.slotStack[--this.slotTop];
+    if (this.used === this.capacity) this.grow(this.capacity * 2);
+    return this.used++;
+  }
+
+  private grow(capacity: number): void {
+    const f64 = (a: Float64Array): Float64Array<ArrayBuffer> => {
+      const b = new Float64Array(capacity);
+      b.set(a);
+      return b;
+    };
+    const i32 = (a: Int32Array): Int32Array<ArrayBuffer> => {
+      const b = new Int32Array(capacity);
+      b.set(a);
+      return b;
+    };
+    const u8 = (a: Uint8Array): Uint8Array<ArrayBuffer> => {
+      const b = new Uint8Array(capacity);
+      b.set(a);
+      return b;
+    };
+    this.regOff = f64(this.regOff);
+    this.regSize = f64(this.regSize);
+    this.dataOff = f64(this.dataOff);
+    this.reqSize = f64(this.reqSize);
+    this.align = f64(this.align);
+    this.physPrev = i32(this.physPrev);
+    this.physNext = i32(this.physNext);
+    this.freePrev = i32(this.freePrev);
+    this.freeNext = i32(this.freeNext);
+    this.cls = i32(this.cls);
+    this.state = u8(this.state);
+    this.gen = u8(this.gen);
+    this.slotStack = i32(this.slotStack);
+    this.capacity = capacity;
+  }
+}
+
+/** Count of trailing zero bits of a non-zero 32-bit integer. */
+function ctz(v: number): number {
+  return 31 - Math.clz32(v & -v);
+}
+
+export function createTlsfSubAllocator<T>(size: number): SubAllocator<T> {
+  return new TlsfSubAllocator<T>(size);
+}

@@ -1,0 +1,769 @@
+// Trace v1 decoder: pure and data-only (JSON.parse and integer arithmetic; nothing is evaluated). It walks
+// the file record by record so a caller can report progress; every malformed input becomes one
+// TraceFormatError (fatal: nothing loadable) or one warning (the valid prefix is kept and loading stops).
+import { eventColumnNames, type EventColumns } from '../event-log.ts';
+import type { MemoryTypeDecision } from '../types.ts';
+import { ByteFault, ByteReader } from './bytes.ts';
+import { crc32 } from './crc32.ts';
+import type { TraceEvents } from './events.ts';
+import {
+  ChunkEncoding,
+  ColumnMode,
+  ColumnTag,
+  FILE_PREAMBLE_BYTES,
+  MAX_EVENT_KIND,
+  RECORD_FRAME_BYTES,
+  RecordType,
+  TRACE_FORMAT_VERSION,
+  TRACE_MAGIC,
+  V1_COLUMN_COUNT,
+  TraceFormatError,
+  kindColumnUse,
+  limits,
+  validateDecision,
+  validateHeader,
+  type TraceHeader,
+} from './format.ts';
+
+/** Raw-inflate (RFC 1951), injected by the host; must throw on bad data and never return more than asked. */
+export type Inflate = (compressed: Uint8Array, expectedLength: number) => Uint8Array;
+
+export interface TraceWarning {
+  readonly message: string;
+  /** Byte offset in the file. */
+  readonly position: number;
+  readonly eventIndex: number | null;
+}
+
+export interface LoadedEvents extends TraceEvents {
+  readonly columns: EventColumns;
+  readonly strings: string[];
+  readonly decisions: (MemoryTypeDecision | undefined)[];
+}
+
+export interface LoadedTrace {
+  readonly header: TraceHeader;
+  readonly events: LoadedEvents;
+  /** At most one: loading stops at the first problem after the header. */
+  readonly warnings: TraceWarning[];
+  /** true when the end-of-trace index was found and agrees (the writer closed the file). */
+  readonly complete: boolean;
+  readonly fileBytes: number;
+  readonly chunkCount: number;
+}
+
+export interface DecodeOptions {
+  readonly inflate?: Inflate | null;
+  /** Throw TraceFormatError for problems after the header instead of keeping the prefix with a warning. */
+  readonly strict?: boolean;
+}
+
+export interface DecodeProgress {
+  readonly bytesDone: number;
+  readonly bytesTotal: number;
+  readonly events: number;
+}
+
+interface Frame {
+  readonly type: number;
+  /** Offset of the record (its type byte). */
+  readonly position: number;
+  readonly payloadStart: number;
+  readonly payloadEnd: number;
+}
+
+type MutableColumns = { -readonly [K in keyof EventColumns]: EventColumns[K] };
+
+function allocateColumns(capacity: number): MutableColumns {
+  return {
+    kind: new Uint8Array(capacity),
+    time: new Float64Array(capacity),
+    id: new Float64Array(capacity),
+    block: new Float64Array(capacity),
+    type: new Int16Array(capacity),
+    offset: new Float64Array(capacity),
+    size: new Float64Array(capacity),
+    alignment: new Float64Array(capacity),
+    flags: new Uint8Array(capacity),
+    name: new Uint32Array(capacity),
+    decision: new Int32Array(capacity),
+    stack: new Uint32Array(capacity),
+    code: new Uint32Array(capacity),
+    message: new Uint32Array(capacity),
+  };
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+type NumericColumn = Float64Array | Int32Array | Uint32Array | Int16Array | Uint8Array;
+
+// Local copies of imported constants: hot loops below read them per event.
+const USE: readonly number[] = kindColumnUse.slice();
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const K_ALLOCATE = 1;
+const K_FREE = 2;
+const K_FAILURE = 3;
+const K_BLOCK_CREATE = 4;
+const K_BLOCK_DESTROY = 5;
+const K_RENAME = 6;
+const K_BUDGET = 7;
+
+interface ValueFailure {
+  readonly index: number;
+  readonly what: string;
+  readonly fault: ByteFault | null;
+}
+
+/**
+ * Decodes the values of one column for events [first, end) (dense: every event; sparse: the events whose
+ * kind uses the column). One specialised loop per codec keeps the per-value work to a varint read.
+ * Returns null, or where and why the data is impossible.
+ */
+function decodeValues(
+  tag: number,
+  out: NumericColumn,
+  r: ByteReader,
+  kinds: Uint8Array,
+  first: number,
+  end: number,
+  dense: boolean,
+  stringCount: number,
+): ValueFailure | null {
+  const bit = 1 << tag;
+  let i = first;
+  try {
+    switch (tag) {
+      case ColumnTag.flags:
+        for (; i < end; i++) if (dense || (USE[kinds[i]!]! & bit) !== 0) out[i] = r.u8();
+        return null;
+      case ColumnTag.time: {
+        let micros = 0;
+        for (; i < end; i++) {
+          micros += r.svar();
+          if (micros < 0 || micros > MAX_SAFE)
+            return { index: i, what: `${micros} µs is negative or past 2^53 - 1`, fault: null };
+          out[i] = micros / 1000;
+        }
+        return null;
+      }
+      case ColumnTag.id: {
+        const prev = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        for (; i < end; i++) {
+          const kind = kinds[i]!;
+          if (!dense && (USE[kind]! & bit) === 0) continue;
+          const v = prev[kind]! + r.svar();
+          if (v < 0 || v > MAX_SAFE)
+            return { index: i, what: `${v} is negative or past 2^53 - 1`, fault: null };
+          prev[kind] = v;
+          out[i] = v;
+        }
+        return null;
+      }
+      case ColumnTag.block: {
+        let prev = 0;
+        for (; i < end; i++) {
+          if (!dense && (USE[kinds[i]!]! & bit) === 0) continue;
+          const v = prev + r.svar();
+          if (v < 0 || v > MAX_SAFE)
+            return { index: i, what: `${v} is negative or past 2^53 - 1`, fault: null };
+          prev = v;
+          out[i] = v;
+        }
+        return null;
+      }
+      case ColumnTag.type:
+      case ColumnTag.decision: {
+        const max = tag === ColumnTag.type ? 0x7fff : 0x7fffffff;
+        for (; i < end; i++) {
+          if (!dense && (USE[kinds[i]!]! & bit) === 0) continue;
+          const v = r.svar();
+          if (v < -1 || v > max) return { index: i, what: `${v} is out of range`, fault: null };
+          out[i] = v;
+        }
+        return null;
+      }
+      case ColumnTag.offset:
+      case ColumnTag.size:
+      case ColumnTag.alignment:
+        for (; i < end; i++) if (dense || (USE[kinds[i]!]! & bit) !== 0) out[i] = r.uvar();
+        return null;
+      case ColumnTag.name:
+      case ColumnTag.stack:
+      case ColumnTag.code:
+      case ColumnTag.message:
+        for (; i < end; i++) {
+          if (!dense && (USE[kinds[i]!]! & bit) === 0) continue;
+          const v = r.uvar();
+          if (v >= stringCount)
+            return {
+              index: i,
+              what: `names string ${v}, but only ${stringCount} strings exist`,
+              fault: null,
+            };
+          out[i] = v;
+        }
+        return null;
+      default:
+        return { index: first, what: `column ${tag} cannot be decoded`, fault: null };
+    }
+  } catch (error) {
+    if (error instanceof ByteFault) return { index: i, what: error.message, fault: error };
+    throw error;
+  }
+}
+
+/** A problem inside a record; `where` is a file position or a description of where in a compressed body. */
+class Problem extends Error {
+  readonly position: number;
+  readonly eventIndex: number | null;
+  constructor(message: string, position: number, eventIndex: number | null = null) {
+    super(message);
+    this.position = position;
+    this.eventIndex = eventIndex;
+  }
+}
+
+function hex(n: number): string {
+  return `0x${n.toString(16).padStart(2, '0')}`;
+}
+
+/** Decodes one trace held in memory. Call step() until it returns false, then result(). */
+export class TraceDecoder {
+  readonly header: TraceHeader;
+  private readonly bytes: Uint8Array;
+  private readonly inflate: Inflate | null;
+  private readonly strict: boolean;
+  private readonly frames: Frame[] = [];
+  private frameIndex = 0;
+  private done = false;
+  private complete = false;
+  private readonly warnings: TraceWarning[] = [];
+  /** A framing problem found by the pre-scan, reported when decoding reaches it. */
+  private scanProblem: Problem | null = null;
+  private cols: MutableColumns;
+  private capacity: number;
+  private readonly capacityHint: number;
+  length = 0;
+  private readonly strings: string[] = [''];
+  private readonly decisions: (MemoryTypeDecision | undefined)[] = [];
+  private readonly liveAllocations = new Set<number>();
+  private readonly liveBlocks = new Set<number>();
+  private chunkCount = 0;
+  private bytesDone = 0;
+
+  constructor(bytes: Uint8Array, options: DecodeOptions = {}) {
+    // A plain Uint8Array view (a Node Buffer subclass would make every element access polymorphic).
+    this.bytes = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.inflate = options.inflate ?? null;
+    this.strict = options.strict ?? false;
+    this.header = this.readPreambleAndHeader();
+    this.capacityHint = this.scanFrames();
+    this.capacity = Math.max(16, Math.min(this.capacityHint, 1 << 22));
+    this.cols = allocateColumns(this.capacity);
+  }
+
+  private readPreambleAndHeader(): TraceHeader {
+    const b = this.bytes;
+    if (b.length < TRACE_MAGIC.length || TRACE_MAGIC.some((m, i) => b[i] !== m)) {
+      throw new TraceFormatError(
+        'not a VRAMscope trace: the file does not start with the trace magic bytes',
+        0,
+      );
+    }
+    if (b.length < FILE_PREAMBLE_BYTES)
+      throw new TraceFormatError('the file ends inside the trace preamble (magic + version)', b.length);
+    const version = new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(8, true);
+    if (version !== TRACE_FORMAT_VERSION)
+      throw new TraceFormatError(
+        `unknown trace format version ${version} at byte 8; this reader understands version ${TRACE_FORMAT_VERSION}`,
+        8,
+      );
+    const frame = this.readFrame(FILE_PREAMBLE_BYTES);
+    if (frame instanceof Problem)
+      throw new TraceFormatError(`bad trace header: ${frame.message}`, frame.position);
+    if (frame.type !== RecordType.Header)
+      throw new TraceFormatError(
+        `bad trace header: expected the header record at byte ${FILE_PREAMBLE_BYTES}, found record type ${hex(frame.type)}`,
+        FILE_PREAMBLE_BYTES,
+      );
+    const length = frame.payloadEnd - frame.payloadStart;
+    if (length > limits.maxHeaderBytes)
+      throw new TraceFormatError(
+        `bad trace header: ${length} bytes is more than the limit`,
+        FILE_PREAMBLE_BYTES,
+      );
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(utf8.decode(b.subarray(frame.payloadStart, frame.payloadEnd)));
+    } catch (error) {
+      throw new TraceFormatError(
+        `bad trace header at byte ${frame.payloadStart}: not valid UTF-8 JSON (${(error as Error).message})`,
+        frame.payloadStart,
+      );
+    }
+    const header = validateHeader(parsed, frame.payloadStart);
+    this.bytesDone = frame.payloadEnd;
+    return header;
+  }
+
+  /** Reads and checks one record frame at `pos`: a Frame, or a Problem saying why not. */
+  private readFrame(pos: number): Frame | Problem {
+    const b = this.bytes;
+    if (pos + RECORD_FRAME_BYTES > b.length)
+      return new Problem(`the file ends inside a record frame at byte ${pos} (torn write)`, pos);
+    const type = b[pos]!;
+    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    const length = dv.getUint32(pos + 1, true);
+    const stored = dv.getUint32(pos + 5, true);
+    const payloadStart = pos + RECORD_FRAME_BYTES;
+    if (length > b.length - payloadStart)
+      return new Problem(
+        `the record at byte ${pos} claims ${length} bytes but only ${b.length - payloadStart} remain (torn write)`,
+        pos,
+      );
+    const crc = crc32(b, crc32(b, 0, pos, pos + 1), payloadStart, payloadStart + length);
+    if (crc !== stored)
+      return new Problem(
+        payloadStart + length === b.length
+          ? `checksum mismatch in the final record at byte ${pos} (torn or corrupt tail)`
+          : `checksum mismatch in the record at byte ${pos}`,
+        pos,
+      );
+    return { type, position: pos, payloadStart, payloadEnd: payloadStart + length };
+  }
+
+  /** Walks and checks every frame up front (CRC once per record); returns an event-count hint for sizing. */
+  private scanFrames(): number {
+    let pos = this.bytesDone;
+    let hint = 0;
+    while (pos < this.bytes.length) {
+      const frame = this.readFrame(pos);
+      if (frame instanceof Problem) {
+        this.scanProblem = frame;
+        break;
+      }
+      this.frames.push(frame);
+      if (frame.type === RecordType.Chunk) {
+        try {
+          const r = new ByteReader(this.bytes, frame.payloadStart, frame.payloadEnd);
+          r.uvar();
+          const count = r.uvar();
+          r.uvar();
+          const encoding = r.u8();
+          const bodyLength = r.uvar();
+          const stored = r.remaining;
+          const plausible = encoding === ChunkEncoding.Raw ? stored : stored * 1032;
+          hint += Math.min(count, limits.maxEventsPerChunk, Math.floor(Math.min(bodyLength, plausible) / 2));
+        } catch {
+          // The decode pass reports it.
+        }
+      }
+      pos = frame.payloadEnd;
+      if (frame.type === RecordType.Index) break;
+    }
+    return hint;
+  }
+
+  get progress(): DecodeProgress {
+    return { bytesDone: this.bytesDone, bytesTotal: this.bytes.length, events: this.length };
+  }
+
+  /** Decodes the next record. Returns false once there is nothing more to decode. */
+  step(): boolean {
+    if (this.done) return false;
+    if (this.frameIndex >= this.frames.length) {
+      if (this.scanProblem) this.stop(this.scanProblem);
+      else if (!this.complete)
+        this.stop(
+          new Problem(
+            `the trace ends at byte ${this.bytes.length} without its end-of-trace index (the recorder did not close it)`,
+            this.bytes.length,
+          ),
+        );
+      this.done = true;
+      return false;
+    }
+    const frame = this.frames[this.frameIndex++]!;
+    try {
+      switch (frame.type) {
+        case RecordType.Chunk:
+          this.decodeChunk(frame);
+          break;
+        case RecordType.Index:
+          this.decodeIndex(frame);
+          break;
+        case RecordType.Header:
+          throw new Problem(`a second header record at byte ${frame.position}`, frame.position);
+        default:
+          // Forward compatibility: a record type from a later minor revision, intact by its checksum.
+          break;
+      }
+    } catch (error) {
+      if (error instanceof Problem) this.stop(error);
+      else if (error instanceof ByteFault) this.stop(new Problem(error.message, error.offset));
+      else throw error;
+    }
+    this.bytesDone = frame.payloadEnd;
+    return !this.done;
+  }
+
+  private stop(problem: Problem): void {
+    if (this.strict) throw new TraceFormatError(problem.message, problem.position, problem.eventIndex);
+    const kept = `kept the ${this.length} event${this.length === 1 ? '' : 's'} before it`;
+    this.warnings.push({
+      message: `${problem.message}; ${kept}`,
+      position: problem.position,
+      eventIndex: problem.eventIndex ?? this.length,
+    });
+    this.done = true;
+  }
+
+  private ensureCapacity(n: number): void {
+    if (n <= this.capacity) return;
+    let cap = this.capacity * 2;
+    while (cap < n) cap *= 2;
+    const next = allocateColumns(cap);
+    for (const key of eventColumnNames) (next[key] as Uint8Array).set(this.cols[key] as Uint8Array);
+    this.cols = next;
+    this.capacity = cap;
+  }
+
+  private decodeIndex(frame: Frame): void {
+    const r = new ByteReader(this.bytes, frame.payloadStart, frame.payloadEnd);
+    const at = frame.position;
+    const events = r.uvar();
+    const strings = r.uvar();
+    const chunks = r.uvar();
+    if (events !== this.length || strings !== this.strings.length || chunks !== this.chunkCount)
+      throw new Problem(
+        `the end-of-trace index at byte ${at} says ${events} events, ${strings} strings, ${chunks} chunks; ` +
+          `the file holds ${this.length}, ${this.strings.length}, ${this.chunkCount}`,
+        at,
+      );
+    this.done = true;
+    if (frame.payloadEnd !== this.bytes.length) {
+      throw new Problem(
+        `${this.bytes.length - frame.payloadEnd} unexpected bytes after the end-of-trace index`,
+        frame.payloadEnd,
+      );
+    }
+    this.complete = true;
+  }
+
+  private decodeChunk(frame: Frame): void {
+    const at = frame.position;
+    const r = new ByteReader(this.bytes, frame.payloadStart, frame.payloadEnd);
+    const first = r.uvar();
+    const count = r.uvar();
+    const firstString = r.uvar();
+    const encoding = r.u8();
+    const bodyLength = r.uvar();
+    if (first !== this.length)
+      throw new Problem(
+        `the chunk at byte ${at} starts at event ${first} but ${this.length} events precede it`,
+        at,
+        this.length,
+      );
+    if (count === 0 || count > limits.maxEventsPerChunk)
+      throw new Problem(
+        `the chunk at byte ${at} claims ${count} events (allowed: 1 to ${limits.maxEventsPerChunk})`,
+        at,
+        first,
+      );
+    if (firstString !== this.strings.length)
+      throw new Problem(
+        `the chunk at byte ${at} adds strings from id ${firstString} but ${this.strings.length} are known`,
+        at,
+        first,
+      );
+    if (bodyLength > limits.maxChunkBodyBytes)
+      throw new Problem(
+        `the chunk at byte ${at} claims a ${bodyLength}-byte body, more than the limit`,
+        at,
+        first,
+      );
+    let body: Uint8Array;
+    let bodyBase: number; // file offset of body byte 0, or -1 when the body was decompressed
+    if (encoding === ChunkEncoding.Raw) {
+      if (r.remaining !== bodyLength)
+        throw new Problem(
+          `the chunk at byte ${at} claims a ${bodyLength}-byte body but holds ${r.remaining}`,
+          at,
+          first,
+        );
+      bodyBase = r.pos;
+      body = this.bytes.subarray(r.pos, r.end);
+    } else if (encoding === ChunkEncoding.DeflateRaw) {
+      if (!this.inflate)
+        throw new Problem(
+          `the chunk at byte ${at} is deflate-compressed and this reader has no decompressor`,
+          at,
+          first,
+        );
+      try {
+        const inflated = this.inflate(this.bytes.subarray(r.pos, r.end), bodyLength);
+        body = new Uint8Array(inflated.buffer, inflated.byteOffset, inflated.byteLength);
+      } catch (error) {
+        throw new Problem(
+          `the chunk at byte ${at} does not decompress (${(error as Error).message})`,
+          at,
+          first,
+        );
+      }
+      if (body.length !== bodyLength)
+        throw new Problem(
+          `the chunk at byte ${at} decompresses to ${body.length} bytes, not the ${bodyLength} it claims`,
+          at,
+          first,
+        );
+      bodyBase = -1;
+    } else {
+      throw new Problem(`the chunk at byte ${at} has unknown encoding ${encoding}`, at, first);
+    }
+    try {
+      this.decodeBody(body, first, count, at);
+    } catch (error) {
+      if (error instanceof ByteFault) {
+        const where =
+          bodyBase >= 0
+            ? `at byte ${bodyBase + error.offset}`
+            : `at byte ${error.offset} of the decompressed body of the chunk at byte ${at}`;
+        throw new Problem(`${error.message} ${where}`, bodyBase >= 0 ? bodyBase + error.offset : at, first);
+      }
+      throw error;
+    }
+    this.chunkCount++;
+  }
+
+  private decodeBody(body: Uint8Array, first: number, count: number, at: number): void {
+    const r = new ByteReader(body);
+    // Strings: lengths in UTF-16 code units, then one UTF-8 run holding all of them.
+    const stringsStart = r.pos;
+    const stringCount = r.uvar();
+    if (stringCount > body.length)
+      throw new ByteFault(`string count ${stringCount} is larger than the chunk`, stringsStart);
+    const lengths = new Float64Array(stringCount);
+    let units = 0;
+    for (let s = 0; s < stringCount; s++) {
+      const start = r.pos;
+      const n = r.uvar();
+      if (n > limits.maxStringBytes)
+        throw new ByteFault(`a ${n}-unit string is longer than the limit`, start);
+      lengths[s] = n;
+      units += n;
+    }
+    const runStart = r.pos;
+    const run = r.bytes(r.uvar());
+    let text: string;
+    try {
+      text = stringCount === 0 ? '' : utf8.decode(run);
+    } catch {
+      throw new ByteFault("the chunk's strings are not valid UTF-8", runStart);
+    }
+    if (text.length !== units)
+      throw new ByteFault(
+        `the chunk's strings hold ${text.length} UTF-16 units, not the ${units} their lengths add up to`,
+        runStart,
+      );
+    for (let s = 0, p = 0; s < stringCount; s++) {
+      const n = lengths[s]!;
+      this.strings.push(text.slice(p, p + n));
+      p += n;
+    }
+    // Decision records.
+    const decisionCount = r.uvar();
+    for (let d = 0; d < decisionCount; d++) {
+      const start = r.pos;
+      const id = r.uvar();
+      const n = r.uvar();
+      if (id > 0x7fffffff) throw new ByteFault(`decision id ${id} is out of range`, start);
+      if (n > limits.maxDecisionBytes)
+        throw new ByteFault(`a ${n}-byte decision record is longer than the limit`, start);
+      const raw = r.bytes(n);
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(utf8.decode(raw));
+      } catch {
+        throw new ByteFault(`decision record ${id} is not valid UTF-8 JSON`, start);
+      }
+      const checked = validateDecision(parsed, id);
+      if (typeof checked === 'string') throw new ByteFault(`bad decision record: ${checked}`, start);
+      if (this.decisions[id] !== undefined) throw new ByteFault(`decision record ${id} appears twice`, start);
+      this.decisions[id] = checked;
+    }
+    // Columns.
+    this.ensureCapacity(first + count);
+    const columnCount = r.uvar();
+    let lastTag = -1;
+    let sawKind = false;
+    for (let c = 0; c < columnCount; c++) {
+      const start = r.pos;
+      const tag = r.u8();
+      const mode = r.u8();
+      const n = r.uvar();
+      const data = r.bytes(n);
+      if (tag <= lastTag) throw new ByteFault(`column tag ${tag} out of order`, start);
+      lastTag = tag;
+      if (tag >= V1_COLUMN_COUNT) continue; // a column added by a later revision: skipped
+      if (tag === ColumnTag.kind) {
+        if (mode !== ColumnMode.Dense || n !== count)
+          throw new ByteFault(`the kind column must hold one byte per event (${count}), holds ${n}`, start);
+        for (let i = 0; i < count; i++) {
+          const k = data[i]!;
+          if (k < 1 || k > MAX_EVENT_KIND)
+            throw new Problem(
+              `event ${first + i} (in the chunk at byte ${at}) has unknown kind ${k}`,
+              at,
+              first + i,
+            );
+        }
+        this.cols.kind.set(data, first);
+        sawKind = true;
+        continue;
+      }
+      if (!sawKind) throw new ByteFault('the kind column must come first', start);
+      if (mode === ColumnMode.Zero) {
+        if (n !== 0) throw new ByteFault(`column ${tag} is all-zero but carries ${n} bytes`, start);
+        continue;
+      }
+      if (mode !== ColumnMode.Sparse && mode !== ColumnMode.Dense)
+        throw new ByteFault(`column ${tag} has unknown mode ${mode}`, start);
+      this.decodeColumn(tag, mode, data, start, first, count, at);
+    }
+    if (!sawKind) throw new ByteFault('the chunk has no kind column', r.pos);
+    if (r.remaining !== 0) throw new ByteFault(`${r.remaining} unexpected bytes after the columns`, r.pos);
+    this.checkEvents(first, count, at);
+  }
+
+  /** Decodes one column's values into the output arrays, checking ranges as values arrive. */
+  private decodeColumn(
+    tag: number,
+    mode: number,
+    data: Uint8Array,
+    columnStart: number,
+    first: number,
+    count: number,
+    at: number,
+  ): void {
+    const name = eventColumnNames[tag]!;
+    const r = new ByteReader(data);
+    const failure = decodeValues(
+      tag,
+      this.cols[name] as NumericColumn,
+      r,
+      this.cols.kind,
+      first,
+      first + count,
+      mode === ColumnMode.Dense,
+      this.strings.length,
+    );
+    if (failure !== null) {
+      if (failure.fault) throw new ByteFault(`column "${name}": ${failure.fault.message}`, columnStart);
+      throw new Problem(
+        `event ${failure.index} (in the chunk at byte ${at}): ${name} ${failure.what}`,
+        at,
+        failure.index,
+      );
+    }
+    if (r.remaining !== 0)
+      throw new ByteFault(`column "${name}" has ${r.remaining} bytes more than its events use`, columnStart);
+  }
+
+  /** Checks what a single column cannot: ids against the live sets, types and heaps against the device. */
+  private checkEvents(first: number, count: number, at: number): void {
+    const c = this.cols;
+    const typeCount = this.header.device.types.length;
+    const heapCount = this.header.device.heaps.length;
+    const live = this.liveAllocations;
+    const blocks = this.liveBlocks;
+    const end = first + count;
+    for (let i = first; i < end; i++) {
+      const kind = c.kind[i]!;
+      let problem: string | null = null;
+      switch (kind) {
+        case K_ALLOCATE: {
+          const id = c.id[i]!;
+          const type = c.type[i]!;
+          if (live.has(id)) problem = `allocation id ${id} is allocated again while still live`;
+          else if (type < 0 || type >= typeCount)
+            problem = `memory type ${type} does not exist on the device (${typeCount} types)`;
+          else if (!Number.isSafeInteger(c.offset[i]! + c.size[i]!))
+            problem = 'offset + size is past 2^53 - 1';
+          else live.add(id);
+          break;
+        }
+        case K_FREE:
+          if (!live.delete(c.id[i]!)) problem = `free of allocation id ${c.id[i]}, which is not live`;
+          break;
+        case K_RENAME:
+          if (!live.has(c.id[i]!)) problem = `rename of allocation id ${c.id[i]}, which is not live`;
+          break;
+        case K_FAILURE: {
+          const type = c.type[i]!;
+          if (type < -1 || type >= typeCount) problem = `memory type ${type} does not exist on the device`;
+          break;
+        }
+        case K_BLOCK_CREATE: {
+          const type = c.type[i]!;
+          if (blocks.has(c.id[i]!)) problem = `block id ${c.id[i]} is created again while still live`;
+          else if (type < 0 || type >= typeCount)
+            problem = `memory type ${type} does not exist on the device (${typeCount} types)`;
+          else blocks.add(c.id[i]!);
+          break;
+        }
+        case K_BLOCK_DESTROY:
+          if (!blocks.delete(c.id[i]!)) problem = `destroy of block id ${c.id[i]}, which is not live`;
+          break;
+        case K_BUDGET:
+          if (c.id[i]! >= heapCount)
+            problem = `budget sample for heap ${c.id[i]}, which does not exist (${heapCount} heaps)`;
+          break;
+        default:
+          break;
+      }
+      if (problem !== null) {
+        this.length = i;
+        throw new Problem(`event ${i} (in the chunk at byte ${at}): ${problem}`, at, i);
+      }
+    }
+    this.length = end;
+  }
+
+  result(): LoadedTrace {
+    const n = this.length;
+    const c = this.cols;
+    const columns: EventColumns = {
+      kind: c.kind.subarray(0, n),
+      time: c.time.subarray(0, n),
+      id: c.id.subarray(0, n),
+      block: c.block.subarray(0, n),
+      type: c.type.subarray(0, n),
+      offset: c.offset.subarray(0, n),
+      size: c.size.subarray(0, n),
+      alignment: c.alignment.subarray(0, n),
+      flags: c.flags.subarray(0, n),
+      name: c.name.subarray(0, n),
+      decision: c.decision.subarray(0, n),
+      stack: c.stack.subarray(0, n),
+      code: c.code.subarray(0, n),
+      message: c.message.subarray(0, n),
+    };
+    return {
+      header: this.header,
+      events: { length: n, columns, strings: this.strings, decisions: this.decisions },
+      warnings: this.warnings,
+      complete: this.complete,
+      fileBytes: this.bytes.length,
+      chunkCount: this.chunkCount,
+    };
+  }
+}
+
+/** Decodes a whole trace in one call (no progress). */
+export function decodeTrace(bytes: Uint8Array, options: DecodeOptions = {}): LoadedTrace {
+  const decoder = new TraceDecoder(bytes, options);
+  while (decoder.step()) {
+    // decode record by record
+  }
+  return decoder.result();
+}

@@ -1,0 +1,295 @@
+// Trace v1 encoder: pure, produces the bytes of a trace file piece by piece (preamble + header record,
+// chunk records as the event log grows, index record at the end). The writer in src-main does the I/O and
+// injects the compressor. Layout: docs/trace-format.md.
+import { eventColumnNames } from '../event-log.ts';
+import { ByteWriter } from './bytes.ts';
+import { crc32 } from './crc32.ts';
+import type { TraceEvents } from './events.ts';
+import {
+  ChunkEncoding,
+  ColumnMode,
+  ColumnTag,
+  RecordType,
+  TRACE_FORMAT_VERSION,
+  TRACE_MAGIC,
+  V1_COLUMN_COUNT,
+  kindColumnUse,
+  type TraceHeader,
+} from './format.ts';
+
+/** Raw-deflate compressor (RFC 1951), injected by the host (Node zlib, CompressionStream, ...). */
+export type Deflate = (raw: Uint8Array) => Uint8Array;
+
+const utf8 = new TextEncoder();
+
+/** Frames a record: type, payload length, CRC-32 over the type byte and the payload, payload. */
+export function frameRecord(type: number, payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(9 + payload.length);
+  out[0] = type;
+  const dv = new DataView(out.buffer);
+  dv.setUint32(1, payload.length, true);
+  const crc = crc32(payload, crc32(out, 0, 0, 1));
+  dv.setUint32(5, crc, true);
+  out.set(payload, 9);
+  return out;
+}
+
+/** File preamble (magic + version) followed by the header record. */
+export function encodePreambleAndHeader(header: TraceHeader): Uint8Array {
+  const json = utf8.encode(JSON.stringify(header));
+  const record = frameRecord(RecordType.Header, json);
+  const out = new Uint8Array(12 + record.length);
+  out.set(TRACE_MAGIC, 0);
+  new DataView(out.buffer).setUint32(8, TRACE_FORMAT_VERSION, true);
+  out.set(record, 12);
+  return out;
+}
+
+type ValueCodec = 'u8' | 'uvar' | 'svar' | 'deltaSvar' | 'deltaPerKind' | 'timeMicros';
+
+/** How each v1 column's values are written. */
+export const columnCodecs: readonly ValueCodec[] = [
+  'u8', // kind
+  'timeMicros', // time: ms -> integer µs, signed delta from the previous event
+  'deltaPerKind', // id: signed delta from the previous event of the same kind
+  'deltaSvar', // block: signed delta from the previous value in the column
+  'svar', // type (-1 = none)
+  'uvar', // offset
+  'uvar', // size
+  'uvar', // alignment
+  'u8', // flags
+  'uvar', // name
+  'svar', // decision (-1 = none)
+  'uvar', // stack
+  'uvar', // code
+  'uvar', // message
+];
+
+/** Which columns must hold non-negative safe integers (bytes and ids). */
+const nonNegativeColumns = new Set<number>([
+  ColumnTag.id,
+  ColumnTag.block,
+  ColumnTag.offset,
+  ColumnTag.size,
+  ColumnTag.alignment,
+]);
+
+function badValue(column: string, index: number, value: number): RangeError {
+  return new RangeError(
+    `event ${index}: column "${column}" holds ${value}, which a trace cannot store (needs a non-negative integer below 2^53)`,
+  );
+}
+
+function writeColumn(
+  w: ByteWriter,
+  tag: number,
+  values: ArrayLike<number>,
+  kinds: Uint8Array,
+  start: number,
+  end: number,
+  mode: number,
+): void {
+  const codec = columnCodecs[tag]!;
+  const dense = mode === ColumnMode.Dense;
+  const bit = 1 << tag;
+  const name = eventColumnNames[tag]!;
+  const checkNonNegative = nonNegativeColumns.has(tag);
+  let prev = 0;
+  const prevPerKind = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+  for (let i = start; i < end; i++) {
+    const kind = kinds[i]!;
+    if (!dense && ((kindColumnUse[kind] ?? 0) & bit) === 0) continue;
+    let v = values[i]!;
+    if (codec === 'timeMicros') {
+      v = Math.round(v * 1000);
+      if (!Number.isSafeInteger(v) || v < 0) throw badValue(name, i, values[i]!);
+    } else if (checkNonNegative && (!Number.isSafeInteger(v) || v < 0)) {
+      throw badValue(name, i, v);
+    }
+    switch (codec) {
+      case 'u8':
+        w.u8(v);
+        break;
+      case 'uvar':
+        w.uvar(v);
+        break;
+      case 'svar':
+        w.svar(v);
+        break;
+      case 'deltaSvar':
+      case 'timeMicros':
+        w.svar(v - prev);
+        prev = v;
+        break;
+      case 'deltaPerKind': {
+        const k = kind < 10 ? kind : 0;
+        w.svar(v - prevPerKind[k]!);
+        prevPerKind[k] = v;
+        break;
+      }
+    }
+  }
+}
+
+function chooseMode(
+  tag: number,
+  values: ArrayLike<number>,
+  kinds: Uint8Array,
+  start: number,
+  end: number,
+): number {
+  if (tag === ColumnTag.kind || tag === ColumnTag.time) return ColumnMode.Dense;
+  const bit = 1 << tag;
+  let used = false;
+  for (let i = start; i < end; i++) {
+    if (values[i] !== 0) {
+      if (((kindColumnUse[kinds[i]!] ?? 0) & bit) === 0) return ColumnMode.Dense;
+      used = true;
+    }
+  }
+  return used ? ColumnMode.Sparse : ColumnMode.Zero;
+}
+
+export interface ChunkIndexEntry {
+  /** Byte offset of the chunk record in the file. */
+  readonly fileOffset: number;
+  readonly firstEvent: number;
+  readonly eventCount: number;
+}
+
+export interface TraceEncoderOptions {
+  /** Compress chunk bodies with raw deflate; absent: chunks are stored raw. */
+  readonly deflate?: Deflate | null;
+  /** Events per chunk at most (default 16384). */
+  readonly maxEventsPerChunk?: number;
+}
+
+/**
+ * Stateful encoder of one trace: remembers how many events, strings and decision records it has written
+ * so every chunk carries exactly what is new (a torn tail leaves a self-consistent prefix).
+ */
+export class TraceEncoder {
+  private readonly deflate: Deflate | null;
+  readonly maxEventsPerChunk: number;
+  eventsWritten = 0;
+  stringsWritten = 1; // id 0 ("") is implicit
+  bytesWritten = 0;
+  private readonly decisionWritten: boolean[] = [];
+  readonly index: ChunkIndexEntry[] = [];
+  private readonly scratch = new ByteWriter(1 << 16);
+  private readonly body = new ByteWriter(1 << 16);
+
+  constructor(options: TraceEncoderOptions = {}) {
+    this.deflate = options.deflate ?? null;
+    this.maxEventsPerChunk = Math.max(1, Math.min(options.maxEventsPerChunk ?? 16384, 1 << 20));
+  }
+
+  start(header: TraceHeader): Uint8Array {
+    if (this.bytesWritten !== 0) throw new Error('TraceEncoder.start called twice');
+    const bytes = encodePreambleAndHeader(header);
+    this.bytesWritten += bytes.length;
+    return bytes;
+  }
+
+  /**
+   * Encodes events [eventsWritten, upTo) as chunk records of at most maxEventsPerChunk events. With
+   * `onlyFull`, a final partial chunk is left for later. Returns the framed records, in file order.
+   */
+  encodePending(events: TraceEvents, upTo: number = events.length, onlyFull = false): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    while (this.eventsWritten < upTo) {
+      const count = Math.min(this.maxEventsPerChunk, upTo - this.eventsWritten);
+      if (onlyFull && count < this.maxEventsPerChunk) break;
+      out.push(this.encodeChunk(events, this.eventsWritten, this.eventsWritten + count));
+    }
+    return out;
+  }
+
+  private encodeChunk(events: TraceEvents, start: number, end: number): Uint8Array {
+    const cols = events.columns;
+    const body = this.body;
+    body.length = 0;
+
+    // New strings: everything interned since the last chunk (ids are dense and only grow).
+    const strings = events.strings;
+    const firstStringId = this.stringsWritten;
+    const stringEnd = strings.length;
+    // Lengths in UTF-16 code units, then all of them as one UTF-8 run (one encode/decode call per chunk).
+    body.uvar(stringEnd - firstStringId);
+    for (let s = firstStringId; s < stringEnd; s++) body.uvar(strings[s]!.length);
+    const joined = utf8.encode(strings.slice(firstStringId, stringEnd).join(''));
+    body.uvar(joined.length);
+    body.bytes(joined);
+
+    // New decision records.
+    const decisions = events.decisions;
+    const fresh: number[] = [];
+    for (let d = 0; d < decisions.length; d++) {
+      if (decisions[d] !== undefined && !this.decisionWritten[d]) fresh.push(d);
+    }
+    body.uvar(fresh.length);
+    for (const d of fresh) {
+      const bytes = utf8.encode(JSON.stringify(decisions[d]));
+      body.uvar(d);
+      body.uvar(bytes.length);
+      body.bytes(bytes);
+    }
+
+    // Columns.
+    const kinds = cols.kind;
+    body.uvar(V1_COLUMN_COUNT);
+    for (let tag = 0; tag < V1_COLUMN_COUNT; tag++) {
+      const values = cols[eventColumnNames[tag]!] as ArrayLike<number>;
+      const mode = chooseMode(tag, values, kinds, start, end);
+      this.scratch.length = 0;
+      if (mode !== ColumnMode.Zero) writeColumn(this.scratch, tag, values, kinds, start, end, mode);
+      body.u8(tag);
+      body.u8(mode);
+      body.uvar(this.scratch.length);
+      body.bytes(this.scratch.view());
+    }
+
+    const raw = body.view();
+    let stored: Uint8Array = raw;
+    let encoding: number = ChunkEncoding.Raw;
+    if (this.deflate) {
+      const packed = this.deflate(raw);
+      if (packed.length < raw.length) {
+        stored = packed;
+        encoding = ChunkEncoding.DeflateRaw;
+      }
+    }
+    const payload = new ByteWriter(stored.length + 32);
+    payload.uvar(start);
+    payload.uvar(end - start);
+    payload.uvar(firstStringId);
+    payload.u8(encoding);
+    payload.uvar(raw.length);
+    payload.bytes(stored);
+    const record = frameRecord(RecordType.Chunk, payload.view());
+
+    // Commit state only once the chunk is fully encoded (a throw above leaves the encoder unchanged).
+    this.index.push({ fileOffset: this.bytesWritten, firstEvent: start, eventCount: end - start });
+    this.bytesWritten += record.length;
+    this.eventsWritten = end;
+    this.stringsWritten = stringEnd;
+    for (const d of fresh) this.decisionWritten[d] = true;
+    return record;
+  }
+
+  /** The optional footer: chunk index and totals. Written once, last. */
+  finish(): Uint8Array {
+    const w = new ByteWriter(64 + this.index.length * 12);
+    w.uvar(this.eventsWritten);
+    w.uvar(this.stringsWritten);
+    w.uvar(this.index.length);
+    for (const e of this.index) {
+      w.uvar(e.fileOffset);
+      w.uvar(e.firstEvent);
+      w.uvar(e.eventCount);
+    }
+    const record = frameRecord(RecordType.Index, w.view());
+    this.bytesWritten += record.length;
+    return record;
+  }
+}

@@ -1,0 +1,551 @@
+// Typed facade over the vramscope_vulkan addon (native/src/*.cc). Every argument is validated here before
+// native code sees it (the addon checks again: it never trusts JS). Resource handles are opaque, frozen,
+// type-tagged objects made by the addon; they carry no pointer, so a stale or forged handle is an exception,
+// never a crash. Errors keep the addon's `code`: a VkResult name ("VK_ERROR_OUT_OF_DEVICE_MEMORY") for Vulkan
+// failures, ERR_VRAMSCOPE_* for misuse. Sizes and offsets are bytes as safe-integer JS numbers.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type {
+  DeviceExtensions,
+  DeviceLimits,
+  HeapBudget,
+  MemoryHeap,
+  MemoryType,
+  PhysicalDeviceType,
+} from '../allocator/index.ts';
+
+/** Where `npm run build:native` puts the addon (Electron Forge packs the same path). */
+export const defaultAddonPath = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  'build',
+  'Release',
+  'vramscope_vulkan.node',
+);
+
+export interface NativeDeviceInfo {
+  readonly index: number;
+  readonly name: string;
+  readonly deviceType: PhysicalDeviceType;
+  readonly vendorId: number;
+  readonly deviceId: number;
+  /** Formatted as vulkaninfo prints it (vendor-specific for NVIDIA). */
+  readonly driverVersion: string;
+  readonly driverVersionRaw: number;
+  readonly apiVersion: string;
+  /** VkPhysicalDeviceDriverProperties (Vulkan 1.2); empty strings when absent. */
+  readonly driverName: string;
+  readonly driverInfo: string;
+  readonly heaps: readonly MemoryHeap[];
+  readonly types: readonly MemoryType[];
+  readonly limits: DeviceLimits;
+  readonly extensions: DeviceExtensions;
+  readonly extensionNames: readonly string[];
+  /** VK_EXT_memory_budget per heap; null when the device lacks the extension. */
+  readonly budgets: readonly HeapBudget[] | null;
+}
+
+export interface OpenedDeviceInfo extends NativeDeviceInfo {
+  readonly validation: boolean;
+}
+
+/** VkMemoryRequirements + VkMemoryDedicatedRequirements. Bytes. */
+export interface ResourceRequirements {
+  readonly size: number;
+  readonly alignment: number;
+  readonly memoryTypeBits: number;
+  readonly prefersDedicated: boolean;
+  readonly requiresDedicated: boolean;
+}
+
+export interface MemoryHandle {
+  readonly kind: 'memory';
+  readonly id: number;
+  readonly context: number;
+}
+export interface BufferHandle {
+  readonly kind: 'buffer';
+  readonly id: number;
+  readonly context: number;
+}
+export interface ImageHandle {
+  readonly kind: 'image';
+  readonly id: number;
+  readonly context: number;
+}
+export type ResourceHandle = BufferHandle | ImageHandle;
+
+export interface MemoryInfo {
+  readonly memoryTypeIndex: number;
+  readonly size: number;
+  readonly mapped: boolean;
+  readonly coherent: boolean;
+  readonly deviceAddress: boolean;
+  readonly dedicated: boolean;
+}
+
+export interface AllocateMemoryOptions {
+  /** VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT (needs the bufferDeviceAddress feature). */
+  readonly deviceAddress?: boolean;
+  /** Map the whole block persistently (host-visible types only). */
+  readonly map?: boolean;
+  /** VkMemoryDedicatedAllocateInfo; the size must equal the resource's required size. */
+  readonly dedicatedBuffer?: BufferHandle;
+  readonly dedicatedImage?: ImageHandle;
+}
+
+export type ImageTiling = 'optimal' | 'linear';
+export interface ImageDesc {
+  readonly width: number;
+  readonly height: number;
+  /** VkFormat; default VK_FORMAT_R8G8B8A8_UNORM (37). */
+  readonly format?: number;
+  readonly tiling: ImageTiling;
+  /** VkImageUsageFlags; default TRANSFER_DST | SAMPLED. */
+  readonly usage?: number;
+  readonly mipLevels?: number;
+  readonly arrayLayers?: number;
+}
+
+export interface DebugMessage {
+  readonly severity: 'error' | 'warning' | 'info' | 'verbose';
+  /** "general", "validation", "performance", joined with "|". */
+  readonly type: string;
+  readonly messageIdName: string;
+  readonly messageIdNumber: number;
+  readonly message: string;
+}
+
+export interface LiveCounts {
+  readonly memory: number;
+  readonly mapped: number;
+  readonly buffers: number;
+  readonly images: number;
+}
+
+/** VkBufferUsageFlagBits the facade names (others may be passed as numbers). */
+export const BufferUsage = {
+  TRANSFER_SRC: 0x1,
+  TRANSFER_DST: 0x2,
+  UNIFORM_TEXEL: 0x4,
+  STORAGE_TEXEL: 0x8,
+  UNIFORM: 0x10,
+  STORAGE: 0x20,
+  INDEX: 0x40,
+  VERTEX: 0x80,
+  INDIRECT: 0x100,
+  SHADER_DEVICE_ADDRESS: 0x20000,
+} as const;
+
+/** VkImageUsageFlagBits. */
+export const ImageUsage = {
+  TRANSFER_SRC: 0x1,
+  TRANSFER_DST: 0x2,
+  SAMPLED: 0x4,
+  STORAGE: 0x8,
+  COLOR_ATTACHMENT: 0x10,
+  DEPTH_STENCIL_ATTACHMENT: 0x20,
+} as const;
+
+export const VK_FORMAT_R8G8B8A8_UNORM = 37;
+
+// The raw addon, as native/src/addon.cc exports it.
+interface RawContext {
+  info(): OpenedDeviceInfo;
+  budgets(): HeapBudget[] | null;
+  allocateMemory(typeIndex: number, size: number, options: object): MemoryHandle;
+  freeMemory(memory: MemoryHandle): void;
+  mapMemory(memory: MemoryHandle): void;
+  unmapMemory(memory: MemoryHandle): void;
+  readMemory(memory: MemoryHandle, offset: number, length: number): Uint8Array;
+  writeMemory(memory: MemoryHandle, offset: number, data: Uint8Array): void;
+  flushMemory(memory: MemoryHandle, offset: number, length: number): boolean;
+  invalidateMemory(memory: MemoryHandle, offset: number, length: number): boolean;
+  memoryInfo(memory: MemoryHandle): MemoryInfo;
+  createBuffer(size: number, usage: number): { handle: BufferHandle; requirements: ResourceRequirements };
+  createImage(desc: Required<ImageDesc>): { handle: ImageHandle; requirements: ResourceRequirements };
+  bindBufferMemory(buffer: BufferHandle, memory: MemoryHandle, offset: number): void;
+  bindImageMemory(image: ImageHandle, memory: MemoryHandle, offset: number): void;
+  destroyBuffer(buffer: BufferHandle): void;
+  destroyImage(image: ImageHandle): void;
+  takeMessages(): DebugMessage[];
+  submitDebugMessage(severity: 'error' | 'warning', idName: string, text: string): void;
+  liveCounts(): LiveCounts;
+  close(): void;
+  readonly closed: boolean;
+}
+interface RawAddon {
+  enumerateDevices(): NativeDeviceInfo[];
+  loaderVersion(): string;
+  VulkanContext: new (deviceIndex: number | undefined, validation: boolean) => RawContext;
+  napiVersion: number;
+}
+
+/** An error of the facade or the addon; `code` is a VkResult name or ERR_VRAMSCOPE_*. */
+export interface CodedError extends Error {
+  readonly code: string;
+}
+
+export function isCodedError(error: unknown): error is CodedError {
+  return error instanceof Error && typeof (error as { code?: unknown }).code === 'string';
+}
+
+function codedError(kind: 'type' | 'range' | 'error', code: string, message: string): CodedError {
+  const error =
+    kind === 'type'
+      ? new TypeError(message)
+      : kind === 'range'
+        ? new RangeError(message)
+        : new Error(message);
+  return Object.assign(error, { code });
+}
+
+let loaded: RawAddon | null = null;
+let loadedFrom: string | null = null;
+
+/**
+ * Loads the addon once. The path comes from the argument, else VRAMSCOPE_NATIVE_ADDON, else the build output
+ * next to this file. Throws "native addon not built: run npm run setup" when the file is missing.
+ */
+function addon(addonPath?: string): RawAddon {
+  const wanted = addonPath ?? process.env.VRAMSCOPE_NATIVE_ADDON ?? defaultAddonPath;
+  if (loaded !== null) return loaded;
+  if (!existsSync(wanted)) {
+    throw codedError(
+      'error',
+      'ERR_VRAMSCOPE_NOT_BUILT',
+      `native addon not built: run npm run setup (looked for ${wanted})`,
+    );
+  }
+  const require = createRequire(import.meta.url);
+  loaded = require(wanted) as RawAddon;
+  loadedFrom = wanted;
+  return loaded;
+}
+
+/** Loads the addon from an explicit path (bundled scripts); later calls reuse the first one loaded. */
+export function loadNativeAddon(addonPath?: string): { path: string; napiVersion: number } {
+  const raw = addon(addonPath);
+  return { path: loadedFrom ?? '', napiVersion: raw.napiVersion };
+}
+
+/** Whether the addon file exists (does not load it). */
+export function isNativeAddonBuilt(addonPath?: string): boolean {
+  return loaded !== null || existsSync(addonPath ?? process.env.VRAMSCOPE_NATIVE_ADDON ?? defaultAddonPath);
+}
+
+export function loaderVersion(): string {
+  return addon().loaderVersion();
+}
+
+/** Every Vulkan physical device, with heaps, types, limits, extensions and (VK_EXT_memory_budget) budgets. */
+export function enumerateDevices(): NativeDeviceInfo[] {
+  return addon().enumerateDevices();
+}
+
+const typeRank: Record<PhysicalDeviceType, number> = {
+  discrete: 4,
+  integrated: 3,
+  virtual: 2,
+  cpu: 1,
+  other: 0,
+};
+
+/** The device `open()` picks without an index: discrete > integrated > virtual > cpu, first of the best kind. */
+export function defaultDeviceIndex(devices: readonly Pick<NativeDeviceInfo, 'deviceType'>[]): number {
+  let best = 0;
+  for (let i = 1; i < devices.length; i++) {
+    if (typeRank[devices[i]!.deviceType] > typeRank[devices[best]!.deviceType]) best = i;
+  }
+  return best;
+}
+
+// --- argument checks (same rules as the addon, so users see these messages first) ---
+
+function checkInteger(value: unknown, what: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number')
+    throw codedError(
+      'type',
+      'ERR_VRAMSCOPE_INVALID_ARGUMENT',
+      `${what} must be a number, got ${typeof value}`,
+    );
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw codedError(
+      'range',
+      'ERR_VRAMSCOPE_INVALID_ARGUMENT',
+      `${what} must be an integer between ${min} and ${max}, got ${value}`,
+    );
+  }
+  return value;
+}
+
+function checkBool(value: unknown, what: string): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean')
+    throw codedError('type', 'ERR_VRAMSCOPE_INVALID_ARGUMENT', `${what} must be a boolean`);
+  return value;
+}
+
+function checkHandle<K extends 'memory' | 'buffer' | 'image'>(value: unknown, kind: K, what: string): void {
+  if (typeof value !== 'object' || value === null) {
+    throw codedError(
+      'type',
+      'ERR_VRAMSCOPE_INVALID_HANDLE',
+      `${what} must be a ${kind} handle, got ${value === null ? 'null' : typeof value}`,
+    );
+  }
+  const got = (value as { kind?: unknown }).kind;
+  if (got !== kind && (got === 'memory' || got === 'buffer' || got === 'image')) {
+    throw codedError(
+      'type',
+      'ERR_VRAMSCOPE_INVALID_HANDLE',
+      `${what} must be a ${kind} handle, got a ${got} handle`,
+    );
+  }
+  // Anything else (a look-alike object) is decided by the addon's type tag check.
+}
+
+function checkBytes(value: unknown, what: string): Uint8Array {
+  if (!ArrayBuffer.isView(value))
+    throw codedError('type', 'ERR_VRAMSCOPE_INVALID_ARGUMENT', `${what} must be a Uint8Array`);
+  return value instanceof Uint8Array
+    ? value
+    : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+}
+
+export interface OpenOptions {
+  /** Physical device index from enumerateDevices(); default: discrete > integrated > virtual > cpu. */
+  readonly deviceIndex?: number;
+  /** Enable VK_LAYER_KHRONOS_validation with a debug messenger (warnings and errors). */
+  readonly validation?: boolean;
+  /**
+   * Called with each debug message, synchronously after the native call during which Vulkan reported it.
+   * Without it, messages queue until takeMessages().
+   */
+  readonly onMessage?: (message: DebugMessage) => void;
+  /** Addon file to load (bundled scripts); defaults to native/build/Release/vramscope_vulkan.node. */
+  readonly addonPath?: string;
+}
+
+/** One opened Vulkan device and the memory, buffers and images made on it. */
+export class VulkanContext {
+  readonly info: OpenedDeviceInfo;
+  private readonly raw: RawContext;
+  private readonly onMessage: ((message: DebugMessage) => void) | undefined;
+
+  private constructor(raw: RawContext, onMessage: ((message: DebugMessage) => void) | undefined) {
+    this.raw = raw;
+    this.onMessage = onMessage;
+    this.info = raw.info();
+    this.deliver();
+  }
+
+  static open(options: OpenOptions = {}): VulkanContext {
+    if (typeof options !== 'object' || options === null)
+      throw codedError('type', 'ERR_VRAMSCOPE_INVALID_ARGUMENT', 'options must be an object');
+    const index =
+      options.deviceIndex === undefined
+        ? undefined
+        : checkInteger(options.deviceIndex, 'deviceIndex', 0, 0xfffffffe);
+    const validation = checkBool(options.validation, 'validation');
+    if (options.onMessage !== undefined && typeof options.onMessage !== 'function') {
+      throw codedError('type', 'ERR_VRAMSCOPE_INVALID_ARGUMENT', 'onMessage must be a function');
+    }
+    const Raw = addon(options.addonPath).VulkanContext;
+    return new VulkanContext(new Raw(index, validation), options.onMessage);
+  }
+
+  get closed(): boolean {
+    return this.raw.closed;
+  }
+
+  /** Hands queued debug messages to onMessage (if set). Runs after every native call. */
+  private deliver(): void {
+    if (this.onMessage === undefined) return;
+    for (const message of this.raw.takeMessages()) this.onMessage(message);
+  }
+
+  private call<T>(fn: () => T): T {
+    try {
+      return fn();
+    } finally {
+      this.deliver();
+    }
+  }
+
+  private checkOpen(): void {
+    if (this.raw.closed) throw codedError('error', 'ERR_VRAMSCOPE_CLOSED', 'the Vulkan device is closed');
+  }
+
+  private checkTypeIndex(index: unknown): number {
+    return checkInteger(index, 'memoryTypeIndex', 0, this.info.types.length - 1);
+  }
+
+  budgets(): HeapBudget[] | null {
+    this.checkOpen();
+    return this.call(() => this.raw.budgets());
+  }
+
+  allocateMemory(memoryTypeIndex: number, size: number, options: AllocateMemoryOptions = {}): MemoryHandle {
+    this.checkOpen();
+    const type = this.checkTypeIndex(memoryTypeIndex);
+    checkInteger(size, 'size', 1);
+    if (typeof options !== 'object' || options === null)
+      throw codedError('type', 'ERR_VRAMSCOPE_INVALID_ARGUMENT', 'options must be an object');
+    const deviceAddress = checkBool(options.deviceAddress, 'options.deviceAddress');
+    const map = checkBool(options.map, 'options.map');
+    if (options.dedicatedBuffer !== undefined)
+      checkHandle(options.dedicatedBuffer, 'buffer', 'options.dedicatedBuffer');
+    if (options.dedicatedImage !== undefined)
+      checkHandle(options.dedicatedImage, 'image', 'options.dedicatedImage');
+    const native: Record<string, unknown> = { deviceAddress, map };
+    if (options.dedicatedBuffer !== undefined) native.dedicatedBuffer = options.dedicatedBuffer;
+    if (options.dedicatedImage !== undefined) native.dedicatedImage = options.dedicatedImage;
+    return this.call(() => this.raw.allocateMemory(type, size, native));
+  }
+
+  freeMemory(memory: MemoryHandle): void {
+    this.checkOpen();
+    checkHandle(memory, 'memory', 'memory');
+    this.call(() => this.raw.freeMemory(memory));
+  }
+
+  mapMemory(memory: MemoryHandle): void {
+    this.checkOpen();
+    checkHandle(memory, 'memory', 'memory');
+    this.call(() => this.raw.mapMemory(memory));
+  }
+
+  unmapMemory(memory: MemoryHandle): void {
+    this.checkOpen();
+    checkHandle(memory, 'memory', 'memory');
+    this.call(() => this.raw.unmapMemory(memory));
+  }
+
+  /** A copy of `length` bytes at `offset` of a mapped block. */
+  readMemory(memory: MemoryHandle, offset: number, length: number): Uint8Array {
+    this.checkOpen();
+    checkHandle(memory, 'memory', 'memory');
+    checkInteger(offset, 'offset', 0);
+    checkInteger(length, 'length', 0);
+    return this.call(() => this.raw.readMemory(memory, offset, length));
+  }
+
+  writeMemory(memory: MemoryHandle, offset: number, data: Uint8Array): void {
+    this.checkOpen();
+    checkHandle(memory, 'memory', 'memory');
+    checkInteger(offset, 'offset', 0);
+    const bytes = checkBytes(data, 'data');
+    this.call(() => this.raw.writeMemory(memory, offset, bytes));
+  }
+
+  /** Flushes a range of non-coherent memory (widened to nonCoherentAtomSize); false when nothing was needed. */
+  flushMemory(memory: MemoryHandle, offset: number, length: number): boolean {
+    this.checkOpen();
+    checkHandle(memory, 'memory', 'memory');
+    checkInteger(offset, 'offset', 0);
+    checkInteger(length, 'length', 0);
+    return this.call(() => this.raw.flushMemory(memory, offset, length));
+  }
+
+  invalidateMemory(memory: MemoryHandle, offset: number, length: number): boolean {
+    this.checkOpen();
+    checkHandle(memory, 'memory', 'memory');
+    checkInteger(offset, 'offset', 0);
+    checkInteger(length, 'length', 0);
+    return this.call(() => this.raw.invalidateMemory(memory, offset, length));
+  }
+
+  memoryInfo(memory: MemoryHandle): MemoryInfo {
+    this.checkOpen();
+    checkHandle(memory, 'memory', 'memory');
+    return this.call(() => this.raw.memoryInfo(memory));
+  }
+
+  createBuffer(
+    size: number,
+    usage: number = BufferUsage.TRANSFER_SRC | BufferUsage.TRANSFER_DST | BufferUsage.STORAGE,
+  ): { handle: BufferHandle; requirements: ResourceRequirements } {
+    this.checkOpen();
+    checkInteger(size, 'size', 1);
+    checkInteger(usage, 'usage', 1, 0xffffffff);
+    return this.call(() => this.raw.createBuffer(size, usage));
+  }
+
+  createImage(desc: ImageDesc): { handle: ImageHandle; requirements: ResourceRequirements } {
+    this.checkOpen();
+    if (typeof desc !== 'object' || desc === null)
+      throw codedError('type', 'ERR_VRAMSCOPE_INVALID_ARGUMENT', 'image description must be an object');
+    const full: Required<ImageDesc> = {
+      width: checkInteger(desc.width, 'width', 1, 0xffffffff),
+      height: checkInteger(desc.height, 'height', 1, 0xffffffff),
+      format: checkInteger(desc.format ?? VK_FORMAT_R8G8B8A8_UNORM, 'format', 1, 0x7fffffff),
+      tiling: desc.tiling,
+      usage: checkInteger(desc.usage ?? ImageUsage.TRANSFER_DST | ImageUsage.SAMPLED, 'usage', 1, 0xffffffff),
+      mipLevels: checkInteger(desc.mipLevels ?? 1, 'mipLevels', 1, 0xffffffff),
+      arrayLayers: checkInteger(desc.arrayLayers ?? 1, 'arrayLayers', 1, 0xffffffff),
+    };
+    if (full.tiling !== 'optimal' && full.tiling !== 'linear') {
+      throw codedError('type', 'ERR_VRAMSCOPE_INVALID_ARGUMENT', 'tiling must be "optimal" or "linear"');
+    }
+    return this.call(() => this.raw.createImage(full));
+  }
+
+  bindBufferMemory(buffer: BufferHandle, memory: MemoryHandle, offset: number): void {
+    this.checkOpen();
+    checkHandle(buffer, 'buffer', 'buffer');
+    checkHandle(memory, 'memory', 'memory');
+    checkInteger(offset, 'offset', 0);
+    this.call(() => this.raw.bindBufferMemory(buffer, memory, offset));
+  }
+
+  bindImageMemory(image: ImageHandle, memory: MemoryHandle, offset: number): void {
+    this.checkOpen();
+    checkHandle(image, 'image', 'image');
+    checkHandle(memory, 'memory', 'memory');
+    checkInteger(offset, 'offset', 0);
+    this.call(() => this.raw.bindImageMemory(image, memory, offset));
+  }
+
+  destroyBuffer(buffer: BufferHandle): void {
+    this.checkOpen();
+    checkHandle(buffer, 'buffer', 'buffer');
+    this.call(() => this.raw.destroyBuffer(buffer));
+  }
+
+  destroyImage(image: ImageHandle): void {
+    this.checkOpen();
+    checkHandle(image, 'image', 'image');
+    this.call(() => this.raw.destroyImage(image));
+  }
+
+  /** Queued debug messages (those not already handed to onMessage), oldest first; clears the queue. */
+  takeMessages(): DebugMessage[] {
+    return this.raw.takeMessages();
+  }
+
+  /**
+   * Sends a message through vkSubmitDebugUtilsMessageEXT to the messenger (validation only): how callers
+   * check that debug messages reach them.
+   */
+  submitDebugMessage(severity: 'error' | 'warning', idName: string, text: string): void {
+    this.checkOpen();
+    if (severity !== 'error' && severity !== 'warning') {
+      throw codedError('type', 'ERR_VRAMSCOPE_INVALID_ARGUMENT', 'severity must be "error" or "warning"');
+    }
+    if (typeof idName !== 'string' || typeof text !== 'string') {
+      throw codedError('type', 'ERR_VRAMSCOPE_INVALID_ARGUMENT', 'idName and text must be strings');
+    }
+    this.call(() => this.raw.submitDebugMessage(severity, idName, text));
+  }
+
+  liveCounts(): LiveCounts {
+    return this.raw.liveCounts();
+  }
+
+  /** Destroys buffers and images, frees memory, then the device, messenger and instance. Idempotent. */
+  close(): void {
+    this.call(() => this.raw.close());
+  }
+}

@@ -1,0 +1,119 @@
+// Replays a parsed workload on an allocator and measures it. Only the replay loop is timed; parsing,
+// device and allocator creation happen before the clock starts.
+import {
+  Allocator,
+  workloadLocations,
+  WorkloadOp,
+  type Allocation,
+  type Device,
+  type PlacementStrategyName,
+  type Workload,
+} from '../../allocator/index.ts';
+
+export interface ReplayResult {
+  readonly ops: number;
+  readonly nanoseconds: number;
+  readonly blocksAllocated: number;
+  /** Bytes. */
+  readonly committedPeak: number;
+  readonly livePeak: number;
+  /** Index of the op after which live bytes peaked. */
+  readonly livePeakOp: number;
+  readonly failures: number;
+  readonly firstFailure: string | null;
+}
+
+class CountingDevice implements Device {
+  blocksAllocated = 0;
+  constructor(private readonly inner: Device) {}
+  get description() {
+    return this.inner.description;
+  }
+  allocateBlock(request: Parameters<Device['allocateBlock']>[0]) {
+    const block = this.inner.allocateBlock(request);
+    this.blocksAllocated++;
+    return block;
+  }
+  freeBlock(block: Parameters<Device['freeBlock']>[0]) {
+    this.inner.freeBlock(block);
+  }
+  budgets() {
+    return this.inner.budgets();
+  }
+}
+
+export interface ReplayOptions {
+  readonly device: Device;
+  readonly strategy: PlacementStrategyName;
+  /** Stop after this many ops (the whole workload by default). */
+  readonly stopAfter?: number;
+  /** Called after the loop, before the allocator is destroyed (e.g. to measure the heap). */
+  readonly beforeDestroy?: (allocator: Allocator, live: (Allocation | undefined)[]) => void;
+}
+
+/** Replays `workload` once on a fresh allocator over `device`; frees what is left afterwards. */
+export function replayWorkload(workload: Workload, options: ReplayOptions): ReplayResult {
+  const device = new CountingDevice(options.device);
+  const allocator = new Allocator({
+    device,
+    strategy: options.strategy,
+    debugSettings: { logLeaksOnShutdown: false },
+  });
+  const live: (Allocation | undefined)[] = new Array<Allocation | undefined>(workload.idLimit).fill(
+    undefined,
+  );
+  const { op, id, size, alignment, linear, location } = workload;
+  const n = Math.min(workload.length, options.stopAfter ?? workload.length);
+  const allTypes = 0xffffffff;
+  let liveBytes = 0;
+  let livePeak = 0;
+  let livePeakOp = 0;
+  let committedPeak = 0;
+  let failures = 0;
+  let firstFailure: string | null = null;
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) {
+    const allocationId = id[i]!;
+    if (op[i] === WorkloadOp.Allocate) {
+      try {
+        const a = allocator.allocate({
+          name: '',
+          requirements: { size: size[i]!, alignment: alignment[i]!, memoryTypeBits: allTypes },
+          location: workloadLocations[location[i]!]!,
+          linear: linear[i] === 1,
+        });
+        live[allocationId] = a;
+        liveBytes += a.size;
+        if (liveBytes > livePeak) {
+          livePeak = liveBytes;
+          livePeakOp = i;
+        }
+        const committed = allocator.capacity();
+        if (committed > committedPeak) committedPeak = committed;
+      } catch (error) {
+        failures++;
+        firstFailure ??= `op ${i}: ${(error as Error).message}`;
+      }
+    } else {
+      const a = live[allocationId];
+      if (a !== undefined) {
+        liveBytes -= a.size;
+        allocator.free(a);
+        live[allocationId] = undefined;
+      }
+    }
+  }
+  const nanoseconds = Number(process.hrtime.bigint() - start);
+  options.beforeDestroy?.(allocator, live);
+  allocator.destroy();
+  return {
+    ops: n,
+    nanoseconds,
+    blocksAllocated: device.blocksAllocated,
+    committedPeak,
+    livePeak,
+    livePeakOp,
+    failures,
+    firstFailure,
+  };
+}

@@ -1,0 +1,161 @@
+// `vramscope bench <workload> [--strategy tlsf|freelist|all] [--profile FILE] [--runs N]`: replays a
+// workload (../shared/bench/gen-workload.mjs format) and prints one line per strategy with ns/op, blocks,
+// committed and live peaks, and the JS heap at the live peak.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  createSimulatedDevice,
+  parseVulkaninfo,
+  parseWorkload,
+  placementStrategyNames,
+  WorkloadParseError,
+  type Device,
+  type PlacementStrategyName,
+  type Workload,
+} from '../../../allocator/index.ts';
+import { collectAndMeasureHeap } from '../../bench/gc.ts';
+import { replayWorkload, type ReplayResult } from '../../bench/replay.ts';
+import {
+  choiceOption,
+  CommandFailure,
+  integerOption,
+  stringOption,
+  UsageError,
+  type Command,
+} from '../command.ts';
+import { defaultProfilePath } from '../paths.ts';
+
+const MiB = 1024 * 1024;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+async function readText(file: string, what: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    throw new CommandFailure(
+      `cannot read ${what} ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
+  }
+}
+
+export async function loadProfileDevice(profileFile: string | undefined): Promise<Device> {
+  const file = profileFile ?? defaultProfilePath();
+  const text = await readText(file, 'device profile');
+  try {
+    return createSimulatedDevice(parseVulkaninfo(text, path.basename(file)));
+  } catch (error) {
+    throw new CommandFailure(`${file}: ${(error as Error).message}`);
+  }
+}
+
+/** Bytes of JS heap the allocator's bookkeeping holds per live allocation, measured at the live peak. */
+function measureHeapAtPeak(
+  workload: Workload,
+  device: Device,
+  strategy: PlacementStrategyName,
+  peakOp: number,
+) {
+  const handleArrayBytes = 8 * workload.idLimit;
+  const baseline = collectAndMeasureHeap();
+  let atPeak = 0;
+  let liveAllocations = 0;
+  replayWorkload(workload, {
+    device,
+    strategy,
+    stopAfter: peakOp + 1,
+    beforeDestroy: (allocator) => {
+      atPeak = collectAndMeasureHeap();
+      liveAllocations = allocator.stats().allocationCount;
+    },
+  });
+  return {
+    heapAtPeak: atPeak,
+    bytesPerAllocation: liveAllocations > 0 ? (atPeak - baseline - handleArrayBytes) / liveAllocations : 0,
+  };
+}
+
+function formatLine(strategy: string, mode: string, extra: string, r: ReplayResult, nsPerOp: number): string {
+  return [
+    'allocator=vramscope',
+    `strategy=${strategy}`,
+    `mode=${mode}`,
+    ...(extra ? [extra] : []),
+    `ops=${r.ops}`,
+    `ns_per_op=${nsPerOp.toFixed(1)}`,
+    `blocks_allocated=${r.blocksAllocated}`,
+    `committed_peak_mib=${(r.committedPeak / MiB).toFixed(1)}`,
+    `live_peak_mib=${(r.livePeak / MiB).toFixed(1)}`,
+    `overhead_ratio=${r.livePeak > 0 ? (r.committedPeak / r.livePeak).toFixed(3) : 'n/a'}`,
+    `failures=${r.failures}`,
+  ].join(' ');
+}
+
+export const benchCommand: Command = {
+  name: 'bench',
+  summary: 'replay an allocation workload and print ns/op, blocks and memory overhead',
+  help: `Usage: vramscope bench <workload> [options]
+
+Replays a workload in the ../shared/bench/gen-workload.mjs format (a <id> <size> <align> <buffer|image>
+<gpu|upload|readback> / f <id>) on the allocator. Parsing and one warm-up run are not timed; each run uses a
+fresh device and allocator; the median of the runs is printed, one line per strategy, then the JS heap at the live peak.
+
+Options:
+  --strategy S     tlsf, freelist or all (default: all)
+  --profile FILE   vulkaninfo text of the simulated device (default: the lavapipe profile in assets/profiles)
+  --runs N         timed runs per strategy (default 3)
+  --help           this text`,
+  options: {
+    strategy: { type: 'string' },
+    profile: { type: 'string' },
+    runs: { type: 'string' },
+  },
+  maxPositionals: 1,
+  async run(values, positionals, io) {
+    const file = positionals[0];
+    if (file === undefined) throw new UsageError('missing <workload> file');
+    const strategyOption =
+      choiceOption(values, 'strategy', [...placementStrategyNames, 'all'] as const) ?? 'all';
+    const strategies: PlacementStrategyName[] =
+      strategyOption === 'all' ? [...placementStrategyNames] : [strategyOption];
+    const runs = integerOption(values, 'runs', 1, 100) ?? 3;
+    const profile = stringOption(values, 'profile');
+    const text = await readText(path.resolve(io.cwd, file), 'workload');
+    let workload: Workload;
+    try {
+      workload = parseWorkload(text);
+    } catch (error) {
+      if (error instanceof WorkloadParseError) throw new CommandFailure(`${file}: ${error.message}`);
+      throw error;
+    }
+    const profilePath = profile === undefined ? undefined : path.resolve(io.cwd, profile);
+    for (const strategy of strategies) {
+      const results: ReplayResult[] = [];
+      // One untimed run first, so the JIT has compiled the hot paths before the clock starts.
+      replayWorkload(workload, { device: await loadProfileDevice(profilePath), strategy });
+      for (let run = 0; run < runs; run++) {
+        const device = await loadProfileDevice(profilePath);
+        collectAndMeasureHeap();
+        results.push(replayWorkload(workload, { device, strategy }));
+      }
+      const last = results[results.length - 1]!;
+      const nsPerOp = median(results.map((r) => r.nanoseconds / r.ops));
+      io.stdout.write(`${formatLine(strategy, 'simulated', '', last, nsPerOp)}\n`);
+      const heap = measureHeapAtPeak(
+        workload,
+        await loadProfileDevice(profilePath),
+        strategy,
+        last.livePeakOp,
+      );
+      io.stdout.write(
+        `js_heap_mib=${(heap.heapAtPeak / MiB).toFixed(1)} bookkeeping_bytes_per_allocation=${heap.bytesPerAllocation.toFixed(0)}\n`,
+      );
+      if (last.firstFailure) io.stderr.write(`first failure (${strategy}): ${last.firstFailure}\n`);
+    }
+    return 0;
+  },
+};

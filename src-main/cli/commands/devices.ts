@@ -1,0 +1,110 @@
+// `vramscope devices [--json]`: every Vulkan device the loader sees, with memory heaps, memory types (flags
+// spelled out), the limits the allocator uses, the memory extensions and VK_EXT_memory_budget budgets.
+import { formatBytes, memoryHeapFlagNames, memoryPropertyFlagNames } from '../../../allocator/index.ts';
+import {
+  defaultDeviceIndex,
+  enumerateDevices,
+  isCodedError,
+  loaderVersion,
+  type NativeDeviceInfo,
+} from '../../../native/index.ts';
+import { CommandFailure, type Command } from '../command.ts';
+
+/** The JSON document `devices --json` prints (also the format of tests/fixtures/devices/*.devices.json). */
+export interface DevicesReport {
+  readonly loaderVersion: string;
+  readonly defaultIndex: number;
+  readonly devices: readonly DeviceReportEntry[];
+}
+
+export interface DeviceReportEntry extends Omit<NativeDeviceInfo, 'heaps' | 'types'> {
+  readonly heaps: readonly { index: number; size: number; flags: number; flagNames: string[] }[];
+  readonly types: readonly { index: number; propertyFlags: number; heapIndex: number; flagNames: string[] }[];
+}
+
+export function buildDevicesReport(): DevicesReport {
+  const devices = enumerateDevices();
+  return {
+    loaderVersion: loaderVersion(),
+    defaultIndex: defaultDeviceIndex(devices),
+    devices: devices.map((d) => ({
+      ...d,
+      heaps: d.heaps.map((h) => ({ ...h, flagNames: memoryHeapFlagNames(h.flags) })),
+      types: d.types.map((t) => ({ ...t, flagNames: memoryPropertyFlagNames(t.propertyFlags) })),
+    })),
+  };
+}
+
+const hex = (n: number, width: number): string => `0x${n.toString(16).padStart(width, '0')}`;
+const yesNo = (b: boolean): string => (b ? 'yes' : 'no');
+
+export function formatDevicesReport(report: DevicesReport): string {
+  const out: string[] = [`Vulkan loader ${report.loaderVersion}: ${report.devices.length} device(s)`];
+  for (const d of report.devices) {
+    out.push('');
+    out.push(
+      `Device ${d.index}: ${d.name} [${d.deviceType}]${d.index === report.defaultIndex ? ' (default)' : ''}`,
+    );
+    const driver =
+      d.driverName !== '' ? ` (${d.driverName}${d.driverInfo !== '' ? `, ${d.driverInfo}` : ''})` : '';
+    out.push(
+      `  vendor ${hex(d.vendorId, 4)}  device ${hex(d.deviceId, 4)}  driver ${d.driverVersion}${driver}  Vulkan ${d.apiVersion}`,
+    );
+    out.push('  heaps:');
+    for (const h of d.heaps) {
+      const b = d.budgets?.find((x) => x.heapIndex === h.index);
+      const budget = b ? `  budget ${formatBytes(b.budget)}  usage ${formatBytes(b.usage)}` : '';
+      out.push(
+        `    ${h.index}  ${formatBytes(h.size).padStart(11)}  ${h.flagNames.join(' | ') || 'none'}${budget}`,
+      );
+    }
+    out.push('  memory types:');
+    for (const t of d.types) {
+      out.push(
+        `    ${String(t.index).padStart(2)}  heap ${t.heapIndex}  ${t.flagNames.join(' | ') || 'none'}`,
+      );
+    }
+    const l = d.limits;
+    out.push(
+      `  limits: bufferImageGranularity ${l.bufferImageGranularity} B, nonCoherentAtomSize ${l.nonCoherentAtomSize} B, ` +
+        `maxMemoryAllocationCount ${l.maxMemoryAllocationCount}, maxMemoryAllocationSize ${formatBytes(l.maxMemoryAllocationSize)}`,
+    );
+    out.push(
+      `  extensions: memory budget ${yesNo(d.extensions.memoryBudget)}, dedicated allocation ${yesNo(d.extensions.dedicatedAllocation)}, ` +
+        `buffer device address ${yesNo(d.extensions.bufferDeviceAddress)}`,
+    );
+    if (d.budgets === null) out.push('  budgets: not reported (no VK_EXT_memory_budget)');
+  }
+  return `${out.join('\n')}\n`;
+}
+
+export const devicesCommand: Command = {
+  name: 'devices',
+  summary: 'List Vulkan devices: memory heaps, types, limits, extensions and budgets',
+  help: `Usage: vramscope devices [--json]
+
+Lists every Vulkan physical device the loader sees: memory heaps (size, flags, VK_EXT_memory_budget budget
+and usage), memory types (property flags spelled out, heap), the limits the allocator uses
+(bufferImageGranularity, nonCoherentAtomSize, maxMemoryAllocationCount, maxMemoryAllocationSize) and
+whether memory budget, dedicated allocation and buffer device address are available. The device marked
+(default) is the one opened without --device (discrete > integrated > virtual > cpu).
+
+Options:
+  --json   print one JSON document instead of text
+`,
+  options: { json: { type: 'boolean' } },
+  maxPositionals: 0,
+  async run(values, _positionals, io) {
+    let report: DevicesReport;
+    try {
+      report = buildDevicesReport();
+    } catch (error) {
+      if (isCodedError(error)) throw new CommandFailure(`${error.message} [${error.code}]`);
+      throw error;
+    }
+    io.stdout.write(
+      values.json === true ? `${JSON.stringify(report, null, 2)}\n` : formatDevicesReport(report),
+    );
+    return 0;
+  },
+};

@@ -1,0 +1,180 @@
+// `vramscope report <trace> [--json]`: what a trace says — device, totals and peaks per heap and memory type,
+// counts, failures, fragmentation, leaks grouped by origin and name — plus how fast it loaded.
+import { statSync } from 'node:fs';
+import path from 'node:path';
+import { memoryHeapFlagNames, memoryPropertyFlagNames } from '../../../allocator/device.ts';
+import { formatBytes } from '../../../allocator/format.ts';
+import { analyzeTrace, type LeakGroup, type SeriesSummary } from '../../../allocator/analysis/index.ts';
+import { TraceFormatError, type LoadedTrace } from '../../../allocator/trace/index.ts';
+import { loadTrace } from '../../trace/reader.ts';
+import { CommandFailure, UsageError, type Command, type CommandIo, type ParsedValues } from '../command.ts';
+
+const LIST_LIMIT = 10;
+
+function count(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+function mib(bytes: number): number {
+  return Math.round((bytes / 2 ** 20) * 10) / 10;
+}
+
+function peak(s: SeriesSummary, which: 'peakCommitted' | 'peakAllocated'): string {
+  const p = s[which];
+  return p.eventIndex < 0 ? 'peak 0' : `peak ${formatBytes(p.bytes)} at event ${count(p.eventIndex)}`;
+}
+
+function usageLine(label: string, s: SeriesSummary): string {
+  return `  ${label}: committed ${formatBytes(s.final.committed)} (${peak(s, 'peakCommitted')}), allocated ${formatBytes(s.final.allocated)} (${peak(s, 'peakAllocated')})`;
+}
+
+function leakLines(groups: readonly LeakGroup[], none: string): string[] {
+  const lines = groups
+    .slice(0, LIST_LIMIT)
+    .map(
+      (g) =>
+        `    ${g.key === '' ? none : g.key}: ${count(g.count)} allocation${g.count === 1 ? '' : 's'}, ${formatBytes(g.bytes)}`,
+    );
+  if (groups.length > LIST_LIMIT) lines.push(`    ... and ${count(groups.length - LIST_LIMIT)} more`);
+  return lines;
+}
+
+export const reportCommand: Command = {
+  name: 'report',
+  summary: 'Summarise a trace: device, totals, peaks, failures, fragmentation, leaks',
+  help: `Usage: vramscope report <trace> [--json]
+
+Loads a VRAMscope trace (format: docs/trace-format.md) and prints the device, committed and allocated bytes
+per heap and memory type with their peaks, event counts, failed allocations, fragmentation, and the
+allocations still live at the end (leaks) grouped by origin (stack) and by name. Also prints how long loading
+took, the bytes per event on disk and the resident memory after loading.
+
+A trace whose tail is torn (recording killed) loads up to the last intact chunk, with a warning on stderr.
+
+Options:
+  --json    print one JSON object instead of text
+
+Exit codes: 0 ok, 1 the trace cannot be read, 2 bad usage.`,
+  options: { json: { type: 'boolean' } },
+  maxPositionals: 1,
+  async run(values: ParsedValues, positionals: string[], io: CommandIo): Promise<number> {
+    const file = positionals[0];
+    if (file === undefined) throw new UsageError('missing <trace> argument');
+    const full = path.resolve(io.cwd, file);
+    const started = performance.now();
+    let trace: LoadedTrace;
+    try {
+      trace = await loadTrace(full);
+    } catch (error) {
+      if (error instanceof TraceFormatError)
+        throw new CommandFailure(`cannot load ${file}: ${error.message} (byte ${error.position})`);
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') throw new CommandFailure(`cannot load ${file}: no such file`);
+      if (code === 'EISDIR') throw new CommandFailure(`cannot load ${file}: it is a directory`);
+      if (code === 'EACCES') throw new CommandFailure(`cannot load ${file}: permission denied`);
+      throw error;
+    }
+    const loadMs = performance.now() - started;
+    const rssAfterLoad = process.memoryUsage().rss;
+    const analysisStarted = performance.now();
+    const analysis = analyzeTrace(trace.events, trace.header.device);
+    const leaks = analysis.leaksAt();
+    const fragmentation = analysis.fragmentationAt();
+    const analysisMs = performance.now() - analysisStarted;
+    const peakRss = process.resourceUsage().maxRSS * 1024;
+    const fileBytes = statSync(full).size;
+    const events = trace.events.length;
+    const bytesPerEvent = events > 0 ? fileBytes / events : 0;
+    const { header, warnings } = trace;
+    const summary = analysis.summary;
+    for (const w of warnings) io.stderr.write(`vramscope report: warning: ${w.message}\n`);
+
+    if (values.json === true) {
+      const out = {
+        file,
+        header,
+        complete: trace.complete,
+        warnings,
+        summary,
+        fragmentation: {
+          ...fragmentation,
+          blocks: fragmentation.blocks,
+        },
+        leaks,
+        performance: {
+          loadMs: Math.round(loadMs * 10) / 10,
+          analysisMs: Math.round(analysisMs * 10) / 10,
+          fileBytes,
+          bytesPerEvent: Math.round(bytesPerEvent * 100) / 100,
+          rssAfterLoadMiB: mib(rssAfterLoad),
+          peakRssMiB: mib(peakRss),
+          chunks: trace.chunkCount,
+        },
+      };
+      io.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+      return 0;
+    }
+
+    const d = header.device;
+    const lines: string[] = [];
+    lines.push(
+      `trace: ${file} (format v${header.version}, written by vramscope ${header.toolVersion} at ${header.createdAt})${trace.complete ? '' : ' — incomplete: the recording did not close it'}`,
+    );
+    if (header.importedFrom)
+      lines.push(`imported from: ${header.importedFrom.format} (${header.importedFrom.source})`);
+    if (header.session?.scenario)
+      lines.push(
+        `scenario: ${header.session.scenario}${header.session.seed !== undefined ? ` (seed ${header.session.seed})` : ''}`,
+      );
+    lines.push(
+      `device: ${d.name} (${d.api}, ${d.deviceType}, ${d.heaps.length} heaps, ${d.types.length} memory types; ${d.source})`,
+    );
+    const a = header.allocator;
+    lines.push(`allocator: ${a.strategy}${a.bufferDeviceAddress ? ', buffer device address' : ''}`);
+    const k = summary.counts;
+    lines.push(
+      `events: ${count(events)} over ${(summary.durationMs / 1000).toFixed(3)} s — ${count(k.allocations)} allocations, ${count(k.frees)} frees, ${count(k.failures)} failures, ${count(k.blocksCreated)} blocks created, ${count(k.blocksDestroyed)} destroyed, ${count(k.renames)} renames, ${count(k.frames)} frames, ${count(k.marks)} marks, ${count(k.budgetSamples)} budget samples`,
+    );
+    lines.push('heaps:');
+    summary.heaps.forEach((s, h) => {
+      const heap = d.heaps[h]!;
+      const flags = memoryHeapFlagNames(heap.flags).join('|') || 'no flags';
+      lines.push(usageLine(`heap ${h} (${flags}, ${formatBytes(heap.size)})`, s));
+    });
+    lines.push('memory types:');
+    summary.types.forEach((s, t) => {
+      const type = d.types[t]!;
+      const flags = memoryPropertyFlagNames(type.propertyFlags).join('|') || 'no flags';
+      if (s.peakCommitted.bytes > 0 || s.peakAllocated.bytes > 0)
+        lines.push(usageLine(`type ${t} (${flags}; heap ${type.heapIndex})`, s));
+    });
+    lines.push(usageLine('total', summary.total));
+    lines.push(
+      `live at end: ${count(summary.liveAllocations)} allocations in ${count(summary.liveBlocks)} blocks`,
+    );
+    lines.push(`failures: ${count(summary.failures.length)}`);
+    for (const f of summary.failures.slice(0, LIST_LIMIT)) {
+      lines.push(
+        `  event ${count(f.eventIndex)} at ${(f.time / 1000).toFixed(3)} s: "${f.name}" ${formatBytes(f.size)} ${f.location} — ${f.code}: ${f.message}${f.stack ? ` (${f.stack})` : ''}`,
+      );
+    }
+    if (summary.failures.length > LIST_LIMIT)
+      lines.push(`  ... and ${count(summary.failures.length - LIST_LIMIT)} more`);
+    const managed = fragmentation.blocks.filter((b) => !b.dedicated).length;
+    lines.push(
+      `fragmentation: ${(fragmentation.fragmentation * 100).toFixed(1)}% (1 - largest free range / free, per block, over ${count(managed)} blocks): ${formatBytes(fragmentation.freeBytes)} free in ${count(fragmentation.freeRangeCount)} ranges, largest ${formatBytes(fragmentation.largestFreeRange)}`,
+    );
+    lines.push(`leaks (live at end): ${count(leaks.count)} allocations, ${formatBytes(leaks.bytes)}`);
+    if (leaks.count > 0) {
+      lines.push('  by origin:');
+      lines.push(...leakLines(leaks.byOrigin, '(no stack recorded)'));
+      lines.push('  by name:');
+      lines.push(...leakLines(leaks.byName, '(unnamed)'));
+    }
+    lines.push(
+      `load: ${(loadMs / 1000).toFixed(3)} s for ${count(events)} events in ${count(trace.chunkCount)} chunks, ${bytesPerEvent.toFixed(2)} bytes/event (${formatBytes(fileBytes)} on disk), RSS ${mib(rssAfterLoad)} MiB after load; analysis ${(analysisMs / 1000).toFixed(3)} s, peak RSS ${mib(peakRss)} MiB`,
+    );
+    io.stdout.write(`${lines.join('\n')}\n`);
+    return 0;
+  },
+};

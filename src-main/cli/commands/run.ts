@@ -1,0 +1,140 @@
+// `vramscope run`: runs a scenario (built-in name or .mjs file) in a worker thread on a device and records
+// a trace. A progress line on a terminal, a summary at the end.
+import { formatBytes, placementStrategyNames } from '../../../allocator/index.ts';
+import type { DeviceSpec } from '../../session/open-device.ts';
+import { parseParamAssignments, ScenarioParamError } from '../../session/scenario-params.ts';
+import { builtinScenarioNames } from '../../session/scenario-loader.ts';
+import { startScenario } from '../../session/scenario-host.ts';
+import type { RunStatus } from '../../session/run-protocol.ts';
+import { formatSummary } from '../../session/summary.ts';
+import {
+  choiceOption,
+  CommandFailure,
+  integerOption,
+  stringOption,
+  UsageError,
+  type Command,
+  type ParsedValues,
+} from '../command.ts';
+import path from 'node:path';
+
+function paramStrings(values: ParsedValues): string[] {
+  const v = values.param;
+  if (v === undefined) return [];
+  const list = Array.isArray(v) ? v : [v];
+  return list.map((x) => {
+    if (typeof x !== 'string') throw new UsageError('--param needs key=value');
+    return x;
+  });
+}
+
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'Run a scenario on a device and record a trace',
+  help: `Usage: vramscope run <scenario|file.mjs> [--param k=v ...] [--device N | --profile FILE] [--strategy S] [--seed N] [--out <trace>]
+
+Runs a scenario script in a worker thread against the allocator on a device, recording every allocator
+event to a trace file. A progress line is shown on a terminal; a summary (ops, allocations, failures, peak
+committed bytes, leaks by origin) is printed at the end.
+
+Scenarios: a built-in name (${builtinScenarioNames().join(', ')}) or a path to an ES module
+exporting \`meta\` and \`run(ctx, params)\`. A scenario file is code: only run scripts you trust.
+
+Options:
+  --param k=v       a scenario parameter (repeatable); see the scenario's meta for names, types and ranges
+  --device N        the real Vulkan device with index N (default: the first real device)
+  --profile FILE    a simulated device: a vulkaninfo text file, a built-in model (d3d12-tier1, d3d12-tier2,
+                    metal) or a shipped profile name (lavapipe, h100)
+  --strategy S      placement strategy: ${placementStrategyNames.join(', ')} (default tlsf)
+  --seed N          seed of ctx.random() (unsigned 32-bit); the same seed gives the same events
+  --out FILE        the trace file to write (without it, the run is summarized but not recorded)
+  --json            print the summary as JSON on stdout
+
+Exit codes: 0 the scenario completed, 1 it failed (script error, device error), 2 bad usage.
+`,
+  options: {
+    param: { type: 'string', multiple: true },
+    device: { type: 'string' },
+    profile: { type: 'string' },
+    strategy: { type: 'string' },
+    seed: { type: 'string' },
+    out: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  maxPositionals: 1,
+  async run(values, positionals, io) {
+    const scenario = positionals[0];
+    if (scenario === undefined) throw new UsageError('which scenario? give a built-in name or a .mjs file');
+    let params: Record<string, string>;
+    try {
+      params = parseParamAssignments(paramStrings(values));
+    } catch (error) {
+      if (error instanceof ScenarioParamError) throw new UsageError(error.message);
+      throw error;
+    }
+    const deviceIndex = integerOption(values, 'device', 0, 64);
+    const profile = stringOption(values, 'profile');
+    if (deviceIndex !== undefined && profile !== undefined)
+      throw new UsageError('give either --device or --profile, not both');
+    const device: DeviceSpec =
+      profile !== undefined
+        ? { kind: 'profile', profile }
+        : deviceIndex !== undefined
+          ? { kind: 'real', index: deviceIndex }
+          : { kind: 'default' };
+    const strategy = choiceOption(values, 'strategy', placementStrategyNames);
+    const seed = integerOption(values, 'seed', 0, 0xffffffff);
+    const out = stringOption(values, 'out');
+
+    const tty = io.stderr.isTTY === true;
+    let lastDraw = 0;
+    const draw = (s: RunStatus, force = false): void => {
+      const now = Date.now();
+      if (!tty || (!force && now - lastDraw < 100)) return;
+      lastDraw = now;
+      io.stderr.write(
+        `\r\x1b[K${scenario}: ${s.state}, ${s.ops} ops, frame ${s.frame}, ${s.liveAllocations} live, ${formatBytes(s.committedBytes)} committed, ${s.failures} failures`,
+      );
+    };
+    const run = startScenario(
+      {
+        scenario,
+        params,
+        device,
+        ...(strategy ? { strategy } : {}),
+        ...(seed !== undefined ? { seed } : {}),
+        tracePath: out === undefined ? null : path.resolve(io.cwd, out),
+        cwd: io.cwd,
+      },
+      {
+        onReady: (info) => {
+          if (info.deviceNote) io.stderr.write(`vramscope run: ${info.deviceNote}\n`);
+        },
+        onStatus: (s) => draw(s),
+        onLog: (message) => {
+          if (tty) io.stderr.write('\r\x1b[K');
+          io.stderr.write(`[${scenario}] ${message}\n`);
+        },
+      },
+    );
+    const onSigint = (): void => void run.cancel();
+    process.once('SIGINT', onSigint);
+    const result = await run.done;
+    process.off('SIGINT', onSigint);
+    if (tty) io.stderr.write('\r\x1b[K');
+
+    if (result.summary) {
+      if (values.json === true)
+        io.stdout.write(
+          `${JSON.stringify({ outcome: result.outcome, error: result.error, summary: result.summary }, null, 2)}\n`,
+        );
+      else io.stdout.write(formatSummary(result.summary, result.outcome));
+    }
+    if (result.error) {
+      if (result.error.kind === 'usage') throw new UsageError(result.error.message);
+      throw new CommandFailure(result.error.message);
+    }
+    if (result.outcome === 'cancelled') throw new CommandFailure('the run was cancelled');
+    return 0;
+  },
+};

@@ -1,0 +1,108 @@
+// Opens the device a session runs on: the real Vulkan device (native/) or a simulated device built from a
+// profile. A profile is a vulkaninfo text file, a built-in model name ("d3d12-tier1", "d3d12-tier2",
+// "metal"), or the short name of a profile shipped in assets/profiles/ ("lavapipe", "h100").
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  builtinProfileNames,
+  createSimulatedDevice,
+  loadBuiltinProfile,
+  parseVulkaninfo,
+  type Device,
+  type DeviceDescription,
+} from '../../allocator/index.ts';
+
+export const profileDir = fileURLToPath(new URL('../../assets/profiles/', import.meta.url));
+
+export type DeviceSpec =
+  /** The real device when native/ is available, else the lavapipe profile (said so in `note`). */
+  | { readonly kind: 'default' }
+  | { readonly kind: 'real'; readonly index: number }
+  | { readonly kind: 'profile'; readonly profile: string };
+
+export interface OpenedDevice {
+  readonly device: Device;
+  /** "NVIDIA H100 80GB HBM3 (profile:nvidia-h100-80gb-hbm3.vulkaninfo.txt)". */
+  readonly label: string;
+  /** Why the device differs from what was asked for, if it does. */
+  readonly note: string | null;
+  close(): void;
+}
+
+export class DeviceOpenError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DeviceOpenError';
+  }
+}
+
+/** The --profile value names nothing that exists: a usage error. */
+export class ProfileNotFoundError extends DeviceOpenError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProfileNotFoundError';
+  }
+}
+
+/** Profiles shipped in assets/profiles/, by short name: "mesa-lavapipe" and "lavapipe" both work. */
+export function shippedProfiles(): string[] {
+  if (!existsSync(profileDir)) return [];
+  return readdirSync(profileDir)
+    .filter((f) => f.endsWith('.vulkaninfo.txt'))
+    .sort();
+}
+
+/** Resolves a --profile value to a device description (reads the file if it is one). */
+export function loadProfile(profile: string, cwd: string): DeviceDescription {
+  if ((builtinProfileNames as readonly string[]).includes(profile.replace(/^builtin:/, '')))
+    return loadBuiltinProfile(profile);
+  const asPath = path.resolve(cwd, profile);
+  let file: string | null = existsSync(asPath) ? asPath : null;
+  if (file === null && /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(profile)) {
+    const matches = shippedProfiles().filter((f) => f.toLowerCase().includes(profile.toLowerCase()));
+    if (matches.length === 1) file = path.join(profileDir, matches[0] as string);
+    else if (matches.length > 1)
+      throw new ProfileNotFoundError(
+        `profile name "${profile}" matches several shipped profiles: ${matches.join(', ')}`,
+      );
+  }
+  if (file === null) {
+    const shipped = shippedProfiles().map((f) => f.replace(/\.vulkaninfo\.txt$/, ''));
+    throw new ProfileNotFoundError(
+      `profile "${profile}" is neither a file nor a known profile (built-ins: ${[...builtinProfileNames, ...shipped].join(', ')})`,
+    );
+  }
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new DeviceOpenError(`cannot read profile ${file}: ${(error as Error).message}`);
+  }
+  return parseVulkaninfo(text, path.basename(file));
+}
+
+export async function openDevice(spec: DeviceSpec, cwd: string): Promise<OpenedDevice> {
+  if (spec.kind === 'profile') {
+    const description = loadProfile(spec.profile, cwd);
+    return simulated(description, null);
+  }
+  if (spec.kind === 'real')
+    throw new DeviceOpenError(
+      `the real Vulkan device ${spec.index} cannot be opened: the native addon is not part of this build (use --profile)`,
+    );
+  return simulated(
+    loadProfile('lavapipe', cwd),
+    'the native Vulkan addon is not available; using the simulated lavapipe profile',
+  );
+}
+
+function simulated(description: DeviceDescription, note: string | null): OpenedDevice {
+  const device = createSimulatedDevice(description);
+  return {
+    device,
+    label: `${description.name} (${description.source})`,
+    note,
+    close: () => undefined,
+  };
+}

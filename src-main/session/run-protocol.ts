@@ -1,0 +1,113 @@
+// Messages between the scenario worker and the main thread, and what a run produces. Everything here is
+// structured-clone data; event columns travel as transferable ArrayBuffers.
+import type {
+  DeviceDescription,
+  EventColumns,
+  MemoryTypeDecision,
+  PlacementStrategyName,
+} from '../../allocator/index.ts';
+import type { DeviceSpec } from './open-device.ts';
+import type { LeakRecord } from './session.ts';
+import type { ParamValue, ScenarioMeta, ScenarioParams } from './scenario-types.ts';
+
+export interface RunRequest {
+  /** A built-in scenario name or a path to a .mjs file (relative to cwd). */
+  readonly scenario: string;
+  /** Strings (from the CLI) are converted by the declared parameter types. */
+  readonly params?: Readonly<Record<string, ParamValue>>;
+  readonly device?: DeviceSpec;
+  readonly strategy?: PlacementStrategyName;
+  /** Unsigned 32-bit; absent = a random seed, reported in the result. */
+  readonly seed?: number;
+  /** Write a trace here while running. */
+  readonly tracePath?: string | null;
+  readonly cwd: string;
+}
+
+/** A slice of the event log: events [start, start + length) with the strings and decisions new since the last batch. */
+export interface EventBatch {
+  readonly start: number;
+  readonly columns: EventColumns;
+  /** String ids stringsStart.. of the log's string table. */
+  readonly stringsStart: number;
+  readonly strings: readonly string[];
+  readonly decisions: readonly MemoryTypeDecision[];
+}
+
+export interface RunInfo {
+  readonly scenario: ScenarioMeta;
+  readonly file: string;
+  readonly params: ScenarioParams;
+  readonly seed: number;
+  readonly device: DeviceDescription;
+  readonly deviceLabel: string;
+  readonly deviceNote: string | null;
+  readonly strategy: PlacementStrategyName;
+}
+
+export type RunStateName = 'running' | 'paused' | 'finished';
+
+export interface RunStatus {
+  readonly state: RunStateName;
+  readonly ops: number;
+  readonly frame: number;
+  readonly events: number;
+  readonly committedBytes: number;
+  readonly allocatedBytes: number;
+  readonly liveAllocations: number;
+  readonly failures: number;
+}
+
+export type RunErrorKind = 'usage' | 'device' | 'script' | 'internal';
+
+export interface RunError {
+  readonly kind: RunErrorKind;
+  /** One sentence, with file:line for script errors. */
+  readonly message: string;
+  /** "streaming.mjs:42" for script errors, when known. */
+  readonly location: string | null;
+  readonly stack: string | null;
+}
+
+export interface RunSummary {
+  readonly scenario: string;
+  readonly seed: number;
+  readonly device: string;
+  readonly strategy: PlacementStrategyName;
+  readonly ops: number;
+  readonly allocations: number;
+  readonly frees: number;
+  readonly failures: number;
+  readonly failuresByCode: Readonly<Record<string, number>>;
+  readonly frames: number;
+  readonly events: number;
+  /** Bytes. */
+  readonly peakCommittedBytes: number;
+  readonly peakBlocks: number;
+  readonly leaks: readonly LeakRecord[];
+  /** Bytes requested by the leaked allocations. */
+  readonly leakedBytes: number;
+  readonly durationMs: number;
+  readonly tracePath: string | null;
+}
+
+export type RunOutcome = 'completed' | 'cancelled' | 'failed';
+
+export interface RunResult {
+  readonly outcome: RunOutcome;
+  readonly error: RunError | null;
+  /** Null when the run failed before the session existed (bad scenario, parameters or device). */
+  readonly summary: RunSummary | null;
+}
+
+export type WorkerMessage =
+  | { readonly type: 'ready'; readonly info: RunInfo }
+  | { readonly type: 'events'; readonly batch: EventBatch }
+  | { readonly type: 'status'; readonly status: RunStatus }
+  | { readonly type: 'log'; readonly message: string }
+  | { readonly type: 'done'; readonly result: RunResult };
+
+export interface WorkerData {
+  readonly request: RunRequest;
+  readonly control: SharedArrayBuffer;
+}

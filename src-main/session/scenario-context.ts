@@ -1,0 +1,212 @@
+// The `ctx` a scenario script gets: allocator ops gated by the run controls (pause/step/cancel), each
+// allocation tagged with the script line that asked for it, seeded randomness, frames, marks and budgets.
+import {
+  AllocationError,
+  type Allocation,
+  type AllocationCreateDesc,
+  type MemoryLocation,
+  memoryLocations,
+} from '../../allocator/index.ts';
+import type { Random } from './rng.ts';
+import { CancelledError, type RunGate } from './run-control.ts';
+import { captureScriptLine, formatOrigin } from './origin.ts';
+import type { Session } from './session.ts';
+import type { AllocationHandle, AllocationRequest, ScenarioContext } from './scenario-types.ts';
+
+/** A mistake in how the script called ctx (bad request, double free): reported as a script error. */
+export class ScenarioUsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ScenarioUsageError';
+  }
+}
+
+export interface ContextHooks {
+  /** Before the worker blocks on a pause: flush events and announce "paused". */
+  onBlock(): void;
+  /** After every op and frame: lets the runner flush at its cadence. */
+  afterOp(): void;
+  log(message: string): void;
+}
+
+export interface ContextOptions {
+  readonly session: Session;
+  readonly gate: RunGate;
+  readonly random: Random;
+  readonly seed: number;
+  readonly scriptUrl: string;
+  readonly scriptName: string;
+  readonly hooks: ContextHooks;
+}
+
+const defaultAlignment = { buffer: 256, image: 65536 } as const;
+
+/** Exact for safe integers: log2 of a power of two is an integer, of anything else it is not. */
+function isPowerOfTwo(n: number): boolean {
+  return Number.isSafeInteger(n) && n > 0 && Number.isInteger(Math.log2(n));
+}
+
+export function createScenarioContext(options: ContextOptions): ScenarioContext {
+  const { session, gate, random, hooks, scriptUrl, scriptName } = options;
+  const typeCount = session.device.description.types.length;
+  const allTypes = typeCount >= 32 ? 0xffffffff : (1 << typeCount) - 1;
+  const live = new Map<AllocationHandle, Allocation>();
+
+  const origin = (tags: readonly string[] | undefined): string =>
+    formatOrigin(scriptName, captureScriptLine(scriptUrl), tags ?? []);
+
+  const toDesc = (request: AllocationRequest, stack: string): AllocationCreateDesc => {
+    if (typeof request !== 'object' || request === null)
+      throw new ScenarioUsageError('ctx.allocate needs a request object');
+    const { name, size, kind } = request;
+    if (typeof name !== 'string') throw new ScenarioUsageError('an allocation request needs a string name');
+    if (kind !== 'buffer' && kind !== 'image')
+      throw new ScenarioUsageError(
+        `allocation "${name}": kind must be "buffer" or "image", got ${String(kind)}`,
+      );
+    if (!Number.isSafeInteger(size) || size <= 0)
+      throw new ScenarioUsageError(
+        `allocation "${name}": size must be a positive safe integer of bytes, got ${size}`,
+      );
+    const alignment = request.alignment ?? defaultAlignment[kind];
+    if (!isPowerOfTwo(alignment))
+      throw new ScenarioUsageError(
+        `allocation "${name}": alignment must be a power of two, got ${alignment}`,
+      );
+    const location: MemoryLocation = request.location ?? 'GpuOnly';
+    if (!memoryLocations.includes(location))
+      throw new ScenarioUsageError(
+        `allocation "${name}": location must be one of ${memoryLocations.join(', ')}, got ${String(location)}`,
+      );
+    if (
+      request.tags !== undefined &&
+      (!Array.isArray(request.tags) || request.tags.some((t) => typeof t !== 'string'))
+    )
+      throw new ScenarioUsageError(`allocation "${name}": tags must be an array of strings`);
+    const linear = kind === 'buffer';
+    return {
+      name,
+      requirements: { size, alignment, memoryTypeBits: allTypes },
+      location,
+      linear,
+      scheme: request.dedicated
+        ? linear
+          ? { kind: 'dedicatedBuffer' }
+          : { kind: 'dedicatedImage' }
+        : { kind: 'managed' },
+      resourceCategory: linear ? 'buffer' : 'otherTexture',
+      stack,
+    };
+  };
+
+  const handleFor = (a: Allocation, originText: string): AllocationHandle => {
+    const handle: AllocationHandle = Object.freeze({
+      id: a.id,
+      name: a.name,
+      size: a.size,
+      memoryTypeIndex: a.memoryTypeIndex,
+      heapIndex: session.device.description.types[a.memoryTypeIndex]?.heapIndex ?? -1,
+      blockId: a.block.id,
+      offset: a.offset,
+      location: a.location,
+      dedicated: a.isDedicated,
+      origin: originText,
+    });
+    live.set(handle, a);
+    return handle;
+  };
+
+  const doAllocate = (request: AllocationRequest, throwOnFailure: boolean): AllocationHandle | null => {
+    const stack = origin(request?.tags);
+    const desc = toDesc(request, stack);
+    gate.gate(hooks.onBlock);
+    try {
+      return handleFor(session.allocate(desc), stack);
+    } catch (error) {
+      if (!throwOnFailure && error instanceof AllocationError) return null;
+      throw error;
+    } finally {
+      hooks.afterOp();
+    }
+  };
+
+  const allocationOf = (handle: AllocationHandle, what: string): Allocation => {
+    const a = live.get(handle);
+    if (!a) {
+      const name = typeof handle === 'object' && handle !== null ? `"${handle.name}"` : String(handle);
+      throw new ScenarioUsageError(
+        `ctx.${what} of ${name}: not a live allocation of this run (already freed?)`,
+      );
+    }
+    return a;
+  };
+
+  return {
+    device: session.device.description,
+    seed: options.seed,
+    allocate: (request) => doAllocate(request, true) as AllocationHandle,
+    tryAllocate: (request) => doAllocate(request, false),
+    free(handle) {
+      const a = allocationOf(handle, 'free');
+      gate.gate(hooks.onBlock);
+      live.delete(handle);
+      session.free(a);
+      hooks.afterOp();
+    },
+    rename(handle, name) {
+      if (typeof name !== 'string') throw new ScenarioUsageError('ctx.rename needs a string name');
+      const a = allocationOf(handle, 'rename');
+      gate.gate(hooks.onBlock);
+      session.rename(a, name);
+      live.delete(handle);
+      const renamed = handleFor(a, handle.origin);
+      hooks.afterOp();
+      return Object.freeze({ ...renamed, name });
+    },
+    frame(label) {
+      gate.throwIfCancelled();
+      const n = session.frame(label ?? '');
+      hooks.afterOp();
+      return n;
+    },
+    mark(label) {
+      gate.throwIfCancelled();
+      session.mark(String(label), origin(undefined));
+    },
+    sleep(ms) {
+      if (!Number.isFinite(ms) || ms < 0)
+        throw new ScenarioUsageError(`ctx.sleep needs milliseconds >= 0, got ${ms}`);
+      gate.throwIfCancelled();
+      hooks.afterOp();
+      return new Promise((resolve, reject) => {
+        // Re-check cancel on wake; a long sleep polls so cancel is prompt.
+        const deadline = Date.now() + ms;
+        const tick = (): void => {
+          if (gate.cancelled) reject(new CancelledError());
+          else if (Date.now() >= deadline) resolve();
+          else setTimeout(tick, Math.min(50, deadline - Date.now()));
+        };
+        setTimeout(tick, Math.min(50, ms));
+      });
+    },
+    log(message) {
+      hooks.log(String(message));
+    },
+    random: () => random.next(),
+    randomInt: (min, max) => random.int(min, max),
+    budgets: () => session.device.budgets(),
+    state: () => session.state(),
+    limitHeap(heapIndex, bytes) {
+      try {
+        session.device.setHeapLimit(heapIndex, bytes);
+      } catch (error) {
+        throw new ScenarioUsageError(`ctx.limitHeap: ${(error as Error).message}`);
+      }
+      session.mark(
+        `heap ${heapIndex} limited to ${bytes === null ? 'none' : `${bytes} bytes`}`,
+        origin(undefined),
+      );
+      session.sampleBudgets();
+    },
+  };
+}

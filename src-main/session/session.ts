@@ -1,0 +1,277 @@
+// A session: one device (behind a heap-limit wrapper) + one Allocator + the recorder of its event stream
+// (an EventLog), with budget samples and frame/mark events added by the scenario. Optionally streams the
+// events to a trace file. Runs in whichever thread owns it (the scenario worker, or a test).
+import {
+  Allocator,
+  EventLog,
+  type Allocation,
+  type AllocationCreateDesc,
+  type AllocationKind,
+  type AllocationSizesInput,
+  type AllocatorEventSink,
+  type Clock,
+  type DebugSettings,
+  type Device,
+  type Logger,
+  type MemoryLocation,
+  type PlacementStrategyName,
+} from '../../allocator/index.ts';
+import { HeapLimitedDevice } from './heap-limit.ts';
+import type { SessionState } from './scenario-types.ts';
+
+/** Receives the recorded events as they accumulate (e.g. a trace writer). */
+export interface SessionEventConsumer {
+  /** New events are [start, end) of `log`; called from Session.flush(). */
+  append(log: EventLog, start: number, end: number): void;
+  /** Called once by Session.close() after the final append. */
+  close(): void;
+}
+
+export interface SessionOptions {
+  readonly device: Device;
+  readonly strategy?: PlacementStrategyName;
+  readonly allocationSizes?: AllocationSizesInput;
+  /** The session stores stacks by default (storeStackTraces) and does its own leak report. */
+  readonly debugSettings?: Partial<DebugSettings>;
+  readonly logger?: Logger;
+  readonly clock?: Clock;
+  /** Gets every event via flush(); see SessionEventConsumer. */
+  readonly consumer?: SessionEventConsumer | null;
+}
+
+export interface LeakRecord {
+  readonly id: number;
+  readonly name: string;
+  /** Bytes requested. */
+  readonly size: number;
+  readonly memoryTypeIndex: number;
+  readonly stack: string | null;
+}
+
+/** Forwards every allocator event to the log and keeps the running totals a summary needs. */
+class RecordingSink implements AllocatorEventSink {
+  committedBytes = 0;
+  peakCommittedBytes = 0;
+  allocatedBytes = 0;
+  allocationCount = 0;
+  failureCount = 0;
+  freeCount = 0;
+  blockCount = 0;
+  peakBlockCount = 0;
+  private readonly blockSizes = new Map<number, number>();
+  private readonly liveSizes = new Map<number, number>();
+
+  constructor(private readonly log: EventLog) {}
+
+  allocate(
+    allocationId: number,
+    blockId: number,
+    memoryTypeIndex: number,
+    offset: number,
+    size: number,
+    alignment: number,
+    kind: AllocationKind,
+    location: MemoryLocation,
+    name: string,
+    decisionId: number,
+    usedRetry: boolean,
+    stack: string | null,
+  ): void {
+    this.allocationCount++;
+    this.allocatedBytes += size;
+    this.liveSizes.set(allocationId, size);
+    this.log.allocate(
+      allocationId,
+      blockId,
+      memoryTypeIndex,
+      offset,
+      size,
+      alignment,
+      kind,
+      location,
+      name,
+      decisionId,
+      usedRetry,
+      stack,
+    );
+  }
+
+  free(allocationId: number): void {
+    this.freeCount++;
+    this.allocatedBytes -= this.liveSizes.get(allocationId) ?? 0;
+    this.liveSizes.delete(allocationId);
+    this.log.free(allocationId);
+  }
+
+  failure(
+    name: string,
+    size: number,
+    alignment: number,
+    location: MemoryLocation,
+    linear: boolean,
+    code: string,
+    message: string,
+    decisionId: number,
+    stack: string | null,
+  ): void {
+    this.failureCount++;
+    this.log.failure(name, size, alignment, location, linear, code, message, decisionId, stack);
+  }
+
+  blockCreate(blockId: number, memoryTypeIndex: number, size: number, dedicated: boolean): void {
+    this.blockSizes.set(blockId, size);
+    this.committedBytes += size;
+    this.blockCount++;
+    if (this.committedBytes > this.peakCommittedBytes) this.peakCommittedBytes = this.committedBytes;
+    if (this.blockCount > this.peakBlockCount) this.peakBlockCount = this.blockCount;
+    this.log.blockCreate(blockId, memoryTypeIndex, size, dedicated);
+  }
+
+  blockDestroy(blockId: number): void {
+    this.committedBytes -= this.blockSizes.get(blockId) ?? 0;
+    this.blockSizes.delete(blockId);
+    this.blockCount--;
+    this.log.blockDestroy(blockId);
+  }
+
+  rename(allocationId: number, name: string): void {
+    this.log.rename(allocationId, name);
+  }
+}
+
+export class Session {
+  readonly device: HeapLimitedDevice;
+  readonly allocator: Allocator;
+  readonly log: EventLog;
+  private readonly sink: RecordingSink;
+  private readonly consumer: SessionEventConsumer | null;
+  private flushed = 0;
+  private opCount = 0;
+  private frameNumber = 0;
+  private closed = false;
+
+  constructor(options: SessionOptions) {
+    this.device = new HeapLimitedDevice(options.device);
+    this.log = new EventLog(options.clock ? { clock: options.clock } : {});
+    this.sink = new RecordingSink(this.log);
+    this.consumer = options.consumer ?? null;
+    this.allocator = new Allocator({
+      device: this.device,
+      strategy: options.strategy ?? 'tlsf',
+      debugSettings: { storeStackTraces: true, logLeaksOnShutdown: false, ...options.debugSettings },
+      ...(options.allocationSizes ? { allocationSizes: options.allocationSizes } : {}),
+      ...(options.logger ? { logger: options.logger } : {}),
+      events: this.sink,
+    });
+    const allocator = this.allocator;
+    this.log.setDecisionSource((id) => allocator.decision(id));
+    this.sampleBudgets();
+  }
+
+  /** Allocates and records; throws the allocator's AllocationError (the failure is recorded first). */
+  allocate(desc: AllocationCreateDesc): Allocation {
+    this.opCount++;
+    try {
+      return this.allocator.allocate(desc);
+    } catch (error) {
+      // A failure changes what the heaps look like to the driver; sample so the trace shows it.
+      this.sampleBudgets();
+      throw error;
+    }
+  }
+
+  free(allocation: Allocation): void {
+    this.opCount++;
+    this.allocator.free(allocation);
+  }
+
+  rename(allocation: Allocation, name: string): void {
+    this.opCount++;
+    this.allocator.rename(allocation, name);
+  }
+
+  /** Records the end of a frame and a budget sample per heap; returns the frame number just ended. */
+  frame(label = ''): number {
+    const n = this.frameNumber++;
+    this.log.frame(n, label);
+    this.sampleBudgets();
+    return n;
+  }
+
+  mark(label: string, stack: string | null = null): void {
+    this.log.mark(label, stack);
+  }
+
+  /** One budgetSample event per heap the device reports a budget for. */
+  sampleBudgets(): void {
+    const budgets = this.device.budgets();
+    if (!budgets) return;
+    for (const b of budgets) this.log.budgetSample(b.heapIndex, b.budget, b.usage);
+  }
+
+  get ops(): number {
+    return this.opCount;
+  }
+
+  get peakCommittedBytes(): number {
+    return this.sink.peakCommittedBytes;
+  }
+
+  get peakBlockCount(): number {
+    return this.sink.peakBlockCount;
+  }
+
+  state(): SessionState {
+    const s = this.sink;
+    return {
+      ops: this.opCount,
+      frame: this.frameNumber,
+      allocationCount: s.allocationCount,
+      failureCount: s.failureCount,
+      freeCount: s.freeCount,
+      liveAllocations: s.allocationCount - s.freeCount,
+      allocatedBytes: s.allocatedBytes,
+      committedBytes: s.committedBytes,
+      peakCommittedBytes: s.peakCommittedBytes,
+      blockCount: s.blockCount,
+    };
+  }
+
+  /** Live allocations, in allocation order: at the end of a run these are the leaks. */
+  leaks(): LeakRecord[] {
+    return this.allocator
+      .liveAllocations()
+      .map((a) => ({
+        id: a.id,
+        name: a.name,
+        size: a.size,
+        memoryTypeIndex: a.memoryTypeIndex,
+        stack: a.stack,
+      }))
+      .sort((x, y) => x.id - y.id);
+  }
+
+  /** Hands the events recorded since the last flush to the consumer. */
+  flush(): void {
+    const end = this.log.length;
+    if (this.consumer && end > this.flushed) this.consumer.append(this.log, this.flushed, end);
+    this.flushed = end;
+  }
+
+  /**
+   * Final budget sample, flush, consumer close, then the allocator frees every block without recording it,
+   * so the recording ends with the live state (the leaks) intact. Idempotent.
+   */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.sampleBudgets();
+    try {
+      this.flush();
+      this.consumer?.close();
+    } finally {
+      this.allocator.setEventSink(null);
+      this.allocator.destroy();
+    }
+  }
+}

@@ -1,0 +1,63 @@
+// Plain-text rendering of a run's summary for the CLI: totals, peak, failures by code and leaks grouped by
+// origin (the script line and tags that asked for them).
+import { formatBytes } from '../../allocator/index.ts';
+import type { RunSummary } from './run-protocol.ts';
+import type { LeakRecord } from './session.ts';
+
+export interface LeakGroup {
+  readonly origin: string;
+  readonly count: number;
+  /** Bytes requested. */
+  readonly bytes: number;
+  readonly names: readonly string[];
+}
+
+/** Leaks grouped by origin (stack), largest group first, then by origin text. */
+export function groupLeaks(leaks: readonly LeakRecord[]): LeakGroup[] {
+  const groups = new Map<string, { count: number; bytes: number; names: string[] }>();
+  for (const l of leaks) {
+    const key = l.stack ?? '(unknown origin)';
+    const g = groups.get(key) ?? { count: 0, bytes: 0, names: [] };
+    g.count++;
+    g.bytes += l.size;
+    g.names.push(l.name);
+    groups.set(key, g);
+  }
+  return [...groups.entries()]
+    .map(([origin, g]) => ({ origin, ...g }))
+    .sort((a, b) => b.count - a.count || a.origin.localeCompare(b.origin));
+}
+
+function listNames(names: readonly string[], max = 4): string {
+  const shown = names.slice(0, max).join(', ');
+  return names.length > max ? `${shown}, … ${names.length - max} more` : shown;
+}
+
+export function formatSummary(s: RunSummary, outcome: string): string {
+  const lines: string[] = [];
+  const row = (k: string, v: string): void => {
+    lines.push(`${k.padEnd(10)} ${v}`);
+  };
+  row('scenario', `${s.scenario} (seed ${s.seed}) — ${outcome}`);
+  row('device', s.device);
+  row('strategy', s.strategy);
+  row('ops', `${s.ops} (${s.allocations} allocations, ${s.frees} frees, ${s.failures} failures)`);
+  if (s.failures > 0) {
+    const codes = Object.entries(s.failuresByCode)
+      .map(([code, n]) => `${n} ${code}`)
+      .join(', ');
+    row('failures', codes);
+  }
+  row('frames', String(s.frames));
+  row('peak', `${formatBytes(s.peakCommittedBytes)} committed, ${s.peakBlocks} blocks`);
+  if (s.leaks.length === 0) row('leaks', 'none');
+  else {
+    row('leaks', `${s.leaks.length} allocations, ${formatBytes(s.leakedBytes)}, by origin:`);
+    for (const g of groupLeaks(s.leaks))
+      lines.push(`           ${g.count} × ${g.origin} (${formatBytes(g.bytes)}): ${listNames(g.names)}`);
+  }
+  row('events', String(s.events));
+  row('time', `${(s.durationMs / 1000).toFixed(2)} s`);
+  if (s.tracePath) row('trace', s.tracePath);
+  return `${lines.join('\n')}\n`;
+}

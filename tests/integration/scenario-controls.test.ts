@@ -1,0 +1,284 @@
+// The scenario worker's controls and guarantees: pause stops before the next allocator op, step lets exactly
+// one op through, resume and cancel work (also on a script stuck without ops), the same seed gives the same
+// event sequence, and a script error is reported with file:line while the events so far are kept.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, test } from 'vitest';
+import { eventColumnNames, TraceEventKind } from '../../allocator/index.ts';
+import type { EventMirror } from '../../src-main/session/event-mirror.ts';
+import { startScenario, type ScenarioRun } from '../../src-main/session/scenario-host.ts';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const tmp = mkdtempSync(path.join(tmpdir(), 'vramscope-controls-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function script(name: string, body: string): string {
+  const file = path.join(tmp, name);
+  writeFileSync(file, body);
+  return file;
+}
+
+const loop = script(
+  'loop.mjs',
+  `export const meta = { name: 'loop', description: 'n allocations then n frees', parameters: {
+  n: { type: 'integer', default: 200, min: 1, max: 100000, description: 'count' } } };
+export function run(ctx, params) {
+  const live = [];
+  for (let i = 0; i < params.n; i++) live.push(ctx.allocate({ name: 'b' + i, size: 4096 * (1 + ctx.randomInt(0, 15)), kind: 'buffer' }));
+  for (const a of live) ctx.free(a);
+}
+`,
+);
+
+const forever = script(
+  'forever.mjs',
+  `export const meta = { name: 'forever', description: 'never ends', parameters: {} };
+export async function run(ctx) {
+  for (let i = 0; ; i++) {
+    const a = ctx.allocate({ name: 'spin' + i, size: 65536, kind: 'image' });
+    ctx.free(a);
+    if (i % 100 === 0) ctx.frame();
+  }
+}
+`,
+);
+
+const stuck = script(
+  'stuck.mjs',
+  `export const meta = { name: 'stuck', description: 'busy loop without ops', parameters: {} };
+export function run(ctx) {
+  ctx.allocate({ name: 'before', size: 256, kind: 'buffer' });
+  for (;;) {}
+}
+`,
+);
+
+const broken = script(
+  'broken.mjs',
+  `export const meta = { name: 'broken', description: 'fails on line 6', parameters: {} };
+export function run(ctx) {
+  ctx.allocate({ name: 'ok-1', size: 1024, kind: 'buffer' });
+  ctx.allocate({ name: 'ok-2', size: 1024, kind: 'buffer' });
+  ctx.mark('about to fail');
+  null.boom();
+}
+`,
+);
+
+const badRequest = script(
+  'bad-request.mjs',
+  `export const meta = { name: 'bad-request', description: 'negative size on line 4', parameters: {} };
+export function run(ctx) {
+  ctx.allocate({ name: 'ok', size: 1024, kind: 'buffer' });
+  ctx.allocate({ name: 'bad', size: -5, kind: 'buffer' });
+}
+`,
+);
+
+const syntax = script(
+  'syntax.mjs',
+  `export const meta = { name: 'syntax', description: 'does not parse', parameters: {} };
+
+export function run(ctx) { ctx.allocate({ name: 'x', size: 1, kind: 'buffer' ); }
+`,
+);
+
+const lavapipe = { kind: 'profile', profile: 'lavapipe' } as const;
+
+function countKind(events: EventMirror, kind: number): number {
+  return events.columns().kind.filter((k) => k === kind).length;
+}
+
+function opsInEvents(events: EventMirror): number {
+  return (
+    countKind(events, TraceEventKind.Allocate) +
+    countKind(events, TraceEventKind.Free) +
+    countKind(events, TraceEventKind.Failure) +
+    countKind(events, TraceEventKind.Rename)
+  );
+}
+
+/** Resolves once the run has done more than `ops` allocator ops. */
+function afterOps(run: ScenarioRun, ops: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const check = setInterval(() => {
+      if ((run.status?.ops ?? 0) > ops) {
+        clearInterval(check);
+        resolve();
+      }
+    }, 5);
+  });
+}
+
+describe('pause, step, resume, cancel', () => {
+  test('pause before the first op, then each step advances exactly one allocator op', async () => {
+    const run: ScenarioRun = startScenario({
+      scenario: loop,
+      params: { n: 50 },
+      device: lavapipe,
+      seed: 1,
+      cwd: repoRoot,
+    });
+    const paused = await run.pause();
+    expect(paused.state).toBe('paused');
+    expect(paused.ops).toBe(0);
+    for (let k = 1; k <= 5; k++) {
+      const s = await run.step();
+      expect(s.ops).toBe(k);
+      expect(s.state).toBe('paused');
+      // The events of exactly k ops have reached main, and no more.
+      expect(opsInEvents(run.events)).toBe(k);
+      expect(countKind(run.events, TraceEventKind.Allocate)).toBe(k);
+    }
+    // While paused nothing moves.
+    await new Promise((r) => setTimeout(r, 150));
+    expect(run.status?.ops).toBe(5);
+    expect(opsInEvents(run.events)).toBe(5);
+    run.resume();
+    const result = await run.done;
+    expect(result.outcome).toBe('completed');
+    expect(result.summary?.ops).toBe(100);
+    expect(opsInEvents(run.events)).toBe(100);
+  });
+
+  test('pause mid-run stops between ops; step then resume completes', async () => {
+    const run = startScenario({
+      scenario: loop,
+      params: { n: 5000 },
+      device: lavapipe,
+      seed: 2,
+      cwd: repoRoot,
+    });
+    await afterOps(run, 100);
+    const p = await run.pause();
+    expect(p.state).toBe('paused');
+    expect(opsInEvents(run.events)).toBe(p.ops);
+    const s = await run.step();
+    expect(s.ops).toBe(p.ops + 1);
+    expect(opsInEvents(run.events)).toBe(p.ops + 1);
+    run.resume();
+    const result = await run.done;
+    expect(result.outcome).toBe('completed');
+    expect(result.summary?.ops).toBe(10000);
+  });
+
+  test('cancel stops an endless script, keeping its events', async () => {
+    const run = startScenario({ scenario: forever, device: lavapipe, seed: 3, cwd: repoRoot });
+    await afterOps(run, 500);
+    const result = await run.cancel();
+    expect(result.outcome).toBe('cancelled');
+    expect(result.error).toBeNull();
+    expect(result.summary?.ops).toBeGreaterThan(0);
+    expect(run.events.length).toBeGreaterThan(0);
+    expect(opsInEvents(run.events)).toBe(result.summary?.ops);
+  });
+
+  test('cancel while paused', async () => {
+    const run = startScenario({ scenario: forever, device: lavapipe, seed: 3, cwd: repoRoot });
+    await run.pause();
+    const result = await run.cancel();
+    expect(result.outcome).toBe('cancelled');
+  });
+
+  test('cancel of a script stuck without ops terminates the worker', async () => {
+    let ready!: () => void;
+    const started = new Promise<void>((resolve) => (ready = resolve));
+    const run = startScenario(
+      { scenario: stuck, device: lavapipe, seed: 3, cwd: repoRoot },
+      { onReady: () => ready() },
+    );
+    await started;
+    await new Promise((r) => setTimeout(r, 200));
+    const result = await run.cancel();
+    expect(result.outcome).toBe('cancelled');
+  });
+});
+
+describe('reproducibility', () => {
+  async function eventsOf(seed: number): Promise<{ events: EventMirror; strings: string[] }> {
+    const run = startScenario({
+      scenario: 'streaming',
+      params: { frames: '40', levelResources: '80' },
+      device: { kind: 'profile', profile: 'h100' },
+      seed,
+      cwd: repoRoot,
+    });
+    const result = await run.done;
+    expect(result.outcome).toBe('completed');
+    return { events: run.events, strings: run.events.strings };
+  }
+
+  function withoutTime(events: EventMirror): Record<string, number[]> {
+    const cols = events.columns();
+    const out: Record<string, number[]> = {};
+    for (const key of eventColumnNames)
+      if (key !== 'time') out[key] = Array.from(cols[key] as ArrayLike<number>);
+    return out;
+  }
+
+  test('the same seed gives an identical event sequence (timestamps aside); another seed does not', async () => {
+    const a = await eventsOf(1234);
+    const b = await eventsOf(1234);
+    const c = await eventsOf(99);
+    expect(b.events.length).toBe(a.events.length);
+    expect(withoutTime(b.events)).toEqual(withoutTime(a.events));
+    expect(b.strings).toEqual(a.strings);
+    expect(withoutTime(c.events)).not.toEqual(withoutTime(a.events));
+  });
+});
+
+describe('script errors', () => {
+  test('a thrown error is reported with file:line and the events so far are kept', async () => {
+    const run = startScenario({ scenario: broken, device: lavapipe, seed: 1, cwd: repoRoot });
+    const result = await run.done;
+    expect(result.outcome).toBe('failed');
+    expect(result.error?.kind).toBe('script');
+    expect(result.error?.location).toBe('broken.mjs:6');
+    expect(result.error?.message).toMatch(/^broken\.mjs:6: TypeError: /);
+    expect(result.summary?.allocations).toBe(2);
+    expect(countKind(run.events, TraceEventKind.Allocate)).toBe(2);
+    expect(countKind(run.events, TraceEventKind.Mark)).toBe(1);
+    // The session stays inspectable: what was alive when it failed is listed.
+    expect(result.summary?.leaks.map((l) => [l.name, l.stack])).toEqual([
+      ['ok-1', 'broken.mjs:3'],
+      ['ok-2', 'broken.mjs:4'],
+    ]);
+  });
+
+  test('a bad request is a script error at the calling line', async () => {
+    const result = await startScenario({ scenario: badRequest, device: lavapipe, seed: 1, cwd: repoRoot })
+      .done;
+    expect(result.outcome).toBe('failed');
+    expect(result.error?.location).toBe('bad-request.mjs:4');
+    expect(result.error?.message).toBe(
+      'bad-request.mjs:4: allocation "bad": size must be a positive safe integer of bytes, got -5',
+    );
+  });
+
+  test('a script that does not parse is reported with file:line', async () => {
+    const result = await startScenario({ scenario: syntax, device: lavapipe, cwd: repoRoot }).done;
+    expect(result.outcome).toBe('failed');
+    expect(result.error?.kind).toBe('script');
+    expect(result.error?.location).toBe('syntax.mjs:3');
+    expect(result.error?.message).toMatch(/^syntax\.mjs:3: SyntaxError: /);
+  });
+
+  test('bad parameters and unknown scenarios are usage errors before anything runs', async () => {
+    const bad = await startScenario({
+      scenario: 'leaks',
+      params: { objects: '0' },
+      device: lavapipe,
+      cwd: repoRoot,
+    }).done;
+    expect(bad.error).toMatchObject({
+      kind: 'usage',
+      message: 'parameter "objects" must be at least 1, got 0',
+    });
+    expect(bad.summary).toBeNull();
+    const missing = await startScenario({ scenario: 'nope', device: lavapipe, cwd: repoRoot }).done;
+    expect(missing.error?.kind).toBe('usage');
+    expect(missing.error?.message).toMatch(/^no built-in scenario "nope" \(built-ins: budget-overflow, /);
+  });
+});

@@ -1,0 +1,343 @@
+import { describe, expect, test } from 'vitest';
+import {
+  AllocationError,
+  Allocator,
+  EventLog,
+  TraceEventKind,
+  formatBytes,
+  nextMemblockSize,
+  resolveAllocationSizes,
+  type Allocation,
+  type AllocationCreateDesc,
+  type LogLevel,
+  type PlacementStrategyName,
+} from '../../allocator/index.ts';
+import { simulatedDevice } from '../support/profiles.ts';
+
+const MiB = 1024 * 1024;
+const strategies: PlacementStrategyName[] = ['tlsf', 'freelist'];
+
+function desc(size: number, over: Partial<AllocationCreateDesc> = {}): AllocationCreateDesc {
+  return {
+    name: over.name ?? `a${size}`,
+    requirements: { size, alignment: 256, memoryTypeBits: 0xffffffff, ...over.requirements },
+    location: over.location ?? 'GpuOnly',
+    linear: over.linear ?? true,
+    ...(over.scheme ? { scheme: over.scheme } : {}),
+    ...(over.stack ? { stack: over.stack } : {}),
+  };
+}
+
+function snapshot(a: Allocator) {
+  return {
+    report: a.generateReport(),
+    stats: a.stats(),
+    blocks: a.blocks().map((b) => [b.id, b.freeRanges]),
+  };
+}
+
+function codeOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof AllocationError) return error.code;
+    throw error;
+  }
+  throw new Error('expected an AllocationError');
+}
+
+describe('allocation sizes', () => {
+  test('defaults: device 256 MiB, host 64 MiB, no growth', () => {
+    const { sizes, warnings } = resolveAllocationSizes(undefined);
+    expect(sizes).toEqual({
+      deviceMemblockSize: 256 * MiB,
+      hostMemblockSize: 64 * MiB,
+      deviceMaxMemblockSize: 256 * MiB,
+      hostMaxMemblockSize: 64 * MiB,
+    });
+    expect(warnings).toEqual([]);
+    expect(nextMemblockSize(sizes, false, 5)).toBe(256 * MiB);
+    expect(nextMemblockSize(sizes, true, 0)).toBe(64 * MiB);
+  });
+
+  test('inputs are clamped to [4, 256] MiB and rounded up to 4 MiB, with warnings', () => {
+    const { sizes, warnings } = resolveAllocationSizes({
+      deviceMemblockSize: 1 * MiB,
+      hostMemblockSize: 1000 * MiB,
+      deviceMaxMemblockSize: 9 * MiB,
+    });
+    expect(sizes.deviceMemblockSize).toBe(4 * MiB);
+    expect(sizes.hostMemblockSize).toBe(256 * MiB);
+    expect(sizes.deviceMaxMemblockSize).toBe(12 * MiB);
+    expect(warnings.length).toBe(3);
+  });
+
+  test('growth doubles per live general block, capped at max and at 2^7', () => {
+    const { sizes } = resolveAllocationSizes({
+      deviceMemblockSize: 4 * MiB,
+      deviceMaxMemblockSize: 256 * MiB,
+    });
+    expect([0, 1, 2, 3, 6, 7, 8].map((n) => nextMemblockSize(sizes, false, n) / MiB)).toEqual([
+      4, 8, 16, 32, 256, 256, 256,
+    ]);
+    const small = resolveAllocationSizes({ hostMemblockSize: 4 * MiB, hostMaxMemblockSize: 16 * MiB }).sizes;
+    expect([0, 1, 2, 3].map((n) => nextMemblockSize(small, true, n) / MiB)).toEqual([4, 8, 16, 16]);
+  });
+
+  test('a non-number size is an InvalidAllocatorCreateDesc', () => {
+    expect(codeOf(() => resolveAllocationSizes({ deviceMemblockSize: Number.NaN }))).toBe(
+      'InvalidAllocatorCreateDesc',
+    );
+  });
+});
+
+describe.each(strategies)('allocator (%s)', (strategy) => {
+  test('memory types on the H100 profile follow the location rules', () => {
+    const alloc = new Allocator({ device: simulatedDevice('h100'), strategy });
+    const types = (['GpuOnly', 'CpuToGpu', 'GpuToCpu', 'Unknown'] as const).map(
+      (location) => alloc.allocate(desc(4096, { location })).memoryTypeIndex,
+    );
+    // type 1 DEVICE_LOCAL, type 4 ReBAR (DL|HV|HC), type 3 HV|HC|HOST_CACHED, type 0 no flags.
+    expect(types).toEqual([1, 4, 3, 0]);
+    alloc.validate();
+  });
+
+  test('block lifecycle: the last general block is kept, others and dedicated blocks are released', () => {
+    const alloc = new Allocator({ device: simulatedDevice('lavapipe'), strategy });
+    const a = alloc.allocate(desc(30 * MiB));
+    const b = alloc.allocate(desc(30 * MiB));
+    expect(alloc.stats().blockCount).toBe(1);
+    expect(alloc.capacity()).toBe(64 * MiB); // lavapipe's only type is host-visible: 64 MiB blocks
+    const c = alloc.allocate(desc(30 * MiB));
+    expect(alloc.stats().blockCount).toBe(2);
+    alloc.free(c);
+    expect(alloc.stats().blockCount).toBe(1);
+    alloc.free(a);
+    alloc.free(b);
+    expect(alloc.stats().blockCount).toBe(1); // kept although empty
+    expect(alloc.capacity()).toBe(64 * MiB);
+    const big = alloc.allocate(desc(100 * MiB));
+    expect(big.isDedicated).toBe(true);
+    expect(big.block.size).toBe(100 * MiB);
+    const ded = alloc.allocate(desc(4096, { scheme: { kind: 'dedicatedBuffer' } }));
+    expect(ded.isDedicated).toBe(true);
+    expect(ded.offset).toBe(0);
+    expect(alloc.stats().blockCount).toBe(3);
+    alloc.free(big);
+    alloc.free(ded);
+    expect(alloc.stats().blockCount).toBe(1);
+    alloc.validate();
+  });
+
+  test('block order and the dedicated threshold follow the block policy', () => {
+    const alloc = new Allocator({ device: simulatedDevice('lavapipe'), strategy });
+    const first = alloc.allocate(desc(30 * MiB));
+    alloc.allocate(desc(30 * MiB));
+    const second = alloc.allocate(desc(30 * MiB));
+    expect(second.block.id).not.toBe(first.block.id);
+    const small = alloc.allocate(desc(1 * MiB));
+    // freelist keeps the crate's policy (newest block first); tlsf fills the oldest block first.
+    expect(small.block.id).toBe(strategy === 'freelist' ? second.block.id : first.block.id);
+    const large = alloc.allocate(desc(40 * MiB)); // more than half of a 64 MiB block
+    expect(large.isDedicated).toBe(strategy === 'tlsf');
+    alloc.validate();
+    const custom = new Allocator({
+      device: simulatedDevice('lavapipe'),
+      strategy,
+      blockPolicy: { dedicatedAbove: 0.25 },
+    });
+    expect(custom.allocate(desc(17 * MiB)).isDedicated).toBe(true);
+    expect(
+      codeOf(
+        () => new Allocator({ device: simulatedDevice('lavapipe'), blockPolicy: { dedicatedAbove: 0 } }),
+      ),
+    ).toBe('InvalidAllocatorCreateDesc');
+  });
+
+  test('invalid descriptions are rejected and leave the allocator unchanged', () => {
+    const alloc = new Allocator({ device: simulatedDevice('lavapipe'), strategy });
+    alloc.allocate(desc(1000));
+    const before = snapshot(alloc);
+    const bad: Array<Partial<AllocationCreateDesc['requirements']>> = [
+      { size: 0 },
+      { size: -1 },
+      { size: Number.NaN },
+      { size: 2 ** 53 },
+      { size: 1.5 },
+      { alignment: 0 },
+      { alignment: 3 },
+      { alignment: Number.POSITIVE_INFINITY },
+      { memoryTypeBits: -1 },
+      { memoryTypeBits: 2 ** 32 },
+      { memoryTypeBits: 0.5 },
+    ];
+    for (const r of bad) {
+      expect(
+        codeOf(() =>
+          alloc.allocate(desc(64, { requirements: { size: 64, alignment: 16, memoryTypeBits: 1, ...r } })),
+        ),
+      ).toBe('InvalidAllocationCreateDesc');
+    }
+    expect(codeOf(() => alloc.allocate({ ...desc(64), location: 'Nowhere' as never }))).toBe(
+      'InvalidAllocationCreateDesc',
+    );
+    expect(snapshot(alloc)).toEqual(before);
+    alloc.validate();
+  });
+
+  test('no compatible type and out of memory are typed errors, and leave the allocator unchanged', () => {
+    const alloc = new Allocator({ device: simulatedDevice('lavapipe'), strategy });
+    alloc.allocate(desc(1000));
+    const before = snapshot(alloc);
+    expect(
+      codeOf(() =>
+        alloc.allocate(desc(64, { requirements: { size: 64, alignment: 16, memoryTypeBits: 0 } })),
+      ),
+    ).toBe('NoCompatibleMemoryTypeFound');
+    expect(codeOf(() => alloc.allocate(desc(3 * 1024 * MiB)))).toBe('OutOfMemory'); // larger than the 2 GiB heap
+    const small = new Allocator({ device: simulatedDevice('lavapipe', { heapSize: 128 * MiB }), strategy });
+    small.allocate(desc(60 * MiB));
+    small.allocate(desc(60 * MiB));
+    const full = snapshot(small);
+    const error = (() => {
+      try {
+        small.allocate(desc(60 * MiB, { name: 'third' }));
+      } catch (e) {
+        return e as AllocationError;
+      }
+      return null;
+    })();
+    expect(error?.code).toBe('OutOfMemory');
+    expect(error?.message).toContain('third');
+    expect(snapshot(small)).toEqual(full);
+    expect(snapshot(alloc)).toEqual(before);
+    small.validate();
+  });
+
+  test('CpuToGpu falls back from ReBAR to host memory when device-local memory runs out', () => {
+    const log = new EventLog();
+    const alloc = new Allocator({
+      device: simulatedDevice('h100', { heapSize: 64 * MiB }),
+      strategy,
+      events: log,
+    });
+    const first = alloc.allocate(desc(48 * MiB, { location: 'CpuToGpu' }));
+    expect(first.memoryTypeIndex).toBe(4);
+    const second = alloc.allocate(desc(48 * MiB, { location: 'CpuToGpu' }));
+    expect(second.memoryTypeIndex).toBe(2);
+    expect(second.decision.retryTypeIndex).toBe(2);
+    const allocs = [...Array(log.length).keys()].filter(
+      (i) => log.columns.kind[i] === TraceEventKind.Allocate,
+    );
+    expect(allocs.map((i) => (log.columns.flags[i]! & 0x10) !== 0)).toEqual([false, true]);
+    alloc.validate();
+  });
+
+  test('double free, freeing a foreign allocation and renaming a freed one are Internal errors', () => {
+    const alloc = new Allocator({ device: simulatedDevice('lavapipe'), strategy });
+    const other = new Allocator({ device: simulatedDevice('lavapipe'), strategy });
+    const a = alloc.allocate(desc(1000));
+    const foreign = other.allocate(desc(1000));
+    alloc.free(a);
+    expect(codeOf(() => alloc.free(a))).toBe('Internal');
+    expect(codeOf(() => alloc.rename(a, 'x'))).toBe('Internal');
+    expect(codeOf(() => alloc.free(foreign))).toBe('Internal');
+    alloc.free(null);
+    alloc.validate();
+    other.validate();
+  });
+
+  test('reports, renames and leak reports', () => {
+    const lines: Array<[LogLevel, string]> = [];
+    const alloc = new Allocator({
+      device: simulatedDevice('lavapipe'),
+      strategy,
+      debugSettings: { storeStackTraces: true, logStackTraces: true },
+      logger: (level, message) => lines.push([level, message]),
+    });
+    const a = alloc.allocate(desc(1000, { name: 'vertices', stack: 'scene.mjs:12' }));
+    const b = alloc.allocate(desc(3000, { name: 'indices', linear: false }));
+    alloc.rename(a, 'vertex buffer');
+    const report = alloc.generateReport();
+    expect(report.allocations.map((r) => r.name).sort()).toEqual(['indices', 'vertex buffer']);
+    expect(report.blocks).toHaveLength(1);
+    expect(report.totalCapacityBytes).toBe(64 * MiB);
+    expect(report.totalAllocatedBytes).toBe(report.allocations.reduce((s, r) => s + r.size, 0));
+    expect(report.totalAllocatedBytes).toBeGreaterThanOrEqual(4000);
+    for (const r of report.allocations) expect(r.offset % 1).toBe(0);
+    expect(a.stack).toBe('scene.mjs:12');
+    expect(b.stack).toContain('allocator.test.ts');
+    const leaks = alloc.reportMemoryLeaks('warn');
+    expect(leaks.map((l) => l.name)).toEqual(['vertex buffer', 'indices']);
+    expect(lines.filter(([level]) => level === 'warn').map(([, m]) => m)[0]).toContain(
+      'leak: "vertex buffer" 1000.00 B',
+    );
+    expect(lines.some(([, m]) => m.includes('scene.mjs:12'))).toBe(true);
+    lines.length = 0;
+    alloc.destroy();
+    expect(lines.filter(([, m]) => m.startsWith('leak:'))).toHaveLength(2);
+    expect(alloc.capacity()).toBe(0);
+    expect(formatBytes(64 * MiB)).toBe('64.00 MiB');
+  });
+
+  test('host-visible allocations are mapped at their offset', () => {
+    const alloc = new Allocator({ device: simulatedDevice('h100'), strategy });
+    const gpu = alloc.allocate(desc(4096, { location: 'GpuOnly' }));
+    expect(gpu.mapped).toBeNull();
+    const first = alloc.allocate(desc(4096, { location: 'CpuToGpu' }));
+    const second = alloc.allocate(desc(4096, { location: 'CpuToGpu' }));
+    second.mapped!.write(0, new Uint8Array([1, 2, 3]));
+    expect([...first.mapped!.read(0, 3)]).toEqual([0, 0, 0]);
+    expect([...second.mapped!.read(0, 3)]).toEqual([1, 2, 3]);
+    expect([...second.mapped!.memory.read(second.offset, 3)]).toEqual([1, 2, 3]);
+    expect(() => second.mapped!.read(4090, 10)).toThrow(RangeError);
+  });
+
+  test('granularity keeps linear and non-linear neighbours off one page', () => {
+    const alloc = new Allocator({ device: simulatedDevice('h100'), strategy }); // bufferImageGranularity 1024
+    const items: Allocation[] = [];
+    for (let i = 0; i < 50; i++) {
+      items.push(
+        alloc.allocate(
+          desc(100 + i * 7, {
+            linear: i % 2 === 0,
+            requirements: { size: 100 + i * 7, alignment: 16, memoryTypeBits: 0xffffffff },
+          }),
+        ),
+      );
+    }
+    const sorted = [...items].sort((x, y) => x.offset - y.offset);
+    for (let i = 1; i < sorted.length; i++) {
+      const prev = sorted[i - 1]!;
+      const cur = sorted[i]!;
+      if (prev.linear !== cur.linear && prev.block.id === cur.block.id) {
+        expect(Math.floor((prev.offset + prev.size - 1) / 1024)).toBeLessThan(Math.floor(cur.offset / 1024));
+      }
+    }
+    alloc.validate();
+  });
+
+  test('the event stream sees every allocate, free, rename, failure and block change', () => {
+    const log = new EventLog();
+    const alloc = new Allocator({ device: simulatedDevice('lavapipe'), strategy, events: log });
+    log.setDecisionSource((id) => alloc.decision(id));
+    const a = alloc.allocate(desc(1000, { name: 'a' }));
+    alloc.rename(a, 'b');
+    expect(() =>
+      alloc.allocate(desc(64, { requirements: { size: 64, alignment: 16, memoryTypeBits: 0 } })),
+    ).toThrow();
+    alloc.free(a);
+    alloc.destroy();
+    const kinds = Array.from(log.columns.kind.subarray(0, log.length));
+    expect(kinds).toEqual([
+      TraceEventKind.BlockCreate,
+      TraceEventKind.Allocate,
+      TraceEventKind.Rename,
+      TraceEventKind.Failure,
+      TraceEventKind.Free,
+      TraceEventKind.BlockDestroy,
+    ]);
+    expect(log.strings.get(log.columns.code[3]!)).toBe('NoCompatibleMemoryTypeFound');
+    expect(log.decisions[log.columns.decision[1]!]?.winner).toBe(0);
+  });
+});

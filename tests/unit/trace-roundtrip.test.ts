@@ -1,0 +1,258 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { EventLog, eventColumnNames } from '../../allocator/event-log.ts';
+import { AllocationKind } from '../../allocator/types.ts';
+import {
+  ByteReader,
+  ByteWriter,
+  TraceFormatError,
+  crc32,
+  traceEventsOf,
+  type LoadedTrace,
+} from '../../allocator/trace/index.ts';
+import { TraceWriter } from '../../src-main/trace/writer.ts';
+import { loadTrace, loadTraceSync } from '../../src-main/trace/reader.ts';
+import { TraceRecorder } from '../../src-main/trace/recorder.ts';
+import { createTraceHeader } from '../../src-main/trace/header.ts';
+import {
+  generateWorkload,
+  microClock,
+  testDecision,
+  testDevice,
+  testHeader,
+} from '../support/trace-fixtures.ts';
+
+let dir = '';
+beforeAll(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'vramscope-trace-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function expectSameEvents(log: EventLog, loaded: LoadedTrace): void {
+  expect(loaded.events.length).toBe(log.length);
+  const a = log.columns;
+  const b = loaded.events.columns;
+  for (const key of eventColumnNames) {
+    const want = a[key] as ArrayLike<number>;
+    const got = b[key] as ArrayLike<number>;
+    let firstMismatch = -1;
+    for (let i = 0; i < log.length && firstMismatch < 0; i++)
+      if (!Object.is(want[i], got[i])) firstMismatch = i;
+    expect(firstMismatch, `first mismatch in column ${key}`).toBe(-1);
+  }
+  expect(loaded.events.strings).toEqual(log.strings.strings);
+  expect(loaded.events.decisions.length).toBe(log.decisions.length);
+  log.decisions.forEach((d, i) => expect(loaded.events.decisions[i]).toEqual(d));
+}
+
+describe('varints', () => {
+  test('unsigned and signed varints are exact for every safe integer magnitude', () => {
+    const values = [
+      0,
+      1,
+      63,
+      64,
+      127,
+      128,
+      2 ** 31 - 1,
+      2 ** 31,
+      2 ** 32 + 5,
+      2 ** 40 + 12345,
+      2 ** 52 + 1,
+      2 ** 53 - 2,
+      2 ** 53 - 1,
+    ];
+    const w = new ByteWriter();
+    for (const v of values) {
+      w.uvar(v);
+      w.svar(v);
+      w.svar(-v);
+    }
+    const r = new ByteReader(w.finish());
+    for (const v of values) {
+      expect(r.uvar()).toBe(v);
+      expect(r.svar()).toBe(v);
+      expect(r.svar()).toBe(v === 0 ? 0 : -v);
+    }
+    expect(r.remaining).toBe(0);
+  });
+
+  test('a varint past 2^53 - 1 is refused', () => {
+    const w = new ByteWriter();
+    // 2^53 written by hand as LEB128: 7 bytes of 0x80 then 0x10.
+    for (let i = 0; i < 7; i++) w.u8(0x80);
+    w.u8(0x10);
+    expect(() => new ByteReader(w.finish()).uvar()).toThrow(/2\^53/);
+  });
+
+  test('crc32 matches the standard check value', () => {
+    expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
+  });
+});
+
+describe('trace round trip', () => {
+  test('a generated workload survives write and read unchanged (compressed and raw)', async () => {
+    const log = generateWorkload({ events: 30_000, seed: 7 });
+    for (const compress of [true, false]) {
+      const file = path.join(dir, `workload-${compress}.vrt`);
+      const writer = new TraceWriter(file, log, {
+        header: testHeader(),
+        compress,
+        maxEventsPerChunk: 4096,
+        flushIntervalMs: 0,
+      });
+      writer.close();
+      const progress: number[] = [];
+      const loaded = await loadTrace(file, { onProgress: (p) => progress.push(p.events) });
+      expect(loaded.warnings).toEqual([]);
+      expect(loaded.complete).toBe(true);
+      expect(loaded.chunkCount).toBe(Math.ceil(log.length / 4096));
+      expect(loaded.header).toEqual(testHeader());
+      expect(progress.at(-1)).toBe(log.length);
+      expectSameEvents(log, loaded);
+    }
+  });
+
+  test('sizes near 2^53, unicode names, many strings and decision records round-trip', () => {
+    const { clock, advance } = microClock();
+    const log = new EventLog({ clock });
+    const decisions = [testDecision(0, 1, 'GpuOnly'), undefined, testDecision(2, 4, 'CpuToGpu')];
+    log.setDecisionSource((id) => decisions[id]);
+    const max = Number.MAX_SAFE_INTEGER;
+    log.blockCreate(max, 1, max, true);
+    log.allocate(
+      max - 1,
+      max,
+      1,
+      0,
+      max,
+      1,
+      AllocationKind.Dedicated,
+      'GpuOnly',
+      'Ω 🚀 テクスチャ',
+      0,
+      false,
+      'file.mjs:1',
+    );
+    advance(2 ** 40);
+    log.budgetSample(1, max, max - 7);
+    log.allocate(
+      2 ** 32 + 1,
+      max,
+      1,
+      2 ** 52,
+      2 ** 52 - 1,
+      2 ** 31,
+      AllocationKind.Linear,
+      'CpuToGpu',
+      '',
+      2,
+      true,
+      null,
+    );
+    for (let i = 0; i < 5000; i++) {
+      advance(1);
+      log.mark(`m${i}-${'é'.repeat(i % 7)}`, i % 3 === 0 ? null : `stack ${i}`);
+    }
+    log.rename(max - 1, 'renamed \u0000 nul and \\ backslash "quote"');
+    log.failure('too big', max, 2 ** 40, 'GpuToCpu', false, 'OutOfMemory', 'message ✗', -1, null);
+    log.free(2 ** 32 + 1);
+    log.free(max - 1);
+    log.blockDestroy(max);
+    log.frame(0, '');
+    log.frame(2 ** 53 - 1, 'last frame');
+    const file = path.join(dir, 'extremes.vrt');
+    const writer = new TraceWriter(file, log, {
+      header: testHeader(),
+      maxEventsPerChunk: 1000,
+      flushIntervalMs: 0,
+    });
+    writer.close();
+    const loaded = loadTraceSync(file);
+    expect(loaded.warnings).toEqual([]);
+    expectSameEvents(log, loaded);
+    expect(loaded.events.decisions[1]).toBeUndefined();
+  });
+
+  test('the writer streams while the log grows: flushes land in order and close adds the index', () => {
+    const { clock, advance } = microClock();
+    const log = new EventLog({ clock });
+    const file = path.join(dir, 'streaming.vrt');
+    const writer = new TraceWriter(file, log, {
+      header: testHeader(),
+      maxEventsPerChunk: 64,
+      flushIntervalMs: 0,
+    });
+    for (let round = 0; round < 20; round++) {
+      for (let i = 0; i < 37; i++) {
+        advance(5);
+        log.mark(`r${round} i${i}`);
+      }
+      writer.flush();
+      const partial = loadTraceSync(file);
+      expect(partial.events.length).toBe(log.length);
+      expect(partial.complete).toBe(false);
+      expect(partial.warnings[0]?.message).toMatch(/without its end-of-trace index/);
+    }
+    writer.close();
+    const loaded = loadTraceSync(file);
+    expect(loaded.complete).toBe(true);
+    expectSameEvents(log, loaded);
+    expect(writer.eventsWritten).toBe(log.length);
+    expect(writer.bytesWritten).toBe(readFileSync(file).length);
+  });
+
+  test('the recorder wires decisions from an allocator-like source and writes a createTraceHeader header', () => {
+    const file = path.join(dir, 'recorder.vrt');
+    const header = createTraceHeader({
+      device: testDevice,
+      allocator: { strategy: 'freelist' },
+      session: { scenario: 'leaks', seed: 3, params: { frames: 10 } },
+    });
+    const recorder = new TraceRecorder({ path: file, header, flushIntervalMs: 0 });
+    let sink: unknown = null;
+    recorder.attach({ setEventSink: (s) => (sink = s), decision: (id) => testDecision(id, 1, 'GpuOnly') });
+    expect(sink).toBe(recorder.log);
+    recorder.log.blockCreate(1, 1, 1 << 20, false);
+    recorder.log.allocate(1, 1, 1, 0, 256, 256, AllocationKind.Linear, 'GpuOnly', 'a', 5, false, null);
+    for (let i = 0; i < 1000; i++) recorder.tick();
+    recorder.close();
+    const loaded = loadTraceSync(file);
+    expect(loaded.header.allocator.strategy).toBe('freelist');
+    expect(loaded.header.session?.scenario).toBe('leaks');
+    expect(loaded.events.decisions[5]).toEqual(testDecision(5, 1, 'GpuOnly'));
+    expect(loaded.events.length).toBe(2);
+    expect(traceEventsOf(recorder.log).length).toBe(2);
+  });
+
+  test('the writer refuses values a trace cannot hold, naming the event', () => {
+    const log = new EventLog();
+    log.blockCreate(1, 1, -5, false);
+    const file = path.join(dir, 'bad.vrt');
+    const writer = new TraceWriter(file, log, { header: testHeader(), flushIntervalMs: 0 });
+    expect(() => writer.flush()).toThrow(/event 0: column "size" holds -5/);
+    log.blockCreate(2, 1, 1.5, false);
+  });
+
+  test('bad magic and unknown versions are one TraceFormatError at a byte position', () => {
+    const log = generateWorkload({ events: 100, seed: 1 });
+    const file = path.join(dir, 'small.vrt');
+    new TraceWriter(file, log, { header: testHeader(), flushIntervalMs: 0 }).close();
+    const bytes = new Uint8Array(readFileSync(file));
+    const badMagic = bytes.slice();
+    badMagic[1] = 0x41;
+    expect(() => loadTraceSync(badMagic)).toThrow(TraceFormatError);
+    const badVersion = bytes.slice();
+    badVersion[8] = 2;
+    try {
+      loadTraceSync(badVersion);
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(TraceFormatError);
+      expect((error as TraceFormatError).position).toBe(8);
+      expect((error as Error).message).toMatch(/unknown trace format version 2/);
+    }
+  });
+});
