@@ -29,7 +29,7 @@
  * ("session-N"; equal to its sessionId). Both answer the same queries.
  *
  * Events are batched: main sends at most ~30 messages per second (one wire frame carries every event
- * of one 33 ms tick), however fast the allocator runs. `sessionEvents` carries the new events of a live
+ * of one 34 ms tick), however fast the allocator runs. `sessionEvents` carries the new events of a live
  * session as typed-array columns (the EventLog layout), never one message per allocation.
  *
  * This module is free of Node and Electron imports: the renderer may import it at run time.
@@ -406,6 +406,8 @@ export const apiErrorCodes = [
   'Failed',
   /** A message over the transport's size limit. */
   'TooLarge',
+  /** The sender may not use the API (an IPC message from a frame main did not create). */
+  'Forbidden',
   'Internal',
 ] as const;
 export const apiErrorCodeSchema = z.enum(apiErrorCodes);
@@ -494,6 +496,11 @@ export const requests = {
     }),
     result: traceSummarySchema,
   },
+  /**
+   * Tells main which source the UI shows (the app menu's "Export Report" exports it). Per client; the
+   * latest call from any client wins.
+   */
+  setActiveSource: { params: z.strictObject(sourceRef), result: ok },
   /** Forgets a loaded trace (sessions are closed with closeSession). */
   closeTrace: { params: z.strictObject(sourceRef), result: ok },
 
@@ -653,9 +660,13 @@ export const events = {
     unit: z.enum(['bytes', 'events', 'ops']),
     message: z.string().optional(),
   }),
-  /** New events of a live session, coalesced per 33 ms tick. */
+  /**
+   * New events of a live session, coalesced per 34 ms tick. Each run of a scenario records afresh: the
+   * first slice of a run has start 0 (drop what you kept of the session's earlier run).
+   */
   sessionEvents: z.object({
     sessionId: idSchema,
+    runId: idSchema,
     start: indexSchema,
     count: countSchema,
     columns: eventColumnsSchema,
@@ -680,6 +691,14 @@ export const events = {
   }),
   /** Sessions or traces were opened or closed: the same payload as getState's result. */
   stateChanged: requests.getState.result,
+  /**
+   * The app menu or the command line asks the UI to do something: show a source that main opened (a
+   * trace from File > Open or the command line), or open the run form of a scenario.
+   */
+  appCommand: z.discriminatedUnion('command', [
+    z.object({ command: z.literal('showSource'), sourceId: idSchema }),
+    z.object({ command: z.literal('showScenario'), scenario: z.string() }),
+  ]),
 } as const;
 
 export type Events = typeof events;
@@ -714,8 +733,11 @@ export interface EventBatchFrame {
 
 export type ServerFrame = ResponseFrame | EventBatchFrame;
 
-/** Milliseconds between event flushes: at most ~30 event frames per second per client. */
-export const eventFlushIntervalMs = 33;
+/** Path of the web mode's API WebSocket on the server (ws://127.0.0.1:PORT/api). */
+export const webSocketPath = '/api';
+
+/** Milliseconds between event flushes: 34 ms keeps any 1 s window at ≤ 30 event frames per client. */
+export const eventFlushIntervalMs = 34;
 
 // ---- Client interface ----------------------------------------------------------------------------------
 
@@ -749,9 +771,6 @@ export interface PreloadBridge {
   /** Receives every event batch; returns the unsubscribe function. */
   subscribe(listener: (frame: EventBatchFrame) => void): () => void;
 }
-
-/** Name of the IPC channels (used by preload and main only). */
-export const ipcChannels = { request: 'vramscope:request', events: 'vramscope:events' } as const;
 
 // ---- JSON codec for the web transport ------------------------------------------------------------------
 

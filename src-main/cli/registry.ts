@@ -4,5 +4,12 @@ import { benchCommand } from './commands/bench.ts';
 import { devicesCommand } from './commands/devices.ts';
 import { reportCommand } from './commands/report.ts';
 import { runCommand } from './commands/run.ts';
+import { serveCommand } from './commands/serve.ts';
 
-export const commands: readonly Command[] = [benchCommand, devicesCommand, runCommand, reportCommand];
+export const commands: readonly Command[] = [
+  benchCommand,
+  devicesCommand,
+  runCommand,
+  reportCommand,
+  serveCommand,
+];

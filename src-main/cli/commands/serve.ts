@@ -1,0 +1,74 @@
+// `vramscope serve`: web mode. The UI and the API on 127.0.0.1 with a random token; runs until Ctrl-C.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AppBackend } from '../../api/app-backend.ts';
+import { startWebServer } from '../../web/server.ts';
+import { openInBrowser } from '../../web/open-browser.ts';
+import { CommandFailure, integerOption, stringOption, type Command } from '../command.ts';
+
+/** Where `npm run build:renderer` puts the UI. */
+export const defaultRendererDir = fileURLToPath(new URL('../../../dist/renderer/', import.meta.url));
+
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'Serve the UI and its API on 127.0.0.1 (web mode, for headless machines)',
+  help: `Usage: vramscope serve [--port N] [--open] [--ui DIR]
+
+Serves the VRAMscope UI and its API (a WebSocket) on 127.0.0.1 only, and prints the URL to open:
+it carries a random access token, which the browser then keeps in a cookie. Runs until Ctrl-C.
+
+Options:
+  --port N   TCP port (default 0: a free port)
+  --open     open the URL in the default browser
+  --ui DIR   the built UI (default: dist/renderer, made by \`npm run build:renderer\`)`,
+  options: {
+    port: { type: 'string' },
+    open: { type: 'boolean' },
+    ui: { type: 'string' },
+  },
+  maxPositionals: 0,
+  async run(values, _positionals, io) {
+    const port = integerOption(values, 'port', 0, 65535) ?? 0;
+    const uiOption = stringOption(values, 'ui');
+    const uiDir = uiOption === undefined ? defaultRendererDir : path.resolve(io.cwd, uiOption);
+    const backend = new AppBackend();
+    let server;
+    try {
+      server = await startWebServer({
+        port,
+        staticDir: uiDir,
+        dispatch: backend.dispatch,
+        batcher: backend.batcher,
+      });
+    } catch (error) {
+      await backend.dispose();
+      const code = (error as { code?: unknown }).code;
+      if (code === 'EADDRINUSE') throw new CommandFailure(`port ${port} on 127.0.0.1 is already in use`);
+      throw new CommandFailure(`cannot start the web server: ${(error as Error).message}`);
+    }
+    io.stdout.write(`VRAMscope web UI: ${server.url}\n`);
+    if (!existsSync(path.join(uiDir, 'index.html'))) {
+      io.stderr.write(
+        `vramscope serve: the UI is not built in ${uiDir} (run \`npm run build:renderer\`); the API is up\n`,
+      );
+    }
+    if (values.open === true) {
+      const problem = await openInBrowser(server.url);
+      if (problem) io.stderr.write(`vramscope serve: ${problem}; open the URL above yourself\n`);
+    }
+    const running = server;
+    await new Promise<void>((resolve) => {
+      const stop = (): void => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        resolve();
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+    await running.close();
+    await backend.dispose();
+    return 0;
+  },
+};

@@ -1,0 +1,258 @@
+// The Electron main process: one window on the app's own scheme, the API over typed IPC, the app menu.
+// Security (Electron's checklist): sandboxed renderer with contextIsolation and no Node; a strict CSP on
+// every response; navigation, new windows, webviews and permission requests refused; external links only
+// through the vetted opener; IPC only from our own windows' top frames (ipc-endpoint.ts).
+import { app, BrowserWindow, dialog, protocol, session, type Session, type WebContents } from 'electron';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AppBackend } from '../api/app-backend.ts';
+import { createIpcEndpoint } from '../api/ipc-endpoint.ts';
+import { openExternalVetted } from './external-links.ts';
+import { handleApiRequests, sendEventBatch } from './ipc-main.ts';
+import { buildAppMenu } from './menu.ts';
+import { appOrigin, appScheme, isAppUrl, rendererCsp, rendererFileFor } from './renderer-policy.ts';
+import { tracePathFromArgv } from './argv.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** Set by forge's vite plugin: the dev server in `electron-forge start`, undefined when packaged. */
+const devServerUrl: string | null =
+  typeof MAIN_WINDOW_VITE_DEV_SERVER_URL === 'string' && MAIN_WINDOW_VITE_DEV_SERVER_URL !== ''
+    ? MAIN_WINDOW_VITE_DEV_SERVER_URL
+    : null;
+const rendererDir = path.join(here, '..', 'renderer', MAIN_WINDOW_VITE_NAME);
+/** Packaged: assets/ is an extra resource beside app.asar; in development, the repository's assets/. */
+const assetsDir = app.isPackaged
+  ? path.join(process.resourcesPath, 'assets')
+  : path.resolve(here, '..', '..', 'assets');
+
+const contentTypes: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.woff2': 'font/woff2',
+  '.json': 'application/json',
+};
+
+protocol.registerSchemesAsPrivileged([
+  { scheme: appScheme, privileges: { standard: true, secure: true, supportFetchAPI: true } },
+]);
+app.enableSandbox();
+
+const windows = new Set<BrowserWindow>();
+/** In memory: the app keeps nothing in browser storage. */
+const appPartition = 'vramscope-app';
+let backend: AppBackend | null = null;
+
+function trustedWebContents(): ReadonlySet<number> {
+  return new Set([...windows].filter((w) => !w.isDestroyed()).map((w) => w.webContents.id));
+}
+
+/** Serves the built renderer on app://vramscope/ with the CSP header. */
+async function serveRendererFile(request: Request): Promise<Response> {
+  const file = rendererFileFor(request.url, rendererDir);
+  if (file === null) return new Response('Not found', { status: 404 });
+  try {
+    const body = await readFile(file);
+    return new Response(body, {
+      headers: {
+        'Content-Type': contentTypes[path.extname(file)] ?? 'application/octet-stream',
+        'Content-Security-Policy': rendererCsp,
+        'X-Content-Type-Options': 'nosniff',
+      },
+    });
+  } catch {
+    return new Response('Not found', { status: 404 });
+  }
+}
+
+/**
+ * The app's own in-memory session: the renderer's protocol, the preload (registered for our pages only),
+ * no permissions, and the CSP on every HTTP response. The packaged page gets the same CSP from the
+ * app:// handler (renderer-policy.ts rendererCsp; a unit test keeps the two strings equal).
+ */
+function createAppSession(): Session {
+  const ses = session.fromPartition(appPartition);
+  ses.protocol.handle(appScheme, serveRendererFile);
+  ses.registerPreloadScript({
+    type: 'frame',
+    id: 'vramscope-bridge',
+    filePath: path.join(here, 'preload.cjs'),
+    matches: [`${appOrigin}/*`, ...(devServerUrl ? [`${new URL(devServerUrl).origin}/*`] : [])],
+  });
+  // The app needs no camera, notifications, geolocation, ... : refuse every permission.
+  ses.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+  ses.setPermissionCheckHandler(() => false);
+  if (devServerUrl === null) {
+    ses.webRequest.onHeadersReceived((details, callback) => {
+      callback({
+        responseHeaders: {
+          ...details.responseHeaders,
+          'Content-Security-Policy': [
+            "default-src 'none'; script-src app://vramscope/assets/; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; worker-src 'self' blob:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; object-src 'none'",
+          ],
+        },
+      });
+    });
+  }
+  // In development the vite dev server sends devRendererCsp itself (vite.renderer.config.ts).
+  return ses;
+}
+
+/** Applies to every webContents the app ever creates. */
+function guardWebContents(contents: WebContents): void {
+  contents.on('will-navigate', (event, url) => {
+    if (!isAppUrl(url, devServerUrl)) event.preventDefault();
+  });
+  contents.on('will-redirect', (event, url) => {
+    if (!isAppUrl(url, devServerUrl)) event.preventDefault();
+  });
+  contents.on('will-attach-webview', (event) => event.preventDefault());
+  contents.setWindowOpenHandler(({ url }) => {
+    void openExternalVetted(url);
+    return { action: 'deny' };
+  });
+}
+
+function createWindow(appSession: Session): BrowserWindow {
+  const window = new BrowserWindow({
+    width: 1440,
+    height: 900,
+    title: 'VRAMscope',
+    show: false,
+    backgroundColor: '#111418',
+    webPreferences: {
+      // The preload is registered on this session for the app's own pages only (createAppSession).
+      session: appSession,
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      experimentalFeatures: false,
+      webviewTag: false,
+      navigateOnDragDrop: false,
+      safeDialogs: true,
+      spellcheck: false,
+      // No middle-click "open in new window" navigation.
+      disableBlinkFeatures: 'Auxclick',
+    },
+  });
+  windows.add(window);
+  window.on('closed', () => windows.delete(window));
+  window.once('ready-to-show', () => window.show());
+  void window.loadURL(devServerUrl ?? `${appOrigin}/index.html`);
+  return window;
+}
+
+/** Loads a trace main was asked to open (menu, command line) and tells the UI to show it. */
+async function openTrace(tracePath: string): Promise<void> {
+  if (!backend) return;
+  const response = await backend.dispatch(
+    { t: 'req', id: 0, name: 'loadTrace', params: { source: { kind: 'path', path: tracePath } } },
+    { clientId: 'main', transport: 'in-process' },
+  );
+  if (response.ok) {
+    const { sourceId } = response.result as { sourceId: string };
+    backend.batcher.emit({ name: 'appCommand', payload: { command: 'showSource', sourceId } });
+  } else {
+    dialog.showErrorBox('Cannot open the trace', response.error.message);
+  }
+  refreshMenu();
+}
+
+async function exportActiveReport(): Promise<void> {
+  if (!backend) return;
+  const sourceId = backend.activeSourceId;
+  if (sourceId === null) {
+    dialog.showErrorBox('Nothing to export', 'Open a trace or run a scenario first.');
+    return;
+  }
+  const choice = await dialog.showSaveDialog({
+    title: 'Export report',
+    defaultPath: `${sourceId}-report.txt`,
+    filters: [
+      { name: 'Text report', extensions: ['txt'] },
+      { name: 'JSON report', extensions: ['json'] },
+    ],
+  });
+  if (choice.canceled || !choice.filePath) return;
+  const format = choice.filePath.endsWith('.json') ? 'json' : 'text';
+  const response = await backend.dispatch(
+    { t: 'req', id: 0, name: 'exportReport', params: { sourceId, format, path: choice.filePath } },
+    { clientId: 'main', transport: 'in-process' },
+  );
+  if (!response.ok) dialog.showErrorBox('Export failed', response.error.message);
+}
+
+function refreshMenu(): void {
+  if (!backend) return;
+  void buildAppMenu({
+    backend,
+    openTraceDialog: async () => {
+      const choice = await dialog.showOpenDialog({
+        title: 'Open trace',
+        properties: ['openFile'],
+        filters: [{ name: 'VRAMscope traces', extensions: ['trace'] }],
+      });
+      if (!choice.canceled && choice.filePaths[0]) await openTrace(choice.filePaths[0]);
+    },
+    openTrace,
+    showScenario: (scenario) =>
+      backend?.batcher.emit({ name: 'appCommand', payload: { command: 'showScenario', scenario } }),
+    exportReport: exportActiveReport,
+  });
+}
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  app.on('second-instance', (_event, argv) => {
+    const tracePath = tracePathFromArgv(argv.slice(1));
+    if (tracePath) void openTrace(tracePath);
+    const [first] = windows;
+    if (first) {
+      if (first.isMinimized()) first.restore();
+      first.focus();
+    }
+  });
+
+  app.on('web-contents-created', (_event, contents) => guardWebContents(contents));
+
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+
+  app.on('before-quit', () => {
+    void backend?.dispose();
+  });
+
+  void app.whenReady().then(() => {
+    const appSession = createAppSession();
+    backend = new AppBackend({
+      assetsDir,
+      recentFile: path.join(app.getPath('userData'), 'recent-traces.json'),
+    });
+    const origins = [appOrigin, ...(devServerUrl ? [new URL(devServerUrl).origin] : [])];
+    const endpoint = createIpcEndpoint({
+      dispatch: backend.dispatch,
+      trustedWebContents,
+      appOrigins: origins,
+    });
+    handleApiRequests(endpoint);
+    backend.batcher.subscribe((frame) => {
+      for (const window of windows) if (!window.isDestroyed()) sendEventBatch(window.webContents, frame);
+    });
+    refreshMenu();
+    const window = createWindow(appSession);
+    const tracePath = tracePathFromArgv(process.argv.slice(app.isPackaged ? 1 : 2));
+    if (tracePath) window.webContents.once('did-finish-load', () => void openTrace(tracePath));
+    app.on('activate', () => {
+      if (BrowserWindow.getAllWindows().length === 0) createWindow(appSession);
+    });
+  });
+}

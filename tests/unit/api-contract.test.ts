@@ -1,0 +1,102 @@
+// The contract module itself: the web codec round-trips typed arrays, frames and schemas behave.
+import { describe, expect, test } from 'vitest';
+import {
+  decodeFrame,
+  encodeFrame,
+  events,
+  eventNames,
+  requestNames,
+  requests,
+  sessionConfigSchema,
+} from '../../src-main/api/contract.ts';
+
+describe('web codec', () => {
+  test('typed arrays of every column type survive encode/decode, values and types intact', () => {
+    const frame = {
+      t: 'evt',
+      events: [
+        {
+          name: 'x',
+          payload: {
+            u8: new Uint8Array([0, 1, 255]),
+            i16: new Int16Array([-32768, -1, 32767]),
+            u32: new Uint32Array([0, 4294967295]),
+            i32: new Int32Array([-2147483648, 7]),
+            f64: new Float64Array([0.5, -1e300, 2 ** 53 - 1, Number.NaN]),
+            empty: new Float64Array(0),
+            sub: new Float64Array([1, 2, 3, 4]).subarray(1, 3),
+            bytes: new Uint8Array(70_000).map((_, i) => i % 251),
+          },
+        },
+      ],
+    };
+    const back = decodeFrame(encodeFrame(frame)) as typeof frame;
+    const p = back.events[0]!.payload;
+    const q = frame.events[0]!.payload;
+    expect(p.u8).toBeInstanceOf(Uint8Array);
+    expect(p.i16).toBeInstanceOf(Int16Array);
+    expect(p.u32).toBeInstanceOf(Uint32Array);
+    expect(p.i32).toBeInstanceOf(Int32Array);
+    expect(p.f64).toBeInstanceOf(Float64Array);
+    expect([...p.u8]).toEqual([...q.u8]);
+    expect([...p.i16]).toEqual([...q.i16]);
+    expect([...p.u32]).toEqual([...q.u32]);
+    expect([...p.i32]).toEqual([...q.i32]);
+    expect(Object.is(p.f64[3], Number.NaN)).toBe(true);
+    expect([...p.f64.subarray(0, 3)]).toEqual([...q.f64.subarray(0, 3)]);
+    expect(p.empty.length).toBe(0);
+    expect([...p.sub]).toEqual([2, 3]);
+    expect(p.bytes).toEqual(q.bytes);
+  });
+
+  test('malformed typed arrays are a SyntaxError, not a crash or a wrong value', () => {
+    expect(() => decodeFrame('{"$ta":"Function","b64":""}')).toThrow(SyntaxError);
+    expect(() => decodeFrame('{"$ta":"Float64Array","b64":"AAA="}')).toThrow(SyntaxError);
+    expect(() => decodeFrame('{"$ta":1,"b64":""}')).toThrow(SyntaxError);
+    expect(() => decodeFrame('{"$ta":"Uint8Array","b64":"!!!"}')).toThrow();
+  });
+});
+
+describe('schemas', () => {
+  test('every request has a params and a result schema, every event a payload schema', () => {
+    expect(requestNames.length).toBeGreaterThanOrEqual(20);
+    for (const name of requestNames) {
+      expect(typeof requests[name].params.safeParse).toBe('function');
+      expect(typeof requests[name].result.safeParse).toBe('function');
+    }
+    expect(eventNames).toEqual(
+      expect.arrayContaining(['progress', 'sessionEvents', 'runState', 'log', 'stateChanged', 'appCommand']),
+    );
+    for (const name of eventNames) expect(typeof events[name].safeParse).toBe('function');
+  });
+
+  test('session config defaults: the default real device and tlsf', () => {
+    expect(sessionConfigSchema.parse({})).toEqual({ device: { kind: 'vulkan' }, strategy: 'tlsf' });
+  });
+
+  test('allocation sizes must be safe non-negative integers', () => {
+    for (const bad of [2 ** 53, -1, 1.5, '256']) {
+      expect(sessionConfigSchema.safeParse({ allocationSizes: { deviceMemblockSize: bad } }).success).toBe(
+        false,
+      );
+    }
+    expect(sessionConfigSchema.safeParse({ allocationSizes: { deviceMemblockSize: 2 ** 52 } }).success).toBe(
+      true,
+    );
+  });
+
+  test('inline trace bytes are limited, paths and bytes are the only sources', () => {
+    const params = requests.loadTrace.params;
+    expect(
+      params.safeParse({ source: { kind: 'bytes', name: 'a.trace', data: new Uint8Array(10) } }).success,
+    ).toBe(true);
+    expect(params.safeParse({ source: { kind: 'bytes', name: 'a.trace', data: [1, 2] } }).success).toBe(
+      false,
+    );
+    expect(params.safeParse({ source: { kind: 'url', url: 'http://x' } }).success).toBe(false);
+    expect(
+      params.safeParse({ source: { kind: 'bytes', name: 'a', data: new Uint8Array(48 * 1024 * 1024 + 1) } })
+        .success,
+    ).toBe(false);
+  });
+});

@@ -1,0 +1,102 @@
+// The event batcher: however fast events come, at most one frame per interval (≤ 30 frames/s), nothing
+// lost, keyed events coalesced, pulled sources read once per frame.
+import { describe, expect, test } from 'vitest';
+import { EventBatcher } from '../../src-main/api/event-batcher.ts';
+import type { AnyEvent, EventBatchFrame } from '../../src-main/api/contract.ts';
+
+const log = (message: string): AnyEvent => ({
+  name: 'log',
+  payload: { sessionId: null, level: 'info', message },
+});
+
+function collect(batcher: EventBatcher): { at: number; frame: EventBatchFrame }[] {
+  const frames: { at: number; frame: EventBatchFrame }[] = [];
+  batcher.subscribe((frame) => frames.push({ at: performance.now(), frame }));
+  return frames;
+}
+
+describe('EventBatcher', () => {
+  test('an event storm for 1.2 s yields at most 30 frames in any 1 s window and loses nothing', async () => {
+    const batcher = new EventBatcher();
+    const frames = collect(batcher);
+    let sent = 0;
+    const end = performance.now() + 1200;
+    while (performance.now() < end) {
+      for (let i = 0; i < 500; i++) batcher.emit(log(String(sent++)));
+      await new Promise((r) => setImmediate(r));
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    const received = frames.flatMap((f) =>
+      f.frame.events.map((e) => (e.payload as { message: string }).message),
+    );
+    expect(received.length).toBe(sent);
+    expect(received[received.length - 1]).toBe(String(sent - 1));
+    expect(new Set(received).size).toBe(sent);
+    for (let i = 0; i < frames.length; i++) {
+      const inWindow = frames.filter((f) => f.at >= frames[i]!.at && f.at < frames[i]!.at + 1000).length;
+      expect(inWindow).toBeLessThanOrEqual(30);
+    }
+    expect(frames.length).toBeGreaterThan(10);
+    batcher.dispose();
+  });
+
+  test('keyed events keep only the latest per key, in the position of the first', async () => {
+    const batcher = new EventBatcher();
+    const frames = collect(batcher);
+    batcher.emit(log('a'));
+    batcher.emit(log('p1'), 'task');
+    batcher.emit(log('b'));
+    batcher.emit(log('p2'), 'task');
+    batcher.emit(log('p3'), 'task');
+    await new Promise((r) => setTimeout(r, 60));
+    expect(frames.length).toBe(1);
+    expect(frames[0]!.frame.events.map((e) => (e.payload as { message: string }).message)).toEqual([
+      'a',
+      'p3',
+      'b',
+    ]);
+    batcher.dispose();
+  });
+
+  test('a dirty source is pulled once per frame however often it is marked', async () => {
+    const batcher = new EventBatcher();
+    const frames = collect(batcher);
+    let pulls = 0;
+    let pending = 0;
+    batcher.addSource('s', {
+      pull: () => {
+        pulls++;
+        if (pending === 0) return null;
+        const event = log(`n=${pending}`);
+        pending = 0;
+        return event;
+      },
+    });
+    for (let i = 0; i < 10_000; i++) {
+      pending++;
+      batcher.markDirty('s');
+    }
+    await new Promise((r) => setTimeout(r, 60));
+    expect(pulls).toBe(1);
+    expect(frames.map((f) => f.frame.events.map((e) => (e.payload as { message: string }).message))).toEqual([
+      ['n=10000'],
+    ]);
+    pending = 5;
+    batcher.removeSource('s');
+    await new Promise((r) => setTimeout(r, 60));
+    expect(frames.at(-1)!.frame.events.map((e) => (e.payload as { message: string }).message)).toEqual([
+      'n=5',
+    ]);
+    batcher.dispose();
+  });
+
+  test('no events, no frames', async () => {
+    const batcher = new EventBatcher();
+    const frames = collect(batcher);
+    batcher.addSource('s', { pull: () => null });
+    batcher.markDirty('s');
+    await new Promise((r) => setTimeout(r, 80));
+    expect(frames.length).toBe(0);
+    batcher.dispose();
+  });
+});
