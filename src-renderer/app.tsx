@@ -96,7 +96,7 @@ export function App(): ReactNode {
           {sessionError}
         </div>
       )}
-      <LoadStatus />
+      {view !== 'open' && <LoadStatus />}
       {overview && (
         <>
           <CursorBar />

@@ -125,6 +125,8 @@ export class ApiSource implements InspectorSource {
     this.sourceId = id;
     this.timeIndex = null;
     this.leakMarkers = [];
+    // Tells main what the UI shows (the app menu's Export Report uses it); not essential to the UI.
+    if (id) void this.api.request('setActiveSource', { sourceId: id }).catch(() => undefined);
   }
 
   private scheduleLiveRefresh(delay: number): void {

@@ -78,8 +78,7 @@ export function BlockMap(): ReactNode {
       setHover(null);
       return;
     }
-    const rect = e.currentTarget.getBoundingClientRect();
-    setHover({ seg, row: hit.row, x: e.clientX - rect.left, y: e.clientY - rect.top });
+    setHover({ seg, row: hit.row, x: e.clientX, y: e.clientY });
   };
   const onClick = (e: ReactMouseEvent<HTMLCanvasElement>): void => {
     const hit = rowAt(e);
@@ -190,7 +189,7 @@ function BlockTooltip(props: { seg: Segment; row: BlockRow; x: number; y: number
     <div
       className="tooltip"
       role="tooltip"
-      style={{ left: props.x + 14, top: props.y + 40 }}
+      style={{ position: 'fixed', left: props.x + 16, top: props.y + 16 }}
       data-testid="blockmap-tooltip"
     >
       {seg.kind === 'padding' ? (

@@ -105,8 +105,10 @@ export function drawTimeline(ctx: CanvasRenderingContext2D, frame: TimelineFrame
       ctx.fillText(formatMs(b.time[bi] ?? 0), px, 2);
     }
   }
-  ctx.textAlign = 'left';
-  ctx.fillText('events', plotRight - 34, plotBottom + 6 > height - 12 ? height - 12 : plotBottom + 6);
+  ctx.textAlign = 'right';
+  ctx.textBaseline = 'top';
+  ctx.fillText('event #', m.left - 6, plotBottom + 6);
+  ctx.fillText('time', m.left - 6, 2);
 
   // Brush and cursor on top.
   if (frame.brush) {
@@ -169,7 +171,7 @@ function fillStep(
   base: Float64Array,
   values: Float64Array,
 ): void {
-  ctx.beginPath();
+  // fillRect per bucket: the canvas fast path (a single path of thousands of rects rasterises slowly).
   for (let i = 0; i < b.count; i++) {
     const x0 = x(b.firstEvent[i] ?? 0);
     const x1 = x(b.firstEvent[i + 1] ?? 0);
@@ -179,12 +181,18 @@ function fillStep(
     if (v <= 0 || (b.firstEvent[i + 1] ?? 0) <= (b.firstEvent[i] ?? 0)) continue;
     const yTop = y(lo + v);
     const yBot = y(lo);
-    // At least one device pixel wide so a zoomed-out bucket never vanishes.
-    ctx.rect(x0, yTop, Math.max(1, x1 - x0), Math.max(0.5, yBot - yTop));
+    // At least one pixel wide so a zoomed-out bucket never vanishes; snapped to whole pixels.
+    const left = Math.floor(x0);
+    ctx.fillRect(
+      left,
+      Math.floor(yTop),
+      Math.max(1, Math.ceil(x1) - left),
+      Math.max(1, Math.ceil(yBot) - Math.floor(yTop)),
+    );
   }
-  ctx.fill();
 }
 
+/** Markers as small rectangles (frames: a short tick; marks, failures, leaks: a block), one fillRect each. */
 function drawMarkers(
   ctx: CanvasRenderingContext2D,
   b: TimelineBuckets,
@@ -194,22 +202,10 @@ function drawMarkers(
 ): void {
   for (const mk of b.markers) {
     if (mk.index < range.start || mk.index >= range.end) continue;
-    const px = Math.round(x(mk.index + 0.5)) + 0.5;
-    ctx.strokeStyle = markerColors[mk.kind];
+    const px = Math.round(x(mk.index + 0.5));
     ctx.fillStyle = markerColors[mk.kind];
-    if (mk.kind === 'frame') {
-      ctx.beginPath();
-      ctx.moveTo(px, top + 3);
-      ctx.lineTo(px, top + 8);
-      ctx.stroke();
-    } else {
-      ctx.beginPath();
-      ctx.moveTo(px - 4, top);
-      ctx.lineTo(px + 4, top);
-      ctx.lineTo(px, top + 7);
-      ctx.closePath();
-      ctx.fill();
-    }
+    if (mk.kind === 'frame') ctx.fillRect(px, top + 3, 1, 5);
+    else ctx.fillRect(px - 2, top, 4, 7);
   }
 }
 

@@ -135,6 +135,7 @@ export function Timeline(): ReactNode {
         canvas.height = Math.round(height * dpr);
       }
       ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+      const t0 = performance.now();
       drawTimeline(ctx, {
         width,
         height,
@@ -147,7 +148,9 @@ export function Timeline(): ReactNode {
         theme: readCanvasTheme(canvas),
       });
       drawsRef.current++;
+      // Read by the e2e performance check: how many frames were drawn and what the last one cost.
       canvas.dataset['draws'] = String(drawsRef.current);
+      canvas.dataset['drawMs'] = (performance.now() - t0).toFixed(2);
     });
     return () => cancelAnimationFrame(id);
   }, [width, range, buckets, cursor, brush, showCommitted, showAllocated, theme]);

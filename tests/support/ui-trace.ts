@@ -14,7 +14,7 @@ export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 
 export function loadProfile(name = 'nvidia-h100-80gb-hbm3'): DeviceDescription {
   const file = path.join(repoRoot, 'assets', 'profiles', `${name}.vulkaninfo.txt`);
-  return parseVulkaninfo(readFileSync(file, 'utf8'), `profile:${name}`);
+  return parseVulkaninfo(readFileSync(file, 'utf8'), `${name}.vulkaninfo.txt`);
 }
 
 export function buildWorkload(options: WorkloadOptions & { device?: DeviceDescription }): Workload {
