@@ -46,6 +46,16 @@ const indexSchema = z.int().nonnegative();
 const msSchema = z.number().nonnegative().finite();
 const idSchema = z.string().min(1).max(200);
 
+/** A typed array of one class (any backing buffer). */
+function typedArraySchema<T>(ctor: abstract new (...args: never[]) => T, name: string): z.ZodType<T> {
+  return z.custom<T>((value) => value instanceof ctor, { message: `expected a ${name}` });
+}
+const u8 = typedArraySchema<Uint8Array>(Uint8Array, 'Uint8Array');
+const i16 = typedArraySchema<Int16Array>(Int16Array, 'Int16Array');
+const u32 = typedArraySchema<Uint32Array>(Uint32Array, 'Uint32Array');
+const i32 = typedArraySchema<Int32Array>(Int32Array, 'Int32Array');
+const f64 = typedArraySchema<Float64Array>(Float64Array, 'Float64Array');
+
 export const memoryLocationSchema = z.enum(['Unknown', 'GpuOnly', 'CpuToGpu', 'GpuToCpu']);
 export const strategySchema = z.enum(['tlsf', 'freelist']);
 export const graphicsApiSchema = z.enum(['vulkan', 'd3d12', 'metal']);
@@ -213,7 +223,7 @@ export const fileSourceSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('bytes'),
     name: z.string().min(1).max(1000),
-    data: z.instanceof(Uint8Array).refine((d) => d.byteLength <= maxInlineTraceBytes, {
+    data: u8.refine((d) => d.byteLength <= maxInlineTraceBytes, {
       message: `inline data must be at most ${maxInlineTraceBytes} bytes; open big files by path`,
     }),
   }),
@@ -464,7 +474,8 @@ export const requests = {
       /** A built-in scenario id ("streaming", ...) or a path to a scenario module. */
       scenario: z.string().min(1).max(4096),
       params: z.record(z.string().max(200), paramValueSchema).default({}),
-      seed: z.int().optional(),
+      /** Unsigned 32-bit; absent: a random seed (reported in the run's trace header). */
+      seed: z.int().min(0).max(0xffff_ffff).optional(),
       /** Start paused (then step/resume). */
       startPaused: z.boolean().optional(),
     }),
@@ -631,20 +642,20 @@ export function isRequestName(name: unknown): name is RequestName {
  * `newStrings` (ids from `stringsStart`); `newDecisions` are decision records first seen in this slice.
  */
 export const eventColumnsSchema = z.object({
-  kind: z.instanceof(Uint8Array),
-  time: z.instanceof(Float64Array),
-  id: z.instanceof(Float64Array),
-  block: z.instanceof(Float64Array),
-  type: z.instanceof(Int16Array),
-  offset: z.instanceof(Float64Array),
-  size: z.instanceof(Float64Array),
-  alignment: z.instanceof(Float64Array),
-  flags: z.instanceof(Uint8Array),
-  name: z.instanceof(Uint32Array),
-  decision: z.instanceof(Int32Array),
-  stack: z.instanceof(Uint32Array),
-  code: z.instanceof(Uint32Array),
-  message: z.instanceof(Uint32Array),
+  kind: u8,
+  time: f64,
+  id: f64,
+  block: f64,
+  type: i16,
+  offset: f64,
+  size: f64,
+  alignment: f64,
+  flags: u8,
+  name: u32,
+  decision: i32,
+  stack: u32,
+  code: u32,
+  message: u32,
 });
 
 export const progressPhaseSchema = z.enum(['start', 'progress', 'done', 'failed']);

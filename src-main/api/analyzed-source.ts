@@ -1,0 +1,587 @@
+// One source of events the UI can inspect (a loaded trace, or a session's recording) and the answers to the
+// contract's queries over it. The heavy lifting is allocator/analysis (checkpoints, LOD timeline, leaks,
+// diffs); this module adds what the API needs on top: time ranges, markers, free gaps, the allocation
+// table for filtering/sorting/paging, and the report. Analysis is rebuilt only when the event count grew.
+import {
+  flagsLocation,
+  formatBytes,
+  memoryHeapFlagNames,
+  memoryPropertyFlagNames,
+  type DeviceDescription,
+} from '../../allocator/index.ts';
+import { analyzeTrace, type LiveAllocation, type TraceAnalysis } from '../../allocator/analysis/index.ts';
+import {
+  EV_ALLOCATE,
+  EV_BLOCK_CREATE,
+  EV_BLOCK_DESTROY,
+  EV_FAILURE,
+  EV_FRAME,
+  EV_FREE,
+  EV_MARK,
+  EV_RENAME,
+} from '../../allocator/analysis/replay.ts';
+import type { TraceEvents } from '../../allocator/trace/index.ts';
+import { ApiFailure, notFound } from './api-failure.ts';
+import type { AllocationRow, RequestResult, TraceSummary, ValidatedParams } from './contract.ts';
+import { decisionDto, deviceDto } from './dto.ts';
+
+const kindNames = ['linear', 'nonLinear', 'dedicated'] as const;
+
+export interface SourceInit {
+  readonly sourceId: string;
+  /** File name, or the session's label. */
+  readonly name: string;
+  readonly device: DeviceDescription;
+  readonly strategy: string;
+  readonly warnings: readonly string[];
+  readonly loadMs: number;
+  /** The events now (a live session's grow). */
+  readonly events: () => TraceEvents;
+}
+
+/** Per-allocation index over the whole event stream: where each allocation was made, freed, renamed. */
+interface AllocationTable {
+  readonly length: number;
+  /** Allocate event index by ordinal (allocation order). */
+  readonly allocEvent: number[];
+  /** Free event index by ordinal; -1 while never freed. */
+  readonly freeEvent: number[];
+  readonly ordinalOfId: Map<number, number>;
+  /** Rename events by ordinal: [eventIndex, nameStringId, ...]. */
+  readonly renames: Map<number, number[]>;
+}
+
+function lowerBoundTime(time: Float64Array, n: number, t: number): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (time[mid]! < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function upperBoundTime(time: Float64Array, n: number, t: number): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (time[mid]! <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+export class AnalyzedSource {
+  readonly sourceId: string;
+  readonly name: string;
+  readonly device: DeviceDescription;
+  readonly strategy: string;
+  readonly warnings: readonly string[];
+  /** ms to read and analyze it (set once the first analysis is done). */
+  loadMs: number;
+  private readonly eventsNow: () => TraceEvents;
+  private cachedAnalysis: TraceAnalysis | null = null;
+  private cachedTable: AllocationTable | null = null;
+
+  constructor(init: SourceInit) {
+    this.sourceId = init.sourceId;
+    this.name = init.name;
+    this.device = init.device;
+    this.strategy = init.strategy;
+    this.warnings = init.warnings;
+    this.loadMs = init.loadMs;
+    this.eventsNow = init.events;
+  }
+
+  get events(): TraceEvents {
+    return this.eventsNow();
+  }
+
+  /** The analysis of every event so far (rebuilt when events were added since). */
+  analysis(): TraceAnalysis {
+    const events = this.eventsNow();
+    if (this.cachedAnalysis === null || this.cachedAnalysis.eventCount !== events.length) {
+      this.cachedAnalysis = analyzeTrace(events, this.device);
+    }
+    return this.cachedAnalysis;
+  }
+
+  private table(): AllocationTable {
+    const events = this.analysis().events;
+    if (this.cachedTable !== null && this.cachedTable.length === events.length) return this.cachedTable;
+    const c = events.columns;
+    const allocEvent: number[] = [];
+    const freeEvent: number[] = [];
+    const ordinalOfId = new Map<number, number>();
+    const renames = new Map<number, number[]>();
+    for (let i = 0; i < events.length; i++) {
+      const kind = c.kind[i]!;
+      if (kind === EV_ALLOCATE) {
+        ordinalOfId.set(c.id[i]!, allocEvent.length);
+        allocEvent.push(i);
+        freeEvent.push(-1);
+      } else if (kind === EV_FREE) {
+        const o = ordinalOfId.get(c.id[i]!);
+        if (o !== undefined && freeEvent[o] === -1) freeEvent[o] = i;
+      } else if (kind === EV_RENAME) {
+        const o = ordinalOfId.get(c.id[i]!);
+        if (o !== undefined) {
+          let list = renames.get(o);
+          if (!list) renames.set(o, (list = []));
+          list.push(i, c.name[i]!);
+        }
+      }
+    }
+    this.cachedTable = { length: events.length, allocEvent, freeEvent, ordinalOfId, renames };
+    return this.cachedTable;
+  }
+
+  private clampIndex(index: number | undefined): number {
+    const n = this.analysis().eventCount;
+    return index === undefined ? n : Math.min(index, n);
+  }
+
+  private heapOf(typeIndex: number): number {
+    return this.device.types[typeIndex]?.heapIndex ?? -1;
+  }
+
+  summary(): TraceSummary {
+    const a = this.analysis();
+    const s = a.summary;
+    return {
+      sourceId: this.sourceId,
+      name: this.name,
+      device: deviceDto(this.device),
+      strategy: this.strategy,
+      eventCount: s.eventCount,
+      durationMs: Math.max(0, s.durationMs),
+      allocationCount: s.counts.allocations,
+      failureCount: s.counts.failures,
+      peakCommittedBytes: s.total.peakCommitted.bytes,
+      peakAllocatedBytes: s.total.peakAllocated.bytes,
+      warnings: [...this.warnings],
+      loadMs: this.loadMs,
+    };
+  }
+
+  // ---- timeline --------------------------------------------------------------------------------------
+
+  timeline(p: ValidatedParams<'queryTimeline'>): RequestResult<'queryTimeline'> {
+    const a = this.analysis();
+    const events = a.events;
+    const n = events.length;
+    const time = events.columns.time;
+    const durationMs = n > 0 ? time[n - 1]! : 0;
+    const startTime = Math.min(p.startTime ?? 0, durationMs);
+    const endTime = Math.max(startTime, Math.min(p.endTime ?? durationMs, durationMs));
+    if (p.startTime !== undefined && p.endTime !== undefined && p.endTime < p.startTime) {
+      throw new ApiFailure('InvalidRequest', 'queryTimeline: endTime is before startTime.');
+    }
+    const startIndex = lowerBoundTime(time, n, startTime);
+    const endIndex = upperBoundTime(time, n, endTime);
+    const q = a.timeline.query(startIndex, endIndex, p.buckets, p.groupBy === 'type' ? 'type' : 'heap');
+    const nb = q.boundaries.length - 1;
+    const bucketFirstEvent = Array.from(q.boundaries.subarray(0, nb));
+    const bucketStart = bucketFirstEvent.map((i) => time[i] ?? durationMs);
+    const label = (index: number): string => {
+      if (index < 0) return 'Total';
+      if (p.groupBy === 'type') {
+        const t = this.device.types[index];
+        const flags = t ? memoryPropertyFlagNames(t.propertyFlags).join(' | ') || 'no flags' : '?';
+        return `Type ${index} (${flags}${t?.heapKind ? `, ${t.heapKind}` : ''}, heap ${t?.heapIndex ?? '?'})`;
+      }
+      const h = this.device.heaps[index];
+      const flags = h ? memoryHeapFlagNames(h.flags).join(' | ') || 'host' : '?';
+      return `Heap ${index} (${flags}, ${h ? formatBytes(h.size) : '?'})`;
+    };
+    const series = (p.groupBy === 'total' ? [q.total] : [...q.series, q.total]).map((s) => ({
+      key: s.index,
+      label: label(s.index),
+      committedMin: Array.from(s.committed.min),
+      committedMax: Array.from(s.committed.max),
+      committedLast: Array.from(s.committed.last),
+      allocatedMin: Array.from(s.allocated.min),
+      allocatedMax: Array.from(s.allocated.max),
+      allocatedLast: Array.from(s.allocated.last),
+    }));
+    return {
+      startTime,
+      endTime,
+      buckets: nb,
+      bucketStart,
+      bucketFirstEvent,
+      series,
+      markers: this.markers(startIndex, endIndex, p.maxMarkers),
+      eventCount: n,
+      durationMs,
+    };
+  }
+
+  private markers(start: number, end: number, max: number): RequestResult<'queryTimeline'>['markers'] {
+    if (max === 0) return [];
+    const events = this.analysis().events;
+    const c = events.columns;
+    const found: number[] = [];
+    for (let i = start; i < end; i++) {
+      const k = c.kind[i];
+      if (k === EV_FRAME || k === EV_MARK || k === EV_FAILURE) found.push(i);
+    }
+    // Evenly thinned, failures first-class: keep every failure when they alone fit.
+    let keep = found;
+    if (found.length > max) {
+      const failures = found.filter((i) => c.kind[i] === EV_FAILURE);
+      if (failures.length >= max)
+        keep = failures.filter((_, j) => j % Math.ceil(failures.length / max) === 0);
+      else {
+        const others = found.filter((i) => c.kind[i] !== EV_FAILURE);
+        const room = max - failures.length;
+        const step = others.length / room;
+        const picked = Array.from({ length: room }, (_, j) => others[Math.floor(j * step)]!);
+        keep = [...failures, ...picked].sort((x, y) => x - y);
+      }
+    }
+    return keep.slice(0, max).map((i) => {
+      const kind = c.kind[i] === EV_FRAME ? 'frame' : c.kind[i] === EV_MARK ? 'mark' : 'failure';
+      const name = events.strings[c.name[i]!] ?? '';
+      const label =
+        kind === 'frame'
+          ? name || `frame ${c.id[i]}`
+          : kind === 'failure'
+            ? `${events.strings[c.code[i]!] ?? 'failure'}: ${name}`
+            : name;
+      return { eventIndex: i, time: c.time[i]!, kind, label };
+    });
+  }
+
+  // ---- snapshot --------------------------------------------------------------------------------------
+
+  snapshot(p: ValidatedParams<'snapshotAt'>): RequestResult<'snapshotAt'> {
+    const at = this.clampIndex(p.eventIndex);
+    const snap = this.analysis().snapshotAt(at);
+    const wanted = p.blockIds ? new Set(p.blockIds) : null;
+    const byBlock = new Map<number, LiveAllocation[]>();
+    for (const x of snap.allocations) {
+      if (wanted && !wanted.has(x.block)) continue;
+      let list = byBlock.get(x.block);
+      if (!list) byBlock.set(x.block, (list = []));
+      list.push(x);
+    }
+    const blocks = snap.blocks
+      .filter((b) => !wanted || wanted.has(b.id))
+      .map((b) => {
+        const allocations = (byBlock.get(b.id) ?? []).sort((x, y) => x.offset - y.offset);
+        const freeRanges: { offset: number; size: number }[] = [];
+        let cursor = 0;
+        for (const x of allocations) {
+          if (x.offset > cursor) freeRanges.push({ offset: cursor, size: x.offset - cursor });
+          cursor = Math.max(cursor, x.offset + x.size);
+        }
+        if (cursor < b.size) freeRanges.push({ offset: cursor, size: b.size - cursor });
+        return {
+          id: b.id,
+          memoryTypeIndex: b.memoryTypeIndex,
+          heapIndex: b.heapIndex,
+          size: b.size,
+          dedicated: b.dedicated,
+          allocatedBytes: b.allocatedBytes,
+          allocations: allocations.map((x) => ({
+            id: x.id,
+            name: x.name,
+            offset: x.offset,
+            size: x.size,
+            kind: kindNames[x.kind] ?? 'linear',
+          })),
+          freeRanges,
+        };
+      });
+    return {
+      eventIndex: at,
+      time: Math.max(0, snap.time),
+      blocks,
+      committedBytes: snap.total.committed,
+      allocatedBytes: snap.total.allocated,
+      allocationCount: snap.allocations.length,
+    };
+  }
+
+  // ---- allocations -----------------------------------------------------------------------------------
+
+  private nameAt(ordinal: number, allocEventIndex: number, at: number): string {
+    const events = this.analysis().events;
+    let nameId = events.columns.name[allocEventIndex]!;
+    const renames = this.cachedTable?.renames.get(ordinal);
+    if (renames) {
+      for (let k = 0; k < renames.length; k += 2) {
+        if (renames[k]! < at) nameId = renames[k + 1]!;
+      }
+    }
+    return events.strings[nameId] ?? '';
+  }
+
+  private row(ordinal: number, at: number): AllocationRow {
+    const table = this.table();
+    const events = this.analysis().events;
+    const c = events.columns;
+    const i = table.allocEvent[ordinal]!;
+    const freed = table.freeEvent[ordinal]!;
+    const origin = events.strings[c.stack[i]!] ?? '';
+    return {
+      id: c.id[i]!,
+      name: this.nameAt(ordinal, i, at),
+      size: c.size[i]!,
+      alignment: c.alignment[i]!,
+      offset: c.offset[i]!,
+      blockId: c.block[i]!,
+      memoryTypeIndex: c.type[i]!,
+      heapIndex: this.heapOf(c.type[i]!),
+      location: flagsLocation(c.flags[i]!),
+      kind: kindNames[c.flags[i]! & 3] ?? 'linear',
+      decisionId: c.decision[i]!,
+      allocatedAt: i,
+      allocatedTime: Math.max(0, c.time[i]!),
+      freedAt: freed >= 0 && freed < at ? freed : null,
+      origin: origin === '' ? null : origin,
+    };
+  }
+
+  allocations(p: ValidatedParams<'listAllocations'>): RequestResult<'listAllocations'> {
+    const at = this.clampIndex(p.eventIndex);
+    const table = this.table();
+    const c = this.analysis().events.columns;
+    const f = p.filter;
+    const needle = f.nameContains?.toLowerCase();
+    const ordinals: number[] = [];
+    for (let o = 0; o < table.allocEvent.length; o++) {
+      const i = table.allocEvent[o]!;
+      if (i >= at) break;
+      const freed = table.freeEvent[o]!;
+      const live = freed < 0 || freed >= at;
+      if (f.status === 'live' && !live) continue;
+      if (f.status === 'freed' && live) continue;
+      const type = c.type[i]!;
+      if (f.memoryTypeIndex !== undefined && type !== f.memoryTypeIndex) continue;
+      if (f.heapIndex !== undefined && this.heapOf(type) !== f.heapIndex) continue;
+      if (f.location !== undefined && flagsLocation(c.flags[i]!) !== f.location) continue;
+      const size = c.size[i]!;
+      if (f.minSize !== undefined && size < f.minSize) continue;
+      if (f.maxSize !== undefined && size > f.maxSize) continue;
+      if (needle !== undefined && !this.nameAt(o, i, at).toLowerCase().includes(needle)) continue;
+      ordinals.push(o);
+    }
+    const dir = p.sort.dir === 'asc' ? 1 : -1;
+    const ev = (o: number): number => table.allocEvent[o]!;
+    let compare: (x: number, y: number) => number;
+    switch (p.sort.key) {
+      case 'id':
+        compare = (x, y) => c.id[ev(x)]! - c.id[ev(y)]!;
+        break;
+      case 'size':
+        compare = (x, y) => c.size[ev(x)]! - c.size[ev(y)]! || x - y;
+        break;
+      case 'offset':
+        compare = (x, y) => c.block[ev(x)]! - c.block[ev(y)]! || c.offset[ev(x)]! - c.offset[ev(y)]!;
+        break;
+      case 'memoryType':
+        compare = (x, y) => c.type[ev(x)]! - c.type[ev(y)]! || x - y;
+        break;
+      case 'allocatedAt':
+        compare = (x, y) => x - y;
+        break;
+      case 'name': {
+        const names = new Map(ordinals.map((o) => [o, this.nameAt(o, ev(o), at)]));
+        compare = (x, y) => {
+          const a = names.get(x)!;
+          const b = names.get(y)!;
+          return a < b ? -1 : a > b ? 1 : x - y;
+        };
+        break;
+      }
+    }
+    ordinals.sort((x, y) => dir * compare(x, y));
+    const page = ordinals.slice(p.offset, p.offset + p.limit);
+    return { total: ordinals.length, rows: page.map((o) => this.row(o, at)) };
+  }
+
+  detail(p: ValidatedParams<'allocationDetail'>): RequestResult<'allocationDetail'> {
+    const table = this.table();
+    const events = this.analysis().events;
+    const c = events.columns;
+    const o = table.ordinalOfId.get(p.allocationId);
+    if (o === undefined) throw notFound(`allocation in ${this.sourceId}`, p.allocationId);
+    const i = table.allocEvent[o]!;
+    const history: RequestResult<'allocationDetail'>['history'] = [
+      {
+        eventIndex: i,
+        time: Math.max(0, c.time[i]!),
+        kind: 'allocate',
+        name: events.strings[c.name[i]!] ?? '',
+      },
+    ];
+    const renames = table.renames.get(o) ?? [];
+    for (let k = 0; k < renames.length; k += 2) {
+      const e = renames[k]!;
+      history.push({
+        eventIndex: e,
+        time: Math.max(0, c.time[e]!),
+        kind: 'rename',
+        name: events.strings[renames[k + 1]!] ?? '',
+      });
+    }
+    const freed = table.freeEvent[o]!;
+    if (freed >= 0)
+      history.push({ eventIndex: freed, time: Math.max(0, c.time[freed]!), kind: 'free', name: '' });
+    const decision = events.decisions[c.decision[i]!];
+    const stack = events.strings[c.stack[i]!] ?? '';
+    return {
+      allocation: this.row(o, events.length),
+      decision: decision ? decisionDto(decision) : null,
+      stack: stack === '' ? null : stack,
+      history,
+    };
+  }
+
+  // ---- leaks, diff, report ---------------------------------------------------------------------------
+
+  leaks(p: ValidatedParams<'leaks'>): RequestResult<'leaks'> {
+    const at = this.clampIndex(p.eventIndex);
+    const a = this.analysis();
+    let groups: { key: string; count: number; bytes: number; allocationIds: readonly number[] }[];
+    let count: number;
+    let bytes: number;
+    if (p.groupBy === 'type') {
+      const snap = a.snapshotAt(at);
+      const byType = new Map<number, { count: number; bytes: number; ids: number[] }>();
+      for (const x of snap.allocations) {
+        let g = byType.get(x.memoryTypeIndex);
+        if (!g) byType.set(x.memoryTypeIndex, (g = { count: 0, bytes: 0, ids: [] }));
+        g.count++;
+        g.bytes += x.size;
+        g.ids.push(x.id);
+      }
+      groups = [...byType]
+        .map(([t, g]) => ({ key: `type ${t}`, count: g.count, bytes: g.bytes, allocationIds: g.ids }))
+        .sort((x, y) => y.bytes - x.bytes || y.count - x.count);
+      count = snap.allocations.length;
+      bytes = snap.total.allocated;
+    } else {
+      const report = a.leaksAt(at);
+      groups = [...(p.groupBy === 'origin' ? report.byOrigin : report.byName)];
+      count = report.count;
+      bytes = report.bytes;
+    }
+    return {
+      eventIndex: at,
+      count,
+      bytes,
+      groups: groups.map((g) => ({
+        key: g.key === '' ? '(no origin recorded)' : g.key,
+        count: g.count,
+        bytes: g.bytes,
+        allocationIds: g.allocationIds.slice(0, 100),
+      })),
+    };
+  }
+
+  diff(p: ValidatedParams<'diff'>): RequestResult<'diff'> {
+    if (p.fromIndex > p.toIndex) {
+      throw new ApiFailure('InvalidRequest', 'diff: fromIndex must not be after toIndex.');
+    }
+    const from = this.clampIndex(p.fromIndex);
+    const to = this.clampIndex(p.toIndex);
+    const a = this.analysis();
+    const d = a.diff(from, to);
+    const table = this.table();
+    const rows = (list: readonly LiveAllocation[], at: number): AllocationRow[] =>
+      list.slice(0, p.limit).map((x) => this.row(table.ordinalOfId.get(x.id)!, at));
+    const c = a.events.columns;
+    let blocksCreated = 0;
+    let blocksDestroyed = 0;
+    for (let i = from; i < to; i++) {
+      if (c.kind[i] === EV_BLOCK_CREATE) blocksCreated++;
+      else if (c.kind[i] === EV_BLOCK_DESTROY) blocksDestroyed++;
+    }
+    const sum = (list: readonly LiveAllocation[]): number => list.reduce((s, x) => s + x.size, 0);
+    return {
+      fromIndex: from,
+      toIndex: to,
+      allocated: { count: d.appeared.length, bytes: sum(d.appeared), rows: rows(d.appeared, to) },
+      freed: { count: d.disappeared.length, bytes: sum(d.disappeared), rows: rows(d.disappeared, to) },
+      blocksCreated,
+      blocksDestroyed,
+      perType: d.types.map((t, i) => ({
+        memoryTypeIndex: i,
+        committedDelta: t.committed,
+        allocatedDelta: t.allocated,
+      })),
+    };
+  }
+
+  report(format: 'json' | 'text'): string {
+    const a = this.analysis();
+    const s = a.summary;
+    const leaks = a.leaksAt();
+    const frag = a.fragmentationAt();
+    const summary = this.summary();
+    if (format === 'json') {
+      return `${JSON.stringify(
+        {
+          source: summary,
+          counts: s.counts,
+          heaps: s.heaps,
+          types: s.types,
+          total: s.total,
+          failures: s.failures.slice(0, 100),
+          leaks: {
+            count: leaks.count,
+            bytes: leaks.bytes,
+            byOrigin: leaks.byOrigin.slice(0, 50),
+            byName: leaks.byName.slice(0, 50),
+          },
+          fragmentation: {
+            freeBytes: frag.freeBytes,
+            largestFreeRange: frag.largestFreeRange,
+            fragmentation: frag.fragmentation,
+          },
+        },
+        null,
+        2,
+      )}\n`;
+    }
+    const lines: string[] = [
+      `VRAMscope report: ${this.name} (${this.sourceId})`,
+      `Device: ${this.device.name} [${this.device.api}, ${this.device.source}], strategy ${this.strategy}`,
+      `Events: ${s.eventCount} over ${(s.durationMs / 1000).toFixed(3)} s; ${s.counts.allocations} allocations, ${s.counts.frees} frees, ${s.counts.failures} failures, ${s.counts.blocksCreated} blocks created`,
+      `Total: committed ${formatBytes(s.total.final.committed)} (peak ${formatBytes(s.total.peakCommitted.bytes)}), allocated ${formatBytes(s.total.final.allocated)} (peak ${formatBytes(s.total.peakAllocated.bytes)})`,
+      'Heaps:',
+      ...s.heaps.map(
+        (h) =>
+          `  heap ${h.index}: committed peak ${formatBytes(h.peakCommitted.bytes)}, allocated peak ${formatBytes(h.peakAllocated.bytes)}`,
+      ),
+      'Memory types:',
+      ...s.types
+        .filter((t) => t.peakCommitted.bytes > 0)
+        .map(
+          (t) =>
+            `  type ${t.index}: committed peak ${formatBytes(t.peakCommitted.bytes)}, allocated peak ${formatBytes(t.peakAllocated.bytes)}`,
+        ),
+      `Fragmentation at the end: ${(frag.fragmentation * 100).toFixed(1)}% of ${formatBytes(frag.freeBytes)} free is outside each block's largest hole`,
+      `Failures: ${s.failures.length}`,
+      ...s.failures
+        .slice(0, 10)
+        .map(
+          (f) => `  event ${f.eventIndex}: ${f.code} for "${f.name}" (${formatBytes(f.size)}, ${f.location})`,
+        ),
+      `Leaks (live at the end): ${leaks.count} allocations, ${formatBytes(leaks.bytes)}`,
+      ...leaks.byOrigin
+        .slice(0, 10)
+        .map(
+          (g) =>
+            `  ${g.key === '' ? '(no origin recorded)' : g.key}: ${g.count} allocations, ${formatBytes(g.bytes)}`,
+        ),
+      ...this.warnings.map((w) => `Warning: ${w}`),
+    ];
+    return `${lines.join('\n')}\n`;
+  }
+}

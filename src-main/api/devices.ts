@@ -1,0 +1,108 @@
+// Devices for the API: the real Vulkan devices the native addon sees (when it is built), the shipped device
+// profiles and the built-in heap models; and a session's device choice turned into the description the UI
+// shows plus the DeviceSpec the scenario worker opens.
+import { builtinProfileNames, type DeviceDescription } from '../../allocator/index.ts';
+import { defaultDeviceIndex, enumerateDevices, isNativeAddonBuilt } from '../../native/index.ts';
+import { describeNativeDevice } from '../../native/vulkan-device.ts';
+import { loadProfile, openDevice, shippedProfiles, type DeviceSpec } from '../session/open-device.ts';
+import { ApiFailure } from './api-failure.ts';
+import type { DeviceChoice, RequestResult } from './contract.ts';
+import { deviceDto } from './dto.ts';
+
+type DeviceList = RequestResult<'listDevices'>;
+
+const profileSuffix = '.vulkaninfo.txt';
+const profileNameCache = new Map<string, string>();
+
+function profileEntries(cwd: string): DeviceList['profiles'] {
+  return shippedProfiles().map((file) => {
+    const name = file.slice(0, -profileSuffix.length);
+    let deviceName = profileNameCache.get(name);
+    if (deviceName === undefined) {
+      try {
+        deviceName = loadProfile(name, cwd).name;
+      } catch (error) {
+        deviceName = `(unreadable: ${(error as Error).message})`;
+      }
+      profileNameCache.set(name, deviceName);
+    }
+    return { name, deviceName };
+  });
+}
+
+export function listDevices(cwd: string): DeviceList {
+  const builtinModels = [...builtinProfileNames];
+  const profiles = profileEntries(cwd);
+  if (!isNativeAddonBuilt()) {
+    return {
+      devices: [],
+      defaultIndex: null,
+      profiles,
+      builtinModels,
+      unavailableReason: 'the native Vulkan addon is not built (run `npm run build:native`)',
+    };
+  }
+  try {
+    const infos = enumerateDevices();
+    return {
+      devices: infos.map((info) => ({
+        index: info.index,
+        description: deviceDto(describeNativeDevice(info)),
+        budgets: info.budgets ? info.budgets.map((b) => ({ ...b })) : null,
+      })),
+      defaultIndex: infos.length > 0 ? defaultDeviceIndex(infos) : null,
+      profiles,
+      builtinModels,
+      unavailableReason: infos.length === 0 ? 'the Vulkan loader reports no physical device' : null,
+    };
+  } catch (error) {
+    return {
+      devices: [],
+      defaultIndex: null,
+      profiles,
+      builtinModels,
+      unavailableReason: `Vulkan devices cannot be listed: ${(error as Error).message}`,
+    };
+  }
+}
+
+/** What the scenario worker opens for a session's device choice. */
+export function deviceSpecFor(choice: DeviceChoice): DeviceSpec {
+  switch (choice.kind) {
+    case 'vulkan':
+      return choice.index === undefined ? { kind: 'default' } : { kind: 'real', index: choice.index };
+    case 'profile':
+      // Names only (no paths): a session never makes main read an arbitrary file as a profile.
+      if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(choice.name)) {
+        throw new ApiFailure('InvalidRequest', `"${choice.name}" is not a profile name (see listDevices).`);
+      }
+      return { kind: 'profile', profile: choice.name };
+    case 'builtin':
+      return { kind: 'profile', profile: choice.model };
+  }
+}
+
+export interface ResolvedDevice {
+  readonly spec: DeviceSpec;
+  readonly description: DeviceDescription;
+  /** Why the device differs from the choice (e.g. no native addon: the simulated lavapipe profile). */
+  readonly note: string | null;
+}
+
+/** Opens the device once in main to describe it (cheap for profiles), then closes it again. */
+export async function resolveDevice(choice: DeviceChoice, cwd: string): Promise<ResolvedDevice> {
+  const spec = deviceSpecFor(choice);
+  let opened;
+  try {
+    opened = await openDevice(spec, cwd);
+  } catch (error) {
+    const name = (error as Error).name;
+    if (name === 'ProfileNotFoundError') throw new ApiFailure('NotFound', (error as Error).message);
+    throw new ApiFailure('Failed', (error as Error).message);
+  }
+  try {
+    return { spec, description: opened.device.description, note: opened.note };
+  } finally {
+    opened.close();
+  }
+}

@@ -1,0 +1,56 @@
+// Engine objects → contract shapes: plain copies with exactly the contract's fields (no handles, no
+// readonly arrays shared with the engine, nothing the renderer should not see).
+import type { DeviceDescription, MemoryTypeDecision } from '../../allocator/index.ts';
+import type { DecisionRecord, DeviceDescriptionDto } from './contract.ts';
+
+export function deviceDto(d: DeviceDescription): DeviceDescriptionDto {
+  return {
+    name: d.name,
+    api: d.api,
+    deviceType: d.deviceType,
+    vendorId: d.vendorId,
+    deviceId: d.deviceId,
+    driverVersion: d.driverVersion,
+    apiVersion: d.apiVersion,
+    heaps: d.heaps.map((h) => ({ index: h.index, size: h.size, flags: h.flags })),
+    types: d.types.map((t) => ({
+      index: t.index,
+      propertyFlags: t.propertyFlags,
+      heapIndex: t.heapIndex,
+      ...(t.heapKind === undefined ? {} : { heapKind: t.heapKind }),
+      ...(t.resourceCategory === undefined ? {} : { resourceCategory: t.resourceCategory }),
+    })),
+    limits: { ...d.limits },
+    extensions: { ...d.extensions },
+    ...(d.resourceHeapTier === undefined ? {} : { resourceHeapTier: d.resourceHeapTier }),
+    source: d.source,
+  };
+}
+
+export function decisionDto(d: MemoryTypeDecision): DecisionRecord {
+  return {
+    id: d.id,
+    api: d.api,
+    memoryTypeBits: d.memoryTypeBits,
+    location: d.location,
+    linear: d.linear,
+    scheme: d.scheme,
+    resourceCategory: d.resourceCategory,
+    candidates: d.candidates.map((c) => ({
+      typeIndex: c.typeIndex,
+      propertyFlags: c.propertyFlags,
+      heapIndex: c.heapIndex,
+      allowedByBits: c.allowedByBits,
+      matchesAttempt: [...c.matchesAttempt],
+    })),
+    attempts: d.attempts.map((a) => ({
+      requiredFlags: a.requiredFlags,
+      typeIndex: a.typeIndex,
+      label: a.label,
+    })),
+    winner: d.winner,
+    reason: d.reason,
+    fallbacks: [...d.fallbacks],
+    retryTypeIndex: d.retryTypeIndex,
+  };
+}

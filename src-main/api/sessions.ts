@@ -1,0 +1,379 @@
+// Sessions for the API: a device choice plus allocator config, and the scenario runs made in it. Each run
+// lives in the scenario worker (src-main/session/scenario-host.ts); main mirrors its events, forwards them
+// to the UI as `sessionEvents` (coalesced by the batcher: one slice per session per flush) and answers
+// queries over the recording of the session's latest run.
+import { EventLog, eventColumnNames, type EventColumns } from '../../allocator/index.ts';
+import { traceEventsOf, type TraceEvents } from '../../allocator/trace/index.ts';
+import type { EventBatch, RunResult, RunStatus } from '../session/run-protocol.ts';
+import { startScenario, type ScenarioRun } from '../session/scenario-host.ts';
+import { resolveParams } from '../session/scenario-params.ts';
+import { resolveScenarioPath } from '../session/scenario-loader.ts';
+import { ApiFailure, notFound } from './api-failure.ts';
+import { AnalyzedSource } from './analyzed-source.ts';
+import type { AnyEvent, RunInfo, SessionConfig, SessionInfo, ValidatedParams } from './contract.ts';
+import { decisionDto, deviceDto } from './dto.ts';
+import { resolveDevice, type ResolvedDevice } from './devices.ts';
+import type { EventBatcher } from './event-batcher.ts';
+import { builtinScenarioMeta } from './scenario-catalog.ts';
+
+interface Run {
+  readonly runId: string;
+  readonly scenario: string;
+  readonly handle: ScenarioRun;
+  info: RunInfo;
+  /** Worker batches not yet sent to the UI. */
+  readonly unsent: EventBatch[];
+  blockCount: number;
+}
+
+interface Session {
+  readonly sessionId: string;
+  readonly config: SessionConfig;
+  readonly device: ResolvedDevice;
+  run: Run | null;
+  source: AnalyzedSource;
+}
+
+type MutableColumns = { -readonly [K in keyof EventColumns]: EventColumns[K] };
+
+/** One set of columns from consecutive batches. */
+function concatColumns(batches: readonly EventBatch[]): EventColumns {
+  if (batches.length === 1) return batches[0]!.columns;
+  const out = {} as MutableColumns;
+  for (const key of eventColumnNames) {
+    const parts = batches.map((b) => b.columns[key] as Uint8Array);
+    const total = parts.reduce((n, p) => n + p.length, 0);
+    const Ctor = parts[0]!.constructor as new (n: number) => Uint8Array;
+    const col = new Ctor(total);
+    let at = 0;
+    for (const p of parts) {
+      col.set(p, at);
+      at += p.length;
+    }
+    (out as Record<string, unknown>)[key] = col;
+  }
+  return out;
+}
+
+const BLOCK_CREATE = 4;
+const BLOCK_DESTROY = 5;
+
+function runStateOf(status: RunStatus | null, result: RunResult | null): RunInfo['state'] {
+  if (result) {
+    return result.outcome === 'completed'
+      ? 'finished'
+      : result.outcome === 'cancelled'
+        ? 'cancelled'
+        : 'failed';
+  }
+  return status?.state === 'paused' ? 'paused' : 'running';
+}
+
+export interface SessionManagerOptions {
+  readonly batcher: EventBatcher;
+  readonly cwd: string;
+  /** Allow runScenario with a path to a script file (desktop app); web mode runs built-ins only. */
+  readonly allowScenarioFiles: boolean;
+  /** Sessions or runs changed (for stateChanged). */
+  readonly onChange: () => void;
+}
+
+export class SessionManager {
+  private readonly sessions = new Map<string, Session>();
+  private readonly runs = new Map<string, { session: Session; run: Run }>();
+  private nextSession = 1;
+  private nextRun = 1;
+
+  constructor(private readonly options: SessionManagerOptions) {}
+
+  list(): SessionInfo[] {
+    return [...this.sessions.values()].map((s) => this.info(s));
+  }
+
+  has(sourceId: string): boolean {
+    return this.sessions.has(sourceId);
+  }
+
+  source(sourceId: string): AnalyzedSource | null {
+    return this.sessions.get(sourceId)?.source ?? null;
+  }
+
+  private info(s: Session): SessionInfo {
+    return {
+      sessionId: s.sessionId,
+      sourceId: s.sessionId,
+      device: deviceDto(s.device.description),
+      strategy: s.config.strategy,
+      eventCount: s.source.events.length,
+      run: s.run ? { ...s.run.info } : null,
+    };
+  }
+
+  private emptySource(sessionId: string, device: ResolvedDevice, strategy: string): AnalyzedSource {
+    const empty = traceEventsOf(new EventLog({ initialCapacity: 16 }));
+    return new AnalyzedSource({
+      sourceId: sessionId,
+      name: `${sessionId} (no run yet)`,
+      device: device.description,
+      strategy,
+      warnings: device.note ? [device.note] : [],
+      loadMs: 0,
+      events: () => empty,
+    });
+  }
+
+  async open(config: SessionConfig): Promise<SessionInfo> {
+    const device = await resolveDevice(config.device, this.options.cwd);
+    const sessionId = `session-${this.nextSession++}`;
+    const session: Session = {
+      sessionId,
+      config,
+      device,
+      run: null,
+      source: this.emptySource(sessionId, device, config.strategy),
+    };
+    this.sessions.set(sessionId, session);
+    this.options.onChange();
+    return this.info(session);
+  }
+
+  private session(sessionId: string): Session {
+    const s = this.sessions.get(sessionId);
+    if (!s) throw notFound('session', sessionId);
+    return s;
+  }
+
+  async close(sessionId: string): Promise<void> {
+    const s = this.session(sessionId);
+    this.sessions.delete(sessionId);
+    if (s.run) {
+      this.options.batcher.removeSource(s.sessionId);
+      if (s.run.info.state === 'running' || s.run.info.state === 'paused') await s.run.handle.cancel();
+      this.runs.delete(s.run.runId);
+    }
+    this.options.onChange();
+  }
+
+  async closeAll(): Promise<void> {
+    for (const id of [...this.sessions.keys()]) await this.close(id);
+  }
+
+  async run(p: ValidatedParams<'runScenario'>): Promise<RunInfo> {
+    const s = this.session(p.sessionId);
+    if (s.run && (s.run.info.state === 'running' || s.run.info.state === 'paused')) {
+      throw new ApiFailure(
+        'InvalidState',
+        `Session ${s.sessionId} is already running ${s.run.scenario}; cancel it first.`,
+      );
+    }
+    const meta = await builtinScenarioMeta(p.scenario, this.options.cwd);
+    if (meta) {
+      try {
+        resolveParams(meta, p.params);
+      } catch (error) {
+        throw new ApiFailure('InvalidRequest', `runScenario: ${(error as Error).message}.`);
+      }
+    } else {
+      if (!this.options.allowScenarioFiles) {
+        throw new ApiFailure(
+          'NotFound',
+          `There is no built-in scenario "${p.scenario}" (see listScenarios).`,
+        );
+      }
+      try {
+        resolveScenarioPath(p.scenario, this.options.cwd);
+      } catch (error) {
+        throw new ApiFailure('NotFound', (error as Error).message);
+      }
+    }
+
+    const runId = `run-${this.nextRun++}`;
+    const batcher = this.options.batcher;
+    if (s.run) {
+      batcher.removeSource(s.sessionId);
+      this.runs.delete(s.run.runId);
+    }
+    let run: Run | null = null;
+    const emitState = (): void => {
+      if (run) batcher.emit({ name: 'runState', payload: { ...run.info } }, `runState:${runId}`);
+    };
+    const handle = startScenario(
+      {
+        scenario: p.scenario,
+        params: p.params,
+        device: s.device.spec,
+        strategy: s.config.strategy,
+        ...(p.seed === undefined ? {} : { seed: p.seed }),
+        tracePath: null,
+        cwd: this.options.cwd,
+      },
+      {
+        onEvents: (batch) => {
+          if (!run) return;
+          run.unsent.push(batch);
+          const kinds = batch.columns.kind;
+          for (let i = 0; i < kinds.length; i++) {
+            if (kinds[i] === BLOCK_CREATE) run.blockCount++;
+            else if (kinds[i] === BLOCK_DESTROY) run.blockCount--;
+          }
+          batcher.markDirty(s.sessionId);
+        },
+        onStatus: (status) => {
+          if (!run || run.handle.result) return;
+          run.info = { ...run.info, state: runStateOf(status, null), opsDone: status.ops };
+          emitState();
+        },
+        onLog: (message) => {
+          batcher.emit({ name: 'log', payload: { sessionId: s.sessionId, level: 'info', message } });
+        },
+        onDone: (result) => {
+          if (!run) return;
+          const error = result.error;
+          const location = error?.location ? /^(.*):(\d+)$/.exec(error.location) : null;
+          run.info = {
+            ...run.info,
+            state: runStateOf(null, result),
+            opsDone: result.summary?.ops ?? run.info.opsDone,
+            ...(error
+              ? {
+                  error: {
+                    message: error.message,
+                    ...(location ? { file: location[1]!, line: Number(location[2]) } : {}),
+                  },
+                }
+              : {}),
+          };
+          batcher.markDirty(s.sessionId);
+          emitState();
+          this.options.onChange();
+        },
+      },
+    );
+    run = {
+      runId,
+      scenario: p.scenario,
+      handle,
+      info: { runId, sessionId: s.sessionId, scenario: p.scenario, state: 'running', opsDone: 0 },
+      unsent: [],
+      blockCount: 0,
+    };
+    if (p.startPaused) {
+      // The control block is shared memory: the worker sees "paused" before its first op.
+      void handle.pause();
+      run.info = { ...run.info, state: 'paused' };
+    }
+    s.run = run;
+    this.runs.set(runId, { session: s, run });
+    const mirror = handle.events;
+    const mirrorEvents: TraceEvents = {
+      get length() {
+        return mirror.length;
+      },
+      get columns() {
+        return mirror.columns();
+      },
+      get strings() {
+        return mirror.strings;
+      },
+      get decisions() {
+        return mirror.decisions;
+      },
+    };
+    s.source = new AnalyzedSource({
+      sourceId: s.sessionId,
+      name: `${s.sessionId}: ${p.scenario}`,
+      device: s.device.description,
+      strategy: s.config.strategy,
+      warnings: s.device.note ? [s.device.note] : [],
+      loadMs: 0,
+      events: () => mirrorEvents,
+    });
+    const current = run;
+    batcher.addSource(s.sessionId, { pull: () => this.pull(s, current) });
+    emitState();
+    this.options.onChange();
+    return { ...run.info };
+  }
+
+  /** One sessionEvents event with every batch not yet sent, or null. */
+  private pull(s: Session, run: Run): AnyEvent | null {
+    if (run.unsent.length === 0) return null;
+    const batches = run.unsent.splice(0);
+    const first = batches[0]!;
+    const strings: string[] = [];
+    let stringsStart = first.stringsStart;
+    for (const b of batches) {
+      if (strings.length === 0) stringsStart = b.stringsStart;
+      strings.push(...b.strings);
+    }
+    const columns = concatColumns(batches);
+    const status = run.handle.status;
+    return {
+      name: 'sessionEvents',
+      payload: {
+        sessionId: s.sessionId,
+        runId: run.runId,
+        start: first.start,
+        count: columns.kind.length,
+        columns,
+        stringsStart,
+        newStrings: strings,
+        newDecisions: batches.flatMap((b) => b.decisions.map(decisionDto)),
+        stats: {
+          committedBytes: status?.committedBytes ?? 0,
+          allocatedBytes: status?.allocatedBytes ?? 0,
+          blockCount: Math.max(0, run.blockCount),
+          allocationCount: status?.liveAllocations ?? 0,
+        },
+      },
+    };
+  }
+
+  private runOf(runId: string): Run {
+    const entry = this.runs.get(runId);
+    if (!entry) throw notFound('run', runId);
+    return entry.run;
+  }
+
+  private requireLive(run: Run, action: string): void {
+    if (run.handle.result || (run.info.state !== 'running' && run.info.state !== 'paused')) {
+      throw new ApiFailure('InvalidState', `Run ${run.runId} has ${run.info.state}; it cannot ${action}.`);
+    }
+  }
+
+  async pause(runId: string): Promise<RunInfo> {
+    const run = this.runOf(runId);
+    this.requireLive(run, 'be paused');
+    const status = await run.handle.pause();
+    if (!run.handle.result) run.info = { ...run.info, state: 'paused', opsDone: status.ops };
+    return { ...run.info };
+  }
+
+  resume(runId: string): RunInfo {
+    const run = this.runOf(runId);
+    this.requireLive(run, 'be resumed');
+    run.handle.resume();
+    run.info = { ...run.info, state: 'running' };
+    return { ...run.info };
+  }
+
+  async step(runId: string, ops: number): Promise<RunInfo> {
+    const run = this.runOf(runId);
+    this.requireLive(run, 'step');
+    if (run.handle.status?.state !== 'paused') {
+      throw new ApiFailure('InvalidState', `Run ${run.runId} is not paused; pause it before stepping.`);
+    }
+    for (let i = 0; i < ops && !run.handle.result; i++) {
+      const status = await run.handle.step();
+      run.info = { ...run.info, opsDone: status.ops };
+    }
+    return { ...run.info };
+  }
+
+  async cancel(runId: string): Promise<RunInfo> {
+    const run = this.runOf(runId);
+    this.requireLive(run, 'be cancelled');
+    await run.handle.cancel();
+    return { ...run.info };
+  }
+}
