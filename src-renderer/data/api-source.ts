@@ -137,9 +137,15 @@ export class ApiSource implements InspectorSource {
     this.liveTimer = setTimeout(() => {
       this.liveTimer = null;
       this.timeIndex = null;
-      void this.overview().then((o) => {
-        if (o) for (const l of this.listeners) l.traceChanged?.(o);
-      });
+      this.overview().then(
+        (o) => {
+          if (o) for (const l of this.listeners) l.traceChanged?.(o);
+        },
+        (e: unknown) => {
+          const message = `Could not refresh the live session: ${e instanceof Error ? e.message : String(e)}`;
+          for (const l of this.listeners) l.error?.(message);
+        },
+      );
     }, delay);
   }
 
@@ -316,15 +322,24 @@ export class ApiSource implements InspectorSource {
     const firstEvent = new Float64Array(count + 1);
     for (let b = 0; b < count; b++) firstEvent[b] = r.bucketFirstEvent[b] ?? q.end;
     firstEvent[count] = Math.max(firstEvent[count - 1] ?? q.end, q.end);
-    const committed = r.series.map((s) => Float64Array.from(s.committedMax));
-    const allocated = r.series.map((s) => Float64Array.from(s.allocatedMax));
-    // Stacked maxima: the sum of each group's maximum bounds the bucket's total from above.
+    // The answer may carry the total (key -1) beside the groups: it is the exact per-bucket maximum of
+    // the sum, not a band to stack.
+    const groups = r.series.filter((s) => s.key >= 0);
+    const total = r.series.find((s) => s.key < 0);
+    const committed = groups.map((s) => Float64Array.from(s.committedMax));
+    const allocated = groups.map((s) => Float64Array.from(s.allocatedMax));
     const committedTotal = new Float64Array(count);
     const allocatedTotal = new Float64Array(count);
-    for (let g = 0; g < committed.length; g++) {
-      for (let b = 0; b < count; b++) {
-        committedTotal[b] = (committedTotal[b] ?? 0) + (committed[g]?.[b] ?? 0);
-        allocatedTotal[b] = (allocatedTotal[b] ?? 0) + (allocated[g]?.[b] ?? 0);
+    if (total) {
+      committedTotal.set(total.committedMax.slice(0, count));
+      allocatedTotal.set(total.allocatedMax.slice(0, count));
+    } else {
+      // Without it, the sum of the groups' maxima bounds the total from above.
+      for (let g = 0; g < committed.length; g++) {
+        for (let b = 0; b < count; b++) {
+          committedTotal[b] = (committedTotal[b] ?? 0) + (committed[g]?.[b] ?? 0);
+          allocatedTotal[b] = (allocatedTotal[b] ?? 0) + (allocated[g]?.[b] ?? 0);
+        }
       }
     }
     const markers: TimelineMarker[] = r.markers.map((m) => ({
@@ -339,7 +354,7 @@ export class ApiSource implements InspectorSource {
       end: q.end,
       count,
       firstEvent,
-      groups: r.series.map((s) => s.label),
+      groups: groups.map((s) => s.label),
       committed,
       allocated,
       committedTotal,

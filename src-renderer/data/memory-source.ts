@@ -310,7 +310,14 @@ export class MemorySource implements InspectorSource {
       });
     }
     const offset = clampInt(query.offset, 0, rows.length);
-    return { total: rows.length, offset, rows: rows.slice(offset, offset + Math.max(0, query.limit)) };
+    const page = rows.slice(offset, offset + Math.max(0, query.limit));
+    // As the API does: rows alive at the queried index carry no free index (it lies in their future).
+    const liveAt = query.liveAt;
+    return {
+      total: rows.length,
+      offset,
+      rows: liveAt === null ? page : page.map((r) => (r.freedAt === null ? r : { ...r, freedAt: null })),
+    };
   }
 
   allocation(id: number): Promise<AllocationDetail | null> {

@@ -275,6 +275,8 @@ export interface LoadProgress {
 export interface SourceListener {
   traceChanged?(overview: TraceOverview): void;
   runStatus?(status: RunInfo | null): void;
+  /** Something the source did on its own (a live refresh) failed: one sentence. */
+  error?(message: string): void;
 }
 
 export interface InspectorSource {

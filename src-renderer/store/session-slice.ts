@@ -30,6 +30,7 @@ export const createSessionSlice: StateCreator<InspectorState, [], [], SessionSli
     unsubscribe = source.subscribe({
       traceChanged: (overview) => get().overviewChanged(overview),
       runStatus: (runStatus) => set({ runStatus }),
+      error: (sessionError) => set({ sessionError }),
     });
     const [overview, scenarios] = await Promise.all([
       source.overview(),

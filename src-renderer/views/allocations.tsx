@@ -20,7 +20,7 @@ interface Column {
   readonly id: string;
   readonly label: string;
   readonly width: string;
-  readonly cell: (a: AllocationRecord) => string;
+  readonly cell: (a: AllocationRecord, aliveAtCursor: boolean) => string;
 }
 
 const columns: readonly Column[] = [
@@ -48,7 +48,9 @@ const columns: readonly Column[] = [
     id: 'freedAt',
     label: 'freed at',
     width: '90px',
-    cell: (a) => (a.freedAt === null ? 'never' : `#${formatCount(a.freedAt)}`),
+    // Rows listed "alive at the cursor" have no free index yet (it lies after the cursor).
+    cell: (a, aliveAtCursor) =>
+      a.freedAt === null ? (aliveAtCursor ? '—' : 'never') : `#${formatCount(a.freedAt)}`,
   },
 ];
 const gridTemplate = `${columns.map((c) => c.width).join(' ')} minmax(120px, 1fr)`;
@@ -119,7 +121,7 @@ export function Allocations(): ReactNode {
           <>
             {columns.map((c) => (
               <span key={c.id} role="cell" className={`cell cell-${c.id}`}>
-                {c.cell(a)}
+                {c.cell(a, liveAtCursor)}
               </span>
             ))}
             <span role="cell" className="cell cell-origin" title={a.origin ?? ''}>

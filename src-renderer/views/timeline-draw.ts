@@ -90,7 +90,10 @@ export function drawTimeline(ctx: CanvasRenderingContext2D, frame: TimelineFrame
   ctx.fillStyle = theme.muted;
   ctx.strokeStyle = theme.grid;
   ctx.textAlign = 'center';
-  const ticks = x.ticks(Math.max(2, Math.floor((plotRight - m.left) / 110)));
+  // Event indices are whole numbers: no fractional ticks when zoomed in to a few events.
+  const ticks = x
+    .ticks(Math.max(2, Math.floor((plotRight - m.left) / 110)))
+    .filter((t) => Number.isInteger(t));
   for (const t of ticks) {
     const px = Math.round(x(t)) + 0.5;
     ctx.beginPath();
@@ -105,10 +108,10 @@ export function drawTimeline(ctx: CanvasRenderingContext2D, frame: TimelineFrame
       ctx.fillText(formatMs(b.time[bi] ?? 0), px, 2);
     }
   }
-  ctx.textAlign = 'right';
+  ctx.textAlign = 'left';
   ctx.textBaseline = 'top';
-  ctx.fillText('event #', m.left - 6, plotBottom + 6);
-  ctx.fillText('time', m.left - 6, 2);
+  ctx.fillText('event', 4, plotBottom + 6);
+  ctx.fillText('time', 4, 2);
 
   // Brush and cursor on top.
   if (frame.brush) {
