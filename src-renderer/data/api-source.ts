@@ -4,7 +4,7 @@
 // The timeline: the API buckets by wall time, the views think in event indices. A coarse time index (one
 // whole-source query at `timeIndexBuckets` buckets, kept per source) maps an event range to the time range
 // to ask for; each answer carries the first event index of every bucket, which is all the views need.
-import type { ApiClient, RequestParams, RequestResult, TimelineResult } from '../../src-main/api/contract.ts';
+import type { ApiClient, RequestParams, RequestResult } from '../../src-main/api/contract.ts';
 import type { MemoryTypeDecision } from '../../allocator/index.ts';
 import type {
   AllocationDetail,
@@ -39,6 +39,49 @@ interface TimeIndex {
   readonly endTime: number;
   readonly bucketStart: readonly number[];
   readonly bucketFirstEvent: readonly number[];
+}
+
+interface ReportPeak {
+  readonly bytes: number;
+  readonly eventIndex: number;
+}
+interface ReportSeries {
+  readonly index: number;
+  readonly final: { readonly committed: number; readonly allocated: number };
+  readonly peakCommitted: ReportPeak;
+  readonly peakAllocated: ReportPeak;
+}
+interface ReportJson {
+  readonly counts: { allocations: number; frees: number; failures: number; blocksCreated: number };
+  readonly heaps: readonly ReportSeries[];
+  readonly types: readonly ReportSeries[];
+  readonly total: ReportSeries;
+  readonly leaks: { readonly count: number; readonly bytes: number };
+}
+
+/** Reads the JSON report (exportReport) and checks the fields the overview uses. */
+export function parseReport(content: string): ReportJson {
+  const r = JSON.parse(content) as Partial<ReportJson>;
+  const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+  const ok =
+    r.counts !== undefined &&
+    isNum(r.counts.allocations) &&
+    isNum(r.counts.frees) &&
+    isNum(r.counts.failures) &&
+    isNum(r.counts.blocksCreated) &&
+    Array.isArray(r.heaps) &&
+    Array.isArray(r.types) &&
+    r.total !== undefined &&
+    isNum(r.total.peakCommitted?.bytes) &&
+    isNum(r.total.peakCommitted?.eventIndex) &&
+    r.leaks !== undefined &&
+    isNum(r.leaks.count) &&
+    isNum(r.leaks.bytes);
+  if (!ok)
+    throw new Error(
+      "The server's report of this source lacks the counts, peaks or leaks the overview shows.",
+    );
+  return r as ReportJson;
 }
 
 export function rowToRecord(r: Row): AllocationRecord {
@@ -173,6 +216,10 @@ export class ApiSource implements InspectorSource {
     return this.sourceId;
   }
 
+  /**
+   * The overview from the server's own report of the source (`exportReport` as JSON: the numbers
+   * `vramscope report --json` prints) plus the time index the timeline needs.
+   */
   async overview(): Promise<TraceOverview | null> {
     const sourceId = this.sourceId;
     if (!sourceId) return null;
@@ -182,117 +229,48 @@ export class ApiSource implements InspectorSource {
     const device = trace?.device ?? session?.device;
     if (!device) return null;
     const live = session?.run?.state === 'running' || session?.run?.state === 'paused';
-    const [byHeap, byType, total, leaks, freed, everything] = await Promise.all([
-      this.api.request('queryTimeline', { sourceId, buckets: 1, groupBy: 'heap', maxMarkers: 0 }),
-      this.api.request('queryTimeline', { sourceId, buckets: 1, groupBy: 'type', maxMarkers: 0 }),
+    const [exported, total] = await Promise.all([
+      this.api.request('exportReport', { sourceId, format: 'json' }),
       this.ensureTimeIndex(),
-      this.api.request('leaks', { sourceId, groupBy: 'origin' }),
-      this.api.request('listAllocations', { sourceId, filter: { status: 'freed' }, limit: 1 }),
-      this.api.request('listAllocations', { sourceId, filter: { status: 'all' }, limit: 1 }),
     ]);
-    const eventCount = total.eventCount;
-    const diff =
-      eventCount > 0
-        ? await this.api.request('diff', { sourceId, fromIndex: 0, toIndex: eventCount, limit: 0 })
-        : null;
-    const typeCounts = await Promise.all(
-      device.types.map((t) =>
-        this.api
-          .request('listAllocations', {
-            sourceId,
-            filter: { status: 'all', memoryTypeIndex: t.index },
-            limit: 1,
-          })
-          .then((r) => r.total),
-      ),
-    );
-    const peaks = await this.peaks(sourceId);
+    const report = parseReport(exported.content);
     if (!live) this.leakMarkers = await this.loadLeakMarkers(sourceId);
-    const series = (r: TimelineResult, key: number): TimelineResult['series'][number] | undefined =>
-      r.series.find((s) => s.key === key);
+    const heap = (i: number): ReportSeries | undefined => report.heaps.find((h) => h.index === i);
+    const type = (i: number): ReportSeries | undefined => report.types.find((t) => t.index === i);
     return {
       title: trace?.name ?? `live: ${session?.run?.scenario ?? session?.sessionId ?? sourceId}`,
       device: device as TraceOverview['device'],
-      eventCount,
+      eventCount: total.eventCount,
       durationMs: total.endTime - total.startTime,
-      allocationCount: everything.total,
-      freeCount: freed.total,
-      failureCount: trace?.failureCount ?? peaks.failures,
-      blockCount: diff?.blocksCreated ?? 0,
-      peakCommittedBytes: trace?.peakCommittedBytes ?? peaks.committed,
-      peakCommittedAt: peaks.committedAt,
-      peakAllocatedBytes: trace?.peakAllocatedBytes ?? peaks.allocated,
-      peakAllocatedAt: peaks.allocatedAt,
-      liveAllocationsAtEnd: leaks.count,
-      liveBytesAtEnd: leaks.bytes,
-      heaps: device.heaps.map((h) => {
-        const s = series(byHeap, h.index);
-        return {
-          index: h.index,
-          size: h.size,
-          flags: h.flags,
-          budget: null,
-          usage: null,
-          peakCommittedBytes: s?.committedMax[0] ?? 0,
-          committedBytesAtEnd: s?.committedLast[0] ?? 0,
-        };
-      }),
-      types: device.types.map((t, i) => {
-        const s = series(byType, t.index);
-        return {
-          index: t.index,
-          propertyFlags: t.propertyFlags,
-          heapIndex: t.heapIndex,
-          peakCommittedBytes: s?.committedMax[0] ?? 0,
-          peakAllocatedBytes: s?.allocatedMax[0] ?? 0,
-          allocationCount: typeCounts[i] ?? 0,
-        };
-      }),
+      allocationCount: report.counts.allocations,
+      freeCount: report.counts.frees,
+      failureCount: report.counts.failures,
+      blockCount: report.counts.blocksCreated,
+      peakCommittedBytes: report.total.peakCommitted.bytes,
+      // The report names the event that reached the peak; the cursor goes right after it.
+      peakCommittedAt: report.total.peakCommitted.eventIndex + 1,
+      peakAllocatedBytes: report.total.peakAllocated.bytes,
+      peakAllocatedAt: report.total.peakAllocated.eventIndex + 1,
+      liveAllocationsAtEnd: report.leaks.count,
+      liveBytesAtEnd: report.leaks.bytes,
+      heaps: device.heaps.map((h) => ({
+        index: h.index,
+        size: h.size,
+        flags: h.flags,
+        budget: null,
+        usage: null,
+        peakCommittedBytes: heap(h.index)?.peakCommitted.bytes ?? 0,
+        committedBytesAtEnd: heap(h.index)?.final.committed ?? 0,
+      })),
+      types: device.types.map((t) => ({
+        index: t.index,
+        propertyFlags: t.propertyFlags,
+        heapIndex: t.heapIndex,
+        peakCommittedBytes: type(t.index)?.peakCommitted.bytes ?? 0,
+        peakAllocatedBytes: type(t.index)?.peakAllocated.bytes ?? 0,
+        allocationCount: null,
+      })),
       live,
-    };
-  }
-
-  /**
-   * Where the peaks are: the bucket of the time index with the highest maximum; the cursor goes to the end
-   * of that bucket's events (exact when a bucket holds one event, as it does up to 20,000 events).
-   */
-  private async peaks(sourceId: string): Promise<{
-    committed: number;
-    committedAt: number;
-    allocated: number;
-    allocatedAt: number;
-    failures: number;
-  }> {
-    const r = await this.api.request('queryTimeline', {
-      sourceId,
-      buckets: timeIndexBuckets,
-      groupBy: 'total',
-      maxMarkers: 10_000,
-    });
-    const s = r.series[0];
-    let committed = 0;
-    let committedAt = 0;
-    let allocated = 0;
-    let allocatedAt = 0;
-    if (s) {
-      for (let b = 0; b < r.buckets; b++) {
-        const next = r.bucketFirstEvent[b + 1] ?? r.eventCount;
-        if ((s.committedMax[b] ?? 0) > committed) {
-          committed = s.committedMax[b] ?? 0;
-          committedAt = next;
-        }
-        if ((s.allocatedMax[b] ?? 0) > allocated) {
-          allocated = s.allocatedMax[b] ?? 0;
-          allocatedAt = next;
-        }
-      }
-    }
-    return {
-      committed,
-      committedAt,
-      allocated,
-      allocatedAt,
-      failures: r.markers.filter((m) => m.kind === 'failure').length,
     };
   }
 

@@ -32,7 +32,8 @@ export interface MemoryTypeSummary {
   readonly heapIndex: number;
   readonly peakCommittedBytes: number;
   readonly peakAllocatedBytes: number;
-  readonly allocationCount: number;
+  /** null when the source does not count allocations per type. */
+  readonly allocationCount: number | null;
 }
 
 export interface TraceOverview {

@@ -173,7 +173,7 @@ function TypesTable(props: { overview: TraceOverview }): ReactNode {
             <td>
               <code>{propertyFlagsText(t.propertyFlags)}</code>
             </td>
-            <td className="num">{formatCount(t.allocationCount)}</td>
+            <td className="num">{t.allocationCount === null ? '—' : formatCount(t.allocationCount)}</td>
             <td className="num">{formatBytes(t.peakCommittedBytes)}</td>
             <td className="num">{formatBytes(t.peakAllocatedBytes)}</td>
           </tr>

@@ -50,7 +50,7 @@ describe('MemorySource', () => {
     expect(o.peakAllocatedBytes).toBe(Math.max(...brute.allocated));
     expect(brute.committed[o.peakCommittedAt]).toBe(o.peakCommittedBytes);
     expect(o.liveAllocationsAtEnd).toBe(work.leaked.length);
-    expect(o.types.reduce((s, t) => s + t.allocationCount, 0)).toBe(o.allocationCount);
+    expect(o.types.reduce((s, t) => s + (t.allocationCount ?? 0), 0)).toBe(o.allocationCount);
   });
 
   test('a live stream that grows keeps the pyramid and the replay path in agreement', () => {
