@@ -11,6 +11,7 @@ import { useInspector, useInspectorStore } from '../store/store.ts';
 import { readCanvasTheme } from '../ui/colors.ts';
 import { formatBytes, formatCount } from '../ui/format.ts';
 import { drawTimeline, timelineLegend, timelineMargin, timelineScales } from './timeline-draw.ts';
+import type { TimelineFrame } from './timeline-draw.ts';
 
 const height = 220;
 
@@ -122,38 +123,56 @@ export function Timeline(): ReactNode {
     pump();
   }, [source, range.start, range.end, width, groupBy, eventCount]);
 
-  // Draw on the next animation frame after any input changed.
+  // Draw on the next animation frame after any input changed. The latest inputs live in a ref and one
+  // frame is requested at a time: inputs that change every frame (a drag) must not cancel the pending
+  // draw, or drawing starves while the user pans.
+  const frameRef = useRef<TimelineFrame | null>(null);
+  const pendingRef = useRef<number | null>(null);
   useEffect(() => {
     const canvas = canvasRef.current;
-    if (!canvas) return undefined;
-    const id = requestAnimationFrame(() => {
+    if (!canvas) return;
+    frameRef.current = {
+      width,
+      height,
+      range,
+      buckets,
+      cursor,
+      brush,
+      showCommitted,
+      showAllocated,
+      theme: readCanvasTheme(canvas),
+    };
+    if (pendingRef.current !== null) return;
+    pendingRef.current = requestAnimationFrame(() => {
+      pendingRef.current = null;
+      const frame = frameRef.current;
       const ctx = canvas.getContext('2d');
-      if (!ctx) return;
+      if (!ctx || !frame) return;
       const dpr = window.devicePixelRatio || 1;
-      if (canvas.width !== Math.round(width * dpr) || canvas.height !== Math.round(height * dpr)) {
-        canvas.width = Math.round(width * dpr);
-        canvas.height = Math.round(height * dpr);
+      if (
+        canvas.width !== Math.round(frame.width * dpr) ||
+        canvas.height !== Math.round(frame.height * dpr)
+      ) {
+        canvas.width = Math.round(frame.width * dpr);
+        canvas.height = Math.round(frame.height * dpr);
       }
       ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
       const t0 = performance.now();
-      drawTimeline(ctx, {
-        width,
-        height,
-        range,
-        buckets,
-        cursor,
-        brush,
-        showCommitted,
-        showAllocated,
-        theme: readCanvasTheme(canvas),
-      });
+      drawTimeline(ctx, frame);
       drawsRef.current++;
       // Read by the e2e performance check: how many frames were drawn and what the last one cost.
       canvas.dataset['draws'] = String(drawsRef.current);
       canvas.dataset['drawMs'] = (performance.now() - t0).toFixed(2);
     });
-    return () => cancelAnimationFrame(id);
   }, [width, range, buckets, cursor, brush, showCommitted, showAllocated, theme]);
+  useEffect(
+    () => () => {
+      // StrictMode mounts twice: a cancelled frame must not look pending to the next mount.
+      if (pendingRef.current !== null) cancelAnimationFrame(pendingRef.current);
+      pendingRef.current = null;
+    },
+    [],
+  );
 
   const eventAt = (clientX: number): number => {
     const canvas = canvasRef.current;

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
 import { formatBytes } from '../../allocator/index.ts';
 import { MemorySource } from '../../src-renderer/data/memory-source.ts';
-import { launchBrowser, screenshotPath, serveStatic, viteBuild } from '../support/ui-browser.ts';
+import { launchBrowser, panInPage, screenshotPath, serveStatic, viteBuild } from '../support/ui-browser.ts';
 import type { Browser } from '../support/ui-browser.ts';
 import { buildWorkload, loadProfile, repoRoot } from '../support/ui-trace.ts';
 
@@ -213,6 +213,11 @@ describe('inspector in Chromium (in-memory trace)', () => {
       `inspector-perf harness events=${events.replace(/,/g, '')} build_and_index_ms=${buildMs.toFixed(0)} ` +
         `first_paint_ms=${firstPaintMs} pan_ms=${panMs} timeline_draws=${drawn} draw_fps=${((drawn * 1000) / panMs).toFixed(1)} ` +
         `raf_fps=${(rafFrames / 2).toFixed(1)} view="${range}"`,
+    );
+    const inPage = await panInPage(page, 2000);
+    console.log(
+      `inspector-perf harness in-page-drag frames=${inPage.frames} timeline_draws=${inPage.draws} ` +
+        `fps=${((inPage.frames * 1000) / inPage.ms).toFixed(1)} draw_fps=${((inPage.draws * 1000) / inPage.ms).toFixed(1)}`,
     );
     await page.screenshot({ path: screenshotPath('harness-1m-zoomed'), fullPage: false });
     expect(drawn).toBeGreaterThan(0);

@@ -14,7 +14,7 @@ import { loadTraceSync } from '../../src-main/trace/reader.ts';
 import { TraceWriter } from '../../src-main/trace/writer.ts';
 import { ipcLikeTransport, startServeProcess } from '../support/api-transports.ts';
 import type { ServeProcess } from '../support/api-transports.ts';
-import { launchBrowser, screenshotPath, viteBuild } from '../support/ui-browser.ts';
+import { launchBrowser, panInPage, screenshotPath, viteBuild } from '../support/ui-browser.ts';
 import type { Browser } from '../support/ui-browser.ts';
 import { buildWorkload, loadProfile, repoRoot } from '../support/ui-trace.ts';
 
@@ -352,6 +352,11 @@ describe('inspector against vramscope serve', () => {
       `inspector-perf serve events=${work.log.length} trace_bytes=${bytes.length} drop_to_first_paint_ms=${firstPaint} ` +
         `pan_ms=${panMs} mouse_moves=${moves} timeline_draws=${drawn} draw_fps=${((drawn * 1000) / panMs).toFixed(1)} ` +
         `raf_fps=${((await raf) / 2).toFixed(1)} view="${await text(page, 'timeline-range')}"`,
+    );
+    const inPage = await panInPage(page, 2000);
+    console.log(
+      `inspector-perf serve in-page-drag frames=${inPage.frames} timeline_draws=${inPage.draws} ` +
+        `fps=${((inPage.frames * 1000) / inPage.ms).toFixed(1)} draw_fps=${((inPage.draws * 1000) / inPage.ms).toFixed(1)}`,
     );
     await page.screenshot({ path: screenshotPath('serve-1m-zoomed') });
     expect(drawn).toBeGreaterThan(0);

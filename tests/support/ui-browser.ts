@@ -7,7 +7,7 @@ import type { Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import type { BrowserContext } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { repoRoot } from './ui-trace.ts';
 
 export const screenshotDir = path.join(repoRoot, 'test-output', 'screenshots');
@@ -96,4 +96,49 @@ export async function serveStatic(dir: string): Promise<{ url: string; close(): 
 export function screenshotPath(name: string): string {
   mkdirSync(screenshotDir, { recursive: true });
   return path.join(screenshotDir, `${name}.png`);
+}
+
+/**
+ * Pans the timeline from inside the page: a mouse drag on the canvas moved once per animation frame for
+ * `ms` (d3-zoom handles it as a user's drag). Returns the animation frames seen and the timeline draws done,
+ * so the rate is not bounded by how fast the test can send input.
+ */
+export async function panInPage(
+  page: Page,
+  ms: number,
+): Promise<{ frames: number; draws: number; ms: number }> {
+  return page.evaluate(async (duration) => {
+    const canvas = document.querySelector('[data-testid="timeline-canvas"]') as HTMLCanvasElement;
+    const rect = canvas.getBoundingClientRect();
+    const y = rect.top + rect.height / 2;
+    let x = rect.left + rect.width / 2;
+    let dir = -1;
+    const draws0 = Number(canvas.dataset['draws'] ?? '0');
+    const opts = (cx: number): MouseEventInit => ({
+      bubbles: true,
+      cancelable: true,
+      clientX: cx,
+      clientY: y,
+      button: 0,
+      view: window,
+    });
+    canvas.dispatchEvent(new MouseEvent('mousedown', opts(x)));
+    const t0 = performance.now();
+    let frames = 0;
+    await new Promise<void>((resolve) => {
+      const tick = (): void => {
+        frames++;
+        x += dir * 6;
+        if (x < rect.left + 120 || x > rect.right - 40) dir = -dir;
+        window.dispatchEvent(new MouseEvent('mousemove', opts(x)));
+        if (performance.now() - t0 < duration) requestAnimationFrame(tick);
+        else resolve();
+      };
+      requestAnimationFrame(tick);
+    });
+    window.dispatchEvent(new MouseEvent('mouseup', opts(x)));
+    // Let the last frame draw.
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+    return { frames, draws: Number(canvas.dataset['draws'] ?? '0') - draws0, ms: performance.now() - t0 };
+  }, ms);
 }
