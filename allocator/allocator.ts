@@ -79,6 +79,8 @@ class MemoryTypeState {
   /** Block slots, reused after a block is destroyed (null = empty slot). */
   readonly blocks: (BlockState | null)[] = [];
   liveGeneralBlocks = 0;
+  /** General blocks with no allocation in them. */
+  emptyGeneralBlocks = 0;
   constructor(readonly type: MemoryType) {
     this.hostVisible = isHostVisible(type);
   }
@@ -246,6 +248,13 @@ export class Allocator {
       throw new AllocationError(
         'InvalidAllocatorCreateDesc',
         `blockPolicy.order must be newestFirst or oldestFirst, got "${String(order)}"`,
+      );
+    }
+    const spare = this.blockPolicy.spareEmptyBlocks;
+    if (!Number.isSafeInteger(spare) || spare < 0) {
+      throw new AllocationError(
+        'InvalidAllocatorCreateDesc',
+        `blockPolicy.spareEmptyBlocks must be a whole number >= 0, got ${spare}`,
       );
     }
     if (!(dedicatedAbove > 0 && dedicatedAbove <= 1)) {
@@ -489,6 +498,7 @@ export class Allocator {
       this.debugSettings.storeStackTraces ? stack : null,
     );
     sub.setOwner(chunk, allocation);
+    if (sub.chunkCount === 1) block.typeState.emptyGeneralBlocks--;
     this.requestedBytes += allocation.size;
     this.allocationCount++;
     return allocation;
@@ -565,7 +575,10 @@ export class Allocator {
     if (slot < 0) slot = typeState.blocks.length;
     const block = new BlockState(memory, typeState, sub, slot);
     typeState.blocks[slot] = block;
-    if (!dedicated) typeState.liveGeneralBlocks++;
+    if (!dedicated) {
+      typeState.liveGeneralBlocks++;
+      typeState.emptyGeneralBlocks++;
+    }
     this.committedBytes += size;
     this.blockCount++;
     if (this.sink !== null) this.sink.blockCreate(memory.id, typeState.type.index, size, dedicated);
@@ -577,7 +590,10 @@ export class Allocator {
     typeState.blocks[block.slot] = null;
     while (typeState.blocks.length > 0 && typeState.blocks[typeState.blocks.length - 1] === null)
       typeState.blocks.pop();
-    if (block.sub !== null) typeState.liveGeneralBlocks--;
+    if (block.sub !== null) {
+      typeState.liveGeneralBlocks--;
+      if (block.sub.chunkCount === 0) typeState.emptyGeneralBlocks--;
+    }
     this.committedBytes -= block.memory.size;
     this.blockCount--;
     this.device.freeBlock(block.memory);
@@ -606,7 +622,16 @@ export class Allocator {
       const sub = block.sub!;
       sub.free(allocation.chunk);
       allocation.chunk = FREED;
-      if (sub.chunkCount === 0 && block.typeState.liveGeneralBlocks > 1) this.destroyBlock(block);
+      if (sub.chunkCount === 0) {
+        const typeState = block.typeState;
+        typeState.emptyGeneralBlocks++;
+        if (
+          typeState.liveGeneralBlocks > 1 &&
+          typeState.emptyGeneralBlocks > this.blockPolicy.spareEmptyBlocks
+        ) {
+          this.destroyBlock(block);
+        }
+      }
     }
     this.requestedBytes -= allocation.size;
     this.allocationCount--;
@@ -833,8 +858,14 @@ export class Allocator {
       // A general block is kept empty only when it was the last one; later blocks may join it, but a
       // second empty one is always destroyed by the free that empties it.
       const empty = t.blocks.filter((b) => b !== null && b.sub !== null && b.sub.chunkCount === 0).length;
-      if (empty > 1)
+      if (empty !== t.emptyGeneralBlocks) {
+        throw new InternalError(
+          `memory type ${t.type.index}: counted ${t.emptyGeneralBlocks} empty general blocks, found ${empty}`,
+        );
+      }
+      if (empty > Math.max(1, this.blockPolicy.spareEmptyBlocks)) {
         throw new InternalError(`memory type ${t.type.index}: ${empty} empty general blocks kept`);
+      }
     }
     if (committed !== this.committedBytes)
       throw new InternalError(`committed bytes: counted ${this.committedBytes}, blocks hold ${committed}`);

@@ -18,6 +18,7 @@
 //   corrupt its byte count on a double free of a chunk that was not merged away);
 // - each chunk also records its data offset, requested size and alignment, for chunks() and validate().
 import { InternalError } from '../errors.ts';
+import { checkPlacementRequest } from './request-check.ts';
 import type { ChunkInfo, SubAllocationKind, SubAllocator } from './sub-allocator.ts';
 
 const FREE = -1;
@@ -83,6 +84,7 @@ export class FreeListSubAllocator<T> implements SubAllocator<T> {
   }
 
   allocate(size: number, alignment: number, kind: SubAllocationKind, granularity: number, owner: T): number {
+    checkPlacementRequest(size, alignment, kind, granularity);
     if (size > this.size - this.allocated) return -1;
     let bestId = 0;
     let bestOffset = 0;

@@ -7,6 +7,7 @@ import type { SubAllocator } from './sub-allocator.ts';
 import { createTlsfSubAllocator } from './tlsf.ts';
 
 export { createTlsfSubAllocator, TlsfSubAllocator } from './tlsf.ts';
+export type { TlsfOptions } from './tlsf.ts';
 export { createFreeListSubAllocator, FreeListSubAllocator } from './freelist.ts';
 export type { ChunkInfo, SubAllocationKind, SubAllocator, SubAllocatorFactory } from './sub-allocator.ts';
 

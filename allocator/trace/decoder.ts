@@ -107,6 +107,53 @@ const K_BLOCK_CREATE = 4;
 const K_BLOCK_DESTROY = 5;
 const K_RENAME = 6;
 const K_BUDGET = 7;
+const MAX_STRING_UNITS = limits.maxStringUnits;
+const TAG_TIME = ColumnTag.time;
+const TAG_ID = ColumnTag.id;
+const TAG_BLOCK = ColumnTag.block;
+const TAG_TYPE = ColumnTag.type;
+const TAG_OFFSET = ColumnTag.offset;
+const TAG_SIZE = ColumnTag.size;
+const TAG_ALIGNMENT = ColumnTag.alignment;
+const TAG_FLAGS = ColumnTag.flags;
+const TAG_DECISION = ColumnTag.decision;
+
+/** Ids below this are kept in a byte map (fast); larger ones in a Set. Bounds what a hostile id costs. */
+const DENSE_IDS = 1 << 24;
+
+/** A set of non-negative integer ids, dense for the small ids that allocators hand out. */
+class IdSet {
+  private dense = new Uint8Array(1024);
+  private readonly sparse = new Set<number>();
+
+  has(id: number): boolean {
+    if (id < DENSE_IDS && Number.isInteger(id)) return id < this.dense.length && this.dense[id] === 1;
+    return this.sparse.has(id);
+  }
+
+  add(id: number): void {
+    if (id < DENSE_IDS && Number.isInteger(id)) {
+      if (id >= this.dense.length) {
+        let n = this.dense.length * 2;
+        while (n <= id) n *= 2;
+        const next = new Uint8Array(Math.min(n, DENSE_IDS));
+        next.set(this.dense);
+        this.dense = next;
+      }
+      this.dense[id] = 1;
+    } else this.sparse.add(id);
+  }
+
+  /** Removes; returns false when it was not there. */
+  delete(id: number): boolean {
+    if (id < DENSE_IDS && Number.isInteger(id)) {
+      if (id >= this.dense.length || this.dense[id] !== 1) return false;
+      this.dense[id] = 0;
+      return true;
+    }
+    return this.sparse.delete(id);
+  }
+}
 
 interface ValueFailure {
   readonly index: number;
@@ -114,10 +161,165 @@ interface ValueFailure {
   readonly fault: ByteFault | null;
 }
 
+/** Reads one signed varint at the cursor: one-byte values inline, longer ones through the reader. */
+interface Cursor {
+  readonly buf: Uint8Array;
+  readonly stop: number;
+  pos: number;
+}
+
+const SPARSE_SKIP = (dense: boolean, kind: number, bit: number): boolean =>
+  !dense && (USE[kind]! & bit) === 0;
+
+function slowS(c: Cursor, r: ByteReader): number {
+  r.pos = c.pos;
+  const v = r.svar();
+  c.pos = r.pos;
+  return v;
+}
+function slowU(c: Cursor, r: ByteReader): number {
+  r.pos = c.pos;
+  const v = r.uvar();
+  c.pos = r.pos;
+  return v;
+}
+
+function decodeFlags(
+  out: Uint8Array,
+  r: ByteReader,
+  kinds: Uint8Array,
+  first: number,
+  end: number,
+  dense: boolean,
+  bit: number,
+): ValueFailure | null {
+  const buf = r.buf;
+  const stop = r.end;
+  let pos = r.pos;
+  for (let i = first; i < end; i++) {
+    if (SPARSE_SKIP(dense, kinds[i]!, bit)) continue;
+    if (pos >= stop)
+      return {
+        index: i,
+        what: 'unexpected end of data',
+        fault: new ByteFault('unexpected end of data', pos),
+      };
+    out[i] = buf[pos++]!;
+  }
+  r.pos = pos;
+  return null;
+}
+
+function decodeTime(out: Float64Array, r: ByteReader, first: number, end: number): ValueFailure | null {
+  const c: Cursor = { buf: r.buf, stop: r.end, pos: r.pos };
+  const buf = c.buf;
+  let micros = 0;
+  for (let i = first; i < end; i++) {
+    const b = c.pos < c.stop ? buf[c.pos]! : 0x80;
+    if (b < 0x80) {
+      c.pos++;
+      micros += b & 1 ? 0 - (b >> 1) : b >> 1;
+    } else micros += slowS(c, r);
+    if (micros < 0 || micros > MAX_SAFE)
+      return { index: i, what: `${micros} µs is negative or past 2^53 - 1`, fault: null };
+    out[i] = micros / 1000;
+  }
+  r.pos = c.pos;
+  return null;
+}
+
+/** Signed deltas; `perKind`: from the previous value of the same event kind, else of the column. */
+function decodeDeltas(
+  out: Float64Array,
+  r: ByteReader,
+  kinds: Uint8Array,
+  first: number,
+  end: number,
+  dense: boolean,
+  bit: number,
+  perKind: boolean,
+): ValueFailure | null {
+  const c: Cursor = { buf: r.buf, stop: r.end, pos: r.pos };
+  const buf = c.buf;
+  const prev = new Float64Array(16);
+  for (let i = first; i < end; i++) {
+    const kind = kinds[i]!;
+    if (SPARSE_SKIP(dense, kind, bit)) continue;
+    const b = c.pos < c.stop ? buf[c.pos]! : 0x80;
+    let d: number;
+    if (b < 0x80) {
+      c.pos++;
+      d = b & 1 ? 0 - (b >> 1) : b >> 1;
+    } else d = slowS(c, r);
+    const k = perKind ? kind : 0;
+    const v = prev[k]! + d;
+    if (v < 0 || v > MAX_SAFE) return { index: i, what: `${v} is negative or past 2^53 - 1`, fault: null };
+    prev[k] = v;
+    out[i] = v;
+  }
+  r.pos = c.pos;
+  return null;
+}
+
+function decodeSigned(
+  out: Int16Array | Int32Array,
+  r: ByteReader,
+  kinds: Uint8Array,
+  first: number,
+  end: number,
+  dense: boolean,
+  bit: number,
+  max: number,
+): ValueFailure | null {
+  const c: Cursor = { buf: r.buf, stop: r.end, pos: r.pos };
+  const buf = c.buf;
+  for (let i = first; i < end; i++) {
+    if (SPARSE_SKIP(dense, kinds[i]!, bit)) continue;
+    const b = c.pos < c.stop ? buf[c.pos]! : 0x80;
+    let v: number;
+    if (b < 0x80) {
+      c.pos++;
+      v = b & 1 ? 0 - (b >> 1) : b >> 1;
+    } else v = slowS(c, r);
+    if (v < -1 || v > max) return { index: i, what: `${v} is out of range`, fault: null };
+    out[i] = v;
+  }
+  r.pos = c.pos;
+  return null;
+}
+
+/** Unsigned values; with `limit`, each must be below it (string ids). */
+function decodeUnsigned(
+  out: Float64Array | Uint32Array,
+  r: ByteReader,
+  kinds: Uint8Array,
+  first: number,
+  end: number,
+  dense: boolean,
+  bit: number,
+  limit: number,
+): ValueFailure | null {
+  const c: Cursor = { buf: r.buf, stop: r.end, pos: r.pos };
+  const buf = c.buf;
+  for (let i = first; i < end; i++) {
+    if (SPARSE_SKIP(dense, kinds[i]!, bit)) continue;
+    const b = c.pos < c.stop ? buf[c.pos]! : 0x80;
+    let v: number;
+    if (b < 0x80) {
+      c.pos++;
+      v = b;
+    } else v = slowU(c, r);
+    if (v >= limit)
+      return { index: i, what: `names string ${v}, but only ${limit} strings exist`, fault: null };
+    out[i] = v;
+  }
+  r.pos = c.pos;
+  return null;
+}
+
 /**
  * Decodes the values of one column for events [first, end) (dense: every event; sparse: the events whose
- * kind uses the column). One specialised loop per codec keeps the per-value work to a varint read.
- * Returns null, or where and why the data is impossible.
+ * kind uses the column), one small function per codec. Returns null, or where and why the data is impossible.
  */
 function decodeValues(
   tag: number,
@@ -130,84 +332,29 @@ function decodeValues(
   stringCount: number,
 ): ValueFailure | null {
   const bit = 1 << tag;
-  let i = first;
   try {
     switch (tag) {
-      case ColumnTag.flags:
-        for (; i < end; i++) if (dense || (USE[kinds[i]!]! & bit) !== 0) out[i] = r.u8();
-        return null;
-      case ColumnTag.time: {
-        let micros = 0;
-        for (; i < end; i++) {
-          micros += r.svar();
-          if (micros < 0 || micros > MAX_SAFE)
-            return { index: i, what: `${micros} µs is negative or past 2^53 - 1`, fault: null };
-          out[i] = micros / 1000;
-        }
-        return null;
-      }
-      case ColumnTag.id: {
-        const prev = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-        for (; i < end; i++) {
-          const kind = kinds[i]!;
-          if (!dense && (USE[kind]! & bit) === 0) continue;
-          const v = prev[kind]! + r.svar();
-          if (v < 0 || v > MAX_SAFE)
-            return { index: i, what: `${v} is negative or past 2^53 - 1`, fault: null };
-          prev[kind] = v;
-          out[i] = v;
-        }
-        return null;
-      }
-      case ColumnTag.block: {
-        let prev = 0;
-        for (; i < end; i++) {
-          if (!dense && (USE[kinds[i]!]! & bit) === 0) continue;
-          const v = prev + r.svar();
-          if (v < 0 || v > MAX_SAFE)
-            return { index: i, what: `${v} is negative or past 2^53 - 1`, fault: null };
-          prev = v;
-          out[i] = v;
-        }
-        return null;
-      }
-      case ColumnTag.type:
-      case ColumnTag.decision: {
-        const max = tag === ColumnTag.type ? 0x7fff : 0x7fffffff;
-        for (; i < end; i++) {
-          if (!dense && (USE[kinds[i]!]! & bit) === 0) continue;
-          const v = r.svar();
-          if (v < -1 || v > max) return { index: i, what: `${v} is out of range`, fault: null };
-          out[i] = v;
-        }
-        return null;
-      }
-      case ColumnTag.offset:
-      case ColumnTag.size:
-      case ColumnTag.alignment:
-        for (; i < end; i++) if (dense || (USE[kinds[i]!]! & bit) !== 0) out[i] = r.uvar();
-        return null;
-      case ColumnTag.name:
-      case ColumnTag.stack:
-      case ColumnTag.code:
-      case ColumnTag.message:
-        for (; i < end; i++) {
-          if (!dense && (USE[kinds[i]!]! & bit) === 0) continue;
-          const v = r.uvar();
-          if (v >= stringCount)
-            return {
-              index: i,
-              what: `names string ${v}, but only ${stringCount} strings exist`,
-              fault: null,
-            };
-          out[i] = v;
-        }
-        return null;
+      case TAG_FLAGS:
+        return decodeFlags(out as Uint8Array, r, kinds, first, end, dense, bit);
+      case TAG_TIME:
+        return decodeTime(out as Float64Array, r, first, end);
+      case TAG_ID:
+        return decodeDeltas(out as Float64Array, r, kinds, first, end, dense, bit, true);
+      case TAG_BLOCK:
+        return decodeDeltas(out as Float64Array, r, kinds, first, end, dense, bit, false);
+      case TAG_TYPE:
+        return decodeSigned(out as Int16Array, r, kinds, first, end, dense, bit, 0x7fff);
+      case TAG_DECISION:
+        return decodeSigned(out as Int32Array, r, kinds, first, end, dense, bit, 0x7fffffff);
+      case TAG_OFFSET:
+      case TAG_SIZE:
+      case TAG_ALIGNMENT:
+        return decodeUnsigned(out as Float64Array, r, kinds, first, end, dense, bit, Infinity);
       default:
-        return { index: first, what: `column ${tag} cannot be decoded`, fault: null };
+        return decodeUnsigned(out as Uint32Array, r, kinds, first, end, dense, bit, stringCount);
     }
   } catch (error) {
-    if (error instanceof ByteFault) return { index: i, what: error.message, fault: error };
+    if (error instanceof ByteFault) return { index: first, what: error.message, fault: error };
     throw error;
   }
 }
@@ -246,8 +393,8 @@ export class TraceDecoder {
   length = 0;
   private readonly strings: string[] = [''];
   private readonly decisions: (MemoryTypeDecision | undefined)[] = [];
-  private readonly liveAllocations = new Set<number>();
-  private readonly liveBlocks = new Set<number>();
+  private readonly liveAllocations = new IdSet();
+  private readonly liveBlocks = new IdSet();
   private chunkCount = 0;
   private bytesDone = 0;
 
@@ -362,6 +509,28 @@ export class TraceDecoder {
       if (frame.type === RecordType.Index) break;
     }
     return hint;
+  }
+
+  /**
+   * The compressed body of the next record when it is a deflated chunk (for hosts whose inflate is async:
+   * inflate it, then step() with an inflate that returns the result). Null otherwise.
+   */
+  nextCompressedBody(): { readonly data: Uint8Array; readonly expectedLength: number } | null {
+    if (this.done) return null;
+    const frame = this.frames[this.frameIndex];
+    if (!frame || frame.type !== RecordType.Chunk) return null;
+    try {
+      const r = new ByteReader(this.bytes, frame.payloadStart, frame.payloadEnd);
+      r.uvar();
+      r.uvar();
+      r.uvar();
+      if (r.u8() !== ChunkEncoding.DeflateRaw) return null;
+      const expectedLength = r.uvar();
+      if (expectedLength > limits.maxChunkBodyBytes) return null;
+      return { data: this.bytes.subarray(r.pos, r.end), expectedLength };
+    } catch {
+      return null; // step() reports it
+    }
   }
 
   get progress(): DecodeProgress {
@@ -547,8 +716,7 @@ export class TraceDecoder {
     for (let s = 0; s < stringCount; s++) {
       const start = r.pos;
       const n = r.uvar();
-      if (n > limits.maxStringBytes)
-        throw new ByteFault(`a ${n}-unit string is longer than the limit`, start);
+      if (n > MAX_STRING_UNITS) throw new ByteFault(`a ${n}-unit string is longer than the limit`, start);
       lengths[s] = n;
       units += n;
     }
@@ -765,5 +933,44 @@ export function decodeTrace(bytes: Uint8Array, options: DecodeOptions = {}): Loa
   while (decoder.step()) {
     // decode record by record
   }
+  return decoder.result();
+}
+
+/** Raw-inflate that returns a promise (browser DecompressionStream); must not return more than asked. */
+export type AsyncInflate = (compressed: Uint8Array, expectedLength: number) => Promise<Uint8Array>;
+
+export interface AsyncDecodeOptions {
+  readonly inflate: AsyncInflate;
+  readonly strict?: boolean;
+  readonly onProgress?: (progress: DecodeProgress) => void;
+}
+
+/** Decodes a trace with an asynchronous inflate (e.g. webInflate in a browser or worker). */
+export async function decodeTraceAsync(bytes: Uint8Array, options: AsyncDecodeOptions): Promise<LoadedTrace> {
+  let inflated: Uint8Array | null = null;
+  let failure: unknown = null;
+  const decoder = new TraceDecoder(bytes, {
+    strict: options.strict ?? false,
+    inflate: () => {
+      if (failure !== null) throw failure instanceof Error ? failure : new Error(String(failure));
+      if (inflated === null) throw new Error('no decompressed body');
+      return inflated;
+    },
+  });
+  for (;;) {
+    const next = decoder.nextCompressedBody();
+    inflated = null;
+    failure = null;
+    if (next) {
+      try {
+        inflated = await options.inflate(next.data, next.expectedLength);
+      } catch (error) {
+        failure = error;
+      }
+    }
+    if (!decoder.step()) break;
+    options.onProgress?.(decoder.progress);
+  }
+  options.onProgress?.(decoder.progress);
   return decoder.result();
 }

@@ -14,6 +14,7 @@ import {
   TRACE_MAGIC,
   V1_COLUMN_COUNT,
   kindColumnUse,
+  limits,
   type TraceHeader,
 } from './format.ts';
 
@@ -198,22 +199,46 @@ export class TraceEncoder {
   encodePending(events: TraceEvents, upTo: number = events.length, onlyFull = false): Uint8Array[] {
     const out: Uint8Array[] = [];
     while (this.eventsWritten < upTo) {
-      const count = Math.min(this.maxEventsPerChunk, upTo - this.eventsWritten);
+      let count = Math.min(this.maxEventsPerChunk, upTo - this.eventsWritten);
       if (onlyFull && count < this.maxEventsPerChunk) break;
-      out.push(this.encodeChunk(events, this.eventsWritten, this.eventsWritten + count));
+      let record = this.encodeChunk(events, this.eventsWritten, this.eventsWritten + count);
+      // A body past the reader's limit (huge strings): halve the chunk until it fits.
+      while (record === null) {
+        if (count === 1)
+          throw new RangeError(
+            `event ${this.eventsWritten} needs a chunk body larger than ${limits.maxChunkBodyBytes} bytes`,
+          );
+        count = Math.ceil(count / 2);
+        record = this.encodeChunk(events, this.eventsWritten, this.eventsWritten + count);
+      }
+      out.push(record);
     }
     return out;
   }
 
-  private encodeChunk(events: TraceEvents, start: number, end: number): Uint8Array {
+  /** One chunk record, or null when its body would pass the reader's size limit. */
+  private encodeChunk(events: TraceEvents, start: number, end: number): Uint8Array | null {
     const cols = events.columns;
     const body = this.body;
     body.length = 0;
 
     // New strings: everything interned since the last chunk (ids are dense and only grow).
+    // New strings: those with ids below the largest id these events name (ids are dense, interned in event
+    // order), so a chunk carries what it needs and a later chunk the rest.
     const strings = events.strings;
     const firstStringId = this.stringsWritten;
-    const stringEnd = strings.length;
+    let stringEnd = firstStringId;
+    for (const column of [cols.name, cols.stack, cols.code, cols.message]) {
+      for (let i = start; i < end; i++) if (column[i]! >= stringEnd) stringEnd = column[i]! + 1;
+    }
+    if (stringEnd > strings.length)
+      throw new RangeError(`events ${start}..${end - 1} name strings that do not exist`);
+    for (let s = firstStringId; s < stringEnd; s++) {
+      if (strings[s]!.length > limits.maxStringUnits)
+        throw new RangeError(
+          `string ${s} is longer than ${limits.maxStringUnits} UTF-16 units, more than a trace holds`,
+        );
+    }
     // Lengths in UTF-16 code units, then all of them as one UTF-8 run (one encode/decode call per chunk).
     body.uvar(stringEnd - firstStringId);
     for (let s = firstStringId; s < stringEnd; s++) body.uvar(strings[s]!.length);
@@ -250,6 +275,7 @@ export class TraceEncoder {
     }
 
     const raw = body.view();
+    if (raw.length > limits.maxChunkBodyBytes) return null;
     let stored: Uint8Array = raw;
     let encoding: number = ChunkEncoding.Raw;
     if (this.deflate) {

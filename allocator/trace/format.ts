@@ -39,7 +39,8 @@ export const limits = {
   maxHeaderBytes: 16 * 1024 * 1024,
   /** Uncompressed bytes of one chunk body. */
   maxChunkBodyBytes: 64 * 1024 * 1024,
-  maxStringBytes: 1024 * 1024,
+  /** UTF-16 code units of one string. */
+  maxStringUnits: 1024 * 1024,
   maxDecisionBytes: 1024 * 1024,
   maxEventsPerChunk: 1 << 20,
 } as const;
@@ -105,12 +106,15 @@ export interface TraceImportInfo {
   readonly format: string;
   /** File name or description of the source. */
   readonly source: string;
+  /** The source format's own version or layout name, when it has one. */
+  readonly version?: string;
 }
 
 /** Free-form facts about the run that produced the trace (scenario, parameters, seed). */
 export interface TraceSessionInfo {
   readonly scenario?: string;
-  readonly params?: Readonly<Record<string, string | number | boolean>>;
+  /** null stands for a value JSON cannot hold (NaN, Infinity). */
+  readonly params?: Readonly<Record<string, string | number | boolean | null>>;
   readonly seed?: number;
 }
 
@@ -268,6 +272,7 @@ export function validateHeader(value: Json, position: number): TraceHeader {
       const i = obj(h.importedFrom, 'header.importedFrom');
       str(i.format, 'header.importedFrom.format');
       str(i.source, 'header.importedFrom.source');
+      if (i.version !== undefined) str(i.version, 'header.importedFrom.version');
     }
     if (h.session !== undefined) {
       const s = obj(h.session, 'header.session');
@@ -277,8 +282,8 @@ export function validateHeader(value: Json, position: number): TraceHeader {
       if (s.params !== undefined) {
         const p = obj(s.params, 'header.session.params');
         for (const [k, pv] of Object.entries(p)) {
-          if (typeof pv !== 'string' && typeof pv !== 'number' && typeof pv !== 'boolean')
-            throw new ShapeError(`header.session.params.${k} must be a string, number or boolean`);
+          if (pv !== null && typeof pv !== 'string' && typeof pv !== 'number' && typeof pv !== 'boolean')
+            throw new ShapeError(`header.session.params.${k} must be a string, number, boolean or null`);
         }
       }
     }
@@ -301,8 +306,28 @@ export function validateDecision(value: Json, id: number): MemoryTypeDecision | 
     oneOf(d.location, `decision ${id}.location`, ['Unknown', 'GpuOnly', 'CpuToGpu', 'GpuToCpu']);
     bool(d.linear, `decision ${id}.linear`);
     str(d.scheme, `decision ${id}.scheme`);
-    arr(d.candidates, `decision ${id}.candidates`);
-    arr(d.attempts, `decision ${id}.attempts`);
+    if (d.resourceCategory !== null)
+      oneOf(d.resourceCategory, `decision ${id}.resourceCategory`, [
+        'buffer',
+        'rtvDsvTexture',
+        'otherTexture',
+      ]);
+    arr(d.candidates, `decision ${id}.candidates`).forEach((c, i) => {
+      const o = obj(c, `decision ${id}.candidates[${i}]`);
+      uint(o.typeIndex, `decision ${id}.candidates[${i}].typeIndex`);
+      uint(o.propertyFlags, `decision ${id}.candidates[${i}].propertyFlags`);
+      uint(o.heapIndex, `decision ${id}.candidates[${i}].heapIndex`);
+      bool(o.allowedByBits, `decision ${id}.candidates[${i}].allowedByBits`);
+      arr(o.matchesAttempt, `decision ${id}.candidates[${i}].matchesAttempt`).forEach((m, k) =>
+        bool(m, `decision ${id}.candidates[${i}].matchesAttempt[${k}]`),
+      );
+    });
+    arr(d.attempts, `decision ${id}.attempts`).forEach((a, i) => {
+      const o = obj(a, `decision ${id}.attempts[${i}]`);
+      uint(o.requiredFlags, `decision ${id}.attempts[${i}].requiredFlags`);
+      if (o.typeIndex !== null) uint(o.typeIndex, `decision ${id}.attempts[${i}].typeIndex`);
+      str(o.label, `decision ${id}.attempts[${i}].label`);
+    });
     if (d.winner !== null) uint(d.winner, `decision ${id}.winner`);
     str(d.reason, `decision ${id}.reason`);
     arr(d.fallbacks, `decision ${id}.fallbacks`).forEach((f, i) => str(f, `decision ${id}.fallbacks[${i}]`));

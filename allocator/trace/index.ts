@@ -14,6 +14,9 @@ export {
 export {
   TraceDecoder,
   decodeTrace,
+  decodeTraceAsync,
+  type AsyncInflate,
+  type AsyncDecodeOptions,
   type Inflate,
   type TraceWarning,
   type LoadedEvents,
@@ -21,3 +24,4 @@ export {
   type DecodeOptions,
   type DecodeProgress,
 } from './decoder.ts';
+export { webInflate } from './web-inflate.ts';

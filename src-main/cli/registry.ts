@@ -2,6 +2,8 @@
 import type { Command } from './command.ts';
 import { benchCommand } from './commands/bench.ts';
 import { devicesCommand } from './commands/devices.ts';
+import { importCommand } from './commands/import.ts';
+import { replayCommand } from './commands/replay.ts';
 import { reportCommand } from './commands/report.ts';
 import { runCommand } from './commands/run.ts';
 import { serveCommand } from './commands/serve.ts';
@@ -12,4 +14,6 @@ export const commands: readonly Command[] = [
   runCommand,
   reportCommand,
   serveCommand,
+  replayCommand,
+  importCommand,
 ];

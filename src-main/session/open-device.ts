@@ -12,11 +12,13 @@ import {
   type Device,
   type DeviceDescription,
 } from '../../allocator/index.ts';
+import { isNativeAddonBuilt } from '../../native/index.ts';
+import { openVulkanDevice } from '../../native/vulkan-device.ts';
 
 export const profileDir = fileURLToPath(new URL('../../assets/profiles/', import.meta.url));
 
 export type DeviceSpec =
-  /** The real device when native/ is available, else the lavapipe profile (said so in `note`). */
+  /** The real device when the native addon is built and a device opens, else the lavapipe profile (said so in `note`). */
   | { readonly kind: 'default' }
   | { readonly kind: 'real'; readonly index: number }
   | { readonly kind: 'profile'; readonly profile: string };
@@ -87,14 +89,42 @@ export async function openDevice(spec: DeviceSpec, cwd: string): Promise<OpenedD
     const description = loadProfile(spec.profile, cwd);
     return simulated(description, null);
   }
-  if (spec.kind === 'real')
-    throw new DeviceOpenError(
-      `the real Vulkan device ${spec.index} cannot be opened: the native addon is not part of this build (use --profile)`,
+  if (spec.kind === 'real') return real(spec.index, null);
+  if (!isNativeAddonBuilt())
+    return simulated(
+      loadProfile('lavapipe', cwd),
+      'the native Vulkan addon is not built (npm run setup); using the simulated lavapipe profile',
     );
-  return simulated(
-    loadProfile('lavapipe', cwd),
-    'the native Vulkan addon is not available; using the simulated lavapipe profile',
-  );
+  try {
+    return real(undefined, null);
+  } catch (error) {
+    return simulated(
+      loadProfile('lavapipe', cwd),
+      `${(error as Error).message}; using the simulated lavapipe profile`,
+    );
+  }
+}
+
+/** Opens a real Vulkan device by index (default: discrete > integrated > virtual > cpu). */
+function real(index: number | undefined, note: string | null): OpenedDevice {
+  if (!isNativeAddonBuilt())
+    throw new DeviceOpenError(
+      `the real Vulkan device${index === undefined ? '' : ` ${index}`} cannot be opened: the native addon is not built (npm run setup), use --profile`,
+    );
+  let device;
+  try {
+    device = openVulkanDevice(index);
+  } catch (error) {
+    throw new DeviceOpenError(
+      `cannot open the Vulkan device${index === undefined ? '' : ` ${index}`}: ${(error as Error).message}`,
+    );
+  }
+  return {
+    device,
+    label: `${device.description.name} (vulkan)`,
+    note,
+    close: () => device.close(),
+  };
 }
 
 function simulated(description: DeviceDescription, note: string | null): OpenedDevice {

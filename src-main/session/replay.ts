@@ -5,11 +5,14 @@
 // Requests are re-issued with memoryTypeBits = every type of the target device (the original device's
 // bits do not translate to another GPU), the original size, alignment, location, linearity and scheme.
 // Frees of allocations that failed in the replay are skipped; allocations that fail in the original but
-// succeed in the replay are left alive (counted in `leftAlive`).
+// succeed in the replay are left alive (counted in `leftAlive`). Imported traces (VMA/D3D12MA dumps) often
+// lack the location and alignment: an Unknown location is inferred from the flags of the memory type the
+// recording used (counted in `inferredLocations`), and a missing alignment (0) is taken as 1.
 import {
   AllocationError,
   FlagBits,
   flagsLocation,
+  MemoryPropertyFlags,
   memoryPropertyFlagNames,
   TraceEventKind,
   type Allocation,
@@ -77,6 +80,16 @@ export interface ReplayReport {
   readonly newlySucceeded: { readonly count: number; readonly names: readonly string[] };
   /** Allocations still alive in the replay at the end that were not alive in the recording. */
   readonly leftAlive: number;
+  /** Requests whose Unknown location was inferred from the recorded memory type's flags. */
+  readonly inferredLocations: number;
+}
+
+/** The location a request in a memory type with these flags most likely asked for. */
+export function locationForFlags(propertyFlags: number): MemoryLocation {
+  const hostVisible = (propertyFlags & MemoryPropertyFlags.HOST_VISIBLE) !== 0;
+  if (!hostVisible) return (propertyFlags & MemoryPropertyFlags.DEVICE_LOCAL) !== 0 ? 'GpuOnly' : 'Unknown';
+  if ((propertyFlags & MemoryPropertyFlags.DEVICE_LOCAL) !== 0) return 'CpuToGpu';
+  return (propertyFlags & MemoryPropertyFlags.HOST_CACHED) !== 0 ? 'GpuToCpu' : 'CpuToGpu';
 }
 
 interface Outcome {
@@ -176,12 +189,17 @@ type Request =
   | { readonly op: 'rename'; readonly originalId: number; readonly name: string };
 
 /** Reads the requests out of the recording, and what the recording says about blocks. */
-function extract(source: ReplaySource): {
+function extract(
+  source: ReplaySource,
+  original: DeviceDescription,
+): {
   requests: Request[];
   peakCommittedBytes: number;
   peakBlocks: number;
   blocksCreated: number;
+  inferredLocations: number;
 } {
+  let inferredLocations = 0;
   const c = source.columns;
   const str = (id: number): string => source.strings[id] ?? '';
   const requests: Request[] = [];
@@ -205,17 +223,28 @@ function extract(source: ReplaySource): {
           ? 'dedicatedBuffer'
           : 'managed';
       const stackId = c.stack[i] ?? 0;
+      const recordedType = kind === TraceEventKind.Allocate ? (c.type[i] ?? -1) : -1;
+      let location = flagsLocation(flags);
+      const typeFlags = original.types[recordedType]?.propertyFlags;
+      if (location === 'Unknown' && typeFlags !== undefined) {
+        const inferred = locationForFlags(typeFlags);
+        if (inferred !== 'Unknown') {
+          location = inferred;
+          inferredLocations++;
+        }
+      }
+      const alignment = c.alignment[i] ?? 0;
       requests.push({
         op: 'allocate',
         originalId: kind === TraceEventKind.Allocate ? (c.id[i] ?? 0) : -1,
         name: str(c.name[i] ?? 0),
         size: c.size[i] ?? 0,
-        alignment: c.alignment[i] ?? 1,
-        location: flagsLocation(flags),
+        alignment: alignment > 0 ? alignment : 1,
+        location,
         linear,
         scheme,
         stack: stackId === 0 ? null : str(stackId),
-        originalType: kind === TraceEventKind.Allocate ? (c.type[i] ?? -1) : -1,
+        originalType: recordedType,
         originalCode: kind === TraceEventKind.Failure ? str(c.code[i] ?? 0) : '',
       });
     } else if (kind === TraceEventKind.Free) {
@@ -235,7 +264,7 @@ function extract(source: ReplaySource): {
       blockSizes.delete(id);
     }
   }
-  return { requests, peakCommittedBytes, peakBlocks, blocksCreated };
+  return { requests, peakCommittedBytes, peakBlocks, blocksCreated, inferredLocations };
 }
 
 export interface ReplayOptions {
@@ -249,7 +278,10 @@ export interface ReplayOptions {
 const sampleLimit = 20;
 
 export function replayRequests(source: ReplaySource, options: ReplayOptions): ReplayReport {
-  const { requests, peakCommittedBytes, peakBlocks, blocksCreated } = extract(source);
+  const { requests, peakCommittedBytes, peakBlocks, blocksCreated, inferredLocations } = extract(
+    source,
+    options.original.device,
+  );
   const session = new Session({ device: options.target, strategy: options.strategy });
   const target = options.target.description;
   const allTypes = target.types.length >= 32 ? 0xffffffff : (1 << target.types.length) - 1;
@@ -337,6 +369,7 @@ export function replayRequests(source: ReplaySource, options: ReplayOptions): Re
       newlyFailed: { count: failedCount, names: failedNames },
       newlySucceeded: { count: succeededCount, names: succeededNames },
       leftAlive,
+      inferredLocations,
     };
   } finally {
     session.close();

@@ -1,6 +1,8 @@
 // Messages between the scenario worker and the main thread, and what a run produces. Everything here is
 // structured-clone data; event columns travel as transferable ArrayBuffers.
 import type {
+  AllocationSizesInput,
+  DebugSettings,
   DeviceDescription,
   EventColumns,
   MemoryTypeDecision,
@@ -17,6 +19,10 @@ export interface RunRequest {
   readonly params?: Readonly<Record<string, ParamValue>>;
   readonly device?: DeviceSpec;
   readonly strategy?: PlacementStrategyName;
+  /** Block sizes in bytes (gpu-allocator AllocationSizes); absent fields are the allocator's defaults. */
+  readonly allocationSizes?: AllocationSizesInput;
+  /** The session stores stacks (origins) by default and writes its own leak report. */
+  readonly debugSettings?: Partial<DebugSettings>;
   /** Unsigned 32-bit; absent = a random seed, reported in the result. */
   readonly seed?: number;
   /** Write a trace here while running. */

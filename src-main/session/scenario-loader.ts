@@ -72,3 +72,24 @@ export function syntaxErrorLine(file: string): number | null {
   const m = new RegExp(`${escaped}:(\\d+)`).exec(check.stderr ?? '');
   return m ? Number(m[1]) : null;
 }
+
+export interface ScenarioCatalogEntry {
+  /** The built-in name ("streaming"). */
+  readonly name: string;
+  readonly file: string;
+  readonly meta: ScenarioMeta;
+}
+
+/**
+ * The built-in scenarios with their metadata (for a scenario picker). Imports the shipped scripts in the
+ * calling thread; user scripts are only ever loaded in the scenario worker.
+ */
+export async function builtinScenarioCatalog(): Promise<ScenarioCatalogEntry[]> {
+  const out: ScenarioCatalogEntry[] = [];
+  for (const name of builtinScenarioNames()) {
+    const file = path.join(builtinScenarioDir, `${name}.mjs`);
+    const { meta } = await loadScenario(file);
+    out.push({ name, file, meta });
+  }
+  return out;
+}

@@ -224,7 +224,14 @@ export async function runScenario(
     close: () => pendingConsumer?.close(),
   };
   try {
-    session = new Session({ device: opened.device, strategy, consumer: consumerProxy });
+    session = new Session({
+      device: opened.device,
+      strategy,
+      consumer: consumerProxy,
+      ...(request.allocationSizes ? { allocationSizes: request.allocationSizes } : {}),
+      ...(request.debugSettings ? { debugSettings: request.debugSettings } : {}),
+      logger: (level, message) => post({ type: 'log', message: `[allocator ${level}] ${message}` }),
+    });
     if (tracePath !== null) {
       if (!options.createConsumer) throw new Error('this build cannot write traces (no trace writer)');
       pendingConsumer = options.createConsumer(tracePath, info, session);
@@ -299,8 +306,17 @@ export async function runScenario(
     hooks,
   });
   // Async scripts (sleep) leave the event loop free: flush on a timer then too.
+  // Only when something changed: an idle (sleeping) script costs no messages.
+  let lastShipped = -1;
+  let lastState = '';
   const timer = setInterval(() => {
-    if (performance.now() - lastFlush >= batchIntervalMs) flush(gate.paused ? 'paused' : 'running');
+    const state = gate.paused ? 'paused' : 'running';
+    if (live.log.length === lastShipped && state === lastState) return;
+    if (performance.now() - lastFlush >= batchIntervalMs) {
+      lastShipped = live.log.length;
+      lastState = state;
+      flush(state);
+    }
   }, batchIntervalMs);
 
   let outcome: RunResult['outcome'] = 'completed';

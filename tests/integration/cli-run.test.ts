@@ -5,7 +5,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Writable } from 'node:stream';
 import { afterAll, expect, test } from 'vitest';
+import { main } from '../../src-main/cli/main.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = path.join(repoRoot, 'bin', 'vramscope.mjs');
@@ -61,4 +63,37 @@ test('bad usage exits 2 with one line on stderr', () => {
   expect(vramscope('run', 'leaks', '--device', '0', '--profile', 'lavapipe').status).toBe(2);
   expect(vramscope('run', 'leaks', '--strategy', 'best').status).toBe(2);
   expect(vramscope('run').status).toBe(2);
+});
+
+class Capture extends Writable {
+  text = '';
+  constructor(readonly isTTY: boolean) {
+    super();
+  }
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: () => void): void {
+    this.text += chunk.toString('utf8');
+    done();
+  }
+}
+
+test('on a terminal, a \\r-updated progress line on stderr, cleared before the summary', async () => {
+  const stdout = new Capture(true);
+  const stderr = new Capture(true);
+  const code = await main(
+    ['run', 'transient-ring', '--profile', 'lavapipe', '--seed', '1', '--param', 'frames=400'],
+    {
+      stdout,
+      stderr,
+      cwd: tmp,
+    },
+  );
+  expect(code).toBe(0);
+  const lines = stderr.text.split('\r\x1b[K').filter((l) => l !== '');
+  expect(lines.length).toBeGreaterThan(0);
+  for (const l of lines)
+    expect(l).toMatch(
+      /^transient-ring: (running|paused|finished), \d+ ops, frame \d+, \d+ live, .+ committed, 0 failures$/,
+    );
+  expect(stderr.text.endsWith('\r\x1b[K')).toBe(true);
+  expect(stdout.text).toMatch(/^scenario +transient-ring \(seed 1\) — completed$/m);
 });

@@ -1,6 +1,9 @@
 // Replay ("what would happen on GPU X"): the allocation requests of a recorded run, replayed on another
 // device profile, land in the memory types that device's flags call for: CpuToGpu in the ReBAR type
 // (DEVICE_LOCAL|HOST_VISIBLE|HOST_COHERENT) on the H100, everything in the single type on lavapipe.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from 'vitest';
@@ -8,6 +11,7 @@ import { createSimulatedDevice } from '../../allocator/index.ts';
 import { loadProfile } from '../../src-main/session/open-device.ts';
 import { replayRequests, type ReplayReport } from '../../src-main/session/replay.ts';
 import { startScenario } from '../../src-main/session/scenario-host.ts';
+import { loadTraceSync } from '../../src-main/trace/reader.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -80,3 +84,42 @@ test('same device, same strategy: no differences', async () => {
   expect(r.replay.blocksCreated).toBe(r.baseline.blocksCreated);
   expect(r.replay.peakBlocks).toBe(r.baseline.peakBlocks);
 });
+
+const vmaDump = path.resolve(
+  repoRoot,
+  '..',
+  'shared',
+  'fixtures',
+  'foreign',
+  'vma3-sample-amd-rx6600xt.json',
+);
+
+test.skipIf(!existsSync(vmaDump))(
+  'an imported VMA dump (no locations, no alignments) replays on the H100 profile',
+  () => {
+    const tmp = mkdtempSync(path.join(tmpdir(), 'vramscope-replay-'));
+    try {
+      const tracePath = path.join(tmp, 'vma.trace');
+      const bin = path.join(repoRoot, 'bin', 'vramscope.mjs');
+      const imp = spawnSync(process.execPath, [bin, 'import', vmaDump, '--out', tracePath], {
+        encoding: 'utf8',
+      });
+      expect(imp.status).toBe(0);
+      const trace = loadTraceSync(tracePath);
+      const r = replayRequests(trace.events, {
+        original: { device: trace.header.device, strategy: trace.header.allocator.strategy },
+        target: createSimulatedDevice(loadProfile('h100', repoRoot)),
+        strategy: 'tlsf',
+      });
+      expect(r.requests).toBeGreaterThan(0);
+      expect(r.inferredLocations).toBe(r.requests);
+      expect(r.replay.failures).toBe(0);
+      // The dump's DEVICE_LOCAL-only type maps to GpuOnly: type 1 on the H100.
+      const gpuOnly = r.replay.typeUse.filter((u) => u.location === 'GpuOnly');
+      expect(gpuOnly.length).toBeGreaterThan(0);
+      expect(new Set(gpuOnly.map((u) => u.typeIndex))).toEqual(new Set([1]));
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  },
+);

@@ -85,6 +85,49 @@ export function run(ctx) { ctx.allocate({ name: 'x', size: 1, kind: 'buffer' ); 
 `,
 );
 
+const sleeper = script(
+  'sleeper.mjs',
+  `export const meta = { name: 'sleeper', description: 'sleeps long', parameters: {} };
+export async function run(ctx) {
+  ctx.allocate({ name: 'held', size: 4096, kind: 'buffer' });
+  await ctx.sleep(60000);
+}
+`,
+);
+
+const floatingSleep = script(
+  'floating-sleep.mjs',
+  `export const meta = { name: 'floating-sleep', description: 'a sleep nobody awaits', parameters: {} };
+export async function run(ctx) {
+  ctx.sleep(60000);
+  try {
+    for (let i = 0; ; i++) {
+      ctx.free(ctx.allocate({ name: 'x' + i, size: 256, kind: 'buffer' }));
+      if (i % 500 === 0) await ctx.sleep(1);
+    }
+  } catch (error) {
+    // Linger so the floating sleep rejects while the run is still going.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    throw error;
+  }
+}
+`,
+);
+
+const renamer = script(
+  'renamer.mjs',
+  `export const meta = { name: 'renamer', description: 'renames', parameters: {} };
+export function run(ctx) {
+  const a = ctx.allocate({ name: 'before', size: 4096, kind: 'buffer', tags: ['t'] });
+  const b = ctx.rename(a, 'after');
+  if (b.name !== 'after' || b.id !== a.id) throw new Error('rename handle');
+  let threw = false;
+  try { ctx.free(a); } catch { threw = true; }
+  if (!threw) throw new Error('the old handle should be dead after rename');
+}
+`,
+);
+
 const lavapipe = { kind: 'profile', profile: 'lavapipe' } as const;
 
 function countKind(events: EventMirror, kind: number): number {
@@ -193,6 +236,53 @@ describe('pause, step, resume, cancel', () => {
     await new Promise((r) => setTimeout(r, 200));
     const result = await run.cancel();
     expect(result.outcome).toBe('cancelled');
+  });
+});
+
+describe('other ops and limits', () => {
+  test('cancel interrupts a sleep without terminating the worker', async () => {
+    const run = startScenario({ scenario: sleeper, device: lavapipe, seed: 1, cwd: repoRoot });
+    await afterOps(run, 0);
+    const result = await run.cancel();
+    expect(result.outcome).toBe('cancelled');
+    // A graceful stop returns a summary (a terminated worker cannot).
+    expect(result.summary?.leaks.map((l) => l.name)).toEqual(['held']);
+  });
+
+  test('a sleep nobody awaited does not turn a cancel into a crash', async () => {
+    const run = startScenario({ scenario: floatingSleep, device: lavapipe, seed: 1, cwd: repoRoot });
+    await afterOps(run, 1000);
+    const result = await run.cancel();
+    expect(result.outcome).toBe('cancelled');
+    expect(result.error).toBeNull();
+    expect(result.summary).not.toBeNull();
+  });
+
+  test('rename is one op, recorded with the new name; leaks carry it', async () => {
+    const run = startScenario({ scenario: renamer, device: lavapipe, seed: 1, cwd: repoRoot });
+    const result = await run.done;
+    expect(result.error).toBeNull();
+    expect(result.summary?.ops).toBe(2);
+    const c = run.events.columns();
+    const renames = [];
+    for (let i = 0; i < run.events.length; i++)
+      if (c.kind[i] === TraceEventKind.Rename) renames.push(run.events.string(c.name[i] as number));
+    expect(renames).toEqual(['after']);
+    expect(result.summary?.leaks.map((l) => [l.name, l.stack])).toEqual([['after', 'renamer.mjs:3 [t]']]);
+  });
+
+  test('event batches reach main at most about 30 times a second', async () => {
+    const arrivals: number[] = [];
+    let begin = 0;
+    const run = startScenario(
+      { scenario: loop, params: { n: 20000 }, device: lavapipe, seed: 1, cwd: repoRoot },
+      { onReady: () => (begin = performance.now()), onEvents: () => arrivals.push(performance.now()) },
+    );
+    await run.done;
+    const elapsed = performance.now() - begin;
+    expect(arrivals.length).toBeGreaterThan(1);
+    // At most one batch per 33 ms of run time, plus the final one (and slack for the ready/done edges).
+    expect(arrivals.length).toBeLessThanOrEqual(Math.ceil(elapsed / 33) + 3);
   });
 });
 

@@ -154,3 +154,24 @@ test('the leaks scenario leaks exactly the allocations it names leak/…, groupe
   // The two origins are two different script lines.
   expect(new Set(groups.map((g) => g.origin.split(' ')[0])).size).toBe(2);
 });
+
+test('allocation sizes and the strategy of a run reach the allocator', async () => {
+  const MiB = 1024 * 1024;
+  const { result, events } = await run({
+    scenario: 'leaks',
+    params: { objects: '60' },
+    device: { kind: 'profile', profile: 'h100' },
+    strategy: 'freelist',
+    allocationSizes: { deviceMemblockSize: 32 * MiB },
+    seed: 2,
+  });
+  expect(result.outcome).toBe('completed');
+  expect(result.summary?.strategy).toBe('freelist');
+  const c = events.columns();
+  const deviceBlocks: number[] = [];
+  for (let i = 0; i < events.length; i++)
+    if (c.kind[i] === TraceEventKind.BlockCreate && c.type[i] === 1) deviceBlocks.push(c.size[i] as number);
+  expect(deviceBlocks.length).toBeGreaterThan(1);
+  // Requests up to 4 MiB: every GpuOnly block is a 32 MiB block.
+  expect(new Set(deviceBlocks)).toEqual(new Set([32 * MiB]));
+});

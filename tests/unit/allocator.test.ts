@@ -103,7 +103,12 @@ describe.each(strategies)('allocator (%s)', (strategy) => {
   });
 
   test('block lifecycle: the last general block is kept, others and dedicated blocks are released', () => {
-    const alloc = new Allocator({ device: simulatedDevice('lavapipe'), strategy });
+    // dedicatedAbove 1: only requests larger than a block get their own (the crate's rule).
+    const alloc = new Allocator({
+      device: simulatedDevice('lavapipe'),
+      strategy,
+      blockPolicy: { dedicatedAbove: 1 },
+    });
     const a = alloc.allocate(desc(30 * MiB));
     const b = alloc.allocate(desc(30 * MiB));
     expect(alloc.stats().blockCount).toBe(1);
@@ -130,7 +135,11 @@ describe.each(strategies)('allocator (%s)', (strategy) => {
   });
 
   test('block order and the dedicated threshold follow the block policy', () => {
-    const alloc = new Allocator({ device: simulatedDevice('lavapipe'), strategy });
+    const alloc = new Allocator({
+      device: simulatedDevice('lavapipe'),
+      strategy,
+      blockPolicy: { dedicatedAbove: 1 },
+    });
     const first = alloc.allocate(desc(30 * MiB));
     alloc.allocate(desc(30 * MiB));
     const second = alloc.allocate(desc(30 * MiB));
@@ -138,9 +147,14 @@ describe.each(strategies)('allocator (%s)', (strategy) => {
     const small = alloc.allocate(desc(1 * MiB));
     // freelist keeps the crate's policy (newest block first); tlsf fills the oldest block first.
     expect(small.block.id).toBe(strategy === 'freelist' ? second.block.id : first.block.id);
-    const large = alloc.allocate(desc(40 * MiB)); // more than half of a 64 MiB block
-    expect(large.isDedicated).toBe(strategy === 'tlsf');
     alloc.validate();
+    // Default thresholds: tlsf gives a request over 1/8 of the 64 MiB block its own block; freelist only
+    // a request over the whole block.
+    const defaults = new Allocator({ device: simulatedDevice('lavapipe'), strategy });
+    expect(defaults.allocate(desc(8 * MiB)).isDedicated).toBe(false);
+    expect(defaults.allocate(desc(8 * MiB + 1)).isDedicated).toBe(strategy === 'tlsf');
+    expect(defaults.allocate(desc(64 * MiB + 1)).isDedicated).toBe(true);
+    defaults.validate();
     const custom = new Allocator({
       device: simulatedDevice('lavapipe'),
       strategy,
@@ -152,6 +166,29 @@ describe.each(strategies)('allocator (%s)', (strategy) => {
         () => new Allocator({ device: simulatedDevice('lavapipe'), blockPolicy: { dedicatedAbove: 0 } }),
       ),
     ).toBe('InvalidAllocatorCreateDesc');
+    expect(
+      codeOf(
+        () => new Allocator({ device: simulatedDevice('lavapipe'), blockPolicy: { spareEmptyBlocks: -1 } }),
+      ),
+    ).toBe('InvalidAllocatorCreateDesc');
+  });
+
+  test('spareEmptyBlocks keeps emptied blocks for reuse instead of releasing them', () => {
+    const policy = { dedicatedAbove: 1, spareEmptyBlocks: 1 };
+    const alloc = new Allocator({ device: simulatedDevice('lavapipe'), strategy, blockPolicy: policy });
+    const a = alloc.allocate(desc(60 * MiB));
+    const b = alloc.allocate(desc(60 * MiB));
+    const c = alloc.allocate(desc(60 * MiB));
+    expect(alloc.stats().blockCount).toBe(3);
+    alloc.free(b); // kept as the spare
+    expect(alloc.stats().blockCount).toBe(3);
+    alloc.free(c); // a second empty block is released
+    expect(alloc.stats().blockCount).toBe(2);
+    alloc.validate();
+    const again = alloc.allocate(desc(60 * MiB)); // lands in the spare: no new device block
+    expect(alloc.stats().blockCount).toBe(2);
+    expect([a.block.id, b.block.id]).toContain(again.block.id);
+    alloc.validate();
   });
 
   test('invalid descriptions are rejected and leave the allocator unchanged', () => {

@@ -8,6 +8,7 @@ import {
 } from '../../src-main/session/scenario-params.ts';
 import { formatOrigin, scriptLine } from '../../src-main/session/origin.ts';
 import { createRandom, normalizeSeed } from '../../src-main/session/rng.ts';
+import { builtinScenarioCatalog, builtinScenarioNames } from '../../src-main/session/scenario-loader.ts';
 import type { ScenarioMeta } from '../../src-main/session/scenario-types.ts';
 
 const meta: ScenarioMeta = checkMeta(
@@ -100,5 +101,20 @@ describe('seeded random', () => {
     const ints = Array.from({ length: 1000 }, () => r.int(3, 5));
     expect(new Set(ints)).toEqual(new Set([3, 4, 5]));
     expect(normalizeSeed(-1)).toBe(0xffffffff);
+  });
+});
+
+describe('built-in catalog', () => {
+  test('every built-in has a valid meta named like its file, with defaults that pass its own checks', async () => {
+    const catalog = await builtinScenarioCatalog();
+    expect(catalog.map((c) => c.name)).toEqual(builtinScenarioNames());
+    expect(catalog).toHaveLength(6);
+    for (const entry of catalog) {
+      expect(entry.meta.name).toBe(entry.name);
+      expect(entry.meta.description.length).toBeGreaterThan(10);
+      const defaults = resolveParams(entry.meta, {});
+      expect(Object.keys(defaults).sort()).toEqual(Object.keys(entry.meta.parameters).sort());
+      for (const spec of Object.values(entry.meta.parameters)) expect(spec.description).not.toBe('');
+    }
   });
 });

@@ -4,6 +4,7 @@
 import { describe, expect, test } from 'vitest';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import {
+  type TraceEvents,
   TraceEncoder,
   TraceFormatError,
   crc32,
@@ -13,14 +14,25 @@ import {
   type TraceHeader,
 } from '../../allocator/trace/index.ts';
 import { analyzeTrace } from '../../allocator/analysis/index.ts';
+import type { MemoryTypeDecision } from '../../allocator/types.ts';
 import { nodeDeflate } from '../../src-main/trace/codec.ts';
 import { loadTraceSync } from '../../src-main/trace/reader.ts';
 import { generateWorkload, rng, testHeader } from '../support/trace-fixtures.ts';
 
-function encode(header: TraceHeader, compress: boolean): { bytes: Uint8Array; events: number } {
-  const log = generateWorkload({ events: 300, seed: 1234, liveTarget: 40, nameVariety: 30 });
+const baseLog = generateWorkload({ events: 300, seed: 1234, liveTarget: 40, nameVariety: 30 });
+
+function encode(
+  header: TraceHeader,
+  compress: boolean,
+  decisions?: readonly (MemoryTypeDecision | undefined)[],
+): { bytes: Uint8Array; events: number } {
+  const log = baseLog;
+  const events = traceEventsOf(log);
+  const source: TraceEvents = decisions
+    ? { length: log.length, columns: log.columns, strings: events.strings, decisions }
+    : events;
   const enc = new TraceEncoder({ deflate: compress ? nodeDeflate : null, maxEventsPerChunk: 50 });
-  const parts = [enc.start(header), ...enc.encodePending(traceEventsOf(log)), enc.finish()];
+  const parts = [enc.start(header), ...enc.encodePending(source), enc.finish()];
   const total = parts.reduce((n, p) => n + p.length, 0);
   const bytes = new Uint8Array(total);
   let o = 0;
@@ -192,6 +204,15 @@ describe('trace reader fuzzing', () => {
       },
     ],
     [
+      'decision record mutation (valid framing)',
+      (r) => {
+        const decisions = baseLog.decisions.map((d) =>
+          d && r() < 0.5 ? (mutateJson(r, d) as MemoryTypeDecision) : d,
+        );
+        return encode(testHeader(), r() < 0.5, decisions).bytes;
+      },
+    ],
+    [
       'records dropped, duplicated or swapped',
       (r) => {
         const recs = (r() < 0.5 ? rawRecs : packedRecs).map((x) => ({ type: x.type, payload: x.payload }));
@@ -206,12 +227,12 @@ describe('trace reader fuzzing', () => {
     ],
   ];
 
-  test('10,500 mutated traces: always a result or one TraceFormatError, never a crash or hang', () => {
+  test('10,400 mutated traces: always a result or one TraceFormatError, never a crash or hang', () => {
     const r = rng(20261126);
     const outcomes = new Map<string, { loaded: number; errors: number; warnings: number }>();
     let slowest = 0;
     let total = 0;
-    for (let k = 0; k < 10_500; k++) {
+    for (let k = 0; k < 10_400; k++) {
       const [name, mutate] = mutators[k % mutators.length]!;
       const bytes = mutate(r);
       const o = outcomes.get(name) ?? { loaded: 0, errors: 0, warnings: 0 };

@@ -5,6 +5,8 @@ import path from 'node:path';
 import { EventLog, eventColumnNames } from '../../allocator/event-log.ts';
 import { AllocationKind } from '../../allocator/types.ts';
 import {
+  decodeTraceAsync,
+  webInflate,
   ByteReader,
   ByteWriter,
   TraceFormatError,
@@ -204,6 +206,24 @@ describe('trace round trip', () => {
     expect(writer.bytesWritten).toBe(readFileSync(file).length);
   });
 
+  test('the timer flushes on its own while the event loop turns', async () => {
+    const { clock, advance } = microClock();
+    const log = new EventLog({ clock });
+    const file = path.join(dir, 'timer.vrt');
+    const writer = new TraceWriter(file, log, { header: testHeader(), flushIntervalMs: 50 });
+    for (let i = 0; i < 500; i++) {
+      advance(3);
+      log.mark(`tick ${i}`);
+    }
+    expect(loadTraceSync(file).events.length).toBe(0);
+    const deadline = performance.now() + 5000;
+    while (loadTraceSync(file).events.length < 500 && performance.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(loadTraceSync(file).events.length).toBe(500);
+    writer.close();
+    expect(loadTraceSync(file).complete).toBe(true);
+  });
+
   test('the recorder wires decisions from an allocator-like source and writes a createTraceHeader header', () => {
     const file = path.join(dir, 'recorder.vrt');
     const header = createTraceHeader({
@@ -233,7 +253,81 @@ describe('trace round trip', () => {
     const file = path.join(dir, 'bad.vrt');
     const writer = new TraceWriter(file, log, { header: testHeader(), flushIntervalMs: 0 });
     expect(() => writer.flush()).toThrow(/event 0: column "size" holds -5/);
+    const long = new EventLog();
+    long.mark('x'.repeat(2 ** 20 + 1));
+    const longWriter = new TraceWriter(path.join(dir, 'long.vrt'), long, {
+      header: testHeader(),
+      flushIntervalMs: 0,
+    });
+    expect(() => longWriter.flush()).toThrow(/longer than 1048576 UTF-16 units/);
     log.blockCreate(2, 1, 1.5, false);
+  });
+
+  test('a torn final chunk is dropped with a warning naming the byte and the events kept', () => {
+    const log = generateWorkload({ events: 3000, seed: 12 });
+    const file = path.join(dir, 'torn.vrt');
+    const writer = new TraceWriter(file, log, {
+      header: testHeader(),
+      maxEventsPerChunk: 1000,
+      flushIntervalMs: 0,
+    });
+    writer.flush();
+    const bytes = new Uint8Array(readFileSync(file));
+    writer.close();
+    const full = loadTraceSync(file);
+    expect(full.chunkCount).toBe(3);
+    // `bytes` is the file before close(): three chunks, no index. Cut inside the third chunk.
+    for (const cut of [bytes.length - 1, bytes.length - 200]) {
+      const torn = loadTraceSync(bytes.subarray(0, cut));
+      expect(torn.events.length).toBe(2000);
+      expect(torn.warnings).toHaveLength(1);
+      const w = torn.warnings[0]!;
+      expect(w.eventIndex).toBe(2000);
+      expect(w.message).toMatch(
+        /^the record at byte (\d+) claims \d+ bytes but only \d+ remain \(torn write\); kept the 2000 events before it$/,
+      );
+      expect(w.position).toBe(Number(/byte (\d+)/.exec(w.message)![1]));
+      expect(w.position).toBeLessThan(cut);
+      // The prefix is the same events.
+      expect(Array.from(torn.events.columns.id)).toEqual(
+        Array.from(full.events.columns.id.subarray(0, 2000)),
+      );
+    }
+    // Strict mode turns the same problem into a TraceFormatError at that byte.
+    expect(() => loadTraceSync(bytes.subarray(0, bytes.length - 1), { strict: true })).toThrow(
+      TraceFormatError,
+    );
+  });
+
+  test('the pure decoder loads with the web DecompressionStream (no Node zlib) the same events', async () => {
+    const log = generateWorkload({ events: 20_000, seed: 21 });
+    const file = path.join(dir, 'web.vrt');
+    new TraceWriter(file, log, { header: testHeader(), maxEventsPerChunk: 3000, flushIntervalMs: 0 }).close();
+    const bytes = new Uint8Array(readFileSync(file));
+    const seen: number[] = [];
+    const web = await decodeTraceAsync(bytes, {
+      inflate: webInflate,
+      onProgress: (p) => seen.push(p.events),
+    });
+    expect(web.warnings).toEqual([]);
+    expect(web.complete).toBe(true);
+    expectSameEvents(log, web);
+    expect(seen.at(-1)).toBe(log.length);
+    // A chunk whose deflate stream is damaged (checksum re-sealed) stops loading there, with the prefix kept.
+    const damaged = bytes.slice();
+    const sync = loadTraceSync(bytes);
+    expect(sync.chunkCount).toBe(7);
+    const dv = new DataView(damaged.buffer);
+    let p = 12;
+    for (let k = 0; k < 3; k++) p += 9 + dv.getUint32(p + 1, true); // header + 2 chunks
+    const len = dv.getUint32(p + 1, true);
+    for (let q = p + 9 + 12; q < p + 9 + len; q += 7) damaged[q] = 0xff;
+    dv.setUint32(p + 5, crc32(damaged, crc32(damaged, 0, p, p + 1), p + 9, p + 9 + len), true);
+    for (const result of [await decodeTraceAsync(damaged, { inflate: webInflate }), loadTraceSync(damaged)]) {
+      expect(result.events.length).toBe(6000);
+      expect(result.warnings).toHaveLength(1);
+      expect(result.warnings[0]!.position).toBe(p);
+    }
   });
 
   test('bad magic and unknown versions are one TraceFormatError at a byte position', () => {

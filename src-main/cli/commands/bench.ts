@@ -13,6 +13,7 @@ import {
   type PlacementStrategyName,
   type Workload,
 } from '../../../allocator/index.ts';
+import { openVulkanDevice } from '../../../native/vulkan-device.ts';
 import { collectAndMeasureHeap } from '../../bench/gc.ts';
 import { replayWorkload, type ReplayResult } from '../../bench/replay.ts';
 import {
@@ -107,11 +108,14 @@ fresh device and allocator; the median of the runs is printed, one line per stra
 Options:
   --strategy S     tlsf, freelist or all (default: all)
   --profile FILE   vulkaninfo text of the simulated device (default: the lavapipe profile in assets/profiles)
+  --device N       replay on the real Vulkan device N (see \`vramscope devices\`) instead of a
+                   simulated one: every block is a real vkAllocateMemory (mode=device)
   --runs N         timed runs per strategy (default 3)
   --help           this text`,
   options: {
     strategy: { type: 'string' },
     profile: { type: 'string' },
+    device: { type: 'string' },
     runs: { type: 'string' },
   },
   maxPositionals: 1,
@@ -133,23 +137,44 @@ Options:
       throw error;
     }
     const profilePath = profile === undefined ? undefined : path.resolve(io.cwd, profile);
+    const deviceIndex = integerOption(values, 'device', 0, 63);
+    if (deviceIndex !== undefined && profile !== undefined)
+      throw new UsageError('--device and --profile exclude each other');
+    // A fresh device per run; a real one is closed after its run (the allocator has freed its blocks by then).
+    const withDevice = async <T>(use: (device: Device) => T): Promise<T> => {
+      if (deviceIndex === undefined) return use(await loadProfileDevice(profilePath));
+      let real: ReturnType<typeof openVulkanDevice>;
+      try {
+        real = openVulkanDevice(deviceIndex);
+      } catch (error) {
+        throw new CommandFailure(`cannot open Vulkan device ${deviceIndex}: ${(error as Error).message}`);
+      }
+      try {
+        return use(real);
+      } finally {
+        real.close();
+      }
+    };
+    const mode = deviceIndex === undefined ? 'simulated' : 'device';
+    const deviceName = await withDevice((d) => d.description.name);
+    const extra = deviceIndex === undefined ? '' : `device="${deviceName.replace(/"/g, "'")}"`;
     for (const strategy of strategies) {
       const results: ReplayResult[] = [];
       // One untimed run first, so the JIT has compiled the hot paths before the clock starts.
-      replayWorkload(workload, { device: await loadProfileDevice(profilePath), strategy });
+      await withDevice((device) => replayWorkload(workload, { device, strategy }));
       for (let run = 0; run < runs; run++) {
-        const device = await loadProfileDevice(profilePath);
-        collectAndMeasureHeap();
-        results.push(replayWorkload(workload, { device, strategy }));
+        results.push(
+          await withDevice((device) => {
+            collectAndMeasureHeap();
+            return replayWorkload(workload, { device, strategy });
+          }),
+        );
       }
       const last = results[results.length - 1]!;
       const nsPerOp = median(results.map((r) => r.nanoseconds / r.ops));
-      io.stdout.write(`${formatLine(strategy, 'simulated', '', last, nsPerOp)}\n`);
-      const heap = measureHeapAtPeak(
-        workload,
-        await loadProfileDevice(profilePath),
-        strategy,
-        last.livePeakOp,
+      io.stdout.write(`${formatLine(strategy, mode, extra, last, nsPerOp)}\n`);
+      const heap = await withDevice((device) =>
+        measureHeapAtPeak(workload, device, strategy, last.livePeakOp),
       );
       io.stdout.write(
         `js_heap_mib=${(heap.heapAtPeak / MiB).toFixed(1)} bookkeeping_bytes_per_allocation=${heap.bytesPerAllocation.toFixed(0)}\n`,

@@ -1,0 +1,59 @@
+// Replays an EventLog's block and allocation events and returns the totals of what is live at the end:
+// the check that an imported timeline really ends in the state the dump describes.
+import { TraceEventKind, type EventLog } from '../event-log.ts';
+import { emptyTotals, type ImportTotals } from './model.ts';
+
+export interface EndState {
+  readonly totals: ImportTotals;
+  /** Index = memory type. */
+  readonly perType: ImportTotals[];
+  /** Frees / destroys naming ids that were not live (0 for a well-formed log). */
+  readonly unknownIds: number;
+}
+
+export function endState(log: EventLog): EndState {
+  const c = log.columns;
+  const blocks = new Map<number, { type: number; size: number }>();
+  const allocations = new Map<number, { type: number; size: number }>();
+  let unknownIds = 0;
+  for (let i = 0; i < log.length; i++) {
+    const id = c.id[i]!;
+    switch (c.kind[i]) {
+      case TraceEventKind.BlockCreate:
+        blocks.set(id, { type: c.type[i]!, size: c.size[i]! });
+        break;
+      case TraceEventKind.BlockDestroy:
+        if (!blocks.delete(id)) unknownIds++;
+        break;
+      case TraceEventKind.Allocate:
+        allocations.set(id, { type: c.type[i]!, size: c.size[i]! });
+        break;
+      case TraceEventKind.Free:
+        if (!allocations.delete(id)) unknownIds++;
+        break;
+      default:
+        break;
+    }
+  }
+  const totals = emptyTotals();
+  const perType: ImportTotals[] = [];
+  const typeTotals = (t: number): ImportTotals => {
+    while (perType.length <= t) perType.push(emptyTotals());
+    return perType[t]!;
+  };
+  for (const b of blocks.values()) {
+    totals.blocks++;
+    totals.blockBytes += b.size;
+    const t = typeTotals(b.type);
+    t.blocks++;
+    t.blockBytes += b.size;
+  }
+  for (const a of allocations.values()) {
+    totals.allocations++;
+    totals.allocatedBytes += a.size;
+    const t = typeTotals(a.type);
+    t.allocations++;
+    t.allocatedBytes += a.size;
+  }
+  return { totals, perType, unknownIds };
+}

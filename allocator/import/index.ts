@@ -1,0 +1,87 @@
+// Importers for other tools' memory dumps: format detection and one entry point. Pure (no Node APIs):
+// the CLI feeds them a file through src-main/import/file-source.ts; a browser could feed a File.
+import { sniffTextEncoding, type ByteSource } from './byte-source.ts';
+import { importGpuMemDump } from './gpumemdump.ts';
+import {
+  ImportError,
+  importFormatNames,
+  type ImportFormat,
+  type ImportProgress,
+  type ImportResult,
+} from './model.ts';
+import { importPytorchSnapshot } from './pytorch.ts';
+
+export * from './model.ts';
+export { bytesSource, type ByteSource } from './byte-source.ts';
+export { endState, type EndState } from './end-state.ts';
+export { importGpuMemDump } from './gpumemdump.ts';
+export { importPytorchSnapshot } from './pytorch.ts';
+
+export interface ImportOptions {
+  /** Skip detection and read the file as this format (errors then name it). */
+  readonly format?: ImportFormat;
+  readonly onProgress?: ImportProgress;
+  /** On a malformed file, keep what was read before the problem (with a warning) instead of failing. */
+  readonly partial?: boolean;
+}
+
+const HEAD_BYTES = 4096;
+
+/** Decodes the first bytes for sniffing (UTF-16 aware); never throws. */
+function headText(head: Uint8Array): string {
+  const { encoding, bomBytes } = sniffTextEncoding(head);
+  return new TextDecoder(encoding).decode(head.subarray(bomBytes));
+}
+
+/**
+ * Which format a file is, from its first bytes: a pickle opcode stream (protocol 2+ starts with 0x80;
+ * protocols 0/1 with "(", "}" or "]"), or JSON whose first key says VMA/D3D12MA ("General", "Total",
+ * "Heap N") or PyTorch ("segments", "device_traces"); a JSON array is PyTorch's bare segment list.
+ */
+export function detectFormat(head: Uint8Array): ImportFormat | null {
+  if (head.length === 0) return null;
+  const b0 = head[0]!;
+  if (b0 === 0x80 || b0 === 0x28 || b0 === 0x7d || b0 === 0x5d) return 'pytorch';
+  const text = headText(head).trimStart();
+  if (text.startsWith('[')) return 'pytorch';
+  if (!text.startsWith('{')) return null;
+  const key = /^\{\s*"([^"]*)"/.exec(text)?.[1];
+  if (key === 'segments' || key === 'device_traces' || key === 'allocator_settings') return 'pytorch';
+  if (key === 'General') {
+    if (/"API"\s*:\s*"Direct3D 12"/.test(text)) return 'd3d12ma';
+    return 'vma';
+  }
+  if (key === 'Total' || (key !== undefined && /^Heap \d+$/.test(key))) return 'vma';
+  return null;
+}
+
+function describeHead(head: Uint8Array): string {
+  if (head.length === 0) return 'it is empty';
+  const text = headText(head.subarray(0, 64));
+  // eslint-disable-next-line no-control-regex
+  const printable = /^[\x09\x0a\x0d\x20-\x7e]*$/.test(text.slice(0, 24));
+  return printable
+    ? `it starts with ${JSON.stringify(text.trimStart().slice(0, 24))}`
+    : `it starts with the bytes ${Array.from(head.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ')}`;
+}
+
+/** Detects the format (unless given) and imports the source. Throws ImportError with one clear sentence. */
+export async function importSource(source: ByteSource, options: ImportOptions = {}): Promise<ImportResult> {
+  const head = await source.head(HEAD_BYTES);
+  const format = options.format ?? detectFormat(head);
+  if (format === null) {
+    throw new ImportError(
+      null,
+      `${source.name} is not a VMA JSON dump, a D3D12MA JSON dump or a PyTorch memory snapshot: ${describeHead(head)}`,
+    );
+  }
+  if (head.length === 0)
+    throw new ImportError(format, `${source.name} is empty; expected a ${importFormatNames[format]}`);
+  const common = {
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    partial: options.partial ?? false,
+  };
+  return format === 'pytorch'
+    ? importPytorchSnapshot(source, common)
+    : importGpuMemDump(source, { ...common, expected: options.format ?? null });
+}

@@ -1,0 +1,951 @@
+// A small, safe, streaming reader for Python pickles (protocols 0-5), written for PyTorch memory snapshots.
+//
+// Safe: nothing in the file is ever executed or looked up. GLOBAL / STACK_GLOBAL push a PickleGlobal naming
+// the class; REDUCE, NEWOBJ, NEWOBJ_EX, INST and OBJ build a PickleObject (class name + arguments); BUILD
+// stores the state on it. A few constructors that only rebuild plain data are turned into that data
+// (OrderedDict, set/frozenset, bytes via _codecs.encode, TorchScript's restore_type_tag). Dicts become
+// prototype-less objects (a "__proto__" key is just a key); tuples and sets become arrays; integers beyond
+// 2^53 (LONG1/LONG4, any width, two's complement) become bigint; bytes become PickleBytes (length only).
+//
+// Streaming with bounded memory: the caller picks lists by path (e.g. ["device_traces", 0]) whose items are
+// handed to a callback as they are appended and never stored. The pickle memo could still pin every object
+// (the pickler memoizes each dict and list), so a first pass (scanMemoReferences) records which memo slots
+// are ever read back (BINGET & co.: in PyTorch snapshots, the shared frame lists) and the second pass
+// keeps only those. Each pass holds one chunk plus one unfinished opcode.
+
+export class PickleGlobal {
+  constructor(
+    readonly module: string,
+    readonly name: string,
+  ) {}
+  get qualifiedName(): string {
+    return `${this.module}.${this.name}`;
+  }
+}
+
+/** An instance the pickle would build by calling a class: kept as data, never constructed. */
+export class PickleObject {
+  state: PickleValue | undefined = undefined;
+  constructor(
+    readonly className: string,
+    readonly args: readonly PickleValue[],
+  ) {}
+}
+
+/** A bytes / bytearray / out-of-band buffer value; only its length is kept. */
+export class PickleBytes {
+  constructor(readonly length: number) {}
+}
+
+export interface PickleDict {
+  [key: string]: PickleValue;
+}
+export type PickleValue =
+  | null
+  | boolean
+  | number
+  | bigint
+  | string
+  | PickleValue[]
+  | PickleDict
+  | PickleGlobal
+  | PickleObject
+  | PickleBytes;
+
+export type PicklePath = readonly (string | number)[];
+
+/** Malformed or unsupported pickle: `position` is the byte offset of the offending opcode. */
+export class PickleError extends Error {
+  readonly position: number;
+  constructor(message: string, position: number) {
+    super(`${message} at byte ${position}`);
+    this.name = 'PickleError';
+    this.position = position;
+  }
+}
+
+export interface PickleStreamOptions {
+  /** Items appended to the list at this path go to onItem and are not stored. */
+  readonly streamItems?: (listPath: PicklePath) => boolean;
+  readonly onItem?: (listPath: PicklePath, index: number, value: PickleValue) => void;
+  /** Memo slots that are read back (from scanMemoReferences); null keeps every memoized object. */
+  readonly referencedMemo?: ReadonlySet<number> | null;
+  /** Refuse more nested MARKs than this (default 10,000). */
+  readonly maxMarkDepth?: number;
+}
+
+// Opcodes (pickletools names).
+const OP = {
+  MARK: 0x28, // (
+  STOP: 0x2e, // .
+  POP: 0x30, // 0
+  POP_MARK: 0x31, // 1
+  DUP: 0x32, // 2
+  FLOAT: 0x46, // F
+  INT: 0x49, // I
+  BININT: 0x4a, // J
+  BININT1: 0x4b, // K
+  LONG: 0x4c, // L
+  BININT2: 0x4d, // M
+  NONE: 0x4e, // N
+  PERSID: 0x50, // P
+  BINPERSID: 0x51, // Q
+  REDUCE: 0x52, // R
+  STRING: 0x53, // S
+  BINSTRING: 0x54, // T
+  SHORT_BINSTRING: 0x55, // U
+  UNICODE: 0x56, // V
+  BINUNICODE: 0x58, // X
+  APPEND: 0x61, // a
+  BUILD: 0x62, // b
+  GLOBAL: 0x63, // c
+  DICT: 0x64, // d
+  EMPTY_DICT: 0x7d, // }
+  APPENDS: 0x65, // e
+  GET: 0x67, // g
+  BINGET: 0x68, // h
+  INST: 0x69, // i
+  LONG_BINGET: 0x6a, // j
+  LIST: 0x6c, // l
+  EMPTY_LIST: 0x5d, // ]
+  OBJ: 0x6f, // o
+  PUT: 0x70, // p
+  BINPUT: 0x71, // q
+  LONG_BINPUT: 0x72, // r
+  SETITEM: 0x73, // s
+  TUPLE: 0x74, // t
+  EMPTY_TUPLE: 0x29, // )
+  SETITEMS: 0x75, // u
+  BINFLOAT: 0x47, // G
+  PROTO: 0x80,
+  NEWOBJ: 0x81,
+  EXT1: 0x82,
+  EXT2: 0x83,
+  EXT4: 0x84,
+  TUPLE1: 0x85,
+  TUPLE2: 0x86,
+  TUPLE3: 0x87,
+  NEWTRUE: 0x88,
+  NEWFALSE: 0x89,
+  LONG1: 0x8a,
+  LONG4: 0x8b,
+  BINBYTES: 0x42, // B
+  SHORT_BINBYTES: 0x43, // C
+  SHORT_BINUNICODE: 0x8c,
+  BINUNICODE8: 0x8d,
+  BINBYTES8: 0x8e,
+  EMPTY_SET: 0x8f,
+  ADDITEMS: 0x90,
+  FROZENSET: 0x91,
+  NEWOBJ_EX: 0x92,
+  STACK_GLOBAL: 0x93,
+  MEMOIZE: 0x94,
+  FRAME: 0x95,
+  BYTEARRAY8: 0x96,
+  NEXT_BUFFER: 0x97,
+  READONLY_BUFFER: 0x98,
+} as const;
+
+/** Longest string/bytes payload accepted (bytes); larger lengths are treated as corruption. */
+const MAX_PAYLOAD = 1 << 30;
+
+const utf8 = new TextDecoder('utf-8');
+/** ISO-8859-1 proper (TextDecoder's "latin1" is windows-1252, which remaps 0x80-0x9f). */
+const latin1 = {
+  decode(bytes: Uint8Array): string {
+    let out = '';
+    for (let i = 0; i < bytes.length; i += 8192) {
+      out += String.fromCharCode(...bytes.subarray(i, Math.min(bytes.length, i + 8192)));
+    }
+    return out;
+  },
+};
+
+/** Marks the boundary of a MARK frame on the metastack. */
+type Frame = PickleValue[];
+
+/** Byte cursor over the unconsumed input; `need` says whether `k` more bytes are there yet. */
+class Cursor {
+  buf: Uint8Array = new Uint8Array(0);
+  pos = 0;
+  /** Absolute offset of buf[0] in the file. */
+  base = 0;
+  private view = new DataView(this.buf.buffer);
+
+  append(chunk: Uint8Array): void {
+    if (this.pos >= this.buf.length) {
+      this.base += this.buf.length;
+      this.buf = chunk;
+    } else {
+      const rest = this.buf.subarray(this.pos);
+      const next = new Uint8Array(rest.length + chunk.length);
+      next.set(rest);
+      next.set(chunk, rest.length);
+      this.base += this.pos;
+      this.buf = next;
+    }
+    this.pos = 0;
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+  }
+  has(k: number): boolean {
+    return this.pos + k <= this.buf.length;
+  }
+  u8(at: number): number {
+    return this.buf[at]!;
+  }
+  u16(at: number): number {
+    return this.view.getUint16(at, true);
+  }
+  i32(at: number): number {
+    return this.view.getInt32(at, true);
+  }
+  u32(at: number): number {
+    return this.view.getUint32(at, true);
+  }
+  /** u64 little-endian as a number; Infinity when it is not a safe integer. */
+  u64(at: number): number {
+    const lo = this.view.getUint32(at, true);
+    const hi = this.view.getUint32(at + 4, true);
+    return hi >= 0x200000 ? Infinity : hi * 0x100000000 + lo;
+  }
+  f64be(at: number): number {
+    return this.view.getFloat64(at, false);
+  }
+  /** Index of the next "\n" at or after `from`, or -1. */
+  newline(from: number): number {
+    return this.buf.indexOf(0x0a, from);
+  }
+}
+
+/** Two's-complement little-endian integer of any width (LONG1/LONG4). */
+export function decodeLong(bytes: Uint8Array): number | bigint {
+  const n = bytes.length;
+  if (n === 0) return 0;
+  if (n <= 6) {
+    let v = 0;
+    for (let i = n - 1; i >= 0; i--) v = v * 256 + bytes[i]!;
+    if (bytes[n - 1]! >= 0x80) v -= 2 ** (8 * n);
+    return v;
+  }
+  let v = 0n;
+  for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]!);
+  if (bytes[n - 1]! >= 0x80) v -= 1n << BigInt(8 * n);
+  return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+}
+
+function parseDecimalInt(text: string, at: number): number | bigint {
+  const t = text.endsWith('L') ? text.slice(0, -1) : text;
+  if (!/^[+-]?\d+$/.test(t))
+    throw new PickleError(`Malformed integer ${JSON.stringify(text.slice(0, 40))}`, at);
+  const n = Number(t);
+  return Number.isSafeInteger(n) ? n : BigInt(t);
+}
+
+/** Protocol-0 UNICODE payload: raw-unicode-escape (latin-1 with \uXXXX / \UXXXXXXXX escapes). */
+function rawUnicodeEscape(text: string): string {
+  return text.replace(
+    /\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g,
+    (_m, u4: string | undefined, u8: string | undefined) => String.fromCodePoint(parseInt((u4 ?? u8)!, 16)),
+  );
+}
+
+/** Protocol-0 STRING payload: a quoted Python repr. Only the common escapes are decoded. */
+function pythonStringLiteral(text: string, at: number): string {
+  const q = text[0];
+  if (text.length < 2 || (q !== "'" && q !== '"') || text[text.length - 1] !== q)
+    throw new PickleError('STRING opcode argument is not a quoted string', at);
+  return text.slice(1, -1).replace(/\\(x[0-9a-fA-F]{2}|[\\'"nrt0])/g, (_m, e: string) => {
+    if (e[0] === 'x') return String.fromCharCode(parseInt(e.slice(1), 16));
+    return ({ n: '\n', r: '\r', t: '\t', '0': '\0' } as Record<string, string>)[e] ?? e;
+  });
+}
+
+function keyString(key: PickleValue, at: number): string {
+  if (typeof key === 'string') return key;
+  if (typeof key === 'number' || typeof key === 'bigint' || typeof key === 'boolean' || key === null)
+    return String(key);
+  if (Array.isArray(key))
+    return JSON.stringify(key, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+  throw new PickleError('A dict key is neither a string nor a number', at);
+}
+
+function isDict(v: PickleValue | undefined): v is PickleDict {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    !Array.isArray(v) &&
+    !(v instanceof PickleGlobal) &&
+    !(v instanceof PickleObject) &&
+    !(v instanceof PickleBytes)
+  );
+}
+
+function newDict(): PickleDict {
+  return Object.create(null) as PickleDict;
+}
+
+/** Turns a "call" of a global into data; never runs anything. */
+function reduceGlobal(callable: PickleValue, args: PickleValue, at: number): PickleValue {
+  const argList: PickleValue[] = Array.isArray(args) ? args : [];
+  if (!(callable instanceof PickleGlobal)) {
+    if (callable instanceof PickleObject) return new PickleObject(callable.className, argList);
+    throw new PickleError('REDUCE applied to something that is not a class or function reference', at);
+  }
+  switch (callable.qualifiedName) {
+    case 'collections.OrderedDict':
+    case 'builtins.dict':
+    case '__builtin__.dict': {
+      const d = newDict();
+      const items = argList[0];
+      if (Array.isArray(items)) {
+        for (const pair of items) {
+          if (Array.isArray(pair) && pair.length === 2) d[keyString(pair[0]!, at)] = pair[1]!;
+        }
+      }
+      return d;
+    }
+    case 'builtins.set':
+    case 'builtins.frozenset':
+    case '__builtin__.set':
+    case '__builtin__.frozenset':
+    case 'builtins.list':
+    case 'builtins.tuple':
+      return Array.isArray(argList[0]) ? [...argList[0]] : [];
+    case '_codecs.encode':
+      return new PickleBytes(typeof argList[0] === 'string' ? argList[0].length : 0);
+    case 'builtins.bytearray':
+    case 'builtins.bytes':
+    case '__builtin__.bytearray':
+      return new PickleBytes(
+        argList[0] instanceof PickleBytes
+          ? argList[0].length
+          : typeof argList[0] === 'string'
+            ? argList[0].length
+            : 0,
+      );
+    case 'torch.jit._pickle.restore_type_tag':
+      return argList[0] ?? null;
+    default:
+      return new PickleObject(callable.qualifiedName, argList);
+  }
+}
+
+/**
+ * First pass: the memo slots that GET / BINGET / LONG_BINGET read back. Walks opcodes only (no values are
+ * built), so it runs at disk speed and holds one set of slot numbers.
+ */
+export class MemoReferenceScanner {
+  private readonly cur = new Cursor();
+  private memoSize = 0;
+  private stopped = false;
+  readonly referenced = new Set<number>();
+
+  feed(chunk: Uint8Array): void {
+    if (this.stopped) return;
+    this.cur.append(chunk);
+    const c = this.cur;
+    for (;;) {
+      const start = c.pos;
+      if (!c.has(1)) return;
+      const op = c.u8(start);
+      let len = 1; // bytes this opcode occupies, when known
+      switch (op) {
+        case OP.STOP:
+          this.stopped = true;
+          c.pos = start + 1;
+          return;
+        case OP.PROTO:
+        case OP.BININT1:
+        case OP.EXT1:
+          len = 2;
+          break;
+        case OP.BINGET:
+          if (!c.has(2)) return;
+          this.referenced.add(c.u8(start + 1));
+          len = 2;
+          break;
+        case OP.BINPUT:
+          if (!c.has(2)) return;
+          this.put(c.u8(start + 1));
+          len = 2;
+          break;
+        case OP.BININT2:
+        case OP.EXT2:
+          len = 3;
+          break;
+        case OP.BININT:
+        case OP.EXT4:
+          len = 5;
+          break;
+        case OP.LONG_BINGET:
+          if (!c.has(5)) return;
+          this.referenced.add(c.u32(start + 1));
+          len = 5;
+          break;
+        case OP.LONG_BINPUT:
+          if (!c.has(5)) return;
+          this.put(c.u32(start + 1));
+          len = 5;
+          break;
+        case OP.MEMOIZE:
+          this.memoSize++;
+          break;
+        case OP.BINFLOAT:
+        case OP.FRAME:
+          len = 9;
+          break;
+        case OP.LONG1:
+        case OP.SHORT_BINSTRING:
+        case OP.SHORT_BINBYTES:
+        case OP.SHORT_BINUNICODE:
+          if (!c.has(2)) return;
+          len = 2 + c.u8(start + 1);
+          break;
+        case OP.LONG4:
+        case OP.BINSTRING:
+        case OP.BINBYTES:
+        case OP.BINUNICODE: {
+          if (!c.has(5)) return;
+          const n = op === OP.BINUNICODE || op === OP.BINBYTES ? c.u32(start + 1) : c.i32(start + 1);
+          if (n < 0 || n > MAX_PAYLOAD) throw new PickleError('Negative or huge length', c.base + start);
+          len = 5 + n;
+          break;
+        }
+        case OP.BINUNICODE8:
+        case OP.BINBYTES8:
+        case OP.BYTEARRAY8: {
+          if (!c.has(9)) return;
+          const n = c.u64(start + 1);
+          if (n > MAX_PAYLOAD) throw new PickleError('Huge length', c.base + start);
+          len = 9 + n;
+          break;
+        }
+        case OP.GET:
+        case OP.PUT:
+        case OP.INT:
+        case OP.LONG:
+        case OP.FLOAT:
+        case OP.STRING:
+        case OP.UNICODE:
+        case OP.PERSID: {
+          const nl = c.newline(start + 1);
+          if (nl < 0) return;
+          if (op === OP.GET || op === OP.PUT) {
+            const index = Number(latin1.decode(c.buf.subarray(start + 1, nl)));
+            if (op === OP.GET) this.referenced.add(index);
+            else this.put(index);
+          }
+          len = nl + 1 - start;
+          break;
+        }
+        case OP.GLOBAL:
+        case OP.INST: {
+          const nl1 = c.newline(start + 1);
+          if (nl1 < 0) return;
+          const nl2 = c.newline(nl1 + 1);
+          if (nl2 < 0) return;
+          len = nl2 + 1 - start;
+          break;
+        }
+        default:
+          len = 1; // single-byte opcodes; unknown ones are reported by the second pass
+      }
+      if (!c.has(len)) return;
+      c.pos = start + len;
+    }
+  }
+
+  private put(index: number): void {
+    if (index >= this.memoSize) this.memoSize++;
+  }
+}
+
+/** Second pass: the value, with selected lists streamed. feed() chunks in order, then end(). */
+export class PickleStreamReader {
+  private readonly cur = new Cursor();
+  private stack: Frame = [];
+  private readonly metastack: Frame[] = [];
+  private readonly memo = new Map<number, PickleValue>();
+  private memoSize = 0;
+  private result: PickleValue | undefined;
+  private done = false;
+  protocol = 0;
+  /** Paths of lists being filled (computed once per list); null = not streamed. */
+  private readonly listPaths = new WeakMap<PickleValue[], PicklePath | null>();
+  /** Items handed out so far per streamed list (its index base). */
+  private readonly streamedCounts = new WeakMap<PickleValue[], number>();
+  private readonly maxMarkDepth: number;
+
+  constructor(private readonly options: PickleStreamOptions = {}) {
+    this.maxMarkDepth = options.maxMarkDepth ?? 10_000;
+  }
+
+  get finished(): boolean {
+    return this.done;
+  }
+
+  /** Bytes consumed so far. */
+  get position(): number {
+    return this.cur.base + this.cur.pos;
+  }
+
+  /** Bytes after STOP are ignored (a snapshot file holds one pickle). */
+  feed(chunk: Uint8Array): void {
+    if (this.done) return;
+    this.cur.append(chunk);
+    this.run();
+  }
+
+  end(): PickleValue {
+    if (!this.done || this.result === undefined) {
+      throw new PickleError('The pickle ends before its STOP opcode (truncated file?)', this.position);
+    }
+    return this.result;
+  }
+
+  private pop(at: number): PickleValue {
+    if (this.stack.length === 0) throw new PickleError('Stack underflow (malformed pickle)', at);
+    return this.stack.pop()!;
+  }
+
+  private top(at: number): PickleValue {
+    if (this.stack.length === 0) throw new PickleError('Stack underflow (malformed pickle)', at);
+    return this.stack[this.stack.length - 1]!;
+  }
+
+  private popMark(at: number): Frame {
+    const items = this.stack;
+    const below = this.metastack.pop();
+    if (below === undefined) throw new PickleError('Missing MARK (malformed pickle)', at);
+    this.stack = below;
+    return items;
+  }
+
+  private memoPut(index: number, at: number): void {
+    const value = this.top(at);
+    if (index >= this.memoSize) this.memoSize++;
+    const refs = this.options.referencedMemo;
+    if (refs === undefined || refs === null || refs.has(index)) this.memo.set(index, value);
+  }
+
+  private memoGet(index: number, at: number): void {
+    const v = this.memo.get(index);
+    if (v === undefined) throw new PickleError(`Memo slot ${index} is read before it is written`, at);
+    this.stack.push(v);
+  }
+
+  /** Path of the container at stack level `level`, index `i` (null when it is not reachable by keys). */
+  /**
+   * Path of the value at stack level `level`, index `i` (null when it cannot be told). A MARK frame's
+   * owner is the container just below the MARK (batched SETITEMS / APPENDS: values at odd positions of a
+   * dict frame, every position of a list frame). Without a MARK the pickler writes `list item APPEND` and
+   * `dict key value SETITEM`: a value in a key slot of a dict frame (or at level 0) whose left neighbour is
+   * a list, or a dict and a string key, belongs to that neighbour (single-item lists such as the
+   * device_traces of one GPU are written this way).
+   */
+  private pathAt(level: number, i: number): PicklePath | null {
+    const frame = level === this.metastack.length ? this.stack : this.metastack[level]!;
+    const below = level === 0 ? null : this.metastack[level - 1]!;
+    const owner = below === null || below.length === 0 ? undefined : below[below.length - 1];
+    if (level === 0 || (isDict(owner) && i % 2 === 0)) {
+      const prev = i >= 1 ? frame[i - 1] : undefined;
+      if (Array.isArray(prev)) {
+        const listPath = this.listPathOf(prev, level, i - 1);
+        return listPath === null ? null : [...listPath, this.streamedCounts.get(prev) ?? prev.length];
+      }
+      if (typeof prev === 'string' && i >= 2 && isDict(frame[i - 2])) {
+        const dictPath = this.pathAt(level, i - 2);
+        return dictPath === null ? null : [...dictPath, prev];
+      }
+      return level === 0 && i === 0 ? [] : null;
+    }
+    if (owner === undefined) return null;
+    const ownerPath = Array.isArray(owner)
+      ? this.listPathOf(owner, level - 1, below!.length - 1)
+      : this.pathAt(level - 1, below!.length - 1);
+    if (ownerPath === null) return null;
+    if (isDict(owner)) {
+      const key = frame[i - 1];
+      return typeof key === 'string' ? [...ownerPath, key] : null;
+    }
+    if (Array.isArray(owner)) return [...ownerPath, (this.streamedCounts.get(owner) ?? owner.length) + i];
+    return null;
+  }
+
+  private listPathOf(list: PickleValue[], level: number, i: number): PicklePath | null {
+    let path = this.listPaths.get(list);
+    if (path === undefined) {
+      path = this.pathAt(level, i);
+      this.listPaths.set(list, path);
+    }
+    return path;
+  }
+
+  /** Appends to the list at the top of the current stack (streamed or stored). */
+  private appendTo(items: readonly PickleValue[], at: number): void {
+    const list = this.top(at);
+    if (!Array.isArray(list)) throw new PickleError('APPEND(S) to something that is not a list', at);
+    const select = this.options.streamItems;
+    if (select !== undefined) {
+      const path = this.listPathOf(list, this.metastack.length, this.stack.length - 1);
+      if (path !== null && select(path)) {
+        let index = this.streamedCounts.get(list) ?? 0;
+        for (const item of items) this.options.onItem?.(path, index++, item);
+        this.streamedCounts.set(list, index);
+        return;
+      }
+    }
+    for (const item of items) list.push(item);
+  }
+
+  private setItems(items: readonly PickleValue[], at: number): void {
+    const target = this.top(at);
+    if (items.length % 2 !== 0) throw new PickleError('SETITEMS with an odd number of items', at);
+    if (isDict(target)) {
+      for (let k = 0; k < items.length; k += 2) target[keyString(items[k]!, at)] = items[k + 1]!;
+    } else if (target instanceof PickleObject) {
+      const d = isDict(target.state) ? target.state : newDict();
+      for (let k = 0; k < items.length; k += 2) d[keyString(items[k]!, at)] = items[k + 1]!;
+      target.state = d;
+    } else throw new PickleError('SETITEM(S) on something that is not a dict', at);
+  }
+
+  private run(): void {
+    const c = this.cur;
+    while (!this.done) {
+      const start = c.pos;
+      const at = c.base + start;
+      if (!c.has(1)) return;
+      const op = c.u8(start);
+      let next = start + 1;
+      switch (op) {
+        case OP.PROTO:
+          if (!c.has(2)) return;
+          this.protocol = c.u8(start + 1);
+          if (this.protocol > 5) throw new PickleError(`Unsupported pickle protocol ${this.protocol}`, at);
+          next = start + 2;
+          break;
+        case OP.FRAME:
+          if (!c.has(9)) return;
+          next = start + 9;
+          break;
+        case OP.STOP:
+          this.result = this.pop(at);
+          this.done = true;
+          break;
+        case OP.MARK:
+          if (this.metastack.length >= this.maxMarkDepth) throw new PickleError('Too deeply nested', at);
+          this.metastack.push(this.stack);
+          this.stack = [];
+          break;
+        case OP.POP:
+          if (this.stack.length > 0) this.stack.pop();
+          else this.popMark(at);
+          break;
+        case OP.POP_MARK:
+          this.popMark(at);
+          break;
+        case OP.DUP:
+          this.stack.push(this.top(at));
+          break;
+        case OP.NONE:
+          this.stack.push(null);
+          break;
+        case OP.NEWTRUE:
+          this.stack.push(true);
+          break;
+        case OP.NEWFALSE:
+          this.stack.push(false);
+          break;
+        case OP.BININT:
+          if (!c.has(5)) return;
+          this.stack.push(c.i32(start + 1));
+          next = start + 5;
+          break;
+        case OP.BININT1:
+          if (!c.has(2)) return;
+          this.stack.push(c.u8(start + 1));
+          next = start + 2;
+          break;
+        case OP.BININT2:
+          if (!c.has(3)) return;
+          this.stack.push(c.u16(start + 1));
+          next = start + 3;
+          break;
+        case OP.LONG1: {
+          if (!c.has(2)) return;
+          const n = c.u8(start + 1);
+          if (!c.has(2 + n)) return;
+          this.stack.push(decodeLong(c.buf.subarray(start + 2, start + 2 + n)));
+          next = start + 2 + n;
+          break;
+        }
+        case OP.LONG4: {
+          if (!c.has(5)) return;
+          const n = c.i32(start + 1);
+          if (n < 0 || n > MAX_PAYLOAD) throw new PickleError('LONG4 with a negative or huge length', at);
+          if (!c.has(5 + n)) return;
+          this.stack.push(decodeLong(c.buf.subarray(start + 5, start + 5 + n)));
+          next = start + 5 + n;
+          break;
+        }
+        case OP.BINFLOAT:
+          if (!c.has(9)) return;
+          this.stack.push(c.f64be(start + 1));
+          next = start + 9;
+          break;
+        case OP.SHORT_BINUNICODE:
+        case OP.SHORT_BINSTRING:
+        case OP.SHORT_BINBYTES: {
+          if (!c.has(2)) return;
+          const n = c.u8(start + 1);
+          if (!c.has(2 + n)) return;
+          const bytes = c.buf.subarray(start + 2, start + 2 + n);
+          this.stack.push(
+            op === OP.SHORT_BINUNICODE
+              ? utf8.decode(bytes)
+              : op === OP.SHORT_BINSTRING
+                ? latin1.decode(bytes)
+                : new PickleBytes(n),
+          );
+          next = start + 2 + n;
+          break;
+        }
+        case OP.BINUNICODE:
+        case OP.BINSTRING:
+        case OP.BINBYTES: {
+          if (!c.has(5)) return;
+          const n = op === OP.BINSTRING ? c.i32(start + 1) : c.u32(start + 1);
+          if (n < 0 || n > MAX_PAYLOAD) throw new PickleError('String with a negative or huge length', at);
+          if (!c.has(5 + n)) return;
+          const bytes = c.buf.subarray(start + 5, start + 5 + n);
+          this.stack.push(
+            op === OP.BINUNICODE
+              ? utf8.decode(bytes)
+              : op === OP.BINSTRING
+                ? latin1.decode(bytes)
+                : new PickleBytes(n),
+          );
+          next = start + 5 + n;
+          break;
+        }
+        case OP.BINUNICODE8:
+        case OP.BINBYTES8:
+        case OP.BYTEARRAY8: {
+          if (!c.has(9)) return;
+          const n = c.u64(start + 1);
+          if (n > MAX_PAYLOAD) throw new PickleError('String with a huge length', at);
+          if (!c.has(9 + n)) return;
+          const bytes = c.buf.subarray(start + 9, start + 9 + n);
+          this.stack.push(op === OP.BINUNICODE8 ? utf8.decode(bytes) : new PickleBytes(n));
+          next = start + 9 + n;
+          break;
+        }
+        case OP.INT:
+        case OP.LONG:
+        case OP.FLOAT:
+        case OP.STRING:
+        case OP.UNICODE:
+        case OP.GET:
+        case OP.PUT:
+        case OP.PERSID: {
+          const nl = c.newline(start + 1);
+          if (nl < 0) return;
+          const text = latin1.decode(c.buf.subarray(start + 1, nl));
+          next = nl + 1;
+          if (op === OP.INT) {
+            this.stack.push(text === '01' ? true : text === '00' ? false : parseDecimalInt(text, at));
+          } else if (op === OP.LONG) this.stack.push(parseDecimalInt(text, at));
+          else if (op === OP.FLOAT) {
+            const f = Number(text);
+            if (Number.isNaN(f) && text.trim().toLowerCase() !== 'nan')
+              throw new PickleError('Malformed float', at);
+            this.stack.push(f);
+          } else if (op === OP.STRING) this.stack.push(pythonStringLiteral(text, at));
+          else if (op === OP.UNICODE) this.stack.push(rawUnicodeEscape(text));
+          else if (op === OP.GET || op === OP.PUT) {
+            const index = Number(text);
+            if (!Number.isSafeInteger(index) || index < 0) throw new PickleError('Malformed memo index', at);
+            if (op === OP.GET) this.memoGet(index, at);
+            else this.memoPut(index, at);
+          } else throw new PickleError('Persistent ids (PERSID) are not supported in a memory snapshot', at);
+          break;
+        }
+        case OP.BINGET:
+          if (!c.has(2)) return;
+          this.memoGet(c.u8(start + 1), at);
+          next = start + 2;
+          break;
+        case OP.LONG_BINGET:
+          if (!c.has(5)) return;
+          this.memoGet(c.u32(start + 1), at);
+          next = start + 5;
+          break;
+        case OP.BINPUT:
+          if (!c.has(2)) return;
+          this.memoPut(c.u8(start + 1), at);
+          next = start + 2;
+          break;
+        case OP.LONG_BINPUT:
+          if (!c.has(5)) return;
+          this.memoPut(c.u32(start + 1), at);
+          next = start + 5;
+          break;
+        case OP.MEMOIZE:
+          this.memoPut(this.memoSize, at);
+          break;
+        case OP.EMPTY_LIST:
+          this.stack.push([]);
+          break;
+        case OP.EMPTY_TUPLE:
+          this.stack.push([]);
+          break;
+        case OP.EMPTY_DICT:
+          this.stack.push(newDict());
+          break;
+        case OP.EMPTY_SET:
+          this.stack.push([]);
+          break;
+        case OP.LIST:
+        case OP.TUPLE:
+        case OP.FROZENSET: {
+          const items = this.popMark(at); // before reading this.stack: popMark replaces it
+          this.stack.push(items);
+          break;
+        }
+        case OP.TUPLE1:
+          this.stack.push([this.pop(at)]);
+          break;
+        case OP.TUPLE2: {
+          const b = this.pop(at);
+          const a = this.pop(at);
+          this.stack.push([a, b]);
+          break;
+        }
+        case OP.TUPLE3: {
+          const z = this.pop(at);
+          const y = this.pop(at);
+          const x = this.pop(at);
+          this.stack.push([x, y, z]);
+          break;
+        }
+        case OP.DICT: {
+          const items = this.popMark(at);
+          this.stack.push(newDict());
+          this.setItems(items, at);
+          break;
+        }
+        case OP.APPEND: {
+          const v = this.pop(at);
+          this.appendTo([v], at);
+          break;
+        }
+        case OP.APPENDS: {
+          const items = this.popMark(at);
+          this.appendTo(items, at);
+          break;
+        }
+        case OP.ADDITEMS: {
+          const items = this.popMark(at);
+          const set = this.top(at);
+          if (!Array.isArray(set)) throw new PickleError('ADDITEMS to something that is not a set', at);
+          for (const item of items) set.push(item);
+          break;
+        }
+        case OP.SETITEM: {
+          const v = this.pop(at);
+          const k = this.pop(at);
+          this.setItems([k, v], at);
+          break;
+        }
+        case OP.SETITEMS: {
+          const items = this.popMark(at);
+          this.setItems(items, at);
+          break;
+        }
+        case OP.GLOBAL:
+        case OP.INST: {
+          const nl1 = c.newline(start + 1);
+          if (nl1 < 0) return;
+          const nl2 = c.newline(nl1 + 1);
+          if (nl2 < 0) return;
+          const module = latin1.decode(c.buf.subarray(start + 1, nl1));
+          const name = latin1.decode(c.buf.subarray(nl1 + 1, nl2));
+          next = nl2 + 1;
+          if (op === OP.GLOBAL) this.stack.push(new PickleGlobal(module, name));
+          else {
+            const args = this.popMark(at);
+            this.stack.push(new PickleObject(`${module}.${name}`, args));
+          }
+          break;
+        }
+        case OP.STACK_GLOBAL: {
+          const name = this.pop(at);
+          const module = this.pop(at);
+          if (typeof name !== 'string' || typeof module !== 'string')
+            throw new PickleError('STACK_GLOBAL needs two strings', at);
+          this.stack.push(new PickleGlobal(module, name));
+          break;
+        }
+        case OP.REDUCE: {
+          const args = this.pop(at);
+          const callable = this.pop(at);
+          this.stack.push(reduceGlobal(callable, args, at));
+          break;
+        }
+        case OP.NEWOBJ: {
+          const args = this.pop(at);
+          const cls = this.pop(at);
+          this.stack.push(reduceGlobal(cls, args, at));
+          break;
+        }
+        case OP.NEWOBJ_EX: {
+          const kwargs = this.pop(at);
+          const args = this.pop(at);
+          const cls = this.pop(at);
+          const obj = reduceGlobal(cls, args, at);
+          if (obj instanceof PickleObject && isDict(kwargs) && Object.keys(kwargs).length > 0)
+            obj.state = kwargs;
+          this.stack.push(obj);
+          break;
+        }
+        case OP.OBJ: {
+          const items = this.popMark(at);
+          const cls = items.shift();
+          if (!(cls instanceof PickleGlobal)) throw new PickleError('OBJ without a class reference', at);
+          this.stack.push(new PickleObject(cls.qualifiedName, items));
+          break;
+        }
+        case OP.BUILD: {
+          const state = this.pop(at);
+          const obj = this.top(at);
+          if (obj instanceof PickleObject) obj.state = state;
+          else if (isDict(obj) && isDict(state)) Object.assign(obj, state);
+          // BUILD on anything else would call __setstate__; as data it has no meaning and is dropped.
+          break;
+        }
+        case OP.BINPERSID:
+          throw new PickleError('Persistent ids (BINPERSID) are not supported in a memory snapshot', at);
+        case OP.EXT1:
+        case OP.EXT2:
+        case OP.EXT4:
+          throw new PickleError('Extension registry codes (EXT1/2/4) are not supported', at);
+        case OP.NEXT_BUFFER:
+          throw new PickleError('The pickle refers to out-of-band buffers, which a file cannot carry', at);
+        case OP.READONLY_BUFFER:
+          this.top(at);
+          break;
+        default:
+          throw new PickleError(`Unknown opcode 0x${op.toString(16).padStart(2, '0')}`, at);
+      }
+      c.pos = next;
+    }
+  }
+}
+
+/** Reads a whole pickle held in memory (small inputs, tests). */
+export function readPickle(bytes: Uint8Array): PickleValue {
+  const reader = new PickleStreamReader();
+  reader.feed(bytes);
+  return reader.end();
+}

@@ -1,0 +1,909 @@
+// Importer for PyTorch CUDA memory snapshots: torch.cuda.memory._snapshot() as written by _dump_snapshot
+// (a pickle, any protocol 0-5) or the same dictionary saved as JSON; also the bare segment list that
+// torch.cuda.memory_snapshot() returns. Structure (torch/cuda/memory.py `_snapshot` docstring and
+// torch/csrc/cuda/memory_snapshot.cpp): {segments: [Segment], device_traces: [[TraceEntry] per device],
+// allocator_settings: {...}}.
+//
+// Model: each segment (one cudaMalloc, or one mapped range of an expandable segment) is a block of the
+// memory type that stands for its CUDA device; each block in state active_allocated is an allocation at
+// (block address - segment address). device_traces become a timeline:
+//   segment_alloc / segment_map  -> blockCreate      segment_free / segment_unmap -> blockDestroy
+//   alloc                         -> allocate         free_requested (or free_completed without one) -> free
+//   oom -> failure                snapshot / annotate -> mark
+// with the entry's frames joined as the stack and time_us as the time (ms since the first entry).
+//
+// Reconciling the trace with the segments snapshot (the trace is a ring buffer: it may start after some
+// memory was already in use, and skip_actions may have dropped entries):
+// 1. The snapshot is the state at the end. Walking the trace backwards from it (undo each entry) gives the
+//    state when the trace starts: those segments and allocations are created at time 0, before the first
+//    entry; allocations that survive to the end keep the snapshot's frames, the others are marked as made
+//    before recording started ("ghost" allocations).
+// 2. The trace is replayed forwards. Entries that contradict the state (a free of an unknown address, an
+//    allocation outside every segment, ...) are skipped, and counted in a warning.
+// 3. At the end, the replayed state is compared with the snapshot; any difference is put right with
+//    events at the end of the timeline, and a warning says how many were needed. The totals printed are
+//    the snapshot's own (segments, their total_size, active_allocated blocks, their sizes) and the
+//    timeline ends in exactly that state.
+// Without device_traces (or with empty ones) the snapshot alone becomes one point in time.
+//
+// Memory: segments and trace entries are taken from the parser one at a time; entries are kept in compact
+// typed columns (about 40 bytes each) for the backward walk, and stacks are interned once.
+import type { DeviceDescription, MemoryHeap, MemoryType } from '../device.ts';
+import { MemoryHeapFlags, MemoryPropertyFlags } from '../device.ts';
+import { EventLog } from '../event-log.ts';
+import { AllocationKind } from '../types.ts';
+import { textChunks, sniffTextEncoding, type ByteSource } from './byte-source.ts';
+import { JsonStreamParser, JsonSyntaxError, type JsonValue } from './json-stream.ts';
+import {
+  ImportError,
+  type ImportProgress,
+  type ImportResult,
+  type ImportTotals,
+  emptyTotals,
+} from './model.ts';
+import {
+  MemoReferenceScanner,
+  PickleError,
+  PickleStreamReader,
+  type PicklePath,
+  type PickleValue,
+} from './pickle.ts';
+import { describe, intText, isObj, own, Reader, Warnings } from './read-values.ts';
+
+/** A device address: a number when it is a safe integer, a bigint above 2^53 (Map keys compare by value). */
+export type Addr = number | bigint;
+
+const enum Action {
+  Alloc = 1,
+  FreeRequested,
+  FreeCompleted,
+  SegmentAlloc,
+  SegmentFree,
+  SegmentMap,
+  SegmentUnmap,
+  Oom,
+  Snapshot,
+  Annotate,
+  Other,
+}
+
+const actionCodes: Record<string, Action> = {
+  alloc: Action.Alloc,
+  free_requested: Action.FreeRequested,
+  free_completed: Action.FreeCompleted,
+  segment_alloc: Action.SegmentAlloc,
+  segment_free: Action.SegmentFree,
+  segment_map: Action.SegmentMap,
+  segment_unmap: Action.SegmentUnmap,
+  oom: Action.Oom,
+  snapshot: Action.Snapshot,
+  annotate: Action.Annotate,
+};
+
+interface SnapBlock {
+  readonly addr: Addr;
+  readonly size: number;
+  readonly allocated: boolean;
+  readonly stack: string;
+}
+
+interface SnapSegment {
+  readonly device: number;
+  readonly addr: Addr;
+  readonly size: number;
+  readonly expandable: boolean;
+  readonly blocks: readonly SnapBlock[];
+  readonly allocatedSize: number | undefined;
+}
+
+function addrSub(a: Addr, b: Addr): number {
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  return Number(BigInt(a) - BigInt(b));
+}
+
+function addrAdd(a: Addr, n: number): Addr {
+  if (typeof a === 'number') {
+    const s = a + n;
+    if (Number.isSafeInteger(s)) return s;
+    return BigInt(a) + BigInt(n);
+  }
+  return normalizeAddr(a + BigInt(n));
+}
+
+function normalizeAddr(v: bigint): Addr {
+  return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+}
+
+/** Growable typed columns of trace entries (one row per entry, all devices). */
+class EntryColumns {
+  length = 0;
+  action = new Uint8Array(1024);
+  device = new Uint16Array(1024);
+  size = new Float64Array(1024);
+  time = new Float64Array(1024);
+  stack = new Uint32Array(1024);
+  /** Extra text (OOM device_free, annotate metadata, unknown action names) as string ids. */
+  note = new Uint32Array(1024);
+  readonly addr: Addr[] = [];
+
+  push(
+    action: Action,
+    device: number,
+    addr: Addr,
+    size: number,
+    time: number,
+    stack: number,
+    note: number,
+  ): void {
+    if (this.length === this.action.length) this.grow();
+    const i = this.length++;
+    this.action[i] = action;
+    this.device[i] = device;
+    this.size[i] = size;
+    this.time[i] = time;
+    this.stack[i] = stack;
+    this.note[i] = note;
+    this.addr.push(addr);
+  }
+
+  private grow(): void {
+    const n = this.action.length * 2;
+    const g = <T extends Uint8Array | Uint16Array | Uint32Array | Float64Array>(
+      a: T,
+      make: (n: number) => T,
+    ): T => {
+      const b = make(n);
+      b.set(a);
+      return b;
+    };
+    this.action = g(this.action, (k) => new Uint8Array(k));
+    this.device = g(this.device, (k) => new Uint16Array(k));
+    this.size = g(this.size, (k) => new Float64Array(k));
+    this.time = g(this.time, (k) => new Float64Array(k));
+    this.stack = g(this.stack, (k) => new Uint32Array(k));
+    this.note = g(this.note, (k) => new Uint32Array(k));
+  }
+}
+
+/** Live state of one device during replay. */
+class DeviceState {
+  /** Segment start -> block. `starts` is kept sorted for "which segment holds this address". */
+  readonly segments = new Map<Addr, { blockId: number; size: number }>();
+  readonly starts: Addr[] = [];
+  readonly allocations = new Map<Addr, { id: number; size: number }>();
+  reserved = 0;
+  peakReserved = 0;
+
+  addSegment(addr: Addr, blockId: number, size: number): void {
+    this.segments.set(addr, { blockId, size });
+    let lo = 0;
+    let hi = this.starts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.starts[mid]! < addr) lo = mid + 1;
+      else hi = mid;
+    }
+    this.starts.splice(lo, 0, addr);
+    this.reserved += size;
+    if (this.reserved > this.peakReserved) this.peakReserved = this.reserved;
+  }
+
+  removeSegment(addr: Addr): void {
+    const s = this.segments.get(addr);
+    if (s === undefined) return;
+    this.segments.delete(addr);
+    const i = this.starts.indexOf(addr);
+    if (i >= 0) this.starts.splice(i, 1);
+    this.reserved -= s.size;
+  }
+
+  /** The segment holding [addr, addr + size), if any. */
+  containing(addr: Addr, size: number): { start: Addr; blockId: number; size: number } | null {
+    let lo = 0;
+    let hi = this.starts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.starts[mid]! <= addr) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo === 0) return null;
+    const start = this.starts[lo - 1]!;
+    const seg = this.segments.get(start)!;
+    const offset = addrSub(addr, start);
+    return offset + size <= seg.size ? { start, ...seg } : null;
+  }
+}
+
+interface CollectState {
+  readonly segments: SnapSegment[];
+  readonly entries: EntryColumns;
+  traceLists: number;
+  settings: Record<string, string>;
+  segmentListSeen: boolean;
+  hostRecords: number;
+}
+
+class Collector {
+  readonly r = new Reader('pytorch');
+  readonly log: EventLog;
+  private now = 0;
+  readonly state: CollectState = {
+    segments: [],
+    entries: new EntryColumns(),
+    traceLists: 0,
+    settings: {},
+    segmentListSeen: false,
+    hostRecords: 0,
+  };
+  private readonly frameCache = new WeakMap<object, number>();
+
+  constructor() {
+    this.log = new EventLog({ clock: () => this.now, initialCapacity: 4096 });
+  }
+
+  setTime(ms: number): void {
+    this.now = ms;
+  }
+
+  addr(v: unknown, where: string): Addr {
+    if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return v;
+    if (typeof v === 'bigint' && v >= 0n) {
+      if (v >= 1n << 64n) this.r.fail(`${where} is ${v}, wider than a 64-bit address`);
+      return normalizeAddr(v);
+    }
+    return this.r.fail(`${where} should be a non-negative integer address but is ${describe(v)}`);
+  }
+
+  /** Frames list -> interned stack string id (0 = none). Shared lists (pickle memo) are joined once. */
+  stackId(frames: unknown): number {
+    if (!Array.isArray(frames) || frames.length === 0) return 0;
+    const cached = this.frameCache.get(frames);
+    if (cached !== undefined) return cached;
+    const lines: string[] = [];
+    for (const f of frames) {
+      if (!isObj(f)) continue;
+      const name = own(f, 'name');
+      const file = own(f, 'filename');
+      const line = intText(own(f, 'line'));
+      lines.push(
+        `${typeof name === 'string' ? name : '?'} ${typeof file === 'string' ? file : '?'}:${line ?? '?'}`,
+      );
+    }
+    const id = lines.length === 0 ? 0 : this.log.strings.intern(lines.join('\n'));
+    this.frameCache.set(frames, id);
+    return id;
+  }
+
+  segment(v: unknown, index: number): void {
+    const r = this.r;
+    const where = `segments[${index}]`;
+    const s = r.obj(v, where);
+    const deviceValue = own(s, 'device');
+    const device = deviceValue === undefined ? 0 : r.uint(deviceValue, `${where}.device`);
+    if (device > 1023) r.fail(`${where}.device is ${device}; more than 1024 devices is not plausible`);
+    const addr = this.addr(own(s, 'address'), `${where}.address`);
+    const size = r.uint(own(s, 'total_size'), `${where}.total_size`);
+    const blocksValue = own(s, 'blocks');
+    const list = blocksValue === undefined ? [] : r.arr(blocksValue, `${where}.blocks`);
+    const blocks: SnapBlock[] = [];
+    let cursor: Addr = addr;
+    for (let i = 0; i < list.length; i++) {
+      const bw = `${where}.blocks[${i}]`;
+      const b = r.obj(list[i], bw);
+      const bsize = r.uint(own(b, 'size'), `${bw}.size`);
+      const baddrValue = own(b, 'address');
+      const baddr = baddrValue === undefined ? cursor : this.addr(baddrValue, `${bw}.address`);
+      const state = r.str(own(b, 'state'), `${bw}.state`);
+      const offset = addrSub(baddr, addr);
+      if (offset < 0 || offset + bsize > size)
+        r.fail(`${bw} lies outside its segment (offset ${offset}, ${bsize} bytes, segment ${size} bytes)`);
+      blocks.push({
+        addr: baddr,
+        size: bsize,
+        allocated: state === 'active_allocated',
+        stack: this.log.strings.get(this.stackId(own(b, 'frames'))),
+      });
+      cursor = addrAdd(baddr, bsize);
+    }
+    const allocatedSize = own(s, 'allocated_size');
+    this.state.segments.push({
+      device,
+      addr,
+      size,
+      expandable: own(s, 'is_expandable') === true,
+      blocks,
+      allocatedSize: typeof allocatedSize === 'number' ? allocatedSize : undefined,
+    });
+  }
+
+  entry(v: unknown, device: number, index: number): void {
+    const r = this.r;
+    const where = `device_traces[${device}][${index}]`;
+    const e = r.obj(v, where);
+    const actionName = r.str(own(e, 'action'), `${where}.action`);
+    const action = actionCodes[actionName] ?? Action.Other;
+    const addrValue = own(e, action === Action.Oom ? 'device_free' : 'addr');
+    const addr: Addr =
+      action === Action.Oom || addrValue === undefined ? 0 : this.addr(addrValue, `${where}.addr`);
+    const sizeValue = own(e, 'size');
+    const size = sizeValue === undefined ? 0 : r.uint(sizeValue, `${where}.size`);
+    const t = own(e, 'time_us');
+    const time = typeof t === 'number' && Number.isFinite(t) ? t : typeof t === 'bigint' ? Number(t) : NaN;
+    let note = 0;
+    if (action === Action.Oom) note = this.log.strings.intern(intText(addrValue) ?? '?');
+    else if (action === Action.Annotate) note = this.log.strings.intern(jsonText(own(e, 'user_metadata')));
+    else if (action === Action.Other) note = this.log.strings.intern(actionName);
+    this.state.entries.push(action, device, addr, size, time, this.stackId(own(e, 'frames')), note);
+  }
+
+  settings(v: unknown): void {
+    if (!isObj(v)) return;
+    for (const [k, value] of Object.entries(v)) this.state.settings[k] = jsonText(value);
+  }
+}
+
+function jsonText(v: unknown): string {
+  if (typeof v === 'string') return v;
+  try {
+    return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x)) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
+
+/** The parser selects these lists to stream: the segment list and each device's trace list. */
+function streamSelector(path: readonly (string | number)[]): boolean {
+  return (path.length === 1 && path[0] === 'segments') || (path.length === 2 && path[0] === 'device_traces');
+}
+
+function onStreamed(
+  c: Collector,
+  path: readonly (string | number)[],
+  index: number | string,
+  value: unknown,
+): void {
+  if (path[0] === 'segments') {
+    c.state.segmentListSeen = true;
+    c.segment(value, Number(index));
+  } else c.entry(value, Number(path[1]), Number(index));
+}
+
+/** After parsing: the root with streamed lists emptied. Checks its shape and takes what is left. */
+function takeRoot(c: Collector, root: unknown, file: string): void {
+  const r = c.r;
+  if (Array.isArray(root)) {
+    // torch.cuda.memory_snapshot(): the bare list of segments.
+    root.forEach((s, i) => c.segment(s, i));
+    c.state.segmentListSeen = true;
+    return;
+  }
+  if (!isObj(root))
+    return r.fail(
+      `${file} holds ${describe(root)}, not the dictionary of a PyTorch snapshot (with "segments" and "device_traces")`,
+    );
+  const segments = own(root, 'segments');
+  const traces = own(root, 'device_traces');
+  if (segments === undefined && traces === undefined)
+    r.fail(
+      `${file} is a dictionary without "segments" or "device_traces", so it is not a PyTorch memory snapshot (keys: ${Object.keys(root).slice(0, 8).join(', ') || 'none'})`,
+    );
+  if (segments !== undefined) {
+    const list = r.arr(segments, 'segments');
+    list.forEach((s, i) => c.segment(s, i)); // only non-empty when the list was not streamed
+    c.state.segmentListSeen = true;
+  }
+  if (traces !== undefined) {
+    const lists = r.arr(traces, 'device_traces');
+    c.state.traceLists = lists.length;
+    lists.forEach((l, d) => r.arr(l, `device_traces[${d}]`).forEach((e, i) => c.entry(e, d, i)));
+  }
+  c.settings(own(root, 'allocator_settings'));
+  const hs = own(root, 'host_segments');
+  const ht = own(root, 'host_traces');
+  c.state.hostRecords = (Array.isArray(hs) ? hs.length : 0) + (Array.isArray(ht) ? ht.length : 0);
+}
+
+// ---- Building the timeline --------------------------------------------------------------------------------
+
+interface Ids {
+  block: number;
+  allocation: number;
+}
+
+function buildTimeline(
+  c: Collector,
+  warnings: Warnings,
+  found: string[],
+): { devices: number; perDevicePeak: number[] } {
+  const { segments, entries } = c.state;
+  const log = c.log;
+  const deviceCount = Math.max(
+    0,
+    ...segments.map((s) => s.device + 1),
+    ...Array.from(entries.device.subarray(0, entries.length), (d) => d + 1),
+  );
+  const states: DeviceState[] = Array.from({ length: deviceCount }, () => new DeviceState());
+  const ids: Ids = { block: 1, allocation: 1 };
+  const ghostStack = log.strings.intern('(allocated before the trace started: no frames recorded)');
+
+  // End state per device, from the snapshot.
+  const endSegs = states.map(() => new Map<Addr, number>());
+  const endAllocs = states.map(() => new Map<Addr, { size: number; stack: string }>());
+  for (const s of segments) {
+    if (endSegs[s.device]!.has(s.addr))
+      warnings.add(
+        'dup-seg',
+        `The snapshot lists segment ${s.addr} of device ${s.device} twice; kept the first`,
+      );
+    else endSegs[s.device]!.set(s.addr, s.size);
+    for (const b of s.blocks)
+      if (b.allocated) endAllocs[s.device]!.set(b.addr, { size: b.size, stack: b.stack });
+  }
+
+  // Per-device entry order (as recorded).
+  const perDevice: number[][] = states.map(() => []);
+  for (let i = 0; i < entries.length; i++) perDevice[entries.device[i]!]!.push(i);
+
+  // 1. Backwards from the end state: what existed before the first entry.
+  const startSegs = endSegs.map((m) => new Map(m));
+  const startAllocs = endAllocs.map((m) => new Map<Addr, number>([...m].map(([a, v]) => [a, v.size])));
+  for (let d = 0; d < deviceCount; d++) {
+    const order = perDevice[d]!;
+    const segs = startSegs[d]!;
+    const allocs = startAllocs[d]!;
+    for (let k = order.length - 1; k >= 0; k--) {
+      const i = order[k]!;
+      const a = entries.addr[i]!;
+      switch (entries.action[i] as Action) {
+        case Action.Alloc:
+          allocs.delete(a);
+          break;
+        case Action.FreeRequested:
+        case Action.FreeCompleted:
+          if (!allocs.has(a)) allocs.set(a, entries.size[i]!);
+          break;
+        case Action.SegmentAlloc:
+        case Action.SegmentMap:
+          segs.delete(a);
+          break;
+        case Action.SegmentFree:
+        case Action.SegmentUnmap:
+          if (!segs.has(a)) segs.set(a, entries.size[i]!);
+          break;
+        default:
+          break;
+      }
+    }
+  }
+
+  // Times: ms since the first entry's time_us; entries without time_us get their index.
+  let t0 = Infinity;
+  let timed = entries.length > 0;
+  for (let i = 0; i < entries.length; i++) {
+    const t = entries.time[i]!;
+    if (Number.isNaN(t)) timed = false;
+    else if (t < t0) t0 = t;
+  }
+  const timeOf = (i: number): number => (timed ? (entries.time[i]! - t0) / 1000 : i);
+
+  // 2. The state at the start, at time 0.
+  c.setTime(0);
+  let ghosts = 0;
+  for (let d = 0; d < deviceCount; d++) {
+    const st = states[d]!;
+    for (const [addr, size] of [...startSegs[d]!].sort((x, y) => (x[0] < y[0] ? -1 : 1))) {
+      const blockId = ids.block++;
+      log.blockCreate(blockId, d, size, false);
+      st.addSegment(addr, blockId, size);
+    }
+    for (const [addr, size] of startAllocs[d]!) {
+      const seg = st.containing(addr, size);
+      if (seg === null) {
+        warnings.add(
+          'start-alloc-outside',
+          `An allocation at ${addr} on device ${d} that existed before the trace lies in no segment; skipped`,
+        );
+        continue;
+      }
+      const survivor = endAllocs[d]!.get(addr);
+      const stack =
+        survivor !== undefined && survivor.size === size ? survivor.stack : log.strings.get(ghostStack);
+      if (survivor === undefined) ghosts++;
+      const id = ids.allocation++;
+      log.allocate(
+        id,
+        seg.blockId,
+        d,
+        addrSub(addr, seg.start),
+        size,
+        0,
+        AllocationKind.Linear,
+        'GpuOnly',
+        '',
+        -1,
+        false,
+        stack || null,
+      );
+      st.allocations.set(addr, { id, size });
+    }
+  }
+  if (ghosts > 0)
+    found.push(
+      `  ${ghosts} allocations existed before the trace started and were freed during it (no frames recorded for them)`,
+    );
+
+  // 3. Forwards, merging the devices by time.
+  const heads = perDevice.map(() => 0);
+  const skipped = new Map<string, number>();
+  const skip = (why: string): void => {
+    skipped.set(why, (skipped.get(why) ?? 0) + 1);
+  };
+  for (;;) {
+    let best = -1;
+    let bestTime = Infinity;
+    for (let d = 0; d < deviceCount; d++) {
+      const k = heads[d]!;
+      if (k < perDevice[d]!.length) {
+        const t = timeOf(perDevice[d]![k]!);
+        if (best < 0 || t < bestTime) {
+          best = d;
+          bestTime = t;
+        }
+      }
+    }
+    if (best < 0) break;
+    const d = best;
+    const i = perDevice[d]![heads[d]!++]!;
+    c.setTime(Math.max(0, bestTime));
+    const st = states[d]!;
+    const a = entries.addr[i]!;
+    const size = entries.size[i]!;
+    const stack = entries.stack[i]! === 0 ? null : log.strings.get(entries.stack[i]!);
+    switch (entries.action[i] as Action) {
+      case Action.SegmentAlloc:
+      case Action.SegmentMap: {
+        if (st.segments.has(a)) {
+          skip(`segment_alloc of segment ${a} that is already live`);
+          break;
+        }
+        const blockId = ids.block++;
+        log.blockCreate(blockId, d, size, false);
+        st.addSegment(a, blockId, size);
+        break;
+      }
+      case Action.SegmentFree:
+      case Action.SegmentUnmap: {
+        const seg = st.segments.get(a);
+        if (seg === undefined) {
+          skip('segment_free of a segment that is not live');
+          break;
+        }
+        for (const [addr, alloc] of st.allocations) {
+          if (st.containing(addr, alloc.size)?.start === a) {
+            log.free(alloc.id);
+            st.allocations.delete(addr);
+            skip('allocation still live when its segment was freed (freed with it)');
+          }
+        }
+        log.blockDestroy(seg.blockId);
+        st.removeSegment(a);
+        break;
+      }
+      case Action.Alloc: {
+        const previous = st.allocations.get(a);
+        if (previous !== undefined) {
+          log.free(previous.id);
+          st.allocations.delete(a);
+          skip('alloc at an address that was still allocated (the earlier one was freed first)');
+        }
+        const seg = st.containing(a, size);
+        if (seg === null) {
+          skip('alloc outside every live segment');
+          break;
+        }
+        const id = ids.allocation++;
+        log.allocate(
+          id,
+          seg.blockId,
+          d,
+          addrSub(a, seg.start),
+          size,
+          0,
+          AllocationKind.Linear,
+          'GpuOnly',
+          '',
+          -1,
+          false,
+          stack,
+        );
+        st.allocations.set(a, { id, size });
+        break;
+      }
+      case Action.FreeRequested:
+      case Action.FreeCompleted: {
+        const alloc = st.allocations.get(a);
+        if (alloc === undefined) {
+          // free_completed after free_requested is the normal second half of one free.
+          if ((entries.action[i] as Action) === Action.FreeRequested)
+            skip('free_requested of an address that is not allocated');
+          break;
+        }
+        log.free(alloc.id);
+        st.allocations.delete(a);
+        break;
+      }
+      case Action.Oom:
+        log.failure(
+          '',
+          size,
+          0,
+          'GpuOnly',
+          true,
+          'CUDA_OUT_OF_MEMORY',
+          `CUDA out of memory on device ${d}: ${size} bytes requested, ${log.strings.get(entries.note[i]!)} bytes free on the device`,
+          -1,
+          stack,
+        );
+        break;
+      case Action.Snapshot:
+        log.mark(`snapshot (device ${d})`, stack);
+        break;
+      case Action.Annotate:
+        log.mark(`annotate ${a}: ${log.strings.get(entries.note[i]!)}`, stack);
+        break;
+      default:
+        log.mark(`${log.strings.get(entries.note[i]!)} (device ${d})`, stack);
+        skip(
+          `an action this importer does not know ("${log.strings.get(entries.note[i]!)}"), kept as a mark`,
+        );
+    }
+  }
+  for (const [why, n] of skipped)
+    warnings.add(`skip-${why}`, `The trace is inconsistent: ${n} × ${why}; skipped`);
+
+  // 4. Put the end state right where the trace did not lead to the snapshot.
+  let fixes = 0;
+  for (let d = 0; d < deviceCount; d++) {
+    const st = states[d]!;
+    for (const [addr, alloc] of [...st.allocations]) {
+      const want = endAllocs[d]!.get(addr);
+      if (want === undefined || want.size !== alloc.size) {
+        log.free(alloc.id);
+        st.allocations.delete(addr);
+        fixes++;
+      }
+    }
+    for (const [addr, seg] of [...st.segments]) {
+      if (endSegs[d]!.get(addr) !== seg.size) {
+        for (const [a2, alloc] of [...st.allocations]) {
+          if (st.containing(a2, alloc.size)?.start === addr) {
+            log.free(alloc.id);
+            st.allocations.delete(a2);
+          }
+        }
+        log.blockDestroy(seg.blockId);
+        st.removeSegment(addr);
+        fixes++;
+      }
+    }
+    for (const [addr, size] of endSegs[d]!) {
+      if (!st.segments.has(addr)) {
+        const blockId = ids.block++;
+        log.blockCreate(blockId, d, size, false);
+        st.addSegment(addr, blockId, size);
+        fixes++;
+      }
+    }
+    for (const [addr, want] of endAllocs[d]!) {
+      if (st.allocations.has(addr)) continue;
+      const seg = st.containing(addr, want.size);
+      if (seg === null) continue; // cannot happen: blocks were checked against their segment
+      const id = ids.allocation++;
+      log.allocate(
+        id,
+        seg.blockId,
+        d,
+        addrSub(addr, seg.start),
+        want.size,
+        0,
+        AllocationKind.Linear,
+        'GpuOnly',
+        '',
+        -1,
+        false,
+        want.stack || null,
+      );
+      st.allocations.set(addr, { id, size: want.size });
+      fixes++;
+    }
+  }
+  if (fixes > 0 && entries.length > 0)
+    warnings.add(
+      'reconcile',
+      `The trace does not lead to the segments snapshot: ${fixes} blocks/allocations were created or freed at the end of the timeline so that it ends in the snapshot's state`,
+    );
+  return { devices: deviceCount, perDevicePeak: states.map((s) => s.peakReserved) };
+}
+
+/** Imports a PyTorch snapshot (pickle or JSON) from a byte source. */
+export async function importPytorchSnapshot(
+  source: ByteSource,
+  options: { onProgress?: ImportProgress; partial?: boolean } = {},
+): Promise<ImportResult> {
+  const c = new Collector();
+  const warnings = new Warnings();
+  /** With options.partial, a malformed file keeps what was streamed before the problem. */
+  const stop = (error: unknown): void => {
+    if (!options.partial || !(error instanceof Error)) throw error;
+    warnings.add('partial', `Reading stopped early (${error.message}); imported what came before`);
+  };
+  const head = await source.head(4);
+  const { encoding, bomBytes } = sniffTextEncoding(head);
+  const first = head[bomBytes];
+  // JSON starts with "{" or "[" (or whitespace); a pickle with an opcode (0x80, "(", "}", "]").
+  const isJson =
+    first === 0x7b ||
+    first === 0x5b ||
+    first === 0x20 ||
+    first === 0x0a ||
+    first === 0x0d ||
+    first === 0x09 ||
+    encoding !== 'utf-8';
+  let version: string;
+  if (isJson) {
+    const parser = new JsonStreamParser({
+      streamItems: streamSelector,
+      onItem: (path, key, value) => onStreamed(c, path, key, value),
+    });
+    let root: JsonValue | undefined;
+    try {
+      for await (const text of textChunks(source, encoding, (done) =>
+        options.onProgress?.(done, source.size, 'json'),
+      ))
+        parser.feed(text);
+      root = parser.end();
+    } catch (error) {
+      stop(
+        error instanceof JsonSyntaxError
+          ? new ImportError(
+              'pytorch',
+              `${source.name} is not valid JSON (${error.message}), so it is not a readable PyTorch snapshot`,
+            )
+          : error,
+      );
+    }
+    if (root !== undefined) takeRoot(c, root, source.name);
+    version = 'json';
+  } else {
+    // Pass 1: which memo slots are read back. Pass 2: the values, streaming the big lists.
+    const scanner = new MemoReferenceScanner();
+    let done = 0;
+    const total = source.size === null ? null : source.size * 2;
+    let protocol = 0;
+    try {
+      for await (const chunk of source.chunks()) {
+        scanner.feed(chunk);
+        done += chunk.length;
+        options.onProgress?.(done, total, 'pickle scan');
+      }
+      const reader = new PickleStreamReader({
+        referencedMemo: scanner.referenced,
+        streamItems: (p: PicklePath) => streamSelector(p),
+        onItem: (p: PicklePath, index: number, value: PickleValue) => onStreamed(c, p, index, value),
+      });
+      try {
+        for await (const chunk of source.chunks()) {
+          reader.feed(chunk);
+          done += chunk.length;
+          options.onProgress?.(done, total, 'pickle read');
+          if (reader.finished) break;
+        }
+      } finally {
+        protocol = reader.protocol;
+      }
+      takeRoot(c, reader.end(), source.name);
+    } catch (error) {
+      stop(
+        error instanceof PickleError
+          ? new ImportError(
+              'pytorch',
+              `${source.name} is not a readable PyTorch snapshot pickle: ${error.message}`,
+            )
+          : error,
+      );
+    }
+    version = `pickle-${protocol}`;
+  }
+
+  const found: string[] = [];
+  const { segments, entries } = c.state;
+  // The snapshot's own totals (what the summary line prints).
+  const totals: ImportTotals = emptyTotals();
+  for (const s of segments) {
+    totals.blocks++;
+    totals.blockBytes += s.size;
+    let allocated = 0;
+    for (const b of s.blocks) {
+      if (!b.allocated) continue;
+      totals.allocations++;
+      totals.allocatedBytes += b.size;
+      allocated += b.size;
+    }
+    if (s.allocatedSize !== undefined && s.allocatedSize !== allocated)
+      warnings.add(
+        'allocated-size',
+        `The snapshot is inconsistent: segment ${s.addr} on device ${s.device} says allocated_size ${s.allocatedSize} but its active_allocated blocks add up to ${allocated}`,
+      );
+  }
+  const { devices, perDevicePeak } = buildTimeline(c, warnings, found);
+  const perType: ImportTotals[] = Array.from({ length: devices }, () => emptyTotals());
+  for (const s of segments) {
+    const t = perType[s.device]!;
+    t.blocks++;
+    t.blockBytes += s.size;
+    for (const b of s.blocks) {
+      if (!b.allocated) continue;
+      t.allocations++;
+      t.allocatedBytes += b.size;
+    }
+  }
+  const heaps: MemoryHeap[] = perType.map((t, index) => ({
+    index,
+    // The snapshot does not record GPU capacity: the heap is as large as the most the device had reserved.
+    size: Math.max(t.blockBytes, perDevicePeak[index] ?? 0),
+    flags: MemoryHeapFlags.DEVICE_LOCAL,
+  }));
+  const types: MemoryType[] = perType.map((_t, index) => ({
+    index,
+    propertyFlags: MemoryPropertyFlags.DEVICE_LOCAL,
+    heapIndex: index,
+    heapKind: `cuda:${index}`,
+  }));
+  const device: DeviceDescription = {
+    name: devices === 1 ? 'CUDA device 0 (PyTorch snapshot)' : `${devices} CUDA devices (PyTorch snapshot)`,
+    // The trace format knows Vulkan, D3D12 and Metal; a CUDA device is described in Vulkan's terms: one
+    // device-local heap and memory type per CUDA device.
+    api: 'vulkan',
+    deviceType: 'discrete',
+    vendorId: 0x10de,
+    deviceId: 0,
+    driverVersion: '',
+    apiVersion: '',
+    heaps,
+    types,
+    limits: {
+      bufferImageGranularity: 1,
+      nonCoherentAtomSize: 1,
+      maxMemoryAllocationCount: 0xffffffff,
+      maxMemoryAllocationSize: Math.max(0, ...heaps.map((h) => h.size)),
+    },
+    extensions: { memoryBudget: false, dedicatedAllocation: false, bufferDeviceAddress: true },
+    source: `import:pytorch:${source.name}`,
+  };
+  found.unshift(
+    `PyTorch CUDA memory snapshot (${version === 'json' ? 'JSON' : `pickle protocol ${version.slice(7)}`}): ${segments.length} segments on ${devices} device${devices === 1 ? '' : 's'}, ${entries.length} trace entries in ${c.state.traceLists} device_traces lists`,
+  );
+  if (entries.length === 0)
+    found.push(
+      '  no allocation history (device_traces empty or absent): the segments snapshot is imported as one point in time',
+    );
+  if (c.state.hostRecords > 0)
+    found.push(
+      `  ${c.state.hostRecords} pinned host memory records (host_segments/host_traces) are not imported`,
+    );
+  if (!c.state.segmentListSeen)
+    warnings.add('no-segments', 'The snapshot has no "segments" list, so the end state is taken as empty');
+  return {
+    header: {
+      device,
+      allocator: { imported: true, allocator: 'PyTorch CUDACachingAllocator', settings: c.state.settings },
+      importedFrom: { format: 'pytorch', version, file: source.name },
+    },
+    log: c.log,
+    totals,
+    perType,
+    sourceEvents: entries.length,
+    warnings: warnings.list(),
+    found,
+  };
+}

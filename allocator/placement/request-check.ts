@@ -1,0 +1,33 @@
+// Cheap sanity check of a placement request. The allocator validates user input (and reports
+// InvalidAllocationCreateDesc); reaching a sub-allocator with a bad request is a bug of ours: Internal.
+import { InternalError } from '../errors.ts';
+
+const TWO_POW_31 = 2147483648;
+
+/** Is `v` a power of two in [1, 2^53]? Exact for every safe integer. */
+export function isPowerOfTwo(v: number): boolean {
+  if (v >= 1 && v < TWO_POW_31) return (v | 0) === v && (v & (v - 1)) === 0;
+  if (!(v >= TWO_POW_31 && v <= 9007199254740992)) return false;
+  return 2 ** Math.round(Math.log2(v)) === v;
+}
+
+/** Throws InternalError unless size is a positive safe integer, alignment and granularity powers of two and kind 0 or 1. */
+export function checkPlacementRequest(
+  size: number,
+  alignment: number,
+  kind: number,
+  granularity: number,
+): void {
+  if (
+    !Number.isSafeInteger(size) ||
+    size <= 0 ||
+    !isPowerOfTwo(alignment) ||
+    !isPowerOfTwo(granularity) ||
+    (kind !== 0 && kind !== 1)
+  ) {
+    throw new InternalError(
+      `Bad placement request: size ${size}, alignment ${alignment}, kind ${kind}, granularity ${granularity} ` +
+        '(need a positive safe-integer size, power-of-two alignment and granularity, kind 0 or 1).',
+    );
+  }
+}

@@ -1,0 +1,115 @@
+// `vramscope import <file> [--out trace] [--format F] [--partial]`: reads a VMA / D3D12MA JSON dump or a
+// PyTorch memory snapshot, prints what it found and one parseable summary line, and writes a trace.
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import {
+  endState,
+  ImportError,
+  importFormats,
+  importSource,
+  summaryLine,
+  type ImportFormat,
+} from '../../../allocator/import/index.ts';
+import { fileSource } from '../../import/file-source.ts';
+import { writeImportedTrace } from '../../import/write-imported.ts';
+import { choiceOption, CommandFailure, stringOption, UsageError, type Command } from '../command.ts';
+
+const help = `Usage: vramscope import <file> [--out <trace>] [--format vma|d3d12ma|pytorch] [--partial]
+
+Imports a memory dump written by another tool and writes a VRAMscope trace:
+  - VMA JSON dumps (vmaBuildStatsString with the detailed map; VMA 3.x and 2.x layouts)
+  - D3D12MA JSON dumps (BuildStatsString with the detailed map; UTF-8 or UTF-16 with a BOM)
+  - PyTorch CUDA memory snapshots (torch.cuda.memory._dump_snapshot pickles, protocols 0-5, or JSON)
+Snapshots become one point in time; PyTorch device_traces become a timeline.
+
+Prints what it found, any inconsistencies in the dump as warnings, and one line
+  format=<vma|d3d12ma|pytorch> version=<v> blocks=B block_bytes=X allocations=A allocated_bytes=Y [events=E]
+
+Options:
+  --out <trace>    where to write the trace (default: the input's name with .trace, beside it)
+  --format <f>     skip detection and read the file as this format
+  --partial        on a malformed file, write what could be read before the problem (with a warning)
+`;
+
+function defaultOut(input: string): string {
+  const ext = extname(input);
+  const stem = basename(input, ext);
+  return join(dirname(input), ext === '.trace' ? `${stem}.imported.trace` : `${stem}.trace`);
+}
+
+export const importCommand: Command = {
+  name: 'import',
+  summary: 'import a VMA / D3D12MA JSON dump or a PyTorch memory snapshot as a trace',
+  help,
+  options: {
+    out: { type: 'string', short: 'o' },
+    format: { type: 'string' },
+    partial: { type: 'boolean' },
+  },
+  maxPositionals: 1,
+  async run(values, positionals, io) {
+    const input = positionals[0];
+    if (input === undefined) throw new UsageError('which file? (vramscope import <file>)');
+    const format: ImportFormat | undefined = choiceOption(values, 'format', importFormats);
+    const inputPath = resolve(io.cwd, input);
+    const outPath = resolve(io.cwd, stringOption(values, 'out') ?? defaultOut(input));
+    if (outPath === inputPath) throw new UsageError('--out must not be the input file');
+    let source;
+    try {
+      source = await fileSource(inputPath);
+    } catch (error) {
+      throw new CommandFailure(`cannot read ${input}: ${(error as Error).message}`);
+    }
+    // Progress on a terminal only: one line, rewritten in place.
+    let lastShown = 0;
+    const showProgress = io.stderr.isTTY === true;
+    const onProgress = (done: number, total: number | null, phase: string): void => {
+      if (!showProgress || total === null || total === 0) return;
+      const now = Date.now();
+      if (now - lastShown < 100) return;
+      lastShown = now;
+      io.stderr.write(`\rimporting ${source.name}: ${phase} ${((100 * done) / total).toFixed(0)}%   `);
+    };
+    const started = performance.now();
+    let result;
+    try {
+      result = await importSource(source, {
+        ...(format ? { format } : {}),
+        onProgress,
+        partial: values.partial === true,
+      });
+    } catch (error) {
+      if (showProgress) io.stderr.write('\n');
+      if (error instanceof ImportError) throw new CommandFailure(error.message);
+      throw error;
+    }
+    if (showProgress) io.stderr.write('\r\x1b[K');
+    const seconds = (performance.now() - started) / 1000;
+    for (const line of result.found) io.stdout.write(`${line}\n`);
+    // The timeline must end in the state the dump describes; say so if it does not.
+    const end = endState(result.log);
+    const warnings = [...result.warnings];
+    const t = result.totals;
+    if (
+      end.totals.blocks !== t.blocks ||
+      end.totals.blockBytes !== t.blockBytes ||
+      end.totals.allocations !== t.allocations ||
+      end.totals.allocatedBytes !== t.allocatedBytes
+    ) {
+      warnings.push(
+        `The imported timeline ends with ${end.totals.blocks} blocks (${end.totals.blockBytes} bytes) and ${end.totals.allocations} allocations (${end.totals.allocatedBytes} bytes), not the dump's totals below`,
+      );
+    }
+    for (const w of warnings) io.stdout.write(`warning: ${w}\n`);
+    io.stdout.write(`${summaryLine(result)}\n`);
+    let written;
+    try {
+      written = writeImportedTrace(result, outPath);
+    } catch (error) {
+      throw new CommandFailure(`cannot write ${outPath}: ${(error as Error).message}`);
+    }
+    io.stdout.write(
+      `wrote ${written.path}: ${written.events} events, ${written.bytes} bytes (imported in ${seconds.toFixed(2)} s)\n`,
+    );
+    return 0;
+  },
+};

@@ -1,0 +1,35 @@
+// Writes an imported dump as a VRAMscope trace through the trace writer. The file appears only when it is
+// complete: it is written under a temporary name beside the target and renamed at the end.
+import { renameSync, rmSync, statSync } from 'node:fs';
+import type { ImportResult } from '../../allocator/import/index.ts';
+import { createTraceHeader } from '../trace/header.ts';
+import { TraceWriter } from '../trace/writer.ts';
+
+export interface WrittenTrace {
+  readonly path: string;
+  readonly events: number;
+  readonly bytes: number;
+}
+
+export function writeImportedTrace(result: ImportResult, outPath: string): WrittenTrace {
+  const from = result.header.importedFrom;
+  // The trace header's importedFrom is {format, source}; the layout version rides along.
+  const importedFrom = { format: from.format, source: from.file, version: from.version };
+  const params: Record<string, string> = { allocator: result.header.allocator.allocator };
+  for (const [k, v] of Object.entries(result.header.allocator.settings)) params[k] = v;
+  const header = createTraceHeader({
+    device: result.header.device,
+    importedFrom,
+    session: { scenario: `import:${from.format}`, params },
+  });
+  const temp = `${outPath}.import-${process.pid}.tmp`;
+  try {
+    const writer = new TraceWriter(temp, result.log, { header, flushIntervalMs: 0 });
+    writer.close();
+    renameSync(temp, outPath);
+    return { path: outPath, events: writer.eventsWritten, bytes: statSync(outPath).size };
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
+}

@@ -1,0 +1,150 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, test } from 'vitest';
+import {
+  decodeLong,
+  MemoReferenceScanner,
+  PickleBytes,
+  PickleError,
+  PickleObject,
+  PickleStreamReader,
+  readPickle,
+  type PicklePath,
+  type PickleValue,
+} from '../../allocator/import/pickle.ts';
+import { fixture } from '../support/import-fixtures.ts';
+
+const hex = (h: string): Uint8Array => new Uint8Array(Buffer.from(h, 'hex'));
+
+// Written by CPython 3 `pickle.dumps(v, protocol=p)` for
+// v = {'a': 2**64+5, 'b': -2**70, 'c': 2**53+1, 'd': -1, 'n': -300, 'e': [1.5, None, True, 'ü', (1, 2)],
+//      'f': 2**31, 'g': 255}
+const samples: Record<number, string> = {
+  0: '286470300a56610a70310a4c31383434363734343037333730393535313632314c0a7356620a70320a4c2d313138303539313632303731373431313330333432344c0a7356630a70330a4c393030373139393235343734303939334c0a7356640a70340a492d310a73566e0a70350a492d3330300a7356650a70360a286c70370a46312e350a614e614930310a6156fc0a70380a612849310a49320a7470390a617356660a7031300a4c323134373438333634384c0a7356670a7031310a493235350a732e',
+  1: '7d71002858010000006171014c31383434363734343037333730393535313632314c0a58010000006271024c2d313138303539313632303731373431313330333432344c0a58010000006371034c393030373139393235343734303939334c0a58010000006471044affffffff58010000006e71054ad4feffff58010000006571065d710728473ff80000000000004e4930310a5802000000c3bc7108284b014b0274710965580100000066710a4c323134373438333634384c0a580100000067710b4bff752e',
+  2: '80027d71002858010000006171018a0905000000000000000158010000006271028a090000000000000000c058010000006371038a070100000000002058010000006471044affffffff58010000006e71054ad4feffff58010000006571065d710728473ff80000000000004e885802000000c3bc71084b014b0286710965580100000066710a8a050000008000580100000067710b4bff752e',
+  3: '80037d71002858010000006171018a0905000000000000000158010000006271028a090000000000000000c058010000006371038a070100000000002058010000006471044affffffff58010000006e71054ad4feffff58010000006571065d710728473ff80000000000004e885802000000c3bc71084b014b0286710965580100000066710a8a050000008000580100000067710b4bff752e',
+  4: '80049571000000000000007d94288c0161948a090500000000000000018c0162948a090000000000000000c08c0163948a07010000000000208c0164944affffffff8c016e944ad4feffff8c0165945d9428473ff80000000000004e888c02c3bc944b014b028694658c0166948a0500000080008c0167944bff752e',
+  5: '80059571000000000000007d94288c0161948a090500000000000000018c0162948a090000000000000000c08c0163948a07010000000000208c0164944affffffff8c016e944ad4feffff8c0165945d9428473ff80000000000004e888c02c3bc944b014b028694658c0166948a0500000080008c0167944bff752e',
+};
+
+const expected = {
+  a: 2n ** 64n + 5n,
+  b: -(2n ** 70n),
+  c: 2n ** 53n + 1n,
+  d: -1,
+  n: -300,
+  e: [1.5, null, true, 'ü', [1, 2]],
+  f: 2 ** 31,
+  g: 255,
+};
+
+function plain(v: PickleValue): unknown {
+  if (Array.isArray(v)) return v.map(plain);
+  if (v !== null && typeof v === 'object' && !(v instanceof PickleObject) && !(v instanceof PickleBytes))
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
+  return v;
+}
+
+describe('safe pickle reader', () => {
+  for (const p of [0, 1, 2, 3, 4, 5]) {
+    test(`protocol ${p}: ints of any width (two's complement), floats, strings, tuples`, () => {
+      const bytes = hex(samples[p]!);
+      expect(plain(readPickle(bytes))).toEqual(expected);
+      // The same value when the bytes arrive one at a time.
+      const reader = new PickleStreamReader();
+      for (let i = 0; i < bytes.length; i++) reader.feed(bytes.subarray(i, i + 1));
+      expect(plain(reader.end())).toEqual(expected);
+      expect(reader.protocol).toBe(p < 2 ? 0 : p);
+    });
+  }
+
+  test('decodeLong: sign and width boundaries', () => {
+    expect(decodeLong(new Uint8Array([]))).toBe(0);
+    expect(decodeLong(new Uint8Array([0xff]))).toBe(-1);
+    expect(decodeLong(new Uint8Array([0x00, 0x80]))).toBe(-32768);
+    expect(decodeLong(new Uint8Array([0xff, 0x7f]))).toBe(32767);
+    expect(decodeLong(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x1f, 0x00]))).toBe(
+      Number.MAX_SAFE_INTEGER,
+    );
+    expect(decodeLong(new Uint8Array([0, 0, 0, 0, 0, 0, 0x20, 0]))).toBe(2n ** 53n);
+    expect(decodeLong(new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0x80, 0]))).toBe(2n ** 63n);
+    expect(decodeLong(new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0x80]))).toBe(-(2n ** 63n));
+  });
+
+  test('GLOBAL + REDUCE never runs anything: os.system becomes data', () => {
+    // b"cos\nsystem\n(S'echo pwned'\ntR." — the classic pickle exploit.
+    const v = readPickle(hex('636f730a73797374656d0a2853276563686f2070776e6564270a74522e'));
+    expect(v).toBeInstanceOf(PickleObject);
+    expect((v as PickleObject).className).toBe('os.system');
+    expect((v as PickleObject).args).toEqual(['echo pwned']);
+  });
+
+  test('plain-data constructors become data: OrderedDict, set, bytes, bytearray (BYTEARRAY8)', () => {
+    expect(
+      plain(
+        readPickle(
+          hex('800263636f6c6c656374696f6e730a4f726465726564446963740a71002952710158010000007871024b01732e'),
+        ),
+      ),
+    ).toEqual({ x: 1 });
+    const v = readPickle(
+      hex(
+        '8005952a000000000000007d94288c0173948f94284b03908c01629443026162948c0262619496030000000000000078797a94752e',
+      ),
+    ) as Record<string, PickleValue>;
+    expect(v.s).toEqual([3]);
+    expect(v.b).toEqual(new PickleBytes(2));
+    expect(v.ba).toEqual(new PickleBytes(3));
+  });
+
+  test('a "__proto__" key is data and changes no prototype', () => {
+    const v = readPickle(
+      hex(
+        '80049531000000000000007d94288c095f5f70726f746f5f5f947d948c08706f6c6c75746564944b01738c0b636f6e7374727563746f72944b02752e',
+      ),
+    ) as Record<string, unknown>;
+    expect(Object.getPrototypeOf(v)).toBe(null);
+    expect(Object.keys(v)).toEqual(['__proto__', 'constructor']);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect((v.__proto__ as Record<string, unknown>).polluted).toBe(1);
+  });
+
+  test('truncated and malformed pickles give a PickleError with the position', () => {
+    const bytes = hex(samples[4]!);
+    for (const cut of [1, 2, 10, bytes.length - 1]) {
+      expect(() => readPickle(bytes.subarray(0, cut))).toThrow(PickleError);
+    }
+    expect(() => readPickle(hex('80069500'))).toThrow(/protocol 6/);
+    expect(() => readPickle(hex('ff'))).toThrow(/Unknown opcode 0xff at byte 0/);
+    expect(() => readPickle(hex('6802'))).toThrow(/Memo slot 2/); // BINGET of nothing
+    expect(() => readPickle(hex('652e'))).toThrow(/Missing MARK/); // APPENDS without MARK
+  });
+
+  test('streaming a PyTorch snapshot: items handed out by path, memo keeps only what is read back', () => {
+    const bytes = new Uint8Array(readFileSync(fixture('pytorch-trace-p4.pickle')));
+    const whole = readPickle(bytes) as Record<string, PickleValue>;
+    const scanner = new MemoReferenceScanner();
+    for (let i = 0; i < bytes.length; i += 97) scanner.feed(bytes.subarray(i, i + 97));
+    const items: { path: string; index: number; value: PickleValue }[] = [];
+    const reader = new PickleStreamReader({
+      referencedMemo: scanner.referenced,
+      streamItems: (p: PicklePath) =>
+        (p.length === 1 && p[0] === 'segments') || (p.length === 2 && p[0] === 'device_traces'),
+      onItem: (p, index, value) => items.push({ path: p.join('/'), index, value }),
+    });
+    for (let i = 0; i < bytes.length; i += 97) reader.feed(bytes.subarray(i, i + 97));
+    const root = reader.end() as Record<string, PickleValue>;
+    expect(root.segments).toEqual([]);
+    expect(root.device_traces).toEqual([[]]);
+    const segs = items.filter((x) => x.path === 'segments').map((x) => plain(x.value));
+    const trace = items.filter((x) => x.path === 'device_traces/0').map((x) => plain(x.value));
+    expect(segs).toEqual(plain(whole.segments!));
+    expect(trace).toEqual(plain((whole.device_traces as PickleValue[])[0]!));
+    expect(items.filter((x) => x.path === 'device_traces/0').map((x) => x.index)).toEqual(
+      trace.map((_v, i) => i),
+    );
+    // Only the shared frame lists (and strings) are read back from the memo, far fewer than memoized.
+    expect(scanner.referenced.size).toBeGreaterThan(0);
+    expect(scanner.referenced.size).toBeLessThan(trace.length);
+  });
+});

@@ -1,0 +1,169 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, test } from 'vitest';
+import { detectFormat, endState, summaryLine } from '../../allocator/import/index.ts';
+import {
+  MemoReferenceScanner,
+  PickleStreamReader,
+  type PicklePath,
+  type PickleValue,
+} from '../../allocator/import/pickle.ts';
+import { TraceEventKind } from '../../allocator/index.ts';
+import { expectedTotals, fixture, importBytes, importFixture, totalsOf } from '../support/import-fixtures.ts';
+
+const pickles = [
+  'pytorch-trace-p2.pickle',
+  'pytorch-trace-p4.pickle',
+  'pytorch-trace-p5.pickle',
+  'pytorch-ringbuffer-2dev-p4.pickle',
+  'pytorch-bigint-p5.pickle',
+  'pytorch-snapshot-only-p4.pickle',
+  'pytorch-empty-p5.pickle',
+  'pytorch-segments-list-p0.pickle',
+];
+
+describe('PyTorch memory snapshots', () => {
+  for (const name of [...pickles, 'pytorch-trace.json']) {
+    test(`${name}: the snapshot's totals, and a timeline that ends in the snapshot's state`, async () => {
+      const r = await importFixture(name, 509);
+      expect(totalsOf(r)).toEqual(expectedTotals(name));
+      expect(r.warnings).toEqual([]);
+      const end = endState(r.log);
+      expect(end.unknownIds).toBe(0);
+      expect(end.totals).toEqual(r.totals);
+      expect(r.header.importedFrom.format).toBe('pytorch');
+      // Times never go backwards.
+      const t = r.log.columns.time;
+      for (let i = 1; i < r.log.length; i++) expect(t[i]!).toBeGreaterThanOrEqual(t[i - 1]!);
+    });
+  }
+
+  test('protocols 2, 4, 5 and JSON of one snapshot give the same timeline', async () => {
+    const logs = await Promise.all(
+      [
+        'pytorch-trace-p2.pickle',
+        'pytorch-trace-p4.pickle',
+        'pytorch-trace-p5.pickle',
+        'pytorch-trace.json',
+      ].map((n) => importFixture(n)),
+    );
+    expect(logs.map((r) => r.header.importedFrom.version)).toEqual([
+      'pickle-2',
+      'pickle-4',
+      'pickle-5',
+      'json',
+    ]);
+    const columns = (r: (typeof logs)[0]): unknown[] => {
+      const c = r.log.columns;
+      const rows: unknown[] = [];
+      for (let i = 0; i < r.log.length; i++)
+        rows.push([
+          c.kind[i],
+          c.time[i],
+          c.id[i],
+          c.block[i],
+          c.offset[i],
+          c.size[i],
+          r.log.strings.get(c.stack[i]!),
+        ]);
+      return rows;
+    };
+    const first = columns(logs[0]!);
+    expect(first.length).toBeGreaterThan(100);
+    for (const r of logs.slice(1)) expect(columns(r)).toEqual(first);
+  });
+
+  test('the trace becomes allocate/free/block events with frames as stacks', async () => {
+    const r = await importFixture('pytorch-trace-p5.pickle');
+    const doc = JSON.parse(readFileSync(fixture('pytorch-trace.json'), 'utf8')) as {
+      device_traces: { action: string; frames?: { name: string }[] }[][];
+    };
+    const count = (a: string): number => doc.device_traces[0]!.filter((e) => e.action === a).length;
+    const c = r.log.columns;
+    const kinds = new Map<number, number>();
+    for (let i = 0; i < r.log.length; i++) kinds.set(c.kind[i]!, (kinds.get(c.kind[i]!) ?? 0) + 1);
+    expect(kinds.get(TraceEventKind.Allocate)).toBe(count('alloc'));
+    expect(kinds.get(TraceEventKind.BlockCreate)).toBe(count('segment_alloc'));
+    expect(kinds.get(TraceEventKind.BlockDestroy)).toBe(count('segment_free'));
+    expect(kinds.get(TraceEventKind.Free)).toBe(count('free_requested'));
+    expect(kinds.get(TraceEventKind.Mark)).toBe(count('snapshot'));
+    const firstAlloc = doc.device_traces[0]!.find((e) => e.action === 'alloc')!;
+    let stack = '';
+    for (let i = 0; i < r.log.length && stack === ''; i++)
+      if (c.kind[i] === TraceEventKind.Allocate) stack = r.log.strings.get(c.stack[i]!);
+    expect(stack.split('\n')[0]).toContain(firstAlloc.frames![0]!.name);
+    expect(summaryLine(r)).toMatch(
+      /^format=pytorch version=pickle-5 blocks=\d+ block_bytes=\d+ allocations=\d+ allocated_bytes=\d+ events=264$/,
+    );
+  });
+
+  test('ring buffer: memory from before the trace is created at time 0, frees of it are not lost', async () => {
+    const r = await importFixture('pytorch-ringbuffer-2dev-p4.pickle');
+    expect(r.header.device.types).toHaveLength(2);
+    expect(r.found.some((l) => /allocations existed before the trace started/.test(l))).toBe(true);
+    expect(r.warnings).toEqual([]);
+    const c = r.log.columns;
+    let atZeroBlocks = 0;
+    for (let i = 0; i < r.log.length; i++)
+      if (c.kind[i] === TraceEventKind.BlockCreate && c.time[i] === 0) atZeroBlocks++;
+    expect(atZeroBlocks).toBeGreaterThan(0);
+  });
+
+  test('addresses above 2^63 and streams above 2^53 import exactly (offsets stay exact)', async () => {
+    const r = await importFixture('pytorch-bigint-p5.pickle');
+    expect(totalsOf(r)).toEqual(expectedTotals('pytorch-bigint-p5.pickle'));
+    const c = r.log.columns;
+    for (let i = 0; i < r.log.length; i++) {
+      if (c.kind[i] !== TraceEventKind.Allocate) continue;
+      expect(Number.isSafeInteger(c.offset[i])).toBe(true);
+      expect(c.offset[i]!).toBeLessThan(1 << 30);
+    }
+  });
+
+  test('snapshot only (no history): one point in time, per-device memory types', async () => {
+    const r = await importFixture('pytorch-snapshot-only-p4.pickle');
+    expect(r.sourceEvents).toBe(0);
+    expect(r.found.some((l) => l.includes('one point in time'))).toBe(true);
+    expect(r.perType.map((t) => t.blocks).reduce((a, b) => a + b)).toBe(r.totals.blocks);
+    expect(r.header.device.heaps.every((h) => h.size > 0)).toBe(true);
+    expect(new Set(Array.from(r.log.columns.time.subarray(0, r.log.length)))).toEqual(new Set([0]));
+  });
+
+  test('format detection: pickles by opcode, JSON by first key', () => {
+    const head = (n: string): Uint8Array => new Uint8Array(readFileSync(fixture(n))).subarray(0, 4096);
+    for (const n of pickles) expect(detectFormat(head(n))).toBe('pytorch');
+    expect(detectFormat(head('pytorch-trace.json'))).toBe('pytorch');
+  });
+
+  for (const name of [
+    'pytorch-trace-p2.pickle',
+    'pytorch-trace-p4.pickle',
+    'pytorch-ringbuffer-2dev-p4.pickle',
+  ]) {
+    test(`${name}: the segment and trace lists are streamed, not kept (bounded memory)`, () => {
+      const bytes = new Uint8Array(readFileSync(fixture(name)));
+      const scanner = new MemoReferenceScanner();
+      scanner.feed(bytes);
+      let streamed = 0;
+      const reader = new PickleStreamReader({
+        referencedMemo: scanner.referenced,
+        streamItems: (p: PicklePath) =>
+          (p.length === 1 && p[0] === 'segments') || (p.length === 2 && p[0] === 'device_traces'),
+        onItem: () => streamed++,
+      });
+      for (let i = 0; i < bytes.length; i += 4096) reader.feed(bytes.subarray(i, i + 4096));
+      const root = reader.end() as Record<string, PickleValue>;
+      expect(root.segments).toEqual([]);
+      for (const list of root.device_traces as PickleValue[][]) expect(list).toEqual([]);
+      const e = expectedTotals(name);
+      expect(streamed).toBe(e.blocks + e.events!);
+    });
+  }
+
+  test('not a snapshot: a pickle of something else names what was expected', async () => {
+    // pickle.dumps({'x': 1}, protocol=4)
+    const bytes = new Uint8Array(Buffer.from('80049506000000000000007d948c0178944b01732e', 'hex'));
+    await expect(importBytes('x.pickle', bytes)).rejects.toThrow(
+      /without "segments" or "device_traces", so it is not a PyTorch memory snapshot/,
+    );
+  });
+});

@@ -1,0 +1,98 @@
+import { afterAll, expect, test } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { main } from '../../src-main/cli/main.ts';
+import { TraceWriter } from '../../src-main/trace/writer.ts';
+import { generateWorkload, testHeader } from '../support/trace-fixtures.ts';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'vramscope-report-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function sink(): Writable & { text: string } {
+  const w = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      w.text += chunk.toString();
+      done();
+    },
+  }) as Writable & { text: string };
+  w.text = '';
+  return w;
+}
+
+async function report(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = sink();
+  const stderr = sink();
+  const code = await main(['report', ...args], { stdout, stderr, cwd: dir });
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+const log = generateWorkload({ events: 5000, seed: 8, liveTarget: 200, nameVariety: 20 });
+const file = path.join(dir, 'ok.vrt');
+new TraceWriter(file, log, { header: testHeader(), flushIntervalMs: 0, maxEventsPerChunk: 1000 }).close();
+
+test('report prints device, totals, peaks, failures, fragmentation, leaks and load figures', async () => {
+  const r = await report(['ok.vrt']);
+  expect(r.code).toBe(0);
+  expect(r.stderr).toBe('');
+  for (const needle of [
+    'device: Test GPU',
+    'heaps:',
+    'heap 0 (DEVICE_LOCAL',
+    'memory types:',
+    'peak',
+    'failures:',
+    'fragmentation:',
+    'leaks (live at end):',
+    'by origin:',
+    'by name:',
+    'bytes/event',
+    'RSS',
+  ]) {
+    expect(r.stdout).toContain(needle);
+  }
+  expect(r.stdout).toContain(`events: ${log.length.toLocaleString('en-US')}`);
+});
+
+test('report --json gives the same numbers as one object', async () => {
+  const r = await report(['ok.vrt', '--json']);
+  expect(r.code).toBe(0);
+  const out = JSON.parse(r.stdout) as {
+    summary: { eventCount: number; counts: { allocations: number } };
+    leaks: { count: number; byOrigin: unknown[] };
+    performance: { loadMs: number; bytesPerEvent: number; rssAfterLoadMiB: number };
+    complete: boolean;
+  };
+  expect(out.summary.eventCount).toBe(log.length);
+  expect(out.summary.counts.allocations).toBe(
+    Array.from(log.columns.kind.subarray(0, log.length)).filter((k) => k === 1).length,
+  );
+  expect(out.complete).toBe(true);
+  expect(out.performance.bytesPerEvent).toBeGreaterThan(0);
+  expect(out.performance.rssAfterLoadMiB).toBeGreaterThan(0);
+  expect(out.leaks.byOrigin.length).toBeGreaterThan(0);
+});
+
+test('a torn trace loads its prefix: exit 0 with one warning on stderr', async () => {
+  const bytes = readFileSync(file);
+  writeFileSync(path.join(dir, 'torn.vrt'), bytes.subarray(0, Math.floor(bytes.length * 0.6)));
+  const r = await report(['torn.vrt']);
+  expect(r.code).toBe(0);
+  expect(r.stderr).toMatch(/^vramscope report: warning: .*byte \d+.*kept the \d+ events before it\n$/);
+});
+
+test('an unreadable trace is exit 1 with one line naming the byte; bad usage is exit 2', async () => {
+  writeFileSync(path.join(dir, 'junk.vrt'), 'hello, not a trace');
+  const junk = await report(['junk.vrt']);
+  expect(junk.code).toBe(1);
+  expect(junk.stderr).toMatch(
+    /^vramscope report: cannot load junk.vrt: not a VRAMscope trace.*\(byte 0\)\n$/,
+  );
+  const missing = await report(['nope.vrt']);
+  expect(missing.code).toBe(1);
+  expect(missing.stderr).toBe('vramscope report: cannot load nope.vrt: no such file\n');
+  expect((await report([])).code).toBe(2);
+  expect((await report(['a', 'b'])).code).toBe(2);
+  expect((await report(['ok.vrt', '--bogus'])).code).toBe(2);
+});
