@@ -6,8 +6,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadTrace } from '../trace/reader.ts';
-import { AnalyzedSource } from './analyzed-source.ts';
+import type { AnalyzedSource } from './analyzed-source.ts';
 import { ApiFailure, notFound } from './api-failure.ts';
 import type { FileSource, RequestResult, TraceSummary, ValidatedParams } from './contract.ts';
 import { listDevices } from './devices.ts';
@@ -16,6 +15,8 @@ import { createDispatcher, type Dispatcher, type RequestHandlers } from './handl
 import { RecentTraces } from './recent-traces.ts';
 import { listBuiltinScenarios } from './scenario-catalog.ts';
 import { SessionManager } from './sessions.ts';
+import { TraceHost } from './trace-host.ts';
+import type { SourceQuery, SourceQueryMap } from './trace-protocol.ts';
 
 export interface AppBackendOptions {
   /** Folder with profiles/, scenarios/ and traces/ (default: the repository's assets/). */
@@ -36,31 +37,16 @@ export const defaultAssetsDir = fileURLToPath(new URL('../../assets/', import.me
 
 type StateResult = RequestResult<'getState'>;
 
-/** Progress events of one long task: throttled by the batcher (keyed), start and end always sent. */
-function progressReporter(
-  batcher: EventBatcher,
-  taskId: string,
-  kind: 'loadTrace' | 'importFile' | 'exportReport',
-  unit: 'bytes' | 'events',
-): (phase: 'start' | 'progress' | 'done' | 'failed', done: number, total: number, message?: string) => void {
-  return (phase, done, total, message) => {
-    batcher.emit(
-      {
-        name: 'progress',
-        payload: { taskId, kind, phase, done, total, unit, ...(message === undefined ? {} : { message }) },
-      },
-      phase === 'progress' ? `progress:${taskId}` : undefined,
-    );
-  };
-}
-
 export class AppBackend {
   readonly batcher: EventBatcher;
   readonly dispatch: Dispatcher;
   readonly assetsDir: string;
   readonly cwd: string;
   private readonly recent: RecentTraces;
-  private readonly traces = new Map<string, AnalyzedSource>();
+  /** Loaded and imported traces, held and analyzed by the trace worker. */
+  private readonly traces = new Map<string, TraceSummary>();
+  private readonly traceHost: TraceHost;
+  private readonly taskKinds = new Map<string, 'loadTrace' | 'importFile'>();
   private readonly sessions: SessionManager;
   private activeSource: string | null = null;
   private nextTrace = 1;
@@ -76,6 +62,15 @@ export class AppBackend {
       cwd: this.cwd,
       allowScenarioFiles: options.allowScenarioFiles ?? false,
       onChange: () => this.emitState(),
+    });
+    this.traceHost = new TraceHost((p) => {
+      const kind = this.taskKinds.get(p.taskId) ?? 'loadTrace';
+      if (p.phase === 'done' || p.phase === 'failed') this.taskKinds.delete(p.taskId);
+      const { type: _type, ...rest } = p;
+      this.batcher.emit(
+        { name: 'progress', payload: { ...rest, kind, unit: 'bytes' } },
+        p.phase === 'progress' ? `progress:${p.taskId}` : undefined,
+      );
     });
     this.dispatch = createDispatcher(this.handlers(), { checkResults: options.checkResults ?? false });
   }
@@ -101,7 +96,7 @@ export class AppBackend {
   state(): StateResult {
     return {
       sessions: this.sessions.list(),
-      traces: [...this.traces.values()].map((t) => t.summary()),
+      traces: [...this.traces.values()],
       sampleTraces: this.sampleTraces(),
       recentTraces: this.recent.list(),
     };
@@ -115,68 +110,64 @@ export class AppBackend {
     this.batcher.emit({ name: 'stateChanged', payload: this.state() }, 'stateChanged');
   }
 
-  private source(sourceId: string): AnalyzedSource {
-    const source = this.traces.get(sourceId) ?? this.sessions.source(sourceId);
-    if (!source) throw notFound('source', sourceId);
-    return source;
+  /** A live session's recording (analyzed on the main thread), or null for a trace. */
+  private sessionSource(sourceId: string): AnalyzedSource | null {
+    const session = this.sessions.source(sourceId);
+    if (session) return session;
+    if (!this.traces.has(sourceId)) throw notFound('source', sourceId);
+    return null;
   }
 
-  /** Loads and analyzes a trace file or dropped bytes, with progress events. */
+  /** Runs a query on the source: in the trace worker for traces, here for sessions. */
+  private async query<M extends SourceQuery>(
+    sourceId: string,
+    method: M,
+    params: SourceQueryMap[M][0],
+  ): Promise<SourceQueryMap[M][1]> {
+    const session = this.sessionSource(sourceId);
+    if (session === null) return this.traceHost.query(sourceId, method, params);
+    switch (method) {
+      case 'timeline':
+        return session.timeline(params as SourceQueryMap['timeline'][0]) as SourceQueryMap[M][1];
+      case 'snapshot':
+        return session.snapshot(params as SourceQueryMap['snapshot'][0]) as SourceQueryMap[M][1];
+      case 'allocations':
+        return session.allocations(params as SourceQueryMap['allocations'][0]) as SourceQueryMap[M][1];
+      case 'detail':
+        return session.detail(params as SourceQueryMap['detail'][0]) as SourceQueryMap[M][1];
+      case 'leaks':
+        return session.leaks(params as SourceQueryMap['leaks'][0]) as SourceQueryMap[M][1];
+      case 'diff':
+        return session.diff(params as SourceQueryMap['diff'][0]) as SourceQueryMap[M][1];
+      default:
+        return session.report(params as SourceQueryMap['report'][0]) as SourceQueryMap[M][1];
+    }
+  }
+
+  /** Loads and analyzes a trace file or dropped bytes in the trace worker, with progress events. */
   async loadTraceFile(source: FileSource, taskId: string | undefined): Promise<TraceSummary> {
+    return this.addTrace(source, taskId, 'loadTrace');
+  }
+
+  private async addTrace(
+    source: FileSource,
+    taskId: string | undefined,
+    kind: 'loadTrace' | 'importFile',
+    format: 'auto' | 'vma' | 'd3d12ma' | 'pytorch' = 'auto',
+  ): Promise<TraceSummary> {
     const task = taskId ?? `task-${this.nextTask++}`;
-    const report = progressReporter(this.batcher, task, 'loadTrace', 'bytes');
-    const started = performance.now();
-    let input: string | Uint8Array;
-    let name: string;
-    if (source.kind === 'path') {
-      input = path.resolve(this.cwd, source.path);
-      name = path.basename(input);
-      let size: number;
-      try {
-        const info = statSync(input);
-        if (!info.isFile()) throw new Error('not a file');
-        size = info.size;
-      } catch {
-        throw new ApiFailure('NotFound', `There is no trace file at ${input}.`);
-      }
-      report('start', 0, size);
-    } else {
-      input = source.data;
-      name = source.name;
-      report('start', 0, source.data.byteLength);
-    }
-    let loaded;
-    try {
-      loaded = await loadTrace(input, {
-        onProgress: (p) => report('progress', p.bytesDone, p.bytesTotal, `${p.events} events`),
-      });
-    } catch (error) {
-      report('failed', 0, 0, (error as Error).message);
-      const position = (error as { position?: unknown }).position;
-      throw new ApiFailure(
-        'Failed',
-        `${name} is not a readable trace: ${(error as Error).message}${typeof position === 'number' ? ` (at byte ${position})` : ''}.`,
-      );
-    }
+    this.taskKinds.set(task, kind);
+    const input: FileSource =
+      source.kind === 'path' ? { kind: 'path', path: path.resolve(this.cwd, source.path) } : source;
     const sourceId = `trace-${this.nextTrace++}`;
-    const events = loaded.events;
-    const trace = new AnalyzedSource({
-      sourceId,
-      name,
-      device: loaded.header.device,
-      strategy: loaded.header.allocator.strategy,
-      warnings: loaded.warnings.map((w) => w.message),
-      loadMs: 0,
-      events: () => events,
-    });
-    // The one synchronous pass (checkpoints, timeline pyramid); the load time includes it.
-    trace.analysis();
-    trace.loadMs = performance.now() - started;
-    this.traces.set(sourceId, trace);
-    if (source.kind === 'path') this.recent.add(input as string);
-    report('done', loaded.fileBytes, loaded.fileBytes, `${events.length} events`);
+    const loaded =
+      kind === 'loadTrace'
+        ? await this.traceHost.load(sourceId, input, task)
+        : await this.traceHost.importDump(sourceId, input, format, task);
+    this.traces.set(sourceId, loaded.summary);
+    if (loaded.path !== null) this.recent.add(loaded.path);
     this.emitState();
-    return trace.summary();
+    return loaded.summary;
   }
 
   /** Opens the default device's session (npm start / serve). Errors become a log event, never a crash. */
@@ -199,7 +190,7 @@ export class AppBackend {
   }
 
   private async exportReport(p: ValidatedParams<'exportReport'>): Promise<RequestResult<'exportReport'>> {
-    const content = this.source(p.sourceId).report(p.format);
+    const content = await this.query(p.sourceId, 'report', p.format);
     let written: string | null = null;
     if (p.path !== undefined) {
       written = path.resolve(this.cwd, p.path);
@@ -229,26 +220,25 @@ export class AppBackend {
       resumeRun: ({ runId }) => this.sessions.resume(runId),
       cancelRun: ({ runId }) => this.sessions.cancel(runId),
       loadTrace: ({ source, taskId }) => this.loadTraceFile(source, taskId),
-      importFile: () => {
-        throw new ApiFailure('NotImplemented', 'Importing foreign dumps is not available in this build yet.');
-      },
+      importFile: (p) => this.addTrace(p.source, p.taskId, 'importFile', p.format),
       setActiveSource: ({ sourceId }) => {
-        this.source(sourceId);
+        this.sessionSource(sourceId);
         this.activeSource = sourceId;
         return { ok: true as const };
       },
-      closeTrace: ({ sourceId }) => {
+      closeTrace: async ({ sourceId }) => {
         if (!this.traces.delete(sourceId)) throw notFound('trace', sourceId);
+        await this.traceHost.close(sourceId);
         if (this.activeSource === sourceId) this.activeSource = null;
         this.emitState();
         return { ok: true as const };
       },
-      queryTimeline: (p) => this.source(p.sourceId).timeline(p),
-      snapshotAt: (p) => this.source(p.sourceId).snapshot(p),
-      listAllocations: (p) => this.source(p.sourceId).allocations(p),
-      allocationDetail: (p) => this.source(p.sourceId).detail(p),
-      leaks: (p) => this.source(p.sourceId).leaks(p),
-      diff: (p) => this.source(p.sourceId).diff(p),
+      queryTimeline: (p) => this.query(p.sourceId, 'timeline', p),
+      snapshotAt: (p) => this.query(p.sourceId, 'snapshot', p),
+      listAllocations: (p) => this.query(p.sourceId, 'allocations', p),
+      allocationDetail: (p) => this.query(p.sourceId, 'detail', p),
+      leaks: (p) => this.query(p.sourceId, 'leaks', p),
+      diff: (p) => this.query(p.sourceId, 'diff', p),
       exportReport: (p) => this.exportReport(p),
     };
   }
@@ -256,6 +246,7 @@ export class AppBackend {
   /** Stops runs, closes sessions, sends what is pending, drops the batcher's timers. */
   async dispose(): Promise<void> {
     await this.sessions.closeAll();
+    await this.traceHost.dispose();
     this.batcher.flushNow();
     this.batcher.dispose();
   }

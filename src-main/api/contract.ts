@@ -36,6 +36,10 @@
  */
 import { z } from 'zod';
 
+// In a page (the renderer) the CSP forbids eval; zod would probe `new Function` once to decide whether
+// to compile its parsers, which the browser reports as a CSP violation. Main keeps the compiled parsers.
+if (typeof document !== 'undefined') z.config({ jitless: true });
+
 // ---- Primitives ----------------------------------------------------------------------------------------
 
 /** Bytes (or a count): a non-negative safe integer. */
@@ -502,7 +506,8 @@ export const requests = {
   importFile: {
     params: z.strictObject({
       source: fileSourceSchema,
-      format: z.enum(['auto', 'vma-json', 'd3d12ma-json', 'pytorch-snapshot']).default('auto'),
+      /** vma: vmaBuildStatsString JSON; d3d12ma: BuildStatsString JSON; pytorch: memory snapshot pickle/JSON. */
+      format: z.enum(['auto', 'vma', 'd3d12ma', 'pytorch']).default('auto'),
       taskId: idSchema.optional(),
     }),
     result: traceSummarySchema,

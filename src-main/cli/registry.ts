@@ -13,7 +13,7 @@ export const commands: readonly Command[] = [
   devicesCommand,
   runCommand,
   reportCommand,
-  serveCommand,
   replayCommand,
   importCommand,
+  serveCommand,
 ];

@@ -236,7 +236,11 @@ if (!app.requestSingleInstanceLock()) {
     backend = new AppBackend({
       assetsDir,
       recentFile: path.join(app.getPath('userData'), 'recent-traces.json'),
+      // The desktop user may run their own scenario scripts (web mode runs built-ins only).
+      allowScenarioFiles: true,
     });
+    // The default device is open when the window appears (npm start's promise).
+    void backend.openDefaultSession();
     const origins = [appOrigin, ...(devServerUrl ? [new URL(devServerUrl).origin] : [])];
     const endpoint = createIpcEndpoint({
       dispatch: backend.dispatch,

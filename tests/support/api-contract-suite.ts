@@ -2,16 +2,23 @@
 // server (a real `vramscope serve` process) and api-ipc.test.ts over the IPC endpoint without Electron.
 // Every result is checked against the contract's result schema on the client side.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import {
   ApiRequestError,
   requestNames,
   requests,
   type ApiErrorCode,
+  type EventName,
+  type EventPayload,
   type RequestName,
   type RequestParams,
   type RequestResult,
+  type RunInfo,
+  type TraceSummary,
 } from '../../src-main/api/contract.ts';
-import type { ContractTransport, TestClient } from './api-transports.ts';
+import { repoRoot, type ContractTransport, type TestClient } from './api-transports.ts';
+import { writeBigTrace } from './big-trace.ts';
 
 export async function call<N extends RequestName>(
   client: TestClient,
@@ -121,4 +128,477 @@ export function defineContractSuite(
       expect(x).toEqual(y);
     });
   });
+
+  describe('devices and scenarios', () => {
+    test('listDevices: the shipped profiles, the built-in models, and real devices or a reason', async () => {
+      const list = await call(a, 'listDevices', {});
+      expect(list.profiles.map((p) => p.name)).toEqual(
+        expect.arrayContaining(['mesa-lavapipe', 'nvidia-h100-80gb-hbm3']),
+      );
+      expect(list.profiles.find((p) => p.name === 'nvidia-h100-80gb-hbm3')?.deviceName).toContain('H100');
+      expect(list.builtinModels).toEqual(['d3d12-tier1', 'd3d12-tier2', 'metal']);
+      if (list.devices.length === 0) expect(list.unavailableReason).toBeTruthy();
+      else {
+        expect(list.defaultIndex).not.toBeNull();
+        for (const d of list.devices) expect(d.description.types.length).toBeGreaterThan(0);
+      }
+    });
+
+    test('listScenarios: the six built-ins with typed parameters', async () => {
+      const { scenarios } = await call(a, 'listScenarios', {});
+      expect(scenarios.map((s) => s.id).sort()).toEqual([
+        'budget-overflow',
+        'fragmentation',
+        'leaks',
+        'replay-workload',
+        'streaming',
+        'transient-ring',
+      ]);
+      const ring = scenarios.find((s) => s.id === 'transient-ring')!;
+      expect(ring.params.find((p) => p.name === 'frames')).toMatchObject({ type: 'integer', min: 1 });
+    });
+  });
+
+  describe('traces', () => {
+    let sample: { name: string; path: string; bytes: number };
+    let leaksSample: { name: string; path: string; bytes: number };
+    let trace: TraceSummary;
+
+    beforeAll(async () => {
+      const state = await call(a, 'getState', {});
+      sample = state.sampleTraces.find((t) => t.name === 'streaming-h100.trace')!;
+      leaksSample = state.sampleTraces.find((t) => t.name === 'leaks-lavapipe.trace')!;
+      expect(sample).toBeDefined();
+      expect(leaksSample).toBeDefined();
+    });
+
+    test('loadTrace by path: summary, progress events for its task, and the second client sees stateChanged', async () => {
+      const seenByB = b.frames.length;
+      trace = await call(a, 'loadTrace', {
+        source: { kind: 'path', path: sample.path },
+        taskId: 'load-sample',
+      });
+      expect(trace.name).toBe('streaming-h100.trace');
+      expect(trace.device.name).toContain('H100');
+      expect(trace.eventCount).toBeGreaterThan(1000);
+      expect(trace.peakCommittedBytes).toBeGreaterThan(0);
+      await expect
+        .poll(
+          () =>
+            eventsOf(a, 'progress').filter((p) => p.taskId === 'load-sample' && p.phase === 'done').length,
+        )
+        .toBe(1);
+      const phases = eventsOf(a, 'progress')
+        .filter((p) => p.taskId === 'load-sample')
+        .map((p) => p.phase);
+      expect(phases[0]).toBe('start');
+      expect(phases.at(-1)).toBe('done');
+      await expect
+        .poll(() =>
+          b.frames
+            .slice(seenByB)
+            .some((f) =>
+              f.frame.events.some(
+                (e) =>
+                  e.name === 'stateChanged' && e.payload.traces.some((t) => t.sourceId === trace.sourceId),
+              ),
+            ),
+        )
+        .toBe(true);
+      const state = await call(b, 'getState', {});
+      expect(state.traces.map((t) => t.sourceId)).toContain(trace.sourceId);
+      expect(state.recentTraces[0]).toBe(sample.path);
+    });
+
+    test('loadTrace by bytes (drag and drop) gives the same trace', async () => {
+      const bytes = new Uint8Array(readFileSync(sample.path));
+      const dropped = await call(a, 'loadTrace', {
+        source: { kind: 'bytes', name: 'dropped.trace', data: bytes },
+      });
+      expect(dropped.eventCount).toBe(trace.eventCount);
+      expect(dropped.peakCommittedBytes).toBe(trace.peakCommittedBytes);
+      expect(dropped.sourceId).not.toBe(trace.sourceId);
+      expect(await call(a, 'closeTrace', { sourceId: dropped.sourceId })).toEqual({ ok: true });
+      expect((await failure(a.api.request('closeTrace', { sourceId: dropped.sourceId }))).code).toBe(
+        'NotFound',
+      );
+    });
+
+    test('a file that is not a trace is Failed with one sentence; a missing file is NotFound', async () => {
+      const bad = await failure(
+        a.api.request('loadTrace', {
+          source: { kind: 'bytes', name: 'x.trace', data: new Uint8Array([1, 2, 3]) },
+        }),
+      );
+      expect(bad.code).toBe('Failed');
+      expect(bad.message).toContain('x.trace');
+      const missing = await failure(
+        a.api.request('loadTrace', { source: { kind: 'path', path: '/nonexistent/x.trace' } }),
+      );
+      expect(missing.code).toBe('NotFound');
+    });
+
+    test('queryTimeline: total, per heap and per type, at the asked resolution, ending at the final state', async () => {
+      const end = await call(a, 'snapshotAt', { sourceId: trace.sourceId, eventIndex: trace.eventCount });
+      for (const groupBy of ['total', 'heap', 'type'] as const) {
+        const t = await call(a, 'queryTimeline', { sourceId: trace.sourceId, buckets: 300, groupBy });
+        expect(t.buckets).toBe(300);
+        expect(t.bucketStart).toHaveLength(300);
+        expect(t.eventCount).toBe(trace.eventCount);
+        const total = t.series.find((s) => s.key === -1)!;
+        expect(total.committedLast.at(-1)).toBe(end.committedBytes);
+        expect(Math.max(...total.committedMax)).toBe(trace.peakCommittedBytes);
+        if (groupBy === 'heap') expect(t.series).toHaveLength(trace.device.heaps.length + 1);
+        if (groupBy === 'type') expect(t.series).toHaveLength(trace.device.types.length + 1);
+        for (let i = 1; i < t.bucketStart.length; i++)
+          expect(t.bucketStart[i]).toBeGreaterThanOrEqual(t.bucketStart[i - 1]!);
+      }
+      const frames = await call(a, 'queryTimeline', {
+        sourceId: trace.sourceId,
+        buckets: 10,
+        maxMarkers: 50,
+      });
+      expect(frames.markers.length).toBeGreaterThan(0);
+      expect(frames.markers.length).toBeLessThanOrEqual(50);
+      const zoom = await call(a, 'queryTimeline', {
+        sourceId: trace.sourceId,
+        startTime: trace.durationMs / 4,
+        endTime: trace.durationMs / 2,
+        buckets: 20,
+      });
+      expect(zoom.bucketStart[0]).toBeGreaterThanOrEqual(trace.durationMs / 4);
+      expect(zoom.bucketFirstEvent[0]).toBeGreaterThan(0);
+    });
+
+    test('snapshotAt: blocks hold their allocations and free gaps, and totals add up', async () => {
+      const timeline = await call(a, 'queryTimeline', { sourceId: trace.sourceId, buckets: 1 });
+      const peakAt = Math.floor(trace.eventCount / 2);
+      const snap = await call(a, 'snapshotAt', { sourceId: trace.sourceId, eventIndex: peakAt });
+      expect(snap.eventIndex).toBe(peakAt);
+      let committed = 0;
+      let allocated = 0;
+      let count = 0;
+      for (const block of snap.blocks) {
+        committed += block.size;
+        const used = block.allocations.reduce((s, x) => s + x.size, 0);
+        expect(used).toBe(block.allocatedBytes);
+        allocated += used;
+        count += block.allocations.length;
+        const free = block.freeRanges.reduce((s, r) => s + r.size, 0);
+        expect(used + free).toBeLessThanOrEqual(block.size);
+        for (const x of block.allocations) expect(x.offset + x.size).toBeLessThanOrEqual(block.size);
+      }
+      expect(committed).toBe(snap.committedBytes);
+      expect(allocated).toBe(snap.allocatedBytes);
+      expect(count).toBe(snap.allocationCount);
+      expect(timeline.eventCount).toBe(trace.eventCount);
+      const one = await call(a, 'snapshotAt', {
+        sourceId: trace.sourceId,
+        eventIndex: peakAt,
+        blockIds: [snap.blocks[0]!.id],
+      });
+      expect(one.blocks).toHaveLength(1);
+    });
+
+    test('listAllocations: live + freed = all; sorted; paged', async () => {
+      const at = Math.floor(trace.eventCount / 2);
+      const count = async (status: 'live' | 'freed' | 'all'): Promise<number> =>
+        (
+          await call(a, 'listAllocations', {
+            sourceId: trace.sourceId,
+            eventIndex: at,
+            filter: { status },
+            limit: 1,
+          })
+        ).total;
+      const [live, freed, all] = [await count('live'), await count('freed'), await count('all')];
+      expect(live + freed).toBe(all);
+      expect(all).toBeGreaterThan(0);
+      const snap = await call(a, 'snapshotAt', { sourceId: trace.sourceId, eventIndex: at });
+      expect(live).toBe(snap.allocationCount);
+      const bySize = await call(a, 'listAllocations', {
+        sourceId: trace.sourceId,
+        filter: { status: 'all' },
+        sort: { key: 'size', dir: 'desc' },
+        limit: 50,
+      });
+      for (let i = 1; i < bySize.rows.length; i++)
+        expect(bySize.rows[i]!.size).toBeLessThanOrEqual(bySize.rows[i - 1]!.size);
+      const page2 = await call(a, 'listAllocations', {
+        sourceId: trace.sourceId,
+        filter: { status: 'all' },
+        sort: { key: 'size', dir: 'desc' },
+        offset: 25,
+        limit: 25,
+      });
+      expect(page2.rows.map((r) => r.id)).toEqual(bySize.rows.slice(25, 50).map((r) => r.id));
+      const type1 = await call(a, 'listAllocations', {
+        sourceId: trace.sourceId,
+        filter: { status: 'all', memoryTypeIndex: 1 },
+      });
+      for (const r of type1.rows) expect(r.memoryTypeIndex).toBe(1);
+    });
+
+    test('allocationDetail: the decision record that placed it, its origin and its history', async () => {
+      const { rows } = await call(a, 'listAllocations', {
+        sourceId: trace.sourceId,
+        filter: { status: 'freed' },
+        limit: 1,
+      });
+      const row = rows[0]!;
+      const detail = await call(a, 'allocationDetail', { sourceId: trace.sourceId, allocationId: row.id });
+      expect(detail.allocation.id).toBe(row.id);
+      expect(detail.decision?.winner).toBe(row.memoryTypeIndex);
+      expect(detail.decision?.reason.length).toBeGreaterThan(0);
+      expect(detail.history[0]!.kind).toBe('allocate');
+      expect(detail.history.at(-1)!.kind).toBe('free');
+      expect(detail.stack).toMatch(/streaming\.mjs:\d+/);
+      expect(
+        (
+          await failure(
+            a.api.request('allocationDetail', { sourceId: trace.sourceId, allocationId: 987654321 }),
+          )
+        ).code,
+      ).toBe('NotFound');
+    });
+
+    test('leaks and diff on the leaks sample', async () => {
+      const leaky = await call(a, 'loadTrace', { source: { kind: 'path', path: leaksSample.path } });
+      const report = await call(a, 'leaks', { sourceId: leaky.sourceId, groupBy: 'origin' });
+      expect(report.count).toBeGreaterThan(0);
+      expect(report.groups.reduce((s, g) => s + g.count, 0)).toBe(report.count);
+      expect(report.groups.reduce((s, g) => s + g.bytes, 0)).toBe(report.bytes);
+      for (const groupBy of ['name', 'type'] as const) {
+        const other = await call(a, 'leaks', { sourceId: leaky.sourceId, groupBy });
+        expect(other.count).toBe(report.count);
+      }
+      const diff = await call(a, 'diff', {
+        sourceId: leaky.sourceId,
+        fromIndex: 0,
+        toIndex: leaky.eventCount,
+      });
+      expect(diff.allocated.count).toBe(report.count);
+      expect(diff.allocated.bytes).toBe(report.bytes);
+      expect(diff.freed.count).toBe(0);
+      expect(diff.perType.reduce((s, t) => s + t.allocatedDelta, 0)).toBe(report.bytes);
+      expect(
+        (await failure(a.api.request('diff', { sourceId: leaky.sourceId, fromIndex: 5, toIndex: 1 }))).code,
+      ).toBe('InvalidRequest');
+    });
+
+    test('exportReport as text and JSON; setActiveSource', async () => {
+      const text = await call(a, 'exportReport', { sourceId: trace.sourceId, format: 'text' });
+      expect(text.content).toContain('NVIDIA H100');
+      expect(text.path).toBeNull();
+      const json = await call(a, 'exportReport', { sourceId: trace.sourceId, format: 'json' });
+      expect(JSON.parse(json.content).source.eventCount).toBe(trace.eventCount);
+      expect(await call(a, 'setActiveSource', { sourceId: trace.sourceId })).toEqual({ ok: true });
+      expect((await failure(a.api.request('setActiveSource', { sourceId: 'trace-404' }))).code).toBe(
+        'NotFound',
+      );
+    });
+
+    test('importFile: a D3D12MA dump and a PyTorch snapshot become sources; a non-dump is Failed', async () => {
+      const fixtures = path.join(repoRoot, 'tests', 'fixtures', 'import');
+      const d3d = await call(a, 'importFile', {
+        source: { kind: 'path', path: path.join(fixtures, 'd3d12ma-tier2-utf16.json') },
+      });
+      expect(d3d.device.api).toBe('d3d12');
+      expect(d3d.allocationCount).toBeGreaterThan(0);
+      const snap = await call(a, 'snapshotAt', { sourceId: d3d.sourceId, eventIndex: d3d.eventCount });
+      expect(snap.allocationCount).toBeGreaterThan(0);
+      const bytes = new Uint8Array(readFileSync(path.join(fixtures, 'pytorch-ringbuffer-2dev-p4.pickle')));
+      const torch = await call(a, 'importFile', {
+        source: { kind: 'bytes', name: 'snap.pickle', data: bytes },
+        format: 'pytorch',
+      });
+      expect(torch.eventCount).toBeGreaterThan(0);
+      const bad = await failure(a.api.request('importFile', { source: { kind: 'path', path: sample.path } }));
+      expect(bad.code).toBe('Failed');
+    });
+
+    test('a large trace loads with progress events while other requests are answered', async () => {
+      const big = writeBigTrace(400_000);
+      const taskId = 'load-big';
+      const loading = call(a, 'loadTrace', { source: { kind: 'path', path: big }, taskId });
+      let answeredDuring = 0;
+      let loaded = false;
+      void loading.then(() => (loaded = true));
+      const latencies: number[] = [];
+      while (!loaded) {
+        // Paced like a UI polling; also lets an in-process transport's event loop breathe.
+        await new Promise((r) => setTimeout(r, 10));
+        const t0 = performance.now();
+        await call(b, 'getState', {});
+        latencies.push(performance.now() - t0);
+        if (!loaded) answeredDuring++;
+      }
+      const summary = await loading;
+      expect(summary.eventCount).toBeGreaterThan(390_000);
+      // Events travel in the next flush after the response: wait for the task's last one.
+      await expect
+        .poll(() => eventsOf(a, 'progress').some((p) => p.taskId === taskId && p.phase === 'done'))
+        .toBe(true);
+      const progress = eventsOf(a, 'progress').filter((p) => p.taskId === taskId);
+      expect(progress[0]!.phase).toBe('start');
+      expect(progress.at(-1)!.phase).toBe('done');
+      const middle = progress.filter((p) => p.phase === 'progress');
+      expect(middle.length).toBeGreaterThanOrEqual(2);
+      for (let i = 1; i < middle.length; i++)
+        expect(middle[i]!.done).toBeGreaterThanOrEqual(middle[i - 1]!.done);
+      expect(answeredDuring).toBeGreaterThan(0);
+      console.log(
+        `[${transport.name}] big trace: ${summary.eventCount} events loaded in ${summary.loadMs.toFixed(0)} ms; ${answeredDuring} getState answered meanwhile, slowest ${Math.max(...latencies).toFixed(0)} ms`,
+      );
+    });
+  });
+
+  describe('sessions and runs', () => {
+    let sessionId: string;
+
+    test('openSession on a profile; a bad profile name is refused', async () => {
+      const session = await call(a, 'openSession', { device: { kind: 'profile', name: 'lavapipe' } });
+      sessionId = session.sessionId;
+      expect(session.sourceId).toBe(sessionId);
+      expect(session.device.name).toContain('llvmpipe');
+      expect(session.run).toBeNull();
+      expect(
+        (await failure(a.api.request('openSession', { device: { kind: 'profile', name: 'no-such-gpu' } })))
+          .code,
+      ).toBe('NotFound');
+      expect(
+        (
+          await failure(
+            a.api.request('openSession', { device: { kind: 'profile', name: '../../etc/passwd' } }),
+          )
+        ).code,
+      ).toBe('InvalidRequest');
+      const d3d = await call(a, 'openSession', { device: { kind: 'builtin', model: 'd3d12-tier1' } });
+      expect(d3d.device.api).toBe('d3d12');
+      await call(a, 'closeSession', { sessionId: d3d.sessionId });
+    });
+
+    test('runScenario paused, step exactly N ops, resume to the end; both clients get the same events', async () => {
+      const run = await call(a, 'runScenario', {
+        sessionId,
+        scenario: 'transient-ring',
+        params: { frames: 20 },
+        seed: 1,
+        startPaused: true,
+      });
+      expect(run.state).toBe('paused');
+      const paused = await call(a, 'pauseRun', { runId: run.runId });
+      expect(paused.state).toBe('paused');
+      const stepped = await call(a, 'stepRun', { runId: run.runId, ops: 3 });
+      expect(stepped.opsDone).toBe(paused.opsDone + 3);
+      expect((await failure(a.api.request('stepRun', { runId: run.runId, ops: 0 }))).code).toBe(
+        'InvalidRequest',
+      );
+      await call(a, 'resumeRun', { runId: run.runId });
+      await expect.poll(() => lastRunState(a, run.runId)?.state, { timeout: 20_000 }).toBe('finished');
+      await expect.poll(() => lastRunState(b, run.runId)?.state, { timeout: 5_000 }).toBe('finished');
+      const state = await call(a, 'getState', {});
+      const info = state.sessions.find((s) => s.sessionId === sessionId)!;
+      await expect.poll(() => sessionEventCount(a, run.runId), { timeout: 5_000 }).toBe(info.eventCount);
+      expect(sessionEventCount(b, run.runId)).toBe(info.eventCount);
+      expect((await failure(a.api.request('resumeRun', { runId: run.runId }))).code).toBe('InvalidState');
+      // The recording answers the same queries as a trace.
+      const t = await call(a, 'queryTimeline', { sourceId: sessionId, buckets: 50, groupBy: 'type' });
+      expect(t.eventCount).toBe(info.eventCount);
+      const leaks = await call(a, 'leaks', { sourceId: sessionId });
+      expect(leaks.count).toBe(0);
+    });
+
+    test('script parameters are checked before the run starts; unknown scenarios are NotFound', async () => {
+      expect(
+        (
+          await failure(
+            a.api.request('runScenario', { sessionId, scenario: 'transient-ring', params: { frames: -5 } }),
+          )
+        ).code,
+      ).toBe('InvalidRequest');
+      expect(
+        (await failure(a.api.request('runScenario', { sessionId, scenario: 'nope', params: {} }))).code,
+      ).toBe('NotFound');
+      expect(
+        (await failure(a.api.request('runScenario', { sessionId, scenario: '/tmp/evil.mjs', params: {} })))
+          .code,
+      ).toBe('NotFound');
+    });
+
+    test('an allocation storm reaches the clients in at most ~30 event messages per second', async () => {
+      const firstFrame = a.frames.length;
+      const run = await call(a, 'runScenario', {
+        sessionId,
+        scenario: 'transient-ring',
+        params: { frames: 4000 },
+        seed: 2,
+      });
+      expect(
+        (await failure(a.api.request('runScenario', { sessionId, scenario: 'leaks', params: {} }))).code,
+      ).toBe('InvalidState');
+      await expect
+        .poll(() => lastRunState(a, run.runId)?.state, { timeout: 50_000, interval: 200 })
+        .toBe('finished');
+      await new Promise((r) => setTimeout(r, 200));
+      const frames = a.frames.slice(firstFrame);
+      const events = sessionEventCount(a, run.runId);
+      const seconds = (frames.at(-1)!.at - frames[0]!.at) / 1000;
+      const rate = (frames.length - 1) / seconds;
+      let worstWindow = 0;
+      for (const f of frames)
+        worstWindow = Math.max(worstWindow, frames.filter((g) => g.at >= f.at && g.at < f.at + 1000).length);
+      console.log(
+        `[${transport.name}] storm: ${events} allocator events in ${frames.length} messages over ${seconds.toFixed(2)} s = ${rate.toFixed(1)} messages/s (worst 1 s window: ${worstWindow})`,
+      );
+      expect(events).toBeGreaterThan(50_000);
+      expect(rate).toBeLessThanOrEqual(30);
+      // Sent at least 34 ms apart; one frame of arrival jitter may land in a receiver's 1 s window.
+      expect(worstWindow).toBeLessThanOrEqual(31);
+    });
+
+    test('cancel a long run; closeSession', async () => {
+      const run = await call(a, 'runScenario', {
+        sessionId,
+        scenario: 'transient-ring',
+        params: { frames: 1_000_000 },
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      const cancelled = await call(a, 'cancelRun', { runId: run.runId });
+      expect(cancelled.state).toBe('cancelled');
+      expect((await failure(a.api.request('cancelRun', { runId: run.runId }))).code).toBe('InvalidState');
+      expect(await call(a, 'closeSession', { sessionId })).toEqual({ ok: true });
+      expect((await failure(a.api.request('queryTimeline', { sourceId: sessionId, buckets: 5 }))).code).toBe(
+        'NotFound',
+      );
+    });
+  });
+}
+
+function eventsOf<E extends EventName>(client: TestClient, name: E): EventPayload<E>[] {
+  const out: EventPayload<E>[] = [];
+  for (const f of client.frames)
+    for (const e of f.frame.events) if (e.name === name) out.push(e.payload as EventPayload<E>);
+  return out;
+}
+
+function lastRunState(client: TestClient, runId: string): RunInfo | undefined {
+  return eventsOf(client, 'runState')
+    .filter((r) => r.runId === runId)
+    .at(-1);
+}
+
+function sessionEventCount(client: TestClient, runId: string): number {
+  let expectedStart = 0;
+  let n = 0;
+  for (const batch of eventsOf(client, 'sessionEvents')) {
+    if (batch.runId !== runId) continue;
+    // Slices of one run are contiguous and in order.
+    if (batch.start !== expectedStart)
+      throw new Error(`slice starts at ${batch.start}, expected ${expectedStart}`);
+    expectedStart += batch.count;
+    n += batch.count;
+    if (batch.columns.kind.length !== batch.count) throw new Error('slice columns do not match its count');
+  }
+  return n;
 }

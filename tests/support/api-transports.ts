@@ -50,10 +50,14 @@ export interface ServeProcess {
 
 /** Spawns `node bin/vramscope.mjs serve --port 0` and waits for the URL line. */
 export function startServeProcess(extraArgs: string[] = []): Promise<ServeProcess> {
-  const child = spawn(process.execPath, ['bin/vramscope.mjs', 'serve', '--port', '0', ...extraArgs], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['bin/vramscope.mjs', 'serve', '--port', '0', '--no-session', ...extraArgs],
+    {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));

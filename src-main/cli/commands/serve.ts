@@ -13,22 +13,25 @@ export const defaultRendererDir = fileURLToPath(new URL('../../../dist/renderer/
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'Serve the UI and its API on 127.0.0.1 (web mode, for headless machines)',
-  help: `Usage: vramscope serve [--port N] [--open] [--ui DIR]
+  help: `Usage: vramscope serve [TRACE ...] [--port N] [--open] [--ui DIR] [--no-session]
 
 Serves the VRAMscope UI and its API (a WebSocket) on 127.0.0.1 only, and prints the URL to open:
 it carries a random access token, which the browser then keeps in a cookie. Runs until Ctrl-C.
+A session on the default device is opened at start, and each TRACE given is loaded.
 
 Options:
-  --port N   TCP port (default 0: a free port)
-  --open     open the URL in the default browser
-  --ui DIR   the built UI (default: dist/renderer, made by \`npm run build:renderer\`)`,
+  --port N       TCP port (default 0: a free port)
+  --open         open the URL in the default browser
+  --ui DIR       the built UI (default: dist/renderer, made by \`npm run build:renderer\`)
+  --no-session   do not open the default device's session at start`,
   options: {
     port: { type: 'string' },
     open: { type: 'boolean' },
     ui: { type: 'string' },
+    'no-session': { type: 'boolean' },
   },
-  maxPositionals: 0,
-  async run(values, _positionals, io) {
+  maxPositionals: 16,
+  async run(values, positionals, io) {
     const port = integerOption(values, 'port', 0, 65535) ?? 0;
     const uiOption = stringOption(values, 'ui');
     const uiDir = uiOption === undefined ? defaultRendererDir : path.resolve(io.cwd, uiOption);
@@ -46,6 +49,14 @@ Options:
       const code = (error as { code?: unknown }).code;
       if (code === 'EADDRINUSE') throw new CommandFailure(`port ${port} on 127.0.0.1 is already in use`);
       throw new CommandFailure(`cannot start the web server: ${(error as Error).message}`);
+    }
+    if (values['no-session'] !== true) await backend.openDefaultSession();
+    for (const trace of positionals) {
+      try {
+        await backend.loadTraceFile({ kind: 'path', path: path.resolve(io.cwd, trace) }, undefined);
+      } catch (error) {
+        io.stderr.write(`vramscope serve: ${(error as Error).message}\n`);
+      }
     }
     io.stdout.write(`VRAMscope web UI: ${server.url}\n`);
     if (!existsSync(path.join(uiDir, 'index.html'))) {

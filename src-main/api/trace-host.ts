@@ -1,0 +1,109 @@
+// Main's side of the trace worker: starts it on first use, sends loads, imports and queries, and forwards
+// its progress reports. If the worker dies, pending calls fail with Internal and the next call starts a
+// fresh worker (the traces it held are gone: NotFound).
+import { Worker } from 'node:worker_threads';
+import { ApiFailure } from './api-failure.ts';
+import type { FileSource } from './contract.ts';
+import type {
+  FromTraceWorker,
+  LoadedSource,
+  SourceQuery,
+  SourceQueryMap,
+  ToTraceWorker,
+} from './trace-protocol.ts';
+
+type Progress = Extract<FromTraceWorker, { type: 'progress' }>;
+type Request = ToTraceWorker extends infer T ? (T extends { id: number } ? Omit<T, 'id'> : never) : never;
+
+const workerUrl = new URL('./trace-worker-bootstrap.mjs', import.meta.url);
+
+export class TraceHost {
+  private worker: Worker | null = null;
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+
+  constructor(private readonly onProgress: (progress: Progress) => void) {}
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(workerUrl, { execArgv: [...process.execArgv] });
+    worker.unref();
+    worker.on('message', (m: FromTraceWorker) => {
+      if (m.type === 'progress') {
+        this.onProgress(m);
+        return;
+      }
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (m.ok) p.resolve(m.value);
+      else p.reject(new ApiFailure(m.code, m.message));
+    });
+    const fail = (reason: string): void => {
+      if (this.worker !== worker) return;
+      this.worker = null;
+      for (const p of this.pending.values())
+        p.reject(new ApiFailure('Internal', `The trace worker stopped: ${reason}.`));
+      this.pending.clear();
+    };
+    worker.on('error', (error) => fail(error.message));
+    worker.on('exit', (code) => fail(`exit code ${code}`));
+    this.worker = worker;
+    return worker;
+  }
+
+  private call(request: Request, transfer: ArrayBuffer[] = []): Promise<unknown> {
+    const worker = this.start();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      worker.ref();
+      worker.postMessage({ ...request, id }, transfer);
+    }).finally(() => {
+      if (this.pending.size === 0) this.worker?.unref();
+    });
+  }
+
+  /** Bytes are copied once into a buffer of their own and moved (not cloned again) to the worker. */
+  private static movable(input: FileSource): { input: FileSource; transfer: ArrayBuffer[] } {
+    if (input.kind === 'path') return { input, transfer: [] };
+    const copy = new Uint8Array(input.data);
+    return { input: { ...input, data: copy }, transfer: [copy.buffer] };
+  }
+
+  load(sourceId: string, input: FileSource, taskId: string): Promise<LoadedSource> {
+    const { input: moved, transfer } = TraceHost.movable(input);
+    return this.call({ type: 'load', sourceId, input: moved, taskId }, transfer) as Promise<LoadedSource>;
+  }
+
+  importDump(
+    sourceId: string,
+    input: FileSource,
+    format: 'auto' | 'vma' | 'd3d12ma' | 'pytorch',
+    taskId: string,
+  ): Promise<LoadedSource> {
+    const { input: moved, transfer } = TraceHost.movable(input);
+    return this.call(
+      { type: 'import', sourceId, input: moved, format, taskId },
+      transfer,
+    ) as Promise<LoadedSource>;
+  }
+
+  query<M extends SourceQuery>(
+    sourceId: string,
+    method: M,
+    params: SourceQueryMap[M][0],
+  ): Promise<SourceQueryMap[M][1]> {
+    return this.call({ type: 'query', sourceId, method, params }) as Promise<SourceQueryMap[M][1]>;
+  }
+
+  async close(sourceId: string): Promise<void> {
+    await this.call({ type: 'close', sourceId });
+  }
+
+  async dispose(): Promise<void> {
+    const worker = this.worker;
+    this.worker = null;
+    if (worker) await worker.terminate();
+  }
+}
