@@ -2,7 +2,7 @@
 // on a canvas. d3-zoom owns zoom/pan (wheel, drag), shift-drag brushes a range, a click moves the cursor.
 // The view asks the source for as many buckets as the plot has pixels (level of detail), keeps one request
 // in flight and draws the last answer in the current coordinates while the next one is coming.
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import type { ReactNode } from 'react';
 import { scaleLinear, select, zoom, zoomIdentity } from 'd3';
 import type { ZoomBehavior, ZoomTransform } from 'd3';
@@ -128,7 +128,9 @@ export function Timeline(): ReactNode {
   // draw, or drawing starves while the user pans.
   const frameRef = useRef<TimelineFrame | null>(null);
   const pendingRef = useRef<number | null>(null);
-  useEffect(() => {
+  // A layout effect: the frame is requested right after the commit, not after the browser painted (a
+  // passive effect would push every draw one frame later and halve the draw rate during a drag).
+  useLayoutEffect(() => {
     const canvas = canvasRef.current;
     if (!canvas) return;
     frameRef.current = {
