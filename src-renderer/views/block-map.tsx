@@ -1,7 +1,7 @@
 // Block map: every device-memory block alive at the cursor as a row proportional to its bytes, drawn on a
 // canvas that covers only the visible rows (the scroll area holds a spacer of the full height). Hover shows
 // name, offset, size, type and stack; a click selects the allocation.
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { MouseEvent as ReactMouseEvent, ReactNode } from 'react';
 import { fragmentation } from '../data/source.ts';
 import type { AllocationDetail, AllocationKindName } from '../data/source.ts';
@@ -42,26 +42,27 @@ export function BlockMap(): ReactNode {
   const totalHeight = rows.length * blockRowHeight;
   const canvasHeight = Math.min(viewportHeight, Math.max(blockRowHeight, totalHeight));
 
-  useEffect(() => {
+  // Drawn synchronously after each commit: only the visible rows, so it is cheap, and scrolling can never
+  // starve it the way a cancelled animation frame could.
+  useLayoutEffect(() => {
     const canvas = canvasRef.current;
-    if (!canvas) return undefined;
-    const id = requestAnimationFrame(() => {
-      const ctx = canvas.getContext('2d');
-      if (!ctx) return;
-      const dpr = window.devicePixelRatio || 1;
+    if (!canvas) return;
+    const ctx = canvas.getContext('2d');
+    if (!ctx) return;
+    const dpr = window.devicePixelRatio || 1;
+    if (canvas.width !== Math.round(width * dpr) || canvas.height !== Math.round(canvasHeight * dpr)) {
       canvas.width = Math.round(width * dpr);
       canvas.height = Math.round(canvasHeight * dpr);
-      ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-      drawBlocks(ctx, rows, {
-        width,
-        height: canvasHeight,
-        scrollTop,
-        colorBy,
-        selectedId,
-        theme: readCanvasTheme(canvas),
-      });
+    }
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    drawBlocks(ctx, rows, {
+      width,
+      height: canvasHeight,
+      scrollTop,
+      colorBy,
+      selectedId,
+      theme: readCanvasTheme(canvas),
     });
-    return () => cancelAnimationFrame(id);
   }, [rows, width, canvasHeight, scrollTop, colorBy, selectedId, theme]);
 
   const rowAt = (e: ReactMouseEvent<HTMLCanvasElement>): { row: BlockRow; x: number } | null => {
