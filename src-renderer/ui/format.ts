@@ -22,7 +22,7 @@ export function heapFlagsText(flags: number): string {
 /** Milliseconds as "850 ms", "12.40 s" or "3 min 05 s". */
 export function formatMs(ms: number): string {
   if (!Number.isFinite(ms)) return '–';
-  if (Math.abs(ms) < 1000) return `${ms.toFixed(ms < 10 ? 2 : 0)} ms`;
+  if (Math.abs(ms) < 1000) return `${ms.toFixed(ms < 10 ? 2 : ms < 100 ? 1 : 0)} ms`;
   const s = ms / 1000;
   if (s < 120) return `${s.toFixed(2)} s`;
   const m = Math.floor(s / 60);

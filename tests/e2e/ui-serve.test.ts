@@ -238,6 +238,50 @@ describe('inspector against vramscope serve', () => {
     await page.close();
   });
 
+  test('the recorded leaks trace: the Leaks view groups exactly the leaked allocations report --json names', async () => {
+    const file = path.join(repoRoot, 'assets', 'traces', 'leaks-lavapipe.trace');
+    const report = JSON.parse(cli(['report', file, '--json'])) as {
+      leaks: { count: number; byName: { key: string }[]; byOrigin: { key: string; count: number }[] };
+    };
+    const page = await openApp();
+    await dropFile(page, 'leaks-lavapipe.trace', readFileSync(file));
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="trace-title"]')?.textContent === 'leaks-lavapipe.trace',
+    );
+    await page.click('role=tab[name="Leaks"]');
+    await page.waitForFunction(
+      (n) =>
+        (document.querySelector('[data-testid="leaks-summary"]')?.textContent ?? '').startsWith(
+          `${n} allocations`,
+        ),
+      report.leaks.count,
+    );
+    const byOrigin = await page.$$eval('[data-testid="leak-groups"] tbody tr', (rows) =>
+      rows.map((r) => [
+        r.querySelector('.leak-key')?.textContent ?? '',
+        r.querySelector('td.num')?.textContent ?? '',
+      ]),
+    );
+    expect(byOrigin).toEqual(report.leaks.byOrigin.map((g) => [g.key, String(g.count)]));
+    await page.screenshot({ path: screenshotPath('serve-leaks-trace'), fullPage: true });
+    await page.selectOption('select[aria-label="Group leaks by"]', 'name');
+    await page.waitForFunction(
+      (n) => document.querySelectorAll('[data-testid="leak-groups"] tbody tr').length === n,
+      report.leaks.byName.length,
+    );
+    const names = (
+      await page.$$eval('[data-testid="leak-groups"] tbody .leak-key', (els) =>
+        els.map((e) => e.textContent ?? ''),
+      )
+    ).sort();
+    expect(names).toEqual(report.leaks.byName.map((g) => g.key).sort());
+    // The Open view lists the server's sample traces.
+    await page.click('role=tab[name="Open"]');
+    await page.waitForSelector('.samples li');
+    await page.screenshot({ path: screenshotPath('serve-open'), fullPage: true });
+    await page.close();
+  });
+
   test('a malformed trace shows one clear error naming the file', async () => {
     const page = await openApp();
     await dropFile(page, 'broken.trace', new TextEncoder().encode('this is not a trace\n'.repeat(20)));
