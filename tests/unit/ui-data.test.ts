@@ -2,6 +2,7 @@
 // bucket, snapshots, allocation queries, leaks and diffs.
 import { describe, expect, test } from 'vitest';
 import { TraceEventKind } from '../../allocator/index.ts';
+import { eventToTime, parseReport } from '../../src-renderer/data/api-source.ts';
 import { MemorySource } from '../../src-renderer/data/memory-source.ts';
 import { bucketOfEvent, fragmentation } from '../../src-renderer/data/source.ts';
 import { buildWorkload } from '../support/ui-trace.ts';
@@ -201,5 +202,44 @@ describe('MemorySource', () => {
     if (!detail?.decision) throw new Error('no decision record');
     expect(detail.decision.winner).toBe(detail.allocation.memoryTypeIndex);
     expect(detail.decision.reason.length).toBeGreaterThan(10);
+  });
+});
+
+describe('API source helpers', () => {
+  test('event index to wall time interpolates inside the time index and clamps outside', () => {
+    const ix = {
+      eventCount: 100,
+      startTime: 10,
+      endTime: 50,
+      bucketStart: [10, 20, 30, 40],
+      bucketFirstEvent: [0, 10, 10, 60],
+    };
+    expect(eventToTime(ix, -5)).toBe(10);
+    expect(eventToTime(ix, 0)).toBe(10);
+    expect(eventToTime(ix, 5)).toBe(15);
+    // Events 10..59 sit in bucket 2 (bucket 1 holds none), from 30 ms towards 40 ms.
+    expect(eventToTime(ix, 35)).toBe(35);
+    expect(eventToTime(ix, 80)).toBe(45);
+    expect(eventToTime(ix, 100)).toBe(50);
+  });
+
+  test('the JSON report is read only when it has the counts, peaks and leaks the overview shows', () => {
+    const good = {
+      counts: { allocations: 3, frees: 2, failures: 0, blocksCreated: 1 },
+      heaps: [],
+      types: [],
+      total: {
+        index: -1,
+        final: { committed: 0, allocated: 0 },
+        peakCommitted: { bytes: 10, eventIndex: 4 },
+        peakAllocated: { bytes: 5, eventIndex: 3 },
+      },
+      leaks: { count: 1, bytes: 5 },
+    };
+    expect(parseReport(JSON.stringify(good)).total.peakCommitted.eventIndex).toBe(4);
+    expect(() => parseReport(JSON.stringify({ ...good, leaks: {} }))).toThrow(
+      /lacks the counts, peaks or leaks/,
+    );
+    expect(() => parseReport('not json')).toThrow();
   });
 });
