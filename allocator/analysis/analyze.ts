@@ -231,6 +231,22 @@ export class TraceAnalysis {
     return snapshotOf(this.events, this.layout, state);
   }
 
+  /**
+   * The number of events at or before `ms` (times are non-decreasing in a recording): the event index to
+   * pass to snapshotAt / timeline.query for a point in time.
+   */
+  eventIndexAtTime(ms: number): number {
+    const t = this.events.columns.time;
+    let lo = 0;
+    let hi = this.events.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (t[mid]! <= ms) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
   /** Allocations live after events [0, eventIndex) — at the end of the trace, the leaks. */
   leaksAt(eventIndex: number = this.events.length): LeakReport {
     return groupLeaks(this.snapshotAt(eventIndex));

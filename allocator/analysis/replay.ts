@@ -42,7 +42,7 @@ export const EV_MARK = 9;
 /** A compact copy of the state after `eventIndex` events (event indices instead of objects). */
 export interface Checkpoint {
   readonly eventIndex: number;
-  /** Allocate-event index of every live allocation, ascending. */
+  /** Allocate-event index of every live allocation, ascending (allocation order). */
   readonly allocations: Uint32Array;
   /** Pairs (position in `allocations`, name string id) for live allocations renamed since. */
   readonly renames: Uint32Array;
@@ -175,7 +175,8 @@ export class ReplayState {
   }
 
   checkpoint(): Checkpoint {
-    const allocations = Uint32Array.from(this.live.values()).sort();
+    // Map order is insertion order = allocation order, so these are ascending already.
+    const allocations = Uint32Array.from(this.live.values());
     const position = new Map<number, number>();
     const renames = new Uint32Array(this.renamed.size * 2);
     if (this.renamed.size > 0) {
@@ -190,7 +191,7 @@ export class ReplayState {
       eventIndex: this.position,
       allocations,
       renames,
-      blocks: Uint32Array.from(this.blocks.values()).sort(),
+      blocks: Uint32Array.from(this.blocks.values()),
       committed: this.committed.slice(),
       allocated: this.allocated.slice(),
       anomalies: this.anomalies,

@@ -23,6 +23,13 @@ export interface LeakReport {
   /** Sorted by bytes, then count, descending; ties by key. */
   readonly byOrigin: readonly LeakGroup[];
   readonly byName: readonly LeakGroup[];
+  /** By name with every run of digits replaced by "#" ("tex_12" and "tex_7" -> "tex_#"). */
+  readonly byNamePattern: readonly LeakGroup[];
+}
+
+/** The name with every run of decimal digits replaced by "#". */
+export function namePattern(name: string): string {
+  return name.replace(/[0-9]+/g, '#');
 }
 
 function group(
@@ -70,6 +77,11 @@ export function groupLeaks(snapshot: Snapshot): LeakReport {
       all,
       (a) => a.name,
       (a) => a.stack,
+    ),
+    byNamePattern: group(
+      all,
+      (a) => namePattern(a.name),
+      (a) => a.name,
     ),
   };
 }

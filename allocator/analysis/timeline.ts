@@ -70,6 +70,7 @@ export class TimelineBuilder {
   readonly dCommitted: Float64Array;
   readonly dAllocated: Float64Array;
   private readonly base: Level;
+  private readonly bucketMask: number;
 
   constructor(layout: SeriesLayout, eventCount: number, baseLog2: number) {
     this.layout = layout;
@@ -78,6 +79,7 @@ export class TimelineBuilder {
     this.eventType = new Int16Array(eventCount).fill(-1);
     this.dCommitted = new Float64Array(eventCount);
     this.dAllocated = new Float64Array(eventCount);
+    this.bucketMask = (1 << baseLog2) - 1;
     this.base = newLevel(1 << baseLog2, Math.ceil(eventCount / (1 << baseLog2)), layout.seriesCount);
   }
 
@@ -98,10 +100,24 @@ export class TimelineBuilder {
     const S = this.layout.seriesCount;
     const o = (i >> this.baseLog2) * S;
     const b = this.base;
-    for (let s = 0; s < S; s++) {
+    if ((i & this.bucketMask) === 0) {
+      // First event of a bucket: every series starts its min/max/last at its value after this event.
+      for (let s = 0; s < S; s++) {
+        const k = o + s;
+        b.cMin[k] = b.cMax[k] = b.cLast[k] = committed[s]!;
+        b.aMin[k] = b.aMax[k] = b.aLast[k] = allocated[s]!;
+      }
+      return;
+    }
+    // Later events change at most three series (the type, its heap, the total); the others keep their value,
+    // which is already folded in.
+    if (type < 0 || type >= this.layout.typeCount) return;
+    const l = this.layout;
+    for (let n = 0; n < 3; n++) {
+      const s = n === 0 ? type : n === 1 ? l.typeCount + l.typeHeap[type]! : l.totalSeries;
+      const k = o + s;
       const c = committed[s]!;
       const a = allocated[s]!;
-      const k = o + s;
       if (c < b.cMin[k]!) b.cMin[k] = c;
       if (c > b.cMax[k]!) b.cMax[k] = c;
       b.cLast[k] = c;

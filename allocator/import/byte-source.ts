@@ -66,3 +66,34 @@ export async function* textChunks(
   const tail = decoder.decode();
   if (tail.length > 0) yield tail;
 }
+
+/** What importers need of a browser File / Blob (structural, so allocator/ stays free of DOM types). */
+export interface BlobLike {
+  readonly size: number;
+  readonly name?: string;
+  stream(): ReadableStream<Uint8Array>;
+  slice(start: number, end: number): { arrayBuffer(): Promise<ArrayBuffer> };
+}
+
+/** A source over a File or Blob (drag and drop in the renderer): each pass streams it again. */
+export function blobSource(blob: BlobLike, name = blob.name ?? 'dropped file'): ByteSource {
+  return {
+    name,
+    size: blob.size,
+    async *chunks() {
+      const reader = blob.stream().getReader();
+      try {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) return;
+          if (value !== undefined && value.length > 0) yield value;
+        }
+      } finally {
+        reader.releaseLock();
+      }
+    },
+    async head(n: number) {
+      return new Uint8Array(await blob.slice(0, Math.min(n, blob.size)).arrayBuffer());
+    },
+  };
+}

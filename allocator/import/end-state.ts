@@ -1,6 +1,6 @@
 // Replays an EventLog's block and allocation events and returns the totals of what is live at the end:
 // the check that an imported timeline really ends in the state the dump describes.
-import { TraceEventKind, type EventLog } from '../event-log.ts';
+import { TraceEventKind, type EventColumns } from '../event-log.ts';
 import { emptyTotals, type ImportTotals } from './model.ts';
 
 export interface EndState {
@@ -11,7 +11,8 @@ export interface EndState {
   readonly unknownIds: number;
 }
 
-export function endState(log: EventLog): EndState {
+/** Any event store with the EventLog columns: a live EventLog or a loaded trace's events. */
+export function endState(log: { readonly length: number; readonly columns: EventColumns }): EndState {
   const c = log.columns;
   const blocks = new Map<number, { type: number; size: number }>();
   const allocations = new Map<number, { type: number; size: number }>();

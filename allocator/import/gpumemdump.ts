@@ -412,7 +412,8 @@ class DumpImporter {
         f.name,
         -1,
         false,
-        `${this.layoutLabel()} ${ctx.label} block ${where.match(/\["(.*)"\]$/)?.[1] ?? ''} · ${f.origin}`,
+        // Origin, without block ids so that the same pool / resource kind groups together.
+        `${this.layoutLabel()} ${ctx.label} · ${f.origin}`,
       );
       allocations++;
       allocatedBytes += bytes;
@@ -482,7 +483,7 @@ class DumpImporter {
       f.name,
       -1,
       false,
-      `${this.layoutLabel()} ${ctx.label} ${this.layout === 'd3d12ma' ? 'committed' : 'dedicated'} #${String(item.key)} · ${f.origin}`,
+      `${this.layoutLabel()} ${ctx.label} ${this.layout === 'd3d12ma' ? 'committed' : 'dedicated'} · ${f.origin}`,
     );
     this.account({ ...ctx, typeIndex }, 1, size, 1, size);
   }
@@ -851,7 +852,13 @@ function ensureD3d12(imp: DumpImporter, key: string): void {
 /** Imports a VMA or D3D12MA JSON dump from a byte source (UTF-8, or UTF-16 with or without a BOM). */
 export async function importGpuMemDump(
   source: ByteSource,
-  options: { expected?: ImportFormat | null; onProgress?: ImportProgress; partial?: boolean } = {},
+  options: {
+    expected?: ImportFormat | null;
+    /** What detection guessed (only for naming the format in messages). */
+    hint?: ImportFormat | null;
+    onProgress?: ImportProgress;
+    partial?: boolean;
+  } = {},
 ): Promise<ImportResult> {
   const head = await source.head(4);
   const { encoding } = sniffTextEncoding(head);
@@ -860,8 +867,8 @@ export async function importGpuMemDump(
     streamItems: dumpStreamSelector,
     onItem: (path, key, value) => imp.onItem(path, key, value, parser.openContainers()),
   });
-  const expectedName =
-    options.expected === 'd3d12ma' ? 'D3D12MA' : options.expected === 'vma' ? 'VMA' : 'VMA or D3D12MA';
+  const named = options.expected ?? options.hint ?? null;
+  const expectedName = named === 'd3d12ma' ? 'D3D12MA' : named === 'vma' ? 'VMA' : 'VMA or D3D12MA';
   let root: JsonValue;
   let stoppedAt: string | null = null;
   try {
@@ -878,7 +885,7 @@ export async function importGpuMemDump(
       root = (parser.openContainers()[0] as JsonValue | undefined) ?? {};
     } else if (error instanceof JsonSyntaxError) {
       throw new ImportError(
-        options.expected ?? (imp.layout === null ? null : imp.format),
+        named ?? (imp.layout === null ? null : imp.format),
         `${source.name} is not valid JSON (${error.message}), so it is not a readable ${expectedName} dump`,
       );
     } else throw error;

@@ -12,7 +12,7 @@ import {
 import { importPytorchSnapshot } from './pytorch.ts';
 
 export * from './model.ts';
-export { bytesSource, type ByteSource } from './byte-source.ts';
+export { blobSource, bytesSource, type BlobLike, type ByteSource } from './byte-source.ts';
 export { endState, type EndState } from './end-state.ts';
 export { importGpuMemDump } from './gpumemdump.ts';
 export { importPytorchSnapshot } from './pytorch.ts';
@@ -81,7 +81,16 @@ export async function importSource(source: ByteSource, options: ImportOptions = 
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     partial: options.partial ?? false,
   };
-  return format === 'pytorch'
-    ? importPytorchSnapshot(source, common)
-    : importGpuMemDump(source, { ...common, expected: options.format ?? null });
+  try {
+    return format === 'pytorch'
+      ? await importPytorchSnapshot(source, common)
+      : await importGpuMemDump(source, { ...common, expected: options.format ?? null, hint: format });
+  } catch (error) {
+    // Field-level messages ("X.Size should be ...") get the file and the format in front.
+    if (error instanceof ImportError && !error.message.startsWith(source.name)) {
+      const f = error.format ?? format;
+      throw new ImportError(f, `${source.name} (read as a ${importFormatNames[f]}): ${error.message}`);
+    }
+    throw error;
+  }
 }

@@ -55,6 +55,11 @@ export interface ImportResult {
   readonly perType: readonly ImportTotals[];
   /** Entries in the source's own event trace (PyTorch device_traces); null where the format has none. */
   readonly sourceEvents: number | null;
+  /**
+   * The state the event log ends in, when it differs from `totals` by construction (PyTorch expandable
+   * segments: one block per mapped piece where the snapshot reports one segment per contiguous range).
+   */
+  readonly timelineEnd?: ImportTotals;
   /** One sentence each: where the dump contradicts itself or data had to be dropped. */
   readonly warnings: readonly string[];
   /** Lines describing what was found (pools, heaps, devices), for the CLI to print. */

@@ -70,6 +70,8 @@ export interface PickleStreamOptions {
   readonly onItem?: (listPath: PicklePath, index: number, value: PickleValue) => void;
   /** Memo slots that are read back (from scanMemoReferences); null keeps every memoized object. */
   readonly referencedMemo?: ReadonlySet<number> | null;
+  /** The longest path streamItems can select (lets the reader skip path lookups of deeper lists). */
+  readonly maxPathLength?: number;
   /** Refuse more nested MARKs than this (default 10,000). */
   readonly maxMarkDepth?: number;
 }
@@ -226,6 +228,13 @@ export function decodeLong(bytes: Uint8Array): number | bigint {
     for (let i = n - 1; i >= 0; i--) v = v * 256 + bytes[i]!;
     if (bytes[n - 1]! >= 0x80) v -= 2 ** (8 * n);
     return v;
+  }
+  if (n <= 8 && bytes[n - 1]! < 0x80) {
+    // Non-negative and at most 63 bits: exact as a number when below 2^53.
+    let hi = 0;
+    for (let i = n - 1; i >= 4; i--) hi = hi * 256 + bytes[i]!;
+    if (hi < 0x200000)
+      return hi * 0x100000000 + ((bytes[0]! | (bytes[1]! << 8) | (bytes[2]! << 16)) + bytes[3]! * 0x1000000);
   }
   let v = 0n;
   for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]!);
@@ -581,12 +590,44 @@ export class PickleStreamReader {
     return path;
   }
 
+  /**
+   * After a failure (a truncated file): hands the complete items still waiting in unfinished APPENDS
+   * batches of streamed lists to onItem, outermost first, and stops at the first item the callback
+   * rejects (the one that was still being built). Returns how many were handed out.
+   */
+  salvage(): number {
+    const select = this.options.streamItems;
+    if (select === undefined) return 0;
+    let handed = 0;
+    for (let level = 1; level <= this.metastack.length; level++) {
+      const below = this.metastack[level - 1]!;
+      const owner = below[below.length - 1];
+      if (!Array.isArray(owner)) continue;
+      const path = this.listPathOf(owner, level - 1, below.length - 1);
+      if (path === null || !select(path)) continue;
+      const frame = level === this.metastack.length ? this.stack : this.metastack[level]!;
+      let index = this.streamedCounts.get(owner) ?? 0;
+      for (const item of frame) {
+        try {
+          this.options.onItem?.(path, index++, item);
+        } catch {
+          return handed;
+        }
+        handed++;
+      }
+      this.streamedCounts.set(owner, index);
+    }
+    return handed;
+  }
+
   /** Appends to the list at the top of the current stack (streamed or stored). */
   private appendTo(items: readonly PickleValue[], at: number): void {
     const list = this.top(at);
     if (!Array.isArray(list)) throw new PickleError('APPEND(S) to something that is not a list', at);
     const select = this.options.streamItems;
-    if (select !== undefined) {
+    // A path is at least as long as the list's stack level, so deeper lists (frames lists inside trace
+    // entries) cannot match and are not looked up.
+    if (select !== undefined && this.metastack.length <= (this.options.maxPathLength ?? Infinity)) {
       const path = this.listPathOf(list, this.metastack.length, this.stack.length - 1);
       if (path !== null && select(path)) {
         let index = this.streamedCounts.get(list) ?? 0;

@@ -165,6 +165,12 @@ class EntryColumns {
   }
 }
 
+/** A node of the frame-id trie that maps a stack (sequence of frame ids) to its interned string id. */
+interface StackNode {
+  id: number;
+  readonly next: Map<number, StackNode>;
+}
+
 /** Live state of one device during replay. */
 class DeviceState {
   /** Segment start -> block. `starts` is kept sorted for "which segment holds this address". */
@@ -210,7 +216,20 @@ class DeviceState {
     const start = this.starts[lo - 1]!;
     const seg = this.segments.get(start)!;
     const offset = addrSub(addr, start);
-    return offset + size <= seg.size ? { start, ...seg } : null;
+    if (offset + size <= seg.size) return { start, ...seg };
+    if (offset >= seg.size) return null;
+    // Expandable segments are mapped range by range: an allocation may run on into the ranges mapped
+    // right after it. It is placed in the block where it starts.
+    let end = addrAdd(start, seg.size);
+    let rest = offset + size - seg.size;
+    for (let k = lo; k < this.starts.length && rest > 0; k++) {
+      const next = this.starts[k]!;
+      if (next !== end) return null;
+      const n = this.segments.get(next)!.size;
+      rest -= n;
+      end = addrAdd(next, n);
+    }
+    return rest <= 0 ? { start, ...seg } : null;
   }
 }
 
@@ -225,8 +244,9 @@ interface CollectState {
 
 class Collector {
   readonly r = new Reader('pytorch');
-  readonly log: EventLog;
-  private now = 0;
+  /** Holds the interned stacks while reading; buildTimeline replaces it with a log sized to fit. */
+  log: EventLog;
+  now = 0;
   readonly state: CollectState = {
     segments: [],
     entries: new EntryColumns(),
@@ -236,6 +256,11 @@ class Collector {
     hostRecords: 0,
   };
   private readonly frameCache = new WeakMap<object, number>();
+  /** Frame text by frame id; id 0 is "not a frame". */
+  private readonly frameTexts: string[] = [''];
+  private readonly frameIdByText = new Map<string, number>([['', 0]]);
+  private readonly frameIds = new WeakMap<object, number>();
+  private readonly stackTrie: StackNode = { id: -1, next: new Map() };
 
   constructor() {
     this.log = new EventLog({ clock: () => this.now, initialCapacity: 4096 });
@@ -254,23 +279,55 @@ class Collector {
     return this.r.fail(`${where} should be a non-negative integer address but is ${describe(v)}`);
   }
 
-  /** Frames list -> interned stack string id (0 = none). Shared lists (pickle memo) are joined once. */
+  /**
+   * Frames list -> interned stack string id (0 = none). Hot path (every entry has a frames list), so:
+   * each frame gets a small id from its text (computed once per frame object: pickles share frame dicts),
+   * a stack is looked up by its frame ids, and only a new stack is joined into its text and interned.
+   */
   stackId(frames: unknown): number {
     if (!Array.isArray(frames) || frames.length === 0) return 0;
     const cached = this.frameCache.get(frames);
     if (cached !== undefined) return cached;
-    const lines: string[] = [];
+    // Walk a trie of frame ids: integer-keyed Map lookups, no key string per entry.
+    let node = this.stackTrie;
     for (const f of frames) {
-      if (!isObj(f)) continue;
+      const fid = this.frameId(f);
+      let next = node.next.get(fid);
+      if (next === undefined) node.next.set(fid, (next = { id: -1, next: new Map() }));
+      node = next;
+    }
+    let id = node.id;
+    if (id < 0) {
+      const lines: string[] = [];
+      for (const f of frames) {
+        const text = this.frameTexts[this.frameId(f)]!;
+        if (text !== '') lines.push(text);
+      }
+      id = lines.length === 0 ? 0 : this.log.strings.intern(lines.join('\n'));
+      node.id = id;
+    }
+    this.frameCache.set(frames, id);
+    return id;
+  }
+
+  private frameId(f: unknown): number {
+    if (typeof f !== 'object' || f === null) return 0;
+    const known = this.frameIds.get(f);
+    if (known !== undefined) return known;
+    let text = '';
+    if (isObj(f)) {
       const name = own(f, 'name');
       const file = own(f, 'filename');
       const line = intText(own(f, 'line'));
-      lines.push(
-        `${typeof name === 'string' ? name : '?'} ${typeof file === 'string' ? file : '?'}:${line ?? '?'}`,
-      );
+      text = `${typeof name === 'string' ? name : '?'} ${typeof file === 'string' ? file : '?'}:${line ?? '?'}`;
     }
-    const id = lines.length === 0 ? 0 : this.log.strings.intern(lines.join('\n'));
-    this.frameCache.set(frames, id);
+    let id = this.frameIdByText.get(text);
+    if (id === undefined) {
+      id = this.frameTexts.length;
+      this.frameTexts.push(text);
+      this.frameIdByText.set(text, id);
+    }
+    this.frameIds.set(f, id);
     return id;
   }
 
@@ -414,22 +471,53 @@ function buildTimeline(
   c: Collector,
   warnings: Warnings,
   found: string[],
-): { devices: number; perDevicePeak: number[] } {
+): { devices: number; perDevicePeak: number[]; expandablePieces: number } {
   const { segments, entries } = c.state;
-  const log = c.log;
-  const deviceCount = Math.max(
-    0,
-    ...segments.map((s) => s.device + 1),
-    ...Array.from(entries.device.subarray(0, entries.length), (d) => d + 1),
-  );
+  // The collector's log only interned strings so far; the timeline gets a log sized for every event it
+  // can hold (no doubling of a multi-million-event log), and the same strings are interned again as used.
+  const strings = c.log.strings;
+  let bound = entries.length + 64;
+  for (const s of segments) bound += 2 + 2 * s.blocks.length;
+  const log = new EventLog({ clock: () => c.now, initialCapacity: bound });
+  c.log = log;
+  let deviceCount = 0;
+  for (const seg of segments) deviceCount = Math.max(deviceCount, seg.device + 1);
+  for (let i = 0; i < entries.length; i++) deviceCount = Math.max(deviceCount, entries.device[i]! + 1);
   const states: DeviceState[] = Array.from({ length: deviceCount }, () => new DeviceState());
   const ids: Ids = { block: 1, allocation: 1 };
-  const ghostStack = log.strings.intern('(allocated before the trace started: no frames recorded)');
+  const ghostStack = strings.intern('(allocated before the trace started: no frames recorded)');
 
   // End state per device, from the snapshot.
   const endSegs = states.map(() => new Map<Addr, number>());
   const endAllocs = states.map(() => new Map<Addr, { size: number; stack: string }>());
+  // Expandable segments: the snapshot reports each contiguous mapped range as one segment, the trace
+  // maps it piece by piece. Split them at the trace's segment_map/unmap boundaries so that each mapped
+  // piece is a block the trace can create and destroy.
+  const cuts = states.map(() => [] as Addr[]);
+  for (let i = 0; i < entries.length; i++) {
+    const act = entries.action[i] as Action;
+    if (act === Action.SegmentMap || act === Action.SegmentUnmap) {
+      const list = cuts[entries.device[i]!]!;
+      list.push(entries.addr[i]!, addrAdd(entries.addr[i]!, entries.size[i]!));
+    }
+  }
+  let expandablePieces = 0;
   for (const s of segments) {
+    if (s.expandable && cuts[s.device]!.length > 0) {
+      const end = addrAdd(s.addr, s.size);
+      const inside = [...new Set(cuts[s.device]!.filter((x) => x > s.addr && x < end))].sort((x, y) =>
+        x < y ? -1 : x > y ? 1 : 0,
+      );
+      let from: Addr = s.addr;
+      for (const at of [...inside, end]) {
+        endSegs[s.device]!.set(from, addrSub(at, from));
+        from = at;
+      }
+      expandablePieces += inside.length;
+      for (const b of s.blocks)
+        if (b.allocated) endAllocs[s.device]!.set(b.addr, { size: b.size, stack: b.stack });
+      continue;
+    }
     if (endSegs[s.device]!.has(s.addr))
       warnings.add(
         'dup-seg',
@@ -507,7 +595,7 @@ function buildTimeline(
       }
       const survivor = endAllocs[d]!.get(addr);
       const stack =
-        survivor !== undefined && survivor.size === size ? survivor.stack : log.strings.get(ghostStack);
+        survivor !== undefined && survivor.size === size ? survivor.stack : strings.get(ghostStack);
       if (survivor === undefined) ghosts++;
       const id = ids.allocation++;
       log.allocate(
@@ -558,7 +646,7 @@ function buildTimeline(
     const st = states[d]!;
     const a = entries.addr[i]!;
     const size = entries.size[i]!;
-    const stack = entries.stack[i]! === 0 ? null : log.strings.get(entries.stack[i]!);
+    const stack = entries.stack[i]! === 0 ? null : strings.get(entries.stack[i]!);
     switch (entries.action[i] as Action) {
       case Action.SegmentAlloc:
       case Action.SegmentMap: {
@@ -640,7 +728,7 @@ function buildTimeline(
           'GpuOnly',
           true,
           'CUDA_OUT_OF_MEMORY',
-          `CUDA out of memory on device ${d}: ${size} bytes requested, ${log.strings.get(entries.note[i]!)} bytes free on the device`,
+          `CUDA out of memory on device ${d}: ${size} bytes requested, ${strings.get(entries.note[i]!)} bytes free on the device`,
           -1,
           stack,
         );
@@ -649,13 +737,11 @@ function buildTimeline(
         log.mark(`snapshot (device ${d})`, stack);
         break;
       case Action.Annotate:
-        log.mark(`annotate ${a}: ${log.strings.get(entries.note[i]!)}`, stack);
+        log.mark(`annotate ${a}: ${strings.get(entries.note[i]!)}`, stack);
         break;
       default:
-        log.mark(`${log.strings.get(entries.note[i]!)} (device ${d})`, stack);
-        skip(
-          `an action this importer does not know ("${log.strings.get(entries.note[i]!)}"), kept as a mark`,
-        );
+        log.mark(`${strings.get(entries.note[i]!)} (device ${d})`, stack);
+        skip(`an action this importer does not know ("${strings.get(entries.note[i]!)}"), kept as a mark`);
     }
   }
   for (const [why, n] of skipped)
@@ -722,7 +808,11 @@ function buildTimeline(
       'reconcile',
       `The trace does not lead to the segments snapshot: ${fixes} blocks/allocations were created or freed at the end of the timeline so that it ends in the snapshot's state`,
     );
-  return { devices: deviceCount, perDevicePeak: states.map((s) => s.peakReserved) };
+  if (expandablePieces > 0)
+    found.push(
+      `  expandable segments: mapped piece by piece in the trace, so the timeline has ${expandablePieces} more blocks than the snapshot has segments`,
+    );
+  return { devices: deviceCount, perDevicePeak: states.map((s) => s.peakReserved), expandablePieces };
 }
 
 /** Imports a PyTorch snapshot (pickle or JSON) from a byte source. */
@@ -789,6 +879,7 @@ export async function importPytorchSnapshot(
       const reader = new PickleStreamReader({
         referencedMemo: scanner.referenced,
         streamItems: (p: PicklePath) => streamSelector(p),
+        maxPathLength: 2,
         onItem: (p: PicklePath, index: number, value: PickleValue) => onStreamed(c, p, index, value),
       });
       try {
@@ -798,6 +889,10 @@ export async function importPytorchSnapshot(
           options.onProgress?.(done, total, 'pickle read');
           if (reader.finished) break;
         }
+        if (!reader.finished && options.partial) reader.salvage();
+      } catch (error) {
+        if (options.partial) reader.salvage();
+        throw error;
       } finally {
         protocol = reader.protocol;
       }
@@ -835,7 +930,7 @@ export async function importPytorchSnapshot(
         `The snapshot is inconsistent: segment ${s.addr} on device ${s.device} says allocated_size ${s.allocatedSize} but its active_allocated blocks add up to ${allocated}`,
       );
   }
-  const { devices, perDevicePeak } = buildTimeline(c, warnings, found);
+  const { devices, perDevicePeak, expandablePieces } = buildTimeline(c, warnings, found);
   const perType: ImportTotals[] = Array.from({ length: devices }, () => emptyTotals());
   for (const s of segments) {
     const t = perType[s.device]!;
@@ -903,6 +998,7 @@ export async function importPytorchSnapshot(
     totals,
     perType,
     sourceEvents: entries.length,
+    ...(expandablePieces > 0 ? { timelineEnd: { ...totals, blocks: totals.blocks + expandablePieces } } : {}),
     warnings: warnings.list(),
     found,
   };

@@ -58,6 +58,7 @@ export interface TlsfOptions {
   /** Bytes: requests at least this large are placed at the end of their free range (Infinity: never). */
   readonly backPlacementMin?: number;
 }
+
 /** Chunks tried in the request's own class before the good-fit classes. */
 const OWN_CLASS_SCAN = 4;
 /** Chunks tried in good-fit classes (>= request size) before jumping to a class that surely fits. */
@@ -81,19 +82,21 @@ function log2Floor(v: number): number {
 
 /** The class a free chunk of `size` bytes (1 <= size < 2^53) is filed under. */
 export function tlsfClassOf(size: number): number {
-  if (size < SL_COUNT) return size;
-  const flog = log2Floor(size);
-  const shift = flog - SL_LOG2;
-  // size / 2^shift is in [SL_COUNT, 2 * SL_COUNT).
-  const top = size < TWO_POW_31 ? size >>> shift : Math.floor(size / POW2[shift]);
-  return shift * SL_COUNT + top;
+  if (size < TWO_POW_31) {
+    if (size < SL_COUNT) return size;
+    // shift = floor(log2(size)) - SL_LOG2; size >>> shift is in [SL_COUNT, 2 * SL_COUNT).
+    const shift = 31 - SL_LOG2 - Math.clz32(size);
+    return shift * SL_COUNT + (size >>> shift);
+  }
+  const shift = log2Floor(size) - SL_LOG2;
+  return shift * SL_COUNT + Math.floor(size / POW2[shift]);
 }
 
 /** The smallest class whose chunks are all >= `size` bytes (may be CLASS_COUNT: no such class). */
 export function tlsfClassAtLeast(size: number): number {
   if (size < SL_COUNT) return size;
   if (size >= 9007199254740992) return CLASS_COUNT;
-  const shift = log2Floor(size) - SL_LOG2;
+  const shift = (size < TWO_POW_31 ? 31 - Math.clz32(size) : log2Floor(size)) - SL_LOG2;
   const up = size + POW2[shift] - 1;
   return up >= 9007199254740992 ? CLASS_COUNT : tlsfClassOf(up);
 }
@@ -151,8 +154,8 @@ export class TlsfSubAllocator<T> implements SubAllocator<T> {
 
   /** Bytes: requests at least this large are placed at the end of their free range. */
   private readonly backMin: number;
-  /** The chunk at offset 0: the front record of a split keeps its slot, so this never changes. */
-  private readonly head: number;
+  /** The record at offset 0. */
+  private head: number;
 
   constructor(size: number, options: TlsfOptions = {}) {
     if (!Number.isSafeInteger(size) || size <= 0) {
@@ -195,15 +198,7 @@ export class TlsfSubAllocator<T> implements SubAllocator<T> {
     let c = heads[own];
     for (let n = 0; c >= 0 && n < OWN_CLASS_SCAN; n++) {
       const o = this.fitOffset(c, size, alignment, kind, granularity);
-      if (o >= 0)
-        return this.place(
-          c,
-          this.backOffset(c, o, size, alignment, kind, granularity),
-          size,
-          alignment,
-          kind,
-          owner,
-        );
+      if (o >= 0) return this.take(c, o, size, alignment, kind, granularity, owner);
       c = freeNext[c];
     }
 
@@ -215,15 +210,7 @@ export class TlsfSubAllocator<T> implements SubAllocator<T> {
       c = heads[k];
       for (; c >= 0 && n < GOOD_FIT_SCAN; n++) {
         const o = this.fitOffset(c, size, alignment, kind, granularity);
-        if (o >= 0)
-          return this.place(
-            c,
-            this.backOffset(c, o, size, alignment, kind, granularity),
-            size,
-            alignment,
-            kind,
-            owner,
-          );
+        if (o >= 0) return this.take(c, o, size, alignment, kind, granularity, owner);
         c = freeNext[c];
       }
       k = this.findClass(k + 1);
@@ -241,15 +228,7 @@ export class TlsfSubAllocator<T> implements SubAllocator<T> {
       if (k >= 0) {
         c = heads[k];
         const o = this.fitOffset(c, size, alignment, kind, granularity);
-        if (o >= 0)
-          return this.place(
-            c,
-            this.backOffset(c, o, size, alignment, kind, granularity),
-            size,
-            alignment,
-            kind,
-            owner,
-          );
+        if (o >= 0) return this.take(c, o, size, alignment, kind, granularity, owner);
         throw new InternalError(`TLSF chunk ${c} of a sure-fit class did not fit ${size} bytes.`);
       }
     }
@@ -263,15 +242,7 @@ export class TlsfSubAllocator<T> implements SubAllocator<T> {
       for (; c >= 0 && n < FALLBACK_SCAN; n++) {
         if (this.regSize[c] >= size) {
           const o = this.fitOffset(c, size, alignment, kind, granularity);
-          if (o >= 0)
-            return this.place(
-              c,
-              this.backOffset(c, o, size, alignment, kind, granularity),
-              size,
-              alignment,
-              kind,
-              owner,
-            );
+          if (o >= 0) return this.take(c, o, size, alignment, kind, granularity, owner);
         }
         c = freeNext[c];
       }
@@ -288,21 +259,29 @@ export class TlsfSubAllocator<T> implements SubAllocator<T> {
     this.liveChunks--;
     this.owners[c] = undefined;
     this.gen[c] = (this.gen[c] + 1) & GEN_MASK;
-    this.state[c] = STATE_FREE;
 
-    let start = c;
-    const next = this.physNext[c];
-    if (next >= 0 && this.state[next] === STATE_FREE) {
-      this.removeFree(next);
-      this.absorbNext(c, next);
-    }
+    // Merge by growing a free neighbour in place: a large free range usually keeps its class, and
+    // then its list position and the bitmaps need no update at all.
     const prev = this.physPrev[c];
+    const next = this.physNext[c];
+    const nextFree = next >= 0 && this.state[next] === STATE_FREE;
     if (prev >= 0 && this.state[prev] === STATE_FREE) {
-      this.removeFree(prev);
-      this.absorbNext(prev, c);
-      start = prev;
+      let merged = this.regSize[prev] + s;
+      if (nextFree) {
+        merged += this.regSize[next];
+        this.removeFree(next);
+        this.release(next);
+      }
+      this.release(c);
+      this.resizeFree(prev, merged);
+    } else if (nextFree) {
+      this.regOff[next] = this.regOff[c];
+      this.release(c);
+      this.resizeFree(next, this.regSize[next] + s);
+    } else {
+      this.state[c] = STATE_FREE;
+      this.insertFree(c);
     }
-    this.insertFree(start);
   }
 
   offsetOf(chunk: number): number {
@@ -507,32 +486,60 @@ export class TlsfSubAllocator<T> implements SubAllocator<T> {
     return b;
   }
 
+  /** Places the request in free chunk `c`, where `o` is its front offset that fits; returns the handle. */
+  private take(
+    c: number,
+    o: number,
+    size: number,
+    alignment: number,
+    kind: number,
+    granularity: number,
+    owner: T,
+  ): number {
+    return this.place(
+      c,
+      this.backOffset(c, o, size, alignment, kind, granularity),
+      size,
+      alignment,
+      kind,
+      owner,
+    );
+  }
+
   /** Turns free chunk `c` into a used chunk whose data is [o, o + size); returns its handle. */
   private place(c: number, o: number, size: number, alignment: number, kind: number, owner: T): number {
-    this.removeFree(c);
     const start = this.regOff[c];
     const end = start + this.regSize[c];
-    let u = c;
-    const pad = o - start;
-    if (pad >= MIN_PAD_SPLIT) {
-      // The padding stays free as chunk `c` (front record keeps its slot); the data gets a new record.
+    const dataEnd = o + size;
+    const tail = end - dataEnd;
+    let u: number;
+    let regionStart = start;
+    if (o - start >= MIN_PAD_SPLIT) {
+      // `c` stays free as the padding in front; the data gets a new record after it, the tail another.
       u = this.takeSlot();
-      this.regSize[c] = pad;
       this.linkAfter(c, u);
-      this.regOff[u] = o;
-      this.insertFree(c);
+      regionStart = o;
+      if (tail > 0) {
+        const t = this.takeSlot();
+        this.linkAfter(u, t);
+        this.regOff[t] = dataEnd;
+        this.regSize[t] = tail;
+        this.state[t] = STATE_FREE;
+        this.insertFree(t);
+      }
+      this.resizeFree(c, o - start);
+    } else if (tail > 0) {
+      // The data (with its small padding) gets a new record in front; `c` stays free as the tail.
+      u = this.takeSlot();
+      this.linkBefore(c, u);
+      this.regOff[c] = dataEnd;
+      this.resizeFree(c, tail);
+    } else {
+      this.removeFree(c);
+      u = c;
     }
-    const regionStart = u === c ? start : o;
-    const tail = end - (o + size);
-    if (tail > 0) {
-      const t = this.takeSlot();
-      this.linkAfter(u, t);
-      this.regOff[t] = o + size;
-      this.regSize[t] = tail;
-      this.state[t] = STATE_FREE;
-      this.insertFree(t);
-    }
-    const region = o + size - regionStart;
+    const region = dataEnd - regionStart;
+    this.regOff[u] = regionStart;
     this.regSize[u] = region;
     this.dataOff[u] = o;
     this.reqSize[u] = size;
@@ -545,6 +552,37 @@ export class TlsfSubAllocator<T> implements SubAllocator<T> {
     return u | (this.gen[u] << SLOT_BITS);
   }
 
+  /** Sets the size of free chunk `c`, moving it to another class list only when its class changes. */
+  private resizeFree(c: number, size: number): void {
+    this.regSize[c] = size;
+    const k = tlsfClassOf(size);
+    if (k !== this.cls[c]) {
+      this.removeFree(c);
+      this.insertFreeAt(c, k);
+    }
+  }
+
+  /** Inserts record `n` right before `c` in the physical list. */
+  private linkBefore(c: number, n: number): void {
+    const before = this.physPrev[c];
+    this.physNext[n] = c;
+    this.physPrev[n] = before;
+    this.physPrev[c] = n;
+    if (before >= 0) this.physNext[before] = n;
+    else this.head = n;
+  }
+
+  /** Unlinks record `c` from the physical list and returns its slot to the pool. */
+  private release(c: number): void {
+    const before = this.physPrev[c];
+    const after = this.physNext[c];
+    if (before >= 0) this.physNext[before] = after;
+    else this.head = after;
+    if (after >= 0) this.physPrev[after] = before;
+    this.state[c] = STATE_DEAD;
+    this.slotStack[this.slotTop++] = c;
+  }
+
   /** Inserts record `n` right after `c` in the physical list. */
   private linkAfter(c: number, n: number): void {
     const after = this.physNext[c];
@@ -554,18 +592,12 @@ export class TlsfSubAllocator<T> implements SubAllocator<T> {
     if (after >= 0) this.physPrev[after] = n;
   }
 
-  /** Merges `n` (the physical successor of `c`) into `c` and releases its slot. */
-  private absorbNext(c: number, n: number): void {
-    this.regSize[c] += this.regSize[n];
-    const after = this.physNext[n];
-    this.physNext[c] = after;
-    if (after >= 0) this.physPrev[after] = c;
-    this.state[n] = STATE_DEAD;
-    this.slotStack[this.slotTop++] = n;
+  private insertFree(c: number): void {
+    this.insertFreeAt(c, tlsfClassOf(this.regSize[c]));
   }
 
-  private insertFree(c: number): void {
-    const k = tlsfClassOf(this.regSize[c]);
+  /** Files free chunk `c` under class `k` (its class). */
+  private insertFreeAt(c: number, k: number): void {
     this.cls[c] = k;
     const h = this.heads[k];
     this.freePrev[c] = -1;

@@ -288,9 +288,59 @@ function decodeSigned(
   return null;
 }
 
-/** Unsigned values; with `limit`, each must be below it (string ids). */
-function decodeUnsigned(
-  out: Float64Array | Uint32Array,
+/**
+ * Unsigned LEB128 values (bytes: offsets, sizes, alignments), decoded inline: these are mostly 2-4 bytes long,
+ * so the multi-byte loop is the hot path. Same limits as ByteReader.uvar (≤ 8 bytes, ≤ 2^53 - 1).
+ */
+function decodeBytes(
+  out: Float64Array,
+  r: ByteReader,
+  kinds: Uint8Array,
+  first: number,
+  end: number,
+  dense: boolean,
+  bit: number,
+): ValueFailure | null {
+  const buf = r.buf;
+  const stop = r.end;
+  let pos = r.pos;
+  for (let i = first; i < end; i++) {
+    if (SPARSE_SKIP(dense, kinds[i]!, bit)) continue;
+    const start = pos;
+    if (pos >= stop)
+      return {
+        index: i,
+        what: 'unexpected end of data',
+        fault: new ByteFault('unexpected end of data', pos),
+      };
+    let x = buf[pos++]!;
+    let v = x & 0x7f;
+    let scale = 128;
+    while (x >= 0x80) {
+      if (pos >= stop || pos - start >= 8)
+        return {
+          index: i,
+          what: 'bad varint',
+          fault: new ByteFault(
+            pos >= stop ? 'unexpected end of data in a varint' : 'varint longer than 8 bytes',
+            start,
+          ),
+        };
+      x = buf[pos++]!;
+      v += (x & 0x7f) * scale;
+      scale *= 128;
+    }
+    if (v > MAX_SAFE)
+      return { index: i, what: 'value past 2^53 - 1', fault: new ByteFault('value past 2^53 - 1', start) };
+    out[i] = v;
+  }
+  r.pos = pos;
+  return null;
+}
+
+/** String ids: unsigned, each below the number of strings known so far. */
+function decodeStringIds(
+  out: Uint32Array,
   r: ByteReader,
   kinds: Uint8Array,
   first: number,
@@ -349,9 +399,9 @@ function decodeValues(
       case TAG_OFFSET:
       case TAG_SIZE:
       case TAG_ALIGNMENT:
-        return decodeUnsigned(out as Float64Array, r, kinds, first, end, dense, bit, Infinity);
+        return decodeBytes(out as Float64Array, r, kinds, first, end, dense, bit);
       default:
-        return decodeUnsigned(out as Uint32Array, r, kinds, first, end, dense, bit, stringCount);
+        return decodeStringIds(out as Uint32Array, r, kinds, first, end, dense, bit, stringCount);
     }
   } catch (error) {
     if (error instanceof ByteFault) return { index: first, what: error.message, fault: error };
@@ -764,6 +814,9 @@ export class TraceDecoder {
     const columnCount = r.uvar();
     let lastTag = -1;
     let sawKind = false;
+    // An unknown event kind ends the chunk there: the events before it are still decoded and kept.
+    let badKind: Problem | null = null;
+    let usable = count;
     for (let c = 0; c < columnCount; c++) {
       const start = r.pos;
       const tag = r.u8();
@@ -778,14 +831,17 @@ export class TraceDecoder {
           throw new ByteFault(`the kind column must hold one byte per event (${count}), holds ${n}`, start);
         for (let i = 0; i < count; i++) {
           const k = data[i]!;
-          if (k < 1 || k > MAX_EVENT_KIND)
-            throw new Problem(
+          if (k < 1 || k > MAX_EVENT_KIND) {
+            badKind = new Problem(
               `event ${first + i} (in the chunk at byte ${at}) has unknown kind ${k}`,
               at,
               first + i,
             );
+            usable = i;
+            break;
+          }
         }
-        this.cols.kind.set(data, first);
+        this.cols.kind.set(data.subarray(0, usable), first);
         sawKind = true;
         continue;
       }
@@ -796,11 +852,12 @@ export class TraceDecoder {
       }
       if (mode !== ColumnMode.Sparse && mode !== ColumnMode.Dense)
         throw new ByteFault(`column ${tag} has unknown mode ${mode}`, start);
-      this.decodeColumn(tag, mode, data, start, first, count, at);
+      this.decodeColumn(tag, mode, data, start, first, usable, at, badKind === null);
     }
     if (!sawKind) throw new ByteFault('the chunk has no kind column', r.pos);
     if (r.remaining !== 0) throw new ByteFault(`${r.remaining} unexpected bytes after the columns`, r.pos);
-    this.checkEvents(first, count, at);
+    this.checkEvents(first, usable, at);
+    if (badKind) throw badKind;
   }
 
   /** Decodes one column's values into the output arrays, checking ranges as values arrive. */
@@ -812,6 +869,8 @@ export class TraceDecoder {
     first: number,
     count: number,
     at: number,
+    /** false when only a prefix of the chunk's events is decoded (the column then has bytes left over). */
+    whole: boolean,
   ): void {
     const name = eventColumnNames[tag]!;
     const r = new ByteReader(data);
@@ -833,7 +892,7 @@ export class TraceDecoder {
         failure.index,
       );
     }
-    if (r.remaining !== 0)
+    if (whole && r.remaining !== 0)
       throw new ByteFault(`column "${name}" has ${r.remaining} bytes more than its events use`, columnStart);
   }
 

@@ -23,13 +23,38 @@ export function baseName(fileUrlOrPath: string): string {
   return decodeURIComponent(clean.slice(slash + 1));
 }
 
-/** Captures the calling script line now. Costs one Error (a few microseconds). */
-export function captureScriptLine(scriptUrl: string): number | null {
+function captureStack(depth: number): unknown {
+  const prepare = Error.prepareStackTrace;
   const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 64;
-  const stack = new Error().stack;
-  Error.stackTraceLimit = limit;
-  return scriptLine(stack, scriptUrl);
+  const holder: { stack?: unknown } = {};
+  try {
+    Error.stackTraceLimit = depth;
+    // Structured call sites where the runtime honours the override; a string otherwise (with source maps
+    // on, as under tsx, Node formats the string itself and each frame costs microseconds).
+    Error.prepareStackTrace = (_error, sites) => sites;
+    Error.captureStackTrace(holder, captureScriptLine);
+    return holder.stack;
+  } finally {
+    Error.prepareStackTrace = prepare;
+    Error.stackTraceLimit = limit;
+  }
+}
+
+function lineIn(stack: unknown, scriptUrl: string): number | null {
+  if (typeof stack === 'string') return scriptLine(stack, scriptUrl);
+  if (!Array.isArray(stack)) return null;
+  for (const site of stack as NodeJS.CallSite[])
+    if (site.getFileName() === scriptUrl) return site.getLineNumber();
+  return null;
+}
+
+/**
+ * The line of the calling script now. The script's frame sits right under ctx's own few frames, so a
+ * shallow capture (8 frames) almost always finds it; a deep one (64) is the fallback for scripts that call
+ * ctx through helper modules. A few microseconds.
+ */
+export function captureScriptLine(scriptUrl: string): number | null {
+  return lineIn(captureStack(8), scriptUrl) ?? lineIn(captureStack(64), scriptUrl);
 }
 
 /** "streaming.mjs:42 [texture level-load]"; tags are trimmed, spaces inside a tag become '-'. */

@@ -2,7 +2,7 @@
 // (pause, step exactly one allocator op, resume, cancel). The main thread never blocks on the worker.
 import { Worker } from 'node:worker_threads';
 import { EventMirror } from './event-mirror.ts';
-import { createControlBuffer, RunController } from './run-control.ts';
+import { createControlBuffer, RunController, RunState } from './run-control.ts';
 import type {
   EventBatch,
   RunInfo,
@@ -66,9 +66,9 @@ export class ScenarioRun {
     this.worker.on('exit', (code) => {
       if (!this.result)
         this.end({
-          outcome: this.controller.state === 2 ? 'cancelled' : 'failed',
+          outcome: this.controller.state === RunState.Cancelled ? 'cancelled' : 'failed',
           error:
-            this.controller.state === 2
+            this.controller.state === RunState.Cancelled
               ? null
               : {
                   kind: 'internal',

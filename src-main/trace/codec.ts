@@ -7,4 +7,9 @@ export const nodeDeflate: Deflate = (raw) => deflateRawSync(raw, { level: 6 });
 
 /** Never produces more than `expectedLength` bytes (a hostile chunk cannot inflate without bound). */
 export const nodeInflate: Inflate = (compressed, expectedLength) =>
-  inflateRawSync(compressed, { maxOutputLength: Math.max(1, expectedLength) });
+  inflateRawSync(compressed, {
+    maxOutputLength: Math.max(1, expectedLength),
+    // One output buffer of the declared size (+1 so a longer stream is detected) instead of 16 KiB pieces
+    // that zlib would concatenate afterwards; never more than deflate's ~1032:1 ratio allows for the input.
+    chunkSize: Math.max(64, Math.min(expectedLength + 1, compressed.length * 1032 + 1024)),
+  });

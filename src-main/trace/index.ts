@@ -8,6 +8,7 @@ export {
   type RecordableAllocator,
 } from './recorder.ts';
 export { loadTrace, loadTraceSync, type LoadTraceOptions } from './reader.ts';
+export { openTrace, type OpenedTrace } from './open.ts';
 export { createTraceHeader, toolVersion, type TraceHeaderInit } from './header.ts';
 export { nodeDeflate, nodeInflate } from './codec.ts';
 export {

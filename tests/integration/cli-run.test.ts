@@ -97,3 +97,20 @@ test('on a terminal, a \\r-updated progress line on stderr, cleared before the s
   expect(stderr.text.endsWith('\r\x1b[K')).toBe(true);
   expect(stdout.text).toMatch(/^scenario +transient-ring \(seed 1\) — completed$/m);
 });
+
+test('run --list shows every built-in with its parameters', async () => {
+  const stdout = new Capture(false);
+  const stderr = new Capture(false);
+  expect(await main(['run', '--list'], { stdout, stderr, cwd: tmp })).toBe(0);
+  for (const name of [
+    'streaming',
+    'transient-ring',
+    'fragmentation',
+    'budget-overflow',
+    'leaks',
+    'replay-workload',
+  ])
+    expect(stdout.text).toMatch(new RegExp(`^${name}: `, 'm'));
+  expect(stdout.text).toMatch(/^ {2}leakEvery \(integer, default 7, 2\.\.1000000\): /m);
+  expect(stdout.text).toMatch(/^ {2}file \(string, default ""\): /m);
+});

@@ -114,6 +114,25 @@ export async function run(ctx) {
 `,
 );
 
+script(
+  'helper-lib.mjs',
+  `export function make(ctx, name, depth = 12) {
+  if (depth > 0) return make(ctx, name, depth - 1);
+  return ctx.allocate({ name, size: 256, kind: 'buffer', tags: ['lib'] });
+}
+`,
+);
+
+const deep = script(
+  'deep.mjs',
+  `import { make } from './helper-lib.mjs';
+export const meta = { name: 'deep', description: 'allocates through a helper module', parameters: {} };
+export function run(ctx) {
+  make(ctx, 'through-lib');
+}
+`,
+);
+
 const renamer = script(
   'renamer.mjs',
   `export const meta = { name: 'renamer', description: 'renames', parameters: {} };
@@ -256,6 +275,12 @@ describe('other ops and limits', () => {
     expect(result.outcome).toBe('cancelled');
     expect(result.error).toBeNull();
     expect(result.summary).not.toBeNull();
+  });
+
+  test('an allocation made through a helper module 12 calls deep is attributed to the script line', async () => {
+    const result = await startScenario({ scenario: deep, device: lavapipe, seed: 1, cwd: repoRoot }).done;
+    expect(result.error).toBeNull();
+    expect(result.summary?.leaks.map((l) => l.stack)).toEqual(['deep.mjs:4 [lib]']);
   });
 
   test('rename is one op, recorded with the new name; leaks carry it', async () => {

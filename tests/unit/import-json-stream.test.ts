@@ -1,5 +1,13 @@
 import { describe, expect, test } from 'vitest';
-import { sniffTextEncoding, textChunks, bytesSource } from '../../allocator/import/byte-source.ts';
+import {
+  sniffTextEncoding,
+  textChunks,
+  bytesSource,
+  blobSource,
+} from '../../allocator/import/byte-source.ts';
+import { importSource } from '../../allocator/import/index.ts';
+import { readFileSync } from 'node:fs';
+import { fixture } from '../support/import-fixtures.ts';
 import {
   JsonStreamParser,
   JsonSyntaxError,
@@ -99,5 +107,14 @@ describe('streaming JSON parser', () => {
       expect(out).toBe(text);
     }
     expect(sniffTextEncoding(new Uint8Array([0x7b, 0x00])).encoding).toBe('utf-16le');
+  });
+
+  test('a Blob (as a browser File) imports the same as bytes', async () => {
+    const bytes = new Uint8Array(readFileSync(fixture('d3d12ma-tier2-utf16.json')));
+    const fromBlob = await importSource(blobSource(new Blob([bytes]), 'dropped.json'));
+    const fromBytes = await importSource(bytesSource('dropped.json', bytes));
+    expect(fromBlob.totals).toEqual(fromBytes.totals);
+    expect(fromBlob.log.length).toBe(fromBytes.log.length);
+    expect(fromBlob.header.importedFrom.file).toBe('dropped.json');
   });
 });

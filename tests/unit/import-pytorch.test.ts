@@ -19,6 +19,7 @@ const pickles = [
   'pytorch-snapshot-only-p4.pickle',
   'pytorch-empty-p5.pickle',
   'pytorch-segments-list-p0.pickle',
+  'pytorch-expandable-p4.pickle',
 ];
 
 describe('PyTorch memory snapshots', () => {
@@ -29,7 +30,7 @@ describe('PyTorch memory snapshots', () => {
       expect(r.warnings).toEqual([]);
       const end = endState(r.log);
       expect(end.unknownIds).toBe(0);
-      expect(end.totals).toEqual(r.totals);
+      expect(end.totals).toEqual(r.timelineEnd ?? r.totals);
       expect(r.header.importedFrom.format).toBe('pytorch');
       // Times never go backwards.
       const t = r.log.columns.time;
@@ -85,14 +86,26 @@ describe('PyTorch memory snapshots', () => {
     expect(kinds.get(TraceEventKind.BlockCreate)).toBe(count('segment_alloc'));
     expect(kinds.get(TraceEventKind.BlockDestroy)).toBe(count('segment_free'));
     expect(kinds.get(TraceEventKind.Free)).toBe(count('free_requested'));
-    expect(kinds.get(TraceEventKind.Mark)).toBe(count('snapshot'));
+    expect(kinds.get(TraceEventKind.Mark)).toBe(count('snapshot') + count('annotate'));
+    expect(kinds.get(TraceEventKind.Failure)).toBe(count('oom'));
+    expect(count('oom')).toBe(1);
+    for (let i = 0; i < r.log.length; i++) {
+      if (c.kind[i] === TraceEventKind.Failure) {
+        expect(r.log.strings.get(c.code[i]!)).toBe('CUDA_OUT_OF_MEMORY');
+        expect(r.log.strings.get(c.message[i]!)).toBe(
+          `CUDA out of memory on device 0: ${80 * 1024 * 1024 * 1024} bytes requested, ${3 * 1024 * 1024} bytes free on the device`,
+        );
+      }
+      if (c.kind[i] === TraceEventKind.Mark && r.log.strings.get(c.name[i]!).startsWith('annotate'))
+        expect(r.log.strings.get(c.name[i]!)).toContain('{"tag":"weights"}');
+    }
     const firstAlloc = doc.device_traces[0]!.find((e) => e.action === 'alloc')!;
     let stack = '';
     for (let i = 0; i < r.log.length && stack === ''; i++)
       if (c.kind[i] === TraceEventKind.Allocate) stack = r.log.strings.get(c.stack[i]!);
     expect(stack.split('\n')[0]).toContain(firstAlloc.frames![0]!.name);
     expect(summaryLine(r)).toMatch(
-      /^format=pytorch version=pickle-5 blocks=\d+ block_bytes=\d+ allocations=\d+ allocated_bytes=\d+ events=264$/,
+      /^format=pytorch version=pickle-5 blocks=\d+ block_bytes=\d+ allocations=\d+ allocated_bytes=\d+ events=266$/,
     );
   });
 
@@ -117,6 +130,25 @@ describe('PyTorch memory snapshots', () => {
       expect(Number.isSafeInteger(c.offset[i])).toBe(true);
       expect(c.offset[i]!).toBeLessThan(1 << 30);
     }
+  });
+
+  test('expandable segments: each mapped piece is a block, an allocation may run across pieces', async () => {
+    const r = await importFixture('pytorch-expandable-p4.pickle');
+    expect(r.warnings).toEqual([]);
+    // The snapshot's one segment (two 20 MiB pieces) is two blocks in the timeline; the third piece was
+    // mapped and unmapped during the trace.
+    expect(r.timelineEnd).toEqual({ ...r.totals, blocks: 2 });
+    const c = r.log.columns;
+    const sizes: number[] = [];
+    let destroyed = 0;
+    for (let i = 0; i < r.log.length; i++) {
+      if (c.kind[i] === TraceEventKind.BlockCreate) sizes.push(c.size[i]!);
+      if (c.kind[i] === TraceEventKind.BlockDestroy) destroyed++;
+      if (c.kind[i] === TraceEventKind.Allocate && c.size[i] === 24 * 1024 * 1024)
+        expect(c.offset[i]).toBe(8 * 1024 * 1024);
+    }
+    expect(sizes).toEqual([20, 20, 20].map((m) => m * 1024 * 1024));
+    expect(destroyed).toBe(1);
   });
 
   test('snapshot only (no history): one point in time, per-device memory types', async () => {

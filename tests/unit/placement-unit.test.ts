@@ -307,7 +307,7 @@ describe('validate() catches broken invariants', () => {
     sa.validate(1);
     const inner = sa as unknown as { regSize: Float64Array; slMask: Int32Array; dataOff: Float64Array };
     inner.regSize[a] += 1;
-    expect(() => sa.validate(1)).toThrow(/invariant broken: chunk 0 /);
+    expect(() => sa.validate(1)).toThrow(/invariant broken: chunk \d+ /);
     inner.regSize[a] -= 1;
     sa.validate(1);
     const saved = Int32Array.from(inner.slMask);

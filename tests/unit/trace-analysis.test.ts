@@ -89,6 +89,10 @@ describe('analysis on a hand-built sequence', () => {
       ['index (lod 0)', 1, 20 * MiB],
       ['vertex', 2, 6 * MiB],
     ]);
+    expect(leaks.byNamePattern.map((g) => [g.key, g.count])).toEqual([
+      ['index (lod #)', 1],
+      ['vertex', 2],
+    ]);
     // Leaks at an earlier point: after event 5 (allocations 2 and 3 live, no rename yet).
     const early = analysis.leaksAt(6);
     expect(early.byName.map((g) => g.key)).toEqual(['index', 'staging']);
@@ -117,6 +121,15 @@ describe('analysis on a hand-built sequence', () => {
     expect(d.disappeared.map((a) => a.id)).toEqual([1, 3]);
     expect(d.renamed).toEqual([{ id: 2, from: 'index', to: 'index (lod 0)' }]);
     expect(d.total).toEqual({ committed: 64 * MiB - 80 * MiB, allocated: 26 * MiB - 34 * MiB });
+  });
+
+  test('eventIndexAtTime maps a time to the number of events at or before it', () => {
+    // Each allocate advances the clock by 10 µs (0.01 ms) first; other events share the previous time.
+    expect(analysis.eventIndexAtTime(-1)).toBe(0);
+    expect(analysis.eventIndexAtTime(0)).toBe(1);
+    expect(analysis.eventIndexAtTime(0.01)).toBe(2);
+    expect(analysis.eventIndexAtTime(0.02)).toBe(4);
+    expect(analysis.eventIndexAtTime(1e9)).toBe(13);
   });
 
   test('a snapshot carries the state at that event, names and blocks included', () => {

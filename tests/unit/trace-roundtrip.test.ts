@@ -15,6 +15,7 @@ import {
   type LoadedTrace,
 } from '../../allocator/trace/index.ts';
 import { TraceWriter } from '../../src-main/trace/writer.ts';
+import { openTrace } from '../../src-main/trace/open.ts';
 import { loadTrace, loadTraceSync } from '../../src-main/trace/reader.ts';
 import { TraceRecorder } from '../../src-main/trace/recorder.ts';
 import { createTraceHeader } from '../../src-main/trace/header.ts';
@@ -204,6 +205,17 @@ describe('trace round trip', () => {
     expectSameEvents(log, loaded);
     expect(writer.eventsWritten).toBe(log.length);
     expect(writer.bytesWritten).toBe(readFileSync(file).length);
+  });
+
+  test('openTrace loads and analyses in one call', async () => {
+    const log = generateWorkload({ events: 5000, seed: 31, liveTarget: 100 });
+    const file = path.join(dir, 'open.vrt');
+    new TraceWriter(file, log, { header: testHeader(), flushIntervalMs: 0 }).close();
+    const opened = await openTrace(file, { analysis: { checkpointInterval: 256 } });
+    expect(opened.trace.events.length).toBe(log.length);
+    expect(opened.analysis.checkpointInterval).toBe(256);
+    expect(opened.analysis.summary.eventCount).toBe(log.length);
+    expect(opened.analysis.leaksAt().count).toBe(opened.analysis.summary.liveAllocations);
   });
 
   test('the timer flushes on its own while the event loop turns', async () => {

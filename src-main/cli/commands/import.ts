@@ -88,7 +88,7 @@ export const importCommand: Command = {
     // The timeline must end in the state the dump describes; say so if it does not.
     const end = endState(result.log);
     const warnings = [...result.warnings];
-    const t = result.totals;
+    const t = result.timelineEnd ?? result.totals;
     if (
       end.totals.blocks !== t.blocks ||
       end.totals.blockBytes !== t.blockBytes ||
@@ -96,7 +96,7 @@ export const importCommand: Command = {
       end.totals.allocatedBytes !== t.allocatedBytes
     ) {
       warnings.push(
-        `The imported timeline ends with ${end.totals.blocks} blocks (${end.totals.blockBytes} bytes) and ${end.totals.allocations} allocations (${end.totals.allocatedBytes} bytes), not the dump's totals below`,
+        `The imported timeline ends with ${end.totals.blocks} blocks (${end.totals.blockBytes} bytes) and ${end.totals.allocations} allocations (${end.totals.allocatedBytes} bytes), not what the dump describes`,
       );
     }
     for (const w of warnings) io.stdout.write(`warning: ${w}\n`);

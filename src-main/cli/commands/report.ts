@@ -175,6 +175,10 @@ Exit codes: 0 ok, 1 the trace cannot be read, 2 bad usage.`,
       lines.push(...leakLines(leaks.byOrigin, '(no stack recorded)'));
       lines.push('  by name:');
       lines.push(...leakLines(leaks.byName, '(unnamed)'));
+      if (leaks.byNamePattern.length < leaks.byName.length) {
+        lines.push('  by name pattern (digits as #):');
+        lines.push(...leakLines(leaks.byNamePattern, '(unnamed)'));
+      }
     }
     lines.push(
       `load: ${(loadMs / 1000).toFixed(3)} s (CPU ${(loadCpuMs / 1000).toFixed(3)} s) for ${count(events)} events in ${count(trace.chunkCount)} chunks, ${bytesPerEvent.toFixed(2)} bytes/event (${formatBytes(fileBytes)} on disk), RSS ${mib(rssAfterLoad)} MiB after load; analysis ${(analysisMs / 1000).toFixed(3)} s, peak RSS ${mib(peakRss)} MiB`,

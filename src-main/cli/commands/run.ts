@@ -3,7 +3,7 @@
 import { formatBytes, placementStrategyNames } from '../../../allocator/index.ts';
 import type { DeviceSpec } from '../../session/open-device.ts';
 import { parseParamAssignments, ScenarioParamError } from '../../session/scenario-params.ts';
-import { builtinScenarioNames } from '../../session/scenario-loader.ts';
+import { builtinScenarioCatalog } from '../../session/scenario-loader.ts';
 import { startScenario } from '../../session/scenario-host.ts';
 import type { RunStatus } from '../../session/run-protocol.ts';
 import { formatSummary } from '../../session/summary.ts';
@@ -28,6 +28,20 @@ function paramStrings(values: ParsedValues): string[] {
   });
 }
 
+/** The built-ins, their descriptions and parameters (type, default, range). */
+async function formatCatalog(): Promise<string> {
+  const lines: string[] = [];
+  for (const { name, meta } of await builtinScenarioCatalog()) {
+    lines.push(`${name}: ${meta.description}`);
+    for (const [key, p] of Object.entries(meta.parameters)) {
+      const range = p.min !== undefined || p.max !== undefined ? `, ${p.min ?? '…'}..${p.max ?? '…'}` : '';
+      lines.push(`  ${key} (${p.type}, default ${JSON.stringify(p.default)}${range}): ${p.description}`);
+    }
+    lines.push('');
+  }
+  return lines.join('\n');
+}
+
 export const runCommand: Command = {
   name: 'run',
   summary: 'Run a scenario on a device and record a trace',
@@ -37,12 +51,14 @@ Runs a scenario script in a worker thread against the allocator on a device, rec
 event to a trace file. A progress line is shown on a terminal; a summary (ops, allocations, failures, peak
 committed bytes, leaks by origin) is printed at the end.
 
-Scenarios: a built-in name (${builtinScenarioNames().join(', ')}) or a path to an ES module
-exporting \`meta\` and \`run(ctx, params)\`. A scenario file is code: only run scripts you trust.
+Scenarios: a built-in name (\`vramscope run --list\` shows them with their parameters) or a path to an
+ES module exporting \`meta\` and \`run(ctx, params)\`. A scenario file is code: only run scripts you trust.
 
 Options:
   --param k=v       a scenario parameter (repeatable); see the scenario's meta for names, types and ranges
-  --device N        the real Vulkan device with index N (default: the first real device)
+  --list            list the built-in scenarios and their parameters, then exit
+  --device N        the real Vulkan device with index N (see \`vramscope devices\`); default: the best real
+                    device, or the simulated lavapipe profile when the native addon is not built
   --profile FILE    a simulated device: a vulkaninfo text file, a built-in model (d3d12-tier1, d3d12-tier2,
                     metal) or a shipped profile name (lavapipe, h100)
   --strategy S      placement strategy: ${placementStrategyNames.join(', ')} (default tlsf)
@@ -60,9 +76,14 @@ Exit codes: 0 the scenario completed, 1 it failed (script error, device error), 
     seed: { type: 'string' },
     out: { type: 'string' },
     json: { type: 'boolean' },
+    list: { type: 'boolean' },
   },
   maxPositionals: 1,
   async run(values, positionals, io) {
+    if (values.list === true) {
+      io.stdout.write(await formatCatalog());
+      return 0;
+    }
     const scenario = positionals[0];
     if (scenario === undefined) throw new UsageError('which scenario? give a built-in name or a .mjs file');
     let params: Record<string, string>;
