@@ -1,5 +1,7 @@
 // Electron Forge: the desktop app's build (vite: main, preload, renderer), installers and fuses.
 // `npm run start:electron` runs it in development, `npm run make` builds installers for this platform.
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import type { ForgeConfig } from '@electron-forge/shared-types';
 import { MakerDeb } from '@electron-forge/maker-deb';
 import { MakerDMG } from '@electron-forge/maker-dmg';
@@ -10,20 +12,42 @@ import { FusesPlugin } from '@electron-forge/plugin-fuses';
 import { VitePlugin } from '@electron-forge/plugin-vite';
 import { FuseV1Options, FuseVersion } from '@electron/fuses';
 
+const require = createRequire(import.meta.url);
+const electronVersion = (require('electron/package.json') as { version: string }).version;
+
 const config: ForgeConfig = {
   packagerConfig: {
     name: 'VRAMscope',
     executableName: 'vramscope',
     // The native Vulkan addon is unpacked from the asar by the auto-unpack-natives plugin.
     asar: true,
-    // Device profiles, built-in scenarios and sample traces, beside app.asar (process.resourcesPath).
-    extraResource: ['assets'],
+    // Device profiles, built-in scenarios and sample traces, and the Vulkan addon built for Electron, beside
+    // app.asar (process.resourcesPath); main points the native facade at the addon there.
+    extraResource: ['assets', 'native/build/Release/vramscope_vulkan.node'],
     appBundleId: 'dev.vramscope.app',
   },
-  rebuildConfig: {
-    // Rebuild native/ (node-gyp) against Electron's headers when packaging on a user's machine.
-    onlyModules: ['vramscope_vulkan'],
-    force: true,
+  rebuildConfig: { force: true },
+  hooks: {
+    // native/ is part of the app, not a dependency, so @electron/rebuild does not see it: build it against
+    // Electron's headers (its ABI differs from Node's) before packaging.
+    prePackage: async () => {
+      execFileSync(
+        process.execPath,
+        [
+          require.resolve('node-gyp/bin/node-gyp.js'),
+          'rebuild',
+          '--directory',
+          'native',
+          `--target=${electronVersion}`,
+          '--dist-url=https://electronjs.org/headers',
+        ],
+        { stdio: 'inherit' },
+      );
+    },
+    // Put the Node build back for the CLI and the tests (the packaged app keeps its Electron copy).
+    postPackage: async () => {
+      execFileSync('npm', ['run', '--silent', 'build:native'], { stdio: 'inherit' });
+    },
   },
   makers: [
     new MakerSquirrel({ name: 'VRAMscope' }),

@@ -678,7 +678,9 @@ export const events = {
   }),
   /**
    * New events of a live session, coalesced per 34 ms tick. Each run of a scenario records afresh: the
-   * first slice of a run has start 0 (drop what you kept of the session's earlier run).
+   * first slice of a run has start 0 (drop what you kept of the session's earlier run). A client that
+   * connects mid-run gets slices from then on; everything before is queryable through the session's
+   * sourceId (getState says how many events there are).
    */
   sessionEvents: z.object({
     sessionId: idSchema,

@@ -26,6 +26,11 @@ const assetsDir = app.isPackaged
   ? path.join(process.resourcesPath, 'assets')
   : path.resolve(here, '..', '..', 'assets');
 
+// Packaged: the Vulkan addon (built for Electron by forge's prePackage hook) is an extra resource.
+if (app.isPackaged && process.env.VRAMSCOPE_NATIVE_ADDON === undefined) {
+  process.env.VRAMSCOPE_NATIVE_ADDON = path.join(process.resourcesPath, 'vramscope_vulkan.node');
+}
+
 const contentTypes: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',

@@ -56,6 +56,9 @@ const contentTypes: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
+/** Bytes of unsent event frames a client may have queued before it is disconnected. */
+export const maxClientBacklogBytes = 256 * 1024 * 1024;
+
 /** The page's Content Security Policy: nothing but our own scripts, styles and WebSocket. */
 export function contentSecurityPolicy(port: number): string {
   const ws = allowedHosts(port)
@@ -246,7 +249,16 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   const unsubscribe = options.batcher.subscribe((frame: EventBatchFrame) => {
     if (clients.size === 0) return;
     const text = encodeFrame(frame);
-    for (const ws of clients) if (ws.readyState === ws.OPEN) ws.send(text);
+    for (const ws of clients) {
+      if (ws.readyState !== ws.OPEN) continue;
+      // A tab that stopped reading must not grow this process without bound: it is dropped, and its
+      // client reports the lost connection (a reload reconnects and catches up with getState).
+      if (ws.bufferedAmount > maxClientBacklogBytes) {
+        ws.close(1013, 'this tab fell too far behind the event stream; reload it');
+        continue;
+      }
+      ws.send(text);
+    }
   });
 
   await new Promise<void>((resolve, reject) => {

@@ -1,7 +1,13 @@
 // The web-mode transport: an ApiClient over the WebSocket of `vramscope serve`. The page was loaded from
 // that server, which set the session token as an HttpOnly cookie, so the browser authenticates the
-// WebSocket by itself; the URL token is also sent as a fallback for non-browser callers.
-import { ApiRequestError, decodeFrame, encodeFrame, type ApiClient } from '../../src-main/api/contract.ts';
+// WebSocket by itself (same origin: the cookie goes with the upgrade request).
+import {
+  ApiRequestError,
+  decodeFrame,
+  encodeFrame,
+  webSocketPath,
+  type ApiClient,
+} from '../../src-main/api/contract.ts';
 import { createClientCore } from './client-core.ts';
 
 export interface WsClientOptions {
@@ -11,12 +17,9 @@ export interface WsClientOptions {
   readonly onDisconnect?: (reason: string) => void;
 }
 
-/** Path of the API WebSocket on the web server. */
-export const wsApiPath = '/api';
-
 function defaultUrl(): string {
   const { protocol, host } = window.location;
-  return `${protocol === 'https:' ? 'wss:' : 'ws:'}//${host}${wsApiPath}`;
+  return `${protocol === 'https:' ? 'wss:' : 'ws:'}//${host}${webSocketPath}`;
 }
 
 /** Connects at once; requests made before the socket opens are queued. */
