@@ -84,6 +84,11 @@ export function parseReport(content: string): ReportJson {
   return r as ReportJson;
 }
 
+/** File names the importer reads: VMA / D3D12MA JSON dumps and PyTorch memory snapshots. */
+export function isForeignDump(name: string): boolean {
+  return /\.(json|pickle|pkl)$/i.test(name);
+}
+
 export function rowToRecord(r: Row): AllocationRecord {
   return {
     id: r.id,
@@ -422,10 +427,11 @@ export class ApiSource implements InspectorSource {
       if (p.taskId === taskId && p.unit === 'bytes') onProgress?.({ loaded: p.done, total: p.total });
     });
     try {
-      const summary = await this.api.request('loadTrace', {
-        source: { kind: 'bytes', name, data: new Uint8Array(bytes) },
-        taskId,
-      });
+      const source = { kind: 'bytes' as const, name, data: new Uint8Array(bytes) };
+      // Foreign dumps (VMA / D3D12MA JSON, PyTorch snapshots) go through the importer, traces load as is.
+      const summary = isForeignDump(name)
+        ? await this.api.request('importFile', { source, taskId })
+        : await this.api.request('loadTrace', { source, taskId });
       this.sessionId = null;
       this.setSource(summary.sourceId);
       const overview = await this.overview();

@@ -3,6 +3,7 @@
 // the overview with the numbers of `report --json`, and timeline buckets, snapshots, pages, details,
 // leaks and diffs agree with each other and with the trace file itself.
 import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ApiSource } from '../../src-renderer/data/api-source.ts';
@@ -132,5 +133,22 @@ describe('ApiSource over the real backend', () => {
     const leaks = await source.leaks(b, 'name');
     expect(leaks.count).toBe(sb.blocks.reduce((n, blk) => n + blk.allocations.length, 0));
     expect(leaks.bytes).toBe(sb.allocatedBytes);
+  });
+});
+
+describe('ApiSource importing a foreign dump', () => {
+  const dump = path.resolve(repoRoot, '..', 'shared', 'fixtures', 'foreign', 'vma3-sample-amd-rx6600xt.json');
+  test('a dropped VMA JSON dump goes through the importer and shows the totals `vramscope import` prints', async (ctx) => {
+    ctx.skip(!existsSync(dump), `the shared fixture ${dump} is not beside this checkout`);
+    const r = spawnSync(process.execPath, ['bin/vramscope.mjs', 'import', dump], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+    });
+    const line = /format=vma version=\S+ blocks=(\d+) block_bytes=\d+ allocations=(\d+)/.exec(r.stdout);
+    if (!line) throw new Error(`no summary line from import: ${r.stdout}${r.stderr}`);
+    const o = await source.loadTrace(path.basename(dump), readFileSync(dump));
+    expect(o.title.startsWith(path.basename(dump))).toBe(true);
+    expect(o.blockCount).toBe(Number(line[1]));
+    expect(o.allocationCount).toBe(Number(line[2]));
   });
 });
