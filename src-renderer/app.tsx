@@ -1,0 +1,166 @@
+// The inspector's frame: header (views, cursor, theme), the timeline on top, the active view below, the
+// selected allocation's decision on the side. Drag-and-drop of a trace works anywhere in the window.
+import { useEffect, useState } from 'react';
+import type { DragEvent, ReactNode } from 'react';
+import { handleKey, isTypingTarget, keyHelp } from './keyboard.ts';
+import { useInspector, useInspectorStore } from './store/store.ts';
+import { viewNames } from './store/view-slice.ts';
+import type { ViewName } from './store/view-slice.ts';
+import { formatBytes, formatCount } from './ui/format.ts';
+import { Allocations } from './views/allocations.tsx';
+import { BlockMap } from './views/block-map.tsx';
+import { DecisionPanel } from './views/decision.tsx';
+import { Leaks } from './views/leaks.tsx';
+import { LoadStatus, OpenView, openFile } from './views/open.tsx';
+import { Overview } from './views/overview.tsx';
+import { Scenarios } from './views/scenarios.tsx';
+import { Timeline } from './views/timeline.tsx';
+
+const viewLabels: Record<ViewName, string> = {
+  overview: 'Overview',
+  blocks: 'Block map',
+  allocations: 'Allocations',
+  leaks: 'Leaks',
+  scenarios: 'Scenarios',
+  open: 'Open',
+};
+
+export function App(): ReactNode {
+  const store = useInspectorStore();
+  const theme = useInspector((s) => s.theme);
+  const view = useInspector((s) => s.view);
+  const overview = useInspector((s) => s.overview);
+  const sessionError = useInspector((s) => s.sessionError);
+  const [dragging, setDragging] = useState(false);
+
+  useEffect(() => {
+    document.documentElement.dataset['theme'] = theme;
+  }, [theme]);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent): void => {
+      if (isTypingTarget(e.target)) return;
+      if (handleKey(store.getState(), e)) e.preventDefault();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [store]);
+
+  const onDrop = (e: DragEvent<HTMLDivElement>): void => {
+    e.preventDefault();
+    setDragging(false);
+    const file = e.dataTransfer.files[0];
+    if (file) void openFile(file, store.getState().openTrace);
+  };
+
+  return (
+    <div
+      className="app"
+      data-theme={theme}
+      onDragOver={(e) => {
+        e.preventDefault();
+        setDragging(true);
+      }}
+      onDragLeave={(e) => {
+        if (e.currentTarget === e.target) setDragging(false);
+      }}
+      onDrop={onDrop}
+      data-testid="app"
+    >
+      <header className="topbar">
+        <span className="brand">VRAMscope</span>
+        <nav className="tabs" role="tablist">
+          {viewNames.map((v, i) => (
+            <button
+              key={v}
+              type="button"
+              role="tab"
+              aria-selected={view === v}
+              className={view === v ? 'active' : ''}
+              onClick={() => store.getState().setView(v)}
+              title={`${viewLabels[v]} (${i + 1})`}
+            >
+              {viewLabels[v]}
+            </button>
+          ))}
+        </nav>
+        <span className="title" data-testid="trace-title">
+          {overview ? `${overview.title}${overview.live ? ' (live)' : ''}` : 'nothing loaded'}
+        </span>
+        <button type="button" onClick={() => store.getState().toggleTheme()} aria-label="Toggle theme">
+          {theme === 'dark' ? '☀ light' : '☾ dark'}
+        </button>
+      </header>
+      {sessionError && (
+        <div className="banner" role="alert" data-testid="session-error">
+          {sessionError}
+        </div>
+      )}
+      {view !== 'open' && <LoadStatus />}
+      {overview && (
+        <>
+          <CursorBar />
+          <Timeline />
+        </>
+      )}
+      <div className="main">
+        <main className="view">
+          {view === 'overview' && (overview ? <Overview /> : <OpenView />)}
+          {view === 'blocks' && <BlockMap />}
+          {view === 'allocations' && <Allocations />}
+          {view === 'leaks' && <Leaks />}
+          {view === 'scenarios' && <Scenarios />}
+          {view === 'open' && <OpenView />}
+        </main>
+        <DecisionPanel />
+      </div>
+      <footer className="keys">
+        {keyHelp.map(([k, what]) => (
+          <span key={k}>
+            <kbd>{k}</kbd> {what}
+          </span>
+        ))}
+      </footer>
+      {dragging && <div className="drop-overlay">Drop the trace to open it</div>}
+    </div>
+  );
+}
+
+/** The cursor: where it is, the time there and the bytes at that point; a slider to scrub. */
+function CursorBar(): ReactNode {
+  const store = useInspectorStore();
+  const cursor = useInspector((s) => s.cursor);
+  const snapshot = useInspector((s) => s.snapshot);
+  const eventCount = useInspector((s) => s.overview?.eventCount ?? 0);
+  const brush = useInspector((s) => s.brush);
+  return (
+    <div className="cursorbar">
+      <label>
+        cursor{' '}
+        <input
+          type="range"
+          min={0}
+          max={eventCount}
+          value={cursor}
+          aria-label="Cursor"
+          onChange={(e) => store.getState().setCursor(Number(e.target.value))}
+        />
+      </label>
+      <span data-testid="cursor-readout">
+        event {formatCount(cursor)} of {formatCount(eventCount)}
+      </span>
+      {snapshot && snapshot.at === cursor && (
+        <span data-testid="cursor-bytes">
+          {formatBytes(snapshot.committedBytes)} committed · {formatBytes(snapshot.allocatedBytes)} allocated
+          · {formatCount(snapshot.blocks.length)} blocks
+        </span>
+      )}
+      {brush && (
+        <span className="muted">
+          brush {formatCount(brush.start)}–{formatCount(brush.end)} ({formatCount(brush.end - brush.start)}{' '}
+          events)
+        </span>
+      )}
+    </div>
+  );
+}

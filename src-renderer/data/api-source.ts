@@ -1,0 +1,512 @@
+// The InspectorSource over the API contract (src-main/api/contract.ts): every view query becomes one or a
+// few typed requests on the source the UI shows (a loaded trace or a live session's recording).
+//
+// The timeline: the API buckets by wall time, the views think in event indices. A coarse time index (one
+// whole-source query at `timeIndexBuckets` buckets, kept per source) maps an event range to the time range
+// to ask for; each answer carries the first event index of every bucket, which is all the views need.
+import type { ApiClient, RequestParams, RequestResult } from '../../src-main/api/contract.ts';
+import type { MemoryTypeDecision } from '../../allocator/index.ts';
+import type {
+  AllocationDetail,
+  AllocationPage,
+  AllocationQuery,
+  AllocationRecord,
+  InspectorSource,
+  LeakGroupBy,
+  LeakReport,
+  LoadProgress,
+  RunInfo,
+  ScenarioInfo,
+  ScenarioParamValue,
+  Snapshot,
+  SnapshotDiff,
+  SourceListener,
+  TimelineBuckets,
+  TimelineMarker,
+  TimelineQuery,
+  TraceOverview,
+} from './source.ts';
+
+const timeIndexBuckets = 20_000;
+/** Live runs: at most one overview refresh per this many ms (event batches come at ~30 Hz). */
+const liveRefreshMs = 250;
+
+type Row = RequestResult<'listAllocations'>['rows'][number];
+
+interface TimeIndex {
+  readonly eventCount: number;
+  readonly startTime: number;
+  readonly endTime: number;
+  readonly bucketStart: readonly number[];
+  readonly bucketFirstEvent: readonly number[];
+}
+
+interface ReportPeak {
+  readonly bytes: number;
+  readonly eventIndex: number;
+}
+interface ReportSeries {
+  readonly index: number;
+  readonly final: { readonly committed: number; readonly allocated: number };
+  readonly peakCommitted: ReportPeak;
+  readonly peakAllocated: ReportPeak;
+}
+interface ReportJson {
+  readonly counts: { allocations: number; frees: number; failures: number; blocksCreated: number };
+  readonly heaps: readonly ReportSeries[];
+  readonly types: readonly ReportSeries[];
+  readonly total: ReportSeries;
+  readonly leaks: { readonly count: number; readonly bytes: number };
+}
+
+/** Reads the JSON report (exportReport) and checks the fields the overview uses. */
+export function parseReport(content: string): ReportJson {
+  const r = JSON.parse(content) as Partial<ReportJson>;
+  const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+  const ok =
+    r.counts !== undefined &&
+    isNum(r.counts.allocations) &&
+    isNum(r.counts.frees) &&
+    isNum(r.counts.failures) &&
+    isNum(r.counts.blocksCreated) &&
+    Array.isArray(r.heaps) &&
+    Array.isArray(r.types) &&
+    r.total !== undefined &&
+    isNum(r.total.peakCommitted?.bytes) &&
+    isNum(r.total.peakCommitted?.eventIndex) &&
+    r.leaks !== undefined &&
+    isNum(r.leaks.count) &&
+    isNum(r.leaks.bytes);
+  if (!ok)
+    throw new Error(
+      "The server's report of this source lacks the counts, peaks or leaks the overview shows.",
+    );
+  return r as ReportJson;
+}
+
+/** File names the importer reads: VMA / D3D12MA JSON dumps and PyTorch memory snapshots. */
+export function isForeignDump(name: string): boolean {
+  return /\.(json|pickle|pkl)$/i.test(name);
+}
+
+export function rowToRecord(r: Row): AllocationRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    memoryTypeIndex: r.memoryTypeIndex,
+    heapIndex: r.heapIndex,
+    location: r.location,
+    kind: r.kind,
+    blockId: r.blockId,
+    offset: r.offset,
+    size: r.size,
+    alignment: r.alignment,
+    allocatedAt: r.allocatedAt,
+    freedAt: r.freedAt,
+    origin: r.origin,
+    decisionId: r.decisionId,
+    usedRetry: false,
+  };
+}
+
+/** Event index → wall time through the time index: the bucket's start, interpolated by events. */
+export function eventToTime(ix: TimeIndex, e: number): number {
+  if (e <= 0) return ix.startTime;
+  if (e >= ix.eventCount) return ix.endTime;
+  const first = ix.bucketFirstEvent;
+  let lo = 0;
+  let hi = first.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if ((first[mid] ?? 0) <= e) lo = mid;
+    else hi = mid - 1;
+  }
+  const e0 = first[lo] ?? 0;
+  const e1 = first[lo + 1] ?? ix.eventCount;
+  const t0 = ix.bucketStart[lo] ?? ix.startTime;
+  const t1 = ix.bucketStart[lo + 1] ?? ix.endTime;
+  return e1 > e0 ? t0 + ((t1 - t0) * (e - e0)) / (e1 - e0) : t0;
+}
+
+export class ApiSource implements InspectorSource {
+  private sourceId: string | null = null;
+  private sessionId: string | null = null;
+  private run: RunInfo | null = null;
+  private timeIndex: TimeIndex | null = null;
+  private leakMarkers: TimelineMarker[] = [];
+  private readonly listeners = new Set<SourceListener>();
+  private liveTimer: ReturnType<typeof setTimeout> | null = null;
+  private liveEventCount = 0;
+
+  constructor(private readonly api: ApiClient) {
+    api.on('runState', (info) => {
+      if (info.sessionId !== this.sessionId) return;
+      this.run = info;
+      for (const l of this.listeners) l.runStatus?.(info);
+      if (info.state !== 'running') this.scheduleLiveRefresh(0);
+    });
+    api.on('sessionEvents', (batch) => {
+      if (batch.sessionId !== this.sessionId) return;
+      this.liveEventCount = batch.start + batch.count;
+      this.scheduleLiveRefresh(liveRefreshMs);
+    });
+  }
+
+  /** Shows an already loaded source (a trace main opened, or the newest one) when there is one. */
+  async attach(sourceId?: string): Promise<void> {
+    const state = await this.api.request('getState', {});
+    const id = sourceId ?? state.traces.at(-1)?.sourceId ?? state.sessions.at(-1)?.sourceId ?? null;
+    this.setSource(id);
+    const session = state.sessions.find((s) => s.sourceId === id);
+    if (session) {
+      this.sessionId = session.sessionId;
+      this.run = session.run;
+    }
+  }
+
+  /** Sample traces the server offers (assets/traces), to open by path. */
+  async samples(): Promise<{ name: string; path: string; bytes: number }[]> {
+    return (await this.api.request('getState', {})).sampleTraces;
+  }
+
+  private setSource(id: string | null): void {
+    this.sourceId = id;
+    this.timeIndex = null;
+    this.leakMarkers = [];
+    // Tells main what the UI shows (the app menu's Export Report uses it); not essential to the UI.
+    if (id) void this.api.request('setActiveSource', { sourceId: id }).catch(() => undefined);
+  }
+
+  private scheduleLiveRefresh(delay: number): void {
+    if (this.liveTimer !== null) {
+      if (delay > 0) return;
+      clearTimeout(this.liveTimer);
+    }
+    this.liveTimer = setTimeout(() => {
+      this.liveTimer = null;
+      this.timeIndex = null;
+      this.overview().then(
+        (o) => {
+          if (o) for (const l of this.listeners) l.traceChanged?.(o);
+        },
+        (e: unknown) => {
+          const message = `Could not refresh the live session: ${e instanceof Error ? e.message : String(e)}`;
+          for (const l of this.listeners) l.error?.(message);
+        },
+      );
+    }, delay);
+  }
+
+  private async ensureTimeIndex(): Promise<TimeIndex> {
+    if (this.timeIndex) return this.timeIndex;
+    const sourceId = this.requireSource();
+    const r = await this.api.request('queryTimeline', {
+      sourceId,
+      buckets: timeIndexBuckets,
+      groupBy: 'total',
+      maxMarkers: 0,
+    });
+    this.timeIndex = {
+      eventCount: r.eventCount,
+      startTime: r.startTime,
+      endTime: r.endTime,
+      bucketStart: r.bucketStart,
+      bucketFirstEvent: r.bucketFirstEvent,
+    };
+    return this.timeIndex;
+  }
+
+  private requireSource(): string {
+    if (!this.sourceId) throw new Error('Nothing is loaded: open a trace or run a scenario first.');
+    return this.sourceId;
+  }
+
+  /**
+   * The overview from the server's own report of the source (`exportReport` as JSON: the numbers
+   * `vramscope report --json` prints) plus the time index the timeline needs.
+   */
+  async overview(): Promise<TraceOverview | null> {
+    const sourceId = this.sourceId;
+    if (!sourceId) return null;
+    const state = await this.api.request('getState', {});
+    const trace = state.traces.find((t) => t.sourceId === sourceId);
+    const session = state.sessions.find((s) => s.sourceId === sourceId);
+    const device = trace?.device ?? session?.device;
+    if (!device) return null;
+    const live = session?.run?.state === 'running' || session?.run?.state === 'paused';
+    const [exported, total] = await Promise.all([
+      this.api.request('exportReport', { sourceId, format: 'json' }),
+      this.ensureTimeIndex(),
+    ]);
+    const report = parseReport(exported.content);
+    if (!live) this.leakMarkers = await this.loadLeakMarkers(sourceId);
+    const heap = (i: number): ReportSeries | undefined => report.heaps.find((h) => h.index === i);
+    const type = (i: number): ReportSeries | undefined => report.types.find((t) => t.index === i);
+    return {
+      title: trace?.name ?? `live: ${session?.run?.scenario ?? session?.sessionId ?? sourceId}`,
+      device: device as TraceOverview['device'],
+      eventCount: total.eventCount,
+      durationMs: total.endTime - total.startTime,
+      allocationCount: report.counts.allocations,
+      freeCount: report.counts.frees,
+      failureCount: report.counts.failures,
+      blockCount: report.counts.blocksCreated,
+      peakCommittedBytes: report.total.peakCommitted.bytes,
+      // The report names the event that reached the peak; the cursor goes right after it.
+      peakCommittedAt: report.total.peakCommitted.eventIndex + 1,
+      peakAllocatedBytes: report.total.peakAllocated.bytes,
+      peakAllocatedAt: report.total.peakAllocated.eventIndex + 1,
+      liveAllocationsAtEnd: report.leaks.count,
+      liveBytesAtEnd: report.leaks.bytes,
+      heaps: device.heaps.map((h) => ({
+        index: h.index,
+        size: h.size,
+        flags: h.flags,
+        budget: null,
+        usage: null,
+        peakCommittedBytes: heap(h.index)?.peakCommitted.bytes ?? 0,
+        committedBytesAtEnd: heap(h.index)?.final.committed ?? 0,
+      })),
+      types: device.types.map((t) => ({
+        index: t.index,
+        propertyFlags: t.propertyFlags,
+        heapIndex: t.heapIndex,
+        peakCommittedBytes: type(t.index)?.peakCommitted.bytes ?? 0,
+        peakAllocatedBytes: type(t.index)?.peakAllocated.bytes ?? 0,
+        allocationCount: null,
+      })),
+      live,
+    };
+  }
+
+  /** Allocations alive at the end: a leak marker at each allocate event (at most 2,000). */
+  private async loadLeakMarkers(sourceId: string): Promise<TimelineMarker[]> {
+    const r = await this.api.request('listAllocations', {
+      sourceId,
+      filter: { status: 'live' },
+      sort: { key: 'allocatedAt', dir: 'asc' },
+      limit: 2_000,
+    });
+    return r.rows.map((row) => ({ index: row.allocatedAt, kind: 'leak', label: `leak: ${row.name}` }));
+  }
+
+  async timeline(q: TimelineQuery): Promise<TimelineBuckets> {
+    const sourceId = this.requireSource();
+    const ix = await this.ensureTimeIndex();
+    const r = await this.api.request('queryTimeline', {
+      sourceId,
+      startTime: eventToTime(ix, q.start),
+      endTime: Math.max(eventToTime(ix, q.start), eventToTime(ix, q.end)),
+      buckets: Math.max(1, Math.min(20_000, Math.floor(q.buckets))),
+      groupBy: q.groupBy,
+      maxMarkers: Math.max(0, Math.min(10_000, Math.floor(q.buckets) * 2)),
+    });
+    const count = r.buckets;
+    const firstEvent = new Float64Array(count + 1);
+    for (let b = 0; b < count; b++) firstEvent[b] = r.bucketFirstEvent[b] ?? q.end;
+    firstEvent[count] = Math.max(firstEvent[count - 1] ?? q.end, q.end);
+    // The answer may carry the total (key -1) beside the groups: it is the exact per-bucket maximum of
+    // the sum, not a band to stack.
+    const groups = r.series.filter((s) => s.key >= 0);
+    const total = r.series.find((s) => s.key < 0);
+    const committed = groups.map((s) => Float64Array.from(s.committedMax));
+    const allocated = groups.map((s) => Float64Array.from(s.allocatedMax));
+    const committedTotal = new Float64Array(count);
+    const allocatedTotal = new Float64Array(count);
+    if (total) {
+      committedTotal.set(total.committedMax.slice(0, count));
+      allocatedTotal.set(total.allocatedMax.slice(0, count));
+    } else {
+      // Without it, the sum of the groups' maxima bounds the total from above.
+      for (let g = 0; g < committed.length; g++) {
+        for (let b = 0; b < count; b++) {
+          committedTotal[b] = (committedTotal[b] ?? 0) + (committed[g]?.[b] ?? 0);
+          allocatedTotal[b] = (allocatedTotal[b] ?? 0) + (allocated[g]?.[b] ?? 0);
+        }
+      }
+    }
+    const markers: TimelineMarker[] = r.markers.map((m) => ({
+      index: m.eventIndex,
+      kind: m.kind,
+      label: m.label,
+    }));
+    for (const m of this.leakMarkers) if (m.index >= q.start && m.index < q.end) markers.push(m);
+    markers.sort((a, b) => a.index - b.index);
+    return {
+      start: q.start,
+      end: q.end,
+      count,
+      firstEvent,
+      groups: groups.map((s) => s.label),
+      committed,
+      allocated,
+      committedTotal,
+      allocatedTotal,
+      time: Float64Array.from(r.bucketStart),
+      markers,
+    };
+  }
+
+  async snapshot(at: number): Promise<Snapshot> {
+    const r = await this.api.request('snapshotAt', { sourceId: this.requireSource(), eventIndex: at });
+    return {
+      at: r.eventIndex,
+      blocks: r.blocks,
+      committedBytes: r.committedBytes,
+      allocatedBytes: r.allocatedBytes,
+    };
+  }
+
+  async allocations(q: AllocationQuery): Promise<AllocationPage> {
+    const filter: NonNullable<RequestParams<'listAllocations'>['filter']> = {
+      status: q.liveAt === null ? 'all' : 'live',
+      ...(q.name.trim() !== '' ? { nameContains: q.name.trim() } : {}),
+      ...(q.memoryTypeIndex !== null ? { memoryTypeIndex: q.memoryTypeIndex } : {}),
+      ...(q.location !== null ? { location: q.location } : {}),
+      ...(q.minSize !== null ? { minSize: q.minSize } : {}),
+      ...(q.maxSize !== null ? { maxSize: q.maxSize } : {}),
+    };
+    const r = await this.api.request('listAllocations', {
+      sourceId: this.requireSource(),
+      ...(q.liveAt === null ? {} : { eventIndex: q.liveAt }),
+      filter,
+      sort: { key: q.sort, dir: q.descending ? 'desc' : 'asc' },
+      offset: q.offset,
+      limit: Math.max(1, Math.min(5_000, q.limit)),
+    });
+    return { total: r.total, offset: q.offset, rows: r.rows.map(rowToRecord) };
+  }
+
+  async allocation(id: number): Promise<AllocationDetail | null> {
+    const r = await this.api.request('allocationDetail', {
+      sourceId: this.requireSource(),
+      allocationId: id,
+    });
+    return {
+      allocation: rowToRecord(r.allocation),
+      // The contract's DecisionRecord mirrors allocator/types.ts MemoryTypeDecision field for field.
+      decision: r.decision as MemoryTypeDecision | null,
+      stack: r.stack,
+    };
+  }
+
+  async leaks(at: number, groupBy: LeakGroupBy): Promise<LeakReport> {
+    const r = await this.api.request('leaks', { sourceId: this.requireSource(), eventIndex: at, groupBy });
+    return { at: r.eventIndex, count: r.count, bytes: r.bytes, groups: r.groups };
+  }
+
+  async diff(from: number, to: number): Promise<SnapshotDiff> {
+    const empty = { count: 0, bytes: 0, rows: [] };
+    if (from === to) return { from, to, appeared: empty, disappeared: empty };
+    const [a, b] = from < to ? [from, to] : [to, from];
+    const r = await this.api.request('diff', {
+      sourceId: this.requireSource(),
+      fromIndex: a,
+      toIndex: b,
+      limit: 200,
+    });
+    const allocated = {
+      count: r.allocated.count,
+      bytes: r.allocated.bytes,
+      rows: r.allocated.rows.map(rowToRecord),
+    };
+    const freed = { count: r.freed.count, bytes: r.freed.bytes, rows: r.freed.rows.map(rowToRecord) };
+    // Going backwards in time swaps what appeared and what disappeared.
+    return from < to
+      ? { from, to, appeared: allocated, disappeared: freed }
+      : { from, to, appeared: freed, disappeared: allocated };
+  }
+
+  async loadTrace(
+    name: string,
+    bytes: Uint8Array,
+    onProgress?: (p: LoadProgress) => void,
+  ): Promise<TraceOverview> {
+    const taskId = `load-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e9).toString(36)}`;
+    const off = this.api.on('progress', (p) => {
+      if (p.taskId === taskId && p.unit === 'bytes') onProgress?.({ loaded: p.done, total: p.total });
+    });
+    try {
+      const source = { kind: 'bytes' as const, name, data: new Uint8Array(bytes) };
+      // Foreign dumps (VMA / D3D12MA JSON, PyTorch snapshots) go through the importer, traces load as is.
+      const summary = isForeignDump(name)
+        ? await this.api.request('importFile', { source, taskId })
+        : await this.api.request('loadTrace', { source, taskId });
+      this.sessionId = null;
+      this.setSource(summary.sourceId);
+      const overview = await this.overview();
+      if (!overview) throw new Error(`"${name}" loaded but its source vanished.`);
+      return overview;
+    } finally {
+      off();
+    }
+  }
+
+  /** Opens a trace the server can read by path (the samples in assets/traces). */
+  async loadTracePath(path: string): Promise<TraceOverview> {
+    const summary = await this.api.request('loadTrace', { source: { kind: 'path', path } });
+    this.sessionId = null;
+    this.setSource(summary.sourceId);
+    const overview = await this.overview();
+    if (!overview) throw new Error(`"${path}" loaded but its source vanished.`);
+    for (const l of this.listeners) l.traceChanged?.(overview);
+    return overview;
+  }
+
+  async scenarios(): Promise<readonly ScenarioInfo[]> {
+    return (await this.api.request('listScenarios', {})).scenarios;
+  }
+
+  /** Opens a session on the default device (the first profile when there is no real device) and runs. */
+  async runScenario(id: string, params: Record<string, ScenarioParamValue>): Promise<RunInfo> {
+    if (!this.sessionId) {
+      let session: RequestResult<'openSession'>;
+      try {
+        session = await this.api.request('openSession', {});
+      } catch (e) {
+        const devices = await this.api.request('listDevices', {});
+        const profile = devices.profiles[0];
+        if (!profile) throw e;
+        session = await this.api.request('openSession', { device: { kind: 'profile', name: profile.name } });
+      }
+      this.sessionId = session.sessionId;
+      this.setSource(session.sourceId);
+    } else {
+      this.setSource(this.sessionId);
+    }
+    this.liveEventCount = 0;
+    const info = await this.api.request('runScenario', { sessionId: this.sessionId, scenario: id, params });
+    this.run = info;
+    for (const l of this.listeners) l.runStatus?.(info);
+    this.scheduleLiveRefresh(0);
+    return info;
+  }
+
+  async control(action: 'pause' | 'step' | 'resume' | 'cancel'): Promise<RunInfo> {
+    const runId = this.run?.runId;
+    if (!runId) throw new Error(`Cannot ${action}: no scenario is running.`);
+    const name =
+      action === 'pause'
+        ? 'pauseRun'
+        : action === 'step'
+          ? 'stepRun'
+          : action === 'resume'
+            ? 'resumeRun'
+            : 'cancelRun';
+    const info = await this.api.request(name, { runId });
+    this.run = info;
+    for (const l of this.listeners) l.runStatus?.(info);
+    this.scheduleLiveRefresh(0);
+    return info;
+  }
+
+  subscribe(listener: SourceListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Events seen in the live session's batches (for progress while the overview catches up). */
+  get liveEvents(): number {
+    return this.liveEventCount;
+  }
+}

@@ -1,0 +1,37 @@
+// Entry of the renderer (vite builds it for web mode and for Electron): one store, one API client over
+// whichever transport exists (Electron preload bridge or the web-mode WebSocket), then the app.
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { createApiClient } from './api/create-client.ts';
+import { App } from './app.tsx';
+import { ApiSource } from './data/api-source.ts';
+import { StoreProvider, createInspectorStore } from './store/store.ts';
+import './styles.css';
+
+const store = createInspectorStore();
+const rootElement = document.getElementById('root');
+if (!rootElement) throw new Error('index.html has no #root element.');
+
+const source = new ApiSource(
+  createApiClient({
+    onDisconnect: (reason) =>
+      store.setState({ sessionError: `Lost the connection to VRAMscope (${reason}); reload to reconnect.` }),
+  }),
+);
+
+createRoot(rootElement).render(
+  <StrictMode>
+    <StoreProvider store={store}>
+      <App />
+    </StoreProvider>
+  </StrictMode>,
+);
+
+source
+  .attach()
+  .then(() => store.getState().connect(source))
+  .catch((e: unknown) =>
+    store.setState({
+      sessionError: `Could not reach VRAMscope: ${e instanceof Error ? e.message : String(e)}`,
+    }),
+  );

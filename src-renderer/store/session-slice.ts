@@ -1,0 +1,66 @@
+// Session slice: which data source the inspector talks to, the scenarios it offers and the state of the
+// scenario run. Live updates from the source land here and in the trace slice.
+import type { StateCreator } from 'zustand/vanilla';
+import type { InspectorSource, RunInfo, ScenarioInfo, ScenarioParamValue } from '../data/source.ts';
+import type { InspectorState } from './store.ts';
+
+export interface SessionSlice {
+  source: InspectorSource | null;
+  scenarios: readonly ScenarioInfo[];
+  /** The current or last scenario run; null when none ran. */
+  runStatus: RunInfo | null;
+  /** One sentence about the last failed session action (run, control), null when none. */
+  sessionError: string | null;
+  /** Connects to a source, loads its overview and scenarios, and listens for live changes. */
+  connect(source: InspectorSource): Promise<void>;
+  runScenario(id: string, params: Record<string, ScenarioParamValue>): Promise<void>;
+  controlRun(action: 'pause' | 'step' | 'resume' | 'cancel'): Promise<void>;
+}
+
+let unsubscribe: (() => void) | null = null;
+
+export const createSessionSlice: StateCreator<InspectorState, [], [], SessionSlice> = (set, get) => ({
+  source: null,
+  scenarios: [],
+  runStatus: null,
+  sessionError: null,
+  async connect(source) {
+    unsubscribe?.();
+    set({ source, sessionError: null });
+    unsubscribe = source.subscribe({
+      traceChanged: (overview) => get().overviewChanged(overview),
+      runStatus: (runStatus) => set({ runStatus }),
+      error: (sessionError) => set({ sessionError }),
+    });
+    const [overview, scenarios] = await Promise.all([
+      source.overview(),
+      source.scenarios().catch(() => [] as readonly ScenarioInfo[]),
+    ]);
+    set({ scenarios });
+    if (overview) get().overviewChanged(overview, true);
+  },
+  async runScenario(id, params) {
+    const source = get().source;
+    if (!source) return;
+    set({ sessionError: null });
+    try {
+      set({ runStatus: await source.runScenario(id, params) });
+    } catch (e) {
+      set({ sessionError: errorSentence(e) });
+    }
+  },
+  async controlRun(action) {
+    const source = get().source;
+    if (!source) return;
+    try {
+      set({ runStatus: await source.control(action) });
+    } catch (e) {
+      set({ sessionError: errorSentence(e) });
+    }
+  },
+});
+
+export function errorSentence(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  return String(e);
+}

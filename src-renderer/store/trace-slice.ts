@@ -1,0 +1,88 @@
+// Trace slice: the overview of what is loaded, loading progress and the error of a bad file.
+import type { StateCreator } from 'zustand/vanilla';
+import type { TraceOverview } from '../data/source.ts';
+import { errorSentence } from './session-slice.ts';
+import type { InspectorState } from './store.ts';
+
+export interface LoadingState {
+  readonly name: string;
+  readonly loaded: number;
+  /** 0 when unknown. */
+  readonly total: number;
+}
+
+export interface LoadError {
+  readonly name: string;
+  /** One sentence saying what was wrong and where. */
+  readonly message: string;
+}
+
+export interface TraceSlice {
+  overview: TraceOverview | null;
+  loading: LoadingState | null;
+  loadError: LoadError | null;
+  /** Opens trace bytes through the source (drag-and-drop or file picker). */
+  openTrace(name: string, bytes: Uint8Array): Promise<void>;
+  /** Opens a trace the source reads by path (a sample on the server). */
+  openTracePath(name: string, path: string): Promise<void>;
+  /**
+   * A new or grown trace. `reset` (a different trace): cursor to the end, selection cleared. Otherwise
+   * (a live run grew) a cursor that sat at the end follows the end.
+   */
+  overviewChanged(overview: TraceOverview, reset?: boolean): void;
+  dismissLoadError(): void;
+}
+
+export const createTraceSlice: StateCreator<InspectorState, [], [], TraceSlice> = (set, get) => ({
+  overview: null,
+  loading: null,
+  loadError: null,
+  async openTrace(name, bytes) {
+    const source = get().source;
+    if (!source) {
+      set({ loadError: { name, message: `Cannot open "${name}": not connected to VRAMscope.` } });
+      return;
+    }
+    set({ loading: { name, loaded: 0, total: bytes.length }, loadError: null });
+    try {
+      const overview = await source.loadTrace(name, bytes, (p) =>
+        set({ loading: { name, loaded: p.loaded, total: p.total } }),
+      );
+      set({ loading: null });
+      get().overviewChanged(overview, true);
+    } catch (e) {
+      set({ loading: null, loadError: { name, message: errorSentence(e) } });
+    }
+  },
+  async openTracePath(name, path) {
+    const source = get().source;
+    if (!source?.loadTracePath) {
+      set({ loadError: { name, message: `Cannot open "${name}": this source cannot open files by path.` } });
+      return;
+    }
+    set({ loading: { name, loaded: 0, total: 0 }, loadError: null });
+    try {
+      const overview = await source.loadTracePath(path);
+      set({ loading: null });
+      get().overviewChanged(overview, true);
+    } catch (e) {
+      set({ loading: null, loadError: { name, message: errorSentence(e) } });
+    }
+  },
+  overviewChanged(overview, reset = false) {
+    const prev = get().overview;
+    const end = overview.eventCount;
+    const followEnd = reset || !prev || get().cursor >= prev.eventCount;
+    set({ overview });
+    if (reset || !prev) {
+      set({ selectedId: null, selected: null, brush: null, diffFrom: null, range: { start: 0, end } });
+    } else if (get().range.end >= prev.eventCount) {
+      // The visible window showed the end: keep showing it as the live trace grows.
+      set({ range: { start: get().range.start, end } });
+    }
+    get().setCursor(followEnd ? end : Math.min(get().cursor, end));
+  },
+  dismissLoadError() {
+    set({ loadError: null });
+  },
+});

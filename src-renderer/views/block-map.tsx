@@ -1,0 +1,290 @@
+// Block map: every device-memory block alive at the cursor as a row proportional to its bytes, drawn on a
+// canvas that covers only the visible rows (the scroll area holds a spacer of the full height). Hover shows
+// name, offset, size, type and stack; a click selects the allocation.
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import type { MouseEvent as ReactMouseEvent, ReactNode } from 'react';
+import { fragmentation } from '../data/source.ts';
+import type { AllocationDetail, AllocationKindName } from '../data/source.ts';
+import { useInspector, useInspectorStore } from '../store/store.ts';
+import { kindColors, readCanvasTheme, seriesColor } from '../ui/colors.ts';
+import type { CanvasTheme } from '../ui/colors.ts';
+import { formatBytes, formatCount, formatPercent, propertyFlagsText } from '../ui/format.ts';
+import { blockLabelWidth, blockRowHeight, hitSegment, layoutBlocks } from './block-layout.ts';
+import type { BlockRow, Segment } from './block-layout.ts';
+
+const viewportHeight = 420;
+
+export function BlockMap(): ReactNode {
+  const store = useInspectorStore();
+  const snapshot = useInspector((s) => s.snapshot);
+  const colorBy = useInspector((s) => s.colorBy);
+  const selectedId = useInspector((s) => s.selectedId);
+  const theme = useInspector((s) => s.theme);
+  const overview = useInspector((s) => s.overview);
+  const wrapRef = useRef<HTMLDivElement | null>(null);
+  const canvasRef = useRef<HTMLCanvasElement | null>(null);
+  const [width, setWidth] = useState(900);
+  const [scrollTop, setScrollTop] = useState(0);
+  const [hover, setHover] = useState<{ seg: Segment; row: BlockRow; x: number; y: number } | null>(null);
+
+  useEffect(() => {
+    const el = wrapRef.current;
+    if (!el) return undefined;
+    setWidth(Math.max(400, Math.floor(el.clientWidth)));
+    if (typeof ResizeObserver === 'undefined') return undefined;
+    const ro = new ResizeObserver(() => setWidth(Math.max(400, Math.floor(el.clientWidth))));
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+
+  const barArea = width - blockLabelWidth - 16;
+  const rows = useMemo(() => layoutBlocks(snapshot, barArea), [snapshot, barArea]);
+  const totalHeight = rows.length * blockRowHeight;
+  const canvasHeight = Math.min(viewportHeight, Math.max(blockRowHeight, totalHeight));
+
+  // Drawn synchronously after each commit: only the visible rows, so it is cheap, and scrolling can never
+  // starve it the way a cancelled animation frame could.
+  useLayoutEffect(() => {
+    const canvas = canvasRef.current;
+    if (!canvas) return;
+    const ctx = canvas.getContext('2d');
+    if (!ctx) return;
+    const dpr = window.devicePixelRatio || 1;
+    if (canvas.width !== Math.round(width * dpr) || canvas.height !== Math.round(canvasHeight * dpr)) {
+      canvas.width = Math.round(width * dpr);
+      canvas.height = Math.round(canvasHeight * dpr);
+    }
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    drawBlocks(ctx, rows, {
+      width,
+      height: canvasHeight,
+      scrollTop,
+      colorBy,
+      selectedId,
+      theme: readCanvasTheme(canvas),
+    });
+  }, [rows, width, canvasHeight, scrollTop, colorBy, selectedId, theme]);
+
+  const rowAt = (e: ReactMouseEvent<HTMLCanvasElement>): { row: BlockRow; x: number } | null => {
+    const rect = e.currentTarget.getBoundingClientRect();
+    const y = e.clientY - rect.top + scrollTop;
+    const row = rows[Math.floor(y / blockRowHeight)];
+    if (!row) return null;
+    return { row, x: e.clientX - rect.left - blockLabelWidth };
+  };
+  const onMove = (e: ReactMouseEvent<HTMLCanvasElement>): void => {
+    const hit = rowAt(e);
+    const seg = hit ? hitSegment(hit.row, hit.x) : null;
+    if (!hit || !seg) {
+      setHover(null);
+      return;
+    }
+    setHover({ seg, row: hit.row, x: e.clientX, y: e.clientY });
+  };
+  const onClick = (e: ReactMouseEvent<HTMLCanvasElement>): void => {
+    const hit = rowAt(e);
+    const seg = hit ? hitSegment(hit.row, hit.x) : null;
+    if (seg?.allocation) void store.getState().select(seg.allocation.id);
+  };
+
+  const liveAllocs = snapshot ? snapshot.blocks.reduce((n, b) => n + b.allocations.length, 0) : 0;
+  return (
+    <section className="block-map" aria-label="Block map">
+      <div className="toolbar">
+        <strong>Block map</strong>
+        <span data-testid="blockmap-summary">
+          {snapshot
+            ? `at event ${formatCount(snapshot.at)}: ${formatCount(snapshot.blocks.length)} blocks, ${formatBytes(
+                snapshot.committedBytes,
+              )} committed, ${formatCount(liveAllocs)} allocations, ${formatBytes(snapshot.allocatedBytes)} allocated`
+            : 'no snapshot'}
+        </span>
+        <label>
+          colour by{' '}
+          <select
+            aria-label="Colour by"
+            value={colorBy}
+            onChange={(e) => store.getState().setColorBy(e.target.value === 'type' ? 'type' : 'kind')}
+          >
+            <option value="kind">kind (linear / non-linear / dedicated)</option>
+            <option value="type">memory type</option>
+          </select>
+        </label>
+        <span className="legend">
+          {colorBy === 'kind'
+            ? (Object.keys(kindColors) as (keyof typeof kindColors)[]).map((k) => (
+                <span key={k} className="legend-item">
+                  <span className="swatch" style={{ background: kindColors[k] }} />
+                  {kindLabel(k)}
+                </span>
+              ))
+            : (overview?.types ?? []).map((t) => (
+                <span key={t.index} className="legend-item" title={propertyFlagsText(t.propertyFlags)}>
+                  <span className="swatch" style={{ background: seriesColor(t.index) }} />
+                  type {t.index}
+                </span>
+              ))}
+          <span className="legend-item">
+            <span className="swatch swatch-padding" />
+            padding
+          </span>
+          <span className="legend-item">
+            <span className="swatch swatch-free" />
+            free
+          </span>
+          <span className="legend-item">
+            <span className="swatch swatch-alias" />
+            aliased
+          </span>
+        </span>
+      </div>
+      <div
+        ref={wrapRef}
+        className="block-scroll"
+        style={{ height: `${canvasHeight}px` }}
+        onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}
+      >
+        <div style={{ height: `${totalHeight}px`, position: 'relative' }}>
+          <canvas
+            ref={canvasRef}
+            data-testid="blockmap-canvas"
+            data-blocks={rows.length}
+            style={{ position: 'sticky', top: 0, width: `${width}px`, height: `${canvasHeight}px` }}
+            onMouseMove={onMove}
+            onMouseLeave={() => setHover(null)}
+            onClick={onClick}
+          />
+        </div>
+      </div>
+      {rows.length === 0 && <p className="empty">No blocks are alive at the cursor.</p>}
+      {hover && <BlockTooltip seg={hover.seg} row={hover.row} x={hover.x} y={hover.y} />}
+    </section>
+  );
+}
+
+function kindLabel(k: AllocationKindName): string {
+  return k === 'nonLinear' ? 'non-linear' : k;
+}
+
+function BlockTooltip(props: { seg: Segment; row: BlockRow; x: number; y: number }): ReactNode {
+  const { seg, row } = props;
+  const a = seg.allocation;
+  const source = useInspector((s) => s.source);
+  const [detail, setDetail] = useState<AllocationDetail | null>(null);
+  // Alignment, location and stack are not part of the snapshot: fetched for the hovered allocation.
+  const id = a?.id ?? null;
+  useEffect(() => {
+    setDetail(null);
+    if (id === null || !source || seg.kind === 'padding') return undefined;
+    let current = true;
+    source.allocation(id).then(
+      (d) => current && setDetail(d),
+      () => undefined,
+    );
+    return () => {
+      current = false;
+    };
+  }, [id, source, seg.kind]);
+  const full = detail?.allocation;
+  return (
+    <div
+      className="tooltip"
+      role="tooltip"
+      style={{ position: 'fixed', left: props.x + 16, top: props.y + 16 }}
+      data-testid="blockmap-tooltip"
+    >
+      {seg.kind === 'padding' ? (
+        <div>
+          <strong>alignment padding</strong> {formatBytes(seg.size)} at offset {formatCount(seg.offset)}{' '}
+          before {a?.name}
+        </div>
+      ) : a ? (
+        <>
+          <div>
+            <strong>{a.name || '(unnamed)'}</strong> #{a.id}
+            {seg.kind === 'alias' ? ' — overlaps the previous allocation (aliased)' : ''}
+          </div>
+          <div>
+            offset {formatCount(a.offset)} ({formatBytes(a.offset)}) · size {formatBytes(a.size)}
+            {full ? ` · align ${formatBytes(full.alignment)}` : ''}
+          </div>
+          <div>
+            type {row.block.memoryTypeIndex} (heap {row.block.heapIndex}) · {kindLabel(a.kind)}
+            {full ? ` · ${full.location}` : ''}
+          </div>
+          <div>
+            block #{row.block.id} · {formatBytes(row.block.size)}
+          </div>
+          {detail?.stack && <pre className="stack">{detail.stack}</pre>}
+        </>
+      ) : null}
+    </div>
+  );
+}
+
+interface BlockDrawOptions {
+  readonly width: number;
+  readonly height: number;
+  readonly scrollTop: number;
+  readonly colorBy: 'kind' | 'type';
+  readonly selectedId: number | null;
+  readonly theme: CanvasTheme;
+}
+
+/** Draws the rows intersecting [scrollTop, scrollTop + height) only. */
+function drawBlocks(ctx: CanvasRenderingContext2D, rows: readonly BlockRow[], o: BlockDrawOptions): void {
+  ctx.clearRect(0, 0, o.width, o.height);
+  ctx.fillStyle = o.theme.background;
+  ctx.fillRect(0, 0, o.width, o.height);
+  ctx.font = '11px system-ui, sans-serif';
+  ctx.textBaseline = 'middle';
+  const first = Math.max(0, Math.floor(o.scrollTop / blockRowHeight));
+  const last = Math.min(rows.length, Math.ceil((o.scrollTop + o.height) / blockRowHeight));
+  for (let r = first; r < last; r++) {
+    const row = rows[r];
+    if (!row) continue;
+    const y = row.y - o.scrollTop;
+    const b = row.block;
+    ctx.fillStyle = o.theme.foreground;
+    ctx.textAlign = 'left';
+    ctx.fillText(
+      `#${b.id} t${b.memoryTypeIndex}${b.dedicated ? ' ded.' : ''} ${formatBytes(b.size)} · frag ${formatPercent(
+        fragmentation(b),
+      )}`,
+      4,
+      y + blockRowHeight / 2,
+    );
+    const x0 = blockLabelWidth;
+    const top = y + 3;
+    const h = blockRowHeight - 6;
+    ctx.fillStyle = o.theme.free;
+    ctx.fillRect(x0, top, row.barWidth, h);
+    ctx.strokeStyle = o.theme.grid;
+    ctx.strokeRect(x0 + 0.5, top + 0.5, row.barWidth - 1, h - 1);
+    for (const s of row.segments) {
+      const w = Math.max(1, s.w);
+      if (s.kind === 'padding') {
+        ctx.fillStyle = o.theme.padding;
+        ctx.fillRect(x0 + s.x, top + h - 4, w, 4);
+      } else if (s.kind === 'alias') {
+        ctx.strokeStyle = '#eb3b3b';
+        ctx.strokeRect(x0 + s.x + 0.5, top + 0.5, Math.max(1, w - 1), h - 1);
+      } else if (s.allocation) {
+        const a = s.allocation;
+        ctx.fillStyle = o.colorBy === 'kind' ? kindColors[a.kind] : seriesColor(b.memoryTypeIndex);
+        ctx.fillRect(x0 + s.x, top, w, h);
+        // A thin separator so neighbours stay distinguishable.
+        if (s.w > 3) {
+          ctx.fillStyle = o.theme.background;
+          ctx.fillRect(x0 + s.x + w - 1, top, 1, h);
+        }
+        if (a.id === o.selectedId) {
+          ctx.strokeStyle = o.theme.cursor;
+          ctx.lineWidth = 2;
+          ctx.strokeRect(x0 + s.x, top - 1, Math.max(2, w), h + 2);
+          ctx.lineWidth = 1;
+        }
+      }
+    }
+  }
+}

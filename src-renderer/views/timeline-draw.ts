@@ -1,0 +1,219 @@
+// Draws the timeline on a canvas as a pure function of its inputs. Coordinate spaces: event space (event
+// index, the cursor's unit) → plot space (CSS pixels inside the plot rectangle) through `x`; bytes → plot
+// space through `y`. The canvas backing store is dpr times larger; the context is pre-scaled.
+import { scaleLinear } from 'd3';
+import type { ScaleLinear } from 'd3';
+import { bucketOfEvent } from '../data/source.ts';
+import type { TimelineBuckets } from '../data/source.ts';
+import type { EventRange } from '../store/cursor-slice.ts';
+import { markerColors, seriesColor, withAlpha } from '../ui/colors.ts';
+import type { CanvasTheme } from '../ui/colors.ts';
+import { formatBytes, formatMs } from '../ui/format.ts';
+
+export const timelineMargin = { top: 30, right: 12, bottom: 22, left: 78 } as const;
+
+export interface TimelineFrame {
+  readonly width: number;
+  readonly height: number;
+  readonly range: EventRange;
+  readonly buckets: TimelineBuckets | null;
+  readonly cursor: number;
+  readonly brush: EventRange | null;
+  readonly showCommitted: boolean;
+  readonly showAllocated: boolean;
+  readonly theme: CanvasTheme;
+}
+
+export interface TimelineScales {
+  readonly x: ScaleLinear<number, number>;
+  readonly y: ScaleLinear<number, number>;
+}
+
+/** x: event index → CSS px; y: bytes → CSS px (0 at the bottom of the plot). */
+export function timelineScales(
+  frame: Pick<TimelineFrame, 'width' | 'height' | 'range' | 'buckets'>,
+): TimelineScales {
+  const m = timelineMargin;
+  const x = scaleLinear()
+    .domain([frame.range.start, Math.max(frame.range.start + 1, frame.range.end)])
+    .range([m.left, Math.max(m.left + 1, frame.width - m.right)]);
+  let maxBytes = 0;
+  const b = frame.buckets;
+  if (b)
+    for (let i = 0; i < b.count; i++)
+      maxBytes = Math.max(maxBytes, b.committedTotal[i] ?? 0, b.allocatedTotal[i] ?? 0);
+  const y = scaleLinear()
+    .domain([0, maxBytes > 0 ? maxBytes : 1])
+    .nice(5)
+    .range([Math.max(m.top + 1, frame.height - m.bottom), m.top]);
+  return { x, y };
+}
+
+export function drawTimeline(ctx: CanvasRenderingContext2D, frame: TimelineFrame): void {
+  const { width, height, theme } = frame;
+  const m = timelineMargin;
+  const { x, y } = timelineScales(frame);
+  ctx.clearRect(0, 0, width, height);
+  ctx.fillStyle = theme.background;
+  ctx.fillRect(0, 0, width, height);
+  const plotRight = width - m.right;
+  const plotBottom = height - m.bottom;
+
+  // Horizontal grid and byte labels.
+  ctx.font = '11px system-ui, sans-serif';
+  ctx.textBaseline = 'middle';
+  ctx.textAlign = 'right';
+  for (const t of y.ticks(5)) {
+    const py = Math.round(y(t)) + 0.5;
+    ctx.strokeStyle = theme.grid;
+    ctx.beginPath();
+    ctx.moveTo(m.left, py);
+    ctx.lineTo(plotRight, py);
+    ctx.stroke();
+    ctx.fillStyle = theme.muted;
+    ctx.fillText(formatBytes(t), m.left - 6, py);
+  }
+
+  const b = frame.buckets;
+  if (b && b.count > 0) {
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(m.left, m.top, plotRight - m.left, plotBottom - m.top);
+    ctx.clip();
+    drawBands(ctx, b, x, y, frame.showCommitted, frame.showAllocated);
+    ctx.restore();
+    drawMarkers(ctx, b, x, m.top - 8, frame.range);
+  }
+
+  // Event-index axis (bottom) and wall-time axis (top): the same tick positions, the top one labelled with
+  // the time of the event at that index.
+  ctx.fillStyle = theme.muted;
+  ctx.strokeStyle = theme.grid;
+  ctx.textAlign = 'center';
+  // Event indices are whole numbers: no fractional ticks when zoomed in to a few events.
+  const ticks = x
+    .ticks(Math.max(2, Math.floor((plotRight - m.left) / 110)))
+    .filter((t) => Number.isInteger(t));
+  for (const t of ticks) {
+    const px = Math.round(x(t)) + 0.5;
+    ctx.beginPath();
+    ctx.moveTo(px, plotBottom);
+    ctx.lineTo(px, plotBottom + 4);
+    ctx.stroke();
+    ctx.textBaseline = 'top';
+    ctx.fillText(`#${Math.round(t).toLocaleString('en-US')}`, px, plotBottom + 6);
+    if (b && b.count > 0) {
+      const bi = bucketOfEvent(b, t);
+      ctx.textBaseline = 'top';
+      ctx.fillText(formatMs(b.time[bi] ?? 0), px, 2);
+    }
+  }
+  ctx.textAlign = 'left';
+  ctx.textBaseline = 'top';
+  ctx.fillText('event', 4, plotBottom + 6);
+  ctx.fillText('time', 4, 2);
+
+  // Brush and cursor on top.
+  if (frame.brush) {
+    const x0 = Math.max(m.left, x(frame.brush.start));
+    const x1 = Math.min(plotRight, x(frame.brush.end));
+    if (x1 > x0) {
+      ctx.fillStyle = withAlpha('#2f80ed', 0.18);
+      ctx.fillRect(x0, m.top, x1 - x0, plotBottom - m.top);
+    }
+  }
+  const cx = x(frame.cursor);
+  if (cx >= m.left - 0.5 && cx <= plotRight + 0.5) {
+    ctx.strokeStyle = theme.cursor;
+    ctx.lineWidth = 2;
+    ctx.beginPath();
+    ctx.moveTo(Math.round(cx) + 0.5, m.top - 10);
+    ctx.lineTo(Math.round(cx) + 0.5, plotBottom);
+    ctx.stroke();
+    ctx.lineWidth = 1;
+  }
+}
+
+/**
+ * Stacked bands per group: the light band is the group's committed bytes, the solid part inside it the
+ * allocated (requested) bytes, so the gap between them is what the allocator holds but does not use.
+ */
+function drawBands(
+  ctx: CanvasRenderingContext2D,
+  b: TimelineBuckets,
+  x: ScaleLinear<number, number>,
+  y: ScaleLinear<number, number>,
+  showCommitted: boolean,
+  showAllocated: boolean,
+): void {
+  const groups = b.committed.length;
+  const base = new Float64Array(b.count);
+  for (let g = 0; g < groups; g++) {
+    const committed = b.committed[g] as Float64Array;
+    const allocated = b.allocated[g] as Float64Array;
+    const color = seriesColor(g);
+    if (showCommitted) {
+      ctx.fillStyle = withAlpha(color, 0.28);
+      fillStep(ctx, b, x, y, base, committed);
+    }
+    if (showAllocated) {
+      ctx.fillStyle = withAlpha(color, 0.85);
+      fillStep(ctx, b, x, y, base, allocated);
+    }
+    const top = showCommitted ? committed : allocated;
+    for (let i = 0; i < b.count; i++) base[i] = (base[i] ?? 0) + (top[i] ?? 0);
+  }
+}
+
+/** One filled step band between base[i] and base[i] + values[i] for every bucket. */
+function fillStep(
+  ctx: CanvasRenderingContext2D,
+  b: TimelineBuckets,
+  x: ScaleLinear<number, number>,
+  y: ScaleLinear<number, number>,
+  base: Float64Array,
+  values: Float64Array,
+): void {
+  // fillRect per bucket: the canvas fast path (a single path of thousands of rects rasterises slowly).
+  for (let i = 0; i < b.count; i++) {
+    const x0 = x(b.firstEvent[i] ?? 0);
+    const x1 = x(b.firstEvent[i + 1] ?? 0);
+    const lo = base[i] ?? 0;
+    const v = values[i] ?? 0;
+    // A bucket without events (a quiet stretch of wall time) has no width on the event axis.
+    if (v <= 0 || (b.firstEvent[i + 1] ?? 0) <= (b.firstEvent[i] ?? 0)) continue;
+    const yTop = y(lo + v);
+    const yBot = y(lo);
+    // At least one pixel wide so a zoomed-out bucket never vanishes; snapped to whole pixels.
+    const left = Math.floor(x0);
+    ctx.fillRect(
+      left,
+      Math.floor(yTop),
+      Math.max(1, Math.ceil(x1) - left),
+      Math.max(1, Math.ceil(yBot) - Math.floor(yTop)),
+    );
+  }
+}
+
+/** Markers as small rectangles (frames: a short tick; marks, failures, leaks: a block), one fillRect each. */
+function drawMarkers(
+  ctx: CanvasRenderingContext2D,
+  b: TimelineBuckets,
+  x: ScaleLinear<number, number>,
+  top: number,
+  range: EventRange,
+): void {
+  for (const mk of b.markers) {
+    if (mk.index < range.start || mk.index >= range.end) continue;
+    const px = Math.round(x(mk.index + 0.5));
+    ctx.fillStyle = markerColors[mk.kind];
+    if (mk.kind === 'frame') ctx.fillRect(px, top + 3, 1, 5);
+    else ctx.fillRect(px - 2, top, 4, 7);
+  }
+}
+
+/** Legend entries for the current buckets (group label and colour). */
+export function timelineLegend(b: TimelineBuckets | null): { label: string; color: string }[] {
+  if (!b) return [];
+  return b.groups.map((label, g) => ({ label, color: seriesColor(g) }));
+}

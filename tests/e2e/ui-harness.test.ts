@@ -1,0 +1,226 @@
+// The inspector in real Chromium over an in-memory trace (the harness page: the real App, store and views
+// over a MemorySource holding a generated workload, no server). Checks the numbers shown against the same
+// source computed in Node, moves the cursor and watches the block map and table follow, reads a decision
+// record, and saves a screenshot of each view. Prints (does not assert) panning fps on 1,000,000 events.
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Page } from 'playwright-core';
+import { formatBytes } from '../../allocator/index.ts';
+import { MemorySource } from '../../src-renderer/data/memory-source.ts';
+import { launchBrowser, panInPage, screenshotPath, serveStatic, viteBuild } from '../support/ui-browser.ts';
+import type { Browser } from '../support/ui-browser.ts';
+import { buildWorkload, loadProfile, repoRoot } from '../support/ui-trace.ts';
+
+const device = loadProfile();
+let browser: Browser;
+let site: { url: string; close(): Promise<void> };
+
+beforeAll(async () => {
+  const out = path.join(repoRoot, 'test-output', 'ui-harness');
+  await viteBuild(path.join(repoRoot, 'tests', 'e2e', 'harness'), out);
+  site = await serveStatic(out);
+  browser = await launchBrowser();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await site?.close();
+});
+
+async function openHarness(ops: number, seed: number): Promise<Page> {
+  const page = await browser.context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.addInitScript(
+    (input) => {
+      (window as unknown as { __harnessInput: unknown }).__harnessInput = input;
+    },
+    { device, ops, seed },
+  );
+  await page.goto(site.url);
+  await page.waitForSelector('[data-testid="stat-events"]', { timeout: 60_000 });
+  expect(errors).toEqual([]);
+  return page;
+}
+
+const text = async (page: Page, testId: string): Promise<string> =>
+  (await page.textContent(`[data-testid="${testId}"]`)) ?? '';
+
+async function draws(page: Page): Promise<number> {
+  return Number((await page.getAttribute('[data-testid="timeline-canvas"]', 'data-draws')) ?? '0');
+}
+
+describe('inspector in Chromium (in-memory trace)', () => {
+  test("views show the source's numbers, follow the cursor and explain a decision", async () => {
+    const ops = 20_000;
+    const seed = 42;
+    const work = buildWorkload({ ops, seed, frameEvery: 1000, device });
+    const expected = new MemorySource({ title: 'expected', device, data: work.log });
+    const o = await expected.overview();
+    if (!o) throw new Error('no overview');
+    const page = await openHarness(ops, seed);
+
+    // Overview: the same numbers as the source computed here.
+    expect(await text(page, 'stat-events')).toBe(o.eventCount.toLocaleString('en-US'));
+    expect(await text(page, 'stat-allocations')).toBe(o.allocationCount.toLocaleString('en-US'));
+    expect(await text(page, 'stat-peak-committed')).toBe(formatBytes(o.peakCommittedBytes));
+    expect(await text(page, 'stat-peak-allocated')).toBe(formatBytes(o.peakAllocatedBytes));
+    for (const h of o.heaps)
+      expect(await text(page, `heap-${h.index}-peak`)).toBe(formatBytes(h.peakCommittedBytes));
+    await page.waitForFunction(
+      () => Number(document.querySelector('[data-testid="timeline-canvas"]')?.getAttribute('data-draws')) > 0,
+    );
+    await page.screenshot({ path: screenshotPath('harness-overview'), fullPage: true });
+
+    // Block map at the end, then at the cursor the timeline click puts at the middle.
+    await page.click('role=tab[name="Block map"]');
+    const atEnd = await text(page, 'blockmap-summary');
+    const canvas = await page.$('[data-testid="timeline-canvas"]');
+    const box = await canvas?.boundingBox();
+    if (!box) throw new Error('no timeline canvas');
+    await page.mouse.click(box.x + 78 + (box.width - 90) / 2, box.y + box.height / 2);
+    await page.waitForFunction((prev) => {
+      const t = document.querySelector('[data-testid="blockmap-summary"]')?.textContent ?? '';
+      return t !== prev && !t.startsWith('no snapshot');
+    }, atEnd);
+    const cursor = Number((await text(page, 'cursor-readout')).split(' ')[1]?.replace(/,/g, ''));
+    expect(cursor).toBeGreaterThan(o.eventCount * 0.4);
+    expect(cursor).toBeLessThan(o.eventCount * 0.6);
+    const snap = expected.snapshotSync(cursor);
+    const summary = await text(page, 'blockmap-summary');
+    expect(summary).toContain(`${snap.blocks.length.toLocaleString('en-US')} blocks`);
+    expect(summary).toContain(`${formatBytes(snap.committedBytes)} committed`);
+    expect(summary).toContain(`${formatBytes(snap.allocatedBytes)} allocated`);
+    expect(Number(await page.getAttribute('[data-testid="blockmap-canvas"]', 'data-blocks'))).toBe(
+      snap.blocks.length,
+    );
+    // Hover the first row's bar: a tooltip with a name, offset and size.
+    const map = await page.$('[data-testid="blockmap-canvas"]');
+    const mapBox = await map?.boundingBox();
+    if (!mapBox) throw new Error('no block map canvas');
+    await page.mouse.move(mapBox.x + 252, mapBox.y + 11);
+    await page.waitForSelector('[data-testid="blockmap-tooltip"]');
+    expect(await text(page, 'blockmap-tooltip')).toMatch(/offset .* size /);
+    await page.screenshot({ path: screenshotPath('harness-block-map'), fullPage: true });
+
+    // Keyboard: arrow keys move the cursor one event.
+    await page.mouse.move(5, 5);
+    await page.keyboard.press('ArrowRight');
+    await page.waitForFunction(
+      (c) =>
+        (document.querySelector('[data-testid="cursor-readout"]')?.textContent ?? '').startsWith(
+          `event ${(c + 1).toLocaleString('en-US')} `,
+        ),
+      cursor,
+    );
+
+    // Allocations alive at the cursor, then a row's decision record.
+    await page.click('role=tab[name="Allocations"]');
+    await page.check('input[aria-label="Alive at cursor"]');
+    const liveCount = expected.snapshotSync(cursor + 1).blocks.reduce((s, b) => s + b.allocations.length, 0);
+    await page.waitForFunction(
+      (n) =>
+        (document.querySelector('[data-testid="allocations-total"]')?.textContent ?? '').startsWith(
+          `${n.toLocaleString('en-US')} allocations alive`,
+        ),
+      liveCount,
+    );
+    await page.click('[data-testid="allocations-body"] [role="row"] >> nth=0');
+    await page.waitForSelector('[data-testid="decision-record"]');
+    const id = Number(
+      (await page.getAttribute('[data-testid="allocations-body"] [role="row"] >> nth=0', 'data-id')) ?? '0',
+    );
+    const detail = await expected.allocation(id);
+    expect(await text(page, 'decision-name')).toBe(detail?.allocation.name);
+    expect(await text(page, 'decision-reason')).toBe(detail?.decision?.reason);
+    expect(await text(page, 'decision-winner')).toBe(`type ${detail?.decision?.winner}`);
+    await page.screenshot({ path: screenshotPath('harness-allocations-decision'), fullPage: true });
+
+    // Leaks at the end: exactly the workload's leaked allocations.
+    await page.click('role=tab[name="Leaks"]');
+    await page.waitForSelector('[data-testid="leaks-summary"]');
+    expect((await text(page, 'leaks-summary')).startsWith(`${work.leaked.length} allocations`)).toBe(true);
+    await page.screenshot({ path: screenshotPath('harness-leaks'), fullPage: true });
+
+    // Light theme.
+    await page.keyboard.press('t');
+    await page.click('role=tab[name="Overview"]');
+    await page.waitForFunction(() => document.documentElement.dataset['theme'] === 'light');
+    await page.screenshot({ path: screenshotPath('harness-overview-light'), fullPage: true });
+
+    // A file this source cannot read: the error panel names it.
+    await page.click('role=tab[name="Open"]');
+    await page.setInputFiles('[data-testid="file-input"]', {
+      name: 'not-a-trace.trace',
+      mimeType: 'application/octet-stream',
+      buffer: Buffer.from('hello'),
+    });
+    await page.waitForSelector('[data-testid="load-error"]');
+    expect(await text(page, 'load-error')).toContain('Could not open not-a-trace.trace');
+    await page.screenshot({ path: screenshotPath('harness-open-error'), fullPage: true });
+    await page.close();
+  });
+
+  test('panning 1,000,000 events (printed, not asserted)', async () => {
+    const t0 = Date.now();
+    const page = await openHarness(1_000_000, 7);
+    await page.waitForFunction(
+      () => Number(document.querySelector('[data-testid="timeline-canvas"]')?.getAttribute('data-draws')) > 0,
+      undefined,
+      { timeout: 60_000 },
+    );
+    const firstPaintMs = Date.now() - t0;
+    const buildMs = await page.evaluate(() => window.__inspector?.buildMs ?? 0);
+    const events = await text(page, 'stat-events');
+    const canvas = await page.$('[data-testid="timeline-canvas"]');
+    const box = await canvas?.boundingBox();
+    if (!box) throw new Error('no timeline canvas');
+    const cx = box.x + box.width / 2;
+    const cy = box.y + box.height / 2;
+    // Zoom in 8 wheel steps, then drag left and right for about two seconds.
+    await page.mouse.move(cx, cy);
+    for (let i = 0; i < 8; i++) await page.mouse.wheel(0, -240);
+    await page.waitForTimeout(300);
+    const before = await draws(page);
+    const frames = page.evaluate(
+      () =>
+        new Promise<number>((resolve) => {
+          let n = 0;
+          const end = performance.now() + 2000;
+          const tick = (): void => {
+            n++;
+            if (performance.now() < end) requestAnimationFrame(tick);
+            else resolve(n);
+          };
+          requestAnimationFrame(tick);
+        }),
+    );
+    const tPan = Date.now();
+    await page.mouse.down();
+    let x = cx;
+    let dir = -1;
+    while (Date.now() - tPan < 2000) {
+      x += dir * 12;
+      if (x < box.x + 120 || x > box.x + box.width - 40) dir = -dir;
+      await page.mouse.move(x, cy);
+    }
+    await page.mouse.up();
+    const panMs = Date.now() - tPan;
+    const rafFrames = await frames;
+    const drawn = (await draws(page)) - before;
+    const range = await text(page, 'timeline-range');
+    console.log(
+      `inspector-perf harness events=${events.replace(/,/g, '')} build_and_index_ms=${buildMs.toFixed(0)} ` +
+        `first_paint_ms=${firstPaintMs} pan_ms=${panMs} timeline_draws=${drawn} draw_fps=${((drawn * 1000) / panMs).toFixed(1)} ` +
+        `raf_fps=${(rafFrames / 2).toFixed(1)} view="${range}"`,
+    );
+    const inPage = await panInPage(page, 2000);
+    console.log(
+      `inspector-perf harness in-page-drag frames=${inPage.frames} timeline_draws=${inPage.draws} ` +
+        `fps=${((inPage.frames * 1000) / inPage.ms).toFixed(1)} draw_fps=${((inPage.draws * 1000) / inPage.ms).toFixed(1)}`,
+    );
+    await page.screenshot({ path: screenshotPath('harness-1m-zoomed'), fullPage: false });
+    expect(drawn).toBeGreaterThan(0);
+    await page.close();
+  });
+});

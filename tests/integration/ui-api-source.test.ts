@@ -1,0 +1,154 @@
+// The inspector's API source (src-renderer/data/api-source.ts) over the real backend (AppBackend behind
+// the IPC endpoint, frames structured-cloned as Electron does): a shipped trace opened by path answers
+// the overview with the numbers of `report --json`, and timeline buckets, snapshots, pages, details,
+// leaks and diffs agree with each other and with the trace file itself.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { ApiSource } from '../../src-renderer/data/api-source.ts';
+import { defaultAllocationQuery } from '../../src-renderer/data/source.ts';
+import { loadTraceSync } from '../../src-main/trace/reader.ts';
+import { ipcLikeTransport } from '../support/api-transports.ts';
+import type { ContractTransport, TestClient } from '../support/api-transports.ts';
+import { repoRoot } from '../support/ui-trace.ts';
+
+const fixture = path.join(repoRoot, 'assets', 'traces', 'streaming-h100.trace');
+let transport: ContractTransport;
+let client: TestClient;
+let source: ApiSource;
+
+beforeAll(async () => {
+  transport = ipcLikeTransport();
+  client = await transport.connect();
+  source = new ApiSource(client.api);
+  await source.loadTracePath(fixture);
+}, 60_000);
+
+afterAll(async () => {
+  client?.close();
+  await transport?.close();
+});
+
+describe('ApiSource over the real backend', () => {
+  test('the overview carries the numbers report --json prints for the same file', async () => {
+    const r = spawnSync(process.execPath, ['bin/vramscope.mjs', 'report', fixture, '--json'], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(0);
+    const report = JSON.parse(r.stdout) as {
+      summary: {
+        eventCount: number;
+        counts: { allocations: number; frees: number; failures: number; blocksCreated: number };
+        total: { peakCommitted: { bytes: number; eventIndex: number }; peakAllocated: { bytes: number } };
+        heaps: { index: number; peakCommitted: { bytes: number }; final: { committed: number } }[];
+      };
+      leaks: { count: number; bytes: number };
+    };
+    const o = await source.overview();
+    if (!o) throw new Error('no overview');
+    const s = report.summary;
+    expect(o.eventCount).toBe(s.eventCount);
+    expect(o.allocationCount).toBe(s.counts.allocations);
+    expect(o.freeCount).toBe(s.counts.frees);
+    expect(o.failureCount).toBe(s.counts.failures);
+    expect(o.blockCount).toBe(s.counts.blocksCreated);
+    expect(o.peakCommittedBytes).toBe(s.total.peakCommitted.bytes);
+    expect(o.peakAllocatedBytes).toBe(s.total.peakAllocated.bytes);
+    expect(o.liveAllocationsAtEnd).toBe(report.leaks.count);
+    for (const h of s.heaps) {
+      expect(o.heaps[h.index]?.peakCommittedBytes).toBe(h.peakCommitted.bytes);
+      expect(o.heaps[h.index]?.committedBytesAtEnd).toBe(h.final.committed);
+    }
+    // The cursor the overview offers for the peak shows exactly the peak's bytes.
+    expect((await source.snapshot(o.peakCommittedAt)).committedBytes).toBe(s.total.peakCommitted.bytes);
+  });
+
+  test('timeline buckets cover the range in event order and bound every snapshot inside them', async () => {
+    const o = await source.overview();
+    if (!o) throw new Error('no overview');
+    const start = Math.floor(o.eventCount / 4);
+    const end = Math.floor((3 * o.eventCount) / 4);
+    const b = await source.timeline({ start, end, buckets: 200, groupBy: 'heap' });
+    expect(b.count).toBeGreaterThan(0);
+    expect(b.count).toBeLessThanOrEqual(200);
+    expect(b.groups).toHaveLength(o.heaps.length);
+    for (let k = 1; k <= b.count; k++)
+      expect(b.firstEvent[k]).toBeGreaterThanOrEqual(b.firstEvent[k - 1] ?? 0);
+    // A snapshot after an event of bucket k never holds more than the bucket's maximum.
+    for (const k of [0, Math.floor(b.count / 2), b.count - 1]) {
+      const first = b.firstEvent[k] ?? 0;
+      const next = b.firstEvent[k + 1] ?? first;
+      if (next <= first) continue;
+      const snap = await source.snapshot(first + 1);
+      expect(snap.committedBytes).toBeLessThanOrEqual(b.committedTotal[k] ?? 0);
+      expect(snap.allocatedBytes).toBeLessThanOrEqual(b.allocatedTotal[k] ?? 0);
+    }
+  });
+
+  test("pages, details and snapshots agree; the decision is the trace file's own record", async () => {
+    const o = await source.overview();
+    if (!o) throw new Error('no overview');
+    const at = o.peakCommittedAt;
+    const snap = await source.snapshot(at);
+    const liveInSnapshot = snap.blocks.reduce((n, blk) => n + blk.allocations.length, 0);
+    const page = await source.allocations({ ...defaultAllocationQuery, liveAt: at, limit: 50 });
+    expect(page.total).toBe(liveInSnapshot);
+    const row = page.rows[0];
+    if (!row) throw new Error('no rows');
+    const detail = await source.allocation(row.id);
+    expect(detail?.allocation.id).toBe(row.id);
+    const trace = loadTraceSync(fixture);
+    const c = trace.events.columns;
+    let decisionId = -1;
+    for (let i = 0; i < trace.events.length; i++)
+      if (c.kind[i] === 1 && c.id[i] === row.id) decisionId = c.decision[i] ?? -1;
+    expect(detail?.decision?.reason).toBe(trace.events.decisions[decisionId]?.reason);
+    expect(detail?.decision?.winner).toBe(row.memoryTypeIndex);
+    const sorted = await source.allocations({
+      ...defaultAllocationQuery,
+      sort: 'size',
+      descending: true,
+      limit: 20,
+    });
+    for (let i = 1; i < sorted.rows.length; i++)
+      expect(sorted.rows[i - 1]?.size).toBeGreaterThanOrEqual(sorted.rows[i]?.size ?? 0);
+  });
+
+  test('leaks and diffs: what appeared minus what disappeared is the change in allocated bytes', async () => {
+    const o = await source.overview();
+    if (!o) throw new Error('no overview');
+    const a = Math.floor(o.eventCount / 5);
+    const b = o.peakAllocatedAt;
+    const [sa, sb, d, back] = await Promise.all([
+      source.snapshot(a),
+      source.snapshot(b),
+      source.diff(a, b),
+      source.diff(b, a),
+    ]);
+    expect(d.appeared.bytes - d.disappeared.bytes).toBe(sb.allocatedBytes - sa.allocatedBytes);
+    expect(back.appeared.count).toBe(d.disappeared.count);
+    expect(back.disappeared.count).toBe(d.appeared.count);
+    const leaks = await source.leaks(b, 'name');
+    expect(leaks.count).toBe(sb.blocks.reduce((n, blk) => n + blk.allocations.length, 0));
+    expect(leaks.bytes).toBe(sb.allocatedBytes);
+  });
+});
+
+describe('ApiSource importing a foreign dump', () => {
+  const dump = path.resolve(repoRoot, '..', 'shared', 'fixtures', 'foreign', 'vma3-sample-amd-rx6600xt.json');
+  test('a dropped VMA JSON dump goes through the importer and shows the totals `vramscope import` prints', async (ctx) => {
+    ctx.skip(!existsSync(dump), `the shared fixture ${dump} is not beside this checkout`);
+    const r = spawnSync(process.execPath, ['bin/vramscope.mjs', 'import', dump], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+    });
+    const line = /format=vma version=\S+ blocks=(\d+) block_bytes=\d+ allocations=(\d+)/.exec(r.stdout);
+    if (!line) throw new Error(`no summary line from import: ${r.stdout}${r.stderr}`);
+    const o = await source.loadTrace(path.basename(dump), readFileSync(dump));
+    expect(o.title.startsWith(path.basename(dump))).toBe(true);
+    expect(o.blockCount).toBe(Number(line[1]));
+    expect(o.allocationCount).toBe(Number(line[2]));
+  });
+});

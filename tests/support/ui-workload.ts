@@ -1,0 +1,146 @@
+// Builds event streams for the inspector's tests (in Node and in the browser harness): a seeded workload
+// of allocations and frees written into a real EventLog, with memory types chosen by the allocator's real
+// chooseMemoryType on a real device description. Placement is a simple first fit over 64 MiB blocks
+// (tests of the views need realistic events, not the allocator's placement quality).
+import { EventLog, MemoryTypeDecisionCache } from '../../allocator/index.ts';
+import type { DeviceDescription, MemoryLocation } from '../../allocator/index.ts';
+
+/** Mulberry32: small, fast, deterministic. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface WorkloadOptions {
+  readonly ops: number;
+  readonly seed?: number;
+  /** Fraction of allocations never freed (leaks), default 0.02. */
+  readonly leakRate?: number;
+  /** A frame marker every this many ops (0: none). */
+  readonly frameEvery?: number;
+}
+
+export interface Workload {
+  readonly device: DeviceDescription;
+  readonly log: EventLog;
+  /** Ids of allocations that are never freed. */
+  readonly leaked: readonly number[];
+}
+
+const blockSize = 64 * 1024 * 1024;
+const locations: readonly MemoryLocation[] = ['GpuOnly', 'GpuOnly', 'GpuOnly', 'CpuToGpu', 'GpuToCpu'];
+
+/** A block filled by a bump pointer; emptied blocks are reused from offset 0 (holes are not reused). */
+interface Block {
+  id: number;
+  type: number;
+  top: number;
+  liveCount: number;
+}
+
+export function buildWorkloadOn(device: DeviceDescription, options: WorkloadOptions): Workload {
+  const random = rng(options.seed ?? 1);
+  let clock = 0;
+  const log = new EventLog({ initialCapacity: Math.max(64, options.ops * 2), clock: () => clock });
+  const decisions = new MemoryTypeDecisionCache(device);
+  log.setDecisionSource((id) => decisions.get(id));
+  const allBits = (1 << device.types.length) - 1;
+  const byType = new Map<number, Block[]>();
+  let nextBlock = 1;
+  let nextAlloc = 1;
+  /** Live allocations that will be freed (leaks are never in here). */
+  const live: { id: number; block: Block }[] = [];
+  const leaked: number[] = [];
+  const leakRate = options.leakRate ?? 0.02;
+  const frameEvery = options.frameEvery ?? 0;
+  let frame = 0;
+
+  for (let op = 0; op < options.ops; op++) {
+    clock += 0.05 + random() * 0.1;
+    if (frameEvery > 0 && op % frameEvery === 0) log.frame(frame++);
+    if (live.length > 0 && (random() < 0.45 || live.length > 400)) {
+      const k = Math.floor(random() * live.length);
+      const victim = live[k];
+      if (!victim) continue;
+      // Swap-remove: order of the live list does not matter.
+      live[k] = live[live.length - 1] as (typeof live)[number];
+      live.pop();
+      log.free(victim.id);
+      const b = victim.block;
+      b.liveCount--;
+      if (b.liveCount === 0) {
+        const list = byType.get(b.type) ?? [];
+        const empty = list.filter((x) => x.liveCount === 0);
+        if (empty.length > 1) {
+          list.splice(list.indexOf(b), 1);
+          log.blockDestroy(b.id);
+        } else b.top = 0;
+      }
+      continue;
+    }
+    const location = locations[Math.floor(random() * locations.length)] ?? 'GpuOnly';
+    const linear = random() < 0.7;
+    const decision = decisions.get({ memoryTypeBits: allBits, location, linear, scheme: 'managed' });
+    const type = decision.winner ?? 0;
+    const alignment = linear ? 256 : 65536;
+    const size = Math.max(256, Math.floor(Math.exp(random() * Math.log(8 * 1024 * 1024))));
+    let list = byType.get(type);
+    if (!list) byType.set(type, (list = []));
+    let block: Block | null = null;
+    let offset = 0;
+    // The newest block first, then any emptied one, else a new block.
+    for (let i = list.length - 1; i >= 0 && !block; i--) {
+      const b = list[i] as Block;
+      const aligned = Math.ceil(b.top / alignment) * alignment;
+      if (aligned + size <= blockSize && (i === list.length - 1 || b.liveCount === 0)) {
+        if (b.liveCount === 0) b.top = 0;
+        block = b;
+        offset = Math.ceil(b.top / alignment) * alignment;
+      }
+    }
+    if (!block) {
+      block = { id: nextBlock++, type, top: 0, liveCount: 0 };
+      list.push(block);
+      log.blockCreate(block.id, type, blockSize, false);
+      offset = 0;
+    } else if (block !== list[list.length - 1]) {
+      // Reused an emptied block: it becomes the newest.
+      list.splice(list.indexOf(block), 1);
+      list.push(block);
+    }
+    block.top = offset + size;
+    block.liveCount++;
+    const id = nextAlloc++;
+    const leak = random() < leakRate;
+    const name = `${linear ? 'buffer' : 'texture'}-${location}-${id % 7}`;
+    const stack = `scenario.mjs:${10 + (id % 5)} ${leak ? 'leaky-path' : 'frame-loop'}`;
+    log.allocate(
+      id,
+      block.id,
+      type,
+      offset,
+      size,
+      alignment,
+      linear ? 0 : 1,
+      location,
+      name,
+      decision.id,
+      false,
+      stack,
+    );
+    if (leak) leaked.push(id);
+    else live.push({ id, block });
+  }
+  // Free every non-leaked allocation at the end, so what stays alive is exactly the leaks.
+  for (const l of live) {
+    clock += 0.01;
+    log.free(l.id);
+  }
+  return { device, log, leaked };
+}
