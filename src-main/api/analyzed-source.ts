@@ -102,7 +102,9 @@ export class AnalyzedSource {
   /** The analysis of every event so far (rebuilt when events were added since). */
   analysis(): TraceAnalysis {
     const events = this.eventsNow();
-    if (this.cachedAnalysis === null || this.cachedAnalysis.eventCount !== events.length) {
+    // summary.eventCount is fixed when the analysis is built; analysis.eventCount follows the (live,
+    // growing) event columns and so would never show that events arrived since.
+    if (this.cachedAnalysis === null || this.cachedAnalysis.summary.eventCount !== events.length) {
       this.cachedAnalysis = analyzeTrace(events, this.device);
     }
     return this.cachedAnalysis;
