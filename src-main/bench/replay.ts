@@ -5,6 +5,7 @@ import {
   workloadLocations,
   WorkloadOp,
   type Allocation,
+  type BlockPolicy,
   type Device,
   type PlacementStrategyName,
   type Workload,
@@ -45,6 +46,7 @@ class CountingDevice implements Device {
 export interface ReplayOptions {
   readonly device: Device;
   readonly strategy: PlacementStrategyName;
+  readonly blockPolicy?: Partial<BlockPolicy>;
   /** Stop after this many ops (the whole workload by default). */
   readonly stopAfter?: number;
   /** Called after the loop, before the allocator is destroyed (e.g. to measure the heap). */
@@ -57,6 +59,7 @@ export function replayWorkload(workload: Workload, options: ReplayOptions): Repl
   const allocator = new Allocator({
     device,
     strategy: options.strategy,
+    blockPolicy: options.blockPolicy ?? {},
     debugSettings: { logLeaksOnShutdown: false },
   });
   const live: (Allocation | undefined)[] = new Array<Allocation | undefined>(workload.idLimit).fill(

@@ -9,6 +9,7 @@ import {
   parseWorkload,
   placementStrategyNames,
   WorkloadParseError,
+  type BlockPolicy,
   type Device,
   type PlacementStrategyName,
   type Workload,
@@ -23,6 +24,7 @@ import {
   stringOption,
   UsageError,
   type Command,
+  type ParsedValues,
 } from '../command.ts';
 import { defaultProfilePath } from '../paths.ts';
 
@@ -60,6 +62,7 @@ function measureHeapAtPeak(
   workload: Workload,
   device: Device,
   strategy: PlacementStrategyName,
+  blockPolicy: Partial<BlockPolicy>,
   peakOp: number,
 ) {
   const handleArrayBytes = 8 * workload.idLimit;
@@ -69,6 +72,7 @@ function measureHeapAtPeak(
   replayWorkload(workload, {
     device,
     strategy,
+    blockPolicy,
     stopAfter: peakOp + 1,
     beforeDestroy: (allocator) => {
       atPeak = collectAndMeasureHeap();
@@ -79,6 +83,19 @@ function measureHeapAtPeak(
     heapAtPeak: atPeak,
     bytesPerAllocation: liveAllocations > 0 ? (atPeak - baseline - handleArrayBytes) / liveAllocations : 0,
   };
+}
+
+function parseBlockPolicy(values: ParsedValues): Partial<BlockPolicy> {
+  const policy: { dedicatedAbove?: number; spareEmptyBlocks?: number } = {};
+  const above = stringOption(values, 'dedicated-above');
+  if (above !== undefined) {
+    const f = Number(above);
+    if (!(f > 0 && f <= 1)) throw new UsageError(`--dedicated-above must be in (0, 1], got "${above}"`);
+    policy.dedicatedAbove = f;
+  }
+  const spare = integerOption(values, 'spare-empty-blocks', 0, 1024);
+  if (spare !== undefined) policy.spareEmptyBlocks = spare;
+  return policy;
 }
 
 function formatLine(strategy: string, mode: string, extra: string, r: ReplayResult, nsPerOp: number): string {
@@ -111,12 +128,17 @@ Options:
   --profile FILE   vulkaninfo text of the simulated device (default: the lavapipe profile in assets/profiles)
   --device N       replay on the real Vulkan device N (see \`vramscope devices\`) instead of a
                    simulated one: every block is a real vkAllocateMemory (mode=device)
+  --dedicated-above F     block policy: a request larger than F × block size gets its own block (0 < F <= 1;
+                          default: tlsf 0.125, freelist 1 as gpu-allocator)
+  --spare-empty-blocks N  block policy: emptied blocks kept per memory type (default 0, as gpu-allocator)
   --runs N         timed runs per strategy (default 3)
   --help           this text`,
   options: {
     strategy: { type: 'string' },
     profile: { type: 'string' },
     device: { type: 'string' },
+    'dedicated-above': { type: 'string' },
+    'spare-empty-blocks': { type: 'string' },
     runs: { type: 'string' },
   },
   maxPositionals: 1,
@@ -129,6 +151,11 @@ Options:
       strategyOption === 'all' ? [...placementStrategyNames] : [strategyOption];
     const runs = integerOption(values, 'runs', 1, 100) ?? 3;
     const profile = stringOption(values, 'profile');
+    const blockPolicy = parseBlockPolicy(values);
+    const deviceIndex = integerOption(values, 'device', 0, 63);
+    if (deviceIndex !== undefined && profile !== undefined) {
+      throw new UsageError('--device and --profile exclude each other');
+    }
     const text = await readText(path.resolve(io.cwd, file), 'workload');
     let workload: Workload;
     try {
@@ -138,9 +165,6 @@ Options:
       throw error;
     }
     const profilePath = profile === undefined ? undefined : path.resolve(io.cwd, profile);
-    const deviceIndex = integerOption(values, 'device', 0, 63);
-    if (deviceIndex !== undefined && profile !== undefined)
-      throw new UsageError('--device and --profile exclude each other');
     // A fresh device per run; a real one is closed after its run (the allocator has freed its blocks by then).
     const withDevice = async <T>(use: (device: Device) => T): Promise<T> => {
       if (deviceIndex === undefined) return use(await loadProfileDevice(profilePath));
@@ -164,16 +188,18 @@ Options:
       // Untimed runs first, so the JIT has compiled the hot paths before the clock starts. No forced GC
       // between runs: a full collection shrinks the young generation and makes the next run pay for it.
       for (let warm = 0; warm < WARMUP_RUNS; warm++) {
-        await withDevice((device) => replayWorkload(workload, { device, strategy }));
+        await withDevice((device) => replayWorkload(workload, { device, strategy, blockPolicy }));
       }
       for (let run = 0; run < runs; run++) {
-        results.push(await withDevice((device) => replayWorkload(workload, { device, strategy })));
+        results.push(
+          await withDevice((device) => replayWorkload(workload, { device, strategy, blockPolicy })),
+        );
       }
       const last = results[results.length - 1]!;
       const nsPerOp = median(results.map((r) => r.nanoseconds / r.ops));
       io.stdout.write(`${formatLine(strategy, mode, extra, last, nsPerOp)}\n`);
       const heap = await withDevice((device) =>
-        measureHeapAtPeak(workload, device, strategy, last.livePeakOp),
+        measureHeapAtPeak(workload, device, strategy, blockPolicy, last.livePeakOp),
       );
       io.stdout.write(
         `js_heap_mib=${(heap.heapAtPeak / MiB).toFixed(1)} bookkeeping_bytes_per_allocation=${heap.bytesPerAllocation.toFixed(0)}\n`,
