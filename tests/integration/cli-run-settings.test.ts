@@ -3,7 +3,7 @@
 // its header say so), --validation opens the real device with the validation layer, and bad values are
 // usage errors (exit 2, one line on stderr).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -143,6 +143,24 @@ test('bad settings exit 2 with one line on stderr naming the flag', () => {
     expect(r.stderr.trimEnd().split('\n'), args.join(' ')).toHaveLength(1);
     expect(r.stderr, args.join(' ')).toContain(`vramscope run: ${message}`);
   }
+});
+
+test('--buffer-device-address on a device without buffer device addresses exits 2', () => {
+  // The shipped lavapipe profile as a Vulkan 1.1 driver without VK_KHR_buffer_device_address.
+  const text = readFileSync(path.join(repoRoot, 'assets', 'profiles', 'mesa-lavapipe.vulkaninfo.txt'), 'utf8')
+    .replace(/apiVersion( +)= 1\.3\.230 \(\d+\)/, 'apiVersion$1= 1.1.0 (4198400)')
+    .replace(/^.*VK_KHR_buffer_device_address.*\n/m, '');
+  expect(text).not.toContain('VK_KHR_buffer_device_address');
+  const profile = path.join(tmp, 'no-bda.vulkaninfo.txt');
+  writeFileSync(profile, text);
+  const ok = vramscope('run', 'leaks', '--profile', profile, '--seed', '1');
+  expect(ok.status, ok.stderr).toBe(0);
+  const r = vramscope('run', 'leaks', '--profile', profile, '--buffer-device-address');
+  expect(r.status).toBe(2);
+  expect(r.stderr).toMatch(
+    /^vramscope run: bufferDeviceAddress was asked for, but llvmpipe .* does not offer buffer device addresses/,
+  );
+  expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
 });
 
 test('--help describes the new flags', () => {
