@@ -41,6 +41,12 @@ const debugMessageLevel: Record<DebugMessage['severity'], LogLevel> = {
   verbose: 'debug',
 };
 
+/** A validation layer message as a run's log line: "[vulkan warning] VUID-…: text", at its level. */
+export function validationLog(m: DebugMessage): { level: LogLevel; message: string } {
+  const id = m.messageIdName ? `${m.messageIdName}: ` : '';
+  return { level: debugMessageLevel[m.severity], message: `[vulkan ${m.severity}] ${id}${m.message}` };
+}
+
 /** Minimum milliseconds between two event batches (≤ 30 Hz). */
 export const batchIntervalMs = 33;
 
@@ -221,12 +227,7 @@ export async function runScenario(
     opened = await openDevice(request.device ?? { kind: 'default' }, request.cwd, {
       validation: request.validation === true,
       // Validation layer messages arrive synchronously after the Vulkan call that caused them.
-      onMessage: (m) =>
-        post({
-          type: 'log',
-          level: debugMessageLevel[m.severity],
-          message: `[vulkan ${m.severity}] ${m.messageIdName ? `${m.messageIdName}: ` : ''}${m.message}`,
-        }),
+      onMessage: (m) => post({ type: 'log', ...validationLog(m) }),
     });
   } catch (error) {
     if (error instanceof ProfileNotFoundError) return usage(error);

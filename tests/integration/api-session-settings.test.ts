@@ -2,8 +2,9 @@
 // through the API handler layer (the ipc-like transport: zod, dispatcher, SessionManager) into the run
 // request, and the scenario worker's allocator creates blocks of those sizes. Invalid settings are refused
 // before any session exists, with a message naming the field.
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { FlagBits, TraceEventKind } from '../../allocator/index.ts';
+import { isNativeAddonBuilt } from '../../native/index.ts';
 import type { EventPayload, RequestParams, SessionInfo } from '../../src-main/api/contract.ts';
 import { call, failure } from '../support/api-contract-suite.ts';
 import { ipcLikeTransport, type TestClient } from '../support/api-transports.ts';
@@ -174,3 +175,31 @@ test('invalid session settings are refused with InvalidRequest naming the field'
   }
   expect((await call(client, 'getState', {})).sessions.length).toBe(before);
 });
+
+const built = isNativeAddonBuilt();
+describe.skipIf(!built)(
+  `on the real lavapipe device${built ? '' : ' (skipped: the native Vulkan addon is not built; npm run setup)'}`,
+  () => {
+    test('a validated session with 8 MiB host blocks runs on the real device', async () => {
+      const session = await call(client, 'openSession', {
+        device: { kind: 'vulkan', index: 0 },
+        validation: true,
+        bufferDeviceAddress: true,
+        allocationSizes: { hostMemblockSize: 8 * MiB },
+      });
+      expect(session.device.source).toBe('vulkan');
+      const { state, blocks, logs } = await runToEnd(session.sessionId, 'leaks', 7);
+      expect(state).toBe('finished');
+      // lavapipe's memory is all host-visible: every general block is a host block.
+      const general = blocks.filter((b) => !b.dedicated);
+      expect(general.length).toBeGreaterThan(0);
+      for (const b of general) {
+        expect(hostVisible(session, b.type)).toBe(true);
+        expect(b.size).toBe(8 * MiB);
+      }
+      // A correct run gives the validation layer nothing to report.
+      expect(logs.filter((l) => l.level === 'error' || l.level === 'warn')).toEqual([]);
+      await call(client, 'closeSession', { sessionId: session.sessionId });
+    });
+  },
+);
