@@ -140,21 +140,52 @@ export const debugSettingsSchema = z.strictObject({
   logStackTraces: z.boolean().optional(),
 });
 
-/** Bytes; gpu-allocator's AllocationSizes (each optional: the allocator's defaults apply). */
-export const allocationSizesSchema = z.strictObject({
-  deviceMemblockSize: bytesSchema.optional(),
-  hostMemblockSize: bytesSchema.optional(),
-  deviceMaxMemblockSize: bytesSchema.optional(),
-  hostMaxMemblockSize: bytesSchema.optional(),
-});
+/** A block size in bytes: a positive safe integer. */
+const memblockBytesSchema = z.int().positive();
+
+/**
+ * Bytes; gpu-allocator's AllocationSizes (each optional: the allocator's defaults apply, 256 MiB device and
+ * 64 MiB host blocks). Like gpu-allocator, the allocator rounds each size up to a multiple of 4 MiB within
+ * [4 MiB, 256 MiB] and says so in a `log` warning; the trace header records the sizes it used. A max below
+ * its min is refused here.
+ */
+export const allocationSizesSchema = z
+  .strictObject({
+    deviceMemblockSize: memblockBytesSchema.optional(),
+    hostMemblockSize: memblockBytesSchema.optional(),
+    deviceMaxMemblockSize: memblockBytesSchema.optional(),
+    hostMaxMemblockSize: memblockBytesSchema.optional(),
+  })
+  .refine(
+    (s) =>
+      s.deviceMaxMemblockSize === undefined ||
+      s.deviceMaxMemblockSize >= (s.deviceMemblockSize ?? 256 * 1024 * 1024),
+    {
+      message: 'deviceMaxMemblockSize must be at least deviceMemblockSize (default 256 MiB)',
+      path: ['deviceMaxMemblockSize'],
+    },
+  )
+  .refine(
+    (s) =>
+      s.hostMaxMemblockSize === undefined ||
+      s.hostMaxMemblockSize >= (s.hostMemblockSize ?? 64 * 1024 * 1024),
+    {
+      message: 'hostMaxMemblockSize must be at least hostMemblockSize (default 64 MiB)',
+      path: ['hostMaxMemblockSize'],
+    },
+  );
 
 export const sessionConfigSchema = z.strictObject({
   device: deviceChoiceSchema.default({ kind: 'vulkan' }),
   strategy: strategySchema.default('tlsf'),
   allocationSizes: allocationSizesSchema.optional(),
   debugSettings: debugSettingsSchema.optional(),
+  /** Flag every block for buffer device addresses; the device must offer them (else InvalidRequest). */
   bufferDeviceAddress: z.boolean().optional(),
-  /** Enable the Khronos validation layer (real Vulkan devices only). */
+  /**
+   * Enable the Khronos validation layer (device.kind "vulkan" only, else InvalidRequest); its messages
+   * arrive as `log` events of the session's runs.
+   */
   validation: z.boolean().optional(),
 });
 export type SessionConfig = z.output<typeof sessionConfigSchema>;

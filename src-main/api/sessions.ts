@@ -123,7 +123,23 @@ export class SessionManager {
   }
 
   async open(config: SessionConfig): Promise<SessionInfo> {
-    const device = await resolveDevice(config.device, this.options.cwd);
+    if (config.validation === true && config.device.kind !== 'vulkan') {
+      throw new ApiFailure(
+        'InvalidRequest',
+        `openSession: validation needs a real Vulkan device (device.kind "vulkan"), not a ${config.device.kind} device.`,
+      );
+    }
+    let device = await resolveDevice(config.device, this.options.cwd);
+    if (config.validation === true && device.description.source !== 'vulkan') {
+      // The default device fell back to a simulated profile: runs go on without the layer; say so.
+      device = { ...device, note: `${device.note ?? 'no real Vulkan device'}; validation is off` };
+    }
+    if (config.bufferDeviceAddress === true && !device.description.extensions.bufferDeviceAddress) {
+      throw new ApiFailure(
+        'InvalidRequest',
+        `openSession: bufferDeviceAddress was asked for, but ${device.description.name} does not offer buffer device addresses.`,
+      );
+    }
     const sessionId = `session-${this.nextSession++}`;
     const session: Session = {
       sessionId,
@@ -203,6 +219,10 @@ export class SessionManager {
         params: p.params,
         device: s.device.spec,
         strategy: s.config.strategy,
+        ...(s.config.allocationSizes ? { allocationSizes: s.config.allocationSizes } : {}),
+        ...(s.config.debugSettings ? { debugSettings: s.config.debugSettings } : {}),
+        ...(s.config.bufferDeviceAddress === true ? { bufferDeviceAddress: true } : {}),
+        ...(s.config.validation === true ? { validation: true } : {}),
         ...(p.seed === undefined ? {} : { seed: p.seed }),
         tracePath: null,
         cwd: this.options.cwd,
@@ -223,8 +243,8 @@ export class SessionManager {
           run.info = { ...run.info, state: runStateOf(status, null), opsDone: status.ops };
           emitState();
         },
-        onLog: (message) => {
-          batcher.emit({ name: 'log', payload: { sessionId: s.sessionId, level: 'info', message } });
+        onLog: (message, level) => {
+          batcher.emit({ name: 'log', payload: { sessionId: s.sessionId, level, message } });
         },
         onDone: (result) => {
           if (!run) return;

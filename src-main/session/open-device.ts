@@ -12,7 +12,7 @@ import {
   type Device,
   type DeviceDescription,
 } from '../../allocator/index.ts';
-import { isNativeAddonBuilt } from '../../native/index.ts';
+import { isNativeAddonBuilt, type DebugMessage } from '../../native/index.ts';
 import { openVulkanDevice } from '../../native/vulkan-device.ts';
 
 export const profileDir = fileURLToPath(new URL('../../assets/profiles/', import.meta.url));
@@ -23,12 +23,21 @@ export type DeviceSpec =
   | { readonly kind: 'real'; readonly index: number }
   | { readonly kind: 'profile'; readonly profile: string };
 
+export interface OpenDeviceOptions {
+  /** Enable the Khronos validation layer on a real device (ignored, with a note, for a simulated fallback). */
+  readonly validation?: boolean;
+  /** Receives the validation layer's messages (real devices with validation only). */
+  readonly onMessage?: (message: DebugMessage) => void;
+}
+
 export interface OpenedDevice {
   readonly device: Device;
   /** "NVIDIA H100 80GB HBM3 (profile:nvidia-h100-80gb-hbm3.vulkaninfo.txt)". */
   readonly label: string;
   /** Why the device differs from what was asked for, if it does. */
   readonly note: string | null;
+  /** Whether the validation layer is on (only ever true for a real device). */
+  readonly validation: boolean;
   close(): void;
 }
 
@@ -84,36 +93,49 @@ export function loadProfile(profile: string, cwd: string): DeviceDescription {
   return parseVulkaninfo(text, path.basename(file));
 }
 
-export async function openDevice(spec: DeviceSpec, cwd: string): Promise<OpenedDevice> {
+export async function openDevice(
+  spec: DeviceSpec,
+  cwd: string,
+  options: OpenDeviceOptions = {},
+): Promise<OpenedDevice> {
+  const validation = options.validation === true;
   if (spec.kind === 'profile') {
+    if (validation)
+      throw new DeviceOpenError(
+        `validation needs a real Vulkan device; the simulated profile "${spec.profile}" has no validation layer`,
+      );
     const description = loadProfile(spec.profile, cwd);
     return simulated(description, null);
   }
-  if (spec.kind === 'real') return real(spec.index, null);
+  if (spec.kind === 'real') return real(spec.index, null, options);
+  const offNote = validation ? '; validation is off' : '';
   if (!isNativeAddonBuilt())
     return simulated(
       loadProfile('lavapipe', cwd),
-      'the native Vulkan addon is not built (npm run setup); using the simulated lavapipe profile',
+      `the native Vulkan addon is not built (npm run setup); using the simulated lavapipe profile${offNote}`,
     );
   try {
-    return real(undefined, null);
+    return real(undefined, null, options);
   } catch (error) {
     return simulated(
       loadProfile('lavapipe', cwd),
-      `${(error as Error).message}; using the simulated lavapipe profile`,
+      `${(error as Error).message}; using the simulated lavapipe profile${offNote}`,
     );
   }
 }
 
 /** Opens a real Vulkan device by index (default: discrete > integrated > virtual > cpu). */
-function real(index: number | undefined, note: string | null): OpenedDevice {
+function real(index: number | undefined, note: string | null, options: OpenDeviceOptions): OpenedDevice {
   if (!isNativeAddonBuilt())
     throw new DeviceOpenError(
       `the real Vulkan device${index === undefined ? '' : ` ${index}`} cannot be opened: the native addon is not built (npm run setup), use --profile`,
     );
   let device;
   try {
-    device = openVulkanDevice(index);
+    device = openVulkanDevice(index, {
+      ...(options.validation === true ? { validation: true } : {}),
+      ...(options.onMessage ? { onMessage: options.onMessage } : {}),
+    });
   } catch (error) {
     throw new DeviceOpenError(
       `cannot open the Vulkan device${index === undefined ? '' : ` ${index}`}: ${(error as Error).message}`,
@@ -121,8 +143,9 @@ function real(index: number | undefined, note: string | null): OpenedDevice {
   }
   return {
     device,
-    label: `${device.description.name} (vulkan)`,
+    label: `${device.description.name} (vulkan${options.validation === true ? ', validation' : ''})`,
     note,
+    validation: options.validation === true,
     close: () => device.close(),
   };
 }
@@ -133,6 +156,7 @@ function simulated(description: DeviceDescription, note: string | null): OpenedD
     device,
     label: `${description.name} (${description.source})`,
     note,
+    validation: false,
     close: () => undefined,
   };
 }

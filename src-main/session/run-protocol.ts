@@ -1,10 +1,12 @@
 // Messages between the scenario worker and the main thread, and what a run produces. Everything here is
 // structured-clone data; event columns travel as transferable ArrayBuffers.
 import type {
+  AllocationSizes,
   AllocationSizesInput,
   DebugSettings,
   DeviceDescription,
   EventColumns,
+  LogLevel,
   MemoryTypeDecision,
   PlacementStrategyName,
 } from '../../allocator/index.ts';
@@ -23,6 +25,13 @@ export interface RunRequest {
   readonly allocationSizes?: AllocationSizesInput;
   /** The session stores stacks (origins) by default and writes its own leak report. */
   readonly debugSettings?: Partial<DebugSettings>;
+  /** Flag every block for buffer device addresses (the device must offer the feature). Default false. */
+  readonly bufferDeviceAddress?: boolean;
+  /**
+   * Open the real Vulkan device with the Khronos validation layer; its messages arrive as `log` messages.
+   * Real devices only (a profile is a usage error; the default device's simulated fallback says so).
+   */
+  readonly validation?: boolean;
   /** Unsigned 32-bit; absent = a random seed, reported in the result. */
   readonly seed?: number;
   /** Write a trace here while running. */
@@ -49,6 +58,12 @@ export interface RunInfo {
   readonly deviceLabel: string;
   readonly deviceNote: string | null;
   readonly strategy: PlacementStrategyName;
+  /** Block sizes the allocator actually uses (bytes; after its rounding and clamping). */
+  readonly allocationSizes: AllocationSizes;
+  readonly debugSettings: DebugSettings;
+  readonly bufferDeviceAddress: boolean;
+  /** Whether the validation layer is on (only ever for a real device). */
+  readonly validation: boolean;
 }
 
 export type RunStateName = 'running' | 'paused' | 'finished';
@@ -80,6 +95,10 @@ export interface RunSummary {
   readonly seed: number;
   readonly device: string;
   readonly strategy: PlacementStrategyName;
+  /** Block sizes the allocator used (bytes). */
+  readonly allocationSizes: AllocationSizes;
+  readonly bufferDeviceAddress: boolean;
+  readonly validation: boolean;
   readonly ops: number;
   readonly allocations: number;
   readonly frees: number;
@@ -110,7 +129,7 @@ export type WorkerMessage =
   | { readonly type: 'ready'; readonly info: RunInfo }
   | { readonly type: 'events'; readonly batch: EventBatch }
   | { readonly type: 'status'; readonly status: RunStatus }
-  | { readonly type: 'log'; readonly message: string }
+  | { readonly type: 'log'; readonly message: string; readonly level?: LogLevel }
   | { readonly type: 'done'; readonly result: RunResult };
 
 export interface WorkerData {

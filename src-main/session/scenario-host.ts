@@ -1,6 +1,7 @@
 // Main-thread side of a scenario run: starts the worker, mirrors its events, and offers the controls
 // (pause, step exactly one allocator op, resume, cancel). The main thread never blocks on the worker.
 import { Worker } from 'node:worker_threads';
+import type { LogLevel } from '../../allocator/index.ts';
 import { EventMirror } from './event-mirror.ts';
 import { createControlBuffer, RunController, RunState } from './run-control.ts';
 import type {
@@ -17,7 +18,8 @@ export interface RunListener {
   onReady?(info: RunInfo): void;
   onEvents?(batch: EventBatch, mirror: EventMirror): void;
   onStatus?(status: RunStatus): void;
-  onLog?(message: string): void;
+  /** Scenario ctx.log lines (level absent: info), allocator log lines and validation layer messages. */
+  onLog?(message: string, level: LogLevel): void;
   onDone?(result: RunResult): void;
 }
 
@@ -103,7 +105,7 @@ export class ScenarioRun {
         break;
       }
       case 'log':
-        this.listener.onLog?.(m.message);
+        this.listener.onLog?.(m.message, m.level ?? 'info');
         break;
       case 'done':
         this.end(m.result);

@@ -4,7 +4,8 @@
 // recorded so far are kept (flushed to the trace and to main).
 import { pathToFileURL } from 'node:url';
 import { AllocationError } from '../../allocator/index.ts';
-import type { EventLog, MemoryTypeDecision } from '../../allocator/index.ts';
+import type { EventLog, LogLevel, MemoryTypeDecision } from '../../allocator/index.ts';
+import type { DebugMessage } from '../../native/index.ts';
 import { TraceEventKind } from '../../allocator/index.ts';
 import { openDevice, DeviceOpenError, ProfileNotFoundError, type OpenedDevice } from './open-device.ts';
 import { baseName } from './origin.ts';
@@ -31,6 +32,20 @@ import {
 import { resolveParams, ScenarioParamError } from './scenario-params.ts';
 import type { ScenarioParams } from './scenario-types.ts';
 import { Session, type SessionEventConsumer } from './session.ts';
+
+/** Log level of a validation layer message. */
+const debugMessageLevel: Record<DebugMessage['severity'], LogLevel> = {
+  error: 'error',
+  warning: 'warn',
+  info: 'info',
+  verbose: 'debug',
+};
+
+/** A validation layer message as a run's log line: "[vulkan warning] VUID-…: text", at its level. */
+export function validationLog(m: DebugMessage): { level: LogLevel; message: string } {
+  const id = m.messageIdName ? `${m.messageIdName}: ` : '';
+  return { level: debugMessageLevel[m.severity], message: `[vulkan ${m.severity}] ${id}${m.message}` };
+}
 
 /** Minimum milliseconds between two event batches (≤ 30 Hz). */
 export const batchIntervalMs = 33;
@@ -129,6 +144,9 @@ function summarize(session: Session, info: RunInfo, startedAt: number, tracePath
     seed: info.seed,
     device: info.deviceLabel,
     strategy: info.strategy,
+    allocationSizes: info.allocationSizes,
+    bufferDeviceAddress: info.bufferDeviceAddress,
+    validation: info.validation,
     ops: state.ops,
     allocations: state.allocationCount,
     frees: state.freeCount,
@@ -198,25 +216,33 @@ export async function runScenario(
   } catch (error) {
     return usage(error);
   }
+  if (request.validation === true && request.device?.kind === 'profile') {
+    return usage(
+      new Error(
+        `validation needs a real Vulkan device; the simulated profile "${request.device.profile}" has no validation layer`,
+      ),
+    );
+  }
   try {
-    opened = await openDevice(request.device ?? { kind: 'default' }, request.cwd);
+    opened = await openDevice(request.device ?? { kind: 'default' }, request.cwd, {
+      validation: request.validation === true,
+      // Validation layer messages arrive synchronously after the Vulkan call that caused them.
+      onMessage: (m) => post({ type: 'log', ...validationLog(m) }),
+    });
   } catch (error) {
     if (error instanceof ProfileNotFoundError) return usage(error);
     const e = error instanceof Error ? error : new Error(String(error));
     return fail({ kind: 'device', message: e.message, location: null, stack: e.stack ?? null });
   }
+  if (request.bufferDeviceAddress === true && !opened.device.description.extensions.bufferDeviceAddress) {
+    const name = opened.label;
+    opened.close();
+    return usage(
+      new Error(`bufferDeviceAddress was asked for, but ${name} does not offer buffer device addresses`),
+    );
+  }
 
   const strategy = request.strategy ?? 'tlsf';
-  info = {
-    scenario: scenario.meta,
-    file: baseName(scenario.file),
-    params,
-    seed,
-    device: opened.device.description,
-    deviceLabel: opened.label,
-    deviceNote: opened.note,
-    strategy,
-  };
   const tracePath = request.tracePath ?? null;
   let pendingConsumer: SessionEventConsumer | null = null;
   const consumerProxy: SessionEventConsumer = {
@@ -230,8 +256,25 @@ export async function runScenario(
       consumer: consumerProxy,
       ...(request.allocationSizes ? { allocationSizes: request.allocationSizes } : {}),
       ...(request.debugSettings ? { debugSettings: request.debugSettings } : {}),
-      logger: (level, message) => post({ type: 'log', message: `[allocator ${level}] ${message}` }),
+      ...(request.bufferDeviceAddress === true ? { bufferDeviceAddress: true } : {}),
+      logger: (level, message) => post({ type: 'log', level, message: `[allocator ${level}] ${message}` }),
     });
+    // What the allocator actually uses (block sizes after its rounding and clamping), for the trace header.
+    const allocator = session.allocator;
+    info = {
+      scenario: scenario.meta,
+      file: baseName(scenario.file),
+      params,
+      seed,
+      device: opened.device.description,
+      deviceLabel: opened.label,
+      deviceNote: opened.note,
+      strategy: allocator.strategy,
+      allocationSizes: { ...allocator.allocationSizes },
+      debugSettings: { ...allocator.debugSettings },
+      bufferDeviceAddress: allocator.bufferDeviceAddress,
+      validation: opened.validation,
+    };
     if (tracePath !== null) {
       if (!options.createConsumer) throw new Error('this build cannot write traces (no trace writer)');
       pendingConsumer = options.createConsumer(tracePath, info, session);
@@ -243,9 +286,15 @@ export async function runScenario(
       opened.close();
     }
     const e = error instanceof Error ? error : new Error(String(error));
+    const invalidDesc = e instanceof AllocationError && e.code === 'InvalidAllocatorCreateDesc';
     return {
       outcome: 'failed',
-      error: { kind: 'device', message: e.message, location: null, stack: e.stack ?? null },
+      error: {
+        kind: invalidDesc ? 'usage' : 'device',
+        message: e.message,
+        location: null,
+        stack: invalidDesc ? null : (e.stack ?? null),
+      },
       summary: null,
     };
   }

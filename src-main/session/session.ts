@@ -33,6 +33,8 @@ export interface SessionOptions {
   readonly allocationSizes?: AllocationSizesInput;
   /** The session stores stacks by default (storeStackTraces) and does its own leak report. */
   readonly debugSettings?: Partial<DebugSettings>;
+  /** Flag every block for buffer device addresses (AllocatorCreateDesc.bufferDeviceAddress). */
+  readonly bufferDeviceAddress?: boolean;
   readonly logger?: Logger;
   readonly clock?: Clock;
   /** Gets every event via flush(); see SessionEventConsumer. */
@@ -160,6 +162,9 @@ export class Session {
       strategy: options.strategy ?? 'tlsf',
       debugSettings: { storeStackTraces: true, logLeaksOnShutdown: false, ...options.debugSettings },
       ...(options.allocationSizes ? { allocationSizes: options.allocationSizes } : {}),
+      ...(options.bufferDeviceAddress !== undefined
+        ? { bufferDeviceAddress: options.bufferDeviceAddress }
+        : {}),
       ...(options.logger ? { logger: options.logger } : {}),
       events: this.sink,
     });

@@ -33,6 +33,18 @@ function listNames(names: readonly string[], max = 4): string {
   return names.length > max ? `${shown}, … ${names.length - max} more` : shown;
 }
 
+/** "device 256 MiB, host 64 MiB" (growing sizes as "min..max"), plus the device options that are on. */
+function blockSizesText(s: RunSummary): string {
+  const z = s.allocationSizes;
+  const range = (min: number, max: number): string =>
+    min === max ? formatBytes(min) : `${formatBytes(min)}..${formatBytes(max)}`;
+  const extra = [
+    ...(s.bufferDeviceAddress ? ['buffer device addresses'] : []),
+    ...(s.validation ? ['validation'] : []),
+  ];
+  return `device ${range(z.deviceMemblockSize, z.deviceMaxMemblockSize)}, host ${range(z.hostMemblockSize, z.hostMaxMemblockSize)}${extra.length > 0 ? `; ${extra.join(', ')}` : ''}`;
+}
+
 export function formatSummary(s: RunSummary, outcome: string): string {
   const lines: string[] = [];
   const row = (k: string, v: string): void => {
@@ -41,6 +53,7 @@ export function formatSummary(s: RunSummary, outcome: string): string {
   row('scenario', `${s.scenario} (seed ${s.seed}) — ${outcome}`);
   row('device', s.device);
   row('strategy', s.strategy);
+  row('blocks', blockSizesText(s));
   row('ops', `${s.ops} (${s.allocations} allocations, ${s.frees} frees, ${s.failures} failures)`);
   if (s.failures > 0) {
     const codes = Object.entries(s.failuresByCode)

@@ -7,13 +7,14 @@ import type { RunInfo } from './run-protocol.ts';
 import type { Session, SessionEventConsumer } from './session.ts';
 
 export function createTraceConsumer(path: string, info: RunInfo, session: Session): SessionEventConsumer {
-  const allocator = session.allocator;
+  // The settings the allocator actually uses (RunInfo takes them from the live allocator).
   const header = createTraceHeader({
     device: info.device,
     allocator: {
-      strategy: allocator.strategy,
-      allocationSizes: { ...allocator.allocationSizes },
-      debugSettings: allocator.debugSettings,
+      strategy: info.strategy,
+      allocationSizes: { ...info.allocationSizes },
+      debugSettings: info.debugSettings,
+      bufferDeviceAddress: info.bufferDeviceAddress,
     },
     session: { scenario: info.scenario.name, params: info.params, seed: info.seed },
   });

@@ -42,10 +42,37 @@ async function formatCatalog(): Promise<string> {
   return lines.join('\n');
 }
 
+const byteUnits: Readonly<Record<string, number>> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kib: 1024,
+  m: 1024 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gib: 1024 ** 3,
+};
+
+/** A positive byte count: "8388608", "8MiB", "8 MiB", "512KiB" (binary units). */
+function bytesOption(values: ParsedValues, name: string): number | undefined {
+  const v = stringOption(values, name);
+  if (v === undefined) return undefined;
+  const m = /^(\d+)\s*([A-Za-z]*)$/.exec(v.trim());
+  const unit = m ? byteUnits[m[2]!.toLowerCase()] : undefined;
+  if (!m || unit === undefined)
+    throw new UsageError(`--${name} must be a number of bytes (e.g. 8388608 or 8MiB), got "${v}"`);
+  const n = Number(m[1]) * unit;
+  if (!Number.isSafeInteger(n) || n <= 0)
+    throw new UsageError(`--${name} must be a positive whole number of bytes, got "${v}"`);
+  return n;
+}
+
 export const runCommand: Command = {
   name: 'run',
   summary: 'Run a scenario on a device and record a trace',
-  help: `Usage: vramscope run <scenario|file.mjs> [--param k=v ...] [--device N | --profile FILE] [--strategy S] [--seed N] [--out <trace>]
+  help: `Usage: vramscope run <scenario|file.mjs> [--param k=v ...] [--device N | --profile FILE] [--strategy S]
+                     [--block-size-device BYTES] [--block-size-host BYTES] [--buffer-device-address]
+                     [--validation] [--seed N] [--out <trace>]
 
 Runs a scenario script in a worker thread against the allocator on a device, recording every allocator
 event to a trace file. A progress line is shown on a terminal; a summary (ops, allocations, failures, peak
@@ -62,6 +89,18 @@ Options:
   --profile FILE    a simulated device: a vulkaninfo text file, a built-in model (d3d12-tier1, d3d12-tier2,
                     metal) or a shipped profile name (lavapipe, h100)
   --strategy S      placement strategy: ${placementStrategyNames.join(', ')} (default tlsf)
+  --block-size-device BYTES
+                    size of the allocator's blocks in memory that is not host-visible (default 256 MiB);
+                    BYTES is a whole number, optionally with KiB, MiB or GiB (e.g. 8MiB). Like
+                    gpu-allocator, sizes are rounded up to a multiple of 4 MiB within [4 MiB, 256 MiB],
+                    with a warning; the summary and the trace header show the sizes used
+  --block-size-host BYTES
+                    size of the allocator's blocks in host-visible memory (default 64 MiB); as above
+  --buffer-device-address
+                    allocate every block with VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT (the device must offer
+                    buffer device addresses)
+  --validation      open the real Vulkan device with the Khronos validation layer; its messages are printed
+                    on stderr (not with --profile; a simulated fallback runs without it and says so)
   --seed N          seed of ctx.random() (unsigned 32-bit); the same seed gives the same events
   --out FILE        the trace file to write (without it, the run is summarized but not recorded)
   --json            print the summary as JSON on stdout
@@ -73,6 +112,10 @@ Exit codes: 0 the scenario completed, 1 it failed (script error, device error), 
     device: { type: 'string' },
     profile: { type: 'string' },
     strategy: { type: 'string' },
+    'block-size-device': { type: 'string' },
+    'block-size-host': { type: 'string' },
+    'buffer-device-address': { type: 'boolean' },
+    validation: { type: 'boolean' },
     seed: { type: 'string' },
     out: { type: 'string' },
     json: { type: 'boolean' },
@@ -104,6 +147,18 @@ Exit codes: 0 the scenario completed, 1 it failed (script error, device error), 
           ? { kind: 'real', index: deviceIndex }
           : { kind: 'default' };
     const strategy = choiceOption(values, 'strategy', placementStrategyNames);
+    const deviceBlock = bytesOption(values, 'block-size-device');
+    const hostBlock = bytesOption(values, 'block-size-host');
+    const bufferDeviceAddress = values['buffer-device-address'] === true;
+    const validation = values.validation === true;
+    if (validation && profile !== undefined)
+      throw new UsageError(
+        '--validation needs a real Vulkan device; a --profile device is simulated and has no validation layer',
+      );
+    const allocationSizes = {
+      ...(deviceBlock !== undefined ? { deviceMemblockSize: deviceBlock } : {}),
+      ...(hostBlock !== undefined ? { hostMemblockSize: hostBlock } : {}),
+    };
     const seed = integerOption(values, 'seed', 0, 0xffffffff);
     const out = stringOption(values, 'out');
 
@@ -123,6 +178,9 @@ Exit codes: 0 the scenario completed, 1 it failed (script error, device error), 
         params,
         device,
         ...(strategy ? { strategy } : {}),
+        ...(Object.keys(allocationSizes).length > 0 ? { allocationSizes } : {}),
+        ...(bufferDeviceAddress ? { bufferDeviceAddress } : {}),
+        ...(validation ? { validation } : {}),
         ...(seed !== undefined ? { seed } : {}),
         tracePath: out === undefined ? null : path.resolve(io.cwd, out),
         cwd: io.cwd,

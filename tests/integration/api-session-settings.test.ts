@@ -1,0 +1,205 @@
+// A session's allocator settings reach its scenario runs: openSession's allocationSizes (and the rest) go
+// through the API handler layer (the ipc-like transport: zod, dispatcher, SessionManager) into the run
+// request, and the scenario worker's allocator creates blocks of those sizes. Invalid settings are refused
+// before any session exists, with a message naming the field.
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { FlagBits, TraceEventKind } from '../../allocator/index.ts';
+import { isNativeAddonBuilt } from '../../native/index.ts';
+import type { EventPayload, RequestParams, SessionInfo } from '../../src-main/api/contract.ts';
+import { call, failure } from '../support/api-contract-suite.ts';
+import { ipcLikeTransport, type TestClient } from '../support/api-transports.ts';
+
+const MiB = 1024 * 1024;
+const HOST_VISIBLE = 0x2;
+
+const transport = ipcLikeTransport();
+let client: TestClient;
+beforeAll(async () => {
+  client = await transport.connect();
+});
+afterAll(async () => {
+  await transport.close();
+});
+
+interface BlockCreate {
+  readonly type: number;
+  readonly size: number;
+  readonly dedicated: boolean;
+}
+
+interface RunOutcome {
+  readonly state: string;
+  readonly blocks: BlockCreate[];
+  readonly logs: EventPayload<'log'>[];
+}
+
+/** Runs a built-in scenario in the session; collects its blockCreate events and log lines until it ends. */
+async function runToEnd(sessionId: string, scenario: string, seed: number): Promise<RunOutcome> {
+  const blocks: BlockCreate[] = [];
+  const logs: EventPayload<'log'>[] = [];
+  let runId = '';
+  let finish: (state: string) => void = () => undefined;
+  const ended = new Promise<string>((resolve) => (finish = resolve));
+  const offEvents = client.api.on('sessionEvents', (e) => {
+    if (e.sessionId !== sessionId) return;
+    const c = e.columns;
+    for (let i = 0; i < e.count; i++) {
+      if (c.kind[i] === TraceEventKind.BlockCreate)
+        blocks.push({
+          type: c.type[i]!,
+          size: c.size[i]!,
+          dedicated: (c.flags[i]! & FlagBits.dedicated) !== 0,
+        });
+    }
+  });
+  const offLog = client.api.on('log', (e) => {
+    if (e.sessionId === sessionId) logs.push(e);
+  });
+  const pending: EventPayload<'runState'>[] = [];
+  const offState = client.api.on('runState', (s) => {
+    if (runId === '') pending.push(s);
+    else if (s.runId === runId && s.state !== 'running' && s.state !== 'paused') finish(s.state);
+  });
+  try {
+    const run = await call(client, 'runScenario', { sessionId, scenario, params: {}, seed });
+    runId = run.runId;
+    for (const s of pending)
+      if (s.runId === runId && s.state !== 'running' && s.state !== 'paused') finish(s.state);
+    const state = await ended;
+    // The last slice goes out in the same flush as the final run state or just before it.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    return { state, blocks, logs };
+  } finally {
+    offEvents();
+    offLog();
+    offState();
+  }
+}
+
+function hostVisible(session: SessionInfo, type: number): boolean {
+  const t = session.device.types.find((x) => x.index === type);
+  if (!t) throw new Error(`memory type ${type} is not on ${session.device.name}`);
+  return (t.propertyFlags & HOST_VISIBLE) !== 0;
+}
+
+test('a session with 8 MiB device and 4 MiB host blocks runs with blocks of those sizes', async () => {
+  const session = await call(client, 'openSession', {
+    device: { kind: 'profile', name: 'h100' },
+    allocationSizes: { deviceMemblockSize: 8 * MiB, hostMemblockSize: 4 * MiB },
+  });
+  const { state, blocks, logs } = await runToEnd(session.sessionId, 'leaks', 5);
+  expect(state).toBe('finished');
+  const general = blocks.filter((b) => !b.dedicated);
+  const device = general.filter((b) => !hostVisible(session, b.type));
+  const host = general.filter((b) => hostVisible(session, b.type));
+  expect(device.length).toBeGreaterThan(0);
+  expect(host.length).toBeGreaterThan(0);
+  expect(new Set(device.map((b) => b.size))).toEqual(new Set([8 * MiB]));
+  expect(new Set(host.map((b) => b.size))).toEqual(new Set([4 * MiB]));
+  expect(logs.filter((l) => l.level === 'warn')).toEqual([]);
+  await call(client, 'closeSession', { sessionId: session.sessionId });
+});
+
+test('the same run in a default session gets the default 256 MiB / 64 MiB blocks', async () => {
+  const session = await call(client, 'openSession', { device: { kind: 'profile', name: 'h100' } });
+  const { state, blocks } = await runToEnd(session.sessionId, 'leaks', 5);
+  expect(state).toBe('finished');
+  const general = blocks.filter((b) => !b.dedicated);
+  expect(general.length).toBeGreaterThan(0);
+  for (const b of general) expect(b.size).toBe(hostVisible(session, b.type) ? 64 * MiB : 256 * MiB);
+  await call(client, 'closeSession', { sessionId: session.sessionId });
+});
+
+test('a size the allocator rounds is used rounded, with a warn log event saying so', async () => {
+  const session = await call(client, 'openSession', {
+    device: { kind: 'profile', name: 'h100' },
+    allocationSizes: { deviceMemblockSize: 5_000_000 },
+  });
+  const { state, blocks, logs } = await runToEnd(session.sessionId, 'leaks', 5);
+  expect(state).toBe('finished');
+  const device = blocks.filter((b) => !b.dedicated && !hostVisible(session, b.type));
+  expect(device.length).toBeGreaterThan(0);
+  for (const b of device) expect(b.size).toBe(8 * MiB);
+  const warnings = logs.filter((l) => l.level === 'warn').map((l) => l.message);
+  expect(warnings).toHaveLength(1);
+  expect(warnings[0]).toMatch(/deviceMemblockSize 5000000 bytes .*using 8 MiB/);
+  await call(client, 'closeSession', { sessionId: session.sessionId });
+});
+
+test('invalid session settings are refused with InvalidRequest naming the field', async () => {
+  const h100 = { kind: 'profile', name: 'h100' } as const;
+  const cases: [RequestParams<'openSession'> | Record<string, unknown>, RegExp][] = [
+    [
+      { device: h100, allocationSizes: { deviceMemblockSize: 0 } },
+      /params\.allocationSizes\.deviceMemblockSize/,
+    ],
+    [
+      { device: h100, allocationSizes: { hostMemblockSize: -4 * MiB } },
+      /params\.allocationSizes\.hostMemblockSize/,
+    ],
+    [
+      { device: h100, allocationSizes: { hostMemblockSize: 1.5 } },
+      /params\.allocationSizes\.hostMemblockSize/,
+    ],
+    [
+      { device: h100, allocationSizes: { deviceMemblockSize: '8MiB' } },
+      /params\.allocationSizes\.deviceMemblockSize/,
+    ],
+    [
+      { device: h100, allocationSizes: { deviceMemblockSize: 2 ** 60 } },
+      /params\.allocationSizes\.deviceMemblockSize/,
+    ],
+    [{ device: h100, allocationSizes: { blockSize: 8 * MiB } }, /params\.allocationSizes/],
+    [
+      { device: h100, allocationSizes: { deviceMemblockSize: 64 * MiB, deviceMaxMemblockSize: 32 * MiB } },
+      /params\.allocationSizes\.deviceMaxMemblockSize: deviceMaxMemblockSize must be at least deviceMemblockSize/,
+    ],
+    [
+      { device: h100, allocationSizes: { hostMaxMemblockSize: 32 * MiB } },
+      /params\.allocationSizes\.hostMaxMemblockSize: hostMaxMemblockSize must be at least hostMemblockSize \(default 64 MiB\)/,
+    ],
+    [{ device: h100, debugSettings: { logEverything: true } }, /params\.debugSettings/],
+    [{ device: h100, bufferDeviceAddress: 'yes' }, /params\.bufferDeviceAddress/],
+    [{ device: h100, validation: 1 }, /params\.validation/],
+    [{ device: h100, validation: true }, /validation needs a real Vulkan device .*not a profile device/],
+    [
+      { device: { kind: 'builtin', model: 'metal' }, validation: true },
+      /validation needs a real Vulkan device .*not a builtin device/,
+    ],
+  ];
+  const before = (await call(client, 'getState', {})).sessions.length;
+  for (const [params, message] of cases) {
+    const error = await failure(client.api.request('openSession', params as RequestParams<'openSession'>));
+    expect(error.code, JSON.stringify(params)).toBe('InvalidRequest');
+    expect(error.message, JSON.stringify(params)).toMatch(message);
+  }
+  expect((await call(client, 'getState', {})).sessions.length).toBe(before);
+});
+
+const built = isNativeAddonBuilt();
+describe.skipIf(!built)(
+  `on the real lavapipe device${built ? '' : ' (skipped: the native Vulkan addon is not built; npm run setup)'}`,
+  () => {
+    test('a validated session with 8 MiB host blocks runs on the real device', async () => {
+      const session = await call(client, 'openSession', {
+        device: { kind: 'vulkan', index: 0 },
+        validation: true,
+        bufferDeviceAddress: true,
+        allocationSizes: { hostMemblockSize: 8 * MiB },
+      });
+      expect(session.device.source).toBe('vulkan');
+      const { state, blocks, logs } = await runToEnd(session.sessionId, 'leaks', 7);
+      expect(state).toBe('finished');
+      // lavapipe's memory is all host-visible: every general block is a host block.
+      const general = blocks.filter((b) => !b.dedicated);
+      expect(general.length).toBeGreaterThan(0);
+      for (const b of general) {
+        expect(hostVisible(session, b.type)).toBe(true);
+        expect(b.size).toBe(8 * MiB);
+      }
+      // A correct run gives the validation layer nothing to report.
+      expect(logs.filter((l) => l.level === 'error' || l.level === 'warn')).toEqual([]);
+      await call(client, 'closeSession', { sessionId: session.sessionId });
+    });
+  },
+);

@@ -1,0 +1,209 @@
+// `vramscope run` allocator and device settings, as a user starts it (bin/vramscope.mjs in a child process):
+// --block-size-device / --block-size-host reach the worker's allocator (the trace's blockCreate sizes and
+// its header say so), --validation opens the real device with the validation layer, and bad values are
+// usage errors (exit 2, one line on stderr).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, test } from 'vitest';
+import { FlagBits, isHostVisible, TraceEventKind } from '../../allocator/index.ts';
+import { isNativeAddonBuilt } from '../../native/index.ts';
+import { loadTraceSync } from '../../src-main/trace/reader.ts';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const bin = path.join(repoRoot, 'bin', 'vramscope.mjs');
+const tmp = mkdtempSync(path.join(tmpdir(), 'vramscope-cli-run-settings-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const MiB = 1024 * 1024;
+
+function vramscope(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd: tmp, encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** General (non-dedicated) blocks created in a trace, split by whether their memory type is host-visible. */
+function generalBlockSizes(tracePath: string): { device: number[]; host: number[] } {
+  const trace = loadTraceSync(tracePath);
+  const types = trace.header.device.types;
+  const c = trace.events.columns;
+  const device: number[] = [];
+  const host: number[] = [];
+  for (let i = 0; i < trace.events.length; i++) {
+    if (c.kind[i] !== TraceEventKind.BlockCreate || (c.flags[i]! & FlagBits.dedicated) !== 0) continue;
+    const type = types.find((t) => t.index === c.type[i]);
+    if (!type) throw new Error(`blockCreate of unknown memory type ${c.type[i]}`);
+    (isHostVisible(type) ? host : device).push(c.size[i]!);
+  }
+  return { device, host };
+}
+
+test('--block-size-device 8MiB --block-size-host 4194304: blocks of those sizes, recorded in the header', () => {
+  const out = path.join(tmp, 'small-blocks.trace');
+  const r = vramscope(
+    'run',
+    'leaks',
+    '--profile',
+    'h100',
+    '--seed',
+    '2',
+    '--block-size-device',
+    '8MiB',
+    '--block-size-host',
+    String(4 * MiB),
+    '--out',
+    out,
+  );
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  expect(r.stdout).toMatch(/^blocks +device 8\.00 MiB, host 4\.00 MiB$/m);
+  const { device, host } = generalBlockSizes(out);
+  expect(device.length).toBeGreaterThan(0);
+  expect(host.length).toBeGreaterThan(0);
+  expect(new Set(device)).toEqual(new Set([8 * MiB]));
+  expect(new Set(host)).toEqual(new Set([4 * MiB]));
+  const header = loadTraceSync(out).header;
+  expect(header.allocator.allocationSizes).toEqual({
+    deviceMemblockSize: 8 * MiB,
+    hostMemblockSize: 4 * MiB,
+    deviceMaxMemblockSize: 8 * MiB,
+    hostMaxMemblockSize: 4 * MiB,
+  });
+  expect(header.allocator.strategy).toBe('tlsf');
+  expect(header.allocator.bufferDeviceAddress).toBe(false);
+});
+
+test('without the flags the same run uses the default 256 MiB / 64 MiB blocks', () => {
+  const out = path.join(tmp, 'default-blocks.trace');
+  const r = vramscope('run', 'leaks', '--profile', 'h100', '--seed', '2', '--out', out);
+  expect(r.status).toBe(0);
+  expect(r.stdout).toMatch(/^blocks +device 256\.00 MiB, host 64\.00 MiB$/m);
+  const { device, host } = generalBlockSizes(out);
+  expect(new Set(device)).toEqual(new Set([256 * MiB]));
+  expect(new Set(host)).toEqual(new Set([64 * MiB]));
+});
+
+test('a size the allocator rounds: a warning on stderr, and the header records the size used', () => {
+  const out = path.join(tmp, 'rounded.trace');
+  const r = vramscope(
+    'run',
+    'leaks',
+    '--profile',
+    'h100',
+    '--seed',
+    '2',
+    '--block-size-host',
+    '5000000',
+    '--buffer-device-address',
+    '--strategy',
+    'freelist',
+    '--out',
+    out,
+  );
+  expect(r.status).toBe(0);
+  expect(r.stderr).toMatch(/^\[leaks\] \[allocator warn\] hostMemblockSize 5000000 bytes .*using 8 MiB$/m);
+  const header = loadTraceSync(out).header;
+  expect(header.allocator.allocationSizes.hostMemblockSize).toBe(8 * MiB);
+  expect(header.allocator.bufferDeviceAddress).toBe(true);
+  expect(header.allocator.strategy).toBe('freelist');
+  expect(new Set(generalBlockSizes(out).host)).toEqual(new Set([8 * MiB]));
+});
+
+test('bad settings exit 2 with one line on stderr naming the flag', () => {
+  const cases: [string[], string][] = [
+    [['--block-size-device', '0'], '--block-size-device must be a positive whole number of bytes, got "0"'],
+    [
+      ['--block-size-host=-4'],
+      '--block-size-host must be a number of bytes (e.g. 8388608 or 8MiB), got "-4"',
+    ],
+    [
+      ['--block-size-host', '4.5MiB'],
+      '--block-size-host must be a number of bytes (e.g. 8388608 or 8MiB), got "4.5MiB"',
+    ],
+    [
+      ['--block-size-device', '8XB'],
+      '--block-size-device must be a number of bytes (e.g. 8388608 or 8MiB), got "8XB"',
+    ],
+    [
+      ['--block-size-device', '99999999999GiB'],
+      '--block-size-device must be a positive whole number of bytes, got "99999999999GiB"',
+    ],
+    [['--block-size-host'], "Option '--block-size-host <value>' argument missing"],
+    [
+      ['--validation'],
+      '--validation needs a real Vulkan device; a --profile device is simulated and has no validation layer',
+    ],
+  ];
+  for (const [args, message] of cases) {
+    const r = vramscope('run', 'leaks', '--profile', 'lavapipe', ...args);
+    expect(r.status, args.join(' ')).toBe(2);
+    expect(r.stdout, args.join(' ')).toBe('');
+    expect(r.stderr.trimEnd().split('\n'), args.join(' ')).toHaveLength(1);
+    expect(r.stderr, args.join(' ')).toContain(`vramscope run: ${message}`);
+  }
+});
+
+test('--buffer-device-address on a device without buffer device addresses exits 2', () => {
+  // The shipped lavapipe profile as a Vulkan 1.1 driver without VK_KHR_buffer_device_address.
+  const text = readFileSync(path.join(repoRoot, 'assets', 'profiles', 'mesa-lavapipe.vulkaninfo.txt'), 'utf8')
+    .replace(/apiVersion( +)= 1\.3\.230 \(\d+\)/, 'apiVersion$1= 1.1.0 (4198400)')
+    .replace(/^.*VK_KHR_buffer_device_address.*\n/m, '');
+  expect(text).not.toContain('VK_KHR_buffer_device_address');
+  const profile = path.join(tmp, 'no-bda.vulkaninfo.txt');
+  writeFileSync(profile, text);
+  const ok = vramscope('run', 'leaks', '--profile', profile, '--seed', '1');
+  expect(ok.status, ok.stderr).toBe(0);
+  const r = vramscope('run', 'leaks', '--profile', profile, '--buffer-device-address');
+  expect(r.status).toBe(2);
+  expect(r.stderr).toMatch(
+    /^vramscope run: bufferDeviceAddress was asked for, but llvmpipe .* does not offer buffer device addresses/,
+  );
+  expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+});
+
+test('--help describes the new flags', () => {
+  const r = vramscope('run', '--help');
+  expect(r.status).toBe(0);
+  for (const flag of [
+    '--block-size-device BYTES',
+    '--block-size-host BYTES',
+    '--buffer-device-address',
+    '--validation',
+  ])
+    expect(r.stdout).toContain(flag);
+});
+
+const built = isNativeAddonBuilt();
+describe.skipIf(!built)(
+  `--validation on the real lavapipe device${built ? '' : ' (skipped: the native Vulkan addon is not built; npm run setup)'}`,
+  () => {
+    test('runs with the validation layer and 8 MiB blocks; the summary says so', () => {
+      const out = path.join(tmp, 'validated.trace');
+      const r = vramscope(
+        'run',
+        'leaks',
+        '--device',
+        '0',
+        '--validation',
+        '--block-size-host',
+        '8MiB',
+        '--out',
+        out,
+      );
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^device +.*\(vulkan, validation\)$/m);
+      expect(r.stdout).toMatch(/^blocks +device 256\.00 MiB, host 8\.00 MiB; validation$/m);
+      // A correct run gives the layer nothing to complain about.
+      expect(r.stderr).not.toMatch(/\[vulkan (error|warning)\]/);
+      const trace = loadTraceSync(out);
+      expect(trace.header.device.source).toBe('vulkan');
+      // lavapipe's memory is all host-visible: every general block is a host block.
+      const { device, host } = generalBlockSizes(out);
+      expect(device).toEqual([]);
+      expect(host.length).toBeGreaterThan(0);
+      expect(new Set(host)).toEqual(new Set([8 * MiB]));
+    });
+  },
+);
