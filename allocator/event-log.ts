@@ -99,9 +99,10 @@ export const eventColumnNames: readonly (keyof EventColumns)[] = [
   'message',
 ];
 
-type MutableColumns = { -readonly [K in keyof EventColumns]: EventColumns[K] };
+export type MutableEventColumns = { -readonly [K in keyof EventColumns]: EventColumns[K] };
 
-function allocateColumns(capacity: number): MutableColumns {
+/** Zeroed columns for `capacity` events: the one place that says which typed array each column is. */
+export function allocateEventColumns(capacity: number): MutableEventColumns {
   return {
     kind: new Uint8Array(capacity),
     time: new Float64Array(capacity),
@@ -118,6 +119,30 @@ function allocateColumns(capacity: number): MutableColumns {
     code: new Uint32Array(capacity),
     message: new Uint32Array(capacity),
   };
+}
+
+/** Fresh columns for `capacity` events (at least as many as `cols` holds) with `cols` copied to the front. */
+export function grownEventColumns(cols: EventColumns, capacity: number): MutableEventColumns {
+  const next = allocateEventColumns(capacity);
+  for (const key of eventColumnNames) (next[key] as Uint8Array).set(cols[key] as Uint8Array);
+  return next;
+}
+
+/** The events of `chunks`, in order, as one set of columns (a single chunk is returned as it is). */
+export function concatEventColumns(chunks: readonly EventColumns[]): EventColumns {
+  if (chunks.length === 1) return chunks[0]!;
+  const total = chunks.reduce((n, chunk) => n + chunk.kind.length, 0);
+  const out = allocateEventColumns(total);
+  for (const key of eventColumnNames) {
+    const col = out[key] as Uint8Array;
+    let at = 0;
+    for (const chunk of chunks) {
+      const part = chunk[key] as Uint8Array;
+      col.set(part, at);
+      at += part.length;
+    }
+  }
+  return out;
 }
 
 /** Interned strings; id 0 is the empty string (and means "none" for stacks). */
@@ -153,7 +178,7 @@ const defaultClock: Clock = () => performance.now();
  * directly; scenarios add frames, marks and budget samples. `length` only grows.
  */
 export class EventLog implements AllocatorEventSink {
-  private cols: MutableColumns;
+  private cols: MutableEventColumns;
   private capacity: number;
   length = 0;
   readonly strings = new StringTable();
@@ -165,7 +190,7 @@ export class EventLog implements AllocatorEventSink {
 
   constructor(options: { initialCapacity?: number; clock?: Clock } = {}) {
     this.capacity = Math.max(16, options.initialCapacity ?? 4096);
-    this.cols = allocateColumns(this.capacity);
+    this.cols = allocateEventColumns(this.capacity);
     this.clock = options.clock ?? defaultClock;
     this.epoch = this.clock();
   }
@@ -185,11 +210,7 @@ export class EventLog implements AllocatorEventSink {
   }
 
   private grow(): void {
-    const next = allocateColumns(this.capacity * 2);
-    for (const key of eventColumnNames) {
-      (next[key] as Uint8Array).set(this.cols[key] as Uint8Array);
-    }
-    this.cols = next;
+    this.cols = grownEventColumns(this.cols, this.capacity * 2);
     this.capacity *= 2;
   }
 
@@ -309,7 +330,7 @@ export class EventLog implements AllocatorEventSink {
 
   /** Copies events [start, end) into fresh arrays (for shipping a batch to a UI or a trace chunk). */
   slice(start: number, end: number = this.length): EventColumns {
-    const out = {} as MutableColumns;
+    const out = {} as MutableEventColumns;
     for (const key of eventColumnNames) {
       (out as Record<string, unknown>)[key] = (this.cols[key] as Uint8Array).slice(start, end);
     }

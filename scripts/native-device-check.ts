@@ -40,6 +40,13 @@ import {
 import { VulkanDevice } from '../native/vulkan-device.ts';
 import { replayWorkload } from '../src-main/bench/replay.ts';
 import { buildDevicesReport, formatDevicesReport } from '../src-main/cli/commands/devices.ts';
+import {
+  bindMixedResources,
+  blockNeighbours,
+  bytePattern,
+  sameBytes,
+  typeWithFlags,
+} from '../tests/support/vulkan-checks.ts';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -71,20 +78,6 @@ function codeOf(fn: () => unknown): string | null {
   }
 }
 
-function pattern(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
-
-const same = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a).equals(Buffer.from(b));
-
 // 1. devices --json
 const report = buildDevicesReport();
 writeFileSync(path.join(outDir, `${name}.devices.json`), `${JSON.stringify(report, null, 2)}\n`);
@@ -104,19 +97,18 @@ try {
 const info = ctx.info;
 results.device = { index: info.index, name: info.name, driver: `${info.driverName} ${info.driverVersion}` };
 const heapOf = (type: number): number => info.types[type]!.heapIndex;
-const typeFor = (bits: number, flags: number): number =>
-  info.types.find((t) => ((bits >>> t.index) & 1) === 1 && (t.propertyFlags & flags) === flags)!.index;
+const typeFor = (bits: number, flags: number): number => typeWithFlags(info.types, bits, flags);
 
 // 3. round trips on every host-visible type
 const roundTrips: unknown[] = [];
 for (const t of info.types.filter(isHostVisible)) {
   for (const [i, size] of [1, 4096, MiB + 3, 64 * MiB].entries()) {
     const mem = ctx.allocateMemory(t.index, size, { map: true });
-    const data = pattern(size, i + 7);
+    const data = bytePattern(size, i + 7);
     ctx.writeMemory(mem, 0, data);
     ctx.flushMemory(mem, 0, size);
     ctx.invalidateMemory(mem, 0, size);
-    const ok = same(ctx.readMemory(mem, 0, size), data);
+    const ok = sameBytes(ctx.readMemory(mem, 0, size), data);
     ctx.freeMemory(mem);
     roundTrips.push({ type: t.index, flags: memoryPropertyFlagNames(t.propertyFlags), size, ok });
   }
@@ -386,61 +378,25 @@ if (values['allocator-checks'] === true) {
       debugSettings: { logLeaksOnShutdown: false },
       allocationSizes: { deviceMemblockSize: 4 * MiB, hostMemblockSize: 4 * MiB },
     });
-    const made: { a: Allocation; destroy: () => void }[] = [];
-    for (let i = 0; i < 90; i++) {
-      const kind = i % 3;
-      if (kind === 0) {
-        const b = ctx.createBuffer(100 + 37 * i, BufferUsage.STORAGE | BufferUsage.TRANSFER_DST);
-        const a = allocator.allocate({
-          name: `buf${i}`,
-          requirements: b.requirements,
-          location: 'GpuOnly',
-          linear: true,
-        });
-        ctx.bindBufferMemory(b.handle, a.block.handle as MemoryHandle, a.offset);
-        made.push({ a, destroy: () => ctx.destroyBuffer(b.handle) });
-      } else {
-        const linear = kind === 2;
-        const im = ctx.createImage({
-          width: 8 + i,
-          height: 8 + ((i * 5) % 23),
-          tiling: linear ? 'linear' : 'optimal',
-          usage: linear ? ImageUsage.TRANSFER_SRC : ImageUsage.SAMPLED | ImageUsage.TRANSFER_DST,
-        });
-        const a = allocator.allocate({
-          name: `img${i}`,
-          requirements: im.requirements,
-          location: 'GpuOnly',
-          linear,
-        });
-        ctx.bindImageMemory(im.handle, a.block.handle as MemoryHandle, a.offset);
-        made.push({ a, destroy: () => ctx.destroyImage(im.handle) });
-      }
-      allocator.validate();
-    }
+    const made = bindMixedResources(ctx, allocator, 90);
     let mixedNeighbours = 0;
     let granularityViolations = 0;
-    const byBlock = new Map<unknown, Allocation[]>();
-    for (const { a } of made) byBlock.set(a.block, [...(byBlock.get(a.block) ?? []), a]);
-    for (const list of byBlock.values()) {
-      list.sort((x, y) => x.offset - y.offset);
-      for (let k = 1; k < list.length; k++) {
-        const [p, q] = [list[k - 1]!, list[k]!];
-        if (p.linear !== q.linear) {
-          mixedNeighbours++;
-          if (Math.floor(q.offset / granularity) <= Math.floor((p.offset + p.size - 1) / granularity))
-            granularityViolations++;
-        }
+    const neighbours = blockNeighbours(made.map((m) => m.allocation));
+    for (const [p, q] of neighbours.pairs) {
+      if (p.linear !== q.linear) {
+        mixedNeighbours++;
+        if (Math.floor(q.offset / granularity) <= Math.floor((p.offset + p.size - 1) / granularity))
+          granularityViolations++;
       }
     }
-    for (const { a, destroy } of made) {
+    for (const { allocation, destroy } of made) {
       destroy();
-      allocator.free(a);
+      allocator.free(allocation);
     }
     allocator.destroy();
     checks.binds = {
       resources: made.length,
-      blocks: byBlock.size,
+      blocks: neighbours.blocks,
       mixedNeighbours,
       granularityViolations,
       validationErrorsSoFar: messages.filter((m) => m.severity === 'error').length,

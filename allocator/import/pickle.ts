@@ -219,6 +219,53 @@ class Cursor {
   }
 }
 
+/**
+ * Opcodes followed by a little-endian length and that many payload bytes (LONG1/LONG4, the strings, bytes
+ * and unicode of every width): the size of the length field in bytes; 0 for every other opcode.
+ */
+function lengthFieldSize(op: number): 0 | 1 | 4 | 8 {
+  switch (op) {
+    case OP.LONG1:
+    case OP.SHORT_BINSTRING:
+    case OP.SHORT_BINBYTES:
+    case OP.SHORT_BINUNICODE:
+      return 1;
+    case OP.LONG4:
+    case OP.BINSTRING:
+    case OP.BINBYTES:
+    case OP.BINUNICODE:
+      return 4;
+    case OP.BINUNICODE8:
+    case OP.BINBYTES8:
+    case OP.BYTEARRAY8:
+      return 8;
+    default:
+      return 0;
+  }
+}
+
+/**
+ * Payload length of the length-prefixed opcode `op` at `start` (its length field is `field` bytes, see
+ * lengthFieldSize; LONG4 and BINSTRING lengths are signed); -1 while the field is not all there yet.
+ * Throws on a negative length or one above MAX_PAYLOAD. `at` is the opcode's file offset, for the error.
+ */
+function payloadLength(c: Cursor, op: number, field: 1 | 4 | 8, start: number, at: number): number {
+  if (!c.has(1 + field)) return -1;
+  const n =
+    field === 1
+      ? c.u8(start + 1)
+      : field === 4
+        ? op === OP.LONG4 || op === OP.BINSTRING
+          ? c.i32(start + 1)
+          : c.u32(start + 1)
+        : c.u64(start + 1);
+  if (n < 0 || n > MAX_PAYLOAD) {
+    const what = op === OP.LONG4 ? 'LONG4' : 'String';
+    throw new PickleError(`${what} with a negative or huge length`, at);
+  }
+  return n;
+}
+
 /** Two's-complement little-endian integer of any width (LONG1/LONG4). */
 export function decodeLong(bytes: Uint8Array): number | bigint {
   const n = bytes.length;
@@ -240,6 +287,24 @@ export function decodeLong(bytes: Uint8Array): number | bigint {
   for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]!);
   if (bytes[n - 1]! >= 0x80) v -= 1n << BigInt(8 * n);
   return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+}
+
+/** The value of a length-prefixed opcode's payload (see lengthFieldSize). */
+function payloadValue(op: number, bytes: Uint8Array): PickleValue {
+  switch (op) {
+    case OP.LONG1:
+    case OP.LONG4:
+      return decodeLong(bytes);
+    case OP.SHORT_BINUNICODE:
+    case OP.BINUNICODE:
+    case OP.BINUNICODE8:
+      return utf8.decode(bytes);
+    case OP.SHORT_BINSTRING:
+    case OP.BINSTRING:
+      return latin1.decode(bytes);
+    default:
+      return new PickleBytes(bytes.length);
+  }
 }
 
 function parseDecimalInt(text: string, at: number): number | bigint {
@@ -404,29 +469,20 @@ export class MemoReferenceScanner {
           len = 9;
           break;
         case OP.LONG1:
+        case OP.LONG4:
+        case OP.SHORT_BINUNICODE:
         case OP.SHORT_BINSTRING:
         case OP.SHORT_BINBYTES:
-        case OP.SHORT_BINUNICODE:
-          if (!c.has(2)) return;
-          len = 2 + c.u8(start + 1);
-          break;
-        case OP.LONG4:
+        case OP.BINUNICODE:
         case OP.BINSTRING:
         case OP.BINBYTES:
-        case OP.BINUNICODE: {
-          if (!c.has(5)) return;
-          const n = op === OP.BINUNICODE || op === OP.BINBYTES ? c.u32(start + 1) : c.i32(start + 1);
-          if (n < 0 || n > MAX_PAYLOAD) throw new PickleError('Negative or huge length', c.base + start);
-          len = 5 + n;
-          break;
-        }
         case OP.BINUNICODE8:
         case OP.BINBYTES8:
         case OP.BYTEARRAY8: {
-          if (!c.has(9)) return;
-          const n = c.u64(start + 1);
-          if (n > MAX_PAYLOAD) throw new PickleError('Huge length', c.base + start);
-          len = 9 + n;
+          const field = lengthFieldSize(op) as 1 | 4 | 8;
+          const n = payloadLength(c, op, field, start, c.base + start);
+          if (n < 0) return;
+          len = 1 + field + n;
           break;
         }
         case OP.GET:
@@ -713,73 +769,28 @@ export class PickleStreamReader {
           this.stack.push(c.u16(start + 1));
           next = start + 3;
           break;
-        case OP.LONG1: {
-          if (!c.has(2)) return;
-          const n = c.u8(start + 1);
-          if (!c.has(2 + n)) return;
-          this.stack.push(decodeLong(c.buf.subarray(start + 2, start + 2 + n)));
-          next = start + 2 + n;
-          break;
-        }
-        case OP.LONG4: {
-          if (!c.has(5)) return;
-          const n = c.i32(start + 1);
-          if (n < 0 || n > MAX_PAYLOAD) throw new PickleError('LONG4 with a negative or huge length', at);
-          if (!c.has(5 + n)) return;
-          this.stack.push(decodeLong(c.buf.subarray(start + 5, start + 5 + n)));
-          next = start + 5 + n;
-          break;
-        }
         case OP.BINFLOAT:
           if (!c.has(9)) return;
           this.stack.push(c.f64be(start + 1));
           next = start + 9;
           break;
+        case OP.LONG1:
+        case OP.LONG4:
         case OP.SHORT_BINUNICODE:
         case OP.SHORT_BINSTRING:
-        case OP.SHORT_BINBYTES: {
-          if (!c.has(2)) return;
-          const n = c.u8(start + 1);
-          if (!c.has(2 + n)) return;
-          const bytes = c.buf.subarray(start + 2, start + 2 + n);
-          this.stack.push(
-            op === OP.SHORT_BINUNICODE
-              ? utf8.decode(bytes)
-              : op === OP.SHORT_BINSTRING
-                ? latin1.decode(bytes)
-                : new PickleBytes(n),
-          );
-          next = start + 2 + n;
-          break;
-        }
+        case OP.SHORT_BINBYTES:
         case OP.BINUNICODE:
         case OP.BINSTRING:
-        case OP.BINBYTES: {
-          if (!c.has(5)) return;
-          const n = op === OP.BINSTRING ? c.i32(start + 1) : c.u32(start + 1);
-          if (n < 0 || n > MAX_PAYLOAD) throw new PickleError('String with a negative or huge length', at);
-          if (!c.has(5 + n)) return;
-          const bytes = c.buf.subarray(start + 5, start + 5 + n);
-          this.stack.push(
-            op === OP.BINUNICODE
-              ? utf8.decode(bytes)
-              : op === OP.BINSTRING
-                ? latin1.decode(bytes)
-                : new PickleBytes(n),
-          );
-          next = start + 5 + n;
-          break;
-        }
+        case OP.BINBYTES:
         case OP.BINUNICODE8:
         case OP.BINBYTES8:
         case OP.BYTEARRAY8: {
-          if (!c.has(9)) return;
-          const n = c.u64(start + 1);
-          if (n > MAX_PAYLOAD) throw new PickleError('String with a huge length', at);
-          if (!c.has(9 + n)) return;
-          const bytes = c.buf.subarray(start + 9, start + 9 + n);
-          this.stack.push(op === OP.BINUNICODE8 ? utf8.decode(bytes) : new PickleBytes(n));
-          next = start + 9 + n;
+          const field = lengthFieldSize(op) as 1 | 4 | 8;
+          const n = payloadLength(c, op, field, start, at);
+          if (n < 0 || !c.has(1 + field + n)) return;
+          const from = start + 1 + field;
+          this.stack.push(payloadValue(op, c.buf.subarray(from, from + n)));
+          next = from + n;
           break;
         }
         case OP.INT:

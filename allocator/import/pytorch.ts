@@ -486,6 +486,41 @@ function buildTimeline(
   const states: DeviceState[] = Array.from({ length: deviceCount }, () => new DeviceState());
   const ids: Ids = { block: 1, allocation: 1 };
   const ghostStack = strings.intern('(allocated before the trace started: no frames recorded)');
+  /** Records a PyTorch segment (or mapped piece of one) as a new block of the device's memory type. */
+  const createSegment = (st: DeviceState, device: number, addr: Addr, size: number): void => {
+    const blockId = ids.block++;
+    log.blockCreate(blockId, device, size, false);
+    st.addSegment(addr, blockId, size);
+  };
+  /**
+   * Records a live PyTorch block as an allocation at its offset in the segment's block. The snapshot says
+   * nothing of alignment, kind, location, name or decision: 0, Linear, GpuOnly, '' and none.
+   */
+  const allocateIn = (
+    st: DeviceState,
+    seg: { start: Addr; blockId: number },
+    device: number,
+    addr: Addr,
+    size: number,
+    stack: string | null,
+  ): void => {
+    const id = ids.allocation++;
+    log.allocate(
+      id,
+      seg.blockId,
+      device,
+      addrSub(addr, seg.start),
+      size,
+      0,
+      AllocationKind.Linear,
+      'GpuOnly',
+      '',
+      -1,
+      false,
+      stack,
+    );
+    st.allocations.set(addr, { id, size });
+  };
 
   // End state per device, from the snapshot.
   const endSegs = states.map(() => new Map<Addr, number>());
@@ -580,9 +615,7 @@ function buildTimeline(
   for (let d = 0; d < deviceCount; d++) {
     const st = states[d]!;
     for (const [addr, size] of [...startSegs[d]!].sort((x, y) => (x[0] < y[0] ? -1 : 1))) {
-      const blockId = ids.block++;
-      log.blockCreate(blockId, d, size, false);
-      st.addSegment(addr, blockId, size);
+      createSegment(st, d, addr, size);
     }
     for (const [addr, size] of startAllocs[d]!) {
       const seg = st.containing(addr, size);
@@ -597,22 +630,7 @@ function buildTimeline(
       const stack =
         survivor !== undefined && survivor.size === size ? survivor.stack : strings.get(ghostStack);
       if (survivor === undefined) ghosts++;
-      const id = ids.allocation++;
-      log.allocate(
-        id,
-        seg.blockId,
-        d,
-        addrSub(addr, seg.start),
-        size,
-        0,
-        AllocationKind.Linear,
-        'GpuOnly',
-        '',
-        -1,
-        false,
-        stack || null,
-      );
-      st.allocations.set(addr, { id, size });
+      allocateIn(st, seg, d, addr, size, stack || null);
     }
   }
   if (ghosts > 0)
@@ -654,9 +672,7 @@ function buildTimeline(
           skip(`segment_alloc of segment ${a} that is already live`);
           break;
         }
-        const blockId = ids.block++;
-        log.blockCreate(blockId, d, size, false);
-        st.addSegment(a, blockId, size);
+        createSegment(st, d, a, size);
         break;
       }
       case Action.SegmentFree:
@@ -689,22 +705,7 @@ function buildTimeline(
           skip('alloc outside every live segment');
           break;
         }
-        const id = ids.allocation++;
-        log.allocate(
-          id,
-          seg.blockId,
-          d,
-          addrSub(a, seg.start),
-          size,
-          0,
-          AllocationKind.Linear,
-          'GpuOnly',
-          '',
-          -1,
-          false,
-          stack,
-        );
-        st.allocations.set(a, { id, size });
+        allocateIn(st, seg, d, a, size, stack);
         break;
       }
       case Action.FreeRequested:
@@ -774,9 +775,7 @@ function buildTimeline(
     }
     for (const [addr, size] of endSegs[d]!) {
       if (!st.segments.has(addr)) {
-        const blockId = ids.block++;
-        log.blockCreate(blockId, d, size, false);
-        st.addSegment(addr, blockId, size);
+        createSegment(st, d, addr, size);
         fixes++;
       }
     }
@@ -784,22 +783,7 @@ function buildTimeline(
       if (st.allocations.has(addr)) continue;
       const seg = st.containing(addr, want.size);
       if (seg === null) continue; // cannot happen: blocks were checked against their segment
-      const id = ids.allocation++;
-      log.allocate(
-        id,
-        seg.blockId,
-        d,
-        addrSub(addr, seg.start),
-        want.size,
-        0,
-        AllocationKind.Linear,
-        'GpuOnly',
-        '',
-        -1,
-        false,
-        want.stack || null,
-      );
-      st.allocations.set(addr, { id, size: want.size });
+      allocateIn(st, seg, d, addr, want.size, want.stack || null);
       fixes++;
     }
   }

@@ -1,7 +1,13 @@
 // Trace v1 decoder: pure and data-only (JSON.parse and integer arithmetic; nothing is evaluated). It walks
 // the file record by record so a caller can report progress; every malformed input becomes one
 // TraceFormatError (fatal: nothing loadable) or one warning (the valid prefix is kept and loading stops).
-import { eventColumnNames, type EventColumns } from '../event-log.ts';
+import {
+  allocateEventColumns,
+  eventColumnNames,
+  grownEventColumns,
+  type EventColumns,
+  type MutableEventColumns,
+} from '../event-log.ts';
 import type { MemoryTypeDecision } from '../types.ts';
 import { ByteFault, ByteReader } from './bytes.ts';
 import { crc32 } from './crc32.ts';
@@ -70,27 +76,6 @@ interface Frame {
   readonly position: number;
   readonly payloadStart: number;
   readonly payloadEnd: number;
-}
-
-type MutableColumns = { -readonly [K in keyof EventColumns]: EventColumns[K] };
-
-function allocateColumns(capacity: number): MutableColumns {
-  return {
-    kind: new Uint8Array(capacity),
-    time: new Float64Array(capacity),
-    id: new Float64Array(capacity),
-    block: new Float64Array(capacity),
-    type: new Int16Array(capacity),
-    offset: new Float64Array(capacity),
-    size: new Float64Array(capacity),
-    alignment: new Float64Array(capacity),
-    flags: new Uint8Array(capacity),
-    name: new Uint32Array(capacity),
-    decision: new Int32Array(capacity),
-    stack: new Uint32Array(capacity),
-    code: new Uint32Array(capacity),
-    message: new Uint32Array(capacity),
-  };
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -437,7 +422,7 @@ export class TraceDecoder {
   private readonly warnings: TraceWarning[] = [];
   /** A framing problem found by the pre-scan, reported when decoding reaches it. */
   private scanProblem: Problem | null = null;
-  private cols: MutableColumns;
+  private cols: MutableEventColumns;
   private capacity: number;
   private readonly capacityHint: number;
   length = 0;
@@ -456,7 +441,7 @@ export class TraceDecoder {
     this.header = this.readPreambleAndHeader();
     this.capacityHint = this.scanFrames();
     this.capacity = Math.max(16, Math.min(this.capacityHint, 1 << 22));
-    this.cols = allocateColumns(this.capacity);
+    this.cols = allocateEventColumns(this.capacity);
   }
 
   private readPreambleAndHeader(): TraceHeader {
@@ -641,9 +626,7 @@ export class TraceDecoder {
     if (n <= this.capacity) return;
     let cap = this.capacity * 2;
     while (cap < n) cap *= 2;
-    const next = allocateColumns(cap);
-    for (const key of eventColumnNames) (next[key] as Uint8Array).set(this.cols[key] as Uint8Array);
-    this.cols = next;
+    this.cols = grownEventColumns(this.cols, cap);
     this.capacity = cap;
   }
 

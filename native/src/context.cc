@@ -497,30 +497,29 @@ VkMappedMemoryRange Context::AtomRange(const MemoryRecord& m, uint64_t offset, u
   return range;
 }
 
-Napi::Value Context::FlushMemory(const Napi::CallbackInfo& info) {
+// flushMemory / invalidateMemory(memory, offset, length) -> whether a Vulkan call was needed (false for
+// coherent memory and empty ranges). `sync` is vkFlushMappedMemoryRanges or vkInvalidateMappedMemoryRanges.
+Napi::Value Context::SyncMappedRange(const Napi::CallbackInfo& info, const char* op,
+                                     PFN_vkFlushMappedMemoryRanges sync, const char* sync_name) {
   Napi::Env env = info.Env();
   MemoryRecord& m = LookupMemory(env, info[0], "memory");
   const uint64_t offset = ReadSafeInteger(env, info[1], "offset", 0);
   const uint64_t length = ReadSafeInteger(env, info[2], "length", 0);
-  CheckMappedRange(env, m, offset, length, "flushMemory");
+  CheckMappedRange(env, m, offset, length, op);
   if (m.coherent || length == 0) return Napi::Boolean::New(env, false);
   VkMappedMemoryRange range = AtomRange(m, offset, length);
-  VkResult r = vkFlushMappedMemoryRanges(device_, 1, &range);
-  if (r != VK_SUCCESS) ThrowVk(env, "vkFlushMappedMemoryRanges", r, "");
+  VkResult r = sync(device_, 1, &range);
+  if (r != VK_SUCCESS) ThrowVk(env, sync_name, r, "");
   return Napi::Boolean::New(env, true);
 }
 
+Napi::Value Context::FlushMemory(const Napi::CallbackInfo& info) {
+  return SyncMappedRange(info, "flushMemory", vkFlushMappedMemoryRanges, "vkFlushMappedMemoryRanges");
+}
+
 Napi::Value Context::InvalidateMemory(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  MemoryRecord& m = LookupMemory(env, info[0], "memory");
-  const uint64_t offset = ReadSafeInteger(env, info[1], "offset", 0);
-  const uint64_t length = ReadSafeInteger(env, info[2], "length", 0);
-  CheckMappedRange(env, m, offset, length, "invalidateMemory");
-  if (m.coherent || length == 0) return Napi::Boolean::New(env, false);
-  VkMappedMemoryRange range = AtomRange(m, offset, length);
-  VkResult r = vkInvalidateMappedMemoryRanges(device_, 1, &range);
-  if (r != VK_SUCCESS) ThrowVk(env, "vkInvalidateMappedMemoryRanges", r, "");
-  return Napi::Boolean::New(env, true);
+  return SyncMappedRange(info, "invalidateMemory", vkInvalidateMappedMemoryRanges,
+                         "vkInvalidateMappedMemoryRanges");
 }
 
 Napi::Value Context::MemoryInfo(const Napi::CallbackInfo& info) {
@@ -762,22 +761,26 @@ Napi::Value Context::BindImageMemory(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-Napi::Value Context::DestroyBuffer(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  const uint64_t id = HandleId(env, info[0], HandleKind::kBuffer, "buffer");
-  ResourceRecord& res = LookupResource(env, info[0], HandleKind::kBuffer, "buffer");
-  vkDestroyBuffer(device_, res.buffer, nullptr);
+void Context::Destroy(Napi::Env env, const Napi::Value& handle, HandleKind kind) {
+  const char* what = kind == HandleKind::kBuffer ? "buffer" : "image";
+  const uint64_t id = HandleId(env, handle, kind, what);
+  ResourceRecord& res = LookupResource(env, handle, kind, what);
+  if (kind == HandleKind::kBuffer) {
+    vkDestroyBuffer(device_, res.buffer, nullptr);
+  } else {
+    vkDestroyImage(device_, res.image, nullptr);
+  }
   resources_.erase(id);
-  return env.Undefined();
+}
+
+Napi::Value Context::DestroyBuffer(const Napi::CallbackInfo& info) {
+  Destroy(info.Env(), info[0], HandleKind::kBuffer);
+  return info.Env().Undefined();
 }
 
 Napi::Value Context::DestroyImage(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  const uint64_t id = HandleId(env, info[0], HandleKind::kImage, "image");
-  ResourceRecord& res = LookupResource(env, info[0], HandleKind::kImage, "image");
-  vkDestroyImage(device_, res.image, nullptr);
-  resources_.erase(id);
-  return env.Undefined();
+  Destroy(info.Env(), info[0], HandleKind::kImage);
+  return info.Env().Undefined();
 }
 
 // takeMessages() -> [{ severity, type, messageIdName, messageIdNumber, message }] and clears the queue.

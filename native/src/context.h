@@ -113,8 +113,11 @@ class Context : public Napi::ObjectWrap<Context> {
   Napi::Object RequirementsToJs(Napi::Env env, const Requirements& r) const;
   Requirements QueryRequirements(VkBuffer buffer, VkImage image) const;
   void Bind(Napi::Env env, const Napi::CallbackInfo& info, HandleKind kind);
+  void Destroy(Napi::Env env, const Napi::Value& handle, HandleKind kind);
   void CheckMappedRange(Napi::Env env, const MemoryRecord& m, uint64_t offset, uint64_t length, const char* op) const;
   VkMappedMemoryRange AtomRange(const MemoryRecord& m, uint64_t offset, uint64_t length) const;
+  Napi::Value SyncMappedRange(const Napi::CallbackInfo& info, const char* op, PFN_vkFlushMappedMemoryRanges sync,
+                              const char* sync_name);
 
   Registry* registry_ = nullptr;
   uint64_t serial_ = 0;

@@ -2,7 +2,7 @@
 // lives in the scenario worker (src-main/session/scenario-host.ts); main mirrors its events, forwards them
 // to the UI as `sessionEvents` (coalesced by the batcher: one slice per session per flush) and answers
 // queries over the recording of the session's latest run.
-import { EventLog, eventColumnNames, type EventColumns } from '../../allocator/index.ts';
+import { EventLog, concatEventColumns } from '../../allocator/index.ts';
 import { traceEventsOf, type TraceEvents } from '../../allocator/trace/index.ts';
 import type { EventBatch, RunResult, RunStatus } from '../session/run-protocol.ts';
 import { startScenario, type ScenarioRun } from '../session/scenario-host.ts';
@@ -32,27 +32,6 @@ interface Session {
   readonly device: ResolvedDevice;
   run: Run | null;
   source: AnalyzedSource;
-}
-
-type MutableColumns = { -readonly [K in keyof EventColumns]: EventColumns[K] };
-
-/** One set of columns from consecutive batches. */
-function concatColumns(batches: readonly EventBatch[]): EventColumns {
-  if (batches.length === 1) return batches[0]!.columns;
-  const out = {} as MutableColumns;
-  for (const key of eventColumnNames) {
-    const parts = batches.map((b) => b.columns[key] as Uint8Array);
-    const total = parts.reduce((n, p) => n + p.length, 0);
-    const Ctor = parts[0]!.constructor as new (n: number) => Uint8Array;
-    const col = new Ctor(total);
-    let at = 0;
-    for (const p of parts) {
-      col.set(p, at);
-      at += p.length;
-    }
-    (out as Record<string, unknown>)[key] = col;
-  }
-  return out;
 }
 
 const BLOCK_CREATE = 4;
@@ -326,7 +305,7 @@ export class SessionManager {
       if (strings.length === 0) stringsStart = b.stringsStart;
       strings.push(...b.strings);
     }
-    const columns = concatColumns(batches);
+    const columns = concatEventColumns(batches.map((b) => b.columns));
     const status = run.handle.status;
     return {
       name: 'sessionEvents',

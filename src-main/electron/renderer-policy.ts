@@ -2,6 +2,7 @@
 // renderer is served from the privileged `app://vramscope/` scheme (not file://), so every response
 // carries our CSP header and the page has a real origin that IPC sender checks can compare.
 import path from 'node:path';
+import { pageCsp } from '../security/csp.ts';
 
 export const appScheme = 'app';
 export const appHost = 'vramscope';
@@ -11,19 +12,7 @@ export const appOrigin = `${appScheme}://${appHost}`;
  * The renderer's Content Security Policy (packaged app). No inline scripts, no eval, no remote code:
  * scripts only from the built bundle's assets/ folder (vite's output), not from anywhere on the origin.
  */
-export const rendererCsp = [
-  "default-src 'none'",
-  `script-src ${appOrigin}/assets/`,
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data: blob:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "worker-src 'self' blob:",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-  "object-src 'none'",
-].join('; ');
+export const rendererCsp = pageCsp(`${appOrigin}/assets/`, "'self'");
 
 /**
  * The development CSP (forge's vite dev server): the same, plus what vite's hot reload needs (its
@@ -32,9 +21,7 @@ export const rendererCsp = [
 export function devRendererCsp(devServerUrl: string): string {
   const origin = new URL(devServerUrl).origin;
   const ws = origin.replace(/^http/, 'ws');
-  return rendererCsp
-    .replace(`script-src ${appOrigin}/assets/`, `script-src 'self' 'unsafe-inline' ${origin}`)
-    .replace("connect-src 'self'", `connect-src 'self' ${origin} ${ws}`);
+  return pageCsp(`'self' 'unsafe-inline' ${origin}`, `'self' ${origin} ${ws}`);
 }
 
 /**

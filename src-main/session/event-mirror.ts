@@ -1,9 +1,7 @@
 // The main thread's copy of a run's event stream, rebuilt from the worker's batches: column chunks, the
 // string table and the decision records. Reads concatenate chunks on demand.
-import { eventColumnNames, type EventColumns, type MemoryTypeDecision } from '../../allocator/index.ts';
+import { concatEventColumns, type EventColumns, type MemoryTypeDecision } from '../../allocator/index.ts';
 import type { EventBatch } from './run-protocol.ts';
-
-type MutableColumns = { -readonly [K in keyof EventColumns]: EventColumns[K] };
 
 export class EventMirror {
   private readonly chunks: EventColumns[] = [];
@@ -30,19 +28,7 @@ export class EventMirror {
   /** All events so far as one set of columns. */
   columns(): EventColumns {
     if (this.merged && this.merged.kind.length === this.length) return this.merged;
-    const out = {} as MutableColumns;
-    for (const key of eventColumnNames) {
-      const first = this.chunks[0]?.[key];
-      const Ctor = (first?.constructor ?? Float64Array) as new (n: number) => Uint8Array;
-      const col = new Ctor(this.length);
-      let at = 0;
-      for (const chunk of this.chunks) {
-        const part = chunk[key] as Uint8Array;
-        col.set(part, at);
-        at += part.length;
-      }
-      (out as Record<string, unknown>)[key] = col;
-    }
+    const out = concatEventColumns(this.chunks);
     this.merged = out;
     return out;
   }

@@ -16,6 +16,7 @@ import {
 } from '../api/contract.ts';
 import type { Dispatcher } from '../api/handlers.ts';
 import type { EventBatcher } from '../api/event-batcher.ts';
+import { pageCsp } from '../security/csp.ts';
 import { allowedHosts, allowedOrigins, cookieName, newToken, readCookie, TokenCheck } from './auth.ts';
 
 export interface WebServerOptions {
@@ -68,19 +69,7 @@ export function contentSecurityPolicy(port: number): string {
   const scripts = allowedHosts(port)
     .map((host) => `http://${host}/assets/`)
     .join(' ');
-  return [
-    "default-src 'none'",
-    `script-src ${scripts}`,
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: blob:",
-    "font-src 'self'",
-    `connect-src 'self' ${ws}`,
-    "worker-src 'self' blob:",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-    "object-src 'none'",
-  ].join('; ');
+  return pageCsp(scripts, `'self' ${ws}`);
 }
 
 function securityHeaders(port: number): Record<string, string> {

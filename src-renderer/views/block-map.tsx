@@ -6,6 +6,7 @@ import type { MouseEvent as ReactMouseEvent, ReactNode } from 'react';
 import { fragmentation } from '../data/source.ts';
 import type { AllocationDetail, AllocationKindName } from '../data/source.ts';
 import { useInspector, useInspectorStore } from '../store/store.ts';
+import { fitCanvas, useElementWidth } from '../ui/canvas.ts';
 import { kindColors, readCanvasTheme, seriesColor } from '../ui/colors.ts';
 import type { CanvasTheme } from '../ui/colors.ts';
 import { formatBytes, formatCount, formatPercent, propertyFlagsText } from '../ui/format.ts';
@@ -23,19 +24,9 @@ export function BlockMap(): ReactNode {
   const overview = useInspector((s) => s.overview);
   const wrapRef = useRef<HTMLDivElement | null>(null);
   const canvasRef = useRef<HTMLCanvasElement | null>(null);
-  const [width, setWidth] = useState(900);
+  const width = useElementWidth(wrapRef, 900, 400);
   const [scrollTop, setScrollTop] = useState(0);
   const [hover, setHover] = useState<{ seg: Segment; row: BlockRow; x: number; y: number } | null>(null);
-
-  useEffect(() => {
-    const el = wrapRef.current;
-    if (!el) return undefined;
-    setWidth(Math.max(400, Math.floor(el.clientWidth)));
-    if (typeof ResizeObserver === 'undefined') return undefined;
-    const ro = new ResizeObserver(() => setWidth(Math.max(400, Math.floor(el.clientWidth))));
-    ro.observe(el);
-    return () => ro.disconnect();
-  }, []);
 
   const barArea = width - blockLabelWidth - 16;
   const rows = useMemo(() => layoutBlocks(snapshot, barArea), [snapshot, barArea]);
@@ -49,12 +40,7 @@ export function BlockMap(): ReactNode {
     if (!canvas) return;
     const ctx = canvas.getContext('2d');
     if (!ctx) return;
-    const dpr = window.devicePixelRatio || 1;
-    if (canvas.width !== Math.round(width * dpr) || canvas.height !== Math.round(canvasHeight * dpr)) {
-      canvas.width = Math.round(width * dpr);
-      canvas.height = Math.round(canvasHeight * dpr);
-    }
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    fitCanvas(ctx, width, canvasHeight);
     drawBlocks(ctx, rows, {
       width,
       height: canvasHeight,

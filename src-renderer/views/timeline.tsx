@@ -8,6 +8,7 @@ import { scaleLinear, select, zoom, zoomIdentity } from 'd3';
 import type { ZoomBehavior, ZoomTransform } from 'd3';
 import type { TimelineBuckets, TimelineQuery } from '../data/source.ts';
 import { useInspector, useInspectorStore } from '../store/store.ts';
+import { fitCanvas, useElementWidth } from '../ui/canvas.ts';
 import { readCanvasTheme } from '../ui/colors.ts';
 import { formatBytes, formatCount } from '../ui/format.ts';
 import { drawTimeline, timelineLegend, timelineMargin, timelineScales } from './timeline-draw.ts';
@@ -28,7 +29,7 @@ export function Timeline(): ReactNode {
   const theme = useInspector((s) => s.theme);
   const canvasRef = useRef<HTMLCanvasElement | null>(null);
   const wrapRef = useRef<HTMLDivElement | null>(null);
-  const [width, setWidth] = useState(800);
+  const width = useElementWidth(wrapRef, 800, 200);
   const [buckets, setBuckets] = useState<TimelineBuckets | null>(null);
   const zoomRef = useRef<ZoomBehavior<HTMLCanvasElement, unknown> | null>(null);
   const transformRef = useRef<ZoomTransform>(zoomIdentity);
@@ -36,17 +37,6 @@ export function Timeline(): ReactNode {
   const brushStart = useRef<number | null>(null);
   const eventCount = overview?.eventCount ?? 0;
   const title = overview?.title ?? '';
-
-  // Follow the container's width.
-  useEffect(() => {
-    const el = wrapRef.current;
-    if (!el) return undefined;
-    setWidth(Math.max(200, Math.floor(el.clientWidth)));
-    if (typeof ResizeObserver === 'undefined') return undefined;
-    const ro = new ResizeObserver(() => setWidth(Math.max(200, Math.floor(el.clientWidth))));
-    ro.observe(el);
-    return () => ro.disconnect();
-  }, []);
 
   // Zoom/pan: the transform maps the whole trace [0, eventCount] onto the plot; the visible range is its
   // inverse. Re-created when the trace or the width changes.
@@ -178,15 +168,7 @@ export function Timeline(): ReactNode {
         dirtyRef.current = false;
         const ctx = canvas.getContext('2d');
         if (ctx) {
-          const dpr = window.devicePixelRatio || 1;
-          if (
-            canvas.width !== Math.round(frame.width * dpr) ||
-            canvas.height !== Math.round(frame.height * dpr)
-          ) {
-            canvas.width = Math.round(frame.width * dpr);
-            canvas.height = Math.round(frame.height * dpr);
-          }
-          ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+          fitCanvas(ctx, frame.width, frame.height);
           const t0 = performance.now();
           drawTimeline(ctx, frame);
           drawsRef.current++;

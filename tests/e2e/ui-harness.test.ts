@@ -7,7 +7,14 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
 import { formatBytes } from '../../allocator/index.ts';
 import { MemorySource } from '../../src-renderer/data/memory-source.ts';
-import { launchBrowser, panInPage, screenshotPath, serveStatic, viteBuild } from '../support/ui-browser.ts';
+import {
+  launchBrowser,
+  panInPage,
+  screenshotPath,
+  serveStatic,
+  viteBuild,
+  zoomAndPanWithMouse,
+} from '../support/ui-browser.ts';
 import type { Browser } from '../support/ui-browser.ts';
 import { buildWorkload, loadProfile, repoRoot } from '../support/ui-trace.ts';
 
@@ -45,10 +52,6 @@ async function openHarness(ops: number, seed: number): Promise<Page> {
 
 const text = async (page: Page, testId: string): Promise<string> =>
   (await page.textContent(`[data-testid="${testId}"]`)) ?? '';
-
-async function draws(page: Page): Promise<number> {
-  return Number((await page.getAttribute('[data-testid="timeline-canvas"]', 'data-draws')) ?? '0');
-}
 
 describe('inspector in Chromium (in-memory trace)', () => {
   test("views show the source's numbers, follow the cursor and explain a decision", async () => {
@@ -172,42 +175,8 @@ describe('inspector in Chromium (in-memory trace)', () => {
     const firstPaintMs = Date.now() - t0;
     const buildMs = await page.evaluate(() => window.__inspector?.buildMs ?? 0);
     const events = await text(page, 'stat-events');
-    const canvas = await page.$('[data-testid="timeline-canvas"]');
-    const box = await canvas?.boundingBox();
-    if (!box) throw new Error('no timeline canvas');
-    const cx = box.x + box.width / 2;
-    const cy = box.y + box.height / 2;
     // Zoom in 8 wheel steps, then drag left and right for about two seconds.
-    await page.mouse.move(cx, cy);
-    for (let i = 0; i < 8; i++) await page.mouse.wheel(0, -240);
-    await page.waitForTimeout(300);
-    const before = await draws(page);
-    const frames = page.evaluate(
-      () =>
-        new Promise<number>((resolve) => {
-          let n = 0;
-          const end = performance.now() + 2000;
-          const tick = (): void => {
-            n++;
-            if (performance.now() < end) requestAnimationFrame(tick);
-            else resolve(n);
-          };
-          requestAnimationFrame(tick);
-        }),
-    );
-    const tPan = Date.now();
-    await page.mouse.down();
-    let x = cx;
-    let dir = -1;
-    while (Date.now() - tPan < 2000) {
-      x += dir * 12;
-      if (x < box.x + 120 || x > box.x + box.width - 40) dir = -dir;
-      await page.mouse.move(x, cy);
-    }
-    await page.mouse.up();
-    const panMs = Date.now() - tPan;
-    const rafFrames = await frames;
-    const drawn = (await draws(page)) - before;
+    const { panMs, rafFrames, draws: drawn } = await zoomAndPanWithMouse(page, 2000, 300);
     const range = await text(page, 'timeline-range');
     console.log(
       `inspector-perf harness events=${events.replace(/,/g, '')} build_and_index_ms=${buildMs.toFixed(0)} ` +

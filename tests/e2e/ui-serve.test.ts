@@ -14,7 +14,13 @@ import { loadTraceSync } from '../../src-main/trace/reader.ts';
 import { TraceWriter } from '../../src-main/trace/writer.ts';
 import { ipcLikeTransport, startServeProcess } from '../support/api-transports.ts';
 import type { ServeProcess } from '../support/api-transports.ts';
-import { launchBrowser, panInPage, screenshotPath, viteBuild } from '../support/ui-browser.ts';
+import {
+  launchBrowser,
+  panInPage,
+  screenshotPath,
+  viteBuild,
+  zoomAndPanWithMouse,
+} from '../support/ui-browser.ts';
 import type { Browser } from '../support/ui-browser.ts';
 import { buildWorkload, loadProfile, repoRoot } from '../support/ui-trace.ts';
 
@@ -356,46 +362,11 @@ describe('inspector against vramscope serve', () => {
       { timeout: 60_000 },
     );
     const firstPaint = Date.now() - t0;
-    const canvas = await page.$('[data-testid="timeline-canvas"]');
-    const box = await canvas?.boundingBox();
-    if (!box) throw new Error('no timeline canvas');
-    const cy = box.y + box.height / 2;
-    let x = box.x + box.width / 2;
-    await page.mouse.move(x, cy);
-    for (let i = 0; i < 8; i++) await page.mouse.wheel(0, -240);
-    await page.waitForTimeout(500);
-    const draws = async (): Promise<number> => Number(await canvas?.getAttribute('data-draws'));
-    const before = await draws();
-    const raf = page.evaluate(
-      () =>
-        new Promise<number>((resolve) => {
-          let n = 0;
-          const end = performance.now() + 2000;
-          const tick = (): void => {
-            n++;
-            if (performance.now() < end) requestAnimationFrame(tick);
-            else resolve(n);
-          };
-          requestAnimationFrame(tick);
-        }),
-    );
-    const tPan = Date.now();
-    let moves = 0;
-    await page.mouse.down();
-    let dir = -1;
-    while (Date.now() - tPan < 2000) {
-      x += dir * 12;
-      if (x < box.x + 120 || x > box.x + box.width - 40) dir = -dir;
-      await page.mouse.move(x, cy);
-      moves++;
-    }
-    await page.mouse.up();
-    const panMs = Date.now() - tPan;
-    const drawn = (await draws()) - before;
+    const { panMs, moves, rafFrames, draws: drawn } = await zoomAndPanWithMouse(page, 2000, 500);
     console.log(
       `inspector-perf serve events=${work.log.length} trace_bytes=${bytes.length} drop_to_first_paint_ms=${firstPaint} ` +
         `pan_ms=${panMs} mouse_moves=${moves} timeline_draws=${drawn} draw_fps=${((drawn * 1000) / panMs).toFixed(1)} ` +
-        `raf_fps=${((await raf) / 2).toFixed(1)} view="${await text(page, 'timeline-range')}"`,
+        `raf_fps=${(rafFrames / 2).toFixed(1)} view="${await text(page, 'timeline-range')}"`,
     );
     const inPage = await panInPage(page, 2000);
     console.log(

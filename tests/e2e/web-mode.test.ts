@@ -5,9 +5,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { repoRoot, startServeProcess, type ServeProcess } from '../support/api-transports.ts';
+import { launchBrowser, type Browser } from '../support/ui-browser.ts';
 
 const hasUi = existsSync(path.join(repoRoot, 'src-renderer', 'main.tsx'));
 const hasChromium = existsSync('/usr/bin/chromium');
@@ -16,6 +17,7 @@ describe.skipIf(!hasUi || !hasChromium)(
   `web mode in Chromium${hasUi ? '' : ' (skipped: src-renderer/main.tsx is not in this checkout)'}${hasChromium ? '' : ' (skipped: no /usr/bin/chromium)'}`,
   () => {
     let server: ServeProcess;
+    let browser: Browser;
     let context: BrowserContext;
 
     beforeAll(async () => {
@@ -27,23 +29,12 @@ describe.skipIf(!hasUi || !hasChromium)(
       );
       expect(build.status, build.stderr).toBe(0);
       server = await startServeProcess(['--ui', uiDir, 'assets/traces/streaming-h100.trace']);
-      context = await chromium.launchPersistentContext(mkdtempSync(path.join(os.tmpdir(), 'vramscope-pw-')), {
-        executablePath: '/usr/bin/chromium',
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      });
+      browser = await launchBrowser();
+      context = browser.context;
     });
 
     afterAll(async () => {
-      await context?.close();
+      await browser?.close();
       await server?.stop();
     });
 
@@ -75,15 +66,9 @@ describe.skipIf(!hasUi || !hasChromium)(
     });
 
     test('a page without the token gets no UI and no API', async () => {
-      const fresh = await chromium.launchPersistentContext(
-        mkdtempSync(path.join(os.tmpdir(), 'vramscope-pw-')),
-        {
-          executablePath: '/usr/bin/chromium',
-          args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'],
-        },
-      );
+      const fresh = await launchBrowser();
       try {
-        const page = await fresh.newPage();
+        const page = await fresh.context.newPage();
         const response = await page.goto(`${server.origin}/`);
         expect(response?.status()).toBe(401);
         expect(await page.getByText('VRAMscope').count()).toBeGreaterThan(0);

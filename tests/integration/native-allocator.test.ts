@@ -15,8 +15,9 @@ import {
   WorkloadOp,
   type Allocation,
 } from '../../allocator/index.ts';
-import { BufferUsage, ImageUsage, type DebugMessage, type MemoryHandle } from '../../native/index.ts';
+import type { DebugMessage, MemoryHandle } from '../../native/index.ts';
 import { openVulkanDevice, type VulkanDevice } from '../../native/vulkan-device.ts';
+import { bindMixedResources, blockNeighbours } from '../support/vulkan-checks.ts';
 import { addonBuilt, page, skipReason } from './native-support.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -92,51 +93,14 @@ describe.skipIf(!addonBuilt)(
         debugSettings: { logLeaksOnShutdown: false },
         allocationSizes: { deviceMemblockSize: 4 << 20, hostMemblockSize: 4 << 20 },
       });
-      const made: { a: Allocation; destroy: () => void }[] = [];
-      for (let i = 0; i < 60; i++) {
-        const kind = i % 3;
-        if (kind === 0) {
-          const b = ctx.createBuffer(100 + 37 * i, BufferUsage.STORAGE | BufferUsage.TRANSFER_DST);
-          const a = allocator.allocate({
-            name: `buf${i}`,
-            requirements: b.requirements,
-            location: 'GpuOnly',
-            linear: true,
-          });
-          ctx.bindBufferMemory(b.handle, a.block.handle as MemoryHandle, a.offset);
-          made.push({ a, destroy: () => ctx.destroyBuffer(b.handle) });
-        } else {
-          const linear = kind === 2;
-          const img = ctx.createImage({
-            width: 8 + i,
-            height: 8 + ((i * 5) % 23),
-            tiling: linear ? 'linear' : 'optimal',
-            usage: linear ? ImageUsage.TRANSFER_SRC : ImageUsage.SAMPLED | ImageUsage.TRANSFER_DST,
-          });
-          const a = allocator.allocate({
-            name: `img${i}`,
-            requirements: img.requirements,
-            location: 'GpuOnly',
-            linear,
-          });
-          ctx.bindImageMemory(img.handle, a.block.handle as MemoryHandle, a.offset);
-          made.push({ a, destroy: () => ctx.destroyImage(img.handle) });
-        }
-        allocator.validate();
-      }
+      const made = bindMixedResources(ctx, allocator, 60);
       // Neighbours of different linearity in one block never share a granularity page.
-      const byBlock = new Map<unknown, Allocation[]>();
-      for (const { a } of made) byBlock.set(a.block, [...(byBlock.get(a.block) ?? []), a]);
       let mixedNeighbours = 0;
-      for (const list of byBlock.values()) {
-        list.sort((x, y) => x.offset - y.offset);
-        for (let k = 1; k < list.length; k++) {
-          const [p, q] = [list[k - 1]!, list[k]!];
-          expect(q.offset).toBeGreaterThanOrEqual(p.offset + p.size);
-          if (p.linear !== q.linear) {
-            mixedNeighbours++;
-            expect(page(q.offset, granularity)).toBeGreaterThan(page(p.offset + p.size - 1, granularity));
-          }
+      for (const [p, q] of blockNeighbours(made.map((m) => m.allocation)).pairs) {
+        expect(q.offset).toBeGreaterThanOrEqual(p.offset + p.size);
+        if (p.linear !== q.linear) {
+          mixedNeighbours++;
+          expect(page(q.offset, granularity)).toBeGreaterThan(page(p.offset + p.size - 1, granularity));
         }
       }
       expect(mixedNeighbours).toBeGreaterThan(0);
@@ -152,9 +116,9 @@ describe.skipIf(!addonBuilt)(
         1, 2, 3,
       ]);
       allocator.free(upload);
-      for (const { a, destroy } of made) {
+      for (const { allocation, destroy } of made) {
         destroy();
-        allocator.free(a);
+        allocator.free(allocation);
       }
       allocator.validate();
       allocator.destroy();

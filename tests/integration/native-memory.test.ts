@@ -12,6 +12,7 @@ import {
   type DebugMessage,
   type MemoryHandle,
 } from '../../native/index.ts';
+import { bytePattern, sameBytes, typeWithFlags } from '../support/vulkan-checks.ts';
 import { addonBuilt, alignUp, page, placeAfter, skipReason, type Placed } from './native-support.ts';
 
 const messages: DebugMessage[] = [];
@@ -25,28 +26,7 @@ function hostType(): number {
 
 /** The lowest type allowed by `bits` whose flags contain `flags`. */
 function typeFor(bits: number, flags: number): number {
-  const t = ctx.info.types.find((x) => ((bits >>> x.index) & 1) === 1 && (x.propertyFlags & flags) === flags);
-  if (t === undefined) throw new Error(`no memory type with flags ${flags} in bits ${bits}`);
-  return t.index;
-}
-
-function pattern(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
-
-/** Byte equality without vitest's element-wise deep diff (slow on megabytes). */
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(
-    Buffer.from(b.buffer, b.byteOffset, b.byteLength),
-  );
+  return typeWithFlags(ctx.info.types, bits, flags);
 }
 
 function validationErrors(): DebugMessage[] {
@@ -75,7 +55,7 @@ describe.skipIf(!addonBuilt)(
       const type = hostType();
       for (const [i, size] of [1, 63, 64, 4096, 65_537, 1 << 20, 16 << 20].entries()) {
         const mem = ctx.allocateMemory(type, size, { map: true });
-        const data = pattern(size, i + 1);
+        const data = bytePattern(size, i + 1);
         ctx.writeMemory(mem, 0, data);
         ctx.flushMemory(mem, 0, size);
         ctx.invalidateMemory(mem, 0, size);

@@ -12,6 +12,7 @@ import { loadProfile } from '../../src-main/session/open-device.ts';
 import { replayRequests, type ReplayReport } from '../../src-main/session/replay.ts';
 import { startScenario } from '../../src-main/session/scenario-host.ts';
 import { loadTraceSync } from '../../src-main/trace/reader.ts';
+import { realVmaSample } from '../support/import-fixtures.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -85,14 +86,7 @@ test('same device, same strategy: no differences', async () => {
   expect(r.replay.peakBlocks).toBe(r.baseline.peakBlocks);
 });
 
-const vmaDump = path.resolve(
-  repoRoot,
-  '..',
-  'shared',
-  'fixtures',
-  'foreign',
-  'vma3-sample-amd-rx6600xt.json',
-);
+const vmaDump = realVmaSample;
 
 test.skipIf(!existsSync(vmaDump))(
   'an imported VMA dump (no locations, no alignments) replays on the H100 profile',

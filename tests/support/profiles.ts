@@ -15,11 +15,15 @@ const files: Record<ProfileName, string> = {
 
 const cache = new Map<ProfileName, DeviceDescription>();
 
+/** The vulkaninfo text of a real profile. */
+export function profileText(name: ProfileName): string {
+  return readFileSync(path.join(repoRoot, 'assets', 'profiles', files[name]), 'utf8');
+}
+
 export function profileDescription(name: ProfileName): DeviceDescription {
   let d = cache.get(name);
   if (!d) {
-    const file = path.join(repoRoot, 'assets', 'profiles', files[name]);
-    d = parseVulkaninfo(readFileSync(file, 'utf8'), files[name]);
+    d = parseVulkaninfo(profileText(name), files[name]);
     cache.set(name, d);
   }
   return d;

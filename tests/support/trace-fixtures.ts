@@ -6,6 +6,7 @@ import { EventLog } from '../../allocator/event-log.ts';
 import type { TraceHeader } from '../../allocator/trace/index.ts';
 import { TRACE_FORMAT_NAME, TRACE_FORMAT_VERSION } from '../../allocator/trace/index.ts';
 import { defaultDebugSettings } from '../../allocator/types.ts';
+import { rng } from './rng.ts';
 
 /** An H100-like layout: heap 0 device-local (80 GiB), heap 1 host (64 GiB); 5 memory types. */
 export const testDevice: DeviceDescription = {
@@ -75,18 +76,6 @@ export function testDecision(id: number, winner: number, location: MemoryLocatio
     reason: `type ${winner} is the first allowed type with the wanted flags`,
     fallbacks: [],
     retryTypeIndex: null,
-  };
-}
-
-/** Mulberry32: small, fast, seeded. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 

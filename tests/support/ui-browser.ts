@@ -142,3 +142,57 @@ export async function panInPage(
     return { frames, draws: Number(canvas.dataset['draws'] ?? '0') - draws0, ms: performance.now() - t0 };
   }, ms);
 }
+
+/** How many frames the timeline canvas has drawn (its data-draws counter). */
+export async function timelineDraws(page: Page): Promise<number> {
+  return Number((await page.getAttribute('[data-testid="timeline-canvas"]', 'data-draws')) ?? '0');
+}
+
+/**
+ * Zooms the timeline in (8 wheel steps at its centre, then `settleMs` for it to redraw), then drags it left
+ * and right with the real mouse for about `ms`, counting the page's animation frames meanwhile. Returns the
+ * drag's duration, the mouse moves sent, the animation frames seen and the timeline draws done during it.
+ */
+export async function zoomAndPanWithMouse(
+  page: Page,
+  ms: number,
+  settleMs: number,
+): Promise<{ panMs: number; moves: number; rafFrames: number; draws: number }> {
+  const canvas = await page.$('[data-testid="timeline-canvas"]');
+  const box = await canvas?.boundingBox();
+  if (!box) throw new Error('no timeline canvas');
+  const cy = box.y + box.height / 2;
+  let x = box.x + box.width / 2;
+  await page.mouse.move(x, cy);
+  for (let i = 0; i < 8; i++) await page.mouse.wheel(0, -240);
+  await page.waitForTimeout(settleMs);
+  const before = await timelineDraws(page);
+  const raf = page.evaluate(
+    (duration) =>
+      new Promise<number>((resolve) => {
+        let n = 0;
+        const end = performance.now() + duration;
+        const tick = (): void => {
+          n++;
+          if (performance.now() < end) requestAnimationFrame(tick);
+          else resolve(n);
+        };
+        requestAnimationFrame(tick);
+      }),
+    ms,
+  );
+  const tPan = Date.now();
+  let moves = 0;
+  await page.mouse.down();
+  let dir = -1;
+  while (Date.now() - tPan < ms) {
+    x += dir * 12;
+    if (x < box.x + 120 || x > box.x + box.width - 40) dir = -dir;
+    await page.mouse.move(x, cy);
+    moves++;
+  }
+  await page.mouse.up();
+  const panMs = Date.now() - tPan;
+  const draws = (await timelineDraws(page)) - before;
+  return { panMs, moves, rafFrames: await raf, draws };
+}

@@ -8,7 +8,7 @@ import { buildWorkloadOn } from './ui-workload.ts';
 import type { Workload, WorkloadOptions } from './ui-workload.ts';
 
 export type { Workload, WorkloadOptions } from './ui-workload.ts';
-export { rng } from './ui-workload.ts';
+export { rng } from './rng.ts';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 

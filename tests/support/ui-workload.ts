@@ -4,18 +4,7 @@
 // (tests of the views need realistic events, not the allocator's placement quality).
 import { EventLog, MemoryTypeDecisionCache } from '../../allocator/index.ts';
 import type { DeviceDescription, MemoryLocation } from '../../allocator/index.ts';
-
-/** Mulberry32: small, fast, deterministic. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from './rng.ts';
 
 export interface WorkloadOptions {
   readonly ops: number;

@@ -12,6 +12,7 @@ import {
   type LogLevel,
   type PlacementStrategyName,
 } from '../../allocator/index.ts';
+import { thrownBy } from '../support/errors.ts';
 import { simulatedDevice } from '../support/profiles.ts';
 
 const MiB = 1024 * 1024;
@@ -37,13 +38,7 @@ function snapshot(a: Allocator) {
 }
 
 function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof AllocationError) return error.code;
-    throw error;
-  }
-  throw new Error('expected an AllocationError');
+  return thrownBy(AllocationError, fn).code;
 }
 
 describe('allocation sizes', () => {

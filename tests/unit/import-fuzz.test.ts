@@ -4,17 +4,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { ImportError, type ImportResult } from '../../allocator/import/index.ts';
 import { fixture, importBytes, realVmaSample } from '../support/import-fixtures.ts';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../support/rng.ts';
 
 function mutate(bytes: Uint8Array, r: () => number): Uint8Array {
   const kind = Math.floor(r() * 4);

@@ -1,7 +1,5 @@
 // Memory-type choice against gpu-allocator 0.28's rules (gpu-allocator-spec.md), on the real H100 and
 // lavapipe profiles and the built-in D3D12/Metal models. Expected tables are written from the rules.
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import {
   MemoryPropertyFlags,
@@ -21,16 +19,11 @@ import type {
   MemoryTypeDecision,
   ResourceCategory,
 } from '../../allocator/index.ts';
+import { profileText } from '../support/profiles.ts';
 
-function profileText(name: string): string {
-  return readFileSync(
-    fileURLToPath(new URL(`../../assets/profiles/${name}.vulkaninfo.txt`, import.meta.url)),
-    'utf8',
-  );
-}
-const h100Text = profileText('nvidia-h100-80gb-hbm3');
+const h100Text = profileText('h100');
 const h100 = parseVulkaninfo(h100Text, 'h100');
-const lavapipe = parseVulkaninfo(profileText('mesa-lavapipe'), 'lavapipe');
+const lavapipe = parseVulkaninfo(profileText('lavapipe'), 'lavapipe');
 /**
  * The H100 profile with type 3 made HOST_VISIBLE|HOST_CACHED without HOST_COHERENT (what Adreno/Mali
  * expose): edited in the vulkaninfo text, then parsed.

@@ -1,7 +1,5 @@
 // Device profiles: the vulkaninfo parser on the two real profiles (expected numbers read by hand from the
 // text files), its errors, and the built-in D3D12/Metal models.
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import {
   MemoryHeapFlags,
@@ -14,15 +12,11 @@ import {
   loadBuiltinProfile,
   parseVulkaninfo,
 } from '../../allocator/index.ts';
+import { thrownBy } from '../support/errors.ts';
+import { profileText } from '../support/profiles.ts';
 
-function profileText(name: string): string {
-  return readFileSync(
-    fileURLToPath(new URL(`../../assets/profiles/${name}.vulkaninfo.txt`, import.meta.url)),
-    'utf8',
-  );
-}
-const lavapipeText = profileText('mesa-lavapipe');
-const h100Text = profileText('nvidia-h100-80gb-hbm3');
+const lavapipeText = profileText('lavapipe');
+const h100Text = profileText('h100');
 
 const { DEVICE_LOCAL, HOST_VISIBLE, HOST_COHERENT, HOST_CACHED } = MemoryPropertyFlags;
 
@@ -34,13 +28,7 @@ function lineOf(text: string, needle: string): number {
 }
 
 function parseError(fn: () => unknown): ProfileParseError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ProfileParseError) return e;
-    throw e;
-  }
-  throw new Error('expected a ProfileParseError');
+  return thrownBy(ProfileParseError, fn);
 }
 
 describe('parseVulkaninfo on the real profiles', () => {

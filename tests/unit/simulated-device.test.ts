@@ -1,7 +1,5 @@
 // The simulated device built from the real profiles: heap accounting and exhaustion, driver limits,
 // budgets, block ids, lazy mapped memory and flush/invalidate range rules.
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import {
   DeviceError,
@@ -13,16 +11,12 @@ import {
   parseVulkaninfo,
 } from '../../allocator/index.ts';
 import type { BlockAllocateRequest, DeviceMemoryBlock } from '../../allocator/index.ts';
+import { thrownBy } from '../support/errors.ts';
+import { profileText } from '../support/profiles.ts';
 
-function profileText(name: string): string {
-  return readFileSync(
-    fileURLToPath(new URL(`../../assets/profiles/${name}.vulkaninfo.txt`, import.meta.url)),
-    'utf8',
-  );
-}
-const h100Text = profileText('nvidia-h100-80gb-hbm3');
+const h100Text = profileText('h100');
 const h100 = parseVulkaninfo(h100Text, 'h100');
-const lavapipe = parseVulkaninfo(profileText('mesa-lavapipe'), 'lavapipe');
+const lavapipe = parseVulkaninfo(profileText('lavapipe'), 'lavapipe');
 const MiB = 1024 * 1024;
 // Numbers from the H100 profile text.
 const h100DeviceHeap = 85520809984;
@@ -38,13 +32,7 @@ function req(
 }
 
 function deviceError(fn: () => unknown): DeviceError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DeviceError) return e;
-    throw e;
-  }
-  throw new Error('expected a DeviceError');
+  return thrownBy(DeviceError, fn);
 }
 
 describe('heap accounting and limits', () => {

@@ -17,7 +17,7 @@ import { analyzeTrace } from '../../allocator/analysis/index.ts';
 import { TraceRecorder } from '../../src-main/trace/recorder.ts';
 import { createTraceHeader } from '../../src-main/trace/header.ts';
 import { loadTraceSync } from '../../src-main/trace/reader.ts';
-import { rng } from '../support/trace-fixtures.ts';
+import { rng } from '../support/rng.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const dir = mkdtempSync(path.join(tmpdir(), 'vramscope-rec-'));

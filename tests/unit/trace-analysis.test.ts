@@ -3,7 +3,8 @@ import { EventLog } from '../../allocator/event-log.ts';
 import { AllocationKind } from '../../allocator/types.ts';
 import { traceEventsOf } from '../../allocator/trace/index.ts';
 import { analyzeTrace, replayTo, seriesLayout, type TimelineGroup } from '../../allocator/analysis/index.ts';
-import { generateWorkload, microClock, rng, testDevice } from '../support/trace-fixtures.ts';
+import { rng } from '../support/rng.ts';
+import { generateWorkload, microClock, testDevice } from '../support/trace-fixtures.ts';
 
 const MiB = 2 ** 20;
 

@@ -15,6 +15,7 @@ import {
   type TraceHeader,
 } from '../../allocator/trace/index.ts';
 import { loadTraceSync } from '../../src-main/trace/reader.ts';
+import { thrownBy } from '../support/errors.ts';
 import { testHeader } from '../support/trace-fixtures.ts';
 
 function encode(events: TraceEvents, header: TraceHeader = testHeader()): Uint8Array {
@@ -30,13 +31,7 @@ function encode(events: TraceEvents, header: TraceHeader = testHeader()): Uint8A
 }
 
 function fatal(bytes: Uint8Array): TraceFormatError {
-  try {
-    loadTraceSync(bytes);
-  } catch (error) {
-    expect(error).toBeInstanceOf(TraceFormatError);
-    return error as TraceFormatError;
-  }
-  throw new Error('expected a TraceFormatError');
+  return thrownBy(TraceFormatError, () => loadTraceSync(bytes));
 }
 
 function withHeaderJson(json: string): Uint8Array {

@@ -17,7 +17,8 @@ import { analyzeTrace } from '../../allocator/analysis/index.ts';
 import type { MemoryTypeDecision } from '../../allocator/types.ts';
 import { nodeDeflate } from '../../src-main/trace/codec.ts';
 import { loadTraceSync } from '../../src-main/trace/reader.ts';
-import { generateWorkload, rng, testHeader } from '../support/trace-fixtures.ts';
+import { rng } from '../support/rng.ts';
+import { generateWorkload, testHeader } from '../support/trace-fixtures.ts';
 
 const baseLog = generateWorkload({ events: 300, seed: 1234, liveTarget: 40, nameVariety: 30 });
 
