@@ -65,8 +65,10 @@ function measureHeapAtPeak(
   blockPolicy: Partial<BlockPolicy>,
   peakOp: number,
 ) {
+  // Measured as what the heap gives back once the allocator and its allocations are released: heap at
+  // the live peak minus heap afterwards, less the replay's own handle array. A baseline taken before the
+  // replay would also count garbage and lazily compiled code, which made the figure jump between runs.
   const handleArrayBytes = 8 * workload.idLimit;
-  const baseline = collectAndMeasureHeap();
   let atPeak = 0;
   let liveAllocations = 0;
   replayWorkload(workload, {
@@ -79,9 +81,10 @@ function measureHeapAtPeak(
       liveAllocations = allocator.stats().allocationCount;
     },
   });
+  const released = collectAndMeasureHeap();
   return {
     heapAtPeak: atPeak,
-    bytesPerAllocation: liveAllocations > 0 ? (atPeak - baseline - handleArrayBytes) / liveAllocations : 0,
+    bytesPerAllocation: liveAllocations > 0 ? (atPeak - released - handleArrayBytes) / liveAllocations : 0,
   };
 }
 
