@@ -1,0 +1,106 @@
+// The bench command end to end: the documented output lines (numbers are printed, never asserted as
+// speed), the replay's bookkeeping against the workload itself, and bad usage.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { repoRoot, sharedDir } from '../support/profiles.ts';
+
+const bin = path.join(repoRoot, 'bin', 'vramscope.mjs');
+const tmp = mkdtempSync(path.join(tmpdir(), 'vramscope-bench-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function vramscope(...args: string[]) {
+  return spawnSync(process.execPath, [bin, ...args], { cwd: tmp, encoding: 'utf8', timeout: 120_000 });
+}
+
+function generateWorkload(seed: number, ops: number, budgetMiB: number): { file: string; text: string } {
+  const gen = spawnSync(
+    process.execPath,
+    [path.join(sharedDir, 'bench', 'gen-workload.mjs'), String(seed), String(ops), String(budgetMiB)],
+    {
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
+  expect(gen.status).toBe(0);
+  const file = path.join(tmp, `w${seed}.trace`);
+  writeFileSync(file, gen.stdout);
+  return { file, text: gen.stdout };
+}
+
+const lineRe =
+  /^allocator=vramscope strategy=(tlsf|freelist) mode=simulated ops=(\d+) ns_per_op=([\d.]+) blocks_allocated=(\d+) committed_peak_mib=([\d.]+) live_peak_mib=([\d.]+) overhead_ratio=([\d.]+) failures=(\d+)$/;
+
+describe('vramscope bench', () => {
+  test('prints one line per strategy with the documented fields, and the live peak of the workload', () => {
+    const { file, text } = generateWorkload(11, 4000, 64);
+    // The live peak, computed here from the workload text independently of the allocator.
+    const sizes = new Map<string, number>();
+    let live = 0;
+    let peak = 0;
+    let ops = 0;
+    for (const line of text.split('\n')) {
+      const f = line.split(' ');
+      if (f[0] === 'a') {
+        sizes.set(f[1]!, Number(f[2]));
+        live += Number(f[2]);
+        peak = Math.max(peak, live);
+        ops++;
+      } else if (f[0] === 'f') {
+        live -= sizes.get(f[1]!)!;
+        ops++;
+      }
+    }
+    const r = vramscope('bench', file, '--runs', '1');
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    const results = lines.filter((l) => l.startsWith('allocator=')).map((l) => lineRe.exec(l));
+    expect(results.map((m) => m?.[1])).toEqual(['tlsf', 'freelist']);
+    for (const m of results) {
+      expect(Number(m![2])).toBe(ops);
+      expect(Number(m![3])).toBeGreaterThan(0);
+      expect(Number(m![6])).toBeCloseTo(peak / 2 ** 20, 1);
+      expect(Number(m![5])).toBeGreaterThanOrEqual(Number(m![6]));
+      expect(Number(m![7])).toBeGreaterThanOrEqual(1);
+      expect(Number(m![8])).toBe(0);
+    }
+    expect(
+      lines.filter((l) => /^js_heap_mib=[\d.]+ bookkeeping_bytes_per_allocation=-?\d+$/.test(l)),
+    ).toHaveLength(2);
+  });
+
+  test('--device 0 replays on the real lavapipe device with mode=device', () => {
+    const { file } = generateWorkload(12, 2000, 32);
+    const r = vramscope('bench', file, '--runs', '1', '--strategy', 'tlsf', '--device', '0');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(
+      /^allocator=vramscope strategy=tlsf mode=device device="[^"]+" ops=\d+ .* failures=0$/m,
+    );
+  });
+
+  test('bad usage and bad workloads exit 2 and 1 with one line', () => {
+    const usage = [
+      ['bench'],
+      ['bench', 'x', '--strategy', 'best'],
+      ['bench', 'x', '--runs', '0'],
+      ['bench', 'x', '--dedicated-above', '2'],
+      ['bench', 'x', '--device', '0', '--profile', 'y'],
+      ['bench', 'x', '--frobnicate'],
+    ];
+    for (const args of usage) {
+      const r = vramscope(...args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
+    const bad = path.join(tmp, 'bad.trace');
+    writeFileSync(bad, 'a 1 100 3 buffer gpu\n');
+    const r = vramscope('bench', bad);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('line 1: alignment 3 is not a power of two');
+    const missing = vramscope('bench', path.join(tmp, 'missing.trace'));
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain('ENOENT');
+  });
+});
