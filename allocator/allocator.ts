@@ -634,19 +634,26 @@ export class Allocator {
     if (this.sink !== null) this.sink.blockDestroy(block.memory.id);
   }
 
-  /** Frees an allocation; null is a no-op. Freeing twice, or an allocation of another allocator, is Internal. */
-  free(allocation: Allocation | null): void {
-    if (allocation === null) return;
+  /** The allocation behind a handle, if this allocator made it and it is still live; else Internal. */
+  private liveAllocation(allocation: Allocation, op: 'free' | 'rename'): AllocationImpl {
     if (
       !(allocation instanceof AllocationImpl) ||
       allocation.blockState.typeState !== this.types[allocation.memoryTypeIndex]
     ) {
-      throw new InternalError('free() of an allocation this allocator did not make');
+      throw new InternalError(`${op}() of an allocation this allocator did not make`);
     }
-    if (allocation.chunk === FREED)
+    if (allocation.chunk === FREED) {
       throw new InternalError(
-        `free() of allocation "${allocation.name}" (id ${allocation.id}) that was already freed`,
+        `${op}() of allocation "${allocation.name}" (id ${allocation.id}) that was already freed`,
       );
+    }
+    return allocation;
+  }
+
+  /** Frees an allocation; null is a no-op. Freeing twice, or an allocation of another allocator, is Internal. */
+  free(handle: Allocation | null): void {
+    if (handle === null) return;
+    const allocation = this.liveAllocation(handle, 'free');
     const block = allocation.blockState;
     if (allocation.chunk === DEDICATED_CHUNK) {
       allocation.chunk = FREED;
@@ -678,17 +685,8 @@ export class Allocator {
     }
   }
 
-  rename(allocation: Allocation, name: string): void {
-    if (
-      !(allocation instanceof AllocationImpl) ||
-      allocation.blockState.typeState !== this.types[allocation.memoryTypeIndex]
-    ) {
-      throw new InternalError('rename() of an allocation this allocator did not make');
-    }
-    if (allocation.chunk === FREED)
-      throw new InternalError(
-        `rename() of allocation "${allocation.name}" (id ${allocation.id}) that was already freed`,
-      );
+  rename(handle: Allocation, name: string): void {
+    const allocation = this.liveAllocation(handle, 'rename');
     if (typeof name !== 'string')
       throw new InvalidAllocationCreateDescError('rename(): the name must be a string');
     allocation.name = name;
