@@ -307,7 +307,7 @@ enum RequirementsFlag : uint32_t {
 #define VRSCAP_OBJECT_NAME(F)                                                                         \
   F(u64, device, 1, "VkDevice")                                                                      \
   F(u64, handle, 1, "the named object's handle")                                                     \
-  F(u32, objectType, 1, "VkObjectType (debug utils); with flag Variant2 clear for debug marker: VkDebugReportObjectTypeEXT, equal to VkObjectType for core objects (8 memory, 9 buffer, 10 image)") \
+  F(u32, objectType, 1, "source 1: VkObjectType; source 2: VkDebugReportObjectTypeEXT (the same values for core objects: 8 memory, 9 buffer, 10 image)") \
   F(u32, source, 1, "1: vkSetDebugUtilsObjectNameEXT, 2: vkDebugMarkerSetObjectNameEXT")
 // tail: string name (empty = the name was removed)
 
