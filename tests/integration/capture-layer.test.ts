@@ -5,6 +5,7 @@
 // SIGKILLed program leaves a stream valid up to its last flush, stacks resolve to symbols.
 import { beforeAll, describe, expect, test } from 'vitest';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -394,4 +395,47 @@ test('a SIGKILLed program leaves a stream valid up to its last flush, without Pr
   // Everything allocated before the pause is there: 3 scenario blocks + 8 threads x 4.
   expect(ofKind(stream, Kind.AllocateMemory)).toHaveLength(3 + 8 * 4);
   expect(ofKind(stream, Kind.FreeMemory)).toHaveLength(0);
+});
+
+test('over VRAMSCOPE_CAPTURE_SOCKET the same stream arrives live, ending with ProcessEnd', async () => {
+  const socketPath = path.join(dir, 'live.sock');
+  const chunks: Buffer[] = [];
+  let connections = 0;
+  const closed = new Promise<void>((resolve) => {
+    const server = createServer((connection) => {
+      connections++;
+      connection.on('data', (d: Buffer) => chunks.push(d));
+      connection.on('end', () => {
+        server.close();
+        resolve();
+      });
+    });
+    server.listen(socketPath);
+  });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const child = spawn(testApp, ['--threads', '4', '--per-thread', '2'], {
+    env: layerEnv({ VRAMSCOPE_CAPTURE_SOCKET: socketPath }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  expect(code).toBe(0);
+  await closed;
+  expect(connections).toBe(1);
+  const report = JSON.parse(stdout) as AppReport;
+  const stream = readStream(Buffer.concat(chunks));
+  expect(stream.pid).toBe(report.pid);
+  expect(stream.trailingBytes).toBe(0);
+  expect(stream.records.at(-1)!.kind).toBe(Kind.ProcessEnd);
+  expect(ofKind(stream, Kind.AllocateMemory)).toHaveLength(report.counts.allocateMemory!);
+  expect(ofKind(stream, Kind.BindBuffer)).toHaveLength(report.counts.bindBuffer!);
+});
+
+test('a socket nobody listens on: one warning, the program runs unchanged', () => {
+  const { report, stderr } = runApp(['--threads', '1', '--per-thread', '1'], {
+    VRAMSCOPE_CAPTURE_SOCKET: path.join(dir, 'nobody.sock'),
+  });
+  expect(stderr).toMatch(/\[vramscope-capture\] cannot connect to VRAMSCOPE_CAPTURE_SOCKET/);
+  expect(report.counts.allocateMemory).toBeGreaterThan(0);
 });
