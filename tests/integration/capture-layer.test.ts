@@ -335,6 +335,7 @@ test('with VRAMSCOPE_CAPTURE_STACKS=1 each call has a Stack whose addresses have
   const bySequence = new Map(stream.records.map((r) => [r.sequence, r]));
   const stacks = ofKind(stream, Kind.Stack);
   const notCalls: number[] = [
+    Kind.Budget,
     Kind.Stack,
     Kind.Symbol,
     Kind.Flush,

@@ -218,7 +218,7 @@ void sampleBudget(DeviceData* dd, BudgetTrigger trigger) {
     std::memcpy(dd->writtenUsage, rec.heapUsage, sizeof rec.heapUsage);
     dd->writtenNs = now;
   }
-  Recorder::append(kBudget, 0, &rec, sizeof rec, nullptr, 0, trigger != kBudgetTimer);
+  Recorder::append(kBudget, 0, &rec, sizeof rec, nullptr, 0, false);  // no call stack: not an application call
 }
 
 // Writer-thread timer (every ~50 ms): samples the budget of every device that has it.
