@@ -440,3 +440,29 @@ test('a socket nobody listens on: one warning, the program runs unchanged', () =
   expect(stderr).toMatch(/\[vramscope-capture\] cannot connect to VRAMSCOPE_CAPTURE_SOCKET/);
   expect(report.counts.allocateMemory).toBeGreaterThan(0);
 });
+
+test('a stream captured on an NVIDIA H200 (fixture) still reads: budgets, device, every call', () => {
+  const fixtures = path.join(repoRoot, 'tests/fixtures/capture');
+  const report = JSON.parse(readFileSync(path.join(fixtures, 'h200-app.json'), 'utf8')) as AppReport;
+  const stream = readStream(readFileSync(path.join(fixtures, 'h200-app.vrscap')));
+  expect(stream.trailingBytes).toBe(0);
+  expect(stream.records.at(-1)!.kind).toBe(Kind.ProcessEnd);
+  expect(ofKind(stream, Kind.AllocateMemory)).toHaveLength(report.counts.allocateMemory!);
+  expect(ofKind(stream, Kind.BindImage)).toHaveLength(report.counts.bindImage!);
+  const device = ofKind(stream, Kind.DeviceCreate)[0]!;
+  expect(strings(device.payload, 576, 4)[0]).toBe('NVIDIA H200');
+  expect(u32(device.payload, 76) & 1).toBe(1); // features: VK_EXT_memory_budget enabled by the app
+  const budgets = ofKind(stream, Kind.Budget);
+  expect(budgets.length).toBeGreaterThanOrEqual(2);
+  expect(u32(budgets[0]!.payload, 36)).toBe(3); // the first sample: right after vkCreateDevice
+  for (const b of budgets) {
+    expect(u64(b.payload, 24)).toBe(u64(device.payload, 24));
+    expect(u32(b.payload, 32)).toBe(report.device.heapCount);
+    for (let heap = 0; heap < report.device.heapCount; heap++) {
+      const budget = u64(b.payload, 40 + 8 * heap);
+      const usage = u64(b.payload, 168 + 8 * heap);
+      expect(budget).toBeGreaterThan(0n);
+      expect(usage).toBeLessThanOrEqual(budget);
+    }
+  }
+});
