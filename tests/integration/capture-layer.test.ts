@@ -466,3 +466,28 @@ test('a stream captured on an NVIDIA H200 (fixture) still reads: budgets, device
     }
   }
 });
+
+describe('under the Khronos validation layer, below the capture layer', () => {
+  // Ours first in VK_INSTANCE_LAYERS = closest to the application, so validation checks every call the capture
+  // layer forwards and every query it adds. The deliberate leak is the positive control: validation is active
+  // (vulkan-validationlayers comes with scripts/install-system-deps.sh).
+  const run = (args: string[]): string => {
+    const r = spawnSync(testApp, args, {
+      env: layerEnv({
+        VK_INSTANCE_LAYERS: 'VK_LAYER_VRAMSCOPE_capture:VK_LAYER_KHRONOS_validation',
+        VRAMSCOPE_CAPTURE_FILE: path.join(dir, 'validated.vrscap'),
+      }),
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    return r.stdout + r.stderr;
+  };
+  test('the layer makes no invalid call (validation reports only the planted leak)', () => {
+    const clean = run(['--threads', '4', '--per-thread', '2', '--free-while-bound']);
+    expect(clean).not.toMatch(/Validation Error/);
+    const leaking = run(['--threads', '1', '--per-thread', '1', '--leak-memory', '1']);
+    expect(leaking).toMatch(/VUID-vkDestroyDevice-device-00378/);
+    expect(leaking.match(/Validation Error/g)).toHaveLength(1);
+  });
+});

@@ -136,13 +136,15 @@ struct DeviceData {
   uint64_t writtenNs = 0;
 };
 
-std::mutex gInstanceMutex;
-std::unordered_map<void*, InstanceData*> gInstances;  // by dispatch key
+// Registries. Heap-allocated and never destroyed: at exit, C++ static destructors run before the library's
+// ELF destructor that stops the writer thread, which may still be sampling budgets from gDevices.
+std::mutex& gInstanceMutex = *new std::mutex();
+std::unordered_map<void*, InstanceData*>& gInstances = *new std::unordered_map<void*, InstanceData*>();  // by dispatch key
 
 // Devices by dispatch key (queues share their device's key). DeviceData is never freed, so a stale pointer
 // in a thread's cache cannot dangle; the generation counter makes those caches miss after any change.
-std::mutex gDeviceMutex;
-std::unordered_map<void*, DeviceData*> gDevices;
+std::mutex& gDeviceMutex = *new std::mutex();
+std::unordered_map<void*, DeviceData*>& gDevices = *new std::unordered_map<void*, DeviceData*>();
 std::atomic<uint64_t> gDeviceGeneration{1};
 struct DeviceCache {
   void* key = nullptr;
