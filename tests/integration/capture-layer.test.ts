@@ -110,11 +110,83 @@ function strings(p: DataView, o: number, count: number): string[] {
 
 const ofKind = (s: RawStream, kind: number): RawRecord[] => s.records.filter((r) => r.kind === kind);
 
+/** One object's life in a stream: created, named, bound, ended. */
+interface Lifetime {
+  /** VkObjectType: 8 memory, 9 buffer, 10 image. */
+  readonly type: number;
+  readonly device: string;
+  readonly handle: string;
+  readonly created: RawRecord;
+  name: string;
+  bind: RawRecord | null;
+  layerQueried: boolean;
+  ended: RawRecord | null;
+}
+
+/**
+ * Objects in call order (by sequence), each life of a handle kept apart: drivers reuse a handle value once it
+ * is freed, also across object types and devices. Every record involved has the device at offset 24 and the
+ * object's handle at 32.
+ */
+function lifetimes(s: RawStream): Lifetime[] {
+  const typeOf: Record<number, number> = {
+    [Kind.AllocateMemory]: 8,
+    [Kind.FreeMemory]: 8,
+    [Kind.CreateBuffer]: 9,
+    [Kind.DestroyBuffer]: 9,
+    [Kind.BindBuffer]: 9,
+    [Kind.BufferRequirements]: 9,
+    [Kind.CreateImage]: 10,
+    [Kind.DestroyImage]: 10,
+    [Kind.BindImage]: 10,
+    [Kind.ImageRequirements]: 10,
+  };
+  const all: Lifetime[] = [];
+  const live = new Map<string, Lifetime>();
+  const ordered = [...s.records].sort((a, b) => a.sequence - b.sequence); // a short stream: no wrap-around
+  for (const r of ordered) {
+    const type = r.kind === Kind.ObjectName ? u32(r.payload, 40) : typeOf[r.kind];
+    if (type === undefined) continue;
+    const device = hex(u64(r.payload, 24));
+    const handle = hex(u64(r.payload, 32));
+    const key = `${type}/${device}/${handle}`;
+    const life = live.get(key);
+    if (r.kind === Kind.AllocateMemory || r.kind === Kind.CreateBuffer || r.kind === Kind.CreateImage) {
+      const created: Lifetime = {
+        type,
+        device,
+        handle,
+        created: r,
+        name: '',
+        bind: null,
+        layerQueried: false,
+        ended: null,
+      };
+      all.push(created);
+      live.set(key, created);
+    } else if (!life) {
+      continue;
+    } else if (r.kind === Kind.ObjectName) {
+      life.name = strings(r.payload, 48, 1)[0]!;
+    } else if (r.kind === Kind.BindBuffer || r.kind === Kind.BindImage) {
+      life.bind = r;
+    } else if (r.kind === Kind.BufferRequirements || r.kind === Kind.ImageRequirements) {
+      if ((u32(r.payload, 60) & 8) !== 0) life.layerQueried = true;
+    } else {
+      life.ended = r;
+      live.delete(key);
+    }
+  }
+  return all;
+}
+
 // ---- running the program ----
 
 interface AppReport {
   device: { name: string; heapCount: number; typeCount: number };
+  devices: string[];
   memory: {
+    device: string;
     handle: string;
     size: number;
     typeIndex: number;
@@ -124,6 +196,7 @@ interface AppReport {
     freed: boolean;
   }[];
   resources: {
+    device: string;
     kind: 'buffer' | 'image';
     handle: string;
     size: number;
@@ -177,9 +250,12 @@ describe('the capture test program under the layer', () => {
   let stream: RawStream;
   beforeAll(() => {
     const file = path.join(dir, 'app.vrscap');
-    ({ report } = runApp(['--leak-memory', '2', '--leak-buffers', '1', '--free-while-bound'], {
-      VRAMSCOPE_CAPTURE_FILE: file,
-    }));
+    ({ report } = runApp(
+      ['--leak-memory', '2', '--leak-buffers', '1', '--free-while-bound', '--extra-devices', '2'],
+      {
+        VRAMSCOPE_CAPTURE_FILE: file,
+      },
+    ));
     stream = readStream(readFileSync(file));
   });
 
@@ -227,8 +303,9 @@ describe('the capture test program under the layer', () => {
       expect(report.counts[name], name).toBeGreaterThan(0);
     }
     expect(ofKind(stream, Kind.InstanceCreate)).toHaveLength(1);
-    expect(ofKind(stream, Kind.DeviceCreate)).toHaveLength(1);
-    expect(ofKind(stream, Kind.DeviceDestroy)).toHaveLength(1);
+    // The scenario's device and the two extra ones, each created and destroyed once, kept apart.
+    expect(ofKind(stream, Kind.DeviceCreate).map((r) => hex(u64(r.payload, 24)))).toEqual(report.devices);
+    expect(ofKind(stream, Kind.DeviceDestroy)).toHaveLength(3);
     expect(ofKind(stream, Kind.InstanceDestroy)).toHaveLength(1);
   });
 
@@ -243,79 +320,59 @@ describe('the capture test program under the layer', () => {
     expect(driverName).toBe('llvmpipe');
   });
 
-  test('every vkAllocateMemory with its size, type, thread, dedicated buffer and name', () => {
-    const allocations = new Map(ofKind(stream, Kind.AllocateMemory).map((r) => [hex(u64(r.payload, 32)), r]));
-    const names = new Map(
-      ofKind(stream, Kind.ObjectName).map((r) => [hex(u64(r.payload, 32)), strings(r.payload, 48, 1)[0]]),
-    );
+  test('every vkAllocateMemory with its device, size, type, thread, dedicated buffer, name and end', () => {
+    const lives = lifetimes(stream);
     for (const m of report.memory) {
-      const r = allocations.get(m.handle);
-      expect(r, m.name).toBeDefined();
-      expect(u64(r!.payload, 40)).toBe(BigInt(m.size));
-      expect(u32(r!.payload, 48)).toBe(m.typeIndex);
-      expect(r!.threadId).toBe(m.thread);
-      expect(names.get(m.handle)).toBe(m.name);
-      const chain = u32(r!.payload, 72);
+      const life = lives.find((l) => l.type === 8 && l.name === m.name);
+      expect(life, m.name).toBeDefined();
+      const r = life!.created;
+      expect(life!.device).toBe(m.device);
+      expect(life!.handle).toBe(m.handle);
+      expect(u64(r.payload, 40)).toBe(BigInt(m.size));
+      expect(u32(r.payload, 48)).toBe(m.typeIndex);
+      expect(r.threadId).toBe(m.thread);
+      expect(life!.ended !== null, m.name).toBe(m.freed);
+      const chain = u32(r.payload, 72);
       expect((chain & 1) !== 0).toBe(m.dedicated === 'buffer');
       if (m.dedicated === 'buffer') {
         const buffer = report.resources.find((b) => b.name === 'dedicated-storage')!;
-        expect(hex(u64(r!.payload, 56))).toBe(buffer.handle);
+        expect(hex(u64(r.payload, 56))).toBe(buffer.handle);
       }
     }
+    expect(lives.filter((l) => l.type === 8)).toHaveLength(report.memory.length);
     // All worker threads allocated, each from its own thread.
     const threads = new Set(ofKind(stream, Kind.AllocateMemory).map((r) => r.threadId));
     for (const tid of report.threads.tids) expect(threads.has(tid)).toBe(true);
   });
 
   test('every bind: resource, memory and offset; requirements queried by the layer after it', () => {
-    const binds = new Map(
-      [...ofKind(stream, Kind.BindBuffer), ...ofKind(stream, Kind.BindImage)].map((r) => [
-        hex(u64(r.payload, 32)),
-        r,
-      ]),
-    );
-    const layerQueried = new Set(
-      [...ofKind(stream, Kind.BufferRequirements), ...ofKind(stream, Kind.ImageRequirements)]
-        .filter((r) => (u32(r.payload, 60) & 8) !== 0)
-        .map((r) => hex(u64(r.payload, 32))),
-    );
+    const lives = lifetimes(stream);
     const bound = report.resources.filter((r) => r.memory !== null);
     expect(bound.length).toBeGreaterThan(0);
     for (const res of bound) {
-      const b = binds.get(res.handle);
-      expect(b, res.name).toBeDefined();
-      expect(b!.kind).toBe(res.kind === 'image' ? Kind.BindImage : Kind.BindBuffer);
-      expect(hex(u64(b!.payload, 40))).toBe(res.memory);
-      expect(u64(b!.payload, 48)).toBe(BigInt(res.offset));
-      expect(layerQueried.has(res.handle), res.name).toBe(true);
+      const life = lives.find((l) => l.type === (res.kind === 'image' ? 10 : 9) && l.name === res.name);
+      expect(life, res.name).toBeDefined();
+      expect(life!.device).toBe(res.device);
+      expect(life!.handle).toBe(res.handle);
+      expect(life!.bind, res.name).not.toBeNull();
+      expect(hex(u64(life!.bind!.payload, 40))).toBe(res.memory);
+      expect(u64(life!.bind!.payload, 48)).toBe(BigInt(res.offset));
+      expect(life!.layerQueried, res.name).toBe(true);
+      expect(life!.ended !== null, res.name).toBe(res.destroyed);
     }
     // Offsets the program chose are not all zero: sub-allocation is visible.
     expect(bound.some((r) => r.offset > 0)).toBe(true);
   });
 
-  test('the deliberate leaks are visible: allocations never freed, a buffer never destroyed', () => {
-    const freed = new Set(ofKind(stream, Kind.FreeMemory).map((r) => hex(u64(r.payload, 32))));
-    const leaked = report.memory.filter((m) => !freed.has(m.handle)).map((m) => m.name);
-    expect(leaked.sort()).toEqual(
-      report.memory
-        .filter((m) => !m.freed)
-        .map((m) => m.name)
-        .sort(),
-    );
-    expect(leaked.sort()).toEqual(['leak-0', 'leak-1']);
-    const destroyed = new Set(ofKind(stream, Kind.DestroyBuffer).map((r) => hex(u64(r.payload, 32))));
-    const notDestroyed = report.resources.filter((r) => r.kind === 'buffer' && !destroyed.has(r.handle));
-    expect(notDestroyed.map((r) => r.name)).toEqual(['leaked-buffer-0']);
+  test('the deliberate problems are visible: leaks, a block freed while a buffer is bound to it', () => {
+    const lives = lifetimes(stream);
+    const leaked = lives.filter((l) => l.ended === null).map((l) => l.name);
+    expect(leaked.sort()).toEqual(['leak-0', 'leak-1', 'leaked-buffer-0']);
     // The block freed while its buffer was bound: FreeMemory comes before that buffer's DestroyBuffer.
-    const orphan = report.resources.find((r) => r.name === 'orphan-buffer')!;
-    const block = report.memory.find((m) => m.name === 'freed-while-bound')!;
-    const freeSeq = ofKind(stream, Kind.FreeMemory).find(
-      (r) => hex(u64(r.payload, 32)) === block.handle,
-    )!.sequence;
-    const destroySeq = ofKind(stream, Kind.DestroyBuffer).find(
-      (r) => hex(u64(r.payload, 32)) === orphan.handle,
-    )!.sequence;
-    expect(freeSeq).toBeLessThan(destroySeq);
+    const orphan = lives.find((l) => l.name === 'orphan-buffer')!;
+    const block = lives.find((l) => l.name === 'freed-while-bound')!;
+    expect(hex(u64(orphan.bind!.payload, 40))).toBe(block.handle);
+    expect(block.ended!.sequence).toBeLessThan(orphan.ended!.sequence);
   });
 });
 

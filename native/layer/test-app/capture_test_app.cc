@@ -10,6 +10,8 @@
 //   --free-while-bound  free a block while a buffer is still bound to it (destroyed afterwards)
 //   --no-names          do not name objects (VK_EXT_debug_utils is still enabled when available)
 //   --no-budget         do not enable VK_EXT_memory_budget even when the device has it
+//   --extra-devices N   afterwards, N more VkDevices on the same physical device, one after the other, each
+//                       with one named block and a buffer bound to it, all released (default 0)
 //   --pause-ms N        after the allocations, print "paused" on stderr and sleep N ms before cleaning up
 //   --bench N           instead of the scenario: N loops of allocate/map/unmap/create/requirements/bind/
 //                       destroy/free of a 64 KiB host-visible block, printing the median ns of each call
@@ -43,6 +45,7 @@ struct Options {
   bool budget = true;
   uint32_t pauseMs = 0;
   uint32_t bench = 0;
+  uint32_t extraDevices = 0;
 };
 
 [[noreturn]] void fail(const char* what, VkResult r) {
@@ -82,6 +85,7 @@ uint64_t nowNs() {
 VkDeviceSize roundUp(VkDeviceSize v, VkDeviceSize a) { return (v + a - 1) / a * a; }
 
 struct Memory {
+  VkDevice device;
   VkDeviceMemory handle;
   VkDeviceSize size;
   uint32_t typeIndex;
@@ -93,6 +97,7 @@ struct Memory {
 };
 
 struct Resource {
+  VkDevice device;
   uint64_t handle;
   bool image;
   VkDeviceSize size;  // buffers: create size; images: 0
@@ -142,13 +147,13 @@ class App {
     check(vkCreateInstance(&ici, nullptr, &instance), "vkCreateInstance");
 
     vkEnumeratePhysicalDevices(instance, &count, nullptr);
-    std::vector<VkPhysicalDevice> devices(count);
-    vkEnumeratePhysicalDevices(instance, &count, devices.data());
+    std::vector<VkPhysicalDevice> physicalDevices(count);
+    vkEnumeratePhysicalDevices(instance, &count, physicalDevices.data());
     if (opt.device >= count) {
       std::fprintf(stderr, "capture-test-app: no device %u (%u devices)\n", opt.device, count);
       std::exit(1);
     }
-    physicalDevice = devices[opt.device];
+    physicalDevice = physicalDevices[opt.device];
     vkGetPhysicalDeviceProperties(physicalDevice, &props);
     vkGetPhysicalDeviceMemoryProperties(physicalDevice, &memProps);
     if (props.apiVersion < VK_API_VERSION_1_1) apiVersion = VK_API_VERSION_1_0;
@@ -172,6 +177,7 @@ class App {
     dci.enabledExtensionCount = static_cast<uint32_t>(denabled.size());
     dci.ppEnabledExtensionNames = denabled.data();
     check(vkCreateDevice(physicalDevice, &dci, nullptr, &device), "vkCreateDevice");
+    devices.push_back(device);
     if (debugUtils)
       setName = reinterpret_cast<PFN_vkSetDebugUtilsObjectNameEXT>(
           vkGetInstanceProcAddr(instance, "vkSetDebugUtilsObjectNameEXT"));
@@ -218,7 +224,7 @@ class App {
     name(VK_OBJECT_TYPE_DEVICE_MEMORY, reinterpret_cast<uint64_t>(memory), n);
     std::lock_guard<std::mutex> lock(mutex);
     counts.allocateMemory++;
-    memories.push_back({memory, size, type, opt.names && setName ? n : "", dedicatedBuffer ? "buffer" : "",
+    memories.push_back({device, memory, size, type, opt.names && setName ? n : "", dedicatedBuffer ? "buffer" : "",
                         gettidNow()});
     return memories.size() - 1;
   }
@@ -234,6 +240,7 @@ class App {
     std::lock_guard<std::mutex> lock(mutex);
     counts.createBuffer++;
     Resource r = {};
+    r.device = device;
     r.handle = reinterpret_cast<uint64_t>(buffer);
     r.size = size;
     r.usage = usage;
@@ -269,6 +276,7 @@ class App {
     std::lock_guard<std::mutex> lock(mutex);
     counts.createImage++;
     Resource r = {};
+    r.device = device;
     r.handle = reinterpret_cast<uint64_t>(image);
     r.image = true;
     r.usage = usage;
@@ -440,6 +448,31 @@ class App {
     freeMemory(storageBlock);
   }
 
+  // More devices, one after the other: the capture must keep them apart (one track per device).
+  void runExtraDevices() {
+    VkDevice first = device;
+    for (uint32_t k = 1; k <= opt.extraDevices; k++) {
+      float priority = 1.0f;
+      VkDeviceQueueCreateInfo qci = {VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO};
+      qci.queueCount = 1;
+      qci.pQueuePriorities = &priority;
+      VkDeviceCreateInfo dci = {VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO};
+      dci.queueCreateInfoCount = 1;
+      dci.pQueueCreateInfos = &qci;
+      check(vkCreateDevice(physicalDevice, &dci, nullptr, &device), "vkCreateDevice");
+      devices.push_back(device);
+      VkMemoryRequirements reqs;
+      std::string tag = "device-" + std::to_string(k);
+      size_t b = createBuffer(256 * 1024, VK_BUFFER_USAGE_TRANSFER_SRC_BIT, tag + "-buffer", &reqs);
+      size_t m = allocate(1024 * 1024, findType(VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT, reqs.memoryTypeBits), tag + "-block");
+      bind(b, m, roundUp(4096, reqs.alignment));
+      destroy(b);
+      freeMemory(m);
+      vkDestroyDevice(device, nullptr);
+    }
+    device = first;
+  }
+
   void finish() {
     vkDestroyDevice(device, nullptr);
     vkDestroyInstance(instance, nullptr);
@@ -452,12 +485,15 @@ class App {
          ", \"heapCount\": " + std::to_string(memProps.memoryHeapCount) +
          ", \"typeCount\": " + std::to_string(memProps.memoryTypeCount) + "},\n";
     s += "  \"apiVersion\": " + std::to_string(apiVersion) + ",\n";
+    s += "  \"devices\": [";
+    for (size_t i = 0; i < devices.size(); i++) s += (i ? ", " : "") + hex(devices[i]);
+    s += "],\n";
     s += std::string("  \"extensions\": {\"debugUtils\": ") + (debugUtils ? "true" : "false") +
          ", \"memoryBudget\": " + (memoryBudget ? "true" : "false") + "},\n";
     s += "  \"memory\": [\n";
     for (size_t i = 0; i < memories.size(); i++) {
       const Memory& m = memories[i];
-      s += "    {\"handle\": " + hex(m.handle) + ", \"size\": " + std::to_string(m.size) +
+      s += "    {\"device\": " + hex(m.device) + ", \"handle\": " + hex(m.handle) + ", \"size\": " + std::to_string(m.size) +
            ", \"typeIndex\": " + std::to_string(m.typeIndex) + ", \"name\": " + quote(m.name) +
            ", \"dedicated\": " + quote(m.dedicated) + ", \"thread\": " + std::to_string(m.thread) +
            ", \"freed\": " + (m.freed ? "true" : "false") + ", \"mapped\": " + (m.mapped ? "true" : "false") + "}" +
@@ -466,7 +502,7 @@ class App {
     s += "  ],\n  \"resources\": [\n";
     for (size_t i = 0; i < resources.size(); i++) {
       const Resource& r = resources[i];
-      s += std::string("    {\"kind\": ") + (r.image ? "\"image\"" : "\"buffer\"") +
+      s += std::string("    {\"device\": ") + hex(r.device) + ", \"kind\": " + (r.image ? "\"image\"" : "\"buffer\"") +
            ", \"handle\": " + hex(reinterpret_cast<void*>(r.handle)) + ", \"size\": " + std::to_string(r.size) +
            ", \"usage\": " + std::to_string(r.usage) + ", \"width\": " + std::to_string(r.width) +
            ", \"height\": " + std::to_string(r.height) + ", \"format\": " + std::to_string(r.format) +
@@ -540,6 +576,7 @@ class App {
   VkInstance instance = VK_NULL_HANDLE;
   VkPhysicalDevice physicalDevice = VK_NULL_HANDLE;
   VkDevice device = VK_NULL_HANDLE;
+  std::vector<VkDevice> devices;  // every device created, in order (the first is the scenario's)
   VkPhysicalDeviceProperties props = {};
   VkPhysicalDeviceMemoryProperties memProps = {};
   uint32_t apiVersion = VK_API_VERSION_1_0;
@@ -577,6 +614,7 @@ int main(int argc, char** argv) {
     else if (a == "--leak-buffers") target = &opt.leakBuffers;
     else if (a == "--pause-ms") target = &opt.pauseMs;
     else if (a == "--bench") target = &opt.bench;
+    else if (a == "--extra-devices") target = &opt.extraDevices;
     else if (a == "--free-while-bound") opt.freeWhileBound = true;
     else if (a == "--no-names") opt.names = false;
     else if (a == "--no-budget") opt.budget = false;
@@ -599,6 +637,7 @@ int main(int argc, char** argv) {
     app.runBench();
   } else {
     app.runScenario();
+    app.runExtraDevices();
     app.printScenarioJson();
   }
   app.finish();
