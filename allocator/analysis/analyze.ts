@@ -82,7 +82,7 @@ export interface FailureRecord {
   readonly stack: string;
 }
 
-export interface TraceSummary {
+export interface AnalysisSummary {
   readonly eventCount: number;
   /** Time of the last event, ms. */
   readonly durationMs: number;
@@ -134,7 +134,7 @@ export class TraceAnalysis {
   private readonly failures: FailureRecord[] = [];
   private readonly budgets = new Map<number, HeapBudget>();
   private retried = 0;
-  private cachedSummary: TraceSummary | null = null;
+  private cachedSummary: AnalysisSummary | null = null;
 
   constructor(events: TraceEvents, device: DeviceDescription, options: AnalyzeOptions = {}) {
     this.events = events;
@@ -234,7 +234,7 @@ export class TraceAnalysis {
   }
 
   /** Totals and peaks per heap/type, counts, failures, budgets over the analyzed events. */
-  get summary(): TraceSummary {
+  get summary(): AnalysisSummary {
     if (this.cachedSummary) return this.cachedSummary;
     const layout = this.layout;
     const state = this.state;

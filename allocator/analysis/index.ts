@@ -1,5 +1,6 @@
 // Pure trace analysis (no Node APIs): replay, snapshots, leaks, fragmentation, diffs and the LOD timeline.
 export * from './analyze.ts';
+export * from './report.ts';
 export * from './reports.ts';
 export * from './snapshot.ts';
 export * from './timeline.ts';

@@ -9,7 +9,15 @@ import {
   memoryPropertyFlagNames,
   type DeviceDescription,
 } from '../../allocator/index.ts';
-import { analyzeTrace, type LiveAllocation, type TraceAnalysis } from '../../allocator/analysis/index.ts';
+import {
+  analyzeTrace,
+  freeRangesOf,
+  traceReport,
+  type LiveAllocation,
+  type TraceAnalysis,
+  type TraceReport,
+} from '../../allocator/analysis/index.ts';
+import { FlagBits } from '../../allocator/event-log.ts';
 import {
   EV_ALLOCATE,
   EV_BLOCK_CREATE,
@@ -39,9 +47,12 @@ export interface SourceInit {
   readonly events: () => TraceEvents;
 }
 
-/** Per-allocation index over the whole event stream: where each allocation was made, freed, renamed. */
+/**
+ * Per-allocation index over the event stream: where each allocation was made, freed, renamed. Extended by
+ * the new events of a growing stream.
+ */
 interface AllocationTable {
-  readonly length: number;
+  length: number;
   /** Allocate event index by ordinal (allocation order). */
   readonly allocEvent: number[];
   /** Free event index by ordinal; -1 while never freed. */
@@ -99,26 +110,32 @@ export class AnalyzedSource {
     return this.eventsNow();
   }
 
-  /** The analysis of every event so far (rebuilt when events were added since). */
+  /**
+   * The analysis of every event so far. A growing stream (a live session's recording) is extended by its
+   * new events only: the work over a whole run stays linear in its events.
+   */
   analysis(): TraceAnalysis {
     const events = this.eventsNow();
-    // summary.eventCount is fixed when the analysis is built; analysis.eventCount follows the (live,
-    // growing) event columns and so would never show that events arrived since.
-    if (this.cachedAnalysis === null || this.cachedAnalysis.summary.eventCount !== events.length) {
+    if (this.cachedAnalysis === null || this.cachedAnalysis.events !== events) {
       this.cachedAnalysis = analyzeTrace(events, this.device);
-    }
+      this.cachedTable = null;
+    } else this.cachedAnalysis.extend();
     return this.cachedAnalysis;
   }
 
   private table(): AllocationTable {
     const events = this.analysis().events;
-    if (this.cachedTable !== null && this.cachedTable.length === events.length) return this.cachedTable;
+    const end = this.analysis().eventCount;
+    const table = (this.cachedTable ??= {
+      length: 0,
+      allocEvent: [] as number[],
+      freeEvent: [] as number[],
+      ordinalOfId: new Map<number, number>(),
+      renames: new Map<number, number[]>(),
+    });
     const c = events.columns;
-    const allocEvent: number[] = [];
-    const freeEvent: number[] = [];
-    const ordinalOfId = new Map<number, number>();
-    const renames = new Map<number, number[]>();
-    for (let i = 0; i < events.length; i++) {
+    const { allocEvent, freeEvent, ordinalOfId, renames } = table;
+    for (let i = table.length; i < end; i++) {
       const kind = c.kind[i]!;
       if (kind === EV_ALLOCATE) {
         ordinalOfId.set(c.id[i]!, allocEvent.length);
@@ -136,8 +153,8 @@ export class AnalyzedSource {
         }
       }
     }
-    this.cachedTable = { length: events.length, allocEvent, freeEvent, ordinalOfId, renames };
-    return this.cachedTable;
+    table.length = end;
+    return table;
   }
 
   private clampIndex(index: number | undefined): number {
@@ -274,13 +291,7 @@ export class AnalyzedSource {
       .filter((b) => !wanted || wanted.has(b.id))
       .map((b) => {
         const allocations = (byBlock.get(b.id) ?? []).sort((x, y) => x.offset - y.offset);
-        const freeRanges: { offset: number; size: number }[] = [];
-        let cursor = 0;
-        for (const x of allocations) {
-          if (x.offset > cursor) freeRanges.push({ offset: cursor, size: x.offset - cursor });
-          cursor = Math.max(cursor, x.offset + x.size);
-        }
-        if (cursor < b.size) freeRanges.push({ offset: cursor, size: b.size - cursor });
+        const freeRanges = freeRangesOf(b.size, allocations);
         return {
           id: b.id,
           memoryTypeIndex: b.memoryTypeIndex,
@@ -345,6 +356,7 @@ export class AnalyzedSource {
       allocatedTime: Math.max(0, c.time[i]!),
       freedAt: freed >= 0 && freed < at ? freed : null,
       origin: origin === '' ? null : origin,
+      usedRetry: (c.flags[i]! & FlagBits.usedRetry) !== 0,
     };
   }
 
@@ -520,37 +532,21 @@ export class AnalyzedSource {
     };
   }
 
+  /** The report `vramscope report --json` prints for the same events (allocator/analysis/report.ts). */
+  reportObject(): TraceReport {
+    return traceReport(this.analysis(), {
+      name: this.name,
+      strategy: this.strategy,
+      warnings: this.warnings,
+    });
+  }
+
   report(format: 'json' | 'text'): string {
     const a = this.analysis();
     const s = a.summary;
     const leaks = a.leaksAt();
     const frag = a.fragmentationAt();
-    const summary = this.summary();
-    if (format === 'json') {
-      return `${JSON.stringify(
-        {
-          source: summary,
-          counts: s.counts,
-          heaps: s.heaps,
-          types: s.types,
-          total: s.total,
-          failures: s.failures.slice(0, 100),
-          leaks: {
-            count: leaks.count,
-            bytes: leaks.bytes,
-            byOrigin: leaks.byOrigin.slice(0, 50),
-            byName: leaks.byName.slice(0, 50),
-          },
-          fragmentation: {
-            freeBytes: frag.freeBytes,
-            largestFreeRange: frag.largestFreeRange,
-            fragmentation: frag.fragmentation,
-          },
-        },
-        null,
-        2,
-      )}\n`;
-    }
+    if (format === 'json') return `${JSON.stringify(this.reportObject(), null, 2)}\n`;
     const lines: string[] = [
       `VRAMscope report: ${this.name} (${this.sourceId})`,
       `Device: ${this.device.name} [${this.device.api}, ${this.device.source}], strategy ${this.strategy}`,

@@ -139,6 +139,8 @@ export class AppBackend {
         return session.leaks(params as SourceQueryMap['leaks'][0]) as SourceQueryMap[M][1];
       case 'diff':
         return session.diff(params as SourceQueryMap['diff'][0]) as SourceQueryMap[M][1];
+      case 'reportObject':
+        return session.reportObject() as SourceQueryMap[M][1];
       default:
         return session.report(params as SourceQueryMap['report'][0]) as SourceQueryMap[M][1];
     }
@@ -239,6 +241,7 @@ export class AppBackend {
       allocationDetail: (p) => this.query(p.sourceId, 'detail', p),
       leaks: (p) => this.query(p.sourceId, 'leaks', p),
       diff: (p) => this.query(p.sourceId, 'diff', p),
+      getReport: (p) => this.query(p.sourceId, 'reportObject', null),
       exportReport: (p) => this.exportReport(p),
     };
   }

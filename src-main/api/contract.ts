@@ -347,7 +347,10 @@ export const snapshotBlockSchema = z.object({
   allocatedBytes: bytesSchema,
   /** Sorted by offset. */
   allocations: z.array(snapshotAllocationSchema),
-  /** Free gaps between allocations, sorted by offset. */
+  /**
+   * Free ranges, sorted by offset. Bytes neither allocated nor free are alignment padding: a gap in front
+   * of an allocation smaller than its alignment (allocator/analysis/snapshot.ts freeRangesOf).
+   */
   freeRanges: z.array(z.object({ offset: bytesSchema, size: bytesSchema })),
 });
 
@@ -380,6 +383,8 @@ export const allocationRowSchema = z.object({
   freedAt: z.int().nullable(),
   /** Where the scenario asked for it (file:line and tags), when recorded. */
   origin: z.string().nullable(),
+  /** true when the decision's allocation-time retry type was needed (the first choice failed). */
+  usedRetry: z.boolean(),
 });
 export type AllocationRow = z.infer<typeof allocationRowSchema>;
 
@@ -410,6 +415,109 @@ export const decisionRecordSchema = z.object({
   retryTypeIndex: z.int().nullable(),
 });
 export type DecisionRecord = z.infer<typeof decisionRecordSchema>;
+
+// ---- The report (allocator/analysis/report.ts TraceReport; checked in contract-shapes.ts) -----------------
+
+const usageSchema = z.object({ committed: bytesSchema, allocated: bytesSchema });
+const peakValueSchema = z.object({
+  bytes: bytesSchema,
+  /** The event after which the peak was first reached (-1: never above 0). */
+  eventIndex: z.int().min(-1),
+  time: z.number(),
+});
+export const seriesSummarySchema = z.object({
+  /** Heap or memory type index; -1 for the total. */
+  index: z.int(),
+  final: usageSchema,
+  peakCommitted: peakValueSchema,
+  peakAllocated: peakValueSchema,
+  allocationCount: countSchema,
+});
+export const analysisSummarySchema = z.object({
+  eventCount: countSchema,
+  durationMs: z.number(),
+  counts: z.object({
+    allocations: countSchema,
+    frees: countSchema,
+    failures: countSchema,
+    blocksCreated: countSchema,
+    blocksDestroyed: countSchema,
+    renames: countSchema,
+    budgetSamples: countSchema,
+    frames: countSchema,
+    marks: countSchema,
+  }),
+  heaps: z.array(seriesSummarySchema),
+  types: z.array(seriesSummarySchema),
+  total: seriesSummarySchema,
+  /** The driver's last budget/usage sample per heap that has one. */
+  budgets: z.array(
+    z.object({ heapIndex: indexSchema, budget: bytesSchema, usage: bytesSchema, eventIndex: indexSchema }),
+  ),
+  retriedAllocations: countSchema,
+  liveAllocations: countSchema,
+  liveBlocks: countSchema,
+  failures: z.array(
+    z.object({
+      eventIndex: indexSchema,
+      time: z.number(),
+      name: z.string(),
+      size: bytesSchema,
+      alignment: bytesSchema,
+      location: memoryLocationSchema,
+      linear: z.boolean(),
+      code: z.string(),
+      message: z.string(),
+      decision: z.int(),
+      stack: z.string(),
+    }),
+  ),
+  anomalies: countSchema,
+});
+const reportLeakGroupSchema = z.object({
+  key: z.string(),
+  count: countSchema,
+  bytes: bytesSchema,
+  allocationIds: z.array(z.int()),
+  examples: z.array(z.string()),
+});
+export const traceReportSchema = z.object({
+  name: z.string(),
+  device: deviceDescriptionSchema,
+  strategy: z.string(),
+  warnings: z.array(z.string()),
+  summary: analysisSummarySchema,
+  fragmentation: z.object({
+    eventIndex: indexSchema,
+    blocks: z.array(
+      z.object({
+        blockId: z.int(),
+        memoryTypeIndex: z.int(),
+        heapIndex: z.int(),
+        size: bytesSchema,
+        dedicated: z.boolean(),
+        usedBytes: bytesSchema,
+        freeBytes: bytesSchema,
+        largestFreeRange: bytesSchema,
+        freeRangeCount: countSchema,
+        fragmentation: z.number().min(0).max(1),
+      }),
+    ),
+    freeBytes: bytesSchema,
+    largestFreeRange: bytesSchema,
+    freeRangeCount: countSchema,
+    fragmentation: z.number().min(0).max(1),
+  }),
+  leaks: z.object({
+    eventIndex: indexSchema,
+    count: countSchema,
+    bytes: bytesSchema,
+    byOrigin: z.array(reportLeakGroupSchema),
+    byName: z.array(reportLeakGroupSchema),
+    byNamePattern: z.array(reportLeakGroupSchema),
+  }),
+});
+export type TraceReportDto = z.infer<typeof traceReportSchema>;
 
 export const allocationHistoryEntrySchema = z.object({
   eventIndex: indexSchema,
@@ -644,7 +752,13 @@ export const requests = {
       perType: z.array(diffTypeDeltaSchema),
     }),
   },
-  /** A report of the source (summary, per heap/type totals, peaks, failures, leaks). */
+  /**
+   * The report of a source: device, summary (per heap/type totals, peaks, allocation counts, budgets,
+   * failures), fragmentation and leaks. The same JSON `vramscope report --json` prints for the file (which
+   * adds only the CLI's own `file`, `header`, `complete` and `performance` fields).
+   */
+  getReport: { params: z.strictObject(sourceRef), result: traceReportSchema },
+  /** A report of the source as text, or as getReport's JSON (format "json"). */
   exportReport: {
     params: z.strictObject({
       ...sourceRef,

@@ -11,6 +11,7 @@ export interface SourceQueryMap {
   leaks: [ValidatedParams<'leaks'>, RequestResult<'leaks'>];
   diff: [ValidatedParams<'diff'>, RequestResult<'diff'>];
   report: ['json' | 'text', string];
+  reportObject: [null, RequestResult<'getReport'>];
 }
 export type SourceQuery = keyof SourceQueryMap;
 

@@ -145,6 +145,8 @@ function query(sourceId: string, method: SourceQuery, params: unknown): unknown 
       return source.diff(params as never);
     case 'report':
       return source.report(params as 'json' | 'text');
+    case 'reportObject':
+      return source.reportObject();
   }
 }
 

@@ -5,7 +5,6 @@
 // whole-source query at `timeIndexBuckets` buckets, kept per source) maps an event range to the time range
 // to ask for; each answer carries the first event index of every bucket, which is all the views need.
 import type { ApiClient, RequestParams, RequestResult } from '../../src-main/api/contract.ts';
-import type { MemoryTypeDecision } from '../../allocator/index.ts';
 import type {
   AllocationDetail,
   AllocationPage,
@@ -32,6 +31,7 @@ const timeIndexBuckets = 20_000;
 const liveRefreshMs = 250;
 
 type Row = RequestResult<'listAllocations'>['rows'][number];
+type SeriesSummary = RequestResult<'getReport'>['summary']['heaps'][number];
 
 interface TimeIndex {
   readonly eventCount: number;
@@ -39,49 +39,6 @@ interface TimeIndex {
   readonly endTime: number;
   readonly bucketStart: readonly number[];
   readonly bucketFirstEvent: readonly number[];
-}
-
-interface ReportPeak {
-  readonly bytes: number;
-  readonly eventIndex: number;
-}
-interface ReportSeries {
-  readonly index: number;
-  readonly final: { readonly committed: number; readonly allocated: number };
-  readonly peakCommitted: ReportPeak;
-  readonly peakAllocated: ReportPeak;
-}
-interface ReportJson {
-  readonly counts: { allocations: number; frees: number; failures: number; blocksCreated: number };
-  readonly heaps: readonly ReportSeries[];
-  readonly types: readonly ReportSeries[];
-  readonly total: ReportSeries;
-  readonly leaks: { readonly count: number; readonly bytes: number };
-}
-
-/** Reads the JSON report (exportReport) and checks the fields the overview uses. */
-export function parseReport(content: string): ReportJson {
-  const r = JSON.parse(content) as Partial<ReportJson>;
-  const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-  const ok =
-    r.counts !== undefined &&
-    isNum(r.counts.allocations) &&
-    isNum(r.counts.frees) &&
-    isNum(r.counts.failures) &&
-    isNum(r.counts.blocksCreated) &&
-    Array.isArray(r.heaps) &&
-    Array.isArray(r.types) &&
-    r.total !== undefined &&
-    isNum(r.total.peakCommitted?.bytes) &&
-    isNum(r.total.peakCommitted?.eventIndex) &&
-    r.leaks !== undefined &&
-    isNum(r.leaks.count) &&
-    isNum(r.leaks.bytes);
-  if (!ok)
-    throw new Error(
-      "The server's report of this source lacks the counts, peaks or leaks the overview shows.",
-    );
-  return r as ReportJson;
 }
 
 /** File names the importer reads: VMA / D3D12MA JSON dumps and PyTorch memory snapshots. */
@@ -105,7 +62,7 @@ export function rowToRecord(r: Row): AllocationRecord {
     freedAt: r.freedAt,
     origin: r.origin,
     decisionId: r.decisionId,
-    usedRetry: false,
+    usedRetry: r.usedRetry,
   };
 }
 
@@ -234,36 +191,38 @@ export class ApiSource implements InspectorSource {
     const device = trace?.device ?? session?.device;
     if (!device) return null;
     const live = session?.run?.state === 'running' || session?.run?.state === 'paused';
-    const [exported, total] = await Promise.all([
-      this.api.request('exportReport', { sourceId, format: 'json' }),
+    const [report, total] = await Promise.all([
+      this.api.request('getReport', { sourceId }),
       this.ensureTimeIndex(),
     ]);
-    const report = parseReport(exported.content);
     if (!live) this.leakMarkers = await this.loadLeakMarkers(sourceId);
-    const heap = (i: number): ReportSeries | undefined => report.heaps.find((h) => h.index === i);
-    const type = (i: number): ReportSeries | undefined => report.types.find((t) => t.index === i);
+    const s = report.summary;
+    const heap = (i: number): SeriesSummary | undefined => s.heaps.find((h) => h.index === i);
+    const type = (i: number): SeriesSummary | undefined => s.types.find((t) => t.index === i);
+    const budget = (i: number) => s.budgets.find((b) => b.heapIndex === i);
     return {
       title: trace?.name ?? `live: ${session?.run?.scenario ?? session?.sessionId ?? sourceId}`,
-      device: device as TraceOverview['device'],
+      device,
       eventCount: total.eventCount,
       durationMs: total.endTime - total.startTime,
-      allocationCount: report.counts.allocations,
-      freeCount: report.counts.frees,
-      failureCount: report.counts.failures,
-      blockCount: report.counts.blocksCreated,
-      peakCommittedBytes: report.total.peakCommitted.bytes,
+      allocationCount: s.counts.allocations,
+      freeCount: s.counts.frees,
+      failureCount: s.counts.failures,
+      blockCount: s.counts.blocksCreated,
+      peakCommittedBytes: s.total.peakCommitted.bytes,
       // The report names the event that reached the peak; the cursor goes right after it.
-      peakCommittedAt: report.total.peakCommitted.eventIndex + 1,
-      peakAllocatedBytes: report.total.peakAllocated.bytes,
-      peakAllocatedAt: report.total.peakAllocated.eventIndex + 1,
+      peakCommittedAt: s.total.peakCommitted.eventIndex + 1,
+      peakAllocatedBytes: s.total.peakAllocated.bytes,
+      peakAllocatedAt: s.total.peakAllocated.eventIndex + 1,
       liveAllocationsAtEnd: report.leaks.count,
       liveBytesAtEnd: report.leaks.bytes,
+      retriedAllocations: s.retriedAllocations,
       heaps: device.heaps.map((h) => ({
         index: h.index,
         size: h.size,
         flags: h.flags,
-        budget: null,
-        usage: null,
+        budget: budget(h.index)?.budget ?? null,
+        usage: budget(h.index)?.usage ?? null,
         peakCommittedBytes: heap(h.index)?.peakCommitted.bytes ?? 0,
         committedBytesAtEnd: heap(h.index)?.final.committed ?? 0,
       })),
@@ -273,7 +232,7 @@ export class ApiSource implements InspectorSource {
         heapIndex: t.heapIndex,
         peakCommittedBytes: type(t.index)?.peakCommitted.bytes ?? 0,
         peakAllocatedBytes: type(t.index)?.peakAllocated.bytes ?? 0,
-        allocationCount: null,
+        allocationCount: type(t.index)?.allocationCount ?? 0,
       })),
       live,
     };
@@ -384,8 +343,8 @@ export class ApiSource implements InspectorSource {
     });
     return {
       allocation: rowToRecord(r.allocation),
-      // The contract's DecisionRecord mirrors allocator/types.ts MemoryTypeDecision field for field.
-      decision: r.decision as MemoryTypeDecision | null,
+      // The contract's decision record is MemoryTypeDecision (src-main/api/contract-shapes.ts proves it).
+      decision: r.decision,
       stack: r.stack,
     };
   }
@@ -476,10 +435,12 @@ export class ApiSource implements InspectorSource {
     }
     this.liveEventCount = 0;
     const info = await this.api.request('runScenario', { sessionId: this.sessionId, scenario: id, params });
-    this.run = info;
-    for (const l of this.listeners) l.runStatus?.(info);
+    // A short run may have finished (its runState event already arrived) before this answer: keep the newest.
+    if (this.run?.runId !== info.runId) this.run = info;
+    const newest = this.run;
+    for (const l of this.listeners) l.runStatus?.(newest);
     this.scheduleLiveRefresh(0);
-    return info;
+    return newest;
   }
 
   async control(action: 'pause' | 'step' | 'resume' | 'cancel'): Promise<RunInfo> {
@@ -494,10 +455,13 @@ export class ApiSource implements InspectorSource {
             ? 'resumeRun'
             : 'cancelRun';
     const info = await this.api.request(name, { runId });
-    this.run = info;
-    for (const l of this.listeners) l.runStatus?.(info);
+    // An end the runState events reported meanwhile (finished, cancelled, failed) stays the newest state.
+    const ended = this.run?.runId === info.runId && !['running', 'paused'].includes(this.run.state);
+    if (!ended) this.run = info;
+    const newest = this.run ?? info;
+    for (const l of this.listeners) l.runStatus?.(newest);
     this.scheduleLiveRefresh(0);
-    return info;
+    return newest;
   }
 
   subscribe(listener: SourceListener): () => void {

@@ -1,6 +1,6 @@
-// What the inspector's views need from a trace or a live session, as one small async interface. Two
-// implementations: the API contract's client (web socket / Electron IPC, see contract-source.ts) and an
-// in-memory source over an EventLog (memory-source.ts) used for offline traces and tests.
+// What the inspector's views need from a trace or a live session, as one small async interface, implemented
+// over the API contract (api-source.ts: web socket or Electron IPC). Every number comes from the one
+// analysis engine (allocator/analysis) running in main.
 //
 // Units: every size and offset is bytes (a safe integer); every time is milliseconds since the session
 // started; a "cursor" is an event index in [0, eventCount]: the state at cursor c is the state after the
@@ -32,8 +32,8 @@ export interface MemoryTypeSummary {
   readonly heapIndex: number;
   readonly peakCommittedBytes: number;
   readonly peakAllocatedBytes: number;
-  /** null when the source does not count allocations per type. */
-  readonly allocationCount: number | null;
+  /** Allocate events of this memory type. */
+  readonly allocationCount: number;
 }
 
 export interface TraceOverview {
@@ -55,6 +55,8 @@ export interface TraceOverview {
   readonly peakAllocatedAt: number;
   readonly liveAllocationsAtEnd: number;
   readonly liveBytesAtEnd: number;
+  /** Allocations that needed the decision's allocation-time retry type. */
+  readonly retriedAllocations: number;
   readonly heaps: readonly HeapSummary[];
   readonly types: readonly MemoryTypeSummary[];
   /** true while a live session is still appending events. */
@@ -140,7 +142,7 @@ export interface AllocationRecord {
   /** Where it was asked for (file:line, tags), when recorded. */
   readonly origin: string | null;
   readonly decisionId: number;
-  /** true when the allocation-time retry type was needed (unknown through the API: false). */
+  /** true when the decision's allocation-time retry type was needed (the first choice failed). */
   readonly usedRetry: boolean;
 }
 

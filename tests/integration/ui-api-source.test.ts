@@ -3,7 +3,7 @@
 // the overview with the numbers of `report --json`, and timeline buckets, snapshots, pages, details,
 // leaks and diffs agree with each other and with the trace file itself.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ApiSource } from '../../src-renderer/data/api-source.ts';
@@ -136,10 +136,33 @@ describe('ApiSource over the real backend', () => {
   });
 });
 
+describe('one report: the CLI and the API', () => {
+  test("report --json is the API's getReport for the same file, plus the CLI's own fields", async () => {
+    const r = spawnSync(process.execPath, ['bin/vramscope.mjs', 'report', fixture, '--json'], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(0);
+    const { file, header, complete, performance, ...cliReport } = JSON.parse(r.stdout) as Record<
+      string,
+      unknown
+    >;
+    expect([file, header, complete, performance].every((v) => v !== undefined)).toBe(true);
+    const sourceId = (await client.api.request('getState', {})).traces.find((t) =>
+      t.name.endsWith('streaming-h100.trace'),
+    )?.sourceId;
+    if (!sourceId) throw new Error('the fixture is not loaded');
+    const apiReport = await client.api.request('getReport', { sourceId });
+    expect(cliReport).toEqual(JSON.parse(JSON.stringify(apiReport)));
+    const exported = await client.api.request('exportReport', { sourceId, format: 'json' });
+    expect(JSON.parse(exported.content)).toEqual(cliReport);
+  });
+});
+
 describe('ApiSource importing a foreign dump', () => {
-  const dump = path.resolve(repoRoot, '..', 'shared', 'fixtures', 'foreign', 'vma3-sample-amd-rx6600xt.json');
-  test('a dropped VMA JSON dump goes through the importer and shows the totals `vramscope import` prints', async (ctx) => {
-    ctx.skip(!existsSync(dump), `the shared fixture ${dump} is not beside this checkout`);
+  // A VMA 3 dump kept in the repo (tests/fixtures/import/PROVENANCE.md says where it comes from).
+  const dump = path.join(repoRoot, 'tests', 'fixtures', 'import', 'vma3-pools.json');
+  test('a dropped VMA JSON dump goes through the importer and shows the totals `vramscope import` prints', async () => {
     const r = spawnSync(process.execPath, ['bin/vramscope.mjs', 'import', dump], {
       cwd: repoRoot,
       encoding: 'utf8',

@@ -4,7 +4,12 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { memoryHeapFlagNames, memoryPropertyFlagNames } from '../../../allocator/device.ts';
 import { formatBytes } from '../../../allocator/format.ts';
-import { analyzeTrace, type LeakGroup, type SeriesSummary } from '../../../allocator/analysis/index.ts';
+import {
+  analyzeTrace,
+  traceReport,
+  type LeakGroup,
+  type SeriesSummary,
+} from '../../../allocator/analysis/index.ts';
 import { TraceFormatError, type LoadedTrace } from '../../../allocator/trace/index.ts';
 import { loadTrace } from '../../trace/reader.ts';
 import { CommandFailure, UsageError, type Command, type CommandIo, type ParsedValues } from '../command.ts';
@@ -52,7 +57,8 @@ took, the bytes per event on disk and the resident memory after loading.
 A trace whose tail is torn (recording killed) loads up to the last intact chunk, with a warning on stderr.
 
 Options:
-  --json    print one JSON object instead of text
+  --json    print one JSON object instead of text: the API's getReport for the same file (name, device,
+            strategy, warnings, summary, fragmentation, leaks) plus file, header, complete, performance
 
 Exit codes: 0 ok, 1 the trace cannot be read, 2 bad usage.`,
   options: { json: { type: 'boolean' } },
@@ -82,8 +88,13 @@ Exit codes: 0 ok, 1 the trace cannot be read, 2 bad usage.`,
     const rssAfterLoad = process.memoryUsage().rss;
     const analysisStarted = performance.now();
     const analysis = analyzeTrace(trace.events, trace.header.device);
-    const leaks = analysis.leaksAt();
-    const fragmentation = analysis.fragmentationAt();
+    // The same report the API's getReport answers for this file (allocator/analysis/report.ts).
+    const report = traceReport(analysis, {
+      name: path.basename(file),
+      strategy: trace.header.allocator.strategy,
+      warnings: trace.warnings.map((w) => w.message),
+    });
+    const { leaks, fragmentation } = report;
     const analysisMs = performance.now() - analysisStarted;
     const peakRss = process.resourceUsage().maxRSS * 1024;
     const fileBytes = statSync(full).size;
@@ -94,17 +105,12 @@ Exit codes: 0 ok, 1 the trace cannot be read, 2 bad usage.`,
     for (const w of warnings) io.stderr.write(`vramscope report: warning: ${w.message}\n`);
 
     if (values.json === true) {
+      // getReport's JSON plus what only the CLI knows: the path given, the header, and load timings.
       const out = {
+        ...report,
         file,
         header,
         complete: trace.complete,
-        warnings,
-        summary,
-        fragmentation: {
-          ...fragmentation,
-          blocks: fragmentation.blocks,
-        },
-        leaks,
         performance: {
           loadMs: Math.round(loadMs * 10) / 10,
           loadCpuMs: Math.round(loadCpuMs * 10) / 10,
