@@ -23,7 +23,10 @@ export interface AppBackendOptions {
   readonly assetsDir?: string;
   /** Where recent trace paths persist (Electron: userData); null keeps them in memory. */
   readonly recentFile?: string | null;
-  /** Check every result against the contract (tests). */
+  /**
+   * Check every result against the contract's result schema (a handler that breaks the contract answers
+   * Internal). Default: on, except in production builds (NODE_ENV=production, the packaged app).
+   */
   readonly checkResults?: boolean;
   /** Flush interval of the event batcher, ms (default: the contract's). */
   readonly flushIntervalMs?: number;
@@ -72,7 +75,9 @@ export class AppBackend {
         p.phase === 'progress' ? `progress:${p.taskId}` : undefined,
       );
     });
-    this.dispatch = createDispatcher(this.handlers(), { checkResults: options.checkResults ?? false });
+    this.dispatch = createDispatcher(this.handlers(), {
+      checkResults: options.checkResults ?? process.env['NODE_ENV'] !== 'production',
+    });
   }
 
   /** The source the UI last said it shows (menu: Export Report). */

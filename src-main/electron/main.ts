@@ -243,6 +243,8 @@ if (!app.requestSingleInstanceLock()) {
       recentFile: path.join(app.getPath('userData'), 'recent-traces.json'),
       // The desktop user may run their own scenario scripts (web mode runs built-ins only).
       allowScenarioFiles: true,
+      // Results are checked against the contract in development (forge start), not in the packaged app.
+      checkResults: !app.isPackaged,
     });
     // The default device is open when the window appears (npm start's promise).
     void backend.openDefaultSession();
