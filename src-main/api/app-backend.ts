@@ -6,7 +6,6 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AnalyzedSource } from './analyzed-source.ts';
 import { ApiFailure, notFound } from './api-failure.ts';
 import type { FileSource, RequestResult, TraceSummary, ValidatedParams } from './contract.ts';
 import { listDevices } from './devices.ts';
@@ -60,12 +59,6 @@ export class AppBackend {
     this.cwd = options.cwd ?? process.cwd();
     this.recent = new RecentTraces(options.recentFile ?? null);
     this.batcher = new EventBatcher(options.flushIntervalMs);
-    this.sessions = new SessionManager({
-      batcher: this.batcher,
-      cwd: this.cwd,
-      allowScenarioFiles: options.allowScenarioFiles ?? false,
-      onChange: () => this.emitState(),
-    });
     this.traceHost = new TraceHost((p) => {
       const kind = this.taskKinds.get(p.taskId) ?? 'loadTrace';
       if (p.phase === 'done' || p.phase === 'failed') this.taskKinds.delete(p.taskId);
@@ -74,6 +67,13 @@ export class AppBackend {
         { name: 'progress', payload: { ...rest, kind, unit: 'bytes' } },
         p.phase === 'progress' ? `progress:${p.taskId}` : undefined,
       );
+    });
+    this.sessions = new SessionManager({
+      batcher: this.batcher,
+      cwd: this.cwd,
+      allowScenarioFiles: options.allowScenarioFiles ?? false,
+      onChange: () => this.emitState(),
+      traceHost: this.traceHost,
     });
     this.dispatch = createDispatcher(this.handlers(), {
       checkResults: options.checkResults ?? process.env['NODE_ENV'] !== 'production',
@@ -115,40 +115,22 @@ export class AppBackend {
     this.batcher.emit({ name: 'stateChanged', payload: this.state() }, 'stateChanged');
   }
 
-  /** A live session's recording (analyzed on the main thread), or null for a trace. */
-  private sessionSource(sourceId: string): AnalyzedSource | null {
-    const session = this.sessions.source(sourceId);
-    if (session) return session;
-    if (!this.traces.has(sourceId)) throw notFound('source', sourceId);
-    return null;
+  /** Throws NotFound unless the source is a loaded trace or a session's recording. */
+  private requireSource(sourceId: string): void {
+    if (!this.sessions.has(sourceId) && !this.traces.has(sourceId)) throw notFound('source', sourceId);
   }
 
-  /** Runs a query on the source: in the trace worker for traces, here for sessions. */
+  /**
+   * Runs a query on the source in the trace worker: traces and sessions' recordings alike live and are
+   * analysed there, never on this thread.
+   */
   private async query<M extends SourceQuery>(
     sourceId: string,
     method: M,
     params: SourceQueryMap[M][0],
   ): Promise<SourceQueryMap[M][1]> {
-    const session = this.sessionSource(sourceId);
-    if (session === null) return this.traceHost.query(sourceId, method, params);
-    switch (method) {
-      case 'timeline':
-        return session.timeline(params as SourceQueryMap['timeline'][0]) as SourceQueryMap[M][1];
-      case 'snapshot':
-        return session.snapshot(params as SourceQueryMap['snapshot'][0]) as SourceQueryMap[M][1];
-      case 'allocations':
-        return session.allocations(params as SourceQueryMap['allocations'][0]) as SourceQueryMap[M][1];
-      case 'detail':
-        return session.detail(params as SourceQueryMap['detail'][0]) as SourceQueryMap[M][1];
-      case 'leaks':
-        return session.leaks(params as SourceQueryMap['leaks'][0]) as SourceQueryMap[M][1];
-      case 'diff':
-        return session.diff(params as SourceQueryMap['diff'][0]) as SourceQueryMap[M][1];
-      case 'reportObject':
-        return session.reportObject() as SourceQueryMap[M][1];
-      default:
-        return session.report(params as SourceQueryMap['report'][0]) as SourceQueryMap[M][1];
-    }
+    this.requireSource(sourceId);
+    return this.traceHost.query(sourceId, method, params);
   }
 
   /** Loads and analyzes a trace file or dropped bytes in the trace worker, with progress events. */
@@ -229,7 +211,7 @@ export class AppBackend {
       loadTrace: ({ source, taskId }) => this.loadTraceFile(source, taskId),
       importFile: (p) => this.addTrace(p.source, p.taskId, 'importFile', p.format),
       setActiveSource: ({ sourceId }) => {
-        this.sessionSource(sourceId);
+        this.requireSource(sourceId);
         this.activeSource = sourceId;
         return { ok: true as const };
       },

@@ -846,6 +846,11 @@ export const events = {
   }),
   /** A scenario run changed state (or its op count advanced; at most once per tick). */
   runState: runInfoSchema,
+  /**
+   * A live source's analysis grew (pushed, at most once per flush per source): its summary over the events
+   * analysed so far (failures: the latest 100). The UI updates its overview from this, without polling.
+   */
+  analysisChanged: z.object({ sourceId: idSchema, summary: analysisSummarySchema }),
   /** Log lines from scenarios, the allocator's debug logging and the Vulkan debug messenger. */
   log: z.object({
     sessionId: idSchema.nullable(),

@@ -1,5 +1,8 @@
 // Messages between main and the trace worker (trace-worker.ts), which loads, imports and analyzes traces
 // and answers queries over them, so that no trace, however large, holds up the API on the main thread.
+import type { DeviceDescription } from '../../allocator/index.ts';
+import type { AnalysisSummary } from '../../allocator/analysis/index.ts';
+import type { EventSlice } from '../../allocator/trace/index.ts';
 import type { ApiErrorCode, FileSource, RequestResult, TraceSummary, ValidatedParams } from './contract.ts';
 
 /** The queries a loaded source answers (AnalyzedSource's methods). */
@@ -38,7 +41,23 @@ export type ToTraceWorker =
       readonly method: SourceQuery;
       readonly params: unknown;
     }
-  | { readonly type: 'close'; readonly id: number; readonly sourceId: string };
+  | { readonly type: 'close'; readonly id: number; readonly sourceId: string }
+  /** A live source (a session's recording): starts empty, grows by liveAppend, analysed as it grows. */
+  | {
+      readonly type: 'liveOpen';
+      readonly id: number;
+      readonly sourceId: string;
+      readonly name: string;
+      readonly device: DeviceDescription;
+      readonly strategy: string;
+      readonly warnings: readonly string[];
+    }
+  | {
+      readonly type: 'liveAppend';
+      readonly id: number;
+      readonly sourceId: string;
+      readonly slice: EventSlice;
+    };
 
 export type FromTraceWorker =
   | {
@@ -59,6 +78,9 @@ export type FromTraceWorker =
     };
 
 /** What a load or import answers: the summary plus the path to remember as a recent trace. */
+/** What liveAppend answers: the summary of the analysed events (the analysisChanged event's payload). */
+export type LiveSummary = AnalysisSummary;
+
 export interface LoadedSource {
   readonly summary: TraceSummary;
   readonly path: string | null;

@@ -4,13 +4,19 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { bytesSource, ImportError, importSource, type ByteSource } from '../../allocator/import/index.ts';
-import { traceEventsOf } from '../../allocator/trace/index.ts';
+import { GrowingEvents, traceEventsOf, type EventSlice } from '../../allocator/trace/index.ts';
 import { fileSource } from '../import/file-source.ts';
 import { loadTrace } from '../trace/reader.ts';
 import { AnalyzedSource } from './analyzed-source.ts';
 import { ApiFailure, notFound } from './api-failure.ts';
 import type { FileSource } from './contract.ts';
-import type { FromTraceWorker, LoadedSource, SourceQuery, ToTraceWorker } from './trace-protocol.ts';
+import type {
+  FromTraceWorker,
+  LiveSummary,
+  LoadedSource,
+  SourceQuery,
+  ToTraceWorker,
+} from './trace-protocol.ts';
 
 const port = parentPort;
 if (!port) throw new Error('trace-worker.ts must run in a worker thread');
@@ -150,6 +156,40 @@ function query(sourceId: string, method: SourceQuery, params: unknown): unknown 
   }
 }
 
+/** Live sources' growing event streams, by source id. */
+const liveEvents = new Map<string, GrowingEvents>();
+
+function liveOpen(m: Extract<ToTraceWorker, { type: 'liveOpen' }>): boolean {
+  const events = new GrowingEvents();
+  liveEvents.set(m.sourceId, events);
+  sources.set(
+    m.sourceId,
+    new AnalyzedSource({
+      sourceId: m.sourceId,
+      name: m.name,
+      device: m.device,
+      strategy: m.strategy,
+      warnings: m.warnings,
+      loadMs: 0,
+      events: () => events,
+    }),
+  );
+  return true;
+}
+
+/**
+ * Appends a live source's new events and extends its analysis by them (here, off main's thread). Returns
+ * the summary to push to the UI (failures: the latest 100).
+ */
+function liveAppend(sourceId: string, slice: EventSlice): LiveSummary {
+  const events = liveEvents.get(sourceId);
+  const source = sources.get(sourceId);
+  if (!events || !source) throw notFound('live source', sourceId);
+  events.append(slice);
+  const summary = source.analysis().summary;
+  return { ...summary, failures: summary.failures.slice(-100) };
+}
+
 async function handle(message: ToTraceWorker): Promise<unknown> {
   switch (message.type) {
     case 'load':
@@ -159,7 +199,12 @@ async function handle(message: ToTraceWorker): Promise<unknown> {
     case 'query':
       return query(message.sourceId, message.method, message.params);
     case 'close':
+      liveEvents.delete(message.sourceId);
       return sources.delete(message.sourceId);
+    case 'liveOpen':
+      return liveOpen(message);
+    case 'liveAppend':
+      return liveAppend(message.sourceId, message.slice);
   }
 }
 

@@ -27,8 +27,6 @@ import type {
 } from './source.ts';
 
 const timeIndexBuckets = 20_000;
-/** Live runs: at most one overview refresh per this many ms (event batches come at ~30 Hz). */
-const liveRefreshMs = 250;
 
 type Row = RequestResult<'listAllocations'>['rows'][number];
 type SeriesSummary = RequestResult<'getReport'>['summary']['heaps'][number];
@@ -39,6 +37,59 @@ interface TimeIndex {
   readonly endTime: number;
   readonly bucketStart: readonly number[];
   readonly bucketFirstEvent: readonly number[];
+}
+
+type Summary = RequestResult<'getReport'>['summary'];
+type Device = TraceOverview['device'];
+
+/** The overview the views show, from the engine's summary of the source (getReport or analysisChanged). */
+function overviewOf(
+  title: string,
+  device: Device,
+  s: Summary,
+  durationMs: number,
+  live: boolean,
+  leaks: { readonly count: number; readonly bytes: number },
+): TraceOverview {
+  const heap = (i: number): SeriesSummary | undefined => s.heaps.find((h) => h.index === i);
+  const type = (i: number): SeriesSummary | undefined => s.types.find((t) => t.index === i);
+  const budget = (i: number) => s.budgets.find((b) => b.heapIndex === i);
+  return {
+    title,
+    device,
+    eventCount: s.eventCount,
+    durationMs,
+    allocationCount: s.counts.allocations,
+    freeCount: s.counts.frees,
+    failureCount: s.counts.failures,
+    blockCount: s.counts.blocksCreated,
+    peakCommittedBytes: s.total.peakCommitted.bytes,
+    // The summary names the event that reached the peak; the cursor goes right after it.
+    peakCommittedAt: s.total.peakCommitted.eventIndex + 1,
+    peakAllocatedBytes: s.total.peakAllocated.bytes,
+    peakAllocatedAt: s.total.peakAllocated.eventIndex + 1,
+    liveAllocationsAtEnd: leaks.count,
+    liveBytesAtEnd: leaks.bytes,
+    retriedAllocations: s.retriedAllocations,
+    heaps: device.heaps.map((h) => ({
+      index: h.index,
+      size: h.size,
+      flags: h.flags,
+      budget: budget(h.index)?.budget ?? null,
+      usage: budget(h.index)?.usage ?? null,
+      peakCommittedBytes: heap(h.index)?.peakCommitted.bytes ?? 0,
+      committedBytesAtEnd: heap(h.index)?.final.committed ?? 0,
+    })),
+    types: device.types.map((t) => ({
+      index: t.index,
+      propertyFlags: t.propertyFlags,
+      heapIndex: t.heapIndex,
+      peakCommittedBytes: type(t.index)?.peakCommitted.bytes ?? 0,
+      peakAllocatedBytes: type(t.index)?.peakAllocated.bytes ?? 0,
+      allocationCount: type(t.index)?.allocationCount ?? 0,
+    })),
+    live,
+  };
 }
 
 /** File names the importer reads: VMA / D3D12MA JSON dumps and PyTorch memory snapshots. */
@@ -94,6 +145,8 @@ export class ApiSource implements InspectorSource {
   private readonly listeners = new Set<SourceListener>();
   private liveTimer: ReturnType<typeof setTimeout> | null = null;
   private liveEventCount = 0;
+  /** The last overview built, kept to apply pushed summaries to (device, title, per-type rows). */
+  private lastOverview: TraceOverview | null = null;
 
   constructor(private readonly api: ApiClient) {
     api.on('runState', (info) => {
@@ -105,7 +158,20 @@ export class ApiSource implements InspectorSource {
     api.on('sessionEvents', (batch) => {
       if (batch.sessionId !== this.sessionId) return;
       this.liveEventCount = batch.start + batch.count;
-      this.scheduleLiveRefresh(liveRefreshMs);
+    });
+    // A live source's analysis grew: main pushes its summary (no polling); the overview follows it at once
+    // and the timeline's time index is rebuilt on the next timeline query.
+    api.on('analysisChanged', ({ sourceId, summary }) => {
+      const last = this.lastOverview;
+      if (sourceId !== this.sourceId || !last) return;
+      this.timeIndex = null;
+      const live = this.run?.state === 'running' || this.run?.state === 'paused';
+      const overview = overviewOf(last.title, last.device, summary, summary.durationMs, live, {
+        count: summary.liveAllocations,
+        bytes: summary.total.final.allocated,
+      });
+      this.lastOverview = overview;
+      for (const l of this.listeners) l.traceChanged?.(overview);
     });
   }
 
@@ -196,46 +262,17 @@ export class ApiSource implements InspectorSource {
       this.ensureTimeIndex(),
     ]);
     if (!live) this.leakMarkers = await this.loadLeakMarkers(sourceId);
-    const s = report.summary;
-    const heap = (i: number): SeriesSummary | undefined => s.heaps.find((h) => h.index === i);
-    const type = (i: number): SeriesSummary | undefined => s.types.find((t) => t.index === i);
-    const budget = (i: number) => s.budgets.find((b) => b.heapIndex === i);
-    return {
-      title: trace?.name ?? `live: ${session?.run?.scenario ?? session?.sessionId ?? sourceId}`,
+    const title = trace?.name ?? `live: ${session?.run?.scenario ?? session?.sessionId ?? sourceId}`;
+    const overview = overviewOf(
+      title,
       device,
-      eventCount: total.eventCount,
-      durationMs: total.endTime - total.startTime,
-      allocationCount: s.counts.allocations,
-      freeCount: s.counts.frees,
-      failureCount: s.counts.failures,
-      blockCount: s.counts.blocksCreated,
-      peakCommittedBytes: s.total.peakCommitted.bytes,
-      // The report names the event that reached the peak; the cursor goes right after it.
-      peakCommittedAt: s.total.peakCommitted.eventIndex + 1,
-      peakAllocatedBytes: s.total.peakAllocated.bytes,
-      peakAllocatedAt: s.total.peakAllocated.eventIndex + 1,
-      liveAllocationsAtEnd: report.leaks.count,
-      liveBytesAtEnd: report.leaks.bytes,
-      retriedAllocations: s.retriedAllocations,
-      heaps: device.heaps.map((h) => ({
-        index: h.index,
-        size: h.size,
-        flags: h.flags,
-        budget: budget(h.index)?.budget ?? null,
-        usage: budget(h.index)?.usage ?? null,
-        peakCommittedBytes: heap(h.index)?.peakCommitted.bytes ?? 0,
-        committedBytesAtEnd: heap(h.index)?.final.committed ?? 0,
-      })),
-      types: device.types.map((t) => ({
-        index: t.index,
-        propertyFlags: t.propertyFlags,
-        heapIndex: t.heapIndex,
-        peakCommittedBytes: type(t.index)?.peakCommitted.bytes ?? 0,
-        peakAllocatedBytes: type(t.index)?.peakAllocated.bytes ?? 0,
-        allocationCount: type(t.index)?.allocationCount ?? 0,
-      })),
+      report.summary,
+      total.endTime - total.startTime,
       live,
-    };
+      report.leaks,
+    );
+    this.lastOverview = overview;
+    return overview;
   }
 
   /** Allocations alive at the end: a leak marker at each allocate event (at most 2,000). */
