@@ -951,7 +951,18 @@ const typedArrayCtors = {
 } as const;
 type TypedArrayName = keyof typeof typedArrayCtors;
 
+/** Node's Buffer when this runs in main (no import: the renderer loads this module too). */
+const nodeBuffer = (
+  globalThis as {
+    Buffer?: {
+      from(b: ArrayBufferLike, offset: number, length: number): { toString(enc: 'base64'): string };
+    };
+  }
+).Buffer;
+
 function bytesToBase64(bytes: Uint8Array): string {
+  // Main encodes every live batch for the WebSocket: Node's native encoder is ~20x faster than btoa.
+  if (nodeBuffer) return nodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
   let binary = '';
   const step = 0x8000;
   for (let i = 0; i < bytes.length; i += step) {
