@@ -3,7 +3,8 @@
 // the overview with the numbers of `report --json`, and timeline buckets, snapshots, pages, details,
 // leaks and diffs agree with each other and with the trace file itself.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ApiSource } from '../../src-renderer/data/api-source.ts';
@@ -163,7 +164,9 @@ describe('ApiSource importing a foreign dump', () => {
   // A VMA 3 dump kept in the repo (tests/fixtures/import/PROVENANCE.md says where it comes from).
   const dump = path.join(repoRoot, 'tests', 'fixtures', 'import', 'vma3-pools.json');
   test('a dropped VMA JSON dump goes through the importer and shows the totals `vramscope import` prints', async () => {
-    const r = spawnSync(process.execPath, ['bin/vramscope.mjs', 'import', dump], {
+    // The imported trace goes to a temp folder: the fixture folder stays as committed.
+    const out = path.join(mkdtempSync(path.join(tmpdir(), 'vramscope-import-')), 'vma3-pools.trace');
+    const r = spawnSync(process.execPath, ['bin/vramscope.mjs', 'import', dump, '--out', out], {
       cwd: repoRoot,
       encoding: 'utf8',
     });
