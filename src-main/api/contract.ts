@@ -245,23 +245,42 @@ const paramValueSchema = z.union([z.number().finite(), z.string().max(10_000), z
 // ---- Traces --------------------------------------------------------------------------------------------
 
 /**
- * Largest raw trace that may be sent as bytes in one loadTrace/importFile request. Bigger files are
- * opened by path (Electron, CLI) — the web transport's message limit is {@link maxMessageBytes}.
+ * Largest raw file that may be sent as bytes in one loadTrace/importFile/uploadFile request. Bigger files
+ * are opened through a file grant (see {@link fileIdSchema}) — the web transport's message limit is
+ * {@link maxMessageBytes}.
  */
 export const maxInlineTraceBytes = 48 * 1024 * 1024;
 /** Largest single wire message either transport accepts (base64 of the inline trace + framing). */
 export const maxMessageBytes = 68 * 1024 * 1024;
+/**
+ * Longest name a client may give (a dropped file's name). Names are data: main escapes control
+ * characters wherever it prints or writes one (allocator/text/printable.ts).
+ */
+export const maxNameLength = 255;
+
+/**
+ * A file main granted to clients (src-main/api/file-grants.ts): a sample trace, a file the user picked in
+ * a main-process dialog, a trace given on the command line, or an upload. Clients never send paths; they
+ * get fileIds from getState (samples, recent files), uploadFile, or the app (appCommand).
+ */
+export const fileIdSchema = z.string().regex(/^file-[A-Za-z0-9_-]{1,64}$/, {
+  message: 'expected a fileId ("file-…") from getState or uploadFile; paths are not accepted',
+});
+
+/** A file by bytes (dropped or picked in the page). Its name is only shown, never used as a path. */
+const inlineFileSchema = z.strictObject({
+  kind: z.literal('bytes'),
+  name: z.string().min(1).max(maxNameLength),
+  /** The file's bytes (a Uint8Array; the web transport encodes it as base64). */
+  data: u8.refine((d) => d.byteLength <= maxInlineTraceBytes, {
+    message: `inline data must be at most ${maxInlineTraceBytes} bytes; upload big files or open them in the app`,
+  }),
+});
 
 export const fileSourceSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('path'), path: z.string().min(1).max(4096) }),
-  /** Drag-and-drop: the file's bytes (a Uint8Array; the web transport encodes it as base64). */
-  z.strictObject({
-    kind: z.literal('bytes'),
-    name: z.string().min(1).max(1000),
-    data: u8.refine((d) => d.byteLength <= maxInlineTraceBytes, {
-      message: `inline data must be at most ${maxInlineTraceBytes} bytes; open big files by path`,
-    }),
-  }),
+  /** A file main granted (samples, dialogs, command line, uploads). */
+  z.strictObject({ kind: z.literal('file'), fileId: fileIdSchema }),
+  inlineFileSchema,
 ]);
 export type FileSource = z.infer<typeof fileSourceSchema>;
 
@@ -492,10 +511,10 @@ export const requests = {
     result: z.object({
       sessions: z.array(sessionInfoSchema),
       traces: z.array(traceSummarySchema),
-      /** Sample traces shipped in assets/traces/, ready to open with loadTrace by path. */
-      sampleTraces: z.array(z.object({ name: z.string(), path: z.string(), bytes: bytesSchema })),
-      /** Recently opened trace paths, newest first. */
-      recentTraces: z.array(z.string()),
+      /** Sample traces shipped in assets/traces/, ready to open with loadTrace by fileId. */
+      sampleTraces: z.array(z.object({ name: z.string(), fileId: fileIdSchema, bytes: bytesSchema })),
+      /** Recently opened trace files, newest first (names for display; no paths). */
+      recentTraces: z.array(z.object({ name: z.string(), fileId: fileIdSchema })),
     }),
   },
   openSession: { params: sessionConfigSchema, result: sessionInfoSchema },
@@ -506,8 +525,9 @@ export const requests = {
   runScenario: {
     params: z.strictObject({
       sessionId: idSchema,
-      /** A built-in scenario id ("streaming", ...) or a path to a scenario module. */
-      scenario: z.string().min(1).max(4096),
+      /** A built-in scenario id ("streaming", ...; see listScenarios). Scripts run from the CLI only. */
+      scenario: z.string().min(1).max(200),
+      /** A parameter of type "file" takes a fileId (uploadFile, getState); never a path. */
       params: z.record(z.string().max(200), paramValueSchema).default({}),
       /** Unsigned 32-bit; absent: a random seed (reported in the run's trace header). */
       seed: z.int().min(0).max(0xffff_ffff).optional(),
@@ -524,6 +544,23 @@ export const requests = {
   },
   resumeRun: { params: runRef, result: runInfoSchema },
   cancelRun: { params: runRef, result: runInfoSchema },
+  /**
+   * Stops a loadTrace/importFile task (by the taskId it was given) even mid-read; the request then fails
+   * with Failed ("cancelled"). `cancelled` is false when no such task is running.
+   */
+  cancelTask: {
+    params: z.strictObject({ taskId: idSchema }),
+    result: z.object({ cancelled: z.boolean() }),
+  },
+
+  /**
+   * Stores a file's bytes on the server (a private folder, removed on exit) and grants it: the fileId
+   * then opens it (loadTrace, importFile) or feeds a scenario's "file" parameter (replay-workload).
+   */
+  uploadFile: {
+    params: z.strictObject({ source: inlineFileSchema }),
+    result: z.object({ fileId: fileIdSchema, name: z.string(), bytes: bytesSchema }),
+  },
 
   /**
    * Loads a trace file. Long work: `progress` events with this taskId (client-chosen, or generated)
@@ -644,15 +681,21 @@ export const requests = {
       perType: z.array(diffTypeDeltaSchema),
     }),
   },
-  /** A report of the source (summary, per heap/type totals, peaks, failures, leaks). */
+  /**
+   * A report of the source (summary, per heap/type totals, peaks, failures, leaks), as content: main never
+   * writes a file for a client. The desktop app saves it through its own save dialog (File > Export
+   * Report); the web UI downloads it. `fileName` is a suggestion made safe for any file system.
+   */
   exportReport: {
     params: z.strictObject({
       ...sourceRef,
       format: z.enum(['json', 'text']).default('text'),
-      /** Also write it to this file (Electron's save dialog). */
-      path: z.string().min(1).max(4096).optional(),
     }),
-    result: z.object({ format: z.enum(['json', 'text']), content: z.string(), path: z.string().nullable() }),
+    result: z.object({
+      format: z.enum(['json', 'text']),
+      content: z.string(),
+      fileName: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/),
+    }),
   },
 } as const;
 

@@ -3,13 +3,13 @@
 // fresh worker (the traces it held are gone: NotFound).
 import { Worker } from 'node:worker_threads';
 import { ApiFailure } from './api-failure.ts';
-import type { FileSource } from './contract.ts';
 import type {
   FromTraceWorker,
   LoadedSource,
   SourceQuery,
   SourceQueryMap,
   ToTraceWorker,
+  WorkerFile,
 } from './trace-protocol.ts';
 
 type Progress = Extract<FromTraceWorker, { type: 'progress' }>;
@@ -65,20 +65,20 @@ export class TraceHost {
   }
 
   /** Bytes are copied once into a buffer of their own and moved (not cloned again) to the worker. */
-  private static movable(input: FileSource): { input: FileSource; transfer: ArrayBuffer[] } {
+  private static movable(input: WorkerFile): { input: WorkerFile; transfer: ArrayBuffer[] } {
     if (input.kind === 'path') return { input, transfer: [] };
     const copy = new Uint8Array(input.data);
     return { input: { ...input, data: copy }, transfer: [copy.buffer] };
   }
 
-  load(sourceId: string, input: FileSource, taskId: string): Promise<LoadedSource> {
+  load(sourceId: string, input: WorkerFile, taskId: string): Promise<LoadedSource> {
     const { input: moved, transfer } = TraceHost.movable(input);
     return this.call({ type: 'load', sourceId, input: moved, taskId }, transfer) as Promise<LoadedSource>;
   }
 
   importDump(
     sourceId: string,
-    input: FileSource,
+    input: WorkerFile,
     format: 'auto' | 'vma' | 'd3d12ma' | 'pytorch',
     taskId: string,
   ): Promise<LoadedSource> {
@@ -95,6 +95,12 @@ export class TraceHost {
     params: SourceQueryMap[M][0],
   ): Promise<SourceQueryMap[M][1]> {
     return this.call({ type: 'query', sourceId, method, params }) as Promise<SourceQueryMap[M][1]>;
+  }
+
+  /** Stops a load or import by its taskId; false when none is running or queued. */
+  async cancel(taskId: string): Promise<boolean> {
+    if (!this.worker) return false;
+    return (await this.call({ type: 'cancel', taskId })) as boolean;
   }
 
   async close(sourceId: string): Promise<void> {

@@ -2,7 +2,11 @@
 // scripts are code the user chose to run; traces, in contrast, are data and never execute.
 import type { DeviceDescription, HeapBudget, MemoryLocation } from '../../allocator/index.ts';
 
-export type ParamType = 'number' | 'integer' | 'boolean' | 'string';
+/**
+ * `file`: a path to a data file the script reads with ctx.readLines (CLI: the path as given; API: main
+ * resolves the client's fileId to the granted path before the run starts, so a client never names a path).
+ */
+export type ParamType = 'number' | 'integer' | 'boolean' | 'string' | 'file';
 export type ParamValue = number | boolean | string;
 
 export interface ParamSpec {

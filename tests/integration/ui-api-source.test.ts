@@ -10,11 +10,11 @@ import { ApiSource } from '../../src-renderer/data/api-source.ts';
 import { defaultAllocationQuery } from '../../src-renderer/data/source.ts';
 import { loadTraceSync } from '../../src-main/trace/reader.ts';
 import { ipcLikeTransport } from '../support/api-transports.ts';
-import type { ContractTransport, TestClient } from '../support/api-transports.ts';
+import type { TestClient } from '../support/api-transports.ts';
 import { repoRoot } from '../support/ui-trace.ts';
 
 const fixture = path.join(repoRoot, 'assets', 'traces', 'streaming-h100.trace');
-let transport: ContractTransport;
+let transport: ReturnType<typeof ipcLikeTransport>;
 let client: TestClient;
 let source: ApiSource;
 
@@ -22,7 +22,7 @@ beforeAll(async () => {
   transport = ipcLikeTransport();
   client = await transport.connect();
   source = new ApiSource(client.api);
-  await source.loadTracePath(fixture);
+  await source.loadTraceFile(transport.backend.grantFile(fixture, 'command-line').fileId);
 }, 60_000);
 
 afterAll(async () => {

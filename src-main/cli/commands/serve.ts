@@ -53,7 +53,9 @@ Options:
     if (values['no-session'] !== true) await backend.openDefaultSession();
     for (const trace of positionals) {
       try {
-        await backend.loadTraceFile({ kind: 'path', path: path.resolve(io.cwd, trace) }, undefined);
+        // A trace on the command line is the user's word: it is granted to the page like a picked file.
+        const grant = backend.grantFile(path.resolve(io.cwd, trace), 'command-line');
+        await backend.loadTraceFile({ kind: 'file', fileId: grant.fileId }, undefined);
       } catch (error) {
         io.stderr.write(`vramscope serve: ${(error as Error).message}\n`);
       }
