@@ -98,6 +98,12 @@ export interface ScenarioContext {
   state(): SessionState;
   /** Emulates a smaller heap (bytes; null clears), like VMA's heap size limit. */
   limitHeap(heapIndex: number, bytes: number | null): void;
+  /**
+   * The lines of a data file (a "file" parameter's value; relative to the working directory), read in
+   * chunks as the loop asks for them: a regular file only, at most 4 GiB, lines of at most 4096 bytes;
+   * a cancel stops the read mid-file. Errors name the file and a line/byte offset, never its content.
+   */
+  readLines(file: string): Iterable<{ readonly line: number; readonly offset: number; readonly text: string }>;
 }
 
 export interface ScenarioModule {
