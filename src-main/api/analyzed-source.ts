@@ -21,9 +21,13 @@ import {
   EV_RENAME,
 } from '../../allocator/analysis/replay.ts';
 import type { TraceEvents } from '../../allocator/trace/index.ts';
+import { printable } from '../../allocator/text/printable.ts';
 import { ApiFailure, notFound } from './api-failure.ts';
 import type { AllocationRow, RequestResult, TraceSummary, ValidatedParams } from './contract.ts';
 import { decisionDto, deviceDto } from './dto.ts';
+
+/** Longest name (trace, allocation, origin, device) printed in a text report; longer ones end in "…". */
+const maxPrintedNameLength = 200;
 
 const kindNames = ['linear', 'nonLinear', 'dedicated'] as const;
 
@@ -551,9 +555,12 @@ export class AnalyzedSource {
         2,
       )}\n`;
     }
+    // Names are data (from the trace file or a client): each is capped and every line has its control
+    // characters escaped, so no name can start a line of its own in the written report.
+    const n = (text: string): string => printable(text, maxPrintedNameLength);
     const lines: string[] = [
-      `VRAMscope report: ${this.name} (${this.sourceId})`,
-      `Device: ${this.device.name} [${this.device.api}, ${this.device.source}], strategy ${this.strategy}`,
+      `VRAMscope report: ${n(this.name)} (${this.sourceId})`,
+      `Device: ${n(this.device.name)} [${this.device.api}, ${n(this.device.source)}], strategy ${n(this.strategy)}`,
       `Events: ${s.eventCount} over ${(s.durationMs / 1000).toFixed(3)} s; ${s.counts.allocations} allocations, ${s.counts.frees} frees, ${s.counts.failures} failures, ${s.counts.blocksCreated} blocks created`,
       `Total: committed ${formatBytes(s.total.final.committed)} (peak ${formatBytes(s.total.peakCommitted.bytes)}), allocated ${formatBytes(s.total.final.allocated)} (peak ${formatBytes(s.total.peakAllocated.bytes)})`,
       'Heaps:',
@@ -573,17 +580,18 @@ export class AnalyzedSource {
       ...s.failures
         .slice(0, 10)
         .map(
-          (f) => `  event ${f.eventIndex}: ${f.code} for "${f.name}" (${formatBytes(f.size)}, ${f.location})`,
+          (f) =>
+            `  event ${f.eventIndex}: ${n(f.code)} for "${n(f.name)}" (${formatBytes(f.size)}, ${f.location})`,
         ),
       `Leaks (live at the end): ${leaks.count} allocations, ${formatBytes(leaks.bytes)}`,
       ...leaks.byOrigin
         .slice(0, 10)
         .map(
           (g) =>
-            `  ${g.key === '' ? '(no origin recorded)' : g.key}: ${g.count} allocations, ${formatBytes(g.bytes)}`,
+            `  ${g.key === '' ? '(no origin recorded)' : n(g.key)}: ${g.count} allocations, ${formatBytes(g.bytes)}`,
         ),
-      ...this.warnings.map((w) => `Warning: ${w}`),
+      ...this.warnings.map((w) => `Warning: ${n(w)}`),
     ];
-    return `${lines.join('\n')}\n`;
+    return `${lines.map((line) => printable(line, 10_000)).join('\n')}\n`;
   }
 }

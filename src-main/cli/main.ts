@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { CommandFailure, UsageError, type CommandIo } from './command.ts';
 import { commands } from './registry.ts';
+import { printable } from '../../allocator/text/printable.ts';
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -40,11 +41,13 @@ export async function main(
     );
   } catch (error) {
     if (error instanceof UsageError || isParseArgsError(error)) {
-      io.stderr.write(`vramscope ${name}: ${(error as Error).message.split('\n')[0]} (try --help)\n`);
+      io.stderr.write(
+        `vramscope ${name}: ${printable((error as Error).message.split('\n')[0] ?? '')} (try --help)\n`,
+      );
       return 2;
     }
     if (error instanceof CommandFailure) {
-      io.stderr.write(`vramscope ${name}: ${error.message}\n`);
+      io.stderr.write(`vramscope ${name}: ${printable(error.message)}\n`);
       return 1;
     }
     throw error;

@@ -11,6 +11,7 @@ import { DeviceOpenError, loadProfile } from '../../session/open-device.ts';
 import { replayRequests, type ReplayReport, type ReplaySide } from '../../session/replay.ts';
 import { loadTraceSync, TraceFormatError } from '../../trace/reader.ts';
 import { choiceOption, CommandFailure, stringOption, UsageError, type Command } from '../command.ts';
+import { printable, printableLines } from '../../../allocator/text/printable.ts';
 
 function sideLines(label: string, s: ReplaySide): string[] {
   const lines = [
@@ -108,7 +109,8 @@ read, 2 bad usage.
         throw new CommandFailure(`cannot load ${file}: ${(error as Error).message}`);
       throw error;
     }
-    for (const w of trace.warnings) io.stderr.write(`vramscope replay: ${file}: ${w.message}\n`);
+    for (const w of trace.warnings)
+      io.stderr.write(`vramscope replay: ${printable(file)}: ${printable(w.message)}\n`);
     let description;
     try {
       description = profile === undefined ? trace.header.device : loadProfile(profile, io.cwd);
@@ -123,7 +125,9 @@ read, 2 bad usage.
       strategy,
     });
     io.stdout.write(
-      values.json === true ? `${JSON.stringify(report, null, 2)}\n` : formatReplayReport(report),
+      values.json === true
+        ? `${JSON.stringify(report, null, 2)}\n`
+        : printableLines(formatReplayReport(report)),
     );
     return 0;
   },

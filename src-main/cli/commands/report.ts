@@ -4,6 +4,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { memoryHeapFlagNames, memoryPropertyFlagNames } from '../../../allocator/device.ts';
 import { formatBytes } from '../../../allocator/format.ts';
+import { printable, printableLines } from '../../../allocator/text/printable.ts';
 import { analyzeTrace, type LeakGroup, type SeriesSummary } from '../../../allocator/analysis/index.ts';
 import { TraceFormatError, type LoadedTrace } from '../../../allocator/trace/index.ts';
 import { loadTrace } from '../../trace/reader.ts';
@@ -91,7 +92,7 @@ Exit codes: 0 ok, 1 the trace cannot be read, 2 bad usage.`,
     const bytesPerEvent = events > 0 ? fileBytes / events : 0;
     const { header, warnings } = trace;
     const summary = analysis.summary;
-    for (const w of warnings) io.stderr.write(`vramscope report: warning: ${w.message}\n`);
+    for (const w of warnings) io.stderr.write(`vramscope report: warning: ${printable(w.message)}\n`);
 
     if (values.json === true) {
       const out = {
@@ -183,7 +184,8 @@ Exit codes: 0 ok, 1 the trace cannot be read, 2 bad usage.`,
     lines.push(
       `load: ${(loadMs / 1000).toFixed(3)} s (CPU ${(loadCpuMs / 1000).toFixed(3)} s) for ${count(events)} events in ${count(trace.chunkCount)} chunks, ${bytesPerEvent.toFixed(2)} bytes/event (${formatBytes(fileBytes)} on disk), RSS ${mib(rssAfterLoad)} MiB after load; analysis ${(analysisMs / 1000).toFixed(3)} s, peak RSS ${mib(peakRss)} MiB`,
     );
-    io.stdout.write(`${lines.join('\n')}\n`);
+    // Names in the trace are data: control characters escaped on every line (allocator/text/printable.ts).
+    io.stdout.write(`${printableLines(lines.join('\n'))}\n`);
     return 0;
   },
 };

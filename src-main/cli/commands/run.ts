@@ -17,6 +17,7 @@ import {
   type ParsedValues,
 } from '../command.ts';
 import path from 'node:path';
+import { printable, printableLines } from '../../../allocator/text/printable.ts';
 
 function paramStrings(values: ParsedValues): string[] {
   const v = values.param;
@@ -192,7 +193,7 @@ Exit codes: 0 the scenario completed, 1 it failed (script error, device error), 
         onStatus: (s) => draw(s),
         onLog: (message) => {
           if (tty) io.stderr.write('\r\x1b[K');
-          io.stderr.write(`[${scenario}] ${message}\n`);
+          io.stderr.write(`[${printable(scenario, 200)}] ${printable(message)}\n`);
         },
       },
     );
@@ -207,7 +208,7 @@ Exit codes: 0 the scenario completed, 1 it failed (script error, device error), 
         io.stdout.write(
           `${JSON.stringify({ outcome: result.outcome, error: result.error, summary: result.summary }, null, 2)}\n`,
         );
-      else io.stdout.write(formatSummary(result.summary, result.outcome));
+      else io.stdout.write(printableLines(formatSummary(result.summary, result.outcome)));
     }
     if (result.error) {
       if (result.error.kind === 'usage') throw new UsageError(result.error.message);
