@@ -291,11 +291,9 @@ class DumpImporter {
       };
     }
     const m = vmaTypePattern.exec(String(path[1]));
-    if (m === null)
-      return r.fail(`${String(path[0])} has a key where "Type N" was expected`);
+    if (m === null) return r.fail(`${String(path[0])} has a key where "Type N" was expected`);
     const typeIndex = Number(m[1]);
-    if (typeIndex > 31)
-      r.fail(`${String(path[0])} names a memory type beyond Vulkan's 32`);
+    if (typeIndex > 31) r.fail(`${String(path[0])} names a memory type beyond Vulkan's 32`);
     if (path[0] === 'CustomPools') {
       const name = item.pool ? own(item.pool, 'Name') : undefined;
       return {

@@ -62,7 +62,7 @@ export function detectFormat(head: Uint8Array): ImportFormat | null {
 function describeHead(head: Uint8Array): string {
   if (head.length === 0) return 'it is empty';
   const text = headText(head.subarray(0, 64)).trimStart();
-  if (text.startsWith('{')) return 'it is JSON, but its first key is none of those formats\' (at byte 0)';
+  if (text.startsWith('{')) return "it is JSON, but its first key is none of those formats' (at byte 0)";
   return 'its first bytes match none of those formats (at byte 0)';
 }
 

@@ -309,8 +309,7 @@ function payloadValue(op: number, bytes: Uint8Array): PickleValue {
 
 function parseDecimalInt(text: string, at: number): number | bigint {
   const t = text.endsWith('L') ? text.slice(0, -1) : text;
-  if (!/^[+-]?\d+$/.test(t))
-    throw new PickleError('Malformed integer', at);
+  if (!/^[+-]?\d+$/.test(t)) throw new PickleError('Malformed integer', at);
   const n = Number(t);
   return Number.isSafeInteger(n) ? n : BigInt(t);
 }

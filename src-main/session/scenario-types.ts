@@ -103,7 +103,9 @@ export interface ScenarioContext {
    * chunks as the loop asks for them: a regular file only, at most 4 GiB, lines of at most 4096 bytes;
    * a cancel stops the read mid-file. Errors name the file and a line/byte offset, never its content.
    */
-  readLines(file: string): Iterable<{ readonly line: number; readonly offset: number; readonly text: string }>;
+  readLines(
+    file: string,
+  ): Iterable<{ readonly line: number; readonly offset: number; readonly text: string }>;
 }
 
 export interface ScenarioModule {

@@ -37,7 +37,9 @@ async function asyncProblemOf(run: () => Promise<unknown>): Promise<{ problem: s
   throw new Error('expected a FileReadError');
 }
 
-const lines = (file: string, options: Parameters<typeof readLinesSync>[1]) => [...readLinesSync(file, options)];
+const lines = (file: string, options: Parameters<typeof readLinesSync>[1]) => [
+  ...readLinesSync(file, options),
+];
 
 describe('bounded reads: regular files only', () => {
   const fifo = path.join(dir, 'pipe');
