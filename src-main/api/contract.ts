@@ -468,7 +468,7 @@ export const apiErrorCodes = [
   'NotImplemented',
   /** The device, trace or script failed (the message says what and where). */
   'Failed',
-  /** A message over the transport's size limit. */
+  /** A message over the transport's size limit, or a file over the size VRAMscope reads for its kind. */
   'TooLarge',
   /** The sender may not use the API (an IPC message from a frame main did not create). */
   'Forbidden',

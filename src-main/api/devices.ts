@@ -84,15 +84,24 @@ export function deviceSpecFor(choice: DeviceChoice): DeviceSpec {
       // file's own path, so a name is never looked up as a file in the working directory.
       if ((builtinProfileNames as readonly string[]).includes(choice.name))
         return { kind: 'profile', profile: choice.name };
+      if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(choice.name)) {
+        throw new ApiFailure(
+          'InvalidRequest',
+          `"${printable(choice.name, 100)}" is not a profile name (see listDevices).`,
+        );
+      }
       const shipped = shippedProfiles();
       const wanted = choice.name.toLowerCase();
       const exact = shipped.find((f) => f.toLowerCase() === `${wanted}${profileSuffix}`);
       const partial = shipped.filter((f) => f.toLowerCase().includes(wanted));
       const file = exact ?? (partial.length === 1 ? partial[0] : undefined);
-      if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(choice.name) || file === undefined) {
+      if (file === undefined) {
+        const names = shipped.map((f) => f.slice(0, -profileSuffix.length));
         throw new ApiFailure(
-          'InvalidRequest',
-          `"${printable(choice.name, 100)}" is not a profile name (see listDevices).`,
+          'NotFound',
+          partial.length > 1
+            ? `Profile name "${choice.name}" matches several shipped profiles: ${names.filter((n) => n.toLowerCase().includes(wanted)).join(', ')}.`
+            : `There is no shipped profile "${choice.name}" (profiles: ${names.join(', ')}; built-ins: ${builtinProfileNames.join(', ')}).`,
         );
       }
       return { kind: 'profile', profile: path.join(profileDir, file) };
