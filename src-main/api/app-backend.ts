@@ -5,7 +5,6 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { AnalyzedSource } from './analyzed-source.ts';
 import { ApiFailure, notFound } from './api-failure.ts';
 import type { FileSource, RequestResult, TraceSummary, ValidatedParams } from './contract.ts';
@@ -17,6 +16,7 @@ import { listBuiltinScenarios } from './scenario-catalog.ts';
 import { SessionManager } from './sessions.ts';
 import { TraceHost } from './trace-host.ts';
 import type { SourceQuery, SourceQueryMap } from './trace-protocol.ts';
+import { assetsDir } from '../runtime/install.ts';
 
 export interface AppBackendOptions {
   /** Folder with profiles/, scenarios/ and traces/ (default: the repository's assets/). */
@@ -33,7 +33,6 @@ export interface AppBackendOptions {
   readonly allowScenarioFiles?: boolean;
 }
 
-export const defaultAssetsDir = fileURLToPath(new URL('../../assets/', import.meta.url));
 
 type StateResult = RequestResult<'getState'>;
 
@@ -53,7 +52,7 @@ export class AppBackend {
   private nextTask = 1;
 
   constructor(options: AppBackendOptions = {}) {
-    this.assetsDir = options.assetsDir ?? defaultAssetsDir;
+    this.assetsDir = options.assetsDir ?? assetsDir();
     this.cwd = options.cwd ?? process.cwd();
     this.recent = new RecentTraces(options.recentFile ?? null);
     this.batcher = new EventBatcher(options.flushIntervalMs);

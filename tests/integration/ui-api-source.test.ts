@@ -3,7 +3,8 @@
 // the overview with the numbers of `report --json`, and timeline buckets, snapshots, pages, details,
 // leaks and diffs agree with each other and with the trace file itself.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ApiSource } from '../../src-renderer/data/api-source.ts';
@@ -140,10 +141,13 @@ describe('ApiSource over the real backend', () => {
 describe('ApiSource importing a foreign dump', () => {
   const dump = realVmaSample;
   test('a dropped VMA JSON dump goes through the importer and shows the totals `vramscope import` prints', async () => {
-    const r = spawnSync(process.execPath, ['bin/vramscope.mjs', 'import', dump], {
-      cwd: repoRoot,
-      encoding: 'utf8',
-    });
+    const out = mkdtempSync(path.join(tmpdir(), 'vramscope-ui-import-'));
+    const r = spawnSync(
+      process.execPath,
+      ['bin/vramscope.mjs', 'import', dump, '--out', path.join(out, 'sample.trace')],
+      { cwd: repoRoot, encoding: 'utf8' },
+    );
+    rmSync(out, { recursive: true, force: true });
     const line = /format=vma version=\S+ blocks=(\d+) block_bytes=\d+ allocations=(\d+)/.exec(r.stdout);
     if (!line) throw new Error(`no summary line from import: ${r.stdout}${r.stderr}`);
     const o = await source.loadTrace(path.basename(dump), readFileSync(dump));
