@@ -33,7 +33,6 @@ export interface AppBackendOptions {
   readonly allowScenarioFiles?: boolean;
 }
 
-
 type StateResult = RequestResult<'getState'>;
 
 export class AppBackend {

@@ -16,7 +16,6 @@ import type {
 type Progress = Extract<FromTraceWorker, { type: 'progress' }>;
 type Request = ToTraceWorker extends infer T ? (T extends { id: number } ? Omit<T, 'id'> : never) : never;
 
-
 export class TraceHost {
   private worker: Worker | null = null;
   private nextId = 1;

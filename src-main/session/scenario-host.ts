@@ -27,7 +27,6 @@ export interface RunListener {
 /** How long cancel() waits for the script to reach a cancellation point before terminating the worker. */
 export const cancelGraceMs = 2000;
 
-
 type Waiter = { test: (s: RunStatus) => boolean; resolve: (s: RunStatus) => void };
 
 export class ScenarioRun {
@@ -51,7 +50,10 @@ export class ScenarioRun {
       this.finish = resolve;
     });
     const data: WorkerData = { request, control };
-    this.worker = new Worker(workerEntry('scenario-worker'), { workerData: data, execArgv: [...process.execArgv] });
+    this.worker = new Worker(workerEntry('scenario-worker'), {
+      workerData: data,
+      execArgv: [...process.execArgv],
+    });
     this.worker.on('message', (m: WorkerMessage) => this.onMessage(m));
     this.worker.on('error', (error: Error) =>
       this.end({
