@@ -23,7 +23,8 @@ export default defineConfig((env) => {
       outDir,
       emptyOutDir: true,
       target: 'es2022',
-      sourcemap: true,
+      // Maps for web mode's dev use; the packaged app ships none (they would list the sources).
+      sourcemap: forgeName === undefined,
     },
     server: {
       host: '127.0.0.1',

@@ -2,6 +2,7 @@
 // CLI bundle (dist/cli/, what bin/vramscope.mjs runs) and from the desktop app's bundle (.vite/build/). This
 // file sits two folders below the root in the sources (src-main/runtime/) and every bundle is built two
 // folders below it too, with all its chunks in that one folder, so one relative path finds the root.
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -29,7 +30,13 @@ export type WorkerName = 'scenario-worker' | 'trace-worker';
  * registers tsx's loader (worker threads do not inherit the parent's) and imports the TypeScript worker.
  */
 export function workerEntry(name: WorkerName): URL {
-  if (bundled) return pathToFileURL(path.join(here, `${name}.js`));
+  if (bundled) {
+    // The packaged desktop app also has its bundles unpacked beside app.asar (forge.config.ts
+    // asar.unpack): a worker thread starts from there, where any loader can read it.
+    const unpacked = here.replace(/([\\/])app\.asar([\\/])/, '$1app.asar.unpacked$2');
+    const dir = unpacked !== here && existsSync(path.join(unpacked, `${name}.js`)) ? unpacked : here;
+    return pathToFileURL(path.join(dir, `${name}.js`));
+  }
   const folder = name === 'scenario-worker' ? 'session' : 'api';
   return pathToFileURL(path.join(installRoot, 'src-main', folder, `${name}-bootstrap.mjs`));
 }
