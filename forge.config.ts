@@ -44,6 +44,7 @@ const config: ForgeConfig = {
         productName: 'VRAMscope',
         categories: ['Development'],
         depends: ['libvulkan1'],
+        icon: 'assets/icons/vramscope-256.png',
       },
     }),
   ],

@@ -38,6 +38,7 @@ const contentTypes: Record<string, string> = {
   '.css': 'text/css; charset=utf-8',
   '.svg': 'image/svg+xml',
   '.png': 'image/png',
+  '.ico': 'image/x-icon',
   '.woff2': 'font/woff2',
   '.json': 'application/json',
 };
@@ -129,6 +130,7 @@ function createWindow(appSession: Session): BrowserWindow {
     title: 'VRAMscope',
     show: false,
     backgroundColor: '#111418',
+    icon: path.join(assetsDir, 'icons', 'vramscope-256.png'),
     webPreferences: {
       // The preload is registered on this session for the app's own pages only (createAppSession).
       session: appSession,
