@@ -54,6 +54,8 @@ export async function buildCli({ quiet = false } = {}) {
   const started = performance.now();
   const hash = inputHash();
   const staging = `${cliDir}.build-${process.pid}`;
+  // A production build whoever runs it (vitest sets NODE_ENV=test, which vite would follow).
+  process.env.NODE_ENV = 'production';
   const { build } = await import('vite');
   await build({
     configFile: path.join(repoRoot, 'vite.cli.config.ts'),

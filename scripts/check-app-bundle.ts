@@ -21,6 +21,9 @@ import { build, type InlineConfig } from 'vite';
 import forgeConfig from '../forge.config.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+// The production build `npm run package` makes, whoever runs this (vitest sets NODE_ENV=test, with which
+// vite and React's JSX transform would make a development build that names every source file).
+process.env.NODE_ENV = 'production';
 const failures: string[] = [];
 const fail = (message: string): void => {
   failures.push(message);

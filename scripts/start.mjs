@@ -60,6 +60,8 @@ function ensureRendererBuilt() {
   const build = spawnSync(bin('vite'), ['build', '-c', 'vite.renderer.config.ts', '--logLevel', 'error'], {
     cwd: repoRoot,
     encoding: 'utf8',
+    // A production build even when started from a test run (NODE_ENV=test makes vite build for development).
+    env: { ...process.env, NODE_ENV: 'production' },
   });
   if (build.status !== 0)
     return `the UI build failed: ${(build.stderr || build.stdout || '').trim().split('\n')[0]}`;
