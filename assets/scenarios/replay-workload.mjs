@@ -1,4 +1,4 @@
-// Built-in scenario: replays an allocation workload file in the format of ../shared/bench/gen-workload.mjs:
+// Built-in scenario: replays an allocation workload file in the format of bench/gen-workload.mjs:
 //   a <id> <size> <alignment> <buffer|image> <gpu|upload|readback>
 //   f <id>
 // gpu -> GpuOnly, upload -> CpuToGpu, readback -> GpuToCpu; image -> non-linear (optimal tiling).

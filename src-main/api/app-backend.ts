@@ -4,7 +4,6 @@
 // `dispatch` and event batches from `batcher`.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { AnalyzedSource } from './analyzed-source.ts';
 import { safeFileName } from '../../allocator/text/printable.ts';
 import { notFound } from './api-failure.ts';
@@ -18,6 +17,7 @@ import { listBuiltinScenarios } from './scenario-catalog.ts';
 import { SessionManager } from './sessions.ts';
 import { TraceHost } from './trace-host.ts';
 import type { SourceQuery, SourceQueryMap, WorkerFile } from './trace-protocol.ts';
+import { assetsDir } from '../runtime/install.ts';
 
 export interface AppBackendOptions {
   /** Folder with profiles/, scenarios/ and traces/ (default: the repository's assets/). */
@@ -31,8 +31,6 @@ export interface AppBackendOptions {
   /** Where profiles given by relative path resolve (default: process.cwd()). Clients send no paths. */
   readonly cwd?: string;
 }
-
-export const defaultAssetsDir = fileURLToPath(new URL('../../assets/', import.meta.url));
 
 type StateResult = RequestResult<'getState'>;
 
@@ -54,7 +52,7 @@ export class AppBackend {
   private nextTask = 1;
 
   constructor(options: AppBackendOptions = {}) {
-    this.assetsDir = options.assetsDir ?? defaultAssetsDir;
+    this.assetsDir = options.assetsDir ?? assetsDir();
     this.cwd = options.cwd ?? process.cwd();
     this.recent = new RecentTraces(options.recentFile ?? null);
     this.batcher = new EventBatcher(options.flushIntervalMs);

@@ -2,6 +2,7 @@
 // its progress reports. If the worker dies, pending calls fail with Internal and the next call starts a
 // fresh worker (the traces it held are gone: NotFound).
 import { Worker } from 'node:worker_threads';
+import { workerEntry } from '../runtime/install.ts';
 import { ApiFailure } from './api-failure.ts';
 import type {
   FromTraceWorker,
@@ -15,8 +16,6 @@ import type {
 type Progress = Extract<FromTraceWorker, { type: 'progress' }>;
 type Request = ToTraceWorker extends infer T ? (T extends { id: number } ? Omit<T, 'id'> : never) : never;
 
-const workerUrl = new URL('./trace-worker-bootstrap.mjs', import.meta.url);
-
 export class TraceHost {
   private worker: Worker | null = null;
   private nextId = 1;
@@ -26,7 +25,7 @@ export class TraceHost {
 
   private start(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(workerUrl, { execArgv: [...process.execArgv] });
+    const worker = new Worker(workerEntry('trace-worker'), { execArgv: [...process.execArgv] });
     worker.unref();
     worker.on('message', (m: FromTraceWorker) => {
       if (m.type === 'progress') {

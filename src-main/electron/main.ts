@@ -13,6 +13,7 @@ import { handleApiRequests, sendEventBatch } from './ipc-main.ts';
 import { buildAppMenu } from './menu.ts';
 import { appOrigin, appScheme, isAppUrl, rendererCsp, rendererFileFor } from './renderer-policy.ts';
 import { tracePathFromArgv } from './argv.ts';
+import { assetsDir as assetsDirOf } from '../runtime/install.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** Set by forge's vite plugin: the dev server in `electron-forge start`, undefined when packaged. */
@@ -21,15 +22,15 @@ const devServerUrl: string | null =
     ? MAIN_WINDOW_VITE_DEV_SERVER_URL
     : null;
 const rendererDir = path.join(here, '..', 'renderer', MAIN_WINDOW_VITE_NAME);
-/** Packaged: assets/ is an extra resource beside app.asar; in development, the repository's assets/. */
-const assetsDir = app.isPackaged
-  ? path.join(process.resourcesPath, 'assets')
-  : path.resolve(here, '..', '..', 'assets');
-
-// Packaged: the Vulkan addon (built for Electron by forge's prePackage hook) is an extra resource.
-if (app.isPackaged && process.env.VRAMSCOPE_NATIVE_ADDON === undefined) {
-  process.env.VRAMSCOPE_NATIVE_ADDON = path.join(process.resourcesPath, 'vramscope_vulkan.node');
+// Packaged: assets/ and the Vulkan addon (built for Electron into native/build-electron/ by forge's
+// prePackage hook) are extra resources beside app.asar. The environment tells the modules that look for
+// them (src-main/runtime/install.ts, native/index.ts), the scenario and trace workers included. In
+// development both are the repository's own.
+if (app.isPackaged) {
+  process.env.VRAMSCOPE_ASSETS_DIR ??= path.join(process.resourcesPath, 'assets');
+  process.env.VRAMSCOPE_NATIVE_ADDON ??= path.join(process.resourcesPath, 'vramscope_vulkan.node');
 }
+const assetsDir = assetsDirOf();
 
 const contentTypes: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -37,6 +38,7 @@ const contentTypes: Record<string, string> = {
   '.css': 'text/css; charset=utf-8',
   '.svg': 'image/svg+xml',
   '.png': 'image/png',
+  '.ico': 'image/x-icon',
   '.woff2': 'font/woff2',
   '.json': 'application/json',
 };
@@ -128,6 +130,7 @@ function createWindow(appSession: Session): BrowserWindow {
     title: 'VRAMscope',
     show: false,
     backgroundColor: '#111418',
+    icon: path.join(assetsDir, 'icons', 'vramscope-256.png'),
     webPreferences: {
       // The preload is registered on this session for the app's own pages only (createAppSession).
       session: appSession,

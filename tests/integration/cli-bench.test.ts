@@ -5,7 +5,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { repoRoot, sharedDir } from '../support/profiles.ts';
+import { generateWorkload as generate } from '../../bench/workload-a.mjs';
+import { repoRoot } from '../support/profiles.ts';
 
 const bin = path.join(repoRoot, 'bin', 'vramscope.mjs');
 const tmp = mkdtempSync(path.join(tmpdir(), 'vramscope-bench-'));
@@ -16,18 +17,10 @@ function vramscope(...args: string[]) {
 }
 
 function generateWorkload(seed: number, ops: number, budgetMiB: number): { file: string; text: string } {
-  const gen = spawnSync(
-    process.execPath,
-    [path.join(sharedDir, 'bench', 'gen-workload.mjs'), String(seed), String(ops), String(budgetMiB)],
-    {
-      encoding: 'utf8',
-      maxBuffer: 64 * 1024 * 1024,
-    },
-  );
-  expect(gen.status).toBe(0);
+  const text = generate([seed, ops, budgetMiB]);
   const file = path.join(tmp, `w${seed}.trace`);
-  writeFileSync(file, gen.stdout);
-  return { file, text: gen.stdout };
+  writeFileSync(file, text);
+  return { file, text };
 }
 
 const lineRe =
