@@ -28,7 +28,7 @@ function profileEntries(cwd: string): DeviceList['profiles'] {
     let deviceName = profileNameCache.get(name);
     if (deviceName === undefined) {
       try {
-        deviceName = loadProfile(path.join(profileDir, file), cwd).name;
+        deviceName = loadProfile(path.join(profileDir(), file), cwd).name;
       } catch (error) {
         deviceName = `(unreadable: ${(error as Error).message})`;
       }
@@ -104,7 +104,7 @@ export function deviceSpecFor(choice: DeviceChoice): DeviceSpec {
             : `There is no shipped profile "${choice.name}" (profiles: ${names.join(', ')}; built-ins: ${builtinProfileNames.join(', ')}).`,
         );
       }
-      return { kind: 'profile', profile: path.join(profileDir, file) };
+      return { kind: 'profile', profile: path.join(profileDir(), file) };
     }
     case 'builtin':
       return { kind: 'profile', profile: choice.model };
