@@ -51,9 +51,6 @@ export class CaptureStreamWriter {
         const v = Array.isArray(given) ? (given as readonly Value[])[k] : k === 0 ? (given as Value) : 0;
         const value = v ?? 0;
         switch (type) {
-          case 'u16':
-            dv.setUint16(p, Number(value), true);
-            break;
           case 'u32':
             dv.setUint32(p, Number(value), true);
             break;
