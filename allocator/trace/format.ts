@@ -151,6 +151,27 @@ export interface TraceSessionInfo {
   readonly seed?: number;
 }
 
+/**
+ * A captured application (`vramscope capture`, docs/capture.md): which process and which of its devices
+ * (tracks) this trace holds. Added in 0.2; older readers ignore it.
+ */
+export interface TraceCaptureInfo {
+  /** The command line given to `vramscope capture`. */
+  readonly command: readonly string[];
+  readonly pid: number;
+  /** The executable the layer ran in (/proc/self/exe). */
+  readonly executable: string;
+  /** Which VkDevice of the process, in creation order (0, 1, ...): one trace per device. */
+  readonly track: number;
+  /** The raw VkDevice handle, "0x..." (for matching the application's own logs). */
+  readonly deviceHandle: string;
+  readonly layerVersion: number;
+  /** Native call stacks were recorded. */
+  readonly stacks: boolean;
+  readonly applicationName?: string;
+  readonly driverName?: string;
+}
+
 export interface TraceHeader {
   readonly format: typeof TRACE_FORMAT_NAME;
   readonly version: number;
@@ -162,6 +183,7 @@ export interface TraceHeader {
   readonly allocator: TraceAllocatorConfig;
   readonly importedFrom?: TraceImportInfo;
   readonly session?: TraceSessionInfo;
+  readonly capture?: TraceCaptureInfo;
 }
 
 /** One malformed input: `position` is the byte offset in the file; `eventIndex` the event, when known. */
@@ -319,6 +341,18 @@ export function validateHeader(value: Json, position: number): TraceHeader {
             throw new ShapeError(`header.session.params.${k} must be a string, number, boolean or null`);
         }
       }
+    }
+    if (h.capture !== undefined) {
+      const c = obj(h.capture, 'header.capture');
+      arr(c.command, 'header.capture.command').forEach((a, i) => str(a, `header.capture.command[${i}]`));
+      uint(c.pid, 'header.capture.pid');
+      str(c.executable, 'header.capture.executable');
+      uint(c.track, 'header.capture.track');
+      str(c.deviceHandle, 'header.capture.deviceHandle');
+      uint(c.layerVersion, 'header.capture.layerVersion');
+      bool(c.stacks, 'header.capture.stacks');
+      if (c.applicationName !== undefined) str(c.applicationName, 'header.capture.applicationName');
+      if (c.driverName !== undefined) str(c.driverName, 'header.capture.driverName');
     }
     return h as unknown as TraceHeader;
   } catch (error) {
