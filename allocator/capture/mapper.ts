@@ -455,6 +455,8 @@ export class CaptureMapper {
     t.memories.set(f.memory, memory);
     t.log.blockCreate(memory.blockId, memory.typeIndex, size, dedicated);
     if (stack !== null) t.log.columns.stack[t.log.length - 1] = t.log.strings.intern(stack);
+    // The raw handle as the block's first name (an app's own name replaces it), to match the app's logs.
+    t.log.objectName(memory.blockId, 'memory', `VkDeviceMemory ${handleText(f.memory)}`);
   }
 
   private emitBind(t: CaptureTrack, resource: Resource): void {
@@ -482,7 +484,12 @@ export class CaptureMapper {
     const type = r.fields.objectType; // VkObjectType and VkDebugReportObjectTypeEXT agree: 8, 9, 10
     if (type === 8) {
       const m = t.memories.get(r.fields.handle);
-      if (m !== undefined) t.log.objectName(m.blockId, 'memory', name);
+      if (m !== undefined)
+        t.log.objectName(
+          m.blockId,
+          'memory',
+          name !== '' ? name : `VkDeviceMemory ${handleText(r.fields.handle)}`,
+        );
       return;
     }
     if (type !== 9 && type !== 10) return;

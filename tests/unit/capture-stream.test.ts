@@ -115,7 +115,9 @@ describe('capture stream -> trace events', () => {
     expect(t.device.types).toEqual([{ index: 0, propertyFlags: 0xf, heapIndex: 0 }]);
     expect(kinds(t)).toEqual([
       'blockCreate',
+      'objectName',
       'blockCreate',
+      'objectName',
       'resourceCreate',
       'allocate',
       'resourceCreate',
@@ -137,18 +139,18 @@ describe('capture stream -> trace events', () => {
     const s = t.log.strings;
     // Blocks: ids 1 and 2 in allocation order, with type and size.
     expect([c.id[0], c.type[0], c.size[0]]).toEqual([1, 0, 64 * MiB]);
-    expect([c.id[1], c.type[1], c.size[1]]).toEqual([2, 0, 4 * MiB]);
+    expect([c.id[2], c.type[2], c.size[2]]).toEqual([2, 0, 4 * MiB]);
     // The buffer: created with its size and usage; bound at 4096 in block 1 with its requirements.
-    expect([c.id[2], c.size[2], c.usage[2], c.flags[2]]).toEqual([1, 1000, 0x81, 0]);
-    expect(JSON.parse(s.get(c.message[2]!))).toMatchObject({ handle: '0xbf00' });
-    expect([c.id[3], c.block[3], c.offset[3], c.size[3], c.alignment[3], c.typeBits[3]]).toEqual([
+    expect([c.id[4], c.size[4], c.usage[4], c.flags[4]]).toEqual([1, 1000, 0x81, 0]);
+    expect(JSON.parse(s.get(c.message[4]!))).toMatchObject({ handle: '0xbf00' });
+    expect([c.id[5], c.block[5], c.offset[5], c.size[5], c.alignment[5], c.typeBits[5]]).toEqual([
       1, 1, 4096, 1024, 256, 1,
     ]);
-    expect(s.get(c.name[3]!)).toBe('VkBuffer 0xbf00');
+    expect(s.get(c.name[5]!)).toBe('VkBuffer 0xbf00');
     // The image: optimal tiling (non-linear), format kept; bound once the layer's requirements arrived.
-    expect([c.id[4], c.format[4], c.usage[4], c.flags[4]]).toEqual([2, 37, 0x6, 0x41]);
-    expect(JSON.parse(s.get(c.message[4]!))).toMatchObject({ extent: [256, 256, 1], tiling: 0 });
-    expect([c.id[5], c.block[5], c.offset[5], c.size[5], c.alignment[5], c.flags[5] & 3]).toEqual([
+    expect([c.id[6], c.format[6], c.usage[6], c.flags[6]]).toEqual([2, 37, 0x6, 0x41]);
+    expect(JSON.parse(s.get(c.message[6]!))).toMatchObject({ extent: [256, 256, 1], tiling: 0 });
+    expect([c.id[7], c.block[7], c.offset[7], c.size[7], c.alignment[7], c.flags[7] & 3]).toEqual([
       2,
       1,
       MiB,
@@ -157,14 +159,15 @@ describe('capture stream -> trace events', () => {
       1,
     ]);
     // Map of VK_WHOLE_SIZE = the rest of the block; names; frames; budget.
-    expect([c.id[6], c.offset[6], c.size[6]]).toEqual([2, 0, 4 * MiB]);
-    expect([c.id[7], s.get(c.name[7]!)]).toEqual([1, 'vertices']);
-    expect([c.id[8], c.flags[8], s.get(c.name[8]!)]).toEqual([2, 0x80, 'staging']);
-    expect([c.id[9], c.id[10], c.id[11]]).toEqual([1, 2, 3]);
-    expect([c.id[12], c.offset[12], c.size[12]]).toEqual([0, 1024 * MiB, 68 * MiB]);
+    expect([c.id[8], c.offset[8], c.size[8]]).toEqual([2, 0, 4 * MiB]);
+    expect([c.id[9], s.get(c.name[9]!)]).toEqual([1, 'vertices']);
+    expect([c.id[10], c.flags[10], s.get(c.name[10]!)]).toEqual([2, 0x80, 'staging']);
+    expect([c.id[11], c.id[12], c.id[13]]).toEqual([1, 2, 3]);
+    expect([c.id[14], c.offset[14], c.size[14]]).toEqual([0, 1024 * MiB, 68 * MiB]);
     // Every event carries the calling thread and times count from the stream's start (1 ms per record).
     expect(Array.from(c.thread.subarray(0, t.log.length)).every((x) => x === 100)).toBe(true);
     expect(c.time[0]).toBe(4);
+    expect(s.get(c.name[1]!)).toBe('VkDeviceMemory 0xa000'); // the handle is the block's first name
   });
 
   test('any chunking of the bytes gives the same events', () => {
@@ -232,11 +235,20 @@ describe('capture stream -> trace events', () => {
     decoder.push(bytes);
     // Only sequences before the watermark (0..3) are released so far.
     const t = decoder.mapper.tracks[0]!;
-    expect(Array.from(t.log.columns.size.subarray(0, t.log.length))).toEqual([2 * MiB, 3 * MiB]);
+    expect(Array.from(t.log.columns.size.subarray(0, t.log.length)).filter((x) => x > 0)).toEqual([
+      2 * MiB,
+      3 * MiB,
+    ]);
     decoder.end();
-    expect(kinds(t)).toEqual(['blockCreate', 'blockCreate', 'blockCreate', 'blockDestroy']);
-    expect(Array.from(t.log.columns.size.subarray(0, 3))).toEqual([2 * MiB, 3 * MiB, MiB]);
-    expect(Array.from(t.log.columns.thread.subarray(0, 4))).toEqual([1, 1, 2, 2]);
+    const blocks = (): number[] => [...kinds(t).keys()].filter((i) => t.log.columns.kind[i] !== 20);
+    expect(blocks().map((i) => kinds(t)[i])).toEqual([
+      'blockCreate',
+      'blockCreate',
+      'blockCreate',
+      'blockDestroy',
+    ]);
+    expect(blocks().map((i) => t.log.columns.size[i])).toEqual([2 * MiB, 3 * MiB, MiB, 0]);
+    expect(blocks().map((i) => t.log.columns.thread[i])).toEqual([1, 1, 2, 2]);
   });
 
   test('sequence numbers that wrap past 2^32 keep their order', () => {
@@ -257,7 +269,12 @@ describe('capture stream -> trace events', () => {
     decoder.push(bytes.subarray(firstDrain));
     decoder.end();
     const t = decoder.mapper.tracks[0]!;
-    expect(Array.from(t.log.columns.size.subarray(0, 4))).toEqual([MiB, 2 * MiB, 3 * MiB, 4 * MiB]);
+    expect(Array.from(t.log.columns.size.subarray(0, 8)).filter((x) => x > 0)).toEqual([
+      MiB,
+      2 * MiB,
+      3 * MiB,
+      4 * MiB,
+    ]);
   });
 
   test('stacks are attached to their call and spelled with the Symbol records', () => {
@@ -296,6 +313,7 @@ describe('capture stream -> trace events', () => {
     expect([cpu!.device.name, gpu!.device.name]).toEqual(['cpu', 'gpu']);
     expect(gpu!.device.types.map((t) => t.heapIndex)).toEqual([0, 1, 1]);
     expect([gpu!.log.columns.type[0], gpu!.log.columns.size[0]]).toEqual([2, MiB]);
+    expect(gpu!.log.length).toBe(3); // blockCreate, its name, processEnd: the record for device 0x3 went nowhere
     expect([cpu!.log.columns.type[0], cpu!.log.columns.size[0]]).toEqual([0, 2 * MiB]);
     expect(warnings).toEqual([expect.stringMatching(/1 records named a VkDevice the capture never saw/)]);
   });
@@ -317,13 +335,13 @@ describe('capture stream -> trace events', () => {
     w.record('ImageRequirements', { device: DEV, image: IMG, size: MiB, alignment: 64, memoryTypeBits: 7 });
     w.record('BindImage', { device: DEV, image: IMG, memory: MEM_A, offset: 0 });
     const t = decodeAll(w.bytes()).decoder.mapper.tracks[0]!;
-    expect(kinds(t)).toEqual(['failure', 'resourceCreate', 'blockCreate', 'allocate']);
+    expect(kinds(t)).toEqual(['failure', 'resourceCreate', 'blockCreate', 'objectName', 'allocate']);
     const c = t.log.columns;
     expect(t.log.strings.get(c.code[0]!)).toBe('VK_ERROR_OUT_OF_DEVICE_MEMORY');
     expect(c.type[0]).toBe(0);
     expect(c.flags[1]).toBe(0x40); // image, linear tiling
     expect(c.flags[2]).toBe(0x20); // dedicated block
-    expect([c.flags[3] & 3, c.typeBits[3]]).toEqual([2, 7]); // dedicated allocation
+    expect([c.flags[4] & 3, c.typeBits[4]]).toEqual([2, 7]); // dedicated allocation
   });
 
   test('a captured track round-trips through a trace file, new columns included', () => {
