@@ -136,6 +136,28 @@ export function isCapturedTrace(events: TraceEvents): boolean {
 }
 
 /**
+ * A warning for a captured trace whose application did not exit cleanly (no ProcessEnd event: killed,
+ * crashed, or the capture is still running), or whose layer lost records; null otherwise.
+ */
+export function captureCompletenessWarning(events: TraceEvents): string | null {
+  const k = events.columns.kind;
+  let captured = false;
+  let lost = 0;
+  for (let i = 0; i < events.length; i++) {
+    const kind = k[i]!;
+    if (kind >= RESOURCE_CREATE) captured = true;
+    if (kind === PROCESS_END) return lost > 0 ? lostText(lost) : null;
+    if (kind === CAPTURE_LOSS) lost += events.columns.size[i]!;
+  }
+  if (!captured) return null;
+  return `the captured application did not exit cleanly (killed, crashed, or still running): the trace holds what the layer sent until then${lost > 0 ? `; ${lostText(lost)}` : ''}`;
+}
+
+function lostText(lost: number): string {
+  return `the capture layer lost ${lost} records (its buffers overflowed)`;
+}
+
+/**
  * The location gpu-allocator would be asked for, inferred from what the application did with the resource
  * (docs/capture.md): its block never mapped -> GpuOnly; mapped and a transfer destination that is not a
  * transfer source (the GPU writes it, the CPU reads it) -> GpuToCpu; mapped otherwise (the CPU writes it)

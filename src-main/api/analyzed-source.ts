@@ -9,7 +9,15 @@ import {
   memoryPropertyFlagNames,
   type DeviceDescription,
 } from '../../allocator/index.ts';
-import { analyzeTrace, type LiveAllocation, type TraceAnalysis } from '../../allocator/analysis/index.ts';
+import {
+  analyzeCapture,
+  analyzeTrace,
+  isCapturedTrace,
+  type CaptureAnalysis,
+  type CaptureProblem,
+  type LiveAllocation,
+  type TraceAnalysis,
+} from '../../allocator/analysis/index.ts';
 import {
   EV_ALLOCATE,
   EV_BLOCK_CREATE,
@@ -22,7 +30,14 @@ import {
 } from '../../allocator/analysis/replay.ts';
 import type { TraceEvents } from '../../allocator/trace/index.ts';
 import { ApiFailure, notFound } from './api-failure.ts';
-import type { AllocationRow, RequestResult, TraceSummary, ValidatedParams } from './contract.ts';
+import type {
+  AllocationRow,
+  CaptureProblemDto,
+  RequestResult,
+  TraceSummary,
+  ValidatedParams,
+} from './contract.ts';
+import { captureReportLines } from '../capture/report-lines.ts';
 import { decisionDto, deviceDto } from './dto.ts';
 
 const kindNames = ['linear', 'nonLinear', 'dedicated'] as const;
@@ -84,6 +99,7 @@ export class AnalyzedSource {
   private readonly eventsNow: () => TraceEvents;
   private cachedAnalysis: TraceAnalysis | null = null;
   private cachedTable: AllocationTable | null = null;
+  private cachedCapture: { readonly events: number; readonly analysis: CaptureAnalysis | null } | null = null;
 
   constructor(init: SourceInit) {
     this.sourceId = init.sourceId;
@@ -108,6 +124,18 @@ export class AnalyzedSource {
       this.cachedAnalysis = analyzeTrace(events, this.device);
     }
     return this.cachedAnalysis;
+  }
+
+  /** What a captured application did wrong or differently (docs/capture.md); null for other traces. */
+  capture(): CaptureAnalysis | null {
+    const events = this.eventsNow();
+    if (this.cachedCapture === null || this.cachedCapture.events !== events.length) {
+      this.cachedCapture = {
+        events: events.length,
+        analysis: isCapturedTrace(events) ? analyzeCapture(events, this.device) : null,
+      };
+    }
+    return this.cachedCapture.analysis;
   }
 
   private table(): AllocationTable {
@@ -473,6 +501,7 @@ export class AnalyzedSource {
       count = report.count;
       bytes = report.bytes;
     }
+    const capture = this.capture();
     return {
       eventIndex: at,
       count,
@@ -483,6 +512,7 @@ export class AnalyzedSource {
         bytes: g.bytes,
         allocationIds: g.allocationIds.slice(0, 100),
       })),
+      ...(capture ? { problems: capture.problems.slice(0, MAX_PROBLEMS).map(problemDto) } : {}),
     };
   }
 
@@ -526,6 +556,7 @@ export class AnalyzedSource {
     const leaks = a.leaksAt();
     const frag = a.fragmentationAt();
     const summary = this.summary();
+    const capture = this.capture();
     if (format === 'json') {
       return `${JSON.stringify(
         {
@@ -546,6 +577,7 @@ export class AnalyzedSource {
             largestFreeRange: frag.largestFreeRange,
             fragmentation: frag.fragmentation,
           },
+          ...(capture ? { capture: { ...capture, problems: capture.problems.slice(0, MAX_PROBLEMS) } } : {}),
         },
         null,
         2,
@@ -582,8 +614,24 @@ export class AnalyzedSource {
           (g) =>
             `  ${g.key === '' ? '(no origin recorded)' : g.key}: ${g.count} allocations, ${formatBytes(g.bytes)}`,
         ),
+      ...(capture ? captureReportLines(capture) : []),
       ...this.warnings.map((w) => `Warning: ${w}`),
     ];
     return `${lines.join('\n')}\n`;
   }
+}
+
+/** Problems returned at most (a leaking game can have thousands; the counts stay exact in the analysis). */
+const MAX_PROBLEMS = 1000;
+
+function problemDto(p: CaptureProblem): CaptureProblemDto {
+  return {
+    kind: p.kind,
+    message: p.message,
+    eventIndex: p.eventIndex,
+    resources: p.resources.slice(0, 100),
+    blocks: p.blocks.slice(0, 100),
+    bytes: p.bytes,
+    stack: p.stack === '' ? null : p.stack,
+  };
 }
