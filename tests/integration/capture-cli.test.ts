@@ -1,0 +1,467 @@
+// `vramscope capture` end to end on the real lavapipe device, with the real layer (native/layer/build):
+// (a) our own addon under the layer: a scenario's own trace and the capture of it agree block for block;
+// (b) the layer's C++ test program: every fact it prints is in the trace, its deliberate problems reported;
+// (c) a third-party program, vkcube under Xvfb: buffers, images, 100 frames, no leaks; frame time with and
+//     without the layer printed (not asserted);
+// (d) SIGKILL of the program, and of `vramscope capture` itself: the trace loads, with a warning.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { analyzeCapture } from '../../allocator/analysis/index.ts';
+import { FlagBits, TraceEventKind } from '../../allocator/event-log.ts';
+import type { LoadedTrace } from '../../allocator/trace/index.ts';
+import { loadTraceSync } from '../../src-main/trace/reader.ts';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const bin = path.join(repoRoot, 'bin', 'vramscope.mjs');
+const testApp = path.join(repoRoot, 'native', 'layer', 'build', 'capture-test-app');
+const tmp = mkdtempSync(path.join(tmpdir(), 'vramscope-capture-cli-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+beforeAll(() => {
+  // `npm run setup` builds the layer and the test program; make only compiles what is missing or stale.
+  execFileSync('make', ['-C', path.join(repoRoot, 'native', 'layer'), '--quiet'], {
+    stdio: 'pipe',
+    timeout: 240_000,
+  });
+}, 250_000);
+
+function vramscope(
+  args: string[],
+  timeout = 120_000,
+): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd: tmp, encoding: 'utf8', timeout });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Every event of `kind` as a list of records built by `pick`. */
+function eventsOf<T>(t: LoadedTrace, kind: number, pick: (i: number) => T): T[] {
+  const out: T[] = [];
+  for (let i = 0; i < t.events.length; i++) if (t.events.columns.kind[i] === kind) out.push(pick(i));
+  return out;
+}
+
+/** Block creations and destructions in order, ids replaced by the block's creation ordinal. */
+function blockHistory(t: LoadedTrace): string[] {
+  const c = t.events.columns;
+  const ordinal = new Map<number, number>();
+  const out: string[] = [];
+  for (let i = 0; i < t.events.length; i++) {
+    if (c.kind[i] === TraceEventKind.BlockCreate) {
+      ordinal.set(c.id[i]!, ordinal.size);
+      out.push(
+        `create #${ordinal.get(c.id[i]!)} type ${c.type[i]} ${c.size[i]} bytes${c.flags[i]! & FlagBits.dedicated ? ' dedicated' : ''}`,
+      );
+    } else if (c.kind[i] === TraceEventKind.BlockDestroy) out.push(`destroy #${ordinal.get(c.id[i]!)}`);
+  }
+  return out;
+}
+
+test('(a) a scenario on the real device under the layer: the capture and the scenario trace agree block for block', () => {
+  const r = vramscope([
+    'capture',
+    '--out',
+    'scenario-captured.trace',
+    '--',
+    process.execPath,
+    bin,
+    'run',
+    'fragmentation',
+    '--device',
+    '0',
+    '--seed',
+    '5',
+    '--out',
+    'scenario-own.trace',
+  ]);
+  expect(r.status, r.stderr).toBe(0);
+  expect(r.stdout).toMatch(/^scenario +fragmentation \(seed 5\) — completed$/m); // the scenario's own summary
+  expect(r.stdout).toMatch(/^process +pid \d+ .*exited cleanly$/m);
+  const own = loadTraceSync(path.join(tmp, 'scenario-own.trace'));
+  const captured = loadTraceSync(path.join(tmp, 'scenario-captured.trace'));
+  expect(captured.warnings).toEqual([]);
+  expect(captured.header.capture).toMatchObject({ track: 0, stacks: false });
+  expect(captured.header.device.name).toBe(own.header.device.name);
+  expect(captured.header.device.types).toEqual(own.header.device.types);
+  const ownBlocks = blockHistory(own);
+  expect(ownBlocks.length).toBeGreaterThan(4);
+  const capturedBlocks = blockHistory(captured);
+  // The same creations and destructions in the same order; after the scenario's trace ends, the capture
+  // also sees the device teardown free the blocks the scenario left live (exactly those, nothing else).
+  expect(capturedBlocks.slice(0, ownBlocks.length)).toEqual(ownBlocks);
+  const liveAtEnd = ownBlocks
+    .filter((e) => e.startsWith('create'))
+    .map((e) => e.split(' ')[1]!)
+    .filter((id) => !ownBlocks.includes(`destroy ${id}`));
+  expect(capturedBlocks.slice(ownBlocks.length).sort()).toEqual(
+    liveAtEnd.map((id) => `destroy ${id}`).sort(),
+  );
+}, 180_000);
+
+interface AppMemory {
+  handle: string;
+  size: number;
+  typeIndex: number;
+  name: string;
+  dedicated: string;
+  thread: number;
+  freed: boolean;
+  mapped: boolean;
+}
+interface AppResource {
+  kind: 'buffer' | 'image';
+  handle: string;
+  size: number;
+  usage: number;
+  format: number;
+  tiling: number;
+  width: number;
+  height: number;
+  memory: string | null;
+  offset: number;
+  name: string;
+  thread: number;
+  destroyed: boolean;
+}
+interface AppReport {
+  device: { name: string; heapCount: number; typeCount: number };
+  memory: AppMemory[];
+  resources: AppResource[];
+  counts: Record<string, number>;
+  threads: { count: number; tids: number[] };
+  pid: number;
+}
+
+describe('(b) the layer test program under vramscope capture', () => {
+  let app: AppReport;
+  let summary: { exitCode: number; devices: { problems: { kind: string; message: string }[] }[] };
+  let trace: LoadedTrace;
+  beforeAll(() => {
+    const r = vramscope([
+      'capture',
+      '--json',
+      '--out',
+      'test-app.trace',
+      '--',
+      testApp,
+      '--leak-memory',
+      '2',
+      '--leak-buffers',
+      '1',
+      '--free-while-bound',
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    // The program's JSON report (inherited stdout) comes first, then ours.
+    const split = r.stdout.lastIndexOf('\n{\n  "command"');
+    expect(split).toBeGreaterThan(0);
+    app = JSON.parse(r.stdout.slice(0, split)) as AppReport;
+    summary = JSON.parse(r.stdout.slice(split)) as typeof summary;
+    trace = loadTraceSync(path.join(tmp, 'test-app.trace'));
+  }, 120_000);
+
+  test('device, process and threads', () => {
+    expect(trace.warnings).toEqual([]);
+    expect(trace.header.device.name).toBe(app.device.name);
+    expect(trace.header.device.heaps).toHaveLength(app.device.heapCount);
+    expect(trace.header.device.types).toHaveLength(app.device.typeCount);
+    expect(trace.header.capture?.pid).toBe(app.pid);
+    const threads = new Set(trace.events.columns.thread);
+    for (const tid of app.threads.tids) expect(threads.has(tid), `thread ${tid}`).toBe(true);
+    expect(app.threads.count).toBe(8);
+  });
+
+  test('every vkAllocateMemory: size, type, name, dedicated, thread, freed, mapped', () => {
+    const c = trace.events.columns;
+    const s = trace.events.strings;
+    // Block ids by the handle in their first name ("VkDeviceMemory 0x…"); handles may be reused after a
+    // free, so each handle maps to its blocks in creation order.
+    const byHandle = new Map<string, number[]>();
+    const names = new Map<number, string>();
+    for (let i = 0; i < trace.events.length; i++) {
+      if (c.kind[i] !== TraceEventKind.ObjectName || (c.flags[i]! & FlagBits.memory) === 0) continue;
+      const name = s[c.name[i]!]!;
+      const m = /^VkDeviceMemory (0x[0-9a-f]+)$/.exec(name);
+      if (m && !names.has(c.id[i]!)) byHandle.set(m[1]!, [...(byHandle.get(m[1]!) ?? []), c.id[i]!]);
+      names.set(c.id[i]!, name);
+    }
+    const created = new Map(eventsOf(trace, TraceEventKind.BlockCreate, (i) => [c.id[i]!, i] as const));
+    const destroyed = new Set(eventsOf(trace, TraceEventKind.BlockDestroy, (i) => c.id[i]!));
+    const mapped = new Set(eventsOf(trace, TraceEventKind.MemoryMap, (i) => c.id[i]!));
+    expect(created.size).toBe(app.memory.length);
+    const seen = new Map<string, number>();
+    for (const m of app.memory) {
+      const k = seen.get(m.handle) ?? 0;
+      seen.set(m.handle, k + 1);
+      const id = byHandle.get(m.handle)?.[k];
+      expect(id, `block for ${m.handle}`).toBeDefined();
+      const at = created.get(id!)!;
+      expect([c.size[at], c.type[at], c.thread[at]], m.name).toEqual([m.size, m.typeIndex, m.thread]);
+      expect((c.flags[at]! & FlagBits.dedicated) !== 0, m.name).toBe(m.dedicated !== '');
+      expect(names.get(id!), m.handle).toBe(m.name);
+      expect(destroyed.has(id!), m.name).toBe(m.freed);
+      expect(mapped.has(id!), m.name).toBe(m.mapped);
+    }
+  });
+
+  test('every buffer and image: size, usage, format, tiling, bind block and offset, name, thread, destroyed', () => {
+    const c = trace.events.columns;
+    const s = trace.events.strings;
+    const created = eventsOf(trace, TraceEventKind.ResourceCreate, (i) => i);
+    expect(created).toHaveLength(app.resources.length);
+    const finalName = new Map<number, string>();
+    const bound = new Map<number, number>();
+    const gone = new Set<number>();
+    const blockHandle = new Map<number, string>();
+    for (let i = 0; i < trace.events.length; i++) {
+      const kind = c.kind[i];
+      if (kind === TraceEventKind.Allocate) bound.set(c.id[i]!, i);
+      if (kind === TraceEventKind.Allocate || kind === TraceEventKind.Rename)
+        finalName.set(c.id[i]!, s[c.name[i]!]!);
+      if (kind === TraceEventKind.ObjectName && (c.flags[i]! & FlagBits.memory) === 0)
+        finalName.set(c.id[i]!, s[c.name[i]!]!);
+      if (kind === TraceEventKind.ObjectName && (c.flags[i]! & FlagBits.memory) !== 0) {
+        const m = /^VkDeviceMemory (0x[0-9a-f]+)$/.exec(s[c.name[i]!]!);
+        if (m) blockHandle.set(c.id[i]!, m[1]!);
+      }
+      if (kind === TraceEventKind.Free || kind === TraceEventKind.ResourceDestroy) gone.add(c.id[i]!);
+    }
+    const byHandle = new Map<string, number[]>();
+    for (const at of created) {
+      const details = JSON.parse(s[c.message[at]!]!) as {
+        handle: string;
+        tiling?: number;
+        extent?: number[];
+      };
+      byHandle.set(details.handle, [...(byHandle.get(details.handle) ?? []), at]);
+    }
+    const seen = new Map<string, number>();
+    for (const r of app.resources) {
+      const k = seen.get(r.handle) ?? 0;
+      seen.set(r.handle, k + 1);
+      const at = byHandle.get(r.handle)?.[k];
+      expect(at, `${r.kind} ${r.handle}`).toBeDefined();
+      const id = c.id[at!]!;
+      const details = JSON.parse(s[c.message[at!]!]!) as { tiling?: number; extent?: number[] };
+      expect((c.flags[at!]! & FlagBits.image) !== 0, r.name).toBe(r.kind === 'image');
+      expect([c.usage[at!], c.thread[at!]], r.name).toEqual([r.usage, r.thread]);
+      if (r.kind === 'buffer') expect(c.size[at!], r.name).toBe(r.size);
+      else {
+        expect(c.format[at!], r.name).toBe(r.format);
+        expect(details.tiling, r.name).toBe(r.tiling);
+        expect(details.extent?.slice(0, 2), r.name).toEqual([r.width, r.height]);
+      }
+      const b = bound.get(id);
+      if (r.memory === null) expect(b, `${r.name} is not bound`).toBeUndefined();
+      else {
+        expect(b, `${r.name} is bound`).toBeDefined();
+        expect(blockHandle.get(c.block[b!]!), r.name).toBe(r.memory);
+        expect(c.offset[b!], r.name).toBe(r.offset);
+      }
+      expect(finalName.get(id) ?? s[c.name[at!]!], r.handle).toBe(r.name);
+      expect(gone.has(id), r.name).toBe(r.destroyed);
+    }
+  });
+
+  test('call counts', () => {
+    const count = (kind: number, pred: (i: number) => boolean = () => true): number =>
+      eventsOf(trace, kind, (i) => i).filter(pred).length;
+    const c = trace.events.columns;
+    const image = (i: number): boolean => (c.flags[i]! & FlagBits.image) !== 0;
+    const resourceIsImage = new Map(
+      eventsOf(trace, TraceEventKind.ResourceCreate, (i) => [c.id[i]!, image(i)] as const),
+    );
+    expect(count(TraceEventKind.BlockCreate) + count(TraceEventKind.Failure)).toBe(app.counts.allocateMemory);
+    expect(count(TraceEventKind.BlockDestroy)).toBe(app.counts.freeMemory);
+    expect(count(TraceEventKind.ResourceCreate, (i) => !image(i))).toBe(app.counts.createBuffer);
+    expect(count(TraceEventKind.ResourceCreate, image)).toBe(app.counts.createImage);
+    const destroys = [
+      ...eventsOf(trace, TraceEventKind.Free, (i) => c.id[i]!),
+      ...eventsOf(trace, TraceEventKind.ResourceDestroy, (i) => c.id[i]!),
+    ];
+    expect(destroys.filter((id) => !resourceIsImage.get(id))).toHaveLength(app.counts.destroyBuffer);
+    expect(destroys.filter((id) => resourceIsImage.get(id))).toHaveLength(app.counts.destroyImage);
+    const binds = eventsOf(trace, TraceEventKind.Allocate, (i) => c.id[i]!);
+    expect(binds.filter((id) => !resourceIsImage.get(id))).toHaveLength(app.counts.bindBuffer);
+    expect(binds.filter((id) => resourceIsImage.get(id))).toHaveLength(app.counts.bindImage);
+    expect(count(TraceEventKind.MemoryMap)).toBe(app.counts.mapMemory);
+    expect(count(TraceEventKind.MemoryUnmap)).toBe(app.counts.unmapMemory);
+    // Names the program set: renames of bound resources and names of blocks and unbound resources (the
+    // handle names the capture gives each block first are not the program's).
+    const s = trace.events.strings;
+    const appNames =
+      count(TraceEventKind.Rename) +
+      count(TraceEventKind.ObjectName, (i) => !/^VkDeviceMemory 0x[0-9a-f]+$/.test(s[c.name[i]!]!));
+    expect(appNames).toBe(app.counts.objectNames);
+  });
+
+  test('the deliberate problems are reported: by the capture summary, the analysis and `report`', () => {
+    const leaked = app.memory
+      .filter((m) => !m.freed)
+      .map((m) => m.name)
+      .sort();
+    const leakedBuffers = app.resources.filter((r) => !r.destroyed).map((r) => r.name);
+    expect(leaked).toHaveLength(2);
+    expect(leakedBuffers).toHaveLength(1);
+    const problems = analyzeCapture(trace.events, trace.header.device).problems;
+    const of = (kind: string): string[] => problems.filter((p) => p.kind === kind).map((p) => p.message);
+    expect(of('memory-not-freed')).toHaveLength(2);
+    for (const name of leaked)
+      expect(
+        of('memory-not-freed').some((m) => m.includes(`"${name}"`)),
+        name,
+      ).toBe(true);
+    expect(of('resource-not-destroyed')).toEqual([expect.stringContaining(`"${leakedBuffers[0]}"`)]);
+    expect(of('freed-while-bound')).toEqual([
+      expect.stringMatching(/freed while 1 resource was still bound to it: orphan-buffer/),
+    ]);
+    expect(summary.exitCode).toBe(0);
+    expect(summary.devices[0]!.problems.map((p) => p.kind).sort()).toEqual([
+      'freed-while-bound',
+      'memory-not-freed',
+      'memory-not-freed',
+      'resource-not-destroyed',
+    ]);
+    const report = vramscope(['report', 'test-app.trace']);
+    expect(report.status).toBe(0);
+    expect(report.stdout).toMatch(/^problems: 4$/m);
+    expect(report.stdout).toMatch(/\[freed-while-bound\] .*orphan-buffer/);
+  });
+
+  test("replay: the program's vkAllocateMemory count and peak beside our allocator's", () => {
+    const r = vramscope(['replay', 'test-app.trace', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as {
+      captured: boolean;
+      requests: number;
+      baseline: { blocksCreated: number; peakCommittedBytes: number };
+      replay: { blocksCreated: number; failures: number };
+    };
+    expect(report.captured).toBe(true);
+    expect(report.requests).toBe(app.resources.filter((x) => x.memory !== null).length);
+    expect(report.baseline.blocksCreated).toBe(app.counts.allocateMemory);
+    expect(report.replay.failures).toBe(0);
+    expect(report.replay.blocksCreated).toBeLessThan(report.baseline.blocksCreated);
+  });
+});
+
+/** Seconds a command takes (wall). */
+function timed(command: string, args: string[]): number {
+  const t0 = performance.now();
+  const r = spawnSync(command, args, { cwd: tmp, stdio: 'ignore', timeout: 300_000 });
+  expect(r.status).toBe(0);
+  return (performance.now() - t0) / 1000;
+}
+
+test('(c) vkcube under Xvfb for 100 frames: buffers, images, 100 frames, no leaks; frame time printed', () => {
+  const r = vramscope(
+    ['capture', '--out', 'vkcube.trace', '--', 'xvfb-run', '-a', 'vkcube', '--c', '100'],
+    180_000,
+  );
+  expect(r.status, r.stderr).toBe(0);
+  expect(r.stdout).toMatch(/^process +pid \d+ \S*vkcube \("vkcube"\), exited cleanly$/m);
+  const trace = loadTraceSync(path.join(tmp, 'vkcube.trace'));
+  expect(trace.warnings).toEqual([]);
+  const capture = analyzeCapture(trace.events, trace.header.device);
+  expect(capture.frames).toBe(100);
+  expect(capture.buffersCreated).toBeGreaterThan(0);
+  expect(capture.imagesCreated).toBeGreaterThan(0);
+  expect(capture.resourcesBound).toBeGreaterThan(0);
+  expect(capture.deviceDestroyedAt).not.toBeNull();
+  expect(capture.problems).toEqual([]);
+  expect(r.stdout).toMatch(/^frames +100$/m);
+  expect(r.stdout).toMatch(/^leaks +none at device destruction$/m);
+
+  // Frame time: (time of 300 frames - time of 100 frames) / 200, so start-up and Xvfb cancel out.
+  const plain = (frames: number): number => timed('xvfb-run', ['-a', 'vkcube', '--c', String(frames)]);
+  const captured = (frames: number): number =>
+    timed(process.execPath, [
+      bin,
+      'capture',
+      '--out',
+      `vkcube-${frames}.trace`,
+      '--',
+      'xvfb-run',
+      '-a',
+      'vkcube',
+      '--c',
+      String(frames),
+    ]);
+  const without = (plain(300) - plain(100)) / 200;
+  const withLayer = (captured(300) - captured(100)) / 200;
+  console.log(
+    `vkcube frame time on lavapipe: ${(without * 1000).toFixed(2)} ms without the layer, ${(withLayer * 1000).toFixed(2)} ms with it (${(((withLayer - without) / without) * 100).toFixed(1)} %; target within 5 %, not asserted)`,
+  );
+}, 600_000);
+
+describe('(d) SIGKILL during a capture', () => {
+  /** Starts the test program under `vramscope capture`, paused after its allocations; resolves when paused. */
+  function startPaused(
+    out: string,
+  ): Promise<{ capture: ReturnType<typeof spawn>; appPid: number; output: () => string }> {
+    const capture = spawn(
+      process.execPath,
+      [bin, 'capture', '--out', out, '--', testApp, '--pause-ms', '20000'],
+      {
+        cwd: tmp,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let text = '';
+    capture.stdout!.on('data', (d: Buffer) => (text += d.toString()));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`never paused: ${text}`)), 60_000);
+      capture.stderr!.on('data', (d: Buffer) => {
+        text += d.toString();
+        const pid = /\(pid (\d+)\)/.exec(text);
+        if (pid && /paused/.test(text)) {
+          clearTimeout(timer);
+          resolve({ capture, appPid: Number(pid[1]), output: () => text });
+        }
+      });
+    });
+  }
+
+  function exited(child: ReturnType<typeof spawn>): Promise<number | null> {
+    return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  }
+
+  test('the program killed: capture exits 137, the trace is complete and loads with a warning', async () => {
+    const { capture, appPid, output } = await startPaused('killed-app.trace');
+    const done = exited(capture);
+    // Let a flush carry the records of the allocations (the layer flushes at least every 100 ms).
+    await new Promise((r) => setTimeout(r, 400));
+    process.kill(appPid, 'SIGKILL');
+    expect(await done).toBe(137);
+    expect(output()).toMatch(/killed by SIGKILL \(exit 137\)/);
+    expect(output()).toMatch(/did not exit cleanly/);
+    const trace = loadTraceSync(path.join(tmp, 'killed-app.trace'));
+    expect(trace.complete).toBe(true);
+    expect(trace.warnings.map((w) => w.message)).toEqual([expect.stringMatching(/did not exit cleanly/)]);
+    expect(eventsOf(trace, TraceEventKind.BlockCreate, (i) => i).length).toBeGreaterThan(30);
+    const problems = analyzeCapture(trace.events, trace.header.device).problems.map((p) => p.kind);
+    expect(problems).toContain('incomplete-capture');
+  }, 90_000);
+
+  test('vramscope capture killed: the trace loads up to its last flush, with a warning', async () => {
+    const { capture, appPid } = await startPaused('killed-capture.trace');
+    const done = exited(capture);
+    await new Promise((r) => setTimeout(r, 800)); // a timed trace flush (every 250 ms) has run
+    capture.kill('SIGKILL');
+    await done;
+    try {
+      process.kill(appPid, 'SIGKILL'); // the program would otherwise sleep on
+    } catch {
+      // already gone
+    }
+    const file = path.join(tmp, 'killed-capture.trace');
+    expect(existsSync(file) && statSync(file).size > 0).toBe(true);
+    const trace = loadTraceSync(file);
+    expect(trace.complete).toBe(false);
+    expect(trace.warnings.length).toBeGreaterThan(0);
+    expect(trace.warnings[0]!.message).toMatch(/without its end-of-trace index|torn/);
+    expect(eventsOf(trace, TraceEventKind.BlockCreate, (i) => i).length).toBeGreaterThan(30);
+  }, 90_000);
+});
