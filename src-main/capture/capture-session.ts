@@ -3,7 +3,7 @@
 // every 250 ms). Each process of the command that uses Vulkan connects once; its devices become tracks in
 // creation order. Launching the program is the user's explicit word (the CLI's command line).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -65,6 +65,92 @@ export function tracePathFor(out: string, index: number): string {
   return `${out.slice(0, out.length - ext.length)}.device${index}${ext}`;
 }
 
+/** Opens the trace of each new device (track) as the decoders report them; `tracks` collects them. */
+function trackOpener(
+  options: Pick<CaptureOptions, 'command' | 'cwd' | 'out' | 'onTrack' | 'flushIntervalMs'>,
+  tracks: CapturedTrack[],
+): (decoder: CaptureDecoder, track: CaptureTrack) => CapturedTrack {
+  return (decoder, track) => {
+    const index = tracks.length;
+    const p = decoder.mapper.process;
+    const file = options.out === null ? null : tracePathFor(path.resolve(options.cwd, options.out), index);
+    const writer =
+      file === null
+        ? null
+        : new TraceWriter(file, track.log, {
+            header: createTraceHeader({
+              device: track.device,
+              capture: {
+                command: [...options.command],
+                pid: p.pid,
+                executable: p.executable,
+                track: index,
+                deviceHandle: `0x${track.handle.toString(16)}`,
+                layerVersion: p.layerVersion,
+                stacks: p.stacks,
+                ...(p.applicationName ? { applicationName: p.applicationName } : {}),
+                ...(track.driverName ? { driverName: track.driverName } : {}),
+              },
+            }),
+            flushIntervalMs: options.flushIntervalMs ?? 250,
+          });
+    const captured: CapturedTrack = { index, track, process: p, path: file, writer };
+    tracks.push(captured);
+    options.onTrack?.(captured);
+    return captured;
+  };
+}
+
+/** Warnings of one finished stream, prefixed by its process id. */
+function streamWarnings(decoder: CaptureDecoder, mine: readonly CapturedTrack[]): string[] {
+  const pid = decoder.mapper.process.pid;
+  const out = decoder.end().map((w) => `pid ${pid}: ${w}`);
+  for (const t of mine)
+    if (t.track.unknownObjects > 0)
+      out.push(
+        `pid ${pid}, device ${t.index}: ${t.track.unknownObjects} records named objects the capture never saw created`,
+      );
+  return out;
+}
+
+/**
+ * Converts a capture stream file (written by the layer with VRAMSCOPE_CAPTURE_FILE) into traces, as a live
+ * capture would have: one per VkDevice. The command line recorded is the executable's, from the stream.
+ */
+export function convertCaptureFile(
+  file: string,
+  options: Pick<CaptureOptions, 'cwd' | 'out' | 'onTrack'>,
+): CaptureResult {
+  const bytes = readFileSync(file);
+  const tracks: CapturedTrack[] = [];
+  let command: string[] = [];
+  const opener = trackOpener(
+    {
+      get command() {
+        return command;
+      },
+      cwd: options.cwd,
+      out: options.out,
+      ...(options.onTrack ? { onTrack: options.onTrack } : {}),
+      flushIntervalMs: 0,
+    },
+    tracks,
+  );
+  const decoder = new CaptureDecoder({
+    onTrack: (t) => {
+      command = decoder.mapper.process.commandLine;
+      opener(decoder, t);
+    },
+  });
+  // In pieces, as a socket would deliver it (the decoder is incremental; memory stays bounded by the file).
+  const PIECE = 1 << 20;
+  for (let at = 0; at < bytes.length; at += PIECE) decoder.push(bytes.subarray(at, at + PIECE));
+  const warnings = streamWarnings(decoder, tracks);
+  for (const t of tracks) t.writer?.close();
+  const p = decoder.mapper.process;
+  return { exitCode: 0, signal: null, tracks, processes: [p], warnings };
+}
+
 const signalNumbers: Readonly<Record<string, number>> = {
   SIGHUP: 1,
   SIGINT: 2,
@@ -98,35 +184,7 @@ export function startCapture(options: CaptureOptions): RunningCapture {
   const connections = new Set<net.Socket>();
   const finished: Promise<void>[] = [];
 
-  const openTrack = (decoder: CaptureDecoder, track: CaptureTrack): CapturedTrack => {
-    const index = tracks.length;
-    const p = decoder.mapper.process;
-    const file = options.out === null ? null : tracePathFor(path.resolve(options.cwd, options.out), index);
-    const writer =
-      file === null
-        ? null
-        : new TraceWriter(file, track.log, {
-            header: createTraceHeader({
-              device: track.device,
-              capture: {
-                command: [...options.command],
-                pid: p.pid,
-                executable: p.executable,
-                track: index,
-                deviceHandle: `0x${track.handle.toString(16)}`,
-                layerVersion: p.layerVersion,
-                stacks: p.stacks,
-                ...(p.applicationName ? { applicationName: p.applicationName } : {}),
-                ...(track.driverName ? { driverName: track.driverName } : {}),
-              },
-            }),
-            flushIntervalMs: options.flushIntervalMs ?? 250,
-          });
-    const captured: CapturedTrack = { index, track, process: p, path: file, writer };
-    tracks.push(captured);
-    options.onTrack?.(captured);
-    return captured;
-  };
+  const openTrack = trackOpener(options, tracks);
 
   const server = net.createServer((socket) => {
     connections.add(socket);
@@ -152,14 +210,7 @@ export function startCapture(options: CaptureOptions): RunningCapture {
         socket.on('error', (error) => warnings.push(`capture connection: ${error.message}`));
         socket.on('close', () => {
           connections.delete(socket);
-          const pid = decoder.mapper.process.pid;
-          for (const w of decoder.end()) warnings.push(`pid ${pid}: ${w}`);
-          for (const t of mine) {
-            if (t.track.unknownObjects > 0)
-              warnings.push(
-                `pid ${pid}, device ${t.index}: ${t.track.unknownObjects} records named objects the capture never saw created`,
-              );
-          }
+          warnings.push(...streamWarnings(decoder, mine));
           notify();
           resolve();
         });

@@ -2,14 +2,14 @@
 // under the capture layer and records its GPU memory as VRAMscope traces (one per VkDevice), then prints a
 // summary per device and exits with the program's exit code (128 + signal when a signal ended it).
 import path from 'node:path';
-import { startCapture, type CaptureResult } from '../../capture/capture-session.ts';
+import { convertCaptureFile, startCapture, type CaptureResult } from '../../capture/capture-session.ts';
 import {
   formatCaptureSummary,
   summarizeCapturedTrack,
   type CaptureTrackSummary,
 } from '../../capture/summary.ts';
 import { traceEventsOf } from '../../../allocator/trace/index.ts';
-import { CommandFailure, stringOption, UsageError, type Command } from '../command.ts';
+import { CommandFailure, stringOption, UsageError, type Command, type CommandIo } from '../command.ts';
 
 function defaultOut(command: string): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
@@ -20,6 +20,7 @@ export const captureCommand: Command = {
   name: 'capture',
   summary: 'Run a Vulkan program under the capture layer and record its GPU memory',
   help: `Usage: vramscope capture [--out FILE] [--stacks] [--json] -- <command> [args…]
+       vramscope capture --from STREAM [--out FILE] [--json]
 
 Starts <command> with the VRAMscope capture layer (VK_LAYER_VRAMSCOPE_capture) enabled through the Vulkan
 loader's environment (VK_ADD_LAYER_PATH, VK_INSTANCE_LAYERS), receives what the layer records on a private
@@ -38,8 +39,13 @@ vramscope report FILE; docs/capture.md).
 
 Running a program is code execution: capture only programs you trust.
 
+--from converts a stream the layer wrote to a file (VRAMSCOPE_CAPTURE_FILE, e.g. on a machine without
+Node; docs/capture.md) into the same traces and summary, without running anything.
+
 Options:
-  --out FILE    the trace file (default: <program>-<date>-<time>.trace in the current folder)
+  --out FILE    the trace file (default: <program>-<date>-<time>.trace in the current folder; with --from:
+                the stream's name with .trace)
+  --from STREAM convert a capture stream file instead of running a program
   --stacks      record native call stacks (slower; off by default)
   --json        print the summaries as JSON on stdout instead of text
 
@@ -50,9 +56,37 @@ capture itself failed (the layer is not built, the program cannot start), 2 bad 
     out: { type: 'string' },
     stacks: { type: 'boolean' },
     json: { type: 'boolean' },
+    from: { type: 'string' },
   },
   maxPositionals: Number.MAX_SAFE_INTEGER,
   async run(values, positionals, io) {
+    const from = stringOption(values, 'from');
+    if (from !== undefined) {
+      if (positionals.length > 0)
+        throw new UsageError('give either --from STREAM or a program to run, not both');
+      if (values.stacks === true)
+        throw new UsageError('--stacks is for a program to run; a stream file has its own');
+      const ext = path.extname(from);
+      const out = stringOption(values, 'out') ?? `${from.slice(0, from.length - ext.length)}.trace`;
+      let result: CaptureResult;
+      try {
+        result = convertCaptureFile(path.resolve(io.cwd, from), { cwd: io.cwd, out });
+      } catch (error) {
+        const e = error as NodeJS.ErrnoException;
+        throw new CommandFailure(
+          `cannot convert ${from}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`,
+        );
+      }
+      const command = result.processes[0]?.commandLine ?? [];
+      printResult(
+        io,
+        values.json === true,
+        command.length > 0 ? command : [from],
+        result,
+        `converted from ${from}`,
+      );
+      return 0;
+    }
     if (positionals.length === 0)
       throw new UsageError('which program? give it after --, e.g. -- vkcube --c 100');
     const out = stringOption(values, 'out') ?? defaultOut(positionals[0]!);
@@ -93,42 +127,53 @@ capture itself failed (the layer is not built, the program cannot start), 2 bad 
       process.off('SIGINT', onSigint);
       process.off('SIGTERM', onSigterm);
     }
-    const summaries: CaptureTrackSummary[] = result.tracks.map((t) =>
-      summarizeCapturedTrack(t.index, traceEventsOf(t.track.log), t.track.device, t.path),
-    );
     const status =
       result.signal !== null
         ? `killed by ${result.signal} (exit ${result.exitCode})`
         : `exit ${result.exitCode}`;
-    if (json) {
-      io.stdout.write(
-        `${JSON.stringify(
-          {
-            command: positionals,
-            exitCode: result.exitCode,
-            signal: result.signal,
-            processes: result.processes,
-            warnings: result.warnings,
-            devices: summaries,
-          },
-          null,
-          2,
-        )}\n`,
-      );
-    } else {
-      const lines = [`command    ${positionals.join(' ')} — ${status}`];
-      for (const p of result.processes)
-        lines.push(
-          `process    pid ${p.pid} ${p.executable}${p.applicationName ? ` ("${p.applicationName}")` : ''}, ${p.endedCleanly ? 'exited cleanly' : 'did not exit cleanly'}`,
-        );
-      if (result.processes.length === 0)
-        lines.push('process    none connected: the program did not use Vulkan through the loader');
-      else if (summaries.length === 0)
-        lines.push('devices    none: no VkDevice was created, nothing recorded');
-      io.stdout.write(`${lines.join('\n')}\n`);
-      for (const s of summaries) io.stdout.write(formatCaptureSummary(s));
-      for (const w of result.warnings) io.stderr.write(`vramscope capture: warning: ${w}\n`);
-    }
+    printResult(io, json, positionals, result, status);
     return result.exitCode;
   },
 };
+
+/** The per-device summaries (text or JSON) and the warnings. */
+function printResult(
+  io: CommandIo,
+  json: boolean,
+  command: readonly string[],
+  result: CaptureResult,
+  status: string,
+): void {
+  const positionals = command;
+  const summaries: CaptureTrackSummary[] = result.tracks.map((t) =>
+    summarizeCapturedTrack(t.index, traceEventsOf(t.track.log), t.track.device, t.path),
+  );
+  if (json) {
+    io.stdout.write(
+      `${JSON.stringify(
+        {
+          command: positionals,
+          exitCode: result.exitCode,
+          signal: result.signal,
+          processes: result.processes,
+          warnings: result.warnings,
+          devices: summaries,
+        },
+        null,
+        2,
+      )}\n`,
+    );
+  } else {
+    const lines = [`command    ${positionals.join(' ')} — ${status}`];
+    for (const p of result.processes)
+      lines.push(
+        `process    pid ${p.pid} ${p.executable}${p.applicationName ? ` ("${p.applicationName}")` : ''}, ${p.endedCleanly ? 'exited cleanly' : 'did not exit cleanly'}`,
+      );
+    if (result.processes.length === 0)
+      lines.push('process    none connected: the program did not use Vulkan through the loader');
+    else if (summaries.length === 0) lines.push('devices    none: no VkDevice was created, nothing recorded');
+    io.stdout.write(`${lines.join('\n')}\n`);
+    for (const s of summaries) io.stdout.write(formatCaptureSummary(s));
+    for (const w of result.warnings) io.stderr.write(`vramscope capture: warning: ${w}\n`);
+  }
+}
