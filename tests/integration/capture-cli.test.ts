@@ -61,6 +61,31 @@ function blockHistory(t: LoadedTrace): string[] {
   return out;
 }
 
+test("usage: no program, a program that does not exist, no layer; the exit code is the program's", () => {
+  const none = vramscope(['capture']);
+  expect([none.status, none.stderr]).toEqual([
+    2,
+    'vramscope capture: which program? give it after --, e.g. -- vkcube --c 100 (try --help)\n',
+  ]);
+  const missing = vramscope(['capture', '--out', 'x.trace', '--', '/no/such/program']);
+  expect([missing.status, missing.stderr]).toEqual([
+    1,
+    'vramscope capture: cannot start "/no/such/program": no such program\n',
+  ]);
+  const noLayer = spawnSync(process.execPath, [bin, 'capture', '--', 'true'], {
+    cwd: tmp,
+    encoding: 'utf8',
+    env: { ...process.env, VRAMSCOPE_CAPTURE_LAYER_DIR: path.join(tmp, 'nowhere') },
+  });
+  expect(noLayer.status).toBe(1);
+  expect(noLayer.stderr).toMatch(/the capture layer is not built .*run `npm run build:layer`/);
+  // A program that never uses Vulkan: nothing recorded, its own exit code; `--help` after -- is the program's.
+  const plain = vramscope(['capture', '--out', 'none.trace', '--', 'sh', '-c', 'exit 7', '--help']);
+  expect(plain.status).toBe(7);
+  expect(plain.stdout).toMatch(/^process +none connected: .*no trace written$/m);
+  expect(existsSync(path.join(tmp, 'none.trace'))).toBe(false);
+});
+
 test('(a) a scenario on the real device under the layer: the capture and the scenario trace agree block for block', () => {
   const r = vramscope([
     'capture',

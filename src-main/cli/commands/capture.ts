@@ -57,9 +57,14 @@ capture itself failed (the layer is not built, the program cannot start), 2 bad 
     stacks: { type: 'boolean' },
     json: { type: 'boolean' },
     from: { type: 'string' },
+    live: { type: 'boolean' },
   },
   maxPositionals: Number.MAX_SAFE_INTEGER,
   async run(values, positionals, io) {
+    if (values.live === true)
+      throw new UsageError(
+        '--live (watching the capture in the app) is not available yet; the trace is flushed every 250 ms, open it with `vramscope report` or `vramscope serve` when the program ends',
+      );
     const from = stringOption(values, 'from');
     if (from !== undefined) {
       if (positionals.length > 0)
@@ -170,8 +175,10 @@ function printResult(
         `process    pid ${p.pid} ${p.executable}${p.applicationName ? ` ("${p.applicationName}")` : ''}, ${p.endedCleanly ? 'exited cleanly' : 'did not exit cleanly'}`,
       );
     if (result.processes.length === 0)
-      lines.push('process    none connected: the program did not use Vulkan through the loader');
-    else if (summaries.length === 0) lines.push('devices    none: no VkDevice was created, nothing recorded');
+      lines.push(
+        'process    none connected: the program did not use Vulkan through the loader; no trace written',
+      );
+    else if (summaries.length === 0) lines.push('devices    none: no VkDevice was created; no trace written');
     io.stdout.write(`${lines.join('\n')}\n`);
     for (const s of summaries) io.stdout.write(formatCaptureSummary(s));
     for (const w of result.warnings) io.stderr.write(`vramscope capture: warning: ${w}\n`);
