@@ -51,7 +51,10 @@ export interface LoadedEvents extends TraceEvents {
 export interface LoadedTrace {
   readonly header: TraceHeader;
   readonly events: LoadedEvents;
-  /** At most one: loading stops at the first problem after the header. */
+  /**
+   * At most one from the decoder: loading stops at the first problem after the header. loadTrace adds one
+   * for a captured application that did not exit cleanly (docs/capture.md).
+   */
   readonly warnings: TraceWarning[];
   /** true when the end-of-trace index was found and agrees (the writer closed the file). */
   readonly complete: boolean;

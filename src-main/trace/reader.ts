@@ -41,8 +41,12 @@ export async function loadTrace(
   return withCaptureWarning(decoder.result());
 }
 
-/** A captured trace whose application did not exit cleanly loads with a warning saying so (docs/capture.md). */
+/**
+ * A captured application's trace (header.capture) whose application did not exit cleanly loads with one more
+ * warning saying so (docs/capture.md); other traces keep at most the one format warning.
+ */
 function withCaptureWarning(trace: LoadedTrace): LoadedTrace {
+  if (trace.header.capture === undefined) return trace;
   const warning = captureCompletenessWarning(trace.events);
   if (warning !== null)
     trace.warnings.push({ message: warning, position: trace.fileBytes, eventIndex: null });
