@@ -41,6 +41,7 @@ export class CaptureDecoder {
       warnings.push(
         `the layer dropped ${p.recordsDropped} records (its buffers overflowed); the trace misses them`,
       );
+    warnings.push(...this.mapper.notes);
     if (this.mapper.recordsWithoutDevice > 0)
       warnings.push(
         `${this.mapper.recordsWithoutDevice} records named a VkDevice the capture never saw created`,

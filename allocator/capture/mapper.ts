@@ -91,6 +91,9 @@ export class CaptureTrack {
   }
 }
 
+/** Times stay far below what a trace can store (whole microseconds below 2^53). */
+const MAX_TIME_MS = 1e12;
+
 const deviceTypes: readonly PhysicalDeviceType[] = ['other', 'integrated', 'discrete', 'virtual', 'cpu'];
 
 /** Bytes as a JS number; sizes past 2^53 (never real memory) are clamped, VK_WHOLE_SIZE stays huge. */
@@ -196,8 +199,10 @@ export class CaptureMapper {
   }
 
   private mapOne({ record: r, stack }: OrderedRecord): void {
+    // Never backwards (threads return in slightly different order than they take sequence numbers), and a
+    // time past ~31 years from the start is a corrupt record's: the event keeps the previous time.
     const ms = Number(r.timeNs - this.startNs) / 1e6;
-    if (ms > this.nowMs) this.nowMs = ms;
+    if (ms > this.nowMs && ms < MAX_TIME_MS) this.nowMs = ms;
     switch (r.name) {
       case 'ProcessStart':
         this.process.pid = r.fields.pid;
@@ -389,6 +394,12 @@ export class CaptureMapper {
 
   private deviceCreate(r: CaptureRecordOf<'DeviceCreate'>): void {
     if (r.fields.result !== 0 || r.fields.device === 0n) return;
+    if (r.fields.heapCount === 0 || r.fields.typeCount === 0) {
+      this.notes.push(
+        `a device with ${r.fields.heapCount} heaps and ${r.fields.typeCount} memory types was left out`,
+      );
+      return;
+    }
     const description = describeCapturedDevice(r);
     // Times count from the start of the stream (the log takes its epoch from the clock's first reading).
     let started = false;

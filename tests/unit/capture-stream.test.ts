@@ -368,4 +368,35 @@ describe('capture stream -> trace events', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  test('mutated and cut streams: never a throw; every track still writes a trace that loads', () => {
+    const bytes = typicalStream().bytes();
+    const rng = seededRng(11);
+    const dir = mkdtempSync(path.join(tmpdir(), 'vramscope-capture-fuzz-'));
+    try {
+      for (let k = 0; k < 300; k++) {
+        const mutated = bytes.slice(0, 32 + Math.floor(rng() * (bytes.length - 32 + 1)));
+        const flips = 1 + Math.floor(rng() * 8);
+        for (let f = 0; f < flips; f++) {
+          const at = 32 + Math.floor(rng() * Math.max(1, mutated.length - 32));
+          if (at < mutated.length) mutated[at] = Math.floor(rng() * 256);
+        }
+        const decoder = new CaptureDecoder();
+        for (let at = 0; at < mutated.length; at += 97) decoder.push(mutated.subarray(at, at + 97));
+        const warnings = decoder.end();
+        expect(Array.isArray(warnings)).toBe(true);
+        for (const t of decoder.mapper.tracks) {
+          const file = path.join(dir, `fuzz-${k}.trace`);
+          new TraceWriter(file, t.log, {
+            header: createTraceHeader({ device: t.device }),
+            flushIntervalMs: 0,
+          }).close();
+          const loaded = loadTraceSync(file);
+          expect(loaded.header.device.heaps.length).toBeGreaterThan(0);
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
