@@ -96,7 +96,7 @@ const MAX_TIME_MS = 1e12;
 
 const deviceTypes: readonly PhysicalDeviceType[] = ['other', 'integrated', 'discrete', 'virtual', 'cpu'];
 
-/** Bytes as a JS number; sizes past 2^53 (never real memory) are clamped, VK_WHOLE_SIZE stays huge. */
+/** A u64 (bytes, counts) as a JS number; values past 2^53 (never real ones) are clamped to 2^53 - 1. */
 function bytes(value: bigint): number {
   return value > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(value);
 }
@@ -213,17 +213,20 @@ export class CaptureMapper {
         return;
       case 'ProcessEnd':
         this.process.endedCleanly = true;
-        this.process.recordsDropped = Number(r.fields.recordsDropped);
+        this.process.recordsDropped = bytes(r.fields.recordsDropped);
         for (const t of this.tracks) {
           t.log.thread = r.threadId;
           t.log.processEnd();
         }
         return;
       case 'Dropped':
-        this.process.recordsDropped += Number(r.fields.count);
+        this.process.recordsDropped = Math.min(
+          Number.MAX_SAFE_INTEGER,
+          this.process.recordsDropped + bytes(r.fields.count),
+        );
         for (const t of this.tracks) {
           t.log.thread = r.threadId;
-          t.log.captureLoss(Number(r.fields.count));
+          t.log.captureLoss(bytes(r.fields.count));
         }
         return;
       case 'InstanceCreate':
@@ -382,7 +385,7 @@ export class CaptureMapper {
       }
       case 'Present':
         t.frames++;
-        log.frame(Number(r.fields.frame));
+        log.frame(bytes(r.fields.frame));
         return;
       case 'ObjectName':
         this.objectName(t, r);
