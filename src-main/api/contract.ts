@@ -448,6 +448,29 @@ export const leakGroupSchema = z.object({
   allocationIds: z.array(z.int()),
 });
 
+/** A problem of a captured application (allocator/analysis/capture.ts, docs/capture.md). */
+export const captureProblemSchema = z.object({
+  kind: z.enum([
+    'memory-not-freed',
+    'resource-not-destroyed',
+    'freed-while-bound',
+    'bind-out-of-bounds',
+    'bind-misaligned',
+    'bind-type-not-allowed',
+    'memory-type-mismatch',
+    'incomplete-capture',
+  ]),
+  message: z.string(),
+  /** The event that shows it; -1 for the whole capture. */
+  eventIndex: z.int().min(-1),
+  /** Resource (allocation) ids and block ids involved, at most 100 each. */
+  resources: z.array(z.int()),
+  blocks: z.array(z.int()),
+  bytes: bytesSchema,
+  stack: z.string().nullable(),
+});
+export type CaptureProblemDto = z.infer<typeof captureProblemSchema>;
+
 export const diffTypeDeltaSchema = z.object({
   memoryTypeIndex: z.int(),
   /** Signed byte deltas (to - from). */
@@ -660,6 +683,8 @@ export const requests = {
       count: countSchema,
       bytes: bytesSchema,
       groups: z.array(leakGroupSchema),
+      /** Captured applications only: what the application did wrong (at most 1000, in event order). */
+      problems: z.array(captureProblemSchema).optional(),
     }),
   },
   /** What changed between two event indices (from < to). */
