@@ -17,6 +17,8 @@ import { simulatedDevice } from '../support/profiles.ts';
 
 const MiB = 1024 * 1024;
 const strategies: PlacementStrategyName[] = ['tlsf', 'freelist'];
+/** The crate's block sizing and release rules, for tests of those rules under either strategy. */
+const crateSizing = { growth: 0, sizesBy: 'hostVisible', spareEmptyBlocks: 0 } as const;
 
 function desc(size: number, over: Partial<AllocationCreateDesc> = {}): AllocationCreateDesc {
   return {
@@ -102,7 +104,7 @@ describe.each(strategies)('allocator (%s)', (strategy) => {
     const alloc = new Allocator({
       device: simulatedDevice('lavapipe'),
       strategy,
-      blockPolicy: { dedicatedAbove: 1 },
+      blockPolicy: { ...crateSizing, dedicatedAbove: 1 },
     });
     const a = alloc.allocate(desc(30 * MiB));
     const b = alloc.allocate(desc(30 * MiB));
@@ -133,29 +135,34 @@ describe.each(strategies)('allocator (%s)', (strategy) => {
     const alloc = new Allocator({
       device: simulatedDevice('lavapipe'),
       strategy,
-      blockPolicy: { dedicatedAbove: 1 },
+      blockPolicy: { ...crateSizing, dedicatedAbove: 1 },
     });
     const first = alloc.allocate(desc(30 * MiB));
     alloc.allocate(desc(30 * MiB));
     const second = alloc.allocate(desc(30 * MiB));
     expect(second.block.id).not.toBe(first.block.id);
     const small = alloc.allocate(desc(1 * MiB));
-    // freelist keeps the crate's policy (newest block first); tlsf fills the oldest block first.
+    // freelist keeps the crate's policy (newest block first); tlsf searches both blocks at once and takes
+    // the best fit: the 4 MiB left in the first block.
     expect(small.block.id).toBe(strategy === 'freelist' ? second.block.id : first.block.id);
     alloc.validate();
-    // Default thresholds: tlsf gives a request over 1/8 of the 64 MiB block its own block; freelist only
-    // a request over the whole block.
+    // Default thresholds: tlsf sizes lavapipe's device-local type like device memory (blocks up to
+    // 256 MiB) and gives a request over half of that its own block; freelist (the crate) uses the 64 MiB
+    // host block size and dedicates only a request over the whole block.
     const defaults = new Allocator({ device: simulatedDevice('lavapipe'), strategy });
-    expect(defaults.allocate(desc(8 * MiB)).isDedicated).toBe(false);
-    expect(defaults.allocate(desc(8 * MiB + 1)).isDedicated).toBe(strategy === 'tlsf');
-    expect(defaults.allocate(desc(64 * MiB + 1)).isDedicated).toBe(true);
+    expect(defaults.allocate(desc(64 * MiB)).isDedicated).toBe(false);
+    expect(defaults.allocate(desc(64 * MiB + 1)).isDedicated).toBe(strategy === 'freelist');
+    expect(defaults.allocate(desc(128 * MiB)).isDedicated).toBe(strategy === 'freelist');
+    expect(defaults.allocate(desc(128 * MiB + 1)).isDedicated).toBe(true);
     defaults.validate();
     const custom = new Allocator({
       device: simulatedDevice('lavapipe'),
       strategy,
       blockPolicy: { dedicatedAbove: 0.25 },
     });
-    expect(custom.allocate(desc(17 * MiB)).isDedicated).toBe(true);
+    // A quarter of the largest block: 64 MiB (tlsf), 16 MiB (freelist).
+    expect(custom.allocate(desc(17 * MiB)).isDedicated).toBe(strategy === 'freelist');
+    expect(custom.allocate(desc(64 * MiB + 1)).isDedicated).toBe(true);
     expect(
       codeOf(
         () => new Allocator({ device: simulatedDevice('lavapipe'), blockPolicy: { dedicatedAbove: 0 } }),
@@ -169,7 +176,7 @@ describe.each(strategies)('allocator (%s)', (strategy) => {
   });
 
   test('spareEmptyBlocks keeps emptied blocks for reuse instead of releasing them', () => {
-    const policy = { dedicatedAbove: 1, spareEmptyBlocks: 1 };
+    const policy = { ...crateSizing, dedicatedAbove: 1, spareEmptyBlocks: 1 };
     const alloc = new Allocator({ device: simulatedDevice('lavapipe'), strategy, blockPolicy: policy });
     const a = alloc.allocate(desc(60 * MiB));
     const b = alloc.allocate(desc(60 * MiB));
@@ -293,7 +300,8 @@ describe.each(strategies)('allocator (%s)', (strategy) => {
     const report = alloc.generateReport();
     expect(report.allocations.map((r) => r.name).sort()).toEqual(['indices', 'vertex buffer']);
     expect(report.blocks).toHaveLength(1);
-    expect(report.totalCapacityBytes).toBe(64 * MiB);
+    // The first block: tlsf's smallest demand-sized block (128 MiB), freelist's 64 MiB host block.
+    expect(report.totalCapacityBytes).toBe(strategy === 'tlsf' ? 128 * MiB : 64 * MiB);
     expect(report.totalAllocatedBytes).toBe(report.allocations.reduce((s, r) => s + r.size, 0));
     expect(report.totalAllocatedBytes).toBeGreaterThanOrEqual(4000);
     for (const r of report.allocations) expect(r.offset % 1).toBe(0);

@@ -305,7 +305,12 @@ describe('validate() catches broken invariants', () => {
     const a = sa.allocate(100, 64, L, 1, 'a');
     sa.allocate(100, 64, N, 1, 'b');
     sa.validate(1);
-    const inner = sa as unknown as { regSize: Float64Array; slMask: Int32Array; dataOff: Float64Array };
+    // The records live in the sub-allocator's one-segment pool.
+    const inner = (sa as unknown as { pool: unknown }).pool as {
+      regSize: Float64Array;
+      slMask: Int32Array;
+      pad: Uint8Array;
+    };
     inner.regSize[a] += 1;
     expect(() => sa.validate(1)).toThrow(/invariant broken: chunk \d+ /);
     inner.regSize[a] -= 1;
@@ -314,9 +319,9 @@ describe('validate() catches broken invariants', () => {
     inner.slMask.fill(0);
     expect(() => sa.validate(1)).toThrow(/bitmap/);
     inner.slMask.set(saved);
-    inner.dataOff[a] += 1;
+    inner.pad[a] += 1;
     expect(() => sa.validate(1)).toThrow(/not the tail of its region|not aligned/);
-    inner.dataOff[a] -= 1;
+    inner.pad[a] -= 1;
     sa.validate(1);
     // With a page rule the neighbours (linear then non-linear on page 0) are in conflict.
     expect(() => sa.validate(4096)).toThrow(/granularity page/);
