@@ -659,19 +659,22 @@ export class Allocator {
     decision: MemoryTypeDecision,
     stack: string | null,
   ): AllocationImpl {
-    const sub = block.sub!;
+    const pool = block.typeState.pool;
+    // With a pool, go to it directly: the segment view would check the handle's segment again.
+    const placement = pool ?? block.sub!;
     const allocation = new AllocationImpl(
       this.nextAllocationId++,
       desc.name,
-      sub.offsetOf(chunk),
+      placement.offsetOf(chunk),
       desc.requirements.size,
       chunk,
       block,
       decision,
       this.debugSettings.storeStackTraces ? stack : null,
     );
-    sub.setOwner(chunk, allocation);
-    if (sub.chunkCount === 1) block.typeState.emptyGeneralBlocks--;
+    placement.setOwner(chunk, allocation);
+    const count = pool !== null ? pool.segmentChunkCount(block.segment) : block.sub!.chunkCount;
+    if (count === 1) block.typeState.emptyGeneralBlocks--;
     this.requestedBytes += allocation.size;
     this.allocationCount++;
     return allocation;
