@@ -9,6 +9,7 @@ import {
   resolveAllocationSizes,
   type Allocation,
   type AllocationCreateDesc,
+  type Device,
   type LogLevel,
   type PlacementStrategyName,
 } from '../../allocator/index.ts';
@@ -379,5 +380,80 @@ describe.each(strategies)('allocator (%s)', (strategy) => {
     ]);
     expect(log.strings.get(log.columns.code[3]!)).toBe('NoCompatibleMemoryTypeFound');
     expect(log.decisions[log.columns.decision[1]!]?.winner).toBe(0);
+  });
+});
+
+describe.each(strategies)('device failures (%s)', (strategy) => {
+  test('a device.freeBlock() that throws inside free() leaves the allocator consistent', () => {
+    const inner = simulatedDevice('lavapipe');
+    let failNext = false;
+    const device: Device = {
+      get description() {
+        return inner.description;
+      },
+      allocateBlock: (request) => inner.allocateBlock(request),
+      freeBlock(block) {
+        if (failNext) {
+          failNext = false;
+          throw new Error('driver lost the block');
+        }
+        inner.freeBlock(block);
+      },
+      budgets: () => inner.budgets(),
+    };
+    const alloc = new Allocator({ device, strategy });
+    const kept = alloc.allocate(desc(1000));
+    const ded = alloc.allocate(desc(4096, { scheme: { kind: 'dedicatedBuffer' } }));
+    const before = alloc.stats();
+    failNext = true;
+    expect(() => alloc.free(ded)).toThrow('driver lost the block');
+    // The allocation is freed and its block forgotten; everything else is as it was.
+    alloc.validate();
+    expect(alloc.liveAllocations()).toEqual([kept]);
+    expect(alloc.stats()).toEqual({
+      committedBytes: before.committedBytes - ded.block.size,
+      allocatedBytes: before.allocatedBytes - 4096,
+      blockCount: before.blockCount - 1,
+      allocationCount: before.allocationCount - 1,
+    });
+    expect(codeOf(() => alloc.free(ded))).toBe('Internal');
+    // destroy() frees every other block even when one free throws, then reports the error.
+    const more = alloc.allocate(desc(4096, { scheme: { kind: 'dedicatedBuffer' } }));
+    failNext = true;
+    expect(alloc.liveAllocations()).toEqual([kept, more]);
+    expect(() => alloc.destroy()).toThrow('driver lost the block');
+    expect(alloc.stats()).toEqual({
+      committedBytes: 0,
+      allocatedBytes: 0,
+      blockCount: 0,
+      allocationCount: 0,
+    });
+  });
+
+  test('out of device memory: smaller blocks are tried and spare empty blocks are released (tlsf)', () => {
+    // A 96 MiB heap: tlsf's first 128 MiB block does not fit, a 64 MiB one does.
+    const alloc = new Allocator({
+      device: simulatedDevice('lavapipe', { heapSize: 96 * MiB }),
+      strategy,
+      blockPolicy: { spareEmptyBlocks: 2 },
+    });
+    const a = alloc.allocate(desc(40 * MiB));
+    if (strategy === 'freelist') {
+      // The crate's rule: 64 MiB host blocks, no retry.
+      expect(alloc.capacity()).toBe(64 * MiB);
+      return;
+    }
+    expect(alloc.capacity()).toBe(64 * MiB);
+    const b = alloc.allocate(desc(30 * MiB)); // a second block: 32 MiB fits the heap's rest
+    expect(alloc.stats().blockCount).toBe(2);
+    alloc.free(b); // kept as a spare (the block is empty)
+    expect(alloc.stats().blockCount).toBe(2);
+    alloc.free(a);
+    expect(alloc.stats().blockCount).toBe(2);
+    // 80 MiB: needs the whole heap; both spares are released under the pressure.
+    const big = alloc.allocate(desc(80 * MiB));
+    expect(alloc.stats().blockCount).toBe(1);
+    expect(big.block.size).toBeGreaterThanOrEqual(80 * MiB);
+    alloc.validate();
   });
 });
