@@ -89,8 +89,10 @@ class MemoryTypeState {
   readonly hostVisible: boolean;
   /** Block slots, reused after a block is destroyed (null = empty slot). */
   readonly blocks: (BlockState | null)[] = [];
-  /** tlsf: one index over all general blocks of the type (null with freelist). */
-  readonly pool: TlsfPool<AllocationImpl> | null;
+  /** tlsf: one index over all general blocks of the type, made with its first general block. */
+  pool: TlsfPool<AllocationImpl> | null = null;
+  /** Placement by a pool (tlsf) rather than a sub-allocator per block (freelist). */
+  readonly pooled: boolean;
   /** tlsf: the general block of each pool segment id. */
   readonly bySegment: (BlockState | null)[] = [];
   liveGeneralBlocks = 0;
@@ -106,7 +108,7 @@ class MemoryTypeState {
     sizesBy: BlockPolicy['sizesBy'],
   ) {
     this.hostVisible = isHostVisible(type);
-    this.pool = pooled ? new TlsfPool<AllocationImpl>() : null;
+    this.pooled = pooled;
     this.deviceSized =
       sizesBy === 'deviceLocal'
         ? (type.propertyFlags & DEVICE_LOCAL_BIT) !== 0 || !this.hostVisible
@@ -744,11 +746,12 @@ export class Allocator {
         `the device returned an unmapped block for host-visible memory type ${typeState.type.index}`,
       );
     }
-    const pool = typeState.pool;
     let sub: SubAllocator<AllocationImpl> | null = null;
     let segment = -1;
     if (!dedicated) {
-      if (pool !== null) {
+      if (typeState.pooled) {
+        // Made on first use: a pool's class index is about 6 KB, and most memory types never get a block.
+        const pool = (typeState.pool ??= new TlsfPool<AllocationImpl>());
         segment = pool.addSegment(size);
         sub = new TlsfSegment(pool, segment);
       } else {
