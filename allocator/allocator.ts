@@ -53,6 +53,8 @@ import {
   type AllocatorEventSink,
   type AllocatorReport,
   type BlockPolicy,
+  budgetModes,
+  type BudgetMode,
   crateBlockPolicy,
   packedBlockPolicy,
   type DebugSettings,
@@ -244,6 +246,9 @@ export class Allocator {
   readonly debugSettings: DebugSettings;
   readonly bufferDeviceAddress: boolean;
   readonly blockPolicy: BlockPolicy;
+  readonly budget: BudgetMode;
+  /** Blocks created past their heap's budget (budget mode `warn`). */
+  private budgetOverruns = 0;
   /** Adjustments made to the create desc (e.g. block sizes rounded), in words. */
   readonly warnings: readonly string[];
 
@@ -336,6 +341,14 @@ export class Allocator {
         `blockPolicy.fragmentedFree must be in [0, 1], got ${fragmentedFree}`,
       );
     }
+    const budget = desc.budget ?? 'warn';
+    if (!budgetModes.includes(budget)) {
+      throw new AllocationError(
+        'InvalidAllocatorCreateDesc',
+        `budget must be ignore, warn or strict, got "${String(budget)}"`,
+      );
+    }
+    this.budget = budget;
     this.newestFirst = order === 'newestFirst';
     this.logger = desc.logger ?? null;
     this.sink = desc.events ?? null;
@@ -718,6 +731,12 @@ export class Allocator {
         : scheme.kind === 'dedicatedImage' && scheme.image !== undefined
           ? { kind: 'image' as const, handle: scheme.image }
           : undefined;
+    const overBudget = this.budget === 'ignore' ? null : this.budgetExceeded(typeState, size);
+    if (overBudget !== null && this.budget === 'strict') {
+      throw new OutOfMemoryError(
+        `a ${formatBytes(size)} block of memory type ${typeState.type.index} for "${desc.name}" would push heap ${typeState.type.heapIndex} past its budget: usage ${formatBytes(overBudget.usage)} + ${formatBytes(size)} > budget ${formatBytes(overBudget.budget)} (budget mode strict)`,
+      );
+    }
     let memory: DeviceMemoryBlock;
     try {
       memory = this.device.allocateBlock({
@@ -771,6 +790,15 @@ export class Allocator {
     this.committedBytes += size;
     this.blockCount++;
     if (this.sink !== null) this.sink.blockCreate(memory.id, typeState.type.index, size, dedicated);
+    if (overBudget !== null) {
+      this.budgetOverruns++;
+      const usage = overBudget.usage + size;
+      this.sink?.budgetSample?.(typeState.type.heapIndex, overBudget.budget, usage);
+      this.log(
+        'warn',
+        `block ${memory.id} (${formatBytes(size)}, memory type ${typeState.type.index}) pushed heap ${typeState.type.heapIndex} past its budget: usage ${formatBytes(usage)} > budget ${formatBytes(overBudget.budget)}`,
+      );
+    }
     return block;
   }
 
@@ -872,6 +900,23 @@ export class Allocator {
       throw new InvalidAllocationCreateDescError('rename(): the name must be a string');
     allocation.name = name;
     if (this.sink !== null) this.sink.rename(allocation.id, name);
+  }
+
+  /** Blocks created past their heap's budget so far (budget mode `warn`). */
+  get budgetOverrunCount(): number {
+    return this.budgetOverruns;
+  }
+
+  /**
+   * The heap's budget and usage (bytes) when a new block of `size` bytes would push the heap of memory
+   * type `t` past its budget; null when it would not, or the device reports no budgets.
+   */
+  private budgetExceeded(t: MemoryTypeState, size: number): { budget: number; usage: number } | null {
+    const budgets = this.device.budgets();
+    if (budgets === null) return null;
+    const heap = budgets.find((b) => b.heapIndex === t.type.heapIndex);
+    if (heap === undefined || heap.usage + size <= heap.budget) return null;
+    return { budget: heap.budget, usage: heap.usage };
   }
 
   /** Bytes of live device memory blocks (gpu-allocator's capacity). */

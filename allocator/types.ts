@@ -86,7 +86,21 @@ export interface AllocatorCreateDesc {
   readonly blockPolicy?: Partial<BlockPolicy>;
   /** Listener of the event stream; null/absent costs nothing. */
   readonly events?: AllocatorEventSink | null;
+  /** What a new block that pushes a heap past its budget (VK_EXT_memory_budget) does; default `warn`. */
+  readonly budget?: BudgetMode;
 }
+
+/**
+ * Heap budgets (checked when a block is created, with the device's per-heap budget and usage; devices
+ * without VK_EXT_memory_budget report none, and then nothing is checked):
+ * - `ignore`: gpu-allocator's behaviour;
+ * - `warn`: the block is created; the event sink gets a budget sample with the heap's usage past its
+ *   budget, and a warn line is logged;
+ * - `strict`: the block is not created: the allocation takes the decision's fallback memory type where
+ *   it has one (its event then says the fallback was used), else fails with OutOfMemory naming the budget.
+ */
+export type BudgetMode = 'ignore' | 'warn' | 'strict';
+export const budgetModes: readonly BudgetMode[] = ['ignore', 'warn', 'strict'];
 
 /**
  * How requests are spread over blocks. gpu-allocator tries the newest block first, gives a request its own
@@ -284,6 +298,12 @@ export interface AllocatorEventSink {
   blockCreate(blockId: number, memoryTypeIndex: number, size: number, dedicated: boolean): void;
   blockDestroy(blockId: number): void;
   rename(allocationId: number, name: string): void;
+  /**
+   * Budget mode `warn`: a block just created pushed heap `heapIndex` past its budget; usage (bytes, this
+   * block included) and budget (bytes) as the device reports them. Optional: EventLog records it as a
+   * budget sample.
+   */
+  budgetSample?(heapIndex: number, budget: number, usage: number): void;
 }
 
 // ---- Reports -----------------------------------------------------------------------------------------

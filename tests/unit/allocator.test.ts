@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest';
 import {
   AllocationError,
   Allocator,
+  createSimulatedDevice,
   EventLog,
   TraceEventKind,
   formatBytes,
@@ -14,7 +15,7 @@ import {
   type PlacementStrategyName,
 } from '../../allocator/index.ts';
 import { thrownBy } from '../support/errors.ts';
-import { simulatedDevice } from '../support/profiles.ts';
+import { profileDescription, simulatedDevice } from '../support/profiles.ts';
 
 const MiB = 1024 * 1024;
 const strategies: PlacementStrategyName[] = ['tlsf', 'freelist'];
@@ -455,5 +456,82 @@ describe.each(strategies)('device failures (%s)', (strategy) => {
     expect(alloc.stats().blockCount).toBe(1);
     expect(big.block.size).toBeGreaterThanOrEqual(80 * MiB);
     alloc.validate();
+  });
+});
+
+describe('heap budgets (VK_EXT_memory_budget)', () => {
+  // H100 profile with 512 MiB heaps and budgets of half a heap (256 MiB): the device-local heap 0 holds
+  // types 1 (DEVICE_LOCAL) and 4 (ReBAR), heap 1 the host types 2 and 3.
+  const device = () =>
+    createSimulatedDevice(
+      {
+        ...profileDescription('h100'),
+        heaps: profileDescription('h100').heaps.map((h) => ({ ...h, size: 512 * MiB })),
+      },
+      { budgetFraction: 0.5 },
+    );
+  const crateSizes = { ...crateSizing, dedicatedAbove: 1 };
+
+  test('warn (default): the block is made, the sink gets a budget sample past the budget, a warn line', () => {
+    const log = new EventLog();
+    const lines: string[] = [];
+    const alloc = new Allocator({
+      device: device(),
+      blockPolicy: crateSizes,
+      events: log,
+      logger: (level, message) => level === 'warn' && lines.push(message),
+    });
+    expect(alloc.budget).toBe('warn');
+    alloc.allocate(desc(200 * MiB)); // first 256 MiB block: usage 256 MiB = budget, not past it
+    expect(alloc.budgetOverrunCount).toBe(0);
+    const second = alloc.allocate(desc(200 * MiB)); // a second block: 512 MiB > 256 MiB
+    expect(second.memoryTypeIndex).toBe(1);
+    expect(alloc.budgetOverrunCount).toBe(1);
+    const samples = [...Array(log.length).keys()].filter(
+      (i) => log.columns.kind[i] === TraceEventKind.BudgetSample,
+    );
+    expect(samples).toHaveLength(1);
+    const i = samples[0]!;
+    expect([log.columns.id[i], log.columns.offset[i], log.columns.size[i]]).toEqual([
+      0,
+      256 * MiB,
+      512 * MiB,
+    ]);
+    expect(lines.some((l) => l.includes('past its budget'))).toBe(true);
+    alloc.validate();
+  });
+
+  test('strict: the fallback memory type is taken where the decision has one, else OutOfMemory names the budget', () => {
+    const log = new EventLog();
+    const alloc = new Allocator({ device: device(), blockPolicy: crateSizes, budget: 'strict', events: log });
+    alloc.allocate(desc(200 * MiB, { location: 'CpuToGpu' })); // ReBAR (type 4, heap 0): 256 MiB block
+    const moved = alloc.allocate(desc(200 * MiB, { location: 'CpuToGpu' }));
+    // Heap 0 would pass its budget: the decision's fallback, host memory type 2 on heap 1.
+    expect(moved.memoryTypeIndex).toBe(2);
+    expect(moved.decision.retryTypeIndex).toBe(2);
+    const allocs = [...Array(log.length).keys()].filter(
+      (i) => log.columns.kind[i] === TraceEventKind.Allocate,
+    );
+    expect(allocs.map((i) => (log.columns.flags[i]! & 0x10) !== 0)).toEqual([false, true]);
+    // GpuOnly has no fallback: OutOfMemory naming the budget, nothing changed.
+    const before = alloc.stats();
+    const error = thrownBy(AllocationError, () => alloc.allocate(desc(200 * MiB)));
+    expect(error.code).toBe('OutOfMemory');
+    expect(error.message).toMatch(/past its budget.*budget mode strict/);
+    expect(alloc.stats()).toEqual(before);
+    alloc.validate();
+  });
+
+  test('ignore: blocks are made past the budget without a word; a bad mode is refused', () => {
+    const log = new EventLog();
+    const alloc = new Allocator({ device: device(), blockPolicy: crateSizes, budget: 'ignore', events: log });
+    alloc.allocate(desc(200 * MiB));
+    alloc.allocate(desc(200 * MiB));
+    expect(alloc.stats().blockCount).toBe(2);
+    expect(alloc.budgetOverrunCount).toBe(0);
+    expect([...log.columns.kind.subarray(0, log.length)]).not.toContain(TraceEventKind.BudgetSample);
+    expect(codeOf(() => new Allocator({ device: device(), budget: 'loose' as never }))).toBe(
+      'InvalidAllocatorCreateDesc',
+    );
   });
 });
