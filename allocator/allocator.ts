@@ -23,6 +23,7 @@ import { nextMemblockSize, resolveAllocationSizes, type AllocationSizes } from '
 import {
   DeviceError,
   isHostVisible,
+  MemoryPropertyFlags,
   memoryPropertyFlagNames,
   memoryHeapFlagNames,
   type Device,
@@ -113,12 +114,11 @@ class MemoryTypeState {
     this.pooled = pooled;
     this.deviceSized =
       sizesBy === 'deviceLocal'
-        ? (type.propertyFlags & DEVICE_LOCAL_BIT) !== 0 || !this.hostVisible
+        ? (type.propertyFlags & MemoryPropertyFlags.DEVICE_LOCAL) !== 0 || !this.hostVisible
         : !this.hostVisible;
   }
 }
 
-const DEVICE_LOCAL_BIT = 0x1;
 const BLOCK_SIZE_MULTIPLE = 4 * 1024 * 1024;
 
 const FREED = -2;
