@@ -183,6 +183,11 @@ export const sessionConfigSchema = z.strictObject({
   /** Flag every block for buffer device addresses; the device must offer them (else InvalidRequest). */
   bufferDeviceAddress: z.boolean().optional(),
   /**
+   * Heap budgets (VK_EXT_memory_budget) when a block is created: ignore, warn (default: a budget sample
+   * past the budget in the event stream) or strict (the fallback memory type, else OutOfMemory).
+   */
+  budget: z.enum(['ignore', 'warn', 'strict']).optional(),
+  /**
    * Enable the Khronos validation layer (device.kind "vulkan" only, else InvalidRequest); its messages
    * arrive as `log` events of the session's runs.
    */

@@ -205,6 +205,7 @@ export class SessionManager {
         ...(s.config.allocationSizes ? { allocationSizes: s.config.allocationSizes } : {}),
         ...(s.config.debugSettings ? { debugSettings: s.config.debugSettings } : {}),
         ...(s.config.bufferDeviceAddress === true ? { bufferDeviceAddress: true } : {}),
+        ...(s.config.budget !== undefined ? { budget: s.config.budget } : {}),
         ...(s.config.validation === true ? { validation: true } : {}),
         ...(p.seed === undefined ? {} : { seed: p.seed }),
         tracePath: null,

@@ -110,6 +110,8 @@ function formatLine(strategy: string, mode: string, extra: string, r: ReplayResu
     `ops=${r.ops}`,
     `ns_per_op=${nsPerOp.toFixed(1)}`,
     `blocks_allocated=${r.blocksAllocated}`,
+    `blocks_freed=${r.blocksFreed}`,
+    `dedicated=${r.dedicated}`,
     `committed_peak_mib=${(r.committedPeak / MiB).toFixed(1)}`,
     `live_peak_mib=${(r.livePeak / MiB).toFixed(1)}`,
     `overhead_ratio=${r.livePeak > 0 ? (r.committedPeak / r.livePeak).toFixed(3) : 'n/a'}`,
