@@ -130,7 +130,8 @@ export class TraceAnalysis {
   private readonly peakA: Float64Array;
   private readonly peakAAt: Float64Array;
   private readonly allocCount: Float64Array;
-  private readonly counts = new Float64Array(32);
+  /** Per event kind (a byte: captured applications add kinds 16 and up). */
+  private readonly counts = new Float64Array(256);
   private readonly failures: FailureRecord[] = [];
   private readonly budgets = new Map<number, HeapBudget>();
   private retried = 0;

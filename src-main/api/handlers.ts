@@ -23,6 +23,7 @@ import { DeviceOpenError } from '../session/open-device.ts';
 import { ScenarioNotFoundError } from '../session/scenario-loader.ts';
 import { ScenarioParamError } from '../session/scenario-params.ts';
 import { ScenarioUsageError } from '../session/scenario-context.ts';
+import { printable } from '../../allocator/text/printable.ts';
 import { ApiFailure } from './api-failure.ts';
 
 /** Who sent a request: a WebSocket connection or an Electron window. */
@@ -103,15 +104,16 @@ function errorResponse(
   if (isUserFacingError(error)) return failure(id, 'Failed', error.message);
   report(name, error);
   const message = error instanceof Error ? error.message : String(error);
-  return failure(id, 'Internal', `"${name}" failed unexpectedly (a bug in VRAMscope): ${message}`);
+  return failure(id, 'Internal', `"${name}" failed unexpectedly (a bug in VRAMscope): ${printable(message, 300)}`);
 }
 
 export function createDispatcher(handlers: RequestHandlers, options: DispatcherOptions = {}): Dispatcher {
   const report =
     options.onInternalError ??
     ((name: string, error: unknown) => {
-      // console.error prints an Error's stack (and its cause): the log keeps what the user is not shown.
-      console.error(`vramscope: internal error in request "${name}":`, error);
+      // One escaped line per failure in the server's log: messages can carry names from clients.
+      const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      console.error(`vramscope: request "${name}" failed: ${printable(text, 4000)}`);
     });
 
   return async (raw, context) => {

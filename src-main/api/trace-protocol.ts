@@ -3,7 +3,15 @@
 import type { DeviceDescription } from '../../allocator/index.ts';
 import type { AnalysisSummary } from '../../allocator/analysis/index.ts';
 import type { EventSlice } from '../../allocator/trace/index.ts';
-import type { ApiErrorCode, FileSource, RequestResult, TraceSummary, ValidatedParams } from './contract.ts';
+import type { ApiErrorCode, RequestResult, TraceSummary, ValidatedParams } from './contract.ts';
+
+/**
+ * A file as the worker gets it: a path main resolved from a file grant (never one a client sent), or
+ * bytes a client sent. `name` is for messages and summaries only.
+ */
+export type WorkerFile =
+  | { readonly kind: 'path'; readonly path: string; readonly name: string }
+  | { readonly kind: 'bytes'; readonly name: string; readonly data: Uint8Array };
 
 /** The queries a loaded source answers (AnalyzedSource's methods). */
 export interface SourceQueryMap {
@@ -23,14 +31,14 @@ export type ToTraceWorker =
       readonly type: 'load';
       readonly id: number;
       readonly sourceId: string;
-      readonly input: FileSource;
+      readonly input: WorkerFile;
       readonly taskId: string;
     }
   | {
       readonly type: 'import';
       readonly id: number;
       readonly sourceId: string;
-      readonly input: FileSource;
+      readonly input: WorkerFile;
       readonly format: 'auto' | 'vma' | 'd3d12ma' | 'pytorch';
       readonly taskId: string;
     }
@@ -57,7 +65,9 @@ export type ToTraceWorker =
       readonly id: number;
       readonly sourceId: string;
       readonly slice: EventSlice;
-    };
+    }
+  /** Handled at once, not queued behind the load it stops. */
+  | { readonly type: 'cancel'; readonly id: number; readonly taskId: string };
 
 export type FromTraceWorker =
   | {
@@ -77,11 +87,10 @@ export type FromTraceWorker =
       readonly message: string;
     };
 
-/** What a load or import answers: the summary plus the path to remember as a recent trace. */
 /** What liveAppend answers: the summary of the analysed events (the analysisChanged event's payload). */
 export type LiveSummary = AnalysisSummary;
 
+/** What a load or import answers. */
 export interface LoadedSource {
   readonly summary: TraceSummary;
-  readonly path: string | null;
 }

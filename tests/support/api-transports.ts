@@ -1,6 +1,6 @@
 // The two transports of the API contract, as the contract tests use them. Both hand out real ApiClients
 // built on the renderer's own client core (src-renderer/api/client-core.ts):
-// - web: a real `vramscope serve` child process and real `ws` WebSocket connections (web-transport.ts);
+// - web: a real `vramscope serve` child process and real `ws` WebSocket connections;
 // - ipc-like: the AppBackend in this process behind the IPC endpoint main uses for Electron, with a fake
 //   sender and every frame structured-cloned both ways, as Electron IPC does.
 import { AppBackend } from '../../src-main/api/app-backend.ts';
@@ -59,6 +59,9 @@ export function ipcLikeTransport(): ContractTransport & { backend: AppBackend } 
       const client = { api: core.client, frames, close: () => core.client.close() };
       clients.push(client);
       return client;
+    },
+    grantFile(file) {
+      return Promise.resolve(backend.grantFile(file, 'picked').fileId);
     },
     async close() {
       for (const c of clients) c.close();

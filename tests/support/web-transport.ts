@@ -2,6 +2,7 @@
 // real `ws` WebSocket connections, with clients built on the renderer's own client core. Free of main's
 // modules, so tests in happy-dom (where main's file-URL lookups do not work) can use it.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
@@ -21,6 +22,11 @@ export interface ContractTransport {
   readonly name: 'web' | 'ipc-like';
   /** A new client (a new tab / window) on the same backend. */
   connect(): Promise<TestClient>;
+  /**
+   * Makes a file on this machine openable by fileId, the way a user would: ipc-like, as if picked in the
+   * app's Open dialog (main grants it); web, by uploading its bytes (the page has no other way).
+   */
+  grantFile(file: string, client: TestClient): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -155,9 +161,15 @@ export async function webTransport(): Promise<ContractTransport & { server: Serv
       clients.push(client);
       return client;
     },
+    async grantFile(file, client) {
+      const data = new Uint8Array(readFileSync(file));
+      const name = path.basename(file);
+      return (await client.api.request('uploadFile', { source: { kind: 'bytes', name, data } })).fileId;
+    },
     async close() {
       for (const c of clients) c.close();
       await server.stop();
     },
   };
 }
+

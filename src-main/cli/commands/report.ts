@@ -4,12 +4,16 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { memoryHeapFlagNames, memoryPropertyFlagNames } from '../../../allocator/device.ts';
 import { formatBytes } from '../../../allocator/format.ts';
+import { printable, printableLines } from '../../../allocator/text/printable.ts';
 import {
+  analyzeCapture,
   analyzeTrace,
+  isCapturedTrace,
   traceReport,
   type LeakGroup,
   type SeriesSummary,
 } from '../../../allocator/analysis/index.ts';
+import { captureReportLines } from '../../capture/report-lines.ts';
 import { TraceFormatError, type LoadedTrace } from '../../../allocator/trace/index.ts';
 import { loadTrace } from '../../trace/reader.ts';
 import { CommandFailure, UsageError, type Command, type CommandIo, type ParsedValues } from '../command.ts';
@@ -56,6 +60,10 @@ took, the bytes per event on disk and the resident memory after loading.
 
 A trace whose tail is torn (recording killed) loads up to the last intact chunk, with a warning on stderr.
 
+A captured application's trace (vramscope capture) also lists what the application did wrong (memory not
+freed at device destruction, resources never destroyed, blocks freed while resources were bound, binds past
+the end of a block or breaking alignment) and its memory-type choices beside gpu-allocator's rule.
+
 Options:
   --json    print one JSON object instead of text: the API's getReport for the same file (name, device,
             strategy, warnings, summary, fragmentation, leaks) plus file, header, complete, performance
@@ -95,6 +103,7 @@ Exit codes: 0 ok, 1 the trace cannot be read, 2 bad usage.`,
       warnings: trace.warnings.map((w) => w.message),
     });
     const { leaks, fragmentation } = report;
+    const capture = isCapturedTrace(trace.events) ? analyzeCapture(trace.events, trace.header.device) : null;
     const analysisMs = performance.now() - analysisStarted;
     const peakRss = process.resourceUsage().maxRSS * 1024;
     const fileBytes = statSync(full).size;
@@ -102,12 +111,13 @@ Exit codes: 0 ok, 1 the trace cannot be read, 2 bad usage.`,
     const bytesPerEvent = events > 0 ? fileBytes / events : 0;
     const { header, warnings } = trace;
     const summary = analysis.summary;
-    for (const w of warnings) io.stderr.write(`vramscope report: warning: ${w.message}\n`);
+    for (const w of warnings) io.stderr.write(`vramscope report: warning: ${printable(w.message)}\n`);
 
     if (values.json === true) {
       // getReport's JSON plus what only the CLI knows: the path given, the header, and load timings.
       const out = {
         ...report,
+        ...(capture ? { capture } : {}),
         file,
         header,
         complete: trace.complete,
@@ -133,6 +143,10 @@ Exit codes: 0 ok, 1 the trace cannot be read, 2 bad usage.`,
     );
     if (header.importedFrom)
       lines.push(`imported from: ${header.importedFrom.format} (${header.importedFrom.source})`);
+    if (header.capture)
+      lines.push(
+        `captured: ${header.capture.command.join(' ')} (pid ${header.capture.pid}, device ${header.capture.track} ${header.capture.deviceHandle}${header.capture.stacks ? ', with stacks' : ''})`,
+      );
     if (header.session?.scenario)
       lines.push(
         `scenario: ${header.session.scenario}${header.session.seed !== undefined ? ` (seed ${header.session.seed})` : ''}`,
@@ -186,10 +200,12 @@ Exit codes: 0 ok, 1 the trace cannot be read, 2 bad usage.`,
         lines.push(...leakLines(leaks.byNamePattern, '(unnamed)'));
       }
     }
+    if (capture) lines.push(...captureReportLines(capture, LIST_LIMIT * 2));
     lines.push(
       `load: ${(loadMs / 1000).toFixed(3)} s (CPU ${(loadCpuMs / 1000).toFixed(3)} s) for ${count(events)} events in ${count(trace.chunkCount)} chunks, ${bytesPerEvent.toFixed(2)} bytes/event (${formatBytes(fileBytes)} on disk), RSS ${mib(rssAfterLoad)} MiB after load; analysis ${(analysisMs / 1000).toFixed(3)} s, peak RSS ${mib(peakRss)} MiB`,
     );
-    io.stdout.write(`${lines.join('\n')}\n`);
+    // Names in the trace are data: control characters escaped on every line (allocator/text/printable.ts).
+    io.stdout.write(`${printableLines(lines.join('\n'))}\n`);
     return 0;
   },
 };
