@@ -104,7 +104,11 @@ function errorResponse(
   if (isUserFacingError(error)) return failure(id, 'Failed', error.message);
   report(name, error);
   const message = error instanceof Error ? error.message : String(error);
-  return failure(id, 'Internal', `"${name}" failed unexpectedly (a bug in VRAMscope): ${printable(message, 300)}`);
+  return failure(
+    id,
+    'Internal',
+    `"${name}" failed unexpectedly (a bug in VRAMscope): ${printable(message, 300)}`,
+  );
 }
 
 export function createDispatcher(handlers: RequestHandlers, options: DispatcherOptions = {}): Dispatcher {

@@ -5,7 +5,6 @@ import { Worker } from 'node:worker_threads';
 import { workerEntry } from '../runtime/install.ts';
 import { ApiFailure } from './api-failure.ts';
 import type { EventSlice } from '../../allocator/trace/index.ts';
-import type { FileSource } from './contract.ts';
 import type {
   FromTraceWorker,
   LiveSummary,
@@ -110,6 +109,8 @@ export class TraceHost {
    */
   liveAppend(sourceId: string, slice: EventSlice): Promise<LiveSummary> {
     return this.call({ type: 'liveAppend', sourceId, slice }) as Promise<LiveSummary>;
+  }
+
   /** Stops a load or import by its taskId; false when none is running or queued. */
   async cancel(taskId: string): Promise<boolean> {
     if (!this.worker) return false;

@@ -172,4 +172,3 @@ export async function webTransport(): Promise<ContractTransport & { server: Serv
     },
   };
 }
-
