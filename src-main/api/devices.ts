@@ -4,19 +4,24 @@
 import { builtinProfileNames, type DeviceDescription } from '../../allocator/index.ts';
 import { defaultDeviceIndex, enumerateDevices, isNativeAddonBuilt } from '../../native/index.ts';
 import { describeNativeDevice } from '../../native/vulkan-device.ts';
-import { loadProfile, openDevice, shippedProfiles, type DeviceSpec } from '../session/open-device.ts';
+import {
+  loadProfile,
+  openDevice,
+  profileShortName,
+  shippedProfiles,
+  type DeviceSpec,
+} from '../session/open-device.ts';
 import { ApiFailure } from './api-failure.ts';
 import type { DeviceChoice, RequestResult } from './contract.ts';
 import { deviceDto } from './dto.ts';
 
 type DeviceList = RequestResult<'listDevices'>;
 
-const profileSuffix = '.vulkaninfo.txt';
 const profileNameCache = new Map<string, string>();
 
 function profileEntries(cwd: string): DeviceList['profiles'] {
   return shippedProfiles().map((file) => {
-    const name = file.slice(0, -profileSuffix.length);
+    const name = profileShortName(file);
     let deviceName = profileNameCache.get(name);
     if (deviceName === undefined) {
       try {
