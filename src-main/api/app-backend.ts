@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { AnalyzedSource } from './analyzed-source.ts';
 import { ApiFailure, notFound } from './api-failure.ts';
 import type { FileSource, RequestResult, TraceSummary, ValidatedParams } from './contract.ts';
+import { DeviceLibrary } from './device-library.ts';
 import { listDevices } from './devices.ts';
 import { EventBatcher } from './event-batcher.ts';
 import { createDispatcher, type Dispatcher, type RequestHandlers } from './handlers.ts';
@@ -31,6 +32,8 @@ export interface AppBackendOptions {
   readonly cwd?: string;
   /** Allow runScenario with a script path (desktop app); default false (built-ins only). */
   readonly allowScenarioFiles?: boolean;
+  /** Where profiles the user adds are kept (Electron: userData/profiles); null/absent: adding is refused. */
+  readonly userProfilesDir?: string | null;
 }
 
 export const defaultAssetsDir = fileURLToPath(new URL('../../assets/', import.meta.url));
@@ -48,6 +51,7 @@ export class AppBackend {
   private readonly traceHost: TraceHost;
   private readonly taskKinds = new Map<string, 'loadTrace' | 'importFile'>();
   private readonly sessions: SessionManager;
+  readonly devices: DeviceLibrary;
   private activeSource: string | null = null;
   private nextTrace = 1;
   private nextTask = 1;
@@ -57,7 +61,9 @@ export class AppBackend {
     this.cwd = options.cwd ?? process.cwd();
     this.recent = new RecentTraces(options.recentFile ?? null);
     this.batcher = new EventBatcher(options.flushIntervalMs);
+    this.devices = new DeviceLibrary(options.userProfilesDir ?? null);
     this.sessions = new SessionManager({
+      resolveUserProfile: (name) => this.devices.userProfilePath(name),
       batcher: this.batcher,
       cwd: this.cwd,
       allowScenarioFiles: options.allowScenarioFiles ?? false,
@@ -205,7 +211,7 @@ export class AppBackend {
 
   private handlers(): RequestHandlers {
     return {
-      listDevices: () => listDevices(this.cwd),
+      listDevices: () => listDevices(this.cwd, this.devices),
       getState: () => this.state(),
       openSession: (config) => this.sessions.open(config),
       closeSession: async ({ sessionId }) => {
@@ -240,6 +246,13 @@ export class AppBackend {
       leaks: (p) => this.query(p.sourceId, 'leaks', p),
       diff: (p) => this.query(p.sourceId, 'diff', p),
       exportReport: (p) => this.exportReport(p),
+      deviceLibrary: () => this.devices.list(),
+      describeDevice: ({ device }) => this.devices.describe(device),
+      addDeviceProfile: ({ name, data }) => this.devices.add(name, data),
+      removeDeviceProfile: ({ name }) => {
+        this.devices.remove(name);
+        return { ok: true as const };
+      },
     };
   }
 

@@ -12,6 +12,7 @@ import {
   type DeviceSpec,
 } from '../session/open-device.ts';
 import { ApiFailure } from './api-failure.ts';
+import type { DeviceLibrary } from './device-library.ts';
 import type { DeviceChoice, RequestResult } from './contract.ts';
 import { deviceDto } from './dto.ts';
 
@@ -19,25 +20,31 @@ type DeviceList = RequestResult<'listDevices'>;
 
 const profileNameCache = new Map<string, string>();
 
-function profileEntries(cwd: string): DeviceList['profiles'] {
-  return shippedProfiles().map((file) => {
-    const name = profileShortName(file);
-    let deviceName = profileNameCache.get(name);
-    if (deviceName === undefined) {
-      try {
-        deviceName = loadProfile(name, cwd).name;
-      } catch (error) {
-        deviceName = `(unreadable: ${(error as Error).message})`;
+function profileEntries(cwd: string, library: DeviceLibrary | null): DeviceList['profiles'] {
+  const user = (library?.list().entries ?? [])
+    .filter((e) => e.origin === 'user' && e.error === null && e.ref.kind === 'profile')
+    .map((e) => ({ name: e.ref.kind === 'profile' ? e.ref.name : '', deviceName: e.label }));
+  return [
+    ...shippedProfiles().map((file) => {
+      const name = profileShortName(file);
+      let deviceName = profileNameCache.get(name);
+      if (deviceName === undefined) {
+        try {
+          deviceName = loadProfile(name, cwd).name;
+        } catch (error) {
+          deviceName = `(unreadable: ${(error as Error).message})`;
+        }
+        profileNameCache.set(name, deviceName);
       }
-      profileNameCache.set(name, deviceName);
-    }
-    return { name, deviceName };
-  });
+      return { name, deviceName };
+    }),
+    ...user,
+  ];
 }
 
-export function listDevices(cwd: string): DeviceList {
+export function listDevices(cwd: string, library: DeviceLibrary | null = null): DeviceList {
   const builtinModels = [...builtinProfileNames];
-  const profiles = profileEntries(cwd);
+  const profiles = profileEntries(cwd, library);
   if (!isNativeAddonBuilt()) {
     return {
       devices: [],
@@ -71,8 +78,14 @@ export function listDevices(cwd: string): DeviceList {
   }
 }
 
-/** What the scenario worker opens for a session's device choice. */
-export function deviceSpecFor(choice: DeviceChoice): DeviceSpec {
+/**
+ * What the scenario worker opens for a session's device choice. A profile name the user added resolves
+ * to its file in the user's profile folder (main computes that path; the client only sends the name).
+ */
+export function deviceSpecFor(
+  choice: DeviceChoice,
+  resolveUserProfile?: (name: string) => string | null,
+): DeviceSpec {
   switch (choice.kind) {
     case 'vulkan':
       return choice.index === undefined ? { kind: 'default' } : { kind: 'real', index: choice.index };
@@ -81,7 +94,7 @@ export function deviceSpecFor(choice: DeviceChoice): DeviceSpec {
       if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(choice.name)) {
         throw new ApiFailure('InvalidRequest', `"${choice.name}" is not a profile name (see listDevices).`);
       }
-      return { kind: 'profile', profile: choice.name };
+      return { kind: 'profile', profile: resolveUserProfile?.(choice.name) ?? choice.name };
     case 'builtin':
       return { kind: 'profile', profile: choice.model };
   }
@@ -95,8 +108,12 @@ export interface ResolvedDevice {
 }
 
 /** Opens the device once in main to describe it (cheap for profiles), then closes it again. */
-export async function resolveDevice(choice: DeviceChoice, cwd: string): Promise<ResolvedDevice> {
-  const spec = deviceSpecFor(choice);
+export async function resolveDevice(
+  choice: DeviceChoice,
+  cwd: string,
+  resolveUserProfile?: (name: string) => string | null,
+): Promise<ResolvedDevice> {
+  const spec = deviceSpecFor(choice, resolveUserProfile);
   let opened;
   try {
     opened = await openDevice(spec, cwd);

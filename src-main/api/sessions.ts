@@ -53,6 +53,8 @@ export interface SessionManagerOptions {
   readonly cwd: string;
   /** Allow runScenario with a path to a script file (desktop app); web mode runs built-ins only. */
   readonly allowScenarioFiles: boolean;
+  /** The file of a profile the user added, by short name (null: not one of theirs). */
+  readonly resolveUserProfile?: (name: string) => string | null;
   /** Sessions or runs changed (for stateChanged). */
   readonly onChange: () => void;
 }
@@ -108,7 +110,7 @@ export class SessionManager {
         `openSession: validation needs a real Vulkan device (device.kind "vulkan"), not a ${config.device.kind} device.`,
       );
     }
-    let device = await resolveDevice(config.device, this.options.cwd);
+    let device = await resolveDevice(config.device, this.options.cwd, this.options.resolveUserProfile);
     if (config.validation === true && device.description.source !== 'vulkan') {
       // The default device fell back to a simulated profile: runs go on without the layer; say so.
       device = { ...device, note: `${device.note ?? 'no real Vulkan device'}; validation is off` };

@@ -241,6 +241,8 @@ if (!app.requestSingleInstanceLock()) {
     backend = new AppBackend({
       assetsDir,
       recentFile: path.join(app.getPath('userData'), 'recent-traces.json'),
+      // Device profiles the user drops on the Devices view.
+      userProfilesDir: path.join(app.getPath('userData'), 'profiles'),
       // The desktop user may run their own scenario scripts (web mode runs built-ins only).
       allowScenarioFiles: true,
     });

@@ -6,6 +6,7 @@ import { AppBackend } from '../../api/app-backend.ts';
 import { startWebServer } from '../../web/server.ts';
 import { openInBrowser } from '../../web/open-browser.ts';
 import { CommandFailure, integerOption, stringOption, type Command } from '../command.ts';
+import { userDataDir } from '../paths.ts';
 
 /** Where `npm run build:renderer` puts the UI. */
 export const defaultRendererDir = fileURLToPath(new URL('../../../dist/renderer/', import.meta.url));
@@ -35,7 +36,7 @@ Options:
     const port = integerOption(values, 'port', 0, 65535) ?? 0;
     const uiOption = stringOption(values, 'ui');
     const uiDir = uiOption === undefined ? defaultRendererDir : path.resolve(io.cwd, uiOption);
-    const backend = new AppBackend();
+    const backend = new AppBackend({ userProfilesDir: path.join(userDataDir(), 'profiles') });
     let server;
     try {
       server = await startWebServer({

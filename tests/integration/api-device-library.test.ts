@@ -1,0 +1,113 @@
+// The device library over the API (deviceLibrary, describeDevice, addDeviceProfile, removeDeviceProfile)
+// on a real AppBackend that checks every result against the contract: shipped profiles, real devices,
+// a dropped gpuinfo.org report kept in the user's data folder and a session opened on it.
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { AppBackend } from '../../src-main/api/app-backend.ts';
+import type { ApiError, RequestName, RequestParams, RequestResult } from '../../src-main/api/contract.ts';
+import { repoRoot } from '../support/api-transports.ts';
+
+const userDir = path.join(mkdtempSync(path.join(tmpdir(), 'vramscope-profiles-')), 'profiles');
+const backend = new AppBackend({ checkResults: true, userProfilesDir: userDir });
+afterAll(async () => {
+  await backend.dispose();
+  rmSync(path.dirname(userDir), { recursive: true, force: true });
+});
+
+let nextId = 1;
+async function call<N extends RequestName>(name: N, params: RequestParams<N>): Promise<RequestResult<N>> {
+  const res = await backend.dispatch(
+    { t: 'req', id: nextId++, name, params },
+    { clientId: 't', transport: 'in-process' },
+  );
+  if (!res.ok) throw Object.assign(new Error(res.error.message), { code: res.error.code });
+  return res.result as RequestResult<N>;
+}
+async function failure(promise: Promise<unknown>): Promise<ApiError> {
+  try {
+    await promise;
+  } catch (error) {
+    return { code: (error as { code: ApiError['code'] }).code, message: (error as Error).message };
+  }
+  throw new Error('expected the request to fail');
+}
+const fixture = (name: string): Uint8Array =>
+  new Uint8Array(readFileSync(path.join(repoRoot, 'tests', 'fixtures', 'profiles', name)));
+
+describe('device library', () => {
+  test('lists the shipped profiles and the built-in models; describes one with its choice table', async () => {
+    const lib = await call('deviceLibrary', {});
+    const shipped = lib.entries.filter((e) => e.origin === 'shipped');
+    expect(shipped.map((e) => e.label)).toContain('NVIDIA H100 80GB HBM3');
+    expect(lib.entries.filter((e) => e.origin === 'builtin')).toHaveLength(3);
+    expect(lib.userProfilesDir).toBe(userDir);
+    const h100 = shipped.find((e) => e.label === 'NVIDIA H100 80GB HBM3');
+    const d = await call('describeDevice', { device: h100!.ref });
+    expect(d.devices).toHaveLength(1);
+    const detail = d.devices[0]!;
+    expect(detail.choices).toHaveLength(24);
+    const winner = (loc: string): number | null =>
+      detail.choices.find((c) => c.location === loc && c.linear && c.scheme === 'managed')!.decision.winner;
+    // H100 types (assets/profiles): 0 none, 1 DL, 2 HV|HC, 3 HV|HC|HCached, 4 DL|HV|HC.
+    expect([winner('GpuOnly'), winner('CpuToGpu'), winner('GpuToCpu'), winner('Unknown')]).toEqual([
+      1, 4, 3, 0,
+    ]);
+    expect(detail.typeFlagNames[4]).toEqual(['DEVICE_LOCAL', 'HOST_VISIBLE', 'HOST_COHERENT']);
+    expect(detail.budgets).toBeNull();
+  });
+
+  test('a dropped gpuinfo.org report is validated, kept in the user folder and usable for a session', async () => {
+    const entry = await call('addDeviceProfile', {
+      name: 'gpuinfo-17922-nvidia-rtx-4090.json',
+      data: fixture('gpuinfo-17922-nvidia-rtx-4090.json'),
+    });
+    expect(entry).toMatchObject({
+      ref: { kind: 'profile', name: 'gpuinfo-17922-nvidia-rtx-4090' },
+      origin: 'user',
+      label: 'NVIDIA GeForce RTX 4090',
+      formatLabel: 'vulkan.gpuinfo.org report JSON',
+      error: null,
+    });
+    expect(readdirSync(userDir)).toEqual(['gpuinfo-17922-nvidia-rtx-4090.gpuinfo.json']);
+    const lib = await call('deviceLibrary', {});
+    expect(lib.entries.filter((e) => e.origin === 'user').map((e) => e.label)).toEqual([
+      'NVIDIA GeForce RTX 4090',
+    ]);
+    const described = await call('describeDevice', { device: entry.ref });
+    expect(described.devices[0]!.description.heaps.map((h) => h.size)).toEqual([0x5ff400000, 0xb9ca6a800]);
+    const session = await call('openSession', { device: entry.ref });
+    expect(session.device.name).toBe('NVIDIA GeForce RTX 4090');
+    await call('closeSession', { sessionId: session.sessionId });
+    await call('removeDeviceProfile', { name: 'gpuinfo-17922-nvidia-rtx-4090' });
+    expect(readdirSync(userDir)).toEqual([]);
+    expect((await failure(call('describeDevice', { device: entry.ref }))).code).toBe('NotFound');
+  });
+
+  test('a profile that does not parse is refused naming the JSON path; names are never paths', async () => {
+    const bad = await failure(
+      call('addDeviceProfile', {
+        name: 'k4200.json',
+        data: fixture('profiles-vp_gpuinfo_nvidia_quadro_k4200_0_0_157_53_osx_10_15.json'),
+      }),
+    );
+    expect(bad.code).toBe('InvalidRequest');
+    expect(bad.message).toContain('at capabilities.device.properties.VkPhysicalDeviceMemoryProperties');
+    const traversal = await failure(
+      call('addDeviceProfile', {
+        name: '../../evil.vulkaninfo.txt',
+        data: fixture('intel-xe-tgl-vulkaninfo-1.2.141.txt'),
+      }),
+    );
+    expect(traversal.code).toBe('InvalidRequest');
+    expect(readdirSync(userDir)).toEqual([]);
+    const shippedName = await failure(
+      call('addDeviceProfile', {
+        name: 'mesa-lavapipe.vulkaninfo.txt',
+        data: fixture('intel-xe-tgl-vulkaninfo-1.2.141.txt'),
+      }),
+    );
+    expect(shippedName.message).toContain('shipped profile');
+  });
+});
