@@ -10,6 +10,7 @@ import { formatBytes, formatCount } from './ui/format.ts';
 import { Allocations } from './views/allocations.tsx';
 import { BlockMap } from './views/block-map.tsx';
 import { DecisionPanel } from './views/decision.tsx';
+import { Devices } from './views/devices.tsx';
 import { Leaks } from './views/leaks.tsx';
 import { LoadStatus, OpenView, openFile } from './views/open.tsx';
 import { Overview } from './views/overview.tsx';
@@ -22,6 +23,7 @@ const viewLabels: Record<ViewName, string> = {
   allocations: 'Allocations',
   leaks: 'Leaks',
   scenarios: 'Scenarios',
+  devices: 'Devices',
   open: 'Open',
 };
 
@@ -110,6 +112,7 @@ export function App(): ReactNode {
           {view === 'allocations' && <Allocations />}
           {view === 'leaks' && <Leaks />}
           {view === 'scenarios' && <Scenarios />}
+          {view === 'devices' && <Devices />}
           {view === 'open' && <OpenView />}
         </main>
         <DecisionPanel />
