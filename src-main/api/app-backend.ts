@@ -6,11 +6,12 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { DeviceDescription } from '../../allocator/index.ts';
 import type { AnalyzedSource } from './analyzed-source.ts';
 import { ApiFailure, notFound } from './api-failure.ts';
 import type { FileSource, RequestResult, TraceSummary, ValidatedParams } from './contract.ts';
 import { DeviceLibrary } from './device-library.ts';
-import { listDevices } from './devices.ts';
+import { listDevices, resolveDevice } from './devices.ts';
 import { EventBatcher } from './event-batcher.ts';
 import { createDispatcher, type Dispatcher, type RequestHandlers } from './handlers.ts';
 import { RecentTraces } from './recent-traces.ts';
@@ -209,6 +210,22 @@ export class AppBackend {
     return { format: p.format, content, path: written };
   }
 
+  /** "Replay on…" a device and/or strategy: the replay is added as a loaded trace of its own. */
+  private async replayTrace(p: ValidatedParams<'replayTrace'>): Promise<RequestResult<'replayTrace'>> {
+    const baseline = this.traces.get(p.sourceId);
+    if (baseline === undefined) throw notFound('trace', p.sourceId);
+    let target: DeviceDescription = baseline.device as DeviceDescription;
+    if (p.device !== undefined) {
+      target = (await resolveDevice(p.device, this.cwd, (n) => this.devices.userProfilePath(n))).description;
+    }
+    const strategy = p.strategy ?? (baseline.strategy === 'freelist' ? 'freelist' : 'tlsf');
+    const sourceId = `trace-${this.nextTrace++}`;
+    const replayed = await this.traceHost.replay(p.sourceId, sourceId, target, strategy);
+    this.traces.set(sourceId, replayed.summary);
+    this.emitState();
+    return { report: replayed.report, baseline, replay: replayed.summary };
+  }
+
   private handlers(): RequestHandlers {
     return {
       listDevices: () => listDevices(this.cwd, this.devices),
@@ -252,6 +269,12 @@ export class AppBackend {
       removeDeviceProfile: ({ name }) => {
         this.devices.remove(name);
         return { ok: true as const };
+      },
+      replayTrace: (p) => this.replayTrace(p),
+      compareSources: async ({ a, b }) => {
+        for (const id of [a, b]) if (!this.traces.has(id)) throw notFound('trace', id);
+        const [sa, sb] = await Promise.all([this.traceHost.side(a), this.traceHost.side(b)]);
+        return { a: sa, b: sb };
       },
     };
   }

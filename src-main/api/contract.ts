@@ -520,6 +520,52 @@ const droppedFileNameSchema = z
   .regex(/^[^/\\\0]+$/, 'a file name without folders')
   .refine((n) => n !== '.' && n !== '..', 'a file name');
 
+/** Mirrors src-main/session/replay.ts ReplaySide: one side of a comparison (`vramscope replay` prints it). */
+export const replaySideSchema = z.object({
+  device: z.string(),
+  strategy: z.string(),
+  allocations: countSchema,
+  failures: countSchema,
+  failuresByCode: z.record(z.string(), countSchema),
+  peakCommittedBytes: bytesSchema,
+  peakBlocks: countSchema,
+  blocksCreated: countSchema,
+  /** Which memory type each (location, tiling) class of request got; typeIndex -1 = failed. */
+  typeUse: z.array(
+    z.object({
+      location: memoryLocationSchema,
+      linear: z.boolean(),
+      typeIndex: z.int(),
+      what: z.string(),
+      heapIndex: z.int(),
+      count: countSchema,
+      bytes: bytesSchema,
+    }),
+  ),
+});
+export type ReplaySideDto = z.infer<typeof replaySideSchema>;
+
+/** Mirrors ReplayReport: the JSON `vramscope replay --json` prints. */
+export const replayReportSchema = z.object({
+  requests: countSchema,
+  baseline: replaySideSchema,
+  replay: replaySideSchema,
+  typeChanges: z.array(
+    z.object({
+      location: memoryLocationSchema,
+      linear: z.boolean(),
+      from: z.string(),
+      to: z.string(),
+      count: countSchema,
+    }),
+  ),
+  newlyFailed: z.object({ count: countSchema, names: z.array(z.string()) }),
+  newlySucceeded: z.object({ count: countSchema, names: z.array(z.string()) }),
+  leftAlive: countSchema,
+  inferredLocations: countSchema,
+});
+export type ReplayReportDto = z.infer<typeof replayReportSchema>;
+
 const deviceLibraryRequests = {
   /** Every device the Devices view lists: real devices, shipped and added profiles, built-in models. */
   deviceLibrary: {
@@ -555,6 +601,31 @@ const deviceLibraryRequests = {
   removeDeviceProfile: {
     params: z.strictObject({ name: z.string().min(1).max(200) }),
     result: ok,
+  },
+  /**
+   * "Replay on…": re-issues a loaded trace's allocation requests on another device and/or strategy (as
+   * `vramscope replay` does; absent device = the trace's own). The replay becomes a new loaded source
+   * ("trace-N") whose clock follows the recording's request times, so both timelines share an axis.
+   */
+  replayTrace: {
+    params: z.strictObject({
+      ...sourceRef,
+      device: deviceChoiceSchema.optional(),
+      strategy: strategySchema.optional(),
+    }),
+    result: z.object({
+      report: replayReportSchema,
+      baseline: traceSummarySchema,
+      replay: traceSummarySchema,
+    }),
+  },
+  /** Two loaded sources' own numbers side by side, in the replay report's shape (compare two traces). */
+  compareSources: {
+    params: z.strictObject({ a: idSchema, b: idSchema }),
+    result: z.object({
+      a: z.object({ side: replaySideSchema, summary: traceSummarySchema }),
+      b: z.object({ side: replaySideSchema, summary: traceSummarySchema }),
+    }),
   },
 } as const;
 

@@ -1,6 +1,15 @@
 // Messages between main and the trace worker (trace-worker.ts), which loads, imports and analyzes traces
 // and answers queries over them, so that no trace, however large, holds up the API on the main thread.
-import type { ApiErrorCode, FileSource, RequestResult, TraceSummary, ValidatedParams } from './contract.ts';
+import type { DeviceDescription, PlacementStrategyName } from '../../allocator/index.ts';
+import type {
+  ApiErrorCode,
+  FileSource,
+  ReplayReportDto,
+  ReplaySideDto,
+  RequestResult,
+  TraceSummary,
+  ValidatedParams,
+} from './contract.ts';
 
 /** The queries a loaded source answers (AnalyzedSource's methods). */
 export interface SourceQueryMap {
@@ -37,7 +46,18 @@ export type ToTraceWorker =
       readonly method: SourceQuery;
       readonly params: unknown;
     }
-  | { readonly type: 'close'; readonly id: number; readonly sourceId: string };
+  | { readonly type: 'close'; readonly id: number; readonly sourceId: string }
+  /** Replays a loaded source's requests on `target` into a new source `newSourceId` (issue 12). */
+  | {
+      readonly type: 'replay';
+      readonly id: number;
+      readonly sourceId: string;
+      readonly newSourceId: string;
+      readonly target: DeviceDescription;
+      readonly strategy: PlacementStrategyName;
+    }
+  /** What a loaded source's recording says, as a replay side (the compare view's numbers). */
+  | { readonly type: 'side'; readonly id: number; readonly sourceId: string };
 
 export type FromTraceWorker =
   | {
@@ -61,4 +81,16 @@ export type FromTraceWorker =
 export interface LoadedSource {
   readonly summary: TraceSummary;
   readonly path: string | null;
+}
+
+/** What a replay answers: the report `vramscope replay --json` prints and the new source's summary. */
+export interface ReplayedSource {
+  readonly report: ReplayReportDto;
+  readonly summary: TraceSummary;
+}
+
+/** A source's recorded side and its summary. */
+export interface SourceSide {
+  readonly side: ReplaySideDto;
+  readonly summary: TraceSummary;
 }

@@ -1,6 +1,7 @@
 // The device library over the API (deviceLibrary, describeDevice, addDeviceProfile, removeDeviceProfile)
 // on a real AppBackend that checks every result against the contract: shipped profiles, real devices,
 // a dropped gpuinfo.org report kept in the user's data folder and a session opened on it.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -109,5 +110,38 @@ describe('device library', () => {
       }),
     );
     expect(shippedName.message).toContain('shipped profile');
+  });
+});
+
+describe('Replay on… and compare', () => {
+  test('replayTrace answers what `vramscope replay --json` prints; the replay is a trace of its own', async () => {
+    const tracePath = path.join(repoRoot, 'assets', 'traces', 'streaming-h100.trace');
+    const loaded = await call('loadTrace', { source: { kind: 'path', path: tracePath } });
+    const result = await call('replayTrace', {
+      sourceId: loaded.sourceId,
+      device: { kind: 'profile', name: 'lavapipe' },
+    });
+    const cli = spawnSync(
+      process.execPath,
+      ['bin/vramscope.mjs', 'replay', tracePath, '--profile', 'lavapipe', '--json'],
+      { cwd: repoRoot, encoding: 'utf8' },
+    );
+    expect(cli.status, cli.stderr).toBe(0);
+    expect(result.report).toEqual(JSON.parse(cli.stdout));
+    expect(result.baseline.sourceId).toBe(loaded.sourceId);
+    expect(result.replay.device.name).toContain('llvmpipe');
+    expect(result.replay.peakCommittedBytes).toBe(result.report.replay.peakCommittedBytes);
+    // The replay's clock follows the recording's request times: it ends at the last request, which is at
+    // most the recording's end (the recording may have budget samples after it).
+    expect(result.replay.durationMs).toBeLessThanOrEqual(loaded.durationMs);
+    expect(result.replay.durationMs).toBeGreaterThan(loaded.durationMs * 0.99);
+    const state = await call('getState', {});
+    expect(state.traces.map((t) => t.sourceId)).toContain(result.replay.sourceId);
+
+    const compared = await call('compareSources', { a: loaded.sourceId, b: result.replay.sourceId });
+    expect(compared.a.side).toEqual(result.report.baseline);
+    expect(compared.b.side.peakCommittedBytes).toBe(result.report.replay.peakCommittedBytes);
+    expect(compared.b.side.blocksCreated).toBe(result.report.replay.blocksCreated);
+    expect(compared.b.side.failures).toBe(result.report.replay.failures);
   });
 });
