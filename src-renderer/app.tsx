@@ -9,6 +9,7 @@ import type { ViewName } from './store/view-slice.ts';
 import { formatBytes, formatCount } from './ui/format.ts';
 import { Allocations } from './views/allocations.tsx';
 import { BlockMap } from './views/block-map.tsx';
+import { Compare } from './views/compare.tsx';
 import { DecisionPanel } from './views/decision.tsx';
 import { Devices } from './views/devices.tsx';
 import { Leaks } from './views/leaks.tsx';
@@ -24,6 +25,7 @@ const viewLabels: Record<ViewName, string> = {
   leaks: 'Leaks',
   scenarios: 'Scenarios',
   devices: 'Devices',
+  compare: 'Compare',
   open: 'Open',
 };
 
@@ -113,6 +115,7 @@ export function App(): ReactNode {
           {view === 'leaks' && <Leaks />}
           {view === 'scenarios' && <Scenarios />}
           {view === 'devices' && <Devices />}
+          {view === 'compare' && <Compare />}
           {view === 'open' && <OpenView />}
         </main>
         <DecisionPanel />

@@ -5,7 +5,8 @@ import { defaultAllocationQuery } from '../data/source.ts';
 import type { AllocationQuery, TimelineGroupBy } from '../data/source.ts';
 import type { InspectorState } from './store.ts';
 
-export type ViewName = 'overview' | 'blocks' | 'allocations' | 'leaks' | 'scenarios' | 'devices' | 'open';
+export type ViewName =
+  'overview' | 'blocks' | 'allocations' | 'leaks' | 'scenarios' | 'devices' | 'compare' | 'open';
 export const viewNames: readonly ViewName[] = [
   'overview',
   'blocks',
@@ -13,6 +14,7 @@ export const viewNames: readonly ViewName[] = [
   'leaks',
   'scenarios',
   'devices',
+  'compare',
   'open',
 ];
 export type Theme = 'light' | 'dark';
