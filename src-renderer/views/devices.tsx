@@ -360,7 +360,7 @@ function ChoiceRow(props: {
         <td>{c.linear ? 'linear' : 'optimal'}</td>
         <td>{c.scheme}</td>
         <td data-testid="choice-winner">{c.decision.winner === null ? 'none' : c.decision.winner}</td>
-        <td className="reason">{c.decision.reason}</td>
+        <td className="choice-reason">{c.decision.reason}</td>
       </tr>
       {props.open && (
         <tr className="choice-record">
