@@ -176,4 +176,29 @@ describe('Devices and Compare views', () => {
     expect(errors).toEqual([]);
     await page.close();
   });
+
+  test('Scenarios runs on the device and strategy chosen in "Run on"', async () => {
+    const { page, errors } = await openApp();
+    await page.click('role=tab[name="Scenarios"]');
+    await page.selectOption('select[aria-label="Scenario"]', 'leaks');
+    await page.waitForSelector('#run-device option:has-text("NVIDIA H100 80GB HBM3")', { state: 'attached' });
+    const h100 = await page.$eval(
+      '#run-device',
+      (s) =>
+        [...(s as HTMLSelectElement).options].find((o) => o.text === 'profile: NVIDIA H100 80GB HBM3')?.value,
+    );
+    await page.selectOption('#run-device', h100 ?? '');
+    await page.selectOption('#run-strategy', 'freelist');
+    await page.fill('#run-deviceMemblockMiB', '64');
+    await page.click('button:has-text("Run")');
+    await page.waitForFunction(
+      () => /: finished/.test(document.querySelector('[data-testid="run-status"]')?.textContent ?? ''),
+      undefined,
+      { timeout: 60_000 },
+    );
+    await page.click('role=tab[name="Overview"]');
+    await page.waitForSelector('[data-testid="device-name"]:has-text("NVIDIA H100 80GB HBM3")');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
 });
