@@ -183,6 +183,11 @@ export const sessionConfigSchema = z.strictObject({
   /** Flag every block for buffer device addresses; the device must offer them (else InvalidRequest). */
   bufferDeviceAddress: z.boolean().optional(),
   /**
+   * Heap budgets (VK_EXT_memory_budget) when a block is created: ignore, warn (default: a budget sample
+   * past the budget in the event stream) or strict (the fallback memory type, else OutOfMemory).
+   */
+  budget: z.enum(['ignore', 'warn', 'strict']).optional(),
+  /**
    * Enable the Khronos validation layer (device.kind "vulkan" only, else InvalidRequest); its messages
    * arrive as `log` events of the session's runs.
    */
@@ -245,23 +250,42 @@ const paramValueSchema = z.union([z.number().finite(), z.string().max(10_000), z
 // ---- Traces --------------------------------------------------------------------------------------------
 
 /**
- * Largest raw trace that may be sent as bytes in one loadTrace/importFile request. Bigger files are
- * opened by path (Electron, CLI) — the web transport's message limit is {@link maxMessageBytes}.
+ * Largest raw file that may be sent as bytes in one loadTrace/importFile/uploadFile request. Bigger files
+ * are opened through a file grant (see {@link fileIdSchema}) — the web transport's message limit is
+ * {@link maxMessageBytes}.
  */
 export const maxInlineTraceBytes = 48 * 1024 * 1024;
 /** Largest single wire message either transport accepts (base64 of the inline trace + framing). */
 export const maxMessageBytes = 68 * 1024 * 1024;
+/**
+ * Longest name a client may give (a dropped file's name). Names are data: main escapes control
+ * characters wherever it prints or writes one (allocator/text/printable.ts).
+ */
+export const maxNameLength = 255;
+
+/**
+ * A file main granted to clients (src-main/api/file-grants.ts): a sample trace, a file the user picked in
+ * a main-process dialog, a trace given on the command line, or an upload. Clients never send paths; they
+ * get fileIds from getState (samples, recent files), uploadFile, or the app (appCommand).
+ */
+export const fileIdSchema = z.string().regex(/^file-[A-Za-z0-9_-]{1,64}$/, {
+  message: 'expected a fileId ("file-…") from getState or uploadFile; paths are not accepted',
+});
+
+/** A file by bytes (dropped or picked in the page). Its name is only shown, never used as a path. */
+const inlineFileSchema = z.strictObject({
+  kind: z.literal('bytes'),
+  name: z.string().min(1).max(maxNameLength),
+  /** The file's bytes (a Uint8Array; the web transport encodes it as base64). */
+  data: u8.refine((d) => d.byteLength <= maxInlineTraceBytes, {
+    message: `inline data must be at most ${maxInlineTraceBytes} bytes; upload big files or open them in the app`,
+  }),
+});
 
 export const fileSourceSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('path'), path: z.string().min(1).max(4096) }),
-  /** Drag-and-drop: the file's bytes (a Uint8Array; the web transport encodes it as base64). */
-  z.strictObject({
-    kind: z.literal('bytes'),
-    name: z.string().min(1).max(1000),
-    data: u8.refine((d) => d.byteLength <= maxInlineTraceBytes, {
-      message: `inline data must be at most ${maxInlineTraceBytes} bytes; open big files by path`,
-    }),
-  }),
+  /** A file main granted (samples, dialogs, command line, uploads). */
+  z.strictObject({ kind: z.literal('file'), fileId: fileIdSchema }),
+  inlineFileSchema,
 ]);
 export type FileSource = z.infer<typeof fileSourceSchema>;
 
@@ -429,6 +453,29 @@ export const leakGroupSchema = z.object({
   allocationIds: z.array(z.int()),
 });
 
+/** A problem of a captured application (allocator/analysis/capture.ts, docs/capture.md). */
+export const captureProblemSchema = z.object({
+  kind: z.enum([
+    'memory-not-freed',
+    'resource-not-destroyed',
+    'freed-while-bound',
+    'bind-out-of-bounds',
+    'bind-misaligned',
+    'bind-type-not-allowed',
+    'memory-type-mismatch',
+    'incomplete-capture',
+  ]),
+  message: z.string(),
+  /** The event that shows it; -1 for the whole capture. */
+  eventIndex: z.int().min(-1),
+  /** Resource (allocation) ids and block ids involved, at most 100 each. */
+  resources: z.array(z.int()),
+  blocks: z.array(z.int()),
+  bytes: bytesSchema,
+  stack: z.string().nullable(),
+});
+export type CaptureProblemDto = z.infer<typeof captureProblemSchema>;
+
 export const diffTypeDeltaSchema = z.object({
   memoryTypeIndex: z.int(),
   /** Signed byte deltas (to - from). */
@@ -449,7 +496,7 @@ export const apiErrorCodes = [
   'NotImplemented',
   /** The device, trace or script failed (the message says what and where). */
   'Failed',
-  /** A message over the transport's size limit. */
+  /** A message over the transport's size limit, or a file over the size VRAMscope reads for its kind. */
   'TooLarge',
   /** The sender may not use the API (an IPC message from a frame main did not create). */
   'Forbidden',
@@ -574,8 +621,11 @@ const deviceLibraryRequests = {
       entries: z.array(libraryEntrySchema),
       /** Why there is no real device, when there is none. */
       unavailableReason: z.string().nullable(),
-      /** Where added profiles are kept; null when this VRAMscope keeps none. */
-      userProfilesDir: z.string().nullable(),
+      /**
+       * Whether added profiles can be kept (main has a user profile folder). The folder's path is not
+       * sent: clients see no paths of the machine main runs on.
+       */
+      canAddProfiles: z.boolean(),
     }),
   },
   /** One entry described: heaps, types, limits, budgets and the choice table (every GPU of a profile file). */
@@ -653,10 +703,10 @@ export const requests = {
     result: z.object({
       sessions: z.array(sessionInfoSchema),
       traces: z.array(traceSummarySchema),
-      /** Sample traces shipped in assets/traces/, ready to open with loadTrace by path. */
-      sampleTraces: z.array(z.object({ name: z.string(), path: z.string(), bytes: bytesSchema })),
-      /** Recently opened trace paths, newest first. */
-      recentTraces: z.array(z.string()),
+      /** Sample traces shipped in assets/traces/, ready to open with loadTrace by fileId. */
+      sampleTraces: z.array(z.object({ name: z.string(), fileId: fileIdSchema, bytes: bytesSchema })),
+      /** Recently opened trace files, newest first (names for display; no paths). */
+      recentTraces: z.array(z.object({ name: z.string(), fileId: fileIdSchema })),
     }),
   },
   openSession: { params: sessionConfigSchema, result: sessionInfoSchema },
@@ -667,8 +717,9 @@ export const requests = {
   runScenario: {
     params: z.strictObject({
       sessionId: idSchema,
-      /** A built-in scenario id ("streaming", ...) or a path to a scenario module. */
-      scenario: z.string().min(1).max(4096),
+      /** A built-in scenario id ("streaming", ...; see listScenarios). Scripts run from the CLI only. */
+      scenario: z.string().min(1).max(200),
+      /** A parameter of type "file" takes a fileId (uploadFile, getState); never a path. */
       params: z.record(z.string().max(200), paramValueSchema).default({}),
       /** Unsigned 32-bit; absent: a random seed (reported in the run's trace header). */
       seed: z.int().min(0).max(0xffff_ffff).optional(),
@@ -685,6 +736,23 @@ export const requests = {
   },
   resumeRun: { params: runRef, result: runInfoSchema },
   cancelRun: { params: runRef, result: runInfoSchema },
+  /**
+   * Stops a loadTrace/importFile task (by the taskId it was given) even mid-read; the request then fails
+   * with Failed ("cancelled"). `cancelled` is false when no such task is running.
+   */
+  cancelTask: {
+    params: z.strictObject({ taskId: idSchema }),
+    result: z.object({ cancelled: z.boolean() }),
+  },
+
+  /**
+   * Stores a file's bytes on the server (a private folder, removed on exit) and grants it: the fileId
+   * then opens it (loadTrace, importFile) or feeds a scenario's "file" parameter (replay-workload).
+   */
+  uploadFile: {
+    params: z.strictObject({ source: inlineFileSchema }),
+    result: z.object({ fileId: fileIdSchema, name: z.string(), bytes: bytesSchema }),
+  },
 
   /**
    * Loads a trace file. Long work: `progress` events with this taskId (client-chosen, or generated)
@@ -784,6 +852,8 @@ export const requests = {
       count: countSchema,
       bytes: bytesSchema,
       groups: z.array(leakGroupSchema),
+      /** Captured applications only: what the application did wrong (at most 1000, in event order). */
+      problems: z.array(captureProblemSchema).optional(),
     }),
   },
   /** What changed between two event indices (from < to). */
@@ -805,15 +875,21 @@ export const requests = {
       perType: z.array(diffTypeDeltaSchema),
     }),
   },
-  /** A report of the source (summary, per heap/type totals, peaks, failures, leaks). */
+  /**
+   * A report of the source (summary, per heap/type totals, peaks, failures, leaks), as content: main never
+   * writes a file for a client. The desktop app saves it through its own save dialog (File > Export
+   * Report); the web UI downloads it. `fileName` is a suggestion made safe for any file system.
+   */
   exportReport: {
     params: z.strictObject({
       ...sourceRef,
       format: z.enum(['json', 'text']).default('text'),
-      /** Also write it to this file (Electron's save dialog). */
-      path: z.string().min(1).max(4096).optional(),
     }),
-    result: z.object({ format: z.enum(['json', 'text']), content: z.string(), path: z.string().nullable() }),
+    result: z.object({
+      format: z.enum(['json', 'text']),
+      content: z.string(),
+      fileName: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/),
+    }),
   },
   ...deviceLibraryRequests,
 } as const;

@@ -8,6 +8,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ProfileError, loadBuiltinProfile, type DeviceProfileFormat } from '../../allocator/index.ts';
+import { printable } from '../../allocator/text/printable.ts';
 import { defaultDeviceIndex, enumerateDevices, isNativeAddonBuilt } from '../../native/index.ts';
 import { describeNativeDevice } from '../../native/vulkan-device.ts';
 import { deviceReport, profileFileReport, type DeviceReport } from '../session/device-report.ts';
@@ -103,7 +104,7 @@ export class DeviceLibrary {
         label: name,
         file: path.basename(file),
         formatLabel: null,
-        error: (error as Error).message,
+        error: printable((error as Error).message, 300),
       };
     }
   }
@@ -132,8 +133,8 @@ export class DeviceLibrary {
         unavailableReason = `Vulkan devices cannot be listed: ${(error as Error).message}`;
       }
     }
-    for (const f of profileFilesIn(profileDir))
-      entries.push(this.profileEntry(path.join(profileDir, f), 'shipped'));
+    for (const f of profileFilesIn(profileDir()))
+      entries.push(this.profileEntry(path.join(profileDir(), f), 'shipped'));
     for (const f of this.userFiles())
       entries.push(this.profileEntry(path.join(this.userDir ?? '', f), 'user'));
     for (const model of builtinModels) {
@@ -146,7 +147,7 @@ export class DeviceLibrary {
         error: null,
       });
     }
-    return { entries, unavailableReason, userProfilesDir: this.userDir };
+    return { entries, unavailableReason, canAddProfiles: this.userDir !== null };
   }
 
   describe(device: DeviceChoice): RequestResult<'describeDevice'> {
@@ -171,11 +172,11 @@ export class DeviceLibrary {
     }
     const file =
       this.userProfilePath(device.name) ??
-      profileFilesIn(profileDir)
+      profileFilesIn(profileDir())
         .filter((f) => profileShortName(f) === device.name)
-        .map((f) => path.join(profileDir, f))[0];
+        .map((f) => path.join(profileDir(), f))[0];
     if (file === undefined || entry === undefined)
-      throw new ApiFailure('NotFound', `There is no profile "${device.name}".`);
+      throw new ApiFailure('NotFound', `There is no profile "${printable(device.name, 100)}".`);
     try {
       return { entry, devices: this.report(file).devices.map(detailDto) };
     } catch (error) {
@@ -192,16 +193,20 @@ export class DeviceLibrary {
       );
     const name = profileNameFromFile(fileName);
     if (!safeName.test(name))
-      throw new ApiFailure('InvalidRequest', `"${fileName}" gives no usable profile name; rename the file.`);
+      throw new ApiFailure(
+        'InvalidRequest',
+        `"${printable(fileName, 100)}" gives no usable profile name; rename the file.`,
+      );
     const text = new TextDecoder('utf-8').decode(data);
     let report;
     try {
       report = profileFileReport(text, path.basename(fileName));
     } catch (error) {
-      if (error instanceof ProfileError) throw new ApiFailure('InvalidRequest', error.message);
+      if (error instanceof ProfileError)
+        throw new ApiFailure('InvalidRequest', printable(error.message, 300));
       throw error;
     }
-    if (profileFilesIn(profileDir).some((f) => profileShortName(f) === name))
+    if (profileFilesIn(profileDir()).some((f) => profileShortName(f) === name))
       throw new ApiFailure('InvalidRequest', `"${name}" is the name of a shipped profile; rename the file.`);
     mkdirSync(this.userDir, { recursive: true });
     for (const f of this.userFiles()) if (profileShortName(f) === name) rmSync(path.join(this.userDir, f));
@@ -213,7 +218,7 @@ export class DeviceLibrary {
   remove(name: string): void {
     const file = this.userProfilePath(name);
     if (file === null || !existsSync(file))
-      throw new ApiFailure('NotFound', `There is no added profile "${name}".`);
+      throw new ApiFailure('NotFound', `There is no added profile "${printable(name, 100)}".`);
     rmSync(file);
     this.cache.delete(file);
   }

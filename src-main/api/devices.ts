@@ -1,12 +1,15 @@
 // Devices for the API: the real Vulkan devices the native addon sees (when it is built), the shipped device
 // profiles and the built-in heap models; and a session's device choice turned into the description the UI
 // shows plus the DeviceSpec the scenario worker opens.
+import path from 'node:path';
 import { builtinProfileNames, type DeviceDescription } from '../../allocator/index.ts';
+import { printable } from '../../allocator/text/printable.ts';
 import { defaultDeviceIndex, enumerateDevices, isNativeAddonBuilt } from '../../native/index.ts';
 import { describeNativeDevice } from '../../native/vulkan-device.ts';
 import {
   loadProfile,
   openDevice,
+  profileDir,
   profileShortName,
   shippedProfiles,
   type DeviceSpec,
@@ -30,7 +33,7 @@ function profileEntries(cwd: string, library: DeviceLibrary | null): DeviceList[
       let deviceName = profileNameCache.get(name);
       if (deviceName === undefined) {
         try {
-          deviceName = loadProfile(name, cwd).name;
+          deviceName = loadProfile(path.join(profileDir(), file), cwd).name;
         } catch (error) {
           deviceName = `(unreadable: ${(error as Error).message})`;
         }
@@ -89,12 +92,37 @@ export function deviceSpecFor(
   switch (choice.kind) {
     case 'vulkan':
       return choice.index === undefined ? { kind: 'default' } : { kind: 'real', index: choice.index };
-    case 'profile':
-      // Names only (no paths): a session never makes main read an arbitrary file as a profile.
+    case 'profile': {
+      // Names only, never paths: the worker gets the file's own path (shipped, or in the user profile
+      // folder), so a name is never looked up as a file in the working directory.
+      if ((builtinProfileNames as readonly string[]).includes(choice.name))
+        return { kind: 'profile', profile: choice.name };
       if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(choice.name)) {
-        throw new ApiFailure('InvalidRequest', `"${choice.name}" is not a profile name (see listDevices).`);
+        throw new ApiFailure(
+          'InvalidRequest',
+          `"${printable(choice.name, 100)}" is not a profile name (see listDevices).`,
+        );
       }
-      return { kind: 'profile', profile: resolveUserProfile?.(choice.name) ?? choice.name };
+      // A shipped profile by its exact short name, then one the user added (main resolves the name inside
+      // the user profile folder), then a shipped profile a part of whose name it is.
+      const shipped = shippedProfiles();
+      const wanted = choice.name.toLowerCase();
+      const exact = shipped.find((f) => profileShortName(f).toLowerCase() === wanted);
+      if (exact !== undefined) return { kind: 'profile', profile: path.join(profileDir(), exact) };
+      const userFile = resolveUserProfile?.(choice.name) ?? null;
+      if (userFile !== null) return { kind: 'profile', profile: userFile };
+      const partial = shipped.filter((f) => profileShortName(f).toLowerCase().includes(wanted));
+      if (partial.length !== 1) {
+        const names = shipped.map(profileShortName);
+        throw new ApiFailure(
+          'NotFound',
+          partial.length > 1
+            ? `Profile name "${choice.name}" matches several shipped profiles: ${names.filter((n) => n.toLowerCase().includes(wanted)).join(', ')}.`
+            : `There is no profile "${choice.name}" (shipped: ${names.join(', ')}; built-ins: ${builtinProfileNames.join(', ')}; or one added on the Devices view).`,
+        );
+      }
+      return { kind: 'profile', profile: path.join(profileDir(), partial[0]!) };
+    }
     case 'builtin':
       return { kind: 'profile', profile: choice.model };
   }

@@ -2,8 +2,8 @@
 // its progress reports. If the worker dies, pending calls fail with Internal and the next call starts a
 // fresh worker (the traces it held are gone: NotFound).
 import { Worker } from 'node:worker_threads';
+import { workerEntry } from '../runtime/install.ts';
 import { ApiFailure } from './api-failure.ts';
-import type { FileSource } from './contract.ts';
 import type { DeviceDescription, PlacementStrategyName } from '../../allocator/index.ts';
 import type {
   FromTraceWorker,
@@ -13,12 +13,11 @@ import type {
   SourceQueryMap,
   SourceSide,
   ToTraceWorker,
+  WorkerFile,
 } from './trace-protocol.ts';
 
 type Progress = Extract<FromTraceWorker, { type: 'progress' }>;
 type Request = ToTraceWorker extends infer T ? (T extends { id: number } ? Omit<T, 'id'> : never) : never;
-
-const workerUrl = new URL('./trace-worker-bootstrap.mjs', import.meta.url);
 
 export class TraceHost {
   private worker: Worker | null = null;
@@ -29,7 +28,7 @@ export class TraceHost {
 
   private start(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(workerUrl, { execArgv: [...process.execArgv] });
+    const worker = new Worker(workerEntry('trace-worker'), { execArgv: [...process.execArgv] });
     worker.unref();
     worker.on('message', (m: FromTraceWorker) => {
       if (m.type === 'progress') {
@@ -68,20 +67,20 @@ export class TraceHost {
   }
 
   /** Bytes are copied once into a buffer of their own and moved (not cloned again) to the worker. */
-  private static movable(input: FileSource): { input: FileSource; transfer: ArrayBuffer[] } {
+  private static movable(input: WorkerFile): { input: WorkerFile; transfer: ArrayBuffer[] } {
     if (input.kind === 'path') return { input, transfer: [] };
     const copy = new Uint8Array(input.data);
     return { input: { ...input, data: copy }, transfer: [copy.buffer] };
   }
 
-  load(sourceId: string, input: FileSource, taskId: string): Promise<LoadedSource> {
+  load(sourceId: string, input: WorkerFile, taskId: string): Promise<LoadedSource> {
     const { input: moved, transfer } = TraceHost.movable(input);
     return this.call({ type: 'load', sourceId, input: moved, taskId }, transfer) as Promise<LoadedSource>;
   }
 
   importDump(
     sourceId: string,
-    input: FileSource,
+    input: WorkerFile,
     format: 'auto' | 'vma' | 'd3d12ma' | 'pytorch',
     taskId: string,
   ): Promise<LoadedSource> {
@@ -113,6 +112,12 @@ export class TraceHost {
   /** The recorded side of a loaded source (its numbers in the replay report's shape). */
   side(sourceId: string): Promise<SourceSide> {
     return this.call({ type: 'side', sourceId }) as Promise<SourceSide>;
+  }
+
+  /** Stops a load or import by its taskId; false when none is running or queued. */
+  async cancel(taskId: string): Promise<boolean> {
+    if (!this.worker) return false;
+    return (await this.call({ type: 'cancel', taskId })) as boolean;
   }
 
   async close(sourceId: string): Promise<void> {

@@ -3,13 +3,20 @@
 import type { DeviceDescription, PlacementStrategyName } from '../../allocator/index.ts';
 import type {
   ApiErrorCode,
-  FileSource,
   ReplayReportDto,
   ReplaySideDto,
   RequestResult,
   TraceSummary,
   ValidatedParams,
 } from './contract.ts';
+
+/**
+ * A file as the worker gets it: a path main resolved from a file grant (never one a client sent), or
+ * bytes a client sent. `name` is for messages and summaries only.
+ */
+export type WorkerFile =
+  | { readonly kind: 'path'; readonly path: string; readonly name: string }
+  | { readonly kind: 'bytes'; readonly name: string; readonly data: Uint8Array };
 
 /** The queries a loaded source answers (AnalyzedSource's methods). */
 export interface SourceQueryMap {
@@ -28,14 +35,14 @@ export type ToTraceWorker =
       readonly type: 'load';
       readonly id: number;
       readonly sourceId: string;
-      readonly input: FileSource;
+      readonly input: WorkerFile;
       readonly taskId: string;
     }
   | {
       readonly type: 'import';
       readonly id: number;
       readonly sourceId: string;
-      readonly input: FileSource;
+      readonly input: WorkerFile;
       readonly format: 'auto' | 'vma' | 'd3d12ma' | 'pytorch';
       readonly taskId: string;
     }
@@ -57,7 +64,9 @@ export type ToTraceWorker =
       readonly strategy: PlacementStrategyName;
     }
   /** What a loaded source's recording says, as a replay side (the compare view's numbers). */
-  | { readonly type: 'side'; readonly id: number; readonly sourceId: string };
+  | { readonly type: 'side'; readonly id: number; readonly sourceId: string }
+  /** Handled at once, not queued behind the load it stops. */
+  | { readonly type: 'cancel'; readonly id: number; readonly taskId: string };
 
 export type FromTraceWorker =
   | {
@@ -77,10 +86,9 @@ export type FromTraceWorker =
       readonly message: string;
     };
 
-/** What a load or import answers: the summary plus the path to remember as a recent trace. */
+/** What a load or import answers. */
 export interface LoadedSource {
   readonly summary: TraceSummary;
-  readonly path: string | null;
 }
 
 /** What a replay answers: the report `vramscope replay --json` prints and the new source's summary. */

@@ -167,8 +167,8 @@ export class ApiSource implements InspectorSource {
     }
   }
 
-  /** Sample traces the server offers (assets/traces), to open by path. */
-  async samples(): Promise<{ name: string; path: string; bytes: number }[]> {
+  /** Sample traces the server offers (assets/traces), to open by fileId. */
+  async samples(): Promise<{ name: string; fileId: string; bytes: number }[]> {
     return (await this.api.request('getState', {})).sampleTraces;
   }
 
@@ -445,15 +445,31 @@ export class ApiSource implements InspectorSource {
     }
   }
 
-  /** Opens a trace the server can read by path (the samples in assets/traces). */
-  async loadTracePath(path: string): Promise<TraceOverview> {
-    const summary = await this.api.request('loadTrace', { source: { kind: 'path', path } });
+  /** Opens a file the server granted (the samples in assets/traces) by its fileId. */
+  async loadTraceFile(fileId: string): Promise<TraceOverview> {
+    const summary = await this.api.request('loadTrace', { source: { kind: 'file', fileId } });
     this.sessionId = null;
     this.setSource(summary.sourceId);
     const overview = await this.overview();
-    if (!overview) throw new Error(`"${path}" loaded but its source vanished.`);
+    if (!overview) throw new Error(`"${summary.name}" loaded but its source vanished.`);
     for (const l of this.listeners) l.traceChanged?.(overview);
     return overview;
+  }
+
+  /** Uploads a file (a workload for replay-workload) and answers the fileId the server granted it. */
+  async uploadFile(name: string, bytes: Uint8Array): Promise<string> {
+    const { fileId } = await this.api.request('uploadFile', { source: { kind: 'bytes', name, data: bytes } });
+    return fileId;
+  }
+
+  /** The shown source's text report (the server never writes it: the page downloads it). */
+  async exportReport(): Promise<{ fileName: string; content: string }> {
+    if (!this.sourceId) throw new Error('Open a trace or run a scenario first.');
+    const { fileName, content } = await this.api.request('exportReport', {
+      sourceId: this.sourceId,
+      format: 'text',
+    });
+    return { fileName, content };
   }
 
   async scenarios(): Promise<readonly ScenarioInfo[]> {

@@ -23,8 +23,8 @@ export interface TraceSlice {
   loadError: LoadError | null;
   /** Opens trace bytes through the source (drag-and-drop or file picker). */
   openTrace(name: string, bytes: Uint8Array): Promise<void>;
-  /** Opens a trace the source reads by path (a sample on the server). */
-  openTracePath(name: string, path: string): Promise<void>;
+  /** Opens a file the server granted (a sample) by its fileId. */
+  openTraceFile(name: string, fileId: string): Promise<void>;
   /**
    * A new or grown trace. `reset` (a different trace): cursor to the end, selection cleared. Otherwise
    * (a live run grew) a cursor that sat at the end follows the end.
@@ -54,15 +54,15 @@ export const createTraceSlice: StateCreator<InspectorState, [], [], TraceSlice> 
       set({ loading: null, loadError: { name, message: errorSentence(e) } });
     }
   },
-  async openTracePath(name, path) {
+  async openTraceFile(name, fileId) {
     const source = get().source;
-    if (!source?.loadTracePath) {
-      set({ loadError: { name, message: `Cannot open "${name}": this source cannot open files by path.` } });
+    if (!source?.loadTraceFile) {
+      set({ loadError: { name, message: `Cannot open "${name}": this source has no server files.` } });
       return;
     }
     set({ loading: { name, loaded: 0, total: 0 }, loadError: null });
     try {
-      const overview = await source.loadTracePath(path);
+      const overview = await source.loadTraceFile(fileId);
       set({ loading: null });
       get().overviewChanged(overview, true);
     } catch (e) {

@@ -197,7 +197,13 @@ export function Devices(): ReactNode {
               }}
             />
           </label>
-          {library?.userProfilesDir && <p className="muted">Kept in {library.userProfilesDir}</p>}
+          {library && (
+            <p className="muted">
+              {library.canAddProfiles
+                ? 'Added profiles are kept in VRAMscope’s data folder, on the machine it runs on.'
+                : 'This VRAMscope has no folder to keep added profiles in.'}
+            </p>
+          )}
         </div>
         {notice && <p data-testid="devices-notice">{notice}</p>}
         {error && (

@@ -46,7 +46,7 @@ export function OpenView(): ReactNode {
 function Samples(): ReactNode {
   const store = useInspectorStore();
   const source = useInspector((s) => s.source);
-  const [samples, setSamples] = useState<{ name: string; path: string; bytes: number }[]>([]);
+  const [samples, setSamples] = useState<{ name: string; fileId: string; bytes: number }[]>([]);
   useEffect(() => {
     let current = true;
     source?.samples?.().then(
@@ -63,11 +63,11 @@ function Samples(): ReactNode {
       <h3>Sample traces</h3>
       <ul>
         {samples.map((s) => (
-          <li key={s.path}>
+          <li key={s.fileId}>
             <button
               type="button"
               className="link"
-              onClick={() => void store.getState().openTracePath(s.name, s.path)}
+              onClick={() => void store.getState().openTraceFile(s.name, s.fileId)}
             >
               {s.name}
             </button>{' '}

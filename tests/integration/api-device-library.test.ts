@@ -43,7 +43,7 @@ describe('device library', () => {
     const shipped = lib.entries.filter((e) => e.origin === 'shipped');
     expect(shipped.map((e) => e.label)).toContain('NVIDIA H100 80GB HBM3');
     expect(lib.entries.filter((e) => e.origin === 'builtin')).toHaveLength(3);
-    expect(lib.userProfilesDir).toBe(userDir);
+    expect(lib.canAddProfiles).toBe(true);
     const h100 = shipped.find((e) => e.label === 'NVIDIA H100 80GB HBM3');
     const d = await call('describeDevice', { device: h100!.ref });
     expect(d.devices).toHaveLength(1);
@@ -116,7 +116,9 @@ describe('device library', () => {
 describe('Replay on… and compare', () => {
   test('replayTrace answers what `vramscope replay --json` prints; the replay is a trace of its own', async () => {
     const tracePath = path.join(repoRoot, 'assets', 'traces', 'streaming-h100.trace');
-    const loaded = await call('loadTrace', { source: { kind: 'path', path: tracePath } });
+    // Clients name files by the fileId main granted (here as `serve TRACE` does for its command line).
+    const { fileId } = backend.grantFile(tracePath, 'command-line');
+    const loaded = await call('loadTrace', { source: { kind: 'file', fileId } });
     const result = await call('replayTrace', {
       sourceId: loaded.sourceId,
       device: { kind: 'profile', name: 'lavapipe' },
