@@ -2,7 +2,7 @@
 // on a real AppBackend that checks every result against the contract: shipped profiles, real devices,
 // a dropped gpuinfo.org report kept in the user's data folder and a session opened on it.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -103,6 +103,15 @@ describe('device library', () => {
     );
     expect(traversal.code).toBe('InvalidRequest');
     expect(readdirSync(userDir)).toEqual([]);
+    // A profile file beside the user folder (not in it) is not a profile name a session can open.
+    writeFileSync(
+      path.join(path.dirname(userDir), 'beside.vulkaninfo.txt'),
+      fixture('intel-xe-tgl-vulkaninfo-1.2.141.txt'),
+    );
+    const beside = await failure(call('openSession', { device: { kind: 'profile', name: 'beside' } }));
+    expect(beside.code).toBe('NotFound');
+    const parent = await failure(call('openSession', { device: { kind: 'profile', name: '../beside' } }));
+    expect(parent.code).toBe('InvalidRequest');
     const shippedName = await failure(
       call('addDeviceProfile', {
         name: 'mesa-lavapipe.vulkaninfo.txt',
