@@ -5,12 +5,15 @@ import { Worker } from 'node:worker_threads';
 import { workerEntry } from '../runtime/install.ts';
 import { ApiFailure } from './api-failure.ts';
 import type { EventSlice } from '../../allocator/trace/index.ts';
+import type { DeviceDescription, PlacementStrategyName } from '../../allocator/index.ts';
 import type {
   FromTraceWorker,
   LiveSummary,
   LoadedSource,
+  ReplayedSource,
   SourceQuery,
   SourceQueryMap,
+  SourceSide,
   ToTraceWorker,
   WorkerFile,
 } from './trace-protocol.ts';
@@ -109,6 +112,21 @@ export class TraceHost {
    */
   liveAppend(sourceId: string, slice: EventSlice): Promise<LiveSummary> {
     return this.call({ type: 'liveAppend', sourceId, slice }) as Promise<LiveSummary>;
+  }
+
+  /** Replays `sourceId` on `target` into the new source `newSourceId` (in the worker). */
+  replay(
+    sourceId: string,
+    newSourceId: string,
+    target: DeviceDescription,
+    strategy: PlacementStrategyName,
+  ): Promise<ReplayedSource> {
+    return this.call({ type: 'replay', sourceId, newSourceId, target, strategy }) as Promise<ReplayedSource>;
+  }
+
+  /** The recorded side of a loaded source (its numbers in the replay report's shape). */
+  side(sourceId: string): Promise<SourceSide> {
+    return this.call({ type: 'side', sourceId }) as Promise<SourceSide>;
   }
 
   /** Stops a load or import by its taskId; false when none is running or queued. */
