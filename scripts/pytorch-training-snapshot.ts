@@ -241,6 +241,8 @@ export interface Block {
   requested: number;
   allocated: boolean;
   stack: number;
+  /** The trace entry that allocated it (while allocated). */
+  allocEntry: number;
   readonly segment: Segment;
   prev: Block | null;
   next: Block | null;
@@ -343,6 +345,7 @@ class CachingAllocatorModel {
         requested: 0,
         allocated: false,
         stack: 0,
+        allocEntry: -1,
         segment: seg,
         prev: null,
         next: null,
@@ -360,6 +363,7 @@ class CachingAllocatorModel {
         requested: 0,
         allocated: false,
         stack: 0,
+        allocEntry: -1,
         segment: best.segment,
         prev: best,
         next: best.next,
@@ -372,6 +376,7 @@ class CachingAllocatorModel {
     best.allocated = true;
     best.requested = requested;
     best.stack = stack;
+    best.allocEntry = this.trace.length;
     this.trace.push(EntryAction.Alloc, best.addr, requested, stream, stack, this.tick(3));
     return best;
   }
@@ -748,9 +753,9 @@ class PickleFileWriter {
 }
 
 /** Writes a list of `count` items the way CPython batches them: MARK up to 1000 items APPENDS. */
-function pickleList(w: PickleFileWriter, count: number, item: (i: number) => void): void {
+function pickleList(w: PickleFileWriter, count: number, item: (i: number) => void): number {
   w.op(0x5d);
-  w.memoize();
+  const slot = w.memoize();
   for (let start = 0; start < count; start += 1000) {
     const end = Math.min(count, start + 1000);
     if (end - start === 1) {
@@ -765,6 +770,7 @@ function pickleList(w: PickleFileWriter, count: number, item: (i: number) => voi
       w.op(0x65);
     }
   }
+  return slot;
 }
 
 function pickleDict(w: PickleFileWriter, items: [string, () => void][]): void {
@@ -796,10 +802,13 @@ export function writeTrainingPickle(
   try {
     const w = new PickleFileWriter(fd);
     const frameMemo = new Int32Array(s.table.frames.length).fill(-1);
-    let memoCount = 0;
-    const frames = (stackId: number): void => {
+    // One frames list per captured traceback: a live block in the segments and the alloc entry that made
+    // it share the list object (PyTorch symbolizes each CapturedTraceback once), so the entry reads the
+    // list back from the memo.
+    const listOfAllocEntry = new Map<number, number>();
+    const frames = (stackId: number): number => {
       const ids = s.table.stacks[stackId]!;
-      pickleList(w, ids.length, (k) => {
+      return pickleList(w, ids.length, (k) => {
         const f = ids[k]!;
         if (frameMemo[f]! >= 0) return w.get(frameMemo[f]!);
         const fr = s.table.frames[f]!;
@@ -814,7 +823,6 @@ export function writeTrainingPickle(
         w.int(fr.line);
         w.op(0x75);
       });
-      memoCount++;
     };
     w.op(0x7d);
     w.memoize();
@@ -855,7 +863,13 @@ export function writeTrainingPickle(
                   ? ([['requested_size', () => w.int(b.requested)]] as [string, () => void][])
                   : []),
                 ['state', () => w.sharedStr(b.allocated ? 'active_allocated' : 'inactive')],
-                ['frames', () => frames(b.allocated ? b.stack : 0)],
+                [
+                  'frames',
+                  () => {
+                    const slot = frames(b.allocated ? b.stack : 0);
+                    if (b.allocated) listOfAllocEntry.set(b.allocEntry, slot);
+                  },
+                ],
               ]);
             }),
         ],
@@ -871,7 +885,14 @@ export function writeTrainingPickle(
           ['size', () => w.int(t.size[i]!)],
           ['stream', () => w.int(t.stream[i]!)],
           ['time_us', () => w.int(t.time[i]!)],
-          ['frames', () => frames(t.stack[i]!)],
+          [
+            'frames',
+            () => {
+              const shared = listOfAllocEntry.get(i);
+              if (shared !== undefined) w.get(shared);
+              else frames(t.stack[i]!);
+            },
+          ],
         ]),
       ),
     );
@@ -887,7 +908,6 @@ export function writeTrainingPickle(
       ['roundup_power2_divisions', () => (w.op(0x7d), w.memoize())],
     ]);
     w.op(0x75);
-    void memoCount;
     return w.finish();
   } finally {
     closeSync(fd);

@@ -44,6 +44,7 @@ import {
 import {
   MemoReferenceScanner,
   PickleError,
+  PickleNeedsRescan,
   PickleStreamReader,
   type PicklePath,
   type PickleValue,
@@ -851,7 +852,7 @@ export async function importPytorchSnapshot(
   source: ByteSource,
   options: { onProgress?: ImportProgress; partial?: boolean } = {},
 ): Promise<ImportResult> {
-  const c = new Collector();
+  let c = new Collector();
   const warnings = new Warnings();
   /** With options.partial, a malformed file keeps what was streamed before the problem. */
   const stop = (error: unknown): void => {
@@ -896,19 +897,18 @@ export async function importPytorchSnapshot(
     if (root !== undefined) takeRoot(c, root, source.name);
     version = 'json';
   } else {
-    // Pass 1: which memo slots are read back. Pass 2: the values, streaming the big lists.
-    const scanner = new MemoReferenceScanner();
-    let done = 0;
-    const total = source.size === null ? null : source.size * 2;
+    // One pass first: the memo forgets what streamed items made (see PickleStreamOptions.referencedMemo)
+    // and frames lists of shared frames are shared. Should the file read a forgotten slot back, it is read
+    // again the safe way: a first pass finds which memo slots are read back, a second reads the values.
     let protocol = 0;
-    try {
-      for await (const chunk of source.chunks()) {
-        scanner.feed(chunk);
-        done += chunk.length;
-        options.onProgress?.(done, total, 'pickle scan');
-      }
+    const readPass = async (
+      referencedMemo: ReadonlySet<number> | 'prune-streamed',
+      done: number,
+      total: number | null,
+    ): Promise<void> => {
       const reader = new PickleStreamReader({
-        referencedMemo: scanner.referenced,
+        referencedMemo,
+        internReferenceLists: referencedMemo === 'prune-streamed',
         streamItems: (p: PicklePath) => streamSelector(p),
         maxPathLength: 2,
         onItem: (p: PicklePath, index: number, value: PickleValue) => onStreamed(c, p, index, value),
@@ -922,12 +922,29 @@ export async function importPytorchSnapshot(
         }
         if (!reader.finished && options.partial) reader.salvage();
       } catch (error) {
-        if (options.partial) reader.salvage();
+        if (options.partial && !(error instanceof PickleNeedsRescan)) reader.salvage();
         throw error;
       } finally {
         protocol = reader.protocol;
       }
       takeRoot(c, reader.end(), source.name);
+    };
+    try {
+      try {
+        await readPass('prune-streamed', 0, source.size);
+      } catch (error) {
+        if (!(error instanceof PickleNeedsRescan)) throw error;
+        c = new Collector();
+        const scanner = new MemoReferenceScanner();
+        let done = 0;
+        const total = source.size === null ? null : source.size * 2;
+        for await (const chunk of source.chunks()) {
+          scanner.feed(chunk);
+          done += chunk.length;
+          options.onProgress?.(done, total, 'pickle scan');
+        }
+        await readPass(scanner.referenced, done, total);
+      }
     } catch (error) {
       stop(
         error instanceof PickleError
