@@ -480,7 +480,7 @@ export function simulateTraining(o: TrainingOptions): TrainingSnapshot {
       table.python('empty', [
         py('__init__', F, line),
         py(`build_${name}`, F, line + 150),
-        py('main', T, 190),
+        py('build_model', T, 190),
       ]),
     input: table.python('to', [py('to_device', T, 62), py('__next__', T, 71), py('train_step', T, 118)]),
     lnOut: table.python('native_layer_norm', inModel([py('forward', F, 84)])),

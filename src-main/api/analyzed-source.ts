@@ -9,7 +9,12 @@ import {
   memoryPropertyFlagNames,
   type DeviceDescription,
 } from '../../allocator/index.ts';
-import { analyzeTrace, type LiveAllocation, type TraceAnalysis } from '../../allocator/analysis/index.ts';
+import {
+  analyzeTrace,
+  formatStack,
+  type LiveAllocation,
+  type TraceAnalysis,
+} from '../../allocator/analysis/index.ts';
 import {
   EV_ALLOCATE,
   EV_BLOCK_CREATE,
@@ -576,12 +581,11 @@ export class AnalyzedSource {
           (f) => `  event ${f.eventIndex}: ${f.code} for "${f.name}" (${formatBytes(f.size)}, ${f.location})`,
         ),
       `Leaks (live at the end): ${leaks.count} allocations, ${formatBytes(leaks.bytes)}`,
-      ...leaks.byOrigin
-        .slice(0, 10)
-        .map(
-          (g) =>
-            `  ${g.key === '' ? '(no origin recorded)' : g.key}: ${g.count} allocations, ${formatBytes(g.bytes)}`,
-        ),
+      ...leaks.byOrigin.slice(0, 10).flatMap((g) => [
+        `  ${g.key === '' ? '(no origin recorded)' : g.key}: ${g.count} allocations, ${formatBytes(g.bytes)}`,
+        // The stack below its origin: Python frames first, C++ frames folded into one line.
+        ...(g.stack === '' || g.stack === g.key ? [] : formatStack(g.stack, { indent: '      ' })),
+      ]),
       ...this.warnings.map((w) => `Warning: ${w}`),
     ];
     return `${lines.join('\n')}\n`;

@@ -6,7 +6,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { endState, importSource } from '../../allocator/import/index.ts';
+import { Writable } from 'node:stream';
+import { main } from '../../src-main/cli/main.ts';
 import { fileSource } from '../../src-main/import/file-source.ts';
+import { writeImportedTrace } from '../../src-main/import/write-imported.ts';
 import {
   EntryAction,
   simulateTraining,
@@ -87,5 +90,32 @@ describe('PyTorch snapshots of a training loop', () => {
     b.size = 512; // the request recorded in the trace no longer fits the block
     const r = await importSnapshot(s, { requestedSize: false });
     expect(r.warnings.join('\n')).toMatch(/does not lead to the segments snapshot/);
+  });
+
+  test('report groups the leaks by the innermost user frame, and --stacks shows Python first, C++ folded', async () => {
+    const s = simulateTraining(small);
+    const r = await importSnapshot(s);
+    const trace = path.join(dir, 'leaks.trace');
+    writeImportedTrace(r, trace);
+    let text = '';
+    const stdout = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        text += chunk.toString();
+        done();
+      },
+    });
+    const code = await main(['report', trace, '--stacks'], { stdout, stderr: stdout, cwd: dir });
+    expect(code).toBe(0);
+    const leaks = text.slice(text.indexOf('by origin:'));
+    // Adam's state is the biggest group; its origin is the Python frame that allocated it.
+    expect(leaks).toMatch(
+      /by origin:\n {4}\/usr\/lib\/python3\.11\/site-packages\/torch\/optim\/adam\.py:138 _init_group: \d+ allocations/,
+    );
+    expect(leaks).toMatch(/ {8}\/workspace\/train\.py:141 train_step\n/);
+    expect(leaks).toMatch(
+      / {8}\[\d+ C\+\+ frames folded: \d+ native, \d+ allocator, \d+ interpreter\/runtime\]/,
+    );
+    // No raw C++ allocator frame is printed as an origin.
+    expect(leaks.split('by name:')[0]).not.toContain('CUDACachingAllocator');
   });
 });
