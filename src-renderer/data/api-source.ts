@@ -276,6 +276,7 @@ export class ApiSource implements InspectorSource {
         allocationCount: null,
       })),
       live,
+      warnings: trace?.warnings ?? [],
     };
   }
 

@@ -59,6 +59,11 @@ export interface TraceOverview {
   readonly types: readonly MemoryTypeSummary[];
   /** true while a live session is still appending events. */
   readonly live: boolean;
+  /**
+   * What the loader said about the file (a torn or incomplete trace, events dropped, an import's
+   * fix-ups), one sentence each, in the words `vramscope report` / `vramscope import` print.
+   */
+  readonly warnings?: readonly string[];
 }
 
 export type TimelineGroupBy = 'heap' | 'type';
