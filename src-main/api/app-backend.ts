@@ -16,7 +16,8 @@ import { RecentTraces } from './recent-traces.ts';
 import { listBuiltinScenarios } from './scenario-catalog.ts';
 import { SessionManager } from './sessions.ts';
 import { TraceHost } from './trace-host.ts';
-import type { SourceQuery, SourceQueryMap } from './trace-protocol.ts';
+import type { LocalFileSource, SourceQuery, SourceQueryMap } from './trace-protocol.ts';
+import { UploadStore } from './uploads.ts';
 
 export interface AppBackendOptions {
   /** Folder with profiles/, scenarios/ and traces/ (default: the repository's assets/). */
@@ -48,6 +49,8 @@ export class AppBackend {
   private readonly traceHost: TraceHost;
   private readonly taskKinds = new Map<string, 'loadTrace' | 'importFile'>();
   private readonly sessions: SessionManager;
+  /** Chunked uploads from the page, on disk until opened. */
+  readonly uploads = new UploadStore();
   private activeSource: string | null = null;
   private nextTrace = 1;
   private nextTask = 1;
@@ -157,15 +160,26 @@ export class AppBackend {
   ): Promise<TraceSummary> {
     const task = taskId ?? `task-${this.nextTask++}`;
     this.taskKinds.set(task, kind);
-    const input: FileSource =
-      source.kind === 'path' ? { kind: 'path', path: path.resolve(this.cwd, source.path) } : source;
+    // An upload is parsed from its temporary file, which is deleted afterwards (loaded or not).
+    const upload = source.kind === 'upload' ? this.uploads.take(source.uploadId) : null;
+    const input: LocalFileSource =
+      source.kind === 'path'
+        ? { kind: 'path', path: path.resolve(this.cwd, source.path) }
+        : source.kind === 'upload'
+          ? { kind: 'path', path: upload!.path }
+          : source;
     const sourceId = `trace-${this.nextTrace++}`;
-    const loaded =
-      kind === 'loadTrace'
-        ? await this.traceHost.load(sourceId, input, task)
-        : await this.traceHost.importDump(sourceId, input, format, task);
+    let loaded;
+    try {
+      loaded =
+        kind === 'loadTrace'
+          ? await this.traceHost.load(sourceId, input, task)
+          : await this.traceHost.importDump(sourceId, input, format, task);
+    } finally {
+      await upload?.release();
+    }
     this.traces.set(sourceId, loaded.summary);
-    if (loaded.path !== null) this.recent.add(loaded.path);
+    if (loaded.path !== null && upload === null) this.recent.add(loaded.path);
     this.emitState();
     return loaded.summary;
   }
@@ -240,6 +254,10 @@ export class AppBackend {
       leaks: (p) => this.query(p.sourceId, 'leaks', p),
       diff: (p) => this.query(p.sourceId, 'diff', p),
       exportReport: (p) => this.exportReport(p),
+      beginUpload: ({ name, bytes }) => this.uploads.begin(name, bytes),
+      uploadChunk: ({ uploadId, offset, data }) => this.uploads.chunk(uploadId, offset, data),
+      finishUpload: ({ uploadId }) => this.uploads.finish(uploadId),
+      cancelUpload: ({ uploadId }) => this.uploads.cancel(uploadId),
     };
   }
 
@@ -247,6 +265,7 @@ export class AppBackend {
   async dispose(): Promise<void> {
     await this.sessions.closeAll();
     await this.traceHost.dispose();
+    await this.uploads.dispose();
     this.batcher.flushNow();
     this.batcher.dispose();
   }

@@ -252,8 +252,52 @@ export const maxInlineTraceBytes = 48 * 1024 * 1024;
 /** Largest single wire message either transport accepts (base64 of the inline trace + framing). */
 export const maxMessageBytes = 68 * 1024 * 1024;
 
+// ---- Uploads: files of any size from the page, in chunks (issue 11) -------------------------------------
+// beginUpload -> uploadChunk* (in order) -> finishUpload, then loadTrace / importFile with
+// {kind: 'upload', uploadId}; cancelUpload at any point. Main writes the chunks to a private temporary file,
+// parses it from disk and deletes it once loaded (or failed, cancelled, or left idle). No message is larger
+// than a chunk: maxUploadChunkBytes, base64 in the web transport, stays far below maxMessageBytes.
+
+/** Largest chunk one uploadChunk carries. */
+export const maxUploadChunkBytes = 4 * 1024 * 1024;
+/** An upload's opaque id, handed out by beginUpload. */
+export const uploadIdSchema = z.string().regex(/^upload-[A-Za-z0-9_-]{1,64}$/, {
+  message: 'expected an uploadId ("upload-…") from beginUpload',
+});
+const uploadRef = { uploadId: uploadIdSchema };
+const uploadRequests = {
+  /** Starts an upload of `bytes` bytes; `name` is only shown (never used as a path). */
+  beginUpload: {
+    params: z.strictObject({ name: z.string().min(1).max(255), bytes: bytesSchema }),
+    result: z.object({ ...uploadRef, chunkBytes: bytesSchema }),
+  },
+  /** The bytes at `offset`, which must be where the previous chunk ended. */
+  uploadChunk: {
+    params: z.strictObject({
+      ...uploadRef,
+      offset: bytesSchema,
+      data: u8.refine((d) => d.byteLength >= 1 && d.byteLength <= maxUploadChunkBytes, {
+        message: `a chunk must hold 1 to ${maxUploadChunkBytes} bytes`,
+      }),
+    }),
+    result: z.object({ received: bytesSchema }),
+  },
+  /** Every byte arrived: the upload can be opened (once) with loadTrace or importFile. */
+  finishUpload: {
+    params: z.strictObject(uploadRef),
+    result: z.object({ ...uploadRef, name: z.string(), bytes: bytesSchema }),
+  },
+  /** Drops the upload and its temporary file; false when there was no such upload any more. */
+  cancelUpload: {
+    params: z.strictObject(uploadRef),
+    result: z.object({ cancelled: z.boolean() }),
+  },
+} as const;
+
 export const fileSourceSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('path'), path: z.string().min(1).max(4096) }),
+  /** A finished upload (see beginUpload); it is deleted once opened. */
+  z.strictObject({ kind: z.literal('upload'), uploadId: uploadIdSchema }),
   /** Drag-and-drop: the file's bytes (a Uint8Array; the web transport encodes it as base64). */
   z.strictObject({
     kind: z.literal('bytes'),
@@ -644,6 +688,7 @@ export const requests = {
       perType: z.array(diffTypeDeltaSchema),
     }),
   },
+  ...uploadRequests,
   /** A report of the source (summary, per heap/type totals, peaks, failures, leaks). */
   exportReport: {
     params: z.strictObject({

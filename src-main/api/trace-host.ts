@@ -3,8 +3,8 @@
 // fresh worker (the traces it held are gone: NotFound).
 import { Worker } from 'node:worker_threads';
 import { ApiFailure } from './api-failure.ts';
-import type { FileSource } from './contract.ts';
 import type {
+  LocalFileSource,
   FromTraceWorker,
   LoadedSource,
   SourceQuery,
@@ -65,20 +65,20 @@ export class TraceHost {
   }
 
   /** Bytes are copied once into a buffer of their own and moved (not cloned again) to the worker. */
-  private static movable(input: FileSource): { input: FileSource; transfer: ArrayBuffer[] } {
+  private static movable(input: LocalFileSource): { input: LocalFileSource; transfer: ArrayBuffer[] } {
     if (input.kind === 'path') return { input, transfer: [] };
     const copy = new Uint8Array(input.data);
     return { input: { ...input, data: copy }, transfer: [copy.buffer] };
   }
 
-  load(sourceId: string, input: FileSource, taskId: string): Promise<LoadedSource> {
+  load(sourceId: string, input: LocalFileSource, taskId: string): Promise<LoadedSource> {
     const { input: moved, transfer } = TraceHost.movable(input);
     return this.call({ type: 'load', sourceId, input: moved, taskId }, transfer) as Promise<LoadedSource>;
   }
 
   importDump(
     sourceId: string,
-    input: FileSource,
+    input: LocalFileSource,
     format: 'auto' | 'vma' | 'd3d12ma' | 'pytorch',
     taskId: string,
   ): Promise<LoadedSource> {

@@ -2,6 +2,9 @@
 // and answers queries over them, so that no trace, however large, holds up the API on the main thread.
 import type { ApiErrorCode, FileSource, RequestResult, TraceSummary, ValidatedParams } from './contract.ts';
 
+/** What the trace worker reads: a file on disk or bytes (uploads are resolved to their file by main). */
+export type LocalFileSource = Exclude<FileSource, { kind: 'upload' }>;
+
 /** The queries a loaded source answers (AnalyzedSource's methods). */
 export interface SourceQueryMap {
   timeline: [ValidatedParams<'queryTimeline'>, RequestResult<'queryTimeline'>];
@@ -19,14 +22,14 @@ export type ToTraceWorker =
       readonly type: 'load';
       readonly id: number;
       readonly sourceId: string;
-      readonly input: FileSource;
+      readonly input: LocalFileSource;
       readonly taskId: string;
     }
   | {
       readonly type: 'import';
       readonly id: number;
       readonly sourceId: string;
-      readonly input: FileSource;
+      readonly input: LocalFileSource;
       readonly format: 'auto' | 'vma' | 'd3d12ma' | 'pytorch';
       readonly taskId: string;
     }

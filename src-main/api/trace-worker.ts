@@ -9,8 +9,13 @@ import { fileSource } from '../import/file-source.ts';
 import { loadTrace } from '../trace/reader.ts';
 import { AnalyzedSource } from './analyzed-source.ts';
 import { ApiFailure, notFound } from './api-failure.ts';
-import type { FileSource } from './contract.ts';
-import type { FromTraceWorker, LoadedSource, SourceQuery, ToTraceWorker } from './trace-protocol.ts';
+import type {
+  LocalFileSource,
+  FromTraceWorker,
+  LoadedSource,
+  SourceQuery,
+  ToTraceWorker,
+} from './trace-protocol.ts';
 
 const port = parentPort;
 if (!port) throw new Error('trace-worker.ts must run in a worker thread');
@@ -27,7 +32,7 @@ function progress(taskId: string) {
     post({ type: 'progress', taskId, phase, done, total, ...(message === undefined ? {} : { message }) });
 }
 
-async function load(sourceId: string, input: FileSource, taskId: string): Promise<LoadedSource> {
+async function load(sourceId: string, input: LocalFileSource, taskId: string): Promise<LoadedSource> {
   const report = progress(taskId);
   const started = performance.now();
   let data: string | Uint8Array;
@@ -81,7 +86,7 @@ async function load(sourceId: string, input: FileSource, taskId: string): Promis
 
 async function importDump(
   sourceId: string,
-  input: FileSource,
+  input: LocalFileSource,
   format: 'auto' | 'vma' | 'd3d12ma' | 'pytorch',
   taskId: string,
 ): Promise<LoadedSource> {
