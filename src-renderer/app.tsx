@@ -11,7 +11,7 @@ import { Allocations } from './views/allocations.tsx';
 import { BlockMap } from './views/block-map.tsx';
 import { DecisionPanel } from './views/decision.tsx';
 import { Leaks } from './views/leaks.tsx';
-import { LoadStatus, OpenView, openFile } from './views/open.tsx';
+import { LoadStatus, OpenView } from './views/open.tsx';
 import { Overview } from './views/overview.tsx';
 import { Scenarios } from './views/scenarios.tsx';
 import { Timeline } from './views/timeline.tsx';
@@ -50,7 +50,7 @@ export function App(): ReactNode {
     e.preventDefault();
     setDragging(false);
     const file = e.dataTransfer.files[0];
-    if (file) void openFile(file, store.getState().openTrace);
+    if (file) void store.getState().openTraceFile(file);
   };
 
   return (

@@ -4,7 +4,7 @@
 // The timeline: the API buckets by wall time, the views think in event indices. A coarse time index (one
 // whole-source query at `timeIndexBuckets` buckets, kept per source) maps an event range to the time range
 // to ask for; each answer carries the first event index of every bucket, which is all the views need.
-import type { ApiClient, RequestParams, RequestResult } from '../../src-main/api/contract.ts';
+import type { ApiClient, FileSource, RequestParams, RequestResult } from '../../src-main/api/contract.ts';
 import type { MemoryTypeDecision } from '../../allocator/index.ts';
 import type {
   AllocationDetail,
@@ -15,6 +15,7 @@ import type {
   LeakGroupBy,
   LeakReport,
   LoadProgress,
+  PickedFile,
   RunInfo,
   ScenarioInfo,
   ScenarioParamValue,
@@ -28,6 +29,8 @@ import type {
 } from './source.ts';
 
 const timeIndexBuckets = 20_000;
+/** Files up to this size go to the server in one message (loadTrace bytes); larger ones are uploaded. */
+const INLINE_FILE_BYTES = 8 * 1024 * 1024;
 /** Live runs: at most one overview refresh per this many ms (event batches come at ~30 Hz). */
 const liveRefreshMs = 250;
 
@@ -423,12 +426,21 @@ export class ApiSource implements InspectorSource {
     bytes: Uint8Array,
     onProgress?: (p: LoadProgress) => void,
   ): Promise<TraceOverview> {
+    return this.openSource(name, { kind: 'bytes', name, data: new Uint8Array(bytes) }, onProgress);
+  }
+
+  /** loadTrace or importFile (by the file name) of bytes or an upload, with the server's progress. */
+  private async openSource(
+    name: string,
+    source: FileSource,
+    onProgress?: (p: LoadProgress) => void,
+  ): Promise<TraceOverview> {
     const taskId = `load-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e9).toString(36)}`;
     const off = this.api.on('progress', (p) => {
-      if (p.taskId === taskId && p.unit === 'bytes') onProgress?.({ loaded: p.done, total: p.total });
+      if (p.taskId === taskId && p.unit === 'bytes')
+        onProgress?.({ loaded: p.done, total: p.total, phase: 'reading' });
     });
     try {
-      const source = { kind: 'bytes' as const, name, data: new Uint8Array(bytes) };
       // Foreign dumps (VMA / D3D12MA JSON, PyTorch snapshots) go through the importer, traces load as is.
       const summary = isForeignDump(name)
         ? await this.api.request('importFile', { source, taskId })
@@ -441,6 +453,43 @@ export class ApiSource implements InspectorSource {
     } finally {
       off();
     }
+  }
+
+  /**
+   * A file of any size: small ones go inline (one message), larger ones in chunks of the contract's size
+   * (beginUpload / uploadChunk / finishUpload), one chunk read from the file at a time, then the server
+   * opens the upload from disk. Aborting `signal` cancels the upload (and says so).
+   */
+  async loadFile(
+    file: PickedFile,
+    onProgress?: (p: LoadProgress) => void,
+    signal?: AbortSignal,
+  ): Promise<TraceOverview> {
+    const cancelled = (): Error => new Error(`Opening ${file.name} was cancelled.`);
+    if (file.size <= INLINE_FILE_BYTES) {
+      const bytes = new Uint8Array(await file.slice(0, file.size).arrayBuffer());
+      if (signal?.aborted) throw cancelled();
+      return this.loadTrace(file.name, bytes, onProgress);
+    }
+    const { uploadId, chunkBytes } = await this.api.request('beginUpload', {
+      name: file.name,
+      bytes: file.size,
+    });
+    try {
+      for (let offset = 0; offset < file.size;) {
+        if (signal?.aborted) throw cancelled();
+        const end = Math.min(file.size, offset + chunkBytes);
+        const data = new Uint8Array(await file.slice(offset, end).arrayBuffer());
+        await this.api.request('uploadChunk', { uploadId, offset, data });
+        offset = end;
+        onProgress?.({ loaded: offset, total: file.size, phase: 'uploading' });
+      }
+      await this.api.request('finishUpload', { uploadId });
+    } catch (error) {
+      await this.api.request('cancelUpload', { uploadId }).catch(() => undefined);
+      throw error;
+    }
+    return this.openSource(file.name, { kind: 'upload', uploadId }, onProgress);
   }
 
   /** Opens a trace the server can read by path (the samples in assets/traces). */
