@@ -31,6 +31,8 @@ import type {
 const timeIndexBuckets = 20_000;
 /** Files up to this size go to the server in one message (loadTrace bytes); larger ones are uploaded. */
 const INLINE_FILE_BYTES = 8 * 1024 * 1024;
+/** Upload chunks sent before waiting for the oldest one's answer. */
+const UPLOAD_WINDOW = 3;
 /** Live runs: at most one overview refresh per this many ms (event batches come at ~30 Hz). */
 const liveRefreshMs = 250;
 
@@ -476,14 +478,26 @@ export class ApiSource implements InspectorSource {
       bytes: file.size,
     });
     try {
+      // Up to UPLOAD_WINDOW chunks in flight: reading and encoding the next chunk overlaps the server
+      // writing the last one. Both transports hand requests to the server in order and the server writes
+      // an upload's chunks in the order they arrive (it refuses any other), so order is kept.
+      const inFlight: Promise<unknown>[] = [];
+      let acknowledged = 0;
       for (let offset = 0; offset < file.size;) {
         if (signal?.aborted) throw cancelled();
         const end = Math.min(file.size, offset + chunkBytes);
         const data = new Uint8Array(await file.slice(offset, end).arrayBuffer());
-        await this.api.request('uploadChunk', { uploadId, offset, data });
+        const sent = this.api.request('uploadChunk', { uploadId, offset, data }).then(() => {
+          acknowledged += data.length;
+          onProgress?.({ loaded: acknowledged, total: file.size, phase: 'uploading' });
+        });
+        sent.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
+        inFlight.push(sent);
+        if (inFlight.length >= UPLOAD_WINDOW) await inFlight.shift();
         offset = end;
-        onProgress?.({ loaded: offset, total: file.size, phase: 'uploading' });
       }
+      await Promise.all(inFlight);
+      if (signal?.aborted) throw cancelled();
       await this.api.request('finishUpload', { uploadId });
     } catch (error) {
       await this.api.request('cancelUpload', { uploadId }).catch(() => undefined);
