@@ -35,6 +35,7 @@ export default tseslint.config(
     ignores: [
       'node_modules/**',
       'native/build/**',
+      'native/build-electron/**',
       'dist/**',
       'out/**',
       '.vite/**',

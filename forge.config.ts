@@ -1,7 +1,5 @@
 // Electron Forge: the desktop app's build (vite: main, preload, renderer), installers and fuses.
 // `npm run start:electron` runs it in development, `npm run make` builds installers for this platform.
-import { execFileSync } from 'node:child_process';
-import { createRequire } from 'node:module';
 import type { ForgeConfig } from '@electron-forge/shared-types';
 import { MakerDeb } from '@electron-forge/maker-deb';
 import { MakerDMG } from '@electron-forge/maker-dmg';
@@ -11,42 +9,29 @@ import { AutoUnpackNativesPlugin } from '@electron-forge/plugin-auto-unpack-nati
 import { FusesPlugin } from '@electron-forge/plugin-fuses';
 import { VitePlugin } from '@electron-forge/plugin-vite';
 import { FuseV1Options, FuseVersion } from '@electron/fuses';
-
-const require = createRequire(import.meta.url);
-const electronVersion = (require('electron/package.json') as { version: string }).version;
+import { buildNativeForElectron, electronAddonPath } from './scripts/build-native-electron.mjs';
 
 const config: ForgeConfig = {
   packagerConfig: {
     name: 'VRAMscope',
     executableName: 'vramscope',
-    // The native Vulkan addon is unpacked from the asar by the auto-unpack-natives plugin.
-    asar: true,
-    // Device profiles, built-in scenarios and sample traces, and the Vulkan addon built for Electron, beside
-    // app.asar (process.resourcesPath); main points the native facade at the addon there.
-    extraResource: ['assets', 'native/build/Release/vramscope_vulkan.node'],
+    // app.asar holds .vite/ only (forge's vite plugin): main, preload, the scenario and trace workers and
+    // their chunks (.vite/build/), the renderer (.vite/renderer/). The main-side bundles are also unpacked
+    // beside it, so worker threads start from plain files (src-main/runtime/install.ts workerEntry).
+    asar: { unpack: '**/.vite/build/*.js' },
+    // Device profiles, built-in scenarios and sample traces, and the Vulkan addon built for Electron (its
+    // own folder, native/build-electron/), beside app.asar (process.resourcesPath); main tells the
+    // modules that load them where they are (VRAMSCOPE_ASSETS_DIR, VRAMSCOPE_NATIVE_ADDON).
+    extraResource: ['assets', electronAddonPath],
     appBundleId: 'dev.vramscope.app',
   },
   rebuildConfig: { force: true },
   hooks: {
     // native/ is part of the app, not a dependency, so @electron/rebuild does not see it: build it against
-    // Electron's headers (its ABI differs from Node's) before packaging.
+    // Electron's headers into native/build-electron/ before packaging. native/build/ (Node's build, used
+    // by the CLI and the tests) is never touched, so an aborted package leaves nothing broken.
     prePackage: async () => {
-      execFileSync(
-        process.execPath,
-        [
-          require.resolve('node-gyp/bin/node-gyp.js'),
-          'rebuild',
-          '--directory',
-          'native',
-          `--target=${electronVersion}`,
-          '--dist-url=https://electronjs.org/headers',
-        ],
-        { stdio: 'inherit' },
-      );
-    },
-    // Put the Node build back for the CLI and the tests (the packaged app keeps its Electron copy).
-    postPackage: async () => {
-      execFileSync('npm', ['run', '--silent', 'build:native'], { stdio: 'inherit' });
+      buildNativeForElectron();
     },
   },
   makers: [
@@ -59,6 +44,7 @@ const config: ForgeConfig = {
         productName: 'VRAMscope',
         categories: ['Development'],
         depends: ['libvulkan1'],
+        icon: 'assets/icons/vramscope-256.png',
       },
     }),
   ],

@@ -9,6 +9,8 @@ export const config = defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     reporters: ['default', './tests/support/summary-reporter.ts'],
+    // The CLI's child-process tests run dist/cli/: built (when stale) before any test starts.
+    globalSetup: ['./tests/support/build-setup.ts'],
     environment: 'node',
   },
 });

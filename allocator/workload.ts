@@ -43,7 +43,7 @@ export class WorkloadParseError extends Error {
 function parseCount(text: string | undefined, line: number, what: string, min: number): number {
   const n = Number(text);
   if (text === undefined || !/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < min) {
-    throw new WorkloadParseError(line, `expected ${what}, got "${text ?? ''}"`);
+    throw new WorkloadParseError(line, `expected ${what}`);
   }
   return n;
 }
@@ -77,11 +77,11 @@ export function parseWorkload(text: string): Workload {
         throw new WorkloadParseError(lineNo, `alignment ${a} is not a power of two`);
       alignment[length] = a;
       if (f[4] !== 'buffer' && f[4] !== 'image')
-        throw new WorkloadParseError(lineNo, `expected buffer or image, got "${f[4]}"`);
+        throw new WorkloadParseError(lineNo, `expected buffer or image (field 5)`);
       linear[length] = f[4] === 'buffer' ? 1 : 0;
       const loc = locationCodes[f[5]!];
       if (loc === undefined)
-        throw new WorkloadParseError(lineNo, `expected gpu, upload or readback, got "${f[5]}"`);
+        throw new WorkloadParseError(lineNo, `expected gpu, upload or readback (field 6)`);
       location[length] = loc;
       live.add(theId);
     } else if (f[0] === 'f') {
@@ -90,7 +90,7 @@ export function parseWorkload(text: string): Workload {
         throw new WorkloadParseError(lineNo, `free of allocation id ${theId}, which is not live`);
       op[length] = WorkloadOp.Free;
     } else {
-      throw new WorkloadParseError(lineNo, `expected "a" or "f", got "${f[0]}"`);
+      throw new WorkloadParseError(lineNo, `expected "a" or "f" (field 1)`);
     }
     id[length] = theId;
     idLimit = Math.max(idLimit, theId + 1);

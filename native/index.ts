@@ -16,13 +16,17 @@ import type {
   PhysicalDeviceType,
 } from '../allocator/index.ts';
 
-/** Where `npm run build:native` puts the addon (Electron Forge packs the same path). */
-export const defaultAddonPath = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  'build',
-  'Release',
-  'vramscope_vulkan.node',
-);
+/**
+ * native/: this file's folder in the sources; from a bundle (VRAMSCOPE_BUNDLED, built two folders below the
+ * repository root: dist/cli/, .vite/build/), the root's native/.
+ */
+const nativeDir =
+  typeof VRAMSCOPE_BUNDLED !== 'undefined' && VRAMSCOPE_BUNDLED === true
+    ? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'native')
+    : path.dirname(fileURLToPath(import.meta.url));
+
+/** Where `npm run build:native` puts the addon (Node's build; Electron's goes to native/build-electron/). */
+export const defaultAddonPath = path.join(nativeDir, 'build', 'Release', 'vramscope_vulkan.node');
 
 export interface NativeDeviceInfo {
   readonly index: number;

@@ -1,12 +1,12 @@
-// Placement micro-benchmark: replays ../shared/bench/workload-a.trace onto lists of 256 MiB sub-allocators
+// Placement micro-benchmark: replays workload-a (bench/workload-a.mjs generates it) onto lists of 256 MiB sub-allocators
 // (one list per memory location, like one memory type each; a new block when none fits, tried from the
 // newest block down, an empty block released unless it is the location's last — gpu-allocator's block
 // lifecycle) for each placement strategy, and prints ns/op and committed bytes / peak live bytes.
 // Prints, never asserts.
 // Usage: node --import tsx scripts/bench-placement.ts [trace] [--reps N] [--strategy tlsf|freelist|all]
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ensureWorkloadA } from '../bench/workload-a.mjs';
 import { createSubAllocator } from '../allocator/placement/index.ts';
 import type { SubAllocationKind, SubAllocator } from '../allocator/placement/index.ts';
 import type { PlacementStrategyName } from '../allocator/types.ts';
@@ -20,7 +20,7 @@ const BLOCK_CONFIGS: ReadonlyArray<{ readonly name: string; readonly sizes: read
   { name: 'all blocks 256 MiB', sizes: [256 * MIB, 256 * MIB, 256 * MIB] },
   { name: 'crate sizes: gpu 256 MiB, upload/readback 64 MiB', sizes: [256 * MIB, 64 * MIB, 64 * MIB] },
 ];
-/** NVIDIA H100's bufferImageGranularity (../shared/device-profiles). */
+/** NVIDIA H100's bufferImageGranularity (assets/profiles/nvidia-h100-80gb-hbm3.vulkaninfo.txt). */
 const GRANULARITY = 1024;
 const LOCATIONS = ['gpu', 'upload', 'readback'];
 
@@ -229,16 +229,6 @@ function extent(strategy: PlacementStrategyName, t: Trace): ExtentResult {
   return { ns, cpuNs, peakExtent, peakLive };
 }
 
-/** ../shared/bench/workload-a.trace beside the repository (or beside a parent, for git worktrees). */
-function findSharedTrace(repoRoot: string): string {
-  const first = path.resolve(repoRoot, '..', 'shared', 'bench', 'workload-a.trace');
-  for (let dir = path.dirname(repoRoot); ; dir = path.dirname(dir)) {
-    const candidate = path.join(dir, 'shared', 'bench', 'workload-a.trace');
-    if (existsSync(candidate)) return candidate;
-    if (path.dirname(dir) === dir) return first;
-  }
-}
-
 /** "CPU ns/op best/median, wall ns/op best/median": CPU time is steadier on a shared, loaded host. */
 function timing(runs: ReadonlyArray<{ readonly ns: number; readonly cpuNs: number }>): string {
   const cpu = runs.map((r) => r.cpuNs).sort((a, b) => a - b);
@@ -251,7 +241,6 @@ function timing(runs: ReadonlyArray<{ readonly ns: number; readonly cpuNs: numbe
 }
 
 function main(): void {
-  const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
   const args = process.argv.slice(2);
   const repsAt = args.indexOf('--reps');
   const reps = repsAt >= 0 ? Number(args[repsAt + 1]) : 5;
@@ -261,7 +250,7 @@ function main(): void {
   const positional = args.filter(
     (a, i) => !a.startsWith('--') && args[i - 1] !== '--reps' && args[i - 1] !== '--strategy',
   );
-  const tracePath = positional[0] ?? findSharedTrace(repoRoot);
+  const tracePath = positional[0] ?? ensureWorkloadA();
   const t = parseTrace(readFileSync(tracePath, 'utf8'));
   const mib = (v: number): string => `${(v / 1048576).toFixed(1)} MiB`;
   console.log(

@@ -60,9 +60,26 @@ function ensureRendererBuilt() {
   const build = spawnSync(bin('vite'), ['build', '-c', 'vite.renderer.config.ts', '--logLevel', 'error'], {
     cwd: repoRoot,
     encoding: 'utf8',
+    // A production build even when started from a test run (NODE_ENV=test makes vite build for development).
+    env: { ...process.env, NODE_ENV: 'production' },
   });
   if (build.status !== 0)
     return `the UI build failed: ${(build.stderr || build.stdout || '').trim().split('\n')[0]}`;
+  return null;
+}
+
+/** Builds the CLI (dist/cli, what `vramscope serve` runs) when it is missing or older than its sources. */
+function ensureCliBuilt() {
+  const build = spawnSync(
+    process.execPath,
+    [path.join(repoRoot, 'scripts', 'build-cli.mjs'), '--if-stale', '--quiet'],
+    {
+      cwd: repoRoot,
+      encoding: 'utf8',
+    },
+  );
+  if (build.status !== 0)
+    return `the CLI build failed: ${(build.stderr || build.stdout || '').trim().split('\n')[0]}`;
   return null;
 }
 
@@ -75,6 +92,12 @@ function forwardSignals(child) {
 
 function startWeb(why) {
   process.stdout.write(`VRAMscope: ${why}; starting web mode instead.\n`);
+  const cliProblem = ensureCliBuilt();
+  if (cliProblem) {
+    process.stderr.write(`VRAMscope: ${cliProblem}.\n`);
+    process.exitCode = 1;
+    return;
+  }
   const problem = ensureRendererBuilt();
   if (problem) process.stderr.write(`VRAMscope: ${problem}; the API is served without the UI.\n`);
   const trace = sampleTrace();

@@ -50,7 +50,7 @@ export function App(): ReactNode {
     e.preventDefault();
     setDragging(false);
     const file = e.dataTransfer.files[0];
-    if (file) void store.getState().openTraceFile(file);
+    if (file) void store.getState().openPickedFile(file);
   };
 
   return (

@@ -253,7 +253,7 @@ class DumpImporter {
             category = cat;
           }
         }
-        if (!d3d12HeapTypes.includes(heapType)) r.fail(`DefaultPools has an unknown heap type "${poolKey}"`);
+        if (!d3d12HeapTypes.includes(heapType)) r.fail('DefaultPools has a key that is no D3D12 heap type');
         const typeIndex = this.d3d12Type(poolKey, heapType, category, []);
         return {
           typeIndex,
@@ -263,7 +263,7 @@ class DumpImporter {
           segment: this.d3d12Types[typeIndex]!.segment,
         };
       }
-      if (!d3d12HeapTypes.includes(poolKey)) r.fail(`CustomPools has an unknown heap type "${poolKey}"`);
+      if (!d3d12HeapTypes.includes(poolKey)) r.fail('CustomPools has a key that is no D3D12 heap type');
       const flags = item.pool ? own(item.pool, 'Flags') : undefined;
       const poolFlags = Array.isArray(flags) ? flags : [];
       const segmentName = poolKey === 'CUSTOM' ? (poolFlags.includes('MEMORY_POOL_L1') ? ' L1' : ' L0') : '';
@@ -291,11 +291,9 @@ class DumpImporter {
       };
     }
     const m = vmaTypePattern.exec(String(path[1]));
-    if (m === null)
-      return r.fail(`${String(path[0])} has a key "${String(path[1])}" where "Type N" was expected`);
+    if (m === null) return r.fail(`${String(path[0])} has a key where "Type N" was expected`);
     const typeIndex = Number(m[1]);
-    if (typeIndex > 31)
-      r.fail(`${String(path[0])}["${String(path[1])}"] names a memory type beyond Vulkan's 32`);
+    if (typeIndex > 31) r.fail(`${String(path[0])} names a memory type beyond Vulkan's 32`);
     if (path[0] === 'CustomPools') {
       const name = item.pool ? own(item.pool, 'Name') : undefined;
       return {

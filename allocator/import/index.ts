@@ -55,14 +55,15 @@ export function detectFormat(head: Uint8Array): ImportFormat | null {
   return null;
 }
 
+/**
+ * Why the first bytes match no format: only the kind of start (empty, JSON of another shape, something
+ * else), never the bytes themselves. Errors may reach a client that did not write the file.
+ */
 function describeHead(head: Uint8Array): string {
   if (head.length === 0) return 'it is empty';
-  const text = headText(head.subarray(0, 64));
-  // eslint-disable-next-line no-control-regex
-  const printable = /^[\x09\x0a\x0d\x20-\x7e]*$/.test(text.slice(0, 24));
-  return printable
-    ? `it starts with ${JSON.stringify(text.trimStart().slice(0, 24))}`
-    : `it starts with the bytes ${Array.from(head.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ')}`;
+  const text = headText(head.subarray(0, 64)).trimStart();
+  if (text.startsWith('{')) return "it is JSON, but its first key is none of those formats' (at byte 0)";
+  return 'its first bytes match none of those formats (at byte 0)';
 }
 
 /** Detects the format (unless given) and imports the source. Throws ImportError with one clear sentence. */

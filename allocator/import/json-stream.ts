@@ -225,7 +225,7 @@ export class JsonStreamParser {
         }
         if (!final && n - pos < literal.length && literal.startsWith(buf.slice(pos))) break;
       }
-      this.fail(`Unexpected character ${JSON.stringify(buf[pos])}`, pos);
+      this.fail('Unexpected character', pos);
     }
     if (pos < n) {
       if (final) this.fail('Unexpected end of input inside a token', pos);

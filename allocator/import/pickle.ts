@@ -341,8 +341,7 @@ function payloadValue(op: number, bytes: Uint8Array): PickleValue {
 
 function parseDecimalInt(text: string, at: number): number | bigint {
   const t = text.endsWith('L') ? text.slice(0, -1) : text;
-  if (!/^[+-]?\d+$/.test(t))
-    throw new PickleError(`Malformed integer ${JSON.stringify(text.slice(0, 40))}`, at);
+  if (!/^[+-]?\d+$/.test(t)) throw new PickleError('Malformed integer', at);
   const n = Number(t);
   return Number.isSafeInteger(n) ? n : BigInt(t);
 }
@@ -657,7 +656,7 @@ export class PickleStreamReader {
 
   private memoGet(index: number, at: number): void {
     const v = this.memo[index];
-    if (v === undefined) throw new PickleError(`Memo slot ${index} is read before it is written`, at);
+    if (v === undefined) throw new PickleError('A memo slot is read before it is written', at);
     if (v === PRUNED)
       throw new PickleNeedsRescan(`memo slot ${index} is read back after the streamed item that made it`);
     this.stack.push(v);
@@ -839,7 +838,7 @@ export class PickleStreamReader {
         case OP.PROTO:
           if (!c.has(2)) return;
           this.protocol = c.u8(start + 1);
-          if (this.protocol > 5) throw new PickleError(`Unsupported pickle protocol ${this.protocol}`, at);
+          if (this.protocol > 5) throw new PickleError('Unsupported pickle protocol (above 5)', at);
           next = start + 2;
           break;
         case OP.FRAME:
@@ -1119,7 +1118,7 @@ export class PickleStreamReader {
           this.top(at);
           break;
         default:
-          throw new PickleError(`Unknown opcode 0x${op.toString(16).padStart(2, '0')}`, at);
+          throw new PickleError('Unknown opcode', at);
       }
       c.pos = next;
     }

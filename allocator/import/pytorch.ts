@@ -455,7 +455,7 @@ function takeRoot(c: Collector, root: unknown, file: string): void {
   const traces = own(root, 'device_traces');
   if (segments === undefined && traces === undefined)
     r.fail(
-      `${file} is a dictionary without "segments" or "device_traces", so it is not a PyTorch memory snapshot (keys: ${Object.keys(root).slice(0, 8).join(', ') || 'none'})`,
+      `${file} is a dictionary without "segments" or "device_traces", so it is not a PyTorch memory snapshot (${Object.keys(root).length} other keys)`,
     );
   if (segments !== undefined) {
     const list = r.arr(segments, 'segments');

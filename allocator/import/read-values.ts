@@ -65,14 +65,22 @@ export function intText(v: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * What kind of value was found, never the value itself: messages may reach a client that did not write
+ * the file (names its format and where, nothing of its content).
+ */
 export function describe(v: unknown): string {
   if (v === undefined) return 'missing';
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'string')
-    return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v)}`;
-  if (typeof v === 'number' || typeof v === 'bigint') return `the number ${v}`;
-  if (typeof v === 'boolean') return `${v}`;
+  if (typeof v === 'string') return 'a string';
+  if (typeof v === 'bigint') return v < 0n ? 'a negative number' : 'an integer beyond 2^53';
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v) || !Number.isInteger(v)) return 'a fractional number';
+    if (v < 0) return 'a negative number';
+    return Number.isSafeInteger(v) ? 'a number' : 'an integer beyond 2^53';
+  }
+  if (typeof v === 'boolean') return 'true or false';
   if (typeof v === 'object') return isObj(v) ? 'an object' : `a ${v.constructor?.name ?? 'value'}`;
   return typeof v;
 }

@@ -10,8 +10,12 @@ import {
   type DeviceDescription,
 } from '../../allocator/index.ts';
 import {
+  analyzeCapture,
   analyzeTrace,
   formatStack,
+  isCapturedTrace,
+  type CaptureAnalysis,
+  type CaptureProblem,
   type LiveAllocation,
   type TraceAnalysis,
 } from '../../allocator/analysis/index.ts';
@@ -26,9 +30,20 @@ import {
   EV_RENAME,
 } from '../../allocator/analysis/replay.ts';
 import type { TraceEvents } from '../../allocator/trace/index.ts';
+import { printable } from '../../allocator/text/printable.ts';
 import { ApiFailure, notFound } from './api-failure.ts';
-import type { AllocationRow, RequestResult, TraceSummary, ValidatedParams } from './contract.ts';
+import type {
+  AllocationRow,
+  CaptureProblemDto,
+  RequestResult,
+  TraceSummary,
+  ValidatedParams,
+} from './contract.ts';
+import { captureReportLines } from '../capture/report-lines.ts';
 import { decisionDto, deviceDto } from './dto.ts';
+
+/** Longest name (trace, allocation, origin, device) printed in a text report; longer ones end in "…". */
+const maxPrintedNameLength = 200;
 
 const kindNames = ['linear', 'nonLinear', 'dedicated'] as const;
 
@@ -89,6 +104,7 @@ export class AnalyzedSource {
   private readonly eventsNow: () => TraceEvents;
   private cachedAnalysis: TraceAnalysis | null = null;
   private cachedTable: AllocationTable | null = null;
+  private cachedCapture: { readonly events: number; readonly analysis: CaptureAnalysis | null } | null = null;
 
   constructor(init: SourceInit) {
     this.sourceId = init.sourceId;
@@ -113,6 +129,18 @@ export class AnalyzedSource {
       this.cachedAnalysis = analyzeTrace(events, this.device);
     }
     return this.cachedAnalysis;
+  }
+
+  /** What a captured application did wrong or differently (docs/capture.md); null for other traces. */
+  capture(): CaptureAnalysis | null {
+    const events = this.eventsNow();
+    if (this.cachedCapture === null || this.cachedCapture.events !== events.length) {
+      this.cachedCapture = {
+        events: events.length,
+        analysis: isCapturedTrace(events) ? analyzeCapture(events, this.device) : null,
+      };
+    }
+    return this.cachedCapture.analysis;
   }
 
   private table(): AllocationTable {
@@ -478,6 +506,7 @@ export class AnalyzedSource {
       count = report.count;
       bytes = report.bytes;
     }
+    const capture = this.capture();
     return {
       eventIndex: at,
       count,
@@ -488,6 +517,7 @@ export class AnalyzedSource {
         bytes: g.bytes,
         allocationIds: g.allocationIds.slice(0, 100),
       })),
+      ...(capture ? { problems: capture.problems.slice(0, MAX_PROBLEMS).map(problemDto) } : {}),
     };
   }
 
@@ -531,6 +561,7 @@ export class AnalyzedSource {
     const leaks = a.leaksAt();
     const frag = a.fragmentationAt();
     const summary = this.summary();
+    const capture = this.capture();
     if (format === 'json') {
       return `${JSON.stringify(
         {
@@ -551,14 +582,18 @@ export class AnalyzedSource {
             largestFreeRange: frag.largestFreeRange,
             fragmentation: frag.fragmentation,
           },
+          ...(capture ? { capture: { ...capture, problems: capture.problems.slice(0, MAX_PROBLEMS) } } : {}),
         },
         null,
         2,
       )}\n`;
     }
+    // Names are data (from the trace file or a client): each is capped and every line has its control
+    // characters escaped, so no name can start a line of its own in the written report.
+    const n = (text: string): string => printable(text, maxPrintedNameLength);
     const lines: string[] = [
-      `VRAMscope report: ${this.name} (${this.sourceId})`,
-      `Device: ${this.device.name} [${this.device.api}, ${this.device.source}], strategy ${this.strategy}`,
+      `VRAMscope report: ${n(this.name)} (${this.sourceId})`,
+      `Device: ${n(this.device.name)} [${this.device.api}, ${n(this.device.source)}], strategy ${n(this.strategy)}`,
       `Events: ${s.eventCount} over ${(s.durationMs / 1000).toFixed(3)} s; ${s.counts.allocations} allocations, ${s.counts.frees} frees, ${s.counts.failures} failures, ${s.counts.blocksCreated} blocks created`,
       `Total: committed ${formatBytes(s.total.final.committed)} (peak ${formatBytes(s.total.peakCommitted.bytes)}), allocated ${formatBytes(s.total.final.allocated)} (peak ${formatBytes(s.total.peakAllocated.bytes)})`,
       'Heaps:',
@@ -578,16 +613,33 @@ export class AnalyzedSource {
       ...s.failures
         .slice(0, 10)
         .map(
-          (f) => `  event ${f.eventIndex}: ${f.code} for "${f.name}" (${formatBytes(f.size)}, ${f.location})`,
+          (f) =>
+            `  event ${f.eventIndex}: ${n(f.code)} for "${n(f.name)}" (${formatBytes(f.size)}, ${f.location})`,
         ),
       `Leaks (live at the end): ${leaks.count} allocations, ${formatBytes(leaks.bytes)}`,
       ...leaks.byOrigin.slice(0, 10).flatMap((g) => [
-        `  ${g.key === '' ? '(no origin recorded)' : g.key}: ${g.count} allocations, ${formatBytes(g.bytes)}`,
+        `  ${g.key === '' ? '(no origin recorded)' : n(g.key)}: ${g.count} allocations, ${formatBytes(g.bytes)}`,
         // The stack below its origin: Python frames first, C++ frames folded into one line.
-        ...(g.stack === '' || g.stack === g.key ? [] : formatStack(g.stack, { indent: '      ' })),
+        ...(g.stack === '' || g.stack === g.key ? [] : formatStack(g.stack, { indent: '      ' }).map(n)),
       ]),
-      ...this.warnings.map((w) => `Warning: ${w}`),
+      ...(capture ? captureReportLines(capture) : []),
+      ...this.warnings.map((w) => `Warning: ${n(w)}`),
     ];
-    return `${lines.join('\n')}\n`;
+    return `${lines.map((line) => printable(line, 10_000)).join('\n')}\n`;
   }
+}
+
+/** Problems returned at most (a leaking game can have thousands; the counts stay exact in the analysis). */
+const MAX_PROBLEMS = 1000;
+
+function problemDto(p: CaptureProblem): CaptureProblemDto {
+  return {
+    kind: p.kind,
+    message: p.message,
+    eventIndex: p.eventIndex,
+    resources: p.resources.slice(0, 100),
+    blocks: p.blocks.slice(0, 100),
+    bytes: p.bytes,
+    stack: p.stack === '' ? null : p.stack,
+  };
 }

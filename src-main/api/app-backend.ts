@@ -3,21 +3,22 @@
 // Transports (src-main/web, src-main/electron, the in-process test transport) only move frames to
 // `dispatch` and event batches from `batcher`.
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { AnalyzedSource } from './analyzed-source.ts';
-import { ApiFailure, notFound } from './api-failure.ts';
+import { safeFileName } from '../../allocator/text/printable.ts';
+import { notFound } from './api-failure.ts';
 import type { FileSource, RequestResult, TraceSummary, ValidatedParams } from './contract.ts';
 import { listDevices } from './devices.ts';
 import { EventBatcher } from './event-batcher.ts';
+import { FileGrants, type FileGrant, type GrantOrigin } from './file-grants.ts';
 import { createDispatcher, type Dispatcher, type RequestHandlers } from './handlers.ts';
 import { RecentTraces } from './recent-traces.ts';
 import { listBuiltinScenarios } from './scenario-catalog.ts';
 import { SessionManager } from './sessions.ts';
 import { TraceHost } from './trace-host.ts';
-import type { LocalFileSource, SourceQuery, SourceQueryMap } from './trace-protocol.ts';
+import type { SourceQuery, SourceQueryMap, WorkerFile } from './trace-protocol.ts';
 import { UploadStore } from './uploads.ts';
+import { assetsDir } from '../runtime/install.ts';
 
 export interface AppBackendOptions {
   /** Folder with profiles/, scenarios/ and traces/ (default: the repository's assets/). */
@@ -28,13 +29,9 @@ export interface AppBackendOptions {
   readonly checkResults?: boolean;
   /** Flush interval of the event batcher, ms (default: the contract's). */
   readonly flushIntervalMs?: number;
-  /** Relative paths in requests resolve against this (default: process.cwd()). */
+  /** Where profiles given by relative path resolve (default: process.cwd()). Clients send no paths. */
   readonly cwd?: string;
-  /** Allow runScenario with a script path (desktop app); default false (built-ins only). */
-  readonly allowScenarioFiles?: boolean;
 }
-
-export const defaultAssetsDir = fileURLToPath(new URL('../../assets/', import.meta.url));
 
 type StateResult = RequestResult<'getState'>;
 
@@ -44,26 +41,32 @@ export class AppBackend {
   readonly assetsDir: string;
   readonly cwd: string;
   private readonly recent: RecentTraces;
+  /** The files clients may name (by fileId): see file-grants.ts. */
+  readonly grants = new FileGrants();
   /** Loaded and imported traces, held and analyzed by the trace worker. */
   private readonly traces = new Map<string, TraceSummary>();
   private readonly traceHost: TraceHost;
   private readonly taskKinds = new Map<string, 'loadTrace' | 'importFile'>();
   private readonly sessions: SessionManager;
-  /** Chunked uploads from the page, on disk until opened. */
-  readonly uploads = new UploadStore();
+  /** Uploads from the page (chunked or in one message), on disk until opened, then granted fileIds. */
+  readonly uploads = new UploadStore(this.grants);
   private activeSource: string | null = null;
   private nextTrace = 1;
   private nextTask = 1;
 
   constructor(options: AppBackendOptions = {}) {
-    this.assetsDir = options.assetsDir ?? defaultAssetsDir;
+    this.assetsDir = options.assetsDir ?? assetsDir();
     this.cwd = options.cwd ?? process.cwd();
     this.recent = new RecentTraces(options.recentFile ?? null);
     this.batcher = new EventBatcher(options.flushIntervalMs);
     this.sessions = new SessionManager({
       batcher: this.batcher,
       cwd: this.cwd,
-      allowScenarioFiles: options.allowScenarioFiles ?? false,
+      resolveFile: (fileId) => {
+        const { path: file } = this.grants.resolve(fileId);
+        this.uploads.used(fileId);
+        return file;
+      },
       onChange: () => this.emitState(),
     });
     this.traceHost = new TraceHost((p) => {
@@ -83,7 +86,7 @@ export class AppBackend {
     return this.activeSource;
   }
 
-  /** Sample traces shipped in assets/traces/. */
+  /** Sample traces shipped in assets/traces/, each granted to clients. */
   sampleTraces(): StateResult['sampleTraces'] {
     const dir = path.join(this.assetsDir, 'traces');
     if (!existsSync(dir)) return [];
@@ -92,7 +95,7 @@ export class AppBackend {
       .sort()
       .map((f) => {
         const file = path.join(dir, f);
-        return { name: f, path: file, bytes: statSync(file).size };
+        return { name: f, fileId: this.grants.grant(file, 'sample').fileId, bytes: statSync(file).size };
       });
   }
 
@@ -101,12 +104,24 @@ export class AppBackend {
       sessions: this.sessions.list(),
       traces: [...this.traces.values()],
       sampleTraces: this.sampleTraces(),
-      recentTraces: this.recent.list(),
+      recentTraces: this.recentTraces(),
     };
   }
 
-  recentTraces(): string[] {
-    return this.recent.list();
+  /** Recently opened files (picked, given or samples; never uploads), newest first, granted. */
+  recentTraces(): StateResult['recentTraces'] {
+    return this.recent.list().map((file) => {
+      const grant = this.grants.grant(file, 'recent');
+      return { name: grant.name, fileId: grant.fileId };
+    });
+  }
+
+  /**
+   * Grants clients read access to a file main chose: one the user picked in a dialog, or a trace given
+   * on the command line. Never called with a path a client sent.
+   */
+  grantFile(file: string, origin: Exclude<GrantOrigin, 'upload'>): FileGrant {
+    return this.grants.grant(path.resolve(this.cwd, file), origin);
   }
 
   private emitState(): void {
@@ -159,27 +174,26 @@ export class AppBackend {
     format: 'auto' | 'vma' | 'd3d12ma' | 'pytorch' = 'auto',
   ): Promise<TraceSummary> {
     const task = taskId ?? `task-${this.nextTask++}`;
-    this.taskKinds.set(task, kind);
-    // An upload is parsed from its temporary file, which is deleted afterwards (loaded or not).
-    const upload = source.kind === 'upload' ? this.uploads.take(source.uploadId) : null;
-    const input: LocalFileSource =
-      source.kind === 'path'
-        ? { kind: 'path', path: path.resolve(this.cwd, source.path) }
-        : source.kind === 'upload'
-          ? { kind: 'path', path: upload!.path }
-          : source;
-    const sourceId = `trace-${this.nextTrace++}`;
-    let loaded;
-    try {
-      loaded =
-        kind === 'loadTrace'
-          ? await this.traceHost.load(sourceId, input, task)
-          : await this.traceHost.importDump(sourceId, input, format, task);
-    } finally {
-      await upload?.release();
+    let grant: FileGrant | null = null;
+    let input: WorkerFile;
+    if (source.kind === 'file') {
+      grant = this.grants.resolve(source.fileId);
+      this.uploads.used(grant.fileId);
+      input = { kind: 'path', path: grant.path, name: grant.name };
+    } else {
+      input = source;
     }
+    this.taskKinds.set(task, kind);
+    const sourceId = `trace-${this.nextTrace++}`;
+    const loaded =
+      kind === 'loadTrace'
+        ? await this.traceHost.load(sourceId, input, task)
+        : await this.traceHost.importDump(sourceId, input, format, task);
     this.traces.set(sourceId, loaded.summary);
-    if (loaded.path !== null && upload === null) this.recent.add(loaded.path);
+    // An upload's temporary file is deleted once opened (the trace is in memory); a failed open kept it
+    // for another try.
+    if (grant !== null && grant.origin === 'upload') await this.uploads.opened(grant.fileId);
+    if (grant !== null && grant.origin !== 'upload') this.recent.add(grant.path);
     this.emitState();
     return loaded.summary;
   }
@@ -203,18 +217,12 @@ export class AppBackend {
     }
   }
 
+  /** The report as content; whoever saves it (main's dialog, the browser) picks where. */
   private async exportReport(p: ValidatedParams<'exportReport'>): Promise<RequestResult<'exportReport'>> {
     const content = await this.query(p.sourceId, 'report', p.format);
-    let written: string | null = null;
-    if (p.path !== undefined) {
-      written = path.resolve(this.cwd, p.path);
-      try {
-        await writeFile(written, content);
-      } catch (error) {
-        throw new ApiFailure('Failed', `Cannot write the report to ${written}: ${(error as Error).message}.`);
-      }
-    }
-    return { format: p.format, content, path: written };
+    const name = this.traces.get(p.sourceId)?.name ?? p.sourceId;
+    const base = safeFileName(name.replace(/\.(trace|json|pickle|pkl)\b.*$/i, ''), 80);
+    return { format: p.format, content, fileName: `${base}-report.${p.format === 'json' ? 'json' : 'txt'}` };
   }
 
   private handlers(): RequestHandlers {
@@ -233,6 +241,8 @@ export class AppBackend {
       stepRun: ({ runId, ops }) => this.sessions.step(runId, ops ?? 1),
       resumeRun: ({ runId }) => this.sessions.resume(runId),
       cancelRun: ({ runId }) => this.sessions.cancel(runId),
+      cancelTask: async ({ taskId }) => ({ cancelled: await this.traceHost.cancel(taskId) }),
+      uploadFile: ({ source }) => this.uploads.store(source.name, source.data),
       loadTrace: ({ source, taskId }) => this.loadTraceFile(source, taskId),
       importFile: (p) => this.addTrace(p.source, p.taskId, 'importFile', p.format),
       setActiveSource: ({ sourceId }) => {
@@ -266,6 +276,7 @@ export class AppBackend {
     await this.sessions.closeAll();
     await this.traceHost.dispose();
     await this.uploads.dispose();
+    this.grants.dispose();
     this.batcher.flushNow();
     this.batcher.dispose();
   }

@@ -183,6 +183,11 @@ export const sessionConfigSchema = z.strictObject({
   /** Flag every block for buffer device addresses; the device must offer them (else InvalidRequest). */
   bufferDeviceAddress: z.boolean().optional(),
   /**
+   * Heap budgets (VK_EXT_memory_budget) when a block is created: ignore, warn (default: a budget sample
+   * past the budget in the event stream) or strict (the fallback memory type, else OutOfMemory).
+   */
+  budget: z.enum(['ignore', 'warn', 'strict']).optional(),
+  /**
    * Enable the Khronos validation layer (device.kind "vulkan" only, else InvalidRequest); its messages
    * arrive as `log` events of the session's runs.
    */
@@ -245,18 +250,45 @@ const paramValueSchema = z.union([z.number().finite(), z.string().max(10_000), z
 // ---- Traces --------------------------------------------------------------------------------------------
 
 /**
- * Largest raw trace that may be sent as bytes in one loadTrace/importFile request. Bigger files are
- * opened by path (Electron, CLI) — the web transport's message limit is {@link maxMessageBytes}.
+ * Largest raw file that may be sent as bytes in one loadTrace/importFile/uploadFile request. Bigger files
+ * are opened through a file grant (see {@link fileIdSchema}) — the web transport's message limit is
+ * {@link maxMessageBytes}.
  */
 export const maxInlineTraceBytes = 48 * 1024 * 1024;
 /** Largest single wire message either transport accepts (base64 of the inline trace + framing). */
 export const maxMessageBytes = 68 * 1024 * 1024;
+/**
+ * Longest name a client may give (a dropped file's name). Names are data: main escapes control
+ * characters wherever it prints or writes one (allocator/text/printable.ts).
+ */
+export const maxNameLength = 255;
+
+/**
+ * A file main granted to clients (src-main/api/file-grants.ts): a sample trace, a file the user picked in
+ * a main-process dialog, a trace given on the command line, or an upload. Clients never send paths; they
+ * get fileIds from getState (samples, recent files), uploadFile, or the app (appCommand).
+ */
+export const fileIdSchema = z.string().regex(/^file-[A-Za-z0-9_-]{1,64}$/, {
+  message: 'expected a fileId ("file-…") from getState or uploadFile; paths are not accepted',
+});
+
+/** A file by bytes (dropped or picked in the page). Its name is only shown, never used as a path. */
+const inlineFileSchema = z.strictObject({
+  kind: z.literal('bytes'),
+  name: z.string().min(1).max(maxNameLength),
+  /** The file's bytes (a Uint8Array; the web transport encodes it as base64). */
+  data: u8.refine((d) => d.byteLength <= maxInlineTraceBytes, {
+    message: `inline data must be at most ${maxInlineTraceBytes} bytes; upload big files or open them in the app`,
+  }),
+});
 
 // ---- Uploads: files of any size from the page, in chunks (issue 11) -------------------------------------
-// beginUpload -> uploadChunk* (in order) -> finishUpload, then loadTrace / importFile with
-// {kind: 'upload', uploadId}; cancelUpload at any point. Main writes the chunks to a private temporary file,
-// parses it from disk and deletes it once loaded (or failed, cancelled, or left idle). No message is larger
-// than a chunk: maxUploadChunkBytes, base64 in the web transport, stays far below maxMessageBytes.
+// beginUpload -> uploadChunk* (in order) -> finishUpload, which grants the file a fileId; then loadTrace /
+// importFile with {kind: 'file', fileId}; cancelUpload at any point. Main writes the chunks to a private
+// temporary file (src-main/api/uploads.ts), parses it from disk and deletes it once loaded (or cancelled,
+// left idle, or at shutdown); a failed open keeps it so that another format can be tried. No message is
+// larger than a chunk: maxUploadChunkBytes, base64 in the web transport, stays far below maxMessageBytes.
+// uploadFile is the same in one message, for files up to maxInlineTraceBytes.
 
 /** Largest chunk one uploadChunk carries. */
 export const maxUploadChunkBytes = 4 * 1024 * 1024;
@@ -268,7 +300,7 @@ const uploadRef = { uploadId: uploadIdSchema };
 const uploadRequests = {
   /** Starts an upload of `bytes` bytes; `name` is only shown (never used as a path). */
   beginUpload: {
-    params: z.strictObject({ name: z.string().min(1).max(255), bytes: bytesSchema }),
+    params: z.strictObject({ name: z.string().min(1).max(maxNameLength), bytes: bytesSchema }),
     result: z.object({ ...uploadRef, chunkBytes: bytesSchema }),
   },
   /** The bytes at `offset`, which must be where the previous chunk ended. */
@@ -282,12 +314,18 @@ const uploadRequests = {
     }),
     result: z.object({ received: bytesSchema }),
   },
-  /** Every byte arrived: the upload can be opened (once) with loadTrace or importFile. */
+  /**
+   * Every byte arrived: the upload is granted a fileId, to open with loadTrace or importFile. Its file is
+   * deleted once opened successfully (the trace is then in memory).
+   */
   finishUpload: {
     params: z.strictObject(uploadRef),
-    result: z.object({ ...uploadRef, name: z.string(), bytes: bytesSchema }),
+    result: z.object({ ...uploadRef, fileId: fileIdSchema, name: z.string(), bytes: bytesSchema }),
   },
-  /** Drops the upload and its temporary file; false when there was no such upload any more. */
+  /**
+   * Drops the upload (finished or not) and its temporary file, and revokes its fileId; false when there
+   * was no such upload any more.
+   */
   cancelUpload: {
     params: z.strictObject(uploadRef),
     result: z.object({ cancelled: z.boolean() }),
@@ -295,17 +333,9 @@ const uploadRequests = {
 } as const;
 
 export const fileSourceSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('path'), path: z.string().min(1).max(4096) }),
-  /** A finished upload (see beginUpload); it is deleted once opened. */
-  z.strictObject({ kind: z.literal('upload'), uploadId: uploadIdSchema }),
-  /** Drag-and-drop: the file's bytes (a Uint8Array; the web transport encodes it as base64). */
-  z.strictObject({
-    kind: z.literal('bytes'),
-    name: z.string().min(1).max(1000),
-    data: u8.refine((d) => d.byteLength <= maxInlineTraceBytes, {
-      message: `inline data must be at most ${maxInlineTraceBytes} bytes; open big files by path`,
-    }),
-  }),
+  /** A file main granted (samples, dialogs, command line, uploads). */
+  z.strictObject({ kind: z.literal('file'), fileId: fileIdSchema }),
+  inlineFileSchema,
 ]);
 export type FileSource = z.infer<typeof fileSourceSchema>;
 
@@ -473,6 +503,29 @@ export const leakGroupSchema = z.object({
   allocationIds: z.array(z.int()),
 });
 
+/** A problem of a captured application (allocator/analysis/capture.ts, docs/capture.md). */
+export const captureProblemSchema = z.object({
+  kind: z.enum([
+    'memory-not-freed',
+    'resource-not-destroyed',
+    'freed-while-bound',
+    'bind-out-of-bounds',
+    'bind-misaligned',
+    'bind-type-not-allowed',
+    'memory-type-mismatch',
+    'incomplete-capture',
+  ]),
+  message: z.string(),
+  /** The event that shows it; -1 for the whole capture. */
+  eventIndex: z.int().min(-1),
+  /** Resource (allocation) ids and block ids involved, at most 100 each. */
+  resources: z.array(z.int()),
+  blocks: z.array(z.int()),
+  bytes: bytesSchema,
+  stack: z.string().nullable(),
+});
+export type CaptureProblemDto = z.infer<typeof captureProblemSchema>;
+
 export const diffTypeDeltaSchema = z.object({
   memoryTypeIndex: z.int(),
   /** Signed byte deltas (to - from). */
@@ -493,7 +546,7 @@ export const apiErrorCodes = [
   'NotImplemented',
   /** The device, trace or script failed (the message says what and where). */
   'Failed',
-  /** A message over the transport's size limit. */
+  /** A message over the transport's size limit, or a file over the size VRAMscope reads for its kind. */
   'TooLarge',
   /** The sender may not use the API (an IPC message from a frame main did not create). */
   'Forbidden',
@@ -536,10 +589,10 @@ export const requests = {
     result: z.object({
       sessions: z.array(sessionInfoSchema),
       traces: z.array(traceSummarySchema),
-      /** Sample traces shipped in assets/traces/, ready to open with loadTrace by path. */
-      sampleTraces: z.array(z.object({ name: z.string(), path: z.string(), bytes: bytesSchema })),
-      /** Recently opened trace paths, newest first. */
-      recentTraces: z.array(z.string()),
+      /** Sample traces shipped in assets/traces/, ready to open with loadTrace by fileId. */
+      sampleTraces: z.array(z.object({ name: z.string(), fileId: fileIdSchema, bytes: bytesSchema })),
+      /** Recently opened trace files, newest first (names for display; no paths). */
+      recentTraces: z.array(z.object({ name: z.string(), fileId: fileIdSchema })),
     }),
   },
   openSession: { params: sessionConfigSchema, result: sessionInfoSchema },
@@ -550,8 +603,9 @@ export const requests = {
   runScenario: {
     params: z.strictObject({
       sessionId: idSchema,
-      /** A built-in scenario id ("streaming", ...) or a path to a scenario module. */
-      scenario: z.string().min(1).max(4096),
+      /** A built-in scenario id ("streaming", ...; see listScenarios). Scripts run from the CLI only. */
+      scenario: z.string().min(1).max(200),
+      /** A parameter of type "file" takes a fileId (uploadFile, getState); never a path. */
       params: z.record(z.string().max(200), paramValueSchema).default({}),
       /** Unsigned 32-bit; absent: a random seed (reported in the run's trace header). */
       seed: z.int().min(0).max(0xffff_ffff).optional(),
@@ -568,6 +622,25 @@ export const requests = {
   },
   resumeRun: { params: runRef, result: runInfoSchema },
   cancelRun: { params: runRef, result: runInfoSchema },
+  /**
+   * Stops a loadTrace/importFile task (by the taskId it was given) even mid-read; the request then fails
+   * with Failed ("cancelled"). `cancelled` is false when no such task is running.
+   */
+  cancelTask: {
+    params: z.strictObject({ taskId: idSchema }),
+    result: z.object({ cancelled: z.boolean() }),
+  },
+
+  /**
+   * Stores a file's bytes on the server (a private folder, removed on exit) and grants it: the fileId
+   * then opens it (loadTrace, importFile) or feeds a scenario's "file" parameter (replay-workload). One
+   * message of at most maxInlineTraceBytes: the chunked upload (beginUpload ...) done in one step, with
+   * the same temporary file and cleanup. Bigger files go in chunks.
+   */
+  uploadFile: {
+    params: z.strictObject({ source: inlineFileSchema }),
+    result: z.object({ fileId: fileIdSchema, name: z.string(), bytes: bytesSchema }),
+  },
 
   /**
    * Loads a trace file. Long work: `progress` events with this taskId (client-chosen, or generated)
@@ -667,6 +740,8 @@ export const requests = {
       count: countSchema,
       bytes: bytesSchema,
       groups: z.array(leakGroupSchema),
+      /** Captured applications only: what the application did wrong (at most 1000, in event order). */
+      problems: z.array(captureProblemSchema).optional(),
     }),
   },
   /** What changed between two event indices (from < to). */
@@ -689,15 +764,21 @@ export const requests = {
     }),
   },
   ...uploadRequests,
-  /** A report of the source (summary, per heap/type totals, peaks, failures, leaks). */
+  /**
+   * A report of the source (summary, per heap/type totals, peaks, failures, leaks), as content: main never
+   * writes a file for a client. The desktop app saves it through its own save dialog (File > Export
+   * Report); the web UI downloads it. `fileName` is a suggestion made safe for any file system.
+   */
   exportReport: {
     params: z.strictObject({
       ...sourceRef,
       format: z.enum(['json', 'text']).default('text'),
-      /** Also write it to this file (Electron's save dialog). */
-      path: z.string().min(1).max(4096).optional(),
     }),
-    result: z.object({ format: z.enum(['json', 'text']), content: z.string(), path: z.string().nullable() }),
+    result: z.object({
+      format: z.enum(['json', 'text']),
+      content: z.string(),
+      fileName: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/),
+    }),
   },
 } as const;
 

@@ -1,10 +1,18 @@
 // Devices for the API: the real Vulkan devices the native addon sees (when it is built), the shipped device
 // profiles and the built-in heap models; and a session's device choice turned into the description the UI
 // shows plus the DeviceSpec the scenario worker opens.
+import path from 'node:path';
 import { builtinProfileNames, type DeviceDescription } from '../../allocator/index.ts';
+import { printable } from '../../allocator/text/printable.ts';
 import { defaultDeviceIndex, enumerateDevices, isNativeAddonBuilt } from '../../native/index.ts';
 import { describeNativeDevice } from '../../native/vulkan-device.ts';
-import { loadProfile, openDevice, shippedProfiles, type DeviceSpec } from '../session/open-device.ts';
+import {
+  loadProfile,
+  openDevice,
+  profileDir,
+  shippedProfiles,
+  type DeviceSpec,
+} from '../session/open-device.ts';
 import { ApiFailure } from './api-failure.ts';
 import type { DeviceChoice, RequestResult } from './contract.ts';
 import { deviceDto } from './dto.ts';
@@ -20,7 +28,7 @@ function profileEntries(cwd: string): DeviceList['profiles'] {
     let deviceName = profileNameCache.get(name);
     if (deviceName === undefined) {
       try {
-        deviceName = loadProfile(name, cwd).name;
+        deviceName = loadProfile(path.join(profileDir(), file), cwd).name;
       } catch (error) {
         deviceName = `(unreadable: ${(error as Error).message})`;
       }
@@ -71,12 +79,33 @@ export function deviceSpecFor(choice: DeviceChoice): DeviceSpec {
   switch (choice.kind) {
     case 'vulkan':
       return choice.index === undefined ? { kind: 'default' } : { kind: 'real', index: choice.index };
-    case 'profile':
-      // Names only (no paths): a session never makes main read an arbitrary file as a profile.
+    case 'profile': {
+      // Names only, of shipped profiles (exact, or a part that names one): the worker gets the shipped
+      // file's own path, so a name is never looked up as a file in the working directory.
+      if ((builtinProfileNames as readonly string[]).includes(choice.name))
+        return { kind: 'profile', profile: choice.name };
       if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(choice.name)) {
-        throw new ApiFailure('InvalidRequest', `"${choice.name}" is not a profile name (see listDevices).`);
+        throw new ApiFailure(
+          'InvalidRequest',
+          `"${printable(choice.name, 100)}" is not a profile name (see listDevices).`,
+        );
       }
-      return { kind: 'profile', profile: choice.name };
+      const shipped = shippedProfiles();
+      const wanted = choice.name.toLowerCase();
+      const exact = shipped.find((f) => f.toLowerCase() === `${wanted}${profileSuffix}`);
+      const partial = shipped.filter((f) => f.toLowerCase().includes(wanted));
+      const file = exact ?? (partial.length === 1 ? partial[0] : undefined);
+      if (file === undefined) {
+        const names = shipped.map((f) => f.slice(0, -profileSuffix.length));
+        throw new ApiFailure(
+          'NotFound',
+          partial.length > 1
+            ? `Profile name "${choice.name}" matches several shipped profiles: ${names.filter((n) => n.toLowerCase().includes(wanted)).join(', ')}.`
+            : `There is no shipped profile "${choice.name}" (profiles: ${names.join(', ')}; built-ins: ${builtinProfileNames.join(', ')}).`,
+        );
+      }
+      return { kind: 'profile', profile: path.join(profileDir(), file) };
+    }
     case 'builtin':
       return { kind: 'profile', profile: choice.model };
   }

@@ -14,6 +14,7 @@ import {
   type ResponseFrame,
   type ValidatedParams,
 } from './contract.ts';
+import { printable } from '../../allocator/text/printable.ts';
 import { ApiFailure } from './api-failure.ts';
 
 /** Who sent a request: a WebSocket connection or an Electron window. */
@@ -75,17 +76,19 @@ function errorResponse(
       return failure(id, 'Failed', error.message);
     }
     report(name, error);
-    return failure(id, 'Internal', `"${name}" failed unexpectedly: ${error.message}`);
+    return failure(id, 'Internal', `"${name}" failed unexpectedly: ${printable(error.message, 300)}`);
   }
   report(name, error);
-  return failure(id, 'Internal', `"${name}" failed unexpectedly: ${String(error)}`);
+  return failure(id, 'Internal', `"${name}" failed unexpectedly: ${printable(String(error), 300)}`);
 }
 
 export function createDispatcher(handlers: RequestHandlers, options: DispatcherOptions = {}): Dispatcher {
   const report =
     options.onInternalError ??
     ((name: string, error: unknown) => {
-      console.error(`vramscope: request "${name}" failed:`, error);
+      // One escaped line per failure in the server's log: messages can carry names from clients.
+      const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      console.error(`vramscope: request "${name}" failed: ${printable(text, 4000)}`);
     });
 
   return async (raw, context) => {

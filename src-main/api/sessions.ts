@@ -3,11 +3,11 @@
 // to the UI as `sessionEvents` (coalesced by the batcher: one slice per session per flush) and answers
 // queries over the recording of the session's latest run.
 import { EventLog, concatEventColumns } from '../../allocator/index.ts';
+import { printable } from '../../allocator/text/printable.ts';
 import { traceEventsOf, type TraceEvents } from '../../allocator/trace/index.ts';
 import type { EventBatch, RunResult, RunStatus } from '../session/run-protocol.ts';
 import { startScenario, type ScenarioRun } from '../session/scenario-host.ts';
 import { resolveParams } from '../session/scenario-params.ts';
-import { resolveScenarioPath } from '../session/scenario-loader.ts';
 import { ApiFailure, notFound } from './api-failure.ts';
 import { AnalyzedSource } from './analyzed-source.ts';
 import type { AnyEvent, RunInfo, SessionConfig, SessionInfo, ValidatedParams } from './contract.ts';
@@ -51,8 +51,11 @@ function runStateOf(status: RunStatus | null, result: RunResult | null): RunInfo
 export interface SessionManagerOptions {
   readonly batcher: EventBatcher;
   readonly cwd: string;
-  /** Allow runScenario with a path to a script file (desktop app); web mode runs built-ins only. */
-  readonly allowScenarioFiles: boolean;
+  /**
+   * The path behind a client's fileId (file-grants.ts); throws NotFound for an id main did not grant. A
+   * scenario parameter of type "file" goes through it, so runs read only granted files.
+   */
+  readonly resolveFile: (fileId: string) => string;
   /** Sessions or runs changed (for stateChanged). */
   readonly onChange: () => void;
 }
@@ -161,24 +164,25 @@ export class SessionManager {
         `Session ${s.sessionId} is already running ${s.run.scenario}; cancel it first.`,
       );
     }
+    // Clients run built-in scenarios only (scenario scripts are code: the CLI runs them, on the user's
+    // word). Their "file" parameters are fileIds, resolved here to the granted paths.
     const meta = await builtinScenarioMeta(p.scenario, this.options.cwd);
-    if (meta) {
-      try {
-        resolveParams(meta, p.params);
-      } catch (error) {
-        throw new ApiFailure('InvalidRequest', `runScenario: ${(error as Error).message}.`);
-      }
-    } else {
-      if (!this.options.allowScenarioFiles) {
-        throw new ApiFailure(
-          'NotFound',
-          `There is no built-in scenario "${p.scenario}" (see listScenarios).`,
-        );
-      }
-      try {
-        resolveScenarioPath(p.scenario, this.options.cwd);
-      } catch (error) {
-        throw new ApiFailure('NotFound', (error as Error).message);
+    if (!meta) {
+      throw new ApiFailure(
+        'NotFound',
+        `There is no built-in scenario "${printable(p.scenario, 100)}" (see listScenarios).`,
+      );
+    }
+    try {
+      resolveParams(meta, p.params);
+    } catch (error) {
+      throw new ApiFailure('InvalidRequest', `runScenario: ${(error as Error).message}.`);
+    }
+    const params = { ...p.params };
+    for (const [key, spec] of Object.entries(meta.parameters)) {
+      const value = params[key];
+      if (spec.type === 'file' && typeof value === 'string' && value !== '') {
+        params[key] = this.options.resolveFile(value);
       }
     }
 
@@ -195,12 +199,13 @@ export class SessionManager {
     const handle = startScenario(
       {
         scenario: p.scenario,
-        params: p.params,
+        params,
         device: s.device.spec,
         strategy: s.config.strategy,
         ...(s.config.allocationSizes ? { allocationSizes: s.config.allocationSizes } : {}),
         ...(s.config.debugSettings ? { debugSettings: s.config.debugSettings } : {}),
         ...(s.config.bufferDeviceAddress === true ? { bufferDeviceAddress: true } : {}),
+        ...(s.config.budget !== undefined ? { budget: s.config.budget } : {}),
         ...(s.config.validation === true ? { validation: true } : {}),
         ...(p.seed === undefined ? {} : { seed: p.seed }),
         tracePath: null,

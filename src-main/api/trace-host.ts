@@ -2,20 +2,19 @@
 // its progress reports. If the worker dies, pending calls fail with Internal and the next call starts a
 // fresh worker (the traces it held are gone: NotFound).
 import { Worker } from 'node:worker_threads';
+import { workerEntry } from '../runtime/install.ts';
 import { ApiFailure } from './api-failure.ts';
 import type {
-  LocalFileSource,
   FromTraceWorker,
   LoadedSource,
   SourceQuery,
   SourceQueryMap,
   ToTraceWorker,
+  WorkerFile,
 } from './trace-protocol.ts';
 
 type Progress = Extract<FromTraceWorker, { type: 'progress' }>;
 type Request = ToTraceWorker extends infer T ? (T extends { id: number } ? Omit<T, 'id'> : never) : never;
-
-const workerUrl = new URL('./trace-worker-bootstrap.mjs', import.meta.url);
 
 export class TraceHost {
   private worker: Worker | null = null;
@@ -26,7 +25,7 @@ export class TraceHost {
 
   private start(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(workerUrl, { execArgv: [...process.execArgv] });
+    const worker = new Worker(workerEntry('trace-worker'), { execArgv: [...process.execArgv] });
     worker.unref();
     worker.on('message', (m: FromTraceWorker) => {
       if (m.type === 'progress') {
@@ -65,20 +64,20 @@ export class TraceHost {
   }
 
   /** Bytes are copied once into a buffer of their own and moved (not cloned again) to the worker. */
-  private static movable(input: LocalFileSource): { input: LocalFileSource; transfer: ArrayBuffer[] } {
+  private static movable(input: WorkerFile): { input: WorkerFile; transfer: ArrayBuffer[] } {
     if (input.kind === 'path') return { input, transfer: [] };
     const copy = new Uint8Array(input.data);
     return { input: { ...input, data: copy }, transfer: [copy.buffer] };
   }
 
-  load(sourceId: string, input: LocalFileSource, taskId: string): Promise<LoadedSource> {
+  load(sourceId: string, input: WorkerFile, taskId: string): Promise<LoadedSource> {
     const { input: moved, transfer } = TraceHost.movable(input);
     return this.call({ type: 'load', sourceId, input: moved, taskId }, transfer) as Promise<LoadedSource>;
   }
 
   importDump(
     sourceId: string,
-    input: LocalFileSource,
+    input: WorkerFile,
     format: 'auto' | 'vma' | 'd3d12ma' | 'pytorch',
     taskId: string,
   ): Promise<LoadedSource> {
@@ -95,6 +94,12 @@ export class TraceHost {
     params: SourceQueryMap[M][0],
   ): Promise<SourceQueryMap[M][1]> {
     return this.call({ type: 'query', sourceId, method, params }) as Promise<SourceQueryMap[M][1]>;
+  }
+
+  /** Stops a load or import by its taskId; false when none is running or queued. */
+  async cancel(taskId: string): Promise<boolean> {
+    if (!this.worker) return false;
+    return (await this.call({ type: 'cancel', taskId })) as boolean;
   }
 
   async close(sourceId: string): Promise<void> {

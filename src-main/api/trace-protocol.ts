@@ -1,9 +1,14 @@
 // Messages between main and the trace worker (trace-worker.ts), which loads, imports and analyzes traces
 // and answers queries over them, so that no trace, however large, holds up the API on the main thread.
-import type { ApiErrorCode, FileSource, RequestResult, TraceSummary, ValidatedParams } from './contract.ts';
+import type { ApiErrorCode, RequestResult, TraceSummary, ValidatedParams } from './contract.ts';
 
-/** What the trace worker reads: a file on disk or bytes (uploads are resolved to their file by main). */
-export type LocalFileSource = Exclude<FileSource, { kind: 'upload' }>;
+/**
+ * A file as the worker gets it: a path main resolved from a file grant (never one a client sent), or
+ * bytes a client sent. `name` is for messages and summaries only.
+ */
+export type WorkerFile =
+  | { readonly kind: 'path'; readonly path: string; readonly name: string }
+  | { readonly kind: 'bytes'; readonly name: string; readonly data: Uint8Array };
 
 /** The queries a loaded source answers (AnalyzedSource's methods). */
 export interface SourceQueryMap {
@@ -22,14 +27,14 @@ export type ToTraceWorker =
       readonly type: 'load';
       readonly id: number;
       readonly sourceId: string;
-      readonly input: LocalFileSource;
+      readonly input: WorkerFile;
       readonly taskId: string;
     }
   | {
       readonly type: 'import';
       readonly id: number;
       readonly sourceId: string;
-      readonly input: LocalFileSource;
+      readonly input: WorkerFile;
       readonly format: 'auto' | 'vma' | 'd3d12ma' | 'pytorch';
       readonly taskId: string;
     }
@@ -40,7 +45,9 @@ export type ToTraceWorker =
       readonly method: SourceQuery;
       readonly params: unknown;
     }
-  | { readonly type: 'close'; readonly id: number; readonly sourceId: string };
+  | { readonly type: 'close'; readonly id: number; readonly sourceId: string }
+  /** Handled at once, not queued behind the load it stops. */
+  | { readonly type: 'cancel'; readonly id: number; readonly taskId: string };
 
 export type FromTraceWorker =
   | {
@@ -60,8 +67,7 @@ export type FromTraceWorker =
       readonly message: string;
     };
 
-/** What a load or import answers: the summary plus the path to remember as a recent trace. */
+/** What a load or import answers. */
 export interface LoadedSource {
   readonly summary: TraceSummary;
-  readonly path: string | null;
 }

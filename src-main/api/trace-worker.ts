@@ -1,26 +1,27 @@
 // The trace worker thread: loads trace files, imports foreign dumps, keeps their analyses and answers the
 // contract's queries over them (see trace-protocol.ts). Everything CPU-heavy about traces happens here.
-import { statSync } from 'node:fs';
-import path from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { bytesSource, ImportError, importSource, type ByteSource } from '../../allocator/import/index.ts';
+import { printable } from '../../allocator/text/printable.ts';
 import { traceEventsOf } from '../../allocator/trace/index.ts';
-import { fileSource } from '../import/file-source.ts';
+import { fileLimits, fileSource, FileReadError, readBoundedFile } from '../import/file-source.ts';
 import { loadTrace } from '../trace/reader.ts';
 import { AnalyzedSource } from './analyzed-source.ts';
 import { ApiFailure, notFound } from './api-failure.ts';
 import type {
-  LocalFileSource,
   FromTraceWorker,
   LoadedSource,
   SourceQuery,
   ToTraceWorker,
+  WorkerFile,
 } from './trace-protocol.ts';
 
 const port = parentPort;
 if (!port) throw new Error('trace-worker.ts must run in a worker thread');
 const post = (message: FromTraceWorker): void => port.postMessage(message);
 const sources = new Map<string, AnalyzedSource>();
+/** Tasks being loaded or imported; a cancel message marks theirs (checked between chunks). */
+const cancelledTasks = new Map<string, { cancelled: boolean }>();
 
 function progress(taskId: string) {
   return (
@@ -32,40 +33,62 @@ function progress(taskId: string) {
     post({ type: 'progress', taskId, phase, done, total, ...(message === undefined ? {} : { message }) });
 }
 
-async function load(sourceId: string, input: LocalFileSource, taskId: string): Promise<LoadedSource> {
+/** An error about a client's file: its kind of problem, its format, a byte offset; never its content. */
+function fileFailure(error: unknown, name: string, what: string): ApiFailure {
+  if (error instanceof FileReadError) {
+    const code = error.problem === 'too-large' ? 'TooLarge' : 'Failed';
+    return new ApiFailure(code, `${error.message}.`);
+  }
+  if (error instanceof ApiFailure) return error;
+  const position = (error as { position?: unknown }).position;
+  const at = typeof position === 'number' ? ` (at byte ${position})` : '';
+  // Importer and trace-decoder messages name fields and offsets; the cap and the escaping keep a
+  // message one printable line even if one slipped a piece of a file through.
+  return new ApiFailure(
+    'Failed',
+    `${name} is not ${what}: ${printable((error as Error).message, 300)}${at}.`,
+  );
+}
+
+async function load(
+  sourceId: string,
+  input: WorkerFile,
+  taskId: string,
+  isCancelled: () => boolean,
+): Promise<LoadedSource> {
   const report = progress(taskId);
   const started = performance.now();
-  let data: string | Uint8Array;
-  let name: string;
-  if (input.kind === 'path') {
-    data = input.path;
-    name = path.basename(input.path);
-    let size: number;
-    try {
-      const info = statSync(input.path);
-      if (!info.isFile()) throw new Error('not a file');
-      size = info.size;
-    } catch {
-      throw new ApiFailure('NotFound', `There is no trace file at ${input.path}.`);
+  const name = printable(input.name, 255);
+  let data: Uint8Array;
+  // Progress in bytes comes from decoding, which dominates; reading the file is a fraction of it.
+  report('start', 0, input.kind === 'bytes' ? input.data.byteLength : 0);
+  try {
+    if (input.kind === 'path') {
+      data = await readBoundedFile(input.path, {
+        name,
+        maxBytes: fileLimits.trace,
+        isCancelled,
+      });
+    } else {
+      data = input.data;
     }
-    report('start', 0, size);
-  } else {
-    data = input.data;
-    name = input.name;
-    report('start', 0, input.data.byteLength);
+  } catch (error) {
+    const failure = fileFailure(error, name, 'a readable trace');
+    report('failed', 0, 0, failure.message);
+    throw failure;
   }
   let loaded;
   try {
     loaded = await loadTrace(data, {
-      onProgress: (p) => report('progress', p.bytesDone, p.bytesTotal, `${p.events} events`),
+      onProgress: (p) => {
+        if (isCancelled()) throw new FileReadError('cancelled', `loading ${name} was cancelled`);
+        report('progress', p.bytesDone, p.bytesTotal, `${p.events} events`);
+      },
     });
   } catch (error) {
-    report('failed', 0, 0, (error as Error).message);
-    const position = (error as { position?: unknown }).position;
-    throw new ApiFailure(
-      'Failed',
-      `${name} is not a readable trace: ${(error as Error).message}${typeof position === 'number' ? ` (at byte ${position})` : ''}.`,
-    );
+    const failure = fileFailure(error, name, 'a readable trace');
+    report('failed', 0, 0, failure.message);
+    throw failure;
   }
   const events = loaded.events;
   const source = new AnalyzedSource({
@@ -81,44 +104,46 @@ async function load(sourceId: string, input: LocalFileSource, taskId: string): P
   source.loadMs = performance.now() - started;
   sources.set(sourceId, source);
   report('done', loaded.fileBytes, loaded.fileBytes, `${events.length} events`);
-  return { summary: source.summary(), path: input.kind === 'path' ? input.path : null };
+  return { summary: source.summary() };
 }
 
 async function importDump(
   sourceId: string,
-  input: LocalFileSource,
+  input: WorkerFile,
   format: 'auto' | 'vma' | 'd3d12ma' | 'pytorch',
   taskId: string,
+  isCancelled: () => boolean,
 ): Promise<LoadedSource> {
   const report = progress(taskId);
   const started = performance.now();
-  let bytes: ByteSource;
-  if (input.kind === 'path') {
-    try {
-      bytes = await fileSource(input.path);
-    } catch {
-      throw new ApiFailure('NotFound', `There is no readable file at ${input.path}.`);
-    }
-  } else {
-    bytes = bytesSource(input.name, input.data);
-  }
-  report('start', 0, 0);
+  const name = printable(input.name, 255);
   let result;
   try {
+    const bytes: ByteSource =
+      input.kind === 'path'
+        ? await fileSource(input.path, { name, maxBytes: fileLimits.dump, isCancelled })
+        : bytesSource(name, input.data);
+    report('start', 0, bytes.size ?? 0);
     result = await importSource(bytes, {
       ...(format === 'auto' ? {} : { format }),
-      onProgress: (done, total, phase) => report('progress', done, total ?? 0, phase),
+      onProgress: (done, total, phase) => {
+        if (isCancelled()) throw new FileReadError('cancelled', `importing ${name} was cancelled`);
+        report('progress', done, total ?? 0, phase);
+      },
     });
   } catch (error) {
-    report('failed', 0, 0, (error as Error).message);
-    if (error instanceof ImportError) throw new ApiFailure('Failed', error.message);
-    throw error;
+    const failure =
+      error instanceof ImportError
+        ? new ApiFailure('Failed', printable(error.message, 400))
+        : fileFailure(error, name, 'an importable dump');
+    report('failed', 0, 0, failure.message);
+    throw failure;
   }
   const events = traceEventsOf(result.log);
   const from = result.header.importedFrom;
   const source = new AnalyzedSource({
     sourceId,
-    name: `${from.file} (${from.format} ${from.version})`,
+    name: `${name} (${from.format} ${from.version})`,
     device: result.header.device,
     strategy: `imported: ${result.header.allocator.allocator}`,
     warnings: [...result.warnings],
@@ -129,7 +154,7 @@ async function importDump(
   source.loadMs = performance.now() - started;
   sources.set(sourceId, source);
   report('done', 1, 1, `${events.length} events`);
-  return { summary: source.summary(), path: null };
+  return { summary: source.summary() };
 }
 
 function query(sourceId: string, method: SourceQuery, params: unknown): unknown {
@@ -153,12 +178,28 @@ function query(sourceId: string, method: SourceQuery, params: unknown): unknown 
   }
 }
 
+/** Runs a load or import with a cancel flag that a `cancel` message can set meanwhile. */
+async function cancellable<T>(taskId: string, work: (isCancelled: () => boolean) => Promise<T>): Promise<T> {
+  const flag = cancelledTasks.get(taskId) ?? { cancelled: false };
+  cancelledTasks.set(taskId, flag);
+  try {
+    if (flag.cancelled) throw new ApiFailure('Failed', 'The task was cancelled before it started.');
+    return await work(() => flag.cancelled);
+  } finally {
+    if (cancelledTasks.get(taskId) === flag) cancelledTasks.delete(taskId);
+  }
+}
+
 async function handle(message: ToTraceWorker): Promise<unknown> {
   switch (message.type) {
     case 'load':
-      return load(message.sourceId, message.input, message.taskId);
+      return cancellable(message.taskId, (c) => load(message.sourceId, message.input, message.taskId, c));
     case 'import':
-      return importDump(message.sourceId, message.input, message.format, message.taskId);
+      return cancellable(message.taskId, (c) =>
+        importDump(message.sourceId, message.input, message.format, message.taskId, c),
+      );
+    case 'cancel':
+      return cancelTask(message.taskId);
     case 'query':
       return query(message.sourceId, message.method, message.params);
     case 'close':
@@ -166,9 +207,25 @@ async function handle(message: ToTraceWorker): Promise<unknown> {
   }
 }
 
-// One message at a time, in order: a query never sees a half-loaded source.
+function cancelTask(taskId: string): boolean {
+  const flag = cancelledTasks.get(taskId);
+  if (!flag || flag.cancelled) return false;
+  flag.cancelled = true;
+  return true;
+}
+
+// One message at a time, in order: a query never sees a half-loaded source. A cancel is answered at
+// once (it must reach the load it stops, which holds the queue), and a queued load it names is marked
+// too, so it stops at its first chunk.
 let queue: Promise<void> = Promise.resolve();
 port.on('message', (message: ToTraceWorker) => {
+  if (message.type === 'cancel') {
+    post({ type: 'result', id: message.id, ok: true, value: cancelTask(message.taskId) });
+    return;
+  }
+  if (message.type === 'load' || message.type === 'import') {
+    cancelledTasks.set(message.taskId, { cancelled: false });
+  }
   queue = queue.then(async () => {
     try {
       post({ type: 'result', id: message.id, ok: true, value: await handle(message) });

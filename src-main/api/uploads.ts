@@ -1,57 +1,63 @@
-// Chunked uploads (contract: beginUpload / uploadChunk / finishUpload / cancelUpload): a file from the page
-// is written chunk by chunk to a private temporary file, so that any size can be opened with memory bounded
-// by the parse, not by the file. Each upload gets a folder of its own (mode 0700) under one private root
-// (mkdtemp, removed on dispose) holding one file (mode 0600) named after the file's display name made safe
-// (so a trace loaded from it shows that name); the folder is removed once the upload was opened, failed,
-// was cancelled, or sat idle for IDLE_MS. Chunks must arrive in order and never beyond the declared size.
+// Uploads (contract: beginUpload / uploadChunk / finishUpload / cancelUpload, and uploadFile in one
+// message): a file from the page is written chunk by chunk to a private temporary file, so that any size
+// can be opened with memory bounded by the parse, not by the file. Finishing an upload grants its file a
+// fileId (file-grants.ts, origin 'upload'): loadTrace / importFile then open it like any granted file.
+//
+// Guarantees (the security suite and tests/integration/api-upload.test.ts check them):
+//   - one private root per process (mkdtemp: mode 0700), removed on dispose (shutdown);
+//   - each upload is one file (mode 0600, created exclusively) under a name main makes up; the client's
+//     name is only shown;
+//   - chunks arrive in order and never beyond the declared size; at most MAX_OPEN_UPLOADS unfinished and
+//     maxUploadBytesTotal declared bytes on disk at once;
+//   - the file is deleted and its fileId revoked once it was opened successfully, cancelled, or sat unused
+//     for IDLE_MS. A failed open keeps it, so that another format can be tried without sending it again.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ApiFailure } from './api-failure.ts';
 import { maxUploadChunkBytes } from './contract.ts';
+import type { FileGrants } from './file-grants.ts';
 
-/** An upload that receives no chunk for this long is dropped with its file. */
+/** An upload that receives no chunk (or, finished, is not used) for this long is dropped with its file. */
 const IDLE_MS = 10 * 60 * 1000;
-/** Uploads in progress at once (per process); more is refused until one finishes or is cancelled. */
+/** Unfinished uploads at once (per process); more is refused until one finishes or is cancelled. */
 const MAX_OPEN_UPLOADS = 8;
+/** Declared bytes all uploads may occupy on disk at once (a shared GPU server's disk is not ours to fill). */
+export const maxUploadBytesTotal = 4 * 1024 ** 3;
 
 interface Upload {
   readonly id: string;
   readonly name: string;
-  readonly dir: string;
   readonly file: string;
   readonly bytes: number;
   received: number;
   handle: FileHandle | null;
-  finished: boolean;
+  /** Set by finish: the grant that opens it. */
+  fileId: string | null;
   /** A chunk being written: the next one waits for it (one write at a time per upload). */
   writing: Promise<void>;
   idle: ReturnType<typeof setTimeout> | null;
 }
 
-/** A display name as a file name: no separators, no control characters, no dot names, at most 120 chars. */
-export function safeUploadName(name: string): string {
-  // eslint-disable-next-line no-control-regex
-  const cleaned = name.replace(/[\u0000-\u001f\u007f/\\:*?"<>|]/g, '_').trim();
-  const short = cleaned.length > 120 ? `${cleaned.slice(0, 60)}…${cleaned.slice(-59)}` : cleaned;
-  return short === '' || /^\.+$/.test(short) ? 'upload' : short;
-}
-
 export class UploadStore {
   private root: string | null = null;
   private readonly uploads = new Map<string, Upload>();
+  private readonly byFileId = new Map<string, Upload>();
+  private reservedBytes = 0;
+
+  constructor(private readonly grants: FileGrants) {}
 
   private rootDir(): string {
-    if (this.root === null) this.root = mkdtempSync(path.join(tmpdir(), 'vramscope-uploads-'));
+    this.root ??= mkdtempSync(path.join(tmpdir(), 'vramscope-uploads-'));
     return this.root;
   }
 
   private get(id: string): Upload {
     const u = this.uploads.get(id);
     if (u === undefined)
-      throw new ApiFailure('NotFound', `There is no upload ${id} (finished, cancelled or timed out).`);
+      throw new ApiFailure('NotFound', `There is no upload ${id} (opened, cancelled or timed out).`);
     return u;
   }
 
@@ -62,30 +68,42 @@ export class UploadStore {
   }
 
   async begin(name: string, bytes: number): Promise<{ uploadId: string; chunkBytes: number }> {
-    const open_ = [...this.uploads.values()].filter((u) => !u.finished).length;
-    if (open_ >= MAX_OPEN_UPLOADS)
+    const unfinished = [...this.uploads.values()].filter((u) => u.fileId === null).length;
+    if (unfinished >= MAX_OPEN_UPLOADS)
       throw new ApiFailure(
         'InvalidState',
         `${MAX_OPEN_UPLOADS} uploads are already in progress; finish or cancel one.`,
       );
+    if (this.reservedBytes + bytes > maxUploadBytesTotal)
+      throw new ApiFailure(
+        'TooLarge',
+        `Uploads may hold at most ${maxUploadBytesTotal} bytes at once on this server; ${this.reservedBytes} are in use.`,
+      );
     const id = `upload-${randomBytes(12).toString('base64url')}`;
-    const dir = path.join(this.rootDir(), id);
-    mkdirSync(dir, { mode: 0o700 });
-    const file = path.join(dir, safeUploadName(name));
-    const handle = await open(file, 'wx', 0o600);
+    const file = path.join(this.rootDir(), `${randomBytes(12).toString('hex')}.upload`);
+    let handle: FileHandle;
+    try {
+      handle = await open(file, 'wx', 0o600);
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      throw new ApiFailure(
+        'Failed',
+        `The upload could not be stored (${typeof code === 'string' ? code : 'error'}).`,
+      );
+    }
     const u: Upload = {
       id,
       name,
-      dir,
       file,
       bytes,
       received: 0,
       handle,
-      finished: false,
+      fileId: null,
       writing: Promise.resolve(),
       idle: null,
     };
     this.uploads.set(id, u);
+    this.reservedBytes += bytes;
     this.touch(u);
     return { uploadId: id, chunkBytes: maxUploadChunkBytes };
   }
@@ -93,7 +111,7 @@ export class UploadStore {
   async chunk(id: string, offset: number, data: Uint8Array): Promise<{ received: number }> {
     const u = this.get(id);
     const write = u.writing.then(async () => {
-      if (u.finished || u.handle === null)
+      if (u.fileId !== null || u.handle === null)
         throw new ApiFailure('InvalidState', `Upload ${id} is already finished.`);
       if (offset !== u.received)
         throw new ApiFailure(
@@ -118,39 +136,48 @@ export class UploadStore {
     return { received: u.received };
   }
 
-  async finish(id: string): Promise<{ uploadId: string; name: string; bytes: number }> {
+  /** Closes a complete upload and grants its file (once; finishing again answers the same grant). */
+  async finish(id: string): Promise<{ uploadId: string; fileId: string; name: string; bytes: number }> {
     const u = this.get(id);
     await u.writing;
-    if (u.finished) return { uploadId: id, name: u.name, bytes: u.bytes };
-    if (u.received !== u.bytes)
-      throw new ApiFailure(
-        'InvalidRequest',
-        `Upload ${id} has ${u.received} of its ${u.bytes} bytes; send the rest before finishing it.`,
-      );
-    await u.handle?.close();
-    u.handle = null;
-    u.finished = true;
+    if (u.fileId === null) {
+      if (u.received !== u.bytes)
+        throw new ApiFailure(
+          'InvalidRequest',
+          `Upload ${id} has ${u.received} of its ${u.bytes} bytes; send the rest before finishing it.`,
+        );
+      await u.handle?.close();
+      u.handle = null;
+      u.fileId = this.grants.grant(u.file, 'upload', u.name).fileId;
+      this.byFileId.set(u.fileId, u);
+    }
     this.touch(u);
-    return { uploadId: id, name: u.name, bytes: u.bytes };
+    return { uploadId: id, fileId: u.fileId, name: this.grants.resolve(u.fileId).name, bytes: u.bytes };
   }
 
-  /**
-   * Takes a finished upload to open it: its file's path, and a release that deletes it. The upload can be
-   * opened once; it is no longer listed from here on.
-   */
-  take(id: string): { path: string; name: string; release: () => Promise<void> } {
-    const u = this.get(id);
-    if (!u.finished)
-      throw new ApiFailure('InvalidState', `Upload ${id} is not finished yet (finishUpload first).`);
-    this.uploads.delete(id);
-    if (u.idle !== null) clearTimeout(u.idle);
-    return {
-      path: u.file,
-      name: u.name,
-      release: async () => {
-        rmSync(u.dir, { recursive: true, force: true });
-      },
-    };
+  /** uploadFile: a whole file in one message, stored like a chunked upload. */
+  async store(name: string, data: Uint8Array): Promise<{ fileId: string; name: string; bytes: number }> {
+    const { uploadId } = await this.begin(name, data.byteLength);
+    try {
+      if (data.byteLength > 0) await this.chunk(uploadId, 0, data);
+      const { fileId, name: shown, bytes } = await this.finish(uploadId);
+      return { fileId, name: shown, bytes };
+    } catch (error) {
+      await this.drop(uploadId);
+      throw error;
+    }
+  }
+
+  /** A granted file is being read (a load, a scenario parameter): an upload's idle clock restarts. */
+  used(fileId: string): void {
+    const u = this.byFileId.get(fileId);
+    if (u !== undefined) this.touch(u);
+  }
+
+  /** A granted file was opened successfully: an upload's file is deleted and its fileId revoked. */
+  async opened(fileId: string): Promise<void> {
+    const u = this.byFileId.get(fileId);
+    if (u !== undefined) await this.drop(u.id);
   }
 
   async cancel(id: string): Promise<{ cancelled: boolean }> {
@@ -162,14 +189,19 @@ export class UploadStore {
     if (u === undefined) return false;
     this.uploads.delete(id);
     if (u.idle !== null) clearTimeout(u.idle);
+    if (u.fileId !== null) {
+      this.byFileId.delete(u.fileId);
+      this.grants.revoke(u.fileId);
+    }
+    this.reservedBytes -= u.bytes;
     await u.writing;
     await u.handle?.close().catch(() => undefined);
     u.handle = null;
-    rmSync(u.dir, { recursive: true, force: true });
+    rmSync(u.file, { force: true });
     return true;
   }
 
-  /** Open uploads (tests, diagnostics). */
+  /** Uploads held (unfinished or granted and not yet opened). */
   get count(): number {
     return this.uploads.size;
   }
@@ -179,7 +211,7 @@ export class UploadStore {
     return this.root;
   }
 
-  /** Drops every upload and the private root. */
+  /** Drops every upload and the private root (shutdown). */
   async dispose(): Promise<void> {
     for (const id of [...this.uploads.keys()]) await this.drop(id);
     if (this.root !== null) rmSync(this.root, { recursive: true, force: true });

@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { CommandFailure, UsageError, type CommandIo } from './command.ts';
 import { commands } from './registry.ts';
+import { printable } from '../../allocator/text/printable.ts';
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -24,7 +25,9 @@ export async function main(
     io.stderr.write(`vramscope: unknown command "${name}" (try --help)\n`);
     return 2;
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
+  // Arguments after `--` belong to a program (vramscope capture -- app --help), not to us.
+  const ours = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest;
+  if (ours.includes('--help') || ours.includes('-h')) {
     io.stdout.write(command.help.endsWith('\n') ? command.help : `${command.help}\n`);
     return 0;
   }
@@ -40,11 +43,13 @@ export async function main(
     );
   } catch (error) {
     if (error instanceof UsageError || isParseArgsError(error)) {
-      io.stderr.write(`vramscope ${name}: ${(error as Error).message.split('\n')[0]} (try --help)\n`);
+      io.stderr.write(
+        `vramscope ${name}: ${printable((error as Error).message.split('\n')[0] ?? '')} (try --help)\n`,
+      );
       return 2;
     }
     if (error instanceof CommandFailure) {
-      io.stderr.write(`vramscope ${name}: ${error.message}\n`);
+      io.stderr.write(`vramscope ${name}: ${printable(error.message)}\n`);
       return 1;
     }
     throw error;

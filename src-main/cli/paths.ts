@@ -1,11 +1,11 @@
 // Paths inside the repository, resolved from this file's location (never from the current directory).
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { assetsDir, installRoot } from '../runtime/install.ts';
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const repoRoot = installRoot;
 
 export function assetPath(...parts: string[]): string {
-  return path.join(repoRoot, 'assets', ...parts);
+  return path.join(assetsDir(), ...parts);
 }
 
 export function defaultProfilePath(): string {

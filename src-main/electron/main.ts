@@ -3,7 +3,7 @@
 // every response; navigation, new windows, webviews and permission requests refused; external links only
 // through the vetted opener; IPC only from our own windows' top frames (ipc-endpoint.ts).
 import { app, BrowserWindow, dialog, protocol, session, type Session, type WebContents } from 'electron';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppBackend } from '../api/app-backend.ts';
@@ -13,6 +13,7 @@ import { handleApiRequests, sendEventBatch } from './ipc-main.ts';
 import { buildAppMenu } from './menu.ts';
 import { appOrigin, appScheme, isAppUrl, rendererCsp, rendererFileFor } from './renderer-policy.ts';
 import { tracePathFromArgv } from './argv.ts';
+import { assetsDir as assetsDirOf } from '../runtime/install.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** Set by forge's vite plugin: the dev server in `electron-forge start`, undefined when packaged. */
@@ -21,15 +22,15 @@ const devServerUrl: string | null =
     ? MAIN_WINDOW_VITE_DEV_SERVER_URL
     : null;
 const rendererDir = path.join(here, '..', 'renderer', MAIN_WINDOW_VITE_NAME);
-/** Packaged: assets/ is an extra resource beside app.asar; in development, the repository's assets/. */
-const assetsDir = app.isPackaged
-  ? path.join(process.resourcesPath, 'assets')
-  : path.resolve(here, '..', '..', 'assets');
-
-// Packaged: the Vulkan addon (built for Electron by forge's prePackage hook) is an extra resource.
-if (app.isPackaged && process.env.VRAMSCOPE_NATIVE_ADDON === undefined) {
-  process.env.VRAMSCOPE_NATIVE_ADDON = path.join(process.resourcesPath, 'vramscope_vulkan.node');
+// Packaged: assets/ and the Vulkan addon (built for Electron into native/build-electron/ by forge's
+// prePackage hook) are extra resources beside app.asar. The environment tells the modules that look for
+// them (src-main/runtime/install.ts, native/index.ts), the scenario and trace workers included. In
+// development both are the repository's own.
+if (app.isPackaged) {
+  process.env.VRAMSCOPE_ASSETS_DIR ??= path.join(process.resourcesPath, 'assets');
+  process.env.VRAMSCOPE_NATIVE_ADDON ??= path.join(process.resourcesPath, 'vramscope_vulkan.node');
 }
+const assetsDir = assetsDirOf();
 
 const contentTypes: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -37,6 +38,7 @@ const contentTypes: Record<string, string> = {
   '.css': 'text/css; charset=utf-8',
   '.svg': 'image/svg+xml',
   '.png': 'image/png',
+  '.ico': 'image/x-icon',
   '.woff2': 'font/woff2',
   '.json': 'application/json',
 };
@@ -128,6 +130,7 @@ function createWindow(appSession: Session): BrowserWindow {
     title: 'VRAMscope',
     show: false,
     backgroundColor: '#111418',
+    icon: path.join(assetsDir, 'icons', 'vramscope-256.png'),
     webPreferences: {
       // The preload is registered on this session for the app's own pages only (createAppSession).
       session: appSession,
@@ -154,11 +157,20 @@ function createWindow(appSession: Session): BrowserWindow {
   return window;
 }
 
-/** Loads a trace main was asked to open (menu, command line) and tells the UI to show it. */
-async function openTrace(tracePath: string): Promise<void> {
+/**
+ * Loads a trace the user picked in main's dialog or gave on the command line: main grants it (the renderer
+ * never sends paths; see file-grants.ts), loads it by its fileId and tells the UI to show it.
+ */
+async function openTrace(tracePath: string, origin: 'picked' | 'command-line'): Promise<void> {
+  if (!backend) return;
+  await openGranted(backend.grantFile(tracePath, origin).fileId);
+}
+
+/** Loads a granted file (a sample, a recent or a picked trace) and shows it. */
+async function openGranted(fileId: string): Promise<void> {
   if (!backend) return;
   const response = await backend.dispatch(
-    { t: 'req', id: 0, name: 'loadTrace', params: { source: { kind: 'path', path: tracePath } } },
+    { t: 'req', id: 0, name: 'loadTrace', params: { source: { kind: 'file', fileId } } },
     { clientId: 'main', transport: 'in-process' },
   );
   if (response.ok) {
@@ -177,9 +189,18 @@ async function exportActiveReport(): Promise<void> {
     dialog.showErrorBox('Nothing to export', 'Open a trace or run a scenario first.');
     return;
   }
+  const text = await backend.dispatch(
+    { t: 'req', id: 0, name: 'exportReport', params: { sourceId, format: 'text' } },
+    { clientId: 'main', transport: 'in-process' },
+  );
+  if (!text.ok) {
+    dialog.showErrorBox('Export failed', text.error.message);
+    return;
+  }
+  // The path comes from main's own save dialog, never from the renderer; the API only returns content.
   const choice = await dialog.showSaveDialog({
     title: 'Export report',
-    defaultPath: `${sourceId}-report.txt`,
+    defaultPath: (text.result as { fileName: string }).fileName,
     filters: [
       { name: 'Text report', extensions: ['txt'] },
       { name: 'JSON report', extensions: ['json'] },
@@ -187,11 +208,22 @@ async function exportActiveReport(): Promise<void> {
   });
   if (choice.canceled || !choice.filePath) return;
   const format = choice.filePath.endsWith('.json') ? 'json' : 'text';
-  const response = await backend.dispatch(
-    { t: 'req', id: 0, name: 'exportReport', params: { sourceId, format, path: choice.filePath } },
-    { clientId: 'main', transport: 'in-process' },
-  );
-  if (!response.ok) dialog.showErrorBox('Export failed', response.error.message);
+  const response =
+    format === 'text'
+      ? text
+      : await backend.dispatch(
+          { t: 'req', id: 0, name: 'exportReport', params: { sourceId, format } },
+          { clientId: 'main', transport: 'in-process' },
+        );
+  if (!response.ok) {
+    dialog.showErrorBox('Export failed', response.error.message);
+    return;
+  }
+  try {
+    await writeFile(choice.filePath, (response.result as { content: string }).content);
+  } catch (error) {
+    dialog.showErrorBox('Export failed', `Cannot write ${choice.filePath}: ${(error as Error).message}`);
+  }
 }
 
 function refreshMenu(): void {
@@ -204,9 +236,9 @@ function refreshMenu(): void {
         properties: ['openFile'],
         filters: [{ name: 'VRAMscope traces', extensions: ['trace'] }],
       });
-      if (!choice.canceled && choice.filePaths[0]) await openTrace(choice.filePaths[0]);
+      if (!choice.canceled && choice.filePaths[0]) await openTrace(choice.filePaths[0], 'picked');
     },
-    openTrace,
+    openGranted,
     showScenario: (scenario) =>
       backend?.batcher.emit({ name: 'appCommand', payload: { command: 'showScenario', scenario } }),
     exportReport: exportActiveReport,
@@ -218,7 +250,7 @@ if (!app.requestSingleInstanceLock()) {
 } else {
   app.on('second-instance', (_event, argv) => {
     const tracePath = tracePathFromArgv(argv.slice(1));
-    if (tracePath) void openTrace(tracePath);
+    if (tracePath) void openTrace(tracePath, 'command-line');
     const [first] = windows;
     if (first) {
       if (first.isMinimized()) first.restore();
@@ -241,8 +273,6 @@ if (!app.requestSingleInstanceLock()) {
     backend = new AppBackend({
       assetsDir,
       recentFile: path.join(app.getPath('userData'), 'recent-traces.json'),
-      // The desktop user may run their own scenario scripts (web mode runs built-ins only).
-      allowScenarioFiles: true,
     });
     // The default device is open when the window appears (npm start's promise).
     void backend.openDefaultSession();
@@ -259,7 +289,8 @@ if (!app.requestSingleInstanceLock()) {
     refreshMenu();
     const window = createWindow(appSession);
     const tracePath = tracePathFromArgv(process.argv.slice(app.isPackaged ? 1 : 2));
-    if (tracePath) window.webContents.once('did-finish-load', () => void openTrace(tracePath));
+    if (tracePath)
+      window.webContents.once('did-finish-load', () => void openTrace(tracePath, 'command-line'));
     app.on('activate', () => {
       if (BrowserWindow.getAllWindows().length === 0) createWindow(appSession);
     });

@@ -6,7 +6,8 @@ import type { AppBackend } from '../api/app-backend.ts';
 export interface MenuActions {
   readonly backend: AppBackend;
   openTraceDialog(): Promise<void>;
-  openTrace(path: string): Promise<void>;
+  /** Opens a file main granted (a sample or a recent trace) by its fileId. */
+  openGranted(fileId: string): Promise<void>;
   showScenario(scenario: string): void;
   exportReport(): Promise<void>;
 }
@@ -37,14 +38,14 @@ export async function buildAppMenu(actions: MenuActions): Promise<void> {
           submenu:
             recent.length === 0
               ? [{ label: 'No recent traces', enabled: false }]
-              : recent.map((p) => ({ label: p, click: () => void actions.openTrace(p) })),
+              : recent.map((r) => ({ label: r.name, click: () => void actions.openGranted(r.fileId) })),
         },
         {
           label: 'Open Sample Trace',
           submenu:
             samples.length === 0
               ? [{ label: 'No sample traces', enabled: false }]
-              : samples.map((s) => ({ label: s.name, click: () => void actions.openTrace(s.path) })),
+              : samples.map((s) => ({ label: s.name, click: () => void actions.openGranted(s.fileId) })),
         },
         { type: 'separator' },
         { label: 'Export Report…', accelerator: 'CmdOrCtrl+E', click: () => void actions.exportReport() },

@@ -1,33 +1,271 @@
-// A ByteSource over a file: each pass streams it in 1 MiB chunks, so importers hold one chunk at a time.
-import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+// Bounded file reading, the only way the API's workers read a file: regular files only (a FIFO, a device
+// such as /dev/zero, a socket or a folder is refused before a byte is read), a size cap per kind of file,
+// reads in chunks that stop at the cap even when the file grows, and a cancel check between chunks.
+// Every failure is one of three messages that name the file (its display name) and never its content;
+// missing and unreadable read the same, so an error tells nothing about what exists.
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { ByteSource } from '../../allocator/import/index.ts';
 
 const CHUNK_BYTES = 1 << 20;
 
-export async function fileSource(path: string, chunkBytes = CHUNK_BYTES): Promise<ByteSource> {
-  const info = await stat(path);
-  if (!info.isFile()) throw new Error(`${path} is not a file`);
+/** Caps by kind of file, bytes. Traces are decoded in memory; dumps and workloads are streamed. */
+export const fileLimits = {
+  /** A VRAMscope trace: read whole, then decoded. */
+  trace: 2 * 1024 ** 3,
+  /** A VMA / D3D12MA JSON dump or a PyTorch snapshot: streamed in 1 MiB chunks. */
+  dump: 8 * 1024 ** 3,
+  /** An allocation workload (replay-workload): streamed line by line. */
+  workload: 4 * 1024 ** 3,
+} as const;
+
+/** Longest line a line-oriented file (a workload) may have, bytes. */
+export const maxLineBytes = 4096;
+
+export type FileReadProblem = 'unreadable' | 'too-large' | 'cancelled' | 'line-too-long';
+
+/** Why a file could not be read. The message names the file and never quotes it. */
+export class FileReadError extends Error {
+  constructor(
+    readonly problem: FileReadProblem,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'FileReadError';
+  }
+}
+
+export interface BoundedReadOptions {
+  /** The name used in messages (default: the path's base name). */
+  readonly name?: string;
+  /** Bytes; the file is refused when larger. */
+  readonly maxBytes: number;
+  /** Checked before every chunk: true stops the read with a "cancelled" FileReadError. */
+  readonly isCancelled?: () => boolean;
+  readonly chunkBytes?: number;
+}
+
+function unreadable(name: string): FileReadError {
+  return new FileReadError(
+    'unreadable',
+    `${name} cannot be read: it is missing, unreadable or not a regular file`,
+  );
+}
+
+function tooLarge(name: string, maxBytes: number): FileReadError {
+  return new FileReadError(
+    'too-large',
+    `${name} is larger than ${maxBytes} bytes (${(maxBytes / 1024 ** 3).toFixed(0)} GiB), the most VRAMscope reads for this kind of file`,
+  );
+}
+
+function cancelled(name: string): FileReadError {
+  return new FileReadError('cancelled', `reading ${name} was cancelled`);
+}
+
+// O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused right after, by fstat).
+const openFlags = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
+
+/** Opens `path` if it is a regular file within the cap; the checks run on the open descriptor. */
+async function openRegular(
+  path: string,
+  name: string,
+  maxBytes: number,
+): Promise<{ handle: FileHandle; size: number }> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, openFlags);
+  } catch {
+    throw unreadable(name);
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) throw unreadable(name);
+    if (info.size > maxBytes) throw tooLarge(name, maxBytes);
+    return { handle, size: info.size };
+  } catch (error) {
+    await handle.close();
+    throw error instanceof FileReadError ? error : unreadable(name);
+  }
+}
+
+/** Reads chunks of an open handle from `position`, at most `maxBytes` in all (a growing file too). */
+async function* readChunks(
+  handle: FileHandle,
+  name: string,
+  options: BoundedReadOptions,
+): AsyncGenerator<Uint8Array> {
+  const chunkBytes = options.chunkBytes ?? CHUNK_BYTES;
+  let total = 0;
+  for (;;) {
+    if (options.isCancelled?.()) throw cancelled(name);
+    const buffer = new Uint8Array(chunkBytes);
+    let bytesRead: number;
+    try {
+      ({ bytesRead } = await handle.read(buffer, 0, chunkBytes, total));
+    } catch {
+      throw unreadable(name);
+    }
+    if (bytesRead === 0) return;
+    total += bytesRead;
+    if (total > options.maxBytes) throw tooLarge(name, options.maxBytes);
+    yield buffer.subarray(0, bytesRead);
+  }
+}
+
+/**
+ * Reads a whole regular file (a trace) into memory, in chunks, with progress (bytes done, bytes total).
+ */
+export async function readBoundedFile(
+  path: string,
+  options: BoundedReadOptions & { readonly onProgress?: (done: number, total: number) => void },
+): Promise<Uint8Array> {
+  const name = options.name ?? basename(path);
+  const { handle, size } = await openRegular(path, name, options.maxBytes);
+  try {
+    const parts: Uint8Array[] = [];
+    let done = 0;
+    for await (const chunk of readChunks(handle, name, options)) {
+      parts.push(chunk);
+      done += chunk.byteLength;
+      options.onProgress?.(done, Math.max(size, done));
+    }
+    if (parts.length === 1) return parts[0]!;
+    const out = new Uint8Array(done);
+    let at = 0;
+    for (const part of parts) {
+      out.set(part, at);
+      at += part.byteLength;
+    }
+    return out;
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * A ByteSource over a regular file (an importer's input): each pass streams it in 1 MiB chunks, so
+ * importers hold one chunk at a time. The file is checked (regular, within the cap) when the source is
+ * made, and each pass re-checks it.
+ */
+export async function fileSource(
+  path: string,
+  options: Partial<BoundedReadOptions> = {},
+): Promise<ByteSource> {
+  const name = options.name ?? basename(path);
+  const bounded: BoundedReadOptions = { ...options, maxBytes: options.maxBytes ?? fileLimits.dump };
+  const first = await openRegular(path, name, bounded.maxBytes);
+  await first.handle.close();
   return {
-    name: basename(path),
-    size: info.size,
+    name,
+    size: first.size,
     async *chunks() {
-      const stream = createReadStream(path, { highWaterMark: chunkBytes });
-      for await (const chunk of stream) {
-        const b = chunk as Buffer;
-        yield new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+      const { handle } = await openRegular(path, name, bounded.maxBytes);
+      try {
+        yield* readChunks(handle, name, bounded);
+      } finally {
+        await handle.close();
       }
     },
     async head(n: number) {
-      const handle = await open(path, 'r');
+      const { handle } = await openRegular(path, name, bounded.maxBytes);
       try {
-        const buf = new Uint8Array(Math.min(n, info.size));
+        const buf = new Uint8Array(Math.min(n, first.size));
         const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
         return buf.subarray(0, bytesRead);
+      } catch {
+        throw unreadable(name);
       } finally {
         await handle.close();
       }
     },
   };
+}
+
+/** One line of a line-oriented file: 1-based number, byte offset of its first byte, text without "\n". */
+export interface FileLine {
+  readonly line: number;
+  readonly offset: number;
+  readonly text: string;
+}
+
+/**
+ * The lines of a regular file (a workload), read synchronously in chunks (for a scenario worker, whose
+ * script is synchronous). Each line is at most {@link maxLineBytes} bytes; `isCancelled` is checked
+ * before every chunk, so a cancelled run stops mid-file.
+ */
+export function* readLinesSync(path: string, options: BoundedReadOptions): Generator<FileLine> {
+  const name = options.name ?? basename(path);
+  let fd: number;
+  try {
+    fd = openSync(path, openFlags);
+  } catch {
+    throw unreadable(name);
+  }
+  try {
+    let info;
+    try {
+      info = fstatSync(fd);
+    } catch {
+      throw unreadable(name);
+    }
+    if (!info.isFile()) throw unreadable(name);
+    if (info.size > options.maxBytes) throw tooLarge(name, options.maxBytes);
+    const chunkBytes = options.chunkBytes ?? CHUNK_BYTES;
+    const decoder = new TextDecoder('utf-8');
+    const buffer = new Uint8Array(chunkBytes);
+    let carry = new Uint8Array(0);
+    let carryOffset = 0;
+    let position = 0;
+    let lineNumber = 0;
+    for (;;) {
+      if (options.isCancelled?.()) throw cancelled(name);
+      let bytesRead: number;
+      try {
+        bytesRead = readSync(fd, buffer, 0, chunkBytes, position);
+      } catch {
+        throw unreadable(name);
+      }
+      const chunk = buffer.subarray(0, bytesRead);
+      const data = carry.length === 0 ? chunk : concat(carry, chunk);
+      const dataOffset = carry.length === 0 ? position : carryOffset;
+      position += bytesRead;
+      if (position > options.maxBytes) throw tooLarge(name, options.maxBytes);
+      let start = 0;
+      for (let i = data.indexOf(0x0a); i !== -1; i = data.indexOf(0x0a, start)) {
+        if (i - start > maxLineBytes) throw lineTooLong(name, lineNumber + 1, dataOffset + start);
+        lineNumber++;
+        yield { line: lineNumber, offset: dataOffset + start, text: decoder.decode(data.subarray(start, i)) };
+        start = i + 1;
+      }
+      const rest = data.subarray(start);
+      if (rest.length > maxLineBytes) throw lineTooLong(name, lineNumber + 1, dataOffset + start);
+      if (bytesRead === 0) {
+        if (rest.length > 0) {
+          lineNumber++;
+          yield { line: lineNumber, offset: dataOffset + start, text: decoder.decode(rest) };
+        }
+        return;
+      }
+      carry = rest.slice();
+      carryOffset = dataOffset + start;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function lineTooLong(name: string, line: number, offset: number): FileReadError {
+  return new FileReadError(
+    'line-too-long',
+    `${name} line ${line} (at byte ${offset}) is longer than ${maxLineBytes} bytes`,
+  );
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
 }

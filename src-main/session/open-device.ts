@@ -3,7 +3,6 @@
 // "metal"), or the short name of a profile shipped in assets/profiles/ ("lavapipe", "h100").
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   builtinProfileNames,
   createSimulatedDevice,
@@ -14,8 +13,12 @@ import {
 } from '../../allocator/index.ts';
 import { isNativeAddonBuilt, type DebugMessage } from '../../native/index.ts';
 import { openVulkanDevice } from '../../native/vulkan-device.ts';
+import { assetsDir } from '../runtime/install.ts';
 
-export const profileDir = fileURLToPath(new URL('../../assets/profiles/', import.meta.url));
+/** assets/profiles/ (a function: the packaged app says where assets/ is at start-up). */
+export function profileDir(): string {
+  return path.join(assetsDir(), 'profiles');
+}
 
 export type DeviceSpec =
   /** The real device when the native addon is built and a device opens, else the lavapipe profile (said so in `note`). */
@@ -58,8 +61,8 @@ export class ProfileNotFoundError extends DeviceOpenError {
 
 /** Profiles shipped in assets/profiles/, by short name: "mesa-lavapipe" and "lavapipe" both work. */
 export function shippedProfiles(): string[] {
-  if (!existsSync(profileDir)) return [];
-  return readdirSync(profileDir)
+  if (!existsSync(profileDir())) return [];
+  return readdirSync(profileDir())
     .filter((f) => f.endsWith('.vulkaninfo.txt'))
     .sort();
 }
@@ -72,7 +75,7 @@ export function loadProfile(profile: string, cwd: string): DeviceDescription {
   let file: string | null = existsSync(asPath) ? asPath : null;
   if (file === null && /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(profile)) {
     const matches = shippedProfiles().filter((f) => f.toLowerCase().includes(profile.toLowerCase()));
-    if (matches.length === 1) file = path.join(profileDir, matches[0] as string);
+    if (matches.length === 1) file = path.join(profileDir(), matches[0] as string);
     else if (matches.length > 1)
       throw new ProfileNotFoundError(
         `profile name "${profile}" matches several shipped profiles: ${matches.join(', ')}`,

@@ -24,6 +24,7 @@ import {
   type MemoryTypeDecision,
   type PlacementStrategyName,
 } from '../../allocator/index.ts';
+import { inferLocation, isCapturedTrace } from '../../allocator/analysis/capture.ts';
 import { Session } from './session.ts';
 
 /** The event data replay reads (a loaded trace's events, an EventLog view or an EventMirror). */
@@ -82,6 +83,11 @@ export interface ReplayReport {
   readonly leftAlive: number;
   /** Requests whose Unknown location was inferred from the recorded memory type's flags. */
   readonly inferredLocations: number;
+  /**
+   * A captured application (docs/capture.md): the baseline is the application's own vkAllocateMemory
+   * blocks, each bound resource one request (location inferred from its usage and mapping).
+   */
+  readonly captured: boolean;
 }
 
 /** The location a request in a memory type with these flags most likely asked for. */
@@ -181,6 +187,8 @@ type Request =
       readonly linear: boolean;
       readonly scheme: AllocationSchemeKind;
       readonly stack: string | null;
+      /** The resource's memoryTypeBits (captured applications); 0 when the recording has none. */
+      readonly memoryTypeBits: number;
       /** -1 when the recording says it failed. */
       readonly originalType: number;
       readonly originalCode: string;
@@ -198,9 +206,26 @@ function extract(
   peakBlocks: number;
   blocksCreated: number;
   inferredLocations: number;
+  captured: boolean;
 } {
   let inferredLocations = 0;
   const c = source.columns;
+  // Captured applications: each bound resource's usage and kind (ResourceCreate) and the blocks the CPU
+  // mapped, for the location heuristic (allocator/analysis/capture.ts inferLocation).
+  const captured = isCapturedTrace(source);
+  const resources = new Map<number, { image: boolean; linear: boolean; usage: number }>();
+  const mapped = new Set<number>();
+  if (captured) {
+    for (let i = 0; i < source.length; i++) {
+      if (c.kind[i] === TraceEventKind.ResourceCreate)
+        resources.set(c.id[i]!, {
+          image: (c.flags[i]! & FlagBits.image) !== 0,
+          linear: (c.flags[i]! & FlagBits.kindMask) === 0,
+          usage: c.usage[i]!,
+        });
+      else if (c.kind[i] === TraceEventKind.MemoryMap) mapped.add(c.id[i]!);
+    }
+  }
   const str = (id: number): string => source.strings[id] ?? '';
   const requests: Request[] = [];
   const blockSizes = new Map<number, number>();
@@ -226,7 +251,9 @@ function extract(
       const recordedType = kind === TraceEventKind.Allocate ? (c.type[i] ?? -1) : -1;
       let location = flagsLocation(flags);
       const typeFlags = original.types[recordedType]?.propertyFlags;
-      if (location === 'Unknown' && typeFlags !== undefined) {
+      const resource = kind === TraceEventKind.Allocate ? resources.get(c.id[i]!) : undefined;
+      if (resource !== undefined) location = inferLocation(resource.usage, mapped.has(c.block[i]!)).location;
+      else if (location === 'Unknown' && typeFlags !== undefined) {
         const inferred = locationForFlags(typeFlags);
         if (inferred !== 'Unknown') {
           location = inferred;
@@ -241,8 +268,9 @@ function extract(
         size: c.size[i] ?? 0,
         alignment: alignment > 0 ? alignment : 1,
         location,
-        linear,
-        scheme,
+        linear: resource ? resource.linear : linear,
+        scheme: resource && lowBits === 2 ? (resource.image ? 'dedicatedImage' : 'dedicatedBuffer') : scheme,
+        memoryTypeBits: resource ? (c.typeBits[i] ?? 0) : 0,
         stack: stackId === 0 ? null : str(stackId),
         originalType: recordedType,
         originalCode: kind === TraceEventKind.Failure ? str(c.code[i] ?? 0) : '',
@@ -264,7 +292,7 @@ function extract(
       blockSizes.delete(id);
     }
   }
-  return { requests, peakCommittedBytes, peakBlocks, blocksCreated, inferredLocations };
+  return { requests, peakCommittedBytes, peakBlocks, blocksCreated, inferredLocations, captured };
 }
 
 export interface ReplayOptions {
@@ -278,10 +306,18 @@ export interface ReplayOptions {
 const sampleLimit = 20;
 
 export function replayRequests(source: ReplaySource, options: ReplayOptions): ReplayReport {
-  const { requests, peakCommittedBytes, peakBlocks, blocksCreated, inferredLocations } = extract(
+  const { requests, peakCommittedBytes, peakBlocks, blocksCreated, inferredLocations, captured } = extract(
     source,
     options.original.device,
   );
+  // The recorded memoryTypeBits mean something only on the same memory types; elsewhere every type is allowed.
+  const sameTypes =
+    options.original.device.types.length === options.target.description.types.length &&
+    options.original.device.types.every(
+      (t, i) =>
+        t.propertyFlags === options.target.description.types[i]!.propertyFlags &&
+        t.heapIndex === options.target.description.types[i]!.heapIndex,
+    );
   const session = new Session({ device: options.target, strategy: options.strategy });
   const target = options.target.description;
   const allTypes = target.types.length >= 32 ? 0xffffffff : (1 << target.types.length) - 1;
@@ -314,7 +350,11 @@ export function replayRequests(source: ReplaySource, options: ReplayOptions): Re
       try {
         const a = session.allocate({
           name: r.name,
-          requirements: { size: r.size, alignment: r.alignment, memoryTypeBits: allTypes },
+          requirements: {
+            size: r.size,
+            alignment: r.alignment,
+            memoryTypeBits: sameTypes && r.memoryTypeBits !== 0 ? r.memoryTypeBits : allTypes,
+          },
           location: r.location,
           linear: r.linear,
           scheme: { kind: r.scheme },
@@ -351,7 +391,7 @@ export function replayRequests(source: ReplaySource, options: ReplayOptions): Re
       requests: originalOutcomes.length,
       baseline: sideOf(
         options.original.device,
-        options.original.strategy,
+        captured ? "the application's own vkAllocateMemory" : options.original.strategy,
         originalOutcomes,
         peakCommittedBytes,
         peakBlocks,
@@ -370,6 +410,7 @@ export function replayRequests(source: ReplaySource, options: ReplayOptions): Re
       newlySucceeded: { count: succeededCount, names: succeededNames },
       leftAlive,
       inferredLocations,
+      captured,
     };
   } finally {
     session.close();

@@ -7,6 +7,9 @@ import {
   type MemoryLocation,
   memoryLocations,
 } from '../../allocator/index.ts';
+import path from 'node:path';
+import { printable } from '../../allocator/text/printable.ts';
+import { fileLimits, FileReadError, readLinesSync, type FileLine } from '../import/file-source.ts';
 import type { Random } from './rng.ts';
 import { CancelledError, type RunGate } from './run-control.ts';
 import { captureScriptLine, formatOrigin } from './origin.ts';
@@ -41,6 +44,16 @@ export interface ContextOptions {
 
 const defaultAlignment = { buffer: 256, image: 65536 } as const;
 
+/** Longest allocation name a script may give (names are data; longer ones are a usage error). */
+export const maxAllocationNameLength = 1024;
+
+function checkName(name: string, what: string): void {
+  if (name.length > maxAllocationNameLength)
+    throw new ScenarioUsageError(
+      `${what}: the name "${printable(name, 40)}" is ${name.length} characters; the limit is ${maxAllocationNameLength}`,
+    );
+}
+
 /** Exact for safe integers: log2 of a power of two is an integer, of anything else it is not. */
 function isPowerOfTwo(n: number): boolean {
   return Number.isSafeInteger(n) && n > 0 && Number.isInteger(Math.log2(n));
@@ -60,6 +73,7 @@ export function createScenarioContext(options: ContextOptions): ScenarioContext 
       throw new ScenarioUsageError('ctx.allocate needs a request object');
     const { name, size, kind } = request;
     if (typeof name !== 'string') throw new ScenarioUsageError('an allocation request needs a string name');
+    checkName(name, 'ctx.allocate');
     if (kind !== 'buffer' && kind !== 'image')
       throw new ScenarioUsageError(
         `allocation "${name}": kind must be "buffer" or "image", got ${String(kind)}`,
@@ -155,6 +169,7 @@ export function createScenarioContext(options: ContextOptions): ScenarioContext 
     },
     rename(handle, name) {
       if (typeof name !== 'string') throw new ScenarioUsageError('ctx.rename needs a string name');
+      checkName(name, 'ctx.rename');
       const a = allocationOf(handle, 'rename');
       gate.gate(hooks.onBlock);
       session.rename(a, name);
@@ -191,6 +206,24 @@ export function createScenarioContext(options: ContextOptions): ScenarioContext 
     },
     log(message) {
       hooks.log(String(message));
+    },
+    *readLines(file) {
+      if (typeof file !== 'string' || file === '')
+        throw new ScenarioUsageError('ctx.readLines needs a file path');
+      const lines = readLinesSync(path.resolve(file), {
+        name: printable(path.basename(file), 100),
+        maxBytes: fileLimits.workload,
+        isCancelled: () => gate.cancelled,
+      });
+      try {
+        for (const line of lines as Iterable<FileLine>) yield line;
+      } catch (error) {
+        if (error instanceof FileReadError) {
+          if (error.problem === 'cancelled') throw new CancelledError();
+          throw new ScenarioUsageError(error.message);
+        }
+        throw error;
+      }
     },
     random: () => random.next(),
     randomInt: (min, max) => random.int(min, max),

@@ -2,6 +2,7 @@
 // (pause, step exactly one allocator op, resume, cancel). The main thread never blocks on the worker.
 import { Worker } from 'node:worker_threads';
 import type { LogLevel } from '../../allocator/index.ts';
+import { workerEntry } from '../runtime/install.ts';
 import { EventMirror } from './event-mirror.ts';
 import { createControlBuffer, RunController, RunState } from './run-control.ts';
 import type {
@@ -26,8 +27,6 @@ export interface RunListener {
 /** How long cancel() waits for the script to reach a cancellation point before terminating the worker. */
 export const cancelGraceMs = 2000;
 
-const workerUrl = new URL('./scenario-worker-bootstrap.mjs', import.meta.url);
-
 type Waiter = { test: (s: RunStatus) => boolean; resolve: (s: RunStatus) => void };
 
 export class ScenarioRun {
@@ -51,7 +50,10 @@ export class ScenarioRun {
       this.finish = resolve;
     });
     const data: WorkerData = { request, control };
-    this.worker = new Worker(workerUrl, { workerData: data, execArgv: [...process.execArgv] });
+    this.worker = new Worker(workerEntry('scenario-worker'), {
+      workerData: data,
+      execArgv: [...process.execArgv],
+    });
     this.worker.on('message', (m: WorkerMessage) => this.onMessage(m));
     this.worker.on('error', (error: Error) =>
       this.end({

@@ -4,11 +4,15 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { assetsDir } from '../runtime/install.ts';
 import { checkMeta } from './scenario-params.ts';
 import type { ScenarioMeta, ScenarioModule } from './scenario-types.ts';
 
-export const builtinScenarioDir = fileURLToPath(new URL('../../assets/scenarios/', import.meta.url));
+/** assets/scenarios/ (a function: the packaged app says where assets/ is at start-up). */
+export function builtinScenarioDir(): string {
+  return path.join(assetsDir(), 'scenarios');
+}
 
 export class ScenarioNotFoundError extends Error {
   constructor(message: string) {
@@ -19,8 +23,8 @@ export class ScenarioNotFoundError extends Error {
 
 /** Names of the built-in scenarios (files in assets/scenarios/), sorted. */
 export function builtinScenarioNames(): string[] {
-  if (!existsSync(builtinScenarioDir)) return [];
-  return readdirSync(builtinScenarioDir)
+  if (!existsSync(builtinScenarioDir())) return [];
+  return readdirSync(builtinScenarioDir())
     .filter((f) => f.endsWith('.mjs'))
     .map((f) => f.slice(0, -'.mjs'.length))
     .sort();
@@ -30,7 +34,7 @@ export function builtinScenarioNames(): string[] {
 export function resolveScenarioPath(scenario: string, cwd: string): string {
   const looksLikePath = /[\\/]/.test(scenario) || /\.(mjs|js)$/.test(scenario);
   if (!looksLikePath) {
-    const file = path.join(builtinScenarioDir, `${scenario}.mjs`);
+    const file = path.join(builtinScenarioDir(), `${scenario}.mjs`);
     if (/^[a-z0-9][a-z0-9-]*$/.test(scenario) && existsSync(file)) return file;
     throw new ScenarioNotFoundError(
       `no built-in scenario "${scenario}" (built-ins: ${builtinScenarioNames().join(', ')}; or give a path to a .mjs file)`,
@@ -87,7 +91,7 @@ export interface ScenarioCatalogEntry {
 export async function builtinScenarioCatalog(): Promise<ScenarioCatalogEntry[]> {
   const out: ScenarioCatalogEntry[] = [];
   for (const name of builtinScenarioNames()) {
-    const file = path.join(builtinScenarioDir, `${name}.mjs`);
+    const file = path.join(builtinScenarioDir(), `${name}.mjs`);
     const { meta } = await loadScenario(file);
     out.push({ name, file, meta });
   }

@@ -1,5 +1,6 @@
 // Checks a scenario's `meta` and the parameters a user passes against it (types, ranges), with one clear
 // sentence per problem. CLI values arrive as strings ("k=v") and are converted by the declared type.
+import { printable } from '../../allocator/text/printable.ts';
 import type { ParamSpec, ParamValue, ScenarioMeta, ScenarioParams } from './scenario-types.ts';
 
 export class ScenarioParamError extends Error {
@@ -9,7 +10,7 @@ export class ScenarioParamError extends Error {
   }
 }
 
-const paramTypes = new Set(['number', 'integer', 'boolean', 'string']);
+const paramTypes = new Set(['number', 'integer', 'boolean', 'string', 'file']);
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -28,12 +29,14 @@ export function checkMeta(meta: unknown, where: string): ScenarioMeta {
   for (const [key, spec] of Object.entries(parameters)) {
     if (!isRecord(spec) || typeof spec.type !== 'string' || !paramTypes.has(spec.type))
       throw new ScenarioParamError(
-        `${where}: parameter "${key}" needs a type of number, integer, boolean or string`,
+        `${where}: parameter "${printable(key, 100)}" needs a type of number, integer, boolean, string or file`,
       );
     const type = spec.type as ParamSpec['type'];
     for (const bound of ['min', 'max'] as const) {
       if (spec[bound] !== undefined && (typeof spec[bound] !== 'number' || !Number.isFinite(spec[bound])))
-        throw new ScenarioParamError(`${where}: parameter "${key}" has a non-numeric ${bound}`);
+        throw new ScenarioParamError(
+          `${where}: parameter "${printable(key, 100)}" has a non-numeric ${bound}`,
+        );
     }
     const base: ParamSpec = {
       type,
@@ -42,7 +45,7 @@ export function checkMeta(meta: unknown, where: string): ScenarioMeta {
       ...(typeof spec.min === 'number' ? { min: spec.min } : {}),
       ...(typeof spec.max === 'number' ? { max: spec.max } : {}),
     };
-    checkValue(key, base, spec.default, `${where}: the default of parameter "${key}"`);
+    checkValue(key, base, spec.default, `${where}: the default of parameter "${printable(key, 100)}"`);
     checked[key] = base;
   }
   return { name: meta.name, description: meta.description, parameters: checked };
@@ -54,6 +57,7 @@ function checkValue(key: string, spec: ParamSpec, value: unknown, what: string):
       if (typeof value !== 'boolean') throw new ScenarioParamError(`${what} must be true or false`);
       return value;
     case 'string':
+    case 'file':
       if (typeof value !== 'string') throw new ScenarioParamError(`${what} must be a string`);
       return value;
     case 'number':
@@ -69,27 +73,32 @@ function checkValue(key: string, spec: ParamSpec, value: unknown, what: string):
       return value;
     }
   }
-  throw new ScenarioParamError(`parameter "${key}" has an unknown type`);
+  throw new ScenarioParamError(`parameter "${printable(key, 100)}" has an unknown type`);
 }
 
 /** Converts one CLI string to the parameter's type. */
 export function parseParamString(key: string, spec: ParamSpec, text: string): ParamValue {
   switch (spec.type) {
     case 'string':
+    case 'file':
       return text;
     case 'boolean':
       if (text === 'true' || text === '1') return true;
       if (text === 'false' || text === '0') return false;
-      throw new ScenarioParamError(`parameter "${key}" must be true or false, got "${text}"`);
+      throw new ScenarioParamError(
+        `parameter "${printable(key, 100)}" must be true or false, got "${printable(text, 100)}"`,
+      );
     case 'number':
     case 'integer': {
       const n = text.trim() === '' ? Number.NaN : Number(text);
       if (!Number.isFinite(n))
-        throw new ScenarioParamError(`parameter "${key}" must be a number, got "${text}"`);
+        throw new ScenarioParamError(
+          `parameter "${printable(key, 100)}" must be a number, got "${printable(text, 100)}"`,
+        );
       return n;
     }
   }
-  throw new ScenarioParamError(`parameter "${key}" has an unknown type`);
+  throw new ScenarioParamError(`parameter "${printable(key, 100)}" has an unknown type`);
 }
 
 /**
@@ -105,7 +114,7 @@ export function resolveParams(
     if (!Object.hasOwn(meta.parameters, key)) {
       const known = Object.keys(meta.parameters);
       throw new ScenarioParamError(
-        `scenario "${meta.name}" has no parameter "${key}"${known.length ? ` (it has: ${known.join(', ')})` : ' (it takes none)'}`,
+        `scenario "${meta.name}" has no parameter "${printable(key, 100)}"${known.length ? ` (it has: ${known.join(', ')})` : ' (it takes none)'}`,
       );
     }
   }
@@ -116,7 +125,7 @@ export function resolveParams(
     }
     let value = given[key] as ParamValue;
     if (typeof value === 'string' && spec.type !== 'string') value = parseParamString(key, spec, value);
-    out[key] = checkValue(key, spec, value, `parameter "${key}"`);
+    out[key] = checkValue(key, spec, value, `parameter "${printable(key, 100)}"`);
   }
   return out;
 }
@@ -126,9 +135,10 @@ export function parseParamAssignments(assignments: readonly string[]): Record<st
   const out: Record<string, string> = {};
   for (const a of assignments) {
     const eq = a.indexOf('=');
-    if (eq <= 0) throw new ScenarioParamError(`--param needs key=value, got "${a}"`);
+    if (eq <= 0) throw new ScenarioParamError(`--param needs key=value, got "${printable(a, 100)}"`);
     const key = a.slice(0, eq);
-    if (Object.hasOwn(out, key)) throw new ScenarioParamError(`--param ${key} is given twice`);
+    if (Object.hasOwn(out, key))
+      throw new ScenarioParamError(`--param ${printable(key, 100)} is given twice`);
     out[key] = a.slice(eq + 1);
   }
   return out;

@@ -2,7 +2,11 @@
 // scripts are code the user chose to run; traces, in contrast, are data and never execute.
 import type { DeviceDescription, HeapBudget, MemoryLocation } from '../../allocator/index.ts';
 
-export type ParamType = 'number' | 'integer' | 'boolean' | 'string';
+/**
+ * `file`: a path to a data file the script reads with ctx.readLines (CLI: the path as given; API: main
+ * resolves the client's fileId to the granted path before the run starts, so a client never names a path).
+ */
+export type ParamType = 'number' | 'integer' | 'boolean' | 'string' | 'file';
 export type ParamValue = number | boolean | string;
 
 export interface ParamSpec {
@@ -94,6 +98,14 @@ export interface ScenarioContext {
   state(): SessionState;
   /** Emulates a smaller heap (bytes; null clears), like VMA's heap size limit. */
   limitHeap(heapIndex: number, bytes: number | null): void;
+  /**
+   * The lines of a data file (a "file" parameter's value; relative to the working directory), read in
+   * chunks as the loop asks for them: a regular file only, at most 4 GiB, lines of at most 4096 bytes;
+   * a cancel stops the read mid-file. Errors name the file and a line/byte offset, never its content.
+   */
+  readLines(
+    file: string,
+  ): Iterable<{ readonly line: number; readonly offset: number; readonly text: string }>;
 }
 
 export interface ScenarioModule {

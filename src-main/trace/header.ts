@@ -1,6 +1,7 @@
 // Builds a v1 trace header from what a session knows: the device, the allocator configuration and,
 // optionally, the scenario run or the foreign file it was imported from.
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { DeviceDescription } from '../../allocator/device.ts';
 import {
   defaultDebugSettings,
@@ -11,17 +12,19 @@ import {
   TRACE_FORMAT_NAME,
   TRACE_FORMAT_VERSION,
   type TraceAllocatorConfig,
+  type TraceCaptureInfo,
   type TraceHeader,
   type TraceImportInfo,
   type TraceSessionInfo,
 } from '../../allocator/trace/index.ts';
+import { installRoot } from '../runtime/install.ts';
 
 let cachedVersion: string | null = null;
 
 /** The version in package.json (the tool version written into traces). */
 export function toolVersion(): string {
   if (cachedVersion === null) {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    const pkg = JSON.parse(readFileSync(path.join(installRoot, 'package.json'), 'utf8')) as {
       version?: unknown;
     };
     cachedVersion = typeof pkg.version === 'string' ? pkg.version : '0.0.0';
@@ -39,6 +42,7 @@ export interface TraceHeaderInit {
   };
   readonly session?: TraceSessionInfo;
   readonly importedFrom?: TraceImportInfo;
+  readonly capture?: TraceCaptureInfo;
   /** Default: now. */
   readonly createdAt?: Date;
 }
@@ -59,6 +63,7 @@ export function createTraceHeader(init: TraceHeaderInit): TraceHeader {
     },
     ...(init.session ? { session: init.session } : {}),
     ...(init.importedFrom ? { importedFrom: init.importedFrom } : {}),
+    ...(init.capture ? { capture: init.capture } : {}),
   };
   return header;
 }

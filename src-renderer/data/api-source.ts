@@ -169,8 +169,8 @@ export class ApiSource implements InspectorSource {
     }
   }
 
-  /** Sample traces the server offers (assets/traces), to open by path. */
-  async samples(): Promise<{ name: string; path: string; bytes: number }[]> {
+  /** Sample traces the server offers (assets/traces), to open by fileId. */
+  async samples(): Promise<{ name: string; fileId: string; bytes: number }[]> {
     return (await this.api.request('getState', {})).sampleTraces;
   }
 
@@ -458,21 +458,41 @@ export class ApiSource implements InspectorSource {
   }
 
   /**
-   * A file of any size: small ones go inline (one message), larger ones in chunks of the contract's size
-   * (beginUpload / uploadChunk / finishUpload), one chunk read from the file at a time, then the server
-   * opens the upload from disk. Aborting `signal` cancels the upload (and says so).
+   * A file of any size: small ones go inline (one message), larger ones are uploaded in chunks
+   * (uploadChunked) and the server opens the granted file from disk. Aborting `signal` cancels the upload
+   * (and says so).
    */
   async loadFile(
     file: PickedFile,
     onProgress?: (p: LoadProgress) => void,
     signal?: AbortSignal,
   ): Promise<TraceOverview> {
-    const cancelled = (): Error => new Error(`Opening ${file.name} was cancelled.`);
     if (file.size <= INLINE_FILE_BYTES) {
       const bytes = new Uint8Array(await file.slice(0, file.size).arrayBuffer());
-      if (signal?.aborted) throw cancelled();
+      if (signal?.aborted) throw new Error(`Opening ${file.name} was cancelled.`);
       return this.loadTrace(file.name, bytes, onProgress);
     }
+    const { uploadId, fileId } = await this.uploadChunked(file, onProgress, signal);
+    try {
+      return await this.openSource(file.name, { kind: 'file', fileId }, onProgress);
+    } catch (error) {
+      // Opened, the server deletes the upload itself; failed, it keeps it for another try, which this
+      // page does not offer: drop it now rather than when it times out.
+      await this.api.request('cancelUpload', { uploadId }).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
+   * Uploads a file in chunks of the contract's size (beginUpload / uploadChunk / finishUpload), one chunk
+   * read from the file at a time; the server grants it a fileId. Any failure or abort cancels the upload.
+   */
+  private async uploadChunked(
+    file: PickedFile,
+    onProgress?: (p: LoadProgress) => void,
+    signal?: AbortSignal,
+  ): Promise<{ uploadId: string; fileId: string }> {
+    const cancelled = (): Error => new Error(`Opening ${file.name} was cancelled.`);
     const { uploadId, chunkBytes } = await this.api.request('beginUpload', {
       name: file.name,
       bytes: file.size,
@@ -498,23 +518,50 @@ export class ApiSource implements InspectorSource {
       }
       await Promise.all(inFlight);
       if (signal?.aborted) throw cancelled();
-      await this.api.request('finishUpload', { uploadId });
+      const { fileId } = await this.api.request('finishUpload', { uploadId });
+      return { uploadId, fileId };
     } catch (error) {
       await this.api.request('cancelUpload', { uploadId }).catch(() => undefined);
       throw error;
     }
-    return this.openSource(file.name, { kind: 'upload', uploadId }, onProgress);
   }
 
-  /** Opens a trace the server can read by path (the samples in assets/traces). */
-  async loadTracePath(path: string): Promise<TraceOverview> {
-    const summary = await this.api.request('loadTrace', { source: { kind: 'path', path } });
+  /** Opens a file the server granted (the samples in assets/traces) by its fileId. */
+  async loadTraceFile(fileId: string): Promise<TraceOverview> {
+    const summary = await this.api.request('loadTrace', { source: { kind: 'file', fileId } });
     this.sessionId = null;
     this.setSource(summary.sourceId);
     const overview = await this.overview();
-    if (!overview) throw new Error(`"${path}" loaded but its source vanished.`);
+    if (!overview) throw new Error(`"${summary.name}" loaded but its source vanished.`);
     for (const l of this.listeners) l.traceChanged?.(overview);
     return overview;
+  }
+
+  /**
+   * Uploads a file (a workload for replay-workload) and answers the fileId the server granted it: in one
+   * message when small, else in chunks.
+   */
+  async uploadFile(name: string, bytes: Uint8Array): Promise<string> {
+    if (bytes.byteLength > INLINE_FILE_BYTES) {
+      const file: PickedFile = {
+        name,
+        size: bytes.byteLength,
+        slice: (start, end) => ({ arrayBuffer: async () => bytes.slice(start, end).buffer }),
+      };
+      return (await this.uploadChunked(file)).fileId;
+    }
+    const { fileId } = await this.api.request('uploadFile', { source: { kind: 'bytes', name, data: bytes } });
+    return fileId;
+  }
+
+  /** The shown source's text report (the server never writes it: the page downloads it). */
+  async exportReport(): Promise<{ fileName: string; content: string }> {
+    if (!this.sourceId) throw new Error('Open a trace or run a scenario first.');
+    const { fileName, content } = await this.api.request('exportReport', {
+      sourceId: this.sourceId,
+      format: 'text',
+    });
+    return { fileName, content };
   }
 
   async scenarios(): Promise<readonly ScenarioInfo[]> {

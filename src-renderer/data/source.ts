@@ -319,9 +319,14 @@ export interface InspectorSource {
   runScenario(id: string, params: Record<string, ScenarioParamValue>): Promise<RunInfo>;
   control(action: 'pause' | 'step' | 'resume' | 'cancel'): Promise<RunInfo>;
   subscribe(listener: SourceListener): () => void;
-  /** Traces the source can open by path (the server's samples); absent when it has none. */
-  samples?(): Promise<{ name: string; path: string; bytes: number }[]>;
-  loadTracePath?(path: string): Promise<TraceOverview>;
+  /** Traces the server offers by fileId (its samples); absent when the source has none. */
+  samples?(): Promise<{ name: string; fileId: string; bytes: number }[]>;
+  /** Opens a file the server granted (a sample, an upload) by its fileId. */
+  loadTraceFile?(fileId: string): Promise<TraceOverview>;
+  /** Stores a file on the server for a scenario's "file" parameter; resolves with its fileId. */
+  uploadFile?(name: string, bytes: Uint8Array): Promise<string>;
+  /** The report of the shown source as text, with a safe file name to save it under. */
+  exportReport?(): Promise<{ fileName: string; content: string }>;
 }
 
 export const defaultAllocationQuery: AllocationQuery = {

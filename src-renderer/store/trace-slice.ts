@@ -34,11 +34,11 @@ export interface TraceSlice {
    * Opens a dropped or picked file of any size: uploaded in chunks where the source can (never read whole
    * into the page), else its bytes through openTrace.
    */
-  openTraceFile(file: PickedFile): Promise<void>;
+  openPickedFile(file: PickedFile): Promise<void>;
   /** Stops the upload in progress (the file is not opened; the server drops what it received). */
   cancelLoad(): void;
-  /** Opens a trace the source reads by path (a sample on the server). */
-  openTracePath(name: string, path: string): Promise<void>;
+  /** Opens a file the server granted (a sample) by its fileId. */
+  openTraceFile(name: string, fileId: string): Promise<void>;
   /**
    * A new or grown trace. `reset` (a different trace): cursor to the end, selection cleared. Otherwise
    * (a live run grew) a cursor that sat at the end follows the end.
@@ -68,7 +68,7 @@ export const createTraceSlice: StateCreator<InspectorState, [], [], TraceSlice> 
       set({ loading: null, loadError: { name, message: errorSentence(e) } });
     }
   },
-  async openTraceFile(file) {
+  async openPickedFile(file) {
     const source = get().source;
     const name = file.name;
     if (!source?.loadFile) {
@@ -108,15 +108,15 @@ export const createTraceSlice: StateCreator<InspectorState, [], [], TraceSlice> 
   cancelLoad() {
     currentLoad?.abort();
   },
-  async openTracePath(name, path) {
+  async openTraceFile(name, fileId) {
     const source = get().source;
-    if (!source?.loadTracePath) {
-      set({ loadError: { name, message: `Cannot open "${name}": this source cannot open files by path.` } });
+    if (!source?.loadTraceFile) {
+      set({ loadError: { name, message: `Cannot open "${name}": this source has no server files.` } });
       return;
     }
     set({ loading: { name, loaded: 0, total: 0 }, loadError: null });
     try {
-      const overview = await source.loadTracePath(path);
+      const overview = await source.loadTraceFile(fileId);
       set({ loading: null });
       get().overviewChanged(overview, true);
     } catch (e) {

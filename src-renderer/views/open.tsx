@@ -23,7 +23,7 @@ export function OpenView(): ReactNode {
           style={{ display: 'none' }}
           onChange={(e) => {
             const f = e.target.files?.[0];
-            if (f) void store.getState().openTraceFile(f);
+            if (f) void store.getState().openPickedFile(f);
             e.target.value = '';
           }}
         />
@@ -37,7 +37,7 @@ export function OpenView(): ReactNode {
 function Samples(): ReactNode {
   const store = useInspectorStore();
   const source = useInspector((s) => s.source);
-  const [samples, setSamples] = useState<{ name: string; path: string; bytes: number }[]>([]);
+  const [samples, setSamples] = useState<{ name: string; fileId: string; bytes: number }[]>([]);
   useEffect(() => {
     let current = true;
     source?.samples?.().then(
@@ -54,11 +54,11 @@ function Samples(): ReactNode {
       <h3>Sample traces</h3>
       <ul>
         {samples.map((s) => (
-          <li key={s.path}>
+          <li key={s.fileId}>
             <button
               type="button"
               className="link"
-              onClick={() => void store.getState().openTracePath(s.name, s.path)}
+              onClick={() => void store.getState().openTraceFile(s.name, s.fileId)}
             >
               {s.name}
             </button>{' '}

@@ -1,5 +1,6 @@
 // Overview: the device, each heap with its size, budget and usage bars, the memory types with their
 // flags spelled out, and the trace's totals, peaks and failures.
+import { useState } from 'react';
 import type { ReactNode } from 'react';
 import type { HeapSummary, TraceOverview } from '../data/source.ts';
 import { useInspector, useInspectorStore } from '../store/store.ts';
@@ -18,6 +19,7 @@ export function Overview(): ReactNode {
       <p className="muted">
         {d.api} · {d.deviceType} · driver {d.driverVersion} · API {d.apiVersion} · {d.source}
       </p>
+      <ExportReportButton />
       <div className="stats" data-testid="totals">
         <Stat label="events" value={formatCount(overview.eventCount)} testId="stat-events" />
         <Stat label="duration" value={formatMs(overview.durationMs)} />
@@ -180,5 +182,41 @@ function TypesTable(props: { overview: TraceOverview }): ReactNode {
         ))}
       </tbody>
     </table>
+  );
+}
+
+/**
+ * Downloads the server's text report of the shown source. The server returns content only (it never
+ * writes a file for a page); the page saves it as a Blob under the server's safe file name.
+ */
+function ExportReportButton(): ReactNode {
+  const source = useInspector((s) => s.source);
+  const [problem, setProblem] = useState<string | null>(null);
+  if (!source?.exportReport) return null;
+  const exportReport = source.exportReport.bind(source);
+  return (
+    <p>
+      <button
+        type="button"
+        data-testid="export-report"
+        onClick={() => {
+          setProblem(null);
+          exportReport().then(
+            ({ fileName, content }) => {
+              const url = URL.createObjectURL(new Blob([content], { type: 'text/plain;charset=utf-8' }));
+              const link = document.createElement('a');
+              link.href = url;
+              link.download = fileName;
+              link.click();
+              setTimeout(() => URL.revokeObjectURL(url), 60_000);
+            },
+            (error: unknown) => setProblem((error as Error).message),
+          );
+        }}
+      >
+        Export report
+      </button>
+      {problem && <span className="error"> {problem}</span>}
+    </p>
   );
 }

@@ -190,13 +190,14 @@ function ParamField(props: {
         onChange={(e) => props.onChange(e.target.value === '' ? Number.NaN : Number(e.target.value))}
       />
     );
+  } else if (p.type === 'file') {
+    input = <FileParamInput id={id} disabled={props.disabled} onChange={props.onChange} />;
   } else {
     input = (
       <input
         id={id}
         type="text"
         value={String(props.value)}
-        placeholder={p.type === 'file' ? 'path on the machine running VRAMscope' : ''}
         disabled={props.disabled}
         onChange={(e) => props.onChange(e.target.value)}
       />
@@ -211,5 +212,51 @@ function ParamField(props: {
         {p.min !== undefined || p.max !== undefined ? ` (${p.min ?? '…'}–${p.max ?? '…'})` : ''}
       </span>
     </div>
+  );
+}
+
+/**
+ * A "file" parameter: the page uploads the chosen file to VRAMscope (uploadFile) and the parameter
+ * carries the fileId it gets back. The server never takes a path from the page.
+ */
+function FileParamInput(props: {
+  id: string;
+  disabled: boolean;
+  onChange: (fileId: string) => void;
+}): ReactNode {
+  const store = useInspectorStore();
+  const [status, setStatus] = useState<string>('no file chosen');
+  return (
+    <span className="file-param">
+      <input
+        id={props.id}
+        type="file"
+        data-testid={`${props.id}-file`}
+        disabled={props.disabled}
+        onChange={(e) => {
+          const file = e.target.files?.[0];
+          const upload = store.getState().source?.uploadFile?.bind(store.getState().source);
+          if (!file) return;
+          if (!upload) {
+            setStatus('this source cannot take files');
+            return;
+          }
+          setStatus(`uploading ${file.name}…`);
+          void file
+            .arrayBuffer()
+            .then((buffer) => upload(file.name, new Uint8Array(buffer)))
+            .then(
+              (fileId) => {
+                props.onChange(fileId);
+                setStatus(`${file.name} uploaded`);
+              },
+              (error: unknown) => setStatus(`upload failed: ${(error as Error).message}`),
+            );
+        }}
+      />
+      <span className="muted" data-testid={`${props.id}-status`}>
+        {status}
+      </span>
+    </span>
   );
 }

@@ -2,7 +2,7 @@
 // Chromium. Opens a recorded trace by drag-and-drop and checks the numbers shown against `report --json`
 // for the same file, moves the cursor (block map and table follow), reads a decision record against the
 // trace's own record, runs the leaks scenario live and finds exactly its leaked allocations, drops a
-// malformed file, and prints drop-to-first-paint and panning fps for a 1,000,000-event trace.
+// malformed file, opens a sample by its fileId and downloads its report, replays an uploaded workload, and prints drop-to-first-paint and panning fps for a 1,000,000-event trace.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -285,6 +285,61 @@ describe('inspector against vramscope serve', () => {
     await page.click('role=tab[name="Open"]');
     await page.waitForSelector('.samples li');
     await page.screenshot({ path: screenshotPath('serve-open'), fullPage: true });
+    await page.close();
+  });
+
+  test("a sample opens by the fileId the server granted; Export report downloads the server's text", async () => {
+    const page = await openApp();
+    await page.click('role=tab[name="Open"]');
+    await page.click('.samples li button:has-text("streaming-h100.trace")');
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="trace-title"]')?.textContent === 'streaming-h100.trace',
+      undefined,
+      { timeout: 30_000 },
+    );
+    await page.click('role=tab[name="Overview"]');
+    await page.waitForFunction(
+      () => (document.querySelector('[data-testid="device-name"]')?.textContent ?? '').includes('H100'),
+      undefined,
+      { timeout: 30_000 },
+    );
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click('[data-testid="export-report"]'),
+    ]);
+    expect(download.suggestedFilename()).toBe('streaming-h100-report.txt');
+    const saved = readFileSync(await download.path(), 'utf8');
+    expect(saved).toMatch(/^VRAMscope report: streaming-h100\.trace \(trace-\d+\)\n/);
+    expect(saved).toContain('NVIDIA H100');
+    await page.close();
+  });
+
+  test('replay-workload takes its file as an upload (no path box) and replays it', async () => {
+    const lines: string[] = [];
+    for (let i = 1; i <= 200; i++) lines.push(`a ${i} ${4096 * (1 + (i % 7))} 256 buffer gpu`);
+    for (let i = 1; i <= 200; i += 2) lines.push(`f ${i}`);
+    const page = await openApp();
+    await page.click('role=tab[name="Scenarios"]');
+    await page.selectOption('select[aria-label="Scenario"]', 'replay-workload');
+    expect(await page.$('input#param-file[type="text"]')).toBeNull();
+    await page.setInputFiles('[data-testid="param-file-file"]', {
+      name: 'small.workload',
+      mimeType: 'text/plain',
+      buffer: Buffer.from(`${lines.join('\n')}\n`),
+    });
+    await page.waitForFunction(
+      () => /uploaded/.test(document.querySelector('[data-testid="param-file-status"]')?.textContent ?? ''),
+      undefined,
+      { timeout: 20_000 },
+    );
+    await page.click('button:has-text("Run")');
+    await page.waitForFunction(
+      () => /: finished/.test(document.querySelector('[data-testid="run-status"]')?.textContent ?? ''),
+      undefined,
+      { timeout: 60_000 },
+    );
+    // 200 allocations and 100 frees, plus the frees of what is alive at the end (freeAtEnd).
+    expect(await text(page, 'run-status')).toContain('400 operations');
     await page.close();
   });
 

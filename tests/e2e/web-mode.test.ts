@@ -51,6 +51,16 @@ describe.skipIf(!hasUi || !hasChromium)(
         });
       });
       page.on('pageerror', (e) => errors.push(e.message));
+      // A clean load: nothing on the console at error level, no request answered 4xx/5xx (a missing
+      // favicon used to be one on every load).
+      const consoleErrors: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error') consoleErrors.push(m.text());
+      });
+      const failedRequests: string[] = [];
+      page.on('response', (r) => {
+        if (r.status() >= 400) failedRequests.push(`${r.status()} ${r.url()}`);
+      });
       await page.goto(server.url);
       expect(page.url()).toBe(`${server.origin}/`);
       await expect
@@ -58,6 +68,21 @@ describe.skipIf(!hasUi || !hasChromium)(
         .toBeGreaterThan(0);
       expect(violations).toEqual([]);
       expect(errors).toEqual([]);
+      expect(consoleErrors).toEqual([]);
+      expect(failedRequests).toEqual([]);
+      // The page's icon and /favicon.ico (which browsers ask for by default) are VRAMscope's icon.
+      const iconHref = await page.evaluate(() =>
+        document.querySelector('link[rel="icon"]')?.getAttribute('href'),
+      );
+      expect(iconHref).toBeTruthy();
+      const svg = await context.request.get(new URL(iconHref!, page.url()).href);
+      expect(svg.status()).toBe(200);
+      expect(svg.headers()['content-type']).toBe('image/svg+xml');
+      expect((await svg.text()).startsWith('<svg')).toBe(true);
+      const ico = await context.request.get(`${server.origin}/favicon.ico`);
+      expect(ico.status()).toBe(200);
+      expect(ico.headers()['content-type']).toBe('image/x-icon');
+      expect([...(await ico.body()).subarray(0, 4)]).toEqual([0, 0, 1, 0]);
       const cookies = await context.cookies(server.origin);
       const token = cookies.find((c) => c.name === `vramscope_token_${server.port}`);
       expect(token?.httpOnly).toBe(true);

@@ -1,11 +1,12 @@
-// Chunked uploads through the API: over the real web transport (a `vramscope serve` process, WebSocket
+// Uploads (chunked, and uploadFile in one message) through the API: over the real web transport (a `vramscope serve` process, WebSocket
 // frames within the contract's limits) and in process (where the private temporary files can be checked).
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import type { ApiClient } from '../../src-main/api/contract.ts';
 import { maxUploadChunkBytes } from '../../src-main/api/contract.ts';
+import { maxUploadBytesTotal } from '../../src-main/api/uploads.ts';
 import { ipcLikeTransport, repoRoot, webTransport } from '../support/api-transports.ts';
 import { simulateTraining, writeTrainingPickle } from '../../scripts/pytorch-training-snapshot.ts';
 
@@ -17,7 +18,13 @@ writeTrainingPickle(snapshotFile, simulateTraining({ entries: 30_000, layers: 2,
 const snapshot = new Uint8Array(readFileSync(snapshotFile));
 const traceFile = path.join(repoRoot, 'assets', 'traces', 'streaming-h100.trace');
 
-async function upload(api: ApiClient, name: string, bytes: Uint8Array, chunk = 1 << 20): Promise<string> {
+/** Uploads in chunks of `chunk` bytes; answers the upload's id and the fileId finishing it granted. */
+async function upload(
+  api: ApiClient,
+  name: string,
+  bytes: Uint8Array,
+  chunk = 1 << 20,
+): Promise<{ uploadId: string; fileId: string }> {
   const { uploadId, chunkBytes } = await api.request('beginUpload', { name, bytes: bytes.length });
   expect(chunkBytes).toBe(maxUploadChunkBytes);
   for (let offset = 0; offset < bytes.length; offset += chunk) {
@@ -26,8 +33,8 @@ async function upload(api: ApiClient, name: string, bytes: Uint8Array, chunk = 1
     expect(received).toBe(offset + data.length);
   }
   const done = await api.request('finishUpload', { uploadId });
-  expect(done).toEqual({ uploadId, name, bytes: bytes.length });
-  return uploadId;
+  expect(done).toEqual({ uploadId, fileId: expect.stringMatching(/^file-/), name, bytes: bytes.length });
+  return { uploadId, fileId: done.fileId };
 }
 
 async function failure(p: Promise<unknown>): Promise<{ code: string; message: string }> {
@@ -45,27 +52,38 @@ describe('chunked uploads over the web transport', async () => {
   const api = client.api;
   afterAll(() => transport.close());
 
-  test('an uploaded PyTorch snapshot imports like the same file opened by path', async () => {
-    const uploadId = await upload(api, 'training.pickle', snapshot);
-    const viaUpload = await api.request('importFile', { source: { kind: 'upload', uploadId } });
-    const viaPath = await api.request('importFile', { source: { kind: 'path', path: snapshotFile } });
-    expect(viaUpload.name).toBe(viaPath.name);
-    expect(viaUpload.eventCount).toBe(viaPath.eventCount);
-    expect(viaUpload.peakAllocatedBytes).toBe(viaPath.peakAllocatedBytes);
+  test('an uploaded PyTorch snapshot imports like the same file granted to the server', async () => {
+    const { fileId } = await upload(api, 'training.pickle', snapshot);
+    const viaUpload = await api.request('importFile', { source: { kind: 'file', fileId } });
+    const granted = await transport.grantFile(snapshotFile, client);
+    const viaGrant = await api.request('importFile', { source: { kind: 'file', fileId: granted } });
+    expect(viaUpload.name).toBe(viaGrant.name);
+    expect(viaUpload.eventCount).toBe(viaGrant.eventCount);
+    expect(viaUpload.peakAllocatedBytes).toBe(viaGrant.peakAllocatedBytes);
     expect(viaUpload.warnings).toEqual([]);
-    // An upload opens once: it is gone afterwards.
-    expect((await failure(api.request('importFile', { source: { kind: 'upload', uploadId } }))).code).toBe(
+    // Opened, an upload is deleted: its fileId is gone.
+    expect((await failure(api.request('importFile', { source: { kind: 'file', fileId } }))).code).toBe(
       'NotFound',
     );
   });
 
-  test('an uploaded trace loads like the file by path', async () => {
+  test('an uploaded trace loads like the sample; uploadFile (one message) is the same upload', async () => {
     const bytes = new Uint8Array(readFileSync(traceFile));
-    const uploadId = await upload(api, 'streaming-h100.trace', bytes, 100_000);
-    const s = await api.request('loadTrace', { source: { kind: 'upload', uploadId } });
-    const p = await api.request('loadTrace', { source: { kind: 'path', path: traceFile } });
+    const { fileId } = await upload(api, 'streaming-h100.trace', bytes, 100_000);
+    const s = await api.request('loadTrace', { source: { kind: 'file', fileId } });
+    const sample = (await api.request('getState', {})).sampleTraces.find(
+      (t) => t.name === 'streaming-h100.trace',
+    );
+    const p = await api.request('loadTrace', { source: { kind: 'file', fileId: sample!.fileId } });
     expect(s.name).toBe('streaming-h100.trace');
     expect(s.eventCount).toBe(p.eventCount);
+    const whole = await api.request('uploadFile', {
+      source: { kind: 'bytes', name: 'streaming-h100.trace', data: bytes },
+    });
+    expect(whole.bytes).toBe(bytes.length);
+    expect(
+      (await api.request('loadTrace', { source: { kind: 'file', fileId: whole.fileId } })).eventCount,
+    ).toBe(p.eventCount);
   });
 
   test('chunks in order, within the declared size and the chunk limit; finish only when complete', async () => {
@@ -79,9 +97,6 @@ describe('chunked uploads over the web transport', async () => {
       (await failure(api.request('uploadChunk', { uploadId, offset: 4, data: new Uint8Array(7) }))).message,
     ).toMatch(/exceed the 10 declared/);
     expect((await failure(api.request('finishUpload', { uploadId }))).message).toMatch(/4 of its 10 bytes/);
-    expect((await failure(api.request('loadTrace', { source: { kind: 'upload', uploadId } }))).code).toBe(
-      'InvalidState',
-    );
     const big = new Uint8Array(maxUploadChunkBytes + 1);
     expect((await failure(api.request('uploadChunk', { uploadId, offset: 4, data: big }))).code).toBe(
       'InvalidRequest',
@@ -92,20 +107,33 @@ describe('chunked uploads over the web transport', async () => {
     expect((await failure(api.request('finishUpload', { uploadId: '../../etc' }))).code).toBe(
       'InvalidRequest',
     );
+    // The old {kind: 'upload'} source is gone: uploads open by their fileId only.
+    expect(
+      (await failure(api.request('loadTrace', { source: { kind: 'upload', uploadId } } as never))).code,
+    ).toBe('InvalidRequest');
+  });
+
+  test('more than the server holds for uploads at once is refused before a byte is sent', async () => {
+    const r = await failure(api.request('beginUpload', { name: 'huge', bytes: maxUploadBytesTotal + 1 }));
+    expect(r.code).toBe('TooLarge');
   });
 });
 
-describe('chunked uploads in process: the temporary files', () => {
-  test('are deleted once opened, once cancelled, and with the backend', async () => {
+describe('uploads in process: the temporary files', () => {
+  test('live in a private folder under made-up names, and are deleted once opened, cancelled, and with the backend', async () => {
     const transport = ipcLikeTransport();
     const client = await transport.connect();
     const api = client.api;
     const uploads = transport.backend.uploads;
-    const uploadId = await upload(api, 'training.pickle', snapshot);
+    const madeUp = /^[0-9a-f]{24}\.upload$/;
+    const { fileId } = await upload(api, 'training.pickle', snapshot);
     const root = uploads.directory!;
-    expect(readdirSync(root)).toEqual([uploadId]);
-    expect(readdirSync(path.join(root, uploadId))).toEqual(['training.pickle']);
-    await api.request('importFile', { source: { kind: 'upload', uploadId } });
+    expect(statSync(root).mode & 0o777).toBe(0o700);
+    const files = readdirSync(root);
+    expect(files).toHaveLength(1);
+    expect(files[0]).toMatch(madeUp);
+    expect(statSync(path.join(root, files[0]!)).mode & 0o777).toBe(0o600);
+    await api.request('importFile', { source: { kind: 'file', fileId } });
     expect(readdirSync(root)).toEqual([]);
     // Cancelled halfway: nothing stays.
     const half = await api.request('beginUpload', { name: 'half.pickle', bytes: snapshot.length });
@@ -114,16 +142,25 @@ describe('chunked uploads in process: the temporary files', () => {
       offset: 0,
       data: snapshot.subarray(0, snapshot.length >> 1),
     });
-    expect(readdirSync(root)).toEqual([half.uploadId]);
+    expect(readdirSync(root)).toHaveLength(1);
     await api.request('cancelUpload', { uploadId: half.uploadId });
     expect(readdirSync(root)).toEqual([]);
-    // A failed import deletes its upload too.
+    // A failed import keeps the upload, so that another format can be tried; cancelling it deletes it and
+    // revokes its fileId.
     const bad = await upload(api, 'bad.pickle', new TextEncoder().encode('not a pickle at all'));
-    await expect(api.request('importFile', { source: { kind: 'upload', uploadId: bad } })).rejects.toThrow();
+    const source = { kind: 'file', fileId: bad.fileId } as const;
+    await expect(api.request('importFile', { source })).rejects.toThrow();
+    await expect(api.request('importFile', { source, format: 'vma' })).rejects.toThrow();
+    expect(readdirSync(root)).toHaveLength(1);
+    expect(await api.request('cancelUpload', { uploadId: bad.uploadId })).toEqual({ cancelled: true });
     expect(readdirSync(root)).toEqual([]);
-    // A name is only a name: separators and dot names do not leave the upload's folder.
-    const odd = await api.request('beginUpload', { name: '../../evil/..', bytes: 1 });
-    expect(readdirSync(path.join(root, odd.uploadId))).toEqual(['.._.._evil_..']);
+    expect((await failure(api.request('importFile', { source }))).code).toBe('NotFound');
+    // A name is only a name: separators and dot names never reach the file system.
+    const odd = await api.request('uploadFile', {
+      source: { kind: 'bytes', name: '../../evil/..', data: new Uint8Array([1]) },
+    });
+    expect(odd.name).toBe('../../evil/..');
+    expect(readdirSync(root)).toEqual([expect.stringMatching(madeUp)]);
     client.close();
     await transport.close();
     expect(existsSync(root)).toBe(false);

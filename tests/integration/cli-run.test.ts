@@ -112,5 +112,5 @@ test('run --list shows every built-in with its parameters', async () => {
   ])
     expect(stdout.text).toMatch(new RegExp(`^${name}: `, 'm'));
   expect(stdout.text).toMatch(/^ {2}leakEvery \(integer, default 7, 2\.\.1000000\): /m);
-  expect(stdout.text).toMatch(/^ {2}file \(string, default ""\): /m);
+  expect(stdout.text).toMatch(/^ {2}file \(file, default ""\): /m);
 });

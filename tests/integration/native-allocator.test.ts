@@ -1,11 +1,9 @@
 // The Allocator over the real device (VulkanDevice on lavapipe, validation layer on): the first 20,000 ops
-// of ../shared/bench/workload-a.trace with validate() after every op; real buffers and images bound at the
+// of workload-a (bench/workload-a.mjs) with validate() after every op; real buffers and images bound at the
 // offsets the allocator chooses (linear and non-linear neighbours, granularity respected); dedicated
 // allocations; out-of-memory through the allocator leaves allocator and device usable. Any validation
 // error fails the file.
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   AllocationError,
@@ -15,13 +13,11 @@ import {
   WorkloadOp,
   type Allocation,
 } from '../../allocator/index.ts';
+import { ensureWorkloadA } from '../../bench/workload-a.mjs';
 import type { DebugMessage, MemoryHandle } from '../../native/index.ts';
 import { openVulkanDevice, type VulkanDevice } from '../../native/vulkan-device.ts';
 import { bindMixedResources, blockNeighbours } from '../support/vulkan-checks.ts';
 import { addonBuilt, page, skipReason } from './native-support.ts';
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const workloadFile = path.resolve(repoRoot, '..', 'shared', 'bench', 'workload-a.trace');
 
 const messages: DebugMessage[] = [];
 let device: VulkanDevice;
@@ -39,50 +35,47 @@ describe.skipIf(!addonBuilt)(
       expect(errors()).toEqual([]);
     });
 
-    test.skipIf(!existsSync(workloadFile))(
-      'replays the first 20,000 ops of workload-a with validate() after each op (skipped without ../shared)',
-      () => {
-        const workload = parseWorkload(readFileSync(workloadFile, 'utf8'));
-        const allocator = new Allocator({ device, debugSettings: { logLeaksOnShutdown: false } });
-        const live = new Map<number, Allocation>();
-        const n = Math.min(20_000, workload.length);
-        let allocations = 0;
-        for (let i = 0; i < n; i++) {
-          const id = workload.id[i]!;
-          if (workload.op[i] === WorkloadOp.Allocate) {
-            const a = allocator.allocate({
-              name: `w${id}`,
-              requirements: {
-                size: workload.size[i]!,
-                alignment: workload.alignment[i]!,
-                memoryTypeBits: 0xffffffff,
-              },
-              location: workloadLocations[workload.location[i]!]!,
-              linear: workload.linear[i] === 1,
-            });
-            expect(a.offset % workload.alignment[i]!).toBe(0);
-            live.set(id, a);
-            allocations++;
-          } else {
-            const a = live.get(id);
-            if (a !== undefined) {
-              allocator.free(a);
-              live.delete(id);
-            }
+    test('replays the first 20,000 ops of workload-a with validate() after each op', () => {
+      const workload = parseWorkload(readFileSync(ensureWorkloadA(), 'utf8'));
+      const allocator = new Allocator({ device, debugSettings: { logLeaksOnShutdown: false } });
+      const live = new Map<number, Allocation>();
+      const n = Math.min(20_000, workload.length);
+      let allocations = 0;
+      for (let i = 0; i < n; i++) {
+        const id = workload.id[i]!;
+        if (workload.op[i] === WorkloadOp.Allocate) {
+          const a = allocator.allocate({
+            name: `w${id}`,
+            requirements: {
+              size: workload.size[i]!,
+              alignment: workload.alignment[i]!,
+              memoryTypeBits: 0xffffffff,
+            },
+            location: workloadLocations[workload.location[i]!]!,
+            linear: workload.linear[i] === 1,
+          });
+          expect(a.offset % workload.alignment[i]!).toBe(0);
+          live.set(id, a);
+          allocations++;
+        } else {
+          const a = live.get(id);
+          if (a !== undefined) {
+            allocator.free(a);
+            live.delete(id);
           }
-          allocator.validate();
         }
-        expect(allocations).toBeGreaterThan(5000);
-        // Every live block is real device memory, one per allocator block.
-        expect(device.liveBlockCount()).toBe(allocator.blocks().length);
-        expect(allocator.capacity()).toBe(allocator.blocks().reduce((s, b) => s + b.size, 0));
-        for (const a of live.values()) allocator.free(a);
         allocator.validate();
-        allocator.destroy();
-        expect(device.liveBlockCount()).toBe(0);
-        expect(errors()).toEqual([]);
-      },
-    );
+      }
+      expect(allocations).toBeGreaterThan(5000);
+      // Every live block is real device memory, one per allocator block.
+      expect(device.liveBlockCount()).toBe(allocator.blocks().length);
+      expect(allocator.capacity()).toBe(allocator.blocks().reduce((s, b) => s + b.size, 0));
+      for (const a of live.values()) allocator.free(a);
+      allocator.validate();
+      allocator.destroy();
+      expect(device.liveBlockCount()).toBe(0);
+      expect(errors()).toEqual([]);
+    });
 
     test('real buffers and images bound at the offsets the allocator chooses, zero validation errors', () => {
       const ctx = device.context;

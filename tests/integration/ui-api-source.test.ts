@@ -3,18 +3,20 @@
 // the overview with the numbers of `report --json`, and timeline buckets, snapshots, pages, details,
 // leaks and diffs agree with each other and with the trace file itself.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ApiSource } from '../../src-renderer/data/api-source.ts';
 import { defaultAllocationQuery } from '../../src-renderer/data/source.ts';
 import { loadTraceSync } from '../../src-main/trace/reader.ts';
 import { ipcLikeTransport } from '../support/api-transports.ts';
-import type { ContractTransport, TestClient } from '../support/api-transports.ts';
+import type { TestClient } from '../support/api-transports.ts';
+import { realVmaSample } from '../support/import-fixtures.ts';
 import { repoRoot } from '../support/ui-trace.ts';
 
 const fixture = path.join(repoRoot, 'assets', 'traces', 'streaming-h100.trace');
-let transport: ContractTransport;
+let transport: ReturnType<typeof ipcLikeTransport>;
 let client: TestClient;
 let source: ApiSource;
 
@@ -22,7 +24,7 @@ beforeAll(async () => {
   transport = ipcLikeTransport();
   client = await transport.connect();
   source = new ApiSource(client.api);
-  await source.loadTracePath(fixture);
+  await source.loadTraceFile(transport.backend.grantFile(fixture, 'command-line').fileId);
 }, 60_000);
 
 afterAll(async () => {
@@ -137,13 +139,15 @@ describe('ApiSource over the real backend', () => {
 });
 
 describe('ApiSource importing a foreign dump', () => {
-  const dump = path.resolve(repoRoot, '..', 'shared', 'fixtures', 'foreign', 'vma3-sample-amd-rx6600xt.json');
-  test('a dropped VMA JSON dump goes through the importer and shows the totals `vramscope import` prints', async (ctx) => {
-    ctx.skip(!existsSync(dump), `the shared fixture ${dump} is not beside this checkout`);
-    const r = spawnSync(process.execPath, ['bin/vramscope.mjs', 'import', dump], {
-      cwd: repoRoot,
-      encoding: 'utf8',
-    });
+  const dump = realVmaSample;
+  test('a dropped VMA JSON dump goes through the importer and shows the totals `vramscope import` prints', async () => {
+    const out = mkdtempSync(path.join(tmpdir(), 'vramscope-ui-import-'));
+    const r = spawnSync(
+      process.execPath,
+      ['bin/vramscope.mjs', 'import', dump, '--out', path.join(out, 'sample.trace')],
+      { cwd: repoRoot, encoding: 'utf8' },
+    );
+    rmSync(out, { recursive: true, force: true });
     const line = /format=vma version=\S+ blocks=(\d+) block_bytes=\d+ allocations=(\d+)/.exec(r.stdout);
     if (!line) throw new Error(`no summary line from import: ${r.stdout}${r.stderr}`);
     const o = await source.loadTrace(path.basename(dump), readFileSync(dump));

@@ -70,10 +70,15 @@ export function defineContractSuite(
       const state = await call(a, 'getState', {});
       expect(state.sessions).toEqual([]);
       expect(state.traces).toEqual([]);
+      expect(state.sampleTraces.length).toBeGreaterThan(0);
       for (const sample of state.sampleTraces) {
-        expect(sample.path.endsWith(sample.name)).toBe(true);
+        expect(sample.name.endsWith('.trace')).toBe(true);
+        expect(sample.fileId).toMatch(/^file-[A-Za-z0-9_-]{22}$/);
+        expect(JSON.stringify(sample)).not.toContain(repoRoot);
         expect(sample.bytes).toBeGreaterThan(0);
       }
+      // The same sample keeps its fileId from one getState to the next.
+      expect((await call(b, 'getState', {})).sampleTraces).toEqual(state.sampleTraces);
     });
   });
 
@@ -160,8 +165,8 @@ export function defineContractSuite(
   });
 
   describe('traces', () => {
-    let sample: { name: string; path: string; bytes: number };
-    let leaksSample: { name: string; path: string; bytes: number };
+    let sample: { name: string; fileId: string; bytes: number };
+    let leaksSample: { name: string; fileId: string; bytes: number };
     let trace: TraceSummary;
 
     beforeAll(async () => {
@@ -172,10 +177,10 @@ export function defineContractSuite(
       expect(leaksSample).toBeDefined();
     });
 
-    test('loadTrace by path: summary, progress events for its task, and the second client sees stateChanged', async () => {
+    test('loadTrace by fileId: summary, progress events for its task, and the second client sees stateChanged', async () => {
       const seenByB = b.frames.length;
       trace = await call(a, 'loadTrace', {
-        source: { kind: 'path', path: sample.path },
+        source: { kind: 'file', fileId: sample.fileId },
         taskId: 'load-sample',
       });
       expect(trace.name).toBe('streaming-h100.trace');
@@ -207,11 +212,11 @@ export function defineContractSuite(
         .toBe(true);
       const state = await call(b, 'getState', {});
       expect(state.traces.map((t) => t.sourceId)).toContain(trace.sourceId);
-      expect(state.recentTraces[0]).toBe(sample.path);
+      expect(state.recentTraces[0]).toEqual({ name: sample.name, fileId: sample.fileId });
     });
 
     test('loadTrace by bytes (drag and drop) gives the same trace', async () => {
-      const bytes = new Uint8Array(readFileSync(sample.path));
+      const bytes = new Uint8Array(readFileSync(path.join(repoRoot, 'assets', 'traces', sample.name)));
       const dropped = await call(a, 'loadTrace', {
         source: { kind: 'bytes', name: 'dropped.trace', data: bytes },
       });
@@ -224,7 +229,7 @@ export function defineContractSuite(
       );
     });
 
-    test('a file that is not a trace is Failed with one sentence; a missing file is NotFound', async () => {
+    test('a file that is not a trace is Failed with one sentence; a fileId never granted is NotFound', async () => {
       const bad = await failure(
         a.api.request('loadTrace', {
           source: { kind: 'bytes', name: 'x.trace', data: new Uint8Array([1, 2, 3]) },
@@ -233,7 +238,7 @@ export function defineContractSuite(
       expect(bad.code).toBe('Failed');
       expect(bad.message).toContain('x.trace');
       const missing = await failure(
-        a.api.request('loadTrace', { source: { kind: 'path', path: '/nonexistent/x.trace' } }),
+        a.api.request('loadTrace', { source: { kind: 'file', fileId: 'file-AAAAAAAAAAAAAAAAAAAAAA' } }),
       );
       expect(missing.code).toBe('NotFound');
     });
@@ -363,7 +368,7 @@ export function defineContractSuite(
     });
 
     test('leaks and diff on the leaks sample', async () => {
-      const leaky = await call(a, 'loadTrace', { source: { kind: 'path', path: leaksSample.path } });
+      const leaky = await call(a, 'loadTrace', { source: { kind: 'file', fileId: leaksSample.fileId } });
       const report = await call(a, 'leaks', { sourceId: leaky.sourceId, groupBy: 'origin' });
       expect(report.count).toBeGreaterThan(0);
       expect(report.groups.reduce((s, g) => s + g.count, 0)).toBe(report.count);
@@ -389,7 +394,7 @@ export function defineContractSuite(
     test('exportReport as text and JSON; setActiveSource', async () => {
       const text = await call(a, 'exportReport', { sourceId: trace.sourceId, format: 'text' });
       expect(text.content).toContain('NVIDIA H100');
-      expect(text.path).toBeNull();
+      expect(text.fileName).toBe('streaming-h100-report.txt');
       const json = await call(a, 'exportReport', { sourceId: trace.sourceId, format: 'json' });
       expect(JSON.parse(json.content).source.eventCount).toBe(trace.eventCount);
       expect(await call(a, 'setActiveSource', { sourceId: trace.sourceId })).toEqual({ ok: true });
@@ -400,9 +405,8 @@ export function defineContractSuite(
 
     test('importFile: a D3D12MA dump and a PyTorch snapshot become sources; a non-dump is Failed', async () => {
       const fixtures = path.join(repoRoot, 'tests', 'fixtures', 'import');
-      const d3d = await call(a, 'importFile', {
-        source: { kind: 'path', path: path.join(fixtures, 'd3d12ma-tier2-utf16.json') },
-      });
+      const d3dId = await transport.grantFile(path.join(fixtures, 'd3d12ma-tier2-utf16.json'), a);
+      const d3d = await call(a, 'importFile', { source: { kind: 'file', fileId: d3dId } });
       expect(d3d.device.api).toBe('d3d12');
       expect(d3d.allocationCount).toBeGreaterThan(0);
       const snap = await call(a, 'snapshotAt', { sourceId: d3d.sourceId, eventIndex: d3d.eventCount });
@@ -413,14 +417,17 @@ export function defineContractSuite(
         format: 'pytorch',
       });
       expect(torch.eventCount).toBeGreaterThan(0);
-      const bad = await failure(a.api.request('importFile', { source: { kind: 'path', path: sample.path } }));
+      const bad = await failure(
+        a.api.request('importFile', { source: { kind: 'file', fileId: sample.fileId } }),
+      );
       expect(bad.code).toBe('Failed');
     });
 
     test('a large trace loads with progress events while other requests are answered', async () => {
       const big = writeBigTrace(400_000);
       const taskId = 'load-big';
-      const loading = call(a, 'loadTrace', { source: { kind: 'path', path: big }, taskId });
+      const bigId = await transport.grantFile(big, a);
+      const loading = call(a, 'loadTrace', { source: { kind: 'file', fileId: bigId }, taskId });
       let answeredDuring = 0;
       let loaded = false;
       void loading.then(() => (loaded = true));

@@ -4,6 +4,7 @@
 // - ipc-like: the AppBackend in this process behind the IPC endpoint main uses for Electron, with a fake
 //   sender and every frame structured-cloned both ways, as Electron IPC does.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
@@ -25,6 +26,11 @@ export interface ContractTransport {
   readonly name: 'web' | 'ipc-like';
   /** A new client (a new tab / window) on the same backend. */
   connect(): Promise<TestClient>;
+  /**
+   * Makes a file on this machine openable by fileId, the way a user would: ipc-like, as if picked in the
+   * app's Open dialog (main grants it); web, by uploading its bytes (the page has no other way).
+   */
+  grantFile(file: string, client: TestClient): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -159,6 +165,11 @@ export async function webTransport(): Promise<ContractTransport & { server: Serv
       clients.push(client);
       return client;
     },
+    async grantFile(file, client) {
+      const data = new Uint8Array(readFileSync(file));
+      const name = path.basename(file);
+      return (await client.api.request('uploadFile', { source: { kind: 'bytes', name, data } })).fileId;
+    },
     async close() {
       for (const c of clients) c.close();
       await server.stop();
@@ -206,6 +217,9 @@ export function ipcLikeTransport(): ContractTransport & { backend: AppBackend } 
       const client = { api: core.client, frames, close: () => core.client.close() };
       clients.push(client);
       return client;
+    },
+    grantFile(file) {
+      return Promise.resolve(backend.grantFile(file, 'picked').fileId);
     },
     async close() {
       for (const c of clients) c.close();

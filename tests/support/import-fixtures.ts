@@ -12,14 +12,8 @@ import {
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const fixtureDir = path.join(repoRoot, 'tests', 'fixtures', 'import');
-export const realVmaSample = path.resolve(
-  repoRoot,
-  '..',
-  'shared',
-  'fixtures',
-  'foreign',
-  'vma3-sample-amd-rx6600xt.json',
-);
+/** VMA's own sample dump (a real VMA 3.x dump; PROVENANCE.md says where it comes from). */
+export const realVmaSample = path.join(fixtureDir, 'vma3-sample-amd-rx6600xt.json');
 
 export function fixture(name: string): string {
   return path.join(fixtureDir, name);

@@ -5,7 +5,6 @@ import { fileURLToPath } from 'node:url';
 import { createSimulatedDevice, parseVulkaninfo, type DeviceDescription } from '../../allocator/index.ts';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const sharedDir = path.resolve(repoRoot, '..', 'shared');
 
 export type ProfileName = 'lavapipe' | 'h100';
 const files: Record<ProfileName, string> = {

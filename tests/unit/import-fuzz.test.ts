@@ -128,9 +128,13 @@ describe('fuzzed inputs never crash the importers', () => {
     const cases: [Uint8Array, RegExp][] = [
       [
         new Uint8Array(Buffer.from('hello world')),
-        /not a VMA JSON dump, a D3D12MA JSON dump or a PyTorch memory snapshot: it starts with "hello world"/,
+        /not a VMA JSON dump, a D3D12MA JSON dump or a PyTorch memory snapshot: its first bytes match none of those formats \(at byte 0\)$/,
       ],
-      [new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a]), /it starts with the bytes 89 50 4e 47/],
+      [new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a]), /its first bytes match none of those formats/],
+      [
+        new Uint8Array(Buffer.from('{"secret": 1}')),
+        /it is JSON, but its first key is none of those formats/,
+      ],
       [new Uint8Array(0), /it is empty/],
       [new Uint8Array(Buffer.from('{"foo": 1}')), /not a VMA JSON dump/],
       [

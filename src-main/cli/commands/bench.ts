@@ -1,5 +1,5 @@
 // `vramscope bench <workload> [--strategy tlsf|freelist|all] [--profile FILE] [--runs N]`: replays a
-// workload (../shared/bench/gen-workload.mjs format) and prints one line per strategy with ns/op, blocks,
+// workload (bench/gen-workload.mjs format) and prints one line per strategy with ns/op, blocks,
 // committed and live peaks, and the JS heap at the live peak.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -110,6 +110,8 @@ function formatLine(strategy: string, mode: string, extra: string, r: ReplayResu
     `ops=${r.ops}`,
     `ns_per_op=${nsPerOp.toFixed(1)}`,
     `blocks_allocated=${r.blocksAllocated}`,
+    `blocks_freed=${r.blocksFreed}`,
+    `dedicated=${r.dedicated}`,
     `committed_peak_mib=${(r.committedPeak / MiB).toFixed(1)}`,
     `live_peak_mib=${(r.livePeak / MiB).toFixed(1)}`,
     `overhead_ratio=${r.livePeak > 0 ? (r.committedPeak / r.livePeak).toFixed(3) : 'n/a'}`,
@@ -122,7 +124,7 @@ export const benchCommand: Command = {
   summary: 'replay an allocation workload and print ns/op, blocks and memory overhead',
   help: `Usage: vramscope bench <workload> [options]
 
-Replays a workload in the ../shared/bench/gen-workload.mjs format (a <id> <size> <align> <buffer|image>
+Replays a workload in the bench/gen-workload.mjs format (a <id> <size> <align> <buffer|image>
 <gpu|upload|readback> / f <id>) on the allocator. Parsing and two warm-up runs are not timed; each run uses a
 fresh device and allocator; the median of the runs is printed, one line per strategy, then the JS heap at the live peak.
 

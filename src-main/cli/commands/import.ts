@@ -12,6 +12,7 @@ import {
 import { fileSource } from '../../import/file-source.ts';
 import { writeImportedTrace } from '../../import/write-imported.ts';
 import { choiceOption, CommandFailure, stringOption, UsageError, type Command } from '../command.ts';
+import { printable } from '../../../allocator/text/printable.ts';
 
 const help = `Usage: vramscope import <file> [--out <trace>] [--format vma|d3d12ma|pytorch] [--partial]
 
@@ -84,7 +85,7 @@ export const importCommand: Command = {
     }
     if (showProgress) io.stderr.write('\r\x1b[K');
     const seconds = (performance.now() - started) / 1000;
-    for (const line of result.found) io.stdout.write(`${line}\n`);
+    for (const line of result.found) io.stdout.write(`${printable(line)}\n`);
     // The timeline must end in the state the dump describes; say so if it does not.
     const end = endState(result.log);
     const warnings = [...result.warnings];
@@ -99,7 +100,7 @@ export const importCommand: Command = {
         `The imported timeline ends with ${end.totals.blocks} blocks (${end.totals.blockBytes} bytes) and ${end.totals.allocations} allocations (${end.totals.allocatedBytes} bytes), not what the dump describes`,
       );
     }
-    for (const w of warnings) io.stdout.write(`warning: ${w}\n`);
+    for (const w of warnings) io.stdout.write(`warning: ${printable(w)}\n`);
     io.stdout.write(`${summaryLine(result)}\n`);
     let written;
     try {

@@ -11,6 +11,7 @@ import { DeviceOpenError, loadProfile } from '../../session/open-device.ts';
 import { replayRequests, type ReplayReport, type ReplaySide } from '../../session/replay.ts';
 import { loadTraceSync, TraceFormatError } from '../../trace/reader.ts';
 import { choiceOption, CommandFailure, stringOption, UsageError, type Command } from '../command.ts';
+import { printable, printableLines } from '../../../allocator/text/printable.ts';
 
 function sideLines(label: string, s: ReplaySide): string[] {
   const lines = [
@@ -40,11 +41,13 @@ function delta(a: number, b: number, bytes: boolean): string {
 
 export function formatReplayReport(r: ReplayReport): string {
   const lines = [
-    `${r.requests} allocation requests replayed`,
+    r.captured
+      ? `${r.requests} bound resources of the captured application replayed (each one request: its size, alignment, memoryTypeBits, tiling and inferred location)`
+      : `${r.requests} allocation requests replayed`,
     '',
-    ...sideLines('recorded', r.baseline),
+    ...sideLines(r.captured ? 'application' : 'recorded', r.baseline),
     '',
-    ...sideLines('replayed', r.replay),
+    ...sideLines(r.captured ? 'vramscope' : 'replayed', r.replay),
     '',
     'differences:',
   ];
@@ -79,6 +82,11 @@ export const replayCommand: Command = {
 and requests that failed) against a simulated device and/or another placement strategy, then reports the
 differences from the recording: blocks, peak committed bytes, memory types chosen, failures.
 
+On a captured application's trace (vramscope capture), each bound buffer and image is one request with its
+own requirements (size, alignment, memoryTypeBits on the same device, linear or not, and the location
+inferred from its usage and mapping, docs/capture.md): the application's vkAllocateMemory count and peak
+committed bytes are printed beside what our allocator would have done.
+
 Options:
   --profile FILE    the device to replay on: a vulkaninfo text file, a built-in model (d3d12-tier1,
                     d3d12-tier2, metal) or a shipped profile name (lavapipe, h100).
@@ -108,7 +116,8 @@ read, 2 bad usage.
         throw new CommandFailure(`cannot load ${file}: ${(error as Error).message}`);
       throw error;
     }
-    for (const w of trace.warnings) io.stderr.write(`vramscope replay: ${file}: ${w.message}\n`);
+    for (const w of trace.warnings)
+      io.stderr.write(`vramscope replay: ${printable(file)}: ${printable(w.message)}\n`);
     let description;
     try {
       description = profile === undefined ? trace.header.device : loadProfile(profile, io.cwd);
@@ -123,7 +132,9 @@ read, 2 bad usage.
       strategy,
     });
     io.stdout.write(
-      values.json === true ? `${JSON.stringify(report, null, 2)}\n` : formatReplayReport(report),
+      values.json === true
+        ? `${JSON.stringify(report, null, 2)}\n`
+        : printableLines(formatReplayReport(report)),
     );
     return 0;
   },

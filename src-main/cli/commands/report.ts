@@ -4,13 +4,17 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { memoryHeapFlagNames, memoryPropertyFlagNames } from '../../../allocator/device.ts';
 import { formatBytes } from '../../../allocator/format.ts';
+import { printable, printableLines } from '../../../allocator/text/printable.ts';
 import {
+  analyzeCapture,
   analyzeTrace,
   formatStack,
+  isCapturedTrace,
   stackOrigin,
   type LeakGroup,
   type SeriesSummary,
 } from '../../../allocator/analysis/index.ts';
+import { captureReportLines } from '../../capture/report-lines.ts';
 import { TraceFormatError, type LoadedTrace } from '../../../allocator/trace/index.ts';
 import { loadTrace } from '../../trace/reader.ts';
 import { CommandFailure, UsageError, type Command, type CommandIo, type ParsedValues } from '../command.ts';
@@ -68,6 +72,10 @@ runtime. A stack without frames (VMA / D3D12MA imports) is its own origin.
 
 A trace whose tail is torn (recording killed) loads up to the last intact chunk, with a warning on stderr.
 
+A captured application's trace (vramscope capture) also lists what the application did wrong (memory not
+freed at device destruction, resources never destroyed, blocks freed while resources were bound, binds past
+the end of a block or breaking alignment) and its memory-type choices beside gpu-allocator's rule.
+
 Options:
   --json          print one JSON object instead of text
   --stacks        print each origin's stack below it: Python frames first, C++ frames folded
@@ -103,6 +111,7 @@ Exit codes: 0 ok, 1 the trace cannot be read, 2 bad usage.`,
     const analysis = analyzeTrace(trace.events, trace.header.device);
     const leaks = analysis.leaksAt();
     const fragmentation = analysis.fragmentationAt();
+    const capture = isCapturedTrace(trace.events) ? analyzeCapture(trace.events, trace.header.device) : null;
     const analysisMs = performance.now() - analysisStarted;
     const peakRss = process.resourceUsage().maxRSS * 1024;
     const fileBytes = statSync(full).size;
@@ -110,7 +119,7 @@ Exit codes: 0 ok, 1 the trace cannot be read, 2 bad usage.`,
     const bytesPerEvent = events > 0 ? fileBytes / events : 0;
     const { header, warnings } = trace;
     const summary = analysis.summary;
-    for (const w of warnings) io.stderr.write(`vramscope report: warning: ${w.message}\n`);
+    for (const w of warnings) io.stderr.write(`vramscope report: warning: ${printable(w.message)}\n`);
 
     if (values.json === true) {
       const out = {
@@ -124,6 +133,7 @@ Exit codes: 0 ok, 1 the trace cannot be read, 2 bad usage.`,
           blocks: fragmentation.blocks,
         },
         leaks,
+        ...(capture ? { capture } : {}),
         performance: {
           loadMs: Math.round(loadMs * 10) / 10,
           loadCpuMs: Math.round(loadCpuMs * 10) / 10,
@@ -146,6 +156,10 @@ Exit codes: 0 ok, 1 the trace cannot be read, 2 bad usage.`,
     );
     if (header.importedFrom)
       lines.push(`imported from: ${header.importedFrom.format} (${header.importedFrom.source})`);
+    if (header.capture)
+      lines.push(
+        `captured: ${header.capture.command.join(' ')} (pid ${header.capture.pid}, device ${header.capture.track} ${header.capture.deviceHandle}${header.capture.stacks ? ', with stacks' : ''})`,
+      );
     if (header.session?.scenario)
       lines.push(
         `scenario: ${header.session.scenario}${header.session.seed !== undefined ? ` (seed ${header.session.seed})` : ''}`,
@@ -200,10 +214,12 @@ Exit codes: 0 ok, 1 the trace cannot be read, 2 bad usage.`,
         lines.push(...leakLines(leaks.byNamePattern, '(unnamed)'));
       }
     }
+    if (capture) lines.push(...captureReportLines(capture, LIST_LIMIT * 2));
     lines.push(
       `load: ${(loadMs / 1000).toFixed(3)} s (CPU ${(loadCpuMs / 1000).toFixed(3)} s) for ${count(events)} events in ${count(trace.chunkCount)} chunks, ${bytesPerEvent.toFixed(2)} bytes/event (${formatBytes(fileBytes)} on disk), RSS ${mib(rssAfterLoad)} MiB after load; analysis ${(analysisMs / 1000).toFixed(3)} s, peak RSS ${mib(peakRss)} MiB`,
     );
-    io.stdout.write(`${lines.join('\n')}\n`);
+    // Names in the trace are data: control characters escaped on every line (allocator/text/printable.ts).
+    io.stdout.write(`${printableLines(lines.join('\n'))}\n`);
     return 0;
   },
 };

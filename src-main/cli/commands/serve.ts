@@ -1,14 +1,11 @@
 // `vramscope serve`: web mode. The UI and the API on 127.0.0.1 with a random token; runs until Ctrl-C.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { AppBackend } from '../../api/app-backend.ts';
-import { startWebServer } from '../../web/server.ts';
-import { openInBrowser } from '../../web/open-browser.ts';
+import { installRoot } from '../../runtime/install.ts';
 import { CommandFailure, integerOption, stringOption, type Command } from '../command.ts';
 
 /** Where `npm run build:renderer` puts the UI. */
-export const defaultRendererDir = fileURLToPath(new URL('../../../dist/renderer/', import.meta.url));
+export const defaultRendererDir = path.join(installRoot, 'dist', 'renderer');
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -35,6 +32,13 @@ Options:
     const port = integerOption(values, 'port', 0, 65535) ?? 0;
     const uiOption = stringOption(values, 'ui');
     const uiDir = uiOption === undefined ? defaultRendererDir : path.resolve(io.cwd, uiOption);
+    // Loaded here, not at the top: the app backend, the API schemas and the WebSocket server are most of
+    // the CLI's code, and every other command (and `--help`) starts faster without them.
+    const [{ AppBackend }, { startWebServer }, { openInBrowser }] = await Promise.all([
+      import('../../api/app-backend.ts'),
+      import('../../web/server.ts'),
+      import('../../web/open-browser.ts'),
+    ]);
     const backend = new AppBackend();
     let server;
     try {
@@ -53,7 +57,9 @@ Options:
     if (values['no-session'] !== true) await backend.openDefaultSession();
     for (const trace of positionals) {
       try {
-        await backend.loadTraceFile({ kind: 'path', path: path.resolve(io.cwd, trace) }, undefined);
+        // A trace on the command line is the user's word: it is granted to the page like a picked file.
+        const grant = backend.grantFile(path.resolve(io.cwd, trace), 'command-line');
+        await backend.loadTraceFile({ kind: 'file', fileId: grant.fileId }, undefined);
       } catch (error) {
         io.stderr.write(`vramscope serve: ${(error as Error).message}\n`);
       }

@@ -1,0 +1,42 @@
+// Where the running VRAMscope's files are. The same code runs from the sources (tests, scripts), from the
+// CLI bundle (dist/cli/, what bin/vramscope.mjs runs) and from the desktop app's bundle (.vite/build/). This
+// file sits two folders below the root in the sources (src-main/runtime/) and every bundle is built two
+// folders below it too, with all its chunks in that one folder, so one relative path finds the root.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+/** The folder of this module: src-main/runtime/, or the bundle's folder (dist/cli/ or .vite/build/). */
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** Whether this is bundled code (the builds define VRAMSCOPE_BUNDLED). */
+export const bundled = typeof VRAMSCOPE_BUNDLED !== 'undefined' && VRAMSCOPE_BUNDLED === true;
+
+/** The repository, or the installed package's folder (package.json, assets/, dist/, native/). */
+export const installRoot = path.resolve(here, '..', '..');
+
+/**
+ * assets/ (profiles, built-in scenarios, sample traces). The packaged desktop app keeps them beside its
+ * app.asar and says so in VRAMSCOPE_ASSETS_DIR (src-main/electron/main.ts), which workers inherit.
+ */
+export function assetsDir(): string {
+  return process.env.VRAMSCOPE_ASSETS_DIR ?? path.join(installRoot, 'assets');
+}
+
+export type WorkerName = 'scenario-worker' | 'trace-worker';
+
+/**
+ * The entry of a worker thread: the bundle built beside this one, or from the sources a small .mjs that
+ * registers tsx's loader (worker threads do not inherit the parent's) and imports the TypeScript worker.
+ */
+export function workerEntry(name: WorkerName): URL {
+  if (bundled) {
+    // The packaged desktop app also has its bundles unpacked beside app.asar (forge.config.ts
+    // asar.unpack): a worker thread starts from there, where any loader can read it.
+    const unpacked = here.replace(/([\\/])app\.asar([\\/])/, '$1app.asar.unpacked$2');
+    const dir = unpacked !== here && existsSync(path.join(unpacked, `${name}.js`)) ? unpacked : here;
+    return pathToFileURL(path.join(dir, `${name}.js`));
+  }
+  const folder = name === 'scenario-worker' ? 'session' : 'api';
+  return pathToFileURL(path.join(installRoot, 'src-main', folder, `${name}-bootstrap.mjs`));
+}
