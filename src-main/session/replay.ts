@@ -25,6 +25,7 @@ import {
   type PlacementStrategyName,
 } from '../../allocator/index.ts';
 import { inferLocation, isCapturedTrace } from '../../allocator/analysis/capture.ts';
+import { traceEventsOf, type TraceEvents } from '../../allocator/trace/index.ts';
 import { Session } from './session.ts';
 
 /** The event data replay reads (a loaded trace's events, an EventLog view or an EventMirror). */
@@ -192,9 +193,11 @@ type Request =
       /** -1 when the recording says it failed. */
       readonly originalType: number;
       readonly originalCode: string;
+      /** ms: when the recording made the request (the replay's clock follows it). */
+      readonly time: number;
     }
-  | { readonly op: 'free'; readonly originalId: number }
-  | { readonly op: 'rename'; readonly originalId: number; readonly name: string };
+  | { readonly op: 'free'; readonly originalId: number; readonly time: number }
+  | { readonly op: 'rename'; readonly originalId: number; readonly name: string; readonly time: number };
 
 /** Reads the requests out of the recording, and what the recording says about blocks. */
 function extract(
@@ -274,11 +277,17 @@ function extract(
         stack: stackId === 0 ? null : str(stackId),
         originalType: recordedType,
         originalCode: kind === TraceEventKind.Failure ? str(c.code[i] ?? 0) : '',
+        time: c.time[i] ?? 0,
       });
     } else if (kind === TraceEventKind.Free) {
-      requests.push({ op: 'free', originalId: c.id[i] ?? 0 });
+      requests.push({ op: 'free', originalId: c.id[i] ?? 0, time: c.time[i] ?? 0 });
     } else if (kind === TraceEventKind.Rename) {
-      requests.push({ op: 'rename', originalId: c.id[i] ?? 0, name: str(c.name[i] ?? 0) });
+      requests.push({
+        op: 'rename',
+        originalId: c.id[i] ?? 0,
+        name: str(c.name[i] ?? 0),
+        time: c.time[i] ?? 0,
+      });
     } else if (kind === TraceEventKind.BlockCreate) {
       const size = c.size[i] ?? 0;
       blockSizes.set(c.id[i] ?? 0, size);
@@ -301,6 +310,11 @@ export interface ReplayOptions {
   /** The device to replay on (a simulated device from a profile, normally). */
   readonly target: Device;
   readonly strategy: PlacementStrategyName;
+  /**
+   * Receives the replay's own event stream (its clock follows the recording's request times, so the two
+   * timelines share an axis) before the replay session closes: the app shows it as a trace.
+   */
+  readonly onEvents?: (events: TraceEvents) => void;
 }
 
 const sampleLimit = 20;
@@ -318,7 +332,9 @@ export function replayRequests(source: ReplaySource, options: ReplayOptions): Re
         t.propertyFlags === options.target.description.types[i]!.propertyFlags &&
         t.heapIndex === options.target.description.types[i]!.heapIndex,
     );
-  const session = new Session({ device: options.target, strategy: options.strategy });
+  // The replay's clock is the recording's: each request happens at the time it was made originally.
+  let now = 0;
+  const session = new Session({ device: options.target, strategy: options.strategy, clock: () => now });
   const target = options.target.description;
   const allTypes = target.types.length >= 32 ? 0xffffffff : (1 << target.types.length) - 1;
   const live = new Map<number, Allocation>();
@@ -332,6 +348,7 @@ export function replayRequests(source: ReplaySource, options: ReplayOptions): Re
   const changes = new Map<string, TypeChange>();
   try {
     for (const r of requests) {
+      now = Math.max(now, r.time);
       if (r.op === 'free') {
         const a = live.get(r.originalId);
         if (a) {
@@ -387,6 +404,7 @@ export function replayRequests(source: ReplaySource, options: ReplayOptions): Re
         changes.set(key, { location: r.location, linear: r.linear, from, to, count: (prev?.count ?? 0) + 1 });
       }
     }
+    options.onEvents?.(traceEventsOf(session.log));
     return {
       requests: originalOutcomes.length,
       baseline: sideOf(
@@ -422,4 +440,26 @@ function countBlockCreates(session: Session): number {
   let n = 0;
   for (let i = 0; i < session.log.length; i++) if (c.kind[i] === TraceEventKind.BlockCreate) n++;
   return n;
+}
+
+/**
+ * What a recording itself says, in the shape of a replay side: allocations, failures, peak committed bytes,
+ * blocks and the memory type each (location, tiling) got. The compare view puts two recordings side by
+ * side with it.
+ */
+export function recordedSide(source: ReplaySource, device: DeviceDescription, strategy: string): ReplaySide {
+  const { requests, peakCommittedBytes, peakBlocks, blocksCreated } = extract(source, device);
+  const outcomes: Outcome[] = [];
+  for (const r of requests) {
+    if (r.op !== 'allocate') continue;
+    outcomes.push({
+      location: r.location,
+      linear: r.linear,
+      size: r.size,
+      name: r.name,
+      typeIndex: r.originalType,
+      code: r.originalCode,
+    });
+  }
+  return sideOf(device, strategy, outcomes, peakCommittedBytes, peakBlocks, blocksCreated);
 }

@@ -2,7 +2,7 @@
 // application's problems (contract: leaks.problems), `exportReport` lists them and the memory-type choices.
 // Input: the stream the layer recorded on an NVIDIA H200 (tests/fixtures/capture), converted as
 // `vramscope capture --from` does.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,7 +31,11 @@ afterAll(async () => {
 });
 
 test("leaks and the report of a captured trace name the application's problems", async () => {
-  const fileId = await transport.grantFile(tracePath, client);
+  // Clients send no paths: the trace goes up as bytes and is loaded by the fileId main grants for it.
+  const data = new Uint8Array(readFileSync(tracePath));
+  const { fileId } = await call(client, 'uploadFile', {
+    source: { kind: 'bytes', name: 'h200.trace', data },
+  });
   const loaded = await call(client, 'loadTrace', { source: { kind: 'file', fileId } });
   const leaks = await call(client, 'leaks', { sourceId: loaded.sourceId, groupBy: 'origin' });
   const kinds = (leaks.problems ?? []).map((p) => p.kind);

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   createSimulatedDevice,
-  parseVulkaninfo,
+  parseDeviceProfile,
   parseWorkload,
   placementStrategyNames,
   WorkloadParseError,
@@ -51,7 +51,7 @@ export async function loadProfileDevice(profileFile: string | undefined): Promis
   const file = profileFile ?? defaultProfilePath();
   const text = await readText(file, 'device profile');
   try {
-    return createSimulatedDevice(parseVulkaninfo(text, path.basename(file)));
+    return createSimulatedDevice(parseDeviceProfile(text, path.basename(file)));
   } catch (error) {
     throw new CommandFailure(`${file}: ${(error as Error).message}`);
   }
