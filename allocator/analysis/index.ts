@@ -5,4 +5,5 @@ export * from './reports.ts';
 export * from './snapshot.ts';
 export * from './timeline.ts';
 export { ReplayState, seriesLayout, type Checkpoint, type SeriesLayout } from './replay.ts';
+export * from './stack-frames.ts';
 export * from './capture.ts';

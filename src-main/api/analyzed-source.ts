@@ -17,6 +17,7 @@ import {
   type TraceAnalysis,
   type TraceReport,
   analyzeCapture,
+  formatStack,
   isCapturedTrace,
   type CaptureAnalysis,
   type CaptureProblem,
@@ -616,12 +617,11 @@ export class AnalyzedSource {
             `  event ${f.eventIndex}: ${n(f.code)} for "${n(f.name)}" (${formatBytes(f.size)}, ${f.location})`,
         ),
       `Leaks (live at the end): ${leaks.count} allocations, ${formatBytes(leaks.bytes)}`,
-      ...leaks.byOrigin
-        .slice(0, 10)
-        .map(
-          (g) =>
-            `  ${g.key === '' ? '(no origin recorded)' : n(g.key)}: ${g.count} allocations, ${formatBytes(g.bytes)}`,
-        ),
+      ...leaks.byOrigin.slice(0, 10).flatMap((g) => [
+        `  ${g.key === '' ? '(no origin recorded)' : n(g.key)}: ${g.count} allocations, ${formatBytes(g.bytes)}`,
+        // The stack below its origin: Python frames first, C++ frames folded into one line.
+        ...(g.stack === '' || g.stack === g.key ? [] : formatStack(g.stack, { indent: '      ' }).map(n)),
+      ]),
       ...(capture ? captureReportLines(capture) : []),
       ...this.warnings.map((w) => `Warning: ${n(w)}`),
     ];

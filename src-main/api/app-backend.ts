@@ -18,6 +18,7 @@ import { listBuiltinScenarios } from './scenario-catalog.ts';
 import { SessionManager } from './sessions.ts';
 import { TraceHost } from './trace-host.ts';
 import type { SourceQuery, SourceQueryMap, WorkerFile } from './trace-protocol.ts';
+import { UploadStore } from './uploads.ts';
 import { assetsDir } from '../runtime/install.ts';
 
 export interface AppBackendOptions {
@@ -53,6 +54,8 @@ export class AppBackend {
   private readonly traceHost: TraceHost;
   private readonly taskKinds = new Map<string, 'loadTrace' | 'importFile'>();
   private readonly sessions: SessionManager;
+  /** Uploads from the page (chunked or in one message), on disk until opened, then granted fileIds. */
+  readonly uploads = new UploadStore(this.grants);
   readonly devices: DeviceLibrary;
   private activeSource: string | null = null;
   private nextTrace = 1;
@@ -77,7 +80,11 @@ export class AppBackend {
       resolveUserProfile: (name) => this.devices.userProfilePath(name),
       batcher: this.batcher,
       cwd: this.cwd,
-      resolveFile: (fileId) => this.grants.resolve(fileId).path,
+      resolveFile: (fileId) => {
+        const { path: file } = this.grants.resolve(fileId);
+        this.uploads.used(fileId);
+        return file;
+      },
       onChange: () => this.emitState(),
       traceHost: this.traceHost,
     });
@@ -167,6 +174,7 @@ export class AppBackend {
     let input: WorkerFile;
     if (source.kind === 'file') {
       grant = this.grants.resolve(source.fileId);
+      this.uploads.used(grant.fileId);
       input = { kind: 'path', path: grant.path, name: grant.name };
     } else {
       input = source;
@@ -178,6 +186,9 @@ export class AppBackend {
         ? await this.traceHost.load(sourceId, input, task)
         : await this.traceHost.importDump(sourceId, input, format, task);
     this.traces.set(sourceId, loaded.summary);
+    // An upload's temporary file is deleted once opened (the trace is in memory); a failed open kept it
+    // for another try.
+    if (grant !== null && grant.origin === 'upload') await this.uploads.opened(grant.fileId);
     if (grant !== null && grant.origin !== 'upload') this.recent.add(grant.path);
     this.emitState();
     return loaded.summary;
@@ -243,10 +254,7 @@ export class AppBackend {
       resumeRun: ({ runId }) => this.sessions.resume(runId),
       cancelRun: ({ runId }) => this.sessions.cancel(runId),
       cancelTask: async ({ taskId }) => ({ cancelled: await this.traceHost.cancel(taskId) }),
-      uploadFile: async ({ source }) => {
-        const grant = await this.grants.upload(source.name, source.data);
-        return { fileId: grant.fileId, name: grant.name, bytes: source.data.byteLength };
-      },
+      uploadFile: ({ source }) => this.uploads.store(source.name, source.data),
       loadTrace: ({ source, taskId }) => this.loadTraceFile(source, taskId),
       importFile: (p) => this.addTrace(p.source, p.taskId, 'importFile', p.format),
       setActiveSource: ({ sourceId }) => {
@@ -269,6 +277,10 @@ export class AppBackend {
       diff: (p) => this.query(p.sourceId, 'diff', p),
       getReport: (p) => this.query(p.sourceId, 'reportObject', null),
       exportReport: (p) => this.exportReport(p),
+      beginUpload: ({ name, bytes }) => this.uploads.begin(name, bytes),
+      uploadChunk: ({ uploadId, offset, data }) => this.uploads.chunk(uploadId, offset, data),
+      finishUpload: ({ uploadId }) => this.uploads.finish(uploadId),
+      cancelUpload: ({ uploadId }) => this.uploads.cancel(uploadId),
       deviceLibrary: () => this.devices.list(),
       describeDevice: ({ device }) => this.devices.describe(device),
       addDeviceProfile: ({ name, data }) => this.devices.add(name, data),
@@ -289,6 +301,7 @@ export class AppBackend {
   async dispose(): Promise<void> {
     await this.sessions.closeAll();
     await this.traceHost.dispose();
+    await this.uploads.dispose();
     this.grants.dispose();
     this.batcher.flushNow();
     this.batcher.dispose();

@@ -282,6 +282,56 @@ const inlineFileSchema = z.strictObject({
   }),
 });
 
+// ---- Uploads: files of any size from the page, in chunks (issue 11) -------------------------------------
+// beginUpload -> uploadChunk* (in order) -> finishUpload, which grants the file a fileId; then loadTrace /
+// importFile with {kind: 'file', fileId}; cancelUpload at any point. Main writes the chunks to a private
+// temporary file (src-main/api/uploads.ts), parses it from disk and deletes it once loaded (or cancelled,
+// left idle, or at shutdown); a failed open keeps it so that another format can be tried. No message is
+// larger than a chunk: maxUploadChunkBytes, base64 in the web transport, stays far below maxMessageBytes.
+// uploadFile is the same in one message, for files up to maxInlineTraceBytes.
+
+/** Largest chunk one uploadChunk carries. */
+export const maxUploadChunkBytes = 4 * 1024 * 1024;
+/** An upload's opaque id, handed out by beginUpload. */
+export const uploadIdSchema = z.string().regex(/^upload-[A-Za-z0-9_-]{1,64}$/, {
+  message: 'expected an uploadId ("upload-…") from beginUpload',
+});
+const uploadRef = { uploadId: uploadIdSchema };
+const uploadRequests = {
+  /** Starts an upload of `bytes` bytes; `name` is only shown (never used as a path). */
+  beginUpload: {
+    params: z.strictObject({ name: z.string().min(1).max(maxNameLength), bytes: bytesSchema }),
+    result: z.object({ ...uploadRef, chunkBytes: bytesSchema }),
+  },
+  /** The bytes at `offset`, which must be where the previous chunk ended. */
+  uploadChunk: {
+    params: z.strictObject({
+      ...uploadRef,
+      offset: bytesSchema,
+      data: u8.refine((d) => d.byteLength >= 1 && d.byteLength <= maxUploadChunkBytes, {
+        message: `a chunk must hold 1 to ${maxUploadChunkBytes} bytes`,
+      }),
+    }),
+    result: z.object({ received: bytesSchema }),
+  },
+  /**
+   * Every byte arrived: the upload is granted a fileId, to open with loadTrace or importFile. Its file is
+   * deleted once opened successfully (the trace is then in memory).
+   */
+  finishUpload: {
+    params: z.strictObject(uploadRef),
+    result: z.object({ ...uploadRef, fileId: fileIdSchema, name: z.string(), bytes: bytesSchema }),
+  },
+  /**
+   * Drops the upload (finished or not) and its temporary file, and revokes its fileId; false when there
+   * was no such upload any more.
+   */
+  cancelUpload: {
+    params: z.strictObject(uploadRef),
+    result: z.object({ cancelled: z.boolean() }),
+  },
+} as const;
+
 export const fileSourceSchema = z.discriminatedUnion('kind', [
   /** A file main granted (samples, dialogs, command line, uploads). */
   z.strictObject({ kind: z.literal('file'), fileId: fileIdSchema }),
@@ -500,6 +550,8 @@ export const analysisSummarySchema = z.object({
 });
 const reportLeakGroupSchema = z.object({
   key: z.string(),
+  /** The full stack of the group's first allocation ("" = none recorded). */
+  stack: z.string(),
   count: countSchema,
   bytes: bytesSchema,
   allocationIds: z.array(z.int()),
@@ -855,7 +907,9 @@ export const requests = {
 
   /**
    * Stores a file's bytes on the server (a private folder, removed on exit) and grants it: the fileId
-   * then opens it (loadTrace, importFile) or feeds a scenario's "file" parameter (replay-workload).
+   * then opens it (loadTrace, importFile) or feeds a scenario's "file" parameter (replay-workload). One
+   * message of at most maxInlineTraceBytes: the chunked upload (beginUpload ...) done in one step, with
+   * the same temporary file and cleanup. Bigger files go in chunks.
    */
   uploadFile: {
     params: z.strictObject({ source: inlineFileSchema }),
@@ -983,6 +1037,7 @@ export const requests = {
       perType: z.array(diffTypeDeltaSchema),
     }),
   },
+  ...uploadRequests,
   /**
    * The report of a source: device, summary (per heap/type totals, peaks, allocation counts, budgets,
    * failures), fragmentation and leaks. The same JSON `vramscope report --json` prints for the file (which

@@ -4,7 +4,7 @@
 // The timeline: the API buckets by wall time, the views think in event indices. A coarse time index (one
 // whole-source query at `timeIndexBuckets` buckets, kept per source) maps an event range to the time range
 // to ask for; each answer carries the first event index of every bucket, which is all the views need.
-import type { ApiClient, RequestParams, RequestResult } from '../../src-main/api/contract.ts';
+import type { ApiClient, FileSource, RequestParams, RequestResult } from '../../src-main/api/contract.ts';
 import type {
   AllocationDetail,
   AllocationPage,
@@ -14,6 +14,7 @@ import type {
   LeakGroupBy,
   LeakReport,
   LoadProgress,
+  PickedFile,
   RunConfig,
   RunInfo,
   ScenarioInfo,
@@ -28,6 +29,10 @@ import type {
 } from './source.ts';
 
 const timeIndexBuckets = 20_000;
+/** Files up to this size go to the server in one message (loadTrace bytes); larger ones are uploaded. */
+const INLINE_FILE_BYTES = 8 * 1024 * 1024;
+/** Upload chunks sent before waiting for the oldest one's answer. */
+const UPLOAD_WINDOW = 3;
 
 type Row = RequestResult<'listAllocations'>['rows'][number];
 type SeriesSummary = RequestResult<'getReport'>['summary']['heaps'][number];
@@ -51,6 +56,7 @@ function overviewOf(
   durationMs: number,
   live: boolean,
   leaks: { readonly count: number; readonly bytes: number },
+  warnings: readonly string[] = [],
 ): TraceOverview {
   const heap = (i: number): SeriesSummary | undefined => s.heaps.find((h) => h.index === i);
   const type = (i: number): SeriesSummary | undefined => s.types.find((t) => t.index === i);
@@ -90,6 +96,7 @@ function overviewOf(
       allocationCount: type(t.index)?.allocationCount ?? 0,
     })),
     live,
+    warnings,
   };
 }
 
@@ -273,6 +280,7 @@ export class ApiSource implements InspectorSource {
       total.endTime - total.startTime,
       live,
       report.leaks,
+      trace?.warnings ?? [],
     );
     this.lastOverview = overview;
     return overview;
@@ -421,12 +429,21 @@ export class ApiSource implements InspectorSource {
     bytes: Uint8Array,
     onProgress?: (p: LoadProgress) => void,
   ): Promise<TraceOverview> {
+    return this.openSource(name, { kind: 'bytes', name, data: new Uint8Array(bytes) }, onProgress);
+  }
+
+  /** loadTrace or importFile (by the file name) of bytes or an upload, with the server's progress. */
+  private async openSource(
+    name: string,
+    source: FileSource,
+    onProgress?: (p: LoadProgress) => void,
+  ): Promise<TraceOverview> {
     const taskId = `load-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e9).toString(36)}`;
     const off = this.api.on('progress', (p) => {
-      if (p.taskId === taskId && p.unit === 'bytes') onProgress?.({ loaded: p.done, total: p.total });
+      if (p.taskId === taskId && p.unit === 'bytes')
+        onProgress?.({ loaded: p.done, total: p.total, phase: 'reading' });
     });
     try {
-      const source = { kind: 'bytes' as const, name, data: new Uint8Array(bytes) };
       // Foreign dumps (VMA / D3D12MA JSON, PyTorch snapshots) go through the importer, traces load as is.
       const summary = isForeignDump(name)
         ? await this.api.request('importFile', { source, taskId })
@@ -441,6 +458,75 @@ export class ApiSource implements InspectorSource {
     }
   }
 
+  /**
+   * A file of any size: small ones go inline (one message), larger ones are uploaded in chunks
+   * (uploadChunked) and the server opens the granted file from disk. Aborting `signal` cancels the upload
+   * (and says so).
+   */
+  async loadFile(
+    file: PickedFile,
+    onProgress?: (p: LoadProgress) => void,
+    signal?: AbortSignal,
+  ): Promise<TraceOverview> {
+    if (file.size <= INLINE_FILE_BYTES) {
+      const bytes = new Uint8Array(await file.slice(0, file.size).arrayBuffer());
+      if (signal?.aborted) throw new Error(`Opening ${file.name} was cancelled.`);
+      return this.loadTrace(file.name, bytes, onProgress);
+    }
+    const { uploadId, fileId } = await this.uploadChunked(file, onProgress, signal);
+    try {
+      return await this.openSource(file.name, { kind: 'file', fileId }, onProgress);
+    } catch (error) {
+      // Opened, the server deletes the upload itself; failed, it keeps it for another try, which this
+      // page does not offer: drop it now rather than when it times out.
+      await this.api.request('cancelUpload', { uploadId }).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
+   * Uploads a file in chunks of the contract's size (beginUpload / uploadChunk / finishUpload), one chunk
+   * read from the file at a time; the server grants it a fileId. Any failure or abort cancels the upload.
+   */
+  private async uploadChunked(
+    file: PickedFile,
+    onProgress?: (p: LoadProgress) => void,
+    signal?: AbortSignal,
+  ): Promise<{ uploadId: string; fileId: string }> {
+    const cancelled = (): Error => new Error(`Opening ${file.name} was cancelled.`);
+    const { uploadId, chunkBytes } = await this.api.request('beginUpload', {
+      name: file.name,
+      bytes: file.size,
+    });
+    try {
+      // Up to UPLOAD_WINDOW chunks in flight: reading and encoding the next chunk overlaps the server
+      // writing the last one. Both transports hand requests to the server in order and the server writes
+      // an upload's chunks in the order they arrive (it refuses any other), so order is kept.
+      const inFlight: Promise<unknown>[] = [];
+      let acknowledged = 0;
+      for (let offset = 0; offset < file.size;) {
+        if (signal?.aborted) throw cancelled();
+        const end = Math.min(file.size, offset + chunkBytes);
+        const data = new Uint8Array(await file.slice(offset, end).arrayBuffer());
+        const sent = this.api.request('uploadChunk', { uploadId, offset, data }).then(() => {
+          acknowledged += data.length;
+          onProgress?.({ loaded: acknowledged, total: file.size, phase: 'uploading' });
+        });
+        sent.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
+        inFlight.push(sent);
+        if (inFlight.length >= UPLOAD_WINDOW) await inFlight.shift();
+        offset = end;
+      }
+      await Promise.all(inFlight);
+      if (signal?.aborted) throw cancelled();
+      const { fileId } = await this.api.request('finishUpload', { uploadId });
+      return { uploadId, fileId };
+    } catch (error) {
+      await this.api.request('cancelUpload', { uploadId }).catch(() => undefined);
+      throw error;
+    }
+  }
+
   /** Opens a file the server granted (the samples in assets/traces) by its fileId. */
   async loadTraceFile(fileId: string): Promise<TraceOverview> {
     const summary = await this.api.request('loadTrace', { source: { kind: 'file', fileId } });
@@ -452,8 +538,19 @@ export class ApiSource implements InspectorSource {
     return overview;
   }
 
-  /** Uploads a file (a workload for replay-workload) and answers the fileId the server granted it. */
+  /**
+   * Uploads a file (a workload for replay-workload) and answers the fileId the server granted it: in one
+   * message when small, else in chunks.
+   */
   async uploadFile(name: string, bytes: Uint8Array): Promise<string> {
+    if (bytes.byteLength > INLINE_FILE_BYTES) {
+      const file: PickedFile = {
+        name,
+        size: bytes.byteLength,
+        slice: (start, end) => ({ arrayBuffer: async () => bytes.slice(start, end).buffer }),
+      };
+      return (await this.uploadChunked(file)).fileId;
+    }
     const { fileId } = await this.api.request('uploadFile', { source: { kind: 'bytes', name, data: bytes } });
     return fileId;
   }

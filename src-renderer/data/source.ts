@@ -62,6 +62,11 @@ export interface TraceOverview {
   readonly types: readonly MemoryTypeSummary[];
   /** true while a live session is still appending events. */
   readonly live: boolean;
+  /**
+   * What the loader said about the file (a torn or incomplete trace, events dropped, an import's
+   * fix-ups), one sentence each, in the words `vramscope report` / `vramscope import` print.
+   */
+  readonly warnings?: readonly string[];
 }
 
 export type TimelineGroupBy = 'heap' | 'type';
@@ -273,6 +278,15 @@ export interface LoadProgress {
   /** Bytes read so far and in total (total 0 when unknown). */
   readonly loaded: number;
   readonly total: number;
+  /** What is happening: "uploading" (bytes to the server) or "reading" (the server parses); absent: reading. */
+  readonly phase?: 'uploading' | 'reading';
+}
+
+/** What loadFile needs of a dropped or picked File (structural, so tests can pass a Blob with a name). */
+export interface PickedFile {
+  readonly name: string;
+  readonly size: number;
+  slice(start: number, end: number): { arrayBuffer(): Promise<ArrayBuffer> };
 }
 
 /** Events a source pushes: the trace grew (live runs), the run state changed. */
@@ -296,6 +310,16 @@ export interface InspectorSource {
   diff(from: number, to: number): Promise<SnapshotDiff>;
   /** Loads a trace from bytes (drag-and-drop, file picker). Throws an Error with one clear sentence. */
   loadTrace(name: string, bytes: Uint8Array, onProgress?: (p: LoadProgress) => void): Promise<TraceOverview>;
+  /**
+   * Loads a dropped or picked file of any size without reading it whole into the page: in chunks to the
+   * server (which parses it from disk). Aborting the signal cancels the upload. Absent: loadTrace with the
+   * file's bytes.
+   */
+  loadFile?(
+    file: PickedFile,
+    onProgress?: (p: LoadProgress) => void,
+    signal?: AbortSignal,
+  ): Promise<TraceOverview>;
   scenarios(): Promise<readonly ScenarioInfo[]>;
   /**
    * Starts a run (a live session); the trace then grows through traceChanged. `config` (device, strategy,

@@ -179,3 +179,25 @@ describe('ApiSource importing a foreign dump', () => {
     expect(o.allocationCount).toBe(Number(line[2]));
   });
 });
+
+describe('ApiSource uploads', () => {
+  test('a file over the inline size goes up in chunks; the granted file holds the same bytes', async () => {
+    const size = 9 * 1024 * 1024 + 123; // over ApiSource's 8 MiB inline size: three chunks of at most 4 MiB
+    const bytes = new Uint8Array(size);
+    for (let i = 0; i < size; i++) bytes[i] = (i * 31 + (i >> 12)) & 0xff;
+    const chunks: number[] = [];
+    const request = client.api.request.bind(client.api);
+    const counting = {
+      ...client.api,
+      request: ((method, params) => {
+        if (method === 'uploadChunk') chunks.push((params as { data: Uint8Array }).data.byteLength);
+        return request(method, params);
+      }) as typeof client.api.request,
+    };
+    const uploader = new ApiSource(counting);
+    const fileId = await uploader.uploadFile('workload.bin', bytes);
+    expect(chunks).toEqual([4 * 1024 * 1024, 4 * 1024 * 1024, 1024 * 1024 + 123]);
+    const stored = readFileSync(transport.backend.grants.resolve(fileId).path);
+    expect(stored.equals(Buffer.from(bytes))).toBe(true);
+  });
+});

@@ -8,8 +8,10 @@ import { printable, printableLines } from '../../../allocator/text/printable.ts'
 import {
   analyzeCapture,
   analyzeTrace,
+  formatStack,
   isCapturedTrace,
   traceReport,
+  stackOrigin,
   type LeakGroup,
   type SeriesSummary,
 } from '../../../allocator/analysis/index.ts';
@@ -37,13 +39,20 @@ function usageLine(label: string, s: SeriesSummary): string {
   return `  ${label}: committed ${formatBytes(s.final.committed)} (${peak(s, 'peakCommitted')}), allocated ${formatBytes(s.final.allocated)} (${peak(s, 'peakAllocated')})`;
 }
 
-function leakLines(groups: readonly LeakGroup[], none: string): string[] {
+/** With `stacks`, each group is followed by its stack (Python frames first, C++ folded; or every frame). */
+function leakLines(
+  groups: readonly LeakGroup[],
+  none: string,
+  stacks: 'none' | 'folded' | 'full' = 'none',
+): string[] {
   const lines = groups
     .slice(0, LIST_LIMIT)
-    .map(
-      (g) =>
-        `    ${g.key === '' ? none : g.key}: ${count(g.count)} allocation${g.count === 1 ? '' : 's'}, ${formatBytes(g.bytes)}`,
-    );
+    .flatMap((g) => [
+      `    ${g.key === '' ? none : g.key}: ${count(g.count)} allocation${g.count === 1 ? '' : 's'}, ${formatBytes(g.bytes)}`,
+      ...(stacks === 'none' || g.stack === ''
+        ? []
+        : formatStack(g.stack, { full: stacks === 'full', indent: '        ' })),
+    ]);
   if (groups.length > LIST_LIMIT) lines.push(`    ... and ${count(groups.length - LIST_LIMIT)} more`);
   return lines;
 }
@@ -55,8 +64,12 @@ export const reportCommand: Command = {
 
 Loads a VRAMscope trace (format: docs/trace-format.md) and prints the device, committed and allocated bytes
 per heap and memory type with their peaks, event counts, failed allocations, fragmentation, and the
-allocations still live at the end (leaks) grouped by origin (stack) and by name. Also prints how long loading
-took, the bytes per event on disk and the resident memory after loading.
+allocations still live at the end (leaks) grouped by origin and by name. Also prints how long loading took,
+the bytes per event on disk and the resident memory after loading.
+
+The origin of an allocation is the innermost user frame of its stack: the innermost Python frame
+("file:line function"), else the innermost C++ frame that is not the allocator, the interpreter or the C
+runtime. A stack without frames (VMA / D3D12MA imports) is its own origin.
 
 A trace whose tail is torn (recording killed) loads up to the last intact chunk, with a warning on stderr.
 
@@ -65,11 +78,14 @@ freed at device destruction, resources never destroyed, blocks freed while resou
 the end of a block or breaking alignment) and its memory-type choices beside gpu-allocator's rule.
 
 Options:
-  --json    print one JSON object instead of text: the API's getReport for the same file (name, device,
-            strategy, warnings, summary, fragmentation, leaks) plus file, header, complete, performance
+  --json          print one JSON object instead of text: the API's getReport for the same file (name,
+                  device, strategy, warnings, summary, fragmentation, leaks) plus file, header, complete,
+                  performance
+  --stacks        print each origin's stack below it: Python frames first, C++ frames folded
+  --full-stacks   print each origin's stack with every frame
 
 Exit codes: 0 ok, 1 the trace cannot be read, 2 bad usage.`,
-  options: { json: { type: 'boolean' } },
+  options: { json: { type: 'boolean' }, stacks: { type: 'boolean' }, 'full-stacks': { type: 'boolean' } },
   maxPositionals: 1,
   async run(values: ParsedValues, positionals: string[], io: CommandIo): Promise<number> {
     const file = positionals[0];
@@ -180,7 +196,7 @@ Exit codes: 0 ok, 1 the trace cannot be read, 2 bad usage.`,
     lines.push(`failures: ${count(summary.failures.length)}`);
     for (const f of summary.failures.slice(0, LIST_LIMIT)) {
       lines.push(
-        `  event ${count(f.eventIndex)} at ${(f.time / 1000).toFixed(3)} s: "${f.name}" ${formatBytes(f.size)} ${f.location} — ${f.code}: ${f.message}${f.stack ? ` (${f.stack})` : ''}`,
+        `  event ${count(f.eventIndex)} at ${(f.time / 1000).toFixed(3)} s: "${f.name}" ${formatBytes(f.size)} ${f.location} — ${f.code}: ${f.message}${f.stack ? ` (at ${stackOrigin(f.stack)})` : ''}`,
       );
     }
     if (summary.failures.length > LIST_LIMIT)
@@ -192,7 +208,8 @@ Exit codes: 0 ok, 1 the trace cannot be read, 2 bad usage.`,
     lines.push(`leaks (live at end): ${count(leaks.count)} allocations, ${formatBytes(leaks.bytes)}`);
     if (leaks.count > 0) {
       lines.push('  by origin:');
-      lines.push(...leakLines(leaks.byOrigin, '(no stack recorded)'));
+      const stacks = values['full-stacks'] === true ? 'full' : values.stacks === true ? 'folded' : 'none';
+      lines.push(...leakLines(leaks.byOrigin, '(no stack recorded)', stacks));
       lines.push('  by name:');
       lines.push(...leakLines(leaks.byName, '(unnamed)'));
       if (leaks.byNamePattern.length < leaks.byName.length) {
