@@ -230,7 +230,7 @@ describe('inspector against vramscope serve', () => {
     );
     const byOrigin = await page.$$eval('[data-testid="leak-groups"] tbody tr', (rows) =>
       rows.map((r) => [
-        r.querySelector('.leak-key')?.textContent ?? '',
+        r.querySelector('.leak-key code')?.textContent ?? '',
         r.querySelector('td.num')?.textContent ?? '',
       ]),
     );
