@@ -38,6 +38,8 @@ export interface AllocationCreateDesc {
    * store stack traces, and passed to event listeners.
    */
   readonly stack?: string;
+  /** false: defragmentation never moves it (default true; dedicated allocations never move). */
+  readonly movable?: boolean;
 }
 
 export interface DebugSettings {
@@ -243,6 +245,8 @@ export interface AllocatorEventSink {
   blockCreate(blockId: number, memoryTypeIndex: number, size: number, dedicated: boolean): void;
   blockDestroy(blockId: number): void;
   rename(allocationId: number, name: string): void;
+  /** Defragmentation moved a live allocation: its new block, memory type and data offset (bytes). */
+  move?(allocationId: number, blockId: number, memoryTypeIndex: number, offset: number): void;
 }
 
 // ---- Reports -----------------------------------------------------------------------------------------

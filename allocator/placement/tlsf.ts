@@ -251,6 +251,43 @@ export class TlsfSubAllocator<T> implements SubAllocator<T> {
     return -1;
   }
 
+  allocateAt(
+    offset: number,
+    size: number,
+    alignment: number,
+    kind: SubAllocationKind,
+    granularity: number,
+    owner: T,
+  ): number {
+    checkPlacementRequest(size, alignment, kind, granularity);
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset % alignment !== 0) return -1;
+    if (offset + size > this.size || size > this.freeTotal) return -1;
+    if (this.slotTop < 2 && this.used + 2 > MAX_SLOTS) return -1;
+    // The free chunk holding `offset` (a walk of the physical list: defragmentation moves are rare).
+    let c = this.head;
+    while (c >= 0 && this.regOff[c] + this.regSize[c] <= offset) c = this.physNext[c];
+    if (c < 0 || this.state[c] !== STATE_FREE) return -1;
+    if (offset + size > this.regOff[c] + this.regSize[c]) return -1;
+    if (granularity > 1) {
+      const p = this.physPrev[c];
+      if (
+        p >= 0 &&
+        this.state[p] !== STATE_USED + kind &&
+        samePage(this.regOff[p] + this.regSize[p] - 1, offset, granularity)
+      ) {
+        return -1;
+      }
+      const n = this.physNext[c];
+      if (
+        n >= 0 &&
+        this.state[n] !== STATE_USED + kind &&
+        samePage(offset + size - 1, this.dataOff[n], granularity)
+      )
+        return -1;
+    }
+    return this.place(c, offset, size, alignment, kind, owner);
+  }
+
   free(chunk: number): void {
     const c = this.liveSlot(chunk, 'free');
     const s = this.regSize[c];
@@ -307,6 +344,7 @@ export class TlsfSubAllocator<T> implements SubAllocator<T> {
         regionSize: this.regSize[c],
         offset: this.dataOff[c],
         size: this.reqSize[c],
+        alignment: this.align[c],
         kind: (st - STATE_USED) as SubAllocationKind,
         owner: this.owners[c] as T,
       });

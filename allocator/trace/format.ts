@@ -82,8 +82,9 @@ export const kindColumnUse: readonly number[] = [
   bits(T.id, T.offset, T.size), // BudgetSample
   bits(T.id, T.name), // Frame
   bits(T.name, T.stack), // Mark
+  bits(T.id, T.block, T.type, T.offset), // Move
 ];
-export const MAX_EVENT_KIND = 9;
+export const MAX_EVENT_KIND = 10;
 
 // ---- Header --------------------------------------------------------------------------------------------
 
