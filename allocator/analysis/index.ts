@@ -4,3 +4,4 @@ export * from './reports.ts';
 export * from './snapshot.ts';
 export * from './timeline.ts';
 export { ReplayState, seriesLayout, type Checkpoint, type SeriesLayout } from './replay.ts';
+export * from './defrag.ts';
