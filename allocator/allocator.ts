@@ -2,19 +2,28 @@
 // block sizes and growth, debug settings, reports, leak reports, errors) over any Device, with pluggable
 // placement (tlsf | freelist), cached memory-type decision records, and an event stream.
 //
+// Placement: with `tlsf`, each memory type has one TlsfPool whose segments are its general blocks, so a
+// request searches every block of the type in one O(1) lookup; with `freelist` (the crate), each general
+// block has its own sub-allocator and blocks are tried one by one in blockPolicy.order.
+//
 // Invariants (checked by validate()):
-// - every live allocation is owned by exactly one block: a chunk of a general block's sub-allocator, or the
-//   whole of a dedicated block;
-// - per memory type, `liveGeneralBlocks` counts the general blocks in its slot list;
-// - the last general block of a memory type is kept even when empty (so at most one empty general block
-//   per type); dedicated blocks die with their allocation; other empty general blocks are destroyed on
-//   the free that empties them;
-// - a failed allocate() leaves every structure exactly as it was (new blocks are created only when the
-//   request is known to fit in them).
+// - every live allocation is owned by exactly one block: a chunk of a general block's sub-allocator (tlsf:
+//   a chunk of its type's pool, in the block's segment), or the whole of a dedicated block;
+// - per memory type, `liveGeneralBlocks` counts the general blocks in its slot list, `emptyGeneralBlocks`
+//   those without a chunk, `generalBytes` their bytes; with a pool, segment ids map one-to-one to them;
+// - empty general blocks per type: at most max(1, blockPolicy.spareEmptyBlocks); the free that empties a
+//   block destroys it when the type already keeps that many (the type's last general block is always
+//   kept); dedicated blocks die with their allocation;
+// - a failed allocate() leaves every allocation where it was (new blocks are created only when the
+//   request is known to fit in them); the only trace it may leave is empty spare blocks released because
+//   the device ran out of memory (tlsf policy);
+// - a device.freeBlock() that throws does so after the allocator has forgotten the block: the allocator
+//   stays consistent (the driver may have leaked the memory), then the error reaches the caller.
 import { nextMemblockSize, resolveAllocationSizes, type AllocationSizes } from './allocation-sizes.ts';
 import {
   DeviceError,
   isHostVisible,
+  MemoryPropertyFlags,
   memoryPropertyFlagNames,
   memoryHeapFlagNames,
   type Device,
@@ -42,6 +51,7 @@ import { formatBytes } from './format.ts';
 import { MemoryTypeDecisionCache } from './memory-type.ts';
 import { createSubAllocator } from './placement/index.ts';
 import type { ChunkInfo, SubAllocator } from './placement/sub-allocator.ts';
+import { TlsfPool, TlsfSegment } from './placement/tlsf.ts';
 import {
   AllocationKind,
   defaultDebugSettings,
@@ -53,6 +63,8 @@ import {
   type AllocatorEventSink,
   type AllocatorReport,
   type BlockPolicy,
+  budgetModes,
+  type BudgetMode,
   crateBlockPolicy,
   packedBlockPolicy,
   type DebugSettings,
@@ -75,6 +87,8 @@ class BlockState {
     readonly typeState: MemoryTypeState,
     readonly sub: SubAllocator<AllocationImpl> | null,
     public slot: number,
+    /** tlsf: the block's segment in its type's pool; -1 otherwise. */
+    readonly segment: number,
   ) {}
   dedicatedAllocation: AllocationImpl | null = null;
 
@@ -87,13 +101,34 @@ class MemoryTypeState {
   readonly hostVisible: boolean;
   /** Block slots, reused after a block is destroyed (null = empty slot). */
   readonly blocks: (BlockState | null)[] = [];
+  /** tlsf: one index over all general blocks of the type, made with its first general block. */
+  pool: TlsfPool<AllocationImpl> | null = null;
+  /** Placement by a pool (tlsf) rather than a sub-allocator per block (freelist). */
+  readonly pooled: boolean;
+  /** tlsf: the general block of each pool segment id. */
+  readonly bySegment: (BlockState | null)[] = [];
   liveGeneralBlocks = 0;
   /** General blocks with no allocation in them. */
   emptyGeneralBlocks = 0;
-  constructor(readonly type: MemoryType) {
+  /** Bytes of the general blocks. */
+  generalBytes = 0;
+  /** Use the device block size (else the host one), per blockPolicy.sizesBy. */
+  readonly deviceSized: boolean;
+  constructor(
+    readonly type: MemoryType,
+    pooled: boolean,
+    sizesBy: BlockPolicy['sizesBy'],
+  ) {
     this.hostVisible = isHostVisible(type);
+    this.pooled = pooled;
+    this.deviceSized =
+      sizesBy === 'deviceLocal'
+        ? (type.propertyFlags & MemoryPropertyFlags.DEVICE_LOCAL) !== 0 || !this.hostVisible
+        : !this.hostVisible;
   }
 }
+
+const BLOCK_SIZE_MULTIPLE = 4 * 1024 * 1024;
 
 const FREED = -2;
 const DEDICATED_CHUNK = -1;
@@ -221,6 +256,9 @@ export class Allocator {
   readonly debugSettings: DebugSettings;
   readonly bufferDeviceAddress: boolean;
   readonly blockPolicy: BlockPolicy;
+  readonly budget: BudgetMode;
+  /** Blocks created past their heap's budget (budget mode `warn`). */
+  private budgetOverruns = 0;
   /** Adjustments made to the create desc (e.g. block sizes rounded), in words. */
   readonly warnings: readonly string[];
 
@@ -287,11 +325,51 @@ export class Allocator {
         `blockPolicy.dedicatedAbove must be in (0, 1], got ${dedicatedAbove}`,
       );
     }
+    const { sizesBy, growth, minBlockSize, fragmentedFree, fragmentBlockSize } = this.blockPolicy;
+    if (sizesBy !== 'hostVisible' && sizesBy !== 'deviceLocal') {
+      throw new AllocationError(
+        'InvalidAllocatorCreateDesc',
+        `blockPolicy.sizesBy must be hostVisible or deviceLocal, got "${String(sizesBy)}"`,
+      );
+    }
+    if (!(growth >= 0 && growth <= 16)) {
+      throw new AllocationError(
+        'InvalidAllocatorCreateDesc',
+        `blockPolicy.growth must be in [0, 16], got ${growth}`,
+      );
+    }
+    for (const [name, value] of [
+      ['minBlockSize', minBlockSize],
+      ['fragmentBlockSize', fragmentBlockSize],
+    ] as const) {
+      if (!Number.isSafeInteger(value) || value <= 0) {
+        throw new AllocationError(
+          'InvalidAllocatorCreateDesc',
+          `blockPolicy.${name} must be a positive whole number of bytes, got ${value}`,
+        );
+      }
+    }
+    if (!(fragmentedFree >= 0 && fragmentedFree <= 1)) {
+      throw new AllocationError(
+        'InvalidAllocatorCreateDesc',
+        `blockPolicy.fragmentedFree must be in [0, 1], got ${fragmentedFree}`,
+      );
+    }
+    const budget = desc.budget ?? 'warn';
+    if (!budgetModes.includes(budget)) {
+      throw new AllocationError(
+        'InvalidAllocatorCreateDesc',
+        `budget must be ignore, warn or strict, got "${String(budget)}"`,
+      );
+    }
+    this.budget = budget;
     this.newestFirst = order === 'newestFirst';
     this.logger = desc.logger ?? null;
     this.sink = desc.events ?? null;
     const description = desc.device.description;
-    this.types = description.types.map((t) => new MemoryTypeState(t));
+    this.types = description.types.map(
+      (t) => new MemoryTypeState(t, strategy === 'tlsf', this.blockPolicy.sizesBy),
+    );
     this.heapSizes = description.heaps.map((h) => h.size);
     this.granularity = Math.max(1, description.limits.bufferImageGranularity);
     this.decisions = new MemoryTypeDecisionCache(description);
@@ -502,33 +580,107 @@ export class Allocator {
         `allocation "${desc.name}" asks for ${formatBytes(size)}, more than memory type ${typeState.type.index}'s heap ${typeState.type.heapIndex} holds (${formatBytes(heapSize)})`,
       );
     }
-    const memblockSize = nextMemblockSize(
-      this.allocationSizes,
-      typeState.hostVisible,
-      typeState.liveGeneralBlocks,
-    );
     const scheme = desc.scheme ?? managedScheme;
-    if (scheme.kind !== 'managed' || size > memblockSize * this.blockPolicy.dedicatedAbove) {
+    if (
+      scheme.kind !== 'managed' ||
+      size > this.largestBlockSize(typeState) * this.blockPolicy.dedicatedAbove
+    ) {
       return this.allocateDedicated(typeState, desc, decision, stack);
     }
     const kind = desc.linear ? AllocationKind.Linear : AllocationKind.NonLinear;
-    const blocks = typeState.blocks;
-    const n = blocks.length;
-    for (let k = 0; k < n; k++) {
-      const block = blocks[this.newestFirst ? n - 1 - k : k];
-      if (block === null || block === undefined || block.sub === null) continue;
-      const chunk = block.sub.allocate(size, alignment, kind, this.granularity, placeholder);
-      if (chunk >= 0) return this.finishSubAllocation(block, chunk, desc, decision, stack);
+    const pool = typeState.pool;
+    if (pool !== null) {
+      const chunk = pool.allocate(size, alignment, kind, this.granularity, placeholder);
+      if (chunk >= 0) {
+        const block = typeState.bySegment[pool.segmentOf(chunk)]!;
+        return this.finishSubAllocation(block, chunk, desc, decision, stack);
+      }
+    } else {
+      const blocks = typeState.blocks;
+      const n = blocks.length;
+      for (let k = 0; k < n; k++) {
+        const block = blocks[this.newestFirst ? n - 1 - k : k];
+        if (block === null || block === undefined || block.sub === null) continue;
+        const chunk = block.sub.allocate(size, alignment, kind, this.granularity, placeholder);
+        if (chunk >= 0) return this.finishSubAllocation(block, chunk, desc, decision, stack);
+      }
     }
-    const block = this.createBlock(typeState, memblockSize, desc, false);
+    const memblockSize = this.nextBlockSize(typeState, size);
+    const block = this.createGeneralBlock(typeState, memblockSize, size, desc);
     const chunk = block.sub!.allocate(size, alignment, kind, this.granularity, placeholder);
     if (chunk < 0) {
-      this.destroyBlock(block);
+      const error = this.destroyBlock(block);
+      if (error !== null) throw error;
       throw new InternalError(
         `a fresh ${formatBytes(memblockSize)} block could not hold ${formatBytes(size)} aligned to ${alignment}`,
       );
     }
     return this.finishSubAllocation(block, chunk, desc, decision, stack);
+  }
+
+  /**
+   * A new general block of `size` bytes for a request of `request` bytes. When the device is out of memory
+   * (tlsf policy): first the empty general blocks kept on the same heap are released, then smaller blocks
+   * are tried, halving down to the request (rounded up to 4 MiB), as VMA does. A failure leaves no trace.
+   */
+  private createGeneralBlock(
+    t: MemoryTypeState,
+    size: number,
+    request: number,
+    desc: AllocationCreateDesc,
+  ): BlockState {
+    for (;;) {
+      try {
+        return this.createBlock(t, size, desc, false);
+      } catch (error) {
+        if (!(error instanceof OutOfMemoryError) || this.blockPolicy.growth === 0) throw error;
+        if (this.releaseEmptyBlocks(t.type.heapIndex) > 0) continue;
+        const smallest = Math.ceil(request / BLOCK_SIZE_MULTIPLE) * BLOCK_SIZE_MULTIPLE;
+        if (size <= smallest) throw error;
+        size = Math.max(smallest, Math.ceil(size / 2 / BLOCK_SIZE_MULTIPLE) * BLOCK_SIZE_MULTIPLE);
+      }
+    }
+  }
+
+  /**
+   * Releases the empty general blocks kept on heap `heapIndex` (memory pressure); returns how many. A
+   * device.freeBlock() error stops the release and is thrown (the allocator stays consistent).
+   */
+  private releaseEmptyBlocks(heapIndex: number): number {
+    let released = 0;
+    for (const t of this.types) {
+      if (t.type.heapIndex !== heapIndex || t.emptyGeneralBlocks === 0) continue;
+      for (const b of [...t.blocks]) {
+        if (b === null || b.sub === null || b.sub.chunkCount !== 0) continue;
+        const error = this.destroyBlock(b);
+        released++;
+        if (error !== null) throw error;
+      }
+    }
+    return released;
+  }
+
+  /** Bytes: the largest general block the policy gives memory type `t` (the dedicatedAbove reference). */
+  private largestBlockSize(t: MemoryTypeState): number {
+    const sizes = this.allocationSizes;
+    if (this.blockPolicy.growth > 0)
+      return t.deviceSized ? sizes.deviceMaxMemblockSize : sizes.hostMaxMemblockSize;
+    return nextMemblockSize(sizes, !t.deviceSized, t.liveGeneralBlocks);
+  }
+
+  /** Bytes of the next general block of memory type `t` for a request of `size` bytes. */
+  private nextBlockSize(t: MemoryTypeState, size: number): number {
+    const growth = this.blockPolicy.growth;
+    if (growth === 0) return nextMemblockSize(this.allocationSizes, !t.deviceSized, t.liveGeneralBlocks);
+    const max = this.largestBlockSize(t);
+    const policy = this.blockPolicy;
+    // Free space that could not take the request is fragmentation, not lack of capacity: a block sized to
+    // the request fixes it without committing a growth step's worth of memory.
+    const fragmented = t.pool !== null && t.pool.freeBytes > policy.fragmentedFree * t.generalBytes;
+    const want = fragmented
+      ? Math.max(policy.fragmentBlockSize, size)
+      : Math.max(policy.minBlockSize, growth * t.generalBytes, size);
+    return Math.min(max, Math.ceil(want / BLOCK_SIZE_MULTIPLE) * BLOCK_SIZE_MULTIPLE);
   }
 
   private finishSubAllocation(
@@ -538,19 +690,22 @@ export class Allocator {
     decision: MemoryTypeDecision,
     stack: string | null,
   ): AllocationImpl {
-    const sub = block.sub!;
+    const pool = block.typeState.pool;
+    // With a pool, go to it directly: the segment view would check the handle's segment again.
+    const placement = pool ?? block.sub!;
     const allocation = new AllocationImpl(
       this.nextAllocationId++,
       desc.name,
-      sub.offsetOf(chunk),
+      placement.offsetOf(chunk),
       desc.requirements.size,
       chunk,
       block,
       decision,
       this.debugSettings.storeStackTraces ? stack : null,
     );
-    sub.setOwner(chunk, allocation);
-    if (sub.chunkCount === 1) block.typeState.emptyGeneralBlocks--;
+    placement.setOwner(chunk, allocation);
+    const count = pool !== null ? pool.segmentChunkCount(block.segment) : block.sub!.chunkCount;
+    if (count === 1) block.typeState.emptyGeneralBlocks--;
     this.requestedBytes += allocation.size;
     this.allocationCount++;
     return allocation;
@@ -592,6 +747,12 @@ export class Allocator {
         : scheme.kind === 'dedicatedImage' && scheme.image !== undefined
           ? { kind: 'image' as const, handle: scheme.image }
           : undefined;
+    const overBudget = this.budget === 'ignore' ? null : this.budgetExceeded(typeState, size);
+    if (overBudget !== null && this.budget === 'strict') {
+      throw new OutOfMemoryError(
+        `a ${formatBytes(size)} block of memory type ${typeState.type.index} for "${desc.name}" would push heap ${typeState.type.heapIndex} past its budget: usage ${formatBytes(overBudget.usage)} + ${formatBytes(size)} > budget ${formatBytes(overBudget.budget)} (budget mode strict)`,
+      );
+    }
     let memory: DeviceMemoryBlock;
     try {
       memory = this.device.allocateBlock({
@@ -620,34 +781,72 @@ export class Allocator {
         `the device returned an unmapped block for host-visible memory type ${typeState.type.index}`,
       );
     }
-    const sub = dedicated ? null : createSubAllocator<AllocationImpl>(this.strategy, size);
+    let sub: SubAllocator<AllocationImpl> | null = null;
+    let segment = -1;
+    if (!dedicated) {
+      if (typeState.pooled) {
+        // Made on first use: a pool's class index is about 6 KB, and most memory types never get a block.
+        const pool = (typeState.pool ??= new TlsfPool<AllocationImpl>());
+        segment = pool.addSegment(size);
+        sub = new TlsfSegment(pool, segment);
+      } else {
+        sub = createSubAllocator<AllocationImpl>(this.strategy, size);
+      }
+    }
     let slot = typeState.blocks.indexOf(null);
     if (slot < 0) slot = typeState.blocks.length;
-    const block = new BlockState(memory, typeState, sub, slot);
+    const block = new BlockState(memory, typeState, sub, slot, segment);
     typeState.blocks[slot] = block;
     if (!dedicated) {
+      if (segment >= 0) typeState.bySegment[segment] = block;
       typeState.liveGeneralBlocks++;
       typeState.emptyGeneralBlocks++;
+      typeState.generalBytes += size;
     }
     this.committedBytes += size;
     this.blockCount++;
     if (this.sink !== null) this.sink.blockCreate(memory.id, typeState.type.index, size, dedicated);
+    if (overBudget !== null) {
+      this.budgetOverruns++;
+      const usage = overBudget.usage + size;
+      this.sink?.budgetSample?.(typeState.type.heapIndex, overBudget.budget, usage);
+      this.log(
+        'warn',
+        `block ${memory.id} (${formatBytes(size)}, memory type ${typeState.type.index}) pushed heap ${typeState.type.heapIndex} past its budget: usage ${formatBytes(usage)} > budget ${formatBytes(overBudget.budget)}`,
+      );
+    }
     return block;
   }
 
-  private destroyBlock(block: BlockState): void {
+  /**
+   * Forgets a block (its chunks must be freed already), then frees its memory on the device. Returns the
+   * error device.freeBlock() threw, if any, for the caller to throw once its own bookkeeping is done: the
+   * allocator is consistent either way.
+   */
+  private destroyBlock(block: BlockState): unknown {
     const typeState = block.typeState;
     typeState.blocks[block.slot] = null;
     while (typeState.blocks.length > 0 && typeState.blocks[typeState.blocks.length - 1] === null)
       typeState.blocks.pop();
     if (block.sub !== null) {
       typeState.liveGeneralBlocks--;
+      typeState.generalBytes -= block.memory.size;
       if (block.sub.chunkCount === 0) typeState.emptyGeneralBlocks--;
+      if (block.segment >= 0) {
+        typeState.pool!.removeSegment(block.segment);
+        typeState.bySegment[block.segment] = null;
+      }
     }
     this.committedBytes -= block.memory.size;
     this.blockCount--;
-    this.device.freeBlock(block.memory);
+    let error: unknown = null;
+    try {
+      this.device.freeBlock(block.memory);
+    } catch (e) {
+      error = e;
+    }
     if (this.sink !== null) this.sink.blockDestroy(block.memory.id);
+    return error;
   }
 
   /** The allocation behind a handle, if this allocator made it and it is still live; else Internal. */
@@ -671,22 +870,31 @@ export class Allocator {
     if (handle === null) return;
     const allocation = this.liveAllocation(handle, 'free');
     const block = allocation.blockState;
+    let deviceError: unknown = null;
     if (allocation.chunk === DEDICATED_CHUNK) {
       allocation.chunk = FREED;
       block.dedicatedAllocation = null;
-      this.destroyBlock(block);
+      deviceError = this.destroyBlock(block);
     } else {
-      const sub = block.sub!;
-      sub.free(allocation.chunk);
+      const typeState = block.typeState;
+      const pool = typeState.pool;
+      let empty: boolean;
+      if (pool !== null) {
+        pool.free(allocation.chunk);
+        empty = pool.segmentChunkCount(block.segment) === 0;
+      } else {
+        const sub = block.sub!;
+        sub.free(allocation.chunk);
+        empty = sub.chunkCount === 0;
+      }
       allocation.chunk = FREED;
-      if (sub.chunkCount === 0) {
-        const typeState = block.typeState;
+      if (empty) {
         typeState.emptyGeneralBlocks++;
         if (
           typeState.liveGeneralBlocks > 1 &&
           typeState.emptyGeneralBlocks > this.blockPolicy.spareEmptyBlocks
         ) {
-          this.destroyBlock(block);
+          deviceError = this.destroyBlock(block);
         }
       }
     }
@@ -701,6 +909,7 @@ export class Allocator {
         `freed "${allocation.name}": ${formatBytes(allocation.size)}${this.debugSettings.logStackTraces && allocation.stack ? `\n${allocation.stack}` : ''}`,
       );
     }
+    if (deviceError !== null) throw deviceError;
   }
 
   rename(handle: Allocation, name: string): void {
@@ -820,6 +1029,8 @@ export class Allocator {
         this.sink.move(a.id, to.memory.id, to.typeState.type.index, m.toOffset);
     }
     const freed: number[] = [];
+    // A device.freeBlock() error is thrown once every block is settled (the allocator stays consistent).
+    let deviceError: unknown = null;
     for (const b of touched) {
       const t = b.typeState;
       if (
@@ -829,11 +1040,30 @@ export class Allocator {
         t.emptyGeneralBlocks > this.blockPolicy.spareEmptyBlocks
       ) {
         freed.push(b.memory.id);
-        this.destroyBlock(b);
+        const error = this.destroyBlock(b);
+        if (error !== null && deviceError === null) deviceError = error;
       }
     }
     if (plan.moves.length > 0) this.stateVersion++;
+    if (deviceError !== null) throw deviceError;
     return freed;
+  }
+
+  /** Blocks created past their heap's budget so far (budget mode `warn`). */
+  get budgetOverrunCount(): number {
+    return this.budgetOverruns;
+  }
+
+  /**
+   * The heap's budget and usage (bytes) when a new block of `size` bytes would push the heap of memory
+   * type `t` past its budget; null when it would not, or the device reports no budgets.
+   */
+  private budgetExceeded(t: MemoryTypeState, size: number): { budget: number; usage: number } | null {
+    const budgets = this.device.budgets();
+    if (budgets === null) return null;
+    const heap = budgets.find((b) => b.heapIndex === t.type.heapIndex);
+    if (heap === undefined || heap.usage + size <= heap.budget) return null;
+    return { budget: heap.budget, usage: heap.usage };
   }
 
   /** Bytes of live device memory blocks (gpu-allocator's capacity). */
@@ -961,14 +1191,24 @@ export class Allocator {
   destroy(): void {
     if (this.destroyed) return;
     if (this.debugSettings.logLeaksOnShutdown) this.reportMemoryLeaks('warn');
+    let firstError: unknown = null;
     for (const b of [...this.liveBlocks()]) {
       if (b.dedicatedAllocation) b.dedicatedAllocation.chunk = FREED;
-      if (b.sub) for (const c of b.sub.chunks()) c.owner.chunk = FREED;
-      this.destroyBlock(b);
+      if (b.sub && b.sub.chunkCount > 0) {
+        for (const c of b.sub.chunks()) {
+          c.owner.chunk = FREED;
+          b.sub.free(c.chunk);
+        }
+        // Empty now, so that destroyBlock's bookkeeping stays exact.
+        b.typeState.emptyGeneralBlocks++;
+      }
+      const error = this.destroyBlock(b);
+      firstError ??= error;
     }
     this.requestedBytes = 0;
     this.allocationCount = 0;
     this.destroyed = true;
+    if (firstError !== null) throw firstError;
   }
 
   /** Checks every invariant; throws InternalError naming the first broken one. */
@@ -1004,6 +1244,8 @@ export class Allocator {
           return;
         }
         general++;
+        if (t.pool !== null && (b.segment < 0 || t.bySegment[b.segment] !== b))
+          throw new InternalError(`block ${b.memory.id} is not its type's pool segment ${b.segment}`);
         if (b.sub.size !== b.memory.size)
           throw new InternalError(
             `block ${b.memory.id}: sub-allocator manages ${b.sub.size} of ${b.memory.size} bytes`,
@@ -1030,10 +1272,22 @@ export class Allocator {
         throw new InternalError(
           `memory type ${t.type.index}: counted ${t.liveGeneralBlocks} general blocks, found ${general}`,
         );
+      let generalBytes = 0;
+      for (const b of t.blocks) if (b !== null && b.sub !== null) generalBytes += b.memory.size;
+      if (generalBytes !== t.generalBytes)
+        throw new InternalError(
+          `memory type ${t.type.index}: counted ${t.generalBytes} bytes of general blocks, found ${generalBytes}`,
+        );
+      if (t.pool !== null) {
+        t.pool.validateIndex();
+        if (t.pool.segmentCount !== general)
+          throw new InternalError(
+            `memory type ${t.type.index}: the pool holds ${t.pool.segmentCount} segments for ${general} general blocks`,
+          );
+      }
       if (t.blocks.length > 0 && t.blocks[t.blocks.length - 1] === null)
         throw new InternalError(`memory type ${t.type.index}: trailing empty block slot`);
-      // A general block is kept empty only when it was the last one; later blocks may join it, but a
-      // second empty one is always destroyed by the free that empties it.
+      // The free that empties a block destroys it when the type already keeps enough empty ones.
       const empty = t.blocks.filter((b) => b !== null && b.sub !== null && b.sub.chunkCount === 0).length;
       if (empty !== t.emptyGeneralBlocks) {
         throw new InternalError(

@@ -15,6 +15,15 @@ export const enum TraceEventKind {
   Mark = 9,
   /** Defragmentation moved a live allocation (id, block, type, offset: its new place). */
   Move = 10,
+  // 16-31: events of a captured application (`vramscope capture`, docs/capture.md).
+  ResourceCreate = 16,
+  ResourceDestroy = 17,
+  MemoryMap = 18,
+  MemoryUnmap = 19,
+  ObjectName = 20,
+  DeviceDestroy = 21,
+  ProcessEnd = 22,
+  CaptureLoss = 23,
 }
 
 export const traceEventKindNames: Record<number, string> = {
@@ -28,14 +37,23 @@ export const traceEventKindNames: Record<number, string> = {
   8: 'frame',
   9: 'mark',
   10: 'move',
+  16: 'resourceCreate',
+  17: 'resourceDestroy',
+  18: 'memoryMap',
+  19: 'memoryUnmap',
+  20: 'objectName',
+  21: 'deviceDestroy',
+  22: 'processEnd',
+  23: 'captureLoss',
 };
 
 const locationCodes: Record<MemoryLocation, number> = { Unknown: 0, GpuOnly: 1, CpuToGpu: 2, GpuToCpu: 3 };
 export const locationFromCode: readonly MemoryLocation[] = ['Unknown', 'GpuOnly', 'CpuToGpu', 'GpuToCpu'];
 
 /**
- * `flags` column bits: 0-1 AllocationKind (Allocate) / linear (Failure: 0 linear, 1 non-linear),
- * 2-3 location code, 4 usedRetry (Allocate), 5 dedicated (BlockCreate).
+ * `flags` column bits: 0-1 AllocationKind (Allocate) / linear (Failure and ResourceCreate: 0 linear,
+ * 1 non-linear), 2-3 location code, 4 usedRetry (Allocate), 5 dedicated (BlockCreate), 6 image
+ * (ResourceCreate, and ObjectName naming a resource), 7 memory (ObjectName naming a block).
  */
 export const FlagBits = {
   kindMask: 0x3,
@@ -43,6 +61,8 @@ export const FlagBits = {
   locationMask: 0xc,
   usedRetry: 0x10,
   dedicated: 0x20,
+  image: 0x40,
+  memory: 0x80,
 } as const;
 
 export function packFlags(kind: number, location: MemoryLocation, usedRetry: boolean): number {
@@ -67,6 +87,17 @@ export function flagsLocation(flags: number): MemoryLocation {
  * - decision: decision id (Allocate, Failure), -1 when none.
  * - stack: string id of the stack / origin, 0 = none.
  * - code: string id of the failure code (Failure); message: string id of the failure message.
+ *
+ * Captured applications (kinds 16-23, docs/capture.md) reuse these columns (allocation id = resource id,
+ * block id = the VkDeviceMemory's number) and add four:
+ * - thread: OS thread id of the Vulkan call (0 = not recorded: the allocator's own events).
+ * - usage: VkBufferUsageFlags / VkImageUsageFlags (ResourceCreate).
+ * - typeBits: memoryTypeBits of the resource's memory requirements (Allocate of a bound resource).
+ * - format: VkFormat (ResourceCreate of an image).
+ * ResourceCreate: id, flags (image, linear), size (buffer bytes; 0 for images), name, message (details
+ * JSON), stack. ResourceDestroy: id. MemoryMap: id = block, offset, size (bytes; VK_WHOLE_SIZE as the
+ * block's remaining bytes). MemoryUnmap: id = block. ObjectName: id (resource or block, see flags), name.
+ * DeviceDestroy, ProcessEnd: no columns. CaptureLoss: size = records the layer dropped.
  */
 export interface EventColumns {
   readonly kind: Uint8Array;
@@ -83,6 +114,10 @@ export interface EventColumns {
   readonly stack: Uint32Array;
   readonly code: Uint32Array;
   readonly message: Uint32Array;
+  readonly thread: Uint32Array;
+  readonly usage: Float64Array;
+  readonly typeBits: Float64Array;
+  readonly format: Uint32Array;
 }
 
 export const eventColumnNames: readonly (keyof EventColumns)[] = [
@@ -100,6 +135,10 @@ export const eventColumnNames: readonly (keyof EventColumns)[] = [
   'stack',
   'code',
   'message',
+  'thread',
+  'usage',
+  'typeBits',
+  'format',
 ];
 
 export type MutableEventColumns = { -readonly [K in keyof EventColumns]: EventColumns[K] };
@@ -121,6 +160,10 @@ export function allocateEventColumns(capacity: number): MutableEventColumns {
     stack: new Uint32Array(capacity),
     code: new Uint32Array(capacity),
     message: new Uint32Array(capacity),
+    thread: new Uint32Array(capacity),
+    usage: new Float64Array(capacity),
+    typeBits: new Float64Array(capacity),
+    format: new Uint32Array(capacity),
   };
 }
 
@@ -190,6 +233,8 @@ export class EventLog implements AllocatorEventSink {
   private readonly clock: Clock;
   private readonly epoch: number;
   private decisionSource: ((id: number) => MemoryTypeDecision | undefined) | null = null;
+  /** OS thread id written into every event pushed while set (captured applications; 0 = none). */
+  thread = 0;
 
   constructor(options: { initialCapacity?: number; clock?: Clock } = {}) {
     this.capacity = Math.max(16, options.initialCapacity ?? 4096);
@@ -223,6 +268,7 @@ export class EventLog implements AllocatorEventSink {
     const i = this.length++;
     this.cols.kind[i] = kind;
     this.cols.time[i] = this.now();
+    this.cols.thread[i] = this.thread;
     return i;
   }
 
@@ -338,6 +384,101 @@ export class EventLog implements AllocatorEventSink {
     const i = this.push(TraceEventKind.Mark);
     this.cols.name[i] = this.strings.intern(label);
     this.cols.stack[i] = stack === null ? 0 : this.strings.intern(stack);
+  }
+
+  // ---- Captured applications (docs/capture.md) ----------------------------------------------------------
+
+  /** A bound buffer or image: an Allocate event that also carries the requirements' memoryTypeBits. */
+  bindResource(
+    resourceId: number,
+    blockId: number,
+    memoryTypeIndex: number,
+    offset: number,
+    size: number,
+    alignment: number,
+    kind: AllocationKind,
+    memoryTypeBits: number,
+    name: string,
+    stack: string | null,
+  ): void {
+    this.allocate(
+      resourceId,
+      blockId,
+      memoryTypeIndex,
+      offset,
+      size,
+      alignment,
+      kind,
+      'Unknown',
+      name,
+      -1,
+      false,
+      stack,
+    );
+    this.cols.typeBits[this.length - 1] = memoryTypeBits;
+  }
+
+  resourceCreate(
+    resourceId: number,
+    image: boolean,
+    linear: boolean,
+    size: number,
+    usage: number,
+    format: number,
+    name: string,
+    details: string,
+    stack: string | null,
+  ): void {
+    const i = this.push(TraceEventKind.ResourceCreate);
+    const c = this.cols;
+    c.id[i] = resourceId;
+    c.flags[i] = (linear ? 0 : 1) | (image ? FlagBits.image : 0);
+    c.size[i] = size;
+    c.usage[i] = usage;
+    c.format[i] = format;
+    c.name[i] = this.strings.intern(name);
+    c.message[i] = this.strings.intern(details);
+    c.stack[i] = stack === null ? 0 : this.strings.intern(stack);
+  }
+
+  resourceDestroy(resourceId: number): void {
+    const i = this.push(TraceEventKind.ResourceDestroy);
+    this.cols.id[i] = resourceId;
+  }
+
+  memoryMap(blockId: number, offset: number, size: number): void {
+    const i = this.push(TraceEventKind.MemoryMap);
+    this.cols.id[i] = blockId;
+    this.cols.offset[i] = offset;
+    this.cols.size[i] = size;
+  }
+
+  memoryUnmap(blockId: number): void {
+    const i = this.push(TraceEventKind.MemoryUnmap);
+    this.cols.id[i] = blockId;
+  }
+
+  /** A name given to a block (memory) or to a resource that is not bound (bound ones get a Rename). */
+  objectName(id: number, what: 'memory' | 'buffer' | 'image', name: string): void {
+    const i = this.push(TraceEventKind.ObjectName);
+    this.cols.id[i] = id;
+    this.cols.flags[i] = what === 'memory' ? FlagBits.memory : what === 'image' ? FlagBits.image : 0;
+    this.cols.name[i] = this.strings.intern(name);
+  }
+
+  deviceDestroy(stack: string | null = null): void {
+    const i = this.push(TraceEventKind.DeviceDestroy);
+    this.cols.stack[i] = stack === null ? 0 : this.strings.intern(stack);
+  }
+
+  processEnd(): void {
+    this.push(TraceEventKind.ProcessEnd);
+  }
+
+  /** The layer lost `records` records (its buffer overflowed): the trace is incomplete from here. */
+  captureLoss(records: number): void {
+    const i = this.push(TraceEventKind.CaptureLoss);
+    this.cols.size[i] = records;
   }
 
   /** Copies events [start, end) into fresh arrays (for shipping a batch to a UI or a trace chunk). */

@@ -88,34 +88,89 @@ export interface AllocatorCreateDesc {
   readonly blockPolicy?: Partial<BlockPolicy>;
   /** Listener of the event stream; null/absent costs nothing. */
   readonly events?: AllocatorEventSink | null;
+  /** What a new block that pushes a heap past its budget (VK_EXT_memory_budget) does; default `warn`. */
+  readonly budget?: BudgetMode;
 }
 
 /**
- * How requests are spread over blocks. gpu-allocator tries the newest block first and gives a request its
- * own block only when it is larger than the block size (`{ order: 'newestFirst', dedicatedAbove: 1 }`, the
- * `freelist` default). The `tlsf` default fills the oldest blocks first, so younger blocks drain and are
- * released, and gives requests larger than an eighth of a block their own block (8 MiB of a 64 MiB host
- * block, 32 MiB of a 256 MiB device block), so large resources never strand the rest of a block. Measured
- * on workload-a and gen-workload seeds 1-6 (lavapipe profile), committed/live peak: crate policy 1.58-1.75;
- * oldest first + 1/2: 1.33-1.46; oldest first + 1/4: 1.29-1.45; oldest first + 1/8: 1.20-1.26.
+ * Heap budgets (checked when a block is created, with the device's per-heap budget and usage; devices
+ * without VK_EXT_memory_budget report none, and then nothing is checked):
+ * - `ignore`: gpu-allocator's behaviour;
+ * - `warn`: the block is created; the event sink gets a budget sample with the heap's usage past its
+ *   budget, and a warn line is logged;
+ * - `strict`: the block is not created: the allocation takes the decision's fallback memory type where
+ *   it has one (its event then says the fallback was used), else fails with OutOfMemory naming the budget.
+ */
+export type BudgetMode = 'ignore' | 'warn' | 'strict';
+export const budgetModes: readonly BudgetMode[] = ['ignore', 'warn', 'strict'];
+
+/**
+ * How requests are spread over blocks. gpu-allocator tries the newest block first, gives a request its own
+ * block only when it is larger than the block size, sizes blocks by AllocationSizes (host-visible types use
+ * the host size) and releases an emptied block unless it is the type's last (`crateBlockPolicy`, the
+ * `freelist` default). The `tlsf` default (`packedBlockPolicy`) searches all blocks of a type at once (one
+ * TLSF index per type), sizes blocks by demand and keeps emptied blocks: few driver allocations and a low
+ * committed/live ratio (measured trade-offs in docs/allocator.md).
  */
 export interface BlockPolicy {
+  /** freelist only (tlsf searches every block of a type at once): which block is tried first. */
   readonly order: 'newestFirst' | 'oldestFirst';
-  /** A managed request larger than this fraction of the block size gets a dedicated block; in (0, 1]. */
+  /**
+   * A managed request larger than this fraction of the type's largest block size gets a dedicated block;
+   * in (0, 1].
+   */
   readonly dedicatedAbove: number;
   /**
    * Empty general blocks kept per memory type besides the last one (0 = the crate's rule: an emptied block
    * is released unless it is the type's only general block). A spare saves a vkAllocateMemory/vkFreeMemory
-   * pair each time usage dips and comes back.
+   * pair each time usage dips and comes back. Spares are released under budget pressure (see budget).
    */
   readonly spareEmptyBlocks: number;
+  /**
+   * Which AllocationSizes pair (device or host block size) a memory type uses: `hostVisible` (the crate:
+   * any host-visible type uses the host size) or `deviceLocal` (a device-local type uses the device size
+   * even when host-visible, as on integrated GPUs, lavapipe and resizable-BAR types).
+   */
+  readonly sizesBy: 'hostVisible' | 'deviceLocal';
+  /**
+   * 0: the crate's AllocationSizes growth. > 0: a new general block is this fraction of the type's
+   * general block bytes so far, rounded up to 4 MiB, at least minBlockSize and the request, at most the
+   * type's block size from AllocationSizes (its max when growth is configured there).
+   */
+  readonly growth: number;
+  /** Bytes: the smallest block when growth > 0 (rounded up to 4 MiB, clamped to the type's block size). */
+  readonly minBlockSize: number;
+  /**
+   * tlsf with growth > 0: when a request fits no free range although the type's free bytes exceed this
+   * fraction of its general block bytes, the miss is fragmentation, not capacity, and the new block is
+   * sized to the request (at least fragmentBlockSize) instead of a growth step.
+   */
+  readonly fragmentedFree: number;
+  /** Bytes: the smallest block created for a fragmentation miss (see fragmentedFree). */
+  readonly fragmentBlockSize: number;
 }
 
-export const crateBlockPolicy: BlockPolicy = { order: 'newestFirst', dedicatedAbove: 1, spareEmptyBlocks: 0 };
+const MiB = 1024 * 1024;
+
+export const crateBlockPolicy: BlockPolicy = {
+  order: 'newestFirst',
+  dedicatedAbove: 1,
+  spareEmptyBlocks: 0,
+  sizesBy: 'hostVisible',
+  growth: 0,
+  minBlockSize: 4 * MiB,
+  fragmentedFree: 1,
+  fragmentBlockSize: 4 * MiB,
+};
 export const packedBlockPolicy: BlockPolicy = {
   order: 'oldestFirst',
-  dedicatedAbove: 0.125,
-  spareEmptyBlocks: 0,
+  dedicatedAbove: 0.5,
+  spareEmptyBlocks: 4,
+  sizesBy: 'deviceLocal',
+  growth: 0.5,
+  minBlockSize: 128 * MiB,
+  fragmentedFree: 0.07,
+  fragmentBlockSize: 32 * MiB,
 };
 
 /** How an allocation sits in memory; also the bufferImageGranularity class of a sub-allocation. */
@@ -245,6 +300,12 @@ export interface AllocatorEventSink {
   blockCreate(blockId: number, memoryTypeIndex: number, size: number, dedicated: boolean): void;
   blockDestroy(blockId: number): void;
   rename(allocationId: number, name: string): void;
+  /**
+   * Budget mode `warn`: a block just created pushed heap `heapIndex` past its budget; usage (bytes, this
+   * block included) and budget (bytes) as the device reports them. Optional: EventLog records it as a
+   * budget sample.
+   */
+  budgetSample?(heapIndex: number, budget: number, usage: number): void;
   /** Defragmentation moved a live allocation: its new block, memory type and data offset (bytes). */
   move?(allocationId: number, blockId: number, memoryTypeIndex: number, offset: number): void;
 }

@@ -3,7 +3,7 @@
 # Mesa's lavapipe CPU device, the Khronos validation layer, vulkaninfo, and Chromium for UI tests.
 # Uses sudo when not root.
 set -euo pipefail
-packages=(libvulkan-dev mesa-vulkan-drivers vulkan-validationlayers vulkan-tools chromium g++ make python3)
+packages=(libvulkan-dev mesa-vulkan-drivers vulkan-validationlayers vulkan-tools xvfb xauth chromium g++ make python3)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

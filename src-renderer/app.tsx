@@ -9,7 +9,9 @@ import type { ViewName } from './store/view-slice.ts';
 import { formatBytes, formatCount } from './ui/format.ts';
 import { Allocations } from './views/allocations.tsx';
 import { BlockMap } from './views/block-map.tsx';
+import { Compare } from './views/compare.tsx';
 import { DecisionPanel } from './views/decision.tsx';
+import { Devices } from './views/devices.tsx';
 import { Leaks } from './views/leaks.tsx';
 import { LoadStatus, OpenView, openFile } from './views/open.tsx';
 import { Overview } from './views/overview.tsx';
@@ -22,6 +24,8 @@ const viewLabels: Record<ViewName, string> = {
   allocations: 'Allocations',
   leaks: 'Leaks',
   scenarios: 'Scenarios',
+  devices: 'Devices',
+  compare: 'Compare',
   open: 'Open',
 };
 
@@ -110,6 +114,8 @@ export function App(): ReactNode {
           {view === 'allocations' && <Allocations />}
           {view === 'leaks' && <Leaks />}
           {view === 'scenarios' && <Scenarios />}
+          {view === 'devices' && <Devices />}
+          {view === 'compare' && <Compare />}
           {view === 'open' && <OpenView />}
         </main>
         <DecisionPanel />

@@ -2,6 +2,7 @@
 // whichever transport exists (Electron preload bridge or the web-mode WebSocket), then the app.
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { ApiProvider } from './api/api-context.ts';
 import { createApiClient } from './api/create-client.ts';
 import { App } from './app.tsx';
 import { ApiSource } from './data/api-source.ts';
@@ -12,18 +13,19 @@ const store = createInspectorStore();
 const rootElement = document.getElementById('root');
 if (!rootElement) throw new Error('index.html has no #root element.');
 
-const source = new ApiSource(
-  createApiClient({
-    onDisconnect: (reason) =>
-      store.setState({ sessionError: `Lost the connection to VRAMscope (${reason}); reload to reconnect.` }),
-  }),
-);
+const api = createApiClient({
+  onDisconnect: (reason) =>
+    store.setState({ sessionError: `Lost the connection to VRAMscope (${reason}); reload to reconnect.` }),
+});
+const source = new ApiSource(api);
 
 createRoot(rootElement).render(
   <StrictMode>
-    <StoreProvider store={store}>
-      <App />
-    </StoreProvider>
+    <ApiProvider api={api}>
+      <StoreProvider store={store}>
+        <App />
+      </StoreProvider>
+    </ApiProvider>
   </StrictMode>,
 );
 

@@ -123,7 +123,7 @@ export class TraceAnalysis {
     const peakCAt = new Float64Array(S).fill(-1);
     const peakA = new Float64Array(S);
     const peakAAt = new Float64Array(S).fill(-1);
-    const counts = new Float64Array(10);
+    const counts = new Float64Array(256);
     const failures: FailureRecord[] = [];
     const strings = events.strings;
     for (let i = 0; i < n; i++) {

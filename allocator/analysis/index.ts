@@ -5,3 +5,4 @@ export * from './snapshot.ts';
 export * from './timeline.ts';
 export { ReplayState, seriesLayout, type Checkpoint, type SeriesLayout } from './replay.ts';
 export * from './defrag.ts';
+export * from './capture.ts';

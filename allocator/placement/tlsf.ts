@@ -1,15 +1,21 @@
-// TLSF placement: a two-level segregated fit index over the free ranges of one block, O(1) per operation.
+// TLSF placement: a two-level segregated fit index over the free ranges of one or more segments (memory
+// blocks), O(1) per operation whatever the number of segments.
 //
-// Every range of [0, size) — used or free — is a chunk record in pooled typed arrays (struct of arrays,
-// indexed by slot). Chunks form an address-ordered doubly linked "physical" list, so free() merges with
-// both neighbours in O(1). Free chunks also sit in a per-class doubly linked list; a class is
+// A TlsfPool manages any number of segments, each the byte range [0, size) of one block; the allocator
+// keeps one pool per memory type, so one search covers every block of the type. TlsfSubAllocator is a
+// pool of one segment (the SubAllocator contract); TlsfSegment is the SubAllocator view of one segment.
+//
+// Every range of a segment — used or free — is a chunk record in pooled typed arrays (struct of arrays,
+// indexed by slot, shared by all segments). A segment's chunks form an address-ordered doubly linked
+// "physical" list (never linked to another segment's), so free() merges with both neighbours in O(1). Free chunks also sit in a per-class doubly linked list; a class is
 // (fl, sl): fl = floor(log2(size)) - SL_LOG2 (+ a linear class 0 for sizes < SL_COUNT), sl = the next
 // SL_LOG2 bits of the size. Bitmaps of non-empty classes make "first non-empty class >= c" two clz32s.
 //
-// Invariants (checked by validate()):
-// - physical chunks tile [0, size) in address order; no two adjacent free chunks;
-// - a used chunk's region is [regionOffset, dataOffset + size): optional alignment padding, then data
-//   (data always ends at the region end); its data offset is a multiple of its alignment;
+// Invariants (checked by validateSegment() and validateIndex()):
+// - each segment's physical chunks tile its [0, size) in address order; no two adjacent free chunks;
+// - a used chunk's region is [regionOffset, dataOffset + size): padding of fewer than MIN_PAD_SPLIT bytes,
+//   then data (data always ends at the region end, so the requested size is region size − padding); its
+//   data offset is a multiple of its alignment;
 // - a linear and a non-linear chunk never share a granularity page (compared on data ranges);
 // - every free chunk is in exactly the list of classOf(its size), and a bitmap bit is set iff its list
 //   is non-empty.
@@ -20,6 +26,9 @@
 import { InternalError } from '../errors.ts';
 import { checkPlacementRequest } from './request-check.ts';
 import type { ChunkInfo, SubAllocationKind, SubAllocator } from './sub-allocator.ts';
+
+/** Segments per pool (segment ids are 16-bit). */
+const MAX_SEGMENTS = 65535;
 
 /** Second-level subdivisions per power of two: 2^5 = 32 (worst-case internal class spread ~3 %). */
 const SL_LOG2 = 5;
@@ -63,8 +72,6 @@ export interface TlsfOptions {
 const OWN_CLASS_SCAN = 4;
 /** Chunks tried in good-fit classes (>= request size) before jumping to a class that surely fits. */
 const GOOD_FIT_SCAN = 4;
-/** Chunks tried in the last-resort scan of the classes between the request and the sure-fit class. */
-const FALLBACK_SCAN = 64;
 
 const TWO_POW_31 = 2147483648;
 const TWO_POW_32 = 4294967296;
@@ -120,24 +127,24 @@ function samePage(a: number, b: number, page: number): boolean {
   return Math.floor(a / page) === Math.floor(b / page);
 }
 
-export class TlsfSubAllocator<T> implements SubAllocator<T> {
-  readonly size: number;
-  private allocated = 0;
-  private freeTotal: number;
-  private liveChunks = 0;
+export class TlsfPool<T> {
+  private freeTotal = 0;
 
-  // Chunk records, one slot each (struct of arrays; grown by doubling).
+  // Chunk records, one slot each (struct of arrays; grown by half). 40 bytes of typed arrays per slot
+  // plus the owner reference: the requested size and data offset are derived (see the invariants).
   private capacity = 0;
   private regOff = new Float64Array(0);
   private regSize = new Float64Array(0);
-  private dataOff = new Float64Array(0);
-  private reqSize = new Float64Array(0);
-  private align = new Float64Array(0);
+  /** Bytes of alignment padding at the front of a used chunk's region (< MIN_PAD_SPLIT). */
+  private pad = new Uint8Array(0);
+  /** log2 of a used chunk's alignment (checked by validate). */
+  private alignLog2 = new Uint8Array(0);
   private physPrev = new Int32Array(0);
   private physNext = new Int32Array(0);
   private freePrev = new Int32Array(0);
   private freeNext = new Int32Array(0);
-  private cls = new Int32Array(0);
+  private cls = new Int16Array(0);
+  private seg = new Uint16Array(0);
   private state = new Uint8Array(0);
   private gen = new Uint8Array(0);
   private owners: (T | undefined)[] = [];
@@ -146,45 +153,117 @@ export class TlsfSubAllocator<T> implements SubAllocator<T> {
   private slotTop = 0;
   private used = 0;
 
+  // Segments (ids reused after removeSegment): first record, size, used bytes, live chunks.
+  private segCapacity = 0;
+  private segHead = new Int32Array(0);
+  private segSize = new Float64Array(0);
+  private segAllocated = new Float64Array(0);
+  private segLive = new Int32Array(0);
+  private segBackMin = new Float64Array(0);
+  private segFreeIds: number[] = [];
+  private segUsed = 0;
+  private liveSegments = 0;
+
   // Class index: list heads, second-level bitmaps, first-level bitmap in two 32-bit words.
   private readonly heads = new Int32Array(CLASS_COUNT).fill(-1);
   private readonly slMask = new Int32Array(FL_COUNT);
   private flLo = 0;
   private flHi = 0;
 
-  /** Bytes: requests at least this large are placed at the end of their free range. */
-  private readonly backMin: number;
-  /** The record at offset 0. */
-  private head: number;
+  /** Bytes: requests at least this large go to the end of their free range (undefined: per segment). */
+  private readonly backMin: number | undefined;
 
-  constructor(size: number, options: TlsfOptions = {}) {
+  constructor(options: TlsfOptions = {}) {
+    this.backMin = options.backPlacementMin;
+    this.grow(16);
+    this.growSegments(4);
+  }
+
+  /** Free bytes of all segments. */
+  get freeBytes(): number {
+    return this.freeTotal;
+  }
+
+  /** Segments alive. */
+  get segmentCount(): number {
+    return this.liveSegments;
+  }
+
+  /** Adds a segment of `size` bytes, all free; returns its id (ids of removed segments are reused). */
+  addSegment(size: number): number {
     if (!Number.isSafeInteger(size) || size <= 0) {
-      throw new InternalError(
-        `TLSF sub-allocator size must be a positive safe integer of bytes, got ${size}.`,
-      );
+      throw new InternalError(`TLSF segment size must be a positive safe integer of bytes, got ${size}.`);
     }
-    this.size = size;
-    this.freeTotal = size;
-    this.backMin = options.backPlacementMin ?? Math.max(size / BACK_DIVISOR, BACK_FLOOR);
-    this.grow(64);
+    let s: number;
+    if (this.segFreeIds.length > 0) s = this.segFreeIds.pop()!;
+    else {
+      if (this.segUsed === MAX_SEGMENTS)
+        throw new InternalError(`TLSF pool holds ${MAX_SEGMENTS} segments already.`);
+      if (this.segUsed === this.segCapacity) this.growSegments(this.segCapacity * 2);
+      s = this.segUsed++;
+    }
     const c = this.takeSlot();
     this.regOff[c] = 0;
     this.regSize[c] = size;
     this.physPrev[c] = -1;
     this.physNext[c] = -1;
+    this.seg[c] = s;
     this.state[c] = STATE_FREE;
     this.insertFree(c);
-    this.head = c;
+    this.segHead[s] = c;
+    this.segSize[s] = size;
+    this.segAllocated[s] = 0;
+    this.segLive[s] = 0;
+    this.segBackMin[s] = this.backMin ?? Math.max(size / BACK_DIVISOR, BACK_FLOOR);
+    this.freeTotal += size;
+    this.liveSegments++;
+    return s;
   }
 
-  get allocatedBytes(): number {
-    return this.allocated;
+  /** Removes an empty segment (no live chunk); its id may be handed out again. */
+  removeSegment(s: number): void {
+    this.checkSegment(s);
+    if (this.segLive[s] !== 0) {
+      throw new InternalError(
+        `TLSF segment ${s} still holds ${this.segLive[s]} chunks; it cannot be removed.`,
+      );
+    }
+    const c = this.segHead[s];
+    this.removeFree(c);
+    this.state[c] = STATE_DEAD;
+    this.slotStack[this.slotTop++] = c;
+    this.freeTotal -= this.segSize[s];
+    this.segHead[s] = -1;
+    this.segSize[s] = 0;
+    this.segFreeIds.push(s);
+    this.liveSegments--;
   }
 
-  get chunkCount(): number {
-    return this.liveChunks;
+  segmentSize(s: number): number {
+    this.checkSegment(s);
+    return this.segSize[s];
   }
 
+  /** Bytes in used regions of segment `s`, padding included. */
+  segmentAllocated(s: number): number {
+    return this.segAllocated[s];
+  }
+
+  /** Live chunks in segment `s`. */
+  segmentChunkCount(s: number): number {
+    return this.segLive[s];
+  }
+
+  /** The segment a live chunk handle belongs to. */
+  segmentOf(chunk: number): number {
+    return this.seg[this.liveSlot(chunk, 'find the segment of')];
+  }
+
+  /**
+   * Places `size` bytes aligned to `alignment` in any segment; returns a chunk handle (>= 0) or -1 when
+   * no free range of any segment can hold them (exact: a range that fits is always found). A -1 leaves
+   * the pool exactly as it was. See SubAllocator.allocate for the arguments.
+   */
   allocate(size: number, alignment: number, kind: SubAllocationKind, granularity: number, owner: T): number {
     checkPlacementRequest(size, alignment, kind, granularity);
     if (size > this.freeTotal) return -1;
@@ -233,25 +312,53 @@ export class TlsfSubAllocator<T> implements SubAllocator<T> {
       }
     }
 
-    // 4. Last resort before "does not fit": the classes between the request and the sure-fit class
-    //    hold chunks that may fit depending on their address; scan a bounded number of them.
-    const end = sure < CLASS_COUNT ? sure : CLASS_COUNT;
+    // 4. Before "does not fit": every class from the request's own up holds chunks that may fit
+    //    depending on their address (all classes >= sure are empty here). Scanning them all makes the
+    //    answer exact; it runs only when no sure-fit range exists, i.e. just before a new block.
     k = this.findClass(own);
-    for (let n = 0; k >= 0 && k < end && n < FALLBACK_SCAN;) {
-      c = heads[k];
-      for (; c >= 0 && n < FALLBACK_SCAN; n++) {
+    while (k >= 0) {
+      for (c = heads[k]; c >= 0; c = freeNext[c]) {
         if (this.regSize[c] >= size) {
           const o = this.fitOffset(c, size, alignment, kind, granularity);
           if (o >= 0) return this.take(c, o, size, alignment, kind, granularity, owner);
         }
-        c = freeNext[c];
       }
       k = this.findClass(k + 1);
     }
     return -1;
   }
 
+  /**
+   * As allocate(), restricted to segment `s`: the first free range in address order that fits (exact;
+   * O(chunks of the segment), for callers that must choose the block themselves).
+   */
+  allocateIn(
+    s: number,
+    size: number,
+    alignment: number,
+    kind: SubAllocationKind,
+    granularity: number,
+    owner: T,
+  ): number {
+    checkPlacementRequest(size, alignment, kind, granularity);
+    this.checkSegment(s);
+    if (this.slotTop < 2 && this.used + 2 > MAX_SLOTS) return -1;
+    if (size > this.segSize[s] - this.segAllocated[s]) return -1;
+    for (let c = this.segHead[s]; c >= 0; c = this.physNext[c]) {
+      if (this.state[c] !== STATE_FREE || this.regSize[c] < size) continue;
+      const o = this.fitOffset(c, size, alignment, kind, granularity);
+      if (o >= 0) return this.take(c, o, size, alignment, kind, granularity, owner);
+    }
+    return -1;
+  }
+
+  /**
+   * Places `size` bytes with their data at exactly `offset` of segment `s` (see SubAllocator.allocateAt;
+   * defragmentation picks the offsets). Walks the segment's chunks: moves are rare, O(chunks) is fine. A
+   * -1 leaves the pool exactly as it was.
+   */
   allocateAt(
+    s: number,
     offset: number,
     size: number,
     alignment: number,
@@ -260,15 +367,17 @@ export class TlsfSubAllocator<T> implements SubAllocator<T> {
     owner: T,
   ): number {
     checkPlacementRequest(size, alignment, kind, granularity);
+    this.checkSegment(s);
     if (!Number.isSafeInteger(offset) || offset < 0 || offset % alignment !== 0) return -1;
-    if (offset + size > this.size || size > this.freeTotal) return -1;
+    if (offset + size > this.segSize[s] || size > this.segSize[s] - this.segAllocated[s]) return -1;
     if (this.slotTop < 2 && this.used + 2 > MAX_SLOTS) return -1;
-    // The free chunk holding `offset` (a walk of the physical list: defragmentation moves are rare).
-    let c = this.head;
+    // The chunk holding `offset`: it must be free and hold all of [offset, offset + size).
+    let c = this.segHead[s];
     while (c >= 0 && this.regOff[c] + this.regSize[c] <= offset) c = this.physNext[c];
     if (c < 0 || this.state[c] !== STATE_FREE) return -1;
     if (offset + size > this.regOff[c] + this.regSize[c]) return -1;
     if (granularity > 1) {
+      // A free chunk's neighbours are used (free ranges are merged); the data of `p` ends at its region end.
       const p = this.physPrev[c];
       if (
         p >= 0 &&
@@ -281,9 +390,10 @@ export class TlsfSubAllocator<T> implements SubAllocator<T> {
       if (
         n >= 0 &&
         this.state[n] !== STATE_USED + kind &&
-        samePage(offset + size - 1, this.dataOff[n], granularity)
-      )
+        samePage(offset + size - 1, this.dataStart(n), granularity)
+      ) {
         return -1;
+      }
     }
     return this.place(c, offset, size, alignment, kind, owner);
   }
@@ -291,9 +401,10 @@ export class TlsfSubAllocator<T> implements SubAllocator<T> {
   free(chunk: number): void {
     const c = this.liveSlot(chunk, 'free');
     const s = this.regSize[c];
-    this.allocated -= s;
+    const g = this.seg[c];
+    this.segAllocated[g] -= s;
+    this.segLive[g]--;
     this.freeTotal += s;
-    this.liveChunks--;
     this.owners[c] = undefined;
     this.gen[c] = (this.gen[c] + 1) & GEN_MASK;
 
@@ -322,7 +433,8 @@ export class TlsfSubAllocator<T> implements SubAllocator<T> {
   }
 
   offsetOf(chunk: number): number {
-    return this.dataOff[this.liveSlot(chunk, 'read the offset of')];
+    const c = this.liveSlot(chunk, 'read the offset of');
+    return this.regOff[c] + this.pad[c];
   }
 
   owner(chunk: number): T {
@@ -333,18 +445,20 @@ export class TlsfSubAllocator<T> implements SubAllocator<T> {
     this.owners[this.liveSlot(chunk, 'set the owner of')] = owner;
   }
 
-  chunks(): ChunkInfo<T>[] {
+  /** Live chunks of segment `s` in address order. */
+  chunks(s: number): ChunkInfo<T>[] {
+    this.checkSegment(s);
     const out: ChunkInfo<T>[] = [];
-    for (let c = this.head; c >= 0; c = this.physNext[c]) {
+    for (let c = this.segHead[s]; c >= 0; c = this.physNext[c]) {
       const st = this.state[c];
       if (st < STATE_USED) continue;
       out.push({
         chunk: c | (this.gen[c] << SLOT_BITS),
         regionOffset: this.regOff[c],
         regionSize: this.regSize[c],
-        offset: this.dataOff[c],
-        size: this.reqSize[c],
-        alignment: this.align[c],
+        offset: this.regOff[c] + this.pad[c],
+        size: this.regSize[c] - this.pad[c],
+        alignment: POW2[this.alignLog2[c]],
         kind: (st - STATE_USED) as SubAllocationKind,
         owner: this.owners[c] as T,
       });
@@ -352,15 +466,28 @@ export class TlsfSubAllocator<T> implements SubAllocator<T> {
     return out;
   }
 
-  freeRanges(): Array<readonly [number, number]> {
+  /** Free ranges of segment `s` in address order, as [offset, size] pairs in bytes. */
+  freeRanges(s: number): Array<readonly [number, number]> {
+    this.checkSegment(s);
     const out: Array<readonly [number, number]> = [];
-    for (let c = this.head; c >= 0; c = this.physNext[c]) {
+    for (let c = this.segHead[s]; c >= 0; c = this.physNext[c]) {
       if (this.state[c] === STATE_FREE) out.push([this.regOff[c], this.regSize[c]]);
     }
     return out;
   }
 
-  largestFreeRange(): number {
+  /** Bytes of the largest free range of segment `s` (walks its chunks). */
+  largestFreeRange(s: number): number {
+    this.checkSegment(s);
+    let best = 0;
+    for (let c = this.segHead[s]; c >= 0; c = this.physNext[c]) {
+      if (this.state[c] === STATE_FREE && this.regSize[c] > best) best = this.regSize[c];
+    }
+    return best;
+  }
+
+  /** Bytes of the largest free range of all segments (O(1) in the segment count). */
+  largestFreeRangeOverall(): number {
     const top = this.topClass();
     if (top < 0) return 0;
     let best = 0;
@@ -370,52 +497,51 @@ export class TlsfSubAllocator<T> implements SubAllocator<T> {
     return best;
   }
 
-  validate(granularity: number): void {
-    const fail = (what: string): never => {
-      throw new InternalError(`TLSF sub-allocator invariant broken: ${what}.`);
-    };
+  private fail(what: string): never {
+    throw new InternalError(`TLSF sub-allocator invariant broken: ${what}.`);
+  }
+
+  /** Checks the invariants of segment `s`'s chunks; throws InternalError naming the first broken one. */
+  validateSegment(s: number, granularity: number): void {
+    this.checkSegment(s);
+    const size = this.segSize[s];
     let expect = 0;
     let prev = -1;
     let allocated = 0;
-    let freeBytes = 0;
     let live = 0;
-    let freeCount = 0;
     let records = 0;
     let lastUsed = -1;
-    for (let c = this.head; c >= 0; c = this.physNext[c]) {
-      if (++records > this.used) fail('the physical chunk list has a cycle');
+    for (let c = this.segHead[s]; c >= 0; c = this.physNext[c]) {
+      if (++records > this.used) this.fail('the physical chunk list has a cycle');
       const st = this.state[c];
-      if (st === STATE_DEAD) fail(`dead slot ${c} is linked in the physical chunk list`);
-      if (this.physPrev[c] !== prev) fail(`chunk ${c} has a wrong previous-neighbour link`);
+      if (st === STATE_DEAD) this.fail(`dead slot ${c} is linked in the physical chunk list`);
+      if (this.seg[c] !== s) this.fail(`chunk ${c} of segment ${this.seg[c]} is linked in segment ${s}`);
+      if (this.physPrev[c] !== prev) this.fail(`chunk ${c} has a wrong previous-neighbour link`);
       const off = this.regOff[c];
       const sz = this.regSize[c];
       if (off !== expect)
-        fail(`chunk ${c} starts at ${off}, expected ${expect} (chunks out of order or overlapping)`);
-      if (!(sz > 0) || !Number.isSafeInteger(sz)) fail(`chunk ${c} has size ${sz}`);
+        this.fail(`chunk ${c} starts at ${off}, expected ${expect} (chunks out of order or overlapping)`);
+      if (!(sz > 0) || !Number.isSafeInteger(sz)) this.fail(`chunk ${c} has size ${sz}`);
       expect = off + sz;
-      if (expect > this.size) fail(`chunk ${c} ends at ${expect}, beyond the block size ${this.size}`);
+      if (expect > size) this.fail(`chunk ${c} ends at ${expect}, beyond the block size ${size}`);
       if (st === STATE_FREE) {
         if (prev >= 0 && this.state[prev] === STATE_FREE)
-          fail(`free chunks ${prev} and ${c} are adjacent (unmerged)`);
+          this.fail(`free chunks ${prev} and ${c} are adjacent (unmerged)`);
         if (this.cls[c] !== tlsfClassOf(sz))
-          fail(`free chunk ${c} of ${sz} bytes is filed under class ${this.cls[c]}`);
-        freeBytes += sz;
-        freeCount++;
+          this.fail(`free chunk ${c} of ${sz} bytes is filed under class ${this.cls[c]}`);
       } else {
-        const data = this.dataOff[c];
-        const req = this.reqSize[c];
-        const al = this.align[c];
-        if (data < off || data + req !== off + sz)
-          fail(`chunk ${c} data [${data}, +${req}) is not the tail of its region`);
-        if (!(req > 0)) fail(`chunk ${c} has requested size ${req}`);
-        if (data % al !== 0) fail(`chunk ${c} data offset ${data} is not aligned to ${al}`);
-        if (data - off >= MIN_PAD_SPLIT) {
-          fail(`chunk ${c} keeps ${data - off} bytes of padding that should have been a free range`);
-        }
+        const p = this.pad[c];
+        const data = off + p;
+        const req = sz - p;
+        const al = POW2[this.alignLog2[c]];
+        if (p >= MIN_PAD_SPLIT)
+          this.fail(`chunk ${c} keeps ${p} bytes of padding that should have been a free range`);
+        if (!(req > 0)) this.fail(`chunk ${c} data [${data}, +${req}) is not the tail of its region`);
+        if (data % al !== 0) this.fail(`chunk ${c} data offset ${data} is not aligned to ${al}`);
         if (lastUsed >= 0 && granularity > 1 && this.state[lastUsed] !== st) {
-          const lastEnd = this.dataOff[lastUsed] + this.reqSize[lastUsed] - 1;
+          const lastEnd = this.regOff[lastUsed] + this.regSize[lastUsed] - 1;
           if (samePage(lastEnd, data, granularity)) {
-            fail(
+            this.fail(
               `chunks ${lastUsed} and ${c} of different kinds share a ${granularity}-byte granularity page`,
             );
           }
@@ -426,17 +552,40 @@ export class TlsfSubAllocator<T> implements SubAllocator<T> {
       }
       prev = c;
     }
-    if (expect !== this.size) fail(`chunks cover [0, ${expect}) instead of [0, ${this.size})`);
-    if (allocated !== this.allocated) fail(`allocatedBytes is ${this.allocated}, chunks hold ${allocated}`);
-    if (allocated + freeBytes !== this.size)
-      fail(`allocated ${allocated} + free ${freeBytes} != size ${this.size}`);
-    if (freeBytes !== this.freeTotal)
-      fail(`free byte counter is ${this.freeTotal}, free chunks hold ${freeBytes}`);
-    if (live !== this.liveChunks) fail(`chunkCount is ${this.liveChunks}, ${live} chunks are live`);
-    if (records + this.slotTop !== this.used)
-      fail(`${records} records + ${this.slotTop} pooled slots != ${this.used}`);
+    if (expect !== size) this.fail(`chunks cover [0, ${expect}) instead of [0, ${size})`);
+    if (allocated !== this.segAllocated[s])
+      this.fail(`allocatedBytes is ${this.segAllocated[s]}, chunks hold ${allocated}`);
+    if (live !== this.segLive[s]) this.fail(`chunkCount is ${this.segLive[s]}, ${live} chunks are live`);
+  }
 
-    // The index: every list entry is a free chunk of that class, lists are well linked, bitmaps agree.
+  /**
+   * Checks what all segments share: the class index (every list entry is a free chunk of that class,
+   * lists well linked, bitmaps agree), the free byte counter and the record count.
+   */
+  validateIndex(): void {
+    let records = 0;
+    let freeCount = 0;
+    let freeBytes = 0;
+    let segments = 0;
+    for (let s = 0; s < this.segUsed; s++) {
+      if (this.segHead[s] < 0) continue;
+      segments++;
+      for (let c = this.segHead[s]; c >= 0; c = this.physNext[c]) {
+        if (++records > this.used) this.fail('the physical chunk lists have a cycle');
+        if (this.state[c] === STATE_FREE) {
+          freeCount++;
+          freeBytes += this.regSize[c];
+        }
+      }
+    }
+    if (segments !== this.liveSegments)
+      this.fail(`${segments} segments linked, ${this.liveSegments} counted`);
+    if (segments + this.segFreeIds.length !== this.segUsed)
+      this.fail(`${segments} segments + ${this.segFreeIds.length} free ids != ${this.segUsed}`);
+    if (freeBytes !== this.freeTotal)
+      this.fail(`free byte counter is ${this.freeTotal}, free chunks hold ${freeBytes}`);
+    if (records + this.slotTop !== this.used)
+      this.fail(`${records} records + ${this.slotTop} pooled slots != ${this.used}`);
     let listed = 0;
     let flLo = 0;
     let flHi = 0;
@@ -447,14 +596,16 @@ export class TlsfSubAllocator<T> implements SubAllocator<T> {
       for (let sl = 0; sl < SL_COUNT; sl++) {
         const h = heads[base + sl];
         if (h >= 0 !== ((mask >>> sl) & 1) > 0)
-          fail(`bitmap bit of class ${base + sl} disagrees with its list`);
+          this.fail(`bitmap bit of class ${base + sl} disagrees with its list`);
         let p = -1;
         for (let c = h; c >= 0; c = this.freeNext[c]) {
-          if (++listed > freeCount) fail(`class lists hold more entries than the ${freeCount} free chunks`);
-          if (this.state[c] !== STATE_FREE) fail(`class ${base + sl} lists chunk ${c}, which is not free`);
+          if (++listed > freeCount)
+            this.fail(`class lists hold more entries than the ${freeCount} free chunks`);
+          if (this.state[c] !== STATE_FREE)
+            this.fail(`class ${base + sl} lists chunk ${c}, which is not free`);
           if (this.cls[c] !== base + sl)
-            fail(`chunk ${c} is listed under class ${base + sl} but records ${this.cls[c]}`);
-          if (this.freePrev[c] !== p) fail(`chunk ${c} has a wrong free-list back link`);
+            this.fail(`chunk ${c} is listed under class ${base + sl} but records ${this.cls[c]}`);
+          if (this.freePrev[c] !== p) this.fail(`chunk ${c} has a wrong free-list back link`);
           p = c;
         }
       }
@@ -463,12 +614,23 @@ export class TlsfSubAllocator<T> implements SubAllocator<T> {
         else flHi |= 1 << (fl - 32);
       }
     }
-    if (listed !== freeCount) fail(`class lists hold ${listed} entries, ${freeCount} chunks are free`);
+    if (listed !== freeCount) this.fail(`class lists hold ${listed} entries, ${freeCount} chunks are free`);
     if (flLo !== this.flLo || flHi !== this.flHi)
-      fail('first-level bitmap disagrees with the second-level bitmaps');
+      this.fail('first-level bitmap disagrees with the second-level bitmaps');
   }
 
   // ---- internals -------------------------------------------------------------------------------
+
+  private checkSegment(s: number): void {
+    if (!(s >= 0 && s < this.segUsed && this.segHead[s] >= 0)) {
+      throw new InternalError(`TLSF segment ${s} does not exist.`);
+    }
+  }
+
+  /** Byte offset where the data of used chunk `n` starts. */
+  private dataStart(n: number): number {
+    return this.regOff[n] + this.pad[n];
+  }
 
   /** Where `size` bytes would start in free chunk `c`, or -1 when they do not fit there. */
   private fitOffset(c: number, size: number, alignment: number, kind: number, granularity: number): number {
@@ -485,7 +647,7 @@ export class TlsfSubAllocator<T> implements SubAllocator<T> {
       if (
         n >= 0 &&
         this.state[n] !== STATE_USED + kind &&
-        samePage(o + size - 1, this.dataOff[n], granularity)
+        samePage(o + size - 1, this.dataStart(n), granularity)
       ) {
         return -1;
       }
@@ -507,7 +669,7 @@ export class TlsfSubAllocator<T> implements SubAllocator<T> {
     kind: number,
     granularity: number,
   ): number {
-    if (size < this.backMin) return o;
+    if (size < this.segBackMin[this.seg[c]]) return o;
     const end = this.regOff[c] + this.regSize[c];
     const b = Math.floor((end - size) / alignment) * alignment;
     if (b <= o) return o;
@@ -516,7 +678,7 @@ export class TlsfSubAllocator<T> implements SubAllocator<T> {
       if (
         n >= 0 &&
         this.state[n] !== STATE_USED + kind &&
-        samePage(b + size - 1, this.dataOff[n], granularity)
+        samePage(b + size - 1, this.dataStart(n), granularity)
       ) {
         return o;
       }
@@ -550,6 +712,7 @@ export class TlsfSubAllocator<T> implements SubAllocator<T> {
     const end = start + this.regSize[c];
     const dataEnd = o + size;
     const tail = end - dataEnd;
+    const g = this.seg[c];
     let u: number;
     let regionStart = start;
     if (o - start >= MIN_PAD_SPLIT) {
@@ -562,6 +725,7 @@ export class TlsfSubAllocator<T> implements SubAllocator<T> {
         this.linkAfter(u, t);
         this.regOff[t] = dataEnd;
         this.regSize[t] = tail;
+        this.seg[t] = g;
         this.state[t] = STATE_FREE;
         this.insertFree(t);
       }
@@ -579,14 +743,14 @@ export class TlsfSubAllocator<T> implements SubAllocator<T> {
     const region = dataEnd - regionStart;
     this.regOff[u] = regionStart;
     this.regSize[u] = region;
-    this.dataOff[u] = o;
-    this.reqSize[u] = size;
-    this.align[u] = alignment;
+    this.pad[u] = o - regionStart;
+    this.alignLog2[u] = log2Floor(alignment);
+    this.seg[u] = g;
     this.state[u] = STATE_USED + kind;
     this.owners[u] = owner;
-    this.allocated += region;
+    this.segAllocated[g] += region;
+    this.segLive[g]++;
     this.freeTotal -= region;
-    this.liveChunks++;
     return u | (this.gen[u] << SLOT_BITS);
   }
 
@@ -606,8 +770,9 @@ export class TlsfSubAllocator<T> implements SubAllocator<T> {
     this.physNext[n] = c;
     this.physPrev[n] = before;
     this.physPrev[c] = n;
+    this.seg[n] = this.seg[c];
     if (before >= 0) this.physNext[before] = n;
-    else this.head = n;
+    else this.segHead[this.seg[c]] = n;
   }
 
   /** Unlinks record `c` from the physical list and returns its slot to the pool. */
@@ -615,7 +780,7 @@ export class TlsfSubAllocator<T> implements SubAllocator<T> {
     const before = this.physPrev[c];
     const after = this.physNext[c];
     if (before >= 0) this.physNext[before] = after;
-    else this.head = after;
+    else this.segHead[this.seg[c]] = after;
     if (after >= 0) this.physPrev[after] = before;
     this.state[c] = STATE_DEAD;
     this.slotStack[this.slotTop++] = c;
@@ -627,6 +792,7 @@ export class TlsfSubAllocator<T> implements SubAllocator<T> {
     this.physPrev[n] = c;
     this.physNext[n] = after;
     this.physNext[c] = n;
+    this.seg[n] = this.seg[c];
     if (after >= 0) this.physPrev[after] = n;
   }
 
@@ -716,7 +882,7 @@ export class TlsfSubAllocator<T> implements SubAllocator<T> {
 
   private takeSlot(): number {
     if (this.slotTop > 0) return this.slotStack[--this.slotTop];
-    if (this.used === this.capacity) this.grow(this.capacity * 2);
+    if (this.used === this.capacity) this.grow(Math.min(MAX_SLOTS, this.capacity + (this.capacity >> 1)));
     return this.used++;
   }
 
@@ -731,6 +897,16 @@ export class TlsfSubAllocator<T> implements SubAllocator<T> {
       b.set(a);
       return b;
     };
+    const i16 = (a: Int16Array): Int16Array<ArrayBuffer> => {
+      const b = new Int16Array(capacity);
+      b.set(a);
+      return b;
+    };
+    const u16 = (a: Uint16Array): Uint16Array<ArrayBuffer> => {
+      const b = new Uint16Array(capacity);
+      b.set(a);
+      return b;
+    };
     const u8 = (a: Uint8Array): Uint8Array<ArrayBuffer> => {
       const b = new Uint8Array(capacity);
       b.set(a);
@@ -738,18 +914,157 @@ export class TlsfSubAllocator<T> implements SubAllocator<T> {
     };
     this.regOff = f64(this.regOff);
     this.regSize = f64(this.regSize);
-    this.dataOff = f64(this.dataOff);
-    this.reqSize = f64(this.reqSize);
-    this.align = f64(this.align);
+    this.pad = u8(this.pad);
+    this.alignLog2 = u8(this.alignLog2);
     this.physPrev = i32(this.physPrev);
     this.physNext = i32(this.physNext);
     this.freePrev = i32(this.freePrev);
     this.freeNext = i32(this.freeNext);
-    this.cls = i32(this.cls);
+    this.cls = i16(this.cls);
+    this.seg = u16(this.seg);
     this.state = u8(this.state);
     this.gen = u8(this.gen);
     this.slotStack = i32(this.slotStack);
     this.capacity = capacity;
+  }
+
+  private growSegments(capacity: number): void {
+    const grow = <A extends Int32Array<ArrayBuffer> | Float64Array<ArrayBuffer>>(
+      a: A,
+      make: (n: number) => A,
+    ): A => {
+      const b = make(capacity);
+      b.set(a);
+      return b;
+    };
+    this.segHead = grow(this.segHead, (n) => new Int32Array(n).fill(-1));
+    this.segSize = grow(this.segSize, (n) => new Float64Array(n));
+    this.segAllocated = grow(this.segAllocated, (n) => new Float64Array(n));
+    this.segLive = grow(this.segLive, (n) => new Int32Array(n));
+    this.segBackMin = grow(this.segBackMin, (n) => new Float64Array(n));
+    this.segCapacity = capacity;
+  }
+}
+
+/** One segment of a pool behind the SubAllocator contract (the allocator's view of one block). */
+export class TlsfSegment<T> implements SubAllocator<T> {
+  constructor(
+    readonly pool: TlsfPool<T>,
+    readonly segment: number,
+  ) {}
+  get size(): number {
+    return this.pool.segmentSize(this.segment);
+  }
+  get allocatedBytes(): number {
+    return this.pool.segmentAllocated(this.segment);
+  }
+  get chunkCount(): number {
+    return this.pool.segmentChunkCount(this.segment);
+  }
+  allocate(size: number, alignment: number, kind: SubAllocationKind, granularity: number, owner: T): number {
+    return this.pool.allocateIn(this.segment, size, alignment, kind, granularity, owner);
+  }
+  allocateAt(
+    offset: number,
+    size: number,
+    alignment: number,
+    kind: SubAllocationKind,
+    granularity: number,
+    owner: T,
+  ): number {
+    return this.pool.allocateAt(this.segment, offset, size, alignment, kind, granularity, owner);
+  }
+  free(chunk: number): void {
+    this.own(chunk, 'free');
+    this.pool.free(chunk);
+  }
+  offsetOf(chunk: number): number {
+    return this.pool.offsetOf(this.own(chunk, 'read the offset of'));
+  }
+  owner(chunk: number): T {
+    return this.pool.owner(this.own(chunk, 'read the owner of'));
+  }
+  setOwner(chunk: number, owner: T): void {
+    this.pool.setOwner(this.own(chunk, 'set the owner of'), owner);
+  }
+  chunks(): ChunkInfo<T>[] {
+    return this.pool.chunks(this.segment);
+  }
+  freeRanges(): Array<readonly [number, number]> {
+    return this.pool.freeRanges(this.segment);
+  }
+  largestFreeRange(): number {
+    return this.pool.largestFreeRange(this.segment);
+  }
+  /** This segment's chunks only; the pool's shared index is checked by pool.validateIndex(). */
+  validate(granularity: number): void {
+    this.pool.validateSegment(this.segment, granularity);
+  }
+  private own(chunk: number, op: string): number {
+    if (this.pool.segmentOf(chunk) !== this.segment) {
+      throw new InternalError(`Cannot ${op} chunk ${chunk}: it belongs to another block.`);
+    }
+    return chunk;
+  }
+}
+
+/** A TLSF sub-allocator of one block: a pool of one segment. */
+export class TlsfSubAllocator<T> implements SubAllocator<T> {
+  readonly size: number;
+  private readonly pool: TlsfPool<T>;
+  constructor(size: number, options: TlsfOptions = {}) {
+    if (!Number.isSafeInteger(size) || size <= 0) {
+      throw new InternalError(
+        `TLSF sub-allocator size must be a positive safe integer of bytes, got ${size}.`,
+      );
+    }
+    this.size = size;
+    this.pool = new TlsfPool<T>(options);
+    this.pool.addSegment(size);
+  }
+  get allocatedBytes(): number {
+    return this.pool.segmentAllocated(0);
+  }
+  get chunkCount(): number {
+    return this.pool.segmentChunkCount(0);
+  }
+  allocate(size: number, alignment: number, kind: SubAllocationKind, granularity: number, owner: T): number {
+    return this.pool.allocate(size, alignment, kind, granularity, owner);
+  }
+  allocateAt(
+    offset: number,
+    size: number,
+    alignment: number,
+    kind: SubAllocationKind,
+    granularity: number,
+    owner: T,
+  ): number {
+    return this.pool.allocateAt(0, offset, size, alignment, kind, granularity, owner);
+  }
+  free(chunk: number): void {
+    this.pool.free(chunk);
+  }
+  offsetOf(chunk: number): number {
+    return this.pool.offsetOf(chunk);
+  }
+  owner(chunk: number): T {
+    return this.pool.owner(chunk);
+  }
+  setOwner(chunk: number, owner: T): void {
+    this.pool.setOwner(chunk, owner);
+  }
+  chunks(): ChunkInfo<T>[] {
+    return this.pool.chunks(0);
+  }
+  freeRanges(): Array<readonly [number, number]> {
+    return this.pool.freeRanges(0);
+  }
+  largestFreeRange(): number {
+    return this.pool.largestFreeRangeOverall();
+  }
+  validate(granularity: number): void {
+    this.pool.validateSegment(0, granularity);
+    this.pool.validateIndex();
   }
 }
 

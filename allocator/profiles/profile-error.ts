@@ -24,3 +24,18 @@ export class ProfileParseError extends ProfileError {
     this.detail = detail;
   }
 }
+
+/** A JSON profile has a problem at `path` ("memory.memoryHeaps[1].size", a JSONPath without the "$."). */
+export class ProfileJsonError extends ProfileError {
+  readonly sourceName: string;
+  readonly path: string;
+  /** The message without the "<source> at <path>: " prefix. */
+  readonly detail: string;
+  constructor(sourceName: string, path: string, detail: string) {
+    super(`${sourceName} at ${path === '' ? 'the top level' : path}: ${detail}`);
+    this.name = 'ProfileJsonError';
+    this.sourceName = sourceName;
+    this.path = path;
+    this.detail = detail;
+  }
+}

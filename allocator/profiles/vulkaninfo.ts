@@ -4,6 +4,17 @@
 // and types). Every number goes through Number.isSafeInteger; anything unexpected is a ProfileParseError
 // naming the 1-based line.
 //
+// Layouts read (vulkaninfo's printer changed several times; indentation may be tabs or spaces, line ends
+// LF, CRLF or CR):
+// - 1.0.x (C vulkaninfo, 2016-2017): "VULKAN INFO" banner, "GPU0" without a colon, memory types listed
+//   before heaps as "memoryTypeCount = N" / "memoryTypes[0] :", "propertyFlags = 0x7:" followed by
+//   VK_MEMORY_PROPERTY_*_BIT names (the earliest builds print the flags in decimal), "Device Extensions
+//   count = N".
+// - 1.1.x (C vulkaninfo, 2018-2019): heaps before types, "memoryHeapCount = N", per-heap budget/usage.
+// - 1.2.x to today (C++ vulkaninfo): "memoryHeaps: count = N" / "memoryHeaps[0]:", "flags: count = 1"
+//   with MEMORY_HEAP_*_BIT names, "propertyFlags = 0x00000007:" with names, "usable for:" blocks.
+// Either group may come first; both are required.
+//
 // Defaults and inferences (see docs/profiles.md):
 // - maxMemoryAllocationSize comes from VkPhysicalDeviceMaintenance3Properties (or Vulkan11Properties,
 //   same value). Drivers without maintenance3 state no limit; we then use the largest heap's size, i.e.
@@ -34,7 +45,10 @@ const maxHeaps = 16;
 const maxTypes = 32;
 
 const underline = /^[=-]+$/;
-const gpuHeader = /^GPU(\d+):\s*$/;
+/** "GPU0:" (1.2+) or "GPU0" (1.0.x/1.1.x), alone on its line. */
+const gpuHeader = /^\s*GPU(\d+):?\s*$/;
+/** The part of the report where the per-GPU sections start (its name changed over the versions). */
+const deviceSectionsStart = /^\s*(Device Properties and Extensions|Device Extensions and layers)\s*:?\s*$/;
 
 class Reader {
   readonly lines: string[];
@@ -94,6 +108,17 @@ function version(r: Reader, index: number, value: string, what: string): string 
   return `${(n >>> 22) & 0x7f}.${(n >>> 12) & 0x3ff}.${n & 0xfff}`;
 }
 
+/**
+ * A driver version printed as a bare packed number, decoded the way the vendor packs it (as gpuinfo.org
+ * does): NVIDIA 10.8.8.6 bits, everyone else VK_MAKE_VERSION 10.10.12 bits. (Intel's Windows driver packs
+ * 18.14 bits, but nothing in the report says which OS wrote it, so it reads as VK_MAKE_VERSION here.)
+ */
+export function decodeDriverVersion(vendorId: number, packed: number): string {
+  const v = packed >>> 0;
+  if (vendorId === 0x10de) return `${v >>> 22}.${(v >>> 14) & 0xff}.${(v >>> 6) & 0xff}.${v & 0x3f}`;
+  return `${v >>> 22}.${(v >>> 12) & 0x3ff}.${v & 0xfff}`;
+}
+
 function deviceTypeOf(r: Reader, index: number, value: string): PhysicalDeviceType {
   const v = value.toUpperCase();
   if (v.includes('DISCRETE')) return 'discrete';
@@ -125,13 +150,29 @@ function requireKey(r: Reader, start: number, end: number, key: string, section:
   return i;
 }
 
-/** The [start, end) line range of the chosen GPU section (start = the line after "GPU<n>:"). */
-function gpuSection(r: Reader, options: ParseVulkaninfoOptions): { start: number; end: number; gpu: number } {
+/** The "GPU<n>" header lines of the per-GPU sections, in file order. */
+function gpuHeaders(r: Reader): { index: number; gpu: number }[] {
+  // Headers before the per-GPU part (a "Devices:" summary in some versions) are not device sections.
+  let from = r.lines.findIndex((l) => deviceSectionsStart.test(l));
+  if (from < 0) from = 0;
   const headers: { index: number; gpu: number }[] = [];
-  for (let i = 0; i < r.lines.length; i++) {
+  for (let i = from; i < r.lines.length; i++) {
     const m = gpuHeader.exec(r.lines[i]);
     if (m !== null) headers.push({ index: i, gpu: Number(m[1]) });
   }
+  return headers;
+}
+
+/** The n of every "GPU<n>" section in a vulkaninfo text report, in file order. */
+export function listVulkaninfoGpus(text: string, sourceName: string): number[] {
+  const r = new Reader(text, sourceName);
+  checkIsVulkaninfo(r);
+  return gpuHeaders(r).map((h) => h.gpu);
+}
+
+/** The [start, end) line range of the chosen GPU section (start = the line after "GPU<n>:"). */
+function gpuSection(r: Reader, options: ParseVulkaninfoOptions): { start: number; end: number; gpu: number } {
+  const headers = gpuHeaders(r);
   if (headers.length === 0) {
     r.fail(
       r.lines.length - 1,
@@ -153,7 +194,8 @@ function gpuSection(r: Reader, options: ParseVulkaninfoOptions): { start: number
 function parseExtensions(r: Reader, start: number, end: number): Set<string> {
   const names = new Set<string>();
   for (let i = start; i < end; i++) {
-    if (!/^\s*Device Extensions\s*:/.test(r.lines[i])) continue;
+    // "Device Extensions: count = N" (1.1+) or "Device Extensions\tcount = N" (1.0.x).
+    if (!/^\s*Device Extensions\b/.test(r.lines[i])) continue;
     for (let j = i + 1; j < end; j++) {
       if (underline.test(r.lines[j].trim())) continue;
       const m = /^\s+(VK_\w+)\s*:/.exec(r.lines[j]);
@@ -221,11 +263,23 @@ function skipFiller(r: Reader, i: number, end: number): number {
   return i;
 }
 
-function expectCount(r: Reader, i: number, end: number, name: string, max: number): number {
+/** "memoryHeaps: count = N" (1.2+) or "memoryHeapCount = N" (1.0.x/1.1.x); null if the line is neither. */
+function countOf(line: string, name: 'memoryHeaps' | 'memoryTypes'): number | null {
+  const singular = name === 'memoryHeaps' ? 'memoryHeapCount' : 'memoryTypeCount';
+  const m = new RegExp(`^\\s*(?:${name}\\s*:\\s*count|${singular})\\s*=\\s*(\\d+)\\s*$`).exec(line);
+  return m === null ? null : Number(m[1]);
+}
+
+function expectCount(
+  r: Reader,
+  i: number,
+  end: number,
+  name: 'memoryHeaps' | 'memoryTypes',
+  max: number,
+): number {
   if (i >= end) r.fail(end - 1, `the file ends before "${name}: count = N" (truncated vulkaninfo output?)`);
-  const m = new RegExp(`^\\s*${name}\\s*:\\s*count\\s*=\\s*(\\d+)\\s*$`).exec(r.lines[i]);
-  if (m === null) r.fail(i, `expected "${name}: count = N", got ${quote(r.lines[i])}`);
-  const n = Number(m[1]);
+  const n = countOf(r.lines[i], name);
+  if (n === null) r.fail(i, `expected "${name}: count = N", got ${quote(r.lines[i])}`);
   if (n < 1 || n > max) r.fail(i, `${name} count ${n} is outside 1..${max}`);
   return n;
 }
@@ -238,21 +292,8 @@ function expectEntry(r: Reader, i: number, end: number, name: string, k: number,
   if (m === null || Number(m[1]) !== k) r.fail(i, `expected "${name}[${k}]:", got ${quote(r.lines[i])}`);
 }
 
-function parseMemory(
-  r: Reader,
-  start: number,
-  end: number,
-  gpu: number,
-): { heaps: MemoryHeap[]; types: MemoryType[] } {
-  let i = start;
-  while (i < end && r.lines[i].trim() !== 'VkPhysicalDeviceMemoryProperties:') i++;
-  if (i >= end) {
-    r.fail(
-      end - 1,
-      `GPU${gpu} has no VkPhysicalDeviceMemoryProperties section (truncated, or \`vulkaninfo --summary\` output?)`,
-    );
-  }
-  i = skipFiller(r, i + 1, end);
+/** Parses "memoryHeaps: count = N" and its N entries starting at line i; returns them and the next line. */
+function parseHeaps(r: Reader, i: number, end: number): { heaps: MemoryHeap[]; next: number } {
   const heapCount = expectCount(r, i, end, 'memoryHeaps', maxHeaps);
   i = skipFiller(r, i + 1, end);
   const heaps: MemoryHeap[] = [];
@@ -271,19 +312,32 @@ function parseMemory(
     heaps.push({ index: k, size, flags });
     i = skipFiller(r, stop, end);
   }
+  return { heaps, next: i };
+}
+
+interface ParsedTypes {
+  readonly types: MemoryType[];
+  /** The line of each type's heapIndex, checked against the heaps once both groups are read. */
+  readonly heapIndexLines: number[];
+  readonly next: number;
+}
+
+function parseTypes(r: Reader, i: number, end: number): ParsedTypes {
   const typeCount = expectCount(r, i, end, 'memoryTypes', maxTypes);
   i = skipFiller(r, i + 1, end);
   const types: MemoryType[] = [];
+  const heapIndexLines: number[] = [];
   for (let k = 0; k < typeCount; k++) {
     expectEntry(r, i, end, 'memoryTypes', k, typeCount);
     const stop = blockEnd(r, i, end);
     let heapIndex: number | null = null;
+    let heapIndexLine = -1;
     let propertyFlags: number | null = null;
     for (let j = i + 1; j < stop; j++) {
       const line = r.lines[j];
       if (/^\s*heapIndex\s*=/.test(line)) {
         heapIndex = integer(r, j, valueOf(r, j), 'heap index');
-        if (heapIndex >= heapCount) r.fail(j, `heapIndex ${heapIndex} is not one of the ${heapCount} heaps`);
+        heapIndexLine = j;
       } else if (/^\s*propertyFlags\s*[:=]/.test(line)) {
         propertyFlags = parseFlags(
           r,
@@ -299,9 +353,46 @@ function parseMemory(
     if (propertyFlags === null)
       r.fail(stop - 1, `expected "propertyFlags = 0x..." in memoryTypes[${k}], found none`);
     types.push({ index: k, propertyFlags, heapIndex });
+    heapIndexLines.push(heapIndexLine);
     i = skipFiller(r, stop, end);
   }
-  return { heaps, types };
+  return { types, heapIndexLines, next: i };
+}
+
+function parseMemory(
+  r: Reader,
+  start: number,
+  end: number,
+  gpu: number,
+): { heaps: MemoryHeap[]; types: MemoryType[] } {
+  let i = start;
+  while (i < end && r.lines[i].trim() !== 'VkPhysicalDeviceMemoryProperties:') i++;
+  if (i >= end) {
+    r.fail(
+      end - 1,
+      `GPU${gpu} has no VkPhysicalDeviceMemoryProperties section (truncated, or \`vulkaninfo --summary\` output?)`,
+    );
+  }
+  i = skipFiller(r, i + 1, end);
+  // Heaps and types come in either order (1.0.x lists types first); both groups are required.
+  let heaps: MemoryHeap[] | null = null;
+  let parsedTypes: ParsedTypes | null = null;
+  while (heaps === null || parsedTypes === null) {
+    if (parsedTypes === null && i < end && (heaps !== null || countOf(r.lines[i], 'memoryTypes') !== null)) {
+      parsedTypes = parseTypes(r, i, end);
+      i = parsedTypes.next;
+    } else {
+      const parsed = parseHeaps(r, i, end);
+      heaps = parsed.heaps;
+      i = parsed.next;
+    }
+  }
+  const heapCount = heaps.length;
+  parsedTypes.types.forEach((t, k) => {
+    if (t.heapIndex >= heapCount)
+      r.fail(parsedTypes.heapIndexLines[k], `heapIndex ${t.heapIndex} is not one of the ${heapCount} heaps`);
+  });
+  return { heaps, types: parsedTypes.types };
 }
 
 function apiAtLeast(apiVersion: string, major: number, minor: number): boolean {
@@ -317,8 +408,8 @@ function checkIsVulkaninfo(r: Reader): void {
       'this looks like JSON; expected the text output of `vulkaninfo` (not --json or a profiles file)',
     );
   }
-  const banner = r.lines.some((l) => l.trim() === 'VULKANINFO');
-  const devices = r.lines.some((l) => /^\s*Device Properties and Extensions\s*:/.test(l));
+  const banner = r.lines.some((l) => l.trim() === 'VULKANINFO' || l.trim() === 'VULKAN INFO');
+  const devices = r.lines.some((l) => deviceSectionsStart.test(l));
   if (!banner && !devices) {
     r.fail(
       0,
@@ -347,14 +438,20 @@ export function parseVulkaninfo(
   if (name === '') r.fail(nameLine, 'expected a device name, got nothing');
   const apiLine = at('apiVersion');
   const apiVersion = version(r, apiLine, valueOf(r, apiLine), 'an API version such as 1.3.230');
-  const driverLine = at('driverVersion');
-  const driverValue = valueOf(r, driverLine);
-  const driverVersion = driverValue.replace(/\s*\(.*$/, '').trim();
-  if (driverVersion === '') r.fail(driverLine, `expected a driver version, got ${quote(driverValue)}`);
   const vendorLine = at('vendorID');
   const vendorId = integer(r, vendorLine, valueOf(r, vendorLine), 'vendor id');
   const deviceIdLine = at('deviceID');
   const deviceId = integer(r, deviceIdLine, valueOf(r, deviceIdLine), 'device id');
+  const driverLine = at('driverVersion');
+  const driverValue = valueOf(r, driverLine);
+  const driverText = driverValue.replace(/\s*\(.*$/, '').trim();
+  if (driverText === '') r.fail(driverLine, `expected a driver version, got ${quote(driverValue)}`);
+  // Before vulkaninfo 1.3 the version is the packed number ("1846460416 (0x6e0ec000)"): decode it.
+  const packedDriver = /^\d+$/.test(driverText) ? Number(driverText) : null;
+  const driverVersion =
+    packedDriver !== null && Number.isSafeInteger(packedDriver) && packedDriver <= 0xffffffff
+      ? decodeDriverVersion(vendorId, packedDriver)
+      : driverText;
   const typeLine = at('deviceType');
   const deviceType = deviceTypeOf(r, typeLine, valueOf(r, typeLine));
 

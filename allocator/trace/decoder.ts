@@ -25,6 +25,7 @@ import {
   V1_COLUMN_COUNT,
   TraceFormatError,
   kindColumnUse,
+  knownEventKinds,
   limits,
   validateDecision,
   validateHeader,
@@ -50,7 +51,10 @@ export interface LoadedEvents extends TraceEvents {
 export interface LoadedTrace {
   readonly header: TraceHeader;
   readonly events: LoadedEvents;
-  /** At most one: loading stops at the first problem after the header. */
+  /**
+   * At most one from the decoder: loading stops at the first problem after the header. loadTrace adds one
+   * for a captured application that did not exit cleanly (docs/capture.md).
+   */
   readonly warnings: TraceWarning[];
   /** true when the end-of-trace index was found and agrees (the writer closed the file). */
   readonly complete: boolean;
@@ -84,6 +88,7 @@ type NumericColumn = Float64Array | Int32Array | Uint32Array | Int16Array | Uint
 
 // Local copies of imported constants: hot loops below read them per event.
 const USE: readonly number[] = kindColumnUse.slice();
+const KNOWN_KIND: Uint8Array = knownEventKinds.slice();
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 const K_ALLOCATE = 1;
 const K_FREE = 2;
@@ -103,6 +108,10 @@ const TAG_SIZE = ColumnTag.size;
 const TAG_ALIGNMENT = ColumnTag.alignment;
 const TAG_FLAGS = ColumnTag.flags;
 const TAG_DECISION = ColumnTag.decision;
+const TAG_THREAD = ColumnTag.thread;
+const TAG_USAGE = ColumnTag.usage;
+const TAG_TYPE_BITS = ColumnTag.typeBits;
+const TAG_FORMAT = ColumnTag.format;
 
 /** Ids below this are kept in a byte map (fast); larger ones in a Set. Bounds what a hostile id costs. */
 const DENSE_IDS = 1 << 24;
@@ -227,7 +236,7 @@ function decodeDeltas(
 ): ValueFailure | null {
   const c: Cursor = { buf: r.buf, stop: r.end, pos: r.pos };
   const buf = c.buf;
-  const prev = new Float64Array(16);
+  const prev = new Float64Array(MAX_EVENT_KIND + 1);
   for (let i = first; i < end; i++) {
     const kind = kinds[i]!;
     if (SPARSE_SKIP(dense, kind, bit)) continue;
@@ -324,6 +333,27 @@ function decodeBytes(
   return null;
 }
 
+/** Unsigned 32-bit values (thread ids, VkFormat). */
+function decodeU32(
+  out: Uint32Array,
+  r: ByteReader,
+  kinds: Uint8Array,
+  first: number,
+  end: number,
+  dense: boolean,
+  bit: number,
+): ValueFailure | null {
+  const c: Cursor = { buf: r.buf, stop: r.end, pos: r.pos };
+  for (let i = first; i < end; i++) {
+    if (SPARSE_SKIP(dense, kinds[i]!, bit)) continue;
+    const v = slowU(c, r);
+    if (v > 0xffffffff) return { index: i, what: `${v} does not fit in 32 bits`, fault: null };
+    out[i] = v;
+  }
+  r.pos = c.pos;
+  return null;
+}
+
 /** String ids: unsigned, each below the number of strings known so far. */
 function decodeStringIds(
   out: Uint32Array,
@@ -386,6 +416,12 @@ function decodeValues(
       case TAG_SIZE:
       case TAG_ALIGNMENT:
         return decodeBytes(out as Float64Array, r, kinds, first, end, dense, bit);
+      case TAG_USAGE:
+      case TAG_TYPE_BITS:
+        return decodeBytes(out as Float64Array, r, kinds, first, end, dense, bit);
+      case TAG_THREAD:
+      case TAG_FORMAT:
+        return decodeU32(out as Uint32Array, r, kinds, first, end, dense, bit);
       default:
         return decodeStringIds(out as Uint32Array, r, kinds, first, end, dense, bit, stringCount);
     }
@@ -815,7 +851,7 @@ export class TraceDecoder {
           throw new ByteFault(`the kind column must hold one byte per event (${count}), holds ${n}`, start);
         for (let i = 0; i < count; i++) {
           const k = data[i]!;
-          if (k < 1 || k > MAX_EVENT_KIND) {
+          if (KNOWN_KIND[k] !== 1) {
             badKind = new Problem(
               `event ${first + i} (in the chunk at byte ${at}) has unknown kind ${k}`,
               at,
@@ -966,6 +1002,10 @@ export class TraceDecoder {
       stack: c.stack.subarray(0, n),
       code: c.code.subarray(0, n),
       message: c.message.subarray(0, n),
+      thread: c.thread.subarray(0, n),
+      usage: c.usage.subarray(0, n),
+      typeBits: c.typeBits.subarray(0, n),
+      format: c.format.subarray(0, n),
     };
     return {
       header: this.header,

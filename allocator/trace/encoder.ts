@@ -9,6 +9,7 @@ import {
   ChunkEncoding,
   ColumnMode,
   ColumnTag,
+  MAX_EVENT_KIND,
   RecordType,
   TRACE_FORMAT_VERSION,
   TRACE_MAGIC,
@@ -64,6 +65,10 @@ export const columnCodecs: readonly ValueCodec[] = [
   'uvar', // stack
   'uvar', // code
   'uvar', // message
+  'uvar', // thread
+  'uvar', // usage
+  'uvar', // typeBits
+  'uvar', // format
 ];
 
 /** Which columns must hold non-negative safe integers (bytes and ids). */
@@ -73,6 +78,8 @@ const nonNegativeColumns = new Set<number>([
   ColumnTag.offset,
   ColumnTag.size,
   ColumnTag.alignment,
+  ColumnTag.usage,
+  ColumnTag.typeBits,
 ]);
 
 function badValue(column: string, index: number, value: number): RangeError {
@@ -96,7 +103,7 @@ function writeColumn(
   const name = eventColumnNames[tag]!;
   const checkNonNegative = nonNegativeColumns.has(tag);
   let prev = 0;
-  const prevPerKind = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+  const prevPerKind = new Float64Array(MAX_EVENT_KIND + 1);
   for (let i = start; i < end; i++) {
     const kind = kinds[i]!;
     if (!dense && ((kindColumnUse[kind] ?? 0) & bit) === 0) continue;
@@ -123,7 +130,7 @@ function writeColumn(
         prev = v;
         break;
       case 'deltaPerKind': {
-        const k = kind < 10 ? kind : 0;
+        const k = kind <= MAX_EVENT_KIND ? kind : 0;
         w.svar(v - prevPerKind[k]!);
         prevPerKind[k] = v;
         break;

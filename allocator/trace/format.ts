@@ -61,8 +61,14 @@ export const ColumnTag = {
   stack: 11,
   code: 12,
   message: 13,
+  // Added in 0.2 for captured applications (docs/capture.md); older readers skip them.
+  thread: 14,
+  usage: 15,
+  typeBits: 16,
+  format: 17,
 } as const;
-export const V1_COLUMN_COUNT = 14;
+/** Columns this reader and writer know (tags 0 ..< V1_COLUMN_COUNT); later tags are skipped. */
+export const V1_COLUMN_COUNT = 18;
 
 function bits(...tags: number[]): number {
   let m = 0;
@@ -70,21 +76,47 @@ function bits(...tags: number[]): number {
   return m;
 }
 const T = ColumnTag;
-/** Bit `tag` set: events of that kind use the column (EventColumns doc in allocator/event-log.ts). */
+/**
+ * Bit `tag` set: events of that kind use the column (EventColumns doc in allocator/event-log.ts). The uses
+ * of tags 0-13 by kinds 1-10 are frozen (a v1 reader decodes sparse columns with them); a value outside its
+ * kind's use makes the writer store that column densely, so every event log still round-trips.
+ */
 export const kindColumnUse: readonly number[] = [
   0,
-  bits(T.id, T.block, T.type, T.offset, T.size, T.alignment, T.flags, T.name, T.decision, T.stack), // Allocate
-  bits(T.id), // Free
-  bits(T.type, T.size, T.alignment, T.flags, T.name, T.decision, T.stack, T.code, T.message), // Failure
-  bits(T.id, T.type, T.size, T.flags), // BlockCreate
-  bits(T.id), // BlockDestroy
-  bits(T.id, T.name), // Rename
-  bits(T.id, T.offset, T.size), // BudgetSample
-  bits(T.id, T.name), // Frame
+  bits(T.id, T.block, T.type, T.offset, T.size, T.alignment, T.flags, T.name, T.decision, T.stack) |
+    bits(T.thread, T.typeBits), // Allocate
+  bits(T.id) | bits(T.thread), // Free
+  bits(T.type, T.size, T.alignment, T.flags, T.name, T.decision, T.stack, T.code, T.message) | bits(T.thread), // Failure
+  bits(T.id, T.type, T.size, T.flags) | bits(T.thread), // BlockCreate
+  bits(T.id) | bits(T.thread), // BlockDestroy
+  bits(T.id, T.name) | bits(T.thread), // Rename
+  bits(T.id, T.offset, T.size) | bits(T.thread), // BudgetSample
+  bits(T.id, T.name) | bits(T.thread), // Frame
   bits(T.name, T.stack), // Mark
-  bits(T.id, T.block, T.type, T.offset), // Move
+  bits(T.id, T.block, T.type, T.offset), // 10 Move
+  0, // 11-15: reserved for other allocator events
+  0,
+  0,
+  0,
+  0,
+  bits(T.id, T.flags, T.size, T.name, T.message, T.stack, T.thread, T.usage, T.format), // 16 ResourceCreate
+  bits(T.id, T.thread), // 17 ResourceDestroy
+  bits(T.id, T.offset, T.size, T.thread), // 18 MemoryMap
+  bits(T.id, T.thread), // 19 MemoryUnmap
+  bits(T.id, T.flags, T.name, T.thread), // 20 ObjectName
+  bits(T.stack, T.thread), // 21 DeviceDestroy
+  bits(T.thread), // 22 ProcessEnd
+  bits(T.size, T.thread), // 23 CaptureLoss
 ];
-export const MAX_EVENT_KIND = 10;
+/** Event kinds this reader knows: 1-10 (the allocator's) and 16-23 (captured applications). */
+export const knownEventKinds: Uint8Array = (() => {
+  const known = new Uint8Array(256);
+  for (let k = 1; k <= 10; k++) known[k] = 1;
+  for (let k = 16; k <= 23; k++) known[k] = 1;
+  return known;
+})();
+/** Largest kind number a v1 trace may use: the per-kind delta state of the id column is this long. */
+export const MAX_EVENT_KIND = 31;
 
 // ---- Header --------------------------------------------------------------------------------------------
 
@@ -119,6 +151,27 @@ export interface TraceSessionInfo {
   readonly seed?: number;
 }
 
+/**
+ * A captured application (`vramscope capture`, docs/capture.md): which process and which of its devices
+ * (tracks) this trace holds. Added in 0.2; older readers ignore it.
+ */
+export interface TraceCaptureInfo {
+  /** The command line given to `vramscope capture`. */
+  readonly command: readonly string[];
+  readonly pid: number;
+  /** The executable the layer ran in (/proc/self/exe). */
+  readonly executable: string;
+  /** Which VkDevice of the process, in creation order (0, 1, ...): one trace per device. */
+  readonly track: number;
+  /** The raw VkDevice handle, "0x..." (for matching the application's own logs). */
+  readonly deviceHandle: string;
+  readonly layerVersion: number;
+  /** Native call stacks were recorded. */
+  readonly stacks: boolean;
+  readonly applicationName?: string;
+  readonly driverName?: string;
+}
+
 export interface TraceHeader {
   readonly format: typeof TRACE_FORMAT_NAME;
   readonly version: number;
@@ -130,6 +183,7 @@ export interface TraceHeader {
   readonly allocator: TraceAllocatorConfig;
   readonly importedFrom?: TraceImportInfo;
   readonly session?: TraceSessionInfo;
+  readonly capture?: TraceCaptureInfo;
 }
 
 /** One malformed input: `position` is the byte offset in the file; `eventIndex` the event, when known. */
@@ -287,6 +341,18 @@ export function validateHeader(value: Json, position: number): TraceHeader {
             throw new ShapeError(`header.session.params.${k} must be a string, number, boolean or null`);
         }
       }
+    }
+    if (h.capture !== undefined) {
+      const c = obj(h.capture, 'header.capture');
+      arr(c.command, 'header.capture.command').forEach((a, i) => str(a, `header.capture.command[${i}]`));
+      uint(c.pid, 'header.capture.pid');
+      str(c.executable, 'header.capture.executable');
+      uint(c.track, 'header.capture.track');
+      str(c.deviceHandle, 'header.capture.deviceHandle');
+      uint(c.layerVersion, 'header.capture.layerVersion');
+      bool(c.stacks, 'header.capture.stacks');
+      if (c.applicationName !== undefined) str(c.applicationName, 'header.capture.applicationName');
+      if (c.driverName !== undefined) str(c.driverName, 'header.capture.driverName');
     }
     return h as unknown as TraceHeader;
   } catch (error) {

@@ -45,7 +45,7 @@ const state = await until('the default session', async () => {
 });
 seen.session = `${state.sessions[0].device.name} (${state.sessions[0].device.source})`;
 seen.sampleTraces = state.sampleTraces.map((t) => t.name);
-const loaded = await request('loadTrace', { source: { kind: 'path', path: state.sampleTraces[0].path } });
+const loaded = await request('loadTrace', { source: { kind: 'file', fileId: state.sampleTraces[0].fileId } });
 seen.loadedTrace = { title: loaded.title, events: loaded.eventCount ?? null };
 const sessionId = state.sessions[0].sessionId;
 const run = await request('runScenario', {

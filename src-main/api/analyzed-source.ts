@@ -9,7 +9,15 @@ import {
   memoryPropertyFlagNames,
   type DeviceDescription,
 } from '../../allocator/index.ts';
-import { analyzeTrace, type LiveAllocation, type TraceAnalysis } from '../../allocator/analysis/index.ts';
+import {
+  analyzeCapture,
+  analyzeTrace,
+  isCapturedTrace,
+  type CaptureAnalysis,
+  type CaptureProblem,
+  type LiveAllocation,
+  type TraceAnalysis,
+} from '../../allocator/analysis/index.ts';
 import {
   EV_ALLOCATE,
   EV_BLOCK_CREATE,
@@ -23,7 +31,14 @@ import {
 import type { TraceEvents } from '../../allocator/trace/index.ts';
 import { printable } from '../../allocator/text/printable.ts';
 import { ApiFailure, notFound } from './api-failure.ts';
-import type { AllocationRow, RequestResult, TraceSummary, ValidatedParams } from './contract.ts';
+import type {
+  AllocationRow,
+  CaptureProblemDto,
+  RequestResult,
+  TraceSummary,
+  ValidatedParams,
+} from './contract.ts';
+import { captureReportLines } from '../capture/report-lines.ts';
 import { decisionDto, deviceDto } from './dto.ts';
 
 /** Longest name (trace, allocation, origin, device) printed in a text report; longer ones end in "…". */
@@ -88,6 +103,7 @@ export class AnalyzedSource {
   private readonly eventsNow: () => TraceEvents;
   private cachedAnalysis: TraceAnalysis | null = null;
   private cachedTable: AllocationTable | null = null;
+  private cachedCapture: { readonly events: number; readonly analysis: CaptureAnalysis | null } | null = null;
 
   constructor(init: SourceInit) {
     this.sourceId = init.sourceId;
@@ -112,6 +128,18 @@ export class AnalyzedSource {
       this.cachedAnalysis = analyzeTrace(events, this.device);
     }
     return this.cachedAnalysis;
+  }
+
+  /** What a captured application did wrong or differently (docs/capture.md); null for other traces. */
+  capture(): CaptureAnalysis | null {
+    const events = this.eventsNow();
+    if (this.cachedCapture === null || this.cachedCapture.events !== events.length) {
+      this.cachedCapture = {
+        events: events.length,
+        analysis: isCapturedTrace(events) ? analyzeCapture(events, this.device) : null,
+      };
+    }
+    return this.cachedCapture.analysis;
   }
 
   private table(): AllocationTable {
@@ -477,6 +505,7 @@ export class AnalyzedSource {
       count = report.count;
       bytes = report.bytes;
     }
+    const capture = this.capture();
     return {
       eventIndex: at,
       count,
@@ -487,6 +516,7 @@ export class AnalyzedSource {
         bytes: g.bytes,
         allocationIds: g.allocationIds.slice(0, 100),
       })),
+      ...(capture ? { problems: capture.problems.slice(0, MAX_PROBLEMS).map(problemDto) } : {}),
     };
   }
 
@@ -530,6 +560,7 @@ export class AnalyzedSource {
     const leaks = a.leaksAt();
     const frag = a.fragmentationAt();
     const summary = this.summary();
+    const capture = this.capture();
     if (format === 'json') {
       return `${JSON.stringify(
         {
@@ -550,6 +581,7 @@ export class AnalyzedSource {
             largestFreeRange: frag.largestFreeRange,
             fragmentation: frag.fragmentation,
           },
+          ...(capture ? { capture: { ...capture, problems: capture.problems.slice(0, MAX_PROBLEMS) } } : {}),
         },
         null,
         2,
@@ -590,8 +622,24 @@ export class AnalyzedSource {
           (g) =>
             `  ${g.key === '' ? '(no origin recorded)' : n(g.key)}: ${g.count} allocations, ${formatBytes(g.bytes)}`,
         ),
+      ...(capture ? captureReportLines(capture) : []),
       ...this.warnings.map((w) => `Warning: ${n(w)}`),
     ];
     return `${lines.map((line) => printable(line, 10_000)).join('\n')}\n`;
   }
+}
+
+/** Problems returned at most (a leaking game can have thousands; the counts stay exact in the analysis). */
+const MAX_PROBLEMS = 1000;
+
+function problemDto(p: CaptureProblem): CaptureProblemDto {
+  return {
+    kind: p.kind,
+    message: p.message,
+    eventIndex: p.eventIndex,
+    resources: p.resources.slice(0, 100),
+    blocks: p.blocks.slice(0, 100),
+    bytes: p.bytes,
+    stack: p.stack === '' ? null : p.stack,
+  };
 }

@@ -4,11 +4,13 @@
 // `dispatch` and event batches from `batcher`.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import type { DeviceDescription } from '../../allocator/index.ts';
 import type { AnalyzedSource } from './analyzed-source.ts';
 import { safeFileName } from '../../allocator/text/printable.ts';
 import { notFound } from './api-failure.ts';
 import type { FileSource, RequestResult, TraceSummary, ValidatedParams } from './contract.ts';
-import { listDevices } from './devices.ts';
+import { DeviceLibrary } from './device-library.ts';
+import { listDevices, resolveDevice } from './devices.ts';
 import { EventBatcher } from './event-batcher.ts';
 import { FileGrants, type FileGrant, type GrantOrigin } from './file-grants.ts';
 import { createDispatcher, type Dispatcher, type RequestHandlers } from './handlers.ts';
@@ -30,6 +32,8 @@ export interface AppBackendOptions {
   readonly flushIntervalMs?: number;
   /** Where profiles given by relative path resolve (default: process.cwd()). Clients send no paths. */
   readonly cwd?: string;
+  /** Where profiles the user adds are kept (Electron: userData/profiles); null/absent: adding is refused. */
+  readonly userProfilesDir?: string | null;
 }
 
 type StateResult = RequestResult<'getState'>;
@@ -47,6 +51,7 @@ export class AppBackend {
   private readonly traceHost: TraceHost;
   private readonly taskKinds = new Map<string, 'loadTrace' | 'importFile'>();
   private readonly sessions: SessionManager;
+  readonly devices: DeviceLibrary;
   private activeSource: string | null = null;
   private nextTrace = 1;
   private nextTask = 1;
@@ -56,7 +61,9 @@ export class AppBackend {
     this.cwd = options.cwd ?? process.cwd();
     this.recent = new RecentTraces(options.recentFile ?? null);
     this.batcher = new EventBatcher(options.flushIntervalMs);
+    this.devices = new DeviceLibrary(options.userProfilesDir ?? null);
     this.sessions = new SessionManager({
+      resolveUserProfile: (name) => this.devices.userProfilePath(name),
       batcher: this.batcher,
       cwd: this.cwd,
       resolveFile: (fileId) => this.grants.resolve(fileId).path,
@@ -214,9 +221,25 @@ export class AppBackend {
     return { format: p.format, content, fileName: `${base}-report.${p.format === 'json' ? 'json' : 'txt'}` };
   }
 
+  /** "Replay on…" a device and/or strategy: the replay is added as a loaded trace of its own. */
+  private async replayTrace(p: ValidatedParams<'replayTrace'>): Promise<RequestResult<'replayTrace'>> {
+    const baseline = this.traces.get(p.sourceId);
+    if (baseline === undefined) throw notFound('trace', p.sourceId);
+    let target: DeviceDescription = baseline.device as DeviceDescription;
+    if (p.device !== undefined) {
+      target = (await resolveDevice(p.device, this.cwd, (n) => this.devices.userProfilePath(n))).description;
+    }
+    const strategy = p.strategy ?? (baseline.strategy === 'freelist' ? 'freelist' : 'tlsf');
+    const sourceId = `trace-${this.nextTrace++}`;
+    const replayed = await this.traceHost.replay(p.sourceId, sourceId, target, strategy);
+    this.traces.set(sourceId, replayed.summary);
+    this.emitState();
+    return { report: replayed.report, baseline, replay: replayed.summary };
+  }
+
   private handlers(): RequestHandlers {
     return {
-      listDevices: () => listDevices(this.cwd),
+      listDevices: () => listDevices(this.cwd, this.devices),
       getState: () => this.state(),
       openSession: (config) => this.sessions.open(config),
       closeSession: async ({ sessionId }) => {
@@ -256,6 +279,19 @@ export class AppBackend {
       leaks: (p) => this.query(p.sourceId, 'leaks', p),
       diff: (p) => this.query(p.sourceId, 'diff', p),
       exportReport: (p) => this.exportReport(p),
+      deviceLibrary: () => this.devices.list(),
+      describeDevice: ({ device }) => this.devices.describe(device),
+      addDeviceProfile: ({ name, data }) => this.devices.add(name, data),
+      removeDeviceProfile: ({ name }) => {
+        this.devices.remove(name);
+        return { ok: true as const };
+      },
+      replayTrace: (p) => this.replayTrace(p),
+      compareSources: async ({ a, b }) => {
+        for (const id of [a, b]) if (!this.traces.has(id)) throw notFound('trace', id);
+        const [sa, sb] = await Promise.all([this.traceHost.side(a), this.traceHost.side(b)]);
+        return { a: sa, b: sb };
+      },
     };
   }
 

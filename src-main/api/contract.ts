@@ -183,6 +183,11 @@ export const sessionConfigSchema = z.strictObject({
   /** Flag every block for buffer device addresses; the device must offer them (else InvalidRequest). */
   bufferDeviceAddress: z.boolean().optional(),
   /**
+   * Heap budgets (VK_EXT_memory_budget) when a block is created: ignore, warn (default: a budget sample
+   * past the budget in the event stream) or strict (the fallback memory type, else OutOfMemory).
+   */
+  budget: z.enum(['ignore', 'warn', 'strict']).optional(),
+  /**
    * Enable the Khronos validation layer (device.kind "vulkan" only, else InvalidRequest); its messages
    * arrive as `log` events of the session's runs.
    */
@@ -448,6 +453,29 @@ export const leakGroupSchema = z.object({
   allocationIds: z.array(z.int()),
 });
 
+/** A problem of a captured application (allocator/analysis/capture.ts, docs/capture.md). */
+export const captureProblemSchema = z.object({
+  kind: z.enum([
+    'memory-not-freed',
+    'resource-not-destroyed',
+    'freed-while-bound',
+    'bind-out-of-bounds',
+    'bind-misaligned',
+    'bind-type-not-allowed',
+    'memory-type-mismatch',
+    'incomplete-capture',
+  ]),
+  message: z.string(),
+  /** The event that shows it; -1 for the whole capture. */
+  eventIndex: z.int().min(-1),
+  /** Resource (allocation) ids and block ids involved, at most 100 each. */
+  resources: z.array(z.int()),
+  blocks: z.array(z.int()),
+  bytes: bytesSchema,
+  stack: z.string().nullable(),
+});
+export type CaptureProblemDto = z.infer<typeof captureProblemSchema>;
+
 export const diffTypeDeltaSchema = z.object({
   memoryTypeIndex: z.int(),
   /** Signed byte deltas (to - from). */
@@ -486,6 +514,170 @@ const sourceRef = { sourceId: idSchema };
 const empty = z.strictObject({});
 const ok = z.object({ ok: z.literal(true) });
 const runRef = z.strictObject({ runId: idSchema });
+
+// ---- Device library and what-if (issue 12: Devices view, added profiles, Replay on…) ------------------
+// One block for everything issue 12 adds; the requests are spread into `requests` below.
+
+/** Most bytes a dropped profile file may have (the largest real vulkaninfo reports are a few MB). */
+export const maxProfileBytes = 16 * 1024 * 1024;
+
+/** Mirrors src-main/session/device-report.ts DeviceReport: one device with its memory-type choices. */
+export const deviceDetailSchema = z.object({
+  /** "GPU<n>" of a vulkaninfo text file; 0 otherwise. */
+  gpuIndex: indexSchema,
+  description: deviceDescriptionSchema,
+  heapFlagNames: z.array(z.array(z.string())),
+  typeFlagNames: z.array(z.array(z.string())),
+  /** Driver-reported budgets (real devices with VK_EXT_memory_budget); null for profiles and models. */
+  budgets: z.array(heapBudgetSchema).nullable(),
+  /** memoryTypeBits of the choice table: every type allowed. */
+  memoryTypeBits: z.int(),
+  /** 4 locations × linear (true, false) × 3 schemes, each with gpu-allocator's decision record. */
+  choices: z.array(
+    z.object({
+      location: memoryLocationSchema,
+      linear: z.boolean(),
+      scheme: z.enum(['managed', 'dedicatedBuffer', 'dedicatedImage']),
+      decision: decisionRecordSchema,
+    }),
+  ),
+});
+export type DeviceDetailDto = z.infer<typeof deviceDetailSchema>;
+
+/** One entry of the Devices view's list. `ref` is what openSession's `device` and describeDevice take. */
+export const libraryEntrySchema = z.object({
+  ref: deviceChoiceSchema,
+  /** vulkan: a real device; shipped: assets/profiles; user: added by the user; builtin: a heap model. */
+  origin: z.enum(['vulkan', 'shipped', 'user', 'builtin']),
+  /** Device name(s) ("A + B" for a file with two GPUs). */
+  label: z.string(),
+  /** Profile file name (no folder); null for devices and models. */
+  file: z.string().nullable(),
+  formatLabel: z.string().nullable(),
+  /** Why a profile file cannot be read (line or JSON path); null when it reads. */
+  error: z.string().nullable(),
+});
+export type LibraryEntry = z.infer<typeof libraryEntrySchema>;
+
+/** A dropped file's name: a name, never a path (no separators, no NUL). */
+const droppedFileNameSchema = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[^/\\\0]+$/, 'a file name without folders')
+  .refine((n) => n !== '.' && n !== '..', 'a file name');
+
+/** Mirrors src-main/session/replay.ts ReplaySide: one side of a comparison (`vramscope replay` prints it). */
+export const replaySideSchema = z.object({
+  device: z.string(),
+  strategy: z.string(),
+  allocations: countSchema,
+  failures: countSchema,
+  failuresByCode: z.record(z.string(), countSchema),
+  peakCommittedBytes: bytesSchema,
+  peakBlocks: countSchema,
+  blocksCreated: countSchema,
+  /** Which memory type each (location, tiling) class of request got; typeIndex -1 = failed. */
+  typeUse: z.array(
+    z.object({
+      location: memoryLocationSchema,
+      linear: z.boolean(),
+      typeIndex: z.int(),
+      what: z.string(),
+      heapIndex: z.int(),
+      count: countSchema,
+      bytes: bytesSchema,
+    }),
+  ),
+});
+export type ReplaySideDto = z.infer<typeof replaySideSchema>;
+
+/** Mirrors ReplayReport: the JSON `vramscope replay --json` prints. */
+export const replayReportSchema = z.object({
+  requests: countSchema,
+  baseline: replaySideSchema,
+  replay: replaySideSchema,
+  typeChanges: z.array(
+    z.object({
+      location: memoryLocationSchema,
+      linear: z.boolean(),
+      from: z.string(),
+      to: z.string(),
+      count: countSchema,
+    }),
+  ),
+  newlyFailed: z.object({ count: countSchema, names: z.array(z.string()) }),
+  newlySucceeded: z.object({ count: countSchema, names: z.array(z.string()) }),
+  leftAlive: countSchema,
+  inferredLocations: countSchema,
+});
+export type ReplayReportDto = z.infer<typeof replayReportSchema>;
+
+const deviceLibraryRequests = {
+  /** Every device the Devices view lists: real devices, shipped and added profiles, built-in models. */
+  deviceLibrary: {
+    params: empty,
+    result: z.object({
+      entries: z.array(libraryEntrySchema),
+      /** Why there is no real device, when there is none. */
+      unavailableReason: z.string().nullable(),
+      /**
+       * Whether added profiles can be kept (main has a user profile folder). The folder's path is not
+       * sent: clients see no paths of the machine main runs on.
+       */
+      canAddProfiles: z.boolean(),
+    }),
+  },
+  /** One entry described: heaps, types, limits, budgets and the choice table (every GPU of a profile file). */
+  describeDevice: {
+    params: z.strictObject({ device: deviceChoiceSchema }),
+    result: z.object({ entry: libraryEntrySchema, devices: z.array(deviceDetailSchema).min(1) }),
+  },
+  /**
+   * Adds a profile file the user dropped: its bytes are parsed in main (any format parseDeviceProfile
+   * reads; a problem is an InvalidRequest naming the line or JSON path) and kept in the user's data folder
+   * under a name made from the file name. A file of the same name is replaced.
+   */
+  addDeviceProfile: {
+    params: z.strictObject({
+      name: droppedFileNameSchema,
+      data: u8.refine((d) => d.byteLength > 0 && d.byteLength <= maxProfileBytes, {
+        message: `a profile must have 1 to ${maxProfileBytes} bytes`,
+      }),
+    }),
+    result: libraryEntrySchema,
+  },
+  /** Forgets an added profile (shipped ones stay). */
+  removeDeviceProfile: {
+    params: z.strictObject({ name: z.string().min(1).max(200) }),
+    result: ok,
+  },
+  /**
+   * "Replay on…": re-issues a loaded trace's allocation requests on another device and/or strategy (as
+   * `vramscope replay` does; absent device = the trace's own). The replay becomes a new loaded source
+   * ("trace-N") whose clock follows the recording's request times, so both timelines share an axis.
+   */
+  replayTrace: {
+    params: z.strictObject({
+      ...sourceRef,
+      device: deviceChoiceSchema.optional(),
+      strategy: strategySchema.optional(),
+    }),
+    result: z.object({
+      report: replayReportSchema,
+      baseline: traceSummarySchema,
+      replay: traceSummarySchema,
+    }),
+  },
+  /** Two loaded sources' own numbers side by side, in the replay report's shape (compare two traces). */
+  compareSources: {
+    params: z.strictObject({ a: idSchema, b: idSchema }),
+    result: z.object({
+      a: z.object({ side: replaySideSchema, summary: traceSummarySchema }),
+      b: z.object({ side: replaySideSchema, summary: traceSummarySchema }),
+    }),
+  },
+} as const;
 
 /**
  * Every request: name → { params, result }. Params are strict (unknown keys are an InvalidRequest).
@@ -660,6 +852,8 @@ export const requests = {
       count: countSchema,
       bytes: bytesSchema,
       groups: z.array(leakGroupSchema),
+      /** Captured applications only: what the application did wrong (at most 1000, in event order). */
+      problems: z.array(captureProblemSchema).optional(),
     }),
   },
   /** What changed between two event indices (from < to). */
@@ -697,6 +891,7 @@ export const requests = {
       fileName: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/),
     }),
   },
+  ...deviceLibraryRequests,
 } as const;
 
 export type Requests = typeof requests;

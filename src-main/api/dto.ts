@@ -1,7 +1,8 @@
 // Engine objects → contract shapes: plain copies with exactly the contract's fields (no handles, no
 // readonly arrays shared with the engine, nothing the renderer should not see).
 import type { DeviceDescription, MemoryTypeDecision } from '../../allocator/index.ts';
-import type { DecisionRecord, DeviceDescriptionDto } from './contract.ts';
+import type { ReplayReport, ReplaySide } from '../session/replay.ts';
+import type { DecisionRecord, DeviceDescriptionDto, ReplayReportDto, ReplaySideDto } from './contract.ts';
 
 export function deviceDto(d: DeviceDescription): DeviceDescriptionDto {
   return {
@@ -52,5 +53,24 @@ export function decisionDto(d: MemoryTypeDecision): DecisionRecord {
     reason: d.reason,
     fallbacks: [...d.fallbacks],
     retryTypeIndex: d.retryTypeIndex,
+  };
+}
+
+export function replaySideDto(s: ReplaySide): ReplaySideDto {
+  return {
+    ...s,
+    failuresByCode: { ...s.failuresByCode },
+    typeUse: s.typeUse.map((u) => ({ ...u })),
+  };
+}
+
+export function replayReportDto(r: ReplayReport): ReplayReportDto {
+  return {
+    ...r,
+    baseline: replaySideDto(r.baseline),
+    replay: replaySideDto(r.replay),
+    typeChanges: r.typeChanges.map((c) => ({ ...c })),
+    newlyFailed: { count: r.newlyFailed.count, names: [...r.newlyFailed.names] },
+    newlySucceeded: { count: r.newlySucceeded.count, names: [...r.newlySucceeded.names] },
   };
 }

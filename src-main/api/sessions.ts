@@ -51,6 +51,8 @@ function runStateOf(status: RunStatus | null, result: RunResult | null): RunInfo
 export interface SessionManagerOptions {
   readonly batcher: EventBatcher;
   readonly cwd: string;
+  /** The file of a profile the user added, by short name (null: not one of theirs). */
+  readonly resolveUserProfile?: (name: string) => string | null;
   /**
    * The path behind a client's fileId (file-grants.ts); throws NotFound for an id main did not grant. A
    * scenario parameter of type "file" goes through it, so runs read only granted files.
@@ -111,7 +113,7 @@ export class SessionManager {
         `openSession: validation needs a real Vulkan device (device.kind "vulkan"), not a ${config.device.kind} device.`,
       );
     }
-    let device = await resolveDevice(config.device, this.options.cwd);
+    let device = await resolveDevice(config.device, this.options.cwd, this.options.resolveUserProfile);
     if (config.validation === true && device.description.source !== 'vulkan') {
       // The default device fell back to a simulated profile: runs go on without the layer; say so.
       device = { ...device, note: `${device.note ?? 'no real Vulkan device'}; validation is off` };
@@ -205,6 +207,7 @@ export class SessionManager {
         ...(s.config.allocationSizes ? { allocationSizes: s.config.allocationSizes } : {}),
         ...(s.config.debugSettings ? { debugSettings: s.config.debugSettings } : {}),
         ...(s.config.bufferDeviceAddress === true ? { bufferDeviceAddress: true } : {}),
+        ...(s.config.budget !== undefined ? { budget: s.config.budget } : {}),
         ...(s.config.validation === true ? { validation: true } : {}),
         ...(p.seed === undefined ? {} : { seed: p.seed }),
         tracePath: null,

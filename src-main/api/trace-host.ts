@@ -4,11 +4,14 @@
 import { Worker } from 'node:worker_threads';
 import { workerEntry } from '../runtime/install.ts';
 import { ApiFailure } from './api-failure.ts';
+import type { DeviceDescription, PlacementStrategyName } from '../../allocator/index.ts';
 import type {
   FromTraceWorker,
   LoadedSource,
+  ReplayedSource,
   SourceQuery,
   SourceQueryMap,
+  SourceSide,
   ToTraceWorker,
   WorkerFile,
 } from './trace-protocol.ts';
@@ -94,6 +97,21 @@ export class TraceHost {
     params: SourceQueryMap[M][0],
   ): Promise<SourceQueryMap[M][1]> {
     return this.call({ type: 'query', sourceId, method, params }) as Promise<SourceQueryMap[M][1]>;
+  }
+
+  /** Replays `sourceId` on `target` into the new source `newSourceId` (in the worker). */
+  replay(
+    sourceId: string,
+    newSourceId: string,
+    target: DeviceDescription,
+    strategy: PlacementStrategyName,
+  ): Promise<ReplayedSource> {
+    return this.call({ type: 'replay', sourceId, newSourceId, target, strategy }) as Promise<ReplayedSource>;
+  }
+
+  /** The recorded side of a loaded source (its numbers in the replay report's shape). */
+  side(sourceId: string): Promise<SourceSide> {
+    return this.call({ type: 'side', sourceId }) as Promise<SourceSide>;
   }
 
   /** Stops a load or import by its taskId; false when none is running or queued. */

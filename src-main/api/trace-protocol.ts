@@ -1,6 +1,14 @@
 // Messages between main and the trace worker (trace-worker.ts), which loads, imports and analyzes traces
 // and answers queries over them, so that no trace, however large, holds up the API on the main thread.
-import type { ApiErrorCode, RequestResult, TraceSummary, ValidatedParams } from './contract.ts';
+import type { DeviceDescription, PlacementStrategyName } from '../../allocator/index.ts';
+import type {
+  ApiErrorCode,
+  ReplayReportDto,
+  ReplaySideDto,
+  RequestResult,
+  TraceSummary,
+  ValidatedParams,
+} from './contract.ts';
 
 /**
  * A file as the worker gets it: a path main resolved from a file grant (never one a client sent), or
@@ -46,6 +54,17 @@ export type ToTraceWorker =
       readonly params: unknown;
     }
   | { readonly type: 'close'; readonly id: number; readonly sourceId: string }
+  /** Replays a loaded source's requests on `target` into a new source `newSourceId` (issue 12). */
+  | {
+      readonly type: 'replay';
+      readonly id: number;
+      readonly sourceId: string;
+      readonly newSourceId: string;
+      readonly target: DeviceDescription;
+      readonly strategy: PlacementStrategyName;
+    }
+  /** What a loaded source's recording says, as a replay side (the compare view's numbers). */
+  | { readonly type: 'side'; readonly id: number; readonly sourceId: string }
   /** Handled at once, not queued behind the load it stops. */
   | { readonly type: 'cancel'; readonly id: number; readonly taskId: string };
 
@@ -69,5 +88,17 @@ export type FromTraceWorker =
 
 /** What a load or import answers. */
 export interface LoadedSource {
+  readonly summary: TraceSummary;
+}
+
+/** What a replay answers: the report `vramscope replay --json` prints and the new source's summary. */
+export interface ReplayedSource {
+  readonly report: ReplayReportDto;
+  readonly summary: TraceSummary;
+}
+
+/** A source's recorded side and its summary. */
+export interface SourceSide {
+  readonly side: ReplaySideDto;
   readonly summary: TraceSummary;
 }

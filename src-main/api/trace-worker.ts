@@ -2,16 +2,25 @@
 // contract's queries over them (see trace-protocol.ts). Everything CPU-heavy about traces happens here.
 import { parentPort } from 'node:worker_threads';
 import { bytesSource, ImportError, importSource, type ByteSource } from '../../allocator/import/index.ts';
+import {
+  createSimulatedDevice,
+  type DeviceDescription,
+  type PlacementStrategyName,
+} from '../../allocator/index.ts';
 import { printable } from '../../allocator/text/printable.ts';
-import { traceEventsOf } from '../../allocator/trace/index.ts';
+import { traceEventsOf, type TraceEvents } from '../../allocator/trace/index.ts';
 import { fileLimits, fileSource, FileReadError, readBoundedFile } from '../import/file-source.ts';
+import { recordedSide, replayRequests } from '../session/replay.ts';
 import { loadTrace } from '../trace/reader.ts';
 import { AnalyzedSource } from './analyzed-source.ts';
 import { ApiFailure, notFound } from './api-failure.ts';
+import { replayReportDto, replaySideDto } from './dto.ts';
 import type {
   FromTraceWorker,
   LoadedSource,
+  ReplayedSource,
   SourceQuery,
+  SourceSide,
   ToTraceWorker,
   WorkerFile,
 } from './trace-protocol.ts';
@@ -157,6 +166,40 @@ async function importDump(
   return { summary: source.summary() };
 }
 
+/** Replays a loaded source on another device and/or strategy; the replay becomes a source of its own. */
+function replay(
+  sourceId: string,
+  newSourceId: string,
+  target: DeviceDescription,
+  strategy: PlacementStrategyName,
+): ReplayedSource {
+  const source = sources.get(sourceId);
+  if (!source) throw notFound('source', sourceId);
+  const started = performance.now();
+  let events: TraceEvents | null = null;
+  const report = replayRequests(source.events, {
+    original: { device: source.device, strategy: source.strategy },
+    target: createSimulatedDevice(target),
+    strategy,
+    onEvents: (e) => (events = e),
+  });
+  const replayed = events as TraceEvents | null;
+  if (replayed === null) throw new ApiFailure('Failed', 'The replay recorded no events.');
+  const analyzed = new AnalyzedSource({
+    sourceId: newSourceId,
+    name: `${source.name} replayed on ${target.name} (${strategy})`,
+    device: target,
+    strategy,
+    warnings: [],
+    loadMs: 0,
+    events: () => replayed,
+  });
+  analyzed.analysis();
+  analyzed.loadMs = performance.now() - started;
+  sources.set(newSourceId, analyzed);
+  return { report: replayReportDto(report), summary: analyzed.summary() };
+}
+
 function query(sourceId: string, method: SourceQuery, params: unknown): unknown {
   const source = sources.get(sourceId);
   if (!source) throw notFound('source', sourceId);
@@ -204,6 +247,17 @@ async function handle(message: ToTraceWorker): Promise<unknown> {
       return query(message.sourceId, message.method, message.params);
     case 'close':
       return sources.delete(message.sourceId);
+    case 'replay':
+      return replay(message.sourceId, message.newSourceId, message.target, message.strategy);
+    case 'side': {
+      const source = sources.get(message.sourceId);
+      if (!source) throw notFound('source', message.sourceId);
+      const side: SourceSide = {
+        side: replaySideDto(recordedSide(source.events, source.device, source.strategy)),
+        summary: source.summary(),
+      };
+      return side;
+    }
   }
 }
 

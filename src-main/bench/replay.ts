@@ -14,7 +14,11 @@ import {
 export interface ReplayResult {
   readonly ops: number;
   readonly nanoseconds: number;
+  /** Device memory blocks allocated (vkAllocateMemory calls) and freed over the replay. */
   readonly blocksAllocated: number;
+  readonly blocksFreed: number;
+  /** Allocations that got a block of their own. */
+  readonly dedicated: number;
   /** Bytes. */
   readonly committedPeak: number;
   readonly livePeak: number;
@@ -26,6 +30,7 @@ export interface ReplayResult {
 
 class CountingDevice implements Device {
   blocksAllocated = 0;
+  blocksFreed = 0;
   constructor(private readonly inner: Device) {}
   get description() {
     return this.inner.description;
@@ -37,6 +42,7 @@ class CountingDevice implements Device {
   }
   freeBlock(block: Parameters<Device['freeBlock']>[0]) {
     this.inner.freeBlock(block);
+    this.blocksFreed++;
   }
   budgets() {
     return this.inner.budgets();
@@ -73,6 +79,7 @@ export function replayWorkload(workload: Workload, options: ReplayOptions): Repl
   let livePeakOp = 0;
   let committedPeak = 0;
   let failures = 0;
+  let dedicated = 0;
   let firstFailure: string | null = null;
   const start = process.hrtime.bigint();
   for (let i = 0; i < n; i++) {
@@ -86,6 +93,7 @@ export function replayWorkload(workload: Workload, options: ReplayOptions): Repl
           linear: linear[i] === 1,
         });
         live[allocationId] = a;
+        if (a.isDedicated) dedicated++;
         liveBytes += a.size;
         if (liveBytes > livePeak) {
           livePeak = liveBytes;
@@ -108,11 +116,15 @@ export function replayWorkload(workload: Workload, options: ReplayOptions): Repl
   }
   const nanoseconds = Number(process.hrtime.bigint() - start);
   options.beforeDestroy?.(allocator, live);
+  // Blocks still alive at the end are freed by destroy(), not by the replay: not counted as freed.
+  const blocksFreed = device.blocksFreed;
   allocator.destroy();
   return {
     ops: n,
     nanoseconds,
     blocksAllocated: device.blocksAllocated,
+    blocksFreed,
+    dedicated,
     committedPeak,
     livePeak,
     livePeakOp,

@@ -1,6 +1,7 @@
 // Every CLI command, listed once. Add new commands here (one import, one entry).
 import type { Command } from './command.ts';
 import { benchCommand } from './commands/bench.ts';
+import { captureCommand } from './commands/capture.ts';
 import { devicesCommand } from './commands/devices.ts';
 import { importCommand } from './commands/import.ts';
 import { replayCommand } from './commands/replay.ts';
@@ -15,5 +16,6 @@ export const commands: readonly Command[] = [
   reportCommand,
   replayCommand,
   importCommand,
+  captureCommand,
   serveCommand,
 ];

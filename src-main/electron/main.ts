@@ -273,6 +273,8 @@ if (!app.requestSingleInstanceLock()) {
     backend = new AppBackend({
       assetsDir,
       recentFile: path.join(app.getPath('userData'), 'recent-traces.json'),
+      // Device profiles the user drops on the Devices view.
+      userProfilesDir: path.join(app.getPath('userData'), 'profiles'),
     });
     // The default device is open when the window appears (npm start's promise).
     void backend.openDefaultSession();

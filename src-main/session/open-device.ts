@@ -1,13 +1,14 @@
 // Opens the device a session runs on: the real Vulkan device (native/) or a simulated device built from a
-// profile. A profile is a vulkaninfo text file, a built-in model name ("d3d12-tier1", "d3d12-tier2",
-// "metal"), or the short name of a profile shipped in assets/profiles/ ("lavapipe", "h100").
+// profile. A profile is a file in any format parseDeviceProfile reads (vulkaninfo text, vulkan.gpuinfo.org
+// report JSON, devsim JSON), a built-in model name ("d3d12-tier1", "d3d12-tier2", "metal"), or the short
+// name of a profile shipped in assets/profiles/ ("lavapipe", "h100").
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import {
   builtinProfileNames,
   createSimulatedDevice,
   loadBuiltinProfile,
-  parseVulkaninfo,
+  parseDeviceProfile,
   type Device,
   type DeviceDescription,
 } from '../../allocator/index.ts';
@@ -59,12 +60,26 @@ export class ProfileNotFoundError extends DeviceOpenError {
   }
 }
 
+/** File name endings of profile files, longest first: the short name is the file name without it. */
+const profileFileEndings = ['.vulkaninfo.txt', '.gpuinfo.json', '.txt', '.json'] as const;
+
+/** "nvidia-h100-80gb-hbm3.vulkaninfo.txt" → "nvidia-h100-80gb-hbm3". */
+export function profileShortName(file: string): string {
+  const ending = profileFileEndings.find((e) => file.endsWith(e));
+  return ending === undefined ? file : file.slice(0, -ending.length);
+}
+
+/** Profile files in `dir` (vulkaninfo text or JSON), sorted; none when the folder does not exist. */
+export function profileFilesIn(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => profileFileEndings.some((e) => f.endsWith(e)))
+    .sort();
+}
+
 /** Profiles shipped in assets/profiles/, by short name: "mesa-lavapipe" and "lavapipe" both work. */
 export function shippedProfiles(): string[] {
-  if (!existsSync(profileDir())) return [];
-  return readdirSync(profileDir())
-    .filter((f) => f.endsWith('.vulkaninfo.txt'))
-    .sort();
+  return profileFilesIn(profileDir());
 }
 
 /** Resolves a --profile value to a device description (reads the file if it is one). */
@@ -82,7 +97,7 @@ export function loadProfile(profile: string, cwd: string): DeviceDescription {
       );
   }
   if (file === null) {
-    const shipped = shippedProfiles().map((f) => f.replace(/\.vulkaninfo\.txt$/, ''));
+    const shipped = shippedProfiles().map(profileShortName);
     throw new ProfileNotFoundError(
       `profile "${profile}" is neither a file nor a known profile (built-ins: ${[...builtinProfileNames, ...shipped].join(', ')})`,
     );
@@ -93,7 +108,7 @@ export function loadProfile(profile: string, cwd: string): DeviceDescription {
   } catch (error) {
     throw new DeviceOpenError(`cannot read profile ${file}: ${(error as Error).message}`);
   }
-  return parseVulkaninfo(text, path.basename(file));
+  return parseDeviceProfile(text, path.basename(file));
 }
 
 export async function openDevice(

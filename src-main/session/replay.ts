@@ -24,6 +24,8 @@ import {
   type MemoryTypeDecision,
   type PlacementStrategyName,
 } from '../../allocator/index.ts';
+import { inferLocation, isCapturedTrace } from '../../allocator/analysis/capture.ts';
+import { traceEventsOf, type TraceEvents } from '../../allocator/trace/index.ts';
 import { Session } from './session.ts';
 
 /** The event data replay reads (a loaded trace's events, an EventLog view or an EventMirror). */
@@ -82,6 +84,11 @@ export interface ReplayReport {
   readonly leftAlive: number;
   /** Requests whose Unknown location was inferred from the recorded memory type's flags. */
   readonly inferredLocations: number;
+  /**
+   * A captured application (docs/capture.md): the baseline is the application's own vkAllocateMemory
+   * blocks, each bound resource one request (location inferred from its usage and mapping).
+   */
+  readonly captured: boolean;
 }
 
 /** The location a request in a memory type with these flags most likely asked for. */
@@ -181,12 +188,16 @@ type Request =
       readonly linear: boolean;
       readonly scheme: AllocationSchemeKind;
       readonly stack: string | null;
+      /** The resource's memoryTypeBits (captured applications); 0 when the recording has none. */
+      readonly memoryTypeBits: number;
       /** -1 when the recording says it failed. */
       readonly originalType: number;
       readonly originalCode: string;
+      /** ms: when the recording made the request (the replay's clock follows it). */
+      readonly time: number;
     }
-  | { readonly op: 'free'; readonly originalId: number }
-  | { readonly op: 'rename'; readonly originalId: number; readonly name: string };
+  | { readonly op: 'free'; readonly originalId: number; readonly time: number }
+  | { readonly op: 'rename'; readonly originalId: number; readonly name: string; readonly time: number };
 
 /** Reads the requests out of the recording, and what the recording says about blocks. */
 function extract(
@@ -198,9 +209,26 @@ function extract(
   peakBlocks: number;
   blocksCreated: number;
   inferredLocations: number;
+  captured: boolean;
 } {
   let inferredLocations = 0;
   const c = source.columns;
+  // Captured applications: each bound resource's usage and kind (ResourceCreate) and the blocks the CPU
+  // mapped, for the location heuristic (allocator/analysis/capture.ts inferLocation).
+  const captured = isCapturedTrace(source);
+  const resources = new Map<number, { image: boolean; linear: boolean; usage: number }>();
+  const mapped = new Set<number>();
+  if (captured) {
+    for (let i = 0; i < source.length; i++) {
+      if (c.kind[i] === TraceEventKind.ResourceCreate)
+        resources.set(c.id[i]!, {
+          image: (c.flags[i]! & FlagBits.image) !== 0,
+          linear: (c.flags[i]! & FlagBits.kindMask) === 0,
+          usage: c.usage[i]!,
+        });
+      else if (c.kind[i] === TraceEventKind.MemoryMap) mapped.add(c.id[i]!);
+    }
+  }
   const str = (id: number): string => source.strings[id] ?? '';
   const requests: Request[] = [];
   const blockSizes = new Map<number, number>();
@@ -226,7 +254,9 @@ function extract(
       const recordedType = kind === TraceEventKind.Allocate ? (c.type[i] ?? -1) : -1;
       let location = flagsLocation(flags);
       const typeFlags = original.types[recordedType]?.propertyFlags;
-      if (location === 'Unknown' && typeFlags !== undefined) {
+      const resource = kind === TraceEventKind.Allocate ? resources.get(c.id[i]!) : undefined;
+      if (resource !== undefined) location = inferLocation(resource.usage, mapped.has(c.block[i]!)).location;
+      else if (location === 'Unknown' && typeFlags !== undefined) {
         const inferred = locationForFlags(typeFlags);
         if (inferred !== 'Unknown') {
           location = inferred;
@@ -241,16 +271,23 @@ function extract(
         size: c.size[i] ?? 0,
         alignment: alignment > 0 ? alignment : 1,
         location,
-        linear,
-        scheme,
+        linear: resource ? resource.linear : linear,
+        scheme: resource && lowBits === 2 ? (resource.image ? 'dedicatedImage' : 'dedicatedBuffer') : scheme,
+        memoryTypeBits: resource ? (c.typeBits[i] ?? 0) : 0,
         stack: stackId === 0 ? null : str(stackId),
         originalType: recordedType,
         originalCode: kind === TraceEventKind.Failure ? str(c.code[i] ?? 0) : '',
+        time: c.time[i] ?? 0,
       });
     } else if (kind === TraceEventKind.Free) {
-      requests.push({ op: 'free', originalId: c.id[i] ?? 0 });
+      requests.push({ op: 'free', originalId: c.id[i] ?? 0, time: c.time[i] ?? 0 });
     } else if (kind === TraceEventKind.Rename) {
-      requests.push({ op: 'rename', originalId: c.id[i] ?? 0, name: str(c.name[i] ?? 0) });
+      requests.push({
+        op: 'rename',
+        originalId: c.id[i] ?? 0,
+        name: str(c.name[i] ?? 0),
+        time: c.time[i] ?? 0,
+      });
     } else if (kind === TraceEventKind.BlockCreate) {
       const size = c.size[i] ?? 0;
       blockSizes.set(c.id[i] ?? 0, size);
@@ -264,7 +301,7 @@ function extract(
       blockSizes.delete(id);
     }
   }
-  return { requests, peakCommittedBytes, peakBlocks, blocksCreated, inferredLocations };
+  return { requests, peakCommittedBytes, peakBlocks, blocksCreated, inferredLocations, captured };
 }
 
 export interface ReplayOptions {
@@ -273,16 +310,31 @@ export interface ReplayOptions {
   /** The device to replay on (a simulated device from a profile, normally). */
   readonly target: Device;
   readonly strategy: PlacementStrategyName;
+  /**
+   * Receives the replay's own event stream (its clock follows the recording's request times, so the two
+   * timelines share an axis) before the replay session closes: the app shows it as a trace.
+   */
+  readonly onEvents?: (events: TraceEvents) => void;
 }
 
 const sampleLimit = 20;
 
 export function replayRequests(source: ReplaySource, options: ReplayOptions): ReplayReport {
-  const { requests, peakCommittedBytes, peakBlocks, blocksCreated, inferredLocations } = extract(
+  const { requests, peakCommittedBytes, peakBlocks, blocksCreated, inferredLocations, captured } = extract(
     source,
     options.original.device,
   );
-  const session = new Session({ device: options.target, strategy: options.strategy });
+  // The recorded memoryTypeBits mean something only on the same memory types; elsewhere every type is allowed.
+  const sameTypes =
+    options.original.device.types.length === options.target.description.types.length &&
+    options.original.device.types.every(
+      (t, i) =>
+        t.propertyFlags === options.target.description.types[i]!.propertyFlags &&
+        t.heapIndex === options.target.description.types[i]!.heapIndex,
+    );
+  // The replay's clock is the recording's: each request happens at the time it was made originally.
+  let now = 0;
+  const session = new Session({ device: options.target, strategy: options.strategy, clock: () => now });
   const target = options.target.description;
   const allTypes = target.types.length >= 32 ? 0xffffffff : (1 << target.types.length) - 1;
   const live = new Map<number, Allocation>();
@@ -296,6 +348,7 @@ export function replayRequests(source: ReplaySource, options: ReplayOptions): Re
   const changes = new Map<string, TypeChange>();
   try {
     for (const r of requests) {
+      now = Math.max(now, r.time);
       if (r.op === 'free') {
         const a = live.get(r.originalId);
         if (a) {
@@ -314,7 +367,11 @@ export function replayRequests(source: ReplaySource, options: ReplayOptions): Re
       try {
         const a = session.allocate({
           name: r.name,
-          requirements: { size: r.size, alignment: r.alignment, memoryTypeBits: allTypes },
+          requirements: {
+            size: r.size,
+            alignment: r.alignment,
+            memoryTypeBits: sameTypes && r.memoryTypeBits !== 0 ? r.memoryTypeBits : allTypes,
+          },
           location: r.location,
           linear: r.linear,
           scheme: { kind: r.scheme },
@@ -347,11 +404,12 @@ export function replayRequests(source: ReplaySource, options: ReplayOptions): Re
         changes.set(key, { location: r.location, linear: r.linear, from, to, count: (prev?.count ?? 0) + 1 });
       }
     }
+    options.onEvents?.(traceEventsOf(session.log));
     return {
       requests: originalOutcomes.length,
       baseline: sideOf(
         options.original.device,
-        options.original.strategy,
+        captured ? "the application's own vkAllocateMemory" : options.original.strategy,
         originalOutcomes,
         peakCommittedBytes,
         peakBlocks,
@@ -370,6 +428,7 @@ export function replayRequests(source: ReplaySource, options: ReplayOptions): Re
       newlySucceeded: { count: succeededCount, names: succeededNames },
       leftAlive,
       inferredLocations,
+      captured,
     };
   } finally {
     session.close();
@@ -381,4 +440,26 @@ function countBlockCreates(session: Session): number {
   let n = 0;
   for (let i = 0; i < session.log.length; i++) if (c.kind[i] === TraceEventKind.BlockCreate) n++;
   return n;
+}
+
+/**
+ * What a recording itself says, in the shape of a replay side: allocations, failures, peak committed bytes,
+ * blocks and the memory type each (location, tiling) got. The compare view puts two recordings side by
+ * side with it.
+ */
+export function recordedSide(source: ReplaySource, device: DeviceDescription, strategy: string): ReplaySide {
+  const { requests, peakCommittedBytes, peakBlocks, blocksCreated } = extract(source, device);
+  const outcomes: Outcome[] = [];
+  for (const r of requests) {
+    if (r.op !== 'allocate') continue;
+    outcomes.push({
+      location: r.location,
+      linear: r.linear,
+      size: r.size,
+      name: r.name,
+      typeIndex: r.originalType,
+      code: r.originalCode,
+    });
+  }
+  return sideOf(device, strategy, outcomes, peakCommittedBytes, peakBlocks, blocksCreated);
 }

@@ -3,6 +3,7 @@
 import type {
   AllocationSizes,
   AllocationSizesInput,
+  BudgetMode,
   DebugSettings,
   DeviceDescription,
   EventColumns,
@@ -27,6 +28,8 @@ export interface RunRequest {
   readonly debugSettings?: Partial<DebugSettings>;
   /** Flag every block for buffer device addresses (the device must offer the feature). Default false. */
   readonly bufferDeviceAddress?: boolean;
+  /** Heap budgets: ignore, warn or strict (AllocatorCreateDesc.budget); default warn. */
+  readonly budget?: BudgetMode;
   /**
    * Open the real Vulkan device with the Khronos validation layer; its messages arrive as `log` messages.
    * Real devices only (a profile is a usage error; the default device's simulated fallback says so).

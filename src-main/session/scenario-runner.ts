@@ -257,6 +257,7 @@ export async function runScenario(
       ...(request.allocationSizes ? { allocationSizes: request.allocationSizes } : {}),
       ...(request.debugSettings ? { debugSettings: request.debugSettings } : {}),
       ...(request.bufferDeviceAddress === true ? { bufferDeviceAddress: true } : {}),
+      ...(request.budget !== undefined ? { budget: request.budget } : {}),
       logger: (level, message) => post({ type: 'log', level, message: `[allocator ${level}] ${message}` }),
     });
     // What the allocator actually uses (block sizes after its rounding and clamping), for the trace header.

@@ -9,6 +9,7 @@ import {
   type AllocationKind,
   type AllocationSizesInput,
   type AllocatorEventSink,
+  type BudgetMode,
   type Clock,
   type DebugSettings,
   type Device,
@@ -35,6 +36,8 @@ export interface SessionOptions {
   readonly debugSettings?: Partial<DebugSettings>;
   /** Flag every block for buffer device addresses (AllocatorCreateDesc.bufferDeviceAddress). */
   readonly bufferDeviceAddress?: boolean;
+  /** Heap budgets: ignore, warn (default) or strict (AllocatorCreateDesc.budget). */
+  readonly budget?: BudgetMode;
   readonly logger?: Logger;
   readonly clock?: Clock;
   /** Gets every event via flush(); see SessionEventConsumer. */
@@ -120,6 +123,11 @@ class RecordingSink implements AllocatorEventSink {
     this.log.failure(name, size, alignment, location, linear, code, message, decisionId, stack);
   }
 
+  /** A new block pushed a heap past its budget (budget mode warn): recorded as a budget sample. */
+  budgetSample(heapIndex: number, budget: number, usage: number): void {
+    this.log.budgetSample(heapIndex, budget, usage);
+  }
+
   blockCreate(blockId: number, memoryTypeIndex: number, size: number, dedicated: boolean): void {
     this.blockSizes.set(blockId, size);
     this.committedBytes += size;
@@ -165,6 +173,7 @@ export class Session {
       ...(options.bufferDeviceAddress !== undefined
         ? { bufferDeviceAddress: options.bufferDeviceAddress }
         : {}),
+      ...(options.budget !== undefined ? { budget: options.budget } : {}),
       ...(options.logger ? { logger: options.logger } : {}),
       events: this.sink,
     });

@@ -12,6 +12,7 @@ import {
   TRACE_FORMAT_NAME,
   TRACE_FORMAT_VERSION,
   type TraceAllocatorConfig,
+  type TraceCaptureInfo,
   type TraceHeader,
   type TraceImportInfo,
   type TraceSessionInfo,
@@ -41,6 +42,7 @@ export interface TraceHeaderInit {
   };
   readonly session?: TraceSessionInfo;
   readonly importedFrom?: TraceImportInfo;
+  readonly capture?: TraceCaptureInfo;
   /** Default: now. */
   readonly createdAt?: Date;
 }
@@ -61,6 +63,7 @@ export function createTraceHeader(init: TraceHeaderInit): TraceHeader {
     },
     ...(init.session ? { session: init.session } : {}),
     ...(init.importedFrom ? { importedFrom: init.importedFrom } : {}),
+    ...(init.capture ? { capture: init.capture } : {}),
   };
   return header;
 }

@@ -3,6 +3,7 @@
 // warning saying at which byte and event loading stopped. Data only: nothing in a trace is evaluated.
 import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
+import { captureCompletenessWarning } from '../../allocator/analysis/capture.ts';
 import { TraceDecoder, type DecodeProgress, type LoadedTrace } from '../../allocator/trace/index.ts';
 import { nodeInflate } from './codec.ts';
 
@@ -37,7 +38,19 @@ export async function loadTrace(
     }
   }
   options.onProgress?.(decoder.progress);
-  return decoder.result();
+  return withCaptureWarning(decoder.result());
+}
+
+/**
+ * A captured application's trace (header.capture) whose application did not exit cleanly loads with one more
+ * warning saying so (docs/capture.md); other traces keep at most the one format warning.
+ */
+function withCaptureWarning(trace: LoadedTrace): LoadedTrace {
+  if (trace.header.capture === undefined) return trace;
+  const warning = captureCompletenessWarning(trace.events);
+  if (warning !== null)
+    trace.warnings.push({ message: warning, position: trace.fileBytes, eventIndex: null });
+  return trace;
 }
 
 /** Synchronous variant (CLI, tests, workers). */
@@ -46,5 +59,5 @@ export function loadTraceSync(pathOrBytes: string | Uint8Array, options: LoadTra
   const decoder = new TraceDecoder(bytes, { inflate: nodeInflate, strict: options.strict ?? false });
   while (decoder.step()) options.onProgress?.(decoder.progress);
   options.onProgress?.(decoder.progress);
-  return decoder.result();
+  return withCaptureWarning(decoder.result());
 }

@@ -15,6 +15,7 @@ import type {
   LeakGroupBy,
   LeakReport,
   LoadProgress,
+  RunConfig,
   RunInfo,
   ScenarioInfo,
   ScenarioParamValue,
@@ -131,6 +132,8 @@ export function eventToTime(ix: TimeIndex, e: number): number {
 export class ApiSource implements InspectorSource {
   private sourceId: string | null = null;
   private sessionId: string | null = null;
+  /** The config the current session was opened with (JSON), null for the default. */
+  private sessionConfigKey: string | null = null;
   private run: RunInfo | null = null;
   private timeIndex: TimeIndex | null = null;
   private leakMarkers: TimelineMarker[] = [];
@@ -473,17 +476,31 @@ export class ApiSource implements InspectorSource {
     return (await this.api.request('listScenarios', {})).scenarios;
   }
 
-  /** Opens a session on the default device (the first profile when there is no real device) and runs. */
-  async runScenario(id: string, params: Record<string, ScenarioParamValue>): Promise<RunInfo> {
+  /**
+   * Runs on the current session; opens one first when there is none or when `config` differs from the one
+   * it was opened with (the default device, or the first profile when there is no real device, without a
+   * config).
+   */
+  async runScenario(
+    id: string,
+    params: Record<string, ScenarioParamValue>,
+    config?: RunConfig,
+  ): Promise<RunInfo> {
+    const configKey = config === undefined ? null : JSON.stringify(config);
+    // Another device, strategy or block size than the current session's: the run needs a new session.
+    if (this.sessionId && configKey !== this.sessionConfigKey) this.sessionId = null;
     if (!this.sessionId) {
       let session: RequestResult<'openSession'>;
       try {
-        session = await this.api.request('openSession', {});
+        session = await this.api.request('openSession', config ?? {});
+        this.sessionConfigKey = configKey;
       } catch (e) {
+        if (config !== undefined) throw e;
         const devices = await this.api.request('listDevices', {});
         const profile = devices.profiles[0];
         if (!profile) throw e;
         session = await this.api.request('openSession', { device: { kind: 'profile', name: profile.name } });
+        this.sessionConfigKey = null;
       }
       this.sessionId = session.sessionId;
       this.setSource(session.sourceId);

@@ -7,6 +7,7 @@
 // first c events were applied (c = 0: nothing happened yet, c = eventCount: the end of the trace).
 import type { DeviceDescription, MemoryLocation, MemoryTypeDecision } from '../../allocator/index.ts';
 import type { RunInfo, ScenarioMeta as ScenarioInfo } from '../../src-main/api/contract.ts';
+import type { RequestParams } from '../../src-main/api/contract.ts';
 
 /** How an allocation sits in its block (allocator's AllocationKind, by name). */
 export type AllocationKindName = 'linear' | 'nonLinear' | 'dedicated';
@@ -280,6 +281,9 @@ export interface SourceListener {
   error?(message: string): void;
 }
 
+/** The session a run needs (the API's openSession params: device, strategy, allocationSizes). */
+export type RunConfig = RequestParams<'openSession'>;
+
 export interface InspectorSource {
   overview(): Promise<TraceOverview | null>;
   timeline(query: TimelineQuery): Promise<TimelineBuckets>;
@@ -291,8 +295,11 @@ export interface InspectorSource {
   /** Loads a trace from bytes (drag-and-drop, file picker). Throws an Error with one clear sentence. */
   loadTrace(name: string, bytes: Uint8Array, onProgress?: (p: LoadProgress) => void): Promise<TraceOverview>;
   scenarios(): Promise<readonly ScenarioInfo[]>;
-  /** Starts a run (a live session); the trace then grows through traceChanged. */
-  runScenario(id: string, params: Record<string, ScenarioParamValue>): Promise<RunInfo>;
+  /**
+   * Starts a run (a live session); the trace then grows through traceChanged. `config` (device, strategy,
+   * allocation sizes) opens a new session when it differs from the current one's; absent: the default.
+   */
+  runScenario(id: string, params: Record<string, ScenarioParamValue>, config?: RunConfig): Promise<RunInfo>;
   control(action: 'pause' | 'step' | 'resume' | 'cancel'): Promise<RunInfo>;
   subscribe(listener: SourceListener): () => void;
   /** Traces the server offers by fileId (its samples); absent when the source has none. */

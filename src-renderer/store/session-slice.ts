@@ -1,7 +1,13 @@
 // Session slice: which data source the inspector talks to, the scenarios it offers and the state of the
 // scenario run. Live updates from the source land here and in the trace slice.
 import type { StateCreator } from 'zustand/vanilla';
-import type { InspectorSource, RunInfo, ScenarioInfo, ScenarioParamValue } from '../data/source.ts';
+import type {
+  InspectorSource,
+  RunConfig,
+  RunInfo,
+  ScenarioInfo,
+  ScenarioParamValue,
+} from '../data/source.ts';
 import type { InspectorState } from './store.ts';
 
 export interface SessionSlice {
@@ -13,7 +19,7 @@ export interface SessionSlice {
   sessionError: string | null;
   /** Connects to a source, loads its overview and scenarios, and listens for live changes. */
   connect(source: InspectorSource): Promise<void>;
-  runScenario(id: string, params: Record<string, ScenarioParamValue>): Promise<void>;
+  runScenario(id: string, params: Record<string, ScenarioParamValue>, config?: RunConfig): Promise<void>;
   controlRun(action: 'pause' | 'step' | 'resume' | 'cancel'): Promise<void>;
 }
 
@@ -39,12 +45,12 @@ export const createSessionSlice: StateCreator<InspectorState, [], [], SessionSli
     set({ scenarios });
     if (overview) get().overviewChanged(overview, true);
   },
-  async runScenario(id, params) {
+  async runScenario(id, params, config) {
     const source = get().source;
     if (!source) return;
     set({ sessionError: null });
     try {
-      set({ runStatus: await source.runScenario(id, params) });
+      set({ runStatus: await source.runScenario(id, params, config) });
     } catch (e) {
       set({ sessionError: errorSentence(e) });
     }

@@ -5,13 +5,16 @@ import { defaultAllocationQuery } from '../data/source.ts';
 import type { AllocationQuery, TimelineGroupBy } from '../data/source.ts';
 import type { InspectorState } from './store.ts';
 
-export type ViewName = 'overview' | 'blocks' | 'allocations' | 'leaks' | 'scenarios' | 'open';
+export type ViewName =
+  'overview' | 'blocks' | 'allocations' | 'leaks' | 'scenarios' | 'devices' | 'compare' | 'open';
 export const viewNames: readonly ViewName[] = [
   'overview',
   'blocks',
   'allocations',
   'leaks',
   'scenarios',
+  'devices',
+  'compare',
   'open',
 ];
 export type Theme = 'light' | 'dark';

@@ -5,6 +5,8 @@ import type { ReactNode } from 'react';
 import type { ScenarioInfo, ScenarioParam, ScenarioParamValue } from '../data/source.ts';
 import { useInspector, useInspectorStore } from '../store/store.ts';
 import { formatCount } from '../ui/format.ts';
+import type { LibraryEntry } from '../../src-main/api/contract.ts';
+import { RunConfigForm, defaultRunConfig, runConfigFrom } from './run-config.tsx';
 
 export function defaultParams(s: ScenarioInfo | undefined): Record<string, ScenarioParamValue> {
   const out: Record<string, ScenarioParamValue> = {};
@@ -41,6 +43,9 @@ export function Scenarios(): ReactNode {
   const chosen = scenarios.find((s) => s.id === chosenId) ?? scenarios[0];
   const [params, setParams] = useState<Record<string, ScenarioParamValue>>({});
   useEffect(() => setParams(defaultParams(chosen)), [chosen]);
+  const [runOn, setRunOn] = useState(defaultRunConfig);
+  const [entries, setEntries] = useState<readonly LibraryEntry[]>([]);
+  const runConfig = runConfigFrom(runOn, entries);
 
   if (scenarios.length === 0)
     return (
@@ -48,9 +53,12 @@ export function Scenarios(): ReactNode {
         This source offers no scenarios (open VRAMscope with `vramscope serve` to run them).
       </p>
     );
-  const problems = (chosen?.params ?? [])
-    .map((p) => paramProblem(p, params[p.name] ?? p.default ?? emptyValue(p)))
-    .filter((x): x is string => x !== null);
+  const problems = [
+    ...(chosen?.params ?? [])
+      .map((p) => paramProblem(p, params[p.name] ?? p.default ?? emptyValue(p)))
+      .filter((x): x is string => x !== null),
+    ...runConfig.problems,
+  ];
   const state = run?.state ?? null;
   const running = state === 'running' || state === 'paused';
   return (
@@ -76,7 +84,8 @@ export function Scenarios(): ReactNode {
         className="params"
         onSubmit={(e) => {
           e.preventDefault();
-          if (chosen && problems.length === 0) void store.getState().runScenario(chosen.id, params);
+          if (chosen && problems.length === 0)
+            void store.getState().runScenario(chosen.id, params, runConfig.config ?? undefined);
         }}
       >
         {(chosen?.params ?? []).map((p) => (
@@ -88,6 +97,14 @@ export function Scenarios(): ReactNode {
             onChange={(v) => setParams({ ...params, [p.name]: v })}
           />
         ))}
+        <RunConfigForm
+          state={runOn}
+          disabled={running}
+          onChange={(state, list) => {
+            setRunOn(state);
+            setEntries(list);
+          }}
+        />
         {problems.map((m) => (
           <p key={m} className="error">
             {m}

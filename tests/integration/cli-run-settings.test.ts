@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
-import { FlagBits, isHostVisible, TraceEventKind } from '../../allocator/index.ts';
+import { FlagBits, isHostVisible, MemoryPropertyFlags, TraceEventKind } from '../../allocator/index.ts';
 import { isNativeAddonBuilt } from '../../native/index.ts';
 import { loadTraceSync } from '../../src-main/trace/reader.ts';
 
@@ -24,8 +24,15 @@ function vramscope(...args: string[]): { status: number | null; stdout: string; 
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** General (non-dedicated) blocks created in a trace, split by whether their memory type is host-visible. */
-function generalBlockSizes(tracePath: string): { device: number[]; host: number[] } {
+/**
+ * General (non-dedicated) blocks created in a trace, split by the block size their memory type uses: the
+ * crate's rule (freelist) gives every host-visible type the host size; tlsf gives every device-local type
+ * the device size, host-visible or not (blockPolicy.sizesBy).
+ */
+function generalBlockSizes(
+  tracePath: string,
+  sizesBy: 'hostVisible' | 'deviceLocal' = 'deviceLocal',
+): { device: number[]; host: number[] } {
   const trace = loadTraceSync(tracePath);
   const types = trace.header.device.types;
   const c = trace.events.columns;
@@ -35,7 +42,11 @@ function generalBlockSizes(tracePath: string): { device: number[]; host: number[
     if (c.kind[i] !== TraceEventKind.BlockCreate || (c.flags[i]! & FlagBits.dedicated) !== 0) continue;
     const type = types.find((t) => t.index === c.type[i]);
     if (!type) throw new Error(`blockCreate of unknown memory type ${c.type[i]}`);
-    (isHostVisible(type) ? host : device).push(c.size[i]!);
+    const deviceSized =
+      sizesBy === 'deviceLocal'
+        ? (type.propertyFlags & MemoryPropertyFlags.DEVICE_LOCAL) !== 0 || !isHostVisible(type)
+        : !isHostVisible(type);
+    (deviceSized ? device : host).push(c.size[i]!);
   }
   return { device, host };
 }
@@ -59,11 +70,12 @@ test('--block-size-device 8MiB --block-size-host 4194304: blocks of those sizes,
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
   expect(r.stdout).toMatch(/^blocks +device 8\.00 MiB, host 4\.00 MiB$/m);
+  // tlsf: both memory types this scenario uses are device-local (type 1, and type 4 with host access), so
+  // all its blocks take the device size; the host size is checked with freelist below.
   const { device, host } = generalBlockSizes(out);
-  expect(device.length).toBeGreaterThan(0);
-  expect(host.length).toBeGreaterThan(0);
+  expect(device.length).toBeGreaterThan(1);
   expect(new Set(device)).toEqual(new Set([8 * MiB]));
-  expect(new Set(host)).toEqual(new Set([4 * MiB]));
+  expect(host).toEqual([]);
   const header = loadTraceSync(out).header;
   expect(header.allocator.allocationSizes).toEqual({
     deviceMemblockSize: 8 * MiB,
@@ -80,9 +92,27 @@ test('without the flags the same run uses the default 256 MiB / 64 MiB blocks', 
   const r = vramscope('run', 'leaks', '--profile', 'h100', '--seed', '2', '--out', out);
   expect(r.status).toBe(0);
   expect(r.stdout).toMatch(/^blocks +device 256\.00 MiB, host 64\.00 MiB$/m);
-  const { device, host } = generalBlockSizes(out);
-  expect(new Set(device)).toEqual(new Set([256 * MiB]));
-  expect(new Set(host)).toEqual(new Set([64 * MiB]));
+  // tlsf sizes blocks by demand, from 128 MiB up to the 256 MiB device size.
+  const { device } = generalBlockSizes(out);
+  expect(device.length).toBeGreaterThan(0);
+  for (const size of device) expect(size >= 128 * MiB && size <= 256 * MiB, String(size)).toBe(true);
+  const crate = path.join(tmp, 'default-blocks-freelist.trace');
+  const f = vramscope(
+    'run',
+    'leaks',
+    '--profile',
+    'h100',
+    '--seed',
+    '2',
+    '--strategy',
+    'freelist',
+    '--out',
+    crate,
+  );
+  expect(f.status).toBe(0);
+  const sizes = generalBlockSizes(crate, 'hostVisible');
+  expect(new Set(sizes.device)).toEqual(new Set([256 * MiB]));
+  expect(new Set(sizes.host)).toEqual(new Set([64 * MiB]));
 });
 
 test('a size the allocator rounds: a warning on stderr, and the header records the size used', () => {
@@ -108,7 +138,7 @@ test('a size the allocator rounds: a warning on stderr, and the header records t
   expect(header.allocator.allocationSizes.hostMemblockSize).toBe(8 * MiB);
   expect(header.allocator.bufferDeviceAddress).toBe(true);
   expect(header.allocator.strategy).toBe('freelist');
-  expect(new Set(generalBlockSizes(out).host)).toEqual(new Set([8 * MiB]));
+  expect(new Set(generalBlockSizes(out, 'hostVisible').host)).toEqual(new Set([8 * MiB]));
 });
 
 test('bad settings exit 2 with one line on stderr naming the flag', () => {
@@ -180,6 +210,7 @@ describe.skipIf(!built)(
   `--validation on the real lavapipe device${built ? '' : ' (skipped: the native Vulkan addon is not built; npm run setup)'}`,
   () => {
     test('runs with the validation layer and 8 MiB blocks; the summary says so', () => {
+      // lavapipe's one memory type is device-local and host-visible: tlsf gives it the device size.
       const out = path.join(tmp, 'validated.trace');
       const r = vramscope(
         'run',
@@ -187,23 +218,22 @@ describe.skipIf(!built)(
         '--device',
         '0',
         '--validation',
-        '--block-size-host',
+        '--block-size-device',
         '8MiB',
         '--out',
         out,
       );
       expect(r.status, r.stderr).toBe(0);
       expect(r.stdout).toMatch(/^device +.*\(vulkan, validation\)$/m);
-      expect(r.stdout).toMatch(/^blocks +device 256\.00 MiB, host 8\.00 MiB; validation$/m);
+      expect(r.stdout).toMatch(/^blocks +device 8\.00 MiB, host 64\.00 MiB; validation$/m);
       // A correct run gives the layer nothing to complain about.
       expect(r.stderr).not.toMatch(/\[vulkan (error|warning)\]/);
       const trace = loadTraceSync(out);
       expect(trace.header.device.source).toBe('vulkan');
-      // lavapipe's memory is all host-visible: every general block is a host block.
       const { device, host } = generalBlockSizes(out);
-      expect(device).toEqual([]);
-      expect(host.length).toBeGreaterThan(0);
-      expect(new Set(host)).toEqual(new Set([8 * MiB]));
+      expect(host).toEqual([]);
+      expect(device.length).toBeGreaterThan(0);
+      expect(new Set(device)).toEqual(new Set([8 * MiB]));
     });
   },
 );

@@ -47,11 +47,21 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ op: fc.constant('rename' as const), pick: fc.nat() }) },
 );
 
-function runSequence(profile: ProfileName, strategy: PlacementStrategyName, ops: readonly Op[]): number {
+/** Each strategy's default block policy, or the crate's sizing and release rules. */
+type PolicyName = 'default' | 'crate';
+const cratePolicy = { growth: 0, sizesBy: 'hostVisible', spareEmptyBlocks: 0, dedicatedAbove: 1 } as const;
+
+function runSequence(
+  profile: ProfileName,
+  strategy: PlacementStrategyName,
+  ops: readonly Op[],
+  policy: PolicyName = 'default',
+): number {
   // 48 MiB heaps with 4..16 MiB growing blocks: OOM, growth and dedicated blocks are all reachable.
   const allocator = new Allocator({
     device: simulatedDevice(profile, { heapSize: 48 * MiB }),
     strategy,
+    ...(policy === 'crate' ? { blockPolicy: cratePolicy } : {}),
     allocationSizes: {
       deviceMemblockSize: 4 * MiB,
       deviceMaxMemblockSize: 16 * MiB,
@@ -79,7 +89,14 @@ function runSequence(profile: ProfileName, strategy: PlacementStrategyName, ops:
         live.push(a);
       } catch (error) {
         if (!(error instanceof AllocationError) || error.code !== 'OutOfMemory') throw error;
-        expect(allocator.stats()).toEqual(before);
+        // Nothing placed; the tlsf policy may have released empty spare blocks under the pressure.
+        const after = allocator.stats();
+        expect([after.allocationCount, after.allocatedBytes]).toEqual([
+          before.allocationCount,
+          before.allocatedBytes,
+        ]);
+        expect(after.committedBytes).toBeLessThanOrEqual(before.committedBytes);
+        if (policy === 'crate') expect(after).toEqual(before);
       }
     } else if (live.length > 0) {
       const i = op.pick % live.length;
@@ -108,25 +125,85 @@ function runSequence(profile: ProfileName, strategy: PlacementStrategyName, ops:
   return n;
 }
 
-// 2 strategies × 2 profiles × runs × ops ≈ 240,000 allocator ops with validate() after each; together with
-// the placement property tests the suite runs well over 1,000,000 validated ops.
+// 3 policies × 2 profiles × runs × ops ≈ 360,000 allocator ops with validate() after each; with the
+// hundreds-of-blocks runs below and the placement property tests the suite runs well over 1,000,000
+// validated ops.
 const RUNS = 150;
 const MAX_OPS = 400;
 
-describe.each<[ProfileName, PlacementStrategyName]>([
-  ['lavapipe', 'tlsf'],
-  ['lavapipe', 'freelist'],
-  ['h100', 'tlsf'],
-  ['h100', 'freelist'],
-])('random sequences on %s with %s', (profile, strategy) => {
+describe.each<[ProfileName, PlacementStrategyName, PolicyName]>([
+  ['lavapipe', 'tlsf', 'default'],
+  ['lavapipe', 'tlsf', 'crate'],
+  ['lavapipe', 'freelist', 'default'],
+  ['h100', 'tlsf', 'default'],
+  ['h100', 'tlsf', 'crate'],
+  ['h100', 'freelist', 'default'],
+])('random sequences on %s with %s (%s block policy)', (profile, strategy, policy) => {
   test('every op keeps every invariant', () => {
     let total = 0;
     fc.assert(
       fc.property(fc.array(opArb, { minLength: MAX_OPS / 2, maxLength: MAX_OPS }), (ops) => {
-        total += runSequence(profile, strategy, ops);
+        total += runSequence(profile, strategy, ops, policy);
       }),
       { numRuns: RUNS },
     );
     expect(total).toBeGreaterThan((RUNS * MAX_OPS) / 2 - 1);
+  });
+});
+
+// Hundreds of blocks: 4 MiB blocks (no growth) and requests of 0.5..3 MiB, mostly allocations, so the
+// block count climbs into the hundreds while frees empty and release blocks; validate() after every op.
+const manyOpArb: fc.Arbitrary<Op> = fc.oneof(
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      op: fc.constant('alloc' as const),
+      size: fc.integer({ min: MiB / 2, max: 3 * MiB }),
+      alignLog2: fc.integer({ min: 0, max: 16 }),
+      linear: fc.boolean(),
+      location: fc.constantFrom<MemoryLocation>('GpuOnly', 'CpuToGpu'),
+      dedicated: fc.constant(false),
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('free' as const), pick: fc.nat() }) },
+);
+
+describe.each<PlacementStrategyName>(['tlsf', 'freelist'])('hundreds of blocks with %s', (strategy) => {
+  test('every op keeps every invariant while the block count passes 200', () => {
+    let peakBlocks = 0;
+    fc.assert(
+      fc.property(fc.array(manyOpArb, { minLength: 1500, maxLength: 1500 }), (ops) => {
+        const allocator = new Allocator({
+          device: simulatedDevice('h100'),
+          strategy,
+          allocationSizes: { deviceMemblockSize: 4 * MiB, hostMemblockSize: 4 * MiB },
+          blockPolicy: { ...cratePolicy, spareEmptyBlocks: strategy === 'tlsf' ? 3 : 0 },
+          debugSettings: { logLeaksOnShutdown: false },
+        });
+        const live: Allocation[] = [];
+        for (const op of ops) {
+          if (op.op === 'alloc') {
+            live.push(
+              allocator.allocate({
+                name: 'r',
+                requirements: { size: op.size, alignment: 2 ** op.alignLog2, memoryTypeBits: 0xffffffff },
+                location: op.location,
+                linear: op.linear,
+              }),
+            );
+          } else if (op.op === 'free' && live.length > 0) {
+            const i = op.pick % live.length;
+            allocator.free(live[i]!);
+            live[i] = live[live.length - 1]!;
+            live.pop();
+          }
+          allocator.validate();
+          peakBlocks = Math.max(peakBlocks, allocator.stats().blockCount);
+        }
+        allocator.destroy();
+      }),
+      { numRuns: 4 },
+    );
+    expect(peakBlocks).toBeGreaterThan(200);
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest';
 import {
   AllocationError,
   Allocator,
+  createSimulatedDevice,
   EventLog,
   TraceEventKind,
   formatBytes,
@@ -9,14 +10,17 @@ import {
   resolveAllocationSizes,
   type Allocation,
   type AllocationCreateDesc,
+  type Device,
   type LogLevel,
   type PlacementStrategyName,
 } from '../../allocator/index.ts';
 import { thrownBy } from '../support/errors.ts';
-import { simulatedDevice } from '../support/profiles.ts';
+import { profileDescription, simulatedDevice } from '../support/profiles.ts';
 
 const MiB = 1024 * 1024;
 const strategies: PlacementStrategyName[] = ['tlsf', 'freelist'];
+/** The crate's block sizing and release rules, for tests of those rules under either strategy. */
+const crateSizing = { growth: 0, sizesBy: 'hostVisible', spareEmptyBlocks: 0 } as const;
 
 function desc(size: number, over: Partial<AllocationCreateDesc> = {}): AllocationCreateDesc {
   return {
@@ -102,7 +106,7 @@ describe.each(strategies)('allocator (%s)', (strategy) => {
     const alloc = new Allocator({
       device: simulatedDevice('lavapipe'),
       strategy,
-      blockPolicy: { dedicatedAbove: 1 },
+      blockPolicy: { ...crateSizing, dedicatedAbove: 1 },
     });
     const a = alloc.allocate(desc(30 * MiB));
     const b = alloc.allocate(desc(30 * MiB));
@@ -133,29 +137,34 @@ describe.each(strategies)('allocator (%s)', (strategy) => {
     const alloc = new Allocator({
       device: simulatedDevice('lavapipe'),
       strategy,
-      blockPolicy: { dedicatedAbove: 1 },
+      blockPolicy: { ...crateSizing, dedicatedAbove: 1 },
     });
     const first = alloc.allocate(desc(30 * MiB));
     alloc.allocate(desc(30 * MiB));
     const second = alloc.allocate(desc(30 * MiB));
     expect(second.block.id).not.toBe(first.block.id);
     const small = alloc.allocate(desc(1 * MiB));
-    // freelist keeps the crate's policy (newest block first); tlsf fills the oldest block first.
+    // freelist keeps the crate's policy (newest block first); tlsf searches both blocks at once and takes
+    // the best fit: the 4 MiB left in the first block.
     expect(small.block.id).toBe(strategy === 'freelist' ? second.block.id : first.block.id);
     alloc.validate();
-    // Default thresholds: tlsf gives a request over 1/8 of the 64 MiB block its own block; freelist only
-    // a request over the whole block.
+    // Default thresholds: tlsf sizes lavapipe's device-local type like device memory (blocks up to
+    // 256 MiB) and gives a request over half of that its own block; freelist (the crate) uses the 64 MiB
+    // host block size and dedicates only a request over the whole block.
     const defaults = new Allocator({ device: simulatedDevice('lavapipe'), strategy });
-    expect(defaults.allocate(desc(8 * MiB)).isDedicated).toBe(false);
-    expect(defaults.allocate(desc(8 * MiB + 1)).isDedicated).toBe(strategy === 'tlsf');
-    expect(defaults.allocate(desc(64 * MiB + 1)).isDedicated).toBe(true);
+    expect(defaults.allocate(desc(64 * MiB)).isDedicated).toBe(false);
+    expect(defaults.allocate(desc(64 * MiB + 1)).isDedicated).toBe(strategy === 'freelist');
+    expect(defaults.allocate(desc(128 * MiB)).isDedicated).toBe(strategy === 'freelist');
+    expect(defaults.allocate(desc(128 * MiB + 1)).isDedicated).toBe(true);
     defaults.validate();
     const custom = new Allocator({
       device: simulatedDevice('lavapipe'),
       strategy,
       blockPolicy: { dedicatedAbove: 0.25 },
     });
-    expect(custom.allocate(desc(17 * MiB)).isDedicated).toBe(true);
+    // A quarter of the largest block: 64 MiB (tlsf), 16 MiB (freelist).
+    expect(custom.allocate(desc(17 * MiB)).isDedicated).toBe(strategy === 'freelist');
+    expect(custom.allocate(desc(64 * MiB + 1)).isDedicated).toBe(true);
     expect(
       codeOf(
         () => new Allocator({ device: simulatedDevice('lavapipe'), blockPolicy: { dedicatedAbove: 0 } }),
@@ -169,7 +178,7 @@ describe.each(strategies)('allocator (%s)', (strategy) => {
   });
 
   test('spareEmptyBlocks keeps emptied blocks for reuse instead of releasing them', () => {
-    const policy = { dedicatedAbove: 1, spareEmptyBlocks: 1 };
+    const policy = { ...crateSizing, dedicatedAbove: 1, spareEmptyBlocks: 1 };
     const alloc = new Allocator({ device: simulatedDevice('lavapipe'), strategy, blockPolicy: policy });
     const a = alloc.allocate(desc(60 * MiB));
     const b = alloc.allocate(desc(60 * MiB));
@@ -293,7 +302,8 @@ describe.each(strategies)('allocator (%s)', (strategy) => {
     const report = alloc.generateReport();
     expect(report.allocations.map((r) => r.name).sort()).toEqual(['indices', 'vertex buffer']);
     expect(report.blocks).toHaveLength(1);
-    expect(report.totalCapacityBytes).toBe(64 * MiB);
+    // The first block: tlsf's smallest demand-sized block (128 MiB), freelist's 64 MiB host block.
+    expect(report.totalCapacityBytes).toBe(strategy === 'tlsf' ? 128 * MiB : 64 * MiB);
     expect(report.totalAllocatedBytes).toBe(report.allocations.reduce((s, r) => s + r.size, 0));
     expect(report.totalAllocatedBytes).toBeGreaterThanOrEqual(4000);
     for (const r of report.allocations) expect(r.offset % 1).toBe(0);
@@ -371,5 +381,157 @@ describe.each(strategies)('allocator (%s)', (strategy) => {
     ]);
     expect(log.strings.get(log.columns.code[3]!)).toBe('NoCompatibleMemoryTypeFound');
     expect(log.decisions[log.columns.decision[1]!]?.winner).toBe(0);
+  });
+});
+
+describe.each(strategies)('device failures (%s)', (strategy) => {
+  test('a device.freeBlock() that throws inside free() leaves the allocator consistent', () => {
+    const inner = simulatedDevice('lavapipe');
+    let failNext = false;
+    const device: Device = {
+      get description() {
+        return inner.description;
+      },
+      allocateBlock: (request) => inner.allocateBlock(request),
+      freeBlock(block) {
+        if (failNext) {
+          failNext = false;
+          throw new Error('driver lost the block');
+        }
+        inner.freeBlock(block);
+      },
+      budgets: () => inner.budgets(),
+    };
+    const alloc = new Allocator({ device, strategy });
+    const kept = alloc.allocate(desc(1000));
+    const ded = alloc.allocate(desc(4096, { scheme: { kind: 'dedicatedBuffer' } }));
+    const before = alloc.stats();
+    failNext = true;
+    expect(() => alloc.free(ded)).toThrow('driver lost the block');
+    // The allocation is freed and its block forgotten; everything else is as it was.
+    alloc.validate();
+    expect(alloc.liveAllocations()).toEqual([kept]);
+    expect(alloc.stats()).toEqual({
+      committedBytes: before.committedBytes - ded.block.size,
+      allocatedBytes: before.allocatedBytes - 4096,
+      blockCount: before.blockCount - 1,
+      allocationCount: before.allocationCount - 1,
+    });
+    expect(codeOf(() => alloc.free(ded))).toBe('Internal');
+    // destroy() frees every other block even when one free throws, then reports the error.
+    const more = alloc.allocate(desc(4096, { scheme: { kind: 'dedicatedBuffer' } }));
+    failNext = true;
+    expect(alloc.liveAllocations()).toEqual([kept, more]);
+    expect(() => alloc.destroy()).toThrow('driver lost the block');
+    expect(alloc.stats()).toEqual({
+      committedBytes: 0,
+      allocatedBytes: 0,
+      blockCount: 0,
+      allocationCount: 0,
+    });
+  });
+
+  test('out of device memory: smaller blocks are tried and spare empty blocks are released (tlsf)', () => {
+    // A 96 MiB heap: tlsf's first 128 MiB block does not fit, a 64 MiB one does.
+    const alloc = new Allocator({
+      device: simulatedDevice('lavapipe', { heapSize: 96 * MiB }),
+      strategy,
+      blockPolicy: { spareEmptyBlocks: 2 },
+    });
+    const a = alloc.allocate(desc(40 * MiB));
+    if (strategy === 'freelist') {
+      // The crate's rule: 64 MiB host blocks, no retry.
+      expect(alloc.capacity()).toBe(64 * MiB);
+      return;
+    }
+    expect(alloc.capacity()).toBe(64 * MiB);
+    const b = alloc.allocate(desc(30 * MiB)); // a second block: 32 MiB fits the heap's rest
+    expect(alloc.stats().blockCount).toBe(2);
+    alloc.free(b); // kept as a spare (the block is empty)
+    expect(alloc.stats().blockCount).toBe(2);
+    alloc.free(a);
+    expect(alloc.stats().blockCount).toBe(2);
+    // 80 MiB: needs the whole heap; both spares are released under the pressure.
+    const big = alloc.allocate(desc(80 * MiB));
+    expect(alloc.stats().blockCount).toBe(1);
+    expect(big.block.size).toBeGreaterThanOrEqual(80 * MiB);
+    alloc.validate();
+  });
+});
+
+describe('heap budgets (VK_EXT_memory_budget)', () => {
+  // H100 profile with 512 MiB heaps and budgets of half a heap (256 MiB): the device-local heap 0 holds
+  // types 1 (DEVICE_LOCAL) and 4 (ReBAR), heap 1 the host types 2 and 3.
+  const device = () =>
+    createSimulatedDevice(
+      {
+        ...profileDescription('h100'),
+        heaps: profileDescription('h100').heaps.map((h) => ({ ...h, size: 512 * MiB })),
+      },
+      { budgetFraction: 0.5 },
+    );
+  const crateSizes = { ...crateSizing, dedicatedAbove: 1 };
+
+  test('warn (default): the block is made, the sink gets a budget sample past the budget, a warn line', () => {
+    const log = new EventLog();
+    const lines: string[] = [];
+    const alloc = new Allocator({
+      device: device(),
+      blockPolicy: crateSizes,
+      events: log,
+      logger: (level, message) => level === 'warn' && lines.push(message),
+    });
+    expect(alloc.budget).toBe('warn');
+    alloc.allocate(desc(200 * MiB)); // first 256 MiB block: usage 256 MiB = budget, not past it
+    expect(alloc.budgetOverrunCount).toBe(0);
+    const second = alloc.allocate(desc(200 * MiB)); // a second block: 512 MiB > 256 MiB
+    expect(second.memoryTypeIndex).toBe(1);
+    expect(alloc.budgetOverrunCount).toBe(1);
+    const samples = [...Array(log.length).keys()].filter(
+      (i) => log.columns.kind[i] === TraceEventKind.BudgetSample,
+    );
+    expect(samples).toHaveLength(1);
+    const i = samples[0]!;
+    expect([log.columns.id[i], log.columns.offset[i], log.columns.size[i]]).toEqual([
+      0,
+      256 * MiB,
+      512 * MiB,
+    ]);
+    expect(lines.some((l) => l.includes('past its budget'))).toBe(true);
+    alloc.validate();
+  });
+
+  test('strict: the fallback memory type is taken where the decision has one, else OutOfMemory names the budget', () => {
+    const log = new EventLog();
+    const alloc = new Allocator({ device: device(), blockPolicy: crateSizes, budget: 'strict', events: log });
+    alloc.allocate(desc(200 * MiB, { location: 'CpuToGpu' })); // ReBAR (type 4, heap 0): 256 MiB block
+    const moved = alloc.allocate(desc(200 * MiB, { location: 'CpuToGpu' }));
+    // Heap 0 would pass its budget: the decision's fallback, host memory type 2 on heap 1.
+    expect(moved.memoryTypeIndex).toBe(2);
+    expect(moved.decision.retryTypeIndex).toBe(2);
+    const allocs = [...Array(log.length).keys()].filter(
+      (i) => log.columns.kind[i] === TraceEventKind.Allocate,
+    );
+    expect(allocs.map((i) => (log.columns.flags[i]! & 0x10) !== 0)).toEqual([false, true]);
+    // GpuOnly has no fallback: OutOfMemory naming the budget, nothing changed.
+    const before = alloc.stats();
+    const error = thrownBy(AllocationError, () => alloc.allocate(desc(200 * MiB)));
+    expect(error.code).toBe('OutOfMemory');
+    expect(error.message).toMatch(/past its budget.*budget mode strict/);
+    expect(alloc.stats()).toEqual(before);
+    alloc.validate();
+  });
+
+  test('ignore: blocks are made past the budget without a word; a bad mode is refused', () => {
+    const log = new EventLog();
+    const alloc = new Allocator({ device: device(), blockPolicy: crateSizes, budget: 'ignore', events: log });
+    alloc.allocate(desc(200 * MiB));
+    alloc.allocate(desc(200 * MiB));
+    expect(alloc.stats().blockCount).toBe(2);
+    expect(alloc.budgetOverrunCount).toBe(0);
+    expect([...log.columns.kind.subarray(0, log.length)]).not.toContain(TraceEventKind.BudgetSample);
+    expect(codeOf(() => new Allocator({ device: device(), budget: 'loose' as never }))).toBe(
+      'InvalidAllocatorCreateDesc',
+    );
   });
 });

@@ -11,7 +11,13 @@ import {
   TlsfSubAllocator,
 } from '../../allocator/placement/index.ts';
 import type { SubAllocationKind, SubAllocator } from '../../allocator/placement/index.ts';
-import { tlsfClassAtLeast, tlsfClassLowerBound, tlsfClassOf } from '../../allocator/placement/tlsf.ts';
+import {
+  TlsfPool,
+  TlsfSegment,
+  tlsfClassAtLeast,
+  tlsfClassLowerBound,
+  tlsfClassOf,
+} from '../../allocator/placement/tlsf.ts';
 import type { PlacementStrategyName } from '../../allocator/types.ts';
 import { isPowerOfTwo } from '../../allocator/placement/request-check.ts';
 
@@ -305,7 +311,12 @@ describe('validate() catches broken invariants', () => {
     const a = sa.allocate(100, 64, L, 1, 'a');
     sa.allocate(100, 64, N, 1, 'b');
     sa.validate(1);
-    const inner = sa as unknown as { regSize: Float64Array; slMask: Int32Array; dataOff: Float64Array };
+    // The records live in the sub-allocator's one-segment pool.
+    const inner = (sa as unknown as { pool: unknown }).pool as {
+      regSize: Float64Array;
+      slMask: Int32Array;
+      pad: Uint8Array;
+    };
     inner.regSize[a] += 1;
     expect(() => sa.validate(1)).toThrow(/invariant broken: chunk \d+ /);
     inner.regSize[a] -= 1;
@@ -314,9 +325,9 @@ describe('validate() catches broken invariants', () => {
     inner.slMask.fill(0);
     expect(() => sa.validate(1)).toThrow(/bitmap/);
     inner.slMask.set(saved);
-    inner.dataOff[a] += 1;
+    inner.pad[a] += 1;
     expect(() => sa.validate(1)).toThrow(/not the tail of its region|not aligned/);
-    inner.dataOff[a] -= 1;
+    inner.pad[a] -= 1;
     sa.validate(1);
     // With a page rule the neighbours (linear then non-linear on page 0) are in conflict.
     expect(() => sa.validate(4096)).toThrow(/granularity page/);
@@ -485,5 +496,56 @@ describe('tlsf specifics', () => {
     expect(b).not.toBe(a);
     expectInternal(() => sa.free(a));
     expect(sa.owner(b)).toBe('b');
+  });
+});
+
+describe('tlsf pool over several segments', () => {
+  test('the fallback search is exact: a fitting range behind 100 that fail on alignment is found', () => {
+    // Period 0: a free range of 4352 bytes at offset 0 (fits 4096 bytes aligned to 4096). Periods
+    // 1..100: free ranges of 4352 bytes at 8192k + 512, where the aligned start leaves only 768 bytes.
+    // The fitting range is freed first, so it is last in its class list; no range is a sure fit.
+    const sa = new TlsfSubAllocator<string>(8192 * 101, { backPlacementMin: Infinity });
+    const fitting = sa.allocate(4352, 1, L, 1, 'fit');
+    sa.allocate(3840, 1, L, 1, 'rest0');
+    const misfits: number[] = [];
+    for (let k = 1; k <= 100; k++) {
+      sa.allocate(512, 1, L, 1, `u${k}`);
+      misfits.push(sa.allocate(4352, 1, L, 1, `f${k}`));
+      sa.allocate(3328, 1, L, 1, `v${k}`);
+    }
+    expect(sa.freeRanges()).toEqual([]);
+    sa.free(fitting);
+    for (const m of misfits) sa.free(m);
+    const placed = sa.allocate(4096, 4096, L, 1, 'probe');
+    expect(placed).toBeGreaterThanOrEqual(0);
+    expect(sa.offsetOf(placed)).toBe(0);
+    sa.validate(1);
+  });
+
+  test('one search covers every segment; segments come and go; handles are checked per segment', () => {
+    const pool = new TlsfPool<string>({ backPlacementMin: Infinity });
+    const segments = [1, 2, 3].map(() => pool.addSegment(1 << 20));
+    const views = segments.map((s) => new TlsfSegment(pool, s));
+    // Fill the first two segments to within 1 KiB: a 4 KiB request can only go to the third.
+    for (const v of views.slice(0, 2)) v.allocate((1 << 20) - 1024, 1, L, 1, 'fill');
+    const probe = pool.allocate(4096, 256, N, 1, 'probe');
+    expect(pool.segmentOf(probe)).toBe(segments[2]);
+    expect(views[2]!.chunks().map((c) => c.owner)).toEqual(['probe']);
+    expect(pool.largestFreeRangeOverall()).toBe((1 << 20) - 4096);
+    for (const v of views) v.validate(1);
+    pool.validateIndex();
+    // A handle is refused by another segment's view; a segment with chunks cannot be removed.
+    expectInternal(() => views[0]!.free(probe));
+    expectInternal(() => pool.removeSegment(segments[2]!));
+    views[2]!.free(probe);
+    pool.removeSegment(segments[2]!);
+    expect(pool.segmentCount).toBe(2);
+    expectInternal(() => pool.freeRanges(segments[2]!));
+    pool.validateIndex();
+    // Nothing fits now (exact answer), and the failure changes nothing; a new segment takes its id.
+    expect(pool.allocate(4096, 1, L, 1, 'none')).toBe(-1);
+    expect(pool.addSegment(8192)).toBe(segments[2]);
+    expect(pool.allocate(4096, 1, L, 1, 'again')).toBeGreaterThanOrEqual(0);
+    pool.validateIndex();
   });
 });

@@ -37,7 +37,13 @@ async function report(args: string[]): Promise<{ code: number; stdout: string; s
 const log = new EventLog();
 const allocator = new Allocator({
   device: simulatedDevice('lavapipe'),
-  allocationSizes: { hostMemblockSize: 4 * MiB, hostMaxMemblockSize: 4 * MiB },
+  // Both pairs: the tlsf block policy sizes lavapipe's device-local host-visible types by the device pair.
+  allocationSizes: {
+    hostMemblockSize: 4 * MiB,
+    hostMaxMemblockSize: 4 * MiB,
+    deviceMemblockSize: 4 * MiB,
+    deviceMaxMemblockSize: 4 * MiB,
+  },
   events: log,
   debugSettings: { logLeaksOnShutdown: false },
 });

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   createSimulatedDevice,
-  parseVulkaninfo,
+  parseDeviceProfile,
   parseWorkload,
   placementStrategyNames,
   WorkloadParseError,
@@ -51,7 +51,7 @@ export async function loadProfileDevice(profileFile: string | undefined): Promis
   const file = profileFile ?? defaultProfilePath();
   const text = await readText(file, 'device profile');
   try {
-    return createSimulatedDevice(parseVulkaninfo(text, path.basename(file)));
+    return createSimulatedDevice(parseDeviceProfile(text, path.basename(file)));
   } catch (error) {
     throw new CommandFailure(`${file}: ${(error as Error).message}`);
   }
@@ -110,6 +110,8 @@ function formatLine(strategy: string, mode: string, extra: string, r: ReplayResu
     `ops=${r.ops}`,
     `ns_per_op=${nsPerOp.toFixed(1)}`,
     `blocks_allocated=${r.blocksAllocated}`,
+    `blocks_freed=${r.blocksFreed}`,
+    `dedicated=${r.dedicated}`,
     `committed_peak_mib=${(r.committedPeak / MiB).toFixed(1)}`,
     `live_peak_mib=${(r.livePeak / MiB).toFixed(1)}`,
     `overhead_ratio=${r.livePeak > 0 ? (r.committedPeak / r.livePeak).toFixed(3) : 'n/a'}`,

@@ -8,7 +8,11 @@ import {
   loaderVersion,
   type NativeDeviceInfo,
 } from '../../../native/index.ts';
-import { CommandFailure, type Command } from '../command.ts';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ProfileError } from '../../../allocator/index.ts';
+import { formatProfileFileReport, profileFileReport } from '../../session/device-report.ts';
+import { CommandFailure, stringOption, type Command } from '../command.ts';
 
 /** The JSON document `devices --json` prints (also the format of tests/fixtures/devices/*.devices.json). */
 export interface DevicesReport {
@@ -82,6 +86,7 @@ export const devicesCommand: Command = {
   name: 'devices',
   summary: 'List Vulkan devices: memory heaps, types, limits, extensions and budgets',
   help: `Usage: vramscope devices [--json]
+       vramscope devices --profile FILE [--json]
 
 Lists every Vulkan physical device the loader sees: memory heaps (size, flags, VK_EXT_memory_budget budget
 and usage), memory types (property flags spelled out, heap), the limits the allocator uses
@@ -89,12 +94,45 @@ and usage), memory types (property flags spelled out, heap), the limits the allo
 whether memory budget, dedicated allocation and buffer device address are available. The device marked
 (default) is the one opened without --device (discrete > integrated > virtual > cpu).
 
+With --profile, describes the GPU(s) in a profile file instead: vulkaninfo text output (any version, one or
+several GPUs), a vulkan.gpuinfo.org report JSON or vulkaninfo --json of SDK 1.3.204 and older. Besides the
+heaps, types, limits and extensions it prints the memory type gpu-allocator's rule picks for every location
+(GpuOnly, CpuToGpu, GpuToCpu, Unknown) x tiling (linear, optimal) x scheme (managed, dedicatedBuffer,
+dedicatedImage), with the decision record: each attempt's required flags and pick, fallbacks taken and the
+allocation-time retry. A file that cannot be read fails naming its line or JSON path (exit 1).
+
 Options:
-  --json   print one JSON document instead of text
+  --profile FILE  describe the device(s) of a profile file instead of the real devices
+  --json          print one JSON document instead of text
 `,
-  options: { json: { type: 'boolean' } },
+  options: { json: { type: 'boolean' }, profile: { type: 'string' } },
   maxPositionals: 0,
   async run(values, _positionals, io) {
+    const profile = stringOption(values, 'profile');
+    if (profile !== undefined) {
+      const file = path.resolve(io.cwd, profile);
+      let text: string;
+      try {
+        text = await readFile(file, 'utf8');
+      } catch (error) {
+        throw new CommandFailure(
+          `cannot read profile ${profile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+        );
+      }
+      let fileReport;
+      try {
+        fileReport = profileFileReport(text, path.basename(file));
+      } catch (error) {
+        if (error instanceof ProfileError) throw new CommandFailure(error.message);
+        throw error;
+      }
+      io.stdout.write(
+        values.json === true
+          ? `${JSON.stringify(fileReport, null, 2)}\n`
+          : formatProfileFileReport(fileReport),
+      );
+      return 0;
+    }
     let report: DevicesReport;
     try {
       report = buildDevicesReport();

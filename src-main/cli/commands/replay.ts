@@ -41,11 +41,13 @@ function delta(a: number, b: number, bytes: boolean): string {
 
 export function formatReplayReport(r: ReplayReport): string {
   const lines = [
-    `${r.requests} allocation requests replayed`,
+    r.captured
+      ? `${r.requests} bound resources of the captured application replayed (each one request: its size, alignment, memoryTypeBits, tiling and inferred location)`
+      : `${r.requests} allocation requests replayed`,
     '',
-    ...sideLines('recorded', r.baseline),
+    ...sideLines(r.captured ? 'application' : 'recorded', r.baseline),
     '',
-    ...sideLines('replayed', r.replay),
+    ...sideLines(r.captured ? 'vramscope' : 'replayed', r.replay),
     '',
     'differences:',
   ];
@@ -79,6 +81,11 @@ export const replayCommand: Command = {
 "What would happen on GPU X": replays the allocation requests of a trace (allocations, frees, renames,
 and requests that failed) against a simulated device and/or another placement strategy, then reports the
 differences from the recording: blocks, peak committed bytes, memory types chosen, failures.
+
+On a captured application's trace (vramscope capture), each bound buffer and image is one request with its
+own requirements (size, alignment, memoryTypeBits on the same device, linear or not, and the location
+inferred from its usage and mapping, docs/capture.md): the application's vkAllocateMemory count and peak
+committed bytes are printed beside what our allocator would have done.
 
 Options:
   --profile FILE    the device to replay on: a vulkaninfo text file, a built-in model (d3d12-tier1,

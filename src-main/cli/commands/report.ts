@@ -6,12 +6,15 @@ import { memoryHeapFlagNames, memoryPropertyFlagNames } from '../../../allocator
 import { formatBytes } from '../../../allocator/format.ts';
 import { printable, printableLines } from '../../../allocator/text/printable.ts';
 import {
+  analyzeCapture,
   analyzeTrace,
+  isCapturedTrace,
   planDefragmentationOfSnapshot,
   type LeakGroup,
   type SeriesSummary,
 } from '../../../allocator/analysis/index.ts';
 import { defragmentationAlgorithms, type DefragmentationAlgorithm } from '../../../allocator/defragment.ts';
+import { captureReportLines } from '../../capture/report-lines.ts';
 import { TraceFormatError, type LoadedTrace } from '../../../allocator/trace/index.ts';
 import { loadTrace } from '../../trace/reader.ts';
 import { CommandFailure, UsageError, type Command, type CommandIo, type ParsedValues } from '../command.ts';
@@ -59,6 +62,10 @@ allocations still live at the end (leaks) grouped by origin (stack) and by name.
 took, the bytes per event on disk and the resident memory after loading.
 
 A trace whose tail is torn (recording killed) loads up to the last intact chunk, with a warning on stderr.
+
+A captured application's trace (vramscope capture) also lists what the application did wrong (memory not
+freed at device destruction, resources never destroyed, blocks freed while resources were bound, binds past
+the end of a block or breaking alignment) and its memory-type choices beside gpu-allocator's rule.
 
 Options:
   --json            print one JSON object instead of text
@@ -122,6 +129,7 @@ Exit codes: 0 ok, 1 the trace cannot be read, 2 bad usage.`,
     const analysis = analyzeTrace(trace.events, trace.header.device);
     const leaks = analysis.leaksAt();
     const fragmentation = analysis.fragmentationAt();
+    const capture = isCapturedTrace(trace.events) ? analyzeCapture(trace.events, trace.header.device) : null;
     const analysisMs = performance.now() - analysisStarted;
     const peakRss = process.resourceUsage().maxRSS * 1024;
     const fileBytes = statSync(full).size;
@@ -143,6 +151,7 @@ Exit codes: 0 ok, 1 the trace cannot be read, 2 bad usage.`,
           blocks: fragmentation.blocks,
         },
         leaks,
+        ...(capture ? { capture } : {}),
         performance: {
           loadMs: Math.round(loadMs * 10) / 10,
           loadCpuMs: Math.round(loadCpuMs * 10) / 10,
@@ -165,6 +174,10 @@ Exit codes: 0 ok, 1 the trace cannot be read, 2 bad usage.`,
     );
     if (header.importedFrom)
       lines.push(`imported from: ${header.importedFrom.format} (${header.importedFrom.source})`);
+    if (header.capture)
+      lines.push(
+        `captured: ${header.capture.command.join(' ')} (pid ${header.capture.pid}, device ${header.capture.track} ${header.capture.deviceHandle}${header.capture.stacks ? ', with stacks' : ''})`,
+      );
     if (header.session?.scenario)
       lines.push(
         `scenario: ${header.session.scenario}${header.session.seed !== undefined ? ` (seed ${header.session.seed})` : ''}`,
@@ -218,6 +231,7 @@ Exit codes: 0 ok, 1 the trace cannot be read, 2 bad usage.`,
         lines.push(...leakLines(leaks.byNamePattern, '(unnamed)'));
       }
     }
+    if (capture) lines.push(...captureReportLines(capture, LIST_LIMIT * 2));
     lines.push(
       `load: ${(loadMs / 1000).toFixed(3)} s (CPU ${(loadCpuMs / 1000).toFixed(3)} s) for ${count(events)} events in ${count(trace.chunkCount)} chunks, ${bytesPerEvent.toFixed(2)} bytes/event (${formatBytes(fileBytes)} on disk), RSS ${mib(rssAfterLoad)} MiB after load; analysis ${(analysisMs / 1000).toFixed(3)} s, peak RSS ${mib(peakRss)} MiB`,
     );

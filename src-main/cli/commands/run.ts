@@ -1,6 +1,6 @@
 // `vramscope run`: runs a scenario (built-in name or .mjs file) in a worker thread on a device and records
 // a trace. A progress line on a terminal, a summary at the end.
-import { formatBytes, placementStrategyNames } from '../../../allocator/index.ts';
+import { budgetModes, formatBytes, placementStrategyNames } from '../../../allocator/index.ts';
 import type { DeviceSpec } from '../../session/open-device.ts';
 import { parseParamAssignments, ScenarioParamError } from '../../session/scenario-params.ts';
 import { builtinScenarioCatalog } from '../../session/scenario-loader.ts';
@@ -73,7 +73,7 @@ export const runCommand: Command = {
   summary: 'Run a scenario on a device and record a trace',
   help: `Usage: vramscope run <scenario|file.mjs> [--param k=v ...] [--device N | --profile FILE] [--strategy S]
                      [--block-size-device BYTES] [--block-size-host BYTES] [--buffer-device-address]
-                     [--validation] [--seed N] [--out <trace>]
+                     [--budget ignore|warn|strict] [--validation] [--seed N] [--out <trace>]
 
 Runs a scenario script in a worker thread against the allocator on a device, recording every allocator
 event to a trace file. A progress line is shown on a terminal; a summary (ops, allocations, failures, peak
@@ -100,6 +100,9 @@ Options:
   --buffer-device-address
                     allocate every block with VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT (the device must offer
                     buffer device addresses)
+  --budget MODE     heap budgets (VK_EXT_memory_budget) when a block is created: ignore (gpu-allocator),
+                    warn (default: a budget sample past the budget is recorded and logged) or strict
+                    (the request takes its fallback memory type, else fails with OutOfMemory)
   --validation      open the real Vulkan device with the Khronos validation layer; its messages are printed
                     on stderr (not with --profile; a simulated fallback runs without it and says so)
   --seed N          seed of ctx.random() (unsigned 32-bit); the same seed gives the same events
@@ -116,6 +119,7 @@ Exit codes: 0 the scenario completed, 1 it failed (script error, device error), 
     'block-size-device': { type: 'string' },
     'block-size-host': { type: 'string' },
     'buffer-device-address': { type: 'boolean' },
+    budget: { type: 'string' },
     validation: { type: 'boolean' },
     seed: { type: 'string' },
     out: { type: 'string' },
@@ -151,6 +155,7 @@ Exit codes: 0 the scenario completed, 1 it failed (script error, device error), 
     const deviceBlock = bytesOption(values, 'block-size-device');
     const hostBlock = bytesOption(values, 'block-size-host');
     const bufferDeviceAddress = values['buffer-device-address'] === true;
+    const budget = choiceOption(values, 'budget', budgetModes);
     const validation = values.validation === true;
     if (validation && profile !== undefined)
       throw new UsageError(
@@ -181,6 +186,7 @@ Exit codes: 0 the scenario completed, 1 it failed (script error, device error), 
         ...(strategy ? { strategy } : {}),
         ...(Object.keys(allocationSizes).length > 0 ? { allocationSizes } : {}),
         ...(bufferDeviceAddress ? { bufferDeviceAddress } : {}),
+        ...(budget !== undefined ? { budget } : {}),
         ...(validation ? { validation } : {}),
         ...(seed !== undefined ? { seed } : {}),
         tracePath: out === undefined ? null : path.resolve(io.cwd, out),

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { installRoot } from '../../runtime/install.ts';
 import { CommandFailure, integerOption, stringOption, type Command } from '../command.ts';
+import { userDataDir } from '../paths.ts';
 
 /** Where `npm run build:renderer` puts the UI. */
 export const defaultRendererDir = path.join(installRoot, 'dist', 'renderer');
@@ -10,7 +11,7 @@ export const defaultRendererDir = path.join(installRoot, 'dist', 'renderer');
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'Serve the UI and its API on 127.0.0.1 (web mode, for headless machines)',
-  help: `Usage: vramscope serve [TRACE ...] [--port N] [--open] [--ui DIR] [--no-session]
+  help: `Usage: vramscope serve [TRACE ...] [--port N] [--open] [--ui DIR] [--no-session] [--profiles-dir DIR]
 
 Serves the VRAMscope UI and its API (a WebSocket) on 127.0.0.1 only, and prints the URL to open:
 it carries a random access token, which the browser then keeps in a cookie. Runs until Ctrl-C.
@@ -20,18 +21,23 @@ Options:
   --port N       TCP port (default 0: a free port)
   --open         open the URL in the default browser
   --ui DIR       the built UI (default: dist/renderer, made by \`npm run build:renderer\`)
-  --no-session   do not open the default device's session at start`,
+  --no-session   do not open the default device's session at start
+  --profiles-dir DIR
+                 where device profiles added in the Devices view are kept
+                 (default: the user's data folder, e.g. ~/.local/share/vramscope/profiles)`,
   options: {
     port: { type: 'string' },
     open: { type: 'boolean' },
     ui: { type: 'string' },
     'no-session': { type: 'boolean' },
+    'profiles-dir': { type: 'string' },
   },
   maxPositionals: 16,
   async run(values, positionals, io) {
     const port = integerOption(values, 'port', 0, 65535) ?? 0;
     const uiOption = stringOption(values, 'ui');
     const uiDir = uiOption === undefined ? defaultRendererDir : path.resolve(io.cwd, uiOption);
+    const profilesDir = stringOption(values, 'profiles-dir');
     // Loaded here, not at the top: the app backend, the API schemas and the WebSocket server are most of
     // the CLI's code, and every other command (and `--help`) starts faster without them.
     const [{ AppBackend }, { startWebServer }, { openInBrowser }] = await Promise.all([
@@ -39,7 +45,10 @@ Options:
       import('../../web/server.ts'),
       import('../../web/open-browser.ts'),
     ]);
-    const backend = new AppBackend();
+    const backend = new AppBackend({
+      userProfilesDir:
+        profilesDir === undefined ? path.join(userDataDir(), 'profiles') : path.resolve(io.cwd, profilesDir),
+    });
     let server;
     try {
       server = await startWebServer({
