@@ -13,7 +13,7 @@ import { Compare } from './views/compare.tsx';
 import { DecisionPanel } from './views/decision.tsx';
 import { Devices } from './views/devices.tsx';
 import { Leaks } from './views/leaks.tsx';
-import { LoadStatus, OpenView, openFile } from './views/open.tsx';
+import { LoadStatus, OpenView } from './views/open.tsx';
 import { Overview } from './views/overview.tsx';
 import { Scenarios } from './views/scenarios.tsx';
 import { Timeline } from './views/timeline.tsx';
@@ -54,7 +54,7 @@ export function App(): ReactNode {
     e.preventDefault();
     setDragging(false);
     const file = e.dataTransfer.files[0];
-    if (file) void openFile(file, store.getState().openTrace);
+    if (file) void store.getState().openPickedFile(file);
   };
 
   return (
@@ -100,6 +100,9 @@ export function App(): ReactNode {
           {sessionError}
         </div>
       )}
+      {overview?.warnings && overview.warnings.length > 0 && (
+        <LoaderWarnings title={overview.title} warnings={overview.warnings} />
+      )}
       {view !== 'open' && <LoadStatus />}
       {overview && (
         <>
@@ -128,6 +131,32 @@ export function App(): ReactNode {
         ))}
       </footer>
       {dragging && <div className="drop-overlay">Drop the trace to open it</div>}
+    </div>
+  );
+}
+
+/**
+ * What the loader said about the open file (torn or incomplete trace, dropped events, an import's fix-ups),
+ * beside its name, in the same words as `vramscope report` / `vramscope import`. Long lists fold.
+ */
+function LoaderWarnings(props: { title: string; warnings: readonly string[] }): ReactNode {
+  const [open, setOpen] = useState(false);
+  const shown = open ? props.warnings : props.warnings.slice(0, 3);
+  return (
+    <div className="banner warning-banner" role="status" data-testid="loader-warnings">
+      <strong>
+        {props.title}: {props.warnings.length} warning{props.warnings.length === 1 ? '' : 's'} while loading
+      </strong>
+      <ul>
+        {shown.map((w, i) => (
+          <li key={i}>{w}</li>
+        ))}
+      </ul>
+      {props.warnings.length > 3 && (
+        <button type="button" onClick={() => setOpen(!open)}>
+          {open ? 'fewer' : `all ${props.warnings.length}`}
+        </button>
+      )}
     </div>
   );
 }

@@ -1,7 +1,7 @@
 // One pass over a trace's events builds everything the report, the API and the UI ask for: totals and peaks
 // per heap/type, counts, failures, periodic checkpoints (for snapshotAt) and the timeline pyramid.
 import type { DeviceDescription } from '../device.ts';
-import { flagsLocation } from '../event-log.ts';
+import { FlagBits, flagsLocation } from '../event-log.ts';
 import type { MemoryLocation } from '../types.ts';
 import type { TraceEvents } from '../trace/events.ts';
 import {
@@ -28,7 +28,7 @@ import {
   type SnapshotDiff,
 } from './reports.ts';
 import { snapshotOf, type Snapshot, type Usage } from './snapshot.ts';
-import { TimelineBuilder, type Timeline } from './timeline.ts';
+import { Timeline } from './timeline.ts';
 
 export interface PeakValue {
   readonly bytes: number;
@@ -43,6 +43,17 @@ export interface SeriesSummary {
   readonly final: Usage;
   readonly peakCommitted: PeakValue;
   readonly peakAllocated: PeakValue;
+  /** Allocate events of this heap / memory type (all of them for the total). */
+  readonly allocationCount: number;
+}
+
+/** The driver's last budget sample of one heap (VK_EXT_memory_budget), bytes. */
+export interface HeapBudget {
+  readonly heapIndex: number;
+  readonly budget: number;
+  readonly usage: number;
+  /** Event index of the sample. */
+  readonly eventIndex: number;
 }
 
 export interface EventCounts {
@@ -71,7 +82,7 @@ export interface FailureRecord {
   readonly stack: string;
 }
 
-export interface TraceSummary {
+export interface AnalysisSummary {
   readonly eventCount: number;
   /** Time of the last event, ms. */
   readonly durationMs: number;
@@ -79,6 +90,10 @@ export interface TraceSummary {
   readonly heaps: readonly SeriesSummary[];
   readonly types: readonly SeriesSummary[];
   readonly total: SeriesSummary;
+  /** The last budget sample of each heap that has one, by heap index. */
+  readonly budgets: readonly HeapBudget[];
+  /** Allocations made with the allocation-time retry type (the first choice failed). */
+  readonly retriedAllocations: number;
   readonly liveAllocations: number;
   readonly liveBlocks: number;
   readonly failures: readonly FailureRecord[];
@@ -96,42 +111,75 @@ export interface AnalyzeOptions {
 /** Checkpoint entries (Uint32) kept at most before the interval doubles. */
 const CHECKPOINT_BUDGET_ENTRIES = 8 * 1024 * 1024;
 
+/**
+ * The analysis of an event stream. Built in one pass; a stream that grows (a live recording) is extended by
+ * its new events only (`extend()`): replay state, peaks, counts, failures, checkpoints and the timeline
+ * pyramid all continue where they stopped, so the total work stays linear in the events.
+ */
 export class TraceAnalysis {
   readonly events: TraceEvents;
   readonly device: DeviceDescription;
   readonly layout: SeriesLayout;
-  readonly summary: TraceSummary;
   readonly timeline: Timeline;
   private checkpoints: Checkpoint[];
   private interval: number;
-  private final: ReplayState;
+  private stored = 0;
+  private readonly state: ReplayState;
+  private readonly peakC: Float64Array;
+  private readonly peakCAt: Float64Array;
+  private readonly peakA: Float64Array;
+  private readonly peakAAt: Float64Array;
+  private readonly allocCount: Float64Array;
+  /** Per event kind (a byte: captured applications add kinds 16 and up). */
+  private readonly counts = new Float64Array(256);
+  private readonly failures: FailureRecord[] = [];
+  private readonly budgets = new Map<number, HeapBudget>();
+  private retried = 0;
+  private cachedSummary: AnalysisSummary | null = null;
 
   constructor(events: TraceEvents, device: DeviceDescription, options: AnalyzeOptions = {}) {
     this.events = events;
     this.device = device;
     const layout = seriesLayout(device);
     this.layout = layout;
-    const n = events.length;
-    const c = events.columns;
     const S = layout.seriesCount;
-    const state = new ReplayState(events, layout);
-    const timeline = new TimelineBuilder(layout, n, options.timelineBaseLog2 ?? 6);
+    this.state = new ReplayState(events, layout);
+    this.timeline = new Timeline(layout, events.length, options.timelineBaseLog2 ?? 6);
     this.interval = Math.max(1, Math.floor(options.checkpointInterval ?? 4096));
-    this.checkpoints = [state.checkpoint()];
-    let stored = 0;
-    const peakC = new Float64Array(S);
-    const peakCAt = new Float64Array(S).fill(-1);
-    const peakA = new Float64Array(S);
-    const peakAAt = new Float64Array(S).fill(-1);
-    const counts = new Float64Array(256);
-    const failures: FailureRecord[] = [];
-    const strings = events.strings;
-    for (let i = 0; i < n; i++) {
+    this.checkpoints = [this.state.checkpoint()];
+    this.peakC = new Float64Array(S);
+    this.peakCAt = new Float64Array(S).fill(-1);
+    this.peakA = new Float64Array(S);
+    this.peakAAt = new Float64Array(S).fill(-1);
+    this.allocCount = new Float64Array(S);
+    this.extend();
+  }
+
+  /** Events analyzed so far (the stream may have grown since: see `extend`). */
+  get analyzedCount(): number {
+    return this.state.position;
+  }
+
+  /**
+   * Analyzes the events appended since the last call (none for a finished trace). Returns how many were
+   * added. Queries answer for the analyzed prefix only.
+   */
+  extend(): number {
+    const from = this.state.position;
+    const n = this.events.length;
+    if (n <= from) return 0;
+    const layout = this.layout;
+    const c = this.events.columns;
+    const state = this.state;
+    const strings = this.events.strings;
+    const { peakC, peakCAt, peakA, peakAAt, allocCount, counts } = this;
+    for (let i = from; i < n; i++) {
       const kind = c.kind[i]!;
       counts[kind]!++;
       state.apply(i);
       const t = state.lastType;
       if (t >= 0 && t < layout.typeCount) {
+        const isAllocate = kind === EV_ALLOCATE;
         for (let k = 0; k < 3; k++) {
           const s = k === 0 ? t : k === 1 ? layout.typeCount + layout.typeHeap[t]! : layout.totalSeries;
           if (state.committed[s]! > peakC[s]!) {
@@ -142,11 +190,13 @@ export class TraceAnalysis {
             peakA[s] = state.allocated[s]!;
             peakAAt[s] = i;
           }
+          if (isAllocate) allocCount[s]!++;
         }
+        if (isAllocate && (c.flags[i]! & FlagBits.usedRetry) !== 0) this.retried++;
       }
-      timeline.record(i, t, state.lastCommitted, state.lastAllocated, state.committed, state.allocated);
+      this.timeline.record(i, t, state.lastCommitted, state.lastAllocated, state.committed, state.allocated);
       if (kind === EV_FAILURE) {
-        failures.push({
+        this.failures.push({
           eventIndex: i,
           time: c.time[i]!,
           name: strings[c.name[i]!] ?? '',
@@ -159,30 +209,48 @@ export class TraceAnalysis {
           decision: c.decision[i]!,
           stack: strings[c.stack[i]!] ?? '',
         });
+      } else if (kind === EV_BUDGET) {
+        // BudgetSample: id = heap index, offset = budget bytes, size = usage bytes (event-log.ts).
+        const heap = c.id[i]!;
+        if (heap >= 0 && heap < layout.heapCount)
+          this.budgets.set(heap, { heapIndex: heap, budget: c.offset[i]!, usage: c.size[i]!, eventIndex: i });
       }
-      if ((i + 1) % this.interval === 0) {
-        const cp = state.checkpoint();
-        this.checkpoints.push(cp);
-        stored += cp.allocations.length + cp.renames.length + cp.blocks.length;
-        while (stored > CHECKPOINT_BUDGET_ENTRIES && this.checkpoints.length > 2) {
-          this.interval *= 2;
-          this.checkpoints = this.checkpoints.filter((k) => k.eventIndex % this.interval === 0);
-          stored = 0;
-          for (const k of this.checkpoints)
-            stored += k.allocations.length + k.renames.length + k.blocks.length;
-        }
-      }
+      if ((i + 1) % this.interval === 0) this.storeCheckpoint();
     }
-    this.final = state;
-    this.timeline = timeline.finish();
+    this.cachedSummary = null;
+    return n - from;
+  }
+
+  private storeCheckpoint(): void {
+    const cp = this.state.checkpoint();
+    this.checkpoints.push(cp);
+    this.stored += cp.allocations.length + cp.renames.length + cp.blocks.length;
+    while (this.stored > CHECKPOINT_BUDGET_ENTRIES && this.checkpoints.length > 2) {
+      this.interval *= 2;
+      this.checkpoints = this.checkpoints.filter((k) => k.eventIndex % this.interval === 0);
+      this.stored = 0;
+      for (const k of this.checkpoints)
+        this.stored += k.allocations.length + k.renames.length + k.blocks.length;
+    }
+  }
+
+  /** Totals and peaks per heap/type, counts, failures, budgets over the analyzed events. */
+  get summary(): AnalysisSummary {
+    if (this.cachedSummary) return this.cachedSummary;
+    const layout = this.layout;
+    const state = this.state;
+    const c = this.events.columns;
+    const n = state.position;
+    const { peakC, peakCAt, peakA, peakAAt, allocCount, counts } = this;
     const time = (i: number): number => (i >= 0 ? c.time[i]! : 0);
     const summarize = (s: number, index: number): SeriesSummary => ({
       index,
       final: { committed: state.committed[s]!, allocated: state.allocated[s]! },
       peakCommitted: { bytes: peakC[s]!, eventIndex: peakCAt[s]!, time: time(peakCAt[s]!) },
       peakAllocated: { bytes: peakA[s]!, eventIndex: peakAAt[s]!, time: time(peakAAt[s]!) },
+      allocationCount: allocCount[s]!,
     });
-    this.summary = {
+    this.cachedSummary = {
       eventCount: n,
       durationMs: n > 0 ? c.time[n - 1]! : 0,
       counts: {
@@ -199,15 +267,19 @@ export class TraceAnalysis {
       types: Array.from({ length: layout.typeCount }, (_, t) => summarize(t, t)),
       heaps: Array.from({ length: layout.heapCount }, (_, h) => summarize(layout.typeCount + h, h)),
       total: summarize(layout.totalSeries, -1),
+      budgets: [...this.budgets.values()].sort((x, y) => x.heapIndex - y.heapIndex),
+      retriedAllocations: this.retried,
       liveAllocations: state.live.size,
       liveBlocks: state.blocks.size,
-      failures,
+      failures: [...this.failures],
       anomalies: state.anomalies,
     };
+    return this.cachedSummary;
   }
 
+  /** Events analyzed (the state at eventCount is the end of what was analyzed). */
   get eventCount(): number {
-    return this.events.length;
+    return this.state.position;
   }
 
   /** Events between stored checkpoints (4096 unless the trace holds very many live allocations). */
@@ -217,8 +289,8 @@ export class TraceAnalysis {
 
   /** The state after events [0, eventIndex): nearest checkpoint at or before it, then replay. */
   snapshotAt(eventIndex: number): Snapshot {
-    const k = Math.max(0, Math.min(this.events.length, Math.floor(eventIndex)));
-    if (k === this.events.length) return snapshotOf(this.events, this.layout, this.final);
+    const k = Math.max(0, Math.min(this.eventCount, Math.floor(eventIndex)));
+    if (k === this.eventCount) return snapshotOf(this.events, this.layout, this.state);
     let lo = 0;
     let hi = this.checkpoints.length - 1;
     while (lo < hi) {
@@ -238,7 +310,7 @@ export class TraceAnalysis {
   eventIndexAtTime(ms: number): number {
     const t = this.events.columns.time;
     let lo = 0;
-    let hi = this.events.length;
+    let hi = this.eventCount;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if (t[mid]! <= ms) lo = mid + 1;
@@ -248,11 +320,11 @@ export class TraceAnalysis {
   }
 
   /** Allocations live after events [0, eventIndex) — at the end of the trace, the leaks. */
-  leaksAt(eventIndex: number = this.events.length): LeakReport {
+  leaksAt(eventIndex: number = this.eventCount): LeakReport {
     return groupLeaks(this.snapshotAt(eventIndex));
   }
 
-  fragmentationAt(eventIndex: number = this.events.length): FragmentationReport {
+  fragmentationAt(eventIndex: number = this.eventCount): FragmentationReport {
     return fragmentationOf(this.snapshotAt(eventIndex));
   }
 

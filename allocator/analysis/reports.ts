@@ -1,12 +1,19 @@
 // Reports over one snapshot: leaks grouped by origin and by name, fragmentation per block and overall,
 // and the difference between two snapshots.
 import type { LiveAllocation, Snapshot, Usage } from './snapshot.ts';
+import { OriginCache } from './stack-frames.ts';
 
 // ---- Leaks ---------------------------------------------------------------------------------------------
 
 export interface LeakGroup {
-  /** The stack / origin (byOrigin; "" = none recorded) or the allocation name (byName). */
+  /**
+   * byOrigin: the innermost user frame of the stack (stack-frames.ts stackOrigin: a Python frame
+   * "file:line function", else the first C++ frame that is not allocator machinery; a stack without
+   * frames is its own origin; "" = none recorded). byName: the allocation name.
+   */
   readonly key: string;
+  /** The full stack of the group's first allocation (byOrigin: one of the stacks with this origin). */
+  readonly stack: string;
   readonly count: number;
   /** Requested bytes. */
   readonly bytes: number;
@@ -37,12 +44,15 @@ function group(
   keyOf: (a: LiveAllocation) => string,
   exampleOf: (a: LiveAllocation) => string,
 ): LeakGroup[] {
-  const groups = new Map<string, { count: number; bytes: number; ids: number[]; examples: Set<string> }>();
+  const groups = new Map<
+    string,
+    { count: number; bytes: number; ids: number[]; examples: Set<string>; stack: string }
+  >();
   for (const a of allocations) {
     const key = keyOf(a);
     let g = groups.get(key);
     if (!g) {
-      g = { count: 0, bytes: 0, ids: [], examples: new Set() };
+      g = { count: 0, bytes: 0, ids: [], examples: new Set(), stack: a.stack };
       groups.set(key, g);
     }
     g.count++;
@@ -52,6 +62,7 @@ function group(
   }
   return Array.from(groups, ([key, g]) => ({
     key,
+    stack: g.stack,
     count: g.count,
     bytes: g.bytes,
     allocationIds: g.ids,
@@ -62,6 +73,7 @@ function group(
 /** Live allocations at the snapshot (at the end of a trace: the leaks), grouped by origin and by name. */
 export function groupLeaks(snapshot: Snapshot): LeakReport {
   const all = snapshot.allocations;
+  const origins = new OriginCache();
   let bytes = 0;
   for (const a of all) bytes += a.size;
   return {
@@ -70,13 +82,13 @@ export function groupLeaks(snapshot: Snapshot): LeakReport {
     bytes,
     byOrigin: group(
       all,
-      (a) => a.stack,
+      (a) => origins.originOf(a.stack),
       (a) => a.name,
     ),
     byName: group(
       all,
       (a) => a.name,
-      (a) => a.stack,
+      (a) => origins.originOf(a.stack),
     ),
     byNamePattern: group(
       all,

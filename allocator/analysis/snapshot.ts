@@ -140,3 +140,30 @@ export function snapshotOf(events: TraceEvents, layout: SeriesLayout, state: Rep
     total: usage(layout.totalSeries),
   };
 }
+
+export interface ByteRange {
+  /** Bytes from the block start. */
+  readonly offset: number;
+  readonly size: number;
+}
+
+/**
+ * The free ranges of a block, from its live allocations (any order). A trace does not carry the allocator's
+ * free list, so a gap in front of an allocation that is smaller than that allocation's alignment is taken as
+ * alignment padding (bytes neither allocated nor usable); every other gap is free. Sorted by offset.
+ */
+export function freeRangesOf(
+  blockSize: number,
+  allocations: readonly Pick<LiveAllocation, 'offset' | 'size' | 'alignment'>[],
+): ByteRange[] {
+  const sorted = [...allocations].sort((x, y) => x.offset - y.offset);
+  const free: ByteRange[] = [];
+  let cursor = 0;
+  for (const a of sorted) {
+    const gap = a.offset - cursor;
+    if (gap > 0 && gap >= a.alignment) free.push({ offset: cursor, size: gap });
+    cursor = Math.max(cursor, a.offset + a.size);
+  }
+  if (blockSize > cursor) free.push({ offset: cursor, size: blockSize - cursor });
+  return free;
+}

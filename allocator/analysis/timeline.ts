@@ -36,21 +36,22 @@ export interface TimelineQueryResult {
 
 interface Level {
   readonly bucketEvents: number;
-  readonly count: number;
+  /** Buckets in use (the arrays may hold more: capacity grows by doubling). */
+  count: number;
   /** [bucket * seriesCount + series] */
-  readonly cMin: Float64Array;
-  readonly cMax: Float64Array;
-  readonly cLast: Float64Array;
-  readonly aMin: Float64Array;
-  readonly aMax: Float64Array;
-  readonly aLast: Float64Array;
+  cMin: Float64Array;
+  cMax: Float64Array;
+  cLast: Float64Array;
+  aMin: Float64Array;
+  aMax: Float64Array;
+  aLast: Float64Array;
 }
 
-function newLevel(bucketEvents: number, count: number, seriesCount: number): Level {
-  const n = count * seriesCount;
+function newLevel(bucketEvents: number, capacity: number, seriesCount: number): Level {
+  const n = Math.max(1, capacity) * seriesCount;
   return {
     bucketEvents,
-    count,
+    count: 0,
     cMin: new Float64Array(n).fill(Infinity),
     cMax: new Float64Array(n).fill(-Infinity),
     cLast: new Float64Array(n),
@@ -60,30 +61,90 @@ function newLevel(bucketEvents: number, count: number, seriesCount: number): Lev
   };
 }
 
-/** Fed once per event, in order, by the analysis pass. */
-export class TimelineBuilder {
+function grown(a: Float64Array, length: number, fill: number): Float64Array {
+  const out = new Float64Array(length);
+  out.set(a);
+  if (fill !== 0) out.fill(fill, a.length);
+  return out;
+}
+
+/** Makes room for `count` buckets in a level (capacity doubles). */
+function reserveLevel(level: Level, count: number, S: number): void {
+  if (count * S <= level.cMin.length) return;
+  const n = Math.max(count, (level.cMin.length / S) * 2) * S;
+  level.cMin = grown(level.cMin, n, Infinity);
+  level.cMax = grown(level.cMax, n, -Infinity);
+  level.cLast = grown(level.cLast, n, 0);
+  level.aMin = grown(level.aMin, n, Infinity);
+  level.aMax = grown(level.aMax, n, -Infinity);
+  level.aLast = grown(level.aLast, n, 0);
+}
+
+/**
+ * The timeline of a (possibly growing) event stream. The analysis pass feeds it once per event, in order
+ * (`record`); the per-event deltas and the level-0 buckets are written at once, the upper levels are
+ * brought up to date lazily from the first changed bucket on (before a query), so extending a live
+ * recording by k events costs O(k + levels), not a rebuild.
+ */
+export class Timeline {
   private readonly layout: SeriesLayout;
   private readonly baseLog2: number;
-  private readonly eventCount: number;
-  /** Memory type each event changed (-1: none) and by how much. */
-  readonly eventType: Int16Array;
-  readonly dCommitted: Float64Array;
-  readonly dAllocated: Float64Array;
-  private readonly base: Level;
   private readonly bucketMask: number;
+  /** Events recorded so far. */
+  private recorded = 0;
+  /** Memory type each event changed (-1: none) and by how much (capacity grows by doubling). */
+  private eventType: Int16Array;
+  private dCommitted: Float64Array;
+  private dAllocated: Float64Array;
+  private readonly levels: Level[];
+  /** First level-0 bucket whose parents are stale (Infinity: all levels are current). */
+  private dirtyFrom = Infinity;
+  // Scratch for queries: current values and accumulators per series.
+  private readonly curC: Float64Array;
+  private readonly curA: Float64Array;
+  private readonly accCMin: Float64Array;
+  private readonly accCMax: Float64Array;
+  private readonly accAMin: Float64Array;
+  private readonly accAMax: Float64Array;
+  private touched = 0;
+  /** cur* hold the values after events [0, curPos); -1 = unknown. */
+  private curPos = -1;
 
-  constructor(layout: SeriesLayout, eventCount: number, baseLog2: number) {
+  /** `expectedEvents` only sizes the first allocation; the timeline grows past it. */
+  constructor(layout: SeriesLayout, expectedEvents: number, baseLog2: number) {
     this.layout = layout;
     this.baseLog2 = baseLog2;
-    this.eventCount = eventCount;
-    this.eventType = new Int16Array(eventCount).fill(-1);
-    this.dCommitted = new Float64Array(eventCount);
-    this.dAllocated = new Float64Array(eventCount);
     this.bucketMask = (1 << baseLog2) - 1;
-    this.base = newLevel(1 << baseLog2, Math.ceil(eventCount / (1 << baseLog2)), layout.seriesCount);
+    const cap = Math.max(64, expectedEvents);
+    this.eventType = new Int16Array(cap).fill(-1);
+    this.dCommitted = new Float64Array(cap);
+    this.dAllocated = new Float64Array(cap);
+    this.levels = [newLevel(1 << baseLog2, Math.ceil(cap / (1 << baseLog2)), layout.seriesCount)];
+    const S = layout.seriesCount;
+    this.curC = new Float64Array(S);
+    this.curA = new Float64Array(S);
+    this.accCMin = new Float64Array(S);
+    this.accCMax = new Float64Array(S);
+    this.accAMin = new Float64Array(S);
+    this.accAMax = new Float64Array(S);
   }
 
-  /** Records event i, given the state right after it. */
+  /** Events recorded (queries cover [0, eventCount)). */
+  get eventCount(): number {
+    return this.recorded;
+  }
+
+  private reserveEvents(n: number): void {
+    if (n <= this.eventType.length) return;
+    const cap = Math.max(n, this.eventType.length * 2);
+    const t = new Int16Array(cap).fill(-1);
+    t.set(this.eventType);
+    this.eventType = t;
+    this.dCommitted = grown(this.dCommitted, cap, 0);
+    this.dAllocated = grown(this.dAllocated, cap, 0);
+  }
+
+  /** Records event i (= eventCount: events come in order), given the state right after it. */
   record(
     i: number,
     type: number,
@@ -92,15 +153,23 @@ export class TimelineBuilder {
     committed: Float64Array,
     allocated: Float64Array,
   ): void {
+    if (i !== this.recorded)
+      throw new Error(`timeline: event ${i} recorded out of order (expected ${this.recorded})`);
+    this.reserveEvents(i + 1);
+    this.recorded = i + 1;
     if (type >= 0 && type < this.layout.typeCount) {
       this.eventType[i] = type;
       this.dCommitted[i] = dCommitted;
       this.dAllocated[i] = dAllocated;
     }
     const S = this.layout.seriesCount;
-    const o = (i >> this.baseLog2) * S;
-    const b = this.base;
+    const q = i >> this.baseLog2;
+    const b = this.levels[0]!;
+    if (q < this.dirtyFrom) this.dirtyFrom = q;
+    const o = q * S;
     if ((i & this.bucketMask) === 0) {
+      reserveLevel(b, q + 1, S);
+      b.count = q + 1;
       // First event of a bucket: every series starts its min/max/last at its value after this event.
       for (let s = 0; s < S; s++) {
         const k = o + s;
@@ -127,102 +196,62 @@ export class TimelineBuilder {
     }
   }
 
-  finish(): Timeline {
+  /** Recomputes the upper levels' buckets that cover changed level-0 buckets. */
+  private refreshLevels(): void {
+    if (this.dirtyFrom === Infinity) return;
     const S = this.layout.seriesCount;
-    const levels: Level[] = [this.base];
-    let prev = this.base;
-    while (prev.count > 1) {
-      const next = newLevel(prev.bucketEvents * 2, Math.ceil(prev.count / 2), S);
-      for (let q = 0; q < next.count; q++) {
+    let from = this.dirtyFrom;
+    let k = 1;
+    while (this.levels[k - 1]!.count > 1) {
+      const prev = this.levels[k - 1]!;
+      let next = this.levels[k];
+      if (!next) {
+        next = newLevel(prev.bucketEvents * 2, Math.ceil(prev.count / 2), S);
+        this.levels.push(next);
+      }
+      from = Math.floor(from / 2);
+      const count = Math.ceil(prev.count / 2);
+      reserveLevel(next, count, S);
+      next.count = count;
+      for (let q = from; q < count; q++) {
         const l = 2 * q;
         const r = l + 1 < prev.count ? l + 1 : -1;
         for (let s = 0; s < S; s++) {
-          const k = q * S + s;
+          const kk = q * S + s;
           const kl = l * S + s;
           if (r < 0) {
-            next.cMin[k] = prev.cMin[kl]!;
-            next.cMax[k] = prev.cMax[kl]!;
-            next.cLast[k] = prev.cLast[kl]!;
-            next.aMin[k] = prev.aMin[kl]!;
-            next.aMax[k] = prev.aMax[kl]!;
-            next.aLast[k] = prev.aLast[kl]!;
+            next.cMin[kk] = prev.cMin[kl]!;
+            next.cMax[kk] = prev.cMax[kl]!;
+            next.cLast[kk] = prev.cLast[kl]!;
+            next.aMin[kk] = prev.aMin[kl]!;
+            next.aMax[kk] = prev.aMax[kl]!;
+            next.aLast[kk] = prev.aLast[kl]!;
           } else {
             const kr = r * S + s;
-            next.cMin[k] = Math.min(prev.cMin[kl]!, prev.cMin[kr]!);
-            next.cMax[k] = Math.max(prev.cMax[kl]!, prev.cMax[kr]!);
-            next.cLast[k] = prev.cLast[kr]!;
-            next.aMin[k] = Math.min(prev.aMin[kl]!, prev.aMin[kr]!);
-            next.aMax[k] = Math.max(prev.aMax[kl]!, prev.aMax[kr]!);
-            next.aLast[k] = prev.aLast[kr]!;
+            next.cMin[kk] = Math.min(prev.cMin[kl]!, prev.cMin[kr]!);
+            next.cMax[kk] = Math.max(prev.cMax[kl]!, prev.cMax[kr]!);
+            next.cLast[kk] = prev.cLast[kr]!;
+            next.aMin[kk] = Math.min(prev.aMin[kl]!, prev.aMin[kr]!);
+            next.aMax[kk] = Math.max(prev.aMax[kl]!, prev.aMax[kr]!);
+            next.aLast[kk] = prev.aLast[kr]!;
           }
         }
       }
-      levels.push(next);
-      prev = next;
+      k++;
     }
-    return new Timeline(
-      this.layout,
-      this.eventCount,
-      this.baseLog2,
-      levels,
-      this.eventType,
-      this.dCommitted,
-      this.dAllocated,
-    );
-  }
-}
-
-export class Timeline {
-  readonly eventCount: number;
-  private readonly layout: SeriesLayout;
-  private readonly baseLog2: number;
-  private readonly levels: readonly Level[];
-  private readonly eventType: Int16Array;
-  private readonly dCommitted: Float64Array;
-  private readonly dAllocated: Float64Array;
-  // Scratch for queries: current values and accumulators per series.
-  private readonly curC: Float64Array;
-  private readonly curA: Float64Array;
-  private readonly accCMin: Float64Array;
-  private readonly accCMax: Float64Array;
-  private readonly accAMin: Float64Array;
-  private readonly accAMax: Float64Array;
-  private touched = 0;
-  /** cur* hold the values after events [0, curPos); -1 = unknown. */
-  private curPos = -1;
-
-  constructor(
-    layout: SeriesLayout,
-    eventCount: number,
-    baseLog2: number,
-    levels: readonly Level[],
-    eventType: Int16Array,
-    dCommitted: Float64Array,
-    dAllocated: Float64Array,
-  ) {
-    this.layout = layout;
-    this.eventCount = eventCount;
-    this.baseLog2 = baseLog2;
-    this.levels = levels;
-    this.eventType = eventType;
-    this.dCommitted = dCommitted;
-    this.dAllocated = dAllocated;
-    const S = layout.seriesCount;
-    this.curC = new Float64Array(S);
-    this.curA = new Float64Array(S);
-    this.accCMin = new Float64Array(S);
-    this.accCMax = new Float64Array(S);
-    this.accAMin = new Float64Array(S);
-    this.accAMax = new Float64Array(S);
+    // Levels above the top one in use (left from a smaller stream) cannot exist: streams only grow.
+    this.dirtyFrom = Infinity;
   }
 
   /** Number of stored levels (level k buckets hold 2^(baseLog2 + k) events). */
   get levelCount(): number {
+    this.refreshLevels();
     return this.levels.length;
   }
 
   /** Bytes held by the pyramid and the per-event deltas. */
   get memoryBytes(): number {
+    this.refreshLevels();
     let n = this.eventType.byteLength + this.dCommitted.byteLength + this.dAllocated.byteLength;
     for (const l of this.levels) n += 6 * l.cMin.byteLength;
     return n;
@@ -332,6 +361,7 @@ export class Timeline {
    * (fewer when the range has fewer events), per heap or per memory type, plus the total.
    */
   query(startIndex: number, endIndex: number, buckets: number, groupBy: TimelineGroup): TimelineQueryResult {
+    this.refreshLevels();
     const start = Math.max(0, Math.min(this.eventCount, Math.floor(startIndex)));
     const end = Math.max(start, Math.min(this.eventCount, Math.floor(endIndex)));
     const n = end - start;

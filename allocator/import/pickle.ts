@@ -54,6 +54,24 @@ export type PickleValue =
 
 export type PicklePath = readonly (string | number)[];
 
+/**
+ * The one-pass shortcuts (referencedMemo 'prune-streamed', internReferenceLists) do not fit this pickle: a
+ * forgotten memo slot is read back, or a list taken as complete grows. Not an error in the file: read it
+ * again with a MemoReferenceScanner pass and without the shortcuts.
+ */
+export class PickleNeedsRescan extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PickleNeedsRescan';
+  }
+}
+
+/** Lists kept in the memo from streamed items, not interned, before a one-pass read gives up. */
+const MAX_KEPT_LISTS = 200_000;
+
+/** Marks a memo slot that was forgotten (see PickleNeedsRescan). */
+const PRUNED: unique symbol = Symbol('pruned memo slot');
+
 /** Malformed or unsupported pickle: `position` is the byte offset of the offending opcode. */
 export class PickleError extends Error {
   readonly position: number;
@@ -68,8 +86,22 @@ export interface PickleStreamOptions {
   /** Items appended to the list at this path go to onItem and are not stored. */
   readonly streamItems?: (listPath: PicklePath) => boolean;
   readonly onItem?: (listPath: PicklePath, index: number, value: PickleValue) => void;
-  /** Memo slots that are read back (from scanMemoReferences); null keeps every memoized object. */
-  readonly referencedMemo?: ReadonlySet<number> | null;
+  /**
+   * Memo slots that are read back (from a MemoReferenceScanner pass); null keeps every memoized object;
+   * 'prune-streamed' reads in one pass: when items of a streamed list are handed out, the memo forgets
+   * those items (in snapshots: the entry dicts, never read back) and keeps what was made inside them
+   * (strings, the shared frame dicts, the frames lists: PyTorch shares one list between a block in the
+   * segments and its alloc entry). Lists kept this way that are not interned (internReferenceLists) are
+   * counted; past MAX_KEPT_LISTS, or when a forgotten slot is read back, PickleNeedsRescan is thrown and
+   * the caller reads again with a MemoReferenceScanner pass.
+   */
+  readonly referencedMemo?: ReadonlySet<number> | null | 'prune-streamed';
+  /**
+   * Lists made only of memo references (GET / BINGET / LONG_BINGET) with the same references become one
+   * shared array (in snapshots: every entry's frames list is a list of shared frame dicts, and most are
+   * equal): less memory and garbage, and consumers can cache by identity. Values are read-only data.
+   */
+  readonly internReferenceLists?: boolean;
   /** The longest path streamItems can select (lets the reader skip path lookups of deeper lists). */
   readonly maxPathLength?: number;
   /** Refuse more nested MARKs than this (default 10,000). */
@@ -354,7 +386,9 @@ function isDict(v: PickleValue | undefined): v is PickleDict {
 }
 
 function newDict(): PickleDict {
-  return Object.create(null) as PickleDict;
+  // Prototype-less like Object.create(null), but V8 keeps an object made from a literal in fast-property
+  // mode (Object.create(null) starts in dictionary mode: about 1.7x slower to fill and read per entry).
+  return Object.setPrototypeOf({}, null) as PickleDict;
 }
 
 /** Turns a "call" of a global into data; never runs anything. */
@@ -529,8 +563,21 @@ export class PickleStreamReader {
   private readonly cur = new Cursor();
   private stack: Frame = [];
   private readonly metastack: Frame[] = [];
-  private readonly memo = new Map<number, PickleValue>();
+  /** Slot -> value; holes for slots not kept (not referenced), PRUNED for slots forgotten. */
+  private readonly memo: (PickleValue | typeof PRUNED | undefined)[] = [];
   private memoSize = 0;
+  /** Per MARK on the metastack: memoSize when it was pushed (which slots a batch of items made). */
+  private readonly markMemo: number[] = [];
+  /** Per MARK: how many values in its frame were pushed by a memo GET, and a hash of their slots. */
+  private readonly markRefs: number[] = [];
+  private readonly markHash: number[] = [];
+  private refsInFrame = 0;
+  private refHash = 0;
+  /** Interned reference-only lists by hash of their slots (see internReferenceLists). */
+  private readonly internedLists = new Map<number, PickleValue[][]>();
+  private readonly interned = new WeakSet<PickleValue[]>();
+  /** Per streamed list: memoSize after its last append (slots since then were made by its next items). */
+  private readonly streamedMemoMark = new WeakMap<PickleValue[], number>();
   private result: PickleValue | undefined;
   private done = false;
   protocol = 0;
@@ -577,26 +624,90 @@ export class PickleStreamReader {
     return this.stack[this.stack.length - 1]!;
   }
 
+  private pushMark(at: number): void {
+    if (this.metastack.length >= this.maxMarkDepth) throw new PickleError('Too deeply nested', at);
+    this.metastack.push(this.stack);
+    this.markMemo.push(this.memoSize);
+    this.markRefs.push(this.refsInFrame);
+    this.markHash.push(this.refHash);
+    this.refsInFrame = 0;
+    this.refHash = 0;
+    this.stack = [];
+  }
+
   private popMark(at: number): Frame {
     const items = this.stack;
     const below = this.metastack.pop();
     if (below === undefined) throw new PickleError('Missing MARK (malformed pickle)', at);
     this.stack = below;
+    this.markMemo.pop();
+    this.refsInFrame = this.markRefs.pop()!;
+    this.refHash = this.markHash.pop()!;
     return items;
   }
 
   private memoPut(index: number, at: number): void {
     const value = this.top(at);
-    if (index >= this.memoSize) this.memoSize++;
+    if (index >= this.memoSize) this.memoSize = index + 1;
     const refs = this.options.referencedMemo;
-    if (refs === undefined || refs === null || refs.has(index)) this.memo.set(index, value);
+    if (refs === undefined || refs === null || refs === 'prune-streamed' || refs.has(index))
+      this.memo[index] = value;
   }
 
   private memoGet(index: number, at: number): void {
-    const v = this.memo.get(index);
+    const v = this.memo[index];
     if (v === undefined) throw new PickleError('A memo slot is read before it is written', at);
+    if (v === PRUNED)
+      throw new PickleNeedsRescan(`memo slot ${index} is read back after the streamed item that made it`);
     this.stack.push(v);
+    this.refsInFrame++;
+    this.refHash = (Math.imul(this.refHash, 0x01000193) ^ index) | 0;
   }
+
+  /**
+   * APPENDS of `items` (all pushed by memo GETs) into the empty list `list` on top of the stack: returns
+   * the shared list with the same items, or `list` filled with them and registered as that shared list.
+   * `memoSlot` is where the list was memoized (just before its MARK, as CPython writes it), which is pointed
+   * at the shared list; a list not found there is filled and not shared (it may be memoized elsewhere).
+   */
+  private internList(list: PickleValue[], items: PickleValue[], memoSlot: number): PickleValue[] {
+    if (this.memo[memoSlot] !== list) {
+      for (const item of items) list.push(item);
+      return list;
+    }
+    const key = (this.refHash >>> 0) * 1024 + Math.min(items.length, 1023);
+    let bucket = this.internedLists.get(key);
+    if (bucket !== undefined) {
+      search: for (const candidate of bucket) {
+        if (candidate.length !== items.length) continue;
+        for (let k = 0; k < items.length; k++) if (candidate[k] !== items[k]) continue search;
+        if (this.memo[memoSlot] === list) this.memo[memoSlot] = candidate;
+        return candidate;
+      }
+    } else this.internedLists.set(key, (bucket = []));
+    for (const item of items) list.push(item);
+    bucket.push(list);
+    this.interned.add(list);
+    return list;
+  }
+
+  /**
+   * After items of a streamed list were handed out (referencedMemo 'prune-streamed'): forgets the memo
+   * slots from `from` that hold one of the items, and counts the lists kept that are not interned.
+   */
+  private pruneStreamed(from: number, items: readonly PickleValue[]): void {
+    const memo = this.memo;
+    const end = Math.min(this.memoSize, memo.length);
+    const handedOut = new Set<PickleValue>(items);
+    for (let k = from; k < end; k++) {
+      const v = memo[k];
+      if (v === undefined || v === PRUNED) continue;
+      if (handedOut.has(v)) memo[k] = PRUNED;
+      else if (Array.isArray(v) && !this.interned.has(v) && ++this.keptLists > MAX_KEPT_LISTS)
+        throw new PickleNeedsRescan(`more than ${MAX_KEPT_LISTS} lists would stay in the memo`);
+    }
+  }
+  private keptLists = 0;
 
   /** Path of the container at stack level `level`, index `i` (null when it is not reachable by keys). */
   /**
@@ -675,10 +786,14 @@ export class PickleStreamReader {
     return handed;
   }
 
-  /** Appends to the list at the top of the current stack (streamed or stored). */
-  private appendTo(items: readonly PickleValue[], at: number): void {
+  /**
+   * Appends to the list at the top of the current stack (streamed or stored). `memoFrom`: memoSize at the
+   * MARK of an APPENDS batch (-1 for a single APPEND), where the items' own memo slots start.
+   */
+  private appendTo(items: readonly PickleValue[], at: number, memoFrom: number): void {
     const list = this.top(at);
     if (!Array.isArray(list)) throw new PickleError('APPEND(S) to something that is not a list', at);
+    if (this.interned.has(list)) throw new PickleNeedsRescan(`a list taken as complete grows at byte ${at}`);
     const select = this.options.streamItems;
     // A path is at least as long as the list's stack level, so deeper lists (frames lists inside trace
     // entries) cannot match and are not looked up.
@@ -688,6 +803,11 @@ export class PickleStreamReader {
         let index = this.streamedCounts.get(list) ?? 0;
         for (const item of items) this.options.onItem?.(path, index++, item);
         this.streamedCounts.set(list, index);
+        if (this.options.referencedMemo === 'prune-streamed') {
+          const from = memoFrom >= 0 ? memoFrom : this.streamedMemoMark.get(list);
+          if (from !== undefined) this.pruneStreamed(from, items);
+          this.streamedMemoMark.set(list, this.memoSize);
+        }
         return;
       }
     }
@@ -730,9 +850,7 @@ export class PickleStreamReader {
           this.done = true;
           break;
         case OP.MARK:
-          if (this.metastack.length >= this.maxMarkDepth) throw new PickleError('Too deeply nested', at);
-          this.metastack.push(this.stack);
-          this.stack = [];
+          this.pushMark(at);
           break;
         case OP.POP:
           if (this.stack.length > 0) this.stack.pop();
@@ -888,12 +1006,25 @@ export class PickleStreamReader {
         }
         case OP.APPEND: {
           const v = this.pop(at);
-          this.appendTo([v], at);
+          this.appendTo([v], at, -1);
           break;
         }
         case OP.APPENDS: {
+          const refsOnly = this.refsInFrame === this.stack.length && this.stack.length > 0;
+          const memoFrom = this.markMemo[this.markMemo.length - 1]!;
           const items = this.popMark(at);
-          this.appendTo(items, at);
+          const list = this.options.internReferenceLists && refsOnly ? this.top(at) : undefined;
+          if (
+            Array.isArray(list) &&
+            list.length === 0 &&
+            items.length < 1000 && // CPython writes 1000 per batch: a full batch may be followed by more
+            !this.interned.has(list) &&
+            this.stack.length > 0
+          ) {
+            this.stack[this.stack.length - 1] = this.internList(list, items, memoFrom - 1);
+            break;
+          }
+          this.appendTo(items, at, memoFrom);
           break;
         }
         case OP.ADDITEMS: {

@@ -44,6 +44,7 @@ import {
 import {
   MemoReferenceScanner,
   PickleError,
+  PickleNeedsRescan,
   PickleStreamReader,
   type PicklePath,
   type PickleValue,
@@ -82,7 +83,13 @@ const actionCodes: Record<string, Action> = {
 
 interface SnapBlock {
   readonly addr: Addr;
+  /** The block's size: the request rounded up by the caching allocator (what allocated_size counts). */
   readonly size: number;
+  /**
+   * The size that was asked for (`requested_size`, PyTorch >= 2.1): what the trace's alloc and free entries
+   * carry. Undefined when the snapshot does not say.
+   */
+  readonly requested: number | undefined;
   readonly allocated: boolean;
   readonly stack: string;
 }
@@ -351,12 +358,18 @@ class Collector {
       const baddrValue = own(b, 'address');
       const baddr = baddrValue === undefined ? cursor : this.addr(baddrValue, `${bw}.address`);
       const state = r.str(own(b, 'state'), `${bw}.state`);
+      const requestedValue = own(b, 'requested_size');
+      const requested =
+        typeof requestedValue === 'number' && Number.isSafeInteger(requestedValue) && requestedValue > 0
+          ? requestedValue
+          : undefined;
       const offset = addrSub(baddr, addr);
       if (offset < 0 || offset + bsize > size)
         r.fail(`${bw} lies outside its segment (offset ${offset}, ${bsize} bytes, segment ${size} bytes)`);
       blocks.push({
         addr: baddr,
         size: bsize,
+        requested,
         allocated: state === 'active_allocated',
         stack: this.log.strings.get(this.stackId(own(b, 'frames'))),
       });
@@ -462,6 +475,25 @@ function takeRoot(c: Collector, root: unknown, file: string): void {
 
 // ---- Building the timeline --------------------------------------------------------------------------------
 
+// Sizes: the trace's alloc / free_requested / free_completed entries carry the size that was asked for
+// (CUDACachingAllocator records orig_size and block->requested_size), while the snapshot's blocks have the
+// caching allocator's rounded size (at least 512 bytes, multiples of 512, and a block may keep a remainder
+// too small to split off) with requested_size beside it. The timeline's allocations have the requested
+// size (as memory_viz draws them); the end-state check compares like with like.
+
+/** The size the trace would record for a live snapshot block: requested_size, else (older PyTorch) its size. */
+function traceSize(b: SnapBlock): number {
+  return b.requested ?? b.size;
+}
+
+/**
+ * Whether an allocation the trace left live with `size` requested bytes is the snapshot block `b`: the same
+ * requested size where the snapshot records it, else a request that fits the (rounded) block.
+ */
+function sameAllocation(b: SnapBlock, size: number): boolean {
+  return b.requested !== undefined ? b.requested === size : size <= b.size;
+}
+
 interface Ids {
   block: number;
   allocation: number;
@@ -471,7 +503,7 @@ function buildTimeline(
   c: Collector,
   warnings: Warnings,
   found: string[],
-): { devices: number; perDevicePeak: number[]; expandablePieces: number } {
+): { devices: number; perDevicePeak: number[]; expandablePieces: number; end: ImportTotals } {
   const { segments, entries } = c.state;
   // The collector's log only interned strings so far; the timeline gets a log sized for every event it
   // can hold (no doubling of a multi-million-event log), and the same strings are interned again as used.
@@ -524,7 +556,7 @@ function buildTimeline(
 
   // End state per device, from the snapshot.
   const endSegs = states.map(() => new Map<Addr, number>());
-  const endAllocs = states.map(() => new Map<Addr, { size: number; stack: string }>());
+  const endAllocs = states.map(() => new Map<Addr, SnapBlock>());
   // Expandable segments: the snapshot reports each contiguous mapped range as one segment, the trace
   // maps it piece by piece. Split them at the trace's segment_map/unmap boundaries so that each mapped
   // piece is a block the trace can create and destroy.
@@ -549,8 +581,7 @@ function buildTimeline(
         from = at;
       }
       expandablePieces += inside.length;
-      for (const b of s.blocks)
-        if (b.allocated) endAllocs[s.device]!.set(b.addr, { size: b.size, stack: b.stack });
+      for (const b of s.blocks) if (b.allocated) endAllocs[s.device]!.set(b.addr, b);
       continue;
     }
     if (endSegs[s.device]!.has(s.addr))
@@ -559,8 +590,7 @@ function buildTimeline(
         `The snapshot lists segment ${s.addr} of device ${s.device} twice; kept the first`,
       );
     else endSegs[s.device]!.set(s.addr, s.size);
-    for (const b of s.blocks)
-      if (b.allocated) endAllocs[s.device]!.set(b.addr, { size: b.size, stack: b.stack });
+    for (const b of s.blocks) if (b.allocated) endAllocs[s.device]!.set(b.addr, b);
   }
 
   // Per-device entry order (as recorded).
@@ -569,7 +599,7 @@ function buildTimeline(
 
   // 1. Backwards from the end state: what existed before the first entry.
   const startSegs = endSegs.map((m) => new Map(m));
-  const startAllocs = endAllocs.map((m) => new Map<Addr, number>([...m].map(([a, v]) => [a, v.size])));
+  const startAllocs = endAllocs.map((m) => new Map<Addr, number>([...m].map(([a, v]) => [a, traceSize(v)])));
   for (let d = 0; d < deviceCount; d++) {
     const order = perDevice[d]!;
     const segs = startSegs[d]!;
@@ -628,7 +658,7 @@ function buildTimeline(
       }
       const survivor = endAllocs[d]!.get(addr);
       const stack =
-        survivor !== undefined && survivor.size === size ? survivor.stack : strings.get(ghostStack);
+        survivor !== undefined && sameAllocation(survivor, size) ? survivor.stack : strings.get(ghostStack);
       if (survivor === undefined) ghosts++;
       allocateIn(st, seg, d, addr, size, stack || null);
     }
@@ -754,7 +784,7 @@ function buildTimeline(
     const st = states[d]!;
     for (const [addr, alloc] of [...st.allocations]) {
       const want = endAllocs[d]!.get(addr);
-      if (want === undefined || want.size !== alloc.size) {
+      if (want === undefined || !sameAllocation(want, alloc.size)) {
         log.free(alloc.id);
         st.allocations.delete(addr);
         fixes++;
@@ -781,9 +811,10 @@ function buildTimeline(
     }
     for (const [addr, want] of endAllocs[d]!) {
       if (st.allocations.has(addr)) continue;
-      const seg = st.containing(addr, want.size);
+      const size = traceSize(want);
+      const seg = st.containing(addr, size);
       if (seg === null) continue; // cannot happen: blocks were checked against their segment
-      allocateIn(st, seg, d, addr, want.size, want.stack || null);
+      allocateIn(st, seg, d, addr, size, want.stack || null);
       fixes++;
     }
   }
@@ -796,7 +827,24 @@ function buildTimeline(
     found.push(
       `  expandable segments: mapped piece by piece in the trace, so the timeline has ${expandablePieces} more blocks than the snapshot has segments`,
     );
-  return { devices: deviceCount, perDevicePeak: states.map((s) => s.peakReserved), expandablePieces };
+  // What the timeline ends in (allocations at their requested sizes, expandable segments piece by piece).
+  const end = emptyTotals();
+  for (const st of states) {
+    end.blocks += st.segments.size;
+    for (const seg of st.segments.values()) end.blockBytes += seg.size;
+    end.allocations += st.allocations.size;
+    for (const a of st.allocations.values()) end.allocatedBytes += a.size;
+  }
+  return { devices: deviceCount, perDevicePeak: states.map((s) => s.peakReserved), expandablePieces, end };
+}
+
+function sameTotals(a: ImportTotals, b: ImportTotals): boolean {
+  return (
+    a.blocks === b.blocks &&
+    a.blockBytes === b.blockBytes &&
+    a.allocations === b.allocations &&
+    a.allocatedBytes === b.allocatedBytes
+  );
 }
 
 /** Imports a PyTorch snapshot (pickle or JSON) from a byte source. */
@@ -804,7 +852,7 @@ export async function importPytorchSnapshot(
   source: ByteSource,
   options: { onProgress?: ImportProgress; partial?: boolean } = {},
 ): Promise<ImportResult> {
-  const c = new Collector();
+  let c = new Collector();
   const warnings = new Warnings();
   /** With options.partial, a malformed file keeps what was streamed before the problem. */
   const stop = (error: unknown): void => {
@@ -849,19 +897,18 @@ export async function importPytorchSnapshot(
     if (root !== undefined) takeRoot(c, root, source.name);
     version = 'json';
   } else {
-    // Pass 1: which memo slots are read back. Pass 2: the values, streaming the big lists.
-    const scanner = new MemoReferenceScanner();
-    let done = 0;
-    const total = source.size === null ? null : source.size * 2;
+    // One pass first: the memo forgets what streamed items made (see PickleStreamOptions.referencedMemo)
+    // and frames lists of shared frames are shared. Should the file read a forgotten slot back, it is read
+    // again the safe way: a first pass finds which memo slots are read back, a second reads the values.
     let protocol = 0;
-    try {
-      for await (const chunk of source.chunks()) {
-        scanner.feed(chunk);
-        done += chunk.length;
-        options.onProgress?.(done, total, 'pickle scan');
-      }
+    const readPass = async (
+      referencedMemo: ReadonlySet<number> | 'prune-streamed',
+      done: number,
+      total: number | null,
+    ): Promise<void> => {
       const reader = new PickleStreamReader({
-        referencedMemo: scanner.referenced,
+        referencedMemo,
+        internReferenceLists: referencedMemo === 'prune-streamed',
         streamItems: (p: PicklePath) => streamSelector(p),
         maxPathLength: 2,
         onItem: (p: PicklePath, index: number, value: PickleValue) => onStreamed(c, p, index, value),
@@ -875,12 +922,29 @@ export async function importPytorchSnapshot(
         }
         if (!reader.finished && options.partial) reader.salvage();
       } catch (error) {
-        if (options.partial) reader.salvage();
+        if (options.partial && !(error instanceof PickleNeedsRescan)) reader.salvage();
         throw error;
       } finally {
         protocol = reader.protocol;
       }
       takeRoot(c, reader.end(), source.name);
+    };
+    try {
+      try {
+        await readPass('prune-streamed', 0, source.size);
+      } catch (error) {
+        if (!(error instanceof PickleNeedsRescan)) throw error;
+        c = new Collector();
+        const scanner = new MemoReferenceScanner();
+        let done = 0;
+        const total = source.size === null ? null : source.size * 2;
+        for await (const chunk of source.chunks()) {
+          scanner.feed(chunk);
+          done += chunk.length;
+          options.onProgress?.(done, total, 'pickle scan');
+        }
+        await readPass(scanner.referenced, done, total);
+      }
     } catch (error) {
       stop(
         error instanceof PickleError
@@ -914,7 +978,11 @@ export async function importPytorchSnapshot(
         `The snapshot is inconsistent: segment ${s.addr} on device ${s.device} says allocated_size ${s.allocatedSize} but its active_allocated blocks add up to ${allocated}`,
       );
   }
-  const { devices, perDevicePeak, expandablePieces } = buildTimeline(c, warnings, found);
+  const { devices, perDevicePeak, end } = buildTimeline(c, warnings, found);
+  if (end.allocatedBytes !== totals.allocatedBytes && end.allocations === totals.allocations)
+    found.push(
+      `  allocations carry the sizes the program asked for (${end.allocatedBytes} bytes live at the end); the snapshot's blocks, rounded up by the caching allocator, hold ${totals.allocatedBytes}`,
+    );
   const perType: ImportTotals[] = Array.from({ length: devices }, () => emptyTotals());
   for (const s of segments) {
     const t = perType[s.device]!;
@@ -982,7 +1050,7 @@ export async function importPytorchSnapshot(
     totals,
     perType,
     sourceEvents: entries.length,
-    ...(expandablePieces > 0 ? { timelineEnd: { ...totals, blocks: totals.blocks + expandablePieces } } : {}),
+    ...(sameTotals(end, totals) ? {} : { timelineEnd: end }),
     warnings: warnings.list(),
     found,
   };

@@ -1,6 +1,7 @@
 // Trace format v1 (docs/trace-format.md): pure encoder/decoder; compression is injected by the host.
 export * from './format.ts';
 export * from './events.ts';
+export * from './growing-events.ts';
 export { ByteReader, ByteWriter, ByteFault } from './bytes.ts';
 export { crc32 } from './crc32.ts';
 export {

@@ -10,14 +10,19 @@ import {
   type DeviceDescription,
 } from '../../allocator/index.ts';
 import {
-  analyzeCapture,
   analyzeTrace,
+  freeRangesOf,
+  traceReport,
+  type LiveAllocation,
+  type TraceAnalysis,
+  type TraceReport,
+  analyzeCapture,
+  formatStack,
   isCapturedTrace,
   type CaptureAnalysis,
   type CaptureProblem,
-  type LiveAllocation,
-  type TraceAnalysis,
 } from '../../allocator/analysis/index.ts';
+import { FlagBits } from '../../allocator/event-log.ts';
 import {
   EV_ALLOCATE,
   EV_BLOCK_CREATE,
@@ -58,9 +63,12 @@ export interface SourceInit {
   readonly events: () => TraceEvents;
 }
 
-/** Per-allocation index over the whole event stream: where each allocation was made, freed, renamed. */
+/**
+ * Per-allocation index over the event stream: where each allocation was made, freed, renamed. Extended by
+ * the new events of a growing stream.
+ */
 interface AllocationTable {
-  readonly length: number;
+  length: number;
   /** Allocate event index by ordinal (allocation order). */
   readonly allocEvent: number[];
   /** Free event index by ordinal; -1 while never freed. */
@@ -119,14 +127,16 @@ export class AnalyzedSource {
     return this.eventsNow();
   }
 
-  /** The analysis of every event so far (rebuilt when events were added since). */
+  /**
+   * The analysis of every event so far. A growing stream (a live session's recording) is extended by its
+   * new events only: the work over a whole run stays linear in its events.
+   */
   analysis(): TraceAnalysis {
     const events = this.eventsNow();
-    // summary.eventCount is fixed when the analysis is built; analysis.eventCount follows the (live,
-    // growing) event columns and so would never show that events arrived since.
-    if (this.cachedAnalysis === null || this.cachedAnalysis.summary.eventCount !== events.length) {
+    if (this.cachedAnalysis === null || this.cachedAnalysis.events !== events) {
       this.cachedAnalysis = analyzeTrace(events, this.device);
-    }
+      this.cachedTable = null;
+    } else this.cachedAnalysis.extend();
     return this.cachedAnalysis;
   }
 
@@ -144,13 +154,17 @@ export class AnalyzedSource {
 
   private table(): AllocationTable {
     const events = this.analysis().events;
-    if (this.cachedTable !== null && this.cachedTable.length === events.length) return this.cachedTable;
+    const end = this.analysis().eventCount;
+    const table = (this.cachedTable ??= {
+      length: 0,
+      allocEvent: [] as number[],
+      freeEvent: [] as number[],
+      ordinalOfId: new Map<number, number>(),
+      renames: new Map<number, number[]>(),
+    });
     const c = events.columns;
-    const allocEvent: number[] = [];
-    const freeEvent: number[] = [];
-    const ordinalOfId = new Map<number, number>();
-    const renames = new Map<number, number[]>();
-    for (let i = 0; i < events.length; i++) {
+    const { allocEvent, freeEvent, ordinalOfId, renames } = table;
+    for (let i = table.length; i < end; i++) {
       const kind = c.kind[i]!;
       if (kind === EV_ALLOCATE) {
         ordinalOfId.set(c.id[i]!, allocEvent.length);
@@ -168,8 +182,8 @@ export class AnalyzedSource {
         }
       }
     }
-    this.cachedTable = { length: events.length, allocEvent, freeEvent, ordinalOfId, renames };
-    return this.cachedTable;
+    table.length = end;
+    return table;
   }
 
   private clampIndex(index: number | undefined): number {
@@ -306,13 +320,7 @@ export class AnalyzedSource {
       .filter((b) => !wanted || wanted.has(b.id))
       .map((b) => {
         const allocations = (byBlock.get(b.id) ?? []).sort((x, y) => x.offset - y.offset);
-        const freeRanges: { offset: number; size: number }[] = [];
-        let cursor = 0;
-        for (const x of allocations) {
-          if (x.offset > cursor) freeRanges.push({ offset: cursor, size: x.offset - cursor });
-          cursor = Math.max(cursor, x.offset + x.size);
-        }
-        if (cursor < b.size) freeRanges.push({ offset: cursor, size: b.size - cursor });
+        const freeRanges = freeRangesOf(b.size, allocations);
         return {
           id: b.id,
           memoryTypeIndex: b.memoryTypeIndex,
@@ -377,6 +385,7 @@ export class AnalyzedSource {
       allocatedTime: Math.max(0, c.time[i]!),
       freedAt: freed >= 0 && freed < at ? freed : null,
       origin: origin === '' ? null : origin,
+      usedRetry: (c.flags[i]! & FlagBits.usedRetry) !== 0,
     };
   }
 
@@ -554,39 +563,31 @@ export class AnalyzedSource {
     };
   }
 
+  /** The report `vramscope report --json` prints for the same events (allocator/analysis/report.ts). */
+  reportObject(): TraceReport {
+    return traceReport(this.analysis(), {
+      name: this.name,
+      strategy: this.strategy,
+      warnings: this.warnings,
+    });
+  }
+
   report(format: 'json' | 'text'): string {
     const a = this.analysis();
     const s = a.summary;
     const leaks = a.leaksAt();
     const frag = a.fragmentationAt();
-    const summary = this.summary();
     const capture = this.capture();
-    if (format === 'json') {
+    // getReport's JSON; a captured application's findings beside it (not yet part of getReport's shape).
+    if (format === 'json')
       return `${JSON.stringify(
         {
-          source: summary,
-          counts: s.counts,
-          heaps: s.heaps,
-          types: s.types,
-          total: s.total,
-          failures: s.failures.slice(0, 100),
-          leaks: {
-            count: leaks.count,
-            bytes: leaks.bytes,
-            byOrigin: leaks.byOrigin.slice(0, 50),
-            byName: leaks.byName.slice(0, 50),
-          },
-          fragmentation: {
-            freeBytes: frag.freeBytes,
-            largestFreeRange: frag.largestFreeRange,
-            fragmentation: frag.fragmentation,
-          },
+          ...this.reportObject(),
           ...(capture ? { capture: { ...capture, problems: capture.problems.slice(0, MAX_PROBLEMS) } } : {}),
         },
         null,
         2,
       )}\n`;
-    }
     // Names are data (from the trace file or a client): each is capped and every line has its control
     // characters escaped, so no name can start a line of its own in the written report.
     const n = (text: string): string => printable(text, maxPrintedNameLength);
@@ -616,12 +617,11 @@ export class AnalyzedSource {
             `  event ${f.eventIndex}: ${n(f.code)} for "${n(f.name)}" (${formatBytes(f.size)}, ${f.location})`,
         ),
       `Leaks (live at the end): ${leaks.count} allocations, ${formatBytes(leaks.bytes)}`,
-      ...leaks.byOrigin
-        .slice(0, 10)
-        .map(
-          (g) =>
-            `  ${g.key === '' ? '(no origin recorded)' : n(g.key)}: ${g.count} allocations, ${formatBytes(g.bytes)}`,
-        ),
+      ...leaks.byOrigin.slice(0, 10).flatMap((g) => [
+        `  ${g.key === '' ? '(no origin recorded)' : n(g.key)}: ${g.count} allocations, ${formatBytes(g.bytes)}`,
+        // The stack below its origin: Python frames first, C++ frames folded into one line.
+        ...(g.stack === '' || g.stack === g.key ? [] : formatStack(g.stack, { indent: '      ' }).map(n)),
+      ]),
       ...(capture ? captureReportLines(capture) : []),
       ...this.warnings.map((w) => `Warning: ${n(w)}`),
     ];

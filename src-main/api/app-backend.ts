@@ -5,7 +5,6 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { DeviceDescription } from '../../allocator/index.ts';
-import type { AnalyzedSource } from './analyzed-source.ts';
 import { safeFileName } from '../../allocator/text/printable.ts';
 import { notFound } from './api-failure.ts';
 import type { FileSource, RequestResult, TraceSummary, ValidatedParams } from './contract.ts';
@@ -19,6 +18,7 @@ import { listBuiltinScenarios } from './scenario-catalog.ts';
 import { SessionManager } from './sessions.ts';
 import { TraceHost } from './trace-host.ts';
 import type { SourceQuery, SourceQueryMap, WorkerFile } from './trace-protocol.ts';
+import { UploadStore } from './uploads.ts';
 import { assetsDir } from '../runtime/install.ts';
 
 export interface AppBackendOptions {
@@ -26,7 +26,10 @@ export interface AppBackendOptions {
   readonly assetsDir?: string;
   /** Where recent trace paths persist (Electron: userData); null keeps them in memory. */
   readonly recentFile?: string | null;
-  /** Check every result against the contract (tests). */
+  /**
+   * Check every result against the contract's result schema (a handler that breaks the contract answers
+   * Internal). Default: on, except in production builds (NODE_ENV=production, the packaged app).
+   */
   readonly checkResults?: boolean;
   /** Flush interval of the event batcher, ms (default: the contract's). */
   readonly flushIntervalMs?: number;
@@ -51,6 +54,8 @@ export class AppBackend {
   private readonly traceHost: TraceHost;
   private readonly taskKinds = new Map<string, 'loadTrace' | 'importFile'>();
   private readonly sessions: SessionManager;
+  /** Uploads from the page (chunked or in one message), on disk until opened, then granted fileIds. */
+  readonly uploads = new UploadStore(this.grants);
   readonly devices: DeviceLibrary;
   private activeSource: string | null = null;
   private nextTrace = 1;
@@ -62,13 +67,6 @@ export class AppBackend {
     this.recent = new RecentTraces(options.recentFile ?? null);
     this.batcher = new EventBatcher(options.flushIntervalMs);
     this.devices = new DeviceLibrary(options.userProfilesDir ?? null);
-    this.sessions = new SessionManager({
-      resolveUserProfile: (name) => this.devices.userProfilePath(name),
-      batcher: this.batcher,
-      cwd: this.cwd,
-      resolveFile: (fileId) => this.grants.resolve(fileId).path,
-      onChange: () => this.emitState(),
-    });
     this.traceHost = new TraceHost((p) => {
       const kind = this.taskKinds.get(p.taskId) ?? 'loadTrace';
       if (p.phase === 'done' || p.phase === 'failed') this.taskKinds.delete(p.taskId);
@@ -78,7 +76,21 @@ export class AppBackend {
         p.phase === 'progress' ? `progress:${p.taskId}` : undefined,
       );
     });
-    this.dispatch = createDispatcher(this.handlers(), { checkResults: options.checkResults ?? false });
+    this.sessions = new SessionManager({
+      resolveUserProfile: (name) => this.devices.userProfilePath(name),
+      batcher: this.batcher,
+      cwd: this.cwd,
+      resolveFile: (fileId) => {
+        const { path: file } = this.grants.resolve(fileId);
+        this.uploads.used(fileId);
+        return file;
+      },
+      onChange: () => this.emitState(),
+      traceHost: this.traceHost,
+    });
+    this.dispatch = createDispatcher(this.handlers(), {
+      checkResults: options.checkResults ?? process.env['NODE_ENV'] !== 'production',
+    });
   }
 
   /** The source the UI last said it shows (menu: Export Report). */
@@ -128,38 +140,22 @@ export class AppBackend {
     this.batcher.emit({ name: 'stateChanged', payload: this.state() }, 'stateChanged');
   }
 
-  /** A live session's recording (analyzed on the main thread), or null for a trace. */
-  private sessionSource(sourceId: string): AnalyzedSource | null {
-    const session = this.sessions.source(sourceId);
-    if (session) return session;
-    if (!this.traces.has(sourceId)) throw notFound('source', sourceId);
-    return null;
+  /** Throws NotFound unless the source is a loaded trace or a session's recording. */
+  private requireSource(sourceId: string): void {
+    if (!this.sessions.has(sourceId) && !this.traces.has(sourceId)) throw notFound('source', sourceId);
   }
 
-  /** Runs a query on the source: in the trace worker for traces, here for sessions. */
+  /**
+   * Runs a query on the source in the trace worker: traces and sessions' recordings alike live and are
+   * analysed there, never on this thread.
+   */
   private async query<M extends SourceQuery>(
     sourceId: string,
     method: M,
     params: SourceQueryMap[M][0],
   ): Promise<SourceQueryMap[M][1]> {
-    const session = this.sessionSource(sourceId);
-    if (session === null) return this.traceHost.query(sourceId, method, params);
-    switch (method) {
-      case 'timeline':
-        return session.timeline(params as SourceQueryMap['timeline'][0]) as SourceQueryMap[M][1];
-      case 'snapshot':
-        return session.snapshot(params as SourceQueryMap['snapshot'][0]) as SourceQueryMap[M][1];
-      case 'allocations':
-        return session.allocations(params as SourceQueryMap['allocations'][0]) as SourceQueryMap[M][1];
-      case 'detail':
-        return session.detail(params as SourceQueryMap['detail'][0]) as SourceQueryMap[M][1];
-      case 'leaks':
-        return session.leaks(params as SourceQueryMap['leaks'][0]) as SourceQueryMap[M][1];
-      case 'diff':
-        return session.diff(params as SourceQueryMap['diff'][0]) as SourceQueryMap[M][1];
-      default:
-        return session.report(params as SourceQueryMap['report'][0]) as SourceQueryMap[M][1];
-    }
+    this.requireSource(sourceId);
+    return this.traceHost.query(sourceId, method, params);
   }
 
   /** Loads and analyzes a trace file or dropped bytes in the trace worker, with progress events. */
@@ -178,6 +174,7 @@ export class AppBackend {
     let input: WorkerFile;
     if (source.kind === 'file') {
       grant = this.grants.resolve(source.fileId);
+      this.uploads.used(grant.fileId);
       input = { kind: 'path', path: grant.path, name: grant.name };
     } else {
       input = source;
@@ -189,6 +186,9 @@ export class AppBackend {
         ? await this.traceHost.load(sourceId, input, task)
         : await this.traceHost.importDump(sourceId, input, format, task);
     this.traces.set(sourceId, loaded.summary);
+    // An upload's temporary file is deleted once opened (the trace is in memory); a failed open kept it
+    // for another try.
+    if (grant !== null && grant.origin === 'upload') await this.uploads.opened(grant.fileId);
     if (grant !== null && grant.origin !== 'upload') this.recent.add(grant.path);
     this.emitState();
     return loaded.summary;
@@ -254,14 +254,11 @@ export class AppBackend {
       resumeRun: ({ runId }) => this.sessions.resume(runId),
       cancelRun: ({ runId }) => this.sessions.cancel(runId),
       cancelTask: async ({ taskId }) => ({ cancelled: await this.traceHost.cancel(taskId) }),
-      uploadFile: async ({ source }) => {
-        const grant = await this.grants.upload(source.name, source.data);
-        return { fileId: grant.fileId, name: grant.name, bytes: source.data.byteLength };
-      },
+      uploadFile: ({ source }) => this.uploads.store(source.name, source.data),
       loadTrace: ({ source, taskId }) => this.loadTraceFile(source, taskId),
       importFile: (p) => this.addTrace(p.source, p.taskId, 'importFile', p.format),
       setActiveSource: ({ sourceId }) => {
-        this.sessionSource(sourceId);
+        this.requireSource(sourceId);
         this.activeSource = sourceId;
         return { ok: true as const };
       },
@@ -278,7 +275,12 @@ export class AppBackend {
       allocationDetail: (p) => this.query(p.sourceId, 'detail', p),
       leaks: (p) => this.query(p.sourceId, 'leaks', p),
       diff: (p) => this.query(p.sourceId, 'diff', p),
+      getReport: (p) => this.query(p.sourceId, 'reportObject', null),
       exportReport: (p) => this.exportReport(p),
+      beginUpload: ({ name, bytes }) => this.uploads.begin(name, bytes),
+      uploadChunk: ({ uploadId, offset, data }) => this.uploads.chunk(uploadId, offset, data),
+      finishUpload: ({ uploadId }) => this.uploads.finish(uploadId),
+      cancelUpload: ({ uploadId }) => this.uploads.cancel(uploadId),
       deviceLibrary: () => this.devices.list(),
       describeDevice: ({ device }) => this.devices.describe(device),
       addDeviceProfile: ({ name, data }) => this.devices.add(name, data),
@@ -299,6 +301,7 @@ export class AppBackend {
   async dispose(): Promise<void> {
     await this.sessions.closeAll();
     await this.traceHost.dispose();
+    await this.uploads.dispose();
     this.grants.dispose();
     this.batcher.flushNow();
     this.batcher.dispose();

@@ -282,6 +282,56 @@ const inlineFileSchema = z.strictObject({
   }),
 });
 
+// ---- Uploads: files of any size from the page, in chunks (issue 11) -------------------------------------
+// beginUpload -> uploadChunk* (in order) -> finishUpload, which grants the file a fileId; then loadTrace /
+// importFile with {kind: 'file', fileId}; cancelUpload at any point. Main writes the chunks to a private
+// temporary file (src-main/api/uploads.ts), parses it from disk and deletes it once loaded (or cancelled,
+// left idle, or at shutdown); a failed open keeps it so that another format can be tried. No message is
+// larger than a chunk: maxUploadChunkBytes, base64 in the web transport, stays far below maxMessageBytes.
+// uploadFile is the same in one message, for files up to maxInlineTraceBytes.
+
+/** Largest chunk one uploadChunk carries. */
+export const maxUploadChunkBytes = 4 * 1024 * 1024;
+/** An upload's opaque id, handed out by beginUpload. */
+export const uploadIdSchema = z.string().regex(/^upload-[A-Za-z0-9_-]{1,64}$/, {
+  message: 'expected an uploadId ("upload-…") from beginUpload',
+});
+const uploadRef = { uploadId: uploadIdSchema };
+const uploadRequests = {
+  /** Starts an upload of `bytes` bytes; `name` is only shown (never used as a path). */
+  beginUpload: {
+    params: z.strictObject({ name: z.string().min(1).max(maxNameLength), bytes: bytesSchema }),
+    result: z.object({ ...uploadRef, chunkBytes: bytesSchema }),
+  },
+  /** The bytes at `offset`, which must be where the previous chunk ended. */
+  uploadChunk: {
+    params: z.strictObject({
+      ...uploadRef,
+      offset: bytesSchema,
+      data: u8.refine((d) => d.byteLength >= 1 && d.byteLength <= maxUploadChunkBytes, {
+        message: `a chunk must hold 1 to ${maxUploadChunkBytes} bytes`,
+      }),
+    }),
+    result: z.object({ received: bytesSchema }),
+  },
+  /**
+   * Every byte arrived: the upload is granted a fileId, to open with loadTrace or importFile. Its file is
+   * deleted once opened successfully (the trace is then in memory).
+   */
+  finishUpload: {
+    params: z.strictObject(uploadRef),
+    result: z.object({ ...uploadRef, fileId: fileIdSchema, name: z.string(), bytes: bytesSchema }),
+  },
+  /**
+   * Drops the upload (finished or not) and its temporary file, and revokes its fileId; false when there
+   * was no such upload any more.
+   */
+  cancelUpload: {
+    params: z.strictObject(uploadRef),
+    result: z.object({ cancelled: z.boolean() }),
+  },
+} as const;
+
 export const fileSourceSchema = z.discriminatedUnion('kind', [
   /** A file main granted (samples, dialogs, command line, uploads). */
   z.strictObject({ kind: z.literal('file'), fileId: fileIdSchema }),
@@ -371,7 +421,10 @@ export const snapshotBlockSchema = z.object({
   allocatedBytes: bytesSchema,
   /** Sorted by offset. */
   allocations: z.array(snapshotAllocationSchema),
-  /** Free gaps between allocations, sorted by offset. */
+  /**
+   * Free ranges, sorted by offset. Bytes neither allocated nor free are alignment padding: a gap in front
+   * of an allocation smaller than its alignment (allocator/analysis/snapshot.ts freeRangesOf).
+   */
   freeRanges: z.array(z.object({ offset: bytesSchema, size: bytesSchema })),
 });
 
@@ -404,6 +457,8 @@ export const allocationRowSchema = z.object({
   freedAt: z.int().nullable(),
   /** Where the scenario asked for it (file:line and tags), when recorded. */
   origin: z.string().nullable(),
+  /** true when the decision's allocation-time retry type was needed (the first choice failed). */
+  usedRetry: z.boolean(),
 });
 export type AllocationRow = z.infer<typeof allocationRowSchema>;
 
@@ -434,6 +489,111 @@ export const decisionRecordSchema = z.object({
   retryTypeIndex: z.int().nullable(),
 });
 export type DecisionRecord = z.infer<typeof decisionRecordSchema>;
+
+// ---- The report (allocator/analysis/report.ts TraceReport; checked in contract-shapes.ts) -----------------
+
+const usageSchema = z.object({ committed: bytesSchema, allocated: bytesSchema });
+const peakValueSchema = z.object({
+  bytes: bytesSchema,
+  /** The event after which the peak was first reached (-1: never above 0). */
+  eventIndex: z.int().min(-1),
+  time: z.number(),
+});
+export const seriesSummarySchema = z.object({
+  /** Heap or memory type index; -1 for the total. */
+  index: z.int(),
+  final: usageSchema,
+  peakCommitted: peakValueSchema,
+  peakAllocated: peakValueSchema,
+  allocationCount: countSchema,
+});
+export const analysisSummarySchema = z.object({
+  eventCount: countSchema,
+  durationMs: z.number(),
+  counts: z.object({
+    allocations: countSchema,
+    frees: countSchema,
+    failures: countSchema,
+    blocksCreated: countSchema,
+    blocksDestroyed: countSchema,
+    renames: countSchema,
+    budgetSamples: countSchema,
+    frames: countSchema,
+    marks: countSchema,
+  }),
+  heaps: z.array(seriesSummarySchema),
+  types: z.array(seriesSummarySchema),
+  total: seriesSummarySchema,
+  /** The driver's last budget/usage sample per heap that has one. */
+  budgets: z.array(
+    z.object({ heapIndex: indexSchema, budget: bytesSchema, usage: bytesSchema, eventIndex: indexSchema }),
+  ),
+  retriedAllocations: countSchema,
+  liveAllocations: countSchema,
+  liveBlocks: countSchema,
+  failures: z.array(
+    z.object({
+      eventIndex: indexSchema,
+      time: z.number(),
+      name: z.string(),
+      size: bytesSchema,
+      alignment: bytesSchema,
+      location: memoryLocationSchema,
+      linear: z.boolean(),
+      code: z.string(),
+      message: z.string(),
+      decision: z.int(),
+      stack: z.string(),
+    }),
+  ),
+  anomalies: countSchema,
+});
+const reportLeakGroupSchema = z.object({
+  key: z.string(),
+  /** The full stack of the group's first allocation ("" = none recorded). */
+  stack: z.string(),
+  count: countSchema,
+  bytes: bytesSchema,
+  allocationIds: z.array(z.int()),
+  examples: z.array(z.string()),
+});
+export const traceReportSchema = z.object({
+  name: z.string(),
+  device: deviceDescriptionSchema,
+  strategy: z.string(),
+  warnings: z.array(z.string()),
+  summary: analysisSummarySchema,
+  fragmentation: z.object({
+    eventIndex: indexSchema,
+    blocks: z.array(
+      z.object({
+        blockId: z.int(),
+        memoryTypeIndex: z.int(),
+        heapIndex: z.int(),
+        size: bytesSchema,
+        dedicated: z.boolean(),
+        usedBytes: bytesSchema,
+        freeBytes: bytesSchema,
+        largestFreeRange: bytesSchema,
+        freeRangeCount: countSchema,
+        fragmentation: z.number().min(0).max(1),
+      }),
+    ),
+    freeBytes: bytesSchema,
+    largestFreeRange: bytesSchema,
+    freeRangeCount: countSchema,
+    fragmentation: z.number().min(0).max(1),
+  }),
+  leaks: z.object({
+    eventIndex: indexSchema,
+    count: countSchema,
+    bytes: bytesSchema,
+    byOrigin: z.array(reportLeakGroupSchema),
+    byName: z.array(reportLeakGroupSchema),
+    byNamePattern: z.array(reportLeakGroupSchema),
+  }),
+});
+export type TraceReportDto = z.infer<typeof traceReportSchema>;
 
 export const allocationHistoryEntrySchema = z.object({
   eventIndex: indexSchema,
@@ -747,7 +907,9 @@ export const requests = {
 
   /**
    * Stores a file's bytes on the server (a private folder, removed on exit) and grants it: the fileId
-   * then opens it (loadTrace, importFile) or feeds a scenario's "file" parameter (replay-workload).
+   * then opens it (loadTrace, importFile) or feeds a scenario's "file" parameter (replay-workload). One
+   * message of at most maxInlineTraceBytes: the chunked upload (beginUpload ...) done in one step, with
+   * the same temporary file and cleanup. Bigger files go in chunks.
    */
   uploadFile: {
     params: z.strictObject({ source: inlineFileSchema }),
@@ -875,10 +1037,17 @@ export const requests = {
       perType: z.array(diffTypeDeltaSchema),
     }),
   },
+  ...uploadRequests,
   /**
-   * A report of the source (summary, per heap/type totals, peaks, failures, leaks), as content: main never
-   * writes a file for a client. The desktop app saves it through its own save dialog (File > Export
-   * Report); the web UI downloads it. `fileName` is a suggestion made safe for any file system.
+   * The report of a source: device, summary (per heap/type totals, peaks, allocation counts, budgets,
+   * failures), fragmentation and leaks. The same JSON `vramscope report --json` prints for the file (which
+   * adds only the CLI's own `file`, `header`, `complete` and `performance` fields).
+   */
+  getReport: { params: z.strictObject(sourceRef), result: traceReportSchema },
+  /**
+   * A report of the source as text, or as getReport's JSON (format "json"), as content: main never writes
+   * a file for a client (the desktop app saves it through its own save dialog; the web UI downloads it).
+   * `fileName` is a suggestion made safe for any file system.
    */
   exportReport: {
     params: z.strictObject({
@@ -970,6 +1139,11 @@ export const events = {
   }),
   /** A scenario run changed state (or its op count advanced; at most once per tick). */
   runState: runInfoSchema,
+  /**
+   * A live source's analysis grew (pushed, at most once per flush per source): its summary over the events
+   * analysed so far (failures: the latest 100). The UI updates its overview from this, without polling.
+   */
+  analysisChanged: z.object({ sourceId: idSchema, summary: analysisSummarySchema }),
   /** Log lines from scenarios, the allocator's debug logging and the Vulkan debug messenger. */
   log: z.object({
     sessionId: idSchema.nullable(),
@@ -1070,7 +1244,18 @@ const typedArrayCtors = {
 } as const;
 type TypedArrayName = keyof typeof typedArrayCtors;
 
+/** Node's Buffer when this runs in main (no import: the renderer loads this module too). */
+const nodeBuffer = (
+  globalThis as {
+    Buffer?: {
+      from(b: ArrayBufferLike, offset: number, length: number): { toString(enc: 'base64'): string };
+    };
+  }
+).Buffer;
+
 function bytesToBase64(bytes: Uint8Array): string {
+  // Main encodes every live batch for the WebSocket: Node's native encoder is ~20x faster than btoa.
+  if (nodeBuffer) return nodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
   let binary = '';
   const step = 0x8000;
   for (let i = 0; i < bytes.length; i += step) {

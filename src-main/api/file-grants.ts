@@ -5,7 +5,8 @@
 //   - `picked`: a file the user chose in a main-process dialog (Electron's File > Open);
 //   - `command-line`: a trace given to `vramscope serve` / the app on its command line;
 //   - `recent`: a file opened before (Electron keeps the list in userData; those were picked or given);
-//   - `upload`: bytes a client sent with `uploadFile`, kept in a private folder that is removed on exit.
+//   - `upload`: bytes a client sent (beginUpload ... finishUpload, or uploadFile in one message), kept in a
+//     private folder by uploads.ts, deleted once opened, cancelled, left idle, or on exit.
 // Requests that read a file (`loadTrace`, `importFile`, a scenario parameter of type "file") carry a
 // fileId; main resolves it here and reads only the path it recorded. An unknown id is NotFound and says
 // nothing about the file system. Ids are random (128 bits), so one cannot be guessed from another.
@@ -13,9 +14,6 @@
 // Nothing is ever written by a client-chosen path: reports come back as content (exportReport), uploads
 // get names main makes up.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { printable } from '../../allocator/text/printable.ts';
 import { ApiFailure } from './api-failure.ts';
@@ -33,14 +31,9 @@ export interface FileGrant {
   readonly origin: GrantOrigin;
 }
 
-/** Total bytes uploads may occupy on disk at once (a shared GPU server's disk is not ours to fill). */
-export const maxUploadBytesTotal = 1024 * 1024 * 1024;
-
 export class FileGrants {
   private readonly byId = new Map<string, FileGrant>();
   private readonly byPath = new Map<string, FileGrant>();
-  private uploadDir: string | null = null;
-  private uploadBytes = 0;
 
   /** Grants read access to `file` (main's decision, never a client's). The same path keeps its id. */
   grant(file: string, origin: GrantOrigin, displayName?: string): FileGrant {
@@ -70,37 +63,17 @@ export class FileGrants {
     return grant;
   }
 
-  /**
-   * Stores uploaded bytes under a name main makes up, in a folder only this user can read, and grants
-   * it. `name` is only shown, never used as a path.
-   */
-  async upload(name: string, data: Uint8Array): Promise<FileGrant> {
-    if (this.uploadBytes + data.byteLength > maxUploadBytesTotal) {
-      throw new ApiFailure(
-        'TooLarge',
-        `Uploads may hold at most ${maxUploadBytesTotal} bytes at once on this server; ${this.uploadBytes} are in use.`,
-      );
-    }
-    this.uploadDir ??= mkdtempSync(path.join(os.tmpdir(), 'vramscope-uploads-'));
-    const file = path.join(this.uploadDir, `${randomBytes(12).toString('hex')}.upload`);
-    this.uploadBytes += data.byteLength;
-    try {
-      await writeFile(file, data, { mode: 0o600, flag: 'wx' });
-    } catch (error) {
-      this.uploadBytes -= data.byteLength;
-      const code = (error as { code?: unknown }).code;
-      throw new ApiFailure(
-        'Failed',
-        `The upload could not be stored (${typeof code === 'string' ? code : 'error'}).`,
-      );
-    }
-    return this.grant(file, 'upload', name);
+  /** Withdraws a grant (an upload that was opened, cancelled or timed out): its id is NotFound after. */
+  revoke(fileId: string): void {
+    const grant = this.byId.get(fileId);
+    if (!grant) return;
+    this.byId.delete(fileId);
+    this.byPath.delete(grant.path);
   }
 
-  /** Removes the uploads folder (on exit). Grants of other files need no cleanup. */
+  /** Forgets every grant (on exit). The upload files are uploads.ts's to delete. */
   dispose(): void {
-    if (this.uploadDir !== null) rmSync(this.uploadDir, { recursive: true, force: true });
-    this.uploadDir = null;
-    this.uploadBytes = 0;
+    this.byId.clear();
+    this.byPath.clear();
   }
 }

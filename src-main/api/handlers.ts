@@ -14,6 +14,15 @@ import {
   type ResponseFrame,
   type ValidatedParams,
 } from './contract.ts';
+import { AllocationError, DeviceError, InternalError } from '../../allocator/index.ts';
+import { ImportError } from '../../allocator/import/model.ts';
+import { ProfileError } from '../../allocator/profiles/profile-error.ts';
+import { TraceFormatError } from '../../allocator/trace/index.ts';
+import { WorkloadParseError } from '../../allocator/workload.ts';
+import { DeviceOpenError } from '../session/open-device.ts';
+import { ScenarioNotFoundError } from '../session/scenario-loader.ts';
+import { ScenarioParamError } from '../session/scenario-params.ts';
+import { ScenarioUsageError } from '../session/scenario-context.ts';
 import { printable } from '../../allocator/text/printable.ts';
 import { ApiFailure } from './api-failure.ts';
 
@@ -37,7 +46,7 @@ export interface DispatcherOptions {
    * error instead of a malformed response). On in tests; costs a parse per response.
    */
   readonly checkResults?: boolean;
-  /** Where unexpected handler errors are reported (default: stderr). */
+  /** Where unexpected handler errors are reported with their stack (default: stderr). */
   readonly onInternalError?: (name: string, error: unknown) => void;
 }
 
@@ -57,7 +66,34 @@ function failure(id: number, code: ApiErrorCode, message: string): ResponseFrame
   return { t: 'res', id, ok: false, error };
 }
 
-/** Maps what a handler threw to an error response. Engine errors carry a code of their own. */
+/**
+ * The engine's errors that describe the user's input or environment (a malformed trace or dump, a device
+ * that cannot open or ran out of memory, a scenario that does not exist or whose script misbehaved): the
+ * user can act on their one-sentence message, so they answer Failed. The allocator's own InternalError is
+ * a bug and is not among them.
+ */
+export const userFacingErrorClasses: readonly (abstract new (...args: never[]) => Error)[] = [
+  AllocationError,
+  DeviceError,
+  DeviceOpenError,
+  TraceFormatError,
+  ImportError,
+  ProfileError,
+  WorkloadParseError,
+  ScenarioNotFoundError,
+  ScenarioParamError,
+  ScenarioUsageError,
+];
+
+export function isUserFacingError(error: unknown): error is Error {
+  if (error instanceof InternalError) return false;
+  return userFacingErrorClasses.some((c) => error instanceof c);
+}
+
+/**
+ * Maps what a handler threw to an error response: ApiFailure (UserError included) keeps its code, the
+ * engine's user-facing errors answer Failed, anything else is Internal and reported with its stack.
+ */
 function errorResponse(
   id: number,
   name: string,
@@ -65,21 +101,14 @@ function errorResponse(
   report: (n: string, e: unknown) => void,
 ): ResponseFrame {
   if (error instanceof ApiFailure) return failure(id, error.code, error.message);
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    // AllocationError, DeviceError, trace-format and script errors: errors the user can act on.
-    if (
-      typeof code === 'string' ||
-      error.name.startsWith('AllocationError') ||
-      error.name === 'DeviceError'
-    ) {
-      return failure(id, 'Failed', error.message);
-    }
-    report(name, error);
-    return failure(id, 'Internal', `"${name}" failed unexpectedly: ${printable(error.message, 300)}`);
-  }
+  if (isUserFacingError(error)) return failure(id, 'Failed', error.message);
   report(name, error);
-  return failure(id, 'Internal', `"${name}" failed unexpectedly: ${printable(String(error), 300)}`);
+  const message = error instanceof Error ? error.message : String(error);
+  return failure(
+    id,
+    'Internal',
+    `"${name}" failed unexpectedly (a bug in VRAMscope): ${printable(message, 300)}`,
+  );
 }
 
 export function createDispatcher(handlers: RequestHandlers, options: DispatcherOptions = {}): Dispatcher {

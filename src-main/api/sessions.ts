@@ -1,19 +1,29 @@
 // Sessions for the API: a device choice plus allocator config, and the scenario runs made in it. Each run
-// lives in the scenario worker (src-main/session/scenario-host.ts); main mirrors its events, forwards them
-// to the UI as `sessionEvents` (coalesced by the batcher: one slice per session per flush) and answers
-// queries over the recording of the session's latest run.
-import { EventLog, concatEventColumns } from '../../allocator/index.ts';
+// lives in the scenario worker (src-main/session/scenario-host.ts); main forwards its event batches to the
+// UI as `sessionEvents` (coalesced by the batcher: one slice per session per flush) and to the trace
+// worker, which keeps the recording of the session's latest run, extends its analysis by each batch (off
+// main's thread: main never analyses) and answers queries over it. The grown summary is pushed to the UI
+// as `analysisChanged`.
+import { concatEventColumns } from '../../allocator/index.ts';
 import { printable } from '../../allocator/text/printable.ts';
-import { traceEventsOf, type TraceEvents } from '../../allocator/trace/index.ts';
 import type { EventBatch, RunResult, RunStatus } from '../session/run-protocol.ts';
 import { startScenario, type ScenarioRun } from '../session/scenario-host.ts';
 import { resolveParams } from '../session/scenario-params.ts';
 import { ApiFailure, notFound } from './api-failure.ts';
-import { AnalyzedSource } from './analyzed-source.ts';
-import type { AnyEvent, RunInfo, SessionConfig, SessionInfo, ValidatedParams } from './contract.ts';
+import type {
+  AnyEvent,
+  EventPayload,
+  RunInfo,
+  SessionConfig,
+  SessionInfo,
+  ValidatedParams,
+} from './contract.ts';
+
+type AnalysisSummaryDto = EventPayload<'analysisChanged'>['summary'];
 import { decisionDto, deviceDto } from './dto.ts';
 import { resolveDevice, type ResolvedDevice } from './devices.ts';
 import type { EventBatcher } from './event-batcher.ts';
+import type { TraceHost } from './trace-host.ts';
 import { builtinScenarioMeta } from './scenario-catalog.ts';
 
 interface Run {
@@ -31,7 +41,6 @@ interface Session {
   readonly config: SessionConfig;
   readonly device: ResolvedDevice;
   run: Run | null;
-  source: AnalyzedSource;
 }
 
 const BLOCK_CREATE = 4;
@@ -60,6 +69,8 @@ export interface SessionManagerOptions {
   readonly resolveFile: (fileId: string) => string;
   /** Sessions or runs changed (for stateChanged). */
   readonly onChange: () => void;
+  /** Holds each session's recording and its analysis (the trace worker). */
+  readonly traceHost: TraceHost;
 }
 
 export class SessionManager {
@@ -78,8 +89,15 @@ export class SessionManager {
     return this.sessions.has(sourceId);
   }
 
-  source(sourceId: string): AnalyzedSource | null {
-    return this.sessions.get(sourceId)?.source ?? null;
+  /** The session's recording lives in the trace worker under the session id (liveOpen). */
+  private async openLiveSource(s: Session, name: string): Promise<void> {
+    await this.options.traceHost.liveOpen({
+      sourceId: s.sessionId,
+      name,
+      device: s.device.description,
+      strategy: s.config.strategy,
+      warnings: s.device.note ? [s.device.note] : [],
+    });
   }
 
   private info(s: Session): SessionInfo {
@@ -88,22 +106,9 @@ export class SessionManager {
       sourceId: s.sessionId,
       device: deviceDto(s.device.description),
       strategy: s.config.strategy,
-      eventCount: s.source.events.length,
+      eventCount: s.run?.handle.events.length ?? 0,
       run: s.run ? { ...s.run.info } : null,
     };
-  }
-
-  private emptySource(sessionId: string, device: ResolvedDevice, strategy: string): AnalyzedSource {
-    const empty = traceEventsOf(new EventLog({ initialCapacity: 16 }));
-    return new AnalyzedSource({
-      sourceId: sessionId,
-      name: `${sessionId} (no run yet)`,
-      device: device.description,
-      strategy,
-      warnings: device.note ? [device.note] : [],
-      loadMs: 0,
-      events: () => empty,
-    });
   }
 
   async open(config: SessionConfig): Promise<SessionInfo> {
@@ -130,8 +135,8 @@ export class SessionManager {
       config,
       device,
       run: null,
-      source: this.emptySource(sessionId, device, config.strategy),
     };
+    await this.openLiveSource(session, `${sessionId} (no run yet)`);
     this.sessions.set(sessionId, session);
     this.options.onChange();
     return this.info(session);
@@ -146,6 +151,7 @@ export class SessionManager {
   async close(sessionId: string): Promise<void> {
     const s = this.session(sessionId);
     this.sessions.delete(sessionId);
+    await this.options.traceHost.close(sessionId).catch(() => undefined);
     if (s.run) {
       this.options.batcher.removeSource(s.sessionId);
       if (s.run.info.state === 'running' || s.run.info.state === 'paused') await s.run.handle.cancel();
@@ -190,6 +196,9 @@ export class SessionManager {
 
     const runId = `run-${this.nextRun++}`;
     const batcher = this.options.batcher;
+    // A fresh recording in the trace worker; posted before any of the run's batches, so they follow it.
+    await this.openLiveSource(s, `${s.sessionId}: ${p.scenario}`);
+    const traceHost = this.options.traceHost;
     if (s.run) {
       batcher.removeSource(s.sessionId);
       this.runs.delete(s.run.runId);
@@ -217,6 +226,31 @@ export class SessionManager {
         onEvents: (batch) => {
           if (!run) return;
           run.unsent.push(batch);
+          const current = run;
+          traceHost.liveAppend(s.sessionId, batch).then(
+            (summary) => {
+              // Only the newest run of a session pushes (an older run's late answers are stale).
+              if (s.run !== current) return;
+              batcher.emit(
+                {
+                  name: 'analysisChanged',
+                  // The engine's AnalysisSummary is the contract's shape (contract-shapes.ts), readonly aside.
+                  payload: { sourceId: s.sessionId, summary: summary as AnalysisSummaryDto },
+                },
+                `analysisChanged:${s.sessionId}`,
+              );
+            },
+            (error: unknown) => {
+              batcher.emit({
+                name: 'log',
+                payload: {
+                  sessionId: s.sessionId,
+                  level: 'error',
+                  message: `The live analysis of ${s.sessionId} failed: ${(error as Error).message}`,
+                },
+              });
+            },
+          );
           const kinds = batch.columns.kind;
           for (let i = 0; i < kinds.length; i++) {
             if (kinds[i] === BLOCK_CREATE) run.blockCount++;
@@ -270,30 +304,6 @@ export class SessionManager {
     }
     s.run = run;
     this.runs.set(runId, { session: s, run });
-    const mirror = handle.events;
-    const mirrorEvents: TraceEvents = {
-      get length() {
-        return mirror.length;
-      },
-      get columns() {
-        return mirror.columns();
-      },
-      get strings() {
-        return mirror.strings;
-      },
-      get decisions() {
-        return mirror.decisions;
-      },
-    };
-    s.source = new AnalyzedSource({
-      sourceId: s.sessionId,
-      name: `${s.sessionId}: ${p.scenario}`,
-      device: s.device.description,
-      strategy: s.config.strategy,
-      warnings: s.device.note ? [s.device.note] : [],
-      loadMs: 0,
-      events: () => mirrorEvents,
-    });
     const current = run;
     batcher.addSource(s.sessionId, { pull: () => this.pull(s, current) });
     emitState();

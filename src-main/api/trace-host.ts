@@ -4,9 +4,11 @@
 import { Worker } from 'node:worker_threads';
 import { workerEntry } from '../runtime/install.ts';
 import { ApiFailure } from './api-failure.ts';
+import type { EventSlice } from '../../allocator/trace/index.ts';
 import type { DeviceDescription, PlacementStrategyName } from '../../allocator/index.ts';
 import type {
   FromTraceWorker,
+  LiveSummary,
   LoadedSource,
   ReplayedSource,
   SourceQuery,
@@ -97,6 +99,19 @@ export class TraceHost {
     params: SourceQueryMap[M][0],
   ): Promise<SourceQueryMap[M][1]> {
     return this.call({ type: 'query', sourceId, method, params }) as Promise<SourceQueryMap[M][1]>;
+  }
+
+  /** Starts (or restarts, empty) a live source in the worker. */
+  async liveOpen(init: Omit<Extract<ToTraceWorker, { type: 'liveOpen' }>, 'id' | 'type'>): Promise<void> {
+    await this.call({ type: 'liveOpen', ...init });
+  }
+
+  /**
+   * Sends a live source's new events; the worker appends them and extends the analysis. Messages are
+   * handled in order, so a later query sees every slice sent before it. Resolves with the summary of the events analysed.
+   */
+  liveAppend(sourceId: string, slice: EventSlice): Promise<LiveSummary> {
+    return this.call({ type: 'liveAppend', sourceId, slice }) as Promise<LiveSummary>;
   }
 
   /** Replays `sourceId` on `target` into the new source `newSourceId` (in the worker). */

@@ -1,6 +1,8 @@
 // Messages between main and the trace worker (trace-worker.ts), which loads, imports and analyzes traces
 // and answers queries over them, so that no trace, however large, holds up the API on the main thread.
 import type { DeviceDescription, PlacementStrategyName } from '../../allocator/index.ts';
+import type { AnalysisSummary } from '../../allocator/analysis/index.ts';
+import type { EventSlice } from '../../allocator/trace/index.ts';
 import type {
   ApiErrorCode,
   ReplayReportDto,
@@ -27,6 +29,7 @@ export interface SourceQueryMap {
   leaks: [ValidatedParams<'leaks'>, RequestResult<'leaks'>];
   diff: [ValidatedParams<'diff'>, RequestResult<'diff'>];
   report: ['json' | 'text', string];
+  reportObject: [null, RequestResult<'getReport'>];
 }
 export type SourceQuery = keyof SourceQueryMap;
 
@@ -54,6 +57,22 @@ export type ToTraceWorker =
       readonly params: unknown;
     }
   | { readonly type: 'close'; readonly id: number; readonly sourceId: string }
+  /** A live source (a session's recording): starts empty, grows by liveAppend, analysed as it grows. */
+  | {
+      readonly type: 'liveOpen';
+      readonly id: number;
+      readonly sourceId: string;
+      readonly name: string;
+      readonly device: DeviceDescription;
+      readonly strategy: string;
+      readonly warnings: readonly string[];
+    }
+  | {
+      readonly type: 'liveAppend';
+      readonly id: number;
+      readonly sourceId: string;
+      readonly slice: EventSlice;
+    }
   /** Replays a loaded source's requests on `target` into a new source `newSourceId` (issue 12). */
   | {
       readonly type: 'replay';
@@ -85,6 +104,9 @@ export type FromTraceWorker =
       readonly code: ApiErrorCode;
       readonly message: string;
     };
+
+/** What liveAppend answers: the summary of the analysed events (the analysisChanged event's payload). */
+export type LiveSummary = AnalysisSummary;
 
 /** What a load or import answers. */
 export interface LoadedSource {

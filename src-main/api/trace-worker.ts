@@ -8,7 +8,12 @@ import {
   type PlacementStrategyName,
 } from '../../allocator/index.ts';
 import { printable } from '../../allocator/text/printable.ts';
-import { traceEventsOf, type TraceEvents } from '../../allocator/trace/index.ts';
+import {
+  GrowingEvents,
+  traceEventsOf,
+  type EventSlice,
+  type TraceEvents,
+} from '../../allocator/trace/index.ts';
 import { fileLimits, fileSource, FileReadError, readBoundedFile } from '../import/file-source.ts';
 import { recordedSide, replayRequests } from '../session/replay.ts';
 import { loadTrace } from '../trace/reader.ts';
@@ -17,6 +22,7 @@ import { ApiFailure, notFound } from './api-failure.ts';
 import { replayReportDto, replaySideDto } from './dto.ts';
 import type {
   FromTraceWorker,
+  LiveSummary,
   LoadedSource,
   ReplayedSource,
   SourceQuery,
@@ -218,7 +224,43 @@ function query(sourceId: string, method: SourceQuery, params: unknown): unknown 
       return source.diff(params as never);
     case 'report':
       return source.report(params as 'json' | 'text');
+    case 'reportObject':
+      return source.reportObject();
   }
+}
+
+/** Live sources' growing event streams, by source id. */
+const liveEvents = new Map<string, GrowingEvents>();
+
+function liveOpen(m: Extract<ToTraceWorker, { type: 'liveOpen' }>): boolean {
+  const events = new GrowingEvents();
+  liveEvents.set(m.sourceId, events);
+  sources.set(
+    m.sourceId,
+    new AnalyzedSource({
+      sourceId: m.sourceId,
+      name: m.name,
+      device: m.device,
+      strategy: m.strategy,
+      warnings: m.warnings,
+      loadMs: 0,
+      events: () => events,
+    }),
+  );
+  return true;
+}
+
+/**
+ * Appends a live source's new events and extends its analysis by them (here, off main's thread). Returns
+ * the summary to push to the UI (failures: the latest 100).
+ */
+function liveAppend(sourceId: string, slice: EventSlice): LiveSummary {
+  const events = liveEvents.get(sourceId);
+  const source = sources.get(sourceId);
+  if (!events || !source) throw notFound('live source', sourceId);
+  events.append(slice);
+  const summary = source.analysis().summary;
+  return { ...summary, failures: summary.failures.slice(-100) };
 }
 
 /** Runs a load or import with a cancel flag that a `cancel` message can set meanwhile. */
@@ -246,7 +288,12 @@ async function handle(message: ToTraceWorker): Promise<unknown> {
     case 'query':
       return query(message.sourceId, message.method, message.params);
     case 'close':
+      liveEvents.delete(message.sourceId);
       return sources.delete(message.sourceId);
+    case 'liveOpen':
+      return liveOpen(message);
+    case 'liveAppend':
+      return liveAppend(message.sourceId, message.slice);
     case 'replay':
       return replay(message.sourceId, message.newSourceId, message.target, message.strategy);
     case 'side': {

@@ -4,8 +4,7 @@
 // The timeline: the API buckets by wall time, the views think in event indices. A coarse time index (one
 // whole-source query at `timeIndexBuckets` buckets, kept per source) maps an event range to the time range
 // to ask for; each answer carries the first event index of every bucket, which is all the views need.
-import type { ApiClient, RequestParams, RequestResult } from '../../src-main/api/contract.ts';
-import type { MemoryTypeDecision } from '../../allocator/index.ts';
+import type { ApiClient, FileSource, RequestParams, RequestResult } from '../../src-main/api/contract.ts';
 import type {
   AllocationDetail,
   AllocationPage,
@@ -15,6 +14,7 @@ import type {
   LeakGroupBy,
   LeakReport,
   LoadProgress,
+  PickedFile,
   RunConfig,
   RunInfo,
   ScenarioInfo,
@@ -29,10 +29,13 @@ import type {
 } from './source.ts';
 
 const timeIndexBuckets = 20_000;
-/** Live runs: at most one overview refresh per this many ms (event batches come at ~30 Hz). */
-const liveRefreshMs = 250;
+/** Files up to this size go to the server in one message (loadTrace bytes); larger ones are uploaded. */
+const INLINE_FILE_BYTES = 8 * 1024 * 1024;
+/** Upload chunks sent before waiting for the oldest one's answer. */
+const UPLOAD_WINDOW = 3;
 
 type Row = RequestResult<'listAllocations'>['rows'][number];
+type SeriesSummary = RequestResult<'getReport'>['summary']['heaps'][number];
 
 interface TimeIndex {
   readonly eventCount: number;
@@ -42,47 +45,59 @@ interface TimeIndex {
   readonly bucketFirstEvent: readonly number[];
 }
 
-interface ReportPeak {
-  readonly bytes: number;
-  readonly eventIndex: number;
-}
-interface ReportSeries {
-  readonly index: number;
-  readonly final: { readonly committed: number; readonly allocated: number };
-  readonly peakCommitted: ReportPeak;
-  readonly peakAllocated: ReportPeak;
-}
-interface ReportJson {
-  readonly counts: { allocations: number; frees: number; failures: number; blocksCreated: number };
-  readonly heaps: readonly ReportSeries[];
-  readonly types: readonly ReportSeries[];
-  readonly total: ReportSeries;
-  readonly leaks: { readonly count: number; readonly bytes: number };
-}
+type Summary = RequestResult<'getReport'>['summary'];
+type Device = TraceOverview['device'];
 
-/** Reads the JSON report (exportReport) and checks the fields the overview uses. */
-export function parseReport(content: string): ReportJson {
-  const r = JSON.parse(content) as Partial<ReportJson>;
-  const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-  const ok =
-    r.counts !== undefined &&
-    isNum(r.counts.allocations) &&
-    isNum(r.counts.frees) &&
-    isNum(r.counts.failures) &&
-    isNum(r.counts.blocksCreated) &&
-    Array.isArray(r.heaps) &&
-    Array.isArray(r.types) &&
-    r.total !== undefined &&
-    isNum(r.total.peakCommitted?.bytes) &&
-    isNum(r.total.peakCommitted?.eventIndex) &&
-    r.leaks !== undefined &&
-    isNum(r.leaks.count) &&
-    isNum(r.leaks.bytes);
-  if (!ok)
-    throw new Error(
-      "The server's report of this source lacks the counts, peaks or leaks the overview shows.",
-    );
-  return r as ReportJson;
+/** The overview the views show, from the engine's summary of the source (getReport or analysisChanged). */
+function overviewOf(
+  title: string,
+  device: Device,
+  s: Summary,
+  durationMs: number,
+  live: boolean,
+  leaks: { readonly count: number; readonly bytes: number },
+  warnings: readonly string[] = [],
+): TraceOverview {
+  const heap = (i: number): SeriesSummary | undefined => s.heaps.find((h) => h.index === i);
+  const type = (i: number): SeriesSummary | undefined => s.types.find((t) => t.index === i);
+  const budget = (i: number) => s.budgets.find((b) => b.heapIndex === i);
+  return {
+    title,
+    device,
+    eventCount: s.eventCount,
+    durationMs,
+    allocationCount: s.counts.allocations,
+    freeCount: s.counts.frees,
+    failureCount: s.counts.failures,
+    blockCount: s.counts.blocksCreated,
+    peakCommittedBytes: s.total.peakCommitted.bytes,
+    // The summary names the event that reached the peak; the cursor goes right after it.
+    peakCommittedAt: s.total.peakCommitted.eventIndex + 1,
+    peakAllocatedBytes: s.total.peakAllocated.bytes,
+    peakAllocatedAt: s.total.peakAllocated.eventIndex + 1,
+    liveAllocationsAtEnd: leaks.count,
+    liveBytesAtEnd: leaks.bytes,
+    retriedAllocations: s.retriedAllocations,
+    heaps: device.heaps.map((h) => ({
+      index: h.index,
+      size: h.size,
+      flags: h.flags,
+      budget: budget(h.index)?.budget ?? null,
+      usage: budget(h.index)?.usage ?? null,
+      peakCommittedBytes: heap(h.index)?.peakCommitted.bytes ?? 0,
+      committedBytesAtEnd: heap(h.index)?.final.committed ?? 0,
+    })),
+    types: device.types.map((t) => ({
+      index: t.index,
+      propertyFlags: t.propertyFlags,
+      heapIndex: t.heapIndex,
+      peakCommittedBytes: type(t.index)?.peakCommitted.bytes ?? 0,
+      peakAllocatedBytes: type(t.index)?.peakAllocated.bytes ?? 0,
+      allocationCount: type(t.index)?.allocationCount ?? 0,
+    })),
+    live,
+    warnings,
+  };
 }
 
 /** File names the importer reads: VMA / D3D12MA JSON dumps and PyTorch memory snapshots. */
@@ -106,7 +121,7 @@ export function rowToRecord(r: Row): AllocationRecord {
     freedAt: r.freedAt,
     origin: r.origin,
     decisionId: r.decisionId,
-    usedRetry: false,
+    usedRetry: r.usedRetry,
   };
 }
 
@@ -140,6 +155,8 @@ export class ApiSource implements InspectorSource {
   private readonly listeners = new Set<SourceListener>();
   private liveTimer: ReturnType<typeof setTimeout> | null = null;
   private liveEventCount = 0;
+  /** The last overview built, kept to apply pushed summaries to (device, title, per-type rows). */
+  private lastOverview: TraceOverview | null = null;
 
   constructor(private readonly api: ApiClient) {
     api.on('runState', (info) => {
@@ -151,7 +168,20 @@ export class ApiSource implements InspectorSource {
     api.on('sessionEvents', (batch) => {
       if (batch.sessionId !== this.sessionId) return;
       this.liveEventCount = batch.start + batch.count;
-      this.scheduleLiveRefresh(liveRefreshMs);
+    });
+    // A live source's analysis grew: main pushes its summary (no polling); the overview follows it at once
+    // and the timeline's time index is rebuilt on the next timeline query.
+    api.on('analysisChanged', ({ sourceId, summary }) => {
+      const last = this.lastOverview;
+      if (sourceId !== this.sourceId || !last) return;
+      this.timeIndex = null;
+      const live = this.run?.state === 'running' || this.run?.state === 'paused';
+      const overview = overviewOf(last.title, last.device, summary, summary.durationMs, live, {
+        count: summary.liveAllocations,
+        bytes: summary.total.final.allocated,
+      });
+      this.lastOverview = overview;
+      for (const l of this.listeners) l.traceChanged?.(overview);
     });
   }
 
@@ -237,49 +267,23 @@ export class ApiSource implements InspectorSource {
     const device = trace?.device ?? session?.device;
     if (!device) return null;
     const live = session?.run?.state === 'running' || session?.run?.state === 'paused';
-    const [exported, total] = await Promise.all([
-      this.api.request('exportReport', { sourceId, format: 'json' }),
+    const [report, total] = await Promise.all([
+      this.api.request('getReport', { sourceId }),
       this.ensureTimeIndex(),
     ]);
-    const report = parseReport(exported.content);
     if (!live) this.leakMarkers = await this.loadLeakMarkers(sourceId);
-    const heap = (i: number): ReportSeries | undefined => report.heaps.find((h) => h.index === i);
-    const type = (i: number): ReportSeries | undefined => report.types.find((t) => t.index === i);
-    return {
-      title: trace?.name ?? `live: ${session?.run?.scenario ?? session?.sessionId ?? sourceId}`,
-      device: device as TraceOverview['device'],
-      eventCount: total.eventCount,
-      durationMs: total.endTime - total.startTime,
-      allocationCount: report.counts.allocations,
-      freeCount: report.counts.frees,
-      failureCount: report.counts.failures,
-      blockCount: report.counts.blocksCreated,
-      peakCommittedBytes: report.total.peakCommitted.bytes,
-      // The report names the event that reached the peak; the cursor goes right after it.
-      peakCommittedAt: report.total.peakCommitted.eventIndex + 1,
-      peakAllocatedBytes: report.total.peakAllocated.bytes,
-      peakAllocatedAt: report.total.peakAllocated.eventIndex + 1,
-      liveAllocationsAtEnd: report.leaks.count,
-      liveBytesAtEnd: report.leaks.bytes,
-      heaps: device.heaps.map((h) => ({
-        index: h.index,
-        size: h.size,
-        flags: h.flags,
-        budget: null,
-        usage: null,
-        peakCommittedBytes: heap(h.index)?.peakCommitted.bytes ?? 0,
-        committedBytesAtEnd: heap(h.index)?.final.committed ?? 0,
-      })),
-      types: device.types.map((t) => ({
-        index: t.index,
-        propertyFlags: t.propertyFlags,
-        heapIndex: t.heapIndex,
-        peakCommittedBytes: type(t.index)?.peakCommitted.bytes ?? 0,
-        peakAllocatedBytes: type(t.index)?.peakAllocated.bytes ?? 0,
-        allocationCount: null,
-      })),
+    const title = trace?.name ?? `live: ${session?.run?.scenario ?? session?.sessionId ?? sourceId}`;
+    const overview = overviewOf(
+      title,
+      device,
+      report.summary,
+      total.endTime - total.startTime,
       live,
-    };
+      report.leaks,
+      trace?.warnings ?? [],
+    );
+    this.lastOverview = overview;
+    return overview;
   }
 
   /** Allocations alive at the end: a leak marker at each allocate event (at most 2,000). */
@@ -387,8 +391,8 @@ export class ApiSource implements InspectorSource {
     });
     return {
       allocation: rowToRecord(r.allocation),
-      // The contract's DecisionRecord mirrors allocator/types.ts MemoryTypeDecision field for field.
-      decision: r.decision as MemoryTypeDecision | null,
+      // The contract's decision record is MemoryTypeDecision (src-main/api/contract-shapes.ts proves it).
+      decision: r.decision,
       stack: r.stack,
     };
   }
@@ -425,12 +429,21 @@ export class ApiSource implements InspectorSource {
     bytes: Uint8Array,
     onProgress?: (p: LoadProgress) => void,
   ): Promise<TraceOverview> {
+    return this.openSource(name, { kind: 'bytes', name, data: new Uint8Array(bytes) }, onProgress);
+  }
+
+  /** loadTrace or importFile (by the file name) of bytes or an upload, with the server's progress. */
+  private async openSource(
+    name: string,
+    source: FileSource,
+    onProgress?: (p: LoadProgress) => void,
+  ): Promise<TraceOverview> {
     const taskId = `load-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e9).toString(36)}`;
     const off = this.api.on('progress', (p) => {
-      if (p.taskId === taskId && p.unit === 'bytes') onProgress?.({ loaded: p.done, total: p.total });
+      if (p.taskId === taskId && p.unit === 'bytes')
+        onProgress?.({ loaded: p.done, total: p.total, phase: 'reading' });
     });
     try {
-      const source = { kind: 'bytes' as const, name, data: new Uint8Array(bytes) };
       // Foreign dumps (VMA / D3D12MA JSON, PyTorch snapshots) go through the importer, traces load as is.
       const summary = isForeignDump(name)
         ? await this.api.request('importFile', { source, taskId })
@@ -445,6 +458,75 @@ export class ApiSource implements InspectorSource {
     }
   }
 
+  /**
+   * A file of any size: small ones go inline (one message), larger ones are uploaded in chunks
+   * (uploadChunked) and the server opens the granted file from disk. Aborting `signal` cancels the upload
+   * (and says so).
+   */
+  async loadFile(
+    file: PickedFile,
+    onProgress?: (p: LoadProgress) => void,
+    signal?: AbortSignal,
+  ): Promise<TraceOverview> {
+    if (file.size <= INLINE_FILE_BYTES) {
+      const bytes = new Uint8Array(await file.slice(0, file.size).arrayBuffer());
+      if (signal?.aborted) throw new Error(`Opening ${file.name} was cancelled.`);
+      return this.loadTrace(file.name, bytes, onProgress);
+    }
+    const { uploadId, fileId } = await this.uploadChunked(file, onProgress, signal);
+    try {
+      return await this.openSource(file.name, { kind: 'file', fileId }, onProgress);
+    } catch (error) {
+      // Opened, the server deletes the upload itself; failed, it keeps it for another try, which this
+      // page does not offer: drop it now rather than when it times out.
+      await this.api.request('cancelUpload', { uploadId }).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
+   * Uploads a file in chunks of the contract's size (beginUpload / uploadChunk / finishUpload), one chunk
+   * read from the file at a time; the server grants it a fileId. Any failure or abort cancels the upload.
+   */
+  private async uploadChunked(
+    file: PickedFile,
+    onProgress?: (p: LoadProgress) => void,
+    signal?: AbortSignal,
+  ): Promise<{ uploadId: string; fileId: string }> {
+    const cancelled = (): Error => new Error(`Opening ${file.name} was cancelled.`);
+    const { uploadId, chunkBytes } = await this.api.request('beginUpload', {
+      name: file.name,
+      bytes: file.size,
+    });
+    try {
+      // Up to UPLOAD_WINDOW chunks in flight: reading and encoding the next chunk overlaps the server
+      // writing the last one. Both transports hand requests to the server in order and the server writes
+      // an upload's chunks in the order they arrive (it refuses any other), so order is kept.
+      const inFlight: Promise<unknown>[] = [];
+      let acknowledged = 0;
+      for (let offset = 0; offset < file.size;) {
+        if (signal?.aborted) throw cancelled();
+        const end = Math.min(file.size, offset + chunkBytes);
+        const data = new Uint8Array(await file.slice(offset, end).arrayBuffer());
+        const sent = this.api.request('uploadChunk', { uploadId, offset, data }).then(() => {
+          acknowledged += data.length;
+          onProgress?.({ loaded: acknowledged, total: file.size, phase: 'uploading' });
+        });
+        sent.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
+        inFlight.push(sent);
+        if (inFlight.length >= UPLOAD_WINDOW) await inFlight.shift();
+        offset = end;
+      }
+      await Promise.all(inFlight);
+      if (signal?.aborted) throw cancelled();
+      const { fileId } = await this.api.request('finishUpload', { uploadId });
+      return { uploadId, fileId };
+    } catch (error) {
+      await this.api.request('cancelUpload', { uploadId }).catch(() => undefined);
+      throw error;
+    }
+  }
+
   /** Opens a file the server granted (the samples in assets/traces) by its fileId. */
   async loadTraceFile(fileId: string): Promise<TraceOverview> {
     const summary = await this.api.request('loadTrace', { source: { kind: 'file', fileId } });
@@ -456,8 +538,19 @@ export class ApiSource implements InspectorSource {
     return overview;
   }
 
-  /** Uploads a file (a workload for replay-workload) and answers the fileId the server granted it. */
+  /**
+   * Uploads a file (a workload for replay-workload) and answers the fileId the server granted it: in one
+   * message when small, else in chunks.
+   */
   async uploadFile(name: string, bytes: Uint8Array): Promise<string> {
+    if (bytes.byteLength > INLINE_FILE_BYTES) {
+      const file: PickedFile = {
+        name,
+        size: bytes.byteLength,
+        slice: (start, end) => ({ arrayBuffer: async () => bytes.slice(start, end).buffer }),
+      };
+      return (await this.uploadChunked(file)).fileId;
+    }
     const { fileId } = await this.api.request('uploadFile', { source: { kind: 'bytes', name, data: bytes } });
     return fileId;
   }
@@ -509,10 +602,12 @@ export class ApiSource implements InspectorSource {
     }
     this.liveEventCount = 0;
     const info = await this.api.request('runScenario', { sessionId: this.sessionId, scenario: id, params });
-    this.run = info;
-    for (const l of this.listeners) l.runStatus?.(info);
+    // A short run may have finished (its runState event already arrived) before this answer: keep the newest.
+    if (this.run?.runId !== info.runId) this.run = info;
+    const newest = this.run;
+    for (const l of this.listeners) l.runStatus?.(newest);
     this.scheduleLiveRefresh(0);
-    return info;
+    return newest;
   }
 
   async control(action: 'pause' | 'step' | 'resume' | 'cancel'): Promise<RunInfo> {
@@ -527,10 +622,13 @@ export class ApiSource implements InspectorSource {
             ? 'resumeRun'
             : 'cancelRun';
     const info = await this.api.request(name, { runId });
-    this.run = info;
-    for (const l of this.listeners) l.runStatus?.(info);
+    // An end the runState events reported meanwhile (finished, cancelled, failed) stays the newest state.
+    const ended = this.run?.runId === info.runId && !['running', 'paused'].includes(this.run.state);
+    if (!ended) this.run = info;
+    const newest = this.run ?? info;
+    for (const l of this.listeners) l.runStatus?.(newest);
     this.scheduleLiveRefresh(0);
-    return info;
+    return newest;
   }
 
   subscribe(listener: SourceListener): () => void {

@@ -1,6 +1,6 @@
-// What the inspector's views need from a trace or a live session, as one small async interface. Two
-// implementations: the API contract's client (web socket / Electron IPC, see contract-source.ts) and an
-// in-memory source over an EventLog (memory-source.ts) used for offline traces and tests.
+// What the inspector's views need from a trace or a live session, as one small async interface, implemented
+// over the API contract (api-source.ts: web socket or Electron IPC). Every number comes from the one
+// analysis engine (allocator/analysis) running in main.
 //
 // Units: every size and offset is bytes (a safe integer); every time is milliseconds since the session
 // started; a "cursor" is an event index in [0, eventCount]: the state at cursor c is the state after the
@@ -33,8 +33,8 @@ export interface MemoryTypeSummary {
   readonly heapIndex: number;
   readonly peakCommittedBytes: number;
   readonly peakAllocatedBytes: number;
-  /** null when the source does not count allocations per type. */
-  readonly allocationCount: number | null;
+  /** Allocate events of this memory type. */
+  readonly allocationCount: number;
 }
 
 export interface TraceOverview {
@@ -56,10 +56,17 @@ export interface TraceOverview {
   readonly peakAllocatedAt: number;
   readonly liveAllocationsAtEnd: number;
   readonly liveBytesAtEnd: number;
+  /** Allocations that needed the decision's allocation-time retry type. */
+  readonly retriedAllocations: number;
   readonly heaps: readonly HeapSummary[];
   readonly types: readonly MemoryTypeSummary[];
   /** true while a live session is still appending events. */
   readonly live: boolean;
+  /**
+   * What the loader said about the file (a torn or incomplete trace, events dropped, an import's
+   * fix-ups), one sentence each, in the words `vramscope report` / `vramscope import` print.
+   */
+  readonly warnings?: readonly string[];
 }
 
 export type TimelineGroupBy = 'heap' | 'type';
@@ -141,7 +148,7 @@ export interface AllocationRecord {
   /** Where it was asked for (file:line, tags), when recorded. */
   readonly origin: string | null;
   readonly decisionId: number;
-  /** true when the allocation-time retry type was needed (unknown through the API: false). */
+  /** true when the decision's allocation-time retry type was needed (the first choice failed). */
   readonly usedRetry: boolean;
 }
 
@@ -271,6 +278,15 @@ export interface LoadProgress {
   /** Bytes read so far and in total (total 0 when unknown). */
   readonly loaded: number;
   readonly total: number;
+  /** What is happening: "uploading" (bytes to the server) or "reading" (the server parses); absent: reading. */
+  readonly phase?: 'uploading' | 'reading';
+}
+
+/** What loadFile needs of a dropped or picked File (structural, so tests can pass a Blob with a name). */
+export interface PickedFile {
+  readonly name: string;
+  readonly size: number;
+  slice(start: number, end: number): { arrayBuffer(): Promise<ArrayBuffer> };
 }
 
 /** Events a source pushes: the trace grew (live runs), the run state changed. */
@@ -294,6 +310,16 @@ export interface InspectorSource {
   diff(from: number, to: number): Promise<SnapshotDiff>;
   /** Loads a trace from bytes (drag-and-drop, file picker). Throws an Error with one clear sentence. */
   loadTrace(name: string, bytes: Uint8Array, onProgress?: (p: LoadProgress) => void): Promise<TraceOverview>;
+  /**
+   * Loads a dropped or picked file of any size without reading it whole into the page: in chunks to the
+   * server (which parses it from disk). Aborting the signal cancels the upload. Absent: loadTrace with the
+   * file's bytes.
+   */
+  loadFile?(
+    file: PickedFile,
+    onProgress?: (p: LoadProgress) => void,
+    signal?: AbortSignal,
+  ): Promise<TraceOverview>;
   scenarios(): Promise<readonly ScenarioInfo[]>;
   /**
    * Starts a run (a live session); the trace then grows through traceChanged. `config` (device, strategy,

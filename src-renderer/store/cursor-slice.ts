@@ -1,6 +1,9 @@
 // Cursor slice: the one "current time" every view follows (an event index in [0, eventCount]: the state
 // after that many events), the visible timeline window, a brushed range, the diff anchor and the selected
-// allocation. Moving the cursor fetches the snapshot at it; only the newest answer is kept.
+// allocation. Moving the cursor fetches the snapshot at it, at most once per `snapshotWindowMs` (the first
+// move at once, the last one of a burst after the window: holding an arrow key sends a few requests, not
+// one per event); only the newest answer is kept. Request counters and the timer live in the store, so two
+// stores never cancel each other's answers.
 import type { StateCreator } from 'zustand/vanilla';
 import type { AllocationDetail, Snapshot } from '../data/source.ts';
 import { errorSentence } from './session-slice.ts';
@@ -32,10 +35,17 @@ export interface CursorSlice {
   setBrush(brush: EventRange | null): void;
   setDiffFrom(at: number | null): void;
   select(id: number | null): Promise<void>;
+  /** Numbers the snapshot and selection requests; an answer is kept only when it is the newest. */
+  snapshotSeq: number;
+  selectSeq: number;
+  /** The pending trailing snapshot request of a burst of cursor moves, null when none. */
+  snapshotTimer: ReturnType<typeof setTimeout> | null;
+  /** true while the window after a snapshot request is open (later moves wait for its end). */
+  snapshotWindowOpen: boolean;
 }
 
-let snapshotSeq = 0;
-let selectSeq = 0;
+/** Cursor moves within this many ms of a snapshot request share one trailing request. */
+export const snapshotWindowMs = 50;
 
 export const createCursorSlice: StateCreator<InspectorState, [], [], CursorSlice> = (set, get) => ({
   cursor: 0,
@@ -46,21 +56,38 @@ export const createCursorSlice: StateCreator<InspectorState, [], [], CursorSlice
   selectedId: null,
   selected: null,
   detailError: null,
+  snapshotSeq: 0,
+  selectSeq: 0,
+  snapshotTimer: null,
+  snapshotWindowOpen: false,
   setCursor(requested) {
     const max = get().overview?.eventCount ?? 0;
     const cursor = Math.max(0, Math.min(max, Math.round(requested)));
     set({ cursor });
-    const source = get().source;
-    if (!source || !get().overview) return;
-    const seq = ++snapshotSeq;
-    source.snapshot(cursor).then(
-      (snapshot) => {
-        if (seq === snapshotSeq) set({ snapshot });
-      },
-      () => {
-        if (seq === snapshotSeq) set({ snapshot: null });
-      },
-    );
+    if (!get().source || !get().overview) return;
+    const request = (): void => {
+      const source = get().source;
+      if (!source) return;
+      const seq = get().snapshotSeq + 1;
+      const at = get().cursor;
+      set({ snapshotSeq: seq, snapshotWindowOpen: true });
+      source.snapshot(at).then(
+        (snapshot) => {
+          if (seq === get().snapshotSeq) set({ snapshot });
+        },
+        () => {
+          if (seq === get().snapshotSeq) set({ snapshot: null });
+        },
+      );
+      set({
+        snapshotTimer: setTimeout(() => {
+          set({ snapshotTimer: null, snapshotWindowOpen: false });
+          // Moves during the window: one request for where the cursor ended up.
+          if (get().cursor !== at) request();
+        }, snapshotWindowMs),
+      });
+    };
+    if (!get().snapshotWindowOpen) request();
   },
   stepCursor(delta) {
     get().setCursor(get().cursor + delta);
@@ -78,19 +105,19 @@ export const createCursorSlice: StateCreator<InspectorState, [], [], CursorSlice
     set({ diffFrom: at });
   },
   async select(id) {
-    const seq = ++selectSeq;
-    set({ selectedId: id, detailError: null, selected: id === null ? null : get().selected });
+    const seq = get().selectSeq + 1;
+    set({ selectSeq: seq, selectedId: id, detailError: null, selected: id === null ? null : get().selected });
     const source = get().source;
     if (id === null || !source) return;
     try {
       const detail = await source.allocation(id);
-      if (seq !== selectSeq) return;
+      if (seq !== get().selectSeq) return;
       set({
         selected: detail,
         detailError: detail ? null : `Allocation ${id} is not in this trace.`,
       });
     } catch (e) {
-      if (seq === selectSeq) set({ selected: null, detailError: errorSentence(e) });
+      if (seq === get().selectSeq) set({ selected: null, detailError: errorSentence(e) });
     }
   },
 });

@@ -21,22 +21,26 @@ export interface SessionSlice {
   connect(source: InspectorSource): Promise<void>;
   runScenario(id: string, params: Record<string, ScenarioParamValue>, config?: RunConfig): Promise<void>;
   controlRun(action: 'pause' | 'step' | 'resume' | 'cancel'): Promise<void>;
+  /** Ends this store's subscription to its source (kept per store: two stores never cross). */
+  sourceUnsubscribe: (() => void) | null;
 }
-
-let unsubscribe: (() => void) | null = null;
 
 export const createSessionSlice: StateCreator<InspectorState, [], [], SessionSlice> = (set, get) => ({
   source: null,
   scenarios: [],
   runStatus: null,
   sessionError: null,
+  sourceUnsubscribe: null,
   async connect(source) {
-    unsubscribe?.();
-    set({ source, sessionError: null });
-    unsubscribe = source.subscribe({
-      traceChanged: (overview) => get().overviewChanged(overview),
-      runStatus: (runStatus) => set({ runStatus }),
-      error: (sessionError) => set({ sessionError }),
+    get().sourceUnsubscribe?.();
+    set({
+      source,
+      sessionError: null,
+      sourceUnsubscribe: source.subscribe({
+        traceChanged: (overview) => get().overviewChanged(overview),
+        runStatus: (runStatus) => set({ runStatus }),
+        error: (sessionError) => set({ sessionError }),
+      }),
     });
     const [overview, scenarios] = await Promise.all([
       source.overview(),

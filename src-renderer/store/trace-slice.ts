@@ -1,6 +1,6 @@
 // Trace slice: the overview of what is loaded, loading progress and the error of a bad file.
 import type { StateCreator } from 'zustand/vanilla';
-import type { TraceOverview } from '../data/source.ts';
+import type { PickedFile, TraceOverview } from '../data/source.ts';
 import { errorSentence } from './session-slice.ts';
 import type { InspectorState } from './store.ts';
 
@@ -9,7 +9,14 @@ export interface LoadingState {
   readonly loaded: number;
   /** 0 when unknown. */
   readonly total: number;
+  /** "uploading": bytes going to the server; "reading": being parsed. */
+  readonly phase?: 'uploading' | 'reading';
+  /** Whether cancelLoad can stop it (an upload in progress). */
+  readonly cancellable?: boolean;
 }
+
+/** The load in progress that cancelLoad stops (one at a time; not state: nothing renders it). */
+let currentLoad: AbortController | null = null;
 
 export interface LoadError {
   readonly name: string;
@@ -21,8 +28,15 @@ export interface TraceSlice {
   overview: TraceOverview | null;
   loading: LoadingState | null;
   loadError: LoadError | null;
-  /** Opens trace bytes through the source (drag-and-drop or file picker). */
+  /** Opens trace bytes through the source. */
   openTrace(name: string, bytes: Uint8Array): Promise<void>;
+  /**
+   * Opens a dropped or picked file of any size: uploaded in chunks where the source can (never read whole
+   * into the page), else its bytes through openTrace.
+   */
+  openPickedFile(file: PickedFile): Promise<void>;
+  /** Stops the upload in progress (the file is not opened; the server drops what it received). */
+  cancelLoad(): void;
   /** Opens a file the server granted (a sample) by its fileId. */
   openTraceFile(name: string, fileId: string): Promise<void>;
   /**
@@ -53,6 +67,46 @@ export const createTraceSlice: StateCreator<InspectorState, [], [], TraceSlice> 
     } catch (e) {
       set({ loading: null, loadError: { name, message: errorSentence(e) } });
     }
+  },
+  async openPickedFile(file) {
+    const source = get().source;
+    const name = file.name;
+    if (!source?.loadFile) {
+      const bytes = new Uint8Array(await file.slice(0, file.size).arrayBuffer());
+      return get().openTrace(name, bytes);
+    }
+    currentLoad?.abort();
+    const control = new AbortController();
+    currentLoad = control;
+    set({
+      loading: { name, loaded: 0, total: file.size, phase: 'uploading', cancellable: true },
+      loadError: null,
+    });
+    try {
+      const overview = await source.loadFile(
+        file,
+        (p) =>
+          set({
+            loading: {
+              name,
+              loaded: p.loaded,
+              total: p.total,
+              ...(p.phase ? { phase: p.phase } : {}),
+              cancellable: p.phase === 'uploading',
+            },
+          }),
+        control.signal,
+      );
+      if (currentLoad === control) set({ loading: null });
+      get().overviewChanged(overview, true);
+    } catch (e) {
+      if (currentLoad === control) set({ loading: null, loadError: { name, message: errorSentence(e) } });
+    } finally {
+      if (currentLoad === control) currentLoad = null;
+    }
+  },
+  cancelLoad() {
+    currentLoad?.abort();
   },
   async openTraceFile(name, fileId) {
     const source = get().source;

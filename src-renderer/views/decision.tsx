@@ -7,6 +7,7 @@ import type { MemoryTypeDecision } from '../../allocator/index.ts';
 import type { AllocationRecord } from '../data/source.ts';
 import { useInspector, useInspectorStore } from '../store/store.ts';
 import { formatBytes, formatCount, propertyFlagsText } from '../ui/format.ts';
+import { StackView } from '../ui/stack-view.tsx';
 
 export function DecisionPanel(): ReactNode {
   const store = useInspectorStore();
@@ -93,7 +94,7 @@ function AllocationFacts(props: {
         <>
           <dt>origin</dt>
           <dd>
-            <pre className="stack">{stack}</pre>
+            <StackView stack={stack} testId="decision-stack" />
           </dd>
         </>
       )}

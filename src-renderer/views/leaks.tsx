@@ -5,6 +5,7 @@ import type { ReactNode } from 'react';
 import type { DiffSide, LeakGroupBy, LeakReport, SnapshotDiff } from '../data/source.ts';
 import { useInspector, useInspectorStore } from '../store/store.ts';
 import { formatBytes, formatCount } from '../ui/format.ts';
+import { StackView } from '../ui/stack-view.tsx';
 
 export function Leaks(): ReactNode {
   const store = useInspectorStore();
@@ -97,6 +98,9 @@ export function Leaks(): ReactNode {
                 <tr key={g.key}>
                   <td className="leak-key">
                     <code>{g.key || '(unnamed)'}</code>
+                    {groupBy === 'origin' && g.allocationIds[0] !== undefined && (
+                      <GroupStack firstId={g.allocationIds[0]} />
+                    )}
                   </td>
                   <td className="num">{formatCount(g.count)}</td>
                   <td className="num">{formatBytes(g.bytes)}</td>
@@ -169,5 +173,34 @@ function DiffList(props: { title: string; side: DiffSide; sign: string }): React
         {count > rows.length && <li className="muted">… {formatCount(count - rows.length)} more</li>}
       </ul>
     </div>
+  );
+}
+
+/** The full stack of a group's first allocation, fetched when asked for (Python first, C++ folded). */
+function GroupStack(props: { firstId: number }): ReactNode {
+  const source = useInspector((s) => s.source);
+  const [stack, setStack] = useState<string | null | undefined>(undefined);
+  if (stack === undefined)
+    return (
+      <button
+        type="button"
+        className="link"
+        data-testid="leak-stack-show"
+        onClick={() => {
+          setStack(null);
+          source?.allocation(props.firstId).then(
+            (d) => setStack(d?.stack ?? ''),
+            () => setStack(''),
+          );
+        }}
+      >
+        stack
+      </button>
+    );
+  if (stack === null) return <span className="muted"> …</span>;
+  return stack === '' ? (
+    <span className="muted"> (no stack recorded)</span>
+  ) : (
+    <StackView stack={stack} testId="leak-stack" />
   );
 }

@@ -5,15 +5,6 @@ import type { ReactNode } from 'react';
 import { useInspector, useInspectorStore } from '../store/store.ts';
 import { formatBytes } from '../ui/format.ts';
 
-/** Reads a dropped or picked file and hands its bytes to the store. */
-export async function openFile(
-  file: File,
-  open: (name: string, bytes: Uint8Array) => Promise<void>,
-): Promise<void> {
-  const bytes = new Uint8Array(await file.arrayBuffer());
-  await open(file.name, bytes);
-}
-
 export function OpenView(): ReactNode {
   const store = useInspectorStore();
   const inputRef = useRef<HTMLInputElement | null>(null);
@@ -32,7 +23,7 @@ export function OpenView(): ReactNode {
           style={{ display: 'none' }}
           onChange={(e) => {
             const f = e.target.files?.[0];
-            if (f) void openFile(f, store.getState().openTrace);
+            if (f) void store.getState().openPickedFile(f);
             e.target.value = '';
           }}
         />
@@ -89,10 +80,16 @@ export function LoadStatus(): ReactNode {
       {loading && (
         <div className="progress" data-testid="load-progress">
           <span>
-            Loading {loading.name}: {formatBytes(loading.loaded)}
+            {loading.phase === 'uploading' ? 'Uploading' : 'Loading'} {loading.name}:{' '}
+            {formatBytes(loading.loaded)}
             {loading.total > 0 ? ` of ${formatBytes(loading.total)}` : ''}
           </span>
           <progress max={loading.total || 1} value={loading.total ? loading.loaded : 0} />
+          {loading.cancellable && (
+            <button type="button" data-testid="cancel-load" onClick={() => store.getState().cancelLoad()}>
+              Cancel
+            </button>
+          )}
         </div>
       )}
       {error && (

@@ -33,6 +33,12 @@ export function Overview(): ReactNode {
         />
         <Stat label="blocks created" value={formatCount(overview.blockCount)} testId="stat-blocks" />
         <Stat
+          label="retried"
+          value={formatCount(overview.retriedAllocations)}
+          testId="stat-retried"
+          hint="allocations placed in their decision's allocation-time retry type (the first choice failed)"
+        />
+        <Stat
           label="peak committed"
           value={formatBytes(overview.peakCommittedBytes)}
           testId="stat-peak-committed"
@@ -78,7 +84,7 @@ export function Overview(): ReactNode {
                 {formatBytes(h.peakCommittedBytes)}
               </td>
               <td className="num">{formatBytes(h.committedBytesAtEnd)}</td>
-              <td>
+              <td data-testid={`heap-${h.index}-budget`}>
                 {h.budget === null
                   ? 'not reported'
                   : `${formatBytes(h.budget)} / ${formatBytes(h.usage ?? 0)}`}
@@ -175,7 +181,9 @@ function TypesTable(props: { overview: TraceOverview }): ReactNode {
             <td>
               <code>{propertyFlagsText(t.propertyFlags)}</code>
             </td>
-            <td className="num">{t.allocationCount === null ? '—' : formatCount(t.allocationCount)}</td>
+            <td className="num" data-testid="type-count">
+              {formatCount(t.allocationCount)}
+            </td>
             <td className="num">{formatBytes(t.peakCommittedBytes)}</td>
             <td className="num">{formatBytes(t.peakAllocatedBytes)}</td>
           </tr>

@@ -138,6 +138,29 @@ describe('ApiSource over the real backend', () => {
   });
 });
 
+describe('one report: the CLI and the API', () => {
+  test("report --json is the API's getReport for the same file, plus the CLI's own fields", async () => {
+    const r = spawnSync(process.execPath, ['bin/vramscope.mjs', 'report', fixture, '--json'], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(0);
+    const { file, header, complete, performance, ...cliReport } = JSON.parse(r.stdout) as Record<
+      string,
+      unknown
+    >;
+    expect([file, header, complete, performance].every((v) => v !== undefined)).toBe(true);
+    const sourceId = (await client.api.request('getState', {})).traces.find((t) =>
+      t.name.endsWith('streaming-h100.trace'),
+    )?.sourceId;
+    if (!sourceId) throw new Error('the fixture is not loaded');
+    const apiReport = await client.api.request('getReport', { sourceId });
+    expect(cliReport).toEqual(JSON.parse(JSON.stringify(apiReport)));
+    const exported = await client.api.request('exportReport', { sourceId, format: 'json' });
+    expect(JSON.parse(exported.content)).toEqual(cliReport);
+  });
+});
+
 describe('ApiSource importing a foreign dump', () => {
   const dump = realVmaSample;
   test('a dropped VMA JSON dump goes through the importer and shows the totals `vramscope import` prints', async () => {
@@ -154,5 +177,27 @@ describe('ApiSource importing a foreign dump', () => {
     expect(o.title.startsWith(path.basename(dump))).toBe(true);
     expect(o.blockCount).toBe(Number(line[1]));
     expect(o.allocationCount).toBe(Number(line[2]));
+  });
+});
+
+describe('ApiSource uploads', () => {
+  test('a file over the inline size goes up in chunks; the granted file holds the same bytes', async () => {
+    const size = 9 * 1024 * 1024 + 123; // over ApiSource's 8 MiB inline size: three chunks of at most 4 MiB
+    const bytes = new Uint8Array(size);
+    for (let i = 0; i < size; i++) bytes[i] = (i * 31 + (i >> 12)) & 0xff;
+    const chunks: number[] = [];
+    const request = client.api.request.bind(client.api);
+    const counting = {
+      ...client.api,
+      request: ((method, params) => {
+        if (method === 'uploadChunk') chunks.push((params as { data: Uint8Array }).data.byteLength);
+        return request(method, params);
+      }) as typeof client.api.request,
+    };
+    const uploader = new ApiSource(counting);
+    const fileId = await uploader.uploadFile('workload.bin', bytes);
+    expect(chunks).toEqual([4 * 1024 * 1024, 4 * 1024 * 1024, 1024 * 1024 + 123]);
+    const stored = readFileSync(transport.backend.grants.resolve(fileId).path);
+    expect(stored.equals(Buffer.from(bytes))).toBe(true);
   });
 });

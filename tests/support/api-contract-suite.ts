@@ -396,7 +396,10 @@ export function defineContractSuite(
       expect(text.content).toContain('NVIDIA H100');
       expect(text.fileName).toBe('streaming-h100-report.txt');
       const json = await call(a, 'exportReport', { sourceId: trace.sourceId, format: 'json' });
-      expect(JSON.parse(json.content).source.eventCount).toBe(trace.eventCount);
+      expect(JSON.parse(json.content).summary.eventCount).toBe(trace.eventCount);
+      // The JSON export is getReport's answer, whose shape the contract checks.
+      const report = await call(a, 'getReport', { sourceId: trace.sourceId });
+      expect(JSON.parse(json.content)).toEqual(JSON.parse(JSON.stringify(report)));
       expect(await call(a, 'setActiveSource', { sourceId: trace.sourceId })).toEqual({ ok: true });
       expect((await failure(a.api.request('setActiveSource', { sourceId: 'trace-404' }))).code).toBe(
         'NotFound',

@@ -20,6 +20,8 @@ export interface Workload {
   readonly log: EventLog;
   /** Ids of allocations that are never freed. */
   readonly leaked: readonly number[];
+  /** Ids of allocations placed in their decision's allocation-time retry type (usedRetry). */
+  readonly retried: readonly number[];
 }
 
 const blockSize = 64 * 1024 * 1024;
@@ -46,13 +48,23 @@ export function buildWorkloadOn(device: DeviceDescription, options: WorkloadOpti
   /** Live allocations that will be freed (leaks are never in here). */
   const live: { id: number; block: Block }[] = [];
   const leaked: number[] = [];
+  const retried: number[] = [];
   const leakRate = options.leakRate ?? 0.02;
   const frameEvery = options.frameEvery ?? 0;
   let frame = 0;
 
   for (let op = 0; op < options.ops; op++) {
     clock += 0.05 + random() * 0.1;
-    if (frameEvery > 0 && op % frameEvery === 0) log.frame(frame++);
+    if (frameEvery > 0 && op % frameEvery === 0) {
+      log.frame(frame++);
+      // The driver's budget per heap (VK_EXT_memory_budget), sampled once per frame.
+      for (const h of device.heaps) {
+        let used = 0;
+        for (const [type, blocks] of byType)
+          if (device.types[type]?.heapIndex === h.index) used += blocks.length * blockSize;
+        log.budgetSample(h.index, Math.floor(h.size * 0.9), used);
+      }
+    }
     if (live.length > 0 && (random() < 0.45 || live.length > 400)) {
       const k = Math.floor(random() * live.length);
       const victim = live[k];
@@ -76,7 +88,9 @@ export function buildWorkloadOn(device: DeviceDescription, options: WorkloadOpti
     const location = locations[Math.floor(random() * locations.length)] ?? 'GpuOnly';
     const linear = random() < 0.7;
     const decision = decisions.get({ memoryTypeBits: allBits, location, linear, scheme: 'managed' });
-    const type = decision.winner ?? 0;
+    // Now and then the first choice "fails" and the decision's retry type is used, as the allocator does.
+    const retry = decision.retryTypeIndex !== null && random() < 0.2;
+    const type = retry ? (decision.retryTypeIndex ?? 0) : (decision.winner ?? 0);
     const alignment = linear ? 256 : 65536;
     const size = Math.max(256, Math.floor(Math.exp(random() * Math.log(8 * 1024 * 1024))));
     let list = byType.get(type);
@@ -120,9 +134,10 @@ export function buildWorkloadOn(device: DeviceDescription, options: WorkloadOpti
       location,
       name,
       decision.id,
-      false,
+      retry,
       stack,
     );
+    if (retry) retried.push(id);
     if (leak) leaked.push(id);
     else live.push({ id, block });
   }
@@ -131,5 +146,5 @@ export function buildWorkloadOn(device: DeviceDescription, options: WorkloadOpti
     clock += 0.01;
     log.free(l.id);
   }
-  return { device, log, leaked };
+  return { device, log, leaked, retried };
 }

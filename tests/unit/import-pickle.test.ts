@@ -5,13 +5,14 @@ import {
   MemoReferenceScanner,
   PickleBytes,
   PickleError,
+  PickleNeedsRescan,
   PickleObject,
   PickleStreamReader,
   readPickle,
   type PicklePath,
   type PickleValue,
 } from '../../allocator/import/pickle.ts';
-import { fixture } from '../support/import-fixtures.ts';
+import { fixture, importBytes } from '../support/import-fixtures.ts';
 
 const hex = (h: string): Uint8Array => new Uint8Array(Buffer.from(h, 'hex'));
 
@@ -147,5 +148,70 @@ describe('safe pickle reader', () => {
     // Only the shared frame lists (and strings) are read back from the memo, far fewer than memoized.
     expect(scanner.referenced.size).toBeGreaterThan(0);
     expect(scanner.referenced.size).toBeLessThan(trace.length);
+  });
+});
+
+describe('one-pass reading (referencedMemo "prune-streamed", internReferenceLists)', () => {
+  const select = (p: PicklePath): boolean =>
+    (p.length === 1 && p[0] === 'segments') || (p.length === 2 && p[0] === 'device_traces');
+
+  test('hands out the same items as a whole read, and equal frames lists are one shared list', () => {
+    const bytes = new Uint8Array(readFileSync(fixture('pytorch-trace-p4.pickle')));
+    const whole = readPickle(bytes) as Record<string, PickleValue>;
+    const trace: PickleValue[] = [];
+    const reader = new PickleStreamReader({
+      referencedMemo: 'prune-streamed',
+      internReferenceLists: true,
+      streamItems: select,
+      onItem: (p, _i, v) => {
+        if (p[0] === 'device_traces') trace.push(v);
+      },
+    });
+    for (let i = 0; i < bytes.length; i += 97) reader.feed(bytes.subarray(i, i + 97));
+    reader.end();
+    expect(trace.map(plain)).toEqual(plain((whole.device_traces as PickleValue[])[0]!));
+    // Entries with equal frames hold the very same list object.
+    const frames = trace.map((e) => (e as Record<string, PickleValue>).frames as PickleValue[]);
+    const byText = new Map<string, Set<PickleValue[]>>();
+    for (const f of frames) {
+      const key = JSON.stringify(plain(f));
+      if (!byText.has(key)) byText.set(key, new Set());
+      byText.get(key)!.add(f);
+    }
+    // Stacks repeat, and the repeats are the same object (a first occurrence with frame dicts written
+    // inline is a list of its own).
+    expect(frames.length).toBeGreaterThan(byText.size);
+    for (const objects of byText.values()) expect(objects.size).toBeLessThanOrEqual(2);
+    expect(new Set(frames).size).toBeLessThan(frames.length);
+  });
+
+  /** {'device_traces': [[entry, <memo reference to entry>]]}: an item read back after it was handed out. */
+  function readBackPickle(): Uint8Array {
+    const out: number[] = [0x80, 4, 0x7d, 0x94];
+    const str = (s: string): void => {
+      out.push(0x8c, s.length, ...Buffer.from(s), 0x94);
+    };
+    str('device_traces');
+    out.push(0x5d, 0x94, 0x5d, 0x94, 0x28); // outer list, inner list, MARK
+    out.push(0x7d, 0x94, 0x28); // the entry dict (memo slot 4), MARK
+    str('action');
+    str('alloc');
+    str('addr');
+    out.push(0x4b, 0);
+    str('size');
+    out.push(0x4d, 0, 2, 0x75); // 512, SETITEMS
+    out.push(0x65); // APPENDS: the entry is handed out
+    out.push(0x68, 4, 0x61); // BINGET 4, APPEND: the same entry again
+    out.push(0x61, 0x73, 0x2e); // APPEND inner to outer, SETITEM, STOP
+    return Uint8Array.from(out);
+  }
+
+  test('a handed-out item read back from the memo asks for a rescan; the importer then reads it whole', async () => {
+    const bytes = readBackPickle();
+    const reader = new PickleStreamReader({ referencedMemo: 'prune-streamed', streamItems: select });
+    expect(() => reader.feed(bytes)).toThrow(PickleNeedsRescan);
+    const r = await importBytes('read-back.pickle', bytes);
+    expect(r.sourceEvents).toBe(2);
+    expect(r.header.importedFrom.version).toBe('pickle-4');
   });
 });

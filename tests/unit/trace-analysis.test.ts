@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { EventLog } from '../../allocator/event-log.ts';
 import { AllocationKind } from '../../allocator/types.ts';
-import { traceEventsOf } from '../../allocator/trace/index.ts';
+import { traceEventsOf, type TraceEvents } from '../../allocator/trace/index.ts';
 import { analyzeTrace, replayTo, seriesLayout, type TimelineGroup } from '../../allocator/analysis/index.ts';
 import { rng } from '../support/rng.ts';
 import { generateWorkload, microClock, testDevice } from '../support/trace-fixtures.ts';
@@ -273,5 +273,55 @@ describe('analysis on generated workloads', () => {
     // Each output bucket: at most two edge runs plus O(log) stored buckets.
     expect(q.bucketsTouched).toBeLessThanOrEqual(1000 * (2 + 2 * Math.log2(big.length / 64)));
     expect(q.total.committed.last[999]).toBe(analysis.summary.total.final.committed);
+  });
+});
+
+describe('incremental analysis of a growing stream', () => {
+  test('extending by new events only equals analysing the whole stream at once', () => {
+    const full = generateWorkload({ events: 30_000, seed: 11, liveTarget: 300 });
+    const fullEvents = traceEventsOf(full);
+    // A "live" view of the same events that grows in uneven batches.
+    let copied = 0;
+    const growing: TraceEvents = {
+      get length() {
+        return copied;
+      },
+      columns: fullEvents.columns,
+      strings: fullEvents.strings,
+      decisions: fullEvents.decisions,
+    };
+    const analysis = analyzeTrace(growing, testDevice, { checkpointInterval: 512, timelineBaseLog2: 3 });
+    const random = rng(5);
+    let extensions = 0;
+    while (copied < full.length) {
+      const k = Math.min(full.length - copied, 1 + Math.floor(random() * 4000));
+      copied += k;
+      expect(analysis.extend()).toBe(k);
+      extensions++;
+      // Queries between extensions see exactly the analysed prefix.
+      expect(analysis.eventCount).toBe(copied);
+      expect(analysis.timeline.query(0, copied, 7, 'heap').endIndex).toBe(copied);
+    }
+    expect(extensions).toBeGreaterThan(5);
+    expect(analysis.extend()).toBe(0);
+    const once = analyzeTrace(fullEvents, testDevice, { checkpointInterval: 512, timelineBaseLog2: 3 });
+    expect(analysis.summary).toEqual(once.summary);
+    for (const group of ['heap', 'type'] as const) {
+      for (const [a, b, n] of [
+        [0, full.length, 333],
+        [17, 29_000, 1000],
+        [5000, 5100, 100],
+      ] as const) {
+        const x = analysis.timeline.query(a, b, n, group);
+        const y = once.timeline.query(a, b, n, group);
+        expect(x.total).toEqual(y.total);
+        expect(x.series).toEqual(y.series);
+      }
+    }
+    for (const at of [0, 1, 4097, 20_000, full.length]) {
+      expect(analysis.snapshotAt(at)).toEqual(once.snapshotAt(at));
+    }
+    expect(analysis.leaksAt()).toEqual(once.leaksAt());
+    expect(analysis.fragmentationAt()).toEqual(once.fragmentationAt());
   });
 });

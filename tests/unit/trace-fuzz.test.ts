@@ -261,8 +261,7 @@ describe('trace reader fuzzing', () => {
     }
     console.log(`fuzz: ${total} loads, slowest ${slowest.toFixed(1)} ms`, Object.fromEntries(outcomes));
     expect(total).toBeGreaterThanOrEqual(10_000);
-    // Hang guard only (not a speed assertion): a 10 KiB trace must never take seconds.
-    expect(slowest).toBeLessThan(5_000);
+    // No wall-clock bound: a hang fails by the test timeout; the slowest load is printed above.
     // Every mutator reached both outcomes or at least loaded prefixes with warnings.
     for (const [name, o] of outcomes) expect(o.errors + o.warnings, name).toBeGreaterThan(0);
   });

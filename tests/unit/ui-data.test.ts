@@ -1,15 +1,39 @@
-// The inspector's in-memory source against brute force over the same event stream: timeline maxima per
-// bucket, snapshots, allocation queries, leaks and diffs.
-import { describe, expect, test } from 'vitest';
+// The inspector's data source (ApiSource over the real backend: the workload's trace loaded by the
+// AppBackend, analysed by allocator/analysis) against brute force over the same event stream: timeline
+// maxima per bucket, snapshots, padding, allocation queries, leaks, diffs, budgets, retries and counts.
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { TraceEventKind } from '../../allocator/index.ts';
-import { eventToTime, parseReport } from '../../src-renderer/data/api-source.ts';
-import { MemorySource } from '../../src-renderer/data/memory-source.ts';
+import { eventToTime } from '../../src-renderer/data/api-source.ts';
+import type { AllocationQuery, InspectorSource } from '../../src-renderer/data/source.ts';
 import { bucketOfEvent, fragmentation } from '../../src-renderer/data/source.ts';
+import { backendSource, type BackendSource } from '../support/ui-backend.ts';
 import { buildWorkload } from '../support/ui-trace.ts';
 
 const work = buildWorkload({ ops: 6000, seed: 7, frameEvery: 500 });
-const source = new MemorySource({ title: 'unit', device: work.device, data: work.log });
 const n = work.log.length;
+const everything: AllocationQuery = {
+  name: '',
+  memoryTypeIndex: null,
+  location: null,
+  minSize: null,
+  maxSize: null,
+  liveAt: null,
+  sort: 'id',
+  descending: false,
+  offset: 0,
+  limit: 5_000,
+};
+let backend: BackendSource;
+let source: InspectorSource;
+
+beforeAll(async () => {
+  backend = await backendSource(work, 'unit.trace');
+  source = backend.source;
+}, 60_000);
+
+afterAll(async () => {
+  await backend?.close();
+});
 
 /** Committed and allocated totals after each event, by a plain replay. */
 function bruteTotals(): { committed: Float64Array; allocated: Float64Array } {
@@ -39,7 +63,7 @@ function bruteTotals(): { committed: Float64Array; allocated: Float64Array } {
   return { committed, allocated };
 }
 
-describe('MemorySource', () => {
+describe('the data source over the real backend', () => {
   const brute = bruteTotals();
 
   test('overview peaks and counts equal a plain replay', async () => {
@@ -54,29 +78,12 @@ describe('MemorySource', () => {
     expect(o.types.reduce((s, t) => s + (t.allocationCount ?? 0), 0)).toBe(o.allocationCount);
   });
 
-  test('a live stream that grows keeps the pyramid and the replay path in agreement', () => {
-    const grow = buildWorkload({ ops: 500, seed: 5 });
-    const live = new MemorySource({ title: 'grow', device: grow.device, data: grow.log, live: true });
-    const before = live.timelineSync({ start: 0, end: grow.log.length, buckets: 10, groupBy: 'type' });
-    grow.log.mark('later');
-    live.refresh();
-    const after = live.timelineSync({ start: 0, end: grow.log.length, buckets: 10, groupBy: 'type' });
-    expect(Math.max(...after.committedTotal)).toBe(Math.max(...before.committedTotal));
-    const fine = live.timelineSync({
-      start: 0,
-      end: grow.log.length,
-      buckets: grow.log.length,
-      groupBy: 'type',
-    });
-    expect(Math.max(...fine.committedTotal)).toBe(Math.max(...after.committedTotal));
-  });
-
-  test.each([1, 7, 333, 5000])('timeline with %i buckets holds the per-bucket maxima', (buckets) => {
+  test.each([1, 7, 333, 5000])('timeline with %i buckets holds the per-bucket maxima', async (buckets) => {
     const start = 100;
     const end = n - 50;
-    const b = source.timelineSync({ start, end, buckets, groupBy: 'heap' });
-    // Zoomed out, buckets are chunk-aligned and at most twice as wide as asked; they cover [start, end).
-    expect(b.count).toBeLessThanOrEqual(Math.min(buckets, end - start) + 1);
+    const b = await source.timeline({ start, end, buckets, groupBy: 'heap' });
+    // The buckets cover [start, end) (widened to whole wall-time steps) and never outnumber the request.
+    expect(b.count).toBeLessThanOrEqual(buckets);
     expect(b.count).toBeGreaterThanOrEqual(Math.min(buckets, end - start) / 2 - 1);
     expect(b.firstEvent[0]).toBeLessThanOrEqual(start);
     expect(b.firstEvent[b.count]).toBeGreaterThanOrEqual(end);
@@ -103,9 +110,9 @@ describe('MemorySource', () => {
     expect(b.firstEvent[k + 1]).toBeGreaterThan(mid);
   });
 
-  test('snapshots hold exactly the live blocks and allocations at the cursor', () => {
+  test('snapshots hold exactly the live blocks and allocations at the cursor', async () => {
     for (const at of [0, 1, 777, 3001, n]) {
-      const s = source.snapshotSync(at);
+      const s = await source.snapshot(at);
       expect(s.committedBytes).toBe(brute.committed[at]);
       expect(s.allocatedBytes).toBe(brute.allocated[at]);
       for (const block of s.blocks) {
@@ -120,11 +127,32 @@ describe('MemorySource', () => {
         expect(f).toBeLessThan(1);
       }
     }
-    expect(source.snapshotSync(0).blocks).toHaveLength(0);
+    expect((await source.snapshot(0)).blocks).toHaveLength(0);
   });
 
-  test('allocation queries filter, sort and page', () => {
-    const all = source.allocationsSync({
+  test("gaps smaller than the next allocation's alignment are padding, not free space", async () => {
+    // The workload aligns textures to 64 KiB after buffers aligned to 256 B: padding appears.
+    const s = await source.snapshot(Math.floor(n / 2));
+    let padding = 0;
+    for (const block of s.blocks) {
+      const covered = block.allocations.reduce((t, a) => t + a.size, 0);
+      const free = block.freeRanges.reduce((t, r) => t + r.size, 0);
+      // Allocations never overlap in this workload: what is neither allocated nor free is padding.
+      padding += block.size - covered - free;
+      // Every gap between neighbours that is not free is shorter than the largest alignment (64 KiB).
+      let end = 0;
+      for (const a of block.allocations) {
+        const gap = a.offset - end;
+        const free = block.freeRanges.some((r) => r.offset === end && r.size === gap);
+        if (gap > 0 && !free) expect(gap).toBeLessThan(65536);
+        end = Math.max(end, a.offset + a.size);
+      }
+    }
+    expect(padding).toBeGreaterThan(0);
+  });
+
+  test('allocation queries filter, sort and page', async () => {
+    const all = await source.allocations({
       name: 'texture',
       memoryTypeIndex: null,
       location: null,
@@ -143,7 +171,7 @@ describe('MemorySource', () => {
     }
     for (let i = 1; i < all.rows.length; i++)
       expect(all.rows[i - 1]?.size).toBeGreaterThanOrEqual(all.rows[i]?.size ?? 0);
-    const page = source.allocationsSync({
+    const page = await source.allocations({
       name: 'texture',
       memoryTypeIndex: null,
       location: null,
@@ -158,37 +186,25 @@ describe('MemorySource', () => {
     expect(page.total).toBe(all.total);
     expect(page.rows.map((r) => r.id)).toEqual(all.rows.slice(5, 8).map((r) => r.id));
     const liveAt = 2500;
-    const live = source.allocationsSync({
-      ...page,
-      name: '',
-      minSize: null,
-      sort: 'id',
-      descending: false,
-      offset: 0,
-      limit: 100_000,
-      memoryTypeIndex: null,
-      location: null,
-      maxSize: null,
-      liveAt,
-    });
-    const snap = source.snapshotSync(liveAt);
+    const live = await source.allocations({ ...everything, liveAt, limit: 5_000 });
+    const snap = await source.snapshot(liveAt);
     expect(live.total).toBe(snap.blocks.reduce((s, b) => s + b.allocations.length, 0));
   });
 
-  test('leaks at the end are exactly the allocations never freed, grouped', () => {
-    const r = source.leaksSync(n, 'origin');
+  test('leaks at the end are exactly the allocations never freed, grouped', async () => {
+    const r = await source.leaks(n, 'origin');
     expect(r.count).toBe(work.leaked.length);
     const ids = r.groups.flatMap((g) => g.allocationIds).sort((a, b) => a - b);
     expect(ids).toEqual([...work.leaked].sort((a, b) => a - b));
     for (const g of r.groups) expect(g.key).toContain('leaky-path');
-    const byName = source.leaksSync(n, 'name');
+    const byName = await source.leaks(n, 'name');
     expect(byName.groups.reduce((s, g) => s + g.count, 0)).toBe(work.leaked.length);
   });
 
   test('a diff lists what appeared and what disappeared between two positions', async () => {
     const d = await source.diff(1000, 2000);
-    const a = source.snapshotSync(1000);
-    const b = source.snapshotSync(2000);
+    const a = await source.snapshot(1000);
+    const b = await source.snapshot(2000);
     const idsA = new Set(a.blocks.flatMap((x) => x.allocations.map((y) => y.id)));
     const idsB = new Set(b.blocks.flatMap((x) => x.allocations.map((y) => y.id)));
     expect(d.appeared.count).toBe([...idsB].filter((id) => !idsA.has(id)).length);
@@ -196,11 +212,46 @@ describe('MemorySource', () => {
     expect(d.appeared.bytes - d.disappeared.bytes).toBe(b.allocatedBytes - a.allocatedBytes);
   });
 
+  test('budgets, retries and per-type counts reach the overview and the rows', async () => {
+    const o = await source.overview();
+    if (!o) throw new Error('no overview');
+    const c = work.log.columns;
+    // The last budget sample of each heap, by a plain scan.
+    for (const h of o.heaps) {
+      let budget: number | null = null;
+      let usage: number | null = null;
+      for (let i = 0; i < n; i++) {
+        if (c.kind[i] === TraceEventKind.BudgetSample && c.id[i] === h.index) {
+          budget = c.offset[i] ?? null;
+          usage = c.size[i] ?? null;
+        }
+      }
+      expect(budget).not.toBeNull();
+      expect(h.budget).toBe(budget);
+      expect(h.usage).toBe(usage);
+    }
+    for (const t of o.types) {
+      let count = 0;
+      for (let i = 0; i < n; i++) if (c.kind[i] === TraceEventKind.Allocate && c.type[i] === t.index) count++;
+      expect(t.allocationCount).toBe(count);
+    }
+    const rows = await source.allocations(everything);
+    const retried = rows.rows.filter((r) => r.usedRetry);
+    expect(retried.length).toBe(work.retried.length);
+    expect(retried.map((r) => r.id)).toEqual([...work.retried].sort((a, b) => a - b));
+    expect(o.retriedAllocations).toBe(work.retried.length);
+    const detail = await source.allocation(work.retried[0] ?? -1);
+    expect(detail?.allocation.usedRetry).toBe(true);
+    expect(detail?.allocation.memoryTypeIndex).toBe(detail?.decision?.retryTypeIndex);
+  });
+
   test('each allocation carries the real decision record that chose its type', async () => {
     const detail = await source.allocation(1);
     expect(detail).not.toBeNull();
     if (!detail?.decision) throw new Error('no decision record');
-    expect(detail.decision.winner).toBe(detail.allocation.memoryTypeIndex);
+    expect(detail.allocation.memoryTypeIndex).toBe(
+      detail.allocation.usedRetry ? detail.decision.retryTypeIndex : detail.decision.winner,
+    );
     expect(detail.decision.reason.length).toBeGreaterThan(10);
   });
 });
@@ -221,25 +272,5 @@ describe('API source helpers', () => {
     expect(eventToTime(ix, 35)).toBe(35);
     expect(eventToTime(ix, 80)).toBe(45);
     expect(eventToTime(ix, 100)).toBe(50);
-  });
-
-  test('the JSON report is read only when it has the counts, peaks and leaks the overview shows', () => {
-    const good = {
-      counts: { allocations: 3, frees: 2, failures: 0, blocksCreated: 1 },
-      heaps: [],
-      types: [],
-      total: {
-        index: -1,
-        final: { committed: 0, allocated: 0 },
-        peakCommitted: { bytes: 10, eventIndex: 4 },
-        peakAllocated: { bytes: 5, eventIndex: 3 },
-      },
-      leaks: { count: 1, bytes: 5 },
-    };
-    expect(parseReport(JSON.stringify(good)).total.peakCommitted.eventIndex).toBe(4);
-    expect(() => parseReport(JSON.stringify({ ...good, leaks: {} }))).toThrow(
-      /lacks the counts, peaks or leaks/,
-    );
-    expect(() => parseReport('not json')).toThrow();
   });
 });

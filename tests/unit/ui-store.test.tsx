@@ -1,24 +1,42 @@
 // @vitest-environment happy-dom
-// The inspector's zustand slices over a real in-memory source: connecting, the cursor and its snapshot,
-// selection with the decision record, bad files, view settings and keyboard bindings.
-import { describe, expect, test } from 'vitest';
-import { MemorySource } from '../../src-renderer/data/memory-source.ts';
+// The inspector's zustand slices over the real backend (the workload's trace loaded by the AppBackend of
+// a `vramscope serve` child, answered by allocator/analysis): connecting, the cursor and its snapshot, selection with the
+// decision record, bad files, a live run that grows, two stores side by side, view settings and keys.
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import type { ApiSource } from '../../src-renderer/data/api-source.ts';
 import { handleKey } from '../../src-renderer/keyboard.ts';
 import { createInspectorStore } from '../../src-renderer/store/store.ts';
 import type { InspectorStore } from '../../src-renderer/store/store.ts';
+import { sharedBackend, type SharedBackend } from '../support/ui-backend.ts';
 import { buildWorkload } from '../support/ui-trace.ts';
 
 const work = buildWorkload({ ops: 3000, seed: 3, frameEvery: 250 });
+let backend: SharedBackend;
 
-async function connected(): Promise<{ store: InspectorStore; source: MemorySource }> {
+beforeAll(async () => {
+  backend = await sharedBackend('web');
+}, 60_000);
+
+afterAll(async () => {
+  await backend?.close();
+});
+
+async function connected(): Promise<{ store: InspectorStore; source: ApiSource }> {
+  const source = await backend.source(work, 'store-test.trace');
   const store = createInspectorStore();
-  const source = new MemorySource({ title: 'store-test', device: work.device, data: work.log });
   await store.getState().connect(source);
   return { store, source };
 }
 
-/** Lets pending promise callbacks (snapshot answers) run. */
-const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
+/** Waits until the store satisfies `done` (answers come from the backend, asynchronously). */
+async function until(store: InspectorStore, done: (s: ReturnType<InspectorStore['getState']>) => boolean) {
+  await vi.waitFor(
+    () => {
+      if (!done(store.getState())) throw new Error('not yet');
+    },
+    { timeout: 20_000, interval: 5 },
+  );
+}
 
 const key = (k: string, shiftKey = false) => ({
   key: k,
@@ -35,10 +53,10 @@ describe('inspector store', () => {
     expect(s.overview?.eventCount).toBe(work.log.length);
     expect(s.cursor).toBe(work.log.length);
     expect(s.range).toEqual({ start: 0, end: work.log.length });
-    await settle();
+    await until(store, (st) => st.snapshot !== null);
     expect(store.getState().snapshot?.at).toBe(work.log.length);
     expect(store.getState().snapshot?.allocatedBytes).toBe(
-      source.snapshotSync(work.log.length).allocatedBytes,
+      (await source.snapshot(work.log.length)).allocatedBytes,
     );
   });
 
@@ -52,9 +70,24 @@ describe('inspector store', () => {
     store.getState().setCursor(1200);
     store.getState().stepCursor(-200);
     expect(store.getState().cursor).toBe(1000);
-    await settle();
-    expect(store.getState().snapshot?.at).toBe(1000);
-    expect(store.getState().snapshot?.committedBytes).toBe(source.snapshotSync(1000).committedBytes);
+    await until(store, (st) => st.snapshot?.at === 1000);
+    expect(store.getState().snapshot?.committedBytes).toBe((await source.snapshot(1000)).committedBytes);
+  });
+
+  test('a burst of cursor steps asks for one snapshot now and one where the cursor ends', async () => {
+    const { store, source } = await connected();
+    await until(store, (st) => st.snapshot !== null && !st.snapshotWindowOpen);
+    const asked: number[] = [];
+    const original = source.snapshot.bind(source);
+    source.snapshot = (at) => {
+      asked.push(at);
+      return original(at);
+    };
+    store.getState().setCursor(500);
+    for (let i = 0; i < 40; i++) store.getState().stepCursor(1);
+    expect(store.getState().cursor).toBe(540);
+    await until(store, (st) => st.snapshot?.at === 540);
+    expect(asked).toEqual([500, 540]);
   });
 
   test('selecting an allocation fetches its decision record; an unknown id says so', async () => {
@@ -65,7 +98,7 @@ describe('inspector store', () => {
     expect(sel?.decision?.winner).toBe(sel?.allocation.memoryTypeIndex);
     await store.getState().select(987654);
     expect(store.getState().selected).toBeNull();
-    expect(store.getState().detailError).toBe('Allocation 987654 is not in this trace.');
+    expect(store.getState().detailError).toMatch(/987654/);
     await store.getState().select(null);
     expect(store.getState().selectedId).toBeNull();
   });
@@ -75,30 +108,41 @@ describe('inspector store', () => {
     await store.getState().openTrace('broken.trace', new Uint8Array([1, 2, 3]));
     const err = store.getState().loadError;
     expect(err?.name).toBe('broken.trace');
-    expect(err?.message).toMatch(/^Cannot open "broken.trace"/);
+    expect(err?.message).toMatch(/^broken\.trace is not a readable trace: .*\(at byte 0\)\.$/);
     expect(store.getState().loading).toBeNull();
     expect(store.getState().overview?.eventCount).toBe(work.log.length);
     store.getState().dismissLoadError();
     expect(store.getState().loadError).toBeNull();
   });
 
-  test('a live trace that grows keeps a cursor at the end at the end', async () => {
-    const log = buildWorkload({ ops: 200, seed: 9 }).log;
+  test('a live run that grows keeps a cursor at the end at the end, and a moved cursor where it is', async () => {
     const store = createInspectorStore();
-    const source = new MemorySource({ title: 'live', device: work.device, data: log, live: true });
-    await store.getState().connect(source);
-    const before = log.length;
+    await store.getState().connect(await backend.source());
+    await store.getState().runScenario('streaming', { frames: 40 });
+    expect(store.getState().sessionError).toBeNull();
+    await store.getState().controlRun('pause');
+    await until(store, (st) => (st.overview?.eventCount ?? 0) > 0 && st.runStatus?.state === 'paused');
+    const before = store.getState().overview?.eventCount ?? 0;
     expect(store.getState().cursor).toBe(before);
-    log.mark('more');
-    log.mark('again');
-    source.refresh();
-    expect(store.getState().overview?.eventCount).toBe(before + 2);
-    expect(store.getState().cursor).toBe(before + 2);
-    store.getState().setCursor(10);
-    log.mark('third');
-    source.refresh();
-    expect(store.getState().cursor).toBe(10);
-  });
+    await store.getState().controlRun('step');
+    await until(store, (st) => (st.overview?.eventCount ?? 0) > before);
+    const grown = store.getState().overview?.eventCount ?? 0;
+    expect(store.getState().cursor).toBe(grown);
+    store.getState().setCursor(1);
+    await store.getState().controlRun('resume');
+    await until(store, (st) => st.runStatus?.state === 'finished' && (st.overview?.eventCount ?? 0) > grown);
+    await until(store, (st) => st.overview?.live === false);
+    expect(store.getState().cursor).toBe(1);
+  }, 60_000);
+
+  test('two stores over two sources keep their own subscriptions', async () => {
+    const a = await connected();
+    const b = await connected();
+    // Connecting b must not have unsubscribed a: a still hears its own source's run state.
+    await a.store.getState().runScenario('streaming', { frames: 5 });
+    await until(a.store, (st) => st.runStatus?.state === 'finished');
+    expect(b.store.getState().runStatus).toBeNull();
+  }, 60_000);
 
   test('view settings and keyboard bindings drive the same actions', async () => {
     const { store } = await connected();

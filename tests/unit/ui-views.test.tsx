@@ -1,23 +1,32 @@
 // @vitest-environment happy-dom
-// The inspector's views rendered by React in happy-dom over a real in-memory source: overview numbers,
-// the allocation table, the decision panel, leaks, the error panel, scenarios form; and the block-map
-// geometry as a pure function.
+// The inspector's views rendered by React in happy-dom over the real backend (the workload's trace loaded
+// by a `vramscope serve` child, answered by allocator/analysis): overview numbers with budgets and per-type
+// counts, the allocation table, the decision panel, leaks, the error panel, scenarios form; and the
+// block-map geometry as a pure function.
 import { act } from 'react';
 import { createRoot } from 'react-dom/client';
 import type { Root } from 'react-dom/client';
-import { afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
 import { formatBytes } from '../../allocator/index.ts';
 import { App } from '../../src-renderer/app.tsx';
-import { MemorySource } from '../../src-renderer/data/memory-source.ts';
+import type { ApiSource } from '../../src-renderer/data/api-source.ts';
 import type { BlockSnapshot, ScenarioParam } from '../../src-renderer/data/source.ts';
 import { StoreProvider, createInspectorStore } from '../../src-renderer/store/store.ts';
 import type { InspectorStore } from '../../src-renderer/store/store.ts';
 import { blockSegments, hitSegment, layoutBlocks } from '../../src-renderer/views/block-layout.ts';
 import { defaultParams, paramProblem } from '../../src-renderer/views/scenarios.tsx';
+import { sharedBackend, type SharedBackend } from '../support/ui-backend.ts';
 import { buildWorkload } from '../support/ui-trace.ts';
 
-beforeAll(() => {
+let backend: SharedBackend;
+
+beforeAll(async () => {
   (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
+  backend = await sharedBackend('web');
+}, 60_000);
+
+afterAll(async () => {
+  await backend?.close();
 });
 
 const work = buildWorkload({ ops: 2000, seed: 11, frameEvery: 200 });
@@ -30,9 +39,9 @@ afterEach(() => {
   root = null;
 });
 
-async function mount(): Promise<{ store: InspectorStore; source: MemorySource; el: HTMLElement }> {
+async function mount(): Promise<{ store: InspectorStore; source: ApiSource; el: HTMLElement }> {
   const store = createInspectorStore();
-  const source = new MemorySource({ title: 'views.trace', device: work.device, data: work.log });
+  const source = await backend.source(work, 'views.trace');
   await store.getState().connect(source);
   container = document.createElement('div');
   document.body.appendChild(container);
@@ -50,6 +59,13 @@ async function mount(): Promise<{ store: InspectorStore; source: MemorySource; e
 const text = (el: Element, testId: string): string =>
   el.querySelector(`[data-testid="${testId}"]`)?.textContent ?? '';
 
+/** Lets React and the backend's answers run until `check` stops throwing (no fixed sleeps). */
+async function eventually(check: () => void): Promise<void> {
+  await act(async () => {
+    await vi.waitFor(check, { timeout: 20_000, interval: 5 });
+  });
+}
+
 describe('inspector views', () => {
   test('overview shows the device, totals and peaks the source computed', async () => {
     const { el, source } = await mount();
@@ -64,22 +80,37 @@ describe('inspector views', () => {
     expect(el.querySelectorAll('[data-testid="types"] tbody tr')).toHaveLength(work.device.types.length);
     // Flags are spelled out.
     expect(el.querySelector('[data-testid="types"]')?.textContent).toContain('DEVICE_LOCAL');
+    expect(text(el, 'stat-retried')).toBe(work.retried.length.toLocaleString('en-US'));
+    // The driver's budget and usage per heap, and allocations per memory type, from the engine.
+    for (const h of o.heaps) {
+      expect(h.budget).not.toBeNull();
+      expect(text(el, `heap-${h.index}-budget`)).toBe(
+        `${formatBytes(h.budget ?? 0)} / ${formatBytes(h.usage ?? 0)}`,
+      );
+    }
+    const typeRows = [...el.querySelectorAll('[data-testid="types"] tbody tr')];
+    expect(typeRows.map((r) => r.querySelector('[data-testid="type-count"]')?.textContent)).toEqual(
+      o.types.map((t) => t.allocationCount.toLocaleString('en-US')),
+    );
   });
 
   test('the allocation table is virtualised and a click selects the decision record', async () => {
     const { el, store } = await mount();
     await act(async () => store.getState().setView('allocations'));
-    await act(async () => new Promise((r) => setTimeout(r, 10)));
     const total = store.getState().overview?.allocationCount ?? 0;
-    expect(text(el, 'allocations-total')).toBe(`${total.toLocaleString('en-US')} allocations`);
+    await eventually(() =>
+      expect(text(el, 'allocations-total')).toBe(`${total.toLocaleString('en-US')} allocations`),
+    );
     const rows = el.querySelectorAll('[data-testid="allocations-body"] [role="row"]');
     expect(rows.length).toBeGreaterThan(5);
     expect(rows.length).toBeLessThan(80); // only the rows in view plus a margin
     const first = rows[0] as HTMLElement;
     expect(first.dataset['id']).toBe('1');
     await act(async () => first.click());
-    await act(async () => new Promise((r) => setTimeout(r, 0)));
-    expect(text(el, 'decision-name')).toBe(store.getState().selected?.allocation.name);
+    await eventually(() => expect(store.getState().selected?.allocation.id).toBe(1));
+    await eventually(() =>
+      expect(text(el, 'decision-name')).toBe(store.getState().selected?.allocation.name),
+    );
     const winner = store.getState().selected?.decision?.winner;
     expect(text(el, 'decision-winner')).toBe(`type ${winner}`);
     expect(text(el, 'decision-reason')).toBe(store.getState().selected?.decision?.reason);
@@ -95,17 +126,18 @@ describe('inspector views', () => {
       store.getState().setLiveAtCursor(true);
       store.getState().setCursor(700);
     });
-    await act(async () => new Promise((r) => setTimeout(r, 10)));
-    const live = source.snapshotSync(700).blocks.reduce((s, b) => s + b.allocations.length, 0);
-    expect(text(el, 'allocations-total')).toBe(
-      `${live.toLocaleString('en-US')} allocations alive at event 700`,
+    const live = (await source.snapshot(700)).blocks.reduce((s, b) => s + b.allocations.length, 0);
+    await eventually(() =>
+      expect(text(el, 'allocations-total')).toBe(
+        `${live.toLocaleString('en-US')} allocations alive at event 700`,
+      ),
     );
   });
 
   test('leaks view lists exactly the leaked allocations', async () => {
     const { el, store } = await mount();
     await act(async () => store.getState().setView('leaks'));
-    await act(async () => new Promise((r) => setTimeout(r, 10)));
+    await eventually(() => expect(text(el, 'leaks-summary')).not.toBe(''));
     const summary = text(el, 'leaks-summary');
     expect(summary.startsWith(`${work.leaked.length} allocations`)).toBe(true);
     const ids = [...el.querySelectorAll('[data-testid="leak-groups"] .ids button')].map((b) =>

@@ -8,8 +8,11 @@ import { printable, printableLines } from '../../../allocator/text/printable.ts'
 import {
   analyzeCapture,
   analyzeTrace,
+  formatStack,
   isCapturedTrace,
   planDefragmentationOfSnapshot,
+  traceReport,
+  stackOrigin,
   type LeakGroup,
   type SeriesSummary,
 } from '../../../allocator/analysis/index.ts';
@@ -40,13 +43,20 @@ function usageLine(label: string, s: SeriesSummary): string {
   return `  ${label}: committed ${formatBytes(s.final.committed)} (${peak(s, 'peakCommitted')}), allocated ${formatBytes(s.final.allocated)} (${peak(s, 'peakAllocated')})`;
 }
 
-function leakLines(groups: readonly LeakGroup[], none: string): string[] {
+/** With `stacks`, each group is followed by its stack (Python frames first, C++ folded; or every frame). */
+function leakLines(
+  groups: readonly LeakGroup[],
+  none: string,
+  stacks: 'none' | 'folded' | 'full' = 'none',
+): string[] {
   const lines = groups
     .slice(0, LIST_LIMIT)
-    .map(
-      (g) =>
-        `    ${g.key === '' ? none : g.key}: ${count(g.count)} allocation${g.count === 1 ? '' : 's'}, ${formatBytes(g.bytes)}`,
-    );
+    .flatMap((g) => [
+      `    ${g.key === '' ? none : g.key}: ${count(g.count)} allocation${g.count === 1 ? '' : 's'}, ${formatBytes(g.bytes)}`,
+      ...(stacks === 'none' || g.stack === ''
+        ? []
+        : formatStack(g.stack, { full: stacks === 'full', indent: '        ' })),
+    ]);
   if (groups.length > LIST_LIMIT) lines.push(`    ... and ${count(groups.length - LIST_LIMIT)} more`);
   return lines;
 }
@@ -54,12 +64,16 @@ function leakLines(groups: readonly LeakGroup[], none: string): string[] {
 export const reportCommand: Command = {
   name: 'report',
   summary: 'Summarise a trace: device, totals, peaks, failures, fragmentation, leaks',
-  help: `Usage: vramscope report <trace> [--json] [--defrag [--algorithm full|fast] [--at N]]
+  help: `Usage: vramscope report <trace> [--json] [--stacks | --full-stacks] [--defrag [--algorithm full|fast] [--at N]]
 
 Loads a VRAMscope trace (format: docs/trace-format.md) and prints the device, committed and allocated bytes
 per heap and memory type with their peaks, event counts, failed allocations, fragmentation, and the
-allocations still live at the end (leaks) grouped by origin (stack) and by name. Also prints how long loading
-took, the bytes per event on disk and the resident memory after loading.
+allocations still live at the end (leaks) grouped by origin and by name. Also prints how long loading took,
+the bytes per event on disk and the resident memory after loading.
+
+The origin of an allocation is the innermost user frame of its stack: the innermost Python frame
+("file:line function"), else the innermost C++ frame that is not the allocator, the interpreter or the C
+runtime. A stack without frames (VMA / D3D12MA imports) is its own origin.
 
 A trace whose tail is torn (recording killed) loads up to the last intact chunk, with a warning on stderr.
 
@@ -68,16 +82,22 @@ freed at device destruction, resources never destroyed, blocks freed while resou
 the end of a block or breaking alignment) and its memory-type choices beside gpu-allocator's rule.
 
 Options:
-  --json            print one JSON object instead of text
-  --defrag          print the defragmentation plan for the trace's end state instead: the moves (from
-                    block/offset to block/offset), bytes moved, blocks emptied, fragmentation before/after
-  --algorithm A     with --defrag: full (default; fewest blocks) or fast (empty the emptiest blocks)
-  --at N            with --defrag: plan for the state after the first N events instead of the end;
-                    --at mark:LABEL plans for the state just before the first mark with that label
+  --json          print one JSON object instead of text: the API's getReport for the same file (name,
+                  device, strategy, warnings, summary, fragmentation, leaks) plus file, header, complete,
+                  performance
+  --stacks        print each origin's stack below it: Python frames first, C++ frames folded
+  --full-stacks   print each origin's stack with every frame
+  --defrag        print the defragmentation plan for the trace's end state instead: the moves (from
+                  block/offset to block/offset), bytes moved, blocks emptied, fragmentation before/after
+  --algorithm A   with --defrag: full (default; fewest blocks) or fast (empty the emptiest blocks)
+  --at N          with --defrag: plan for the state after the first N events instead of the end;
+                  --at mark:LABEL plans for the state just before the first mark with that label
 
 Exit codes: 0 ok, 1 the trace cannot be read, 2 bad usage.`,
   options: {
     json: { type: 'boolean' },
+    stacks: { type: 'boolean' },
+    'full-stacks': { type: 'boolean' },
     defrag: { type: 'boolean' },
     algorithm: { type: 'string' },
     at: { type: 'string' },
@@ -127,8 +147,13 @@ Exit codes: 0 ok, 1 the trace cannot be read, 2 bad usage.`,
     }
     const analysisStarted = performance.now();
     const analysis = analyzeTrace(trace.events, trace.header.device);
-    const leaks = analysis.leaksAt();
-    const fragmentation = analysis.fragmentationAt();
+    // The same report the API's getReport answers for this file (allocator/analysis/report.ts).
+    const report = traceReport(analysis, {
+      name: path.basename(file),
+      strategy: trace.header.allocator.strategy,
+      warnings: trace.warnings.map((w) => w.message),
+    });
+    const { leaks, fragmentation } = report;
     const capture = isCapturedTrace(trace.events) ? analyzeCapture(trace.events, trace.header.device) : null;
     const analysisMs = performance.now() - analysisStarted;
     const peakRss = process.resourceUsage().maxRSS * 1024;
@@ -140,18 +165,13 @@ Exit codes: 0 ok, 1 the trace cannot be read, 2 bad usage.`,
     for (const w of warnings) io.stderr.write(`vramscope report: warning: ${printable(w.message)}\n`);
 
     if (values.json === true) {
+      // getReport's JSON plus what only the CLI knows: the path given, the header, and load timings.
       const out = {
+        ...report,
+        ...(capture ? { capture } : {}),
         file,
         header,
         complete: trace.complete,
-        warnings,
-        summary,
-        fragmentation: {
-          ...fragmentation,
-          blocks: fragmentation.blocks,
-        },
-        leaks,
-        ...(capture ? { capture } : {}),
         performance: {
           loadMs: Math.round(loadMs * 10) / 10,
           loadCpuMs: Math.round(loadCpuMs * 10) / 10,
@@ -211,7 +231,7 @@ Exit codes: 0 ok, 1 the trace cannot be read, 2 bad usage.`,
     lines.push(`failures: ${count(summary.failures.length)}`);
     for (const f of summary.failures.slice(0, LIST_LIMIT)) {
       lines.push(
-        `  event ${count(f.eventIndex)} at ${(f.time / 1000).toFixed(3)} s: "${f.name}" ${formatBytes(f.size)} ${f.location} — ${f.code}: ${f.message}${f.stack ? ` (${f.stack})` : ''}`,
+        `  event ${count(f.eventIndex)} at ${(f.time / 1000).toFixed(3)} s: "${f.name}" ${formatBytes(f.size)} ${f.location} — ${f.code}: ${f.message}${f.stack ? ` (at ${stackOrigin(f.stack)})` : ''}`,
       );
     }
     if (summary.failures.length > LIST_LIMIT)
@@ -223,7 +243,8 @@ Exit codes: 0 ok, 1 the trace cannot be read, 2 bad usage.`,
     lines.push(`leaks (live at end): ${count(leaks.count)} allocations, ${formatBytes(leaks.bytes)}`);
     if (leaks.count > 0) {
       lines.push('  by origin:');
-      lines.push(...leakLines(leaks.byOrigin, '(no stack recorded)'));
+      const stacks = values['full-stacks'] === true ? 'full' : values.stacks === true ? 'folded' : 'none';
+      lines.push(...leakLines(leaks.byOrigin, '(no stack recorded)', stacks));
       lines.push('  by name:');
       lines.push(...leakLines(leaks.byName, '(unnamed)'));
       if (leaks.byNamePattern.length < leaks.byName.length) {
