@@ -38,6 +38,15 @@ import {
   NoCompatibleMemoryTypeFoundError,
   OutOfMemoryError,
 } from './errors.ts';
+import {
+  planDefragmentation,
+  type DefragmentationBlock,
+  type DefragmentationItem,
+  type DefragmentationMove,
+  type DefragmentationOptions,
+  type DefragmentationPlan,
+  type DefragmentationState,
+} from './defragment.ts';
 import { formatBytes } from './format.ts';
 import { MemoryTypeDecisionCache } from './memory-type.ts';
 import { createSubAllocator } from './placement/index.ts';
@@ -129,11 +138,12 @@ class AllocationImpl implements Allocation {
   constructor(
     readonly id: number,
     public name: string,
-    readonly offset: number,
+    /** Changes only when defragmentation moves the allocation (as do chunk and blockState). */
+    public offset: number,
     readonly size: number,
     /** Sub-allocator chunk handle, DEDICATED_CHUNK, or FREED once freed. */
     public chunk: number,
-    readonly blockState: BlockState,
+    public blockState: BlockState,
     readonly decision: MemoryTypeDecision,
     readonly stack: string | null,
   ) {}
@@ -264,6 +274,10 @@ export class Allocator {
   private allocationCount = 0;
   private blockCount = 0;
   private destroyed = false;
+  /** Bumped by every allocate, free and applied defragmentation: a plan applies to one version only. */
+  private stateVersion = 0;
+  /** Ids of live allocations marked not movable (defragmentation leaves them in place). */
+  private readonly immovable = new Set<number>();
   private readonly newestFirst: boolean;
   /** Last managed decision per (location, linear); see decide(). */
   private readonly recentDecisions: (MemoryTypeDecision | undefined)[] = new Array<
@@ -503,6 +517,8 @@ export class Allocator {
         allocation = this.allocateFromType(this.types[retry]!, desc, decision, stack);
         usedRetry = true;
       }
+      this.stateVersion++;
+      if (desc.movable === false) this.immovable.add(allocation.id);
       if (this.sink !== null) {
         this.sink.allocate(
           allocation.id,
@@ -834,7 +850,7 @@ export class Allocator {
   }
 
   /** The allocation behind a handle, if this allocator made it and it is still live; else Internal. */
-  private liveAllocation(allocation: Allocation, op: 'free' | 'rename'): AllocationImpl {
+  private liveAllocation(allocation: Allocation, op: 'free' | 'rename' | 'setMovable'): AllocationImpl {
     if (
       !(allocation instanceof AllocationImpl) ||
       allocation.blockState.typeState !== this.types[allocation.memoryTypeIndex]
@@ -884,6 +900,8 @@ export class Allocator {
     }
     this.requestedBytes -= allocation.size;
     this.allocationCount--;
+    this.stateVersion++;
+    if (this.immovable.size > 0) this.immovable.delete(allocation.id);
     if (this.sink !== null) this.sink.free(allocation.id);
     if (this.debugSettings.logFrees) {
       this.log(
@@ -900,6 +918,135 @@ export class Allocator {
       throw new InvalidAllocationCreateDescError('rename(): the name must be a string');
     allocation.name = name;
     if (this.sink !== null) this.sink.rename(allocation.id, name);
+  }
+
+  /** Marks a live allocation movable (the default) or not by defragmentation. */
+  setMovable(handle: Allocation, movable: boolean): void {
+    const allocation = this.liveAllocation(handle, 'setMovable');
+    if (movable) this.immovable.delete(allocation.id);
+    else this.immovable.add(allocation.id);
+  }
+
+  isMovable(handle: Allocation): boolean {
+    return !handle.isDedicated && !this.immovable.has(handle.id);
+  }
+
+  /** The general blocks and their allocations as the defragmentation planner reads them. */
+  defragmentationState(): DefragmentationState {
+    const blocks: DefragmentationBlock[] = [];
+    for (const b of this.liveBlocks()) {
+      if (b.sub === null) continue;
+      const items: DefragmentationItem[] = b.sub.chunks().map((c) => ({
+        allocationId: c.owner.id,
+        name: c.owner.name,
+        regionOffset: c.regionOffset,
+        offset: c.offset,
+        size: c.size,
+        alignment: c.alignment,
+        kind: c.kind,
+        movable: !this.immovable.has(c.owner.id),
+      }));
+      blocks.push({ id: b.memory.id, memoryTypeIndex: b.typeState.type.index, size: b.memory.size, items });
+    }
+    return { version: this.stateVersion, granularity: this.granularity, blocks };
+  }
+
+  /** Plans a defragmentation pass (changes nothing; see defragment.ts). */
+  planDefragmentation(options: DefragmentationOptions = {}): DefragmentationPlan {
+    return planDefragmentation(this.defragmentationState(), options);
+  }
+
+  /**
+   * Applies a plan made from the current state: each move, in order, frees the allocation's chunk and takes
+   * its planned place (handles stay valid; block and offset change); then the emptied general blocks are
+   * freed as the block policy allows. Bytes: `copy` is called for every move right after it is made
+   * (source and destination may overlap within one block: copy as memmove, before anything else runs);
+   * without it, host-visible bytes are copied through the mappings and other memory is left to the caller.
+   * Returns the ids of the blocks freed.
+   */
+  applyDefragmentation(
+    plan: DefragmentationPlan,
+    copy?: (move: DefragmentationMove, from: DeviceMemoryBlock, to: DeviceMemoryBlock) => void,
+  ): number[] {
+    if (this.destroyed) throw new InternalError('applyDefragmentation() after destroy()');
+    if (plan.stateVersion !== this.stateVersion) {
+      throw new InternalError(
+        `the defragmentation plan was made for state ${plan.stateVersion}, the allocator is at ${this.stateVersion}: plan again`,
+      );
+    }
+    const byId = new Map<number, AllocationImpl>();
+    const blocksById = new Map<number, BlockState>();
+    for (const b of this.liveBlocks()) {
+      blocksById.set(b.memory.id, b);
+      if (b.sub !== null) for (const c of b.sub.chunks()) byId.set(c.owner.id, c.owner);
+    }
+    // Check every move against the state before touching anything.
+    for (const m of plan.moves) {
+      const a = byId.get(m.allocationId);
+      const to = blocksById.get(m.toBlock);
+      if (
+        a === undefined ||
+        a.blockState.memory.id !== m.fromBlock ||
+        a.offset !== m.fromOffset ||
+        to === undefined ||
+        to.sub === null ||
+        to.typeState !== a.blockState.typeState ||
+        this.immovable.has(a.id)
+      ) {
+        throw new InternalError(
+          `defragmentation move of allocation ${m.allocationId} does not match the allocator`,
+        );
+      }
+    }
+    const touched = new Set<BlockState>();
+    for (const m of plan.moves) {
+      const a = byId.get(m.allocationId)!;
+      const from = a.blockState;
+      const to = blocksById.get(m.toBlock)!;
+      const fromSub = from.sub!;
+      const toSub = to.sub!;
+      const kind = a.linear ? AllocationKind.Linear : AllocationKind.NonLinear;
+      fromSub.free(a.chunk);
+      const chunk = toSub.allocateAt(m.toOffset, a.size, m.alignment, kind, this.granularity, a);
+      if (chunk < 0) {
+        // Put it back where it was (that range was just freed, so it fits) and report the bad plan.
+        a.chunk = fromSub.allocateAt(a.offset, a.size, m.alignment, kind, this.granularity, a);
+        throw new InternalError(
+          `defragmentation could not place allocation ${a.id} at offset ${m.toOffset} of block ${m.toBlock}`,
+        );
+      }
+      if (from !== to) {
+        if (fromSub.chunkCount === 0) from.typeState.emptyGeneralBlocks++;
+        if (toSub.chunkCount === 1) to.typeState.emptyGeneralBlocks--;
+      }
+      a.chunk = chunk;
+      a.offset = m.toOffset;
+      a.blockState = to;
+      touched.add(from);
+      if (copy) copy(m, from.memory, to.memory);
+      else copyMapped(from.memory, m.fromOffset, to.memory, m.toOffset, a.size);
+      if (this.sink !== null && this.sink.move)
+        this.sink.move(a.id, to.memory.id, to.typeState.type.index, m.toOffset);
+    }
+    const freed: number[] = [];
+    // A device.freeBlock() error is thrown once every block is settled (the allocator stays consistent).
+    let deviceError: unknown = null;
+    for (const b of touched) {
+      const t = b.typeState;
+      if (
+        b.sub!.chunkCount === 0 &&
+        t.blocks[b.slot] === b &&
+        t.liveGeneralBlocks > 1 &&
+        t.emptyGeneralBlocks > this.blockPolicy.spareEmptyBlocks
+      ) {
+        freed.push(b.memory.id);
+        const error = this.destroyBlock(b);
+        if (error !== null && deviceError === null) deviceError = error;
+      }
+    }
+    if (plan.moves.length > 0) this.stateVersion++;
+    if (deviceError !== null) throw deviceError;
+    return freed;
   }
 
   /** Blocks created past their heap's budget so far (budget mode `warn`). */
@@ -970,6 +1117,8 @@ export class Allocator {
                   regionSize: b.memory.size,
                   offset: 0,
                   size: a.size,
+                  // A dedicated block holds one resource at offset 0, which satisfies any alignment.
+                  alignment: 1,
                   kind: a.linear ? AllocationKind.Linear : AllocationKind.NonLinear,
                   owner: a,
                 },
@@ -1175,6 +1324,21 @@ export class Allocator {
 }
 
 const managedScheme = { kind: 'managed' } as const;
+
+/** memmove of `size` bytes between mapped blocks (the read is a copy); nothing when either is unmapped. */
+function copyMapped(
+  from: DeviceMemoryBlock,
+  fromOffset: number,
+  to: DeviceMemoryBlock,
+  toOffset: number,
+  size: number,
+): void {
+  if (from.mapped === null || to.mapped === null) return;
+  from.mapped.invalidate(fromOffset, size);
+  const bytes = from.mapped.read(fromOffset, size);
+  to.mapped.write(toOffset, bytes);
+  to.mapped.flush(toOffset, size);
+}
 
 function locationSlot(location: MemoryLocation): number {
   return location === 'GpuOnly' ? 0 : location === 'CpuToGpu' ? 1 : location === 'GpuToCpu' ? 2 : 3;

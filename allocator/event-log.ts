@@ -13,6 +13,8 @@ export const enum TraceEventKind {
   BudgetSample = 7,
   Frame = 8,
   Mark = 9,
+  /** Defragmentation moved a live allocation (id, block, type, offset: its new place). */
+  Move = 10,
   // 16-31: events of a captured application (`vramscope capture`, docs/capture.md).
   ResourceCreate = 16,
   ResourceDestroy = 17,
@@ -34,6 +36,7 @@ export const traceEventKindNames: Record<number, string> = {
   7: 'budgetSample',
   8: 'frame',
   9: 'mark',
+  10: 'move',
   16: 'resourceCreate',
   17: 'resourceDestroy',
   18: 'memoryMap',
@@ -72,11 +75,11 @@ export function flagsLocation(flags: number): MemoryLocation {
 /**
  * Column meanings per kind (unused columns are 0):
  * - time: milliseconds since the session started (monotonic).
- * - id: allocation id (Allocate, Free, Rename, Failure: 0), block id (BlockCreate/Destroy),
+ * - id: allocation id (Allocate, Free, Rename, Move; Failure: 0), block id (BlockCreate/Destroy),
  *   heap index (BudgetSample), frame number (Frame), 0 (Mark).
- * - block: block id (Allocate).
- * - type: memory type index (Allocate, BlockCreate); -1 when none (Failure without a type).
- * - offset: bytes (Allocate); budget bytes (BudgetSample).
+ * - block: block id (Allocate, Move: the new block).
+ * - type: memory type index (Allocate, BlockCreate, Move); -1 when none (Failure without a type).
+ * - offset: bytes (Allocate, Move: the new data offset); budget bytes (BudgetSample).
  * - size: bytes requested (Allocate, Failure), block bytes (BlockCreate), usage bytes (BudgetSample).
  * - alignment: bytes (Allocate, Failure).
  * - flags: see FlagBits.
@@ -353,6 +356,15 @@ export class EventLog implements AllocatorEventSink {
     const i = this.push(TraceEventKind.Rename);
     this.cols.id[i] = allocationId;
     this.cols.name[i] = this.strings.intern(name);
+  }
+
+  move(allocationId: number, blockId: number, memoryTypeIndex: number, offset: number): void {
+    const i = this.push(TraceEventKind.Move);
+    const c = this.cols;
+    c.id[i] = allocationId;
+    c.block[i] = blockId;
+    c.type[i] = memoryTypeIndex;
+    c.offset[i] = offset;
   }
 
   budgetSample(heapIndex: number, budget: number, usage: number): void {

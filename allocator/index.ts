@@ -15,5 +15,6 @@ export * from './profiles/choice-table.ts';
 export * from './profiles/builtin.ts';
 export * from './allocation-sizes.ts';
 export * from './allocator.ts';
+export * from './defragment.ts';
 export * from './workload.ts';
 export { createSubAllocator } from './placement/index.ts';

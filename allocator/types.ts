@@ -38,6 +38,8 @@ export interface AllocationCreateDesc {
    * store stack traces, and passed to event listeners.
    */
   readonly stack?: string;
+  /** false: defragmentation never moves it (default true; dedicated allocations never move). */
+  readonly movable?: boolean;
 }
 
 export interface DebugSettings {
@@ -304,6 +306,8 @@ export interface AllocatorEventSink {
    * budget sample.
    */
   budgetSample?(heapIndex: number, budget: number, usage: number): void;
+  /** Defragmentation moved a live allocation: its new block, memory type and data offset (bytes). */
+  move?(allocationId: number, blockId: number, memoryTypeIndex: number, offset: number): void;
 }
 
 // ---- Reports -----------------------------------------------------------------------------------------

@@ -5,5 +5,6 @@ export * from './reports.ts';
 export * from './snapshot.ts';
 export * from './timeline.ts';
 export { ReplayState, seriesLayout, type Checkpoint, type SeriesLayout } from './replay.ts';
+export * from './defrag.ts';
 export * from './stack-frames.ts';
 export * from './capture.ts';

@@ -38,6 +38,7 @@ export const EV_RENAME = 6;
 export const EV_BUDGET = 7;
 export const EV_FRAME = 8;
 export const EV_MARK = 9;
+export const EV_MOVE = 10;
 
 /** A compact copy of the state after `eventIndex` events (event indices instead of objects). */
 export interface Checkpoint {
@@ -46,6 +47,8 @@ export interface Checkpoint {
   readonly allocations: Uint32Array;
   /** Pairs (position in `allocations`, name string id) for live allocations renamed since. */
   readonly renames: Uint32Array;
+  /** Pairs (position in `allocations`, Move-event index) for live allocations moved since they were made. */
+  readonly moves?: Uint32Array;
   /** BlockCreate-event index of every live block, ascending. */
   readonly blocks: Uint32Array;
   readonly committed: Float64Array;
@@ -62,6 +65,8 @@ export class ReplayState {
   readonly live = new Map<number, number>();
   /** Allocation id -> name string id, for live allocations renamed after they were made. */
   readonly renamed = new Map<number, number>();
+  /** Allocation id -> index of its latest Move event, for live allocations defragmentation moved. */
+  readonly moved = new Map<number, number>();
   /** Block id -> index of its BlockCreate event. */
   readonly blocks = new Map<number, number>();
   readonly committed: Float64Array;
@@ -121,6 +126,7 @@ export class ReplayState {
         }
         this.live.delete(id);
         this.renamed.delete(id);
+        this.moved.delete(id);
         const type = c.type[at]!;
         const size = c.size[at]!;
         this.add(this.allocated, type, -size);
@@ -157,6 +163,13 @@ export class ReplayState {
         this.lastCommitted = -size;
         return;
       }
+      case EV_MOVE: {
+        // Block and offset change; the bytes stay in the same memory type, so no series changes.
+        const id = c.id[i]!;
+        if (this.live.has(id)) this.moved.set(id, i);
+        else this.anomalies++;
+        return;
+      }
       case EV_RENAME: {
         const id = c.id[i]!;
         if (this.live.has(id)) this.renamed.set(id, c.name[i]!);
@@ -179,8 +192,17 @@ export class ReplayState {
     const allocations = Uint32Array.from(this.live.values());
     const position = new Map<number, number>();
     const renames = new Uint32Array(this.renamed.size * 2);
-    if (this.renamed.size > 0) {
+    const moves = new Uint32Array(this.moved.size * 2);
+    if (this.renamed.size > 0 || this.moved.size > 0)
       allocations.forEach((eventIndex, k) => position.set(eventIndex, k));
+    if (this.moved.size > 0) {
+      let r = 0;
+      for (const [id, at] of this.moved) {
+        moves[r++] = position.get(this.live.get(id)!)!;
+        moves[r++] = at;
+      }
+    }
+    if (this.renamed.size > 0) {
       let r = 0;
       for (const [id, nameId] of this.renamed) {
         renames[r++] = position.get(this.live.get(id)!)!;
@@ -191,6 +213,7 @@ export class ReplayState {
       eventIndex: this.position,
       allocations,
       renames,
+      moves,
       blocks: Uint32Array.from(this.blocks.values()),
       committed: this.committed.slice(),
       allocated: this.allocated.slice(),
@@ -204,6 +227,8 @@ export class ReplayState {
     for (const at of cp.allocations) s.live.set(ids[at]!, at);
     for (let r = 0; r < cp.renames.length; r += 2)
       s.renamed.set(ids[cp.allocations[cp.renames[r]!]!]!, cp.renames[r + 1]!);
+    const moves = cp.moves ?? new Uint32Array(0);
+    for (let r = 0; r < moves.length; r += 2) s.moved.set(ids[cp.allocations[moves[r]!]!]!, moves[r + 1]!);
     for (const at of cp.blocks) s.blocks.set(ids[at]!, at);
     s.committed.set(cp.committed);
     s.allocated.set(cp.allocated);

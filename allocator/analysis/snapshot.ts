@@ -69,18 +69,21 @@ export function liveAllocationAt(
   layout: SeriesLayout,
   at: number,
   nameId: number,
+  /** Index of the allocation's latest Move event (defragmentation), or -1: block and offset come from it. */
+  movedAt = -1,
 ): LiveAllocation {
   const c = events.columns;
+  const where = movedAt >= 0 ? movedAt : at;
   const type = c.type[at]!;
   const flags = c.flags[at]!;
   return {
     id: c.id[at]!,
     eventIndex: at,
     time: c.time[at]!,
-    block: c.block[at]!,
+    block: c.block[where]!,
     memoryTypeIndex: type,
     heapIndex: layout.typeHeap[type] ?? -1,
-    offset: c.offset[at]!,
+    offset: c.offset[where]!,
     size: c.size[at]!,
     alignment: c.alignment[at]!,
     name: events.strings[nameId] ?? '',
@@ -101,7 +104,7 @@ export function snapshotOf(events: TraceEvents, layout: SeriesLayout, state: Rep
   for (const at of order) {
     const id = c.id[at]!;
     const renamed = state.renamed.get(id);
-    const a = liveAllocationAt(events, layout, at, renamed ?? c.name[at]!);
+    const a = liveAllocationAt(events, layout, at, renamed ?? c.name[at]!, state.moved.get(id) ?? -1);
     allocations.push(a);
     const b = perBlock.get(a.block);
     if (b) {

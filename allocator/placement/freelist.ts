@@ -119,28 +119,72 @@ export class FreeListSubAllocator<T> implements SubAllocator<T> {
       }
     }
     if (bestId === 0) return -1;
+    return this.takeFront(bestId, bestOffset, bestAlignedSize, size, alignment, kind, owner);
+  }
 
-    const free = this.get(bestId, 'the best-fit id');
+  allocateAt(
+    offset: number,
+    size: number,
+    alignment: number,
+    kind: SubAllocationKind,
+    granularity: number,
+    owner: T,
+  ): number {
+    checkPlacementRequest(size, alignment, kind, granularity);
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset % alignment !== 0) return -1;
+    if (offset + size > this.size || size > this.size - this.allocated) return -1;
+    let c: FreeListChunk<T> | undefined = this.map.get(this.headId);
+    while (c && c.offset + c.size <= offset) c = c.next === 0 ? undefined : this.map.get(c.next);
+    if (!c || c.kind !== FREE || offset + size > c.offset + c.size) return -1;
+    if (c.prev !== 0) {
+      const previous = this.get(c.prev, 'a previous-neighbour link');
+      if (
+        isOnSamePage(previous.offset, previous.size, offset, granularity) &&
+        hasGranularityConflict(previous.kind, kind)
+      ) {
+        return -1;
+      }
+    }
+    if (c.next !== 0) {
+      const next = this.get(c.next, 'a next-neighbour link');
+      if (isOnSamePage(offset, size, next.offset, granularity) && hasGranularityConflict(kind, next.kind))
+        return -1;
+    }
+    // As the crate does, the bytes in front of the data stay attached to the new chunk as padding.
+    return this.takeFront(c.id, offset, offset + size - c.offset, size, alignment, kind, owner);
+  }
+
+  /** Turns the front `alignedSize` bytes of free chunk `freeId` into a used chunk with data at `dataOffset`. */
+  private takeFront(
+    freeId: number,
+    dataOffset: number,
+    alignedSize: number,
+    size: number,
+    alignment: number,
+    kind: SubAllocationKind,
+    owner: T,
+  ): number {
+    const free = this.get(freeId, 'the chosen free id');
     let chunk: FreeListChunk<T>;
-    if (bestChunkSize > bestAlignedSize) {
+    if (free.size > alignedSize) {
       // The new chunk takes the front of the free chunk; the free chunk keeps its id and the rest.
-      chunk = this.record(this.nextId++, free.offset, bestAlignedSize, free.prev, bestId);
+      chunk = this.record(this.nextId++, free.offset, alignedSize, free.prev, freeId);
       free.prev = chunk.id;
-      free.offset += bestAlignedSize;
-      free.size -= bestAlignedSize;
+      free.offset += alignedSize;
+      free.size -= alignedSize;
       if (chunk.prev !== 0) this.get(chunk.prev, 'a previous-neighbour link').next = chunk.id;
       else this.headId = chunk.id;
       this.map.set(chunk.id, chunk);
     } else {
       chunk = free;
-      this.freeIds.delete(bestId);
+      this.freeIds.delete(freeId);
     }
     chunk.kind = kind;
-    chunk.dataOffset = bestOffset;
+    chunk.dataOffset = dataOffset;
     chunk.requestedSize = size;
     chunk.alignment = alignment;
     chunk.owner = owner;
-    this.allocated += bestAlignedSize;
+    this.allocated += alignedSize;
     this.liveChunks++;
     return chunk.id;
   }
@@ -186,6 +230,7 @@ export class FreeListSubAllocator<T> implements SubAllocator<T> {
         regionSize: c.size,
         offset: c.dataOffset,
         size: c.requestedSize,
+        alignment: c.alignment,
         kind: c.kind as SubAllocationKind,
         owner: c.owner as T,
       });

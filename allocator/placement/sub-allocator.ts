@@ -17,6 +17,8 @@ export interface ChunkInfo<T> {
   readonly offset: number;
   /** Requested bytes. */
   readonly size: number;
+  /** Bytes: the alignment the chunk was placed with (a power of two). */
+  readonly alignment: number;
   readonly kind: SubAllocationKind;
   readonly owner: T;
 }
@@ -35,6 +37,20 @@ export interface SubAllocator<T> {
    * (>= 0) or -1 when it does not fit; a -1 leaves the sub-allocator exactly as it was.
    */
   allocate(size: number, alignment: number, kind: SubAllocationKind, granularity: number, owner: T): number;
+  /**
+   * Places `size` bytes with their data at exactly `offset` (a multiple of `alignment`), under the same
+   * granularity rule as allocate(); used by defragmentation, whose planner picks the offsets. Returns a
+   * chunk handle or -1 when [offset, offset + size) is not inside one free range or breaks the granularity
+   * rule; a -1 leaves the sub-allocator exactly as it was.
+   */
+  allocateAt(
+    offset: number,
+    size: number,
+    alignment: number,
+    kind: SubAllocationKind,
+    granularity: number,
+    owner: T,
+  ): number;
   /** Frees a live chunk. Throws InternalError for an unknown or already freed handle. */
   free(chunk: number): void;
   /** Data offset (bytes) of a live chunk. */

@@ -352,6 +352,52 @@ export class TlsfPool<T> {
     return -1;
   }
 
+  /**
+   * Places `size` bytes with their data at exactly `offset` of segment `s` (see SubAllocator.allocateAt;
+   * defragmentation picks the offsets). Walks the segment's chunks: moves are rare, O(chunks) is fine. A
+   * -1 leaves the pool exactly as it was.
+   */
+  allocateAt(
+    s: number,
+    offset: number,
+    size: number,
+    alignment: number,
+    kind: SubAllocationKind,
+    granularity: number,
+    owner: T,
+  ): number {
+    checkPlacementRequest(size, alignment, kind, granularity);
+    this.checkSegment(s);
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset % alignment !== 0) return -1;
+    if (offset + size > this.segSize[s] || size > this.segSize[s] - this.segAllocated[s]) return -1;
+    if (this.slotTop < 2 && this.used + 2 > MAX_SLOTS) return -1;
+    // The chunk holding `offset`: it must be free and hold all of [offset, offset + size).
+    let c = this.segHead[s];
+    while (c >= 0 && this.regOff[c] + this.regSize[c] <= offset) c = this.physNext[c];
+    if (c < 0 || this.state[c] !== STATE_FREE) return -1;
+    if (offset + size > this.regOff[c] + this.regSize[c]) return -1;
+    if (granularity > 1) {
+      // A free chunk's neighbours are used (free ranges are merged); the data of `p` ends at its region end.
+      const p = this.physPrev[c];
+      if (
+        p >= 0 &&
+        this.state[p] !== STATE_USED + kind &&
+        samePage(this.regOff[p] + this.regSize[p] - 1, offset, granularity)
+      ) {
+        return -1;
+      }
+      const n = this.physNext[c];
+      if (
+        n >= 0 &&
+        this.state[n] !== STATE_USED + kind &&
+        samePage(offset + size - 1, this.dataStart(n), granularity)
+      ) {
+        return -1;
+      }
+    }
+    return this.place(c, offset, size, alignment, kind, owner);
+  }
+
   free(chunk: number): void {
     const c = this.liveSlot(chunk, 'free');
     const s = this.regSize[c];
@@ -412,6 +458,7 @@ export class TlsfPool<T> {
         regionSize: this.regSize[c],
         offset: this.regOff[c] + this.pad[c],
         size: this.regSize[c] - this.pad[c],
+        alignment: POW2[this.alignLog2[c]],
         kind: (st - STATE_USED) as SubAllocationKind,
         owner: this.owners[c] as T,
       });
@@ -917,6 +964,16 @@ export class TlsfSegment<T> implements SubAllocator<T> {
   allocate(size: number, alignment: number, kind: SubAllocationKind, granularity: number, owner: T): number {
     return this.pool.allocateIn(this.segment, size, alignment, kind, granularity, owner);
   }
+  allocateAt(
+    offset: number,
+    size: number,
+    alignment: number,
+    kind: SubAllocationKind,
+    granularity: number,
+    owner: T,
+  ): number {
+    return this.pool.allocateAt(this.segment, offset, size, alignment, kind, granularity, owner);
+  }
   free(chunk: number): void {
     this.own(chunk, 'free');
     this.pool.free(chunk);
@@ -973,6 +1030,16 @@ export class TlsfSubAllocator<T> implements SubAllocator<T> {
   }
   allocate(size: number, alignment: number, kind: SubAllocationKind, granularity: number, owner: T): number {
     return this.pool.allocate(size, alignment, kind, granularity, owner);
+  }
+  allocateAt(
+    offset: number,
+    size: number,
+    alignment: number,
+    kind: SubAllocationKind,
+    granularity: number,
+    owner: T,
+  ): number {
+    return this.pool.allocateAt(0, offset, size, alignment, kind, granularity, owner);
   }
   free(chunk: number): void {
     this.pool.free(chunk);

@@ -96,6 +96,7 @@ const K_FAILURE = 3;
 const K_BLOCK_CREATE = 4;
 const K_BLOCK_DESTROY = 5;
 const K_RENAME = 6;
+const K_MOVE = 10;
 const K_BUDGET = 7;
 const MAX_STRING_UNITS = limits.maxStringUnits;
 const TAG_TIME = ColumnTag.time;
@@ -941,6 +942,14 @@ export class TraceDecoder {
         case K_FREE:
           if (!live.delete(c.id[i]!)) problem = `free of allocation id ${c.id[i]}, which is not live`;
           break;
+        case K_MOVE: {
+          const type = c.type[i]!;
+          if (!live.has(c.id[i]!)) problem = `move of allocation id ${c.id[i]}, which is not live`;
+          else if (!blocks.has(c.block[i]!)) problem = `move into block id ${c.block[i]}, which is not live`;
+          else if (type < 0 || type >= typeCount)
+            problem = `memory type ${type} does not exist on the device (${typeCount} types)`;
+          break;
+        }
         case K_RENAME:
           if (!live.has(c.id[i]!)) problem = `rename of allocation id ${c.id[i]}, which is not live`;
           break;

@@ -78,7 +78,7 @@ function bits(...tags: number[]): number {
 const T = ColumnTag;
 /**
  * Bit `tag` set: events of that kind use the column (EventColumns doc in allocator/event-log.ts). The uses
- * of tags 0-13 by kinds 1-9 are frozen (a v1 reader decodes sparse columns with them); a value outside its
+ * of tags 0-13 by kinds 1-10 are frozen (a v1 reader decodes sparse columns with them); a value outside its
  * kind's use makes the writer store that column densely, so every event log still round-trips.
  */
 export const kindColumnUse: readonly number[] = [
@@ -93,8 +93,8 @@ export const kindColumnUse: readonly number[] = [
   bits(T.id, T.offset, T.size) | bits(T.thread), // BudgetSample
   bits(T.id, T.name) | bits(T.thread), // Frame
   bits(T.name, T.stack), // Mark
-  0, // 10-15: reserved for other allocator events
-  0,
+  bits(T.id, T.block, T.type, T.offset), // 10 Move
+  0, // 11-15: reserved for other allocator events
   0,
   0,
   0,
@@ -108,10 +108,10 @@ export const kindColumnUse: readonly number[] = [
   bits(T.thread), // 22 ProcessEnd
   bits(T.size, T.thread), // 23 CaptureLoss
 ];
-/** Event kinds this reader knows: 1-9 (the allocator's) and 16-23 (captured applications). */
+/** Event kinds this reader knows: 1-10 (the allocator's) and 16-23 (captured applications). */
 export const knownEventKinds: Uint8Array = (() => {
   const known = new Uint8Array(256);
-  for (let k = 1; k <= 9; k++) known[k] = 1;
+  for (let k = 1; k <= 10; k++) known[k] = 1;
   for (let k = 16; k <= 23; k++) known[k] = 1;
   return known;
 })();

@@ -285,6 +285,36 @@ describe.each(strategies)('%s placement', (strategy) => {
     expectInternal(() => make(2 ** 53));
     expectInternal(() => make(1.5));
   });
+
+  test('allocateAt places data at exactly the offset asked, or refuses and changes nothing', () => {
+    const sa = make(1 << 20);
+    expect(sa.offsetOf(sa.allocate(4096, 256, L, 1, 'a'))).toBe(0);
+    // Alignment comes from the request, not the offset: 65536 is also a multiple of 4096.
+    const b = sa.allocateAt(65536, 1000, 256, N, 1, 'b');
+    expect(b).toBeGreaterThanOrEqual(0);
+    expect(sa.offsetOf(b)).toBe(65536);
+    expect(sa.chunks().map((c) => [c.owner, c.offset, c.size, c.alignment])).toEqual([
+      ['a', 0, 4096, 256],
+      ['b', 65536, 1000, 256],
+    ]);
+    sa.validate(1);
+    const before = snapshot(sa);
+    expect(sa.allocateAt(100, 16, 1, L, 1, 'inside a')).toBe(-1);
+    expect(sa.allocateAt(65536 - 8, 16, 1, L, 1, 'overlaps b')).toBe(-1);
+    expect(sa.allocateAt(8192 + 16, 64, 256, L, 1, 'misaligned')).toBe(-1);
+    expect(sa.allocateAt((1 << 20) - 8, 16, 1, L, 1, 'past the end')).toBe(-1);
+    // b is non-linear: a linear chunk on b's 4 KiB page is refused (granularity), one page later is not.
+    expect(sa.allocateAt(65536 + 2048, 256, 256, L, 4096, 'same page as b')).toBe(-1);
+    expect(snapshot(sa)).toEqual(before);
+    const c = sa.allocateAt(65536 + 4096, 256, 4096, L, 4096, 'next page');
+    expect(sa.offsetOf(c)).toBe(65536 + 4096);
+    expect(sa.chunks().find((x) => x.owner === 'next page')!.alignment).toBe(4096);
+    sa.validate(4096);
+    // Freed, the range takes an allocation at its start again (defragmentation's put-back).
+    sa.free(b);
+    expect(sa.offsetOf(sa.allocateAt(65536, 1000, 256, N, 1, 'back'))).toBe(65536);
+    sa.validate(1);
+  });
 });
 
 test('isPowerOfTwo is exact over the safe integers', () => {
@@ -546,6 +576,25 @@ describe('tlsf pool over several segments', () => {
     expect(pool.allocate(4096, 1, L, 1, 'none')).toBe(-1);
     expect(pool.addSegment(8192)).toBe(segments[2]);
     expect(pool.allocate(4096, 1, L, 1, 'again')).toBeGreaterThanOrEqual(0);
+    pool.validateIndex();
+  });
+
+  test('allocateAt places in the segment it is given, whatever the others hold', () => {
+    const pool = new TlsfPool<string>({ backPlacementMin: Infinity });
+    const [s0, s1] = [pool.addSegment(1 << 20), pool.addSegment(1 << 20)];
+    const v0 = new TlsfSegment(pool, s0!);
+    const v1 = new TlsfSegment(pool, s1!);
+    v0.allocate(8192, 1, L, 1, 'in s0');
+    const h = v1.allocateAt(8192 + 512, 4096, 512, N, 1, 'in s1');
+    expect(pool.segmentOf(h)).toBe(s1);
+    expect(v1.chunks().map((c) => [c.owner, c.offset, c.alignment])).toEqual([['in s1', 8192 + 512, 512]]);
+    expect(pool.allocateAt(s0!, 4096, 16, 1, L, 1, 'inside s0 chunk')).toBe(-1);
+    expect(pool.allocateAt(s0!, 8192, 16, 1, L, 1, 'after it')).toBeGreaterThanOrEqual(0);
+    // The next neighbour's page: a linear chunk ending on the page where the non-linear data starts.
+    expect(pool.allocateAt(s1!, 8192, 256, 256, L, 4096, 'before in s1')).toBe(-1);
+    expect(pool.allocateAt(s1!, 4096, 256, 256, L, 4096, 'a page earlier')).toBeGreaterThanOrEqual(0);
+    pool.validateSegment(s0!, 1);
+    pool.validateSegment(s1!, 1);
     pool.validateIndex();
   });
 });

@@ -10,17 +10,21 @@ import {
   analyzeTrace,
   formatStack,
   isCapturedTrace,
+  planDefragmentationOfSnapshot,
   traceReport,
   stackOrigin,
   type LeakGroup,
   type SeriesSummary,
 } from '../../../allocator/analysis/index.ts';
+import { defragmentationAlgorithms, type DefragmentationAlgorithm } from '../../../allocator/defragment.ts';
 import { captureReportLines } from '../../capture/report-lines.ts';
 import { TraceFormatError, type LoadedTrace } from '../../../allocator/trace/index.ts';
 import { loadTrace } from '../../trace/reader.ts';
 import { CommandFailure, UsageError, type Command, type CommandIo, type ParsedValues } from '../command.ts';
 
 const LIST_LIMIT = 10;
+/** TraceEventKind.Mark (a const enum, not inlined across isolated modules). */
+const MARK_EVENT = 9;
 
 function count(n: number): string {
   return n.toLocaleString('en-US');
@@ -60,7 +64,7 @@ function leakLines(
 export const reportCommand: Command = {
   name: 'report',
   summary: 'Summarise a trace: device, totals, peaks, failures, fragmentation, leaks',
-  help: `Usage: vramscope report <trace> [--json]
+  help: `Usage: vramscope report <trace> [--json] [--stacks | --full-stacks] [--defrag [--algorithm full|fast] [--at N]]
 
 Loads a VRAMscope trace (format: docs/trace-format.md) and prints the device, committed and allocated bytes
 per heap and memory type with their peaks, event counts, failed allocations, fragmentation, and the
@@ -83,13 +87,41 @@ Options:
                   performance
   --stacks        print each origin's stack below it: Python frames first, C++ frames folded
   --full-stacks   print each origin's stack with every frame
+  --defrag        print the defragmentation plan for the trace's end state instead: the moves (from
+                  block/offset to block/offset), bytes moved, blocks emptied, fragmentation before/after
+  --algorithm A   with --defrag: full (default; fewest blocks) or fast (empty the emptiest blocks)
+  --at N          with --defrag: plan for the state after the first N events instead of the end;
+                  --at mark:LABEL plans for the state just before the first mark with that label
 
 Exit codes: 0 ok, 1 the trace cannot be read, 2 bad usage.`,
-  options: { json: { type: 'boolean' }, stacks: { type: 'boolean' }, 'full-stacks': { type: 'boolean' } },
+  options: {
+    json: { type: 'boolean' },
+    stacks: { type: 'boolean' },
+    'full-stacks': { type: 'boolean' },
+    defrag: { type: 'boolean' },
+    algorithm: { type: 'string' },
+    at: { type: 'string' },
+  },
   maxPositionals: 1,
   async run(values: ParsedValues, positionals: string[], io: CommandIo): Promise<number> {
     const file = positionals[0];
     if (file === undefined) throw new UsageError('missing <trace> argument');
+    const algorithm = (values.algorithm ?? 'full') as DefragmentationAlgorithm;
+    if (typeof values.algorithm === 'string' || values.at !== undefined) {
+      if (values.defrag !== true) throw new UsageError('--algorithm and --at go with --defrag');
+    }
+    if (!defragmentationAlgorithms.includes(algorithm))
+      throw new UsageError(`--algorithm must be full or fast, got "${String(values.algorithm)}"`);
+    let at: number | string | null = null;
+    if (values.at !== undefined) {
+      const v = values.at;
+      if (typeof v === 'string' && v.startsWith('mark:')) at = v.slice(5);
+      else if (typeof v === 'string' && /^\d+$/.test(v) && Number.isSafeInteger(Number(v))) at = Number(v);
+      else
+        throw new UsageError(
+          `--at must be an event index (a whole number >= 0) or mark:LABEL, got "${String(v)}"`,
+        );
+    }
     const full = path.resolve(io.cwd, file);
     const started = performance.now();
     const cpuStarted = process.cpuUsage();
@@ -110,6 +142,9 @@ Exit codes: 0 ok, 1 the trace cannot be read, 2 bad usage.`,
     const cpu = process.cpuUsage(cpuStarted);
     const loadCpuMs = (cpu.user + cpu.system) / 1000;
     const rssAfterLoad = process.memoryUsage().rss;
+    if (values.defrag === true) {
+      return printDefragmentation(trace, file, algorithm, at, values.json === true, io);
+    }
     const analysisStarted = performance.now();
     const analysis = analyzeTrace(trace.events, trace.header.device);
     // The same report the API's getReport answers for this file (allocator/analysis/report.ts).
@@ -226,3 +261,53 @@ Exit codes: 0 ok, 1 the trace cannot be read, 2 bad usage.`,
     return 0;
   },
 };
+
+/** `--defrag`: the plan for the state after `at` events (default: all). */
+function printDefragmentation(
+  trace: LoadedTrace,
+  file: string,
+  algorithm: DefragmentationAlgorithm,
+  atOption: number | string | null,
+  json: boolean,
+  io: CommandIo,
+): number {
+  const events = trace.events.length;
+  let at: number | null = null;
+  if (typeof atOption === 'string') {
+    const c = trace.events.columns;
+    for (let i = 0; i < events && at === null; i++)
+      if (c.kind[i] === MARK_EVENT && trace.events.strings[c.name[i]!] === atOption) at = i;
+    if (at === null)
+      throw new CommandFailure(`no mark labelled "${printable(atOption, 200)}" in ${printable(file)}`);
+  } else at = atOption;
+  if (at !== null && at > events)
+    throw new UsageError(`--at ${at} is past the end of the trace (${count(events)} events)`);
+  const eventIndex = at ?? events;
+  const analysis = analyzeTrace(trace.events, trace.header.device);
+  const started = performance.now();
+  const snapshot = analysis.snapshotAt(eventIndex);
+  const plan = planDefragmentationOfSnapshot(snapshot, trace.header.device, { algorithm });
+  const planMs = performance.now() - started;
+  if (json) {
+    io.stdout.write(`${JSON.stringify({ file, eventIndex, planMs, ...plan })}\n`);
+    return 0;
+  }
+  const pct = (f: number): string => `${(f * 100).toFixed(1)}%`;
+  const lines = [
+    `trace: ${printable(file)}, state after event ${count(eventIndex)} of ${count(events)}`,
+    `defragmentation plan (${algorithm}): ${count(plan.moves.length)} moves, ${formatBytes(plan.bytesMoved)} moved`,
+    `  general blocks: ${count(plan.blocksBefore)} -> ${count(plan.blocksAfter)} (${count(plan.emptiedBlocks.length)} emptied${plan.emptiedBlocks.length > 0 ? `: ${plan.emptiedBlocks.slice(0, 20).join(', ')}${plan.emptiedBlocks.length > 20 ? ', ...' : ''}` : ''}), live ${formatBytes(plan.liveBytes)}`,
+    `  fragmentation: ${pct(plan.fragmentationBefore)} -> ${pct(plan.fragmentationAfter)}`,
+    `  planned in ${planMs.toFixed(1)} ms (snapshot included)`,
+  ];
+  if (plan.moves.length > 0) lines.push('  moves (allocation: from block@offset -> to block@offset):');
+  for (const m of plan.moves.slice(0, LIST_LIMIT * 2)) {
+    lines.push(
+      `    #${m.allocationId} "${printable(m.name, 200)}" ${formatBytes(m.size)}: ${m.fromBlock}@${m.fromOffset} -> ${m.toBlock}@${m.toOffset}`,
+    );
+  }
+  if (plan.moves.length > LIST_LIMIT * 2)
+    lines.push(`    ... and ${count(plan.moves.length - LIST_LIMIT * 2)} more (--json lists all)`);
+  io.stdout.write(`${lines.join('\n')}\n`);
+  return 0;
+}
