@@ -16,6 +16,8 @@ export function Leaks(): ReactNode {
   const [atCursor, setAtCursor] = useState(false);
   const [groupBy, setGroupBy] = useState<LeakGroupBy>('origin');
   const [report, setReport] = useState<LeakReport | null>(null);
+  /** Why the last leaks request failed (shown instead of an empty view), null when it did not. */
+  const [failure, setFailure] = useState<string | null>(null);
   const [diff, setDiff] = useState<SnapshotDiff | null>(null);
   const end = overview?.eventCount ?? 0;
   const at = atCursor ? cursor : end;
@@ -24,8 +26,16 @@ export function Leaks(): ReactNode {
     if (!source || !overview) return undefined;
     let current = true;
     source.leaks(at, groupBy).then(
-      (r) => current && setReport(r),
-      () => current && setReport(null),
+      (r) => {
+        if (!current) return;
+        setReport(r);
+        setFailure(null);
+      },
+      (e: unknown) => {
+        if (!current) return;
+        setReport(null);
+        setFailure(e instanceof Error ? e.message : String(e));
+      },
     );
     return () => {
       current = false;
@@ -78,6 +88,11 @@ export function Leaks(): ReactNode {
           </select>
         </label>
       </div>
+      {failure && (
+        <p className="error" role="alert" data-testid="leaks-error">
+          The leak report could not be computed: {failure}
+        </p>
+      )}
       {report && (
         <>
           <p data-testid="leaks-summary">
