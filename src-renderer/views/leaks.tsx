@@ -21,9 +21,15 @@ export function Leaks(): ReactNode {
   const [diff, setDiff] = useState<SnapshotDiff | null>(null);
   const end = overview?.eventCount ?? 0;
   const at = atCursor ? cursor : end;
+  // What the leak report depends on. The overview object is replaced whenever the store refreshes it (state
+  // pushes, live batches); asking again on every new object would cancel a slow answer before it arrives
+  // and leave the view empty, so the requests follow this key instead.
+  const loadedKey = overview
+    ? `${overview.title}\u0000${overview.eventCount}\u0000${overview.durationMs}`
+    : null;
 
   useEffect(() => {
-    if (!source || !overview) return undefined;
+    if (!source || loadedKey === null) return undefined;
     let current = true;
     source.leaks(at, groupBy).then(
       (r) => {
@@ -40,10 +46,10 @@ export function Leaks(): ReactNode {
     return () => {
       current = false;
     };
-  }, [source, overview, at, groupBy]);
+  }, [source, loadedKey, at, groupBy]);
 
   useEffect(() => {
-    if (!source || !overview || diffFrom === null) {
+    if (!source || loadedKey === null || diffFrom === null) {
       setDiff(null);
       return undefined;
     }
@@ -55,7 +61,7 @@ export function Leaks(): ReactNode {
     return () => {
       current = false;
     };
-  }, [source, overview, diffFrom, cursor]);
+  }, [source, loadedKey, diffFrom, cursor]);
 
   if (!overview) return <p className="empty">Nothing loaded yet.</p>;
   const live = overview.live;
