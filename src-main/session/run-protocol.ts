@@ -67,6 +67,7 @@ export interface RunInfo {
   readonly bufferDeviceAddress: boolean;
   /** Whether the validation layer is on (only ever for a real device). */
   readonly validation: boolean;
+  readonly budget: BudgetMode;
 }
 
 export type RunStateName = 'running' | 'paused' | 'finished';
@@ -112,6 +113,10 @@ export interface RunSummary {
   /** Bytes. */
   readonly peakCommittedBytes: number;
   readonly peakBlocks: number;
+  /** The budget mode, and blocks past a heap's budget (warn) / refused by it (strict) over the run. */
+  readonly budget: BudgetMode;
+  readonly budgetCrossings: number;
+  readonly budgetRefusals: number;
   readonly leaks: readonly LeakRecord[];
   /** Bytes requested by the leaked allocations. */
   readonly leakedBytes: number;

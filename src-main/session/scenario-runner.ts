@@ -156,6 +156,9 @@ function summarize(session: Session, info: RunInfo, startedAt: number, tracePath
     events: session.log.length,
     peakCommittedBytes: session.peakCommittedBytes,
     peakBlocks: session.peakBlockCount,
+    budget: session.allocator.budget,
+    budgetCrossings: state.budgetCrossings,
+    budgetRefusals: state.budgetRefusals,
     leaks,
     leakedBytes: leaks.reduce((sum, l) => sum + l.size, 0),
     durationMs: Math.round(performance.now() - startedAt),
@@ -274,6 +277,7 @@ export async function runScenario(
       allocationSizes: { ...allocator.allocationSizes },
       debugSettings: { ...allocator.debugSettings },
       bufferDeviceAddress: allocator.bufferDeviceAddress,
+      budget: allocator.budget,
       validation: opened.validation,
     };
     if (tracePath !== null) {

@@ -4,6 +4,7 @@
 import {
   Allocator,
   EventLog,
+  FlagBits,
   type Allocation,
   type AllocationCreateDesc,
   type AllocationKind,
@@ -66,7 +67,14 @@ class RecordingSink implements AllocatorEventSink {
   private readonly blockSizes = new Map<number, number>();
   private readonly liveSizes = new Map<number, number>();
 
-  constructor(private readonly log: EventLog) {}
+  /** Blocks created past a heap's budget (mode warn) / refused by it (mode strict), as recorded. */
+  budgetCrossings = 0;
+  budgetRefusals = 0;
+
+  constructor(
+    private readonly log: EventLog,
+    private readonly budgetMode: BudgetMode,
+  ) {}
 
   allocate(
     allocationId: number,
@@ -123,9 +131,19 @@ class RecordingSink implements AllocatorEventSink {
     this.log.failure(name, size, alignment, location, linear, code, message, decisionId, stack);
   }
 
-  /** A new block pushed a heap past its budget (budget mode warn): recorded as a budget sample. */
+  /**
+   * The allocator's budget samples: a new block pushed a heap past its budget (mode warn) or the budget
+   * refused one (mode strict). Recorded as a budget sample flagged with which of the two it was.
+   */
   budgetSample(heapIndex: number, budget: number, usage: number): void {
-    this.log.budgetSample(heapIndex, budget, usage);
+    if (this.budgetMode === 'strict') this.budgetRefusals++;
+    else this.budgetCrossings++;
+    this.log.budgetSample(
+      heapIndex,
+      budget,
+      usage,
+      this.budgetMode === 'strict' ? FlagBits.budgetRefused : FlagBits.budgetCrossed,
+    );
   }
 
   blockCreate(blockId: number, memoryTypeIndex: number, size: number, dedicated: boolean): void {
@@ -163,7 +181,7 @@ export class Session {
   constructor(options: SessionOptions) {
     this.device = new HeapLimitedDevice(options.device);
     this.log = new EventLog(options.clock ? { clock: options.clock } : {});
-    this.sink = new RecordingSink(this.log);
+    this.sink = new RecordingSink(this.log, options.budget ?? 'warn');
     this.consumer = options.consumer ?? null;
     this.allocator = new Allocator({
       device: this.device,
@@ -248,6 +266,8 @@ export class Session {
       committedBytes: s.committedBytes,
       peakCommittedBytes: s.peakCommittedBytes,
       blockCount: s.blockCount,
+      budgetCrossings: s.budgetCrossings,
+      budgetRefusals: s.budgetRefusals,
     };
   }
 
