@@ -380,8 +380,16 @@ export const timelineSeriesSchema = z.object({
 export const timelineMarkerSchema = z.object({
   eventIndex: indexSchema,
   time: msSchema,
-  kind: z.enum(['frame', 'mark', 'failure']),
+  /** budget: a block pushed a heap past its budget (mode warn) or the budget refused one (strict). */
+  kind: z.enum(['frame', 'mark', 'failure', 'budget']),
   label: z.string(),
+});
+
+/** A heap's budget over the range, as steps: each point holds from its event on. Bytes. */
+export const timelineBudgetSchema = z.object({
+  heapIndex: indexSchema,
+  label: z.string(),
+  points: z.array(z.object({ eventIndex: indexSchema, time: msSchema, budget: bytesSchema })),
 });
 
 export const timelineResultSchema = z.object({
@@ -396,6 +404,8 @@ export const timelineResultSchema = z.object({
   series: z.array(timelineSeriesSchema),
   /** Frames, marks and failures in range; at most `maxMarkers` (evenly thinned). */
   markers: z.array(timelineMarkerSchema),
+  /** Each heap's budget line (heaps with budget samples only). */
+  budgets: z.array(timelineBudgetSchema),
   eventCount: countSchema,
   durationMs: msSchema,
 });
@@ -459,6 +469,11 @@ export const allocationRowSchema = z.object({
   origin: z.string().nullable(),
   /** true when the decision's allocation-time retry type was needed (the first choice failed). */
   usedRetry: z.boolean(),
+  /**
+   * When the retry was the budget's doing (budget mode strict): the refused heap with its budget and the
+   * usage the refused block would have made (bytes); null otherwise.
+   */
+  budgetRefusal: z.object({ heapIndex: indexSchema, budget: bytesSchema, usage: bytesSchema }).nullable(),
 });
 export type AllocationRow = z.infer<typeof allocationRowSchema>;
 
@@ -529,6 +544,9 @@ export const analysisSummarySchema = z.object({
     z.object({ heapIndex: indexSchema, budget: bytesSchema, usage: bytesSchema, eventIndex: indexSchema }),
   ),
   retriedAllocations: countSchema,
+  /** Blocks created past a heap's budget (budget mode warn) / refused by it (strict), as flagged. */
+  budgetCrossings: countSchema,
+  budgetRefusals: countSchema,
   liveAllocations: countSchema,
   liveBlocks: countSchema,
   failures: z.array(

@@ -122,6 +122,7 @@ export function rowToRecord(r: Row): AllocationRecord {
     origin: r.origin,
     decisionId: r.decisionId,
     usedRetry: r.usedRetry,
+    budgetRefusal: r.budgetRefusal,
   };
 }
 
@@ -351,6 +352,11 @@ export class ApiSource implements InspectorSource {
       allocatedTotal,
       time: Float64Array.from(r.bucketStart),
       markers,
+      budgets: r.budgets.map((b) => ({
+        heapIndex: b.heapIndex,
+        label: b.label,
+        points: b.points.map((p) => ({ index: p.eventIndex, budget: p.budget })),
+      })),
     };
   }
 
