@@ -237,3 +237,70 @@ describe.skipIf(!built)(
     });
   },
 );
+
+/** Budget samples the session flagged in a trace: crossed (warn) and refused (strict). */
+function flaggedBudgetSamples(tracePath: string): { crossed: number; refused: number } {
+  const trace = loadTraceSync(tracePath);
+  const c = trace.events.columns;
+  let crossed = 0;
+  let refused = 0;
+  for (let i = 0; i < trace.events.length; i++) {
+    if (c.kind[i] !== TraceEventKind.BudgetSample) continue;
+    if ((c.flags[i]! & FlagBits.budgetCrossed) !== 0) crossed++;
+    if ((c.flags[i]! & FlagBits.budgetRefused) !== 0) refused++;
+  }
+  return { crossed, refused };
+}
+
+describe('run budget-overflow --budget ignore|warn|strict', () => {
+  // The scenario gives the CpuToGpu heap a 128 MiB budget under a 256 MiB hard limit and fills it.
+  test.each(['lavapipe', 'h100'])('on the %s profile each mode does what it says', (profile) => {
+    const results = new Map<string, { stdout: string; stderr: string; trace: string }>();
+    for (const mode of ['ignore', 'warn', 'strict']) {
+      const trace = path.join(tmp, `budget-${profile}-${mode}.trace`);
+      const r = vramscope(
+        'run',
+        'budget-overflow',
+        '--profile',
+        profile,
+        '--budget',
+        mode,
+        '--seed',
+        '3',
+        '--out',
+        trace,
+      );
+      expect(r.status, r.stderr).toBe(0);
+      results.set(mode, { stdout: r.stdout, stderr: r.stderr, trace });
+      expect(loadTraceSync(trace).header.allocator.budget).toBe(mode);
+      const report = vramscope('report', trace);
+      expect(report.status, report.stderr).toBe(0);
+      expect(report.stdout).toContain(`, budget ${mode}`);
+    }
+    const ignore = results.get('ignore')!;
+    expect(ignore.stdout).toMatch(/^budget +ignore \(heap budgets are not checked\)$/m);
+    expect(flaggedBudgetSamples(ignore.trace)).toEqual({ crossed: 0, refused: 0 });
+    expect(ignore.stderr).not.toMatch(/past its budget|the budget refused/);
+
+    const warn = results.get('warn')!;
+    expect(warn.stdout).toMatch(/^budget +warn: 1 block pushed a heap past its budget$/m);
+    expect(flaggedBudgetSamples(warn.trace)).toEqual({ crossed: 1, refused: 0 });
+    expect(warn.stderr).toMatch(/pushed heap 0 past its budget: usage 256\.00 MiB > budget 128\.00 MiB/);
+
+    const strict = results.get('strict')!;
+    const refused = flaggedBudgetSamples(strict.trace).refused;
+    expect(refused).toBeGreaterThan(0);
+    expect(strict.stdout).toContain(`strict: the budget refused ${refused} blocks`);
+    expect(strict.stderr).toMatch(/the budget refused a 16\.00 MiB block on heap 0 for "chunk-8"/);
+    if (profile === 'h100') {
+      // CpuToGpu falls back out of ReBAR (heap 0) into system memory; the decision's retry says why.
+      expect(strict.stderr).toMatch(
+        /"chunk-8" went to memory type 2 \(the decision's fallback\) because heap 0/,
+      );
+    } else {
+      // One heap: nowhere to fall back; the failures name the budget.
+      const report = vramscope('report', strict.trace);
+      expect(report.stdout).toMatch(/"chunk-8" 16\.00 MiB CpuToGpu — OutOfMemory: .*past its budget/);
+    }
+  });
+});
