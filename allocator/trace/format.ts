@@ -136,6 +136,12 @@ export interface TraceAllocatorConfig {
    * recorded in warn mode, or before budgets were checked).
    */
   readonly budget?: BudgetMode;
+  /**
+   * Scenario runs: `real` when each allocation created its buffer/image and used the driver's requirements
+   * (the allocate events then carry the driver's memoryTypeBits in the typeBits column; size and alignment
+   * are the driver's), `none` when it used the scenario's numbers. Absent in older traces (none).
+   */
+  readonly resources?: 'real' | 'none';
 }
 
 /** Where an imported trace came from (VMA/D3D12MA JSON dump, PyTorch snapshot, ...). */
@@ -312,6 +318,7 @@ function checkAllocator(v: Json): TraceAllocatorConfig {
   }
   bool(a.bufferDeviceAddress, 'allocator.bufferDeviceAddress');
   if (a.budget !== undefined) oneOf(a.budget, 'allocator.budget', ['ignore', 'warn', 'strict']);
+  if (a.resources !== undefined) oneOf(a.resources, 'allocator.resources', ['real', 'none']);
   return a as unknown as TraceAllocatorConfig;
 }
 

@@ -188,6 +188,12 @@ export const sessionConfigSchema = z.strictObject({
    */
   budget: z.enum(['ignore', 'warn', 'strict']).optional(),
   /**
+   * real (default on a vulkan device): each allocation creates its buffer/image, uses the driver's
+   * requirements, binds it and destroys it on free; none (the only choice on a profile device, else
+   * InvalidRequest): the scenario's sizes with every memory type allowed.
+   */
+  resources: z.enum(['real', 'none']).optional(),
+  /**
    * Enable the Khronos validation layer (device.kind "vulkan" only, else InvalidRequest); its messages
    * arrive as `log` events of the session's runs.
    */

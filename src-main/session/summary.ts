@@ -54,6 +54,12 @@ export function formatSummary(s: RunSummary, outcome: string): string {
   row('device', s.device);
   row('strategy', s.strategy);
   row('blocks', blockSizesText(s));
+  row(
+    'resources',
+    s.resources === 'real'
+      ? "real (buffers and images created, bound and destroyed; the driver's requirements)"
+      : "none (the scenario's sizes, every memory type allowed)",
+  );
   row('ops', `${s.ops} (${s.allocations} allocations, ${s.frees} frees, ${s.failures} failures)`);
   if (s.failures > 0) {
     const codes = Object.entries(s.failuresByCode)

@@ -16,6 +16,7 @@ export function createTraceConsumer(path: string, info: RunInfo, session: Sessio
       debugSettings: info.debugSettings,
       bufferDeviceAddress: info.bufferDeviceAddress,
       budget: info.budget,
+      resources: info.resources,
     },
     session: { scenario: info.scenario.name, params: info.params, seed: info.seed },
   });

@@ -41,6 +41,7 @@ export interface TraceHeaderInit {
     readonly debugSettings?: Partial<DebugSettings>;
     readonly bufferDeviceAddress?: boolean;
     readonly budget?: BudgetMode;
+    readonly resources?: 'real' | 'none';
   };
   readonly session?: TraceSessionInfo;
   readonly importedFrom?: TraceImportInfo;
@@ -63,6 +64,7 @@ export function createTraceHeader(init: TraceHeaderInit): TraceHeader {
       debugSettings: { ...defaultDebugSettings, ...(a.debugSettings ?? {}) },
       bufferDeviceAddress: a.bufferDeviceAddress ?? false,
       ...(a.budget !== undefined ? { budget: a.budget } : {}),
+      ...(a.resources !== undefined ? { resources: a.resources } : {}),
     },
     ...(init.session ? { session: init.session } : {}),
     ...(init.importedFrom ? { importedFrom: init.importedFrom } : {}),
