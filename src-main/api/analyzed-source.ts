@@ -410,6 +410,8 @@ export class AnalyzedSource {
       origin: origin === '' ? null : origin,
       usedRetry: (c.flags[i]! & FlagBits.usedRetry) !== 0,
       budgetRefusal: (c.flags[i]! & FlagBits.usedRetry) !== 0 ? this.budgetRefusalBefore(i) : null,
+      // memoryTypeBits is never 0 for a real resource (a driver must allow at least one type).
+      driverTypeBits: c.typeBits[i]! !== 0 ? c.typeBits[i]! : null,
     };
   }
 

@@ -480,6 +480,11 @@ export const allocationRowSchema = z.object({
    * usage the refused block would have made (bytes); null otherwise.
    */
   budgetRefusal: z.object({ heapIndex: indexSchema, budget: bytesSchema, usage: bytesSchema }).nullable(),
+  /**
+   * The driver's memoryTypeBits for the bound resource, when the trace has them (a scenario run with
+   * resources real, or a captured application); its size and alignment are then the driver's too. Else null.
+   */
+  driverTypeBits: z.int().nullable(),
 });
 export type AllocationRow = z.infer<typeof allocationRowSchema>;
 

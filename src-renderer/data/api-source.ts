@@ -123,6 +123,7 @@ export function rowToRecord(r: Row): AllocationRecord {
     decisionId: r.decisionId,
     usedRetry: r.usedRetry,
     budgetRefusal: r.budgetRefusal,
+    driverTypeBits: r.driverTypeBits,
   };
 }
 

@@ -168,6 +168,11 @@ export interface AllocationRecord {
     readonly budget: number;
     readonly usage: number;
   } | null;
+  /**
+   * The driver's memoryTypeBits of the bound resource (resources real, or a captured application): size and
+   * alignment are then the driver's too. Absent or null otherwise.
+   */
+  readonly driverTypeBits?: number | null;
 }
 
 /** An allocation as the block map needs it. */

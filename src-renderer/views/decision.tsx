@@ -75,6 +75,16 @@ function AllocationFacts(props: {
       <dd>
         {formatBytes(a.size)} ({formatCount(a.size)} B), alignment {formatBytes(a.alignment)}
       </dd>
+      {a.driverTypeBits !== undefined && a.driverTypeBits !== null && (
+        <>
+          <dt>requirements</dt>
+          <dd data-testid="decision-requirements">
+            from the driver (a real {a.kind === 'linear' ? 'buffer' : 'image'}): {formatBytes(a.size)},
+            alignment {formatBytes(a.alignment)}, memoryTypeBits 0x{a.driverTypeBits.toString(16)} (types{' '}
+            {bitsList(a.driverTypeBits)})
+          </dd>
+        </>
+      )}
       <dt>placed</dt>
       <dd>
         block #{a.blockId} at offset {formatCount(a.offset)} · type {a.memoryTypeIndex} (heap {a.heapIndex}) ·{' '}

@@ -207,7 +207,7 @@ Exit codes: 0 ok, 1 the trace cannot be read, 2 bad usage.`,
     );
     const a = header.allocator;
     lines.push(
-      `allocator: ${a.strategy}${a.bufferDeviceAddress ? ', buffer device address' : ''}${a.budget !== undefined ? `, budget ${a.budget}` : ''}`,
+      `allocator: ${a.strategy}${a.bufferDeviceAddress ? ', buffer device address' : ''}${a.budget !== undefined ? `, budget ${a.budget}` : ''}${a.resources !== undefined ? `, resources ${a.resources}${a.resources === 'real' ? " (each allocation's size, alignment and memoryTypeBits are the driver's for its buffer/image)" : ''}` : ''}`,
     );
     const k = summary.counts;
     lines.push(
