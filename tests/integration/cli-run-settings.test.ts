@@ -304,3 +304,51 @@ describe('run budget-overflow --budget ignore|warn|strict', () => {
     }
   });
 });
+
+test('--resources real on a --profile device is a usage error; bad values name the flag', () => {
+  const r = vramscope('run', 'leaks', '--profile', 'lavapipe', '--resources', 'real');
+  expect(r.status).toBe(2);
+  expect(r.stderr).toMatch(/--resources real needs a real Vulkan device/);
+  const bad = vramscope('run', 'leaks', '--profile', 'lavapipe', '--resources', 'fake');
+  expect(bad.status).toBe(2);
+  expect(bad.stderr).toMatch(/--resources/);
+  const none = vramscope(
+    'run',
+    'leaks',
+    '--profile',
+    'lavapipe',
+    '--resources',
+    'none',
+    '--param',
+    'objects=20',
+  );
+  expect(none.status, none.stderr).toBe(0);
+  expect(none.stdout).toMatch(/^resources +none \(the scenario's sizes, every memory type allowed\)$/m);
+});
+
+describe.skipIf(!built)(
+  `--resources on the real lavapipe device${built ? '' : ' (skipped: the native Vulkan addon is not built; npm run setup)'}`,
+  () => {
+    test('real is the default there; the trace header and report say so and allocate events carry the bits', () => {
+      const out = path.join(tmp, 'resources-real.trace');
+      const r = vramscope('run', 'leaks', '--device', '0', '--param', 'objects=30', '--out', out);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^resources +real \(buffers and images created, bound and destroyed/m);
+      const trace = loadTraceSync(out);
+      expect(trace.header.allocator.resources).toBe('real');
+      const c = trace.events.columns;
+      let allocates = 0;
+      for (let i = 0; i < trace.events.length; i++) {
+        if (c.kind[i] !== TraceEventKind.Allocate) continue;
+        allocates++;
+        expect(c.typeBits[i]).not.toBe(0);
+      }
+      expect(allocates).toBeGreaterThan(0);
+      const report = vramscope('report', out);
+      expect(report.stdout).toMatch(/^allocator: tlsf, budget warn, resources real \(/m);
+      const none = vramscope('run', 'leaks', '--device', '0', '--resources', 'none', '--param', 'objects=30');
+      expect(none.status, none.stderr).toBe(0);
+      expect(none.stdout).toMatch(/^resources +none/m);
+    });
+  },
+);
