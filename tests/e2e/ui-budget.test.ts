@@ -62,16 +62,16 @@ interface Drawn {
   markers: { x: number; y: number }[];
 }
 
-/** What the timeline drew last: its budget lines and markers (CSS px), once both are there. */
-async function drawnBudget(page: Page): Promise<Drawn> {
+/** What the timeline drew last: its budget lines and markers (CSS px), once there are lines and `min` markers. */
+async function drawnBudget(page: Page, min = 1): Promise<Drawn> {
   await page.waitForFunction(
-    () => {
+    (least) => {
       const c = document.querySelector('[data-testid="timeline-canvas"]');
       const lines = JSON.parse(c?.getAttribute('data-budget-lines') ?? '[]') as unknown[];
       const markers = JSON.parse(c?.getAttribute('data-budget-markers') ?? '[]') as unknown[];
-      return lines.length > 0 && markers.length > 0;
+      return lines.length > 0 && markers.length >= least;
     },
-    undefined,
+    min,
     { timeout: 30_000 },
   );
   return page.$eval('[data-testid="timeline-canvas"]', (c) => ({
@@ -133,6 +133,39 @@ describe('heap budgets on the timeline', () => {
     // The marker: a 4 × 11 px bar above the plot.
     const m = drawn.markers[0]!;
     expect(await budgetPixels(page, m.x - 2, m.y, 4, 11)).toBeGreaterThan(20);
+    await page.close();
+  }, 120_000);
+
+  test('budget mode strict: the decision panel says a fallback allocation’s retry was the budget’s doing', async () => {
+    const trace = record('strict');
+    const page = await browser.context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(server.url);
+    await page.waitForSelector('[data-testid="app"]');
+    await dropTrace(page, trace);
+    // One marker per refusal (the scenario's chunks past the budget and its GpuOnly requests).
+    // (An early frame may show the first range only: wait for the whole trace's markers.)
+    const drawn = await drawnBudget(page, 2);
+    expect(drawn.markers.length).toBeGreaterThan(1);
+    await page.click('role=tab[name="Allocations"]');
+    const alive = page.locator('input[aria-label="Alive at cursor"]');
+    if (await alive.isChecked()) await alive.uncheck();
+    // chunk-12 is past the 128 MiB budget of heap 0 (8 chunks of 16 MiB fill it): it fell back to type 2.
+    await page.fill('input[aria-label="Filter by name"]', 'chunk-12');
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-testid="allocations-body"] [role="row"]').length === 1,
+      undefined,
+      { timeout: 30_000 },
+    );
+    await page.click('[data-testid="allocations-body"] [role="row"] >> nth=0');
+    await page.waitForSelector('[data-testid="budget-refusal"]', { timeout: 30_000 });
+    const refusal = (await page.textContent('[data-testid="budget-refusal"]')) ?? '';
+    expect(refusal).toContain('budget mode strict');
+    expect(refusal).toMatch(/heap 0 to 144\.00 MiB, past its budget of 128\.00 MiB/);
+    expect(refusal).toContain('the next type, 2, was tried');
+    await page.screenshot({ path: screenshotPath('budget-strict-decision'), fullPage: true });
+    expect(errors).toEqual([]);
     await page.close();
   }, 120_000);
 });
