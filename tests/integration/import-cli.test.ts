@@ -172,7 +172,7 @@ describe('vramscope import', () => {
     const u = await cli(['import', txt]);
     expect(u.code).toBe(1);
     expect(u.stderr).toMatch(
-      /notes\.txt is not a VMA JSON dump, a D3D12MA JSON dump or a PyTorch memory snapshot/,
+      /notes\.txt is not a VMA JSON dump, a D3D12MA JSON dump, a PyTorch memory snapshot or an RMV trace/,
     );
     const missing = await cli(['import', path.join(work, 'nope.json')]);
     expect(missing.code).toBe(1);
