@@ -430,7 +430,7 @@ async function readRdfIndex(
     ] as const) {
       if (size > 0 && (off < RDF_HEADER_BYTES || (fileSize !== null && off + size > fileSize)))
         fail(
-          `${where}: chunk "${id}" ${what} (${size} bytes at byte ${off}) lies outside the file${fileSize !== null && off + size > fileSize ? ': the file is truncated' : ''}`,
+          `${where}: the chunk's ${what} (${size} bytes at byte ${off}) lies outside the file${fileSize !== null && off + size > fileSize ? ': the file is truncated' : ''}`,
         );
     }
     entries.push(entry);
@@ -447,7 +447,8 @@ async function readRdf(
   const ranges: Range[] = [];
   for (const e of entries) {
     if (!WANTED.has(e.id)) {
-      c.skipChunk(`"${e.id}"`);
+      // Other tools' chunks (SystemInfo, DriverOverrides, ...): counted by name, printable characters only.
+      c.skipChunk(`"${e.id.replace(/[^\x20-\x7e]/g, '?')}"`);
       continue;
     }
     if (e.compression !== 0)
