@@ -177,7 +177,9 @@ function timestampOf(data: Uint8Array, at: number, streamOffset: number): number
 export class RmtTokenStream {
   /** RMT spec version as RMV compares it: major * 10 + minor. */
   private readonly version: number;
-  private carry: Uint8Array | null = null;
+  /** Bytes of a token cut by a piece boundary (the first carryLength bytes of carryBuffer). */
+  private carryBuffer = new Uint8Array(0);
+  private carryLength = 0;
   /** Stream bytes consumed by complete tokens. */
   private offset = 0;
   private seenTimestamp = false;
@@ -205,30 +207,54 @@ export class RmtTokenStream {
   }
 
   feed(piece: Uint8Array): void {
-    let data = piece;
-    if (this.carry !== null) {
-      data = new Uint8Array(this.carry.length + piece.length);
-      data.set(this.carry, 0);
-      data.set(piece, this.carry.length);
-      this.carry = null;
+    let rest = piece;
+    // First finish a token carried over from earlier pieces. Bytes are appended to the carry buffer
+    // (capacity doubling, so a large token fed in tiny pieces costs linear time): one at a time until
+    // the token's size is known (at most 10 bytes, never past its end: every token is at least as long
+    // as the bytes that give its size), then up to that size.
+    while (this.carryLength > 0 && rest.length > 0) {
+      const carried = this.carryBuffer.subarray(0, this.carryLength);
+      const size = this.tokenSize(carried, 0);
+      const take = size < 0 ? 1 : Math.min(rest.length, size - this.carryLength);
+      this.appendCarry(rest.subarray(0, take));
+      rest = rest.subarray(take);
+      if (size >= 0 && this.carryLength === size) {
+        this.carryLength = 0;
+        this.consume(this.carryBuffer, 0, size);
+      }
     }
     let p = 0;
     for (;;) {
-      const size = this.tokenSize(data, p);
-      if (size < 0 || p + size > data.length) break;
-      this.token(data, p, size);
+      const size = this.tokenSize(rest, p);
+      if (size < 0 || p + size > rest.length) break;
+      this.consume(rest, p, size);
       p += size;
-      this.offset += size;
-      this.tokens++;
     }
-    if (p < data.length) this.carry = data.slice(p);
+    if (p < rest.length) this.appendCarry(rest.subarray(p));
+  }
+
+  private consume(data: Uint8Array, p: number, size: number): void {
+    this.token(data, p, size);
+    this.offset += size;
+    this.tokens++;
+  }
+
+  private appendCarry(bytes: Uint8Array): void {
+    const needed = this.carryLength + bytes.length;
+    if (needed > this.carryBuffer.length) {
+      const grown = new Uint8Array(Math.max(needed, 2 * this.carryBuffer.length, 64));
+      grown.set(this.carryBuffer.subarray(0, this.carryLength));
+      this.carryBuffer = grown;
+    }
+    this.carryBuffer.set(bytes, this.carryLength);
+    this.carryLength = needed;
   }
 
   /** The stream ended: a token left unfinished means the stream (or the file) is cut short. */
   end(): void {
-    if (this.carry !== null && this.carry.length > 0)
+    if (this.carryLength > 0)
       throw new RmtStreamError(
-        `the stream ends inside a token at stream byte ${this.offset} (${this.carry.length} bytes of it present): the trace is truncated`,
+        `the stream ends inside a token at stream byte ${this.offset} (${this.carryLength} bytes of it present): the trace is truncated`,
       );
   }
 

@@ -217,6 +217,19 @@ describe('RMV traces written from a description', () => {
   });
 });
 
+test('a 1 MiB userdata token fed in 7-byte pieces is read once (linear carry-over), then the stream goes on', async () => {
+  const length = (1 << 20) - 1; // the largest userdata payload: 20 bits
+  const big = new Uint8Array(4 + length);
+  // Userdata (type 4), subtype binary (2) in bits 8-11, payload length in bits 12-31.
+  new DataView(big.buffer).setUint32(0, 4 | (2 << 8) | (length << 12), true);
+  const before = encodeStream({ ops: [{ op: 'va', address: A, pages: 1, heap: 1 }] });
+  const after = encodeStream({ ops: [{ op: 'va', address: B, pages: 2, heap: 1 }] }).subarray(12);
+  const stream = { bytes: concat([before, big, after]), major: 1, minor: 0 };
+  const r = await importBytes('big.rmv', rdfFile({ streams: [] }, { raw: [stream], chunkBytes: 4096 }), 7);
+  expect(totalsOf(r)).toMatchObject({ blocks: 2, block_bytes: 3 * 4096, events: 4 });
+  expect(r.found.join('\n')).toMatch(/1 binary or reserved userdata/);
+});
+
 describe("AMD's sample traces (GPUOpen-Tools/radeon_memory_visualizer samples/sample_trace.rmv)", () => {
   const rdf = new Uint8Array(readFileSync(fixture('rmv-amd-sample-rdf.rmv')));
   const rmt = new Uint8Array(readFileSync(fixture('rmv-amd-sample-rmt.rmv')));
