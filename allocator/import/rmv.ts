@@ -614,17 +614,34 @@ const RESOURCE_TYPE_NAMES = [
 ];
 const COMMIT_NAMES = ['committed', 'placed', 'virtual', 'reserved'];
 
-/** Live virtual allocations sorted by base address, for "which allocation holds this address". */
+/**
+ * Live virtual allocations sorted by base address, for "which allocation holds this address": a list of
+ * sorted buckets of at most BUCKET blocks (square-root decomposition), so adding, removing and finding
+ * cost O(log n + BUCKET) however many allocations are live (a plain sorted array costs O(n) per insert).
+ */
 class AddressMap {
-  private readonly bases: number[] = [];
-  private readonly blocks: LiveBlock[] = [];
+  private static readonly BUCKET = 256;
+  private readonly buckets: LiveBlock[][] = [];
 
-  private lowerBound(address: number): number {
+  /** Index of the last bucket whose first base is <= address; 0 when none is (or no bucket exists). */
+  private bucketFor(address: number): number {
     let lo = 0;
-    let hi = this.bases.length;
+    let hi = this.buckets.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.buckets[mid]![0]!.base <= address) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /** Position in `bucket` of the first block whose base is >= address. */
+  private static lowerBound(bucket: readonly LiveBlock[], address: number): number {
+    let lo = 0;
+    let hi = bucket.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.bases[mid]! < address) lo = mid + 1;
+      if (bucket[mid]!.base < address) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -632,30 +649,38 @@ class AddressMap {
 
   /** The live block whose range holds `address`, if any. */
   find(address: number): LiveBlock | undefined {
-    const i = this.lowerBound(address + 1) - 1;
-    const b = i >= 0 ? this.blocks[i] : undefined;
+    const bucket = this.buckets[this.bucketFor(address)];
+    if (bucket === undefined) return undefined;
+    const i = AddressMap.lowerBound(bucket, address + 1) - 1;
+    const b = i >= 0 ? bucket[i] : undefined;
     return b !== undefined && address < b.base + b.size ? b : undefined;
   }
 
-  /** Adds a block; returns the block already at that base address instead, if there is one. */
-  add(block: LiveBlock): LiveBlock | undefined {
-    const i = this.lowerBound(block.base);
-    if (this.bases[i] === block.base) return this.blocks[i];
-    this.bases.splice(i, 0, block.base);
-    this.blocks.splice(i, 0, block);
-    return undefined;
+  /** Adds a block (the caller has removed any block at the same base address). */
+  add(block: LiveBlock): void {
+    if (this.buckets.length === 0) {
+      this.buckets.push([block]);
+      return;
+    }
+    const bi = this.bucketFor(block.base);
+    const bucket = this.buckets[bi]!;
+    bucket.splice(AddressMap.lowerBound(bucket, block.base), 0, block);
+    if (bucket.length > 2 * AddressMap.BUCKET)
+      this.buckets.splice(bi + 1, 0, bucket.splice(AddressMap.BUCKET));
   }
 
   remove(block: LiveBlock): void {
-    const i = this.lowerBound(block.base);
-    if (this.blocks[i] === block) {
-      this.bases.splice(i, 1);
-      this.blocks.splice(i, 1);
-    }
+    const bi = this.bucketFor(block.base);
+    const bucket = this.buckets[bi];
+    if (bucket === undefined) return;
+    const i = AddressMap.lowerBound(bucket, block.base);
+    if (bucket[i] !== block) return;
+    bucket.splice(i, 1);
+    if (bucket.length === 0) this.buckets.splice(bi, 1);
   }
 
   *all(): IterableIterator<LiveBlock> {
-    yield* this.blocks;
+    for (const bucket of this.buckets) yield* bucket;
   }
 }
 
@@ -830,7 +855,9 @@ function buildTimeline(
         }
         const id = nextAllocation++;
         const kind = res.type === 0 ? AllocationKind.NonLinear : AllocationKind.Linear;
-        const origin = `${RESOURCE_TYPE_NAMES[res.type] ?? `resource type ${res.type}`} (${COMMIT_NAMES[res.commit] ?? 'commit type ?'}), resource id ${rec.id}`;
+        // The origin (stack column) groups like resources, so leak reports group by it: type and commit
+        // type only. The driver's resource id goes into the name of an allocation the trace leaves unnamed.
+        const origin = `${RESOURCE_TYPE_NAMES[res.type] ?? `resource type ${res.type}`} (${COMMIT_NAMES[res.commit] ?? 'commit type ?'})`;
         log.allocate(
           id,
           block.id,
@@ -840,7 +867,7 @@ function buildTimeline(
           0,
           kind,
           'Unknown',
-          nameOf(rec.id),
+          nameOf(rec.id) || `resource ${rec.id}`,
           -1,
           false,
           origin,
