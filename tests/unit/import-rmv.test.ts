@@ -335,6 +335,24 @@ describe('malformed RMV files: one sentence, no file content', () => {
     ).toMatch(/beyond 2\^53 clock ticks/);
   });
 
+  test('errors name offsets and known chunk kinds, never text from the file', async () => {
+    const secret = 'SECRET-7f3a';
+    const d: RmvDescription = { ...description, adapter: secret, snapshots: [{ ts: 1, name: secret }] };
+    const rdfBytes = rdfFile(d);
+    // An unknown chunk named by the file, whose data lies outside the file.
+    const dv = new DataView(rdfBytes.buffer);
+    const indexAt = Number(dv.getBigUint64(16, true));
+    rdfBytes.set(new TextEncoder().encode(secret.padEnd(16, '\0')), indexAt);
+    dv.setBigUint64(indexAt + 40, BigInt(rdfBytes.length + 100), true);
+    const messages = [
+      await importError('a.rmv', rdfBytes),
+      await importError('b.rmv', rmtFile(d).subarray(0, rmtFile(d).length - 3)),
+      await importError('c.rmv', rdfFile(d).subarray(0, 200)),
+    ];
+    for (const m of messages) expect(m).not.toContain(secret);
+    expect(messages[0]).toMatch(/RDF index entry 0 .*lies outside the file/);
+  });
+
   test('compressed RDF chunks are refused by name', async () => {
     const bytes = goodRdf.slice();
     const dv = new DataView(bytes.buffer);
