@@ -128,6 +128,110 @@ export type RmtRecord =
       readonly correlation: number;
     };
 
+const RECORD_KINDS = ['va', 'vf', 'create', 'bind', 'destroy', 'snapshot', 'name', 'correlation'] as const;
+
+/**
+ * A stream's records kept as columns (34 bytes a record instead of a ~110-byte object: every record stays
+ * in memory until all streams are read, since they are merged by time). `get` rebuilds the object.
+ * Columns: a, b, c, f per kind: va (address, size, owner, heap), vf (address), create (id, type, commit),
+ * bind (id, address, size, system), destroy (id), name (id; text), correlation (resource, correlation),
+ * snapshot (text).
+ */
+export class RecordStore {
+  length = 0;
+  private kind = new Uint8Array(64);
+  private ts = new Float64Array(64);
+  private a = new Float64Array(64);
+  private b = new Float64Array(64);
+  private c = new Float64Array(64);
+  private f = new Uint8Array(64);
+  private readonly text = new Map<number, string>();
+
+  private grow(): void {
+    const n = this.kind.length * 2;
+    const k = new Uint8Array(n);
+    k.set(this.kind);
+    this.kind = k;
+    const f = new Uint8Array(n);
+    f.set(this.f);
+    this.f = f;
+    for (const col of ['ts', 'a', 'b', 'c'] as const) {
+      const next = new Float64Array(n);
+      next.set(this[col]);
+      this[col] = next;
+    }
+  }
+
+  push(r: RmtRecord): void {
+    if (this.length === this.kind.length) this.grow();
+    const i = this.length++;
+    this.kind[i] = RECORD_KINDS.indexOf(r.kind);
+    this.ts[i] = r.ts;
+    let a = 0;
+    let b = 0;
+    let c = 0;
+    let f = 0;
+    switch (r.kind) {
+      case 'va':
+        [a, b, c, f] = [r.address, r.size, r.owner, r.heap];
+        break;
+      case 'vf':
+        a = r.address;
+        break;
+      case 'create':
+        [a, b, c] = [r.id, r.type, r.commit];
+        break;
+      case 'bind':
+        [a, b, c, f] = [r.id, r.address, r.size, r.system ? 1 : 0];
+        break;
+      case 'destroy':
+        a = r.id;
+        break;
+      case 'snapshot':
+        this.text.set(i, r.name);
+        break;
+      case 'name':
+        a = r.id;
+        this.text.set(i, r.name);
+        break;
+      case 'correlation':
+        [a, b] = [r.resource, r.correlation];
+        break;
+    }
+    this.a[i] = a;
+    this.b[i] = b;
+    this.c[i] = c;
+    this.f[i] = f;
+  }
+
+  tsAt(i: number): number {
+    return this.ts[i]!;
+  }
+
+  get(i: number): RmtRecord {
+    const ts = this.ts[i]!;
+    const [a, b, c, f] = [this.a[i]!, this.b[i]!, this.c[i]!, this.f[i]!];
+    switch (RECORD_KINDS[this.kind[i]!]!) {
+      case 'va':
+        return { kind: 'va', ts, address: a, size: b, owner: c, heap: f as RmtHeap };
+      case 'vf':
+        return { kind: 'vf', ts, address: a };
+      case 'create':
+        return { kind: 'create', ts, id: a, type: b, commit: c };
+      case 'bind':
+        return { kind: 'bind', ts, id: a, address: b, size: c, system: f === 1 };
+      case 'destroy':
+        return { kind: 'destroy', ts, id: a };
+      case 'snapshot':
+        return { kind: 'snapshot', ts, name: this.text.get(i) ?? '' };
+      case 'name':
+        return { kind: 'name', ts, id: a, name: this.text.get(i) ?? '' };
+      case 'correlation':
+        return { kind: 'correlation', ts, resource: a, correlation: b };
+    }
+  }
+}
+
 /** Tokens read but not imported, by what they are (page tables, residency, ...), for the "found" lines. */
 export type IgnoredCounts = Record<string, number>;
 
@@ -189,7 +293,7 @@ export class RmtTokenStream {
   /** CPU clock frequency (Hz) from the first timestamp token; 0 when none. */
   frequency = 0;
   tokens = 0;
-  readonly records: RmtRecord[] = [];
+  readonly records = new RecordStore();
 
   constructor(
     readonly index: number,

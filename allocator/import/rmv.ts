@@ -685,23 +685,22 @@ class AddressMap {
 }
 
 /** Merges the streams' records by time (ties: stream order, then record order), as RMV's token heap does. */
-function mergeRecords(streams: readonly RmtTokenStream[]): RmtRecord[] {
-  const lists = streams.map((s) => s.records).filter((l) => l.length > 0);
-  if (lists.length === 1) return lists[0]!;
-  const out: RmtRecord[] = [];
-  const pos = lists.map(() => 0);
+function* mergeRecords(streams: readonly RmtTokenStream[]): Generator<RmtRecord> {
+  const stores = streams.map((s) => s.records).filter((l) => l.length > 0);
+  const pos = stores.map(() => 0);
   for (;;) {
     let best = -1;
     let bestTs = Infinity;
-    for (let i = 0; i < lists.length; i++) {
-      const r = lists[i]![pos[i]!];
-      if (r !== undefined && r.ts < bestTs) {
+    for (let i = 0; i < stores.length; i++) {
+      const store = stores[i]!;
+      const at = pos[i]!;
+      if (at < store.length && store.tsAt(at) < bestTs) {
         best = i;
-        bestTs = r.ts;
+        bestTs = store.tsAt(at);
       }
     }
-    if (best < 0) return out;
-    out.push(lists[best]![pos[best]!]!);
+    if (best < 0) return;
+    yield stores[best]!.get(pos[best]!);
     pos[best]!++;
   }
 }
@@ -726,8 +725,9 @@ function buildTimeline(
     now = Math.max(now, Math.max(0, ts - origin) / ticksPerMs);
   };
   const records = mergeRecords(c.streams);
+  const recordCount = c.streams.reduce((n, s) => n + s.records.length, 0);
   const snapshots = [...c.snapshots].sort((a, b) => a.ts - b.ts);
-  const log = new EventLog({ clock: () => now, initialCapacity: records.length + snapshots.length + 64 });
+  const log = new EventLog({ clock: () => now, initialCapacity: recordCount + snapshots.length + 64 });
   const blocks = new AddressMap();
   const resources = new Map<number, Resource>();
   /** Allocation id -> size and type, live ones only. */
