@@ -36,7 +36,7 @@ export class AllocationLifetimes {
       const kind = c.kind[i]!;
       if (kind === EV_ALLOCATE) {
         if (this.count === this.allocEvent.length) {
-          const grow = (a: Float64Array): Float64Array => {
+          const grow = (a: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> => {
             const b = new Float64Array(a.length * 2);
             b.set(a);
             return b;
