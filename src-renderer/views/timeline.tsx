@@ -436,7 +436,14 @@ export function Timeline(): ReactNode {
               max={Math.log10(bandDetailMax)}
               step={0.01}
               value={Math.log10(bandDetail)}
-              onChange={(e) => store.getState().setBandDetail(10 ** Number(e.target.value))}
+              onChange={(e) => {
+                // Log scale; the ends exactly (the step would miss them), two significant digits between.
+                const v = Number(e.target.value);
+                const top = Math.log10(bandDetailMax);
+                const n = v >= top - 0.006 ? bandDetailMax : 10 ** v;
+                const unit = 10 ** Math.max(0, Math.floor(Math.log10(n)) - 1);
+                store.getState().setBandDetail(Math.round(n / unit) * unit);
+              }}
               aria-label="Detail"
               data-testid="band-detail"
             />{' '}
