@@ -33,8 +33,13 @@ import { drawTimeline, timelineLegend, timelineMargin, timelineScales } from './
 import type { TimelineFrame } from './timeline-draw.ts';
 
 const height = 220;
-/** The store's range follows a drag or wheel at most this often (ms); the canvas follows every event. */
+/**
+ * The store's range (which other views and the data requests follow) is updated during a drag or wheel
+ * only when the view needs data the last answers do not hold, at most every `rangeUpdateMs`; otherwise
+ * once, `rangeIdleMs` after the last input. The canvas follows every input at once.
+ */
 const rangeUpdateMs = 80;
+const rangeIdleMs = 150;
 
 /** What the draw needs besides the view range, kept in a ref so an input event can draw without React. */
 interface DrawInputs extends Omit<TimelineFrame, 'range' | 'drawPlot' | 'yMax'> {
@@ -68,6 +73,8 @@ export function Timeline(): ReactNode {
   const transformRef = useRef<ZoomTransform>(zoomIdentity);
   const drawsRef = useRef(0);
   const brushStart = useRef<number | null>(null);
+  /** The readout's "events a–b", written by each draw (the store's range lags a drag on purpose). */
+  const rangeTextRef = useRef<HTMLSpanElement | null>(null);
   const dragging = useRef(false);
   const eventCount = overview?.eventCount ?? 0;
   const title = overview?.title ?? '';
@@ -135,6 +142,9 @@ export function Timeline(): ReactNode {
     // Read by the e2e tests and the benchmark: frames drawn, the last one's cost, what the bands mode shows.
     const d = canvas.dataset;
     d['draws'] = String(drawsRef.current);
+    const text = rangeTextRef.current;
+    if (text)
+      text.textContent = `events ${formatCount(Math.floor(frame.range.start))}–${formatCount(Math.ceil(frame.range.end))}`;
     d['drawMs'] = (performance.now() - t0).toFixed(2);
     d['mode'] = inputs.mode;
     if (prepared) {
@@ -174,12 +184,11 @@ export function Timeline(): ReactNode {
       const [start, end] = t.rescaleX(x0).domain() as [number, number];
       viewRef.current = { start: Math.max(0, start), end: Math.min(eventCount, end) };
       drawNow();
-      // Leading and trailing: the first move of a burst at once, then at most every rangeUpdateMs.
-      if (rangeTimer.current === null) {
-        const wait = rangeDue.current - performance.now();
-        if (wait <= 0) pushRange();
-        else rangeTimer.current = setTimeout(pushRange, wait);
-      }
+      if (rangeTimer.current !== null) clearTimeout(rangeTimer.current);
+      rangeTimer.current = null;
+      if (!dataNeeded(viewRef.current)) rangeTimer.current = setTimeout(pushRange, rangeIdleMs);
+      else if (performance.now() >= rangeDue.current) pushRange();
+      else rangeTimer.current = setTimeout(pushRange, rangeDue.current - performance.now());
     };
     const behavior = zoom<HTMLCanvasElement, unknown>()
       .scaleExtent([1, Math.max(1, eventCount / 8)])
@@ -220,6 +229,7 @@ export function Timeline(): ReactNode {
     const p = pushed.current;
     if (p && p.start === range.start && p.end === range.end) return;
     viewRef.current = range;
+    requestDraw();
   }, [range]);
 
   // A different trace: back to the whole range.
@@ -279,6 +289,21 @@ export function Timeline(): ReactNode {
     );
   }, [source, range, plotWidth, eventCount, mode, bandDetail]);
 
+  // Whether a view range needs data the last answers (or the ones asked for) do not hold.
+  const settings = { source, eventCount, plotWidth, groupBy, mode, bandDetail };
+  const settingsRef = useRef(settings);
+  settingsRef.current = settings;
+  const dataNeeded = (view: EventRange): boolean => {
+    const s = settingsRef.current;
+    if (!s.source || s.eventCount === 0) return false;
+    const totals = totalsPump.current.covered;
+    if (lodWindow(view, s.eventCount, s.plotWidth, totals, s.source, (q) => q.groupBy === s.groupBy))
+      return true;
+    if (s.mode !== 'allocations' || !s.source.bands) return false;
+    const b = bandsPump.current.covered;
+    return lodWindow(view, s.eventCount, s.plotWidth, b, s.source, (q) => q.limit === s.bandDetail) !== null;
+  };
+
   useLayoutEffect(() => {
     const canvas = canvasRef.current;
     if (!canvas) return;
@@ -299,20 +324,7 @@ export function Timeline(): ReactNode {
     };
     requestDraw();
     // requestDraw reads refs only.
-  }, [
-    width,
-    range,
-    buckets,
-    cursor,
-    brush,
-    showCommitted,
-    showAllocated,
-    theme,
-    mode,
-    bands,
-    hover,
-    selectedId,
-  ]);
+  }, [width, buckets, cursor, brush, showCommitted, showAllocated, theme, mode, bands, hover, selectedId]);
   useEffect(
     () => () => {
       // StrictMode mounts twice: a cancelled loop must not look running to the next mount.
@@ -514,7 +526,9 @@ export function Timeline(): ReactNode {
           </span>
         </span>
         <span className="range-readout" data-testid="timeline-range">
-          events {formatCount(range.start)}–{formatCount(range.end)}
+          <span ref={rangeTextRef}>
+            events {formatCount(range.start)}–{formatCount(range.end)}
+          </span>
           {brush ? ` · brush ${formatCount(brush.start)}–${formatCount(brush.end)}` : ''}
           {mode === 'totals' && buckets ? ` · ${formatCount(buckets.count)} buckets` : ''}
           {mode === 'totals' && buckets && buckets.count > 0
