@@ -12,13 +12,7 @@ import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import type { ReactNode } from 'react';
 import { scaleLinear, select, zoom, zoomIdentity } from 'd3';
 import type { ZoomBehavior, ZoomTransform } from 'd3';
-import type {
-  AllocationBandsData,
-  AllocationDetail,
-  BandsQuery,
-  TimelineBuckets,
-  TimelineQuery,
-} from '../data/source.ts';
+import type { AllocationDetail, BandsQuery, TimelineBuckets, TimelineQuery } from '../data/source.ts';
 import { bandDetailMax, bandDetailMin } from '../store/bands-slice.ts';
 import type { EventRange } from '../store/cursor-slice.ts';
 import { useInspector, useInspectorStore } from '../store/store.ts';
@@ -244,7 +238,7 @@ export function Timeline(): ReactNode {
   // from what is already here and asks again only near the edges or when the zoom level changed.
   const plotWidth = Math.max(1, width - timelineMargin.left - timelineMargin.right);
   const totalsPump = useRef(new Pump<TimelineQuery, TimelineBuckets>());
-  const bandsPump = useRef(new Pump<BandsQuery, AllocationBandsData>());
+  const bandsPump = useRef(new Pump<BandsQuery, PreparedBands>());
   useEffect(() => {
     const pump = totalsPump.current;
     if (!source || eventCount === 0) {
@@ -261,7 +255,9 @@ export function Timeline(): ReactNode {
       (q) => q.groupBy === groupBy,
     );
     if (!window) return;
-    pump.want({ ...window, groupBy }, source, eventCount, (q) => source.timeline(q), setBuckets);
+    const cached = pump.fromCache(range, eventCount, plotWidth, source, (q) => q.groupBy === groupBy);
+    if (cached) setBuckets(cached);
+    else pump.want({ ...window, groupBy }, source, eventCount, (q) => source.timeline(q), setBuckets);
   }, [source, range, plotWidth, groupBy, eventCount]);
   useEffect(() => {
     const pump = bandsPump.current;
@@ -270,7 +266,8 @@ export function Timeline(): ReactNode {
       pump.reset();
       return;
     }
-    const fetchBands = source.bands.bind(source);
+    const fetchBands = (q: BandsQuery): Promise<PreparedBands> =>
+      source.bands ? source.bands(q).then(prepareBands) : Promise.reject(new Error('no bands'));
     const window = lodWindow(
       range,
       eventCount,
@@ -280,13 +277,16 @@ export function Timeline(): ReactNode {
       (q) => q.limit === bandDetail,
     );
     if (!window) return;
-    pump.want(
-      { start: window.start, end: window.end, buckets: window.buckets, limit: bandDetail },
-      source,
-      eventCount,
-      fetchBands,
-      (data) => setBands(prepareBands(data)),
-    );
+    const cached = pump.fromCache(range, eventCount, plotWidth, source, (q) => q.limit === bandDetail);
+    if (cached) setBands(cached);
+    else
+      pump.want(
+        { start: window.start, end: window.end, buckets: window.buckets, limit: bandDetail },
+        source,
+        eventCount,
+        fetchBands,
+        setBands,
+      );
   }, [source, range, plotWidth, eventCount, mode, bandDetail]);
 
   // Whether a view range needs data the last answers (or the ones asked for) do not hold.
@@ -558,18 +558,45 @@ export function Timeline(): ReactNode {
   );
 }
 
-/** One request in flight; the newest wanted query sent when it returns; the covered window remembered. */
+interface Covered<Q> {
+  readonly query: Q & { start: number; end: number; buckets: number };
+  readonly source: unknown;
+  readonly eventCount: number;
+}
+
+/** Answers kept per kind (a few zoom levels and places), newest last. */
+const cachedAnswers = 6;
+
+/**
+ * One request in flight; the newest wanted query sent when it returns; the covered window remembered; the
+ * last few answers kept, so zooming back to a level (or panning back to a place) seen before draws at once.
+ */
 class Pump<Q, R> {
-  covered: {
-    query: Q & { start: number; end: number; buckets: number };
-    source: unknown;
-    eventCount: number;
-  } | null = null;
+  covered: Covered<Q> | null = null;
   private inFlight = false;
   private wanted: { run: () => Promise<void> } | null = null;
+  private cache: (Covered<Q> & { readonly result: R })[] = [];
   reset(): void {
     this.covered = null;
     this.wanted = null;
+  }
+  /** A kept answer that serves the view (see lodWindow), which becomes the covered one; null if none. */
+  fromCache(
+    range: EventRange,
+    eventCount: number,
+    plotWidth: number,
+    source: unknown,
+    same: (q: Q) => boolean,
+  ): R | null {
+    for (let k = this.cache.length - 1; k >= 0; k--) {
+      const entry = this.cache[k]!;
+      if (lodWindow(range, eventCount, plotWidth, entry, source, same) === null) {
+        this.covered = entry;
+        this.wanted = null;
+        return entry.result;
+      }
+    }
+    return null;
   }
   want(
     query: Q & { start: number; end: number; buckets: number },
@@ -578,12 +605,20 @@ class Pump<Q, R> {
     fetch: (q: Q) => Promise<R>,
     done: (r: R) => void,
   ): void {
-    this.covered = { query, source, eventCount };
+    const covered = { query, source, eventCount };
+    this.covered = covered;
     this.wanted = {
       run: () =>
-        fetch(query).then(done, () => {
-          this.covered = null;
-        }),
+        fetch(query).then(
+          (result) => {
+            this.cache.push({ ...covered, result });
+            if (this.cache.length > cachedAnswers) this.cache.shift();
+            done(result);
+          },
+          () => {
+            this.covered = null;
+          },
+        ),
     };
     this.next();
   }
