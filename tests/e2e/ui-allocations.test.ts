@@ -225,6 +225,57 @@ describe('allocations mode on a PyTorch snapshot', () => {
       (engine.allocEvent[pick]! + 1).toLocaleString('en-US'),
     );
     await page.waitForSelector('[data-testid="decision-stack"]');
+
+    // The largest allocation chosen from the address results: in the allocations mode it is the selected
+    // band, drawn white; the pointer on a white pixel of the plot shows exactly that allocation.
+    await page.fill('input[aria-label="Search frame text"]', '');
+    await page.fill('input[aria-label="Search address"]', address);
+    await page.click('[data-testid="allocation-search"] button[type="submit"]');
+    await page.click(`[data-testid="search-result"][data-id="${id}"]`);
+    await page.selectOption('[data-testid="timeline-mode"]', 'allocations');
+    await page.waitForFunction(
+      (want) =>
+        (document.querySelector('[data-testid="timeline-canvas"]')?.getAttribute('data-band-ids') ?? '')
+          .split(',')
+          .includes(String(want)),
+      id,
+      { timeout: 60_000 },
+    );
+    await page.waitForTimeout(500);
+    const white = await page.$eval('[data-testid="timeline-canvas"]', (el) => {
+      const canvas = el as HTMLCanvasElement;
+      const ctx = canvas.getContext('2d');
+      if (!ctx) return null;
+      const dpr = canvas.width / canvas.getBoundingClientRect().width;
+      // The plot (timelineMargin: left 78, top 30, right 12, bottom 22), in device pixels.
+      const x0 = Math.round(78 * dpr);
+      const y0 = Math.round(30 * dpr);
+      const w = canvas.width - x0 - Math.round(12 * dpr);
+      const h = canvas.height - y0 - Math.round(22 * dpr);
+      const px = ctx.getImageData(x0, y0, w, h).data;
+      // The middle white pixel of the middle column that has any.
+      const columns: number[][] = [];
+      for (let x = 0; x < w; x++) {
+        const rows: number[] = [];
+        for (let y = 0; y < h; y++) {
+          const k = (y * w + x) * 4;
+          if (px[k] === 255 && px[k + 1] === 255 && px[k + 2] === 255) rows.push(y);
+        }
+        if (rows.length > 0) columns.push([x, rows[rows.length >> 1]!]);
+      }
+      const mid = columns[columns.length >> 1];
+      return mid ? { x: (x0 + mid[0]!) / dpr, y: (y0 + mid[1]!) / dpr } : null;
+    });
+    if (!white) throw new Error('the selected allocation is not drawn');
+    const plot = await (await page.$('[data-testid="timeline-canvas"]'))?.boundingBox();
+    if (!plot) throw new Error('no timeline canvas');
+    await page.mouse.move(plot.x + white.x, plot.y + white.y);
+    await page.waitForSelector('[data-testid="timeline-tooltip-size"]');
+    expect(await page.textContent('[data-testid="timeline-tooltip"]')).toContain(`#${id}`);
+    expect(await page.textContent('[data-testid="timeline-tooltip-size"]')).toBe(
+      formatBytes(largest.size[0]!),
+    );
+    await page.screenshot({ path: screenshotPath('allocations-selected-hover'), fullPage: false });
     await page.close();
   }, 300_000);
 });
