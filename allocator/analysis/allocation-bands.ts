@@ -23,6 +23,12 @@ export class AllocationLifetimes {
   freeEvent = new Float64Array(1024);
   /** Events indexed so far. */
   private scanned = 0;
+  /**
+   * Per run of 2^RUN_LOG2 ordinals: the latest free event among them (Infinity when one is never freed),
+   * so a window query skips runs that all ended before it; recomputed when the run changed (dirty).
+   */
+  private runEnd = new Float64Array(64);
+  private runDirty = new Uint8Array(64);
   private readonly ordinalOfId = new Map<number, number>();
 
   constructor(events: TraceEvents) {
@@ -44,16 +50,54 @@ export class AllocationLifetimes {
           this.allocEvent = grow(this.allocEvent);
           this.freeEvent = grow(this.freeEvent);
         }
+        this.markRun(this.count);
         this.ordinalOfId.set(c.id[i]!, this.count);
         this.allocEvent[this.count] = i;
         this.freeEvent[this.count] = -1;
         this.count++;
       } else if (kind === EV_FREE) {
         const o = this.ordinalOfId.get(c.id[i]!);
-        if (o !== undefined && this.freeEvent[o] === -1) this.freeEvent[o] = i;
+        if (o !== undefined && this.freeEvent[o] === -1) {
+          this.freeEvent[o] = i;
+          this.markRun(o);
+        }
       }
     }
     if (eventCount > this.scanned) this.scanned = eventCount;
+  }
+
+  private markRun(o: number): void {
+    const r = o >> RUN_LOG2;
+    if (r >= this.runDirty.length) {
+      const dirty = new Uint8Array(Math.max(r + 1, this.runDirty.length * 2));
+      dirty.set(this.runDirty);
+      this.runDirty = dirty;
+      const end = new Float64Array(dirty.length);
+      end.set(this.runEnd);
+      this.runEnd = end;
+    }
+    this.runDirty[r] = 1;
+  }
+
+  /** The first ordinal at or after `o` (within [o, prefix)) that may be alive after event `start`. */
+  private skipEnded(o: number, prefix: number, start: number): number {
+    while (o < prefix && (o & RUN_MASK) === 0) {
+      const r = o >> RUN_LOG2;
+      if (this.runDirty[r] === 1) {
+        let end = -1;
+        const stop = Math.min(this.count, o + RUN_MASK + 1);
+        for (let k = o; k < stop; k++) {
+          const f = this.freeEvent[k]!;
+          const e = f < 0 ? Infinity : f;
+          if (e > end) end = e;
+        }
+        this.runEnd[r] = end;
+        this.runDirty[r] = 0;
+      }
+      if (this.runEnd[r]! > start) return o;
+      o += RUN_MASK + 1;
+    }
+    return o;
   }
 
   /** The newest allocation with this id (ids may be reused after a free). */
@@ -114,7 +158,7 @@ export class AllocationLifetimes {
       }
     };
     let alive = 0;
-    for (let o = 0; o < prefix; o++) {
+    for (let o = this.skipEnded(0, prefix, start); o < prefix; o = this.skipEnded(o + 1, prefix, start)) {
       if (this.aliveTo(o, eventCount) <= start) continue;
       alive++;
       if (heapSize < heap.length) {
@@ -161,7 +205,7 @@ export class AllocationLifetimes {
     const nb = Math.max(0, Math.min(Math.floor(query.buckets), span));
     const delta = new Float64Array(span + 1);
     let initial = 0;
-    for (let o = 0; o < prefix; o++) {
+    for (let o = this.skipEnded(0, prefix, start); o < prefix; o = this.skipEnded(o + 1, prefix, start)) {
       const to = this.aliveTo(o, eventCount);
       if (to <= start || shown.has(o)) continue;
       const from = this.allocEvent[o]!;
@@ -276,6 +320,10 @@ export interface AllocationSearch {
   readonly text?: string;
   readonly limit: number;
 }
+
+/** Ordinals per run of the skip index (AllocationLifetimes.runEnd). */
+const RUN_LOG2 = 8;
+const RUN_MASK = (1 << RUN_LOG2) - 1;
 
 const NUMBER = '(0x[0-9a-f]+|\\d+)';
 const BLOCK_OFFSET = new RegExp(`^(?:block\\s*|b)?${NUMBER}\\s*(?:\\+|:)\\s*${NUMBER}$`, 'i');
