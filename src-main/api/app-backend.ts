@@ -273,6 +273,8 @@ export class AppBackend {
       snapshotAt: (p) => this.query(p.sourceId, 'snapshot', p),
       listAllocations: (p) => this.query(p.sourceId, 'allocations', p),
       allocationDetail: (p) => this.query(p.sourceId, 'detail', p),
+      allocationBands: (p) => this.query(p.sourceId, 'bands', p),
+      searchAllocations: (p) => this.query(p.sourceId, 'search', p),
       leaks: (p) => this.query(p.sourceId, 'leaks', p),
       diff: (p) => this.query(p.sourceId, 'diff', p),
       getReport: (p) => this.query(p.sourceId, 'reportObject', null),

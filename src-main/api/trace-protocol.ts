@@ -26,6 +26,8 @@ export interface SourceQueryMap {
   snapshot: [ValidatedParams<'snapshotAt'>, RequestResult<'snapshotAt'>];
   allocations: [ValidatedParams<'listAllocations'>, RequestResult<'listAllocations'>];
   detail: [ValidatedParams<'allocationDetail'>, RequestResult<'allocationDetail'>];
+  bands: [ValidatedParams<'allocationBands'>, RequestResult<'allocationBands'>];
+  search: [ValidatedParams<'searchAllocations'>, RequestResult<'searchAllocations'>];
   leaks: [ValidatedParams<'leaks'>, RequestResult<'leaks'>];
   diff: [ValidatedParams<'diff'>, RequestResult<'diff'>];
   report: ['json' | 'text', string];
