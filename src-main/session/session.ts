@@ -6,15 +6,14 @@ import {
   EventLog,
   type Allocation,
   type AllocationCreateDesc,
-  type AllocationKind,
   type AllocationSizesInput,
+  type AllocatorEvent,
   type AllocatorEventSink,
   type BudgetMode,
   type Clock,
   type DebugSettings,
   type Device,
   type Logger,
-  type MemoryLocation,
   type PlacementStrategyName,
 } from '../../allocator/index.ts';
 import { HeapLimitedDevice } from './heap-limit.ts';
@@ -68,84 +67,36 @@ class RecordingSink implements AllocatorEventSink {
 
   constructor(private readonly log: EventLog) {}
 
-  allocate(
-    allocationId: number,
-    blockId: number,
-    memoryTypeIndex: number,
-    offset: number,
-    size: number,
-    alignment: number,
-    kind: AllocationKind,
-    location: MemoryLocation,
-    name: string,
-    decisionId: number,
-    usedRetry: boolean,
-    stack: string | null,
-  ): void {
-    this.allocationCount++;
-    this.allocatedBytes += size;
-    this.liveSizes.set(allocationId, size);
-    this.log.allocate(
-      allocationId,
-      blockId,
-      memoryTypeIndex,
-      offset,
-      size,
-      alignment,
-      kind,
-      location,
-      name,
-      decisionId,
-      usedRetry,
-      stack,
-    );
-  }
-
-  free(allocationId: number): void {
-    this.freeCount++;
-    this.allocatedBytes -= this.liveSizes.get(allocationId) ?? 0;
-    this.liveSizes.delete(allocationId);
-    this.log.free(allocationId);
-  }
-
-  failure(
-    name: string,
-    size: number,
-    alignment: number,
-    location: MemoryLocation,
-    linear: boolean,
-    code: string,
-    message: string,
-    decisionId: number,
-    stack: string | null,
-  ): void {
-    this.failureCount++;
-    this.log.failure(name, size, alignment, location, linear, code, message, decisionId, stack);
-  }
-
-  /** A new block pushed a heap past its budget (budget mode warn): recorded as a budget sample. */
-  budgetSample(heapIndex: number, budget: number, usage: number): void {
-    this.log.budgetSample(heapIndex, budget, usage);
-  }
-
-  blockCreate(blockId: number, memoryTypeIndex: number, size: number, dedicated: boolean): void {
-    this.blockSizes.set(blockId, size);
-    this.committedBytes += size;
-    this.blockCount++;
-    if (this.committedBytes > this.peakCommittedBytes) this.peakCommittedBytes = this.committedBytes;
-    if (this.blockCount > this.peakBlockCount) this.peakBlockCount = this.blockCount;
-    this.log.blockCreate(blockId, memoryTypeIndex, size, dedicated);
-  }
-
-  blockDestroy(blockId: number): void {
-    this.committedBytes -= this.blockSizes.get(blockId) ?? 0;
-    this.blockSizes.delete(blockId);
-    this.blockCount--;
-    this.log.blockDestroy(blockId);
-  }
-
-  rename(allocationId: number, name: string): void {
-    this.log.rename(allocationId, name);
+  event(e: AllocatorEvent): void {
+    switch (e.type) {
+      case 'allocate':
+        this.allocationCount++;
+        this.allocatedBytes += e.size;
+        this.liveSizes.set(e.allocationId, e.size);
+        break;
+      case 'free':
+        this.freeCount++;
+        this.allocatedBytes -= this.liveSizes.get(e.allocationId) ?? 0;
+        this.liveSizes.delete(e.allocationId);
+        break;
+      case 'failure':
+        this.failureCount++;
+        break;
+      case 'blockCreate':
+        this.blockSizes.set(e.blockId, e.size);
+        this.committedBytes += e.size;
+        this.blockCount++;
+        if (this.committedBytes > this.peakCommittedBytes) this.peakCommittedBytes = this.committedBytes;
+        if (this.blockCount > this.peakBlockCount) this.peakBlockCount = this.blockCount;
+        break;
+      case 'blockDestroy':
+        this.committedBytes -= this.blockSizes.get(e.blockId) ?? 0;
+        this.blockSizes.delete(e.blockId);
+        this.blockCount--;
+        break;
+      // rename, move, budgetSample (a new block pushed a heap past its budget): recorded as they are.
+    }
+    this.log.event(e);
   }
 }
 
@@ -220,7 +171,8 @@ export class Session {
   sampleBudgets(): void {
     const budgets = this.device.budgets();
     if (!budgets) return;
-    for (const b of budgets) this.log.budgetSample(b.heapIndex, b.budget, b.usage);
+    for (const b of budgets)
+      this.log.budgetSample({ heapIndex: b.heapIndex, budget: b.budget, usage: b.usage });
   }
 
   get ops(): number {
