@@ -644,7 +644,9 @@ export function defineContractSuite(
       ).toBe('NotFound');
     });
 
-    test('an allocation storm reaches the clients in at most ~30 event messages per second', async () => {
+    // The ≤ 30 frames/s bound is the sender's (EventBatcher, tested on a fake clock in event-batcher.test.ts):
+    // arrival times depend on the transport and the machine's load, so here the rate is only printed.
+    test('an allocation storm reaches the clients coalesced: one slice per session per frame, nothing lost', async () => {
       const firstFrame = a.frames.length;
       const run = await call(a, 'runScenario', {
         sessionId,
@@ -658,21 +660,29 @@ export function defineContractSuite(
       await expect
         .poll(() => lastRunState(a, run.runId)?.state, { timeout: 50_000, interval: 200 })
         .toBe('finished');
-      await new Promise((r) => setTimeout(r, 200));
+      // Every recorded event arrives: the slices add up to the session's count (no sleep-and-hope).
+      const recorded = (await call(a, 'getState', {})).sessions.find(
+        (s) => s.sessionId === sessionId,
+      )!.eventCount;
+      await expect
+        .poll(() => sessionEventCount(a, run.runId), { timeout: 10_000, interval: 50 })
+        .toBe(recorded);
       const frames = a.frames.slice(firstFrame);
       const events = sessionEventCount(a, run.runId);
-      const seconds = (frames.at(-1)!.at - frames[0]!.at) / 1000;
-      const rate = (frames.length - 1) / seconds;
-      let worstWindow = 0;
-      for (const f of frames)
-        worstWindow = Math.max(worstWindow, frames.filter((g) => g.at >= f.at && g.at < f.at + 1000).length);
-      console.log(
-        `[${transport.name}] storm: ${events} allocator events in ${frames.length} messages over ${seconds.toFixed(2)} s = ${rate.toFixed(1)} messages/s (worst 1 s window: ${worstWindow})`,
-      );
       expect(events).toBeGreaterThan(50_000);
-      expect(rate).toBeLessThanOrEqual(30);
-      // Sent at least 34 ms apart; one frame of arrival jitter may land in a receiver's 1 s window.
-      expect(worstWindow).toBeLessThanOrEqual(31);
+      const slicesPerFrame = frames.map(
+        (f) =>
+          f.frame.events.filter(
+            (e) => e.name === 'sessionEvents' && (e.payload as { runId: string }).runId === run.runId,
+          ).length,
+      );
+      expect(Math.max(...slicesPerFrame)).toBe(1);
+      // Coalesced: far fewer messages than events (a frame per allocator event would be > 50,000).
+      expect(slicesPerFrame.filter((n) => n === 1).length).toBeLessThan(events / 100);
+      const seconds = (frames.at(-1)!.at - frames[0]!.at) / 1000;
+      console.log(
+        `[${transport.name}] storm: ${events} allocator events in ${frames.length} messages over ${seconds.toFixed(2)} s = ${((frames.length - 1) / seconds).toFixed(1)} messages/s received`,
+      );
     });
 
     test('cancel a long run; closeSession', async () => {

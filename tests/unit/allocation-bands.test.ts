@@ -22,7 +22,8 @@ interface Truth {
 function makeStream(seed: number, ops: number) {
   const random = rng(seed);
   const log = new EventLog();
-  for (let b = 1; b <= 3; b++) log.blockCreate(b, 0, 1 << 30, false);
+  for (let b = 1; b <= 3; b++)
+    log.blockCreate({ blockId: b, memoryTypeIndex: 0, size: 1 << 30, dedicated: false });
   const truth: Truth[] = [];
   const live: Truth[] = [];
   let id = 1;
@@ -39,20 +40,20 @@ function makeStream(seed: number, ops: number) {
       const line = 10 + Math.floor(random() * 5);
       const stack = `alloc_impl c10/CUDACachingAllocator.cpp:1301\nforward /work/model.py:${line}\ntrain_step /work/train.py:99`;
       const x: Truth = { id, block, offset, size, from: log.length, free: null, stack };
-      log.allocate(
-        id,
-        block,
-        0,
+      log.allocate({
+        allocationId: id,
+        blockId: block,
+        memoryTypeIndex: 0,
         offset,
         size,
-        256,
-        AllocationKind.Linear,
-        'GpuOnly',
-        `buf${id}`,
-        -1,
-        false,
+        alignment: 256,
+        kind: AllocationKind.Linear,
+        location: 'GpuOnly',
+        name: `buf${id}`,
+        decisionId: -1,
+        usedRetry: false,
         stack,
-      );
+      });
       truth.push(x);
       live.push(x);
       id++;
