@@ -1232,7 +1232,19 @@ export interface PreloadBridge {
   request(frame: RequestFrame): Promise<ResponseFrame>;
   /** Receives every event batch; returns the unsubscribe function. */
   subscribe(listener: (frame: EventBatchFrame) => void): () => void;
+  /**
+   * Opens a File the user dropped or picked in place, without a copy (issue 11): the preload finds its path
+   * (Electron's webUtils; the page never sees it) and main grants it a fileId after checking it is a
+   * regular file (src-main/api/local-files.ts). Null when the File has no path (made by the page).
+   * Optional: bridges of older builds (and test fakes) lack it, and the page then uploads.
+   */
+  grantLocalFile?(file: File): Promise<LocalFileGrant | null>;
 }
+
+/** Main's answer to grantLocalFile: the grant, or one sentence saying why not (no path in it). */
+export type LocalFileGrant =
+  | { readonly ok: true; readonly fileId: string; readonly name: string; readonly bytes: number }
+  | { readonly ok: false; readonly message: string };
 
 // ---- JSON codec for the web transport ------------------------------------------------------------------
 
