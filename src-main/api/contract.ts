@@ -1350,6 +1350,20 @@ export const maxBinaryHeadBytes = 64 * 1024;
  * with encodeFrame) or its head would exceed maxBinaryHeadBytes.
  */
 export function encodeBinaryFrame(frame: RequestFrame): Uint8Array<ArrayBuffer> | null {
+  const parts = encodeBinaryFrameParts(frame);
+  if (parts === null) return null;
+  const [head, payload] = parts;
+  const message = new Uint8Array(head.byteLength + payload.byteLength);
+  message.set(head, 0);
+  message.set(payload, head.byteLength);
+  return message;
+}
+
+/**
+ * encodeBinaryFrame in two pieces, [length + JSON head, payload], to be sent as one message without
+ * copying the payload (a page sends `new Blob(parts)`).
+ */
+export function encodeBinaryFrameParts(frame: RequestFrame): [Uint8Array<ArrayBuffer>, Uint8Array] | null {
   const found: { bytes: Uint8Array | null } = { bytes: null };
   const head = JSON.stringify(frame, (_key, value: unknown) => {
     if (found.bytes === null && value instanceof Uint8Array) {
@@ -1362,11 +1376,10 @@ export function encodeBinaryFrame(frame: RequestFrame): Uint8Array<ArrayBuffer> 
   if (payload === null) return null;
   const headBytes = new TextEncoder().encode(head);
   if (headBytes.byteLength > maxBinaryHeadBytes) return null;
-  const message = new Uint8Array(4 + headBytes.byteLength + payload.byteLength);
-  new DataView(message.buffer).setUint32(0, headBytes.byteLength, true);
-  message.set(headBytes, 4);
-  message.set(payload, 4 + headBytes.byteLength);
-  return message;
+  const prefix = new Uint8Array(4 + headBytes.byteLength);
+  new DataView(prefix.buffer).setUint32(0, headBytes.byteLength, true);
+  prefix.set(headBytes, 4);
+  return [prefix, payload];
 }
 
 /**
