@@ -90,13 +90,15 @@ let server: ServeProcess | null = null;
 const browser = kinds.some((k) => k !== 'raw') ? await launchBrowser() : null;
 try {
   if (browser !== null) await viteBuild(path.join(repoRoot, 'src-renderer'), ui);
-  const previous = process.env.TMPDIR;
-  process.env.TMPDIR = dir; // the server's uploads go under this folder too, removed below
-  server = await startServeProcess(['--ui', ui]);
-  if (previous === undefined) delete process.env.TMPDIR;
-  else process.env.TMPDIR = previous;
-  const pid = server.child.pid!;
   for (const kind of kinds) {
+    // A fresh server per kind: its RSS is this kind's alone (an opened file stays loaded).
+    await server?.stop();
+    const previous = process.env.TMPDIR;
+    process.env.TMPDIR = dir; // the server's uploads go under this folder too, removed below
+    server = await startServeProcess(['--ui', ui]);
+    if (previous === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = previous;
+    const pid = server.child.pid!;
     const before = processMemory(pid).rssMiB;
     if (kind === 'raw') {
       const sampler = sampleRss(pid);
@@ -142,8 +144,6 @@ try {
     );
     await page.close();
     rmSync(file, { force: true });
-    // A closed trace frees its memory for the next kind.
-    await new Promise((r) => setTimeout(r, 500));
   }
 } finally {
   await browser?.close();
