@@ -929,8 +929,8 @@ export const requests = {
   importFile: {
     params: z.strictObject({
       source: fileSourceSchema,
-      /** vma: vmaBuildStatsString JSON; d3d12ma: BuildStatsString JSON; pytorch: memory snapshot pickle/JSON. */
-      format: z.enum(['auto', 'vma', 'd3d12ma', 'pytorch']).default('auto'),
+      /** vma: vmaBuildStatsString JSON; d3d12ma: BuildStatsString JSON; pytorch: memory snapshot pickle/JSON; rmv: Radeon Memory Visualizer trace. */
+      format: z.enum(['auto', 'vma', 'd3d12ma', 'pytorch', 'rmv']).default('auto'),
       taskId: idSchema.optional(),
     }),
     result: traceSummarySchema,

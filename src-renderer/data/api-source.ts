@@ -106,9 +106,9 @@ function overviewOf(
   };
 }
 
-/** File names the importer reads: VMA / D3D12MA JSON dumps and PyTorch memory snapshots. */
+/** File names the importer reads: VMA / D3D12MA JSON dumps, PyTorch memory snapshots and RMV traces. */
 export function isForeignDump(name: string): boolean {
-  return /\.(json|pickle|pkl)$/i.test(name);
+  return /\.(json|pickle|pkl|rmv)$/i.test(name);
 }
 
 export function rowToRecord(r: Row): AllocationRecord {
