@@ -128,6 +128,8 @@ export function rowToRecord(r: Row): AllocationRecord {
     origin: r.origin,
     decisionId: r.decisionId,
     usedRetry: r.usedRetry,
+    budgetRefusal: r.budgetRefusal,
+    driverTypeBits: r.driverTypeBits,
   };
 }
 
@@ -365,6 +367,11 @@ export class ApiSource implements InspectorSource {
       allocatedTotal,
       time: Float64Array.from(r.bucketStart),
       markers,
+      budgets: r.budgets.map((b) => ({
+        heapIndex: b.heapIndex,
+        label: b.label,
+        points: b.points.map((p) => ({ index: p.eventIndex, budget: p.budget })),
+      })),
     };
   }
 
