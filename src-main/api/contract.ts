@@ -261,7 +261,7 @@ const paramValueSchema = z.union([z.number().finite(), z.string().max(10_000), z
  * {@link maxMessageBytes}.
  */
 export const maxInlineTraceBytes = 48 * 1024 * 1024;
-/** Largest single wire message either transport accepts (base64 of the inline trace + framing). */
+/** Largest single wire message either transport accepts (an inline trace + framing, even as base64). */
 export const maxMessageBytes = 68 * 1024 * 1024;
 /**
  * Longest name a client may give (a dropped file's name). Names are data: main escapes control
@@ -282,7 +282,7 @@ export const fileIdSchema = z.string().regex(/^file-[A-Za-z0-9_-]{1,64}$/, {
 const inlineFileSchema = z.strictObject({
   kind: z.literal('bytes'),
   name: z.string().min(1).max(maxNameLength),
-  /** The file's bytes (a Uint8Array; the web transport encodes it as base64). */
+  /** The file's bytes (a Uint8Array; the web transport sends it as a binary frame: encodeBinaryFrame). */
   data: u8.refine((d) => d.byteLength <= maxInlineTraceBytes, {
     message: `inline data must be at most ${maxInlineTraceBytes} bytes; upload big files or open them in the app`,
   }),
@@ -293,7 +293,8 @@ const inlineFileSchema = z.strictObject({
 // importFile with {kind: 'file', fileId}; cancelUpload at any point. Main writes the chunks to a private
 // temporary file (src-main/api/uploads.ts), parses it from disk and deletes it once loaded (or cancelled,
 // left idle, or at shutdown); a failed open keeps it so that another format can be tried. No message is
-// larger than a chunk: maxUploadChunkBytes, base64 in the web transport, stays far below maxMessageBytes.
+// much larger than a chunk: maxUploadChunkBytes, sent as raw bytes in one binary WebSocket message
+// (encodeBinaryFrame) or structured-cloned over IPC, stays far below maxMessageBytes.
 // uploadFile is the same in one message, for files up to maxInlineTraceBytes.
 
 /** Largest chunk one uploadChunk carries. */
@@ -1318,7 +1319,19 @@ export interface PreloadBridge {
   request(frame: RequestFrame): Promise<ResponseFrame>;
   /** Receives every event batch; returns the unsubscribe function. */
   subscribe(listener: (frame: EventBatchFrame) => void): () => void;
+  /**
+   * Opens a File the user dropped or picked in place, without a copy (issue 11): the preload finds its path
+   * (Electron's webUtils; the page never sees it) and main grants it a fileId after checking it is a
+   * regular file (src-main/api/local-files.ts). Null when the File has no path (made by the page).
+   * Optional: bridges of older builds (and test fakes) lack it, and the page then uploads.
+   */
+  grantLocalFile?(file: File): Promise<LocalFileGrant | null>;
 }
+
+/** Main's answer to grantLocalFile: the grant, or one sentence saying why not (no path in it). */
+export type LocalFileGrant =
+  | { readonly ok: true; readonly fileId: string; readonly name: string; readonly bytes: number }
+  | { readonly ok: false; readonly message: string };
 
 // ---- JSON codec for the web transport ------------------------------------------------------------------
 
@@ -1369,18 +1382,22 @@ export function encodeFrame(frame: unknown): string {
   return JSON.stringify(withEncodedTypedArrays(frame));
 }
 
+/** A typed array of a known kind as {"$ta", "b64"}; anything else unchanged. */
+function typedArrayToJson(value: unknown): unknown {
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
+    const name = value.constructor.name;
+    if (name in typedArrayCtors) {
+      const bytes = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+      return { $ta: name, b64: bytesToBase64(bytes) };
+    }
+  }
+  return value;
+}
+
 /** `value` with every typed array of a known kind replaced by {$ta, b64}; `value` itself when it has none. */
 function withEncodedTypedArrays(value: unknown): unknown {
   if (typeof value !== 'object' || value === null) return value;
-  if (ArrayBuffer.isView(value)) {
-    if (value instanceof DataView) return value;
-    const name = value.constructor.name;
-    if (!(name in typedArrayCtors)) return value;
-    return {
-      $ta: name,
-      b64: bytesToBase64(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)),
-    };
-  }
+  if (ArrayBuffer.isView(value)) return typedArrayToJson(value);
   // toJSON (Date, ...) decides its own form, as JSON.stringify would.
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return value;
   if (Array.isArray(value)) {
@@ -1411,21 +1428,111 @@ function withEncodedTypedArrays(value: unknown): unknown {
 
 /** Inverse of encodeFrame. Throws SyntaxError on malformed JSON or a malformed typed array. */
 export function decodeFrame(text: string): unknown {
-  return JSON.parse(text, (_key, value: unknown) => {
-    if (value !== null && typeof value === 'object' && '$ta' in value && 'b64' in value) {
-      const { $ta, b64 } = value as { $ta: unknown; b64: unknown };
-      if (typeof $ta !== 'string' || typeof b64 !== 'string' || !Object.hasOwn(typedArrayCtors, $ta)) {
-        throw new SyntaxError('malformed typed array in frame');
-      }
-      const Ctor = typedArrayCtors[$ta as TypedArrayName];
-      const bytes = base64ToBytes(b64);
-      if (bytes.byteLength % Ctor.BYTES_PER_ELEMENT !== 0) {
-        throw new SyntaxError(
-          `typed array ${$ta} has ${bytes.byteLength} bytes, not a multiple of its element`,
-        );
-      }
-      return new Ctor(bytes.buffer, bytes.byteOffset, bytes.byteLength / Ctor.BYTES_PER_ELEMENT);
+  return JSON.parse(text, (_key, value: unknown) => typedArrayFromJson(value));
+}
+
+/** Inverse of typedArrayToJson. Throws SyntaxError on a malformed typed array. */
+function typedArrayFromJson(value: unknown): unknown {
+  if (value !== null && typeof value === 'object' && '$ta' in value && 'b64' in value) {
+    const { $ta, b64 } = value as { $ta: unknown; b64: unknown };
+    if (typeof $ta !== 'string' || typeof b64 !== 'string' || !Object.hasOwn(typedArrayCtors, $ta)) {
+      throw new SyntaxError('malformed typed array in frame');
     }
-    return value;
+    const Ctor = typedArrayCtors[$ta as TypedArrayName];
+    const bytes = base64ToBytes(b64);
+    if (bytes.byteLength % Ctor.BYTES_PER_ELEMENT !== 0) {
+      throw new SyntaxError(
+        `typed array ${$ta} has ${bytes.byteLength} bytes, not a multiple of its element`,
+      );
+    }
+    return new Ctor(bytes.buffer, bytes.byteOffset, bytes.byteLength / Ctor.BYTES_PER_ELEMENT);
+  }
+  return value;
+}
+
+// ---- Binary request frames for the web transport (issue 11) --------------------------------------------
+// A request that carries bytes (an uploadChunk, an inline file) travels as ONE binary WebSocket message
+// instead of base64 inside JSON (which ran uploads at about 1 MB/s):
+//
+//   [u32 little-endian H] [H bytes: UTF-8 JSON of the request frame] [N bytes: the payload]
+//
+// In the JSON head, the frame's first Uint8Array is replaced by {"$bin": N} (N: its byte length, which
+// must equal what follows the head); any other typed array stays {"$ta", "b64"}. The decoded frame is an
+// ordinary request frame: the dispatcher checks it against the request's params schema like any other
+// (so an uploadChunk still holds 1 to maxUploadChunkBytes bytes), and the whole message is within
+// maxMessageBytes (the server's frame limit). The head is at most maxBinaryHeadBytes. Main answers with
+// ordinary text frames. Electron IPC needs none of this: frames are structured-cloned there, so a
+// Uint8Array crosses as bytes.
+
+/** Largest JSON head of a binary request frame (bytes). */
+export const maxBinaryHeadBytes = 64 * 1024;
+
+/**
+ * The binary form of a request frame that holds a Uint8Array; null when it holds none (send it as text
+ * with encodeFrame) or its head would exceed maxBinaryHeadBytes.
+ */
+export function encodeBinaryFrame(frame: RequestFrame): Uint8Array<ArrayBuffer> | null {
+  const parts = encodeBinaryFrameParts(frame);
+  if (parts === null) return null;
+  const [head, payload] = parts;
+  const message = new Uint8Array(head.byteLength + payload.byteLength);
+  message.set(head, 0);
+  message.set(payload, head.byteLength);
+  return message;
+}
+
+/**
+ * encodeBinaryFrame in two pieces, [length + JSON head, payload], to be sent as one message without
+ * copying the payload (a page sends `new Blob(parts)`).
+ */
+export function encodeBinaryFrameParts(frame: RequestFrame): [Uint8Array<ArrayBuffer>, Uint8Array] | null {
+  const found: { bytes: Uint8Array | null } = { bytes: null };
+  const head = JSON.stringify(frame, (_key, value: unknown) => {
+    if (found.bytes === null && value instanceof Uint8Array) {
+      found.bytes = value;
+      return { $bin: value.byteLength };
+    }
+    return typedArrayToJson(value);
   });
+  const payload = found.bytes;
+  if (payload === null) return null;
+  const headBytes = new TextEncoder().encode(head);
+  if (headBytes.byteLength > maxBinaryHeadBytes) return null;
+  const prefix = new Uint8Array(4 + headBytes.byteLength);
+  new DataView(prefix.buffer).setUint32(0, headBytes.byteLength, true);
+  prefix.set(headBytes, 4);
+  return [prefix, payload];
+}
+
+/**
+ * Inverse of encodeBinaryFrame. The payload is a view into `message` (no copy). Throws SyntaxError when
+ * the head's length, its UTF-8 or JSON, or the single {"$bin": N} marker (exactly one, N equal to the
+ * payload's length, no other keys) is wrong.
+ */
+export function decodeBinaryFrame(message: Uint8Array): unknown {
+  if (message.byteLength < 4) throw new SyntaxError('binary frame shorter than its head length');
+  const headLength = new DataView(message.buffer, message.byteOffset, 4).getUint32(0, true);
+  if (headLength > maxBinaryHeadBytes || 4 + headLength > message.byteLength)
+    throw new SyntaxError('binary frame head length out of range');
+  let head: string;
+  try {
+    head = new TextDecoder('utf-8', { fatal: true }).decode(message.subarray(4, 4 + headLength));
+  } catch {
+    throw new SyntaxError('binary frame head is not UTF-8');
+  }
+  const start = 4 + headLength;
+  const payload = new Uint8Array(message.buffer, message.byteOffset + start, message.byteLength - start);
+  let markers = 0;
+  const frame: unknown = JSON.parse(head, (_key, value: unknown) => {
+    if (value !== null && typeof value === 'object' && '$bin' in value) {
+      const { $bin } = value as { $bin: unknown };
+      if (markers > 0 || Object.keys(value).length !== 1 || $bin !== payload.byteLength)
+        throw new SyntaxError('malformed binary payload marker in frame');
+      markers++;
+      return payload;
+    }
+    return typedArrayFromJson(value);
+  });
+  if (markers !== 1) throw new SyntaxError('binary frame without its payload marker');
+  return frame;
 }

@@ -4,7 +4,13 @@
 // The timeline: the API buckets by wall time, the views think in event indices. A coarse time index (one
 // whole-source query at `timeIndexBuckets` buckets, kept per source) maps an event range to the time range
 // to ask for; each answer carries the first event index of every bucket, which is all the views need.
-import type { ApiClient, FileSource, RequestParams, RequestResult } from '../../src-main/api/contract.ts';
+import type {
+  ApiClient,
+  FileSource,
+  LocalFileGrant,
+  RequestParams,
+  RequestResult,
+} from '../../src-main/api/contract.ts';
 import type {
   AllocationBandsData,
   AllocationSearchQuery,
@@ -164,7 +170,15 @@ export class ApiSource implements InspectorSource {
   /** The last overview built, kept to apply pushed summaries to (device, title, per-type rows). */
   private lastOverview: TraceOverview | null = null;
 
-  constructor(private readonly api: ApiClient) {
+  /**
+   * @param openInPlace the Electron app's open-by-path (PreloadBridge.grantLocalFile): a dropped or picked
+   * file that main can read where it is gets a fileId and is opened without a copy; absent (web mode), or
+   * when it answers null or a refusal, the file is sent (inline or uploaded).
+   */
+  constructor(
+    private readonly api: ApiClient,
+    private readonly openInPlace?: (file: PickedFile) => Promise<LocalFileGrant | null>,
+  ) {
     api.on('runState', (info) => {
       if (info.sessionId !== this.sessionId) return;
       this.run = info;
@@ -514,6 +528,12 @@ export class ApiSource implements InspectorSource {
     onProgress?: (p: LoadProgress) => void,
     signal?: AbortSignal,
   ): Promise<TraceOverview> {
+    const inPlace = this.openInPlace ? await this.openInPlace(file).catch(() => null) : null;
+    if (inPlace?.ok) {
+      if (signal?.aborted) throw new Error(`Opening ${file.name} was cancelled.`);
+      // Main reads the file where it is: nothing to upload, so the progress is the server's reading.
+      return this.openSource(file.name, { kind: 'file', fileId: inPlace.fileId }, onProgress);
+    }
     if (file.size <= INLINE_FILE_BYTES) {
       const bytes = new Uint8Array(await file.slice(0, file.size).arrayBuffer());
       if (signal?.aborted) throw new Error(`Opening ${file.name} was cancelled.`);
