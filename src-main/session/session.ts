@@ -12,7 +12,11 @@ import {
   type BudgetMode,
   type Clock,
   type DebugSettings,
+  type DefragmentationMove,
+  type DefragmentationOptions,
+  type DefragmentationPlan,
   type Device,
+  type DeviceMemoryBlock,
   type Logger,
   type MemoryLocation,
   type PlacementStrategyName,
@@ -147,6 +151,11 @@ class RecordingSink implements AllocatorEventSink {
   rename(allocationId: number, name: string): void {
     this.log.rename(allocationId, name);
   }
+
+  /** Defragmentation moved a live allocation (totals unchanged: same bytes, new place). */
+  move(allocationId: number, blockId: number, memoryTypeIndex: number, offset: number): void {
+    this.log.move(allocationId, blockId, memoryTypeIndex, offset);
+  }
 }
 
 export class Session {
@@ -202,6 +211,22 @@ export class Session {
   rename(allocation: Allocation, name: string): void {
     this.opCount++;
     this.allocator.rename(allocation, name);
+  }
+
+  /**
+   * Plans and applies one defragmentation pass (allocator/defragment.ts). `copy` moves each allocation's
+   * bytes right after the allocator moved it (default: through the mappings of mapped blocks). Returns the
+   * plan and the ids of the blocks freed; samples budgets when anything moved.
+   */
+  defragment(
+    options: DefragmentationOptions,
+    copy?: (move: DefragmentationMove, from: DeviceMemoryBlock, to: DeviceMemoryBlock) => void,
+  ): { plan: DefragmentationPlan; freed: number[] } {
+    // Not an op: ops count allocate, failed allocate, free and rename (the summary adds them up).
+    const plan = this.allocator.planDefragmentation(options);
+    const freed = this.allocator.applyDefragmentation(plan, copy);
+    if (plan.moves.length > 0) this.sampleBudgets();
+    return { plan, freed };
   }
 
   /** Records the end of a frame and a budget sample per heap; returns the frame number just ended. */
