@@ -149,10 +149,11 @@ export function defineContractSuite(
       }
     });
 
-    test('listScenarios: the six built-ins with typed parameters', async () => {
+    test('listScenarios: the seven built-ins with typed parameters', async () => {
       const { scenarios } = await call(a, 'listScenarios', {});
       expect(scenarios.map((s) => s.id).sort()).toEqual([
         'budget-overflow',
+        'defragment',
         'fragmentation',
         'leaks',
         'replay-workload',
