@@ -12,6 +12,7 @@ import {
 import {
   analyzeTrace,
   freeRangesOf,
+  planDefragmentationOfSnapshot,
   traceReport,
   type LiveAllocation,
   type TraceAnalysis,
@@ -31,6 +32,7 @@ import {
   EV_FRAME,
   EV_FREE,
   EV_MARK,
+  EV_MOVE,
   EV_RENAME,
 } from '../../allocator/analysis/replay.ts';
 import type { TraceEvents } from '../../allocator/trace/index.ts';
@@ -275,6 +277,8 @@ export class AnalyzedSource {
     for (let i = start; i < end; i++) {
       const k = c.kind[i];
       if (k === EV_FRAME || k === EV_MARK || k === EV_FAILURE) found.push(i);
+      // An applied defragmentation pass: a run of consecutive move events, marked at its first move.
+      else if (k === EV_MOVE && (i === 0 || c.kind[i - 1] !== EV_MOVE)) found.push(i);
     }
     // Evenly thinned, failures first-class: keep every failure when they alone fit.
     let keep = found;
@@ -291,7 +295,13 @@ export class AnalyzedSource {
       }
     }
     return keep.slice(0, max).map((i) => {
-      const kind = c.kind[i] === EV_FRAME ? 'frame' : c.kind[i] === EV_MARK ? 'mark' : 'failure';
+      const k = c.kind[i];
+      const kind = k === EV_FRAME ? 'frame' : k === EV_MARK ? 'mark' : k === EV_MOVE ? 'defrag' : 'failure';
+      if (kind === 'defrag') {
+        let moves = 0;
+        while (i + moves < events.length && c.kind[i + moves] === EV_MOVE) moves++;
+        return { eventIndex: i, time: c.time[i]!, kind, label: `defragmentation pass: ${moves} moves` };
+      }
       const name = events.strings[c.name[i]!] ?? '';
       const label =
         kind === 'frame'
@@ -301,6 +311,41 @@ export class AnalyzedSource {
             : name;
       return { eventIndex: i, time: c.time[i]!, kind, label };
     });
+  }
+
+  // ---- defragmentation plan ---------------------------------------------------------------------------
+
+  defrag(p: ValidatedParams<'defragmentPlan'>): RequestResult<'defragmentPlan'> {
+    const at = this.clampIndex(p.eventIndex);
+    const plan = planDefragmentationOfSnapshot(this.analysis().snapshotAt(at), this.device, {
+      algorithm: p.algorithm,
+      ...(p.maxMovesPerPass !== undefined ? { maxMovesPerPass: p.maxMovesPerPass } : {}),
+      ...(p.maxBytesPerPass !== undefined ? { maxBytesPerPass: p.maxBytesPerPass } : {}),
+      ...(p.memoryTypes !== undefined ? { memoryTypes: p.memoryTypes } : {}),
+    });
+    return {
+      eventIndex: at,
+      algorithm: plan.algorithm,
+      moves: plan.moves.slice(0, p.limit).map((m) => ({
+        allocationId: m.allocationId,
+        name: m.name,
+        memoryTypeIndex: m.memoryTypeIndex,
+        size: m.size,
+        fromBlock: m.fromBlock,
+        fromOffset: m.fromOffset,
+        toBlock: m.toBlock,
+        toOffset: m.toOffset,
+      })),
+      moveCount: plan.moves.length,
+      bytesMoved: plan.bytesMoved,
+      emptiedBlocks: [...plan.emptiedBlocks],
+      blocksBefore: plan.blocksBefore,
+      blocksAfter: plan.blocksAfter,
+      liveBytes: plan.liveBytes,
+      fragmentationBefore: plan.fragmentationBefore,
+      fragmentationAfter: plan.fragmentationAfter,
+      complete: plan.complete,
+    };
   }
 
   // ---- snapshot --------------------------------------------------------------------------------------

@@ -29,6 +29,8 @@ export const markerColors = {
   mark: '#2f80ed',
   failure: '#eb3b3b',
   leak: '#f2994a',
+  /** Applied defragmentation passes (runs of move events). */
+  defrag: '#27ae60',
 } as const;
 
 export interface CanvasTheme {

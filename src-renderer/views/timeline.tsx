@@ -293,6 +293,10 @@ export function Timeline(): ReactNode {
             <span className="swatch marker-mark" />
             mark
           </span>
+          <span className="legend-item">
+            <span className="swatch marker-defrag" />
+            defragmentation pass
+          </span>
         </span>
         <span className="range-readout" data-testid="timeline-range">
           events {formatCount(range.start)}–{formatCount(range.end)}
