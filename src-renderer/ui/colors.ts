@@ -30,7 +30,7 @@ export const markerColors = {
   failure: '#eb3b3b',
   leak: '#f2994a',
   /** Applied defragmentation passes (runs of move events). */
-  defrag: '#27ae60',
+  defrag: '#ff4fd8',
 } as const;
 
 export interface CanvasTheme {

@@ -398,4 +398,4 @@ function drawMoves(
   return drawn;
 }
 
-const defragColor = '#27ae60';
+const defragColor = '#ff4fd8';

@@ -2,7 +2,7 @@
 // on a canvas. d3-zoom owns zoom/pan (wheel, drag), shift-drag brushes a range, a click moves the cursor.
 // The view asks the source for as many buckets as the plot has pixels (level of detail), keeps one request
 // in flight and draws the last answer in the current coordinates while the next one is coming.
-import { useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { ReactNode } from 'react';
 import { scaleLinear, select, zoom, zoomIdentity } from 'd3';
 import type { ZoomBehavior, ZoomTransform } from 'd3';
@@ -31,6 +31,11 @@ export function Timeline(): ReactNode {
   const wrapRef = useRef<HTMLDivElement | null>(null);
   const width = useElementWidth(wrapRef, 800, 200);
   const [buckets, setBuckets] = useState<TimelineBuckets | null>(null);
+  /** Applied defragmentation passes in the shown range (markers of kind defrag). */
+  const defragPasses = useMemo(
+    () => (buckets ? buckets.markers.filter((m) => m.kind === 'defrag') : []),
+    [buckets],
+  );
   const zoomRef = useRef<ZoomBehavior<HTMLCanvasElement, unknown> | null>(null);
   const transformRef = useRef<ZoomTransform>(zoomIdentity);
   const drawsRef = useRef(0);
@@ -304,6 +309,15 @@ export function Timeline(): ReactNode {
           {buckets ? ` · ${formatCount(buckets.count)} buckets` : ''}
           {buckets && buckets.count > 0 ? ` · max ${formatBytes(maxOf(buckets.committedTotal))}` : ''}
         </span>
+        {defragPasses.length > 0 && (
+          <span
+            className="defrag-passes"
+            data-testid="timeline-defrag"
+            title={defragPasses.map((m) => `event ${formatCount(m.index)}: ${m.label}`).join('\n')}
+          >
+            {`${formatCount(defragPasses.length)} defragmentation passes`}
+          </span>
+        )}
       </div>
       <div ref={wrapRef} className="timeline-canvas-wrap">
         <canvas
