@@ -259,6 +259,8 @@ export class Allocator {
   readonly budget: BudgetMode;
   /** Blocks created past their heap's budget (budget mode `warn`). */
   private budgetOverruns = 0;
+  /** Memory types whose new block the budget refused (budget mode `strict`). */
+  private budgetRefusals = 0;
   /** Adjustments made to the create desc (e.g. block sizes rounded), in words. */
   readonly warnings: readonly string[];
 
@@ -512,10 +514,22 @@ export class Allocator {
       try {
         allocation = this.allocateFromType(this.types[decision.winner]!, desc, decision, stack);
       } catch (error) {
+        this.reportBudgetRefusal(error, desc.name);
         const retry = decision.retryTypeIndex;
         if (retry === null || retry === decision.winner || !(error instanceof AllocationError)) throw error;
-        allocation = this.allocateFromType(this.types[retry]!, desc, decision, stack);
+        try {
+          allocation = this.allocateFromType(this.types[retry]!, desc, decision, stack);
+        } catch (retryError) {
+          this.reportBudgetRefusal(retryError, desc.name);
+          throw retryError;
+        }
         usedRetry = true;
+        if (error instanceof OutOfMemoryError && error.overBudget !== null) {
+          this.log(
+            'info',
+            `"${desc.name}" went to memory type ${retry} (the decision's fallback) because heap ${error.overBudget.heapIndex} of type ${decision.winner} was at its budget (budget mode strict)`,
+          );
+        }
       }
       this.stateVersion++;
       if (desc.movable === false) this.immovable.add(allocation.id);
@@ -751,6 +765,7 @@ export class Allocator {
     if (overBudget !== null && this.budget === 'strict') {
       throw new OutOfMemoryError(
         `a ${formatBytes(size)} block of memory type ${typeState.type.index} for "${desc.name}" would push heap ${typeState.type.heapIndex} past its budget: usage ${formatBytes(overBudget.usage)} + ${formatBytes(size)} > budget ${formatBytes(overBudget.budget)} (budget mode strict)`,
+        { heapIndex: typeState.type.heapIndex, budget: overBudget.budget, usage: overBudget.usage, size },
       );
     }
     let memory: DeviceMemoryBlock;
@@ -1047,6 +1062,27 @@ export class Allocator {
     if (plan.moves.length > 0) this.stateVersion++;
     if (deviceError !== null) throw deviceError;
     return freed;
+  }
+
+  /**
+   * Budget mode strict: a block refused by the budget is reported to the event sink as a budget sample of
+   * the heap whose usage (bytes) is what the block would have made it, past the budget. Sessions record it
+   * (flagged as a refusal): in the trace, it precedes the fallback allocation or the failure it caused.
+   */
+  private reportBudgetRefusal(error: unknown, name: string): void {
+    if (!(error instanceof OutOfMemoryError) || error.overBudget === null) return;
+    const r = error.overBudget;
+    this.budgetRefusals++;
+    this.sink?.budgetSample?.(r.heapIndex, r.budget, r.usage + r.size);
+    this.log(
+      'warn',
+      `the budget refused a ${formatBytes(r.size)} block on heap ${r.heapIndex} for "${name}": usage ${formatBytes(r.usage)} + ${formatBytes(r.size)} > budget ${formatBytes(r.budget)} (budget mode strict)`,
+    );
+  }
+
+  /** Memory types whose new block the budget refused so far (budget mode `strict`; one per type tried). */
+  get budgetRefusalCount(): number {
+    return this.budgetRefusals;
   }
 
   /** Blocks created past their heap's budget so far (budget mode `warn`). */

@@ -54,6 +54,9 @@ export const locationFromCode: readonly MemoryLocation[] = ['Unknown', 'GpuOnly'
  * `flags` column bits: 0-1 AllocationKind (Allocate) / linear (Failure and ResourceCreate: 0 linear,
  * 1 non-linear), 2-3 location code, 4 usedRetry (Allocate), 5 dedicated (BlockCreate), 6 image
  * (ResourceCreate, and ObjectName naming a resource), 7 memory (ObjectName naming a block).
+ * BudgetSample: 0 for a periodic sample; budgetCrossed (0x1) when the allocator created a block that pushed
+ * the heap past its budget (mode warn), budgetRefused (0x2) when the budget refused a block (mode strict:
+ * usage is what the block would have made it). Set only by sessions, from the allocator's budget samples.
  */
 export const FlagBits = {
   kindMask: 0x3,
@@ -63,6 +66,8 @@ export const FlagBits = {
   dedicated: 0x20,
   image: 0x40,
   memory: 0x80,
+  budgetCrossed: 0x1,
+  budgetRefused: 0x2,
 } as const;
 
 export function packFlags(kind: number, location: MemoryLocation, usedRetry: boolean): number {
@@ -367,11 +372,13 @@ export class EventLog implements AllocatorEventSink {
     c.offset[i] = offset;
   }
 
-  budgetSample(heapIndex: number, budget: number, usage: number): void {
+  /** `flags`: 0 (a periodic sample), FlagBits.budgetCrossed or FlagBits.budgetRefused. */
+  budgetSample(heapIndex: number, budget: number, usage: number, flags = 0): void {
     const i = this.push(TraceEventKind.BudgetSample);
     this.cols.id[i] = heapIndex;
     this.cols.offset[i] = budget;
     this.cols.size[i] = usage;
+    this.cols.flags[i] = flags;
   }
 
   frame(frameNumber: number, label = ''): void {

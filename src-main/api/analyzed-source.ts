@@ -28,6 +28,7 @@ import {
   EV_ALLOCATE,
   EV_BLOCK_CREATE,
   EV_BLOCK_DESTROY,
+  EV_BUDGET,
   EV_FAILURE,
   EV_FRAME,
   EV_FREE,
@@ -264,6 +265,18 @@ export class AnalyzedSource {
       bucketFirstEvent,
       series,
       markers: this.markers(startIndex, endIndex, p.maxMarkers),
+      budgets: a.budgetHeaps.map((h) => {
+        const hp = this.device.heaps[h];
+        return {
+          heapIndex: h,
+          label: `Heap ${h} budget${hp ? ` (${formatBytes(hp.size)} heap)` : ''}`,
+          points: a.budgetLine(h, startIndex, endIndex).map((s) => ({
+            eventIndex: s.eventIndex,
+            time: time[s.eventIndex] ?? durationMs,
+            budget: s.budget,
+          })),
+        };
+      }),
       eventCount: n,
       durationMs,
     };
@@ -279,15 +292,18 @@ export class AnalyzedSource {
       if (k === EV_FRAME || k === EV_MARK || k === EV_FAILURE) found.push(i);
       // An applied defragmentation pass: a run of consecutive move events, marked at its first move.
       else if (k === EV_MOVE && (i === 0 || c.kind[i - 1] !== EV_MOVE)) found.push(i);
+      else if (k === EV_BUDGET && (c.flags[i]! & (FlagBits.budgetCrossed | FlagBits.budgetRefused)) !== 0)
+        found.push(i);
     }
-    // Evenly thinned, failures first-class: keep every failure when they alone fit.
+    // Evenly thinned, failures and budget flags first-class: keep every one of them when they alone fit.
+    const flagged = (i: number): boolean => c.kind[i] === EV_FAILURE || c.kind[i] === EV_BUDGET;
     let keep = found;
     if (found.length > max) {
-      const failures = found.filter((i) => c.kind[i] === EV_FAILURE);
+      const failures = found.filter(flagged);
       if (failures.length >= max)
         keep = failures.filter((_, j) => j % Math.ceil(failures.length / max) === 0);
       else {
-        const others = found.filter((i) => c.kind[i] !== EV_FAILURE);
+        const others = found.filter((i) => !flagged(i));
         const room = max - failures.length;
         const step = others.length / room;
         const picked = Array.from({ length: room }, (_, j) => others[Math.floor(j * step)]!);
@@ -295,13 +311,24 @@ export class AnalyzedSource {
       }
     }
     return keep.slice(0, max).map((i) => {
-      const k = c.kind[i];
-      const kind = k === EV_FRAME ? 'frame' : k === EV_MARK ? 'mark' : k === EV_MOVE ? 'defrag' : 'failure';
-      if (kind === 'defrag') {
+      if (c.kind[i] === EV_BUDGET) {
+        const refused = (c.flags[i]! & FlagBits.budgetRefused) !== 0;
+        const label = refused
+          ? `budget refused a block: heap ${c.id[i]} would use ${formatBytes(c.size[i]!)} > budget ${formatBytes(c.offset[i]!)}`
+          : `past budget: heap ${c.id[i]} uses ${formatBytes(c.size[i]!)} > budget ${formatBytes(c.offset[i]!)}`;
+        return { eventIndex: i, time: c.time[i]!, kind: 'budget' as const, label };
+      }
+      if (c.kind[i] === EV_MOVE) {
         let moves = 0;
         while (i + moves < events.length && c.kind[i + moves] === EV_MOVE) moves++;
-        return { eventIndex: i, time: c.time[i]!, kind, label: `defragmentation pass: ${moves} moves` };
+        return {
+          eventIndex: i,
+          time: c.time[i]!,
+          kind: 'defrag' as const,
+          label: `defragmentation pass: ${moves} moves`,
+        };
       }
+      const kind = c.kind[i] === EV_FRAME ? 'frame' : c.kind[i] === EV_MARK ? 'mark' : 'failure';
       const name = events.strings[c.name[i]!] ?? '';
       const label =
         kind === 'frame'
@@ -431,7 +458,27 @@ export class AnalyzedSource {
       freedAt: freed >= 0 && freed < at ? freed : null,
       origin: origin === '' ? null : origin,
       usedRetry: (c.flags[i]! & FlagBits.usedRetry) !== 0,
+      budgetRefusal: (c.flags[i]! & FlagBits.usedRetry) !== 0 ? this.budgetRefusalBefore(i) : null,
+      // memoryTypeBits is never 0 for a real resource (a driver must allow at least one type).
+      driverTypeBits: c.typeBits[i]! !== 0 ? c.typeBits[i]! : null,
     };
+  }
+
+  /**
+   * The budget refusal that sent allocate event `i` to its fallback type: the allocator reports it (a
+   * budget sample flagged refused) just before it retries, so only block events and budget samples lie
+   * between the two (spare blocks released, the fallback's new block).
+   */
+  private budgetRefusalBefore(i: number): AllocationRow['budgetRefusal'] {
+    const c = this.analysis().events.columns;
+    for (let k = i - 1; k >= 0 && k >= i - 64; k--) {
+      const kind = c.kind[k];
+      if (kind === EV_BUDGET) {
+        if ((c.flags[k]! & FlagBits.budgetRefused) !== 0)
+          return { heapIndex: c.id[k]!, budget: c.offset[k]!, usage: c.size[k]! };
+      } else if (kind !== EV_BLOCK_CREATE && kind !== EV_BLOCK_DESTROY) return null;
+    }
+    return null;
   }
 
   allocations(p: ValidatedParams<'listAllocations'>): RequestResult<'listAllocations'> {

@@ -167,7 +167,7 @@ export class AppBackend {
     source: FileSource,
     taskId: string | undefined,
     kind: 'loadTrace' | 'importFile',
-    format: 'auto' | 'vma' | 'd3d12ma' | 'pytorch' = 'auto',
+    format: 'auto' | 'vma' | 'd3d12ma' | 'pytorch' | 'rmv' = 'auto',
   ): Promise<TraceSummary> {
     const task = taskId ?? `task-${this.nextTask++}`;
     let grant: FileGrant | null = null;
@@ -217,7 +217,7 @@ export class AppBackend {
   private async exportReport(p: ValidatedParams<'exportReport'>): Promise<RequestResult<'exportReport'>> {
     const content = await this.query(p.sourceId, 'report', p.format);
     const name = this.traces.get(p.sourceId)?.name ?? p.sourceId;
-    const base = safeFileName(name.replace(/\.(trace|json|pickle|pkl)\b.*$/i, ''), 80);
+    const base = safeFileName(name.replace(/\.(trace|json|pickle|pkl|rmv)\b.*$/i, ''), 80);
     return { format: p.format, content, fileName: `${base}-report.${p.format === 'json' ? 'json' : 'txt'}` };
   }
 

@@ -188,6 +188,12 @@ export const sessionConfigSchema = z.strictObject({
    */
   budget: z.enum(['ignore', 'warn', 'strict']).optional(),
   /**
+   * real (default on a vulkan device): each allocation creates its buffer/image, uses the driver's
+   * requirements, binds it and destroys it on free; none (the only choice on a profile device, else
+   * InvalidRequest): the scenario's sizes with every memory type allowed.
+   */
+  resources: z.enum(['real', 'none']).optional(),
+  /**
    * Enable the Khronos validation layer (device.kind "vulkan" only, else InvalidRequest); its messages
    * arrive as `log` events of the session's runs.
    */
@@ -380,8 +386,11 @@ export const timelineSeriesSchema = z.object({
 export const timelineMarkerSchema = z.object({
   eventIndex: indexSchema,
   time: msSchema,
-  /** defrag: the first move of an applied defragmentation pass (a run of consecutive move events). */
-  kind: z.enum(['frame', 'mark', 'failure', 'defrag']),
+  /**
+   * budget: a block pushed a heap past its budget (mode warn) or the budget refused one (strict).
+   * defrag: the first move of an applied defragmentation pass (a run of consecutive move events).
+   */
+  kind: z.enum(['frame', 'mark', 'failure', 'budget', 'defrag']),
   label: z.string(),
 });
 
@@ -417,6 +426,13 @@ export const defragPlanSchema = z.object({
   complete: z.boolean(),
 });
 
+/** A heap's budget over the range, as steps: each point holds from its event on. Bytes. */
+export const timelineBudgetSchema = z.object({
+  heapIndex: indexSchema,
+  label: z.string(),
+  points: z.array(z.object({ eventIndex: indexSchema, time: msSchema, budget: bytesSchema })),
+});
+
 export const timelineResultSchema = z.object({
   /** The range actually covered (clamped to the source). */
   startTime: msSchema,
@@ -429,6 +445,8 @@ export const timelineResultSchema = z.object({
   series: z.array(timelineSeriesSchema),
   /** Frames, marks and failures in range; at most `maxMarkers` (evenly thinned). */
   markers: z.array(timelineMarkerSchema),
+  /** Each heap's budget line (heaps with budget samples only). */
+  budgets: z.array(timelineBudgetSchema),
   eventCount: countSchema,
   durationMs: msSchema,
 });
@@ -492,6 +510,16 @@ export const allocationRowSchema = z.object({
   origin: z.string().nullable(),
   /** true when the decision's allocation-time retry type was needed (the first choice failed). */
   usedRetry: z.boolean(),
+  /**
+   * When the retry was the budget's doing (budget mode strict): the refused heap with its budget and the
+   * usage the refused block would have made (bytes); null otherwise.
+   */
+  budgetRefusal: z.object({ heapIndex: indexSchema, budget: bytesSchema, usage: bytesSchema }).nullable(),
+  /**
+   * The driver's memoryTypeBits for the bound resource, when the trace has them (a scenario run with
+   * resources real, or a captured application); its size and alignment are then the driver's too. Else null.
+   */
+  driverTypeBits: z.int().nullable(),
 });
 export type AllocationRow = z.infer<typeof allocationRowSchema>;
 
@@ -562,6 +590,9 @@ export const analysisSummarySchema = z.object({
     z.object({ heapIndex: indexSchema, budget: bytesSchema, usage: bytesSchema, eventIndex: indexSchema }),
   ),
   retriedAllocations: countSchema,
+  /** Blocks created past a heap's budget (budget mode warn) / refused by it (strict), as flagged. */
+  budgetCrossings: countSchema,
+  budgetRefusals: countSchema,
   liveAllocations: countSchema,
   liveBlocks: countSchema,
   failures: z.array(
@@ -961,8 +992,8 @@ export const requests = {
   importFile: {
     params: z.strictObject({
       source: fileSourceSchema,
-      /** vma: vmaBuildStatsString JSON; d3d12ma: BuildStatsString JSON; pytorch: memory snapshot pickle/JSON. */
-      format: z.enum(['auto', 'vma', 'd3d12ma', 'pytorch']).default('auto'),
+      /** vma: vmaBuildStatsString JSON; d3d12ma: BuildStatsString JSON; pytorch: memory snapshot pickle/JSON; rmv: Radeon Memory Visualizer trace. */
+      format: z.enum(['auto', 'vma', 'd3d12ma', 'pytorch', 'rmv']).default('auto'),
       taskId: idSchema.optional(),
     }),
     result: traceSummarySchema,

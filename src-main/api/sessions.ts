@@ -118,6 +118,12 @@ export class SessionManager {
         `openSession: validation needs a real Vulkan device (device.kind "vulkan"), not a ${config.device.kind} device.`,
       );
     }
+    if (config.resources === 'real' && config.device.kind !== 'vulkan') {
+      throw new ApiFailure(
+        'InvalidRequest',
+        `openSession: resources "real" needs a real Vulkan device (device.kind "vulkan"), not a ${config.device.kind} device.`,
+      );
+    }
     let device = await resolveDevice(config.device, this.options.cwd, this.options.resolveUserProfile);
     if (config.validation === true && device.description.source !== 'vulkan') {
       // The default device fell back to a simulated profile: runs go on without the layer; say so.
@@ -217,6 +223,7 @@ export class SessionManager {
         ...(s.config.debugSettings ? { debugSettings: s.config.debugSettings } : {}),
         ...(s.config.bufferDeviceAddress === true ? { bufferDeviceAddress: true } : {}),
         ...(s.config.budget !== undefined ? { budget: s.config.budget } : {}),
+        ...(s.config.resources !== undefined ? { resources: s.config.resources } : {}),
         ...(s.config.validation === true ? { validation: true } : {}),
         ...(p.seed === undefined ? {} : { seed: p.seed }),
         tracePath: null,

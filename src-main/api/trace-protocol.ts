@@ -47,7 +47,7 @@ export type ToTraceWorker =
       readonly id: number;
       readonly sourceId: string;
       readonly input: WorkerFile;
-      readonly format: 'auto' | 'vma' | 'd3d12ma' | 'pytorch';
+      readonly format: 'auto' | 'vma' | 'd3d12ma' | 'pytorch' | 'rmv';
       readonly taskId: string;
     }
   | {

@@ -125,7 +125,7 @@ async function load(
 async function importDump(
   sourceId: string,
   input: WorkerFile,
-  format: 'auto' | 'vma' | 'd3d12ma' | 'pytorch',
+  format: 'auto' | 'vma' | 'd3d12ma' | 'pytorch' | 'rmv',
   taskId: string,
   isCancelled: () => boolean,
 ): Promise<LoadedSource> {

@@ -193,6 +193,12 @@ export function createScenarioContext(options: ContextOptions): ScenarioContext 
       throw new ScenarioUsageError(
         `ctx.defragment: algorithm must be one of ${defragmentationAlgorithms.join(', ')}, got ${String(algorithm)}`,
       );
+    // A moved allocation's VkBuffer/VkImage would stay bound at its old place: recreating and rebinding
+    // resources on a move is not done yet, so passes need resources none.
+    if (session.resources === 'real')
+      throw new ScenarioUsageError(
+        'ctx.defragment: the run creates real resources (resources real), which a move would leave bound at the old place; run with --resources none',
+      );
     const real = session.device.wrapped;
     if (mode === 'transfer' && !(real instanceof VulkanDevice))
       throw new ScenarioUsageError(
@@ -330,5 +336,18 @@ export function createScenarioContext(options: ContextOptions): ScenarioContext 
       );
       session.sampleBudgets();
     },
+    setHeapBudget(heapIndex, bytes) {
+      try {
+        session.device.setHeapBudget(heapIndex, bytes);
+      } catch (error) {
+        throw new ScenarioUsageError(`ctx.setHeapBudget: ${(error as Error).message}`);
+      }
+      session.mark(
+        `heap ${heapIndex} budget ${bytes === null ? 'as the device reports it' : `set to ${bytes} bytes`}`,
+        origin(undefined),
+      );
+      session.sampleBudgets();
+    },
+    budgetMode: session.allocator.budget,
   };
 }

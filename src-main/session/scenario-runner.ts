@@ -156,6 +156,10 @@ function summarize(session: Session, info: RunInfo, startedAt: number, tracePath
     events: session.log.length,
     peakCommittedBytes: session.peakCommittedBytes,
     peakBlocks: session.peakBlockCount,
+    budget: session.allocator.budget,
+    resources: info.resources,
+    budgetCrossings: state.budgetCrossings,
+    budgetRefusals: state.budgetRefusals,
     leaks,
     leakedBytes: leaks.reduce((sum, l) => sum + l.size, 0),
     durationMs: Math.round(performance.now() - startedAt),
@@ -242,6 +246,16 @@ export async function runScenario(
     );
   }
 
+  const resources = request.resources ?? (opened.resources !== null ? 'real' : 'none');
+  if (resources === 'real' && opened.resources === null) {
+    const name = opened.label;
+    opened.close();
+    return usage(
+      new Error(
+        `resources real needs a real Vulkan device; ${name} is simulated (its scenarios run with resources none)`,
+      ),
+    );
+  }
   const strategy = request.strategy ?? 'tlsf';
   const tracePath = request.tracePath ?? null;
   let pendingConsumer: SessionEventConsumer | null = null;
@@ -258,6 +272,7 @@ export async function runScenario(
       ...(request.debugSettings ? { debugSettings: request.debugSettings } : {}),
       ...(request.bufferDeviceAddress === true ? { bufferDeviceAddress: true } : {}),
       ...(request.budget !== undefined ? { budget: request.budget } : {}),
+      ...(resources === 'real' ? { resources: opened.resources } : {}),
       logger: (level, message) => post({ type: 'log', level, message: `[allocator ${level}] ${message}` }),
     });
     // What the allocator actually uses (block sizes after its rounding and clamping), for the trace header.
@@ -274,6 +289,8 @@ export async function runScenario(
       allocationSizes: { ...allocator.allocationSizes },
       debugSettings: { ...allocator.debugSettings },
       bufferDeviceAddress: allocator.bufferDeviceAddress,
+      budget: allocator.budget,
+      resources,
       validation: opened.validation,
     };
     if (tracePath !== null) {

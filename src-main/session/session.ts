@@ -4,6 +4,7 @@
 import {
   Allocator,
   EventLog,
+  FlagBits,
   type Allocation,
   type AllocationCreateDesc,
   type AllocationKind,
@@ -22,6 +23,7 @@ import {
   type PlacementStrategyName,
 } from '../../allocator/index.ts';
 import { HeapLimitedDevice } from './heap-limit.ts';
+import type { CreatedResource, ResourceBackend, ResourcesMode } from './resources.ts';
 import type { SessionState } from './scenario-types.ts';
 
 /** Receives the recorded events as they accumulate (e.g. a trace writer). */
@@ -46,6 +48,11 @@ export interface SessionOptions {
   readonly clock?: Clock;
   /** Gets every event via flush(); see SessionEventConsumer. */
   readonly consumer?: SessionEventConsumer | null;
+  /**
+   * Real resources (`resources: real`): every allocation creates its buffer/image here, allocates with the
+   * driver's requirements, binds it and destroys it on free. Absent or null: `resources: none`.
+   */
+  readonly resources?: ResourceBackend | null;
 }
 
 export interface LeakRecord {
@@ -70,7 +77,14 @@ class RecordingSink implements AllocatorEventSink {
   private readonly blockSizes = new Map<number, number>();
   private readonly liveSizes = new Map<number, number>();
 
-  constructor(private readonly log: EventLog) {}
+  /** Blocks created past a heap's budget (mode warn) / refused by it (mode strict), as recorded. */
+  budgetCrossings = 0;
+  budgetRefusals = 0;
+
+  constructor(
+    private readonly log: EventLog,
+    private readonly budgetMode: BudgetMode,
+  ) {}
 
   allocate(
     allocationId: number,
@@ -127,9 +141,19 @@ class RecordingSink implements AllocatorEventSink {
     this.log.failure(name, size, alignment, location, linear, code, message, decisionId, stack);
   }
 
-  /** A new block pushed a heap past its budget (budget mode warn): recorded as a budget sample. */
+  /**
+   * The allocator's budget samples: a new block pushed a heap past its budget (mode warn) or the budget
+   * refused one (mode strict). Recorded as a budget sample flagged with which of the two it was.
+   */
   budgetSample(heapIndex: number, budget: number, usage: number): void {
-    this.log.budgetSample(heapIndex, budget, usage);
+    if (this.budgetMode === 'strict') this.budgetRefusals++;
+    else this.budgetCrossings++;
+    this.log.budgetSample(
+      heapIndex,
+      budget,
+      usage,
+      this.budgetMode === 'strict' ? FlagBits.budgetRefused : FlagBits.budgetCrossed,
+    );
   }
 
   blockCreate(blockId: number, memoryTypeIndex: number, size: number, dedicated: boolean): void {
@@ -168,11 +192,15 @@ export class Session {
   private opCount = 0;
   private frameNumber = 0;
   private closed = false;
+  private readonly resourceBackend: ResourceBackend | null;
+  /** The bound resource of each live allocation (resources real), by allocation id. */
+  private readonly boundResources = new Map<number, CreatedResource>();
 
   constructor(options: SessionOptions) {
+    this.resourceBackend = options.resources ?? null;
     this.device = new HeapLimitedDevice(options.device);
     this.log = new EventLog(options.clock ? { clock: options.clock } : {});
-    this.sink = new RecordingSink(this.log);
+    this.sink = new RecordingSink(this.log, options.budget ?? 'warn');
     this.consumer = options.consumer ?? null;
     this.allocator = new Allocator({
       device: this.device,
@@ -191,21 +219,78 @@ export class Session {
     this.sampleBudgets();
   }
 
-  /** Allocates and records; throws the allocator's AllocationError (the failure is recorded first). */
+  /** `real` when allocations create, bind and destroy real resources; else `none`. */
+  get resources(): ResourcesMode {
+    return this.resourceBackend === null ? 'none' : 'real';
+  }
+
+  /** Buffers and images this session has bound and not yet destroyed (resources real). */
+  get boundResourceCount(): number {
+    return this.boundResources.size;
+  }
+
+  /**
+   * Allocates and records; throws the allocator's AllocationError (the failure is recorded first). With
+   * real resources the desc's size stands for the resource (a buffer of that size, or an RGBA8 image of at
+   * least that many bytes); the allocation takes the driver's size, alignment (at least the desc's) and
+   * memoryTypeBits, a dedicated block when the driver requires one, and the allocate event records the
+   * driver's memoryTypeBits (typeBits column).
+   */
   allocate(desc: AllocationCreateDesc): Allocation {
     this.opCount++;
+    const backend = this.resourceBackend;
+    let resource: CreatedResource | null = null;
     try {
-      return this.allocator.allocate(desc);
+      if (backend === null) return this.allocator.allocate(desc);
+      resource = desc.linear
+        ? backend.createBuffer(desc.requirements.size)
+        : backend.createImage(desc.requirements.size);
+      const req = resource.requirements;
+      const dedicated = req.requiresDedicated || (desc.scheme?.kind ?? 'managed') !== 'managed';
+      const allocation = this.allocator.allocate({
+        ...desc,
+        requirements: {
+          size: req.size,
+          alignment: Math.max(req.alignment, desc.requirements.alignment),
+          memoryTypeBits: req.memoryTypeBits,
+        },
+        scheme: !dedicated
+          ? { kind: 'managed' }
+          : resource.kind === 'buffer'
+            ? { kind: 'dedicatedBuffer', buffer: resource.handle }
+            : { kind: 'dedicatedImage', image: resource.handle },
+      });
+      this.log.columns.typeBits[this.log.length - 1] = req.memoryTypeBits;
+      try {
+        backend.bind(resource, allocation.block.handle, allocation.offset);
+      } catch (error) {
+        this.allocator.free(allocation);
+        throw error;
+      }
+      this.boundResources.set(allocation.id, resource);
+      resource = null;
+      return allocation;
     } catch (error) {
       // A failure changes what the heaps look like to the driver; sample so the trace shows it.
       this.sampleBudgets();
       throw error;
+    } finally {
+      if (resource !== null) backend?.destroy(resource);
     }
   }
 
+  /** With real resources, the allocation's resource is destroyed first, then its memory freed. */
   free(allocation: Allocation): void {
     this.opCount++;
+    this.destroyResourceOf(allocation.id);
     this.allocator.free(allocation);
+  }
+
+  private destroyResourceOf(allocationId: number): void {
+    const resource = this.boundResources.get(allocationId);
+    if (resource === undefined) return;
+    this.boundResources.delete(allocationId);
+    this.resourceBackend?.destroy(resource);
   }
 
   rename(allocation: Allocation, name: string): void {
@@ -273,6 +358,8 @@ export class Session {
       committedBytes: s.committedBytes,
       peakCommittedBytes: s.peakCommittedBytes,
       blockCount: s.blockCount,
+      budgetCrossings: s.budgetCrossings,
+      budgetRefusals: s.budgetRefusals,
     };
   }
 
@@ -309,6 +396,8 @@ export class Session {
       this.flush();
       this.consumer?.close();
     } finally {
+      // The leaked allocations' resources go before their memory, as an application's teardown would.
+      for (const id of [...this.boundResources.keys()]) this.destroyResourceOf(id);
       this.allocator.setEventSink(null);
       this.allocator.destroy();
     }

@@ -100,9 +100,9 @@ function overviewOf(
   };
 }
 
-/** File names the importer reads: VMA / D3D12MA JSON dumps and PyTorch memory snapshots. */
+/** File names the importer reads: VMA / D3D12MA JSON dumps, PyTorch memory snapshots and RMV traces. */
 export function isForeignDump(name: string): boolean {
-  return /\.(json|pickle|pkl)$/i.test(name);
+  return /\.(json|pickle|pkl|rmv)$/i.test(name);
 }
 
 export function rowToRecord(r: Row): AllocationRecord {
@@ -122,6 +122,8 @@ export function rowToRecord(r: Row): AllocationRecord {
     origin: r.origin,
     decisionId: r.decisionId,
     usedRetry: r.usedRetry,
+    budgetRefusal: r.budgetRefusal,
+    driverTypeBits: r.driverTypeBits,
   };
 }
 
@@ -351,6 +353,11 @@ export class ApiSource implements InspectorSource {
       allocatedTotal,
       time: Float64Array.from(r.bucketStart),
       markers,
+      budgets: r.budgets.map((b) => ({
+        heapIndex: b.heapIndex,
+        label: b.label,
+        points: b.points.map((p) => ({ index: p.eventIndex, budget: p.budget })),
+      })),
     };
   }
 

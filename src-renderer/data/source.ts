@@ -84,7 +84,14 @@ export interface TimelineQuery {
   readonly groupBy: TimelineGroupBy;
 }
 
-export type MarkerKind = 'frame' | 'mark' | 'failure' | 'leak' | 'defrag';
+export type MarkerKind = 'frame' | 'mark' | 'failure' | 'leak' | 'budget' | 'defrag';
+
+/** A heap's budget line: each point's budget (bytes) holds from its event index on. */
+export interface TimelineBudget {
+  readonly heapIndex: number;
+  readonly label: string;
+  readonly points: readonly { readonly index: number; readonly budget: number }[];
+}
 
 export interface TimelineMarker {
   /** Event index of the event (the cursor after it is index + 1). */
@@ -117,6 +124,8 @@ export interface TimelineBuckets {
   readonly time: Float64Array;
   /** Markers inside [start, end), thinned to at most a few per pixel. */
   readonly markers: readonly TimelineMarker[];
+  /** Budget lines of the heaps that report budgets (none for traces without budget samples). */
+  readonly budgets?: readonly TimelineBudget[];
 }
 
 /** The bucket holding event index `e` (binary search over firstEvent), clamped to [0, count - 1]. */
@@ -153,6 +162,20 @@ export interface AllocationRecord {
   readonly decisionId: number;
   /** true when the decision's allocation-time retry type was needed (the first choice failed). */
   readonly usedRetry: boolean;
+  /**
+   * When that retry was the budget's doing (budget mode strict): the heap, its budget and the usage the
+   * refused block would have made, bytes. Absent or null otherwise.
+   */
+  readonly budgetRefusal?: {
+    readonly heapIndex: number;
+    readonly budget: number;
+    readonly usage: number;
+  } | null;
+  /**
+   * The driver's memoryTypeBits of the bound resource (resources real, or a captured application): size and
+   * alignment are then the driver's too. Absent or null otherwise.
+   */
+  readonly driverTypeBits?: number | null;
 }
 
 /** An allocation as the block map needs it. */

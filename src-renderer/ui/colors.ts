@@ -29,9 +29,13 @@ export const markerColors = {
   mark: '#2f80ed',
   failure: '#eb3b3b',
   leak: '#f2994a',
+  budget: '#b5179e',
   /** Applied defragmentation passes (runs of move events). */
-  defrag: '#ff4fd8',
+  defrag: '#00c8c8',
 } as const;
+
+/** The dashed budget line of each heap (VK_EXT_memory_budget) on the timeline. */
+export const budgetLineColor = '#b5179e';
 
 export interface CanvasTheme {
   readonly background: string;

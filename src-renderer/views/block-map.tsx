@@ -398,4 +398,4 @@ function drawMoves(
   return drawn;
 }
 
-const defragColor = '#ff4fd8';
+const defragColor = '#00c8c8';

@@ -6,7 +6,7 @@ import type { ScaleLinear } from 'd3';
 import { bucketOfEvent } from '../data/source.ts';
 import type { TimelineBuckets } from '../data/source.ts';
 import type { EventRange } from '../store/cursor-slice.ts';
-import { markerColors, seriesColor, withAlpha } from '../ui/colors.ts';
+import { budgetLineColor, markerColors, seriesColor, withAlpha } from '../ui/colors.ts';
 import type { CanvasTheme } from '../ui/colors.ts';
 import { formatBytes, formatMs } from '../ui/format.ts';
 
@@ -49,7 +49,16 @@ export function timelineScales(
   return { x, y };
 }
 
-export function drawTimeline(ctx: CanvasRenderingContext2D, frame: TimelineFrame): void {
+/** What drawTimeline drew that a test can look for: budget lines and budget markers, CSS px. */
+export interface TimelineDrawn {
+  /** One entry per horizontal segment of a budget line: heap, y, x from/to. */
+  readonly budgetLines: { heap: number; y: number; x0: number; x1: number }[];
+  /** Budget markers: x, and the top of the marker. */
+  readonly budgetMarkers: { x: number; y: number }[];
+}
+
+export function drawTimeline(ctx: CanvasRenderingContext2D, frame: TimelineFrame): TimelineDrawn {
+  const drawn: TimelineDrawn = { budgetLines: [], budgetMarkers: [] };
   const { width, height, theme } = frame;
   const m = timelineMargin;
   const { x, y } = timelineScales(frame);
@@ -81,8 +90,9 @@ export function drawTimeline(ctx: CanvasRenderingContext2D, frame: TimelineFrame
     ctx.rect(m.left, m.top, plotRight - m.left, plotBottom - m.top);
     ctx.clip();
     drawBands(ctx, b, x, y, frame.showCommitted, frame.showAllocated);
+    drawBudgetLines(ctx, b, x, y, m.left, plotRight, drawn);
     ctx.restore();
-    drawMarkers(ctx, b, x, m.top - 8, frame.range);
+    drawMarkers(ctx, b, x, m.top - 8, frame.range, drawn);
   }
 
   // Event-index axis (bottom) and wall-time axis (top): the same tick positions, the top one labelled with
@@ -132,6 +142,46 @@ export function drawTimeline(ctx: CanvasRenderingContext2D, frame: TimelineFrame
     ctx.stroke();
     ctx.lineWidth = 1;
   }
+  return drawn;
+}
+
+/**
+ * Each heap's budget as a dashed step line (the budget in force from each point on), over the bands. The
+ * bands stack heaps, so a heap's line compares with its own band only when grouped by heap and the heap is
+ * the lowest band; the value is what the driver (or the session's emulated budget) reported.
+ */
+function drawBudgetLines(
+  ctx: CanvasRenderingContext2D,
+  b: TimelineBuckets,
+  x: ScaleLinear<number, number>,
+  y: ScaleLinear<number, number>,
+  left: number,
+  right: number,
+  drawn: TimelineDrawn,
+): void {
+  const [, yMax] = y.domain() as [number, number];
+  ctx.strokeStyle = budgetLineColor;
+  ctx.lineWidth = 2;
+  ctx.setLineDash([6, 4]);
+  for (const line of b.budgets ?? []) {
+    const pts = line.points;
+    for (let k = 0; k < pts.length; k++) {
+      const p = pts[k]!;
+      // Off the top of the scale: nothing to see (a budget far above the usage).
+      if (p.budget > yMax) continue;
+      const x0 = Math.max(left, x(p.index));
+      const x1 = Math.min(right, k + 1 < pts.length ? x(pts[k + 1]!.index) : right);
+      if (x1 <= x0) continue;
+      const py = Math.round(y(p.budget)) + 0.5;
+      ctx.beginPath();
+      ctx.moveTo(x0, py);
+      ctx.lineTo(x1, py);
+      ctx.stroke();
+      drawn.budgetLines.push({ heap: line.heapIndex, y: py, x0, x1 });
+    }
+  }
+  ctx.setLineDash([]);
+  ctx.lineWidth = 1;
 }
 
 /**
@@ -202,13 +252,18 @@ function drawMarkers(
   x: ScaleLinear<number, number>,
   top: number,
   range: EventRange,
+  drawn: TimelineDrawn,
 ): void {
   for (const mk of b.markers) {
     if (mk.index < range.start || mk.index >= range.end) continue;
     const px = Math.round(x(mk.index + 0.5));
     ctx.fillStyle = markerColors[mk.kind];
     if (mk.kind === 'frame') ctx.fillRect(px, top + 3, 1, 5);
-    else ctx.fillRect(px - 2, top, 4, 7);
+    else if (mk.kind === 'budget') {
+      // A taller bar than the others, so a budget flag stands out among failures and marks.
+      ctx.fillRect(px - 2, top - 4, 4, 11);
+      drawn.budgetMarkers.push({ x: px, y: top - 4 });
+    } else ctx.fillRect(px - 2, top, 4, 7);
   }
 }
 

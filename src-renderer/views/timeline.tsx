@@ -175,7 +175,10 @@ export function Timeline(): ReactNode {
         if (ctx) {
           fitCanvas(ctx, frame.width, frame.height);
           const t0 = performance.now();
-          drawTimeline(ctx, frame);
+          const drawn = drawTimeline(ctx, frame);
+          // Read by the e2e budget check: where each budget line and budget marker was drawn (CSS px).
+          canvas.dataset['budgetLines'] = JSON.stringify(drawn.budgetLines);
+          canvas.dataset['budgetMarkers'] = JSON.stringify(drawn.budgetMarkers);
           drawsRef.current++;
           // Read by the e2e performance check: how many frames were drawn and what the last one cost.
           canvas.dataset['draws'] = String(drawsRef.current);
@@ -302,6 +305,12 @@ export function Timeline(): ReactNode {
             <span className="swatch marker-defrag" />
             defragmentation pass
           </span>
+          {(buckets?.budgets?.length ?? 0) > 0 && (
+            <span className="legend-item" data-testid="legend-budget">
+              <span className="swatch marker-budget" />
+              budget (line: each heap's budget; marker: a block past it or refused by it)
+            </span>
+          )}
         </span>
         <span className="range-readout" data-testid="timeline-range">
           events {formatCount(range.start)}–{formatCount(range.end)}

@@ -1,5 +1,7 @@
 // `vramscope capture` end to end on the real lavapipe device, with the real layer (native/layer/build):
 // (a) our own addon under the layer: a scenario's own trace and the capture of it agree block for block;
+//     with resources real (the default there) the capture sees every allocation as a buffer/image bound
+//     where the scenario placed it, with the driver's memoryTypeBits, and destroyed;
 // (b) the layer's C++ test program: every fact it prints is in the trace, its deliberate problems reported;
 // (c) a third-party program, vkcube under Xvfb: buffers, images, 100 frames, no leaks; frame time with and
 //     without the layer printed (not asserted);
@@ -125,6 +127,54 @@ test('(a) a scenario on the real device under the layer: the capture and the sce
   expect(capturedBlocks.slice(ownBlocks.length).sort()).toEqual(
     liveAtEnd.map((id) => `destroy ${id}`).sort(),
   );
+}, 180_000);
+
+test('(a2) resources real under the layer: every allocation is a buffer or image the capture sees created, bound where the scenario placed it with the driver’s bits, and destroyed', () => {
+  const r = vramscope([
+    'capture',
+    '--out',
+    'resources-captured.trace',
+    '--',
+    process.execPath,
+    bin,
+    'run',
+    'leaks',
+    '--device',
+    '0',
+    '--param',
+    'objects=40',
+    '--seed',
+    '3',
+    '--out',
+    'resources-own.trace',
+  ]);
+  expect(r.status, r.stderr).toBe(0);
+  const own = loadTraceSync(path.join(tmp, 'resources-own.trace'));
+  const captured = loadTraceSync(path.join(tmp, 'resources-captured.trace'));
+  expect(own.header.allocator.resources).toBe('real');
+  // The scenario's allocations: (size, memoryTypeBits, offset) as it recorded them.
+  const placed = (t: LoadedTrace): string[] => {
+    const c = t.events.columns;
+    const out: string[] = [];
+    for (let i = 0; i < t.events.length; i++)
+      if (c.kind[i] === TraceEventKind.Allocate)
+        out.push(`${c.size[i]} 0x${c.typeBits[i]!.toString(16)} @${c.offset[i]}`);
+    return out.sort();
+  };
+  const ownPlaced = placed(own);
+  expect(ownPlaced.length).toBeGreaterThan(40);
+  // The capture's binds of those resources: the same sizes, bits and offsets.
+  expect(placed(captured)).toEqual(ownPlaced);
+  const count = (t: LoadedTrace, kind: number): number => {
+    let n = 0;
+    for (let i = 0; i < t.events.length; i++) if (t.events.columns.kind[i] === kind) n++;
+    return n;
+  };
+  expect(count(captured, TraceEventKind.ResourceCreate)).toBe(ownPlaced.length);
+  // Freed ones and the leaks' (at the end of the run) are all destroyed: a bound resource's destruction is
+  // a free in a captured trace (allocator/capture/mapper.ts), an unbound one's a resourceDestroy.
+  expect(count(captured, TraceEventKind.Free)).toBe(ownPlaced.length);
+  expect(count(captured, TraceEventKind.ResourceDestroy)).toBe(0);
 }, 180_000);
 
 describe('(b) the layer test program under vramscope capture', () => {

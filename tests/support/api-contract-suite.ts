@@ -471,7 +471,7 @@ export function defineContractSuite(
       );
     });
 
-    test('importFile: a D3D12MA dump and a PyTorch snapshot become sources; a non-dump is Failed', async () => {
+    test('importFile: a D3D12MA dump, a PyTorch snapshot and an RMV trace become sources; a non-dump is Failed', async () => {
       const fixtures = path.join(repoRoot, 'tests', 'fixtures', 'import');
       const d3dId = await transport.grantFile(path.join(fixtures, 'd3d12ma-tier2-utf16.json'), a);
       const d3d = await call(a, 'importFile', { source: { kind: 'file', fileId: d3dId } });
@@ -485,6 +485,15 @@ export function defineContractSuite(
         format: 'pytorch',
       });
       expect(torch.eventCount).toBeGreaterThan(0);
+      // An RMV trace (AMD's sample, RDF container) through the same path as the UI's drop: format detected.
+      const rmvId = await transport.grantFile(path.join(fixtures, 'rmv-amd-sample-rdf.rmv'), a);
+      const rmv = await call(a, 'importFile', { source: { kind: 'file', fileId: rmvId } });
+      expect(rmv.device.name).toBe('AMD Radeon RX 6600');
+      const rmvExpected = JSON.parse(
+        readFileSync(path.join(fixtures, 'rmv-amd-sample-rdf.rmv.expected.json'), 'utf8'),
+      ) as { allocations: number };
+      const rmvEnd = await call(a, 'snapshotAt', { sourceId: rmv.sourceId, eventIndex: rmv.eventCount });
+      expect(rmvEnd.allocationCount).toBe(rmvExpected.allocations);
       const bad = await failure(
         a.api.request('importFile', { source: { kind: 'file', fileId: sample.fileId } }),
       );
