@@ -193,12 +193,6 @@ export function createScenarioContext(options: ContextOptions): ScenarioContext 
       throw new ScenarioUsageError(
         `ctx.defragment: algorithm must be one of ${defragmentationAlgorithms.join(', ')}, got ${String(algorithm)}`,
       );
-    // A moved allocation's VkBuffer/VkImage would stay bound at its old place: recreating and rebinding
-    // resources on a move is not done yet, so passes need resources none.
-    if (session.resources === 'real')
-      throw new ScenarioUsageError(
-        'ctx.defragment: the run creates real resources (resources real), which a move would leave bound at the old place; run with --resources none',
-      );
     const real = session.device.wrapped;
     if (mode === 'transfer' && !(real instanceof VulkanDevice))
       throw new ScenarioUsageError(

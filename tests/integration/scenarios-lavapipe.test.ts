@@ -38,8 +38,6 @@ describe.skipIf(!built)(`on the real lavapipe device${built ? '' : ` (skipped: $
       scenario: name,
       params: scenarios[name]?.() ?? {},
       device: { kind: 'real', index: 0 },
-      // ctx.defragment needs resources none (a move would leave a real resource at the old place).
-      ...(name === 'defragment' ? { resources: 'none' as const } : {}),
       seed: 4,
       cwd: repoRoot,
     });
