@@ -756,7 +756,7 @@ function buildTimeline(
 
   const createBlock = (base: number, size: number, type: number): LiveBlock => {
     const block: LiveBlock = { id: nextBlock++, base, size, type, bound: new Set() };
-    log.blockCreate(block.id, type, size, false);
+    log.blockCreate({ blockId: block.id, memoryTypeIndex: type, size, dedicated: false });
     typesUsed.add(type);
     committed[type] = committed[type]! + size;
     peak[type] = Math.max(peak[type]!, committed[type]!);
@@ -858,20 +858,20 @@ function buildTimeline(
         // The origin (stack column) groups like resources, so leak reports group by it: type and commit
         // type only. The driver's resource id goes into the name of an allocation the trace leaves unnamed.
         const origin = `${RESOURCE_TYPE_NAMES[res.type] ?? `resource type ${res.type}`} (${COMMIT_NAMES[res.commit] ?? 'commit type ?'})`;
-        log.allocate(
-          id,
-          block.id,
-          block.type,
+        log.allocate({
+          allocationId: id,
+          blockId: block.id,
+          memoryTypeIndex: block.type,
           offset,
           size,
-          0,
+          alignment: 0,
           kind,
-          'Unknown',
-          nameOf(rec.id) || `resource ${rec.id}`,
-          -1,
-          false,
-          origin,
-        );
+          location: 'Unknown',
+          name: nameOf(rec.id) || `resource ${rec.id}`,
+          decisionId: -1,
+          usedRetry: false,
+          stack: origin,
+        });
         allocations.set(id, { size, type: block.type, block, resource: rec.id });
         block.bound.add(id);
         res.allocation = id;

@@ -10,7 +10,9 @@ import {
   type DeviceDescription,
 } from '../../allocator/index.ts';
 import {
+  AllocationLifetimes,
   analyzeTrace,
+  parseAddressQuery,
   freeRangesOf,
   planDefragmentationOfSnapshot,
   traceReport,
@@ -114,6 +116,7 @@ export class AnalyzedSource {
   private readonly eventsNow: () => TraceEvents;
   private cachedAnalysis: TraceAnalysis | null = null;
   private cachedTable: AllocationTable | null = null;
+  private cachedLifetimes: AllocationLifetimes | null = null;
   private cachedCapture: { readonly events: number; readonly analysis: CaptureAnalysis | null } | null = null;
 
   constructor(init: SourceInit) {
@@ -575,6 +578,58 @@ export class AnalyzedSource {
       stack: stack === '' ? null : stack,
       history,
     };
+  }
+
+  // ---- individual allocations: bands and search (issue 11) ----------------------------------------------
+
+  private lifetimes(): AllocationLifetimes {
+    const events = this.analysis().events;
+    if (this.cachedLifetimes === null || this.cachedLifetimes.events !== events)
+      this.cachedLifetimes = new AllocationLifetimes(events);
+    return this.cachedLifetimes;
+  }
+
+  bands(p: ValidatedParams<'allocationBands'>): RequestResult<'allocationBands'> {
+    if (p.endIndex < p.startIndex) {
+      throw new ApiFailure('InvalidRequest', 'allocationBands: endIndex is before startIndex.');
+    }
+    const n = this.analysis().eventCount;
+    const r = this.lifetimes().bands(
+      { start: p.startIndex, end: p.endIndex, limit: p.limit, buckets: p.buckets },
+      n,
+    );
+    return {
+      startIndex: r.start,
+      endIndex: r.end,
+      eventCount: n,
+      alive: r.alive,
+      id: r.id,
+      size: r.size,
+      from: r.from,
+      to: r.to,
+      block: r.block,
+      offset: r.offset,
+      restBoundaries: r.restBoundaries,
+      restMax: r.restMax,
+    };
+  }
+
+  search(p: ValidatedParams<'searchAllocations'>): RequestResult<'searchAllocations'> {
+    const address = p.address === undefined ? null : parseAddressQuery(p.address);
+    if (p.address !== undefined && address === null) {
+      throw new ApiFailure(
+        'InvalidRequest',
+        'searchAllocations: the address should read "block 3 + 0x1000", "3:4096" or "0x1000".',
+      );
+    }
+    const n = this.analysis().eventCount;
+    const lifetimes = this.lifetimes();
+    const r = lifetimes.search(
+      { address, ...(p.text === undefined ? {} : { text: p.text }), limit: p.limit },
+      n,
+    );
+    // The table's ordinals are the same allocation order (one per allocate event).
+    return { total: r.total, rows: r.ordinals.map((o) => this.row(o, n)) };
   }
 
   // ---- leaks, diff, report ---------------------------------------------------------------------------

@@ -274,6 +274,8 @@ export class AppBackend {
       defragmentPlan: (p) => this.query(p.sourceId, 'defrag', p),
       listAllocations: (p) => this.query(p.sourceId, 'allocations', p),
       allocationDetail: (p) => this.query(p.sourceId, 'detail', p),
+      allocationBands: (p) => this.query(p.sourceId, 'bands', p),
+      searchAllocations: (p) => this.query(p.sourceId, 'search', p),
       leaks: (p) => this.query(p.sourceId, 'leaks', p),
       diff: (p) => this.query(p.sourceId, 'diff', p),
       getReport: (p) => this.query(p.sourceId, 'reportObject', null),

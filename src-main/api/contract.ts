@@ -735,6 +735,8 @@ export type ApiError = z.infer<typeof apiErrorSchema>;
 // ---- Requests ------------------------------------------------------------------------------------------
 
 const sourceRef = { sourceId: idSchema };
+/** Most allocations one allocationBands answer draws individually. */
+export const maxAllocationBands = 50_000;
 const empty = z.strictObject({});
 const ok = z.object({ ok: z.literal(true) });
 const runRef = z.strictObject({ runId: idSchema });
@@ -1084,6 +1086,62 @@ export const requests = {
       history: z.array(allocationHistoryEntrySchema),
     }),
   },
+  /**
+   * Individual allocations over an event window, as PyTorch's memory_viz draws them (issue 11): the
+   * allocations alive after any event of [startIndex, endIndex), the largest `limit` of them (the detail
+   * control; every one when fewer are alive), largest first (ties: the earlier allocation first), each with
+   * its lifetime [from, to) on the event axis (allocate event, free event or the source's event count when
+   * never freed), so that a view can stack them; every other allocation alive in the window is summed in
+   * the rest series: restMax[j] = the most bytes they held together after any event of
+   * [restBoundaries[j], restBoundaries[j + 1]). Computed by the engine (allocator/analysis/allocation-bands.ts)
+   * in the trace worker.
+   */
+  allocationBands: {
+    params: z.strictObject({
+      ...sourceRef,
+      startIndex: indexSchema,
+      endIndex: indexSchema,
+      limit: z.int().min(1).max(maxAllocationBands).default(2_000),
+      /** Buckets of the rest series, usually the plot's width in pixels over the window. */
+      buckets: z.int().min(1).max(20_000).default(1_000),
+    }),
+    result: z.object({
+      startIndex: indexSchema,
+      endIndex: indexSchema,
+      eventCount: countSchema,
+      /** Allocations alive in the window, shown or not. */
+      alive: countSchema,
+      /** One entry per band, largest first: id, requested bytes, lifetime, block id, offset in it (bytes). */
+      id: f64,
+      size: f64,
+      from: f64,
+      to: f64,
+      block: f64,
+      offset: f64,
+      restBoundaries: f64,
+      restMax: f64,
+    }),
+  },
+  /**
+   * Allocations by address and/or stack-frame text, in allocation order (every allocation of the source,
+   * freed or not). `address`: "block 3 + 0x1000", "3:4096" (block id and byte offset) or a bare offset in
+   * any block; it matches the allocations whose bytes hold it. `text`: a case-insensitive substring of the
+   * stack as recorded, of one of its frames as shown ("file:line function"), or of the name. Both given:
+   * both must match. An address that cannot be read is InvalidRequest.
+   */
+  searchAllocations: {
+    params: z
+      .strictObject({
+        ...sourceRef,
+        address: z.string().min(1).max(200).optional(),
+        text: z.string().min(1).max(1000).optional(),
+        limit: z.int().min(1).max(1_000).default(100),
+      })
+      .refine((p) => p.address !== undefined || p.text !== undefined, {
+        message: 'give an address, a text or both',
+      }),
+    result: z.object({ total: countSchema, rows: z.array(allocationRowSchema) }),
+  },
   /** Allocations alive at an index (default: the end), grouped. */
   leaks: {
     params: z.strictObject({
@@ -1358,16 +1416,50 @@ function base64ToBytes(text: string): Uint8Array<ArrayBuffer> {
  * Used by the WebSocket transport in both directions (the IPC transport structured-clones instead).
  */
 export function encodeFrame(frame: unknown): string {
-  return JSON.stringify(frame, (_key, value: unknown) => {
-    if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
-      const name = value.constructor.name;
-      if (name in typedArrayCtors) {
-        const bytes = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
-        return { $ta: name, b64: bytesToBase64(bytes) };
+  // No replacer: JSON.stringify with a replacer calls back into JS for every value (a 2,000-bucket timeline
+  // is ~30,000 numbers), which made encoding answers the largest cost on main during a live run. Typed
+  // arrays are swapped for their {$ta, b64} form first, copying only the objects on the way to one.
+  return JSON.stringify(withEncodedTypedArrays(frame));
+}
+
+/** `value` with every typed array of a known kind replaced by {$ta, b64}; `value` itself when it has none. */
+function withEncodedTypedArrays(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (ArrayBuffer.isView(value)) {
+    if (value instanceof DataView) return value;
+    const name = value.constructor.name;
+    if (!(name in typedArrayCtors)) return value;
+    return {
+      $ta: name,
+      b64: bytesToBase64(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)),
+    };
+  }
+  // toJSON (Date, ...) decides its own form, as JSON.stringify would.
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return value;
+  if (Array.isArray(value)) {
+    let out: unknown[] | null = null;
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (typeof item !== 'object' || item === null) continue;
+      const encoded = withEncodedTypedArrays(item);
+      if (encoded !== item) {
+        out ??= value.slice();
+        out[i] = encoded;
       }
     }
-    return value;
-  });
+    return out ?? value;
+  }
+  let out: Record<string, unknown> | null = null;
+  for (const key of Object.keys(value)) {
+    const item: unknown = (value as Record<string, unknown>)[key];
+    if (typeof item !== 'object' || item === null) continue;
+    const encoded = withEncodedTypedArrays(item);
+    if (encoded !== item) {
+      out ??= { ...(value as Record<string, unknown>) };
+      out[key] = encoded;
+    }
+  }
+  return out ?? value;
 }
 
 /** Inverse of encodeFrame. Throws SyntaxError on malformed JSON or a malformed typed array. */

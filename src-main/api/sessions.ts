@@ -106,7 +106,7 @@ export class SessionManager {
       sourceId: s.sessionId,
       device: deviceDto(s.device.description),
       strategy: s.config.strategy,
-      eventCount: s.run?.handle.events.length ?? 0,
+      eventCount: s.run?.handle.eventCount ?? 0,
       run: s.run ? { ...s.run.info } : null,
     };
   }
@@ -295,6 +295,8 @@ export class SessionManager {
           this.options.onChange();
         },
       },
+      // The trace worker keeps the recording; main only counts events (no second copy on main).
+      { mirror: false },
     );
     run = {
       runId,

@@ -27,6 +27,8 @@ export interface SourceQueryMap {
   defrag: [ValidatedParams<'defragmentPlan'>, RequestResult<'defragmentPlan'>];
   allocations: [ValidatedParams<'listAllocations'>, RequestResult<'listAllocations'>];
   detail: [ValidatedParams<'allocationDetail'>, RequestResult<'allocationDetail'>];
+  bands: [ValidatedParams<'allocationBands'>, RequestResult<'allocationBands'>];
+  search: [ValidatedParams<'searchAllocations'>, RequestResult<'searchAllocations'>];
   leaks: [ValidatedParams<'leaks'>, RequestResult<'leaks'>];
   diff: [ValidatedParams<'diff'>, RequestResult<'diff'>];
   report: ['json' | 'text', string];

@@ -220,6 +220,10 @@ function query(sourceId: string, method: SourceQuery, params: unknown): unknown 
       return source.allocations(params as never);
     case 'detail':
       return source.detail(params as never);
+    case 'bands':
+      return source.bands(params as never);
+    case 'search':
+      return source.search(params as never);
     case 'leaks':
       return source.leaks(params as never);
     case 'diff':

@@ -47,8 +47,11 @@ export function validationLog(m: DebugMessage): { level: LogLevel; message: stri
   return { level: debugMessageLevel[m.severity], message: `[vulkan ${m.severity}] ${id}${m.message}` };
 }
 
-/** Minimum milliseconds between two event batches (≤ 30 Hz). */
-export const batchIntervalMs = 33;
+/**
+ * Minimum milliseconds between two event batches: 34, not 33, so that no 1 s window holds more than 30
+ * (33 ms apart, 31 fit in one second).
+ */
+export const batchIntervalMs = 34;
 
 export type Post = (message: WorkerMessage, transfer?: ArrayBuffer[]) => void;
 
@@ -57,6 +60,11 @@ export type ConsumerFactory = (path: string, info: RunInfo, session: Session) =>
 
 export interface RunnerOptions {
   readonly createConsumer?: ConsumerFactory | null;
+  /**
+   * Monotonic ms deciding when event batches go out (at most one per batchIntervalMs while running);
+   * default performance.now. Tests pass a fake clock to check the rate on the sending side.
+   */
+  readonly clock?: () => number;
 }
 
 /** Batches new events of a log into transferable slices. */
@@ -174,6 +182,7 @@ export async function runScenario(
   options: RunnerOptions = {},
 ): Promise<RunResult> {
   const startedAt = performance.now();
+  const clock = options.clock ?? (() => performance.now());
   const gate = new RunGate(control);
   let scenario: LoadedScenario | null = null;
   let opened: OpenedDevice | null = null;
@@ -320,7 +329,7 @@ export async function runScenario(
 
   const live = session;
   const cursor = new BatchCursor(live.log);
-  let lastFlush = performance.now();
+  let lastFlush = clock();
   let lastTraceFlush = lastFlush;
   let blocked = false;
   const status = (state: RunStatus['state']): RunStatus => {
@@ -337,7 +346,7 @@ export async function runScenario(
     };
   };
   const flush = (state: RunStatus['state']): void => {
-    const now = performance.now();
+    const now = clock();
     lastFlush = now;
     const next = cursor.next();
     if (next) post({ type: 'events', batch: next.batch }, next.transfer);
@@ -357,7 +366,7 @@ export async function runScenario(
       if (blocked) {
         blocked = false;
         flush(gate.paused ? 'paused' : 'running');
-      } else if (performance.now() - lastFlush >= batchIntervalMs) flush('running');
+      } else if (clock() - lastFlush >= batchIntervalMs) flush('running');
     },
     log(message: string): void {
       post({ type: 'log', message });
@@ -379,7 +388,7 @@ export async function runScenario(
   const timer = setInterval(() => {
     const state = gate.paused ? 'paused' : 'running';
     if (live.log.length === lastShipped && state === lastState) return;
-    if (performance.now() - lastFlush >= batchIntervalMs) {
+    if (clock() - lastFlush >= batchIntervalMs) {
       lastShipped = live.log.length;
       lastState = state;
       flush(state);

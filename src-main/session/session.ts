@@ -7,8 +7,8 @@ import {
   FlagBits,
   type Allocation,
   type AllocationCreateDesc,
-  type AllocationKind,
   type AllocationSizesInput,
+  type AllocatorEvent,
   type AllocatorEventSink,
   type BudgetMode,
   type Clock,
@@ -19,7 +19,6 @@ import {
   type Device,
   type DeviceMemoryBlock,
   type Logger,
-  type MemoryLocation,
   type PlacementStrategyName,
 } from '../../allocator/index.ts';
 import { HeapLimitedDevice } from './heap-limit.ts';
@@ -81,104 +80,44 @@ class RecordingSink implements AllocatorEventSink {
   budgetCrossings = 0;
   budgetRefusals = 0;
 
-  constructor(
-    private readonly log: EventLog,
-    private readonly budgetMode: BudgetMode,
-  ) {}
+  constructor(private readonly log: EventLog) {}
 
-  allocate(
-    allocationId: number,
-    blockId: number,
-    memoryTypeIndex: number,
-    offset: number,
-    size: number,
-    alignment: number,
-    kind: AllocationKind,
-    location: MemoryLocation,
-    name: string,
-    decisionId: number,
-    usedRetry: boolean,
-    stack: string | null,
-  ): void {
-    this.allocationCount++;
-    this.allocatedBytes += size;
-    this.liveSizes.set(allocationId, size);
-    this.log.allocate(
-      allocationId,
-      blockId,
-      memoryTypeIndex,
-      offset,
-      size,
-      alignment,
-      kind,
-      location,
-      name,
-      decisionId,
-      usedRetry,
-      stack,
-    );
-  }
-
-  free(allocationId: number): void {
-    this.freeCount++;
-    this.allocatedBytes -= this.liveSizes.get(allocationId) ?? 0;
-    this.liveSizes.delete(allocationId);
-    this.log.free(allocationId);
-  }
-
-  failure(
-    name: string,
-    size: number,
-    alignment: number,
-    location: MemoryLocation,
-    linear: boolean,
-    code: string,
-    message: string,
-    decisionId: number,
-    stack: string | null,
-  ): void {
-    this.failureCount++;
-    this.log.failure(name, size, alignment, location, linear, code, message, decisionId, stack);
-  }
-
-  /**
-   * The allocator's budget samples: a new block pushed a heap past its budget (mode warn) or the budget
-   * refused one (mode strict). Recorded as a budget sample flagged with which of the two it was.
-   */
-  budgetSample(heapIndex: number, budget: number, usage: number): void {
-    if (this.budgetMode === 'strict') this.budgetRefusals++;
-    else this.budgetCrossings++;
-    this.log.budgetSample(
-      heapIndex,
-      budget,
-      usage,
-      this.budgetMode === 'strict' ? FlagBits.budgetRefused : FlagBits.budgetCrossed,
-    );
-  }
-
-  blockCreate(blockId: number, memoryTypeIndex: number, size: number, dedicated: boolean): void {
-    this.blockSizes.set(blockId, size);
-    this.committedBytes += size;
-    this.blockCount++;
-    if (this.committedBytes > this.peakCommittedBytes) this.peakCommittedBytes = this.committedBytes;
-    if (this.blockCount > this.peakBlockCount) this.peakBlockCount = this.blockCount;
-    this.log.blockCreate(blockId, memoryTypeIndex, size, dedicated);
-  }
-
-  blockDestroy(blockId: number): void {
-    this.committedBytes -= this.blockSizes.get(blockId) ?? 0;
-    this.blockSizes.delete(blockId);
-    this.blockCount--;
-    this.log.blockDestroy(blockId);
-  }
-
-  rename(allocationId: number, name: string): void {
-    this.log.rename(allocationId, name);
-  }
-
-  /** Defragmentation moved a live allocation (totals unchanged: same bytes, new place). */
-  move(allocationId: number, blockId: number, memoryTypeIndex: number, offset: number): void {
-    this.log.move(allocationId, blockId, memoryTypeIndex, offset);
+  event(e: AllocatorEvent): void {
+    switch (e.type) {
+      case 'allocate':
+        this.allocationCount++;
+        this.allocatedBytes += e.size;
+        this.liveSizes.set(e.allocationId, e.size);
+        break;
+      case 'free':
+        this.freeCount++;
+        this.allocatedBytes -= this.liveSizes.get(e.allocationId) ?? 0;
+        this.liveSizes.delete(e.allocationId);
+        break;
+      case 'failure':
+        this.failureCount++;
+        break;
+      case 'blockCreate':
+        this.blockSizes.set(e.blockId, e.size);
+        this.committedBytes += e.size;
+        this.blockCount++;
+        if (this.committedBytes > this.peakCommittedBytes) this.peakCommittedBytes = this.committedBytes;
+        if (this.blockCount > this.peakBlockCount) this.peakBlockCount = this.blockCount;
+        break;
+      case 'blockDestroy':
+        this.committedBytes -= this.blockSizes.get(e.blockId) ?? 0;
+        this.blockSizes.delete(e.blockId);
+        this.blockCount--;
+        break;
+      case 'budgetSample':
+        // The allocator's budget samples: a new block pushed a heap past its budget (mode warn) or the
+        // budget refused one (mode strict), told apart by the flags it sets.
+        if (((e.flags ?? 0) & FlagBits.budgetRefused) !== 0) this.budgetRefusals++;
+        else if (((e.flags ?? 0) & FlagBits.budgetCrossed) !== 0) this.budgetCrossings++;
+        break;
+      // rename, move: recorded as they are.
+    }
+    this.log.event(e);
   }
 }
 
@@ -202,7 +141,7 @@ export class Session {
     this.resourceBackend = options.resources ?? null;
     this.device = new HeapLimitedDevice(options.device);
     this.log = new EventLog(options.clock ? { clock: options.clock } : {});
-    this.sink = new RecordingSink(this.log, options.budget ?? 'warn');
+    this.sink = new RecordingSink(this.log);
     this.consumer = options.consumer ?? null;
     this.allocator = new Allocator({
       device: this.device,
@@ -356,7 +295,8 @@ export class Session {
   sampleBudgets(): void {
     const budgets = this.device.budgets();
     if (!budgets) return;
-    for (const b of budgets) this.log.budgetSample(b.heapIndex, b.budget, b.usage);
+    for (const b of budgets)
+      this.log.budgetSample({ heapIndex: b.heapIndex, budget: b.budget, usage: b.usage });
   }
 
   get ops(): number {

@@ -6,6 +6,10 @@
 // to ask for; each answer carries the first event index of every bucket, which is all the views need.
 import type { ApiClient, FileSource, RequestParams, RequestResult } from '../../src-main/api/contract.ts';
 import type {
+  AllocationBandsData,
+  AllocationSearchQuery,
+  AllocationSearchResult,
+  BandsQuery,
   AllocationDetail,
   AllocationPage,
   AllocationQuery,
@@ -406,6 +410,41 @@ export class ApiSource implements InspectorSource {
       decision: r.decision,
       stack: r.stack,
     };
+  }
+
+  async bands(q: BandsQuery): Promise<AllocationBandsData> {
+    const r = await this.api.request('allocationBands', {
+      sourceId: this.requireSource(),
+      startIndex: Math.max(0, Math.floor(q.start)),
+      endIndex: Math.max(0, Math.ceil(q.end)),
+      limit: Math.max(1, Math.min(50_000, Math.floor(q.limit))),
+      buckets: Math.max(1, Math.min(20_000, Math.floor(q.buckets))),
+    });
+    return {
+      start: r.startIndex,
+      end: r.endIndex,
+      alive: r.alive,
+      id: r.id,
+      size: r.size,
+      from: r.from,
+      to: r.to,
+      block: r.block,
+      offset: r.offset,
+      restBoundaries: r.restBoundaries,
+      restMax: r.restMax,
+    };
+  }
+
+  async searchAllocations(q: AllocationSearchQuery): Promise<AllocationSearchResult> {
+    const address = q.address.trim();
+    const text = q.text.trim();
+    const r = await this.api.request('searchAllocations', {
+      sourceId: this.requireSource(),
+      ...(address === '' ? {} : { address }),
+      ...(text === '' ? {} : { text }),
+      limit: Math.max(1, Math.min(1_000, Math.floor(q.limit))),
+    });
+    return { total: r.total, rows: r.rows.map(rowToRecord) };
   }
 
   async leaks(at: number, groupBy: LeakGroupBy): Promise<LeakReport> {

@@ -315,6 +315,52 @@ export interface PickedFile {
   slice(start: number, end: number): { arrayBuffer(): Promise<ArrayBuffer> };
 }
 
+/** Individual allocations over an event window (the timeline's allocations mode; issue 11). */
+export interface BandsQuery {
+  /** Event window [start, end). */
+  readonly start: number;
+  readonly end: number;
+  /** Allocations drawn individually at most (the detail control). */
+  readonly limit: number;
+  /** Buckets of the rest series (the plot's pixels over the window). */
+  readonly buckets: number;
+}
+
+/**
+ * The engine's answer (allocator/analysis/allocation-bands.ts): the `limit` largest allocations alive in
+ * [start, end), largest first, each with id, requested bytes, lifetime [from, to) in event indices, block id
+ * and offset (bytes); the others alive in the window summed per bucket in restMax (the most bytes after any
+ * event of [restBoundaries[j], restBoundaries[j + 1])).
+ */
+export interface AllocationBandsData {
+  readonly start: number;
+  readonly end: number;
+  /** Allocations alive in the window, shown or not. */
+  readonly alive: number;
+  readonly id: Float64Array;
+  readonly size: Float64Array;
+  readonly from: Float64Array;
+  readonly to: Float64Array;
+  readonly block: Float64Array;
+  readonly offset: Float64Array;
+  readonly restBoundaries: Float64Array;
+  readonly restMax: Float64Array;
+}
+
+export interface AllocationSearchQuery {
+  /** "block 3 + 0x1000", "3:4096" or a bare offset; empty: any. */
+  readonly address: string;
+  /** Substring of a stack frame or the name, case-insensitive; empty: any. */
+  readonly text: string;
+  readonly limit: number;
+}
+
+export interface AllocationSearchResult {
+  /** Matches in all (rows holds the first `limit`), in allocation order. */
+  readonly total: number;
+  readonly rows: readonly AllocationRecord[];
+}
+
 /** Events a source pushes: the trace grew (live runs), the run state changed. */
 export interface SourceListener {
   traceChanged?(overview: TraceOverview): void;
@@ -356,6 +402,10 @@ export interface InspectorSource {
   runScenario(id: string, params: Record<string, ScenarioParamValue>, config?: RunConfig): Promise<RunInfo>;
   control(action: 'pause' | 'step' | 'resume' | 'cancel'): Promise<RunInfo>;
   subscribe(listener: SourceListener): () => void;
+  /** The allocations mode's bands (absent: the source cannot draw individual allocations). */
+  bands?(query: BandsQuery): Promise<AllocationBandsData>;
+  /** Allocations by address and/or stack-frame text (engine-side). */
+  searchAllocations?(query: AllocationSearchQuery): Promise<AllocationSearchResult>;
   /** Traces the server offers by fileId (its samples); absent when the source has none. */
   samples?(): Promise<{ name: string; fileId: string; bytes: number }[]>;
   /** Opens a file the server granted (a sample, an upload) by its fileId. */

@@ -22,6 +22,10 @@ export interface TimelineFrame {
   readonly showCommitted: boolean;
   readonly showAllocated: boolean;
   readonly theme: CanvasTheme;
+  /** Bytes at the top of the y axis, instead of the buckets' maximum (the allocations mode's stack). */
+  readonly yMax?: number;
+  /** Draws the plot instead of the stacked totals (the allocations mode), inside the plot's clip. */
+  readonly drawPlot?: (ctx: CanvasRenderingContext2D, scales: TimelineScales) => void;
 }
 
 export interface TimelineScales {
@@ -31,15 +35,15 @@ export interface TimelineScales {
 
 /** x: event index → CSS px; y: bytes → CSS px (0 at the bottom of the plot). */
 export function timelineScales(
-  frame: Pick<TimelineFrame, 'width' | 'height' | 'range' | 'buckets'>,
+  frame: Pick<TimelineFrame, 'width' | 'height' | 'range' | 'buckets' | 'yMax'>,
 ): TimelineScales {
   const m = timelineMargin;
   const x = scaleLinear()
     .domain([frame.range.start, Math.max(frame.range.start + 1, frame.range.end)])
     .range([m.left, Math.max(m.left + 1, frame.width - m.right)]);
-  let maxBytes = 0;
+  let maxBytes = frame.yMax ?? 0;
   const b = frame.buckets;
-  if (b)
+  if (b && frame.yMax === undefined)
     for (let i = 0; i < b.count; i++)
       maxBytes = Math.max(maxBytes, b.committedTotal[i] ?? 0, b.allocatedTotal[i] ?? 0);
   const y = scaleLinear()
@@ -84,12 +88,20 @@ export function drawTimeline(ctx: CanvasRenderingContext2D, frame: TimelineFrame
   }
 
   const b = frame.buckets;
+  if (frame.drawPlot) {
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(m.left, m.top, plotRight - m.left, plotBottom - m.top);
+    ctx.clip();
+    frame.drawPlot(ctx, { x, y });
+    ctx.restore();
+  }
   if (b && b.count > 0) {
     ctx.save();
     ctx.beginPath();
     ctx.rect(m.left, m.top, plotRight - m.left, plotBottom - m.top);
     ctx.clip();
-    drawBands(ctx, b, x, y, frame.showCommitted, frame.showAllocated);
+    if (!frame.drawPlot) drawBands(ctx, b, x, y, frame.showCommitted, frame.showAllocated, frame.range);
     drawBudgetLines(ctx, b, x, y, m.left, plotRight, drawn);
     ctx.restore();
     drawMarkers(ctx, b, x, m.top - 8, frame.range, drawn);
@@ -195,23 +207,27 @@ function drawBands(
   y: ScaleLinear<number, number>,
   showCommitted: boolean,
   showAllocated: boolean,
+  range: EventRange,
 ): void {
   const groups = b.committed.length;
   const base = new Float64Array(b.count);
+  // Only the buckets in view (an answer covers the view and one view width on either side).
+  const first = bucketOfEvent(b, range.start);
+  const last = bucketOfEvent(b, range.end) + 1;
   for (let g = 0; g < groups; g++) {
     const committed = b.committed[g] as Float64Array;
     const allocated = b.allocated[g] as Float64Array;
     const color = seriesColor(g);
     if (showCommitted) {
       ctx.fillStyle = withAlpha(color, 0.28);
-      fillStep(ctx, b, x, y, base, committed);
+      fillStep(ctx, b, x, y, base, committed, first, last);
     }
     if (showAllocated) {
       ctx.fillStyle = withAlpha(color, 0.85);
-      fillStep(ctx, b, x, y, base, allocated);
+      fillStep(ctx, b, x, y, base, allocated, first, last);
     }
     const top = showCommitted ? committed : allocated;
-    for (let i = 0; i < b.count; i++) base[i] = (base[i] ?? 0) + (top[i] ?? 0);
+    for (let i = first; i < last; i++) base[i] = (base[i] ?? 0) + (top[i] ?? 0);
   }
 }
 
@@ -223,9 +239,11 @@ function fillStep(
   y: ScaleLinear<number, number>,
   base: Float64Array,
   values: Float64Array,
+  first: number,
+  last: number,
 ): void {
   // fillRect per bucket: the canvas fast path (a single path of thousands of rects rasterises slowly).
-  for (let i = 0; i < b.count; i++) {
+  for (let i = first; i < last && i < b.count; i++) {
     const x0 = x(b.firstEvent[i] ?? 0);
     const x1 = x(b.firstEvent[i + 1] ?? 0);
     const lo = base[i] ?? 0;

@@ -402,6 +402,15 @@ describe('(d) SIGKILL during a capture', () => {
     });
   }
 
+  /** BlockCreate events in the trace on disk so far (0 while it has no loadable prefix). */
+  function blockCreatesOnDisk(file: string): number {
+    try {
+      return eventsOf(loadTraceSync(file), TraceEventKind.BlockCreate, (i) => i).length;
+    } catch {
+      return 0;
+    }
+  }
+
   function exited(child: ReturnType<typeof spawn>): Promise<number | null> {
     return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   }
@@ -409,8 +418,10 @@ describe('(d) SIGKILL during a capture', () => {
   test('the program killed: capture exits 137, the trace is complete and loads with a warning', async () => {
     const { capture, appPid, output } = await startPaused('killed-app.trace');
     const done = exited(capture);
-    // Let a flush carry the records of the allocations (the layer flushes at least every 100 ms).
-    await new Promise((r) => setTimeout(r, 400));
+    // Kill once the allocations' records reached capture's trace (no guessed sleep: poll the file).
+    await expect
+      .poll(() => blockCreatesOnDisk(path.join(tmp, 'killed-app.trace')), { timeout: 30_000, interval: 50 })
+      .toBeGreaterThan(30);
     process.kill(appPid, 'SIGKILL');
     expect(await done).toBe(137);
     expect(output()).toMatch(/killed by SIGKILL \(exit 137\)/);
@@ -426,7 +437,9 @@ describe('(d) SIGKILL during a capture', () => {
   test('vramscope capture killed: the trace loads up to its last flush, with a warning', async () => {
     const { capture, appPid } = await startPaused('killed-capture.trace');
     const done = exited(capture);
-    await new Promise((r) => setTimeout(r, 800)); // a timed trace flush (every 250 ms) has run
+    const file = path.join(tmp, 'killed-capture.trace');
+    // A timed trace flush (every 250 ms) has put the allocations on disk: poll for it, then kill.
+    await expect.poll(() => blockCreatesOnDisk(file), { timeout: 30_000, interval: 50 }).toBeGreaterThan(30);
     capture.kill('SIGKILL');
     await done;
     try {
@@ -434,7 +447,6 @@ describe('(d) SIGKILL during a capture', () => {
     } catch {
       // already gone
     }
-    const file = path.join(tmp, 'killed-capture.trace');
     expect(existsSync(file) && statSync(file).size > 0).toBe(true);
     const trace = loadTraceSync(file);
     expect(trace.complete).toBe(false);

@@ -253,7 +253,7 @@ describe.skipIf(!addonBuilt)(
       const memory = ctx.allocateMemory(type, 1 * MiB, { map: true });
       const src = ctx.createBuffer(64 * KiB, BufferUsage.TRANSFER_SRC).handle;
       const dst = ctx.createBuffer(64 * KiB, BufferUsage.TRANSFER_DST).handle;
-      const storage = ctx.createBuffer(64 * KiB, BufferUsage.STORAGE).handle;
+      const storage = ctx.createBuffer(64 * KiB, BufferUsage.STORAGE_BUFFER).handle;
       const code = (f: () => void): string => {
         try {
           f();

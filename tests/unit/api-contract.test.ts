@@ -49,6 +49,41 @@ describe('web codec', () => {
     expect(p.bytes).toEqual(q.bytes);
   });
 
+  test('encoding is JSON.stringify with typed arrays as {$ta, b64}, nested anywhere; the frame is not changed', () => {
+    const columns = { kind: new Uint8Array([1, 2]), size: new Float64Array([4096]) };
+    const when = new Date(0);
+    const frame = {
+      t: 'res',
+      ok: true,
+      result: {
+        series: [
+          { key: -1, committedMax: [1, 2, 3] },
+          { key: 0, columns },
+        ],
+        nested: [[new Int32Array([-7])], 'text', null, 5],
+        plain: { a: 1, b: [true, false], skipped: undefined },
+        when,
+        raw: new Float32Array([1]),
+      },
+    };
+    // The rule as a replacer (the codec's former form), for comparison.
+    const viaReplacer = JSON.stringify(frame, (_key, value: unknown) =>
+      ArrayBuffer.isView(value) &&
+      ['Uint8Array', 'Int32Array', 'Float64Array'].includes(value.constructor.name)
+        ? {
+            $ta: value.constructor.name,
+            b64: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64'),
+          }
+        : value,
+    );
+    expect(encodeFrame(frame)).toBe(viaReplacer);
+    expect(frame.result.series[1]).toEqual({ key: 0, columns });
+    expect(frame.result.series[1]!.columns!.kind).toBeInstanceOf(Uint8Array);
+    expect(frame.result.nested[0]).toEqual([new Int32Array([-7])]);
+    const plain = { a: [1, 2], b: { c: 'd' } };
+    expect(encodeFrame(plain)).toBe(JSON.stringify(plain));
+  });
+
   test('malformed typed arrays are a SyntaxError, not a crash or a wrong value', () => {
     expect(() => decodeFrame('{"$ta":"Function","b64":""}')).toThrow(SyntaxError);
     expect(() => decodeFrame('{"$ta":"Float64Array","b64":"AAA="}')).toThrow(SyntaxError);
