@@ -111,21 +111,81 @@ export interface DefragmentationPlan {
   readonly complete: boolean;
 }
 
-/** A placed range of the model. */
-interface Placed {
-  item: DefragmentationItem;
-  /** Region start in the model (>= the real region start). */
-  start: number;
-  /** Data offset. */
-  offset: number;
-  block: BlockModel;
+/**
+ * The planner's working state in flat arrays. Items (allocations of the blocks considered) are numbered
+ * block by block in planning order (memory type by memory type, blocks fullest first), each block's items in
+ * address order; blocks are numbered in the same order. Bytes throughout.
+ */
+interface Model {
+  readonly blocks: DefragmentationBlock[];
+  /** Block index where each memory type's run of blocks starts, then blocks.length. */
+  readonly typeStart: number[];
+  /** blocks.length + 1 entries: block b's own items are blockFirst[b] .. blockFirst[b + 1] - 1. */
+  readonly blockFirst: Int32Array;
+  readonly items: DefragmentationItem[];
+  readonly size: Float64Array;
+  readonly alignment: Float64Array;
+  /** 0 linear, 1 non-linear. */
+  readonly kind: Int8Array;
+  readonly movable: Uint8Array;
+  /** Where each item is as the plan goes: block index, region start in the model, data offset. */
+  readonly at: Int32Array;
+  readonly start: Float64Array;
+  readonly offset: Float64Array;
+  /**
+   * Per block, its items in address order once the plan is applied; null: unchanged (its own items).
+   * Filled by the algorithms.
+   */
+  readonly after: (number[] | null)[];
+  /** Block indices grouped by memory type as in typeStart, each type's in the state's order (for reports). */
+  readonly stateOrder: number[];
 }
 
-interface BlockModel {
-  readonly source: DefragmentationBlock;
-  /** Occupied ranges in address order (full: rebuilt as the compaction cursor passes). */
-  placed: Placed[];
-  allocatedBytes: number;
+/**
+ * Max over an array of values with "leftmost index >= from whose value >= x" in O(log n): which block's free
+ * tail (full) or which hole (fast) is the first that could take an allocation, without rescanning them all.
+ */
+class MaxTree {
+  private readonly leaves: number;
+  private readonly t: Float64Array;
+  constructor(count: number) {
+    let n = 1;
+    while (n < count) n *= 2;
+    this.leaves = n;
+    this.t = new Float64Array(2 * n).fill(-Infinity);
+  }
+  set(i: number, value: number): void {
+    const t = this.t;
+    let k = i + this.leaves;
+    t[k] = value;
+    for (k >>= 1; k >= 1; k >>= 1) {
+      const m = Math.max(t[2 * k]!, t[2 * k + 1]!);
+      if (t[k] === m) break;
+      t[k] = m;
+    }
+  }
+  /** The lowest index >= from whose value is >= x; -1 when there is none. */
+  firstAtLeast(from: number, x: number): number {
+    const t = this.t;
+    const n = this.leaves;
+    if (from >= n) return -1;
+    let k = from + n;
+    for (;;) {
+      if (t[k]! >= x) {
+        while (k < n) {
+          k *= 2;
+          if (t[k]! < x) k++;
+        }
+        return k - n;
+      }
+      // Climb while k is a right child, then step to the subtree right of it.
+      while (k & 1) {
+        if (k === 1) return -1;
+        k >>= 1;
+      }
+      k++;
+    }
+  }
 }
 
 function alignUp(value: number, alignment: number): number {
@@ -138,31 +198,44 @@ function samePage(a: number, b: number, page: number): boolean {
 }
 
 /**
- * The lowest data offset for `item` in the free range [from, limit) of a block, given the kinds of the
+ * The lowest data offset for an allocation (size, alignment, kind) in the free range [from, limit) of a block, given the kinds of the
  * occupied neighbours (-1: none) whose data ends at `from` and starts at `limit`; -1 when it does not fit.
  */
-function fitIn(
-  item: DefragmentationItem,
+function fitInRange(
+  itemSize: number,
+  itemAlignment: number,
+  itemKind: number,
   from: number,
   prevKind: number,
   limit: number,
   nextKind: number,
   granularity: number,
 ): number {
-  let o = alignUp(from, item.alignment);
+  let o = alignUp(from, itemAlignment);
   if (
     granularity > 1 &&
     prevKind >= 0 &&
-    prevKind !== item.kind &&
+    prevKind !== itemKind &&
     from > 0 &&
     samePage(from - 1, o, granularity)
   )
     o = alignUp(o, granularity);
-  const end = o + item.size;
+  const end = o + itemSize;
   if (end > limit) return -1;
-  if (granularity > 1 && nextKind >= 0 && nextKind !== item.kind && samePage(end - 1, limit, granularity))
+  if (granularity > 1 && nextKind >= 0 && nextKind !== itemKind && samePage(end - 1, limit, granularity))
     return -1;
   return o;
+}
+
+/** Ranges that fit the bytes but not the alignment or granularity, looked at before only roomy ones are. */
+const nearMisses = 8;
+
+/**
+ * Free bytes that always take an allocation whatever the range's start and neighbours: the bytes, the
+ * worst alignment padding, a granularity page in front and one behind.
+ */
+function roomyNeed(size: number, alignment: number, granularity: number): number {
+  return size + alignment - 1 + (granularity > 1 ? 2 * granularity - 1 : 0);
 }
 
 class Budget {
@@ -207,122 +280,201 @@ function checkOptions(options: DefragmentationOptions): {
   };
 }
 
-/** Plans a defragmentation pass over `state`. Pure: reads `state` only. */
+/** Plans a defragmentation pass over `state`. Pure: reads `state` only. Near-linear: O(n log n) in items. */
 export function planDefragmentation(
   state: DefragmentationState,
   options: DefragmentationOptions = {},
 ): DefragmentationPlan {
   const { algorithm, maxBytes, maxMoves, types } = checkOptions(options);
   const granularity = Math.max(1, state.granularity);
-  const byType = new Map<number, BlockModel[]>();
-  let liveBytes = 0;
-  for (const b of state.blocks) {
-    if (types !== null && !types.has(b.memoryTypeIndex)) continue;
-    let allocated = 0;
-    const placed: Placed[] = [];
-    for (const item of b.items) {
-      allocated += item.offset + item.size - item.regionOffset;
-      liveBytes += item.size;
-      placed.push({
-        item,
-        start: item.regionOffset,
-        offset: item.offset,
-        block: null as unknown as BlockModel,
-      });
-    }
-    const model: BlockModel = { source: b, placed, allocatedBytes: allocated };
-    for (const p of placed) p.block = model;
-    const list = byType.get(b.memoryTypeIndex);
-    if (list) list.push(model);
-    else byType.set(b.memoryTypeIndex, [model]);
-  }
-  const models = [...byType.values()].flat();
-  const fragmentationBefore = fragmentationOfModels(models);
+  const model = buildModel(state, types);
+  const nBlocks = model.blocks.length;
+  const fragmentationBefore = fragmentationOf(model, false);
   const moves: DefragmentationMove[] = [];
   const budget = new Budget(maxBytes, maxMoves);
   let complete = true;
-  for (const blocks of byType.values()) {
-    // Fullest first; ties by block id so plans are deterministic.
-    blocks.sort((x, y) => y.allocatedBytes - x.allocatedBytes || x.source.id - y.source.id);
+  for (let t = 0; t + 1 < model.typeStart.length; t++) {
+    const from = model.typeStart[t]!;
+    const to = model.typeStart[t + 1]!;
     const done =
       algorithm === 'full'
-        ? planFull(blocks, granularity, budget, moves)
-        : planFast(blocks, granularity, budget, moves);
+        ? planFull(model, from, to, granularity, budget, moves)
+        : planFast(model, from, to, granularity, budget, moves);
     if (!done) {
       complete = false;
       break;
     }
   }
-  const emptied = models.filter((m) => m.placed.length === 0 && m.source.items.length > 0);
-  const remaining = models.filter((m) => m.placed.length > 0 || m.source.items.length === 0);
+  const emptiedBlocks: number[] = [];
+  let blocksAfter = 0;
+  for (const b of model.stateOrder) {
+    const own = model.blockFirst[b + 1]! - model.blockFirst[b]!;
+    const after = model.after[b];
+    const count = after === null ? own : after!.length;
+    if (count > 0) blocksAfter++;
+    else if (own > 0) emptiedBlocks.push(model.blocks[b]!.id);
+  }
+  let liveBytes = 0;
+  for (let i = 0; i < model.items.length; i++) liveBytes += model.size[i]!;
   return {
     algorithm,
     stateVersion: state.version,
     moves,
     bytesMoved: budget.bytes,
-    emptiedBlocks: emptied.map((m) => m.source.id),
-    blocksBefore: models.length,
-    blocksAfter: models.filter((m) => m.placed.length > 0).length,
+    emptiedBlocks,
+    blocksBefore: nBlocks,
+    blocksAfter,
     liveBytes,
     fragmentationBefore,
-    fragmentationAfter: fragmentationOfModels(remaining),
+    fragmentationAfter: fragmentationOf(model, true),
     complete,
   };
 }
 
-function recordMove(moves: DefragmentationMove[], p: Placed, to: BlockModel, toOffset: number): void {
-  const item = p.item;
+function buildModel(state: DefragmentationState, types: Set<number> | null): Model {
+  // Group by memory type (in order of first appearance), each type's blocks fullest first; ties by block
+  // id so plans are deterministic.
+  const byType = new Map<number, { block: DefragmentationBlock; allocated: number }[]>();
+  let nItems = 0;
+  for (const b of state.blocks) {
+    if (types !== null && !types.has(b.memoryTypeIndex)) continue;
+    let allocated = 0;
+    for (const item of b.items) allocated += item.offset + item.size - item.regionOffset;
+    nItems += b.items.length;
+    const list = byType.get(b.memoryTypeIndex);
+    const entry = { block: b, allocated };
+    if (list) list.push(entry);
+    else byType.set(b.memoryTypeIndex, [entry]);
+  }
+  const blocks: DefragmentationBlock[] = [];
+  const typeStart: number[] = [];
+  const stateOrder: number[] = [];
+  for (const list of byType.values()) {
+    const first = blocks.length;
+    const sorted = list.map((e, i) => ({ ...e, i }));
+    sorted.sort((x, y) => y.allocated - x.allocated || x.block.id - y.block.id);
+    typeStart.push(first);
+    const indexOf = new Int32Array(list.length);
+    sorted.forEach((e, n) => {
+      blocks.push(e.block);
+      indexOf[e.i] = first + n;
+    });
+    for (const b of indexOf) stateOrder.push(b);
+  }
+  typeStart.push(blocks.length);
+  const model: Model = {
+    blocks,
+    typeStart,
+    blockFirst: new Int32Array(blocks.length + 1),
+    items: new Array<DefragmentationItem>(nItems),
+    size: new Float64Array(nItems),
+    alignment: new Float64Array(nItems),
+    kind: new Int8Array(nItems),
+    movable: new Uint8Array(nItems),
+    at: new Int32Array(nItems),
+    start: new Float64Array(nItems),
+    offset: new Float64Array(nItems),
+    after: new Array<number[] | null>(blocks.length).fill(null),
+    stateOrder,
+  };
+  let i = 0;
+  for (let b = 0; b < blocks.length; b++) {
+    model.blockFirst[b] = i;
+    for (const item of blocks[b]!.items) {
+      model.items[i] = item;
+      model.size[i] = item.size;
+      model.alignment[i] = item.alignment;
+      model.kind[i] = item.kind;
+      model.movable[i] = item.movable ? 1 : 0;
+      model.at[i] = b;
+      model.start[i] = item.regionOffset;
+      model.offset[i] = item.offset;
+      i++;
+    }
+  }
+  model.blockFirst[blocks.length] = i;
+  return model;
+}
+
+function recordMove(
+  model: Model,
+  moves: DefragmentationMove[],
+  i: number,
+  toBlock: number,
+  toStart: number,
+  toOffset: number,
+): void {
+  const item = model.items[i]!;
+  const to = model.blocks[toBlock]!;
   moves.push({
     allocationId: item.allocationId,
     name: item.name,
-    memoryTypeIndex: to.source.memoryTypeIndex,
+    memoryTypeIndex: to.memoryTypeIndex,
     size: item.size,
     alignment: item.alignment,
     kind: item.kind,
-    fromBlock: p.block.source.id,
-    fromOffset: p.offset,
-    toBlock: to.source.id,
+    fromBlock: model.blocks[model.at[i]!]!.id,
+    fromOffset: model.offset[i]!,
+    toBlock: to.id,
     toOffset,
   });
+  model.at[i] = toBlock;
+  model.start[i] = toStart;
+  model.offset[i] = toOffset;
 }
 
 /**
- * full: a compaction cursor per block. Block i's allocations, in address order, each go to the free tail
- * of the fullest earlier block that takes them, else slide down to block i's cursor. Allocations that do
- * not move (not movable, or no lower place) become the new cursor, so a compacted block is free above its
- * cursor only. Returns false when the budget stopped it.
+ * full over the blocks [b0, b1) of one memory type: a compaction cursor per block. Block i's allocations,
+ * in address order, each go to the free tail of the fullest earlier block that takes them (a MaxTree over
+ * the tails finds it), else slide down to block i's cursor. Allocations that do not move (not movable, or
+ * no lower place) become the new cursor, so a compacted block is free above its cursor only.
+ * Returns false when the budget stopped it.
  */
 function planFull(
-  blocks: BlockModel[],
+  model: Model,
+  b0: number,
+  b1: number,
   granularity: number,
   budget: Budget,
   moves: DefragmentationMove[],
 ): boolean {
-  const n = blocks.length;
+  const { blocks, blockFirst, size, alignment, kind, movable, start, offset, after } = model;
   // Per block: end of the last data placed or kept, and the kind of that data (-1: none).
-  const cursor = new Float64Array(n);
-  const lastKind = new Int8Array(n).fill(-1);
-  const compacted: Placed[][] = blocks.map(() => []);
-  let smallest = Infinity;
-  for (const b of blocks)
-    for (const p of b.placed) if (p.item.movable && p.item.size < smallest) smallest = p.item.size;
-  // Blocks before firstOpen have a tail too small for any movable allocation.
-  let firstOpen = 0;
-  for (let i = 0; i < n; i++) {
-    const block = blocks[i]!;
-    const items = block.placed;
-    for (let k = 0; k < items.length; k++) {
-      const p = items[k]!;
-      const item = p.item;
-      if (item.movable) {
-        // 1. The free tail of a fuller, already compacted block.
-        while (firstOpen < i && blocks[firstOpen]!.source.size - cursor[firstOpen]! < smallest) firstOpen++;
+  const cursor = new Float64Array(b1 - b0);
+  const lastKind = new Int8Array(b1 - b0).fill(-1);
+  // Free tail bytes of the blocks already compacted (index: block - b0); -Infinity for the others.
+  const tails = new MaxTree(b1 - b0);
+  for (let i = b0; i < b1; i++) {
+    const li = i - b0;
+    const blockSize = blocks[i]!.size;
+    const list: number[] = [];
+    after[i] = list;
+    const end = blockFirst[i + 1]!;
+    for (let k = blockFirst[i]!; k < end; k++) {
+      const sz = size[k]!;
+      const kd = kind[k]!;
+      if (movable[k] === 1) {
         let target = -1;
         let to = -1;
-        for (let j = firstOpen; j < i; j++) {
-          const size = blocks[j]!.source.size;
-          if (size - cursor[j]! < item.size) continue;
-          to = fitIn(item, cursor[j]!, lastKind[j]!, size, -1, granularity);
+        // 1. The free tail of a fuller, already compacted block: the first (fullest) that takes it.
+        // (Near misses capped as in planFast.)
+        const roomy = roomyNeed(sz, alignment[k]!, granularity);
+        let misses = 0;
+        for (
+          let j = tails.firstAtLeast(0, sz);
+          j >= 0;
+          j = tails.firstAtLeast(j + 1, ++misses < nearMisses ? sz : roomy)
+        ) {
+          to = fitInRange(
+            sz,
+            alignment[k]!,
+            kd,
+            cursor[j]!,
+            lastKind[j]!,
+            blocks[b0 + j]!.size,
+            -1,
+            granularity,
+          );
           if (to >= 0) {
             target = j;
             break;
@@ -330,152 +482,225 @@ function planFull(
         }
         // 2. Else slide down in its own block, below where the next (not yet processed) allocation starts.
         if (target < 0) {
-          const next = items[k + 1];
-          const o = fitIn(
-            item,
-            cursor[i]!,
-            lastKind[i]!,
-            next ? next.start : block.source.size,
-            next ? next.item.kind : -1,
+          const hasNext = k + 1 < end;
+          const o = fitInRange(
+            sz,
+            alignment[k]!,
+            kd,
+            cursor[li]!,
+            lastKind[li]!,
+            hasNext ? start[k + 1]! : blockSize,
+            hasNext ? kind[k + 1]! : -1,
             granularity,
           );
-          if (o >= 0 && o < p.offset) {
-            target = i;
+          if (o >= 0 && o < offset[k]!) {
+            target = li;
             to = o;
           }
         }
         if (target >= 0) {
-          if (!budget.allows(1, item.size)) {
-            // Unprocessed allocations stay where they are.
-            for (let r = k; r < items.length; r++) compacted[i]!.push(items[r]!);
-            for (let r = i + 1; r < n; r++) compacted[r] = blocks[r]!.placed;
-            for (let r = 0; r < n; r++) blocks[r]!.placed = compacted[r]!;
+          if (!budget.allows(1, sz)) {
+            // Unprocessed allocations stay where they are (later blocks keep after[] === null).
+            for (let r = k; r < end; r++) list.push(r);
             return false;
           }
-          budget.take(item.size);
-          const dest = blocks[target]!;
-          recordMove(moves, p, dest, to);
-          compacted[target]!.push({ item, start: cursor[target]!, offset: to, block: dest });
-          cursor[target] = to + item.size;
-          lastKind[target] = item.kind;
+          budget.take(sz);
+          recordMove(model, moves, k, b0 + target, cursor[target]!, to);
+          after[b0 + target]!.push(k);
+          cursor[target] = to + sz;
+          lastKind[target] = kd;
+          if (target !== li) tails.set(target, blocks[b0 + target]!.size - cursor[target]!);
           continue;
         }
       }
       // Stays where it is.
-      compacted[i]!.push(p);
-      cursor[i] = p.offset + item.size;
-      lastKind[i] = item.kind;
+      list.push(k);
+      cursor[li] = offset[k]! + sz;
+      lastKind[li] = kd;
     }
+    tails.set(li, blockSize - cursor[li]!);
   }
-  for (let i = 0; i < n; i++) blocks[i]!.placed = compacted[i]!;
   return true;
 }
 
 /**
- * fast: empties the emptiest blocks, one whole block at a time, into first-fit holes of fuller blocks
- * (largest allocation first). Returns false when the budget stopped it.
+ * fast over the blocks [b0, b1) of one memory type: empties the emptiest blocks, one whole block at a time,
+ * into first-fit holes of fuller blocks (largest allocation first). Returns false when the budget stopped it.
+ *
+ * Holes: block b with n own items has n + 1 holes, hole k in front of its item k and hole n its tail. An
+ * allocation placed in a hole takes it from the hole's start (the model counts the alignment padding in
+ * front as the allocation's), so a hole only ever shrinks from the front and the holes keep their order:
+ * a MaxTree over their free bytes finds the first fit (lowest block, then lowest offset).
  */
 function planFast(
-  blocks: BlockModel[],
+  model: Model,
+  b0: number,
+  b1: number,
   granularity: number,
   budget: Budget,
   moves: DefragmentationMove[],
 ): boolean {
-  const freeBytes = (m: BlockModel): number => m.source.size - m.allocatedBytes;
-  let lastDestination = blocks.length - 1;
-  for (let s = blocks.length - 1; s > 0 && s <= lastDestination; s--) {
-    const source = blocks[s]!;
-    if (source.placed.length === 0 || source.placed.some((p) => !p.item.movable)) continue;
-    const order = source.placed.slice().sort((x, y) => y.item.size - x.item.size || x.offset - y.offset);
-    let bytes = 0;
-    for (const p of order) bytes += p.item.size;
-    if (!budget.allows(order.length, bytes)) return false;
-    // Tentative placements, undone unless the whole block fits.
-    const taken: { to: BlockModel; placed: Placed; index: number }[] = [];
-    let fits = true;
-    for (const p of order) {
-      let done = false;
-      for (let d = 0; d < s && !done; d++) {
-        const to = blocks[d]!;
-        if (freeBytes(to) < p.item.size) continue;
-        const found = firstFit(to, p.item, granularity);
-        if (found === null) continue;
-        const placed: Placed = { item: p.item, start: found.start, offset: found.offset, block: to };
-        to.placed.splice(found.index, 0, placed);
-        to.allocatedBytes += found.offset + p.item.size - found.start;
-        taken.push({ to, placed, index: found.index });
-        done = true;
+  const { blocks, blockFirst, size, alignment, kind, movable, start, offset, after } = model;
+  // Hole h of block b (b0 <= b < b1): holeFirst(b) + k.
+  const holeFirst = (b: number): number => blockFirst[b]! - blockFirst[b0]! + (b - b0);
+  const nHoles = holeFirst(b1);
+  const holeFrom = new Float64Array(nHoles);
+  const holeLimit = new Float64Array(nHoles);
+  const holePrevKind = new Int8Array(nHoles);
+  const holeNextKind = new Int8Array(nHoles);
+  const holeBlock = new Int32Array(nHoles);
+  /** Allocations placed in each hole, in address order (allocated on first use). */
+  const holeItems: (number[] | undefined)[] = new Array<number[] | undefined>(nHoles);
+  const free = new MaxTree(nHoles);
+  for (let b = b0; b < b1; b++) {
+    let h = holeFirst(b);
+    let from = 0;
+    let prevKind = -1;
+    const end = blockFirst[b + 1]!;
+    for (let k = blockFirst[b]!; k <= end; k++, h++) {
+      holeFrom[h] = from;
+      holePrevKind[h] = prevKind;
+      holeLimit[h] = k < end ? start[k]! : blocks[b]!.size;
+      holeNextKind[h] = k < end ? kind[k]! : -1;
+      holeBlock[h] = b;
+      free.set(h, holeLimit[h]! - from);
+      if (k < end) {
+        from = offset[k]! + size[k]!;
+        prevKind = kind[k]!;
       }
-      if (!done) {
+    }
+  }
+  const emptied = new Uint8Array(b1 - b0);
+  // Tentative placements of the block being emptied, undone unless all of it fits.
+  const tentHole: number[] = [];
+  const tentOffset: number[] = [];
+  const tentOldFrom: number[] = [];
+  const tentOldKind: number[] = [];
+  let done = true;
+  for (let s = b1 - 1; s > b0; s--) {
+    // Block s is never a destination again (only blocks before the source are).
+    for (let h = holeFirst(s); h < holeFirst(s + 1); h++) free.set(h, -Infinity);
+    // Its allocations: its own, and those placed in its holes by earlier sources.
+    const order: number[] = [];
+    let pinned = false;
+    for (let k = blockFirst[s]!; k < blockFirst[s + 1]!; k++) {
+      order.push(k);
+      if (movable[k] !== 1) pinned = true;
+    }
+    if (pinned) continue;
+    for (let h = holeFirst(s); h < holeFirst(s + 1); h++) {
+      const placed = holeItems[h];
+      if (placed !== undefined) for (const k of placed) order.push(k);
+    }
+    if (order.length === 0) continue;
+    order.sort((x, y) => size[y]! - size[x]! || offset[x]! - offset[y]!);
+    let bytes = 0;
+    for (const k of order) bytes += size[k]!;
+    if (!budget.allows(order.length, bytes)) {
+      done = false;
+      break;
+    }
+    tentHole.length = tentOffset.length = tentOldFrom.length = tentOldKind.length = 0;
+    let fits = true;
+    for (const k of order) {
+      const sz = size[k]!;
+      let placedAt = -1;
+      // The first hole with room for the bytes, unless alignment or granularity keeps it out: after
+      // nearMisses such holes only holes with room to spare are looked at (each of those takes it), so a
+      // search costs O(log holes) rather than a walk over every hole a little too small.
+      const roomy = roomyNeed(sz, alignment[k]!, granularity);
+      let misses = 0;
+      let h = free.firstAtLeast(0, sz);
+      for (; h >= 0; h = free.firstAtLeast(h + 1, ++misses < nearMisses ? sz : roomy)) {
+        placedAt = fitInRange(
+          sz,
+          alignment[k]!,
+          kind[k]!,
+          holeFrom[h]!,
+          holePrevKind[h]!,
+          holeLimit[h]!,
+          holeNextKind[h]!,
+          granularity,
+        );
+        if (placedAt >= 0) break;
+      }
+      if (h < 0) {
         fits = false;
         break;
       }
+      tentHole.push(h);
+      tentOffset.push(placedAt);
+      tentOldFrom.push(holeFrom[h]!);
+      tentOldKind.push(holePrevKind[h]!);
+      holeFrom[h] = placedAt + sz;
+      holePrevKind[h] = kind[k]!;
+      free.set(h, holeLimit[h]! - holeFrom[h]!);
+      (holeItems[h] ??= []).push(k);
     }
     if (!fits) {
-      for (let t = taken.length - 1; t >= 0; t--) {
-        const { to, placed } = taken[t]!;
-        to.placed.splice(to.placed.indexOf(placed), 1);
-        to.allocatedBytes -= placed.offset + placed.item.size - placed.start;
+      for (let t = tentHole.length - 1; t >= 0; t--) {
+        const h = tentHole[t]!;
+        holeFrom[h] = tentOldFrom[t]!;
+        holePrevKind[h] = tentOldKind[t]!;
+        free.set(h, holeLimit[h]! - holeFrom[h]!);
+        holeItems[h]!.pop();
       }
       continue;
     }
-    for (let t = 0; t < taken.length; t++) {
-      const p = order[t]!;
-      const { to, placed } = taken[t]!;
-      budget.take(p.item.size);
-      recordMove(moves, p, to, placed.offset);
+    for (let t = 0; t < tentHole.length; t++) {
+      const k = order[t]!;
+      budget.take(size[k]!);
+      recordMove(model, moves, k, holeBlock[tentHole[t]!]!, tentOldFrom[t]!, tentOffset[t]!);
     }
-    source.placed = [];
-    source.allocatedBytes = 0;
-    lastDestination = s - 1;
+    emptied[s - b0] = 1;
+    after[s] = [];
   }
-  return true;
+  // The other blocks' items in address order: hole 0's placements, own item 0, hole 1's, ..., the tail's.
+  for (let b = b0; b < b1; b++) {
+    if (emptied[b - b0] === 1) continue;
+    const list: number[] = [];
+    let h = holeFirst(b);
+    const end = blockFirst[b + 1]!;
+    for (let k = blockFirst[b]!; k <= end; k++, h++) {
+      const placed = holeItems[h];
+      if (placed !== undefined) for (const p of placed) if (model.at[p] === b) list.push(p);
+      if (k < end) list.push(k);
+    }
+    after[b] = list;
+  }
+  return done;
 }
 
-/** The first hole of `block` (lowest offset) that takes `item`: its data offset, model start and list index. */
-function firstFit(
-  block: BlockModel,
-  item: DefragmentationItem,
-  granularity: number,
-): { offset: number; start: number; index: number } | null {
-  let from = 0;
-  let prevKind = -1;
-  const placed = block.placed;
-  for (let k = 0; k <= placed.length; k++) {
-    const next = placed[k];
-    const limit = next ? next.start : block.source.size;
-    if (limit - from >= item.size) {
-      const o = fitIn(item, from, prevKind, limit, next ? next.item.kind : -1, granularity);
-      if (o >= 0) return { offset: o, start: from, index: k };
-    }
-    if (next) {
-      from = next.offset + next.item.size;
-      prevKind = next.item.kind;
-    }
-  }
-  return null;
-}
-
-/** fragmentationOf's overall figure over the model's data ranges (see DefragmentationPlan). */
-function fragmentationOfModels(models: readonly BlockModel[]): number {
+/**
+ * fragmentationOf's overall figure over the model's data ranges (see DefragmentationPlan): before the plan
+ * (every block, its own items; call it before planning moves them) or after it (leaving out the blocks the
+ * plan empties).
+ */
+function fragmentationOf(model: Model, afterPlan: boolean): number {
+  const { blocks, blockFirst, size, offset } = model;
   let free = 0;
   let largestSum = 0;
-  for (const m of models) {
-    const ranges = m.placed
-      .map((p) => [p.offset, p.offset + p.item.size] as const)
-      .sort((a, b) => a[0] - b[0]);
+  for (let b = 0; b < blocks.length; b++) {
+    const own = blockFirst[b + 1]! - blockFirst[b]!;
+    const list = afterPlan ? model.after[b] : null;
+    const count = list === null || list === undefined ? own : list.length;
+    if (afterPlan && count === 0 && own > 0) continue;
     let cursor = 0;
     let largest = 0;
-    for (const [s, e] of ranges) {
+    for (let n = 0; n < count; n++) {
+      const k = list === null || list === undefined ? blockFirst[b]! + n : list[n]!;
+      const s = offset[k]!;
+      const e = s + size[k]!;
       if (s > cursor) {
         free += s - cursor;
         if (s - cursor > largest) largest = s - cursor;
       }
       if (e > cursor) cursor = e;
     }
-    if (m.source.size > cursor) {
-      free += m.source.size - cursor;
-      if (m.source.size - cursor > largest) largest = m.source.size - cursor;
+    const blockSize = blocks[b]!.size;
+    if (blockSize > cursor) {
+      free += blockSize - cursor;
+      if (blockSize - cursor > largest) largest = blockSize - cursor;
     }
     largestSum += largest;
   }

@@ -5,7 +5,7 @@
   "targets": [
     {
       "target_name": "vramscope_vulkan",
-      "sources": ["src/addon.cc", "src/vk_common.cc", "src/device_info.cc", "src/context.cc"],
+      "sources": ["src/addon.cc", "src/vk_common.cc", "src/device_info.cc", "src/context.cc", "src/transfer.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags!": ["-fno-exceptions"],

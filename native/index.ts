@@ -162,6 +162,7 @@ interface RawContext {
   bindImageMemory(image: ImageHandle, memory: MemoryHandle, offset: number): void;
   destroyBuffer(buffer: BufferHandle): void;
   destroyImage(image: ImageHandle): void;
+  copyBuffer(src: BufferHandle, srcOffset: number, dst: BufferHandle, dstOffset: number, size: number): void;
   takeMessages(): DebugMessage[];
   submitDebugMessage(severity: 'error' | 'warning', idName: string, text: string): void;
   liveCounts(): LiveCounts;
@@ -387,6 +388,16 @@ export class VulkanContext {
 
   destroyImage(image: ImageHandle): void {
     this.call(() => this.raw.destroyImage(image));
+  }
+
+  /**
+   * Copies `size` bytes from `src` at `srcOffset` to `dst` at `dstOffset` (bytes, within each buffer) with
+   * vkCmdCopyBuffer on the device's queue, and returns once the copy is done (fence waited). Both buffers
+   * must be bound; src needs TRANSFER_SRC usage, dst TRANSFER_DST; source and destination must not overlap
+   * in memory. The addon checks all of it (src/transfer.cc).
+   */
+  copyBuffer(src: BufferHandle, srcOffset: number, dst: BufferHandle, dstOffset: number, size: number): void {
+    this.call(() => this.raw.copyBuffer(src, srcOffset, dst, dstOffset, size));
   }
 
   /** Queued debug messages (those not already handed to onMessage), oldest first; clears the queue. */

@@ -89,6 +89,7 @@ Napi::Function Context::Init(Napi::Env env) {
                          InstanceMethod<&Context::SubmitDebugMessage>("submitDebugMessage"),
                          InstanceMethod<&Context::LiveCounts>("liveCounts"),
                          InstanceMethod<&Context::Close>("close"),
+                         InstanceMethod<&Context::CopyBuffer>("copyBuffer"),
                          InstanceAccessor<&Context::IsClosed>("closed"),
                      });
 }
@@ -184,6 +185,8 @@ Context::~Context() { Release(); }
 
 void Context::Release() {
   if (device_ != VK_NULL_HANDLE) {
+    // A copy is never in flight here: copyBuffer waits for its fence before it returns.
+    ReleaseTransfer();
     for (auto& [id, res] : resources_) {
       if (res.buffer != VK_NULL_HANDLE) vkDestroyBuffer(device_, res.buffer, nullptr);
       if (res.image != VK_NULL_HANDLE) vkDestroyImage(device_, res.image, nullptr);
@@ -610,6 +613,7 @@ Napi::Value Context::CreateBuffer(const Napi::CallbackInfo& info) {
   rec.kind = HandleKind::kBuffer;
   rec.usage = usage;
   rec.linear = true;
+  rec.create_size = size;
   VkResult r = vkCreateBuffer(device_, &create, nullptr, &rec.buffer);
   if (r != VK_SUCCESS) ThrowVk(env, "vkCreateBuffer", r, std::to_string(size) + " bytes");
   rec.requirements = QueryRequirements(rec.buffer, VK_NULL_HANDLE);

@@ -57,6 +57,7 @@ struct ResourceRecord {
   uint32_t usage = 0;
   uint64_t bound_memory = 0;  // memory id, 0 = unbound
   uint64_t bound_offset = 0;
+  uint64_t create_size = 0;  // buffers: bytes asked for at vkCreateBuffer (copy regions stay inside it)
 };
 
 struct Message {
@@ -103,6 +104,10 @@ class Context : public Napi::ObjectWrap<Context> {
   Napi::Value SubmitDebugMessage(const Napi::CallbackInfo& info);
   Napi::Value LiveCounts(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
+  // transfer.cc: buffer copies on the device (defragmentation of memory the host cannot map).
+  Napi::Value CopyBuffer(const Napi::CallbackInfo& info);
+  void EnsureTransfer(Napi::Env env);
+  void ReleaseTransfer();
   Napi::Value IsClosed(const Napi::CallbackInfo& info);
 
   void EnsureOpen(Napi::Env env) const;
@@ -129,6 +134,12 @@ class Context : public Napi::ObjectWrap<Context> {
   PhysicalDeviceInfo physical_;
   bool budget_enabled_ = false;
   bool bda_enabled_ = false;
+
+  // transfer.cc: made on the first copyBuffer, released before the device.
+  VkQueue queue_ = VK_NULL_HANDLE;
+  VkCommandPool transfer_pool_ = VK_NULL_HANDLE;
+  VkCommandBuffer transfer_cmd_ = VK_NULL_HANDLE;
+  VkFence transfer_fence_ = VK_NULL_HANDLE;
 
   uint64_t next_id_ = 1;
   std::unordered_map<uint64_t, MemoryRecord> memories_;

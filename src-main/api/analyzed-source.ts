@@ -14,6 +14,7 @@ import {
   analyzeTrace,
   parseAddressQuery,
   freeRangesOf,
+  planDefragmentationOfSnapshot,
   traceReport,
   type LiveAllocation,
   type TraceAnalysis,
@@ -34,6 +35,7 @@ import {
   EV_FRAME,
   EV_FREE,
   EV_MARK,
+  EV_MOVE,
   EV_RENAME,
 } from '../../allocator/analysis/replay.ts';
 import type { TraceEvents } from '../../allocator/trace/index.ts';
@@ -291,6 +293,8 @@ export class AnalyzedSource {
     for (let i = start; i < end; i++) {
       const k = c.kind[i];
       if (k === EV_FRAME || k === EV_MARK || k === EV_FAILURE) found.push(i);
+      // An applied defragmentation pass: a run of consecutive move events, marked at its first move.
+      else if (k === EV_MOVE && (i === 0 || c.kind[i - 1] !== EV_MOVE)) found.push(i);
       else if (k === EV_BUDGET && (c.flags[i]! & (FlagBits.budgetCrossed | FlagBits.budgetRefused)) !== 0)
         found.push(i);
     }
@@ -317,6 +321,16 @@ export class AnalyzedSource {
           : `past budget: heap ${c.id[i]} uses ${formatBytes(c.size[i]!)} > budget ${formatBytes(c.offset[i]!)}`;
         return { eventIndex: i, time: c.time[i]!, kind: 'budget' as const, label };
       }
+      if (c.kind[i] === EV_MOVE) {
+        let moves = 0;
+        while (i + moves < events.length && c.kind[i + moves] === EV_MOVE) moves++;
+        return {
+          eventIndex: i,
+          time: c.time[i]!,
+          kind: 'defrag' as const,
+          label: `defragmentation pass: ${moves} moves`,
+        };
+      }
       const kind = c.kind[i] === EV_FRAME ? 'frame' : c.kind[i] === EV_MARK ? 'mark' : 'failure';
       const name = events.strings[c.name[i]!] ?? '';
       const label =
@@ -327,6 +341,41 @@ export class AnalyzedSource {
             : name;
       return { eventIndex: i, time: c.time[i]!, kind, label };
     });
+  }
+
+  // ---- defragmentation plan ---------------------------------------------------------------------------
+
+  defrag(p: ValidatedParams<'defragmentPlan'>): RequestResult<'defragmentPlan'> {
+    const at = this.clampIndex(p.eventIndex);
+    const plan = planDefragmentationOfSnapshot(this.analysis().snapshotAt(at), this.device, {
+      algorithm: p.algorithm,
+      ...(p.maxMovesPerPass !== undefined ? { maxMovesPerPass: p.maxMovesPerPass } : {}),
+      ...(p.maxBytesPerPass !== undefined ? { maxBytesPerPass: p.maxBytesPerPass } : {}),
+      ...(p.memoryTypes !== undefined ? { memoryTypes: p.memoryTypes } : {}),
+    });
+    return {
+      eventIndex: at,
+      algorithm: plan.algorithm,
+      moves: plan.moves.slice(0, p.limit).map((m) => ({
+        allocationId: m.allocationId,
+        name: m.name,
+        memoryTypeIndex: m.memoryTypeIndex,
+        size: m.size,
+        fromBlock: m.fromBlock,
+        fromOffset: m.fromOffset,
+        toBlock: m.toBlock,
+        toOffset: m.toOffset,
+      })),
+      moveCount: plan.moves.length,
+      bytesMoved: plan.bytesMoved,
+      emptiedBlocks: [...plan.emptiedBlocks],
+      blocksBefore: plan.blocksBefore,
+      blocksAfter: plan.blocksAfter,
+      liveBytes: plan.liveBytes,
+      fragmentationBefore: plan.fragmentationBefore,
+      fragmentationAfter: plan.fragmentationAfter,
+      complete: plan.complete,
+    };
   }
 
   // ---- snapshot --------------------------------------------------------------------------------------

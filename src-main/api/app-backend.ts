@@ -271,6 +271,7 @@ export class AppBackend {
       },
       queryTimeline: (p) => this.query(p.sourceId, 'timeline', p),
       snapshotAt: (p) => this.query(p.sourceId, 'snapshot', p),
+      defragmentPlan: (p) => this.query(p.sourceId, 'defrag', p),
       listAllocations: (p) => this.query(p.sourceId, 'allocations', p),
       allocationDetail: (p) => this.query(p.sourceId, 'detail', p),
       allocationBands: (p) => this.query(p.sourceId, 'bands', p),

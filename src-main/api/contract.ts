@@ -387,9 +387,44 @@ export const timelineSeriesSchema = z.object({
 export const timelineMarkerSchema = z.object({
   eventIndex: indexSchema,
   time: msSchema,
-  /** budget: a block pushed a heap past its budget (mode warn) or the budget refused one (strict). */
-  kind: z.enum(['frame', 'mark', 'failure', 'budget']),
+  /**
+   * budget: a block pushed a heap past its budget (mode warn) or the budget refused one (strict).
+   * defrag: the first move of an applied defragmentation pass (a run of consecutive move events).
+   */
+  kind: z.enum(['frame', 'mark', 'failure', 'budget', 'defrag']),
   label: z.string(),
+});
+
+/** One move of a defragmentation plan (allocator/defragment.ts DefragmentationMove). Bytes. */
+export const defragMoveSchema = z.object({
+  allocationId: z.int(),
+  name: z.string(),
+  memoryTypeIndex: z.int(),
+  size: bytesSchema,
+  fromBlock: z.int(),
+  fromOffset: bytesSchema,
+  toBlock: z.int(),
+  toOffset: bytesSchema,
+});
+
+/** A defragmentation plan for the state at an event index, computed by allocator/analysis. */
+export const defragPlanSchema = z.object({
+  eventIndex: indexSchema,
+  algorithm: z.enum(['fast', 'full']),
+  /** Every move, in the order it would be applied; at most `limit` of them (moveCount has them all). */
+  moves: z.array(defragMoveSchema),
+  moveCount: countSchema,
+  bytesMoved: bytesSchema,
+  /** Blocks left without allocations. */
+  emptiedBlocks: z.array(z.int()),
+  blocksBefore: countSchema,
+  blocksAfter: countSchema,
+  liveBytes: bytesSchema,
+  /** 0..1. */
+  fragmentationBefore: z.number().min(0).max(1),
+  fragmentationAfter: z.number().min(0).max(1),
+  /** false when a budget stopped the plan early. */
+  complete: z.boolean(),
 });
 
 /** A heap's budget over the range, as steps: each point holds from its event on. Bytes. */
@@ -997,6 +1032,24 @@ export const requests = {
       blockIds: z.array(z.int()).max(100_000).optional(),
     }),
     result: snapshotResultSchema,
+  },
+  /**
+   * What defragmenting the state after events [0, eventIndex) would do (default: the end): the same plan
+   * `vramscope report --defrag --at N` prints. A trace records data ranges only, so every non-dedicated
+   * allocation counts as movable.
+   */
+  defragmentPlan: {
+    params: z.strictObject({
+      ...sourceRef,
+      eventIndex: indexSchema.optional(),
+      algorithm: z.enum(['fast', 'full']).default('full'),
+      maxMovesPerPass: countSchema.optional(),
+      maxBytesPerPass: bytesSchema.optional(),
+      memoryTypes: z.array(z.int().nonnegative()).max(64).optional(),
+      /** Moves returned (moveCount is always complete). */
+      limit: z.int().min(0).max(100_000).default(10_000),
+    }),
+    result: defragPlanSchema,
   },
   /** Allocations at an index (default: the end), filtered, sorted and paged. */
   listAllocations: {

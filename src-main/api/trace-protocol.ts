@@ -24,6 +24,7 @@ export type WorkerFile =
 export interface SourceQueryMap {
   timeline: [ValidatedParams<'queryTimeline'>, RequestResult<'queryTimeline'>];
   snapshot: [ValidatedParams<'snapshotAt'>, RequestResult<'snapshotAt'>];
+  defrag: [ValidatedParams<'defragmentPlan'>, RequestResult<'defragmentPlan'>];
   allocations: [ValidatedParams<'listAllocations'>, RequestResult<'listAllocations'>];
   detail: [ValidatedParams<'allocationDetail'>, RequestResult<'allocationDetail'>];
   bands: [ValidatedParams<'allocationBands'>, RequestResult<'allocationBands'>];

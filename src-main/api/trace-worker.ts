@@ -214,6 +214,8 @@ function query(sourceId: string, method: SourceQuery, params: unknown): unknown 
       return source.timeline(params as never);
     case 'snapshot':
       return source.snapshot(params as never);
+    case 'defrag':
+      return source.defrag(params as never);
     case 'allocations':
       return source.allocations(params as never);
     case 'detail':

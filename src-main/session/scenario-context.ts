@@ -2,6 +2,7 @@
 // allocation tagged with the script line that asked for it, seeded randomness, frames, marks and budgets.
 import {
   AllocationError,
+  defragmentationAlgorithms,
   type Allocation,
   type AllocationCreateDesc,
   type MemoryLocation,
@@ -14,7 +15,19 @@ import type { Random } from './rng.ts';
 import { CancelledError, type RunGate } from './run-control.ts';
 import { captureScriptLine, formatOrigin } from './origin.ts';
 import type { Session } from './session.ts';
-import type { AllocationHandle, AllocationRequest, ScenarioContext } from './scenario-types.ts';
+import type {
+  AllocationHandle,
+  AllocationRequest,
+  DefragmentRequest,
+  DefragmentResult,
+  ScenarioContext,
+} from './scenario-types.ts';
+import { VulkanDevice } from '../../native/vulkan-device.ts';
+import {
+  createDefragmentCopy,
+  defragmentCopyModes,
+  type DefragmentCopyStats,
+} from '../../native/defrag-copy.ts';
 
 /** A mistake in how the script called ctx (bad request, double free): reported as a script error. */
 export class ScenarioUsageError extends Error {
@@ -97,8 +110,12 @@ export function createScenarioContext(options: ContextOptions): ScenarioContext 
       (!Array.isArray(request.tags) || request.tags.some((t) => typeof t !== 'string'))
     )
       throw new ScenarioUsageError(`allocation "${name}": tags must be an array of strings`);
+    if (request.movable !== undefined && typeof request.movable !== 'boolean')
+      throw new ScenarioUsageError(`allocation "${name}": movable must be true or false`);
     const linear = kind === 'buffer';
     return {
+      // Images stay in place under ctx.defragment unless the script marks them movable.
+      movable: request.movable ?? linear,
       name,
       requirements: { size, alignment, memoryTypeBits: allTypes },
       location,
@@ -114,18 +131,25 @@ export function createScenarioContext(options: ContextOptions): ScenarioContext 
   };
 
   const handleFor = (a: Allocation, originText: string): AllocationHandle => {
-    const handle: AllocationHandle = Object.freeze({
-      id: a.id,
-      name: a.name,
-      size: a.size,
-      memoryTypeIndex: a.memoryTypeIndex,
-      heapIndex: session.device.description.types[a.memoryTypeIndex]?.heapIndex ?? -1,
-      blockId: a.block.id,
-      offset: a.offset,
-      location: a.location,
-      dedicated: a.isDedicated,
-      origin: originText,
-    });
+    // blockId and offset read the allocation, so a handle follows it when ctx.defragment moves it.
+    const handle = Object.freeze(
+      Object.defineProperties(
+        {
+          id: a.id,
+          name: a.name,
+          size: a.size,
+          memoryTypeIndex: a.memoryTypeIndex,
+          heapIndex: session.device.description.types[a.memoryTypeIndex]?.heapIndex ?? -1,
+          location: a.location,
+          dedicated: a.isDedicated,
+          origin: originText,
+        },
+        {
+          blockId: { get: () => a.block.id, enumerable: true },
+          offset: { get: () => a.offset, enumerable: true },
+        },
+      ),
+    ) as AllocationHandle;
     live.set(handle, a);
     return handle;
   };
@@ -155,6 +179,67 @@ export function createScenarioContext(options: ContextOptions): ScenarioContext 
     return a;
   };
 
+  let passes = 0;
+  const defragment = (request: DefragmentRequest): DefragmentResult => {
+    if (typeof request !== 'object' || request === null)
+      throw new ScenarioUsageError('ctx.defragment takes an options object (or nothing)');
+    const mode = request.copy ?? 'auto';
+    if (!defragmentCopyModes.includes(mode))
+      throw new ScenarioUsageError(
+        `ctx.defragment: copy must be one of ${defragmentCopyModes.join(', ')}, got ${String(mode)}`,
+      );
+    const algorithm = request.algorithm ?? 'full';
+    if (!defragmentationAlgorithms.includes(algorithm))
+      throw new ScenarioUsageError(
+        `ctx.defragment: algorithm must be one of ${defragmentationAlgorithms.join(', ')}, got ${String(algorithm)}`,
+      );
+    const real = session.device.wrapped;
+    if (mode === 'transfer' && !(real instanceof VulkanDevice))
+      throw new ScenarioUsageError(
+        "ctx.defragment: copy 'transfer' needs a real Vulkan device; this run's device is simulated",
+      );
+    const stats: DefragmentCopyStats = { mappedMoves: 0, transferMoves: 0, transferSubmits: 0, bytes: 0 };
+    // Simulated devices: the allocator's own mapped copy (their bytes live in mapped blocks only).
+    const copy = real instanceof VulkanDevice ? createDefragmentCopy(real.context, mode, stats) : undefined;
+    gate.gate(hooks.onBlock);
+    let result: ReturnType<Session['defragment']>;
+    try {
+      result = session.defragment(
+        {
+          algorithm,
+          ...(request.maxBytesPerPass !== undefined ? { maxBytesPerPass: request.maxBytesPerPass } : {}),
+          ...(request.maxMovesPerPass !== undefined ? { maxMovesPerPass: request.maxMovesPerPass } : {}),
+          ...(request.memoryTypes !== undefined ? { memoryTypes: request.memoryTypes } : {}),
+        },
+        copy,
+      );
+    } catch (error) {
+      if (error instanceof RangeError) throw new ScenarioUsageError(`ctx.defragment: ${error.message}`);
+      throw error;
+    } finally {
+      hooks.afterOp();
+    }
+    const { plan, freed } = result;
+    const pass = ++passes;
+    session.mark(
+      `defragment pass ${pass} (${algorithm}): ${plan.moves.length} moves, ${plan.bytesMoved} bytes, ${freed.length} blocks freed`,
+      origin(undefined),
+    );
+    return {
+      pass,
+      moves: plan.moves.length,
+      bytesMoved: plan.bytesMoved,
+      blocksFreed: freed.length,
+      blocksBefore: plan.blocksBefore,
+      blocksAfter: plan.blocksAfter,
+      fragmentationBefore: plan.fragmentationBefore,
+      fragmentationAfter: plan.fragmentationAfter,
+      complete: plan.complete,
+      mappedCopies: stats.mappedMoves,
+      transferCopies: stats.transferMoves,
+    };
+  };
+
   return {
     device: session.device.description,
     seed: options.seed,
@@ -174,9 +259,10 @@ export function createScenarioContext(options: ContextOptions): ScenarioContext 
       gate.gate(hooks.onBlock);
       session.rename(a, name);
       live.delete(handle);
+      // a.name is the new name already; the handle returned is the one this run knows (free, rename, ...).
       const renamed = handleFor(a, handle.origin);
       hooks.afterOp();
-      return Object.freeze({ ...renamed, name });
+      return renamed;
     },
     frame(label) {
       gate.throwIfCancelled();
@@ -224,6 +310,9 @@ export function createScenarioContext(options: ContextOptions): ScenarioContext 
         }
         throw error;
       }
+    },
+    defragment(request = {}) {
+      return defragment(request);
     },
     random: () => random.next(),
     randomInt: (min, max) => random.int(min, max),

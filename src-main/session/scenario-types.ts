@@ -1,6 +1,12 @@
 // What a scenario script is (an ES module exporting `meta` and `run`) and what it gets (`ctx`). Scenario
 // scripts are code the user chose to run; traces, in contrast, are data and never execute.
-import type { BudgetMode, DeviceDescription, HeapBudget, MemoryLocation } from '../../allocator/index.ts';
+import type {
+  BudgetMode,
+  DefragmentationAlgorithm,
+  DeviceDescription,
+  HeapBudget,
+  MemoryLocation,
+} from '../../allocator/index.ts';
 
 /**
  * `file`: a path to a data file the script reads with ctx.readLines (CLI: the path as given; API: main
@@ -41,6 +47,51 @@ export interface AllocationRequest {
   readonly dedicated?: boolean;
   /** The scenario's own labels for the origin (e.g. ["texture", "level-load"]). */
   readonly tags?: readonly string[];
+  /**
+   * Whether ctx.defragment may move it. Default: true for buffers, false for images (an image's memory is
+   * left in place unless the scenario says it may move).
+   */
+  readonly movable?: boolean;
+}
+
+/** One defragmentation pass (ctx.defragment). Bytes throughout. */
+export interface DefragmentRequest {
+  /** Default 'full' (fewest blocks); 'fast' empties the emptiest blocks into holes of fuller ones. */
+  readonly algorithm?: DefragmentationAlgorithm;
+  /** Requested bytes moved at most in this pass; default unlimited. */
+  readonly maxBytesPerPass?: number;
+  /** Moves at most in this pass; default unlimited. */
+  readonly maxMovesPerPass?: number;
+  /** Memory type indices to touch; default all. */
+  readonly memoryTypes?: readonly number[];
+  /**
+   * How the bytes move on a real device: 'mapped' copies through host mappings, 'transfer' with
+   * vkCmdCopyBuffer between buffers bound at the source and destination ranges, 'auto' (default) mapped
+   * where both blocks are mapped, else transfer. A simulated device has no device-side bytes: 'transfer'
+   * there is a usage error.
+   */
+  readonly copy?: 'auto' | 'transfer' | 'mapped';
+}
+
+/** What a pass did. Handles stay valid; their blockId and offset read the new place. */
+export interface DefragmentResult {
+  /** 1 for the run's first pass. */
+  readonly pass: number;
+  readonly moves: number;
+  /** Requested bytes of the moved allocations. */
+  readonly bytesMoved: number;
+  /** Device blocks released after the pass (the block policy may keep an emptied spare). */
+  readonly blocksFreed: number;
+  readonly blocksBefore: number;
+  readonly blocksAfter: number;
+  /** 0..1, as the plan measured it (allocator/defragment.ts). */
+  readonly fragmentationBefore: number;
+  readonly fragmentationAfter: number;
+  /** false when a budget stopped the pass early: call again for the rest. */
+  readonly complete: boolean;
+  /** Moves whose bytes went through mappings / through vkCmdCopyBuffer (real device only; else 0). */
+  readonly mappedCopies: number;
+  readonly transferCopies: number;
 }
 
 /** A live allocation as a script sees it. */
@@ -99,6 +150,12 @@ export interface ScenarioContext {
   randomInt(min: number, max: number): number;
   budgets(): readonly HeapBudget[] | null;
   state(): SessionState;
+  /**
+   * Plans and applies one defragmentation pass over the live allocations (not dedicated ones, nor those
+   * made with movable: false), moving their bytes on a real device; records a `move` event per move and a
+   * mark "defragment pass N: ..." after it.
+   */
+  defragment(request?: DefragmentRequest): DefragmentResult;
   /** Emulates a smaller heap (bytes; null clears), like VMA's heap size limit. */
   limitHeap(heapIndex: number, bytes: number | null): void;
   /**

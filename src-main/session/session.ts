@@ -13,7 +13,11 @@ import {
   type BudgetMode,
   type Clock,
   type DebugSettings,
+  type DefragmentationMove,
+  type DefragmentationOptions,
+  type DefragmentationPlan,
   type Device,
+  type DeviceMemoryBlock,
   type Logger,
   type PlacementStrategyName,
 } from '../../allocator/index.ts';
@@ -130,6 +134,8 @@ export class Session {
   private readonly resourceBackend: ResourceBackend | null;
   /** The bound resource of each live allocation (resources real), by allocation id. */
   private readonly boundResources = new Map<number, CreatedResource>();
+  /** What each bound resource was created from (a buffer's bytes, an image's texel bytes), to recreate it. */
+  private readonly resourceBytes = new Map<number, number>();
 
   constructor(options: SessionOptions) {
     this.resourceBackend = options.resources ?? null;
@@ -203,6 +209,7 @@ export class Session {
         throw error;
       }
       this.boundResources.set(allocation.id, resource);
+      this.resourceBytes.set(allocation.id, desc.requirements.size);
       resource = null;
       return allocation;
     } catch (error) {
@@ -225,12 +232,51 @@ export class Session {
     const resource = this.boundResources.get(allocationId);
     if (resource === undefined) return;
     this.boundResources.delete(allocationId);
+    this.resourceBytes.delete(allocationId);
     this.resourceBackend?.destroy(resource);
   }
 
   rename(allocation: Allocation, name: string): void {
     this.opCount++;
     this.allocator.rename(allocation, name);
+  }
+
+  /**
+   * Plans and applies one defragmentation pass (allocator/defragment.ts). `copy` moves each allocation's
+   * bytes right after the allocator moved it (default: through the mappings of mapped blocks). Returns the
+   * plan and the ids of the blocks freed; samples budgets when anything moved.
+   */
+  defragment(
+    options: DefragmentationOptions,
+    copy?: (move: DefragmentationMove, from: DeviceMemoryBlock, to: DeviceMemoryBlock) => void,
+  ): { plan: DefragmentationPlan; freed: number[] } {
+    // Not an op: ops count allocate, failed allocate, free and rename (the summary adds them up).
+    const plan = this.allocator.planDefragmentation(options);
+    const backend = this.resourceBackend;
+    // Real resources: a resource cannot be rebound, so a moved allocation gets a new one made from the same
+    // arguments (the driver's requirements, hence the allocation's size, are the same) bound at the new
+    // place, and the old one is destroyed.
+    const moveResources =
+      backend === null
+        ? copy
+        : (move: DefragmentationMove, from: DeviceMemoryBlock, to: DeviceMemoryBlock): void => {
+            if (copy) copy(move, from, to);
+            const old = this.boundResources.get(move.allocationId);
+            const bytes = this.resourceBytes.get(move.allocationId);
+            if (old === undefined || bytes === undefined) return;
+            const fresh = old.kind === 'buffer' ? backend.createBuffer(bytes) : backend.createImage(bytes);
+            try {
+              backend.bind(fresh, to.handle, move.toOffset);
+            } catch (error) {
+              backend.destroy(fresh);
+              throw error;
+            }
+            this.boundResources.set(move.allocationId, fresh);
+            backend.destroy(old);
+          };
+    const freed = this.allocator.applyDefragmentation(plan, moveResources);
+    if (plan.moves.length > 0) this.sampleBudgets();
+    return { plan, freed };
   }
 
   /** Records the end of a frame and a budget sample per heap; returns the frame number just ended. */

@@ -389,6 +389,10 @@ export class ApiSource implements InspectorSource {
     };
   }
 
+  defragmentPlan(at: number, algorithm: 'full' | 'fast'): Promise<RequestResult<'defragmentPlan'>> {
+    return this.api.request('defragmentPlan', { sourceId: this.requireSource(), eventIndex: at, algorithm });
+  }
+
   async allocations(q: AllocationQuery): Promise<AllocationPage> {
     const filter: NonNullable<RequestParams<'listAllocations'>['filter']> = {
       status: q.liveAt === null ? 'all' : 'live',

@@ -7,7 +7,10 @@
 // first c events were applied (c = 0: nothing happened yet, c = eventCount: the end of the trace).
 import type { DeviceDescription, MemoryLocation, MemoryTypeDecision } from '../../allocator/index.ts';
 import type { RunInfo, ScenarioMeta as ScenarioInfo } from '../../src-main/api/contract.ts';
-import type { RequestParams } from '../../src-main/api/contract.ts';
+import type { RequestParams, RequestResult } from '../../src-main/api/contract.ts';
+
+/** A defragmentation plan at an event index, from the one engine (allocator/analysis) in main. */
+export type DefragPreview = RequestResult<'defragmentPlan'>;
 
 /** How an allocation sits in its block (allocator's AllocationKind, by name). */
 export type AllocationKindName = 'linear' | 'nonLinear' | 'dedicated';
@@ -81,7 +84,7 @@ export interface TimelineQuery {
   readonly groupBy: TimelineGroupBy;
 }
 
-export type MarkerKind = 'frame' | 'mark' | 'failure' | 'leak' | 'budget';
+export type MarkerKind = 'frame' | 'mark' | 'failure' | 'leak' | 'budget' | 'defrag';
 
 /** A heap's budget line: each point's budget (bytes) holds from its event index on. */
 export interface TimelineBudget {
@@ -373,6 +376,8 @@ export interface InspectorSource {
   overview(): Promise<TraceOverview | null>;
   timeline(query: TimelineQuery): Promise<TimelineBuckets>;
   snapshot(at: number): Promise<Snapshot>;
+  /** What defragmenting the state at `at` would do; absent when the source cannot plan. */
+  defragmentPlan?(at: number, algorithm: 'full' | 'fast'): Promise<DefragPreview>;
   allocations(query: AllocationQuery): Promise<AllocationPage>;
   allocation(id: number): Promise<AllocationDetail | null>;
   leaks(at: number, groupBy: LeakGroupBy): Promise<LeakReport>;

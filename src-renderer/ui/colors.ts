@@ -30,6 +30,8 @@ export const markerColors = {
   failure: '#eb3b3b',
   leak: '#f2994a',
   budget: '#b5179e',
+  /** Applied defragmentation passes (runs of move events). */
+  defrag: '#00c8c8',
 } as const;
 
 /** The dashed budget line of each heap (VK_EXT_memory_budget) on the timeline. */

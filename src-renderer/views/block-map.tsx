@@ -1,10 +1,15 @@
 // Block map: every device-memory block alive at the cursor as a row proportional to its bytes, drawn on a
 // canvas that covers only the visible rows (the scroll area holds a spacer of the full height). Hover shows
 // name, offset, size, type and stack; a click selects the allocation.
+// "Defragment here" asks main for the defragmentation plan of the state at the cursor (the one engine,
+// allocator/analysis, through the contract's defragmentPlan) and draws each move over the map: the
+// destination outlined and a line from the allocation's place to it; the toolbar says bytes moved, blocks
+// freed and fragmentation before/after. The preview belongs to its event index and hides when the cursor
+// moves.
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { MouseEvent as ReactMouseEvent, ReactNode } from 'react';
 import { fragmentation } from '../data/source.ts';
-import type { AllocationDetail, AllocationKindName } from '../data/source.ts';
+import type { AllocationDetail, AllocationKindName, DefragPreview } from '../data/source.ts';
 import { useInspector, useInspectorStore } from '../store/store.ts';
 import { fitCanvas, useElementWidth } from '../ui/canvas.ts';
 import { kindColors, readCanvasTheme, seriesColor } from '../ui/colors.ts';
@@ -27,6 +32,23 @@ export function BlockMap(): ReactNode {
   const width = useElementWidth(wrapRef, 900, 400);
   const [scrollTop, setScrollTop] = useState(0);
   const [hover, setHover] = useState<{ seg: Segment; row: BlockRow; x: number; y: number } | null>(null);
+  const source = useInspector((s) => s.source);
+  const [algorithm, setAlgorithm] = useState<'full' | 'fast'>('full');
+  const [preview, setPreview] = useState<DefragPreview | null>(null);
+  const [previewState, setPreviewState] = useState<'idle' | 'planning' | string>('idle');
+  const shownPreview =
+    preview !== null && snapshot !== null && preview.eventIndex === snapshot.at ? preview : null;
+  const planHere = (): void => {
+    if (!snapshot || !source?.defragmentPlan) return;
+    setPreviewState('planning');
+    source.defragmentPlan(snapshot.at, algorithm).then(
+      (plan) => {
+        setPreview(plan);
+        setPreviewState('idle');
+      },
+      (error: unknown) => setPreviewState(error instanceof Error ? error.message : String(error)),
+    );
+  };
 
   const barArea = width - blockLabelWidth - 16;
   const rows = useMemo(() => layoutBlocks(snapshot, barArea), [snapshot, barArea]);
@@ -49,7 +71,9 @@ export function BlockMap(): ReactNode {
       selectedId,
       theme: readCanvasTheme(canvas),
     });
-  }, [rows, width, canvasHeight, scrollTop, colorBy, selectedId, theme]);
+    const drawn = shownPreview ? drawMoves(ctx, rows, shownPreview, scrollTop) : 0;
+    canvas.dataset.defragMovesDrawn = String(drawn);
+  }, [rows, width, canvasHeight, scrollTop, colorBy, selectedId, theme, shownPreview]);
 
   const rowAt = (e: ReactMouseEvent<HTMLCanvasElement>): { row: BlockRow; x: number } | null => {
     const rect = e.currentTarget.getBoundingClientRect();
@@ -84,6 +108,28 @@ export function BlockMap(): ReactNode {
                 snapshot.committedBytes,
               )} committed, ${formatCount(liveAllocs)} allocations, ${formatBytes(snapshot.allocatedBytes)} allocated`
             : 'no snapshot'}
+        </span>
+        <span className="defrag-controls">
+          <select
+            aria-label="Defragmentation algorithm"
+            value={algorithm}
+            onChange={(e) => setAlgorithm(e.target.value === 'fast' ? 'fast' : 'full')}
+          >
+            <option value="full">full (fewest blocks)</option>
+            <option value="fast">fast (empty the emptiest blocks)</option>
+          </select>
+          <button
+            type="button"
+            onClick={planHere}
+            disabled={!snapshot || !source?.defragmentPlan || previewState === 'planning'}
+          >
+            Defragment here
+          </button>
+          {shownPreview && (
+            <button type="button" onClick={() => setPreview(null)}>
+              Hide plan
+            </button>
+          )}
         </span>
         <label>
           colour by{' '}
@@ -142,6 +188,12 @@ export function BlockMap(): ReactNode {
           />
         </div>
       </div>
+      {shownPreview && <DefragSummary plan={shownPreview} />}
+      {previewState !== 'idle' && previewState !== 'planning' && (
+        <p className="error" role="alert">
+          Defragmentation plan failed: {previewState}
+        </p>
+      )}
       {rows.length === 0 && <p className="empty">No blocks are alive at the cursor.</p>}
       {hover && <BlockTooltip seg={hover.seg} row={hover.row} x={hover.x} y={hover.y} />}
     </section>
@@ -274,3 +326,76 @@ function drawBlocks(ctx: CanvasRenderingContext2D, rows: readonly BlockRow[], o:
     }
   }
 }
+
+/** Bytes moved, blocks freed, fragmentation before/after, and the moves as text (the first 200). */
+function DefragSummary({ plan }: { plan: DefragPreview }): ReactNode {
+  const listed = plan.moves.slice(0, 200);
+  return (
+    <div className="defrag-preview" aria-label="Defragmentation plan">
+      <p data-testid="defrag-summary">
+        {`defragment (${plan.algorithm}) at event ${formatCount(plan.eventIndex)}: ${formatCount(plan.moveCount)} moves, ${formatBytes(
+          plan.bytesMoved,
+        )} moved, ${formatCount(plan.emptiedBlocks.length)} blocks freed (${formatCount(plan.blocksBefore)} → ${formatCount(
+          plan.blocksAfter,
+        )}), fragmentation ${formatPercent(plan.fragmentationBefore)} → ${formatPercent(plan.fragmentationAfter)}`}
+      </p>
+      {listed.length > 0 && (
+        <details>
+          <summary>
+            moves{plan.moveCount > listed.length ? ` (first ${formatCount(listed.length)})` : ''}
+          </summary>
+          <ol data-testid="defrag-moves">
+            {listed.map((m) => (
+              <li key={m.allocationId}>
+                {`${m.name}: #${m.fromBlock} @${m.fromOffset} → #${m.toBlock} @${m.toOffset} (${formatBytes(m.size)})`}
+              </li>
+            ))}
+          </ol>
+        </details>
+      )}
+    </div>
+  );
+}
+
+/**
+ * The plan's moves over the map: the destination range outlined, a line from the source range's middle to
+ * the destination's, a dot at the destination end. Only rows on screen are drawn; returns how many moves
+ * were drawn (both ends' blocks present in the map).
+ */
+function drawMoves(
+  ctx: CanvasRenderingContext2D,
+  rows: readonly BlockRow[],
+  plan: DefragPreview,
+  scrollTop: number,
+): number {
+  const rowOf = new Map<number, BlockRow>();
+  for (const r of rows) rowOf.set(r.block.id, r);
+  const x = (row: BlockRow, offset: number): number =>
+    blockLabelWidth + (offset / Math.max(1, row.block.size)) * row.barWidth;
+  let drawn = 0;
+  ctx.save();
+  ctx.lineWidth = 1;
+  for (const m of plan.moves) {
+    const from = rowOf.get(m.fromBlock);
+    const to = rowOf.get(m.toBlock);
+    if (!from || !to) continue;
+    drawn++;
+    const fy = from.y - scrollTop + blockRowHeight / 2;
+    const ty = to.y - scrollTop + blockRowHeight / 2;
+    const fx = x(from, m.fromOffset + m.size / 2);
+    const tx0 = x(to, m.toOffset);
+    const tw = Math.max(1, x(to, m.toOffset + m.size) - tx0);
+    ctx.strokeStyle = defragColor;
+    ctx.strokeRect(tx0 + 0.5, to.y - scrollTop + 2.5, tw, blockRowHeight - 5);
+    ctx.beginPath();
+    ctx.moveTo(fx, fy);
+    ctx.lineTo(tx0 + tw / 2, ty);
+    ctx.stroke();
+    ctx.fillStyle = defragColor;
+    ctx.fillRect(tx0 + tw / 2 - 1.5, ty - 1.5, 3, 3);
+  }
+  ctx.restore();
+  return drawn;
+}
+
+const defragColor = '#00c8c8';

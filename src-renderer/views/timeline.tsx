@@ -8,7 +8,7 @@
 // here (refs, no React render); the store's range (which other views and the data requests follow) is
 // updated at most every `rangeUpdateMs`, so React re-renders a few times per second while dragging, not
 // once per frame.
-import { useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { ReactNode } from 'react';
 import { scaleLinear, select, zoom, zoomIdentity } from 'd3';
 import type { ZoomBehavior, ZoomTransform } from 'd3';
@@ -61,6 +61,11 @@ export function Timeline(): ReactNode {
   const wrapRef = useRef<HTMLDivElement | null>(null);
   const width = useElementWidth(wrapRef, 800, 200);
   const [buckets, setBuckets] = useState<TimelineBuckets | null>(null);
+  /** Applied defragmentation passes in the shown range (markers of kind defrag). */
+  const defragPasses = useMemo(
+    () => (buckets ? buckets.markers.filter((m) => m.kind === 'defrag') : []),
+    [buckets],
+  );
   const [bands, setBands] = useState<PreparedBands | null>(null);
   const [hover, setHover] = useState<{ index: number | 'rest'; x: number; y: number } | null>(null);
   const zoomRef = useRef<ZoomBehavior<HTMLCanvasElement, unknown> | null>(null);
@@ -528,6 +533,10 @@ export function Timeline(): ReactNode {
             <span className="swatch marker-mark" />
             mark
           </span>
+          <span className="legend-item">
+            <span className="swatch marker-defrag" />
+            defragmentation pass
+          </span>
           {(buckets?.budgets?.length ?? 0) > 0 && (
             <span className="legend-item" data-testid="legend-budget">
               <span className="swatch marker-budget" />
@@ -548,6 +557,15 @@ export function Timeline(): ReactNode {
             ? ` · ${formatCount(bands.data.id.length)} of ${formatCount(bands.data.alive)} allocations drawn`
             : ''}
         </span>
+        {defragPasses.length > 0 && (
+          <span
+            className="defrag-passes"
+            data-testid="timeline-defrag"
+            title={defragPasses.map((m) => `event ${formatCount(m.index)}: ${m.label}`).join('\n')}
+          >
+            {`${formatCount(defragPasses.length)} defragmentation passes`}
+          </span>
+        )}
       </div>
       <div ref={wrapRef} className="timeline-canvas-wrap">
         <canvas

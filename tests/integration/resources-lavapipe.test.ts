@@ -119,6 +119,8 @@ describe.skipIf(!built)(
       ['leaks', {}],
       ['fragmentation', { rounds: '2', allocationsPerRound: '150' }],
       ['budget-overflow', {}],
+      // Moves recreate each moved allocation's resource at the new place (and destroy the old one).
+      ['defragment', { allocations: '200', movesPerPass: '32' }],
     ] as const)('%s: same ops, failures and leaks as with resources none', async (name, params) => {
       const { real, realResult, none, noneResult } = await runBoth(name, params);
       expect(realResult.error).toBeNull();

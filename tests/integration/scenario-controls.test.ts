@@ -149,6 +149,37 @@ export function run(ctx) {
 `,
 );
 
+// ctx.defragment: an image (not marked movable) stays, a buffer behind a hole moves and its handle follows;
+// 'transfer' copies need a real device; bad options are script errors. The script checks and throws.
+const defragmenter = script(
+  'defragmenter.mjs',
+  `export const meta = { name: 'defragmenter', description: 'defragments', parameters: {} };
+export function run(ctx) {
+  const made = [];
+  for (let i = 0; i < 12; i++)
+    made.push(ctx.allocate({ name: 'a' + i, size: 65536, kind: i % 3 === 0 ? 'image' : 'buffer' }));
+  for (let i = 0; i < made.length; i += 2) if (i % 3 !== 0) ctx.free(made[i]);
+  const live = made.filter((a, i) => i % 2 === 1 || i % 3 === 0);
+  const before = live.map((a) => [a.blockId, a.offset]);
+  const r = ctx.defragment();
+  const after = live.map((a) => [a.blockId, a.offset]);
+  const moved = live.filter((a, i) => before[i][0] !== after[i][0] || before[i][1] !== after[i][1]);
+  if (r.pass !== 1 || r.moves < 1 || moved.length !== r.moves) throw new Error('moves ' + r.moves + ' moved ' + moved.length);
+  if (moved.some((a) => a.name !== 'a1' && a.name !== 'a5' && a.name !== 'a7' && a.name !== 'a11'))
+    throw new Error('an image moved: ' + moved.map((a) => a.name).join());
+  if (r.fragmentationAfter >= r.fragmentationBefore) throw new Error('fragmentation did not drop');
+  for (const bad of [{ copy: 'transfer' }, { algorithm: 'balanced' }, { maxMovesPerPass: -1 }]) {
+    let message = '';
+    try { ctx.defragment(bad); } catch (e) { message = e.message; }
+    if (!/^ctx[.]defragment: /.test(message)) throw new Error('not refused: ' + JSON.stringify(bad) + ' ' + message);
+  }
+  const again = ctx.defragment();
+  if (again.pass !== 2 || again.moves !== 0) throw new Error('second pass moved ' + again.moves);
+  for (const a of live) ctx.free(a);
+}
+`,
+);
+
 const lavapipe = { kind: 'profile', profile: 'lavapipe' } as const;
 
 function countKind(events: EventMirror, kind: number): number {
@@ -296,6 +327,27 @@ describe('other ops and limits', () => {
       if (c.kind[i] === TraceEventKind.Rename) renames.push(run.events.string(c.name[i] as number));
     expect(renames).toEqual(['after']);
     expect(result.summary?.leaks.map((l) => [l.name, l.stack])).toEqual([['after', 'renamer.mjs:3 [t]']]);
+  });
+
+  test('ctx.defragment moves buffers, leaves images, handles follow; one move event per move', async () => {
+    const run = startScenario({ scenario: defragmenter, device: lavapipe, seed: 1, cwd: repoRoot });
+    const result = await run.done;
+    expect(result.error).toBeNull();
+    expect(result.outcome).toBe('completed');
+    const moves = countKind(run.events, TraceEventKind.Move);
+    expect(moves).toBeGreaterThan(0);
+    // Passes are not ops: the summary's ops are still allocations + frees.
+    expect(result.summary?.ops).toBe(opsInEvents(run.events));
+    const c = run.events.columns();
+    const marks: string[] = [];
+    for (let i = 0; i < run.events.length; i++)
+      if (c.kind[i] === TraceEventKind.Mark) marks.push(run.events.string(c.name[i] as number));
+    expect(marks).toEqual([
+      expect.stringMatching(
+        new RegExp(`^defragment pass 1 \\(full\\): ${moves} moves, \\d+ bytes, \\d+ blocks freed$`),
+      ),
+      'defragment pass 2 (full): 0 moves, 0 bytes, 0 blocks freed',
+    ]);
   });
 
   test('event batches are sent at most once per 34 ms of the runner clock (≤ 30/s), on a fake clock', async () => {

@@ -21,6 +21,8 @@ const scenarios: Record<string, () => Record<string, string>> = {
   streaming: () => ({ frames: '40', levelResources: '100' }),
   'transient-ring': () => ({ frames: '60' }),
   fragmentation: () => ({ rounds: '2', allocationsPerRound: '150' }),
+  // Bytes through vkCmdCopyBuffer (lavapipe's memory is all host-visible, so auto would map).
+  defragment: () => ({ allocations: '200', movesPerPass: '32', copy: 'transfer', moveImages: 'true' }),
   'budget-overflow': () => ({}),
   leaks: () => ({}),
   'replay-workload': () => {
@@ -58,6 +60,22 @@ describe.skipIf(!built)(`on the real lavapipe device${built ? '' : ` (skipped: $
     if (name !== 'leaks')
       expect(created - destroyed).toBeLessThanOrEqual(Math.max(1, packedBlockPolicy.spareEmptyBlocks));
     if (name === 'budget-overflow') expect(result.summary?.failuresByCode.OutOfMemory).toBeGreaterThan(0);
+    if (name === 'defragment') {
+      let moves = 0;
+      const passMarks: string[] = [];
+      for (let i = 0; i < run.events.length; i++) {
+        if (c.kind[i] === TraceEventKind.Move) moves++;
+        if (c.kind[i] === TraceEventKind.Mark) {
+          const label = run.events.string(c.name[i] as number);
+          if (label.startsWith('defragment pass')) passMarks.push(label);
+        }
+      }
+      // The passes' marks add up to the move events recorded (each mark: "...: N moves, ...").
+      expect(moves).toBeGreaterThan(0);
+      expect(passMarks.length).toBeGreaterThan(1);
+      const marked = passMarks.map((l) => Number(/: (\d+) moves/.exec(l)?.[1]));
+      expect(marked.reduce((a, b) => a + b, 0)).toBe(moves);
+    }
   });
 });
 

@@ -47,9 +47,17 @@ function workloadFile(): string {
   return workload;
 }
 
-test('the six built-ins ship', () => {
+test('the seven built-ins ship', () => {
   expect(builtinScenarioNames()).toEqual(
-    ['budget-overflow', 'fragmentation', 'leaks', 'replay-workload', 'streaming', 'transient-ring'].sort(),
+    [
+      'budget-overflow',
+      'defragment',
+      'fragmentation',
+      'leaks',
+      'replay-workload',
+      'streaming',
+      'transient-ring',
+    ].sort(),
   );
 });
 
@@ -57,6 +65,7 @@ const scenarioParams: Record<string, Record<string, string>> = {
   streaming: { frames: '60', levelResources: '150' },
   'transient-ring': { frames: '90' },
   fragmentation: { rounds: '3', allocationsPerRound: '200' },
+  defragment: { allocations: '300', movesPerPass: '40' },
   'budget-overflow': {},
   leaks: {},
 };
@@ -127,6 +136,55 @@ test('budget-overflow shows failures on lavapipe and the CpuToGpu fallback out o
   expect(retried).toBeGreaterThan(0);
   // GpuOnly requests on the limited heap fail.
   expect(h100.result.summary?.failuresByCode.OutOfMemory).toBeGreaterThan(0);
+});
+
+test('the defragment scenario frees blocks in passes, marks each pass, and reuses the space without new blocks', async () => {
+  const MiB = 1024 * 1024;
+  const { result, events } = await run({
+    scenario: 'defragment',
+    params: { allocations: '400', maxKiB: '256', movesPerPass: '25', bigKiB: '1024', bigCount: '3' },
+    device: { kind: 'profile', profile: 'lavapipe' },
+    allocationSizes: { deviceMemblockSize: 4 * MiB, hostMemblockSize: 4 * MiB },
+    seed: 5,
+  });
+  expect(result.error).toBeNull();
+  expect(result.outcome).toBe('completed');
+  const c = events.columns();
+  let phase = '';
+  let moves = 0;
+  let liveBlocks = 0;
+  let blocksFragmented = 0;
+  let blocksDestroyedByPasses = 0;
+  let blocksCreatedForReuse = 0;
+  const passMarks: string[] = [];
+  for (let i = 0; i < events.length; i++) {
+    const kind = c.kind[i];
+    if (kind === TraceEventKind.Mark) {
+      const label = events.string(c.name[i] as number);
+      if (label.startsWith('defragment pass')) passMarks.push(label);
+      else phase = label;
+      if (label === 'defragment') blocksFragmented = liveBlocks;
+    } else if (kind === TraceEventKind.BlockCreate) {
+      liveBlocks++;
+      if (phase === 'reuse freed space') blocksCreatedForReuse++;
+    } else if (kind === TraceEventKind.BlockDestroy) {
+      liveBlocks--;
+      if (phase === 'defragment') blocksDestroyedByPasses++;
+    } else if (kind === TraceEventKind.Move) {
+      expect(phase).toBe('defragment');
+      moves++;
+    }
+  }
+  expect(passMarks.length).toBeGreaterThan(1);
+  expect(passMarks[0]).toMatch(/^defragment pass 1 \(full\): 25 moves, \d+ bytes, \d+ blocks freed$/);
+  const marked = passMarks.map((l) => Number(/: (\d+) moves/.exec(l)?.[1]));
+  expect(marked.reduce((a, b) => a + b, 0)).toBe(moves);
+  expect(marked.every((n) => n <= 25)).toBe(true);
+  expect(blocksFragmented).toBeGreaterThan(2);
+  expect(blocksDestroyedByPasses).toBeGreaterThan(0);
+  // The large requests fit in the space the passes freed up in the blocks that are left.
+  expect(blocksCreatedForReuse).toBe(0);
+  expect(result.summary?.leaks).toEqual([]);
 });
 
 test('the leaks scenario leaks exactly the allocations it names leak/…, grouped by origin', async () => {

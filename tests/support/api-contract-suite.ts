@@ -18,6 +18,9 @@ import {
   type TraceSummary,
 } from '../../src-main/api/contract.ts';
 import { repoRoot, type ContractTransport, type TestClient } from './api-transports.ts';
+import { analyzeTrace, planDefragmentationOfSnapshot } from '../../allocator/analysis/index.ts';
+import { TraceEventKind } from '../../allocator/index.ts';
+import { loadTraceSync } from '../../src-main/trace/reader.ts';
 import { writeBigTrace } from './big-trace.ts';
 
 export async function call<N extends RequestName>(
@@ -149,10 +152,11 @@ export function defineContractSuite(
       }
     });
 
-    test('listScenarios: the six built-ins with typed parameters', async () => {
+    test('listScenarios: the seven built-ins with typed parameters', async () => {
       const { scenarios } = await call(a, 'listScenarios', {});
       expect(scenarios.map((s) => s.id).sort()).toEqual([
         'budget-overflow',
+        'defragment',
         'fragmentation',
         'leaks',
         'replay-workload',
@@ -273,6 +277,67 @@ export function defineContractSuite(
       });
       expect(zoom.bucketStart[0]).toBeGreaterThanOrEqual(trace.durationMs / 4);
       expect(zoom.bucketFirstEvent[0]).toBeGreaterThan(0);
+    });
+
+    test('defragmentPlan: the engine plan at an index, moves capped by limit, bad options refused', async () => {
+      const name = 'fragmentation-lavapipe.trace';
+      const fragSample = (await call(a, 'getState', {})).sampleTraces.find((t) => t.name === name)!;
+      const frag = await call(a, 'loadTrace', { source: { kind: 'file', fileId: fragSample.fileId } });
+      // The same plan computed here from the file with allocator/analysis (what report --defrag prints).
+      const file = loadTraceSync(path.join(repoRoot, 'assets', 'traces', name));
+      const analysis = analyzeTrace(file.events, file.header.device);
+      // The state before the scenario's teardown (at the end everything is freed: nothing to move).
+      const c = file.events.columns;
+      let teardown = -1;
+      for (let i = 0; i < file.events.length && teardown < 0; i++)
+        if (c.kind[i] === TraceEventKind.Mark && file.events.strings[c.name[i]!] === 'teardown') teardown = i;
+      expect(teardown).toBeGreaterThan(0);
+      for (const [at, algorithm] of [
+        [teardown, 'full'],
+        [Math.floor(frag.eventCount * 0.6), 'fast'],
+      ] as const) {
+        const expected = planDefragmentationOfSnapshot(analysis.snapshotAt(at), file.header.device, {
+          algorithm,
+        });
+        const got = await call(a, 'defragmentPlan', { sourceId: frag.sourceId, eventIndex: at, algorithm });
+        expect(got.eventIndex).toBe(at);
+        expect(got.moveCount).toBe(expected.moves.length);
+        expect(got.moves).toEqual(
+          expected.moves.map((m) => ({
+            allocationId: m.allocationId,
+            name: m.name,
+            memoryTypeIndex: m.memoryTypeIndex,
+            size: m.size,
+            fromBlock: m.fromBlock,
+            fromOffset: m.fromOffset,
+            toBlock: m.toBlock,
+            toOffset: m.toOffset,
+          })),
+        );
+        expect([got.bytesMoved, got.emptiedBlocks, got.blocksBefore, got.blocksAfter]).toEqual([
+          expected.bytesMoved,
+          expected.emptiedBlocks,
+          expected.blocksBefore,
+          expected.blocksAfter,
+        ]);
+        expect(got.fragmentationAfter).toBeCloseTo(expected.fragmentationAfter, 12);
+      }
+      const capped = await call(a, 'defragmentPlan', {
+        sourceId: frag.sourceId,
+        eventIndex: teardown,
+        limit: 3,
+      });
+      expect(capped.moves).toHaveLength(3);
+      expect(capped.moveCount).toBeGreaterThan(3);
+      expect(capped.fragmentationAfter).toBeLessThan(capped.fragmentationBefore);
+      // Without an index: the end, where the teardown freed everything.
+      const end = await call(a, 'defragmentPlan', { sourceId: frag.sourceId });
+      expect([end.eventIndex, end.moveCount]).toEqual([frag.eventCount, 0]);
+      const bad = await failure(
+        a.api.request('defragmentPlan', { sourceId: frag.sourceId, algorithm: 'balanced' as 'full' }),
+      );
+      expect(bad.code).toBe('InvalidRequest');
+      await call(a, 'closeTrace', { sourceId: frag.sourceId });
     });
 
     test('snapshotAt: blocks hold their allocations and free gaps, and totals add up', async () => {
