@@ -27,8 +27,11 @@ export const trustedTestSender = (webContentsId: number): IpcSender => ({
   isMainFrame: true,
 });
 
-export function ipcLikeTransport(): ContractTransport & { backend: AppBackend } {
-  const backend = new AppBackend({ checkResults: true });
+/** `allowCapture`: the backend lets clients start programs (as the desktop app does). */
+export function ipcLikeTransport(
+  options: { allowCapture?: boolean } = {},
+): ContractTransport & { backend: AppBackend } {
+  const backend = new AppBackend({ checkResults: true, allowCapture: options.allowCapture === true });
   const windows = new Set<number>();
   const endpoint = createIpcEndpoint({
     dispatch: backend.dispatch,

@@ -150,8 +150,11 @@ function wsClient(socket: WebSocket): TestClient {
   return { api: core.client, frames, close: () => core.client.close() };
 }
 
-export async function webTransport(): Promise<ContractTransport & { server: ServeProcess }> {
-  const server = await startServeProcess();
+/** `serveArgs`: extra options of `vramscope serve` (e.g. --allow-capture). */
+export async function webTransport(
+  serveArgs: string[] = [],
+): Promise<ContractTransport & { server: ServeProcess }> {
+  const server = await startServeProcess(serveArgs);
   const clients: TestClient[] = [];
   return {
     name: 'web',
