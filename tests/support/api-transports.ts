@@ -29,9 +29,13 @@ export const trustedTestSender = (webContentsId: number): IpcSender => ({
 
 /** `allowCapture`: the backend lets clients start programs (as the desktop app does). */
 export function ipcLikeTransport(
-  options: { allowCapture?: boolean } = {},
+  options: { allowCapture?: boolean; captureEnv?: NodeJS.ProcessEnv } = {},
 ): ContractTransport & { backend: AppBackend } {
-  const backend = new AppBackend({ checkResults: true, allowCapture: options.allowCapture === true });
+  const backend = new AppBackend({
+    checkResults: true,
+    allowCapture: options.allowCapture === true,
+    ...(options.captureEnv ? { captureEnv: options.captureEnv } : {}),
+  });
   const windows = new Set<number>();
   const endpoint = createIpcEndpoint({
     dispatch: backend.dispatch,
