@@ -191,6 +191,7 @@ export class CaptureManager {
       (error: unknown) =>
         this.log(c, 'error', `The live analysis of ${sourceId} failed: ${(error as Error).message}`),
     );
+    this.emitState(c); // the track's event count (keyed: one per capture per flush)
     const s = feed.summary;
     return {
       name: 'sessionEvents',
