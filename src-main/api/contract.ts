@@ -1083,6 +1083,11 @@ export const requests = {
       decision: decisionRecordSchema.nullable(),
       stack: z.string().nullable(),
       history: z.array(allocationHistoryEntrySchema),
+      /**
+       * A captured resource: what its block's vkAllocateMemory chained beyond dedicated (priority,
+       * export/import handle types, allocate flags), in words; absent when nothing (docs/capture.md).
+       */
+      blockDetails: z.string().optional(),
     }),
   },
   /** Allocations alive at an index (default: the end), grouped. */

@@ -436,6 +436,7 @@ export class ApiSource implements InspectorSource {
       // The contract's decision record is MemoryTypeDecision (src-main/api/contract-shapes.ts proves it).
       decision: r.decision,
       stack: r.stack,
+      ...(r.blockDetails ? { blockDetails: r.blockDetails } : {}),
     };
   }
 

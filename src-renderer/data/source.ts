@@ -234,6 +234,8 @@ export interface AllocationDetail {
   readonly decision: MemoryTypeDecision | null;
   /** The full stack when recorded (may be longer than the origin). */
   readonly stack: string | null;
+  /** A captured resource: its block's vkAllocateMemory pNext details in words (priority, export, …). */
+  readonly blockDetails?: string;
 }
 
 export type LeakGroupBy = 'origin' | 'name' | 'type';
