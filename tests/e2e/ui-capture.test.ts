@@ -1,9 +1,12 @@
 // The Capture view end to end (issue 10): a real `vramscope serve --allow-capture` and real Chromium. The
 // user types the layer's C test program's command line, confirms the exact argv, and watches the program's
 // blocks appear live in the block map and the timeline while it runs (it pauses after its allocations),
-// then sees its exit reported and only the leaked block left. Expected numbers come from the program's own
+// then sees its exit reported and only the leaked block left; and attaches to a `capture --live` started in a
+// terminal. Expected numbers come from the program's own
 // report of what it allocates (a run without the layer).
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -15,6 +18,11 @@ import { repoRoot } from '../support/ui-trace.ts';
 
 let server: ServeProcess;
 let browser: Browser;
+/** A private runtime folder shared by the server and `capture --live` (never the user's own). */
+const tmp = mkdtempSync(path.join(tmpdir(), 'vramscope-ui-capture-'));
+const runtime = path.join(tmp, 'run');
+mkdirSync(runtime, { mode: 0o700 });
+const env = { ...process.env, XDG_RUNTIME_DIR: runtime };
 const args = ['--threads', '2', '--per-thread', '2', '--leak-memory', '1'];
 /** Long enough for the page to see the paused program on a loaded machine; the test waits for the exit. */
 const pauseMs = 8000;
@@ -26,13 +34,14 @@ beforeAll(async () => {
   });
   const ui = path.join(repoRoot, 'test-output', 'ui-capture-renderer');
   await viteBuild(path.join(repoRoot, 'src-renderer'), ui);
-  server = await startServeProcess(['--ui', ui, '--allow-capture']);
+  server = await startServeProcess(['--ui', ui, '--allow-capture'], env);
   browser = await launchBrowser();
 }, 300_000);
 
 afterAll(async () => {
   await browser?.close();
   await server?.stop();
+  rmSync(tmp, { recursive: true, force: true });
 });
 
 async function text(page: Page, testId: string): Promise<string> {
@@ -95,6 +104,74 @@ test('start the test program from the Capture view: its blocks appear live, then
   );
   await page.getByRole('tab', { name: 'Block map' }).click();
   const after = `${leaked.length} blocks, ${formatBytes(leaked[0]!.size)} committed`;
+  await page.waitForFunction(
+    (want) => (document.querySelector('[data-testid="blockmap-summary"]')?.textContent ?? '').includes(want),
+    after,
+    { timeout: 30_000 },
+  );
+  expect(errors).toEqual([]);
+}, 240_000);
+
+test('attach to a `vramscope capture --live` from the Capture view: its blocks live, then its exit', async () => {
+  const liveArgs = ['--threads', '1', '--per-thread', '3', '--leak-memory', '2'];
+  const blocks = captureTestAppBlocks(liveArgs);
+  const allBytes = blocks.reduce((n, b) => n + b.size, 0);
+  const command = [captureTestApp, ...liveArgs, '--pause-ms', String(pauseMs)];
+  const capture = spawn(
+    process.execPath,
+    ['bin/vramscope.mjs', 'capture', '--live', '--out', path.join(tmp, 'live.trace'), '--', ...command],
+    { cwd: repoRoot, env, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  const exited = new Promise<number | null>((resolve) => capture.once('exit', (code) => resolve(code)));
+  let err = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`capture --live never went live: ${err}`)), 60_000);
+    capture.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      if (/live as live-\d+/.test(err)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+
+  const page = await browser.context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(server.url);
+  await page.waitForSelector('[data-testid="app"]');
+  await page.getByRole('tab', { name: 'Capture' }).click();
+  await page.getByTestId('capture-live-list').waitFor({ timeout: 30_000 });
+  const listed = await page.getByTestId('capture-live-list').locator('li').first().textContent();
+  expect(listed).toContain(command.join(' '));
+  await page.getByTestId('capture-live-list').getByRole('button', { name: 'Attach' }).first().click();
+  await page.waitForFunction(
+    () =>
+      /^capture: .*\(live\)$/.test(document.querySelector('[data-testid="trace-title"]')?.textContent ?? ''),
+    null,
+    { timeout: 60_000 },
+  );
+  await page.getByRole('tab', { name: 'Block map' }).click();
+  const during = `${blocks.length} blocks, ${formatBytes(allBytes)} committed`;
+  await page.waitForFunction(
+    (want) => (document.querySelector('[data-testid="blockmap-summary"]')?.textContent ?? '').includes(want),
+    during,
+    { timeout: 60_000 },
+  );
+  expect(await text(page, 'trace-title')).toMatch(/\(live\)$/);
+  await page.getByRole('tab', { name: 'Capture' }).click();
+  await page.waitForFunction(
+    () =>
+      [...document.querySelectorAll('[data-testid="capture-state"]')].some(
+        (e) => e.textContent === 'exited with code 0',
+      ),
+    null,
+    { timeout: pauseMs + 60_000 },
+  );
+  expect(await exited).toBe(0);
+  await page.getByRole('tab', { name: 'Block map' }).click();
+  const leaked = blocks.filter((b) => !b.freed);
+  const after = `${leaked.length} blocks, ${formatBytes(leaked.reduce((n, b) => n + b.size, 0))} committed`;
   await page.waitForFunction(
     (want) => (document.querySelector('[data-testid="blockmap-summary"]')?.textContent ?? '').includes(want),
     after,

@@ -51,13 +51,15 @@ export interface ServeProcess {
 }
 
 /** Spawns `node bin/vramscope.mjs serve --port 0` and waits for the URL line. */
-export function startServeProcess(extraArgs: string[] = []): Promise<ServeProcess> {
+/** `env`: the server's environment (default: this process's). */
+export function startServeProcess(extraArgs: string[] = [], env?: NodeJS.ProcessEnv): Promise<ServeProcess> {
   const child = spawn(
     process.execPath,
     ['bin/vramscope.mjs', 'serve', '--port', '0', '--no-session', ...extraArgs],
     {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...(env ? { env } : {}),
     },
   );
   let out = '';
