@@ -77,6 +77,49 @@ export function profileFileReport(text: string, file: string): ProfileFileReport
 const hex = (n: number, width: number): string => `0x${n.toString(16).padStart(width, '0')}`;
 const yesNo = (b: boolean): string => (b ? 'yes' : 'no');
 
+/** What `formatMemoryLayout` prints: a real device's (`devices`) or a profile's (`devices --profile`). */
+export interface MemoryLayoutText {
+  readonly heaps: readonly {
+    readonly index: number;
+    readonly size: number;
+    readonly flagNames: readonly string[];
+  }[];
+  readonly types: readonly {
+    readonly index: number;
+    readonly heapIndex: number;
+    readonly flagNames: readonly string[];
+  }[];
+  readonly budgets: readonly HeapBudget[] | null;
+  readonly limits: DeviceDescription['limits'];
+  readonly extensions: DeviceDescription['extensions'];
+}
+
+/** Heaps (with budget and usage when known), memory types, the limits the allocator uses and the memory
+ *  extensions, as `vramscope devices` prints them for real devices and profiles alike. */
+export function formatMemoryLayout(m: MemoryLayoutText): string[] {
+  const out: string[] = ['  heaps:'];
+  for (const h of m.heaps) {
+    const b = m.budgets?.find((x) => x.heapIndex === h.index);
+    const budget = b ? `  budget ${formatBytes(b.budget)}  usage ${formatBytes(b.usage)}` : '';
+    out.push(
+      `    ${h.index}  ${formatBytes(h.size).padStart(11)}  ${h.flagNames.join(' | ') || 'none'}${budget}`,
+    );
+  }
+  out.push('  memory types:');
+  for (const t of m.types)
+    out.push(`    ${String(t.index).padStart(2)}  heap ${t.heapIndex}  ${t.flagNames.join(' | ') || 'none'}`);
+  const l = m.limits;
+  out.push(
+    `  limits: bufferImageGranularity ${l.bufferImageGranularity} B, nonCoherentAtomSize ${l.nonCoherentAtomSize} B, ` +
+      `maxMemoryAllocationCount ${l.maxMemoryAllocationCount}, maxMemoryAllocationSize ${formatBytes(l.maxMemoryAllocationSize)}`,
+  );
+  out.push(
+    `  extensions: memory budget ${yesNo(m.extensions.memoryBudget)}, dedicated allocation ${yesNo(m.extensions.dedicatedAllocation)}, ` +
+      `buffer device address ${yesNo(m.extensions.bufferDeviceAddress)}`,
+  );
+  return out;
+}
+
 /** Rows that share one decision (same winner, attempts and reason) are printed once, with their keys. */
 function groupChoices(
   rows: readonly DeviceChoiceRow[],
@@ -112,28 +155,14 @@ export function formatDeviceReport(report: DeviceReport, title: string): string[
   out.push(
     `  vendor ${hex(d.vendorId, 4)}  device ${hex(d.deviceId, 4)}  driver ${d.driverVersion}  ${d.api === 'vulkan' ? 'Vulkan' : d.api} ${d.apiVersion}  source ${d.source}`,
   );
-  out.push('  heaps:');
-  d.heaps.forEach((h, k) => {
-    const b = report.budgets?.find((x) => x.heapIndex === h.index);
-    const budget = b ? `  budget ${formatBytes(b.budget)}  usage ${formatBytes(b.usage)}` : '';
-    out.push(
-      `    ${h.index}  ${formatBytes(h.size).padStart(11)}  ${report.heapFlagNames[k]?.join(' | ') || 'none'}${budget}`,
-    );
-  });
-  out.push('  memory types:');
-  d.types.forEach((t, k) => {
-    out.push(
-      `    ${String(t.index).padStart(2)}  heap ${t.heapIndex}  ${report.typeFlagNames[k]?.join(' | ') || 'none'}`,
-    );
-  });
-  const l = d.limits;
   out.push(
-    `  limits: bufferImageGranularity ${l.bufferImageGranularity} B, nonCoherentAtomSize ${l.nonCoherentAtomSize} B, ` +
-      `maxMemoryAllocationCount ${l.maxMemoryAllocationCount}, maxMemoryAllocationSize ${formatBytes(l.maxMemoryAllocationSize)}`,
-  );
-  out.push(
-    `  extensions: memory budget ${yesNo(d.extensions.memoryBudget)}, dedicated allocation ${yesNo(d.extensions.dedicatedAllocation)}, ` +
-      `buffer device address ${yesNo(d.extensions.bufferDeviceAddress)}`,
+    ...formatMemoryLayout({
+      heaps: d.heaps.map((h, k) => ({ ...h, flagNames: report.heapFlagNames[k] ?? [] })),
+      types: d.types.map((t, k) => ({ ...t, flagNames: report.typeFlagNames[k] ?? [] })),
+      budgets: report.budgets,
+      limits: d.limits,
+      extensions: d.extensions,
+    }),
   );
   if (report.budgets === null)
     out.push(

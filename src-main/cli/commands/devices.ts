@@ -1,6 +1,6 @@
 // `vramscope devices [--json]`: every Vulkan device the loader sees, with memory heaps, memory types (flags
 // spelled out), the limits the allocator uses, the memory extensions and VK_EXT_memory_budget budgets.
-import { formatBytes, memoryHeapFlagNames, memoryPropertyFlagNames } from '../../../allocator/index.ts';
+import { memoryHeapFlagNames, memoryPropertyFlagNames } from '../../../allocator/index.ts';
 import {
   defaultDeviceIndex,
   enumerateDevices,
@@ -11,7 +11,11 @@ import {
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ProfileError } from '../../../allocator/index.ts';
-import { formatProfileFileReport, profileFileReport } from '../../session/device-report.ts';
+import {
+  formatMemoryLayout,
+  formatProfileFileReport,
+  profileFileReport,
+} from '../../session/device-report.ts';
 import { CommandFailure, stringOption, type Command } from '../command.ts';
 
 /** The JSON document `devices --json` prints (also the format of tests/fixtures/devices/*.devices.json). */
@@ -40,7 +44,6 @@ export function buildDevicesReport(): DevicesReport {
 }
 
 const hex = (n: number, width: number): string => `0x${n.toString(16).padStart(width, '0')}`;
-const yesNo = (b: boolean): string => (b ? 'yes' : 'no');
 
 export function formatDevicesReport(report: DevicesReport): string {
   const out: string[] = [`Vulkan loader ${report.loaderVersion}: ${report.devices.length} device(s)`];
@@ -54,29 +57,7 @@ export function formatDevicesReport(report: DevicesReport): string {
     out.push(
       `  vendor ${hex(d.vendorId, 4)}  device ${hex(d.deviceId, 4)}  driver ${d.driverVersion}${driver}  Vulkan ${d.apiVersion}`,
     );
-    out.push('  heaps:');
-    for (const h of d.heaps) {
-      const b = d.budgets?.find((x) => x.heapIndex === h.index);
-      const budget = b ? `  budget ${formatBytes(b.budget)}  usage ${formatBytes(b.usage)}` : '';
-      out.push(
-        `    ${h.index}  ${formatBytes(h.size).padStart(11)}  ${h.flagNames.join(' | ') || 'none'}${budget}`,
-      );
-    }
-    out.push('  memory types:');
-    for (const t of d.types) {
-      out.push(
-        `    ${String(t.index).padStart(2)}  heap ${t.heapIndex}  ${t.flagNames.join(' | ') || 'none'}`,
-      );
-    }
-    const l = d.limits;
-    out.push(
-      `  limits: bufferImageGranularity ${l.bufferImageGranularity} B, nonCoherentAtomSize ${l.nonCoherentAtomSize} B, ` +
-        `maxMemoryAllocationCount ${l.maxMemoryAllocationCount}, maxMemoryAllocationSize ${formatBytes(l.maxMemoryAllocationSize)}`,
-    );
-    out.push(
-      `  extensions: memory budget ${yesNo(d.extensions.memoryBudget)}, dedicated allocation ${yesNo(d.extensions.dedicatedAllocation)}, ` +
-        `buffer device address ${yesNo(d.extensions.bufferDeviceAddress)}`,
-    );
+    out.push(...formatMemoryLayout(d));
     if (d.budgets === null) out.push('  budgets: not reported (no VK_EXT_memory_budget)');
   }
   return `${out.join('\n')}\n`;
