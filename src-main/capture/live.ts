@@ -197,6 +197,7 @@ export async function startLiveRelay(
     startedAt: new Date().toISOString(),
   };
   const temp = `${entryPath}.${process.pid}.tmp`;
+  rmSync(temp, { force: true }); // left by a process with this pid that was killed while writing it
   writeFileSync(temp, `${JSON.stringify(entry)}\n`, { mode: 0o600, flag: 'wx' });
   renameSync(temp, entryPath);
 
