@@ -47,6 +47,7 @@ import {
   type DefragmentationPlan,
   type DefragmentationState,
 } from './defragment.ts';
+import { FlagBits } from './event-log.ts';
 import { formatBytes } from './format.ts';
 import { MemoryTypeDecisionCache } from './memory-type.ts';
 import { createSubAllocator } from './placement/index.ts';
@@ -60,7 +61,15 @@ import {
   type AllocationCreateDesc,
   type AllocationReport,
   type AllocatorCreateDesc,
+  type AllocateEvent,
   type AllocatorEventSink,
+  type BlockCreateEvent,
+  type BlockDestroyEvent,
+  type BudgetSampleEvent,
+  type FailureEvent,
+  type FreeEvent,
+  type MoveEvent,
+  type RenameEvent,
   type AllocatorReport,
   type BlockPolicy,
   budgetModes,
@@ -132,6 +141,58 @@ const BLOCK_SIZE_MULTIPLE = 4 * 1024 * 1024;
 
 const FREED = -2;
 const DEDICATED_CHUNK = -1;
+
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** One reusable record per event type (see Allocator.records). */
+interface EventRecords {
+  readonly allocate: Writable<AllocateEvent>;
+  readonly free: Writable<FreeEvent>;
+  readonly failure: Writable<FailureEvent>;
+  readonly blockCreate: Writable<BlockCreateEvent>;
+  readonly blockDestroy: Writable<BlockDestroyEvent>;
+  readonly rename: Writable<RenameEvent>;
+  readonly budgetSample: Writable<BudgetSampleEvent>;
+  readonly move: Writable<MoveEvent>;
+}
+
+function newEventRecords(): EventRecords {
+  return {
+    allocate: {
+      type: 'allocate',
+      allocationId: 0,
+      blockId: 0,
+      memoryTypeIndex: 0,
+      offset: 0,
+      size: 0,
+      alignment: 0,
+      kind: AllocationKind.NonLinear,
+      location: 'Unknown',
+      name: '',
+      decisionId: -1,
+      usedRetry: false,
+      stack: null,
+    },
+    free: { type: 'free', allocationId: 0 },
+    failure: {
+      type: 'failure',
+      name: '',
+      size: 0,
+      alignment: 0,
+      location: 'Unknown',
+      linear: true,
+      code: '',
+      message: '',
+      decisionId: -1,
+      stack: null,
+    },
+    blockCreate: { type: 'blockCreate', blockId: 0, memoryTypeIndex: 0, size: 0, dedicated: false },
+    blockDestroy: { type: 'blockDestroy', blockId: 0 },
+    rename: { type: 'rename', allocationId: 0, name: '' },
+    budgetSample: { type: 'budgetSample', heapIndex: 0, budget: 0, usage: 0, flags: 0 },
+    move: { type: 'move', allocationId: 0, blockId: 0, memoryTypeIndex: 0, offset: 0 },
+  };
+}
 
 /** The allocation handle callers hold. Fields are few on purpose: this object is the per-allocation cost. */
 class AllocationImpl implements Allocation {
@@ -259,6 +320,8 @@ export class Allocator {
   readonly budget: BudgetMode;
   /** Blocks created past their heap's budget (budget mode `warn`). */
   private budgetOverruns = 0;
+  /** Memory types whose new block the budget refused (budget mode `strict`). */
+  private budgetRefusals = 0;
   /** Adjustments made to the create desc (e.g. block sizes rounded), in words. */
   readonly warnings: readonly string[];
 
@@ -268,6 +331,11 @@ export class Allocator {
   private readonly heapSizes: number[];
   private readonly logger: Logger | null;
   private sink: AllocatorEventSink | null;
+  /**
+   * The event records handed to the sink: one per event type, refilled for every event so the hot path
+   * allocates nothing (AllocatorEventSink: sinks copy what they need before returning).
+   */
+  private readonly records = newEventRecords();
   private nextAllocationId = 1;
   private committedBytes = 0;
   private requestedBytes = 0;
@@ -512,32 +580,45 @@ export class Allocator {
       try {
         allocation = this.allocateFromType(this.types[decision.winner]!, desc, decision, stack);
       } catch (error) {
+        this.reportBudgetRefusal(error, desc.name);
         const retry = decision.retryTypeIndex;
         if (retry === null || retry === decision.winner || !(error instanceof AllocationError)) throw error;
-        allocation = this.allocateFromType(this.types[retry]!, desc, decision, stack);
+        try {
+          allocation = this.allocateFromType(this.types[retry]!, desc, decision, stack);
+        } catch (retryError) {
+          this.reportBudgetRefusal(retryError, desc.name);
+          throw retryError;
+        }
         usedRetry = true;
+        if (error instanceof OutOfMemoryError && error.overBudget !== null) {
+          this.log(
+            'info',
+            `"${desc.name}" went to memory type ${retry} (the decision's fallback) because heap ${error.overBudget.heapIndex} of type ${decision.winner} was at its budget (budget mode strict)`,
+          );
+        }
       }
       this.stateVersion++;
       if (desc.movable === false) this.immovable.add(allocation.id);
       if (this.sink !== null) {
-        this.sink.allocate(
-          allocation.id,
-          allocation.blockState.memory.id,
-          allocation.memoryTypeIndex,
-          allocation.offset,
-          allocation.size,
-          r.alignment,
+        const e = this.records.allocate;
+        e.allocationId = allocation.id;
+        e.blockId = allocation.blockState.memory.id;
+        e.memoryTypeIndex = allocation.memoryTypeIndex;
+        e.offset = allocation.offset;
+        e.size = allocation.size;
+        e.alignment = r.alignment;
+        e.kind =
           allocation.chunk === DEDICATED_CHUNK
             ? AllocationKind.Dedicated
             : desc.linear
               ? AllocationKind.Linear
-              : AllocationKind.NonLinear,
-          desc.location,
-          desc.name,
-          decision.id,
-          usedRetry,
-          stack,
-        );
+              : AllocationKind.NonLinear;
+        e.location = desc.location;
+        e.name = desc.name;
+        e.decisionId = decision.id;
+        e.usedRetry = usedRetry;
+        e.stack = stack;
+        this.sink.event(e);
       }
       if (this.debugSettings.logAllocations) {
         this.log(
@@ -551,17 +632,17 @@ export class Allocator {
         const code = error instanceof AllocationError ? error.code : 'Internal';
         const size: unknown = desc?.requirements?.size;
         const alignment: unknown = desc?.requirements?.alignment;
-        this.sink.failure(
-          typeof desc?.name === 'string' ? desc.name : '',
-          Number.isSafeInteger(size) ? (size as number) : 0,
-          Number.isSafeInteger(alignment) ? (alignment as number) : 0,
-          memoryLocations.includes(desc?.location) ? desc.location : 'Unknown',
-          desc?.linear !== false,
-          code,
-          error instanceof Error ? error.message : String(error),
-          decision?.id ?? -1,
-          desc?.stack ?? null,
-        );
+        const e = this.records.failure;
+        e.name = typeof desc?.name === 'string' ? desc.name : '';
+        e.size = Number.isSafeInteger(size) ? (size as number) : 0;
+        e.alignment = Number.isSafeInteger(alignment) ? (alignment as number) : 0;
+        e.location = memoryLocations.includes(desc?.location) ? desc.location : 'Unknown';
+        e.linear = desc?.linear !== false;
+        e.code = code;
+        e.message = error instanceof Error ? error.message : String(error);
+        e.decisionId = decision?.id ?? -1;
+        e.stack = desc?.stack ?? null;
+        this.sink.event(e);
       }
       throw error;
     }
@@ -751,6 +832,7 @@ export class Allocator {
     if (overBudget !== null && this.budget === 'strict') {
       throw new OutOfMemoryError(
         `a ${formatBytes(size)} block of memory type ${typeState.type.index} for "${desc.name}" would push heap ${typeState.type.heapIndex} past its budget: usage ${formatBytes(overBudget.usage)} + ${formatBytes(size)} > budget ${formatBytes(overBudget.budget)} (budget mode strict)`,
+        { heapIndex: typeState.type.heapIndex, budget: overBudget.budget, usage: overBudget.usage, size },
       );
     }
     let memory: DeviceMemoryBlock;
@@ -805,11 +887,25 @@ export class Allocator {
     }
     this.committedBytes += size;
     this.blockCount++;
-    if (this.sink !== null) this.sink.blockCreate(memory.id, typeState.type.index, size, dedicated);
+    if (this.sink !== null) {
+      const e = this.records.blockCreate;
+      e.blockId = memory.id;
+      e.memoryTypeIndex = typeState.type.index;
+      e.size = size;
+      e.dedicated = dedicated;
+      this.sink.event(e);
+    }
     if (overBudget !== null) {
       this.budgetOverruns++;
       const usage = overBudget.usage + size;
-      this.sink?.budgetSample?.(typeState.type.heapIndex, overBudget.budget, usage);
+      if (this.sink !== null) {
+        const e = this.records.budgetSample;
+        e.heapIndex = typeState.type.heapIndex;
+        e.budget = overBudget.budget;
+        e.usage = usage;
+        e.flags = FlagBits.budgetCrossed;
+        this.sink.event(e);
+      }
       this.log(
         'warn',
         `block ${memory.id} (${formatBytes(size)}, memory type ${typeState.type.index}) pushed heap ${typeState.type.heapIndex} past its budget: usage ${formatBytes(usage)} > budget ${formatBytes(overBudget.budget)}`,
@@ -845,7 +941,11 @@ export class Allocator {
     } catch (e) {
       error = e;
     }
-    if (this.sink !== null) this.sink.blockDestroy(block.memory.id);
+    if (this.sink !== null) {
+      const e = this.records.blockDestroy;
+      e.blockId = block.memory.id;
+      this.sink.event(e);
+    }
     return error;
   }
 
@@ -902,7 +1002,11 @@ export class Allocator {
     this.allocationCount--;
     this.stateVersion++;
     if (this.immovable.size > 0) this.immovable.delete(allocation.id);
-    if (this.sink !== null) this.sink.free(allocation.id);
+    if (this.sink !== null) {
+      const e = this.records.free;
+      e.allocationId = allocation.id;
+      this.sink.event(e);
+    }
     if (this.debugSettings.logFrees) {
       this.log(
         'debug',
@@ -917,7 +1021,12 @@ export class Allocator {
     if (typeof name !== 'string')
       throw new InvalidAllocationCreateDescError('rename(): the name must be a string');
     allocation.name = name;
-    if (this.sink !== null) this.sink.rename(allocation.id, name);
+    if (this.sink !== null) {
+      const e = this.records.rename;
+      e.allocationId = allocation.id;
+      e.name = name;
+      this.sink.event(e);
+    }
   }
 
   /** Marks a live allocation movable (the default) or not by defragmentation. */
@@ -1025,8 +1134,14 @@ export class Allocator {
       touched.add(from);
       if (copy) copy(m, from.memory, to.memory);
       else copyMapped(from.memory, m.fromOffset, to.memory, m.toOffset, a.size);
-      if (this.sink !== null && this.sink.move)
-        this.sink.move(a.id, to.memory.id, to.typeState.type.index, m.toOffset);
+      if (this.sink !== null) {
+        const e = this.records.move;
+        e.allocationId = a.id;
+        e.blockId = to.memory.id;
+        e.memoryTypeIndex = to.typeState.type.index;
+        e.offset = m.toOffset;
+        this.sink.event(e);
+      }
     }
     const freed: number[] = [];
     // A device.freeBlock() error is thrown once every block is settled (the allocator stays consistent).
@@ -1047,6 +1162,34 @@ export class Allocator {
     if (plan.moves.length > 0) this.stateVersion++;
     if (deviceError !== null) throw deviceError;
     return freed;
+  }
+
+  /**
+   * Budget mode strict: a block refused by the budget is reported to the event sink as a budget sample of
+   * the heap whose usage (bytes) is what the block would have made it, past the budget. Sessions record it
+   * (flagged as a refusal): in the trace, it precedes the fallback allocation or the failure it caused.
+   */
+  private reportBudgetRefusal(error: unknown, name: string): void {
+    if (!(error instanceof OutOfMemoryError) || error.overBudget === null) return;
+    const r = error.overBudget;
+    this.budgetRefusals++;
+    if (this.sink !== null) {
+      const e = this.records.budgetSample;
+      e.heapIndex = r.heapIndex;
+      e.budget = r.budget;
+      e.usage = r.usage + r.size;
+      e.flags = FlagBits.budgetRefused;
+      this.sink.event(e);
+    }
+    this.log(
+      'warn',
+      `the budget refused a ${formatBytes(r.size)} block on heap ${r.heapIndex} for "${name}": usage ${formatBytes(r.usage)} + ${formatBytes(r.size)} > budget ${formatBytes(r.budget)} (budget mode strict)`,
+    );
+  }
+
+  /** Memory types whose new block the budget refused so far (budget mode `strict`; one per type tried). */
+  get budgetRefusalCount(): number {
+    return this.budgetRefusals;
   }
 
   /** Blocks created past their heap's budget so far (budget mode `warn`). */

@@ -34,9 +34,21 @@ export class AllocationError extends Error {
   }
 }
 
+/** A block refused by the heap budget (budget mode strict): heap, budget and usage before it, bytes. */
+export interface BudgetRefusal {
+  readonly heapIndex: number;
+  readonly budget: number;
+  readonly usage: number;
+  /** Bytes of the refused block. */
+  readonly size: number;
+}
+
 export class OutOfMemoryError extends AllocationError {
-  constructor(message: string) {
+  /** Set when the budget (mode strict) refused the block, rather than the device. */
+  readonly overBudget: BudgetRefusal | null;
+  constructor(message: string, overBudget: BudgetRefusal | null = null) {
     super('OutOfMemory', message);
+    this.overBudget = overBudget;
   }
 }
 export class FailedToMapError extends AllocationError {

@@ -1,7 +1,18 @@
 // The one event stream (DESIGN.md contract 2) kept as a growable struct of arrays: typed-array columns plus
 // an interned string table. The recorder, the live UI and the trace writer all read slices of it; the
 // allocator pushes into it through AllocatorEventSink without allocating an object per event.
-import type { AllocationKind, AllocatorEventSink, MemoryLocation, MemoryTypeDecision } from './types.ts';
+import type {
+  AllocateEventFields,
+  AllocationKind,
+  AllocatorEvent,
+  AllocatorEventSink,
+  BlockCreateEventFields,
+  BudgetSampleEventFields,
+  FailureEventFields,
+  MemoryLocation,
+  MemoryTypeDecision,
+  MoveEventFields,
+} from './types.ts';
 
 export const enum TraceEventKind {
   Allocate = 1,
@@ -54,6 +65,9 @@ export const locationFromCode: readonly MemoryLocation[] = ['Unknown', 'GpuOnly'
  * `flags` column bits: 0-1 AllocationKind (Allocate) / linear (Failure and ResourceCreate: 0 linear,
  * 1 non-linear), 2-3 location code, 4 usedRetry (Allocate), 5 dedicated (BlockCreate), 6 image
  * (ResourceCreate, and ObjectName naming a resource), 7 memory (ObjectName naming a block).
+ * BudgetSample: 0 for a periodic sample; budgetCrossed (0x1) when the allocator created a block that pushed
+ * the heap past its budget (mode warn), budgetRefused (0x2) when the budget refused a block (mode strict:
+ * usage is what the block would have made it). Set by the allocator on the budget samples it reports.
  */
 export const FlagBits = {
   kindMask: 0x3,
@@ -63,6 +77,8 @@ export const FlagBits = {
   dedicated: 0x20,
   image: 0x40,
   memory: 0x80,
+  budgetCrossed: 0x1,
+  budgetRefused: 0x2,
 } as const;
 
 export function packFlags(kind: number, location: MemoryLocation, usedRetry: boolean): number {
@@ -217,6 +233,51 @@ export class StringTable {
 
 export type Clock = () => number;
 
+/** A captured buffer or image bound to memory (EventLog.bindResource). */
+export interface BindResourceFields {
+  readonly resourceId: number;
+  readonly blockId: number;
+  readonly memoryTypeIndex: number;
+  /** Bytes into the block. */
+  readonly offset: number;
+  /** Bytes (the resource's memory requirements). */
+  readonly size: number;
+  /** Bytes. */
+  readonly alignment: number;
+  readonly kind: AllocationKind;
+  /** VkMemoryRequirements.memoryTypeBits. */
+  readonly memoryTypeBits: number;
+  readonly name: string;
+  readonly stack: string | null;
+}
+
+/** A captured buffer or image was created (EventLog.resourceCreate); not yet bound. */
+export interface ResourceCreateFields {
+  readonly resourceId: number;
+  readonly image: boolean;
+  /** Buffers and linear-tiling images are linear. */
+  readonly linear: boolean;
+  /** Bytes (memory requirements). */
+  readonly size: number;
+  /** VkBufferUsageFlags or VkImageUsageFlags. */
+  readonly usage: number;
+  /** VkFormat (images; 0 for buffers). */
+  readonly format: number;
+  readonly name: string;
+  /** Creation details in words (extent, mips, ...). */
+  readonly details: string;
+  readonly stack: string | null;
+}
+
+/** vkMapMemory of a block (EventLog.memoryMap). */
+export interface MemoryMapFields {
+  readonly blockId: number;
+  /** Bytes. */
+  readonly offset: number;
+  /** Bytes (VK_WHOLE_SIZE already resolved by the caller). */
+  readonly size: number;
+}
+
 const defaultClock: Clock = () => performance.now();
 
 /**
@@ -279,33 +340,50 @@ export class EventLog implements AllocatorEventSink {
     }
   }
 
-  allocate(
-    allocationId: number,
-    blockId: number,
-    memoryTypeIndex: number,
-    offset: number,
-    size: number,
-    alignment: number,
-    kind: AllocationKind,
-    location: MemoryLocation,
-    name: string,
-    decisionId: number,
-    usedRetry: boolean,
-    stack: string | null,
-  ): void {
+  /** AllocatorEventSink: copies the record's fields into the columns (the record is not kept). */
+  event(e: AllocatorEvent): void {
+    switch (e.type) {
+      case 'allocate':
+        this.allocate(e);
+        return;
+      case 'free':
+        this.free(e.allocationId);
+        return;
+      case 'failure':
+        this.failure(e);
+        return;
+      case 'blockCreate':
+        this.blockCreate(e);
+        return;
+      case 'blockDestroy':
+        this.blockDestroy(e.blockId);
+        return;
+      case 'rename':
+        this.rename(e.allocationId, e.name);
+        return;
+      case 'budgetSample':
+        this.budgetSample(e);
+        return;
+      case 'move':
+        this.move(e);
+        return;
+    }
+  }
+
+  allocate(e: AllocateEventFields): void {
     const i = this.push(TraceEventKind.Allocate);
     const c = this.cols;
-    c.id[i] = allocationId;
-    c.block[i] = blockId;
-    c.type[i] = memoryTypeIndex;
-    c.offset[i] = offset;
-    c.size[i] = size;
-    c.alignment[i] = alignment;
-    c.flags[i] = packFlags(kind, location, usedRetry);
-    c.name[i] = this.strings.intern(name);
-    c.decision[i] = decisionId;
-    c.stack[i] = stack === null ? 0 : this.strings.intern(stack);
-    this.noteDecision(decisionId);
+    c.id[i] = e.allocationId;
+    c.block[i] = e.blockId;
+    c.type[i] = e.memoryTypeIndex;
+    c.offset[i] = e.offset;
+    c.size[i] = e.size;
+    c.alignment[i] = e.alignment;
+    c.flags[i] = packFlags(e.kind, e.location, e.usedRetry);
+    c.name[i] = this.strings.intern(e.name);
+    c.decision[i] = e.decisionId;
+    c.stack[i] = e.stack === null ? 0 : this.strings.intern(e.stack);
+    this.noteDecision(e.decisionId);
   }
 
   free(allocationId: number): void {
@@ -313,38 +391,28 @@ export class EventLog implements AllocatorEventSink {
     this.cols.id[i] = allocationId;
   }
 
-  failure(
-    name: string,
-    size: number,
-    alignment: number,
-    location: MemoryLocation,
-    linear: boolean,
-    code: string,
-    message: string,
-    decisionId: number,
-    stack: string | null,
-  ): void {
+  failure(e: FailureEventFields): void {
     const i = this.push(TraceEventKind.Failure);
     const c = this.cols;
     c.type[i] = -1;
-    c.size[i] = size;
-    c.alignment[i] = alignment;
-    c.flags[i] = packFlags(linear ? 0 : 1, location, false);
-    c.name[i] = this.strings.intern(name);
-    c.code[i] = this.strings.intern(code);
-    c.message[i] = this.strings.intern(message);
-    c.decision[i] = decisionId;
-    c.stack[i] = stack === null ? 0 : this.strings.intern(stack);
-    this.noteDecision(decisionId);
+    c.size[i] = e.size;
+    c.alignment[i] = e.alignment;
+    c.flags[i] = packFlags(e.linear ? 0 : 1, e.location, false);
+    c.name[i] = this.strings.intern(e.name);
+    c.code[i] = this.strings.intern(e.code);
+    c.message[i] = this.strings.intern(e.message);
+    c.decision[i] = e.decisionId;
+    c.stack[i] = e.stack === null ? 0 : this.strings.intern(e.stack);
+    this.noteDecision(e.decisionId);
   }
 
-  blockCreate(blockId: number, memoryTypeIndex: number, size: number, dedicated: boolean): void {
+  blockCreate(e: BlockCreateEventFields): void {
     const i = this.push(TraceEventKind.BlockCreate);
     const c = this.cols;
-    c.id[i] = blockId;
-    c.type[i] = memoryTypeIndex;
-    c.size[i] = size;
-    c.flags[i] = dedicated ? FlagBits.dedicated : 0;
+    c.id[i] = e.blockId;
+    c.type[i] = e.memoryTypeIndex;
+    c.size[i] = e.size;
+    c.flags[i] = e.dedicated ? FlagBits.dedicated : 0;
   }
 
   blockDestroy(blockId: number): void {
@@ -358,20 +426,22 @@ export class EventLog implements AllocatorEventSink {
     this.cols.name[i] = this.strings.intern(name);
   }
 
-  move(allocationId: number, blockId: number, memoryTypeIndex: number, offset: number): void {
+  move(e: MoveEventFields): void {
     const i = this.push(TraceEventKind.Move);
     const c = this.cols;
-    c.id[i] = allocationId;
-    c.block[i] = blockId;
-    c.type[i] = memoryTypeIndex;
-    c.offset[i] = offset;
+    c.id[i] = e.allocationId;
+    c.block[i] = e.blockId;
+    c.type[i] = e.memoryTypeIndex;
+    c.offset[i] = e.offset;
   }
 
-  budgetSample(heapIndex: number, budget: number, usage: number): void {
+  /** `e.flags`: 0 or absent (a periodic sample), FlagBits.budgetCrossed or FlagBits.budgetRefused. */
+  budgetSample(e: BudgetSampleEventFields): void {
     const i = this.push(TraceEventKind.BudgetSample);
-    this.cols.id[i] = heapIndex;
-    this.cols.offset[i] = budget;
-    this.cols.size[i] = usage;
+    this.cols.id[i] = e.heapIndex;
+    this.cols.offset[i] = e.budget;
+    this.cols.size[i] = e.usage;
+    this.cols.flags[i] = e.flags ?? 0;
   }
 
   frame(frameNumber: number, label = ''): void {
@@ -389,56 +459,36 @@ export class EventLog implements AllocatorEventSink {
   // ---- Captured applications (docs/capture.md) ----------------------------------------------------------
 
   /** A bound buffer or image: an Allocate event that also carries the requirements' memoryTypeBits. */
-  bindResource(
-    resourceId: number,
-    blockId: number,
-    memoryTypeIndex: number,
-    offset: number,
-    size: number,
-    alignment: number,
-    kind: AllocationKind,
-    memoryTypeBits: number,
-    name: string,
-    stack: string | null,
-  ): void {
-    this.allocate(
-      resourceId,
-      blockId,
-      memoryTypeIndex,
-      offset,
-      size,
-      alignment,
-      kind,
-      'Unknown',
-      name,
-      -1,
-      false,
-      stack,
-    );
-    this.cols.typeBits[this.length - 1] = memoryTypeBits;
+  /** A bound buffer or image: an Allocate event that also carries the requirements' memoryTypeBits. */
+  bindResource(e: BindResourceFields): void {
+    this.allocate({
+      allocationId: e.resourceId,
+      blockId: e.blockId,
+      memoryTypeIndex: e.memoryTypeIndex,
+      offset: e.offset,
+      size: e.size,
+      alignment: e.alignment,
+      kind: e.kind,
+      location: 'Unknown',
+      name: e.name,
+      decisionId: -1,
+      usedRetry: false,
+      stack: e.stack,
+    });
+    this.cols.typeBits[this.length - 1] = e.memoryTypeBits;
   }
 
-  resourceCreate(
-    resourceId: number,
-    image: boolean,
-    linear: boolean,
-    size: number,
-    usage: number,
-    format: number,
-    name: string,
-    details: string,
-    stack: string | null,
-  ): void {
+  resourceCreate(e: ResourceCreateFields): void {
     const i = this.push(TraceEventKind.ResourceCreate);
     const c = this.cols;
-    c.id[i] = resourceId;
-    c.flags[i] = (linear ? 0 : 1) | (image ? FlagBits.image : 0);
-    c.size[i] = size;
-    c.usage[i] = usage;
-    c.format[i] = format;
-    c.name[i] = this.strings.intern(name);
-    c.message[i] = this.strings.intern(details);
-    c.stack[i] = stack === null ? 0 : this.strings.intern(stack);
+    c.id[i] = e.resourceId;
+    c.flags[i] = (e.linear ? 0 : 1) | (e.image ? FlagBits.image : 0);
+    c.size[i] = e.size;
+    c.usage[i] = e.usage;
+    c.format[i] = e.format;
+    c.name[i] = this.strings.intern(e.name);
+    c.message[i] = this.strings.intern(e.details);
+    c.stack[i] = e.stack === null ? 0 : this.strings.intern(e.stack);
   }
 
   resourceDestroy(resourceId: number): void {
@@ -446,11 +496,11 @@ export class EventLog implements AllocatorEventSink {
     this.cols.id[i] = resourceId;
   }
 
-  memoryMap(blockId: number, offset: number, size: number): void {
+  memoryMap(e: MemoryMapFields): void {
     const i = this.push(TraceEventKind.MemoryMap);
-    this.cols.id[i] = blockId;
-    this.cols.offset[i] = offset;
-    this.cols.size[i] = size;
+    this.cols.id[i] = e.blockId;
+    this.cols.offset[i] = e.offset;
+    this.cols.size[i] = e.size;
   }
 
   memoryUnmap(blockId: number): void {

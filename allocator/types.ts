@@ -263,51 +263,128 @@ export interface MemoryTypeDecision {
 
 // ---- Event stream ------------------------------------------------------------------------------------
 
+/** An allocation was placed. Also what EventLog.allocate records. */
+export interface AllocateEventFields {
+  readonly allocationId: number;
+  readonly blockId: number;
+  readonly memoryTypeIndex: number;
+  /** Bytes: start of the caller's data in the block. */
+  readonly offset: number;
+  /** Requested bytes. */
+  readonly size: number;
+  /** Bytes. */
+  readonly alignment: number;
+  readonly kind: AllocationKind;
+  readonly location: MemoryLocation;
+  readonly name: string;
+  /** Id of the MemoryTypeDecision (Allocator.decision(id)); -1 when none. */
+  readonly decisionId: number;
+  /** true when the allocation-time retry (fallback type) was needed. */
+  readonly usedRetry: boolean;
+  readonly stack: string | null;
+}
+
+/** A request failed. Also what EventLog.failure records. */
+export interface FailureEventFields {
+  readonly name: string;
+  /** Requested bytes (0 when the request did not carry a valid size). */
+  readonly size: number;
+  /** Bytes (0 when the request did not carry a valid alignment). */
+  readonly alignment: number;
+  readonly location: MemoryLocation;
+  readonly linear: boolean;
+  /** AllocationError code, or 'Internal' for anything else thrown. */
+  readonly code: string;
+  readonly message: string;
+  /** -1 when no decision was reached. */
+  readonly decisionId: number;
+  readonly stack: string | null;
+}
+
+/** A device memory block was allocated. */
+export interface BlockCreateEventFields {
+  readonly blockId: number;
+  readonly memoryTypeIndex: number;
+  /** Bytes. */
+  readonly size: number;
+  readonly dedicated: boolean;
+}
+
 /**
- * Receives every allocator event as it happens, with primitives only (no object per event), so a
- * struct-of-arrays recorder can keep them without garbage. Timestamps are the sink's business.
+ * Budget mode `warn`: a block just created pushed heap `heapIndex` past its budget, as the device
+ * reports it.
+ */
+export interface BudgetSampleEventFields {
+  readonly heapIndex: number;
+  /** Bytes. */
+  readonly budget: number;
+  /** Bytes in use, the new block included (a refused block: what it would have made it). */
+  readonly usage: number;
+  /**
+   * FlagBits (event-log.ts): 0 or absent for a periodic sample; budgetCrossed when a new block pushed the
+   * heap past its budget (mode warn); budgetRefused when the budget refused a block (mode strict).
+   */
+  readonly flags?: number;
+}
+
+/** Defragmentation moved a live allocation: its new block, memory type and data offset. */
+export interface MoveEventFields {
+  readonly allocationId: number;
+  readonly blockId: number;
+  readonly memoryTypeIndex: number;
+  /** Bytes: the data's new start in the block. */
+  readonly offset: number;
+}
+
+export interface AllocateEvent extends AllocateEventFields {
+  readonly type: 'allocate';
+}
+export interface FreeEvent {
+  readonly type: 'free';
+  readonly allocationId: number;
+}
+export interface FailureEvent extends FailureEventFields {
+  readonly type: 'failure';
+}
+export interface BlockCreateEvent extends BlockCreateEventFields {
+  readonly type: 'blockCreate';
+}
+export interface BlockDestroyEvent {
+  readonly type: 'blockDestroy';
+  readonly blockId: number;
+}
+export interface RenameEvent {
+  readonly type: 'rename';
+  readonly allocationId: number;
+  readonly name: string;
+}
+export interface BudgetSampleEvent extends BudgetSampleEventFields {
+  readonly type: 'budgetSample';
+}
+export interface MoveEvent extends MoveEventFields {
+  readonly type: 'move';
+}
+
+/** One allocator event: a record with named fields, discriminated by `type`. */
+export type AllocatorEvent =
+  | AllocateEvent
+  | FreeEvent
+  | FailureEvent
+  | BlockCreateEvent
+  | BlockDestroyEvent
+  | RenameEvent
+  | BudgetSampleEvent
+  | MoveEvent;
+
+/**
+ * Receives every allocator event as it happens. Timestamps are the sink's business.
+ *
+ * No garbage per event: the allocator owns one record per event type and refills it for the next event
+ * of that type, so `event` must read (or copy) the fields it needs before returning and never keep the
+ * record or hand it to code that runs later. A sink that throws propagates out of the allocator call.
  */
 export interface AllocatorEventSink {
-  allocate(
-    allocationId: number,
-    blockId: number,
-    memoryTypeIndex: number,
-    /** Bytes: start of the caller's data in the block. */
-    offset: number,
-    /** Requested bytes. */
-    size: number,
-    alignment: number,
-    kind: AllocationKind,
-    location: MemoryLocation,
-    name: string,
-    decisionId: number,
-    /** true when the allocation-time retry (fallback type) was needed. */
-    usedRetry: boolean,
-    stack: string | null,
-  ): void;
-  free(allocationId: number): void;
-  failure(
-    name: string,
-    size: number,
-    alignment: number,
-    location: MemoryLocation,
-    linear: boolean,
-    code: string,
-    message: string,
-    decisionId: number,
-    stack: string | null,
-  ): void;
-  blockCreate(blockId: number, memoryTypeIndex: number, size: number, dedicated: boolean): void;
-  blockDestroy(blockId: number): void;
-  rename(allocationId: number, name: string): void;
-  /**
-   * Budget mode `warn`: a block just created pushed heap `heapIndex` past its budget; usage (bytes, this
-   * block included) and budget (bytes) as the device reports them. Optional: EventLog records it as a
-   * budget sample.
-   */
-  budgetSample?(heapIndex: number, budget: number, usage: number): void;
-  /** Defragmentation moved a live allocation: its new block, memory type and data offset (bytes). */
-  move?(allocationId: number, blockId: number, memoryTypeIndex: number, offset: number): void;
+  event(e: AllocatorEvent): void;
 }
 
 // ---- Reports -----------------------------------------------------------------------------------------

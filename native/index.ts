@@ -1,8 +1,10 @@
-// Typed facade over the vramscope_vulkan addon (native/src/*.cc). Every argument is validated here before
-// native code sees it (the addon checks again: it never trusts JS). Resource handles are opaque, frozen,
-// type-tagged objects made by the addon; they carry no pointer, so a stale or forged handle is an exception,
-// never a crash. Errors keep the addon's `code`: a VkResult name ("VK_ERROR_OUT_OF_DEVICE_MEMORY") for Vulkan
-// failures, ERR_VRAMSCOPE_* for misuse. Sizes and offsets are bytes as safe-integer JS numbers.
+// Typed facade over the vramscope_vulkan addon (native/src/*.cc). It only types: every argument that reaches
+// native code is checked there, once, in C++ (the addon never trusts JS), so the facade and the addon cannot
+// drift. The facade checks only what it keeps to itself (the open() options bag, onMessage, addonPath).
+// Resource handles are opaque, frozen, type-tagged objects made by the addon; they carry no pointer, so a
+// stale or forged handle is an exception, never a crash. Errors keep the addon's `code`: a VkResult name
+// ("VK_ERROR_OUT_OF_DEVICE_MEMORY") for Vulkan failures, ERR_VRAMSCOPE_* for misuse. Sizes and offsets are
+// bytes as safe-integer JS numbers.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -15,6 +17,16 @@ import type {
   MemoryType,
   PhysicalDeviceType,
 } from '../allocator/index.ts';
+import {
+  BufferUsage,
+  ImageUsage,
+  maxCoreFormat,
+  resourceDefaults,
+  VK_FORMAT_R8G8B8A8_UNORM,
+} from '../allocator/capture/vulkan-names.ts';
+
+/** Usage bits and formats the addon accepts, one table shared with the trace views (vulkan-names.ts). */
+export { BufferUsage, ImageUsage, maxCoreFormat, resourceDefaults, VK_FORMAT_R8G8B8A8_UNORM };
 
 /**
  * native/: this file's folder in the sources; from a bundle (VRAMSCOPE_BUNDLED, built two folders below the
@@ -103,10 +115,10 @@ export type ImageTiling = 'optimal' | 'linear';
 export interface ImageDesc {
   readonly width: number;
   readonly height: number;
-  /** VkFormat; default VK_FORMAT_R8G8B8A8_UNORM (37). */
+  /** VkFormat, core 1.0 (1..maxCoreFormat); default VK_FORMAT_R8G8B8A8_UNORM (37). */
   readonly format?: number;
   readonly tiling: ImageTiling;
-  /** VkImageUsageFlags; default TRANSFER_DST | SAMPLED. */
+  /** VkImageUsageFlags (ImageUsage bits); default TRANSFER_DST | SAMPLED. */
   readonly usage?: number;
   readonly mipLevels?: number;
   readonly arrayLayers?: number;
@@ -128,37 +140,11 @@ export interface LiveCounts {
   readonly images: number;
 }
 
-/** VkBufferUsageFlagBits the facade names (others may be passed as numbers). */
-export const BufferUsage = {
-  TRANSFER_SRC: 0x1,
-  TRANSFER_DST: 0x2,
-  UNIFORM_TEXEL: 0x4,
-  STORAGE_TEXEL: 0x8,
-  UNIFORM: 0x10,
-  STORAGE: 0x20,
-  INDEX: 0x40,
-  VERTEX: 0x80,
-  INDIRECT: 0x100,
-  SHADER_DEVICE_ADDRESS: 0x20000,
-} as const;
-
-/** VkImageUsageFlagBits. */
-export const ImageUsage = {
-  TRANSFER_SRC: 0x1,
-  TRANSFER_DST: 0x2,
-  SAMPLED: 0x4,
-  STORAGE: 0x8,
-  COLOR_ATTACHMENT: 0x10,
-  DEPTH_STENCIL_ATTACHMENT: 0x20,
-} as const;
-
-export const VK_FORMAT_R8G8B8A8_UNORM = 37;
-
 // The raw addon, as native/src/addon.cc exports it.
 interface RawContext {
   info(): OpenedDeviceInfo;
   budgets(): HeapBudget[] | null;
-  allocateMemory(typeIndex: number, size: number, options: object): MemoryHandle;
+  allocateMemory(typeIndex: number, size: number, options: AllocateMemoryOptions): MemoryHandle;
   freeMemory(memory: MemoryHandle): void;
   mapMemory(memory: MemoryHandle): void;
   unmapMemory(memory: MemoryHandle): void;
@@ -167,8 +153,11 @@ interface RawContext {
   flushMemory(memory: MemoryHandle, offset: number, length: number): boolean;
   invalidateMemory(memory: MemoryHandle, offset: number, length: number): boolean;
   memoryInfo(memory: MemoryHandle): MemoryInfo;
-  createBuffer(size: number, usage: number): { handle: BufferHandle; requirements: ResourceRequirements };
-  createImage(desc: Required<ImageDesc>): { handle: ImageHandle; requirements: ResourceRequirements };
+  createBuffer(
+    size: number,
+    usage: number | undefined,
+  ): { handle: BufferHandle; requirements: ResourceRequirements };
+  createImage(desc: ImageDesc): { handle: ImageHandle; requirements: ResourceRequirements };
   bindBufferMemory(buffer: BufferHandle, memory: MemoryHandle, offset: number): void;
   bindImageMemory(image: ImageHandle, memory: MemoryHandle, offset: number): void;
   destroyBuffer(buffer: BufferHandle): void;
@@ -182,8 +171,19 @@ interface RawContext {
 interface RawAddon {
   enumerateDevices(): NativeDeviceInfo[];
   loaderVersion(): string;
-  VulkanContext: new (deviceIndex: number | undefined, validation: boolean) => RawContext;
+  VulkanContext: new (deviceIndex: number | undefined, validation: boolean | undefined) => RawContext;
   napiVersion: number;
+  /** The addon's copy of the usage/format tables (native/src/vk_tables.h), for the test that compares them. */
+  argumentTables: ArgumentTables;
+}
+
+export interface ArgumentTables {
+  readonly bufferUsage: Readonly<Record<string, number>>;
+  readonly imageUsage: Readonly<Record<string, number>>;
+  readonly maxCoreFormat: number;
+  readonly defaultBufferUsage: number;
+  readonly defaultImageUsage: number;
+  readonly defaultImageFormat: number;
 }
 
 /** An error of the facade or the addon; `code` is a VkResult name or ERR_VRAMSCOPE_*. */
@@ -265,59 +265,6 @@ export function defaultDeviceIndex(devices: readonly Pick<NativeDeviceInfo, 'dev
   return best;
 }
 
-// --- argument checks (same rules as the addon, so users see these messages first) ---
-
-function checkInteger(value: unknown, what: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof value !== 'number')
-    throw codedError(
-      'type',
-      'ERR_VRAMSCOPE_INVALID_ARGUMENT',
-      `${what} must be a number, got ${typeof value}`,
-    );
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw codedError(
-      'range',
-      'ERR_VRAMSCOPE_INVALID_ARGUMENT',
-      `${what} must be an integer between ${min} and ${max}, got ${value}`,
-    );
-  }
-  return value;
-}
-
-function checkBool(value: unknown, what: string): boolean {
-  if (value === undefined) return false;
-  if (typeof value !== 'boolean')
-    throw codedError('type', 'ERR_VRAMSCOPE_INVALID_ARGUMENT', `${what} must be a boolean`);
-  return value;
-}
-
-function checkHandle<K extends 'memory' | 'buffer' | 'image'>(value: unknown, kind: K, what: string): void {
-  if (typeof value !== 'object' || value === null) {
-    throw codedError(
-      'type',
-      'ERR_VRAMSCOPE_INVALID_HANDLE',
-      `${what} must be a ${kind} handle, got ${value === null ? 'null' : typeof value}`,
-    );
-  }
-  const got = (value as { kind?: unknown }).kind;
-  if (got !== kind && (got === 'memory' || got === 'buffer' || got === 'image')) {
-    throw codedError(
-      'type',
-      'ERR_VRAMSCOPE_INVALID_HANDLE',
-      `${what} must be a ${kind} handle, got a ${got} handle`,
-    );
-  }
-  // Anything else (a look-alike object) is decided by the addon's type tag check.
-}
-
-function checkBytes(value: unknown, what: string): Uint8Array {
-  if (!ArrayBuffer.isView(value))
-    throw codedError('type', 'ERR_VRAMSCOPE_INVALID_ARGUMENT', `${what} must be a Uint8Array`);
-  return value instanceof Uint8Array
-    ? value
-    : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
-}
-
 export interface OpenOptions {
   /** Physical device index from enumerateDevices(); default: discrete > integrated > virtual > cpu. */
   readonly deviceIndex?: number;
@@ -346,18 +293,14 @@ export class VulkanContext {
   }
 
   static open(options: OpenOptions = {}): VulkanContext {
+    // The options bag and onMessage stay in the facade; deviceIndex and validation are checked by the addon.
     if (typeof options !== 'object' || options === null)
       throw codedError('type', 'ERR_VRAMSCOPE_INVALID_ARGUMENT', 'options must be an object');
-    const index =
-      options.deviceIndex === undefined
-        ? undefined
-        : checkInteger(options.deviceIndex, 'deviceIndex', 0, 0xfffffffe);
-    const validation = checkBool(options.validation, 'validation');
     if (options.onMessage !== undefined && typeof options.onMessage !== 'function') {
       throw codedError('type', 'ERR_VRAMSCOPE_INVALID_ARGUMENT', 'onMessage must be a function');
     }
     const Raw = addon(options.addonPath).VulkanContext;
-    return new VulkanContext(new Raw(index, validation), options.onMessage);
+    return new VulkanContext(new Raw(options.deviceIndex, options.validation), options.onMessage);
   }
 
   get closed(): boolean {
@@ -378,149 +321,71 @@ export class VulkanContext {
     }
   }
 
-  private checkOpen(): void {
-    if (this.raw.closed) throw codedError('error', 'ERR_VRAMSCOPE_CLOSED', 'the Vulkan device is closed');
-  }
-
-  private checkTypeIndex(index: unknown): number {
-    return checkInteger(index, 'memoryTypeIndex', 0, this.info.types.length - 1);
-  }
-
   budgets(): HeapBudget[] | null {
-    this.checkOpen();
     return this.call(() => this.raw.budgets());
   }
 
   allocateMemory(memoryTypeIndex: number, size: number, options: AllocateMemoryOptions = {}): MemoryHandle {
-    this.checkOpen();
-    const type = this.checkTypeIndex(memoryTypeIndex);
-    checkInteger(size, 'size', 1);
-    if (typeof options !== 'object' || options === null)
-      throw codedError('type', 'ERR_VRAMSCOPE_INVALID_ARGUMENT', 'options must be an object');
-    const deviceAddress = checkBool(options.deviceAddress, 'options.deviceAddress');
-    const map = checkBool(options.map, 'options.map');
-    if (options.dedicatedBuffer !== undefined)
-      checkHandle(options.dedicatedBuffer, 'buffer', 'options.dedicatedBuffer');
-    if (options.dedicatedImage !== undefined)
-      checkHandle(options.dedicatedImage, 'image', 'options.dedicatedImage');
-    const native: Record<string, unknown> = { deviceAddress, map };
-    if (options.dedicatedBuffer !== undefined) native.dedicatedBuffer = options.dedicatedBuffer;
-    if (options.dedicatedImage !== undefined) native.dedicatedImage = options.dedicatedImage;
-    return this.call(() => this.raw.allocateMemory(type, size, native));
+    return this.call(() => this.raw.allocateMemory(memoryTypeIndex, size, options));
   }
 
   freeMemory(memory: MemoryHandle): void {
-    this.checkOpen();
-    checkHandle(memory, 'memory', 'memory');
     this.call(() => this.raw.freeMemory(memory));
   }
 
   mapMemory(memory: MemoryHandle): void {
-    this.checkOpen();
-    checkHandle(memory, 'memory', 'memory');
     this.call(() => this.raw.mapMemory(memory));
   }
 
   unmapMemory(memory: MemoryHandle): void {
-    this.checkOpen();
-    checkHandle(memory, 'memory', 'memory');
     this.call(() => this.raw.unmapMemory(memory));
   }
 
   /** A copy of `length` bytes at `offset` of a mapped block. */
   readMemory(memory: MemoryHandle, offset: number, length: number): Uint8Array {
-    this.checkOpen();
-    checkHandle(memory, 'memory', 'memory');
-    checkInteger(offset, 'offset', 0);
-    checkInteger(length, 'length', 0);
     return this.call(() => this.raw.readMemory(memory, offset, length));
   }
 
+  /** Copies `data` (any ArrayBufferView) to `offset` of a mapped block. */
   writeMemory(memory: MemoryHandle, offset: number, data: Uint8Array): void {
-    this.checkOpen();
-    checkHandle(memory, 'memory', 'memory');
-    checkInteger(offset, 'offset', 0);
-    const bytes = checkBytes(data, 'data');
-    this.call(() => this.raw.writeMemory(memory, offset, bytes));
+    this.call(() => this.raw.writeMemory(memory, offset, data));
   }
 
   /** Flushes a range of non-coherent memory (widened to nonCoherentAtomSize); false when nothing was needed. */
   flushMemory(memory: MemoryHandle, offset: number, length: number): boolean {
-    this.checkOpen();
-    checkHandle(memory, 'memory', 'memory');
-    checkInteger(offset, 'offset', 0);
-    checkInteger(length, 'length', 0);
     return this.call(() => this.raw.flushMemory(memory, offset, length));
   }
 
   invalidateMemory(memory: MemoryHandle, offset: number, length: number): boolean {
-    this.checkOpen();
-    checkHandle(memory, 'memory', 'memory');
-    checkInteger(offset, 'offset', 0);
-    checkInteger(length, 'length', 0);
     return this.call(() => this.raw.invalidateMemory(memory, offset, length));
   }
 
   memoryInfo(memory: MemoryHandle): MemoryInfo {
-    this.checkOpen();
-    checkHandle(memory, 'memory', 'memory');
     return this.call(() => this.raw.memoryInfo(memory));
   }
 
-  createBuffer(
-    size: number,
-    usage: number = BufferUsage.TRANSFER_SRC | BufferUsage.TRANSFER_DST | BufferUsage.STORAGE,
-  ): { handle: BufferHandle; requirements: ResourceRequirements } {
-    this.checkOpen();
-    checkInteger(size, 'size', 1);
-    checkInteger(usage, 'usage', 1, 0xffffffff);
+  /** `usage`: BufferUsage bits; default TRANSFER_SRC | TRANSFER_DST | STORAGE_BUFFER. */
+  createBuffer(size: number, usage?: number): { handle: BufferHandle; requirements: ResourceRequirements } {
     return this.call(() => this.raw.createBuffer(size, usage));
   }
 
   createImage(desc: ImageDesc): { handle: ImageHandle; requirements: ResourceRequirements } {
-    this.checkOpen();
-    if (typeof desc !== 'object' || desc === null)
-      throw codedError('type', 'ERR_VRAMSCOPE_INVALID_ARGUMENT', 'image description must be an object');
-    const full: Required<ImageDesc> = {
-      width: checkInteger(desc.width, 'width', 1, 0xffffffff),
-      height: checkInteger(desc.height, 'height', 1, 0xffffffff),
-      format: checkInteger(desc.format ?? VK_FORMAT_R8G8B8A8_UNORM, 'format', 1, 0x7fffffff),
-      tiling: desc.tiling,
-      usage: checkInteger(desc.usage ?? ImageUsage.TRANSFER_DST | ImageUsage.SAMPLED, 'usage', 1, 0xffffffff),
-      mipLevels: checkInteger(desc.mipLevels ?? 1, 'mipLevels', 1, 0xffffffff),
-      arrayLayers: checkInteger(desc.arrayLayers ?? 1, 'arrayLayers', 1, 0xffffffff),
-    };
-    if (full.tiling !== 'optimal' && full.tiling !== 'linear') {
-      throw codedError('type', 'ERR_VRAMSCOPE_INVALID_ARGUMENT', 'tiling must be "optimal" or "linear"');
-    }
-    return this.call(() => this.raw.createImage(full));
+    return this.call(() => this.raw.createImage(desc));
   }
 
   bindBufferMemory(buffer: BufferHandle, memory: MemoryHandle, offset: number): void {
-    this.checkOpen();
-    checkHandle(buffer, 'buffer', 'buffer');
-    checkHandle(memory, 'memory', 'memory');
-    checkInteger(offset, 'offset', 0);
     this.call(() => this.raw.bindBufferMemory(buffer, memory, offset));
   }
 
   bindImageMemory(image: ImageHandle, memory: MemoryHandle, offset: number): void {
-    this.checkOpen();
-    checkHandle(image, 'image', 'image');
-    checkHandle(memory, 'memory', 'memory');
-    checkInteger(offset, 'offset', 0);
     this.call(() => this.raw.bindImageMemory(image, memory, offset));
   }
 
   destroyBuffer(buffer: BufferHandle): void {
-    this.checkOpen();
-    checkHandle(buffer, 'buffer', 'buffer');
     this.call(() => this.raw.destroyBuffer(buffer));
   }
 
   destroyImage(image: ImageHandle): void {
-    this.checkOpen();
-    checkHandle(image, 'image', 'image');
     this.call(() => this.raw.destroyImage(image));
   }
 
@@ -534,13 +399,6 @@ export class VulkanContext {
    * check that debug messages reach them.
    */
   submitDebugMessage(severity: 'error' | 'warning', idName: string, text: string): void {
-    this.checkOpen();
-    if (severity !== 'error' && severity !== 'warning') {
-      throw codedError('type', 'ERR_VRAMSCOPE_INVALID_ARGUMENT', 'severity must be "error" or "warning"');
-    }
-    if (typeof idName !== 'string' || typeof text !== 'string') {
-      throw codedError('type', 'ERR_VRAMSCOPE_INVALID_ARGUMENT', 'idName and text must be strings');
-    }
     this.call(() => this.raw.submitDebugMessage(severity, idName, text));
   }
 

@@ -6,11 +6,16 @@
 // calibration figure (a plain byte-sum loop over the file, MB/s, measured in the same way), so numbers from
 // a loaded machine can be judged against an idle one.
 //
+// With --ui (default on; --no-ui to skip), each pickle is also opened in web mode: a real `vramscope serve`
+// (dist/cli: `npm run build:cli` first) and real Chromium, the file picked in the Open view, timed from the
+// pick to the first drawn timeline (upload, import and first draw; the upload's share printed apart), with
+// the server's peak RSS. Every line carries the 1-minute load average.
+//
 //   node --import tsx scripts/bench-pytorch-import.ts [--entries 1000000,3000000] [--runs 3] [--json]
-//        [--stacks all|python] [--cpu 1] [--keep DIR]
+//        [--stacks all|python] [--cpu 1] [--keep DIR] [--no-ui]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -59,7 +64,63 @@ function calibrate(cpu: string | undefined, file: string): number {
   return field(r.stdout, 'mbps');
 }
 
-function main(): void {
+const load = (): string => loadavg()[0]!.toFixed(2);
+
+/** Pick → first drawn timeline in web mode (Chromium + serve), `runs` times in fresh pages; printed. */
+async function benchUi(files: { file: string; entries: number }[], runs: number): Promise<void> {
+  const { startServeProcess } = await import('../tests/support/api-transports.ts');
+  const { launchBrowser, viteBuild } = await import('../tests/support/ui-browser.ts');
+  const { pickAndUpload, processMemory, sampleRss, showOpenView } =
+    await import('../tests/support/ui-upload.ts');
+  const ui = path.join(repoRoot, 'test-output', 'bench-pytorch-renderer');
+  await viteBuild(path.join(repoRoot, 'src-renderer'), ui);
+  const browser = await launchBrowser();
+  try {
+    for (const { file, entries } of files) {
+      const totals: number[] = [];
+      const uploads: number[] = [];
+      const peaks: number[] = [];
+      for (let k = 0; k < runs; k++) {
+        // A fresh server per run: its RSS is this file's alone.
+        const server = await startServeProcess(['--ui', ui]);
+        try {
+          const pid = server.child.pid!;
+          const page = await browser.context.newPage();
+          await page.goto(server.url);
+          await showOpenView(page);
+          const sampler = sampleRss(pid);
+          const t0 = await page.evaluate(() => performance.now());
+          const uploadMs = await pickAndUpload(page, file, 600_000);
+          const name = path.basename(file);
+          const drawnAt = await page.waitForFunction(
+            (n) =>
+              (document.querySelector('[data-testid="trace-title"]')?.textContent ?? '').includes(n) &&
+              Number(document.querySelector('[data-testid="timeline-canvas"]')?.getAttribute('data-draws')) >
+                0
+                ? performance.now()
+                : false,
+            name,
+            { timeout: 600_000, polling: 'raf' },
+          );
+          totals.push(Number(await drawnAt.jsonValue()) - t0);
+          uploads.push(uploadMs);
+          peaks.push(Math.max(sampler.stop(), processMemory(pid).rssMiB));
+          await page.close();
+        } finally {
+          await server.stop();
+        }
+      }
+      const mb = statSync(file).size / MB;
+      console.log(
+        `bench-pytorch-ui file=${path.basename(file)} entries=${entries} file_mb=${mb.toFixed(1)} runs=${runs} pick_to_first_timeline_s_median=${(median(totals) / 1000).toFixed(2)} upload_s_median=${(median(uploads) / 1000).toFixed(2)} after_upload_s_median=${((median(totals) - median(uploads)) / 1000).toFixed(2)} server_peak_rss_mib_median=${median(peaks).toFixed(0)} load=${load()}`,
+      );
+    }
+  } finally {
+    await browser.close();
+  }
+}
+
+async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       entries: { type: 'string', default: '1000000' },
@@ -68,17 +129,21 @@ function main(): void {
       stacks: { type: 'string', default: 'all' },
       cpu: { type: 'string', default: '1' },
       keep: { type: 'string' },
+      ui: { type: 'boolean', default: true },
     },
+    allowNegative: true,
   });
   const dir = values.keep ?? mkdtempSync(path.join(tmpdir(), 'vramscope-bench-pytorch-'));
   const runs = Math.max(1, Number(values.runs));
   const cpu = values.cpu === 'none' ? undefined : values.cpu;
+  const pickles: { file: string; entries: number }[] = [];
   try {
     for (const n of values.entries.split(',').map(Number)) {
       const t0 = performance.now();
       const sim = simulateTraining({ entries: n, stacks: values.stacks === 'python' ? 'python' : 'all' });
       const files = [path.join(dir, `training-${n}.pickle`)];
       writeTrainingPickle(files[0]!, sim);
+      pickles.push({ file: files[0]!, entries: sim.trace.length });
       if (values.json) {
         files.push(path.join(dir, `training-${n}.json`));
         writeTrainingJson(files[1]!, sim);
@@ -107,13 +172,14 @@ function main(): void {
         }
         const t = median(times);
         console.log(
-          `bench-pytorch-import file=${path.basename(file)} entries=${sim.trace.length} file_mb=${mb.toFixed(1)} runs=${runs} import_s_median=${t.toFixed(2)} import_s_min=${Math.min(...times).toFixed(2)} import_s_max=${Math.max(...times).toFixed(2)} mb_per_s=${(mb / t).toFixed(1)} peak_rss_mb_median=${median(rss).toFixed(0)} calib_sum_loop_mb_per_s_median=${median(calib).toFixed(0)} cpu=${cpu ?? 'any'}`,
+          `bench-pytorch-import file=${path.basename(file)} entries=${sim.trace.length} file_mb=${mb.toFixed(1)} runs=${runs} import_s_median=${t.toFixed(2)} import_s_min=${Math.min(...times).toFixed(2)} import_s_max=${Math.max(...times).toFixed(2)} mb_per_s=${(mb / t).toFixed(1)} peak_rss_mb_median=${median(rss).toFixed(0)} calib_sum_loop_mb_per_s_median=${median(calib).toFixed(0)} cpu=${cpu ?? 'any'} load=${load()}`,
         );
       }
     }
+    if (values.ui) await benchUi(pickles, runs);
   } finally {
     if (values.keep === undefined) rmSync(dir, { recursive: true, force: true });
   }
 }
 
-main();
+await main();

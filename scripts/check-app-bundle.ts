@@ -195,11 +195,15 @@ function checkPreload(app: string): void {
   const file = path.join(app, '.vite', 'build', 'preload.cjs');
   const exposed = new Map<string, unknown>();
   const invoked: string[] = [];
+  const sentPaths: unknown[] = [];
   const electron = {
     contextBridge: { exposeInMainWorld: (key: string, api: unknown) => exposed.set(key, api) },
+    // A File the user dropped has a path; one the page made has none ('').
+    webUtils: { getPathForFile: (file: { path?: string }) => file.path ?? '' },
     ipcRenderer: {
-      invoke: (channel: string) => {
+      invoke: (channel: string, arg: unknown) => {
         invoked.push(channel);
+        if (channel === 'vramscope:grant-local-file') sentPaths.push(arg);
         return Promise.resolve({ t: 'res', id: 1, ok: true, result: {} });
       },
       on: () => undefined,
@@ -220,13 +224,20 @@ function checkPreload(app: string): void {
       filename: file,
     },
   );
-  const bridge = exposed.get('vramscope') as { request?: unknown; subscribe?: unknown } | undefined;
-  if (!bridge || typeof bridge.request !== 'function' || typeof bridge.subscribe !== 'function') {
+  const bridge = exposed.get('vramscope') as
+    { request?: unknown; subscribe?: unknown; grantLocalFile?: unknown } | undefined;
+  if (
+    !bridge ||
+    typeof bridge.request !== 'function' ||
+    typeof bridge.subscribe !== 'function' ||
+    typeof bridge.grantLocalFile !== 'function'
+  ) {
     fail(
-      `the preload does not expose window.vramscope {request, subscribe}: ${[...exposed.keys()].join(', ')}`,
+      `the preload does not expose window.vramscope {request, subscribe, grantLocalFile}: ${[...exposed.keys()].join(', ')}`,
     );
     return;
   }
+  if (Object.keys(bridge).length !== 3) fail(`the preload exposes more: ${Object.keys(bridge).join(', ')}`);
   void (bridge.request as (f: unknown) => Promise<unknown>)({
     t: 'req',
     id: 1,
@@ -234,8 +245,18 @@ function checkPreload(app: string): void {
     params: {},
   });
   if (invoked[0] !== 'vramscope:request') fail(`the preload's request went to ${invoked[0]}`);
+  // grantLocalFile: a File with a path sends that path to main on its own channel; one without sends nothing.
+  const grant = bridge.grantLocalFile as (f: unknown) => Promise<unknown>;
+  void grant({ name: 'made-in-page.trace' });
+  void grant({ name: 'dropped.trace', path: '/data/dropped.trace' });
+  if (
+    sentPaths.length !== 1 ||
+    sentPaths[0] !== '/data/dropped.trace' ||
+    invoked[1] !== 'vramscope:grant-local-file'
+  )
+    fail(`the preload's grantLocalFile sent ${JSON.stringify(sentPaths)} on ${invoked.slice(1).join(', ')}`);
   ok(
-    `preload.cjs: requires only [${[...new Set(required)].join(', ')}], exposes vramscope {request, subscribe}`,
+    `preload.cjs: requires only [${[...new Set(required)].join(', ')}], exposes vramscope {request, subscribe, grantLocalFile}`,
   );
 }
 

@@ -118,7 +118,7 @@ log(`round trips: ${roundTrips.length}, all ok: ${roundTrips.every((r) => (r as 
 
 // 4. resources: linear buffer + optimal image neighbours across a granularity page, linear image, dedicated
 const granularity = info.limits.bufferImageGranularity;
-const bufA = ctx.createBuffer(granularity + 100, BufferUsage.STORAGE | BufferUsage.TRANSFER_SRC);
+const bufA = ctx.createBuffer(granularity + 100, BufferUsage.STORAGE_BUFFER | BufferUsage.TRANSFER_SRC);
 const img = ctx.createImage({
   width: 64,
   height: 64,
@@ -144,7 +144,7 @@ const bigImage = ctx.createImage({
   tiling: 'optimal',
   usage: ImageUsage.SAMPLED | ImageUsage.COLOR_ATTACHMENT,
 });
-const bigBuffer = ctx.createBuffer(256 * MiB, BufferUsage.STORAGE | BufferUsage.TRANSFER_DST);
+const bigBuffer = ctx.createBuffer(256 * MiB, BufferUsage.STORAGE_BUFFER | BufferUsage.TRANSFER_DST);
 const dedicatedType = typeFor(bigImage.requirements.memoryTypeBits, MemoryPropertyFlags.DEVICE_LOCAL);
 const dedicated = ctx.allocateMemory(dedicatedType, bigImage.requirements.size, {
   dedicatedImage: bigImage.handle,

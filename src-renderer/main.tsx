@@ -17,7 +17,13 @@ const api = createApiClient({
   onDisconnect: (reason) =>
     store.setState({ sessionError: `Lost the connection to VRAMscope (${reason}); reload to reconnect.` }),
 });
-const source = new ApiSource(api);
+// In the Electron app, dropped and picked files open in place (by path, no copy): see PreloadBridge.
+const bridge = window.vramscope;
+const grantLocalFile = bridge?.grantLocalFile?.bind(bridge);
+const source = new ApiSource(
+  api,
+  grantLocalFile && ((file) => (file instanceof File ? grantLocalFile(file) : Promise.resolve(null))),
+);
 
 createRoot(rootElement).render(
   <StrictMode>

@@ -56,6 +56,25 @@ export interface HeapBudget {
   readonly eventIndex: number;
 }
 
+/** A point where a heap's budget changed (a step of the budget line), bytes. */
+export interface BudgetStep {
+  readonly eventIndex: number;
+  readonly budget: number;
+}
+
+/**
+ * A budget sample the allocator flagged (FlagBits in event-log.ts): a new block pushed the heap past its
+ * budget (`crossed`, budget mode warn) or the budget refused a block (`refused`, mode strict; usage is then
+ * what the block would have made it). Bytes.
+ */
+export interface BudgetFlag {
+  readonly eventIndex: number;
+  readonly heapIndex: number;
+  readonly budget: number;
+  readonly usage: number;
+  readonly kind: 'crossed' | 'refused';
+}
+
 export interface EventCounts {
   readonly allocations: number;
   readonly frees: number;
@@ -94,6 +113,9 @@ export interface AnalysisSummary {
   readonly budgets: readonly HeapBudget[];
   /** Allocations made with the allocation-time retry type (the first choice failed). */
   readonly retriedAllocations: number;
+  /** Budget samples flagged crossed (blocks created past a heap's budget) and refused (blocks refused). */
+  readonly budgetCrossings: number;
+  readonly budgetRefusals: number;
   readonly liveAllocations: number;
   readonly liveBlocks: number;
   readonly failures: readonly FailureRecord[];
@@ -134,6 +156,9 @@ export class TraceAnalysis {
   private readonly counts = new Float64Array(256);
   private readonly failures: FailureRecord[] = [];
   private readonly budgets = new Map<number, HeapBudget>();
+  /** Per heap index: the budget line as steps, in event order (a step only where the value changed). */
+  private readonly budgetSteps: BudgetStep[][];
+  private readonly flagged: BudgetFlag[] = [];
   private retried = 0;
   private cachedSummary: AnalysisSummary | null = null;
 
@@ -152,6 +177,7 @@ export class TraceAnalysis {
     this.peakA = new Float64Array(S);
     this.peakAAt = new Float64Array(S).fill(-1);
     this.allocCount = new Float64Array(S);
+    this.budgetSteps = Array.from({ length: layout.heapCount }, () => []);
     this.extend();
   }
 
@@ -212,8 +238,19 @@ export class TraceAnalysis {
       } else if (kind === EV_BUDGET) {
         // BudgetSample: id = heap index, offset = budget bytes, size = usage bytes (event-log.ts).
         const heap = c.id[i]!;
-        if (heap >= 0 && heap < layout.heapCount)
-          this.budgets.set(heap, { heapIndex: heap, budget: c.offset[i]!, usage: c.size[i]!, eventIndex: i });
+        if (heap >= 0 && heap < layout.heapCount) {
+          const budget = c.offset[i]!;
+          const usage = c.size[i]!;
+          this.budgets.set(heap, { heapIndex: heap, budget, usage, eventIndex: i });
+          const steps = this.budgetSteps[heap]!;
+          if (steps.length === 0 || steps[steps.length - 1]!.budget !== budget)
+            steps.push({ eventIndex: i, budget });
+          const f = c.flags[i]!;
+          if ((f & (FlagBits.budgetCrossed | FlagBits.budgetRefused)) !== 0) {
+            const kind = (f & FlagBits.budgetRefused) !== 0 ? 'refused' : 'crossed';
+            this.flagged.push({ eventIndex: i, heapIndex: heap, budget, usage, kind });
+          }
+        }
       }
       if ((i + 1) % this.interval === 0) this.storeCheckpoint();
     }
@@ -269,12 +306,45 @@ export class TraceAnalysis {
       total: summarize(layout.totalSeries, -1),
       budgets: [...this.budgets.values()].sort((x, y) => x.heapIndex - y.heapIndex),
       retriedAllocations: this.retried,
+      budgetCrossings: this.flagged.filter((f) => f.kind === 'crossed').length,
+      budgetRefusals: this.flagged.filter((f) => f.kind === 'refused').length,
       liveAllocations: state.live.size,
       liveBlocks: state.blocks.size,
       failures: [...this.failures],
       anomalies: state.anomalies,
     };
     return this.cachedSummary;
+  }
+
+  /**
+   * Heap `heapIndex`'s budget line over events [start, end): the budget in force at `start` (the last
+   * sample before it; none when no sample came yet) and every change inside the range. Bytes.
+   */
+  budgetLine(heapIndex: number, start: number, end: number): BudgetStep[] {
+    const steps = this.budgetSteps[heapIndex];
+    if (steps === undefined || steps.length === 0) return [];
+    // First step at or after start.
+    let lo = 0;
+    let hi = steps.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (steps[mid]!.eventIndex < start) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: BudgetStep[] = [];
+    if (lo > 0) out.push({ eventIndex: start, budget: steps[lo - 1]!.budget });
+    for (let k = lo; k < steps.length && steps[k]!.eventIndex < end; k++) out.push(steps[k]!);
+    return out;
+  }
+
+  /** Heaps with at least one budget sample, by index. */
+  get budgetHeaps(): number[] {
+    return this.budgetSteps.flatMap((s, h) => (s.length > 0 ? [h] : []));
+  }
+
+  /** The flagged budget samples (crossed / refused) in events [start, end), in event order. */
+  budgetFlags(start = 0, end = Infinity): BudgetFlag[] {
+    return this.flagged.filter((f) => f.eventIndex >= start && f.eventIndex < end);
   }
 
   /** Events analyzed (the state at eventCount is the end of what was analyzed). */

@@ -8,3 +8,4 @@ export { ReplayState, seriesLayout, type Checkpoint, type SeriesLayout } from '.
 export * from './defrag.ts';
 export * from './stack-frames.ts';
 export * from './capture.ts';
+export * from './allocation-bands.ts';

@@ -253,7 +253,11 @@ export class CaptureMapper {
         return;
       case 'Budget':
         for (let h = 0; h < Math.min(r.fields.heapCount, t.device.heaps.length); h++)
-          log.budgetSample(h, bytes(r.fields.heapBudget[h]!), bytes(r.fields.heapUsage[h]!));
+          log.budgetSample({
+            heapIndex: h,
+            budget: bytes(r.fields.heapBudget[h]!),
+            usage: bytes(r.fields.heapUsage[h]!),
+          });
         return;
       case 'AllocateMemory':
         this.allocateMemory(t, r, stack);
@@ -274,7 +278,7 @@ export class CaptureMapper {
         if (m === undefined || r.fields.result !== 0) return;
         const offset = bytes(r.fields.offset);
         const size = r.fields.size === VK_WHOLE_SIZE ? Math.max(0, m.size - offset) : bytes(r.fields.size);
-        log.memoryMap(m.blockId, offset, size);
+        log.memoryMap({ blockId: m.blockId, offset, size });
         return;
       }
       case 'UnmapMemory': {
@@ -293,17 +297,17 @@ export class CaptureMapper {
           sharingMode: f.sharingMode,
           ...(f.externalHandleTypes !== 0 ? { externalHandleTypes: f.externalHandleTypes } : {}),
         };
-        log.resourceCreate(
-          resource.id,
-          false,
-          true,
-          resource.size,
-          f.usage,
-          0,
-          resource.name,
-          JSON.stringify(details),
+        log.resourceCreate({
+          resourceId: resource.id,
+          image: false,
+          linear: true,
+          size: resource.size,
+          usage: f.usage,
+          format: 0,
+          name: resource.name,
+          details: JSON.stringify(details),
           stack,
-        );
+        });
         return;
       }
       case 'CreateImage': {
@@ -325,17 +329,17 @@ export class CaptureMapper {
           initialLayout: f.initialLayout,
           ...(f.externalHandleTypes !== 0 ? { externalHandleTypes: f.externalHandleTypes } : {}),
         };
-        log.resourceCreate(
-          resource.id,
-          true,
+        log.resourceCreate({
+          resourceId: resource.id,
+          image: true,
           linear,
-          0,
-          f.usage,
-          f.format,
-          resource.name,
-          JSON.stringify(details),
+          size: 0,
+          usage: f.usage,
+          format: f.format,
+          name: resource.name,
+          details: JSON.stringify(details),
           stack,
-        );
+        });
         return;
       }
       case 'BufferRequirements':
@@ -445,17 +449,17 @@ export class CaptureMapper {
     const size = bytes(f.size);
     if (f.result !== 0 || f.memory === 0n) {
       const code = vkResultName(f.result);
-      t.log.failure(
-        'vkAllocateMemory',
+      t.log.failure({
+        name: 'vkAllocateMemory',
         size,
-        0,
-        'Unknown',
-        true,
+        alignment: 0,
+        location: 'Unknown',
+        linear: true,
         code,
-        `vkAllocateMemory of ${size} bytes in memory type ${f.memoryTypeIndex} failed with ${code}`,
-        -1,
+        message: `vkAllocateMemory of ${size} bytes in memory type ${f.memoryTypeIndex} failed with ${code}`,
+        decisionId: -1,
         stack,
-      );
+      });
       if (f.memoryTypeIndex < t.device.types.length) t.log.columns.type[t.log.length - 1] = f.memoryTypeIndex;
       return;
     }
@@ -467,7 +471,7 @@ export class CaptureMapper {
       (f.chain & AllocateChain.dedicated) !== 0 && (f.dedicatedBuffer !== 0n || f.dedicatedImage !== 0n);
     const memory: Memory = { blockId: t.nextBlock++, typeIndex: f.memoryTypeIndex, size, dedicated };
     t.memories.set(f.memory, memory);
-    t.log.blockCreate(memory.blockId, memory.typeIndex, size, dedicated);
+    t.log.blockCreate({ blockId: memory.blockId, memoryTypeIndex: memory.typeIndex, size, dedicated });
     if (stack !== null) t.log.columns.stack[t.log.length - 1] = t.log.strings.intern(stack);
     // The rest of the pNext chain (docs/trace-format.md: blockCreate's message column).
     const details = allocateDetailsJson(f);
@@ -482,18 +486,18 @@ export class CaptureMapper {
     resource.bound = true;
     const req = resource.requirements ?? { size: resource.size, alignment: 1, memoryTypeBits: 0 };
     const kind: AllocationKind = bind.memory.dedicated ? 2 : resource.image && !resource.linear ? 1 : 0;
-    t.log.bindResource(
-      resource.id,
-      bind.memory.blockId,
-      bind.memory.typeIndex,
-      bind.offset,
-      req.size,
-      req.alignment,
+    t.log.bindResource({
+      resourceId: resource.id,
+      blockId: bind.memory.blockId,
+      memoryTypeIndex: bind.memory.typeIndex,
+      offset: bind.offset,
+      size: req.size,
+      alignment: req.alignment,
       kind,
-      req.memoryTypeBits,
-      resource.name,
-      bind.stack,
-    );
+      memoryTypeBits: req.memoryTypeBits,
+      name: resource.name,
+      stack: bind.stack,
+    });
   }
 
   private objectName(t: CaptureTrack, r: CaptureRecordOf<'ObjectName'>): void {

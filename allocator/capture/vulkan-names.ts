@@ -28,7 +28,11 @@ export function vkResultName(result: number): string {
   return resultNames.get(result) ?? `VkResult ${result}`;
 }
 
-/** VkBufferUsageFlagBits. */
+// The usage tables and format range below are the one TypeScript copy: the facade (native/index.ts)
+// re-exports them, the trace views name bits with them, and the addon's own copy (native/src/vk_tables.h,
+// exported as `argumentTables`) is checked against them by tests/integration/native-safety.test.ts.
+
+/** VkBufferUsageFlagBits the addon accepts: core 1.0 and SHADER_DEVICE_ADDRESS (core 1.2). */
 export const BufferUsage = {
   TRANSFER_SRC: 0x1,
   TRANSFER_DST: 0x2,
@@ -42,7 +46,7 @@ export const BufferUsage = {
   SHADER_DEVICE_ADDRESS: 0x20000,
 } as const;
 
-/** VkImageUsageFlagBits. */
+/** VkImageUsageFlagBits (core 1.0). */
 export const ImageUsage = {
   TRANSFER_SRC: 0x1,
   TRANSFER_DST: 0x2,
@@ -52,6 +56,17 @@ export const ImageUsage = {
   DEPTH_STENCIL_ATTACHMENT: 0x20,
   TRANSIENT_ATTACHMENT: 0x40,
   INPUT_ATTACHMENT: 0x80,
+} as const;
+
+/** Core Vulkan 1.0 formats are 1..184 (VK_FORMAT_ASTC_12x12_SRGB_BLOCK); 0 is VK_FORMAT_UNDEFINED. */
+export const maxCoreFormat = 184;
+export const VK_FORMAT_R8G8B8A8_UNORM = 37;
+
+/** What the addon uses for an omitted buffer usage, image usage and image format. */
+export const resourceDefaults = {
+  bufferUsage: BufferUsage.TRANSFER_SRC | BufferUsage.TRANSFER_DST | BufferUsage.STORAGE_BUFFER,
+  imageUsage: ImageUsage.TRANSFER_DST | ImageUsage.SAMPLED,
+  imageFormat: VK_FORMAT_R8G8B8A8_UNORM,
 } as const;
 
 function bitNames(bits: number, table: Readonly<Record<string, number>>): string {

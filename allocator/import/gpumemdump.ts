@@ -373,7 +373,7 @@ class DumpImporter {
     const list = r.arr(subs, `${where}.Suballocations`);
     const blockId = this.nextBlockId++;
     if (!ctx.custom) this.defaultBlockCount++;
-    this.log.blockCreate(blockId, ctx.typeIndex, size, false);
+    this.log.blockCreate({ blockId, memoryTypeIndex: ctx.typeIndex, size, dedicated: false });
     let allocations = 0;
     let allocatedBytes = 0;
     let freeBytes = 0;
@@ -398,21 +398,21 @@ class DumpImporter {
         continue;
       }
       const f = this.allocationFields(s, w);
-      this.log.allocate(
-        this.nextAllocationId++,
+      this.log.allocate({
+        allocationId: this.nextAllocationId++,
         blockId,
-        ctx.typeIndex,
+        memoryTypeIndex: ctx.typeIndex,
         offset,
-        bytes,
-        0,
-        f.kind,
-        'Unknown',
-        f.name,
-        -1,
-        false,
+        size: bytes,
+        alignment: 0,
+        kind: f.kind,
+        location: 'Unknown',
+        name: f.name,
+        decisionId: -1,
+        usedRetry: false,
         // Origin, without block ids so that the same pool / resource kind groups together.
-        `${this.layoutLabel()} ${ctx.label} · ${f.origin}`,
-      );
+        stack: `${this.layoutLabel()} ${ctx.label} · ${f.origin}`,
+      });
       allocations++;
       allocatedBytes += bytes;
     }
@@ -468,21 +468,21 @@ class DumpImporter {
       if (t >= 0) typeIndex = t;
     }
     const blockId = this.nextBlockId++;
-    this.log.blockCreate(blockId, typeIndex, size, true);
-    this.log.allocate(
-      this.nextAllocationId++,
+    this.log.blockCreate({ blockId, memoryTypeIndex: typeIndex, size, dedicated: true });
+    this.log.allocate({
+      allocationId: this.nextAllocationId++,
       blockId,
-      typeIndex,
-      0,
+      memoryTypeIndex: typeIndex,
+      offset: 0,
       size,
-      0,
-      AllocationKind.Dedicated,
-      'Unknown',
-      f.name,
-      -1,
-      false,
-      `${this.layoutLabel()} ${ctx.label} ${this.layout === 'd3d12ma' ? 'committed' : 'dedicated'} · ${f.origin}`,
-    );
+      alignment: 0,
+      kind: AllocationKind.Dedicated,
+      location: 'Unknown',
+      name: f.name,
+      decisionId: -1,
+      usedRetry: false,
+      stack: `${this.layoutLabel()} ${ctx.label} ${this.layout === 'd3d12ma' ? 'committed' : 'dedicated'} · ${f.origin}`,
+    });
     this.account({ ...ctx, typeIndex }, 1, size, 1, size);
   }
 
@@ -615,7 +615,8 @@ function vmaDevice(
     if (isObj(budget)) {
       const b = own(budget, v2 ? 'Budget' : 'BudgetBytes');
       const u = own(budget, v2 ? 'Usage' : 'UsageBytes');
-      if (typeof b === 'number' && typeof u === 'number') imp.log.budgetSample(heapIndex, b, u);
+      if (typeof b === 'number' && typeof u === 'number')
+        imp.log.budgetSample({ heapIndex, budget: b, usage: u });
       if (v2) {
         compareStats(
           warnings,
@@ -779,7 +780,8 @@ function d3d12Device(
     if (isObj(budget)) {
       const b = own(budget, 'BudgetBytes');
       const used = own(budget, 'UsageBytes');
-      if (typeof b === 'number' && typeof used === 'number') imp.log.budgetSample(segIndex, b, used);
+      if (typeof b === 'number' && typeof used === 'number')
+        imp.log.budgetSample({ heapIndex: segIndex, budget: b, usage: used });
     }
     const pools = own(seg, 'MemoryPools');
     if (isObj(pools)) {

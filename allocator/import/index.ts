@@ -10,12 +10,14 @@ import {
   type ImportResult,
 } from './model.ts';
 import { importPytorchSnapshot } from './pytorch.ts';
+import { detectRmv, importRmv } from './rmv.ts';
 
 export * from './model.ts';
 export { blobSource, bytesSource, type BlobLike, type ByteSource } from './byte-source.ts';
 export { endState, type EndState } from './end-state.ts';
 export { importGpuMemDump } from './gpumemdump.ts';
 export { importPytorchSnapshot } from './pytorch.ts';
+export { importRmv } from './rmv.ts';
 
 export interface ImportOptions {
   /** Skip detection and read the file as this format (errors then name it). */
@@ -34,12 +36,14 @@ function headText(head: Uint8Array): string {
 }
 
 /**
- * Which format a file is, from its first bytes: a pickle opcode stream (protocol 2+ starts with 0x80;
+ * Which format a file is, from its first bytes: an RMV trace (the RMT magic "MINI" or the RDF magic
+ * "AMD_RDF "), a pickle opcode stream (protocol 2+ starts with 0x80;
  * protocols 0/1 with "(", "}" or "]"), or JSON whose first key says VMA/D3D12MA ("General", "Total",
  * "Heap N") or PyTorch ("segments", "device_traces"); a JSON array is PyTorch's bare segment list.
  */
 export function detectFormat(head: Uint8Array): ImportFormat | null {
   if (head.length === 0) return null;
+  if (detectRmv(head) !== null) return 'rmv';
   const b0 = head[0]!;
   if (b0 === 0x80 || b0 === 0x28 || b0 === 0x7d || b0 === 0x5d) return 'pytorch';
   const text = headText(head).trimStart();
@@ -73,7 +77,7 @@ export async function importSource(source: ByteSource, options: ImportOptions = 
   if (format === null) {
     throw new ImportError(
       null,
-      `${source.name} is not a VMA JSON dump, a D3D12MA JSON dump or a PyTorch memory snapshot: ${describeHead(head)}`,
+      `${source.name} is not a VMA JSON dump, a D3D12MA JSON dump, a PyTorch memory snapshot or an RMV trace: ${describeHead(head)}`,
     );
   }
   if (head.length === 0)
@@ -83,6 +87,7 @@ export async function importSource(source: ByteSource, options: ImportOptions = 
     partial: options.partial ?? false,
   };
   try {
+    if (format === 'rmv') return await importRmv(source, common);
     return format === 'pytorch'
       ? await importPytorchSnapshot(source, common)
       : await importGpuMemDump(source, { ...common, expected: options.format ?? null, hint: format });

@@ -4,19 +4,23 @@
 import type { DeviceDescription } from '../device.ts';
 import type { EventLog } from '../event-log.ts';
 
-export type ImportFormat = 'vma' | 'd3d12ma' | 'pytorch';
-export const importFormats: readonly ImportFormat[] = ['vma', 'd3d12ma', 'pytorch'];
+export type ImportFormat = 'vma' | 'd3d12ma' | 'pytorch' | 'rmv';
+export const importFormats: readonly ImportFormat[] = ['vma', 'd3d12ma', 'pytorch', 'rmv'];
 
 /** Human names of the formats, used in messages ("expected a VMA JSON dump ..."). */
 export const importFormatNames: Record<ImportFormat, string> = {
   vma: 'VMA JSON dump (vmaBuildStatsString)',
   d3d12ma: 'D3D12MA JSON dump (BuildStatsString)',
   pytorch: 'PyTorch CUDA memory snapshot (torch.cuda.memory._snapshot)',
+  rmv: 'Radeon Memory Visualizer trace (.rmv)',
 };
 
 export interface ImportedFrom {
   readonly format: ImportFormat;
-  /** Layout version as detected: "3" / "2" (VMA), "2" (D3D12MA), "pickle-5" / "json" (PyTorch). */
+  /**
+   * Layout version as detected: "3" / "2" (VMA), "2" (D3D12MA), "pickle-5" / "json" (PyTorch),
+   * "rmt-1.0" (legacy RMV file: its header's version) / "rdf-3" (RMV in an RDF container).
+   */
   readonly version: string;
   /** File name (or the name the caller gave the bytes). */
   readonly file: string;
@@ -85,7 +89,7 @@ export function emptyTotals(): ImportTotals {
 
 /**
  * The one parseable summary line:
- * `format=<vma|d3d12ma|pytorch> version=<v> blocks=B block_bytes=X allocations=A allocated_bytes=Y [events=E]`.
+ * `format=<vma|d3d12ma|pytorch|rmv> version=<v> blocks=B block_bytes=X allocations=A allocated_bytes=Y [events=E]`.
  */
 export function summaryLine(result: ImportResult): string {
   const t = result.totals;

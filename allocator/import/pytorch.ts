@@ -521,7 +521,7 @@ function buildTimeline(
   /** Records a PyTorch segment (or mapped piece of one) as a new block of the device's memory type. */
   const createSegment = (st: DeviceState, device: number, addr: Addr, size: number): void => {
     const blockId = ids.block++;
-    log.blockCreate(blockId, device, size, false);
+    log.blockCreate({ blockId, memoryTypeIndex: device, size, dedicated: false });
     st.addSegment(addr, blockId, size);
   };
   /**
@@ -537,20 +537,20 @@ function buildTimeline(
     stack: string | null,
   ): void => {
     const id = ids.allocation++;
-    log.allocate(
-      id,
-      seg.blockId,
-      device,
-      addrSub(addr, seg.start),
+    log.allocate({
+      allocationId: id,
+      blockId: seg.blockId,
+      memoryTypeIndex: device,
+      offset: addrSub(addr, seg.start),
       size,
-      0,
-      AllocationKind.Linear,
-      'GpuOnly',
-      '',
-      -1,
-      false,
+      alignment: 0,
+      kind: AllocationKind.Linear,
+      location: 'GpuOnly',
+      name: '',
+      decisionId: -1,
+      usedRetry: false,
       stack,
-    );
+    });
     st.allocations.set(addr, { id, size });
   };
 
@@ -752,17 +752,17 @@ function buildTimeline(
         break;
       }
       case Action.Oom:
-        log.failure(
-          '',
+        log.failure({
+          name: '',
           size,
-          0,
-          'GpuOnly',
-          true,
-          'CUDA_OUT_OF_MEMORY',
-          `CUDA out of memory on device ${d}: ${size} bytes requested, ${strings.get(entries.note[i]!)} bytes free on the device`,
-          -1,
+          alignment: 0,
+          location: 'GpuOnly',
+          linear: true,
+          code: 'CUDA_OUT_OF_MEMORY',
+          message: `CUDA out of memory on device ${d}: ${size} bytes requested, ${strings.get(entries.note[i]!)} bytes free on the device`,
+          decisionId: -1,
           stack,
-        );
+        });
         break;
       case Action.Snapshot:
         log.mark(`snapshot (device ${d})`, stack);

@@ -1,7 +1,7 @@
 // Trace format v1: constants, the header record's shape and its validation, and the error every malformed
 // input turns into. The byte layout is documented in docs/trace-format.md; keep the two in step.
 import type { DeviceDescription } from '../device.ts';
-import type { DebugSettings, MemoryTypeDecision, PlacementStrategyName } from '../types.ts';
+import type { BudgetMode, DebugSettings, MemoryTypeDecision, PlacementStrategyName } from '../types.ts';
 
 export const TRACE_FORMAT_NAME = 'vramscope-trace';
 export const TRACE_FORMAT_VERSION = 1;
@@ -131,6 +131,17 @@ export interface TraceAllocatorConfig {
   };
   readonly debugSettings: DebugSettings;
   readonly bufferDeviceAddress: boolean;
+  /**
+   * Heap budget mode of the run (ignore / warn / strict). Added in 0.3; absent in older traces (they were
+   * recorded in warn mode, or before budgets were checked).
+   */
+  readonly budget?: BudgetMode;
+  /**
+   * Scenario runs: `real` when each allocation created its buffer/image and used the driver's requirements
+   * (the allocate events then carry the driver's memoryTypeBits in the typeBits column; size and alignment
+   * are the driver's), `none` when it used the scenario's numbers. Absent in older traces (none).
+   */
+  readonly resources?: 'real' | 'none';
 }
 
 /** Where an imported trace came from (VMA/D3D12MA JSON dump, PyTorch snapshot, ...). */
@@ -306,6 +317,8 @@ function checkAllocator(v: Json): TraceAllocatorConfig {
     bool(dbg[key], `allocator.debugSettings.${key}`);
   }
   bool(a.bufferDeviceAddress, 'allocator.bufferDeviceAddress');
+  if (a.budget !== undefined) oneOf(a.budget, 'allocator.budget', ['ignore', 'warn', 'strict']);
+  if (a.resources !== undefined) oneOf(a.resources, 'allocator.resources', ['real', 'none']);
   return a as unknown as TraceAllocatorConfig;
 }
 

@@ -1,14 +1,19 @@
-// Built-in scenario: pushes a heap past its budget and shows what fails and how the allocator falls back.
-// A probe finds the heap that `location` memory lands in; the session then limits that heap (like VMA's heap
-// size limit, so this is safe on a real GPU too) and the scenario allocates chunks until requests fail.
-// On a GPU with ReBAR, CpuToGpu first lands in DEVICE_LOCAL|HOST_VISIBLE memory and, once that heap is full,
-// the allocator retries in plain HOST_VISIBLE|HOST_COHERENT system memory; on a device with a single heap
-// there is nowhere to fall back to and the requests fail with OutOfMemory. GpuOnly requests on the full
-// heap are tried last to show they fail too.
+// Built-in scenario: pushes a heap past its budget and shows what the session's budget mode does about it.
+// A probe finds the heap that `location` memory lands in; the session then gives that heap a smaller budget
+// (emulated, as VK_EXT_memory_budget would report it: nothing fails at the device because of it) and a hard
+// limit above it (like VMA's heap size limit, so this is safe on a real GPU too), and the scenario allocates
+// chunks until requests fail. What happens past the budget is the budget mode's (`run --budget`):
+// - ignore: blocks past the budget are created silently, until the hard limit makes the device refuse;
+// - warn (default): the same, but each block that pushes the heap past its budget is flagged in the event
+//   stream (a budget sample marked "crossed"), logged, and shown on the timeline;
+// - strict: the budget refuses such blocks: the request goes to its decision's fallback memory type (on a
+//   GPU with ReBAR, CpuToGpu falls back from DEVICE_LOCAL|HOST_VISIBLE to HOST_VISIBLE system memory) or,
+//   on a device with a single heap, fails with OutOfMemory naming the budget.
+// GpuOnly requests on the full heap are tried last to show they fail (or are refused) too.
 export const meta = {
   name: 'budget-overflow',
   description:
-    'Fills a heap past its (limited) budget: shows failures and the CpuToGpu fallback out of ReBAR.',
+    'Fills a heap past its budget: the budget mode (ignore, warn, strict) decides; failures and the ReBAR fallback.',
   parameters: {
     location: {
       type: 'string',
@@ -16,12 +21,19 @@ export const meta = {
       description: 'Memory location of the chunks: GpuOnly, CpuToGpu or GpuToCpu.',
     },
     chunkMiB: { type: 'integer', default: 16, min: 1, max: 4096, description: 'Size of each chunk in MiB.' },
+    budgetMiB: {
+      type: 'integer',
+      default: 128,
+      min: 0,
+      max: 16777216,
+      description: 'Emulated budget of the target heap in MiB (0: the budget the device reports).',
+    },
     heapLimitMiB: {
       type: 'integer',
       default: 256,
       min: 0,
       max: 16777216,
-      description: 'Limit the target heap to this many MiB (0: use the budget the device reports).',
+      description: 'Hard limit of the target heap in MiB, where the device refuses blocks (0: none).',
     },
     maxChunks: {
       type: 'integer',
@@ -60,10 +72,11 @@ export function run(ctx, params) {
   ctx.free(probe);
   ctx.log(`${params.location} memory lands in type ${firstType} (heap ${heap})`);
 
+  if (params.budgetMiB > 0) ctx.setHeapBudget(heap, params.budgetMiB * MiB);
   if (params.heapLimitMiB > 0) ctx.limitHeap(heap, params.heapLimitMiB * MiB);
   const budget = (ctx.budgets() ?? []).find((b) => b.heapIndex === heap);
   ctx.mark(
-    `filling heap ${heap} (budget ${budget ? Math.round(budget.budget / MiB) : '?'} MiB) with ${params.chunkMiB} MiB chunks`,
+    `budget mode ${ctx.budgetMode}: filling heap ${heap} (budget ${budget ? Math.round(budget.budget / MiB) : '?'} MiB${params.heapLimitMiB > 0 ? `, limit ${params.heapLimitMiB} MiB` : ''}) with ${params.chunkMiB} MiB chunks`,
   );
 
   const chunks = [];
@@ -89,7 +102,10 @@ export function run(ctx, params) {
     chunks.push(a);
     if (i % 4 === 3) ctx.frame();
   }
-  ctx.log(`${chunks.length} chunks placed (${fellBack} in a fallback type), ${failures} failed`);
+  const s = ctx.state();
+  ctx.log(
+    `${chunks.length} chunks placed (${fellBack} in a fallback type), ${failures} failed; budget mode ${ctx.budgetMode}: ${s.budgetCrossings} blocks past the budget, ${s.budgetRefusals} refused by it`,
+  );
 
   ctx.mark('GpuOnly requests on the full heap');
   const gpu = [];
@@ -109,5 +125,6 @@ export function run(ctx, params) {
   for (const a of gpu) ctx.free(a);
   for (const a of chunks) ctx.free(a);
   if (params.heapLimitMiB > 0) ctx.limitHeap(heap, null);
+  if (params.budgetMiB > 0) ctx.setHeapBudget(heap, null);
   ctx.frame('released');
 }

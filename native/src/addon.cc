@@ -5,6 +5,7 @@
 #include "context.h"
 #include "device_info.h"
 #include "vk_common.h"
+#include "vk_tables.h"
 
 namespace vramscope {
 namespace {
@@ -33,6 +34,27 @@ Napi::Value LoaderVersion(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), FormatApiVersion(version));
 }
 
+template <size_t N>
+Napi::Object BitTable(Napi::Env env, const NamedBit (&table)[N]) {
+  Napi::Object o = Napi::Object::New(env);
+  for (const NamedBit& b : table) o.Set(b.name, Napi::Number::New(env, b.bit));
+  return o;
+}
+
+// The values createBuffer/createImage accept and their defaults (vk_tables.h), for the test that checks them
+// against allocator/capture/vulkan-names.ts.
+Napi::Object ArgumentTables(Napi::Env env) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("bufferUsage", BitTable(env, kBufferUsageBits));
+  o.Set("imageUsage", BitTable(env, kImageUsageBits));
+  o.Set("maxCoreFormat", Napi::Number::New(env, kMaxCoreFormat));
+  o.Set("defaultBufferUsage", Napi::Number::New(env, kDefaultBufferUsage));
+  o.Set("defaultImageUsage", Napi::Number::New(env, kDefaultImageUsage));
+  o.Set("defaultImageFormat", Napi::Number::New(env, kDefaultImageFormat));
+  o.Freeze();
+  return o;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* registry = new Registry();
   env.SetInstanceData<Registry>(registry);  // deleted by Node-API at env teardown (after the hook below)
@@ -41,6 +63,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("loaderVersion", Napi::Function::New(env, LoaderVersion, "loaderVersion"));
   exports.Set("VulkanContext", Context::Init(env));
   exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
+  exports.Set("argumentTables", ArgumentTables(env));
   return exports;
 }
 

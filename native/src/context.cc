@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "vk_common.h"
+#include "vk_tables.h"
 
 namespace vramscope {
 
@@ -37,6 +38,16 @@ std::string TypeNames(VkDebugUtilsMessageTypeFlagsEXT t) {
   if (t & VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT) add("general");
   if (t & VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT) add("validation");
   if (t & VK_DEBUG_UTILS_MESSAGE_TYPE_PERFORMANCE_BIT_EXT) add("performance");
+  return out;
+}
+
+// "TRANSFER_SRC|SAMPLED" for the bits of `table` in `bits`.
+template <size_t N>
+std::string BitNames(const NamedBit (&table)[N], uint32_t bits) {
+  std::string out;
+  for (const NamedBit& b : table) {
+    if ((bits & b.bit) != 0) out += (out.empty() ? "" : "|") + std::string(b.name);
+  }
   return out;
 }
 
@@ -576,14 +587,15 @@ Napi::Value Context::CreateBuffer(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   EnsureOpen(env);
   const uint64_t size = ReadSafeInteger(env, info[0], "size", 1);
-  const uint32_t usage = ReadUint32(env, info[1], "usage", 0xffffffffu);
+  const uint32_t usage = ReadUint32Or(env, info[1], "usage", 0xffffffffu, kDefaultBufferUsage);
   if (usage == 0) ThrowCoded(env, ErrorKind::kRangeError, kErrArgument, "usage must have at least one bit set");
-  // Unknown bits would be invalid usage (VUID-VkBufferCreateInfo-usage-parameter): only core 1.0 bits and
-  // SHADER_DEVICE_ADDRESS are accepted.
-  constexpr uint32_t kKnownBufferUsage = 0x1ffu | VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT;
+  // Unknown bits would be invalid usage (VUID-VkBufferCreateInfo-usage-parameter): only the bits of
+  // kBufferUsageBits (core 1.0 and SHADER_DEVICE_ADDRESS) are accepted.
   if ((usage & ~kKnownBufferUsage) != 0) {
     ThrowCoded(env, ErrorKind::kRangeError, kErrArgument,
-               "usage has bits VRAMscope does not know (allowed: 0x1ff and 0x20000), got " + std::to_string(usage));
+               "buffer usage " + HexBits(usage) + " has bits VRAMscope does not know: " +
+                   HexBits(usage & ~kKnownBufferUsage) + " (known: " + BitNames(kBufferUsageBits, kKnownBufferUsage) +
+                   ")");
   }
   if ((usage & VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT) != 0 && !bda_enabled_) {
     ThrowCoded(env, ErrorKind::kError, kErrUnsupported,
@@ -618,10 +630,10 @@ Napi::Value Context::CreateImage(const Napi::CallbackInfo& info) {
   Napi::Object d = info[0].As<Napi::Object>();
   const uint32_t width = ReadUint32(env, d.Get("width"), "width", 0xffffffffu);
   const uint32_t height = ReadUint32(env, d.Get("height"), "height", 0xffffffffu);
-  const uint32_t format = ReadUint32(env, d.Get("format"), "format", 0x7fffffffu);
-  const uint32_t usage = ReadUint32(env, d.Get("usage"), "usage", 0xffffffffu);
-  const uint32_t mips = ReadUint32(env, d.Get("mipLevels"), "mipLevels", 0xffffffffu);
-  const uint32_t layers = ReadUint32(env, d.Get("arrayLayers"), "arrayLayers", 0xffffffffu);
+  const uint32_t format = ReadUint32Or(env, d.Get("format"), "format", 0x7fffffffu, kDefaultImageFormat);
+  const uint32_t usage = ReadUint32Or(env, d.Get("usage"), "usage", 0xffffffffu, kDefaultImageUsage);
+  const uint32_t mips = ReadUint32Or(env, d.Get("mipLevels"), "mipLevels", 0xffffffffu, 1);
+  const uint32_t layers = ReadUint32Or(env, d.Get("arrayLayers"), "arrayLayers", 0xffffffffu, 1);
   const Napi::Value tiling_value = d.Get("tiling");
   const std::string tiling_name = tiling_value.IsString() ? tiling_value.As<Napi::String>().Utf8Value() : "";
   if (tiling_name != "optimal" && tiling_name != "linear") {
@@ -631,14 +643,17 @@ Napi::Value Context::CreateImage(const Napi::CallbackInfo& info) {
     ThrowCoded(env, ErrorKind::kRangeError, kErrArgument,
                "width, height, mipLevels, arrayLayers, usage and format must all be non-zero");
   }
-  // Only values the spec defines may reach Vulkan: core 1.0 formats (1..184) and core image usage bits.
-  if (format > VK_FORMAT_ASTC_12x12_SRGB_BLOCK) {
+  // Only values the spec defines may reach Vulkan: core 1.0 formats and image usage bits (vk_tables.h).
+  if (format > kMaxCoreFormat) {
     ThrowCoded(env, ErrorKind::kRangeError, kErrArgument,
-               "format must be a core Vulkan 1.0 VkFormat (1..184), got " + std::to_string(format));
+               "format must be a core Vulkan 1.0 VkFormat (1.." + std::to_string(kMaxCoreFormat) + "), got " +
+                   std::to_string(format));
   }
-  if ((usage & ~0xffu) != 0) {
+  if ((usage & ~kKnownImageUsage) != 0) {
     ThrowCoded(env, ErrorKind::kRangeError, kErrArgument,
-               "image usage has bits VRAMscope does not know (allowed: 0xff), got " + std::to_string(usage));
+               "image usage " + HexBits(usage) + " has bits VRAMscope does not know: " +
+                   HexBits(usage & ~kKnownImageUsage) + " (known: " + BitNames(kImageUsageBits, kKnownImageUsage) +
+                   ")");
   }
   uint32_t max_mips = 1;
   for (uint32_t extent = width > height ? width : height; extent > 1; extent >>= 1) ++max_mips;

@@ -1,6 +1,7 @@
 #include "vk_common.h"
 
 #include <cmath>
+#include <cstdio>
 
 namespace vramscope {
 
@@ -75,9 +76,36 @@ void ThrowVk(Napi::Env env, const char* call, VkResult result, const std::string
   throw error;
 }
 
+const char* JsTypeName(const Napi::Value& value) {
+  switch (value.Type()) {
+    case napi_undefined:
+      return "undefined";
+    case napi_null:
+      return "null";
+    case napi_boolean:
+      return "boolean";
+    case napi_number:
+      return "number";
+    case napi_string:
+      return "string";
+    case napi_symbol:
+      return "symbol";
+    case napi_object:
+      return "object";
+    case napi_function:
+      return "function";
+    case napi_external:
+      return "external";
+    case napi_bigint:
+      return "bigint";
+  }
+  return "value";
+}
+
 uint64_t ReadSafeInteger(Napi::Env env, const Napi::Value& value, const char* what, uint64_t min) {
   if (!value.IsNumber()) {
-    ThrowCoded(env, ErrorKind::kTypeError, kErrArgument, std::string(what) + " must be a number");
+    ThrowCoded(env, ErrorKind::kTypeError, kErrArgument,
+               std::string(what) + " must be a number, got " + JsTypeName(value));
   }
   const double d = value.As<Napi::Number>().DoubleValue();
   constexpr double kMaxSafe = 9007199254740991.0;
@@ -98,12 +126,24 @@ uint32_t ReadUint32(Napi::Env env, const Napi::Value& value, const char* what, u
   return static_cast<uint32_t>(v);
 }
 
+uint32_t ReadUint32Or(Napi::Env env, const Napi::Value& value, const char* what, uint32_t max, uint32_t fallback) {
+  if (value.IsUndefined()) return fallback;
+  return ReadUint32(env, value, what, max);
+}
+
 bool ReadBool(Napi::Env env, const Napi::Value& value, const char* what, bool fallback) {
   if (value.IsUndefined()) return fallback;
   if (!value.IsBoolean()) {
-    ThrowCoded(env, ErrorKind::kTypeError, kErrArgument, std::string(what) + " must be a boolean");
+    ThrowCoded(env, ErrorKind::kTypeError, kErrArgument,
+               std::string(what) + " must be a boolean, got " + JsTypeName(value));
   }
   return value.As<Napi::Boolean>().Value();
+}
+
+std::string HexBits(uint32_t bits) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "0x%x", bits);
+  return buf;
 }
 
 double ToJsSize(uint64_t value) {

@@ -35,7 +35,14 @@ std::string FormatDriverVersion(uint32_t vendor_id, uint32_t version);
 uint64_t ReadSafeInteger(Napi::Env env, const Napi::Value& value, const char* what, uint64_t min);
 // An integer in [0, max].
 uint32_t ReadUint32(Napi::Env env, const Napi::Value& value, const char* what, uint32_t max);
+// The same, or `fallback` when the value is undefined (an omitted argument or field).
+uint32_t ReadUint32Or(Napi::Env env, const Napi::Value& value, const char* what, uint32_t max, uint32_t fallback);
 bool ReadBool(Napi::Env env, const Napi::Value& value, const char* what, bool fallback);
+
+// "number", "string", "undefined", ... (typeof, with null as "null"), for error messages.
+const char* JsTypeName(const Napi::Value& value);
+// "0x1f".
+std::string HexBits(uint32_t bits);
 
 // Sizes leave the addon as JS numbers; values above 2^53 - 1 (never seen for real sizes) are clamped.
 double ToJsSize(uint64_t value);

@@ -10,7 +10,9 @@ import {
   type DeviceDescription,
 } from '../../allocator/index.ts';
 import {
+  AllocationLifetimes,
   analyzeTrace,
+  parseAddressQuery,
   freeRangesOf,
   traceReport,
   type LiveAllocation,
@@ -27,6 +29,7 @@ import {
   EV_ALLOCATE,
   EV_BLOCK_CREATE,
   EV_BLOCK_DESTROY,
+  EV_BUDGET,
   EV_FAILURE,
   EV_FRAME,
   EV_FREE,
@@ -111,6 +114,7 @@ export class AnalyzedSource {
   private readonly eventsNow: () => TraceEvents;
   private cachedAnalysis: TraceAnalysis | null = null;
   private cachedTable: AllocationTable | null = null;
+  private cachedLifetimes: AllocationLifetimes | null = null;
   private cachedCapture: { readonly events: number; readonly analysis: CaptureAnalysis | null } | null = null;
 
   constructor(init: SourceInit) {
@@ -262,6 +266,18 @@ export class AnalyzedSource {
       bucketFirstEvent,
       series,
       markers: this.markers(startIndex, endIndex, p.maxMarkers),
+      budgets: a.budgetHeaps.map((h) => {
+        const hp = this.device.heaps[h];
+        return {
+          heapIndex: h,
+          label: `Heap ${h} budget${hp ? ` (${formatBytes(hp.size)} heap)` : ''}`,
+          points: a.budgetLine(h, startIndex, endIndex).map((s) => ({
+            eventIndex: s.eventIndex,
+            time: time[s.eventIndex] ?? durationMs,
+            budget: s.budget,
+          })),
+        };
+      }),
       eventCount: n,
       durationMs,
     };
@@ -275,15 +291,18 @@ export class AnalyzedSource {
     for (let i = start; i < end; i++) {
       const k = c.kind[i];
       if (k === EV_FRAME || k === EV_MARK || k === EV_FAILURE) found.push(i);
+      else if (k === EV_BUDGET && (c.flags[i]! & (FlagBits.budgetCrossed | FlagBits.budgetRefused)) !== 0)
+        found.push(i);
     }
-    // Evenly thinned, failures first-class: keep every failure when they alone fit.
+    // Evenly thinned, failures and budget flags first-class: keep every one of them when they alone fit.
+    const flagged = (i: number): boolean => c.kind[i] === EV_FAILURE || c.kind[i] === EV_BUDGET;
     let keep = found;
     if (found.length > max) {
-      const failures = found.filter((i) => c.kind[i] === EV_FAILURE);
+      const failures = found.filter(flagged);
       if (failures.length >= max)
         keep = failures.filter((_, j) => j % Math.ceil(failures.length / max) === 0);
       else {
-        const others = found.filter((i) => c.kind[i] !== EV_FAILURE);
+        const others = found.filter((i) => !flagged(i));
         const room = max - failures.length;
         const step = others.length / room;
         const picked = Array.from({ length: room }, (_, j) => others[Math.floor(j * step)]!);
@@ -291,6 +310,13 @@ export class AnalyzedSource {
       }
     }
     return keep.slice(0, max).map((i) => {
+      if (c.kind[i] === EV_BUDGET) {
+        const refused = (c.flags[i]! & FlagBits.budgetRefused) !== 0;
+        const label = refused
+          ? `budget refused a block: heap ${c.id[i]} would use ${formatBytes(c.size[i]!)} > budget ${formatBytes(c.offset[i]!)}`
+          : `past budget: heap ${c.id[i]} uses ${formatBytes(c.size[i]!)} > budget ${formatBytes(c.offset[i]!)}`;
+        return { eventIndex: i, time: c.time[i]!, kind: 'budget' as const, label };
+      }
       const kind = c.kind[i] === EV_FRAME ? 'frame' : c.kind[i] === EV_MARK ? 'mark' : 'failure';
       const name = events.strings[c.name[i]!] ?? '';
       const label =
@@ -386,7 +412,27 @@ export class AnalyzedSource {
       freedAt: freed >= 0 && freed < at ? freed : null,
       origin: origin === '' ? null : origin,
       usedRetry: (c.flags[i]! & FlagBits.usedRetry) !== 0,
+      budgetRefusal: (c.flags[i]! & FlagBits.usedRetry) !== 0 ? this.budgetRefusalBefore(i) : null,
+      // memoryTypeBits is never 0 for a real resource (a driver must allow at least one type).
+      driverTypeBits: c.typeBits[i]! !== 0 ? c.typeBits[i]! : null,
     };
+  }
+
+  /**
+   * The budget refusal that sent allocate event `i` to its fallback type: the allocator reports it (a
+   * budget sample flagged refused) just before it retries, so only block events and budget samples lie
+   * between the two (spare blocks released, the fallback's new block).
+   */
+  private budgetRefusalBefore(i: number): AllocationRow['budgetRefusal'] {
+    const c = this.analysis().events.columns;
+    for (let k = i - 1; k >= 0 && k >= i - 64; k--) {
+      const kind = c.kind[k];
+      if (kind === EV_BUDGET) {
+        if ((c.flags[k]! & FlagBits.budgetRefused) !== 0)
+          return { heapIndex: c.id[k]!, budget: c.offset[k]!, usage: c.size[k]! };
+      } else if (kind !== EV_BLOCK_CREATE && kind !== EV_BLOCK_DESTROY) return null;
+    }
+    return null;
   }
 
   allocations(p: ValidatedParams<'listAllocations'>): RequestResult<'listAllocations'> {
@@ -486,6 +532,58 @@ export class AnalyzedSource {
       history,
       ...(blockDetails ? { blockDetails } : {}),
     };
+  }
+
+  // ---- individual allocations: bands and search (issue 11) ----------------------------------------------
+
+  private lifetimes(): AllocationLifetimes {
+    const events = this.analysis().events;
+    if (this.cachedLifetimes === null || this.cachedLifetimes.events !== events)
+      this.cachedLifetimes = new AllocationLifetimes(events);
+    return this.cachedLifetimes;
+  }
+
+  bands(p: ValidatedParams<'allocationBands'>): RequestResult<'allocationBands'> {
+    if (p.endIndex < p.startIndex) {
+      throw new ApiFailure('InvalidRequest', 'allocationBands: endIndex is before startIndex.');
+    }
+    const n = this.analysis().eventCount;
+    const r = this.lifetimes().bands(
+      { start: p.startIndex, end: p.endIndex, limit: p.limit, buckets: p.buckets },
+      n,
+    );
+    return {
+      startIndex: r.start,
+      endIndex: r.end,
+      eventCount: n,
+      alive: r.alive,
+      id: r.id,
+      size: r.size,
+      from: r.from,
+      to: r.to,
+      block: r.block,
+      offset: r.offset,
+      restBoundaries: r.restBoundaries,
+      restMax: r.restMax,
+    };
+  }
+
+  search(p: ValidatedParams<'searchAllocations'>): RequestResult<'searchAllocations'> {
+    const address = p.address === undefined ? null : parseAddressQuery(p.address);
+    if (p.address !== undefined && address === null) {
+      throw new ApiFailure(
+        'InvalidRequest',
+        'searchAllocations: the address should read "block 3 + 0x1000", "3:4096" or "0x1000".',
+      );
+    }
+    const n = this.analysis().eventCount;
+    const lifetimes = this.lifetimes();
+    const r = lifetimes.search(
+      { address, ...(p.text === undefined ? {} : { text: p.text }), limit: p.limit },
+      n,
+    );
+    // The table's ordinals are the same allocation order (one per allocate event).
+    return { total: r.total, rows: r.ordinals.map((o) => this.row(o, n)) };
   }
 
   // ---- leaks, diff, report ---------------------------------------------------------------------------

@@ -187,7 +187,7 @@ export class AppBackend {
     source: FileSource,
     taskId: string | undefined,
     kind: 'loadTrace' | 'importFile',
-    format: 'auto' | 'vma' | 'd3d12ma' | 'pytorch' = 'auto',
+    format: 'auto' | 'vma' | 'd3d12ma' | 'pytorch' | 'rmv' = 'auto',
   ): Promise<TraceSummary> {
     const task = taskId ?? `task-${this.nextTask++}`;
     let grant: FileGrant | null = null;
@@ -237,7 +237,7 @@ export class AppBackend {
   private async exportReport(p: ValidatedParams<'exportReport'>): Promise<RequestResult<'exportReport'>> {
     const content = await this.query(p.sourceId, 'report', p.format);
     const name = this.traces.get(p.sourceId)?.name ?? p.sourceId;
-    const base = safeFileName(name.replace(/\.(trace|json|pickle|pkl)\b.*$/i, ''), 80);
+    const base = safeFileName(name.replace(/\.(trace|json|pickle|pkl|rmv)\b.*$/i, ''), 80);
     return { format: p.format, content, fileName: `${base}-report.${p.format === 'json' ? 'json' : 'txt'}` };
   }
 
@@ -293,6 +293,8 @@ export class AppBackend {
       snapshotAt: (p) => this.query(p.sourceId, 'snapshot', p),
       listAllocations: (p) => this.query(p.sourceId, 'allocations', p),
       allocationDetail: (p) => this.query(p.sourceId, 'detail', p),
+      allocationBands: (p) => this.query(p.sourceId, 'bands', p),
+      searchAllocations: (p) => this.query(p.sourceId, 'search', p),
       leaks: (p) => this.query(p.sourceId, 'leaks', p),
       diff: (p) => this.query(p.sourceId, 'diff', p),
       getReport: (p) => this.query(p.sourceId, 'reportObject', null),

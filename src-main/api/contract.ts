@@ -188,6 +188,12 @@ export const sessionConfigSchema = z.strictObject({
    */
   budget: z.enum(['ignore', 'warn', 'strict']).optional(),
   /**
+   * real (default on a vulkan device): each allocation creates its buffer/image, uses the driver's
+   * requirements, binds it and destroys it on free; none (the only choice on a profile device, else
+   * InvalidRequest): the scenario's sizes with every memory type allowed.
+   */
+  resources: z.enum(['real', 'none']).optional(),
+  /**
    * Enable the Khronos validation layer (device.kind "vulkan" only, else InvalidRequest); its messages
    * arrive as `log` events of the session's runs.
    */
@@ -255,7 +261,7 @@ const paramValueSchema = z.union([z.number().finite(), z.string().max(10_000), z
  * {@link maxMessageBytes}.
  */
 export const maxInlineTraceBytes = 48 * 1024 * 1024;
-/** Largest single wire message either transport accepts (base64 of the inline trace + framing). */
+/** Largest single wire message either transport accepts (an inline trace + framing, even as base64). */
 export const maxMessageBytes = 68 * 1024 * 1024;
 /**
  * Longest name a client may give (a dropped file's name). Names are data: main escapes control
@@ -276,7 +282,7 @@ export const fileIdSchema = z.string().regex(/^file-[A-Za-z0-9_-]{1,64}$/, {
 const inlineFileSchema = z.strictObject({
   kind: z.literal('bytes'),
   name: z.string().min(1).max(maxNameLength),
-  /** The file's bytes (a Uint8Array; the web transport encodes it as base64). */
+  /** The file's bytes (a Uint8Array; the web transport sends it as a binary frame: encodeBinaryFrame). */
   data: u8.refine((d) => d.byteLength <= maxInlineTraceBytes, {
     message: `inline data must be at most ${maxInlineTraceBytes} bytes; upload big files or open them in the app`,
   }),
@@ -287,7 +293,8 @@ const inlineFileSchema = z.strictObject({
 // importFile with {kind: 'file', fileId}; cancelUpload at any point. Main writes the chunks to a private
 // temporary file (src-main/api/uploads.ts), parses it from disk and deletes it once loaded (or cancelled,
 // left idle, or at shutdown); a failed open keeps it so that another format can be tried. No message is
-// larger than a chunk: maxUploadChunkBytes, base64 in the web transport, stays far below maxMessageBytes.
+// much larger than a chunk: maxUploadChunkBytes, sent as raw bytes in one binary WebSocket message
+// (encodeBinaryFrame) or structured-cloned over IPC, stays far below maxMessageBytes.
 // uploadFile is the same in one message, for files up to maxInlineTraceBytes.
 
 /** Largest chunk one uploadChunk carries. */
@@ -380,8 +387,16 @@ export const timelineSeriesSchema = z.object({
 export const timelineMarkerSchema = z.object({
   eventIndex: indexSchema,
   time: msSchema,
-  kind: z.enum(['frame', 'mark', 'failure']),
+  /** budget: a block pushed a heap past its budget (mode warn) or the budget refused one (strict). */
+  kind: z.enum(['frame', 'mark', 'failure', 'budget']),
   label: z.string(),
+});
+
+/** A heap's budget over the range, as steps: each point holds from its event on. Bytes. */
+export const timelineBudgetSchema = z.object({
+  heapIndex: indexSchema,
+  label: z.string(),
+  points: z.array(z.object({ eventIndex: indexSchema, time: msSchema, budget: bytesSchema })),
 });
 
 export const timelineResultSchema = z.object({
@@ -396,6 +411,8 @@ export const timelineResultSchema = z.object({
   series: z.array(timelineSeriesSchema),
   /** Frames, marks and failures in range; at most `maxMarkers` (evenly thinned). */
   markers: z.array(timelineMarkerSchema),
+  /** Each heap's budget line (heaps with budget samples only). */
+  budgets: z.array(timelineBudgetSchema),
   eventCount: countSchema,
   durationMs: msSchema,
 });
@@ -459,6 +476,16 @@ export const allocationRowSchema = z.object({
   origin: z.string().nullable(),
   /** true when the decision's allocation-time retry type was needed (the first choice failed). */
   usedRetry: z.boolean(),
+  /**
+   * When the retry was the budget's doing (budget mode strict): the refused heap with its budget and the
+   * usage the refused block would have made (bytes); null otherwise.
+   */
+  budgetRefusal: z.object({ heapIndex: indexSchema, budget: bytesSchema, usage: bytesSchema }).nullable(),
+  /**
+   * The driver's memoryTypeBits for the bound resource, when the trace has them (a scenario run with
+   * resources real, or a captured application); its size and alignment are then the driver's too. Else null.
+   */
+  driverTypeBits: z.int().nullable(),
 });
 export type AllocationRow = z.infer<typeof allocationRowSchema>;
 
@@ -529,6 +556,9 @@ export const analysisSummarySchema = z.object({
     z.object({ heapIndex: indexSchema, budget: bytesSchema, usage: bytesSchema, eventIndex: indexSchema }),
   ),
   retriedAllocations: countSchema,
+  /** Blocks created past a heap's budget (budget mode warn) / refused by it (strict), as flagged. */
+  budgetCrossings: countSchema,
+  budgetRefusals: countSchema,
   liveAllocations: countSchema,
   liveBlocks: countSchema,
   failures: z.array(
@@ -671,6 +701,8 @@ export type ApiError = z.infer<typeof apiErrorSchema>;
 // ---- Requests ------------------------------------------------------------------------------------------
 
 const sourceRef = { sourceId: idSchema };
+/** Most allocations one allocationBands answer draws individually. */
+export const maxAllocationBands = 50_000;
 const empty = z.strictObject({});
 const ok = z.object({ ok: z.literal(true) });
 const runRef = z.strictObject({ runId: idSchema });
@@ -1011,8 +1043,8 @@ export const requests = {
   importFile: {
     params: z.strictObject({
       source: fileSourceSchema,
-      /** vma: vmaBuildStatsString JSON; d3d12ma: BuildStatsString JSON; pytorch: memory snapshot pickle/JSON. */
-      format: z.enum(['auto', 'vma', 'd3d12ma', 'pytorch']).default('auto'),
+      /** vma: vmaBuildStatsString JSON; d3d12ma: BuildStatsString JSON; pytorch: memory snapshot pickle/JSON; rmv: Radeon Memory Visualizer trace. */
+      format: z.enum(['auto', 'vma', 'd3d12ma', 'pytorch', 'rmv']).default('auto'),
       taskId: idSchema.optional(),
     }),
     result: traceSummarySchema,
@@ -1089,6 +1121,62 @@ export const requests = {
        */
       blockDetails: z.string().optional(),
     }),
+  },
+  /**
+   * Individual allocations over an event window, as PyTorch's memory_viz draws them (issue 11): the
+   * allocations alive after any event of [startIndex, endIndex), the largest `limit` of them (the detail
+   * control; every one when fewer are alive), largest first (ties: the earlier allocation first), each with
+   * its lifetime [from, to) on the event axis (allocate event, free event or the source's event count when
+   * never freed), so that a view can stack them; every other allocation alive in the window is summed in
+   * the rest series: restMax[j] = the most bytes they held together after any event of
+   * [restBoundaries[j], restBoundaries[j + 1]). Computed by the engine (allocator/analysis/allocation-bands.ts)
+   * in the trace worker.
+   */
+  allocationBands: {
+    params: z.strictObject({
+      ...sourceRef,
+      startIndex: indexSchema,
+      endIndex: indexSchema,
+      limit: z.int().min(1).max(maxAllocationBands).default(2_000),
+      /** Buckets of the rest series, usually the plot's width in pixels over the window. */
+      buckets: z.int().min(1).max(20_000).default(1_000),
+    }),
+    result: z.object({
+      startIndex: indexSchema,
+      endIndex: indexSchema,
+      eventCount: countSchema,
+      /** Allocations alive in the window, shown or not. */
+      alive: countSchema,
+      /** One entry per band, largest first: id, requested bytes, lifetime, block id, offset in it (bytes). */
+      id: f64,
+      size: f64,
+      from: f64,
+      to: f64,
+      block: f64,
+      offset: f64,
+      restBoundaries: f64,
+      restMax: f64,
+    }),
+  },
+  /**
+   * Allocations by address and/or stack-frame text, in allocation order (every allocation of the source,
+   * freed or not). `address`: "block 3 + 0x1000", "3:4096" (block id and byte offset) or a bare offset in
+   * any block; it matches the allocations whose bytes hold it. `text`: a case-insensitive substring of the
+   * stack as recorded, of one of its frames as shown ("file:line function"), or of the name. Both given:
+   * both must match. An address that cannot be read is InvalidRequest.
+   */
+  searchAllocations: {
+    params: z
+      .strictObject({
+        ...sourceRef,
+        address: z.string().min(1).max(200).optional(),
+        text: z.string().min(1).max(1000).optional(),
+        limit: z.int().min(1).max(1_000).default(100),
+      })
+      .refine((p) => p.address !== undefined || p.text !== undefined, {
+        message: 'give an address, a text or both',
+      }),
+    result: z.object({ total: countSchema, rows: z.array(allocationRowSchema) }),
   },
   /** Allocations alive at an index (default: the end), grouped. */
   leaks: {
@@ -1327,7 +1415,19 @@ export interface PreloadBridge {
   request(frame: RequestFrame): Promise<ResponseFrame>;
   /** Receives every event batch; returns the unsubscribe function. */
   subscribe(listener: (frame: EventBatchFrame) => void): () => void;
+  /**
+   * Opens a File the user dropped or picked in place, without a copy (issue 11): the preload finds its path
+   * (Electron's webUtils; the page never sees it) and main grants it a fileId after checking it is a
+   * regular file (src-main/api/local-files.ts). Null when the File has no path (made by the page).
+   * Optional: bridges of older builds (and test fakes) lack it, and the page then uploads.
+   */
+  grantLocalFile?(file: File): Promise<LocalFileGrant | null>;
 }
+
+/** Main's answer to grantLocalFile: the grant, or one sentence saying why not (no path in it). */
+export type LocalFileGrant =
+  | { readonly ok: true; readonly fileId: string; readonly name: string; readonly bytes: number }
+  | { readonly ok: false; readonly message: string };
 
 // ---- JSON codec for the web transport ------------------------------------------------------------------
 
@@ -1372,35 +1472,163 @@ function base64ToBytes(text: string): Uint8Array<ArrayBuffer> {
  * Used by the WebSocket transport in both directions (the IPC transport structured-clones instead).
  */
 export function encodeFrame(frame: unknown): string {
-  return JSON.stringify(frame, (_key, value: unknown) => {
-    if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
-      const name = value.constructor.name;
-      if (name in typedArrayCtors) {
-        const bytes = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
-        return { $ta: name, b64: bytesToBase64(bytes) };
+  // No replacer: JSON.stringify with a replacer calls back into JS for every value (a 2,000-bucket timeline
+  // is ~30,000 numbers), which made encoding answers the largest cost on main during a live run. Typed
+  // arrays are swapped for their {$ta, b64} form first, copying only the objects on the way to one.
+  return JSON.stringify(withEncodedTypedArrays(frame));
+}
+
+/** A typed array of a known kind as {"$ta", "b64"}; anything else unchanged. */
+function typedArrayToJson(value: unknown): unknown {
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
+    const name = value.constructor.name;
+    if (name in typedArrayCtors) {
+      const bytes = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+      return { $ta: name, b64: bytesToBase64(bytes) };
+    }
+  }
+  return value;
+}
+
+/** `value` with every typed array of a known kind replaced by {$ta, b64}; `value` itself when it has none. */
+function withEncodedTypedArrays(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (ArrayBuffer.isView(value)) return typedArrayToJson(value);
+  // toJSON (Date, ...) decides its own form, as JSON.stringify would.
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return value;
+  if (Array.isArray(value)) {
+    let out: unknown[] | null = null;
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (typeof item !== 'object' || item === null) continue;
+      const encoded = withEncodedTypedArrays(item);
+      if (encoded !== item) {
+        out ??= value.slice();
+        out[i] = encoded;
       }
     }
-    return value;
-  });
+    return out ?? value;
+  }
+  let out: Record<string, unknown> | null = null;
+  for (const key of Object.keys(value)) {
+    const item: unknown = (value as Record<string, unknown>)[key];
+    if (typeof item !== 'object' || item === null) continue;
+    const encoded = withEncodedTypedArrays(item);
+    if (encoded !== item) {
+      out ??= { ...(value as Record<string, unknown>) };
+      out[key] = encoded;
+    }
+  }
+  return out ?? value;
 }
 
 /** Inverse of encodeFrame. Throws SyntaxError on malformed JSON or a malformed typed array. */
 export function decodeFrame(text: string): unknown {
-  return JSON.parse(text, (_key, value: unknown) => {
-    if (value !== null && typeof value === 'object' && '$ta' in value && 'b64' in value) {
-      const { $ta, b64 } = value as { $ta: unknown; b64: unknown };
-      if (typeof $ta !== 'string' || typeof b64 !== 'string' || !Object.hasOwn(typedArrayCtors, $ta)) {
-        throw new SyntaxError('malformed typed array in frame');
-      }
-      const Ctor = typedArrayCtors[$ta as TypedArrayName];
-      const bytes = base64ToBytes(b64);
-      if (bytes.byteLength % Ctor.BYTES_PER_ELEMENT !== 0) {
-        throw new SyntaxError(
-          `typed array ${$ta} has ${bytes.byteLength} bytes, not a multiple of its element`,
-        );
-      }
-      return new Ctor(bytes.buffer, bytes.byteOffset, bytes.byteLength / Ctor.BYTES_PER_ELEMENT);
+  return JSON.parse(text, (_key, value: unknown) => typedArrayFromJson(value));
+}
+
+/** Inverse of typedArrayToJson. Throws SyntaxError on a malformed typed array. */
+function typedArrayFromJson(value: unknown): unknown {
+  if (value !== null && typeof value === 'object' && '$ta' in value && 'b64' in value) {
+    const { $ta, b64 } = value as { $ta: unknown; b64: unknown };
+    if (typeof $ta !== 'string' || typeof b64 !== 'string' || !Object.hasOwn(typedArrayCtors, $ta)) {
+      throw new SyntaxError('malformed typed array in frame');
     }
-    return value;
+    const Ctor = typedArrayCtors[$ta as TypedArrayName];
+    const bytes = base64ToBytes(b64);
+    if (bytes.byteLength % Ctor.BYTES_PER_ELEMENT !== 0) {
+      throw new SyntaxError(
+        `typed array ${$ta} has ${bytes.byteLength} bytes, not a multiple of its element`,
+      );
+    }
+    return new Ctor(bytes.buffer, bytes.byteOffset, bytes.byteLength / Ctor.BYTES_PER_ELEMENT);
+  }
+  return value;
+}
+
+// ---- Binary request frames for the web transport (issue 11) --------------------------------------------
+// A request that carries bytes (an uploadChunk, an inline file) travels as ONE binary WebSocket message
+// instead of base64 inside JSON (which ran uploads at about 1 MB/s):
+//
+//   [u32 little-endian H] [H bytes: UTF-8 JSON of the request frame] [N bytes: the payload]
+//
+// In the JSON head, the frame's first Uint8Array is replaced by {"$bin": N} (N: its byte length, which
+// must equal what follows the head); any other typed array stays {"$ta", "b64"}. The decoded frame is an
+// ordinary request frame: the dispatcher checks it against the request's params schema like any other
+// (so an uploadChunk still holds 1 to maxUploadChunkBytes bytes), and the whole message is within
+// maxMessageBytes (the server's frame limit). The head is at most maxBinaryHeadBytes. Main answers with
+// ordinary text frames. Electron IPC needs none of this: frames are structured-cloned there, so a
+// Uint8Array crosses as bytes.
+
+/** Largest JSON head of a binary request frame (bytes). */
+export const maxBinaryHeadBytes = 64 * 1024;
+
+/**
+ * The binary form of a request frame that holds a Uint8Array; null when it holds none (send it as text
+ * with encodeFrame) or its head would exceed maxBinaryHeadBytes.
+ */
+export function encodeBinaryFrame(frame: RequestFrame): Uint8Array<ArrayBuffer> | null {
+  const parts = encodeBinaryFrameParts(frame);
+  if (parts === null) return null;
+  const [head, payload] = parts;
+  const message = new Uint8Array(head.byteLength + payload.byteLength);
+  message.set(head, 0);
+  message.set(payload, head.byteLength);
+  return message;
+}
+
+/**
+ * encodeBinaryFrame in two pieces, [length + JSON head, payload], to be sent as one message without
+ * copying the payload (a page sends `new Blob(parts)`).
+ */
+export function encodeBinaryFrameParts(frame: RequestFrame): [Uint8Array<ArrayBuffer>, Uint8Array] | null {
+  const found: { bytes: Uint8Array | null } = { bytes: null };
+  const head = JSON.stringify(frame, (_key, value: unknown) => {
+    if (found.bytes === null && value instanceof Uint8Array) {
+      found.bytes = value;
+      return { $bin: value.byteLength };
+    }
+    return typedArrayToJson(value);
   });
+  const payload = found.bytes;
+  if (payload === null) return null;
+  const headBytes = new TextEncoder().encode(head);
+  if (headBytes.byteLength > maxBinaryHeadBytes) return null;
+  const prefix = new Uint8Array(4 + headBytes.byteLength);
+  new DataView(prefix.buffer).setUint32(0, headBytes.byteLength, true);
+  prefix.set(headBytes, 4);
+  return [prefix, payload];
+}
+
+/**
+ * Inverse of encodeBinaryFrame. The payload is a view into `message` (no copy). Throws SyntaxError when
+ * the head's length, its UTF-8 or JSON, or the single {"$bin": N} marker (exactly one, N equal to the
+ * payload's length, no other keys) is wrong.
+ */
+export function decodeBinaryFrame(message: Uint8Array): unknown {
+  if (message.byteLength < 4) throw new SyntaxError('binary frame shorter than its head length');
+  const headLength = new DataView(message.buffer, message.byteOffset, 4).getUint32(0, true);
+  if (headLength > maxBinaryHeadBytes || 4 + headLength > message.byteLength)
+    throw new SyntaxError('binary frame head length out of range');
+  let head: string;
+  try {
+    head = new TextDecoder('utf-8', { fatal: true }).decode(message.subarray(4, 4 + headLength));
+  } catch {
+    throw new SyntaxError('binary frame head is not UTF-8');
+  }
+  const start = 4 + headLength;
+  const payload = new Uint8Array(message.buffer, message.byteOffset + start, message.byteLength - start);
+  let markers = 0;
+  const frame: unknown = JSON.parse(head, (_key, value: unknown) => {
+    if (value !== null && typeof value === 'object' && '$bin' in value) {
+      const { $bin } = value as { $bin: unknown };
+      if (markers > 0 || Object.keys(value).length !== 1 || $bin !== payload.byteLength)
+        throw new SyntaxError('malformed binary payload marker in frame');
+      markers++;
+      return payload;
+    }
+    return typedArrayFromJson(value);
+  });
+  if (markers !== 1) throw new SyntaxError('binary frame without its payload marker');
+  return frame;
 }

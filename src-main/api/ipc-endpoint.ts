@@ -3,6 +3,7 @@
 // the contract tests plug a fake sender into it, so the same code is tested without Electron.
 import type { ResponseFrame } from './contract.ts';
 import type { Dispatcher } from './handlers.ts';
+import { grantLocalFile, type LocalFileAnswer } from './local-files.ts';
 
 /** What main knows about the frame that sent an IPC message (Electron's event.sender / senderFrame). */
 export interface IpcSender {
@@ -23,11 +24,18 @@ export interface IpcEndpointOptions {
    * origin in development. Compared on the parsed URL, never by prefix.
    */
   readonly appOrigins: readonly string[];
+  /**
+   * Grants a file the user dropped or picked in the page, by the path the preload found for it
+   * (local-files.ts): AppBackend.grantFile(path, 'picked'). Absent: such requests are refused.
+   */
+  readonly grantLocalFile?: (file: string) => { readonly fileId: string; readonly name: string };
 }
 
 export interface IpcEndpoint {
   /** One request from a sender: a response frame, or an error response when the sender is untrusted. */
   handle(sender: IpcSender, frame: unknown): Promise<ResponseFrame>;
+  /** The preload's open-by-path request (a dropped or picked file's path): a grant, or why not. */
+  handleLocalFile(sender: IpcSender, candidate: unknown): Promise<LocalFileAnswer>;
   isTrusted(sender: IpcSender): boolean;
 }
 
@@ -64,6 +72,11 @@ export function createIpcEndpoint(options: IpcEndpointOptions): IpcEndpoint {
         };
       }
       return options.dispatch(frame, { clientId: `ipc-${sender.webContentsId}`, transport: 'ipc' });
+    },
+    async handleLocalFile(sender, candidate) {
+      if (!isTrusted(sender) || options.grantLocalFile === undefined)
+        return { ok: false, message: 'This sender may not open files by path.' };
+      return grantLocalFile(candidate, options.grantLocalFile);
     },
   };
 }

@@ -106,7 +106,7 @@ export class SessionManager {
       sourceId: s.sessionId,
       device: deviceDto(s.device.description),
       strategy: s.config.strategy,
-      eventCount: s.run?.handle.events.length ?? 0,
+      eventCount: s.run?.handle.eventCount ?? 0,
       run: s.run ? { ...s.run.info } : null,
     };
   }
@@ -116,6 +116,12 @@ export class SessionManager {
       throw new ApiFailure(
         'InvalidRequest',
         `openSession: validation needs a real Vulkan device (device.kind "vulkan"), not a ${config.device.kind} device.`,
+      );
+    }
+    if (config.resources === 'real' && config.device.kind !== 'vulkan') {
+      throw new ApiFailure(
+        'InvalidRequest',
+        `openSession: resources "real" needs a real Vulkan device (device.kind "vulkan"), not a ${config.device.kind} device.`,
       );
     }
     let device = await resolveDevice(config.device, this.options.cwd, this.options.resolveUserProfile);
@@ -217,6 +223,7 @@ export class SessionManager {
         ...(s.config.debugSettings ? { debugSettings: s.config.debugSettings } : {}),
         ...(s.config.bufferDeviceAddress === true ? { bufferDeviceAddress: true } : {}),
         ...(s.config.budget !== undefined ? { budget: s.config.budget } : {}),
+        ...(s.config.resources !== undefined ? { resources: s.config.resources } : {}),
         ...(s.config.validation === true ? { validation: true } : {}),
         ...(p.seed === undefined ? {} : { seed: p.seed }),
         tracePath: null,
@@ -288,6 +295,8 @@ export class SessionManager {
           this.options.onChange();
         },
       },
+      // The trace worker keeps the recording; main only counts events (no second copy on main).
+      { mirror: false },
     );
     run = {
       runId,

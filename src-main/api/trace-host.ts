@@ -83,7 +83,7 @@ export class TraceHost {
   importDump(
     sourceId: string,
     input: WorkerFile,
-    format: 'auto' | 'vma' | 'd3d12ma' | 'pytorch',
+    format: 'auto' | 'vma' | 'd3d12ma' | 'pytorch' | 'rmv',
     taskId: string,
   ): Promise<LoadedSource> {
     const { input: moved, transfer } = TraceHost.movable(input);

@@ -26,6 +26,8 @@ export interface SourceQueryMap {
   snapshot: [ValidatedParams<'snapshotAt'>, RequestResult<'snapshotAt'>];
   allocations: [ValidatedParams<'listAllocations'>, RequestResult<'listAllocations'>];
   detail: [ValidatedParams<'allocationDetail'>, RequestResult<'allocationDetail'>];
+  bands: [ValidatedParams<'allocationBands'>, RequestResult<'allocationBands'>];
+  search: [ValidatedParams<'searchAllocations'>, RequestResult<'searchAllocations'>];
   leaks: [ValidatedParams<'leaks'>, RequestResult<'leaks'>];
   diff: [ValidatedParams<'diff'>, RequestResult<'diff'>];
   report: ['json' | 'text', string];
@@ -46,7 +48,7 @@ export type ToTraceWorker =
       readonly id: number;
       readonly sourceId: string;
       readonly input: WorkerFile;
-      readonly format: 'auto' | 'vma' | 'd3d12ma' | 'pytorch';
+      readonly format: 'auto' | 'vma' | 'd3d12ma' | 'pytorch' | 'rmv';
       readonly taskId: string;
     }
   | {

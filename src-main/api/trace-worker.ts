@@ -125,7 +125,7 @@ async function load(
 async function importDump(
   sourceId: string,
   input: WorkerFile,
-  format: 'auto' | 'vma' | 'd3d12ma' | 'pytorch',
+  format: 'auto' | 'vma' | 'd3d12ma' | 'pytorch' | 'rmv',
   taskId: string,
   isCancelled: () => boolean,
 ): Promise<LoadedSource> {
@@ -218,6 +218,10 @@ function query(sourceId: string, method: SourceQuery, params: unknown): unknown 
       return source.allocations(params as never);
     case 'detail':
       return source.detail(params as never);
+    case 'bands':
+      return source.bands(params as never);
+    case 'search':
+      return source.search(params as never);
     case 'leaks':
       return source.leaks(params as never);
     case 'diff':

@@ -22,6 +22,14 @@ export function handleApiRequests(endpoint: IpcEndpoint): () => void {
   return () => ipcMain.removeHandler(ipcChannels.request);
 }
 
+/** Grants files the user dropped or picked in a trusted window, by the path the preload found. */
+export function handleLocalFileGrants(endpoint: IpcEndpoint): () => void {
+  ipcMain.handle(ipcChannels.grantLocalFile, (event: IpcMainInvokeEvent, candidate: unknown) =>
+    endpoint.handleLocalFile(senderOf(event), candidate),
+  );
+  return () => ipcMain.removeHandler(ipcChannels.grantLocalFile);
+}
+
 /** Sends one event batch to a window (structured clone: typed arrays arrive as typed arrays). */
 export function sendEventBatch(contents: WebContents, frame: EventBatchFrame): void {
   if (!contents.isDestroyed()) contents.send(ipcChannels.events, frame);

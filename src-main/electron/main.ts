@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { AppBackend } from '../api/app-backend.ts';
 import { createIpcEndpoint } from '../api/ipc-endpoint.ts';
 import { openExternalVetted } from './external-links.ts';
-import { handleApiRequests, sendEventBatch } from './ipc-main.ts';
+import { handleApiRequests, handleLocalFileGrants, sendEventBatch } from './ipc-main.ts';
 import { buildAppMenu } from './menu.ts';
 import { appOrigin, appScheme, isAppUrl, rendererCsp, rendererFileFor } from './renderer-policy.ts';
 import { tracePathFromArgv } from './argv.ts';
@@ -281,12 +281,17 @@ if (!app.requestSingleInstanceLock()) {
     // The default device is open when the window appears (npm start's promise).
     void backend.openDefaultSession();
     const origins = [appOrigin, ...(devServerUrl ? [new URL(devServerUrl).origin] : [])];
+    const opened = backend;
     const endpoint = createIpcEndpoint({
       dispatch: backend.dispatch,
       trustedWebContents,
       appOrigins: origins,
+      // A file dropped or picked in the page opens in place: the preload found its path (webUtils),
+      // local-files.ts checks it is a regular file, and it is granted as if picked in the Open dialog.
+      grantLocalFile: (file) => opened.grantFile(file, 'picked'),
     });
     handleApiRequests(endpoint);
+    handleLocalFileGrants(endpoint);
     backend.batcher.subscribe((frame) => {
       for (const window of windows) if (!window.isDestroyed()) sendEventBatch(window.webContents, frame);
     });

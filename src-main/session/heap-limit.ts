@@ -16,6 +16,8 @@ export class HeapLimitedDevice implements Device {
   private readonly inner: Device;
   /** Bytes per heap index; undefined = no limit. */
   private readonly limits: (number | undefined)[];
+  /** Emulated budget bytes per heap index (setHeapBudget); undefined = as the device reports. */
+  private readonly budgetOverrides: (number | undefined)[];
   /** Bytes of live blocks per heap, allocated through this wrapper. */
   private readonly used: number[];
 
@@ -24,6 +26,20 @@ export class HeapLimitedDevice implements Device {
     this.description = inner.description;
     this.limits = inner.description.heaps.map(() => undefined);
     this.used = inner.description.heaps.map(() => 0);
+    this.budgetOverrides = inner.description.heaps.map(() => undefined);
+  }
+
+  /**
+   * Sets (bytes) or clears (null) an emulated budget for one heap: budgets() reports it as the heap's
+   * budget (the smaller of it and the device's) with this wrapper's live block bytes as the heap's usage,
+   * so runs are reproducible whatever else uses the GPU. Nothing fails at the device because of it.
+   */
+  setHeapBudget(heapIndex: number, bytes: number | null): void {
+    if (!Number.isSafeInteger(heapIndex) || heapIndex < 0 || heapIndex >= this.limits.length)
+      throw new RangeError(`heap ${heapIndex} does not exist (the device has ${this.limits.length} heaps)`);
+    if (bytes !== null && (!Number.isSafeInteger(bytes) || bytes < 0))
+      throw new RangeError(`a heap budget must be a non-negative safe integer of bytes, got ${bytes}`);
+    this.budgetOverrides[heapIndex] = bytes ?? undefined;
   }
 
   /** Sets (bytes) or clears (null) the limit of one heap. Live blocks stay; only new blocks are checked. */
@@ -73,14 +89,21 @@ export class HeapLimitedDevice implements Device {
 
   budgets(): readonly HeapBudget[] | null {
     const inner = this.inner.budgets();
-    const limited = this.limits.some((l) => l !== undefined);
+    const limited =
+      this.limits.some((l) => l !== undefined) || this.budgetOverrides.some((b) => b !== undefined);
     if (!limited) return inner;
     return this.description.heaps.map((heap, i) => {
       const reported = inner?.find((b) => b.heapIndex === i);
-      const budget = reported?.budget ?? heap.size;
-      const usage = reported?.usage ?? this.used[i] ?? 0;
+      let budget = reported?.budget ?? heap.size;
+      let usage = reported?.usage ?? this.used[i] ?? 0;
       const limit = this.limits[i];
-      return { heapIndex: i, budget: limit === undefined ? budget : Math.min(budget, limit), usage };
+      if (limit !== undefined) budget = Math.min(budget, limit);
+      const override = this.budgetOverrides[i];
+      if (override !== undefined) {
+        budget = Math.min(budget, override);
+        usage = this.used[i] ?? 0;
+      }
+      return { heapIndex: i, budget, usage };
     });
   }
 

@@ -15,6 +15,7 @@ import {
 import { isNativeAddonBuilt, type DebugMessage } from '../../native/index.ts';
 import { openVulkanDevice } from '../../native/vulkan-device.ts';
 import { assetsDir } from '../runtime/install.ts';
+import { vulkanResources, type ResourceBackend } from './resources.ts';
 
 /** assets/profiles/ (a function: the packaged app says where assets/ is at start-up). */
 export function profileDir(): string {
@@ -42,6 +43,8 @@ export interface OpenedDevice {
   readonly note: string | null;
   /** Whether the validation layer is on (only ever true for a real device). */
   readonly validation: boolean;
+  /** Real buffers and images on this device (`resources: real`); null for a simulated device. */
+  readonly resources: ResourceBackend | null;
   close(): void;
 }
 
@@ -164,6 +167,7 @@ function real(index: number | undefined, note: string | null, options: OpenDevic
     label: `${device.description.name} (vulkan${options.validation === true ? ', validation' : ''})`,
     note,
     validation: options.validation === true,
+    resources: vulkanResources(device.context),
     close: () => device.close(),
   };
 }
@@ -175,6 +179,7 @@ function simulated(description: DeviceDescription, note: string | null): OpenedD
     label: `${description.name} (${description.source})`,
     note,
     validation: false,
+    resources: null,
     close: () => undefined,
   };
 }

@@ -12,6 +12,7 @@ import type {
   PlacementStrategyName,
 } from '../../allocator/index.ts';
 import type { DeviceSpec } from './open-device.ts';
+import type { ResourcesMode } from './resources.ts';
 import type { LeakRecord } from './session.ts';
 import type { ParamValue, ScenarioMeta, ScenarioParams } from './scenario-types.ts';
 
@@ -30,6 +31,12 @@ export interface RunRequest {
   readonly bufferDeviceAddress?: boolean;
   /** Heap budgets: ignore, warn or strict (AllocatorCreateDesc.budget); default warn. */
   readonly budget?: BudgetMode;
+  /**
+   * real: each allocation creates its buffer/image, uses the driver's requirements, binds and destroys it
+   * (default on a real device); none: the scenario's numbers, every memory type allowed (the only choice on
+   * a simulated device).
+   */
+  readonly resources?: ResourcesMode;
   /**
    * Open the real Vulkan device with the Khronos validation layer; its messages arrive as `log` messages.
    * Real devices only (a profile is a usage error; the default device's simulated fallback says so).
@@ -67,6 +74,8 @@ export interface RunInfo {
   readonly bufferDeviceAddress: boolean;
   /** Whether the validation layer is on (only ever for a real device). */
   readonly validation: boolean;
+  readonly budget: BudgetMode;
+  readonly resources: ResourcesMode;
 }
 
 export type RunStateName = 'running' | 'paused' | 'finished';
@@ -112,6 +121,11 @@ export interface RunSummary {
   /** Bytes. */
   readonly peakCommittedBytes: number;
   readonly peakBlocks: number;
+  /** The budget mode, and blocks past a heap's budget (warn) / refused by it (strict) over the run. */
+  readonly budget: BudgetMode;
+  readonly resources: ResourcesMode;
+  readonly budgetCrossings: number;
+  readonly budgetRefusals: number;
   readonly leaks: readonly LeakRecord[];
   /** Bytes requested by the leaked allocations. */
   readonly leakedBytes: number;

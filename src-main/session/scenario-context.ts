@@ -241,5 +241,18 @@ export function createScenarioContext(options: ContextOptions): ScenarioContext 
       );
       session.sampleBudgets();
     },
+    setHeapBudget(heapIndex, bytes) {
+      try {
+        session.device.setHeapBudget(heapIndex, bytes);
+      } catch (error) {
+        throw new ScenarioUsageError(`ctx.setHeapBudget: ${(error as Error).message}`);
+      }
+      session.mark(
+        `heap ${heapIndex} budget ${bytes === null ? 'as the device reports it' : `set to ${bytes} bytes`}`,
+        origin(undefined),
+      );
+      session.sampleBudgets();
+    },
+    budgetMode: session.allocator.budget,
   };
 }

@@ -29,8 +29,19 @@ export const cancelGraceMs = 2000;
 
 type Waiter = { test: (s: RunStatus) => boolean; resolve: (s: RunStatus) => void };
 
+export interface ScenarioRunOptions {
+  /**
+   * Keep a copy of every event in `events` (default true: the CLI and tests read it). The API passes false:
+   * the trace worker keeps the recording, and a second copy on main cost its CPU, memory and GC.
+   */
+  readonly mirror?: boolean;
+}
+
 export class ScenarioRun {
+  /** Every event so far (empty when started with `mirror: false`). */
   readonly events = new EventMirror();
+  /** Events received from the worker so far (counted with or without the mirror). */
+  eventCount = 0;
   info: RunInfo | null = null;
   status: RunStatus | null = null;
   result: RunResult | null = null;
@@ -40,10 +51,14 @@ export class ScenarioRun {
   private waiters: Waiter[] = [];
   private finish!: (result: RunResult) => void;
 
+  private readonly mirror: boolean;
+
   constructor(
     request: RunRequest,
     private readonly listener: RunListener = {},
+    options: ScenarioRunOptions = {},
   ) {
+    this.mirror = options.mirror ?? true;
     const control = createControlBuffer();
     this.controller = new RunController(control);
     this.done = new Promise<RunResult>((resolve) => {
@@ -92,7 +107,8 @@ export class ScenarioRun {
         this.listener.onReady?.(m.info);
         break;
       case 'events':
-        this.events.apply(m.batch);
+        this.eventCount = m.batch.start + m.batch.columns.kind.length;
+        if (this.mirror) this.events.apply(m.batch);
         this.listener.onEvents?.(m.batch, this.events);
         break;
       case 'status': {
@@ -178,6 +194,10 @@ const emptyStatus: RunStatus = {
   failures: 0,
 };
 
-export function startScenario(request: RunRequest, listener?: RunListener): ScenarioRun {
-  return new ScenarioRun(request, listener);
+export function startScenario(
+  request: RunRequest,
+  listener?: RunListener,
+  options?: ScenarioRunOptions,
+): ScenarioRun {
+  return new ScenarioRun(request, listener, options);
 }

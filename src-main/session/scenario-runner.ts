@@ -47,8 +47,11 @@ export function validationLog(m: DebugMessage): { level: LogLevel; message: stri
   return { level: debugMessageLevel[m.severity], message: `[vulkan ${m.severity}] ${id}${m.message}` };
 }
 
-/** Minimum milliseconds between two event batches (≤ 30 Hz). */
-export const batchIntervalMs = 33;
+/**
+ * Minimum milliseconds between two event batches: 34, not 33, so that no 1 s window holds more than 30
+ * (33 ms apart, 31 fit in one second).
+ */
+export const batchIntervalMs = 34;
 
 export type Post = (message: WorkerMessage, transfer?: ArrayBuffer[]) => void;
 
@@ -57,6 +60,11 @@ export type ConsumerFactory = (path: string, info: RunInfo, session: Session) =>
 
 export interface RunnerOptions {
   readonly createConsumer?: ConsumerFactory | null;
+  /**
+   * Monotonic ms deciding when event batches go out (at most one per batchIntervalMs while running);
+   * default performance.now. Tests pass a fake clock to check the rate on the sending side.
+   */
+  readonly clock?: () => number;
 }
 
 /** Batches new events of a log into transferable slices. */
@@ -156,6 +164,10 @@ function summarize(session: Session, info: RunInfo, startedAt: number, tracePath
     events: session.log.length,
     peakCommittedBytes: session.peakCommittedBytes,
     peakBlocks: session.peakBlockCount,
+    budget: session.allocator.budget,
+    resources: info.resources,
+    budgetCrossings: state.budgetCrossings,
+    budgetRefusals: state.budgetRefusals,
     leaks,
     leakedBytes: leaks.reduce((sum, l) => sum + l.size, 0),
     durationMs: Math.round(performance.now() - startedAt),
@@ -170,6 +182,7 @@ export async function runScenario(
   options: RunnerOptions = {},
 ): Promise<RunResult> {
   const startedAt = performance.now();
+  const clock = options.clock ?? (() => performance.now());
   const gate = new RunGate(control);
   let scenario: LoadedScenario | null = null;
   let opened: OpenedDevice | null = null;
@@ -242,6 +255,16 @@ export async function runScenario(
     );
   }
 
+  const resources = request.resources ?? (opened.resources !== null ? 'real' : 'none');
+  if (resources === 'real' && opened.resources === null) {
+    const name = opened.label;
+    opened.close();
+    return usage(
+      new Error(
+        `resources real needs a real Vulkan device; ${name} is simulated (its scenarios run with resources none)`,
+      ),
+    );
+  }
   const strategy = request.strategy ?? 'tlsf';
   const tracePath = request.tracePath ?? null;
   let pendingConsumer: SessionEventConsumer | null = null;
@@ -258,6 +281,7 @@ export async function runScenario(
       ...(request.debugSettings ? { debugSettings: request.debugSettings } : {}),
       ...(request.bufferDeviceAddress === true ? { bufferDeviceAddress: true } : {}),
       ...(request.budget !== undefined ? { budget: request.budget } : {}),
+      ...(resources === 'real' ? { resources: opened.resources } : {}),
       logger: (level, message) => post({ type: 'log', level, message: `[allocator ${level}] ${message}` }),
     });
     // What the allocator actually uses (block sizes after its rounding and clamping), for the trace header.
@@ -274,6 +298,8 @@ export async function runScenario(
       allocationSizes: { ...allocator.allocationSizes },
       debugSettings: { ...allocator.debugSettings },
       bufferDeviceAddress: allocator.bufferDeviceAddress,
+      budget: allocator.budget,
+      resources,
       validation: opened.validation,
     };
     if (tracePath !== null) {
@@ -303,7 +329,7 @@ export async function runScenario(
 
   const live = session;
   const cursor = new BatchCursor(live.log);
-  let lastFlush = performance.now();
+  let lastFlush = clock();
   let lastTraceFlush = lastFlush;
   let blocked = false;
   const status = (state: RunStatus['state']): RunStatus => {
@@ -320,7 +346,7 @@ export async function runScenario(
     };
   };
   const flush = (state: RunStatus['state']): void => {
-    const now = performance.now();
+    const now = clock();
     lastFlush = now;
     const next = cursor.next();
     if (next) post({ type: 'events', batch: next.batch }, next.transfer);
@@ -340,7 +366,7 @@ export async function runScenario(
       if (blocked) {
         blocked = false;
         flush(gate.paused ? 'paused' : 'running');
-      } else if (performance.now() - lastFlush >= batchIntervalMs) flush('running');
+      } else if (clock() - lastFlush >= batchIntervalMs) flush('running');
     },
     log(message: string): void {
       post({ type: 'log', message });
@@ -362,7 +388,7 @@ export async function runScenario(
   const timer = setInterval(() => {
     const state = gate.paused ? 'paused' : 'running';
     if (live.log.length === lastShipped && state === lastState) return;
-    if (performance.now() - lastFlush >= batchIntervalMs) {
+    if (clock() - lastFlush >= batchIntervalMs) {
       lastShipped = live.log.length;
       lastState = state;
       flush(state);

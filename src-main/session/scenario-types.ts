@@ -1,6 +1,6 @@
 // What a scenario script is (an ES module exporting `meta` and `run`) and what it gets (`ctx`). Scenario
 // scripts are code the user chose to run; traces, in contrast, are data and never execute.
-import type { DeviceDescription, HeapBudget, MemoryLocation } from '../../allocator/index.ts';
+import type { BudgetMode, DeviceDescription, HeapBudget, MemoryLocation } from '../../allocator/index.ts';
 
 /**
  * `file`: a path to a data file the script reads with ctx.readLines (CLI: the path as given; API: main
@@ -74,6 +74,9 @@ export interface SessionState {
   readonly committedBytes: number;
   readonly peakCommittedBytes: number;
   readonly blockCount: number;
+  /** Blocks created past a heap's budget (budget mode warn) and blocks the budget refused (strict). */
+  readonly budgetCrossings: number;
+  readonly budgetRefusals: number;
 }
 
 export interface ScenarioContext {
@@ -98,6 +101,14 @@ export interface ScenarioContext {
   state(): SessionState;
   /** Emulates a smaller heap (bytes; null clears), like VMA's heap size limit. */
   limitHeap(heapIndex: number, bytes: number | null): void;
+  /**
+   * Emulates a smaller budget for a heap (bytes; null clears), as VK_EXT_memory_budget would report it:
+   * unlike limitHeap nothing fails at the device; the allocator's budget mode decides (ignore, warn, strict).
+   * The heap's usage is then this session's blocks in it.
+   */
+  setHeapBudget(heapIndex: number, bytes: number | null): void;
+  /** The session's budget mode (`run --budget`). */
+  readonly budgetMode: BudgetMode;
   /**
    * The lines of a data file (a "file" parameter's value; relative to the working directory), read in
    * chunks as the loop asks for them: a regular file only, at most 4 GiB, lines of at most 4096 bytes;

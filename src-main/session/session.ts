@@ -4,20 +4,21 @@
 import {
   Allocator,
   EventLog,
+  FlagBits,
   type Allocation,
   type AllocationCreateDesc,
-  type AllocationKind,
   type AllocationSizesInput,
+  type AllocatorEvent,
   type AllocatorEventSink,
   type BudgetMode,
   type Clock,
   type DebugSettings,
   type Device,
   type Logger,
-  type MemoryLocation,
   type PlacementStrategyName,
 } from '../../allocator/index.ts';
 import { HeapLimitedDevice } from './heap-limit.ts';
+import type { CreatedResource, ResourceBackend, ResourcesMode } from './resources.ts';
 import type { SessionState } from './scenario-types.ts';
 
 /** Receives the recorded events as they accumulate (e.g. a trace writer). */
@@ -42,6 +43,11 @@ export interface SessionOptions {
   readonly clock?: Clock;
   /** Gets every event via flush(); see SessionEventConsumer. */
   readonly consumer?: SessionEventConsumer | null;
+  /**
+   * Real resources (`resources: real`): every allocation creates its buffer/image here, allocates with the
+   * driver's requirements, binds it and destroys it on free. Absent or null: `resources: none`.
+   */
+  readonly resources?: ResourceBackend | null;
 }
 
 export interface LeakRecord {
@@ -66,86 +72,48 @@ class RecordingSink implements AllocatorEventSink {
   private readonly blockSizes = new Map<number, number>();
   private readonly liveSizes = new Map<number, number>();
 
+  /** Blocks created past a heap's budget (mode warn) / refused by it (mode strict), as recorded. */
+  budgetCrossings = 0;
+  budgetRefusals = 0;
+
   constructor(private readonly log: EventLog) {}
 
-  allocate(
-    allocationId: number,
-    blockId: number,
-    memoryTypeIndex: number,
-    offset: number,
-    size: number,
-    alignment: number,
-    kind: AllocationKind,
-    location: MemoryLocation,
-    name: string,
-    decisionId: number,
-    usedRetry: boolean,
-    stack: string | null,
-  ): void {
-    this.allocationCount++;
-    this.allocatedBytes += size;
-    this.liveSizes.set(allocationId, size);
-    this.log.allocate(
-      allocationId,
-      blockId,
-      memoryTypeIndex,
-      offset,
-      size,
-      alignment,
-      kind,
-      location,
-      name,
-      decisionId,
-      usedRetry,
-      stack,
-    );
-  }
-
-  free(allocationId: number): void {
-    this.freeCount++;
-    this.allocatedBytes -= this.liveSizes.get(allocationId) ?? 0;
-    this.liveSizes.delete(allocationId);
-    this.log.free(allocationId);
-  }
-
-  failure(
-    name: string,
-    size: number,
-    alignment: number,
-    location: MemoryLocation,
-    linear: boolean,
-    code: string,
-    message: string,
-    decisionId: number,
-    stack: string | null,
-  ): void {
-    this.failureCount++;
-    this.log.failure(name, size, alignment, location, linear, code, message, decisionId, stack);
-  }
-
-  /** A new block pushed a heap past its budget (budget mode warn): recorded as a budget sample. */
-  budgetSample(heapIndex: number, budget: number, usage: number): void {
-    this.log.budgetSample(heapIndex, budget, usage);
-  }
-
-  blockCreate(blockId: number, memoryTypeIndex: number, size: number, dedicated: boolean): void {
-    this.blockSizes.set(blockId, size);
-    this.committedBytes += size;
-    this.blockCount++;
-    if (this.committedBytes > this.peakCommittedBytes) this.peakCommittedBytes = this.committedBytes;
-    if (this.blockCount > this.peakBlockCount) this.peakBlockCount = this.blockCount;
-    this.log.blockCreate(blockId, memoryTypeIndex, size, dedicated);
-  }
-
-  blockDestroy(blockId: number): void {
-    this.committedBytes -= this.blockSizes.get(blockId) ?? 0;
-    this.blockSizes.delete(blockId);
-    this.blockCount--;
-    this.log.blockDestroy(blockId);
-  }
-
-  rename(allocationId: number, name: string): void {
-    this.log.rename(allocationId, name);
+  event(e: AllocatorEvent): void {
+    switch (e.type) {
+      case 'allocate':
+        this.allocationCount++;
+        this.allocatedBytes += e.size;
+        this.liveSizes.set(e.allocationId, e.size);
+        break;
+      case 'free':
+        this.freeCount++;
+        this.allocatedBytes -= this.liveSizes.get(e.allocationId) ?? 0;
+        this.liveSizes.delete(e.allocationId);
+        break;
+      case 'failure':
+        this.failureCount++;
+        break;
+      case 'blockCreate':
+        this.blockSizes.set(e.blockId, e.size);
+        this.committedBytes += e.size;
+        this.blockCount++;
+        if (this.committedBytes > this.peakCommittedBytes) this.peakCommittedBytes = this.committedBytes;
+        if (this.blockCount > this.peakBlockCount) this.peakBlockCount = this.blockCount;
+        break;
+      case 'blockDestroy':
+        this.committedBytes -= this.blockSizes.get(e.blockId) ?? 0;
+        this.blockSizes.delete(e.blockId);
+        this.blockCount--;
+        break;
+      case 'budgetSample':
+        // The allocator's budget samples: a new block pushed a heap past its budget (mode warn) or the
+        // budget refused one (mode strict), told apart by the flags it sets.
+        if (((e.flags ?? 0) & FlagBits.budgetRefused) !== 0) this.budgetRefusals++;
+        else if (((e.flags ?? 0) & FlagBits.budgetCrossed) !== 0) this.budgetCrossings++;
+        break;
+      // rename, move: recorded as they are.
+    }
+    this.log.event(e);
   }
 }
 
@@ -159,8 +127,12 @@ export class Session {
   private opCount = 0;
   private frameNumber = 0;
   private closed = false;
+  private readonly resourceBackend: ResourceBackend | null;
+  /** The bound resource of each live allocation (resources real), by allocation id. */
+  private readonly boundResources = new Map<number, CreatedResource>();
 
   constructor(options: SessionOptions) {
+    this.resourceBackend = options.resources ?? null;
     this.device = new HeapLimitedDevice(options.device);
     this.log = new EventLog(options.clock ? { clock: options.clock } : {});
     this.sink = new RecordingSink(this.log);
@@ -182,21 +154,78 @@ export class Session {
     this.sampleBudgets();
   }
 
-  /** Allocates and records; throws the allocator's AllocationError (the failure is recorded first). */
+  /** `real` when allocations create, bind and destroy real resources; else `none`. */
+  get resources(): ResourcesMode {
+    return this.resourceBackend === null ? 'none' : 'real';
+  }
+
+  /** Buffers and images this session has bound and not yet destroyed (resources real). */
+  get boundResourceCount(): number {
+    return this.boundResources.size;
+  }
+
+  /**
+   * Allocates and records; throws the allocator's AllocationError (the failure is recorded first). With
+   * real resources the desc's size stands for the resource (a buffer of that size, or an RGBA8 image of at
+   * least that many bytes); the allocation takes the driver's size, alignment (at least the desc's) and
+   * memoryTypeBits, a dedicated block when the driver requires one, and the allocate event records the
+   * driver's memoryTypeBits (typeBits column).
+   */
   allocate(desc: AllocationCreateDesc): Allocation {
     this.opCount++;
+    const backend = this.resourceBackend;
+    let resource: CreatedResource | null = null;
     try {
-      return this.allocator.allocate(desc);
+      if (backend === null) return this.allocator.allocate(desc);
+      resource = desc.linear
+        ? backend.createBuffer(desc.requirements.size)
+        : backend.createImage(desc.requirements.size);
+      const req = resource.requirements;
+      const dedicated = req.requiresDedicated || (desc.scheme?.kind ?? 'managed') !== 'managed';
+      const allocation = this.allocator.allocate({
+        ...desc,
+        requirements: {
+          size: req.size,
+          alignment: Math.max(req.alignment, desc.requirements.alignment),
+          memoryTypeBits: req.memoryTypeBits,
+        },
+        scheme: !dedicated
+          ? { kind: 'managed' }
+          : resource.kind === 'buffer'
+            ? { kind: 'dedicatedBuffer', buffer: resource.handle }
+            : { kind: 'dedicatedImage', image: resource.handle },
+      });
+      this.log.columns.typeBits[this.log.length - 1] = req.memoryTypeBits;
+      try {
+        backend.bind(resource, allocation.block.handle, allocation.offset);
+      } catch (error) {
+        this.allocator.free(allocation);
+        throw error;
+      }
+      this.boundResources.set(allocation.id, resource);
+      resource = null;
+      return allocation;
     } catch (error) {
       // A failure changes what the heaps look like to the driver; sample so the trace shows it.
       this.sampleBudgets();
       throw error;
+    } finally {
+      if (resource !== null) backend?.destroy(resource);
     }
   }
 
+  /** With real resources, the allocation's resource is destroyed first, then its memory freed. */
   free(allocation: Allocation): void {
     this.opCount++;
+    this.destroyResourceOf(allocation.id);
     this.allocator.free(allocation);
+  }
+
+  private destroyResourceOf(allocationId: number): void {
+    const resource = this.boundResources.get(allocationId);
+    if (resource === undefined) return;
+    this.boundResources.delete(allocationId);
+    this.resourceBackend?.destroy(resource);
   }
 
   rename(allocation: Allocation, name: string): void {
@@ -220,7 +249,8 @@ export class Session {
   sampleBudgets(): void {
     const budgets = this.device.budgets();
     if (!budgets) return;
-    for (const b of budgets) this.log.budgetSample(b.heapIndex, b.budget, b.usage);
+    for (const b of budgets)
+      this.log.budgetSample({ heapIndex: b.heapIndex, budget: b.budget, usage: b.usage });
   }
 
   get ops(): number {
@@ -248,6 +278,8 @@ export class Session {
       committedBytes: s.committedBytes,
       peakCommittedBytes: s.peakCommittedBytes,
       blockCount: s.blockCount,
+      budgetCrossings: s.budgetCrossings,
+      budgetRefusals: s.budgetRefusals,
     };
   }
 
@@ -284,6 +316,8 @@ export class Session {
       this.flush();
       this.consumer?.close();
     } finally {
+      // The leaked allocations' resources go before their memory, as an application's teardown would.
+      for (const id of [...this.boundResources.keys()]) this.destroyResourceOf(id);
       this.allocator.setEventSink(null);
       this.allocator.destroy();
     }

@@ -54,6 +54,12 @@ export function formatSummary(s: RunSummary, outcome: string): string {
   row('device', s.device);
   row('strategy', s.strategy);
   row('blocks', blockSizesText(s));
+  row(
+    'resources',
+    s.resources === 'real'
+      ? "real (buffers and images created, bound and destroyed; the driver's requirements)"
+      : "none (the scenario's sizes, every memory type allowed)",
+  );
   row('ops', `${s.ops} (${s.allocations} allocations, ${s.frees} frees, ${s.failures} failures)`);
   if (s.failures > 0) {
     const codes = Object.entries(s.failuresByCode)
@@ -63,6 +69,14 @@ export function formatSummary(s: RunSummary, outcome: string): string {
   }
   row('frames', String(s.frames));
   row('peak', `${formatBytes(s.peakCommittedBytes)} committed, ${s.peakBlocks} blocks`);
+  row(
+    'budget',
+    s.budget === 'ignore'
+      ? 'ignore (heap budgets are not checked)'
+      : s.budget === 'warn'
+        ? `warn: ${s.budgetCrossings} block${s.budgetCrossings === 1 ? '' : 's'} pushed a heap past its budget`
+        : `strict: the budget refused ${s.budgetRefusals} block${s.budgetRefusals === 1 ? '' : 's'}`,
+  );
   if (s.leaks.length === 0) row('leaks', 'none');
   else {
     row('leaks', `${s.leaks.length} allocations, ${formatBytes(s.leakedBytes)}, by origin:`);

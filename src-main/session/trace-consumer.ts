@@ -15,6 +15,8 @@ export function createTraceConsumer(path: string, info: RunInfo, session: Sessio
       allocationSizes: { ...info.allocationSizes },
       debugSettings: info.debugSettings,
       bufferDeviceAddress: info.bufferDeviceAddress,
+      budget: info.budget,
+      resources: info.resources,
     },
     session: { scenario: info.scenario.name, params: info.params, seed: info.seed },
   });

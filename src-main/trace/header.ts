@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { DeviceDescription } from '../../allocator/device.ts';
 import {
   defaultDebugSettings,
+  type BudgetMode,
   type DebugSettings,
   type PlacementStrategyName,
 } from '../../allocator/types.ts';
@@ -39,6 +40,8 @@ export interface TraceHeaderInit {
     readonly allocationSizes?: TraceAllocatorConfig['allocationSizes'];
     readonly debugSettings?: Partial<DebugSettings>;
     readonly bufferDeviceAddress?: boolean;
+    readonly budget?: BudgetMode;
+    readonly resources?: 'real' | 'none';
   };
   readonly session?: TraceSessionInfo;
   readonly importedFrom?: TraceImportInfo;
@@ -60,6 +63,8 @@ export function createTraceHeader(init: TraceHeaderInit): TraceHeader {
       allocationSizes: { ...(a.allocationSizes ?? {}) },
       debugSettings: { ...defaultDebugSettings, ...(a.debugSettings ?? {}) },
       bufferDeviceAddress: a.bufferDeviceAddress ?? false,
+      ...(a.budget !== undefined ? { budget: a.budget } : {}),
+      ...(a.resources !== undefined ? { resources: a.resources } : {}),
     },
     ...(init.session ? { session: init.session } : {}),
     ...(init.importedFrom ? { importedFrom: init.importedFrom } : {}),

@@ -1,13 +1,14 @@
 // Web mode: the built renderer and the API WebSocket, on 127.0.0.1 only. Every HTTP request and every
 // WebSocket upgrade must carry the server's token (URL query once, then the HttpOnly cookie) and the
 // server's own Host; upgrades must also come from the server's own Origin. Messages are limited to
-// maxMessageBytes. All connected tabs receive the same event batches (they watch the same sessions).
+// maxMessageBytes; requests are text (JSON) frames, or binary ones when they carry bytes (upload chunks). All connected tabs receive the same event batches (they watch the same sessions).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import {
+  decodeBinaryFrame,
   decodeFrame,
   encodeFrame,
   maxMessageBytes,
@@ -87,6 +88,13 @@ function securityHeaders(port: number): Record<string, string> {
 function plain(res: ServerResponse, status: number, text: string, headers: Record<string, string>): void {
   res.writeHead(status, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' });
   res.end(`${text}\n`);
+}
+
+/** One WebSocket message's bytes (ws hands out a Buffer, an ArrayBuffer or fragments by binaryType). */
+function rawBytes(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return data;
 }
 
 function rejectUpgrade(socket: Duplex, status: number, reason: string): void {
@@ -219,7 +227,13 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       void (async () => {
         let frame: unknown;
         if (isBinary) {
-          frame = null;
+          // A request carrying bytes (an upload chunk): JSON head + raw payload (contract.ts,
+          // encodeBinaryFrame). Malformed ones answer InvalidRequest like malformed text frames.
+          try {
+            frame = decodeBinaryFrame(rawBytes(data));
+          } catch {
+            frame = null;
+          }
         } else {
           try {
             frame = decodeFrame(data.toString());

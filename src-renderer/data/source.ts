@@ -81,7 +81,14 @@ export interface TimelineQuery {
   readonly groupBy: TimelineGroupBy;
 }
 
-export type MarkerKind = 'frame' | 'mark' | 'failure' | 'leak';
+export type MarkerKind = 'frame' | 'mark' | 'failure' | 'leak' | 'budget';
+
+/** A heap's budget line: each point's budget (bytes) holds from its event index on. */
+export interface TimelineBudget {
+  readonly heapIndex: number;
+  readonly label: string;
+  readonly points: readonly { readonly index: number; readonly budget: number }[];
+}
 
 export interface TimelineMarker {
   /** Event index of the event (the cursor after it is index + 1). */
@@ -114,6 +121,8 @@ export interface TimelineBuckets {
   readonly time: Float64Array;
   /** Markers inside [start, end), thinned to at most a few per pixel. */
   readonly markers: readonly TimelineMarker[];
+  /** Budget lines of the heaps that report budgets (none for traces without budget samples). */
+  readonly budgets?: readonly TimelineBudget[];
 }
 
 /** The bucket holding event index `e` (binary search over firstEvent), clamped to [0, count - 1]. */
@@ -150,6 +159,20 @@ export interface AllocationRecord {
   readonly decisionId: number;
   /** true when the decision's allocation-time retry type was needed (the first choice failed). */
   readonly usedRetry: boolean;
+  /**
+   * When that retry was the budget's doing (budget mode strict): the heap, its budget and the usage the
+   * refused block would have made, bytes. Absent or null otherwise.
+   */
+  readonly budgetRefusal?: {
+    readonly heapIndex: number;
+    readonly budget: number;
+    readonly usage: number;
+  } | null;
+  /**
+   * The driver's memoryTypeBits of the bound resource (resources real, or a captured application): size and
+   * alignment are then the driver's too. Absent or null otherwise.
+   */
+  readonly driverTypeBits?: number | null;
 }
 
 /** An allocation as the block map needs it. */
@@ -291,6 +314,52 @@ export interface PickedFile {
   slice(start: number, end: number): { arrayBuffer(): Promise<ArrayBuffer> };
 }
 
+/** Individual allocations over an event window (the timeline's allocations mode; issue 11). */
+export interface BandsQuery {
+  /** Event window [start, end). */
+  readonly start: number;
+  readonly end: number;
+  /** Allocations drawn individually at most (the detail control). */
+  readonly limit: number;
+  /** Buckets of the rest series (the plot's pixels over the window). */
+  readonly buckets: number;
+}
+
+/**
+ * The engine's answer (allocator/analysis/allocation-bands.ts): the `limit` largest allocations alive in
+ * [start, end), largest first, each with id, requested bytes, lifetime [from, to) in event indices, block id
+ * and offset (bytes); the others alive in the window summed per bucket in restMax (the most bytes after any
+ * event of [restBoundaries[j], restBoundaries[j + 1])).
+ */
+export interface AllocationBandsData {
+  readonly start: number;
+  readonly end: number;
+  /** Allocations alive in the window, shown or not. */
+  readonly alive: number;
+  readonly id: Float64Array;
+  readonly size: Float64Array;
+  readonly from: Float64Array;
+  readonly to: Float64Array;
+  readonly block: Float64Array;
+  readonly offset: Float64Array;
+  readonly restBoundaries: Float64Array;
+  readonly restMax: Float64Array;
+}
+
+export interface AllocationSearchQuery {
+  /** "block 3 + 0x1000", "3:4096" or a bare offset; empty: any. */
+  readonly address: string;
+  /** Substring of a stack frame or the name, case-insensitive; empty: any. */
+  readonly text: string;
+  readonly limit: number;
+}
+
+export interface AllocationSearchResult {
+  /** Matches in all (rows holds the first `limit`), in allocation order. */
+  readonly total: number;
+  readonly rows: readonly AllocationRecord[];
+}
+
 /** Events a source pushes: the trace grew (live runs), the run state changed. */
 export interface SourceListener {
   traceChanged?(overview: TraceOverview): void;
@@ -330,6 +399,10 @@ export interface InspectorSource {
   runScenario(id: string, params: Record<string, ScenarioParamValue>, config?: RunConfig): Promise<RunInfo>;
   control(action: 'pause' | 'step' | 'resume' | 'cancel'): Promise<RunInfo>;
   subscribe(listener: SourceListener): () => void;
+  /** The allocations mode's bands (absent: the source cannot draw individual allocations). */
+  bands?(query: BandsQuery): Promise<AllocationBandsData>;
+  /** Allocations by address and/or stack-frame text (engine-side). */
+  searchAllocations?(query: AllocationSearchQuery): Promise<AllocationSearchResult>;
   /** Traces the server offers by fileId (its samples); absent when the source has none. */
   samples?(): Promise<{ name: string; fileId: string; bytes: number }[]>;
   /** Opens a file the server granted (a sample, an upload) by its fileId. */

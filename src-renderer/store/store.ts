@@ -1,10 +1,12 @@
-// The inspector's zustand store: four slices spread into one vanilla store (one per mounted app, so tests
+// The inspector's zustand store: five slices spread into one vanilla store (one per mounted app, so tests
 // get a fresh one each), provided to React through a context. Views read it with narrow selectors.
 import { createContext, createElement, useContext } from 'react';
 import type { ReactNode } from 'react';
 import { useStore } from 'zustand';
 import { createStore } from 'zustand/vanilla';
 import type { StoreApi } from 'zustand/vanilla';
+import { createBandsSlice } from './bands-slice.ts';
+import type { BandsSlice } from './bands-slice.ts';
 import { createCursorSlice } from './cursor-slice.ts';
 import type { CursorSlice } from './cursor-slice.ts';
 import { createSessionSlice } from './session-slice.ts';
@@ -14,7 +16,7 @@ import type { TraceSlice } from './trace-slice.ts';
 import { createViewSlice } from './view-slice.ts';
 import type { ViewSlice } from './view-slice.ts';
 
-export type InspectorState = SessionSlice & TraceSlice & CursorSlice & ViewSlice;
+export type InspectorState = SessionSlice & TraceSlice & CursorSlice & ViewSlice & BandsSlice;
 export type InspectorStore = StoreApi<InspectorState>;
 
 export function createInspectorStore(): InspectorStore {
@@ -23,6 +25,7 @@ export function createInspectorStore(): InspectorStore {
     ...createTraceSlice(...a),
     ...createCursorSlice(...a),
     ...createViewSlice(...a),
+    ...createBandsSlice(...a),
   }));
 }
 

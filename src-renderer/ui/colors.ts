@@ -29,7 +29,11 @@ export const markerColors = {
   mark: '#2f80ed',
   failure: '#eb3b3b',
   leak: '#f2994a',
+  budget: '#b5179e',
 } as const;
+
+/** The dashed budget line of each heap (VK_EXT_memory_budget) on the timeline. */
+export const budgetLineColor = '#b5179e';
 
 export interface CanvasTheme {
   readonly background: string;

@@ -51,7 +51,11 @@ export function DecisionPanel(): ReactNode {
             </p>
           )}
           {selected.decision ? (
-            <DecisionRecord decision={selected.decision} usedRetry={selected.allocation.usedRetry} />
+            <DecisionRecord
+              decision={selected.decision}
+              usedRetry={selected.allocation.usedRetry}
+              budgetRefusal={selected.allocation.budgetRefusal ?? null}
+            />
           ) : (
             <p className="empty">This trace has no decision record for this allocation.</p>
           )}
@@ -76,6 +80,16 @@ function AllocationFacts(props: {
       <dd>
         {formatBytes(a.size)} ({formatCount(a.size)} B), alignment {formatBytes(a.alignment)}
       </dd>
+      {a.driverTypeBits !== undefined && a.driverTypeBits !== null && (
+        <>
+          <dt>requirements</dt>
+          <dd data-testid="decision-requirements">
+            from the driver (a real {a.kind === 'linear' ? 'buffer' : 'image'}): {formatBytes(a.size)},
+            alignment {formatBytes(a.alignment)}, memoryTypeBits 0x{a.driverTypeBits.toString(16)} (types{' '}
+            {bitsList(a.driverTypeBits)})
+          </dd>
+        </>
+      )}
       <dt>placed</dt>
       <dd>
         block #{a.blockId} at offset {formatCount(a.offset)} · type {a.memoryTypeIndex} (heap {a.heapIndex}) ·{' '}
@@ -113,7 +127,12 @@ function bitsList(bits: number): string {
   return allowed.length === 0 ? 'none' : allowed.join(', ');
 }
 
-export function DecisionRecord(props: { decision: MemoryTypeDecision; usedRetry: boolean }): ReactNode {
+export function DecisionRecord(props: {
+  decision: MemoryTypeDecision;
+  usedRetry: boolean;
+  budgetRefusal?: AllocationRecord['budgetRefusal'];
+}): ReactNode {
+  const refusal = props.budgetRefusal ?? null;
   const d = props.decision;
   return (
     <div className="decision-record" data-testid="decision-record">
@@ -205,6 +224,13 @@ export function DecisionRecord(props: { decision: MemoryTypeDecision; usedRetry:
             <li>
               if allocating from type {d.winner} fails, retry with type {d.retryTypeIndex}
               {props.usedRetry ? ' — this allocation needed that retry.' : '.'}
+            </li>
+          )}
+          {refusal !== null && (
+            <li className="budget-refusal" data-testid="budget-refusal">
+              The retry was the budget&apos;s doing (budget mode strict): a new block of type {d.winner} would
+              have taken heap {refusal.heapIndex} to {formatBytes(refusal.usage)}, past its budget of{' '}
+              {formatBytes(refusal.budget)}, so the next type, {d.retryTypeIndex}, was tried.
             </li>
           )}
         </ul>

@@ -11,7 +11,10 @@ export function OpenView(): ReactNode {
   return (
     <section className="open" aria-label="Open a trace">
       <div className="dropzone" data-testid="dropzone">
-        <p>Drop a VRAMscope trace (or a VMA / D3D12MA JSON dump, a PyTorch memory snapshot) here, or</p>
+        <p>
+          Drop a VRAMscope trace (or a VMA / D3D12MA JSON dump, a PyTorch memory snapshot, an RMV trace) here,
+          or
+        </p>
         <button type="button" onClick={() => inputRef.current?.click()}>
           Choose a file…
         </button>
@@ -19,7 +22,7 @@ export function OpenView(): ReactNode {
           ref={inputRef}
           type="file"
           data-testid="file-input"
-          accept=".trace,.json,.pickle,.pkl,application/octet-stream"
+          accept=".trace,.json,.pickle,.pkl,.rmv,application/octet-stream"
           style={{ display: 'none' }}
           onChange={(e) => {
             const f = e.target.files?.[0];

@@ -6,7 +6,7 @@ import type { ScaleLinear } from 'd3';
 import { bucketOfEvent } from '../data/source.ts';
 import type { TimelineBuckets } from '../data/source.ts';
 import type { EventRange } from '../store/cursor-slice.ts';
-import { markerColors, seriesColor, withAlpha } from '../ui/colors.ts';
+import { budgetLineColor, markerColors, seriesColor, withAlpha } from '../ui/colors.ts';
 import type { CanvasTheme } from '../ui/colors.ts';
 import { formatBytes, formatMs } from '../ui/format.ts';
 
@@ -22,6 +22,10 @@ export interface TimelineFrame {
   readonly showCommitted: boolean;
   readonly showAllocated: boolean;
   readonly theme: CanvasTheme;
+  /** Bytes at the top of the y axis, instead of the buckets' maximum (the allocations mode's stack). */
+  readonly yMax?: number;
+  /** Draws the plot instead of the stacked totals (the allocations mode), inside the plot's clip. */
+  readonly drawPlot?: (ctx: CanvasRenderingContext2D, scales: TimelineScales) => void;
 }
 
 export interface TimelineScales {
@@ -31,15 +35,15 @@ export interface TimelineScales {
 
 /** x: event index → CSS px; y: bytes → CSS px (0 at the bottom of the plot). */
 export function timelineScales(
-  frame: Pick<TimelineFrame, 'width' | 'height' | 'range' | 'buckets'>,
+  frame: Pick<TimelineFrame, 'width' | 'height' | 'range' | 'buckets' | 'yMax'>,
 ): TimelineScales {
   const m = timelineMargin;
   const x = scaleLinear()
     .domain([frame.range.start, Math.max(frame.range.start + 1, frame.range.end)])
     .range([m.left, Math.max(m.left + 1, frame.width - m.right)]);
-  let maxBytes = 0;
+  let maxBytes = frame.yMax ?? 0;
   const b = frame.buckets;
-  if (b)
+  if (b && frame.yMax === undefined)
     for (let i = 0; i < b.count; i++)
       maxBytes = Math.max(maxBytes, b.committedTotal[i] ?? 0, b.allocatedTotal[i] ?? 0);
   const y = scaleLinear()
@@ -49,7 +53,16 @@ export function timelineScales(
   return { x, y };
 }
 
-export function drawTimeline(ctx: CanvasRenderingContext2D, frame: TimelineFrame): void {
+/** What drawTimeline drew that a test can look for: budget lines and budget markers, CSS px. */
+export interface TimelineDrawn {
+  /** One entry per horizontal segment of a budget line: heap, y, x from/to. */
+  readonly budgetLines: { heap: number; y: number; x0: number; x1: number }[];
+  /** Budget markers: x, and the top of the marker. */
+  readonly budgetMarkers: { x: number; y: number }[];
+}
+
+export function drawTimeline(ctx: CanvasRenderingContext2D, frame: TimelineFrame): TimelineDrawn {
+  const drawn: TimelineDrawn = { budgetLines: [], budgetMarkers: [] };
   const { width, height, theme } = frame;
   const m = timelineMargin;
   const { x, y } = timelineScales(frame);
@@ -75,14 +88,23 @@ export function drawTimeline(ctx: CanvasRenderingContext2D, frame: TimelineFrame
   }
 
   const b = frame.buckets;
+  if (frame.drawPlot) {
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(m.left, m.top, plotRight - m.left, plotBottom - m.top);
+    ctx.clip();
+    frame.drawPlot(ctx, { x, y });
+    ctx.restore();
+  }
   if (b && b.count > 0) {
     ctx.save();
     ctx.beginPath();
     ctx.rect(m.left, m.top, plotRight - m.left, plotBottom - m.top);
     ctx.clip();
-    drawBands(ctx, b, x, y, frame.showCommitted, frame.showAllocated);
+    if (!frame.drawPlot) drawBands(ctx, b, x, y, frame.showCommitted, frame.showAllocated, frame.range);
+    drawBudgetLines(ctx, b, x, y, m.left, plotRight, drawn);
     ctx.restore();
-    drawMarkers(ctx, b, x, m.top - 8, frame.range);
+    drawMarkers(ctx, b, x, m.top - 8, frame.range, drawn);
   }
 
   // Event-index axis (bottom) and wall-time axis (top): the same tick positions, the top one labelled with
@@ -132,6 +154,46 @@ export function drawTimeline(ctx: CanvasRenderingContext2D, frame: TimelineFrame
     ctx.stroke();
     ctx.lineWidth = 1;
   }
+  return drawn;
+}
+
+/**
+ * Each heap's budget as a dashed step line (the budget in force from each point on), over the bands. The
+ * bands stack heaps, so a heap's line compares with its own band only when grouped by heap and the heap is
+ * the lowest band; the value is what the driver (or the session's emulated budget) reported.
+ */
+function drawBudgetLines(
+  ctx: CanvasRenderingContext2D,
+  b: TimelineBuckets,
+  x: ScaleLinear<number, number>,
+  y: ScaleLinear<number, number>,
+  left: number,
+  right: number,
+  drawn: TimelineDrawn,
+): void {
+  const [, yMax] = y.domain() as [number, number];
+  ctx.strokeStyle = budgetLineColor;
+  ctx.lineWidth = 2;
+  ctx.setLineDash([6, 4]);
+  for (const line of b.budgets ?? []) {
+    const pts = line.points;
+    for (let k = 0; k < pts.length; k++) {
+      const p = pts[k]!;
+      // Off the top of the scale: nothing to see (a budget far above the usage).
+      if (p.budget > yMax) continue;
+      const x0 = Math.max(left, x(p.index));
+      const x1 = Math.min(right, k + 1 < pts.length ? x(pts[k + 1]!.index) : right);
+      if (x1 <= x0) continue;
+      const py = Math.round(y(p.budget)) + 0.5;
+      ctx.beginPath();
+      ctx.moveTo(x0, py);
+      ctx.lineTo(x1, py);
+      ctx.stroke();
+      drawn.budgetLines.push({ heap: line.heapIndex, y: py, x0, x1 });
+    }
+  }
+  ctx.setLineDash([]);
+  ctx.lineWidth = 1;
 }
 
 /**
@@ -145,23 +207,27 @@ function drawBands(
   y: ScaleLinear<number, number>,
   showCommitted: boolean,
   showAllocated: boolean,
+  range: EventRange,
 ): void {
   const groups = b.committed.length;
   const base = new Float64Array(b.count);
+  // Only the buckets in view (an answer covers the view and one view width on either side).
+  const first = bucketOfEvent(b, range.start);
+  const last = bucketOfEvent(b, range.end) + 1;
   for (let g = 0; g < groups; g++) {
     const committed = b.committed[g] as Float64Array;
     const allocated = b.allocated[g] as Float64Array;
     const color = seriesColor(g);
     if (showCommitted) {
       ctx.fillStyle = withAlpha(color, 0.28);
-      fillStep(ctx, b, x, y, base, committed);
+      fillStep(ctx, b, x, y, base, committed, first, last);
     }
     if (showAllocated) {
       ctx.fillStyle = withAlpha(color, 0.85);
-      fillStep(ctx, b, x, y, base, allocated);
+      fillStep(ctx, b, x, y, base, allocated, first, last);
     }
     const top = showCommitted ? committed : allocated;
-    for (let i = 0; i < b.count; i++) base[i] = (base[i] ?? 0) + (top[i] ?? 0);
+    for (let i = first; i < last; i++) base[i] = (base[i] ?? 0) + (top[i] ?? 0);
   }
 }
 
@@ -173,9 +239,11 @@ function fillStep(
   y: ScaleLinear<number, number>,
   base: Float64Array,
   values: Float64Array,
+  first: number,
+  last: number,
 ): void {
   // fillRect per bucket: the canvas fast path (a single path of thousands of rects rasterises slowly).
-  for (let i = 0; i < b.count; i++) {
+  for (let i = first; i < last && i < b.count; i++) {
     const x0 = x(b.firstEvent[i] ?? 0);
     const x1 = x(b.firstEvent[i + 1] ?? 0);
     const lo = base[i] ?? 0;
@@ -202,13 +270,18 @@ function drawMarkers(
   x: ScaleLinear<number, number>,
   top: number,
   range: EventRange,
+  drawn: TimelineDrawn,
 ): void {
   for (const mk of b.markers) {
     if (mk.index < range.start || mk.index >= range.end) continue;
     const px = Math.round(x(mk.index + 0.5));
     ctx.fillStyle = markerColors[mk.kind];
     if (mk.kind === 'frame') ctx.fillRect(px, top + 3, 1, 5);
-    else ctx.fillRect(px - 2, top, 4, 7);
+    else if (mk.kind === 'budget') {
+      // A taller bar than the others, so a budget flag stands out among failures and marks.
+      ctx.fillRect(px - 2, top - 4, 4, 11);
+      drawn.budgetMarkers.push({ x: px, y: top - 4 });
+    } else ctx.fillRect(px - 2, top, 4, 7);
   }
 }
 

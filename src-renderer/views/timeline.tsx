@@ -1,20 +1,46 @@
-// Timeline view: committed vs allocated bytes over the event stream, stacked per heap or memory type,
-// on a canvas. d3-zoom owns zoom/pan (wheel, drag), shift-drag brushes a range, a click moves the cursor.
+// Timeline view: committed vs allocated bytes over the event stream, stacked per heap or memory type, or
+// (allocations mode) individual allocations as stacked bands, as PyTorch's memory_viz draws them; on a
+// canvas. d3-zoom owns zoom/pan (wheel, drag), shift-drag brushes a range, a click moves the cursor.
 // The view asks the source for as many buckets as the plot has pixels (level of detail), keeps one request
-// in flight and draws the last answer in the current coordinates while the next one is coming.
+// per kind in flight and draws the last answer in the current coordinates while the next one is coming.
+//
+// Input to frame: a zoom or pan event draws the frame synchronously in its handler from what is already
+// here (refs, no React render); the store's range (which other views and the data requests follow) is
+// updated at most every `rangeUpdateMs`, so React re-renders a few times per second while dragging, not
+// once per frame.
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import type { ReactNode } from 'react';
 import { scaleLinear, select, zoom, zoomIdentity } from 'd3';
 import type { ZoomBehavior, ZoomTransform } from 'd3';
-import type { TimelineBuckets, TimelineQuery } from '../data/source.ts';
+import type { AllocationDetail, BandsQuery, TimelineBuckets, TimelineQuery } from '../data/source.ts';
+import { bandDetailMax, bandDetailMin } from '../store/bands-slice.ts';
+import type { EventRange } from '../store/cursor-slice.ts';
 import { useInspector, useInspectorStore } from '../store/store.ts';
 import { fitCanvas, useElementWidth } from '../ui/canvas.ts';
 import { readCanvasTheme } from '../ui/colors.ts';
 import { formatBytes, formatCount } from '../ui/format.ts';
+import { StackView } from '../ui/stack-view.tsx';
+import { AllocationSearch } from './allocation-search.tsx';
+import { bandAt, drawBandsRaster, prepareBands } from './timeline-bands.ts';
+import type { PreparedBands } from './timeline-bands.ts';
 import { drawTimeline, timelineLegend, timelineMargin, timelineScales } from './timeline-draw.ts';
 import type { TimelineFrame } from './timeline-draw.ts';
 
 const height = 220;
+/**
+ * The store's range (which other views and the data requests follow) is updated during a drag or wheel
+ * only when the view needs data the last answers do not hold, at most every `rangeUpdateMs`; otherwise
+ * once, `rangeIdleMs` after the last input. The canvas follows every input at once.
+ */
+const rangeUpdateMs = 80;
+const rangeIdleMs = 150;
+
+/** What the draw needs besides the view range, kept in a ref so an input event can draw without React. */
+interface DrawInputs extends Omit<TimelineFrame, 'range' | 'drawPlot' | 'yMax'> {
+  readonly mode: 'totals' | 'allocations';
+  readonly bands: PreparedBands | null;
+  readonly highlightId: number | null;
+}
 
 export function Timeline(): ReactNode {
   const store = useInspectorStore();
@@ -27,16 +53,120 @@ export function Timeline(): ReactNode {
   const showCommitted = useInspector((s) => s.showCommitted);
   const showAllocated = useInspector((s) => s.showAllocated);
   const theme = useInspector((s) => s.theme);
+  const mode = useInspector((s) => s.timelineMode);
+  const bandDetail = useInspector((s) => s.bandDetail);
+  const zoomRequest = useInspector((s) => s.zoomRequest);
+  const selectedId = useInspector((s) => s.selectedId);
   const canvasRef = useRef<HTMLCanvasElement | null>(null);
   const wrapRef = useRef<HTMLDivElement | null>(null);
   const width = useElementWidth(wrapRef, 800, 200);
   const [buckets, setBuckets] = useState<TimelineBuckets | null>(null);
+  const [bands, setBands] = useState<PreparedBands | null>(null);
+  const [hover, setHover] = useState<{ index: number | 'rest'; x: number; y: number } | null>(null);
   const zoomRef = useRef<ZoomBehavior<HTMLCanvasElement, unknown> | null>(null);
   const transformRef = useRef<ZoomTransform>(zoomIdentity);
   const drawsRef = useRef(0);
   const brushStart = useRef<number | null>(null);
+  /** The readout's "events a–b", written by each draw (the store's range lags a drag on purpose). */
+  const rangeTextRef = useRef<HTMLSpanElement | null>(null);
+  const dragging = useRef(false);
   const eventCount = overview?.eventCount ?? 0;
   const title = overview?.title ?? '';
+
+  // The range drawn: exact (fractional) from the zoom transform, or the store's when something else moved
+  // it. `pushed` is the last range this view gave the store (so its own updates are not taken as moves).
+  const viewRef = useRef<EventRange>(range);
+  const pushed = useRef<EventRange | null>(null);
+  const rangeTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const rangeDue = useRef(0);
+  const pushRange = (): void => {
+    rangeTimer.current = null;
+    rangeDue.current = performance.now() + rangeUpdateMs;
+    const v = viewRef.current;
+    store.getState().setRange(v);
+    pushed.current = store.getState().range;
+  };
+
+  // Drawing. `drawNow` draws the current inputs and view range at once; other changes mark the frame dirty
+  // for an animation-frame loop that stops after half a second without changes.
+  const inputsRef = useRef<DrawInputs | null>(null);
+  const dirtyRef = useRef(false);
+  const loopRef = useRef<number | null>(null);
+  const idleRef = useRef(0);
+  const drawNow = (): void => {
+    const canvas = canvasRef.current;
+    const inputs = inputsRef.current;
+    if (!canvas || !inputs) return;
+    const ctx = canvas.getContext('2d');
+    if (!ctx) return;
+    dirtyRef.current = false;
+    fitCanvas(ctx, inputs.width, inputs.height);
+    const t0 = performance.now();
+    const frame: TimelineFrame = { ...inputs, range: viewRef.current };
+    let visible = 0;
+    const prepared = inputs.mode === 'allocations' ? inputs.bands : null;
+    let drawn;
+    if (inputs.mode === 'allocations') {
+      const m = timelineMargin;
+      const dpr = window.devicePixelRatio || 1;
+      drawn = drawTimeline(ctx, {
+        ...frame,
+        yMax: prepared?.maxBytes ?? 0,
+        drawPlot: (c, { x, y }) => {
+          if (!prepared) return;
+          visible = drawBandsRaster(
+            c,
+            prepared,
+            {
+              left: m.left,
+              top: m.top,
+              right: inputs.width - m.right,
+              bottom: inputs.height - m.bottom,
+              x,
+              yMax: y.domain()[1] ?? 1,
+              background: inputs.theme.background,
+              restColor: '#7f7f7f',
+              highlightId: inputs.highlightId,
+            },
+            dpr,
+          ).visible;
+        },
+      });
+    } else drawn = drawTimeline(ctx, frame);
+    drawsRef.current++;
+    // Read by the e2e tests and the benchmark: frames drawn, the last one's cost, what the bands mode shows.
+    const d = canvas.dataset;
+    d['draws'] = String(drawsRef.current);
+    // Read by the e2e budget check: where each budget line and budget marker was drawn (CSS px).
+    d['budgetLines'] = JSON.stringify(drawn.budgetLines);
+    d['budgetMarkers'] = JSON.stringify(drawn.budgetMarkers);
+    const text = rangeTextRef.current;
+    if (text)
+      text.textContent = `events ${formatCount(Math.floor(frame.range.start))}–${formatCount(Math.ceil(frame.range.end))}`;
+    d['drawMs'] = (performance.now() - t0).toFixed(2);
+    d['mode'] = inputs.mode;
+    if (prepared) {
+      d['bands'] = String(prepared.data.id.length);
+      d['bandsVisible'] = String(visible);
+      d['bandsAlive'] = String(prepared.data.alive);
+      d['bandsWindow'] = `${prepared.data.start}-${prepared.data.end}`;
+      d['bandIds'] = Array.from(prepared.data.id.subarray(0, 20)).join(',');
+    }
+  };
+  const requestDraw = (): void => {
+    dirtyRef.current = true;
+    idleRef.current = 0;
+    if (loopRef.current !== null) return;
+    const loop = (): void => {
+      if (dirtyRef.current) drawNow();
+      else if (++idleRef.current > 30) {
+        loopRef.current = null;
+        return;
+      }
+      loopRef.current = requestAnimationFrame(loop);
+    };
+    loopRef.current = requestAnimationFrame(loop);
+  };
 
   // Zoom/pan: the transform maps the whole trace [0, eventCount] onto the plot; the visible range is its
   // inverse. Re-created when the trace or the width changes.
@@ -50,7 +180,13 @@ export function Timeline(): ReactNode {
     const applyTransform = (t: ZoomTransform): void => {
       transformRef.current = t;
       const [start, end] = t.rescaleX(x0).domain() as [number, number];
-      store.getState().setRange({ start, end });
+      viewRef.current = { start: Math.max(0, start), end: Math.min(eventCount, end) };
+      drawNow();
+      if (rangeTimer.current !== null) clearTimeout(rangeTimer.current);
+      rangeTimer.current = null;
+      if (!dataNeeded(viewRef.current)) rangeTimer.current = setTimeout(pushRange, rangeIdleMs);
+      else if (performance.now() >= rangeDue.current) pushRange();
+      else rangeTimer.current = setTimeout(pushRange, rangeDue.current - performance.now());
     };
     const behavior = zoom<HTMLCanvasElement, unknown>()
       .scaleExtent([1, Math.max(1, eventCount / 8)])
@@ -66,6 +202,13 @@ export function Timeline(): ReactNode {
         const me = e as MouseEvent;
         return !me.shiftKey && (e.type === 'wheel' || me.button === 0 || e.type.startsWith('touch'));
       })
+      .on('start', () => {
+        dragging.current = true;
+        setHover(null);
+      })
+      .on('end', () => {
+        dragging.current = false;
+      })
       .on('zoom', (e: { transform: ZoomTransform }) => applyTransform(e.transform));
     zoomRef.current = behavior;
     const sel = select(canvas);
@@ -73,8 +216,19 @@ export function Timeline(): ReactNode {
     sel.call(behavior.transform, transformRef.current);
     return () => {
       sel.on('.zoom', null);
+      if (rangeTimer.current !== null) clearTimeout(rangeTimer.current);
+      rangeTimer.current = null;
     };
+    // drawNow and pushRange read refs only.
   }, [store, eventCount, width]);
+
+  // A range set from outside this view (a trace loaded, a live trace grew): draw that.
+  useLayoutEffect(() => {
+    const p = pushed.current;
+    if (p && p.start === range.start && p.end === range.end) return;
+    viewRef.current = range;
+    requestDraw();
+  }, [range]);
 
   // A different trace: back to the whole range.
   useEffect(() => {
@@ -83,107 +237,98 @@ export function Timeline(): ReactNode {
     if (canvas && zoomRef.current) select(canvas).call(zoomRef.current.transform, zoomIdentity);
   }, [title]);
 
-  // Level-of-detail query: one in flight, the newest wanted one sent when it returns. Each query covers
-  // the visible range plus one view width on either side at the same resolution, so panning draws from
-  // what is already here and asks again only near the edges or when the zoom level changed.
-  const inFlight = useRef(false);
-  const wanted = useRef<TimelineQuery | null>(null);
-  const covered = useRef<{ query: TimelineQuery; source: unknown; eventCount: number } | null>(null);
+  // Level-of-detail queries: one in flight per kind, the newest wanted one sent when it returns. Each query
+  // covers the visible range plus one view width on either side at the same resolution, so panning draws
+  // from what is already here and asks again only near the edges or when the zoom level changed.
+  const plotWidth = Math.max(1, width - timelineMargin.left - timelineMargin.right);
+  const totalsPump = useRef(new Pump<TimelineQuery, TimelineBuckets>());
+  const bandsPump = useRef(new Pump<BandsQuery, PreparedBands>());
   useEffect(() => {
+    const pump = totalsPump.current;
     if (!source || eventCount === 0) {
       setBuckets(null);
-      covered.current = null;
+      pump.reset();
       return;
     }
-    const plotWidth = Math.max(1, width - timelineMargin.left - timelineMargin.right);
-    const visible = Math.max(1, range.end - range.start);
-    const c = covered.current;
-    if (
-      c &&
-      c.source === source &&
-      c.eventCount === eventCount &&
-      c.query.groupBy === groupBy &&
-      c.query.start <= range.start &&
-      range.end <= c.query.end
-    ) {
-      // Same zoom level (events per bucket within 1.5x): nothing to ask.
-      const ratio = (c.query.end - c.query.start) / c.query.buckets / (visible / plotWidth);
-      if (ratio > 1 / 1.5 && ratio < 1.5) return;
+    const window = lodWindow(
+      range,
+      eventCount,
+      plotWidth,
+      pump.covered,
+      source,
+      (q) => q.groupBy === groupBy,
+    );
+    if (!window) return;
+    const cached = pump.fromCache(range, eventCount, plotWidth, source, (q) => q.groupBy === groupBy);
+    if (cached) setBuckets(cached);
+    else pump.want({ ...window, groupBy }, source, eventCount, (q) => source.timeline(q), setBuckets);
+  }, [source, range, plotWidth, groupBy, eventCount]);
+  useEffect(() => {
+    const pump = bandsPump.current;
+    if (!source?.bands || eventCount === 0 || mode !== 'allocations') {
+      if (!source?.bands || eventCount === 0) setBands(null);
+      pump.reset();
+      return;
     }
-    const start = Math.max(0, Math.floor(range.start - visible));
-    const end = Math.min(eventCount, Math.ceil(range.end + visible));
-    const buckets = Math.max(1, Math.min(20_000, Math.round((plotWidth * (end - start)) / visible)));
-    const query: TimelineQuery = { start, end, buckets, groupBy };
-    covered.current = { query, source, eventCount };
-    wanted.current = query;
-    const pump = (): void => {
-      if (inFlight.current || !wanted.current) return;
-      const q = wanted.current;
-      wanted.current = null;
-      inFlight.current = true;
-      source.timeline(q).then(
-        (b) => {
-          inFlight.current = false;
-          setBuckets(b);
-          pump();
-        },
-        () => {
-          inFlight.current = false;
-          covered.current = null;
-          pump();
-        },
+    const fetchBands = (q: BandsQuery): Promise<PreparedBands> =>
+      source.bands ? source.bands(q).then(prepareBands) : Promise.reject(new Error('no bands'));
+    const window = lodWindow(
+      range,
+      eventCount,
+      plotWidth,
+      pump.covered,
+      source,
+      (q) => q.limit === bandDetail,
+    );
+    if (!window) return;
+    const cached = pump.fromCache(range, eventCount, plotWidth, source, (q) => q.limit === bandDetail);
+    if (cached) setBands(cached);
+    else
+      pump.want(
+        { start: window.start, end: window.end, buckets: window.buckets, limit: bandDetail },
+        source,
+        eventCount,
+        fetchBands,
+        setBands,
       );
-    };
-    pump();
-  }, [source, range.start, range.end, width, groupBy, eventCount]);
+  }, [source, range, plotWidth, eventCount, mode, bandDetail]);
 
-  // Drawing: inputs go into a ref and mark the frame dirty; a requestAnimationFrame loop draws a dirty
-  // frame once per display frame and stops after half a second without changes. (Requesting one frame
-  // per change would miss every other frame when changes arrive inside animation-frame callbacks, as
-  // drags do.)
-  const frameRef = useRef<TimelineFrame | null>(null);
-  const dirtyRef = useRef(false);
-  const loopRef = useRef<number | null>(null);
-  const idleRef = useRef(0);
+  // Whether a view range needs data the last answers (or the ones asked for) do not hold.
+  const settings = { source, eventCount, plotWidth, groupBy, mode, bandDetail };
+  const settingsRef = useRef(settings);
+  settingsRef.current = settings;
+  const dataNeeded = (view: EventRange): boolean => {
+    const s = settingsRef.current;
+    if (!s.source || s.eventCount === 0) return false;
+    const totals = totalsPump.current.covered;
+    if (lodWindow(view, s.eventCount, s.plotWidth, totals, s.source, (q) => q.groupBy === s.groupBy))
+      return true;
+    if (s.mode !== 'allocations' || !s.source.bands) return false;
+    const b = bandsPump.current.covered;
+    return lodWindow(view, s.eventCount, s.plotWidth, b, s.source, (q) => q.limit === s.bandDetail) !== null;
+  };
+
   useLayoutEffect(() => {
     const canvas = canvasRef.current;
     if (!canvas) return;
-    frameRef.current = {
+    const hovered =
+      hover !== null && hover.index !== 'rest' && bands ? (bands.data.id[hover.index] ?? null) : null;
+    inputsRef.current = {
       width,
       height,
-      range,
       buckets,
       cursor,
       brush,
       showCommitted,
       showAllocated,
       theme: readCanvasTheme(canvas),
+      mode,
+      bands,
+      highlightId: hovered ?? selectedId,
     };
-    dirtyRef.current = true;
-    idleRef.current = 0;
-    if (loopRef.current !== null) return;
-    const loop = (): void => {
-      const frame = frameRef.current;
-      if (dirtyRef.current && frame) {
-        dirtyRef.current = false;
-        const ctx = canvas.getContext('2d');
-        if (ctx) {
-          fitCanvas(ctx, frame.width, frame.height);
-          const t0 = performance.now();
-          drawTimeline(ctx, frame);
-          drawsRef.current++;
-          // Read by the e2e performance check: how many frames were drawn and what the last one cost.
-          canvas.dataset['draws'] = String(drawsRef.current);
-          canvas.dataset['drawMs'] = (performance.now() - t0).toFixed(2);
-        }
-      } else if (++idleRef.current > 30) {
-        loopRef.current = null;
-        return;
-      }
-      loopRef.current = requestAnimationFrame(loop);
-    };
-    loopRef.current = requestAnimationFrame(loop);
-  }, [width, range, buckets, cursor, brush, showCommitted, showAllocated, theme]);
+    requestDraw();
+    // requestDraw reads refs only.
+  }, [width, buckets, cursor, brush, showCommitted, showAllocated, theme, mode, bands, hover, selectedId]);
   useEffect(
     () => () => {
       // StrictMode mounts twice: a cancelled loop must not look running to the next mount.
@@ -193,17 +338,41 @@ export function Timeline(): ReactNode {
     [],
   );
 
+  const scales = () => {
+    const inputs = inputsRef.current;
+    return timelineScales({
+      width,
+      height,
+      range: viewRef.current,
+      buckets,
+      ...(inputs?.mode === 'allocations' ? { yMax: inputs.bands?.maxBytes ?? 0 } : {}),
+    });
+  };
   const eventAt = (clientX: number): number => {
     const canvas = canvasRef.current;
     if (!canvas) return 0;
     const rect = canvas.getBoundingClientRect();
-    const { x } = timelineScales({ width, height, range, buckets });
-    return x.invert(clientX - rect.left);
+    return scales().x.invert(clientX - rect.left);
+  };
+  const bandUnder = (clientX: number, clientY: number): number | 'rest' | null => {
+    const canvas = canvasRef.current;
+    if (!canvas || mode !== 'allocations' || !bands) return null;
+    const rect = canvas.getBoundingClientRect();
+    const { x, y } = scales();
+    const m = timelineMargin;
+    return bandAt(
+      bands,
+      { left: m.left, top: m.top, bottom: height - m.bottom, x, yMax: y.domain()[1] ?? 1 },
+      clientX - rect.left,
+      clientY - rect.top,
+    );
   };
 
   const onClick = (e: React.MouseEvent<HTMLCanvasElement>): void => {
     if (e.shiftKey) return;
     store.getState().setCursor(Math.round(eventAt(e.clientX)));
+    const hit = bandUnder(e.clientX, e.clientY);
+    if (typeof hit === 'number' && bands) void store.getState().select(bands.data.id[hit] ?? null);
   };
   const onMouseDown = (e: React.MouseEvent<HTMLCanvasElement>): void => {
     if (!e.shiftKey || e.button !== 0) return;
@@ -211,7 +380,16 @@ export function Timeline(): ReactNode {
     store.getState().setBrush(null);
   };
   const onMouseMove = (e: React.MouseEvent<HTMLCanvasElement>): void => {
-    if (brushStart.current === null) return;
+    if (brushStart.current === null) {
+      if (dragging.current || mode !== 'allocations') return;
+      const hit = bandUnder(e.clientX, e.clientY);
+      const index = hit === null ? null : hit;
+      if (index === null) {
+        if (hover !== null) setHover(null);
+      } else if (hover?.index !== index || Math.abs(hover.x - e.clientX) + Math.abs(hover.y - e.clientY) > 24)
+        setHover({ index, x: e.clientX, y: e.clientY });
+      return;
+    }
     const here = eventAt(e.clientX);
     const a = Math.max(0, Math.min(brushStart.current, here));
     const b = Math.min(eventCount, Math.max(brushStart.current, here));
@@ -236,38 +414,88 @@ export function Timeline(): ReactNode {
     select(canvas).call(behavior.transform, t);
   };
 
+  // Search results and other views ask to show an allocation's lifetime.
+  const zoomSeq = zoomRequest?.seq ?? 0;
+  useEffect(() => {
+    const r = store.getState().zoomRequest;
+    if (r) zoomTo(r.range.start, r.range.end);
+    // zoomTo reads refs and the current width.
+  }, [zoomSeq]);
+
   const legend = timelineLegend(buckets);
   return (
     <section className="timeline" aria-label="Timeline">
       <div className="toolbar">
         <strong>Timeline</strong>
         <label>
-          stack by{' '}
+          show{' '}
           <select
-            value={groupBy}
-            onChange={(e) => store.getState().setGroupBy(e.target.value === 'type' ? 'type' : 'heap')}
-            aria-label="Stack by"
+            value={mode}
+            onChange={(e) =>
+              store.getState().setTimelineMode(e.target.value === 'allocations' ? 'allocations' : 'totals')
+            }
+            aria-label="Timeline mode"
+            data-testid="timeline-mode"
           >
-            <option value="heap">heap</option>
-            <option value="type">memory type</option>
+            <option value="totals">totals</option>
+            <option value="allocations" disabled={!source?.bands}>
+              allocations
+            </option>
           </select>
         </label>
-        <label>
-          <input
-            type="checkbox"
-            checked={showCommitted}
-            onChange={(e) => store.getState().setShown('committed', e.target.checked)}
-          />{' '}
-          committed
-        </label>
-        <label>
-          <input
-            type="checkbox"
-            checked={showAllocated}
-            onChange={(e) => store.getState().setShown('allocated', e.target.checked)}
-          />{' '}
-          allocated
-        </label>
+        {mode === 'allocations' ? (
+          <label title="How many allocations are drawn individually (the largest first); the rest is one grey band">
+            detail{' '}
+            <input
+              type="range"
+              min={Math.log10(bandDetailMin)}
+              max={Math.log10(bandDetailMax)}
+              step={0.01}
+              value={Math.log10(bandDetail)}
+              onChange={(e) => {
+                // Log scale; the ends exactly (the step would miss them), two significant digits between.
+                const v = Number(e.target.value);
+                const top = Math.log10(bandDetailMax);
+                const n = v >= top - 0.006 ? bandDetailMax : 10 ** v;
+                const unit = 10 ** Math.max(0, Math.floor(Math.log10(n)) - 1);
+                store.getState().setBandDetail(Math.round(n / unit) * unit);
+              }}
+              aria-label="Detail"
+              data-testid="band-detail"
+            />{' '}
+            {formatCount(bandDetail)}
+          </label>
+        ) : (
+          <>
+            <label>
+              stack by{' '}
+              <select
+                value={groupBy}
+                onChange={(e) => store.getState().setGroupBy(e.target.value === 'type' ? 'type' : 'heap')}
+                aria-label="Stack by"
+              >
+                <option value="heap">heap</option>
+                <option value="type">memory type</option>
+              </select>
+            </label>
+            <label>
+              <input
+                type="checkbox"
+                checked={showCommitted}
+                onChange={(e) => store.getState().setShown('committed', e.target.checked)}
+              />{' '}
+              committed
+            </label>
+            <label>
+              <input
+                type="checkbox"
+                checked={showAllocated}
+                onChange={(e) => store.getState().setShown('allocated', e.target.checked)}
+              />{' '}
+              allocated
+            </label>
+          </>
+        )}
         <button type="button" disabled={!brush} onClick={() => brush && zoomTo(brush.start, brush.end)}>
           Zoom to brush
         </button>
@@ -275,12 +503,19 @@ export function Timeline(): ReactNode {
           Reset zoom
         </button>
         <span className="legend">
-          {legend.map((l) => (
-            <span key={l.label} className="legend-item">
-              <span className="swatch" style={{ background: l.color }} />
-              {l.label}
+          {mode === 'totals' &&
+            legend.map((l) => (
+              <span key={l.label} className="legend-item">
+                <span className="swatch" style={{ background: l.color }} />
+                {l.label}
+              </span>
+            ))}
+          {mode === 'allocations' && (
+            <span className="legend-item">
+              <span className="swatch" style={{ background: '#7f7f7f' }} />
+              smaller allocations (not drawn one by one)
             </span>
-          ))}
+          )}
           <span className="legend-item">
             <span className="swatch marker-failure" />
             failure
@@ -293,12 +528,25 @@ export function Timeline(): ReactNode {
             <span className="swatch marker-mark" />
             mark
           </span>
+          {(buckets?.budgets?.length ?? 0) > 0 && (
+            <span className="legend-item" data-testid="legend-budget">
+              <span className="swatch marker-budget" />
+              budget (line: each heap's budget; marker: a block past it or refused by it)
+            </span>
+          )}
         </span>
         <span className="range-readout" data-testid="timeline-range">
-          events {formatCount(range.start)}–{formatCount(range.end)}
+          <span ref={rangeTextRef}>
+            events {formatCount(range.start)}–{formatCount(range.end)}
+          </span>
           {brush ? ` · brush ${formatCount(brush.start)}–${formatCount(brush.end)}` : ''}
-          {buckets ? ` · ${formatCount(buckets.count)} buckets` : ''}
-          {buckets && buckets.count > 0 ? ` · max ${formatBytes(maxOf(buckets.committedTotal))}` : ''}
+          {mode === 'totals' && buckets ? ` · ${formatCount(buckets.count)} buckets` : ''}
+          {mode === 'totals' && buckets && buckets.count > 0
+            ? ` · max ${formatBytes(maxOf(buckets.committedTotal))}`
+            : ''}
+          {mode === 'allocations' && bands
+            ? ` · ${formatCount(bands.data.id.length)} of ${formatCount(bands.data.alive)} allocations drawn`
+            : ''}
         </span>
       </div>
       <div ref={wrapRef} className="timeline-canvas-wrap">
@@ -310,10 +558,179 @@ export function Timeline(): ReactNode {
           onMouseDown={onMouseDown}
           onMouseMove={onMouseMove}
           onMouseUp={onMouseUp}
+          onMouseLeave={() => setHover(null)}
           aria-label="Timeline plot: click to move the cursor, wheel to zoom, drag to pan, shift-drag to brush"
         />
       </div>
+      {hover && bands && mode === 'allocations' && <BandTooltip hover={hover} bands={bands} />}
+      {source?.searchAllocations && <AllocationSearch />}
     </section>
+  );
+}
+
+interface Covered<Q> {
+  readonly query: Q & { start: number; end: number; buckets: number };
+  readonly source: unknown;
+  readonly eventCount: number;
+}
+
+/** Answers kept per kind (a few zoom levels and places), newest last. */
+const cachedAnswers = 6;
+
+/**
+ * One request in flight; the newest wanted query sent when it returns; the covered window remembered; the
+ * last few answers kept, so zooming back to a level (or panning back to a place) seen before draws at once.
+ */
+class Pump<Q, R> {
+  covered: Covered<Q> | null = null;
+  private inFlight = false;
+  private wanted: { run: () => Promise<void> } | null = null;
+  private cache: (Covered<Q> & { readonly result: R })[] = [];
+  reset(): void {
+    this.covered = null;
+    this.wanted = null;
+  }
+  /** A kept answer that serves the view (see lodWindow), which becomes the covered one; null if none. */
+  fromCache(
+    range: EventRange,
+    eventCount: number,
+    plotWidth: number,
+    source: unknown,
+    same: (q: Q) => boolean,
+  ): R | null {
+    for (let k = this.cache.length - 1; k >= 0; k--) {
+      const entry = this.cache[k]!;
+      if (lodWindow(range, eventCount, plotWidth, entry, source, same) === null) {
+        this.covered = entry;
+        this.wanted = null;
+        return entry.result;
+      }
+    }
+    return null;
+  }
+  want(
+    query: Q & { start: number; end: number; buckets: number },
+    source: unknown,
+    eventCount: number,
+    fetch: (q: Q) => Promise<R>,
+    done: (r: R) => void,
+  ): void {
+    const covered = { query, source, eventCount };
+    this.covered = covered;
+    this.wanted = {
+      run: () =>
+        fetch(query).then(
+          (result) => {
+            this.cache.push({ ...covered, result });
+            if (this.cache.length > cachedAnswers) this.cache.shift();
+            done(result);
+          },
+          () => {
+            this.covered = null;
+          },
+        ),
+    };
+    this.next();
+  }
+  private next(): void {
+    if (this.inFlight || !this.wanted) return;
+    const w = this.wanted;
+    this.wanted = null;
+    this.inFlight = true;
+    void w.run().finally(() => {
+      this.inFlight = false;
+      this.next();
+    });
+  }
+}
+
+/**
+ * The window to ask for (the view plus one view width on either side, at the plot's resolution), or null
+ * when the covered one still serves: same source and trace length, `same` settings, the view inside it
+ * and the zoom level within 1.5x.
+ */
+function lodWindow<Q extends { start: number; end: number; buckets: number }>(
+  range: EventRange,
+  eventCount: number,
+  plotWidth: number,
+  covered: { query: Q; source: unknown; eventCount: number } | null,
+  source: unknown,
+  same: (q: Q) => boolean,
+): { start: number; end: number; buckets: number } | null {
+  const visible = Math.max(1, range.end - range.start);
+  const c = covered;
+  if (
+    c &&
+    c.source === source &&
+    c.eventCount === eventCount &&
+    same(c.query) &&
+    c.query.start <= range.start &&
+    range.end <= c.query.end
+  ) {
+    const ratio = (c.query.end - c.query.start) / c.query.buckets / (visible / plotWidth);
+    if (ratio > 1 / 1.5 && ratio < 1.5) return null;
+  }
+  const start = Math.max(0, Math.floor(range.start - visible));
+  const end = Math.min(eventCount, Math.ceil(range.end + visible));
+  const buckets = Math.max(1, Math.min(20_000, Math.round((plotWidth * (end - start)) / visible)));
+  return { start, end, buckets };
+}
+
+/** The hovered allocation: size, address, lifetime and its stack (fetched), Python frames first. */
+function BandTooltip(props: {
+  hover: { index: number | 'rest'; x: number; y: number };
+  bands: PreparedBands;
+}): ReactNode {
+  const source = useInspector((s) => s.source);
+  const { hover, bands } = props;
+  const d = bands.data;
+  const k = hover.index;
+  const id = k === 'rest' ? null : (d.id[k] ?? null);
+  const [detail, setDetail] = useState<AllocationDetail | null>(null);
+  useEffect(() => {
+    setDetail(null);
+    if (id === null || !source) return undefined;
+    let current = true;
+    source.allocation(id).then(
+      (r) => current && setDetail(r),
+      () => undefined,
+    );
+    return () => {
+      current = false;
+    };
+  }, [id, source]);
+  const style = { position: 'fixed' as const, left: hover.x + 16, top: hover.y + 16 };
+  if (k === 'rest')
+    return (
+      <div className="tooltip" role="tooltip" style={style} data-testid="timeline-tooltip">
+        <strong>smaller allocations</strong>: {formatCount(d.alive - d.id.length)} allocations alive in this
+        window are not drawn one by one (raise the detail to draw more)
+      </div>
+    );
+  const a = detail?.allocation;
+  const to = d.to[k] ?? 0;
+  return (
+    <div className="tooltip" role="tooltip" style={style} data-testid="timeline-tooltip">
+      <div>
+        <strong data-testid="timeline-tooltip-size">{formatBytes(d.size[k] ?? 0)}</strong> #{id}
+        {a?.name ? ` ${a.name}` : ''}
+      </div>
+      <div data-testid="timeline-tooltip-address">
+        block {d.block[k]} + 0x{(d.offset[k] ?? 0).toString(16)} ({formatCount(d.offset[k] ?? 0)})
+        {a ? ` · type ${a.memoryTypeIndex} (heap ${a.heapIndex})` : ''}
+      </div>
+      <div>
+        alive from event {formatCount(d.from[k] ?? 0)} to{' '}
+        {a && a.freedAt === null ? 'the end (never freed)' : `event ${formatCount(to)}`}
+      </div>
+      {detail?.stack ? (
+        <StackView stack={detail.stack} testId="timeline-tooltip-stack" />
+      ) : detail ? (
+        <div className="muted">no stack recorded</div>
+      ) : (
+        <div className="muted">…</div>
+      )}
+    </div>
   );
 }
 

@@ -12,6 +12,10 @@ import type { ServeProcess } from '../support/api-transports.ts';
 import { launchBrowser, screenshotPath, viteBuild } from '../support/ui-browser.ts';
 import type { Browser } from '../support/ui-browser.ts';
 import { repoRoot } from '../support/ui-trace.ts';
+import { EventLog } from '../../allocator/index.ts';
+import { loadProfile } from '../../src-main/session/open-device.ts';
+import { createTraceHeader } from '../../src-main/trace/header.ts';
+import { TraceWriter } from '../../src-main/trace/writer.ts';
 import {
   simulateTraining,
   writeTrainingPickle,
@@ -118,6 +122,67 @@ describe('loader warnings beside the loaded file', () => {
     const banner = await bannerItems(page, 'inconsistent.pickle');
     expect(banner.items).toEqual(expected);
     await page.screenshot({ path: screenshotPath('loader-warnings-import'), fullPage: true });
+    await page.close();
+  });
+
+  test('an inconsistent D3D12MA dump: the banner says what import says', async () => {
+    const file = path.join(repoRoot, 'tests', 'fixtures', 'import', 'd3d12ma-tier1-inconsistent.json');
+    const expected = cli(['import', file, '--out', path.join(dir, 'd3d12ma.trace')])
+      .stdout.split('\n')
+      .filter((l) => l.startsWith('warning: '))
+      .map((l) => l.slice('warning: '.length));
+    expect(expected.length).toBeGreaterThan(0);
+    const page = await openApp();
+    await dropFile(page, 'd3d12ma-tier1-inconsistent.json', readFileSync(file));
+    const banner = await bannerItems(page, 'd3d12ma-tier1-inconsistent.json');
+    // The banner lists three and a button opens the rest.
+    if (expected.length > 3) await page.click('[data-testid="loader-warnings"] button');
+    const items = await page.$$eval('[data-testid="loader-warnings"] li', (els) =>
+      els.map((e) => e.textContent ?? ''),
+    );
+    expect(expected.length > 3 ? items : banner.items).toEqual(expected);
+    await page.close();
+  });
+
+  test('a captured application that lost records and did not exit: the banner says what report says', async () => {
+    let t = 0;
+    const log = new EventLog({ clock: () => (t += 1) });
+    log.blockCreate({ blockId: 1, memoryTypeIndex: 0, size: 1 << 20, dedicated: false });
+    log.resourceCreate({
+      resourceId: 1,
+      image: false,
+      linear: true,
+      size: 4096,
+      usage: 0x20,
+      format: 0,
+      name: 'VkBuffer 0x1',
+      details: '{}',
+      stack: null,
+    });
+    log.captureLoss(17);
+    const file = path.join(dir, 'captured.trace');
+    const header = createTraceHeader({
+      device: loadProfile('lavapipe', repoRoot),
+      capture: {
+        command: ['./app'],
+        pid: 1234,
+        executable: '/usr/bin/app',
+        track: 0,
+        deviceHandle: '0x1',
+        layerVersion: 1,
+        stacks: false,
+      },
+    });
+    new TraceWriter(file, log, { header, flushIntervalMs: 0 }).close();
+    const expected = cli(['report', file])
+      .stderr.split('\n')
+      .filter((l) => l.startsWith('vramscope report: warning: '))
+      .map((l) => l.slice('vramscope report: warning: '.length));
+    expect(expected.join('\n')).toMatch(/did not exit cleanly.*lost 17 records/);
+    const page = await openApp();
+    await dropFile(page, 'captured.trace', readFileSync(file));
+    const banner = await bannerItems(page, 'captured.trace');
+    expect(banner.items).toEqual(expected);
     await page.close();
   });
 

@@ -5,7 +5,13 @@
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { WebSocket } from 'ws';
-import { decodeFrame, encodeFrame, maxMessageBytes } from '../../src-main/api/contract.ts';
+import {
+  decodeFrame,
+  encodeBinaryFrame,
+  encodeFrame,
+  maxMessageBytes,
+  maxUploadChunkBytes,
+} from '../../src-main/api/contract.ts';
 import { defineSecuritySuite } from '../support/api-security-suite.ts';
 import {
   ipcLikeTransport,
@@ -194,6 +200,76 @@ describe('web server defences (each followed by a request that must be answered)
     await expect.poll(() => replies.length, { timeout: 5000 }).toBe(5);
     for (const r of replies)
       expect(r).toMatchObject({ t: 'res', ok: false, error: { code: 'InvalidRequest' } });
+    socket.close();
+    await answers(server);
+  });
+
+  test('binary request frames: malformed ones, oversized chunks and bytes where none belong get InvalidRequest', async () => {
+    const socket = await openRawSocket(server);
+    const replies = new Map<number, { ok: boolean; error?: { code: string; message: string } }>();
+    socket.on('message', (d) => {
+      const r = JSON.parse(d.toString()) as {
+        id: number;
+        ok: boolean;
+        error?: { code: string; message: string };
+      };
+      replies.set(r.id, r);
+    });
+    const send = (frame: Parameters<typeof encodeBinaryFrame>[0]): void => {
+      const message = encodeBinaryFrame(frame);
+      expect(message).not.toBeNull();
+      socket.send(message!);
+    };
+    const begin = encodeFrame({
+      t: 'req',
+      id: 1,
+      name: 'beginUpload',
+      params: { name: 'x.trace', bytes: 16 },
+    });
+    socket.send(begin);
+    await expect.poll(() => replies.get(1)?.ok, { timeout: 10_000 }).toBe(true);
+    const uploadId = (JSON.parse(JSON.stringify(replies.get(1))) as { result: { uploadId: string } }).result
+      .uploadId;
+    // A chunk above the contract's limit, as bytes: the schema refuses it before the upload sees it.
+    send({
+      t: 'req',
+      id: 2,
+      name: 'uploadChunk',
+      params: { uploadId, offset: 0, data: new Uint8Array(maxUploadChunkBytes + 1) },
+    });
+    // Past the declared size.
+    send({ t: 'req', id: 3, name: 'uploadChunk', params: { uploadId, offset: 0, data: new Uint8Array(17) } });
+    // Bytes where the schema has none.
+    send({ t: 'req', id: 4, name: 'getState', params: { data: new Uint8Array(3) } });
+    // A path smuggled beside the bytes.
+    send({
+      t: 'req',
+      id: 5,
+      name: 'uploadChunk',
+      params: { uploadId, offset: 0, data: new Uint8Array(1), path: '/etc/passwd' },
+    });
+    await expect.poll(() => replies.size, { timeout: 10_000 }).toBe(5);
+    for (const id of [2, 3, 4, 5])
+      expect(replies.get(id), String(id)).toMatchObject({ ok: false, error: { code: 'InvalidRequest' } });
+    // Malformed binary messages: no id to echo (-1), InvalidRequest, and the connection stays usable.
+    const bad = new Uint8Array([8, 0, 0, 0, ...new TextEncoder().encode('{"t":"req"'), 1, 2]);
+    const marker = encodeBinaryFrame({
+      t: 'req',
+      id: 6,
+      name: 'uploadChunk',
+      params: { uploadId, offset: 0, data: new Uint8Array(4) },
+    })!;
+    socket.send(bad);
+    socket.send(marker.subarray(0, marker.byteLength - 1)); // payload shorter than its marker says
+    await expect
+      .poll(() => replies.get(-1), { timeout: 10_000 })
+      .toMatchObject({ ok: false, error: { code: 'InvalidRequest' } });
+    expect(replies.has(6)).toBe(false);
+    // The good chunk still goes through afterwards: nothing above was written.
+    send({ t: 'req', id: 7, name: 'uploadChunk', params: { uploadId, offset: 0, data: new Uint8Array(16) } });
+    await expect.poll(() => replies.get(7)?.ok, { timeout: 10_000 }).toBe(true);
+    socket.send(encodeFrame({ t: 'req', id: 8, name: 'cancelUpload', params: { uploadId } }));
+    await expect.poll(() => replies.get(8)?.ok, { timeout: 10_000 }).toBe(true);
     socket.close();
     await answers(server);
   });

@@ -41,8 +41,10 @@ async function runToEnd(sessionId: string, scenario: string, seed: number): Prom
   let runId = '';
   let finish: (state: string) => void = () => undefined;
   const ended = new Promise<string>((resolve) => (finish = resolve));
+  let received = 0;
   const offEvents = client.api.on('sessionEvents', (e) => {
     if (e.sessionId !== sessionId) return;
+    received = e.start + e.count;
     const c = e.columns;
     for (let i = 0; i < e.count; i++) {
       if (c.kind[i] === TraceEventKind.BlockCreate)
@@ -67,8 +69,12 @@ async function runToEnd(sessionId: string, scenario: string, seed: number): Prom
     for (const s of pending)
       if (s.runId === runId && s.state !== 'running' && s.state !== 'paused') finish(s.state);
     const state = await ended;
-    // The last slice goes out in the same flush as the final run state or just before it.
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // The last slice goes out in the same flush as the final run state or just before it: wait until
+    // every recorded event has arrived (polled, no guessed sleep).
+    const recorded = (await call(client, 'getState', {})).sessions.find(
+      (s) => s.sessionId === sessionId,
+    )!.eventCount;
+    await expect.poll(() => received, { timeout: 10_000, interval: 20 }).toBe(recorded);
     return { state, blocks, logs };
   } finally {
     offEvents();

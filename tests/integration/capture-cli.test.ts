@@ -1,5 +1,7 @@
 // `vramscope capture` end to end on the real lavapipe device, with the real layer (native/layer/build):
 // (a) our own addon under the layer: a scenario's own trace and the capture of it agree block for block;
+//     with resources real (the default there) the capture sees every allocation as a buffer/image bound
+//     where the scenario placed it, with the driver's memoryTypeBits, and destroyed;
 // (b) the layer's C++ test program: every fact it prints is in the trace, its deliberate problems reported;
 // (c) a third-party program, vkcube under Xvfb: buffers, images, 100 frames, no leaks; frame time with and
 //     without the layer printed (not asserted);
@@ -125,6 +127,54 @@ test('(a) a scenario on the real device under the layer: the capture and the sce
   expect(capturedBlocks.slice(ownBlocks.length).sort()).toEqual(
     liveAtEnd.map((id) => `destroy ${id}`).sort(),
   );
+}, 180_000);
+
+test('(a2) resources real under the layer: every allocation is a buffer or image the capture sees created, bound where the scenario placed it with the driver’s bits, and destroyed', () => {
+  const r = vramscope([
+    'capture',
+    '--out',
+    'resources-captured.trace',
+    '--',
+    process.execPath,
+    bin,
+    'run',
+    'leaks',
+    '--device',
+    '0',
+    '--param',
+    'objects=40',
+    '--seed',
+    '3',
+    '--out',
+    'resources-own.trace',
+  ]);
+  expect(r.status, r.stderr).toBe(0);
+  const own = loadTraceSync(path.join(tmp, 'resources-own.trace'));
+  const captured = loadTraceSync(path.join(tmp, 'resources-captured.trace'));
+  expect(own.header.allocator.resources).toBe('real');
+  // The scenario's allocations: (size, memoryTypeBits, offset) as it recorded them.
+  const placed = (t: LoadedTrace): string[] => {
+    const c = t.events.columns;
+    const out: string[] = [];
+    for (let i = 0; i < t.events.length; i++)
+      if (c.kind[i] === TraceEventKind.Allocate)
+        out.push(`${c.size[i]} 0x${c.typeBits[i]!.toString(16)} @${c.offset[i]}`);
+    return out.sort();
+  };
+  const ownPlaced = placed(own);
+  expect(ownPlaced.length).toBeGreaterThan(40);
+  // The capture's binds of those resources: the same sizes, bits and offsets.
+  expect(placed(captured)).toEqual(ownPlaced);
+  const count = (t: LoadedTrace, kind: number): number => {
+    let n = 0;
+    for (let i = 0; i < t.events.length; i++) if (t.events.columns.kind[i] === kind) n++;
+    return n;
+  };
+  expect(count(captured, TraceEventKind.ResourceCreate)).toBe(ownPlaced.length);
+  // Freed ones and the leaks' (at the end of the run) are all destroyed: a bound resource's destruction is
+  // a free in a captured trace (allocator/capture/mapper.ts), an unbound one's a resourceDestroy.
+  expect(count(captured, TraceEventKind.Free)).toBe(ownPlaced.length);
+  expect(count(captured, TraceEventKind.ResourceDestroy)).toBe(0);
 }, 180_000);
 
 describe('(b) the layer test program under vramscope capture', () => {
@@ -352,6 +402,15 @@ describe('(d) SIGKILL during a capture', () => {
     });
   }
 
+  /** BlockCreate events in the trace on disk so far (0 while it has no loadable prefix). */
+  function blockCreatesOnDisk(file: string): number {
+    try {
+      return eventsOf(loadTraceSync(file), TraceEventKind.BlockCreate, (i) => i).length;
+    } catch {
+      return 0;
+    }
+  }
+
   function exited(child: ReturnType<typeof spawn>): Promise<number | null> {
     return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   }
@@ -359,8 +418,10 @@ describe('(d) SIGKILL during a capture', () => {
   test('the program killed: capture exits 137, the trace is complete and loads with a warning', async () => {
     const { capture, appPid, output } = await startPaused('killed-app.trace');
     const done = exited(capture);
-    // Let a flush carry the records of the allocations (the layer flushes at least every 100 ms).
-    await new Promise((r) => setTimeout(r, 400));
+    // Kill once the allocations' records reached capture's trace (no guessed sleep: poll the file).
+    await expect
+      .poll(() => blockCreatesOnDisk(path.join(tmp, 'killed-app.trace')), { timeout: 30_000, interval: 50 })
+      .toBeGreaterThan(30);
     process.kill(appPid, 'SIGKILL');
     expect(await done).toBe(137);
     expect(output()).toMatch(/killed by SIGKILL \(exit 137\)/);
@@ -376,7 +437,9 @@ describe('(d) SIGKILL during a capture', () => {
   test('vramscope capture killed: the trace loads up to its last flush, with a warning', async () => {
     const { capture, appPid } = await startPaused('killed-capture.trace');
     const done = exited(capture);
-    await new Promise((r) => setTimeout(r, 800)); // a timed trace flush (every 250 ms) has run
+    const file = path.join(tmp, 'killed-capture.trace');
+    // A timed trace flush (every 250 ms) has put the allocations on disk: poll for it, then kill.
+    await expect.poll(() => blockCreatesOnDisk(file), { timeout: 30_000, interval: 50 }).toBeGreaterThan(30);
     capture.kill('SIGKILL');
     await done;
     try {
@@ -384,7 +447,6 @@ describe('(d) SIGKILL during a capture', () => {
     } catch {
       // already gone
     }
-    const file = path.join(tmp, 'killed-capture.trace');
     expect(existsSync(file) && statSync(file).size > 0).toBe(true);
     const trace = loadTraceSync(file);
     expect(trace.complete).toBe(false);

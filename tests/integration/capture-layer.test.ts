@@ -438,9 +438,16 @@ test('a SIGKILLed program leaves a stream valid up to its last flush, without Pr
     });
     child.on('exit', (code) => reject(new Error(`test program exited early (${code})`)));
   });
-  // The writer drains every 50 ms; give it a generous margin on a loaded machine (latency is measured by
-  // scripts/bench-capture-layer.mjs, not asserted here).
-  await new Promise((resolve) => setTimeout(resolve, 1000));
+  // The writer drains every 50 ms: wait until the records of the allocations made before the pause are in
+  // the file (polled, no guessed sleep; latency is measured by scripts/bench-capture-layer.py).
+  const allocationsOnDisk = (): number => {
+    try {
+      return ofKind(readStream(readFileSync(file)), Kind.AllocateMemory).length;
+    } catch {
+      return 0; // a record cut mid-write: read again
+    }
+  };
+  await expect.poll(allocationsOnDisk, { timeout: 30_000, interval: 25 }).toBe(3 + 8 * 4);
   const exited = new Promise<NodeJS.Signals | null>((resolve) =>
     child.on('exit', (_c, signal) => resolve(signal)),
   );

@@ -237,3 +237,118 @@ describe.skipIf(!built)(
     });
   },
 );
+
+/** Budget samples the session flagged in a trace: crossed (warn) and refused (strict). */
+function flaggedBudgetSamples(tracePath: string): { crossed: number; refused: number } {
+  const trace = loadTraceSync(tracePath);
+  const c = trace.events.columns;
+  let crossed = 0;
+  let refused = 0;
+  for (let i = 0; i < trace.events.length; i++) {
+    if (c.kind[i] !== TraceEventKind.BudgetSample) continue;
+    if ((c.flags[i]! & FlagBits.budgetCrossed) !== 0) crossed++;
+    if ((c.flags[i]! & FlagBits.budgetRefused) !== 0) refused++;
+  }
+  return { crossed, refused };
+}
+
+describe('run budget-overflow --budget ignore|warn|strict', () => {
+  // The scenario gives the CpuToGpu heap a 128 MiB budget under a 256 MiB hard limit and fills it.
+  test.each(['lavapipe', 'h100'])('on the %s profile each mode does what it says', (profile) => {
+    const results = new Map<string, { stdout: string; stderr: string; trace: string }>();
+    for (const mode of ['ignore', 'warn', 'strict']) {
+      const trace = path.join(tmp, `budget-${profile}-${mode}.trace`);
+      const r = vramscope(
+        'run',
+        'budget-overflow',
+        '--profile',
+        profile,
+        '--budget',
+        mode,
+        '--seed',
+        '3',
+        '--out',
+        trace,
+      );
+      expect(r.status, r.stderr).toBe(0);
+      results.set(mode, { stdout: r.stdout, stderr: r.stderr, trace });
+      expect(loadTraceSync(trace).header.allocator.budget).toBe(mode);
+      const report = vramscope('report', trace);
+      expect(report.status, report.stderr).toBe(0);
+      expect(report.stdout).toContain(`, budget ${mode}`);
+    }
+    const ignore = results.get('ignore')!;
+    expect(ignore.stdout).toMatch(/^budget +ignore \(heap budgets are not checked\)$/m);
+    expect(flaggedBudgetSamples(ignore.trace)).toEqual({ crossed: 0, refused: 0 });
+    expect(ignore.stderr).not.toMatch(/past its budget|the budget refused/);
+
+    const warn = results.get('warn')!;
+    expect(warn.stdout).toMatch(/^budget +warn: 1 block pushed a heap past its budget$/m);
+    expect(flaggedBudgetSamples(warn.trace)).toEqual({ crossed: 1, refused: 0 });
+    expect(warn.stderr).toMatch(/pushed heap 0 past its budget: usage 256\.00 MiB > budget 128\.00 MiB/);
+
+    const strict = results.get('strict')!;
+    const refused = flaggedBudgetSamples(strict.trace).refused;
+    expect(refused).toBeGreaterThan(0);
+    expect(strict.stdout).toContain(`strict: the budget refused ${refused} blocks`);
+    expect(strict.stderr).toMatch(/the budget refused a 16\.00 MiB block on heap 0 for "chunk-8"/);
+    if (profile === 'h100') {
+      // CpuToGpu falls back out of ReBAR (heap 0) into system memory; the decision's retry says why.
+      expect(strict.stderr).toMatch(
+        /"chunk-8" went to memory type 2 \(the decision's fallback\) because heap 0/,
+      );
+    } else {
+      // One heap: nowhere to fall back; the failures name the budget.
+      const report = vramscope('report', strict.trace);
+      expect(report.stdout).toMatch(/"chunk-8" 16\.00 MiB CpuToGpu — OutOfMemory: .*past its budget/);
+    }
+  });
+});
+
+test('--resources real on a --profile device is a usage error; bad values name the flag', () => {
+  const r = vramscope('run', 'leaks', '--profile', 'lavapipe', '--resources', 'real');
+  expect(r.status).toBe(2);
+  expect(r.stderr).toMatch(/--resources real needs a real Vulkan device/);
+  const bad = vramscope('run', 'leaks', '--profile', 'lavapipe', '--resources', 'fake');
+  expect(bad.status).toBe(2);
+  expect(bad.stderr).toMatch(/--resources/);
+  const none = vramscope(
+    'run',
+    'leaks',
+    '--profile',
+    'lavapipe',
+    '--resources',
+    'none',
+    '--param',
+    'objects=20',
+  );
+  expect(none.status, none.stderr).toBe(0);
+  expect(none.stdout).toMatch(/^resources +none \(the scenario's sizes, every memory type allowed\)$/m);
+});
+
+describe.skipIf(!built)(
+  `--resources on the real lavapipe device${built ? '' : ' (skipped: the native Vulkan addon is not built; npm run setup)'}`,
+  () => {
+    test('real is the default there; the trace header and report say so and allocate events carry the bits', () => {
+      const out = path.join(tmp, 'resources-real.trace');
+      const r = vramscope('run', 'leaks', '--device', '0', '--param', 'objects=30', '--out', out);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^resources +real \(buffers and images created, bound and destroyed/m);
+      const trace = loadTraceSync(out);
+      expect(trace.header.allocator.resources).toBe('real');
+      const c = trace.events.columns;
+      let allocates = 0;
+      for (let i = 0; i < trace.events.length; i++) {
+        if (c.kind[i] !== TraceEventKind.Allocate) continue;
+        allocates++;
+        expect(c.typeBits[i]).not.toBe(0);
+      }
+      expect(allocates).toBeGreaterThan(0);
+      const report = vramscope('report', out);
+      expect(report.stdout).toMatch(/^allocator: tlsf, budget warn, resources real \(/m);
+      const none = vramscope('run', 'leaks', '--device', '0', '--resources', 'none', '--param', 'objects=30');
+      expect(none.status, none.stderr).toBe(0);
+      expect(none.stdout).toMatch(/^resources +none/m);
+    });
+  },
+);

@@ -32,7 +32,7 @@ async function cli(args: string[]): Promise<{ code: number; stdout: string; stde
 }
 
 const summaryPattern =
-  /^format=(vma|d3d12ma|pytorch) version=(\S+) blocks=(\d+) block_bytes=(\d+) allocations=(\d+) allocated_bytes=(\d+)(?: events=(\d+))?$/;
+  /^format=(vma|d3d12ma|pytorch|rmv) version=(\S+) blocks=(\d+) block_bytes=(\d+) allocations=(\d+) allocated_bytes=(\d+)(?: events=(\d+))?$/;
 
 function parseSummary(stdout: string): Record<string, number | string> {
   const lines = stdout.split('\n').filter((l) => summaryPattern.test(l));
@@ -119,14 +119,23 @@ describe('vramscope import', () => {
       expect(stderr).toBe('');
       expect(code).toBe(0);
       const s = parseSummary(stdout);
-      const want = expectedTotals(name);
+      // RMV samples' expected files also count the snapshots (marks), checked on the loaded trace below.
+      const { marks, ...want } = expectedTotals(name) as ReturnType<typeof expectedTotals> & {
+        marks?: number;
+      };
       expect({ ...s, format: undefined, version: undefined }).toEqual({
         ...want,
         format: undefined,
         version: undefined,
       });
       expect(s.format).toBe(
-        name.startsWith('pytorch') ? 'pytorch' : name.startsWith('d3d12ma') ? 'd3d12ma' : 'vma',
+        name.startsWith('pytorch')
+          ? 'pytorch'
+          : name.startsWith('d3d12ma')
+            ? 'd3d12ma'
+            : name.startsWith('rmv')
+              ? 'rmv'
+              : 'vma',
       );
       expect(stdout.includes('warning:')).toBe(name.includes('inconsistent'));
       const trace = loadTraceSync(out, { strict: true });
@@ -140,6 +149,10 @@ describe('vramscope import', () => {
         want.allocations,
         want.allocated_bytes,
       ]);
+      if (marks !== undefined)
+        expect(trace.events.columns.kind.subarray(0, trace.events.length).filter((k) => k === 9).length).toBe(
+          marks,
+        );
     });
   }
 
@@ -164,15 +177,21 @@ describe('vramscope import', () => {
 
   test('usage errors: no file, unknown format, unknown file type', async () => {
     expect((await cli(['import'])).code).toBe(2);
-    const f = await cli(['import', realVmaSample, '--format', 'rmv']);
+    const f = await cli(['import', realVmaSample, '--format', 'tracy']);
     expect(f.code).toBe(2);
-    expect(f.stderr).toMatch(/--format must be one of vma, d3d12ma, pytorch/);
+    expect(f.stderr).toMatch(/--format must be one of vma, d3d12ma, pytorch, rmv/);
+    // A JSON dump read as an RMV trace: the RMV reader says what it expected, in one line.
+    const asRmv = await cli(['import', realVmaSample, '--format', 'rmv']);
+    expect(asRmv.code).toBe(1);
+    expect(asRmv.stderr).toMatch(
+      /read as a Radeon Memory Visualizer trace \(\.rmv\)\): the file starts with neither the RMT magic/,
+    );
     const txt = path.join(work, 'notes.txt');
     writeFileSync(txt, 'just some notes');
     const u = await cli(['import', txt]);
     expect(u.code).toBe(1);
     expect(u.stderr).toMatch(
-      /notes\.txt is not a VMA JSON dump, a D3D12MA JSON dump or a PyTorch memory snapshot/,
+      /notes\.txt is not a VMA JSON dump, a D3D12MA JSON dump, a PyTorch memory snapshot or an RMV trace/,
     );
     const missing = await cli(['import', path.join(work, 'nope.json')]);
     expect(missing.code).toBe(1);

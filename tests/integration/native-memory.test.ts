@@ -85,7 +85,7 @@ describe.skipIf(!addonBuilt)(
     });
 
     test('buffers and images report requirements, including dedicated preferences', () => {
-      const buf = ctx.createBuffer(1000, BufferUsage.STORAGE | BufferUsage.TRANSFER_DST);
+      const buf = ctx.createBuffer(1000, BufferUsage.STORAGE_BUFFER | BufferUsage.TRANSFER_DST);
       expect(buf.requirements.size).toBeGreaterThanOrEqual(1000);
       expect(buf.requirements.alignment & (buf.requirements.alignment - 1)).toBe(0);
       expect(buf.requirements.memoryTypeBits).toBeGreaterThan(0);
@@ -100,7 +100,7 @@ describe.skipIf(!addonBuilt)(
     test('a linear buffer and an optimal image neighbour across one granularity page, bound without errors', () => {
       const granularity = ctx.info.limits.bufferImageGranularity;
       // Sizes chosen so the buffer ends inside a page: the image must then start on the next page.
-      const bufA = ctx.createBuffer(granularity + 100, BufferUsage.STORAGE | BufferUsage.TRANSFER_SRC);
+      const bufA = ctx.createBuffer(granularity + 100, BufferUsage.STORAGE_BUFFER | BufferUsage.TRANSFER_SRC);
       const img = ctx.createImage({
         width: 64,
         height: 64,
@@ -113,7 +113,7 @@ describe.skipIf(!addonBuilt)(
         tiling: 'linear',
         usage: ImageUsage.TRANSFER_SRC,
       });
-      const bufB = ctx.createBuffer(300, BufferUsage.UNIFORM);
+      const bufB = ctx.createBuffer(300, BufferUsage.UNIFORM_BUFFER);
       const resources = [
         { r: bufA, linear: true },
         { r: img, linear: false },
@@ -171,7 +171,7 @@ describe.skipIf(!addonBuilt)(
 
     test('device-address memory and a SHADER_DEVICE_ADDRESS buffer (when the feature exists)', () => {
       if (!ctx.info.extensions.bufferDeviceAddress) return;
-      const buf = ctx.createBuffer(4096, BufferUsage.STORAGE | BufferUsage.SHADER_DEVICE_ADDRESS);
+      const buf = ctx.createBuffer(4096, BufferUsage.STORAGE_BUFFER | BufferUsage.SHADER_DEVICE_ADDRESS);
       const mem = ctx.allocateMemory(typeFor(buf.requirements.memoryTypeBits, 0), 65536, {
         deviceAddress: true,
       });

@@ -1,14 +1,19 @@
 // Every bad input the addon can get — freed, foreign, forged and wrong-kind handles, bad type indices,
 // sizes and offsets, bad resource descriptions, binds that break Vulkan's rules, calls after close, a wrong
 // `this` — throws a JS error with a documented code, through the facade AND straight into the raw addon
-// (bypassing the facade's own checks). All of it runs in this one process, which then still works.
+// (the facade only types: both paths meet the same C++ check). All of it runs in this one process, which then still works.
 // Child processes check that exit with open devices and garbage collection of unclosed ones are clean.
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { describe, expect, test } from 'vitest';
 import {
+  BufferUsage,
+  ImageUsage,
   VulkanContext,
   defaultAddonPath,
+  maxCoreFormat,
+  resourceDefaults,
+  type ArgumentTables,
   enumerateDevices,
   isCodedError,
   type MemoryHandle,
@@ -209,9 +214,20 @@ describe.skipIf(!addonBuilt)(`bad inputs never crash (${addonBuilt ? 'addon buil
     expect(codeOf(() => call('bindBufferMemory', mem, buf, 0))).toBe(HANDLE);
     expect(codeOf(() => call('createBuffer', 0, 0x20))).toBe(ARG);
     expect(codeOf(() => call('createBuffer', 64, 0x40000000))).toBe(ARG);
-    expect(codeOf(() => call('createImage', { width: 8, height: 8, tiling: 'optimal', format: 37 }))).toBe(
+    // Omitted fields take the addon's defaults (the facade adds none of its own).
+    const defaulted = call('createImage', { width: 8, height: 8, tiling: 'optimal' }) as {
+      handle: unknown;
+      requirements: { size: number };
+    };
+    expect(defaulted.requirements.size).toBeGreaterThan(0);
+    call('destroyImage', defaulted.handle);
+    expect(codeOf(() => call('createImage', { width: 8, height: 8, tiling: 'optimal', format: 185 }))).toBe(
       ARG,
     );
+    expect(codeOf(() => call('createImage', { width: 8, height: 8, tiling: 'optimal', usage: 0x100 }))).toBe(
+      ARG,
+    );
+    expect(codeOf(() => call('createBuffer', 64, 0x200))).toBe(ARG);
     expect(
       codeOf(() =>
         call('createImage', {
@@ -234,6 +250,80 @@ describe.skipIf(!addonBuilt)(`bad inputs never crash (${addonBuilt ? 'addon buil
     expect(codeOf(() => call('allocateMemory', 0, 64))).toBe(CLOSED);
     expect(codeOf(() => call('readMemory', mem, 0, 1))).toBe(CLOSED);
     expect(c.closed).toBe(true);
+  });
+
+  test("one check per call: the facade passes arguments through and the addon's error reaches the caller", () => {
+    const raw = createRequire(import.meta.url)(defaultAddonPath) as RawAddon;
+    const rawContext = new raw.VulkanContext();
+    const ctx = VulkanContext.open();
+    const messageOf = (fn: () => unknown): string => {
+      try {
+        fn();
+      } catch (error) {
+        return `${(error as Error).name} ${(error as { code?: string }).code}: ${(error as Error).message}`;
+      }
+      return 'did not throw';
+    };
+    const viaRaw = (name: string, ...args: unknown[]): string =>
+      messageOf(() => (rawContext[name] as Fn).call(rawContext, ...args));
+    const viaFacade = (name: string, ...args: unknown[]): string =>
+      messageOf(() => (ctx[name as keyof VulkanContext] as Fn).call(ctx, ...args));
+    const cases: [string, ...unknown[]][] = [
+      ['allocateMemory', '0', 4096],
+      ['allocateMemory', 0, 1.5],
+      ['allocateMemory', 99, 4096],
+      ['allocateMemory', 0, 64, { map: 'yes' }],
+      ['allocateMemory', 0, 64, 'options'],
+      ['freeMemory', { kind: 'memory', id: 1, context: 1 }],
+      ['createBuffer', 64, 0],
+      ['createBuffer', 64, 0x200],
+      ['createBuffer', 64, 0x40000000],
+      ['createImage', null],
+      ['createImage', { width: 8, height: 8, tiling: 'optimal', format: 185 }],
+      ['createImage', { width: 8, height: 8, tiling: 'optimal', format: 0 }],
+      ['createImage', { width: 8, height: 8, tiling: 'optimal', usage: 0x100 }],
+      ['createImage', { width: 8, height: 8, tiling: 'optimal', mipLevels: 0 }],
+      ['createImage', { width: 8, height: 8, tiling: 'diagonal' }],
+      ['submitDebugMessage', 'fatal', 'x', 'y'],
+    ];
+    for (const [name, ...args] of cases) {
+      const expected = viaRaw(name, ...args);
+      expect(expected, `${name}(${JSON.stringify(args)})`).toMatch(/^\w*Error ERR_VRAMSCOPE_\w+: /);
+      expect(viaFacade(name, ...args), `${name}(${JSON.stringify(args)})`).toBe(expected);
+    }
+    // Messages name what was wrong: the type, or the unknown bits and the known ones.
+    expect(viaFacade('allocateMemory', 0, '4096')).toContain('size must be a number, got string');
+    expect(viaFacade('createBuffer', 64, 0x201)).toContain('has bits VRAMscope does not know: 0x200');
+    expect(viaFacade('createImage', { width: 8, height: 8, tiling: 'optimal', usage: 0x104 })).toContain(
+      'known: TRANSFER_SRC|TRANSFER_DST|SAMPLED|STORAGE|COLOR_ATTACHMENT|DEPTH_STENCIL_ATTACHMENT|TRANSIENT_ATTACHMENT|INPUT_ATTACHMENT',
+    );
+    // Bits and formats the TypeScript tables name are accepted (they drifted once: TRANSIENT_ATTACHMENT and
+    // INPUT_ATTACHMENT were accepted by C++ but unnamed in the facade).
+    const transient = ctx.createImage({
+      width: 8,
+      height: 8,
+      tiling: 'optimal',
+      usage: ImageUsage.TRANSIENT_ATTACHMENT | ImageUsage.COLOR_ATTACHMENT,
+    });
+    ctx.destroyImage(transient.handle);
+    const everyCoreBit = Object.values(BufferUsage)
+      .filter((bit) => bit !== BufferUsage.SHADER_DEVICE_ADDRESS)
+      .reduce((a, b) => a | b, 0);
+    ctx.destroyBuffer(ctx.createBuffer(64, everyCoreBit).handle);
+    ctx.close();
+    (rawContext.close as Fn).call(rawContext);
+  });
+
+  test("the addon's usage/format tables and defaults are the TypeScript ones (vulkan-names.ts)", () => {
+    const raw = createRequire(import.meta.url)(defaultAddonPath) as { argumentTables: ArgumentTables };
+    expect(raw.argumentTables).toEqual({
+      bufferUsage: BufferUsage,
+      imageUsage: ImageUsage,
+      maxCoreFormat,
+      defaultBufferUsage: resourceDefaults.bufferUsage,
+      defaultImageUsage: resourceDefaults.imageUsage,
+      defaultImageFormat: resourceDefaults.imageFormat,
+    });
   });
 
   test('after all of that, this process still enumerates, allocates and round-trips', () => {

@@ -71,10 +71,19 @@ export function run(ctx) {
       }
     }, 10);
   });
-  await new Promise((r) => setTimeout(r, 600));
+  // The script never yields: only the runner's flushes (at least every second) can put events on disk.
+  // Wait for them to be there rather than sleeping a guessed time; a missing flush fails by the timeout.
+  const eventsOnDisk = (): number => {
+    try {
+      return loadTraceSync(tracePath).events.length;
+    } catch {
+      return 0; // not written yet (no header)
+    }
+  };
+  await expect.poll(eventsOnDisk, { timeout: 30_000, interval: 50 }).toBeGreaterThan(2000);
   const partial = loadTraceSync(tracePath);
   expect(partial.complete).toBe(false);
-  expect(partial.events.length).toBeGreaterThan(2000);
+  expect(run.result).toBeNull();
   const result = await run.cancel();
   expect(result.outcome).toBe('cancelled');
   const full = loadTraceSync(tracePath);

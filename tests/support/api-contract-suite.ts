@@ -369,6 +369,105 @@ export function defineContractSuite(
       ).toBe('NotFound');
     });
 
+    test('allocationBands: the allocations alive in a window, largest first, the rest summed', async () => {
+      const e = Math.floor(trace.eventCount / 2);
+      // A window of one event: exactly what is alive after it, as listAllocations ranks it by size.
+      const live = await call(a, 'listAllocations', {
+        sourceId: trace.sourceId,
+        eventIndex: e + 1,
+        filter: { status: 'live' },
+        sort: { key: 'size', dir: 'desc' },
+        limit: 5_000,
+      });
+      expect(live.total).toBeGreaterThan(3);
+      expect(live.rows.length).toBe(live.total);
+      // Ties: the earlier allocation first (listAllocations' desc reverses ties too).
+      live.rows.sort((x, y) => y.size - x.size || x.allocatedAt - y.allocatedAt);
+      const all = await call(a, 'allocationBands', {
+        sourceId: trace.sourceId,
+        startIndex: e,
+        endIndex: e + 1,
+        limit: 50_000,
+        buckets: 1,
+      });
+      expect(all.alive).toBe(live.total);
+      expect(Array.from(all.id)).toEqual(live.rows.map((r) => r.id));
+      expect(Array.from(all.size)).toEqual(live.rows.map((r) => r.size));
+      expect(Array.from(all.block)).toEqual(live.rows.map((r) => r.blockId));
+      expect(Array.from(all.offset)).toEqual(live.rows.map((r) => r.offset));
+      expect(Array.from(all.from)).toEqual(live.rows.map((r) => r.allocatedAt));
+      for (let k = 0; k < all.to.length; k++) expect(all.to[k]).toBeGreaterThan(e);
+      expect(Array.from(all.restMax)).toEqual([0]);
+      const top = await call(a, 'allocationBands', {
+        sourceId: trace.sourceId,
+        startIndex: e,
+        endIndex: e + 1,
+        limit: 3,
+        buckets: 1,
+      });
+      expect(Array.from(top.id)).toEqual(live.rows.slice(0, 3).map((r) => r.id));
+      const snap = await call(a, 'snapshotAt', { sourceId: trace.sourceId, eventIndex: e + 1 });
+      const shown = Array.from(top.size).reduce((x, y) => x + y, 0);
+      expect(top.restMax[0]).toBe(snap.allocatedBytes - shown);
+      // The whole trace: the rest series has the buckets asked for and ends at the end.
+      const whole = await call(a, 'allocationBands', {
+        sourceId: trace.sourceId,
+        startIndex: 0,
+        endIndex: trace.eventCount,
+        limit: 10,
+        buckets: 100,
+      });
+      expect(whole.id.length).toBe(Math.min(10, whole.alive));
+      expect(whole.restMax.length).toBe(100);
+      expect(whole.restBoundaries.at(-1)).toBe(trace.eventCount);
+      expect(
+        (
+          await failure(
+            a.api.request('allocationBands', { sourceId: trace.sourceId, startIndex: 5, endIndex: 2 }),
+          )
+        ).code,
+      ).toBe('InvalidRequest');
+    });
+
+    test('searchAllocations: by block + offset and by stack-frame text', async () => {
+      const every = await call(a, 'listAllocations', {
+        sourceId: trace.sourceId,
+        filter: { status: 'all' },
+        limit: 5_000,
+      });
+      expect(every.rows.length).toBe(every.total);
+      const row = every.rows[Math.floor(every.rows.length / 2)]!;
+      const inside = row.offset + Math.floor(row.size / 2);
+      const byAddress = await call(a, 'searchAllocations', {
+        sourceId: trace.sourceId,
+        address: `block ${row.blockId} + 0x${inside.toString(16)}`,
+        limit: 1_000,
+      });
+      const holding = every.rows.filter(
+        (r) => r.blockId === row.blockId && r.offset <= inside && inside < r.offset + Math.max(1, r.size),
+      );
+      expect(byAddress.total).toBe(holding.length);
+      expect(byAddress.rows.map((r) => r.id)).toEqual(holding.map((r) => r.id));
+      expect(byAddress.rows.map((r) => r.id)).toContain(row.id);
+      const frame = /streaming\.mjs:\d+/.exec(row.origin ?? '')?.[0];
+      if (!frame) throw new Error(`the sample's allocation has no streaming.mjs frame: ${row.origin}`);
+      const byText = await call(a, 'searchAllocations', {
+        sourceId: trace.sourceId,
+        text: frame.toUpperCase(),
+        limit: 1_000,
+      });
+      const withFrame = every.rows.filter((r) => (r.origin ?? '').includes(frame));
+      expect(byText.total).toBe(withFrame.length);
+      expect(byText.rows.map((r) => r.id)).toEqual(withFrame.slice(0, 1_000).map((r) => r.id));
+      const bad = await failure(
+        a.api.request('searchAllocations', { sourceId: trace.sourceId, address: 'somewhere' }),
+      );
+      expect(bad.code).toBe('InvalidRequest');
+      expect(
+        (await failure(a.api.request('searchAllocations', { sourceId: trace.sourceId } as never))).code,
+      ).toBe('InvalidRequest');
+    });
+
     test('leaks and diff on the leaks sample', async () => {
       const leaky = await call(a, 'loadTrace', { source: { kind: 'file', fileId: leaksSample.fileId } });
       const report = await call(a, 'leaks', { sourceId: leaky.sourceId, groupBy: 'origin' });
@@ -408,7 +507,7 @@ export function defineContractSuite(
       );
     });
 
-    test('importFile: a D3D12MA dump and a PyTorch snapshot become sources; a non-dump is Failed', async () => {
+    test('importFile: a D3D12MA dump, a PyTorch snapshot and an RMV trace become sources; a non-dump is Failed', async () => {
       const fixtures = path.join(repoRoot, 'tests', 'fixtures', 'import');
       const d3dId = await transport.grantFile(path.join(fixtures, 'd3d12ma-tier2-utf16.json'), a);
       const d3d = await call(a, 'importFile', { source: { kind: 'file', fileId: d3dId } });
@@ -422,6 +521,15 @@ export function defineContractSuite(
         format: 'pytorch',
       });
       expect(torch.eventCount).toBeGreaterThan(0);
+      // An RMV trace (AMD's sample, RDF container) through the same path as the UI's drop: format detected.
+      const rmvId = await transport.grantFile(path.join(fixtures, 'rmv-amd-sample-rdf.rmv'), a);
+      const rmv = await call(a, 'importFile', { source: { kind: 'file', fileId: rmvId } });
+      expect(rmv.device.name).toBe('AMD Radeon RX 6600');
+      const rmvExpected = JSON.parse(
+        readFileSync(path.join(fixtures, 'rmv-amd-sample-rdf.rmv.expected.json'), 'utf8'),
+      ) as { allocations: number };
+      const rmvEnd = await call(a, 'snapshotAt', { sourceId: rmv.sourceId, eventIndex: rmv.eventCount });
+      expect(rmvEnd.allocationCount).toBe(rmvExpected.allocations);
       const bad = await failure(
         a.api.request('importFile', { source: { kind: 'file', fileId: sample.fileId } }),
       );
@@ -538,7 +646,9 @@ export function defineContractSuite(
       ).toBe('NotFound');
     });
 
-    test('an allocation storm reaches the clients in at most ~30 event messages per second', async () => {
+    // The ≤ 30 frames/s bound is the sender's (EventBatcher, tested on a fake clock in event-batcher.test.ts):
+    // arrival times depend on the transport and the machine's load, so here the rate is only printed.
+    test('an allocation storm reaches the clients coalesced: one slice per session per frame, nothing lost', async () => {
       const firstFrame = a.frames.length;
       const run = await call(a, 'runScenario', {
         sessionId,
@@ -552,21 +662,29 @@ export function defineContractSuite(
       await expect
         .poll(() => lastRunState(a, run.runId)?.state, { timeout: 50_000, interval: 200 })
         .toBe('finished');
-      await new Promise((r) => setTimeout(r, 200));
+      // Every recorded event arrives: the slices add up to the session's count (no sleep-and-hope).
+      const recorded = (await call(a, 'getState', {})).sessions.find(
+        (s) => s.sessionId === sessionId,
+      )!.eventCount;
+      await expect
+        .poll(() => sessionEventCount(a, run.runId), { timeout: 10_000, interval: 50 })
+        .toBe(recorded);
       const frames = a.frames.slice(firstFrame);
       const events = sessionEventCount(a, run.runId);
-      const seconds = (frames.at(-1)!.at - frames[0]!.at) / 1000;
-      const rate = (frames.length - 1) / seconds;
-      let worstWindow = 0;
-      for (const f of frames)
-        worstWindow = Math.max(worstWindow, frames.filter((g) => g.at >= f.at && g.at < f.at + 1000).length);
-      console.log(
-        `[${transport.name}] storm: ${events} allocator events in ${frames.length} messages over ${seconds.toFixed(2)} s = ${rate.toFixed(1)} messages/s (worst 1 s window: ${worstWindow})`,
-      );
       expect(events).toBeGreaterThan(50_000);
-      expect(rate).toBeLessThanOrEqual(30);
-      // Sent at least 34 ms apart; one frame of arrival jitter may land in a receiver's 1 s window.
-      expect(worstWindow).toBeLessThanOrEqual(31);
+      const slicesPerFrame = frames.map(
+        (f) =>
+          f.frame.events.filter(
+            (e) => e.name === 'sessionEvents' && (e.payload as { runId: string }).runId === run.runId,
+          ).length,
+      );
+      expect(Math.max(...slicesPerFrame)).toBe(1);
+      // Coalesced: far fewer messages than events (a frame per allocator event would be > 50,000).
+      expect(slicesPerFrame.filter((n) => n === 1).length).toBeLessThan(events / 100);
+      const seconds = (frames.at(-1)!.at - frames[0]!.at) / 1000;
+      console.log(
+        `[${transport.name}] storm: ${events} allocator events in ${frames.length} messages over ${seconds.toFixed(2)} s = ${((frames.length - 1) / seconds).toFixed(1)} messages/s received`,
+      );
     });
 
     test('cancel a long run; closeSession', async () => {

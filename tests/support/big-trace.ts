@@ -19,23 +19,23 @@ export function writeBigTrace(events: number): string {
   const blockSize = 256 * 1024 * 1024;
   const slot = 64 * 1024;
   const window = 1000;
-  log.blockCreate(1, 0, blockSize, false);
+  log.blockCreate({ blockId: 1, memoryTypeIndex: 0, size: blockSize, dedicated: false });
   let id = 1;
   while (log.length < events - 2) {
-    log.allocate(
-      id,
-      1,
-      0,
-      (id % (window * 2)) * slot,
-      slot / 2,
-      256,
-      AllocationKind.Linear,
-      'GpuOnly',
-      `buf ${id % 97}`,
-      -1,
-      false,
-      'big-trace.ts:30 [bulk]',
-    );
+    log.allocate({
+      allocationId: id,
+      blockId: 1,
+      memoryTypeIndex: 0,
+      offset: (id % (window * 2)) * slot,
+      size: slot / 2,
+      alignment: 256,
+      kind: AllocationKind.Linear,
+      location: 'GpuOnly',
+      name: `buf ${id % 97}`,
+      decisionId: -1,
+      usedRetry: false,
+      stack: 'big-trace.ts:30 [bulk]',
+    });
     if (id > window) log.free(id - window);
     if (id % 500 === 0) log.frame(id / 500);
     id++;

@@ -14,35 +14,35 @@ let group = 0;
 let announced = false;
 for (;;) {
   for (let k = 0; k < 250; k++, group++) {
-    log.blockCreate(group, 1, 1 << 20, false);
-    log.allocate(
-      2 * group,
-      group,
-      1,
-      0,
-      256,
-      256,
-      AllocationKind.Linear,
-      'GpuOnly',
-      `a${group % 100}`,
-      -1,
-      false,
-      'child.ts:1',
-    );
-    log.allocate(
-      2 * group + 1,
-      group,
-      1,
-      256,
-      512,
-      256,
-      AllocationKind.Linear,
-      'GpuOnly',
-      `b${group % 100}`,
-      -1,
-      false,
-      null,
-    );
+    log.blockCreate({ blockId: group, memoryTypeIndex: 1, size: 1 << 20, dedicated: false });
+    log.allocate({
+      allocationId: 2 * group,
+      blockId: group,
+      memoryTypeIndex: 1,
+      offset: 0,
+      size: 256,
+      alignment: 256,
+      kind: AllocationKind.Linear,
+      location: 'GpuOnly',
+      name: `a${group % 100}`,
+      decisionId: -1,
+      usedRetry: false,
+      stack: 'child.ts:1',
+    });
+    log.allocate({
+      allocationId: 2 * group + 1,
+      blockId: group,
+      memoryTypeIndex: 1,
+      offset: 256,
+      size: 512,
+      alignment: 256,
+      kind: AllocationKind.Linear,
+      location: 'GpuOnly',
+      name: `b${group % 100}`,
+      decisionId: -1,
+      usedRetry: false,
+      stack: null,
+    });
     log.free(2 * group);
     recorder.tick();
   }

@@ -20,9 +20,22 @@ export function namedTraceBytes(names: readonly string[]): Uint8Array {
   const device = loadProfile('lavapipe', repoRoot);
   let t = 0;
   const log = new EventLog({ initialCapacity: 64, clock: () => (t += 0.5) });
-  log.blockCreate(1, 0, 64 * 1024 * 1024, false);
+  log.blockCreate({ blockId: 1, memoryTypeIndex: 0, size: 64 * 1024 * 1024, dedicated: false });
   names.forEach((name, i) => {
-    log.allocate(i + 1, 1, 0, i * 65536, 4096, 256, AllocationKind.Linear, 'GpuOnly', name, -1, false, name);
+    log.allocate({
+      allocationId: i + 1,
+      blockId: 1,
+      memoryTypeIndex: 0,
+      offset: i * 65536,
+      size: 4096,
+      alignment: 256,
+      kind: AllocationKind.Linear,
+      location: 'GpuOnly',
+      name,
+      decisionId: -1,
+      usedRetry: false,
+      stack: name,
+    });
   });
   log.frame(1);
   const writer = new TraceWriter(file, log, { header: createTraceHeader({ device }), flushIntervalMs: 0 });

@@ -141,20 +141,24 @@ export function generateWorkload(options: WorkloadOptions): EventLog {
       log.mark(`mark ${Math.floor(r() * 50)}`, stacks[Math.floor(r() * stacks.length)]!);
     } else if (p < 0.03) {
       const heap = r() < 0.5 ? 0 : 1;
-      log.budgetSample(heap, testDevice.heaps[heap]!.size, Math.floor(r() * 2 ** 34));
+      log.budgetSample({
+        heapIndex: heap,
+        budget: testDevice.heaps[heap]!.size,
+        usage: Math.floor(r() * 2 ** 34),
+      });
     } else if (p < 0.033) {
       const d = Math.floor(r() * 4);
-      log.failure(
-        `huge_${Math.floor(r() * 100)}`,
-        2 ** 40 + Math.floor(r() * 2 ** 20),
-        256,
-        locations[d]!,
-        r() < 0.5,
-        'OutOfMemory',
-        'out of device memory',
-        d,
-        stacks[d]!,
-      );
+      log.failure({
+        name: `huge_${Math.floor(r() * 100)}`,
+        size: 2 ** 40 + Math.floor(r() * 2 ** 20),
+        alignment: 256,
+        location: locations[d]!,
+        linear: r() < 0.5,
+        code: 'OutOfMemory',
+        message: 'out of device memory',
+        decisionId: d,
+        stack: stacks[d]!,
+      });
     } else if (p < 0.04 && live.length > 0) {
       const a = live[Math.floor(r() * live.length)]!;
       log.rename(a.id, `renamed_${a.id}`);
@@ -184,27 +188,27 @@ export function generateWorkload(options: WorkloadOptions): EventLog {
         b = { id: nextBlock++, type, size: 256 * 2 ** 20, top: 0, live: 0 };
         blocks.set(b.id, b);
         openBlock[type] = b;
-        log.blockCreate(b.id, type, b.size, false);
+        log.blockCreate({ blockId: b.id, memoryTypeIndex: type, size: b.size, dedicated: false });
       }
       const offset = Math.ceil(b.top / alignment) * alignment;
       b.top = offset + size;
       b.live++;
       const id = nextAlloc++;
       const name = options.nameVariety ? `buf_${Math.floor(r() * options.nameVariety)}` : `tex_${id}`;
-      log.allocate(
-        id,
-        b.id,
-        type,
+      log.allocate({
+        allocationId: id,
+        blockId: b.id,
+        memoryTypeIndex: type,
         offset,
         size,
         alignment,
-        d % 2 === 0 ? AllocationKind.Linear : AllocationKind.NonLinear,
-        locations[d]!,
+        kind: d % 2 === 0 ? AllocationKind.Linear : AllocationKind.NonLinear,
+        location: locations[d]!,
         name,
-        d,
-        false,
-        stacks[Math.floor(r() * stacks.length)]!,
-      );
+        decisionId: d,
+        usedRetry: false,
+        stack: stacks[Math.floor(r() * stacks.length)]!,
+      });
       live.push({ id, block: b.id, size });
     }
   }

@@ -62,7 +62,7 @@ export function buildWorkloadOn(device: DeviceDescription, options: WorkloadOpti
         let used = 0;
         for (const [type, blocks] of byType)
           if (device.types[type]?.heapIndex === h.index) used += blocks.length * blockSize;
-        log.budgetSample(h.index, Math.floor(h.size * 0.9), used);
+        log.budgetSample({ heapIndex: h.index, budget: Math.floor(h.size * 0.9), usage: used });
       }
     }
     if (live.length > 0 && (random() < 0.45 || live.length > 400)) {
@@ -110,7 +110,7 @@ export function buildWorkloadOn(device: DeviceDescription, options: WorkloadOpti
     if (!block) {
       block = { id: nextBlock++, type, top: 0, liveCount: 0 };
       list.push(block);
-      log.blockCreate(block.id, type, blockSize, false);
+      log.blockCreate({ blockId: block.id, memoryTypeIndex: type, size: blockSize, dedicated: false });
       offset = 0;
     } else if (block !== list[list.length - 1]) {
       // Reused an emptied block: it becomes the newest.
@@ -123,20 +123,20 @@ export function buildWorkloadOn(device: DeviceDescription, options: WorkloadOpti
     const leak = random() < leakRate;
     const name = `${linear ? 'buffer' : 'texture'}-${location}-${id % 7}`;
     const stack = `scenario.mjs:${10 + (id % 5)} ${leak ? 'leaky-path' : 'frame-loop'}`;
-    log.allocate(
-      id,
-      block.id,
-      type,
+    log.allocate({
+      allocationId: id,
+      blockId: block.id,
+      memoryTypeIndex: type,
       offset,
       size,
       alignment,
-      linear ? 0 : 1,
+      kind: linear ? 0 : 1,
       location,
       name,
-      decision.id,
-      retry,
+      decisionId: decision.id,
+      usedRetry: retry,
       stack,
-    );
+    });
     if (retry) retried.push(id);
     if (leak) leaked.push(id);
     else live.push({ id, block });

@@ -47,7 +47,7 @@ export function bindMixedResources(ctx: VulkanContext, allocator: Allocator, cou
   for (let i = 0; i < count; i++) {
     const kind = i % 3;
     if (kind === 0) {
-      const b = ctx.createBuffer(100 + 37 * i, BufferUsage.STORAGE | BufferUsage.TRANSFER_DST);
+      const b = ctx.createBuffer(100 + 37 * i, BufferUsage.STORAGE_BUFFER | BufferUsage.TRANSFER_DST);
       const allocation = allocator.allocate({
         name: `buf${i}`,
         requirements: b.requirements,

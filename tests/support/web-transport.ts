@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
 import {
   decodeFrame,
+  encodeBinaryFrame,
   encodeFrame,
   webSocketPath,
   type ApiClient,
@@ -137,7 +138,8 @@ function wsClient(socket: WebSocket): TestClient {
   const frames: TestClient['frames'] = [];
   const core = createClientCore(
     (frame: RequestFrame) => {
-      socket.send(encodeFrame(frame));
+      // As the page's client does: requests with bytes as binary frames.
+      socket.send(encodeBinaryFrame(frame) ?? encodeFrame(frame));
     },
     () => socket.close(1000),
   );

@@ -10,6 +10,7 @@ import {
   resolveAllocationSizes,
   type Allocation,
   type AllocationCreateDesc,
+  type AllocatorEvent,
   type Device,
   type LogLevel,
   type PlacementStrategyName,
@@ -382,6 +383,39 @@ describe.each(strategies)('allocator (%s)', (strategy) => {
     expect(log.strings.get(log.columns.code[3]!)).toBe('NoCompatibleMemoryTypeFound');
     expect(log.decisions[log.columns.decision[1]!]?.winner).toBe(0);
   });
+});
+
+test('the sink gets one record with named fields per event, refilled in place (no object per event)', () => {
+  const seen: AllocatorEvent[] = [];
+  const copies: AllocatorEvent[] = [];
+  const alloc = new Allocator({
+    device: simulatedDevice('lavapipe'),
+    strategy: 'tlsf',
+    events: {
+      event(e) {
+        seen.push(e);
+        copies.push({ ...e });
+      },
+    },
+  });
+  const a = alloc.allocate(desc(1000, { name: 'a', stack: 'here.mjs:1' }));
+  const b = alloc.allocate(desc(3000, { name: 'b' }));
+  alloc.free(a);
+  alloc.free(b);
+  alloc.destroy();
+  const allocates = copies.filter((e) => e.type === 'allocate');
+  // Offset and size are distinct named fields: b sits after a, so its offset is not its size.
+  expect(allocates.map((e) => [e.name, e.offset, e.size, e.memoryTypeIndex, e.stack])).toEqual([
+    ['a', a.offset, 1000, a.memoryTypeIndex, 'here.mjs:1'],
+    ['b', b.offset, 3000, b.memoryTypeIndex, null],
+  ]);
+  expect(b.offset).not.toBe(3000);
+  expect(copies.filter((e) => e.type === 'free').map((e) => e.allocationId)).toEqual([a.id, b.id]);
+  // The same record object comes back for every event of a type; only copies keep their values.
+  const allocateRecords = new Set(seen.filter((e) => e.type === 'allocate'));
+  expect(allocateRecords.size).toBe(1);
+  expect(new Set(seen.filter((e) => e.type === 'free')).size).toBe(1);
+  expect(seen.filter((e) => e.type === 'allocate')[0]).toMatchObject({ name: 'b', size: 3000 });
 });
 
 describe.each(strategies)('device failures (%s)', (strategy) => {

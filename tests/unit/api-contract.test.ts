@@ -1,8 +1,11 @@
 // The contract module itself: the web codec round-trips typed arrays, frames and schemas behave.
 import { describe, expect, test } from 'vitest';
 import {
+  decodeBinaryFrame,
   decodeFrame,
+  encodeBinaryFrame,
   encodeFrame,
+  maxBinaryHeadBytes,
   events,
   eventNames,
   requestNames,
@@ -49,11 +52,100 @@ describe('web codec', () => {
     expect(p.bytes).toEqual(q.bytes);
   });
 
+  test('encoding is JSON.stringify with typed arrays as {$ta, b64}, nested anywhere; the frame is not changed', () => {
+    const columns = { kind: new Uint8Array([1, 2]), size: new Float64Array([4096]) };
+    const when = new Date(0);
+    const frame = {
+      t: 'res',
+      ok: true,
+      result: {
+        series: [
+          { key: -1, committedMax: [1, 2, 3] },
+          { key: 0, columns },
+        ],
+        nested: [[new Int32Array([-7])], 'text', null, 5],
+        plain: { a: 1, b: [true, false], skipped: undefined },
+        when,
+        raw: new Float32Array([1]),
+      },
+    };
+    // The rule as a replacer (the codec's former form), for comparison.
+    const viaReplacer = JSON.stringify(frame, (_key, value: unknown) =>
+      ArrayBuffer.isView(value) &&
+      ['Uint8Array', 'Int32Array', 'Float64Array'].includes(value.constructor.name)
+        ? {
+            $ta: value.constructor.name,
+            b64: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64'),
+          }
+        : value,
+    );
+    expect(encodeFrame(frame)).toBe(viaReplacer);
+    expect(frame.result.series[1]).toEqual({ key: 0, columns });
+    expect(frame.result.series[1]!.columns!.kind).toBeInstanceOf(Uint8Array);
+    expect(frame.result.nested[0]).toEqual([new Int32Array([-7])]);
+    const plain = { a: [1, 2], b: { c: 'd' } };
+    expect(encodeFrame(plain)).toBe(JSON.stringify(plain));
+  });
+
   test('malformed typed arrays are a SyntaxError, not a crash or a wrong value', () => {
     expect(() => decodeFrame('{"$ta":"Function","b64":""}')).toThrow(SyntaxError);
     expect(() => decodeFrame('{"$ta":"Float64Array","b64":"AAA="}')).toThrow(SyntaxError);
     expect(() => decodeFrame('{"$ta":1,"b64":""}')).toThrow(SyntaxError);
     expect(() => decodeFrame('{"$ta":"Uint8Array","b64":"!!!"}')).toThrow();
+  });
+  test('binary request frames: the first Uint8Array travels raw after the JSON head, the rest as usual', () => {
+    const data = new Uint8Array(300_000).map((_, i) => (i * 7) % 256).subarray(5, 299_000);
+    const frame = {
+      t: 'req' as const,
+      id: 42,
+      name: 'uploadChunk',
+      params: { uploadId: 'upload-abc', offset: 2 ** 40, data, other: new Float64Array([1.5, -2]) },
+    };
+    const message = encodeBinaryFrame(frame);
+    expect(message).not.toBeNull();
+    const headLength = new DataView(message!.buffer).getUint32(0, true);
+    // The payload is raw: the message is the head plus exactly the bytes, no base64.
+    expect(message!.byteLength).toBe(4 + headLength + data.byteLength);
+    const head = new TextDecoder().decode(message!.subarray(4, 4 + headLength));
+    expect(head).toContain(`{"$bin":${data.byteLength}}`);
+    // Decoding from a view at an odd offset of a bigger buffer (as ws hands out pooled Buffers).
+    const pooled = new Uint8Array(message!.byteLength + 3);
+    pooled.set(message!, 3);
+    const back = decodeBinaryFrame(pooled.subarray(3)) as typeof frame;
+    expect(back.t).toBe('req');
+    expect(back.id).toBe(42);
+    expect(back.params.offset).toBe(2 ** 40);
+    expect(back.params.data).toBeInstanceOf(Uint8Array);
+    expect(back.params.data).toEqual(data);
+    expect([...back.params.other]).toEqual([1.5, -2]);
+    // A frame without bytes has no binary form (it goes as text).
+    expect(encodeBinaryFrame({ t: 'req', id: 1, name: 'getState', params: {} })).toBeNull();
+  });
+
+  test('malformed binary frames are a SyntaxError', () => {
+    function message(head: string, payload: number[]): Uint8Array {
+      const h = new TextEncoder().encode(head);
+      const m = new Uint8Array(4 + h.byteLength + payload.length);
+      new DataView(m.buffer).setUint32(0, h.byteLength, true);
+      m.set(h, 4);
+      m.set(payload, 4 + h.byteLength);
+      return m;
+    }
+    const ok = '{"t":"req","id":1,"name":"uploadChunk","params":{"data":{"$bin":2}}}';
+    expect(decodeBinaryFrame(message(ok, [1, 2]))).toMatchObject({ id: 1 });
+    const bad: [string, Uint8Array][] = [
+      ['too short', new Uint8Array([1, 0])],
+      ['head longer than the message', new Uint8Array([200, 0, 0, 0, 123])],
+      ['head over the limit', message(' '.repeat(maxBinaryHeadBytes + 1), [])],
+      ['payload length differs from the marker', message(ok, [1, 2, 3])],
+      ['no marker', message('{"t":"req","id":1,"name":"getState","params":{}}', [])],
+      ['two markers', message('{"a":{"$bin":0},"b":{"$bin":0}}', [])],
+      ['marker with other keys', message('{"a":{"$bin":0,"x":1}}', [])],
+      ['marker not a number', message('{"a":{"$bin":"0"}}', [])],
+      ['not JSON', message('{not json', [])],
+      ['not UTF-8', new Uint8Array([2, 0, 0, 0, 0xff, 0xfe])],
+    ];
+    for (const [what, m] of bad) expect(() => decodeBinaryFrame(m), what).toThrow(SyntaxError);
   });
 });
 

@@ -5,6 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { ImportError, type ImportResult } from '../../allocator/import/index.ts';
 import { fixture, importBytes, realVmaSample } from '../support/import-fixtures.ts';
 import { rng } from '../support/rng.ts';
+import { rdfFile, rmtFile, type RmvDescription } from '../support/rmv-writer.ts';
 
 function mutate(bytes: Uint8Array, r: () => number): Uint8Array {
   const kind = Math.floor(r() * 4);
@@ -86,6 +87,41 @@ const inputs: [string, Uint8Array][] = [
   ['pytorch-trace.json', new Uint8Array(readFileSync(fixture('pytorch-trace.json')))],
 ];
 
+/** A small RMV trace with every token kind the importer reads (the real samples are fuzzed less: 450 KB). */
+const rmvDescription: RmvDescription = {
+  adapter: 'Fuzz Radeon',
+  segments: [
+    { heap: 0, base: 0, size: 1 << 28 },
+    { heap: 1, base: 1 << 28, size: 2 ** 33 },
+  ],
+  streams: [
+    {
+      major: 1,
+      minor: 6,
+      ops: [
+        { op: 'va', address: 0x100000, pages: 4, heap: 1, dt: 3 },
+        { op: 'create', id: 1, type: 1 },
+        { op: 'bind', id: 1, address: 0x100000, size: 4096 },
+        { op: 'create', id: 2, type: 0 },
+        { op: 'bind', id: 2, address: 0x101000, size: 8192 },
+        { op: 'name', id: 2, name: 'fuzzed' },
+        { op: 'create', id: 3, type: 14, poolSizes: 3 },
+        { op: 'snapshot', name: 'snap', dt: 40 },
+        { op: 'pageTable' },
+        { op: 'destroy', id: 1, dt: 2 },
+        { op: 'vf', address: 0x100000, dt: 9 },
+      ],
+    },
+    { ops: [{ op: 'va', address: 0x200000, pages: 1, heap: 0 }, { op: 'residency' }] },
+  ],
+  snapshots: [{ ts: 40_000, name: 'chunk snapshot' }],
+};
+const rmvInputs: [string, Uint8Array][] = [
+  ['generated-rmt.rmv', rmtFile(rmvDescription)],
+  ['generated-rdf.rmv', rdfFile(rmvDescription, { chunkBytes: 13, interleave: true })],
+];
+inputs.push(...rmvInputs);
+
 describe('fuzzed inputs never crash the importers', () => {
   for (const [name, bytes] of inputs) {
     test(`${name}: 150 byte-level mutations (truncate, flip, delete, duplicate), with and without --partial`, async () => {
@@ -113,6 +149,36 @@ describe('fuzzed inputs never crash the importers', () => {
     });
   }
 
+  for (const file of ['rmv-amd-sample-rdf.rmv', 'rmv-amd-sample-rmt.rmv']) {
+    test(`${file} (AMD's sample trace): 20 byte-level mutations, with and without --partial`, async () => {
+      const bytes = new Uint8Array(readFileSync(fixture(file)));
+      const r = rng(file.length * 6007);
+      for (let i = 0; i < 20; i++) await survives(file, mutate(bytes, r), i % 2 === 1);
+    });
+  }
+
+  test('RMV truncated at every byte: an error naming the truncation (or, for a legacy file cut between two chunks, what came before), and with --partial never a crash', async () => {
+    for (const [name, bytes] of rmvInputs) {
+      // A legacy RMT file has no total size or chunk count: cut exactly between two chunks it is a
+      // shorter valid file. An RDF file keeps its index at the end: every cut loses it.
+      const boundaries = new Set<number>();
+      if (name.includes('rmt')) {
+        const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+        for (let at = 56; at < bytes.length; at += dv.getInt32(at + 8, true)) boundaries.add(at);
+      }
+      for (let cut = 1; cut < bytes.length; cut++) {
+        const message = await importBytes(name, bytes.subarray(0, cut)).then(
+          () => 'imported',
+          (error: unknown) =>
+            error instanceof ImportError ? error.message : `not an ImportError: ${String(error)}`,
+        );
+        if (boundaries.has(cut)) expect(message).toBe('imported');
+        else expect(message).toMatch(/truncated|cut off|is not a VMA/);
+        await survives(name, bytes.subarray(0, cut), true);
+      }
+    }
+  });
+
   test('truncation at every 97th byte of a pickle: an error naming the truncation, or with --partial what came before', async () => {
     const bytes = inputs[3]![1];
     for (let cut = 1; cut < bytes.length - 1; cut += 97) {
@@ -128,7 +194,7 @@ describe('fuzzed inputs never crash the importers', () => {
     const cases: [Uint8Array, RegExp][] = [
       [
         new Uint8Array(Buffer.from('hello world')),
-        /not a VMA JSON dump, a D3D12MA JSON dump or a PyTorch memory snapshot: its first bytes match none of those formats \(at byte 0\)$/,
+        /not a VMA JSON dump, a D3D12MA JSON dump, a PyTorch memory snapshot or an RMV trace: its first bytes match none of those formats \(at byte 0\)$/,
       ],
       [new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a]), /its first bytes match none of those formats/],
       [

@@ -21,17 +21,40 @@ function handLog(): EventLog {
     stack: string | null,
   ): void => {
     advance(10);
-    log.allocate(id, block, type, offset, size, 256, AllocationKind.Linear, 'GpuOnly', name, 0, false, stack);
+    log.allocate({
+      allocationId: id,
+      blockId: block,
+      memoryTypeIndex: type,
+      offset,
+      size,
+      alignment: 256,
+      kind: AllocationKind.Linear,
+      location: 'GpuOnly',
+      name,
+      decisionId: 0,
+      usedRetry: false,
+      stack,
+    });
   };
-  log.blockCreate(1, 1, 64 * MiB, false); // 0
+  log.blockCreate({ blockId: 1, memoryTypeIndex: 1, size: 64 * MiB, dedicated: false }); // 0
   alloc(1, 1, 1, 0, 10 * MiB, 'vertex', 'load.mjs:10'); // 1
   alloc(2, 1, 1, 10 * MiB, 20 * MiB, 'index', 'load.mjs:10'); // 2
-  log.blockCreate(2, 2, 16 * MiB, false); // 3  (type 2 -> heap 1)
+  log.blockCreate({ blockId: 2, memoryTypeIndex: 2, size: 16 * MiB, dedicated: false }); // 3  (type 2 -> heap 1)
   alloc(3, 2, 2, 0, 4 * MiB, 'staging', 'upload.mjs:5'); // 4
   log.free(1); // 5
   alloc(4, 1, 1, 40 * MiB, 5 * MiB, 'vertex', 'load.mjs:10'); // 6
   log.rename(2, 'index (lod 0)'); // 7
-  log.failure('huge', 2 ** 40, 256, 'GpuOnly', true, 'OutOfMemory', 'no room', 0, 'load.mjs:99'); // 8
+  log.failure({
+    name: 'huge',
+    size: 2 ** 40,
+    alignment: 256,
+    location: 'GpuOnly',
+    linear: true,
+    code: 'OutOfMemory',
+    message: 'no room',
+    decisionId: 0,
+    stack: 'load.mjs:99',
+  }); // 8
   log.free(3); // 9
   log.blockDestroy(2); // 10
   alloc(5, 1, 1, 50 * MiB, 1 * MiB, 'vertex', null); // 11

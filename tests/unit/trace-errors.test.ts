@@ -113,8 +113,21 @@ describe('fatal: nothing loadable', () => {
 describe('impossible events: the prefix is kept, one warning names the event', () => {
   function logWith(build: (log: EventLog) => void): EventLog {
     const log = new EventLog({ clock: () => 0 });
-    log.blockCreate(1, 1, 1 << 20, false);
-    log.allocate(1, 1, 1, 0, 256, 256, AllocationKind.Linear, 'GpuOnly', 'a', -1, false, null);
+    log.blockCreate({ blockId: 1, memoryTypeIndex: 1, size: 1 << 20, dedicated: false });
+    log.allocate({
+      allocationId: 1,
+      blockId: 1,
+      memoryTypeIndex: 1,
+      offset: 0,
+      size: 256,
+      alignment: 256,
+      kind: AllocationKind.Linear,
+      location: 'GpuOnly',
+      name: 'a',
+      decisionId: -1,
+      usedRetry: false,
+      stack: null,
+    });
     build(log);
     return log;
   }
@@ -133,12 +146,40 @@ describe('impossible events: the prefix is kept, one warning names the event', (
     ],
     [
       'id reused while live',
-      (l) => l.allocate(1, 1, 1, 512, 256, 256, AllocationKind.Linear, 'GpuOnly', 'b', -1, false, null),
+      (l) =>
+        l.allocate({
+          allocationId: 1,
+          blockId: 1,
+          memoryTypeIndex: 1,
+          offset: 512,
+          size: 256,
+          alignment: 256,
+          kind: AllocationKind.Linear,
+          location: 'GpuOnly',
+          name: 'b',
+          decisionId: -1,
+          usedRetry: false,
+          stack: null,
+        }),
       /event 2 .*allocation id 1 is allocated again while still live/,
     ],
     [
       'memory type not on the device',
-      (l) => l.allocate(2, 1, 40, 0, 256, 256, AllocationKind.Linear, 'GpuOnly', 'c', -1, false, null),
+      (l) =>
+        l.allocate({
+          allocationId: 2,
+          blockId: 1,
+          memoryTypeIndex: 40,
+          offset: 0,
+          size: 256,
+          alignment: 256,
+          kind: AllocationKind.Linear,
+          location: 'GpuOnly',
+          name: 'c',
+          decisionId: -1,
+          usedRetry: false,
+          stack: null,
+        }),
       /event 2 .*memory type 40 does not exist on the device \(5 types\)/,
     ],
     [
@@ -148,7 +189,7 @@ describe('impossible events: the prefix is kept, one warning names the event', (
     ],
     [
       'budget sample of a missing heap',
-      (l) => l.budgetSample(7, 1, 1),
+      (l) => l.budgetSample({ heapIndex: 7, budget: 1, usage: 1 }),
       /event 2 .*budget sample for heap 7, which does not exist \(2 heaps\)/,
     ],
   ];

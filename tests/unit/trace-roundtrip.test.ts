@@ -124,43 +124,53 @@ describe('trace round trip', () => {
     const decisions = [testDecision(0, 1, 'GpuOnly'), undefined, testDecision(2, 4, 'CpuToGpu')];
     log.setDecisionSource((id) => decisions[id]);
     const max = Number.MAX_SAFE_INTEGER;
-    log.blockCreate(max, 1, max, true);
-    log.allocate(
-      max - 1,
-      max,
-      1,
-      0,
-      max,
-      1,
-      AllocationKind.Dedicated,
-      'GpuOnly',
-      'Ω 🚀 テクスチャ',
-      0,
-      false,
-      'file.mjs:1',
-    );
+    log.blockCreate({ blockId: max, memoryTypeIndex: 1, size: max, dedicated: true });
+    log.allocate({
+      allocationId: max - 1,
+      blockId: max,
+      memoryTypeIndex: 1,
+      offset: 0,
+      size: max,
+      alignment: 1,
+      kind: AllocationKind.Dedicated,
+      location: 'GpuOnly',
+      name: 'Ω 🚀 テクスチャ',
+      decisionId: 0,
+      usedRetry: false,
+      stack: 'file.mjs:1',
+    });
     advance(2 ** 40);
-    log.budgetSample(1, max, max - 7);
-    log.allocate(
-      2 ** 32 + 1,
-      max,
-      1,
-      2 ** 52,
-      2 ** 52 - 1,
-      2 ** 31,
-      AllocationKind.Linear,
-      'CpuToGpu',
-      '',
-      2,
-      true,
-      null,
-    );
+    log.budgetSample({ heapIndex: 1, budget: max, usage: max - 7 });
+    log.allocate({
+      allocationId: 2 ** 32 + 1,
+      blockId: max,
+      memoryTypeIndex: 1,
+      offset: 2 ** 52,
+      size: 2 ** 52 - 1,
+      alignment: 2 ** 31,
+      kind: AllocationKind.Linear,
+      location: 'CpuToGpu',
+      name: '',
+      decisionId: 2,
+      usedRetry: true,
+      stack: null,
+    });
     for (let i = 0; i < 5000; i++) {
       advance(1);
       log.mark(`m${i}-${'é'.repeat(i % 7)}`, i % 3 === 0 ? null : `stack ${i}`);
     }
     log.rename(max - 1, 'renamed \u0000 nul and \\ backslash "quote"');
-    log.failure('too big', max, 2 ** 40, 'GpuToCpu', false, 'OutOfMemory', 'message ✗', -1, null);
+    log.failure({
+      name: 'too big',
+      size: max,
+      alignment: 2 ** 40,
+      location: 'GpuToCpu',
+      linear: false,
+      code: 'OutOfMemory',
+      message: 'message ✗',
+      decisionId: -1,
+      stack: null,
+    });
     log.free(2 ** 32 + 1);
     log.free(max - 1);
     log.blockDestroy(max);
@@ -252,8 +262,21 @@ describe('trace round trip', () => {
     let sink: unknown = null;
     recorder.attach({ setEventSink: (s) => (sink = s), decision: (id) => testDecision(id, 1, 'GpuOnly') });
     expect(sink).toBe(recorder.log);
-    recorder.log.blockCreate(1, 1, 1 << 20, false);
-    recorder.log.allocate(1, 1, 1, 0, 256, 256, AllocationKind.Linear, 'GpuOnly', 'a', 5, false, null);
+    recorder.log.blockCreate({ blockId: 1, memoryTypeIndex: 1, size: 1 << 20, dedicated: false });
+    recorder.log.allocate({
+      allocationId: 1,
+      blockId: 1,
+      memoryTypeIndex: 1,
+      offset: 0,
+      size: 256,
+      alignment: 256,
+      kind: AllocationKind.Linear,
+      location: 'GpuOnly',
+      name: 'a',
+      decisionId: 5,
+      usedRetry: false,
+      stack: null,
+    });
     for (let i = 0; i < 1000; i++) recorder.tick();
     recorder.close();
     const loaded = loadTraceSync(file);
@@ -266,7 +289,7 @@ describe('trace round trip', () => {
 
   test('the writer refuses values a trace cannot hold, naming the event', () => {
     const log = new EventLog();
-    log.blockCreate(1, 1, -5, false);
+    log.blockCreate({ blockId: 1, memoryTypeIndex: 1, size: -5, dedicated: false });
     const file = path.join(dir, 'bad.vrt');
     const writer = new TraceWriter(file, log, { header: testHeader(), flushIntervalMs: 0 });
     expect(() => writer.flush()).toThrow(/event 0: column "size" holds -5/);
@@ -277,7 +300,7 @@ describe('trace round trip', () => {
       flushIntervalMs: 0,
     });
     expect(() => longWriter.flush()).toThrow(/longer than 1048576 UTF-16 units/);
-    log.blockCreate(2, 1, 1.5, false);
+    log.blockCreate({ blockId: 2, memoryTypeIndex: 1, size: 1.5, dedicated: false });
   });
 
   test('a torn final chunk is dropped with a warning naming the byte and the events kept', () => {

@@ -1,5 +1,5 @@
-// `vramscope import <file> [--out trace] [--format F] [--partial]`: reads a VMA / D3D12MA JSON dump or a
-// PyTorch memory snapshot, prints what it found and one parseable summary line, and writes a trace.
+// `vramscope import <file> [--out trace] [--format F] [--partial]`: reads a VMA / D3D12MA JSON dump, a
+// PyTorch memory snapshot or a Radeon Memory Visualizer trace, prints what it found and one parseable summary line, and writes a trace.
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import {
   endState,
@@ -14,16 +14,17 @@ import { writeImportedTrace } from '../../import/write-imported.ts';
 import { choiceOption, CommandFailure, stringOption, UsageError, type Command } from '../command.ts';
 import { printable } from '../../../allocator/text/printable.ts';
 
-const help = `Usage: vramscope import <file> [--out <trace>] [--format vma|d3d12ma|pytorch] [--partial]
+const help = `Usage: vramscope import <file> [--out <trace>] [--format vma|d3d12ma|pytorch|rmv] [--partial]
 
 Imports a memory dump written by another tool and writes a VRAMscope trace:
   - VMA JSON dumps (vmaBuildStatsString with the detailed map; VMA 3.x and 2.x layouts)
   - D3D12MA JSON dumps (BuildStatsString with the detailed map; UTF-8 or UTF-16 with a BOM)
   - PyTorch CUDA memory snapshots (torch.cuda.memory._dump_snapshot pickles, protocols 0-5, or JSON)
-Snapshots become one point in time; PyTorch device_traces become a timeline.
+  - Radeon Memory Visualizer traces (.rmv: legacy RMT files and RDF files)
+Snapshots become one point in time; PyTorch device_traces and RMV traces become a timeline.
 
 Prints what it found, any inconsistencies in the dump as warnings, and one line
-  format=<vma|d3d12ma|pytorch> version=<v> blocks=B block_bytes=X allocations=A allocated_bytes=Y [events=E]
+  format=<vma|d3d12ma|pytorch|rmv> version=<v> blocks=B block_bytes=X allocations=A allocated_bytes=Y [events=E]
 
 Options:
   --out <trace>    where to write the trace (default: the input's name with .trace, beside it)
@@ -39,7 +40,7 @@ function defaultOut(input: string): string {
 
 export const importCommand: Command = {
   name: 'import',
-  summary: 'import a VMA / D3D12MA JSON dump or a PyTorch memory snapshot as a trace',
+  summary: 'import a VMA / D3D12MA JSON dump, a PyTorch memory snapshot or an RMV trace as a trace',
   help,
   options: {
     out: { type: 'string', short: 'o' },

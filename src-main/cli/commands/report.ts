@@ -206,7 +206,9 @@ Exit codes: 0 ok, 1 the trace cannot be read, 2 bad usage.`,
       `device: ${d.name} (${d.api}, ${d.deviceType}, ${d.heaps.length} heaps, ${d.types.length} memory types; ${d.source})`,
     );
     const a = header.allocator;
-    lines.push(`allocator: ${a.strategy}${a.bufferDeviceAddress ? ', buffer device address' : ''}`);
+    lines.push(
+      `allocator: ${a.strategy}${a.bufferDeviceAddress ? ', buffer device address' : ''}${a.budget !== undefined ? `, budget ${a.budget}` : ''}${a.resources !== undefined ? `, resources ${a.resources}${a.resources === 'real' ? " (each allocation's size, alignment and memoryTypeBits are the driver's for its buffer/image)" : ''}` : ''}`,
+    );
     const k = summary.counts;
     lines.push(
       `events: ${count(events)} over ${(summary.durationMs / 1000).toFixed(3)} s — ${count(k.allocations)} allocations, ${count(k.frees)} frees, ${count(k.failures)} failures, ${count(k.blocksCreated)} blocks created, ${count(k.blocksDestroyed)} destroyed, ${count(k.renames)} renames, ${count(k.frames)} frames, ${count(k.marks)} marks, ${count(k.budgetSamples)} budget samples`,
@@ -228,6 +230,11 @@ Exit codes: 0 ok, 1 the trace cannot be read, 2 bad usage.`,
     lines.push(
       `live at end: ${count(summary.liveAllocations)} allocations in ${count(summary.liveBlocks)} blocks`,
     );
+    if (summary.budgets.length > 0) {
+      lines.push(
+        `budgets: ${count(summary.budgetCrossings)} blocks pushed a heap past its budget (warn), ${count(summary.budgetRefusals)} refused by it (strict); last sample per heap: ${summary.budgets.map((b) => `heap ${b.heapIndex} ${formatBytes(b.usage)} of ${formatBytes(b.budget)}`).join(', ')}`,
+      );
+    }
     lines.push(`failures: ${count(summary.failures.length)}`);
     for (const f of summary.failures.slice(0, LIST_LIMIT)) {
       lines.push(

@@ -2,6 +2,7 @@
 // a trace. A progress line on a terminal, a summary at the end.
 import { budgetModes, formatBytes, placementStrategyNames } from '../../../allocator/index.ts';
 import type { DeviceSpec } from '../../session/open-device.ts';
+import { resourcesModes } from '../../session/resources.ts';
 import { parseParamAssignments, ScenarioParamError } from '../../session/scenario-params.ts';
 import { builtinScenarioCatalog } from '../../session/scenario-loader.ts';
 import { startScenario } from '../../session/scenario-host.ts';
@@ -73,7 +74,8 @@ export const runCommand: Command = {
   summary: 'Run a scenario on a device and record a trace',
   help: `Usage: vramscope run <scenario|file.mjs> [--param k=v ...] [--device N | --profile FILE] [--strategy S]
                      [--block-size-device BYTES] [--block-size-host BYTES] [--buffer-device-address]
-                     [--budget ignore|warn|strict] [--validation] [--seed N] [--out <trace>]
+                     [--budget ignore|warn|strict] [--resources real|none] [--validation] [--seed N]
+                     [--out <trace>]
 
 Runs a scenario script in a worker thread against the allocator on a device, recording every allocator
 event to a trace file. A progress line is shown on a terminal; a summary (ops, allocations, failures, peak
@@ -103,6 +105,10 @@ Options:
   --budget MODE     heap budgets (VK_EXT_memory_budget) when a block is created: ignore (gpu-allocator),
                     warn (default: a budget sample past the budget is recorded and logged) or strict
                     (the request takes its fallback memory type, else fails with OutOfMemory)
+  --resources MODE  real (default on a real device): each allocation creates its VkBuffer/VkImage, takes
+                    the driver's memory requirements (size, alignment, memoryTypeBits), binds it at the
+                    chosen offset and destroys it on free, as an application does; none (the only mode on
+                    a --profile device): the scenario's sizes with every memory type allowed
   --validation      open the real Vulkan device with the Khronos validation layer; its messages are printed
                     on stderr (not with --profile; a simulated fallback runs without it and says so)
   --seed N          seed of ctx.random() (unsigned 32-bit); the same seed gives the same events
@@ -120,6 +126,7 @@ Exit codes: 0 the scenario completed, 1 it failed (script error, device error), 
     'block-size-host': { type: 'string' },
     'buffer-device-address': { type: 'boolean' },
     budget: { type: 'string' },
+    resources: { type: 'string' },
     validation: { type: 'boolean' },
     seed: { type: 'string' },
     out: { type: 'string' },
@@ -156,6 +163,11 @@ Exit codes: 0 the scenario completed, 1 it failed (script error, device error), 
     const hostBlock = bytesOption(values, 'block-size-host');
     const bufferDeviceAddress = values['buffer-device-address'] === true;
     const budget = choiceOption(values, 'budget', budgetModes);
+    const resources = choiceOption(values, 'resources', resourcesModes);
+    if (resources === 'real' && profile !== undefined)
+      throw new UsageError(
+        '--resources real needs a real Vulkan device; a --profile device is simulated (it runs with --resources none)',
+      );
     const validation = values.validation === true;
     if (validation && profile !== undefined)
       throw new UsageError(
@@ -187,6 +199,7 @@ Exit codes: 0 the scenario completed, 1 it failed (script error, device error), 
         ...(Object.keys(allocationSizes).length > 0 ? { allocationSizes } : {}),
         ...(bufferDeviceAddress ? { bufferDeviceAddress } : {}),
         ...(budget !== undefined ? { budget } : {}),
+        ...(resources !== undefined ? { resources } : {}),
         ...(validation ? { validation } : {}),
         ...(seed !== undefined ? { seed } : {}),
         tracePath: out === undefined ? null : path.resolve(io.cwd, out),

@@ -1,0 +1,152 @@
+// Benchmark of files of any size through the page (issue 11; prints, asserts nothing). A real
+// `vramscope serve` (dist/cli: run `npm run build:cli` first) and real Chromium (web mode). For each kind of
+// generated input (in a temporary folder, deleted afterwards):
+//   - raw:    the upload over a Node WebSocket client (binary frames, 3 chunks in flight, as the page does),
+//             no browser: the transport's own rate;
+//   - sparse: a sparse file picked in the page: the page's upload rate (it then fails to open: not a trace);
+//   - trace:  a valid trace of the size (1 KB random names, so that it does not compress): upload + open;
+//   - pickle: a PyTorch training-loop snapshot of the size: upload + import.
+// Each line: the upload's MB/s (pick → last chunk acknowledged), the open's seconds (last chunk → title
+// shown), the server's peak RSS while it ran and its RSS before, and the load average.
+//
+//   node --import tsx scripts/bench-upload.ts [--mb 1024] [--kinds raw,sparse,trace,pickle]
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  encodeBinaryFrame,
+  encodeFrame,
+  decodeFrame,
+  maxUploadChunkBytes,
+} from '../src-main/api/contract.ts';
+import {
+  openRawSocket,
+  repoRoot,
+  startServeProcess,
+  type ServeProcess,
+} from '../tests/support/api-transports.ts';
+import { launchBrowser, viteBuild } from '../tests/support/ui-browser.ts';
+import {
+  pickAndUpload,
+  processCpuSeconds,
+  processMemory,
+  sampleRss,
+  showOpenView,
+  waitForTitle,
+  writeBigNamedTrace,
+  writeBigPickle,
+  writeSparseFile,
+} from '../tests/support/ui-upload.ts';
+
+const MB = 1e6;
+const { values } = parseArgs({
+  options: {
+    mb: { type: 'string', default: '1024' },
+    kinds: { type: 'string', default: 'raw,sparse,trace,pickle' },
+  },
+});
+const targetBytes = Number(values.mb) * 2 ** 20;
+const kinds = values.kinds.split(',');
+const load = (): string => loadavg()[0]!.toFixed(2);
+
+/** Uploads `bytes` zero bytes over a raw WebSocket as the page does; answers ms. */
+async function rawUpload(server: ServeProcess, bytes: number): Promise<number> {
+  const socket = await openRawSocket(server);
+  const waiting = new Map<number, (r: { ok: boolean; result?: unknown; error?: unknown }) => void>();
+  socket.on('message', (d) => {
+    const r = decodeFrame(d.toString()) as { t: string; id: number; ok: boolean };
+    if (r.t === 'res') waiting.get(r.id)?.(r);
+  });
+  let nextId = 1;
+  const request = (name: string, params: Record<string, unknown>): Promise<unknown> => {
+    const id = nextId++;
+    const frame = { t: 'req' as const, id, name, params };
+    return new Promise((resolve, reject) => {
+      waiting.set(id, (r) => (r.ok ? resolve(r.result) : reject(new Error(JSON.stringify(r.error)))));
+      socket.send(encodeBinaryFrame(frame) ?? encodeFrame(frame));
+    });
+  };
+  const started = performance.now();
+  const { uploadId } = (await request('beginUpload', { name: 'raw.bin', bytes })) as { uploadId: string };
+  const chunk = new Uint8Array(maxUploadChunkBytes);
+  const inFlight: Promise<unknown>[] = [];
+  for (let offset = 0; offset < bytes; offset += chunk.byteLength) {
+    const data = chunk.subarray(0, Math.min(chunk.byteLength, bytes - offset));
+    inFlight.push(request('uploadChunk', { uploadId, offset, data }));
+    if (inFlight.length >= 3) await inFlight.shift();
+  }
+  await Promise.all(inFlight);
+  await request('finishUpload', { uploadId });
+  const ms = performance.now() - started;
+  await request('cancelUpload', { uploadId });
+  socket.close();
+  return ms;
+}
+
+const dir = mkdtempSync(path.join(tmpdir(), 'vramscope-bench-upload-'));
+const ui = path.join(repoRoot, 'test-output', 'bench-upload-renderer');
+let server: ServeProcess | null = null;
+const browser = kinds.some((k) => k !== 'raw') ? await launchBrowser() : null;
+try {
+  if (browser !== null) await viteBuild(path.join(repoRoot, 'src-renderer'), ui);
+  for (const kind of kinds) {
+    // A fresh server per kind: its RSS is this kind's alone (an opened file stays loaded).
+    await server?.stop();
+    const previous = process.env.TMPDIR;
+    process.env.TMPDIR = dir; // the server's uploads go under this folder too, removed below
+    server = await startServeProcess(['--ui', ui]);
+    if (previous === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = previous;
+    const pid = server.child.pid!;
+    const before = processMemory(pid).rssMiB;
+    if (kind === 'raw') {
+      const sampler = sampleRss(pid);
+      const cpu = processCpuSeconds(pid);
+      const ms = await rawUpload(server, targetBytes);
+      const cpuS = processCpuSeconds(pid) - cpu;
+      console.log(
+        `upload kind=raw mb=${(targetBytes / MB).toFixed(0)} upload_mb_s=${(targetBytes / MB / (ms / 1000)).toFixed(0)} server_cpu_s=${cpuS.toFixed(1)} server_mb_per_cpu_s=${(targetBytes / MB / cpuS).toFixed(0)} server_rss_before_mib=${before.toFixed(0)} server_peak_rss_mib=${sampler.stop().toFixed(0)} load=${load()}`,
+      );
+      continue;
+    }
+    const file = path.join(
+      dir,
+      kind === 'pickle' ? 'big.pickle' : kind === 'trace' ? 'big.trace' : 'big.bin',
+    );
+    const genStart = performance.now();
+    let bytes: number;
+    let extra = '';
+    if (kind === 'sparse') bytes = writeSparseFile(file, targetBytes);
+    else if (kind === 'trace') bytes = writeBigNamedTrace(file, targetBytes);
+    else {
+      const r = writeBigPickle(file, targetBytes);
+      bytes = r.bytes;
+      extra = ` entries=${r.entries}`;
+    }
+    const genS = (performance.now() - genStart) / 1000;
+    const page = await browser!.context.newPage();
+    await page.goto(server.url);
+    await showOpenView(page);
+    const sampler = sampleRss(pid);
+    const cpu = processCpuSeconds(pid);
+    const uploadMs = await pickAndUpload(page, file, 1_800_000);
+    const cpuS = processCpuSeconds(pid) - cpu;
+    let openS = '';
+    if (kind !== 'sparse') {
+      const t = performance.now();
+      await waitForTitle(page, path.basename(file), 1_800_000);
+      openS = ` open_s=${((performance.now() - t) / 1000).toFixed(1)}`;
+    }
+    const peak = sampler.stop();
+    console.log(
+      `upload kind=${kind} mb=${(bytes / MB).toFixed(0)}${extra} generate_s=${genS.toFixed(1)} upload_mb_s=${(bytes / MB / (uploadMs / 1000)).toFixed(0)} server_upload_cpu_s=${cpuS.toFixed(1)} server_mb_per_cpu_s=${(bytes / MB / cpuS).toFixed(0)}${openS} server_rss_before_mib=${before.toFixed(0)} server_peak_rss_mib=${peak.toFixed(0)} load=${load()}`,
+    );
+    await page.close();
+    rmSync(file, { force: true });
+  }
+} finally {
+  await browser?.close();
+  await server?.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
