@@ -9,6 +9,7 @@ import type { ViewName } from './store/view-slice.ts';
 import { formatBytes, formatCount } from './ui/format.ts';
 import { Allocations } from './views/allocations.tsx';
 import { BlockMap } from './views/block-map.tsx';
+import { Capture } from './views/capture.tsx';
 import { Compare } from './views/compare.tsx';
 import { DecisionPanel } from './views/decision.tsx';
 import { Devices } from './views/devices.tsx';
@@ -27,6 +28,7 @@ const viewLabels: Record<ViewName, string> = {
   devices: 'Devices',
   compare: 'Compare',
   open: 'Open',
+  capture: 'Capture',
 };
 
 export function App(): ReactNode {
@@ -120,6 +122,7 @@ export function App(): ReactNode {
           {view === 'devices' && <Devices />}
           {view === 'compare' && <Compare />}
           {view === 'open' && <OpenView />}
+          {view === 'capture' && <Capture />}
         </main>
         <DecisionPanel />
       </div>

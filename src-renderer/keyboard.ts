@@ -16,7 +16,7 @@ export const keyHelp: readonly [string, string][] = [
   ['Shift+← →', 'cursor ±1% of the view'],
   ['PgUp PgDn', 'cursor ±10% of the view'],
   ['Home End', 'start / end'],
-  ['1–8', 'switch view'],
+  ['1–9', 'switch view'],
   ['D', 'diff from here'],
   ['T', 'theme'],
   ['Esc', 'clear selection'],

@@ -10,6 +10,7 @@ import type { DeviceDescription } from '../device.ts';
 import { MemoryPropertyFlags } from '../device.ts';
 import { FlagBits } from '../event-log.ts';
 import { formatBytes } from '../format.ts';
+import { printable } from '../text/printable.ts';
 import { chooseMemoryType, describeFlags } from '../memory-type.ts';
 import type { MemoryLocation } from '../types.ts';
 import type { TraceEvents } from '../trace/events.ts';
@@ -102,6 +103,18 @@ export interface CaptureAnalysis {
   readonly recordsLost: number;
   readonly problems: readonly CaptureProblem[];
   readonly decisions: readonly MemoryTypeChoice[];
+  /**
+   * Blocks whose vkAllocateMemory chained more than a dedicated allocation (priority, export, import,
+   * allocate flags, opaque capture address), in creation order, with those details in words. Name: the
+   * block's name at the end of the trace.
+   */
+  readonly blockDetails: readonly {
+    readonly blockId: number;
+    readonly name: string;
+    readonly size: number;
+    readonly type: number;
+    readonly text: string;
+  }[];
 }
 
 interface ResourceState {
@@ -193,6 +206,7 @@ export function analyzeCapture(events: TraceEvents, device: DeviceDescription): 
   let recordsLost = 0;
   /** Allocate events of bound resources (for the decisions, judged once mapping is known). */
   const binds: number[] = [];
+  const detailed: { block: BlockInfo; text: string }[] = [];
 
   const leaksAt = (at: number, when: string): void => {
     for (const b of allBlocks) {
@@ -237,6 +251,10 @@ export function analyzeCapture(events: TraceEvents, device: DeviceDescription): 
         };
         blocks.set(b.id, b);
         allBlocks.push(b);
+        if (c.message[i] !== 0) {
+          const text = allocateDetailsText(str(c.message[i]!));
+          if (text !== '') detailed.push({ block: b, text });
+        }
         break;
       }
       case BLOCK_DESTROY: {
@@ -426,7 +444,84 @@ export function analyzeCapture(events: TraceEvents, device: DeviceDescription): 
     recordsLost,
     problems,
     decisions,
+    blockDetails: detailed.map(({ block, text }) => ({
+      blockId: block.id,
+      name: block.name,
+      size: block.size,
+      type: block.type,
+      text,
+    })),
   };
+}
+
+const handleTypeBits: readonly [number, string][] = [
+  [0x1, 'OPAQUE_FD'],
+  [0x2, 'OPAQUE_WIN32'],
+  [0x4, 'OPAQUE_WIN32_KMT'],
+  [0x8, 'D3D11_TEXTURE'],
+  [0x10, 'D3D11_TEXTURE_KMT'],
+  [0x20, 'D3D12_HEAP'],
+  [0x40, 'D3D12_RESOURCE'],
+  [0x80, 'HOST_ALLOCATION'],
+  [0x100, 'HOST_MAPPED_FOREIGN_MEMORY'],
+  [0x200, 'DMA_BUF'],
+  [0x400, 'ANDROID_HARDWARE_BUFFER'],
+];
+const allocateFlagBits: readonly [number, string][] = [
+  [0x1, 'DEVICE_MASK'],
+  [0x2, 'DEVICE_ADDRESS'],
+  [0x4, 'DEVICE_ADDRESS_CAPTURE_REPLAY'],
+];
+
+function bitNames(value: number, names: readonly [number, string][]): string {
+  const out: string[] = [];
+  let rest = value >>> 0;
+  for (const [bit, name] of names)
+    if (rest & bit) {
+      out.push(name);
+      rest &= ~bit;
+    }
+  if (rest !== 0) out.push(`0x${rest.toString(16)}`);
+  return out.length === 0 ? 'none' : out.join(' | ');
+}
+
+/**
+ * A vkAllocateMemory's pNext details (blockCreate's message: the JSON allocator/capture/mapper.ts writes)
+ * in words, e.g. "priority 1; export OPAQUE_FD; flags DEVICE_ADDRESS". Traces are data: anything that is
+ * not that JSON gives "" (nothing shown), never an exception.
+ */
+export function allocateDetailsText(json: string): string {
+  let d: unknown;
+  try {
+    d = JSON.parse(json);
+  } catch {
+    return '';
+  }
+  if (d === null || typeof d !== 'object' || Array.isArray(d)) return '';
+  const v = d as Record<string, unknown>;
+  const num = (k: string): number | null => (typeof v[k] === 'number' && Number.isFinite(v[k]) ? v[k] : null);
+  const text = (k: string): string | null => (typeof v[k] === 'string' ? printable(v[k], 40) : null);
+  const parts: string[] = [];
+  const priority = num('priority');
+  if (priority !== null) parts.push(`priority ${priority}`);
+  const flags = num('allocateFlags');
+  if (flags !== null)
+    parts.push(
+      `flags ${bitNames(flags, allocateFlagBits)}${num('deviceMask') ? `, device mask 0x${num('deviceMask')!.toString(16)}` : ''}`,
+    );
+  const exportTypes = num('exportHandleTypes');
+  if (exportTypes !== null) parts.push(`export ${bitNames(exportTypes, handleTypeBits)}`);
+  const imported = text('import');
+  if (imported !== null) {
+    const type = num('importHandleType');
+    const pointer = text('importHostPointer');
+    parts.push(
+      `imported (${imported}${type !== null ? `, ${bitNames(type, handleTypeBits)}` : ''}${pointer !== null ? ` at ${pointer}` : ''})`,
+    );
+  }
+  const address = text('opaqueCaptureAddress');
+  if (address !== null) parts.push(`opaque capture address ${address}`);
+  return parts.join('; ');
 }
 
 /** The application's memory type for every bound resource beside gpu-allocator's rule, grouped. */

@@ -473,6 +473,9 @@ export class CaptureMapper {
     t.memories.set(f.memory, memory);
     t.log.blockCreate({ blockId: memory.blockId, memoryTypeIndex: memory.typeIndex, size, dedicated });
     if (stack !== null) t.log.columns.stack[t.log.length - 1] = t.log.strings.intern(stack);
+    // The rest of the pNext chain (docs/trace-format.md: blockCreate's message column).
+    const details = allocateDetailsJson(f);
+    if (details !== null) t.log.columns.message[t.log.length - 1] = t.log.strings.intern(details);
     // The raw handle as the block's first name (an app's own name replaces it), to match the app's logs.
     t.log.objectName(memory.blockId, 'memory', `VkDeviceMemory ${handleText(f.memory)}`);
   }
@@ -518,4 +521,36 @@ export class CaptureMapper {
     if (resource.bound) t.log.rename(resource.id, resource.name);
     else t.log.objectName(resource.id, type === 9 ? 'buffer' : 'image', resource.name);
   }
+}
+
+/**
+ * The pNext structures of a vkAllocateMemory beyond dedicated (which is the block's flag) as the JSON the
+ * trace keeps in blockCreate's message column; null when the chain had none of them. Keys are present only
+ * for structures that were chained: allocateFlags + deviceMask (VkMemoryAllocateFlagsInfo), priority
+ * (VkMemoryPriorityAllocateInfoEXT), exportHandleTypes (VkExportMemoryAllocateInfo), importHandleType +
+ * import ("fd", "hostPointer" with importHostPointer as hex text, or "other"), opaqueCaptureAddress (hex
+ * text: 64-bit values stay exact).
+ */
+export function allocateDetailsJson(f: CaptureRecordOf<'AllocateMemory'>['fields']): string | null {
+  const d: Record<string, number | string> = {};
+  if (f.chain & AllocateChain.flags) {
+    d['allocateFlags'] = f.allocateFlags;
+    d['deviceMask'] = f.deviceMask;
+  }
+  // An f32 in the stream: 6 significant digits say it (0.7, not 0.699999988079071).
+  if (f.chain & AllocateChain.priority) d['priority'] = Number(f.priority.toPrecision(6));
+  if (f.chain & AllocateChain.export) d['exportHandleTypes'] = f.exportHandleTypes;
+  if (f.chain & (AllocateChain.importFd | AllocateChain.importHostPointer | AllocateChain.importOther)) {
+    d['import'] =
+      f.chain & AllocateChain.importFd
+        ? 'fd'
+        : f.chain & AllocateChain.importHostPointer
+          ? 'hostPointer'
+          : 'other';
+    d['importHandleType'] = f.importHandleType;
+    if (f.chain & AllocateChain.importHostPointer) d['importHostPointer'] = handleText(f.importHostPointer);
+  }
+  if (f.chain & AllocateChain.opaqueCaptureAddress)
+    d['opaqueCaptureAddress'] = handleText(f.opaqueCaptureAddress);
+  return Object.keys(d).length === 0 ? null : JSON.stringify(d);
 }

@@ -28,10 +28,27 @@ function baseName(path: string): string {
   return slash < 0 ? path : path.slice(slash + 1);
 }
 
+/** A node of the stack-text cache: a path of return addresses from the innermost frame. */
+interface StackNode {
+  readonly next: Map<bigint, StackNode>;
+  text: string | null;
+}
+
 export class SequenceOrderer {
   private pending: CaptureRecord[] = [];
   private readonly stacks = new Map<number, CaptureRecordOf<'Stack'>>();
   private readonly symbols = new Map<bigint, SymbolInfo>();
+  /**
+   * Stack texts already built, by their return addresses (a trie): an application calls from a few
+   * thousand sites at most, so the same texts repeat, and returning the same string object lets the
+   * trace's string table find it without hashing a long new string each time. Built texts use the symbols
+   * known then; `unresolved` holds the addresses shown without a symbol, and a Symbol record for one of
+   * them clears the cache.
+   */
+  private stackCache: StackNode = { next: new Map(), text: null };
+  private readonly unresolved = new Set<bigint>();
+  /** Frame texts by return address (only frames whose symbol was known). */
+  private readonly frameTexts = new Map<bigint, string>();
   /** Sequences before this one have been released. */
   private released = 0;
 
@@ -41,6 +58,11 @@ export class SequenceOrderer {
     for (const r of records) {
       switch (r.name) {
         case 'Symbol':
+          if (this.unresolved.has(r.fields.pc)) {
+            this.unresolved.clear();
+            this.stackCache = { next: new Map(), text: null };
+          }
+          this.frameTexts.delete(r.fields.pc);
           this.symbols.set(r.fields.pc, {
             module: r.strings.modulePath,
             moduleBase: r.fields.moduleBase,
@@ -95,16 +117,36 @@ export class SequenceOrderer {
 
   /** One frame per line, innermost first: `symbol+0xoff (module)` or `0xpc (module+0xoff)` or `0xpc`. */
   private stackText(pcs: readonly bigint[]): string {
-    return pcs
-      .map((pc) => {
-        const s = this.symbols.get(pc);
-        const hex = `0x${pc.toString(16)}`;
-        if (s === undefined) return hex;
-        const module = baseName(s.module);
-        if (s.symbol !== '') return `${s.symbol}+0x${(pc - s.symbolAddress).toString(16)} (${module})`;
-        if (module !== '') return `${hex} (${module}+0x${(pc - s.moduleBase).toString(16)})`;
-        return hex;
-      })
-      .join('\n');
+    let node = this.stackCache;
+    for (const pc of pcs) {
+      let next = node.next.get(pc);
+      if (next === undefined) node.next.set(pc, (next = { next: new Map(), text: null }));
+      node = next;
+    }
+    if (node.text !== null) return node.text;
+    let text = '';
+    for (let i = 0; i < pcs.length; i++) text += (i === 0 ? '' : '\n') + this.frameText(pcs[i]!);
+    node.text = text;
+    return text;
+  }
+
+  private frameText(pc: bigint): string {
+    const known = this.frameTexts.get(pc);
+    if (known !== undefined) return known;
+    const s = this.symbols.get(pc);
+    const hex = `0x${pc.toString(16)}`;
+    if (s === undefined) {
+      this.unresolved.add(pc);
+      return hex;
+    }
+    const module = baseName(s.module);
+    const text =
+      s.symbol !== ''
+        ? `${s.symbol}+0x${(pc - s.symbolAddress).toString(16)} (${module})`
+        : module !== ''
+          ? `${hex} (${module}+0x${(pc - s.moduleBase).toString(16)})`
+          : hex;
+    this.frameTexts.set(pc, text);
+    return text;
   }
 }

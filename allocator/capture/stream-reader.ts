@@ -35,6 +35,10 @@ export function payloadBytes(fields: readonly FieldSpec[]): number {
   return n;
 }
 
+/** payloadBytes of each known kind, by kind number (computed once, not per record). */
+const fixedBytes: number[] = [];
+for (const [kind, name] of recordNameByKind) fixedBytes[kind] = payloadBytes(recordSpecs[name].fields);
+
 function readValue(dv: DataView, at: number, type: FieldSpec[1]): number | bigint {
   switch (type) {
     case 'u16':
@@ -171,7 +175,7 @@ export class CaptureStreamReader {
     const spec = recordSpecs[name];
     const end = at + bytes;
     let p = at + RECORD_HEADER_BYTES;
-    if (p + payloadBytes(spec.fields) > end) {
+    if (p + fixedBytes[kind]! > end) {
       this.warnings.push(`the ${name} record at byte ${position} is shorter than its fields; skipped`);
       return null;
     }

@@ -572,11 +572,14 @@ export class AnalyzedSource {
       history.push({ eventIndex: freed, time: Math.max(0, c.time[freed]!), kind: 'free', name: '' });
     const decision = events.decisions[c.decision[i]!];
     const stack = events.strings[c.stack[i]!] ?? '';
+    const allocation = this.row(o, events.length);
+    const blockDetails = this.capture()?.blockDetails.find((b) => b.blockId === allocation.blockId)?.text;
     return {
-      allocation: this.row(o, events.length),
+      allocation,
       decision: decision ? decisionDto(decision) : null,
       stack: stack === '' ? null : stack,
       history,
+      ...(blockDetails ? { blockDetails } : {}),
     };
   }
 

@@ -15,6 +15,7 @@ import { FileGrants, type FileGrant, type GrantOrigin } from './file-grants.ts';
 import { createDispatcher, type Dispatcher, type RequestHandlers } from './handlers.ts';
 import { RecentTraces } from './recent-traces.ts';
 import { listBuiltinScenarios } from './scenario-catalog.ts';
+import { CaptureManager } from './captures.ts';
 import { SessionManager } from './sessions.ts';
 import { TraceHost } from './trace-host.ts';
 import type { SourceQuery, SourceQueryMap, WorkerFile } from './trace-protocol.ts';
@@ -37,6 +38,13 @@ export interface AppBackendOptions {
   readonly cwd?: string;
   /** Where profiles the user adds are kept (Electron: userData/profiles); null/absent: adding is refused. */
   readonly userProfilesDir?: string | null;
+  /**
+   * Whether clients may start programs under the capture layer (startCapture): code execution, so only on
+   * the user's word: the desktop app, `vramscope serve --allow-capture`. Default false.
+   */
+  readonly allowCapture?: boolean;
+  /** Environment of captured programs and of the layer lookup (default: process.env; tests). */
+  readonly captureEnv?: NodeJS.ProcessEnv;
 }
 
 type StateResult = RequestResult<'getState'>;
@@ -54,6 +62,7 @@ export class AppBackend {
   private readonly traceHost: TraceHost;
   private readonly taskKinds = new Map<string, 'loadTrace' | 'importFile'>();
   private readonly sessions: SessionManager;
+  private readonly captures: CaptureManager;
   /** Uploads from the page (chunked or in one message), on disk until opened, then granted fileIds. */
   readonly uploads = new UploadStore(this.grants);
   readonly devices: DeviceLibrary;
@@ -87,6 +96,16 @@ export class AppBackend {
       },
       onChange: () => this.emitState(),
       traceHost: this.traceHost,
+    });
+    this.captures = new CaptureManager({
+      batcher: this.batcher,
+      traceHost: this.traceHost,
+      cwd: this.cwd,
+      allowCapture: options.allowCapture === true,
+      refusal:
+        'Starting a program is code execution: this server does not allow it. Start `vramscope serve --allow-capture` (or use the desktop app), or run `vramscope capture --live -- <command>` yourself and attach to it.',
+      onChange: () => this.emitState(),
+      ...(options.captureEnv ? { env: options.captureEnv } : {}),
     });
     this.dispatch = createDispatcher(this.handlers(), {
       checkResults: options.checkResults ?? process.env['NODE_ENV'] !== 'production',
@@ -142,7 +161,8 @@ export class AppBackend {
 
   /** Throws NotFound unless the source is a loaded trace or a session's recording. */
   private requireSource(sourceId: string): void {
-    if (!this.sessions.has(sourceId) && !this.traces.has(sourceId)) throw notFound('source', sourceId);
+    if (!this.sessions.has(sourceId) && !this.traces.has(sourceId) && !this.captures.has(sourceId))
+      throw notFound('source', sourceId);
   }
 
   /**
@@ -292,6 +312,10 @@ export class AppBackend {
         return { ok: true as const };
       },
       replayTrace: (p) => this.replayTrace(p),
+      listCaptures: () => this.captures.list(),
+      startCapture: ({ command, stacks }) => this.captures.start(command, stacks === true),
+      attachCapture: ({ liveId }) => this.captures.attach(liveId),
+      stopCapture: ({ captureId }) => this.captures.stop(captureId),
       compareSources: async ({ a, b }) => {
         for (const id of [a, b]) if (!this.traces.has(id)) throw notFound('trace', id);
         const [sa, sb] = await Promise.all([this.traceHost.side(a), this.traceHost.side(b)]);
@@ -303,6 +327,7 @@ export class AppBackend {
   /** Stops runs, closes sessions, sends what is pending, drops the batcher's timers. */
   async dispose(): Promise<void> {
     await this.sessions.closeAll();
+    await this.captures.dispose();
     await this.traceHost.dispose();
     await this.uploads.dispose();
     this.grants.dispose();

@@ -906,6 +906,89 @@ const deviceLibraryRequests = {
   },
 } as const;
 
+// ---- Capture: watch a Vulkan application (issue 10, docs/capture.md) -------------------------------------
+// startCapture runs a program under the capture layer: code execution, so main refuses it (Forbidden)
+// unless the user allowed it (the desktop app; `vramscope serve --allow-capture`), and the UI shows the
+// exact command line for confirmation first. attachCapture watches a `vramscope capture --live` of the same
+// user. Each VkDevice of the program is a live source ("capture-N-dK") that answers every source query,
+// grows through `sessionEvents` (sessionId = that sourceId, runId = the captureId) and `analysisChanged`,
+// and the capture's state comes as `captureState`.
+
+/** One argument of a command line: no NUL byte (it could not reach the program intact). */
+const commandArgSchema = z
+  .string()
+  .max(4096)
+  .refine((a) => !a.includes('\0'), { message: 'an argument may not contain a NUL byte' });
+/** A program and its arguments, as the program will receive them (no shell). */
+export const captureCommandSchema = z
+  .array(commandArgSchema)
+  .min(1)
+  .max(256)
+  .refine((c) => (c[0] ?? '').trim() !== '', { message: 'the program name is empty' });
+/** A running `vramscope capture --live` of the same user: "live-<pid>". */
+export const liveIdSchema = z.string().regex(/^live-[0-9]{1,10}$/, {
+  message: 'expected a live capture id ("live-<pid>") from listCaptures',
+});
+export const captureStateSchema = z.enum(['running', 'exited', 'failed', 'detached']);
+export const captureTrackSchema = z.object({
+  /** Device number over the whole capture, in creation order. */
+  index: indexSchema,
+  /** The source its recording answers queries under. */
+  sourceId: idSchema,
+  /** Process that created the device. */
+  pid: z.int(),
+  device: deviceDescriptionSchema,
+  /** Events recorded so far. */
+  eventCount: countSchema,
+});
+export const captureInfoSchema = z.object({
+  captureId: idSchema,
+  /** started: this server runs the program; attached: a `capture --live` elsewhere runs it. */
+  origin: z.enum(['started', 'attached']),
+  liveId: liveIdSchema.nullable(),
+  command: z.array(z.string()),
+  /** running; exited (exitCode, signal); failed (error: it could not start or the capture broke); detached. */
+  state: captureStateSchema,
+  /** The program's process id (started only; null before it started). */
+  pid: z.int().nullable(),
+  /** The program's exit code (128 + signal number when a signal ended it). */
+  exitCode: z.int().nullable(),
+  signal: z.string().nullable(),
+  error: z.string().optional(),
+  tracks: z.array(captureTrackSchema),
+  /** The decoders' warnings (no clean exit, records lost, ...). */
+  warnings: z.array(z.string()),
+});
+export type CaptureInfo = z.infer<typeof captureInfoSchema>;
+export const liveCaptureEntrySchema = z.object({
+  liveId: liveIdSchema,
+  pid: z.int(),
+  command: z.array(z.string()),
+  startedAt: z.string(),
+});
+
+const captureRequests = {
+  /** Whether this server may start programs, its captures, and the `capture --live` runs to attach to. */
+  listCaptures: {
+    params: empty,
+    result: z.object({
+      canStart: z.boolean(),
+      /** Why starting is refused here (null when allowed). */
+      startRefusal: z.string().nullable(),
+      captures: z.array(captureInfoSchema),
+      live: z.array(liveCaptureEntrySchema),
+    }),
+  },
+  /** Starts `command` under the capture layer (Forbidden unless allowed, see above). */
+  startCapture: {
+    params: z.strictObject({ command: captureCommandSchema, stacks: z.boolean().optional() }),
+    result: captureInfoSchema,
+  },
+  attachCapture: { params: z.strictObject({ liveId: liveIdSchema }), result: captureInfoSchema },
+  /** Started: sends SIGTERM to the program. Attached: detaches (the capture itself goes on). */
+  stopCapture: { params: z.strictObject({ captureId: idSchema }), result: captureInfoSchema },
+} as const;
+
 /**
  * Every request: name → { params, result }. Params are strict (unknown keys are an InvalidRequest).
  * Callers pass the schema's input type (defaults may be omitted); handlers get the output type.
@@ -1085,6 +1168,11 @@ export const requests = {
       decision: decisionRecordSchema.nullable(),
       stack: z.string().nullable(),
       history: z.array(allocationHistoryEntrySchema),
+      /**
+       * A captured resource: what its block's vkAllocateMemory chained beyond dedicated (priority,
+       * export/import handle types, allocate flags), in words; absent when nothing (docs/capture.md).
+       */
+      blockDetails: z.string().optional(),
     }),
   },
   /**
@@ -1202,6 +1290,7 @@ export const requests = {
     }),
   },
   ...deviceLibraryRequests,
+  ...captureRequests,
 } as const;
 
 export type Requests = typeof requests;
@@ -1240,6 +1329,11 @@ export const eventColumnsSchema = z.object({
   stack: u32,
   code: u32,
   message: u32,
+  /** Captured applications (docs/capture.md): OS thread, usage flags, memoryTypeBits, VkFormat. */
+  thread: u32,
+  usage: f64,
+  typeBits: f64,
+  format: u32,
 });
 
 export const progressPhaseSchema = z.enum(['start', 'progress', 'done', 'failed']);
@@ -1280,6 +1374,8 @@ export const events = {
   }),
   /** A scenario run changed state (or its op count advanced; at most once per tick). */
   runState: runInfoSchema,
+  /** A capture started, changed (a device appeared, the program exited) or ended. */
+  captureState: captureInfoSchema,
   /**
    * A live source's analysis grew (pushed, at most once per flush per source): its summary over the events
    * analysed so far (failures: the latest 100). The UI updates its overview from this, without polling.

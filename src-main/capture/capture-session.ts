@@ -28,6 +28,13 @@ export interface CaptureOptions {
   readonly onEvents?: (track: CapturedTrack) => void;
   /** Milliseconds between timed trace flushes (default 250). */
   readonly flushIntervalMs?: number;
+  /**
+   * The layer's raw bytes as they arrive, per stream (one per connected process, numbered from 0 in
+   * connection order); `chunk` null: that stream ended. For `capture --live` (live.ts), which relays them.
+   */
+  readonly onRawStream?: (stream: number, chunk: Buffer | null) => void;
+  /** With stdio 'pipe': the program's output as it comes (stdin is closed at start). */
+  readonly onOutput?: (stream: 'stdout' | 'stderr', text: string) => void;
 }
 
 export interface CapturedTrack {
@@ -172,46 +179,109 @@ const signalNumbers: Readonly<Record<string, number>> = {
 /** How long connections may stay open after the program exited (a forked helper still holding the socket). */
 const DRAIN_AFTER_EXIT_MS = 3000;
 
+/** One layer stream being decoded: feed it the bytes in order, then end it once. */
+export interface ReceivedStream {
+  push(chunk: Uint8Array): void;
+  /** The stream ended (connection closed): its warnings are collected and listeners told a last time. */
+  end(): void;
+}
+
+/**
+ * Decodes the layer streams of one capture (one per process that used Vulkan) into tracks, opening each
+ * device's trace as it appears. Used by `vramscope capture` on its own socket and by an attach to a
+ * `capture --live` (the same bytes relayed).
+ */
+export class CaptureReceiver {
+  readonly tracks: CapturedTrack[] = [];
+  readonly processes: CaptureProcessInfo[] = [];
+  readonly warnings: string[] = [];
+  private readonly openTrack: (decoder: CaptureDecoder, track: CaptureTrack) => CapturedTrack;
+
+  constructor(
+    private readonly options: Pick<
+      CaptureOptions,
+      'command' | 'cwd' | 'out' | 'onTrack' | 'onEvents' | 'flushIntervalMs'
+    >,
+  ) {
+    this.openTrack = trackOpener(options, this.tracks);
+  }
+
+  stream(): ReceivedStream {
+    const mine: CapturedTrack[] = [];
+    const decoder = new CaptureDecoder({ onTrack: (t) => mine.push(this.openTrack(decoder, t)) });
+    this.processes.push(decoder.mapper.process);
+    const lengths = new Map<CapturedTrack, number>();
+    const onEvents = this.options.onEvents;
+    const notify = (): void => {
+      if (!onEvents) return;
+      for (const t of mine) {
+        if (lengths.get(t) !== t.track.log.length) {
+          lengths.set(t, t.track.log.length);
+          onEvents(t);
+        }
+      }
+    };
+    let ended = false;
+    return {
+      push: (chunk) => {
+        if (ended) return;
+        decoder.push(chunk);
+        notify();
+      },
+      end: () => {
+        if (ended) return;
+        ended = true;
+        this.warnings.push(...streamWarnings(decoder, mine));
+        notify();
+      },
+    };
+  }
+
+  /** Closes every trace file (idempotent). */
+  closeWriters(): void {
+    for (const t of this.tracks) {
+      try {
+        t.writer?.close();
+      } catch (error) {
+        this.warnings.push(`closing ${t.path ?? 'a trace'}: ${(error as Error).message}`);
+      }
+    }
+  }
+}
+
+/** Exit code of a program: its own, or 128 + the signal's number when a signal ended it. */
+export function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number {
+  return signal !== null ? 128 + (signalNumbers[signal] ?? 0) : (code ?? 0);
+}
+
 export function startCapture(options: CaptureOptions): RunningCapture {
   if (options.command.length === 0) throw new Error('no command to capture');
   const layer = findCaptureLayer(options.env ?? process.env);
   // mkdtemp creates the folder with mode 0700: only this user can reach the socket.
   const dir = mkdtempSync(path.join(tmpdir(), 'vramscope-capture-'));
   const socketPath = path.join(dir, 'layer.sock');
-  const tracks: CapturedTrack[] = [];
-  const processes: CaptureProcessInfo[] = [];
-  const warnings: string[] = [];
+  const receiver = new CaptureReceiver(options);
+  const { tracks, processes, warnings } = receiver;
   const connections = new Set<net.Socket>();
   const finished: Promise<void>[] = [];
-
-  const openTrack = trackOpener(options, tracks);
+  let streams = 0;
 
   const server = net.createServer((socket) => {
     connections.add(socket);
-    const mine: CapturedTrack[] = [];
-    const decoder = new CaptureDecoder({ onTrack: (t) => mine.push(openTrack(decoder, t)) });
-    processes.push(decoder.mapper.process);
-    const lengths = new Map<CapturedTrack, number>();
-    const notify = (): void => {
-      if (!options.onEvents) return;
-      for (const t of mine) {
-        if (lengths.get(t) !== t.track.log.length) {
-          lengths.set(t, t.track.log.length);
-          options.onEvents(t);
-        }
-      }
-    };
+    const index = streams++;
+    const stream = receiver.stream();
+    const raw = options.onRawStream;
     finished.push(
       new Promise<void>((resolve) => {
         socket.on('data', (chunk: Buffer) => {
-          decoder.push(chunk);
-          notify();
+          raw?.(index, chunk);
+          stream.push(chunk);
         });
         socket.on('error', (error) => warnings.push(`capture connection: ${error.message}`));
         socket.on('close', () => {
           connections.delete(socket);
-          warnings.push(...streamWarnings(decoder, mine));
-          notify();
+          raw?.(index, null);
+          stream.end();
           resolve();
         });
       }),
@@ -234,6 +304,12 @@ export function startCapture(options: CaptureOptions): RunningCapture {
         stdio: options.stdio ?? 'inherit',
       });
       child = started;
+      if (options.stdio === 'pipe') {
+        started.stdin?.end();
+        const onOutput = options.onOutput;
+        started.stdout?.setEncoding('utf8').on('data', (t: string) => onOutput?.('stdout', t));
+        started.stderr?.setEncoding('utf8').on('data', (t: string) => onOutput?.('stderr', t));
+      }
       const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
         (resolve, reject) => {
           started.once('error', reject);
@@ -255,17 +331,11 @@ export function startCapture(options: CaptureOptions): RunningCapture {
         await drained;
       }
       for (const t of tracks) t.writer?.close();
-      const exitCode = exit.signal !== null ? 128 + (signalNumbers[exit.signal] ?? 0) : (exit.code ?? 0);
+      const exitCode = exitCodeOf(exit.code, exit.signal);
       return { exitCode, signal: exit.signal, tracks, processes, warnings };
     } finally {
       server.close();
-      for (const t of tracks) {
-        try {
-          t.writer?.close();
-        } catch {
-          // reported by the first close above
-        }
-      }
+      receiver.closeWriters();
       rmSync(dir, { recursive: true, force: true });
     }
   })();

@@ -2,6 +2,7 @@
 // `vramscope report` and the API's text report.
 import type { CaptureAnalysis } from '../../allocator/analysis/index.ts';
 import { formatBytes } from '../../allocator/format.ts';
+import { printable } from '../../allocator/text/printable.ts';
 
 export function captureReportLines(c: CaptureAnalysis, limit = 20): string[] {
   const lines = [
@@ -11,6 +12,15 @@ export function captureReportLines(c: CaptureAnalysis, limit = 20): string[] {
     lines.push(
       `  ${c.blocksNeverBound.length} blocks (${formatBytes(c.blocksNeverBoundBytes)}) never had a resource bound: ${c.blocksNeverBound.slice(0, 10).join(', ')}${c.blocksNeverBound.length > 10 ? ', …' : ''}`,
     );
+  if (c.blockDetails.length > 0) {
+    lines.push(`blocks with more in their vkAllocateMemory chain: ${c.blockDetails.length}`);
+    for (const b of c.blockDetails.slice(0, limit))
+      lines.push(
+        `  block ${b.blockId}${b.name ? ` "${printable(b.name, 100)}"` : ''} (${formatBytes(b.size)}, memory type ${b.type}): ${b.text}`,
+      );
+    if (c.blockDetails.length > limit)
+      lines.push(`  ... and ${c.blockDetails.length - limit} more (--json lists them all)`);
+  }
   lines.push(`problems: ${c.problems.length}`);
   for (const p of c.problems.slice(0, limit)) {
     lines.push(`  [${p.kind}] ${p.message}${p.eventIndex >= 0 ? ` (event ${p.eventIndex})` : ''}`);

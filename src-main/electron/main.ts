@@ -272,6 +272,8 @@ if (!app.requestSingleInstanceLock()) {
     const appSession = createAppSession();
     backend = new AppBackend({
       assetsDir,
+      // The desktop app is the user's own program: its Capture view may start commands (after confirming).
+      allowCapture: true,
       recentFile: path.join(app.getPath('userData'), 'recent-traces.json'),
       // Device profiles the user drops on the Devices view.
       userProfilesDir: path.join(app.getPath('userData'), 'profiles'),

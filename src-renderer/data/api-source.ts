@@ -6,6 +6,7 @@
 // to ask for; each answer carries the first event index of every bucket, which is all the views need.
 import type {
   ApiClient,
+  CaptureInfo,
   FileSource,
   LocalFileGrant,
   RequestParams,
@@ -169,6 +170,8 @@ export class ApiSource implements InspectorSource {
   private liveEventCount = 0;
   /** The last overview built, kept to apply pushed summaries to (device, title, per-type rows). */
   private lastOverview: TraceOverview | null = null;
+  /** When the shown source is a capture's device: that capture (kept current by captureState). */
+  private capture: CaptureInfo | null = null;
 
   /**
    * @param openInPlace the Electron app's open-by-path (PreloadBridge.grantLocalFile): a dropped or picked
@@ -185,6 +188,13 @@ export class ApiSource implements InspectorSource {
       for (const l of this.listeners) l.runStatus?.(info);
       if (info.state !== 'running') this.scheduleLiveRefresh(0);
     });
+    api.on('captureState', (info) => {
+      if (this.capture?.captureId !== info.captureId) return;
+      const wasLive = this.capture.state === 'running';
+      this.capture = info;
+      // The program ended: one last refresh (final numbers, leak markers, the title without "live").
+      if (wasLive && info.state !== 'running') this.scheduleLiveRefresh(0);
+    });
     api.on('sessionEvents', (batch) => {
       if (batch.sessionId !== this.sessionId) return;
       this.liveEventCount = batch.start + batch.count;
@@ -195,7 +205,8 @@ export class ApiSource implements InspectorSource {
       const last = this.lastOverview;
       if (sourceId !== this.sourceId || !last) return;
       this.timeIndex = null;
-      const live = this.run?.state === 'running' || this.run?.state === 'paused';
+      const live =
+        this.run?.state === 'running' || this.run?.state === 'paused' || this.capture?.state === 'running';
       const overview = overviewOf(last.title, last.device, summary, summary.durationMs, live, {
         count: summary.liveAllocations,
         bytes: summary.total.final.allocated,
@@ -203,6 +214,17 @@ export class ApiSource implements InspectorSource {
       this.lastOverview = overview;
       for (const l of this.listeners) l.traceChanged?.(overview);
     });
+  }
+
+  /**
+   * Shows another source the server holds (a capture's device, a trace): the views then query it, and a
+   * live one grows through analysisChanged. Resolves with its overview.
+   */
+  async showSource(sourceId: string): Promise<TraceOverview | null> {
+    this.sessionId = null;
+    this.run = null;
+    this.setSource(sourceId);
+    return this.overview();
   }
 
   /** Shows an already loaded source (a trace main opened, or the newest one) when there is one. */
@@ -224,6 +246,7 @@ export class ApiSource implements InspectorSource {
 
   private setSource(id: string | null): void {
     this.sourceId = id;
+    this.capture = null;
     this.timeIndex = null;
     this.leakMarkers = [];
     // Tells main what the UI shows (the app menu's Export Report uses it); not essential to the UI.
@@ -284,15 +307,29 @@ export class ApiSource implements InspectorSource {
     const state = await this.api.request('getState', {});
     const trace = state.traces.find((t) => t.sourceId === sourceId);
     const session = state.sessions.find((s) => s.sourceId === sourceId);
-    const device = trace?.device ?? session?.device;
-    if (!device) return null;
-    const live = session?.run?.state === 'running' || session?.run?.state === 'paused';
+    let device = trace?.device ?? session?.device;
+    let captureTitle: string | null = null;
+    if (!device) {
+      // A capture's device (issue 10): the capture lists it.
+      const captures = await this.api.request('listCaptures', {});
+      const capture = captures.captures.find((c) => c.tracks.some((t) => t.sourceId === sourceId)) ?? null;
+      const track = capture?.tracks.find((t) => t.sourceId === sourceId);
+      if (!capture || !track) return null;
+      this.capture = capture;
+      device = track.device;
+      captureTitle = `capture: ${capture.command.join(' ')}${capture.tracks.length > 1 ? ` (device ${track.index})` : ''}`;
+    }
+    const live =
+      session?.run?.state === 'running' ||
+      session?.run?.state === 'paused' ||
+      (captureTitle !== null && this.capture?.state === 'running');
     const [report, total] = await Promise.all([
       this.api.request('getReport', { sourceId }),
       this.ensureTimeIndex(),
     ]);
     if (!live) this.leakMarkers = await this.loadLeakMarkers(sourceId);
-    const title = trace?.name ?? `live: ${session?.run?.scenario ?? session?.sessionId ?? sourceId}`;
+    const title =
+      trace?.name ?? captureTitle ?? `live: ${session?.run?.scenario ?? session?.sessionId ?? sourceId}`;
     const overview = overviewOf(
       title,
       device,
@@ -423,6 +460,7 @@ export class ApiSource implements InspectorSource {
       // The contract's decision record is MemoryTypeDecision (src-main/api/contract-shapes.ts proves it).
       decision: r.decision,
       stack: r.stack,
+      ...(r.blockDetails ? { blockDetails: r.blockDetails } : {}),
     };
   }
 

@@ -260,6 +260,8 @@ export interface AllocationDetail {
   readonly decision: MemoryTypeDecision | null;
   /** The full stack when recorded (may be longer than the origin). */
   readonly stack: string | null;
+  /** A captured resource: its block's vkAllocateMemory pNext details in words (priority, export, …). */
+  readonly blockDetails?: string;
 }
 
 export type LeakGroupBy = 'origin' | 'name' | 'type';
@@ -412,6 +414,8 @@ export interface InspectorSource {
   loadTraceFile?(fileId: string): Promise<TraceOverview>;
   /** Stores a file on the server for a scenario's "file" parameter; resolves with its fileId. */
   uploadFile?(name: string, bytes: Uint8Array): Promise<string>;
+  /** Shows another source the server holds (a capture's device) by its sourceId; resolves with its overview. */
+  showSource?(sourceId: string): Promise<TraceOverview | null>;
   /** The report of the shown source as text, with a safe file name to save it under. */
   exportReport?(): Promise<{ fileName: string; content: string }>;
 }

@@ -21,6 +21,8 @@ export interface SessionSlice {
   connect(source: InspectorSource): Promise<void>;
   runScenario(id: string, params: Record<string, ScenarioParamValue>, config?: RunConfig): Promise<void>;
   controlRun(action: 'pause' | 'step' | 'resume' | 'cancel'): Promise<void>;
+  /** Shows another source of the server (a capture's device) in every view. */
+  showSource(sourceId: string): Promise<void>;
   /** Ends this store's subscription to its source (kept per store: two stores never cross). */
   sourceUnsubscribe: (() => void) | null;
 }
@@ -55,6 +57,18 @@ export const createSessionSlice: StateCreator<InspectorState, [], [], SessionSli
     set({ sessionError: null });
     try {
       set({ runStatus: await source.runScenario(id, params, config) });
+    } catch (e) {
+      set({ sessionError: errorSentence(e) });
+    }
+  },
+  async showSource(sourceId) {
+    const source = get().source;
+    if (!source?.showSource) return;
+    set({ sessionError: null, runStatus: null });
+    try {
+      const overview = await source.showSource(sourceId);
+      if (overview) get().overviewChanged(overview, true);
+      else set({ sessionError: `${sourceId} is not open on the server.` });
     } catch (e) {
       set({ sessionError: errorSentence(e) });
     }

@@ -6,7 +6,7 @@ import type { AllocationQuery, TimelineGroupBy } from '../data/source.ts';
 import type { InspectorState } from './store.ts';
 
 export type ViewName =
-  'overview' | 'blocks' | 'allocations' | 'leaks' | 'scenarios' | 'devices' | 'compare' | 'open';
+  'overview' | 'blocks' | 'allocations' | 'leaks' | 'scenarios' | 'devices' | 'compare' | 'open' | 'capture';
 export const viewNames: readonly ViewName[] = [
   'overview',
   'blocks',
@@ -16,6 +16,7 @@ export const viewNames: readonly ViewName[] = [
   'devices',
   'compare',
   'open',
+  'capture',
 ];
 export type Theme = 'light' | 'dark';
 export type BlockColorBy = 'kind' | 'type';

@@ -45,6 +45,11 @@ export function DecisionPanel(): ReactNode {
             stack={selected.stack}
             onJump={(at) => store.getState().setCursor(at)}
           />
+          {selected.blockDetails && (
+            <p data-testid="decision-block-details">
+              Block #{selected.allocation.blockId} was allocated with: {selected.blockDetails}
+            </p>
+          )}
           {selected.decision ? (
             <DecisionRecord
               decision={selected.decision}

@@ -1,13 +1,17 @@
 // The API contract through the IPC endpoint (the Electron transport's main side) without Electron: a fake
 // trusted sender, structured-cloned frames. Plus the sender checks themselves.
 import { describe, expect, test } from 'vitest';
-import { defineContractSuite } from '../support/api-contract-suite.ts';
+import { defineCaptureContractSuite, defineContractSuite } from '../support/api-contract-suite.ts';
 import { ipcLikeTransport, trustedTestSender } from '../support/api-transports.ts';
 import { AppBackend } from '../../src-main/api/app-backend.ts';
 import { createIpcEndpoint, type IpcSender } from '../../src-main/api/ipc-endpoint.ts';
 
 describe('contract over the ipc-like transport', () => {
   defineContractSuite(() => ipcLikeTransport());
+});
+
+describe('captures over the ipc-like transport (captures allowed)', () => {
+  defineCaptureContractSuite(() => ipcLikeTransport({ allowCapture: true }));
 });
 
 describe('IPC sender checks', () => {

@@ -2,6 +2,7 @@
 // server (a real `vramscope serve` process) and api-ipc.test.ts over the IPC endpoint without Electron.
 // Every result is checked against the contract's result schema on the client side.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
@@ -9,6 +10,7 @@ import {
   requestNames,
   requests,
   type ApiErrorCode,
+  type CaptureInfo,
   type EventName,
   type EventPayload,
   type RequestName,
@@ -794,4 +796,138 @@ function sessionEventCount(client: TestClient, runId: string): number {
     if (batch.columns.kind.length !== batch.count) throw new Error('slice columns do not match its count');
   }
   return n;
+}
+
+// ---- Captures (issue 10) ------------------------------------------------------------------------------
+
+/** The layer's test program (native/layer/test-app), relative to the repository root (the servers' cwd). */
+export const captureTestApp = path.join('native', 'layer', 'build', 'capture-test-app');
+
+/** What the test program reports about itself (its JSON on stdout): the blocks it allocates. */
+export function captureTestAppBlocks(
+  args: readonly string[],
+): { size: number; name: string; freed: boolean }[] {
+  const out = execFileSync(path.join(repoRoot, captureTestApp), [...args], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+    timeout: 120_000,
+  });
+  return (JSON.parse(out) as { memory: { size: number; name: string; freed: boolean }[] }).memory;
+}
+
+/** Resolves with the first captureState of `captureId` that `done` accepts (or throws after 120 s). */
+export function captureStateWhere(
+  client: TestClient,
+  captureId: string,
+  done: (info: CaptureInfo) => boolean,
+): Promise<CaptureInfo> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`capture ${captureId}: the awaited state never came`));
+    }, 120_000);
+    const off = client.api.on('captureState', (info) => {
+      if (info.captureId !== captureId || !done(info)) return;
+      clearTimeout(timer);
+      off();
+      resolve(info);
+    });
+  });
+}
+
+/**
+ * startCapture/stopCapture through one transport whose server allows captures (desktop app; serve
+ * --allow-capture). Runs the layer's C test program: its blocks (sizes from the program's own report)
+ * appear in the capture's live source, its exit is reported, and the events carry the capture columns.
+ */
+export function defineCaptureContractSuite(
+  makeTransport: () => Promise<ContractTransport> | ContractTransport,
+): void {
+  let transport: ContractTransport;
+  let a: TestClient;
+  const args = ['--threads', '2', '--per-thread', '2', '--leak-memory', '1'];
+  let expected: { size: number; name: string; freed: boolean }[] = [];
+
+  beforeAll(async () => {
+    execFileSync('make', ['-C', path.join(repoRoot, 'native', 'layer'), '--quiet'], {
+      stdio: 'pipe',
+      timeout: 240_000,
+    });
+    expected = captureTestAppBlocks(args);
+    transport = await makeTransport();
+    a = await transport.connect();
+  }, 300_000);
+  afterAll(async () => {
+    await transport?.close();
+  });
+
+  test('listCaptures: starting is allowed here', async () => {
+    const list = await call(a, 'listCaptures', {});
+    expect(list.canStart).toBe(true);
+    expect(list.startRefusal).toBeNull();
+  });
+
+  test('startCapture runs the test program: its blocks, its exit and the capture columns reach the client', async () => {
+    const slices: EventPayload<'sessionEvents'>[] = [];
+    const offEvents = a.api.on('sessionEvents', (e) => slices.push(e));
+    const started = await call(a, 'startCapture', { command: [captureTestApp, ...args] });
+    expect(started.state).toBe('running');
+    expect(started.origin).toBe('started');
+    expect(started.command).toEqual([captureTestApp, ...args]);
+    const ended = await captureStateWhere(a, started.captureId, (i) => i.state !== 'running');
+    offEvents();
+    expect(ended.state).toBe('exited');
+    expect(ended.exitCode).toBe(0);
+    expect(ended.tracks).toHaveLength(1);
+    const sourceId = ended.tracks[0]!.sourceId;
+    // The live source answers like any other: every vkAllocateMemory of the program is a block.
+    const report = await call(a, 'getReport', { sourceId });
+    expect(report.summary.counts.blocksCreated).toBe(expected.length);
+    expect(report.summary.counts.blocksDestroyed).toBe(expected.filter((m) => m.freed).length);
+    const end = await call(a, 'snapshotAt', { sourceId, eventIndex: report.summary.eventCount });
+    expect(end.blocks.map((b) => b.size).sort((x, y) => x - y)).toEqual(
+      expected
+        .filter((m) => !m.freed)
+        .map((m) => m.size)
+        .sort((x, y) => x - y),
+    );
+    const leaks = await call(a, 'leaks', { sourceId, groupBy: 'origin' });
+    expect((leaks.problems ?? []).filter((p) => p.kind === 'memory-not-freed')).toHaveLength(
+      expected.filter((m) => !m.freed).length,
+    );
+    // sessionEvents of the track: contiguous from 0, with the calling threads.
+    const mine = slices.filter((s) => s.sessionId === sourceId);
+    expect(mine.length).toBeGreaterThan(0);
+    expect(mine.every((s) => s.runId === started.captureId)).toBe(true);
+    let next = 0;
+    let threads = 0;
+    for (const s of mine) {
+      expect(s.start).toBe(next);
+      next += s.count;
+      for (const t of s.columns.thread) if (t !== 0) threads++;
+    }
+    expect(next).toBe(report.summary.eventCount);
+    expect(threads).toBeGreaterThan(0);
+    const list = await call(a, 'listCaptures', {});
+    expect(list.captures.find((c) => c.captureId === started.captureId)?.state).toBe('exited');
+  }, 180_000);
+
+  test('stopCapture ends a running program (SIGTERM: exit 143); a missing program is reported as failed', async () => {
+    const started = await call(a, 'startCapture', { command: [captureTestApp, '--pause-ms', '60000'] });
+    await captureStateWhere(a, started.captureId, (i) => i.tracks.length > 0);
+    const stopped = await call(a, 'stopCapture', { captureId: started.captureId });
+    expect(stopped.captureId).toBe(started.captureId);
+    const ended = await captureStateWhere(a, started.captureId, (i) => i.state !== 'running');
+    expect(ended.state).toBe('exited');
+    expect(ended.signal).toBe('SIGTERM');
+    expect(ended.exitCode).toBe(143);
+    expect((await failure(a.api.request('stopCapture', { captureId: started.captureId }))).code).toBe(
+      'InvalidState',
+    );
+    const missing = await call(a, 'startCapture', { command: ['./no-such-program-vramscope'] });
+    const failed = await captureStateWhere(a, missing.captureId, (i) => i.state !== 'running');
+    expect(failed.state).toBe('failed');
+    expect(failed.error).toMatch(/no such program/);
+  }, 180_000);
 }

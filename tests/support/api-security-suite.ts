@@ -355,4 +355,54 @@ export function defineSecuritySuite(
         await stillAnswers();
       });
   });
+
+  describe('D. launching a program is refused unless the user allowed it', () => {
+    test('startCapture is Forbidden on a server started without --allow-capture, and nothing runs', async () => {
+      const marker = path.join(scratchDir(), 'capture-ran');
+      const list = await call(a, 'listCaptures', {});
+      expect(list.canStart).toBe(false);
+      expect(list.startRefusal).toMatch(/--allow-capture/);
+      for (const command of [
+        ['touch', marker],
+        ['/bin/sh', '-c', `touch ${marker}`],
+      ]) {
+        const r = await failure(a.api.request('startCapture', { command }));
+        expect(r.code).toBe('Forbidden');
+        expect(r.message).toMatch(/code execution/);
+      }
+      expect(existsSync(marker)).toBe(false);
+      expect((await call(a, 'listCaptures', {})).captures).toEqual([]);
+      await stillAnswers();
+    });
+
+    test('command lines and live ids are validated before any handler runs', async () => {
+      const bad: unknown[] = [
+        { command: [] },
+        { command: [''] },
+        { command: ['  '] },
+        { command: ['ls', 'a\0b'] },
+        { command: ['x'.repeat(5000)] },
+        { command: Array.from({ length: 300 }, () => 'a') },
+        { command: 'ls -la' },
+        { command: [42] },
+        { command: ['ls'], shell: true },
+      ];
+      for (const params of bad) {
+        const r = await failure(a.api.request('startCapture', params as never));
+        expect(r.code).toBe('InvalidRequest');
+      }
+      for (const liveId of ['../../etc/passwd', '/tmp/x.sock', 'live-1/../x', 'live-', 'live-12345678901']) {
+        const r = await failure(a.api.request('attachCapture', { liveId }));
+        expect(r.code).toBe('InvalidRequest');
+      }
+      // A well-formed id with no such capture running.
+      expect((await failure(a.api.request('attachCapture', { liveId: 'live-4000000000' }))).code).toBe(
+        'NotFound',
+      );
+      expect((await failure(a.api.request('stopCapture', { captureId: 'capture-99' }))).code).toBe(
+        'NotFound',
+      );
+      await stillAnswers();
+    });
+  });
 }

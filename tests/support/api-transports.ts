@@ -27,8 +27,15 @@ export const trustedTestSender = (webContentsId: number): IpcSender => ({
   isMainFrame: true,
 });
 
-export function ipcLikeTransport(): ContractTransport & { backend: AppBackend } {
-  const backend = new AppBackend({ checkResults: true });
+/** `allowCapture`: the backend lets clients start programs (as the desktop app does). */
+export function ipcLikeTransport(
+  options: { allowCapture?: boolean; captureEnv?: NodeJS.ProcessEnv } = {},
+): ContractTransport & { backend: AppBackend } {
+  const backend = new AppBackend({
+    checkResults: true,
+    allowCapture: options.allowCapture === true,
+    ...(options.captureEnv ? { captureEnv: options.captureEnv } : {}),
+  });
   const windows = new Set<number>();
   const endpoint = createIpcEndpoint({
     dispatch: backend.dispatch,

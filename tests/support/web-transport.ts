@@ -52,13 +52,15 @@ export interface ServeProcess {
 }
 
 /** Spawns `node bin/vramscope.mjs serve --port 0` and waits for the URL line. */
-export function startServeProcess(extraArgs: string[] = []): Promise<ServeProcess> {
+/** `env`: the server's environment (default: this process's). */
+export function startServeProcess(extraArgs: string[] = [], env?: NodeJS.ProcessEnv): Promise<ServeProcess> {
   const child = spawn(
     process.execPath,
     ['bin/vramscope.mjs', 'serve', '--port', '0', '--no-session', ...extraArgs],
     {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...(env ? { env } : {}),
     },
   );
   let out = '';
@@ -152,8 +154,11 @@ function wsClient(socket: WebSocket): TestClient {
   return { api: core.client, frames, close: () => core.client.close() };
 }
 
-export async function webTransport(): Promise<ContractTransport & { server: ServeProcess }> {
-  const server = await startServeProcess();
+/** `serveArgs`: extra options of `vramscope serve` (e.g. --allow-capture). */
+export async function webTransport(
+  serveArgs: string[] = [],
+): Promise<ContractTransport & { server: ServeProcess }> {
+  const server = await startServeProcess(serveArgs);
   const clients: TestClient[] = [];
   return {
     name: 'web',

@@ -2,9 +2,15 @@
 // doc: each problem the layer's test program cannot make safely on a real driver (binds past the end of a
 // block, misaligned, in a disallowed type), memory-type choices beside gpu-allocator's rule on a discrete
 // GPU, the location heuristic, and incomplete captures.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { createTraceHeader } from '../../src-main/trace/header.ts';
+import { loadTraceSync } from '../../src-main/trace/reader.ts';
+import { TraceWriter } from '../../src-main/trace/writer.ts';
 import { CaptureDecoder, type CaptureTrack } from '../../allocator/capture/index.ts';
-import { analyzeCapture, inferLocation } from '../../allocator/analysis/index.ts';
+import { allocateDetailsText, analyzeCapture, inferLocation } from '../../allocator/analysis/index.ts';
 import { traceEventsOf } from '../../allocator/trace/index.ts';
 import {
   CaptureStreamWriter,
@@ -170,5 +176,83 @@ describe('memory-type choices beside gpu-allocator', () => {
     ]);
     expect(a.problems.filter((p) => p.kind === 'memory-type-mismatch')).toHaveLength(2);
     expect(a.decisions[0]!.verdict).toBe('mismatch'); // mismatches first
+  });
+});
+
+describe("a vkAllocateMemory's pNext details are kept (blockCreate's message) and shown", () => {
+  test('priority, export handle types, allocate flags, a host-pointer import; none for a plain block', () => {
+    const t = capture((w) => {
+      // chain bits (AllocateChain): flags 0x2, priority 0x4, export 0x8, importHostPointer 0x20.
+      w.record('AllocateMemory', {
+        device: DEV,
+        memory: 0x10n,
+        size: MiB,
+        memoryTypeIndex: 0,
+        chain: 0x2 | 0x4 | 0x8,
+        allocateFlags: 0x2,
+        priority: 0.7,
+        exportHandleTypes: 0x1 | 0x200,
+      });
+      w.record('AllocateMemory', {
+        device: DEV,
+        memory: 0x11n,
+        size: 4096,
+        memoryTypeIndex: 0,
+        chain: 0x20,
+        importHandleType: 0x80,
+        importHostPointer: 0x7f0000001000n,
+      });
+      w.record('AllocateMemory', { device: DEV, memory: 0x12n, size: 4096, memoryTypeIndex: 0 });
+    });
+    const events = traceEventsOf(t.log);
+    const creates: number[] = [];
+    for (let i = 0; i < events.length; i++) if (events.columns.kind[i] === 4) creates.push(i);
+    expect(creates).toHaveLength(3);
+    const message = (i: number): unknown => {
+      const id = events.columns.message[i]!;
+      return id === 0 ? null : JSON.parse(events.strings[id]!);
+    };
+    expect(message(creates[0]!)).toEqual({
+      allocateFlags: 2,
+      deviceMask: 0,
+      priority: 0.7,
+      exportHandleTypes: 0x201,
+    });
+    expect(message(creates[1]!)).toEqual({
+      import: 'hostPointer',
+      importHandleType: 0x80,
+      importHostPointer: '0x7f0000001000',
+    });
+    expect(message(creates[2]!)).toBeNull();
+    // Kept in the trace file (blockCreate's message column: stored densely, which any reader decodes).
+    const dir = mkdtempSync(path.join(tmpdir(), 'vramscope-capture-details-'));
+    try {
+      const file = path.join(dir, 'app.trace');
+      new TraceWriter(file, t.log, {
+        header: createTraceHeader({ device: t.device }),
+        flushIntervalMs: 0,
+      }).close();
+      const loaded = loadTraceSync(file);
+      expect(Array.from(loaded.events.columns.message)).toEqual(
+        Array.from(events.columns.message.subarray(0, events.length)),
+      );
+      expect(analyzeCapture(loaded.events, loaded.header.device).blockDetails).toEqual(
+        analyze(t).blockDetails,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const a = analyze(t);
+    expect(a.blockDetails.map((b) => [b.blockId, b.size, b.text])).toEqual([
+      [1, MiB, 'priority 0.7; flags DEVICE_ADDRESS; export OPAQUE_FD | DMA_BUF'],
+      [2, 4096, 'imported (hostPointer, HOST_ALLOCATION at 0x7f0000001000)'],
+    ]);
+  });
+
+  test('a message that is not the details JSON shows nothing (traces are data)', () => {
+    expect(allocateDetailsText('not json')).toBe('');
+    expect(allocateDetailsText('[1,2]')).toBe('');
+    expect(allocateDetailsText('{"priority":"high","exportHandleTypes":null}')).toBe('');
+    expect(allocateDetailsText('{"exportHandleTypes":4096}')).toBe('export 0x1000');
   });
 });

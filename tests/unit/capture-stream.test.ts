@@ -299,6 +299,39 @@ describe('capture stream -> trace events', () => {
     );
   });
 
+  test('a repeated stack is spelled once and reused; a symbol that arrives later is used from then on', () => {
+    const w = new CaptureStreamWriter();
+    w.record('ProcessStart', { options: 1 }, { strings: ['', ''] });
+    w.record('DeviceCreate', lavapipeDeviceFields(DEV), { strings: ['dev', '', '', ''] });
+    const pcs = [0x401234n, 0x99n];
+    const call = (memory: bigint): void => {
+      const seq = w.record('AllocateMemory', { device: DEV, memory, size: MiB });
+      w.record('Stack', { ofSequence: seq, frameCount: 2 }, { pcs });
+    };
+    call(0x1n);
+    call(0x2n);
+    w.record('Flush', { watermark: w.nextSequence });
+    const firstPart = w.bytes().length; // delivered (and released at the Flush) before the rest arrives
+    // The symbol of the first frame arrives only now (a reader must not keep the unresolved spelling).
+    w.record(
+      'Symbol',
+      { pc: 0x401234n, moduleBase: 0x400000n, symbolAddress: 0x401200n },
+      { strings: ['/usr/bin/app', 'loadTextures()'] },
+    );
+    call(0x3n);
+    const bytes = w.bytes();
+    const decoder = new CaptureDecoder();
+    decoder.push(bytes.subarray(0, firstPart));
+    decoder.push(bytes.subarray(firstPart));
+    decoder.end();
+    const t = decoder.mapper.tracks[0]!;
+    const c = t.log.columns;
+    const stacks: string[] = [];
+    for (let i = 0; i < t.log.length; i++)
+      if (c.kind[i] === TraceEventKind.BlockCreate) stacks.push(t.log.strings.get(c.stack[i]!));
+    expect(stacks).toEqual(['0x401234\n0x99', '0x401234\n0x99', 'loadTextures()+0x34 (app)\n0x99']);
+  });
+
   test('each VkDevice is its own track with its own memory types', () => {
     const w = new CaptureStreamWriter();
     w.record('ProcessStart', {}, { strings: ['', ''] });

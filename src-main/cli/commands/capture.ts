@@ -9,6 +9,7 @@ import {
   type CaptureTrackSummary,
 } from '../../capture/summary.ts';
 import { traceEventsOf } from '../../../allocator/trace/index.ts';
+import { startLiveRelay, type LiveRelay } from '../../capture/live.ts';
 import { CommandFailure, stringOption, UsageError, type Command, type CommandIo } from '../command.ts';
 
 function defaultOut(command: string): string {
@@ -19,7 +20,7 @@ function defaultOut(command: string): string {
 export const captureCommand: Command = {
   name: 'capture',
   summary: 'Run a Vulkan program under the capture layer and record its GPU memory',
-  help: `Usage: vramscope capture [--out FILE] [--stacks] [--json] -- <command> [args…]
+  help: `Usage: vramscope capture [--out FILE] [--live] [--stacks] [--json] -- <command> [args…]
        vramscope capture --from STREAM [--out FILE] [--json]
 
 Starts <command> with the VRAMscope capture layer (VK_LAYER_VRAMSCOPE_capture) enabled through the Vulkan
@@ -46,6 +47,9 @@ Options:
   --out FILE    the trace file (default: <program>-<date>-<time>.trace in the current folder; with --from:
                 the stream's name with .trace)
   --from STREAM convert a capture stream file instead of running a program
+  --live        also offer the capture live to the app (Capture view > attach) while it runs: a Unix
+                socket in the user's runtime folder ($XDG_RUNTIME_DIR/vramscope, mode 0700), reachable by
+                this user only
   --stacks      record native call stacks (slower; off by default)
   --json        print the summaries as JSON on stdout instead of text
 
@@ -61,16 +65,13 @@ capture itself failed (the layer is not built, the program cannot start), 2 bad 
   },
   maxPositionals: Number.MAX_SAFE_INTEGER,
   async run(values, positionals, io) {
-    if (values.live === true)
-      throw new UsageError(
-        '--live (watching the capture in the app) is not available yet; the trace is flushed every 250 ms, open it with `vramscope report` or `vramscope serve` when the program ends',
-      );
     const from = stringOption(values, 'from');
     if (from !== undefined) {
       if (positionals.length > 0)
         throw new UsageError('give either --from STREAM or a program to run, not both');
       if (values.stacks === true)
         throw new UsageError('--stacks is for a program to run; a stream file has its own');
+      if (values.live === true) throw new UsageError('--live is for a program to run, not --from');
       const ext = path.extname(from);
       const out = stringOption(values, 'out') ?? `${from.slice(0, from.length - ext.length)}.trace`;
       let result: CaptureResult;
@@ -96,9 +97,22 @@ capture itself failed (the layer is not built, the program cannot start), 2 bad 
       throw new UsageError('which program? give it after --, e.g. -- vkcube --c 100');
     const out = stringOption(values, 'out') ?? defaultOut(positionals[0]!);
     const json = values.json === true;
+    let relay: LiveRelay | null = null;
+    if (values.live === true) {
+      try {
+        relay = await startLiveRelay(positionals);
+      } catch (error) {
+        throw new CommandFailure(`cannot offer the capture live: ${(error as Error).message}`);
+      }
+      io.stderr.write(
+        `vramscope capture: live as ${relay.liveId}: attach from the app's Capture view (same user only)\n`,
+      );
+    }
+    const live = relay;
     let running;
     try {
       running = startCapture({
+        ...(live ? { onRawStream: (stream: number, chunk: Buffer | null) => live.data(stream, chunk) } : {}),
         command: positionals,
         cwd: io.cwd,
         out,
@@ -111,6 +125,7 @@ capture itself failed (the layer is not built, the program cannot start), 2 bad 
         },
       });
     } catch (error) {
+      await live?.close(null);
       throw new CommandFailure((error as Error).message);
     }
     // Ctrl-C reaches the program (same process group); we stay to finish the traces. SIGTERM is passed on.
@@ -122,6 +137,7 @@ capture itself failed (the layer is not built, the program cannot start), 2 bad 
     try {
       result = await running.done;
     } catch (error) {
+      await live?.close(null);
       const e = error as NodeJS.ErrnoException;
       throw new CommandFailure(
         e.code === 'ENOENT'
@@ -132,6 +148,7 @@ capture itself failed (the layer is not built, the program cannot start), 2 bad 
       process.off('SIGINT', onSigint);
       process.off('SIGTERM', onSigterm);
     }
+    await live?.close({ exitCode: result.exitCode, signal: result.signal });
     const status =
       result.signal !== null
         ? `killed by ${result.signal} (exit ${result.exitCode})`

@@ -12,6 +12,7 @@ export const serveCommand: Command = {
   name: 'serve',
   summary: 'Serve the UI and its API on 127.0.0.1 (web mode, for headless machines)',
   help: `Usage: vramscope serve [TRACE ...] [--port N] [--open] [--ui DIR] [--no-session] [--profiles-dir DIR]
+                      [--allow-capture]
 
 Serves the VRAMscope UI and its API (a WebSocket) on 127.0.0.1 only, and prints the URL to open:
 it carries a random access token, which the browser then keeps in a cookie. Runs until Ctrl-C.
@@ -24,13 +25,18 @@ Options:
   --no-session   do not open the default device's session at start
   --profiles-dir DIR
                  where device profiles added in the Devices view are kept
-                 (default: the user's data folder, e.g. ~/.local/share/vramscope/profiles)`,
+                 (default: the user's data folder, e.g. ~/.local/share/vramscope/profiles)
+  --allow-capture
+                 let the page start programs under the capture layer (Capture view): anyone with the
+                 URL's token can then run commands as you. Without it the page can only attach to a
+                 \`vramscope capture --live\` you started yourself.`,
   options: {
     port: { type: 'string' },
     open: { type: 'boolean' },
     ui: { type: 'string' },
     'no-session': { type: 'boolean' },
     'profiles-dir': { type: 'string' },
+    'allow-capture': { type: 'boolean' },
   },
   maxPositionals: 16,
   async run(values, positionals, io) {
@@ -46,6 +52,7 @@ Options:
       import('../../web/open-browser.ts'),
     ]);
     const backend = new AppBackend({
+      allowCapture: values['allow-capture'] === true,
       userProfilesDir:
         profilesDir === undefined ? path.join(userDataDir(), 'profiles') : path.resolve(io.cwd, profilesDir),
     });
