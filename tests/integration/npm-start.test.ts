@@ -57,6 +57,6 @@ test('npm start falls back to web mode in one line and serves a ready session an
   expect(state.sessions).toHaveLength(1);
   expect(state.traces.map((t) => t.name)).toEqual(['streaming-h100.trace']);
   const { scenarios } = await call(client, 'listScenarios', {});
-  expect(scenarios.length).toBe(6);
+  expect(scenarios.length).toBe(7);
   client.close();
 });

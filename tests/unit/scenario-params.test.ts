@@ -108,7 +108,7 @@ describe('built-in catalog', () => {
   test('every built-in has a valid meta named like its file, with defaults that pass its own checks', async () => {
     const catalog = await builtinScenarioCatalog();
     expect(catalog.map((c) => c.name)).toEqual(builtinScenarioNames());
-    expect(catalog).toHaveLength(6);
+    expect(catalog).toHaveLength(7);
     for (const entry of catalog) {
       expect(entry.meta.name).toBe(entry.name);
       expect(entry.meta.description.length).toBeGreaterThan(10);
