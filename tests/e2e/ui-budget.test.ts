@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
 import { startServeProcess } from '../support/api-transports.ts';
 import type { ServeProcess } from '../support/api-transports.ts';
-import { launchBrowser, screenshotPath, viteBuild } from '../support/ui-browser.ts';
+import { dropFile, launchBrowser, screenshotPath, viteBuild } from '../support/ui-browser.ts';
 import type { Browser } from '../support/ui-browser.ts';
 import { repoRoot } from '../support/ui-trace.ts';
 
@@ -41,20 +41,7 @@ function record(mode: string): string {
 }
 
 async function dropTrace(page: Page, file: string): Promise<void> {
-  const bytes = readFileSync(file);
-  await page.evaluate(
-    ({ name, b64 }) => {
-      const bin = atob(b64);
-      const data = new Uint8Array(bin.length);
-      for (let i = 0; i < bin.length; i++) data[i] = bin.charCodeAt(i);
-      const dt = new DataTransfer();
-      dt.items.add(new File([data], name, { type: 'application/octet-stream' }));
-      const target = document.querySelector('[data-testid="app"]');
-      target?.dispatchEvent(new DragEvent('dragover', { bubbles: true, cancelable: true, dataTransfer: dt }));
-      target?.dispatchEvent(new DragEvent('drop', { bubbles: true, cancelable: true, dataTransfer: dt }));
-    },
-    { name: path.basename(file), b64: Buffer.from(bytes).toString('base64') },
-  );
+  await dropFile(page, path.basename(file), readFileSync(file));
 }
 
 interface Drawn {

@@ -14,7 +14,7 @@ import { analyzeTrace, planDefragmentationOfSnapshot } from '../../allocator/ana
 import { loadTraceSync } from '../../src-main/trace/reader.ts';
 import { startServeProcess } from '../support/api-transports.ts';
 import type { ServeProcess } from '../support/api-transports.ts';
-import { launchBrowser, screenshotPath, viteBuild } from '../support/ui-browser.ts';
+import { dropFile, launchBrowser, screenshotPath, viteBuild } from '../support/ui-browser.ts';
 import type { Browser } from '../support/ui-browser.ts';
 import { repoRoot } from '../support/ui-trace.ts';
 
@@ -65,22 +65,6 @@ afterAll(async () => {
   await server?.stop();
   rmSync(tmp, { recursive: true, force: true });
 });
-
-async function dropFile(page: Page, name: string, bytes: Uint8Array): Promise<void> {
-  await page.evaluate(
-    ({ name, b64 }) => {
-      const bin = atob(b64);
-      const data = new Uint8Array(bin.length);
-      for (let i = 0; i < bin.length; i++) data[i] = bin.charCodeAt(i);
-      const dt = new DataTransfer();
-      dt.items.add(new File([data], name, { type: 'application/octet-stream' }));
-      const target = document.querySelector('[data-testid="app"]');
-      target?.dispatchEvent(new DragEvent('dragover', { bubbles: true, cancelable: true, dataTransfer: dt }));
-      target?.dispatchEvent(new DragEvent('drop', { bubbles: true, cancelable: true, dataTransfer: dt }));
-    },
-    { name, b64: Buffer.from(bytes).toString('base64') },
-  );
-}
 
 const count = (n: number): string => n.toLocaleString('en-US');
 const percent = (f: number): string => `${(f * 100).toFixed(1)} %`;

@@ -11,7 +11,7 @@ import type { Page } from 'playwright-core';
 import { formatBytes } from '../../allocator/index.ts';
 import { startServeProcess } from '../support/api-transports.ts';
 import type { ServeProcess } from '../support/api-transports.ts';
-import { launchBrowser, screenshotPath, viteBuild } from '../support/ui-browser.ts';
+import { dropFile, launchBrowser, openAppPage, screenshotPath, viteBuild } from '../support/ui-browser.ts';
 import type { Browser } from '../support/ui-browser.ts';
 import { repoRoot } from '../support/ui-trace.ts';
 
@@ -33,31 +33,7 @@ afterAll(async () => {
   rmSync(path.dirname(profilesDir), { recursive: true, force: true });
 });
 
-async function openApp(): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(server.url);
-  await page.waitForSelector('[data-testid="app"]');
-  return { page, errors };
-}
-
-/** Drops a file on an element as a user would drag it from a file manager. */
-async function dropOn(page: Page, selector: string, name: string, bytes: Uint8Array): Promise<void> {
-  await page.evaluate(
-    ({ selector, name, b64 }) => {
-      const bin = atob(b64);
-      const data = new Uint8Array(bin.length);
-      for (let i = 0; i < bin.length; i++) data[i] = bin.charCodeAt(i);
-      const dt = new DataTransfer();
-      dt.items.add(new File([data], name, { type: 'application/octet-stream' }));
-      const target = document.querySelector(selector);
-      target?.dispatchEvent(new DragEvent('dragover', { bubbles: true, cancelable: true, dataTransfer: dt }));
-      target?.dispatchEvent(new DragEvent('drop', { bubbles: true, cancelable: true, dataTransfer: dt }));
-    },
-    { selector, name, b64: Buffer.from(bytes).toString('base64') },
-  );
-}
+const openApp = (): Promise<{ page: Page; errors: string[] }> => openAppPage(browser, server.url);
 
 describe('Devices and Compare views', () => {
   test('a shipped profile shows its heaps, types and choices; a dropped gpuinfo report is added', async () => {
@@ -91,11 +67,11 @@ describe('Devices and Compare views', () => {
     const report = readFileSync(
       path.join(repoRoot, 'tests', 'fixtures', 'profiles', 'gpuinfo-27174-intel-arc-a380.json'),
     );
-    await dropOn(
+    await dropFile(
       page,
-      '[data-testid="profile-drop"]',
       'gpuinfo-27174-intel-arc-a380.json',
       new Uint8Array(report),
+      '[data-testid="profile-drop"]',
     );
     await page.waitForSelector(
       '[data-testid="devices-notice"]:has-text("Intel(R) Arc(tm) A380 Graphics (DG2)")',
@@ -129,7 +105,7 @@ describe('Devices and Compare views', () => {
       replay: { peakCommittedBytes: number; blocksCreated: number; peakBlocks: number; failures: number };
     };
     const { page, errors } = await openApp();
-    await dropOn(page, '[data-testid="app"]', 'streaming-h100.trace', new Uint8Array(readFileSync(trace)));
+    await dropFile(page, 'streaming-h100.trace', new Uint8Array(readFileSync(trace)));
     await page.waitForSelector('[data-testid="trace-title"]:has-text("streaming-h100.trace")', {
       timeout: 60_000,
     });

@@ -11,7 +11,7 @@ import { startServeProcess } from '../support/api-transports.ts';
 import type { ServeProcess } from '../support/api-transports.ts';
 import { fixture } from '../support/import-fixtures.ts';
 import { rdfFile } from '../support/rmv-writer.ts';
-import { launchBrowser, screenshotPath, viteBuild } from '../support/ui-browser.ts';
+import { dropFile, launchBrowser, openAppPage, screenshotPath, viteBuild } from '../support/ui-browser.ts';
 import type { Browser } from '../support/ui-browser.ts';
 import { repoRoot } from '../support/ui-trace.ts';
 
@@ -32,28 +32,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function openApp(): Promise<Page> {
-  const page = await browser.context.newPage();
-  await page.goto(server.url);
-  await page.waitForSelector('[data-testid="app"]');
-  return page;
-}
-
-async function dropFile(page: Page, name: string, bytes: Uint8Array): Promise<void> {
-  await page.evaluate(
-    ({ name, b64 }) => {
-      const bin = atob(b64);
-      const data = new Uint8Array(bin.length);
-      for (let i = 0; i < bin.length; i++) data[i] = bin.charCodeAt(i);
-      const dt = new DataTransfer();
-      dt.items.add(new File([data], name, { type: 'application/octet-stream' }));
-      const target = document.querySelector('[data-testid="app"]');
-      target?.dispatchEvent(new DragEvent('dragover', { bubbles: true, cancelable: true, dataTransfer: dt }));
-      target?.dispatchEvent(new DragEvent('drop', { bubbles: true, cancelable: true, dataTransfer: dt }));
-    },
-    { name, b64: Buffer.from(bytes).toString('base64') },
-  );
-}
+const openApp = async (): Promise<Page> => (await openAppPage(browser, server.url)).page;
 
 async function waitForTitle(page: Page, name: string): Promise<string> {
   await page.waitForFunction(

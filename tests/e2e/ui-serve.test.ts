@@ -15,7 +15,9 @@ import { TraceWriter } from '../../src-main/trace/writer.ts';
 import { startServeProcess } from '../support/api-transports.ts';
 import type { ServeProcess } from '../support/api-transports.ts';
 import {
+  dropFile,
   launchBrowser,
+  openAppPage,
   panInPage,
   screenshotPath,
   viteBuild,
@@ -60,30 +62,9 @@ function cli(args: string[]): string {
 }
 
 async function openApp(): Promise<Page> {
-  const page = await browser.context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(server.url);
-  await page.waitForSelector('[data-testid="app"]');
+  const { page, errors } = await openAppPage(browser, server.url);
   expect(errors).toEqual([]);
   return page;
-}
-
-/** Drops a file on the app as a user would drag it from a file manager. */
-async function dropFile(page: Page, name: string, bytes: Uint8Array): Promise<void> {
-  await page.evaluate(
-    ({ name, b64 }) => {
-      const bin = atob(b64);
-      const data = new Uint8Array(bin.length);
-      for (let i = 0; i < bin.length; i++) data[i] = bin.charCodeAt(i);
-      const dt = new DataTransfer();
-      dt.items.add(new File([data], name, { type: 'application/octet-stream' }));
-      const target = document.querySelector('[data-testid="app"]');
-      target?.dispatchEvent(new DragEvent('dragover', { bubbles: true, cancelable: true, dataTransfer: dt }));
-      target?.dispatchEvent(new DragEvent('drop', { bubbles: true, cancelable: true, dataTransfer: dt }));
-    },
-    { name, b64: Buffer.from(bytes).toString('base64') },
-  );
 }
 
 const text = async (page: Page, testId: string): Promise<string> =>

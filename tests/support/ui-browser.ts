@@ -196,3 +196,35 @@ export async function zoomAndPanWithMouse(
   const draws = (await timelineDraws(page)) - before;
   return { panMs, moves, rafFrames: await raf, draws };
 }
+
+/** A new page with the app loaded from `url`; `errors` collects the page's uncaught errors from the start. */
+export async function openAppPage(browser: Browser, url: string): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(url);
+  await page.waitForSelector('[data-testid="app"]');
+  return { page, errors };
+}
+
+/** Drops a file on an element (the app by default) as a user would drag it from a file manager. */
+export async function dropFile(
+  page: Page,
+  name: string,
+  bytes: Uint8Array,
+  selector = '[data-testid="app"]',
+): Promise<void> {
+  await page.evaluate(
+    ({ selector, name, b64 }) => {
+      const bin = atob(b64);
+      const data = new Uint8Array(bin.length);
+      for (let i = 0; i < bin.length; i++) data[i] = bin.charCodeAt(i);
+      const dt = new DataTransfer();
+      dt.items.add(new File([data], name, { type: 'application/octet-stream' }));
+      const target = document.querySelector(selector);
+      target?.dispatchEvent(new DragEvent('dragover', { bubbles: true, cancelable: true, dataTransfer: dt }));
+      target?.dispatchEvent(new DragEvent('drop', { bubbles: true, cancelable: true, dataTransfer: dt }));
+    },
+    { selector, name, b64: Buffer.from(bytes).toString('base64') },
+  );
+}
