@@ -18,7 +18,7 @@
 //   corrupt its byte count on a double free of a chunk that was not merged away);
 // - each chunk also records its data offset, requested size and alignment, for chunks() and validate().
 import { InternalError } from '../errors.ts';
-import { checkPlacementRequest } from './request-check.ts';
+import { checkPlacementRequest, placementAtMayFit } from './request-check.ts';
 import type { ChunkInfo, SubAllocationKind, SubAllocator } from './sub-allocator.ts';
 
 const FREE = -1;
@@ -131,8 +131,7 @@ export class FreeListSubAllocator<T> implements SubAllocator<T> {
     owner: T,
   ): number {
     checkPlacementRequest(size, alignment, kind, granularity);
-    if (!Number.isSafeInteger(offset) || offset < 0 || offset % alignment !== 0) return -1;
-    if (offset + size > this.size || size > this.size - this.allocated) return -1;
+    if (!placementAtMayFit(offset, size, alignment, this.size, this.allocated)) return -1;
     let c: FreeListChunk<T> | undefined = this.map.get(this.headId);
     while (c && c.offset + c.size <= offset) c = c.next === 0 ? undefined : this.map.get(c.next);
     if (!c || c.kind !== FREE || offset + size > c.offset + c.size) return -1;

@@ -31,3 +31,19 @@ export function checkPlacementRequest(
     );
   }
 }
+
+/**
+ * allocateAt's first test, before any chunk is looked at: whether `size` bytes can start at `offset` of a
+ * region of `capacity` bytes with `allocated` already in use (offset a non-negative safe integer and a
+ * multiple of `alignment`, the range inside the region, and that many bytes still unallocated). All bytes.
+ */
+export function placementAtMayFit(
+  offset: number,
+  size: number,
+  alignment: number,
+  capacity: number,
+  allocated: number,
+): boolean {
+  if (!Number.isSafeInteger(offset) || offset < 0 || offset % alignment !== 0) return false;
+  return offset + size <= capacity && size <= capacity - allocated;
+}

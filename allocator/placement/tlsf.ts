@@ -24,7 +24,7 @@
 // to 32 bits. Handles are 31-bit integers: slot | (generation << 24); a generation bump on every free()
 // makes stale handles (double free, use after free) detectable even after the slot is reused.
 import { InternalError } from '../errors.ts';
-import { checkPlacementRequest } from './request-check.ts';
+import { checkPlacementRequest, placementAtMayFit } from './request-check.ts';
 import type { ChunkInfo, SubAllocationKind, SubAllocator } from './sub-allocator.ts';
 
 /** Segments per pool (segment ids are 16-bit). */
@@ -368,8 +368,7 @@ export class TlsfPool<T> {
   ): number {
     checkPlacementRequest(size, alignment, kind, granularity);
     this.checkSegment(s);
-    if (!Number.isSafeInteger(offset) || offset < 0 || offset % alignment !== 0) return -1;
-    if (offset + size > this.segSize[s] || size > this.segSize[s] - this.segAllocated[s]) return -1;
+    if (!placementAtMayFit(offset, size, alignment, this.segSize[s]!, this.segAllocated[s]!)) return -1;
     if (this.slotTop < 2 && this.used + 2 > MAX_SLOTS) return -1;
     // The chunk holding `offset`: it must be free and hold all of [offset, offset + size).
     let c = this.segHead[s];
