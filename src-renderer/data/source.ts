@@ -6,6 +6,7 @@
 // started; a "cursor" is an event index in [0, eventCount]: the state at cursor c is the state after the
 // first c events were applied (c = 0: nothing happened yet, c = eventCount: the end of the trace).
 import type { DeviceDescription, MemoryLocation, MemoryTypeDecision } from '../../allocator/index.ts';
+import type { AllocationBands } from '../../allocator/analysis/allocation-bands.ts';
 import type { RunInfo, ScenarioMeta as ScenarioInfo } from '../../src-main/api/contract.ts';
 import type { RequestParams, RequestResult } from '../../src-main/api/contract.ts';
 
@@ -334,20 +335,7 @@ export interface BandsQuery {
  * and offset (bytes); the others alive in the window summed per bucket in restMax (the most bytes after any
  * event of [restBoundaries[j], restBoundaries[j + 1])).
  */
-export interface AllocationBandsData {
-  readonly start: number;
-  readonly end: number;
-  /** Allocations alive in the window, shown or not. */
-  readonly alive: number;
-  readonly id: Float64Array;
-  readonly size: Float64Array;
-  readonly from: Float64Array;
-  readonly to: Float64Array;
-  readonly block: Float64Array;
-  readonly offset: Float64Array;
-  readonly restBoundaries: Float64Array;
-  readonly restMax: Float64Array;
-}
+export type AllocationBandsData = AllocationBands;
 
 export interface AllocationSearchQuery {
   /** "block 3 + 0x1000", "3:4096" or a bare offset; empty: any. */
