@@ -738,6 +738,8 @@ export type ApiError = z.infer<typeof apiErrorSchema>;
 const sourceRef = { sourceId: idSchema };
 /** Most allocations one allocationBands answer draws individually. */
 export const maxAllocationBands = 50_000;
+/** Most buckets one timeline or allocationBands request may ask for. */
+export const maxTimelineBuckets = 20_000;
 const empty = z.strictObject({});
 const ok = z.object({ ok: z.literal(true) });
 const runRef = z.strictObject({ runId: idSchema });
@@ -1100,7 +1102,7 @@ export const requests = {
       startTime: msSchema.optional(),
       endTime: msSchema.optional(),
       /** How many buckets (usually the view's width in pixels). */
-      buckets: z.int().min(1).max(20_000),
+      buckets: z.int().min(1).max(maxTimelineBuckets),
       groupBy: timelineGroupBySchema.default('total'),
       maxMarkers: z.int().min(0).max(10_000).default(2_000),
     }),
@@ -1192,7 +1194,7 @@ export const requests = {
       endIndex: indexSchema,
       limit: z.int().min(1).max(maxAllocationBands).default(2_000),
       /** Buckets of the rest series, usually the plot's width in pixels over the window. */
-      buckets: z.int().min(1).max(20_000).default(1_000),
+      buckets: z.int().min(1).max(maxTimelineBuckets).default(1_000),
     }),
     result: z.object({
       startIndex: indexSchema,

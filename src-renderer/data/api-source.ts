@@ -4,6 +4,7 @@
 // The timeline: the API buckets by wall time, the views think in event indices. A coarse time index (one
 // whole-source query at `timeIndexBuckets` buckets, kept per source) maps an event range to the time range
 // to ask for; each answer carries the first event index of every bucket, which is all the views need.
+import { maxAllocationBands, maxTimelineBuckets } from '../../src-main/api/contract.ts';
 import type {
   ApiClient,
   CaptureInfo,
@@ -39,7 +40,7 @@ import type {
   TraceOverview,
 } from './source.ts';
 
-const timeIndexBuckets = 20_000;
+const timeIndexBuckets = maxTimelineBuckets;
 /** Files up to this size go to the server in one message (loadTrace bytes); larger ones are uploaded. */
 const INLINE_FILE_BYTES = 8 * 1024 * 1024;
 /** Upload chunks sent before waiting for the oldest one's answer. */
@@ -361,7 +362,7 @@ export class ApiSource implements InspectorSource {
       sourceId,
       startTime: eventToTime(ix, q.start),
       endTime: Math.max(eventToTime(ix, q.start), eventToTime(ix, q.end)),
-      buckets: Math.max(1, Math.min(20_000, Math.floor(q.buckets))),
+      buckets: Math.max(1, Math.min(maxTimelineBuckets, Math.floor(q.buckets))),
       groupBy: q.groupBy,
       maxMarkers: Math.max(0, Math.min(10_000, Math.floor(q.buckets) * 2)),
     });
@@ -469,8 +470,8 @@ export class ApiSource implements InspectorSource {
       sourceId: this.requireSource(),
       startIndex: Math.max(0, Math.floor(q.start)),
       endIndex: Math.max(0, Math.ceil(q.end)),
-      limit: Math.max(1, Math.min(50_000, Math.floor(q.limit))),
-      buckets: Math.max(1, Math.min(20_000, Math.floor(q.buckets))),
+      limit: Math.max(1, Math.min(maxAllocationBands, Math.floor(q.limit))),
+      buckets: Math.max(1, Math.min(maxTimelineBuckets, Math.floor(q.buckets))),
     });
     return {
       start: r.startIndex,

@@ -3,6 +3,7 @@
 // drawn individually), the search over allocations (by address, by stack-frame text; answered by the
 // engine) and a request to show one allocation's lifetime on the timeline (the timeline performs it).
 import type { StateCreator } from 'zustand/vanilla';
+import { maxAllocationBands } from '../../src-main/api/contract.ts';
 import type { AllocationRecord } from '../data/source.ts';
 import { errorSentence } from './session-slice.ts';
 import type { EventRange } from './cursor-slice.ts';
@@ -10,10 +11,10 @@ import type { InspectorState } from './store.ts';
 
 export type TimelineMode = 'totals' | 'allocations';
 
-/** Default and bounds of the detail control (the contract allows 1 to 50,000). */
+/** Default and bounds of the detail control (the contract allows 1 to maxAllocationBands). */
 export const bandDetailDefault = 2_000;
 export const bandDetailMin = 10;
-export const bandDetailMax = 50_000;
+export const bandDetailMax = maxAllocationBands;
 
 export interface AllocationSearchState {
   readonly address: string;

@@ -12,6 +12,7 @@ import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { ReactNode } from 'react';
 import { scaleLinear, select, zoom, zoomIdentity } from 'd3';
 import type { ZoomBehavior, ZoomTransform } from 'd3';
+import { maxTimelineBuckets } from '../../src-main/api/contract.ts';
 import type { AllocationDetail, BandsQuery, TimelineBuckets, TimelineQuery } from '../data/source.ts';
 import { bandDetailMax, bandDetailMin } from '../store/bands-slice.ts';
 import type { EventRange } from '../store/cursor-slice.ts';
@@ -690,7 +691,10 @@ function lodWindow<Q extends { start: number; end: number; buckets: number }>(
   }
   const start = Math.max(0, Math.floor(range.start - visible));
   const end = Math.min(eventCount, Math.ceil(range.end + visible));
-  const buckets = Math.max(1, Math.min(20_000, Math.round((plotWidth * (end - start)) / visible)));
+  const buckets = Math.max(
+    1,
+    Math.min(maxTimelineBuckets, Math.round((plotWidth * (end - start)) / visible)),
+  );
   return { start, end, buckets };
 }
 
