@@ -1,7 +1,7 @@
 // What an importer produces: a trace header (device description built from the dump, allocator config
 // marked as imported, where it came from) plus the EventLog of what the dump describes, the totals the
 // parseable summary line prints, and warnings where the dump contradicts itself. Pure: no Node APIs.
-import type { DeviceDescription } from '../device.ts';
+import type { DeviceDescription, MemoryHeap, MemoryType } from '../device.ts';
 import type { EventLog } from '../event-log.ts';
 
 export type ImportFormat = 'vma' | 'd3d12ma' | 'pytorch' | 'rmv';
@@ -100,3 +100,39 @@ export function summaryLine(result: ImportResult): string {
 
 /** Progress of a long import: bytes of the source consumed so far (and the pass, for two-pass readers). */
 export type ImportProgress = (done: number, total: number | null, phase: string) => void;
+
+/**
+ * A GPU recorded by a tool outside Vulkan (a CUDA device of a PyTorch snapshot, the adapter of an RMV trace of
+ * any API), described in Vulkan's terms, as the trace format knows only Vulkan, D3D12 and Metal: a discrete
+ * device with the given heaps and memory types, no granularity or atom constraints, no allocation-count limit,
+ * the largest heap (bytes) as the largest allocation, and buffer device address.
+ */
+export function vulkanTermsDevice(d: {
+  readonly name: string;
+  readonly vendorId: number;
+  readonly deviceId: number;
+  readonly heaps: MemoryHeap[];
+  readonly types: MemoryType[];
+  /** `import:<format>:<file name>`. */
+  readonly source: string;
+}): DeviceDescription {
+  return {
+    name: d.name,
+    api: 'vulkan',
+    deviceType: 'discrete',
+    vendorId: d.vendorId,
+    deviceId: d.deviceId,
+    driverVersion: '',
+    apiVersion: '',
+    heaps: d.heaps,
+    types: d.types,
+    limits: {
+      bufferImageGranularity: 1,
+      nonCoherentAtomSize: 1,
+      maxMemoryAllocationCount: 0xffffffff,
+      maxMemoryAllocationSize: Math.max(0, ...d.heaps.map((h) => h.size)),
+    },
+    extensions: { memoryBudget: false, dedicatedAllocation: false, bufferDeviceAddress: true },
+    source: d.source,
+  };
+}

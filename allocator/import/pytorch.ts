@@ -28,7 +28,7 @@
 //
 // Memory: segments and trace entries are taken from the parser one at a time; entries are kept in compact
 // typed columns (about 40 bytes each) for the backward walk, and stacks are interned once.
-import type { DeviceDescription, MemoryHeap, MemoryType } from '../device.ts';
+import type { MemoryHeap, MemoryType } from '../device.ts';
 import { MemoryHeapFlags, MemoryPropertyFlags } from '../device.ts';
 import { EventLog } from '../event-log.ts';
 import { AllocationKind } from '../types.ts';
@@ -40,6 +40,7 @@ import {
   type ImportResult,
   type ImportTotals,
   emptyTotals,
+  vulkanTermsDevice,
 } from './model.ts';
 import {
   MemoReferenceScanner,
@@ -1006,27 +1007,15 @@ export async function importPytorchSnapshot(
     heapIndex: index,
     heapKind: `cuda:${index}`,
   }));
-  const device: DeviceDescription = {
+  // A CUDA device in Vulkan's terms: one device-local heap and memory type per CUDA device.
+  const device = vulkanTermsDevice({
     name: devices === 1 ? 'CUDA device 0 (PyTorch snapshot)' : `${devices} CUDA devices (PyTorch snapshot)`,
-    // The trace format knows Vulkan, D3D12 and Metal; a CUDA device is described in Vulkan's terms: one
-    // device-local heap and memory type per CUDA device.
-    api: 'vulkan',
-    deviceType: 'discrete',
     vendorId: 0x10de,
     deviceId: 0,
-    driverVersion: '',
-    apiVersion: '',
     heaps,
     types,
-    limits: {
-      bufferImageGranularity: 1,
-      nonCoherentAtomSize: 1,
-      maxMemoryAllocationCount: 0xffffffff,
-      maxMemoryAllocationSize: Math.max(0, ...heaps.map((h) => h.size)),
-    },
-    extensions: { memoryBudget: false, dedicatedAllocation: false, bufferDeviceAddress: true },
     source: `import:pytorch:${source.name}`,
-  };
+  });
   found.unshift(
     `PyTorch CUDA memory snapshot (${version === 'json' ? 'JSON' : `pickle protocol ${version.slice(7)}`}): ${segments.length} segments on ${devices} device${devices === 1 ? '' : 's'}, ${entries.length} trace entries in ${c.state.traceLists} device_traces lists`,
   );

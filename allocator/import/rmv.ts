@@ -20,7 +20,7 @@
 // Mapping (docs/importers.md): segments -> heaps (one memory type per RMT heap kind), virtual allocations
 // -> blocks, resources bound into them -> allocations at (bind address - allocation base), snapshots ->
 // marks. Page tables, residency, CPU maps and the like are counted and not imported.
-import type { DeviceDescription, MemoryHeap, MemoryType } from '../device.ts';
+import type { MemoryHeap, MemoryType } from '../device.ts';
 import { MemoryHeapFlags, MemoryPropertyFlags } from '../device.ts';
 import { EventLog } from '../event-log.ts';
 import { AllocationKind } from '../types.ts';
@@ -31,6 +31,7 @@ import {
   type ImportProgress,
   type ImportResult,
   type ImportTotals,
+  vulkanTermsDevice,
 } from './model.ts';
 import { Warnings } from './read-values.ts';
 import {
@@ -1001,27 +1002,15 @@ export async function importRmv(
     { index: 3, propertyFlags: DEVICE_LOCAL, heapIndex: 1, heapKind: 'none' },
   ];
   const adapter = c.adapter;
-  const device: DeviceDescription = {
+  // RMV traces of either API are described in Vulkan's terms, as the driver's heaps are the same underneath.
+  const device = vulkanTermsDevice({
     name: adapter !== null && adapter.name !== '' ? adapter.name : 'AMD GPU (RMV trace)',
-    // The trace format knows Vulkan, D3D12 and Metal; RMV traces of either API are described in Vulkan's
-    // terms (heaps and memory types), as the driver's heaps are the same underneath.
-    api: 'vulkan',
-    deviceType: 'discrete',
     vendorId: 0x1002,
     deviceId: adapter?.deviceId ?? 0,
-    driverVersion: '',
-    apiVersion: '',
     heaps,
     types,
-    limits: {
-      bufferImageGranularity: 1,
-      nonCoherentAtomSize: 1,
-      maxMemoryAllocationCount: 0xffffffff,
-      maxMemoryAllocationSize: Math.max(0, ...heaps.map((h) => h.size)),
-    },
-    extensions: { memoryBudget: false, dedicatedAllocation: false, bufferDeviceAddress: true },
     source: `import:rmv:${source.name}`,
-  };
+  });
   const containerText = container === 'rmt' ? 'legacy RMT file' : 'RDF file';
   found.unshift(
     `Radeon Memory Visualizer trace (${containerText}): ${adapter?.name || 'adapter not recorded'}, ${c.streams.length} RMT data stream${c.streams.length === 1 ? '' : 's'}, ${tokens} tokens, ${c.snapshots.length} snapshots`,
