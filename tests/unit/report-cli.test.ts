@@ -2,31 +2,15 @@ import { afterAll, expect, test } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
-import { main } from '../../src-main/cli/main.ts';
 import { TraceWriter } from '../../src-main/trace/writer.ts';
+import { runCliInProcess } from '../support/cli-in-process.ts';
 import { generateWorkload, testHeader } from '../support/trace-fixtures.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'vramscope-report-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function sink(): Writable & { text: string } {
-  const w = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      w.text += chunk.toString();
-      done();
-    },
-  }) as Writable & { text: string };
-  w.text = '';
-  return w;
-}
-
-async function report(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = sink();
-  const stderr = sink();
-  const code = await main(['report', ...args], { stdout, stderr, cwd: dir });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
+const report = (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
+  runCliInProcess(['report', ...args], dir);
 
 const log = generateWorkload({ events: 5000, seed: 8, liveTarget: 200, nameVariety: 20 });
 const file = path.join(dir, 'ok.vrt');

@@ -4,10 +4,9 @@ import { afterAll, expect, test } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { Allocator, EventLog, type Allocation, type DefragmentationPlan } from '../../allocator/index.ts';
-import { main } from '../../src-main/cli/main.ts';
 import { TraceWriter } from '../../src-main/trace/writer.ts';
+import { runCliInProcess } from '../support/cli-in-process.ts';
 import { simulatedDevice } from '../support/profiles.ts';
 import { testHeader } from '../support/trace-fixtures.ts';
 
@@ -15,23 +14,8 @@ const MiB = 1024 * 1024;
 const dir = mkdtempSync(path.join(tmpdir(), 'vramscope-report-defrag-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function sink(): Writable & { text: string } {
-  const w = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      w.text += chunk.toString();
-      done();
-    },
-  }) as Writable & { text: string };
-  w.text = '';
-  return w;
-}
-
-async function report(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = sink();
-  const stderr = sink();
-  const code = await main(['report', ...args], { stdout, stderr, cwd: dir });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
+const report = (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
+  runCliInProcess(['report', ...args], dir);
 
 // Fragment 6 blocks of 4 MiB, remember the allocator's own plans, mark, then free everything.
 const log = new EventLog();
