@@ -12,6 +12,7 @@ import type { MemoryTypeDecision } from '../types.ts';
 import { ByteFault, ByteReader } from './bytes.ts';
 import { crc32 } from './crc32.ts';
 import type { TraceEvents } from './events.ts';
+import { isTraceBytes, memoryTraceBytes, type TraceBytes } from './trace-bytes.ts';
 import {
   ChunkEncoding,
   ColumnMode,
@@ -80,6 +81,37 @@ interface Frame {
   readonly position: number;
   readonly payloadStart: number;
   readonly payloadEnd: number;
+  /** The payload (a view that the next read may reuse); null when longer than MAX_WHOLE_RECORD. */
+  readonly payload: Uint8Array | null;
+}
+
+/**
+ * Longest record payload read in one piece, bytes: a chunk's largest body plus room for its leading
+ * fields and deflate's overhead on incompressible data. A longer record cannot be a valid chunk or header:
+ * its checksum is computed piece by piece and only its leading bytes are read, so a file source never holds
+ * more than this of the file at once.
+ */
+const MAX_WHOLE_RECORD = limits.maxChunkBodyBytes + (1 << 20);
+/** Piece size for the checksum of a record longer than MAX_WHOLE_RECORD. */
+const CRC_PIECE_BYTES = 1 << 20;
+/** A chunk's leading fields: three uvars, the encoding byte and one uvar, each uvar at most 8 bytes. */
+const CHUNK_HEAD_BYTES = 4 * 8 + 1;
+/** The end-of-trace index's three uvars. */
+const INDEX_HEAD_BYTES = 3 * 8;
+
+/** Little-endian u32 at `at` of `b`. */
+function u32At(b: Uint8Array, at: number): number {
+  return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16)) + b[at + 3]! * 0x1000000;
+}
+
+/** Runs `read` over bytes that start at file offset `base`, so a ByteFault it throws names the file offset. */
+function atFileOffset<T>(base: number, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof ByteFault) throw new ByteFault(error.message, base + error.offset);
+    throw error;
+  }
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -446,22 +478,22 @@ function hex(n: number): string {
   return `0x${n.toString(16).padStart(2, '0')}`;
 }
 
-/** Decodes one trace held in memory. Call step() until it returns false, then result(). */
+/** Decodes one trace, record by record. Call step() until it returns false, then result(). */
 export class TraceDecoder {
   readonly header: TraceHeader;
-  private readonly bytes: Uint8Array;
+  private readonly source: TraceBytes;
+  private readonly size: number;
   private readonly inflate: Inflate | null;
   private readonly strict: boolean;
-  private readonly frames: Frame[] = [];
-  private frameIndex = 0;
+  /** The next record, read ahead by nextCompressedBody(); null when not read yet. */
+  private pending: Frame | Problem | null = null;
+  /** File offset of the next record. */
+  private position = 0;
   private done = false;
   private complete = false;
   private readonly warnings: TraceWarning[] = [];
-  /** A framing problem found by the pre-scan, reported when decoding reaches it. */
-  private scanProblem: Problem | null = null;
   private cols: MutableEventColumns;
   private capacity: number;
-  private readonly capacityHint: number;
   length = 0;
   private readonly strings: string[] = [''];
   private readonly decisions: (MemoryTypeDecision | undefined)[] = [];
@@ -470,28 +502,33 @@ export class TraceDecoder {
   private chunkCount = 0;
   private bytesDone = 0;
 
-  constructor(bytes: Uint8Array, options: DecodeOptions = {}) {
-    // A plain Uint8Array view (a Node Buffer subclass would make every element access polymorphic).
-    this.bytes = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  /**
+   * `input`: the whole trace in memory, or a TraceBytes that reads it on demand (a file: then at most one
+   * record is held at a time, see MAX_WHOLE_RECORD).
+   */
+  constructor(input: Uint8Array | TraceBytes, options: DecodeOptions = {}) {
+    this.source = isTraceBytes(input) ? input : memoryTraceBytes(input);
+    this.size = this.source.size;
     this.inflate = options.inflate ?? null;
     this.strict = options.strict ?? false;
     this.header = this.readPreambleAndHeader();
-    this.capacityHint = this.scanFrames();
-    this.capacity = Math.max(16, Math.min(this.capacityHint, 1 << 22));
+    this.position = this.bytesDone;
+    this.capacity = Math.max(16, Math.min(this.eventCountHint(), 1 << 22));
     this.cols = allocateEventColumns(this.capacity);
   }
 
   private readPreambleAndHeader(): TraceHeader {
-    const b = this.bytes;
+    const size = this.size;
+    const b = this.source.read(0, Math.min(size, FILE_PREAMBLE_BYTES));
     if (b.length < TRACE_MAGIC.length || TRACE_MAGIC.some((m, i) => b[i] !== m)) {
       throw new TraceFormatError(
         'not a VRAMscope trace: the file does not start with the trace magic bytes',
         0,
       );
     }
-    if (b.length < FILE_PREAMBLE_BYTES)
-      throw new TraceFormatError('the file ends inside the trace preamble (magic + version)', b.length);
-    const version = new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(8, true);
+    if (size < FILE_PREAMBLE_BYTES)
+      throw new TraceFormatError('the file ends inside the trace preamble (magic + version)', size);
+    const version = u32At(b, 8);
     if (version !== TRACE_FORMAT_VERSION)
       throw new TraceFormatError(
         `unknown trace format version ${version} at byte 8; this reader understands version ${TRACE_FORMAT_VERSION}`,
@@ -506,14 +543,14 @@ export class TraceDecoder {
         FILE_PREAMBLE_BYTES,
       );
     const length = frame.payloadEnd - frame.payloadStart;
-    if (length > limits.maxHeaderBytes)
+    if (length > limits.maxHeaderBytes || frame.payload === null)
       throw new TraceFormatError(
         `bad trace header: ${length} bytes is more than the limit`,
         FILE_PREAMBLE_BYTES,
       );
     let parsed: unknown;
     try {
-      parsed = JSON.parse(utf8.decode(b.subarray(frame.payloadStart, frame.payloadEnd)));
+      parsed = JSON.parse(utf8.decode(frame.payload));
     } catch (error) {
       throw new TraceFormatError(
         `bad trace header at byte ${frame.payloadStart}: not valid UTF-8 JSON (${(error as Error).message})`,
@@ -525,62 +562,91 @@ export class TraceDecoder {
     return header;
   }
 
-  /** Reads and checks one record frame at `pos`: a Frame, or a Problem saying why not. */
+  /**
+   * Reads and checks one record frame at `pos`: a Frame, or a Problem saying why not. The CRC covers the
+   * whole payload; a payload longer than MAX_WHOLE_RECORD is checked piece by piece and not kept.
+   */
   private readFrame(pos: number): Frame | Problem {
-    const b = this.bytes;
-    if (pos + RECORD_FRAME_BYTES > b.length)
+    const size = this.size;
+    if (pos + RECORD_FRAME_BYTES > size)
       return new Problem(`the file ends inside a record frame at byte ${pos} (torn write)`, pos);
-    const type = b[pos]!;
-    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-    const length = dv.getUint32(pos + 1, true);
-    const stored = dv.getUint32(pos + 5, true);
+    const head = this.source.read(pos, RECORD_FRAME_BYTES);
+    const type = head[0]!;
+    const length = u32At(head, 1);
+    const stored = u32At(head, 5);
+    let crc = crc32(head, 0, 0, 1);
     const payloadStart = pos + RECORD_FRAME_BYTES;
-    if (length > b.length - payloadStart)
+    if (length > size - payloadStart)
       return new Problem(
-        `the record at byte ${pos} claims ${length} bytes but only ${b.length - payloadStart} remain (torn write)`,
+        `the record at byte ${pos} claims ${length} bytes but only ${size - payloadStart} remain (torn write)`,
         pos,
       );
-    const crc = crc32(b, crc32(b, 0, pos, pos + 1), payloadStart, payloadStart + length);
+    const payloadEnd = payloadStart + length;
+    let payload: Uint8Array | null = null;
+    if (length <= MAX_WHOLE_RECORD) {
+      payload = this.source.read(payloadStart, length);
+      crc = crc32(payload, crc);
+    } else {
+      for (let p = payloadStart; p < payloadEnd; p += CRC_PIECE_BYTES)
+        crc = crc32(this.source.read(p, Math.min(CRC_PIECE_BYTES, payloadEnd - p)), crc);
+    }
     if (crc !== stored)
       return new Problem(
-        payloadStart + length === b.length
+        payloadEnd === size
           ? `checksum mismatch in the final record at byte ${pos} (torn or corrupt tail)`
           : `checksum mismatch in the record at byte ${pos}`,
         pos,
       );
-    return { type, position: pos, payloadStart, payloadEnd: payloadStart + length };
+    return { type, position: pos, payloadStart, payloadEnd, payload };
   }
 
-  /** Walks and checks every frame up front (CRC once per record); returns an event-count hint for sizing. */
-  private scanFrames(): number {
-    let pos = this.bytesDone;
+  /** The first `n` bytes of a record's payload (fewer when it is shorter). */
+  private payloadHead(frame: Frame, n: number): Uint8Array {
+    const length = Math.min(n, frame.payloadEnd - frame.payloadStart);
+    return frame.payload?.subarray(0, length) ?? this.source.read(frame.payloadStart, length);
+  }
+
+  /**
+   * Event-count hint for sizing the columns: walks the record frames (type and length, plus a chunk's
+   * leading counts; no payload, no checksum) after the header. Reads a few bytes per record.
+   */
+  private eventCountHint(): number {
+    let pos = this.position;
     let hint = 0;
-    while (pos < this.bytes.length) {
-      const frame = this.readFrame(pos);
-      if (frame instanceof Problem) {
-        this.scanProblem = frame;
-        break;
-      }
-      this.frames.push(frame);
-      if (frame.type === RecordType.Chunk) {
+    while (pos + RECORD_FRAME_BYTES <= this.size) {
+      const head = this.source.read(pos, RECORD_FRAME_BYTES);
+      const type = head[0]!;
+      const length = u32At(head, 1);
+      const payloadStart = pos + RECORD_FRAME_BYTES;
+      if (length > this.size - payloadStart) break;
+      if (type === RecordType.Chunk) {
         try {
-          const r = new ByteReader(this.bytes, frame.payloadStart, frame.payloadEnd);
+          const r = new ByteReader(this.source.read(payloadStart, Math.min(length, CHUNK_HEAD_BYTES)));
           r.uvar();
           const count = r.uvar();
           r.uvar();
           const encoding = r.u8();
           const bodyLength = r.uvar();
-          const stored = r.remaining;
+          const stored = length - r.pos;
           const plausible = encoding === ChunkEncoding.Raw ? stored : stored * 1032;
           hint += Math.min(count, limits.maxEventsPerChunk, Math.floor(Math.min(bodyLength, plausible) / 2));
         } catch {
           // The decode pass reports it.
         }
       }
-      pos = frame.payloadEnd;
-      if (frame.type === RecordType.Index) break;
+      pos = payloadStart + length;
+      if (type === RecordType.Index) break;
     }
     return hint;
+  }
+
+  /** The record at the read position (read once, also when nextCompressedBody looked at it first). */
+  private nextFrame(): Frame | Problem | null {
+    if (this.pending === null) {
+      if (this.position >= this.size) return null;
+      this.pending = this.readFrame(this.position);
+    }
+    return this.pending;
   }
 
   /**
@@ -589,42 +655,45 @@ export class TraceDecoder {
    */
   nextCompressedBody(): { readonly data: Uint8Array; readonly expectedLength: number } | null {
     if (this.done) return null;
-    const frame = this.frames[this.frameIndex];
-    if (!frame || frame.type !== RecordType.Chunk) return null;
+    const frame = this.nextFrame();
+    if (frame === null || frame instanceof Problem || frame.type !== RecordType.Chunk || !frame.payload)
+      return null;
     try {
-      const r = new ByteReader(this.bytes, frame.payloadStart, frame.payloadEnd);
+      const r = new ByteReader(frame.payload);
       r.uvar();
       r.uvar();
       r.uvar();
       if (r.u8() !== ChunkEncoding.DeflateRaw) return null;
       const expectedLength = r.uvar();
       if (expectedLength > limits.maxChunkBodyBytes) return null;
-      return { data: this.bytes.subarray(r.pos, r.end), expectedLength };
+      return { data: frame.payload.subarray(r.pos), expectedLength };
     } catch {
       return null; // step() reports it
     }
   }
 
   get progress(): DecodeProgress {
-    return { bytesDone: this.bytesDone, bytesTotal: this.bytes.length, events: this.length };
+    return { bytesDone: this.bytesDone, bytesTotal: this.size, events: this.length };
   }
 
   /** Decodes the next record. Returns false once there is nothing more to decode. */
   step(): boolean {
     if (this.done) return false;
-    if (this.frameIndex >= this.frames.length) {
-      if (this.scanProblem) this.stop(this.scanProblem);
+    const frame = this.nextFrame();
+    this.pending = null;
+    if (frame === null || frame instanceof Problem) {
+      if (frame !== null) this.stop(frame);
       else if (!this.complete)
         this.stop(
           new Problem(
-            `the trace ends at byte ${this.bytes.length} without its end-of-trace index (the recorder did not close it)`,
-            this.bytes.length,
+            `the trace ends at byte ${this.size} without its end-of-trace index (the recorder did not close it)`,
+            this.size,
           ),
         );
       this.done = true;
       return false;
     }
-    const frame = this.frames[this.frameIndex++]!;
+    this.position = frame.payloadEnd;
     try {
       switch (frame.type) {
         case RecordType.Chunk:
@@ -668,11 +737,11 @@ export class TraceDecoder {
   }
 
   private decodeIndex(frame: Frame): void {
-    const r = new ByteReader(this.bytes, frame.payloadStart, frame.payloadEnd);
     const at = frame.position;
-    const events = r.uvar();
-    const strings = r.uvar();
-    const chunks = r.uvar();
+    const [events, strings, chunks] = atFileOffset(frame.payloadStart, () => {
+      const r = new ByteReader(this.payloadHead(frame, INDEX_HEAD_BYTES));
+      return [r.uvar(), r.uvar(), r.uvar()] as const;
+    });
     if (events !== this.length || strings !== this.strings.length || chunks !== this.chunkCount)
       throw new Problem(
         `the end-of-trace index at byte ${at} says ${events} events, ${strings} strings, ${chunks} chunks; ` +
@@ -680,9 +749,9 @@ export class TraceDecoder {
         at,
       );
     this.done = true;
-    if (frame.payloadEnd !== this.bytes.length) {
+    if (frame.payloadEnd !== this.size) {
       throw new Problem(
-        `${this.bytes.length - frame.payloadEnd} unexpected bytes after the end-of-trace index`,
+        `${this.size - frame.payloadEnd} unexpected bytes after the end-of-trace index`,
         frame.payloadEnd,
       );
     }
@@ -691,12 +760,16 @@ export class TraceDecoder {
 
   private decodeChunk(frame: Frame): void {
     const at = frame.position;
-    const r = new ByteReader(this.bytes, frame.payloadStart, frame.payloadEnd);
-    const first = r.uvar();
-    const count = r.uvar();
-    const firstString = r.uvar();
-    const encoding = r.u8();
-    const bodyLength = r.uvar();
+    const { first, count, firstString, encoding, bodyLength, headBytes } = atFileOffset(
+      frame.payloadStart,
+      () => {
+        const r = new ByteReader(this.payloadHead(frame, CHUNK_HEAD_BYTES));
+        const fields = { first: r.uvar(), count: r.uvar(), firstString: r.uvar(), encoding: r.u8() };
+        return { ...fields, bodyLength: r.uvar(), headBytes: r.pos };
+      },
+    );
+    /** Bytes of the payload after its leading fields: the (compressed) body. */
+    const stored = frame.payloadEnd - frame.payloadStart - headBytes;
     if (first !== this.length)
       throw new Problem(
         `the chunk at byte ${at} starts at event ${first} but ${this.length} events precede it`,
@@ -724,14 +797,15 @@ export class TraceDecoder {
     let body: Uint8Array;
     let bodyBase: number; // file offset of body byte 0, or -1 when the body was decompressed
     if (encoding === ChunkEncoding.Raw) {
-      if (r.remaining !== bodyLength)
+      // A payload too long to keep (frame.payload null) holds more than any body may: it fails here.
+      if (stored !== bodyLength || frame.payload === null)
         throw new Problem(
-          `the chunk at byte ${at} claims a ${bodyLength}-byte body but holds ${r.remaining}`,
+          `the chunk at byte ${at} claims a ${bodyLength}-byte body but holds ${stored}`,
           at,
           first,
         );
-      bodyBase = r.pos;
-      body = this.bytes.subarray(r.pos, r.end);
+      bodyBase = frame.payloadStart + headBytes;
+      body = frame.payload.subarray(headBytes);
     } else if (encoding === ChunkEncoding.DeflateRaw) {
       if (!this.inflate)
         throw new Problem(
@@ -739,8 +813,14 @@ export class TraceDecoder {
           at,
           first,
         );
+      if (frame.payload === null)
+        throw new Problem(
+          `the chunk at byte ${at} does not decompress (${stored} compressed bytes are more than a ${bodyLength}-byte body takes)`,
+          at,
+          first,
+        );
       try {
-        const inflated = this.inflate(this.bytes.subarray(r.pos, r.end), bodyLength);
+        const inflated = this.inflate(frame.payload.subarray(headBytes), bodyLength);
         body = new Uint8Array(inflated.buffer, inflated.byteOffset, inflated.byteLength);
       } catch (error) {
         throw new Problem(
@@ -1012,14 +1092,14 @@ export class TraceDecoder {
       events: { length: n, columns, strings: this.strings, decisions: this.decisions },
       warnings: this.warnings,
       complete: this.complete,
-      fileBytes: this.bytes.length,
+      fileBytes: this.size,
       chunkCount: this.chunkCount,
     };
   }
 }
 
 /** Decodes a whole trace in one call (no progress). */
-export function decodeTrace(bytes: Uint8Array, options: DecodeOptions = {}): LoadedTrace {
+export function decodeTrace(bytes: Uint8Array | TraceBytes, options: DecodeOptions = {}): LoadedTrace {
   const decoder = new TraceDecoder(bytes, options);
   while (decoder.step()) {
     // decode record by record

@@ -26,3 +26,4 @@ export {
   type DecodeProgress,
 } from './decoder.ts';
 export { webInflate } from './web-inflate.ts';
+export { memoryTraceBytes, type TraceBytes } from './trace-bytes.ts';

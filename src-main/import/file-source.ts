@@ -10,9 +10,9 @@ import type { ByteSource } from '../../allocator/import/index.ts';
 
 const CHUNK_BYTES = 1 << 20;
 
-/** Caps by kind of file, bytes. Traces are decoded in memory; dumps and workloads are streamed. */
+/** Caps by kind of file, bytes. Traces are decoded record by record; dumps and workloads are streamed. */
 export const fileLimits = {
-  /** A VRAMscope trace: read whole, then decoded. */
+  /** A VRAMscope trace: decoded from disk one record at a time (src-main/trace/file-bytes.ts). */
   trace: 2 * 1024 ** 3,
   /** A VMA / D3D12MA JSON dump or a PyTorch snapshot: streamed in 1 MiB chunks. */
   dump: 8 * 1024 ** 3,
@@ -115,32 +115,33 @@ async function* readChunks(
 }
 
 /**
- * Reads a whole regular file (a trace) into memory, in chunks, with progress (bytes done, bytes total).
+ * Opens a regular file within the cap for synchronous positional reads (a trace, decoded record by record):
+ * the descriptor and the size it had when opened. The caller closes the descriptor.
  */
-export async function readBoundedFile(
+export function openBoundedFileSync(
   path: string,
-  options: BoundedReadOptions & { readonly onProgress?: (done: number, total: number) => void },
-): Promise<Uint8Array> {
+  options: Pick<BoundedReadOptions, 'name' | 'maxBytes'>,
+): { fd: number; size: number } {
   const name = options.name ?? basename(path);
-  const { handle, size } = await openRegular(path, name, options.maxBytes);
+  let fd: number;
   try {
-    const parts: Uint8Array[] = [];
-    let done = 0;
-    for await (const chunk of readChunks(handle, name, options)) {
-      parts.push(chunk);
-      done += chunk.byteLength;
-      options.onProgress?.(done, Math.max(size, done));
+    fd = openSync(path, openFlags);
+  } catch {
+    throw unreadable(name);
+  }
+  try {
+    let info;
+    try {
+      info = fstatSync(fd);
+    } catch {
+      throw unreadable(name);
     }
-    if (parts.length === 1) return parts[0]!;
-    const out = new Uint8Array(done);
-    let at = 0;
-    for (const part of parts) {
-      out.set(part, at);
-      at += part.byteLength;
-    }
-    return out;
-  } finally {
-    await handle.close();
+    if (!info.isFile()) throw unreadable(name);
+    if (info.size > options.maxBytes) throw tooLarge(name, options.maxBytes);
+    return { fd, size: info.size };
+  } catch (error) {
+    closeSync(fd);
+    throw error;
   }
 }
 
@@ -197,21 +198,8 @@ export interface FileLine {
  */
 export function* readLinesSync(path: string, options: BoundedReadOptions): Generator<FileLine> {
   const name = options.name ?? basename(path);
-  let fd: number;
+  const { fd } = openBoundedFileSync(path, { name, maxBytes: options.maxBytes });
   try {
-    fd = openSync(path, openFlags);
-  } catch {
-    throw unreadable(name);
-  }
-  try {
-    let info;
-    try {
-      info = fstatSync(fd);
-    } catch {
-      throw unreadable(name);
-    }
-    if (!info.isFile()) throw unreadable(name);
-    if (info.size > options.maxBytes) throw tooLarge(name, options.maxBytes);
     const chunkBytes = options.chunkBytes ?? CHUNK_BYTES;
     const decoder = new TextDecoder('utf-8');
     const buffer = new Uint8Array(chunkBytes);

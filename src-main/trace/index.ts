@@ -7,7 +7,8 @@ export {
   type TraceRecorderOptions,
   type RecordableAllocator,
 } from './recorder.ts';
-export { loadTrace, loadTraceSync, type LoadTraceOptions } from './reader.ts';
+export { loadTrace, loadTraceSync, type LoadTraceOptions, type TraceInput } from './reader.ts';
+export { fileTraceBytes, TraceFileShrankError } from './file-bytes.ts';
 export { openTrace, type OpenedTrace } from './open.ts';
 export { createTraceHeader, toolVersion, type TraceHeaderInit } from './header.ts';
 export { nodeDeflate, nodeInflate } from './codec.ts';

@@ -1,11 +1,17 @@
-// Loads a trace file (or bytes) record by record with progress. Malformed input: a TraceFormatError when
+// Loads a trace file (or bytes) record by record with progress. A file is read from disk one record at a
+// time (file-bytes.ts): memory is what the decoded events take, not the file's size. Malformed input: a TraceFormatError when
 // nothing can be loaded (bad magic, unknown version, bad header), otherwise the valid prefix plus one
 // warning saying at which byte and event loading stopped. Data only: nothing in a trace is evaluated.
-import { readFile } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { captureCompletenessWarning } from '../../allocator/analysis/capture.ts';
-import { TraceDecoder, type DecodeProgress, type LoadedTrace } from '../../allocator/trace/index.ts';
+import {
+  TraceDecoder,
+  type DecodeProgress,
+  type LoadedTrace,
+  type TraceBytes,
+} from '../../allocator/trace/index.ts';
 import { nodeInflate } from './codec.ts';
+import { fileTraceBytes } from './file-bytes.ts';
 
 export {
   TraceFormatError,
@@ -23,22 +29,41 @@ export interface LoadTraceOptions {
 /** Yields to the event loop about this often while decoding, so a main process stays responsive. */
 const YIELD_EVERY_MS = 50;
 
-export async function loadTrace(
-  pathOrBytes: string | Uint8Array,
-  options: LoadTraceOptions = {},
-): Promise<LoadedTrace> {
-  const bytes = typeof pathOrBytes === 'string' ? await readFile(pathOrBytes) : pathOrBytes;
-  const decoder = new TraceDecoder(bytes, { inflate: nodeInflate, strict: options.strict ?? false });
-  let lastYield = performance.now();
-  while (decoder.step()) {
-    options.onProgress?.(decoder.progress);
-    if (performance.now() - lastYield > YIELD_EVERY_MS) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      lastYield = performance.now();
-    }
+/** A trace's path, its bytes in memory, or a TraceBytes (e.g. a descriptor the caller opened and closes). */
+export type TraceInput = string | Uint8Array | TraceBytes;
+
+/**
+ * Opens a path for reading by position (errors keep their Node code: ENOENT, EACCES, EISDIR on the first
+ * read); other inputs pass through. `close` releases what was opened here.
+ */
+function openInput(input: TraceInput): { bytes: Uint8Array | TraceBytes; close: () => void } {
+  if (typeof input !== 'string') return { bytes: input, close: () => undefined };
+  const fd = openSync(input, 'r');
+  try {
+    return { bytes: fileTraceBytes(fd, fstatSync(fd).size), close: () => closeSync(fd) };
+  } catch (error) {
+    closeSync(fd);
+    throw error;
   }
-  options.onProgress?.(decoder.progress);
-  return withCaptureWarning(decoder.result());
+}
+
+export async function loadTrace(input: TraceInput, options: LoadTraceOptions = {}): Promise<LoadedTrace> {
+  const { bytes, close } = openInput(input);
+  try {
+    const decoder = new TraceDecoder(bytes, { inflate: nodeInflate, strict: options.strict ?? false });
+    let lastYield = performance.now();
+    while (decoder.step()) {
+      options.onProgress?.(decoder.progress);
+      if (performance.now() - lastYield > YIELD_EVERY_MS) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        lastYield = performance.now();
+      }
+    }
+    options.onProgress?.(decoder.progress);
+    return withCaptureWarning(decoder.result());
+  } finally {
+    close();
+  }
 }
 
 /**
@@ -54,10 +79,14 @@ function withCaptureWarning(trace: LoadedTrace): LoadedTrace {
 }
 
 /** Synchronous variant (CLI, tests, workers). */
-export function loadTraceSync(pathOrBytes: string | Uint8Array, options: LoadTraceOptions = {}): LoadedTrace {
-  const bytes = typeof pathOrBytes === 'string' ? readFileSync(pathOrBytes) : pathOrBytes;
-  const decoder = new TraceDecoder(bytes, { inflate: nodeInflate, strict: options.strict ?? false });
-  while (decoder.step()) options.onProgress?.(decoder.progress);
-  options.onProgress?.(decoder.progress);
-  return withCaptureWarning(decoder.result());
+export function loadTraceSync(input: TraceInput, options: LoadTraceOptions = {}): LoadedTrace {
+  const { bytes, close } = openInput(input);
+  try {
+    const decoder = new TraceDecoder(bytes, { inflate: nodeInflate, strict: options.strict ?? false });
+    while (decoder.step()) options.onProgress?.(decoder.progress);
+    options.onProgress?.(decoder.progress);
+    return withCaptureWarning(decoder.result());
+  } finally {
+    close();
+  }
 }

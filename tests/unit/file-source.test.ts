@@ -10,7 +10,7 @@ import {
   fileSource,
   FileReadError,
   maxLineBytes,
-  readBoundedFile,
+  openBoundedFileSync,
   readLinesSync,
 } from '../../src-main/import/file-source.ts';
 
@@ -52,7 +52,7 @@ describe('bounded reads: regular files only', () => {
     const messages = new Set<string>();
     for (const file of cases) {
       const sync = problemOf(() => lines(file, { name: 'f', maxBytes: 1 << 30 }));
-      const whole = await asyncProblemOf(() => readBoundedFile(file, { name: 'f', maxBytes: 1 << 30 }));
+      const whole = problemOf(() => openBoundedFileSync(file, { name: 'f', maxBytes: 1 << 30 }));
       const streamed = await asyncProblemOf(() => fileSource(file, { name: 'f' }));
       for (const p of [sync, whole, streamed]) {
         expect(p.problem, file).toBe('unreadable');
@@ -69,7 +69,7 @@ describe('bounded reads: regular files only', () => {
     const before = problemOf(() => lines(file, { name: 'big.txt', maxBytes: 1000 }));
     expect(before.problem).toBe('too-large');
     expect(before.message).toMatch(/^big\.txt is larger than 1000 bytes/);
-    expect((await asyncProblemOf(() => readBoundedFile(file, { maxBytes: 1000 }))).problem).toBe('too-large');
+    expect(problemOf(() => openBoundedFileSync(file, { maxBytes: 1000 })).problem).toBe('too-large');
     // Growth while reading: the cap holds for what is actually read.
     const growing = path.join(dir, 'growing.txt');
     writeFileSync(growing, 'a\n'.repeat(100));
@@ -120,10 +120,6 @@ describe('bounded reads: regular files only', () => {
     expect(seen).toBeGreaterThan(0);
     expect(seen).toBeLessThan(100_000);
     let asked = 0;
-    const whole = await asyncProblemOf(() =>
-      readBoundedFile(file, { maxBytes: 1 << 30, chunkBytes: 4096, isCancelled: () => ++asked > 2 }),
-    );
-    expect(whole.problem).toBe('cancelled');
     const source = await fileSource(file, { chunkBytes: 4096, isCancelled: () => ++asked > 10 });
     const streamed = await asyncProblemOf(async () => {
       for await (const _chunk of source.chunks()) {

@@ -1,7 +1,10 @@
 // Fuzzing the trace reader: ≥ 10,000 mutated and truncated traces. Every load must end in a LoadedTrace (a
 // valid prefix, at most one warning) or one TraceFormatError; never another exception, never a hang. Some
 // mutations re-seal the record checksum (and re-compress) so they reach the column and semantic checks.
-import { describe, expect, test } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import {
   type TraceEvents,
@@ -264,6 +267,36 @@ describe('trace reader fuzzing', () => {
     // No wall-clock bound: a hang fails by the test timeout; the slowest load is printed above.
     // Every mutator reached both outcomes or at least loaded prefixes with warnings.
     for (const [name, o] of outcomes) expect(o.errors + o.warnings, name).toBeGreaterThan(0);
+  });
+
+  test('a file decoded from disk record by record gives what the same bytes in memory give (1,300 mutations)', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'vramscope-fuzz-file-'));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const file = path.join(dir, 'mutated.vrt');
+    /** Everything a load answers, or the error it throws (message and byte position). */
+    const outcome = (input: string | Uint8Array): { kind: string; text: string } => {
+      try {
+        const t = loadTraceSync(input);
+        return {
+          kind: t.warnings.length > 0 ? 'warning' : 'clean',
+          text: JSON.stringify([t.warnings, t.complete, t.chunkCount, t.fileBytes, t.events]),
+        };
+      } catch (error) {
+        if (!(error instanceof TraceFormatError)) throw error;
+        return { kind: 'error', text: `error at ${error.position}: ${error.message}` };
+      }
+    };
+    const r = rng(20261203);
+    const kinds = new Set<string>();
+    for (let k = 0; k < 1300; k++) {
+      const [name, mutate] = mutators[k % mutators.length]!;
+      const bytes = mutate(r);
+      writeFileSync(file, bytes);
+      const fromFile = outcome(file);
+      expect(fromFile, `mutation "${name}" #${k}`).toEqual(outcome(bytes));
+      kinds.add(fromFile.kind);
+    }
+    expect([...kinds].sort()).toEqual(['clean', 'error', 'warning']);
   });
 
   test('the unmutated traces load completely without warnings', () => {

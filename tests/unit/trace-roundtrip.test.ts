@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { EventLog, eventColumnNames } from '../../allocator/event-log.ts';
@@ -12,8 +12,12 @@ import {
   TraceFormatError,
   crc32,
   traceEventsOf,
+  TraceDecoder,
   type LoadedTrace,
+  type TraceBytes,
 } from '../../allocator/trace/index.ts';
+import { nodeInflate } from '../../src-main/trace/codec.ts';
+import { fileTraceBytes } from '../../src-main/trace/file-bytes.ts';
 import { TraceWriter } from '../../src-main/trace/writer.ts';
 import { openTrace } from '../../src-main/trace/open.ts';
 import { loadTrace, loadTraceSync } from '../../src-main/trace/reader.ts';
@@ -116,6 +120,48 @@ describe('trace round trip', () => {
       expect(progress.at(-1)).toBe(log.length);
       expectSameEvents(log, loaded);
     }
+  });
+
+  test('a file is decoded from disk one record at a time: no read is longer than the largest record', () => {
+    const log = generateWorkload({ events: 40_000, seed: 11 });
+    const file = path.join(dir, 'streamed.vrt');
+    new TraceWriter(file, log, { header: testHeader(), maxEventsPerChunk: 2048, flushIntervalMs: 0 }).close();
+    const size = statSync(file).size;
+    // The largest record, from the frames (type u8, payload length u32 LE, crc u32 LE) after the preamble.
+    const whole = readFileSync(file);
+    let largestRecord = 0;
+    let records = 0;
+    for (let p = 12; p < whole.length; p += 9 + whole.readUInt32LE(p + 1), records++)
+      largestRecord = Math.max(largestRecord, whole.readUInt32LE(p + 1));
+    expect(records).toBeGreaterThan(20);
+    const fd = openSync(file, 'r');
+    let longestRead = 0;
+    let bytesRead = 0;
+    try {
+      const inner = fileTraceBytes(fd, size);
+      const counting: TraceBytes = {
+        size: inner.size,
+        read(position, length) {
+          longestRead = Math.max(longestRead, length);
+          bytesRead += length;
+          return inner.read(position, length);
+        },
+      };
+      const decoder = new TraceDecoder(counting, { inflate: nodeInflate });
+      while (decoder.step()) {
+        // record by record
+      }
+      const loaded = decoder.result();
+      expect(loaded.warnings).toEqual([]);
+      expect(loaded.complete).toBe(true);
+      expectSameEvents(log, loaded);
+    } finally {
+      closeSync(fd);
+    }
+    expect(longestRead).toBe(largestRecord);
+    expect(longestRead).toBeLessThan(size / 10);
+    // Every byte once, plus each record's frame and a chunk's leading fields again for the size hint.
+    expect(bytesRead).toBeLessThanOrEqual(size + records * (9 + 33));
   });
 
   test('sizes near 2^53, unicode names, many strings and decision records round-trip', () => {
