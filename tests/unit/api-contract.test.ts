@@ -87,6 +87,43 @@ describe('web codec', () => {
     expect(encodeFrame(plain)).toBe(JSON.stringify(plain));
   });
 
+  test('decoding restores typed arrays as the former JSON.parse reviver did; a "__proto__" key stays data', () => {
+    const frame = {
+      t: 'res',
+      id: 3,
+      ok: true,
+      result: {
+        firstEvent: new Float64Array([0, 64, 128]),
+        committed: [new Float64Array([1, 2]), new Float64Array([3])],
+        markers: Array.from({ length: 50 }, (_, i) => ({
+          eventIndex: i,
+          kind: 'frame',
+          label: `frame ${i}`,
+        })),
+        nested: { deeper: [{ ids: new Int32Array([-1, 7]) }, null, 'x'] },
+      },
+    };
+    const text = encodeFrame(frame);
+    // The rule as a reviver (the codec's former form), for comparison.
+    const viaReviver: unknown = JSON.parse(text, (_key, value: unknown) => {
+      if (value !== null && typeof value === 'object' && '$ta' in value && 'b64' in value) {
+        const { $ta, b64 } = value as { $ta: string; b64: string };
+        const bytes = Buffer.from(b64, 'base64');
+        const copy = new Uint8Array(bytes).buffer;
+        return $ta === 'Int32Array' ? new Int32Array(copy) : new Float64Array(copy);
+      }
+      return value;
+    });
+    expect(decodeFrame(text)).toEqual(viaReviver);
+    expect(decodeFrame(text)).toEqual(frame);
+    const proto = decodeFrame('{"__proto__":{"$ta":"Uint8Array","b64":"AQI="},"a":1}') as Record<
+      string,
+      unknown
+    >;
+    expect(Object.getPrototypeOf(proto)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(proto, '__proto__')?.value).toEqual(new Uint8Array([1, 2]));
+  });
+
   test('malformed typed arrays are a SyntaxError, not a crash or a wrong value', () => {
     expect(() => decodeFrame('{"$ta":"Function","b64":""}')).toThrow(SyntaxError);
     expect(() => decodeFrame('{"$ta":"Float64Array","b64":"AAA="}')).toThrow(SyntaxError);
