@@ -183,10 +183,19 @@ export function allocateEventColumns(capacity: number): MutableEventColumns {
   };
 }
 
-/** Fresh columns for `capacity` events (at least as many as `cols` holds) with `cols` copied to the front. */
-export function grownEventColumns(cols: EventColumns, capacity: number): MutableEventColumns {
+/**
+ * Fresh columns for `capacity` events (at least as many as `cols` holds) with `cols` copied to the front.
+ * `holdsData(name)` false: that column is known to be all zero, so it is not copied (its fresh pages stay
+ * untouched, which costs no resident memory until something is written there).
+ */
+export function grownEventColumns(
+  cols: EventColumns,
+  capacity: number,
+  holdsData: (name: keyof EventColumns) => boolean = () => true,
+): MutableEventColumns {
   const next = allocateEventColumns(capacity);
-  for (const key of eventColumnNames) (next[key] as Uint8Array).set(cols[key] as Uint8Array);
+  for (const key of eventColumnNames)
+    if (holdsData(key)) (next[key] as Uint8Array).set(cols[key] as Uint8Array);
   return next;
 }
 

@@ -67,7 +67,14 @@ export interface DecodeOptions {
   readonly inflate?: Inflate | null;
   /** Throw TraceFormatError for problems after the header instead of keeping the prefix with a warning. */
   readonly strict?: boolean;
+  /**
+   * Most events the columns are sized for before decoding (from the records' event counts, which a hostile
+   * file can inflate); a longer trace grows them by doubling. Default 4,194,304 (~440 MB of columns).
+   */
+  readonly maxInitialEvents?: number;
 }
+
+const DEFAULT_MAX_INITIAL_EVENTS = 1 << 22;
 
 export interface DecodeProgress {
   readonly bytesDone: number;
@@ -501,6 +508,8 @@ export class TraceDecoder {
   private readonly liveBlocks = new IdSet();
   private chunkCount = 0;
   private bytesDone = 0;
+  /** Columns that some chunk held values for; the others are still all zero (not copied when growing). */
+  private readonly columnsWritten = new Set<keyof EventColumns>(['kind']);
 
   /**
    * `input`: the whole trace in memory, or a TraceBytes that reads it on demand (a file: then at most one
@@ -513,7 +522,8 @@ export class TraceDecoder {
     this.strict = options.strict ?? false;
     this.header = this.readPreambleAndHeader();
     this.position = this.bytesDone;
-    this.capacity = Math.max(16, Math.min(this.eventCountHint(), 1 << 22));
+    const most = options.maxInitialEvents ?? DEFAULT_MAX_INITIAL_EVENTS;
+    this.capacity = Math.max(16, Math.min(this.eventCountHint(), most));
     this.cols = allocateEventColumns(this.capacity);
   }
 
@@ -732,7 +742,8 @@ export class TraceDecoder {
     if (n <= this.capacity) return;
     let cap = this.capacity * 2;
     while (cap < n) cap *= 2;
-    this.cols = grownEventColumns(this.cols, cap);
+    const written = this.columnsWritten;
+    this.cols = grownEventColumns(this.cols, cap, (name) => written.has(name));
     this.capacity = cap;
   }
 
@@ -952,6 +963,7 @@ export class TraceDecoder {
       }
       if (mode !== ColumnMode.Sparse && mode !== ColumnMode.Dense)
         throw new ByteFault(`column ${tag} has unknown mode ${mode}`, start);
+      this.columnsWritten.add(eventColumnNames[tag]!);
       this.decodeColumn(tag, mode, data, start, first, usable, at, badKind === null);
     }
     if (!sawKind) throw new ByteFault('the chunk has no kind column', r.pos);

@@ -164,6 +164,22 @@ describe('trace round trip', () => {
     expect(bytesRead).toBeLessThanOrEqual(size + records * (9 + 33));
   });
 
+  test('columns sized for fewer events than the trace holds grow on the way and keep every value', () => {
+    const log = generateWorkload({ events: 20_000, seed: 5 });
+    const file = path.join(dir, 'grown.vrt');
+    new TraceWriter(file, log, { header: testHeader(), maxEventsPerChunk: 1000, flushIntervalMs: 0 }).close();
+    const bytes = readFileSync(file);
+    // 100 events first: the columns double 8 times; the ones no chunk wrote are not copied, still all zero.
+    const decoder = new TraceDecoder(bytes, { inflate: nodeInflate, maxInitialEvents: 100 });
+    while (decoder.step()) {
+      // record by record
+    }
+    const loaded = decoder.result();
+    expect(loaded.warnings).toEqual([]);
+    expectSameEvents(log, loaded);
+    expect(loaded.events.columns.kind.buffer.byteLength).toBe(100 * 2 ** 8);
+  });
+
   test('sizes near 2^53, unicode names, many strings and decision records round-trip', () => {
     const { clock, advance } = microClock();
     const log = new EventLog({ clock });
