@@ -10,14 +10,14 @@
 //
 //   node --import tsx scripts/bench-trace-memory.ts [--mb 256,1024] [--runs 1]
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { AnalyzedSource } from '../src-main/api/analyzed-source.ts';
-import { fileLimits, openBoundedFileSync } from '../src-main/import/file-source.ts';
-import { fileTraceBytes } from '../src-main/trace/file-bytes.ts';
+import { fileLimits } from '../src-main/import/file-source.ts';
+import { openTraceFile } from '../src-main/trace/file-bytes.ts';
 import { loadTrace } from '../src-main/trace/reader.ts';
 import { processMemory } from '../tests/support/ui-upload.ts';
 
@@ -34,17 +34,9 @@ const { values } = parseArgs({
 /** The child: opens `file` one way and prints one JSON line. */
 async function openOnce(mode: string, file: string): Promise<void> {
   const started = performance.now();
-  let fd: number | null = null;
+  const opened = mode === 'file' ? openTraceFile(file, { maxBytes: fileLimits.trace }) : null;
   try {
-    let input;
-    if (mode === 'file') {
-      const opened = openBoundedFileSync(file, { maxBytes: fileLimits.trace });
-      fd = opened.fd;
-      input = fileTraceBytes(opened.fd, opened.size);
-    } else {
-      input = new Uint8Array(readFileSync(file));
-    }
-    const loaded = await loadTrace(input);
+    const loaded = await loadTrace(opened ?? new Uint8Array(readFileSync(file)));
     const events = loaded.events;
     const source = new AnalyzedSource({
       sourceId: 'bench',
@@ -70,7 +62,7 @@ async function openOnce(mode: string, file: string): Promise<void> {
       }),
     );
   } finally {
-    if (fd !== null) closeSync(fd);
+    opened?.close();
   }
 }
 

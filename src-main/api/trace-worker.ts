@@ -15,9 +15,8 @@ import {
   type TraceBytes,
   type TraceEvents,
 } from '../../allocator/trace/index.ts';
-import { closeSync } from 'node:fs';
-import { fileLimits, fileSource, FileReadError, openBoundedFileSync } from '../import/file-source.ts';
-import { fileTraceBytes } from '../trace/file-bytes.ts';
+import { fileLimits, fileSource, FileReadError } from '../import/file-source.ts';
+import { openTraceFile } from '../trace/file-bytes.ts';
 import { recordedSide, replayRequests } from '../session/replay.ts';
 import { loadTrace } from '../trace/reader.ts';
 import { AnalyzedSource } from './analyzed-source.ts';
@@ -80,16 +79,13 @@ async function load(
   // Progress in bytes is the decoder's: a file is decoded straight from disk, one record at a time.
   report('start', 0, input.kind === 'bytes' ? input.data.byteLength : 0);
   let loaded;
-  let fd: number | null = null;
+  let file: (TraceBytes & { close(): void }) | null = null;
   try {
     let data: Uint8Array | TraceBytes;
     if (input.kind === 'path') {
-      const file = openBoundedFileSync(input.path, { name, maxBytes: fileLimits.trace });
-      fd = file.fd;
-      data = fileTraceBytes(file.fd, file.size);
-    } else {
-      data = input.data;
-    }
+      file = openTraceFile(input.path, { name, maxBytes: fileLimits.trace });
+      data = file;
+    } else data = input.data;
     loaded = await loadTrace(data, {
       onProgress: (p) => {
         if (isCancelled()) throw new FileReadError('cancelled', `loading ${name} was cancelled`);
@@ -101,7 +97,7 @@ async function load(
     report('failed', 0, 0, failure.message);
     throw failure;
   } finally {
-    if (fd !== null) closeSync(fd);
+    file?.close();
   }
   const events = loaded.events;
   const source = new AnalyzedSource({

@@ -1,7 +1,8 @@
 // A trace file read on demand (TraceBytes over an open descriptor): the decoder asks for one record at a
 // time, so loading holds one record of the file (≤ 65 MiB, typically a few MiB) instead of the whole file.
-import { readSync } from 'node:fs';
+import { closeSync, readSync } from 'node:fs';
 import type { TraceBytes } from '../../allocator/trace/index.ts';
+import { openBoundedFileSync, type BoundedReadOptions } from '../import/file-source.ts';
 
 /** Thrown when the file ends before `size` (it shrank while being read). */
 export class TraceFileShrankError extends Error {
@@ -31,4 +32,16 @@ export function fileTraceBytes(fd: number, size: number): TraceBytes {
       return buffer.subarray(0, length);
     },
   };
+}
+
+/**
+ * A regular file within the cap (the checks and messages of src-main/import/file-source.ts) as TraceBytes,
+ * for the trace worker; `close()` when decoding is done.
+ */
+export function openTraceFile(
+  path: string,
+  options: Pick<BoundedReadOptions, 'name' | 'maxBytes'>,
+): TraceBytes & { close(): void } {
+  const { fd, size } = openBoundedFileSync(path, options);
+  return { ...fileTraceBytes(fd, size), close: () => closeSync(fd) };
 }
