@@ -13,23 +13,44 @@ export class TraceFileShrankError extends Error {
 }
 
 /**
- * Reads of `fd` by position (pread), into one buffer reused from read to read and grown to the longest
- * one; `size`: the file's size when opened (bytes past it are never read, so a file that grows while it
- * is read is decoded as it was).
+ * Bytes read ahead for short reads (record frames, small records): a trace of many small records (a live
+ * recording flushes every second) costs one read per window instead of two per record.
+ */
+const WINDOW_BYTES = 1 << 20;
+
+/**
+ * Reads of `fd` by position (pread). A read of up to WINDOW_BYTES is served from a window read ahead from
+ * its position; a longer one (a big chunk) goes into one buffer reused from read to read and grown to the
+ * longest. `size`: the file's size when opened (bytes past it are never read, so a file that grows while
+ * it is read is decoded as it was).
  */
 export function fileTraceBytes(fd: number, size: number): TraceBytes {
-  let buffer = new Uint8Array(64 * 1024);
+  const fill = (into: Uint8Array, length: number, position: number): void => {
+    for (let done = 0; done < length;) {
+      const n = readSync(fd, into, done, length - done, position + done);
+      if (n === 0) throw new TraceFileShrankError(position + done);
+      done += n;
+    }
+  };
+  const window = new Uint8Array(WINDOW_BYTES);
+  let windowStart = 0;
+  let windowEnd = 0; // [windowStart, windowEnd) of the file is in `window`
+  let big = new Uint8Array(0);
   return {
     size,
     read(position, length) {
-      if (length > buffer.length) buffer = new Uint8Array(length);
-      let done = 0;
-      while (done < length) {
-        const n = readSync(fd, buffer, done, length - done, position + done);
-        if (n === 0) throw new TraceFileShrankError(position + done);
-        done += n;
+      if (length > WINDOW_BYTES) {
+        if (length > big.length) big = new Uint8Array(length);
+        fill(big, length, position);
+        return big.subarray(0, length);
       }
-      return buffer.subarray(0, length);
+      if (position < windowStart || position + length > windowEnd) {
+        const n = Math.min(WINDOW_BYTES, size - position);
+        fill(window, n, position);
+        windowStart = position;
+        windowEnd = position + n;
+      }
+      return window.subarray(position - windowStart, position - windowStart + length);
     },
   };
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { EventLog, eventColumnNames } from '../../allocator/event-log.ts';
@@ -19,6 +19,7 @@ import {
 import { nodeInflate } from '../../src-main/trace/codec.ts';
 import { fileTraceBytes } from '../../src-main/trace/file-bytes.ts';
 import { TraceWriter } from '../../src-main/trace/writer.ts';
+import { rng } from '../support/rng.ts';
 import { openTrace } from '../../src-main/trace/open.ts';
 import { loadTrace, loadTraceSync } from '../../src-main/trace/reader.ts';
 import { TraceRecorder } from '../../src-main/trace/recorder.ts';
@@ -162,6 +163,47 @@ describe('trace round trip', () => {
     expect(longestRead).toBeLessThan(size / 10);
     // Every byte once, plus each record's frame and a chunk's leading fields again for the size hint.
     expect(bytesRead).toBeLessThanOrEqual(size + records * (9 + 33));
+  });
+
+  test("file reads by position give the file's bytes: short ones from the read-ahead window, long ones whole", () => {
+    const file = path.join(dir, 'random.bin');
+    const content = new Uint8Array(3 * 1024 * 1024 + 123).map((_, i) => (i * 2654435761) >>> 24);
+    writeFileSync(file, content);
+    const fd = openSync(file, 'r');
+    try {
+      const bytes = fileTraceBytes(fd, content.length);
+      const random = rng(99);
+      let cursor = 0;
+      for (let k = 0; k < 2000; k++) {
+        // Mostly short reads walking forward (frames and small records: from the window, and across its
+        // end), now and then one longer than the window at a random place.
+        const long = k % 50 === 0;
+        const length = long ? 1 + Math.floor(random() * 2_500_000) : Math.floor(random() * 5000);
+        if (!long) cursor = (cursor + Math.floor(random() * 6000)) % (content.length - 5000);
+        const position = long ? Math.floor(random() * (content.length - length + 1)) : cursor;
+        const read = bytes.read(position, length);
+        // Buffer.compare: a per-element toEqual of megabytes is slow.
+        const same =
+          read.length === length && Buffer.compare(read, content.subarray(position, position + length)) === 0;
+        expect(same, `read ${position}+${length}`).toBe(true);
+      }
+      // At the window's edges: a read that ends on its last byte, one that ends a byte past it, the file's end.
+      // (A fresh reader: its first read, at byte 1000, places the window.)
+      const fresh = fileTraceBytes(fd, content.length);
+      const edge = 1000 + 2 ** 20;
+      for (const [position, length] of [
+        [1000, 9],
+        [edge - 9, 9],
+        [edge - 8, 9],
+        [content.length - 9, 9],
+        [content.length - 20, 20],
+      ] as const)
+        expect(fresh.read(position, length), `read ${position}+${length}`).toEqual(
+          content.subarray(position, position + length),
+        );
+    } finally {
+      closeSync(fd);
+    }
   });
 
   test('columns sized for fewer events than the trace holds grow on the way and keep every value', () => {
