@@ -1459,6 +1459,15 @@ export interface ApiClient {
   on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void;
   /** Drops the connection (web) or the subscription (IPC); pending requests reject. */
   close(): void;
+  /**
+   * uploadChunk with its bytes as a Blob (a slice of a picked File) that the transport sends without
+   * reading it into the page: one binary message [head, blob] (encodeBinaryFrameHead). Web transport
+   * only; absent, read the bytes and send them with request.
+   */
+  uploadChunkBlob?(
+    params: Omit<RequestParams<'uploadChunk'>, 'data'>,
+    data: Blob,
+  ): Promise<RequestResult<'uploadChunk'>>;
 }
 
 /**
@@ -1647,12 +1656,37 @@ export function encodeBinaryFrameParts(frame: RequestFrame): [Uint8Array<ArrayBu
   });
   const payload = found.bytes;
   if (payload === null) return null;
-  const headBytes = new TextEncoder().encode(head);
+  const prefix = binaryHead(head);
+  return prefix === null ? null : [prefix, payload];
+}
+
+/** [u32 LE length][UTF-8 of `json`]; null when longer than maxBinaryHeadBytes. */
+function binaryHead(json: string): Uint8Array<ArrayBuffer> | null {
+  const headBytes = new TextEncoder().encode(json);
   if (headBytes.byteLength > maxBinaryHeadBytes) return null;
   const prefix = new Uint8Array(4 + headBytes.byteLength);
   new DataView(prefix.buffer).setUint32(0, headBytes.byteLength, true);
   prefix.set(headBytes, 4);
-  return [prefix, payload];
+  return prefix;
+}
+
+/** The marker that stands for a binary frame's payload in its JSON head. */
+export interface BinaryMarker {
+  readonly $bin: number;
+}
+
+/**
+ * The head of a binary request frame whose payload the caller sends right after it as is (a page sends
+ * `new Blob([head, blob])`, so that a slice of a picked File goes from disk into the message without
+ * being read into the page). `frame` holds binaryMarker(payload bytes) where the payload belongs; null
+ * when the head would exceed maxBinaryHeadBytes.
+ */
+export function encodeBinaryFrameHead(frame: RequestFrame): Uint8Array<ArrayBuffer> | null {
+  return binaryHead(JSON.stringify(frame, (_key, value: unknown) => typedArrayToJson(value)));
+}
+
+export function binaryMarker(bytes: number): BinaryMarker {
+  return { $bin: bytes };
 }
 
 /**

@@ -43,8 +43,12 @@ import type {
 const timeIndexBuckets = maxTimelineBuckets;
 /** Files up to this size go to the server in one message (loadTrace bytes); larger ones are uploaded. */
 const INLINE_FILE_BYTES = 8 * 1024 * 1024;
-/** Upload chunks sent before waiting for the oldest one's answer. */
-const UPLOAD_WINDOW = 3;
+/**
+ * Upload chunks sent before waiting for the oldest one's answer (at most this many chunks, 4 MiB each,
+ * are buffered on the server at once). Measured in Chromium on the loaded 2-core machine: 3 -> 8 took
+ * the upload of File slices from about 39 to 48-61 MB/s; 16 gained nothing more.
+ */
+const UPLOAD_WINDOW = 8;
 
 type Row = RequestResult<'listAllocations'>['rows'][number];
 type SeriesSummary = RequestResult<'getReport'>['summary']['heaps'][number];
@@ -594,8 +598,8 @@ export class ApiSource implements InspectorSource {
   }
 
   /**
-   * Uploads a file in chunks of the contract's size (beginUpload / uploadChunk / finishUpload), one chunk
-   * read from the file at a time; the server grants it a fileId. Any failure or abort cancels the upload.
+   * Uploads a file in chunks of the contract's size (beginUpload / uploadChunk / finishUpload), at most
+   * UPLOAD_WINDOW chunks in flight; the server grants it a fileId. Any failure or abort cancels the upload.
    */
   private async uploadChunked(
     file: PickedFile,
@@ -616,9 +620,8 @@ export class ApiSource implements InspectorSource {
       for (let offset = 0; offset < file.size;) {
         if (signal?.aborted) throw cancelled();
         const end = Math.min(file.size, offset + chunkBytes);
-        const data = new Uint8Array(await file.slice(offset, end).arrayBuffer());
-        const sent = this.api.request('uploadChunk', { uploadId, offset, data }).then(() => {
-          acknowledged += data.length;
+        const sent = this.sendChunk(uploadId, offset, file.slice(offset, end)).then(() => {
+          acknowledged += end - offset;
           onProgress?.({ loaded: acknowledged, total: file.size, phase: 'uploading' });
         });
         sent.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
@@ -634,6 +637,21 @@ export class ApiSource implements InspectorSource {
       await this.api.request('cancelUpload', { uploadId }).catch(() => undefined);
       throw error;
     }
+  }
+
+  /**
+   * One uploadChunk: a slice of a real File goes as a Blob where the transport can send one (web: the
+   * browser reads it straight into the message, never into this page), else its bytes are read here.
+   */
+  private async sendChunk(
+    uploadId: string,
+    offset: number,
+    part: ReturnType<PickedFile['slice']>,
+  ): Promise<RequestResult<'uploadChunk'>> {
+    if (this.api.uploadChunkBlob && typeof Blob !== 'undefined' && part instanceof Blob)
+      return this.api.uploadChunkBlob({ uploadId, offset }, part);
+    const data = new Uint8Array(await part.arrayBuffer());
+    return this.api.request('uploadChunk', { uploadId, offset, data });
   }
 
   /** Opens a file the server granted (the samples in assets/traces) by its fileId. */
