@@ -296,6 +296,10 @@ const inlineFileSchema = z.strictObject({
 // much larger than a chunk: maxUploadChunkBytes, sent as raw bytes in one binary WebSocket message
 // (encodeBinaryFrame) or structured-cloned over IPC, stays far below maxMessageBytes.
 // uploadFile is the same in one message, for files up to maxInlineTraceBytes.
+// To parse while the bytes still arrive, loadTrace / importFile take {kind: 'arriving', uploadId} right
+// after beginUpload (no finishUpload): main reads the file as its chunks are written, waiting for the
+// next ones, and answers once the last byte is parsed; the upload is then deleted like an opened one.
+// cancelUpload (or the upload timing out) stops that read with a "cancelled" failure.
 
 /** Largest chunk one uploadChunk carries. */
 export const maxUploadChunkBytes = 4 * 1024 * 1024;
@@ -343,6 +347,8 @@ export const fileSourceSchema = z.discriminatedUnion('kind', [
   /** A file main granted (samples, dialogs, command line, uploads). */
   z.strictObject({ kind: z.literal('file'), fileId: fileIdSchema }),
   inlineFileSchema,
+  /** An upload begun and not yet finished, read as its chunks arrive (see Uploads above). */
+  z.strictObject({ kind: z.literal('arriving'), ...uploadRef }),
 ]);
 export type FileSource = z.infer<typeof fileSourceSchema>;
 

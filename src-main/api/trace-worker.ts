@@ -14,7 +14,14 @@ import {
   type EventSlice,
   type TraceEvents,
 } from '../../allocator/trace/index.ts';
-import { fileLimits, fileSource, FileReadError, readBoundedFile } from '../import/file-source.ts';
+import {
+  fileLimits,
+  fileSource,
+  FileReadError,
+  readBoundedFile,
+  type Arrival,
+} from '../import/file-source.ts';
+import { arrivalOf } from '../import/upload-arrival.ts';
 import { recordedSide, replayRequests } from '../session/replay.ts';
 import { loadTrace } from '../trace/reader.ts';
 import { AnalyzedSource } from './analyzed-source.ts';
@@ -65,6 +72,11 @@ function fileFailure(error: unknown, name: string, what: string): ApiFailure {
   );
 }
 
+/** An upload still arriving is read as its bytes reach the disk (upload-arrival.ts). */
+function arrivalOption(input: WorkerFile): { arrival?: Arrival } {
+  return input.kind === 'arriving' ? { arrival: arrivalOf(input.arrival, input.bytes) } : {};
+}
+
 async function load(
   sourceId: string,
   input: WorkerFile,
@@ -78,11 +90,12 @@ async function load(
   // Progress in bytes comes from decoding, which dominates; reading the file is a fraction of it.
   report('start', 0, input.kind === 'bytes' ? input.data.byteLength : 0);
   try {
-    if (input.kind === 'path') {
+    if (input.kind !== 'bytes') {
       data = await readBoundedFile(input.path, {
         name,
         maxBytes: fileLimits.trace,
         isCancelled,
+        ...arrivalOption(input),
       });
     } else {
       data = input.data;
@@ -135,9 +148,14 @@ async function importDump(
   let result;
   try {
     const bytes: ByteSource =
-      input.kind === 'path'
-        ? await fileSource(input.path, { name, maxBytes: fileLimits.dump, isCancelled })
-        : bytesSource(name, input.data);
+      input.kind === 'bytes'
+        ? bytesSource(name, input.data)
+        : await fileSource(input.path, {
+            name,
+            maxBytes: fileLimits.dump,
+            isCancelled,
+            ...arrivalOption(input),
+          });
     report('start', 0, bytes.size ?? 0);
     result = await importSource(bytes, {
       ...(format === 'auto' ? {} : { format }),
