@@ -303,6 +303,12 @@ const inlineFileSchema = z.strictObject({
 
 /** Largest chunk one uploadChunk carries. */
 export const maxUploadChunkBytes = 4 * 1024 * 1024;
+/**
+ * Chunks the page sends before waiting for the oldest one's answer (so at most this many chunks of an
+ * upload sit in the server's buffers). Measured in Chromium on a loaded 2-core machine: 3 -> 8 took the
+ * upload of File slices from about 39 to 48-61 MB/s; 16 gained nothing more.
+ */
+export const uploadChunksInFlight = 8;
 /** An upload's opaque id, handed out by beginUpload. */
 export const uploadIdSchema = z.string().regex(/^upload-[A-Za-z0-9_-]{1,64}$/, {
   message: 'expected an uploadId ("upload-…") from beginUpload',

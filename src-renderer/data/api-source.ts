@@ -4,7 +4,7 @@
 // The timeline: the API buckets by wall time, the views think in event indices. A coarse time index (one
 // whole-source query at `timeIndexBuckets` buckets, kept per source) maps an event range to the time range
 // to ask for; each answer carries the first event index of every bucket, which is all the views need.
-import { maxAllocationBands, maxTimelineBuckets } from '../../src-main/api/contract.ts';
+import { maxAllocationBands, maxTimelineBuckets, uploadChunksInFlight } from '../../src-main/api/contract.ts';
 import type {
   ApiClient,
   CaptureInfo,
@@ -43,12 +43,6 @@ import type {
 const timeIndexBuckets = maxTimelineBuckets;
 /** Files up to this size go to the server in one message (loadTrace bytes); larger ones are uploaded. */
 const INLINE_FILE_BYTES = 8 * 1024 * 1024;
-/**
- * Upload chunks sent before waiting for the oldest one's answer (at most this many chunks, 4 MiB each,
- * are buffered on the server at once). Measured in Chromium on the loaded 2-core machine: 3 -> 8 took
- * the upload of File slices from about 39 to 48-61 MB/s; 16 gained nothing more.
- */
-const UPLOAD_WINDOW = 8;
 
 type Row = RequestResult<'listAllocations'>['rows'][number];
 type SeriesSummary = RequestResult<'getReport'>['summary']['heaps'][number];
@@ -668,7 +662,7 @@ export class ApiSource implements InspectorSource {
   }
 
   /**
-   * Sends a file's chunks, at most UPLOAD_WINDOW in flight, with the upload's progress (acknowledged
+   * Sends a file's chunks, at most uploadChunksInFlight in flight, with the upload's progress (acknowledged
    * bytes). Throws when `signal` aborts or a chunk is refused; returns early once `enough()` says so.
    */
   private async sendChunks(
@@ -680,7 +674,7 @@ export class ApiSource implements InspectorSource {
     enough: () => boolean = () => false,
   ): Promise<void> {
     const cancelled = (): Error => new Error(`Opening ${file.name} was cancelled.`);
-    // Up to UPLOAD_WINDOW chunks in flight: reading and encoding the next chunk overlaps the server
+    // Up to uploadChunksInFlight chunks in flight: reading and encoding the next chunk overlaps the server
     // writing the last one. Both transports hand requests to the server in order and the server writes
     // an upload's chunks in the order they arrive (it refuses any other), so order is kept.
     const inFlight: Promise<unknown>[] = [];
@@ -695,7 +689,7 @@ export class ApiSource implements InspectorSource {
       });
       sent.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
       inFlight.push(sent);
-      if (inFlight.length >= UPLOAD_WINDOW) await inFlight.shift();
+      if (inFlight.length >= uploadChunksInFlight) await inFlight.shift();
       offset = end;
     }
     await Promise.all(inFlight);
