@@ -9,7 +9,8 @@
 //             beginUpload to the import's answer, and each one's upload share;
 //   - sparse: a sparse file picked in the page: the page's upload rate (it then fails to open: not a trace);
 //   - trace:  a valid trace of the size (1 KB random names, so that it does not compress): upload + open;
-//   - pickle: a PyTorch training-loop snapshot of the size: upload + import.
+//   - pickle: a PyTorch training-loop snapshot of the size: upload + import (the page imports it while it
+//             uploads, so open_s is the import's rest after the last chunk);
 // Each line: the upload's MB/s (pick → last chunk acknowledged), the open's seconds (last chunk → title
 // shown), the server's peak RSS while it ran and its RSS before, and the load average.
 //
