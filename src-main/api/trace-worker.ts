@@ -339,9 +339,28 @@ function cancelTask(taskId: string): boolean {
   return true;
 }
 
+/** Handles one message and posts its result or failure. */
+async function respond(message: ToTraceWorker): Promise<void> {
+  try {
+    post({ type: 'result', id: message.id, ok: true, value: await handle(message) });
+  } catch (error) {
+    const code = error instanceof ApiFailure ? error.code : 'Internal';
+    const text = error instanceof Error ? error.message : String(error);
+    post({
+      type: 'result',
+      id: message.id,
+      ok: false,
+      code,
+      message: code === 'Internal' ? `The trace worker failed: ${text}` : text,
+    });
+  }
+}
+
 // One message at a time, in order: a query never sees a half-loaded source. A cancel is answered at
 // once (it must reach the load it stops, which holds the queue), and a queued load it names is marked
-// too, so it stops at its first chunk.
+// too, so it stops at its first chunk. A load or import of an upload still arriving runs beside the
+// queue: it waits for the page's chunks as long as the upload takes, and the loaded sources' queries are
+// answered meanwhile. It touches no loaded source: its own is added, whole, when it ends.
 let queue: Promise<void> = Promise.resolve();
 port.on('message', (message: ToTraceWorker) => {
   if (message.type === 'cancel') {
@@ -350,20 +369,10 @@ port.on('message', (message: ToTraceWorker) => {
   }
   if (message.type === 'load' || message.type === 'import') {
     cancelledTasks.set(message.taskId, { cancelled: false });
-  }
-  queue = queue.then(async () => {
-    try {
-      post({ type: 'result', id: message.id, ok: true, value: await handle(message) });
-    } catch (error) {
-      const code = error instanceof ApiFailure ? error.code : 'Internal';
-      const text = error instanceof Error ? error.message : String(error);
-      post({
-        type: 'result',
-        id: message.id,
-        ok: false,
-        code,
-        message: code === 'Internal' ? `The trace worker failed: ${text}` : text,
-      });
+    if (message.input.kind === 'arriving') {
+      void respond(message);
+      return;
     }
-  });
+  }
+  queue = queue.then(() => respond(message));
 });

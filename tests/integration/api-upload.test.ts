@@ -128,6 +128,12 @@ describe('chunked uploads over the web transport', async () => {
     // Half the file is on the server: the import is reading it and waits for the rest.
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(settled).toBe(false);
+    // Meanwhile the trace worker answers queries of the sources it holds (the wait does not block it).
+    const sample = (await api.request('getState', {})).sampleTraces[0]!;
+    const loaded = await api.request('loadTrace', { source: { kind: 'file', fileId: sample.fileId } });
+    const report = await api.request('getReport', { sourceId: loaded.sourceId });
+    expect(report.summary.eventCount).toBe(loaded.eventCount);
+    expect(settled).toBe(false);
     for (let offset = half; offset < snapshot.length; offset += chunk)
       await api.request('uploadChunk', { uploadId, offset, data: snapshot.subarray(offset, offset + chunk) });
     const viaArrival = await importing;
