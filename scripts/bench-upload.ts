@@ -58,6 +58,23 @@ const targetBytes = Number(values.mb) * 2 ** 20;
 const kinds = values.kinds.split(',');
 const load = (): string => loadavg()[0]!.toFixed(2);
 
+/**
+ * Sends `bytes` bytes in chunks of the contract's size, as many in flight as the page keeps; `chunk`
+ * gives the bytes at an offset, `send` sends one uploadChunk.
+ */
+async function sendInChunks(
+  bytes: number,
+  chunk: (offset: number, end: number) => Uint8Array,
+  send: (offset: number, data: Uint8Array) => Promise<unknown>,
+): Promise<void> {
+  const inFlight: Promise<unknown>[] = [];
+  for (let offset = 0; offset < bytes; offset += maxUploadChunkBytes) {
+    inFlight.push(send(offset, chunk(offset, Math.min(bytes, offset + maxUploadChunkBytes))));
+    if (inFlight.length >= uploadChunksInFlight) await inFlight.shift();
+  }
+  await Promise.all(inFlight);
+}
+
 /** Uploads `bytes` zero bytes over a raw WebSocket as the page does; answers ms. */
 async function rawUpload(server: ServeProcess, bytes: number): Promise<number> {
   const socket = await openRawSocket(server);
@@ -77,14 +94,12 @@ async function rawUpload(server: ServeProcess, bytes: number): Promise<number> {
   };
   const started = performance.now();
   const { uploadId } = (await request('beginUpload', { name: 'raw.bin', bytes })) as { uploadId: string };
-  const chunk = new Uint8Array(maxUploadChunkBytes);
-  const inFlight: Promise<unknown>[] = [];
-  for (let offset = 0; offset < bytes; offset += chunk.byteLength) {
-    const data = chunk.subarray(0, Math.min(chunk.byteLength, bytes - offset));
-    inFlight.push(request('uploadChunk', { uploadId, offset, data }));
-    if (inFlight.length >= uploadChunksInFlight) await inFlight.shift();
-  }
-  await Promise.all(inFlight);
+  const zeros = new Uint8Array(maxUploadChunkBytes);
+  await sendInChunks(
+    bytes,
+    (offset, end) => zeros.subarray(0, end - offset),
+    (offset, data) => request('uploadChunk', { uploadId, offset, data }),
+  );
   await request('finishUpload', { uploadId });
   const ms = performance.now() - started;
   await request('cancelUpload', { uploadId });
@@ -106,13 +121,11 @@ async function uploadAndImport(
   const arriving = whileArriving
     ? api.request('importFile', { source: { kind: 'arriving', uploadId } })
     : null;
-  const inFlight: Promise<unknown>[] = [];
-  for (let offset = 0; offset < bytes.length; offset += maxUploadChunkBytes) {
-    const data = bytes.subarray(offset, Math.min(bytes.length, offset + maxUploadChunkBytes));
-    inFlight.push(api.request('uploadChunk', { uploadId, offset, data }));
-    if (inFlight.length >= uploadChunksInFlight) await inFlight.shift();
-  }
-  await Promise.all(inFlight);
+  await sendInChunks(
+    bytes.length,
+    (offset, end) => bytes.subarray(offset, end),
+    (offset, data) => api.request('uploadChunk', { uploadId, offset, data }),
+  );
   const uploadMs = performance.now() - started;
   let summary;
   if (arriving !== null) summary = await arriving;
