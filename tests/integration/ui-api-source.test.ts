@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ApiSource } from '../../src-renderer/data/api-source.ts';
+import { maxUploadChunkBytes } from '../../src-main/api/contract.ts';
 import { defaultAllocationQuery } from '../../src-renderer/data/source.ts';
 import { loadTraceSync } from '../../src-main/trace/reader.ts';
 import { ipcLikeTransport } from '../support/api-transports.ts';
@@ -184,7 +185,8 @@ describe('ApiSource importing a foreign dump', () => {
 
 describe('ApiSource uploads', () => {
   test('a file over the inline size goes up in chunks; the granted file holds the same bytes', async () => {
-    const size = 9 * 1024 * 1024 + 123; // over ApiSource's 8 MiB inline size: three chunks of at most 4 MiB
+    // Over ApiSource's 8 MiB inline size: three chunks of at most maxUploadChunkBytes.
+    const size = 2 * maxUploadChunkBytes + 1024 * 1024 + 123;
     const bytes = new Uint8Array(size);
     for (let i = 0; i < size; i++) bytes[i] = (i * 31 + (i >> 12)) & 0xff;
     const chunks: number[] = [];
@@ -198,7 +200,7 @@ describe('ApiSource uploads', () => {
     };
     const uploader = new ApiSource(counting);
     const fileId = await uploader.uploadFile('workload.bin', bytes);
-    expect(chunks).toEqual([4 * 1024 * 1024, 4 * 1024 * 1024, 1024 * 1024 + 123]);
+    expect(chunks).toEqual([maxUploadChunkBytes, maxUploadChunkBytes, 1024 * 1024 + 123]);
     const stored = readFileSync(transport.backend.grants.resolve(fileId).path);
     expect(stored.equals(Buffer.from(bytes))).toBe(true);
   });
@@ -233,7 +235,9 @@ describe('ApiSource uploads', () => {
       });
       // The import is asked for right after beginUpload, before the first chunk; no finishUpload.
       expect(sent.slice(0, 3)).toEqual(['beginUpload', 'importFile:arriving', 'uploadChunk']);
-      expect(sent.filter((m) => m === 'uploadChunk')).toHaveLength(Math.ceil(bytes.length / (4 << 20)));
+      expect(sent.filter((m) => m === 'uploadChunk')).toHaveLength(
+        Math.ceil(bytes.length / maxUploadChunkBytes),
+      );
       expect(sent).not.toContain('finishUpload');
       // Progress: the upload's, then the import's.
       expect(phases[0]).toBe('uploading');
