@@ -8,8 +8,9 @@
 //
 // With --ui (default on; --no-ui to skip), each pickle is also opened in web mode: a real `vramscope serve`
 // (dist/cli: `npm run build:cli` first) and real Chromium, the file picked in the Open view, timed from the
-// pick to the first drawn timeline (upload, import and first draw; the upload's share printed apart), with
-// the server's peak RSS. Every line carries the 1-minute load average.
+// pick to the first drawn timeline (upload, import and first draw; the upload's share printed apart: the
+// page imports while it uploads, so after_upload is the import's rest plus the first draw), with the
+// server's peak RSS. Every line carries the 1-minute load average.
 //
 //   node --import tsx scripts/bench-pytorch-import.ts [--entries 1000000,3000000] [--runs 3] [--json]
 //        [--stacks all|python] [--cpu 1] [--keep DIR] [--no-ui]

@@ -1,16 +1,21 @@
 // Benchmark of files of any size through the page (issue 11; prints, asserts nothing). A real
 // `vramscope serve` (dist/cli: run `npm run build:cli` first) and real Chromium (web mode). For each kind of
 // generated input (in a temporary folder, deleted afterwards):
-//   - raw:    the upload over a Node WebSocket client (binary frames, 3 chunks in flight, as the page does),
-//             no browser: the transport's own rate;
+//   - raw:    the upload over a Node WebSocket client (binary frames, as many chunks in flight as the page
+//             sends), no browser: the transport's own rate;
+//   - overlap: a PyTorch snapshot of the size over a Node WebSocket client, no browser, twice: uploaded,
+//             then imported (importFile of its fileId), and imported while it uploads (importFile of
+//             {kind: 'arriving', uploadId} right after beginUpload, as the page does): both seconds from
+//             beginUpload to the import's answer, and each one's upload share;
 //   - sparse: a sparse file picked in the page: the page's upload rate (it then fails to open: not a trace);
 //   - trace:  a valid trace of the size (1 KB random names, so that it does not compress): upload + open;
-//   - pickle: a PyTorch training-loop snapshot of the size: upload + import.
+//   - pickle: a PyTorch training-loop snapshot of the size: upload + import (the page imports it while it
+//             uploads, so open_s is the import's rest after the last chunk);
 // Each line: the upload's MB/s (pick → last chunk acknowledged), the open's seconds (last chunk → title
 // shown), the server's peak RSS while it ran and its RSS before, and the load average.
 //
-//   node --import tsx scripts/bench-upload.ts [--mb 1024] [--kinds raw,sparse,trace,pickle]
-import { mkdtempSync, rmSync } from 'node:fs';
+//   node --import tsx scripts/bench-upload.ts [--mb 1024] [--kinds raw,sparse,trace,pickle,overlap]
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,11 +24,14 @@ import {
   encodeFrame,
   decodeFrame,
   maxUploadChunkBytes,
+  uploadChunksInFlight,
+  type ApiClient,
 } from '../src-main/api/contract.ts';
 import {
   openRawSocket,
   repoRoot,
   startServeProcess,
+  webTransport,
   type ServeProcess,
 } from '../tests/support/api-transports.ts';
 import { launchBrowser, viteBuild } from '../tests/support/ui-browser.ts';
@@ -43,12 +51,29 @@ const MB = 1e6;
 const { values } = parseArgs({
   options: {
     mb: { type: 'string', default: '1024' },
-    kinds: { type: 'string', default: 'raw,sparse,trace,pickle' },
+    kinds: { type: 'string', default: 'raw,sparse,trace,pickle,overlap' },
   },
 });
 const targetBytes = Number(values.mb) * 2 ** 20;
 const kinds = values.kinds.split(',');
 const load = (): string => loadavg()[0]!.toFixed(2);
+
+/**
+ * Sends `bytes` bytes in chunks of the contract's size, as many in flight as the page keeps; `chunk`
+ * gives the bytes at an offset, `send` sends one uploadChunk.
+ */
+async function sendInChunks(
+  bytes: number,
+  chunk: (offset: number, end: number) => Uint8Array,
+  send: (offset: number, data: Uint8Array) => Promise<unknown>,
+): Promise<void> {
+  const inFlight: Promise<unknown>[] = [];
+  for (let offset = 0; offset < bytes; offset += maxUploadChunkBytes) {
+    inFlight.push(send(offset, chunk(offset, Math.min(bytes, offset + maxUploadChunkBytes))));
+    if (inFlight.length >= uploadChunksInFlight) await inFlight.shift();
+  }
+  await Promise.all(inFlight);
+}
 
 /** Uploads `bytes` zero bytes over a raw WebSocket as the page does; answers ms. */
 async function rawUpload(server: ServeProcess, bytes: number): Promise<number> {
@@ -69,14 +94,12 @@ async function rawUpload(server: ServeProcess, bytes: number): Promise<number> {
   };
   const started = performance.now();
   const { uploadId } = (await request('beginUpload', { name: 'raw.bin', bytes })) as { uploadId: string };
-  const chunk = new Uint8Array(maxUploadChunkBytes);
-  const inFlight: Promise<unknown>[] = [];
-  for (let offset = 0; offset < bytes; offset += chunk.byteLength) {
-    const data = chunk.subarray(0, Math.min(chunk.byteLength, bytes - offset));
-    inFlight.push(request('uploadChunk', { uploadId, offset, data }));
-    if (inFlight.length >= 3) await inFlight.shift();
-  }
-  await Promise.all(inFlight);
+  const zeros = new Uint8Array(maxUploadChunkBytes);
+  await sendInChunks(
+    bytes,
+    (offset, end) => zeros.subarray(0, end - offset),
+    (offset, data) => request('uploadChunk', { uploadId, offset, data }),
+  );
   await request('finishUpload', { uploadId });
   const ms = performance.now() - started;
   await request('cancelUpload', { uploadId });
@@ -84,13 +107,76 @@ async function rawUpload(server: ServeProcess, bytes: number): Promise<number> {
   return ms;
 }
 
+/**
+ * Uploads `bytes` as the page does and imports them, after the upload or while it arrives; answers the
+ * ms from beginUpload to the import's answer and to the last chunk's.
+ */
+async function uploadAndImport(
+  api: ApiClient,
+  bytes: Uint8Array,
+  whileArriving: boolean,
+): Promise<{ totalMs: number; uploadMs: number; events: number }> {
+  const started = performance.now();
+  const { uploadId } = await api.request('beginUpload', { name: 'big.pickle', bytes: bytes.length });
+  const arriving = whileArriving
+    ? api.request('importFile', { source: { kind: 'arriving', uploadId } })
+    : null;
+  await sendInChunks(
+    bytes.length,
+    (offset, end) => bytes.subarray(offset, end),
+    (offset, data) => api.request('uploadChunk', { uploadId, offset, data }),
+  );
+  const uploadMs = performance.now() - started;
+  let summary;
+  if (arriving !== null) summary = await arriving;
+  else {
+    const { fileId } = await api.request('finishUpload', { uploadId });
+    summary = await api.request('importFile', { source: { kind: 'file', fileId } });
+  }
+  return { totalMs: performance.now() - started, uploadMs, events: summary.eventCount };
+}
+
+/** kind=overlap: sequential and overlapped upload + import of one pickle, on a fresh server each. */
+async function benchOverlap(file: string): Promise<void> {
+  const bytes = new Uint8Array(readFileSync(file));
+  type Run = { totalMs: number; uploadMs: number; events: number; cpuS: number };
+  const runs: Record<string, Run> = {};
+  for (const mode of ['sequential', 'overlapped'] as const) {
+    const transport = await webTransport();
+    try {
+      const client = await transport.connect();
+      const pid = transport.server.child.pid!;
+      const cpu = processCpuSeconds(pid);
+      const run = await uploadAndImport(client.api, bytes, mode === 'overlapped');
+      runs[mode] = { ...run, cpuS: processCpuSeconds(pid) - cpu };
+    } finally {
+      await transport.close();
+    }
+  }
+  const s = (ms: number): string => (ms / 1000).toFixed(2);
+  const line = (mode: string, r: Run): string =>
+    `${mode}_s=${s(r.totalMs)} ${mode}_upload_s=${s(r.uploadMs)} ${mode}_server_cpu_s=${r.cpuS.toFixed(1)}`;
+  // The server's CPU seconds (main thread and trace worker) tell whether overlapping costs work: on a
+  // machine with a core to spare, the overlapped wall-clock approaches max(upload, import).
+  console.log(
+    `upload kind=overlap mb=${(bytes.length / MB).toFixed(0)} events=${runs.overlapped!.events} ${line('sequential', runs.sequential!)} ${line('overlapped', runs.overlapped!)} load=${load()}`,
+  );
+}
+
 const dir = mkdtempSync(path.join(tmpdir(), 'vramscope-bench-upload-'));
 const ui = path.join(repoRoot, 'test-output', 'bench-upload-renderer');
 let server: ServeProcess | null = null;
-const browser = kinds.some((k) => k !== 'raw') ? await launchBrowser() : null;
+const browser = kinds.some((k) => k !== 'raw' && k !== 'overlap') ? await launchBrowser() : null;
 try {
   if (browser !== null) await viteBuild(path.join(repoRoot, 'src-renderer'), ui);
   for (const kind of kinds) {
+    if (kind === 'overlap') {
+      const file = path.join(dir, 'overlap.pickle');
+      writeBigPickle(file, targetBytes);
+      await benchOverlap(file);
+      rmSync(file, { force: true });
+      continue;
+    }
     // A fresh server per kind: its RSS is this kind's alone (an opened file stays loaded).
     await server?.stop();
     const previous = process.env.TMPDIR;

@@ -196,6 +196,8 @@ export class AppBackend {
       grant = this.grants.resolve(source.fileId);
       this.uploads.used(grant.fileId);
       input = { kind: 'path', path: grant.path, name: grant.name };
+    } else if (source.kind === 'arriving') {
+      input = { kind: 'arriving', ...this.uploads.arriving(source.uploadId) };
     } else {
       input = source;
     }
@@ -209,6 +211,7 @@ export class AppBackend {
     // An upload's temporary file is deleted once opened (the trace is in memory); a failed open kept it
     // for another try.
     if (grant !== null && grant.origin === 'upload') await this.uploads.opened(grant.fileId);
+    if (source.kind === 'arriving') await this.uploads.cancel(source.uploadId);
     if (grant !== null && grant.origin !== 'upload') this.recent.add(grant.path);
     this.emitState();
     return loaded.summary;

@@ -70,7 +70,8 @@ export class TraceHost {
 
   /** Bytes are copied once into a buffer of their own and moved (not cloned again) to the worker. */
   private static movable(input: WorkerFile): { input: WorkerFile; transfer: ArrayBuffer[] } {
-    if (input.kind === 'path') return { input, transfer: [] };
+    // A path, or an upload's path and shared progress (shared, not moved), go as they are.
+    if (input.kind !== 'bytes') return { input, transfer: [] };
     const copy = new Uint8Array(input.data);
     return { input: { ...input, data: copy }, transfer: [copy.buffer] };
   }

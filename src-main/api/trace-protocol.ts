@@ -13,12 +13,21 @@ import type {
 } from './contract.ts';
 
 /**
- * A file as the worker gets it: a path main resolved from a file grant (never one a client sent), or
- * bytes a client sent. `name` is for messages and summaries only.
+ * A file as the worker gets it: a path main resolved from a file grant (never one a client sent), bytes a
+ * client sent, or an upload still arriving: the path of its private file, its declared size and the
+ * shared memory that says how much of it is on disk (upload-arrival.ts). `name` is for messages and
+ * summaries only.
  */
 export type WorkerFile =
   | { readonly kind: 'path'; readonly path: string; readonly name: string }
-  | { readonly kind: 'bytes'; readonly name: string; readonly data: Uint8Array };
+  | { readonly kind: 'bytes'; readonly name: string; readonly data: Uint8Array }
+  | {
+      readonly kind: 'arriving';
+      readonly path: string;
+      readonly name: string;
+      readonly bytes: number;
+      readonly arrival: SharedArrayBuffer;
+    };
 
 /** The queries a loaded source answers (AnalyzedSource's methods). */
 export interface SourceQueryMap {

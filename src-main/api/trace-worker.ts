@@ -15,7 +15,8 @@ import {
   type TraceBytes,
   type TraceEvents,
 } from '../../allocator/trace/index.ts';
-import { fileLimits, fileSource, FileReadError } from '../import/file-source.ts';
+import { fileLimits, fileSource, FileReadError, untilArrived, type Arrival } from '../import/file-source.ts';
+import { arrivalOf } from '../import/upload-arrival.ts';
 import { openTraceFile } from '../trace/file-bytes.ts';
 import { recordedSide, replayRequests } from '../session/replay.ts';
 import { loadTrace } from '../trace/reader.ts';
@@ -67,6 +68,11 @@ function fileFailure(error: unknown, name: string, what: string): ApiFailure {
   );
 }
 
+/** An upload still arriving is read as its bytes reach the disk (upload-arrival.ts). */
+function arrivalOption(input: WorkerFile): { arrival?: Arrival } {
+  return input.kind === 'arriving' ? { arrival: arrivalOf(input.arrival, input.bytes) } : {};
+}
+
 async function load(
   sourceId: string,
   input: WorkerFile,
@@ -82,7 +88,10 @@ async function load(
   let file: (TraceBytes & { close(): void }) | null = null;
   try {
     let data: Uint8Array | TraceBytes;
-    if (input.kind === 'path') {
+    if (input.kind !== 'bytes') {
+      // A trace still uploading is decoded once it has all arrived (decoding reads it from disk).
+      if (input.kind === 'arriving')
+        await untilArrived(arrivalOf(input.arrival, input.bytes), name, isCancelled);
       file = openTraceFile(input.path, { name, maxBytes: fileLimits.trace });
       data = file;
     } else data = input.data;
@@ -129,9 +138,14 @@ async function importDump(
   let result;
   try {
     const bytes: ByteSource =
-      input.kind === 'path'
-        ? await fileSource(input.path, { name, maxBytes: fileLimits.dump, isCancelled })
-        : bytesSource(name, input.data);
+      input.kind === 'bytes'
+        ? bytesSource(name, input.data)
+        : await fileSource(input.path, {
+            name,
+            maxBytes: fileLimits.dump,
+            isCancelled,
+            ...arrivalOption(input),
+          });
     report('start', 0, bytes.size ?? 0);
     result = await importSource(bytes, {
       ...(format === 'auto' ? {} : { format }),
@@ -315,9 +329,28 @@ function cancelTask(taskId: string): boolean {
   return true;
 }
 
+/** Handles one message and posts its result or failure. */
+async function respond(message: ToTraceWorker): Promise<void> {
+  try {
+    post({ type: 'result', id: message.id, ok: true, value: await handle(message) });
+  } catch (error) {
+    const code = error instanceof ApiFailure ? error.code : 'Internal';
+    const text = error instanceof Error ? error.message : String(error);
+    post({
+      type: 'result',
+      id: message.id,
+      ok: false,
+      code,
+      message: code === 'Internal' ? `The trace worker failed: ${text}` : text,
+    });
+  }
+}
+
 // One message at a time, in order: a query never sees a half-loaded source. A cancel is answered at
 // once (it must reach the load it stops, which holds the queue), and a queued load it names is marked
-// too, so it stops at its first chunk.
+// too, so it stops at its first chunk. A load or import of an upload still arriving runs beside the
+// queue: it waits for the page's chunks as long as the upload takes, and the loaded sources' queries are
+// answered meanwhile. It touches no loaded source: its own is added, whole, when it ends.
 let queue: Promise<void> = Promise.resolve();
 port.on('message', (message: ToTraceWorker) => {
   if (message.type === 'cancel') {
@@ -326,20 +359,10 @@ port.on('message', (message: ToTraceWorker) => {
   }
   if (message.type === 'load' || message.type === 'import') {
     cancelledTasks.set(message.taskId, { cancelled: false });
-  }
-  queue = queue.then(async () => {
-    try {
-      post({ type: 'result', id: message.id, ok: true, value: await handle(message) });
-    } catch (error) {
-      const code = error instanceof ApiFailure ? error.code : 'Internal';
-      const text = error instanceof Error ? error.message : String(error);
-      post({
-        type: 'result',
-        id: message.id,
-        ok: false,
-        code,
-        message: code === 'Internal' ? `The trace worker failed: ${text}` : text,
-      });
+    if (message.input.kind === 'arriving') {
+      void respond(message);
+      return;
     }
-  });
+  }
+  queue = queue.then(() => respond(message));
 });

@@ -10,7 +10,10 @@
 //   - chunks arrive in order and never beyond the declared size; at most MAX_OPEN_UPLOADS unfinished and
 //     maxUploadBytesTotal declared bytes on disk at once;
 //   - the file is deleted and its fileId revoked once it was opened successfully, cancelled, or sat unused
-//     for IDLE_MS. A failed open keeps it, so that another format can be tried without sending it again.
+//     for IDLE_MS. A failed open keeps it, so that another format can be tried without sending it again;
+//   - an unfinished upload can be opened while it arrives (arriving()): the trace worker reads its file
+//     up to the bytes written so far (shared memory, upload-arrival.ts; counted only once written), and
+//     dropping the upload stops that read.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
@@ -19,6 +22,7 @@ import path from 'node:path';
 import { ApiFailure } from './api-failure.ts';
 import { maxUploadChunkBytes } from './contract.ts';
 import type { FileGrants } from './file-grants.ts';
+import { ArrivalBoard } from '../import/upload-arrival.ts';
 
 /** An upload that receives no chunk (or, finished, is not used) for this long is dropped with its file. */
 const IDLE_MS = 10 * 60 * 1000;
@@ -38,6 +42,8 @@ interface Upload {
   fileId: string | null;
   /** A chunk being written: the next one waits for it (one write at a time per upload). */
   writing: Promise<void>;
+  /** How many bytes are on disk, for a reader parsing the upload while it arrives. */
+  readonly arrival: ArrivalBoard;
   idle: ReturnType<typeof setTimeout> | null;
 }
 
@@ -100,6 +106,7 @@ export class UploadStore {
       handle,
       fileId: null,
       writing: Promise.resolve(),
+      arrival: new ArrivalBoard(),
       idle: null,
     };
     this.uploads.set(id, u);
@@ -129,6 +136,7 @@ export class UploadStore {
         done += bytesWritten;
       }
       u.received += data.byteLength;
+      u.arrival.advance(u.received);
       this.touch(u);
     });
     u.writing = write.catch(() => undefined);
@@ -168,6 +176,18 @@ export class UploadStore {
     }
   }
 
+  /**
+   * An upload to read while it arrives (loadTrace / importFile with {kind: 'arriving'}): its file, declared
+   * size and shared progress. Not once finished: a finished upload is opened by its fileId.
+   */
+  arriving(id: string): { path: string; name: string; bytes: number; arrival: SharedArrayBuffer } {
+    const u = this.get(id);
+    if (u.fileId !== null)
+      throw new ApiFailure('InvalidState', `Upload ${id} is finished; open it by its fileId.`);
+    this.touch(u);
+    return { path: u.file, name: u.name, bytes: u.bytes, arrival: u.arrival.shared };
+  }
+
   /** A granted file is being read (a load, a scenario parameter): an upload's idle clock restarts. */
   used(fileId: string): void {
     const u = this.byFileId.get(fileId);
@@ -188,6 +208,7 @@ export class UploadStore {
     const u = this.uploads.get(id);
     if (u === undefined) return false;
     this.uploads.delete(id);
+    u.arrival.drop();
     if (u.idle !== null) clearTimeout(u.idle);
     if (u.fileId !== null) {
       this.byFileId.delete(u.fileId);

@@ -23,7 +23,7 @@ export const fileLimits = {
 /** Longest line a line-oriented file (a workload) may have, bytes. */
 export const maxLineBytes = 4096;
 
-export type FileReadProblem = 'unreadable' | 'too-large' | 'cancelled' | 'line-too-long';
+export type FileReadProblem = 'unreadable' | 'too-large' | 'cancelled' | 'line-too-long' | 'stalled';
 
 /** Why a file could not be read. The message names the file and never quotes it. */
 export class FileReadError extends Error {
@@ -44,6 +44,24 @@ export interface BoundedReadOptions {
   /** Checked before every chunk: true stops the read with a "cancelled" FileReadError. */
   readonly isCancelled?: () => boolean;
   readonly chunkBytes?: number;
+  /**
+   * The file is an upload still arriving (upload-arrival.ts): reads wait for its bytes and stop at its
+   * declared size, which the cap is checked against.
+   */
+  readonly arrival?: Arrival;
+}
+
+/** How far a file being written by someone else (an upload) has arrived. */
+export interface Arrival {
+  /** The size the file will have, bytes. */
+  readonly bytes: number;
+  /** Whether the upload was dropped (its file is deleted then, so reads fail). */
+  dropped(): boolean;
+  /**
+   * Resolves once more than `position` bytes are on disk (or all `bytes` are): how many are. 'dropped':
+   * the upload is gone (or `isCancelled` said stop); 'stalled': no byte arrived for a long time.
+   */
+  beyond(position: number, isCancelled?: () => boolean): Promise<number | 'dropped' | 'stalled'>;
 }
 
 function unreadable(name: string): FileReadError {
@@ -64,6 +82,42 @@ function cancelled(name: string): FileReadError {
   return new FileReadError('cancelled', `reading ${name} was cancelled`);
 }
 
+/** A read that failed because a dropped upload's file was deleted under it is a cancelled one. */
+function unreadableOrDropped(name: string, arrival: Arrival | undefined): FileReadError {
+  return arrival?.dropped() === true ? cancelled(name) : unreadable(name);
+}
+
+function stalled(name: string): FileReadError {
+  return new FileReadError(
+    'stalled',
+    `${name} stopped arriving: its upload sent nothing for a minute and was given up`,
+  );
+}
+
+/** Waits until every byte of an arriving file is on disk (a trace, decoded from disk afterwards). */
+export async function untilArrived(
+  arrival: Arrival,
+  name: string,
+  isCancelled?: () => boolean,
+): Promise<void> {
+  let have = 0;
+  while (have < arrival.bytes)
+    have = await arrived(arrival, have, name, { maxBytes: arrival.bytes, isCancelled });
+}
+
+/** Waits until more than `position` bytes of an arriving file are on disk; answers how many are. */
+async function arrived(
+  arrival: Arrival,
+  position: number,
+  name: string,
+  options: BoundedReadOptions,
+): Promise<number> {
+  const now = await arrival.beyond(position, options.isCancelled);
+  if (now === 'dropped') throw cancelled(name);
+  if (now === 'stalled') throw stalled(name);
+  return now;
+}
+
 // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused right after, by fstat).
 const openFlags = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
 
@@ -72,18 +126,20 @@ async function openRegular(
   path: string,
   name: string,
   maxBytes: number,
+  arrival?: Arrival,
 ): Promise<{ handle: FileHandle; size: number }> {
   let handle: FileHandle;
   try {
     handle = await open(path, openFlags);
   } catch {
-    throw unreadable(name);
+    throw unreadableOrDropped(name, arrival);
   }
   try {
     const info = await handle.stat();
     if (!info.isFile()) throw unreadable(name);
-    if (info.size > maxBytes) throw tooLarge(name, maxBytes);
-    return { handle, size: info.size };
+    const size = arrival?.bytes ?? info.size;
+    if (size > maxBytes) throw tooLarge(name, maxBytes);
+    return { handle, size };
   } catch (error) {
     await handle.close();
     throw error instanceof FileReadError ? error : unreadable(name);
@@ -97,16 +153,23 @@ async function* readChunks(
   options: BoundedReadOptions,
 ): AsyncGenerator<Uint8Array> {
   const chunkBytes = options.chunkBytes ?? CHUNK_BYTES;
+  const { arrival } = options;
   let total = 0;
   for (;;) {
     if (options.isCancelled?.()) throw cancelled(name);
-    const buffer = new Uint8Array(chunkBytes);
+    // An arriving file: wait for bytes past `total`, read no further than they go, end at its size.
+    if (arrival !== undefined && total >= arrival.bytes) return;
+    const room = arrival === undefined ? chunkBytes : (await arrived(arrival, total, name, options)) - total;
+    const want = Math.min(chunkBytes, room);
+    const buffer = new Uint8Array(want);
     let bytesRead: number;
     try {
-      ({ bytesRead } = await handle.read(buffer, 0, chunkBytes, total));
+      ({ bytesRead } = await handle.read(buffer, 0, want, total));
     } catch {
-      throw unreadable(name);
+      throw unreadableOrDropped(name, arrival);
     }
+    // An upload's bytes were written before they were counted: missing ones mean the file was cut.
+    if (bytesRead === 0 && arrival !== undefined) throw unreadableOrDropped(name, arrival);
     if (bytesRead === 0) return;
     total += bytesRead;
     if (total > options.maxBytes) throw tooLarge(name, options.maxBytes);
@@ -156,13 +219,14 @@ export async function fileSource(
 ): Promise<ByteSource> {
   const name = options.name ?? basename(path);
   const bounded: BoundedReadOptions = { ...options, maxBytes: options.maxBytes ?? fileLimits.dump };
-  const first = await openRegular(path, name, bounded.maxBytes);
+  const { arrival } = bounded;
+  const first = await openRegular(path, name, bounded.maxBytes, arrival);
   await first.handle.close();
   return {
     name,
     size: first.size,
     async *chunks() {
-      const { handle } = await openRegular(path, name, bounded.maxBytes);
+      const { handle } = await openRegular(path, name, bounded.maxBytes, arrival);
       try {
         yield* readChunks(handle, name, bounded);
       } finally {
@@ -170,13 +234,16 @@ export async function fileSource(
       }
     },
     async head(n: number) {
-      const { handle } = await openRegular(path, name, bounded.maxBytes);
+      const want = Math.min(n, first.size);
+      for (let now = 0; arrival !== undefined && now < want;)
+        now = await arrived(arrival, now, name, bounded);
+      const { handle } = await openRegular(path, name, bounded.maxBytes, arrival);
       try {
-        const buf = new Uint8Array(Math.min(n, first.size));
+        const buf = new Uint8Array(want);
         const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
         return buf.subarray(0, bytesRead);
       } catch {
-        throw unreadable(name);
+        throw unreadableOrDropped(name, arrival);
       } finally {
         await handle.close();
       }

@@ -4,7 +4,7 @@
 // The timeline: the API buckets by wall time, the views think in event indices. A coarse time index (one
 // whole-source query at `timeIndexBuckets` buckets, kept per source) maps an event range to the time range
 // to ask for; each answer carries the first event index of every bucket, which is all the views need.
-import { maxAllocationBands, maxTimelineBuckets } from '../../src-main/api/contract.ts';
+import { maxAllocationBands, maxTimelineBuckets, uploadChunksInFlight } from '../../src-main/api/contract.ts';
 import type {
   ApiClient,
   CaptureInfo,
@@ -43,8 +43,6 @@ import type {
 const timeIndexBuckets = maxTimelineBuckets;
 /** Files up to this size go to the server in one message (loadTrace bytes); larger ones are uploaded. */
 const INLINE_FILE_BYTES = 8 * 1024 * 1024;
-/** Upload chunks sent before waiting for the oldest one's answer. */
-const UPLOAD_WINDOW = 3;
 
 type Row = RequestResult<'listAllocations'>['rows'][number];
 type SeriesSummary = RequestResult<'getReport'>['summary']['heaps'][number];
@@ -582,6 +580,9 @@ export class ApiSource implements InspectorSource {
       if (signal?.aborted) throw new Error(`Opening ${file.name} was cancelled.`);
       return this.loadTrace(file.name, bytes, onProgress);
     }
+    // Foreign dumps are parsed while they arrive (their importers stream); traces are read whole before
+    // they are decoded, so they are uploaded first (the server's memory does not follow the upload).
+    if (isForeignDump(file.name)) return this.uploadAndOpen(file, onProgress, signal);
     const { uploadId, fileId } = await this.uploadChunked(file, onProgress, signal);
     try {
       return await this.openSource(file.name, { kind: 'file', fileId }, onProgress);
@@ -594,46 +595,120 @@ export class ApiSource implements InspectorSource {
   }
 
   /**
-   * Uploads a file in chunks of the contract's size (beginUpload / uploadChunk / finishUpload), one chunk
-   * read from the file at a time; the server grants it a fileId. Any failure or abort cancels the upload.
+   * Uploads a file and has the server import it at the same time (importFile of {kind: 'arriving'}): the
+   * first timeline comes about max(upload, import) after the pick instead of their sum. The progress is
+   * the upload's until its last chunk is acknowledged, then the import's. An abort cancels the upload,
+   * which stops the import; a failed import stops the upload; either way the upload is dropped.
+   */
+  private async uploadAndOpen(
+    file: PickedFile,
+    onProgress?: (p: LoadProgress) => void,
+    signal?: AbortSignal,
+  ): Promise<TraceOverview> {
+    const { uploadId, chunkBytes } = await this.api.request('beginUpload', {
+      name: file.name,
+      bytes: file.size,
+    });
+    let uploading = true;
+    let settled = false;
+    const opened = this.openSource(file.name, { kind: 'arriving', uploadId }, (p) => {
+      if (!uploading) onProgress?.(p);
+    }).then(
+      (overview) => ({ ok: true as const, overview }),
+      (error: unknown) => ({ ok: false as const, error }),
+    );
+    void opened.then(() => (settled = true));
+    const drop = (): Promise<unknown> =>
+      this.api.request('cancelUpload', { uploadId }).catch(() => undefined);
+    try {
+      // The import may end before the last chunk (it failed, or the file has trailing bytes): stop then.
+      await this.sendChunks(file, uploadId, chunkBytes, onProgress, signal, () => settled);
+    } catch (error) {
+      // Dropping the upload stops the import unless it is done: a chunk refused because the server had
+      // just imported the whole file (and dropped the upload) is no failure.
+      await drop();
+      const result = await opened;
+      if (result.ok && !signal?.aborted) return result.overview;
+      throw error;
+    }
+    uploading = false;
+    const result = await opened;
+    if (result.ok) return result.overview;
+    await drop();
+    throw result.error;
+  }
+
+  /**
+   * Uploads a file in chunks of the contract's size (beginUpload / uploadChunk / finishUpload); the server
+   * grants it a fileId. Any failure or abort cancels the upload.
    */
   private async uploadChunked(
     file: PickedFile,
     onProgress?: (p: LoadProgress) => void,
     signal?: AbortSignal,
   ): Promise<{ uploadId: string; fileId: string }> {
-    const cancelled = (): Error => new Error(`Opening ${file.name} was cancelled.`);
     const { uploadId, chunkBytes } = await this.api.request('beginUpload', {
       name: file.name,
       bytes: file.size,
     });
     try {
-      // Up to UPLOAD_WINDOW chunks in flight: reading and encoding the next chunk overlaps the server
-      // writing the last one. Both transports hand requests to the server in order and the server writes
-      // an upload's chunks in the order they arrive (it refuses any other), so order is kept.
-      const inFlight: Promise<unknown>[] = [];
-      let acknowledged = 0;
-      for (let offset = 0; offset < file.size;) {
-        if (signal?.aborted) throw cancelled();
-        const end = Math.min(file.size, offset + chunkBytes);
-        const data = new Uint8Array(await file.slice(offset, end).arrayBuffer());
-        const sent = this.api.request('uploadChunk', { uploadId, offset, data }).then(() => {
-          acknowledged += data.length;
-          onProgress?.({ loaded: acknowledged, total: file.size, phase: 'uploading' });
-        });
-        sent.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
-        inFlight.push(sent);
-        if (inFlight.length >= UPLOAD_WINDOW) await inFlight.shift();
-        offset = end;
-      }
-      await Promise.all(inFlight);
-      if (signal?.aborted) throw cancelled();
+      await this.sendChunks(file, uploadId, chunkBytes, onProgress, signal);
       const { fileId } = await this.api.request('finishUpload', { uploadId });
       return { uploadId, fileId };
     } catch (error) {
       await this.api.request('cancelUpload', { uploadId }).catch(() => undefined);
       throw error;
     }
+  }
+
+  /**
+   * Sends a file's chunks, at most uploadChunksInFlight in flight, with the upload's progress (acknowledged
+   * bytes). Throws when `signal` aborts or a chunk is refused; returns early once `enough()` says so.
+   */
+  private async sendChunks(
+    file: PickedFile,
+    uploadId: string,
+    chunkBytes: number,
+    onProgress: ((p: LoadProgress) => void) | undefined,
+    signal: AbortSignal | undefined,
+    enough: () => boolean = () => false,
+  ): Promise<void> {
+    const cancelled = (): Error => new Error(`Opening ${file.name} was cancelled.`);
+    // Up to uploadChunksInFlight chunks in flight: reading and encoding the next chunk overlaps the server
+    // writing the last one. Both transports hand requests to the server in order and the server writes
+    // an upload's chunks in the order they arrive (it refuses any other), so order is kept.
+    const inFlight: Promise<unknown>[] = [];
+    let acknowledged = 0;
+    for (let offset = 0; offset < file.size && !enough();) {
+      if (signal?.aborted) throw cancelled();
+      const end = Math.min(file.size, offset + chunkBytes);
+      const bytes = end - offset;
+      const sent = this.sendChunk(uploadId, offset, file.slice(offset, end)).then(() => {
+        acknowledged += bytes;
+        onProgress?.({ loaded: acknowledged, total: file.size, phase: 'uploading' });
+      });
+      sent.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
+      inFlight.push(sent);
+      if (inFlight.length >= uploadChunksInFlight) await inFlight.shift();
+      offset = end;
+    }
+    await Promise.all(inFlight);
+    if (signal?.aborted) throw cancelled();
+  }
+
+  /**
+   * One uploadChunk: a slice of a real File goes as a Blob where the transport can send one (web: the
+   * browser reads it straight into the message, never into this page), else its bytes are read here.
+   */
+  private async sendChunk(
+    uploadId: string,
+    offset: number,
+    part: ReturnType<PickedFile['slice']>,
+  ): Promise<RequestResult<'uploadChunk'>> {
+    if (this.api.uploadChunkBlob && typeof Blob !== 'undefined' && part instanceof Blob)
+      return this.api.uploadChunkBlob({ uploadId, offset }, part);
+    const data = new Uint8Array(await part.arrayBuffer());
+    return this.api.request('uploadChunk', { uploadId, offset, data });
   }
 
   /** Opens a file the server granted (the samples in assets/traces) by its fileId. */

@@ -132,7 +132,7 @@ describe('uploads of any size from the page', () => {
     console.log(
       `ui-upload-cancel file_mb=${(bytes / MB).toFixed(0)} half_mb=${(halfBytes / MB).toFixed(0)} upload_mb_s=${(halfBytes / MB / ((halfAt - started) / 1000)).toFixed(0)} server_rss_before_mib=${rssBefore.toFixed(0)} server_peak_rss_mib=${peak.toFixed(0)} load=${load()}`,
     );
-    // Memory bounded by the chunks in flight (a few 4 MiB messages and ws's buffers), not by the file:
+    // Memory bounded by the chunks in flight (two 16 MiB messages and ws's buffers), not by the file:
     // half a GiB arrived, the server grew by far less.
     expect(peak - rssBefore).toBeLessThan(200);
     await page.screenshot({ path: screenshotPath('upload-cancelled'), fullPage: true });

@@ -113,6 +113,64 @@ describe('chunked uploads over the web transport', async () => {
     ).toBe('InvalidRequest');
   });
 
+  test('an upload is imported while it arrives: the import waits for the bytes and equals the whole file', async () => {
+    const { uploadId } = await api.request('beginUpload', {
+      name: 'arriving.pickle',
+      bytes: snapshot.length,
+    });
+    let settled = false;
+    const importing = api.request('importFile', { source: { kind: 'arriving', uploadId } });
+    void importing.finally(() => (settled = true)).catch(() => undefined);
+    const chunk = 256 * 1024;
+    const half = Math.floor(snapshot.length / chunk / 2) * chunk;
+    for (let offset = 0; offset < half; offset += chunk)
+      await api.request('uploadChunk', { uploadId, offset, data: snapshot.subarray(offset, offset + chunk) });
+    // Half the file is on the server: the import is reading it and waits for the rest.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(settled).toBe(false);
+    // Meanwhile the trace worker answers queries of the sources it holds (the wait does not block it).
+    const sample = (await api.request('getState', {})).sampleTraces[0]!;
+    const loaded = await api.request('loadTrace', { source: { kind: 'file', fileId: sample.fileId } });
+    const report = await api.request('getReport', { sourceId: loaded.sourceId });
+    expect(report.summary.eventCount).toBe(loaded.eventCount);
+    expect(settled).toBe(false);
+    for (let offset = half; offset < snapshot.length; offset += chunk)
+      await api.request('uploadChunk', { uploadId, offset, data: snapshot.subarray(offset, offset + chunk) });
+    const viaArrival = await importing;
+    const granted = await transport.grantFile(snapshotFile, client);
+    const viaGrant = await api.request('importFile', { source: { kind: 'file', fileId: granted } });
+    expect(viaArrival.eventCount).toBe(viaGrant.eventCount);
+    expect(viaArrival.peakAllocatedBytes).toBe(viaGrant.peakAllocatedBytes);
+    expect(viaArrival.name).toBe(viaGrant.name.replace('training.pickle', 'arriving.pickle'));
+    // Opened, the upload is gone like an opened fileId.
+    expect(await api.request('cancelUpload', { uploadId })).toEqual({ cancelled: false });
+  });
+
+  test('an arriving upload that is cancelled stops its import; one that is no dump fails before it is all sent', async () => {
+    const { uploadId } = await api.request('beginUpload', { name: 'cut.pickle', bytes: snapshot.length });
+    const importing = failure(api.request('importFile', { source: { kind: 'arriving', uploadId } }));
+    await api.request('uploadChunk', { uploadId, offset: 0, data: snapshot.subarray(0, 100_000) });
+    expect(await api.request('cancelUpload', { uploadId })).toEqual({ cancelled: true });
+    expect((await importing).message).toMatch(/cut\.pickle was cancelled/);
+    // 8 KiB, more than the importer looks at to tell the format, of a declared 80 KiB.
+    const junk = new TextEncoder().encode('not a pickle at all. '.repeat(400));
+    const other = await api.request('beginUpload', { name: 'junk.pickle', bytes: junk.length * 10 });
+    const refused = failure(
+      api.request('importFile', { source: { kind: 'arriving', uploadId: other.uploadId } }),
+    );
+    await api.request('uploadChunk', { uploadId: other.uploadId, offset: 0, data: junk });
+    expect((await refused).message).toMatch(/junk\.pickle is not/);
+    // The failed upload is kept (like a failed open of a fileId) until cancelled.
+    expect(await api.request('cancelUpload', { uploadId: other.uploadId })).toEqual({ cancelled: true });
+    // A finished upload opens by its fileId, not as arriving.
+    const done = await upload(api, 'done.pickle', snapshot);
+    const r = await failure(
+      api.request('importFile', { source: { kind: 'arriving', uploadId: done.uploadId } }),
+    );
+    expect(r.code).toBe('InvalidState');
+    await api.request('cancelUpload', { uploadId: done.uploadId });
+  });
+
   test('more than the server holds for uploads at once is refused before a byte is sent', async () => {
     const r = await failure(api.request('beginUpload', { name: 'huge', bytes: maxUploadBytesTotal + 1 }));
     expect(r.code).toBe('TooLarge');

@@ -8,11 +8,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ApiSource } from '../../src-renderer/data/api-source.ts';
+import { maxUploadChunkBytes } from '../../src-main/api/contract.ts';
 import { defaultAllocationQuery } from '../../src-renderer/data/source.ts';
 import { loadTraceSync } from '../../src-main/trace/reader.ts';
 import { ipcLikeTransport } from '../support/api-transports.ts';
 import type { TestClient } from '../support/api-transports.ts';
 import { realVmaSample } from '../support/import-fixtures.ts';
+import { simulateTraining, writeTrainingPickle } from '../../scripts/pytorch-training-snapshot.ts';
+import type { LoadProgress, PickedFile } from '../../src-renderer/data/source.ts';
 import { repoRoot } from '../support/ui-trace.ts';
 
 const fixture = path.join(repoRoot, 'assets', 'traces', 'streaming-h100.trace');
@@ -182,7 +185,8 @@ describe('ApiSource importing a foreign dump', () => {
 
 describe('ApiSource uploads', () => {
   test('a file over the inline size goes up in chunks; the granted file holds the same bytes', async () => {
-    const size = 9 * 1024 * 1024 + 123; // over ApiSource's 8 MiB inline size: three chunks of at most 4 MiB
+    // Over ApiSource's 8 MiB inline size: three chunks of at most maxUploadChunkBytes.
+    const size = 2 * maxUploadChunkBytes + 1024 * 1024 + 123;
     const bytes = new Uint8Array(size);
     for (let i = 0; i < size; i++) bytes[i] = (i * 31 + (i >> 12)) & 0xff;
     const chunks: number[] = [];
@@ -196,8 +200,70 @@ describe('ApiSource uploads', () => {
     };
     const uploader = new ApiSource(counting);
     const fileId = await uploader.uploadFile('workload.bin', bytes);
-    expect(chunks).toEqual([4 * 1024 * 1024, 4 * 1024 * 1024, 1024 * 1024 + 123]);
+    expect(chunks).toEqual([maxUploadChunkBytes, maxUploadChunkBytes, 1024 * 1024 + 123]);
     const stored = readFileSync(transport.backend.grants.resolve(fileId).path);
     expect(stored.equals(Buffer.from(bytes))).toBe(true);
   });
+
+  test('a dump over the inline size is imported while it uploads; a cancel mid-upload stops both', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'vramscope-api-source-'));
+    const held = transport.backend.uploads.count; // uploads of earlier tests, granted and not opened
+    try {
+      const file = path.join(dir, 'training.pickle');
+      writeTrainingPickle(file, simulateTraining({ entries: 80_000, layers: 2, hidden: 256, batch: 2 }));
+      const bytes = new Uint8Array(readFileSync(file));
+      expect(bytes.length).toBeGreaterThan(8 * 1024 * 1024); // over ApiSource's inline size
+      const picked: PickedFile = {
+        name: 'training.pickle',
+        size: bytes.length,
+        slice: (start, end) => new Blob([bytes.subarray(start, end)]),
+      };
+      const sent: string[] = [];
+      const request = client.api.request.bind(client.api);
+      const recording = {
+        ...client.api,
+        request: ((method, params) => {
+          const kind = (params as { source?: { kind?: string } }).source?.kind;
+          sent.push(kind === undefined ? method : `${method}:${kind}`);
+          return request(method, params);
+        }) as typeof client.api.request,
+      };
+      const uploader = new ApiSource(recording);
+      const phases: string[] = [];
+      const overview = await uploader.loadFile(picked, (p: LoadProgress) => {
+        if (phases.at(-1) !== p.phase) phases.push(p.phase ?? 'reading');
+      });
+      // The import is asked for right after beginUpload, before the first chunk; no finishUpload.
+      expect(sent.slice(0, 3)).toEqual(['beginUpload', 'importFile:arriving', 'uploadChunk']);
+      expect(sent.filter((m) => m === 'uploadChunk')).toHaveLength(
+        Math.ceil(bytes.length / maxUploadChunkBytes),
+      );
+      expect(sent).not.toContain('finishUpload');
+      // Progress: the upload's, then the import's.
+      expect(phases[0]).toBe('uploading');
+      expect(phases.indexOf('uploading', 1)).toBe(-1);
+      const granted = transport.backend.grantFile(file, 'picked').fileId;
+      const whole = await client.api.request('importFile', { source: { kind: 'file', fileId: granted } });
+      expect(overview.eventCount).toBe(whole.eventCount);
+      expect(transport.backend.uploads.count).toBe(held);
+
+      // Cancelled once the first chunk is acknowledged: the upload and its import stop, nothing is kept.
+      const control = new AbortController();
+      const cancelled = uploader.loadFile(
+        picked,
+        (p) => {
+          if (p.phase === 'uploading') control.abort();
+        },
+        control.signal,
+      );
+      await expect(cancelled).rejects.toThrow('Opening training.pickle was cancelled');
+      expect(transport.backend.uploads.count).toBe(held);
+      // The trace worker is free again: the next import goes through.
+      expect(
+        (await client.api.request('importFile', { source: { kind: 'file', fileId: granted } })).eventCount,
+      ).toBe(whole.eventCount);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
