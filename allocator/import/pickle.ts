@@ -72,6 +72,9 @@ const MAX_KEPT_LISTS = 200_000;
 /** Marks a memo slot that was forgotten (see PickleNeedsRescan). */
 const PRUNED: unique symbol = Symbol('pruned memo slot');
 
+/** streamedDict's "not this way": the opcode loop reads the item. */
+const FAST_FAIL: unique symbol = Symbol('fast path gives up');
+
 /** Malformed or unsupported pickle: `position` is the byte offset of the offending opcode. */
 export class PickleError extends Error {
   readonly position: number;
@@ -184,6 +187,24 @@ const OP = {
 const MAX_PAYLOAD = 1 << 30;
 
 const utf8 = new TextDecoder('utf-8');
+
+/**
+ * UTF-8 text of buf[from, to). Short ASCII strings (dict keys, action names, frame names in snapshots) are
+ * built directly: calling TextDecoder costs more than the loop for them. Longer or non-ASCII text goes to
+ * TextDecoder (invalid sequences become U+FFFD either way: ASCII has none).
+ */
+function decodeUtf8(buf: Uint8Array, from: number, to: number): string {
+  if (to - from <= 24) {
+    let out = '';
+    for (let i = from; i < to; i++) {
+      const b = buf[i]!;
+      if (b >= 0x80) return utf8.decode(buf.subarray(from, to));
+      out += String.fromCharCode(b);
+    }
+    return out;
+  }
+  return utf8.decode(buf.subarray(from, to));
+}
 /** ISO-8859-1 proper (TextDecoder's "latin1" is windows-1252, which remaps 0x80-0x9f). */
 const latin1 = {
   decode(bytes: Uint8Array): string {
@@ -300,24 +321,32 @@ function payloadLength(c: Cursor, op: number, field: 1 | 4 | 8, start: number, a
 
 /** Two's-complement little-endian integer of any width (LONG1/LONG4). */
 export function decodeLong(bytes: Uint8Array): number | bigint {
-  const n = bytes.length;
+  return decodeLongAt(bytes, 0, bytes.length);
+}
+
+/** decodeLong of the `n` bytes at buf[from] (no subarray: the importer's hot path reads addresses so). */
+function decodeLongAt(buf: Uint8Array, from: number, n: number): number | bigint {
   if (n === 0) return 0;
+  const last = buf[from + n - 1]!;
   if (n <= 6) {
     let v = 0;
-    for (let i = n - 1; i >= 0; i--) v = v * 256 + bytes[i]!;
-    if (bytes[n - 1]! >= 0x80) v -= 2 ** (8 * n);
+    for (let i = n - 1; i >= 0; i--) v = v * 256 + buf[from + i]!;
+    if (last >= 0x80) v -= 2 ** (8 * n);
     return v;
   }
-  if (n <= 8 && bytes[n - 1]! < 0x80) {
+  if (n <= 8 && last < 0x80) {
     // Non-negative and at most 63 bits: exact as a number when below 2^53.
     let hi = 0;
-    for (let i = n - 1; i >= 4; i--) hi = hi * 256 + bytes[i]!;
+    for (let i = n - 1; i >= 4; i--) hi = hi * 256 + buf[from + i]!;
     if (hi < 0x200000)
-      return hi * 0x100000000 + ((bytes[0]! | (bytes[1]! << 8) | (bytes[2]! << 16)) + bytes[3]! * 0x1000000);
+      return (
+        hi * 0x100000000 +
+        ((buf[from]! | (buf[from + 1]! << 8) | (buf[from + 2]! << 16)) + buf[from + 3]! * 0x1000000)
+      );
   }
   let v = 0n;
-  for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]!);
-  if (bytes[n - 1]! >= 0x80) v -= 1n << BigInt(8 * n);
+  for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(buf[from + i]!);
+  if (last >= 0x80) v -= 1n << BigInt(8 * n);
   return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 }
 
@@ -330,7 +359,7 @@ function payloadValue(op: number, bytes: Uint8Array): PickleValue {
     case OP.SHORT_BINUNICODE:
     case OP.BINUNICODE:
     case OP.BINUNICODE8:
-      return utf8.decode(bytes);
+      return decodeUtf8(bytes, 0, bytes.length);
     case OP.SHORT_BINSTRING:
     case OP.BINSTRING:
       return latin1.decode(bytes);
@@ -589,6 +618,8 @@ export class PickleStreamReader {
 
   constructor(private readonly options: PickleStreamOptions = {}) {
     this.maxMarkDepth = options.maxMarkDepth ?? 10_000;
+    const refs = options.referencedMemo;
+    this.fastItems = options.onItem !== undefined && refs !== undefined && refs !== null;
   }
 
   get finished(): boolean {
@@ -670,12 +701,18 @@ export class PickleStreamReader {
    * `memoSlot` is where the list was memoized (just before its MARK, as CPython writes it), which is pointed
    * at the shared list; a list not found there is filled and not shared (it may be memoized elsewhere).
    */
-  private internList(list: PickleValue[], items: PickleValue[], memoSlot: number): PickleValue[] {
+  private internList(
+    list: PickleValue[],
+    items: PickleValue[],
+    memoSlot: number,
+    hash: number,
+  ): PickleValue[] {
     if (this.memo[memoSlot] !== list) {
       for (const item of items) list.push(item);
       return list;
     }
-    const key = (this.refHash >>> 0) * 1024 + Math.min(items.length, 1023);
+    if (list === this.fastOwner) this.fastOwner = null;
+    const key = (hash >>> 0) * 1024 + Math.min(items.length, 1023);
     let bucket = this.internedLists.get(key);
     if (bucket !== undefined) {
       search: for (const candidate of bucket) {
@@ -708,6 +745,261 @@ export class PickleStreamReader {
     }
   }
   private keptLists = 0;
+
+  // ---- Fast path for streamed dict items ----------------------------------------------------------------
+  //
+  // In a snapshot almost every byte is a trace entry: a flat dict, `EMPTY_DICT MEMOIZE MARK (key value)*
+  // SETITEMS`, item of a streamed list's APPENDS batch, whose values are small ints, addresses (LONG1),
+  // strings and a frames list of memo references. streamedDict reads such a dict straight from the buffer
+  // and hands it out at once, without the stack, MARK frames or a memo slot for the dict. It does exactly
+  // what the opcodes would do (same memo slots, same interned lists) and gives up (-1) on anything else,
+  // and when the dict runs past the bytes at hand: the opcode loop then reads it from `start` as usual.
+
+  /** Whether streamedDict may be tried (items streamed, and a memo policy that drops the item itself). */
+  private readonly fastItems: boolean;
+  /** The streamed list whose MARK frame streamedDict last served, and its path. */
+  private fastOwner: PickleValue[] | null = null;
+  private fastPath: PicklePath = [];
+  private fastItemCount = 0;
+  /** Streamed items read by the fast path (streamedDict) so far: a diagnostic for tests and benchmarks. */
+  get fastItemsRead(): number {
+    return this.fastItemCount;
+  }
+  /** Where the last fastValue / fastPut stopped reading. */
+  private fastPos = 0;
+
+  /**
+   * Tries to read the dict whose EMPTY_DICT is at buf[start] as a complete item of the streamed list that
+   * owns the current MARK frame. Items already in that frame (read by the opcode loop) are complete, as a
+   * new item starts: they are handed out first. Returns the position after the dict's SETITEMS, or -1
+   * (nothing changed that the opcode loop would not redo).
+   */
+  private streamedDict(start: number): number {
+    const level = this.metastack.length;
+    if (level === 0) return -1;
+    const below = this.metastack[level - 1]!;
+    const owner = below[below.length - 1];
+    if (owner !== this.fastOwner) {
+      if (!Array.isArray(owner) || this.interned.has(owner)) return -1;
+      if (level - 1 > (this.options.maxPathLength ?? Infinity)) return -1;
+      const path = this.listPathOf(owner, level - 1, below.length - 1);
+      if (path === null || this.options.streamItems?.(path) !== true) return -1;
+      this.fastOwner = owner;
+      this.fastPath = path;
+    }
+    if (this.stack.length > 0) {
+      const items = this.stack;
+      this.stack = [];
+      this.refsInFrame = 0;
+      this.refHash = 0;
+      const marks = this.markMemo.length - 1;
+      this.handOut(this.fastOwner!, this.fastPath, items, this.markMemo[marks]!);
+      this.markMemo[marks] = this.memoSize;
+    }
+    const buf = this.cur.buf;
+    const savedMemoSize = this.memoSize;
+    const giveUp = (): number => {
+      this.memoSize = savedMemoSize;
+      return -1;
+    };
+    // The dict's own memo slot: never kept (the item is handed out now; a later read of it is a rescan).
+    const slot = this.fastPut(start + 1);
+    if (slot === -2) return giveUp();
+    let p = this.skipFrames(this.fastPos);
+    if (slot >= 0) {
+      const refs = this.options.referencedMemo;
+      if (refs === 'prune-streamed') this.memo[slot] = PRUNED;
+      else if (typeof refs === 'object' && refs !== null && refs.has(slot)) return giveUp();
+    }
+    if (p >= buf.length || buf[p] !== OP.MARK) return giveUp();
+    p++;
+    const d = newDict();
+    for (;;) {
+      p = this.skipFrames(p);
+      if (p >= buf.length) return giveUp();
+      if (buf[p] === OP.SETITEMS) {
+        p++;
+        break;
+      }
+      const key = this.fastValue(p);
+      if (typeof key !== 'string') return giveUp();
+      const value = this.fastValue(this.fastPos);
+      if (value === FAST_FAIL) return giveUp();
+      d[key] = value;
+      p = this.fastPos;
+    }
+    // Complete only if nothing can touch it again: the next opcode starts the next item or ends the batch.
+    const q = this.skipFrames(p);
+    if (q >= buf.length || (buf[q] !== OP.EMPTY_DICT && buf[q] !== OP.APPENDS)) return giveUp();
+    const list = this.fastOwner!;
+    const index = this.streamedCounts.get(list) ?? 0;
+    this.options.onItem?.(this.fastPath, index, d);
+    this.streamedCounts.set(list, index + 1);
+    this.fastItemCount++;
+    return p;
+  }
+
+  /**
+   * A memo write at buf[p] (MEMOIZE, BINPUT, LONG_BINPUT) of a fresh slot: returns the slot and sets
+   * fastPos after it; -1 (fastPos = p) when there is none; -2 when it cannot be handled here.
+   */
+  private fastPut(at: number): number {
+    const buf = this.cur.buf;
+    const p = this.skipFrames(at);
+    this.fastPos = at;
+    if (p >= buf.length) return -2;
+    let slot: number;
+    switch (buf[p]) {
+      case OP.MEMOIZE:
+        slot = this.memoSize;
+        this.fastPos = p + 1;
+        break;
+      case OP.BINPUT:
+        if (p + 2 > buf.length) return -2;
+        slot = buf[p + 1]!;
+        this.fastPos = p + 2;
+        break;
+      case OP.LONG_BINPUT:
+        if (p + 5 > buf.length) return -2;
+        slot = this.cur.u32(p + 1);
+        this.fastPos = p + 5;
+        break;
+      default:
+        return -1;
+    }
+    // Re-putting a slot already written would change what an earlier read saw if the loop redoes this item.
+    if (slot < this.memoSize) return -2;
+    this.memoSize = slot + 1;
+    return slot;
+  }
+
+  /** memoPut's policy for a value made by the fast path. */
+  private fastKeep(slot: number, value: PickleValue): void {
+    const refs = this.options.referencedMemo;
+    if (refs === 'prune-streamed' || (typeof refs === 'object' && refs !== null && refs.has(slot)))
+      this.memo[slot] = value;
+  }
+
+  /**
+   * One value at buf[p] (with its memo write, if any): small ints, LONG1, None/True/False, floats, short
+   * and long unicode, memo reads, and lists of memo reads (interned as the opcode loop would). Sets fastPos
+   * after it; FAST_FAIL for anything else.
+   */
+  private fastValue(at: number): PickleValue | typeof FAST_FAIL {
+    const c = this.cur;
+    const buf = c.buf;
+    const n = buf.length;
+    const p = this.skipFrames(at);
+    if (p >= n) return FAST_FAIL;
+    switch (buf[p]) {
+      case OP.BININT1:
+        if (p + 2 > n) return FAST_FAIL;
+        this.fastPos = p + 2;
+        return buf[p + 1]!;
+      case OP.BININT2:
+        if (p + 3 > n) return FAST_FAIL;
+        this.fastPos = p + 3;
+        return c.u16(p + 1);
+      case OP.BININT:
+        if (p + 5 > n) return FAST_FAIL;
+        this.fastPos = p + 5;
+        return c.i32(p + 1);
+      case OP.LONG1: {
+        if (p + 2 > n) return FAST_FAIL;
+        const len = buf[p + 1]!;
+        if (p + 2 + len > n) return FAST_FAIL;
+        this.fastPos = p + 2 + len;
+        return decodeLongAt(buf, p + 2, len);
+      }
+      case OP.BINFLOAT:
+        if (p + 9 > n) return FAST_FAIL;
+        this.fastPos = p + 9;
+        return c.f64be(p + 1);
+      case OP.NONE:
+        this.fastPos = p + 1;
+        return null;
+      case OP.NEWTRUE:
+        this.fastPos = p + 1;
+        return true;
+      case OP.NEWFALSE:
+        this.fastPos = p + 1;
+        return false;
+      case OP.SHORT_BINUNICODE:
+      case OP.BINUNICODE: {
+        const field = buf[p] === OP.SHORT_BINUNICODE ? 1 : 4;
+        if (p + 1 + field > n) return FAST_FAIL;
+        const len = field === 1 ? buf[p + 1]! : c.u32(p + 1);
+        const from = p + 1 + field;
+        if (len > MAX_PAYLOAD || from + len > n) return FAST_FAIL;
+        const text = decodeUtf8(buf, from, from + len);
+        const slot = this.fastPut(from + len);
+        if (slot === -2) return FAST_FAIL;
+        if (slot >= 0) this.fastKeep(slot, text);
+        return text;
+      }
+      case OP.BINGET:
+      case OP.LONG_BINGET: {
+        const v = this.fastGet(p);
+        return v === undefined ? FAST_FAIL : v;
+      }
+      case OP.EMPTY_LIST: {
+        const list: PickleValue[] = [];
+        const slot = this.fastPut(p + 1);
+        if (slot === -2) return FAST_FAIL;
+        if (slot >= 0) this.fastKeep(slot, list);
+        let q = this.skipFrames(this.fastPos);
+        if (q >= n || buf[q] !== OP.MARK) return list; // an empty list (the next opcode is the next key)
+        q++;
+        const items: PickleValue[] = [];
+        let hash = 0;
+        for (;;) {
+          q = this.skipFrames(q);
+          if (q >= n) return FAST_FAIL;
+          if (buf[q] === OP.APPENDS) break;
+          const v = this.fastGet(q);
+          if (v === undefined) return FAST_FAIL;
+          items.push(v);
+          hash = (Math.imul(hash, 0x01000193) ^ this.fastSlot) | 0;
+          q = this.fastPos;
+        }
+        this.fastPos = q + 1;
+        if (items.length === 0 || items.length >= 1000) return FAST_FAIL; // the loop's own rules apply
+        if (this.options.internReferenceLists) return this.internList(list, items, slot, hash);
+        for (const item of items) list.push(item);
+        return list;
+      }
+      default:
+        return FAST_FAIL;
+    }
+  }
+  /** The position after any FRAME opcodes at buf[p] (they only group bytes; the loop skips them too). */
+  private skipFrames(p: number): number {
+    const buf = this.cur.buf;
+    while (buf[p] === OP.FRAME && p + 9 <= buf.length) p += 9;
+    return p;
+  }
+
+  /** The slot fastGet read last. */
+  private fastSlot = 0;
+
+  /** A BINGET / LONG_BINGET at buf[p] of a slot that holds a value; undefined otherwise. */
+  private fastGet(p: number): PickleValue | undefined {
+    const buf = this.cur.buf;
+    let slot: number;
+    if (buf[p] === OP.BINGET) {
+      if (p + 2 > buf.length) return undefined;
+      slot = buf[p + 1]!;
+      this.fastPos = p + 2;
+    } else if (buf[p] === OP.LONG_BINGET) {
+      if (p + 5 > buf.length) return undefined;
+      slot = this.cur.u32(p + 1);
+      this.fastPos = p + 5;
+    } else return undefined;
+    const v = this.memo[slot];
+    if (v === undefined || v === PRUNED) return undefined; // the opcode loop says why
+    this.fastSlot = slot;
+    return v;
+  }
 
   /** Path of the container at stack level `level`, index `i` (null when it is not reachable by keys). */
   /**
@@ -800,18 +1092,28 @@ export class PickleStreamReader {
     if (select !== undefined && this.metastack.length <= (this.options.maxPathLength ?? Infinity)) {
       const path = this.listPathOf(list, this.metastack.length, this.stack.length - 1);
       if (path !== null && select(path)) {
-        let index = this.streamedCounts.get(list) ?? 0;
-        for (const item of items) this.options.onItem?.(path, index++, item);
-        this.streamedCounts.set(list, index);
-        if (this.options.referencedMemo === 'prune-streamed') {
-          const from = memoFrom >= 0 ? memoFrom : this.streamedMemoMark.get(list);
-          if (from !== undefined) this.pruneStreamed(from, items);
-          this.streamedMemoMark.set(list, this.memoSize);
-        }
+        this.handOut(list, path, items, memoFrom);
         return;
       }
     }
     for (const item of items) list.push(item);
+  }
+
+  /** Gives the items of the streamed list `list` at `path` to onItem (see appendTo for `memoFrom`). */
+  private handOut(
+    list: PickleValue[],
+    path: PicklePath,
+    items: readonly PickleValue[],
+    memoFrom: number,
+  ): void {
+    let index = this.streamedCounts.get(list) ?? 0;
+    for (const item of items) this.options.onItem?.(path, index++, item);
+    this.streamedCounts.set(list, index);
+    if (this.options.referencedMemo === 'prune-streamed') {
+      const from = memoFrom >= 0 ? memoFrom : this.streamedMemoMark.get(list);
+      if (from !== undefined) this.pruneStreamed(from, items);
+      this.streamedMemoMark.set(list, this.memoSize);
+    }
   }
 
   private setItems(items: readonly PickleValue[], at: number): void {
@@ -970,6 +1272,13 @@ export class PickleStreamReader {
           this.stack.push([]);
           break;
         case OP.EMPTY_DICT:
+          if (this.fastItems) {
+            const end = this.streamedDict(start);
+            if (end >= 0) {
+              next = end;
+              break;
+            }
+          }
           this.stack.push(newDict());
           break;
         case OP.EMPTY_SET:
@@ -1021,7 +1330,7 @@ export class PickleStreamReader {
             !this.interned.has(list) &&
             this.stack.length > 0
           ) {
-            this.stack[this.stack.length - 1] = this.internList(list, items, memoFrom - 1);
+            this.stack[this.stack.length - 1] = this.internList(list, items, memoFrom - 1, this.refHash);
             break;
           }
           this.appendTo(items, at, memoFrom);
