@@ -93,6 +93,8 @@ interface SnapBlock {
   readonly requested: number | undefined;
   readonly allocated: boolean;
   readonly stack: string;
+  /** The CUDA stream of its segment (blocks are only handed out on their segment's stream); null if unknown. */
+  readonly stream: number | null;
 }
 
 interface SnapSegment {
@@ -132,7 +134,11 @@ class EntryColumns {
   stack = new Uint32Array(1024);
   /** Extra text (OOM device_free, annotate metadata, unknown action names) as string ids. */
   note = new Uint32Array(1024);
-  readonly addr: Addr[] = [];
+  /** The entry's CUDA stream; -1 when it has none. */
+  stream = new Float64Array(1024);
+  /** Addresses that are safe integers (all real ones); NaN where the address is a bigint (kept in bigAddr). */
+  addr = new Float64Array(1024);
+  private readonly bigAddr = new Map<number, bigint>();
 
   push(
     action: Action,
@@ -142,16 +148,22 @@ class EntryColumns {
     time: number,
     stack: number,
     note: number,
+    stream: number,
   ): void {
     if (this.length === this.action.length) this.grow();
     const i = this.length++;
+    this.stream[i] = stream;
     this.action[i] = action;
     this.device[i] = device;
     this.size[i] = size;
     this.time[i] = time;
     this.stack[i] = stack;
     this.note[i] = note;
-    this.addr.push(addr);
+    if (typeof addr === 'number') this.addr[i] = addr;
+    else {
+      this.addr[i] = NaN;
+      this.bigAddr.set(i, addr);
+    }
   }
 
   private grow(): void {
@@ -170,6 +182,14 @@ class EntryColumns {
     this.time = g(this.time, (k) => new Float64Array(k));
     this.stack = g(this.stack, (k) => new Uint32Array(k));
     this.note = g(this.note, (k) => new Uint32Array(k));
+    this.stream = g(this.stream, (k) => new Float64Array(k));
+    this.addr = g(this.addr, (k) => new Float64Array(k));
+  }
+
+  /** The address of entry `i`. */
+  addrAt(i: number): Addr {
+    const a = this.addr[i]!;
+    return a === a ? a : this.bigAddr.get(i)!; // NaN: a bigint address
   }
 }
 
@@ -351,6 +371,7 @@ class Collector {
     const blocksValue = own(s, 'blocks');
     const list = blocksValue === undefined ? [] : r.arr(blocksValue, `${where}.blocks`);
     const blocks: SnapBlock[] = [];
+    const segmentStream = streamOf(own(s, 'stream'));
     let cursor: Addr = addr;
     for (let i = 0; i < list.length; i++) {
       const bw = `${where}.blocks[${i}]`;
@@ -373,6 +394,7 @@ class Collector {
         requested,
         allocated: state === 'active_allocated',
         stack: this.log.strings.get(this.stackId(own(b, 'frames'))),
+        stream: segmentStream,
       });
       cursor = addrAdd(baddr, bsize);
     }
@@ -404,13 +426,19 @@ class Collector {
     if (action === Action.Oom) note = this.log.strings.intern(intText(addrValue) ?? '?');
     else if (action === Action.Annotate) note = this.log.strings.intern(jsonText(own(e, 'user_metadata')));
     else if (action === Action.Other) note = this.log.strings.intern(actionName);
-    this.state.entries.push(action, device, addr, size, time, this.stackId(own(e, 'frames')), note);
+    const stream = streamOf(own(e, 'stream')) ?? -1;
+    this.state.entries.push(action, device, addr, size, time, this.stackId(own(e, 'frames')), note, stream);
   }
 
   settings(v: unknown): void {
     if (!isObj(v)) return;
     for (const [k, value] of Object.entries(v)) this.state.settings[k] = jsonText(value);
   }
+}
+
+/** A CUDA stream (cudaStream_t as an integer, 0 = the default stream); null when absent or not one. */
+function streamOf(v: unknown): number | null {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : null;
 }
 
 function jsonText(v: unknown): string {
@@ -523,11 +551,13 @@ function buildTimeline(
   const createSegment = (st: DeviceState, device: number, addr: Addr, size: number): void => {
     const blockId = ids.block++;
     log.blockCreate({ blockId, memoryTypeIndex: device, size, dedicated: false });
+    log.placeLast(addr);
     st.addSegment(addr, blockId, size);
   };
   /**
-   * Records a live PyTorch block as an allocation at its offset in the segment's block. The snapshot says
-   * nothing of alignment, kind, location, name or decision: 0, Linear, GpuOnly, '' and none.
+   * Records a live PyTorch block as an allocation at its offset in the segment's block, with its CUDA
+   * address and stream (null: unknown). The snapshot says nothing of alignment, kind, location, name or
+   * decision: 0, Linear, GpuOnly, '' and none.
    */
   const allocateIn = (
     st: DeviceState,
@@ -536,6 +566,7 @@ function buildTimeline(
     addr: Addr,
     size: number,
     stack: string | null,
+    stream: number | null,
   ): void => {
     const id = ids.allocation++;
     log.allocate({
@@ -552,6 +583,7 @@ function buildTimeline(
       usedRetry: false,
       stack,
     });
+    log.placeLast(addr, stream);
     st.allocations.set(addr, { id, size });
   };
 
@@ -566,7 +598,8 @@ function buildTimeline(
     const act = entries.action[i] as Action;
     if (act === Action.SegmentMap || act === Action.SegmentUnmap) {
       const list = cuts[entries.device[i]!]!;
-      list.push(entries.addr[i]!, addrAdd(entries.addr[i]!, entries.size[i]!));
+      const a = entries.addrAt(i);
+      list.push(a, addrAdd(a, entries.size[i]!));
     }
   }
   let expandablePieces = 0;
@@ -601,20 +634,25 @@ function buildTimeline(
   // 1. Backwards from the end state: what existed before the first entry.
   const startSegs = endSegs.map((m) => new Map(m));
   const startAllocs = endAllocs.map((m) => new Map<Addr, number>([...m].map(([a, v]) => [a, traceSize(v)])));
+  /** Stream of the free entry that revealed a start allocation (the snapshot's blocks have their own). */
+  const startStreams = states.map(() => new Map<Addr, number>());
   for (let d = 0; d < deviceCount; d++) {
     const order = perDevice[d]!;
     const segs = startSegs[d]!;
     const allocs = startAllocs[d]!;
     for (let k = order.length - 1; k >= 0; k--) {
       const i = order[k]!;
-      const a = entries.addr[i]!;
+      const a = entries.addrAt(i);
       switch (entries.action[i] as Action) {
         case Action.Alloc:
           allocs.delete(a);
           break;
         case Action.FreeRequested:
         case Action.FreeCompleted:
-          if (!allocs.has(a)) allocs.set(a, entries.size[i]!);
+          if (!allocs.has(a)) {
+            allocs.set(a, entries.size[i]!);
+            if (entries.stream[i]! >= 0) startStreams[d]!.set(a, entries.stream[i]!);
+          }
           break;
         case Action.SegmentAlloc:
         case Action.SegmentMap:
@@ -661,7 +699,8 @@ function buildTimeline(
       const stack =
         survivor !== undefined && sameAllocation(survivor, size) ? survivor.stack : strings.get(ghostStack);
       if (survivor === undefined) ghosts++;
-      allocateIn(st, seg, d, addr, size, stack || null);
+      const stream = survivor !== undefined ? survivor.stream : (startStreams[d]!.get(addr) ?? null);
+      allocateIn(st, seg, d, addr, size, stack || null, stream);
     }
   }
   if (ghosts > 0)
@@ -693,7 +732,7 @@ function buildTimeline(
     const i = perDevice[d]![heads[d]!++]!;
     c.setTime(Math.max(0, bestTime));
     const st = states[d]!;
-    const a = entries.addr[i]!;
+    const a = entries.addrAt(i);
     const size = entries.size[i]!;
     const stack = entries.stack[i]! === 0 ? null : strings.get(entries.stack[i]!);
     switch (entries.action[i] as Action) {
@@ -736,7 +775,7 @@ function buildTimeline(
           skip('alloc outside every live segment');
           break;
         }
-        allocateIn(st, seg, d, a, size, stack);
+        allocateIn(st, seg, d, a, size, stack, entries.stream[i]! >= 0 ? entries.stream[i]! : null);
         break;
       }
       case Action.FreeRequested:
@@ -815,7 +854,7 @@ function buildTimeline(
       const size = traceSize(want);
       const seg = st.containing(addr, size);
       if (seg === null) continue; // cannot happen: blocks were checked against their segment
-      allocateIn(st, seg, d, addr, size, want.stack || null);
+      allocateIn(st, seg, d, addr, size, want.stack || null, want.stream);
       fixes++;
     }
   }
