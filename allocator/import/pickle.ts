@@ -587,13 +587,39 @@ export class MemoReferenceScanner {
   }
 }
 
+type MemoValue = PickleValue | typeof PRUNED | undefined;
+
+/**
+ * The pickle memo: slot -> value, in fixed pages of 8,192 slots (64 KiB each). A flat array of millions of
+ * slots is reallocated and copied as it grows, in V8's large-object space, which costs garbage collections;
+ * pages are made once. Slots never written read as undefined.
+ */
+class Memo {
+  private readonly pages: MemoValue[][] = [];
+  /** One past the highest slot written. */
+  length = 0;
+
+  get(slot: number): MemoValue {
+    return this.pages[slot >>> 13]?.[slot & 8191];
+  }
+
+  set(slot: number, value: MemoValue): void {
+    const p = slot >>> 13;
+    let page = this.pages[p];
+    // A far slot (LONG_BINPUT takes any u32) leaves the pages between unmade (a holey array).
+    if (page === undefined) this.pages[p] = page = new Array<MemoValue>(8192);
+    page[slot & 8191] = value;
+    if (slot >= this.length) this.length = slot + 1;
+  }
+}
+
 /** Second pass: the value, with selected lists streamed. feed() chunks in order, then end(). */
 export class PickleStreamReader {
   private readonly cur = new Cursor();
   private stack: Frame = [];
   private readonly metastack: Frame[] = [];
-  /** Slot -> value; holes for slots not kept (not referenced), PRUNED for slots forgotten. */
-  private readonly memo: (PickleValue | typeof PRUNED | undefined)[] = [];
+  /** Slot -> value; undefined for slots not kept (not referenced), PRUNED for slots forgotten. */
+  private readonly memo = new Memo();
   private memoSize = 0;
   /** Per MARK on the metastack: memoSize when it was pushed (which slots a batch of items made). */
   private readonly markMemo: number[] = [];
@@ -613,7 +639,14 @@ export class PickleStreamReader {
   /** Paths of lists being filled (computed once per list); null = not streamed. */
   private readonly listPaths = new WeakMap<PickleValue[], PicklePath | null>();
   /** Items handed out so far per streamed list (its index base). */
-  private readonly streamedCounts = new WeakMap<PickleValue[], number>();
+  private readonly streamedCounts = new WeakMap<PickleValue[], { n: number }>();
+
+  /** The count of items handed out from the streamed list `list` (a holder the fast path keeps at hand). */
+  private streamedCount(list: PickleValue[]): { n: number } {
+    let count = this.streamedCounts.get(list);
+    if (count === undefined) this.streamedCounts.set(list, (count = { n: 0 }));
+    return count;
+  }
   private readonly maxMarkDepth: number;
 
   constructor(private readonly options: PickleStreamOptions = {}) {
@@ -682,11 +715,11 @@ export class PickleStreamReader {
     if (index >= this.memoSize) this.memoSize = index + 1;
     const refs = this.options.referencedMemo;
     if (refs === undefined || refs === null || refs === 'prune-streamed' || refs.has(index))
-      this.memo[index] = value;
+      this.memo.set(index, value);
   }
 
   private memoGet(index: number, at: number): void {
-    const v = this.memo[index];
+    const v = this.memo.get(index);
     if (v === undefined) throw new PickleError('A memo slot is read before it is written', at);
     if (v === PRUNED)
       throw new PickleNeedsRescan(`memo slot ${index} is read back after the streamed item that made it`);
@@ -707,7 +740,7 @@ export class PickleStreamReader {
     memoSlot: number,
     hash: number,
   ): PickleValue[] {
-    if (this.memo[memoSlot] !== list) {
+    if (memoSlot < 0 || this.memo.get(memoSlot) !== list) {
       for (const item of items) list.push(item);
       return list;
     }
@@ -718,7 +751,7 @@ export class PickleStreamReader {
       search: for (const candidate of bucket) {
         if (candidate.length !== items.length) continue;
         for (let k = 0; k < items.length; k++) if (candidate[k] !== items[k]) continue search;
-        if (this.memo[memoSlot] === list) this.memo[memoSlot] = candidate;
+        this.memo.set(memoSlot, candidate);
         return candidate;
       }
     } else this.internedLists.set(key, (bucket = []));
@@ -737,9 +770,9 @@ export class PickleStreamReader {
     const end = Math.min(this.memoSize, memo.length);
     const handedOut = new Set<PickleValue>(items);
     for (let k = from; k < end; k++) {
-      const v = memo[k];
+      const v = memo.get(k);
       if (v === undefined || v === PRUNED) continue;
-      if (handedOut.has(v)) memo[k] = PRUNED;
+      if (handedOut.has(v)) memo.set(k, PRUNED);
       else if (Array.isArray(v) && !this.interned.has(v) && ++this.keptLists > MAX_KEPT_LISTS)
         throw new PickleNeedsRescan(`more than ${MAX_KEPT_LISTS} lists would stay in the memo`);
     }
@@ -760,6 +793,7 @@ export class PickleStreamReader {
   /** The streamed list whose MARK frame streamedDict last served, and its path. */
   private fastOwner: PickleValue[] | null = null;
   private fastPath: PicklePath = [];
+  private fastCount = { n: 0 };
   private fastItemCount = 0;
   /** Streamed items read by the fast path (streamedDict) so far: a diagnostic for tests and benchmarks. */
   get fastItemsRead(): number {
@@ -786,6 +820,7 @@ export class PickleStreamReader {
       if (path === null || this.options.streamItems?.(path) !== true) return -1;
       this.fastOwner = owner;
       this.fastPath = path;
+      this.fastCount = this.streamedCount(owner);
     }
     if (this.stack.length > 0) {
       const items = this.stack;
@@ -798,45 +833,48 @@ export class PickleStreamReader {
     }
     const buf = this.cur.buf;
     const savedMemoSize = this.memoSize;
-    const giveUp = (): number => {
-      this.memoSize = savedMemoSize;
-      return -1;
-    };
     // The dict's own memo slot: never kept (the item is handed out now; a later read of it is a rescan).
     const slot = this.fastPut(start + 1);
-    if (slot === -2) return giveUp();
+    if (slot === -2) return this.fastGiveUp(savedMemoSize);
     let p = this.skipFrames(this.fastPos);
     if (slot >= 0) {
       const refs = this.options.referencedMemo;
-      if (refs === 'prune-streamed') this.memo[slot] = PRUNED;
-      else if (typeof refs === 'object' && refs !== null && refs.has(slot)) return giveUp();
+      if (refs === 'prune-streamed') this.memo.set(slot, PRUNED);
+      else if (typeof refs === 'object' && refs !== null && refs.has(slot))
+        return this.fastGiveUp(savedMemoSize);
     }
-    if (p >= buf.length || buf[p] !== OP.MARK) return giveUp();
+    if (p >= buf.length || buf[p] !== OP.MARK) return this.fastGiveUp(savedMemoSize);
     p++;
     const d = newDict();
     for (;;) {
       p = this.skipFrames(p);
-      if (p >= buf.length) return giveUp();
+      if (p >= buf.length) return this.fastGiveUp(savedMemoSize);
       if (buf[p] === OP.SETITEMS) {
         p++;
         break;
       }
       const key = this.fastValue(p);
-      if (typeof key !== 'string') return giveUp();
+      if (typeof key !== 'string') return this.fastGiveUp(savedMemoSize);
       const value = this.fastValue(this.fastPos);
-      if (value === FAST_FAIL) return giveUp();
+      if (value === FAST_FAIL) return this.fastGiveUp(savedMemoSize);
       d[key] = value;
       p = this.fastPos;
     }
     // Complete only if nothing can touch it again: the next opcode starts the next item or ends the batch.
     const q = this.skipFrames(p);
-    if (q >= buf.length || (buf[q] !== OP.EMPTY_DICT && buf[q] !== OP.APPENDS)) return giveUp();
-    const list = this.fastOwner!;
-    const index = this.streamedCounts.get(list) ?? 0;
-    this.options.onItem?.(this.fastPath, index, d);
-    this.streamedCounts.set(list, index + 1);
+    if (q >= buf.length || (buf[q] !== OP.EMPTY_DICT && buf[q] !== OP.APPENDS))
+      return this.fastGiveUp(savedMemoSize);
+    const count = this.fastCount;
+    this.options.onItem?.(this.fastPath, count.n, d);
+    count.n++;
     this.fastItemCount++;
     return p;
+  }
+
+  /** streamedDict's way out: the memo size as it was (slots written since are written again). */
+  private fastGiveUp(memoSize: number): number {
+    this.memoSize = memoSize;
+    return -1;
   }
 
   /**
@@ -877,7 +915,7 @@ export class PickleStreamReader {
   private fastKeep(slot: number, value: PickleValue): void {
     const refs = this.options.referencedMemo;
     if (refs === 'prune-streamed' || (typeof refs === 'object' && refs !== null && refs.has(slot)))
-      this.memo[slot] = value;
+      this.memo.set(slot, value);
   }
 
   /**
@@ -995,7 +1033,7 @@ export class PickleStreamReader {
       slot = this.cur.u32(p + 1);
       this.fastPos = p + 5;
     } else return undefined;
-    const v = this.memo[slot];
+    const v = this.memo.get(slot);
     if (v === undefined || v === PRUNED) return undefined; // the opcode loop says why
     this.fastSlot = slot;
     return v;
@@ -1018,7 +1056,7 @@ export class PickleStreamReader {
       const prev = i >= 1 ? frame[i - 1] : undefined;
       if (Array.isArray(prev)) {
         const listPath = this.listPathOf(prev, level, i - 1);
-        return listPath === null ? null : [...listPath, this.streamedCounts.get(prev) ?? prev.length];
+        return listPath === null ? null : [...listPath, this.streamedCounts.get(prev)?.n ?? prev.length];
       }
       if (typeof prev === 'string' && i >= 2 && isDict(frame[i - 2])) {
         const dictPath = this.pathAt(level, i - 2);
@@ -1035,7 +1073,7 @@ export class PickleStreamReader {
       const key = frame[i - 1];
       return typeof key === 'string' ? [...ownerPath, key] : null;
     }
-    if (Array.isArray(owner)) return [...ownerPath, (this.streamedCounts.get(owner) ?? owner.length) + i];
+    if (Array.isArray(owner)) return [...ownerPath, (this.streamedCounts.get(owner)?.n ?? owner.length) + i];
     return null;
   }
 
@@ -1064,7 +1102,8 @@ export class PickleStreamReader {
       const path = this.listPathOf(owner, level - 1, below.length - 1);
       if (path === null || !select(path)) continue;
       const frame = level === this.metastack.length ? this.stack : this.metastack[level]!;
-      let index = this.streamedCounts.get(owner) ?? 0;
+      const count = this.streamedCount(owner);
+      let index = count.n;
       for (const item of frame) {
         try {
           this.options.onItem?.(path, index++, item);
@@ -1073,7 +1112,7 @@ export class PickleStreamReader {
         }
         handed++;
       }
-      this.streamedCounts.set(owner, index);
+      count.n = index;
     }
     return handed;
   }
@@ -1106,9 +1145,10 @@ export class PickleStreamReader {
     items: readonly PickleValue[],
     memoFrom: number,
   ): void {
-    let index = this.streamedCounts.get(list) ?? 0;
+    const count = this.streamedCount(list);
+    let index = count.n;
     for (const item of items) this.options.onItem?.(path, index++, item);
-    this.streamedCounts.set(list, index);
+    count.n = index;
     if (this.options.referencedMemo === 'prune-streamed') {
       const from = memoFrom >= 0 ? memoFrom : this.streamedMemoMark.get(list);
       if (from !== undefined) this.pruneStreamed(from, items);

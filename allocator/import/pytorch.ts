@@ -127,17 +127,33 @@ function normalizeAddr(v: bigint): Addr {
 /** Growable typed columns of trace entries (one row per entry, all devices). */
 class EntryColumns {
   length = 0;
-  action = new Uint8Array(1024);
-  device = new Uint16Array(1024);
-  size = new Float64Array(1024);
-  time = new Float64Array(1024);
-  stack = new Uint32Array(1024);
+  action: Uint8Array;
+  device: Uint16Array;
+  size: Float64Array;
+  time: Float64Array;
+  stack: Uint32Array;
   /** Extra text (OOM device_free, annotate metadata, unknown action names) as string ids. */
-  note = new Uint32Array(1024);
+  note: Uint32Array;
   /** The entry's CUDA stream; -1 when it has none. */
-  stream = new Float64Array(1024);
+  stream: Float64Array;
   /** Addresses that are safe integers (all real ones); NaN where the address is a bigint (kept in bigAddr). */
-  addr = new Float64Array(1024);
+  addr: Float64Array;
+
+  /**
+   * `capacity`: rows to make room for at once (grown by doubling past it). Sized from the file, growing
+   * (copying tens of MB several times) is avoided; pages of the columns that are never written are never
+   * touched, so an over-estimate costs address space, not memory.
+   */
+  constructor(capacity = 1024) {
+    this.action = new Uint8Array(capacity);
+    this.device = new Uint16Array(capacity);
+    this.size = new Float64Array(capacity);
+    this.time = new Float64Array(capacity);
+    this.stack = new Uint32Array(capacity);
+    this.note = new Uint32Array(capacity);
+    this.stream = new Float64Array(capacity);
+    this.addr = new Float64Array(capacity);
+  }
   private readonly bigAddr = new Map<number, bigint>();
 
   push(
@@ -275,14 +291,7 @@ class Collector {
   /** Holds the interned stacks while reading; buildTimeline replaces it with a log sized to fit. */
   log: EventLog;
   now = 0;
-  readonly state: CollectState = {
-    segments: [],
-    entries: new EntryColumns(),
-    traceLists: 0,
-    settings: {},
-    segmentListSeen: false,
-    hostRecords: 0,
-  };
+  readonly state: CollectState;
   private readonly frameCache = new WeakMap<object, number>();
   /** Frame text by frame id; id 0 is "not a frame". */
   private readonly frameTexts: string[] = [''];
@@ -290,8 +299,17 @@ class Collector {
   private readonly frameIds = new WeakMap<object, number>();
   private readonly stackTrie: StackNode = { id: -1, next: new Map() };
 
-  constructor() {
+  /** `entryCapacity`: how many trace entries to make room for at once (see EntryColumns). */
+  constructor(entryCapacity?: number) {
     this.log = new EventLog({ clock: () => this.now, initialCapacity: 4096 });
+    this.state = {
+      segments: [],
+      entries: new EntryColumns(entryCapacity),
+      traceLists: 0,
+      settings: {},
+      segmentListSeen: false,
+      hostRecords: 0,
+    };
   }
 
   setTime(ms: number): void {
@@ -628,8 +646,15 @@ function buildTimeline(
   }
 
   // Per-device entry order (as recorded).
-  const perDevice: number[][] = states.map(() => []);
-  for (let i = 0; i < entries.length; i++) perDevice[entries.device[i]!]!.push(i);
+  // Counted first, then filled: typed arrays of the right size, not growing arrays of a million indices.
+  const perDeviceCount = new Float64Array(deviceCount);
+  for (let i = 0; i < entries.length; i++) perDeviceCount[entries.device[i]!]!++;
+  const perDevice = Array.from(perDeviceCount, (n) => new Uint32Array(n));
+  perDeviceCount.fill(0);
+  for (let i = 0; i < entries.length; i++) {
+    const d = entries.device[i]!;
+    perDevice[d]![perDeviceCount[d]!++] = i;
+  }
 
   // 1. Backwards from the end state: what existed before the first entry.
   const startSegs = endSegs.map((m) => new Map(m));
@@ -709,7 +734,7 @@ function buildTimeline(
     );
 
   // 3. Forwards, merging the devices by time.
-  const heads = perDevice.map(() => 0);
+  const heads = states.map(() => 0);
   const skipped = new Map<string, number>();
   const skip = (why: string): void => {
     skipped.set(why, (skipped.get(why) ?? 0) + 1);
@@ -892,7 +917,9 @@ export async function importPytorchSnapshot(
   source: ByteSource,
   options: { onProgress?: ImportProgress; partial?: boolean } = {},
 ): Promise<ImportResult> {
-  let c = new Collector();
+  // A snapshot's trace entries take at least 64 bytes each in a pickle (more in JSON): room for that many.
+  const entryCapacity = Math.max(1024, Math.min(1 << 24, Math.floor((source.size ?? 0) / 64)));
+  let c = new Collector(entryCapacity);
   const warnings = new Warnings();
   /** With options.partial, a malformed file keeps what was streamed before the problem. */
   const stop = (error: unknown): void => {
@@ -974,7 +1001,7 @@ export async function importPytorchSnapshot(
         await readPass('prune-streamed', 0, source.size);
       } catch (error) {
         if (!(error instanceof PickleNeedsRescan)) throw error;
-        c = new Collector();
+        c = new Collector(entryCapacity);
         const scanner = new MemoReferenceScanner();
         let done = 0;
         const total = source.size === null ? null : source.size * 2;
