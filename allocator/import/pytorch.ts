@@ -69,18 +69,19 @@ const enum Action {
   Other,
 }
 
-const actionCodes: Record<string, Action> = {
-  alloc: Action.Alloc,
-  free_requested: Action.FreeRequested,
-  free_completed: Action.FreeCompleted,
-  segment_alloc: Action.SegmentAlloc,
-  segment_free: Action.SegmentFree,
-  segment_map: Action.SegmentMap,
-  segment_unmap: Action.SegmentUnmap,
-  oom: Action.Oom,
-  snapshot: Action.Snapshot,
-  annotate: Action.Annotate,
-};
+/** Action names; a Map, so that names such as "constructor" are not found on a prototype. */
+const actionCodes = new Map<string, Action>([
+  ['alloc', Action.Alloc],
+  ['free_requested', Action.FreeRequested],
+  ['free_completed', Action.FreeCompleted],
+  ['segment_alloc', Action.SegmentAlloc],
+  ['segment_free', Action.SegmentFree],
+  ['segment_map', Action.SegmentMap],
+  ['segment_unmap', Action.SegmentUnmap],
+  ['oom', Action.Oom],
+  ['snapshot', Action.Snapshot],
+  ['annotate', Action.Annotate],
+]);
 
 interface SnapBlock {
   readonly addr: Addr;
@@ -427,25 +428,43 @@ class Collector {
     });
   }
 
+  /**
+   * One trace entry. Hot (a million calls for a large snapshot): the field names for messages are only
+   * built when a value is wrong, and a prototype-less dict (the pickle reader's) is read without own().
+   */
   entry(v: unknown, device: number, index: number): void {
     const r = this.r;
-    const where = `device_traces[${device}][${index}]`;
-    const e = r.obj(v, where);
-    const actionName = r.str(own(e, 'action'), `${where}.action`);
-    const action = actionCodes[actionName] ?? Action.Other;
-    const addrValue = own(e, action === Action.Oom ? 'device_free' : 'addr');
+    const where = (): string => `device_traces[${device}][${index}]`;
+    const e = isObj(v) ? v : r.obj(v, where());
+    const bare = Object.getPrototypeOf(e) === null;
+    const actionValue = bare ? e['action'] : own(e, 'action');
+    const actionName =
+      typeof actionValue === 'string' ? actionValue : r.str(actionValue, `${where()}.action`);
+    const action = actionCodes.get(actionName) ?? Action.Other;
+    const addrKey = action === Action.Oom ? 'device_free' : 'addr';
+    const addrValue = bare ? e[addrKey] : own(e, addrKey);
     const addr: Addr =
-      action === Action.Oom || addrValue === undefined ? 0 : this.addr(addrValue, `${where}.addr`);
-    const sizeValue = own(e, 'size');
-    const size = sizeValue === undefined ? 0 : r.uint(sizeValue, `${where}.size`);
-    const t = own(e, 'time_us');
+      action === Action.Oom || addrValue === undefined
+        ? 0
+        : typeof addrValue === 'number' && Number.isSafeInteger(addrValue) && addrValue >= 0
+          ? addrValue
+          : this.addr(addrValue, `${where()}.addr`);
+    const sizeValue = bare ? e['size'] : own(e, 'size');
+    const size =
+      sizeValue === undefined
+        ? 0
+        : typeof sizeValue === 'number' && Number.isSafeInteger(sizeValue) && sizeValue >= 0
+          ? sizeValue
+          : r.uint(sizeValue, `${where()}.size`);
+    const t = bare ? e['time_us'] : own(e, 'time_us');
     const time = typeof t === 'number' && Number.isFinite(t) ? t : typeof t === 'bigint' ? Number(t) : NaN;
     let note = 0;
     if (action === Action.Oom) note = this.log.strings.intern(intText(addrValue) ?? '?');
     else if (action === Action.Annotate) note = this.log.strings.intern(jsonText(own(e, 'user_metadata')));
     else if (action === Action.Other) note = this.log.strings.intern(actionName);
-    const stream = streamOf(own(e, 'stream')) ?? -1;
-    this.state.entries.push(action, device, addr, size, time, this.stackId(own(e, 'frames')), note, stream);
+    const stream = streamOf(bare ? e['stream'] : own(e, 'stream')) ?? -1;
+    const frames = bare ? e['frames'] : own(e, 'frames');
+    this.state.entries.push(action, device, addr, size, time, this.stackId(frames), note, stream);
   }
 
   settings(v: unknown): void {
