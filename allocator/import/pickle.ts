@@ -183,6 +183,9 @@ const OP = {
   READONLY_BUFFER: 0x98,
 } as const;
 
+/** How much of a new chunk is copied to finish an opcode that runs on from the previous one (bytes). */
+const STITCH_BYTES = 64 * 1024;
+
 /** Longest string/bytes payload accepted (bytes); larger lengths are treated as corruption. */
 const MAX_PAYLOAD = 1 << 30;
 
@@ -241,6 +244,19 @@ class Cursor {
     }
     this.pos = 0;
     this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+  }
+  /**
+   * After appending a small head of `chunk` (which then ends buf): continue in `chunk` itself, without
+   * copying it, when what is unconsumed lies within that head. Returns whether it did.
+   */
+  continueIn(chunk: Uint8Array, headLength: number): boolean {
+    const chunkStart = this.buf.length - headLength; // where chunk[0] is in buf
+    if (this.pos < chunkStart) return false;
+    this.base += chunkStart;
+    this.pos -= chunkStart;
+    this.buf = chunk;
+    this.view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    return true;
   }
   has(k: number): boolean {
     return this.pos + k <= this.buf.length;
@@ -667,7 +683,21 @@ export class PickleStreamReader {
   /** Bytes after STOP are ignored (a snapshot file holds one pickle). */
   feed(chunk: Uint8Array): void {
     if (this.done) return;
-    this.cur.append(chunk);
+    const c = this.cur;
+    if (c.pos < c.buf.length && chunk.length > STITCH_BYTES) {
+      // An opcode runs on from the last chunk: finish it in a copy of its bytes and the chunk's first
+      // STITCH_BYTES, then go on in the chunk itself (copying every chunk whole cost more than reading it).
+      c.append(chunk.subarray(0, STITCH_BYTES));
+      this.run();
+      if (this.done) return;
+      if (c.continueIn(chunk, STITCH_BYTES)) this.run();
+      else {
+        c.append(chunk.subarray(STITCH_BYTES)); // one opcode longer than that: copied whole
+        this.run();
+      }
+      return;
+    }
+    c.append(chunk);
     this.run();
   }
 
@@ -1013,7 +1043,7 @@ export class PickleStreamReader {
   /** The position after any FRAME opcodes at buf[p] (they only group bytes; the loop skips them too). */
   private skipFrames(p: number): number {
     const buf = this.cur.buf;
-    while (buf[p] === OP.FRAME && p + 9 <= buf.length) p += 9;
+    while (p + 9 <= buf.length && buf[p] === OP.FRAME) p += 9;
     return p;
   }
 
