@@ -749,7 +749,7 @@ export class PickleStreamReader {
   }
 
   private memoGet(index: number, at: number): void {
-    const v = this.memo.get(index);
+    const v = index < this.memoSize ? this.memo.get(index) : undefined;
     if (v === undefined) throw new PickleError('A memo slot is read before it is written', at);
     if (v === PRUNED)
       throw new PickleNeedsRescan(`memo slot ${index} is read back after the streamed item that made it`);
@@ -775,20 +775,38 @@ export class PickleStreamReader {
       return list;
     }
     if (list === this.fastOwner) this.fastOwner = null;
-    const key = (hash >>> 0) * 1024 + Math.min(items.length, 1023);
-    let bucket = this.internedLists.get(key);
-    if (bucket !== undefined) {
-      search: for (const candidate of bucket) {
-        if (candidate.length !== items.length) continue;
-        for (let k = 0; k < items.length; k++) if (candidate[k] !== items[k]) continue search;
-        this.memo.set(memoSlot, candidate);
-        return candidate;
-      }
-    } else this.internedLists.set(key, (bucket = []));
+    const shared = this.findInterned(items, hash);
+    if (shared !== undefined) {
+      this.memo.set(memoSlot, shared);
+      return shared;
+    }
     for (const item of items) list.push(item);
+    this.registerInterned(list, hash);
+    return list;
+  }
+
+  private internKey(items: readonly PickleValue[], hash: number): number {
+    return (hash >>> 0) * 1024 + Math.min(items.length, 1023);
+  }
+
+  /** The interned list with exactly `items` (`hash`: of their memo slots), if there is one. */
+  private findInterned(items: readonly PickleValue[], hash: number): PickleValue[] | undefined {
+    const bucket = this.internedLists.get(this.internKey(items, hash));
+    if (bucket === undefined) return undefined;
+    search: for (const candidate of bucket) {
+      if (candidate.length !== items.length) continue;
+      for (let k = 0; k < items.length; k++) if (candidate[k] !== items[k]) continue search;
+      return candidate;
+    }
+    return undefined;
+  }
+
+  private registerInterned(list: PickleValue[], hash: number): void {
+    const key = this.internKey(list, hash);
+    let bucket = this.internedLists.get(key);
+    if (bucket === undefined) this.internedLists.set(key, (bucket = []));
     bucket.push(list);
     this.interned.add(list);
-    return list;
   }
 
   /**
@@ -1011,29 +1029,50 @@ export class PickleStreamReader {
         return v === undefined ? FAST_FAIL : v;
       }
       case OP.EMPTY_LIST: {
-        const list: PickleValue[] = [];
         const slot = this.fastPut(p + 1);
         if (slot === -2) return FAST_FAIL;
-        if (slot >= 0) this.fastKeep(slot, list);
         let q = this.skipFrames(this.fastPos);
-        if (q >= n || buf[q] !== OP.MARK) return list; // an empty list (the next opcode is the next key)
+        if (q >= n || buf[q] !== OP.MARK) {
+          // An empty list (the next opcode is the next key).
+          const list: PickleValue[] = [];
+          if (slot >= 0) this.fastKeep(slot, list);
+          return list;
+        }
         q++;
-        const items: PickleValue[] = [];
+        // The items go to a scratch array first: most frames lists are found interned, and then no list
+        // is made at all (the opcode loop makes one and drops it).
+        const items = this.fastScratch;
+        items.length = 0;
         let hash = 0;
         for (;;) {
           q = this.skipFrames(q);
           if (q >= n) return FAST_FAIL;
           if (buf[q] === OP.APPENDS) break;
           const v = this.fastGet(q);
-          if (v === undefined) return FAST_FAIL;
+          if (v === undefined || this.fastSlot === slot) return FAST_FAIL; // (a list holding itself)
           items.push(v);
           hash = (Math.imul(hash, 0x01000193) ^ this.fastSlot) | 0;
           q = this.fastPos;
         }
         this.fastPos = q + 1;
         if (items.length === 0 || items.length >= 1000) return FAST_FAIL; // the loop's own rules apply
-        if (this.options.internReferenceLists) return this.internList(list, items, slot, hash);
-        for (const item of items) list.push(item);
+        const refs = this.options.referencedMemo;
+        const kept =
+          slot >= 0 &&
+          (refs === 'prune-streamed' || (typeof refs === 'object' && refs !== null && refs.has(slot)));
+        if (kept && this.options.internReferenceLists) {
+          const shared = this.findInterned(items, hash);
+          if (shared !== undefined) {
+            this.memo.set(slot, shared);
+            return shared;
+          }
+          const list = items.slice();
+          this.memo.set(slot, list);
+          this.registerInterned(list, hash);
+          return list;
+        }
+        const list = items.slice();
+        if (kept) this.memo.set(slot, list);
         return list;
       }
       default:
@@ -1047,6 +1086,8 @@ export class PickleStreamReader {
     return p;
   }
 
+  /** Reused for the items of a list of memo references (see fastValue). */
+  private readonly fastScratch: PickleValue[] = [];
   /** The slot fastGet read last. */
   private fastSlot = 0;
 
@@ -1063,7 +1104,7 @@ export class PickleStreamReader {
       slot = this.cur.u32(p + 1);
       this.fastPos = p + 5;
     } else return undefined;
-    const v = this.memo.get(slot);
+    const v = slot < this.memoSize ? this.memo.get(slot) : undefined;
     if (v === undefined || v === PRUNED) return undefined; // the opcode loop says why
     this.fastSlot = slot;
     return v;
