@@ -11,7 +11,9 @@
 // handed to a callback as they are appended and never stored. The pickle memo could still pin every object
 // (the pickler memoizes each dict and list), so a first pass (scanMemoReferences) records which memo slots
 // are ever read back (BINGET & co.: in PyTorch snapshots, the shared frame lists) and the second pass
-// keeps only those. Each pass holds one chunk plus one unfinished opcode.
+// keeps only those. Each pass holds one chunk plus one unfinished opcode. Trace entries (flat dicts, items of
+// a streamed list) are read by a fast path straight from the buffer (PickleStreamReader.streamedDict) that
+// does what the opcodes would do and leaves anything else to the opcode loop.
 
 export class PickleGlobal {
   constructor(
