@@ -221,7 +221,8 @@ class DeviceState {
   /** Segment start -> block. `starts` is kept sorted for "which segment holds this address". */
   readonly segments = new Map<Addr, { blockId: number; size: number }>();
   readonly starts: Addr[] = [];
-  readonly allocations = new Map<Addr, { id: number; size: number }>();
+  /** Live allocation address -> allocation id (its size: AllocationSizes). */
+  readonly allocations = new Map<Addr, number>();
   reserved = 0;
   peakReserved = 0;
 
@@ -275,6 +276,22 @@ class DeviceState {
       end = addrAdd(next, n);
     }
     return rest <= 0 ? { start, ...seg } : null;
+  }
+}
+
+/** Sizes of the timeline's allocations by id (no object per allocation: a million of them are made). */
+class AllocationSizes {
+  private sizes = new Float64Array(1024);
+  set(id: number, size: number): void {
+    if (id >= this.sizes.length) {
+      const grown = new Float64Array(Math.max(id + 1, this.sizes.length * 2));
+      grown.set(this.sizes);
+      this.sizes = grown;
+    }
+    this.sizes[id] = size;
+  }
+  get(id: number): number {
+    return this.sizes[id]!;
   }
 }
 
@@ -577,6 +594,7 @@ function buildTimeline(
   let bound = entries.length + 64;
   for (const s of segments) bound += 2 + 2 * s.blocks.length;
   const log = new EventLog({ clock: () => c.now, initialCapacity: bound });
+  const allocSize = new AllocationSizes();
   c.log = log;
   let deviceCount = 0;
   for (const seg of segments) deviceCount = Math.max(deviceCount, seg.device + 1);
@@ -621,7 +639,8 @@ function buildTimeline(
       stack,
     });
     log.placeLast(addr, stream);
-    st.allocations.set(addr, { id, size });
+    st.allocations.set(addr, id);
+    allocSize.set(id, size);
   };
 
   // End state per device, from the snapshot.
@@ -796,9 +815,9 @@ function buildTimeline(
           skip('segment_free of a segment that is not live');
           break;
         }
-        for (const [addr, alloc] of st.allocations) {
-          if (st.containing(addr, alloc.size)?.start === a) {
-            log.free(alloc.id);
+        for (const [addr, id] of st.allocations) {
+          if (st.containing(addr, allocSize.get(id))?.start === a) {
+            log.free(id);
             st.allocations.delete(addr);
             skip('allocation still live when its segment was freed (freed with it)');
           }
@@ -810,7 +829,7 @@ function buildTimeline(
       case Action.Alloc: {
         const previous = st.allocations.get(a);
         if (previous !== undefined) {
-          log.free(previous.id);
+          log.free(previous);
           st.allocations.delete(a);
           skip('alloc at an address that was still allocated (the earlier one was freed first)');
         }
@@ -831,7 +850,7 @@ function buildTimeline(
             skip('free_requested of an address that is not allocated');
           break;
         }
-        log.free(alloc.id);
+        log.free(alloc);
         st.allocations.delete(a);
         break;
       }
@@ -866,19 +885,19 @@ function buildTimeline(
   let fixes = 0;
   for (let d = 0; d < deviceCount; d++) {
     const st = states[d]!;
-    for (const [addr, alloc] of [...st.allocations]) {
+    for (const [addr, id] of [...st.allocations]) {
       const want = endAllocs[d]!.get(addr);
-      if (want === undefined || !sameAllocation(want, alloc.size)) {
-        log.free(alloc.id);
+      if (want === undefined || !sameAllocation(want, allocSize.get(id))) {
+        log.free(id);
         st.allocations.delete(addr);
         fixes++;
       }
     }
     for (const [addr, seg] of [...st.segments]) {
       if (endSegs[d]!.get(addr) !== seg.size) {
-        for (const [a2, alloc] of [...st.allocations]) {
-          if (st.containing(a2, alloc.size)?.start === addr) {
-            log.free(alloc.id);
+        for (const [a2, id] of [...st.allocations]) {
+          if (st.containing(a2, allocSize.get(id))?.start === addr) {
+            log.free(id);
             st.allocations.delete(a2);
           }
         }
@@ -917,7 +936,7 @@ function buildTimeline(
     end.blocks += st.segments.size;
     for (const seg of st.segments.values()) end.blockBytes += seg.size;
     end.allocations += st.allocations.size;
-    for (const a of st.allocations.values()) end.allocatedBytes += a.size;
+    for (const id of st.allocations.values()) end.allocatedBytes += allocSize.get(id);
   }
   return { devices: deviceCount, perDevicePeak: states.map((s) => s.peakReserved), expandablePieces, end };
 }
