@@ -110,6 +110,12 @@ export function flagsLocation(flags: number): MemoryLocation {
  * - usage: VkBufferUsageFlags / VkImageUsageFlags (ResourceCreate).
  * - typeBits: memoryTypeBits of the resource's memory requirements (Allocate of a bound resource).
  * - format: VkFormat (ResourceCreate of an image).
+ *
+ * Imported dumps (docs/importers.md) may add where things lie in the source's own address space:
+ * - address: device address of an allocation (Allocate) or block (BlockCreate); 0 = not recorded (and for
+ *   addresses at or above 2^53, which a trace column cannot hold exactly).
+ * - stream: the stream an allocation was made on (Allocate; PyTorch's CUDA stream), stored as stream + 1:
+ *   0 = not recorded.
  * ResourceCreate: id, flags (image, linear), size (buffer bytes; 0 for images), name, message (details
  * JSON), stack. ResourceDestroy: id. MemoryMap: id = block, offset, size (bytes; VK_WHOLE_SIZE as the
  * block's remaining bytes). MemoryUnmap: id = block. ObjectName: id (resource or block, see flags), name.
@@ -134,6 +140,8 @@ export interface EventColumns {
   readonly usage: Float64Array;
   readonly typeBits: Float64Array;
   readonly format: Uint32Array;
+  readonly address: Float64Array;
+  readonly stream: Float64Array;
 }
 
 export const eventColumnNames: readonly (keyof EventColumns)[] = [
@@ -155,6 +163,8 @@ export const eventColumnNames: readonly (keyof EventColumns)[] = [
   'usage',
   'typeBits',
   'format',
+  'address',
+  'stream',
 ];
 
 export type MutableEventColumns = { -readonly [K in keyof EventColumns]: EventColumns[K] };
@@ -180,6 +190,8 @@ export function allocateEventColumns(capacity: number): MutableEventColumns {
     usage: new Float64Array(capacity),
     typeBits: new Float64Array(capacity),
     format: new Uint32Array(capacity),
+    address: new Float64Array(capacity),
+    stream: new Float64Array(capacity),
   };
 }
 
@@ -393,6 +405,19 @@ export class EventLog implements AllocatorEventSink {
     c.decision[i] = e.decisionId;
     c.stack[i] = e.stack === null ? 0 : this.strings.intern(e.stack);
     this.noteDecision(e.decisionId);
+  }
+
+  /**
+   * Where the event just recorded (an allocate or blockCreate of an imported dump) lies in the source's
+   * address space, and the stream an allocation was made on: see `address` / `stream` in EventColumns.
+   * An address that is not a safe integer (a bigint above 2^53) is not recorded.
+   */
+  placeLast(address: number | bigint | null, stream: number | null = null): void {
+    const i = this.length - 1;
+    if (typeof address === 'number' && Number.isSafeInteger(address) && address > 0)
+      this.cols.address[i] = address;
+    if (stream !== null && Number.isSafeInteger(stream) && stream >= 0 && stream < Number.MAX_SAFE_INTEGER)
+      this.cols.stream[i] = stream + 1;
   }
 
   free(allocationId: number): void {

@@ -374,6 +374,7 @@ async function measure(file: string, out: string): Promise<void> {
   let lastPhase = '';
   let lastPct = -10;
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const result = await importSource(await fileSource(file), {
     onProgress: (done, total, phase) => {
       sample();
@@ -387,6 +388,9 @@ async function measure(file: string, out: string): Promise<void> {
     },
   });
   const tImport = performance.now() - t0;
+  // CPU time of the import (user + system, this process): on a loaded machine it varies far less than wall.
+  const cpuUsed = process.cpuUsage(cpu0);
+  const cpuImport = (cpuUsed.user + cpuUsed.system) / 1e6;
   const written = writeImportedTrace(result, out);
   const tTotal = performance.now() - t0;
   clearInterval(timer);
@@ -395,7 +399,7 @@ async function measure(file: string, out: string): Promise<void> {
   const size = statSync(file).size;
   console.log(summaryLine(result));
   console.log(
-    `bench-import file=${path.basename(file)} file_mb=${(size / MB).toFixed(1)} import_s=${(tImport / 1000).toFixed(2)} total_s=${(tTotal / 1000).toFixed(2)} mb_per_s=${(size / MB / (tImport / 1000)).toFixed(1)} peak_rss_mb=${(Math.max(maxRss, peakRss) / MB).toFixed(0)} peak_heap_mb=${(peakHeap / MB).toFixed(0)} log_events=${result.log.length} trace_mb=${(written.bytes / MB).toFixed(1)} warnings=${result.warnings.length}`,
+    `bench-import file=${path.basename(file)} file_mb=${(size / MB).toFixed(1)} import_s=${(tImport / 1000).toFixed(2)} import_cpu_s=${cpuImport.toFixed(2)} total_s=${(tTotal / 1000).toFixed(2)} mb_per_s=${(size / MB / (tImport / 1000)).toFixed(1)} peak_rss_mb=${(Math.max(maxRss, peakRss) / MB).toFixed(0)} peak_heap_mb=${(peakHeap / MB).toFixed(0)} log_events=${result.log.length} trace_mb=${(written.bytes / MB).toFixed(1)} warnings=${result.warnings.length}`,
   );
 }
 

@@ -2,7 +2,8 @@
 // Generates the snapshots with scripts/pytorch-training-snapshot.ts into a temporary directory, imports
 // each in a fresh process through the CLI's path (file source -> importer -> trace writer; the child is
 // scripts/bench-import.ts --measure), pinned to one core with taskset where it exists, several times, and
-// prints the median and the spread of import time, throughput and peak RSS. Each line also carries a
+// prints the median and the spread of import time (wall, and the median CPU time, which a loaded machine
+// disturbs far less), throughput and peak RSS. Each line also carries a
 // calibration figure (a plain byte-sum loop over the file, MB/s, measured in the same way), so numbers from
 // a loaded machine can be judged against an idle one.
 //
@@ -155,6 +156,7 @@ async function main(): Promise<void> {
       for (const file of files) {
         const mb = statSync(file).size / MB;
         const times: number[] = [];
+        const cpuTimes: number[] = [];
         const rss: number[] = [];
         const calib: number[] = [];
         for (let k = 0; k < runs; k++) {
@@ -168,12 +170,13 @@ async function main(): Promise<void> {
           ]);
           const line = out.split('\n').find((l) => l.startsWith('bench-import '))!;
           times.push(field(line, 'import_s'));
+          cpuTimes.push(field(line, 'import_cpu_s'));
           rss.push(field(line, 'peak_rss_mb'));
           rmSync(`${file}.trace`, { force: true });
         }
         const t = median(times);
         console.log(
-          `bench-pytorch-import file=${path.basename(file)} entries=${sim.trace.length} file_mb=${mb.toFixed(1)} runs=${runs} import_s_median=${t.toFixed(2)} import_s_min=${Math.min(...times).toFixed(2)} import_s_max=${Math.max(...times).toFixed(2)} mb_per_s=${(mb / t).toFixed(1)} peak_rss_mb_median=${median(rss).toFixed(0)} calib_sum_loop_mb_per_s_median=${median(calib).toFixed(0)} cpu=${cpu ?? 'any'} load=${load()}`,
+          `bench-pytorch-import file=${path.basename(file)} entries=${sim.trace.length} file_mb=${mb.toFixed(1)} runs=${runs} import_s_median=${t.toFixed(2)} import_s_min=${Math.min(...times).toFixed(2)} import_s_max=${Math.max(...times).toFixed(2)} import_cpu_s_median=${median(cpuTimes).toFixed(2)} mb_per_s=${(mb / t).toFixed(1)} peak_rss_mb_median=${median(rss).toFixed(0)} calib_sum_loop_mb_per_s_median=${median(calib).toFixed(0)} cpu=${cpu ?? 'any'} load=${load()}`,
         );
       }
     }

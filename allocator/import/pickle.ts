@@ -11,7 +11,9 @@
 // handed to a callback as they are appended and never stored. The pickle memo could still pin every object
 // (the pickler memoizes each dict and list), so a first pass (scanMemoReferences) records which memo slots
 // are ever read back (BINGET & co.: in PyTorch snapshots, the shared frame lists) and the second pass
-// keeps only those. Each pass holds one chunk plus one unfinished opcode.
+// keeps only those. Each pass holds one chunk plus one unfinished opcode. Trace entries (flat dicts, items of
+// a streamed list) are read by a fast path straight from the buffer (PickleStreamReader.streamedDict) that
+// does what the opcodes would do and leaves anything else to the opcode loop.
 
 export class PickleGlobal {
   constructor(
@@ -71,6 +73,9 @@ const MAX_KEPT_LISTS = 200_000;
 
 /** Marks a memo slot that was forgotten (see PickleNeedsRescan). */
 const PRUNED: unique symbol = Symbol('pruned memo slot');
+
+/** streamedDict's "not this way": the opcode loop reads the item. */
+const FAST_FAIL: unique symbol = Symbol('fast path gives up');
 
 /** Malformed or unsupported pickle: `position` is the byte offset of the offending opcode. */
 export class PickleError extends Error {
@@ -180,10 +185,31 @@ const OP = {
   READONLY_BUFFER: 0x98,
 } as const;
 
+/** How much of a new chunk is copied to finish an opcode that runs on from the previous one (bytes). */
+const STITCH_BYTES = 64 * 1024;
+
 /** Longest string/bytes payload accepted (bytes); larger lengths are treated as corruption. */
 const MAX_PAYLOAD = 1 << 30;
 
 const utf8 = new TextDecoder('utf-8');
+
+/**
+ * UTF-8 text of buf[from, to). Short ASCII strings (dict keys, action names, frame names in snapshots) are
+ * built directly: calling TextDecoder costs more than the loop for them. Longer or non-ASCII text goes to
+ * TextDecoder (invalid sequences become U+FFFD either way: ASCII has none).
+ */
+function decodeUtf8(buf: Uint8Array, from: number, to: number): string {
+  if (to - from <= 24) {
+    let out = '';
+    for (let i = from; i < to; i++) {
+      const b = buf[i]!;
+      if (b >= 0x80) return utf8.decode(buf.subarray(from, to));
+      out += String.fromCharCode(b);
+    }
+    return out;
+  }
+  return utf8.decode(buf.subarray(from, to));
+}
 /** ISO-8859-1 proper (TextDecoder's "latin1" is windows-1252, which remaps 0x80-0x9f). */
 const latin1 = {
   decode(bytes: Uint8Array): string {
@@ -220,6 +246,19 @@ class Cursor {
     }
     this.pos = 0;
     this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+  }
+  /**
+   * After appending a small head of `chunk` (which then ends buf): continue in `chunk` itself, without
+   * copying it, when what is unconsumed lies within that head. Returns whether it did.
+   */
+  continueIn(chunk: Uint8Array, headLength: number): boolean {
+    const chunkStart = this.buf.length - headLength; // where chunk[0] is in buf
+    if (this.pos < chunkStart) return false;
+    this.base += chunkStart;
+    this.pos -= chunkStart;
+    this.buf = chunk;
+    this.view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    return true;
   }
   has(k: number): boolean {
     return this.pos + k <= this.buf.length;
@@ -300,24 +339,32 @@ function payloadLength(c: Cursor, op: number, field: 1 | 4 | 8, start: number, a
 
 /** Two's-complement little-endian integer of any width (LONG1/LONG4). */
 export function decodeLong(bytes: Uint8Array): number | bigint {
-  const n = bytes.length;
+  return decodeLongAt(bytes, 0, bytes.length);
+}
+
+/** decodeLong of the `n` bytes at buf[from] (no subarray: the importer's hot path reads addresses so). */
+function decodeLongAt(buf: Uint8Array, from: number, n: number): number | bigint {
   if (n === 0) return 0;
+  const last = buf[from + n - 1]!;
   if (n <= 6) {
     let v = 0;
-    for (let i = n - 1; i >= 0; i--) v = v * 256 + bytes[i]!;
-    if (bytes[n - 1]! >= 0x80) v -= 2 ** (8 * n);
+    for (let i = n - 1; i >= 0; i--) v = v * 256 + buf[from + i]!;
+    if (last >= 0x80) v -= 2 ** (8 * n);
     return v;
   }
-  if (n <= 8 && bytes[n - 1]! < 0x80) {
+  if (n <= 8 && last < 0x80) {
     // Non-negative and at most 63 bits: exact as a number when below 2^53.
     let hi = 0;
-    for (let i = n - 1; i >= 4; i--) hi = hi * 256 + bytes[i]!;
+    for (let i = n - 1; i >= 4; i--) hi = hi * 256 + buf[from + i]!;
     if (hi < 0x200000)
-      return hi * 0x100000000 + ((bytes[0]! | (bytes[1]! << 8) | (bytes[2]! << 16)) + bytes[3]! * 0x1000000);
+      return (
+        hi * 0x100000000 +
+        ((buf[from]! | (buf[from + 1]! << 8) | (buf[from + 2]! << 16)) + buf[from + 3]! * 0x1000000)
+      );
   }
   let v = 0n;
-  for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]!);
-  if (bytes[n - 1]! >= 0x80) v -= 1n << BigInt(8 * n);
+  for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(buf[from + i]!);
+  if (last >= 0x80) v -= 1n << BigInt(8 * n);
   return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 }
 
@@ -330,7 +377,7 @@ function payloadValue(op: number, bytes: Uint8Array): PickleValue {
     case OP.SHORT_BINUNICODE:
     case OP.BINUNICODE:
     case OP.BINUNICODE8:
-      return utf8.decode(bytes);
+      return decodeUtf8(bytes, 0, bytes.length);
     case OP.SHORT_BINSTRING:
     case OP.BINSTRING:
       return latin1.decode(bytes);
@@ -558,13 +605,39 @@ export class MemoReferenceScanner {
   }
 }
 
+type MemoValue = PickleValue | typeof PRUNED | undefined;
+
+/**
+ * The pickle memo: slot -> value, in fixed pages of 8,192 slots (64 KiB each). A flat array of millions of
+ * slots is reallocated and copied as it grows, in V8's large-object space, which costs garbage collections;
+ * pages are made once. Slots never written read as undefined.
+ */
+class Memo {
+  private readonly pages: MemoValue[][] = [];
+  /** One past the highest slot written. */
+  length = 0;
+
+  get(slot: number): MemoValue {
+    return this.pages[slot >>> 13]?.[slot & 8191];
+  }
+
+  set(slot: number, value: MemoValue): void {
+    const p = slot >>> 13;
+    let page = this.pages[p];
+    // A far slot (LONG_BINPUT takes any u32) leaves the pages between unmade (a holey array).
+    if (page === undefined) this.pages[p] = page = new Array<MemoValue>(8192);
+    page[slot & 8191] = value;
+    if (slot >= this.length) this.length = slot + 1;
+  }
+}
+
 /** Second pass: the value, with selected lists streamed. feed() chunks in order, then end(). */
 export class PickleStreamReader {
   private readonly cur = new Cursor();
   private stack: Frame = [];
   private readonly metastack: Frame[] = [];
-  /** Slot -> value; holes for slots not kept (not referenced), PRUNED for slots forgotten. */
-  private readonly memo: (PickleValue | typeof PRUNED | undefined)[] = [];
+  /** Slot -> value; undefined for slots not kept (not referenced), PRUNED for slots forgotten. */
+  private readonly memo = new Memo();
   private memoSize = 0;
   /** Per MARK on the metastack: memoSize when it was pushed (which slots a batch of items made). */
   private readonly markMemo: number[] = [];
@@ -584,11 +657,20 @@ export class PickleStreamReader {
   /** Paths of lists being filled (computed once per list); null = not streamed. */
   private readonly listPaths = new WeakMap<PickleValue[], PicklePath | null>();
   /** Items handed out so far per streamed list (its index base). */
-  private readonly streamedCounts = new WeakMap<PickleValue[], number>();
+  private readonly streamedCounts = new WeakMap<PickleValue[], { n: number }>();
+
+  /** The count of items handed out from the streamed list `list` (a holder the fast path keeps at hand). */
+  private streamedCount(list: PickleValue[]): { n: number } {
+    let count = this.streamedCounts.get(list);
+    if (count === undefined) this.streamedCounts.set(list, (count = { n: 0 }));
+    return count;
+  }
   private readonly maxMarkDepth: number;
 
   constructor(private readonly options: PickleStreamOptions = {}) {
     this.maxMarkDepth = options.maxMarkDepth ?? 10_000;
+    const refs = options.referencedMemo;
+    this.fastItems = options.onItem !== undefined && refs !== undefined && refs !== null;
   }
 
   get finished(): boolean {
@@ -603,7 +685,21 @@ export class PickleStreamReader {
   /** Bytes after STOP are ignored (a snapshot file holds one pickle). */
   feed(chunk: Uint8Array): void {
     if (this.done) return;
-    this.cur.append(chunk);
+    const c = this.cur;
+    if (c.pos < c.buf.length && chunk.length > STITCH_BYTES) {
+      // An opcode runs on from the last chunk: finish it in a copy of its bytes and the chunk's first
+      // STITCH_BYTES, then go on in the chunk itself (copying every chunk whole cost more than reading it).
+      c.append(chunk.subarray(0, STITCH_BYTES));
+      this.run();
+      if (this.done) return;
+      if (c.continueIn(chunk, STITCH_BYTES)) this.run();
+      else {
+        c.append(chunk.subarray(STITCH_BYTES)); // one opcode longer than that: copied whole
+        this.run();
+      }
+      return;
+    }
+    c.append(chunk);
     this.run();
   }
 
@@ -651,11 +747,11 @@ export class PickleStreamReader {
     if (index >= this.memoSize) this.memoSize = index + 1;
     const refs = this.options.referencedMemo;
     if (refs === undefined || refs === null || refs === 'prune-streamed' || refs.has(index))
-      this.memo[index] = value;
+      this.memo.set(index, value);
   }
 
   private memoGet(index: number, at: number): void {
-    const v = this.memo[index];
+    const v = index < this.memoSize ? this.memo.get(index) : undefined;
     if (v === undefined) throw new PickleError('A memo slot is read before it is written', at);
     if (v === PRUNED)
       throw new PickleNeedsRescan(`memo slot ${index} is read back after the streamed item that made it`);
@@ -670,25 +766,49 @@ export class PickleStreamReader {
    * `memoSlot` is where the list was memoized (just before its MARK, as CPython writes it), which is pointed
    * at the shared list; a list not found there is filled and not shared (it may be memoized elsewhere).
    */
-  private internList(list: PickleValue[], items: PickleValue[], memoSlot: number): PickleValue[] {
-    if (this.memo[memoSlot] !== list) {
+  private internList(
+    list: PickleValue[],
+    items: PickleValue[],
+    memoSlot: number,
+    hash: number,
+  ): PickleValue[] {
+    if (memoSlot < 0 || this.memo.get(memoSlot) !== list) {
       for (const item of items) list.push(item);
       return list;
     }
-    const key = (this.refHash >>> 0) * 1024 + Math.min(items.length, 1023);
-    let bucket = this.internedLists.get(key);
-    if (bucket !== undefined) {
-      search: for (const candidate of bucket) {
-        if (candidate.length !== items.length) continue;
-        for (let k = 0; k < items.length; k++) if (candidate[k] !== items[k]) continue search;
-        if (this.memo[memoSlot] === list) this.memo[memoSlot] = candidate;
-        return candidate;
-      }
-    } else this.internedLists.set(key, (bucket = []));
+    if (list === this.fastOwner) this.fastOwner = null;
+    const shared = this.findInterned(items, hash);
+    if (shared !== undefined) {
+      this.memo.set(memoSlot, shared);
+      return shared;
+    }
     for (const item of items) list.push(item);
+    this.registerInterned(list, hash);
+    return list;
+  }
+
+  private internKey(items: readonly PickleValue[], hash: number): number {
+    return (hash >>> 0) * 1024 + Math.min(items.length, 1023);
+  }
+
+  /** The interned list with exactly `items` (`hash`: of their memo slots), if there is one. */
+  private findInterned(items: readonly PickleValue[], hash: number): PickleValue[] | undefined {
+    const bucket = this.internedLists.get(this.internKey(items, hash));
+    if (bucket === undefined) return undefined;
+    search: for (const candidate of bucket) {
+      if (candidate.length !== items.length) continue;
+      for (let k = 0; k < items.length; k++) if (candidate[k] !== items[k]) continue search;
+      return candidate;
+    }
+    return undefined;
+  }
+
+  private registerInterned(list: PickleValue[], hash: number): void {
+    const key = this.internKey(list, hash);
+    let bucket = this.internedLists.get(key);
+    if (bucket === undefined) this.internedLists.set(key, (bucket = []));
     bucket.push(list);
     this.interned.add(list);
-    return list;
   }
 
   /**
@@ -700,14 +820,297 @@ export class PickleStreamReader {
     const end = Math.min(this.memoSize, memo.length);
     const handedOut = new Set<PickleValue>(items);
     for (let k = from; k < end; k++) {
-      const v = memo[k];
+      const v = memo.get(k);
       if (v === undefined || v === PRUNED) continue;
-      if (handedOut.has(v)) memo[k] = PRUNED;
+      if (handedOut.has(v)) memo.set(k, PRUNED);
       else if (Array.isArray(v) && !this.interned.has(v) && ++this.keptLists > MAX_KEPT_LISTS)
         throw new PickleNeedsRescan(`more than ${MAX_KEPT_LISTS} lists would stay in the memo`);
     }
   }
   private keptLists = 0;
+
+  // ---- Fast path for streamed dict items ----------------------------------------------------------------
+  //
+  // In a snapshot almost every byte is a trace entry: a flat dict, `EMPTY_DICT MEMOIZE MARK (key value)*
+  // SETITEMS`, item of a streamed list's APPENDS batch, whose values are small ints, addresses (LONG1),
+  // strings and a frames list of memo references. streamedDict reads such a dict straight from the buffer
+  // and hands it out at once, without the stack, MARK frames or a memo slot for the dict. It does exactly
+  // what the opcodes would do (same memo slots, same interned lists) and gives up (-1) on anything else,
+  // and when the dict runs past the bytes at hand: the opcode loop then reads it from `start` as usual.
+
+  /** Whether streamedDict may be tried (items streamed, and a memo policy that drops the item itself). */
+  private readonly fastItems: boolean;
+  /** The streamed list whose MARK frame streamedDict last served, and its path. */
+  private fastOwner: PickleValue[] | null = null;
+  private fastPath: PicklePath = [];
+  private fastCount = { n: 0 };
+  private fastItemCount = 0;
+  /** Streamed items read by the fast path (streamedDict) so far: a diagnostic for tests and benchmarks. */
+  get fastItemsRead(): number {
+    return this.fastItemCount;
+  }
+  /** Where the last fastValue / fastPut stopped reading. */
+  private fastPos = 0;
+
+  /**
+   * Tries to read the dict whose EMPTY_DICT is at buf[start] as a complete item of the streamed list that
+   * owns the current MARK frame. Items already in that frame (read by the opcode loop) are complete, as a
+   * new item starts: they are handed out first. Returns the position after the dict's SETITEMS, or -1
+   * (nothing changed that the opcode loop would not redo).
+   */
+  private streamedDict(start: number): number {
+    const level = this.metastack.length;
+    if (level === 0) return -1;
+    const below = this.metastack[level - 1]!;
+    const owner = below[below.length - 1];
+    if (owner !== this.fastOwner) {
+      if (!Array.isArray(owner) || this.interned.has(owner)) return -1;
+      if (level - 1 > (this.options.maxPathLength ?? Infinity)) return -1;
+      const path = this.listPathOf(owner, level - 1, below.length - 1);
+      if (path === null || this.options.streamItems?.(path) !== true) return -1;
+      this.fastOwner = owner;
+      this.fastPath = path;
+      this.fastCount = this.streamedCount(owner);
+    }
+    if (this.stack.length > 0) {
+      const items = this.stack;
+      this.stack = [];
+      this.refsInFrame = 0;
+      this.refHash = 0;
+      const marks = this.markMemo.length - 1;
+      this.handOut(this.fastOwner!, this.fastPath, items, this.markMemo[marks]!);
+      this.markMemo[marks] = this.memoSize;
+    }
+    const buf = this.cur.buf;
+    const savedMemoSize = this.memoSize;
+    // The dict's own memo slot: never kept (the item is handed out now; a later read of it is a rescan).
+    const slot = this.fastPut(start + 1);
+    if (slot === -2) return this.fastGiveUp(savedMemoSize);
+    let p = this.skipFrames(this.fastPos);
+    if (slot >= 0) {
+      const refs = this.options.referencedMemo;
+      if (refs === 'prune-streamed') this.memo.set(slot, PRUNED);
+      else if (typeof refs === 'object' && refs !== null && refs.has(slot))
+        return this.fastGiveUp(savedMemoSize);
+    }
+    if (p >= buf.length || buf[p] !== OP.MARK) return this.fastGiveUp(savedMemoSize);
+    p++;
+    const d = newDict();
+    for (;;) {
+      p = this.skipFrames(p);
+      if (p >= buf.length) return this.fastGiveUp(savedMemoSize);
+      if (buf[p] === OP.SETITEMS) {
+        p++;
+        break;
+      }
+      const key = this.fastValue(p);
+      if (typeof key !== 'string') return this.fastGiveUp(savedMemoSize);
+      const value = this.fastValue(this.fastPos);
+      if (value === FAST_FAIL) return this.fastGiveUp(savedMemoSize);
+      d[key] = value;
+      p = this.fastPos;
+    }
+    // Complete only if nothing can touch it again: the next opcode starts the next item or ends the batch.
+    const q = this.skipFrames(p);
+    if (q >= buf.length || (buf[q] !== OP.EMPTY_DICT && buf[q] !== OP.APPENDS))
+      return this.fastGiveUp(savedMemoSize);
+    const count = this.fastCount;
+    this.options.onItem?.(this.fastPath, count.n, d);
+    count.n++;
+    this.fastItemCount++;
+    return p;
+  }
+
+  /** streamedDict's way out: the memo size as it was (slots written since are written again). */
+  private fastGiveUp(memoSize: number): number {
+    this.memoSize = memoSize;
+    return -1;
+  }
+
+  /**
+   * A memo write at buf[p] (MEMOIZE, BINPUT, LONG_BINPUT) of a fresh slot: returns the slot and sets
+   * fastPos after it; -1 (fastPos = p) when there is none; -2 when it cannot be handled here.
+   */
+  private fastPut(at: number): number {
+    const buf = this.cur.buf;
+    const p = this.skipFrames(at);
+    this.fastPos = at;
+    if (p >= buf.length) return -2;
+    let slot: number;
+    switch (buf[p]) {
+      case OP.MEMOIZE:
+        slot = this.memoSize;
+        this.fastPos = p + 1;
+        break;
+      case OP.BINPUT:
+        if (p + 2 > buf.length) return -2;
+        slot = buf[p + 1]!;
+        this.fastPos = p + 2;
+        break;
+      case OP.LONG_BINPUT:
+        if (p + 5 > buf.length) return -2;
+        slot = this.cur.u32(p + 1);
+        this.fastPos = p + 5;
+        break;
+      default:
+        return -1;
+    }
+    // Re-putting a slot already written would change what an earlier read saw if the loop redoes this item.
+    if (slot < this.memoSize) return -2;
+    this.memoSize = slot + 1;
+    return slot;
+  }
+
+  /** memoPut's policy for a value made by the fast path. */
+  private fastKeep(slot: number, value: PickleValue): void {
+    const refs = this.options.referencedMemo;
+    if (refs === 'prune-streamed' || (typeof refs === 'object' && refs !== null && refs.has(slot)))
+      this.memo.set(slot, value);
+  }
+
+  /**
+   * One value at buf[p] (with its memo write, if any): small ints, LONG1, None/True/False, floats, short
+   * and long unicode, memo reads, and lists of memo reads (interned as the opcode loop would). Sets fastPos
+   * after it; FAST_FAIL for anything else.
+   */
+  private fastValue(at: number): PickleValue | typeof FAST_FAIL {
+    const c = this.cur;
+    const buf = c.buf;
+    const n = buf.length;
+    const p = this.skipFrames(at);
+    if (p >= n) return FAST_FAIL;
+    switch (buf[p]) {
+      case OP.BININT1:
+        if (p + 2 > n) return FAST_FAIL;
+        this.fastPos = p + 2;
+        return buf[p + 1]!;
+      case OP.BININT2:
+        if (p + 3 > n) return FAST_FAIL;
+        this.fastPos = p + 3;
+        return c.u16(p + 1);
+      case OP.BININT:
+        if (p + 5 > n) return FAST_FAIL;
+        this.fastPos = p + 5;
+        return c.i32(p + 1);
+      case OP.LONG1: {
+        if (p + 2 > n) return FAST_FAIL;
+        const len = buf[p + 1]!;
+        if (p + 2 + len > n) return FAST_FAIL;
+        this.fastPos = p + 2 + len;
+        return decodeLongAt(buf, p + 2, len);
+      }
+      case OP.BINFLOAT:
+        if (p + 9 > n) return FAST_FAIL;
+        this.fastPos = p + 9;
+        return c.f64be(p + 1);
+      case OP.NONE:
+        this.fastPos = p + 1;
+        return null;
+      case OP.NEWTRUE:
+        this.fastPos = p + 1;
+        return true;
+      case OP.NEWFALSE:
+        this.fastPos = p + 1;
+        return false;
+      case OP.SHORT_BINUNICODE:
+      case OP.BINUNICODE: {
+        const field = buf[p] === OP.SHORT_BINUNICODE ? 1 : 4;
+        if (p + 1 + field > n) return FAST_FAIL;
+        const len = field === 1 ? buf[p + 1]! : c.u32(p + 1);
+        const from = p + 1 + field;
+        if (len > MAX_PAYLOAD || from + len > n) return FAST_FAIL;
+        const text = decodeUtf8(buf, from, from + len);
+        const slot = this.fastPut(from + len);
+        if (slot === -2) return FAST_FAIL;
+        if (slot >= 0) this.fastKeep(slot, text);
+        return text;
+      }
+      case OP.BINGET:
+      case OP.LONG_BINGET: {
+        const v = this.fastGet(p);
+        return v === undefined ? FAST_FAIL : v;
+      }
+      case OP.EMPTY_LIST: {
+        const slot = this.fastPut(p + 1);
+        if (slot === -2) return FAST_FAIL;
+        let q = this.skipFrames(this.fastPos);
+        if (q >= n || buf[q] !== OP.MARK) {
+          // An empty list (the next opcode is the next key).
+          const list: PickleValue[] = [];
+          if (slot >= 0) this.fastKeep(slot, list);
+          return list;
+        }
+        q++;
+        // The items go to a scratch array first: most frames lists are found interned, and then no list
+        // is made at all (the opcode loop makes one and drops it).
+        const items = this.fastScratch;
+        items.length = 0;
+        let hash = 0;
+        for (;;) {
+          q = this.skipFrames(q);
+          if (q >= n) return FAST_FAIL;
+          if (buf[q] === OP.APPENDS) break;
+          const v = this.fastGet(q);
+          if (v === undefined || this.fastSlot === slot) return FAST_FAIL; // (a list holding itself)
+          items.push(v);
+          hash = (Math.imul(hash, 0x01000193) ^ this.fastSlot) | 0;
+          q = this.fastPos;
+        }
+        this.fastPos = q + 1;
+        if (items.length === 0 || items.length >= 1000) return FAST_FAIL; // the loop's own rules apply
+        const refs = this.options.referencedMemo;
+        const kept =
+          slot >= 0 &&
+          (refs === 'prune-streamed' || (typeof refs === 'object' && refs !== null && refs.has(slot)));
+        if (kept && this.options.internReferenceLists) {
+          const shared = this.findInterned(items, hash);
+          if (shared !== undefined) {
+            this.memo.set(slot, shared);
+            return shared;
+          }
+          const list = items.slice();
+          this.memo.set(slot, list);
+          this.registerInterned(list, hash);
+          return list;
+        }
+        const list = items.slice();
+        if (kept) this.memo.set(slot, list);
+        return list;
+      }
+      default:
+        return FAST_FAIL;
+    }
+  }
+  /** The position after any FRAME opcodes at buf[p] (they only group bytes; the loop skips them too). */
+  private skipFrames(p: number): number {
+    const buf = this.cur.buf;
+    while (p + 9 <= buf.length && buf[p] === OP.FRAME) p += 9;
+    return p;
+  }
+
+  /** Reused for the items of a list of memo references (see fastValue). */
+  private readonly fastScratch: PickleValue[] = [];
+  /** The slot fastGet read last. */
+  private fastSlot = 0;
+
+  /** A BINGET / LONG_BINGET at buf[p] of a slot that holds a value; undefined otherwise. */
+  private fastGet(p: number): PickleValue | undefined {
+    const buf = this.cur.buf;
+    let slot: number;
+    if (buf[p] === OP.BINGET) {
+      if (p + 2 > buf.length) return undefined;
+      slot = buf[p + 1]!;
+      this.fastPos = p + 2;
+    } else if (buf[p] === OP.LONG_BINGET) {
+      if (p + 5 > buf.length) return undefined;
+      slot = this.cur.u32(p + 1);
+      this.fastPos = p + 5;
+    } else return undefined;
+    const v = slot < this.memoSize ? this.memo.get(slot) : undefined;
+    if (v === undefined || v === PRUNED) return undefined; // the opcode loop says why
+    this.fastSlot = slot;
+    return v;
+  }
 
   /** Path of the container at stack level `level`, index `i` (null when it is not reachable by keys). */
   /**
@@ -726,7 +1129,7 @@ export class PickleStreamReader {
       const prev = i >= 1 ? frame[i - 1] : undefined;
       if (Array.isArray(prev)) {
         const listPath = this.listPathOf(prev, level, i - 1);
-        return listPath === null ? null : [...listPath, this.streamedCounts.get(prev) ?? prev.length];
+        return listPath === null ? null : [...listPath, this.streamedCounts.get(prev)?.n ?? prev.length];
       }
       if (typeof prev === 'string' && i >= 2 && isDict(frame[i - 2])) {
         const dictPath = this.pathAt(level, i - 2);
@@ -743,7 +1146,7 @@ export class PickleStreamReader {
       const key = frame[i - 1];
       return typeof key === 'string' ? [...ownerPath, key] : null;
     }
-    if (Array.isArray(owner)) return [...ownerPath, (this.streamedCounts.get(owner) ?? owner.length) + i];
+    if (Array.isArray(owner)) return [...ownerPath, (this.streamedCounts.get(owner)?.n ?? owner.length) + i];
     return null;
   }
 
@@ -772,7 +1175,8 @@ export class PickleStreamReader {
       const path = this.listPathOf(owner, level - 1, below.length - 1);
       if (path === null || !select(path)) continue;
       const frame = level === this.metastack.length ? this.stack : this.metastack[level]!;
-      let index = this.streamedCounts.get(owner) ?? 0;
+      const count = this.streamedCount(owner);
+      let index = count.n;
       for (const item of frame) {
         try {
           this.options.onItem?.(path, index++, item);
@@ -781,7 +1185,7 @@ export class PickleStreamReader {
         }
         handed++;
       }
-      this.streamedCounts.set(owner, index);
+      count.n = index;
     }
     return handed;
   }
@@ -800,18 +1204,29 @@ export class PickleStreamReader {
     if (select !== undefined && this.metastack.length <= (this.options.maxPathLength ?? Infinity)) {
       const path = this.listPathOf(list, this.metastack.length, this.stack.length - 1);
       if (path !== null && select(path)) {
-        let index = this.streamedCounts.get(list) ?? 0;
-        for (const item of items) this.options.onItem?.(path, index++, item);
-        this.streamedCounts.set(list, index);
-        if (this.options.referencedMemo === 'prune-streamed') {
-          const from = memoFrom >= 0 ? memoFrom : this.streamedMemoMark.get(list);
-          if (from !== undefined) this.pruneStreamed(from, items);
-          this.streamedMemoMark.set(list, this.memoSize);
-        }
+        this.handOut(list, path, items, memoFrom);
         return;
       }
     }
     for (const item of items) list.push(item);
+  }
+
+  /** Gives the items of the streamed list `list` at `path` to onItem (see appendTo for `memoFrom`). */
+  private handOut(
+    list: PickleValue[],
+    path: PicklePath,
+    items: readonly PickleValue[],
+    memoFrom: number,
+  ): void {
+    const count = this.streamedCount(list);
+    let index = count.n;
+    for (const item of items) this.options.onItem?.(path, index++, item);
+    count.n = index;
+    if (this.options.referencedMemo === 'prune-streamed') {
+      const from = memoFrom >= 0 ? memoFrom : this.streamedMemoMark.get(list);
+      if (from !== undefined) this.pruneStreamed(from, items);
+      this.streamedMemoMark.set(list, this.memoSize);
+    }
   }
 
   private setItems(items: readonly PickleValue[], at: number): void {
@@ -970,6 +1385,13 @@ export class PickleStreamReader {
           this.stack.push([]);
           break;
         case OP.EMPTY_DICT:
+          if (this.fastItems) {
+            const end = this.streamedDict(start);
+            if (end >= 0) {
+              next = end;
+              break;
+            }
+          }
           this.stack.push(newDict());
           break;
         case OP.EMPTY_SET:
@@ -1021,7 +1443,7 @@ export class PickleStreamReader {
             !this.interned.has(list) &&
             this.stack.length > 0
           ) {
-            this.stack[this.stack.length - 1] = this.internList(list, items, memoFrom - 1);
+            this.stack[this.stack.length - 1] = this.internList(list, items, memoFrom - 1, this.refHash);
             break;
           }
           this.appendTo(items, at, memoFrom);

@@ -69,18 +69,19 @@ const enum Action {
   Other,
 }
 
-const actionCodes: Record<string, Action> = {
-  alloc: Action.Alloc,
-  free_requested: Action.FreeRequested,
-  free_completed: Action.FreeCompleted,
-  segment_alloc: Action.SegmentAlloc,
-  segment_free: Action.SegmentFree,
-  segment_map: Action.SegmentMap,
-  segment_unmap: Action.SegmentUnmap,
-  oom: Action.Oom,
-  snapshot: Action.Snapshot,
-  annotate: Action.Annotate,
-};
+/** Action names; a Map, so that names such as "constructor" are not found on a prototype. */
+const actionCodes = new Map<string, Action>([
+  ['alloc', Action.Alloc],
+  ['free_requested', Action.FreeRequested],
+  ['free_completed', Action.FreeCompleted],
+  ['segment_alloc', Action.SegmentAlloc],
+  ['segment_free', Action.SegmentFree],
+  ['segment_map', Action.SegmentMap],
+  ['segment_unmap', Action.SegmentUnmap],
+  ['oom', Action.Oom],
+  ['snapshot', Action.Snapshot],
+  ['annotate', Action.Annotate],
+]);
 
 interface SnapBlock {
   readonly addr: Addr;
@@ -93,6 +94,8 @@ interface SnapBlock {
   readonly requested: number | undefined;
   readonly allocated: boolean;
   readonly stack: string;
+  /** The CUDA stream of its segment (blocks are only handed out on their segment's stream); null if unknown. */
+  readonly stream: number | null;
 }
 
 interface SnapSegment {
@@ -125,14 +128,34 @@ function normalizeAddr(v: bigint): Addr {
 /** Growable typed columns of trace entries (one row per entry, all devices). */
 class EntryColumns {
   length = 0;
-  action = new Uint8Array(1024);
-  device = new Uint16Array(1024);
-  size = new Float64Array(1024);
-  time = new Float64Array(1024);
-  stack = new Uint32Array(1024);
+  action: Uint8Array;
+  device: Uint16Array;
+  size: Float64Array;
+  time: Float64Array;
+  stack: Uint32Array;
   /** Extra text (OOM device_free, annotate metadata, unknown action names) as string ids. */
-  note = new Uint32Array(1024);
-  readonly addr: Addr[] = [];
+  note: Uint32Array;
+  /** The entry's CUDA stream; -1 when it has none. */
+  stream: Float64Array;
+  /** Addresses that are safe integers (all real ones); NaN where the address is a bigint (kept in bigAddr). */
+  addr: Float64Array;
+
+  /**
+   * `capacity`: rows to make room for at once (grown by doubling past it). Sized from the file, growing
+   * (copying tens of MB several times) is avoided; pages of the columns that are never written are never
+   * touched, so an over-estimate costs address space, not memory.
+   */
+  constructor(capacity = 1024) {
+    this.action = new Uint8Array(capacity);
+    this.device = new Uint16Array(capacity);
+    this.size = new Float64Array(capacity);
+    this.time = new Float64Array(capacity);
+    this.stack = new Uint32Array(capacity);
+    this.note = new Uint32Array(capacity);
+    this.stream = new Float64Array(capacity);
+    this.addr = new Float64Array(capacity);
+  }
+  private readonly bigAddr = new Map<number, bigint>();
 
   push(
     action: Action,
@@ -142,16 +165,22 @@ class EntryColumns {
     time: number,
     stack: number,
     note: number,
+    stream: number,
   ): void {
     if (this.length === this.action.length) this.grow();
     const i = this.length++;
+    this.stream[i] = stream;
     this.action[i] = action;
     this.device[i] = device;
     this.size[i] = size;
     this.time[i] = time;
     this.stack[i] = stack;
     this.note[i] = note;
-    this.addr.push(addr);
+    if (typeof addr === 'number') this.addr[i] = addr;
+    else {
+      this.addr[i] = NaN;
+      this.bigAddr.set(i, addr);
+    }
   }
 
   private grow(): void {
@@ -170,6 +199,14 @@ class EntryColumns {
     this.time = g(this.time, (k) => new Float64Array(k));
     this.stack = g(this.stack, (k) => new Uint32Array(k));
     this.note = g(this.note, (k) => new Uint32Array(k));
+    this.stream = g(this.stream, (k) => new Float64Array(k));
+    this.addr = g(this.addr, (k) => new Float64Array(k));
+  }
+
+  /** The address of entry `i`. */
+  addrAt(i: number): Addr {
+    const a = this.addr[i]!;
+    return a === a ? a : this.bigAddr.get(i)!; // NaN: a bigint address
   }
 }
 
@@ -184,7 +221,8 @@ class DeviceState {
   /** Segment start -> block. `starts` is kept sorted for "which segment holds this address". */
   readonly segments = new Map<Addr, { blockId: number; size: number }>();
   readonly starts: Addr[] = [];
-  readonly allocations = new Map<Addr, { id: number; size: number }>();
+  /** Live allocation address -> allocation id (its size: AllocationSizes). */
+  readonly allocations = new Map<Addr, number>();
   reserved = 0;
   peakReserved = 0;
 
@@ -241,6 +279,22 @@ class DeviceState {
   }
 }
 
+/** Sizes of the timeline's allocations by id (no object per allocation: a million of them are made). */
+class AllocationSizes {
+  private sizes = new Float64Array(1024);
+  set(id: number, size: number): void {
+    if (id >= this.sizes.length) {
+      const grown = new Float64Array(Math.max(id + 1, this.sizes.length * 2));
+      grown.set(this.sizes);
+      this.sizes = grown;
+    }
+    this.sizes[id] = size;
+  }
+  get(id: number): number {
+    return this.sizes[id]!;
+  }
+}
+
 interface CollectState {
   readonly segments: SnapSegment[];
   readonly entries: EntryColumns;
@@ -255,14 +309,7 @@ class Collector {
   /** Holds the interned stacks while reading; buildTimeline replaces it with a log sized to fit. */
   log: EventLog;
   now = 0;
-  readonly state: CollectState = {
-    segments: [],
-    entries: new EntryColumns(),
-    traceLists: 0,
-    settings: {},
-    segmentListSeen: false,
-    hostRecords: 0,
-  };
+  readonly state: CollectState;
   private readonly frameCache = new WeakMap<object, number>();
   /** Frame text by frame id; id 0 is "not a frame". */
   private readonly frameTexts: string[] = [''];
@@ -270,8 +317,17 @@ class Collector {
   private readonly frameIds = new WeakMap<object, number>();
   private readonly stackTrie: StackNode = { id: -1, next: new Map() };
 
-  constructor() {
+  /** `entryCapacity`: how many trace entries to make room for at once (see EntryColumns). */
+  constructor(entryCapacity?: number) {
     this.log = new EventLog({ clock: () => this.now, initialCapacity: 4096 });
+    this.state = {
+      segments: [],
+      entries: new EntryColumns(entryCapacity),
+      traceLists: 0,
+      settings: {},
+      segmentListSeen: false,
+      hostRecords: 0,
+    };
   }
 
   setTime(ms: number): void {
@@ -351,6 +407,7 @@ class Collector {
     const blocksValue = own(s, 'blocks');
     const list = blocksValue === undefined ? [] : r.arr(blocksValue, `${where}.blocks`);
     const blocks: SnapBlock[] = [];
+    const segmentStream = streamOf(own(s, 'stream'));
     let cursor: Addr = addr;
     for (let i = 0; i < list.length; i++) {
       const bw = `${where}.blocks[${i}]`;
@@ -373,6 +430,7 @@ class Collector {
         requested,
         allocated: state === 'active_allocated',
         stack: this.log.strings.get(this.stackId(own(b, 'frames'))),
+        stream: segmentStream,
       });
       cursor = addrAdd(baddr, bsize);
     }
@@ -387,30 +445,54 @@ class Collector {
     });
   }
 
+  /**
+   * One trace entry. Hot (a million calls for a large snapshot): the field names for messages are only
+   * built when a value is wrong, and a prototype-less dict (the pickle reader's) is read without own().
+   */
   entry(v: unknown, device: number, index: number): void {
     const r = this.r;
-    const where = `device_traces[${device}][${index}]`;
-    const e = r.obj(v, where);
-    const actionName = r.str(own(e, 'action'), `${where}.action`);
-    const action = actionCodes[actionName] ?? Action.Other;
-    const addrValue = own(e, action === Action.Oom ? 'device_free' : 'addr');
+    const where = (): string => `device_traces[${device}][${index}]`;
+    const e = isObj(v) ? v : r.obj(v, where());
+    const bare = Object.getPrototypeOf(e) === null;
+    const actionValue = bare ? e['action'] : own(e, 'action');
+    const actionName =
+      typeof actionValue === 'string' ? actionValue : r.str(actionValue, `${where()}.action`);
+    const action = actionCodes.get(actionName) ?? Action.Other;
+    const addrKey = action === Action.Oom ? 'device_free' : 'addr';
+    const addrValue = bare ? e[addrKey] : own(e, addrKey);
     const addr: Addr =
-      action === Action.Oom || addrValue === undefined ? 0 : this.addr(addrValue, `${where}.addr`);
-    const sizeValue = own(e, 'size');
-    const size = sizeValue === undefined ? 0 : r.uint(sizeValue, `${where}.size`);
-    const t = own(e, 'time_us');
+      action === Action.Oom || addrValue === undefined
+        ? 0
+        : typeof addrValue === 'number' && Number.isSafeInteger(addrValue) && addrValue >= 0
+          ? addrValue
+          : this.addr(addrValue, `${where()}.addr`);
+    const sizeValue = bare ? e['size'] : own(e, 'size');
+    const size =
+      sizeValue === undefined
+        ? 0
+        : typeof sizeValue === 'number' && Number.isSafeInteger(sizeValue) && sizeValue >= 0
+          ? sizeValue
+          : r.uint(sizeValue, `${where()}.size`);
+    const t = bare ? e['time_us'] : own(e, 'time_us');
     const time = typeof t === 'number' && Number.isFinite(t) ? t : typeof t === 'bigint' ? Number(t) : NaN;
     let note = 0;
     if (action === Action.Oom) note = this.log.strings.intern(intText(addrValue) ?? '?');
     else if (action === Action.Annotate) note = this.log.strings.intern(jsonText(own(e, 'user_metadata')));
     else if (action === Action.Other) note = this.log.strings.intern(actionName);
-    this.state.entries.push(action, device, addr, size, time, this.stackId(own(e, 'frames')), note);
+    const stream = streamOf(bare ? e['stream'] : own(e, 'stream')) ?? -1;
+    const frames = bare ? e['frames'] : own(e, 'frames');
+    this.state.entries.push(action, device, addr, size, time, this.stackId(frames), note, stream);
   }
 
   settings(v: unknown): void {
     if (!isObj(v)) return;
     for (const [k, value] of Object.entries(v)) this.state.settings[k] = jsonText(value);
   }
+}
+
+/** A CUDA stream (cudaStream_t as an integer, 0 = the default stream); null when absent or not one. */
+function streamOf(v: unknown): number | null {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : null;
 }
 
 function jsonText(v: unknown): string {
@@ -512,6 +594,7 @@ function buildTimeline(
   let bound = entries.length + 64;
   for (const s of segments) bound += 2 + 2 * s.blocks.length;
   const log = new EventLog({ clock: () => c.now, initialCapacity: bound });
+  const allocSize = new AllocationSizes();
   c.log = log;
   let deviceCount = 0;
   for (const seg of segments) deviceCount = Math.max(deviceCount, seg.device + 1);
@@ -523,11 +606,13 @@ function buildTimeline(
   const createSegment = (st: DeviceState, device: number, addr: Addr, size: number): void => {
     const blockId = ids.block++;
     log.blockCreate({ blockId, memoryTypeIndex: device, size, dedicated: false });
+    log.placeLast(addr);
     st.addSegment(addr, blockId, size);
   };
   /**
-   * Records a live PyTorch block as an allocation at its offset in the segment's block. The snapshot says
-   * nothing of alignment, kind, location, name or decision: 0, Linear, GpuOnly, '' and none.
+   * Records a live PyTorch block as an allocation at its offset in the segment's block, with its CUDA
+   * address and stream (null: unknown). The snapshot says nothing of alignment, kind, location, name or
+   * decision: 0, Linear, GpuOnly, '' and none.
    */
   const allocateIn = (
     st: DeviceState,
@@ -536,6 +621,7 @@ function buildTimeline(
     addr: Addr,
     size: number,
     stack: string | null,
+    stream: number | null,
   ): void => {
     const id = ids.allocation++;
     log.allocate({
@@ -552,7 +638,9 @@ function buildTimeline(
       usedRetry: false,
       stack,
     });
-    st.allocations.set(addr, { id, size });
+    log.placeLast(addr, stream);
+    st.allocations.set(addr, id);
+    allocSize.set(id, size);
   };
 
   // End state per device, from the snapshot.
@@ -566,7 +654,8 @@ function buildTimeline(
     const act = entries.action[i] as Action;
     if (act === Action.SegmentMap || act === Action.SegmentUnmap) {
       const list = cuts[entries.device[i]!]!;
-      list.push(entries.addr[i]!, addrAdd(entries.addr[i]!, entries.size[i]!));
+      const a = entries.addrAt(i);
+      list.push(a, addrAdd(a, entries.size[i]!));
     }
   }
   let expandablePieces = 0;
@@ -595,26 +684,38 @@ function buildTimeline(
   }
 
   // Per-device entry order (as recorded).
-  const perDevice: number[][] = states.map(() => []);
-  for (let i = 0; i < entries.length; i++) perDevice[entries.device[i]!]!.push(i);
+  // Counted first, then filled: typed arrays of the right size, not growing arrays of a million indices.
+  const perDeviceCount = new Float64Array(deviceCount);
+  for (let i = 0; i < entries.length; i++) perDeviceCount[entries.device[i]!]!++;
+  const perDevice = Array.from(perDeviceCount, (n) => new Uint32Array(n));
+  perDeviceCount.fill(0);
+  for (let i = 0; i < entries.length; i++) {
+    const d = entries.device[i]!;
+    perDevice[d]![perDeviceCount[d]!++] = i;
+  }
 
   // 1. Backwards from the end state: what existed before the first entry.
   const startSegs = endSegs.map((m) => new Map(m));
   const startAllocs = endAllocs.map((m) => new Map<Addr, number>([...m].map(([a, v]) => [a, traceSize(v)])));
+  /** Stream of the free entry that revealed a start allocation (the snapshot's blocks have their own). */
+  const startStreams = states.map(() => new Map<Addr, number>());
   for (let d = 0; d < deviceCount; d++) {
     const order = perDevice[d]!;
     const segs = startSegs[d]!;
     const allocs = startAllocs[d]!;
     for (let k = order.length - 1; k >= 0; k--) {
       const i = order[k]!;
-      const a = entries.addr[i]!;
+      const a = entries.addrAt(i);
       switch (entries.action[i] as Action) {
         case Action.Alloc:
           allocs.delete(a);
           break;
         case Action.FreeRequested:
         case Action.FreeCompleted:
-          if (!allocs.has(a)) allocs.set(a, entries.size[i]!);
+          if (!allocs.has(a)) {
+            allocs.set(a, entries.size[i]!);
+            if (entries.stream[i]! >= 0) startStreams[d]!.set(a, entries.stream[i]!);
+          }
           break;
         case Action.SegmentAlloc:
         case Action.SegmentMap:
@@ -661,7 +762,8 @@ function buildTimeline(
       const stack =
         survivor !== undefined && sameAllocation(survivor, size) ? survivor.stack : strings.get(ghostStack);
       if (survivor === undefined) ghosts++;
-      allocateIn(st, seg, d, addr, size, stack || null);
+      const stream = survivor !== undefined ? survivor.stream : (startStreams[d]!.get(addr) ?? null);
+      allocateIn(st, seg, d, addr, size, stack || null, stream);
     }
   }
   if (ghosts > 0)
@@ -670,7 +772,7 @@ function buildTimeline(
     );
 
   // 3. Forwards, merging the devices by time.
-  const heads = perDevice.map(() => 0);
+  const heads = states.map(() => 0);
   const skipped = new Map<string, number>();
   const skip = (why: string): void => {
     skipped.set(why, (skipped.get(why) ?? 0) + 1);
@@ -693,7 +795,7 @@ function buildTimeline(
     const i = perDevice[d]![heads[d]!++]!;
     c.setTime(Math.max(0, bestTime));
     const st = states[d]!;
-    const a = entries.addr[i]!;
+    const a = entries.addrAt(i);
     const size = entries.size[i]!;
     const stack = entries.stack[i]! === 0 ? null : strings.get(entries.stack[i]!);
     switch (entries.action[i] as Action) {
@@ -713,9 +815,9 @@ function buildTimeline(
           skip('segment_free of a segment that is not live');
           break;
         }
-        for (const [addr, alloc] of st.allocations) {
-          if (st.containing(addr, alloc.size)?.start === a) {
-            log.free(alloc.id);
+        for (const [addr, id] of st.allocations) {
+          if (st.containing(addr, allocSize.get(id))?.start === a) {
+            log.free(id);
             st.allocations.delete(addr);
             skip('allocation still live when its segment was freed (freed with it)');
           }
@@ -727,7 +829,7 @@ function buildTimeline(
       case Action.Alloc: {
         const previous = st.allocations.get(a);
         if (previous !== undefined) {
-          log.free(previous.id);
+          log.free(previous);
           st.allocations.delete(a);
           skip('alloc at an address that was still allocated (the earlier one was freed first)');
         }
@@ -736,7 +838,7 @@ function buildTimeline(
           skip('alloc outside every live segment');
           break;
         }
-        allocateIn(st, seg, d, a, size, stack);
+        allocateIn(st, seg, d, a, size, stack, entries.stream[i]! >= 0 ? entries.stream[i]! : null);
         break;
       }
       case Action.FreeRequested:
@@ -748,7 +850,7 @@ function buildTimeline(
             skip('free_requested of an address that is not allocated');
           break;
         }
-        log.free(alloc.id);
+        log.free(alloc);
         st.allocations.delete(a);
         break;
       }
@@ -783,19 +885,19 @@ function buildTimeline(
   let fixes = 0;
   for (let d = 0; d < deviceCount; d++) {
     const st = states[d]!;
-    for (const [addr, alloc] of [...st.allocations]) {
+    for (const [addr, id] of [...st.allocations]) {
       const want = endAllocs[d]!.get(addr);
-      if (want === undefined || !sameAllocation(want, alloc.size)) {
-        log.free(alloc.id);
+      if (want === undefined || !sameAllocation(want, allocSize.get(id))) {
+        log.free(id);
         st.allocations.delete(addr);
         fixes++;
       }
     }
     for (const [addr, seg] of [...st.segments]) {
       if (endSegs[d]!.get(addr) !== seg.size) {
-        for (const [a2, alloc] of [...st.allocations]) {
-          if (st.containing(a2, alloc.size)?.start === addr) {
-            log.free(alloc.id);
+        for (const [a2, id] of [...st.allocations]) {
+          if (st.containing(a2, allocSize.get(id))?.start === addr) {
+            log.free(id);
             st.allocations.delete(a2);
           }
         }
@@ -815,7 +917,7 @@ function buildTimeline(
       const size = traceSize(want);
       const seg = st.containing(addr, size);
       if (seg === null) continue; // cannot happen: blocks were checked against their segment
-      allocateIn(st, seg, d, addr, size, want.stack || null);
+      allocateIn(st, seg, d, addr, size, want.stack || null, want.stream);
       fixes++;
     }
   }
@@ -834,7 +936,7 @@ function buildTimeline(
     end.blocks += st.segments.size;
     for (const seg of st.segments.values()) end.blockBytes += seg.size;
     end.allocations += st.allocations.size;
-    for (const a of st.allocations.values()) end.allocatedBytes += a.size;
+    for (const id of st.allocations.values()) end.allocatedBytes += allocSize.get(id);
   }
   return { devices: deviceCount, perDevicePeak: states.map((s) => s.peakReserved), expandablePieces, end };
 }
@@ -853,7 +955,9 @@ export async function importPytorchSnapshot(
   source: ByteSource,
   options: { onProgress?: ImportProgress; partial?: boolean } = {},
 ): Promise<ImportResult> {
-  let c = new Collector();
+  // A snapshot's trace entries take at least 64 bytes each in a pickle (more in JSON): room for that many.
+  const entryCapacity = Math.max(1024, Math.min(1 << 24, Math.floor((source.size ?? 0) / 64)));
+  let c = new Collector(entryCapacity);
   const warnings = new Warnings();
   /** With options.partial, a malformed file keeps what was streamed before the problem. */
   const stop = (error: unknown): void => {
@@ -935,7 +1039,7 @@ export async function importPytorchSnapshot(
         await readPass('prune-streamed', 0, source.size);
       } catch (error) {
         if (!(error instanceof PickleNeedsRescan)) throw error;
-        c = new Collector();
+        c = new Collector(entryCapacity);
         const scanner = new MemoReferenceScanner();
         let done = 0;
         const total = source.size === null ? null : source.size * 2;

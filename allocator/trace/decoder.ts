@@ -151,6 +151,8 @@ const TAG_THREAD = ColumnTag.thread;
 const TAG_USAGE = ColumnTag.usage;
 const TAG_TYPE_BITS = ColumnTag.typeBits;
 const TAG_FORMAT = ColumnTag.format;
+const TAG_ADDRESS = ColumnTag.address;
+const TAG_STREAM = ColumnTag.stream;
 
 /** Ids below this are kept in a byte map (fast); larger ones in a Set. Bounds what a hostile id costs. */
 const DENSE_IDS = 1 << 24;
@@ -457,6 +459,8 @@ function decodeValues(
         return decodeBytes(out as Float64Array, r, kinds, first, end, dense, bit);
       case TAG_USAGE:
       case TAG_TYPE_BITS:
+      case TAG_ADDRESS:
+      case TAG_STREAM:
         return decodeBytes(out as Float64Array, r, kinds, first, end, dense, bit);
       case TAG_THREAD:
       case TAG_FORMAT:
@@ -1098,6 +1102,8 @@ export class TraceDecoder {
       usage: c.usage.subarray(0, n),
       typeBits: c.typeBits.subarray(0, n),
       format: c.format.subarray(0, n),
+      address: c.address.subarray(0, n),
+      stream: c.stream.subarray(0, n),
     };
     return {
       header: this.header,

@@ -69,6 +69,8 @@ export const columnCodecs: readonly ValueCodec[] = [
   'uvar', // usage
   'uvar', // typeBits
   'uvar', // format
+  'uvar', // address
+  'uvar', // stream (+ 1)
 ];
 
 /** Which columns must hold non-negative safe integers (bytes and ids). */
@@ -80,6 +82,8 @@ const nonNegativeColumns = new Set<number>([
   ColumnTag.alignment,
   ColumnTag.usage,
   ColumnTag.typeBits,
+  ColumnTag.address,
+  ColumnTag.stream,
 ]);
 
 function badValue(column: string, index: number, value: number): RangeError {

@@ -66,9 +66,12 @@ export const ColumnTag = {
   usage: 15,
   typeBits: 16,
   format: 17,
+  // Added in 0.3 for imported dumps (docs/trace-format.md); older readers skip them.
+  address: 18,
+  stream: 19,
 } as const;
 /** Columns this reader and writer know (tags 0 ..< V1_COLUMN_COUNT); later tags are skipped. */
-export const V1_COLUMN_COUNT = 18;
+export const V1_COLUMN_COUNT = 20;
 
 function bits(...tags: number[]): number {
   let m = 0;
@@ -84,10 +87,11 @@ const T = ColumnTag;
 export const kindColumnUse: readonly number[] = [
   0,
   bits(T.id, T.block, T.type, T.offset, T.size, T.alignment, T.flags, T.name, T.decision, T.stack) |
-    bits(T.thread, T.typeBits), // Allocate
+    bits(T.thread, T.typeBits) |
+    bits(T.address, T.stream), // Allocate
   bits(T.id) | bits(T.thread), // Free
   bits(T.type, T.size, T.alignment, T.flags, T.name, T.decision, T.stack, T.code, T.message) | bits(T.thread), // Failure
-  bits(T.id, T.type, T.size, T.flags) | bits(T.thread), // BlockCreate
+  bits(T.id, T.type, T.size, T.flags) | bits(T.thread) | bits(T.address), // BlockCreate
   bits(T.id) | bits(T.thread), // BlockDestroy
   bits(T.id, T.name) | bits(T.thread), // Rename
   bits(T.id, T.offset, T.size) | bits(T.thread), // BudgetSample

@@ -464,6 +464,8 @@ export class AnalyzedSource {
       budgetRefusal: (c.flags[i]! & FlagBits.usedRetry) !== 0 ? this.budgetRefusalBefore(i) : null,
       // memoryTypeBits is never 0 for a real resource (a driver must allow at least one type).
       driverTypeBits: c.typeBits[i]! !== 0 ? c.typeBits[i]! : null,
+      address: c.address[i]! !== 0 ? c.address[i]! : null,
+      stream: c.stream[i]! !== 0 ? c.stream[i]! - 1 : null,
     };
   }
 

@@ -536,6 +536,12 @@ export const allocationRowSchema = z.object({
    * resources real, or a captured application); its size and alignment are then the driver's too. Else null.
    */
   driverTypeBits: z.int().nullable(),
+  /**
+   * Imported dumps: the allocation's device address in the source program (PyTorch: the block's CUDA
+   * address) and the stream it was made on (PyTorch: the CUDA stream); null when the trace has none.
+   */
+  address: z.int().min(0).nullable(),
+  stream: z.int().min(0).nullable(),
 });
 export type AllocationRow = z.infer<typeof allocationRowSchema>;
 
@@ -1351,6 +1357,9 @@ export const eventColumnsSchema = z.object({
   usage: f64,
   typeBits: f64,
   format: u32,
+  /** Imported dumps: device address (Allocate, BlockCreate), stream + 1 (Allocate); 0 = not recorded. */
+  address: f64,
+  stream: f64,
 });
 
 export const progressPhaseSchema = z.enum(['start', 'progress', 'done', 'failed']);

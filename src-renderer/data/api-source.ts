@@ -134,6 +134,8 @@ export function rowToRecord(r: Row): AllocationRecord {
     usedRetry: r.usedRetry,
     budgetRefusal: r.budgetRefusal,
     driverTypeBits: r.driverTypeBits,
+    address: r.address,
+    stream: r.stream,
   };
 }
 

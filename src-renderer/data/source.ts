@@ -177,6 +177,12 @@ export interface AllocationRecord {
    * alignment are then the driver's too. Absent or null otherwise.
    */
   readonly driverTypeBits?: number | null;
+  /**
+   * Imported dumps: the device address in the source program and the stream it was made on (PyTorch's
+   * CUDA address and stream). Absent or null when the trace does not record them.
+   */
+  readonly address?: number | null;
+  readonly stream?: number | null;
 }
 
 /** An allocation as the block map needs it. */

@@ -42,3 +42,18 @@ export function parseBytes(text: string): number | null {
   const bytes = Math.round(Number(m[1]) * 1024 ** pow);
   return Number.isSafeInteger(bytes) ? bytes : null;
 }
+
+/**
+ * Where an imported allocation lay in its source program: "address 0x7f3a00000000 · stream 7" (either part
+ * alone when only one is recorded); null when the trace records neither (allocations of VRAMscope's own
+ * allocator).
+ */
+export function sourcePlaceText(a: {
+  readonly address?: number | null;
+  readonly stream?: number | null;
+}): string | null {
+  const parts: string[] = [];
+  if (a.address !== undefined && a.address !== null) parts.push(`address 0x${a.address.toString(16)}`);
+  if (a.stream !== undefined && a.stream !== null) parts.push(`stream ${a.stream}`);
+  return parts.length === 0 ? null : parts.join(' · ');
+}

@@ -6,7 +6,7 @@ import type { ReactNode } from 'react';
 import type { MemoryTypeDecision } from '../../allocator/index.ts';
 import type { AllocationRecord } from '../data/source.ts';
 import { useInspector, useInspectorStore } from '../store/store.ts';
-import { formatBytes, formatCount, propertyFlagsText } from '../ui/format.ts';
+import { formatBytes, formatCount, propertyFlagsText, sourcePlaceText } from '../ui/format.ts';
 import { StackView } from '../ui/stack-view.tsx';
 
 export function DecisionPanel(): ReactNode {
@@ -72,6 +72,7 @@ function AllocationFacts(props: {
 }): ReactNode {
   const a = props.a;
   const stack = props.stack ?? a.origin;
+  const sourcePlace = sourcePlaceText(a);
   return (
     <dl className="facts">
       <dt>name</dt>
@@ -95,6 +96,12 @@ function AllocationFacts(props: {
         block #{a.blockId} at offset {formatCount(a.offset)} · type {a.memoryTypeIndex} (heap {a.heapIndex}) ·{' '}
         {a.kind === 'nonLinear' ? 'non-linear' : a.kind}
       </dd>
+      {sourcePlace !== null && (
+        <>
+          <dt>in the source</dt>
+          <dd data-testid="decision-source-place">{sourcePlace}</dd>
+        </>
+      )}
       <dt>lifetime</dt>
       <dd>
         <button type="button" className="link" onClick={() => props.onJump(a.allocatedAt + 1)}>

@@ -19,7 +19,7 @@ import type { EventRange } from '../store/cursor-slice.ts';
 import { useInspector, useInspectorStore } from '../store/store.ts';
 import { fitCanvas, useElementWidth } from '../ui/canvas.ts';
 import { readCanvasTheme } from '../ui/colors.ts';
-import { formatBytes, formatCount } from '../ui/format.ts';
+import { formatBytes, formatCount, sourcePlaceText } from '../ui/format.ts';
 import { StackView } from '../ui/stack-view.tsx';
 import { AllocationSearch } from './allocation-search.tsx';
 import { bandAt, drawBandsRaster, prepareBands } from './timeline-bands.ts';
@@ -730,6 +730,7 @@ function BandTooltip(props: {
       </div>
     );
   const a = detail?.allocation;
+  const sourcePlace = a ? sourcePlaceText(a) : null;
   const to = d.to[k] ?? 0;
   return (
     <div className="tooltip" role="tooltip" style={style} data-testid="timeline-tooltip">
@@ -741,6 +742,7 @@ function BandTooltip(props: {
         block {d.block[k]} + 0x{(d.offset[k] ?? 0).toString(16)} ({formatCount(d.offset[k] ?? 0)})
         {a ? ` · type ${a.memoryTypeIndex} (heap ${a.heapIndex})` : ''}
       </div>
+      {sourcePlace !== null && <div data-testid="timeline-tooltip-source-place">{sourcePlace}</div>}
       <div>
         alive from event {formatCount(d.from[k] ?? 0)} to{' '}
         {a && a.freedAt === null ? 'the end (never freed)' : `event ${formatCount(to)}`}

@@ -2,8 +2,9 @@
 // loop (scripts/pytorch-training-snapshot.ts) opened from the Open view of a real `vramscope serve`. The
 // bands drawn are the engine's answer (computed here in Node from the same file: import, then
 // allocator/analysis AllocationLifetimes), largest first; hovering a band shows that allocation's size,
-// address and stack (Python frames first); searching by address and by frame text lists what the engine
-// finds, and choosing a result moves the cursor to it and selects it.
+// address (block + offset, and the CUDA address and stream it had in the program) and stack (Python
+// frames first), as does the selected allocation's panel; searching by address and by frame text lists
+// what the engine finds, and choosing a result moves the cursor to it and selects it.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -160,6 +161,13 @@ describe('allocations mode on a PyTorch snapshot', () => {
     expect(await page.textContent('[data-testid="timeline-tooltip-address"]')).toContain(
       `block ${c.block[at]} + 0x${c.offset[at]!.toString(16)}`,
     );
+    // Where it lay in the program: its CUDA address and stream, as the importer recorded them.
+    expect(c.address[at]).toBeGreaterThan(0);
+    expect(c.stream[at]).toBeGreaterThan(0); // stream + 1
+    await page.waitForSelector('[data-testid="timeline-tooltip-source-place"]');
+    expect(await page.textContent('[data-testid="timeline-tooltip-source-place"]')).toBe(
+      `address 0x${c.address[at]!.toString(16)} · stream ${c.stream[at]! - 1}`,
+    );
     const stack = events.strings[c.stack[at]!] ?? '';
     const folded = foldStack(stack);
     await page.waitForSelector('[data-testid="timeline-tooltip-stack"]');
@@ -225,6 +233,11 @@ describe('allocations mode on a PyTorch snapshot', () => {
       (engine.allocEvent[pick]! + 1).toLocaleString('en-US'),
     );
     await page.waitForSelector('[data-testid="decision-stack"]');
+    // The selected allocation's panel says where it lay in the program too.
+    const picked = engine.allocEvent[pick]!;
+    expect(await page.textContent('[data-testid="decision-source-place"]')).toBe(
+      `address 0x${c.address[picked]!.toString(16)} · stream ${c.stream[picked]! - 1}`,
+    );
 
     // The largest allocation chosen from the address results: in the allocations mode it is the selected
     // band, drawn white; the pointer on a white pixel of the plot shows exactly that allocation.

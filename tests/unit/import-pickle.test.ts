@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import {
   decodeLong,
@@ -12,6 +14,7 @@ import {
   type PicklePath,
   type PickleValue,
 } from '../../allocator/import/pickle.ts';
+import { simulateTraining, writeTrainingPickle } from '../../scripts/pytorch-training-snapshot.ts';
 import { fixture, importBytes } from '../support/import-fixtures.ts';
 
 const hex = (h: string): Uint8Array => new Uint8Array(Buffer.from(h, 'hex'));
@@ -213,5 +216,78 @@ describe('one-pass reading (referencedMemo "prune-streamed", internReferenceList
     const r = await importBytes('read-back.pickle', bytes);
     expect(r.sourceEvents).toBe(2);
     expect(r.header.importedFrom.version).toBe('pickle-4');
+  });
+});
+
+describe('fast path for streamed dict items (streamedDict)', () => {
+  const select = (p: PicklePath): boolean =>
+    (p.length === 1 && p[0] === 'segments') || (p.length === 2 && p[0] === 'device_traces');
+
+  test('hands out what the opcode loop does, at any chunk size, FRAMEs inside lists included', () => {
+    // A training-loop snapshot: protocol 4 with FRAME opcodes between list items (inside frames lists too),
+    // frame dicts written inline at their first use, shared frames lists, LONG1 addresses and times.
+    const dir = mkdtempSync(path.join(tmpdir(), 'vramscope-fastpath-'));
+    try {
+      const file = path.join(dir, 's.pickle');
+      writeTrainingPickle(file, simulateTraining({ entries: 4000, layers: 2, hidden: 128, batch: 2 }));
+      const bytes = new Uint8Array(readFileSync(file));
+      const read = (
+        referencedMemo: 'prune-streamed' | null,
+        chunk: number,
+      ): { items: { path: string; index: number; value: unknown }[]; fast: number } => {
+        const items: { path: string; index: number; value: unknown }[] = [];
+        const reader = new PickleStreamReader({
+          referencedMemo,
+          internReferenceLists: referencedMemo !== null,
+          streamItems: select,
+          maxPathLength: 2,
+          onItem: (p, index, value) => items.push({ path: p.join('/'), index, value: plain(value) }),
+        });
+        for (let i = 0; i < bytes.length; i += chunk) reader.feed(bytes.subarray(i, i + chunk));
+        reader.end();
+        return { items, fast: reader.fastItemsRead };
+      };
+      // referencedMemo null keeps every memoized object: the fast path is off, the opcode loop reads all.
+      const reference = read(null, bytes.length);
+      expect(reference.fast).toBe(0);
+      expect(reference.items.length).toBeGreaterThan(4000);
+      // Chunks above 64 KiB finish an opcode cut by the chunk end in a stitched copy (PickleStreamReader.feed).
+      for (const chunk of [bytes.length, 150_001, 65_537, 4099, 333]) {
+        const fast = read('prune-streamed', chunk);
+        expect(fast.items).toEqual(reference.items);
+        // Most entries take the fast path; the rest (first frames written inline, chunk ends) the loop.
+        expect(fast.fast).toBeGreaterThan(reference.items.length / 2);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('gives up on what it does not know and leaves it to the opcode loop (nested lists, tuples)', () => {
+    // {'device_traces': [[{'a': [1, (2, 3)], 'b': 'x'}, {'a': 5}]]}, protocol 4.
+    const out: number[] = [0x80, 4, 0x7d, 0x94];
+    const str = (s: string): void => {
+      out.push(0x8c, s.length, ...Buffer.from(s), 0x94);
+    };
+    str('device_traces');
+    out.push(0x5d, 0x94, 0x5d, 0x94, 0x28); // outer list, inner list, MARK
+    out.push(0x7d, 0x94, 0x28); // first entry, MARK
+    str('a');
+    out.push(0x5d, 0x94, 0x28, 0x4b, 1, 0x4b, 2, 0x4b, 3, 0x86, 0x94, 0x65); // [1, (2, 3)]
+    str('b');
+    str('x');
+    out.push(0x75); // SETITEMS
+    out.push(0x7d, 0x94, 0x68, 5, 0x4b, 5, 0x73); // second entry: {'a': 5} by SETITEM
+    out.push(0x65, 0x61, 0x73, 0x2e); // APPENDS, APPEND inner to outer, SETITEM, STOP
+    const items: unknown[] = [];
+    const reader = new PickleStreamReader({
+      referencedMemo: 'prune-streamed',
+      streamItems: select,
+      onItem: (_p, _i, v) => items.push(plain(v)),
+    });
+    reader.feed(Uint8Array.from(out));
+    reader.end();
+    expect(items).toEqual([{ a: [1, [2, 3]], b: 'x' }, { a: 5 }]);
+    expect(reader.fastItemsRead).toBe(0);
   });
 });

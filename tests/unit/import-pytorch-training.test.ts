@@ -10,8 +10,11 @@ import { Writable } from 'node:stream';
 import { main } from '../../src-main/cli/main.ts';
 import { fileSource } from '../../src-main/import/file-source.ts';
 import { writeImportedTrace } from '../../src-main/import/write-imported.ts';
+import { loadTraceSync } from '../../src-main/trace/reader.ts';
+import { TraceEventKind } from '../../allocator/event-log.ts';
 import {
   EntryAction,
+  STREAMS,
   simulateTraining,
   snapshotTotals,
   writeTrainingPickle,
@@ -67,6 +70,39 @@ describe('PyTorch snapshots of a training loop', () => {
       expect(end.totals).toEqual(r.timelineEnd);
     });
   }
+
+  test('allocations and segments keep their CUDA address and stream, through the written trace', async () => {
+    const s = simulateTraining(small);
+    const r = await importSnapshot(s);
+    const file = path.join(dir, 'placed.trace');
+    writeImportedTrace(r, file);
+    const { events } = loadTraceSync(file);
+    const c = events.columns;
+    // Every (address, stream) the generator recorded for an alloc entry, and every segment address.
+    const recorded = new Set<string>();
+    for (let i = 0; i < s.trace.length; i++)
+      if (s.trace.action[i] === EntryAction.Alloc) recorded.add(`${s.trace.addr[i]}@${s.trace.stream[i]}`);
+    const blockAddress = new Map<number, number>();
+    const streams = new Set<number>();
+    let allocations = 0;
+    for (let i = 0; i < events.length; i++) {
+      if (c.kind[i] === TraceEventKind.BlockCreate) {
+        expect(c.address[i]).toBeGreaterThan(0);
+        blockAddress.set(c.id[i]!, c.address[i]!);
+      } else if (c.kind[i] === TraceEventKind.Allocate) {
+        allocations++;
+        // The address is the block's address plus the offset, and a stream is recorded (stored + 1).
+        expect(c.address[i]).toBe(blockAddress.get(c.block[i]!)! + c.offset[i]!);
+        expect(c.stream[i]).toBeGreaterThan(0);
+        const stream = c.stream[i]! - 1;
+        streams.add(stream);
+        // Allocations made during the trace are the generator's own (address, stream) pairs.
+        if (c.time[i]! > 0) expect(recorded.has(`${c.address[i]}@${stream}`)).toBe(true);
+      }
+    }
+    expect(allocations).toBeGreaterThan(1000);
+    expect([...streams].sort((a, b) => a - b)).toEqual(Object.values(STREAMS).sort((a, b) => a - b));
+  });
 
   test('a snapshot whose requested_size disagrees with the trace still warns', async () => {
     const s = simulateTraining(small);

@@ -111,6 +111,8 @@ describe('inspector views', () => {
     await eventually(() =>
       expect(text(el, 'decision-name')).toBe(store.getState().selected?.allocation.name),
     );
+    // VRAMscope's own allocations have no address or stream in a source program: nothing is shown for them.
+    expect(el.querySelector('[data-testid="decision-source-place"]')).toBeNull();
     const winner = store.getState().selected?.decision?.winner;
     expect(text(el, 'decision-winner')).toBe(`type ${winner}`);
     expect(text(el, 'decision-reason')).toBe(store.getState().selected?.decision?.reason);
