@@ -173,6 +173,13 @@ export class TlsfPool<T> {
   /** Bytes: requests at least this large go to the end of their free range (undefined: per segment). */
   private readonly backMin: number | undefined;
 
+  /**
+   * Segment and data offset (bytes) of the chunk the last successful allocate / allocateIn / allocateAt
+   * placed, so that its caller needs no checked handle lookup right after placing it.
+   */
+  private lastSegment = -1;
+  private lastOffset = 0;
+
   constructor(options: TlsfOptions = {}) {
     this.backMin = options.backPlacementMin;
     this.grow(16);
@@ -254,6 +261,16 @@ export class TlsfPool<T> {
     return this.segLive[s];
   }
 
+  /** The segment of the chunk the last successful allocate(), allocateIn() or allocateAt() placed. */
+  get placedSegment(): number {
+    return this.lastSegment;
+  }
+
+  /** Bytes: the data offset of the chunk the last successful allocate(), allocateIn() or allocateAt() placed. */
+  get placedOffset(): number {
+    return this.lastOffset;
+  }
+
   /** The segment a live chunk handle belongs to. */
   segmentOf(chunk: number): number {
     return this.seg[this.liveSlot(chunk, 'find the segment of')];
@@ -294,7 +311,25 @@ export class TlsfPool<T> {
       }
       k = this.findClass(k + 1);
     }
+    return this.allocateSureOrExhaustive(own, size, alignment, kind, granularity, owner);
+  }
 
+  /**
+   * allocate()'s steps 3 and 4, apart so that the common path stays small enough for V8 to inline its
+   * helpers (`own` is the request's own class).
+   */
+  private allocateSureOrExhaustive(
+    own: number,
+    size: number,
+    alignment: number,
+    kind: SubAllocationKind,
+    granularity: number,
+    owner: T,
+  ): number {
+    const heads = this.heads;
+    const freeNext = this.freeNext;
+    let c: number;
+    let k: number;
     // 3. Sure fit: any chunk of a class >= size + worst padding (alignment, then a granularity page on
     //    each side) fits whatever its neighbours are.
     let worst = size;
@@ -750,6 +785,8 @@ export class TlsfPool<T> {
     this.segAllocated[g] += region;
     this.segLive[g]++;
     this.freeTotal -= region;
+    this.lastSegment = g;
+    this.lastOffset = o;
     return u | (this.gen[u] << SLOT_BITS);
   }
 
@@ -868,8 +905,10 @@ export class TlsfPool<T> {
   /** The slot of a live used chunk, or throws naming the operation. */
   private liveSlot(chunk: number, op: string): number {
     const c = chunk & SLOT_MASK;
+    // `(chunk | 0) === chunk` and `chunk >= 0`: an integer in [0, 2^31) (NaN, fractions and larger values fail).
     if (
-      !(chunk >= 0 && chunk < 2147483648 && chunk === Math.floor(chunk)) ||
+      (chunk | 0) !== chunk ||
+      chunk < 0 ||
       c >= this.used ||
       this.state[c] < STATE_USED ||
       chunk >>> SLOT_BITS !== this.gen[c]
