@@ -30,6 +30,10 @@ import { defaultProfilePath } from '../paths.ts';
 
 const MiB = 1024 * 1024;
 const WARMUP_RUNS = 2;
+/** Allocators held at their live peak at once for one heap measurement (see measureHeapAtPeak). */
+const HEAP_REPLICAS = 8;
+/** Heap measurements per strategy; the median is printed. */
+const HEAP_MEASUREMENTS = 3;
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -57,34 +61,48 @@ export async function loadProfileDevice(profileFile: string | undefined): Promis
   }
 }
 
-/** Bytes of JS heap the allocator's bookkeeping holds per live allocation, measured at the live peak. */
+/**
+ * Bytes of JS heap the allocator's bookkeeping holds per live allocation, measured at the live peak, and
+ * the JS heap (bytes) with one allocator at its peak.
+ *
+ * Measured as what the heap gives back once the allocators and their allocations are released: heap with
+ * HEAP_REPLICAS allocators replayed to the live peak at once, each on its own simulated device (`device()`),
+ * minus heap afterwards, less the replays' own handle arrays, divided by the live allocations of all.
+ * A baseline taken before the replays would also count garbage and lazily compiled code; and with one
+ * allocator (about 740 allocations at workload-a's peak) code the JIT installs between the two readings
+ * moved the figure by ±50 bytes per allocation.
+ */
 function measureHeapAtPeak(
   workload: Workload,
-  device: Device,
+  device: () => Device,
   strategy: PlacementStrategyName,
   blockPolicy: Partial<BlockPolicy>,
   peakOp: number,
 ) {
-  // Measured as what the heap gives back once the allocator and its allocations are released: heap at
-  // the live peak minus heap afterwards, less the replay's own handle array. A baseline taken before the
-  // replay would also count garbage and lazily compiled code, which made the figure jump between runs.
   const handleArrayBytes = 8 * workload.idLimit;
   let atPeak = 0;
   let liveAllocations = 0;
-  replayWorkload(workload, {
-    device,
-    strategy,
-    blockPolicy,
-    stopAfter: peakOp + 1,
-    beforeDestroy: (allocator) => {
-      atPeak = collectAndMeasureHeap();
-      liveAllocations = allocator.stats().allocationCount;
-    },
-  });
+  // Replica k's allocator is still alive (the replay calls beforeDestroy before destroying it) while
+  // replica k + 1 replays; the last one reads the heap with all of them at their peak.
+  const replicate = (k: number): void => {
+    replayWorkload(workload, {
+      device: device(),
+      strategy,
+      blockPolicy,
+      stopAfter: peakOp + 1,
+      beforeDestroy: (allocator) => {
+        liveAllocations += allocator.stats().allocationCount;
+        if (k + 1 < HEAP_REPLICAS) replicate(k + 1);
+        else atPeak = collectAndMeasureHeap();
+      },
+    });
+  };
+  replicate(0);
   const released = collectAndMeasureHeap();
+  const retained = atPeak - released - HEAP_REPLICAS * handleArrayBytes;
   return {
-    heapAtPeak: atPeak,
-    bytesPerAllocation: liveAllocations > 0 ? (atPeak - released - handleArrayBytes) / liveAllocations : 0,
+    heapAtPeak: released + (atPeak - released) / HEAP_REPLICAS,
+    bytesPerAllocation: liveAllocations > 0 ? retained / liveAllocations : 0,
   };
 }
 
@@ -186,7 +204,8 @@ Options:
       }
     };
     const mode = deviceIndex === undefined ? 'simulated' : 'device';
-    const deviceName = await withDevice((d) => d.description.name);
+    const description = await withDevice((d) => d.description);
+    const deviceName = description.name;
     const extra = deviceIndex === undefined ? '' : `device="${deviceName.replace(/"/g, "'")}"`;
     for (const strategy of strategies) {
       const results: ReplayResult[] = [];
@@ -203,11 +222,24 @@ Options:
       const last = results[results.length - 1]!;
       const nsPerOp = median(results.map((r) => r.nanoseconds / r.ops));
       io.stdout.write(`${formatLine(strategy, mode, extra, last, nsPerOp)}\n`);
-      const heap = await withDevice((device) =>
-        measureHeapAtPeak(workload, device, strategy, blockPolicy, last.livePeakOp),
-      );
+      // On simulated twins of the device (same description): the allocator's bookkeeping does not depend on
+      // the device, and replicas on a real one would each commit its memory.
+      const heaps: { heapAtPeak: number; bytesPerAllocation: number }[] = [];
+      for (let m = 0; m < HEAP_MEASUREMENTS; m++) {
+        heaps.push(
+          measureHeapAtPeak(
+            workload,
+            () => createSimulatedDevice(description),
+            strategy,
+            blockPolicy,
+            last.livePeakOp,
+          ),
+        );
+      }
+      const heapAtPeak = median(heaps.map((h) => h.heapAtPeak));
+      const bytesPerAllocation = median(heaps.map((h) => h.bytesPerAllocation));
       io.stdout.write(
-        `js_heap_mib=${(heap.heapAtPeak / MiB).toFixed(1)} bookkeeping_bytes_per_allocation=${heap.bytesPerAllocation.toFixed(0)}\n`,
+        `js_heap_mib=${(heapAtPeak / MiB).toFixed(1)} bookkeeping_bytes_per_allocation=${bytesPerAllocation.toFixed(0)}\n`,
       );
       if (last.firstFailure) io.stderr.write(`first failure (${strategy}): ${last.firstFailure}\n`);
     }
