@@ -13,10 +13,12 @@
 //   those without a chunk, `generalBytes` their bytes; with a pool, segment ids map one-to-one to them;
 // - empty general blocks per type: at most max(1, blockPolicy.spareEmptyBlocks); the free that empties a
 //   block destroys it when the type already keeps that many (the type's last general block is always
-//   kept); dedicated blocks die with their allocation;
+//   kept); dedicated blocks die with their allocation.
+//
+// Failure guarantees (behaviour, not state, so validate() cannot see them; tests/unit/allocator.test.ts does):
 // - a failed allocate() leaves every allocation where it was (new blocks are created only when the
 //   request is known to fit in them); the only trace it may leave is empty spare blocks released because
-//   the device ran out of memory (tlsf policy);
+//   the device ran out of memory or a strict budget refused a block (policies with growth, e.g. tlsf's);
 // - a device.freeBlock() that throws does so after the allocator has forgotten the block: the allocator
 //   stays consistent (the driver may have leaked the memory), then the error reaches the caller.
 import { nextMemblockSize, resolveAllocationSizes, type AllocationSizes } from './allocation-sizes.ts';
@@ -88,13 +90,17 @@ import {
 } from './types.ts';
 import type { ResourceCategory } from './device.ts';
 
-/** A general or dedicated block as the allocator tracks it. */
+/**
+ * A general or dedicated block as the allocator tracks it. Bytes in use are the sub-allocator's
+ * (`sub.allocatedBytes`, padding included) for a general block, the whole block for a dedicated one.
+ */
 class BlockState {
-  /** Bytes in use: sub-allocator regions (padding included), or the whole block when dedicated. */
   constructor(
     readonly memory: DeviceMemoryBlock,
     readonly typeState: MemoryTypeState,
+    /** The block's placement (tlsf: a view of its segment of the type's pool); null when dedicated. */
     readonly sub: SubAllocator<AllocationImpl> | null,
+    /** Index in typeState.blocks. */
     public slot: number,
     /** tlsf: the block's segment in its type's pool; -1 otherwise. */
     readonly segment: number,

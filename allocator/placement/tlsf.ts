@@ -291,10 +291,14 @@ export class TlsfPool<T> {
     const freeNext = this.freeNext;
 
     // 1. The request's own class: its chunks straddle `size`, first one that fits wins (near-exact fit).
+    //    Chunks smaller than the request are skipped without working out an offset.
+    const regSize = this.regSize;
     let c = heads[own];
     for (let n = 0; c >= 0 && n < OWN_CLASS_SCAN; n++) {
-      const o = this.fitOffset(c, size, alignment, kind, granularity);
-      if (o >= 0) return this.take(c, o, size, alignment, kind, granularity, owner);
+      if (regSize[c] >= size) {
+        const o = this.fitOffset(c, size, alignment, kind, granularity);
+        if (o >= 0) return this.take(c, o, size, alignment, kind, granularity, owner);
+      }
       c = freeNext[c];
     }
 
