@@ -55,6 +55,7 @@ try {
       w.name.padEnd(10),
       `simulated_ns_per_op=${sim.ns_per_op}`,
       `bookkeeping_bytes_per_allocation=${sim.bookkeeping_bytes_per_allocation}`,
+      `typed_array_bytes_per_allocation=${sim.typed_array_bytes_per_allocation}`,
       `blocks_allocated=${sim.blocks_allocated}`,
       `overhead_ratio=${sim.overhead_ratio}`,
     ];

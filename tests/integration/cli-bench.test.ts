@@ -63,7 +63,11 @@ describe('vramscope bench', () => {
       expect(Number(m![10])).toBe(0);
     }
     expect(
-      lines.filter((l) => /^js_heap_mib=[\d.]+ bookkeeping_bytes_per_allocation=-?\d+$/.test(l)),
+      lines.filter((l) =>
+        /^js_heap_mib=[\d.]+ bookkeeping_bytes_per_allocation=-?\d+ typed_array_bytes_per_allocation=-?\d+$/.test(
+          l,
+        ),
+      ),
     ).toHaveLength(2);
   });
 

@@ -15,7 +15,7 @@ import {
   type Workload,
 } from '../../../allocator/index.ts';
 import { openVulkanDevice } from '../../../native/vulkan-device.ts';
-import { collectAndMeasureHeap } from '../../bench/gc.ts';
+import { collectAndMeasureMemory } from '../../bench/gc.ts';
 import { replayWorkload, type ReplayResult } from '../../bench/replay.ts';
 import {
   choiceOption,
@@ -62,8 +62,9 @@ export async function loadProfileDevice(profileFile: string | undefined): Promis
 }
 
 /**
- * Bytes of JS heap the allocator's bookkeeping holds per live allocation, measured at the live peak, and
- * the JS heap (bytes) with one allocator at its peak.
+ * Bytes of JS heap the allocator's bookkeeping holds per live allocation, measured at the live peak, the
+ * bytes of typed-array storage it holds besides (outside the JS heap: TLSF's chunk records), and the JS
+ * heap (bytes) with one allocator at its peak.
  *
  * Measured as what the heap gives back once the allocators and their allocations are released: heap with
  * HEAP_REPLICAS allocators replayed to the live peak at once, each on its own simulated device (`device()`),
@@ -80,7 +81,7 @@ function measureHeapAtPeak(
   peakOp: number,
 ) {
   const handleArrayBytes = 8 * workload.idLimit;
-  let atPeak = 0;
+  let atPeak = { heapUsed: 0, arrayBuffers: 0 };
   let liveAllocations = 0;
   // Replica k's allocator is still alive (the replay calls beforeDestroy before destroying it) while
   // replica k + 1 replays; the last one reads the heap with all of them at their peak.
@@ -93,16 +94,18 @@ function measureHeapAtPeak(
       beforeDestroy: (allocator) => {
         liveAllocations += allocator.stats().allocationCount;
         if (k + 1 < HEAP_REPLICAS) replicate(k + 1);
-        else atPeak = collectAndMeasureHeap();
+        else atPeak = collectAndMeasureMemory();
       },
     });
   };
   replicate(0);
-  const released = collectAndMeasureHeap();
-  const retained = atPeak - released - HEAP_REPLICAS * handleArrayBytes;
+  const released = collectAndMeasureMemory();
+  const retained = atPeak.heapUsed - released.heapUsed - HEAP_REPLICAS * handleArrayBytes;
+  const typedArrays = atPeak.arrayBuffers - released.arrayBuffers;
   return {
-    heapAtPeak: released + (atPeak - released) / HEAP_REPLICAS,
+    heapAtPeak: released.heapUsed + (atPeak.heapUsed - released.heapUsed) / HEAP_REPLICAS,
     bytesPerAllocation: liveAllocations > 0 ? retained / liveAllocations : 0,
+    typedArrayBytesPerAllocation: liveAllocations > 0 ? typedArrays / liveAllocations : 0,
   };
 }
 
@@ -224,7 +227,7 @@ Options:
       io.stdout.write(`${formatLine(strategy, mode, extra, last, nsPerOp)}\n`);
       // On simulated twins of the device (same description): the allocator's bookkeeping does not depend on
       // the device, and replicas on a real one would each commit its memory.
-      const heaps: { heapAtPeak: number; bytesPerAllocation: number }[] = [];
+      const heaps: ReturnType<typeof measureHeapAtPeak>[] = [];
       for (let m = 0; m < HEAP_MEASUREMENTS; m++) {
         heaps.push(
           measureHeapAtPeak(
@@ -238,8 +241,9 @@ Options:
       }
       const heapAtPeak = median(heaps.map((h) => h.heapAtPeak));
       const bytesPerAllocation = median(heaps.map((h) => h.bytesPerAllocation));
+      const typedArrayBytes = median(heaps.map((h) => h.typedArrayBytesPerAllocation));
       io.stdout.write(
-        `js_heap_mib=${(heapAtPeak / MiB).toFixed(1)} bookkeeping_bytes_per_allocation=${bytesPerAllocation.toFixed(0)}\n`,
+        `js_heap_mib=${(heapAtPeak / MiB).toFixed(1)} bookkeeping_bytes_per_allocation=${bytesPerAllocation.toFixed(0)} typed_array_bytes_per_allocation=${typedArrayBytes.toFixed(0)}\n`,
       );
       if (last.firstFailure) io.stderr.write(`first failure (${strategy}): ${last.firstFailure}\n`);
     }
