@@ -302,10 +302,10 @@ export class TlsfPool<T> {
       c = freeNext[c];
     }
 
-    // 2. Good fit: the smallest non-empty classes whose chunks are all >= size; alignment or
+    // 2. Good fit: the smallest non-empty classes above the request's own, whose chunks are all >= size
+    //    (tlsfClassAtLeast(size) is `own` or `own + 1`, and step 1 has looked at `own`); alignment or
     //    granularity may still make a chunk too small, so try a few.
-    const good = tlsfClassAtLeast(size);
-    let k = this.findClass(good > own ? good : own + 1);
+    let k = this.findClass(own + 1);
     for (let n = 0; k >= 0 && n < GOOD_FIT_SCAN;) {
       c = heads[k];
       for (; c >= 0 && n < GOOD_FIT_SCAN; n++) {
