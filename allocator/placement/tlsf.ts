@@ -446,8 +446,9 @@ export class TlsfPool<T> {
     this.owners[c] = undefined;
     this.gen[c] = (this.gen[c] + 1) & GEN_MASK;
 
-    // Merge by growing a free neighbour in place: a large free range usually keeps its class, and
-    // then its list position and the bitmaps need no update at all.
+    // Merge by growing a free neighbour in place: when it keeps its class (likelier the larger it is;
+    // on workload-a's mix of sizes most grown or shrunk ranges change class), its list position and the
+    // bitmaps need no update at all.
     const prev = this.physPrev[c];
     const next = this.physNext[c];
     const nextFree = next >= 0 && this.state[next] === STATE_FREE;
@@ -763,7 +764,6 @@ export class TlsfPool<T> {
         this.linkAfter(u, t);
         this.regOff[t] = dataEnd;
         this.regSize[t] = tail;
-        this.seg[t] = g;
         this.state[t] = STATE_FREE;
         this.insertFree(t);
       }
@@ -783,7 +783,7 @@ export class TlsfPool<T> {
     this.regSize[u] = region;
     this.pad[u] = o - regionStart;
     this.alignLog2[u] = log2Floor(alignment);
-    this.seg[u] = g;
+    // seg[u] is g already: u is c, or linkBefore/linkAfter gave it c's segment.
     this.state[u] = STATE_USED + kind;
     this.owners[u] = owner;
     this.segAllocated[g] += region;
