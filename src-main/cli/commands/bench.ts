@@ -29,7 +29,14 @@ import {
 import { defaultProfilePath } from '../paths.ts';
 
 const MiB = 1024 * 1024;
-const WARMUP_RUNS = 2;
+/**
+ * Untimed runs before the timed ones. Traced per run (CPU time, workload-a, `taskset -c 1`), the first three
+ * runs cost 1.5–7x the steady state while TurboFan compiles on the same CPU, and around the 11th run
+ * optimized code is thrown away once ("wrong map" deopts in allocate/free/place, once per process: objects
+ * made once per allocator change map, most likely when V8's in-object slack tracking ends), so the next run
+ * costs about 3x again; from the 13th run on, runs are steady. 2 warm-up runs timed part of the warm-up.
+ */
+const WARMUP_RUNS = 15;
 /** Allocators held at their live peak at once for one heap measurement (see measureHeapAtPeak). */
 const HEAP_REPLICAS = 8;
 /** Heap measurements per strategy; the median is printed. */
@@ -146,7 +153,7 @@ export const benchCommand: Command = {
   help: `Usage: vramscope bench <workload> [options]
 
 Replays a workload in the bench/gen-workload.mjs format (a <id> <size> <align> <buffer|image>
-<gpu|upload|readback> / f <id>) on the allocator. Parsing and two warm-up runs are not timed; each run uses a
+<gpu|upload|readback> / f <id>) on the allocator. Parsing and 15 warm-up runs are not timed; each run uses a
 fresh device and allocator; the median of the runs is printed, one line per strategy, then the JS heap at the live peak.
 
 Options:
@@ -212,8 +219,8 @@ Options:
     const extra = deviceIndex === undefined ? '' : `device="${deviceName.replace(/"/g, "'")}"`;
     for (const strategy of strategies) {
       const results: ReplayResult[] = [];
-      // Untimed runs first, so the JIT has compiled the hot paths before the clock starts. No forced GC
-      // between runs: a full collection shrinks the young generation and makes the next run pay for it.
+      // Untimed runs first, so the JIT has compiled the hot paths before the clock starts (WARMUP_RUNS). No
+      // forced GC between runs: a full collection shrinks the young generation and makes the next run pay for it.
       for (let warm = 0; warm < WARMUP_RUNS; warm++) {
         await withDevice((device) => replayWorkload(workload, { device, strategy, blockPolicy }));
       }
