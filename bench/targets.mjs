@@ -54,6 +54,7 @@ try {
     const line = [
       w.name.padEnd(10),
       `simulated_ns_per_op=${sim.ns_per_op}`,
+      `simulated_cpu_ns_per_op=${sim.cpu_ns_per_op}`,
       `bookkeeping_bytes_per_allocation=${sim.bookkeeping_bytes_per_allocation}`,
       `typed_array_bytes_per_allocation=${sim.typed_array_bytes_per_allocation}`,
       `blocks_allocated=${sim.blocks_allocated}`,
@@ -64,6 +65,7 @@ try {
       deviceName = dev.device;
       line.push(
         `device_ns_per_op=${dev.ns_per_op}`,
+        `device_cpu_ns_per_op=${dev.cpu_ns_per_op}`,
         `device_over_simulated=${(Number(dev.ns_per_op) / Number(sim.ns_per_op)).toFixed(2)}`,
       );
     }

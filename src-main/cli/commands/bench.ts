@@ -129,7 +129,14 @@ function parseBlockPolicy(values: ParsedValues): Partial<BlockPolicy> {
   return policy;
 }
 
-function formatLine(strategy: string, mode: string, extra: string, r: ReplayResult, nsPerOp: number): string {
+function formatLine(
+  strategy: string,
+  mode: string,
+  extra: string,
+  r: ReplayResult,
+  nsPerOp: number,
+  cpuNsPerOp: number,
+): string {
   return [
     'allocator=vramscope',
     `strategy=${strategy}`,
@@ -144,6 +151,7 @@ function formatLine(strategy: string, mode: string, extra: string, r: ReplayResu
     `live_peak_mib=${(r.livePeak / MiB).toFixed(1)}`,
     `overhead_ratio=${r.livePeak > 0 ? (r.committedPeak / r.livePeak).toFixed(3) : 'n/a'}`,
     `failures=${r.failures}`,
+    `cpu_ns_per_op=${cpuNsPerOp.toFixed(1)}`,
   ].join(' ');
 }
 
@@ -154,7 +162,8 @@ export const benchCommand: Command = {
 
 Replays a workload in the bench/gen-workload.mjs format (a <id> <size> <align> <buffer|image>
 <gpu|upload|readback> / f <id>) on the allocator. Parsing and 15 warm-up runs are not timed; each run uses a
-fresh device and allocator; the median of the runs is printed, one line per strategy, then the JS heap at the live peak.
+fresh device and allocator; the median of the runs is printed, one line per strategy (ns_per_op is wall time,
+cpu_ns_per_op the process's CPU time, which stays comparable on a busy machine), then the memory at the live peak.
 
 Options:
   --strategy S     tlsf, freelist or all (default: all)
@@ -231,7 +240,8 @@ Options:
       }
       const last = results[results.length - 1]!;
       const nsPerOp = median(results.map((r) => r.nanoseconds / r.ops));
-      io.stdout.write(`${formatLine(strategy, mode, extra, last, nsPerOp)}\n`);
+      const cpuNsPerOp = median(results.map((r) => r.cpuNanoseconds / r.ops));
+      io.stdout.write(`${formatLine(strategy, mode, extra, last, nsPerOp, cpuNsPerOp)}\n`);
       // On simulated twins of the device (same description): the allocator's bookkeeping does not depend on
       // the device, and replicas on a real one would each commit its memory.
       const heaps: ReturnType<typeof measureHeapAtPeak>[] = [];
