@@ -13,10 +13,12 @@
 //   those without a chunk, `generalBytes` their bytes; with a pool, segment ids map one-to-one to them;
 // - empty general blocks per type: at most max(1, blockPolicy.spareEmptyBlocks); the free that empties a
 //   block destroys it when the type already keeps that many (the type's last general block is always
-//   kept); dedicated blocks die with their allocation;
+//   kept); dedicated blocks die with their allocation.
+//
+// Failure guarantees (behaviour, not state, so validate() cannot see them; tests/unit/allocator.test.ts does):
 // - a failed allocate() leaves every allocation where it was (new blocks are created only when the
 //   request is known to fit in them); the only trace it may leave is empty spare blocks released because
-//   the device ran out of memory (tlsf policy);
+//   the device ran out of memory or a strict budget refused a block (policies with growth, e.g. tlsf's);
 // - a device.freeBlock() that throws does so after the allocator has forgotten the block: the allocator
 //   stays consistent (the driver may have leaked the memory), then the error reaches the caller.
 import { nextMemblockSize, resolveAllocationSizes, type AllocationSizes } from './allocation-sizes.ts';
@@ -88,13 +90,17 @@ import {
 } from './types.ts';
 import type { ResourceCategory } from './device.ts';
 
-/** A general or dedicated block as the allocator tracks it. */
+/**
+ * A general or dedicated block as the allocator tracks it. Bytes in use are the sub-allocator's
+ * (`sub.allocatedBytes`, padding included) for a general block, the whole block for a dedicated one.
+ */
 class BlockState {
-  /** Bytes in use: sub-allocator regions (padding included), or the whole block when dedicated. */
   constructor(
     readonly memory: DeviceMemoryBlock,
     readonly typeState: MemoryTypeState,
+    /** The block's placement (tlsf: a view of its segment of the type's pool); null when dedicated. */
     readonly sub: SubAllocator<AllocationImpl> | null,
+    /** Index in typeState.blocks. */
     public slot: number,
     /** tlsf: the block's segment in its type's pool; -1 otherwise. */
     readonly segment: number,
@@ -206,8 +212,12 @@ class AllocationImpl implements Allocation {
     public chunk: number,
     public blockState: BlockState,
     readonly decision: MemoryTypeDecision,
-    readonly stack: string | null,
   ) {}
+
+  /** Null here; AllocationWithStack (debugSettings.storeStackTraces) keeps one, so no field costs 8 bytes. */
+  get stack(): string | null {
+    return null;
+  }
 
   // The decision's key holds the request's location and linearity, so they cost no field here.
   get location(): MemoryLocation {
@@ -236,6 +246,25 @@ class AllocationImpl implements Allocation {
     const memory = this.blockState.memory.mapped;
     if (memory === null || this.chunk === FREED) return null;
     return new MappedAllocationView(memory, this.offset, this.size);
+  }
+}
+
+/** An allocation that keeps the stack it was made from (debugSettings.storeStackTraces). */
+class AllocationWithStack extends AllocationImpl {
+  constructor(
+    id: number,
+    name: string,
+    offset: number,
+    size: number,
+    chunk: number,
+    blockState: BlockState,
+    decision: MemoryTypeDecision,
+    private readonly recordedStack: string,
+  ) {
+    super(id, name, offset, size, chunk, blockState, decision);
+  }
+  override get stack(): string {
+    return this.recordedStack;
   }
 }
 
@@ -511,32 +540,23 @@ export class Allocator {
   }
 
   private checkDesc(desc: AllocationCreateDesc): void {
+    // Error messages are built in invalidDesc(), off this path: checkDesc runs on every allocate().
     const r = desc.requirements;
-    if (typeof desc.name !== 'string')
-      throw new InvalidAllocationCreateDescError(`${describeDesc(desc)}: name must be a string`);
-    if (r === null || typeof r !== 'object')
-      throw new InvalidAllocationCreateDescError(`${describeDesc(desc)}: requirements are missing`);
-    if (!Number.isSafeInteger(r.size) || r.size <= 0) {
-      throw new InvalidAllocationCreateDescError(
-        `${describeDesc(desc)}: size must be a whole number of bytes in (0, 2^53), got ${r.size}`,
-      );
-    }
+    if (typeof desc.name !== 'string') invalidDesc(desc, 'name must be a string');
+    if (r === null || typeof r !== 'object') invalidDesc(desc, 'requirements are missing');
+    if (!Number.isSafeInteger(r.size) || r.size <= 0)
+      invalidDesc(desc, `size must be a whole number of bytes in (0, 2^53), got ${r.size}`);
     const a = r.alignment;
     if (
       !Number.isSafeInteger(a) ||
       a <= 0 ||
       (a <= 0x40000000 ? (a & (a - 1)) !== 0 : 2 ** Math.round(Math.log2(a)) !== a)
     ) {
-      throw new InvalidAllocationCreateDescError(
-        `${describeDesc(desc)}: alignment must be a power of two, got ${a}`,
-      );
+      invalidDesc(desc, `alignment must be a power of two, got ${a}`);
     }
     const bits = r.memoryTypeBits;
-    if (bits >>> 0 !== bits && !(Number.isInteger(bits) && bits >= 0 && bits <= MAX_TYPE_BITS)) {
-      throw new InvalidAllocationCreateDescError(
-        `${describeDesc(desc)}: memoryTypeBits must be a 32-bit mask, got ${r.memoryTypeBits}`,
-      );
-    }
+    if (bits >>> 0 !== bits && !(Number.isInteger(bits) && bits >= 0 && bits <= MAX_TYPE_BITS))
+      invalidDesc(desc, `memoryTypeBits must be a 32-bit mask, got ${r.memoryTypeBits}`);
     const location = desc.location;
     if (
       location !== 'GpuOnly' &&
@@ -544,15 +564,13 @@ export class Allocator {
       location !== 'GpuToCpu' &&
       location !== 'Unknown'
     ) {
-      throw new InvalidAllocationCreateDescError(
-        `${describeDesc(desc)}: unknown memory location "${String(desc.location)}"`,
-      );
+      invalidDesc(desc, `unknown memory location "${String(desc.location)}"`);
     }
-    const kind = desc.scheme?.kind ?? 'managed';
-    if (kind !== 'managed' && kind !== 'dedicatedBuffer' && kind !== 'dedicatedImage') {
-      throw new InvalidAllocationCreateDescError(
-        `${describeDesc(desc)}: unknown allocation scheme "${String(kind)}"`,
-      );
+    const scheme = desc.scheme;
+    if (scheme !== undefined) {
+      const kind = scheme?.kind ?? 'managed';
+      if (kind !== 'managed' && kind !== 'dedicatedBuffer' && kind !== 'dedicatedImage')
+        invalidDesc(desc, `unknown allocation scheme "${String(kind)}"`);
     }
   }
 
@@ -565,87 +583,122 @@ export class Allocator {
     let decision: MemoryTypeDecision | null = null;
     try {
       this.checkDesc(desc);
-      const r = desc.requirements;
       decision = this.decide(desc);
-      if (decision.winner === null) {
-        throw new NoCompatibleMemoryTypeFoundError(
-          `no memory type for allocation "${desc.name}" (${desc.location}, memoryTypeBits 0x${r.memoryTypeBits.toString(16)}): ${decision.reason}`,
-        );
-      }
+      if (decision.winner === null) noCompatibleType(desc, decision);
       const stack = this.debugSettings.storeStackTraces
         ? (desc.stack ?? captureStack())
         : (desc.stack ?? null);
       let allocation: AllocationImpl;
-      let usedRetry = false;
       try {
         allocation = this.allocateFromType(this.types[decision.winner]!, desc, decision, stack);
       } catch (error) {
-        this.reportBudgetRefusal(error, desc.name);
-        const retry = decision.retryTypeIndex;
-        if (retry === null || retry === decision.winner || !(error instanceof AllocationError)) throw error;
-        try {
-          allocation = this.allocateFromType(this.types[retry]!, desc, decision, stack);
-        } catch (retryError) {
-          this.reportBudgetRefusal(retryError, desc.name);
-          throw retryError;
-        }
-        usedRetry = true;
-        if (error instanceof OutOfMemoryError && error.overBudget !== null) {
-          this.log(
-            'info',
-            `"${desc.name}" went to memory type ${retry} (the decision's fallback) because heap ${error.overBudget.heapIndex} of type ${decision.winner} was at its budget (budget mode strict)`,
-          );
-        }
+        allocation = this.allocateFallback(error, desc, decision, stack);
       }
       this.stateVersion++;
       if (desc.movable === false) this.immovable.add(allocation.id);
-      if (this.sink !== null) {
-        const e = this.records.allocate;
-        e.allocationId = allocation.id;
-        e.blockId = allocation.blockState.memory.id;
-        e.memoryTypeIndex = allocation.memoryTypeIndex;
-        e.offset = allocation.offset;
-        e.size = allocation.size;
-        e.alignment = r.alignment;
-        e.kind =
-          allocation.chunk === DEDICATED_CHUNK
-            ? AllocationKind.Dedicated
-            : desc.linear
-              ? AllocationKind.Linear
-              : AllocationKind.NonLinear;
-        e.location = desc.location;
-        e.name = desc.name;
-        e.decisionId = decision.id;
-        e.usedRetry = usedRetry;
-        e.stack = stack;
-        this.sink.event(e);
-      }
-      if (this.debugSettings.logAllocations) {
-        this.log(
-          'debug',
-          `allocated "${desc.name}": ${formatBytes(r.size)} at offset ${allocation.offset} of block ${allocation.block.id} (type ${allocation.memoryTypeIndex}${usedRetry ? ', after falling back' : ''})${this.debugSettings.logStackTraces && stack ? `\n${stack}` : ''}`,
-        );
-      }
+      if (this.sink !== null) this.reportAllocate(allocation, desc, decision, stack);
+      if (this.debugSettings.logAllocations) this.logAllocate(allocation, desc, decision, stack);
       return allocation;
     } catch (error) {
-      if (this.sink !== null) {
-        const code = error instanceof AllocationError ? error.code : 'Internal';
-        const size: unknown = desc?.requirements?.size;
-        const alignment: unknown = desc?.requirements?.alignment;
-        const e = this.records.failure;
-        e.name = typeof desc?.name === 'string' ? desc.name : '';
-        e.size = Number.isSafeInteger(size) ? (size as number) : 0;
-        e.alignment = Number.isSafeInteger(alignment) ? (alignment as number) : 0;
-        e.location = memoryLocations.includes(desc?.location) ? desc.location : 'Unknown';
-        e.linear = desc?.linear !== false;
-        e.code = code;
-        e.message = error instanceof Error ? error.message : String(error);
-        e.decisionId = decision?.id ?? -1;
-        e.stack = desc?.stack ?? null;
-        this.sink.event(e);
-      }
+      if (this.sink !== null) this.reportFailure(error, desc, decision);
       throw error;
     }
+  }
+
+  /**
+   * After the decision's winner failed with `error`: the decision's fallback type, when it has one and the
+   * error is an AllocationError; else `error` is thrown again.
+   */
+  private allocateFallback(
+    error: unknown,
+    desc: AllocationCreateDesc,
+    decision: MemoryTypeDecision,
+    stack: string | null,
+  ): AllocationImpl {
+    this.reportBudgetRefusal(error, desc.name);
+    const retry = decision.retryTypeIndex;
+    if (retry === null || retry === decision.winner || !(error instanceof AllocationError)) throw error;
+    let allocation: AllocationImpl;
+    try {
+      allocation = this.allocateFromType(this.types[retry]!, desc, decision, stack);
+    } catch (retryError) {
+      this.reportBudgetRefusal(retryError, desc.name);
+      throw retryError;
+    }
+    if (error instanceof OutOfMemoryError && error.overBudget !== null) {
+      this.log(
+        'info',
+        `"${desc.name}" went to memory type ${retry} (the decision's fallback) because heap ${error.overBudget.heapIndex} of type ${decision.winner} was at its budget (budget mode strict)`,
+      );
+    }
+    return allocation;
+  }
+
+  /** The allocation used the decision's fallback type (the fallback is never the winner). */
+  private static usedRetry(allocation: AllocationImpl, decision: MemoryTypeDecision): boolean {
+    return allocation.memoryTypeIndex !== decision.winner;
+  }
+
+  private reportAllocate(
+    allocation: AllocationImpl,
+    desc: AllocationCreateDesc,
+    decision: MemoryTypeDecision,
+    stack: string | null,
+  ): void {
+    const e = this.records.allocate;
+    e.allocationId = allocation.id;
+    e.blockId = allocation.blockState.memory.id;
+    e.memoryTypeIndex = allocation.memoryTypeIndex;
+    e.offset = allocation.offset;
+    e.size = allocation.size;
+    e.alignment = desc.requirements.alignment;
+    e.kind =
+      allocation.chunk === DEDICATED_CHUNK
+        ? AllocationKind.Dedicated
+        : desc.linear
+          ? AllocationKind.Linear
+          : AllocationKind.NonLinear;
+    e.location = desc.location;
+    e.name = desc.name;
+    e.decisionId = decision.id;
+    e.usedRetry = Allocator.usedRetry(allocation, decision);
+    e.stack = stack;
+    this.sink!.event(e);
+  }
+
+  private logAllocate(
+    allocation: AllocationImpl,
+    desc: AllocationCreateDesc,
+    decision: MemoryTypeDecision,
+    stack: string | null,
+  ): void {
+    const retried = Allocator.usedRetry(allocation, decision) ? ', after falling back' : '';
+    this.log(
+      'debug',
+      `allocated "${desc.name}": ${formatBytes(desc.requirements.size)} at offset ${allocation.offset} of block ${allocation.block.id} (type ${allocation.memoryTypeIndex}${retried})${this.debugSettings.logStackTraces && stack ? `\n${stack}` : ''}`,
+    );
+  }
+
+  /** Sends the sink a failure event for `desc` (which may be malformed: it failed checkDesc, perhaps). */
+  private reportFailure(
+    error: unknown,
+    desc: AllocationCreateDesc,
+    decision: MemoryTypeDecision | null,
+  ): void {
+    const code = error instanceof AllocationError ? error.code : 'Internal';
+    const size: unknown = desc?.requirements?.size;
+    const alignment: unknown = desc?.requirements?.alignment;
+    const e = this.records.failure;
+    e.name = typeof desc?.name === 'string' ? desc.name : '';
+    e.size = Number.isSafeInteger(size) ? (size as number) : 0;
+    e.alignment = Number.isSafeInteger(alignment) ? (alignment as number) : 0;
+    e.location = memoryLocations.includes(desc?.location) ? desc.location : 'Unknown';
+    e.linear = desc?.linear !== false;
+    e.code = code;
+    e.message = error instanceof Error ? error.message : String(error);
+    e.decisionId = decision?.id ?? -1;
+    e.stack = desc?.stack ?? null;
+    this.sink!.event(e);
   }
 
   private allocateFromType(
@@ -673,8 +726,8 @@ export class Allocator {
     if (pool !== null) {
       const chunk = pool.allocate(size, alignment, kind, this.granularity, placeholder);
       if (chunk >= 0) {
-        const block = typeState.bySegment[pool.segmentOf(chunk)]!;
-        return this.finishSubAllocation(block, chunk, desc, decision, stack);
+        const block = typeState.bySegment[pool.placedSegment]!;
+        return this.finishSubAllocation(block, chunk, pool.placedOffset, desc, decision, stack);
       }
     } else {
       const blocks = typeState.blocks;
@@ -683,7 +736,8 @@ export class Allocator {
         const block = blocks[this.newestFirst ? n - 1 - k : k];
         if (block === null || block === undefined || block.sub === null) continue;
         const chunk = block.sub.allocate(size, alignment, kind, this.granularity, placeholder);
-        if (chunk >= 0) return this.finishSubAllocation(block, chunk, desc, decision, stack);
+        if (chunk >= 0)
+          return this.finishSubAllocation(block, chunk, block.sub.offsetOf(chunk), desc, decision, stack);
       }
     }
     const memblockSize = this.nextBlockSize(typeState, size);
@@ -696,7 +750,7 @@ export class Allocator {
         `a fresh ${formatBytes(memblockSize)} block could not hold ${formatBytes(size)} aligned to ${alignment}`,
       );
     }
-    return this.finishSubAllocation(block, chunk, desc, decision, stack);
+    return this.finishSubAllocation(block, chunk, block.sub!.offsetOf(chunk), desc, decision, stack);
   }
 
   /**
@@ -764,9 +818,11 @@ export class Allocator {
     return Math.min(max, Math.ceil(want / BLOCK_SIZE_MULTIPLE) * BLOCK_SIZE_MULTIPLE);
   }
 
+  /** Wraps `chunk`, just placed in `block` with its data at `offset` (bytes), in an allocation. */
   private finishSubAllocation(
     block: BlockState,
     chunk: number,
+    offset: number,
     desc: AllocationCreateDesc,
     decision: MemoryTypeDecision,
     stack: string | null,
@@ -774,22 +830,29 @@ export class Allocator {
     const pool = block.typeState.pool;
     // With a pool, go to it directly: the segment view would check the handle's segment again.
     const placement = pool ?? block.sub!;
-    const allocation = new AllocationImpl(
-      this.nextAllocationId++,
-      desc.name,
-      placement.offsetOf(chunk),
-      desc.requirements.size,
-      chunk,
-      block,
-      decision,
-      this.debugSettings.storeStackTraces ? stack : null,
-    );
+    const allocation = this.newAllocation(desc, offset, chunk, block, decision, stack);
     placement.setOwner(chunk, allocation);
     const count = pool !== null ? pool.segmentChunkCount(block.segment) : block.sub!.chunkCount;
     if (count === 1) block.typeState.emptyGeneralBlocks--;
     this.requestedBytes += allocation.size;
     this.allocationCount++;
     return allocation;
+  }
+
+  /** The handle of a placed request (`offset` in bytes; `chunk` a sub-allocator handle or DEDICATED_CHUNK). */
+  private newAllocation(
+    desc: AllocationCreateDesc,
+    offset: number,
+    chunk: number,
+    block: BlockState,
+    decision: MemoryTypeDecision,
+    stack: string | null,
+  ): AllocationImpl {
+    const id = this.nextAllocationId++;
+    const size = desc.requirements.size;
+    return this.debugSettings.storeStackTraces && stack !== null
+      ? new AllocationWithStack(id, desc.name, offset, size, chunk, block, decision, stack)
+      : new AllocationImpl(id, desc.name, offset, size, chunk, block, decision);
   }
 
   private allocateDedicated(
@@ -799,16 +862,7 @@ export class Allocator {
     stack: string | null,
   ): AllocationImpl {
     const block = this.createBlock(typeState, desc.requirements.size, desc, true);
-    const allocation = new AllocationImpl(
-      this.nextAllocationId++,
-      desc.name,
-      0,
-      desc.requirements.size,
-      DEDICATED_CHUNK,
-      block,
-      decision,
-      this.debugSettings.storeStackTraces ? stack : null,
-    );
+    const allocation = this.newAllocation(desc, 0, DEDICATED_CHUNK, block, decision, stack);
     block.dedicatedAllocation = allocation;
     this.requestedBytes += allocation.size;
     this.allocationCount++;
@@ -1490,6 +1544,16 @@ function locationSlot(location: MemoryLocation): number {
 /** For error messages only (checkDesc runs on every allocate(), so nothing is built before an error). */
 function describeDesc(desc: AllocationCreateDesc): string {
   return `allocation "${String(desc.name)}"`;
+}
+
+function invalidDesc(desc: AllocationCreateDesc, problem: string): never {
+  throw new InvalidAllocationCreateDescError(`${describeDesc(desc)}: ${problem}`);
+}
+
+function noCompatibleType(desc: AllocationCreateDesc, decision: MemoryTypeDecision): never {
+  throw new NoCompatibleMemoryTypeFoundError(
+    `no memory type for allocation "${desc.name}" (${desc.location}, memoryTypeBits 0x${desc.requirements.memoryTypeBits.toString(16)}): ${decision.reason}`,
+  );
 }
 /** Owner slot value between sub-allocation and the allocation object's creation (never observed outside). */
 const placeholder = null as unknown as AllocationImpl;

@@ -173,6 +173,13 @@ export class TlsfPool<T> {
   /** Bytes: requests at least this large go to the end of their free range (undefined: per segment). */
   private readonly backMin: number | undefined;
 
+  /**
+   * Segment and data offset (bytes) of the chunk the last successful allocate / allocateIn / allocateAt
+   * placed, so that its caller needs no checked handle lookup right after placing it.
+   */
+  private lastSegment = -1;
+  private lastOffset = 0;
+
   constructor(options: TlsfOptions = {}) {
     this.backMin = options.backPlacementMin;
     this.grow(16);
@@ -254,6 +261,16 @@ export class TlsfPool<T> {
     return this.segLive[s];
   }
 
+  /** The segment of the chunk the last successful allocate(), allocateIn() or allocateAt() placed. */
+  get placedSegment(): number {
+    return this.lastSegment;
+  }
+
+  /** Bytes: the data offset of the chunk the last successful allocate(), allocateIn() or allocateAt() placed. */
+  get placedOffset(): number {
+    return this.lastOffset;
+  }
+
   /** The segment a live chunk handle belongs to. */
   segmentOf(chunk: number): number {
     return this.seg[this.liveSlot(chunk, 'find the segment of')];
@@ -274,17 +291,21 @@ export class TlsfPool<T> {
     const freeNext = this.freeNext;
 
     // 1. The request's own class: its chunks straddle `size`, first one that fits wins (near-exact fit).
+    //    Chunks smaller than the request are skipped without working out an offset.
+    const regSize = this.regSize;
     let c = heads[own];
     for (let n = 0; c >= 0 && n < OWN_CLASS_SCAN; n++) {
-      const o = this.fitOffset(c, size, alignment, kind, granularity);
-      if (o >= 0) return this.take(c, o, size, alignment, kind, granularity, owner);
+      if (regSize[c] >= size) {
+        const o = this.fitOffset(c, size, alignment, kind, granularity);
+        if (o >= 0) return this.take(c, o, size, alignment, kind, granularity, owner);
+      }
       c = freeNext[c];
     }
 
-    // 2. Good fit: the smallest non-empty classes whose chunks are all >= size; alignment or
+    // 2. Good fit: the smallest non-empty classes above the request's own, whose chunks are all >= size
+    //    (tlsfClassAtLeast(size) is `own` or `own + 1`, and step 1 has looked at `own`); alignment or
     //    granularity may still make a chunk too small, so try a few.
-    const good = tlsfClassAtLeast(size);
-    let k = this.findClass(good > own ? good : own + 1);
+    let k = this.findClass(own + 1);
     for (let n = 0; k >= 0 && n < GOOD_FIT_SCAN;) {
       c = heads[k];
       for (; c >= 0 && n < GOOD_FIT_SCAN; n++) {
@@ -294,7 +315,25 @@ export class TlsfPool<T> {
       }
       k = this.findClass(k + 1);
     }
+    return this.allocateSureOrExhaustive(own, size, alignment, kind, granularity, owner);
+  }
 
+  /**
+   * allocate()'s steps 3 and 4, apart so that the common path stays small enough for V8 to inline its
+   * helpers (`own` is the request's own class).
+   */
+  private allocateSureOrExhaustive(
+    own: number,
+    size: number,
+    alignment: number,
+    kind: SubAllocationKind,
+    granularity: number,
+    owner: T,
+  ): number {
+    const heads = this.heads;
+    const freeNext = this.freeNext;
+    let c: number;
+    let k: number;
     // 3. Sure fit: any chunk of a class >= size + worst padding (alignment, then a granularity page on
     //    each side) fits whatever its neighbours are.
     let worst = size;
@@ -407,8 +446,9 @@ export class TlsfPool<T> {
     this.owners[c] = undefined;
     this.gen[c] = (this.gen[c] + 1) & GEN_MASK;
 
-    // Merge by growing a free neighbour in place: a large free range usually keeps its class, and
-    // then its list position and the bitmaps need no update at all.
+    // Merge by growing a free neighbour in place: when it keeps its class (likelier the larger it is;
+    // on workload-a's mix of sizes most grown or shrunk ranges change class), its list position and the
+    // bitmaps need no update at all.
     const prev = this.physPrev[c];
     const next = this.physNext[c];
     const nextFree = next >= 0 && this.state[next] === STATE_FREE;
@@ -724,7 +764,6 @@ export class TlsfPool<T> {
         this.linkAfter(u, t);
         this.regOff[t] = dataEnd;
         this.regSize[t] = tail;
-        this.seg[t] = g;
         this.state[t] = STATE_FREE;
         this.insertFree(t);
       }
@@ -744,12 +783,14 @@ export class TlsfPool<T> {
     this.regSize[u] = region;
     this.pad[u] = o - regionStart;
     this.alignLog2[u] = log2Floor(alignment);
-    this.seg[u] = g;
+    // seg[u] is g already: u is c, or linkBefore/linkAfter gave it c's segment.
     this.state[u] = STATE_USED + kind;
     this.owners[u] = owner;
     this.segAllocated[g] += region;
     this.segLive[g]++;
     this.freeTotal -= region;
+    this.lastSegment = g;
+    this.lastOffset = o;
     return u | (this.gen[u] << SLOT_BITS);
   }
 
@@ -868,8 +909,10 @@ export class TlsfPool<T> {
   /** The slot of a live used chunk, or throws naming the operation. */
   private liveSlot(chunk: number, op: string): number {
     const c = chunk & SLOT_MASK;
+    // `(chunk | 0) === chunk` and `chunk >= 0`: an integer in [0, 2^31) (NaN, fractions and larger values fail).
     if (
-      !(chunk >= 0 && chunk < 2147483648 && chunk === Math.floor(chunk)) ||
+      (chunk | 0) !== chunk ||
+      chunk < 0 ||
       c >= this.used ||
       this.state[c] < STATE_USED ||
       chunk >>> SLOT_BITS !== this.gen[c]

@@ -5,9 +5,13 @@ import { runInNewContext } from 'node:vm';
 setFlagsFromString('--expose-gc');
 const gcFunction = runInNewContext('gc') as () => void;
 
-/** Collects garbage (twice, so weak references and finalization leave nothing behind) and returns heap bytes in use. */
-export function collectAndMeasureHeap(): number {
+/**
+ * Collects garbage (twice, so weak references and finalization leave nothing behind) and returns the bytes
+ * in use: of the JS heap, and of ArrayBuffer storage (typed arrays' contents, kept outside the JS heap).
+ */
+export function collectAndMeasureMemory(): { heapUsed: number; arrayBuffers: number } {
   gcFunction();
   gcFunction();
-  return process.memoryUsage().heapUsed;
+  const { heapUsed, arrayBuffers } = process.memoryUsage();
+  return { heapUsed, arrayBuffers };
 }

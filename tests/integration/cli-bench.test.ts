@@ -24,7 +24,7 @@ function generateWorkload(seed: number, ops: number, budgetMiB: number): { file:
 }
 
 const lineRe =
-  /^allocator=vramscope strategy=(tlsf|freelist) mode=simulated ops=(\d+) ns_per_op=([\d.]+) blocks_allocated=(\d+) blocks_freed=(\d+) dedicated=(\d+) committed_peak_mib=([\d.]+) live_peak_mib=([\d.]+) overhead_ratio=([\d.]+) failures=(\d+)$/;
+  /^allocator=vramscope strategy=(tlsf|freelist) mode=simulated ops=(\d+) ns_per_op=([\d.]+) blocks_allocated=(\d+) blocks_freed=(\d+) dedicated=(\d+) committed_peak_mib=([\d.]+) live_peak_mib=([\d.]+) overhead_ratio=([\d.]+) failures=(\d+) cpu_ns_per_op=([\d.]+)$/;
 
 describe('vramscope bench', () => {
   test('prints one line per strategy with the documented fields, and the live peak of the workload', () => {
@@ -63,7 +63,11 @@ describe('vramscope bench', () => {
       expect(Number(m![10])).toBe(0);
     }
     expect(
-      lines.filter((l) => /^js_heap_mib=[\d.]+ bookkeeping_bytes_per_allocation=-?\d+$/.test(l)),
+      lines.filter((l) =>
+        /^js_heap_mib=[\d.]+ bookkeeping_bytes_per_allocation=-?\d+ typed_array_bytes_per_allocation=-?\d+$/.test(
+          l,
+        ),
+      ),
     ).toHaveLength(2);
   });
 
@@ -72,7 +76,7 @@ describe('vramscope bench', () => {
     const r = vramscope('bench', file, '--runs', '1', '--strategy', 'tlsf', '--device', '0');
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(
-      /^allocator=vramscope strategy=tlsf mode=device device="[^"]+" ops=\d+ .* failures=0$/m,
+      /^allocator=vramscope strategy=tlsf mode=device device="[^"]+" ops=\d+ .* failures=0 cpu_ns_per_op=[\d.]+$/m,
     );
   });
 

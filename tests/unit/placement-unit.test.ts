@@ -472,6 +472,8 @@ describe('tlsf specifics', () => {
       expect(tlsfClassLowerBound(up)).toBeGreaterThanOrEqual(s);
       // ...and it is the smallest such class.
       if (up > 0) expect(tlsfClassLowerBound(up - 1)).toBeLessThan(s);
+      // The size's own class or the next (TlsfPool.allocate's good-fit step starts at the next).
+      expect([c, c + 1]).toContain(up);
     }
     // Exact class of a value above 2^32 computed with BigInt arithmetic.
     const s = 2 ** 47 + 2 ** 42 * 5 + 12345;

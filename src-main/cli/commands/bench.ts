@@ -15,7 +15,7 @@ import {
   type Workload,
 } from '../../../allocator/index.ts';
 import { openVulkanDevice } from '../../../native/vulkan-device.ts';
-import { collectAndMeasureHeap } from '../../bench/gc.ts';
+import { collectAndMeasureMemory } from '../../bench/gc.ts';
 import { replayWorkload, type ReplayResult } from '../../bench/replay.ts';
 import {
   choiceOption,
@@ -29,7 +29,18 @@ import {
 import { defaultProfilePath } from '../paths.ts';
 
 const MiB = 1024 * 1024;
-const WARMUP_RUNS = 2;
+/**
+ * Untimed runs before the timed ones. Traced per run (CPU time, workload-a, `taskset -c 1`), the first three
+ * runs cost 1.5–7x the steady state while TurboFan compiles on the same CPU, and around the 11th run
+ * optimized code is thrown away once ("wrong map" deopts in allocate/free/place, once per process: objects
+ * made once per allocator change map, most likely when V8's in-object slack tracking ends), so the next run
+ * costs about 3x again; from the 13th run on, runs are steady. 2 warm-up runs timed part of the warm-up.
+ */
+const WARMUP_RUNS = 15;
+/** Allocators held at their live peak at once for one heap measurement (see measureHeapAtPeak). */
+const HEAP_REPLICAS = 8;
+/** Heap measurements per strategy; the median is printed. */
+const HEAP_MEASUREMENTS = 3;
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -57,34 +68,51 @@ export async function loadProfileDevice(profileFile: string | undefined): Promis
   }
 }
 
-/** Bytes of JS heap the allocator's bookkeeping holds per live allocation, measured at the live peak. */
+/**
+ * Bytes of JS heap the allocator's bookkeeping holds per live allocation, measured at the live peak, the
+ * bytes of typed-array storage it holds besides (outside the JS heap: TLSF's chunk records), and the JS
+ * heap (bytes) with one allocator at its peak.
+ *
+ * Measured as what the heap gives back once the allocators and their allocations are released: heap with
+ * HEAP_REPLICAS allocators replayed to the live peak at once, each on its own simulated device (`device()`),
+ * minus heap afterwards, less the replays' own handle arrays, divided by the live allocations of all.
+ * A baseline taken before the replays would also count garbage and lazily compiled code; and with one
+ * allocator (about 740 allocations at workload-a's peak) code the JIT installs between the two readings
+ * moved the figure by ±50 bytes per allocation.
+ */
 function measureHeapAtPeak(
   workload: Workload,
-  device: Device,
+  device: () => Device,
   strategy: PlacementStrategyName,
   blockPolicy: Partial<BlockPolicy>,
   peakOp: number,
 ) {
-  // Measured as what the heap gives back once the allocator and its allocations are released: heap at
-  // the live peak minus heap afterwards, less the replay's own handle array. A baseline taken before the
-  // replay would also count garbage and lazily compiled code, which made the figure jump between runs.
   const handleArrayBytes = 8 * workload.idLimit;
-  let atPeak = 0;
+  let atPeak = { heapUsed: 0, arrayBuffers: 0 };
   let liveAllocations = 0;
-  replayWorkload(workload, {
-    device,
-    strategy,
-    blockPolicy,
-    stopAfter: peakOp + 1,
-    beforeDestroy: (allocator) => {
-      atPeak = collectAndMeasureHeap();
-      liveAllocations = allocator.stats().allocationCount;
-    },
-  });
-  const released = collectAndMeasureHeap();
+  // Replica k's allocator is still alive (the replay calls beforeDestroy before destroying it) while
+  // replica k + 1 replays; the last one reads the heap with all of them at their peak.
+  const replicate = (k: number): void => {
+    replayWorkload(workload, {
+      device: device(),
+      strategy,
+      blockPolicy,
+      stopAfter: peakOp + 1,
+      beforeDestroy: (allocator) => {
+        liveAllocations += allocator.stats().allocationCount;
+        if (k + 1 < HEAP_REPLICAS) replicate(k + 1);
+        else atPeak = collectAndMeasureMemory();
+      },
+    });
+  };
+  replicate(0);
+  const released = collectAndMeasureMemory();
+  const retained = atPeak.heapUsed - released.heapUsed - HEAP_REPLICAS * handleArrayBytes;
+  const typedArrays = atPeak.arrayBuffers - released.arrayBuffers;
   return {
-    heapAtPeak: atPeak,
-    bytesPerAllocation: liveAllocations > 0 ? (atPeak - released - handleArrayBytes) / liveAllocations : 0,
+    heapAtPeak: released.heapUsed + (atPeak.heapUsed - released.heapUsed) / HEAP_REPLICAS,
+    bytesPerAllocation: liveAllocations > 0 ? retained / liveAllocations : 0,
+    typedArrayBytesPerAllocation: liveAllocations > 0 ? typedArrays / liveAllocations : 0,
   };
 }
 
@@ -101,7 +129,14 @@ function parseBlockPolicy(values: ParsedValues): Partial<BlockPolicy> {
   return policy;
 }
 
-function formatLine(strategy: string, mode: string, extra: string, r: ReplayResult, nsPerOp: number): string {
+function formatLine(
+  strategy: string,
+  mode: string,
+  extra: string,
+  r: ReplayResult,
+  nsPerOp: number,
+  cpuNsPerOp: number,
+): string {
   return [
     'allocator=vramscope',
     `strategy=${strategy}`,
@@ -116,6 +151,7 @@ function formatLine(strategy: string, mode: string, extra: string, r: ReplayResu
     `live_peak_mib=${(r.livePeak / MiB).toFixed(1)}`,
     `overhead_ratio=${r.livePeak > 0 ? (r.committedPeak / r.livePeak).toFixed(3) : 'n/a'}`,
     `failures=${r.failures}`,
+    `cpu_ns_per_op=${cpuNsPerOp.toFixed(1)}`,
   ].join(' ');
 }
 
@@ -125,8 +161,9 @@ export const benchCommand: Command = {
   help: `Usage: vramscope bench <workload> [options]
 
 Replays a workload in the bench/gen-workload.mjs format (a <id> <size> <align> <buffer|image>
-<gpu|upload|readback> / f <id>) on the allocator. Parsing and two warm-up runs are not timed; each run uses a
-fresh device and allocator; the median of the runs is printed, one line per strategy, then the JS heap at the live peak.
+<gpu|upload|readback> / f <id>) on the allocator. Parsing and 15 warm-up runs are not timed; each run uses a
+fresh device and allocator; the median of the runs is printed, one line per strategy (ns_per_op is wall time,
+cpu_ns_per_op the process's CPU time, which stays comparable on a busy machine), then the memory at the live peak.
 
 Options:
   --strategy S     tlsf, freelist or all (default: all)
@@ -186,12 +223,13 @@ Options:
       }
     };
     const mode = deviceIndex === undefined ? 'simulated' : 'device';
-    const deviceName = await withDevice((d) => d.description.name);
+    const description = await withDevice((d) => d.description);
+    const deviceName = description.name;
     const extra = deviceIndex === undefined ? '' : `device="${deviceName.replace(/"/g, "'")}"`;
     for (const strategy of strategies) {
       const results: ReplayResult[] = [];
-      // Untimed runs first, so the JIT has compiled the hot paths before the clock starts. No forced GC
-      // between runs: a full collection shrinks the young generation and makes the next run pay for it.
+      // Untimed runs first, so the JIT has compiled the hot paths before the clock starts (WARMUP_RUNS). No
+      // forced GC between runs: a full collection shrinks the young generation and makes the next run pay for it.
       for (let warm = 0; warm < WARMUP_RUNS; warm++) {
         await withDevice((device) => replayWorkload(workload, { device, strategy, blockPolicy }));
       }
@@ -202,12 +240,27 @@ Options:
       }
       const last = results[results.length - 1]!;
       const nsPerOp = median(results.map((r) => r.nanoseconds / r.ops));
-      io.stdout.write(`${formatLine(strategy, mode, extra, last, nsPerOp)}\n`);
-      const heap = await withDevice((device) =>
-        measureHeapAtPeak(workload, device, strategy, blockPolicy, last.livePeakOp),
-      );
+      const cpuNsPerOp = median(results.map((r) => r.cpuNanoseconds / r.ops));
+      io.stdout.write(`${formatLine(strategy, mode, extra, last, nsPerOp, cpuNsPerOp)}\n`);
+      // On simulated twins of the device (same description): the allocator's bookkeeping does not depend on
+      // the device, and replicas on a real one would each commit its memory.
+      const heaps: ReturnType<typeof measureHeapAtPeak>[] = [];
+      for (let m = 0; m < HEAP_MEASUREMENTS; m++) {
+        heaps.push(
+          measureHeapAtPeak(
+            workload,
+            () => createSimulatedDevice(description),
+            strategy,
+            blockPolicy,
+            last.livePeakOp,
+          ),
+        );
+      }
+      const heapAtPeak = median(heaps.map((h) => h.heapAtPeak));
+      const bytesPerAllocation = median(heaps.map((h) => h.bytesPerAllocation));
+      const typedArrayBytes = median(heaps.map((h) => h.typedArrayBytesPerAllocation));
       io.stdout.write(
-        `js_heap_mib=${(heap.heapAtPeak / MiB).toFixed(1)} bookkeeping_bytes_per_allocation=${heap.bytesPerAllocation.toFixed(0)}\n`,
+        `js_heap_mib=${(heapAtPeak / MiB).toFixed(1)} bookkeeping_bytes_per_allocation=${bytesPerAllocation.toFixed(0)} typed_array_bytes_per_allocation=${typedArrayBytes.toFixed(0)}\n`,
       );
       if (last.firstFailure) io.stderr.write(`first failure (${strategy}): ${last.firstFailure}\n`);
     }
