@@ -1,5 +1,6 @@
 // The allocator's public types: what callers pass in and get back, the memory-type decision record and
 // the event sink (DESIGN.md contract 2). Bytes are JS numbers that are safe integers (< 2^53).
+import type { DefragmentationMove } from './defragment.ts';
 import type { Device, DeviceMemoryBlock, MappedMemory, ResourceCategory } from './device.ts';
 
 export type MemoryLocation = 'Unknown' | 'GpuOnly' | 'CpuToGpu' | 'GpuToCpu';
@@ -90,6 +91,34 @@ export interface AllocatorCreateDesc {
   readonly events?: AllocatorEventSink | null;
   /** What a new block that pushes a heap past its budget (VK_EXT_memory_budget) does; default `warn`. */
   readonly budget?: BudgetMode;
+  /**
+   * Opt-in: relocate before growing (tlsf only). Absent or null: allocate() never moves anything.
+   * See RelocationOptions.
+   */
+  readonly relocation?: RelocationOptions | null;
+}
+
+/**
+ * Relocation before growth, with the application's cooperation (VMA's defragmentation, done where it
+ * pays: on the allocation that would otherwise create a block). When a request fits no free range of its
+ * memory type although more than blockPolicy.fragmentedFree of the type's block bytes are free (a
+ * fragmentation miss), allocate() moves the live allocations of the cheapest byte range (fewest bytes
+ * moved) to other free ranges of the same type and places the request there, instead of creating a
+ * block. Each move is reported to the event sink as a `move` event and handed to `copy` before
+ * allocate() returns; handles stay valid (their block and offset change). A move's destination never
+ * overlaps another move's source, and the new allocation overlaps only the sources: the order of the
+ * copies does not matter, but they must be done before the new allocation's memory is written.
+ * Dedicated allocations and allocations marked not movable never move.
+ */
+export interface RelocationOptions {
+  /**
+   * Copies a moved allocation's bytes from (`from`, move.fromOffset) to (`to`, move.toOffset), and lets
+   * the application rebind its resource: what makes the moves safe, so it is required (a no-op is the
+   * caller's explicit choice, e.g. for resources whose contents are rebuilt anyway).
+   */
+  readonly copy: (move: DefragmentationMove, from: DeviceMemoryBlock, to: DeviceMemoryBlock) => void;
+  /** Bytes moved for one request at most, as a multiple of the request's size (default 1). */
+  readonly maxMovedPerRequest?: number;
 }
 
 /**

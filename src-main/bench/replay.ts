@@ -8,6 +8,7 @@ import {
   type BlockPolicy,
   type Device,
   type PlacementStrategyName,
+  type RelocationOptions,
   type Workload,
 } from '../../allocator/index.ts';
 
@@ -26,6 +27,9 @@ export interface ReplayResult {
   readonly livePeakOp: number;
   readonly failures: number;
   readonly firstFailure: string | null;
+  /** Relocation before growth (ReplayOptions.relocation): moves made and their requested bytes. */
+  readonly moves: number;
+  readonly movedBytes: number;
 }
 
 class CountingDevice implements Device {
@@ -53,6 +57,8 @@ export interface ReplayOptions {
   readonly device: Device;
   readonly strategy: PlacementStrategyName;
   readonly blockPolicy?: Partial<BlockPolicy>;
+  /** Opt-in relocation before growth (tlsf); its copy runs inside the timed loop. */
+  readonly relocation?: RelocationOptions | null;
   /** Stop after this many ops (the whole workload by default). */
   readonly stopAfter?: number;
   /** Called after the loop, before the allocator is destroyed (e.g. to measure the heap). */
@@ -66,6 +72,7 @@ export function replayWorkload(workload: Workload, options: ReplayOptions): Repl
     device,
     strategy: options.strategy,
     blockPolicy: options.blockPolicy ?? {},
+    relocation: options.relocation ?? null,
     debugSettings: { logLeaksOnShutdown: false },
   });
   const live: (Allocation | undefined)[] = new Array<Allocation | undefined>(workload.idLimit).fill(
@@ -118,6 +125,8 @@ export function replayWorkload(workload: Workload, options: ReplayOptions): Repl
   options.beforeDestroy?.(allocator, live);
   // Blocks still alive at the end are freed by destroy(), not by the replay: not counted as freed.
   const blocksFreed = device.blocksFreed;
+  const moves = allocator.relocationMoveCount;
+  const movedBytes = allocator.relocationMovedBytes;
   allocator.destroy();
   return {
     ops: n,
@@ -130,5 +139,7 @@ export function replayWorkload(workload: Workload, options: ReplayOptions): Repl
     livePeakOp,
     failures,
     firstFailure,
+    moves,
+    movedBytes,
   };
 }
