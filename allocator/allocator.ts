@@ -77,6 +77,7 @@ import {
   type BudgetMode,
   crateBlockPolicy,
   packedBlockPolicy,
+  relocatingBlockPolicy,
   type DebugSettings,
   type Logger,
   type LogLevel,
@@ -381,7 +382,11 @@ export class Allocator {
     this.debugSettings = { ...defaultDebugSettings, ...desc.debugSettings };
     this.bufferDeviceAddress = desc.bufferDeviceAddress ?? false;
     this.blockPolicy = {
-      ...(strategy === 'freelist' ? crateBlockPolicy : packedBlockPolicy),
+      ...(strategy === 'freelist'
+        ? crateBlockPolicy
+        : desc.relocation
+          ? relocatingBlockPolicy
+          : packedBlockPolicy),
       ...desc.blockPolicy,
     };
     const { order, dedicatedAbove } = this.blockPolicy;

@@ -202,6 +202,18 @@ export const packedBlockPolicy: BlockPolicy = {
   fragmentBlockSize: 32 * MiB,
 };
 
+/**
+ * The tlsf default when relocation is on (AllocatorCreateDesc.relocation): fragmentation misses are
+ * mostly answered by moves rather than blocks, so blocks can grow in smaller steps (growth 1/8: the last
+ * step, which is what the committed peak pays for, stays small) and a miss counts as fragmentation from
+ * 5 % free. Measured trade-off in docs/allocator.md ("Relocation before growth").
+ */
+export const relocatingBlockPolicy: BlockPolicy = {
+  ...packedBlockPolicy,
+  growth: 0.125,
+  fragmentedFree: 0.05,
+};
+
 /** How an allocation sits in memory; also the bufferImageGranularity class of a sub-allocation. */
 export const enum AllocationKind {
   Linear = 0,

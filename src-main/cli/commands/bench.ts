@@ -12,11 +12,13 @@ import {
   type BlockPolicy,
   type Device,
   type PlacementStrategyName,
+  type RelocationOptions,
   type Workload,
 } from '../../../allocator/index.ts';
-import { openVulkanDevice } from '../../../native/vulkan-device.ts';
+import { createDefragmentCopy } from '../../../native/defrag-copy.ts';
+import { openVulkanDevice, VulkanDevice } from '../../../native/vulkan-device.ts';
 import { collectAndMeasureHeap } from '../../bench/gc.ts';
-import { replayWorkload, type ReplayResult } from '../../bench/replay.ts';
+import { replayWorkload, type ReplayOptions, type ReplayResult } from '../../bench/replay.ts';
 import {
   choiceOption,
   CommandFailure,
@@ -60,9 +62,7 @@ export async function loadProfileDevice(profileFile: string | undefined): Promis
 /** Bytes of JS heap the allocator's bookkeeping holds per live allocation, measured at the live peak. */
 function measureHeapAtPeak(
   workload: Workload,
-  device: Device,
-  strategy: PlacementStrategyName,
-  blockPolicy: Partial<BlockPolicy>,
+  options: Omit<ReplayOptions, 'stopAfter' | 'beforeDestroy'>,
   peakOp: number,
 ) {
   // Measured as what the heap gives back once the allocator and its allocations are released: heap at
@@ -72,9 +72,7 @@ function measureHeapAtPeak(
   let atPeak = 0;
   let liveAllocations = 0;
   replayWorkload(workload, {
-    device,
-    strategy,
-    blockPolicy,
+    ...options,
     stopAfter: peakOp + 1,
     beforeDestroy: (allocator) => {
       atPeak = collectAndMeasureHeap();
@@ -101,7 +99,14 @@ function parseBlockPolicy(values: ParsedValues): Partial<BlockPolicy> {
   return policy;
 }
 
-function formatLine(strategy: string, mode: string, extra: string, r: ReplayResult, nsPerOp: number): string {
+function formatLine(
+  strategy: string,
+  mode: string,
+  extra: string,
+  r: ReplayResult,
+  nsPerOp: number,
+  relocating: boolean,
+): string {
   return [
     'allocator=vramscope',
     `strategy=${strategy}`,
@@ -116,6 +121,7 @@ function formatLine(strategy: string, mode: string, extra: string, r: ReplayResu
     `live_peak_mib=${(r.livePeak / MiB).toFixed(1)}`,
     `overhead_ratio=${r.livePeak > 0 ? (r.committedPeak / r.livePeak).toFixed(3) : 'n/a'}`,
     `failures=${r.failures}`,
+    ...(relocating ? [`moves=${r.moves}`, `moved_mib=${(r.movedBytes / MiB).toFixed(1)}`] : []),
   ].join(' ');
 }
 
@@ -136,6 +142,12 @@ Options:
   --dedicated-above F     block policy: a request larger than F × block size gets its own block (0 < F <= 1;
                           default: tlsf 0.125, freelist 1 as gpu-allocator)
   --spare-empty-blocks N  block policy: emptied blocks kept per memory type (default 0, as gpu-allocator)
+  --relocate       tlsf: relocation before growth (AllocatorCreateDesc.relocation): a request that fits no
+                   free range while the type has free bytes moves a few live allocations instead of creating
+                   a block; the line then ends with moves= and moved_mib=. Simulated mode copies no bytes
+                   (there is no GPU behind it); with --device the bytes are copied on the device
+                   (native/defrag-copy.ts), inside the timed loop
+  --max-moved F    with --relocate: bytes moved per request at most, as a multiple of its size (default 1)
   --runs N         timed runs per strategy (default 3)
   --help           this text`,
   options: {
@@ -144,6 +156,8 @@ Options:
     device: { type: 'string' },
     'dedicated-above': { type: 'string' },
     'spare-empty-blocks': { type: 'string' },
+    relocate: { type: 'boolean' },
+    'max-moved': { type: 'string' },
     runs: { type: 'string' },
   },
   maxPositionals: 1,
@@ -157,6 +171,22 @@ Options:
     const runs = integerOption(values, 'runs', 1, 100) ?? 3;
     const profile = stringOption(values, 'profile');
     const blockPolicy = parseBlockPolicy(values);
+    const relocating = values['relocate'] === true;
+    const maxMovedText = stringOption(values, 'max-moved');
+    const maxMoved = maxMovedText === undefined ? 1 : Number(maxMovedText);
+    if (!(maxMoved >= 0 && maxMoved <= 1024)) {
+      throw new UsageError(`--max-moved must be in [0, 1024], got "${maxMovedText}"`);
+    }
+    if (maxMovedText !== undefined && !relocating) throw new UsageError('--max-moved needs --relocate');
+    if (relocating && strategyOption !== 'tlsf') {
+      throw new UsageError("--relocate needs --strategy tlsf (freelist keeps the crate's behaviour)");
+    }
+    /** The relocation options for one run on `device`: bytes copied on a real device, none when simulated. */
+    const relocationFor = (device: Device): RelocationOptions | null => {
+      if (!relocating) return null;
+      const copy = device instanceof VulkanDevice ? createDefragmentCopy(device.context, 'auto') : () => {};
+      return { copy, maxMovedPerRequest: maxMoved };
+    };
     const deviceIndex = integerOption(values, 'device', 0, 63);
     if (deviceIndex !== undefined && profile !== undefined) {
       throw new UsageError('--device and --profile exclude each other');
@@ -193,18 +223,36 @@ Options:
       // Untimed runs first, so the JIT has compiled the hot paths before the clock starts. No forced GC
       // between runs: a full collection shrinks the young generation and makes the next run pay for it.
       for (let warm = 0; warm < WARMUP_RUNS; warm++) {
-        await withDevice((device) => replayWorkload(workload, { device, strategy, blockPolicy }));
+        await withDevice((device) =>
+          replayWorkload(workload, {
+            device,
+            strategy,
+            blockPolicy,
+            relocation: relocationFor(device),
+          }),
+        );
       }
       for (let run = 0; run < runs; run++) {
         results.push(
-          await withDevice((device) => replayWorkload(workload, { device, strategy, blockPolicy })),
+          await withDevice((device) =>
+            replayWorkload(workload, {
+              device,
+              strategy,
+              blockPolicy,
+              relocation: relocationFor(device),
+            }),
+          ),
         );
       }
       const last = results[results.length - 1]!;
       const nsPerOp = median(results.map((r) => r.nanoseconds / r.ops));
-      io.stdout.write(`${formatLine(strategy, mode, extra, last, nsPerOp)}\n`);
+      io.stdout.write(`${formatLine(strategy, mode, extra, last, nsPerOp, relocating)}\n`);
       const heap = await withDevice((device) =>
-        measureHeapAtPeak(workload, device, strategy, blockPolicy, last.livePeakOp),
+        measureHeapAtPeak(
+          workload,
+          { device, strategy, blockPolicy, relocation: relocationFor(device) },
+          last.livePeakOp,
+        ),
       );
       io.stdout.write(
         `js_heap_mib=${(heap.heapAtPeak / MiB).toFixed(1)} bookkeeping_bytes_per_allocation=${heap.bytesPerAllocation.toFixed(0)}\n`,
