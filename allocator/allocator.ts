@@ -1688,8 +1688,11 @@ export class Allocator {
 
 const managedScheme = { kind: 'managed' } as const;
 
-/** memmove of `size` bytes between mapped blocks (the read is a copy); nothing when either is unmapped. */
-function copyMapped(
+/**
+ * memmove of `size` bytes between mapped blocks (the read is a copy); nothing when either is unmapped. What
+ * applyDefragmentation does without a copy callback; a relocation.copy for host-visible memory can use it.
+ */
+export function copyMapped(
   from: DeviceMemoryBlock,
   fromOffset: number,
   to: DeviceMemoryBlock,
