@@ -881,14 +881,23 @@ export class Allocator {
   ): number {
     const pool = t.pool!;
     const granularity = this.granularity;
+    // Blocks empty before the moves (victims may fill them; the window block keeps the request).
+    const wasEmpty: BlockState[] = [];
+    if (t.emptyGeneralBlocks > 0) {
+      for (const b of t.blocks) if (b !== null && b.sub !== null && b.sub.chunkCount === 0) wasEmpty.push(b);
+    }
     // The owner's chunk, not v.chunk: an undone earlier window put its victims back under new handles.
     for (const v of victims) pool.free(v.owner.chunk);
-    // Alignment 1 and no granularity test: the reservation holds exactly the freed range (bounded by
-    // chunks that stay, or the block's ends) and is gone before the request takes its place in it.
+    // The free range the victims left (read from the pool: the window's bounds came from chunk records
+    // that an undone earlier window may have laid out with other padding). It is reserved whole, with
+    // alignment 1 and no granularity test, so that no victim lands in it; it is bounded by chunks that
+    // stay (or the block's ends) and released before the request takes its place in it.
+    const range = pool.freeRanges(block.segment).find(([o, n]) => o <= w.rangeStart && w.rangeStart < o + n);
+    if (range === undefined) throw new InternalError('relocation: the victims left no free range');
     const reservation = pool.allocateAt(
       block.segment,
-      w.rangeStart,
-      w.rangeEnd - w.rangeStart,
+      range[0],
+      range[1],
       1,
       AllocationKind.Linear,
       1,
@@ -937,12 +946,15 @@ export class Allocator {
       }
       return -1;
     }
-    // Victims left `block` (which keeps the request, so it does not become empty) for other blocks.
+    // Victims left `block` for blocks that may have been empty.
+    for (const b of wasEmpty) if (b.sub!.chunkCount > 0) t.emptyGeneralBlocks--;
+    // When every victim left it, the window block holds only the request: count it empty, as
+    // finishSubAllocation counts a block's first chunk as the end of its emptiness.
+    if (pool.segmentChunkCount(block.segment) === 1) t.emptyGeneralBlocks++;
     victims.forEach((v, i) => {
       const a = v.owner;
       const c = placed[i]!;
       const to = t.bySegment[pool.segmentOf(c)]!;
-      if (to !== block && pool.segmentChunkCount(to.segment) === 1) t.emptyGeneralBlocks--;
       a.chunk = c;
       a.offset = pool.offsetOf(c);
       a.blockState = to;
