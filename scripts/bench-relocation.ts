@@ -12,7 +12,7 @@ import { loadavg } from 'node:os';
 import { generateWorkload } from '../bench/workload-a.mjs';
 import { parseWorkload, type RelocationOptions } from '../allocator/index.ts';
 import { replayWorkload, type ReplayResult } from '../src-main/bench/replay.ts';
-import { loadProfileDevice } from '../src-main/cli/commands/bench.ts';
+import { loadProfileDevice, median } from '../src-main/cli/commands/bench.ts';
 import { assetPath } from '../src-main/cli/paths.ts';
 
 const MiB = 1024 * 1024;
@@ -35,12 +35,6 @@ for (const p of profiles) if (!(p in profileFiles)) throw new RangeError(`unknow
 
 /** Simulated mode moves no bytes: there is no GPU behind the simulated device to copy them. */
 const relocation: RelocationOptions = { copy: () => {}, maxMovedPerRequest: maxMoved };
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 interface Row {
   readonly result: ReplayResult;

@@ -13,6 +13,7 @@ import {
   type PlacementStrategyName,
 } from '../../allocator/index.ts';
 import { simulatedDevice, type ProfileName } from '../support/profiles.ts';
+import { stamp, stampOf } from '../support/stamps.ts';
 
 const MiB = 1024 * 1024;
 
@@ -72,19 +73,9 @@ function countingRelocation(): RelocationOptions & { moves: number } {
   return relocation;
 }
 
-/** The allocation's id in its first and last 4 bytes (host-visible allocations of 8 bytes or more). */
-function stamp(a: Allocation): void {
-  if (a.mapped === null || a.size < 8) return;
-  const bytes = new Uint8Array(new Uint32Array([a.id]).buffer);
-  a.mapped.write(0, bytes);
-  a.mapped.write(a.size - 4, bytes);
-}
-
 function expectStamped(a: Allocation): void {
-  if (a.mapped === null || a.size < 8) return;
-  const head = new Uint32Array(a.mapped.read(0, 4).slice().buffer)[0];
-  const tail = new Uint32Array(a.mapped.read(a.size - 4, 4).slice().buffer)[0];
-  expect([head, tail]).toEqual([a.id, a.id]);
+  const found = stampOf(a);
+  if (found !== null) expect(found).toEqual([a.id, a.id]);
 }
 
 /** Moves made by relocation over every sequence run (the relocate runs must make some). */

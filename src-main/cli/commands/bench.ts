@@ -33,7 +33,8 @@ import { defaultProfilePath } from '../paths.ts';
 const MiB = 1024 * 1024;
 const WARMUP_RUNS = 2;
 
-function median(values: number[]): number {
+/** The median of `values` (the mean of the middle two for an even count). */
+export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
