@@ -951,49 +951,56 @@ export class Allocator {
     // When every victim left it, the window block holds only the request: count it empty, as
     // finishSubAllocation counts a block's first chunk as the end of its emptiness.
     if (pool.segmentChunkCount(block.segment) === 1) t.emptyGeneralBlocks++;
-    victims.forEach((v, i) => {
+    // Every move is booked and reported before any copy runs, so a copy that throws finds the allocator
+    // and the event stream agreeing; the request's chunk is then released and the error propagates.
+    const destinations = placed.map((c) => t.bySegment[pool.segmentOf(c)]!);
+    const moves = victims.map((v, i): DefragmentationMove => {
       const a = v.owner;
       const c = placed[i]!;
-      const to = t.bySegment[pool.segmentOf(c)]!;
+      const to = destinations[i]!;
       a.chunk = c;
       a.offset = pool.offsetOf(c);
       a.blockState = to;
       this.relocationMoves++;
       this.relocationBytes += a.size;
-      this.reportMove(a, v, block, to);
+      if (this.sink !== null) {
+        const e = this.records.move;
+        e.allocationId = a.id;
+        e.blockId = to.memory.id;
+        e.memoryTypeIndex = t.type.index;
+        e.offset = a.offset;
+        this.sink.event(e);
+      }
+      return {
+        allocationId: a.id,
+        name: a.name,
+        memoryTypeIndex: t.type.index,
+        size: a.size,
+        alignment: v.alignment,
+        kind: v.kind,
+        fromBlock: block.memory.id,
+        fromOffset: v.offset,
+        toBlock: to.memory.id,
+        toOffset: a.offset,
+      };
     });
     this.stateVersion++;
-    return chunk;
-  }
-
-  /** Hands a made move to relocation.copy and the event sink. */
-  private reportMove(
-    a: AllocationImpl,
-    old: ChunkInfo<AllocationImpl>,
-    from: BlockState,
-    to: BlockState,
-  ): void {
-    const move: DefragmentationMove = {
-      allocationId: a.id,
-      name: a.name,
-      memoryTypeIndex: to.typeState.type.index,
-      size: a.size,
-      alignment: old.alignment,
-      kind: old.kind,
-      fromBlock: from.memory.id,
-      fromOffset: old.offset,
-      toBlock: to.memory.id,
-      toOffset: a.offset,
-    };
-    this.relocation!.copy(move, from.memory, to.memory);
-    if (this.sink !== null) {
-      const e = this.records.move;
-      e.allocationId = a.id;
-      e.blockId = to.memory.id;
-      e.memoryTypeIndex = to.typeState.type.index;
-      e.offset = a.offset;
-      this.sink.event(e);
+    try {
+      moves.forEach((m, i) => this.relocation!.copy(m, block.memory, destinations[i]!.memory));
+    } catch (error) {
+      pool.free(chunk);
+      // An emptied window block is already counted empty (above); release it as free() would.
+      if (
+        pool.segmentChunkCount(block.segment) === 0 &&
+        t.liveGeneralBlocks > 1 &&
+        t.emptyGeneralBlocks > this.blockPolicy.spareEmptyBlocks
+      ) {
+        const deviceError = this.destroyBlock(block);
+        if (deviceError !== null) throw deviceError;
+      }
+      throw error;
     }
+    return chunk;
   }
 
   private finishSubAllocation(

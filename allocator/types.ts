@@ -114,7 +114,9 @@ export interface RelocationOptions {
   /**
    * Copies a moved allocation's bytes from (`from`, move.fromOffset) to (`to`, move.toOffset), and lets
    * the application rebind its resource: what makes the moves safe, so it is required (a no-op is the
-   * caller's explicit choice, e.g. for resources whose contents are rebuilt anyway).
+   * caller's explicit choice, e.g. for resources whose contents are rebuilt anyway). The copies run
+   * after every move of the request is made and reported; one that throws makes allocate() throw it: the
+   * moves stand (as reported), the request is not placed.
    */
   readonly copy: (move: DefragmentationMove, from: DeviceMemoryBlock, to: DeviceMemoryBlock) => void;
   /** Bytes moved for one request at most, as a multiple of the request's size (default 1). */

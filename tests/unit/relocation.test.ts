@@ -91,6 +91,19 @@ describe('findRelocationWindows', () => {
   });
 });
 
+/** [id, block, offset] of every live allocation, as the event log written as a trace and replayed says. */
+function tracedState(log: EventLog, allocator: Allocator, name: string): number[][] {
+  const file = path.join(dir, name);
+  new TraceWriter(file, log, {
+    header: testHeader({ device: allocator.device.description }),
+    flushIntervalMs: 0,
+  }).close();
+  const loaded = loadTraceSync(file);
+  expect(loaded.warnings).toEqual([]);
+  const snapshot = replayTo(loaded.events, allocator.device.description, loaded.events.length);
+  return snapshot.allocations.map((a) => [a.id, a.block, a.offset]).sort((x, y) => x[0]! - y[0]!);
+}
+
 /** A host-visible (lavapipe) allocator with relocation whose copy moves the bytes and records the moves. */
 function relocatingAllocator(options: Partial<RelocationOptions> = {}, events?: EventLog) {
   const moves: DefragmentationMove[] = [];
@@ -224,19 +237,37 @@ describe('relocation before growth', () => {
     const kinds = Array.from(log.columns.kind.subarray(start, log.length));
     expect(kinds).toEqual([...moves.map(() => TraceEventKind.Move), TraceEventKind.Allocate]);
     expect(moves.length).toBeGreaterThan(0);
-    const file = path.join(dir, 'relocation.vrt');
-    new TraceWriter(file, log, {
-      header: testHeader({ device: allocator.device.description }),
-      flushIntervalMs: 0,
-    }).close();
-    const loaded = loadTraceSync(file);
-    expect(loaded.warnings).toEqual([]);
-    const snapshot = replayTo(loaded.events, allocator.device.description, loaded.events.length);
-    const fromTrace = snapshot.allocations
-      .map((a) => [a.id, a.block, a.offset])
-      .sort((x, y) => x[0]! - y[0]!);
+    const fromTrace = tracedState(log, allocator, 'relocation.vrt');
     expect(fromTrace).toEqual(allocator.liveAllocations().map((a) => [a.id, a.block.id, a.offset]));
     expect(fromTrace.some(([id]) => id === big.id)).toBe(true);
+  });
+
+  test('a copy that throws: allocate() throws it, the moves stand as reported, nothing else changes', () => {
+    const log = new EventLog();
+    const { allocator } = relocatingAllocator(
+      {
+        copy: () => {
+          throw new Error('copy failed');
+        },
+      },
+      log,
+    );
+    const kept = fragment(allocator, 2 * MiB, 64);
+    const before = allocator.stats();
+    const start = log.length;
+    expect(() => allocate(allocator, 'big', 4 * MiB)).toThrow('copy failed');
+    allocator.validate();
+    expect(allocator.stats()).toEqual(before);
+    const moved = Array.from(log.columns.kind.subarray(start, log.length)).filter(
+      (k) => k === TraceEventKind.Move,
+    ).length;
+    expect(moved).toBe(1);
+    expect(allocator.relocationMoveCount).toBe(1);
+    // The allocator's places are those the events report (one allocation moved).
+    expect(tracedState(log, allocator, 'throwing-copy.vrt')).toEqual(
+      allocator.liveAllocations().map((a) => [a.id, a.block.id, a.offset]),
+    );
+    expect(allocator.liveAllocations().map((a) => a.id)).toEqual(kept.map((a) => a.id).sort((x, y) => x - y));
   });
 
   test('bad options are refused', () => {
