@@ -370,7 +370,7 @@ export interface BudgetSampleEventFields {
   readonly flags?: number;
 }
 
-/** Defragmentation moved a live allocation: its new block, memory type and data offset. */
+/** Defragmentation (or relocation before growth) moved a live allocation: its new block, memory type and data offset. */
 export interface MoveEventFields {
   readonly allocationId: number;
   readonly blockId: number;
