@@ -50,10 +50,11 @@ import {
   type DefragmentationState,
 } from './defragment.ts';
 import { FlagBits } from './event-log.ts';
+import { findRelocationWindows, type RelocationWindow } from './relocate.ts';
 import { formatBytes } from './format.ts';
 import { MemoryTypeDecisionCache } from './memory-type.ts';
 import { createSubAllocator } from './placement/index.ts';
-import type { ChunkInfo, SubAllocator } from './placement/sub-allocator.ts';
+import type { ChunkInfo, SubAllocationKind, SubAllocator } from './placement/sub-allocator.ts';
 import { TlsfPool, TlsfSegment } from './placement/tlsf.ts';
 import {
   AllocationKind,
@@ -78,6 +79,7 @@ import {
   type BudgetMode,
   crateBlockPolicy,
   packedBlockPolicy,
+  relocatingBlockPolicy,
   type DebugSettings,
   type Logger,
   type LogLevel,
@@ -87,6 +89,7 @@ import {
   type MemoryTypeDecision,
   type PlacementStrategyName,
   placementStrategyNames,
+  type RelocationOptions,
 } from './types.ts';
 import type { ResourceCategory } from './device.ts';
 
@@ -144,6 +147,8 @@ class MemoryTypeState {
 }
 
 const BLOCK_SIZE_MULTIPLE = 4 * 1024 * 1024;
+/** Relocation before growth: the cheapest windows tried (over all blocks of the type) before growing. */
+const RELOCATION_WINDOWS_TRIED = 4;
 
 const FREED = -2;
 const DEDICATED_CHUNK = -1;
@@ -373,6 +378,13 @@ export class Allocator {
   private destroyed = false;
   /** Bumped by every allocate, free and applied defragmentation: a plan applies to one version only. */
   private stateVersion = 0;
+  /** Relocation before growth (opt-in; see RelocationOptions); null: allocate() never moves anything. */
+  private readonly relocation: RelocationOptions | null;
+  /** relocation.maxMovedPerRequest, resolved. */
+  private readonly relocationFactor: number;
+  /** Moves made by relocation before growth so far, and their requested bytes. */
+  private relocationMoves = 0;
+  private relocationBytes = 0;
   /** Ids of live allocations marked not movable (defragmentation leaves them in place). */
   private readonly immovable = new Set<number>();
   private readonly newestFirst: boolean;
@@ -399,7 +411,11 @@ export class Allocator {
     this.debugSettings = { ...defaultDebugSettings, ...desc.debugSettings };
     this.bufferDeviceAddress = desc.bufferDeviceAddress ?? false;
     this.blockPolicy = {
-      ...(strategy === 'freelist' ? crateBlockPolicy : packedBlockPolicy),
+      ...(strategy === 'freelist'
+        ? crateBlockPolicy
+        : desc.relocation
+          ? relocatingBlockPolicy
+          : packedBlockPolicy),
       ...desc.blockPolicy,
     };
     const { order, dedicatedAbove } = this.blockPolicy;
@@ -460,6 +476,25 @@ export class Allocator {
       );
     }
     this.budget = budget;
+    this.relocation = desc.relocation ?? null;
+    this.relocationFactor = this.relocation?.maxMovedPerRequest ?? 1;
+    if (this.relocation !== null) {
+      if (strategy !== 'tlsf') {
+        throw new AllocationError(
+          'InvalidAllocatorCreateDesc',
+          "relocation needs the tlsf strategy (freelist keeps the crate's behaviour)",
+        );
+      }
+      if (typeof this.relocation.copy !== 'function') {
+        throw new AllocationError('InvalidAllocatorCreateDesc', 'relocation.copy must be a function');
+      }
+      if (!(this.relocationFactor >= 0 && this.relocationFactor <= 1024)) {
+        throw new AllocationError(
+          'InvalidAllocatorCreateDesc',
+          `relocation.maxMovedPerRequest must be in [0, 1024], got ${this.relocationFactor}`,
+        );
+      }
+    }
     this.newestFirst = order === 'newestFirst';
     this.logger = desc.logger ?? null;
     this.sink = desc.events ?? null;
@@ -729,6 +764,13 @@ export class Allocator {
         const block = typeState.bySegment[pool.placedSegment]!;
         return this.finishSubAllocation(block, chunk, pool.placedOffset, desc, decision, stack);
       }
+      if (this.relocation !== null && this.fragmentationMiss(typeState)) {
+        const relocated = this.relocateFor(typeState, size, alignment, kind);
+        if (relocated >= 0) {
+          const block = typeState.bySegment[pool.segmentOf(relocated)]!;
+          return this.finishSubAllocation(block, relocated, pool.offsetOf(relocated), desc, decision, stack);
+        }
+      }
     } else {
       const blocks = typeState.blocks;
       const n = blocks.length;
@@ -811,11 +853,208 @@ export class Allocator {
     const policy = this.blockPolicy;
     // Free space that could not take the request is fragmentation, not lack of capacity: a block sized to
     // the request fixes it without committing a growth step's worth of memory.
-    const fragmented = t.pool !== null && t.pool.freeBytes > policy.fragmentedFree * t.generalBytes;
-    const want = fragmented
+    const want = this.fragmentationMiss(t)
       ? Math.max(policy.fragmentBlockSize, size)
       : Math.max(policy.minBlockSize, growth * t.generalBytes, size);
     return Math.min(max, Math.ceil(want / BLOCK_SIZE_MULTIPLE) * BLOCK_SIZE_MULTIPLE);
+  }
+
+  /**
+   * A request that fits no free range of type `t` is a fragmentation miss (not lack of capacity) when more
+   * than blockPolicy.fragmentedFree of the type's general block bytes are free (tlsf).
+   */
+  private fragmentationMiss(t: MemoryTypeState): boolean {
+    return t.pool !== null && t.pool.freeBytes > this.blockPolicy.fragmentedFree * t.generalBytes;
+  }
+
+  /** Moves made by relocation before growth so far (see RelocationOptions). */
+  get relocationMoveCount(): number {
+    return this.relocationMoves;
+  }
+
+  /** Requested bytes moved by relocation before growth so far. */
+  get relocationMovedBytes(): number {
+    return this.relocationBytes;
+  }
+
+  /**
+   * Relocation before growth (see RelocationOptions): clears the cheapest window of type `t` for a request
+   * of `size` bytes by moving its allocations to other free ranges of the type, and places the request
+   * there. Returns the request's pool chunk (its owner still the placeholder), or -1 when no window within
+   * the move limit can be cleared; then the type is exactly as it was (chunk records aside).
+   *
+   * Steps per window tried: free the victims; reserve the whole free range they leave, so that no victim
+   * lands in it (a destination then never overlaps a source); place each victim, largest first, with the
+   * pool's own search; release the reservation and take the request's place. A victim that fits nowhere
+   * undoes the window (every victim back at its old offset) and the next window is tried.
+   */
+  private relocateFor(t: MemoryTypeState, size: number, alignment: number, kind: SubAllocationKind): number {
+    const pool = t.pool!;
+    const granularity = this.granularity;
+    const request = {
+      size,
+      alignment,
+      kind,
+      granularity,
+      maxMovedBytes: Math.min(this.relocationFactor * size, pool.freeBytes),
+    };
+    const blocks: BlockState[] = [];
+    const chunkLists: ChunkInfo<AllocationImpl>[][] = [];
+    const windows: RelocationWindow[] = [];
+    for (const b of t.blocks) {
+      if (b === null || b.sub === null) continue;
+      const chunks = pool.chunks(b.segment);
+      blocks.push(b);
+      chunkLists.push(chunks);
+      findRelocationWindows(
+        blocks.length - 1,
+        b.memory.size,
+        chunks,
+        (i) => !this.immovable.has(chunks[i]!.owner.id),
+        request,
+        RELOCATION_WINDOWS_TRIED,
+        windows,
+      );
+    }
+    for (const w of windows) {
+      const block = blocks[w.block]!;
+      const victims = chunkLists[w.block]!.slice(w.first, w.end);
+      const chunk = this.clearWindow(t, block, w, victims, request);
+      if (chunk >= 0) return chunk;
+    }
+    return -1;
+  }
+
+  /** One window of relocateFor: returns the request's chunk, or -1 with every victim back in place. */
+  private clearWindow(
+    t: MemoryTypeState,
+    block: BlockState,
+    w: RelocationWindow,
+    victims: ChunkInfo<AllocationImpl>[],
+    request: { size: number; alignment: number; kind: SubAllocationKind },
+  ): number {
+    const pool = t.pool!;
+    const granularity = this.granularity;
+    // Blocks empty before the moves (victims may fill them; the window block keeps the request).
+    const wasEmpty: BlockState[] = [];
+    if (t.emptyGeneralBlocks > 0) {
+      for (const b of t.blocks) if (b !== null && b.sub !== null && b.sub.chunkCount === 0) wasEmpty.push(b);
+    }
+    // The owner's chunk, not v.chunk: an undone earlier window put its victims back under new handles.
+    for (const v of victims) pool.free(v.owner.chunk);
+    // The free range the victims left (read from the pool: the window's bounds came from chunk records
+    // that an undone earlier window may have laid out with other padding). It is reserved whole, with
+    // alignment 1 and no granularity test, so that no victim lands in it; it is bounded by chunks that
+    // stay (or the block's ends) and released before the request takes its place in it.
+    const range = pool.freeRanges(block.segment).find(([o, n]) => o <= w.rangeStart && w.rangeStart < o + n);
+    if (range === undefined) throw new InternalError('relocation: the victims left no free range');
+    const reservation = pool.allocateAt(
+      block.segment,
+      range[0],
+      range[1],
+      1,
+      AllocationKind.Linear,
+      1,
+      placeholder,
+    );
+    if (reservation < 0) throw new InternalError('relocation: the freed range could not be reserved');
+    const order = victims.map((_, i) => i).sort((x, y) => victims[y]!.size - victims[x]!.size);
+    const placed = new Array<number>(victims.length).fill(-1);
+    let fits = true;
+    for (const i of order) {
+      const v = victims[i]!;
+      const c = pool.allocate(v.size, v.alignment, v.kind, granularity, v.owner);
+      if (c < 0) {
+        fits = false;
+        break;
+      }
+      placed[i] = c;
+    }
+    pool.free(reservation);
+    const chunk = fits
+      ? pool.allocateAt(
+          block.segment,
+          w.offset,
+          request.size,
+          request.alignment,
+          request.kind,
+          granularity,
+          placeholder,
+        )
+      : -1;
+    if (chunk < 0) {
+      // Undo: every victim back at its old offset (those ranges are free again, as they were).
+      for (const c of placed) if (c >= 0) pool.free(c);
+      for (const v of victims) {
+        const back = pool.allocateAt(
+          block.segment,
+          v.offset,
+          v.size,
+          v.alignment,
+          v.kind,
+          granularity,
+          v.owner,
+        );
+        if (back < 0) throw new InternalError(`relocation: allocation ${v.owner.id} could not go back`);
+        v.owner.chunk = back;
+      }
+      return -1;
+    }
+    // Victims left `block` for blocks that may have been empty.
+    for (const b of wasEmpty) if (b.sub!.chunkCount > 0) t.emptyGeneralBlocks--;
+    // When every victim left it, the window block holds only the request: count it empty, as
+    // finishSubAllocation counts a block's first chunk as the end of its emptiness.
+    if (pool.segmentChunkCount(block.segment) === 1) t.emptyGeneralBlocks++;
+    // Every move is booked and reported before any copy runs, so a copy that throws finds the allocator
+    // and the event stream agreeing; the request's chunk is then released and the error propagates.
+    const destinations = placed.map((c) => t.bySegment[pool.segmentOf(c)]!);
+    const moves = victims.map((v, i): DefragmentationMove => {
+      const a = v.owner;
+      const c = placed[i]!;
+      const to = destinations[i]!;
+      a.chunk = c;
+      a.offset = pool.offsetOf(c);
+      a.blockState = to;
+      this.relocationMoves++;
+      this.relocationBytes += a.size;
+      if (this.sink !== null) {
+        const e = this.records.move;
+        e.allocationId = a.id;
+        e.blockId = to.memory.id;
+        e.memoryTypeIndex = t.type.index;
+        e.offset = a.offset;
+        this.sink.event(e);
+      }
+      return {
+        allocationId: a.id,
+        name: a.name,
+        memoryTypeIndex: t.type.index,
+        size: a.size,
+        alignment: v.alignment,
+        kind: v.kind,
+        fromBlock: block.memory.id,
+        fromOffset: v.offset,
+        toBlock: to.memory.id,
+        toOffset: a.offset,
+      };
+    });
+    this.stateVersion++;
+    try {
+      moves.forEach((m, i) => this.relocation!.copy(m, block.memory, destinations[i]!.memory));
+    } catch (error) {
+      pool.free(chunk);
+      // An emptied window block is already counted empty (above); release it as free() would.
+      if (
+        pool.segmentChunkCount(block.segment) === 0 &&
+        t.liveGeneralBlocks > 1 &&
+        t.emptyGeneralBlocks > this.blockPolicy.spareEmptyBlocks
+      ) {
+        const deviceError = this.destroyBlock(block);
+        if (deviceError !== null) throw deviceError;
+      }
+      throw error;
+    }
+    return chunk;
   }
 
   /** Wraps `chunk`, just placed in `block` with its data at `offset` (bytes), in an allocation. */
@@ -1522,8 +1761,11 @@ export class Allocator {
 
 const managedScheme = { kind: 'managed' } as const;
 
-/** memmove of `size` bytes between mapped blocks (the read is a copy); nothing when either is unmapped. */
-function copyMapped(
+/**
+ * memmove of `size` bytes between mapped blocks (the read is a copy); nothing when either is unmapped. What
+ * applyDefragmentation does without a copy callback; a relocation.copy for host-visible memory can use it.
+ */
+export function copyMapped(
   from: DeviceMemoryBlock,
   fromOffset: number,
   to: DeviceMemoryBlock,

@@ -201,7 +201,7 @@ function samePage(a: number, b: number, page: number): boolean {
  * The lowest data offset for an allocation (size, alignment, kind) in the free range [from, limit) of a block, given the kinds of the
  * occupied neighbours (-1: none) whose data ends at `from` and starts at `limit`; -1 when it does not fit.
  */
-function fitInRange(
+export function fitInRange(
   itemSize: number,
   itemAlignment: number,
   itemKind: number,

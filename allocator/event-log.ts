@@ -24,7 +24,7 @@ export const enum TraceEventKind {
   BudgetSample = 7,
   Frame = 8,
   Mark = 9,
-  /** Defragmentation moved a live allocation (id, block, type, offset: its new place). */
+  /** Defragmentation or relocation before growth moved a live allocation (id, block, type, offset: its new place). */
   Move = 10,
   // 16-31: events of a captured application (`vramscope capture`, docs/capture.md).
   ResourceCreate = 16,

@@ -1,5 +1,6 @@
 // The allocator's public types: what callers pass in and get back, the memory-type decision record and
 // the event sink (DESIGN.md contract 2). Bytes are JS numbers that are safe integers (< 2^53).
+import type { DefragmentationMove } from './defragment.ts';
 import type { Device, DeviceMemoryBlock, MappedMemory, ResourceCategory } from './device.ts';
 
 export type MemoryLocation = 'Unknown' | 'GpuOnly' | 'CpuToGpu' | 'GpuToCpu';
@@ -90,6 +91,36 @@ export interface AllocatorCreateDesc {
   readonly events?: AllocatorEventSink | null;
   /** What a new block that pushes a heap past its budget (VK_EXT_memory_budget) does; default `warn`. */
   readonly budget?: BudgetMode;
+  /**
+   * Opt-in: relocate before growing (tlsf only). Absent or null: allocate() never moves anything.
+   * See RelocationOptions.
+   */
+  readonly relocation?: RelocationOptions | null;
+}
+
+/**
+ * Relocation before growth, with the application's cooperation (VMA's defragmentation, done where it
+ * pays: on the allocation that would otherwise create a block). When a request fits no free range of its
+ * memory type although more than blockPolicy.fragmentedFree of the type's block bytes are free (a
+ * fragmentation miss), allocate() moves the live allocations of the cheapest byte range (fewest bytes
+ * moved) to other free ranges of the same type and places the request there, instead of creating a
+ * block. Each move is reported to the event sink as a `move` event and handed to `copy` before
+ * allocate() returns; handles stay valid (their block and offset change). A move's destination never
+ * overlaps another move's source, and the new allocation overlaps only the sources: the order of the
+ * copies does not matter, but they must be done before the new allocation's memory is written.
+ * Dedicated allocations and allocations marked not movable never move.
+ */
+export interface RelocationOptions {
+  /**
+   * Copies a moved allocation's bytes from (`from`, move.fromOffset) to (`to`, move.toOffset), and lets
+   * the application rebind its resource: what makes the moves safe, so it is required (a no-op is the
+   * caller's explicit choice, e.g. for resources whose contents are rebuilt anyway). The copies run
+   * after every move of the request is made and reported; one that throws makes allocate() throw it: the
+   * moves stand (as reported), the request is not placed.
+   */
+  readonly copy: (move: DefragmentationMove, from: DeviceMemoryBlock, to: DeviceMemoryBlock) => void;
+  /** Bytes moved for one request at most, as a multiple of the request's size (default 1). */
+  readonly maxMovedPerRequest?: number;
 }
 
 /**
@@ -171,6 +202,18 @@ export const packedBlockPolicy: BlockPolicy = {
   minBlockSize: 128 * MiB,
   fragmentedFree: 0.07,
   fragmentBlockSize: 32 * MiB,
+};
+
+/**
+ * The tlsf default when relocation is on (AllocatorCreateDesc.relocation): fragmentation misses are
+ * mostly answered by moves rather than blocks, so blocks can grow in smaller steps (growth 1/8: the last
+ * step, which is what the committed peak pays for, stays small) and a miss counts as fragmentation from
+ * 5 % free. Measured trade-off in docs/allocator.md ("Relocation before growth").
+ */
+export const relocatingBlockPolicy: BlockPolicy = {
+  ...packedBlockPolicy,
+  growth: 0.125,
+  fragmentedFree: 0.05,
 };
 
 /** How an allocation sits in memory; also the bufferImageGranularity class of a sub-allocation. */
@@ -327,7 +370,7 @@ export interface BudgetSampleEventFields {
   readonly flags?: number;
 }
 
-/** Defragmentation moved a live allocation: its new block, memory type and data offset. */
+/** Defragmentation (or relocation before growth) moved a live allocation: its new block, memory type and data offset. */
 export interface MoveEventFields {
   readonly allocationId: number;
   readonly blockId: number;

@@ -8,6 +8,7 @@ import {
   type BlockPolicy,
   type Device,
   type PlacementStrategyName,
+  type RelocationOptions,
   type Workload,
 } from '../../allocator/index.ts';
 
@@ -32,6 +33,9 @@ export interface ReplayResult {
   readonly livePeakOp: number;
   readonly failures: number;
   readonly firstFailure: string | null;
+  /** Relocation before growth (ReplayOptions.relocation): moves made and their requested bytes. */
+  readonly moves: number;
+  readonly movedBytes: number;
 }
 
 class CountingDevice implements Device {
@@ -59,6 +63,8 @@ export interface ReplayOptions {
   readonly device: Device;
   readonly strategy: PlacementStrategyName;
   readonly blockPolicy?: Partial<BlockPolicy>;
+  /** Opt-in relocation before growth (tlsf); its copy runs inside the timed loop. */
+  readonly relocation?: RelocationOptions | null;
   /** Stop after this many ops (the whole workload by default). */
   readonly stopAfter?: number;
   /** Called after the loop, before the allocator is destroyed (e.g. to measure the heap). */
@@ -72,6 +78,7 @@ export function replayWorkload(workload: Workload, options: ReplayOptions): Repl
     device,
     strategy: options.strategy,
     blockPolicy: options.blockPolicy ?? {},
+    relocation: options.relocation ?? null,
     debugSettings: { logLeaksOnShutdown: false },
   });
   const live: (Allocation | undefined)[] = new Array<Allocation | undefined>(workload.idLimit).fill(
@@ -130,6 +137,8 @@ export function replayWorkload(workload: Workload, options: ReplayOptions): Repl
   options.beforeDestroy?.(allocator, live);
   // Blocks still alive at the end are freed by destroy(), not by the replay: not counted as freed.
   const blocksFreed = device.blocksFreed;
+  const moves = allocator.relocationMoveCount;
+  const movedBytes = allocator.relocationMovedBytes;
   allocator.destroy();
   return {
     ops: n,
@@ -143,5 +152,7 @@ export function replayWorkload(workload: Workload, options: ReplayOptions): Repl
     livePeakOp,
     failures,
     firstFailure,
+    moves,
+    movedBytes,
   };
 }

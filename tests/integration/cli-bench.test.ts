@@ -71,6 +71,19 @@ describe('vramscope bench', () => {
     ).toHaveLength(2);
   });
 
+  test('--relocate prints the moves and the bytes moved after the documented fields', () => {
+    // A small budget so that live bytes churn at the budget and fragmentation misses happen.
+    const { file } = generateWorkload(3, 20000, 96);
+    const r = vramscope('bench', file, '--runs', '1', '--strategy', 'tlsf', '--relocate');
+    expect(r.status, r.stderr).toBe(0);
+    const line = r.stdout.split('\n').find((l) => l.startsWith('allocator='))!;
+    const m = /^(.*) moves=(\d+) moved_mib=([\d.]+)$/.exec(line);
+    expect(m, line).not.toBeNull();
+    expect(lineRe.exec(m![1]!)?.[1]).toBe('tlsf');
+    // Moved bytes are whole allocations: none without moves, some with them.
+    expect(Number(m![2]) === 0).toBe(Number(m![3]) === 0);
+  });
+
   test('--device 0 replays on the real lavapipe device with mode=device', () => {
     const { file } = generateWorkload(12, 2000, 32);
     const r = vramscope('bench', file, '--runs', '1', '--strategy', 'tlsf', '--device', '0');
@@ -88,6 +101,9 @@ describe('vramscope bench', () => {
       ['bench', 'x', '--dedicated-above', '2'],
       ['bench', 'x', '--device', '0', '--profile', 'y'],
       ['bench', 'x', '--frobnicate'],
+      ['bench', 'x', '--relocate'],
+      ['bench', 'x', '--strategy', 'tlsf', '--max-moved', '2'],
+      ['bench', 'x', '--strategy', 'tlsf', '--relocate', '--max-moved', '-1'],
     ];
     for (const args of usage) {
       const r = vramscope(...args);

@@ -6,11 +6,14 @@ import { describe, expect, test } from 'vitest';
 import {
   AllocationError,
   Allocator,
+  copyMapped,
   type Allocation,
+  type RelocationOptions,
   type MemoryLocation,
   type PlacementStrategyName,
 } from '../../allocator/index.ts';
 import { simulatedDevice, type ProfileName } from '../support/profiles.ts';
+import { stamp, stampOf } from '../support/stamps.ts';
 
 const MiB = 1024 * 1024;
 
@@ -47,9 +50,36 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ op: fc.constant('rename' as const), pick: fc.nat() }) },
 );
 
-/** Each strategy's default block policy, or the crate's sizing and release rules. */
-type PolicyName = 'default' | 'crate';
+/**
+ * Each strategy's default block policy, the crate's sizing and release rules, or tlsf with relocation
+ * before growth (its own default policy).
+ */
+type PolicyName = 'default' | 'crate' | 'relocate';
 const cratePolicy = { growth: 0, sizesBy: 'hostVisible', spareEmptyBlocks: 0, dedicatedAbove: 1 } as const;
+
+/** Relocation whose copy moves the bytes through the mappings (host-visible memory) and counts the moves. */
+function countingRelocation(): RelocationOptions & { moves: number } {
+  const relocation = {
+    moves: 0,
+    copy: (
+      move: Parameters<RelocationOptions['copy']>[0],
+      from: Allocation['block'],
+      to: Allocation['block'],
+    ) => {
+      relocation.moves++;
+      copyMapped(from, move.fromOffset, to, move.toOffset, move.size);
+    },
+  };
+  return relocation;
+}
+
+function expectStamped(a: Allocation): void {
+  const found = stampOf(a);
+  if (found !== null) expect(found).toEqual([a.id, a.id]);
+}
+
+/** Moves made by relocation over every sequence run (the relocate runs must make some). */
+let relocationMoves = 0;
 
 function runSequence(
   profile: ProfileName,
@@ -58,7 +88,9 @@ function runSequence(
   policy: PolicyName = 'default',
 ): number {
   // 48 MiB heaps with 4..16 MiB growing blocks: OOM, growth and dedicated blocks are all reachable.
+  const relocation = policy === 'relocate' ? countingRelocation() : null;
   const allocator = new Allocator({
+    relocation,
     device: simulatedDevice(profile, { heapSize: 48 * MiB }),
     strategy,
     ...(policy === 'crate' ? { blockPolicy: cratePolicy } : {}),
@@ -75,6 +107,7 @@ function runSequence(
   for (const op of ops) {
     if (op.op === 'alloc') {
       const before = allocator.stats();
+      const movesBefore = relocation?.moves ?? 0;
       try {
         const a = allocator.allocate({
           name: `r${n}`,
@@ -86,7 +119,10 @@ function runSequence(
             : { kind: 'managed' },
         });
         expect(a.offset % 2 ** op.alignLog2).toBe(0);
+        // The bytes of every allocation survive the moves this request made.
+        if (relocation !== null && relocation.moves > movesBefore) for (const b of live) expectStamped(b);
         live.push(a);
+        stamp(a);
       } catch (error) {
         if (!(error instanceof AllocationError) || error.code !== 'OutOfMemory') throw error;
         // Nothing placed; the tlsf policy may have released empty spare blocks under the pressure.
@@ -119,13 +155,15 @@ function runSequence(
     }
     n++;
   }
+  for (const a of live) expectStamped(a);
   for (const a of live) allocator.free(a);
   allocator.validate();
   expect(allocator.stats().allocationCount).toBe(0);
+  relocationMoves += relocation?.moves ?? 0;
   return n;
 }
 
-// 3 policies × 2 profiles × runs × ops ≈ 360,000 allocator ops with validate() after each; with the
+// 4 policies × 2 profiles × runs × ops ≈ 480,000 allocator ops with validate() after each; with the
 // hundreds-of-blocks runs below and the placement property tests the suite runs well over 1,000,000
 // validated ops.
 const RUNS = 150;
@@ -138,6 +176,8 @@ describe.each<[ProfileName, PlacementStrategyName, PolicyName]>([
   ['h100', 'tlsf', 'default'],
   ['h100', 'tlsf', 'crate'],
   ['h100', 'freelist', 'default'],
+  ['lavapipe', 'tlsf', 'relocate'],
+  ['h100', 'tlsf', 'relocate'],
 ])('random sequences on %s with %s (%s block policy)', (profile, strategy, policy) => {
   test('every op keeps every invariant', () => {
     let total = 0;
@@ -148,6 +188,8 @@ describe.each<[ProfileName, PlacementStrategyName, PolicyName]>([
       { numRuns: RUNS },
     );
     expect(total).toBeGreaterThan((RUNS * MAX_OPS) / 2 - 1);
+    // Relocation did move allocations in these runs (else the relocate runs would prove nothing).
+    if (policy === 'relocate') expect(relocationMoves).toBeGreaterThan(0);
   });
 });
 
@@ -168,13 +210,20 @@ const manyOpArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ op: fc.constant('free' as const), pick: fc.nat() }) },
 );
 
-describe.each<PlacementStrategyName>(['tlsf', 'freelist'])('hundreds of blocks with %s', (strategy) => {
+describe.each<[PlacementStrategyName, boolean]>([
+  ['tlsf', false],
+  ['freelist', false],
+  ['tlsf', true],
+])('hundreds of blocks with %s (relocation: %s)', (strategy, relocating) => {
   test('every op keeps every invariant while the block count passes 200', () => {
     let peakBlocks = 0;
+    let moves = 0;
     fc.assert(
       fc.property(fc.array(manyOpArb, { minLength: 1500, maxLength: 1500 }), (ops) => {
+        const relocation = relocating ? countingRelocation() : null;
         const allocator = new Allocator({
           device: simulatedDevice('h100'),
+          relocation,
           strategy,
           allocationSizes: { deviceMemblockSize: 4 * MiB, hostMemblockSize: 4 * MiB },
           blockPolicy: { ...cratePolicy, spareEmptyBlocks: strategy === 'tlsf' ? 3 : 0 },
@@ -200,10 +249,12 @@ describe.each<PlacementStrategyName>(['tlsf', 'freelist'])('hundreds of blocks w
           allocator.validate();
           peakBlocks = Math.max(peakBlocks, allocator.stats().blockCount);
         }
+        moves += relocation?.moves ?? 0;
         allocator.destroy();
       }),
       { numRuns: 4 },
     );
     expect(peakBlocks).toBeGreaterThan(200);
+    if (relocating) expect(moves).toBeGreaterThan(0);
   });
 });

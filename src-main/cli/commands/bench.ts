@@ -12,11 +12,13 @@ import {
   type BlockPolicy,
   type Device,
   type PlacementStrategyName,
+  type RelocationOptions,
   type Workload,
 } from '../../../allocator/index.ts';
-import { openVulkanDevice } from '../../../native/vulkan-device.ts';
+import { createDefragmentCopy } from '../../../native/defrag-copy.ts';
+import { openVulkanDevice, VulkanDevice } from '../../../native/vulkan-device.ts';
 import { collectAndMeasureMemory } from '../../bench/gc.ts';
-import { replayWorkload, type ReplayResult } from '../../bench/replay.ts';
+import { replayWorkload, type ReplayOptions, type ReplayResult } from '../../bench/replay.ts';
 import {
   choiceOption,
   CommandFailure,
@@ -42,7 +44,8 @@ const HEAP_REPLICAS = 8;
 /** Heap measurements per strategy; the median is printed. */
 const HEAP_MEASUREMENTS = 3;
 
-function median(values: number[]): number {
+/** The median of `values` (the mean of the middle two for an even count). */
+export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
@@ -83,8 +86,8 @@ export async function loadProfileDevice(profileFile: string | undefined): Promis
 function measureHeapAtPeak(
   workload: Workload,
   device: () => Device,
-  strategy: PlacementStrategyName,
-  blockPolicy: Partial<BlockPolicy>,
+  options: Omit<ReplayOptions, 'device' | 'relocation' | 'stopAfter' | 'beforeDestroy'>,
+  relocationFor: (device: Device) => RelocationOptions | null,
   peakOp: number,
 ) {
   const handleArrayBytes = 8 * workload.idLimit;
@@ -93,10 +96,11 @@ function measureHeapAtPeak(
   // Replica k's allocator is still alive (the replay calls beforeDestroy before destroying it) while
   // replica k + 1 replays; the last one reads the heap with all of them at their peak.
   const replicate = (k: number): void => {
+    const replicaDevice = device();
     replayWorkload(workload, {
-      device: device(),
-      strategy,
-      blockPolicy,
+      ...options,
+      device: replicaDevice,
+      relocation: relocationFor(replicaDevice),
       stopAfter: peakOp + 1,
       beforeDestroy: (allocator) => {
         liveAllocations += allocator.stats().allocationCount;
@@ -136,6 +140,7 @@ function formatLine(
   r: ReplayResult,
   nsPerOp: number,
   cpuNsPerOp: number,
+  relocating: boolean,
 ): string {
   return [
     'allocator=vramscope',
@@ -152,6 +157,7 @@ function formatLine(
     `overhead_ratio=${r.livePeak > 0 ? (r.committedPeak / r.livePeak).toFixed(3) : 'n/a'}`,
     `failures=${r.failures}`,
     `cpu_ns_per_op=${cpuNsPerOp.toFixed(1)}`,
+    ...(relocating ? [`moves=${r.moves}`, `moved_mib=${(r.movedBytes / MiB).toFixed(1)}`] : []),
   ].join(' ');
 }
 
@@ -173,6 +179,12 @@ Options:
   --dedicated-above F     block policy: a request larger than F × block size gets its own block (0 < F <= 1;
                           default: tlsf 0.125, freelist 1 as gpu-allocator)
   --spare-empty-blocks N  block policy: emptied blocks kept per memory type (default 0, as gpu-allocator)
+  --relocate       tlsf: relocation before growth (AllocatorCreateDesc.relocation): a request that fits no
+                   free range while the type has free bytes moves a few live allocations instead of creating
+                   a block; the line then ends with moves= and moved_mib=. Simulated mode copies no bytes
+                   (there is no GPU behind it); with --device the bytes are copied on the device
+                   (native/defrag-copy.ts), inside the timed loop
+  --max-moved F    with --relocate: bytes moved per request at most, as a multiple of its size (default 1)
   --runs N         timed runs per strategy (default 3)
   --help           this text`,
   options: {
@@ -181,6 +193,8 @@ Options:
     device: { type: 'string' },
     'dedicated-above': { type: 'string' },
     'spare-empty-blocks': { type: 'string' },
+    relocate: { type: 'boolean' },
+    'max-moved': { type: 'string' },
     runs: { type: 'string' },
   },
   maxPositionals: 1,
@@ -194,6 +208,22 @@ Options:
     const runs = integerOption(values, 'runs', 1, 100) ?? 3;
     const profile = stringOption(values, 'profile');
     const blockPolicy = parseBlockPolicy(values);
+    const relocating = values['relocate'] === true;
+    const maxMovedText = stringOption(values, 'max-moved');
+    const maxMoved = maxMovedText === undefined ? 1 : Number(maxMovedText);
+    if (!(maxMoved >= 0 && maxMoved <= 1024)) {
+      throw new UsageError(`--max-moved must be in [0, 1024], got "${maxMovedText}"`);
+    }
+    if (maxMovedText !== undefined && !relocating) throw new UsageError('--max-moved needs --relocate');
+    if (relocating && strategyOption !== 'tlsf') {
+      throw new UsageError("--relocate needs --strategy tlsf (freelist keeps the crate's behaviour)");
+    }
+    /** The relocation options for one run on `device`: bytes copied on a real device, none when simulated. */
+    const relocationFor = (device: Device): RelocationOptions | null => {
+      if (!relocating) return null;
+      const copy = device instanceof VulkanDevice ? createDefragmentCopy(device.context, 'auto') : () => {};
+      return { copy, maxMovedPerRequest: maxMoved };
+    };
     const deviceIndex = integerOption(values, 'device', 0, 63);
     if (deviceIndex !== undefined && profile !== undefined) {
       throw new UsageError('--device and --profile exclude each other');
@@ -231,17 +261,31 @@ Options:
       // Untimed runs first, so the JIT has compiled the hot paths before the clock starts (WARMUP_RUNS). No
       // forced GC between runs: a full collection shrinks the young generation and makes the next run pay for it.
       for (let warm = 0; warm < WARMUP_RUNS; warm++) {
-        await withDevice((device) => replayWorkload(workload, { device, strategy, blockPolicy }));
+        await withDevice((device) =>
+          replayWorkload(workload, {
+            device,
+            strategy,
+            blockPolicy,
+            relocation: relocationFor(device),
+          }),
+        );
       }
       for (let run = 0; run < runs; run++) {
         results.push(
-          await withDevice((device) => replayWorkload(workload, { device, strategy, blockPolicy })),
+          await withDevice((device) =>
+            replayWorkload(workload, {
+              device,
+              strategy,
+              blockPolicy,
+              relocation: relocationFor(device),
+            }),
+          ),
         );
       }
       const last = results[results.length - 1]!;
       const nsPerOp = median(results.map((r) => r.nanoseconds / r.ops));
       const cpuNsPerOp = median(results.map((r) => r.cpuNanoseconds / r.ops));
-      io.stdout.write(`${formatLine(strategy, mode, extra, last, nsPerOp, cpuNsPerOp)}\n`);
+      io.stdout.write(`${formatLine(strategy, mode, extra, last, nsPerOp, cpuNsPerOp, relocating)}\n`);
       // On simulated twins of the device (same description): the allocator's bookkeeping does not depend on
       // the device, and replicas on a real one would each commit its memory.
       const heaps: ReturnType<typeof measureHeapAtPeak>[] = [];
@@ -250,8 +294,8 @@ Options:
           measureHeapAtPeak(
             workload,
             () => createSimulatedDevice(description),
-            strategy,
-            blockPolicy,
+            { strategy, blockPolicy },
+            relocationFor,
             last.livePeakOp,
           ),
         );
