@@ -328,7 +328,8 @@ export function defineSecuritySuite(
     }, 120_000);
 
     test('cancelTask stops a trace load; the request fails with "cancelled"', async () => {
-      const bytes = namedTraceBytes(Array.from({ length: 20_000 }, (_, i) => `alloc ${i}`));
+      // Big enough that decoding (record by record from disk) is still running when the cancel arrives.
+      const bytes = namedTraceBytes(Array.from({ length: 400_000 }, (_, i) => `alloc ${i}`));
       const fileId = await upload('many.trace', bytes);
       const loading = failure(
         a.api.request('loadTrace', { source: { kind: 'file', fileId }, taskId: 'cancel-me' }),
