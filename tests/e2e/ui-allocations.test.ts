@@ -68,6 +68,23 @@ async function openSnapshot(): Promise<Page> {
 }
 
 /** The engine's bands for the window the page drew (data-bands-window) at the page's detail. */
+/** The canvas's drawn bands window, count and first ids, once unchanged for 500 ms (read together). */
+async function settledBands(page: Page): Promise<{ window: string; bands: string; ids: string }> {
+  const read = () =>
+    page.$eval('[data-testid="timeline-canvas"]', (c) => ({
+      window: c.getAttribute('data-bands-window') ?? '',
+      bands: c.getAttribute('data-bands') ?? '',
+      ids: c.getAttribute('data-band-ids') ?? '',
+    }));
+  let last = await read();
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 500));
+    const now = await read();
+    if (now.window === last.window && now.bands === last.bands && now.ids === last.ids) return now;
+    last = now;
+  }
+}
+
 async function engineBands(page: Page, limit: number) {
   const [start, end] = (await canvasData(page, 'bands-window')).split('-').map(Number) as [number, number];
   return engine.bands({ start, end, limit, buckets: 1 }, events.length);
@@ -133,9 +150,13 @@ describe('allocations mode on a PyTorch snapshot', () => {
       undefined,
       { timeout: 60_000 },
     );
-    const zoomed = await engineBands(page, 50_000);
-    expect(Number(await canvasData(page, 'bands'))).toBe(zoomed.alive);
-    expect(await canvasData(page, 'band-ids')).toBe(Array.from(zoomed.id.subarray(0, 20)).join(','));
+    // The zoom's last answers may still arrive (the range follows the input 150 ms later): compare once the
+    // drawn window and bands stayed the same for half a second, all read in one go.
+    const drawn = await settledBands(page);
+    const [start, end] = drawn.window.split('-').map(Number) as [number, number];
+    const zoomed = engine.bands({ start, end, limit: 50_000, buckets: 1 }, events.length);
+    expect(Number(drawn.bands)).toBe(zoomed.alive);
+    expect(drawn.ids).toBe(Array.from(zoomed.id.subarray(0, 20)).join(','));
     await page.screenshot({ path: screenshotPath('allocations-bands-zoomed'), fullPage: false });
 
     // Hover: along the plot's middle row until a band's tooltip appears; it names that allocation.
