@@ -41,15 +41,7 @@ const median = (xs: number[]): number => xs.slice().sort((a, b) => a - b)[Math.f
 const file = writeBigTrace(Number(values.events));
 try {
   const trace = await loadTrace(file);
-  const source = new AnalyzedSource({
-    sourceId: 'bench',
-    name: 'big',
-    device: trace.header.device,
-    strategy: trace.header.allocator.strategy,
-    warnings: [],
-    loadMs: 0,
-    events: () => trace.events,
-  });
+  const source = AnalyzedSource.ofLoadedTrace('bench', 'big', trace);
   const duration = trace.events.columns.time[trace.events.length - 1]!;
   console.log(
     `bench-frame-decode: ${trace.events.length.toLocaleString('en-US')} events, ${runs} runs, load average ${loadavg()[0]!.toFixed(2)}`,

@@ -38,15 +38,7 @@ async function openOnce(mode: string, file: string): Promise<void> {
   try {
     const loaded = await loadTrace(opened ?? new Uint8Array(readFileSync(file)));
     const events = loaded.events;
-    const source = new AnalyzedSource({
-      sourceId: 'bench',
-      name: path.basename(file),
-      device: loaded.header.device,
-      strategy: loaded.header.allocator.strategy,
-      warnings: loaded.warnings.map((w) => w.message),
-      loadMs: 0,
-      events: () => events,
-    });
+    const source = AnalyzedSource.ofLoadedTrace('bench', path.basename(file), loaded);
     source.analysis();
     const seconds = (performance.now() - started) / 1000;
     const mem = process.memoryUsage();

@@ -38,7 +38,7 @@ import {
   EV_MOVE,
   EV_RENAME,
 } from '../../allocator/analysis/replay.ts';
-import type { TraceEvents } from '../../allocator/trace/index.ts';
+import type { LoadedTrace, TraceEvents } from '../../allocator/trace/index.ts';
 import { printable } from '../../allocator/text/printable.ts';
 import { ApiFailure, notFound } from './api-failure.ts';
 import type {
@@ -127,6 +127,20 @@ export class AnalyzedSource {
     this.warnings = init.warnings;
     this.loadMs = init.loadMs;
     this.eventsNow = init.events;
+  }
+
+  /** A source over a loaded trace file (its header, events and warnings); loadMs is set by the caller. */
+  static ofLoadedTrace(sourceId: string, name: string, loaded: LoadedTrace): AnalyzedSource {
+    const events = loaded.events;
+    return new AnalyzedSource({
+      sourceId,
+      name,
+      device: loaded.header.device,
+      strategy: loaded.header.allocator.strategy,
+      warnings: loaded.warnings.map((w) => w.message),
+      loadMs: 0,
+      events: () => events,
+    });
   }
 
   get events(): TraceEvents {

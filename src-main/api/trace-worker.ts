@@ -108,20 +108,11 @@ async function load(
   } finally {
     file?.close();
   }
-  const events = loaded.events;
-  const source = new AnalyzedSource({
-    sourceId,
-    name,
-    device: loaded.header.device,
-    strategy: loaded.header.allocator.strategy,
-    warnings: loaded.warnings.map((w) => w.message),
-    loadMs: 0,
-    events: () => events,
-  });
+  const source = AnalyzedSource.ofLoadedTrace(sourceId, name, loaded);
   source.analysis();
   source.loadMs = performance.now() - started;
   sources.set(sourceId, source);
-  report('done', loaded.fileBytes, loaded.fileBytes, `${events.length} events`);
+  report('done', loaded.fileBytes, loaded.fileBytes, `${loaded.events.length} events`);
   return { summary: source.summary() };
 }
 

@@ -260,28 +260,12 @@ Options:
       const results: ReplayResult[] = [];
       // Untimed runs first, so the JIT has compiled the hot paths before the clock starts (WARMUP_RUNS). No
       // forced GC between runs: a full collection shrinks the young generation and makes the next run pay for it.
-      for (let warm = 0; warm < WARMUP_RUNS; warm++) {
-        await withDevice((device) =>
-          replayWorkload(workload, {
-            device,
-            strategy,
-            blockPolicy,
-            relocation: relocationFor(device),
-          }),
+      const replayOnce = () =>
+        withDevice((device) =>
+          replayWorkload(workload, { device, strategy, blockPolicy, relocation: relocationFor(device) }),
         );
-      }
-      for (let run = 0; run < runs; run++) {
-        results.push(
-          await withDevice((device) =>
-            replayWorkload(workload, {
-              device,
-              strategy,
-              blockPolicy,
-              relocation: relocationFor(device),
-            }),
-          ),
-        );
-      }
+      for (let warm = 0; warm < WARMUP_RUNS; warm++) await replayOnce();
+      for (let run = 0; run < runs; run++) results.push(await replayOnce());
       const last = results[results.length - 1]!;
       const nsPerOp = median(results.map((r) => r.nanoseconds / r.ops));
       const cpuNsPerOp = median(results.map((r) => r.cpuNanoseconds / r.ops));
