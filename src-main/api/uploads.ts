@@ -194,10 +194,9 @@ export class UploadStore {
     if (u !== undefined) this.touch(u);
   }
 
-  /** A granted file was opened successfully: an upload's file is deleted and its fileId revoked. */
-  async opened(fileId: string): Promise<void> {
-    const u = this.byFileId.get(fileId);
-    if (u !== undefined) await this.drop(u.id);
+  /** The upload a fileId was granted for (null: the fileId is no upload's, or it was dropped). */
+  uploadOf(fileId: string): string | null {
+    return this.byFileId.get(fileId)?.id ?? null;
   }
 
   async cancel(id: string): Promise<{ cancelled: boolean }> {
