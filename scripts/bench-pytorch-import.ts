@@ -11,7 +11,8 @@
 // (dist/cli: `npm run build:cli` first) and real Chromium, the file picked in the Open view, timed from the
 // pick to the first drawn timeline with each phase's time from the pick (upload done, import done, trace
 // loaded in the page, first frame; benchUi says what each is), with the server's peak RSS. --no-cli skips
-// the CLI imports (only the web-mode line). Every line carries the 1-minute load average.
+// the CLI imports (only the web-mode line); VRAMSCOPE_BENCH_MARKS=1 also prints each run's marks. Every
+// line carries the 1-minute load average.
 //
 //   node --import tsx scripts/bench-pytorch-import.ts [--entries 1000000,3000000] [--runs 3] [--json]
 //        [--stacks all|python] [--cpu 1] [--keep DIR] [--no-ui] [--no-cli]
@@ -128,6 +129,12 @@ async function benchUi(files: { file: string; entries: number }[], runs: number)
           const marks = await page.evaluate(() =>
             Object.fromEntries(performance.getEntriesByType('mark').map((m) => [m.name, m.startTime])),
           );
+          if (process.env['VRAMSCOPE_BENCH_MARKS'] === '1')
+            console.log(
+              `marks ${Object.entries(marks)
+                .map(([m, t]) => `${m}=${((t - t0) / 1000).toFixed(3)}`)
+                .join(' ')}`,
+            );
           const at = (mark: string): number => {
             const t = marks[mark];
             if (t === undefined) throw new Error(`the page set no ${mark} mark`);

@@ -171,7 +171,6 @@ export class ApiSource implements InspectorSource {
   private sessionConfigKey: string | null = null;
   private run: RunInfo | null = null;
   private timeIndex: TimeIndex | null = null;
-  private leakMarkers: TimelineMarker[] = [];
   private readonly listeners = new Set<SourceListener>();
   private liveTimer: ReturnType<typeof setTimeout> | null = null;
   private liveEventCount = 0;
@@ -255,7 +254,6 @@ export class ApiSource implements InspectorSource {
     this.sourceId = id;
     this.capture = null;
     this.timeIndex = null;
-    this.leakMarkers = [];
     // Tells main what the UI shows (the app menu's Export Report uses it); not essential to the UI.
     if (id) void this.api.request('setActiveSource', { sourceId: id }).catch(() => undefined);
   }
@@ -306,11 +304,16 @@ export class ApiSource implements InspectorSource {
 
   /**
    * The overview from the server's own report of the source (`exportReport` as JSON: the numbers
-   * `vramscope report --json` prints) plus the time index the timeline needs.
+   * `vramscope report --json` prints) plus the time index the timeline needs. The report, the time index
+   * and the state are asked for at once (the server answers them in order, without a round trip between);
+   * the leak markers are not part of it: the timeline asks for them after its first draw (leakMarkers).
    */
   async overview(): Promise<TraceOverview | null> {
     const sourceId = this.sourceId;
     if (!sourceId) return null;
+    const reportAndIndex = Promise.all([this.api.request('getReport', { sourceId }), this.ensureTimeIndex()]);
+    // Awaited below, unless the source turns out to be gone (then its failure is no news).
+    reportAndIndex.catch(() => undefined);
     const state = await this.api.request('getState', {});
     const trace = state.traces.find((t) => t.sourceId === sourceId);
     const session = state.sessions.find((s) => s.sourceId === sourceId);
@@ -330,11 +333,7 @@ export class ApiSource implements InspectorSource {
       session?.run?.state === 'running' ||
       session?.run?.state === 'paused' ||
       (captureTitle !== null && this.capture?.state === 'running');
-    const [report, total] = await Promise.all([
-      this.api.request('getReport', { sourceId }),
-      this.ensureTimeIndex(),
-    ]);
-    if (!live) this.leakMarkers = await this.loadLeakMarkers(sourceId);
+    const [report, total] = await reportAndIndex;
     const title =
       trace?.name ?? captureTitle ?? `live: ${session?.run?.scenario ?? session?.sessionId ?? sourceId}`;
     const overview = overviewOf(
@@ -348,6 +347,12 @@ export class ApiSource implements InspectorSource {
     );
     this.lastOverview = overview;
     return overview;
+  }
+
+  async leakMarkers(): Promise<readonly TimelineMarker[]> {
+    const sourceId = this.sourceId;
+    if (!sourceId || this.lastOverview?.live !== false) return [];
+    return this.loadLeakMarkers(sourceId);
   }
 
   /** Allocations alive at the end: a leak marker at each allocate event (at most 2,000). */
@@ -401,8 +406,6 @@ export class ApiSource implements InspectorSource {
       kind: m.kind,
       label: m.label,
     }));
-    for (const m of this.leakMarkers) if (m.index >= q.start && m.index < q.end) markers.push(m);
-    markers.sort((a, b) => a.index - b.index);
     return {
       start: q.start,
       end: q.end,
