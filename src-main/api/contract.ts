@@ -312,6 +312,18 @@ export const maxUploadChunkBytes = 16 * 1024 * 1024;
  * upload (32 MiB) sit in the server's buffers at once.
  */
 export const uploadChunksInFlight = 2;
+/**
+ * Web mode sends an upload's bytes without WebSocket messages: `PUT ${uploadPathPrefix}<uploadId>?offset=N`
+ * with the raw bytes (Content-Type application/octet-stream) of an upload begun with beginUpload, streamed
+ * by the server into the upload like uploadChunk's (src-main/web/upload-route.ts); finishUpload and
+ * cancelUpload stay API requests.
+ */
+export const uploadPathPrefix = '/upload/';
+/**
+ * Bytes per PUT the page sends, one after another (one request at a time per upload, so they arrive in
+ * order); each answered PUT is a step of the upload's progress.
+ */
+export const uploadRequestBytes = 64 * 1024 * 1024;
 /** An upload's opaque id, handed out by beginUpload. */
 export const uploadIdSchema = z.string().regex(/^upload-[A-Za-z0-9_-]{1,64}$/, {
   message: 'expected an uploadId ("upload-…") from beginUpload',
@@ -1484,15 +1496,24 @@ export interface ApiClient {
   /** Drops the connection (web) or the subscription (IPC); pending requests reject. */
   close(): void;
   /**
-   * uploadChunk with its bytes as a Blob (a slice of a picked File) that the transport sends without
-   * reading it into the page: one binary message [head, blob] (encodeBinaryFrameHead). Web transport
-   * only; absent, read the bytes and send them with request.
+   * Web transport only: bytes of an upload begun with beginUpload, at `offset` (where the upload stands),
+   * sent as one HTTP PUT body (uploadPathPrefix) that the browser streams from the Blob (a slice of a
+   * picked File) without reading it into the page. Aborting `signal` aborts the PUT. Rejects with
+   * ApiRequestError like request; absent, send uploadChunk requests.
    */
-  uploadChunkBlob?(
-    params: Omit<RequestParams<'uploadChunk'>, 'data'>,
+  uploadBody?(
+    uploadId: string,
+    offset: number,
     data: Blob,
+    signal?: AbortSignal,
   ): Promise<RequestResult<'uploadChunk'>>;
 }
+
+/** The JSON a PUT to the upload route answers (src-main/web/upload-route.ts). */
+export const uploadAnswerSchema = z.union([
+  z.strictObject({ received: bytesSchema }),
+  z.strictObject({ error: apiErrorSchema }),
+]);
 
 /**
  * What the Electron preload exposes as `window.vramscope` (contextBridge): frames in, frames out,

@@ -47,6 +47,8 @@ interface Upload {
   /** How many bytes are on disk, for a reader parsing the upload while it arrives. */
   readonly arrival: ArrivalBoard;
   idle: ReturnType<typeof setTimeout> | null;
+  /** Aborted when the upload is dropped: a transport streaming into it (upload-route.ts) stops at once. */
+  readonly dropped: AbortController;
 }
 
 export class UploadStore {
@@ -110,6 +112,7 @@ export class UploadStore {
       writing: Promise.resolve(),
       arrival: new ArrivalBoard(),
       idle: null,
+      dropped: new AbortController(),
     };
     this.uploads.set(id, u);
     this.reservedBytes += bytes;
@@ -144,6 +147,19 @@ export class UploadStore {
     u.writing = write.catch(() => undefined);
     await write;
     return { received: u.received };
+  }
+
+  /**
+   * For a transport that streams bytes into an unfinished upload (web mode's PUT, src-main/web/
+   * upload-route.ts) and hands them to chunk(): where the next byte goes, the declared size, and a
+   * signal aborted when the upload is dropped (cancelled, timed out, opened). NotFound / InvalidState as
+   * chunk() would answer.
+   */
+  receiving(id: string): { received: number; bytes: number; dropped: AbortSignal } {
+    const u = this.get(id);
+    if (u.fileId !== null || u.handle === null)
+      throw new ApiFailure('InvalidState', `Upload ${id} is already finished.`);
+    return { received: u.received, bytes: u.bytes, dropped: u.dropped.signal };
   }
 
   /** Closes a complete upload and grants its file (once; finishing again answers the same grant). */
@@ -210,6 +226,7 @@ export class UploadStore {
     if (u === undefined) return false;
     this.uploads.delete(id);
     u.arrival.drop();
+    u.dropped.abort();
     if (u.idle !== null) clearTimeout(u.idle);
     if (u.fileId !== null) {
       this.byFileId.delete(u.fileId);

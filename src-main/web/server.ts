@@ -1,6 +1,7 @@
-// Web mode: the built renderer and the API WebSocket, on 127.0.0.1 only. Every HTTP request and every
-// WebSocket upgrade must carry the server's token (URL query once, then the HttpOnly cookie) and the
-// server's own Host; upgrades must also come from the server's own Origin. Messages are limited to
+// Web mode: the built renderer, the API WebSocket and the upload route (PUT /upload/<uploadId>,
+// upload-route.ts), on 127.0.0.1 only. Every HTTP request and every WebSocket upgrade must carry the
+// server's token (URL query once, then the HttpOnly cookie) and the server's own Host; upgrades and
+// uploads must also come from the server's own Origin. Messages are limited to
 // maxMessageBytes; requests are text (JSON) frames, or binary ones when they carry bytes (upload chunks). All connected tabs receive the same event batches (they watch the same sessions).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
@@ -13,11 +14,13 @@ import {
   encodeFrame,
   maxMessageBytes,
   webSocketPath,
+  type ApiErrorCode,
   type EventBatchFrame,
 } from '../api/contract.ts';
 import type { Dispatcher } from '../api/handlers.ts';
 import type { EventBatcher } from '../api/event-batcher.ts';
 import { pageCsp } from '../security/csp.ts';
+import { failure, isUploadPath, receiveUpload, type UploadReceiver } from './upload-route.ts';
 import { allowedHosts, allowedOrigins, cookieName, newToken, readCookie, TokenCheck } from './auth.ts';
 
 export interface WebServerOptions {
@@ -27,6 +30,8 @@ export interface WebServerOptions {
   readonly staticDir: string | null;
   readonly dispatch: Dispatcher;
   readonly batcher: EventBatcher;
+  /** The uploads that `PUT /upload/<uploadId>` streams into (upload-route.ts). */
+  readonly uploads: UploadReceiver;
   /** Default: a fresh random token. */
   readonly token?: string;
 }
@@ -161,10 +166,34 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     }
   }
 
+  /**
+   * The upload route (upload-route.ts): PUT only, from the server's own Origin (a browser sends one with
+   * every PUT; none is refused) with the token, as for the WebSocket upgrade.
+   */
+  async function serveUpload(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const refuse = (status: number, code: ApiErrorCode, message: string): void =>
+      failure(req, res, status, code, message, headers);
+    if (req.method !== 'PUT') {
+      res.setHeader('Allow', 'PUT');
+      return refuse(405, 'InvalidRequest', 'Uploads take PUT only.');
+    }
+    const origin = req.headers.origin;
+    if (origin === undefined || !allowedOrigins(port).includes(origin))
+      return refuse(403, 'Forbidden', "Uploads are accepted from this server's own page only.");
+    if (!tokenCheck.matches(requestToken(req, url).token))
+      return refuse(401, 'Forbidden', 'The access token is missing or wrong.');
+    await receiveUpload(req, res, url, options.uploads, headers);
+  }
+
   const server = createServer((req, res) => {
     void (async () => {
       if (!hostOk(req)) {
         plain(res, 421, 'This server only answers to 127.0.0.1 and localhost on its own port.', headers);
+        return;
+      }
+      const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+      if (isUploadPath(url.pathname)) {
+        await serveUpload(req, res, url);
         return;
       }
       if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -172,7 +201,6 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
         plain(res, 405, 'Only GET and HEAD are served.', headers);
         return;
       }
-      const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
       const { token, fromQuery } = requestToken(req, url);
       if (!tokenCheck.matches(token)) {
         plain(

@@ -1,13 +1,15 @@
 // The web-mode transport: an ApiClient over the WebSocket of `vramscope serve`. The page was loaded from
 // that server, which set the session token as an HttpOnly cookie, so the browser authenticates the
-// WebSocket by itself (same origin: the cookie goes with the upgrade request).
+// WebSocket by itself (same origin: the cookie goes with the upgrade request), and the PUTs that carry
+// uploads' bytes (upload route, src-main/web/upload-route.ts).
 import {
   ApiRequestError,
-  binaryMarker,
   decodeFrame,
   encodeBinaryFrameHead,
   encodeBinaryFrameParts,
   encodeFrame,
+  uploadAnswerSchema,
+  uploadPathPrefix,
   webSocketPath,
   type ApiClient,
 } from '../../src-main/api/contract.ts';
@@ -76,9 +78,43 @@ export function createWsClient(options: WsClientOptions = {}): ApiClient {
     options.onDisconnect?.(reason);
   });
 
+  const socketUrl = new URL(options.url ?? defaultUrl());
+  const uploadOrigin = `${socketUrl.protocol === 'wss:' ? 'https:' : 'http:'}//${socketUrl.host}`;
   return {
     ...core.client,
-    uploadChunkBlob: (params, data) =>
-      core.requestWithBody('uploadChunk', { ...params, data: binaryMarker(data.size) }, data),
+    uploadBody: (uploadId, offset, data, signal) => putUpload(uploadOrigin, uploadId, offset, data, signal),
   };
+}
+
+/**
+ * PUTs bytes of an upload to the server's upload route (contract: uploadPathPrefix). The browser streams
+ * the Blob from its file and sends the token cookie and this page's Origin itself (same origin).
+ */
+async function putUpload(
+  origin: string,
+  uploadId: string,
+  offset: number,
+  data: Blob,
+  signal: AbortSignal | undefined,
+): Promise<{ received: number }> {
+  const url = `${origin}${uploadPathPrefix}${encodeURIComponent(uploadId)}?offset=${offset}`;
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: 'PUT',
+      body: data,
+      headers: { 'Content-Type': 'application/octet-stream' },
+      credentials: 'same-origin',
+      cache: 'no-store',
+      signal,
+    });
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    throw new ApiRequestError('Failed', `the upload to the VRAMscope server failed: ${String(error)}`);
+  }
+  const answer = uploadAnswerSchema.safeParse(await response.json().catch(() => null));
+  if (!answer.success)
+    throw new ApiRequestError('Failed', `the server answered the upload with HTTP ${response.status}`);
+  if ('error' in answer.data) throw new ApiRequestError(answer.data.error.code, answer.data.error.message);
+  return answer.data;
 }

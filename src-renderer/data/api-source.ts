@@ -4,7 +4,12 @@
 // The timeline: the API buckets by wall time, the views think in event indices. A coarse time index (one
 // whole-source query at `timeIndexBuckets` buckets, kept per source) maps an event range to the time range
 // to ask for; each answer carries the first event index of every bucket, which is all the views need.
-import { maxAllocationBands, maxTimelineBuckets, uploadChunksInFlight } from '../../src-main/api/contract.ts';
+import {
+  maxAllocationBands,
+  maxTimelineBuckets,
+  uploadChunksInFlight,
+  uploadRequestBytes,
+} from '../../src-main/api/contract.ts';
 import type {
   ApiClient,
   CaptureInfo,
@@ -712,6 +717,10 @@ export class ApiSource implements InspectorSource {
     enough: () => boolean = () => false,
   ): Promise<void> {
     const cancelled = (): Error => cancelledError(file.name);
+    if (this.api.uploadBody && typeof Blob !== 'undefined' && file instanceof Blob) {
+      await this.putSlices(this.api.uploadBody.bind(this.api), file, uploadId, onProgress, signal, enough);
+      return;
+    }
     // Up to uploadChunksInFlight chunks in flight: reading and encoding the next chunk overlaps the server
     // writing the last one. Both transports hand requests to the server in order and the server writes
     // an upload's chunks in the order they arrive (it refuses any other), so order is kept.
@@ -736,16 +745,39 @@ export class ApiSource implements InspectorSource {
   }
 
   /**
-   * One uploadChunk: a slice of a real File goes as a Blob where the transport can send one (web: the
-   * browser reads it straight into the message, never into this page), else its bytes are read here.
+   * Web mode: a real File goes as PUT bodies of uploadRequestBytes (uploadBody), one after another, which
+   * the browser streams from the file (never into this page); aborting `signal` aborts the PUT in flight.
    */
+  private async putSlices(
+    put: NonNullable<ApiClient['uploadBody']>,
+    file: Blob & PickedFile,
+    uploadId: string,
+    onProgress: ((p: LoadProgress) => void) | undefined,
+    signal: AbortSignal | undefined,
+    enough: () => boolean,
+  ): Promise<void> {
+    for (let offset = 0; offset < file.size && !enough();) {
+      if (signal?.aborted) throw cancelledError(file.name);
+      const end = Math.min(file.size, offset + uploadRequestBytes);
+      try {
+        await put(uploadId, offset, file.slice(offset, end), signal);
+      } catch (error) {
+        if (signal?.aborted) throw cancelledError(file.name);
+        throw error;
+      }
+      offset = end;
+      onProgress?.({ loaded: offset, total: file.size, phase: 'uploading' });
+    }
+    if (signal?.aborted) throw cancelledError(file.name);
+    markLoad(loadMarks.uploaded);
+  }
+
+  /** One uploadChunk of the bytes read here (the IPC transport structured-clones them). */
   private async sendChunk(
     uploadId: string,
     offset: number,
     part: ReturnType<PickedFile['slice']>,
   ): Promise<RequestResult<'uploadChunk'>> {
-    if (this.api.uploadChunkBlob && typeof Blob !== 'undefined' && part instanceof Blob)
-      return this.api.uploadChunkBlob({ uploadId, offset }, part);
     const data = new Uint8Array(await part.arrayBuffer());
     return this.api.request('uploadChunk', { uploadId, offset, data });
   }

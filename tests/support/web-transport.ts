@@ -154,11 +154,12 @@ function wsClient(socket: WebSocket): TestClient {
   return { api: core.client, frames, close: () => core.client.close() };
 }
 
-/** `serveArgs`: extra options of `vramscope serve` (e.g. --allow-capture). */
+/** `serveArgs`: extra options of `vramscope serve` (e.g. --allow-capture); `env`: its environment. */
 export async function webTransport(
   serveArgs: string[] = [],
+  env?: NodeJS.ProcessEnv,
 ): Promise<ContractTransport & { server: ServeProcess }> {
-  const server = await startServeProcess(serveArgs);
+  const server = await startServeProcess(serveArgs, env);
   const clients: TestClient[] = [];
   return {
     name: 'web',

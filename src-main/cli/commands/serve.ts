@@ -63,6 +63,7 @@ Options:
         staticDir: uiDir,
         dispatch: backend.dispatch,
         batcher: backend.batcher,
+        uploads: backend.uploads,
       });
     } catch (error) {
       await backend.dispose();
