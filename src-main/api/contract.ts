@@ -1745,25 +1745,6 @@ function binaryHead(json: string): Uint8Array<ArrayBuffer> | null {
   return prefix;
 }
 
-/** The marker that stands for a binary frame's payload in its JSON head. */
-export interface BinaryMarker {
-  readonly $bin: number;
-}
-
-/**
- * The head of a binary request frame whose payload the caller sends right after it as is (a page sends
- * `new Blob([head, blob])`, so that a slice of a picked File goes from disk into the message without
- * being read into the page). `frame` holds binaryMarker(payload bytes) where the payload belongs; null
- * when the head would exceed maxBinaryHeadBytes.
- */
-export function encodeBinaryFrameHead(frame: RequestFrame): Uint8Array<ArrayBuffer> | null {
-  return binaryHead(JSON.stringify(frame, (_key, value: unknown) => typedArrayToJson(value)));
-}
-
-export function binaryMarker(bytes: number): BinaryMarker {
-  return { $bin: bytes };
-}
-
 /**
  * Inverse of encodeBinaryFrame. The payload is a view into `message` (no copy). Throws SyntaxError when
  * the head's length, its UTF-8 or JSON, or the single {"$bin": N} marker (exactly one, N equal to the

@@ -24,15 +24,6 @@ type Listener = (payload: never) => void;
 
 export interface ClientCore {
   readonly client: ApiClient;
-  /**
-   * A request whose params hold binaryMarker(body.size) where `body`'s bytes belong; the transport's
-   * `send` gets the body with the frame (web: one binary message of [head, body]).
-   */
-  requestWithBody<N extends RequestName>(
-    name: N,
-    params: Record<string, unknown>,
-    body: Blob,
-  ): Promise<RequestResult<N>>;
   /** Feed one decoded frame from main (a response or an event batch); malformed frames are ignored. */
   receive(frame: unknown): void;
   /** Rejects every pending request (connection lost or closed). */
@@ -44,12 +35,11 @@ function isErrorCode(code: unknown): code is ApiErrorCode {
 }
 
 /**
- * @param send delivers one request frame (and the body of a requestWithBody); a thrown/rejected send
- * rejects that request.
+ * @param send delivers one request frame; a thrown/rejected send rejects that request.
  * @param onClose called once by client.close().
  */
 export function createClientCore(
-  send: (frame: RequestFrame, body?: Blob) => void | Promise<void>,
+  send: (frame: RequestFrame) => void | Promise<void>,
   onClose: () => void,
 ): ClientCore {
   let nextId = 1;
@@ -92,13 +82,13 @@ export function createClientCore(
     }
   }
 
-  function call<N extends RequestName>(name: N, params: unknown, body?: Blob): Promise<RequestResult<N>> {
+  function call<N extends RequestName>(name: N, params: unknown): Promise<RequestResult<N>> {
     if (closed) return Promise.reject(new ApiRequestError('InvalidState', 'the API client is closed'));
     const id = nextId++;
     return new Promise<RequestResult<N>>((resolve, reject) => {
       pending.set(id, { resolve: resolve as (r: unknown) => void, reject });
       try {
-        const sent = send({ t: 'req', id, name, params }, body);
+        const sent = send({ t: 'req', id, name, params });
         if (sent instanceof Promise) {
           sent.catch((error: unknown) => {
             pending.delete(id);
@@ -135,6 +125,5 @@ export function createClientCore(
     client,
     receive,
     failAll,
-    requestWithBody: (name, params, body) => call(name, params, body),
   };
 }

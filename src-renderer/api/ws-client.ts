@@ -5,7 +5,6 @@
 import {
   ApiRequestError,
   decodeFrame,
-  encodeBinaryFrameHead,
   encodeBinaryFrameParts,
   encodeFrame,
   uploadAnswerSchema,
@@ -34,24 +33,16 @@ export function createWsClient(options: WsClientOptions = {}): ApiClient {
   let disconnected = false;
 
   const core = createClientCore(
-    (frame, body) => {
+    (frame) => {
       if (disconnected)
         throw new ApiRequestError('Failed', 'the connection to the VRAMscope server is closed');
-      // Bytes (upload chunks, inline files) go as one binary message, not base64 in JSON: a Blob of
+      // Bytes (inline files, uploadChunk) go as one binary message, not base64 in JSON: a Blob of
       // [head, payload] (encodeBinaryFrameParts). Sending a Blob costs the page far less than sending one
-      // joined ArrayBuffer (measured in Chromium: 3x the upload rate), and a body that is a Blob already
-      // (a slice of a picked File) is never read into the page at all (2x again). Payloads here are
-      // never SharedArrayBuffer views.
-      let message: string | Blob;
-      if (body !== undefined) {
-        const head = encodeBinaryFrameHead(frame);
-        if (head === null) throw new ApiRequestError('InvalidRequest', 'the request head is too large');
-        message = new Blob([head, body]);
-      } else {
-        const parts = encodeBinaryFrameParts(frame);
-        message =
-          parts === null ? encodeFrame(frame) : new Blob([parts[0], parts[1] as Uint8Array<ArrayBuffer>]);
-      }
+      // joined ArrayBuffer (measured in Chromium: 3x the upload rate). Payloads here are never
+      // SharedArrayBuffer views.
+      const parts = encodeBinaryFrameParts(frame);
+      const message: string | Blob =
+        parts === null ? encodeFrame(frame) : new Blob([parts[0], parts[1] as Uint8Array<ArrayBuffer>]);
       if (socket.readyState === WebSocket.OPEN) socket.send(message);
       else queue.push(message);
     },

@@ -1,11 +1,9 @@
 // The contract module itself: the web codec round-trips typed arrays, frames and schemas behave.
 import { describe, expect, test } from 'vitest';
 import {
-  binaryMarker,
   decodeBinaryFrame,
   decodeFrame,
   encodeBinaryFrame,
-  encodeBinaryFrameHead,
   encodeFrame,
   maxBinaryHeadBytes,
   events,
@@ -152,29 +150,6 @@ describe('web codec', () => {
     expect([...back.params.other]).toEqual([1.5, -2]);
     // A frame without bytes has no binary form (it goes as text).
     expect(encodeBinaryFrame({ t: 'req', id: 1, name: 'getState', params: {} })).toBeNull();
-  });
-
-  test('a head for a payload sent after it (a Blob) decodes like the whole frame', async () => {
-    const bytes = new Uint8Array([7, 0, 255, 1, 2]);
-    const frame = {
-      t: 'req' as const,
-      id: 9,
-      name: 'uploadChunk',
-      params: { uploadId: 'upload-abc', offset: 8, data: binaryMarker(bytes.byteLength) },
-    };
-    const head = encodeBinaryFrameHead(frame);
-    expect(head).not.toBeNull();
-    // What the page sends: one message of [head, blob], the blob's bytes never read by the page.
-    const message = new Uint8Array(await new Blob([head!, new Blob([bytes])]).arrayBuffer());
-    expect(message).toEqual(encodeBinaryFrame({ ...frame, params: { ...frame.params, data: bytes } }));
-    const back = decodeBinaryFrame(message) as { params: { data: Uint8Array; offset: number } };
-    expect(back.params.data).toEqual(bytes);
-    expect(back.params.offset).toBe(8);
-    // A marker whose size is not the payload's is refused like any malformed frame.
-    const lying = encodeBinaryFrameHead({ ...frame, params: { ...frame.params, data: binaryMarker(4) } });
-    expect(() => decodeBinaryFrame(new Uint8Array([...lying!, ...bytes]))).toThrow(SyntaxError);
-    // A head over the limit has no binary form.
-    expect(encodeBinaryFrameHead({ ...frame, params: { pad: ' '.repeat(maxBinaryHeadBytes) } })).toBeNull();
   });
 
   test('malformed binary frames are a SyntaxError', () => {
