@@ -2,6 +2,8 @@
 // message): a file from the page is written chunk by chunk to a private temporary file, so that any size
 // can be opened with memory bounded by the parse, not by the file. Finishing an upload grants its file a
 // fileId (file-grants.ts, origin 'upload'): loadTrace / importFile then open it like any granted file.
+// Web mode's page sends the bytes as HTTP PUT bodies instead of uploadChunk messages; the server streams
+// them into chunk() all the same (src-main/web/upload-route.ts, through receiving()).
 //
 // Guarantees (the security suite and tests/integration/api-upload.test.ts check them):
 //   - one private root per process (mkdtemp: mode 0700), removed on dispose (shutdown);

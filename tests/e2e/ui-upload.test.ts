@@ -1,6 +1,6 @@
 // Files of any size from the page: the built UI served by a real `vramscope serve`, in real Chromium. A
-// picked PyTorch snapshot larger than one message is uploaded in chunks (binary WebSocket messages,
-// progress shown) and opens; another is cancelled after its upload, while the server imports it; a
+// picked PyTorch snapshot larger than one message is uploaded as HTTP PUT bodies of 64 MiB slices (the
+// upload route, progress shown) and opens; another is cancelled after its upload, while the server imports it; a
 // generated 1 GiB file is cancelled halfway through its upload. The server's
 // private upload folder (under the TMPDIR the server is started with) is empty after both, and its memory
 // does not grow with the upload. Each prints its upload rate, the server's RSS and the load average.
@@ -13,7 +13,7 @@ import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
-import { maxMessageBytes } from '../../src-main/api/contract.ts';
+import { maxMessageBytes, uploadPathPrefix, uploadRequestBytes } from '../../src-main/api/contract.ts';
 import { startServeProcess } from '../support/api-transports.ts';
 import type { ServeProcess } from '../support/api-transports.ts';
 import { launchBrowser, screenshotPath, viteBuild } from '../support/ui-browser.ts';
@@ -83,6 +83,10 @@ describe('uploads of any size from the page', () => {
     const bytes = statSync(file).size;
     expect(bytes).toBeGreaterThan(maxMessageBytes);
     const page = await openView();
+    const puts: string[] = [];
+    page.on('request', (r) => {
+      if (r.method() === 'PUT') puts.push(new URL(r.url()).pathname);
+    });
     const pid = server.child.pid!;
     const rssBefore = processMemory(pid).rssMiB;
     const sampler = sampleRss(pid);
@@ -95,6 +99,9 @@ describe('uploads of any size from the page', () => {
       `ui-upload file_mb=${(bytes / MB).toFixed(1)} entries=${entries} upload_mb_s=${(bytes / MB / (uploadMs / 1000)).toFixed(0)} pick_to_title_s=${((performance.now() - started) / 1000).toFixed(1)} server_rss_before_mib=${rssBefore.toFixed(0)} server_peak_rss_mib=${peak.toFixed(0)} load=${load()}`,
     );
     expect(await page.$('[data-testid="load-error"]')).toBeNull();
+    // The bytes went as PUT bodies to the upload route, one per slice of uploadRequestBytes.
+    expect(puts).toHaveLength(Math.ceil(bytes / uploadRequestBytes));
+    expect(puts.every((p) => p.startsWith(uploadPathPrefix))).toBe(true);
     expect(serverUploads()).toEqual([]);
     await page.screenshot({ path: screenshotPath('upload-opened'), fullPage: true });
     await page.close();
@@ -172,7 +179,7 @@ describe('uploads of any size from the page', () => {
     console.log(
       `ui-upload-cancel file_mb=${(bytes / MB).toFixed(0)} half_mb=${(halfBytes / MB).toFixed(0)} upload_mb_s=${(halfBytes / MB / ((halfAt - started) / 1000)).toFixed(0)} server_rss_before_mib=${rssBefore.toFixed(0)} server_peak_rss_mib=${peak.toFixed(0)} load=${load()}`,
     );
-    // Memory bounded by the chunks in flight (two 16 MiB messages and ws's buffers), not by the file:
+    // Memory bounded by the piece of the PUT body being written (1 MiB), not by the file:
     // half a GiB arrived, the server grew by far less.
     expect(peak - rssBefore).toBeLessThan(200);
     await page.screenshot({ path: screenshotPath('upload-cancelled'), fullPage: true });
