@@ -1,8 +1,10 @@
 // Benchmark of files of any size through the page (issue 11; prints, asserts nothing). A real
 // `vramscope serve` (dist/cli: run `npm run build:cli` first) and real Chromium (web mode). For each kind of
 // generated input (in a temporary folder, deleted afterwards):
-//   - raw:    the upload over a Node WebSocket client (binary frames, as many chunks in flight as the page
-//             sends), no browser: the transport's own rate;
+//   - raw:    the upload over a Node WebSocket client (uploadChunk binary frames, uploadChunksInFlight in
+//             flight: the WebSocket path, which the page used before the upload route), no browser;
+//   - put:    the upload from a Node client as PUT bodies to the upload route (web mode's path), no
+//             browser: against raw, what the WebSocket messages cost the server;
 //   - overlap: a PyTorch snapshot of the size over a Node WebSocket client, no browser, twice: uploaded,
 //             then imported (importFile of its fileId), and imported while it uploads (importFile of
 //             {kind: 'arriving', uploadId} right after beginUpload, as the page does): both seconds from
@@ -14,7 +16,7 @@
 // Each line: the upload's MB/s (pick → last chunk acknowledged), the open's seconds (last chunk → title
 // shown), the server's peak RSS while it ran and its RSS before, and the load average.
 //
-//   node --import tsx scripts/bench-upload.ts [--mb 1024] [--kinds raw,sparse,trace,pickle,overlap]
+//   node --import tsx scripts/bench-upload.ts [--mb 1024] [--kinds raw,put,sparse,trace,pickle,overlap]
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -25,6 +27,8 @@ import {
   decodeFrame,
   maxUploadChunkBytes,
   uploadChunksInFlight,
+  uploadPathPrefix,
+  uploadRequestBytes,
   type ApiClient,
 } from '../src-main/api/contract.ts';
 import {
@@ -51,7 +55,7 @@ const MB = 1e6;
 const { values } = parseArgs({
   options: {
     mb: { type: 'string', default: '1024' },
-    kinds: { type: 'string', default: 'raw,sparse,trace,pickle,overlap' },
+    kinds: { type: 'string', default: 'raw,put,sparse,trace,pickle,overlap' },
   },
 });
 const targetBytes = Number(values.mb) * 2 ** 20;
@@ -75,8 +79,11 @@ async function sendInChunks(
   await Promise.all(inFlight);
 }
 
-/** Uploads `bytes` zero bytes over a raw WebSocket as the page does; answers ms. */
-async function rawUpload(server: ServeProcess, bytes: number): Promise<number> {
+/** API requests over a raw WebSocket (binary frames for bytes, as the page sends them). */
+async function rawApi(server: ServeProcess): Promise<{
+  request: (name: string, params: Record<string, unknown>) => Promise<unknown>;
+  close: () => void;
+}> {
   const socket = await openRawSocket(server);
   const waiting = new Map<number, (r: { ok: boolean; result?: unknown; error?: unknown }) => void>();
   socket.on('message', (d) => {
@@ -92,18 +99,44 @@ async function rawUpload(server: ServeProcess, bytes: number): Promise<number> {
       socket.send(encodeBinaryFrame(frame) ?? encodeFrame(frame));
     });
   };
+  return { request, close: () => socket.close() };
+}
+
+/**
+ * Uploads `bytes` zero bytes from a Node client (begin, bytes, finish); answers ms. `put`: the bytes as
+ * PUT bodies of uploadRequestBytes to the upload route, one after another (the page's web-mode path);
+ * else as uploadChunk WebSocket messages, as many in flight as the page keeps (the IPC-like path).
+ */
+async function nodeUpload(server: ServeProcess, bytes: number, put: boolean): Promise<number> {
+  const { request, close } = await rawApi(server);
   const started = performance.now();
   const { uploadId } = (await request('beginUpload', { name: 'raw.bin', bytes })) as { uploadId: string };
-  const zeros = new Uint8Array(maxUploadChunkBytes);
-  await sendInChunks(
-    bytes,
-    (offset, end) => zeros.subarray(0, end - offset),
-    (offset, data) => request('uploadChunk', { uploadId, offset, data }),
-  );
+  if (put) {
+    const zeros = new Uint8Array(Math.min(bytes, uploadRequestBytes));
+    for (let offset = 0; offset < bytes; offset += uploadRequestBytes) {
+      const body = zeros.subarray(0, Math.min(bytes, offset + uploadRequestBytes) - offset);
+      const res = await fetch(
+        `${server.origin}${uploadPathPrefix}${uploadId}?offset=${offset}&token=${server.token}`,
+        {
+          method: 'PUT',
+          body,
+          headers: { 'Content-Type': 'application/octet-stream', Origin: server.origin },
+        },
+      );
+      if (!res.ok) throw new Error(`PUT answered ${res.status}: ${await res.text()}`);
+    }
+  } else {
+    const zeros = new Uint8Array(maxUploadChunkBytes);
+    await sendInChunks(
+      bytes,
+      (offset, end) => zeros.subarray(0, end - offset),
+      (offset, data) => request('uploadChunk', { uploadId, offset, data }),
+    );
+  }
   await request('finishUpload', { uploadId });
   const ms = performance.now() - started;
   await request('cancelUpload', { uploadId });
-  socket.close();
+  close();
   return ms;
 }
 
@@ -166,7 +199,9 @@ async function benchOverlap(file: string): Promise<void> {
 const dir = mkdtempSync(path.join(tmpdir(), 'vramscope-bench-upload-'));
 const ui = path.join(repoRoot, 'test-output', 'bench-upload-renderer');
 let server: ServeProcess | null = null;
-const browser = kinds.some((k) => k !== 'raw' && k !== 'overlap') ? await launchBrowser() : null;
+const browser = kinds.some((k) => k !== 'raw' && k !== 'put' && k !== 'overlap')
+  ? await launchBrowser()
+  : null;
 try {
   if (browser !== null) await viteBuild(path.join(repoRoot, 'src-renderer'), ui);
   for (const kind of kinds) {
@@ -186,13 +221,13 @@ try {
     else process.env.TMPDIR = previous;
     const pid = server.child.pid!;
     const before = processMemory(pid).rssMiB;
-    if (kind === 'raw') {
+    if (kind === 'raw' || kind === 'put') {
       const sampler = sampleRss(pid);
       const cpu = processCpuSeconds(pid);
-      const ms = await rawUpload(server, targetBytes);
+      const ms = await nodeUpload(server, targetBytes, kind === 'put');
       const cpuS = processCpuSeconds(pid) - cpu;
       console.log(
-        `upload kind=raw mb=${(targetBytes / MB).toFixed(0)} upload_mb_s=${(targetBytes / MB / (ms / 1000)).toFixed(0)} server_cpu_s=${cpuS.toFixed(1)} server_mb_per_cpu_s=${(targetBytes / MB / cpuS).toFixed(0)} server_rss_before_mib=${before.toFixed(0)} server_peak_rss_mib=${sampler.stop().toFixed(0)} load=${load()}`,
+        `upload kind=${kind} mb=${(targetBytes / MB).toFixed(0)} upload_mb_s=${(targetBytes / MB / (ms / 1000)).toFixed(0)} server_cpu_s=${cpuS.toFixed(1)} server_mb_per_cpu_s=${(targetBytes / MB / cpuS).toFixed(0)} server_rss_before_mib=${before.toFixed(0)} server_peak_rss_mib=${sampler.stop().toFixed(0)} load=${load()}`,
       );
       continue;
     }

@@ -76,7 +76,7 @@ const MB = 1e6;
 const load = (): string => loadavg()[0]!.toFixed(2);
 
 describe('uploads of any size from the page', () => {
-  test('a snapshot larger than one message is uploaded in chunks and opens', async () => {
+  test('a snapshot larger than one message is uploaded as PUT bodies and opens', async () => {
     const entries = Number(process.env.VRAMSCOPE_E2E_SNAPSHOT_ENTRIES ?? 600_000);
     const file = path.join(dir, 'training.pickle');
     writeTrainingPickle(file, simulateTraining({ entries }));
