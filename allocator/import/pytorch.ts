@@ -47,6 +47,10 @@ import {
   PickleError,
   PickleNeedsRescan,
   PickleStreamReader,
+  RECORD_ABSENT,
+  RECORD_NUMBER,
+  RECORD_VALUE,
+  StreamedRecord,
   type PicklePath,
   type PickleValue,
 } from './pickle.ts';
@@ -68,6 +72,30 @@ const enum Action {
   Annotate,
   Other,
 }
+
+/**
+ * The trace entry keys the importer reads, in the order of the F_* indices: the pickle reader's fast path
+ * hands an entry as a StreamedRecord of these (no dict per entry); other entries (JSON, or what the fast
+ * path leaves to the opcode loop) are dicts, copied into a record of the same fields.
+ */
+const ENTRY_FIELDS = [
+  'action',
+  'addr',
+  'size',
+  'stream',
+  'time_us',
+  'frames',
+  'device_free',
+  'user_metadata',
+] as const;
+const F_ACTION = 0;
+const F_ADDR = 1;
+const F_SIZE = 2;
+const F_STREAM = 3;
+const F_TIME = 4;
+const F_FRAMES = 5;
+const F_DEVICE_FREE = 6;
+const F_METADATA = 7;
 
 /** Action names; a Map, so that names such as "constructor" are not found on a prototype. */
 const actionCodes = new Map<string, Action>([
@@ -445,44 +473,72 @@ class Collector {
     });
   }
 
-  /**
-   * One trace entry. Hot (a million calls for a large snapshot): the field names for messages are only
-   * built when a value is wrong, and a prototype-less dict (the pickle reader's) is read without own().
-   */
+  /** One trace entry as a dict (JSON, or an entry the pickle reader's fast path left to its opcode loop). */
   entry(v: unknown, device: number, index: number): void {
+    const e = isObj(v) ? v : this.r.obj(v, `device_traces[${device}][${index}]`);
+    const rec = this.dictRecord;
+    rec.clear();
+    for (let k = 0; k < ENTRY_FIELDS.length; k++) {
+      const x = own(e, ENTRY_FIELDS[k]!);
+      if (x !== undefined) rec.set(k, x);
+    }
+    this.entryRecord(rec, device, index);
+  }
+  private readonly dictRecord = new StreamedRecord(ENTRY_FIELDS);
+
+  /**
+   * One trace entry (fields ENTRY_FIELDS). Hot (a million calls for a large snapshot): numbers are read
+   * unboxed from the record, frames lists the reader interned are looked up by their id, and the field
+   * names for messages are only built when a value is wrong.
+   */
+  entryRecord(rec: StreamedRecord, device: number, index: number): void {
     const r = this.r;
     const where = (): string => `device_traces[${device}][${index}]`;
-    const e = isObj(v) ? v : r.obj(v, where());
-    const bare = Object.getPrototypeOf(e) === null;
-    const actionValue = bare ? e['action'] : own(e, 'action');
+    const actionValue = rec.get(F_ACTION);
     const actionName =
       typeof actionValue === 'string' ? actionValue : r.str(actionValue, `${where()}.action`);
     const action = actionCodes.get(actionName) ?? Action.Other;
-    const addrKey = action === Action.Oom ? 'device_free' : 'addr';
-    const addrValue = bare ? e[addrKey] : own(e, addrKey);
-    const addr: Addr =
-      action === Action.Oom || addrValue === undefined
-        ? 0
-        : typeof addrValue === 'number' && Number.isSafeInteger(addrValue) && addrValue >= 0
-          ? addrValue
-          : this.addr(addrValue, `${where()}.addr`);
-    const sizeValue = bare ? e['size'] : own(e, 'size');
-    const size =
-      sizeValue === undefined
-        ? 0
-        : typeof sizeValue === 'number' && Number.isSafeInteger(sizeValue) && sizeValue >= 0
-          ? sizeValue
-          : r.uint(sizeValue, `${where()}.size`);
-    const t = bare ? e['time_us'] : own(e, 'time_us');
+    let addr: Addr = 0;
+    if (action !== Action.Oom && rec.kind[F_ADDR] !== RECORD_ABSENT) {
+      const a = rec.num[F_ADDR]!;
+      addr =
+        rec.kind[F_ADDR] === RECORD_NUMBER && Number.isSafeInteger(a) && a >= 0
+          ? a
+          : this.addr(rec.get(F_ADDR), `${where()}.addr`);
+    }
+    let size = 0;
+    if (rec.kind[F_SIZE] !== RECORD_ABSENT) {
+      const n = rec.num[F_SIZE]!;
+      size =
+        rec.kind[F_SIZE] === RECORD_NUMBER && Number.isSafeInteger(n) && n >= 0
+          ? n
+          : r.uint(rec.get(F_SIZE), `${where()}.size`);
+    }
+    const t = rec.get(F_TIME);
     const time = typeof t === 'number' && Number.isFinite(t) ? t : typeof t === 'bigint' ? Number(t) : NaN;
     let note = 0;
-    if (action === Action.Oom) note = this.log.strings.intern(intText(addrValue) ?? '?');
-    else if (action === Action.Annotate) note = this.log.strings.intern(jsonText(own(e, 'user_metadata')));
+    if (action === Action.Oom) note = this.log.strings.intern(intText(rec.get(F_DEVICE_FREE)) ?? '?');
+    else if (action === Action.Annotate) note = this.log.strings.intern(jsonText(rec.get(F_METADATA)));
     else if (action === Action.Other) note = this.log.strings.intern(actionName);
-    const stream = streamOf(bare ? e['stream'] : own(e, 'stream')) ?? -1;
-    const frames = bare ? e['frames'] : own(e, 'frames');
-    this.state.entries.push(action, device, addr, size, time, this.stackId(frames), note, stream);
+    const stream = streamOf(rec.get(F_STREAM)) ?? -1;
+    const listId = rec.listId[F_FRAMES]!;
+    const stack =
+      listId >= 0 && rec.kind[F_FRAMES] === RECORD_VALUE
+        ? this.stackOfList(listId, rec.value[F_FRAMES])
+        : this.stackId(rec.get(F_FRAMES));
+    this.state.entries.push(action, device, addr, size, time, stack, note, stream);
   }
+
+  /** stackId of the reader's interned list `listId` (`frames`), computed once per list. */
+  private stackOfList(listId: number, frames: unknown): number {
+    const known = this.stackByList[listId];
+    if (known !== undefined) return known;
+    const id = this.stackId(frames);
+    this.stackByList[listId] = id;
+    return id;
+  }
+  /** Interned stack id by the pickle reader's list id (StreamedRecord.listId). */
+  private readonly stackByList: number[] = [];
 
   settings(v: unknown): void {
     if (!isObj(v)) return;
@@ -1017,6 +1073,12 @@ export async function importPytorchSnapshot(
         streamItems: (p: PicklePath) => streamSelector(p),
         maxPathLength: 2,
         onItem: (p: PicklePath, index: number, value: PickleValue) => onStreamed(c, p, index, value),
+        record: {
+          lists: (p: PicklePath) => p[0] === 'device_traces',
+          fields: ENTRY_FIELDS,
+          onRecord: (p: PicklePath, index: number, rec: StreamedRecord) =>
+            c.entryRecord(rec, Number(p[1]), index),
+        },
       });
       try {
         for await (const chunk of source.chunks()) {
