@@ -32,6 +32,7 @@ import type { MemoryHeap, MemoryType } from '../device.ts';
 import { MemoryHeapFlags, MemoryPropertyFlags } from '../device.ts';
 import { EventLog } from '../event-log.ts';
 import { AllocationKind } from '../types.ts';
+import { AddrMap, type Addr } from './addr-map.ts';
 import { textChunks, sniffTextEncoding, type ByteSource } from './byte-source.ts';
 import { JsonStreamParser, JsonSyntaxError, type JsonValue } from './json-stream.ts';
 import {
@@ -56,8 +57,7 @@ import {
 } from './pickle.ts';
 import { describe, intText, isObj, own, Reader, Warnings } from './read-values.ts';
 
-/** A device address: a number when it is a safe integer, a bigint above 2^53 (Map keys compare by value). */
-export type Addr = number | bigint;
+export type { Addr };
 
 const enum Action {
   Alloc = 1,
@@ -244,18 +244,25 @@ interface StackNode {
   readonly next: Map<number, StackNode>;
 }
 
+/** A live segment (block) of the replay. */
+interface LiveSegment {
+  readonly start: Addr;
+  readonly blockId: number;
+  readonly size: number;
+}
+
 /** Live state of one device during replay. */
 class DeviceState {
   /** Segment start -> block. `starts` is kept sorted for "which segment holds this address". */
-  readonly segments = new Map<Addr, { blockId: number; size: number }>();
+  readonly segments = new Map<Addr, LiveSegment>();
   readonly starts: Addr[] = [];
   /** Live allocation address -> allocation id (its size: AllocationSizes). */
-  readonly allocations = new Map<Addr, number>();
+  readonly allocations = new AddrMap(1024);
   reserved = 0;
   peakReserved = 0;
 
   addSegment(addr: Addr, blockId: number, size: number): void {
-    this.segments.set(addr, { blockId, size });
+    this.segments.set(addr, { start: addr, blockId, size });
     let lo = 0;
     let hi = this.starts.length;
     while (lo < hi) {
@@ -278,7 +285,7 @@ class DeviceState {
   }
 
   /** The segment holding [addr, addr + size), if any. */
-  containing(addr: Addr, size: number): { start: Addr; blockId: number; size: number } | null {
+  containing(addr: Addr, size: number): LiveSegment | null {
     let lo = 0;
     let hi = this.starts.length;
     while (lo < hi) {
@@ -290,7 +297,7 @@ class DeviceState {
     const start = this.starts[lo - 1]!;
     const seg = this.segments.get(start)!;
     const offset = addrSub(addr, start);
-    if (offset + size <= seg.size) return { start, ...seg };
+    if (offset + size <= seg.size) return seg;
     if (offset >= seg.size) return null;
     // Expandable segments are mapped range by range: an allocation may run on into the ranges mapped
     // right after it. It is placed in the block where it starts.
@@ -303,7 +310,7 @@ class DeviceState {
       rest -= n;
       end = addrAdd(next, n);
     }
-    return rest <= 0 ? { start, ...seg } : null;
+    return rest <= 0 ? seg : null;
   }
 }
 
@@ -752,9 +759,13 @@ function buildTimeline(
 
   // 1. Backwards from the end state: what existed before the first entry.
   const startSegs = endSegs.map((m) => new Map(m));
-  const startAllocs = endAllocs.map((m) => new Map<Addr, number>([...m].map(([a, v]) => [a, traceSize(v)])));
+  const startAllocs = endAllocs.map((m) => {
+    const sizes = new AddrMap(m.size);
+    for (const [a, v] of m) sizes.set(a, traceSize(v));
+    return sizes;
+  });
   /** Stream of the free entry that revealed a start allocation (the snapshot's blocks have their own). */
-  const startStreams = states.map(() => new Map<Addr, number>());
+  const startStreams = states.map(() => new AddrMap());
   for (let d = 0; d < deviceCount; d++) {
     const order = perDevice[d]!;
     const segs = startSegs[d]!;
@@ -805,7 +816,7 @@ function buildTimeline(
     for (const [addr, size] of [...startSegs[d]!].sort((x, y) => (x[0] < y[0] ? -1 : 1))) {
       createSegment(st, d, addr, size);
     }
-    for (const [addr, size] of startAllocs[d]!) {
+    for (const [addr, size] of startAllocs[d]!.entries()) {
       const seg = st.containing(addr, size);
       if (seg === null) {
         warnings.add(
@@ -818,7 +829,8 @@ function buildTimeline(
       const stack =
         survivor !== undefined && sameAllocation(survivor, size) ? survivor.stack : strings.get(ghostStack);
       if (survivor === undefined) ghosts++;
-      const stream = survivor !== undefined ? survivor.stream : (startStreams[d]!.get(addr) ?? null);
+      const startStream = startStreams[d]!.get(addr);
+      const stream = survivor !== undefined ? survivor.stream : startStream >= 0 ? startStream : null;
       allocateIn(st, seg, d, addr, size, stack || null, stream);
     }
   }
@@ -871,7 +883,7 @@ function buildTimeline(
           skip('segment_free of a segment that is not live');
           break;
         }
-        for (const [addr, id] of st.allocations) {
+        for (const [addr, id] of st.allocations.entries()) {
           if (st.containing(addr, allocSize.get(id))?.start === a) {
             log.free(id);
             st.allocations.delete(addr);
@@ -884,7 +896,7 @@ function buildTimeline(
       }
       case Action.Alloc: {
         const previous = st.allocations.get(a);
-        if (previous !== undefined) {
+        if (previous >= 0) {
           log.free(previous);
           st.allocations.delete(a);
           skip('alloc at an address that was still allocated (the earlier one was freed first)');
@@ -900,7 +912,7 @@ function buildTimeline(
       case Action.FreeRequested:
       case Action.FreeCompleted: {
         const alloc = st.allocations.get(a);
-        if (alloc === undefined) {
+        if (alloc < 0) {
           // free_completed after free_requested is the normal second half of one free.
           if ((entries.action[i] as Action) === Action.FreeRequested)
             skip('free_requested of an address that is not allocated');
@@ -941,7 +953,7 @@ function buildTimeline(
   let fixes = 0;
   for (let d = 0; d < deviceCount; d++) {
     const st = states[d]!;
-    for (const [addr, id] of [...st.allocations]) {
+    for (const [addr, id] of st.allocations.entries()) {
       const want = endAllocs[d]!.get(addr);
       if (want === undefined || !sameAllocation(want, allocSize.get(id))) {
         log.free(id);
@@ -951,7 +963,7 @@ function buildTimeline(
     }
     for (const [addr, seg] of [...st.segments]) {
       if (endSegs[d]!.get(addr) !== seg.size) {
-        for (const [a2, id] of [...st.allocations]) {
+        for (const [a2, id] of st.allocations.entries()) {
           if (st.containing(a2, allocSize.get(id))?.start === addr) {
             log.free(id);
             st.allocations.delete(a2);
@@ -992,7 +1004,7 @@ function buildTimeline(
     end.blocks += st.segments.size;
     for (const seg of st.segments.values()) end.blockBytes += seg.size;
     end.allocations += st.allocations.size;
-    for (const id of st.allocations.values()) end.allocatedBytes += allocSize.get(id);
+    for (const [, id] of st.allocations.entries()) end.allocatedBytes += allocSize.get(id);
   }
   return { devices: deviceCount, perDevicePeak: states.map((s) => s.peakReserved), expandablePieces, end };
 }
