@@ -787,7 +787,11 @@ export class PickleStreamReader {
     return this.cur.base + this.cur.pos;
   }
 
-  /** Bytes after STOP are ignored (a snapshot file holds one pickle). */
+  /**
+   * Bytes after STOP are ignored (a snapshot file holds one pickle). No view of `chunk` is kept past the
+   * next feed (what is left unread of it is copied then), so a source may recycle its memory after that
+   * (ByteSource.chunks `recycle`).
+   */
   feed(chunk: Uint8Array): void {
     if (this.done) return;
     const c = this.cur;

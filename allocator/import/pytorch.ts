@@ -1093,7 +1093,7 @@ export async function importPytorchSnapshot(
         },
       });
       try {
-        for await (const chunk of source.chunks()) {
+        for await (const chunk of source.chunks({ recycle: true })) {
           reader.feed(chunk);
           done += chunk.length;
           options.onProgress?.(done, total, 'pickle read');
@@ -1117,7 +1117,7 @@ export async function importPytorchSnapshot(
         const scanner = new MemoReferenceScanner();
         let done = 0;
         const total = source.size === null ? null : source.size * 2;
-        for await (const chunk of source.chunks()) {
+        for await (const chunk of source.chunks({ recycle: true })) {
           scanner.feed(chunk);
           done += chunk.length;
           options.onProgress?.(done, total, 'pickle scan');
