@@ -896,8 +896,9 @@ export class PickleStreamReader {
     return list;
   }
 
+  /** Map key of a list by its length and slot hash: a small integer (a Smi, not a boxed heap number). */
   private internKey(length: number, hash: number): number {
-    return (hash >>> 0) * 1024 + Math.min(length, 1023);
+    return (hash ^ Math.imul(length, 0x9e3779b1)) & 0x3fffffff;
   }
 
   /** The interned list with exactly `items` (`hash`: of their memo slots), if there is one. */

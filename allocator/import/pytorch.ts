@@ -482,7 +482,7 @@ class Collector {
 
   /** One trace entry as a dict (JSON, or an entry the pickle reader's fast path left to its opcode loop). */
   entry(v: unknown, device: number, index: number): void {
-    const e = isObj(v) ? v : this.r.obj(v, `device_traces[${device}][${index}]`);
+    const e = isObj(v) ? v : this.r.obj(v, entryName(device, index));
     const rec = this.dictRecord;
     rec.clear();
     for (let k = 0; k < ENTRY_FIELDS.length; k++) {
@@ -500,10 +500,11 @@ class Collector {
    */
   entryRecord(rec: StreamedRecord, device: number, index: number): void {
     const r = this.r;
-    const where = (): string => `device_traces[${device}][${index}]`;
     const actionValue = rec.get(F_ACTION);
     const actionName =
-      typeof actionValue === 'string' ? actionValue : r.str(actionValue, `${where()}.action`);
+      typeof actionValue === 'string'
+        ? actionValue
+        : r.str(actionValue, `${entryName(device, index)}.action`);
     const action = actionCodes.get(actionName) ?? Action.Other;
     let addr: Addr = 0;
     if (action !== Action.Oom && rec.kind[F_ADDR] !== RECORD_ABSENT) {
@@ -511,7 +512,7 @@ class Collector {
       addr =
         rec.kind[F_ADDR] === RECORD_NUMBER && Number.isSafeInteger(a) && a >= 0
           ? a
-          : this.addr(rec.get(F_ADDR), `${where()}.addr`);
+          : this.addr(rec.get(F_ADDR), `${entryName(device, index)}.addr`);
     }
     let size = 0;
     if (rec.kind[F_SIZE] !== RECORD_ABSENT) {
@@ -519,7 +520,7 @@ class Collector {
       size =
         rec.kind[F_SIZE] === RECORD_NUMBER && Number.isSafeInteger(n) && n >= 0
           ? n
-          : r.uint(rec.get(F_SIZE), `${where()}.size`);
+          : r.uint(rec.get(F_SIZE), `${entryName(device, index)}.size`);
     }
     const t = rec.get(F_TIME);
     const time = typeof t === 'number' && Number.isFinite(t) ? t : typeof t === 'bigint' ? Number(t) : NaN;
@@ -551,6 +552,11 @@ class Collector {
     if (!isObj(v)) return;
     for (const [k, value] of Object.entries(v)) this.state.settings[k] = jsonText(value);
   }
+}
+
+/** How messages name trace entry `index` of device `device` (built only for a message). */
+function entryName(device: number, index: number): string {
+  return `device_traces[${device}][${index}]`;
 }
 
 /** A CUDA stream (cudaStream_t as an integer, 0 = the default stream); null when absent or not one. */
