@@ -27,7 +27,7 @@
 // Without device_traces (or with empty ones) the snapshot alone becomes one point in time.
 //
 // Memory: segments and trace entries are taken from the parser one at a time; entries are kept in compact
-// typed columns (about 40 bytes each) for the backward walk, and stacks are interned once.
+// typed columns (35 bytes each) for the backward walk, and stacks are interned once.
 import type { MemoryHeap, MemoryType } from '../device.ts';
 import { MemoryHeapFlags, MemoryPropertyFlags } from '../device.ts';
 import { EventLog } from '../event-log.ts';
@@ -161,10 +161,18 @@ class EntryColumns {
   size: Float64Array;
   time: Float64Array;
   stack: Uint32Array;
-  /** Extra text (OOM device_free, annotate metadata, unknown action names) as string ids. */
-  note: Uint32Array;
-  /** The entry's CUDA stream; -1 when it has none. */
-  stream: Float64Array;
+  /**
+   * Extra text (OOM device_free, annotate metadata, unknown action names) as string ids, by row: few rows
+   * have one, so not a column.
+   */
+  private readonly notes = new Map<number, number>();
+  /** The entry's CUDA stream as an index into `streams` (+1); 0 when it has none. */
+  streamIndex: Uint32Array;
+  /** The distinct streams (a few: CUDA streams are per device and per purpose). */
+  private readonly streams: number[] = [];
+  private readonly streamIndexOf = new Map<number, number>();
+  private lastStream = -1;
+  private lastStreamIndex = 0;
   /** Addresses that are safe integers (all real ones); NaN where the address is a bigint (kept in bigAddr). */
   addr: Float64Array;
 
@@ -179,8 +187,7 @@ class EntryColumns {
     this.size = new Float64Array(capacity);
     this.time = new Float64Array(capacity);
     this.stack = new Uint32Array(capacity);
-    this.note = new Uint32Array(capacity);
-    this.stream = new Float64Array(capacity);
+    this.streamIndex = new Uint32Array(capacity);
     this.addr = new Float64Array(capacity);
   }
   private readonly bigAddr = new Map<number, bigint>();
@@ -197,13 +204,13 @@ class EntryColumns {
   ): void {
     if (this.length === this.action.length) this.grow();
     const i = this.length++;
-    this.stream[i] = stream;
+    if (stream >= 0) this.streamIndex[i] = this.indexOfStream(stream);
     this.action[i] = action;
     this.device[i] = device;
     this.size[i] = size;
     this.time[i] = time;
     this.stack[i] = stack;
-    this.note[i] = note;
+    if (note !== 0) this.notes.set(i, note);
     if (typeof addr === 'number') this.addr[i] = addr;
     else {
       this.addr[i] = NaN;
@@ -226,9 +233,33 @@ class EntryColumns {
     this.size = g(this.size, (k) => new Float64Array(k));
     this.time = g(this.time, (k) => new Float64Array(k));
     this.stack = g(this.stack, (k) => new Uint32Array(k));
-    this.note = g(this.note, (k) => new Uint32Array(k));
-    this.stream = g(this.stream, (k) => new Float64Array(k));
+    this.streamIndex = g(this.streamIndex, (k) => new Uint32Array(k));
     this.addr = g(this.addr, (k) => new Float64Array(k));
+  }
+
+  /** 1 + the index of `stream` in `streams` (streams repeat: the last one is checked first). */
+  private indexOfStream(stream: number): number {
+    if (stream === this.lastStream) return this.lastStreamIndex;
+    let index = this.streamIndexOf.get(stream);
+    if (index === undefined) {
+      this.streams.push(stream);
+      index = this.streams.length;
+      this.streamIndexOf.set(stream, index);
+    }
+    this.lastStream = stream;
+    this.lastStreamIndex = index;
+    return index;
+  }
+
+  /** The CUDA stream of entry `i`; -1 when it has none. */
+  streamAt(i: number): number {
+    const k = this.streamIndex[i]!;
+    return k === 0 ? -1 : this.streams[k - 1]!;
+  }
+
+  /** The note string id of entry `i` (0: none). */
+  noteAt(i: number): number {
+    return this.notes.get(i) ?? 0;
   }
 
   /** The address of entry `i`. */
@@ -787,7 +818,8 @@ function buildTimeline(
         case Action.FreeCompleted:
           if (!allocs.has(a)) {
             allocs.set(a, entries.size[i]!);
-            if (entries.stream[i]! >= 0) startStreams[d]!.set(a, entries.stream[i]!);
+            const stream = entries.streamAt(i);
+            if (stream >= 0) startStreams[d]!.set(a, stream);
           }
           break;
         case Action.SegmentAlloc:
@@ -912,7 +944,8 @@ function buildTimeline(
           skip('alloc outside every live segment');
           break;
         }
-        allocateIn(st, seg, d, a, size, stack, entries.stream[i]! >= 0 ? entries.stream[i]! : null);
+        const stream = entries.streamAt(i);
+        allocateIn(st, seg, d, a, size, stack, stream >= 0 ? stream : null);
         break;
       }
       case Action.FreeRequested:
@@ -936,7 +969,7 @@ function buildTimeline(
           location: 'GpuOnly',
           linear: true,
           code: 'CUDA_OUT_OF_MEMORY',
-          message: `CUDA out of memory on device ${d}: ${size} bytes requested, ${strings.get(entries.note[i]!)} bytes free on the device`,
+          message: `CUDA out of memory on device ${d}: ${size} bytes requested, ${strings.get(entries.noteAt(i))} bytes free on the device`,
           decisionId: -1,
           stack,
         });
@@ -945,11 +978,11 @@ function buildTimeline(
         log.mark(`snapshot (device ${d})`, stack);
         break;
       case Action.Annotate:
-        log.mark(`annotate ${a}: ${strings.get(entries.note[i]!)}`, stack);
+        log.mark(`annotate ${a}: ${strings.get(entries.noteAt(i))}`, stack);
         break;
       default:
-        log.mark(`${strings.get(entries.note[i]!)} (device ${d})`, stack);
-        skip(`an action this importer does not know ("${strings.get(entries.note[i]!)}"), kept as a mark`);
+        log.mark(`${strings.get(entries.noteAt(i))} (device ${d})`, stack);
+        skip(`an action this importer does not know ("${strings.get(entries.noteAt(i))}"), kept as a mark`);
     }
   }
   for (const [why, n] of skipped)
