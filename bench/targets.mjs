@@ -69,8 +69,9 @@ try {
       line.push(
         `device_ns_per_op=${dev.ns_per_op}`,
         `device_cpu_ns_per_op=${dev.cpu_ns_per_op}`,
-        `device_over_simulated=${(Number(dev.ns_per_op) / Number(sim.ns_per_op)).toFixed(2)}`,
+        `device_driver_ns_per_op=${dev.driver_ns_per_op}`,
         `device_blocks_allocated=${dev.blocks_allocated}`,
+        `device_over_simulated=${(Number(dev.ns_per_op) / Number(sim.ns_per_op)).toFixed(2)}`,
         `device_overhead_ratio=${dev.overhead_ratio}`,
         `device_transfer_submits=${dev.transfer_submits}`,
         `device_temp_blocks=${dev.temp_blocks}`,

@@ -145,6 +145,7 @@ function formatLine(
   r: ReplayResult,
   nsPerOp: number,
   cpuNsPerOp: number,
+  driverNsPerOp: number,
   relocating: boolean,
   copies: DefragmentCopyStats | null,
 ): string {
@@ -163,6 +164,7 @@ function formatLine(
     `overhead_ratio=${r.livePeak > 0 ? (r.committedPeak / r.livePeak).toFixed(3) : 'n/a'}`,
     `failures=${r.failures}`,
     `cpu_ns_per_op=${cpuNsPerOp.toFixed(1)}`,
+    `driver_ns_per_op=${driverNsPerOp.toFixed(1)}`,
     `relocation=${relocating ? 'on' : 'off'}`,
     ...(relocating ? [`moves=${r.moves}`, `moved_mib=${(r.movedBytes / MiB).toFixed(1)}`] : []),
     // Device mode: what the copies of the last run took on the device. temp_blocks are vkAllocateMemory
@@ -187,7 +189,9 @@ export const benchCommand: Command = {
 Replays a workload in the bench/gen-workload.mjs format (a <id> <size> <align> <buffer|image>
 <gpu|upload|readback> / f <id>) on the allocator. Parsing and 15 warm-up runs are not timed; each run uses a
 fresh device and allocator; the median of the runs is printed, one line per strategy (ns_per_op is wall time,
-cpu_ns_per_op the process's CPU time, which stays comparable on a busy machine), then the memory at the live peak.
+cpu_ns_per_op the process's CPU time, which stays comparable on a busy machine, driver_ns_per_op the part of
+ns_per_op spent inside the device's block calls: vkAllocateMemory / vkFreeMemory on a real device), then the
+memory at the live peak.
 
 Options:
   --strategy S     tlsf, freelist or all (default: all)
@@ -314,10 +318,11 @@ Options:
       const last = results[results.length - 1]!;
       const nsPerOp = median(results.map((r) => r.nanoseconds / r.ops));
       const cpuNsPerOp = median(results.map((r) => r.cpuNanoseconds / r.ops));
+      const driverNsPerOp = median(results.map((r) => r.driverNanoseconds / r.ops));
       const relocating = relocatesWith(strategy);
       const copies = relocating ? lastCopies : null;
       io.stdout.write(
-        `${formatLine(strategy, mode, extra, last, nsPerOp, cpuNsPerOp, relocating, copies)}\n`,
+        `${formatLine(strategy, mode, extra, last, nsPerOp, cpuNsPerOp, driverNsPerOp, relocating, copies)}\n`,
       );
       // On simulated twins of the device (same description): the allocator's bookkeeping does not depend on
       // the device, and replicas on a real one would each commit its memory.
