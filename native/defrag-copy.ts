@@ -223,6 +223,9 @@ class DeviceCopier {
       }
       this.stats.bytes += move.size;
     } catch (error) {
+      // The allocator makes no flush call after a copy that threw: moves queued for this request would
+      // otherwise be copied with the next one's, over ranges reused by then.
+      this.queued.length = 0;
       throw deviceError(error);
     }
   };
