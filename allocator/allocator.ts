@@ -557,10 +557,23 @@ export class Allocator {
       const slot = location * 2 + (desc.linear ? 1 : 0);
       const hit = this.recentDecisions[slot];
       if (hit !== undefined && hit.memoryTypeBits === bits) return hit;
-      const decision = this.decisions.lookup(bits, desc.location, desc.linear, 'managed', null);
-      this.recentDecisions[slot] = decision;
-      return decision;
+      return this.decideManaged(desc, slot);
     }
+    return this.decideAny(desc);
+  }
+
+  /** decide() on a miss of recentDecisions (slot `slot`): looks the managed decision up and keeps it there. */
+  private decideManaged(desc: AllocationCreateDesc, slot: number): MemoryTypeDecision {
+    const bits = desc.requirements.memoryTypeBits;
+    const decision = this.decisions.lookup(bits, desc.location, desc.linear, 'managed', null);
+    this.recentDecisions[slot] = decision;
+    return decision;
+  }
+
+  /** decide() for a desc with a scheme other than managed or a resource category. */
+  private decideAny(desc: AllocationCreateDesc): MemoryTypeDecision {
+    const bits = desc.requirements.memoryTypeBits;
+    const scheme = desc.scheme;
     return this.decisions.lookup(
       bits,
       desc.location,
@@ -1148,11 +1161,24 @@ export class Allocator {
     decision: MemoryTypeDecision,
     stack: string | null,
   ): AllocationImpl {
+    if (this.storeStackTraces && stack !== null)
+      return this.newAllocationWithStack(desc, offset, chunk, block, decision, stack);
+    const id = this.nextAllocationId++;
+    return new AllocationImpl(id, desc.name, offset, desc.requirements.size, chunk, block, decision);
+  }
+
+  /** newAllocation() with debugSettings.storeStackTraces (apart: the common path inlines less). */
+  private newAllocationWithStack(
+    desc: AllocationCreateDesc,
+    offset: number,
+    chunk: number,
+    block: BlockState,
+    decision: MemoryTypeDecision,
+    stack: string,
+  ): AllocationImpl {
     const id = this.nextAllocationId++;
     const size = desc.requirements.size;
-    return this.storeStackTraces && stack !== null
-      ? new AllocationWithStack(id, desc.name, offset, size, chunk, block, decision, stack)
-      : new AllocationImpl(id, desc.name, offset, size, chunk, block, decision);
+    return new AllocationWithStack(id, desc.name, offset, size, chunk, block, decision, stack);
   }
 
   private allocateDedicated(
@@ -1353,27 +1379,35 @@ export class Allocator {
         empty = sub.chunkCount === 0;
       }
       allocation.chunk = FREED;
-      if (empty) {
-        typeState.emptyGeneralBlocks++;
-        if (
-          typeState.liveGeneralBlocks > 1 &&
-          typeState.emptyGeneralBlocks > this.blockPolicy.spareEmptyBlocks
-        ) {
-          deviceError = this.destroyBlock(block);
-        }
-      }
+      if (empty) deviceError = this.generalBlockEmptied(block);
     }
     this.requestedBytes -= allocation.size;
     this.allocationCount--;
     this.stateVersion++;
     if (this.immovable.size > 0) this.immovable.delete(allocation.id);
-    if (this.sink !== null) {
-      const e = this.records.free;
-      e.allocationId = allocation.id;
-      this.sink.event(e);
-    }
+    if (this.sink !== null) this.reportFree(allocation);
     if (this.debugSettings.logFrees) this.logFree(allocation);
     if (deviceError !== null) throw deviceError;
+  }
+
+  /**
+   * free() of the last allocation of a general block: counts it empty and destroys it when its type keeps
+   * enough empty blocks already. Returns destroyBlock()'s device error, if any. (Apart from free() with the
+   * other rare steps, so that V8 can inline more of the common path: see docs/allocator.md, speed.)
+   */
+  private generalBlockEmptied(block: BlockState): unknown {
+    const typeState = block.typeState;
+    typeState.emptyGeneralBlocks++;
+    if (typeState.liveGeneralBlocks > 1 && typeState.emptyGeneralBlocks > this.blockPolicy.spareEmptyBlocks) {
+      return this.destroyBlock(block);
+    }
+    return null;
+  }
+
+  private reportFree(allocation: AllocationImpl): void {
+    const e = this.records.free;
+    e.allocationId = allocation.id;
+    this.sink!.event(e);
   }
 
   private logFree(allocation: AllocationImpl): void {
@@ -1579,6 +1613,11 @@ export class Allocator {
   /** Bytes of live device memory blocks (gpu-allocator's capacity). */
   capacity(): number {
     return this.committedBytes;
+  }
+
+  /** Bytes requested by live allocations (stats().allocatedBytes, without building the stats object). */
+  get allocatedBytes(): number {
+    return this.requestedBytes;
   }
 
   stats(): AllocatorStats {
