@@ -66,6 +66,8 @@ try {
       line.push(
         `device_ns_per_op=${dev.ns_per_op}`,
         `device_cpu_ns_per_op=${dev.cpu_ns_per_op}`,
+        `device_driver_ns_per_op=${dev.driver_ns_per_op}`,
+        `device_blocks_allocated=${dev.blocks_allocated}`,
         `device_over_simulated=${(Number(dev.ns_per_op) / Number(sim.ns_per_op)).toFixed(2)}`,
       );
     }

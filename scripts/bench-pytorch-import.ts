@@ -9,12 +9,13 @@
 //
 // With --ui (default on; --no-ui to skip), each pickle is also opened in web mode: a real `vramscope serve`
 // (dist/cli: `npm run build:cli` first) and real Chromium, the file picked in the Open view, timed from the
-// pick to the first drawn timeline (upload, import and first draw; the upload's share printed apart: the
-// page imports while it uploads, so after_upload is the import's rest plus the first draw), with the
-// server's peak RSS. Every line carries the 1-minute load average.
+// pick to the first drawn timeline with each phase's time from the pick (upload done, import done, trace
+// loaded in the page, first frame; benchUi says what each is), with the server's peak RSS. --no-cli skips
+// the CLI imports (only the web-mode line); VRAMSCOPE_BENCH_MARKS=1 also prints each run's marks. Every
+// line carries the 1-minute load average.
 //
 //   node --import tsx scripts/bench-pytorch-import.ts [--entries 1000000,3000000] [--runs 3] [--json]
-//        [--stacks all|python] [--cpu 1] [--keep DIR] [--no-ui]
+//        [--stacks all|python] [--cpu 1] [--keep DIR] [--no-ui] [--no-cli]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -68,20 +69,35 @@ function calibrate(cpu: string | undefined, file: string): number {
 
 const load = (): string => loadavg()[0]!.toFixed(2);
 
-/** Pick → first drawn timeline in web mode (Chromium + serve), `runs` times in fresh pages; printed. */
+/** Each phase's time from the pick, ms, in one open; see `phases` below. */
+interface UiRun {
+  readonly uploaded: number;
+  readonly imported: number;
+  readonly overview: number;
+  readonly firstFrame: number;
+  readonly peakRssMiB: number;
+}
+
+/**
+ * Pick → first drawn timeline in web mode (Chromium + serve), `runs` times in fresh pages and fresh
+ * servers; the median of each phase printed. The phases are the page's User Timing marks
+ * (src-renderer/data/load-marks.ts), each measured from the pick: `uploaded` the last chunk acknowledged,
+ * `imported` the server's importFile answer (imported and analysed in the trace worker; the import runs
+ * while the bytes arrive, so it overlaps the upload), `overview` the report, time index and leak markers
+ * fetched (the trace is loaded in the page), `first_frame` the first animation frame with the timeline
+ * drawn (canvas data-draws > 0).
+ */
 async function benchUi(files: { file: string; entries: number }[], runs: number): Promise<void> {
   const { startServeProcess } = await import('../tests/support/api-transports.ts');
   const { launchBrowser, viteBuild } = await import('../tests/support/ui-browser.ts');
-  const { pickAndUpload, processMemory, sampleRss, showOpenView } =
-    await import('../tests/support/ui-upload.ts');
+  const { processMemory, sampleRss, showOpenView } = await import('../tests/support/ui-upload.ts');
+  const { loadMarks } = await import('../src-renderer/data/load-marks.ts');
   const ui = path.join(repoRoot, 'test-output', 'bench-pytorch-renderer');
   await viteBuild(path.join(repoRoot, 'src-renderer'), ui);
   const browser = await launchBrowser();
   try {
     for (const { file, entries } of files) {
-      const totals: number[] = [];
-      const uploads: number[] = [];
-      const peaks: number[] = [];
+      const results: UiRun[] = [];
       for (let k = 0; k < runs; k++) {
         // A fresh server per run: its RSS is this file's alone.
         const server = await startServeProcess(['--ui', ui]);
@@ -92,29 +108,54 @@ async function benchUi(files: { file: string; entries: number }[], runs: number)
           await showOpenView(page);
           const sampler = sampleRss(pid);
           const t0 = await page.evaluate(() => performance.now());
-          const uploadMs = await pickAndUpload(page, file, 600_000);
+          await page.setInputFiles('[data-testid="file-input"]', file);
           const name = path.basename(file);
-          const drawnAt = await page.waitForFunction(
-            (n) =>
-              (document.querySelector('[data-testid="trace-title"]')?.textContent ?? '').includes(n) &&
-              Number(document.querySelector('[data-testid="timeline-canvas"]')?.getAttribute('data-draws')) >
-                0
+          const drawn = await page.waitForFunction(
+            (n) => {
+              const error = document.querySelector('[data-testid="load-error"]')?.textContent;
+              if (error) return `error: ${error}`;
+              return (document.querySelector('[data-testid="trace-title"]')?.textContent ?? '').includes(n) &&
+                Number(
+                  document.querySelector('[data-testid="timeline-canvas"]')?.getAttribute('data-draws'),
+                ) > 0
                 ? performance.now()
-                : false,
+                : false;
+            },
             name,
             { timeout: 600_000, polling: 'raf' },
           );
-          totals.push(Number(await drawnAt.jsonValue()) - t0);
-          uploads.push(uploadMs);
-          peaks.push(Math.max(sampler.stop(), processMemory(pid).rssMiB));
+          const firstFrame = await drawn.jsonValue();
+          if (typeof firstFrame !== 'number') throw new Error(`${name} did not open: ${String(firstFrame)}`);
+          const marks = await page.evaluate(() =>
+            Object.fromEntries(performance.getEntriesByType('mark').map((m) => [m.name, m.startTime])),
+          );
+          if (process.env['VRAMSCOPE_BENCH_MARKS'] === '1')
+            console.log(
+              `marks ${Object.entries(marks)
+                .map(([m, t]) => `${m}=${((t - t0) / 1000).toFixed(3)}`)
+                .join(' ')}`,
+            );
+          const at = (mark: string): number => {
+            const t = marks[mark];
+            if (t === undefined) throw new Error(`the page set no ${mark} mark`);
+            return t - t0;
+          };
+          results.push({
+            uploaded: at(loadMarks.uploaded),
+            imported: at(loadMarks.imported),
+            overview: at(loadMarks.overview),
+            firstFrame: firstFrame - t0,
+            peakRssMiB: Math.max(sampler.stop(), processMemory(pid).rssMiB),
+          });
           await page.close();
         } finally {
           await server.stop();
         }
       }
-      const mb = statSync(file).size / MB;
+      const s = (key: keyof UiRun): string => (median(results.map((r) => r[key])) / 1000).toFixed(2);
+      const all = (key: keyof UiRun): string => results.map((r) => (r[key] / 1000).toFixed(2)).join(',');
       console.log(
-        `bench-pytorch-ui file=${path.basename(file)} entries=${entries} file_mb=${mb.toFixed(1)} runs=${runs} pick_to_first_timeline_s_median=${(median(totals) / 1000).toFixed(2)} upload_s_median=${(median(uploads) / 1000).toFixed(2)} after_upload_s_median=${((median(totals) - median(uploads)) / 1000).toFixed(2)} server_peak_rss_mib_median=${median(peaks).toFixed(0)} load=${load()}`,
+        `bench-pytorch-ui file=${path.basename(file)} entries=${entries} file_mb=${(statSync(file).size / MB).toFixed(1)} runs=${runs} pick_to_first_timeline_s_median=${s('firstFrame')} upload_done_s_median=${s('uploaded')} import_done_s_median=${s('imported')} trace_loaded_s_median=${s('overview')} first_frame_s_median=${s('firstFrame')} first_frame_s_all=${all('firstFrame')} server_peak_rss_mib_median=${median(results.map((r) => r.peakRssMiB)).toFixed(0)} load=${load()}`,
       );
     }
   } finally {
@@ -132,6 +173,7 @@ async function main(): Promise<void> {
       cpu: { type: 'string', default: '1' },
       keep: { type: 'string' },
       ui: { type: 'boolean', default: true },
+      cli: { type: 'boolean', default: true },
     },
     allowNegative: true,
   });
@@ -153,7 +195,7 @@ async function main(): Promise<void> {
       console.log(
         `generated ${sim.trace.length} entries (${sim.iterations} iterations) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
       );
-      for (const file of files) {
+      for (const file of values.cli ? files : []) {
         const mb = statSync(file).size / MB;
         const times: number[] = [];
         const cpuTimes: number[] = [];

@@ -18,7 +18,7 @@ import { listBuiltinScenarios } from './scenario-catalog.ts';
 import { CaptureManager } from './captures.ts';
 import { SessionManager } from './sessions.ts';
 import { TraceHost } from './trace-host.ts';
-import type { SourceQuery, SourceQueryMap, WorkerFile } from './trace-protocol.ts';
+import type { LoadedSource, SourceQuery, SourceQueryMap, WorkerFile } from './trace-protocol.ts';
 import { UploadStore } from './uploads.ts';
 import { assetsDir } from '../runtime/install.ts';
 
@@ -61,6 +61,10 @@ export class AppBackend {
   private readonly traces = new Map<string, TraceSummary>();
   private readonly traceHost: TraceHost;
   private readonly taskKinds = new Map<string, 'loadTrace' | 'importFile'>();
+  /** Loads and imports of uploads in progress: the upload's id by task, so either cancel stops both. */
+  private readonly uploadTasks = new Map<string, string>();
+  /** Tasks a client cancelled (cancelTask or cancelUpload) while they ran; their upload goes with them. */
+  private readonly cancelledTasks = new Set<string>();
   private readonly sessions: SessionManager;
   private readonly captures: CaptureManager;
   /** Uploads from the page (chunked or in one message), on disk until opened, then granted fileIds. */
@@ -202,19 +206,52 @@ export class AppBackend {
       input = source;
     }
     this.taskKinds.set(task, kind);
+    const uploadId =
+      source.kind === 'arriving'
+        ? source.uploadId
+        : grant?.origin === 'upload'
+          ? this.uploads.uploadOf(grant.fileId)
+          : null;
+    if (uploadId !== null) this.uploadTasks.set(task, uploadId);
     const sourceId = `trace-${this.nextTrace++}`;
-    const loaded =
-      kind === 'loadTrace'
-        ? await this.traceHost.load(sourceId, input, task)
-        : await this.traceHost.importDump(sourceId, input, format, task);
+    let loaded: LoadedSource;
+    try {
+      loaded =
+        kind === 'loadTrace'
+          ? await this.traceHost.load(sourceId, input, task)
+          : await this.traceHost.importDump(sourceId, input, format, task);
+    } catch (error) {
+      // Cancelled at any point (upload, import, decoding, analysis): the upload's file goes now, not when
+      // it times out. A failure of another kind keeps it so another format can be tried.
+      if (this.cancelledTasks.has(task) && uploadId !== null) await this.uploads.cancel(uploadId);
+      throw error;
+    } finally {
+      this.uploadTasks.delete(task);
+      this.cancelledTasks.delete(task);
+    }
     this.traces.set(sourceId, loaded.summary);
     // An upload's temporary file is deleted once opened (the trace is in memory); a failed open kept it
     // for another try.
-    if (grant !== null && grant.origin === 'upload') await this.uploads.opened(grant.fileId);
-    if (source.kind === 'arriving') await this.uploads.cancel(source.uploadId);
+    if (uploadId !== null) await this.uploads.cancel(uploadId);
     if (grant !== null && grant.origin !== 'upload') this.recent.add(grant.path);
     this.emitState();
     return loaded.summary;
+  }
+
+  /** cancelTask: stops a load or import wherever it is (reading, decoding, analysing); its upload goes too. */
+  private async cancelTask(taskId: string): Promise<boolean> {
+    const cancelled = await this.traceHost.cancel(taskId);
+    if (cancelled) this.cancelledTasks.add(taskId);
+    return cancelled;
+  }
+
+  /**
+   * cancelUpload: drops the upload (its file, its grant) and stops the load or import reading it, also
+   * one past its last chunk (importing or analysing what arrived).
+   */
+  private async cancelUpload(uploadId: string): Promise<{ cancelled: boolean }> {
+    for (const [task, id] of this.uploadTasks) if (id === uploadId) await this.cancelTask(task);
+    return this.uploads.cancel(uploadId);
   }
 
   /** Opens the default device's session (npm start / serve). Errors become a log event, never a crash. */
@@ -276,7 +313,7 @@ export class AppBackend {
       stepRun: ({ runId, ops }) => this.sessions.step(runId, ops ?? 1),
       resumeRun: ({ runId }) => this.sessions.resume(runId),
       cancelRun: ({ runId }) => this.sessions.cancel(runId),
-      cancelTask: async ({ taskId }) => ({ cancelled: await this.traceHost.cancel(taskId) }),
+      cancelTask: async ({ taskId }) => ({ cancelled: await this.cancelTask(taskId) }),
       uploadFile: ({ source }) => this.uploads.store(source.name, source.data),
       loadTrace: ({ source, taskId }) => this.loadTraceFile(source, taskId),
       importFile: (p) => this.addTrace(p.source, p.taskId, 'importFile', p.format),
@@ -306,7 +343,7 @@ export class AppBackend {
       beginUpload: ({ name, bytes }) => this.uploads.begin(name, bytes),
       uploadChunk: ({ uploadId, offset, data }) => this.uploads.chunk(uploadId, offset, data),
       finishUpload: ({ uploadId }) => this.uploads.finish(uploadId),
-      cancelUpload: ({ uploadId }) => this.uploads.cancel(uploadId),
+      cancelUpload: ({ uploadId }) => this.cancelUpload(uploadId),
       deviceLibrary: () => this.devices.list(),
       describeDevice: ({ device }) => this.devices.describe(device),
       addDeviceProfile: ({ name, data }) => this.devices.add(name, data),

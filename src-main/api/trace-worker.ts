@@ -109,11 +109,37 @@ async function load(
     file?.close();
   }
   const source = AnalyzedSource.ofLoadedTrace(sourceId, name, loaded);
-  source.analysis();
+  await analyzeUnlessCancelled(source, `loading ${name} was cancelled`, isCancelled, report);
   source.loadMs = performance.now() - started;
   sources.set(sourceId, source);
   report('done', loaded.fileBytes, loaded.fileBytes, `${loaded.events.length} events`);
   return { summary: source.summary() };
+}
+
+/**
+ * Analyses a source just made, unless its task was cancelled meanwhile: a cancel that arrived after the
+ * last chunk was read (during the importer's or decoder's last steps, or the analysis, which runs in one
+ * go) still fails the task, so the source is never added and the page is told "cancelled". Before each
+ * check the event loop takes one turn (setImmediate runs after pending port messages are delivered), so
+ * a cancel message that came while this thread was busy is seen; the analysis can take seconds at
+ * millions of events.
+ */
+async function analyzeUnlessCancelled(
+  source: AnalyzedSource,
+  message: string,
+  isCancelled: () => boolean,
+  report: ReturnType<typeof progress>,
+): Promise<void> {
+  const stop = async (): Promise<void> => {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (!isCancelled()) return;
+    const failure = new ApiFailure('Failed', `${message}.`);
+    report('failed', 0, 0, failure.message);
+    throw failure;
+  };
+  await stop();
+  source.analysis();
+  await stop();
 }
 
 async function importDump(
@@ -164,7 +190,7 @@ async function importDump(
     loadMs: 0,
     events: () => events,
   });
-  source.analysis();
+  await analyzeUnlessCancelled(source, `importing ${name} was cancelled`, isCancelled, report);
   source.loadMs = performance.now() - started;
   sources.set(sourceId, source);
   report('done', 1, 1, `${events.length} events`);

@@ -10,7 +10,9 @@
 //   - chunks arrive in order and never beyond the declared size; at most MAX_OPEN_UPLOADS unfinished and
 //     maxUploadBytesTotal declared bytes on disk at once;
 //   - the file is deleted and its fileId revoked once it was opened successfully, cancelled, or sat unused
-//     for IDLE_MS. A failed open keeps it, so that another format can be tried without sending it again;
+//     for IDLE_MS, or when the load or import reading it is cancelled (app-backend.ts ties a task to its
+//     upload: cancelTask drops the upload, cancelUpload stops the task). A failed open keeps it, so that
+//     another format can be tried without sending it again;
 //   - an unfinished upload can be opened while it arrives (arriving()): the trace worker reads its file
 //     up to the bytes written so far (shared memory, upload-arrival.ts; counted only once written), and
 //     dropping the upload stops that read.
@@ -194,10 +196,9 @@ export class UploadStore {
     if (u !== undefined) this.touch(u);
   }
 
-  /** A granted file was opened successfully: an upload's file is deleted and its fileId revoked. */
-  async opened(fileId: string): Promise<void> {
-    const u = this.byFileId.get(fileId);
-    if (u !== undefined) await this.drop(u.id);
+  /** The upload a fileId was granted for (null: the fileId is no upload's, or it was dropped). */
+  uploadOf(fileId: string): string | null {
+    return this.byFileId.get(fileId)?.id ?? null;
   }
 
   async cancel(id: string): Promise<{ cancelled: boolean }> {

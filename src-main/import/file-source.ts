@@ -78,6 +78,14 @@ function tooLarge(name: string, maxBytes: number): FileReadError {
   );
 }
 
+/**
+ * The one size check of every cap (the API's workers and the CLI alike): a "too-large" FileReadError
+ * naming the file when `size` bytes exceed `maxBytes`.
+ */
+export function assertWithinCap(size: number, maxBytes: number, name: string): void {
+  if (size > maxBytes) throw tooLarge(name, maxBytes);
+}
+
 function cancelled(name: string): FileReadError {
   return new FileReadError('cancelled', `reading ${name} was cancelled`);
 }
@@ -138,7 +146,7 @@ async function openRegular(
     const info = await handle.stat();
     if (!info.isFile()) throw unreadable(name);
     const size = arrival?.bytes ?? info.size;
-    if (size > maxBytes) throw tooLarge(name, maxBytes);
+    assertWithinCap(size, maxBytes, name);
     return { handle, size };
   } catch (error) {
     await handle.close();
@@ -172,7 +180,7 @@ async function* readChunks(
     if (bytesRead === 0 && arrival !== undefined) throw unreadableOrDropped(name, arrival);
     if (bytesRead === 0) return;
     total += bytesRead;
-    if (total > options.maxBytes) throw tooLarge(name, options.maxBytes);
+    assertWithinCap(total, options.maxBytes, name);
     yield buffer.subarray(0, bytesRead);
   }
 }
@@ -200,7 +208,7 @@ export function openBoundedFileSync(
       throw unreadable(name);
     }
     if (!info.isFile()) throw unreadable(name);
-    if (info.size > options.maxBytes) throw tooLarge(name, options.maxBytes);
+    assertWithinCap(info.size, options.maxBytes, name);
     return { fd, size: info.size };
   } catch (error) {
     closeSync(fd);
@@ -286,7 +294,7 @@ export function* readLinesSync(path: string, options: BoundedReadOptions): Gener
       const data = carry.length === 0 ? chunk : concat(carry, chunk);
       const dataOffset = carry.length === 0 ? position : carryOffset;
       position += bytesRead;
-      if (position > options.maxBytes) throw tooLarge(name, options.maxBytes);
+      assertWithinCap(position, options.maxBytes, name);
       let start = 0;
       for (let i = data.indexOf(0x0a); i !== -1; i = data.indexOf(0x0a, start)) {
         if (i - start > maxLineBytes) throw lineTooLong(name, lineNumber + 1, dataOffset + start);

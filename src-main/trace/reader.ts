@@ -3,6 +3,7 @@
 // nothing can be loaded (bad magic, unknown version, bad header), otherwise the valid prefix plus one
 // warning saying at which byte and event loading stopped. Data only: nothing in a trace is evaluated.
 import { closeSync, fstatSync, openSync } from 'node:fs';
+import { basename } from 'node:path';
 import { captureCompletenessWarning } from '../../allocator/analysis/capture.ts';
 import {
   TraceDecoder,
@@ -12,6 +13,7 @@ import {
 } from '../../allocator/trace/index.ts';
 import { nodeInflate } from './codec.ts';
 import { fileTraceBytes } from './file-bytes.ts';
+import { assertWithinCap, fileLimits } from '../import/file-source.ts';
 
 export {
   TraceFormatError,
@@ -34,13 +36,17 @@ export type TraceInput = string | Uint8Array | TraceBytes;
 
 /**
  * Opens a path for reading by position (errors keep their Node code: ENOENT, EACCES, EISDIR on the first
- * read); other inputs pass through. `close` releases what was opened here.
+ * read); other inputs pass through. `close` releases what was opened here. A file over the trace cap
+ * (fileLimits.trace, the same check as the API's trace worker) is refused before a byte is decoded with a
+ * "too-large" FileReadError naming its base name.
  */
 function openInput(input: TraceInput): { bytes: Uint8Array | TraceBytes; close: () => void } {
   if (typeof input !== 'string') return { bytes: input, close: () => undefined };
   const fd = openSync(input, 'r');
   try {
-    return { bytes: fileTraceBytes(fd, fstatSync(fd).size), close: () => closeSync(fd) };
+    const { size } = fstatSync(fd);
+    assertWithinCap(size, fileLimits.trace, basename(input));
+    return { bytes: fileTraceBytes(fd, size), close: () => closeSync(fd) };
   } catch (error) {
     closeSync(fd);
     throw error;

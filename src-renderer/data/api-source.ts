@@ -39,8 +39,14 @@ import type {
   TimelineQuery,
   TraceOverview,
 } from './source.ts';
+import { loadMarks, markLoad } from './load-marks.ts';
 
 const timeIndexBuckets = maxTimelineBuckets;
+
+/** What an open stopped by the user fails with (the page shows it as the load error). */
+function cancelledError(name: string): Error {
+  return new Error(`Opening ${name} was cancelled.`);
+}
 /** Files up to this size go to the server in one message (loadTrace bytes); larger ones are uploaded. */
 const INLINE_FILE_BYTES = 8 * 1024 * 1024;
 
@@ -165,7 +171,6 @@ export class ApiSource implements InspectorSource {
   private sessionConfigKey: string | null = null;
   private run: RunInfo | null = null;
   private timeIndex: TimeIndex | null = null;
-  private leakMarkers: TimelineMarker[] = [];
   private readonly listeners = new Set<SourceListener>();
   private liveTimer: ReturnType<typeof setTimeout> | null = null;
   private liveEventCount = 0;
@@ -249,7 +254,6 @@ export class ApiSource implements InspectorSource {
     this.sourceId = id;
     this.capture = null;
     this.timeIndex = null;
-    this.leakMarkers = [];
     // Tells main what the UI shows (the app menu's Export Report uses it); not essential to the UI.
     if (id) void this.api.request('setActiveSource', { sourceId: id }).catch(() => undefined);
   }
@@ -300,11 +304,16 @@ export class ApiSource implements InspectorSource {
 
   /**
    * The overview from the server's own report of the source (`exportReport` as JSON: the numbers
-   * `vramscope report --json` prints) plus the time index the timeline needs.
+   * `vramscope report --json` prints) plus the time index the timeline needs. The report, the time index
+   * and the state are asked for at once (the server answers them in order, without a round trip between);
+   * the leak markers are not part of it: the timeline asks for them after its first draw (leakMarkers).
    */
   async overview(): Promise<TraceOverview | null> {
     const sourceId = this.sourceId;
     if (!sourceId) return null;
+    const reportAndIndex = Promise.all([this.api.request('getReport', { sourceId }), this.ensureTimeIndex()]);
+    // Awaited below, unless the source turns out to be gone (then its failure is no news).
+    reportAndIndex.catch(() => undefined);
     const state = await this.api.request('getState', {});
     const trace = state.traces.find((t) => t.sourceId === sourceId);
     const session = state.sessions.find((s) => s.sourceId === sourceId);
@@ -324,11 +333,7 @@ export class ApiSource implements InspectorSource {
       session?.run?.state === 'running' ||
       session?.run?.state === 'paused' ||
       (captureTitle !== null && this.capture?.state === 'running');
-    const [report, total] = await Promise.all([
-      this.api.request('getReport', { sourceId }),
-      this.ensureTimeIndex(),
-    ]);
-    if (!live) this.leakMarkers = await this.loadLeakMarkers(sourceId);
+    const [report, total] = await reportAndIndex;
     const title =
       trace?.name ?? captureTitle ?? `live: ${session?.run?.scenario ?? session?.sessionId ?? sourceId}`;
     const overview = overviewOf(
@@ -342,6 +347,12 @@ export class ApiSource implements InspectorSource {
     );
     this.lastOverview = overview;
     return overview;
+  }
+
+  async leakMarkers(): Promise<readonly TimelineMarker[]> {
+    const sourceId = this.sourceId;
+    if (!sourceId || this.lastOverview?.live !== false) return [];
+    return this.loadLeakMarkers(sourceId);
   }
 
   /** Allocations alive at the end: a leak marker at each allocate event (at most 2,000). */
@@ -395,8 +406,6 @@ export class ApiSource implements InspectorSource {
       kind: m.kind,
       label: m.label,
     }));
-    for (const m of this.leakMarkers) if (m.index >= q.start && m.index < q.end) markers.push(m);
-    markers.sort((a, b) => a.index - b.index);
     return {
       start: q.start,
       end: q.end,
@@ -535,28 +544,51 @@ export class ApiSource implements InspectorSource {
     return this.openSource(name, { kind: 'bytes', name, data: new Uint8Array(bytes) }, onProgress);
   }
 
-  /** loadTrace or importFile (by the file name) of bytes or an upload, with the server's progress. */
+  /**
+   * loadTrace or importFile (by the file name) of bytes or an upload, with the server's progress. Aborting
+   * `signal` cancels the server's task wherever it is (reading, importing, decoding, analysing: cancelTask)
+   * and the open fails with "Opening NAME was cancelled."; a trace that finished loading just as the
+   * abort came is closed again.
+   */
   private async openSource(
     name: string,
     source: FileSource,
     onProgress?: (p: LoadProgress) => void,
+    signal?: AbortSignal,
   ): Promise<TraceOverview> {
     const taskId = `load-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e9).toString(36)}`;
     const off = this.api.on('progress', (p) => {
       if (p.taskId === taskId && p.unit === 'bytes')
         onProgress?.({ loaded: p.done, total: p.total, phase: 'reading' });
     });
+    const cancelTask = (): void => {
+      this.api.request('cancelTask', { taskId }).catch(() => undefined);
+    };
+    signal?.addEventListener('abort', cancelTask, { once: true });
     try {
+      if (signal?.aborted) throw cancelledError(name);
       // Foreign dumps (VMA / D3D12MA JSON, PyTorch snapshots) go through the importer, traces load as is.
-      const summary = isForeignDump(name)
-        ? await this.api.request('importFile', { source, taskId })
-        : await this.api.request('loadTrace', { source, taskId });
+      let summary;
+      try {
+        summary = isForeignDump(name)
+          ? await this.api.request('importFile', { source, taskId })
+          : await this.api.request('loadTrace', { source, taskId });
+      } catch (error) {
+        throw signal?.aborted ? cancelledError(name) : error;
+      }
+      if (signal?.aborted) {
+        await this.api.request('closeTrace', { sourceId: summary.sourceId }).catch(() => undefined);
+        throw cancelledError(name);
+      }
+      markLoad(loadMarks.imported);
       this.sessionId = null;
       this.setSource(summary.sourceId);
       const overview = await this.overview();
       if (!overview) throw new Error(`"${name}" loaded but its source vanished.`);
+      markLoad(loadMarks.overview);
       return overview;
     } finally {
+      signal?.removeEventListener('abort', cancelTask);
       off();
     }
   }
@@ -571,23 +603,22 @@ export class ApiSource implements InspectorSource {
     onProgress?: (p: LoadProgress) => void,
     signal?: AbortSignal,
   ): Promise<TraceOverview> {
+    markLoad(loadMarks.started);
     const inPlace = this.openInPlace ? await this.openInPlace(file).catch(() => null) : null;
     if (inPlace?.ok) {
-      if (signal?.aborted) throw new Error(`Opening ${file.name} was cancelled.`);
       // Main reads the file where it is: nothing to upload, so the progress is the server's reading.
-      return this.openSource(file.name, { kind: 'file', fileId: inPlace.fileId }, onProgress);
+      return this.openSource(file.name, { kind: 'file', fileId: inPlace.fileId }, onProgress, signal);
     }
     if (file.size <= INLINE_FILE_BYTES) {
-      const bytes = new Uint8Array(await file.slice(0, file.size).arrayBuffer());
-      if (signal?.aborted) throw new Error(`Opening ${file.name} was cancelled.`);
-      return this.loadTrace(file.name, bytes, onProgress);
+      const data = new Uint8Array(await file.slice(0, file.size).arrayBuffer());
+      return this.openSource(file.name, { kind: 'bytes', name: file.name, data }, onProgress, signal);
     }
     // Foreign dumps are parsed while they arrive (their importers stream); traces are read whole before
     // they are decoded, so they are uploaded first (the server's memory does not follow the upload).
     if (isForeignDump(file.name)) return this.uploadAndOpen(file, onProgress, signal);
     const { uploadId, fileId } = await this.uploadChunked(file, onProgress, signal);
     try {
-      return await this.openSource(file.name, { kind: 'file', fileId }, onProgress);
+      return await this.openSource(file.name, { kind: 'file', fileId }, onProgress, signal);
     } catch (error) {
       // Opened, the server deletes the upload itself; failed, it keeps it for another try, which this
       // page does not offer: drop it now rather than when it times out.
@@ -613,9 +644,14 @@ export class ApiSource implements InspectorSource {
     });
     let uploading = true;
     let settled = false;
-    const opened = this.openSource(file.name, { kind: 'arriving', uploadId }, (p) => {
-      if (!uploading) onProgress?.(p);
-    }).then(
+    const opened = this.openSource(
+      file.name,
+      { kind: 'arriving', uploadId },
+      (p) => {
+        if (!uploading) onProgress?.(p);
+      },
+      signal,
+    ).then(
       (overview) => ({ ok: true as const, overview }),
       (error: unknown) => ({ ok: false as const, error }),
     );
@@ -675,7 +711,7 @@ export class ApiSource implements InspectorSource {
     signal: AbortSignal | undefined,
     enough: () => boolean = () => false,
   ): Promise<void> {
-    const cancelled = (): Error => new Error(`Opening ${file.name} was cancelled.`);
+    const cancelled = (): Error => cancelledError(file.name);
     // Up to uploadChunksInFlight chunks in flight: reading and encoding the next chunk overlaps the server
     // writing the last one. Both transports hand requests to the server in order and the server writes
     // an upload's chunks in the order they arrive (it refuses any other), so order is kept.
@@ -696,6 +732,7 @@ export class ApiSource implements InspectorSource {
     }
     await Promise.all(inFlight);
     if (signal?.aborted) throw cancelled();
+    markLoad(loadMarks.uploaded);
   }
 
   /**

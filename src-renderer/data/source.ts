@@ -398,6 +398,13 @@ export interface InspectorSource {
   runScenario(id: string, params: Record<string, ScenarioParamValue>, config?: RunConfig): Promise<RunInfo>;
   control(action: 'pause' | 'step' | 'resume' | 'cancel'): Promise<RunInfo>;
   subscribe(listener: SourceListener): () => void;
+  /**
+   * Allocations alive at the end of the shown source: a "leak" marker at each one's allocate event (at most
+   * 2,000; none while a run or capture is live). The timeline asks for them after its first draw, so the
+   * query (a sort of the live allocations: hundreds of ms at a million events) never delays it. Absent:
+   * no leak markers.
+   */
+  leakMarkers?(): Promise<readonly TimelineMarker[]>;
   /** The allocations mode's bands (absent: the source cannot draw individual allocations). */
   bands?(query: BandsQuery): Promise<AllocationBandsData>;
   /** Allocations by address and/or stack-frame text (engine-side). */

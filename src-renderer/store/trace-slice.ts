@@ -11,7 +11,7 @@ export interface LoadingState {
   readonly total: number;
   /** "uploading": bytes going to the server; "reading": being parsed. */
   readonly phase?: 'uploading' | 'reading';
-  /** Whether cancelLoad can stop it (an upload in progress). */
+  /** Whether cancelLoad can stop it (a picked or dropped file: its upload, import, decoding or analysis). */
   readonly cancellable?: boolean;
 }
 
@@ -35,7 +35,10 @@ export interface TraceSlice {
    * into the page), else its bytes through openTrace.
    */
   openPickedFile(file: PickedFile): Promise<void>;
-  /** Stops the upload in progress (the file is not opened; the server drops what it received). */
+  /**
+   * Stops the open in progress wherever it is: its upload, or the server's import, decoding or analysis
+   * (the file is not opened; the server drops what it received and says "cancelled").
+   */
   cancelLoad(): void;
   /** Opens a file the server granted (a sample) by its fileId. */
   openTraceFile(name: string, fileId: string): Promise<void>;
@@ -92,7 +95,7 @@ export const createTraceSlice: StateCreator<InspectorState, [], [], TraceSlice> 
               loaded: p.loaded,
               total: p.total,
               ...(p.phase ? { phase: p.phase } : {}),
-              cancellable: p.phase === 'uploading',
+              cancellable: true,
             },
           }),
         control.signal,

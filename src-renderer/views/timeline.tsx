@@ -13,7 +13,13 @@ import type { ReactNode } from 'react';
 import { scaleLinear, select, zoom, zoomIdentity } from 'd3';
 import type { ZoomBehavior, ZoomTransform } from 'd3';
 import { maxTimelineBuckets } from '../../src-main/api/contract.ts';
-import type { AllocationDetail, BandsQuery, TimelineBuckets, TimelineQuery } from '../data/source.ts';
+import type {
+  AllocationDetail,
+  BandsQuery,
+  TimelineBuckets,
+  TimelineMarker,
+  TimelineQuery,
+} from '../data/source.ts';
 import { bandDetailMax, bandDetailMin } from '../store/bands-slice.ts';
 import type { EventRange } from '../store/cursor-slice.ts';
 import { useInspector, useInspectorStore } from '../store/store.ts';
@@ -68,6 +74,8 @@ export function Timeline(): ReactNode {
     [buckets],
   );
   const [bands, setBands] = useState<PreparedBands | null>(null);
+  /** The source's leak markers (all of them, by event index), fetched after the first buckets came. */
+  const [leakMarkers, setLeakMarkers] = useState<readonly TimelineMarker[]>([]);
   const [hover, setHover] = useState<{ index: number | 'rest'; x: number; y: number } | null>(null);
   const zoomRef = useRef<ZoomBehavior<HTMLCanvasElement, unknown> | null>(null);
   const transformRef = useRef<ZoomTransform>(zoomIdentity);
@@ -269,6 +277,31 @@ export function Timeline(): ReactNode {
     if (cached) setBuckets(cached);
     else pump.want({ ...window, groupBy }, source, eventCount, (q) => source.timeline(q), setBuckets);
   }, [source, range, plotWidth, groupBy, eventCount]);
+  // Leak markers: asked for once the first buckets of this source are here (drawn or about to be), so the
+  // first frame never waits for them; again when the source, its length or its liveness changes.
+  const live = overview?.live ?? false;
+  const haveBuckets = buckets !== null;
+  useEffect(() => {
+    setLeakMarkers([]);
+    if (!source?.leakMarkers || !haveBuckets || live || eventCount === 0) return;
+    let current = true;
+    source.leakMarkers().then(
+      (markers) => {
+        if (current) setLeakMarkers(markers);
+      },
+      () => undefined, // markers are an extra: a failed query leaves the timeline without them
+    );
+    return () => {
+      current = false;
+    };
+  }, [source, haveBuckets, live, eventCount, title]);
+  /** The buckets with the leak markers in their range, in event order (what is drawn). */
+  const shownBuckets = useMemo(() => {
+    if (!buckets || leakMarkers.length === 0) return buckets;
+    const inRange = leakMarkers.filter((m) => m.index >= buckets.start && m.index < buckets.end);
+    const markers = [...buckets.markers, ...inRange].sort((a, b) => a.index - b.index);
+    return { ...buckets, markers };
+  }, [buckets, leakMarkers]);
   useEffect(() => {
     const pump = bandsPump.current;
     if (!source?.bands || eventCount === 0 || mode !== 'allocations') {
@@ -322,7 +355,7 @@ export function Timeline(): ReactNode {
     inputsRef.current = {
       width,
       height,
-      buckets,
+      buckets: shownBuckets,
       cursor,
       brush,
       showCommitted,
@@ -334,7 +367,19 @@ export function Timeline(): ReactNode {
     };
     requestDraw();
     // requestDraw reads refs only.
-  }, [width, buckets, cursor, brush, showCommitted, showAllocated, theme, mode, bands, hover, selectedId]);
+  }, [
+    width,
+    shownBuckets,
+    cursor,
+    brush,
+    showCommitted,
+    showAllocated,
+    theme,
+    mode,
+    bands,
+    hover,
+    selectedId,
+  ]);
   useEffect(
     () => () => {
       // StrictMode mounts twice: a cancelled loop must not look running to the next mount.
@@ -572,6 +617,8 @@ export function Timeline(): ReactNode {
         <canvas
           ref={canvasRef}
           data-testid="timeline-canvas"
+          // Read by the tests: leak markers the source gave (they come after the first buckets).
+          data-leak-markers={leakMarkers.length}
           style={{ width: `${width}px`, height: `${height}px` }}
           onClick={onClick}
           onMouseDown={onMouseDown}

@@ -1,6 +1,7 @@
 // Files of any size from the page: the built UI served by a real `vramscope serve`, in real Chromium. A
 // picked PyTorch snapshot larger than one message is uploaded in chunks (binary WebSocket messages,
-// progress shown) and opens; a generated 1 GiB file is cancelled halfway through its upload. The server's
+// progress shown) and opens; another is cancelled after its upload, while the server imports it; a
+// generated 1 GiB file is cancelled halfway through its upload. The server's
 // private upload folder (under the TMPDIR the server is started with) is empty after both, and its memory
 // does not grow with the upload. Each prints its upload rate, the server's RSS and the load average.
 // Sizes: VRAMSCOPE_E2E_SNAPSHOT_ENTRIES (default 600,000: 91 MB, more than one message) and
@@ -21,6 +22,7 @@ import { repoRoot } from '../support/ui-trace.ts';
 import { simulateTraining, writeTrainingPickle } from '../../scripts/pytorch-training-snapshot.ts';
 import {
   pickAndUpload,
+  processCpuSeconds,
   processMemory,
   sampleRss,
   showOpenView,
@@ -95,6 +97,44 @@ describe('uploads of any size from the page', () => {
     expect(await page.$('[data-testid="load-error"]')).toBeNull();
     expect(serverUploads()).toEqual([]);
     await page.screenshot({ path: screenshotPath('upload-opened'), fullPage: true });
+    await page.close();
+  }, 900_000);
+
+  test('a snapshot cancelled after its upload, while the server imports it: the import stops, its file goes, the page says cancelled', async () => {
+    // Importing is far slower than uploading over loopback (CPU-bound at tens of MB/s against hundreds),
+    // so with 1M entries (152 MB) the import runs on for seconds after the last byte is acknowledged.
+    const entries = Number(process.env.VRAMSCOPE_E2E_CANCEL_IMPORT_ENTRIES ?? 1_000_000);
+    const file = path.join(dir, 'cancelled.pickle');
+    writeTrainingPickle(file, simulateTraining({ entries }));
+    const page = await openView();
+    const pid = server.child.pid!;
+    await page.setInputFiles('[data-testid="file-input"]', file);
+    // Every byte acknowledged: the progress line turns from "Uploading" to "Loading" (the import's rest).
+    await page.waitForFunction(
+      () => /^Loading /.test(document.querySelector('[data-testid="load-progress"]')?.textContent ?? ''),
+      undefined,
+      { timeout: 600_000, polling: 50 },
+    );
+    const cancelledAt = performance.now();
+    await page.click('[data-testid="cancel-load"]');
+    await page.waitForSelector('[data-testid="load-error"]', { timeout: 60_000 });
+    const stoppedMs = performance.now() - cancelledAt;
+    expect(await page.textContent('[data-testid="load-error"]')).toContain(
+      'Opening cancelled.pickle was cancelled',
+    );
+    // The server's private copy is gone and the server is idle: the import stopped, it did not finish in
+    // the background (it would take seconds of CPU).
+    await expect.poll(() => serverUploads(), { timeout: 10_000 }).toEqual([]);
+    const cpuBefore = processCpuSeconds(pid);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const cpuIdle = processCpuSeconds(pid) - cpuBefore;
+    console.log(
+      `ui-upload-cancel-import entries=${entries} stopped_ms_after_click=${stoppedMs.toFixed(0)} server_cpu_s_in_2s_after=${cpuIdle.toFixed(2)} load=${load()}`,
+    );
+    expect(cpuIdle).toBeLessThan(0.5);
+    const title = await page.$('[data-testid="trace-title"]');
+    expect((await title?.textContent()) ?? '').not.toContain('cancelled.pickle');
+    await page.screenshot({ path: screenshotPath('upload-import-cancelled'), fullPage: true });
     await page.close();
   }, 900_000);
 

@@ -9,6 +9,7 @@ import { maxUploadChunkBytes } from '../../src-main/api/contract.ts';
 import { maxUploadBytesTotal } from '../../src-main/api/uploads.ts';
 import { ipcLikeTransport, repoRoot, webTransport } from '../support/api-transports.ts';
 import { simulateTraining, writeTrainingPickle } from '../../scripts/pytorch-training-snapshot.ts';
+import { writeBigNamedTrace } from '../support/ui-upload.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'vramscope-upload-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -178,6 +179,63 @@ describe('chunked uploads over the web transport', async () => {
 });
 
 describe('uploads in process: the temporary files', () => {
+  test('a cancel after the last byte arrived stops the import or the load, deletes the upload, adds no trace', async () => {
+    const transport = ipcLikeTransport();
+    const client = await transport.connect();
+    const api = client.api;
+    const uploads = transport.backend.uploads;
+    // 300,000 entries (45 MB): importing them takes far longer than sending them in process, so the
+    // import is still running (reading the last chunks, building the events or analysing them) when
+    // the cancel comes; the time it ran on is printed.
+    const bigFile = path.join(dir, 'big.pickle');
+    writeTrainingPickle(bigFile, simulateTraining({ entries: 300_000 }));
+    const big = new Uint8Array(readFileSync(bigFile));
+    const bigTrace = path.join(dir, 'big.trace');
+    writeBigNamedTrace(bigTrace, 40e6);
+    const traceBytes = new Uint8Array(readFileSync(bigTrace));
+    const send = async (uploadId: string, bytes: Uint8Array): Promise<void> => {
+      for (let offset = 0; offset < bytes.length; offset += maxUploadChunkBytes) {
+        const data = bytes.subarray(offset, offset + maxUploadChunkBytes);
+        await api.request('uploadChunk', { uploadId, offset, data });
+      }
+    };
+    for (const how of ['cancelTask', 'cancelUpload'] as const) {
+      const taskId = `task-${how}`;
+      const { uploadId } = await api.request('beginUpload', { name: 'big.pickle', bytes: big.length });
+      const started = performance.now();
+      const importing = failure(
+        api.request('importFile', { source: { kind: 'arriving', uploadId }, taskId }),
+      );
+      await send(uploadId, big);
+      const sent = performance.now();
+      const answer =
+        how === 'cancelTask'
+          ? await api.request('cancelTask', { taskId })
+          : await api.request('cancelUpload', { uploadId });
+      expect(answer).toEqual({ cancelled: true });
+      expect((await importing).message).toMatch(/^(reading|importing) big\.pickle was cancelled\.$/);
+      console.log(
+        `upload-cancel-after-arrival how=${how} mb=${(big.length / 1e6).toFixed(1)} sent_ms=${(sent - started).toFixed(0)} stopped_ms_after_cancel=${(performance.now() - sent).toFixed(0)}`,
+      );
+      expect(readdirSync(uploads.directory!)).toEqual([]);
+      expect(uploads.count).toBe(0);
+    }
+    // A trace is uploaded, then loaded by its fileId: a cancel while it decodes drops the upload too.
+    const { fileId } = await upload(api, 'big.trace', traceBytes, maxUploadChunkBytes);
+    const loading = failure(
+      api.request('loadTrace', { source: { kind: 'file', fileId }, taskId: 'task-trace' }),
+    );
+    expect(await api.request('cancelTask', { taskId: 'task-trace' })).toEqual({ cancelled: true });
+    expect((await loading).message).toMatch(/^(loading|reading) big\.trace was cancelled\.$/);
+    expect(readdirSync(uploads.directory!)).toEqual([]);
+    expect((await failure(api.request('loadTrace', { source: { kind: 'file', fileId } }))).code).toBe(
+      'NotFound',
+    );
+    expect((await api.request('getState', {})).traces).toEqual([]);
+    client.close();
+    await transport.close();
+  }, 120_000);
+
   test('live in a private folder under made-up names, and are deleted once opened, cancelled, and with the backend', async () => {
     const transport = ipcLikeTransport();
     const client = await transport.connect();

@@ -1,7 +1,16 @@
 import { afterAll, expect, test } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  ftruncateSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileLimits } from '../../src-main/import/file-source.ts';
 import { TraceWriter } from '../../src-main/trace/writer.ts';
 import { runCliInProcess } from '../support/cli-in-process.ts';
 import { generateWorkload, testHeader } from '../support/trace-fixtures.ts';
@@ -79,4 +88,32 @@ test('an unreadable trace is exit 1 with one line naming the byte; bad usage is 
   expect((await report([])).code).toBe(2);
   expect((await report(['a', 'b'])).code).toBe(2);
   expect((await report(['ok.vrt', '--bogus'])).code).toBe(2);
+});
+
+test('report and replay refuse a trace over the 2 GiB cap before decoding it, as the API worker does', async () => {
+  // Sparse files: the sizes cost no disk. At the cap the file is read (and is no trace); one byte more is
+  // refused by size with the same message the API's trace worker gives.
+  const atCap = path.join(dir, 'at-cap.vrt');
+  const over = path.join(dir, 'over-cap.vrt');
+  for (const [f, size] of [
+    [atCap, fileLimits.trace],
+    [over, fileLimits.trace + 1],
+  ] as const) {
+    const fd = openSync(f, 'w');
+    ftruncateSync(fd, size);
+    closeSync(fd);
+  }
+  const tooLarge =
+    'is larger than 2147483648 bytes (2 GiB), the most VRAMscope reads for this kind of file\n';
+  const atCapReport = await report(['at-cap.vrt']);
+  expect(atCapReport.code).toBe(1);
+  expect(atCapReport.stderr).toMatch(/^vramscope report: cannot load at-cap.vrt: not a VRAMscope trace/);
+  const overReport = await report(['over-cap.vrt']);
+  expect(overReport.code).toBe(1);
+  expect(overReport.stderr).toBe(`vramscope report: cannot load over-cap.vrt: over-cap.vrt ${tooLarge}`);
+  const overReplay = await runCliInProcess(['replay', 'over-cap.vrt'], dir);
+  expect(overReplay.code).toBe(1);
+  expect(overReplay.stderr).toBe(`vramscope replay: cannot load over-cap.vrt: over-cap.vrt ${tooLarge}`);
+  rmSync(atCap);
+  rmSync(over);
 });

@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vite
 import { formatBytes } from '../../allocator/index.ts';
 import { App } from '../../src-renderer/app.tsx';
 import type { ApiSource } from '../../src-renderer/data/api-source.ts';
-import type { BlockSnapshot, ScenarioParam } from '../../src-renderer/data/source.ts';
+import type { BlockSnapshot, ScenarioParam, TimelineMarker } from '../../src-renderer/data/source.ts';
 import { StoreProvider, createInspectorStore } from '../../src-renderer/store/store.ts';
 import type { InspectorStore } from '../../src-renderer/store/store.ts';
 import { blockSegments, hitSegment, layoutBlocks } from '../../src-renderer/views/block-layout.ts';
@@ -39,9 +39,13 @@ afterEach(() => {
   root = null;
 });
 
-async function mount(): Promise<{ store: InspectorStore; source: ApiSource; el: HTMLElement }> {
+/** `prepare` sees the source before the store connects to it (and the views query it). */
+async function mount(
+  prepare?: (source: ApiSource) => void,
+): Promise<{ store: InspectorStore; source: ApiSource; el: HTMLElement }> {
   const store = createInspectorStore();
   const source = await backend.source(work, 'views.trace');
+  prepare?.(source);
   await store.getState().connect(source);
   container = document.createElement('div');
   document.body.appendChild(container);
@@ -134,6 +138,34 @@ describe('inspector views', () => {
         `${live.toLocaleString('en-US')} allocations alive at event 700`,
       ),
     );
+  });
+
+  test('the timeline gets a leak marker per leaked allocation, asked for after its first buckets', async () => {
+    const asked: string[] = [];
+    let leakMarkers: () => Promise<readonly TimelineMarker[]> = () => Promise.resolve([]);
+    const { el } = await mount((source) => {
+      const timeline = source.timeline.bind(source);
+      leakMarkers = source.leakMarkers.bind(source);
+      vi.spyOn(source, 'timeline').mockImplementation((q) => {
+        asked.push('timeline');
+        return timeline(q);
+      });
+      vi.spyOn(source, 'leakMarkers').mockImplementation(() => {
+        asked.push('leakMarkers');
+        return leakMarkers();
+      });
+    });
+    const canvas = (): Element | null => el.querySelector('[data-testid="timeline-canvas"]');
+    // Each act() lets React commit and run the effects of the answers that came meanwhile (the markers
+    // are asked for by an effect of the buckets' arrival, so one waitFor inside one act would not see them).
+    const shown = (): number => Number(canvas()?.getAttribute('data-leak-markers') ?? 0);
+    for (let i = 0; i < 400 && shown() === 0; i++)
+      await act(async () => {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      });
+    expect(shown()).toBe(Math.min(2000, work.leaked.length));
+    expect(asked.indexOf('timeline')).toBeGreaterThanOrEqual(0);
+    expect(asked.indexOf('leakMarkers')).toBeGreaterThan(asked.indexOf('timeline'));
   });
 
   test('leaks view lists exactly the leaked allocations', async () => {

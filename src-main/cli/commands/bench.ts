@@ -140,6 +140,7 @@ function formatLine(
   r: ReplayResult,
   nsPerOp: number,
   cpuNsPerOp: number,
+  driverNsPerOp: number,
   relocating: boolean,
 ): string {
   return [
@@ -157,6 +158,7 @@ function formatLine(
     `overhead_ratio=${r.livePeak > 0 ? (r.committedPeak / r.livePeak).toFixed(3) : 'n/a'}`,
     `failures=${r.failures}`,
     `cpu_ns_per_op=${cpuNsPerOp.toFixed(1)}`,
+    `driver_ns_per_op=${driverNsPerOp.toFixed(1)}`,
     ...(relocating ? [`moves=${r.moves}`, `moved_mib=${(r.movedBytes / MiB).toFixed(1)}`] : []),
   ].join(' ');
 }
@@ -169,7 +171,9 @@ export const benchCommand: Command = {
 Replays a workload in the bench/gen-workload.mjs format (a <id> <size> <align> <buffer|image>
 <gpu|upload|readback> / f <id>) on the allocator. Parsing and 15 warm-up runs are not timed; each run uses a
 fresh device and allocator; the median of the runs is printed, one line per strategy (ns_per_op is wall time,
-cpu_ns_per_op the process's CPU time, which stays comparable on a busy machine), then the memory at the live peak.
+cpu_ns_per_op the process's CPU time, which stays comparable on a busy machine, driver_ns_per_op the part of
+ns_per_op spent inside the device's block calls: vkAllocateMemory / vkFreeMemory on a real device), then the
+memory at the live peak.
 
 Options:
   --strategy S     tlsf, freelist or all (default: all)
@@ -269,7 +273,10 @@ Options:
       const last = results[results.length - 1]!;
       const nsPerOp = median(results.map((r) => r.nanoseconds / r.ops));
       const cpuNsPerOp = median(results.map((r) => r.cpuNanoseconds / r.ops));
-      io.stdout.write(`${formatLine(strategy, mode, extra, last, nsPerOp, cpuNsPerOp, relocating)}\n`);
+      const driverNsPerOp = median(results.map((r) => r.driverNanoseconds / r.ops));
+      io.stdout.write(
+        `${formatLine(strategy, mode, extra, last, nsPerOp, cpuNsPerOp, driverNsPerOp, relocating)}\n`,
+      );
       // On simulated twins of the device (same description): the allocator's bookkeeping does not depend on
       // the device, and replicas on a real one would each commit its memory.
       const heaps: ReturnType<typeof measureHeapAtPeak>[] = [];

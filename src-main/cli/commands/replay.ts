@@ -10,6 +10,7 @@ import {
 import { DeviceOpenError, loadProfile } from '../../session/open-device.ts';
 import { replayRequests, type ReplayReport, type ReplaySide } from '../../session/replay.ts';
 import { loadTraceSync, TraceFormatError } from '../../trace/reader.ts';
+import { FileReadError } from '../../import/file-source.ts';
 import { choiceOption, CommandFailure, stringOption, UsageError, type Command } from '../command.ts';
 import { printable, printableLines } from '../../../allocator/text/printable.ts';
 
@@ -112,7 +113,11 @@ read, 2 bad usage.
     try {
       trace = loadTraceSync(path.resolve(io.cwd, file));
     } catch (error) {
-      if (error instanceof TraceFormatError || (error as NodeJS.ErrnoException).code !== undefined)
+      if (
+        error instanceof TraceFormatError ||
+        error instanceof FileReadError ||
+        (error as NodeJS.ErrnoException).code !== undefined
+      )
         throw new CommandFailure(`cannot load ${file}: ${(error as Error).message}`);
       throw error;
     }

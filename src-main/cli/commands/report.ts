@@ -20,6 +20,7 @@ import { defragmentationAlgorithms, type DefragmentationAlgorithm } from '../../
 import { captureReportLines } from '../../capture/report-lines.ts';
 import { TraceFormatError, type LoadedTrace } from '../../../allocator/trace/index.ts';
 import { loadTrace } from '../../trace/reader.ts';
+import { FileReadError } from '../../import/file-source.ts';
 import { CommandFailure, UsageError, type Command, type CommandIo, type ParsedValues } from '../command.ts';
 
 const LIST_LIMIT = 10;
@@ -131,6 +132,8 @@ Exit codes: 0 ok, 1 the trace cannot be read, 2 bad usage.`,
     } catch (error) {
       if (error instanceof TraceFormatError)
         throw new CommandFailure(`cannot load ${file}: ${error.message} (byte ${error.position})`);
+      // Over the trace cap (2 GiB), refused before decoding, as the API's trace worker refuses it.
+      if (error instanceof FileReadError) throw new CommandFailure(`cannot load ${file}: ${error.message}`);
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') throw new CommandFailure(`cannot load ${file}: no such file`);
       if (code === 'EISDIR') throw new CommandFailure(`cannot load ${file}: it is a directory`);
