@@ -1371,7 +1371,7 @@ export class Allocator {
       const pool = typeState.pool;
       let empty: boolean;
       if (pool !== null) {
-        pool.free(allocation.chunk);
+        pool.freeOwned(allocation.chunk, allocation);
         empty = pool.segmentChunkCount(block.segment) === 0;
       } else {
         const sub = block.sub!;

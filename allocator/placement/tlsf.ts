@@ -179,6 +179,8 @@ export class TlsfPool<T> {
    */
   private lastSegment = -1;
   private lastOffset = 0;
+  /** Handle of the chunk the last placement made while it is live (-1 after any free()): see setOwner. */
+  private lastHandle = -1;
 
   constructor(options: TlsfOptions = {}) {
     this.backMin = options.backPlacementMin;
@@ -439,7 +441,23 @@ export class TlsfPool<T> {
   }
 
   free(chunk: number): void {
-    const c = this.liveSlot(chunk, 'free');
+    this.freeSlot(this.liveSlot(chunk, 'free'));
+  }
+
+  /**
+   * free() for a caller that keeps the owner it placed `chunk` with (the allocator's allocation objects):
+   * the slot holding exactly that owner is the whole check (a freed slot holds none; a reused one another),
+   * which is cheaper than the handle's five tests. Throws InternalError like free() otherwise.
+   */
+  freeOwned(chunk: number, owner: T): void {
+    const c = chunk & SLOT_MASK;
+    if (this.owners[c] !== owner || owner === undefined) notLiveChunk(chunk, 'free');
+    this.freeSlot(c);
+  }
+
+  /** Frees the live used chunk in slot `c`. */
+  private freeSlot(c: number): void {
+    this.lastHandle = -1;
     const s = this.regSize[c];
     const g = this.seg[c];
     this.segAllocated[g] -= s;
@@ -483,7 +501,9 @@ export class TlsfPool<T> {
   }
 
   setOwner(chunk: number, owner: T): void {
-    this.owners[this.liveSlot(chunk, 'set the owner of')] = owner;
+    // The chunk just placed (the allocator names its owner right after placing it) needs no handle check.
+    if (chunk === this.lastHandle) this.owners[chunk & SLOT_MASK] = owner;
+    else this.owners[this.liveSlot(chunk, 'set the owner of')] = owner;
   }
 
   /** Live chunks of segment `s` in address order. */
@@ -782,7 +802,9 @@ export class TlsfPool<T> {
     this.freeTotal -= region;
     this.lastSegment = g;
     this.lastOffset = o;
-    return u | (this.gen[u] << SLOT_BITS);
+    const handle = u | (this.gen[u] << SLOT_BITS);
+    this.lastHandle = handle;
+    return handle;
   }
 
   /**
