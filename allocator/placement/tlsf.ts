@@ -95,6 +95,11 @@ export function tlsfClassOf(size: number): number {
     const shift = 31 - SL_LOG2 - Math.clz32(size);
     return shift * SL_COUNT + (size >>> shift);
   }
+  return classOfLarge(size);
+}
+
+/** tlsfClassOf for sizes >= 2^31 (apart: tlsfClassOf is inlined on every hot path, sizes this large are rare). */
+function classOfLarge(size: number): number {
   const shift = log2Floor(size) - SL_LOG2;
   return shift * SL_COUNT + Math.floor(size / POW2[shift]);
 }
