@@ -495,6 +495,9 @@ export class Allocator {
       if (typeof this.relocation.copy !== 'function') {
         throw new AllocationError('InvalidAllocatorCreateDesc', 'relocation.copy must be a function');
       }
+      if (this.relocation.flush !== undefined && typeof this.relocation.flush !== 'function') {
+        throw new AllocationError('InvalidAllocatorCreateDesc', 'relocation.flush must be a function');
+      }
       if (!(this.relocationFactor >= 0 && this.relocationFactor <= 1024)) {
         throw new AllocationError(
           'InvalidAllocatorCreateDesc',
@@ -1115,6 +1118,7 @@ export class Allocator {
     this.stateVersion++;
     try {
       moves.forEach((m, i) => this.relocation!.copy(m, block.memory, destinations[i]!.memory));
+      this.relocation!.flush?.();
     } catch (error) {
       pool.free(chunk);
       // An emptied window block is already counted empty (above); release it as free() would.

@@ -344,13 +344,18 @@ export class EventLog implements AllocatorEventSink {
     this.capacity *= 2;
   }
 
-  /** Appends an event with every column zeroed except kind and time; returns its index. */
+  /**
+   * Appends an event with every column zeroed except kind and time; returns its index. Rows past `length`
+   * are zero (fresh columns; `length` only grows), so zeros that are the common case (thread, alignment,
+   * name, stack) are not written: a column never written stays untouched memory (no resident pages; a
+   * million imported events that never name a thread cost nothing there).
+   */
   private push(kind: TraceEventKind): number {
     if (this.length === this.capacity) this.grow();
     const i = this.length++;
     this.cols.kind[i] = kind;
     this.cols.time[i] = this.now();
-    this.cols.thread[i] = this.thread;
+    if (this.thread !== 0) this.cols.thread[i] = this.thread;
     return i;
   }
 
@@ -399,11 +404,11 @@ export class EventLog implements AllocatorEventSink {
     c.type[i] = e.memoryTypeIndex;
     c.offset[i] = e.offset;
     c.size[i] = e.size;
-    c.alignment[i] = e.alignment;
+    if (e.alignment !== 0) c.alignment[i] = e.alignment;
     c.flags[i] = packFlags(e.kind, e.location, e.usedRetry);
-    c.name[i] = this.strings.intern(e.name);
+    if (e.name !== '') c.name[i] = this.strings.intern(e.name);
     c.decision[i] = e.decisionId;
-    c.stack[i] = e.stack === null ? 0 : this.strings.intern(e.stack);
+    if (e.stack !== null && e.stack !== '') c.stack[i] = this.strings.intern(e.stack);
     this.noteDecision(e.decisionId);
   }
 

@@ -119,6 +119,12 @@ export interface RelocationOptions {
    * moves stand (as reported), the request is not placed.
    */
   readonly copy: (move: DefragmentationMove, from: DeviceMemoryBlock, to: DeviceMemoryBlock) => void;
+  /**
+   * Called once after the copy calls of one request, before allocate() returns (a throw is handled as
+   * copy's). A copier that queues its copies does them here, e.g. in one device submission
+   * (native/defrag-copy.ts createRelocationCopy).
+   */
+  readonly flush?: () => void;
   /** Bytes moved for one request at most, as a multiple of the request's size (default 1). */
   readonly maxMovedPerRequest?: number;
 }

@@ -59,6 +59,9 @@ try {
       `typed_array_bytes_per_allocation=${sim.typed_array_bytes_per_allocation}`,
       `blocks_allocated=${sim.blocks_allocated}`,
       `overhead_ratio=${sim.overhead_ratio}`,
+      // The bench's tlsf default relocates before growth (--no-relocate turns it off).
+      `relocation=${sim.relocation}`,
+      `moves=${sim.moves ?? 0}`,
     ];
     if (device !== undefined) {
       const dev = bench(w.file, ['--device', device]);
@@ -69,6 +72,9 @@ try {
         `device_driver_ns_per_op=${dev.driver_ns_per_op}`,
         `device_blocks_allocated=${dev.blocks_allocated}`,
         `device_over_simulated=${(Number(dev.ns_per_op) / Number(sim.ns_per_op)).toFixed(2)}`,
+        `device_overhead_ratio=${dev.overhead_ratio}`,
+        `device_transfer_submits=${dev.transfer_submits}`,
+        `device_temp_blocks=${dev.temp_blocks}`,
       );
     }
     console.log(line.join(' '));

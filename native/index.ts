@@ -140,6 +140,15 @@ export interface LiveCounts {
   readonly images: number;
 }
 
+/** One copy of VulkanContext.copyBuffers: `size` bytes from `src` at `srcOffset` to `dst` at `dstOffset`. */
+export interface BufferCopy {
+  readonly src: BufferHandle;
+  readonly srcOffset: number;
+  readonly dst: BufferHandle;
+  readonly dstOffset: number;
+  readonly size: number;
+}
+
 // The raw addon, as native/src/addon.cc exports it.
 interface RawContext {
   info(): OpenedDeviceInfo;
@@ -163,6 +172,7 @@ interface RawContext {
   destroyBuffer(buffer: BufferHandle): void;
   destroyImage(image: ImageHandle): void;
   copyBuffer(src: BufferHandle, srcOffset: number, dst: BufferHandle, dstOffset: number, size: number): void;
+  copyBuffers(copies: readonly BufferCopy[], ordered: boolean): void;
   takeMessages(): DebugMessage[];
   submitDebugMessage(severity: 'error' | 'warning', idName: string, text: string): void;
   liveCounts(): LiveCounts;
@@ -398,6 +408,17 @@ export class VulkanContext {
    */
   copyBuffer(src: BufferHandle, srcOffset: number, dst: BufferHandle, dstOffset: number, size: number): void {
     this.call(() => this.raw.copyBuffer(src, srcOffset, dst, dstOffset, size));
+  }
+
+  /**
+   * Several copyBuffer copies in one command buffer and one submission (one vkQueueSubmit, one fence
+   * wait), returning once all are done; each copy is checked as copyBuffer checks it. Unordered (default):
+   * they run in no particular order, so no destination may overlap a source or another destination in
+   * memory. Ordered: a barrier between consecutive copies, so each reads what the earlier ones wrote (the
+   * pieces of an overlapping slide); only a copy's own source and destination must not overlap.
+   */
+  copyBuffers(copies: readonly BufferCopy[], ordered = false): void {
+    this.call(() => this.raw.copyBuffers(copies, ordered));
   }
 
   /** Queued debug messages (those not already handed to onMessage), oldest first; clears the queue. */

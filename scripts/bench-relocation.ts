@@ -6,11 +6,23 @@
 // timed runs after one untimed run; the planning and moving cost is inside the timed loop; simulated mode
 // copies no bytes, so a real device's copy time is not in it), then the worst case per profile and the
 // load average. Prints, never asserts; docs/allocator.md quotes its output.
+// A profile `device:N` replays on the real Vulkan device N instead (every block a real vkAllocateMemory,
+// the moved bytes copied there by native/defrag-copy.ts createRelocationCopy, in mode --copy), and adds
+// what the copies of the last run took: mapped and transfer moves, vkQueueSubmit calls, VkBuffers made,
+// temporary blocks (vkAllocateMemory calls besides `calls`).
 // Usage: node --import tsx scripts/bench-relocation.ts [--runs N] [--max-moved F] [--seeds 7,1,2]
-//        [--profiles lavapipe,h100]
+//        [--profiles lavapipe,h100,device:0] [--copy auto|transfer|mapped]
 import { loadavg } from 'node:os';
 import { generateWorkload } from '../bench/workload-a.mjs';
-import { parseWorkload, type RelocationOptions } from '../allocator/index.ts';
+import { parseWorkload, type Device, type RelocationOptions } from '../allocator/index.ts';
+import {
+  createRelocationCopy,
+  defragmentCopyModes,
+  newDefragmentCopyStats,
+  type DefragmentCopyMode,
+  type DefragmentCopyStats,
+} from '../native/defrag-copy.ts';
+import { openVulkanDevice, VulkanDevice } from '../native/vulkan-device.ts';
 import { replayWorkload, type ReplayResult } from '../src-main/bench/replay.ts';
 import { loadProfileDevice, median } from '../src-main/cli/commands/bench.ts';
 import { assetPath } from '../src-main/cli/paths.ts';
@@ -30,8 +42,11 @@ const profileFiles: Record<string, string> = {
   h100: 'nvidia-h100-80gb-hbm3.vulkaninfo.txt',
 };
 const profiles = (option('profiles') ?? 'lavapipe,h100').split(',');
+const copyMode = (option('copy') ?? 'auto') as DefragmentCopyMode;
 if (!(Number.isSafeInteger(runs) && runs > 0)) throw new RangeError('--runs needs a positive whole number');
-for (const p of profiles) if (!(p in profileFiles)) throw new RangeError(`unknown profile ${p}`);
+for (const p of profiles)
+  if (!(p in profileFiles) && !/^device:\d+$/.test(p)) throw new RangeError(`unknown profile ${p}`);
+if (!defragmentCopyModes.includes(copyMode)) throw new RangeError(`unknown --copy ${copyMode}`);
 
 /** Simulated mode moves no bytes: there is no GPU behind the simulated device to copy them. */
 const relocation: RelocationOptions = { copy: () => {}, maxMovedPerRequest: maxMoved };
@@ -39,6 +54,8 @@ const relocation: RelocationOptions = { copy: () => {}, maxMovedPerRequest: maxM
 interface Row {
   readonly result: ReplayResult;
   readonly nsPerOp: number;
+  /** Real device only: the copies of the last run. */
+  readonly copies: DefragmentCopyStats | null;
 }
 
 async function measure(
@@ -46,17 +63,31 @@ async function measure(
   profile: string,
   withRelocation: boolean,
 ): Promise<Row> {
-  const file = assetPath('profiles', profileFiles[profile]!);
-  const once = async () =>
-    replayWorkload(workload, {
-      device: await loadProfileDevice(file),
-      strategy: 'tlsf',
-      relocation: withRelocation ? relocation : null,
-    });
+  const real = /^device:(\d+)$/.exec(profile);
+  let copies: DefragmentCopyStats | null = null;
+  const once = async () => {
+    const device: Device = real
+      ? openVulkanDevice(Number(real[1]))
+      : await loadProfileDevice(assetPath('profiles', profileFiles[profile]!));
+    let options: RelocationOptions | null = withRelocation ? relocation : null;
+    if (withRelocation && device instanceof VulkanDevice) {
+      copies = newDefragmentCopyStats();
+      options = { ...createRelocationCopy(device.context, copyMode, copies), maxMovedPerRequest: maxMoved };
+    }
+    try {
+      return replayWorkload(workload, { device, strategy: 'tlsf', relocation: options });
+    } finally {
+      if (device instanceof VulkanDevice) device.close();
+    }
+  };
   await once();
   const results: ReplayResult[] = [];
   for (let r = 0; r < runs; r++) results.push(await once());
-  return { result: results[results.length - 1]!, nsPerOp: median(results.map((r) => r.nanoseconds / r.ops)) };
+  return {
+    result: results[results.length - 1]!,
+    nsPerOp: median(results.map((r) => r.nanoseconds / r.ops)),
+    copies,
+  };
 }
 
 function describe(row: Row): string {
@@ -69,6 +100,14 @@ function describe(row: Row): string {
     `moved_mib=${(r.movedBytes / MiB).toFixed(0)}`.padEnd(15),
     `ns_per_op=${row.nsPerOp.toFixed(0)}`.padEnd(14),
     `failures=${r.failures}`,
+    ...(row.copies === null
+      ? []
+      : [
+          `mapped_moves=${row.copies.mappedMoves}`,
+          `transfer_submits=${row.copies.transferSubmits}`,
+          `copy_buffers=${row.copies.buffers}`,
+          `temp_blocks=${row.copies.tempBlocks}`,
+        ]),
   ].join(' ');
 }
 

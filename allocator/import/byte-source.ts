@@ -2,13 +2,21 @@
 // src-main/import/file-source.ts; a browser can wrap a File (Blob.stream()); tests wrap bytes in memory.
 // Re-readable because the pickle reader makes two passes (see pickle.ts); each pass holds one chunk.
 
+export interface ChunkOptions {
+  readonly recycle?: boolean;
+}
+
 export interface ByteSource {
   /** File name or description, used in messages. */
   readonly name: string;
   /** Total bytes when known (for progress). */
   readonly size: number | null;
-  /** A fresh pass over the bytes, from the start. */
-  chunks(): AsyncIterable<Uint8Array>;
+  /**
+   * A fresh pass over the bytes, from the start. With `recycle` the consumer promises to keep no chunk (nor
+   * any view of one) past the one after it: the source may then read into the memory of the chunk before
+   * last instead of fresh memory (at hundreds of MB, fresh pages cost more than reading them).
+   */
+  chunks(options?: ChunkOptions): AsyncIterable<Uint8Array>;
   /** The first bytes (up to `n`), for format detection. */
   head(n: number): Promise<Uint8Array>;
 }
@@ -57,7 +65,8 @@ export async function* textChunks(
   // TextDecoder drops a leading BOM by default (ignoreBOM: false).
   const decoder = new TextDecoder(encoding);
   let done = 0;
-  for await (const chunk of source.chunks()) {
+  // The decoder keeps a copy of an unfinished character, never the chunk: chunks may be recycled.
+  for await (const chunk of source.chunks({ recycle: true })) {
     done += chunk.length;
     const text = decoder.decode(chunk, { stream: true });
     onBytes?.(done);

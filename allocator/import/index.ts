@@ -13,7 +13,7 @@ import { importPytorchSnapshot } from './pytorch.ts';
 import { detectRmv, importRmv } from './rmv.ts';
 
 export * from './model.ts';
-export { blobSource, bytesSource, type BlobLike, type ByteSource } from './byte-source.ts';
+export { blobSource, bytesSource, type BlobLike, type ByteSource, type ChunkOptions } from './byte-source.ts';
 export { endState, type EndState } from './end-state.ts';
 export { importGpuMemDump } from './gpumemdump.ts';
 export { importPytorchSnapshot } from './pytorch.ts';

@@ -87,10 +87,75 @@ export class PickleError extends Error {
   }
 }
 
+/**
+ * A flat dict item of a streamed list, as the fast path reads it without building the dict: the values of
+ * the keys the caller named (PickleStreamOptions.record), in typed slots. One record is reused for every
+ * item: read it in onRecord, keep nothing of it.
+ */
+export class StreamedRecord {
+  /** Per field: RECORD_ABSENT, RECORD_NUMBER (the value is in num) or RECORD_VALUE (in value). */
+  readonly kind: Uint8Array;
+  /** Numbers (ints below 2^53 and floats), unboxed. */
+  readonly num: Float64Array;
+  /** Any other value (strings, bigints, lists, None, ...); meaningful only where kind is RECORD_VALUE. */
+  readonly value: unknown[];
+  /**
+   * For a field whose value is an interned list of memo references (internReferenceLists): the list's id,
+   * dense from 0, the same for every item that holds that list (so consumers can cache by it); else -1.
+   */
+  readonly listId: Int32Array;
+
+  constructor(readonly fields: readonly string[]) {
+    this.kind = new Uint8Array(fields.length);
+    this.num = new Float64Array(fields.length);
+    this.value = new Array<unknown>(fields.length).fill(undefined);
+    this.listId = new Int32Array(fields.length).fill(-1);
+  }
+
+  clear(): void {
+    for (let k = 0; k < this.kind.length; k++) {
+      this.kind[k] = RECORD_ABSENT;
+      this.listId[k] = -1;
+    }
+  }
+
+  /** Sets field `k` to `v` (numbers go to num). */
+  set(k: number, v: unknown, listId = -1): void {
+    if (typeof v === 'number') {
+      this.kind[k] = RECORD_NUMBER;
+      this.num[k] = v;
+    } else {
+      this.kind[k] = RECORD_VALUE;
+      this.value[k] = v;
+    }
+    this.listId[k] = listId;
+  }
+
+  /** The value of field `k` (undefined when absent). */
+  get(k: number): unknown {
+    const kind = this.kind[k];
+    return kind === RECORD_NUMBER ? this.num[k] : kind === RECORD_VALUE ? this.value[k] : undefined;
+  }
+}
+export const RECORD_ABSENT = 0;
+export const RECORD_NUMBER = 1;
+export const RECORD_VALUE = 2;
+
 export interface PickleStreamOptions {
   /** Items appended to the list at this path go to onItem and are not stored. */
   readonly streamItems?: (listPath: PicklePath) => boolean;
   readonly onItem?: (listPath: PicklePath, index: number, value: PickleValue) => void;
+  /**
+   * Flat dict items that the fast path reads (almost all trace entries) go to onRecord as a StreamedRecord
+   * of these fields instead of a dict to onItem (keys not named are read and dropped); items the fast
+   * path leaves to the opcode loop still go to onItem as dicts. Needs onItem and a referencedMemo policy.
+   */
+  readonly record?: {
+    /** Which streamed lists' items become records (the others' items stay dicts). */
+    readonly lists: (listPath: PicklePath) => boolean;
+    readonly fields: readonly string[];
+    readonly onRecord: (listPath: PicklePath, index: number, record: StreamedRecord) => void;
+  };
   /**
    * Memo slots that are read back (from a MemoReferenceScanner pass); null keeps every memoized object;
    * 'prune-streamed' reads in one pass: when items of a streamed list are handed out, the memo forgets
@@ -626,9 +691,44 @@ class Memo {
     let page = this.pages[p];
     // A far slot (LONG_BINPUT takes any u32) leaves the pages between unmade (a holey array).
     if (page === undefined) this.pages[p] = page = new Array<MemoValue>(8192);
-    page[slot & 8191] = value;
+    const i = slot & 8191;
+    if (slot < this.watched.length && this.watched[slot] === 1) {
+      const old = page[i];
+      if (old !== undefined && old !== value) this.watchedChanged = true;
+    }
+    page[i] = value;
     if (slot >= this.length) this.length = slot + 1;
   }
+
+  /** Slots whose value something was derived from (1 = watched); see watch. */
+  private watched = new Uint8Array(0);
+  /** Set when the value of a watched slot is replaced by another; cleared by unwatchAll. */
+  watchedChanged = false;
+
+  /** Watches `slot`: replacing its value sets watchedChanged. */
+  watch(slot: number): void {
+    if (slot >= this.watched.length) {
+      const grown = new Uint8Array(Math.max(slot + 1, this.watched.length * 2, 1024));
+      grown.set(this.watched);
+      this.watched = grown;
+    }
+    this.watched[slot] = 1;
+  }
+
+  unwatchAll(): void {
+    this.watched.fill(0);
+    this.watchedChanged = false;
+  }
+}
+
+/**
+ * A list of memo references that was interned, by the slots it was read from: the same slots (while none
+ * of them is written again) make the same list, so the fast path finds it without reading the memo.
+ */
+interface SlotList {
+  readonly slots: Uint32Array;
+  readonly list: PickleValue[];
+  readonly id: number;
 }
 
 /** Second pass: the value, with selected lists streamed. feed() chunks in order, then end(). */
@@ -648,7 +748,8 @@ export class PickleStreamReader {
   private refHash = 0;
   /** Interned reference-only lists by hash of their slots (see internReferenceLists). */
   private readonly internedLists = new Map<number, PickleValue[][]>();
-  private readonly interned = new WeakSet<PickleValue[]>();
+  /** Interned lists and their ids (dense from 0; see StreamedRecord.listId). */
+  private readonly interned = new Map<PickleValue[], number>();
   /** Per streamed list: memoSize after its last append (slots since then were made by its next items). */
   private readonly streamedMemoMark = new WeakMap<PickleValue[], number>();
   private result: PickleValue | undefined;
@@ -671,6 +772,10 @@ export class PickleStreamReader {
     this.maxMarkDepth = options.maxMarkDepth ?? 10_000;
     const refs = options.referencedMemo;
     this.fastItems = options.onItem !== undefined && refs !== undefined && refs !== null;
+    if (options.record !== undefined) {
+      this.record = new StreamedRecord(options.record.fields);
+      options.record.fields.forEach((name, k) => this.recordField.set(name, k));
+    }
   }
 
   get finished(): boolean {
@@ -682,7 +787,11 @@ export class PickleStreamReader {
     return this.cur.base + this.cur.pos;
   }
 
-  /** Bytes after STOP are ignored (a snapshot file holds one pickle). */
+  /**
+   * Bytes after STOP are ignored (a snapshot file holds one pickle). No view of `chunk` is kept past the
+   * next feed (what is left unread of it is copied then), so a source may recycle its memory after that
+   * (ByteSource.chunks `recycle`).
+   */
   feed(chunk: Uint8Array): void {
     if (this.done) return;
     const c = this.cur;
@@ -787,13 +896,14 @@ export class PickleStreamReader {
     return list;
   }
 
-  private internKey(items: readonly PickleValue[], hash: number): number {
-    return (hash >>> 0) * 1024 + Math.min(items.length, 1023);
+  /** Map key of a list by its length and slot hash: a small integer (a Smi, not a boxed heap number). */
+  private internKey(length: number, hash: number): number {
+    return (hash ^ Math.imul(length, 0x9e3779b1)) & 0x3fffffff;
   }
 
   /** The interned list with exactly `items` (`hash`: of their memo slots), if there is one. */
   private findInterned(items: readonly PickleValue[], hash: number): PickleValue[] | undefined {
-    const bucket = this.internedLists.get(this.internKey(items, hash));
+    const bucket = this.internedLists.get(this.internKey(items.length, hash));
     if (bucket === undefined) return undefined;
     search: for (const candidate of bucket) {
       if (candidate.length !== items.length) continue;
@@ -804,11 +914,11 @@ export class PickleStreamReader {
   }
 
   private registerInterned(list: PickleValue[], hash: number): void {
-    const key = this.internKey(list, hash);
+    const key = this.internKey(list.length, hash);
     let bucket = this.internedLists.get(key);
     if (bucket === undefined) this.internedLists.set(key, (bucket = []));
     bucket.push(list);
-    this.interned.add(list);
+    this.interned.set(list, this.interned.size);
   }
 
   /**
@@ -871,6 +981,7 @@ export class PickleStreamReader {
       this.fastOwner = owner;
       this.fastPath = path;
       this.fastCount = this.streamedCount(owner);
+      this.fastRecord = this.record !== null && this.options.record!.lists(path) ? this.record : null;
     }
     if (this.stack.length > 0) {
       const items = this.stack;
@@ -883,6 +994,7 @@ export class PickleStreamReader {
     }
     const buf = this.cur.buf;
     const savedMemoSize = this.memoSize;
+    this.fastDictMemoStart = savedMemoSize;
     // The dict's own memo slot: never kept (the item is handed out now; a later read of it is a rescan).
     const slot = this.fastPut(start + 1);
     if (slot === -2) return this.fastGiveUp(savedMemoSize);
@@ -895,8 +1007,10 @@ export class PickleStreamReader {
     }
     if (p >= buf.length || buf[p] !== OP.MARK) return this.fastGiveUp(savedMemoSize);
     p++;
-    const d = newDict();
-    for (;;) {
+    const rec = this.fastRecord;
+    const d = rec === null ? newDict() : null;
+    if (rec !== null) rec.clear();
+    for (let k = 0; ; k++) {
       p = this.skipFrames(p);
       if (p >= buf.length) return this.fastGiveUp(savedMemoSize);
       if (buf[p] === OP.SETITEMS) {
@@ -905,9 +1019,14 @@ export class PickleStreamReader {
       }
       const key = this.fastValue(p);
       if (typeof key !== 'string') return this.fastGiveUp(savedMemoSize);
-      const value = this.fastValue(this.fastPos);
-      if (value === FAST_FAIL) return this.fastGiveUp(savedMemoSize);
-      d[key] = value;
+      if (rec !== null) {
+        if (!this.fastRecordValue(this.fastPos, rec, this.recordFieldOf(key, k)))
+          return this.fastGiveUp(savedMemoSize);
+      } else {
+        const value = this.fastValue(this.fastPos);
+        if (value === FAST_FAIL) return this.fastGiveUp(savedMemoSize);
+        d![key] = value;
+      }
       p = this.fastPos;
     }
     // Complete only if nothing can touch it again: the next opcode starts the next item or ends the batch.
@@ -915,10 +1034,93 @@ export class PickleStreamReader {
     if (q >= buf.length || (buf[q] !== OP.EMPTY_DICT && buf[q] !== OP.APPENDS))
       return this.fastGiveUp(savedMemoSize);
     const count = this.fastCount;
-    this.options.onItem?.(this.fastPath, count.n, d);
+    if (rec !== null) this.options.record!.onRecord(this.fastPath, count.n, rec);
+    else this.options.onItem?.(this.fastPath, count.n, d!);
     count.n++;
     this.fastItemCount++;
     return p;
+  }
+
+  /** The record (PickleStreamOptions.record) the fast path fills, or null when items are dicts. */
+  private readonly record: StreamedRecord | null = null;
+  /** `record` when the fastOwner's items become records, else null. */
+  private fastRecord: StreamedRecord | null = null;
+  private readonly recordField = new Map<string, number>();
+  /**
+   * The last key seen at each position of a dict and its field: entries repeat their keys in the same
+   * order, as the same memoized string objects, so an identity check mostly saves the lookup by name.
+   */
+  private readonly recentKey: (string | undefined)[] = new Array<string | undefined>(16).fill(undefined);
+  private readonly recentField = new Int32Array(16);
+
+  /** The record field of dict key `key` at position `k`; -1 when the key is not one of the fields. */
+  private recordFieldOf(key: string, k: number): number {
+    if (k < 16 && this.recentKey[k] === key) return this.recentField[k]!;
+    const field = this.recordField.get(key) ?? -1;
+    if (k < 16) {
+      this.recentKey[k] = key;
+      this.recentField[k] = field;
+    }
+    return field;
+  }
+
+  /**
+   * The value at buf[at] into field `field` of `rec` (-1: read and dropped), as fastValue reads it (numbers
+   * straight into the record, unboxed). Sets fastPos after it; false where fastValue would fail.
+   */
+  private fastRecordValue(at: number, rec: StreamedRecord, field: number): boolean {
+    const c = this.cur;
+    const buf = c.buf;
+    const p = this.skipFrames(at);
+    if (field >= 0 && p < buf.length) {
+      let num: number;
+      let end: number;
+      switch (buf[p]) {
+        case OP.BININT1:
+          end = p + 2;
+          if (end > buf.length) return false;
+          num = buf[p + 1]!;
+          break;
+        case OP.BININT2:
+          end = p + 3;
+          if (end > buf.length) return false;
+          num = c.u16(p + 1);
+          break;
+        case OP.BININT:
+          end = p + 5;
+          if (end > buf.length) return false;
+          num = c.i32(p + 1);
+          break;
+        case OP.LONG1: {
+          if (p + 2 > buf.length) return false;
+          end = p + 2 + buf[p + 1]!;
+          if (end > buf.length) return false;
+          const v = decodeLongAt(buf, p + 2, buf[p + 1]!);
+          if (typeof v !== 'number') {
+            rec.set(field, v);
+            this.fastPos = end;
+            return true;
+          }
+          num = v;
+          break;
+        }
+        default:
+          end = -1;
+          num = 0;
+      }
+      if (end >= 0) {
+        rec.kind[field] = RECORD_NUMBER;
+        rec.num[field] = num;
+        rec.listId[field] = -1;
+        this.fastPos = end;
+        return true;
+      }
+    }
+    this.fastListId = -1;
+    const v = this.fastValue(p);
+    if (v === FAST_FAIL) return false;
+    if (field >= 0) rec.set(field, v, this.fastListId);
+    return true;
   }
 
   /** streamedDict's way out: the memo size as it was (slots written since are written again). */
@@ -1028,7 +1230,9 @@ export class PickleStreamReader {
       case OP.BINGET:
       case OP.LONG_BINGET: {
         const v = this.fastGet(p);
-        return v === undefined ? FAST_FAIL : v;
+        if (v === undefined) return FAST_FAIL;
+        if (Array.isArray(v)) this.fastListId = this.interned.get(v) ?? -1;
+        return v;
       }
       case OP.EMPTY_LIST: {
         const slot = this.fastPut(p + 1);
@@ -1041,6 +1245,11 @@ export class PickleStreamReader {
           return list;
         }
         q++;
+        const refs = this.options.referencedMemo;
+        const kept =
+          slot >= 0 &&
+          (refs === 'prune-streamed' || (typeof refs === 'object' && refs !== null && refs.has(slot)));
+        if (kept && this.options.internReferenceLists) return this.fastInternedList(q, slot);
         // The items go to a scratch array first: most frames lists are found interned, and then no list
         // is made at all (the opcode loop makes one and drops it).
         const items = this.fastScratch;
@@ -1058,21 +1267,6 @@ export class PickleStreamReader {
         }
         this.fastPos = q + 1;
         if (items.length === 0 || items.length >= 1000) return FAST_FAIL; // the loop's own rules apply
-        const refs = this.options.referencedMemo;
-        const kept =
-          slot >= 0 &&
-          (refs === 'prune-streamed' || (typeof refs === 'object' && refs !== null && refs.has(slot)));
-        if (kept && this.options.internReferenceLists) {
-          const shared = this.findInterned(items, hash);
-          if (shared !== undefined) {
-            this.memo.set(slot, shared);
-            return shared;
-          }
-          const list = items.slice();
-          this.memo.set(slot, list);
-          this.registerInterned(list, hash);
-          return list;
-        }
         const list = items.slice();
         if (kept) this.memo.set(slot, list);
         return list;
@@ -1081,6 +1275,94 @@ export class PickleStreamReader {
         return FAST_FAIL;
     }
   }
+
+  /**
+   * The items of a list of memo references, from buf[from] (after its MARK) to its APPENDS, for a list kept
+   * at memo slot `slot` and interned (internReferenceLists): the interned list, as the opcode loop makes
+   * it. Hot (every trace entry has a frames list of 10-40 frames): a list read from the same slots before
+   * is found by its slots alone (slotLists), without reading the memo; its slots are watched, and should
+   * one of them be written again the cache is dropped. Sets fastPos after the APPENDS and fastListId.
+   */
+  private fastInternedList(from: number, slot: number): PickleValue[] | typeof FAST_FAIL {
+    const c = this.cur;
+    const buf = c.buf;
+    const n = buf.length;
+    const slots = this.slotScratch;
+    let len = 0;
+    let hash = 0;
+    let maxSlot = -1;
+    let q = from;
+    for (;;) {
+      q = this.skipFrames(q);
+      if (q >= n) return FAST_FAIL;
+      const op = buf[q];
+      let s: number;
+      if (op === OP.LONG_BINGET) {
+        if (q + 5 > n) return FAST_FAIL;
+        s = c.u32(q + 1);
+        q += 5;
+      } else if (op === OP.BINGET) {
+        if (q + 2 > n) return FAST_FAIL;
+        s = buf[q + 1]!;
+        q += 2;
+      } else if (op === OP.APPENDS) break;
+      else return FAST_FAIL;
+      // Not written yet, the list itself, or a batch of 1000 (the opcode loop's rules apply).
+      if (s >= this.memoSize || s === slot || len === 999) return FAST_FAIL;
+      slots[len++] = s;
+      hash = (Math.imul(hash, 0x01000193) ^ s) | 0;
+      if (s > maxSlot) maxSlot = s;
+    }
+    this.fastPos = q + 1;
+    if (len === 0) return FAST_FAIL;
+    if (this.memo.watchedChanged) {
+      this.slotLists.clear();
+      this.memo.unwatchAll();
+    }
+    const key = this.internKey(len, hash);
+    const bucket = this.slotLists.get(key);
+    if (bucket !== undefined) {
+      search: for (const e of bucket) {
+        if (e.slots.length !== len) continue;
+        for (let k = 0; k < len; k++) if (e.slots[k] !== slots[k]) continue search;
+        this.memo.set(slot, e.list);
+        this.fastListId = e.id;
+        return e.list;
+      }
+    }
+    // First read from these slots: their values, interned as the opcode loop does.
+    const items = this.fastScratch;
+    items.length = 0;
+    for (let k = 0; k < len; k++) {
+      const v = this.memo.get(slots[k]!);
+      if (v === undefined || v === PRUNED) return FAST_FAIL; // the opcode loop says why
+      items.push(v);
+    }
+    let list = this.findInterned(items, hash);
+    if (list === undefined) {
+      list = items.slice();
+      this.registerInterned(list, hash);
+    }
+    this.memo.set(slot, list);
+    const id = this.interned.get(list)!;
+    this.fastListId = id;
+    // A value made inside this very item would be made again (another object) by the opcode loop, should
+    // the fast path give the item up: lists reading such slots are not cached.
+    if (maxSlot < this.fastDictMemoStart) {
+      const entry: SlotList = { slots: slots.slice(0, len), list, id };
+      if (bucket === undefined) this.slotLists.set(key, [entry]);
+      else bucket.push(entry);
+      for (let k = 0; k < len; k++) this.memo.watch(slots[k]!);
+    }
+    return list;
+  }
+  /** Interned lists by the memo slots they were read from (see fastInternedList), by internKey. */
+  private readonly slotLists = new Map<number, SlotList[]>();
+  private readonly slotScratch = new Uint32Array(1000);
+  /** The interned list id of the last value fastValue read (-1: not an interned list). */
+  private fastListId = -1;
+  /** memoSize when streamedDict started the current item. */
+  private fastDictMemoStart = 0;
   /** The position after any FRAME opcodes at buf[p] (they only group bytes; the loop skips them too). */
   private skipFrames(p: number): number {
     const buf = this.cur.buf;
@@ -1433,6 +1715,7 @@ export class PickleStreamReader {
         }
         case OP.APPENDS: {
           const refsOnly = this.refsInFrame === this.stack.length && this.stack.length > 0;
+          const hash = this.refHash; // of this frame's references (popMark restores the outer frame's)
           const memoFrom = this.markMemo[this.markMemo.length - 1]!;
           const items = this.popMark(at);
           const list = this.options.internReferenceLists && refsOnly ? this.top(at) : undefined;
@@ -1443,7 +1726,7 @@ export class PickleStreamReader {
             !this.interned.has(list) &&
             this.stack.length > 0
           ) {
-            this.stack[this.stack.length - 1] = this.internList(list, items, memoFrom - 1, this.refHash);
+            this.stack[this.stack.length - 1] = this.internList(list, items, memoFrom - 1, hash);
             break;
           }
           this.appendTo(items, at, memoFrom);

@@ -27,11 +27,12 @@
 // Without device_traces (or with empty ones) the snapshot alone becomes one point in time.
 //
 // Memory: segments and trace entries are taken from the parser one at a time; entries are kept in compact
-// typed columns (about 40 bytes each) for the backward walk, and stacks are interned once.
+// typed columns (35 bytes each) for the backward walk, and stacks are interned once.
 import type { MemoryHeap, MemoryType } from '../device.ts';
 import { MemoryHeapFlags, MemoryPropertyFlags } from '../device.ts';
 import { EventLog } from '../event-log.ts';
 import { AllocationKind } from '../types.ts';
+import { AddrMap, type Addr } from './addr-map.ts';
 import { textChunks, sniffTextEncoding, type ByteSource } from './byte-source.ts';
 import { JsonStreamParser, JsonSyntaxError, type JsonValue } from './json-stream.ts';
 import {
@@ -47,13 +48,16 @@ import {
   PickleError,
   PickleNeedsRescan,
   PickleStreamReader,
+  RECORD_ABSENT,
+  RECORD_NUMBER,
+  RECORD_VALUE,
+  StreamedRecord,
   type PicklePath,
   type PickleValue,
 } from './pickle.ts';
 import { describe, intText, isObj, own, Reader, Warnings } from './read-values.ts';
 
-/** A device address: a number when it is a safe integer, a bigint above 2^53 (Map keys compare by value). */
-export type Addr = number | bigint;
+export type { Addr };
 
 const enum Action {
   Alloc = 1,
@@ -68,6 +72,30 @@ const enum Action {
   Annotate,
   Other,
 }
+
+/**
+ * The trace entry keys the importer reads, in the order of the F_* indices: the pickle reader's fast path
+ * hands an entry as a StreamedRecord of these (no dict per entry); other entries (JSON, or what the fast
+ * path leaves to the opcode loop) are dicts, copied into a record of the same fields.
+ */
+const ENTRY_FIELDS = [
+  'action',
+  'addr',
+  'size',
+  'stream',
+  'time_us',
+  'frames',
+  'device_free',
+  'user_metadata',
+] as const;
+const F_ACTION = 0;
+const F_ADDR = 1;
+const F_SIZE = 2;
+const F_STREAM = 3;
+const F_TIME = 4;
+const F_FRAMES = 5;
+const F_DEVICE_FREE = 6;
+const F_METADATA = 7;
 
 /** Action names; a Map, so that names such as "constructor" are not found on a prototype. */
 const actionCodes = new Map<string, Action>([
@@ -133,10 +161,18 @@ class EntryColumns {
   size: Float64Array;
   time: Float64Array;
   stack: Uint32Array;
-  /** Extra text (OOM device_free, annotate metadata, unknown action names) as string ids. */
-  note: Uint32Array;
-  /** The entry's CUDA stream; -1 when it has none. */
-  stream: Float64Array;
+  /**
+   * Extra text (OOM device_free, annotate metadata, unknown action names) as string ids, by row: few rows
+   * have one, so not a column.
+   */
+  private readonly notes = new Map<number, number>();
+  /** The entry's CUDA stream as an index into `streams` (+1); 0 when it has none. */
+  streamIndex: Uint32Array;
+  /** The distinct streams (a few: CUDA streams are per device and per purpose). */
+  private readonly streams: number[] = [];
+  private readonly streamIndexOf = new Map<number, number>();
+  private lastStream = -1;
+  private lastStreamIndex = 0;
   /** Addresses that are safe integers (all real ones); NaN where the address is a bigint (kept in bigAddr). */
   addr: Float64Array;
 
@@ -151,8 +187,7 @@ class EntryColumns {
     this.size = new Float64Array(capacity);
     this.time = new Float64Array(capacity);
     this.stack = new Uint32Array(capacity);
-    this.note = new Uint32Array(capacity);
-    this.stream = new Float64Array(capacity);
+    this.streamIndex = new Uint32Array(capacity);
     this.addr = new Float64Array(capacity);
   }
   private readonly bigAddr = new Map<number, bigint>();
@@ -169,13 +204,13 @@ class EntryColumns {
   ): void {
     if (this.length === this.action.length) this.grow();
     const i = this.length++;
-    this.stream[i] = stream;
+    if (stream >= 0) this.streamIndex[i] = this.indexOfStream(stream);
     this.action[i] = action;
     this.device[i] = device;
     this.size[i] = size;
     this.time[i] = time;
     this.stack[i] = stack;
-    this.note[i] = note;
+    if (note !== 0) this.notes.set(i, note);
     if (typeof addr === 'number') this.addr[i] = addr;
     else {
       this.addr[i] = NaN;
@@ -198,9 +233,33 @@ class EntryColumns {
     this.size = g(this.size, (k) => new Float64Array(k));
     this.time = g(this.time, (k) => new Float64Array(k));
     this.stack = g(this.stack, (k) => new Uint32Array(k));
-    this.note = g(this.note, (k) => new Uint32Array(k));
-    this.stream = g(this.stream, (k) => new Float64Array(k));
+    this.streamIndex = g(this.streamIndex, (k) => new Uint32Array(k));
     this.addr = g(this.addr, (k) => new Float64Array(k));
+  }
+
+  /** 1 + the index of `stream` in `streams` (streams repeat: the last one is checked first). */
+  private indexOfStream(stream: number): number {
+    if (stream === this.lastStream) return this.lastStreamIndex;
+    let index = this.streamIndexOf.get(stream);
+    if (index === undefined) {
+      this.streams.push(stream);
+      index = this.streams.length;
+      this.streamIndexOf.set(stream, index);
+    }
+    this.lastStream = stream;
+    this.lastStreamIndex = index;
+    return index;
+  }
+
+  /** The CUDA stream of entry `i`; -1 when it has none. */
+  streamAt(i: number): number {
+    const k = this.streamIndex[i]!;
+    return k === 0 ? -1 : this.streams[k - 1]!;
+  }
+
+  /** The note string id of entry `i` (0: none). */
+  noteAt(i: number): number {
+    return this.notes.get(i) ?? 0;
   }
 
   /** The address of entry `i`. */
@@ -216,18 +275,25 @@ interface StackNode {
   readonly next: Map<number, StackNode>;
 }
 
+/** A live segment (block) of the replay. */
+interface LiveSegment {
+  readonly start: Addr;
+  readonly blockId: number;
+  readonly size: number;
+}
+
 /** Live state of one device during replay. */
 class DeviceState {
   /** Segment start -> block. `starts` is kept sorted for "which segment holds this address". */
-  readonly segments = new Map<Addr, { blockId: number; size: number }>();
+  readonly segments = new Map<Addr, LiveSegment>();
   readonly starts: Addr[] = [];
   /** Live allocation address -> allocation id (its size: AllocationSizes). */
-  readonly allocations = new Map<Addr, number>();
+  readonly allocations = new AddrMap(1024);
   reserved = 0;
   peakReserved = 0;
 
   addSegment(addr: Addr, blockId: number, size: number): void {
-    this.segments.set(addr, { blockId, size });
+    this.segments.set(addr, { start: addr, blockId, size });
     let lo = 0;
     let hi = this.starts.length;
     while (lo < hi) {
@@ -250,7 +316,7 @@ class DeviceState {
   }
 
   /** The segment holding [addr, addr + size), if any. */
-  containing(addr: Addr, size: number): { start: Addr; blockId: number; size: number } | null {
+  containing(addr: Addr, size: number): LiveSegment | null {
     let lo = 0;
     let hi = this.starts.length;
     while (lo < hi) {
@@ -262,7 +328,7 @@ class DeviceState {
     const start = this.starts[lo - 1]!;
     const seg = this.segments.get(start)!;
     const offset = addrSub(addr, start);
-    if (offset + size <= seg.size) return { start, ...seg };
+    if (offset + size <= seg.size) return seg;
     if (offset >= seg.size) return null;
     // Expandable segments are mapped range by range: an allocation may run on into the ranges mapped
     // right after it. It is placed in the block where it starts.
@@ -275,7 +341,7 @@ class DeviceState {
       rest -= n;
       end = addrAdd(next, n);
     }
-    return rest <= 0 ? { start, ...seg } : null;
+    return rest <= 0 ? seg : null;
   }
 }
 
@@ -445,49 +511,83 @@ class Collector {
     });
   }
 
-  /**
-   * One trace entry. Hot (a million calls for a large snapshot): the field names for messages are only
-   * built when a value is wrong, and a prototype-less dict (the pickle reader's) is read without own().
-   */
+  /** One trace entry as a dict (JSON, or an entry the pickle reader's fast path left to its opcode loop). */
   entry(v: unknown, device: number, index: number): void {
+    const e = isObj(v) ? v : this.r.obj(v, entryName(device, index));
+    const rec = this.dictRecord;
+    rec.clear();
+    for (let k = 0; k < ENTRY_FIELDS.length; k++) {
+      const x = own(e, ENTRY_FIELDS[k]!);
+      if (x !== undefined) rec.set(k, x);
+    }
+    this.entryRecord(rec, device, index);
+  }
+  private readonly dictRecord = new StreamedRecord(ENTRY_FIELDS);
+
+  /**
+   * One trace entry (fields ENTRY_FIELDS). Hot (a million calls for a large snapshot): numbers are read
+   * unboxed from the record, frames lists the reader interned are looked up by their id, and the field
+   * names for messages are only built when a value is wrong.
+   */
+  entryRecord(rec: StreamedRecord, device: number, index: number): void {
     const r = this.r;
-    const where = (): string => `device_traces[${device}][${index}]`;
-    const e = isObj(v) ? v : r.obj(v, where());
-    const bare = Object.getPrototypeOf(e) === null;
-    const actionValue = bare ? e['action'] : own(e, 'action');
+    const actionValue = rec.get(F_ACTION);
     const actionName =
-      typeof actionValue === 'string' ? actionValue : r.str(actionValue, `${where()}.action`);
+      typeof actionValue === 'string'
+        ? actionValue
+        : r.str(actionValue, `${entryName(device, index)}.action`);
     const action = actionCodes.get(actionName) ?? Action.Other;
-    const addrKey = action === Action.Oom ? 'device_free' : 'addr';
-    const addrValue = bare ? e[addrKey] : own(e, addrKey);
-    const addr: Addr =
-      action === Action.Oom || addrValue === undefined
-        ? 0
-        : typeof addrValue === 'number' && Number.isSafeInteger(addrValue) && addrValue >= 0
-          ? addrValue
-          : this.addr(addrValue, `${where()}.addr`);
-    const sizeValue = bare ? e['size'] : own(e, 'size');
-    const size =
-      sizeValue === undefined
-        ? 0
-        : typeof sizeValue === 'number' && Number.isSafeInteger(sizeValue) && sizeValue >= 0
-          ? sizeValue
-          : r.uint(sizeValue, `${where()}.size`);
-    const t = bare ? e['time_us'] : own(e, 'time_us');
+    let addr: Addr = 0;
+    if (action !== Action.Oom && rec.kind[F_ADDR] !== RECORD_ABSENT) {
+      const a = rec.num[F_ADDR]!;
+      addr =
+        rec.kind[F_ADDR] === RECORD_NUMBER && Number.isSafeInteger(a) && a >= 0
+          ? a
+          : this.addr(rec.get(F_ADDR), `${entryName(device, index)}.addr`);
+    }
+    let size = 0;
+    if (rec.kind[F_SIZE] !== RECORD_ABSENT) {
+      const n = rec.num[F_SIZE]!;
+      size =
+        rec.kind[F_SIZE] === RECORD_NUMBER && Number.isSafeInteger(n) && n >= 0
+          ? n
+          : r.uint(rec.get(F_SIZE), `${entryName(device, index)}.size`);
+    }
+    const t = rec.get(F_TIME);
     const time = typeof t === 'number' && Number.isFinite(t) ? t : typeof t === 'bigint' ? Number(t) : NaN;
     let note = 0;
-    if (action === Action.Oom) note = this.log.strings.intern(intText(addrValue) ?? '?');
-    else if (action === Action.Annotate) note = this.log.strings.intern(jsonText(own(e, 'user_metadata')));
+    if (action === Action.Oom) note = this.log.strings.intern(intText(rec.get(F_DEVICE_FREE)) ?? '?');
+    else if (action === Action.Annotate) note = this.log.strings.intern(jsonText(rec.get(F_METADATA)));
     else if (action === Action.Other) note = this.log.strings.intern(actionName);
-    const stream = streamOf(bare ? e['stream'] : own(e, 'stream')) ?? -1;
-    const frames = bare ? e['frames'] : own(e, 'frames');
-    this.state.entries.push(action, device, addr, size, time, this.stackId(frames), note, stream);
+    const stream = streamOf(rec.get(F_STREAM)) ?? -1;
+    const listId = rec.listId[F_FRAMES]!;
+    const stack =
+      listId >= 0 && rec.kind[F_FRAMES] === RECORD_VALUE
+        ? this.stackOfList(listId, rec.value[F_FRAMES])
+        : this.stackId(rec.get(F_FRAMES));
+    this.state.entries.push(action, device, addr, size, time, stack, note, stream);
   }
+
+  /** stackId of the reader's interned list `listId` (`frames`), computed once per list. */
+  private stackOfList(listId: number, frames: unknown): number {
+    const known = this.stackByList[listId];
+    if (known !== undefined) return known;
+    const id = this.stackId(frames);
+    this.stackByList[listId] = id;
+    return id;
+  }
+  /** Interned stack id by the pickle reader's list id (StreamedRecord.listId). */
+  private readonly stackByList: number[] = [];
 
   settings(v: unknown): void {
     if (!isObj(v)) return;
     for (const [k, value] of Object.entries(v)) this.state.settings[k] = jsonText(value);
   }
+}
+
+/** How messages name trace entry `index` of device `device` (built only for a message). */
+function entryName(device: number, index: number): string {
+  return `device_traces[${device}][${index}]`;
 }
 
 /** A CUDA stream (cudaStream_t as an integer, 0 = the default stream); null when absent or not one. */
@@ -696,9 +796,13 @@ function buildTimeline(
 
   // 1. Backwards from the end state: what existed before the first entry.
   const startSegs = endSegs.map((m) => new Map(m));
-  const startAllocs = endAllocs.map((m) => new Map<Addr, number>([...m].map(([a, v]) => [a, traceSize(v)])));
+  const startAllocs = endAllocs.map((m) => {
+    const sizes = new AddrMap(m.size);
+    for (const [a, v] of m) sizes.set(a, traceSize(v));
+    return sizes;
+  });
   /** Stream of the free entry that revealed a start allocation (the snapshot's blocks have their own). */
-  const startStreams = states.map(() => new Map<Addr, number>());
+  const startStreams = states.map(() => new AddrMap());
   for (let d = 0; d < deviceCount; d++) {
     const order = perDevice[d]!;
     const segs = startSegs[d]!;
@@ -714,7 +818,8 @@ function buildTimeline(
         case Action.FreeCompleted:
           if (!allocs.has(a)) {
             allocs.set(a, entries.size[i]!);
-            if (entries.stream[i]! >= 0) startStreams[d]!.set(a, entries.stream[i]!);
+            const stream = entries.streamAt(i);
+            if (stream >= 0) startStreams[d]!.set(a, stream);
           }
           break;
         case Action.SegmentAlloc:
@@ -749,7 +854,7 @@ function buildTimeline(
     for (const [addr, size] of [...startSegs[d]!].sort((x, y) => (x[0] < y[0] ? -1 : 1))) {
       createSegment(st, d, addr, size);
     }
-    for (const [addr, size] of startAllocs[d]!) {
+    for (const [addr, size] of startAllocs[d]!.entries()) {
       const seg = st.containing(addr, size);
       if (seg === null) {
         warnings.add(
@@ -762,7 +867,8 @@ function buildTimeline(
       const stack =
         survivor !== undefined && sameAllocation(survivor, size) ? survivor.stack : strings.get(ghostStack);
       if (survivor === undefined) ghosts++;
-      const stream = survivor !== undefined ? survivor.stream : (startStreams[d]!.get(addr) ?? null);
+      const startStream = startStreams[d]!.get(addr);
+      const stream = survivor !== undefined ? survivor.stream : startStream >= 0 ? startStream : null;
       allocateIn(st, seg, d, addr, size, stack || null, stream);
     }
   }
@@ -815,7 +921,7 @@ function buildTimeline(
           skip('segment_free of a segment that is not live');
           break;
         }
-        for (const [addr, id] of st.allocations) {
+        for (const [addr, id] of st.allocations.entries()) {
           if (st.containing(addr, allocSize.get(id))?.start === a) {
             log.free(id);
             st.allocations.delete(addr);
@@ -828,7 +934,7 @@ function buildTimeline(
       }
       case Action.Alloc: {
         const previous = st.allocations.get(a);
-        if (previous !== undefined) {
+        if (previous >= 0) {
           log.free(previous);
           st.allocations.delete(a);
           skip('alloc at an address that was still allocated (the earlier one was freed first)');
@@ -838,13 +944,14 @@ function buildTimeline(
           skip('alloc outside every live segment');
           break;
         }
-        allocateIn(st, seg, d, a, size, stack, entries.stream[i]! >= 0 ? entries.stream[i]! : null);
+        const stream = entries.streamAt(i);
+        allocateIn(st, seg, d, a, size, stack, stream >= 0 ? stream : null);
         break;
       }
       case Action.FreeRequested:
       case Action.FreeCompleted: {
         const alloc = st.allocations.get(a);
-        if (alloc === undefined) {
+        if (alloc < 0) {
           // free_completed after free_requested is the normal second half of one free.
           if ((entries.action[i] as Action) === Action.FreeRequested)
             skip('free_requested of an address that is not allocated');
@@ -862,7 +969,7 @@ function buildTimeline(
           location: 'GpuOnly',
           linear: true,
           code: 'CUDA_OUT_OF_MEMORY',
-          message: `CUDA out of memory on device ${d}: ${size} bytes requested, ${strings.get(entries.note[i]!)} bytes free on the device`,
+          message: `CUDA out of memory on device ${d}: ${size} bytes requested, ${strings.get(entries.noteAt(i))} bytes free on the device`,
           decisionId: -1,
           stack,
         });
@@ -871,11 +978,11 @@ function buildTimeline(
         log.mark(`snapshot (device ${d})`, stack);
         break;
       case Action.Annotate:
-        log.mark(`annotate ${a}: ${strings.get(entries.note[i]!)}`, stack);
+        log.mark(`annotate ${a}: ${strings.get(entries.noteAt(i))}`, stack);
         break;
       default:
-        log.mark(`${strings.get(entries.note[i]!)} (device ${d})`, stack);
-        skip(`an action this importer does not know ("${strings.get(entries.note[i]!)}"), kept as a mark`);
+        log.mark(`${strings.get(entries.noteAt(i))} (device ${d})`, stack);
+        skip(`an action this importer does not know ("${strings.get(entries.noteAt(i))}"), kept as a mark`);
     }
   }
   for (const [why, n] of skipped)
@@ -885,7 +992,7 @@ function buildTimeline(
   let fixes = 0;
   for (let d = 0; d < deviceCount; d++) {
     const st = states[d]!;
-    for (const [addr, id] of [...st.allocations]) {
+    for (const [addr, id] of st.allocations.entries()) {
       const want = endAllocs[d]!.get(addr);
       if (want === undefined || !sameAllocation(want, allocSize.get(id))) {
         log.free(id);
@@ -895,7 +1002,7 @@ function buildTimeline(
     }
     for (const [addr, seg] of [...st.segments]) {
       if (endSegs[d]!.get(addr) !== seg.size) {
-        for (const [a2, id] of [...st.allocations]) {
+        for (const [a2, id] of st.allocations.entries()) {
           if (st.containing(a2, allocSize.get(id))?.start === addr) {
             log.free(id);
             st.allocations.delete(a2);
@@ -936,7 +1043,7 @@ function buildTimeline(
     end.blocks += st.segments.size;
     for (const seg of st.segments.values()) end.blockBytes += seg.size;
     end.allocations += st.allocations.size;
-    for (const id of st.allocations.values()) end.allocatedBytes += allocSize.get(id);
+    for (const [, id] of st.allocations.entries()) end.allocatedBytes += allocSize.get(id);
   }
   return { devices: deviceCount, perDevicePeak: states.map((s) => s.peakReserved), expandablePieces, end };
 }
@@ -1017,9 +1124,15 @@ export async function importPytorchSnapshot(
         streamItems: (p: PicklePath) => streamSelector(p),
         maxPathLength: 2,
         onItem: (p: PicklePath, index: number, value: PickleValue) => onStreamed(c, p, index, value),
+        record: {
+          lists: (p: PicklePath) => p[0] === 'device_traces',
+          fields: ENTRY_FIELDS,
+          onRecord: (p: PicklePath, index: number, rec: StreamedRecord) =>
+            c.entryRecord(rec, Number(p[1]), index),
+        },
       });
       try {
-        for await (const chunk of source.chunks()) {
+        for await (const chunk of source.chunks({ recycle: true })) {
           reader.feed(chunk);
           done += chunk.length;
           options.onProgress?.(done, total, 'pickle read');
@@ -1043,7 +1156,7 @@ export async function importPytorchSnapshot(
         const scanner = new MemoReferenceScanner();
         let done = 0;
         const total = source.size === null ? null : source.size * 2;
-        for await (const chunk of source.chunks()) {
+        for await (const chunk of source.chunks({ recycle: true })) {
           scanner.feed(chunk);
           done += chunk.length;
           options.onProgress?.(done, total, 'pickle scan');

@@ -92,14 +92,19 @@ function badValue(column: string, index: number, value: number): RangeError {
   );
 }
 
+/**
+ * Writes one column of a chunk's events. `values` and `kinds` hold the chunk's events from index 0 (`values`
+ * copied into a Float64Array: one element type, so the loop's element reads stay monomorphic);
+ * `firstEvent` is the first one's index in the log (for messages).
+ */
 function writeColumn(
   w: ByteWriter,
   tag: number,
-  values: ArrayLike<number>,
+  values: Float64Array,
   kinds: Uint8Array,
-  start: number,
-  end: number,
+  count: number,
   mode: number,
+  firstEvent: number,
 ): void {
   const codec = columnCodecs[tag]!;
   const dense = mode === ColumnMode.Dense;
@@ -108,15 +113,15 @@ function writeColumn(
   const checkNonNegative = nonNegativeColumns.has(tag);
   let prev = 0;
   const prevPerKind = new Float64Array(MAX_EVENT_KIND + 1);
-  for (let i = start; i < end; i++) {
+  for (let i = 0; i < count; i++) {
     const kind = kinds[i]!;
     if (!dense && ((kindColumnUse[kind] ?? 0) & bit) === 0) continue;
     let v = values[i]!;
     if (codec === 'timeMicros') {
       v = Math.round(v * 1000);
-      if (!Number.isSafeInteger(v) || v < 0) throw badValue(name, i, values[i]!);
+      if (!Number.isSafeInteger(v) || v < 0) throw badValue(name, firstEvent + i, values[i]!);
     } else if (checkNonNegative && (!Number.isSafeInteger(v) || v < 0)) {
-      throw badValue(name, i, v);
+      throw badValue(name, firstEvent + i, v);
     }
     switch (codec) {
       case 'u8':
@@ -143,17 +148,12 @@ function writeColumn(
   }
 }
 
-function chooseMode(
-  tag: number,
-  values: ArrayLike<number>,
-  kinds: Uint8Array,
-  start: number,
-  end: number,
-): number {
+/** How a column of a chunk's events is stored (`values`, `kinds`: as for writeColumn). */
+function chooseMode(tag: number, values: Float64Array, kinds: Uint8Array, count: number): number {
   if (tag === ColumnTag.kind || tag === ColumnTag.time) return ColumnMode.Dense;
   const bit = 1 << tag;
   let used = false;
-  for (let i = start; i < end; i++) {
+  for (let i = 0; i < count; i++) {
     if (values[i] !== 0) {
       if (((kindColumnUse[kinds[i]!] ?? 0) & bit) === 0) return ColumnMode.Dense;
       used = true;
@@ -190,6 +190,8 @@ export class TraceEncoder {
   readonly index: ChunkIndexEntry[] = [];
   private readonly scratch = new ByteWriter(1 << 16);
   private readonly body = new ByteWriter(1 << 16);
+  /** A chunk's values of one column, whatever the column's element type (see writeColumn). */
+  private wide = new Float64Array(0);
 
   constructor(options: TraceEncoderOptions = {}) {
     this.deflate = options.deflate ?? null;
@@ -272,13 +274,17 @@ export class TraceEncoder {
     }
 
     // Columns.
-    const kinds = cols.kind;
+    const count = end - start;
+    const kinds = cols.kind.subarray(start, end);
+    if (this.wide.length < count) this.wide = new Float64Array(count);
+    const wide = this.wide;
     body.uvar(V1_COLUMN_COUNT);
     for (let tag = 0; tag < V1_COLUMN_COUNT; tag++) {
-      const values = cols[eventColumnNames[tag]!] as ArrayLike<number>;
-      const mode = chooseMode(tag, values, kinds, start, end);
+      const values = cols[eventColumnNames[tag]!];
+      wide.set(values.subarray(start, end));
+      const mode = chooseMode(tag, wide, kinds, count);
       this.scratch.length = 0;
-      if (mode !== ColumnMode.Zero) writeColumn(this.scratch, tag, values, kinds, start, end, mode);
+      if (mode !== ColumnMode.Zero) writeColumn(this.scratch, tag, wide, kinds, count, mode, start);
       body.u8(tag);
       body.u8(mode);
       body.uvar(this.scratch.length);

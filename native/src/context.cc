@@ -90,6 +90,7 @@ Napi::Function Context::Init(Napi::Env env) {
                          InstanceMethod<&Context::LiveCounts>("liveCounts"),
                          InstanceMethod<&Context::Close>("close"),
                          InstanceMethod<&Context::CopyBuffer>("copyBuffer"),
+                         InstanceMethod<&Context::CopyBuffers>("copyBuffers"),
                          InstanceAccessor<&Context::IsClosed>("closed"),
                      });
 }

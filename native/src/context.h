@@ -106,6 +106,11 @@ class Context : public Napi::ObjectWrap<Context> {
   Napi::Value Close(const Napi::CallbackInfo& info);
   // transfer.cc: buffer copies on the device (defragmentation of memory the host cannot map).
   Napi::Value CopyBuffer(const Napi::CallbackInfo& info);
+  Napi::Value CopyBuffers(const Napi::CallbackInfo& info);
+  struct CopyRegion;
+  CopyRegion ReadCopyRegion(Napi::Env env, const Napi::Value& src, const Napi::Value& src_offset,
+                            const Napi::Value& dst, const Napi::Value& dst_offset, const Napi::Value& size);
+  void SubmitCopies(Napi::Env env, const std::vector<CopyRegion>& regions, bool ordered);
   void EnsureTransfer(Napi::Env env);
   void ReleaseTransfer();
   Napi::Value IsClosed(const Napi::CallbackInfo& info);

@@ -1,5 +1,6 @@
-// Context::CopyBuffer: one vkCmdCopyBuffer on the context's queue (family 0, which must support transfer),
-// submitted and waited for with a fence before it returns, so the bytes are in place when JS goes on.
+// Context::CopyBuffer / CopyBuffers: vkCmdCopyBuffer on the context's queue (family 0, which must support
+// transfer), one command buffer and one submission per call (CopyBuffers records several copies in it),
+// waited for with a fence before it returns, so the bytes are in place when JS goes on.
 // Defragmentation uses it for memory the host cannot map: a buffer bound at the source range and one bound
 // at the destination range, then this copy. The command pool, command buffer and fence are made on first
 // use and released with the context (ReleaseTransfer, called by Release before the device is destroyed).
@@ -71,21 +72,27 @@ void Context::ReleaseTransfer() {
   queue_ = VK_NULL_HANDLE;
 }
 
-// copyBuffer(src: BufferHandle, srcOffset: number, dst: BufferHandle, dstOffset: number, size: number)
-// Offsets and size in bytes, within each buffer. Returns once the copy has completed on the device.
-Napi::Value Context::CopyBuffer(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  EnsureOpen(env);
-  if (info.Length() != 5) {
-    ThrowCoded(env, ErrorKind::kTypeError, kErrArgument,
-               "copyBuffer needs (src, srcOffset, dst, dstOffset, size), got " + std::to_string(info.Length()) +
-                   " arguments");
-  }
-  ResourceRecord& src = LookupResource(env, info[0], HandleKind::kBuffer, "src");
-  const uint64_t src_offset = ReadSafeInteger(env, info[1], "srcOffset", 0);
-  ResourceRecord& dst = LookupResource(env, info[2], HandleKind::kBuffer, "dst");
-  const uint64_t dst_offset = ReadSafeInteger(env, info[3], "dstOffset", 0);
-  const uint64_t size = ReadSafeInteger(env, info[4], "size", 1);
+// One region of a copy, checked (ReadCopyRegion). Offsets and size in bytes, within each buffer.
+struct Context::CopyRegion {
+  VkBuffer src = VK_NULL_HANDLE;
+  VkBuffer dst = VK_NULL_HANDLE;
+  uint64_t src_memory = 0;  // memory ids the buffers are bound to
+  uint64_t dst_memory = 0;
+  uint64_t src_at = 0;  // where the region starts in that memory: bound offset + buffer offset
+  uint64_t dst_at = 0;
+  uint64_t src_offset = 0;
+  uint64_t dst_offset = 0;
+  uint64_t size = 0;
+};
+
+Context::CopyRegion Context::ReadCopyRegion(Napi::Env env, const Napi::Value& src_value,
+                                            const Napi::Value& src_offset_value, const Napi::Value& dst_value,
+                                            const Napi::Value& dst_offset_value, const Napi::Value& size_value) {
+  ResourceRecord& src = LookupResource(env, src_value, HandleKind::kBuffer, "src");
+  const uint64_t src_offset = ReadSafeInteger(env, src_offset_value, "srcOffset", 0);
+  ResourceRecord& dst = LookupResource(env, dst_value, HandleKind::kBuffer, "dst");
+  const uint64_t dst_offset = ReadSafeInteger(env, dst_offset_value, "dstOffset", 0);
+  const uint64_t size = ReadSafeInteger(env, size_value, "size", 1);
   if (src.bound_memory == 0 || dst.bound_memory == 0) {
     ThrowCoded(env, ErrorKind::kError, kErrState,
                std::string("the ") + (src.bound_memory == 0 ? "source" : "destination") +
@@ -109,13 +116,45 @@ Napi::Value Context::CopyBuffer(const Napi::CallbackInfo& info) {
                "the copy writes " + std::to_string(size) + " bytes at offset " + std::to_string(dst_offset) +
                    " of a " + std::to_string(dst.create_size) + "-byte destination buffer");
   }
-  if (src.bound_memory == dst.bound_memory) {
-    const uint64_t a = src.bound_offset + src_offset;
-    const uint64_t b = dst.bound_offset + dst_offset;
-    if (a < b + size && b < a + size) {
+  CopyRegion r;
+  r.src = src.buffer;
+  r.dst = dst.buffer;
+  r.src_memory = src.bound_memory;
+  r.dst_memory = dst.bound_memory;
+  r.src_at = src.bound_offset + src_offset;
+  r.dst_at = dst.bound_offset + dst_offset;
+  r.src_offset = src_offset;
+  r.dst_offset = dst_offset;
+  r.size = size;
+  return r;
+}
+
+namespace {
+
+bool Overlap(uint64_t memory_a, uint64_t a, uint64_t memory_b, uint64_t b, uint64_t size_a, uint64_t size_b) {
+  return memory_a == memory_b && a < b + size_b && b < a + size_a;
+}
+
+}  // namespace
+
+// Records every region in one command buffer and submits it once. Unordered: the copies run in no
+// particular order and with no barrier between them, so no destination may overlap any source or another
+// destination in memory (checked pairwise: batches are a relocation's few moves). Ordered: a
+// transfer-to-transfer barrier between consecutive copies, so each sees the bytes of the ones before it
+// (the pieces of an overlapping slide); then only each copy's own source and destination must not overlap.
+void Context::SubmitCopies(Napi::Env env, const std::vector<CopyRegion>& regions, bool ordered) {
+  for (size_t i = 0; i < regions.size(); i++) {
+    const CopyRegion& d = regions[i];
+    for (size_t j = ordered ? i : 0; j < (ordered ? i + 1 : regions.size()); j++) {
+      const CopyRegion& o = regions[j];
+      const bool reads = Overlap(d.dst_memory, d.dst_at, o.src_memory, o.src_at, d.size, o.size);
+      const bool writes = j != i && Overlap(d.dst_memory, d.dst_at, o.dst_memory, o.dst_at, d.size, o.size);
+      if (!reads && !writes) continue;
+      const uint64_t b = reads ? o.src_at : o.dst_at;
       ThrowCoded(env, ErrorKind::kRangeError, kErrArgument,
-                 "source [" + std::to_string(a) + ", " + std::to_string(a + size) + ") and destination [" +
-                     std::to_string(b) + ", " + std::to_string(b + size) +
+                 std::string(reads ? "source [" : "destination [") + std::to_string(b) + ", " +
+                     std::to_string(b + o.size) + ") and destination [" + std::to_string(d.dst_at) + ", " +
+                     std::to_string(d.dst_at + d.size) +
                      ") overlap in the same memory; copy in pieces no longer than their distance");
     }
   }
@@ -128,11 +167,24 @@ Napi::Value Context::CopyBuffer(const Napi::CallbackInfo& info) {
   begin.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
   r = vkBeginCommandBuffer(transfer_cmd_, &begin);
   if (r != VK_SUCCESS) ThrowVk(env, "vkBeginCommandBuffer", r, "");
-  VkBufferCopy region{};
-  region.srcOffset = src_offset;
-  region.dstOffset = dst_offset;
-  region.size = size;
-  vkCmdCopyBuffer(transfer_cmd_, src.buffer, dst.buffer, 1, &region);
+  uint64_t bytes = 0;
+  for (size_t i = 0; i < regions.size(); i++) {
+    const CopyRegion& c = regions[i];
+    if (ordered && i > 0) {
+      VkMemoryBarrier between{};
+      between.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER;
+      between.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT;
+      between.dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
+      vkCmdPipelineBarrier(transfer_cmd_, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1,
+                           &between, 0, nullptr, 0, nullptr);
+    }
+    VkBufferCopy region{};
+    region.srcOffset = c.src_offset;
+    region.dstOffset = c.dst_offset;
+    region.size = c.size;
+    vkCmdCopyBuffer(transfer_cmd_, c.src, c.dst, 1, &region);
+    bytes += c.size;
+  }
   // The written bytes become visible to host reads (mapped memory) once the fence signals.
   VkMemoryBarrier barrier{};
   barrier.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER;
@@ -142,16 +194,59 @@ Napi::Value Context::CopyBuffer(const Napi::CallbackInfo& info) {
                        nullptr, 0, nullptr);
   r = vkEndCommandBuffer(transfer_cmd_);
   if (r != VK_SUCCESS) ThrowVk(env, "vkEndCommandBuffer", r, "");
+  const std::string what = std::to_string(regions.size()) + " buffer copies of " + std::to_string(bytes) + " bytes";
   VkSubmitInfo submit{};
   submit.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO;
   submit.commandBufferCount = 1;
   submit.pCommandBuffers = &transfer_cmd_;
   r = vkQueueSubmit(queue_, 1, &submit, transfer_fence_);
-  if (r != VK_SUCCESS) ThrowVk(env, "vkQueueSubmit", r, std::to_string(size) + "-byte buffer copy");
+  if (r != VK_SUCCESS) ThrowVk(env, "vkQueueSubmit", r, what);
   r = vkWaitForFences(device_, 1, &transfer_fence_, VK_TRUE, kCopyTimeoutNs);
-  if (r != VK_SUCCESS) ThrowVk(env, "vkWaitForFences", r, std::to_string(size) + "-byte buffer copy");
+  if (r != VK_SUCCESS) ThrowVk(env, "vkWaitForFences", r, what);
   r = vkResetFences(device_, 1, &transfer_fence_);
   if (r != VK_SUCCESS) ThrowVk(env, "vkResetFences", r, "");
+}
+
+// copyBuffer(src: BufferHandle, srcOffset: number, dst: BufferHandle, dstOffset: number, size: number)
+// Offsets and size in bytes, within each buffer. Returns once the copy has completed on the device.
+Napi::Value Context::CopyBuffer(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  EnsureOpen(env);
+  if (info.Length() != 5) {
+    ThrowCoded(env, ErrorKind::kTypeError, kErrArgument,
+               "copyBuffer needs (src, srcOffset, dst, dstOffset, size), got " + std::to_string(info.Length()) +
+                   " arguments");
+  }
+  SubmitCopies(env, {ReadCopyRegion(env, info[0], info[1], info[2], info[3], info[4])}, false);
+  return env.Undefined();
+}
+
+// copyBuffers(copies: {src, srcOffset, dst, dstOffset, size}[], ordered: boolean): every copy in one
+// submission (one vkQueueSubmit, one fence wait); see SubmitCopies for what may overlap.
+Napi::Value Context::CopyBuffers(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  EnsureOpen(env);
+  if (info.Length() != 2 || !info[0].IsArray() || !info[1].IsBoolean()) {
+    ThrowCoded(env, ErrorKind::kTypeError, kErrArgument,
+               "copyBuffers needs an array of {src, srcOffset, dst, dstOffset, size} and a boolean (ordered)");
+  }
+  Napi::Array list = info[0].As<Napi::Array>();
+  if (list.Length() == 0) {
+    ThrowCoded(env, ErrorKind::kRangeError, kErrArgument, "copyBuffers needs at least one copy");
+  }
+  std::vector<CopyRegion> regions;
+  regions.reserve(list.Length());
+  for (uint32_t i = 0; i < list.Length(); i++) {
+    Napi::Value item = list.Get(i);
+    if (!item.IsObject()) {
+      ThrowCoded(env, ErrorKind::kTypeError, kErrArgument,
+                 "copyBuffers: copy " + std::to_string(i) + " is not an object");
+    }
+    Napi::Object o = item.As<Napi::Object>();
+    regions.push_back(
+        ReadCopyRegion(env, o.Get("src"), o.Get("srcOffset"), o.Get("dst"), o.Get("dstOffset"), o.Get("size")));
+  }
+  SubmitCopies(env, regions, info[1].As<Napi::Boolean>().Value());
   return env.Undefined();
 }
 

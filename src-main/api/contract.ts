@@ -194,6 +194,15 @@ export const sessionConfigSchema = z.strictObject({
    */
   resources: z.enum(['real', 'none']).optional(),
   /**
+   * Relocation before growth (tlsf only; default: on with tlsf, on every device): a request that fits no
+   * free range while its memory type has the free bytes moves a few live allocations (move events) instead
+   * of creating a block. The session owns every allocation, so it copies their bytes (on a real device with
+   * vkCmdCopyBuffer, or through a HOST_CACHED mapping) and, with resources real, recreates each moved
+   * allocation's buffer at its new place; allocations marked movable: false (images by default) stay.
+   * false: allocate never moves anything. true with strategy freelist: InvalidRequest.
+   */
+  relocation: z.boolean().optional(),
+  /**
    * Enable the Khronos validation layer (device.kind "vulkan" only, else InvalidRequest); its messages
    * arrive as `log` events of the session's runs.
    */

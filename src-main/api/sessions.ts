@@ -118,6 +118,12 @@ export class SessionManager {
         `openSession: validation needs a real Vulkan device (device.kind "vulkan"), not a ${config.device.kind} device.`,
       );
     }
+    if (config.relocation === true && config.strategy !== 'tlsf') {
+      throw new ApiFailure(
+        'InvalidRequest',
+        `openSession: relocation needs the tlsf strategy (freelist keeps gpu-allocator's behaviour), not ${config.strategy}.`,
+      );
+    }
     if (config.resources === 'real' && config.device.kind !== 'vulkan') {
       throw new ApiFailure(
         'InvalidRequest',
@@ -224,6 +230,7 @@ export class SessionManager {
         ...(s.config.bufferDeviceAddress === true ? { bufferDeviceAddress: true } : {}),
         ...(s.config.budget !== undefined ? { budget: s.config.budget } : {}),
         ...(s.config.resources !== undefined ? { resources: s.config.resources } : {}),
+        ...(s.config.relocation !== undefined ? { relocation: s.config.relocation } : {}),
         ...(s.config.validation === true ? { validation: true } : {}),
         ...(p.seed === undefined ? {} : { seed: p.seed }),
         tracePath: null,

@@ -6,7 +6,7 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
-import type { ByteSource } from '../../allocator/import/index.ts';
+import type { ByteSource, ChunkOptions } from '../../allocator/import/index.ts';
 
 const CHUNK_BYTES = 1 << 20;
 
@@ -154,14 +154,20 @@ async function openRegular(
   }
 }
 
-/** Reads chunks of an open handle from `position`, at most `maxBytes` in all (a growing file too). */
+/**
+ * Reads chunks of an open handle from `position`, at most `maxBytes` in all (a growing file too). With
+ * `recycle` (ByteSource.chunks), full chunks are read into two buffers in turn.
+ */
 async function* readChunks(
   handle: FileHandle,
   name: string,
   options: BoundedReadOptions,
+  recycle = false,
 ): AsyncGenerator<Uint8Array> {
   const chunkBytes = options.chunkBytes ?? CHUNK_BYTES;
   const { arrival } = options;
+  const buffers = recycle ? [new Uint8Array(chunkBytes), new Uint8Array(chunkBytes)] : [];
+  let turn = 0;
   let total = 0;
   for (;;) {
     if (options.isCancelled?.()) throw cancelled(name);
@@ -169,7 +175,7 @@ async function* readChunks(
     if (arrival !== undefined && total >= arrival.bytes) return;
     const room = arrival === undefined ? chunkBytes : (await arrived(arrival, total, name, options)) - total;
     const want = Math.min(chunkBytes, room);
-    const buffer = new Uint8Array(want);
+    const buffer = want === chunkBytes && buffers.length === 2 ? buffers[turn++ & 1]! : new Uint8Array(want);
     let bytesRead: number;
     try {
       ({ bytesRead } = await handle.read(buffer, 0, want, total));
@@ -233,10 +239,10 @@ export async function fileSource(
   return {
     name,
     size: first.size,
-    async *chunks() {
+    async *chunks(chunkOptions?: ChunkOptions) {
       const { handle } = await openRegular(path, name, bounded.maxBytes, arrival);
       try {
-        yield* readChunks(handle, name, bounded);
+        yield* readChunks(handle, name, bounded, chunkOptions?.recycle === true);
       } finally {
         await handle.close();
       }

@@ -38,6 +38,14 @@ export interface RunRequest {
    */
   readonly resources?: ResourcesMode;
   /**
+   * Relocation before growth (tlsf only; default on with tlsf): a request that fits no free range while its
+   * memory type has the free bytes moves a few live allocations instead of creating a block. The session
+   * owns every allocation, so it can: the bytes are copied (through the mappings on a simulated device, on
+   * the device on a real one) and, with real resources, each moved allocation's resource is recreated at
+   * its new place. Allocations a script marks movable: false (images by default) never move.
+   */
+  readonly relocation?: boolean;
+  /**
    * Open the real Vulkan device with the Khronos validation layer; its messages arrive as `log` messages.
    * Real devices only (a profile is a usage error; the default device's simulated fallback says so).
    */
@@ -76,6 +84,8 @@ export interface RunInfo {
   readonly validation: boolean;
   readonly budget: BudgetMode;
   readonly resources: ResourcesMode;
+  /** Relocation before growth on (RunRequest.relocation). */
+  readonly relocation: boolean;
 }
 
 export type RunStateName = 'running' | 'paused' | 'finished';
@@ -124,6 +134,9 @@ export interface RunSummary {
   /** The budget mode, and blocks past a heap's budget (warn) / refused by it (strict) over the run. */
   readonly budget: BudgetMode;
   readonly resources: ResourcesMode;
+  /** Relocation before growth on, and the moves it made over the run. */
+  readonly relocation: boolean;
+  readonly relocationMoves: number;
   readonly budgetCrossings: number;
   readonly budgetRefusals: number;
   readonly leaks: readonly LeakRecord[];

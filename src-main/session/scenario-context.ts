@@ -26,7 +26,7 @@ import { VulkanDevice } from '../../native/vulkan-device.ts';
 import {
   createDefragmentCopy,
   defragmentCopyModes,
-  type DefragmentCopyStats,
+  newDefragmentCopyStats,
 } from '../../native/defrag-copy.ts';
 
 /** A mistake in how the script called ctx (bad request, double free): reported as a script error. */
@@ -198,7 +198,7 @@ export function createScenarioContext(options: ContextOptions): ScenarioContext 
       throw new ScenarioUsageError(
         "ctx.defragment: copy 'transfer' needs a real Vulkan device; this run's device is simulated",
       );
-    const stats: DefragmentCopyStats = { mappedMoves: 0, transferMoves: 0, transferSubmits: 0, bytes: 0 };
+    const stats = newDefragmentCopyStats();
     // Simulated devices: the allocator's own mapped copy (their bytes live in mapped blocks only).
     const copy = real instanceof VulkanDevice ? createDefragmentCopy(real.context, mode, stats) : undefined;
     gate.gate(hooks.onBlock);

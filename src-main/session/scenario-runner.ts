@@ -3,7 +3,9 @@
 // through `post`, and returns the result. Script errors are caught and reported with file:line; the events
 // recorded so far are kept (flushed to the trace and to main).
 import { pathToFileURL } from 'node:url';
-import { AllocationError } from '../../allocator/index.ts';
+import { AllocationError, copyMapped, type Device } from '../../allocator/index.ts';
+import { createRelocationCopy } from '../../native/defrag-copy.ts';
+import { VulkanDevice } from '../../native/vulkan-device.ts';
 import type { EventLog, LogLevel, MemoryTypeDecision } from '../../allocator/index.ts';
 import type { DebugMessage } from '../../native/index.ts';
 import { TraceEventKind } from '../../allocator/index.ts';
@@ -31,7 +33,7 @@ import {
 } from './scenario-loader.ts';
 import { resolveParams, ScenarioParamError } from './scenario-params.ts';
 import type { ScenarioParams } from './scenario-types.ts';
-import { Session, type SessionEventConsumer } from './session.ts';
+import { Session, type RelocationCopier, type SessionEventConsumer } from './session.ts';
 
 /** Log level of a validation layer message. */
 const debugMessageLevel: Record<DebugMessage['severity'], LogLevel> = {
@@ -166,6 +168,8 @@ function summarize(session: Session, info: RunInfo, startedAt: number, tracePath
     peakBlocks: session.peakBlockCount,
     budget: session.allocator.budget,
     resources: info.resources,
+    relocation: info.relocation,
+    relocationMoves: session.allocator.relocationMoveCount,
     budgetCrossings: state.budgetCrossings,
     budgetRefusals: state.budgetRefusals,
     leaks,
@@ -173,6 +177,16 @@ function summarize(session: Session, info: RunInfo, startedAt: number, tracePath
     durationMs: Math.round(performance.now() - startedAt),
     tracePath,
   };
+}
+
+/**
+ * Who copies a relocated allocation's bytes: the device, on a real one (one submission per relocating
+ * request; through the mapping from HOST_CACHED memory); on a simulated device the mapped blocks, the only
+ * ones that hold bytes.
+ */
+function relocationCopier(device: Device): RelocationCopier {
+  if (device instanceof VulkanDevice) return createRelocationCopy(device.context, 'auto');
+  return { copy: (move, from, to) => copyMapped(from, move.fromOffset, to, move.toOffset, move.size) };
 }
 
 export async function runScenario(
@@ -266,6 +280,11 @@ export async function runScenario(
     );
   }
   const strategy = request.strategy ?? 'tlsf';
+  const relocation = request.relocation ?? strategy === 'tlsf';
+  if (relocation && strategy !== 'tlsf') {
+    opened.close();
+    return usage(new Error("relocation needs the tlsf strategy (freelist keeps the crate's behaviour)"));
+  }
   const tracePath = request.tracePath ?? null;
   let pendingConsumer: SessionEventConsumer | null = null;
   const consumerProxy: SessionEventConsumer = {
@@ -282,6 +301,7 @@ export async function runScenario(
       ...(request.bufferDeviceAddress === true ? { bufferDeviceAddress: true } : {}),
       ...(request.budget !== undefined ? { budget: request.budget } : {}),
       ...(resources === 'real' ? { resources: opened.resources } : {}),
+      ...(relocation ? { relocation: relocationCopier(opened.device) } : {}),
       logger: (level, message) => post({ type: 'log', level, message: `[allocator ${level}] ${message}` }),
     });
     // What the allocator actually uses (block sizes after its rounding and clamping), for the trace header.
@@ -300,6 +320,7 @@ export async function runScenario(
       bufferDeviceAddress: allocator.bufferDeviceAddress,
       budget: allocator.budget,
       resources,
+      relocation,
       validation: opened.validation,
     };
     if (tracePath !== null) {

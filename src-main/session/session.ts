@@ -20,6 +20,7 @@ import {
   type DeviceMemoryBlock,
   type Logger,
   type PlacementStrategyName,
+  type RelocationOptions,
 } from '../../allocator/index.ts';
 import { HeapLimitedDevice } from './heap-limit.ts';
 import type { CreatedResource, ResourceBackend, ResourcesMode } from './resources.ts';
@@ -52,7 +53,17 @@ export interface SessionOptions {
    * driver's requirements, binds it and destroys it on free. Absent or null: `resources: none`.
    */
   readonly resources?: ResourceBackend | null;
+  /**
+   * Relocation before growth (AllocatorCreateDesc.relocation; tlsf only): the copier of the moved bytes
+   * (copyMapped on a simulated device, native/defrag-copy.ts createRelocationCopy on a real one). With real
+   * resources the session also recreates each moved allocation's resource at its new place, as
+   * defragment() does. Absent or null: allocate() never moves anything.
+   */
+  readonly relocation?: RelocationCopier | null;
 }
+
+/** What moves a relocated allocation's bytes (RelocationOptions' copy and optional flush). */
+export type RelocationCopier = Pick<RelocationOptions, 'copy' | 'flush'>;
 
 export interface LeakRecord {
   readonly id: number;
@@ -153,6 +164,7 @@ export class Session {
         : {}),
       ...(options.budget !== undefined ? { budget: options.budget } : {}),
       ...(options.logger ? { logger: options.logger } : {}),
+      ...(options.relocation ? { relocation: this.relocationOf(options.relocation) } : {}),
       events: this.sink,
     });
     const allocator = this.allocator;
@@ -252,31 +264,49 @@ export class Session {
   ): { plan: DefragmentationPlan; freed: number[] } {
     // Not an op: ops count allocate, failed allocate, free and rename (the summary adds them up).
     const plan = this.allocator.planDefragmentation(options);
-    const backend = this.resourceBackend;
-    // Real resources: a resource cannot be rebound, so a moved allocation gets a new one made from the same
-    // arguments (the driver's requirements, hence the allocation's size, are the same) bound at the new
-    // place, and the old one is destroyed.
     const moveResources =
-      backend === null
+      this.resourceBackend === null
         ? copy
         : (move: DefragmentationMove, from: DeviceMemoryBlock, to: DeviceMemoryBlock): void => {
             if (copy) copy(move, from, to);
-            const old = this.boundResources.get(move.allocationId);
-            const bytes = this.resourceBytes.get(move.allocationId);
-            if (old === undefined || bytes === undefined) return;
-            const fresh = old.kind === 'buffer' ? backend.createBuffer(bytes) : backend.createImage(bytes);
-            try {
-              backend.bind(fresh, to.handle, move.toOffset);
-            } catch (error) {
-              backend.destroy(fresh);
-              throw error;
-            }
-            this.boundResources.set(move.allocationId, fresh);
-            backend.destroy(old);
+            this.rebindMoved(move, to);
           };
     const freed = this.allocator.applyDefragmentation(plan, moveResources);
     if (plan.moves.length > 0) this.sampleBudgets();
     return { plan, freed };
+  }
+
+  /**
+   * Real resources: a resource cannot be rebound, so a moved allocation gets a new one made from the same
+   * arguments (the driver's requirements, hence the allocation's size, are the same) bound at its new
+   * place `to`/move.toOffset, and the old one is destroyed.
+   */
+  private rebindMoved(move: DefragmentationMove, to: DeviceMemoryBlock): void {
+    const backend = this.resourceBackend;
+    const old = this.boundResources.get(move.allocationId);
+    const bytes = this.resourceBytes.get(move.allocationId);
+    if (backend === null || old === undefined || bytes === undefined) return;
+    const fresh = old.kind === 'buffer' ? backend.createBuffer(bytes) : backend.createImage(bytes);
+    try {
+      backend.bind(fresh, to.handle, move.toOffset);
+    } catch (error) {
+      backend.destroy(fresh);
+      throw error;
+    }
+    this.boundResources.set(move.allocationId, fresh);
+    backend.destroy(old);
+  }
+
+  /** The allocator's relocation options: the copier's copy, then (real resources) the resource follows. */
+  private relocationOf(copier: RelocationCopier): RelocationOptions {
+    const copy: RelocationOptions['copy'] =
+      this.resourceBackend === null
+        ? copier.copy
+        : (move, from, to) => {
+            copier.copy(move, from, to);
+            this.rebindMoved(move, to);
+          };
+    return copier.flush ? { copy, flush: copier.flush } : { copy };
   }
 
   /** Records the end of a frame and a budget sample per heap; returns the frame number just ended. */

@@ -60,6 +60,12 @@ export function formatSummary(s: RunSummary, outcome: string): string {
       ? "real (buffers and images created, bound and destroyed; the driver's requirements)"
       : "none (the scenario's sizes, every memory type allowed)",
   );
+  row(
+    'relocation',
+    s.relocation
+      ? `on: ${s.relocationMoves} move${s.relocationMoves === 1 ? '' : 's'} instead of new blocks`
+      : 'off (allocations never move)',
+  );
   row('ops', `${s.ops} (${s.allocations} allocations, ${s.frees} frees, ${s.failures} failures)`);
   if (s.failures > 0) {
     const codes = Object.entries(s.failuresByCode)

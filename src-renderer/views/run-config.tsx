@@ -1,6 +1,7 @@
 // "Run on": the session a scenario runs in: which device (a real Vulkan device, a shipped or added profile,
-// a built-in model: the Devices view's list), which placement strategy, and gpu-allocator's block sizes
-// (blank = the allocator's default). Changing any of them opens a new session for the next run.
+// a built-in model: the Devices view's list), which placement strategy, whether tlsf relocates before
+// growing (on by default), and gpu-allocator's block sizes (blank = the allocator's default). Changing any
+// of them opens a new session for the next run.
 import { useEffect, useState } from 'react';
 import type { ReactNode } from 'react';
 import type { DeviceChoice, LibraryEntry } from '../../src-main/api/contract.ts';
@@ -14,6 +15,8 @@ export interface RunConfigState {
   /** "" = the default device. */
   device: string;
   strategy: 'tlsf' | 'freelist';
+  /** Relocation before growth (openSession's relocation); tlsf only, on by default. */
+  relocation: boolean;
   /** MiB as typed; "" = default. */
   deviceMemblockMiB: string;
   hostMemblockMiB: string;
@@ -24,6 +27,7 @@ export interface RunConfigState {
 export const defaultRunConfig: RunConfigState = {
   device: '',
   strategy: 'tlsf',
+  relocation: true,
   deviceMemblockMiB: '',
   hostMemblockMiB: '',
   deviceMaxMemblockMiB: '',
@@ -58,12 +62,16 @@ export function runConfigFrom(
     else sizes[key] = Math.round(mib * MiB);
   }
   if (problems.length > 0) return { config: null, problems };
-  const isDefault = state.device === '' && state.strategy === 'tlsf' && Object.keys(sizes).length === 0;
+  // freelist never relocates, so the setting only says something with tlsf.
+  const relocationOff = state.strategy === 'tlsf' && !state.relocation;
+  const isDefault =
+    state.device === '' && state.strategy === 'tlsf' && !relocationOff && Object.keys(sizes).length === 0;
   if (isDefault) return { config: null, problems };
   return {
     config: {
       ...(device ? { device } : {}),
       strategy: state.strategy,
+      ...(relocationOff ? { relocation: false } : {}),
       ...(Object.keys(sizes).length > 0 ? { allocationSizes: sizes } : {}),
     },
     problems,
@@ -112,6 +120,21 @@ export function RunConfigForm(props: {
           <option value="freelist">freelist</option>
         </select>
         <span className="muted">placement inside a block</span>
+      </div>
+      <div className="param">
+        <label htmlFor="run-relocation">relocation</label>
+        <input
+          id="run-relocation"
+          type="checkbox"
+          checked={props.state.strategy === 'tlsf' && props.state.relocation}
+          disabled={props.state.strategy !== 'tlsf'}
+          onChange={(e) => set({ relocation: e.target.checked })}
+        />
+        <span className="muted">
+          {props.state.strategy === 'tlsf'
+            ? 'before growing, move a few movable allocations (bytes copied, buffers recreated) instead of creating a block'
+            : 'freelist never moves allocations'}
+        </span>
       </div>
       {sizeFields.map(([field, , label, def]) => (
         <div className="param" key={field}>

@@ -164,7 +164,12 @@ describe('Devices and Compare views', () => {
         [...(s as HTMLSelectElement).options].find((o) => o.text === 'profile: NVIDIA H100 80GB HBM3')?.value,
     );
     await page.selectOption('#run-device', h100 ?? '');
+    // Relocation before growth: on by default with tlsf; freelist never relocates, so it is off and fixed.
+    expect(await page.isChecked('#run-relocation')).toBe(true);
+    expect(await page.isEnabled('#run-relocation')).toBe(true);
     await page.selectOption('#run-strategy', 'freelist');
+    expect(await page.isChecked('#run-relocation')).toBe(false);
+    expect(await page.isEnabled('#run-relocation')).toBe(false);
     await page.fill('#run-deviceMemblockMiB', '64');
     await page.click('button:has-text("Run")');
     await page.waitForFunction(

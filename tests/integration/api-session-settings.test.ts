@@ -31,12 +31,20 @@ interface BlockCreate {
 interface RunOutcome {
   readonly state: string;
   readonly blocks: BlockCreate[];
+  /** Move events (relocation before growth). */
+  readonly moves: number;
   readonly logs: EventPayload<'log'>[];
 }
 
 /** Runs a built-in scenario in the session; collects its blockCreate events and log lines until it ends. */
-async function runToEnd(sessionId: string, scenario: string, seed: number): Promise<RunOutcome> {
+async function runToEnd(
+  sessionId: string,
+  scenario: string,
+  seed: number,
+  params: Record<string, number> = {},
+): Promise<RunOutcome> {
   const blocks: BlockCreate[] = [];
+  let moves = 0;
   const logs: EventPayload<'log'>[] = [];
   let runId = '';
   let finish: (state: string) => void = () => undefined;
@@ -47,6 +55,7 @@ async function runToEnd(sessionId: string, scenario: string, seed: number): Prom
     received = e.start + e.count;
     const c = e.columns;
     for (let i = 0; i < e.count; i++) {
+      if (c.kind[i] === TraceEventKind.Move) moves++;
       if (c.kind[i] === TraceEventKind.BlockCreate)
         blocks.push({
           type: c.type[i]!,
@@ -64,7 +73,7 @@ async function runToEnd(sessionId: string, scenario: string, seed: number): Prom
     else if (s.runId === runId && s.state !== 'running' && s.state !== 'paused') finish(s.state);
   });
   try {
-    const run = await call(client, 'runScenario', { sessionId, scenario, params: {}, seed });
+    const run = await call(client, 'runScenario', { sessionId, scenario, params, seed });
     runId = run.runId;
     for (const s of pending)
       if (s.runId === runId && s.state !== 'running' && s.state !== 'paused') finish(s.state);
@@ -75,7 +84,7 @@ async function runToEnd(sessionId: string, scenario: string, seed: number): Prom
       (s) => s.sessionId === sessionId,
     )!.eventCount;
     await expect.poll(() => received, { timeout: 10_000, interval: 20 }).toBe(recorded);
-    return { state, blocks, logs };
+    return { state, blocks, moves, logs };
   } finally {
     offEvents();
     offLog();
@@ -145,6 +154,38 @@ test('a size the allocator rounds is used rounded, with a warn log event saying 
   await call(client, 'closeSession', { sessionId: session.sessionId });
 });
 
+test('relocation is on by default with tlsf: fragmentation misses move buffers; off, freelist: no moves', async () => {
+  // Holes between survivors, then requests larger than any hole (assets/scenarios/fragmentation.mjs); half
+  // of the survivors are images, which stay where they are.
+  const params = {
+    rounds: 4,
+    allocationsPerRound: 600,
+    minKiB: 256,
+    maxKiB: 1024,
+    keepEvery: 2,
+    bigKiB: 1536,
+  };
+  const run = async (settings: Partial<RequestParams<'openSession'>>) => {
+    const session = await call(client, 'openSession', {
+      device: { kind: 'profile', name: 'h100' },
+      ...settings,
+    });
+    const outcome = await runToEnd(session.sessionId, 'fragmentation', 9, params);
+    await call(client, 'closeSession', { sessionId: session.sessionId });
+    expect(outcome.state).toBe('finished');
+    return outcome;
+  };
+  const byDefault = await run({});
+  const explicit = await run({ relocation: true });
+  const off = await run({ relocation: false });
+  const freelist = await run({ strategy: 'freelist' });
+  expect(byDefault.moves).toBeGreaterThan(0);
+  expect(explicit.moves).toBe(byDefault.moves);
+  expect(explicit.blocks).toEqual(byDefault.blocks);
+  expect(off.moves).toBe(0);
+  expect(freelist.moves).toBe(0);
+}, 60_000);
+
 test('invalid session settings are refused with InvalidRequest naming the field', async () => {
   const h100 = { kind: 'profile', name: 'h100' } as const;
   const cases: [RequestParams<'openSession'> | Record<string, unknown>, RegExp][] = [
@@ -180,6 +221,8 @@ test('invalid session settings are refused with InvalidRequest naming the field'
     [{ device: h100, debugSettings: { logEverything: true } }, /params\.debugSettings/],
     [{ device: h100, bufferDeviceAddress: 'yes' }, /params\.bufferDeviceAddress/],
     [{ device: h100, validation: 1 }, /params\.validation/],
+    [{ device: h100, relocation: 'on' }, /params\.relocation/],
+    [{ device: h100, strategy: 'freelist', relocation: true }, /relocation needs the tlsf strategy/],
     [{ device: h100, validation: true }, /validation needs a real Vulkan device .*not a profile device/],
     [
       { device: { kind: 'builtin', model: 'metal' }, validation: true },

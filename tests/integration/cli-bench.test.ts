@@ -24,7 +24,7 @@ function generateWorkload(seed: number, ops: number, budgetMiB: number): { file:
 }
 
 const lineRe =
-  /^allocator=vramscope strategy=(tlsf|freelist) mode=simulated ops=(\d+) ns_per_op=([\d.]+) blocks_allocated=(\d+) blocks_freed=(\d+) dedicated=(\d+) committed_peak_mib=([\d.]+) live_peak_mib=([\d.]+) overhead_ratio=([\d.]+) failures=(\d+) cpu_ns_per_op=([\d.]+) driver_ns_per_op=([\d.]+)$/;
+  /^allocator=vramscope strategy=(tlsf|freelist) mode=simulated ops=(\d+) ns_per_op=([\d.]+) blocks_allocated=(\d+) blocks_freed=(\d+) dedicated=(\d+) committed_peak_mib=([\d.]+) live_peak_mib=([\d.]+) overhead_ratio=([\d.]+) failures=(\d+) cpu_ns_per_op=([\d.]+) driver_ns_per_op=([\d.]+) relocation=(on|off)(?: moves=(\d+) moved_mib=([\d.]+))?$/;
 
 describe('vramscope bench', () => {
   test('prints one line per strategy with the documented fields, and the live peak of the workload', () => {
@@ -51,6 +51,11 @@ describe('vramscope bench', () => {
     const lines = r.stdout.trim().split('\n');
     const results = lines.filter((l) => l.startsWith('allocator=')).map((l) => lineRe.exec(l));
     expect(results.map((m) => m?.[1])).toEqual(['tlsf', 'freelist']);
+    // tlsf relocates by default (the bench owns every allocation); freelist never does.
+    expect(results.map((m) => [m?.[13], m?.[14] !== undefined])).toEqual([
+      ['on', true],
+      ['off', false],
+    ]);
     for (const m of results) {
       expect(Number(m![2])).toBe(ops);
       expect(Number(m![3])).toBeGreaterThan(0);
@@ -73,31 +78,72 @@ describe('vramscope bench', () => {
     ).toHaveLength(2);
   });
 
-  test('--relocate prints the moves and the bytes moved after the documented fields', () => {
+  test('relocation is the tlsf default, --relocate says so explicitly, --no-relocate turns it off', () => {
     // A small budget so that live bytes churn at the budget and fragmentation misses happen.
     const { file } = generateWorkload(3, 20000, 96);
-    const r = vramscope('bench', file, '--runs', '1', '--strategy', 'tlsf', '--relocate');
-    expect(r.status, r.stderr).toBe(0);
-    const line = r.stdout.split('\n').find((l) => l.startsWith('allocator='))!;
-    const m = /^(.*) moves=(\d+) moved_mib=([\d.]+)$/.exec(line);
-    expect(m, line).not.toBeNull();
-    expect(lineRe.exec(m![1]!)?.[1]).toBe('tlsf');
-    // Moved bytes are whole allocations: none without moves, some with them.
-    expect(Number(m![2]) === 0).toBe(Number(m![3]) === 0);
+    const line = (...extra: string[]) => {
+      const r = vramscope('bench', file, '--runs', '1', '--strategy', 'tlsf', ...extra);
+      expect(r.status, r.stderr).toBe(0);
+      const m = lineRe.exec(r.stdout.split('\n').find((l) => l.startsWith('allocator='))!);
+      expect(m).not.toBeNull();
+      return m!;
+    };
+    const byDefault = line();
+    const explicit = line('--relocate');
+    const off = line('--no-relocate');
+    expect([byDefault[13], explicit[13], off[13]]).toEqual(['on', 'on', 'off']);
+    expect(off[14]).toBeUndefined();
+    // The same replay either way (moves are deterministic): same moves, blocks and committed peak.
+    expect(explicit.slice(4, 10)).toEqual(byDefault.slice(4, 10));
+    expect([explicit[14], explicit[15]]).toEqual([byDefault[14], byDefault[15]]);
+    // This workload fragments: relocation moves something, and moved bytes are whole allocations.
+    expect(Number(byDefault[14])).toBeGreaterThan(0);
+    expect(Number(byDefault[15])).toBeGreaterThan(0);
+    // Moves replace blocks: never more vkAllocateMemory calls or a higher committed peak than without.
+    expect(Number(byDefault[4])).toBeLessThanOrEqual(Number(off[4]));
+    expect(Number(byDefault[7])).toBeLessThanOrEqual(Number(off[7]));
   });
 
-  test('--device 0 replays on the real lavapipe device with mode=device', () => {
-    const { file } = generateWorkload(12, 2000, 32);
-    const r = vramscope('bench', file, '--runs', '1', '--strategy', 'tlsf', '--device', '0');
-    expect(r.status, r.stderr).toBe(0);
-    const line =
-      /^allocator=vramscope strategy=tlsf mode=device device="[^"]+" ops=\d+ ns_per_op=([\d.]+) .* failures=0 cpu_ns_per_op=[\d.]+ driver_ns_per_op=([\d.]+)$/m.exec(
-        r.stdout,
-      );
-    expect(line, r.stdout).not.toBeNull();
-    // Real vkAllocateMemory calls take measurable time, and they are part of the wall time.
-    expect(Number(line![2])).toBeGreaterThan(0);
-    expect(Number(line![2])).toBeLessThanOrEqual(Number(line![1]));
+  test('--device 0 replays on the real lavapipe device with mode=device and counts the copies', () => {
+    const { file } = generateWorkload(3, 20000, 96);
+    const copies = (...extra: string[]) => {
+      const r = vramscope('bench', file, '--runs', '1', '--strategy', 'tlsf', '--device', '0', ...extra);
+      expect(r.status, r.stderr).toBe(0);
+      const m =
+        /^allocator=vramscope strategy=tlsf mode=device device="[^"]+" ops=\d+ ns_per_op=([\d.]+) .* failures=0 cpu_ns_per_op=[\d.]+ driver_ns_per_op=([\d.]+) relocation=on moves=(\d+) moved_mib=[\d.]+ mapped_moves=(\d+) transfer_moves=(\d+) transfer_submits=(\d+) copy_buffers=(\d+) temp_blocks=(\d+)$/m.exec(
+          r.stdout,
+        );
+      expect(m, r.stdout).not.toBeNull();
+      const [nsPerOp, driverNsPerOp, ...counts] = m!.slice(1).map(Number);
+      // Real vkAllocateMemory calls take measurable time, and they are part of the wall time.
+      expect(driverNsPerOp).toBeGreaterThan(0);
+      expect(driverNsPerOp).toBeLessThanOrEqual(nsPerOp!);
+      return counts;
+    };
+    // lavapipe's one memory type is HOST_CACHED and mapped: auto copies through the mapping.
+    const [moves, mapped, transfer, submits, buffers, temp] = copies();
+    expect(moves).toBeGreaterThan(0);
+    expect([mapped, transfer, submits, buffers, temp]).toEqual([moves, 0, 0, 0, 0]);
+    // vkCmdCopyBuffer: at most one submission per relocating request (fewer than the moves when a
+    // request moves several), a buffer per block involved, no temporary blocks.
+    const [tMoves, tMapped, tTransfer, tSubmits, tBuffers, tTemp] = copies('--copy', 'transfer');
+    expect([tMoves, tMapped, tTransfer, tTemp]).toEqual([moves, 0, moves, 0]);
+    expect(tSubmits).toBeGreaterThan(0);
+    expect(tSubmits).toBeLessThanOrEqual(moves);
+    expect(tBuffers).toBeGreaterThanOrEqual(tSubmits);
+    const off = vramscope(
+      'bench',
+      file,
+      '--runs',
+      '1',
+      '--strategy',
+      'tlsf',
+      '--device',
+      '0',
+      '--no-relocate',
+    );
+    expect(off.status, off.stderr).toBe(0);
+    expect(off.stdout).toMatch(/ cpu_ns_per_op=[\d.]+ driver_ns_per_op=[\d.]+ relocation=off$/m);
   });
 
   test('bad usage and bad workloads exit 2 and 1 with one line', () => {
@@ -109,7 +155,10 @@ describe('vramscope bench', () => {
       ['bench', 'x', '--device', '0', '--profile', 'y'],
       ['bench', 'x', '--frobnicate'],
       ['bench', 'x', '--relocate'],
-      ['bench', 'x', '--strategy', 'tlsf', '--max-moved', '2'],
+      ['bench', 'x', '--relocate', '--no-relocate', '--strategy', 'tlsf'],
+      ['bench', 'x', '--strategy', 'tlsf', '--no-relocate', '--max-moved', '2'],
+      ['bench', 'x', '--strategy', 'tlsf', '--copy', 'transfer'],
+      ['bench', 'x', '--strategy', 'tlsf', '--device', '0', '--copy', 'sideways'],
       ['bench', 'x', '--strategy', 'tlsf', '--relocate', '--max-moved', '-1'],
     ];
     for (const args of usage) {

@@ -1,8 +1,9 @@
 // Defragmentation with the bytes on the real device (lavapipe), validation layer on: allocations filled
 // with byte patterns, fragmented, defragmented in passes with each copy path (mapped copies, and
 // vkCmdCopyBuffer between buffers bound at the source and destination ranges), then every byte of every
-// live allocation is checked. Also: the addon's argument checks on copyBuffer, and the overlapping slide
-// that goes through a temporary block.
+// live allocation is checked. Also: the addon's argument checks on copyBuffer / copyBuffers, overlapping
+// slides (ordered pieces in one submission, or a temporary block), and relocation before growth with its
+// copies batched into one submission per request.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   Allocator,
@@ -15,8 +16,9 @@ import { BufferUsage, isCodedError, type DebugMessage, type MemoryHandle } from 
 import { openVulkanDevice, type VulkanDevice } from '../../native/vulkan-device.ts';
 import {
   createDefragmentCopy,
+  createRelocationCopy,
   type DefragmentCopyMode,
-  type DefragmentCopyStats,
+  newDefragmentCopyStats,
 } from '../../native/defrag-copy.ts';
 import { bytePattern, sameBytes } from '../support/vulkan-checks.ts';
 import { addonBuilt, skipReason } from './native-support.ts';
@@ -146,7 +148,7 @@ describe.skipIf(!addonBuilt)(
         for (const [a, pattern] of live) fill(a, pattern);
         expect(checkEveryByte(live)).toBe(0);
         const blocksBefore = blocksHolding(live);
-        const stats: DefragmentCopyStats = { mappedMoves: 0, transferMoves: 0, transferSubmits: 0, bytes: 0 };
+        const stats = newDefragmentCopyStats();
         const copy = createDefragmentCopy(device.context, mode, stats);
         let moves = 0;
         let bytes = 0;
@@ -174,6 +176,7 @@ describe.skipIf(!addonBuilt)(
         const expectTransfer = mode === 'transfer' || (mode === 'auto' && !mappedBlocks);
         expect(stats.transferMoves).toBe(expectTransfer ? moves : 0);
         expect(stats.mappedMoves).toBe(expectTransfer ? 0 : moves);
+        // One submission per move (a slide's pieces or a temporary block's two copies aside).
         if (expectTransfer) expect(stats.transferSubmits).toBeGreaterThanOrEqual(moves);
         if (algorithm === 'full') expect(slides).toBeGreaterThan(0);
         for (const a of live.keys()) allocator.free(a);
@@ -206,12 +209,14 @@ describe.skipIf(!addonBuilt)(
         expect(m.fromOffset - m.toOffset).toBeGreaterThan(0);
         expect(m.fromOffset - m.toOffset).toBeLessThan(m.size / 8);
       }
-      const stats: DefragmentCopyStats = { mappedMoves: 0, transferMoves: 0, transferSubmits: 0, bytes: 0 };
+      const stats = newDefragmentCopyStats();
       allocator.applyDefragmentation(plan, createDefragmentCopy(device.context, 'transfer', stats));
       allocator.validate();
       expect(checkEveryByte(live)).toBe(0);
-      // In pieces of the distance each move would take thousands of submissions; the temporary block two.
+      // In pieces of the distance each move would be more than maxOrderedPieces commands and barriers; the
+      // temporary block (one vkAllocateMemory per move, counted) takes two copies.
       expect(stats.transferSubmits).toBe(2 * plan.moves.length);
+      expect(stats.tempBlocks).toBe(plan.moves.length);
       for (const a of big) allocator.free(a);
       allocator.destroy();
       expect(errors()).toEqual([]);
@@ -236,14 +241,134 @@ describe.skipIf(!addonBuilt)(
       expect(plan.moves.map((m) => [m.allocationId, m.fromOffset, m.toOffset])).toEqual([
         [mid.id, 64 * KiB, 0],
       ]);
-      const stats: DefragmentCopyStats = { mappedMoves: 0, transferMoves: 0, transferSubmits: 0, bytes: 0 };
+      const stats = newDefragmentCopyStats();
       allocator.applyDefragmentation(plan, createDefragmentCopy(device.context, 'transfer', stats));
       expect(mid.offset).toBe(0);
       expect(sameBytes(bytesOf(mid), pattern)).toBe(true);
-      // 256 KiB moved 64 KiB down: four non-overlapping pieces, one submission each.
-      expect(stats.transferSubmits).toBe(4);
+      // 256 KiB moved 64 KiB down: four pieces, each reading what no earlier one wrote, with a barrier
+      // between them, in one submission; no temporary block.
+      expect(stats.transferSubmits).toBe(1);
+      expect(stats.tempBlocks).toBe(0);
       allocator.free(mid);
       allocator.destroy();
+      expect(errors()).toEqual([]);
+    });
+
+    test('relocation before growth over vkCmdCopyBuffer: one submission per request, every byte follows', () => {
+      const stats = newDefragmentCopyStats();
+      const relocation = createRelocationCopy(device.context, 'transfer', stats);
+      const allocator = new Allocator({
+        device,
+        relocation: { ...relocation, maxMovedPerRequest: 2 },
+        debugSettings: { logLeaksOnShutdown: false },
+      });
+      const make = (name: string, size: number): Allocation =>
+        allocator.allocate({
+          name,
+          requirements: { size, alignment: 256, memoryTypeBits: 0xffffffff },
+          location: 'GpuOnly',
+          linear: true,
+        });
+      // The first block (128 MiB) filled with 2 MiB allocations, every other one (in address order) freed:
+      // free holes of 2 MiB, none larger.
+      const all = Array.from({ length: 64 }, (_, i) => make(`a${i}`, 2 * MiB));
+      expect(new Set(all.map((a) => a.block)).size).toBe(1);
+      all.sort((x, y) => x.offset - y.offset);
+      const live = new Map<Allocation, Uint8Array>();
+      for (const [i, a] of all.entries()) {
+        if (i % 2 === 0) allocator.free(a);
+        else live.set(a, bytePattern(a.size, 300 + i));
+      }
+      const mappedByTest = new Set<unknown>();
+      mapAll(allocator, mappedByTest);
+      for (const [a, pattern] of live) fill(a, pattern);
+      // A 7 MiB request fits no hole: it is placed by moving allocations (at first two neighbours: 4 MiB
+      // moved leaves 10 MiB free, one would leave 6), never by a new block.
+      let relocating = 0;
+      for (let r = 0; r < 4; r++) {
+        const before = allocator.relocationMoveCount;
+        const big = make(`big${r}`, 7 * MiB);
+        const moved = allocator.relocationMoveCount - before;
+        if (moved > 0) relocating++;
+        // The first clears two neighbours; later ones find holes that the earlier moves left side by side.
+        expect(moved).toBeGreaterThanOrEqual(r === 0 ? 2 : 1);
+        mapAll(allocator, mappedByTest);
+        expect(checkEveryByte(live)).toBe(0);
+        const pattern = bytePattern(big.size, 900 + r);
+        fill(big, pattern);
+        live.set(big, pattern);
+      }
+      allocator.validate();
+      expect(relocating).toBe(4);
+      expect(stats.transferMoves).toBe(allocator.relocationMoveCount);
+      expect(stats.mappedMoves).toBe(0);
+      // The moves of one request in one submission, through one buffer over each block involved (the
+      // moves stay in the one block here), and no vkAllocateMemory besides the allocator's blocks.
+      expect(stats.transferSubmits).toBe(relocating);
+      expect(stats.buffers).toBe(relocating);
+      expect(stats.tempBlocks).toBe(0);
+      expect(allocator.stats().blockCount).toBe(1);
+      for (const a of live.keys()) allocator.free(a);
+      allocator.destroy();
+      expect(errors()).toEqual([]);
+    });
+
+    test('copyBuffers: one submission for several copies; unordered copies must not overlap', () => {
+      const ctx = device.context;
+      const type = ctx.info.types.find(isHostVisible)!.index;
+      const memory = ctx.allocateMemory(type, 1 * MiB, { map: true });
+      const buffer = ctx.createBuffer(1 * MiB, BufferUsage.TRANSFER_SRC | BufferUsage.TRANSFER_DST).handle;
+      const code = (f: () => void): string => {
+        try {
+          f();
+        } catch (error) {
+          return isCodedError(error) ? `${error.code}: ${error.message}` : String(error);
+        }
+        return 'no error';
+      };
+      try {
+        ctx.bindBufferMemory(buffer, memory, 0);
+        const copy = (srcOffset: number, dstOffset: number, size: number) => ({
+          src: buffer,
+          srcOffset,
+          dst: buffer,
+          dstOffset,
+          size,
+        });
+        const a = bytePattern(64 * KiB, 11);
+        const b = bytePattern(64 * KiB, 12);
+        ctx.writeMemory(memory, 0, a);
+        ctx.writeMemory(memory, 64 * KiB, b);
+        // Two copies in one submission: [0, 64 KiB) to 256 KiB, [64, 128 KiB) to 512 KiB.
+        ctx.copyBuffers([copy(0, 256 * KiB, 64 * KiB), copy(64 * KiB, 512 * KiB, 64 * KiB)]);
+        expect(sameBytes(ctx.readMemory(memory, 256 * KiB, 64 * KiB), a)).toBe(true);
+        expect(sameBytes(ctx.readMemory(memory, 512 * KiB, 64 * KiB), b)).toBe(true);
+        // Unordered, a destination over another copy's source or destination is refused.
+        expect(
+          code(() => ctx.copyBuffers([copy(0, 768 * KiB, 64 * KiB), copy(900 * KiB, 32 * KiB, 16)])),
+        ).toMatch(/INVALID_ARGUMENT: source \[0, 65536\) and destination \[32768, 32784\) overlap/);
+        expect(
+          code(() => ctx.copyBuffers([copy(0, 768 * KiB, 64 * KiB), copy(256 * KiB, 800 * KiB, 64 * KiB)])),
+        ).toMatch(
+          /INVALID_ARGUMENT: destination \[819200, 884736\) and destination \[786432, 851968\) overlap/,
+        );
+        expect(code(() => ctx.copyBuffers([]))).toMatch(
+          /INVALID_ARGUMENT: copyBuffers needs at least one copy/,
+        );
+        // Ordered, a slide down by 16 KiB in pieces of 16 KiB, lowest first: each piece reads bytes no
+        // earlier piece wrote.
+        ctx.copyBuffers(
+          [0, 1, 2, 3].map((p) => copy(16 * KiB + p * 16 * KiB, p * 16 * KiB, 16 * KiB)),
+          true,
+        );
+        const slid = new Uint8Array(64 * KiB);
+        slid.set(a.subarray(16 * KiB), 0);
+        slid.set(b.subarray(0, 16 * KiB), 48 * KiB);
+        expect(sameBytes(ctx.readMemory(memory, 0, 64 * KiB), slid)).toBe(true);
+      } finally {
+        ctx.destroyBuffer(buffer);
+        ctx.freeMemory(memory);
+      }
       expect(errors()).toEqual([]);
     });
 

@@ -8,6 +8,8 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { TraceEventKind, type AllocationCreateDesc } from '../../allocator/index.ts';
 import { isNativeAddonBuilt } from '../../native/index.ts';
 import { openVulkanDevice } from '../../native/vulkan-device.ts';
+import { createRelocationCopy, newDefragmentCopyStats } from '../../native/defrag-copy.ts';
+import { bytePattern, sameBytes } from '../support/vulkan-checks.ts';
 import {
   imageExtentFor,
   scenarioBufferUsage,
@@ -98,6 +100,52 @@ describe.skipIf(!built)(
       expect(after.buffers).toBe(before.buffers);
       expect(after.images).toBe(before.images);
       expect(after.memory).toBe(before.memory);
+    });
+
+    test('relocation with real resources: moved buffers are recreated at their new place, bytes follow', () => {
+      const vk = device!;
+      const before = vk.context.liveCounts();
+      const stats = newDefragmentCopyStats();
+      const session = new Session({
+        device: vk,
+        resources: vulkanResources(vk.context),
+        relocation: createRelocationCopy(vk.context, 'transfer', stats),
+      });
+      // 2 MiB buffers filling the first 128 MiB block, every other one (by address) freed: 2 MiB holes.
+      const all = Array.from({ length: 64 }, (_, i) => session.allocate(desc(`b${i}`, 2 * MiB, true)));
+      expect(new Set(all.map((a) => a.block)).size).toBe(1);
+      all.sort((x, y) => x.offset - y.offset);
+      const kept = all.filter((_, i) => i % 2 === 1);
+      for (const [i, a] of all.entries()) if (i % 2 === 0) session.free(a);
+      const patterns = new Map(kept.map((a, i) => [a, bytePattern(a.size, 40 + i)] as const));
+      for (const [a, pattern] of patterns) a.block.mapped!.write(a.offset, pattern);
+      const where = new Map(kept.map((a) => [a, a.offset]));
+      // 5 MiB fits no hole: the session moves a buffer (bytes on the device, a new VkBuffer bound at the
+      // new place, the old one destroyed) instead of creating a block.
+      const big = session.allocate(desc('big', 5 * MiB, true));
+      const moved = kept.filter((a) => a.offset !== where.get(a));
+      expect(moved.length).toBeGreaterThan(0);
+      expect(session.allocator.relocationMoveCount).toBe(moved.length);
+      expect(session.allocator.stats().blockCount).toBe(1);
+      expect(stats.transferSubmits).toBe(1);
+      expect(stats.tempBlocks).toBe(0);
+      for (const [a, pattern] of patterns)
+        expect(sameBytes(a.block.mapped!.read(a.offset, a.size), pattern)).toBe(true);
+      // One resource per live allocation: the moved ones' old buffers are gone.
+      expect(session.boundResourceCount).toBe(kept.length + 1);
+      expect(vk.context.liveCounts().buffers - before.buffers).toBe(kept.length + 1);
+      const c = session.log.columns;
+      let moves = 0;
+      for (let i = 0; i < session.log.length; i++) if (c.kind[i] === TraceEventKind.Move) moves++;
+      expect(moves).toBe(moved.length);
+      session.free(big);
+      session.close();
+      const after = vk.context.liveCounts();
+      expect([after.buffers, after.images, after.memory]).toEqual([
+        before.buffers,
+        before.images,
+        before.memory,
+      ]);
     });
 
     const runBoth = async (scenario: string, params: Record<string, string>) => {

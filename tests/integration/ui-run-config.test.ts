@@ -51,6 +51,14 @@ describe('Run on: device, strategy and allocation sizes', () => {
       problems: [],
     });
     expect(runConfigFrom(defaultRunConfig, lib.entries)).toEqual({ config: null, problems: [] });
+    // Relocation is on by default with tlsf; turning it off is a setting; freelist never relocates.
+    expect(runConfigFrom({ ...defaultRunConfig, relocation: false }, lib.entries).config).toEqual({
+      strategy: 'tlsf',
+      relocation: false,
+    });
+    expect(
+      runConfigFrom({ ...defaultRunConfig, strategy: 'freelist', relocation: false }, lib.entries).config,
+    ).toEqual({ strategy: 'freelist' });
     expect(runConfigFrom({ ...defaultRunConfig, hostMemblockMiB: '-3' }, lib.entries).problems).toEqual([
       'The host block size must be a positive number of MiB.',
     ]);

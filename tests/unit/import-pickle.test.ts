@@ -11,6 +11,7 @@ import {
   PickleObject,
   PickleStreamReader,
   readPickle,
+  type StreamedRecord,
   type PicklePath,
   type PickleValue,
 } from '../../allocator/import/pickle.ts';
@@ -261,6 +262,121 @@ describe('fast path for streamed dict items (streamedDict)', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  test('records (PickleStreamOptions.record) carry what the dicts do; one interned list, one id', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'vramscope-record-'));
+    try {
+      const file = path.join(dir, 's.pickle');
+      writeTrainingPickle(file, simulateTraining({ entries: 4000, layers: 2, hidden: 128, batch: 2 }));
+      const bytes = new Uint8Array(readFileSync(file));
+      const fields = ['action', 'addr', 'size', 'frames', 'time_us', 'no_such_key'];
+      const project = (d: Record<string, unknown>): Record<string, unknown> =>
+        Object.fromEntries(fields.filter((f) => d[f] !== undefined).map((f) => [f, d[f]]));
+      const referenceItems: unknown[] = [];
+      const reference = new PickleStreamReader({
+        referencedMemo: null,
+        streamItems: select,
+        onItem: (p, _i, v) => {
+          if (p[0] === 'device_traces') referenceItems.push(project(plain(v) as Record<string, unknown>));
+        },
+      });
+      reference.feed(bytes);
+      reference.end();
+      for (const chunk of [bytes.length, 65_537, 4099]) {
+        const items: unknown[] = [];
+        const idsByFrames = new Map<string, Set<number>>();
+        let records = 0;
+        const reader = new PickleStreamReader({
+          referencedMemo: 'prune-streamed',
+          internReferenceLists: true,
+          streamItems: select,
+          maxPathLength: 2,
+          onItem: (p, _i, v) => {
+            if (p[0] === 'device_traces') items.push(project(plain(v) as Record<string, unknown>));
+          },
+          record: {
+            lists: (p) => p[0] === 'device_traces',
+            fields,
+            onRecord: (_p, _i, rec: StreamedRecord) => {
+              records++;
+              const d: Record<string, unknown> = {};
+              fields.forEach((f, k) => {
+                const v = rec.get(k);
+                if (v !== undefined) d[f] = plain(v as PickleValue);
+              });
+              items.push(d);
+              const frames = JSON.stringify(d.frames);
+              const id = rec.listId[fields.indexOf('frames')]!;
+              if (id >= 0) {
+                if (!idsByFrames.has(frames)) idsByFrames.set(frames, new Set());
+                idsByFrames.get(frames)!.add(id);
+              }
+            },
+          },
+        });
+        for (let i = 0; i < bytes.length; i += chunk) reader.feed(bytes.subarray(i, i + chunk));
+        reader.end();
+        expect(items).toEqual(referenceItems);
+        expect(records).toBe(reader.fastItemsRead);
+        expect(records).toBeGreaterThan(referenceItems.length / 2);
+        // Interned frames lists have ids; the same content is the same list, so it has one id.
+        expect(idsByFrames.size).toBeGreaterThan(10);
+        for (const ids of idsByFrames.values()) expect(ids.size).toBe(1);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a memo slot written again between two items is read anew (the frames-list cache is dropped)', () => {
+    // {'device_traces': [[{'frames': [BINGET 3]}, 'y' BINPUT 3, {'frames': [BINGET 3]}]]}: slot 3 holds 'x'
+    // for the first entry and 'y' for the second, though both lists read the same slot.
+    const out: number[] = [0x80, 4, 0x7d, 0x94];
+    const str = (s: string): void => {
+      out.push(0x8c, s.length, ...Buffer.from(s), 0x94);
+    };
+    str('device_traces'); // slot 1
+    out.push(0x5d, 0x94, 0x28); // outer list (slot 2), MARK
+    str('x'); // slot 3
+    out.push(0x30); // POP: 'x' stays in the memo only
+    str('frames'); // slot 4
+    out.push(0x30, 0x5d, 0x94, 0x28); // POP, inner list (slot 5), MARK
+    const entry = (): void => {
+      out.push(0x7d, 0x94, 0x28, 0x68, 4); // {, MARK, key 'frames' (BINGET 4)
+      out.push(0x5d, 0x94, 0x28, 0x68, 3, 0x65, 0x75); // [BINGET 3], SETITEMS
+    };
+    entry();
+    entry();
+    out.push(0x8c, 1, 0x79, 0x71, 3); // 'y', BINPUT 3 (an item of the list: written again)
+    entry();
+    out.push(0x65, 0x65, 0x73, 0x2e); // APPENDS (inner), APPENDS (outer), SETITEM, STOP
+    const bytes = Uint8Array.from(out);
+    const read = (withRecord: boolean): unknown[] => {
+      const items: unknown[] = [];
+      const reader = new PickleStreamReader({
+        referencedMemo: withRecord ? 'prune-streamed' : null,
+        internReferenceLists: withRecord,
+        streamItems: select,
+        onItem: (_p, _i, v) => items.push(plain(v)),
+        ...(withRecord
+          ? {
+              record: {
+                lists: () => true,
+                fields: ['frames'],
+                onRecord: (_p: PicklePath, _i: number, rec: StreamedRecord) =>
+                  items.push({ frames: plain(rec.get(0) as PickleValue) }),
+              },
+            }
+          : {}),
+      });
+      reader.feed(bytes);
+      reader.end();
+      return items;
+    };
+    const reference = read(false);
+    expect(reference).toEqual([{ frames: ['x'] }, { frames: ['x'] }, 'y', { frames: ['y'] }]);
+    expect(read(true)).toEqual(reference);
   });
 
   test('gives up on what it does not know and leaves it to the opcode loop (nested lists, tuples)', () => {

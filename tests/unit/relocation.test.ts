@@ -270,12 +270,33 @@ describe('relocation before growth', () => {
     expect(allocator.liveAllocations().map((a) => a.id)).toEqual(kept.map((a) => a.id).sort((x, y) => x - y));
   });
 
+  test('flush is called once per relocating request, after its copies, before allocate() returns', () => {
+    // Each flush records how many copies had been made by then.
+    const flushes: number[] = [];
+    const { allocator, moves } = relocatingAllocator({
+      maxMovedPerRequest: 2,
+      flush: () => flushes.push(moves.length),
+    });
+    const kept = fragment(allocator, 2 * MiB, 64);
+    // 7 MiB fits no 2 MiB hole: clearing two neighbours (4 MiB moved) leaves 10 MiB.
+    const big = allocate(allocator, 'big', 7 * MiB);
+    expect(moves).toHaveLength(2);
+    expect(flushes).toEqual([2]);
+    // A request that fits a hole moves nothing and flushes nothing.
+    allocator.free(big);
+    allocate(allocator, 'small', MiB);
+    expect(flushes).toEqual([2]);
+    for (const a of kept) expect(stamped(a)).toBe(true);
+    allocator.destroy();
+  });
+
   test('bad options are refused', () => {
     const device = simulatedDevice('lavapipe');
     const copy = () => {};
     const make = (desc: object) => () => new Allocator({ device, ...desc });
     expect(make({ strategy: 'freelist', relocation: { copy } })).toThrow(AllocationError);
     expect(make({ relocation: {} })).toThrow(/relocation.copy must be a function/);
+    expect(make({ relocation: { copy, flush: 1 } })).toThrow(/relocation.flush must be a function/);
     expect(make({ relocation: { copy, maxMovedPerRequest: -1 } })).toThrow(/maxMovedPerRequest/);
     expect(make({ relocation: { copy, maxMovedPerRequest: Number.NaN } })).toThrow(/maxMovedPerRequest/);
     expect(new Allocator({ device, relocation: { copy } }).blockPolicy).toEqual(relocatingBlockPolicy);

@@ -15,7 +15,12 @@ import {
   type RelocationOptions,
   type Workload,
 } from '../../../allocator/index.ts';
-import { createDefragmentCopy } from '../../../native/defrag-copy.ts';
+import {
+  createRelocationCopy,
+  defragmentCopyModes,
+  newDefragmentCopyStats,
+  type DefragmentCopyStats,
+} from '../../../native/defrag-copy.ts';
 import { openVulkanDevice, VulkanDevice } from '../../../native/vulkan-device.ts';
 import { collectAndMeasureMemory } from '../../bench/gc.ts';
 import { replayWorkload, type ReplayOptions, type ReplayResult } from '../../bench/replay.ts';
@@ -87,7 +92,7 @@ function measureHeapAtPeak(
   workload: Workload,
   device: () => Device,
   options: Omit<ReplayOptions, 'device' | 'relocation' | 'stopAfter' | 'beforeDestroy'>,
-  relocationFor: (device: Device) => RelocationOptions | null,
+  relocationFor: (device: Device, strategy: PlacementStrategyName) => RelocationOptions | null,
   peakOp: number,
 ) {
   const handleArrayBytes = 8 * workload.idLimit;
@@ -100,7 +105,7 @@ function measureHeapAtPeak(
     replayWorkload(workload, {
       ...options,
       device: replicaDevice,
-      relocation: relocationFor(replicaDevice),
+      relocation: relocationFor(replicaDevice, options.strategy),
       stopAfter: peakOp + 1,
       beforeDestroy: (allocator) => {
         liveAllocations += allocator.stats().allocationCount;
@@ -142,6 +147,7 @@ function formatLine(
   cpuNsPerOp: number,
   driverNsPerOp: number,
   relocating: boolean,
+  copies: DefragmentCopyStats | null,
 ): string {
   return [
     'allocator=vramscope',
@@ -159,7 +165,19 @@ function formatLine(
     `failures=${r.failures}`,
     `cpu_ns_per_op=${cpuNsPerOp.toFixed(1)}`,
     `driver_ns_per_op=${driverNsPerOp.toFixed(1)}`,
+    `relocation=${relocating ? 'on' : 'off'}`,
     ...(relocating ? [`moves=${r.moves}`, `moved_mib=${(r.movedBytes / MiB).toFixed(1)}`] : []),
+    // Device mode: what the copies of the last run took on the device. temp_blocks are vkAllocateMemory
+    // calls of the copier itself, on top of blocks_allocated.
+    ...(copies === null
+      ? []
+      : [
+          `mapped_moves=${copies.mappedMoves}`,
+          `transfer_moves=${copies.transferMoves}`,
+          `transfer_submits=${copies.transferSubmits}`,
+          `copy_buffers=${copies.buffers}`,
+          `temp_blocks=${copies.tempBlocks}`,
+        ]),
   ].join(' ');
 }
 
@@ -181,14 +199,22 @@ Options:
   --device N       replay on the real Vulkan device N (see \`vramscope devices\`) instead of a
                    simulated one: every block is a real vkAllocateMemory (mode=device)
   --dedicated-above F     block policy: a request larger than F × block size gets its own block (0 < F <= 1;
-                          default: tlsf 0.125, freelist 1 as gpu-allocator)
-  --spare-empty-blocks N  block policy: emptied blocks kept per memory type (default 0, as gpu-allocator)
-  --relocate       tlsf: relocation before growth (AllocatorCreateDesc.relocation): a request that fits no
-                   free range while the type has free bytes moves a few live allocations instead of creating
-                   a block; the line then ends with moves= and moved_mib=. Simulated mode copies no bytes
-                   (there is no GPU behind it); with --device the bytes are copied on the device
-                   (native/defrag-copy.ts), inside the timed loop
-  --max-moved F    with --relocate: bytes moved per request at most, as a multiple of its size (default 1)
+                          default: tlsf 0.5, freelist 1 as gpu-allocator)
+  --spare-empty-blocks N  block policy: emptied blocks kept per memory type besides the last (default: tlsf 4,
+                          freelist 0 as gpu-allocator)
+  --relocate       tlsf (the default there): relocation before growth (AllocatorCreateDesc.relocation): a
+                   request that fits no free range while the type has free bytes moves a few live
+                   allocations instead of creating a block. The bench owns every allocation, so it can
+                   move them; the line says relocation=on and ends with moves= and moved_mib=. Simulated
+                   mode copies no bytes (there is no GPU behind it); with --device the bytes are copied on
+                   the device (native/defrag-copy.ts), inside the timed loop, and the line adds
+                   mapped_moves= transfer_moves= transfer_submits= copy_buffers= temp_blocks= (the last
+                   run's copies; temp_blocks are vkAllocateMemory calls besides blocks_allocated)
+  --no-relocate    tlsf without relocation (relocation=off): allocate() never moves anything, as the
+                   library does without a copy callback. freelist never relocates
+  --max-moved F    with relocation: bytes moved per request at most, as a multiple of its size (default 1)
+  --copy MODE      with relocation and --device: auto (default: through the mapping when both blocks are
+                   mapped and the source is HOST_CACHED, else vkCmdCopyBuffer), transfer or mapped
   --runs N         timed runs per strategy (default 3)
   --help           this text`,
   options: {
@@ -198,6 +224,8 @@ Options:
     'dedicated-above': { type: 'string' },
     'spare-empty-blocks': { type: 'string' },
     relocate: { type: 'boolean' },
+    'no-relocate': { type: 'boolean' },
+    copy: { type: 'string' },
     'max-moved': { type: 'string' },
     runs: { type: 'string' },
   },
@@ -212,23 +240,35 @@ Options:
     const runs = integerOption(values, 'runs', 1, 100) ?? 3;
     const profile = stringOption(values, 'profile');
     const blockPolicy = parseBlockPolicy(values);
-    const relocating = values['relocate'] === true;
+    // Relocation is on for tlsf unless --no-relocate; freelist never relocates (the crate's behaviour).
+    if (values['relocate'] === true && values['no-relocate'] === true) {
+      throw new UsageError('--relocate and --no-relocate exclude each other');
+    }
+    if (values['relocate'] === true && strategyOption !== 'tlsf') {
+      throw new UsageError("--relocate needs --strategy tlsf (freelist keeps the crate's behaviour)");
+    }
+    const relocationOn = values['no-relocate'] !== true;
+    const relocatesWith = (strategy: PlacementStrategyName): boolean => relocationOn && strategy === 'tlsf';
     const maxMovedText = stringOption(values, 'max-moved');
     const maxMoved = maxMovedText === undefined ? 1 : Number(maxMovedText);
     if (!(maxMoved >= 0 && maxMoved <= 1024)) {
       throw new UsageError(`--max-moved must be in [0, 1024], got "${maxMovedText}"`);
     }
-    if (maxMovedText !== undefined && !relocating) throw new UsageError('--max-moved needs --relocate');
-    if (relocating && strategyOption !== 'tlsf') {
-      throw new UsageError("--relocate needs --strategy tlsf (freelist keeps the crate's behaviour)");
-    }
-    /** The relocation options for one run on `device`: bytes copied on a real device, none when simulated. */
-    const relocationFor = (device: Device): RelocationOptions | null => {
-      if (!relocating) return null;
-      const copy = device instanceof VulkanDevice ? createDefragmentCopy(device.context, 'auto') : () => {};
-      return { copy, maxMovedPerRequest: maxMoved };
-    };
+    if (maxMovedText !== undefined && !relocationOn) throw new UsageError('--max-moved needs relocation');
+    const copyMode = choiceOption(values, 'copy', defragmentCopyModes) ?? 'auto';
     const deviceIndex = integerOption(values, 'device', 0, 63);
+    if (values['copy'] !== undefined && (!relocationOn || deviceIndex === undefined)) {
+      throw new UsageError('--copy needs relocation and --device');
+    }
+    /** Copies of the latest run made on a real device (null when simulated: no bytes are copied). */
+    let lastCopies: DefragmentCopyStats | null = null;
+    /** The relocation options for one run on `device`: bytes copied on a real device, none when simulated. */
+    const relocationFor = (device: Device, strategy: PlacementStrategyName): RelocationOptions | null => {
+      if (!relocatesWith(strategy)) return null;
+      if (!(device instanceof VulkanDevice)) return { copy: () => {}, maxMovedPerRequest: maxMoved };
+      lastCopies = newDefragmentCopyStats();
+      return { ...createRelocationCopy(device.context, copyMode, lastCopies), maxMovedPerRequest: maxMoved };
+    };
     if (deviceIndex !== undefined && profile !== undefined) {
       throw new UsageError('--device and --profile exclude each other');
     }
@@ -266,7 +306,12 @@ Options:
       // forced GC between runs: a full collection shrinks the young generation and makes the next run pay for it.
       const replayOnce = () =>
         withDevice((device) =>
-          replayWorkload(workload, { device, strategy, blockPolicy, relocation: relocationFor(device) }),
+          replayWorkload(workload, {
+            device,
+            strategy,
+            blockPolicy,
+            relocation: relocationFor(device, strategy),
+          }),
         );
       for (let warm = 0; warm < WARMUP_RUNS; warm++) await replayOnce();
       for (let run = 0; run < runs; run++) results.push(await replayOnce());
@@ -274,8 +319,10 @@ Options:
       const nsPerOp = median(results.map((r) => r.nanoseconds / r.ops));
       const cpuNsPerOp = median(results.map((r) => r.cpuNanoseconds / r.ops));
       const driverNsPerOp = median(results.map((r) => r.driverNanoseconds / r.ops));
+      const relocating = relocatesWith(strategy);
+      const copies = relocating ? lastCopies : null;
       io.stdout.write(
-        `${formatLine(strategy, mode, extra, last, nsPerOp, cpuNsPerOp, driverNsPerOp, relocating)}\n`,
+        `${formatLine(strategy, mode, extra, last, nsPerOp, cpuNsPerOp, driverNsPerOp, relocating, copies)}\n`,
       );
       // On simulated twins of the device (same description): the allocator's bookkeeping does not depend on
       // the device, and replicas on a real one would each commit its memory.

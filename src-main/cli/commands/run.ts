@@ -74,8 +74,8 @@ export const runCommand: Command = {
   summary: 'Run a scenario on a device and record a trace',
   help: `Usage: vramscope run <scenario|file.mjs> [--param k=v ...] [--device N | --profile FILE] [--strategy S]
                      [--block-size-device BYTES] [--block-size-host BYTES] [--buffer-device-address]
-                     [--budget ignore|warn|strict] [--resources real|none] [--validation] [--seed N]
-                     [--out <trace>]
+                     [--budget ignore|warn|strict] [--resources real|none] [--no-relocate] [--validation]
+                     [--seed N] [--out <trace>]
 
 Runs a scenario script in a worker thread against the allocator on a device, recording every allocator
 event to a trace file. A progress line is shown on a terminal; a summary (ops, allocations, failures, peak
@@ -109,6 +109,10 @@ Options:
                     the driver's memory requirements (size, alignment, memoryTypeBits), binds it at the
                     chosen offset and destroys it on free, as an application does; none (the only mode on
                     a --profile device): the scenario's sizes with every memory type allowed
+  --no-relocate     no relocation before growth (with tlsf it is on by default: a request that fits no free
+                    range while its memory type has the free bytes moves a few movable allocations, copying
+                    their bytes and, with --resources real, recreating their buffers at the new place,
+                    instead of creating a block; the moves are recorded as move events)
   --validation      open the real Vulkan device with the Khronos validation layer; its messages are printed
                     on stderr (not with --profile; a simulated fallback runs without it and says so)
   --seed N          seed of ctx.random() (unsigned 32-bit); the same seed gives the same events
@@ -127,6 +131,7 @@ Exit codes: 0 the scenario completed, 1 it failed (script error, device error), 
     'buffer-device-address': { type: 'boolean' },
     budget: { type: 'string' },
     resources: { type: 'string' },
+    'no-relocate': { type: 'boolean' },
     validation: { type: 'boolean' },
     seed: { type: 'string' },
     out: { type: 'string' },
@@ -200,6 +205,8 @@ Exit codes: 0 the scenario completed, 1 it failed (script error, device error), 
         ...(bufferDeviceAddress ? { bufferDeviceAddress } : {}),
         ...(budget !== undefined ? { budget } : {}),
         ...(resources !== undefined ? { resources } : {}),
+        // Relocation is tlsf's default; freelist never relocates.
+        ...(values['no-relocate'] === true ? { relocation: false } : {}),
         ...(validation ? { validation } : {}),
         ...(seed !== undefined ? { seed } : {}),
         tracePath: out === undefined ? null : path.resolve(io.cwd, out),

@@ -1,0 +1,66 @@
+import { describe, expect, test } from 'vitest';
+import { AddrMap, type Addr } from '../../allocator/import/addr-map.ts';
+
+/** A small deterministic generator (xorshift32), so a failure can be replayed. */
+function rng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x / 0x100000000;
+  };
+}
+
+describe('AddrMap', () => {
+  test('does what a Map does over random inserts, updates and deletes, in the same order', () => {
+    const random = rng(7);
+    const map = new AddrMap(4); // small: it grows and cleans deleted slots many times
+    const reference = new Map<Addr, number>();
+    // Addresses as a caching allocator hands them out: few segments, multiples of 512, some reused; a few
+    // above 2^53 (bigints).
+    const pool: Addr[] = [];
+    for (let i = 0; i < 3000; i++) pool.push(0x7f0000000000 + Math.floor(random() * 4096) * 512);
+    for (let i = 0; i < 20; i++) pool.push((1n << 60n) + BigInt(i) * 512n);
+    pool.push(0, 512, 2 ** 53 - 1);
+    for (let step = 0; step < 60_000; step++) {
+      const a = pool[Math.floor(random() * pool.length)]!;
+      const r = random();
+      if (r < 0.45) {
+        const v = Math.floor(random() * 1e6);
+        map.set(a, v);
+        reference.set(a, v);
+      } else if (r < 0.9) {
+        expect(map.delete(a)).toBe(reference.delete(a));
+      } else {
+        expect(map.has(a)).toBe(reference.has(a));
+      }
+      expect(map.get(a)).toBe(reference.get(a) ?? -1);
+      expect(map.size).toBe(reference.size);
+    }
+    expect(map.entries()).toEqual([...reference]);
+  });
+
+  test('setting a present key keeps its place; deleting and setting again moves it last', () => {
+    const map = new AddrMap();
+    map.set(1024, 1);
+    map.set(2048, 2);
+    map.set(1n << 60n, 3);
+    map.set(1024, 4);
+    expect(map.entries()).toEqual([
+      [1024, 4],
+      [2048, 2],
+      [1n << 60n, 3],
+    ]);
+    map.delete(1024);
+    map.set(1024, 5);
+    expect(map.entries()).toEqual([
+      [2048, 2],
+      [1n << 60n, 3],
+      [1024, 5],
+    ]);
+    expect(map.get(4096)).toBe(-1);
+  });
+});
