@@ -132,10 +132,18 @@ class MemoryTypeState {
   generalBytes = 0;
   /** Use the device block size (else the host one), per blockPolicy.sizesBy. */
   readonly deviceSized: boolean;
+  /**
+   * Bytes: managed requests larger than this get a dedicated block (largestBlockSize x
+   * blockPolicy.dedicatedAbove). Depends on liveGeneralBlocks when the policy has no growth; the allocator
+   * recomputes it whenever that count changes, so allocate() reads one field.
+   */
+  dedicatedAbove = 0;
   constructor(
     readonly type: MemoryType,
     pooled: boolean,
     sizesBy: BlockPolicy['sizesBy'],
+    /** Bytes of the type's heap. */
+    readonly heapSize: number,
   ) {
     this.hostVisible = isHostVisible(type);
     this.pooled = pooled;
@@ -342,8 +350,6 @@ export interface MemoryTypeQuery {
   readonly resourceCategory?: ResourceCategory | null;
 }
 
-const MAX_TYPE_BITS = 0xffffffff;
-
 export class Allocator {
   readonly device: Device;
   readonly strategy: PlacementStrategyName;
@@ -362,7 +368,6 @@ export class Allocator {
   private readonly types: MemoryTypeState[];
   private readonly decisions: MemoryTypeDecisionCache;
   private readonly granularity: number;
-  private readonly heapSizes: number[];
   private readonly logger: Logger | null;
   private sink: AllocatorEventSink | null;
   /**
@@ -388,6 +393,8 @@ export class Allocator {
   /** Ids of live allocations marked not movable (defragmentation leaves them in place). */
   private readonly immovable = new Set<number>();
   private readonly newestFirst: boolean;
+  /** debugSettings.storeStackTraces (read on every allocate()). */
+  private readonly storeStackTraces: boolean;
   /** Last managed decision per (location, linear); see decide(). */
   private readonly recentDecisions: (MemoryTypeDecision | undefined)[] = new Array<
     MemoryTypeDecision | undefined
@@ -502,10 +509,13 @@ export class Allocator {
     this.logger = desc.logger ?? null;
     this.sink = desc.events ?? null;
     const description = desc.device.description;
+    const heapSizes = description.heaps.map((h) => h.size);
     this.types = description.types.map(
-      (t) => new MemoryTypeState(t, strategy === 'tlsf', this.blockPolicy.sizesBy),
+      (t) =>
+        new MemoryTypeState(t, strategy === 'tlsf', this.blockPolicy.sizesBy, heapSizes[t.heapIndex] ?? 0),
     );
-    this.heapSizes = description.heaps.map((h) => h.size);
+    for (const t of this.types) this.updateDedicatedAbove(t);
+    this.storeStackTraces = this.debugSettings.storeStackTraces;
     this.granularity = Math.max(1, description.limits.bufferImageGranularity);
     this.decisions = new MemoryTypeDecisionCache(description);
     for (const w of warnings) this.log('warn', w);
@@ -542,17 +552,31 @@ export class Allocator {
    * The decision for a request. Managed requests without a resource category hit a small array indexed by
    * (location, linear) while memoryTypeBits stays the same, which skips hashing the key on the hot path.
    */
-  private decide(desc: AllocationCreateDesc): MemoryTypeDecision {
+  private decide(desc: AllocationCreateDesc, location: number): MemoryTypeDecision {
+    // `location`: the desc's location slot, from checkDesc().
     const bits = desc.requirements.memoryTypeBits;
     const scheme = desc.scheme;
     if ((scheme === undefined || scheme.kind === 'managed') && desc.resourceCategory === undefined) {
-      const slot = locationSlot(desc.location) * 2 + (desc.linear ? 1 : 0);
+      const slot = location * 2 + (desc.linear ? 1 : 0);
       const hit = this.recentDecisions[slot];
       if (hit !== undefined && hit.memoryTypeBits === bits) return hit;
-      const decision = this.decisions.lookup(bits, desc.location, desc.linear, 'managed', null);
-      this.recentDecisions[slot] = decision;
-      return decision;
+      return this.decideManaged(desc, slot);
     }
+    return this.decideAny(desc);
+  }
+
+  /** decide() on a miss of recentDecisions (slot `slot`): looks the managed decision up and keeps it there. */
+  private decideManaged(desc: AllocationCreateDesc, slot: number): MemoryTypeDecision {
+    const bits = desc.requirements.memoryTypeBits;
+    const decision = this.decisions.lookup(bits, desc.location, desc.linear, 'managed', null);
+    this.recentDecisions[slot] = decision;
+    return decision;
+  }
+
+  /** decide() for a desc with a scheme other than managed or a resource category. */
+  private decideAny(desc: AllocationCreateDesc): MemoryTypeDecision {
+    const bits = desc.requirements.memoryTypeBits;
+    const scheme = desc.scheme;
     return this.decisions.lookup(
       bits,
       desc.location,
@@ -577,39 +601,63 @@ export class Allocator {
     return this.decisions.get(id);
   }
 
-  private checkDesc(desc: AllocationCreateDesc): void {
-    // Error messages are built in invalidDesc(), off this path: checkDesc runs on every allocate().
+  /**
+   * Throws InvalidAllocationCreateDesc for a malformed desc; returns its location's slot (locationSlot), which
+   * decide() reuses. This runs on every allocate(): the common desc (no scheme, size and alignment int32s) is
+   * accepted by a few comparisons kept small enough for V8 to inline; anything else goes to checkDescFully(),
+   * which accepts or throws with the first problem's message.
+   */
+  private checkDesc(desc: AllocationCreateDesc): number {
+    const r = desc.requirements;
+    const slot = locationSlot(desc.location);
+    if (
+      slot >= 0 &&
+      typeof desc.name === 'string' &&
+      r !== null &&
+      typeof r === 'object' &&
+      desc.scheme === undefined
+    ) {
+      const size = r.size;
+      const a = r.alignment;
+      const bits = r.memoryTypeBits;
+      // int32 size > 0; int32 alignment > 0 with one bit set; an integer in [0, 2^32) (`>>> 0` keeps it).
+      if (
+        (size | 0) === size &&
+        size > 0 &&
+        (a | 0) === a &&
+        a > 0 &&
+        (a & (a - 1)) === 0 &&
+        bits >>> 0 === bits
+      )
+        return slot;
+    }
+    return this.checkDescFully(desc);
+  }
+
+  /** checkDesc() for every desc, one test at a time: returns the location slot or throws naming the problem. */
+  private checkDescFully(desc: AllocationCreateDesc): number {
     const r = desc.requirements;
     if (typeof desc.name !== 'string') invalidDesc(desc, 'name must be a string');
     if (r === null || typeof r !== 'object') invalidDesc(desc, 'requirements are missing');
-    if (!Number.isSafeInteger(r.size) || r.size <= 0)
-      invalidDesc(desc, `size must be a whole number of bytes in (0, 2^53), got ${r.size}`);
+    const size = r.size;
+    if (!Number.isSafeInteger(size) || size <= 0)
+      invalidDesc(desc, `size must be a whole number of bytes in (0, 2^53), got ${size}`);
     const a = r.alignment;
-    if (
-      !Number.isSafeInteger(a) ||
-      a <= 0 ||
-      (a <= 0x40000000 ? (a & (a - 1)) !== 0 : 2 ** Math.round(Math.log2(a)) !== a)
-    ) {
+    // `(a | 0) === a`: an int32 (so a safe integer); larger alignments take the exact test.
+    if ((a | 0) === a ? a <= 0 || (a & (a - 1)) !== 0 : !isLargePowerOfTwo(a))
       invalidDesc(desc, `alignment must be a power of two, got ${a}`);
-    }
+    // An integer in [0, 2^32) is exactly a value that `>>> 0` leaves unchanged.
     const bits = r.memoryTypeBits;
-    if (bits >>> 0 !== bits && !(Number.isInteger(bits) && bits >= 0 && bits <= MAX_TYPE_BITS))
-      invalidDesc(desc, `memoryTypeBits must be a 32-bit mask, got ${r.memoryTypeBits}`);
-    const location = desc.location;
-    if (
-      location !== 'GpuOnly' &&
-      location !== 'CpuToGpu' &&
-      location !== 'GpuToCpu' &&
-      location !== 'Unknown'
-    ) {
-      invalidDesc(desc, `unknown memory location "${String(desc.location)}"`);
-    }
+    if (bits >>> 0 !== bits) invalidDesc(desc, `memoryTypeBits must be a 32-bit mask, got ${bits}`);
+    const slot = locationSlot(desc.location);
+    if (slot < 0) invalidDesc(desc, `unknown memory location "${String(desc.location)}"`);
     const scheme = desc.scheme;
     if (scheme !== undefined) {
       const kind = scheme?.kind ?? 'managed';
       if (kind !== 'managed' && kind !== 'dedicatedBuffer' && kind !== 'dedicatedImage')
         invalidDesc(desc, `unknown allocation scheme "${String(kind)}"`);
     }
+    return slot;
   }
 
   /**
@@ -620,12 +668,9 @@ export class Allocator {
     if (this.destroyed) throw new InternalError('allocate() after destroy()');
     let decision: MemoryTypeDecision | null = null;
     try {
-      this.checkDesc(desc);
-      decision = this.decide(desc);
+      decision = this.decide(desc, this.checkDesc(desc));
       if (decision.winner === null) noCompatibleType(desc, decision);
-      const stack = this.debugSettings.storeStackTraces
-        ? (desc.stack ?? captureStack())
-        : (desc.stack ?? null);
+      const stack = this.storeStackTraces ? (desc.stack ?? captureStack()) : (desc.stack ?? null);
       let allocation: AllocationImpl;
       try {
         allocation = this.allocateFromType(this.types[decision.winner]!, desc, decision, stack);
@@ -745,24 +790,48 @@ export class Allocator {
     decision: MemoryTypeDecision,
     stack: string | null,
   ): AllocationImpl {
+    // The common case, kept small so that V8 inlines it into allocate(): a managed request (no scheme) that
+    // fits the heap, below the dedicated threshold, placed by the type's pool. The rest (dedicated blocks,
+    // freelist blocks, relocation, a new block, errors) is allocateFromTypeSlow().
+    const pool = typeState.pool;
+    if (pool !== null && desc.scheme === undefined) {
+      const r = desc.requirements;
+      const size = r.size;
+      if (size <= typeState.dedicatedAbove && size <= typeState.heapSize) {
+        const kind = desc.linear ? AllocationKind.Linear : AllocationKind.NonLinear;
+        const chunk = pool.allocate(size, r.alignment, kind, this.granularity, placeholder);
+        if (chunk >= 0) {
+          const block = typeState.bySegment[pool.placedSegment]!;
+          return this.finishSubAllocation(block, chunk, pool.placedOffset, desc, decision, stack);
+        }
+        return this.allocateFromTypeSlow(typeState, desc, decision, stack, true);
+      }
+    }
+    return this.allocateFromTypeSlow(typeState, desc, decision, stack, false);
+  }
+
+  /** allocateFromType() for every request; `poolMissed`: the type's pool has just been searched in vain. */
+  private allocateFromTypeSlow(
+    typeState: MemoryTypeState,
+    desc: AllocationCreateDesc,
+    decision: MemoryTypeDecision,
+    stack: string | null,
+    poolMissed: boolean,
+  ): AllocationImpl {
     const { size, alignment } = desc.requirements;
-    const heapSize = this.heapSizes[typeState.type.heapIndex] ?? 0;
+    const heapSize = typeState.heapSize;
     if (size > heapSize) {
       throw new OutOfMemoryError(
         `allocation "${desc.name}" asks for ${formatBytes(size)}, more than memory type ${typeState.type.index}'s heap ${typeState.type.heapIndex} holds (${formatBytes(heapSize)})`,
       );
     }
-    const scheme = desc.scheme ?? managedScheme;
-    if (
-      scheme.kind !== 'managed' ||
-      size > this.largestBlockSize(typeState) * this.blockPolicy.dedicatedAbove
-    ) {
+    if ((desc.scheme ?? managedScheme).kind !== 'managed' || size > typeState.dedicatedAbove) {
       return this.allocateDedicated(typeState, desc, decision, stack);
     }
     const kind = desc.linear ? AllocationKind.Linear : AllocationKind.NonLinear;
     const pool = typeState.pool;
     if (pool !== null) {
-      const chunk = pool.allocate(size, alignment, kind, this.granularity, placeholder);
+      const chunk = poolMissed ? -1 : pool.allocate(size, alignment, kind, this.granularity, placeholder);
       if (chunk >= 0) {
         const block = typeState.bySegment[pool.placedSegment]!;
         return this.finishSubAllocation(block, chunk, pool.placedOffset, desc, decision, stack);
@@ -846,6 +915,11 @@ export class Allocator {
     if (this.blockPolicy.growth > 0)
       return t.deviceSized ? sizes.deviceMaxMemblockSize : sizes.hostMaxMemblockSize;
     return nextMemblockSize(sizes, !t.deviceSized, t.liveGeneralBlocks);
+  }
+
+  /** Recomputes `t.dedicatedAbove`; called whenever `t.liveGeneralBlocks` changes. */
+  private updateDedicatedAbove(t: MemoryTypeState): void {
+    t.dedicatedAbove = this.largestBlockSize(t) * this.blockPolicy.dedicatedAbove;
   }
 
   /** Bytes of the next general block of memory type `t` for a request of `size` bytes. */
@@ -1091,11 +1165,24 @@ export class Allocator {
     decision: MemoryTypeDecision,
     stack: string | null,
   ): AllocationImpl {
+    if (this.storeStackTraces && stack !== null)
+      return this.newAllocationWithStack(desc, offset, chunk, block, decision, stack);
+    const id = this.nextAllocationId++;
+    return new AllocationImpl(id, desc.name, offset, desc.requirements.size, chunk, block, decision);
+  }
+
+  /** newAllocation() with debugSettings.storeStackTraces (apart: the common path inlines less). */
+  private newAllocationWithStack(
+    desc: AllocationCreateDesc,
+    offset: number,
+    chunk: number,
+    block: BlockState,
+    decision: MemoryTypeDecision,
+    stack: string,
+  ): AllocationImpl {
     const id = this.nextAllocationId++;
     const size = desc.requirements.size;
-    return this.debugSettings.storeStackTraces && stack !== null
-      ? new AllocationWithStack(id, desc.name, offset, size, chunk, block, decision, stack)
-      : new AllocationImpl(id, desc.name, offset, size, chunk, block, decision);
+    return new AllocationWithStack(id, desc.name, offset, size, chunk, block, decision, stack);
   }
 
   private allocateDedicated(
@@ -1179,6 +1266,7 @@ export class Allocator {
     if (!dedicated) {
       if (segment >= 0) typeState.bySegment[segment] = block;
       typeState.liveGeneralBlocks++;
+      this.updateDedicatedAbove(typeState);
       typeState.emptyGeneralBlocks++;
       typeState.generalBytes += size;
     }
@@ -1223,6 +1311,7 @@ export class Allocator {
       typeState.blocks.pop();
     if (block.sub !== null) {
       typeState.liveGeneralBlocks--;
+      this.updateDedicatedAbove(typeState);
       typeState.generalBytes -= block.memory.size;
       if (block.sub.chunkCount === 0) typeState.emptyGeneralBlocks--;
       if (block.segment >= 0) {
@@ -1250,16 +1339,25 @@ export class Allocator {
   private liveAllocation(allocation: Allocation, op: 'free' | 'rename' | 'setMovable'): AllocationImpl {
     if (
       !(allocation instanceof AllocationImpl) ||
+      allocation.blockState.typeState !== this.types[allocation.memoryTypeIndex] ||
+      allocation.chunk === FREED
+    ) {
+      this.notLive(allocation, op);
+    }
+    return allocation;
+  }
+
+  /** Throws liveAllocation()'s error for a handle it refused (built here, off the path of every free()). */
+  private notLive(allocation: Allocation, op: string): never {
+    if (
+      !(allocation instanceof AllocationImpl) ||
       allocation.blockState.typeState !== this.types[allocation.memoryTypeIndex]
     ) {
       throw new InternalError(`${op}() of an allocation this allocator did not make`);
     }
-    if (allocation.chunk === FREED) {
-      throw new InternalError(
-        `${op}() of allocation "${allocation.name}" (id ${allocation.id}) that was already freed`,
-      );
-    }
-    return allocation;
+    throw new InternalError(
+      `${op}() of allocation "${allocation.name}" (id ${allocation.id}) that was already freed`,
+    );
   }
 
   /** Frees an allocation; null is a no-op. Freeing twice, or an allocation of another allocator, is Internal. */
@@ -1277,7 +1375,7 @@ export class Allocator {
       const pool = typeState.pool;
       let empty: boolean;
       if (pool !== null) {
-        pool.free(allocation.chunk);
+        pool.freeOwned(allocation.chunk, allocation);
         empty = pool.segmentChunkCount(block.segment) === 0;
       } else {
         const sub = block.sub!;
@@ -1285,32 +1383,42 @@ export class Allocator {
         empty = sub.chunkCount === 0;
       }
       allocation.chunk = FREED;
-      if (empty) {
-        typeState.emptyGeneralBlocks++;
-        if (
-          typeState.liveGeneralBlocks > 1 &&
-          typeState.emptyGeneralBlocks > this.blockPolicy.spareEmptyBlocks
-        ) {
-          deviceError = this.destroyBlock(block);
-        }
-      }
+      if (empty) deviceError = this.generalBlockEmptied(block);
     }
     this.requestedBytes -= allocation.size;
     this.allocationCount--;
     this.stateVersion++;
     if (this.immovable.size > 0) this.immovable.delete(allocation.id);
-    if (this.sink !== null) {
-      const e = this.records.free;
-      e.allocationId = allocation.id;
-      this.sink.event(e);
-    }
-    if (this.debugSettings.logFrees) {
-      this.log(
-        'debug',
-        `freed "${allocation.name}": ${formatBytes(allocation.size)}${this.debugSettings.logStackTraces && allocation.stack ? `\n${allocation.stack}` : ''}`,
-      );
-    }
+    if (this.sink !== null) this.reportFree(allocation);
+    if (this.debugSettings.logFrees) this.logFree(allocation);
     if (deviceError !== null) throw deviceError;
+  }
+
+  /**
+   * free() of the last allocation of a general block: counts it empty and destroys it when its type keeps
+   * enough empty blocks already. Returns destroyBlock()'s device error, if any. (Apart from free() with the
+   * other rare steps, so that V8 can inline more of the common path: see docs/allocator.md, speed.)
+   */
+  private generalBlockEmptied(block: BlockState): unknown {
+    const typeState = block.typeState;
+    typeState.emptyGeneralBlocks++;
+    if (typeState.liveGeneralBlocks > 1 && typeState.emptyGeneralBlocks > this.blockPolicy.spareEmptyBlocks) {
+      return this.destroyBlock(block);
+    }
+    return null;
+  }
+
+  private reportFree(allocation: AllocationImpl): void {
+    const e = this.records.free;
+    e.allocationId = allocation.id;
+    this.sink!.event(e);
+  }
+
+  private logFree(allocation: AllocationImpl): void {
+    this.log(
+      'debug',
+      `freed "${allocation.name}": ${formatBytes(allocation.size)}${this.debugSettings.logStackTraces && allocation.stack ? `\n${allocation.stack}` : ''}`,
+    );
   }
 
   rename(handle: Allocation, name: string): void {
@@ -1509,6 +1617,11 @@ export class Allocator {
   /** Bytes of live device memory blocks (gpu-allocator's capacity). */
   capacity(): number {
     return this.committedBytes;
+  }
+
+  /** Bytes requested by live allocations (stats().allocatedBytes, without building the stats object). */
+  get allocatedBytes(): number {
+    return this.requestedBytes;
   }
 
   stats(): AllocatorStats {
@@ -1783,8 +1896,22 @@ export function copyMapped(
   to.mapped.flush(toOffset, size);
 }
 
+/** 0–3 for the four memory locations (index into Allocator.recentDecisions / 2), -1 for anything else. */
 function locationSlot(location: MemoryLocation): number {
-  return location === 'GpuOnly' ? 0 : location === 'CpuToGpu' ? 1 : location === 'GpuToCpu' ? 2 : 3;
+  return location === 'GpuOnly'
+    ? 0
+    : location === 'CpuToGpu'
+      ? 1
+      : location === 'GpuToCpu'
+        ? 2
+        : location === 'Unknown'
+          ? 3
+          : -1;
+}
+
+/** Is `a` (not an int32) a power of two in [2^31, 2^53]? Exact for every number. */
+function isLargePowerOfTwo(a: number): boolean {
+  return Number.isSafeInteger(a) && a > 0 && 2 ** Math.round(Math.log2(a)) === a;
 }
 
 /** For error messages only (checkDesc runs on every allocate(), so nothing is built before an error). */

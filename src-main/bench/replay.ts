@@ -99,7 +99,6 @@ export function replayWorkload(workload: Workload, options: ReplayOptions): Repl
   const { op, id, size, alignment, linear, location } = workload;
   const n = Math.min(workload.length, options.stopAfter ?? workload.length);
   const allTypes = 0xffffffff;
-  let liveBytes = 0;
   let livePeak = 0;
   let livePeakOp = 0;
   let committedPeak = 0;
@@ -124,7 +123,8 @@ export function replayWorkload(workload: Workload, options: ReplayOptions): Repl
         const a = allocator.allocate(desc);
         live[allocationId] = a;
         if (a.isDedicated) dedicated++;
-        liveBytes += a.size;
+        // Live bytes as the allocator counts them (requested bytes), not a second tally kept here.
+        const liveBytes = allocator.allocatedBytes;
         if (liveBytes > livePeak) {
           livePeak = liveBytes;
           livePeakOp = i;
@@ -138,7 +138,6 @@ export function replayWorkload(workload: Workload, options: ReplayOptions): Repl
     } else {
       const a = live[allocationId];
       if (a !== undefined) {
-        liveBytes -= a.size;
         allocator.free(a);
         live[allocationId] = undefined;
       }

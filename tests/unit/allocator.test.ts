@@ -212,6 +212,12 @@ describe.each(strategies)('allocator (%s)', (strategy) => {
       { memoryTypeBits: -1 },
       { memoryTypeBits: 2 ** 32 },
       { memoryTypeBits: 0.5 },
+      // Past checkDesc's short int32 test, so decided by its full one:
+      { size: '64' as never },
+      { alignment: -4 },
+      { alignment: 2 ** 31 + 2 },
+      { alignment: 2 ** 53 },
+      { memoryTypeBits: '1' as never },
     ];
     for (const r of bad) {
       expect(
@@ -223,7 +229,31 @@ describe.each(strategies)('allocator (%s)', (strategy) => {
     expect(codeOf(() => alloc.allocate({ ...desc(64), location: 'Nowhere' as never }))).toBe(
       'InvalidAllocationCreateDesc',
     );
+    expect(codeOf(() => alloc.allocate({ ...desc(64), name: 7 as never }))).toBe(
+      'InvalidAllocationCreateDesc',
+    );
+    expect(codeOf(() => alloc.allocate({ ...desc(64), scheme: { kind: 'pooled' as never } }))).toBe(
+      'InvalidAllocationCreateDesc',
+    );
     expect(snapshot(alloc)).toEqual(before);
+    alloc.validate();
+  });
+
+  test('valid descs outside the short check (large size or alignment, a scheme) are accepted', () => {
+    const alloc = new Allocator({ device: simulatedDevice('lavapipe'), strategy });
+    // Alignments of 2^31 and 2^32 bytes fit at offset 0 of a block; a managed scheme is the default one.
+    const wide = alloc.allocate(
+      desc(64, { requirements: { size: 64, alignment: 2 ** 31, memoryTypeBits: 1 } }),
+    );
+    expect(wide.offset % 2 ** 31).toBe(0);
+    const wider = alloc.allocate(
+      desc(64, { requirements: { size: 64, alignment: 2 ** 32, memoryTypeBits: 1 } }),
+    );
+    expect(wider.offset % 2 ** 32).toBe(0);
+    const managed = alloc.allocate(desc(4096, { scheme: { kind: 'managed' } }));
+    expect(managed.isDedicated).toBe(false);
+    // 2 GiB + 1: a size past int32 is checked in full and reaches placement (more than the 2 GiB heap).
+    expect(codeOf(() => alloc.allocate(desc(2 ** 31 + 1)))).toBe('OutOfMemory');
     alloc.validate();
   });
 

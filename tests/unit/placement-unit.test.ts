@@ -581,6 +581,36 @@ describe('tlsf pool over several segments', () => {
     pool.validateIndex();
   });
 
+  test('freeOwned frees only the chunk holding that owner; setOwner skips its handle check only on the chunk just placed', () => {
+    const pool = new TlsfPool<{ name: string }>({ backPlacementMin: Infinity });
+    pool.addSegment(1 << 20);
+    const a = { name: 'a' };
+    const b = { name: 'b' };
+    const ha = pool.allocate(4096, 256, L, 1, a);
+    const hb = pool.allocate(4096, 256, L, 1, b);
+    expectInternal(() => pool.freeOwned(ha, b)); // another owner's slot
+    expectInternal(() => pool.freeOwned(ha + 12345, a)); // a slot that holds nothing
+    pool.freeOwned(ha, a);
+    expectInternal(() => pool.freeOwned(ha, a)); // double free
+    expectInternal(() => pool.free(ha));
+    // The slot is reused by the next placement: the old owner does not free the new chunk.
+    const hc = pool.allocate(4096, 256, L, 1, b);
+    expect(hc & 0xffffff).toBe(ha & 0xffffff);
+    expectInternal(() => pool.freeOwned(hc, a));
+    // setOwner on the chunk just placed needs no check; after a free(), a stale handle is refused again.
+    pool.setOwner(hc, a);
+    expect(pool.owner(hc)).toBe(a);
+    pool.free(hc);
+    expectInternal(() => pool.setOwner(hc, b));
+    expectInternal(() => pool.setOwner(ha, b));
+    pool.setOwner(hb, a);
+    expect(pool.owner(hb)).toBe(a);
+    pool.freeOwned(hb, a);
+    expect(pool.segmentChunkCount(0)).toBe(0);
+    pool.validateSegment(0, 1);
+    pool.validateIndex();
+  });
+
   test('allocateAt places in the segment it is given, whatever the others hold', () => {
     const pool = new TlsfPool<string>({ backPlacementMin: Infinity });
     const [s0, s1] = [pool.addSegment(1 << 20), pool.addSegment(1 << 20)];
