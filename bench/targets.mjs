@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench:targets [-- --device N] [-- --runs N]`: the numbers issue 17 (item 2) sets targets for, on
+// `npm run bench:targets [-- --device N] [-- --runs N] [-- --no-relocate]`: the numbers issue 17 (item 2) sets targets for, on
 // workload-a and gen-workload seeds 1–6 (200,000 ops, 1024 MiB live budget each), tlsf strategy: ns/op in
 // simulated mode (the default lavapipe profile) and, with --device N, on the real device N and its ratio to
 // simulated, plus the bookkeeping bytes per live allocation. It prints numbers and never fails on them.
@@ -20,6 +20,8 @@ function option(name) {
 }
 const device = option('--device');
 const runs = option('--runs') ?? '5';
+// The bench's tlsf default relocates before growth; --no-relocate measures the allocator without moves.
+const relocateFlags = process.argv.includes('--no-relocate') ? ['--no-relocate'] : [];
 
 /** Runs `vramscope bench` on one workload (tlsf) and returns its printed fields. */
 function bench(file, extra) {
@@ -50,7 +52,7 @@ try {
   );
   let deviceName = '';
   for (const w of workloads) {
-    const sim = bench(w.file, []);
+    const sim = bench(w.file, relocateFlags);
     const line = [
       w.name.padEnd(10),
       `simulated_ns_per_op=${sim.ns_per_op}`,
@@ -64,7 +66,7 @@ try {
       `moves=${sim.moves ?? 0}`,
     ];
     if (device !== undefined) {
-      const dev = bench(w.file, ['--device', device]);
+      const dev = bench(w.file, ['--device', device, ...relocateFlags]);
       deviceName = dev.device;
       line.push(
         `device_ns_per_op=${dev.ns_per_op}`,
