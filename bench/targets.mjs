@@ -75,9 +75,10 @@ try {
         `device_blocks_allocated=${dev.blocks_allocated}`,
         `device_over_simulated=${(Number(dev.ns_per_op) / Number(sim.ns_per_op)).toFixed(2)}`,
         `device_overhead_ratio=${dev.overhead_ratio}`,
-        `device_transfer_submits=${dev.transfer_submits}`,
-        `device_temp_blocks=${dev.temp_blocks}`,
       );
+      // The copy counters exist on relocating lines only.
+      if (dev.transfer_submits !== undefined)
+        line.push(`device_transfer_submits=${dev.transfer_submits}`, `device_temp_blocks=${dev.temp_blocks}`);
     }
     console.log(line.join(' '));
   }
