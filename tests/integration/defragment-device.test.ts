@@ -30,6 +30,16 @@ let device: VulkanDevice;
 
 const errors = (): DebugMessage[] => messages.filter((m) => m.severity === 'error');
 
+/** What calling `f` gave: "CODE: message" for the addon's coded errors, "no error" when it returned. */
+function code(f: () => void): string {
+  try {
+    f();
+  } catch (error) {
+    return isCodedError(error) ? `${error.code}: ${error.message}` : String(error);
+  }
+  return 'no error';
+}
+
 function makeAllocator(): Allocator {
   return new Allocator({
     device,
@@ -318,14 +328,6 @@ describe.skipIf(!addonBuilt)(
       const type = ctx.info.types.find(isHostVisible)!.index;
       const memory = ctx.allocateMemory(type, 1 * MiB, { map: true });
       const buffer = ctx.createBuffer(1 * MiB, BufferUsage.TRANSFER_SRC | BufferUsage.TRANSFER_DST).handle;
-      const code = (f: () => void): string => {
-        try {
-          f();
-        } catch (error) {
-          return isCodedError(error) ? `${error.code}: ${error.message}` : String(error);
-        }
-        return 'no error';
-      };
       try {
         ctx.bindBufferMemory(buffer, memory, 0);
         const copy = (srcOffset: number, dstOffset: number, size: number) => ({
@@ -379,14 +381,6 @@ describe.skipIf(!addonBuilt)(
       const src = ctx.createBuffer(64 * KiB, BufferUsage.TRANSFER_SRC).handle;
       const dst = ctx.createBuffer(64 * KiB, BufferUsage.TRANSFER_DST).handle;
       const storage = ctx.createBuffer(64 * KiB, BufferUsage.STORAGE_BUFFER).handle;
-      const code = (f: () => void): string => {
-        try {
-          f();
-        } catch (error) {
-          return isCodedError(error) ? `${error.code}: ${error.message}` : String(error);
-        }
-        return 'no error';
-      };
       try {
         expect(code(() => ctx.copyBuffer(src, 0, dst, 0, 16))).toMatch(
           /INVALID_STATE: the source buffer is not bound/,
