@@ -24,9 +24,7 @@ export function writeImportedTrace(result: ImportResult, outPath: string): Writt
   });
   const temp = `${outPath}.import-${process.pid}.tmp`;
   try {
-    // Deflate level 1: an import is written once, in one go, while the user waits; the file is larger
-    // (docs/importers.md has the numbers) and reads the same.
-    const writer = new TraceWriter(temp, result.log, { header, flushIntervalMs: 0, deflateLevel: 1 });
+    const writer = new TraceWriter(temp, result.log, { header, flushIntervalMs: 0 });
     writer.close();
     renameSync(temp, outPath);
     return { path: outPath, events: writer.eventsWritten, bytes: statSync(outPath).size };

@@ -2,13 +2,8 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { Deflate, Inflate } from '../../allocator/trace/index.ts';
 
-/** Raw deflate at zlib `level` (1 fastest .. 9 smallest); any level gives a stream every reader inflates. */
-export function nodeDeflateAt(level: number): Deflate {
-  return (raw) => deflateRawSync(raw, { level });
-}
-
 /** zlib level 6: a good size/speed balance for chunk bodies of ~100 KiB. */
-export const nodeDeflate: Deflate = nodeDeflateAt(6);
+export const nodeDeflate: Deflate = (raw) => deflateRawSync(raw, { level: 6 });
 
 /** Never produces more than `expectedLength` bytes (a hostile chunk cannot inflate without bound). */
 export const nodeInflate: Inflate = (compressed, expectedLength) =>

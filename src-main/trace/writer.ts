@@ -9,17 +9,12 @@ import {
   type TraceEvents,
   type TraceHeader,
 } from '../../allocator/trace/index.ts';
-import { nodeDeflate, nodeDeflateAt } from './codec.ts';
+import { nodeDeflate } from './codec.ts';
 
 export interface TraceWriterOptions {
   readonly header: TraceHeader;
   /** Deflate chunk bodies (default true). */
   readonly compress?: boolean;
-  /**
-   * zlib level of that deflate (default 6). 1 trades a larger file for less CPU time (a one-shot import);
-   * readers do not depend on it.
-   */
-  readonly deflateLevel?: number;
   /** Events per chunk at most (default 16384). */
   readonly maxEventsPerChunk?: number;
   /** Milliseconds between timed flushes (default 1000); 0 = no timer (call flush/poll yourself). */
@@ -41,12 +36,7 @@ export class TraceWriter {
     this.path = path;
     this.events = events instanceof EventLog ? traceEventsOf(events) : events;
     this.encoder = new TraceEncoder({
-      deflate:
-        options.compress === false
-          ? null
-          : options.deflateLevel === undefined
-            ? nodeDeflate
-            : nodeDeflateAt(options.deflateLevel),
+      deflate: options.compress === false ? null : nodeDeflate,
       maxEventsPerChunk: options.maxEventsPerChunk ?? 16384,
     });
     this.flushIntervalMs = options.flushIntervalMs ?? 1000;

@@ -123,27 +123,6 @@ describe('trace round trip', () => {
     }
   });
 
-  test('every deflate level writes the same events (level 1, as imports write, is larger than level 9)', () => {
-    const log = generateWorkload({ events: 30_000, seed: 5 });
-    const sizes = new Map<number, number>();
-    for (const deflateLevel of [1, 6, 9]) {
-      const file = path.join(dir, `level-${deflateLevel}.vrt`);
-      new TraceWriter(file, log, {
-        header: testHeader(),
-        deflateLevel,
-        maxEventsPerChunk: 4096,
-        flushIntervalMs: 0,
-      }).close();
-      sizes.set(deflateLevel, statSync(file).size);
-      const loaded = loadTraceSync(file);
-      expect(loaded.warnings).toEqual([]);
-      expect(loaded.complete).toBe(true);
-      expectSameEvents(log, loaded);
-    }
-    // The level reaches zlib: the files differ in size, so the option is not ignored.
-    expect(sizes.get(1)!).toBeGreaterThan(sizes.get(9)!);
-  });
-
   test('a file is decoded from disk one record at a time: no read is longer than the largest record', () => {
     const log = generateWorkload({ events: 40_000, seed: 11 });
     const file = path.join(dir, 'streamed.vrt');
