@@ -56,6 +56,7 @@ import { MemoryTypeDecisionCache } from './memory-type.ts';
 import { createSubAllocator } from './placement/index.ts';
 import type { ChunkInfo, SubAllocationKind, SubAllocator } from './placement/sub-allocator.ts';
 import { TlsfPool, TlsfSegment } from './placement/tlsf.ts';
+import { isInt32PowerOfTwo, isPowerOfTwo } from './placement/request-check.ts';
 import {
   AllocationKind,
   defaultDebugSettings,
@@ -620,16 +621,8 @@ export class Allocator {
       const size = r.size;
       const a = r.alignment;
       const bits = r.memoryTypeBits;
-      // int32 size > 0; int32 alignment > 0 with one bit set; an integer in [0, 2^32) (`>>> 0` keeps it).
-      if (
-        (size | 0) === size &&
-        size > 0 &&
-        (a | 0) === a &&
-        a > 0 &&
-        (a & (a - 1)) === 0 &&
-        bits >>> 0 === bits
-      )
-        return slot;
+      // int32 size > 0; a power-of-two alignment below 2^31; an integer in [0, 2^32) (`>>> 0` keeps it).
+      if ((size | 0) === size && size > 0 && isInt32PowerOfTwo(a) && bits >>> 0 === bits) return slot;
     }
     return this.checkDescFully(desc);
   }
@@ -643,8 +636,8 @@ export class Allocator {
     if (!Number.isSafeInteger(size) || size <= 0)
       invalidDesc(desc, `size must be a whole number of bytes in (0, 2^53), got ${size}`);
     const a = r.alignment;
-    // `(a | 0) === a`: an int32 (so a safe integer); larger alignments take the exact test.
-    if ((a | 0) === a ? a <= 0 || (a & (a - 1)) !== 0 : !isLargePowerOfTwo(a))
+    // isPowerOfTwo also takes 2^53, which is no safe integer.
+    if (!Number.isSafeInteger(a) || !isPowerOfTwo(a))
       invalidDesc(desc, `alignment must be a power of two, got ${a}`);
     // An integer in [0, 2^32) is exactly a value that `>>> 0` leaves unchanged.
     const bits = r.memoryTypeBits;
@@ -1907,11 +1900,6 @@ function locationSlot(location: MemoryLocation): number {
         : location === 'Unknown'
           ? 3
           : -1;
-}
-
-/** Is `a` (not an int32) a power of two in [2^31, 2^53]? Exact for every number. */
-function isLargePowerOfTwo(a: number): boolean {
-  return Number.isSafeInteger(a) && a > 0 && 2 ** Math.round(Math.log2(a)) === a;
 }
 
 /** For error messages only (checkDesc runs on every allocate(), so nothing is built before an error). */

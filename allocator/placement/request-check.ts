@@ -12,7 +12,7 @@ export function isPowerOfTwo(v: number): boolean {
 }
 
 /** Is `v` a power of two below 2^31? (A few comparisons: the hot paths' test, before isPowerOfTwo.) */
-function isInt32PowerOfTwo(v: number): boolean {
+export function isInt32PowerOfTwo(v: number): boolean {
   return (v | 0) === v && v > 0 && (v & (v - 1)) === 0;
 }
 
