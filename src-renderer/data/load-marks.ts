@@ -9,7 +9,7 @@ export const loadMarks = {
   uploaded: 'vramscope:load-uploaded',
   /** The server answered loadTrace / importFile: the trace is loaded (imported) and analysed there. */
   imported: 'vramscope:load-imported',
-  /** The overview (report, time index, leak markers) is here: the views can draw. */
+  /** The overview (report, time index, state) is here: the views can draw (leak markers come after). */
   overview: 'vramscope:load-overview',
 } as const;
 
