@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // `npm run bench:targets [-- --device N] [-- --runs N] [-- --no-relocate]`: the numbers issue 17 (item 2)
-// sets targets for, on workload-a and gen-workload seeds 1–6 (200,000 ops, 1024 MiB live budget each), tlsf strategy: ns/op in
-// simulated mode (the default lavapipe profile) and, with --device N, on the real device N and its ratio to
-// simulated, plus the bookkeeping bytes per live allocation. It prints numbers and never fails on them.
+// sets targets for, on workload-a and gen-workload seeds 1–6 (200,000 ops, 1024 MiB live budget each),
+// tlsf strategy: ns/op in simulated mode (the default lavapipe profile) and, with --device N, on the real
+// device N and its ratio to simulated, plus the bookkeeping bytes per live allocation. It prints numbers and never fails on them.
 // Pin it for comparable figures (`taskset -c 1 npm run bench:targets`): the bench processes inherit it.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
