@@ -178,77 +178,78 @@ export interface PickleStreamOptions {
   readonly maxMarkDepth?: number;
 }
 
-// Opcodes (pickletools names).
-const OP = {
-  MARK: 0x28, // (
-  STOP: 0x2e, // .
-  POP: 0x30, // 0
-  POP_MARK: 0x31, // 1
-  DUP: 0x32, // 2
-  FLOAT: 0x46, // F
-  INT: 0x49, // I
-  BININT: 0x4a, // J
-  BININT1: 0x4b, // K
-  LONG: 0x4c, // L
-  BININT2: 0x4d, // M
-  NONE: 0x4e, // N
-  PERSID: 0x50, // P
-  BINPERSID: 0x51, // Q
-  REDUCE: 0x52, // R
-  STRING: 0x53, // S
-  BINSTRING: 0x54, // T
-  SHORT_BINSTRING: 0x55, // U
-  UNICODE: 0x56, // V
-  BINUNICODE: 0x58, // X
-  APPEND: 0x61, // a
-  BUILD: 0x62, // b
-  GLOBAL: 0x63, // c
-  DICT: 0x64, // d
-  EMPTY_DICT: 0x7d, // }
-  APPENDS: 0x65, // e
-  GET: 0x67, // g
-  BINGET: 0x68, // h
-  INST: 0x69, // i
-  LONG_BINGET: 0x6a, // j
-  LIST: 0x6c, // l
-  EMPTY_LIST: 0x5d, // ]
-  OBJ: 0x6f, // o
-  PUT: 0x70, // p
-  BINPUT: 0x71, // q
-  LONG_BINPUT: 0x72, // r
-  SETITEM: 0x73, // s
-  TUPLE: 0x74, // t
-  EMPTY_TUPLE: 0x29, // )
-  SETITEMS: 0x75, // u
-  BINFLOAT: 0x47, // G
-  PROTO: 0x80,
-  NEWOBJ: 0x81,
-  EXT1: 0x82,
-  EXT2: 0x83,
-  EXT4: 0x84,
-  TUPLE1: 0x85,
-  TUPLE2: 0x86,
-  TUPLE3: 0x87,
-  NEWTRUE: 0x88,
-  NEWFALSE: 0x89,
-  LONG1: 0x8a,
-  LONG4: 0x8b,
-  BINBYTES: 0x42, // B
-  SHORT_BINBYTES: 0x43, // C
-  SHORT_BINUNICODE: 0x8c,
-  BINUNICODE8: 0x8d,
-  BINBYTES8: 0x8e,
-  EMPTY_SET: 0x8f,
-  ADDITEMS: 0x90,
-  FROZENSET: 0x91,
-  NEWOBJ_EX: 0x92,
-  STACK_GLOBAL: 0x93,
-  MEMOIZE: 0x94,
-  FRAME: 0x95,
-  BYTEARRAY8: 0x96,
-  NEXT_BUFFER: 0x97,
-  READONLY_BUFFER: 0x98,
-} as const;
+// Opcodes (pickletools names). A const enum: the values are inlined as numbers (reads of an object's
+// properties in the hot loops cost more than comparing with constants, and switches over them can jump).
+const enum OP {
+  MARK = 0x28, // (
+  STOP = 0x2e, // .
+  POP = 0x30, // 0
+  POP_MARK = 0x31, // 1
+  DUP = 0x32, // 2
+  FLOAT = 0x46, // F
+  INT = 0x49, // I
+  BININT = 0x4a, // J
+  BININT1 = 0x4b, // K
+  LONG = 0x4c, // L
+  BININT2 = 0x4d, // M
+  NONE = 0x4e, // N
+  PERSID = 0x50, // P
+  BINPERSID = 0x51, // Q
+  REDUCE = 0x52, // R
+  STRING = 0x53, // S
+  BINSTRING = 0x54, // T
+  SHORT_BINSTRING = 0x55, // U
+  UNICODE = 0x56, // V
+  BINUNICODE = 0x58, // X
+  APPEND = 0x61, // a
+  BUILD = 0x62, // b
+  GLOBAL = 0x63, // c
+  DICT = 0x64, // d
+  EMPTY_DICT = 0x7d, // }
+  APPENDS = 0x65, // e
+  GET = 0x67, // g
+  BINGET = 0x68, // h
+  INST = 0x69, // i
+  LONG_BINGET = 0x6a, // j
+  LIST = 0x6c, // l
+  EMPTY_LIST = 0x5d, // ]
+  OBJ = 0x6f, // o
+  PUT = 0x70, // p
+  BINPUT = 0x71, // q
+  LONG_BINPUT = 0x72, // r
+  SETITEM = 0x73, // s
+  TUPLE = 0x74, // t
+  EMPTY_TUPLE = 0x29, // )
+  SETITEMS = 0x75, // u
+  BINFLOAT = 0x47, // G
+  PROTO = 0x80,
+  NEWOBJ = 0x81,
+  EXT1 = 0x82,
+  EXT2 = 0x83,
+  EXT4 = 0x84,
+  TUPLE1 = 0x85,
+  TUPLE2 = 0x86,
+  TUPLE3 = 0x87,
+  NEWTRUE = 0x88,
+  NEWFALSE = 0x89,
+  LONG1 = 0x8a,
+  LONG4 = 0x8b,
+  BINBYTES = 0x42, // B
+  SHORT_BINBYTES = 0x43, // C
+  SHORT_BINUNICODE = 0x8c,
+  BINUNICODE8 = 0x8d,
+  BINBYTES8 = 0x8e,
+  EMPTY_SET = 0x8f,
+  ADDITEMS = 0x90,
+  FROZENSET = 0x91,
+  NEWOBJ_EX = 0x92,
+  STACK_GLOBAL = 0x93,
+  MEMOIZE = 0x94,
+  FRAME = 0x95,
+  BYTEARRAY8 = 0x96,
+  NEXT_BUFFER = 0x97,
+  READONLY_BUFFER = 0x98,
+}
 
 /** How much of a new chunk is copied to finish an opcode that runs on from the previous one (bytes). */
 const STITCH_BYTES = 64 * 1024;
@@ -1290,10 +1291,10 @@ export class PickleStreamReader {
     const slots = this.slotScratch;
     let len = 0;
     let hash = 0;
-    let maxSlot = -1;
     let q = from;
+    // Per item: the opcode, then FRAME only where it is neither GET (FRAME opcodes sit between opcodes at
+    // frame boundaries, every 64 KiB or so: skipFrames' check at every item cost more than the item).
     for (;;) {
-      q = this.skipFrames(q);
       if (q >= n) return FAST_FAIL;
       const op = buf[q];
       let s: number;
@@ -1306,12 +1307,15 @@ export class PickleStreamReader {
         s = buf[q + 1]!;
         q += 2;
       } else if (op === OP.APPENDS) break;
-      else return FAST_FAIL;
-      // Not written yet, the list itself, or a batch of 1000 (the opcode loop's rules apply).
-      if (s >= this.memoSize || s === slot || len === 999) return FAST_FAIL;
+      else if (op === OP.FRAME && q + 9 <= n) {
+        q += 9;
+        continue;
+      } else return FAST_FAIL;
+      // Not written yet or the list itself (fastPut made `slot` the last slot written: every slot from it
+      // on is one of the two), or a batch of 1000 (the opcode loop's rules apply).
+      if (s >= slot || len === 999) return FAST_FAIL;
       slots[len++] = s;
       hash = (Math.imul(hash, 0x01000193) ^ s) | 0;
-      if (s > maxSlot) maxSlot = s;
     }
     this.fastPos = q + 1;
     if (len === 0) return FAST_FAIL;
@@ -1348,6 +1352,8 @@ export class PickleStreamReader {
     this.fastListId = id;
     // A value made inside this very item would be made again (another object) by the opcode loop, should
     // the fast path give the item up: lists reading such slots are not cached.
+    let maxSlot = -1;
+    for (let k = 0; k < len; k++) if (slots[k]! > maxSlot) maxSlot = slots[k]!;
     if (maxSlot < this.fastDictMemoStart) {
       const entry: SlotList = { slots: slots.slice(0, len), list, id };
       if (bucket === undefined) this.slotLists.set(key, [entry]);
