@@ -347,7 +347,15 @@ class DeviceState {
 
 /** Sizes of the timeline's allocations by id (no object per allocation: a million of them are made). */
 class AllocationSizes {
-  private sizes = new Float64Array(1024);
+  private sizes: Float64Array;
+  /**
+   * `capacity`: ids to make room for at once (the most allocate events the timeline can have), so that
+   * the column is not regrown by doubling (each copy touches fresh memory); pages never written stay
+   * untouched.
+   */
+  constructor(capacity = 1024) {
+    this.sizes = new Float64Array(capacity);
+  }
   set(id: number, size: number): void {
     if (id >= this.sizes.length) {
       const grown = new Float64Array(Math.max(id + 1, this.sizes.length * 2));
@@ -694,7 +702,7 @@ function buildTimeline(
   let bound = entries.length + 64;
   for (const s of segments) bound += 2 + 2 * s.blocks.length;
   const log = new EventLog({ clock: () => c.now, initialCapacity: bound });
-  const allocSize = new AllocationSizes();
+  const allocSize = new AllocationSizes(bound + 1);
   c.log = log;
   let deviceCount = 0;
   for (const seg of segments) deviceCount = Math.max(deviceCount, seg.device + 1);
@@ -783,15 +791,20 @@ function buildTimeline(
     for (const b of s.blocks) if (b.allocated) endAllocs[s.device]!.set(b.addr, b);
   }
 
-  // Per-device entry order (as recorded).
+  // Per-device entry order (as recorded): the rows of each device, in row order. One device (the common
+  // case) has them all: no index array then (null), row k is the device's entry k.
   // Counted first, then filled: typed arrays of the right size, not growing arrays of a million indices.
   const perDeviceCount = new Float64Array(deviceCount);
   for (let i = 0; i < entries.length; i++) perDeviceCount[entries.device[i]!]!++;
-  const perDevice = Array.from(perDeviceCount, (n) => new Uint32Array(n));
-  perDeviceCount.fill(0);
-  for (let i = 0; i < entries.length; i++) {
-    const d = entries.device[i]!;
-    perDevice[d]![perDeviceCount[d]!++] = i;
+  let perDevice: Uint32Array[] | null = null;
+  if (deviceCount > 1) {
+    const rows = Array.from(perDeviceCount, (n) => new Uint32Array(n));
+    const filled = new Float64Array(deviceCount);
+    for (let i = 0; i < entries.length; i++) {
+      const d = entries.device[i]!;
+      rows[d]![filled[d]!++] = i;
+    }
+    perDevice = rows;
   }
 
   // 1. Backwards from the end state: what existed before the first entry.
@@ -804,11 +817,11 @@ function buildTimeline(
   /** Stream of the free entry that revealed a start allocation (the snapshot's blocks have their own). */
   const startStreams = states.map(() => new AddrMap());
   for (let d = 0; d < deviceCount; d++) {
-    const order = perDevice[d]!;
+    const order = perDevice === null ? null : perDevice[d]!;
     const segs = startSegs[d]!;
     const allocs = startAllocs[d]!;
-    for (let k = order.length - 1; k >= 0; k--) {
-      const i = order[k]!;
+    for (let k = perDeviceCount[d]! - 1; k >= 0; k--) {
+      const i = order === null ? k : order[k]!;
       const a = entries.addrAt(i);
       switch (entries.action[i] as Action) {
         case Action.Alloc:
@@ -888,8 +901,8 @@ function buildTimeline(
     let bestTime = Infinity;
     for (let d = 0; d < deviceCount; d++) {
       const k = heads[d]!;
-      if (k < perDevice[d]!.length) {
-        const t = timeOf(perDevice[d]![k]!);
+      if (k < perDeviceCount[d]!) {
+        const t = timeOf(perDevice === null ? k : perDevice[d]![k]!);
         if (best < 0 || t < bestTime) {
           best = d;
           bestTime = t;
@@ -898,7 +911,8 @@ function buildTimeline(
     }
     if (best < 0) break;
     const d = best;
-    const i = perDevice[d]![heads[d]!++]!;
+    const k = heads[d]!++;
+    const i = perDevice === null ? k : perDevice[d]![k]!;
     c.setTime(Math.max(0, bestTime));
     const st = states[d]!;
     const a = entries.addrAt(i);
