@@ -674,9 +674,12 @@ export class MemoReferenceScanner {
 type MemoValue = PickleValue | typeof PRUNED | undefined;
 
 /**
- * The pickle memo: slot -> value, in fixed pages of 8,192 slots (64 KiB each). A flat array of millions of
- * slots is reallocated and copied as it grows, in V8's large-object space, which costs garbage collections;
- * pages are made once. Slots never written read as undefined.
+ * The pickle memo: slot -> value, in fixed pages of 32,768 slots (256 KiB each). A flat array of millions
+ * of slots is reallocated and copied as it grows, which costs garbage collections; pages are made once.
+ * A page is above V8's largest regular object (128 KiB), so it is made in the large-object space, which a
+ * young-generation collection promotes by moving the page, not by copying it: pages of 8,192 slots (64
+ * KiB) were copied by every scavenge they survived (a million-entry snapshot's memo is 2 million slots,
+ * 16 MB). Slots never written read as undefined.
  */
 class Memo {
   private readonly pages: MemoValue[][] = [];
@@ -684,15 +687,15 @@ class Memo {
   length = 0;
 
   get(slot: number): MemoValue {
-    return this.pages[slot >>> 13]?.[slot & 8191];
+    return this.pages[slot >>> 15]?.[slot & 32767];
   }
 
   set(slot: number, value: MemoValue): void {
-    const p = slot >>> 13;
+    const p = slot >>> 15;
     let page = this.pages[p];
     // A far slot (LONG_BINPUT takes any u32) leaves the pages between unmade (a holey array).
-    if (page === undefined) this.pages[p] = page = new Array<MemoValue>(8192);
-    const i = slot & 8191;
+    if (page === undefined) this.pages[p] = page = new Array<MemoValue>(32768);
+    const i = slot & 32767;
     if (slot < this.watched.length && this.watched[slot] === 1) {
       const old = page[i];
       if (old !== undefined && old !== value) this.watchedChanged = true;
