@@ -128,12 +128,16 @@ export class AddrMap {
     }
   }
 
-  /** [address, value] pairs in insertion order (a copy: the map may be changed while going through it). */
-  entries(): [Addr, number][] {
+  /**
+   * [address, value] pairs in insertion order (a copy: the map may be changed while going through it);
+   * with `where`, only those whose address it accepts (tested before anything is copied or sorted).
+   */
+  entries(where?: (a: Addr) => boolean): [Addr, number][] {
     const out: [Addr, number, number][] = [];
     for (let i = 0; i < this.state.length; i++)
-      if (this.state[i] === FULL) out.push([this.keys[i]!, this.values[i]!, this.order[i]!]);
-    for (const [a, v] of this.big) out.push([a, v.value, v.order]);
+      if (this.state[i] === FULL && (where === undefined || where(this.keys[i]!)))
+        out.push([this.keys[i]!, this.values[i]!, this.order[i]!]);
+    for (const [a, v] of this.big) if (where === undefined || where(a)) out.push([a, v.value, v.order]);
     out.sort((x, y) => x[2] - y[2]);
     return out.map(([a, v]) => [a, v]);
   }

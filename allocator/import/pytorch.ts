@@ -935,7 +935,9 @@ function buildTimeline(
           skip('segment_free of a segment that is not live');
           break;
         }
-        for (const [addr, id] of st.allocations.entries()) {
+        // Only allocations that start inside the segment can be placed in it (containing decides).
+        const segEnd = addrAdd(a, seg.size);
+        for (const [addr, id] of st.allocations.entries((x) => x >= a && x < segEnd)) {
           if (st.containing(addr, allocSize.get(id))?.start === a) {
             log.free(id);
             st.allocations.delete(addr);
@@ -1016,7 +1018,8 @@ function buildTimeline(
     }
     for (const [addr, seg] of [...st.segments]) {
       if (endSegs[d]!.get(addr) !== seg.size) {
-        for (const [a2, id] of st.allocations.entries()) {
+        const segEnd = addrAdd(addr, seg.size);
+        for (const [a2, id] of st.allocations.entries((x) => x >= addr && x < segEnd)) {
           if (st.containing(a2, allocSize.get(id))?.start === addr) {
             log.free(id);
             st.allocations.delete(a2);

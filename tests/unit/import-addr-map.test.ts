@@ -41,6 +41,14 @@ describe('AddrMap', () => {
       expect(map.size).toBe(reference.size);
     }
     expect(map.entries()).toEqual([...reference]);
+    // A filter keeps the insertion order of what it accepts (addresses of one 1 MiB range, bigints too).
+    const inRange = (x: Addr): boolean => x >= 0x7f0000000000 + 2 ** 20 && x < 0x7f0000000000 + 2 ** 21;
+    const accepted = [...reference].filter(([x]) => inRange(x));
+    expect(accepted.length).toBeGreaterThan(0);
+    expect(map.entries(inRange)).toEqual(accepted);
+    expect(map.entries((x) => typeof x === 'bigint')).toEqual(
+      [...reference].filter(([x]) => typeof x === 'bigint'),
+    );
   });
 
   test('setting a present key keeps its place; deleting and setting again moves it last', () => {

@@ -109,6 +109,66 @@ describe('PyTorch memory snapshots', () => {
     );
   });
 
+  test('segment_free with allocations still live in it: those (only those) are freed with it', async () => {
+    const MiB = 1 << 20;
+    const [s1, s2, s3] = [0x7f0000000000, 0x7f0000200000, 0x7f0000400000];
+    const doc = {
+      // The end state: the segments on either side of the freed one, one allocation live in each.
+      segments: [s1, s3].map((address) => ({
+        device: 0,
+        address,
+        total_size: 2 * MiB,
+        allocated_size: 512,
+        stream: 0,
+        is_expandable: false,
+        blocks: [
+          { address, size: 512, requested_size: 512, state: 'active_allocated', frames: [] },
+          { address: address + 512, size: 2 * MiB - 512, requested_size: 0, state: 'inactive', frames: [] },
+        ],
+      })),
+      device_traces: [
+        [
+          ...[s1, s2, s3].map((addr) => ({ action: 'segment_alloc', addr, size: 2 * MiB, stream: 0 })),
+          // s2's allocations are made between those of s1 and s3 (insertion order mixes the segments).
+          ...[s1, s2, s3, s2 + 512, s2 + 1024].map((addr) => ({
+            action: 'alloc',
+            addr,
+            size: 512,
+            stream: 0,
+          })),
+          { action: 'free_requested', addr: s2 + 512, size: 512, stream: 0 },
+          { action: 'free_completed', addr: s2 + 512, size: 512, stream: 0 },
+          { action: 'segment_free', addr: s2, size: 2 * MiB, stream: 0 },
+        ].map((e, i) => ({ ...e, time_us: 1000 + i })),
+      ],
+    };
+    const r = await importBytes('freed-with-live.json', new TextEncoder().encode(JSON.stringify(doc)));
+    expect(r.warnings).toEqual([
+      'The trace is inconsistent: 2 × allocation still live when its segment was freed (freed with it); skipped',
+    ]);
+    const c = r.log.columns;
+    const events: string[] = [];
+    for (let i = 0; i < r.log.length; i++) {
+      const kind = c.kind[i] as TraceEventKind;
+      if (kind === TraceEventKind.Allocate) events.push(`allocate ${c.id[i]} at ${c.address[i]! - s1}`);
+      else if (kind === TraceEventKind.Free) events.push(`free ${c.id[i]}`);
+      else if (kind === TraceEventKind.BlockDestroy) events.push(`blockDestroy ${c.id[i]}`);
+    }
+    // Allocation ids in allocation order: 1 (s1), 2 (s2), 3 (s3), 4 (s2 + 512, freed), 5 (s2 + 1024).
+    expect(events).toEqual([
+      'allocate 1 at 0',
+      `allocate 2 at ${s2 - s1}`,
+      `allocate 3 at ${s3 - s1}`,
+      `allocate 4 at ${s2 - s1 + 512}`,
+      `allocate 5 at ${s2 - s1 + 1024}`,
+      'free 4',
+      'free 2', // freed with segment s2 (block 2), in the order they were made
+      'free 5',
+      'blockDestroy 2',
+    ]);
+    expect(endState(r.log).totals).toEqual(r.timelineEnd ?? r.totals);
+  });
+
   test('ring buffer: memory from before the trace is created at time 0, frees of it are not lost', async () => {
     const r = await importFixture('pytorch-ringbuffer-2dev-p4.pickle');
     expect(r.header.device.types).toHaveLength(2);
