@@ -937,11 +937,17 @@ export class PickleStreamReader {
       const v = memo.get(k);
       if (v === undefined || v === PRUNED) continue;
       if (handedOut.has(v)) memo.set(k, PRUNED);
-      else if (Array.isArray(v) && !this.interned.has(v) && ++this.keptLists > MAX_KEPT_LISTS)
-        throw new PickleNeedsRescan(`more than ${MAX_KEPT_LISTS} lists would stay in the memo`);
+      else if (Array.isArray(v) && !this.interned.has(v)) this.countKeptLists(1);
     }
   }
   private keptLists = 0;
+
+  /** Counts `n` more lists kept in the memo that are not interned; past MAX_KEPT_LISTS, a rescan. */
+  private countKeptLists(n: number): void {
+    this.keptLists += n;
+    if (this.keptLists > MAX_KEPT_LISTS)
+      throw new PickleNeedsRescan(`more than ${MAX_KEPT_LISTS} lists would stay in the memo`);
+  }
 
   // ---- Fast path for streamed dict items ----------------------------------------------------------------
   //
@@ -999,6 +1005,7 @@ export class PickleStreamReader {
     const buf = this.cur.buf;
     const savedMemoSize = this.memoSize;
     this.fastDictMemoStart = savedMemoSize;
+    this.fastKeptLists = 0;
     // The dict's own memo slot: never kept (the item is handed out now; a later read of it is a rescan).
     const slot = this.fastPut(start + 1);
     if (slot === -2) return this.fastGiveUp(savedMemoSize);
@@ -1042,8 +1049,18 @@ export class PickleStreamReader {
     else this.options.onItem?.(this.fastPath, count.n, d!);
     count.n++;
     this.fastItemCount++;
+    if (this.options.referencedMemo === 'prune-streamed') {
+      // What pruneStreamed would do for this item's slots is done: its dict's slot is PRUNED, its lists
+      // are interned or counted here. The next handOut's pruneStreamed starts after them (going over a
+      // million entries' slots again cost a Set lookup and an interned-list lookup each).
+      if (this.fastKeptLists > 0) this.countKeptLists(this.fastKeptLists);
+      this.markMemo[this.markMemo.length - 1] = this.memoSize;
+    }
     return p;
   }
+
+  /** Lists the current fast-path item keeps in the memo that are not interned (counted when it is done). */
+  private fastKeptLists = 0;
 
   /** The record (PickleStreamOptions.record) the fast path fills, or null when items are dicts. */
   private readonly record: StreamedRecord | null = null;
@@ -1167,11 +1184,14 @@ export class PickleStreamReader {
     return slot;
   }
 
-  /** memoPut's policy for a value made by the fast path. */
-  private fastKeep(slot: number, value: PickleValue): void {
+  /** memoPut's policy for a value made by the fast path; returns whether it was kept. */
+  private fastKeep(slot: number, value: PickleValue): boolean {
     const refs = this.options.referencedMemo;
-    if (refs === 'prune-streamed' || (typeof refs === 'object' && refs !== null && refs.has(slot)))
+    if (refs === 'prune-streamed' || (typeof refs === 'object' && refs !== null && refs.has(slot))) {
       this.memo.set(slot, value);
+      return true;
+    }
+    return false;
   }
 
   /**
@@ -1245,7 +1265,7 @@ export class PickleStreamReader {
         if (q >= n || buf[q] !== OP.MARK) {
           // An empty list (the next opcode is the next key).
           const list: PickleValue[] = [];
-          if (slot >= 0) this.fastKeep(slot, list);
+          if (slot >= 0 && this.fastKeep(slot, list)) this.fastKeptLists++;
           return list;
         }
         q++;
@@ -1272,7 +1292,10 @@ export class PickleStreamReader {
         this.fastPos = q + 1;
         if (items.length === 0 || items.length >= 1000) return FAST_FAIL; // the loop's own rules apply
         const list = items.slice();
-        if (kept) this.memo.set(slot, list);
+        if (kept) {
+          this.memo.set(slot, list);
+          this.fastKeptLists++;
+        }
         return list;
       }
       default:

@@ -218,6 +218,40 @@ describe('one-pass reading (referencedMemo "prune-streamed", internReferenceList
     expect(r.sourceEvents).toBe(2);
     expect(r.header.importedFrom.version).toBe('pickle-4');
   });
+  /** {'device_traces': [[{'frames': []} × n]]}: each entry keeps a list of its own (empty, not interned). */
+  function emptyListsPickle(n: number): Uint8Array {
+    const out: number[] = [0x80, 4, 0x7d, 0x94]; // PROTO 4, root dict (slot 0)
+    out.push(0x8c, 13, ...Buffer.from('device_traces'), 0x94); // slot 1
+    out.push(0x5d, 0x94, 0x5d, 0x94); // outer list (slot 2), inner list (slot 3)
+    for (let i = 0; i < n; i++) {
+      if (i % 1000 === 0) out.push(0x28); // MARK: a batch of at most 1000 items, as CPython writes them
+      out.push(0x7d, 0x94, 0x28); // the entry dict, MARK
+      if (i === 0)
+        out.push(0x8c, 6, ...Buffer.from('frames'), 0x94); // the key (slot 5), then by reference
+      else out.push(0x68, 5); // BINGET 5
+      out.push(0x5d, 0x94, 0x75); // EMPTY_LIST MEMOIZE, SETITEMS
+      if (i % 1000 === 999 || i === n - 1) out.push(0x65); // APPENDS
+    }
+    out.push(0x61, 0x73, 0x2e); // APPEND inner to outer, SETITEM, STOP
+    return Uint8Array.from(out);
+  }
+
+  test('lists kept in the memo that are not interned are counted, fast path or not: past 200,000, a rescan', () => {
+    const read = (n: number): number => {
+      const reader = new PickleStreamReader({
+        referencedMemo: 'prune-streamed',
+        internReferenceLists: true,
+        streamItems: select,
+        maxPathLength: 2,
+        onItem: () => {},
+      });
+      reader.feed(emptyListsPickle(n));
+      reader.end();
+      return reader.fastItemsRead;
+    };
+    expect(read(199_000)).toBeGreaterThan(198_000); // the fast path read them
+    expect(() => read(200_001)).toThrow(PickleNeedsRescan);
+  });
 });
 
 describe('fast path for streamed dict items (streamedDict)', () => {
