@@ -733,7 +733,16 @@ interface SlotList {
   readonly slots: Uint32Array;
   readonly list: PickleValue[];
   readonly id: number;
+  /**
+   * The list's bytes after its MARK up to and with its APPENDS, as 32-bit little-endian words (the last
+   * one padded with zeros) and their count in bytes; made when the list first goes into listsByPrefix.
+   */
+  words?: Uint32Array;
+  byteLength?: number;
 }
+
+/** Bytes of a frames list's start that key listsByPrefix (see PickleStreamReader.fastInternedList). */
+const PREFIX_BYTES = 16;
 
 /** Second pass: the value, with selected lists streamed. feed() chunks in order, then end(). */
 export class PickleStreamReader {
@@ -1314,6 +1323,23 @@ export class PickleStreamReader {
     const c = this.cur;
     const buf = c.buf;
     const n = buf.length;
+    // Most lists repeat one read before byte for byte (the same slots, by the same opcodes): the last list
+    // that started with the same PREFIX_BYTES is compared word by word with these bytes first. Equal
+    // bytes up to its APPENDS are the same opcodes, so the same slots: that list, without the walk.
+    let prefix = -1;
+    if (from + PREFIX_BYTES <= n) {
+      prefix = this.prefixKey(from);
+      if (!this.memo.watchedChanged) {
+        const e = this.listsByPrefix.get(prefix);
+        if (e !== undefined && this.sameBytes(from, e.words!, e.byteLength!)) {
+          this.byteMatches++;
+          this.fastPos = from + e.byteLength!;
+          this.memo.set(slot, e.list);
+          this.fastListId = e.id;
+          return e.list;
+        }
+      }
+    }
     const slots = this.slotScratch;
     let len = 0;
     let hash = 0;
@@ -1347,6 +1373,7 @@ export class PickleStreamReader {
     if (len === 0) return FAST_FAIL;
     if (this.memo.watchedChanged) {
       this.slotLists.clear();
+      this.listsByPrefix.clear();
       this.memo.unwatchAll();
     }
     const key = this.internKey(len, hash);
@@ -1357,6 +1384,7 @@ export class PickleStreamReader {
         for (let k = 0; k < len; k++) if (e.slots[k] !== slots[k]) continue search;
         this.memo.set(slot, e.list);
         this.fastListId = e.id;
+        if (prefix >= 0) this.rememberBytes(prefix, e, from, q + 1);
         return e.list;
       }
     }
@@ -1385,9 +1413,55 @@ export class PickleStreamReader {
       if (bucket === undefined) this.slotLists.set(key, [entry]);
       else bucket.push(entry);
       for (let k = 0; k < len; k++) this.memo.watch(slots[k]!);
+      if (prefix >= 0) this.rememberBytes(prefix, entry, from, q + 1);
     }
     return list;
   }
+  /**
+   * The SlotList read last from bytes that start with the same PREFIX_BYTES, by prefixKey (see
+   * fastInternedList); only lists in slotLists (their slots watched), dropped with them.
+   */
+  private readonly listsByPrefix = new Map<number, SlotList>();
+  private byteMatches = 0;
+  /** Frames lists the fast path recognised by their bytes (listsByPrefix): a diagnostic for tests. */
+  get listsMatchedByBytes(): number {
+    return this.byteMatches;
+  }
+
+  /** A Smi key of the PREFIX_BYTES at buf[from] (the caller checked they are there). */
+  private prefixKey(from: number): number {
+    const c = this.cur;
+    let h = c.u32(from);
+    for (let k = 4; k < PREFIX_BYTES; k += 4) h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) ^ c.u32(from + k);
+    return (h ^ (h >>> 13)) & 0x3fffffff;
+  }
+
+  /** Whether buf[from...] starts with the `byteLength` bytes held in `words` (see SlotList.words). */
+  private sameBytes(from: number, words: Uint32Array, byteLength: number): boolean {
+    const c = this.cur;
+    const buf = c.buf;
+    if (from + byteLength > buf.length) return false;
+    const whole = byteLength >>> 2;
+    for (let w = 0; w < whole; w++) if (c.u32(from + 4 * w) !== words[w]) return false;
+    const last = words[whole] ?? 0;
+    for (let k = 4 * whole; k < byteLength; k++)
+      if (buf[from + k] !== ((last >>> (8 * (k & 3))) & 0xff)) return false;
+    return true;
+  }
+
+  /** Makes `e` the list of its prefix in listsByPrefix, with its bytes buf[from, to) as words. */
+  private rememberBytes(prefix: number, e: SlotList, from: number, to: number): void {
+    if (e.words === undefined) {
+      const n = to - from;
+      const words = new Uint32Array((n + 3) >>> 2);
+      const buf = this.cur.buf;
+      for (let k = 0; k < n; k++) words[k >>> 2] = words[k >>> 2]! | (buf[from + k]! << (8 * (k & 3)));
+      e.words = words;
+      e.byteLength = n;
+    }
+    this.listsByPrefix.set(prefix, e);
+  }
+
   /** Interned lists by the memo slots they were read from (see fastInternedList), by internKey. */
   private readonly slotLists = new Map<number, SlotList[]>();
   private readonly slotScratch = new Uint32Array(1000);

@@ -269,7 +269,7 @@ describe('fast path for streamed dict items (streamedDict)', () => {
       const read = (
         referencedMemo: 'prune-streamed' | null,
         chunk: number,
-      ): { items: { path: string; index: number; value: unknown }[]; fast: number } => {
+      ): { items: { path: string; index: number; value: unknown }[]; fast: number; byBytes: number } => {
         const items: { path: string; index: number; value: unknown }[] = [];
         const reader = new PickleStreamReader({
           referencedMemo,
@@ -280,7 +280,7 @@ describe('fast path for streamed dict items (streamedDict)', () => {
         });
         for (let i = 0; i < bytes.length; i += chunk) reader.feed(bytes.subarray(i, i + chunk));
         reader.end();
-        return { items, fast: reader.fastItemsRead };
+        return { items, fast: reader.fastItemsRead, byBytes: reader.listsMatchedByBytes };
       };
       // referencedMemo null keeps every memoized object: the fast path is off, the opcode loop reads all.
       const reference = read(null, bytes.length);
@@ -292,6 +292,8 @@ describe('fast path for streamed dict items (streamedDict)', () => {
         expect(fast.items).toEqual(reference.items);
         // Most entries take the fast path; the rest (first frames written inline, chunk ends) the loop.
         expect(fast.fast).toBeGreaterThan(reference.items.length / 2);
+        // and most of their frames lists are recognised by their bytes (a repeat of a list read before).
+        expect(fast.byBytes).toBeGreaterThan(fast.fast / 2);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -364,8 +366,10 @@ describe('fast path for streamed dict items (streamedDict)', () => {
   });
 
   test('a memo slot written again between two items is read anew (the frames-list cache is dropped)', () => {
-    // {'device_traces': [[{'frames': [BINGET 3]}, 'y' BINPUT 3, {'frames': [BINGET 3]}]]}: slot 3 holds 'x'
-    // for the first entry and 'y' for the second, though both lists read the same slot.
+    // {'device_traces': [[{'frames': [BINGET 3]} × 2, 'y' BINPUT 3, {'frames': [BINGET 3]} × 2]]}: slot 3
+    // holds 'x' for the first two entries and 'y' for the others, though all lists read the same slot. The
+    // third entry's bytes (and the next 13) are the first one's, so neither the slots nor the bytes of a
+    // list read before may stand for it.
     const out: number[] = [0x80, 4, 0x7d, 0x94];
     const str = (s: string): void => {
       out.push(0x8c, s.length, ...Buffer.from(s), 0x94);
@@ -383,6 +387,7 @@ describe('fast path for streamed dict items (streamedDict)', () => {
     entry();
     entry();
     out.push(0x8c, 1, 0x79, 0x71, 3); // 'y', BINPUT 3 (an item of the list: written again)
+    entry();
     entry();
     out.push(0x65, 0x65, 0x73, 0x2e); // APPENDS (inner), APPENDS (outer), SETITEM, STOP
     const bytes = Uint8Array.from(out);
@@ -409,7 +414,13 @@ describe('fast path for streamed dict items (streamedDict)', () => {
       return items;
     };
     const reference = read(false);
-    expect(reference).toEqual([{ frames: ['x'] }, { frames: ['x'] }, 'y', { frames: ['y'] }]);
+    expect(reference).toEqual([
+      { frames: ['x'] },
+      { frames: ['x'] },
+      'y',
+      { frames: ['y'] },
+      { frames: ['y'] },
+    ]);
     expect(read(true)).toEqual(reference);
   });
 
