@@ -31,7 +31,7 @@
 import type { MemoryHeap, MemoryType } from '../device.ts';
 import { MemoryHeapFlags, MemoryPropertyFlags } from '../device.ts';
 import { EventLog } from '../event-log.ts';
-import { AllocationKind } from '../types.ts';
+import { AllocationKind, type AllocateEventFields } from '../types.ts';
 import { AddrMap, type Addr } from './addr-map.ts';
 import { textChunks, sniffTextEncoding, type ByteSource } from './byte-source.ts';
 import { JsonStreamParser, JsonSyntaxError, type JsonValue } from './json-stream.ts';
@@ -722,6 +722,22 @@ function buildTimeline(
    * address and stream (null: unknown). The snapshot says nothing of alignment, kind, location, name or
    * decision: 0, Linear, GpuOnly, '' and none.
    */
+  // One record for every allocate event, its varying fields set per event (EventLog.allocate copies
+  // them and keeps nothing): an object per event was most of the timeline's garbage.
+  const fields: { -readonly [K in keyof AllocateEventFields]: AllocateEventFields[K] } = {
+    allocationId: 0,
+    blockId: 0,
+    memoryTypeIndex: 0,
+    offset: 0,
+    size: 0,
+    alignment: 0,
+    kind: AllocationKind.Linear,
+    location: 'GpuOnly',
+    name: '',
+    decisionId: -1,
+    usedRetry: false,
+    stack: null,
+  };
   const allocateIn = (
     st: DeviceState,
     seg: { start: Addr; blockId: number },
@@ -732,20 +748,13 @@ function buildTimeline(
     stream: number | null,
   ): void => {
     const id = ids.allocation++;
-    log.allocate({
-      allocationId: id,
-      blockId: seg.blockId,
-      memoryTypeIndex: device,
-      offset: addrSub(addr, seg.start),
-      size,
-      alignment: 0,
-      kind: AllocationKind.Linear,
-      location: 'GpuOnly',
-      name: '',
-      decisionId: -1,
-      usedRetry: false,
-      stack,
-    });
+    fields.allocationId = id;
+    fields.blockId = seg.blockId;
+    fields.memoryTypeIndex = device;
+    fields.offset = addrSub(addr, seg.start);
+    fields.size = size;
+    fields.stack = stack;
+    log.allocate(fields);
     log.placeLast(addr, stream);
     st.allocations.set(addr, id);
     allocSize.set(id, size);
