@@ -27,7 +27,7 @@
 // Without device_traces (or with empty ones) the snapshot alone becomes one point in time.
 //
 // Memory: segments and trace entries are taken from the parser one at a time; entries are kept in compact
-// typed columns (35 bytes each) for the backward walk, and stacks are interned once.
+// typed columns (28 bytes each) for the backward walk, and stacks are interned once.
 import type { MemoryHeap, MemoryType } from '../device.ts';
 import { MemoryHeapFlags, MemoryPropertyFlags } from '../device.ts';
 import { EventLog } from '../event-log.ts';
@@ -153,12 +153,21 @@ function normalizeAddr(v: bigint): Addr {
   return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 }
 
-/** Growable typed columns of trace entries (one row per entry, all devices). */
+/** In the narrow columns of EntryColumns: the value is in that column's map (too wide for the column). */
+const WIDE_SIZE = 0xffffffff;
+const WIDE_STREAM = 0xff;
+
+/**
+ * Growable typed columns of trace entries (one row per entry, all devices). Each byte of a row is a byte
+ * of fresh memory per entry (first touches cost more than the writes): sizes are 32-bit and stream
+ * indices 8-bit, the rare wider ones in maps by row.
+ */
 class EntryColumns {
   length = 0;
   action: Uint8Array;
   device: Uint16Array;
-  size: Float64Array;
+  /** Bytes; WIDE_SIZE: at or above 2^32 - 1, in wideSize. */
+  size: Uint32Array;
   time: Float64Array;
   stack: Uint32Array;
   /**
@@ -166,8 +175,10 @@ class EntryColumns {
    * have one, so not a column.
    */
   private readonly notes = new Map<number, number>();
-  /** The entry's CUDA stream as an index into `streams` (+1); 0 when it has none. */
-  streamIndex: Uint32Array;
+  /** The entry's CUDA stream as an index into `streams` (+1); 0 when it has none; WIDE_STREAM: in wideStream. */
+  streamIndex: Uint8Array;
+  private readonly wideSize = new Map<number, number>();
+  private readonly wideStream = new Map<number, number>();
   /** The distinct streams (a few: CUDA streams are per device and per purpose). */
   private readonly streams: number[] = [];
   private readonly streamIndexOf = new Map<number, number>();
@@ -184,10 +195,10 @@ class EntryColumns {
   constructor(capacity = 1024) {
     this.action = new Uint8Array(capacity);
     this.device = new Uint16Array(capacity);
-    this.size = new Float64Array(capacity);
+    this.size = new Uint32Array(capacity);
     this.time = new Float64Array(capacity);
     this.stack = new Uint32Array(capacity);
-    this.streamIndex = new Uint32Array(capacity);
+    this.streamIndex = new Uint8Array(capacity);
     this.addr = new Float64Array(capacity);
   }
   private readonly bigAddr = new Map<number, bigint>();
@@ -204,10 +215,21 @@ class EntryColumns {
   ): void {
     if (this.length === this.action.length) this.grow();
     const i = this.length++;
-    if (stream >= 0) this.streamIndex[i] = this.indexOfStream(stream);
+    if (stream >= 0) {
+      const k = this.indexOfStream(stream);
+      if (k < WIDE_STREAM) this.streamIndex[i] = k;
+      else {
+        this.streamIndex[i] = WIDE_STREAM;
+        this.wideStream.set(i, k);
+      }
+    }
     this.action[i] = action;
     this.device[i] = device;
-    this.size[i] = size;
+    if (size < WIDE_SIZE) this.size[i] = size;
+    else {
+      this.size[i] = WIDE_SIZE;
+      this.wideSize.set(i, size);
+    }
     this.time[i] = time;
     this.stack[i] = stack;
     if (note !== 0) this.notes.set(i, note);
@@ -230,10 +252,10 @@ class EntryColumns {
     };
     this.action = g(this.action, (k) => new Uint8Array(k));
     this.device = g(this.device, (k) => new Uint16Array(k));
-    this.size = g(this.size, (k) => new Float64Array(k));
+    this.size = g(this.size, (k) => new Uint32Array(k));
     this.time = g(this.time, (k) => new Float64Array(k));
     this.stack = g(this.stack, (k) => new Uint32Array(k));
-    this.streamIndex = g(this.streamIndex, (k) => new Uint32Array(k));
+    this.streamIndex = g(this.streamIndex, (k) => new Uint8Array(k));
     this.addr = g(this.addr, (k) => new Float64Array(k));
   }
 
@@ -253,13 +275,20 @@ class EntryColumns {
 
   /** The CUDA stream of entry `i`; -1 when it has none. */
   streamAt(i: number): number {
-    const k = this.streamIndex[i]!;
+    let k = this.streamIndex[i]!;
+    if (k === WIDE_STREAM) k = this.wideStream.get(i)!;
     return k === 0 ? -1 : this.streams[k - 1]!;
   }
 
   /** The note string id of entry `i` (0: none). */
   noteAt(i: number): number {
     return this.notes.get(i) ?? 0;
+  }
+
+  /** The size in bytes of entry `i`. */
+  sizeAt(i: number): number {
+    const n = this.size[i]!;
+    return n === WIDE_SIZE ? this.wideSize.get(i)! : n;
   }
 
   /** The address of entry `i`. */
@@ -772,7 +801,7 @@ function buildTimeline(
     if (act === Action.SegmentMap || act === Action.SegmentUnmap) {
       const list = cuts[entries.device[i]!]!;
       const a = entries.addrAt(i);
-      list.push(a, addrAdd(a, entries.size[i]!));
+      list.push(a, addrAdd(a, entries.sizeAt(i)));
     }
   }
   let expandablePieces = 0;
@@ -839,7 +868,7 @@ function buildTimeline(
         case Action.FreeRequested:
         case Action.FreeCompleted:
           if (!allocs.has(a)) {
-            allocs.set(a, entries.size[i]!);
+            allocs.set(a, entries.sizeAt(i));
             const stream = entries.streamAt(i);
             if (stream >= 0) startStreams[d]!.set(a, stream);
           }
@@ -850,7 +879,7 @@ function buildTimeline(
           break;
         case Action.SegmentFree:
         case Action.SegmentUnmap:
-          if (!segs.has(a)) segs.set(a, entries.size[i]!);
+          if (!segs.has(a)) segs.set(a, entries.sizeAt(i));
           break;
         default:
           break;
@@ -925,7 +954,7 @@ function buildTimeline(
     c.setTime(Math.max(0, bestTime));
     const st = states[d]!;
     const a = entries.addrAt(i);
-    const size = entries.size[i]!;
+    const size = entries.sizeAt(i);
     const stack = entries.stack[i]! === 0 ? null : strings.get(entries.stack[i]!);
     switch (entries.action[i] as Action) {
       case Action.SegmentAlloc:

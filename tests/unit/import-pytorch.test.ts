@@ -169,6 +169,42 @@ describe('PyTorch memory snapshots', () => {
     expect(endState(r.log).totals).toEqual(r.timelineEnd ?? r.totals);
   });
 
+  test('sizes of 4 GiB and more, and hundreds of streams, come through the narrow entry columns exactly', async () => {
+    const GiB = 2 ** 30;
+    const seg = 0x7f0000000000;
+    const streams = Array.from({ length: 300 }, (_, k) => 0x5000 + 16 * k);
+    const sizes = [4 * GiB - 1, 4 * GiB, 4.5 * GiB + 512, ...streams.slice(3).map((_, k) => 512 * (k + 1))];
+    const addrs: number[] = [];
+    for (let k = 0, at = seg; k < streams.length; at += sizes[k]!, k++) addrs.push(at);
+    const total = addrs.at(-1)! + sizes.at(-1)! - seg;
+    const doc = {
+      segments: [{ device: 0, address: seg, total_size: total, stream: 0, is_expandable: false, blocks: [] }],
+      device_traces: [
+        [
+          { action: 'segment_alloc', addr: seg, size: total, stream: 0 },
+          ...streams.map((stream, k) => ({ action: 'alloc', addr: addrs[k], size: sizes[k], stream })),
+          ...streams.map((stream, k) => ({
+            action: 'free_requested',
+            addr: addrs[k],
+            size: sizes[k],
+            stream,
+          })),
+        ].map((e, i) => ({ ...e, time_us: 1000 + i })),
+      ],
+    };
+    const r = await importBytes('wide.json', new TextEncoder().encode(JSON.stringify(doc)));
+    expect(r.warnings).toEqual([]);
+    const c = r.log.columns;
+    const made: [number, number, number][] = [];
+    for (let i = 0; i < r.log.length; i++)
+      if (c.kind[i] === TraceEventKind.Allocate) made.push([c.size[i]!, c.stream[i]! - 1, c.address[i]!]);
+    expect(made).toEqual(streams.map((stream, k) => [sizes[k], stream, addrs[k]]));
+    const blocks: number[] = [];
+    for (let i = 0; i < r.log.length; i++)
+      if (c.kind[i] === TraceEventKind.BlockCreate) blocks.push(c.size[i]!);
+    expect(blocks).toEqual([total]);
+  });
+
   test('ring buffer: memory from before the trace is created at time 0, frees of it are not lost', async () => {
     const r = await importFixture('pytorch-ringbuffer-2dev-p4.pickle');
     expect(r.header.device.types).toHaveLength(2);
