@@ -841,7 +841,8 @@ export class TlsfPool<T> {
     this.regOff[u] = regionStart;
     this.regSize[u] = region;
     this.pad[u] = o - regionStart;
-    this.alignLog2[u] = log2Floor(alignment);
+    // Alignments below 2^31 (all but absurd ones) in one instruction; log2Floor stays out of place()'s inlining budget.
+    this.alignLog2[u] = alignment < TWO_POW_31 ? 31 - Math.clz32(alignment) : log2Floor(alignment);
     // seg[u] is g already: u is c, or linkBefore/linkAfter gave it c's segment.
     this.state[u] = STATE_USED + kind;
     this.owners[u] = owner;
@@ -1005,8 +1006,13 @@ export class TlsfPool<T> {
     return c;
   }
 
+  /** A free record slot: a released one when there is one (the common case), else a new one. */
   private takeSlot(): number {
-    if (this.slotTop > 0) return this.slotStack[--this.slotTop];
+    return this.slotTop > 0 ? this.slotStack[--this.slotTop] : this.newSlot();
+  }
+
+  /** takeSlot() with no released slot to reuse (apart: keeps takeSlot small for V8's inliner). */
+  private newSlot(): number {
     if (this.used === this.capacity) this.grow(Math.min(MAX_SLOTS, this.capacity + (this.capacity >> 1)));
     return this.used++;
   }
