@@ -44,7 +44,10 @@ const SLOT_MASK = MAX_SLOTS - 1;
 /** Generations wrap at 128 so that handles stay below 2^31 (small integers in V8). */
 const GEN_MASK = 0x7f;
 
-/** `cls` of a chunk in no class list (set by freeSlot before filing it; other records' cls is not read). */
+/**
+ * `cls` of a free chunk in no class list yet (freeSlot sets it before filing the chunk), and place()'s class
+ * of "no tail". The cls of used and dead records is never read.
+ */
 const UNLISTED = -1;
 
 const STATE_DEAD = 0;
