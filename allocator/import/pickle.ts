@@ -674,33 +674,60 @@ export class MemoReferenceScanner {
 type MemoValue = PickleValue | typeof PRUNED | undefined;
 
 /**
- * The pickle memo: slot -> value, in fixed pages of 32,768 slots (256 KiB each). A flat array of millions
- * of slots is reallocated and copied as it grows, which costs garbage collections; pages are made once.
- * A page is above V8's largest regular object (128 KiB), so it is made in the large-object space, which a
- * young-generation collection promotes by moving the page, not by copying it: pages of 8,192 slots (64
- * KiB) were copied by every scavenge they survived (a million-entry snapshot's memo is 2 million slots,
- * 16 MB). Slots never written read as undefined.
+ * The pickle memo: slot -> value. Each slot is a 32-bit code in fixed pages of 32,768 slots (a flat array
+ * of millions of slots was regrown and copied, which costs collections; pages are made once): 0 never
+ * written (undefined), 1 PRUNED, k >= 2 `values[k - 2]`, -(id + 1) the shared value `id` (setShared: an
+ * interned list, stored once however many slots hold it). A snapshot's memo is two slots an entry, the
+ * entry's dict (pruned) and its frames list (interned): 4 bytes a slot in typed pages, zero until written,
+ * instead of 8 in arrays of references that V8 fills with holes when it makes them and that collections
+ * scan and move.
  */
 class Memo {
-  private readonly pages: MemoValue[][] = [];
+  private readonly pages: Int32Array[] = [];
+  private readonly values: MemoValue[] = [];
+  private readonly shared: MemoValue[] = [];
   /** One past the highest slot written. */
   length = 0;
 
   get(slot: number): MemoValue {
-    return this.pages[slot >>> 15]?.[slot & 32767];
+    const page = this.pages[slot >>> 15];
+    if (page === undefined) return undefined;
+    const code = page[slot & 32767]!;
+    if (code > 1) return this.values[code - 2];
+    if (code < 0) return this.shared[-code - 1];
+    return code === 0 ? undefined : PRUNED;
   }
 
   set(slot: number, value: MemoValue): void {
+    let code: number;
+    if (value === PRUNED) code = 1;
+    else if (value === undefined) code = 0;
+    else {
+      this.values.push(value);
+      code = this.values.length + 1;
+    }
+    this.setCode(slot, code, value);
+  }
+
+  /** Sets `slot` to `value`, which is shared value `id` (dense from 0; always the same value for an id). */
+  setShared(slot: number, value: MemoValue, id: number): void {
+    this.shared[id] = value;
+    this.setCode(slot, -(id + 1), value);
+  }
+
+  private setCode(slot: number, code: number, value: MemoValue): void {
     const p = slot >>> 15;
     let page = this.pages[p];
     // A far slot (LONG_BINPUT takes any u32) leaves the pages between unmade (a holey array).
-    if (page === undefined) this.pages[p] = page = new Array<MemoValue>(32768);
-    const i = slot & 32767;
+    if (page === undefined) this.pages[p] = page = new Int32Array(32768);
     if (slot < this.watched.length && this.watched[slot] === 1) {
-      const old = page[i];
+      const old = this.get(slot);
       if (old !== undefined && old !== value) this.watchedChanged = true;
     }
-    page[i] = value;
+    // A value replaced (a streamed item pruned, a list interned) is not kept alive by `values`.
+    const old = page[slot & 32767]!;
+    if (old > 1) this.values[old - 2] = undefined;
+    page[slot & 32767] = code;
     if (slot >= this.length) this.length = slot + 1;
   }
 
@@ -901,11 +928,12 @@ export class PickleStreamReader {
     if (list === this.fastOwner) this.fastOwner = null;
     const shared = this.findInterned(items, hash);
     if (shared !== undefined) {
-      this.memo.set(memoSlot, shared);
+      this.memo.setShared(memoSlot, shared, this.interned.get(shared)!);
       return shared;
     }
     for (const item of items) list.push(item);
     this.registerInterned(list, hash);
+    this.memo.setShared(memoSlot, list, this.interned.get(list)!);
     return list;
   }
 
@@ -1334,7 +1362,7 @@ export class PickleStreamReader {
         if (e !== undefined && this.sameBytes(from, e.words!, e.byteLength!)) {
           this.byteMatches++;
           this.fastPos = from + e.byteLength!;
-          this.memo.set(slot, e.list);
+          this.memo.setShared(slot, e.list, e.id);
           this.fastListId = e.id;
           return e.list;
         }
@@ -1382,7 +1410,7 @@ export class PickleStreamReader {
       search: for (const e of bucket) {
         if (e.slots.length !== len) continue;
         for (let k = 0; k < len; k++) if (e.slots[k] !== slots[k]) continue search;
-        this.memo.set(slot, e.list);
+        this.memo.setShared(slot, e.list, e.id);
         this.fastListId = e.id;
         if (prefix >= 0) this.rememberBytes(prefix, e, from, q + 1);
         return e.list;
@@ -1401,8 +1429,8 @@ export class PickleStreamReader {
       list = items.slice();
       this.registerInterned(list, hash);
     }
-    this.memo.set(slot, list);
     const id = this.interned.get(list)!;
+    this.memo.setShared(slot, list, id);
     this.fastListId = id;
     // A value made inside this very item would be made again (another object) by the opcode loop, should
     // the fast path give the item up: lists reading such slots are not cached.
