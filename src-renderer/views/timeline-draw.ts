@@ -26,6 +26,29 @@ export interface TimelineFrame {
   readonly yMax?: number;
   /** Draws the plot instead of the stacked totals (the allocations mode), inside the plot's clip. */
   readonly drawPlot?: (ctx: CanvasRenderingContext2D, scales: TimelineScales) => void;
+  /**
+   * Where a pan frame can copy the stacked totals' plot (background, grid, bands) from instead of drawing
+   * them; `blit` returns false when it cannot serve this frame (timeline-pan-cache.ts).
+   */
+  readonly panCache?: {
+    blit(ctx: CanvasRenderingContext2D, frame: TimelineFrame, x: ScaleLinear<number, number>): boolean;
+  };
+}
+
+/**
+ * The grid's horizontal lines at the y ticks, from `left` to `right` (CSS px): one-pixel rows filled, not
+ * stroked (a long anti-aliased stroke leaves a few columns at slightly less than full coverage, which a
+ * copy of the plot drawn in pieces — timeline-pan-cache.ts — could not reproduce).
+ */
+export function drawGridLines(
+  ctx: CanvasRenderingContext2D,
+  y: ScaleLinear<number, number>,
+  left: number,
+  right: number,
+  theme: CanvasTheme,
+): void {
+  ctx.fillStyle = theme.grid;
+  for (const t of y.ticks(5)) ctx.fillRect(left, Math.round(y(t)), right - left, 1);
 }
 
 export interface TimelineScales {
@@ -72,20 +95,13 @@ export function drawTimeline(ctx: CanvasRenderingContext2D, frame: TimelineFrame
   const plotRight = width - m.right;
   const plotBottom = height - m.bottom;
 
-  // Horizontal grid and byte labels.
+  // Horizontal grid and byte labels (the labels left of the plot, the lines inside it: they never meet).
+  drawGridLines(ctx, y, m.left, plotRight, theme);
   ctx.font = '11px system-ui, sans-serif';
   ctx.textBaseline = 'middle';
   ctx.textAlign = 'right';
-  for (const t of y.ticks(5)) {
-    const py = Math.round(y(t)) + 0.5;
-    ctx.strokeStyle = theme.grid;
-    ctx.beginPath();
-    ctx.moveTo(m.left, py);
-    ctx.lineTo(plotRight, py);
-    ctx.stroke();
-    ctx.fillStyle = theme.muted;
-    ctx.fillText(formatBytes(t), m.left - 6, py);
-  }
+  ctx.fillStyle = theme.muted;
+  for (const t of y.ticks(5)) ctx.fillText(formatBytes(t), m.left - 6, Math.round(y(t)) + 0.5);
 
   const b = frame.buckets;
   if (frame.drawPlot) {
@@ -101,7 +117,8 @@ export function drawTimeline(ctx: CanvasRenderingContext2D, frame: TimelineFrame
     ctx.beginPath();
     ctx.rect(m.left, m.top, plotRight - m.left, plotBottom - m.top);
     ctx.clip();
-    if (!frame.drawPlot) drawBands(ctx, b, x, y, frame.showCommitted, frame.showAllocated, frame.range);
+    if (!frame.drawPlot && !frame.panCache?.blit(ctx, frame, x))
+      drawBands(ctx, b, x, y, frame.showCommitted, frame.showAllocated, frame.range);
     drawBudgetLines(ctx, b, x, y, m.left, plotRight, drawn);
     ctx.restore();
     drawMarkers(ctx, b, x, m.top - 8, frame.range, drawn);
@@ -200,7 +217,7 @@ function drawBudgetLines(
  * Stacked bands per group: the light band is the group's committed bytes, the solid part inside it the
  * allocated (requested) bytes, so the gap between them is what the allocator holds but does not use.
  */
-function drawBands(
+export function drawBands(
   ctx: CanvasRenderingContext2D,
   b: TimelineBuckets,
   x: ScaleLinear<number, number>,
