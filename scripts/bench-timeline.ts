@@ -63,6 +63,8 @@ interface Latency {
   frame: number[];
   drawMs: number[];
   draws: number;
+  /** Frames the totals drew from the pan cache (timeline-pan-cache.ts). */
+  cacheHits: number;
 }
 
 /** A frame is late when input → frame takes longer than this (a 60 Hz frame), ms. */
@@ -89,8 +91,15 @@ async function measure(page: Page, kind: 'pan' | 'zoom', count: number, marks = 
         view: window,
       });
       if (kind === 'pan') canvas.dispatchEvent(new MouseEvent('mousedown', mouse(x)));
-      const out = { handled: [] as number[], frame: [] as number[], drawMs: [] as number[], draws: 0 };
+      const out = {
+        handled: [] as number[],
+        frame: [] as number[],
+        drawMs: [] as number[],
+        draws: 0,
+        cacheHits: 0,
+      };
       const draws0 = Number(canvas.dataset['draws'] ?? '0');
+      const hits0 = Number(canvas.dataset['panCacheHits'] ?? '0');
       const afterPaint = (): Promise<number> =>
         new Promise((resolve) => {
           const ch = new MessageChannel();
@@ -127,6 +136,7 @@ async function measure(page: Page, kind: 'pan' | 'zoom', count: number, marks = 
       if (kind === 'pan') window.dispatchEvent(new MouseEvent('mouseup', mouse(x)));
       await afterPaint();
       out.draws = Number(canvas.dataset['draws'] ?? '0') - draws0;
+      out.cacheHits = Number(canvas.dataset['panCacheHits'] ?? '0') - hits0;
       return out;
     },
     { kind, count, marks },
@@ -235,7 +245,7 @@ async function benchTrace(label: string, file: string, ui: string): Promise<void
           `timeline-bench trace=${label} events=${events} mode=${mode} input=${kind} n=${inputs} ` +
             `handled_ms{${stats(r.handled)}} input_to_frame_ms{${stats(r.frame)}} ${lateShare(r.frame)} ` +
             `draw_ms{${stats(r.drawMs)}} ` +
-            `draws=${r.draws} load=${loadavg()
+            `draws=${r.draws} pan_cache_hits=${r.cacheHits} load=${loadavg()
               .map((v) => v.toFixed(2))
               .join(',')}`,
         );
