@@ -25,6 +25,7 @@ import type { EventRange } from '../store/cursor-slice.ts';
 import { useInspector, useInspectorStore } from '../store/store.ts';
 import { fitCanvas, useElementWidth } from '../ui/canvas.ts';
 import { readCanvasTheme } from '../ui/colors.ts';
+import type { CanvasTheme } from '../ui/colors.ts';
 import { formatBytes, formatCount, sourcePlaceText } from '../ui/format.ts';
 import { StackView } from '../ui/stack-view.tsx';
 import { AllocationSearch } from './allocation-search.tsx';
@@ -105,6 +106,7 @@ export function Timeline(): ReactNode {
   // Drawing. `drawNow` draws the current inputs and view range at once; other changes mark the frame dirty
   // for an animation-frame loop that stops after half a second without changes.
   const inputsRef = useRef<DrawInputs | null>(null);
+  const themeRef = useRef<{ name: string; colors: CanvasTheme } | null>(null);
   /** The totals plot at the current zoom, copied by pan frames (made in idle time). */
   const panCache = useRef(new PanCache());
   const dirtyRef = useRef(false);
@@ -357,6 +359,9 @@ export function Timeline(): ReactNode {
     if (!canvas) return;
     const hovered =
       hover !== null && hover.index !== 'rest' && bands ? (bands.data.id[hover.index] ?? null) : null;
+    // The canvas colours change only with the theme: read them (getComputedStyle, which flushes style)
+    // once per theme, not on every data answer.
+    if (themeRef.current?.name !== theme) themeRef.current = { name: theme, colors: readCanvasTheme(canvas) };
     inputsRef.current = {
       width,
       height,
@@ -365,7 +370,7 @@ export function Timeline(): ReactNode {
       brush,
       showCommitted,
       showAllocated,
-      theme: readCanvasTheme(canvas),
+      theme: themeRef.current.colors,
       mode,
       bands,
       highlightId: hovered ?? selectedId,
