@@ -12,9 +12,10 @@
 //
 // When: the copy is made off the gesture, in idle callbacks (requestIdleCallback; one chunk of columns per
 // callback while the deadline leaves time, each clipped to its columns so every pixel sees the same rects in
-// the same order as a full draw), once two frames in a row had the same zoom (a pan) or a frame's zoom
-// stayed for `settleMs` (a view at rest). A zoom changes the scale every frame: it draws directly and makes
-// no copy.
+// the same order as a full draw), once `runFrames` frames in a row had the same zoom (a pan) or a frame's
+// zoom stayed for `settleMs` (a view at rest). A zoom changes the scale every frame: it draws directly and
+// makes no copy (two frames at one zoom happen in a zoom too, when a data answer's draw and an input's
+// draw meet in one frame: three do not).
 //
 // Units: CSS px unless "device" is said; the copy has devicePixelRatio device pixels per CSS px (only whole
 // ratios are served: a fractional one would not move by whole device pixels).
@@ -32,6 +33,8 @@ const chunkBudgetMs = 4;
 const shiftTolerance = 1e-6;
 /** A view whose zoom stayed this long (ms) gets a copy, ready for the next pan. */
 const settleMs = 200;
+/** Frames in a row at one zoom that start a copy (a pan under way). */
+const runFrames = 3;
 
 /** Everything besides the x offset that the plot's pixels depend on. */
 interface PlotKey {
@@ -115,6 +118,8 @@ interface Copy {
 export class PanCache {
   private copy: Copy | null = null;
   private last: { key: PlotKey; frame: TimelineFrame; x: ScaleLinear<number, number> } | null = null;
+  /** Frames in a row drawn at the last one's key. */
+  private run = 0;
   private idle: number | null = null;
   private settle: ReturnType<typeof setTimeout> | null = null;
   /** Frames served from the copy (read by the benchmark and the tests through the canvas's dataset). */
@@ -135,7 +140,8 @@ export class PanCache {
       return true;
     }
     const copying = c !== null && sameKey(c.key, key);
-    if (!copying && this.last && sameKey(this.last.key, key)) this.start(frame, b, x, key);
+    this.run = this.last && sameKey(this.last.key, key) ? this.run + 1 : 1;
+    if (!copying && this.run >= runFrames) this.start(frame, b, x, key);
     this.last = { key, frame, x: x.copy() };
     if (this.settle !== null) clearTimeout(this.settle);
     this.settle = copying
@@ -258,5 +264,6 @@ export class PanCache {
     this.settle = null;
     this.copy = null;
     this.last = null;
+    this.run = 0;
   }
 }
