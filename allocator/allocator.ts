@@ -1083,7 +1083,7 @@ export class Allocator {
       const c = placed[i]!;
       const to = destinations[i]!;
       a.chunk = c;
-      a.offset = pool.offsetOf(c);
+      a.offset = fieldBytes(pool.offsetOf(c));
       a.blockState = to;
       this.relocationMoves++;
       this.relocationBytes += a.size;
@@ -1161,7 +1161,8 @@ export class Allocator {
     if (this.storeStackTraces && stack !== null)
       return this.newAllocationWithStack(desc, offset, chunk, block, decision, stack);
     const id = this.nextAllocationId++;
-    return new AllocationImpl(id, desc.name, offset, desc.requirements.size, chunk, block, decision);
+    const size = fieldBytes(desc.requirements.size);
+    return new AllocationImpl(id, desc.name, fieldBytes(offset), size, chunk, block, decision);
   }
 
   /** newAllocation() with debugSettings.storeStackTraces (apart: the common path inlines less). */
@@ -1174,8 +1175,8 @@ export class Allocator {
     stack: string,
   ): AllocationImpl {
     const id = this.nextAllocationId++;
-    const size = desc.requirements.size;
-    return new AllocationWithStack(id, desc.name, offset, size, chunk, block, decision, stack);
+    const size = fieldBytes(desc.requirements.size);
+    return new AllocationWithStack(id, desc.name, fieldBytes(offset), size, chunk, block, decision, stack);
   }
 
   private allocateDedicated(
@@ -1527,7 +1528,7 @@ export class Allocator {
         if (toSub.chunkCount === 1) to.typeState.emptyGeneralBlocks--;
       }
       a.chunk = chunk;
-      a.offset = m.toOffset;
+      a.offset = fieldBytes(m.toOffset);
       a.blockState = to;
       touched.add(from);
       if (copy) copy(m, from.memory, to.memory);
@@ -1916,6 +1917,17 @@ function noCompatibleType(desc: AllocationCreateDesc, decision: MemoryTypeDecisi
     `no memory type for allocation "${desc.name}" (${desc.location}, memoryTypeBits 0x${desc.requirements.memoryTypeBits.toString(16)}): ${decision.reason}`,
   );
 }
+/**
+ * `bytes` (a safe integer >= 0, unchanged in value) in the form V8 stores best in an allocation's fields:
+ * below 2^31, `| 0` is exact and gives a small integer, so AllocationImpl's offset and size fields keep V8's
+ * small-integer representation. Placement arithmetic yields doubles (the pool keeps bytes in Float64Arrays);
+ * stored as they are, they turned `offset` into a double field, which V8 boxes: a 16-byte heap number
+ * allocated with every allocation and held for its life. Larger values pass unchanged.
+ */
+function fieldBytes(bytes: number): number {
+  return bytes < 2147483648 ? bytes | 0 : bytes;
+}
+
 /** Owner slot value between sub-allocation and the allocation object's creation (never observed outside). */
 const placeholder = null as unknown as AllocationImpl;
 

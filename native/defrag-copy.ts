@@ -1,6 +1,6 @@
 // The bytes of a move on a real Vulkan device, for defragmentation and for relocation before growth.
-// - mapped: both blocks are mapped host memory: read the source range, write the destination, with
-//   invalidate / flush around it for non-coherent memory.
+// - mapped: both blocks are mapped host memory: one host memmove from the source range to the destination
+//   (VulkanContext.copyMappedMemory), with invalidate / flush around it for non-coherent memory.
 // - transfer: vkCmdCopyBuffer between VkBuffers bound over the source and destination ranges, submitted
 //   and waited for (VulkanContext.copyBuffers). This is how memory the host cannot map (device-local) moves.
 //   The buffers are destroyed after the copy.
@@ -12,7 +12,7 @@
 // createDefragmentCopy: Allocator.applyDefragmentation calls it once per move, right after the allocator
 // has moved the allocation and before the next move (a later move may read what an earlier one wrote), so
 // each transfer move is submitted on its own. A move within one block may overlap its old bytes (an
-// allocation sliding down): the mapped path reads everything before it writes; the transfer path copies in
+// allocation sliding down): the mapped path's memmove copies as if through a temporary; the transfer path copies in
 // pieces no longer than the distance, in the order that never reads a byte already overwritten, in one
 // submission with a barrier between pieces, or through a temporary block (its own vkAllocateMemory,
 // counted in tempBlocks) when that would take more than maxOrderedPieces pieces.
@@ -210,9 +210,15 @@ class DeviceCopier {
             `allocation ${move.allocationId} lives in memory type ${move.memoryTypeIndex}, which is not mapped: copy it with 'transfer' or 'auto'`,
           );
         from.mapped.invalidate(move.fromOffset, move.size);
-        // read() returns a copy, so an overlapping destination cannot clobber what is still to be read.
-        const bytes = from.mapped.read(move.fromOffset, move.size);
-        to.mapped.write(move.toOffset, bytes);
+        // One host memmove between the mappings: an overlapping destination (a slide within the block)
+        // cannot clobber what is still to be read, and no JS copy of the bytes is made.
+        this.context.copyMappedMemory(
+          from.handle as MemoryHandle,
+          move.fromOffset,
+          to.handle as MemoryHandle,
+          move.toOffset,
+          move.size,
+        );
         to.mapped.flush(move.toOffset, move.size);
         this.stats.mappedMoves++;
       } else {

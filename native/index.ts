@@ -159,6 +159,13 @@ interface RawContext {
   unmapMemory(memory: MemoryHandle): void;
   readMemory(memory: MemoryHandle, offset: number, length: number): Uint8Array;
   writeMemory(memory: MemoryHandle, offset: number, data: Uint8Array): void;
+  copyMappedMemory(
+    srcMemory: MemoryHandle,
+    srcOffset: number,
+    dstMemory: MemoryHandle,
+    dstOffset: number,
+    length: number,
+  ): void;
   flushMemory(memory: MemoryHandle, offset: number, length: number): boolean;
   invalidateMemory(memory: MemoryHandle, offset: number, length: number): boolean;
   memoryInfo(memory: MemoryHandle): MemoryInfo;
@@ -360,6 +367,21 @@ export class VulkanContext {
   /** Copies `data` (any ArrayBufferView) to `offset` of a mapped block. */
   writeMemory(memory: MemoryHandle, offset: number, data: Uint8Array): void {
     this.call(() => this.raw.writeMemory(memory, offset, data));
+  }
+
+  /**
+   * Copies `length` bytes between two mapped blocks (or within one; overlapping ranges copy as if through a
+   * temporary) on the host, without a JS buffer in between. Invalidate the source and flush the
+   * destination around it for non-coherent memory.
+   */
+  copyMappedMemory(
+    srcMemory: MemoryHandle,
+    srcOffset: number,
+    dstMemory: MemoryHandle,
+    dstOffset: number,
+    length: number,
+  ): void {
+    this.call(() => this.raw.copyMappedMemory(srcMemory, srcOffset, dstMemory, dstOffset, length));
   }
 
   /** Flushes a range of non-coherent memory (widened to nonCoherentAtomSize); false when nothing was needed. */

@@ -44,6 +44,12 @@ const SLOT_MASK = MAX_SLOTS - 1;
 /** Generations wrap at 128 so that handles stay below 2^31 (small integers in V8). */
 const GEN_MASK = 0x7f;
 
+/**
+ * `cls` of a free chunk in no class list yet (freeSlot sets it before filing the chunk), and place()'s class
+ * of "no tail". The cls of used and dead records is never read.
+ */
+const UNLISTED = -1;
+
 const STATE_DEAD = 0;
 const STATE_FREE = 1;
 /** A used chunk's state is STATE_USED + kind (Linear = 0, NonLinear = 1). */
@@ -120,15 +126,17 @@ export function tlsfClassLowerBound(c: number): number {
   return (c - shift * SL_COUNT) * POW2[shift];
 }
 
-/** `value` rounded up to a multiple of the power of two `alignment`; int32 fast path below 2^30. */
+/**
+ * `value` rounded up to a multiple of the power of two `alignment`. Bytes < 2^53: dividing by a power of two
+ * is exact, so is the product. (Float math rather than an int32 fast path: as fast on this hot path, and
+ * small enough that V8 inlines fitOffset's helpers within its bytecode budget.)
+ */
 function alignUp(value: number, alignment: number): number {
-  if (value < 1073741824 && alignment <= 1073741824) return ((value + alignment - 1) & -alignment) >>> 0;
   return Math.ceil(value / alignment) * alignment;
 }
 
-/** Are byte offsets a and b (>= 0) on the same `page` (a power of two)? int32 fast path below 2^31. */
+/** Are byte offsets a and b (>= 0, < 2^53) on the same `page` (a power of two)? Exact, as alignUp. */
 function samePage(a: number, b: number, page: number): boolean {
-  if ((a | 0) === a && (b | 0) === b && page <= 1073741824) return ((a ^ b) & -page) === 0;
   return Math.floor(a / page) === Math.floor(b / page);
 }
 
@@ -172,8 +180,8 @@ export class TlsfPool<T> {
   // Class index: list heads, second-level bitmaps, first-level bitmap in two 32-bit words.
   private readonly heads = new Int32Array(CLASS_COUNT).fill(-1);
   private readonly slMask = new Int32Array(FL_COUNT);
-  private flLo = 0;
-  private flHi = 0;
+  /** First-level bitmap: bit fl of word fl >> 5 (JS shifts take the count mod 32, so `1 << fl` is its bit). */
+  private readonly flMask = new Int32Array(2);
 
   /** Bytes: requests at least this large go to the end of their free range (undefined: per segment). */
   private readonly backMin: number | undefined;
@@ -299,32 +307,37 @@ export class TlsfPool<T> {
     const heads = this.heads;
     const freeNext = this.freeNext;
 
-    // 1. The request's own class: its chunks straddle `size`, first one that fits wins (near-exact fit).
-    //    Chunks smaller than the request are skipped without working out an offset.
-    const regSize = this.regSize;
-    let c = heads[own];
-    for (let n = 0; c >= 0 && n < OWN_CLASS_SCAN; n++) {
-      if (regSize[c] >= size) {
-        const o = this.fitOffset(c, size, alignment, kind, granularity);
-        if (o >= 0) return this.take(c, o, size, alignment, kind, granularity, owner);
-      }
-      c = freeNext[c];
-    }
-
+    // Steps 1 and 2 are one loop, so that fitOffset and findClass have one call site each (V8 inlines each
+    // call site separately, within one bytecode budget per optimized function).
+    // 1. The request's own class: its chunks straddle `size`; the first of OWN_CLASS_SCAN that fits wins
+    //    (near-exact fit). Chunks smaller than the request are skipped without working out an offset.
     // 2. Good fit: the smallest non-empty classes above the request's own, whose chunks are all >= size
     //    (tlsfClassAtLeast(size) is `own` or `own + 1`, and step 1 has looked at `own`); alignment or
-    //    granularity may still make a chunk too small, so try a few.
-    let k = this.findClass(own + 1);
-    for (let n = 0; k >= 0 && n < GOOD_FIT_SCAN;) {
-      c = heads[k];
-      for (; c >= 0 && n < GOOD_FIT_SCAN; n++) {
-        const o = this.fitOffset(c, size, alignment, kind, granularity);
-        if (o >= 0) return this.take(c, o, size, alignment, kind, granularity, owner);
+    //    granularity may still make a chunk too small, so GOOD_FIT_SCAN chunks in all are tried.
+    const regSize = this.regSize;
+    let k = own;
+    let c = heads[own];
+    let budget = OWN_CLASS_SCAN;
+    let o = -1;
+    for (;;) {
+      if (c >= 0 && budget > 0) {
+        budget--;
+        if (regSize[c] >= size) {
+          o = this.fitOffset(c, size, alignment, kind, granularity);
+          if (o >= 0) break;
+        }
         c = freeNext[c];
+        continue;
       }
+      // The class is done: leaving the own class starts step 2's budget; step 2 stops when it is spent.
+      if (k === own) budget = GOOD_FIT_SCAN;
+      else if (budget === 0) break;
       k = this.findClass(k + 1);
+      if (k < 0) break;
+      c = heads[k];
     }
-    return this.allocateSureOrExhaustive(own, size, alignment, kind, granularity, owner);
+    if (o < 0) return this.allocateSureOrExhaustive(own, size, alignment, kind, granularity, owner);
+    return this.take(c, o, size, alignment, kind, granularity, owner);
   }
 
   /**
@@ -471,29 +484,42 @@ export class TlsfPool<T> {
     this.owners[c] = undefined;
     this.gen[c] = (this.gen[c] + 1) & GEN_MASK;
 
-    // Merge by growing a free neighbour in place: when it keeps its class (likelier the larger it is;
-    // on workload-a's mix of sizes most grown or shrunk ranges change class), its list position and the
-    // bitmaps need no update at all.
+    // Merge by growing a free neighbour in place: when it keeps its class, its list position and the bitmaps
+    // need no update at all (on workload-a's mix of sizes most grown ranges change class). One fileFree()
+    // call site for all cases (V8 inlines per call site, within one budget per optimized function).
+    const state = this.state;
     const prev = this.physPrev[c];
     const next = this.physNext[c];
-    const nextFree = next >= 0 && this.state[next] === STATE_FREE;
-    if (prev >= 0 && this.state[prev] === STATE_FREE) {
-      let merged = this.regSize[prev] + s;
-      if (nextFree) {
-        merged += this.regSize[next];
-        this.removeFree(next);
-        this.release(next);
-      }
-      this.release(c);
-      this.resizeFree(prev, merged);
+    const prevFree = prev >= 0 && state[prev] === STATE_FREE;
+    const nextFree = next >= 0 && state[next] === STATE_FREE;
+    /** The record that holds the merged free range. */
+    let f = c;
+    if (prevFree) {
+      if (nextFree) this.absorbNext(prev, next);
+      f = prev;
     } else if (nextFree) {
       this.regOff[next] = this.regOff[c];
-      this.release(c);
-      this.resizeFree(next, this.regSize[next] + s);
-    } else {
-      this.state[c] = STATE_FREE;
-      this.insertFree(c);
+      f = next;
     }
+    let merged = s;
+    if (f === c) {
+      state[c] = STATE_FREE;
+      this.cls[c] = UNLISTED;
+    } else {
+      merged += this.regSize[f];
+      this.release(c);
+    }
+    this.fileFree(f, merged);
+  }
+
+  /**
+   * freeSlot()'s rare case (both neighbours free: 2.5 % of workload-a's frees): free chunk `prev` takes the
+   * bytes of the free chunk `next` after it, still filed under its old class (fileFree refiles it).
+   */
+  private absorbNext(prev: number, next: number): void {
+    this.regSize[prev] += this.regSize[next];
+    this.removeFree(next);
+    this.release(next);
   }
 
   offsetOf(chunk: number): number {
@@ -681,7 +707,7 @@ export class TlsfPool<T> {
       }
     }
     if (listed !== freeCount) this.fail(`class lists hold ${listed} entries, ${freeCount} chunks are free`);
-    if (flLo !== this.flLo || flHi !== this.flHi)
+    if (flLo !== this.flMask[0] || flHi !== this.flMask[1])
       this.fail('first-level bitmap disagrees with the second-level bitmaps');
   }
 
@@ -702,28 +728,41 @@ export class TlsfPool<T> {
   private fitOffset(c: number, size: number, alignment: number, kind: number, granularity: number): number {
     const start = this.regOff[c];
     let o = alignment > 1 ? alignUp(start, alignment) : start;
+    // With alignment >= granularity, `o` starts a page, so the previous neighbour (ending before it) cannot
+    // share that page: no need to look (99 % of workload-a's requests on lavapipe's 64-byte granularity).
+    if (granularity > alignment) o = this.pastPreviousPage(c, o, kind, granularity);
+    const dataEnd = o + size;
+    if (dataEnd > start + this.regSize[c]) return -1;
     if (granularity > 1) {
-      // A free chunk's neighbours are used (free ranges are merged); the data of `p` ends at its region end.
-      // With alignment >= granularity, `o` starts a page, so `p` (ending before it) cannot share that page:
-      // no need to look (99 % of workload-a's requests on lavapipe's 64-byte granularity).
-      if (granularity > alignment) {
-        const p = this.physPrev[c];
-        if (p >= 0 && this.state[p] !== STATE_USED + kind) {
-          if (samePage(this.regOff[p] + this.regSize[p] - 1, o, granularity)) o = alignUp(o, granularity);
-        }
-      }
-      if (o + size > start + this.regSize[c]) return -1;
+      // A free chunk's neighbours are used (free ranges are merged): the next one must not share the data's
+      // last page unless it is of the same kind.
       const n = this.physNext[c];
       if (
         n >= 0 &&
         this.state[n] !== STATE_USED + kind &&
-        samePage(o + size - 1, this.dataStart(n), granularity)
+        samePage(dataEnd - 1, this.dataStart(n), granularity)
       ) {
         return -1;
       }
-      return o;
     }
-    return o + size > start + this.regSize[c] ? -1 : o;
+    return o;
+  }
+
+  /**
+   * fitOffset()'s step for granularity > alignment (apart: rare, and fitOffset is inlined into allocate()):
+   * `o`, or `o` moved up to the next page when the previous neighbour of free chunk `c` is of the other kind
+   * and its data ends on o's page (the data of a used chunk ends at its region end).
+   */
+  private pastPreviousPage(c: number, o: number, kind: number, granularity: number): number {
+    const p = this.physPrev[c];
+    if (
+      p >= 0 &&
+      this.state[p] !== STATE_USED + kind &&
+      samePage(this.regOff[p] + this.regSize[p] - 1, o, granularity)
+    ) {
+      return alignUp(o, granularity);
+    }
+    return o;
   }
 
   /**
@@ -784,21 +823,29 @@ export class TlsfPool<T> {
     if (o - start >= MIN_PAD_SPLIT) {
       u = this.splitPadding(c, o, dataEnd, tail);
       regionStart = o;
-    } else if (tail > 0) {
-      // The data (with its small padding) gets a new record in front; `c` stays free as the tail.
-      u = this.takeSlot();
-      this.linkBefore(c, u);
-      this.regOff[c] = dataEnd;
-      this.resizeFree(c, tail);
     } else {
-      this.removeFree(c);
-      u = c;
+      // With a tail, the data (with its small padding) gets a new record in front and `c` stays free as the
+      // tail, refiled only when its class changes (fileFree's rule, written out so that removeFree and
+      // insertFreeAt have one call site each here); without one, `c` becomes the data.
+      const k = tail > 0 ? tlsfClassOf(tail) : UNLISTED;
+      const refile = k !== this.cls[c];
+      if (refile) this.removeFree(c);
+      if (tail > 0) {
+        u = this.takeSlot();
+        this.linkBefore(c, u);
+        this.regOff[c] = dataEnd;
+        this.regSize[c] = tail;
+        if (refile) this.insertFreeAt(c, k);
+      } else {
+        u = c;
+      }
     }
     const region = dataEnd - regionStart;
     this.regOff[u] = regionStart;
     this.regSize[u] = region;
     this.pad[u] = o - regionStart;
-    this.alignLog2[u] = log2Floor(alignment);
+    // Alignments below 2^31 (all but absurd ones) in one instruction; log2Floor stays out of place()'s inlining budget.
+    this.alignLog2[u] = alignment < TWO_POW_31 ? 31 - Math.clz32(alignment) : log2Floor(alignment);
     // seg[u] is g already: u is c, or linkBefore/linkAfter gave it c's segment.
     this.state[u] = STATE_USED + kind;
     this.owners[u] = owner;
@@ -828,16 +875,20 @@ export class TlsfPool<T> {
       this.state[t] = STATE_FREE;
       this.insertFree(t);
     }
-    this.resizeFree(c, o - this.regOff[c]);
+    this.fileFree(c, o - this.regOff[c]);
     return u;
   }
 
-  /** Sets the size of free chunk `c`, moving it to another class list only when its class changes. */
-  private resizeFree(c: number, size: number): void {
+  /**
+   * Sets the size of free chunk `c` and files it under its class: moved to another class list only when
+   * its class changes; `cls[c]` UNLISTED (a chunk just freed) is in no list yet.
+   */
+  private fileFree(c: number, size: number): void {
     this.regSize[c] = size;
     const k = tlsfClassOf(size);
-    if (k !== this.cls[c]) {
-      this.removeFree(c);
+    const old = this.cls[c];
+    if (k !== old) {
+      if (old !== UNLISTED) this.removeFree(c);
       this.insertFreeAt(c, k);
     }
   }
@@ -888,8 +939,7 @@ export class TlsfPool<T> {
     this.heads[k] = c;
     const fl = k >> SL_LOG2;
     this.slMask[fl] |= 1 << (k & (SL_COUNT - 1));
-    if (fl < 32) this.flLo |= 1 << fl;
-    else this.flHi |= 1 << (fl - 32);
+    this.flMask[fl >> 5] |= 1 << fl;
   }
 
   private removeFree(c: number): void {
@@ -906,10 +956,7 @@ export class TlsfPool<T> {
     const fl = k >> SL_LOG2;
     const m = this.slMask[fl] & ~(1 << (k & (SL_COUNT - 1)));
     this.slMask[fl] = m;
-    if (m === 0) {
-      if (fl < 32) this.flLo &= ~(1 << fl);
-      else this.flHi &= ~(1 << (fl - 32));
-    }
+    if (m === 0) this.flMask[fl >> 5] &= ~(1 << fl);
   }
 
   /**
@@ -922,14 +969,16 @@ export class TlsfPool<T> {
     let sm = this.slMask[fl] & (-1 << (k & (SL_COUNT - 1)));
     if (sm === 0) {
       // No class >= k in k's first-level class: the lowest non-empty first-level class above it.
+      // fl + 1 <= FL_COUNT = 49, so its word is 0 or 1; a miss in word 0 goes on to all of word 1.
       fl++;
-      const lo = fl < 32 ? this.flLo & (-1 << fl) : 0;
-      if (lo !== 0) fl = 31 - Math.clz32(lo & -lo);
-      else {
-        const hi = fl <= 32 ? this.flHi : this.flHi & (-1 << (fl - 32));
-        if (hi === 0) return -1;
-        fl = 63 - Math.clz32(hi & -hi);
+      let w = fl >> 5;
+      let m = this.flMask[w] & (-1 << fl);
+      if (m === 0 && w === 0) {
+        w = 1;
+        m = this.flMask[1];
       }
+      if (m === 0) return -1;
+      fl = (w << 5) + 31 - Math.clz32(m & -m);
       sm = this.slMask[fl];
     }
     return (fl << SL_LOG2) + 31 - Math.clz32(sm & -sm);
@@ -938,8 +987,8 @@ export class TlsfPool<T> {
   /** The highest non-empty class, or -1. */
   private topClass(): number {
     let fl: number;
-    if (this.flHi !== 0) fl = 63 - Math.clz32(this.flHi);
-    else if (this.flLo !== 0) fl = 31 - Math.clz32(this.flLo);
+    if (this.flMask[1] !== 0) fl = 63 - Math.clz32(this.flMask[1]);
+    else if (this.flMask[0] !== 0) fl = 31 - Math.clz32(this.flMask[0]);
     else return -1;
     return (fl << SL_LOG2) + 31 - Math.clz32(this.slMask[fl]);
   }
@@ -960,8 +1009,13 @@ export class TlsfPool<T> {
     return c;
   }
 
+  /** A free record slot: a released one when there is one (the common case), else a new one. */
   private takeSlot(): number {
-    if (this.slotTop > 0) return this.slotStack[--this.slotTop];
+    return this.slotTop > 0 ? this.slotStack[--this.slotTop] : this.newSlot();
+  }
+
+  /** takeSlot() with no released slot to reuse (apart: keeps takeSlot small for V8's inliner). */
+  private newSlot(): number {
     if (this.used === this.capacity) this.grow(Math.min(MAX_SLOTS, this.capacity + (this.capacity >> 1)));
     return this.used++;
   }

@@ -76,6 +76,7 @@ Napi::Function Context::Init(Napi::Env env) {
                          InstanceMethod<&Context::UnmapMemory>("unmapMemory"),
                          InstanceMethod<&Context::ReadMemory>("readMemory"),
                          InstanceMethod<&Context::WriteMemory>("writeMemory"),
+                         InstanceMethod<&Context::CopyMappedMemory>("copyMappedMemory"),
                          InstanceMethod<&Context::FlushMemory>("flushMemory"),
                          InstanceMethod<&Context::InvalidateMemory>("invalidateMemory"),
                          InstanceMethod<&Context::MemoryInfo>("memoryInfo"),
@@ -495,6 +496,26 @@ Napi::Value Context::WriteMemory(const Napi::CallbackInfo& info) {
   }
   CheckMappedRange(env, m, offset, length, "writeMemory");
   if (length > 0 && src != nullptr) std::memcpy(static_cast<uint8_t*>(m.mapped) + offset, src, length);
+  return env.Undefined();
+}
+
+// copyMappedMemory(srcMemory, srcOffset, dstMemory, dstOffset, length): host copy between two mapped
+// blocks (or within one: memmove, so overlapping ranges copy as if through a temporary). No JS buffer in
+// between: one pass over the bytes, where readMemory + writeMemory would allocate, fill and free a copy.
+// The caller invalidates the source and flushes the destination range for non-coherent memory.
+Napi::Value Context::CopyMappedMemory(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  MemoryRecord& src = LookupMemory(env, info[0], "srcMemory");
+  const uint64_t src_offset = ReadSafeInteger(env, info[1], "srcOffset", 0);
+  MemoryRecord& dst = LookupMemory(env, info[2], "dstMemory");
+  const uint64_t dst_offset = ReadSafeInteger(env, info[3], "dstOffset", 0);
+  const uint64_t length = ReadSafeInteger(env, info[4], "length", 0);
+  CheckMappedRange(env, src, src_offset, length, "copyMappedMemory (source)");
+  CheckMappedRange(env, dst, dst_offset, length, "copyMappedMemory (destination)");
+  if (length > 0) {
+    std::memmove(static_cast<uint8_t*>(dst.mapped) + dst_offset,
+                 static_cast<const uint8_t*>(src.mapped) + src_offset, static_cast<size_t>(length));
+  }
   return env.Undefined();
 }
 

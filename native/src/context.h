@@ -91,6 +91,7 @@ class Context : public Napi::ObjectWrap<Context> {
   Napi::Value UnmapMemory(const Napi::CallbackInfo& info);
   Napi::Value ReadMemory(const Napi::CallbackInfo& info);
   Napi::Value WriteMemory(const Napi::CallbackInfo& info);
+  Napi::Value CopyMappedMemory(const Napi::CallbackInfo& info);
   Napi::Value FlushMemory(const Napi::CallbackInfo& info);
   Napi::Value InvalidateMemory(const Napi::CallbackInfo& info);
   Napi::Value MemoryInfo(const Napi::CallbackInfo& info);

@@ -1507,14 +1507,16 @@ export interface ApiClient {
   /**
    * Web transport only: bytes of an upload begun with beginUpload, at `offset` (where the upload stands),
    * sent as one HTTP PUT body (uploadPathPrefix) that the browser streams from the Blob (a slice of a
-   * picked File) without reading it into the page. Aborting `signal` aborts the PUT. Rejects with
-   * ApiRequestError like request; absent, send uploadChunk requests.
+   * picked File) without reading it into the page. Aborting `signal` aborts the PUT. `onSent` hears how
+   * many bytes of this body have gone out so far, while it is sent. Rejects with ApiRequestError like
+   * request; absent, send uploadChunk requests.
    */
   uploadBody?(
     uploadId: string,
     offset: number,
     data: Blob,
     signal?: AbortSignal,
+    onSent?: (bytes: number) => void,
   ): Promise<RequestResult<'uploadChunk'>>;
 }
 

@@ -747,6 +747,7 @@ export class ApiSource implements InspectorSource {
   /**
    * Web mode: a real File goes as PUT bodies of uploadRequestBytes (uploadBody), one after another, which
    * the browser streams from the file (never into this page); aborting `signal` aborts the PUT in flight.
+   * Progress follows the bytes sent within each body.
    */
   private async putSlices(
     put: NonNullable<ApiClient['uploadBody']>,
@@ -759,8 +760,13 @@ export class ApiSource implements InspectorSource {
     for (let offset = 0; offset < file.size && !enough();) {
       if (signal?.aborted) throw cancelledError(file.name);
       const end = Math.min(file.size, offset + uploadRequestBytes);
+      const at = offset;
+      // Progress while the body goes out, not only once per body (a body is 64 MiB). Sent is not yet
+      // written on the server: the count the server acknowledges comes with the answer.
+      const sending = (bytes: number): void =>
+        onProgress?.({ loaded: Math.min(end, at + bytes), total: file.size, phase: 'uploading' });
       try {
-        await put(uploadId, offset, file.slice(offset, end), signal);
+        await put(uploadId, offset, file.slice(offset, end), signal, sending);
       } catch (error) {
         if (signal?.aborted) throw cancelledError(file.name);
         throw error;

@@ -90,6 +90,19 @@ describe('uploads of any size from the page', () => {
     const pid = server.child.pid!;
     const rssBefore = processMemory(pid).rssMiB;
     const sampler = sampleRss(pid);
+    // Every value the progress bar shows while "Uploading", sampled each frame.
+    await page.evaluate(() => {
+      const seen: number[] = [];
+      (window as unknown as { uploadProgressSeen: number[] }).uploadProgressSeen = seen;
+      const sample = (): void => {
+        const line = document.querySelector('[data-testid="load-progress"]');
+        const bar = line?.querySelector('progress');
+        if (bar && /^Uploading /.test(line?.textContent ?? '') && seen.at(-1) !== bar.value)
+          seen.push(bar.value);
+        requestAnimationFrame(sample);
+      };
+      requestAnimationFrame(sample);
+    });
     const started = performance.now();
     const uploadMs = await pickAndUpload(page, file, 600_000);
     await page.screenshot({ path: screenshotPath('upload-progress') });
@@ -101,6 +114,12 @@ describe('uploads of any size from the page', () => {
     expect(await page.$('[data-testid="load-error"]')).toBeNull();
     // The bytes went as PUT bodies to the upload route, one per slice of uploadRequestBytes.
     expect(puts).toHaveLength(Math.ceil(bytes / uploadRequestBytes));
+    // Progress moved while each body was sent, not only once per body; it never went backwards.
+    const seen = await page.evaluate(
+      () => (window as unknown as { uploadProgressSeen: number[] }).uploadProgressSeen,
+    );
+    expect(seen.length).toBeGreaterThan(puts.length + 1);
+    expect(seen.every((v, i) => i === 0 || v >= seen[i - 1]!)).toBe(true);
     expect(puts.every((p) => p.startsWith(uploadPathPrefix))).toBe(true);
     expect(serverUploads()).toEqual([]);
     await page.screenshot({ path: screenshotPath('upload-opened'), fullPage: true });

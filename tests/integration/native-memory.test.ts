@@ -72,6 +72,30 @@ describe.skipIf(!addonBuilt)(
       expect(validationErrors()).toEqual([]);
     });
 
+    test('copyMappedMemory copies between blocks and within one, overlapping both ways, like memmove', () => {
+      const type = hostType();
+      const size = 1 << 16;
+      const a = ctx.allocateMemory(type, size, { map: true });
+      const b = ctx.allocateMemory(type, size, { map: true });
+      const data = bytePattern(size, 7);
+      ctx.writeMemory(a, 0, data);
+      // Between blocks, at odd offsets.
+      ctx.copyMappedMemory(a, 3, b, 1001, 5000);
+      expect(sameBytes(ctx.readMemory(b, 1001, 5000), data.subarray(3, 5003))).toBe(true);
+      // Within one block, sliding down over its own bytes, then up over them: the result is what a copy
+      // through a temporary gives.
+      const expected = data.slice();
+      expected.copyWithin(100, 300, 300 + 4000);
+      ctx.copyMappedMemory(a, 300, a, 100, 4000);
+      expect(sameBytes(ctx.readMemory(a, 0, size), expected)).toBe(true);
+      expected.copyWithin(2000, 1000, 1000 + 9000);
+      ctx.copyMappedMemory(a, 1000, a, 2000, 9000);
+      expect(sameBytes(ctx.readMemory(a, 0, size), expected)).toBe(true);
+      ctx.freeMemory(a);
+      ctx.freeMemory(b);
+      expect(validationErrors()).toEqual([]);
+    });
+
     test('map later, unmap, map again keeps the bytes', () => {
       const mem = ctx.allocateMemory(hostType(), 8192);
       expect(ctx.memoryInfo(mem).mapped).toBe(false);

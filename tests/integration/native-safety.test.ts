@@ -105,6 +105,10 @@ describe.skipIf(!addonBuilt)(`bad inputs never crash (${addonBuilt ? 'addon buil
     expect(codeOf(() => ctx.writeMemory(mem, 4095, new Uint8Array(2)))).toBe(ARG);
     expect(codeOf(() => ctx.writeMemory(mem, 0, [1, 2, 3] as never))).toBe(ARG);
     expect(codeOf(() => ctx.flushMemory(mem, 0, 4097))).toBe(ARG);
+    expect(codeOf(() => ctx.copyMappedMemory(mem, 4000, mem, 0, 97))).toBe(ARG);
+    expect(codeOf(() => ctx.copyMappedMemory(mem, 0, mem, 4000, 97))).toBe(ARG);
+    expect(codeOf(() => ctx.copyMappedMemory(mem, 0, mem, -1, 1))).toBe(ARG);
+    expect(codeOf(() => ctx.copyMappedMemory(mem, 0, buf.handle as never, 0, 1))).toBe(HANDLE);
     expect(codeOf(() => ctx.invalidateMemory(mem, 1.5, 1))).toBe(ARG);
     // Resource descriptions.
     for (const size of badSizes)
@@ -166,6 +170,7 @@ describe.skipIf(!addonBuilt)(`bad inputs never crash (${addonBuilt ? 'addon buil
     // Not mapped.
     const unmapped = ctx.allocateMemory(0, 128);
     expect(codeOf(() => ctx.readMemory(unmapped, 0, 1))).toBe(STATE);
+    expect(codeOf(() => ctx.copyMappedMemory(unmapped, 0, unmapped, 64, 1))).toBe(STATE);
     // Everything after close.
     ctx.close();
     ctx.close(); // idempotent
@@ -209,6 +214,10 @@ describe.skipIf(!addonBuilt)(`bad inputs never crash (${addonBuilt ? 'addon buil
     expect(codeOf(() => call('writeMemory', mem, 4093, new Uint32Array(1)))).toBe(ARG);
     expect(codeOf(() => call('writeMemory', mem, 0, 'bytes'))).toBe(ARG);
     call('writeMemory', mem, 0, new DataView(new ArrayBuffer(8)));
+    expect(codeOf(() => call('copyMappedMemory', mem, 0, mem, 0, 2 ** 60))).toBe(ARG);
+    expect(codeOf(() => call('copyMappedMemory', mem, '0', mem, 8, 8))).toBe(ARG);
+    expect(codeOf(() => call('copyMappedMemory', mem, 0, buf, 8, 8))).toBe(HANDLE);
+    expect(codeOf(() => call('copyMappedMemory', mem, 0))).toBe(HANDLE);
     expect(codeOf(() => call('bindBufferMemory', buf, mem, 1))).toBe(ARG);
     expect(codeOf(() => call('bindBufferMemory', buf, mem, 2 ** 60))).toBe(ARG);
     expect(codeOf(() => call('bindBufferMemory', mem, buf, 0))).toBe(HANDLE);
