@@ -127,7 +127,7 @@ export class PanCache {
 
   /**
    * Draws the plot from the copy when it serves this frame (see the header); else notes the frame, and
-   * after two frames in a row at the same zoom starts a copy in idle callbacks.
+   * after `runFrames` frames in a row at the same zoom, or `settleMs` without another, starts a copy.
    */
   blit(ctx: CanvasRenderingContext2D, frame: TimelineFrame, x: ScaleLinear<number, number>): boolean {
     const b = frame.buckets;
@@ -155,7 +155,7 @@ export class PanCache {
     return false;
   }
 
-  /** Copies the plot rectangle from `c` if `c` covers it at a whole device-pixel shift. */
+  /** Copies the plot rectangle from `c` if `c` covers it at a whole CSS-pixel shift. */
   private draw(
     ctx: CanvasRenderingContext2D,
     c: Copy,
