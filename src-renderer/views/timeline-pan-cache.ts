@@ -125,6 +125,11 @@ export class PanCache {
   /** Frames served from the copy (read by the benchmark and the tests through the canvas's dataset). */
   hits = 0;
 
+  /** Whether a copy is being drawn (idle callbacks still to come). */
+  get building(): boolean {
+    return this.copy !== null && this.copy.done < this.copy.columns;
+  }
+
   /**
    * Draws the plot from the copy when it serves this frame (see the header); else notes the frame, and
    * after `runFrames` frames in a row at the same zoom, or `settleMs` without another, starts a copy.

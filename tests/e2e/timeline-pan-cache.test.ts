@@ -45,7 +45,8 @@ describe('timeline pan cache', () => {
         [seed, k] as const,
       );
       expect(r.differing, `seed ${seed} zoom ${k}: ${r.where.join('; ')}`).toBe(0);
-      // Most frames after the first copy come from it (the copy needs two frames and an idle gap).
+      // Most frames after the first copy come from it (the copy starts after three frames at one zoom and is
+      // drawn in the idle gap that follows; the page waits for it there).
       expect(r.hits, `seed ${seed} zoom ${k}`).toBeGreaterThan(r.frames / 2);
     }
   }, 120_000);

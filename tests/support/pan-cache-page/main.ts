@@ -75,7 +75,15 @@ function context(id: string): CanvasRenderingContext2D {
   return ctx;
 }
 
-const idle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 60));
+/**
+ * A gap between frames, as a user's gestures leave them: at least 60 ms, and until the copy under way is
+ * finished (5 s at most), so that how many frames it serves does not depend on how loaded the machine is.
+ */
+async function idle(cache: PanCache): Promise<void> {
+  const until = performance.now() + 5000;
+  await new Promise((resolve) => setTimeout(resolve, 60));
+  while (cache.building && performance.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
+}
 
 /**
  * Zooms to `k` (as d3-zoom does for the timeline), then pans by whole pixels `shifts` times; per pan frame
@@ -116,7 +124,7 @@ async function check(
         differing++;
       }
     // Let the idle callbacks make the copy now and then, as the gaps between a user's frames do.
-    if (i % 5 === 1) await idle();
+    if (i % 5 === 1) await idle(cache);
     tx += i % 2 === 0 ? 7 : -3;
   }
   return { hits: cache.hits, frames: shifts, differing, where };
