@@ -4,8 +4,11 @@ import { formatBytes, memoryHeapFlagNames, memoryPropertyFlagNames } from '../..
 
 export { formatBytes };
 
+/** One formatter for every count: `toLocaleString` builds a new one per call (its cost shows per frame). */
+const countFormat = new Intl.NumberFormat('en-US');
+
 export function formatCount(n: number): string {
-  return n.toLocaleString('en-US');
+  return countFormat.format(n);
 }
 
 /** Property flags as "DEVICE_LOCAL | HOST_VISIBLE", or "none". */

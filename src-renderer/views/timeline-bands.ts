@@ -14,6 +14,7 @@
 import type { ScaleLinear } from 'd3';
 import type { AllocationBandsData } from '../data/source.ts';
 import { seriesColors } from '../ui/colors.ts';
+import { inverseOf } from './timeline-draw.ts';
 
 export interface PreparedBands {
   readonly data: AllocationBandsData;
@@ -119,8 +120,21 @@ export interface BandsFrame {
   readonly highlightId: number | null;
 }
 
-/** Reused between frames of the same size (ImageData allocation is the slow part of a small frame). */
-let scratch: ImageData | null = null;
+/**
+ * Per-frame buffers, reused between frames (grown, never shrunk), so a frame allocates nothing: the
+ * ImageData (its allocation is the slow part of a small frame) with its pixel view, and the per-band
+ * scratch arrays.
+ */
+let scratch: { image: ImageData; pixels: Uint32Array } | null = null;
+let seenScratch = new Uint8Array(0);
+let activeScratch = new Int32Array(0);
+/** Pixels of the last CSS colours asked (a theme has two: background and rest). */
+const pixels = new Map<string, number>();
+function cachedPixel(css: string, fallback: number): number {
+  let p = pixels.get(css);
+  if (p === undefined) pixels.set(css, (p = pixelOf(css, fallback)));
+  return p;
+}
 
 /**
  * Rasterises the bands into the plot rectangle (device pixels; `dpr` = devicePixelRatio) with one
@@ -134,23 +148,29 @@ export function drawBandsRaster(
 ): BandsRaster {
   const W = Math.max(1, Math.round((f.right - f.left) * dpr));
   const H = Math.max(1, Math.round((f.bottom - f.top) * dpr));
-  if (!scratch || scratch.width !== W || scratch.height !== H) scratch = new ImageData(W, H);
-  const img = scratch;
-  const buf = new Uint32Array(img.data.buffer);
-  buf.fill(pixelOf(f.background));
+  if (!scratch || scratch.image.width !== W || scratch.image.height !== H) {
+    const image = new ImageData(W, H);
+    scratch = { image, pixels: new Uint32Array(image.data.buffer) };
+  }
+  const { image: img, pixels: buf } = scratch;
+  buf.fill(cachedPixel(f.background, 0xff231e1b));
   const { data, order, color } = prepared;
-  const restPixel = pixelOf(f.restColor, 0xff808080);
+  const restPixel = cachedPixel(f.restColor, 0xff808080);
   const highlight = 0xffffffff;
   const scale = f.yMax > 0 ? H / f.yMax : 0;
   const n = order.length;
-  const seen = new Uint8Array(data.id.length);
+  if (seenScratch.length < data.id.length) seenScratch = new Uint8Array(data.id.length);
+  const seen = seenScratch;
+  seen.fill(0, 0, data.id.length);
   let visible = 0;
   // Active bands (stack order kept: they are appended in `from` order and compacted in place).
-  const active = new Int32Array(n);
+  if (activeScratch.length < n) activeScratch = new Int32Array(n);
+  const active = activeScratch;
   let activeCount = 0;
   let next = 0;
   let rb = 0;
   const nb = data.restMax.length;
+  const invert = inverseOf(f.x);
   const fill = (col: number, lo: number, hi: number, pixel: number): boolean => {
     // Rows from the top: bytes hi → row H - hi * scale.
     const r0 = Math.max(0, Math.round(H - hi * scale));
@@ -159,8 +179,8 @@ export function drawBandsRaster(
     return r1 > r0;
   };
   for (let col = 0; col < W; col++) {
-    const e0 = f.x.invert(f.left + col / dpr);
-    const e1 = f.x.invert(f.left + (col + 1) / dpr);
+    const e0 = invert(f.left + col / dpr);
+    const e1 = invert(f.left + (col + 1) / dpr);
     if (e1 <= data.start || e0 >= data.end) continue;
     // Rest: the most of the rest buckets the column touches.
     while (rb + 1 < nb && data.restBoundaries[rb + 1]! <= e0) rb++;

@@ -8,7 +8,7 @@ import type { TimelineBuckets } from '../data/source.ts';
 import type { EventRange } from '../store/cursor-slice.ts';
 import { budgetLineColor, markerColors, seriesColor, withAlpha } from '../ui/colors.ts';
 import type { CanvasTheme } from '../ui/colors.ts';
-import { formatBytes, formatMs } from '../ui/format.ts';
+import { formatBytes, formatCount, formatMs } from '../ui/format.ts';
 
 export const timelineMargin = { top: 30, right: 12, bottom: 22, left: 78 } as const;
 
@@ -26,6 +26,29 @@ export interface TimelineFrame {
   readonly yMax?: number;
   /** Draws the plot instead of the stacked totals (the allocations mode), inside the plot's clip. */
   readonly drawPlot?: (ctx: CanvasRenderingContext2D, scales: TimelineScales) => void;
+  /**
+   * Where a pan frame can copy the stacked totals' plot (background, grid, bands) from instead of drawing
+   * them; `blit` returns false when it cannot serve this frame (timeline-pan-cache.ts).
+   */
+  readonly panCache?: {
+    blit(ctx: CanvasRenderingContext2D, frame: TimelineFrame, x: ScaleLinear<number, number>): boolean;
+  };
+}
+
+/**
+ * The grid's horizontal lines at the y ticks, from `left` to `right` (CSS px): one-pixel rows filled, not
+ * stroked (a long anti-aliased stroke leaves a few columns at slightly less than full coverage, which a
+ * copy of the plot drawn in pieces — timeline-pan-cache.ts — could not reproduce).
+ */
+export function drawGridLines(
+  ctx: CanvasRenderingContext2D,
+  y: ScaleLinear<number, number>,
+  left: number,
+  right: number,
+  theme: CanvasTheme,
+): void {
+  ctx.fillStyle = theme.grid;
+  for (const t of y.ticks(5)) ctx.fillRect(left, Math.round(y(t)), right - left, 1);
 }
 
 export interface TimelineScales {
@@ -72,20 +95,13 @@ export function drawTimeline(ctx: CanvasRenderingContext2D, frame: TimelineFrame
   const plotRight = width - m.right;
   const plotBottom = height - m.bottom;
 
-  // Horizontal grid and byte labels.
+  // Horizontal grid and byte labels (the labels left of the plot, the lines inside it: they never meet).
+  drawGridLines(ctx, y, m.left, plotRight, theme);
   ctx.font = '11px system-ui, sans-serif';
   ctx.textBaseline = 'middle';
   ctx.textAlign = 'right';
-  for (const t of y.ticks(5)) {
-    const py = Math.round(y(t)) + 0.5;
-    ctx.strokeStyle = theme.grid;
-    ctx.beginPath();
-    ctx.moveTo(m.left, py);
-    ctx.lineTo(plotRight, py);
-    ctx.stroke();
-    ctx.fillStyle = theme.muted;
-    ctx.fillText(formatBytes(t), m.left - 6, py);
-  }
+  ctx.fillStyle = theme.muted;
+  for (const t of y.ticks(5)) ctx.fillText(formatBytes(t), m.left - 6, Math.round(y(t)) + 0.5);
 
   const b = frame.buckets;
   if (frame.drawPlot) {
@@ -101,7 +117,8 @@ export function drawTimeline(ctx: CanvasRenderingContext2D, frame: TimelineFrame
     ctx.beginPath();
     ctx.rect(m.left, m.top, plotRight - m.left, plotBottom - m.top);
     ctx.clip();
-    if (!frame.drawPlot) drawBands(ctx, b, x, y, frame.showCommitted, frame.showAllocated, frame.range);
+    if (!frame.drawPlot && !frame.panCache?.blit(ctx, frame, x))
+      drawBands(ctx, b, x, y, frame.showCommitted, frame.showAllocated, frame.range);
     drawBudgetLines(ctx, b, x, y, m.left, plotRight, drawn);
     ctx.restore();
     drawMarkers(ctx, b, x, m.top - 8, frame.range, drawn);
@@ -123,7 +140,7 @@ export function drawTimeline(ctx: CanvasRenderingContext2D, frame: TimelineFrame
     ctx.lineTo(px, plotBottom + 4);
     ctx.stroke();
     ctx.textBaseline = 'top';
-    ctx.fillText(`#${Math.round(t).toLocaleString('en-US')}`, px, plotBottom + 6);
+    ctx.fillText(`#${formatCount(Math.round(t))}`, px, plotBottom + 6);
     if (b && b.count > 0) {
       const bi = bucketOfEvent(b, t);
       ctx.textBaseline = 'top';
@@ -200,7 +217,7 @@ function drawBudgetLines(
  * Stacked bands per group: the light band is the group's committed bytes, the solid part inside it the
  * allocated (requested) bytes, so the gap between them is what the allocator holds but does not use.
  */
-function drawBands(
+export function drawBands(
   ctx: CanvasRenderingContext2D,
   b: TimelineBuckets,
   x: ScaleLinear<number, number>,
@@ -210,46 +227,103 @@ function drawBands(
   range: EventRange,
 ): void {
   const groups = b.committed.length;
-  const base = new Float64Array(b.count);
   // Only the buckets in view (an answer covers the view and one view width on either side).
   const first = bucketOfEvent(b, range.start);
-  const last = bucketOfEvent(b, range.end) + 1;
+  const last = Math.min(b.count, bucketOfEvent(b, range.end) + 1);
+  const base = baseScratch(b.count);
+  base.fill(0, first, last);
+  const xf = linearOf(x);
+  const yf = linearOf(y);
   for (let g = 0; g < groups; g++) {
     const committed = b.committed[g] as Float64Array;
     const allocated = b.allocated[g] as Float64Array;
     const color = seriesColor(g);
     if (showCommitted) {
-      ctx.fillStyle = withAlpha(color, 0.28);
-      fillStep(ctx, b, x, y, base, committed, first, last);
+      ctx.fillStyle = fillOf(color, 0.28);
+      fillStep(ctx, b, xf, yf, base, committed, first, last);
     }
     if (showAllocated) {
-      ctx.fillStyle = withAlpha(color, 0.85);
-      fillStep(ctx, b, x, y, base, allocated, first, last);
+      ctx.fillStyle = fillOf(color, 0.85);
+      fillStep(ctx, b, xf, yf, base, allocated, first, last);
     }
     const top = showCommitted ? committed : allocated;
     for (let i = first; i < last; i++) base[i] = (base[i] ?? 0) + (top[i] ?? 0);
   }
 }
 
+/**
+ * The stack's running base per bucket, reused between frames (grown, never shrunk): a frame allocates
+ * nothing here. Only [first, last) is valid, cleared by the caller.
+ */
+let baseBuffer = new Float64Array(0);
+function baseScratch(count: number): Float64Array {
+  if (baseBuffer.length < count) baseBuffer = new Float64Array(count);
+  return baseBuffer;
+}
+
+/** The fill styles of the bands, by colour and alpha (built once, not per frame). */
+const fills = new Map<string, string>();
+function fillOf(color: string, alpha: number): string {
+  const key = `${color}/${alpha}`;
+  let f = fills.get(key);
+  if (f === undefined) fills.set(key, (f = withAlpha(color, alpha)));
+  return f;
+}
+
+/**
+ * A d3 linear scale (no clamp, numeric interpolation: the only kind the timeline builds) as a plain
+ * function with d3's own arithmetic (normalize, then interpolateNumber), so every pixel edge is the same
+ * float as `scale(v)` returns, without d3's per-call checks and closure chain (thousands of calls a frame).
+ */
+export function linearOf(scale: ScaleLinear<number, number>): (v: number) => number {
+  return bimap(scale.domain() as [number, number], scale.range() as [number, number]);
+}
+
+/** `scale.invert` the same way (d3 inverts with the range and domain swapped). */
+export function inverseOf(scale: ScaleLinear<number, number>): (px: number) => number {
+  return bimap(scale.range() as [number, number], scale.domain() as [number, number]);
+}
+
+/** d3-scale's bimap over d3-interpolate's interpolateNumber, for a two-element domain and range. */
+function bimap([d0, d1]: [number, number], [r0, r1]: [number, number]): (v: number) => number {
+  if (d1 < d0) {
+    [d0, d1] = [d1, d0];
+    [r0, r1] = [r1, r0];
+  }
+  const span = d1 - d0;
+  if (span === 0 || Number.isNaN(span)) {
+    // d3: a degenerate domain maps everything to t = 0.5 (NaN for a NaN domain).
+    const t = Number.isNaN(span) ? NaN : 0.5;
+    return () => r0 * (1 - t) + r1 * t;
+  }
+  return (v) => {
+    const t = (v - d0) / span;
+    return r0 * (1 - t) + r1 * t;
+  };
+}
+
 /** One filled step band between base[i] and base[i] + values[i] for every bucket. */
 function fillStep(
   ctx: CanvasRenderingContext2D,
   b: TimelineBuckets,
-  x: ScaleLinear<number, number>,
-  y: ScaleLinear<number, number>,
+  x: (v: number) => number,
+  y: (v: number) => number,
   base: Float64Array,
   values: Float64Array,
   first: number,
   last: number,
 ): void {
+  const firstEvent = b.firstEvent;
   // fillRect per bucket: the canvas fast path (a single path of thousands of rects rasterises slowly).
   for (let i = first; i < last && i < b.count; i++) {
-    const x0 = x(b.firstEvent[i] ?? 0);
-    const x1 = x(b.firstEvent[i + 1] ?? 0);
-    const lo = base[i] ?? 0;
+    const e0 = firstEvent[i] ?? 0;
+    const e1 = firstEvent[i + 1] ?? 0;
     const v = values[i] ?? 0;
     // A bucket without events (a quiet stretch of wall time) has no width on the event axis.
-    if (v <= 0 || (b.firstEvent[i + 1] ?? 0) <= (b.firstEvent[i] ?? 0)) continue;
+    if (v <= 0 || e1 <= e0) continue;
+    const lo = base[i] ?? 0;
+    const x0 = x(e0);
+    const x1 = x(e1);
     const yTop = y(lo + v);
     const yBot = y(lo);
     // At least one pixel wide so a zoomed-out bucket never vanishes; snapped to whole pixels.

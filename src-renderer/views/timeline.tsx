@@ -25,12 +25,14 @@ import type { EventRange } from '../store/cursor-slice.ts';
 import { useInspector, useInspectorStore } from '../store/store.ts';
 import { fitCanvas, useElementWidth } from '../ui/canvas.ts';
 import { readCanvasTheme } from '../ui/colors.ts';
+import type { CanvasTheme } from '../ui/colors.ts';
 import { formatBytes, formatCount, sourcePlaceText } from '../ui/format.ts';
 import { StackView } from '../ui/stack-view.tsx';
 import { AllocationSearch } from './allocation-search.tsx';
 import { bandAt, drawBandsRaster, prepareBands } from './timeline-bands.ts';
 import type { PreparedBands } from './timeline-bands.ts';
 import { drawTimeline, timelineLegend, timelineMargin, timelineScales } from './timeline-draw.ts';
+import { PanCache } from './timeline-pan-cache.ts';
 import type { TimelineFrame } from './timeline-draw.ts';
 
 const height = 220;
@@ -104,6 +106,9 @@ export function Timeline(): ReactNode {
   // Drawing. `drawNow` draws the current inputs and view range at once; other changes mark the frame dirty
   // for an animation-frame loop that stops after half a second without changes.
   const inputsRef = useRef<DrawInputs | null>(null);
+  const themeRef = useRef<{ name: string; colors: CanvasTheme } | null>(null);
+  /** The totals plot at the current zoom, copied by pan frames (made in idle time). */
+  const panCache = useRef(new PanCache());
   const dirtyRef = useRef(false);
   const loopRef = useRef<number | null>(null);
   const idleRef = useRef(0);
@@ -146,7 +151,7 @@ export function Timeline(): ReactNode {
           ).visible;
         },
       });
-    } else drawn = drawTimeline(ctx, frame);
+    } else drawn = drawTimeline(ctx, { ...frame, panCache: panCache.current });
     drawsRef.current++;
     // Read by the e2e tests and the benchmark: frames drawn, the last one's cost, what the bands mode shows.
     const d = canvas.dataset;
@@ -158,6 +163,7 @@ export function Timeline(): ReactNode {
     if (text)
       text.textContent = `events ${formatCount(Math.floor(frame.range.start))}–${formatCount(Math.ceil(frame.range.end))}`;
     d['drawMs'] = (performance.now() - t0).toFixed(2);
+    d['panCacheHits'] = String(panCache.current.hits);
     d['mode'] = inputs.mode;
     if (prepared) {
       d['bands'] = String(prepared.data.id.length);
@@ -246,6 +252,7 @@ export function Timeline(): ReactNode {
 
   // A different trace: back to the whole range.
   useEffect(() => {
+    panCache.current.reset();
     transformRef.current = zoomIdentity;
     const canvas = canvasRef.current;
     if (canvas && zoomRef.current) select(canvas).call(zoomRef.current.transform, zoomIdentity);
@@ -352,6 +359,9 @@ export function Timeline(): ReactNode {
     if (!canvas) return;
     const hovered =
       hover !== null && hover.index !== 'rest' && bands ? (bands.data.id[hover.index] ?? null) : null;
+    // The canvas colours change only with the theme: read them (getComputedStyle, which flushes style)
+    // once per theme, not on every data answer.
+    if (themeRef.current?.name !== theme) themeRef.current = { name: theme, colors: readCanvasTheme(canvas) };
     inputsRef.current = {
       width,
       height,
@@ -360,7 +370,7 @@ export function Timeline(): ReactNode {
       brush,
       showCommitted,
       showAllocated,
-      theme: readCanvasTheme(canvas),
+      theme: themeRef.current.colors,
       mode,
       bands,
       highlightId: hovered ?? selectedId,
