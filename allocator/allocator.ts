@@ -1917,6 +1917,7 @@ function noCompatibleType(desc: AllocationCreateDesc, decision: MemoryTypeDecisi
     `no memory type for allocation "${desc.name}" (${desc.location}, memoryTypeBits 0x${desc.requirements.memoryTypeBits.toString(16)}): ${decision.reason}`,
   );
 }
+
 /**
  * `bytes` (a safe integer >= 0, unchanged in value) in the form V8 stores best in an allocation's fields:
  * below 2^31, `| 0` is exact and gives a small integer, so AllocationImpl's offset and size fields keep V8's
