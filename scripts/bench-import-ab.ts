@@ -13,7 +13,7 @@ import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { median } from '../src-main/cli/commands/bench.ts';
-import { simulateTraining, writeTrainingPickle } from './pytorch-training-snapshot.ts';
+import { benchSnapshotFile } from './pytorch-training-snapshot.ts';
 
 const MiB = 1 << 20;
 const load = (): string => loadavg()[0]!.toFixed(2);
@@ -63,11 +63,7 @@ function main(): void {
   const bins = positionals.map((p) => path.resolve(p));
   const dir = mkdtempSync(path.join(tmpdir(), 'vramscope-bench-ab-'));
   try {
-    let file = values.file;
-    if (file === undefined) {
-      file = path.join(dir, `training-${values.entries}.pickle`);
-      writeTrainingPickle(file, simulateTraining({ entries: Number(values.entries) }));
-    }
+    const file = benchSnapshotFile(dir, Number(values.entries), values.file);
     const mb = statSync(file).size / MiB;
     const cpu = values.cpu === 'none' ? undefined : values.cpu;
     const runs = new Map<string, Run[]>(bins.map((b) => [b, []]));

@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { endState, importSource } from '../allocator/import/index.ts';
 import { fileSource } from '../src-main/import/file-source.ts';
 import { writeImportedTrace } from '../src-main/import/write-imported.ts';
-import { simulateTraining, writeTrainingPickle } from './pytorch-training-snapshot.ts';
+import { benchSnapshotFile } from './pytorch-training-snapshot.ts';
 
 const MiB = 1 << 20;
 
@@ -34,11 +34,7 @@ async function main(): Promise<void> {
   });
   const dir = mkdtempSync(path.join(tmpdir(), 'vramscope-bench-phases-'));
   try {
-    let file = values.file;
-    if (file === undefined) {
-      file = path.join(dir, `training-${values.entries}.pickle`);
-      writeTrainingPickle(file, simulateTraining({ entries: Number(values.entries) }));
-    }
+    const file = benchSnapshotFile(dir, Number(values.entries), values.file);
     const source = await fileSource(file);
     const result = await measured('import', () => importSource(source, {}));
     await measured('end-state', () => endState(result.log));

@@ -37,7 +37,7 @@ import type { TraceEvent } from './frame-attribution.ts';
 import { writeBigTrace } from '../tests/support/big-trace.ts';
 import { startServeProcess } from '../tests/support/api-transports.ts';
 import { launchBrowser, viteBuild } from '../tests/support/ui-browser.ts';
-import { simulateTraining, writeTrainingPickle } from './pytorch-training-snapshot.ts';
+import { benchSnapshotFile } from './pytorch-training-snapshot.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
@@ -284,9 +284,8 @@ try {
   await benchTrace('generated', big, ui);
   rmSync(path.dirname(big), { recursive: true, force: true });
   if (values.pytorch !== undefined) {
-    const pickle = path.join(dir, 'training.pickle');
+    const pickle = benchSnapshotFile(dir, Number(values.pytorch));
     const trace = path.join(dir, 'training.trace');
-    writeTrainingPickle(pickle, simulateTraining({ entries: Number(values.pytorch) }));
     execFileSync(process.execPath, ['bin/vramscope.mjs', 'import', pickle, '--out', trace], {
       cwd: repoRoot,
       stdio: 'ignore',

@@ -790,6 +790,17 @@ function pickleDict(w: PickleFileWriter, items: [string, () => void][]): void {
   w.op(0x75);
 }
 
+/**
+ * For the benchmark scripts' `--file F | --entries N`: `file` when given, else a snapshot of `entries`
+ * entries (the training loop's defaults) written into `dir`; its path.
+ */
+export function benchSnapshotFile(dir: string, entries: number, file?: string): string {
+  if (file !== undefined) return file;
+  const out = path.join(dir, `training-${entries}.pickle`);
+  writeTrainingPickle(out, simulateTraining({ entries }));
+  return out;
+}
+
 /** Snapshot in the dictionary layout of torch.cuda.memory._snapshot(), streamed to `file` as a pickle. */
 export function writeTrainingPickle(
   file: string,
