@@ -254,6 +254,25 @@ describe('one-pass reading (referencedMemo "prune-streamed", internReferenceList
   });
 });
 
+/**
+ * The bytes of a small training-loop snapshot (4,000 entries), written once through a temporary file and
+ * shared by the tests that only read them.
+ */
+let smallSnapshot: Uint8Array | undefined;
+function smallTrainingSnapshot(): Uint8Array {
+  if (smallSnapshot === undefined) {
+    const dir = mkdtempSync(path.join(tmpdir(), 'vramscope-small-snapshot-'));
+    try {
+      const file = path.join(dir, 's.pickle');
+      writeTrainingPickle(file, simulateTraining({ entries: 4000, layers: 2, hidden: 128, batch: 2 }));
+      smallSnapshot = new Uint8Array(readFileSync(file));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  return smallSnapshot;
+}
+
 describe('fast path for streamed dict items (streamedDict)', () => {
   const select = (p: PicklePath): boolean =>
     (p.length === 1 && p[0] === 'segments') || (p.length === 2 && p[0] === 'device_traces');
@@ -261,107 +280,93 @@ describe('fast path for streamed dict items (streamedDict)', () => {
   test('hands out what the opcode loop does, at any chunk size, FRAMEs inside lists included', () => {
     // A training-loop snapshot: protocol 4 with FRAME opcodes between list items (inside frames lists too),
     // frame dicts written inline at their first use, shared frames lists, LONG1 addresses and times.
-    const dir = mkdtempSync(path.join(tmpdir(), 'vramscope-fastpath-'));
-    try {
-      const file = path.join(dir, 's.pickle');
-      writeTrainingPickle(file, simulateTraining({ entries: 4000, layers: 2, hidden: 128, batch: 2 }));
-      const bytes = new Uint8Array(readFileSync(file));
-      const read = (
-        referencedMemo: 'prune-streamed' | null,
-        chunk: number,
-      ): { items: { path: string; index: number; value: unknown }[]; fast: number; byBytes: number } => {
-        const items: { path: string; index: number; value: unknown }[] = [];
-        const reader = new PickleStreamReader({
-          referencedMemo,
-          internReferenceLists: referencedMemo !== null,
-          streamItems: select,
-          maxPathLength: 2,
-          onItem: (p, index, value) => items.push({ path: p.join('/'), index, value: plain(value) }),
-        });
-        for (let i = 0; i < bytes.length; i += chunk) reader.feed(bytes.subarray(i, i + chunk));
-        reader.end();
-        return { items, fast: reader.fastItemsRead, byBytes: reader.listsMatchedByBytes };
-      };
-      // referencedMemo null keeps every memoized object: the fast path is off, the opcode loop reads all.
-      const reference = read(null, bytes.length);
-      expect(reference.fast).toBe(0);
-      expect(reference.items.length).toBeGreaterThan(4000);
-      // Chunks above 64 KiB finish an opcode cut by the chunk end in a stitched copy (PickleStreamReader.feed).
-      for (const chunk of [bytes.length, 150_001, 65_537, 4099, 333]) {
-        const fast = read('prune-streamed', chunk);
-        expect(fast.items).toEqual(reference.items);
-        // Most entries take the fast path; the rest (first frames written inline, chunk ends) the loop.
-        expect(fast.fast).toBeGreaterThan(reference.items.length / 2);
-        // and most of their frames lists are recognised by their bytes (a repeat of a list read before).
-        expect(fast.byBytes).toBeGreaterThan(fast.fast / 2);
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
+    const bytes = smallTrainingSnapshot();
+    const read = (
+      referencedMemo: 'prune-streamed' | null,
+      chunk: number,
+    ): { items: { path: string; index: number; value: unknown }[]; fast: number; byBytes: number } => {
+      const items: { path: string; index: number; value: unknown }[] = [];
+      const reader = new PickleStreamReader({
+        referencedMemo,
+        internReferenceLists: referencedMemo !== null,
+        streamItems: select,
+        maxPathLength: 2,
+        onItem: (p, index, value) => items.push({ path: p.join('/'), index, value: plain(value) }),
+      });
+      for (let i = 0; i < bytes.length; i += chunk) reader.feed(bytes.subarray(i, i + chunk));
+      reader.end();
+      return { items, fast: reader.fastItemsRead, byBytes: reader.listsMatchedByBytes };
+    };
+    // referencedMemo null keeps every memoized object: the fast path is off, the opcode loop reads all.
+    const reference = read(null, bytes.length);
+    expect(reference.fast).toBe(0);
+    expect(reference.items.length).toBeGreaterThan(4000);
+    // Chunks above 64 KiB finish an opcode cut by the chunk end in a stitched copy (PickleStreamReader.feed).
+    for (const chunk of [bytes.length, 150_001, 65_537, 4099, 333]) {
+      const fast = read('prune-streamed', chunk);
+      expect(fast.items).toEqual(reference.items);
+      // Most entries take the fast path; the rest (first frames written inline, chunk ends) the loop.
+      expect(fast.fast).toBeGreaterThan(reference.items.length / 2);
+      // and most of their frames lists are recognised by their bytes (a repeat of a list read before).
+      expect(fast.byBytes).toBeGreaterThan(fast.fast / 2);
     }
   });
 
   test('records (PickleStreamOptions.record) carry what the dicts do; one interned list, one id', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'vramscope-record-'));
-    try {
-      const file = path.join(dir, 's.pickle');
-      writeTrainingPickle(file, simulateTraining({ entries: 4000, layers: 2, hidden: 128, batch: 2 }));
-      const bytes = new Uint8Array(readFileSync(file));
-      const fields = ['action', 'addr', 'size', 'frames', 'time_us', 'no_such_key'];
-      const project = (d: Record<string, unknown>): Record<string, unknown> =>
-        Object.fromEntries(fields.filter((f) => d[f] !== undefined).map((f) => [f, d[f]]));
-      const referenceItems: unknown[] = [];
-      const reference = new PickleStreamReader({
-        referencedMemo: null,
+    const bytes = smallTrainingSnapshot();
+    const fields = ['action', 'addr', 'size', 'frames', 'time_us', 'no_such_key'];
+    const project = (d: Record<string, unknown>): Record<string, unknown> =>
+      Object.fromEntries(fields.filter((f) => d[f] !== undefined).map((f) => [f, d[f]]));
+    const referenceItems: unknown[] = [];
+    const reference = new PickleStreamReader({
+      referencedMemo: null,
+      streamItems: select,
+      onItem: (p, _i, v) => {
+        if (p[0] === 'device_traces') referenceItems.push(project(plain(v) as Record<string, unknown>));
+      },
+    });
+    reference.feed(bytes);
+    reference.end();
+    for (const chunk of [bytes.length, 65_537, 4099]) {
+      const items: unknown[] = [];
+      const idsByFrames = new Map<string, Set<number>>();
+      let records = 0;
+      const reader = new PickleStreamReader({
+        referencedMemo: 'prune-streamed',
+        internReferenceLists: true,
         streamItems: select,
+        maxPathLength: 2,
         onItem: (p, _i, v) => {
-          if (p[0] === 'device_traces') referenceItems.push(project(plain(v) as Record<string, unknown>));
+          if (p[0] === 'device_traces') items.push(project(plain(v) as Record<string, unknown>));
+        },
+        record: {
+          lists: (p) => p[0] === 'device_traces',
+          fields,
+          onRecord: (_p, _i, rec: StreamedRecord) => {
+            records++;
+            const d: Record<string, unknown> = {};
+            fields.forEach((f, k) => {
+              const v = rec.get(k);
+              if (v !== undefined) d[f] = plain(v as PickleValue);
+            });
+            items.push(d);
+            const frames = JSON.stringify(d.frames);
+            const id = rec.listId[fields.indexOf('frames')]!;
+            if (id >= 0) {
+              if (!idsByFrames.has(frames)) idsByFrames.set(frames, new Set());
+              idsByFrames.get(frames)!.add(id);
+            }
+          },
         },
       });
-      reference.feed(bytes);
-      reference.end();
-      for (const chunk of [bytes.length, 65_537, 4099]) {
-        const items: unknown[] = [];
-        const idsByFrames = new Map<string, Set<number>>();
-        let records = 0;
-        const reader = new PickleStreamReader({
-          referencedMemo: 'prune-streamed',
-          internReferenceLists: true,
-          streamItems: select,
-          maxPathLength: 2,
-          onItem: (p, _i, v) => {
-            if (p[0] === 'device_traces') items.push(project(plain(v) as Record<string, unknown>));
-          },
-          record: {
-            lists: (p) => p[0] === 'device_traces',
-            fields,
-            onRecord: (_p, _i, rec: StreamedRecord) => {
-              records++;
-              const d: Record<string, unknown> = {};
-              fields.forEach((f, k) => {
-                const v = rec.get(k);
-                if (v !== undefined) d[f] = plain(v as PickleValue);
-              });
-              items.push(d);
-              const frames = JSON.stringify(d.frames);
-              const id = rec.listId[fields.indexOf('frames')]!;
-              if (id >= 0) {
-                if (!idsByFrames.has(frames)) idsByFrames.set(frames, new Set());
-                idsByFrames.get(frames)!.add(id);
-              }
-            },
-          },
-        });
-        for (let i = 0; i < bytes.length; i += chunk) reader.feed(bytes.subarray(i, i + chunk));
-        reader.end();
-        expect(items).toEqual(referenceItems);
-        expect(records).toBe(reader.fastItemsRead);
-        expect(records).toBeGreaterThan(referenceItems.length / 2);
-        // Interned frames lists have ids; the same content is the same list, so it has one id.
-        expect(idsByFrames.size).toBeGreaterThan(10);
-        for (const ids of idsByFrames.values()) expect(ids.size).toBe(1);
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
+      for (let i = 0; i < bytes.length; i += chunk) reader.feed(bytes.subarray(i, i + chunk));
+      reader.end();
+      expect(items).toEqual(referenceItems);
+      expect(records).toBe(reader.fastItemsRead);
+      expect(records).toBeGreaterThan(referenceItems.length / 2);
+      // Interned frames lists have ids; the same content is the same list, so it has one id.
+      expect(idsByFrames.size).toBeGreaterThan(10);
+      for (const ids of idsByFrames.values()) expect(ids.size).toBe(1);
     }
   });
 
