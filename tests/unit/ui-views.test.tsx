@@ -65,9 +65,21 @@ const text = (el: Element, testId: string): string =>
 
 /** Lets React and the backend's answers run until `check` stops throwing (no fixed sleeps). */
 async function eventually(check: () => void): Promise<void> {
-  await act(async () => {
-    await vi.waitFor(check, { timeout: 20_000, interval: 5 });
-  });
+  // Polled in short act() scopes, not one act() around the whole wait: React renders what an act() scope
+  // queued when the scope ends, so an answer that arrived inside one long scope would not reach the DOM
+  // before the wait gave up (seen on a loaded machine: a view left empty for the whole 20 s).
+  const deadline = performance.now() + 20_000;
+  for (;;) {
+    await act(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    });
+    try {
+      check();
+      return;
+    } catch (error) {
+      if (performance.now() > deadline) throw error;
+    }
+  }
 }
 
 describe('inspector views', () => {
