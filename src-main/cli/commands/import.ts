@@ -10,7 +10,7 @@ import {
   type ImportFormat,
 } from '../../../allocator/import/index.ts';
 import { fileSource } from '../../import/file-source.ts';
-import { writeImportedTrace } from '../../import/write-imported.ts';
+import { ImportTraceStream } from '../../import/trace-stream.ts';
 import { choiceOption, CommandFailure, stringOption, UsageError, type Command } from '../command.ts';
 import { printable } from '../../../allocator/text/printable.ts';
 
@@ -72,18 +72,25 @@ export const importCommand: Command = {
       io.stderr.write(`\rimporting ${source.name}: ${phase} ${((100 * done) / total).toFixed(0)}%   `);
     };
     const started = performance.now();
+    // The trace is encoded on another thread while the import builds its timeline (trace-stream.ts).
+    const stream = new ImportTraceStream();
     let result;
     try {
       result = await importSource(source, {
         ...(format ? { format } : {}),
         onProgress,
         partial: values.partial === true,
+        eventLog: stream.eventLog,
       });
     } catch (error) {
+      await stream.close();
       if (showProgress) io.stderr.write('\n');
       if (error instanceof ImportError) throw new CommandFailure(error.message);
       throw error;
     }
+    // Finishing the trace (last chunk, header, index, fsync) overlaps the end-state check below.
+    const writing = stream.write(result, outPath);
+    writing.catch(() => {}); // awaited below; this only keeps an early failure from counting as unhandled
     if (showProgress) io.stderr.write('\r\x1b[K');
     const seconds = (performance.now() - started) / 1000;
     for (const line of result.found) io.stdout.write(`${printable(line)}\n`);
@@ -105,7 +112,7 @@ export const importCommand: Command = {
     io.stdout.write(`${summaryLine(result)}\n`);
     let written;
     try {
-      written = writeImportedTrace(result, outPath);
+      written = await writing;
     } catch (error) {
       throw new CommandFailure(`cannot write ${outPath}: ${(error as Error).message}`);
     }
