@@ -6,7 +6,7 @@ import { closeSync, fsyncSync, openSync, rmSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { EventColumns } from '../../allocator/event-log.ts';
 import { TraceEncoder, type TraceEvents } from '../../allocator/trace/index.ts';
-import { nodeDeflate } from '../trace/codec.ts';
+import { nodeDeflateFast } from '../trace/codec.ts';
 import type { FromTraceStream, ToTraceStream, TraceStreamSettings } from './trace-stream-protocol.ts';
 
 const port = parentPort;
@@ -14,7 +14,11 @@ if (!port) throw new Error('trace-stream-worker.ts must run in a worker thread')
 const settings = workerData as TraceStreamSettings;
 const post = (message: FromTraceStream): void => port.postMessage(message);
 
-const encoder = new TraceEncoder({ deflate: nodeDeflate, maxEventsPerChunk: settings.maxEventsPerChunk });
+// Compressed as writeImportedTrace does (importDeflate), so the files are the same.
+const encoder = new TraceEncoder({
+  deflate: nodeDeflateFast,
+  maxEventsPerChunk: settings.maxEventsPerChunk,
+});
 let columns: EventColumns | null = null;
 let final = 0;
 const strings: string[] = [''];

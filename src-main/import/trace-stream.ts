@@ -37,6 +37,8 @@ export class ImportTraceStream {
   private readonly minEvents: number;
   private readonly headerOptions: ImportedTraceOptions;
   private worker: Worker | null = null;
+  /** write or close ran: no worker is started any more. */
+  private done = false;
   private log: EventLog | null = null;
   private sentColumns: EventColumns | null = null;
   private sentStrings = 1; // the worker starts with string 0 ("")
@@ -49,9 +51,9 @@ export class ImportTraceStream {
     this.headerOptions = options.createdAt ? { createdAt: options.createdAt } : {};
   }
 
-  /** Whether a log is being streamed (the worker is running). */
+  /** Whether a log is being streamed (one was made, and the worker runs). */
   get streaming(): boolean {
-    return this.worker !== null;
+    return this.log !== null && this.worker !== null;
   }
 
   /**
@@ -62,14 +64,19 @@ export class ImportTraceStream {
     if (this.log !== null || (options.initialCapacity ?? 0) < this.minEvents) return new EventLog(options);
     const log = new EventLog({ ...options, sharedMemory: true });
     this.log = log;
-    this.start();
+    this.warmUp();
     log.watchFinal(this.maxEventsPerChunk, (final) =>
       this.post({ type: 'final', final, strings: this.newStrings(log) }),
     );
     return log;
   };
 
-  private start(): void {
+  /**
+   * Starts the worker now, before a log is made (an input large enough to be streamed: the thread's start-up
+   * then overlaps the parse instead of the timeline). Stopped by write or close like any other.
+   */
+  warmUp(): void {
+    if (this.worker !== null || this.done) return;
     const settings: TraceStreamSettings = { maxEventsPerChunk: this.maxEventsPerChunk };
     const worker = new Worker(workerEntry('trace-stream-worker'), {
       workerData: settings,
@@ -135,6 +142,7 @@ export class ImportTraceStream {
 
   /** Stops the worker (an import that failed, or done); idempotent. */
   async close(): Promise<void> {
+    this.done = true;
     const worker = this.worker;
     this.worker = null;
     if (worker !== null) await worker.terminate();

@@ -4,6 +4,7 @@ import { renameSync, rmSync, statSync } from 'node:fs';
 import type { ImportResult } from '../../allocator/import/index.ts';
 import type { TraceHeader } from '../../allocator/trace/index.ts';
 import { createTraceHeader } from '../trace/header.ts';
+import { nodeDeflateFast } from '../trace/codec.ts';
 import { TraceWriter } from '../trace/writer.ts';
 
 export interface WrittenTrace {
@@ -32,6 +33,9 @@ export function importedTraceHeader(result: ImportResult, options: ImportedTrace
   });
 }
 
+/** How an imported trace's chunks are compressed (the streamed writer uses the same: identical files). */
+export const importDeflate = nodeDeflateFast;
+
 /** The temporary name an import's trace is written under, beside `outPath` (renamed once complete). */
 export function importTempPath(outPath: string): string {
   return `${outPath}.import-${process.pid}.tmp`;
@@ -45,7 +49,11 @@ export function writeImportedTrace(
   const header = importedTraceHeader(result, options);
   const temp = importTempPath(outPath);
   try {
-    const writer = new TraceWriter(temp, result.log, { header, flushIntervalMs: 0 });
+    const writer = new TraceWriter(temp, result.log, {
+      header,
+      flushIntervalMs: 0,
+      deflate: importDeflate,
+    });
     writer.close();
     renameSync(temp, outPath);
     return { path: outPath, events: writer.eventsWritten, bytes: statSync(outPath).size };

@@ -9,7 +9,11 @@ import type { EventLogOptions } from '../../allocator/event-log.ts';
 import { importSource } from '../../allocator/import/index.ts';
 import { fileSource } from '../../src-main/import/file-source.ts';
 import { ImportTraceStream, type TraceStreamOptions } from '../../src-main/import/trace-stream.ts';
-import { importedTraceHeader, writeImportedTrace } from '../../src-main/import/write-imported.ts';
+import {
+  importDeflate,
+  importedTraceHeader,
+  writeImportedTrace,
+} from '../../src-main/import/write-imported.ts';
 import { TraceWriter } from '../../src-main/trace/writer.ts';
 import { loadTraceSync } from '../../src-main/trace/reader.ts';
 import { simulateTraining, writeTrainingPickle } from '../../scripts/pytorch-training-snapshot.ts';
@@ -80,7 +84,8 @@ describe('streamed import trace', () => {
     await stream.write(result, out);
     const reference = path.join(dir, 'small-chunks-whole.trace');
     const header = importedTraceHeader(result, { createdAt });
-    new TraceWriter(reference, result.log, { header, flushIntervalMs: 0, maxEventsPerChunk: 700 }).close();
+    const options = { header, flushIntervalMs: 0, maxEventsPerChunk: 700, deflate: importDeflate };
+    new TraceWriter(reference, result.log, options).close();
     expect(result.log.length % 700).not.toBe(0);
     expect(Buffer.compare(readFileSync(out), readFileSync(reference))).toBe(0);
   });
@@ -116,12 +121,37 @@ describe('streamed import trace', () => {
     expect(existsSync(path.dirname(out))).toBe(false);
   });
 
-  test('a failed import stops the worker (close)', async () => {
+  test('a failed import stops the worker (close), warmed up or streaming', async () => {
     const stream = new ImportTraceStream({ minEvents: 0 });
     stream.eventLog({ initialCapacity: 10 });
     expect(stream.streaming).toBe(true);
     await stream.close();
     expect(stream.streaming).toBe(false);
+    const warm = new ImportTraceStream({ minEvents: 0 });
+    warm.warmUp();
+    await warm.close();
+    // Closed: a log made afterwards is not streamed, and no worker starts again.
+    warm.eventLog({ initialCapacity: 10 });
+    expect(warm.streaming).toBe(false);
+  });
+
+  test('a worker warmed up before the import streams the log; unused, it is stopped by write', async () => {
+    const stream = new ImportTraceStream({ createdAt, minEvents: 0 });
+    stream.warmUp();
+    const result = await importSource(await fileSource(snapshot(3000)), { eventLog: stream.eventLog });
+    expect(stream.streaming).toBe(true);
+    const out = path.join(dir, 'warm.trace');
+    await stream.write(result, out);
+    const reference = path.join(dir, 'warm-whole.trace');
+    writeImportedTrace(result, reference, { createdAt });
+    expect(Buffer.compare(readFileSync(out), readFileSync(reference))).toBe(0);
+    // Warmed up for a file that turned out too small to stream: written whole, the worker stopped.
+    const unused = new ImportTraceStream({ createdAt });
+    unused.warmUp();
+    const small = await importSource(await fileSource(snapshot(3000)), { eventLog: unused.eventLog });
+    expect(unused.streaming).toBe(false);
+    const written = await unused.write(small, path.join(dir, 'unused.trace'));
+    expect(written.events).toBe(small.log.length);
   });
 
   test('vramscope import of a snapshot big enough to stream: a clear error when the trace cannot be written', async () => {

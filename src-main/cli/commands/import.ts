@@ -2,6 +2,7 @@
 // PyTorch memory snapshot or a Radeon Memory Visualizer trace, prints what it found and one parseable summary line, and writes a trace.
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import {
+  detectFormat,
   endState,
   ImportError,
   importFormats,
@@ -74,6 +75,10 @@ export const importCommand: Command = {
     const started = performance.now();
     // The trace is encoded on another thread while the import builds its timeline (trace-stream.ts).
     const stream = new ImportTraceStream();
+    // A PyTorch snapshot of 4 MiB or more has tens of thousands of entries, enough to be streamed: start
+    // the worker thread now, so its start-up overlaps the parse.
+    if ((format ?? detectFormat(await source.head(4096))) === 'pytorch' && (source.size ?? 0) >= 4 << 20)
+      stream.warmUp();
     let result;
     try {
       result = await importSource(source, {
