@@ -15,7 +15,7 @@ import { detectRmv, importRmv } from './rmv.ts';
 
 export * from './model.ts';
 export { blobSource, bytesSource, type BlobLike, type ByteSource, type ChunkOptions } from './byte-source.ts';
-export { endState, type EndState } from './end-state.ts';
+export { endState, EndStateReplay, type EndState } from './end-state.ts';
 export { importGpuMemDump } from './gpumemdump.ts';
 export { importPytorchSnapshot } from './pytorch.ts';
 export { importRmv } from './rmv.ts';

@@ -1,6 +1,7 @@
 // Messages between `vramscope import` and its trace-stream worker thread (trace-stream-worker.ts), which
 // encodes an import's event log into trace chunks while the import is still appending to it.
 import type { EventColumns } from '../../allocator/event-log.ts';
+import type { EndState } from '../../allocator/import/end-state.ts';
 import type { TraceHeader } from '../../allocator/trace/index.ts';
 
 /** The worker's workerData. */
@@ -27,6 +28,11 @@ export type ToTraceStream =
     };
 
 export type FromTraceStream =
+  /**
+   * After 'finish', before the file is written: what is live at the end of the log (endState, replayed on
+   * this thread as the events became final, so the CLI's end-state check costs main nothing).
+   */
+  | { readonly type: 'end'; readonly end: EndState }
   | { readonly type: 'written'; readonly events: number; readonly bytes: number }
   /** Encoding or writing failed; the worker removed what it had written. */
   | { readonly type: 'failed'; readonly message: string };

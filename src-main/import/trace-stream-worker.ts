@@ -5,6 +5,7 @@
 import { closeSync, fsyncSync, openSync, rmSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { EventColumns } from '../../allocator/event-log.ts';
+import { EndStateReplay } from '../../allocator/import/end-state.ts';
 import { TraceEncoder, type TraceEvents } from '../../allocator/trace/index.ts';
 import { nodeDeflateFast } from '../trace/codec.ts';
 import type { FromTraceStream, ToTraceStream, TraceStreamSettings } from './trace-stream-protocol.ts';
@@ -26,6 +27,7 @@ const strings: string[] = [''];
 const chunks: Uint8Array[] = [];
 /** The first encoding error; reported at 'finish' (main has nothing to do with it before). */
 let failure: Error | null = null;
+const replay = new EndStateReplay();
 
 /** The final events as TraceEvents. Imports record no decision records (main checks before streaming). */
 const events: TraceEvents = {
@@ -43,6 +45,7 @@ const events: TraceEvents = {
 function advance(to: number, added: readonly string[], onlyFull: boolean): void {
   for (const s of added) strings.push(s);
   final = to;
+  if (columns !== null) replay.advance(columns, final);
   if (failure !== null) return;
   try {
     for (const record of encoder.encodePending(events, final, onlyFull)) chunks.push(record);
@@ -83,6 +86,7 @@ port.on('message', (m: ToTraceStream) => {
     case 'finish':
       advance(m.final, m.strings, false);
       try {
+        post({ type: 'end', end: replay.result() });
         if (failure !== null) throw failure;
         writeTrace(m.path, encoder.start(m.header));
         post({ type: 'written', events: encoder.eventsWritten, bytes: encoder.bytesWritten });

@@ -8,7 +8,7 @@
 import { renameSync, rmSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { EventLog, type EventColumns, type EventLogOptions } from '../../allocator/event-log.ts';
-import type { ImportResult } from '../../allocator/import/index.ts';
+import type { EndState, ImportResult } from '../../allocator/import/index.ts';
 import { workerEntry } from '../runtime/install.ts';
 import type { FromTraceStream, ToTraceStream, TraceStreamSettings } from './trace-stream-protocol.ts';
 import {
@@ -29,8 +29,9 @@ export interface TraceStreamOptions extends ImportedTraceOptions {
   readonly minEvents?: number;
 }
 
-/** Why the worker thread ended without answering: its error, or its exit. */
-type Answer = FromTraceStream | { readonly type: 'stopped'; readonly message: string };
+/** The worker's last answer, or why it ended without one: its error, or its exit. */
+type Answer =
+  Exclude<FromTraceStream, { type: 'end' }> | { readonly type: 'stopped'; readonly message: string };
 
 export class ImportTraceStream {
   private readonly maxEventsPerChunk: number;
@@ -44,6 +45,8 @@ export class ImportTraceStream {
   private sentStrings = 1; // the worker starts with string 0 ("")
   /** The worker's answer, or why it stopped; resolved once. */
   private answer: Promise<Answer> = Promise.resolve({ type: 'stopped', message: 'not started' });
+  /** The end state the worker replayed (null: it sent none, or nothing was streamed). */
+  private end: Promise<EndState | null> = Promise.resolve(null);
 
   constructor(options: TraceStreamOptions = {}) {
     this.maxEventsPerChunk = options.maxEventsPerChunk ?? 16384;
@@ -84,11 +87,17 @@ export class ImportTraceStream {
     });
     // Never keeps the process alive by itself; write() holds it while it waits for the answer.
     worker.unref();
+    let endOf: (end: EndState | null) => void = () => {};
+    this.end = new Promise((resolve) => (endOf = resolve));
     this.answer = new Promise<Answer>((resolve) => {
-      worker.once('message', (m: FromTraceStream) => resolve(m));
-      worker.once('error', (error) => resolve({ type: 'stopped', message: error.message }));
+      const settle = (answer: Answer): void => {
+        endOf(null); // no-op once the end state came
+        resolve(answer);
+      };
+      worker.on('message', (m: FromTraceStream) => (m.type === 'end' ? endOf(m.end) : settle(m)));
+      worker.once('error', (error) => settle({ type: 'stopped', message: error.message }));
       worker.once('exit', (code) =>
-        resolve({ type: 'stopped', message: `the trace writer thread stopped (exit code ${code})` }),
+        settle({ type: 'stopped', message: `the trace writer thread stopped (exit code ${code})` }),
       );
     });
     this.worker = worker;
@@ -119,6 +128,7 @@ export class ImportTraceStream {
     const worker = this.worker;
     // The streamed chunks carry no decision records, so a log with any is written whole.
     if (log === null || worker === null || result.log !== log || log.decisions.length > 0) {
+      this.end = Promise.resolve(null);
       await this.close();
       return writeImportedTrace(result, outPath, this.headerOptions);
     }
@@ -138,6 +148,14 @@ export class ImportTraceStream {
     } finally {
       await this.close();
     }
+  }
+
+  /**
+   * What is live at the end of the streamed log, as the worker replayed it (endState), once write has
+   * been called; null when the log was not streamed or the worker stopped first (compute it then).
+   */
+  endState(): Promise<EndState | null> {
+    return this.end;
   }
 
   /** Stops the worker (an import that failed, or done); idempotent. */

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import type { EventLogOptions } from '../../allocator/event-log.ts';
-import { importSource } from '../../allocator/import/index.ts';
+import { endState, importSource } from '../../allocator/import/index.ts';
 import { fileSource } from '../../src-main/import/file-source.ts';
 import { ImportTraceStream, type TraceStreamOptions } from '../../src-main/import/trace-stream.ts';
 import {
@@ -65,6 +65,8 @@ describe('streamed import trace', () => {
       const out = path.join(dir, `streamed-${entries}.trace`);
       const written = await stream.write(result, out);
       expect(stream.streaming).toBe(false);
+      // The end state the worker replayed while the events came is the one of the whole log.
+      expect(await stream.endState()).toEqual(endState(result.log));
       const reference = path.join(dir, `whole-${entries}.trace`);
       const whole = writeImportedTrace(result, reference, { createdAt });
       expect(written).toEqual({ ...whole, path: out });
@@ -95,6 +97,7 @@ describe('streamed import trace', () => {
     expect(stream.streaming).toBe(false);
     const out = path.join(dir, 'unstreamed.trace');
     const written = await stream.write(result, out);
+    expect(await stream.endState()).toBeNull();
     const reference = path.join(dir, 'unstreamed-whole.trace');
     writeImportedTrace(result, reference, { createdAt });
     expect(written.events).toBe(result.log.length);

@@ -93,14 +93,15 @@ export const importCommand: Command = {
       if (error instanceof ImportError) throw new CommandFailure(error.message);
       throw error;
     }
-    // Finishing the trace (last chunk, header, index, fsync) overlaps the end-state check below.
+    // The trace is finished (last chunk, header, index, fsync) while the lines below are printed.
     const writing = stream.write(result, outPath);
     writing.catch(() => {}); // awaited below; this only keeps an early failure from counting as unhandled
     if (showProgress) io.stderr.write('\r\x1b[K');
     const seconds = (performance.now() - started) / 1000;
     for (const line of result.found) io.stdout.write(`${printable(line)}\n`);
-    // The timeline must end in the state the dump describes; say so if it does not.
-    const end = endState(result.log);
+    // The timeline must end in the state the dump describes; say so if it does not. A streamed log's end
+    // state was replayed by the worker as the events came.
+    const end = (await stream.endState()) ?? endState(result.log);
     const warnings = [...result.warnings];
     const t = result.timelineEnd ?? result.totals;
     if (
