@@ -16,26 +16,30 @@ export interface EndState {
  * replayed: final events, see EventLog.watchFinal), `result` gives the totals of what is live so far.
  */
 export class EndStateReplay {
-  private readonly blocks = new Map<number, { type: number; size: number }>();
-  private readonly allocations = new Map<number, { type: number; size: number }>();
+  /** Live block / allocation id -> the index of the event that made it (its type and size are read there). */
+  private readonly blocks = new Map<number, number>();
+  private readonly allocations = new Map<number, number>();
   private unknownIds = 0;
+  /** The columns last replayed from (a grown log's columns hold every earlier event too). */
+  private columns: EventColumns | null = null;
   /** Events replayed so far. */
   replayed = 0;
 
   /** Replays events [replayed, upTo) of `c`. */
   advance(c: EventColumns, upTo: number): void {
     const { blocks, allocations } = this;
+    this.columns = c;
     for (let i = this.replayed; i < upTo; i++) {
       const id = c.id[i]!;
       switch (c.kind[i]) {
         case TraceEventKind.BlockCreate:
-          blocks.set(id, { type: c.type[i]!, size: c.size[i]! });
+          blocks.set(id, i);
           break;
         case TraceEventKind.BlockDestroy:
           if (!blocks.delete(id)) this.unknownIds++;
           break;
         case TraceEventKind.Allocate:
-          allocations.set(id, { type: c.type[i]!, size: c.size[i]! });
+          allocations.set(id, i);
           break;
         case TraceEventKind.Free:
           if (!allocations.delete(id)) this.unknownIds++;
@@ -54,19 +58,23 @@ export class EndStateReplay {
       while (perType.length <= t) perType.push(emptyTotals());
       return perType[t]!;
     };
-    for (const b of this.blocks.values()) {
+    const c = this.columns;
+    if (c === null) return { totals, perType, unknownIds: this.unknownIds };
+    for (const i of this.blocks.values()) {
+      const size = c.size[i]!;
       totals.blocks++;
-      totals.blockBytes += b.size;
-      const t = typeTotals(b.type);
+      totals.blockBytes += size;
+      const t = typeTotals(c.type[i]!);
       t.blocks++;
-      t.blockBytes += b.size;
+      t.blockBytes += size;
     }
-    for (const a of this.allocations.values()) {
+    for (const i of this.allocations.values()) {
+      const size = c.size[i]!;
       totals.allocations++;
-      totals.allocatedBytes += a.size;
-      const t = typeTotals(a.type);
+      totals.allocatedBytes += size;
+      const t = typeTotals(c.type[i]!);
       t.allocations++;
-      t.allocatedBytes += a.size;
+      t.allocatedBytes += size;
     }
     return { totals, perType, unknownIds: this.unknownIds };
   }
