@@ -169,7 +169,10 @@ export interface PickleStreamOptions {
   /**
    * Lists made only of memo references (GET / BINGET / LONG_BINGET) with the same references become one
    * shared array (in snapshots: every entry's frames list is a list of shared frame dicts, and most are
-   * equal): less memory and garbage, and consumers can cache by identity. Values are read-only data.
+   * equal): less memory and garbage, and consumers can cache by identity. Values are read-only data. So
+   * does every empty list kept in the memo (stacks="python" snapshots: an empty frames list per entry
+   * without Python frames), once the item that made it is complete. A list taken as complete that the
+   * pickle appends to later throws PickleNeedsRescan.
    */
   readonly internReferenceLists?: boolean;
   /** The longest path streamItems can select (lets the reader skip path lookups of deeper lists). */
