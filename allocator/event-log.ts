@@ -175,12 +175,8 @@ export type MutableEventColumns = { -readonly [K in keyof EventColumns]: EventCo
  * once written, as with ordinary buffers).
  */
 export function allocateEventColumns(capacity: number, shared = false): MutableEventColumns {
-  const col = <T>(Type: new (buffer: ArrayBufferLike) => T, bytesPerElement: number): T =>
-    new Type(
-      shared
-        ? new SharedArrayBuffer(capacity * bytesPerElement)
-        : new ArrayBuffer(capacity * bytesPerElement),
-    );
+  const col = <T>(Type: new (lengthOrBuffer: number | ArrayBufferLike) => T, bytesPerElement: number): T =>
+    shared ? new Type(new SharedArrayBuffer(capacity * bytesPerElement)) : new Type(capacity);
   return {
     kind: col(Uint8Array, 1),
     time: col(Float64Array, 8),
