@@ -223,6 +223,7 @@ export class TlsfPool<T> {
   /** The ring position the next parked chunk takes (its occupant, if still parked, is merged first). */
   private parkNext = 0;
   private parkedCount = 0;
+  private reuses = 0;
 
   /**
    * Segment and data offset (bytes) of the chunk the last successful allocate / allocateIn / allocateAt
@@ -248,6 +249,16 @@ export class TlsfPool<T> {
   /** Free bytes of all segments. */
   get freeBytes(): number {
     return this.freeTotal;
+  }
+
+  /** Chunks parked for quick reuse now (their bytes count as free). */
+  get parkedChunks(): number {
+    return this.parkedCount;
+  }
+
+  /** Placements so far that took back a parked chunk (quick reuse) instead of searching. */
+  get quickReuses(): number {
+    return this.reuses;
   }
 
   /** Segments alive. */
@@ -464,6 +475,7 @@ export class TlsfPool<T> {
         (log2 <= this.alignLog2[c] || alignUp(this.regOff[c] + pad[c], alignment) === this.regOff[c] + pad[c])
       ) {
         this.unlinkParked(c, own);
+        this.reuses++;
         this.cls[c] = UNLISTED;
         const region = regSize[c];
         const g = this.seg[c];
@@ -1355,7 +1367,8 @@ export class TlsfSegment<T> implements SubAllocator<T> {
 /** A TLSF sub-allocator of one block: a pool of one segment. */
 export class TlsfSubAllocator<T> implements SubAllocator<T> {
   readonly size: number;
-  private readonly pool: TlsfPool<T>;
+  /** The pool of its one segment (0); protected for views that free through freeOwned (tests of quick reuse). */
+  protected readonly pool: TlsfPool<T>;
   constructor(size: number, options: TlsfOptions = {}) {
     if (!Number.isSafeInteger(size) || size <= 0) {
       throw new InternalError(
