@@ -64,6 +64,7 @@ try {
       buckets: a.buckets,
       groupBy: 'heap',
       maxMarkers: 2000,
+      boundariesOnly: false,
     });
     const text = encodeFrame({ t: 'res', id: 1, ok: true, result });
     const times = { decodeFrame: [] as number[], reviver: [] as number[], parse: [] as number[] };

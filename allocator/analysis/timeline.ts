@@ -388,8 +388,8 @@ export class Timeline {
       out.allocated.last[j] = this.curA[s]!;
     };
     for (let j = 0; j < nb; j++) {
-      const a = start + Math.floor((j * n) / nb);
-      const b = start + Math.floor(((j + 1) * n) / nb);
+      const a = bucketEdge(start, n, nb, j);
+      const b = bucketEdge(start, n, nb, j + 1);
       boundaries[j] = a;
       this.aggregate(a, b);
       for (let k = 0; k < count; k++) put(series[k]!, first + k, j);
@@ -398,4 +398,33 @@ export class Timeline {
     boundaries[nb] = end;
     return { startIndex: start, endIndex: end, boundaries, series, total, bucketsTouched: this.touched };
   }
+}
+
+/**
+ * The first event of bucket `j` when events [start, start + n) are cut into `buckets` buckets (j = buckets:
+ * the end). The one rule for bucket edges: query() aggregates between them, bucketBoundaries lists them.
+ */
+function bucketEdge(start: number, n: number, buckets: number, j: number): number {
+  return start + Math.floor((j * n) / buckets);
+}
+
+/**
+ * The edges Timeline.query would use for the same range and bucket count, without aggregating
+ * anything: `buckets + 1` event indices (fewer buckets when the range holds fewer events), the last one
+ * the range's end. For a caller that needs only where buckets start (a time index).
+ */
+export function bucketBoundaries(
+  eventCount: number,
+  startIndex: number,
+  endIndex: number,
+  buckets: number,
+): Float64Array {
+  const start = Math.max(0, Math.min(eventCount, Math.floor(startIndex)));
+  const end = Math.max(start, Math.min(eventCount, Math.floor(endIndex)));
+  const n = end - start;
+  const nb = Math.max(0, Math.min(Math.floor(buckets), n));
+  const boundaries = new Float64Array(nb + 1);
+  for (let j = 0; j < nb; j++) boundaries[j] = bucketEdge(start, n, nb, j);
+  boundaries[nb] = end;
+  return boundaries;
 }

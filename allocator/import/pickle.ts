@@ -169,7 +169,10 @@ export interface PickleStreamOptions {
   /**
    * Lists made only of memo references (GET / BINGET / LONG_BINGET) with the same references become one
    * shared array (in snapshots: every entry's frames list is a list of shared frame dicts, and most are
-   * equal): less memory and garbage, and consumers can cache by identity. Values are read-only data.
+   * equal): less memory and garbage, and consumers can cache by identity. Values are read-only data. So
+   * does every empty list kept in the memo (stacks="python" snapshots: an empty frames list per entry
+   * without Python frames), once the item that made it is complete. A list taken as complete that the
+   * pickle appends to later throws PickleNeedsRescan.
    */
   readonly internReferenceLists?: boolean;
   /** The longest path streamItems can select (lets the reader skip path lookups of deeper lists). */
@@ -954,6 +957,23 @@ export class PickleStreamReader {
     return undefined;
   }
 
+  /**
+   * The one interned empty list (internReferenceLists): a kept empty list, complete once its item is
+   * (the fast path, pruneStreamed), is this list rather than a list of its own, as equal reference lists
+   * are one list. Should the pickle append to it later, appendTo asks for a rescan as for any interned list.
+   */
+  private readonly emptyList: PickleValue[] = [];
+  private emptyId = -1;
+
+  /** The interned id of emptyList (registered at its first use). */
+  private emptyListId(): number {
+    if (this.emptyId < 0) {
+      this.registerInterned(this.emptyList, 0);
+      this.emptyId = this.interned.get(this.emptyList)!;
+    }
+    return this.emptyId;
+  }
+
   private registerInterned(list: PickleValue[], hash: number): void {
     const key = this.internKey(list.length, hash);
     let bucket = this.internedLists.get(key);
@@ -964,7 +984,8 @@ export class PickleStreamReader {
 
   /**
    * After items of a streamed list were handed out (referencedMemo 'prune-streamed'): forgets the memo
-   * slots from `from` that hold one of the items, and counts the lists kept that are not interned.
+   * slots from `from` that hold one of the items, and counts the lists kept that are not interned (an empty
+   * one becomes the interned empty list with internReferenceLists, as the fast path makes it).
    */
   private pruneStreamed(from: number, items: readonly PickleValue[]): void {
     const memo = this.memo;
@@ -974,7 +995,11 @@ export class PickleStreamReader {
       const v = memo.get(k);
       if (v === undefined || v === PRUNED) continue;
       if (handedOut.has(v)) memo.set(k, PRUNED);
-      else if (Array.isArray(v) && !this.interned.has(v)) this.countKeptLists(1);
+      else if (Array.isArray(v) && !this.interned.has(v)) {
+        if (v.length === 0 && this.options.internReferenceLists)
+          memo.setShared(k, this.emptyList, this.emptyListId());
+        else this.countKeptLists(1);
+      }
     }
   }
   private keptLists = 0;
@@ -1221,14 +1246,17 @@ export class PickleStreamReader {
     return slot;
   }
 
+  /** Whether memoPut's policy keeps what the fast path writes to `slot`. */
+  private keepsSlot(slot: number): boolean {
+    const refs = this.options.referencedMemo;
+    return refs === 'prune-streamed' || (typeof refs === 'object' && refs !== null && refs.has(slot));
+  }
+
   /** memoPut's policy for a value made by the fast path; returns whether it was kept. */
   private fastKeep(slot: number, value: PickleValue): boolean {
-    const refs = this.options.referencedMemo;
-    if (refs === 'prune-streamed' || (typeof refs === 'object' && refs !== null && refs.has(slot))) {
-      this.memo.set(slot, value);
-      return true;
-    }
-    return false;
+    if (!this.keepsSlot(slot)) return false;
+    this.memo.set(slot, value);
+    return true;
   }
 
   /**
@@ -1298,18 +1326,24 @@ export class PickleStreamReader {
       case OP.EMPTY_LIST: {
         const slot = this.fastPut(p + 1);
         if (slot === -2) return FAST_FAIL;
+        const kept = slot >= 0 && this.keepsSlot(slot);
         let q = this.skipFrames(this.fastPos);
         if (q >= n || buf[q] !== OP.MARK) {
-          // An empty list (the next opcode is the next key).
+          // An empty list (the next opcode is the next key): in snapshots, the frames of an allocation
+          // without Python frames (stacks="python"), a list of its own in each entry.
+          if (!kept) return [];
+          if (this.options.internReferenceLists) {
+            const id = this.emptyListId();
+            this.memo.setShared(slot, this.emptyList, id);
+            this.fastListId = id;
+            return this.emptyList;
+          }
           const list: PickleValue[] = [];
-          if (slot >= 0 && this.fastKeep(slot, list)) this.fastKeptLists++;
+          this.memo.set(slot, list);
+          this.fastKeptLists++;
           return list;
         }
         q++;
-        const refs = this.options.referencedMemo;
-        const kept =
-          slot >= 0 &&
-          (refs === 'prune-streamed' || (typeof refs === 'object' && refs !== null && refs.has(slot)));
         if (kept && this.options.internReferenceLists) return this.fastInternedList(q, slot);
         // The items go to a scratch array first: most frames lists are found interned, and then no list
         // is made at all (the opcode loop makes one and drops it).
@@ -1870,6 +1904,8 @@ export class PickleStreamReader {
           const items = this.popMark(at);
           const set = this.top(at);
           if (!Array.isArray(set)) throw new PickleError('ADDITEMS to something that is not a set', at);
+          if (this.interned.has(set))
+            throw new PickleNeedsRescan(`a list taken as complete grows at byte ${at}`);
           for (const item of items) set.push(item);
           break;
         }

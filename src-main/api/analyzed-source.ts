@@ -12,6 +12,7 @@ import {
 import {
   AllocationLifetimes,
   analyzeTrace,
+  bucketBoundaries,
   parseAddressQuery,
   freeRangesOf,
   planDefragmentationOfSnapshot,
@@ -249,6 +250,22 @@ export class AnalyzedSource {
     }
     const startIndex = lowerBoundTime(time, n, startTime);
     const endIndex = upperBoundTime(time, n, endTime);
+    if (p.boundariesOnly) {
+      const edges = bucketBoundaries(n, startIndex, endIndex, p.buckets);
+      const firstEvents = Array.from(edges.subarray(0, edges.length - 1));
+      return {
+        startTime,
+        endTime,
+        buckets: firstEvents.length,
+        bucketStart: firstEvents.map((i) => time[i] ?? durationMs),
+        bucketFirstEvent: firstEvents,
+        series: [],
+        markers: [],
+        budgets: [],
+        eventCount: n,
+        durationMs,
+      };
+    }
     const q = a.timeline.query(startIndex, endIndex, p.buckets, p.groupBy === 'type' ? 'type' : 'heap');
     const nb = q.boundaries.length - 1;
     const bucketFirstEvent = Array.from(q.boundaries.subarray(0, nb));

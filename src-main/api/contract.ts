@@ -1147,6 +1147,12 @@ export const requests = {
       buckets: z.int().min(1).max(maxTimelineBuckets),
       groupBy: timelineGroupBySchema.default('total'),
       maxMarkers: z.int().min(0).max(10_000).default(2_000),
+      /**
+       * true: only where the buckets start (bucketStart, bucketFirstEvent, and the totals around them);
+       * series, markers and budgets come back empty. A time index at 20,000 buckets without the cost of
+       * aggregating and sending 20,000 buckets of every series.
+       */
+      boundariesOnly: z.boolean().default(false),
     }),
     result: timelineResultSchema,
   },

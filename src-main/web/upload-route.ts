@@ -20,10 +20,13 @@ import type { UploadStore } from '../api/uploads.ts';
 export type UploadReceiver = Pick<UploadStore, 'receiving' | 'chunk' | 'cancel'>;
 
 /**
- * Bytes handed to one UploadStore.chunk() call (one file write): the socket delivers pieces of up to
- * 64 KiB, gathered to this size so that a 152 MB body costs ~150 writes, not thousands.
+ * Bytes handed to one UploadStore.chunk() call (one writev of the pieces, not copied together): the
+ * socket delivers pieces of up to 64 KiB, gathered to this size so that a 152 MB body costs ~150 writes,
+ * not thousands.
  */
 const WRITE_BYTES = 1024 * 1024;
+/** Pieces handed to one chunk() call at most (a client sending tiny pieces still gets bounded writevs). */
+const WRITE_PIECES = 256;
 
 const statusOf: Partial<Record<ApiErrorCode, number>> = {
   InvalidRequest: 400,
@@ -121,11 +124,12 @@ export async function receiveUpload(
   let pieces: Buffer[] = [];
   let gathered = 0;
   const write = async (): Promise<void> => {
-    const data = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, gathered);
+    const data = pieces;
+    const bytes = gathered;
     pieces = [];
     gathered = 0;
     await uploads.chunk(id, position, data);
-    position += data.byteLength;
+    position += bytes;
   };
   try {
     // Async iteration reads the next piece only once this one is handed on: the socket's backpressure
@@ -135,7 +139,7 @@ export async function receiveUpload(
       if (position + gathered + piece.byteLength > offset + length) throw new Error('body beyond its length');
       pieces.push(piece);
       gathered += piece.byteLength;
-      if (gathered >= WRITE_BYTES) await write();
+      if (gathered >= WRITE_BYTES || pieces.length >= WRITE_PIECES) await write();
     }
     if (gathered > 0) await write();
   } catch (error) {

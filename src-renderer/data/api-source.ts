@@ -291,6 +291,7 @@ export class ApiSource implements InspectorSource {
       buckets: timeIndexBuckets,
       groupBy: 'total',
       maxMarkers: 0,
+      boundariesOnly: true,
     });
     this.timeIndex = {
       eventCount: r.eventCount,

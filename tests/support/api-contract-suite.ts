@@ -281,6 +281,27 @@ export function defineContractSuite(
       expect(zoom.bucketFirstEvent[0]).toBeGreaterThan(0);
     });
 
+    test('queryTimeline boundariesOnly: the same bucket edges as the full answer, without series, markers or budgets', async () => {
+      for (const range of [{}, { startTime: trace.durationMs / 3, endTime: trace.durationMs * 0.9 }]) {
+        for (const buckets of [1, 7, 300, trace.eventCount + 5]) {
+          const full = await call(a, 'queryTimeline', { sourceId: trace.sourceId, buckets, ...range });
+          const edges = await call(a, 'queryTimeline', {
+            sourceId: trace.sourceId,
+            buckets,
+            boundariesOnly: true,
+            ...range,
+          });
+          expect(full.series.length).toBeGreaterThan(0);
+          expect(edges.series).toEqual([]);
+          expect(edges.markers).toEqual([]);
+          expect(edges.budgets).toEqual([]);
+          const { series: _s, markers: _m, budgets: _b, ...fullEdges } = full;
+          const { series: _s2, markers: _m2, budgets: _b2, ...onlyEdges } = edges;
+          expect(onlyEdges).toEqual(fullEdges);
+        }
+      }
+    });
+
     test('defragmentPlan: the engine plan at an index, moves capped by limit, bad options refused', async () => {
       const name = 'fragmentation-lavapipe.trace';
       const fragSample = (await call(a, 'getState', {})).sampleTraces.find((t) => t.name === name)!;

@@ -58,3 +58,20 @@ export function totalsOf(r: ImportResult): ExpectedTotals {
     ...(r.sourceEvents === null ? {} : { events: r.sourceEvents }),
   };
 }
+
+/** The event log as rows (kind, time, id, block, offset, size, stack text), to compare two imports. */
+export function eventRows(r: ImportResult): unknown[] {
+  const c = r.log.columns;
+  const rows: unknown[] = [];
+  for (let i = 0; i < r.log.length; i++)
+    rows.push([
+      c.kind[i],
+      c.time[i],
+      c.id[i],
+      c.block[i],
+      c.offset[i],
+      c.size[i],
+      r.log.strings.get(c.stack[i]!),
+    ]);
+  return rows;
+}

@@ -159,7 +159,13 @@ describe('budget modes in the event stream', () => {
     for (const r of fellBack)
       expect(r.budgetRefusal).toEqual({ heapIndex: 0, budget: 128 * MiB, usage: 144 * MiB });
     for (const r of rows.filter((x) => !x.usedRetry)) expect(r.budgetRefusal).toBeNull();
-    const t = source.timeline({ sourceId: 's', buckets: 50, groupBy: 'heap', maxMarkers: 1000 });
+    const t = source.timeline({
+      sourceId: 's',
+      buckets: 50,
+      groupBy: 'heap',
+      maxMarkers: 1000,
+      boundariesOnly: false,
+    });
     const heap0 = t.budgets.find((b) => b.heapIndex === 0);
     expect(heap0?.points.at(-1)?.budget).toBe(128 * MiB);
     expect(t.markers.filter((m) => m.kind === 'budget')).toHaveLength(refusals.length);

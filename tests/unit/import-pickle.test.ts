@@ -218,7 +218,10 @@ describe('one-pass reading (referencedMemo "prune-streamed", internReferenceList
     expect(r.sourceEvents).toBe(2);
     expect(r.header.importedFrom.version).toBe('pickle-4');
   });
-  /** {'device_traces': [[{'frames': []} × n]]}: each entry keeps a list of its own (empty, not interned). */
+  /**
+   * {'device_traces': [[{'frames': []} × n]]}: each entry makes a list of its own, empty (as a snapshot
+   * taken with stacks="python" has for every allocation without Python frames), memoized.
+   */
   function emptyListsPickle(n: number): Uint8Array {
     const out: number[] = [0x80, 4, 0x7d, 0x94]; // PROTO 4, root dict (slot 0)
     out.push(0x8c, 13, ...Buffer.from('device_traces'), 0x94); // slot 1
@@ -236,21 +239,81 @@ describe('one-pass reading (referencedMemo "prune-streamed", internReferenceList
     return Uint8Array.from(out);
   }
 
-  test('lists kept in the memo that are not interned are counted, fast path or not: past 200,000, a rescan', () => {
-    const read = (n: number): number => {
+  /** Reads emptyListsPickle(n) in one pass; records of its 'frames' field: list ids and lengths seen. */
+  function readEmptyLists(n: number, internReferenceLists: boolean) {
+    const ids = new Set<number>();
+    const lengths = new Set<number>();
+    let records = 0;
+    const reader = new PickleStreamReader({
+      referencedMemo: 'prune-streamed',
+      internReferenceLists,
+      streamItems: select,
+      maxPathLength: 2,
+      onItem: () => {},
+      record: {
+        lists: () => true,
+        fields: ['frames'],
+        onRecord: (_p, _i, rec) => {
+          records++;
+          ids.add(rec.listId[0]!);
+          lengths.add((rec.get(0) as PickleValue[]).length);
+        },
+      },
+    });
+    reader.feed(emptyListsPickle(n));
+    reader.end();
+    return { fast: reader.fastItemsRead, records, ids, lengths };
+  }
+
+  test('lists kept in the memo that are not interned are counted: past 200,000, a rescan', () => {
+    expect(readEmptyLists(199_000, false).fast).toBe(199_000); // the fast path read them
+    expect(() => readEmptyLists(200_001, false)).toThrow(PickleNeedsRescan);
+  });
+
+  test('empty lists are interned as one list with one id: any number of them in one pass', () => {
+    // Before, each entry's empty list stayed in the memo as a list of its own: a snapshot with more than
+    // 200,000 of them (stacks="python", allocations without Python frames) was read twice, the second
+    // time without interned lists (no list ids for the importer's stack cache).
+    const r = readEmptyLists(250_000, true);
+    expect(r.fast).toBe(250_000);
+    expect(r.records).toBe(250_000);
+    expect(r.lengths).toEqual(new Set([0]));
+    expect(r.ids.size).toBe(1);
+    expect([...r.ids][0]).toBeGreaterThanOrEqual(0);
+  });
+
+  test('an interned empty list that the pickle appends to later asks for a rescan, whoever read it', () => {
+    // {'device_traces': [[{'frames': []} × 3]], 'x': <an entry's frames list>} with 1 appended to that list
+    // through the memo after the entries were handed out. The first entry is read by the fast path (its
+    // list, slot 6, interned at once); the others by the opcode loop (SETITEM, no MARK: the fast path
+    // gives up), their lists (slots 8 and 10) interned when their items are handed out.
+    for (const [slot, entry] of [
+      [6, 0],
+      [8, 1],
+    ] as const) {
+      const out: number[] = [0x80, 4, 0x7d, 0x94, 0x28]; // PROTO 4, root dict (slot 0), MARK
+      out.push(0x8c, 13, ...Buffer.from('device_traces'), 0x94); // slot 1
+      out.push(0x5d, 0x94, 0x5d, 0x94, 0x28); // outer list (slot 2), inner list (slot 3), MARK
+      out.push(0x7d, 0x94, 0x28, 0x8c, 6, ...Buffer.from('frames'), 0x94); // entry (4), MARK, key (5)
+      out.push(0x5d, 0x94, 0x75); // EMPTY_LIST (slot 6), SETITEMS
+      out.push(0x7d, 0x94, 0x68, 5, 0x5d, 0x94, 0x73); // entry (7), BINGET 5, EMPTY_LIST (8), SETITEM
+      out.push(0x7d, 0x94, 0x68, 5, 0x5d, 0x94, 0x73); // entry (9), BINGET 5, EMPTY_LIST (10), SETITEM
+      out.push(0x65, 0x61); // APPENDS (inner), APPEND inner to outer
+      out.push(0x8c, 1, 0x78, 0x94, 0x68, slot, 0x4b, 1, 0x61); // 'x', BINGET slot, 1, APPEND
+      out.push(0x75, 0x2e); // SETITEMS, STOP
+      const bytes = Uint8Array.from(out);
+      const entries = [{ frames: [] }, { frames: [] }, { frames: [] }] as { frames: number[] }[];
+      entries[entry] = { frames: [1] };
+      expect(plain(readPickle(bytes))).toEqual({ device_traces: [entries], x: [1] });
       const reader = new PickleStreamReader({
         referencedMemo: 'prune-streamed',
         internReferenceLists: true,
         streamItems: select,
-        maxPathLength: 2,
         onItem: () => {},
       });
-      reader.feed(emptyListsPickle(n));
-      reader.end();
-      return reader.fastItemsRead;
-    };
-    expect(read(199_000)).toBeGreaterThan(198_000); // the fast path read them
-    expect(() => read(200_001)).toThrow(PickleNeedsRescan);
+      expect(() => reader.feed(bytes)).toThrow(PickleNeedsRescan);
+      expect(reader.fastItemsRead).toBe(1);
+    }
   });
 });
 

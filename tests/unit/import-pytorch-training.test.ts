@@ -1,7 +1,7 @@
 // The PyTorch importer on snapshots of a modelled training loop (scripts/pytorch-training-snapshot.ts):
 // requested sizes in the trace, rounded block sizes in the segments, several streams, segments given back.
 // A consistent snapshot must import without a warning; one whose trace and segments disagree must warn.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -12,11 +12,14 @@ import { fileSource } from '../../src-main/import/file-source.ts';
 import { writeImportedTrace } from '../../src-main/import/write-imported.ts';
 import { loadTraceSync } from '../../src-main/trace/reader.ts';
 import { TraceEventKind } from '../../allocator/event-log.ts';
+import { PickleStreamReader, type PickleValue } from '../../allocator/import/pickle.ts';
+import { eventRows } from '../support/import-fixtures.ts';
 import {
   EntryAction,
   STREAMS,
   simulateTraining,
   snapshotTotals,
+  writeTrainingJson,
   writeTrainingPickle,
   type Block,
   type TrainingSnapshot,
@@ -102,6 +105,59 @@ describe('PyTorch snapshots of a training loop', () => {
     }
     expect(allocations).toBeGreaterThan(1000);
     expect([...streams].sort((a, b) => a - b)).toEqual(Object.values(STREAMS).sort((a, b) => a - b));
+  });
+
+  test('stacks="python": the events and stacks of its JSON form, every entry read with a list id', async () => {
+    // Allocations without Python frames (backward, NCCL) have an empty frames list, one of its own per
+    // entry in the pickle; the alloc entry of a live block reads that block's frames list back by memo
+    // reference. JSON has neither: every entry writes its own list.
+    const s = simulateTraining({ ...small, stacks: 'python' });
+    const pickle = path.join(dir, 'python.pickle');
+    const json = path.join(dir, 'python.json');
+    writeTrainingPickle(pickle, s);
+    writeTrainingJson(json, s);
+    const fromPickle = await importSource(await fileSource(pickle));
+    const fromJson = await importSource(await fileSource(json));
+    expect(fromPickle.header.importedFrom.version).toBe('pickle-4');
+    expect(fromJson.header.importedFrom.version).toBe('json');
+    expect(fromPickle.warnings).toEqual([]);
+    const rows = eventRows(fromPickle);
+    expect(rows.length).toBeGreaterThan(s.trace.length / 2);
+    expect(rows).toEqual(eventRows(fromJson));
+    // The reader as the importer runs it: the entries take the fast path, and their frames lists (empty
+    // ones included) come with a list id, the importer's stack cache key.
+    let records = 0;
+    let withId = 0;
+    let empty = 0;
+    let emptyWithId = 0;
+    const reader = new PickleStreamReader({
+      referencedMemo: 'prune-streamed',
+      internReferenceLists: true,
+      streamItems: (p) =>
+        (p.length === 1 && p[0] === 'segments') || (p.length === 2 && p[0] === 'device_traces'),
+      maxPathLength: 2,
+      onItem: () => {},
+      record: {
+        lists: (p) => p[0] === 'device_traces',
+        fields: ['frames'],
+        onRecord: (_p, _i, rec) => {
+          records++;
+          const hasId = rec.listId[0]! >= 0;
+          if (hasId) withId++;
+          if ((rec.get(0) as PickleValue[]).length === 0) {
+            empty++;
+            if (hasId) emptyWithId++;
+          }
+        },
+      },
+    });
+    reader.feed(new Uint8Array(readFileSync(pickle)));
+    reader.end();
+    expect(records).toBe(reader.fastItemsRead);
+    expect(records).toBeGreaterThan(s.trace.length * 0.99);
+    expect(empty).toBeGreaterThan(records / 4);
+    expect(emptyWithId).toBe(empty);
+    expect(withId).toBeGreaterThan(records * 0.99);
   });
 
   test('a snapshot whose requested_size disagrees with the trace still warns', async () => {

@@ -8,7 +8,14 @@ import {
   type PickleValue,
 } from '../../allocator/import/pickle.ts';
 import { TraceEventKind } from '../../allocator/index.ts';
-import { expectedTotals, fixture, importBytes, importFixture, totalsOf } from '../support/import-fixtures.ts';
+import {
+  eventRows,
+  expectedTotals,
+  fixture,
+  importBytes,
+  importFixture,
+  totalsOf,
+} from '../support/import-fixtures.ts';
 
 const pickles = [
   'pytorch-trace-p2.pickle',
@@ -53,24 +60,9 @@ describe('PyTorch memory snapshots', () => {
       'pickle-5',
       'json',
     ]);
-    const columns = (r: (typeof logs)[0]): unknown[] => {
-      const c = r.log.columns;
-      const rows: unknown[] = [];
-      for (let i = 0; i < r.log.length; i++)
-        rows.push([
-          c.kind[i],
-          c.time[i],
-          c.id[i],
-          c.block[i],
-          c.offset[i],
-          c.size[i],
-          r.log.strings.get(c.stack[i]!),
-        ]);
-      return rows;
-    };
-    const first = columns(logs[0]!);
+    const first = eventRows(logs[0]!);
     expect(first.length).toBeGreaterThan(100);
-    for (const r of logs.slice(1)) expect(columns(r)).toEqual(first);
+    for (const r of logs.slice(1)) expect(eventRows(r)).toEqual(first);
   });
 
   test('the trace becomes allocate/free/block events with frames as stacks', async () => {
