@@ -187,8 +187,11 @@ describe('uploads of any size from the page', () => {
     const [halfAt, halfBytes] = (await half.jsonValue()) as [number, number];
     const uploads = serverUploads();
     expect(uploads).toHaveLength(1); // the upload in progress, on disk
-    // The server writes what it received to the file (not to memory).
-    expect(statSync(path.join(serverTmp, uploads[0]!)).size).toBeGreaterThanOrEqual(halfBytes);
+    // The server writes what it received to the file (not to memory). The page's count is what the browser
+    // has sent, which may still be in the socket or the server's last gathered piece: the file catches up.
+    await expect
+      .poll(() => statSync(path.join(serverTmp, uploads[0]!)).size, { timeout: 30_000, interval: 20 })
+      .toBeGreaterThanOrEqual(halfBytes);
     await page.click('[data-testid="cancel-load"]');
     await page.waitForSelector('[data-testid="load-error"]', { timeout: 60_000 });
     expect(await page.textContent('[data-testid="load-error"]')).toContain(
