@@ -109,6 +109,14 @@ export function Timeline(): ReactNode {
   const themeRef = useRef<{ name: string; colors: CanvasTheme } | null>(null);
   /** The totals plot at the current zoom, copied by pan frames (made in idle time). */
   const panCache = useRef(new PanCache());
+  // Level-of-detail queries, one pump per kind (see Pump and lodWindow below). Each sent query is counted
+  // on the canvas (`data-lod-queries`, read by the tests and the benchmark).
+  const countQuery = (): void => {
+    const canvas = canvasRef.current;
+    if (canvas) canvas.dataset['lodQueries'] = String(totalsPump.current.sent + bandsPump.current.sent);
+  };
+  const totalsPump = useRef(new Pump<TimelineQuery, TimelineBuckets>(countQuery));
+  const bandsPump = useRef(new Pump<BandsQuery, PreparedBands>(countQuery));
   const dirtyRef = useRef(false);
   const loopRef = useRef<number | null>(null);
   const idleRef = useRef(0);
@@ -262,8 +270,6 @@ export function Timeline(): ReactNode {
   // covers the visible range plus one view width on either side at the same resolution, so panning draws
   // from what is already here and asks again only near the edges or when the zoom level changed.
   const plotWidth = Math.max(1, width - timelineMargin.left - timelineMargin.right);
-  const totalsPump = useRef(new Pump<TimelineQuery, TimelineBuckets>());
-  const bandsPump = useRef(new Pump<BandsQuery, PreparedBands>());
   useEffect(() => {
     const pump = totalsPump.current;
     if (!source || eventCount === 0) {
@@ -659,6 +665,13 @@ const cachedAnswers = 6;
  */
 class Pump<Q, R> {
   covered: Covered<Q> | null = null;
+  /** Queries sent so far. */
+  sent = 0;
+  /** Called after each query is sent. */
+  private readonly onSent: () => void;
+  constructor(onSent: () => void = () => undefined) {
+    this.onSent = onSent;
+  }
   private inFlight = false;
   private wanted: { run: () => Promise<void> } | null = null;
   private cache: (Covered<Q> & { readonly result: R })[] = [];
@@ -713,7 +726,10 @@ class Pump<Q, R> {
     const w = this.wanted;
     this.wanted = null;
     this.inFlight = true;
-    void w.run().finally(() => {
+    this.sent++;
+    const running = w.run();
+    this.onSent();
+    void running.finally(() => {
       this.inFlight = false;
       this.next();
     });
