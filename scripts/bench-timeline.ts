@@ -19,8 +19,9 @@
 // frame's rendering steps (style, layout, paint) that the input's work belongs to. Both in ms: median,
 // 95th percentile, max, and how many inputs took longer than a 60 Hz frame (16 ms) to reach their frame.
 // Also the canvas's own last draw cost (data-draw-ms), the level-of-detail queries the page sent during the
-// series (lod_queries: data-lod-queries, NaN for a renderer without the counter), and the load average (a
-// loaded machine's outliers are mostly waits for a CPU: read the numbers with it).
+// series (lod_queries: data-lod-queries, NaN for a renderer without the counter) and the answers of those
+// applied in idle time because a wheel burst was on (answers_held), and the load average (a loaded
+// machine's outliers are mostly waits for a CPU: read the numbers with it).
 //
 // --trace: each series runs again under a Chromium trace (CDP Tracing, which slows the page: these runs'
 // latencies are not the ones above), and one line per series says where the renderer's main thread spent
@@ -77,6 +78,8 @@ interface Latency {
   cacheHits: number;
   /** Level-of-detail queries sent during the series (NaN: the renderer does not count them). */
   queries: number;
+  /** Answers that came during a wheel burst and were applied in idle time (timeline-answer-gate.ts). */
+  held: number;
 }
 
 /** A frame is late when input → frame takes longer than this (a 60 Hz frame), ms. */
@@ -110,10 +113,12 @@ async function measure(page: Page, kind: 'pan' | 'zoom', count: number, marks = 
         draws: 0,
         cacheHits: 0,
         queries: 0,
+        held: 0,
       };
       const draws0 = Number(canvas.dataset['draws'] ?? '0');
       const hits0 = Number(canvas.dataset['panCacheHits'] ?? '0');
       const queries0 = Number(canvas.dataset['lodQueries'] ?? 'NaN');
+      const held0 = Number(canvas.dataset['answersHeld'] ?? 'NaN');
       const afterPaint = (): Promise<number> =>
         new Promise((resolve) => {
           const ch = new MessageChannel();
@@ -152,6 +157,7 @@ async function measure(page: Page, kind: 'pan' | 'zoom', count: number, marks = 
       out.draws = Number(canvas.dataset['draws'] ?? '0') - draws0;
       out.cacheHits = Number(canvas.dataset['panCacheHits'] ?? '0') - hits0;
       out.queries = Number(canvas.dataset['lodQueries'] ?? 'NaN') - queries0;
+      out.held = Number(canvas.dataset['answersHeld'] ?? 'NaN') - held0;
       return out;
     },
     { kind, count, marks },
@@ -260,7 +266,7 @@ async function benchTrace(label: string, file: string, ui: string): Promise<void
           `timeline-bench trace=${label} events=${events} mode=${mode} input=${kind} n=${inputs} ` +
             `handled_ms{${stats(r.handled)}} input_to_frame_ms{${stats(r.frame)}} ${lateShare(r.frame)} ` +
             `draw_ms{${stats(r.drawMs)}} ` +
-            `draws=${r.draws} pan_cache_hits=${r.cacheHits} lod_queries=${r.queries} load=${loadavg()
+            `draws=${r.draws} pan_cache_hits=${r.cacheHits} lod_queries=${r.queries} answers_held=${r.held} load=${loadavg()
               .map((v) => v.toFixed(2))
               .join(',')}`,
         );
