@@ -1,13 +1,15 @@
 // Holds the timeline's arriving level-of-detail answers back while wheel zoom input is arriving, and applies
-// them in idle time instead (after a frame, when the browser has time to spare before the next one).
+// them in idle time instead (after a frame, when the browser has time to spare before the next one); the
+// same for the store's range update that asks for a new answer when the zoom ran past the one here.
 //
-// Why: applying an answer re-renders the Timeline (React) and draws it again; done in the middle of a
-// burst of wheel steps, that work shares the frame of the next step's input and delays it. Meanwhile the
+// Why: applying an answer (or a range update: useSyncExternalStore renders synchronously, at the end of
+// the wheel event's task) re-renders the Timeline (React) and draws it again; done in the middle of a
+// burst of wheel steps, that work shares the frame of the step's input and delays it. Meanwhile the
 // frames draw from the answer already here (an answer covers the view and one view width either side).
 //
-// Invariants: the newest answer per kind wins (an older held one never overwrites a newer one applied or
-// held); an answer held is applied at the latest `maxHoldMs` after it came (idle or not), so the view never
-// waits long for data it lacks; outside a burst answers apply at once.
+// Invariants: the newest update per kind wins (an older held one never overwrites a newer one applied or
+// held); an update held is applied at the latest `maxHoldMs` after it came (idle or not), so the view never
+// waits long for data it lacks; outside a burst updates apply at once.
 
 /** Wheel steps closer together than this (ms) are one burst. */
 export const wheelBurstQuietMs = 150;
@@ -44,7 +46,7 @@ export class AnswerGate {
   private heldSince = 0;
   private idle: number | null = null;
   private readonly env: GateEnv | null;
-  /** Answers applied from an idle callback, not at once (read by the tests through the canvas). */
+  /** Updates applied from an idle callback, not at once (read by the benchmark through the canvas). */
   appliedLater = 0;
 
   /** Without `env`, the browser's; where there is no requestIdleCallback, answers always apply at once. */
@@ -62,7 +64,7 @@ export class AnswerGate {
     return this.env !== null && this.env.now() - this.lastWheel < wheelBurstQuietMs;
   }
 
-  /** Applies `apply` (the answer of kind `kind`) now, or holds it for idle time during a wheel burst. */
+  /** Applies `apply` (the update of kind `kind`) now, or holds it for idle time during a wheel burst. */
   apply(kind: string, apply: () => void): void {
     if (!this.env || !this.inWheelBurst()) {
       this.held.delete(kind);

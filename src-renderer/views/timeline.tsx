@@ -112,7 +112,6 @@ export function Timeline(): ReactNode {
   const rangeTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
   const rangeDue = useRef(0);
   const pushRange = (): void => {
-    rangeTimer.current = null;
     rangeDue.current = performance.now() + rangeUpdateMs;
     const v = viewRef.current;
     store.getState().setRange(v);
@@ -133,8 +132,12 @@ export function Timeline(): ReactNode {
   };
   const totalsPump = useRef(new Pump<TimelineQuery, TimelineBuckets>(countQuery));
   const bandsPump = useRef(new Pump<BandsQuery, PreparedBands>(countQuery));
-  /** Holds answers that arrive during a burst of wheel steps for idle time (timeline-answer-gate.ts). */
+  /**
+   * Holds what re-renders the Timeline during a burst of wheel steps for idle time: arriving answers, and
+   * the store's range update that asks for one (timeline-answer-gate.ts).
+   */
   const answerGate = useRef(new AnswerGate());
+  const pushRangeSoon = (): void => answerGate.current.apply('range', pushRange);
   const dirtyRef = useRef(false);
   const loopRef = useRef<number | null>(null);
   const idleRef = useRef(0);
@@ -189,14 +192,14 @@ export function Timeline(): ReactNode {
     if (text)
       text.textContent = `events ${formatCount(Math.floor(frame.range.start))}–${formatCount(Math.ceil(frame.range.end))}`;
     d['drawMs'] = (performance.now() - t0).toFixed(2);
-    // Pixels per bucket of the totals drawn (1 = the plot's resolution) and answers held for idle time.
+    // Pixels per bucket of the totals drawn (1 = the plot's resolution); updates held for idle time.
     const b = inputs.buckets;
     if (b && b.count > 0) {
       const plot = Math.max(1, inputs.width - timelineMargin.left - timelineMargin.right);
       const perPixel = Math.max(1e-9, frame.range.end - frame.range.start) / plot;
       d['bucketPx'] = ((b.end - b.start) / b.count / perPixel).toFixed(3);
     }
-    d['answersHeld'] = String(answerGate.current.appliedLater);
+    d['heldUpdates'] = String(answerGate.current.appliedLater);
     d['panCacheHits'] = String(panCache.current.hits);
     d['mode'] = inputs.mode;
     if (prepared) {
@@ -241,8 +244,8 @@ export function Timeline(): ReactNode {
       rangeTimer.current = null;
       const slack = answerGate.current.inWheelBurst() ? wheelBurstSlack : settledSlack;
       if (!dataNeeded(viewRef.current, slack)) rangeTimer.current = setTimeout(pushRange, rangeIdleMs);
-      else if (performance.now() >= rangeDue.current) pushRange();
-      else rangeTimer.current = setTimeout(pushRange, rangeDue.current - performance.now());
+      else if (performance.now() >= rangeDue.current) pushRangeSoon();
+      else rangeTimer.current = setTimeout(pushRangeSoon, rangeDue.current - performance.now());
     };
     const behavior = zoom<HTMLCanvasElement, unknown>()
       .scaleExtent([1, Math.max(1, eventCount / 8)])
@@ -277,7 +280,7 @@ export function Timeline(): ReactNode {
       if (rangeTimer.current !== null) clearTimeout(rangeTimer.current);
       rangeTimer.current = null;
     };
-    // drawNow and pushRange read refs only.
+    // drawNow, pushRange and pushRangeSoon read refs only.
   }, [store, eventCount, width]);
 
   // A range set from outside this view (a trace loaded, a live trace grew): draw that.
