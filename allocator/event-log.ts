@@ -169,29 +169,35 @@ export const eventColumnNames: readonly (keyof EventColumns)[] = [
 
 export type MutableEventColumns = { -readonly [K in keyof EventColumns]: EventColumns[K] };
 
-/** Zeroed columns for `capacity` events: the one place that says which typed array each column is. */
-export function allocateEventColumns(capacity: number): MutableEventColumns {
+/**
+ * Zeroed columns for `capacity` events: the one place that says which typed array each column is. `shared`:
+ * in SharedArrayBuffers, so a worker thread can read the events without a copy (memory is only resident
+ * once written, as with ordinary buffers).
+ */
+export function allocateEventColumns(capacity: number, shared = false): MutableEventColumns {
+  const col = <T>(Type: new (lengthOrBuffer: number | ArrayBufferLike) => T, bytesPerElement: number): T =>
+    shared ? new Type(new SharedArrayBuffer(capacity * bytesPerElement)) : new Type(capacity);
   return {
-    kind: new Uint8Array(capacity),
-    time: new Float64Array(capacity),
-    id: new Float64Array(capacity),
-    block: new Float64Array(capacity),
-    type: new Int16Array(capacity),
-    offset: new Float64Array(capacity),
-    size: new Float64Array(capacity),
-    alignment: new Float64Array(capacity),
-    flags: new Uint8Array(capacity),
-    name: new Uint32Array(capacity),
-    decision: new Int32Array(capacity),
-    stack: new Uint32Array(capacity),
-    code: new Uint32Array(capacity),
-    message: new Uint32Array(capacity),
-    thread: new Uint32Array(capacity),
-    usage: new Float64Array(capacity),
-    typeBits: new Float64Array(capacity),
-    format: new Uint32Array(capacity),
-    address: new Float64Array(capacity),
-    stream: new Float64Array(capacity),
+    kind: col(Uint8Array, 1),
+    time: col(Float64Array, 8),
+    id: col(Float64Array, 8),
+    block: col(Float64Array, 8),
+    type: col(Int16Array, 2),
+    offset: col(Float64Array, 8),
+    size: col(Float64Array, 8),
+    alignment: col(Float64Array, 8),
+    flags: col(Uint8Array, 1),
+    name: col(Uint32Array, 4),
+    decision: col(Int32Array, 4),
+    stack: col(Uint32Array, 4),
+    code: col(Uint32Array, 4),
+    message: col(Uint32Array, 4),
+    thread: col(Uint32Array, 4),
+    usage: col(Float64Array, 8),
+    typeBits: col(Float64Array, 8),
+    format: col(Uint32Array, 4),
+    address: col(Float64Array, 8),
+    stream: col(Float64Array, 8),
   };
 }
 
@@ -204,8 +210,9 @@ export function grownEventColumns(
   cols: EventColumns,
   capacity: number,
   holdsData: (name: keyof EventColumns) => boolean = () => true,
+  shared = false,
 ): MutableEventColumns {
-  const next = allocateEventColumns(capacity);
+  const next = allocateEventColumns(capacity, shared);
   for (const key of eventColumnNames)
     if (holdsData(key)) (next[key] as Uint8Array).set(cols[key] as Uint8Array);
   return next;
@@ -301,6 +308,14 @@ export interface MemoryMapFields {
 
 const defaultClock: Clock = () => performance.now();
 
+export interface EventLogOptions {
+  /** Events the columns hold before they first grow (default 4096). */
+  readonly initialCapacity?: number;
+  readonly clock?: Clock;
+  /** Columns in SharedArrayBuffers (see allocateEventColumns), for a reader on another thread. */
+  readonly sharedMemory?: boolean;
+}
+
 /**
  * Growable struct-of-arrays event log. Implements AllocatorEventSink so an allocator can write into it
  * directly; scenarios add frames, marks and budget samples. `length` only grows.
@@ -317,12 +332,30 @@ export class EventLog implements AllocatorEventSink {
   private decisionSource: ((id: number) => MemoryTypeDecision | undefined) | null = null;
   /** OS thread id written into every event pushed while set (captured applications; 0 = none). */
   thread = 0;
+  private readonly sharedMemory: boolean;
+  /** watchFinal: the next count of final events to report (Infinity: no watcher), and the step. */
+  private watchAt = Infinity;
+  private watchEvery = 0;
+  private onFinal: (final: number) => void = () => {};
 
-  constructor(options: { initialCapacity?: number; clock?: Clock } = {}) {
+  constructor(options: EventLogOptions = {}) {
     this.capacity = Math.max(16, options.initialCapacity ?? 4096);
-    this.cols = allocateEventColumns(this.capacity);
+    this.sharedMemory = options.sharedMemory ?? false;
+    this.cols = allocateEventColumns(this.capacity, this.sharedMemory);
     this.clock = options.clock ?? defaultClock;
     this.epoch = this.clock();
+  }
+
+  /**
+   * Calls `onFinal(n)` each time `every` more events are final, n = every, 2 every, ...: events [0, n) no
+   * longer change (all but the last appended event are final: placeLast and bindResource amend the last one,
+   * nothing amends an earlier one). Called while event n is appended, before it is written, so `columns`
+   * and `strings` then hold everything those events name. One watcher at a time.
+   */
+  watchFinal(every: number, onFinal: (final: number) => void): void {
+    this.watchEvery = Math.max(1, Math.floor(every));
+    this.watchAt = (Math.floor(this.length / this.watchEvery) + 1) * this.watchEvery;
+    this.onFinal = onFinal;
   }
 
   /** Lets the log copy each decision record the first time an event names it. */
@@ -340,7 +373,7 @@ export class EventLog implements AllocatorEventSink {
   }
 
   private grow(): void {
-    this.cols = grownEventColumns(this.cols, this.capacity * 2);
+    this.cols = grownEventColumns(this.cols, this.capacity * 2, undefined, this.sharedMemory);
     this.capacity *= 2;
   }
 
@@ -351,6 +384,10 @@ export class EventLog implements AllocatorEventSink {
    * million imported events that never name a thread cost nothing there).
    */
   private push(kind: TraceEventKind): number {
+    if (this.length === this.watchAt) {
+      this.watchAt += this.watchEvery;
+      this.onFinal(this.length);
+    }
     if (this.length === this.capacity) this.grow();
     const i = this.length++;
     this.cols.kind[i] = kind;

@@ -3,8 +3,9 @@
 // all of them alike; pinned with taskset where there is one. Each bench process makes its 15 warm-up replays
 // and then --runs timed ones and prints the median CPU ns/op (user + system); this script prints every
 // process's figure with the 1-minute load average, then per build the median over its processes, and says
-// whether the builds placed alike (blocks allocated, committed peak and moves must agree: a speed change
-// must not change placements). Each entry point is a built checkout's bin/vramscope.mjs (`npm run build:cli`
+// whether the builds' block figures agree (blocks allocated, committed peak and moves; it reports a
+// difference, it does not fail on one). These are not offsets: an algorithmic change such as quick reuse
+// (docs/allocator.md) places allocations elsewhere and may still read "identical" here. Each entry point is a built checkout's bin/vramscope.mjs (`npm run build:cli`
 // there first). On a shared machine, compare builds only within one invocation, and prefer many rounds.
 //
 //   node --import tsx scripts/bench-allocator-ab.ts [--workload F.trace] [--rounds 6] [--runs 5] [--cpu 1]

@@ -67,7 +67,9 @@ export async function buildCli({ quiet = false } = {}) {
   renameSync(staging, cliDir);
   if (!quiet) {
     const ms = (performance.now() - started).toFixed(0);
-    process.stdout.write(`built dist/cli (vramscope, scenario-worker, trace-worker) in ${ms} ms\n`);
+    process.stdout.write(
+      `built dist/cli (vramscope, scenario-worker, trace-worker, trace-stream-worker) in ${ms} ms\n`,
+    );
   }
 }
 

@@ -11,50 +11,78 @@ export interface EndState {
   readonly unknownIds: number;
 }
 
+/**
+ * endState of a log that grows: `advance` replays the events up to a count (they must not change once
+ * replayed: final events, see EventLog.watchFinal), `result` gives the totals of what is live so far.
+ */
+export class EndStateReplay {
+  /** Live block / allocation id -> the index of the event that made it (its type and size are read there). */
+  private readonly blocks = new Map<number, number>();
+  private readonly allocations = new Map<number, number>();
+  private unknownIds = 0;
+  /** The columns last replayed from (a grown log's columns hold every earlier event too). */
+  private columns: EventColumns | null = null;
+  /** Events replayed so far. */
+  replayed = 0;
+
+  /** Replays events [replayed, upTo) of `c`. */
+  advance(c: EventColumns, upTo: number): void {
+    const { blocks, allocations } = this;
+    this.columns = c;
+    for (let i = this.replayed; i < upTo; i++) {
+      const id = c.id[i]!;
+      switch (c.kind[i]) {
+        case TraceEventKind.BlockCreate:
+          blocks.set(id, i);
+          break;
+        case TraceEventKind.BlockDestroy:
+          if (!blocks.delete(id)) this.unknownIds++;
+          break;
+        case TraceEventKind.Allocate:
+          allocations.set(id, i);
+          break;
+        case TraceEventKind.Free:
+          if (!allocations.delete(id)) this.unknownIds++;
+          break;
+        default:
+          break;
+      }
+    }
+    this.replayed = Math.max(this.replayed, upTo);
+  }
+
+  result(): EndState {
+    const totals = emptyTotals();
+    const perType: ImportTotals[] = [];
+    const typeTotals = (t: number): ImportTotals => {
+      while (perType.length <= t) perType.push(emptyTotals());
+      return perType[t]!;
+    };
+    const c = this.columns;
+    if (c === null) return { totals, perType, unknownIds: this.unknownIds };
+    for (const i of this.blocks.values()) {
+      const size = c.size[i]!;
+      totals.blocks++;
+      totals.blockBytes += size;
+      const t = typeTotals(c.type[i]!);
+      t.blocks++;
+      t.blockBytes += size;
+    }
+    for (const i of this.allocations.values()) {
+      const size = c.size[i]!;
+      totals.allocations++;
+      totals.allocatedBytes += size;
+      const t = typeTotals(c.type[i]!);
+      t.allocations++;
+      t.allocatedBytes += size;
+    }
+    return { totals, perType, unknownIds: this.unknownIds };
+  }
+}
+
 /** Any event store with the EventLog columns: a live EventLog or a loaded trace's events. */
 export function endState(log: { readonly length: number; readonly columns: EventColumns }): EndState {
-  const c = log.columns;
-  const blocks = new Map<number, { type: number; size: number }>();
-  const allocations = new Map<number, { type: number; size: number }>();
-  let unknownIds = 0;
-  for (let i = 0; i < log.length; i++) {
-    const id = c.id[i]!;
-    switch (c.kind[i]) {
-      case TraceEventKind.BlockCreate:
-        blocks.set(id, { type: c.type[i]!, size: c.size[i]! });
-        break;
-      case TraceEventKind.BlockDestroy:
-        if (!blocks.delete(id)) unknownIds++;
-        break;
-      case TraceEventKind.Allocate:
-        allocations.set(id, { type: c.type[i]!, size: c.size[i]! });
-        break;
-      case TraceEventKind.Free:
-        if (!allocations.delete(id)) unknownIds++;
-        break;
-      default:
-        break;
-    }
-  }
-  const totals = emptyTotals();
-  const perType: ImportTotals[] = [];
-  const typeTotals = (t: number): ImportTotals => {
-    while (perType.length <= t) perType.push(emptyTotals());
-    return perType[t]!;
-  };
-  for (const b of blocks.values()) {
-    totals.blocks++;
-    totals.blockBytes += b.size;
-    const t = typeTotals(b.type);
-    t.blocks++;
-    t.blockBytes += b.size;
-  }
-  for (const a of allocations.values()) {
-    totals.allocations++;
-    totals.allocatedBytes += a.size;
-    const t = typeTotals(a.type);
-    t.allocations++;
-    t.allocatedBytes += a.size;
-  }
-  return { totals, perType, unknownIds };
+  const replay = new EndStateReplay();
+  replay.advance(log.columns, log.length);
+  return replay.result();
 }

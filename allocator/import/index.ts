@@ -1,5 +1,6 @@
 // Importers for other tools' memory dumps: format detection and one entry point. Pure (no Node APIs):
 // the CLI feeds them a file through src-main/import/file-source.ts; a browser could feed a File.
+import type { EventLog, EventLogOptions } from '../event-log.ts';
 import { sniffTextEncoding, type ByteSource } from './byte-source.ts';
 import { importGpuMemDump } from './gpumemdump.ts';
 import {
@@ -14,7 +15,7 @@ import { detectRmv, importRmv } from './rmv.ts';
 
 export * from './model.ts';
 export { blobSource, bytesSource, type BlobLike, type ByteSource, type ChunkOptions } from './byte-source.ts';
-export { endState, type EndState } from './end-state.ts';
+export { endState, EndStateReplay, type EndState } from './end-state.ts';
 export { importGpuMemDump } from './gpumemdump.ts';
 export { importPytorchSnapshot } from './pytorch.ts';
 export { importRmv } from './rmv.ts';
@@ -25,6 +26,12 @@ export interface ImportOptions {
   readonly onProgress?: ImportProgress;
   /** On a malformed file, keep what was read before the problem (with a warning) instead of failing. */
   readonly partial?: boolean;
+  /**
+   * Makes the event log a PyTorch snapshot's timeline is written into (default `new EventLog(options)`), so
+   * the caller can watch it grow: the CLI encodes the trace on another thread meanwhile. Other formats
+   * build their logs themselves.
+   */
+  readonly eventLog?: (options: EventLogOptions) => EventLog;
 }
 
 const HEAD_BYTES = 4096;
@@ -89,7 +96,10 @@ export async function importSource(source: ByteSource, options: ImportOptions = 
   try {
     if (format === 'rmv') return await importRmv(source, common);
     return format === 'pytorch'
-      ? await importPytorchSnapshot(source, common)
+      ? await importPytorchSnapshot(source, {
+          ...common,
+          ...(options.eventLog ? { eventLog: options.eventLog } : {}),
+        })
       : await importGpuMemDump(source, { ...common, expected: options.format ?? null, hint: format });
   } catch (error) {
     // Field-level messages ("X.Size should be ...") get the file and the format in front.

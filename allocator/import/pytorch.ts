@@ -30,7 +30,7 @@
 // typed columns (28 bytes each) for the backward walk, and stacks are interned once.
 import type { MemoryHeap, MemoryType } from '../device.ts';
 import { MemoryHeapFlags, MemoryPropertyFlags } from '../device.ts';
-import { EventLog } from '../event-log.ts';
+import { EventLog, type EventLogOptions } from '../event-log.ts';
 import { AllocationKind, type AllocateEventFields } from '../types.ts';
 import { AddrMap, type Addr } from './addr-map.ts';
 import { textChunks, sniffTextEncoding, type ByteSource } from './byte-source.ts';
@@ -723,6 +723,7 @@ function buildTimeline(
   c: Collector,
   warnings: Warnings,
   found: string[],
+  newLog: (options: EventLogOptions) => EventLog,
 ): { devices: number; perDevicePeak: number[]; expandablePieces: number; end: ImportTotals } {
   const { segments, entries } = c.state;
   // The collector's log only interned strings so far; the timeline gets a log sized for every event it
@@ -730,7 +731,7 @@ function buildTimeline(
   const strings = c.log.strings;
   let bound = entries.length + 64;
   for (const s of segments) bound += 2 + 2 * s.blocks.length;
-  const log = new EventLog({ clock: () => c.now, initialCapacity: bound });
+  const log = newLog({ clock: () => c.now, initialCapacity: bound });
   const allocSize = new AllocationSizes(bound + 1);
   c.log = log;
   let deviceCount = 0;
@@ -1115,7 +1116,12 @@ function sameTotals(a: ImportTotals, b: ImportTotals): boolean {
 /** Imports a PyTorch snapshot (pickle or JSON) from a byte source. */
 export async function importPytorchSnapshot(
   source: ByteSource,
-  options: { onProgress?: ImportProgress; partial?: boolean } = {},
+  options: {
+    onProgress?: ImportProgress;
+    partial?: boolean;
+    /** Makes the timeline's event log (ImportOptions.eventLog). */
+    eventLog?: (options: EventLogOptions) => EventLog;
+  } = {},
 ): Promise<ImportResult> {
   // A snapshot's trace entries take at least 64 bytes each in a pickle (more in JSON): room for that many.
   const entryCapacity = Math.max(1024, Math.min(1 << 24, Math.floor((source.size ?? 0) / 64)));
@@ -1251,7 +1257,12 @@ export async function importPytorchSnapshot(
         `The snapshot is inconsistent: segment ${s.addr} on device ${s.device} says allocated_size ${s.allocatedSize} but its active_allocated blocks add up to ${allocated}`,
       );
   }
-  const { devices, perDevicePeak, end } = buildTimeline(c, warnings, found);
+  const { devices, perDevicePeak, end } = buildTimeline(
+    c,
+    warnings,
+    found,
+    options.eventLog ?? ((o) => new EventLog(o)),
+  );
   if (end.allocatedBytes !== totals.allocatedBytes && end.allocations === totals.allocations)
     found.push(
       `  allocations carry the sizes the program asked for (${end.allocatedBytes} bytes live at the end); the snapshot's blocks, rounded up by the caching allocator, hold ${totals.allocatedBytes}`,

@@ -72,12 +72,34 @@ const BACK_FLOOR = 1024 * 1024;
 export interface TlsfOptions {
   /** Bytes: requests at least this large are placed at the end of their free range (Infinity: never). */
   readonly backPlacementMin?: number;
+  /** Chunks freeOwned() parks for quick reuse at most at once (default PARK_RING_SIZE; 0: none). */
+  readonly parkRingSize?: number;
 }
 
 /** Chunks tried in the request's own class before the good-fit classes. */
 const OWN_CLASS_SCAN = 4;
 /** Chunks tried in good-fit classes (>= request size) before jumping to a class that surely fits. */
 const GOOD_FIT_SCAN = 4;
+
+/**
+ * Quick reuse ("fastbins"): freeOwned() parks a freed chunk whose data is at most PARK_MAX_SIZE bytes instead
+ * of merging it: it keeps its record and place, listed under the class of its data size, and the next
+ * allocate() of exactly that size, kind and a dividing alignment takes it back without a search, a split or
+ * a merge. Parked bytes count as free; a parked chunk is merged (unparked) when PARK_RING_SIZE later chunks
+ * have been parked, when a search misses (so allocate() stays exact), and before anything that walks the
+ * chunks to place (allocateIn, allocateAt, removeSegment). Reads (freeRanges, largestFreeRange) show the
+ * free ranges as merged without changing anything. free() never parks: only the allocator's freeOwned()
+ * does, whose chunks were all placed with the pool's one granularity (a parked chunk is reused without a
+ * page test; relocation's reservation, placed with granularity 1, is freed with free()).
+ * Why these sizes: docs/allocator.md, "Quick reuse".
+ */
+const PARK_MAX_SIZE = 64 * 1024;
+/** Chunks parked at most at once by default (a ring: the oldest is merged when another is parked). */
+const PARK_RING_SIZE = 4096;
+/** Parked chunks looked at per request before giving up on quick reuse (they share a class, not a size). */
+const PARK_SCAN = 4;
+/** `cls` of a parked chunk (a used chunk's cls is otherwise never read). */
+const PARKED = -2;
 
 const TWO_POW_31 = 2147483648;
 const TWO_POW_32 = 4294967296;
@@ -109,6 +131,9 @@ function classOfLarge(size: number): number {
   const shift = log2Floor(size) - SL_LOG2;
   return shift * SL_COUNT + Math.floor(size / POW2[shift]);
 }
+
+/** Classes that parked chunks can be listed under: those of data sizes 1..PARK_MAX_SIZE. */
+const PARK_CLASSES = tlsfClassOf(PARK_MAX_SIZE) + 1;
 
 /** The smallest class whose chunks are all >= `size` bytes (may be CLASS_COUNT: no such class). */
 export function tlsfClassAtLeast(size: number): number {
@@ -186,6 +211,20 @@ export class TlsfPool<T> {
   /** Bytes: requests at least this large go to the end of their free range (undefined: per segment). */
   private readonly backMin: number | undefined;
 
+  // Quick reuse (see PARK_MAX_SIZE). A parked chunk keeps its used state (so that neighbours are placed
+  // around it as before), has cls PARKED, sits in the list of parkHeads[class of its data size] through
+  // freePrev / freeNext (unused by used chunks) and in parkRing at position parkPos[c].
+  private readonly parkHeads = new Int32Array(PARK_CLASSES).fill(-1);
+  private readonly parkRing: Int32Array<ArrayBuffer>;
+  /** Bytes: freeOwned() parks chunks whose data is at most this long (0 with no ring). */
+  private readonly parkMax: number;
+  /** Ring position of a parked chunk (a ring entry whose chunk is no longer parked there is stale). */
+  private parkPos = new Int32Array(0);
+  /** The ring position the next parked chunk takes (its occupant, if still parked, is merged first). */
+  private parkNext = 0;
+  private parkedCount = 0;
+  private reuses = 0;
+
   /**
    * Segment and data offset (bytes) of the chunk the last successful allocate / allocateIn / allocateAt
    * placed, so that its caller needs no checked handle lookup right after placing it.
@@ -197,6 +236,12 @@ export class TlsfPool<T> {
 
   constructor(options: TlsfOptions = {}) {
     this.backMin = options.backPlacementMin;
+    const ring = options.parkRingSize ?? PARK_RING_SIZE;
+    if (!Number.isSafeInteger(ring) || ring < 0 || ring > MAX_SLOTS) {
+      throw new InternalError(`TLSF park ring size must be an integer in [0, ${MAX_SLOTS}], got ${ring}.`);
+    }
+    this.parkRing = new Int32Array(ring).fill(-1);
+    this.parkMax = ring > 0 ? PARK_MAX_SIZE : 0;
     this.grow(16);
     this.growSegments(4);
   }
@@ -204,6 +249,16 @@ export class TlsfPool<T> {
   /** Free bytes of all segments. */
   get freeBytes(): number {
     return this.freeTotal;
+  }
+
+  /** Chunks parked for quick reuse now (their bytes count as free). */
+  get parkedChunks(): number {
+    return this.parkedCount;
+  }
+
+  /** Placements so far that took back a parked chunk (quick reuse) instead of searching. */
+  get quickReuses(): number {
+    return this.reuses;
   }
 
   /** Segments alive. */
@@ -250,6 +305,7 @@ export class TlsfPool<T> {
         `TLSF segment ${s} still holds ${this.segLive[s]} chunks; it cannot be removed.`,
       );
     }
+    this.unparkAll();
     const c = this.segHead[s];
     this.removeFree(c);
     this.state[c] = STATE_DEAD;
@@ -304,6 +360,11 @@ export class TlsfPool<T> {
     // A split needs up to two new records (padding + tail); refuse rather than overflow the slot space.
     if (this.slotTop < 2 && this.used + 2 > MAX_SLOTS) return -1;
     const own = tlsfClassOf(size);
+    // 0. Quick reuse: a parked chunk of exactly this size (see PARK_MAX_SIZE).
+    if (own < PARK_CLASSES && this.parkHeads[own] >= 0) {
+      const p = this.takeParked(own, size, alignment, kind, owner);
+      if (p >= 0) return p;
+    }
     const heads = this.heads;
     const freeNext = this.freeNext;
 
@@ -386,7 +447,98 @@ export class TlsfPool<T> {
       }
       k = this.findClass(k + 1);
     }
+    // Exact: parked chunks merged with their free neighbours may make a range that fits.
+    if (this.parkedCount > 0) {
+      this.unparkAll();
+      return this.allocate(size, alignment, kind, granularity, owner);
+    }
     return -1;
+  }
+
+  /**
+   * Quick reuse: the first of PARK_SCAN parked chunks of class `own` whose data is exactly `size` bytes of
+   * `kind` at an offset aligned to `alignment` becomes used again in place (its neighbours were placed
+   * around it as a used chunk of that kind, so the granularity rule holds); returns its handle, or -1.
+   */
+  private takeParked(own: number, size: number, alignment: number, kind: number, owner: T): number {
+    // Alignments >= 2^31 never reuse a parked chunk (no real request has one).
+    if (alignment >= TWO_POW_31) return -1;
+    const log2 = 31 - Math.clz32(alignment);
+    const regSize = this.regSize;
+    const pad = this.pad;
+    let c = this.parkHeads[own];
+    for (let n = 0; c >= 0 && n < PARK_SCAN; n++, c = this.freeNext[c]) {
+      if (
+        regSize[c] - pad[c] === size &&
+        this.state[c] === STATE_USED + kind &&
+        // Aligned: to the chunk's former alignment, a multiple of this one, or else tested (exact, as alignUp).
+        (log2 <= this.alignLog2[c] || alignUp(this.regOff[c] + pad[c], alignment) === this.regOff[c] + pad[c])
+      ) {
+        this.unlinkParked(c, own);
+        this.reuses++;
+        this.cls[c] = UNLISTED;
+        const region = regSize[c];
+        const g = this.seg[c];
+        this.alignLog2[c] = log2;
+        this.owners[c] = owner;
+        this.segAllocated[g] += region;
+        this.segLive[g]++;
+        this.freeTotal -= region;
+        this.lastSegment = g;
+        this.lastOffset = this.regOff[c] + pad[c];
+        const handle = c | (this.gen[c] << SLOT_BITS);
+        this.lastHandle = handle;
+        return handle;
+      }
+    }
+    return -1;
+  }
+
+  /** Parks the used chunk in slot `c`, just freed (its bytes already counted free), in the ring's next place. */
+  private park(c: number): void {
+    const at = this.parkNext;
+    const old = this.parkRing[at];
+    if (old >= 0 && this.cls[old] === PARKED && this.parkPos[old] === at) this.unpark(old);
+    this.parkRing[at] = c;
+    this.parkPos[c] = at;
+    this.parkNext = at + 1 === this.parkRing.length ? 0 : at + 1;
+    const k = tlsfClassOf(this.regSize[c] - this.pad[c]);
+    this.cls[c] = PARKED;
+    const h = this.parkHeads[k];
+    this.freePrev[c] = -1;
+    this.freeNext[c] = h;
+    if (h >= 0) this.freePrev[h] = c;
+    this.parkHeads[k] = c;
+    this.parkedCount++;
+  }
+
+  /** Removes parked chunk `c` from the list of class `k` (the class of its data size). */
+  private unlinkParked(c: number, k: number): void {
+    const p = this.freePrev[c];
+    const n = this.freeNext[c];
+    if (n >= 0) this.freePrev[n] = p;
+    if (p >= 0) this.freeNext[p] = n;
+    else this.parkHeads[k] = n;
+    this.parkedCount--;
+  }
+
+  /** Turns parked chunk `c` into a free range, merged with its free neighbours. */
+  private unpark(c: number): void {
+    this.unlinkParked(c, tlsfClassOf(this.regSize[c] - this.pad[c]));
+    // No longer PARKED, whether `c` stays the free record or is merged away (a dead slot must not look parked).
+    this.cls[c] = UNLISTED;
+    this.mergeFree(c);
+  }
+
+  /** Merges every parked chunk (before anything that needs the free ranges merged). */
+  private unparkAll(): void {
+    if (this.parkedCount === 0) return;
+    const ring = this.parkRing;
+    for (let at = 0; at < ring.length; at++) {
+      const c = ring[at];
+      if (c >= 0 && this.cls[c] === PARKED && this.parkPos[c] === at) this.unpark(c);
+      ring[at] = -1;
+    }
   }
 
   /**
@@ -405,6 +557,7 @@ export class TlsfPool<T> {
     this.checkSegment(s);
     if (this.slotTop < 2 && this.used + 2 > MAX_SLOTS) return -1;
     if (size > this.segSize[s] - this.segAllocated[s]) return -1;
+    this.unparkAll();
     for (let c = this.segHead[s]; c >= 0; c = this.physNext[c]) {
       if (this.state[c] !== STATE_FREE || this.regSize[c] < size) continue;
       const o = this.fitOffset(c, size, alignment, kind, granularity);
@@ -431,6 +584,7 @@ export class TlsfPool<T> {
     this.checkSegment(s);
     if (!placementAtMayFit(offset, size, alignment, this.segSize[s]!, this.segAllocated[s]!)) return -1;
     if (this.slotTop < 2 && this.used + 2 > MAX_SLOTS) return -1;
+    this.unparkAll();
     // The chunk holding `offset`: it must be free and hold all of [offset, offset + size).
     let c = this.segHead[s];
     while (c >= 0 && this.regOff[c] + this.regSize[c] <= offset) c = this.physNext[c];
@@ -459,7 +613,9 @@ export class TlsfPool<T> {
   }
 
   free(chunk: number): void {
-    this.freeSlot(this.liveSlot(chunk, 'free'));
+    const c = this.liveSlot(chunk, 'free');
+    this.releaseUsed(c);
+    this.mergeFree(c);
   }
 
   /**
@@ -470,11 +626,13 @@ export class TlsfPool<T> {
   freeOwned(chunk: number, owner: T): void {
     const c = chunk & SLOT_MASK;
     if (this.owners[c] !== owner || owner === undefined) notLiveChunk(chunk, 'free');
-    this.freeSlot(c);
+    this.releaseUsed(c);
+    if (this.regSize[c] - this.pad[c] <= this.parkMax) this.park(c);
+    else this.mergeFree(c);
   }
 
-  /** Frees the live used chunk in slot `c`. */
-  private freeSlot(c: number): void {
+  /** Counts the live used chunk in slot `c` free and ends its handle (the record stays as it is). */
+  private releaseUsed(c: number): void {
     this.lastHandle = -1;
     const s = this.regSize[c];
     const g = this.seg[c];
@@ -483,6 +641,11 @@ export class TlsfPool<T> {
     this.freeTotal += s;
     this.owners[c] = undefined;
     this.gen[c] = (this.gen[c] + 1) & GEN_MASK;
+  }
+
+  /** Turns the released (or parked) chunk in slot `c` into a free range merged with its free neighbours. */
+  private mergeFree(c: number): void {
+    const s = this.regSize[c];
 
     // Merge by growing a free neighbour in place: when it keeps its class, its list position and the bitmaps
     // need no update at all (on workload-a's mix of sizes most grown ranges change class). One fileFree()
@@ -543,7 +706,7 @@ export class TlsfPool<T> {
     const out: ChunkInfo<T>[] = [];
     for (let c = this.segHead[s]; c >= 0; c = this.physNext[c]) {
       const st = this.state[c];
-      if (st < STATE_USED) continue;
+      if (st < STATE_USED || this.cls[c] === PARKED) continue;
       out.push({
         chunk: c | (this.gen[c] << SLOT_BITS),
         regionOffset: this.regOff[c],
@@ -558,28 +721,50 @@ export class TlsfPool<T> {
     return out;
   }
 
-  /** Free ranges of segment `s` in address order, as [offset, size] pairs in bytes. */
+  /**
+   * Free ranges of segment `s` in address order, as [offset, size] pairs in bytes, as they are once merged:
+   * parked chunks count as free and adjacent free or parked chunks as one range (nothing is changed).
+   */
   freeRanges(s: number): Array<readonly [number, number]> {
     this.checkSegment(s);
     const out: Array<readonly [number, number]> = [];
+    let start = -1;
+    let bytes = 0;
     for (let c = this.segHead[s]; c >= 0; c = this.physNext[c]) {
-      if (this.state[c] === STATE_FREE) out.push([this.regOff[c], this.regSize[c]]);
+      if (this.state[c] === STATE_FREE || this.cls[c] === PARKED) {
+        if (start < 0) {
+          start = this.regOff[c];
+          bytes = 0;
+        }
+        bytes += this.regSize[c];
+      } else if (start >= 0) {
+        out.push([start, bytes]);
+        start = -1;
+      }
     }
+    if (start >= 0) out.push([start, bytes]);
     return out;
   }
 
-  /** Bytes of the largest free range of segment `s` (walks its chunks). */
+  /** Bytes of the largest free range of segment `s`, merged as in freeRanges() (walks its chunks). */
   largestFreeRange(s: number): number {
-    this.checkSegment(s);
     let best = 0;
-    for (let c = this.segHead[s]; c >= 0; c = this.physNext[c]) {
-      if (this.state[c] === STATE_FREE && this.regSize[c] > best) best = this.regSize[c];
-    }
+    for (const [, bytes] of this.freeRanges(s)) if (bytes > best) best = bytes;
     return best;
   }
 
-  /** Bytes of the largest free range of all segments (O(1) in the segment count). */
+  /**
+   * Bytes of the largest free range of all segments, merged as in freeRanges(): O(1) in the segment count
+   * while no chunk is parked, else a walk of every segment.
+   */
   largestFreeRangeOverall(): number {
+    if (this.parkedCount > 0) {
+      let best = 0;
+      for (let s = 0; s < this.segUsed; s++) {
+        if (this.segHead[s] >= 0) best = Math.max(best, this.largestFreeRange(s));
+      }
+      return best;
+    }
     const top = this.topClass();
     if (top < 0) return 0;
     let best = 0;
@@ -622,6 +807,9 @@ export class TlsfPool<T> {
         if (this.cls[c] !== tlsfClassOf(sz))
           this.fail(`free chunk ${c} of ${sz} bytes is filed under class ${this.cls[c]}`);
       } else {
+        // A parked chunk is checked as the used chunk it was (its neighbours were placed around it), but its
+        // bytes count free.
+        const parked = this.cls[c] === PARKED;
         const p = this.pad[c];
         const data = off + p;
         const req = sz - p;
@@ -639,8 +827,10 @@ export class TlsfPool<T> {
           }
         }
         lastUsed = c;
-        allocated += sz;
-        live++;
+        if (!parked) {
+          allocated += sz;
+          live++;
+        }
       }
       prev = c;
     }
@@ -658,6 +848,7 @@ export class TlsfPool<T> {
     let records = 0;
     let freeCount = 0;
     let freeBytes = 0;
+    let parked = 0;
     let segments = 0;
     for (let s = 0; s < this.segUsed; s++) {
       if (this.segHead[s] < 0) continue;
@@ -667,9 +858,13 @@ export class TlsfPool<T> {
         if (this.state[c] === STATE_FREE) {
           freeCount++;
           freeBytes += this.regSize[c];
+        } else if (this.cls[c] === PARKED) {
+          parked++;
+          freeBytes += this.regSize[c];
         }
       }
     }
+    this.validateParked(parked);
     if (segments !== this.liveSegments)
       this.fail(`${segments} segments linked, ${this.liveSegments} counted`);
     if (segments + this.segFreeIds.length !== this.segUsed)
@@ -709,6 +904,32 @@ export class TlsfPool<T> {
     if (listed !== freeCount) this.fail(`class lists hold ${listed} entries, ${freeCount} chunks are free`);
     if (flLo !== this.flMask[0] || flHi !== this.flMask[1])
       this.fail('first-level bitmap disagrees with the second-level bitmaps');
+  }
+
+  /**
+   * Checks quick reuse's structures against the `linked` parked chunks found in the physical lists: every
+   * list entry is a parked used chunk of that class (its data size's), lists well linked, and each parked
+   * chunk's ring place holds it.
+   */
+  private validateParked(linked: number): void {
+    if (this.parkedCount !== linked) this.fail(`${linked} parked chunks linked, ${this.parkedCount} counted`);
+    let listed = 0;
+    for (let k = 0; k < PARK_CLASSES; k++) {
+      let p = -1;
+      for (let c = this.parkHeads[k]; c >= 0; c = this.freeNext[c]) {
+        if (++listed > linked) this.fail(`parked lists hold more entries than the ${linked} parked chunks`);
+        if (this.cls[c] !== PARKED || this.state[c] < STATE_USED)
+          this.fail(`parked list ${k} holds chunk ${c}, which is not parked`);
+        if (tlsfClassOf(this.regSize[c] - this.pad[c]) !== k)
+          this.fail(`parked chunk ${c} is listed under class ${k}, not its data size's`);
+        if (this.regSize[c] - this.pad[c] > PARK_MAX_SIZE) this.fail(`parked chunk ${c} is too large`);
+        if (this.freePrev[c] !== p) this.fail(`parked chunk ${c} has a wrong back link`);
+        // Its ring place holds it (so two parked chunks never share a place, and eviction finds each one).
+        if (this.parkRing[this.parkPos[c]] !== c) this.fail(`parked chunk ${c} is not at its ring place`);
+        p = c;
+      }
+    }
+    if (listed !== linked) this.fail(`parked lists hold ${listed} entries, ${linked} chunks are parked`);
   }
 
   // ---- internals -------------------------------------------------------------------------------
@@ -1059,6 +1280,7 @@ export class TlsfPool<T> {
     this.state = u8(this.state);
     this.gen = u8(this.gen);
     this.slotStack = i32(this.slotStack);
+    this.parkPos = i32(this.parkPos);
     this.capacity = capacity;
   }
 
@@ -1145,7 +1367,8 @@ export class TlsfSegment<T> implements SubAllocator<T> {
 /** A TLSF sub-allocator of one block: a pool of one segment. */
 export class TlsfSubAllocator<T> implements SubAllocator<T> {
   readonly size: number;
-  private readonly pool: TlsfPool<T>;
+  /** The pool of its one segment (0); protected for views that free through freeOwned (tests of quick reuse). */
+  protected readonly pool: TlsfPool<T>;
   constructor(size: number, options: TlsfOptions = {}) {
     if (!Number.isSafeInteger(size) || size <= 0) {
       throw new InternalError(

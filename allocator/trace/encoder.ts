@@ -186,6 +186,7 @@ export class TraceEncoder {
   eventsWritten = 0;
   stringsWritten = 1; // id 0 ("") is implicit
   bytesWritten = 0;
+  private started = false;
   private readonly decisionWritten: boolean[] = [];
   readonly index: ChunkIndexEntry[] = [];
   private readonly scratch = new ByteWriter(1 << 16);
@@ -198,9 +199,19 @@ export class TraceEncoder {
     this.maxEventsPerChunk = Math.max(1, Math.min(options.maxEventsPerChunk ?? 16384, 1 << 20));
   }
 
+  /**
+   * The preamble and header record, which come first in the file. Usually called first; it may also come
+   * after chunks were encoded (an import's header depends on the whole log): their index offsets then move
+   * behind the header, and the caller writes these bytes before those chunks.
+   */
   start(header: TraceHeader): Uint8Array {
-    if (this.bytesWritten !== 0) throw new Error('TraceEncoder.start called twice');
+    if (this.started) throw new Error('TraceEncoder.start called twice');
+    this.started = true;
     const bytes = encodePreambleAndHeader(header);
+    for (let k = 0; k < this.index.length; k++) {
+      const e = this.index[k]!;
+      this.index[k] = { ...e, fileOffset: e.fileOffset + bytes.length };
+    }
     this.bytesWritten += bytes.length;
     return bytes;
   }

@@ -2,10 +2,11 @@
 // serve, import). Usage errors print one line on stderr and exit 2; failed work exits 1.
 import { parseArgs } from 'node:util';
 import { CommandFailure, UsageError, type CommandIo } from './command.ts';
-import { commands } from './registry.ts';
+import { commands as registry } from './registry.ts';
 import { printable } from '../../allocator/text/printable.ts';
 
-function overview(): string {
+async function overview(): Promise<string> {
+  const commands = await Promise.all(registry.map((c) => c.load()));
   const width = Math.max(...commands.map((c) => c.name.length));
   const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
   return `vramscope: a debugger for GPU memory\n\nUsage: vramscope <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun \`vramscope <command> --help\` for a command's options.\n`;
@@ -17,14 +18,15 @@ export async function main(
 ): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    io.stdout.write(overview());
+    io.stdout.write(await overview());
     return name === undefined ? 2 : 0;
   }
-  const command = commands.find((c) => c.name === name);
-  if (!command) {
+  const entry = registry.find((c) => c.name === name);
+  if (!entry) {
     io.stderr.write(`vramscope: unknown command "${name}" (try --help)\n`);
     return 2;
   }
+  const command = await entry.load();
   // Arguments after `--` belong to a program (vramscope capture -- app --help), not to us.
   const ours = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest;
   if (ours.includes('--help') || ours.includes('-h')) {

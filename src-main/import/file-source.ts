@@ -155,8 +155,10 @@ async function openRegular(
 }
 
 /**
- * Reads chunks of an open handle from `position`, at most `maxBytes` in all (a growing file too). With
- * `recycle` (ByteSource.chunks), full chunks are read into two buffers in turn.
+ * Reads chunks of an open handle from the start, at most `maxBytes` in all (a growing file too). A file that
+ * is all there (not an arriving upload) is read one chunk ahead: the read of the next chunk is under way
+ * while the consumer works on this one. With `recycle` (ByteSource.chunks: the consumer keeps at most the
+ * last two chunks), full chunks are read into three buffers in turn (two held, one being read ahead).
  */
 async function* readChunks(
   handle: FileHandle,
@@ -166,16 +168,18 @@ async function* readChunks(
 ): AsyncGenerator<Uint8Array> {
   const chunkBytes = options.chunkBytes ?? CHUNK_BYTES;
   const { arrival } = options;
-  const buffers = recycle ? [new Uint8Array(chunkBytes), new Uint8Array(chunkBytes)] : [];
+  const buffers = recycle ? [0, 1, 2].map(() => new Uint8Array(chunkBytes)) : [];
   let turn = 0;
   let total = 0;
-  for (;;) {
+  /** The next chunk, or null at the end. One read at a time: the next starts once this one is done. */
+  const readNext = async (): Promise<Uint8Array | null> => {
     if (options.isCancelled?.()) throw cancelled(name);
     // An arriving file: wait for bytes past `total`, read no further than they go, end at its size.
-    if (arrival !== undefined && total >= arrival.bytes) return;
+    if (arrival !== undefined && total >= arrival.bytes) return null;
     const room = arrival === undefined ? chunkBytes : (await arrived(arrival, total, name, options)) - total;
     const want = Math.min(chunkBytes, room);
-    const buffer = want === chunkBytes && buffers.length === 2 ? buffers[turn++ & 1]! : new Uint8Array(want);
+    const buffer =
+      want === chunkBytes && buffers.length > 0 ? buffers[turn++ % buffers.length]! : new Uint8Array(want);
     let bytesRead: number;
     try {
       ({ bytesRead } = await handle.read(buffer, 0, want, total));
@@ -184,10 +188,29 @@ async function* readChunks(
     }
     // An upload's bytes were written before they were counted: missing ones mean the file was cut.
     if (bytesRead === 0 && arrival !== undefined) throw unreadableOrDropped(name, arrival);
-    if (bytesRead === 0) return;
+    if (bytesRead === 0) return null;
     total += bytesRead;
     assertWithinCap(total, options.maxBytes, name);
-    yield buffer.subarray(0, bytesRead);
+    return buffer.subarray(0, bytesRead);
+  };
+  // An upload is not read ahead: waiting for its bytes in the background could outlast the consumer.
+  const ahead = arrival === undefined;
+  let next: Promise<Uint8Array | null> | null = ahead ? readNext() : null;
+  try {
+    for (;;) {
+      const chunk = await (next ?? readNext());
+      next = null;
+      if (chunk === null) return;
+      if (ahead) {
+        next = readNext();
+        // Awaited at the next step or in `finally`; a consumer that stops early never sees its error.
+        next.catch(() => {});
+      }
+      yield chunk;
+    }
+  } finally {
+    // The caller closes the handle next: no read may still be using it.
+    if (next !== null) await next.catch(() => null);
   }
 }
 

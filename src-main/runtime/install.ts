@@ -23,7 +23,14 @@ export function assetsDir(): string {
   return process.env.VRAMSCOPE_ASSETS_DIR ?? path.join(installRoot, 'assets');
 }
 
-export type WorkerName = 'scenario-worker' | 'trace-worker';
+export type WorkerName = 'scenario-worker' | 'trace-worker' | 'trace-stream-worker';
+
+/** The source folder (under src-main/) of each worker. */
+const workerFolders: Record<WorkerName, string> = {
+  'scenario-worker': 'session',
+  'trace-worker': 'api',
+  'trace-stream-worker': 'import',
+};
 
 /**
  * The entry of a worker thread: the bundle built beside this one, or from the sources a small .mjs that
@@ -37,6 +44,5 @@ export function workerEntry(name: WorkerName): URL {
     const dir = unpacked !== here && existsSync(path.join(unpacked, `${name}.js`)) ? unpacked : here;
     return pathToFileURL(path.join(dir, `${name}.js`));
   }
-  const folder = name === 'scenario-worker' ? 'session' : 'api';
-  return pathToFileURL(path.join(installRoot, 'src-main', folder, `${name}-bootstrap.mjs`));
+  return pathToFileURL(path.join(installRoot, 'src-main', workerFolders[name], `${name}-bootstrap.mjs`));
 }

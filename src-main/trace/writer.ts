@@ -6,6 +6,7 @@ import { EventLog } from '../../allocator/event-log.ts';
 import {
   TraceEncoder,
   traceEventsOf,
+  type Deflate,
   type TraceEvents,
   type TraceHeader,
 } from '../../allocator/trace/index.ts';
@@ -15,6 +16,8 @@ export interface TraceWriterOptions {
   readonly header: TraceHeader;
   /** Deflate chunk bodies (default true). */
   readonly compress?: boolean;
+  /** The compressor when compressing (default nodeDeflate: zlib level 6). */
+  readonly deflate?: Deflate;
   /** Events per chunk at most (default 16384). */
   readonly maxEventsPerChunk?: number;
   /** Milliseconds between timed flushes (default 1000); 0 = no timer (call flush/poll yourself). */
@@ -36,7 +39,7 @@ export class TraceWriter {
     this.path = path;
     this.events = events instanceof EventLog ? traceEventsOf(events) : events;
     this.encoder = new TraceEncoder({
-      deflate: options.compress === false ? null : nodeDeflate,
+      deflate: options.compress === false ? null : (options.deflate ?? nodeDeflate),
       maxEventsPerChunk: options.maxEventsPerChunk ?? 16384,
     });
     this.flushIntervalMs = options.flushIntervalMs ?? 1000;

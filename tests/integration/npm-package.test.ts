@@ -1,14 +1,19 @@
 // The package as a user installs it: `npm pack` (prepack brings dist/cli up to date), then
 // `npm install -g --prefix <temp> <tarball> --offline` (its one dependency, the optional bufferutil, comes
 // from npm's cache), then the installed `vramscope` away from the repository: `devices` on the real Vulkan
-// device, a scenario run in the bundled scenario worker, its report, and `serve` answering with the UI. The
-// installed tree holds built JavaScript only (and that optional native module). `vramscope --help`
-// start-up time is measured and printed, never asserted.
+// device, a scenario run in the bundled scenario worker, its report, a PyTorch import streamed through the
+// bundled trace-stream worker, and `serve` answering with the UI. The installed tree holds built JavaScript
+// only (and that optional native module). `vramscope --help` start-up time is measured and printed, never
+// asserted.
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { importSource } from '../../allocator/import/index.ts';
+import { simulateTraining, writeTrainingPickle } from '../../scripts/pytorch-training-snapshot.ts';
+import { fileSource } from '../../src-main/import/file-source.ts';
+import { writeImportedTrace } from '../../src-main/import/write-imported.ts';
 import { repoRoot } from '../support/profiles.ts';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'vramscope-pack-'));
@@ -53,6 +58,7 @@ describe('npm pack + npm install -g', () => {
     expect(files).toContain(path.join('dist', 'cli', 'vramscope.js'));
     expect(files).toContain(path.join('dist', 'cli', 'scenario-worker.js'));
     expect(files).toContain(path.join('dist', 'cli', 'trace-worker.js'));
+    expect(files).toContain(path.join('dist', 'cli', 'trace-stream-worker.js'));
     expect(files).toContain(path.join('dist', 'renderer', 'index.html'));
     expect(files.filter((f) => /\.(ts|tsx|mts)$/.test(f))).toEqual([]);
     // The one dependency: bufferutil (optional, prebuilt; ws unmasks uploads with it, else in JavaScript)
@@ -92,6 +98,22 @@ describe('npm pack + npm install -g', () => {
     expect(report.status).toBe(0);
     const json = JSON.parse(report.stdout) as { scenario?: { name?: string } | null };
     expect(JSON.stringify(json)).toContain('streaming');
+  });
+
+  test('vramscope import streams a large PyTorch snapshot through the bundled trace-stream worker', async () => {
+    // 70,000 entries (about 10 MB): past the 4 MiB that start the worker and the 65,536 events streamed.
+    const snapshot = path.join(work, 'training.pickle');
+    writeTrainingPickle(snapshot, simulateTraining({ entries: 70_000, layers: 2, hidden: 128, batch: 2 }));
+    const r = vramscope('import', snapshot, '--out', path.join(work, 'training.trace'));
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    // The same events and bytes as the sources' whole-log writer gives for the same snapshot.
+    const whole = writeImportedTrace(
+      await importSource(await fileSource(snapshot)),
+      path.join(work, 'training-whole.trace'),
+    );
+    expect(r.stdout).toContain(`: ${whole.events} events, ${whole.bytes} bytes (imported in`);
+    expect(readdirSync(work).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
   test('vramscope serve answers with the installed UI', async () => {

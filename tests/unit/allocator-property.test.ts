@@ -27,7 +27,9 @@ type Op =
       readonly dedicated: boolean;
     }
   | { readonly op: 'free'; readonly pick: number }
-  | { readonly op: 'rename'; readonly pick: number };
+  | { readonly op: 'rename'; readonly pick: number }
+  /** Asks again for what one of the 16 most recently freed allocations asked for (tlsf's quick reuse). */
+  | { readonly op: 'again'; readonly pick: number };
 
 const sizeArb = fc.oneof(
   { weight: 6, arbitrary: fc.integer({ min: 1, max: 64 * 1024 }) },
@@ -48,6 +50,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   },
   { weight: 4, arbitrary: fc.record({ op: fc.constant('free' as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('rename' as const), pick: fc.nat() }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('again' as const), pick: fc.nat() }) },
 );
 
 /**
@@ -103,8 +106,12 @@ function runSequence(
     debugSettings: { logLeaksOnShutdown: false },
   });
   const live: Allocation[] = [];
+  /** What the most recently freed allocations asked for, newest first. */
+  const freed: Op[] = [];
+  const asked = new Map<Allocation, Op>();
   let n = 0;
-  for (const op of ops) {
+  for (const drawn of ops) {
+    const op = drawn.op === 'again' && freed.length > 0 ? freed[drawn.pick % freed.length]! : drawn;
     if (op.op === 'alloc') {
       const before = allocator.stats();
       const movesBefore = relocation?.moves ?? 0;
@@ -119,6 +126,7 @@ function runSequence(
             : { kind: 'managed' },
         });
         expect(a.offset % 2 ** op.alignLog2).toBe(0);
+        asked.set(a, op);
         // The bytes of every allocation survive the moves this request made.
         if (relocation !== null && relocation.moves > movesBefore) for (const b of live) expectStamped(b);
         live.push(a);
@@ -138,9 +146,12 @@ function runSequence(
       const i = op.pick % live.length;
       if (op.op === 'free') {
         allocator.free(live[i]!);
+        freed.unshift(asked.get(live[i]!)!);
+        asked.delete(live[i]!);
+        if (freed.length > 16) freed.pop();
         live[i] = live[live.length - 1]!;
         live.pop();
-      } else {
+      } else if (op.op === 'rename') {
         allocator.rename(live[i]!, `renamed${n}`);
       }
     }

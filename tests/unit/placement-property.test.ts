@@ -3,8 +3,11 @@
 // the block, no linear/non-linear page sharing, -1 leaves the state unchanged and is never returned when
 // some free range surely fits). Sequences are lists of readable op strings, so a failure prints the
 // shrunk case, e.g. { header: "block 4096 gran 1024 back default", ops: ["a 100 @16 L", "a 50 @1 N", "f 0"] }:
-//   "a SIZE @ALIGN L|N" allocates (L = linear, N = non-linear), "f K" frees the (K mod live)-th live chunk;
-//   "back X" is TLSF's threshold for placing large requests at the end of a free range (freelist ignores it).
+//   "a SIZE @ALIGN L|N" allocates (L = linear, N = non-linear), "f K" frees the (K mod live)-th live chunk,
+//   "r K" asks again for the size, alignment and kind of the (K mod 16)-th most recently freed chunk;
+//   "back X" is TLSF's threshold for placing large requests at the end of a free range (freelist ignores it),
+//   "ring R" the park ring of the "tlsf quick reuse" runs (a pool freed through freeOwned, as the allocator
+//   frees, so that freed chunks of <= 64 KiB are parked and taken back by "r" requests).
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { createSubAllocator, TlsfSubAllocator } from '../../allocator/placement/index.ts';
@@ -22,6 +25,22 @@ interface Live {
   seen: number;
 }
 
+/** TLSF freed the allocator's way (freeOwned), which parks small chunks for quick reuse. */
+class ParkingTlsf extends TlsfSubAllocator<number> {
+  override free(chunk: number): void {
+    this.pool.freeOwned(chunk, this.pool.owner(chunk));
+  }
+  get quickReuses(): number {
+    return this.pool.quickReuses;
+  }
+}
+
+/** Placements the quick reuse runs made from parked chunks (they must make some, else they prove nothing). */
+let quickReuses = 0;
+
+/** The strategies under test: the two placement strategies, and tlsf with quick reuse. */
+type Variant = PlacementStrategyName | 'tlsf quick reuse';
+
 function page(v: number, g: number): number {
   return Math.floor(v / g);
 }
@@ -33,21 +52,30 @@ function fail(where: number, what: string): never {
 }
 
 /** Runs one sequence; throws on the first broken rule. */
-function runSequence(strategy: PlacementStrategyName, header: string, ops: readonly string[]): void {
-  const [, blockText, , granText, , backText] = header.split(' ');
+function runSequence(strategy: Variant, header: string, ops: readonly string[]): void {
+  const [, blockText, , granText, , backText, , ringText] = header.split(' ');
   if (backText === undefined) throw new Error(`Malformed case header "${header}".`);
   const blockSize = Number(blockText);
   const gran = Number(granText);
   // "back default" keeps TLSF's own threshold for placing large requests at the end of a free range.
+  const back = backText === 'default' ? {} : { backPlacementMin: Number(backText) };
   const sa: SubAllocator<number> =
-    strategy === 'tlsf' && backText !== 'default'
-      ? new TlsfSubAllocator<number>(blockSize, { backPlacementMin: Number(backText) })
-      : createSubAllocator<number>(strategy, blockSize);
+    strategy === 'tlsf quick reuse'
+      ? new ParkingTlsf(blockSize, { ...back, parkRingSize: Number(ringText ?? 4096) })
+      : strategy === 'tlsf' && backText !== 'default'
+        ? new TlsfSubAllocator<number>(blockSize, back)
+        : createSubAllocator<number>(strategy, blockSize);
+  /** The most recently freed chunks' requests, newest first (for "r"). */
+  const freed: string[] = [];
   const live: Live[] = [];
   const byOwner = new Map<number, Live>();
   let nextOwner = 1;
   for (let step = 0; step < ops.length; step++) {
-    const op = ops[step];
+    let op = ops[step];
+    if (op.startsWith('r ')) {
+      if (freed.length === 0) continue;
+      op = freed[Number(op.slice(2)) % freed.length];
+    }
     const f = op.split(' ');
     const where = step; // formatted only on failure
     if (f[0] === 'f') {
@@ -59,6 +87,8 @@ function runSequence(strategy: PlacementStrategyName, header: string, ops: reado
       byOwner.delete(victim.owner);
       if (sa.owner(victim.handle) !== victim.owner) fail(where, `owner of ${victim.handle} changed`);
       sa.free(victim.handle);
+      freed.unshift(`a ${victim.size} @${victim.alignment} ${victim.kind === 0 ? 'L' : 'N'}`);
+      if (freed.length > 16) freed.pop();
     } else {
       const size = Number(f[1]);
       const alignment = Number(f[2].slice(1));
@@ -121,6 +151,7 @@ function runSequence(strategy: PlacementStrategyName, header: string, ops: reado
       lastOffset = c.offset;
     }
   }
+  if (sa instanceof ParkingTlsf) quickReuses += sa.quickReuses;
   // Free everything: one free range again.
   for (const o of live) sa.free(o.handle);
   sa.validate(gran);
@@ -137,8 +168,9 @@ const smallCase = fc.record({
       fc.constantFrom(4096, 16384, 65536, 1 << 20, 1000, 12345),
       fc.constantFrom(1, 1, 64, 1024, 4096),
       fc.constantFrom('default', '64', '2000', 'Infinity'),
+      fc.constantFrom(0, 1, 3, 64),
     )
-    .map(([b, g, back]) => `block ${b} gran ${g} back ${back}`),
+    .map(([b, g, back, ring]) => `block ${b} gran ${g} back ${back} ring ${ring}`),
   ops: fc.array(
     fc
       .oneof(
@@ -146,8 +178,11 @@ const smallCase = fc.record({
         { weight: 3, arbitrary: fc.tuple(fc.integer({ min: 1, max: 20000 }), pow2(12), kindArb) },
         { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 1, max: 1 << 19 }), pow2(17), kindArb) },
         { weight: 5, arbitrary: fc.nat(1000) },
+        { weight: 3, arbitrary: fc.nat(1000).map((k) => `r ${k}`) },
       )
-      .map((x) => (typeof x === 'number' ? `f ${x}` : `a ${x[0]} @${x[1]} ${x[2]}`)),
+      .map((x) =>
+        typeof x === 'string' ? x : typeof x === 'number' ? `f ${x}` : `a ${x[0]} @${x[1]} ${x[2]}`,
+      ),
     { minLength: 1, maxLength: 1600, size: 'max' },
   ),
 });
@@ -173,7 +208,7 @@ const hugeCase = fc.record({
   ),
 });
 
-const strategies: PlacementStrategyName[] = ['tlsf', 'freelist'];
+const strategies: Variant[] = ['tlsf', 'freelist', 'tlsf quick reuse'];
 
 describe.each(strategies)('%s placement under random sequences', (strategy) => {
   test('small blocks: validate() after every op, shadow model holds (>= 400k ops over the runs)', () => {
@@ -189,6 +224,7 @@ describe.each(strategies)('%s placement under random sequences', (strategy) => {
       );
     }
     expect(ops).toBeGreaterThanOrEqual(400_000);
+    if (strategy === 'tlsf quick reuse') expect(quickReuses).toBeGreaterThan(1000);
   });
 
   test('huge blocks near 2^53: validate() after every op, shadow model holds', () => {

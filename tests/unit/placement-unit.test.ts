@@ -630,3 +630,126 @@ describe('tlsf pool over several segments', () => {
     pool.validateIndex();
   });
 });
+
+describe('TLSF quick reuse (parked chunks)', () => {
+  const KiB = 1024;
+
+  test('a freed small chunk is parked in place and taken back by a request of its size, kind and a dividing alignment', () => {
+    const pool = new TlsfPool<string>({ backPlacementMin: Infinity });
+    const s = pool.addSegment(1 << 20);
+    const keep = 'keep';
+    const a = 'a';
+    pool.allocate(4 * KiB, 4 * KiB, L, 1, keep);
+    const ha = pool.allocate(4 * KiB, 4 * KiB, L, 1, a);
+    expect(pool.offsetOf(ha)).toBe(4 * KiB);
+    pool.freeOwned(ha, a);
+    // Parked: free in every count and read as merged with the free range after it, but not merged.
+    expect([pool.segmentAllocated(s), pool.segmentChunkCount(s), pool.freeBytes]).toEqual([
+      4 * KiB,
+      1,
+      (1 << 20) - 4 * KiB,
+    ]);
+    expect(pool.freeRanges(s)).toEqual([[4 * KiB, (1 << 20) - 4 * KiB]]);
+    expect(pool.largestFreeRange(s)).toBe((1 << 20) - 4 * KiB);
+    expect(pool.chunks(s).map((c) => c.owner)).toEqual([keep]);
+    pool.validateSegment(s, 1);
+    pool.validateIndex();
+    // Not taken by a request that differs in alignment (4 KiB is not a multiple of 8 KiB), kind or size:
+    // those go to the free range after it.
+    const place = (size: number, alignment: number, kind: SubAllocationKind, owner: string): number =>
+      pool.offsetOf(pool.allocate(size, alignment, kind, 1, owner));
+    expect(place(4 * KiB, 8 * KiB, L, 'aligned wider')).toBe(8 * KiB);
+    expect(place(4 * KiB, 4 * KiB, N, 'other kind')).toBe(12 * KiB);
+    expect(place(4 * KiB - 16, 16, L, 'other size')).toBe(16 * KiB);
+    // Taken back in place by its size and kind with a smaller alignment, which the chunk then records.
+    const again = pool.allocate(4 * KiB, 1 * KiB, L, 1, 'again');
+    expect(again & 0xffffff).toBe(ha & 0xffffff);
+    expect(again).not.toBe(ha); // a new handle: the old one stays dead
+    expectInternal(() => pool.free(ha));
+    expect(pool.chunks(s).find((c) => c.owner === 'again')).toMatchObject({
+      offset: 4 * KiB,
+      alignment: KiB,
+    });
+    pool.validateSegment(s, 1);
+    pool.validateIndex();
+  });
+
+  test('free() never parks; freeOwned() parks only data up to 64 KiB', () => {
+    const pool = new TlsfPool<string>({ backPlacementMin: Infinity });
+    const s = pool.addSegment(1 << 20);
+    const h = pool.allocate(4 * KiB, 1, L, 1, 'x');
+    pool.free(h);
+    // Merged at once: a smaller request takes the front of the one free range.
+    expect(pool.offsetOf(pool.allocate(KiB, 1, L, 1, 'front'))).toBe(0);
+    const big = pool.allocate(64 * KiB + 1, 1, L, 1, 'big');
+    pool.freeOwned(big, 'big');
+    expect(pool.offsetOf(pool.allocate(KiB, 1, L, 1, 'into the big range'))).toBe(KiB);
+    const small = pool.allocate(64 * KiB, 1, L, 1, 'small');
+    const at = pool.offsetOf(small);
+    pool.freeOwned(small, 'small');
+    expect(pool.offsetOf(pool.allocate(KiB, 1, L, 1, 'not into the parked one'))).toBe(at + 64 * KiB);
+    pool.validateSegment(s, 1);
+    pool.validateIndex();
+  });
+
+  test('parked chunks are merged when the ring turns over, before a miss, allocateAt and removeSegment', () => {
+    const pool = new TlsfPool<string>({ backPlacementMin: Infinity, parkRingSize: 3 });
+    const s = pool.addSegment(80 * KiB);
+    const owners = Array.from({ length: 16 }, (_, i) => `c${i}`);
+    const handles = owners.map((o) => pool.allocate(4 * KiB, 1, L, 1, o));
+    const offsetOf = (owner: string): number => pool.chunks(s).find((c) => c.owner === owner)!.offset;
+    // Park c0, c2, c4 (used neighbours between them): a 1 KiB request goes to the free tail, not into them.
+    for (const i of [0, 2, 4]) pool.freeOwned(handles[i]!, owners[i]!);
+    pool.free(pool.allocate(KiB, 1, L, 1, 'tail'));
+    expect(pool.freeRanges(s)).toEqual([
+      [0, 4 * KiB],
+      [8 * KiB, 4 * KiB],
+      [16 * KiB, 4 * KiB],
+      [64 * KiB, 16 * KiB],
+    ]);
+    // Parking c6 turns the ring over: c0, the oldest, becomes a free range, where the 1 KiB request now fits
+    // best (smallest class); c2 and c4 stay parked.
+    pool.freeOwned(handles[6]!, owners[6]!);
+    pool.allocate(KiB, 1, L, 1, 'small');
+    expect(offsetOf('small')).toBe(0);
+    pool.validateSegment(s, 1);
+    pool.validateIndex();
+    // Exact: with c1..c15 freed (parked or merged) and the tail taken, 60 KiB fits only once the parked
+    // chunks are merged, which the miss does before answering.
+    for (let i = 1; i < 16; i++) if (i % 2 === 1 || i > 6) pool.freeOwned(handles[i]!, owners[i]!);
+    pool.allocate(16 * KiB, 1, L, 1, 'tail taken');
+    expect(offsetOf('tail taken')).toBe(64 * KiB);
+    const wide = pool.allocate(60 * KiB, 1, L, 1, 'wide');
+    expect(wide).toBeGreaterThanOrEqual(0);
+    expect(offsetOf('wide')).toBe(KiB);
+    pool.validateSegment(s, 1);
+    pool.validateIndex();
+    // allocateAt over a parked chunk: free 'wide' (too large to park), park 'small' and place a chunk of
+    // another size and kind at exactly its offset.
+    pool.freeOwned(wide, 'wide');
+    const small = pool.chunks(s).find((c) => c.owner === 'small')!;
+    pool.freeOwned(small.chunk, 'small');
+    expect(pool.allocateAt(s, 0, 2 * KiB, 1, N, 1, 'at')).toBeGreaterThanOrEqual(0);
+    pool.validateSegment(s, 1);
+    pool.validateIndex();
+    // removeSegment of a segment whose only chunks left are parked.
+    const s2 = pool.addSegment(16 * KiB);
+    const h2 = new TlsfSegment(pool, s2).allocate(4 * KiB, 1, L, 1, 'in s2');
+    expect(pool.segmentOf(h2)).toBe(s2);
+    pool.freeOwned(h2, 'in s2');
+    expect(pool.segmentChunkCount(s2)).toBe(0);
+    pool.removeSegment(s2);
+    pool.validateIndex();
+  });
+
+  test('a ring of size 0 turns quick reuse off; other sizes are refused', () => {
+    const pool = new TlsfPool<string>({ backPlacementMin: Infinity, parkRingSize: 0 });
+    pool.addSegment(1 << 20);
+    const h = pool.allocate(4 * KiB, 1, L, 1, 'x');
+    pool.freeOwned(h, 'x');
+    expect(pool.offsetOf(pool.allocate(KiB, 1, L, 1, 'front'))).toBe(0);
+    pool.validateIndex();
+    for (const bad of [-1, 1.5, Number.NaN])
+      expectInternal(() => new TlsfPool<string>({ parkRingSize: bad }));
+  });
+});

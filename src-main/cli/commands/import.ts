@@ -2,6 +2,7 @@
 // PyTorch memory snapshot or a Radeon Memory Visualizer trace, prints what it found and one parseable summary line, and writes a trace.
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import {
+  detectFormat,
   endState,
   ImportError,
   importFormats,
@@ -10,7 +11,7 @@ import {
   type ImportFormat,
 } from '../../../allocator/import/index.ts';
 import { fileSource } from '../../import/file-source.ts';
-import { writeImportedTrace } from '../../import/write-imported.ts';
+import { ImportTraceStream } from '../../import/trace-stream.ts';
 import { choiceOption, CommandFailure, stringOption, UsageError, type Command } from '../command.ts';
 import { printable } from '../../../allocator/text/printable.ts';
 
@@ -72,23 +73,35 @@ export const importCommand: Command = {
       io.stderr.write(`\rimporting ${source.name}: ${phase} ${((100 * done) / total).toFixed(0)}%   `);
     };
     const started = performance.now();
+    // The trace is encoded on another thread while the import builds its timeline (trace-stream.ts).
+    const stream = new ImportTraceStream();
+    // A PyTorch snapshot of 4 MiB or more has tens of thousands of entries, enough to be streamed: start
+    // the worker thread now, so its start-up overlaps the parse.
+    if ((format ?? detectFormat(await source.head(4096))) === 'pytorch' && (source.size ?? 0) >= 4 << 20)
+      stream.warmUp();
     let result;
     try {
       result = await importSource(source, {
         ...(format ? { format } : {}),
         onProgress,
         partial: values.partial === true,
+        eventLog: stream.eventLog,
       });
     } catch (error) {
+      await stream.close();
       if (showProgress) io.stderr.write('\n');
       if (error instanceof ImportError) throw new CommandFailure(error.message);
       throw error;
     }
+    // The trace is finished (last chunk, header, index, fsync) while the lines below are printed.
+    const writing = stream.write(result, outPath);
+    writing.catch(() => {}); // awaited below; this only keeps an early failure from counting as unhandled
     if (showProgress) io.stderr.write('\r\x1b[K');
     const seconds = (performance.now() - started) / 1000;
     for (const line of result.found) io.stdout.write(`${printable(line)}\n`);
-    // The timeline must end in the state the dump describes; say so if it does not.
-    const end = endState(result.log);
+    // The timeline must end in the state the dump describes; say so if it does not. A streamed log's end
+    // state was replayed by the worker as the events came.
+    const end = (await stream.endState()) ?? endState(result.log);
     const warnings = [...result.warnings];
     const t = result.timelineEnd ?? result.totals;
     if (
@@ -105,7 +118,7 @@ export const importCommand: Command = {
     io.stdout.write(`${summaryLine(result)}\n`);
     let written;
     try {
-      written = writeImportedTrace(result, outPath);
+      written = await writing;
     } catch (error) {
       throw new CommandFailure(`cannot write ${outPath}: ${(error as Error).message}`);
     }

@@ -1,0 +1,38 @@
+// Messages between `vramscope import` and its trace-stream worker thread (trace-stream-worker.ts), which
+// encodes an import's event log into trace chunks while the import is still appending to it.
+import type { EventColumns } from '../../allocator/event-log.ts';
+import type { EndState } from '../../allocator/import/end-state.ts';
+import type { TraceHeader } from '../../allocator/trace/index.ts';
+
+/** The worker's workerData. */
+export interface TraceStreamSettings {
+  /** Events per chunk at most (as TraceWriter's maxEventsPerChunk). */
+  readonly maxEventsPerChunk: number;
+}
+
+export type ToTraceStream =
+  /** The log's columns (SharedArrayBuffers), sent again whenever the log grows into new ones. */
+  | { readonly type: 'columns'; readonly columns: EventColumns }
+  /**
+   * Events [0, final) are final (EventLog.watchFinal); `strings` are the log's strings from the count sent
+   * so far on (every string those events name is among them).
+   */
+  | { readonly type: 'final'; readonly final: number; readonly strings: readonly string[] }
+  /** The log is complete with `final` events: write the trace to `path` (a temporary name). */
+  | {
+      readonly type: 'finish';
+      readonly final: number;
+      readonly strings: readonly string[];
+      readonly header: TraceHeader;
+      readonly path: string;
+    };
+
+export type FromTraceStream =
+  /**
+   * After 'finish', before the file is written: what is live at the end of the log (endState, replayed on
+   * this thread as the events became final, so the CLI's end-state check costs main nothing).
+   */
+  | { readonly type: 'end'; readonly end: EndState }
+  | { readonly type: 'written'; readonly events: number; readonly bytes: number }
+  /** Encoding or writing failed; the worker removed what it had written. */
+  | { readonly type: 'failed'; readonly message: string };

@@ -1,0 +1,98 @@
+// The trace-stream worker thread: encodes an import's event log into trace chunks while the import still
+// appends to it (main shares the log's columns and says how many events are final), then writes header,
+// chunks and index to the file main names. The bytes are those TraceWriter writes for the same log: same
+// encoder, same chunking; only the header is encoded last (it depends on the whole log) and placed first.
+import { closeSync, fsyncSync, openSync, rmSync, writeSync } from 'node:fs';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { EventColumns } from '../../allocator/event-log.ts';
+import { EndStateReplay } from '../../allocator/import/end-state.ts';
+import { TraceEncoder, type TraceEvents } from '../../allocator/trace/index.ts';
+import { nodeDeflateFast } from '../trace/codec.ts';
+import type { FromTraceStream, ToTraceStream, TraceStreamSettings } from './trace-stream-protocol.ts';
+
+const port = parentPort;
+if (!port) throw new Error('trace-stream-worker.ts must run in a worker thread');
+const settings = workerData as TraceStreamSettings;
+const post = (message: FromTraceStream): void => port.postMessage(message);
+
+// Compressed as writeImportedTrace does (importDeflate), so the files are the same.
+const encoder = new TraceEncoder({
+  deflate: nodeDeflateFast,
+  maxEventsPerChunk: settings.maxEventsPerChunk,
+});
+let columns: EventColumns | null = null;
+let final = 0;
+const strings: string[] = [''];
+/** Chunk records encoded so far, in file order. */
+const chunks: Uint8Array[] = [];
+/** The first encoding error; reported at 'finish' (main has nothing to do with it before). */
+let failure: Error | null = null;
+const replay = new EndStateReplay();
+
+/** The final events as TraceEvents. Imports record no decision records (main checks before streaming). */
+const events: TraceEvents = {
+  get length() {
+    return final;
+  },
+  get columns(): EventColumns {
+    if (columns === null) throw new Error('no event columns were sent');
+    return columns;
+  },
+  strings,
+  decisions: [],
+};
+
+function advance(to: number, added: readonly string[], onlyFull: boolean): void {
+  for (const s of added) strings.push(s);
+  final = to;
+  if (columns !== null) replay.advance(columns, final);
+  if (failure !== null) return;
+  try {
+    for (const record of encoder.encodePending(events, final, onlyFull)) chunks.push(record);
+  } catch (error) {
+    failure = error instanceof Error ? error : new Error(String(error));
+  }
+}
+
+function writeAll(fd: number, bytes: Uint8Array): void {
+  let done = 0;
+  while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
+}
+
+/** Header, chunks and index into `path`, synced. Removes the file on failure. */
+function writeTrace(path: string, header: Uint8Array): void {
+  const fd = openSync(path, 'w');
+  try {
+    writeAll(fd, header);
+    for (const record of chunks) writeAll(fd, record);
+    writeAll(fd, encoder.finish());
+    fsyncSync(fd);
+  } catch (error) {
+    closeSync(fd);
+    rmSync(path, { force: true });
+    throw error;
+  }
+  closeSync(fd);
+}
+
+port.on('message', (m: ToTraceStream) => {
+  switch (m.type) {
+    case 'columns':
+      columns = m.columns;
+      return;
+    case 'final':
+      advance(m.final, m.strings, true);
+      return;
+    case 'finish':
+      advance(m.final, m.strings, false);
+      try {
+        post({ type: 'end', end: replay.result() });
+        if (failure !== null) throw failure;
+        writeTrace(m.path, encoder.start(m.header));
+        post({ type: 'written', events: encoder.eventsWritten, bytes: encoder.bytesWritten });
+      } catch (error) {
+        post({ type: 'failed', message: error instanceof Error ? error.message : String(error) });
+      }
+      return;
+  }
+});
