@@ -3,7 +3,10 @@
 // Prints numbers; asserts nothing.
 //
 //   node --import tsx scripts/bench-timeline.ts [--events 1000000] [--pytorch ENTRIES] [--inputs 120] [--trace]
-//     [--modes totals,allocations]
+//     [--modes totals,allocations] [--kinds pan,zoom,zoom-far] [--ui-dir DIR]
+//
+// --ui-dir: a renderer already built (`vite build` of src-renderer, e.g. of another commit) instead of
+// building this checkout's: A/B pairs of two builds run one after the other on one machine.
 //
 // Traces: a generated 1M-event trace (tests/support/big-trace.ts: a rolling window of 1,000 live
 // allocations), and with --pytorch a modelled training-loop snapshot of ENTRIES entries
@@ -15,8 +18,10 @@
 // (the handler drew the canvas); "frame" = when a message posted from the next task runs, after the
 // frame's rendering steps (style, layout, paint) that the input's work belongs to. Both in ms: median,
 // 95th percentile, max, and how many inputs took longer than a 60 Hz frame (16 ms) to reach their frame.
-// Also the canvas's own last draw cost (data-draw-ms), and the load average (a loaded machine's outliers
-// are mostly waits for a CPU: read the numbers with it).
+// Also the canvas's own last draw cost (data-draw-ms), the level-of-detail queries the page sent during the
+// series (lod_queries: data-lod-queries, NaN for a renderer without the counter), the answers and range
+// updates applied in idle time because a wheel burst was on (held_updates), and the load average (a
+// loaded machine's outliers are mostly waits for a CPU: read the numbers with it).
 //
 // --trace: each series runs again under a Chromium trace (CDP Tracing, which slows the page: these runs'
 // latencies are not the ones above), and one line per series says where the renderer's main thread spent
@@ -48,6 +53,8 @@ const { values } = parseArgs({
     trace: { type: 'boolean', default: false },
     'trace-out': { type: 'string' },
     modes: { type: 'string', default: 'totals,allocations' },
+    kinds: { type: 'string', default: 'pan,zoom' },
+    'ui-dir': { type: 'string' },
   },
 });
 const inputs = Number(values.inputs);
@@ -55,6 +62,15 @@ const modes = values.modes
   .split(',')
   .map((m) => m.trim())
   .filter((m): m is 'totals' | 'allocations' => m === 'totals' || m === 'allocations');
+/**
+ * pan: a drag, 7 px per input, back and forth; zoom: wheel steps, 4 in and 4 out in turns (the view moves
+ * 1.95x back and forth); zoom-far: 20 in and 20 out in turns (28x: past what one answer serves).
+ */
+type InputKind = 'pan' | 'zoom' | 'zoom-far';
+const kinds = values.kinds
+  .split(',')
+  .map((k) => k.trim())
+  .filter((k): k is InputKind => k === 'pan' || k === 'zoom' || k === 'zoom-far');
 const extraCategories = process.env['VS_TRACE_CATS']?.split(',') ?? [];
 const dir = mkdtempSync(path.join(tmpdir(), 'vramscope-bench-timeline-'));
 
@@ -65,6 +81,10 @@ interface Latency {
   draws: number;
   /** Frames the totals drew from the pan cache (timeline-pan-cache.ts). */
   cacheHits: number;
+  /** Level-of-detail queries sent during the series (NaN: the renderer does not count them). */
+  queries: number;
+  /** Answers and range updates of a wheel burst applied in idle time (timeline-answer-gate.ts). */
+  held: number;
 }
 
 /** A frame is late when input → frame takes longer than this (a 60 Hz frame), ms. */
@@ -74,7 +94,7 @@ const frameBudgetMs = 16;
  * Dispatches `count` inputs of a kind, one per animation frame; latencies as described above. With `marks`,
  * a performance mark `vs-in-I` at each input's t0 and `vs-fr-I` at its frame (for the trace).
  */
-async function measure(page: Page, kind: 'pan' | 'zoom', count: number, marks = false): Promise<Latency> {
+async function measure(page: Page, kind: InputKind, count: number, marks = false): Promise<Latency> {
   return page.evaluate(
     async ({ kind, count, marks }) => {
       const canvas = document.querySelector('[data-testid="timeline-canvas"]') as HTMLCanvasElement;
@@ -97,9 +117,13 @@ async function measure(page: Page, kind: 'pan' | 'zoom', count: number, marks = 
         drawMs: [] as number[],
         draws: 0,
         cacheHits: 0,
+        queries: 0,
+        held: 0,
       };
       const draws0 = Number(canvas.dataset['draws'] ?? '0');
       const hits0 = Number(canvas.dataset['panCacheHits'] ?? '0');
+      const queries0 = Number(canvas.dataset['lodQueries'] ?? 'NaN');
+      const held0 = Number(canvas.dataset['heldUpdates'] ?? 'NaN');
       const afterPaint = (): Promise<number> =>
         new Promise((resolve) => {
           const ch = new MessageChannel();
@@ -116,8 +140,8 @@ async function measure(page: Page, kind: 'pan' | 'zoom', count: number, marks = 
           if (x < rect.left + 120 || x > rect.right - 40) dir = -dir;
           window.dispatchEvent(new MouseEvent('mousemove', mouse(x)));
         } else {
-          // In and out in turns (4 steps each), around the middle, so the view stays zoomed in.
-          const delta = Math.floor(i / 4) % 2 === 0 ? -120 : 120;
+          // In and out in turns (4 steps each; zoom-far: 20), around the middle, so the view stays zoomed in.
+          const delta = Math.floor(i / (kind === 'zoom' ? 4 : 20)) % 2 === 0 ? -120 : 120;
           canvas.dispatchEvent(new WheelEvent('wheel', { ...mouse(x), deltaY: delta, deltaMode: 0 }));
         }
         const t1 = performance.now();
@@ -137,6 +161,8 @@ async function measure(page: Page, kind: 'pan' | 'zoom', count: number, marks = 
       await afterPaint();
       out.draws = Number(canvas.dataset['draws'] ?? '0') - draws0;
       out.cacheHits = Number(canvas.dataset['panCacheHits'] ?? '0') - hits0;
+      out.queries = Number(canvas.dataset['lodQueries'] ?? 'NaN') - queries0;
+      out.held = Number(canvas.dataset['heldUpdates'] ?? 'NaN') - held0;
       return out;
     },
     { kind, count, marks },
@@ -157,7 +183,7 @@ const traceCategories = [
  * Runs a series under a Chromium trace and prints where the main thread spent the late inputs (over the
  * frame budget) and, for comparison, the others.
  */
-async function traceSeries(page: Page, kind: 'pan' | 'zoom', count: number, out?: string): Promise<string> {
+async function traceSeries(page: Page, kind: InputKind, count: number, out?: string): Promise<string> {
   const cdp = await page.context().newCDPSession(page);
   const events: TraceEvent[] = [];
   cdp.on('Tracing.dataCollected', (e) => events.push(...(e.value as unknown as TraceEvent[])));
@@ -239,13 +265,13 @@ async function benchTrace(label: string, file: string, ui: string): Promise<void
       await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
       for (let i = 0; i < 6; i++) await page.mouse.wheel(0, -240);
       await page.waitForTimeout(1500);
-      for (const kind of ['pan', 'zoom'] as const) {
+      for (const kind of kinds) {
         const r = await measure(page, kind, inputs);
         console.log(
           `timeline-bench trace=${label} events=${events} mode=${mode} input=${kind} n=${inputs} ` +
             `handled_ms{${stats(r.handled)}} input_to_frame_ms{${stats(r.frame)}} ${lateShare(r.frame)} ` +
             `draw_ms{${stats(r.drawMs)}} ` +
-            `draws=${r.draws} pan_cache_hits=${r.cacheHits} load=${loadavg()
+            `draws=${r.draws} pan_cache_hits=${r.cacheHits} lod_queries=${r.queries} held_updates=${r.held} load=${loadavg()
               .map((v) => v.toFixed(2))
               .join(',')}`,
         );
@@ -278,8 +304,9 @@ try {
     cwd: repoRoot,
     stdio: 'inherit',
   });
-  const ui = path.join(repoRoot, 'test-output', 'bench-timeline-renderer');
-  await viteBuild(path.join(repoRoot, 'src-renderer'), ui);
+  const prebuilt = values['ui-dir'];
+  const ui = prebuilt ?? path.join(repoRoot, 'test-output', 'bench-timeline-renderer');
+  if (prebuilt === undefined) await viteBuild(path.join(repoRoot, 'src-renderer'), ui);
   const big = writeBigTrace(Number(values.events));
   await benchTrace('generated', big, ui);
   rmSync(path.dirname(big), { recursive: true, force: true });

@@ -32,6 +32,7 @@ import { AllocationSearch } from './allocation-search.tsx';
 import { bandAt, drawBandsRaster, prepareBands } from './timeline-bands.ts';
 import type { PreparedBands } from './timeline-bands.ts';
 import { drawTimeline, timelineLegend, timelineMargin, timelineScales } from './timeline-draw.ts';
+import { AnswerGate } from './timeline-answer-gate.ts';
 import { PanCache } from './timeline-pan-cache.ts';
 import type { TimelineFrame } from './timeline-draw.ts';
 
@@ -43,6 +44,21 @@ const height = 220;
  */
 const rangeUpdateMs = 80;
 const rangeIdleMs = 150;
+
+/**
+ * How far the covered answer's resolution may be from the plot's before the view needs a new one: buckets
+ * up to `coarser` times wider than a pixel, or `finer` times narrower (more rects to draw). Between inputs,
+ * 1.5x either way. During a burst of wheel steps, the frames draw from what is here up to 4x coarser
+ * (each bucket's maxima drawn over a few pixels: still exactly the data at hand) and 2x finer, and the query
+ * for the plot's resolution goes out once the wheel pauses (`rangeIdleMs`): a new answer applied mid-burst
+ * (a React render and a second draw) shared the next step's frame.
+ */
+interface DetailSlack {
+  readonly coarser: number;
+  readonly finer: number;
+}
+const settledSlack: DetailSlack = { coarser: 1.5, finer: 1.5 };
+const wheelBurstSlack: DetailSlack = { coarser: 4, finer: 2 };
 
 /** What the draw needs besides the view range, kept in a ref so an input event can draw without React. */
 interface DrawInputs extends Omit<TimelineFrame, 'range' | 'drawPlot' | 'yMax'> {
@@ -96,7 +112,6 @@ export function Timeline(): ReactNode {
   const rangeTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
   const rangeDue = useRef(0);
   const pushRange = (): void => {
-    rangeTimer.current = null;
     rangeDue.current = performance.now() + rangeUpdateMs;
     const v = viewRef.current;
     store.getState().setRange(v);
@@ -109,6 +124,20 @@ export function Timeline(): ReactNode {
   const themeRef = useRef<{ name: string; colors: CanvasTheme } | null>(null);
   /** The totals plot at the current zoom, copied by pan frames (made in idle time). */
   const panCache = useRef(new PanCache());
+  // Level-of-detail queries, one pump per kind (see Pump and lodWindow below). Each sent query is counted
+  // on the canvas (`data-lod-queries`, read by the tests and the benchmark).
+  const countQuery = (): void => {
+    const canvas = canvasRef.current;
+    if (canvas) canvas.dataset['lodQueries'] = String(totalsPump.current.sent + bandsPump.current.sent);
+  };
+  const totalsPump = useRef(new Pump<TimelineQuery, TimelineBuckets>(countQuery));
+  const bandsPump = useRef(new Pump<BandsQuery, PreparedBands>(countQuery));
+  /**
+   * Holds what re-renders the Timeline during a burst of wheel steps for idle time: arriving answers, and
+   * the store's range update that asks for one (timeline-answer-gate.ts).
+   */
+  const answerGate = useRef(new AnswerGate());
+  const pushRangeSoon = (): void => answerGate.current.apply('range', pushRange);
   const dirtyRef = useRef(false);
   const loopRef = useRef<number | null>(null);
   const idleRef = useRef(0);
@@ -163,6 +192,14 @@ export function Timeline(): ReactNode {
     if (text)
       text.textContent = `events ${formatCount(Math.floor(frame.range.start))}–${formatCount(Math.ceil(frame.range.end))}`;
     d['drawMs'] = (performance.now() - t0).toFixed(2);
+    // Pixels per bucket of the totals drawn (1 = the plot's resolution); updates held for idle time.
+    const b = inputs.buckets;
+    if (b && b.count > 0) {
+      const plot = Math.max(1, inputs.width - timelineMargin.left - timelineMargin.right);
+      const perPixel = Math.max(1e-9, frame.range.end - frame.range.start) / plot;
+      d['bucketPx'] = ((b.end - b.start) / b.count / perPixel).toFixed(3);
+    }
+    d['heldUpdates'] = String(answerGate.current.appliedLater);
     d['panCacheHits'] = String(panCache.current.hits);
     d['mode'] = inputs.mode;
     if (prepared) {
@@ -197,16 +234,18 @@ export function Timeline(): ReactNode {
     const x0 = scaleLinear()
       .domain([0, eventCount])
       .range([m.left, width - m.right]);
-    const applyTransform = (t: ZoomTransform): void => {
+    const applyTransform = (t: ZoomTransform, wheel: boolean): void => {
+      if (wheel) answerGate.current.noteWheel();
       transformRef.current = t;
       const [start, end] = t.rescaleX(x0).domain() as [number, number];
       viewRef.current = { start: Math.max(0, start), end: Math.min(eventCount, end) };
       drawNow();
       if (rangeTimer.current !== null) clearTimeout(rangeTimer.current);
       rangeTimer.current = null;
-      if (!dataNeeded(viewRef.current)) rangeTimer.current = setTimeout(pushRange, rangeIdleMs);
-      else if (performance.now() >= rangeDue.current) pushRange();
-      else rangeTimer.current = setTimeout(pushRange, rangeDue.current - performance.now());
+      const slack = answerGate.current.inWheelBurst() ? wheelBurstSlack : settledSlack;
+      if (!dataNeeded(viewRef.current, slack)) rangeTimer.current = setTimeout(pushRange, rangeIdleMs);
+      else if (performance.now() >= rangeDue.current) pushRangeSoon();
+      else rangeTimer.current = setTimeout(pushRangeSoon, rangeDue.current - performance.now());
     };
     const behavior = zoom<HTMLCanvasElement, unknown>()
       .scaleExtent([1, Math.max(1, eventCount / 8)])
@@ -229,7 +268,9 @@ export function Timeline(): ReactNode {
       .on('end', () => {
         dragging.current = false;
       })
-      .on('zoom', (e: { transform: ZoomTransform }) => applyTransform(e.transform));
+      .on('zoom', (e: { transform: ZoomTransform; sourceEvent: Event | null }) =>
+        applyTransform(e.transform, e.sourceEvent?.type === 'wheel'),
+      );
     zoomRef.current = behavior;
     const sel = select(canvas);
     sel.call(behavior).on('dblclick.zoom', null);
@@ -239,7 +280,7 @@ export function Timeline(): ReactNode {
       if (rangeTimer.current !== null) clearTimeout(rangeTimer.current);
       rangeTimer.current = null;
     };
-    // drawNow and pushRange read refs only.
+    // drawNow, pushRange and pushRangeSoon read refs only.
   }, [store, eventCount, width]);
 
   // A range set from outside this view (a trace loaded, a live trace grew): draw that.
@@ -262,13 +303,12 @@ export function Timeline(): ReactNode {
   // covers the visible range plus one view width on either side at the same resolution, so panning draws
   // from what is already here and asks again only near the edges or when the zoom level changed.
   const plotWidth = Math.max(1, width - timelineMargin.left - timelineMargin.right);
-  const totalsPump = useRef(new Pump<TimelineQuery, TimelineBuckets>());
-  const bandsPump = useRef(new Pump<BandsQuery, PreparedBands>());
   useEffect(() => {
     const pump = totalsPump.current;
     if (!source || eventCount === 0) {
       setBuckets(null);
       pump.reset();
+      answerGate.current.reset();
       return;
     }
     const window = lodWindow(
@@ -282,7 +322,14 @@ export function Timeline(): ReactNode {
     if (!window) return;
     const cached = pump.fromCache(range, eventCount, plotWidth, source, (q) => q.groupBy === groupBy);
     if (cached) setBuckets(cached);
-    else pump.want({ ...window, groupBy }, source, eventCount, (q) => source.timeline(q), setBuckets);
+    else
+      pump.want(
+        { ...window, groupBy },
+        source,
+        eventCount,
+        (q) => source.timeline(q),
+        (r) => answerGate.current.apply('totals', () => setBuckets(r)),
+      );
   }, [source, range, plotWidth, groupBy, eventCount]);
   // Leak markers: asked for once the first buckets of this source are here (drawn or about to be), so the
   // first frame never waits for them; again when the source, its length or its liveness changes.
@@ -335,7 +382,7 @@ export function Timeline(): ReactNode {
         source,
         eventCount,
         fetchBands,
-        setBands,
+        (r) => answerGate.current.apply('bands', () => setBands(r)),
       );
   }, [source, range, plotWidth, eventCount, mode, bandDetail]);
 
@@ -343,15 +390,16 @@ export function Timeline(): ReactNode {
   const settings = { source, eventCount, plotWidth, groupBy, mode, bandDetail };
   const settingsRef = useRef(settings);
   settingsRef.current = settings;
-  const dataNeeded = (view: EventRange): boolean => {
+  const dataNeeded = (view: EventRange, slack: DetailSlack): boolean => {
     const s = settingsRef.current;
     if (!s.source || s.eventCount === 0) return false;
     const totals = totalsPump.current.covered;
-    if (lodWindow(view, s.eventCount, s.plotWidth, totals, s.source, (q) => q.groupBy === s.groupBy))
+    if (lodWindow(view, s.eventCount, s.plotWidth, totals, s.source, (q) => q.groupBy === s.groupBy, slack))
       return true;
     if (s.mode !== 'allocations' || !s.source.bands) return false;
     const b = bandsPump.current.covered;
-    return lodWindow(view, s.eventCount, s.plotWidth, b, s.source, (q) => q.limit === s.bandDetail) !== null;
+    const sameDetail = (q: BandsQuery): boolean => q.limit === s.bandDetail;
+    return lodWindow(view, s.eventCount, s.plotWidth, b, s.source, sameDetail, slack) !== null;
   };
 
   useLayoutEffect(() => {
@@ -659,6 +707,13 @@ const cachedAnswers = 6;
  */
 class Pump<Q, R> {
   covered: Covered<Q> | null = null;
+  /** Queries sent so far. */
+  sent = 0;
+  /** Called after each query is sent. */
+  private readonly onSent: () => void;
+  constructor(onSent: () => void = () => undefined) {
+    this.onSent = onSent;
+  }
   private inFlight = false;
   private wanted: { run: () => Promise<void> } | null = null;
   private cache: (Covered<Q> & { readonly result: R })[] = [];
@@ -713,7 +768,10 @@ class Pump<Q, R> {
     const w = this.wanted;
     this.wanted = null;
     this.inFlight = true;
-    void w.run().finally(() => {
+    this.sent++;
+    const running = w.run();
+    this.onSent();
+    void running.finally(() => {
       this.inFlight = false;
       this.next();
     });
@@ -723,7 +781,7 @@ class Pump<Q, R> {
 /**
  * The window to ask for (the view plus one view width on either side, at the plot's resolution), or null
  * when the covered one still serves: same source and trace length, `same` settings, the view inside it
- * and the zoom level within 1.5x.
+ * and its buckets within `slack` of the plot's resolution (1.5x either way unless told).
  */
 function lodWindow<Q extends { start: number; end: number; buckets: number }>(
   range: EventRange,
@@ -732,6 +790,7 @@ function lodWindow<Q extends { start: number; end: number; buckets: number }>(
   covered: { query: Q; source: unknown; eventCount: number } | null,
   source: unknown,
   same: (q: Q) => boolean,
+  slack: DetailSlack = settledSlack,
 ): { start: number; end: number; buckets: number } | null {
   const visible = Math.max(1, range.end - range.start);
   const c = covered;
@@ -744,7 +803,8 @@ function lodWindow<Q extends { start: number; end: number; buckets: number }>(
     range.end <= c.query.end
   ) {
     const ratio = (c.query.end - c.query.start) / c.query.buckets / (visible / plotWidth);
-    if (ratio > 1 / 1.5 && ratio < 1.5) return null;
+    // ratio > 1: a bucket is wider than a pixel.
+    if (ratio > 1 / slack.finer && ratio < slack.coarser) return null;
   }
   const start = Math.max(0, Math.floor(range.start - visible));
   const end = Math.min(eventCount, Math.ceil(range.end + visible));
