@@ -1,8 +1,8 @@
 // Main's side of the trace worker: starts it on first use, sends loads, imports and queries, and forwards
 // its progress reports. If the worker dies, pending calls fail with Internal and the next call starts a
 // fresh worker (the traces it held are gone: NotFound).
-import { Worker } from 'node:worker_threads';
-import { workerEntry } from '../runtime/install.ts';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../runtime/install.ts';
 import { ApiFailure } from './api-failure.ts';
 import type { EventSlice } from '../../allocator/trace/index.ts';
 import type { DeviceDescription, PlacementStrategyName } from '../../allocator/index.ts';
@@ -30,7 +30,7 @@ export class TraceHost {
 
   private start(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(workerEntry('trace-worker'), { execArgv: [...process.execArgv] });
+    const worker = startWorker('trace-worker');
     worker.unref();
     worker.on('message', (m: FromTraceWorker) => {
       if (m.type === 'progress') {

@@ -6,10 +6,10 @@
 // Logs this does not stream (other formats, small ones, logs with decision records) are written by
 // writeImportedTrace at the end, as before.
 import { renameSync, rmSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { EventLog, type EventColumns, type EventLogOptions } from '../../allocator/event-log.ts';
 import type { EndState, ImportResult } from '../../allocator/import/index.ts';
-import { workerEntry } from '../runtime/install.ts';
+import { startWorker } from '../runtime/install.ts';
 import type { FromTraceStream, ToTraceStream, TraceStreamSettings } from './trace-stream-protocol.ts';
 import {
   importedTraceHeader,
@@ -81,10 +81,7 @@ export class ImportTraceStream {
   warmUp(): void {
     if (this.worker !== null || this.done) return;
     const settings: TraceStreamSettings = { maxEventsPerChunk: this.maxEventsPerChunk };
-    const worker = new Worker(workerEntry('trace-stream-worker'), {
-      workerData: settings,
-      execArgv: [...process.execArgv],
-    });
+    const worker = startWorker('trace-stream-worker', { workerData: settings });
     // Never keeps the process alive by itself; write() holds it while it waits for the answer.
     worker.unref();
     let endOf: (end: EndState | null) => void = () => {};

@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
 
 /** The folder of this module: src-main/runtime/, or the bundle's folder (dist/cli/ or .vite/build/). */
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -45,4 +46,21 @@ export function workerEntry(name: WorkerName): URL {
     return pathToFileURL(path.join(dir, `${name}.js`));
   }
   return pathToFileURL(path.join(installRoot, 'src-main', workerFolders[name], `${name}-bootstrap.mjs`));
+}
+
+/**
+ * Starts worker `name` (workerEntry) with this process's Node flags, where a worker takes them. Node
+ * refuses a worker V8 and whole-process flags (ERR_WORKER_INVALID_EXEC_ARGV: --max-old-space-size, --title,
+ * ...), which a user may start VRAMscope with (a bigger heap for a big file); the thread then starts without
+ * the process's flags instead of failing the command. (From the sources the entry registers tsx's loader
+ * itself, so no flag is needed to load it.)
+ */
+export function startWorker(name: WorkerName, options: Omit<WorkerOptions, 'execArgv'> = {}): Worker {
+  const entry = workerEntry(name);
+  try {
+    return new Worker(entry, { ...options, execArgv: [...process.execArgv] });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw error;
+    return new Worker(entry, { ...options, execArgv: [] });
+  }
 }

@@ -1,8 +1,8 @@
 // Main-thread side of a scenario run: starts the worker, mirrors its events, and offers the controls
 // (pause, step exactly one allocator op, resume, cancel). The main thread never blocks on the worker.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { LogLevel } from '../../allocator/index.ts';
-import { workerEntry } from '../runtime/install.ts';
+import { startWorker } from '../runtime/install.ts';
 import { EventMirror } from './event-mirror.ts';
 import { createControlBuffer, RunController, RunState } from './run-control.ts';
 import type {
@@ -65,10 +65,7 @@ export class ScenarioRun {
       this.finish = resolve;
     });
     const data: WorkerData = { request, control };
-    this.worker = new Worker(workerEntry('scenario-worker'), {
-      workerData: data,
-      execArgv: [...process.execArgv],
-    });
+    this.worker = startWorker('scenario-worker', { workerData: data });
     this.worker.on('message', (m: WorkerMessage) => this.onMessage(m));
     this.worker.on('error', (error: Error) =>
       this.end({

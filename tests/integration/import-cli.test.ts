@@ -1,7 +1,7 @@
 // The `import` command end to end: the real CLI entry (bin/vramscope.mjs) for exit codes and output
 // streams, and main() in-process for every fixture; each written trace is loaded back with the trace reader.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -11,6 +11,7 @@ import { endState } from '../../allocator/import/index.ts';
 import { main } from '../../src-main/cli/main.ts';
 import { loadTraceSync } from '../../src-main/trace/reader.ts';
 import { expectedTotals, fixture, fixtureDir, realVmaSample, repoRoot } from '../support/import-fixtures.ts';
+import { simulateTraining, writeTrainingPickle } from '../../scripts/pytorch-training-snapshot.ts';
 
 const run = promisify(execFile);
 const work = mkdtempSync(path.join(tmpdir(), 'vramscope-import-'));
@@ -87,6 +88,29 @@ describe('vramscope import', () => {
       s.allocations,
       s.allocated_bytes,
     ]);
+  });
+
+  test('the real CLI started with a Node flag a worker thread refuses (--max-old-space-size) still streams a big snapshot', async () => {
+    // Large enough that the trace is encoded on the trace-stream worker (>= 4 MiB, >= 65,536 events).
+    const file = path.join(work, 'big-flags.pickle');
+    writeTrainingPickle(file, simulateTraining({ entries: 100_000 }));
+    expect(statSync(file).size).toBeGreaterThanOrEqual(4 << 20);
+    const out = path.join(work, 'big-flags.trace');
+    const { stdout, stderr } = await run(process.execPath, [
+      '--max-old-space-size=2048',
+      path.join(repoRoot, 'bin', 'vramscope.mjs'),
+      'import',
+      file,
+      '--out',
+      out,
+    ]);
+    expect(stderr).toBe('');
+    const s = parseSummary(stdout);
+    const trace = loadTraceSync(out);
+    expect(trace.complete).toBe(true);
+    expect(trace.events.length).toBeGreaterThanOrEqual(65_536);
+    expect(stdout).toContain(`wrote ${out}: ${trace.events.length} events`);
+    expect(s.format).toBe('pytorch');
   });
 
   test('the real CLI: a bad file exits 1 with one line on stderr and writes nothing', async () => {
