@@ -3,6 +3,7 @@
 // parseable summary line prints, and warnings where the dump contradicts itself. Pure: no Node APIs.
 import type { DeviceDescription, MemoryHeap, MemoryType } from '../device.ts';
 import type { EventLog } from '../event-log.ts';
+import { AllocationKind, type AllocateEventFields } from '../types.ts';
 
 export type ImportFormat = 'vma' | 'd3d12ma' | 'pytorch' | 'rmv';
 export const importFormats: readonly ImportFormat[] = ['vma', 'd3d12ma', 'pytorch', 'rmv'];
@@ -134,5 +135,30 @@ export function vulkanTermsDevice(d: {
     },
     extensions: { memoryBudget: false, dedicatedAllocation: false, bufferDeviceAddress: true },
     source: d.source,
+  };
+}
+
+/** An allocate record whose fields can be set per event (EventLog.allocate copies them and keeps nothing). */
+export type AllocateRecord = { -readonly [K in keyof AllocateEventFields]: AllocateEventFields[K] };
+
+/**
+ * One allocate record for an importer to reuse for every allocate event, its varying fields set per event
+ * (an object per event was most of a million-entry timeline's garbage). What dumps do not say is neutral:
+ * alignment 0, Linear, GpuOnly, no name, no decision, no retry, no stack.
+ */
+export function reusableAllocateRecord(): AllocateRecord {
+  return {
+    allocationId: 0,
+    blockId: 0,
+    memoryTypeIndex: 0,
+    offset: 0,
+    size: 0,
+    alignment: 0,
+    kind: AllocationKind.Linear,
+    location: 'GpuOnly',
+    name: '',
+    decisionId: -1,
+    usedRetry: false,
+    stack: null,
   };
 }

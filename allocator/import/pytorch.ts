@@ -31,7 +31,6 @@
 import type { MemoryHeap, MemoryType } from '../device.ts';
 import { MemoryHeapFlags, MemoryPropertyFlags } from '../device.ts';
 import { EventLog, type EventLogOptions } from '../event-log.ts';
-import { AllocationKind, type AllocateEventFields } from '../types.ts';
 import { AddrMap, type Addr } from './addr-map.ts';
 import { textChunks, sniffTextEncoding, type ByteSource } from './byte-source.ts';
 import { JsonStreamParser, JsonSyntaxError, type JsonValue } from './json-stream.ts';
@@ -41,6 +40,7 @@ import {
   type ImportResult,
   type ImportTotals,
   emptyTotals,
+  reusableAllocateRecord,
   vulkanTermsDevice,
 } from './model.ts';
 import {
@@ -750,24 +750,9 @@ function buildTimeline(
   /**
    * Records a live PyTorch block as an allocation at its offset in the segment's block, with its CUDA
    * address and stream (null: unknown). The snapshot says nothing of alignment, kind, location, name or
-   * decision: 0, Linear, GpuOnly, '' and none.
+   * decision: 0, Linear, GpuOnly, '' and none (reusableAllocateRecord's neutral values).
    */
-  // One record for every allocate event, its varying fields set per event (EventLog.allocate copies
-  // them and keeps nothing): an object per event was most of the timeline's garbage.
-  const fields: { -readonly [K in keyof AllocateEventFields]: AllocateEventFields[K] } = {
-    allocationId: 0,
-    blockId: 0,
-    memoryTypeIndex: 0,
-    offset: 0,
-    size: 0,
-    alignment: 0,
-    kind: AllocationKind.Linear,
-    location: 'GpuOnly',
-    name: '',
-    decisionId: -1,
-    usedRetry: false,
-    stack: null,
-  };
+  const fields = reusableAllocateRecord();
   const allocateIn = (
     st: DeviceState,
     seg: { start: Addr; blockId: number },

@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { EventLog, type EventColumns } from '../../allocator/event-log.ts';
 import { EndStateReplay } from '../../allocator/import/end-state.ts';
 import { TraceEncoder, traceEventsOf, type TraceEvents } from '../../allocator/trace/index.ts';
-import { AllocationKind, type AllocateEventFields } from '../../allocator/types.ts';
+import { reusableAllocateRecord } from '../../allocator/import/model.ts';
 import { nodeDeflateFast } from '../trace/codec.ts';
 import type { FromTraceStream, ToTraceStream, TraceStreamSettings } from './trace-stream-protocol.ts';
 
@@ -90,20 +90,8 @@ function warmUpCode(): void {
   const base = 0x7f00_0000_0000;
   log.blockCreate({ blockId: 1, memoryTypeIndex: 0, size: 2 ** 30, dedicated: false });
   log.placeLast(base);
-  const fields: { -readonly [K in keyof AllocateEventFields]: AllocateEventFields[K] } = {
-    allocationId: 0,
-    blockId: 1,
-    memoryTypeIndex: 0,
-    offset: 0,
-    size: 0,
-    alignment: 0,
-    kind: AllocationKind.Linear,
-    location: 'GpuOnly',
-    name: '',
-    decisionId: -1,
-    usedRetry: false,
-    stack: null,
-  };
+  const fields = reusableAllocateRecord();
+  fields.blockId = 1;
   for (let i = 1; log.length < events - 2; i++) {
     now += 0.013;
     fields.allocationId = i;
