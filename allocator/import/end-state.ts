@@ -11,14 +11,57 @@ export interface EndState {
   readonly unknownIds: number;
 }
 
+/** Ids below this are kept in a typed array indexed by id (importers number them 1, 2, 3, ...). */
+const DENSE_IDS = 1 << 24;
+
+/**
+ * Live ids -> the index of the event that made each (its type and size are read there). Ids below DENSE_IDS
+ * are slots of an Int32Array that grows to the largest id seen (index + 1; 0 = not live): an import's ids
+ * are dense, and a Map's set and delete per event were most of the end-state replay's time. Larger ids go
+ * to a Map.
+ */
+class LiveIds {
+  private slots = new Int32Array(1024);
+  private readonly sparse = new Map<number, number>();
+
+  set(id: number, eventIndex: number): void {
+    if (id >= 0 && id < DENSE_IDS && Number.isInteger(id)) {
+      if (id >= this.slots.length) {
+        let n = this.slots.length;
+        while (n <= id) n *= 2;
+        const grown = new Int32Array(Math.min(n, DENSE_IDS));
+        grown.set(this.slots);
+        this.slots = grown;
+      }
+      this.slots[id] = eventIndex + 1;
+    } else this.sparse.set(id, eventIndex);
+  }
+
+  /** Whether `id` was live (and is not any more). */
+  delete(id: number): boolean {
+    if (id >= 0 && id < DENSE_IDS && Number.isInteger(id)) {
+      if (id >= this.slots.length || this.slots[id] === 0) return false;
+      this.slots[id] = 0;
+      return true;
+    }
+    return this.sparse.delete(id);
+  }
+
+  /** The event index of each live id. */
+  forEach(visit: (eventIndex: number) => void): void {
+    const slots = this.slots;
+    for (let id = 0; id < slots.length; id++) if (slots[id] !== 0) visit(slots[id]! - 1);
+    for (const i of this.sparse.values()) visit(i);
+  }
+}
+
 /**
  * endState of a log that grows: `advance` replays the events up to a count (they must not change once
  * replayed: final events, see EventLog.watchFinal), `result` gives the totals of what is live so far.
  */
 export class EndStateReplay {
-  /** Live block / allocation id -> the index of the event that made it (its type and size are read there). */
-  private readonly blocks = new Map<number, number>();
-  private readonly allocations = new Map<number, number>();
+  private readonly blocks = new LiveIds();
+  private readonly allocations = new LiveIds();
   private unknownIds = 0;
   /** The columns last replayed from (a grown log's columns hold every earlier event too). */
   private columns: EventColumns | null = null;
@@ -60,22 +103,22 @@ export class EndStateReplay {
     };
     const c = this.columns;
     if (c === null) return { totals, perType, unknownIds: this.unknownIds };
-    for (const i of this.blocks.values()) {
+    this.blocks.forEach((i) => {
       const size = c.size[i]!;
       totals.blocks++;
       totals.blockBytes += size;
       const t = typeTotals(c.type[i]!);
       t.blocks++;
       t.blockBytes += size;
-    }
-    for (const i of this.allocations.values()) {
+    });
+    this.allocations.forEach((i) => {
       const size = c.size[i]!;
       totals.allocations++;
       totals.allocatedBytes += size;
       const t = typeTotals(c.type[i]!);
       t.allocations++;
       t.allocatedBytes += size;
-    }
+    });
     return { totals, perType, unknownIds: this.unknownIds };
   }
 }
