@@ -2,23 +2,24 @@
 // appends to it (main shares the log's columns and says how many events are final), then writes header,
 // chunks and index to the file main names. The bytes are those TraceWriter writes for the same log: same
 // encoder, same chunking; only the header is encoded last (it depends on the whole log) and placed first.
-import { closeSync, fsyncSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, rmSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { EventLog, type EventColumns } from '../../allocator/event-log.ts';
 import { EndStateReplay } from '../../allocator/import/end-state.ts';
 import { TraceEncoder, traceEventsOf, type TraceEvents } from '../../allocator/trace/index.ts';
 import { reusableAllocateRecord } from '../../allocator/import/model.ts';
-import { nodeDeflateFast } from '../trace/codec.ts';
+import { writeAllSync } from '../trace/writer.ts';
 import type { FromTraceStream, ToTraceStream, TraceStreamSettings } from './trace-stream-protocol.ts';
+import { importDeflate } from './write-imported.ts';
 
 const port = parentPort;
 if (!port) throw new Error('trace-stream-worker.ts must run in a worker thread');
 const settings = workerData as TraceStreamSettings;
 const post = (message: FromTraceStream): void => port.postMessage(message);
 
-// Compressed as writeImportedTrace does (importDeflate), so the files are the same.
+// Compressed as writeImportedTrace does, so the files are the same.
 const encoder = new TraceEncoder({
-  deflate: nodeDeflateFast,
+  deflate: importDeflate,
   maxEventsPerChunk: settings.maxEventsPerChunk,
 });
 let columns: EventColumns | null = null;
@@ -55,18 +56,13 @@ function advance(to: number, added: readonly string[], onlyFull: boolean): void 
   }
 }
 
-function writeAll(fd: number, bytes: Uint8Array): void {
-  let done = 0;
-  while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
-}
-
 /** Header, chunks and index into `path`, synced. Removes the file on failure. */
 function writeTrace(path: string, header: Uint8Array): void {
   const fd = openSync(path, 'w');
   try {
-    writeAll(fd, header);
-    for (const record of chunks) writeAll(fd, record);
-    writeAll(fd, encoder.finish());
+    writeAllSync(fd, header);
+    for (const record of chunks) writeAllSync(fd, record);
+    writeAllSync(fd, encoder.finish());
     fsyncSync(fd);
   } catch (error) {
     closeSync(fd);
@@ -102,7 +98,7 @@ function warmUpCode(): void {
     log.placeLast(base + fields.offset, i % 4);
     if (i > 8) log.free(i - 8);
   }
-  new TraceEncoder({ deflate: nodeDeflateFast, maxEventsPerChunk: settings.maxEventsPerChunk }).encodePending(
+  new TraceEncoder({ deflate: importDeflate, maxEventsPerChunk: settings.maxEventsPerChunk }).encodePending(
     traceEventsOf(log),
   );
   new EndStateReplay().advance(log.columns, log.length);

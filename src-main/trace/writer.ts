@@ -24,6 +24,12 @@ export interface TraceWriterOptions {
   readonly flushIntervalMs?: number;
 }
 
+/** Writes all of `bytes` at `fd`'s position, however the writes split them. */
+export function writeAllSync(fd: number, bytes: Uint8Array): void {
+  let done = 0;
+  while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
+}
+
 export class TraceWriter {
   readonly path: string;
   private readonly events: TraceEvents;
@@ -72,8 +78,7 @@ export class TraceWriter {
 
   private write(bytes: Uint8Array): void {
     if (this.fd === null) throw new Error(`trace ${this.path} is closed`);
-    let done = 0;
-    while (done < bytes.length) done += writeSync(this.fd, bytes, done, bytes.length - done);
+    writeAllSync(this.fd, bytes);
   }
 
   private writeAll(records: Uint8Array[]): void {
