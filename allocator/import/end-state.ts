@@ -103,21 +103,20 @@ export class EndStateReplay {
     };
     const c = this.columns;
     if (c === null) return { totals, perType, unknownIds: this.unknownIds };
-    this.blocks.forEach((i) => {
-      const size = c.size[i]!;
-      totals.blocks++;
-      totals.blockBytes += size;
-      const t = typeTotals(c.type[i]!);
-      t.blocks++;
-      t.blockBytes += size;
+    // Each live id's size counts in the totals and in its memory type's.
+    const sum = (ids: LiveIds, add: (to: ImportTotals, size: number) => void): void =>
+      ids.forEach((i) => {
+        const size = c.size[i]!;
+        add(totals, size);
+        add(typeTotals(c.type[i]!), size);
+      });
+    sum(this.blocks, (to, size) => {
+      to.blocks++;
+      to.blockBytes += size;
     });
-    this.allocations.forEach((i) => {
-      const size = c.size[i]!;
-      totals.allocations++;
-      totals.allocatedBytes += size;
-      const t = typeTotals(c.type[i]!);
-      t.allocations++;
-      t.allocatedBytes += size;
+    sum(this.allocations, (to, size) => {
+      to.allocations++;
+      to.allocatedBytes += size;
     });
     return { totals, perType, unknownIds: this.unknownIds };
   }
