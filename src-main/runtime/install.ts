@@ -37,7 +37,7 @@ const workerFolders: Record<WorkerName, string> = {
  * The entry of a worker thread: the bundle built beside this one, or from the sources a small .mjs that
  * registers tsx's loader (worker threads do not inherit the parent's) and imports the TypeScript worker.
  */
-export function workerEntry(name: WorkerName): URL {
+function workerEntry(name: WorkerName): URL {
   if (bundled) {
     // The packaged desktop app also has its bundles unpacked beside app.asar (forge.config.ts
     // asar.unpack): a worker thread starts from there, where any loader can read it.
