@@ -81,9 +81,10 @@ export async function loadProfileDevice(profileFile: string | undefined): Promis
  * bytes of typed-array storage it holds besides (outside the JS heap: TLSF's chunk records), and the JS
  * heap (bytes) with one allocator at its peak.
  *
- * Measured as what the heap gives back once the allocators and their allocations are released: heap with
- * HEAP_REPLICAS allocators replayed to the live peak at once, each on its own simulated device (`device()`),
- * minus heap afterwards, less the replays' own handle arrays, divided by the live allocations of all.
+ * Measured as what the heap gives back once the allocators and their allocations are released: heap data
+ * (every space but compiled code: collectAndMeasureMemory) with HEAP_REPLICAS allocators replayed to the live
+ * peak at once, each on its own simulated device (`device()`), minus heap data afterwards, less the replays'
+ * own handle arrays, divided by the live allocations of all.
  * A baseline taken before the replays would also count garbage and lazily compiled code; and with one
  * allocator (about 740 allocations at workload-a's peak) code the JIT installs between the two readings
  * moved the figure by ±50 bytes per allocation.
@@ -96,7 +97,7 @@ function measureHeapAtPeak(
   peakOp: number,
 ) {
   const handleArrayBytes = 8 * workload.idLimit;
-  let atPeak = { heapUsed: 0, arrayBuffers: 0 };
+  let atPeak = { heapUsed: 0, heapData: 0, arrayBuffers: 0 };
   let liveAllocations = 0;
   // Replica k's allocator is still alive (the replay calls beforeDestroy before destroying it) while
   // replica k + 1 replays; the last one reads the heap with all of them at their peak.
@@ -116,7 +117,7 @@ function measureHeapAtPeak(
   };
   replicate(0);
   const released = collectAndMeasureMemory();
-  const retained = atPeak.heapUsed - released.heapUsed - HEAP_REPLICAS * handleArrayBytes;
+  const retained = atPeak.heapData - released.heapData - HEAP_REPLICAS * handleArrayBytes;
   const typedArrays = atPeak.arrayBuffers - released.arrayBuffers;
   return {
     heapAtPeak: released.heapUsed + (atPeak.heapUsed - released.heapUsed) / HEAP_REPLICAS,
