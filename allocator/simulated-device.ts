@@ -65,7 +65,11 @@ function checkRange(blockId: number, size: number, offset: number, length: numbe
 /** Mapped memory of a simulated block: sparse 64 KiB pages, created on first write. */
 export class SparseMappedMemory implements MappedMemory {
   readonly size: number;
-  private readonly pages = new Map<number, Uint8Array>();
+  /**
+   * Written pages by page index; null until the first write (a Map with its hash table is about 150 bytes,
+   * and most blocks of a bench replay are mapped and never written).
+   */
+  private pages: Map<number, Uint8Array> | null = null;
   private released = false;
   private readonly blockId: number;
   private readonly coherent: boolean;
@@ -80,19 +84,19 @@ export class SparseMappedMemory implements MappedMemory {
 
   /** Pages that have been written, i.e. that hold host memory (for tests and memory accounting). */
   get residentPages(): number {
-    return this.pages.size;
+    return this.pages?.size ?? 0;
   }
 
   /** Bytes of host memory the pages hold. */
   get residentBytes(): number {
     let n = 0;
-    for (const page of this.pages.values()) n += page.length;
+    for (const page of this.pages?.values() ?? []) n += page.length;
     return n;
   }
 
   release(): void {
     this.released = true;
-    this.pages.clear();
+    this.pages = null;
   }
 
   private live(what: string): void {
@@ -113,7 +117,7 @@ export class SparseMappedMemory implements MappedMemory {
       const page = Math.floor(pos / mappedPageSize);
       const inPage = pos - page * mappedPageSize;
       const n = Math.min(mappedPageSize - inPage, offset + length - pos);
-      const data = this.pages.get(page);
+      const data = this.pages?.get(page);
       if (data !== undefined) out.set(data.subarray(inPage, inPage + n), pos - offset);
       pos += n;
     }
@@ -129,6 +133,7 @@ export class SparseMappedMemory implements MappedMemory {
       const page = Math.floor(pos / mappedPageSize);
       const inPage = pos - page * mappedPageSize;
       const n = Math.min(mappedPageSize - inPage, end - pos);
+      this.pages ??= new Map<number, Uint8Array>();
       let bytes = this.pages.get(page);
       if (bytes === undefined) {
         bytes = new Uint8Array(Math.min(mappedPageSize, this.size - page * mappedPageSize));
