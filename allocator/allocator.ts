@@ -110,10 +110,36 @@ class BlockState {
     readonly segment: number,
   ) {}
   dedicatedAllocation: AllocationImpl | null = null;
+  /** The block's homes by decision id (MemoryTypeDecisionCache ids are 0, 1, 2, ...); see homeFor. */
+  private readonly homes: (AllocationHome | undefined)[] = [];
 
   get dedicated(): boolean {
     return this.sub === null;
   }
+
+  /** The home of this block's allocations placed by `decision` (one object per block and decision). */
+  homeFor(decision: MemoryTypeDecision): AllocationHome {
+    return this.homes[decision.id] ?? this.newHome(decision);
+  }
+
+  private newHome(decision: MemoryTypeDecision): AllocationHome {
+    const home = new AllocationHome(this, decision);
+    this.homes[decision.id] = home;
+    return home;
+  }
+}
+
+/**
+ * Where an allocation lives and why: its block and the memory-type decision that placed it. One object per
+ * block and decision (BlockState.homeFor), shared by all such allocations, so that an allocation object
+ * holds one reference for both: 8 bytes less per allocation (80 -> 72 bytes on 64-bit V8 without pointer
+ * compression, Node's build). A block holds as many homes as the decisions that placed something in it.
+ */
+class AllocationHome {
+  constructor(
+    readonly block: BlockState,
+    readonly decision: MemoryTypeDecision,
+  ) {}
 }
 
 class MemoryTypeState {
@@ -224,9 +250,16 @@ class AllocationImpl implements Allocation {
     readonly size: number,
     /** Sub-allocator chunk handle, DEDICATED_CHUNK, or FREED once freed. */
     public chunk: number,
-    public blockState: BlockState,
-    readonly decision: MemoryTypeDecision,
+    /** Block and decision (shared: AllocationHome); the block changes when a move places it elsewhere. */
+    public home: AllocationHome,
   ) {}
+
+  get blockState(): BlockState {
+    return this.home.block;
+  }
+  get decision(): MemoryTypeDecision {
+    return this.home.decision;
+  }
 
   /** Null here; AllocationWithStack (debugSettings.storeStackTraces) keeps one, so no field costs 8 bytes. */
   get stack(): string | null {
@@ -271,11 +304,10 @@ class AllocationWithStack extends AllocationImpl {
     offset: number,
     size: number,
     chunk: number,
-    blockState: BlockState,
-    decision: MemoryTypeDecision,
+    home: AllocationHome,
     private readonly recordedStack: string,
   ) {
-    super(id, name, offset, size, chunk, blockState, decision);
+    super(id, name, offset, size, chunk, home);
   }
   override get stack(): string {
     return this.recordedStack;
@@ -1084,7 +1116,7 @@ export class Allocator {
       const to = destinations[i]!;
       a.chunk = c;
       a.offset = fieldBytes(pool.offsetOf(c));
-      a.blockState = to;
+      a.home = to.homeFor(a.decision);
       this.relocationMoves++;
       this.relocationBytes += a.size;
       if (this.sink !== null) {
@@ -1162,7 +1194,7 @@ export class Allocator {
       return this.newAllocationWithStack(desc, offset, chunk, block, decision, stack);
     const id = this.nextAllocationId++;
     const size = fieldBytes(desc.requirements.size);
-    return new AllocationImpl(id, desc.name, fieldBytes(offset), size, chunk, block, decision);
+    return new AllocationImpl(id, desc.name, fieldBytes(offset), size, chunk, block.homeFor(decision));
   }
 
   /** newAllocation() with debugSettings.storeStackTraces (apart: the common path inlines less). */
@@ -1176,7 +1208,8 @@ export class Allocator {
   ): AllocationImpl {
     const id = this.nextAllocationId++;
     const size = fieldBytes(desc.requirements.size);
-    return new AllocationWithStack(id, desc.name, fieldBytes(offset), size, chunk, block, decision, stack);
+    const home = block.homeFor(decision);
+    return new AllocationWithStack(id, desc.name, fieldBytes(offset), size, chunk, home, stack);
   }
 
   private allocateDedicated(
@@ -1529,7 +1562,7 @@ export class Allocator {
       }
       a.chunk = chunk;
       a.offset = fieldBytes(m.toOffset);
-      a.blockState = to;
+      a.home = to.homeFor(a.decision);
       touched.add(from);
       if (copy) copy(m, from.memory, to.memory);
       else copyMapped(from.memory, m.fromOffset, to.memory, m.toOffset, a.size);
