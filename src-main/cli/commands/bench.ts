@@ -191,8 +191,9 @@ Replays a workload in the bench/gen-workload.mjs format (a <id> <size> <align> <
 <gpu|upload|readback> / f <id>) on the allocator. Parsing and 15 warm-up runs are not timed; each run uses a
 fresh device and allocator; the median of the runs is printed, one line per strategy (ns_per_op is wall time,
 cpu_ns_per_op the process's CPU time, which stays comparable on a busy machine, driver_ns_per_op the part of
-ns_per_op spent inside the device's block calls: vkAllocateMemory / vkFreeMemory on a real device), then the
-memory at the live peak.
+ns_per_op spent inside the device's block calls: vkAllocateMemory / vkFreeMemory on a real device), then a
+line with each timed run's figures in order (runs_ns_per_op= runs_cpu_ns_per_op= runs_driver_ns_per_op=),
+then the memory at the live peak.
 
 Options:
   --strategy S     tlsf, freelist or all (default: all)
@@ -324,6 +325,12 @@ Options:
       const copies = relocating ? lastCopies : null;
       io.stdout.write(
         `${formatLine(strategy, mode, extra, last, nsPerOp, cpuNsPerOp, driverNsPerOp, relocating, copies)}\n`,
+      );
+      // Every timed run, in order, so that a median moved by one or two slow runs shows as such.
+      const perRun = (value: (r: ReplayResult) => number): string =>
+        results.map((r) => (value(r) / r.ops).toFixed(1)).join(',');
+      io.stdout.write(
+        `runs_ns_per_op=${perRun((r) => r.nanoseconds)} runs_cpu_ns_per_op=${perRun((r) => r.cpuNanoseconds)} runs_driver_ns_per_op=${perRun((r) => r.driverNanoseconds)}\n`,
       );
       // On simulated twins of the device (same description): the allocator's bookkeeping does not depend on
       // the device, and replicas on a real one would each commit its memory.
