@@ -175,9 +175,9 @@ function samePage(a: number, b: number, page: number): boolean {
 export class TlsfPool<T> {
   private freeTotal = 0;
 
-  // Chunk records, one slot each (struct of arrays; grown by a quarter: SLOT_GROWTH_MIN). 48 bytes of typed
-  // arrays per slot plus the owner reference: the requested size and data offset are derived (see the
-  // invariants).
+  // Chunk records, one slot each (struct of arrays, views of one buffer; grown by a quarter:
+  // SLOT_GROWTH_MIN). RECORD_BYTES (48) of typed arrays per slot plus the owner reference: the requested size
+  // and data offset are derived (see the invariants).
   private capacity = 0;
   private regOff = new Float64Array(0);
   private regSize = new Float64Array(0);
@@ -1252,45 +1252,25 @@ export class TlsfPool<T> {
   }
 
   private grow(capacity: number): void {
-    const f64 = (a: Float64Array): Float64Array<ArrayBuffer> => {
-      const b = new Float64Array(capacity);
-      b.set(a);
-      return b;
-    };
-    const i32 = (a: Int32Array): Int32Array<ArrayBuffer> => {
-      const b = new Int32Array(capacity);
-      b.set(a);
-      return b;
-    };
-    const i16 = (a: Int16Array): Int16Array<ArrayBuffer> => {
-      const b = new Int16Array(capacity);
-      b.set(a);
-      return b;
-    };
-    const u16 = (a: Uint16Array): Uint16Array<ArrayBuffer> => {
-      const b = new Uint16Array(capacity);
-      b.set(a);
-      return b;
-    };
-    const u8 = (a: Uint8Array): Uint8Array<ArrayBuffer> => {
-      const b = new Uint8Array(capacity);
-      b.set(a);
-      return b;
-    };
-    this.regOff = f64(this.regOff);
-    this.regSize = f64(this.regSize);
-    this.pad = u8(this.pad);
-    this.alignLog2 = u8(this.alignLog2);
-    this.physPrev = i32(this.physPrev);
-    this.physNext = i32(this.physNext);
-    this.freePrev = i32(this.freePrev);
-    this.freeNext = i32(this.freeNext);
-    this.cls = i16(this.cls);
-    this.seg = u16(this.seg);
-    this.state = u8(this.state);
-    this.gen = u8(this.gen);
-    this.slotStack = i32(this.slotStack);
-    this.parkPos = i32(this.parkPos);
+    // The record arrays are views of one ArrayBuffer, largest elements first (so every view is aligned):
+    // one buffer object per growth instead of 14 (about 88 bytes of JS heap each, and one ArrayBuffer
+    // extension each for the scavenger to sweep).
+    const views = new ViewCarver(capacity, RECORD_BYTES);
+    this.regOff = views.f64(this.regOff);
+    this.regSize = views.f64(this.regSize);
+    this.physPrev = views.i32(this.physPrev);
+    this.physNext = views.i32(this.physNext);
+    this.freePrev = views.i32(this.freePrev);
+    this.freeNext = views.i32(this.freeNext);
+    this.slotStack = views.i32(this.slotStack);
+    this.parkPos = views.i32(this.parkPos);
+    this.cls = views.i16(this.cls);
+    this.seg = views.u16(this.seg);
+    this.pad = views.u8(this.pad);
+    this.alignLog2 = views.u8(this.alignLog2);
+    this.state = views.u8(this.state);
+    this.gen = views.u8(this.gen);
+    views.done();
     // Sized with the records rather than grown by V8 on a write past its end (by half plus 16, so that at
     // a live peak the array held up to 40 % unused slots: 8 bytes each, in the JS heap).
     const owners = new Array<T | undefined>(capacity).fill(undefined);
@@ -1300,20 +1280,73 @@ export class TlsfPool<T> {
   }
 
   private growSegments(capacity: number): void {
-    const grow = <A extends Int32Array<ArrayBuffer> | Float64Array<ArrayBuffer>>(
-      a: A,
-      make: (n: number) => A,
-    ): A => {
-      const b = make(capacity);
-      b.set(a);
-      return b;
-    };
-    this.segHead = grow(this.segHead, (n) => new Int32Array(n).fill(-1));
-    this.segSize = grow(this.segSize, (n) => new Float64Array(n));
-    this.segAllocated = grow(this.segAllocated, (n) => new Float64Array(n));
-    this.segLive = grow(this.segLive, (n) => new Int32Array(n));
-    this.segBackMin = grow(this.segBackMin, (n) => new Float64Array(n));
+    const views = new ViewCarver(capacity, SEGMENT_BYTES);
+    this.segSize = views.f64(this.segSize);
+    this.segAllocated = views.f64(this.segAllocated);
+    this.segBackMin = views.f64(this.segBackMin);
+    this.segHead = views.i32(this.segHead, -1);
+    this.segLive = views.i32(this.segLive);
+    views.done();
     this.segCapacity = capacity;
+  }
+}
+
+/** Bytes of typed arrays per chunk record slot: 2 Float64, 6 Int32, 1 Int16, 1 Uint16, 4 Uint8 (TlsfPool.grow). */
+const RECORD_BYTES = 2 * 8 + 6 * 4 + 2 + 2 + 4;
+/** Bytes of typed arrays per segment slot: 3 Float64, 2 Int32 (TlsfPool.growSegments). */
+const SEGMENT_BYTES = 3 * 8 + 2 * 4;
+
+/**
+ * Carves typed arrays of `count` elements each out of one ArrayBuffer of `count * bytesPerSlot` bytes, in
+ * the order asked; each copies the old array of that name into its front. Asked largest elements first,
+ * every view starts at a multiple of its element size (count * 8 is a multiple of 4, 2 and 1, and so on).
+ */
+class ViewCarver {
+  private readonly buffer: ArrayBuffer;
+  private at = 0;
+  constructor(
+    private readonly count: number,
+    bytesPerSlot: number,
+  ) {
+    this.buffer = new ArrayBuffer(count * bytesPerSlot);
+  }
+  private advance(bytesPerElement: number): number {
+    const at = this.at;
+    this.at += bytesPerElement * this.count;
+    return at;
+  }
+  f64(old: Float64Array): Float64Array<ArrayBuffer> {
+    const view = new Float64Array(this.buffer, this.advance(8), this.count);
+    view.set(old);
+    return view;
+  }
+  /** `fill`: the value of the new elements past the old ones (0 otherwise). */
+  i32(old: Int32Array, fill = 0): Int32Array<ArrayBuffer> {
+    const view = new Int32Array(this.buffer, this.advance(4), this.count);
+    view.set(old);
+    if (fill !== 0) view.fill(fill, old.length);
+    return view;
+  }
+  i16(old: Int16Array): Int16Array<ArrayBuffer> {
+    const view = new Int16Array(this.buffer, this.advance(2), this.count);
+    view.set(old);
+    return view;
+  }
+  u16(old: Uint16Array): Uint16Array<ArrayBuffer> {
+    const view = new Uint16Array(this.buffer, this.advance(2), this.count);
+    view.set(old);
+    return view;
+  }
+  u8(old: Uint8Array): Uint8Array<ArrayBuffer> {
+    const view = new Uint8Array(this.buffer, this.advance(1), this.count);
+    view.set(old);
+    return view;
+  }
+  /** Checks that the views took the whole buffer (the slot sizes above match the views asked). */
+  done(): void {
+    if (this.at !== this.buffer.byteLength) {
+      throw new InternalError(`TLSF record views took ${this.at} of ${this.buffer.byteLength} bytes.`);
+    }
   }
 }
 
