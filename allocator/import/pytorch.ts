@@ -186,6 +186,15 @@ class EntryColumns {
   private lastStreamIndex = 0;
   /** Addresses that are safe integers (all real ones); NaN where the address is a bigint (kept in bigAddr). */
   addr: Float64Array;
+  // What the timeline's build needs of all rows, kept as they are pushed (no pass over a million rows each):
+  /** Rows per device (by the device number as stored); its length is the number of devices seen. */
+  readonly rowsPerDevice: number[] = [];
+  /** The smallest time pushed, ignoring NaN (Infinity: none). */
+  minTime = Infinity;
+  /** Whether a row was pushed without a time (NaN). */
+  untimed = false;
+  /** Rows of segment_map and segment_unmap entries (the cut points of expandable segments). */
+  readonly mapRows: number[] = [];
 
   /**
    * `capacity`: rows to make room for at once (grown by doubling past it). Sized from the file, growing
@@ -225,6 +234,12 @@ class EntryColumns {
     }
     this.action[i] = action;
     this.device[i] = device;
+    const d = this.device[i]!; // as stored (16 bits)
+    while (this.rowsPerDevice.length <= d) this.rowsPerDevice.push(0);
+    this.rowsPerDevice[d]!++;
+    if (time < this.minTime) this.minTime = time;
+    else if (time !== time) this.untimed = true; // NaN
+    if (action === Action.SegmentMap || action === Action.SegmentUnmap) this.mapRows.push(i);
     if (size < WIDE_SIZE) this.size[i] = size;
     else {
       this.size[i] = WIDE_SIZE;
@@ -736,7 +751,7 @@ function buildTimeline(
   c.log = log;
   let deviceCount = 0;
   for (const seg of segments) deviceCount = Math.max(deviceCount, seg.device + 1);
-  for (let i = 0; i < entries.length; i++) deviceCount = Math.max(deviceCount, entries.device[i]! + 1);
+  deviceCount = Math.max(deviceCount, entries.rowsPerDevice.length);
   const states: DeviceState[] = Array.from({ length: deviceCount }, () => new DeviceState());
   const ids: Ids = { block: 1, allocation: 1 };
   const ghostStack = strings.intern('(allocated before the trace started: no frames recorded)');
@@ -782,13 +797,10 @@ function buildTimeline(
   // maps it piece by piece. Split them at the trace's segment_map/unmap boundaries so that each mapped
   // piece is a block the trace can create and destroy.
   const cuts = states.map(() => [] as Addr[]);
-  for (let i = 0; i < entries.length; i++) {
-    const act = entries.action[i] as Action;
-    if (act === Action.SegmentMap || act === Action.SegmentUnmap) {
-      const list = cuts[entries.device[i]!]!;
-      const a = entries.addrAt(i);
-      list.push(a, addrAdd(a, entries.sizeAt(i)));
-    }
+  for (const i of entries.mapRows) {
+    const list = cuts[entries.device[i]!]!;
+    const a = entries.addrAt(i);
+    list.push(a, addrAdd(a, entries.sizeAt(i)));
   }
   let expandablePieces = 0;
   for (const s of segments) {
@@ -817,9 +829,9 @@ function buildTimeline(
 
   // Per-device entry order (as recorded): the rows of each device, in row order. One device (the common
   // case) has them all: no index array then (null), row k is the device's entry k.
-  // Counted first, then filled: typed arrays of the right size, not growing arrays of a million indices.
+  // Counted as pushed, then filled: typed arrays of the right size, not growing arrays of a million indices.
   const perDeviceCount = new Float64Array(deviceCount);
-  for (let i = 0; i < entries.length; i++) perDeviceCount[entries.device[i]!]!++;
+  entries.rowsPerDevice.forEach((n, d) => (perDeviceCount[d] = n));
   let perDevice: Uint32Array[] | null = null;
   if (deviceCount > 1) {
     const rows = Array.from(perDeviceCount, (n) => new Uint32Array(n));
@@ -874,13 +886,8 @@ function buildTimeline(
   }
 
   // Times: ms since the first entry's time_us; entries without time_us get their index.
-  let t0 = Infinity;
-  let timed = entries.length > 0;
-  for (let i = 0; i < entries.length; i++) {
-    const t = entries.time[i]!;
-    if (Number.isNaN(t)) timed = false;
-    else if (t < t0) t0 = t;
-  }
+  const t0 = entries.minTime;
+  const timed = entries.length > 0 && !entries.untimed;
   const timeOf = (i: number): number => (timed ? (entries.time[i]! - t0) / 1000 : i);
 
   // 2. The state at the start, at time 0.
