@@ -335,8 +335,17 @@ class DeviceState {
   readonly allocations = new AddrMap(1024);
   reserved = 0;
   peakReserved = 0;
+  /**
+   * The segment `containing` found last for a range inside it, and where the next live segment starts
+   * (Infinity: none): an address in [start, next) has that segment as the greatest start at or below it,
+   * so a range of it that ends inside the segment has the answer the search would give. Allocations come
+   * in runs inside one segment. Cleared when a segment is added or removed.
+   */
+  private lastHit: LiveSegment | null = null;
+  private lastHitNext = Infinity;
 
   addSegment(addr: Addr, blockId: number, size: number): void {
+    this.lastHit = null;
     this.segments.set(addr, { start: addr, blockId, size });
     let lo = 0;
     let hi = this.starts.length;
@@ -353,6 +362,7 @@ class DeviceState {
   removeSegment(addr: Addr): void {
     const s = this.segments.get(addr);
     if (s === undefined) return;
+    this.lastHit = null;
     this.segments.delete(addr);
     const i = this.starts.indexOf(addr);
     if (i >= 0) this.starts.splice(i, 1);
@@ -361,6 +371,11 @@ class DeviceState {
 
   /** The segment holding [addr, addr + size), if any. */
   containing(addr: Addr, size: number): LiveSegment | null {
+    const last = this.lastHit;
+    if (last !== null && typeof addr === 'number' && addr < this.lastHitNext) {
+      const offset = addr - (last.start as number); // a number: only number starts are kept
+      if (offset >= 0 && offset + size <= last.size) return last;
+    }
     let lo = 0;
     let hi = this.starts.length;
     while (lo < hi) {
@@ -372,7 +387,14 @@ class DeviceState {
     const start = this.starts[lo - 1]!;
     const seg = this.segments.get(start)!;
     const offset = addrSub(addr, start);
-    if (offset + size <= seg.size) return seg;
+    if (offset + size <= seg.size) {
+      if (typeof start === 'number') {
+        const next = this.starts[lo];
+        this.lastHit = seg;
+        this.lastHitNext = next === undefined ? Infinity : typeof next === 'number' ? next : -Infinity;
+      }
+      return seg;
+    }
     if (offset >= seg.size) return null;
     // Expandable segments are mapped range by range: an allocation may run on into the ranges mapped
     // right after it. It is placed in the block where it starts.
