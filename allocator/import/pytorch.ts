@@ -610,7 +610,7 @@ class Collector {
       typeof actionValue === 'string'
         ? actionValue
         : r.str(actionValue, `${entryName(device, index)}.action`);
-    const action = actionCodes.get(actionName) ?? Action.Other;
+    const action = this.actionOf(actionName);
     let addr: Addr = 0;
     if (action !== Action.Oom && rec.kind[F_ADDR] !== RECORD_ABSENT) {
       const a = rec.num[F_ADDR]!;
@@ -641,6 +641,24 @@ class Collector {
         : this.stackId(rec.get(F_FRAMES));
     this.state.entries.push(action, device, addr, size, time, stack, note, stream);
   }
+
+  /**
+   * The Action of an action name. The names seen are compared first (a dozen at most are kept): the
+   * pickle's memo gives each name one string object, so === is a pointer test, cheaper per entry than the
+   * Map's lookup.
+   */
+  private actionOf(name: string): Action {
+    const names = this.seenActionNames;
+    for (let k = 0; k < names.length; k++) if (names[k] === name) return this.seenActions[k]!;
+    const action = actionCodes.get(name) ?? Action.Other;
+    if (names.length < 16) {
+      names.push(name);
+      this.seenActions.push(action);
+    }
+    return action;
+  }
+  private readonly seenActionNames: string[] = [];
+  private readonly seenActions: Action[] = [];
 
   /** stackId of the reader's interned list `listId` (`frames`), computed once per list. */
   private stackOfList(listId: number, frames: unknown): number {
