@@ -4,13 +4,17 @@
 // (heap numbers). Addresses at or above 2^53 (bigints) are rare and kept in a Map beside it.
 //
 // Iteration (entries) is in insertion order, as a Map's: setting a key that is present keeps its place.
+//
+// Linear probing with backward-shift deletion: a delete moves the entries after it in its probe run back
+// into the hole, so there are no tombstones and a probe ends at the first empty slot. The replays delete
+// as often as they insert and look up many absent addresses (a free_completed after its free_requested,
+// an alloc's check for a previous allocation), which tombstones made walk long runs.
 
 /** A device address: a number when it is a safe integer, a bigint above 2^53. */
 export type Addr = number | bigint;
 
 const EMPTY = 0;
 const FULL = 1;
-const DELETED = 2;
 
 /** Hash of a safe-integer address: both 32-bit halves mixed (addresses are multiples of 512 and more). */
 function hashAddr(a: number): number {
@@ -28,8 +32,7 @@ export class AddrMap {
   /** Insertion number of each key (for entries() in insertion order). */
   private order: Float64Array;
   private mask: number;
-  /** FULL slots + DELETED slots (a probe ends only at an EMPTY one). */
-  private used = 0;
+  /** FULL slots; the table grows past half full. */
   private count = 0;
   private nextOrder = 0;
   private readonly big = new Map<bigint, { value: number; order: number }>();
@@ -54,9 +57,8 @@ export class AddrMap {
     const keys = this.keys;
     const mask = this.mask;
     for (let i = hashAddr(a) & mask; ; i = (i + 1) & mask) {
-      const s = state[i]!;
-      if (s === EMPTY) return -1;
-      if (s === FULL && keys[i] === a) return i;
+      if (state[i] === EMPTY) return -1;
+      if (keys[i] === a) return i;
     }
   }
 
@@ -84,12 +86,11 @@ export class AddrMap {
       this.values[i] = value;
       return;
     }
-    if ((this.used + 1) * 4 > this.state.length * 3) this.rehash();
+    if ((this.count + 1) * 2 > this.state.length) this.rehash();
     const state = this.state;
     const mask = this.mask;
     let j = hashAddr(a) & mask;
     while (state[j] === FULL) j = (j + 1) & mask;
-    if (state[j] === EMPTY) this.used++;
     state[j] = FULL;
     this.keys[j] = a;
     this.values[j] = value;
@@ -99,24 +100,34 @@ export class AddrMap {
 
   delete(a: Addr): boolean {
     if (typeof a !== 'number') return this.big.delete(a);
-    const i = this.find(a);
-    if (i < 0) return false;
-    this.state[i] = DELETED;
+    let hole = this.find(a);
+    if (hole < 0) return false;
+    // Backward shift: each later entry of the run whose home slot is not cyclically in (hole, j] could
+    // have been placed at the hole, so it moves there and its old slot becomes the hole.
+    const { state, keys, values, order, mask } = this;
+    for (let j = (hole + 1) & mask; state[j] === FULL; j = (j + 1) & mask) {
+      const home = hashAddr(keys[j]!) & mask;
+      const stays = hole <= j ? home > hole && home <= j : home > hole || home <= j;
+      if (stays) continue;
+      keys[hole] = keys[j]!;
+      values[hole] = values[j]!;
+      order[hole] = order[j]!;
+      hole = j;
+    }
+    state[hole] = EMPTY;
     this.count--;
     return true;
   }
 
-  /** Grows (or, with many deleted slots, only cleans) the table. */
+  /** Doubles the table. */
   private rehash(): void {
     const { state, keys, values, order } = this;
-    let n = this.state.length;
-    if ((this.count + 1) * 2 > n) n *= 2;
+    const n = this.state.length * 2;
     this.state = new Uint8Array(n);
     this.keys = new Float64Array(n);
     this.values = new Float64Array(n);
     this.order = new Float64Array(n);
     this.mask = n - 1;
-    this.used = this.count;
     for (let i = 0; i < state.length; i++) {
       if (state[i] !== FULL) continue;
       let j = hashAddr(keys[i]!) & this.mask;

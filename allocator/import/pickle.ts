@@ -765,14 +765,21 @@ interface SlotList {
   readonly id: number;
   /**
    * The list's bytes after its MARK up to and with its APPENDS, as 32-bit little-endian words (the last
-   * one padded with zeros) and their count in bytes; made when the list first goes into listsByPrefix.
+   * one padded with zeros) and their count in bytes; made when the list first goes into the prefix table.
    */
   words?: Uint32Array;
   byteLength?: number;
 }
 
-/** Bytes of a frames list's start that key listsByPrefix (see PickleStreamReader.fastInternedList). */
+/** Bytes of a frames list's start that key the prefix table (see PickleStreamReader.fastInternedList). */
 const PREFIX_BYTES = 16;
+/**
+ * Places of the prefix table: direct-mapped by the prefix key's low bits (a key that lands on another's
+ * place replaces it, and the list is then found the slower way, by its slots). A Map's lookup by a Smi
+ * key per trace entry cost several times a typed-array read.
+ */
+const PREFIX_TABLE_SIZE = 1 << 16;
+const PREFIX_TABLE_MASK = PREFIX_TABLE_SIZE - 1;
 
 /** Second pass: the value, with selected lists streamed. feed() chunks in order, then end(). */
 export class PickleStreamReader {
@@ -1392,7 +1399,8 @@ export class PickleStreamReader {
     if (from + PREFIX_BYTES <= n) {
       prefix = this.prefixKey(from);
       if (!this.memo.watchedChanged) {
-        const e = this.listsByPrefix.get(prefix);
+        const at = prefix & PREFIX_TABLE_MASK;
+        const e = this.prefixKeys[at] === prefix ? this.prefixLists[at] : undefined;
         if (e !== undefined && this.sameBytes(from, e.words!, e.byteLength!)) {
           this.byteMatches++;
           this.fastPos = from + e.byteLength!;
@@ -1435,7 +1443,8 @@ export class PickleStreamReader {
     if (len === 0) return FAST_FAIL;
     if (this.memo.watchedChanged) {
       this.slotLists.clear();
-      this.listsByPrefix.clear();
+      this.prefixKeys.fill(-1);
+      this.prefixLists.fill(undefined);
       this.memo.unwatchAll();
     }
     const key = this.internKey(len, hash);
@@ -1480,12 +1489,16 @@ export class PickleStreamReader {
     return list;
   }
   /**
-   * The SlotList read last from bytes that start with the same PREFIX_BYTES, by prefixKey (see
-   * fastInternedList); only lists in slotLists (their slots watched), dropped with them.
+   * The prefix table: the SlotList read last from bytes that start with the same PREFIX_BYTES, at its
+   * prefixKey's place (prefixKeys holds the whole key, -1 when empty; see fastInternedList); only lists in
+   * slotLists (their slots watched), dropped with them.
    */
-  private readonly listsByPrefix = new Map<number, SlotList>();
+  private readonly prefixKeys = new Int32Array(PREFIX_TABLE_SIZE).fill(-1);
+  private readonly prefixLists: (SlotList | undefined)[] = new Array<SlotList | undefined>(
+    PREFIX_TABLE_SIZE,
+  ).fill(undefined);
   private byteMatches = 0;
-  /** Frames lists the fast path recognised by their bytes (listsByPrefix): a diagnostic for tests. */
+  /** Frames lists the fast path recognised by their bytes (the prefix table): a diagnostic for tests. */
   get listsMatchedByBytes(): number {
     return this.byteMatches;
   }
@@ -1511,7 +1524,7 @@ export class PickleStreamReader {
     return true;
   }
 
-  /** Makes `e` the list of its prefix in listsByPrefix, with its bytes buf[from, to) as words. */
+  /** Makes `e` the list of its prefix in the prefix table, with its bytes buf[from, to) as words. */
   private rememberBytes(prefix: number, e: SlotList, from: number, to: number): void {
     if (e.words === undefined) {
       const n = to - from;
@@ -1521,7 +1534,9 @@ export class PickleStreamReader {
       e.words = words;
       e.byteLength = n;
     }
-    this.listsByPrefix.set(prefix, e);
+    const at = prefix & PREFIX_TABLE_MASK;
+    this.prefixKeys[at] = prefix;
+    this.prefixLists[at] = e;
   }
 
   /** Interned lists by the memo slots they were read from (see fastInternedList), by internKey. */

@@ -186,6 +186,15 @@ class EntryColumns {
   private lastStreamIndex = 0;
   /** Addresses that are safe integers (all real ones); NaN where the address is a bigint (kept in bigAddr). */
   addr: Float64Array;
+  // What the timeline's build needs of all rows, kept as they are pushed (no pass over a million rows each):
+  /** Rows per device (by the device number as stored); its length is the number of devices seen. */
+  readonly rowsPerDevice: number[] = [];
+  /** The smallest time pushed, ignoring NaN (Infinity: none). */
+  minTime = Infinity;
+  /** Whether a row was pushed without a time (NaN). */
+  untimed = false;
+  /** Rows of segment_map and segment_unmap entries (the cut points of expandable segments). */
+  readonly mapRows: number[] = [];
 
   /**
    * `capacity`: rows to make room for at once (grown by doubling past it). Sized from the file, growing
@@ -225,6 +234,12 @@ class EntryColumns {
     }
     this.action[i] = action;
     this.device[i] = device;
+    const d = this.device[i]!; // as stored (16 bits)
+    while (this.rowsPerDevice.length <= d) this.rowsPerDevice.push(0);
+    this.rowsPerDevice[d]!++;
+    if (time < this.minTime) this.minTime = time;
+    else if (time !== time) this.untimed = true; // NaN
+    if (action === Action.SegmentMap || action === Action.SegmentUnmap) this.mapRows.push(i);
     if (size < WIDE_SIZE) this.size[i] = size;
     else {
       this.size[i] = WIDE_SIZE;
@@ -320,8 +335,17 @@ class DeviceState {
   readonly allocations = new AddrMap(1024);
   reserved = 0;
   peakReserved = 0;
+  /**
+   * The segment `containing` found last for a range inside it, and where the next live segment starts
+   * (Infinity: none): an address in [start, next) has that segment as the greatest start at or below it,
+   * so a range of it that ends inside the segment has the answer the search would give. Allocations come
+   * in runs inside one segment. Cleared when a segment is added or removed.
+   */
+  private lastHit: LiveSegment | null = null;
+  private lastHitNext = Infinity;
 
   addSegment(addr: Addr, blockId: number, size: number): void {
+    this.lastHit = null;
     this.segments.set(addr, { start: addr, blockId, size });
     let lo = 0;
     let hi = this.starts.length;
@@ -338,6 +362,7 @@ class DeviceState {
   removeSegment(addr: Addr): void {
     const s = this.segments.get(addr);
     if (s === undefined) return;
+    this.lastHit = null;
     this.segments.delete(addr);
     const i = this.starts.indexOf(addr);
     if (i >= 0) this.starts.splice(i, 1);
@@ -346,6 +371,11 @@ class DeviceState {
 
   /** The segment holding [addr, addr + size), if any. */
   containing(addr: Addr, size: number): LiveSegment | null {
+    const last = this.lastHit;
+    if (last !== null && typeof addr === 'number' && addr < this.lastHitNext) {
+      const offset = addr - (last.start as number); // a number: only number starts are kept
+      if (offset >= 0 && offset + size <= last.size) return last;
+    }
     let lo = 0;
     let hi = this.starts.length;
     while (lo < hi) {
@@ -357,7 +387,14 @@ class DeviceState {
     const start = this.starts[lo - 1]!;
     const seg = this.segments.get(start)!;
     const offset = addrSub(addr, start);
-    if (offset + size <= seg.size) return seg;
+    if (offset + size <= seg.size) {
+      if (typeof start === 'number') {
+        const next = this.starts[lo];
+        this.lastHit = seg;
+        this.lastHitNext = next === undefined ? Infinity : typeof next === 'number' ? next : -Infinity;
+      }
+      return seg;
+    }
     if (offset >= seg.size) return null;
     // Expandable segments are mapped range by range: an allocation may run on into the ranges mapped
     // right after it. It is placed in the block where it starts.
@@ -573,7 +610,7 @@ class Collector {
       typeof actionValue === 'string'
         ? actionValue
         : r.str(actionValue, `${entryName(device, index)}.action`);
-    const action = actionCodes.get(actionName) ?? Action.Other;
+    const action = this.actionOf(actionName);
     let addr: Addr = 0;
     if (action !== Action.Oom && rec.kind[F_ADDR] !== RECORD_ABSENT) {
       const a = rec.num[F_ADDR]!;
@@ -604,6 +641,24 @@ class Collector {
         : this.stackId(rec.get(F_FRAMES));
     this.state.entries.push(action, device, addr, size, time, stack, note, stream);
   }
+
+  /**
+   * The Action of an action name. The names seen are compared first (a dozen at most are kept): the
+   * pickle's memo gives each name one string object, so === is a pointer test, cheaper per entry than the
+   * Map's lookup.
+   */
+  private actionOf(name: string): Action {
+    const names = this.seenActionNames;
+    for (let k = 0; k < names.length; k++) if (names[k] === name) return this.seenActions[k]!;
+    const action = actionCodes.get(name) ?? Action.Other;
+    if (names.length < 16) {
+      names.push(name);
+      this.seenActions.push(action);
+    }
+    return action;
+  }
+  private readonly seenActionNames: string[] = [];
+  private readonly seenActions: Action[] = [];
 
   /** stackId of the reader's interned list `listId` (`frames`), computed once per list. */
   private stackOfList(listId: number, frames: unknown): number {
@@ -736,7 +791,7 @@ function buildTimeline(
   c.log = log;
   let deviceCount = 0;
   for (const seg of segments) deviceCount = Math.max(deviceCount, seg.device + 1);
-  for (let i = 0; i < entries.length; i++) deviceCount = Math.max(deviceCount, entries.device[i]! + 1);
+  deviceCount = Math.max(deviceCount, entries.rowsPerDevice.length);
   const states: DeviceState[] = Array.from({ length: deviceCount }, () => new DeviceState());
   const ids: Ids = { block: 1, allocation: 1 };
   const ghostStack = strings.intern('(allocated before the trace started: no frames recorded)');
@@ -782,13 +837,10 @@ function buildTimeline(
   // maps it piece by piece. Split them at the trace's segment_map/unmap boundaries so that each mapped
   // piece is a block the trace can create and destroy.
   const cuts = states.map(() => [] as Addr[]);
-  for (let i = 0; i < entries.length; i++) {
-    const act = entries.action[i] as Action;
-    if (act === Action.SegmentMap || act === Action.SegmentUnmap) {
-      const list = cuts[entries.device[i]!]!;
-      const a = entries.addrAt(i);
-      list.push(a, addrAdd(a, entries.sizeAt(i)));
-    }
+  for (const i of entries.mapRows) {
+    const list = cuts[entries.device[i]!]!;
+    const a = entries.addrAt(i);
+    list.push(a, addrAdd(a, entries.sizeAt(i)));
   }
   let expandablePieces = 0;
   for (const s of segments) {
@@ -817,9 +869,9 @@ function buildTimeline(
 
   // Per-device entry order (as recorded): the rows of each device, in row order. One device (the common
   // case) has them all: no index array then (null), row k is the device's entry k.
-  // Counted first, then filled: typed arrays of the right size, not growing arrays of a million indices.
+  // Counted as pushed, then filled: typed arrays of the right size, not growing arrays of a million indices.
   const perDeviceCount = new Float64Array(deviceCount);
-  for (let i = 0; i < entries.length; i++) perDeviceCount[entries.device[i]!]!++;
+  entries.rowsPerDevice.forEach((n, d) => (perDeviceCount[d] = n));
   let perDevice: Uint32Array[] | null = null;
   if (deviceCount > 1) {
     const rows = Array.from(perDeviceCount, (n) => new Uint32Array(n));
@@ -874,13 +926,8 @@ function buildTimeline(
   }
 
   // Times: ms since the first entry's time_us; entries without time_us get their index.
-  let t0 = Infinity;
-  let timed = entries.length > 0;
-  for (let i = 0; i < entries.length; i++) {
-    const t = entries.time[i]!;
-    if (Number.isNaN(t)) timed = false;
-    else if (t < t0) t0 = t;
-  }
+  const t0 = entries.minTime;
+  const timed = entries.length > 0 && !entries.untimed;
   const timeOf = (i: number): number => (timed ? (entries.time[i]! - t0) / 1000 : i);
 
   // 2. The state at the start, at time 0.

@@ -13,6 +13,59 @@ export class ByteFault extends Error {
 }
 
 const TWO_31 = 0x80000000;
+const TWO_32 = 0x100000000;
+
+/** Bytes a uvar or svar of a safe integer takes at most (53 bits: 8 groups of 7; svar: 6 + 7 × 7). */
+export const MAX_VARINT_BYTES = 8;
+
+/**
+ * Writes `v` as an unsigned LEB128 varint at b[p] and returns the position after it; `b` has room for
+ * MAX_VARINT_BYTES there. Exact for every non-negative safe integer.
+ */
+export function putUvar(b: Uint8Array, p: number, v: number): number {
+  if (v >= TWO_31) {
+    // Above 2^31 (addresses, large sizes): the low 32 bits exactly (ToUint32 of an integer is it modulo
+    // 2^32) give the first four groups with integer operations; the rest, v / 2^28 (< 2^25), follows.
+    // Floating-point % and Math.floor per group cost several times more.
+    const low = v >>> 0;
+    b[p++] = (low & 0x7f) | 0x80;
+    b[p++] = ((low >>> 7) & 0x7f) | 0x80;
+    b[p++] = ((low >>> 14) & 0x7f) | 0x80;
+    b[p++] = ((low >>> 21) & 0x7f) | 0x80;
+    v = ((v - low) / TWO_32) * 16 + (low >>> 28);
+  }
+  while (v >= 0x80) {
+    b[p++] = (v & 0x7f) | 0x80;
+    v >>>= 7;
+  }
+  b[p++] = v;
+  return p;
+}
+
+/**
+ * Writes `v` as a signed varint, sign-magnitude, at b[p] and returns the position after it (room as for
+ * putUvar): first byte = continuation bit 7, magnitude bits 0-5 in bits 1-6, sign in bit 0; the rest of
+ * the magnitude (divided by 64) follows as uvar. Exact for |v| <= 2^53 - 1, where plain zigzag (2|v| +
+ * sign) would overflow the safe range.
+ */
+export function putSvar(b: Uint8Array, p: number, v: number): number {
+  let sign = 0;
+  if (v < 0) {
+    sign = 1;
+    v = -v;
+  }
+  if (v < 64) {
+    b[p] = (v << 1) | sign;
+    return p + 1;
+  }
+  if (v < TWO_31) {
+    b[p] = ((v & 63) << 1) | sign | 0x80;
+    return putUvar(b, p + 1, v >>> 6);
+  }
+  const high = Math.floor(v / 64);
+  b[p] = ((v - high * 64) << 1) | sign | 0x80;
+  return putUvar(b, p + 1, high);
+}
 
 export class ByteWriter {
   private buf: Uint8Array;
@@ -57,42 +110,23 @@ export class ByteWriter {
 
   /** Unsigned LEB128 of a non-negative safe integer (at most 8 bytes). */
   uvar(v: number): void {
-    this.ensure(8);
-    const b = this.buf;
-    let p = this.length;
-    if (v < TWO_31) {
-      while (v >= 0x80) {
-        b[p++] = (v & 0x7f) | 0x80;
-        v >>>= 7;
-      }
-      b[p++] = v;
-    } else {
-      while (v >= 0x80) {
-        b[p++] = (v % 128) | 0x80;
-        v = Math.floor(v / 128);
-      }
-      b[p++] = v;
-    }
-    this.length = p;
+    this.ensure(MAX_VARINT_BYTES);
+    this.length = putUvar(this.buf, this.length, v);
+  }
+
+  /** Signed varint (see putSvar). */
+  svar(v: number): void {
+    this.ensure(MAX_VARINT_BYTES);
+    this.length = putSvar(this.buf, this.length, v);
   }
 
   /**
-   * Signed varint, sign-magnitude: first byte = continuation bit 7, magnitude bits 0-5 in bits 1-6, sign in
-   * bit 0; the rest of the magnitude (divided by 64) follows as uvar. Exact for |v| <= 2^53 - 1, where
-   * plain zigzag (2|v| + sign) would overflow the safe range.
+   * Room for `extra` more bytes; returns the buffer to write them into from `length` on (valid until the
+   * next call that may grow it). A caller writing many varints reserves once and advances `length` itself.
    */
-  svar(v: number): void {
-    let sign = 0;
-    if (v < 0) {
-      sign = 1;
-      v = -v;
-    }
-    if (v < 64) {
-      this.u8((v << 1) | sign);
-      return;
-    }
-    this.u8(((v % 64) << 1) | sign | 0x80);
-    this.uvar(Math.floor(v / 64));
+  reserve(extra: number): Uint8Array {
+    this.ensure(extra);
+    return this.buf;
   }
 
   /** A copy of the written bytes. */

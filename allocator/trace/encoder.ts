@@ -2,7 +2,7 @@
 // chunk records as the event log grows, index record at the end). The writer in src-main does the I/O and
 // injects the compressor. Layout: docs/trace-format.md.
 import { eventColumnNames } from '../event-log.ts';
-import { ByteWriter } from './bytes.ts';
+import { ByteWriter, MAX_VARINT_BYTES, putSvar, putUvar } from './bytes.ts';
 import { crc32 } from './crc32.ts';
 import type { TraceEvents } from './events.ts';
 import {
@@ -92,9 +92,37 @@ function badValue(column: string, index: number, value: number): RangeError {
   );
 }
 
+/** columnCodecs as small integers, for writeColumn's per-value switch. */
+const enum Codec {
+  U8,
+  Uvar,
+  Svar,
+  Delta,
+  DeltaPerKind,
+  TimeMicros,
+}
+const codecNumbers: Readonly<Record<ValueCodec, Codec>> = {
+  u8: Codec.U8,
+  uvar: Codec.Uvar,
+  svar: Codec.Svar,
+  deltaSvar: Codec.Delta,
+  deltaPerKind: Codec.DeltaPerKind,
+  timeMicros: Codec.TimeMicros,
+};
+const columnCodecNumbers: readonly Codec[] = columnCodecs.map((c) => codecNumbers[c]);
+
+/** kindColumnUse by event kind byte (every byte has an entry: no undefined read in the hot loop). */
+const useByKind = new Int32Array(256);
+kindColumnUse.forEach((use, kind) => (useByKind[kind] = use));
+
+/** writeValues' answer when a sparse write meets a value in a row whose kind does not use the column. */
+const NEEDS_DENSE = -1;
+
 /**
- * Writes one column of a chunk's events. `values` and `kinds` hold the chunk's events from index 0 (`values`
- * copied into a Float64Array: one element type, so the loop's element reads stay monomorphic);
+ * Writes one column of a chunk's events in the mode it needs and returns the mode (Zero: nothing
+ * written): Dense for kind and time, and where an event whose kind does not use the column holds a value;
+ * else Sparse, or Zero when every value is 0. `values` and `kinds` hold the chunk's events from index 0
+ * (`values` copied into a Float64Array: one element type, so the loop's element reads stay monomorphic);
  * `firstEvent` is the first one's index in the log (for messages).
  */
 function writeColumn(
@@ -103,63 +131,88 @@ function writeColumn(
   values: Float64Array,
   kinds: Uint8Array,
   count: number,
-  mode: number,
   firstEvent: number,
-): void {
-  const codec = columnCodecs[tag]!;
-  const dense = mode === ColumnMode.Dense;
+): number {
+  const start = w.length;
+  if (tag !== ColumnTag.kind && tag !== ColumnTag.time) {
+    // Sparse is tried first (one pass decides and writes); a dense column is written again.
+    const sparse = writeValues(w, tag, values, kinds, count, false, firstEvent);
+    if (sparse !== NEEDS_DENSE) {
+      if (sparse > 0) return ColumnMode.Sparse;
+      w.length = start;
+      return ColumnMode.Zero;
+    }
+    w.length = start;
+  }
+  writeValues(w, tag, values, kinds, count, true, firstEvent);
+  return ColumnMode.Dense;
+}
+
+/**
+ * Writes a column's values, of every event (`dense`) or of the events whose kind uses the column. Returns
+ * how many values were not 0, or NEEDS_DENSE (sparse only) at the first event that holds a value its
+ * kind does not use. Hot (every column of every event of a written trace): room for the whole column is
+ * reserved once and the varints are written by position.
+ */
+function writeValues(
+  w: ByteWriter,
+  tag: number,
+  values: Float64Array,
+  kinds: Uint8Array,
+  count: number,
+  dense: boolean,
+  firstEvent: number,
+): number {
+  const codec = columnCodecNumbers[tag]!;
   const bit = 1 << tag;
-  const name = eventColumnNames[tag]!;
   const checkNonNegative = nonNegativeColumns.has(tag);
+  // Every value the column can hold takes at most MAX_VARINT_BYTES (checked columns hold safe integers,
+  // the others int32 ids and codes).
+  const b = w.reserve(count * MAX_VARINT_BYTES);
+  let p = w.length;
+  let nonZero = 0;
   let prev = 0;
   const prevPerKind = new Float64Array(MAX_EVENT_KIND + 1);
   for (let i = 0; i < count; i++) {
     const kind = kinds[i]!;
-    if (!dense && ((kindColumnUse[kind] ?? 0) & bit) === 0) continue;
     let v = values[i]!;
-    if (codec === 'timeMicros') {
+    if (!dense && (useByKind[kind]! & bit) === 0) {
+      if (v !== 0) return NEEDS_DENSE;
+      continue;
+    }
+    if (v !== 0) nonZero++;
+    if (codec === Codec.TimeMicros) {
       v = Math.round(v * 1000);
-      if (!Number.isSafeInteger(v) || v < 0) throw badValue(name, firstEvent + i, values[i]!);
+      if (!Number.isSafeInteger(v) || v < 0)
+        throw badValue(eventColumnNames[tag]!, firstEvent + i, values[i]!);
     } else if (checkNonNegative && (!Number.isSafeInteger(v) || v < 0)) {
-      throw badValue(name, firstEvent + i, v);
+      throw badValue(eventColumnNames[tag]!, firstEvent + i, v);
     }
     switch (codec) {
-      case 'u8':
-        w.u8(v);
+      case Codec.U8:
+        b[p++] = v;
         break;
-      case 'uvar':
-        w.uvar(v);
+      case Codec.Uvar:
+        p = putUvar(b, p, v);
         break;
-      case 'svar':
-        w.svar(v);
+      case Codec.Svar:
+        p = putSvar(b, p, v);
         break;
-      case 'deltaSvar':
-      case 'timeMicros':
-        w.svar(v - prev);
+      case Codec.Delta:
+      case Codec.TimeMicros:
+        p = putSvar(b, p, v - prev);
         prev = v;
         break;
-      case 'deltaPerKind': {
+      case Codec.DeltaPerKind: {
         const k = kind <= MAX_EVENT_KIND ? kind : 0;
-        w.svar(v - prevPerKind[k]!);
+        p = putSvar(b, p, v - prevPerKind[k]!);
         prevPerKind[k] = v;
         break;
       }
     }
   }
-}
-
-/** How a column of a chunk's events is stored (`values`, `kinds`: as for writeColumn). */
-function chooseMode(tag: number, values: Float64Array, kinds: Uint8Array, count: number): number {
-  if (tag === ColumnTag.kind || tag === ColumnTag.time) return ColumnMode.Dense;
-  const bit = 1 << tag;
-  let used = false;
-  for (let i = 0; i < count; i++) {
-    if (values[i] !== 0) {
-      if (((kindColumnUse[kinds[i]!] ?? 0) & bit) === 0) return ColumnMode.Dense;
-      used = true;
-    }
-  }
-  return used ? ColumnMode.Sparse : ColumnMode.Zero;
+  w.length = p;
+  return nonZero;
 }
 
 export interface ChunkIndexEntry {
@@ -293,9 +346,8 @@ export class TraceEncoder {
     for (let tag = 0; tag < V1_COLUMN_COUNT; tag++) {
       const values = cols[eventColumnNames[tag]!];
       wide.set(values.subarray(start, end));
-      const mode = chooseMode(tag, wide, kinds, count);
       this.scratch.length = 0;
-      if (mode !== ColumnMode.Zero) writeColumn(this.scratch, tag, wide, kinds, count, mode, start);
+      const mode = writeColumn(this.scratch, tag, wide, kinds, count, start);
       body.u8(tag);
       body.u8(mode);
       body.uvar(this.scratch.length);

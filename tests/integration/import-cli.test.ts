@@ -113,6 +113,79 @@ describe('vramscope import', () => {
     expect(s.format).toBe('pytorch');
   });
 
+  // bin/large-pages.mjs: an import of a file of 32 MiB or more starts again in a child with glibc's
+  // huge-page tunable. A preload (NODE_OPTIONS) in every Node process of the run logs its pid, flags and
+  // tunables, so the test sees both processes and what the second one got.
+  test.skipIf(process.platform !== 'linux')(
+    'a large import starts again with large pages (Linux): same flags, kept tunables, same output and exit codes',
+    async () => {
+      const preload = path.join(work, 'log-process.cjs');
+      const logFile = path.join(work, 'processes.log');
+      writeFileSync(
+        preload,
+        `require('node:fs').appendFileSync(${JSON.stringify(logFile)}, JSON.stringify({ pid: process.pid, execArgv: process.execArgv, tunables: process.env.GLIBC_TUNABLES ?? '' }) + '\\n');`,
+      );
+      // The VMA sample padded with 32 MiB of newlines (still the same JSON document).
+      const padding = '\n'.repeat(32 << 20);
+      const big = path.join(work, 'padded-vma.json');
+      writeFileSync(big, readFileSync(realVmaSample, 'utf8') + padding);
+      const bad = path.join(work, 'padded-bad.json');
+      writeFileSync(
+        bad,
+        '{"General": {"API": "Vulkan"}, "Total": {"BlockCount": 1}, "MemoryInfo": {' + padding,
+      );
+      const env = {
+        ...process.env,
+        NODE_OPTIONS: `--require ${preload}`,
+        GLIBC_TUNABLES: 'glibc.malloc.arena_max=4',
+      };
+      const importOf = (file: string, out: string, extra: NodeJS.ProcessEnv = {}) =>
+        run(
+          process.execPath,
+          [
+            '--max-old-space-size=2048',
+            path.join(repoRoot, 'bin', 'vramscope.mjs'),
+            'import',
+            file,
+            '--out',
+            out,
+          ],
+          { env: { ...env, ...extra } },
+        ).then(
+          (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+          (e: { code: number; stdout: string; stderr: string }) => e,
+        );
+      const processes = (): { pid: number; execArgv: string[]; tunables: string }[] => {
+        const lines = readFileSync(logFile, 'utf8').trim().split('\n');
+        rmSync(logFile);
+        return lines.map((l) => JSON.parse(l) as { pid: number; execArgv: string[]; tunables: string });
+      };
+
+      const restarted = await importOf(big, path.join(work, 'padded-1.trace'));
+      const [parent, child] = processes();
+      expect(child).toBeDefined();
+      expect(parent!.tunables).toBe('glibc.malloc.arena_max=4');
+      expect(child!.tunables).toBe('glibc.malloc.arena_max=4:glibc.malloc.hugetlb=1');
+      expect(child!.execArgv).toContain('--max-old-space-size=2048');
+      // The same run without the restart (VRAMSCOPE_LARGE_PAGES=0): one process, the same answer.
+      const direct = await importOf(big, path.join(work, 'padded-2.trace'), { VRAMSCOPE_LARGE_PAGES: '0' });
+      expect(processes()).toHaveLength(1);
+      expect(restarted.code).toBe(0);
+      expect(restarted.stderr).toBe('');
+      const sameRun = (stdout: string): string =>
+        stdout.replace('padded-1', 'padded-2').replace(/imported in [0-9.]+ s/, 'imported in T s');
+      expect(sameRun(restarted.stdout)).toBe(sameRun(direct.stdout));
+      expect(loadTraceSync(path.join(work, 'padded-1.trace')).complete).toBe(true);
+
+      const failed = await importOf(bad, path.join(work, 'padded-bad.trace'));
+      expect(processes()).toHaveLength(2);
+      expect(failed.code).toBe(1);
+      expect(failed.stderr).toMatch(/^vramscope import: padded-bad\.json is not valid JSON/);
+      expect(failed.stderr.trim().split('\n')).toHaveLength(1);
+      expect(existsSync(path.join(work, 'padded-bad.trace'))).toBe(false);
+    },
+  );
+
   test('the real CLI: a bad file exits 1 with one line on stderr and writes nothing', async () => {
     const bad = path.join(work, 'bad.json');
     writeFileSync(bad, '{"General": {"API": "Vulkan"}, "Total": {"BlockCount": 1}, "MemoryInfo": {');
