@@ -78,6 +78,31 @@ describe('vramscope bench', () => {
     ).toHaveLength(2);
   });
 
+  test('each timed run is printed in order after its line, and the line holds their medians', () => {
+    const { file } = generateWorkload(5, 4000, 64);
+    const r = vramscope('bench', file, '--runs', '4', '--strategy', 'tlsf', '--no-relocate');
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    const at = lines.findIndex((l) => l.startsWith('allocator='));
+    const m = lineRe.exec(lines[at]!);
+    expect(m).not.toBeNull();
+    const runs =
+      /^runs_ns_per_op=([\d.,]+) runs_cpu_ns_per_op=([\d.,]+) runs_driver_ns_per_op=([\d.,]+)$/.exec(
+        lines[at + 1]!,
+      );
+    expect(runs, lines[at + 1]).not.toBeNull();
+    const values = runs!.slice(1, 4).map((list) => list.split(',').map(Number));
+    for (const v of values) expect(v).toHaveLength(4);
+    // Median of an even count: the mean of the middle two; all printed rounded to 0.1, so they agree to 0.1.
+    const median = (v: number[]) => {
+      const s = [...v].sort((a, b) => a - b);
+      return (s[1]! + s[2]!) / 2;
+    };
+    expect(Math.abs(median(values[0]!) - Number(m![3]))).toBeLessThanOrEqual(0.1 + 1e-9);
+    expect(Math.abs(median(values[1]!) - Number(m![11]))).toBeLessThanOrEqual(0.1 + 1e-9);
+    expect(Math.abs(median(values[2]!) - Number(m![12]))).toBeLessThanOrEqual(0.1 + 1e-9);
+  });
+
   test('relocation is the tlsf default, --relocate says so explicitly, --no-relocate turns it off', () => {
     // A small budget so that live bytes churn at the budget and fragmentation misses happen.
     const { file } = generateWorkload(3, 20000, 96);
