@@ -3,7 +3,6 @@
 // `npm run setup`; scripts/build-cli.mjs). No TypeScript tooling is needed at run time.
 import { existsSync } from 'node:fs';
 import module from 'node:module';
-import { restartWithLargePages, wantsLargePagesRestart } from './large-pages.mjs';
 
 // Node 22.1+ caches compiled code between runs (faster start); older Node has no such call.
 module.enableCompileCache?.();
@@ -15,21 +14,12 @@ for (const stream of [process.stdout, process.stderr]) {
     throw error;
   });
 }
-// A large import runs again in a child with large pages (large-pages.mjs says why); this process waits.
-if (wantsLargePagesRestart(process.argv.slice(2))) {
-  restartWithLargePages();
-} else {
-  await run();
+const entry = new URL('../dist/cli/vramscope.js', import.meta.url);
+if (!existsSync(entry)) {
+  process.stderr.write(
+    'vramscope: not built (dist/cli/vramscope.js is missing): run `npm run build` or `npm run setup`\n',
+  );
+  process.exit(1);
 }
-
-async function run() {
-  const entry = new URL('../dist/cli/vramscope.js', import.meta.url);
-  if (!existsSync(entry)) {
-    process.stderr.write(
-      'vramscope: not built (dist/cli/vramscope.js is missing): run `npm run build` or `npm run setup`\n',
-    );
-    process.exit(1);
-  }
-  const { main } = await import(entry.href);
-  process.exitCode = await main(process.argv.slice(2));
-}
+const { main } = await import(entry.href);
+process.exitCode = await main(process.argv.slice(2));

@@ -17,7 +17,6 @@
 //   node --import tsx scripts/bench-pytorch-import.ts [--entries 1000000,3000000] [--runs 3] [--json]
 //        [--stacks all|python] [--cpu 1] [--keep DIR] [--no-ui] [--no-cli]
 import { spawnSync } from 'node:child_process';
-import { wantsLargePagesRestart, withLargePages } from '../bin/large-pages.mjs';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -33,11 +32,8 @@ function median(xs: number[]): number {
   return s[Math.floor((s.length - 1) / 2)]!;
 }
 
-/**
- * Runs `args` with node (through tsx), pinned with taskset when there is one; returns stdout. `env`: the
- * child's environment (default: this process's).
- */
-function runPinned(cpu: string | undefined, args: string[], env: NodeJS.ProcessEnv = process.env): string {
+/** Runs `args` with node (through tsx), pinned with taskset when there is one; returns stdout. */
+function runPinned(cpu: string | undefined, args: string[]): string {
   const node = [process.execPath, '--import', 'tsx', ...args];
   const taskset = cpu !== undefined && existsSync('/usr/bin/taskset');
   const r = spawnSync(
@@ -47,7 +43,6 @@ function runPinned(cpu: string | undefined, args: string[], env: NodeJS.ProcessE
       cwd: repoRoot,
       encoding: 'utf8',
       maxBuffer: 64 * MB,
-      env,
     },
   );
   if (r.status !== 0) throw new Error(`${args.join(' ')} failed (${r.status}): ${r.stderr.slice(-2000)}`);
@@ -105,8 +100,7 @@ async function benchUi(files: { file: string; entries: number }[], runs: number)
       const results: UiRun[] = [];
       for (let k = 0; k < runs; k++) {
         // A fresh server per run: its RSS is this file's alone.
-        // Started as `npm start` starts it (scripts/start.mjs): with large pages.
-        const server = await startServeProcess(['--ui', ui], withLargePages(process.env));
+        const server = await startServeProcess(['--ui', ui]);
         try {
           const pid = server.child.pid!;
           const page = await browser.context.newPage();
@@ -209,14 +203,13 @@ async function main(): Promise<void> {
         const calib: number[] = [];
         for (let k = 0; k < runs; k++) {
           calib.push(calibrate(cpu, file));
-          // With large pages where `vramscope import` starts again with them (bin/large-pages.mjs); that
-          // restart's own start-up (~50 ms) is not in import_s.
-          const env = wantsLargePagesRestart(['import', file]) ? withLargePages(process.env) : process.env;
-          const out = runPinned(
-            cpu,
-            ['scripts/bench-import.ts', '--measure', file, '--out', `${file}.trace`],
-            env,
-          );
+          const out = runPinned(cpu, [
+            'scripts/bench-import.ts',
+            '--measure',
+            file,
+            '--out',
+            `${file}.trace`,
+          ]);
           const line = out.split('\n').find((l) => l.startsWith('bench-import '))!;
           times.push(field(line, 'import_s'));
           cpuTimes.push(field(line, 'import_cpu_s'));

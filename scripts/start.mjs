@@ -7,7 +7,6 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { withLargePages } from '../bin/large-pages.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) =>
@@ -105,10 +104,7 @@ function startWeb(why) {
   const hasDisplay =
     process.platform !== 'linux' || Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
   const args = ['bin/vramscope.mjs', 'serve', ...(trace ? [trace] : []), ...(hasDisplay ? ['--open'] : [])];
-  // Large pages for the server's imports (bin/large-pages.mjs says why).
-  forwardSignals(
-    spawn(process.execPath, args, { cwd: repoRoot, stdio: 'inherit', env: withLargePages(process.env) }),
-  );
+  forwardSignals(spawn(process.execPath, args, { cwd: repoRoot, stdio: 'inherit' }));
 }
 
 function startElectron() {
