@@ -167,6 +167,42 @@ export const eventColumnNames: readonly (keyof EventColumns)[] = [
   'stream',
 ];
 
+/** The bit of column `name` in EventLog.columnsWritten: 1 << its index in eventColumnNames (a trace's column tag). */
+export function columnBit(name: keyof EventColumns): number {
+  return 1 << eventColumnNames.indexOf(name);
+}
+const bits = (...names: (keyof EventColumns)[]): number => names.reduce((m, n) => m | columnBit(n), 0);
+/** Every column (columnsWritten of a source that does not track what it wrote). */
+export const allColumnBits = (1 << eventColumnNames.length) - 1;
+// What each EventLog method writes unconditionally (the conditional writes set their bit where they write).
+const PUSH_BITS = bits('kind', 'time');
+const ALLOCATE_BITS = bits('id', 'block', 'type', 'offset', 'size', 'flags', 'decision');
+const FAILURE_BITS = bits(
+  'type',
+  'size',
+  'alignment',
+  'flags',
+  'name',
+  'code',
+  'message',
+  'decision',
+  'stack',
+);
+const ID_BIT = columnBit('id');
+const THREAD_BIT = columnBit('thread');
+const ALIGNMENT_BIT = columnBit('alignment');
+const ADDRESS_BIT = columnBit('address');
+const STREAM_BIT = columnBit('stream');
+const SIZE_BIT = columnBit('size');
+const OBJECT_NAME_BITS = bits('id', 'flags', 'name');
+const MEMORY_MAP_BITS = bits('id', 'offset', 'size');
+const RESOURCE_CREATE_BITS = bits('id', 'flags', 'size', 'usage', 'format', 'name', 'message', 'stack');
+const BUDGET_BITS = bits('id', 'offset', 'size', 'flags');
+const MOVE_BITS = bits('id', 'block', 'type', 'offset');
+const BLOCK_CREATE_BITS = bits('id', 'type', 'size', 'flags');
+const NAME_BIT = columnBit('name');
+const STACK_BIT = columnBit('stack');
+
 export type MutableEventColumns = { -readonly [K in keyof EventColumns]: EventColumns[K] };
 
 /**
@@ -337,6 +373,8 @@ export class EventLog implements AllocatorEventSink {
   private watchAt = Infinity;
   private watchEvery = 0;
   private onFinal: (final: number) => void = () => {};
+  /** columnsWritten. */
+  private written = PUSH_BITS;
 
   constructor(options: EventLogOptions = {}) {
     this.capacity = Math.max(16, options.initialCapacity ?? 4096);
@@ -367,6 +405,24 @@ export class EventLog implements AllocatorEventSink {
     return this.cols;
   }
 
+  /**
+   * The columns this log may hold a value other than 0 in, as columnBit bits: a column whose bit is clear
+   * is 0 for every event (every write sets its column's bit), so a reader may skip it without reading it.
+   * Only grows.
+   */
+  get columnsWritten(): number {
+    return this.written;
+  }
+
+  /**
+   * Writes `value` into column `name` of the last event (a field its method does not take: a bound
+   * resource's memoryTypeBits, a captured call's type, stack or details), keeping columnsWritten right.
+   */
+  setOnLast(name: 'type' | 'typeBits' | 'stack' | 'message', value: number): void {
+    this.cols[name][this.length - 1] = value;
+    if (value !== 0) this.written |= columnBit(name);
+  }
+
   /** Milliseconds since the log was created. */
   now(): number {
     return this.clock() - this.epoch;
@@ -392,7 +448,10 @@ export class EventLog implements AllocatorEventSink {
     const i = this.length++;
     this.cols.kind[i] = kind;
     this.cols.time[i] = this.now();
-    if (this.thread !== 0) this.cols.thread[i] = this.thread;
+    if (this.thread !== 0) {
+      this.cols.thread[i] = this.thread;
+      this.written |= THREAD_BIT;
+    }
     return i;
   }
 
@@ -436,16 +495,26 @@ export class EventLog implements AllocatorEventSink {
   allocate(e: AllocateEventFields): void {
     const i = this.push(TraceEventKind.Allocate);
     const c = this.cols;
+    this.written |= ALLOCATE_BITS;
     c.id[i] = e.allocationId;
     c.block[i] = e.blockId;
     c.type[i] = e.memoryTypeIndex;
     c.offset[i] = e.offset;
     c.size[i] = e.size;
-    if (e.alignment !== 0) c.alignment[i] = e.alignment;
+    if (e.alignment !== 0) {
+      c.alignment[i] = e.alignment;
+      this.written |= ALIGNMENT_BIT;
+    }
     c.flags[i] = packFlags(e.kind, e.location, e.usedRetry);
-    if (e.name !== '') c.name[i] = this.strings.intern(e.name);
+    if (e.name !== '') {
+      c.name[i] = this.strings.intern(e.name);
+      this.written |= NAME_BIT;
+    }
     c.decision[i] = e.decisionId;
-    if (e.stack !== null && e.stack !== '') c.stack[i] = this.strings.intern(e.stack);
+    if (e.stack !== null && e.stack !== '') {
+      c.stack[i] = this.strings.intern(e.stack);
+      this.written |= STACK_BIT;
+    }
     this.noteDecision(e.decisionId);
   }
 
@@ -456,20 +525,26 @@ export class EventLog implements AllocatorEventSink {
    */
   placeLast(address: number | bigint | null, stream: number | null = null): void {
     const i = this.length - 1;
-    if (typeof address === 'number' && Number.isSafeInteger(address) && address > 0)
+    if (typeof address === 'number' && Number.isSafeInteger(address) && address > 0) {
       this.cols.address[i] = address;
-    if (stream !== null && Number.isSafeInteger(stream) && stream >= 0 && stream < Number.MAX_SAFE_INTEGER)
+      this.written |= ADDRESS_BIT;
+    }
+    if (stream !== null && Number.isSafeInteger(stream) && stream >= 0 && stream < Number.MAX_SAFE_INTEGER) {
       this.cols.stream[i] = stream + 1;
+      this.written |= STREAM_BIT;
+    }
   }
 
   free(allocationId: number): void {
     const i = this.push(TraceEventKind.Free);
     this.cols.id[i] = allocationId;
+    this.written |= ID_BIT;
   }
 
   failure(e: FailureEventFields): void {
     const i = this.push(TraceEventKind.Failure);
     const c = this.cols;
+    this.written |= FAILURE_BITS;
     c.type[i] = -1;
     c.size[i] = e.size;
     c.alignment[i] = e.alignment;
@@ -484,6 +559,7 @@ export class EventLog implements AllocatorEventSink {
 
   blockCreate(e: BlockCreateEventFields): void {
     const i = this.push(TraceEventKind.BlockCreate);
+    this.written |= BLOCK_CREATE_BITS;
     const c = this.cols;
     c.id[i] = e.blockId;
     c.type[i] = e.memoryTypeIndex;
@@ -493,17 +569,20 @@ export class EventLog implements AllocatorEventSink {
 
   blockDestroy(blockId: number): void {
     const i = this.push(TraceEventKind.BlockDestroy);
+    this.written |= ID_BIT;
     this.cols.id[i] = blockId;
   }
 
   rename(allocationId: number, name: string): void {
     const i = this.push(TraceEventKind.Rename);
+    this.written |= ID_BIT | NAME_BIT;
     this.cols.id[i] = allocationId;
     this.cols.name[i] = this.strings.intern(name);
   }
 
   move(e: MoveEventFields): void {
     const i = this.push(TraceEventKind.Move);
+    this.written |= MOVE_BITS;
     const c = this.cols;
     c.id[i] = e.allocationId;
     c.block[i] = e.blockId;
@@ -514,6 +593,7 @@ export class EventLog implements AllocatorEventSink {
   /** `e.flags`: 0 or absent (a periodic sample), FlagBits.budgetCrossed or FlagBits.budgetRefused. */
   budgetSample(e: BudgetSampleEventFields): void {
     const i = this.push(TraceEventKind.BudgetSample);
+    this.written |= BUDGET_BITS;
     this.cols.id[i] = e.heapIndex;
     this.cols.offset[i] = e.budget;
     this.cols.size[i] = e.usage;
@@ -522,12 +602,14 @@ export class EventLog implements AllocatorEventSink {
 
   frame(frameNumber: number, label = ''): void {
     const i = this.push(TraceEventKind.Frame);
+    this.written |= ID_BIT | NAME_BIT;
     this.cols.id[i] = frameNumber;
     this.cols.name[i] = this.strings.intern(label);
   }
 
   mark(label: string, stack: string | null = null): void {
     const i = this.push(TraceEventKind.Mark);
+    this.written |= NAME_BIT | STACK_BIT;
     this.cols.name[i] = this.strings.intern(label);
     this.cols.stack[i] = stack === null ? 0 : this.strings.intern(stack);
   }
@@ -551,11 +633,12 @@ export class EventLog implements AllocatorEventSink {
       usedRetry: false,
       stack: e.stack,
     });
-    this.cols.typeBits[this.length - 1] = e.memoryTypeBits;
+    this.setOnLast('typeBits', e.memoryTypeBits);
   }
 
   resourceCreate(e: ResourceCreateFields): void {
     const i = this.push(TraceEventKind.ResourceCreate);
+    this.written |= RESOURCE_CREATE_BITS;
     const c = this.cols;
     c.id[i] = e.resourceId;
     c.flags[i] = (e.linear ? 0 : 1) | (e.image ? FlagBits.image : 0);
@@ -569,11 +652,13 @@ export class EventLog implements AllocatorEventSink {
 
   resourceDestroy(resourceId: number): void {
     const i = this.push(TraceEventKind.ResourceDestroy);
+    this.written |= ID_BIT;
     this.cols.id[i] = resourceId;
   }
 
   memoryMap(e: MemoryMapFields): void {
     const i = this.push(TraceEventKind.MemoryMap);
+    this.written |= MEMORY_MAP_BITS;
     this.cols.id[i] = e.blockId;
     this.cols.offset[i] = e.offset;
     this.cols.size[i] = e.size;
@@ -581,12 +666,14 @@ export class EventLog implements AllocatorEventSink {
 
   memoryUnmap(blockId: number): void {
     const i = this.push(TraceEventKind.MemoryUnmap);
+    this.written |= ID_BIT;
     this.cols.id[i] = blockId;
   }
 
   /** A name given to a block (memory) or to a resource that is not bound (bound ones get a Rename). */
   objectName(id: number, what: 'memory' | 'buffer' | 'image', name: string): void {
     const i = this.push(TraceEventKind.ObjectName);
+    this.written |= OBJECT_NAME_BITS;
     this.cols.id[i] = id;
     this.cols.flags[i] = what === 'memory' ? FlagBits.memory : what === 'image' ? FlagBits.image : 0;
     this.cols.name[i] = this.strings.intern(name);
@@ -594,6 +681,7 @@ export class EventLog implements AllocatorEventSink {
 
   deviceDestroy(stack: string | null = null): void {
     const i = this.push(TraceEventKind.DeviceDestroy);
+    this.written |= STACK_BIT;
     this.cols.stack[i] = stack === null ? 0 : this.strings.intern(stack);
   }
 
@@ -604,6 +692,7 @@ export class EventLog implements AllocatorEventSink {
   /** The layer lost `records` records (its buffer overflowed): the trace is incomplete from here. */
   captureLoss(records: number): void {
     const i = this.push(TraceEventKind.CaptureLoss);
+    this.written |= SIZE_BIT;
     this.cols.size[i] = records;
   }
 

@@ -460,7 +460,7 @@ export class CaptureMapper {
         decisionId: -1,
         stack,
       });
-      if (f.memoryTypeIndex < t.device.types.length) t.log.columns.type[t.log.length - 1] = f.memoryTypeIndex;
+      if (f.memoryTypeIndex < t.device.types.length) t.log.setOnLast('type', f.memoryTypeIndex);
       return;
     }
     if (f.memoryTypeIndex >= t.device.types.length) {
@@ -472,10 +472,10 @@ export class CaptureMapper {
     const memory: Memory = { blockId: t.nextBlock++, typeIndex: f.memoryTypeIndex, size, dedicated };
     t.memories.set(f.memory, memory);
     t.log.blockCreate({ blockId: memory.blockId, memoryTypeIndex: memory.typeIndex, size, dedicated });
-    if (stack !== null) t.log.columns.stack[t.log.length - 1] = t.log.strings.intern(stack);
+    if (stack !== null) t.log.setOnLast('stack', t.log.strings.intern(stack));
     // The rest of the pNext chain (docs/trace-format.md: blockCreate's message column).
     const details = allocateDetailsJson(f);
-    if (details !== null) t.log.columns.message[t.log.length - 1] = t.log.strings.intern(details);
+    if (details !== null) t.log.setOnLast('message', t.log.strings.intern(details));
     // The raw handle as the block's first name (an app's own name replaces it), to match the app's logs.
     t.log.objectName(memory.blockId, 'memory', `VkDeviceMemory ${handleText(f.memory)}`);
   }

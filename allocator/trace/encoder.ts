@@ -1,7 +1,7 @@
 // Trace v1 encoder: pure, produces the bytes of a trace file piece by piece (preamble + header record,
 // chunk records as the event log grows, index record at the end). The writer in src-main does the I/O and
 // injects the compressor. Layout: docs/trace-format.md.
-import { eventColumnNames } from '../event-log.ts';
+import { allColumnBits, eventColumnNames } from '../event-log.ts';
 import { ByteWriter, MAX_VARINT_BYTES, putSvar, putUvar } from './bytes.ts';
 import { crc32 } from './crc32.ts';
 import type { TraceEvents } from './events.ts';
@@ -110,6 +110,13 @@ const codecNumbers: Readonly<Record<ValueCodec, Codec>> = {
   timeMicros: Codec.TimeMicros,
 };
 const columnCodecNumbers: readonly Codec[] = columnCodecs.map((c) => codecNumbers[c]);
+/** The columns that hold string ids. */
+const STRING_COLUMNS: readonly number[] = [
+  ColumnTag.name,
+  ColumnTag.stack,
+  ColumnTag.code,
+  ColumnTag.message,
+];
 
 /** kindColumnUse by event kind byte (every byte has an entry: no undefined read in the hot loop). */
 const useByKind = new Int32Array(256);
@@ -299,13 +306,18 @@ export class TraceEncoder {
     const body = this.body;
     body.length = 0;
 
-    // New strings: everything interned since the last chunk (ids are dense and only grow).
+    // Columns that are 0 for every event are not read at all (a reader of shared memory another thread
+    // never wrote would fault each of its pages in).
+    const written = events.columnsWritten ?? allColumnBits;
+
     // New strings: those with ids below the largest id these events name (ids are dense, interned in event
     // order), so a chunk carries what it needs and a later chunk the rest.
     const strings = events.strings;
     const firstStringId = this.stringsWritten;
     let stringEnd = firstStringId;
-    for (const column of [cols.name, cols.stack, cols.code, cols.message]) {
+    for (const tag of STRING_COLUMNS) {
+      if ((written & (1 << tag)) === 0) continue;
+      const column = cols[eventColumnNames[tag]!];
       for (let i = start; i < end; i++) if (column[i]! >= stringEnd) stringEnd = column[i]! + 1;
     }
     if (stringEnd > strings.length)
@@ -344,10 +356,12 @@ export class TraceEncoder {
     const wide = this.wide;
     body.uvar(V1_COLUMN_COUNT);
     for (let tag = 0; tag < V1_COLUMN_COUNT; tag++) {
-      const values = cols[eventColumnNames[tag]!];
-      wide.set(values.subarray(start, end));
       this.scratch.length = 0;
-      const mode = writeColumn(this.scratch, tag, wide, kinds, count, start);
+      let mode: number = ColumnMode.Zero;
+      if ((written & (1 << tag)) !== 0) {
+        wide.set(cols[eventColumnNames[tag]!].subarray(start, end));
+        mode = writeColumn(this.scratch, tag, wide, kinds, count, start);
+      }
       body.u8(tag);
       body.u8(mode);
       body.uvar(this.scratch.length);

@@ -8,6 +8,11 @@ export interface TraceEvents {
   readonly columns: EventColumns;
   readonly strings: readonly string[];
   readonly decisions: readonly (MemoryTypeDecision | undefined)[];
+  /**
+   * The columns that may hold a value other than 0, as columnBit bits (EventLog.columnsWritten): a column
+   * without its bit is 0 for every event, and readers may skip it. Absent: any column may.
+   */
+  readonly columnsWritten?: number;
 }
 
 /** A live view of an EventLog as TraceEvents (length and columns follow the log as it grows). */
@@ -24,6 +29,9 @@ export function traceEventsOf(log: EventLog): TraceEvents {
     },
     get decisions() {
       return log.decisions;
+    },
+    get columnsWritten() {
+      return log.columnsWritten;
     },
   };
 }

@@ -15,14 +15,21 @@ export type ToTraceStream =
   | { readonly type: 'columns'; readonly columns: EventColumns }
   /**
    * Events [0, final) are final (EventLog.watchFinal); `strings` are the log's strings from the count sent
-   * so far on (every string those events name is among them).
+   * so far on (every string those events name is among them); `columnsWritten`: the log's
+   * EventLog.columnsWritten then (a column without its bit is 0 in those events: not read).
    */
-  | { readonly type: 'final'; readonly final: number; readonly strings: readonly string[] }
+  | {
+      readonly type: 'final';
+      readonly final: number;
+      readonly strings: readonly string[];
+      readonly columnsWritten: number;
+    }
   /** The log is complete with `final` events: write the trace to `path` (a temporary name). */
   | {
       readonly type: 'finish';
       readonly final: number;
       readonly strings: readonly string[];
+      readonly columnsWritten: number;
       readonly header: TraceHeader;
       readonly path: string;
     };

@@ -24,6 +24,8 @@ const encoder = new TraceEncoder({
 });
 let columns: EventColumns | null = null;
 let final = 0;
+/** EventLog.columnsWritten of main's log as of `final` (columns without a bit are not read). */
+let columnsWritten = 0;
 const strings: string[] = [''];
 /** Chunk records encoded so far, in file order. */
 const chunks: Uint8Array[] = [];
@@ -42,11 +44,15 @@ const events: TraceEvents = {
   },
   strings,
   decisions: [],
+  get columnsWritten() {
+    return columnsWritten;
+  },
 };
 
-function advance(to: number, added: readonly string[], onlyFull: boolean): void {
+function advance(to: number, added: readonly string[], written: number, onlyFull: boolean): void {
   for (const s of added) strings.push(s);
   final = to;
+  columnsWritten = written;
   if (columns !== null) replay.advance(columns, final);
   if (failure !== null) return;
   try {
@@ -113,10 +119,10 @@ port.on('message', (m: ToTraceStream) => {
       columns = m.columns;
       return;
     case 'final':
-      advance(m.final, m.strings, true);
+      advance(m.final, m.strings, m.columnsWritten, true);
       return;
     case 'finish':
-      advance(m.final, m.strings, false);
+      advance(m.final, m.strings, m.columnsWritten, false);
       try {
         post({ type: 'end', end: replay.result() });
         if (failure !== null) throw failure;

@@ -213,7 +213,7 @@ export class Session {
             ? { kind: 'dedicatedBuffer', buffer: resource.handle }
             : { kind: 'dedicatedImage', image: resource.handle },
       });
-      this.log.columns.typeBits[this.log.length - 1] = req.memoryTypeBits;
+      this.log.setOnLast('typeBits', req.memoryTypeBits);
       try {
         backend.bind(resource, allocation.block.handle, allocation.offset);
       } catch (error) {
