@@ -10,14 +10,14 @@ import {
   type ImportProgress,
   type ImportResult,
 } from './model.ts';
-import { importPytorchSnapshot } from './pytorch.ts';
+import { importPytorchSnapshot, type EntryMemoryProvider } from './pytorch.ts';
 import { detectRmv, importRmv } from './rmv.ts';
 
 export * from './model.ts';
 export { blobSource, bytesSource, type BlobLike, type ByteSource, type ChunkOptions } from './byte-source.ts';
 export { endState, EndStateReplay, type EndState } from './end-state.ts';
 export { importGpuMemDump } from './gpumemdump.ts';
-export { importPytorchSnapshot } from './pytorch.ts';
+export { importPytorchSnapshot, type EntryMemoryProvider } from './pytorch.ts';
 export { importRmv } from './rmv.ts';
 
 export interface ImportOptions {
@@ -32,6 +32,8 @@ export interface ImportOptions {
    * build their logs themselves.
    */
   readonly eventLog?: (options: EventLogOptions) => EventLog;
+  /** Where a PyTorch snapshot's per-entry columns live while it is read (EntryMemoryProvider). */
+  readonly entryMemory?: EntryMemoryProvider;
 }
 
 const HEAD_BYTES = 4096;
@@ -99,6 +101,7 @@ export async function importSource(source: ByteSource, options: ImportOptions = 
       ? await importPytorchSnapshot(source, {
           ...common,
           ...(options.eventLog ? { eventLog: options.eventLog } : {}),
+          ...(options.entryMemory ? { entryMemory: options.entryMemory } : {}),
         })
       : await importGpuMemDump(source, { ...common, expected: options.format ?? null, hint: format });
   } catch (error) {

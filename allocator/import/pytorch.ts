@@ -162,6 +162,23 @@ const WIDE_STREAM = 0xff;
  * of fresh memory per entry (first touches cost more than the writes): sizes are 32-bit and stream
  * indices 8-bit, the rare wider ones in maps by row.
  */
+/**
+ * Where a large import's per-entry columns live (ImportOptions.entryMemory): asked once for `rows` rows of
+ * columns whose element sizes are `elementBytes`, it returns one buffer per column, each at least `rows`
+ * elements, and a counter (one Int32 in shared memory) where the importer stores how many rows it has
+ * written, every PUBLISH_ROWS rows, then -1 when the parse is over. Another thread can then touch the
+ * buffers' pages just ahead of the parse (on machines where a first touch of a page is slow, the parse then
+ * finds them present); it must never change their contents.
+ */
+export type EntryMemoryProvider = (
+  rows: number,
+  elementBytes: readonly number[],
+) => { readonly buffers: readonly SharedArrayBuffer[]; readonly rowsWritten: Int32Array };
+/** EntryColumns' columns, largest elements first: addr, time, size, stack, device, action, streamIndex. */
+const ENTRY_COLUMN_BYTES: readonly number[] = [8, 8, 4, 4, 2, 1, 1];
+/** How often the rows written are published (a power of two). */
+const PUBLISH_ROWS = 4096;
+
 class EntryColumns {
   length = 0;
   action: Uint8Array;
@@ -201,7 +218,21 @@ class EntryColumns {
    * (copying tens of MB several times) is avoided; pages of the columns that are never written are never
    * touched, so an over-estimate costs address space, not memory.
    */
-  constructor(capacity = 1024) {
+  constructor(capacity = 1024, memory: EntryMemoryProvider | null = null) {
+    if (memory !== null) {
+      // The columns in the provider's buffers (one per column, ENTRY_COLUMN_BYTES order), and the rows
+      // written published in its counter every PUBLISH_ROWS rows.
+      const m = memory(capacity, ENTRY_COLUMN_BYTES);
+      this.published = m.rowsWritten;
+      this.addr = new Float64Array(m.buffers[0]!, 0, capacity);
+      this.time = new Float64Array(m.buffers[1]!, 0, capacity);
+      this.size = new Uint32Array(m.buffers[2]!, 0, capacity);
+      this.stack = new Uint32Array(m.buffers[3]!, 0, capacity);
+      this.device = new Uint16Array(m.buffers[4]!, 0, capacity);
+      this.action = new Uint8Array(m.buffers[5]!, 0, capacity);
+      this.streamIndex = new Uint8Array(m.buffers[6]!, 0, capacity);
+      return;
+    }
     this.action = new Uint8Array(capacity);
     this.device = new Uint16Array(capacity);
     this.size = new Uint32Array(capacity);
@@ -209,6 +240,16 @@ class EntryColumns {
     this.stack = new Uint32Array(capacity);
     this.streamIndex = new Uint8Array(capacity);
     this.addr = new Float64Array(capacity);
+  }
+  /** The provider's counter of rows written (null: none, or the columns have outgrown its buffers). */
+  private published: Int32Array | null = null;
+
+  /** Tells the provider's counter that no more rows come (the parse is over). */
+  finishPublishing(): void {
+    if (this.published === null) return;
+    Atomics.store(this.published, 0, -1);
+    Atomics.notify(this.published, 0);
+    this.published = null;
   }
   private readonly bigAddr = new Map<number, bigint>();
 
@@ -224,6 +265,7 @@ class EntryColumns {
   ): void {
     if (this.length === this.action.length) this.grow();
     const i = this.length++;
+    if ((i & (PUBLISH_ROWS - 1)) === 0 && this.published !== null) Atomics.store(this.published, 0, i);
     if (stream >= 0) {
       const k = this.indexOfStream(stream);
       if (k < WIDE_STREAM) this.streamIndex[i] = k;
@@ -256,6 +298,8 @@ class EntryColumns {
   }
 
   private grow(): void {
+    // Past the provider's buffers: the rest is ordinary memory, and nothing more is published.
+    this.finishPublishing();
     const n = this.action.length * 2;
     const g = <T extends Uint8Array | Uint16Array | Uint32Array | Float64Array>(
       a: T,
@@ -457,12 +501,15 @@ class Collector {
   private readonly frameIds = new WeakMap<object, number>();
   private readonly stackTrie: StackNode = { id: -1, next: new Map() };
 
-  /** `entryCapacity`: how many trace entries to make room for at once (see EntryColumns). */
-  constructor(entryCapacity?: number) {
+  /**
+   * `entryCapacity`: how many trace entries to make room for at once (see EntryColumns); `entryMemory`:
+   * where their columns live (ImportOptions.entryMemory), null: ordinary memory.
+   */
+  constructor(entryCapacity?: number, entryMemory: EntryMemoryProvider | null = null) {
     this.log = new EventLog({ clock: () => this.now, initialCapacity: 4096 });
     this.state = {
       segments: [],
-      entries: new EntryColumns(entryCapacity),
+      entries: new EntryColumns(entryCapacity, entryMemory),
       traceLists: 0,
       settings: {},
       segmentListSeen: false,
@@ -1153,11 +1200,13 @@ export async function importPytorchSnapshot(
     partial?: boolean;
     /** Makes the timeline's event log (ImportOptions.eventLog). */
     eventLog?: (options: EventLogOptions) => EventLog;
+    /** Where the entries' columns live (ImportOptions.entryMemory). */
+    entryMemory?: EntryMemoryProvider;
   } = {},
 ): Promise<ImportResult> {
   // A snapshot's trace entries take at least 64 bytes each in a pickle (more in JSON): room for that many.
   const entryCapacity = Math.max(1024, Math.min(1 << 24, Math.floor((source.size ?? 0) / 64)));
-  let c = new Collector(entryCapacity);
+  let c = new Collector(entryCapacity, options.entryMemory ?? null);
   const warnings = new Warnings();
   /** With options.partial, a malformed file keeps what was streamed before the problem. */
   const stop = (error: unknown): void => {
@@ -1245,6 +1294,8 @@ export async function importPytorchSnapshot(
         await readPass('prune-streamed', 0, source.size);
       } catch (error) {
         if (!(error instanceof PickleNeedsRescan)) throw error;
+        // The second reading keeps its entries in ordinary memory (the provider's are for one reading).
+        c.state.entries.finishPublishing();
         c = new Collector(entryCapacity);
         const scanner = new MemoReferenceScanner();
         let done = 0;
@@ -1289,6 +1340,7 @@ export async function importPytorchSnapshot(
         `The snapshot is inconsistent: segment ${s.addr} on device ${s.device} says allocated_size ${s.allocatedSize} but its active_allocated blocks add up to ${allocated}`,
       );
   }
+  c.state.entries.finishPublishing();
   const { devices, perDevicePeak, end } = buildTimeline(
     c,
     warnings,

@@ -11,6 +11,17 @@ export interface TraceStreamSettings {
 }
 
 export type ToTraceStream =
+  /**
+   * The import's per-entry columns (EntryMemoryProvider): touch their pages just ahead of the rows written
+   * (`rowsWritten[0]`; -1: the parse is over), never changing what they hold.
+   */
+  | {
+      readonly type: 'prefault';
+      readonly buffers: readonly SharedArrayBuffer[];
+      readonly rows: number;
+      readonly elementBytes: readonly number[];
+      readonly rowsWritten: Int32Array;
+    }
   /** The log's columns (SharedArrayBuffers), sent again whenever the log grows into new ones. */
   | { readonly type: 'columns'; readonly columns: EventColumns }
   /**

@@ -86,6 +86,7 @@ export const importCommand: Command = {
         onProgress,
         partial: values.partial === true,
         eventLog: stream.eventLog,
+        entryMemory: stream.entryMemory,
       });
     } catch (error) {
       await stream.close();
