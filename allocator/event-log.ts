@@ -350,6 +350,11 @@ export interface EventLogOptions {
   readonly clock?: Clock;
   /** Columns in SharedArrayBuffers (see allocateEventColumns), for a reader on another thread. */
   readonly sharedMemory?: boolean;
+  /**
+   * Columns to start in (allocateEventColumns; zeroed, holding no events), instead of fresh ones: their
+   * length is the capacity, and initialCapacity and sharedMemory follow from them.
+   */
+  readonly columns?: MutableEventColumns;
 }
 
 /**
@@ -377,9 +382,12 @@ export class EventLog implements AllocatorEventSink {
   private written = PUSH_BITS;
 
   constructor(options: EventLogOptions = {}) {
-    this.capacity = Math.max(16, options.initialCapacity ?? 4096);
-    this.sharedMemory = options.sharedMemory ?? false;
-    this.cols = allocateEventColumns(this.capacity, this.sharedMemory);
+    const given = options.columns;
+    this.capacity = given ? given.kind.length : Math.max(16, options.initialCapacity ?? 4096);
+    this.sharedMemory = given
+      ? given.kind.buffer instanceof SharedArrayBuffer
+      : (options.sharedMemory ?? false);
+    this.cols = given ?? allocateEventColumns(this.capacity, this.sharedMemory);
     this.clock = options.clock ?? defaultClock;
     this.epoch = this.clock();
   }

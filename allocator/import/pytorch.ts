@@ -30,7 +30,7 @@
 // typed columns (28 bytes each) for the backward walk, and stacks are interned once.
 import type { MemoryHeap, MemoryType } from '../device.ts';
 import { MemoryHeapFlags, MemoryPropertyFlags } from '../device.ts';
-import { EventLog, type EventLogOptions } from '../event-log.ts';
+import { EventLog, columnBit, type EventLogOptions } from '../event-log.ts';
 import { AddrMap, type Addr } from './addr-map.ts';
 import { textChunks, sniffTextEncoding, type ByteSource } from './byte-source.ts';
 import { JsonStreamParser, JsonSyntaxError, type JsonValue } from './json-stream.ts';
@@ -173,7 +173,40 @@ const WIDE_STREAM = 0xff;
 export type EntryMemoryProvider = (
   rows: number,
   elementBytes: readonly number[],
+  timeline: TimelineShape,
 ) => { readonly buffers: readonly SharedArrayBuffer[]; readonly rowsWritten: Int32Array };
+/**
+ * What the timeline built after the parse will look like, for a provider that prepares its log's memory
+ * too: the columns its events write (columnBit bits) and about how many events an entry makes.
+ */
+export interface TimelineShape {
+  readonly columns: number;
+  readonly eventsPerEntry: number;
+}
+/**
+ * The timeline's shape (TimelineShape): allocate and free events with addresses and streams, block events,
+ * the odd mark; about 2 events for 3 entries (an alloc, and a free in two entries: free_requested and
+ * free_completed).
+ */
+const TIMELINE_SHAPE: TimelineShape = {
+  columns: (
+    [
+      'kind',
+      'time',
+      'id',
+      'block',
+      'type',
+      'offset',
+      'size',
+      'flags',
+      'decision',
+      'stack',
+      'address',
+      'stream',
+    ] as const
+  ).reduce((bits, name) => bits | columnBit(name), 0),
+  eventsPerEntry: 0.7,
+};
 /** EntryColumns' columns, largest elements first: addr, time, size, stack, device, action, streamIndex. */
 const ENTRY_COLUMN_BYTES: readonly number[] = [8, 8, 4, 4, 2, 1, 1];
 /** How often the rows written are published (a power of two). */
@@ -222,7 +255,7 @@ class EntryColumns {
     if (memory !== null) {
       // The columns in the provider's buffers (one per column, ENTRY_COLUMN_BYTES order), and the rows
       // written published in its counter every PUBLISH_ROWS rows.
-      const m = memory(capacity, ENTRY_COLUMN_BYTES);
+      const m = memory(capacity, ENTRY_COLUMN_BYTES, TIMELINE_SHAPE);
       this.published = m.rowsWritten;
       this.addr = new Float64Array(m.buffers[0]!, 0, capacity);
       this.time = new Float64Array(m.buffers[1]!, 0, capacity);

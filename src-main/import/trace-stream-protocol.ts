@@ -17,10 +17,12 @@ export type ToTraceStream =
    */
   | {
       readonly type: 'prefault';
-      readonly buffers: readonly SharedArrayBuffer[];
-      readonly rows: number;
-      readonly elementBytes: readonly number[];
       readonly rowsWritten: Int32Array;
+      /** The entries' columns: touched just ahead of the rows written. */
+      readonly entries: PrefaultColumns;
+      /** The timeline log's columns it will write: touched up to eventsPerEntry rows per entry written. */
+      readonly log: PrefaultColumns;
+      readonly eventsPerEntry: number;
     }
   /** The log's columns (SharedArrayBuffers), sent again whenever the log grows into new ones. */
   | { readonly type: 'columns'; readonly columns: EventColumns }
@@ -44,6 +46,13 @@ export type ToTraceStream =
       readonly header: TraceHeader;
       readonly path: string;
     };
+
+/** Columns of `rows` rows, one buffer each, with their element sizes (bytes). */
+export interface PrefaultColumns {
+  readonly buffers: readonly SharedArrayBuffer[];
+  readonly rows: number;
+  readonly elementBytes: readonly number[];
+}
 
 export type FromTraceStream =
   /**

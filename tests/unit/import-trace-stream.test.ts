@@ -41,6 +41,7 @@ async function importStreamed(
   file: string,
   options: TraceStreamOptions,
   tamper?: (log: ReturnType<ImportTraceStream['eventLog']>) => void,
+  entryMemory = false,
 ) {
   const stream = new ImportTraceStream({ createdAt, ...options });
   const eventLog = (o: EventLogOptions) => {
@@ -48,7 +49,21 @@ async function importStreamed(
     tamper?.(log);
     return log;
   };
-  const result = await importSource(await fileSource(file), { eventLog });
+  if (!entryMemory) return { stream, result: await importSource(await fileSource(file), { eventLog }) };
+  // As the CLI does it: the worker started first, the entries (and the timeline's log) in memory it
+  // touches during the parse.
+  stream.warmUp();
+  let entryRows = 0;
+  const result = await importSource(await fileSource(file), {
+    eventLog,
+    entryMemory: (rows, elementBytes, timeline) => {
+      entryRows = rows;
+      return stream.entryMemory(rows, elementBytes, timeline);
+    },
+  });
+  // The timeline was built in the log columns made with the entries' memory (room for more events than
+  // entries), not in fresh ones sized to the timeline.
+  expect(result.log.columns.kind.length).toBeGreaterThan(entryRows);
   return { stream, result };
 }
 
@@ -57,17 +72,26 @@ function leftovers(folder: string): string[] {
 }
 
 describe('streamed import trace', () => {
-  for (const entries of [3000, 60_000]) {
-    test(`is byte for byte what writeImportedTrace writes (${entries} entries)`, async () => {
-      const { stream, result } = await importStreamed(snapshot(entries), { minEvents: 0 });
+  for (const [entries, entryMemory] of [
+    [3000, false],
+    [60_000, false],
+    [60_000, true],
+  ] as const) {
+    test(`is byte for byte what writeImportedTrace writes (${entries} entries${entryMemory ? ', in memory the worker touched' : ''})`, async () => {
+      const { stream, result } = await importStreamed(
+        snapshot(entries),
+        { minEvents: 0 },
+        undefined,
+        entryMemory,
+      );
       // The log really was streamed (not written whole at the end).
       expect(stream.streaming).toBe(true);
-      const out = path.join(dir, `streamed-${entries}.trace`);
+      const out = path.join(dir, `streamed-${entries}-${entryMemory}.trace`);
       const written = await stream.write(result, out);
       expect(stream.streaming).toBe(false);
       // The end state the worker replayed while the events came is the one of the whole log.
       expect(await stream.endState()).toEqual(endState(result.log));
-      const reference = path.join(dir, `whole-${entries}.trace`);
+      const reference = path.join(dir, `whole-${entries}-${entryMemory}.trace`);
       const whole = writeImportedTrace(result, reference, { createdAt });
       expect(written).toEqual({ ...whole, path: out });
       expect(Buffer.compare(readFileSync(out), readFileSync(reference))).toBe(0);
