@@ -1,6 +1,7 @@
 // Main's side of the trace worker: starts it on first use, sends loads, imports and queries, and forwards
 // its progress reports. If the worker dies, pending calls fail with Internal and the next call starts a
 // fresh worker (the traces it held are gone: NotFound).
+import { prefaultInSlices } from '../import/prefault.ts';
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../runtime/install.ts';
 import { ApiFailure } from './api-failure.ts';
@@ -35,6 +36,11 @@ export class TraceHost {
     worker.on('message', (m: FromTraceWorker) => {
       if (m.type === 'progress') {
         this.onProgress(m);
+        return;
+      }
+      if (m.type === 'prefault') {
+        // In slices between the upload's chunks (about 1 ms each); never fails.
+        void prefaultInSlices(m.request);
         return;
       }
       const p = this.pending.get(m.id);

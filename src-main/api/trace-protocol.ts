@@ -1,5 +1,6 @@
 // Messages between main and the trace worker (trace-worker.ts), which loads, imports and analyzes traces
 // and answers queries over them, so that no trace, however large, holds up the API on the main thread.
+import type { PrefaultRequest } from '../import/prefault.ts';
 import type { DeviceDescription, PlacementStrategyName } from '../../allocator/index.ts';
 import type { AnalysisSummary } from '../../allocator/analysis/index.ts';
 import type { EventSlice } from '../../allocator/trace/index.ts';
@@ -100,6 +101,11 @@ export type ToTraceWorker =
   | { readonly type: 'cancel'; readonly id: number; readonly taskId: string };
 
 export type FromTraceWorker =
+  /**
+   * An import's fresh memory to touch ahead of the import (src-main/import/prefault.ts): the worker is busy
+   * importing, the main thread mostly waits on the upload's socket meanwhile.
+   */
+  | { readonly type: 'prefault'; readonly request: PrefaultRequest }
   | {
       readonly type: 'progress';
       readonly taskId: string;

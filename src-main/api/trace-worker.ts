@@ -1,5 +1,6 @@
 // The trace worker thread: loads trace files, imports foreign dumps, keeps their analyses and answers the
 // contract's queries over them (see trace-protocol.ts). Everything CPU-heavy about traces happens here.
+import { PrefaultedImportMemory } from '../import/prefault.ts';
 import { parentPort } from 'node:worker_threads';
 import { bytesSource, ImportError, importSource, type ByteSource } from '../../allocator/import/index.ts';
 import {
@@ -164,8 +165,13 @@ async function importDump(
             ...arrivalOption(input),
           });
     report('start', 0, bytes.size ?? 0);
+    // A PyTorch snapshot's entries and timeline in memory the main thread touches ahead of the import
+    // (prefault.ts); other formats do not ask for it.
+    const memory = new PrefaultedImportMemory((request) => post({ type: 'prefault', request }));
     result = await importSource(bytes, {
       ...(format === 'auto' ? {} : { format }),
+      entryMemory: memory.entryMemory,
+      eventLog: (options) => memory.eventLog(options),
       onProgress: (done, total, phase) => {
         if (isCancelled()) throw new FileReadError('cancelled', `importing ${name} was cancelled`);
         report('progress', done, total ?? 0, phase);

@@ -3,6 +3,7 @@
 import type { EventColumns } from '../../allocator/event-log.ts';
 import type { EndState } from '../../allocator/import/end-state.ts';
 import type { TraceHeader } from '../../allocator/trace/index.ts';
+import type { PrefaultRequest } from './prefault.ts';
 
 /** The worker's workerData. */
 export interface TraceStreamSettings {
@@ -15,15 +16,7 @@ export type ToTraceStream =
    * The import's per-entry columns (EntryMemoryProvider): touch their pages just ahead of the rows written
    * (`rowsWritten[0]`; -1: the parse is over), never changing what they hold.
    */
-  | {
-      readonly type: 'prefault';
-      readonly rowsWritten: Int32Array;
-      /** The entries' columns: touched just ahead of the rows written. */
-      readonly entries: PrefaultColumns;
-      /** The timeline log's columns it will write: touched up to eventsPerEntry rows per entry written. */
-      readonly log: PrefaultColumns;
-      readonly eventsPerEntry: number;
-    }
+  | { readonly type: 'prefault'; readonly request: PrefaultRequest }
   /** The log's columns (SharedArrayBuffers), sent again whenever the log grows into new ones. */
   | { readonly type: 'columns'; readonly columns: EventColumns }
   /**
@@ -46,13 +39,6 @@ export type ToTraceStream =
       readonly header: TraceHeader;
       readonly path: string;
     };
-
-/** Columns of `rows` rows, one buffer each, with their element sizes (bytes). */
-export interface PrefaultColumns {
-  readonly buffers: readonly SharedArrayBuffer[];
-  readonly rows: number;
-  readonly elementBytes: readonly number[];
-}
 
 export type FromTraceStream =
   /**

@@ -9,12 +9,8 @@ import { EndStateReplay } from '../../allocator/import/end-state.ts';
 import { TraceEncoder, traceEventsOf, type TraceEvents } from '../../allocator/trace/index.ts';
 import { reusableAllocateRecord } from '../../allocator/import/model.ts';
 import { writeAllSync } from '../trace/writer.ts';
-import type {
-  FromTraceStream,
-  PrefaultColumns,
-  ToTraceStream,
-  TraceStreamSettings,
-} from './trace-stream-protocol.ts';
+import { prefaultBlocking } from './prefault.ts';
+import type { FromTraceStream, ToTraceStream, TraceStreamSettings } from './trace-stream-protocol.ts';
 import { importDeflate } from './write-imported.ts';
 
 const port = parentPort;
@@ -118,61 +114,11 @@ function warmUpCode(): void {
 // Messages wait until this has run: it is over long before the first chunk is due.
 warmUpCode();
 
-/** How far ahead of the parse the entries' pages are touched (rows; a few tens of ms of parsing). */
-const PREFAULT_AHEAD_ROWS = 131072;
-const PAGE_INTS = 1024; // 4 KiB
-
-/** Pages of some columns touched so far (see prefault). */
-class ColumnPages {
-  private readonly views: Int32Array[];
-  /** Per column: the next int to touch. */
-  private readonly next: number[];
-  constructor(private readonly columns: PrefaultColumns) {
-    this.views = columns.buffers.map((b) => new Int32Array(b, 0, b.byteLength >> 2));
-    this.next = this.views.map(() => 0);
-  }
-
-  /**
-   * Touches the pages of rows [from, to) not touched yet (rows below `from` are main's own: present).
-   * An atomic compare-exchange of 0 with 0 per page changes nothing (a value main wrote is not 0, and
-   * stays) but makes the page present.
-   */
-  touch(from: number, to: number): void {
-    const rows = Math.min(to, this.columns.rows);
-    for (let k = 0; k < this.views.length; k++) {
-      const view = this.views[k]!;
-      const bytes = this.columns.elementBytes[k]!;
-      const end = Math.min(view.length, Math.ceil((rows * bytes) / 4));
-      let i = Math.max(this.next[k]!, Math.floor((from * bytes) / 4));
-      for (; i < end; i += PAGE_INTS) Atomics.compareExchange(view, i, 0, 0);
-      this.next[k] = i;
-    }
-  }
-}
-
-/**
- * Touches the pages of the import's entry columns just ahead of the rows main has written, and of the
- * timeline log's columns in step with them, until the parse is over (main stores -1). Runs while this
- * thread has nothing else to do (the timeline, whose chunks it encodes, comes after the parse); messages
- * wait meanwhile.
- */
-function prefault(m: Extract<ToTraceStream, { type: 'prefault' }>): void {
-  const entries = new ColumnPages(m.entries);
-  const log = new ColumnPages(m.log);
-  for (;;) {
-    const written = Atomics.load(m.rowsWritten, 0);
-    if (written < 0) return;
-    entries.touch(written, written + PREFAULT_AHEAD_ROWS);
-    log.touch(0, Math.floor(written * m.eventsPerEntry) + PREFAULT_AHEAD_ROWS);
-    if (written + PREFAULT_AHEAD_ROWS >= m.entries.rows) return;
-    Atomics.wait(m.rowsWritten, 0, written, 2);
-  }
-}
-
 port.on('message', (m: ToTraceStream) => {
   switch (m.type) {
     case 'prefault':
-      prefault(m);
+      // Nothing else to do during the parse (the timeline comes after it): messages wait meanwhile.
+      prefaultBlocking(m.request);
       return;
     case 'columns':
       columns = m.columns;

@@ -7,16 +7,10 @@
 // writeImportedTrace at the end, as before.
 import { renameSync, rmSync } from 'node:fs';
 import type { Worker } from 'node:worker_threads';
-import {
-  EventLog,
-  allocateEventColumns,
-  eventColumnNames,
-  type EventColumns,
-  type EventLogOptions,
-  type MutableEventColumns,
-} from '../../allocator/event-log.ts';
-import type { EndState, EntryMemoryProvider, ImportResult } from '../../allocator/import/index.ts';
+import { EventLog, type EventColumns, type EventLogOptions } from '../../allocator/event-log.ts';
+import type { EndState, ImportResult } from '../../allocator/import/index.ts';
 import { startWorker } from '../runtime/install.ts';
+import { PrefaultedImportMemory } from './prefault.ts';
 import type { FromTraceStream, ToTraceStream, TraceStreamSettings } from './trace-stream-protocol.ts';
 import {
   importedTraceHeader,
@@ -72,13 +66,8 @@ export class ImportTraceStream {
    */
   readonly eventLog = (options: EventLogOptions): EventLog => {
     if (this.log !== null || (options.initialCapacity ?? 0) < this.minEvents) return new EventLog(options);
-    // The columns made (and touched) during the parse when they have room, else fresh ones.
-    const spare = this.spareColumns;
-    this.spareColumns = null;
-    const log =
-      spare !== null && spare.kind.length >= (options.initialCapacity ?? 0)
-        ? new EventLog({ ...options, columns: spare })
-        : new EventLog({ ...options, sharedMemory: true });
+    // In the columns made (and touched) during the parse when they have room, else fresh ones.
+    const log = this.memory.eventLog(options);
     this.log = log;
     this.warmUp();
     log.watchFinal(this.maxEventsPerChunk, (final) =>
@@ -88,37 +77,12 @@ export class ImportTraceStream {
   };
 
   /**
-   * ImportOptions.entryMemory: the entries' columns in shared memory, whose pages the worker touches just
-   * ahead of the parse while it has nothing else to do (on this project's machine class a first touch of a
-   * page costs about 18 µs, which made a tenth of a 1M-entry parse; the parse then finds them present).
+   * The entries' and the timeline's memory, touched by the worker during the parse (prefault.ts).
+   * ImportOptions.entryMemory is `memory.entryMemory`.
    */
-  readonly entryMemory: EntryMemoryProvider = (rows, elementBytes, timeline) => {
-    // Whole 8-byte words, so that the worker's Int32Array views cover every byte.
-    const buffers = elementBytes.map((b) => new SharedArrayBuffer(Math.ceil((rows * b) / 8) * 8));
-    const rowsWritten = new Int32Array(new SharedArrayBuffer(4));
-    // The timeline's log columns too, made now with room for an event per entry and more: the worker
-    // touches the ones the timeline writes in step with the parse (timeline.eventsPerEntry rows per entry),
-    // and eventLog starts the timeline in them.
-    const logRows = rows + 4096;
-    const columns = allocateEventColumns(logRows, true);
-    this.spareColumns = columns;
-    const written = eventColumnNames.filter((_, tag) => (timeline.columns & (1 << tag)) !== 0);
-    if (!this.done)
-      this.post({
-        type: 'prefault',
-        rowsWritten,
-        entries: { buffers, rows, elementBytes },
-        log: {
-          buffers: written.map((name) => columns[name].buffer as SharedArrayBuffer),
-          rows: logRows,
-          elementBytes: written.map((name) => columns[name].BYTES_PER_ELEMENT),
-        },
-        eventsPerEntry: timeline.eventsPerEntry,
-      });
-    return { buffers, rowsWritten };
-  };
-  /** Log columns made by entryMemory for the timeline (see eventLog). */
-  private spareColumns: MutableEventColumns | null = null;
+  readonly memory = new PrefaultedImportMemory((request) => {
+    if (!this.done) this.post({ type: 'prefault', request });
+  });
 
   /**
    * Starts the worker now, before a log is made (an input large enough to be streamed: the thread's start-up

@@ -58,7 +58,7 @@ async function importStreamed(
     eventLog,
     entryMemory: (rows, elementBytes, timeline) => {
       entryRows = rows;
-      return stream.entryMemory(rows, elementBytes, timeline);
+      return stream.memory.entryMemory(rows, elementBytes, timeline);
     },
   });
   // The timeline was built in the log columns made with the entries' memory (room for more events than

@@ -86,7 +86,7 @@ export const importCommand: Command = {
         onProgress,
         partial: values.partial === true,
         eventLog: stream.eventLog,
-        entryMemory: stream.entryMemory,
+        entryMemory: stream.memory.entryMemory,
       });
     } catch (error) {
       await stream.close();
