@@ -171,7 +171,11 @@ export const eventColumnNames: readonly (keyof EventColumns)[] = [
 export function columnBit(name: keyof EventColumns): number {
   return 1 << eventColumnNames.indexOf(name);
 }
-const bits = (...names: (keyof EventColumns)[]): number => names.reduce((m, n) => m | columnBit(n), 0);
+/** The bits of columns `names` (columnBit). */
+export function columnBits(...names: (keyof EventColumns)[]): number {
+  return names.reduce((m, n) => m | columnBit(n), 0);
+}
+const bits = columnBits;
 /** Every column (columnsWritten of a source that does not track what it wrote). */
 export const allColumnBits = (1 << eventColumnNames.length) - 1;
 // What each EventLog method writes unconditionally (the conditional writes set their bit where they write).

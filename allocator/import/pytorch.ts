@@ -30,7 +30,7 @@
 // typed columns (28 bytes each) for the backward walk, and stacks are interned once.
 import type { MemoryHeap, MemoryType } from '../device.ts';
 import { MemoryHeapFlags, MemoryPropertyFlags } from '../device.ts';
-import { EventLog, columnBit, type EventLogOptions } from '../event-log.ts';
+import { EventLog, allColumnBits, columnBits, type EventLogOptions } from '../event-log.ts';
 import { AddrMap, type Addr } from './addr-map.ts';
 import { textChunks, sniffTextEncoding, type ByteSource } from './byte-source.ts';
 import { JsonStreamParser, JsonSyntaxError, type JsonValue } from './json-stream.ts';
@@ -189,22 +189,10 @@ export interface TimelineShape {
  * free_completed).
  */
 const TIMELINE_SHAPE: TimelineShape = {
-  columns: (
-    [
-      'kind',
-      'time',
-      'id',
-      'block',
-      'type',
-      'offset',
-      'size',
-      'flags',
-      'decision',
-      'stack',
-      'address',
-      'stream',
-    ] as const
-  ).reduce((bits, name) => bits | columnBit(name), 0),
+  // Every column but those of other events' fields (names, failures, captured resources, threads).
+  columns:
+    allColumnBits &
+    ~columnBits('alignment', 'name', 'code', 'message', 'thread', 'usage', 'typeBits', 'format'),
   eventsPerEntry: 0.7,
 };
 /** EntryColumns' columns, largest elements first: addr, time, size, stack, device, action, streamIndex. */
