@@ -175,13 +175,13 @@ export function columnBit(name: keyof EventColumns): number {
 export function columnBits(...names: (keyof EventColumns)[]): number {
   return names.reduce((m, n) => m | columnBit(n), 0);
 }
-const bits = columnBits;
+
 /** Every column (columnsWritten of a source that does not track what it wrote). */
 export const allColumnBits = (1 << eventColumnNames.length) - 1;
 // What each EventLog method writes unconditionally (the conditional writes set their bit where they write).
-const PUSH_BITS = bits('kind', 'time');
-const ALLOCATE_BITS = bits('id', 'block', 'type', 'offset', 'size', 'flags', 'decision');
-const FAILURE_BITS = bits(
+const PUSH_BITS = columnBits('kind', 'time');
+const ALLOCATE_BITS = columnBits('id', 'block', 'type', 'offset', 'size', 'flags', 'decision');
+const FAILURE_BITS = columnBits(
   'type',
   'size',
   'alignment',
@@ -198,12 +198,12 @@ const ALIGNMENT_BIT = columnBit('alignment');
 const ADDRESS_BIT = columnBit('address');
 const STREAM_BIT = columnBit('stream');
 const SIZE_BIT = columnBit('size');
-const OBJECT_NAME_BITS = bits('id', 'flags', 'name');
-const MEMORY_MAP_BITS = bits('id', 'offset', 'size');
-const RESOURCE_CREATE_BITS = bits('id', 'flags', 'size', 'usage', 'format', 'name', 'message', 'stack');
-const BUDGET_BITS = bits('id', 'offset', 'size', 'flags');
-const MOVE_BITS = bits('id', 'block', 'type', 'offset');
-const BLOCK_CREATE_BITS = bits('id', 'type', 'size', 'flags');
+const OBJECT_NAME_BITS = columnBits('id', 'flags', 'name');
+const MEMORY_MAP_BITS = columnBits('id', 'offset', 'size');
+const RESOURCE_CREATE_BITS = columnBits('id', 'flags', 'size', 'usage', 'format', 'name', 'message', 'stack');
+const BUDGET_BITS = columnBits('id', 'offset', 'size', 'flags');
+const MOVE_BITS = columnBits('id', 'block', 'type', 'offset');
+const BLOCK_CREATE_BITS = columnBits('id', 'type', 'size', 'flags');
 const NAME_BIT = columnBit('name');
 const STACK_BIT = columnBit('stack');
 

@@ -1,7 +1,6 @@
 // Main's side of the trace worker: starts it on first use, sends loads, imports and queries, and forwards
 // its progress reports. If the worker dies, pending calls fail with Internal and the next call starts a
 // fresh worker (the traces it held are gone: NotFound).
-import { prefaultInSlices } from '../import/prefault.ts';
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../runtime/install.ts';
 import { ApiFailure } from './api-failure.ts';
@@ -18,6 +17,7 @@ import type {
   ToTraceWorker,
   WorkerFile,
 } from './trace-protocol.ts';
+import { prefaultInSlices } from '../import/prefault.ts';
 
 type Progress = Extract<FromTraceWorker, { type: 'progress' }>;
 type Request = ToTraceWorker extends infer T ? (T extends { id: number } ? Omit<T, 'id'> : never) : never;

@@ -1,6 +1,5 @@
 // Messages between main and the trace worker (trace-worker.ts), which loads, imports and analyzes traces
 // and answers queries over them, so that no trace, however large, holds up the API on the main thread.
-import type { PrefaultRequest } from '../import/prefault.ts';
 import type { DeviceDescription, PlacementStrategyName } from '../../allocator/index.ts';
 import type { AnalysisSummary } from '../../allocator/analysis/index.ts';
 import type { EventSlice } from '../../allocator/trace/index.ts';
@@ -12,6 +11,7 @@ import type {
   TraceSummary,
   ValidatedParams,
 } from './contract.ts';
+import type { PrefaultRequest } from '../import/prefault.ts';
 
 /**
  * A file as the worker gets it: a path main resolved from a file grant (never one a client sent), bytes a

@@ -1,6 +1,5 @@
 // The trace worker thread: loads trace files, imports foreign dumps, keeps their analyses and answers the
 // contract's queries over them (see trace-protocol.ts). Everything CPU-heavy about traces happens here.
-import { PrefaultedImportMemory } from '../import/prefault.ts';
 import { parentPort } from 'node:worker_threads';
 import { bytesSource, ImportError, importSource, type ByteSource } from '../../allocator/import/index.ts';
 import {
@@ -34,6 +33,7 @@ import type {
   ToTraceWorker,
   WorkerFile,
 } from './trace-protocol.ts';
+import { PrefaultedImportMemory } from '../import/prefault.ts';
 
 const port = parentPort;
 if (!port) throw new Error('trace-worker.ts must run in a worker thread');
