@@ -1213,18 +1213,41 @@ function sameTotals(a: ImportTotals, b: ImportTotals): boolean {
   );
 }
 
+interface PytorchImportOptions {
+  onProgress?: ImportProgress;
+  partial?: boolean;
+  /** Makes the timeline's event log (ImportOptions.eventLog). */
+  eventLog?: (options: EventLogOptions) => EventLog;
+  /** Where the entries' columns live (ImportOptions.entryMemory). */
+  entryMemory?: EntryMemoryProvider;
+}
+
 /** Imports a PyTorch snapshot (pickle or JSON) from a byte source. */
 export async function importPytorchSnapshot(
   source: ByteSource,
-  options: {
-    onProgress?: ImportProgress;
-    partial?: boolean;
-    /** Makes the timeline's event log (ImportOptions.eventLog). */
-    eventLog?: (options: EventLogOptions) => EventLog;
-    /** Where the entries' columns live (ImportOptions.entryMemory). */
-    entryMemory?: EntryMemoryProvider;
-  } = {},
+  options: PytorchImportOptions = {},
 ): Promise<ImportResult> {
+  const provider = options.entryMemory;
+  if (provider === undefined) return importSnapshot(source, options);
+  // However the import ends (done, failed, cancelled), the counters handed out end at -1: a thread
+  // touching the memory waits for that.
+  const counters: Int32Array[] = [];
+  const entryMemory: EntryMemoryProvider = (rows, elementBytes, timeline) => {
+    const memory = provider(rows, elementBytes, timeline);
+    counters.push(memory.rowsWritten);
+    return memory;
+  };
+  try {
+    return await importSnapshot(source, { ...options, entryMemory });
+  } finally {
+    for (const counter of counters) {
+      Atomics.store(counter, 0, -1);
+      Atomics.notify(counter, 0);
+    }
+  }
+}
+
+async function importSnapshot(source: ByteSource, options: PytorchImportOptions): Promise<ImportResult> {
   // A snapshot's trace entries take at least 64 bytes each in a pickle (more in JSON): room for that many.
   const entryCapacity = Math.max(1024, Math.min(1 << 24, Math.floor((source.size ?? 0) / 64)));
   let c = new Collector(entryCapacity, options.entryMemory ?? null);

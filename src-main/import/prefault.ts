@@ -156,9 +156,18 @@ export function prefaultBlocking(request: PrefaultRequest): void {
  */
 export async function prefaultInSlices(request: PrefaultRequest, slicePages = 48): Promise<void> {
   const t = new Toucher(request);
-  for (let written = t.written; !t.done(written); written = t.written) {
+  let seen = t.written;
+  let seenAt = performance.now();
+  for (let written = seen; !t.done(written); written = t.written) {
+    // An importer that stopped publishing without ending (its thread died): let the memory go.
+    if (written !== seen) {
+      seen = written;
+      seenAt = performance.now();
+    } else if (performance.now() - seenAt > STALL_MS) return;
     const pages = t.step(written, slicePages);
     // Nothing to touch until more entries are written: look again a little later.
     await new Promise((resolve) => (pages > 0 ? setImmediate(resolve) : setTimeout(resolve, 2)));
   }
 }
+/** How long prefaultInSlices waits for an importer that writes no more rows (ms). */
+const STALL_MS = 30_000;

@@ -2,7 +2,7 @@
 // buffers it is given and publish how many rows it has written, so that another thread touches their pages
 // just ahead of the parse (the CLI's trace-stream worker does). The import must come out the same, whoever
 // touches the pages meanwhile.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -71,4 +71,31 @@ test('a PyTorch import in provided memory, touched by another thread meanwhile, 
   expect(touches).toBeGreaterThan(0);
   for (const n of published) expect(n % 4096).toBe(0);
   sameTimeline(plain, provided);
+});
+
+test('an import that fails or is cancelled still ends the counter at -1 (a toucher waits for that)', async () => {
+  const file = path.join(dir, 'training.pickle'); // written by the test above
+  const whole = readFileSync(file);
+  const cut = path.join(dir, 'cut.pickle');
+  writeFileSync(cut, whole.subarray(0, Math.floor(whole.length / 2))); // torn in the middle of the entries
+  const counters: Int32Array[] = [];
+  const entryMemory: EntryMemoryProvider = (rows, elementBytes) => {
+    const rowsWritten = new Int32Array(new SharedArrayBuffer(4));
+    counters.push(rowsWritten);
+    return {
+      buffers: elementBytes.map((b) => new SharedArrayBuffer(Math.ceil((rows * b) / 8) * 8)),
+      rowsWritten,
+    };
+  };
+  await expect(importSource(await fileSource(cut), { entryMemory })).rejects.toThrow();
+  // Cancelled through onProgress, as the API's trace worker cancels an import.
+  const cancelled = importSource(await fileSource(file), {
+    entryMemory,
+    onProgress: (done) => {
+      if (done > whole.length / 3) throw new Error('cancelled');
+    },
+  });
+  await expect(cancelled).rejects.toThrow('cancelled');
+  expect(counters.length).toBe(2);
+  for (const c of counters) expect(Atomics.load(c, 0)).toBe(-1);
 });
