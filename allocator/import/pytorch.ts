@@ -200,6 +200,12 @@ const ENTRY_COLUMN_BYTES: readonly number[] = [8, 8, 4, 4, 2, 1, 1];
 /** How often the rows written are published (a power of two). */
 const PUBLISH_ROWS = 4096;
 
+/** Tells an EntryMemoryProvider's counter that no more rows come (-1), waking a thread waiting on it. */
+function endRowsWritten(counter: Int32Array): void {
+  Atomics.store(counter, 0, -1);
+  Atomics.notify(counter, 0);
+}
+
 class EntryColumns {
   length = 0;
   action: Uint8Array;
@@ -268,8 +274,7 @@ class EntryColumns {
   /** Tells the provider's counter that no more rows come (the parse is over). */
   finishPublishing(): void {
     if (this.published === null) return;
-    Atomics.store(this.published, 0, -1);
-    Atomics.notify(this.published, 0);
+    endRowsWritten(this.published);
     this.published = null;
   }
   private readonly bigAddr = new Map<number, bigint>();
@@ -1240,10 +1245,7 @@ export async function importPytorchSnapshot(
   try {
     return await importSnapshot(source, { ...options, entryMemory });
   } finally {
-    for (const counter of counters) {
-      Atomics.store(counter, 0, -1);
-      Atomics.notify(counter, 0);
-    }
+    for (const counter of counters) endRowsWritten(counter);
   }
 }
 
