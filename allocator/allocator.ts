@@ -81,6 +81,7 @@ import {
   crateBlockPolicy,
   packedBlockPolicy,
   relocatingBlockPolicy,
+  cpuRelocatingBlockPolicy,
   type DebugSettings,
   type Logger,
   type LogLevel,
@@ -157,6 +158,11 @@ class MemoryTypeState {
   emptyGeneralBlocks = 0;
   /** Bytes of the general blocks. */
   generalBytes = 0;
+  /**
+   * Bytes: the most of the general blocks' bytes seen in use (generalBytes - free bytes, the request
+   * included), sampled at pool misses only (blockPolicy.relocateAbove), so at most the true peak.
+   */
+  usedPeakAtMiss = 0;
   /** Use the device block size (else the host one), per blockPolicy.sizesBy. */
   readonly deviceSized: boolean;
   /**
@@ -454,7 +460,9 @@ export class Allocator {
       ...(strategy === 'freelist'
         ? crateBlockPolicy
         : desc.relocation
-          ? relocatingBlockPolicy
+          ? desc.device.description.deviceType === 'cpu'
+            ? cpuRelocatingBlockPolicy
+            : relocatingBlockPolicy
           : packedBlockPolicy),
       ...desc.blockPolicy,
     };
@@ -478,7 +486,8 @@ export class Allocator {
         `blockPolicy.dedicatedAbove must be in (0, 1], got ${dedicatedAbove}`,
       );
     }
-    const { sizesBy, growth, minBlockSize, fragmentedFree, fragmentBlockSize } = this.blockPolicy;
+    const { sizesBy, growth, minBlockSize, fragmentedFree, fragmentBlockSize, relocateAbove } =
+      this.blockPolicy;
     if (sizesBy !== 'hostVisible' && sizesBy !== 'deviceLocal') {
       throw new AllocationError(
         'InvalidAllocatorCreateDesc',
@@ -506,6 +515,12 @@ export class Allocator {
       throw new AllocationError(
         'InvalidAllocatorCreateDesc',
         `blockPolicy.fragmentedFree must be in [0, 1], got ${fragmentedFree}`,
+      );
+    }
+    if (!(relocateAbove === 0 || (relocateAbove >= 1 && relocateAbove <= 16))) {
+      throw new AllocationError(
+        'InvalidAllocatorCreateDesc',
+        `blockPolicy.relocateAbove must be 0 or in [1, 16], got ${relocateAbove}`,
       );
     }
     const budget = desc.budget ?? 'warn';
@@ -861,7 +876,11 @@ export class Allocator {
         const block = typeState.bySegment[pool.placedSegment]!;
         return this.finishSubAllocation(block, chunk, pool.placedOffset, desc, decision, stack);
       }
-      if (this.relocation !== null && this.fragmentationMiss(typeState)) {
+      if (
+        this.relocation !== null &&
+        this.fragmentationMiss(typeState) &&
+        this.growthOvercommits(typeState, size)
+      ) {
         const relocated = this.relocateFor(typeState, size, alignment, kind);
         if (relocated >= 0) {
           const block = typeState.bySegment[pool.segmentOf(relocated)]!;
@@ -967,6 +986,19 @@ export class Allocator {
    */
   private fragmentationMiss(t: MemoryTypeState): boolean {
     return t.pool !== null && t.pool.freeBytes > this.blockPolicy.fragmentedFree * t.generalBytes;
+  }
+
+  /**
+   * Whether the block a fragmentation miss of `size` bytes would create takes type `t` past
+   * blockPolicy.relocateAbove x its peak used bytes (always true when relocateAbove is 0); updates
+   * `t.usedPeakAtMiss`. Only then are moves worth their copies.
+   */
+  private growthOvercommits(t: MemoryTypeState, size: number): boolean {
+    const above = this.blockPolicy.relocateAbove;
+    if (above === 0) return true;
+    const used = t.generalBytes - t.pool!.freeBytes + size;
+    if (used > t.usedPeakAtMiss) t.usedPeakAtMiss = used;
+    return t.generalBytes + this.nextBlockSize(t, size) > above * t.usedPeakAtMiss;
   }
 
   /** Moves made by relocation before growth so far (see RelocationOptions). */

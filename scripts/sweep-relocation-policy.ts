@@ -21,11 +21,13 @@ const { values } = parseArgs({
   options: {
     growth: { type: 'string', default: '0.125,0.25' },
     'fragmented-free': { type: 'string', default: '0.05,0.1,0.15,0.2' },
+    'relocate-above': { type: 'string', default: '0' },
   },
 });
 const fractions = (text: string): number[] => text.split(',').map(Number);
 const growths = fractions(values.growth);
 const fragmentedFrees = fractions(values['fragmented-free']);
+const relocateAboves = fractions(values['relocate-above']);
 if ([...growths, ...fragmentedFrees].some((f) => !(f > 0 && f <= 1))) {
   console.error('--growth and --fragmented-free take fractions in (0, 1] separated by commas');
   process.exit(2);
@@ -47,32 +49,34 @@ for (const seed of [1, 2, 3, 4, 5, 6])
 
 for (const growth of growths) {
   for (const fragmentedFree of fragmentedFrees) {
-    let worstCalls = 0;
-    let worstRatio = 0;
-    let moves = 0;
-    let movedBytes = 0;
-    const cells: string[] = [];
-    for (const profile of profiles) {
-      for (const { name, workload } of workloads) {
-        const r = replayWorkload(workload, {
-          device: createSimulatedDevice(profile.description),
-          strategy: 'tlsf',
-          blockPolicy: { growth, fragmentedFree },
-          // Simulated: there are no bytes to copy.
-          relocation: { copy: () => {} },
-        });
-        const ratio = r.committedPeak / r.livePeak;
-        worstCalls = Math.max(worstCalls, r.blocksAllocated);
-        worstRatio = Math.max(worstRatio, ratio);
-        moves += r.moves;
-        movedBytes += r.movedBytes;
-        cells.push(`${profile.initial}${name}:${r.blocksAllocated}/${ratio.toFixed(3)}/${r.moves}`);
+    for (const relocateAbove of relocateAboves) {
+      let worstCalls = 0;
+      let worstRatio = 0;
+      let moves = 0;
+      let movedBytes = 0;
+      const cells: string[] = [];
+      for (const profile of profiles) {
+        for (const { name, workload } of workloads) {
+          const r = replayWorkload(workload, {
+            device: createSimulatedDevice(profile.description),
+            strategy: 'tlsf',
+            blockPolicy: { growth, fragmentedFree, relocateAbove },
+            // Simulated: there are no bytes to copy.
+            relocation: { copy: () => {} },
+          });
+          const ratio = r.committedPeak / r.livePeak;
+          worstCalls = Math.max(worstCalls, r.blocksAllocated);
+          worstRatio = Math.max(worstRatio, ratio);
+          moves += r.moves;
+          movedBytes += r.movedBytes;
+          cells.push(`${profile.initial}${name}:${r.blocksAllocated}/${ratio.toFixed(3)}/${r.moves}`);
+        }
       }
+      console.log(
+        `growth=${growth} fragmented_free=${fragmentedFree} relocate_above=${relocateAbove} worst_calls=${worstCalls} ` +
+          `worst_ratio=${worstRatio.toFixed(3)} moves=${moves} moved_mib=${(movedBytes / 2 ** 20).toFixed(0)}`,
+      );
+      console.log(`  ${cells.join(' ')}`);
     }
-    console.log(
-      `growth=${growth} fragmented_free=${fragmentedFree} worst_calls=${worstCalls} ` +
-        `worst_ratio=${worstRatio.toFixed(3)} moves=${moves} moved_mib=${(movedBytes / 2 ** 20).toFixed(0)}`,
-    );
-    console.log(`  ${cells.join(' ')}`);
   }
 }

@@ -13,6 +13,7 @@ import {
   copyMapped,
   EventLog,
   relocatingBlockPolicy,
+  cpuRelocatingBlockPolicy,
   TraceEventKind,
   type Allocation,
   type DefragmentationMove,
@@ -299,6 +300,37 @@ describe('relocation before growth', () => {
     expect(make({ relocation: { copy, flush: 1 } })).toThrow(/relocation.flush must be a function/);
     expect(make({ relocation: { copy, maxMovedPerRequest: -1 } })).toThrow(/maxMovedPerRequest/);
     expect(make({ relocation: { copy, maxMovedPerRequest: Number.NaN } })).toThrow(/maxMovedPerRequest/);
-    expect(new Allocator({ device, relocation: { copy } }).blockPolicy).toEqual(relocatingBlockPolicy);
+    expect(make({ relocation: { copy }, blockPolicy: { relocateAbove: 0.5 } })).toThrow(/relocateAbove/);
+    expect(make({ relocation: { copy }, blockPolicy: { relocateAbove: Number.NaN } })).toThrow(
+      /relocateAbove/,
+    );
+    // lavapipe is a CPU device: moves only past 1.25 x the peak used bytes; a GPU moves at every miss.
+    expect(new Allocator({ device, relocation: { copy } }).blockPolicy).toEqual(cpuRelocatingBlockPolicy);
+    expect(new Allocator({ device: simulatedDevice('h100'), relocation: { copy } }).blockPolicy).toEqual(
+      relocatingBlockPolicy,
+    );
+  });
+
+  test('relocateAbove: a miss whose new block keeps the type within the limit grows; past it, moves', () => {
+    // fragment(): 64 MiB of 2 MiB allocations in holes of 2 MiB in a 128 MiB block. A 4 MiB request then
+    // brings the used bytes to 68 MiB; the block a miss would add is 32 MiB (160 MiB in all).
+    const run = (relocateAbove: number) => {
+      const moves: DefragmentationMove[] = [];
+      const allocator = new Allocator({
+        device: simulatedDevice('lavapipe'),
+        blockPolicy: { ...relocatingBlockPolicy, relocateAbove },
+        relocation: { copy: (move) => moves.push(move) },
+        debugSettings: { logLeaksOnShutdown: false },
+      });
+      fragment(allocator, 2 * MiB, 64);
+      allocate(allocator, 'big', 4 * MiB);
+      const result = [allocator.stats().blockCount, moves.length];
+      allocator.validate();
+      allocator.destroy();
+      return result;
+    };
+    expect(run(2.5)).toEqual([2, 0]); // 160 <= 2.5 x 68: grow, copy nothing
+    expect(run(2.25)).toEqual([1, 1]); // 160 > 2.25 x 68 = 153: move one 2 MiB allocation
+    expect(run(0)).toEqual([1, 1]); // 0: every fragmentation miss tries moves
   });
 });
