@@ -77,9 +77,10 @@ export interface TlsfOptions {
 }
 
 /**
- * Record slots are added a quarter of the capacity at a time, at least this many. The slots stay allocated
- * (a slot a chunk no longer needs is reused), so the growth step is what a pool holds unused at its peak:
- * by a half, the owner array held 8 × 2,053 slot references for 1,449 records on gen-workload seed 3's peak.
+ * Record slots (and owner-table entries) are added a quarter of the capacity at a time, at least this many.
+ * The slots stay allocated (a slot a chunk no longer needs is reused), so the growth step is what a pool
+ * holds unused at its peak: by a half, the owner array (then one entry per slot) held 8 × 2,053 slot
+ * references for 1,449 records on gen-workload seed 3's peak.
  */
 const SLOT_GROWTH_MIN = 16;
 
@@ -193,7 +194,19 @@ export class TlsfPool<T> {
   private seg = new Uint16Array(0);
   private state = new Uint8Array(0);
   private gen = new Uint8Array(0);
+  /**
+   * Owner table: the owner of the used chunk in slot c is owners[ownerIndex[c]] (ownerIndex[c] is -1 when
+   * the slot holds no used chunk). Dense: one entry per used chunk, not per record (free and parked
+   * chunks, about two thirds of the records at a live peak, hold none), so the JS heap holds 8 bytes per
+   * live allocation plus the growth step instead of 8 per record (gen-workload seed 3 on the H100
+   * profile: 2,219 record slots for 565 live allocations).
+   */
+  private ownerIndex = new Int32Array(0);
   private owners: (T | undefined)[] = [];
+  /** Stack of free owner-table entries; entries >= ownersUsed have never been handed out. */
+  private ownerStack = new Int32Array(0);
+  private ownerTop = 0;
+  private ownersUsed = 0;
   /** Stack of reusable slots; slots >= `used` have never been handed out. */
   private slotStack = new Int32Array(0);
   private slotTop = 0;
@@ -488,7 +501,7 @@ export class TlsfPool<T> {
         const region = regSize[c];
         const g = this.seg[c];
         this.alignLog2[c] = log2;
-        this.owners[c] = owner;
+        this.setNewOwner(c, owner);
         this.segAllocated[g] += region;
         this.segLive[g]++;
         this.freeTotal -= region;
@@ -633,21 +646,29 @@ export class TlsfPool<T> {
    */
   freeOwned(chunk: number, owner: T): void {
     const c = chunk & SLOT_MASK;
-    if (this.owners[c] !== owner || owner === undefined) notLiveChunk(chunk, 'free');
-    this.releaseUsed(c);
+    const k = this.ownerIndex[c]!;
+    if (k < 0 || this.owners[k] !== owner || owner === undefined) notLiveChunk(chunk, 'free');
+    this.releaseUsedEntry(c, k);
     if (this.regSize[c] - this.pad[c] <= this.parkMax) this.park(c);
     else this.mergeFree(c);
   }
 
   /** Counts the live used chunk in slot `c` free and ends its handle (the record stays as it is). */
   private releaseUsed(c: number): void {
+    this.releaseUsedEntry(c, this.ownerIndex[c]!);
+  }
+
+  /** releaseUsed() of slot `c` whose owner entry `k` the caller has read. */
+  private releaseUsedEntry(c: number, k: number): void {
     this.lastHandle = -1;
     const s = this.regSize[c];
     const g = this.seg[c];
     this.segAllocated[g] -= s;
     this.segLive[g]--;
     this.freeTotal += s;
-    this.owners[c] = undefined;
+    this.owners[k] = undefined;
+    this.ownerStack[this.ownerTop++] = k;
+    this.ownerIndex[c] = -1;
     this.gen[c] = (this.gen[c] + 1) & GEN_MASK;
   }
 
@@ -699,13 +720,13 @@ export class TlsfPool<T> {
   }
 
   owner(chunk: number): T {
-    return this.owners[this.liveSlot(chunk, 'read the owner of')] as T;
+    return this.owners[this.ownerIndex[this.liveSlot(chunk, 'read the owner of')]!] as T;
   }
 
   setOwner(chunk: number, owner: T): void {
     // The chunk just placed (the allocator names its owner right after placing it) needs no handle check.
-    if (chunk === this.lastHandle) this.owners[chunk & SLOT_MASK] = owner;
-    else this.owners[this.liveSlot(chunk, 'set the owner of')] = owner;
+    if (chunk === this.lastHandle) this.owners[this.ownerIndex[chunk & SLOT_MASK]!] = owner;
+    else this.owners[this.ownerIndex[this.liveSlot(chunk, 'set the owner of')]!] = owner;
   }
 
   /** Live chunks of segment `s` in address order. */
@@ -723,7 +744,7 @@ export class TlsfPool<T> {
         size: this.regSize[c] - this.pad[c],
         alignment: POW2[this.alignLog2[c]],
         kind: (st - STATE_USED) as SubAllocationKind,
-        owner: this.owners[c] as T,
+        owner: this.owners[this.ownerIndex[c]!] as T,
       });
     }
     return out;
@@ -853,6 +874,9 @@ export class TlsfPool<T> {
    * lists well linked, bitmaps agree), the free byte counter and the record count.
    */
   validateIndex(): void {
+    /** 1 for each owner-table entry a live chunk holds. */
+    const ownerEntries = new Uint8Array(this.ownersUsed);
+    let liveChunks = 0;
     let records = 0;
     let freeCount = 0;
     let freeBytes = 0;
@@ -863,6 +887,16 @@ export class TlsfPool<T> {
       segments++;
       for (let c = this.segHead[s]; c >= 0; c = this.physNext[c]) {
         if (++records > this.used) this.fail('the physical chunk lists have a cycle');
+        const live = this.state[c] !== STATE_FREE && this.cls[c] !== PARKED;
+        const k = this.ownerIndex[c]!;
+        if (live) {
+          if (!(k >= 0 && k < this.ownersUsed)) this.fail(`live chunk ${c} has owner entry ${k}`);
+          if (ownerEntries[k]) this.fail(`owner entry ${k} is shared by two live chunks`);
+          ownerEntries[k] = 1;
+          liveChunks++;
+        } else if (k !== -1) {
+          this.fail(`chunk ${c}, free or parked, still has owner entry ${k}`);
+        }
         if (this.state[c] === STATE_FREE) {
           freeCount++;
           freeBytes += this.regSize[c];
@@ -871,6 +905,13 @@ export class TlsfPool<T> {
           freeBytes += this.regSize[c];
         }
       }
+    }
+    if (liveChunks + this.ownerTop !== this.ownersUsed)
+      this.fail(`${liveChunks} live chunks + ${this.ownerTop} free owner entries != ${this.ownersUsed}`);
+    for (let t = 0; t < this.ownerTop; t++) {
+      const k = this.ownerStack[t]!;
+      if (ownerEntries[k] || this.owners[k] !== undefined)
+        this.fail(`owner entry ${k} is both free and in use`);
     }
     this.validateParked(parked);
     if (segments !== this.liveSegments)
@@ -1077,7 +1118,10 @@ export class TlsfPool<T> {
     this.alignLog2[u] = alignment < TWO_POW_31 ? 31 - Math.clz32(alignment) : log2Floor(alignment);
     // seg[u] is g already: u is c, or linkBefore/linkAfter gave it c's segment.
     this.state[u] = STATE_USED + kind;
-    this.owners[u] = owner;
+    // The owner-table entry (setNewOwner by hand: place() is at V8's inlining budget).
+    const k = this.ownerTop > 0 ? this.ownerStack[--this.ownerTop]! : this.newOwnerEntry();
+    this.owners[k] = owner;
+    this.ownerIndex[u] = k;
     this.segAllocated[g] += region;
     this.segLive[g]++;
     this.freeTotal -= region;
@@ -1238,6 +1282,28 @@ export class TlsfPool<T> {
     return c;
   }
 
+  /** Gives the chunk just made used in slot `c` an owner-table entry holding `owner`. */
+  private setNewOwner(c: number, owner: T): void {
+    const k = this.ownerTop > 0 ? this.ownerStack[--this.ownerTop]! : this.newOwnerEntry();
+    this.owners[k] = owner;
+    this.ownerIndex[c] = k;
+  }
+
+  /** An owner-table entry never handed out, growing the table by a quarter when it is full (apart: rare). */
+  private newOwnerEntry(): number {
+    const capacity = this.owners.length;
+    if (this.ownersUsed === capacity) {
+      const grown = capacity + Math.max(SLOT_GROWTH_MIN, capacity >> 2);
+      const owners = new Array<T | undefined>(grown).fill(undefined);
+      for (let k = 0; k < capacity; k++) owners[k] = this.owners[k];
+      this.owners = owners;
+      const stack = new Int32Array(grown);
+      stack.set(this.ownerStack);
+      this.ownerStack = stack;
+    }
+    return this.ownersUsed++;
+  }
+
   /** A free record slot: a released one when there is one (the common case), else a new one. */
   private takeSlot(): number {
     return this.slotTop > 0 ? this.slotStack[--this.slotTop] : this.newSlot();
@@ -1260,6 +1326,7 @@ export class TlsfPool<T> {
     this.regSize = views.f64(this.regSize);
     this.physPrev = views.i32(this.physPrev);
     this.physNext = views.i32(this.physNext);
+    this.ownerIndex = views.i32(this.ownerIndex, -1);
     this.freePrev = views.i32(this.freePrev);
     this.freeNext = views.i32(this.freeNext);
     this.slotStack = views.i32(this.slotStack);
@@ -1271,11 +1338,6 @@ export class TlsfPool<T> {
     this.state = views.u8(this.state);
     this.gen = views.u8(this.gen);
     views.done();
-    // Sized with the records rather than grown by V8 on a write past its end (by half plus 16, so that at
-    // a live peak the array held up to 40 % unused slots: 8 bytes each, in the JS heap).
-    const owners = new Array<T | undefined>(capacity).fill(undefined);
-    for (let c = 0; c < this.used; c++) owners[c] = this.owners[c];
-    this.owners = owners;
     this.capacity = capacity;
   }
 
@@ -1291,8 +1353,8 @@ export class TlsfPool<T> {
   }
 }
 
-/** Bytes of typed arrays per chunk record slot: 2 Float64, 6 Int32, 1 Int16, 1 Uint16, 4 Uint8 (TlsfPool.grow). */
-const RECORD_BYTES = 2 * 8 + 6 * 4 + 2 + 2 + 4;
+/** Bytes of typed arrays per chunk record slot: 2 Float64, 7 Int32, 1 Int16, 1 Uint16, 4 Uint8 (TlsfPool.grow). */
+const RECORD_BYTES = 2 * 8 + 7 * 4 + 2 + 2 + 4;
 /** Bytes of typed arrays per segment slot: 3 Float64, 2 Int32 (TlsfPool.growSegments). */
 const SEGMENT_BYTES = 3 * 8 + 2 * 4;
 

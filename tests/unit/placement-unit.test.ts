@@ -609,6 +609,17 @@ describe('tlsf pool over several segments', () => {
     expect(pool.segmentChunkCount(0)).toBe(0);
     pool.validateSegment(0, 1);
     pool.validateIndex();
+    // The owner table is dense (entries reused apart from slots): a freed slot whose entry now holds a live
+    // owner placed elsewhere does not free that owner's chunk.
+    const hd = pool.allocate(8192, 256, L, 1, a);
+    const he = pool.allocate(8192, 256, L, 1, b);
+    pool.freeOwned(hd, a);
+    const hf = pool.allocate(65536 * 2, 256, L, 1, a); // another slot, likely a's old entry
+    expect(hf & 0xffffff).not.toBe(hd & 0xffffff);
+    expectInternal(() => pool.freeOwned(hd, a));
+    expect(pool.owner(hf)).toBe(a);
+    expect(pool.owner(he)).toBe(b);
+    pool.validateIndex();
   });
 
   test('allocateAt places in the segment it is given, whatever the others hold', () => {
