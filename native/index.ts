@@ -189,6 +189,7 @@ interface RawContext {
 interface RawAddon {
   enumerateDevices(): NativeDeviceInfo[];
   loaderVersion(): string;
+  driverAnchorHeld(): boolean;
   VulkanContext: new (deviceIndex: number | undefined, validation: boolean | undefined) => RawContext;
   napiVersion: number;
   /** The addon's copy of the usage/format tables (native/src/vk_tables.h), for the test that compares them. */
@@ -259,6 +260,16 @@ export function isNativeAddonBuilt(addonPath?: string): boolean {
 
 export function loaderVersion(): string {
   return addon().loaderVersion();
+}
+
+/**
+ * Whether this thread holds the addon's process-wide driver anchor: an instance without layers, made with the
+ * thread's first instance and kept until the thread's env ends, so that the loader never unloads the Vulkan
+ * drivers between one device and the next (NVIDIA's driver 580 fails every vkCreateInstance after about 29
+ * reloads in a process; native/src/device_info.cc).
+ */
+export function driverAnchorHeld(): boolean {
+  return addon().driverAnchorHeld();
 }
 
 /** Every Vulkan physical device, with heaps, types, limits, extensions and (VK_EXT_memory_budget) budgets. */

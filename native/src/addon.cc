@@ -27,6 +27,10 @@ Napi::Value EnumerateDevices(const Napi::CallbackInfo& info) {
   }
 }
 
+Napi::Value DriverAnchorHeldJs(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), DriverAnchorHeld());
+}
+
 Napi::Value LoaderVersion(const Napi::CallbackInfo& info) {
   uint32_t version = VK_API_VERSION_1_0;
   VkResult r = vkEnumerateInstanceVersion(&version);
@@ -61,6 +65,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.AddCleanupHook([registry]() { registry->CloseAll(); });
   exports.Set("enumerateDevices", Napi::Function::New(env, EnumerateDevices, "enumerateDevices"));
   exports.Set("loaderVersion", Napi::Function::New(env, LoaderVersion, "loaderVersion"));
+  exports.Set("driverAnchorHeld", Napi::Function::New(env, DriverAnchorHeldJs, "driverAnchorHeld"));
   exports.Set("VulkanContext", Context::Init(env));
   exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
   exports.Set("argumentTables", ArgumentTables(env));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <mutex>
 
 #include "vk_common.h"
 
@@ -20,7 +21,57 @@ bool LayerAvailable(const char* name) {
   }
   return false;
 }
+
+// Keeping the drivers loaded. The loader loads the ICD libraries in vkCreateInstance and unloads them when
+// the last instance is destroyed, so a process that opens and closes devices one after another (the bench's
+// fresh device per run, a server that lists devices and opens sessions for hours) reloads the driver each
+// time. NVIDIA's driver 580 does not survive that: measured on an H200, the 29th create/destroy cycle in a
+// process fails with VK_ERROR_INCOMPATIBLE_DRIVER ("Could not get 'vkCreateInstance' via
+// 'vk_icdGetInstanceProcAddr'"), and every later one too; with one instance held open meanwhile, 200 cycles
+// pass. So after the first instance of an env is created, the env holds a reference on one process-wide
+// instance without layers or extensions (the anchor), released by the env's cleanup hook; the last reference
+// destroys it. The anchor is never used for anything; it only keeps the ICD libraries loaded.
+std::mutex g_anchor_mutex;
+VkInstance g_anchor = VK_NULL_HANDLE;
+uint32_t g_anchor_refs = 0;
+// Whether this thread's env holds a reference (each Node-API env runs on its own thread).
+thread_local bool t_holds_anchor = false;
+
+void ReleaseDriverAnchor() {
+  std::lock_guard<std::mutex> lock(g_anchor_mutex);
+  if (!t_holds_anchor) return;
+  t_holds_anchor = false;
+  if (--g_anchor_refs == 0 && g_anchor != VK_NULL_HANDLE) {
+    vkDestroyInstance(g_anchor, nullptr);
+    g_anchor = VK_NULL_HANDLE;
+  }
+}
+
+// Best effort: if the anchor cannot be created, instances work as before (the drivers reload).
+void HoldDriverAnchor(Napi::Env env, const VkApplicationInfo& app) {
+  {
+    std::lock_guard<std::mutex> lock(g_anchor_mutex);
+    if (t_holds_anchor) return;
+    if (g_anchor == VK_NULL_HANDLE) {
+      VkInstanceCreateInfo info{};
+      info.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO;
+      info.pApplicationInfo = &app;
+      if (vkCreateInstance(&info, nullptr, &g_anchor) != VK_SUCCESS) {
+        g_anchor = VK_NULL_HANDLE;
+        return;
+      }
+    }
+    g_anchor_refs++;
+    t_holds_anchor = true;
+  }
+  env.AddCleanupHook([]() { ReleaseDriverAnchor(); });
+}
 }  // namespace
+
+bool DriverAnchorHeld() {
+  std::lock_guard<std::mutex> lock(g_anchor_mutex);
+  return t_holds_anchor && g_anchor != VK_NULL_HANDLE;
+}
 
 uint32_t ChooseInstanceApiVersion(Napi::Env env) {
   uint32_t loader = VK_API_VERSION_1_0;
@@ -67,6 +118,7 @@ VkInstance CreateInstance(Napi::Env env, uint32_t api_version, bool validation,
   VkInstance instance = VK_NULL_HANDLE;
   VkResult r = vkCreateInstance(&info, nullptr, &instance);
   if (r != VK_SUCCESS) ThrowVk(env, "vkCreateInstance", r, validation ? "with the validation layer" : "");
+  HoldDriverAnchor(env, app);
   return instance;
 }
 

@@ -19,6 +19,10 @@ uint32_t ChooseInstanceApiVersion(Napi::Env env);
 VkInstance CreateInstance(Napi::Env env, uint32_t api_version, bool validation,
                           const VkDebugUtilsMessengerCreateInfoEXT* messenger_info);
 
+// Whether this env holds the process-wide instance that keeps the drivers loaded between instances (made by
+// the first CreateInstance of the env; see device_info.cc, "Keeping the drivers loaded").
+bool DriverAnchorHeld();
+
 struct PhysicalDeviceInfo {
   uint32_t index = 0;
   VkPhysicalDevice handle = VK_NULL_HANDLE;

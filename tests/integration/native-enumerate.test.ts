@@ -5,7 +5,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { memoryPropertyFlagNames, parseVulkaninfo, type DeviceDescription } from '../../allocator/index.ts';
-import { defaultDeviceIndex, enumerateDevices, type NativeDeviceInfo } from '../../native/index.ts';
+import {
+  defaultAddonPath,
+  defaultDeviceIndex,
+  enumerateDevices,
+  type NativeDeviceInfo,
+} from '../../native/index.ts';
 import { describeNativeDevice } from '../../native/vulkan-device.ts';
 import { addonBuilt, skipReason } from './native-support.ts';
 
@@ -18,7 +23,54 @@ function vulkaninfoText(): string | null {
 
 const vulkaninfo = addonBuilt ? vulkaninfoText() : null;
 
+/**
+ * Run in a fresh process (the anchor is per process and per thread): what the driver anchor does as instances
+ * come and go, on the main thread and in a worker thread that loads the addon and ends.
+ */
+const anchorScript = `
+const { createRequire } = require('node:module');
+const { Worker } = require('node:worker_threads');
+const addon = require(process.env.ADDON);
+const seen = { before: addon.driverAnchorHeld() };
+addon.enumerateDevices();
+seen.afterEnumerate = addon.driverAnchorHeld();
+let cycles = 0;
+for (; cycles < 40; cycles++) new addon.VulkanContext(0, false).close();
+seen.cycles = cycles;
+const worker = new Worker(\`
+  const { parentPort } = require('node:worker_threads');
+  const addon = require(process.env.ADDON);
+  const before = addon.driverAnchorHeld();
+  new addon.VulkanContext(0, false).close();
+  parentPort.postMessage([before, addon.driverAnchorHeld()]);
+\`, { eval: true });
+worker.on('message', (m) => { seen.worker = m; });
+worker.on('exit', () => {
+  new addon.VulkanContext(0, false).close();
+  seen.afterWorker = addon.driverAnchorHeld();
+  console.log(JSON.stringify(seen));
+});
+`;
+
 describe.skipIf(!addonBuilt)(`enumeration (${addonBuilt ? 'addon built' : skipReason})`, () => {
+  test('the first instance of a thread takes the driver anchor, which keeps it through device cycles and a worker', () => {
+    const addonPath = process.env.VRAMSCOPE_NATIVE_ADDON ?? defaultAddonPath;
+    const run = spawnSync(process.execPath, ['-e', anchorScript], {
+      encoding: 'utf8',
+      env: { ...process.env, ADDON: addonPath },
+      timeout: 60_000,
+    });
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout)).toEqual({
+      before: false,
+      afterEnumerate: true,
+      cycles: 40,
+      // The worker's env takes its own reference and drops it when it ends; the main thread keeps its own.
+      worker: [false, true],
+      afterWorker: true,
+    });
+  });
+
   test('every device has sane heaps, types and limits', () => {
     const devices = enumerateDevices();
     expect(devices.length).toBeGreaterThan(0);
