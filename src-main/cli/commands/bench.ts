@@ -215,7 +215,9 @@ Options:
                           freelist 0 as gpu-allocator)
   --relocate       tlsf (the default there): relocation before growth (AllocatorCreateDesc.relocation): a
                    request that fits no free range while the type has free bytes moves a few live
-                   allocations instead of creating a block. The bench owns every allocation, so it can
+                   allocations instead of creating a block (on a CPU device such as lavapipe, where a
+                   move is a CPU copy, only when the block would take the type past 1.25 x its peak
+                   used bytes: cpuRelocatingBlockPolicy). The bench owns every allocation, so it can
                    move them; the line says relocation=on and ends with moves= and moved_mib=. Simulated
                    mode copies no bytes (there is no GPU behind it); with --device the bytes are copied on
                    the device (native/defrag-copy.ts), inside the timed loop, and the line adds
