@@ -254,6 +254,8 @@ export class TlsfPool<T> {
   private lastOffset = 0;
   /** Handle of the chunk the last placement made while it is live (-1 after any free()): see setOwner. */
   private lastHandle = -1;
+  /** Owner-table entry of the chunk `lastHandle` names (setOwner's fast path writes it without a lookup). */
+  private lastEntry = 0;
 
   constructor(options: TlsfOptions = {}) {
     this.backMin = options.backPlacementMin;
@@ -725,7 +727,7 @@ export class TlsfPool<T> {
 
   setOwner(chunk: number, owner: T): void {
     // The chunk just placed (the allocator names its owner right after placing it) needs no handle check.
-    if (chunk === this.lastHandle) this.owners[this.ownerIndex[chunk & SLOT_MASK]!] = owner;
+    if (chunk === this.lastHandle) this.owners[this.lastEntry] = owner;
     else this.owners[this.ownerIndex[this.liveSlot(chunk, 'set the owner of')]!] = owner;
   }
 
@@ -1122,6 +1124,7 @@ export class TlsfPool<T> {
     const k = this.ownerTop > 0 ? this.ownerStack[--this.ownerTop]! : this.newOwnerEntry();
     this.owners[k] = owner;
     this.ownerIndex[u] = k;
+    this.lastEntry = k;
     this.segAllocated[g] += region;
     this.segLive[g]++;
     this.freeTotal -= region;
@@ -1287,6 +1290,7 @@ export class TlsfPool<T> {
     const k = this.ownerTop > 0 ? this.ownerStack[--this.ownerTop]! : this.newOwnerEntry();
     this.owners[k] = owner;
     this.ownerIndex[c] = k;
+    this.lastEntry = k;
   }
 
   /** An owner-table entry never handed out, growing the table by a quarter when it is full (apart: rare). */
