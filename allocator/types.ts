@@ -239,9 +239,9 @@ export const relocatingBlockPolicy: BlockPolicy = {
  * may never have been touched (a first touch costs tens of µs per 4 KiB page on a VM), so moves are
  * kept for where they pay: a fragmentation miss is answered by moves only when a new block would take
  * the type past 1.25 x its peak used bytes (relocateAbove), and from 10 % free. On workload-a and seeds
- * 1–6 (simulated lavapipe profile): 11–12 vkAllocateMemory calls, committed/live 1.176–1.242, 0–41 moves
+ * 1–6 (simulated lavapipe profile): 11–12 vkAllocateMemory calls, committed/live 1.219–1.242, 0–41 moves
  * per replay (workload-a: none), against relocatingBlockPolicy's 9–12, 1.063–1.176 and 16–180 moves.
- * Measured trade-off in docs/allocator.md ("Moves on a CPU device").
+ * Measured trade-off in docs/allocator.md (sixth pass, "Moves on a CPU device").
  */
 export const cpuRelocatingBlockPolicy: BlockPolicy = {
   ...relocatingBlockPolicy,
