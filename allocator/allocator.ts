@@ -251,14 +251,28 @@ class AllocationImpl implements Allocation {
   constructor(
     readonly id: number,
     public name: string,
-    /** Changes only when defragmentation moves the allocation (as do chunk and blockState). */
-    public offset: number,
     readonly size: number,
-    /** Sub-allocator chunk handle, DEDICATED_CHUNK, or FREED once freed. */
+    /**
+     * Sub-allocator chunk handle, DEDICATED_CHUNK, or FREED once freed. Changes only when a move places the
+     * allocation elsewhere (as does the home's block).
+     */
     public chunk: number,
     /** Block and decision (shared: AllocationHome); the block changes when a move places it elsewhere. */
     public home: AllocationHome,
   ) {}
+
+  /**
+   * Bytes from the block's start, read from the chunk (no field: 8 bytes less per allocation, and the
+   * sub-allocator's record is the one truth); 0 for a dedicated allocation, -1 once freed.
+   */
+  get offset(): number {
+    const c = this.chunk;
+    if (c === DEDICATED_CHUNK) return 0;
+    if (c === FREED) return -1;
+    const b = this.home.block;
+    const pool = b.typeState.pool;
+    return pool !== null ? pool.offsetOf(c) : b.sub!.offsetOf(c);
+  }
 
   get blockState(): BlockState {
     return this.home.block;
@@ -307,13 +321,12 @@ class AllocationWithStack extends AllocationImpl {
   constructor(
     id: number,
     name: string,
-    offset: number,
     size: number,
     chunk: number,
     home: AllocationHome,
     private readonly recordedStack: string,
   ) {
-    super(id, name, offset, size, chunk, home);
+    super(id, name, size, chunk, home);
   }
   override get stack(): string {
     return this.recordedStack;
@@ -842,7 +855,7 @@ export class Allocator {
         const chunk = pool.allocate(size, r.alignment, kind, this.granularity, placeholder);
         if (chunk >= 0) {
           const block = typeState.bySegment[pool.placedSegment]!;
-          return this.finishSubAllocation(block, chunk, pool.placedOffset, desc, decision, stack);
+          return this.finishSubAllocation(block, chunk, desc, decision, stack);
         }
         return this.allocateFromTypeSlow(typeState, desc, decision, stack, true);
       }
@@ -874,7 +887,7 @@ export class Allocator {
       const chunk = poolMissed ? -1 : pool.allocate(size, alignment, kind, this.granularity, placeholder);
       if (chunk >= 0) {
         const block = typeState.bySegment[pool.placedSegment]!;
-        return this.finishSubAllocation(block, chunk, pool.placedOffset, desc, decision, stack);
+        return this.finishSubAllocation(block, chunk, desc, decision, stack);
       }
       if (
         this.relocation !== null &&
@@ -884,7 +897,7 @@ export class Allocator {
         const relocated = this.relocateFor(typeState, size, alignment, kind);
         if (relocated >= 0) {
           const block = typeState.bySegment[pool.segmentOf(relocated)]!;
-          return this.finishSubAllocation(block, relocated, pool.offsetOf(relocated), desc, decision, stack);
+          return this.finishSubAllocation(block, relocated, desc, decision, stack);
         }
       }
     } else {
@@ -894,8 +907,7 @@ export class Allocator {
         const block = blocks[this.newestFirst ? n - 1 - k : k];
         if (block === null || block === undefined || block.sub === null) continue;
         const chunk = block.sub.allocate(size, alignment, kind, this.granularity, placeholder);
-        if (chunk >= 0)
-          return this.finishSubAllocation(block, chunk, block.sub.offsetOf(chunk), desc, decision, stack);
+        if (chunk >= 0) return this.finishSubAllocation(block, chunk, desc, decision, stack);
       }
     }
     const memblockSize = this.nextBlockSize(typeState, size);
@@ -908,7 +920,7 @@ export class Allocator {
         `a fresh ${formatBytes(memblockSize)} block could not hold ${formatBytes(size)} aligned to ${alignment}`,
       );
     }
-    return this.finishSubAllocation(block, chunk, block.sub!.offsetOf(chunk), desc, decision, stack);
+    return this.finishSubAllocation(block, chunk, desc, decision, stack);
   }
 
   /**
@@ -1147,7 +1159,6 @@ export class Allocator {
       const c = placed[i]!;
       const to = destinations[i]!;
       a.chunk = c;
-      a.offset = fieldBytes(pool.offsetOf(c));
       a.home = to.homeFor(a.decision);
       this.relocationMoves++;
       this.relocationBytes += a.size;
@@ -1196,7 +1207,6 @@ export class Allocator {
   private finishSubAllocation(
     block: BlockState,
     chunk: number,
-    offset: number,
     desc: AllocationCreateDesc,
     decision: MemoryTypeDecision,
     stack: string | null,
@@ -1204,7 +1214,7 @@ export class Allocator {
     const pool = block.typeState.pool;
     // With a pool, go to it directly: the segment view would check the handle's segment again.
     const placement = pool ?? block.sub!;
-    const allocation = this.newAllocation(desc, offset, chunk, block, decision, stack);
+    const allocation = this.newAllocation(desc, chunk, block, decision, stack);
     placement.setOwner(chunk, allocation);
     const count = pool !== null ? pool.segmentChunkCount(block.segment) : block.sub!.chunkCount;
     if (count === 1) block.typeState.emptyGeneralBlocks--;
@@ -1213,26 +1223,24 @@ export class Allocator {
     return allocation;
   }
 
-  /** The handle of a placed request (`offset` in bytes; `chunk` a sub-allocator handle or DEDICATED_CHUNK). */
+  /** The handle of a placed request (`chunk` a sub-allocator handle or DEDICATED_CHUNK). */
   private newAllocation(
     desc: AllocationCreateDesc,
-    offset: number,
     chunk: number,
     block: BlockState,
     decision: MemoryTypeDecision,
     stack: string | null,
   ): AllocationImpl {
     if (this.storeStackTraces && stack !== null)
-      return this.newAllocationWithStack(desc, offset, chunk, block, decision, stack);
+      return this.newAllocationWithStack(desc, chunk, block, decision, stack);
     const id = this.nextAllocationId++;
     const size = fieldBytes(desc.requirements.size);
-    return new AllocationImpl(id, desc.name, fieldBytes(offset), size, chunk, block.homeFor(decision));
+    return new AllocationImpl(id, desc.name, size, chunk, block.homeFor(decision));
   }
 
   /** newAllocation() with debugSettings.storeStackTraces (apart: the common path inlines less). */
   private newAllocationWithStack(
     desc: AllocationCreateDesc,
-    offset: number,
     chunk: number,
     block: BlockState,
     decision: MemoryTypeDecision,
@@ -1241,7 +1249,7 @@ export class Allocator {
     const id = this.nextAllocationId++;
     const size = fieldBytes(desc.requirements.size);
     const home = block.homeFor(decision);
-    return new AllocationWithStack(id, desc.name, fieldBytes(offset), size, chunk, home, stack);
+    return new AllocationWithStack(id, desc.name, size, chunk, home, stack);
   }
 
   private allocateDedicated(
@@ -1251,7 +1259,7 @@ export class Allocator {
     stack: string | null,
   ): AllocationImpl {
     const block = this.createBlock(typeState, desc.requirements.size, desc, true);
-    const allocation = this.newAllocation(desc, 0, DEDICATED_CHUNK, block, decision, stack);
+    const allocation = this.newAllocation(desc, DEDICATED_CHUNK, block, decision, stack);
     block.dedicatedAllocation = allocation;
     this.requestedBytes += allocation.size;
     this.allocationCount++;
@@ -1579,11 +1587,12 @@ export class Allocator {
       const fromSub = from.sub!;
       const toSub = to.sub!;
       const kind = a.linear ? AllocationKind.Linear : AllocationKind.NonLinear;
+      const fromOffset = a.offset;
       fromSub.free(a.chunk);
       const chunk = toSub.allocateAt(m.toOffset, a.size, m.alignment, kind, this.granularity, a);
       if (chunk < 0) {
         // Put it back where it was (that range was just freed, so it fits) and report the bad plan.
-        a.chunk = fromSub.allocateAt(a.offset, a.size, m.alignment, kind, this.granularity, a);
+        a.chunk = fromSub.allocateAt(fromOffset, a.size, m.alignment, kind, this.granularity, a);
         throw new InternalError(
           `defragmentation could not place allocation ${a.id} at offset ${m.toOffset} of block ${m.toBlock}`,
         );
@@ -1593,7 +1602,6 @@ export class Allocator {
         if (toSub.chunkCount === 1) to.typeState.emptyGeneralBlocks--;
       }
       a.chunk = chunk;
-      a.offset = fieldBytes(m.toOffset);
       a.home = to.homeFor(a.decision);
       touched.add(from);
       if (copy) copy(m, from.memory, to.memory);
@@ -1985,9 +1993,9 @@ function noCompatibleType(desc: AllocationCreateDesc, decision: MemoryTypeDecisi
 
 /**
  * `bytes` (a safe integer >= 0, unchanged in value) in the form V8 stores best in an allocation's fields:
- * below 2^31, `| 0` is exact and gives a small integer, so AllocationImpl's offset and size fields keep V8's
- * small-integer representation. Placement arithmetic yields doubles (the pool keeps bytes in Float64Arrays);
- * stored as they are, they turned `offset` into a double field, which V8 boxes: a 16-byte heap number
+ * below 2^31, `| 0` is exact and gives a small integer, so AllocationImpl's size field keeps V8's
+ * small-integer representation. Arithmetic can yield doubles (the pool keeps bytes in Float64Arrays);
+ * stored as they are, they turned a field into a double field, which V8 boxes: a 16-byte heap number
  * allocated with every allocation and held for its life. Larger values pass unchanged.
  */
 function fieldBytes(bytes: number): number {

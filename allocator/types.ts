@@ -263,7 +263,11 @@ export interface Allocation {
   readonly memoryTypeIndex: number;
   readonly memoryProperties: number;
   readonly block: DeviceMemoryBlock;
-  /** Bytes from the start of the block where the caller's data starts (after alignment). */
+  /**
+   * Bytes from the start of the block where the caller's data starts (after alignment); it changes when a
+   * move places the allocation elsewhere. -1 once freed (the allocation no longer has a place; read it
+   * before free() if it is wanted afterwards).
+   */
   readonly offset: number;
   /** Requested bytes. */
   readonly size: number;

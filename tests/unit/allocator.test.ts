@@ -430,16 +430,19 @@ test('the sink gets one record with named fields per event, refilled in place (n
   });
   const a = alloc.allocate(desc(1000, { name: 'a', stack: 'here.mjs:1' }));
   const b = alloc.allocate(desc(3000, { name: 'b' }));
+  const [aOffset, bOffset] = [a.offset, b.offset];
   alloc.free(a);
   alloc.free(b);
+  // A freed allocation has no offset any more.
+  expect([a.offset, b.offset]).toEqual([-1, -1]);
   alloc.destroy();
   const allocates = copies.filter((e) => e.type === 'allocate');
   // Offset and size are distinct named fields: b sits after a, so its offset is not its size.
   expect(allocates.map((e) => [e.name, e.offset, e.size, e.memoryTypeIndex, e.stack])).toEqual([
-    ['a', a.offset, 1000, a.memoryTypeIndex, 'here.mjs:1'],
-    ['b', b.offset, 3000, b.memoryTypeIndex, null],
+    ['a', aOffset, 1000, a.memoryTypeIndex, 'here.mjs:1'],
+    ['b', bOffset, 3000, b.memoryTypeIndex, null],
   ]);
-  expect(b.offset).not.toBe(3000);
+  expect(bOffset).not.toBe(3000);
   expect(copies.filter((e) => e.type === 'free').map((e) => e.allocationId)).toEqual([a.id, b.id]);
   // The same record object comes back for every event of a type; only copies keep their values.
   const allocateRecords = new Set(seen.filter((e) => e.type === 'allocate'));
