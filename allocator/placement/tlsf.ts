@@ -177,8 +177,8 @@ export class TlsfPool<T> {
   private freeTotal = 0;
 
   // Chunk records, one slot each (struct of arrays, views of one buffer; grown by a quarter:
-  // SLOT_GROWTH_MIN). RECORD_BYTES (48) of typed arrays per slot plus the owner reference: the requested size
-  // and data offset are derived (see the invariants).
+  // SLOT_GROWTH_MIN). RECORD_BYTES (52) of typed arrays per slot; owners sit in the dense owner table (one
+  // reference per used chunk, below). The requested size and data offset are derived (see the invariants).
   private capacity = 0;
   private regOff = new Float64Array(0);
   private regSize = new Float64Array(0);
@@ -247,11 +247,10 @@ export class TlsfPool<T> {
   private reuses = 0;
 
   /**
-   * Segment and data offset (bytes) of the chunk the last successful allocate / allocateIn / allocateAt
-   * placed, so that its caller needs no checked handle lookup right after placing it.
+   * Segment of the chunk the last successful allocate / allocateIn / allocateAt placed, so that its caller
+   * needs no checked handle lookup right after placing it.
    */
   private lastSegment = -1;
-  private lastOffset = 0;
   /** Handle of the chunk the last placement made while it is live (-1 after any free()): see setOwner. */
   private lastHandle = -1;
   /** Owner-table entry of the chunk `lastHandle` names (setOwner's fast path writes it without a lookup). */
@@ -358,11 +357,6 @@ export class TlsfPool<T> {
   /** The segment of the chunk the last successful allocate(), allocateIn() or allocateAt() placed. */
   get placedSegment(): number {
     return this.lastSegment;
-  }
-
-  /** Bytes: the data offset of the chunk the last successful allocate(), allocateIn() or allocateAt() placed. */
-  get placedOffset(): number {
-    return this.lastOffset;
   }
 
   /** The segment a live chunk handle belongs to. */
@@ -508,7 +502,6 @@ export class TlsfPool<T> {
         this.segLive[g]++;
         this.freeTotal -= region;
         this.lastSegment = g;
-        this.lastOffset = this.regOff[c] + pad[c];
         const handle = c | (this.gen[c] << SLOT_BITS);
         this.lastHandle = handle;
         return handle;
@@ -1129,7 +1122,6 @@ export class TlsfPool<T> {
     this.segLive[g]++;
     this.freeTotal -= region;
     this.lastSegment = g;
-    this.lastOffset = o;
     const handle = u | (this.gen[u] << SLOT_BITS);
     this.lastHandle = handle;
     return handle;
