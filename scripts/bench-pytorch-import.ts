@@ -17,7 +17,7 @@
 //   node --import tsx scripts/bench-pytorch-import.ts [--entries 1000000,3000000] [--runs 3] [--json]
 //        [--stacks all|python] [--cpu 1] [--keep DIR] [--no-ui] [--no-cli]
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdtempSync, openSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,6 +47,16 @@ function runPinned(cpu: string | undefined, args: string[]): string {
   );
   if (r.status !== 0) throw new Error(`${args.join(' ')} failed (${r.status}): ${r.stderr.slice(-2000)}`);
   return r.stdout;
+}
+
+/** Waits until `file`'s bytes are on disk. */
+function flushToDisk(file: string): void {
+  const fd = openSync(file, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function field(line: string, name: string): number {
@@ -192,6 +202,9 @@ async function main(): Promise<void> {
         files.push(path.join(dir, `training-${n}.json`));
         writeTrainingJson(files[1]!, sim);
       }
+      // On disk before anything is timed: otherwise the kernel writes the fresh file back (hundreds of MB)
+      // during the first runs, on the same cores.
+      for (const file of files) flushToDisk(file);
       console.log(
         `generated ${sim.trace.length} entries (${sim.iterations} iterations) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
       );
