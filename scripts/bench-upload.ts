@@ -28,7 +28,6 @@ import {
   maxUploadChunkBytes,
   uploadChunksInFlight,
   uploadPathPrefix,
-  uploadRequestBytes,
   type ApiClient,
 } from '../src-main/api/contract.ts';
 import {
@@ -104,9 +103,13 @@ async function rawApi(server: ServeProcess): Promise<{
 
 /**
  * Uploads `bytes` zero bytes from a Node client (begin, bytes, finish); answers ms. `put`: the bytes as
- * PUT bodies of uploadRequestBytes to the upload route, one after another (the page's web-mode path);
+ * PUT bodies of uploadRequestBytes to the upload route, one after another (the page's web-mode path, which
+ * sends a file as one body);
  * else as uploadChunk WebSocket messages, as many in flight as the page keeps (the IPC-like path).
  */
+/** Bytes per PUT body from the Node client (the page sends a file as one body; here a buffer of zeros). */
+const uploadRequestBytes = 64 * 1024 * 1024;
+
 async function nodeUpload(server: ServeProcess, bytes: number, put: boolean): Promise<number> {
   const { request, close } = await rawApi(server);
   const started = performance.now();

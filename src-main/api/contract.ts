@@ -325,14 +325,10 @@ export const uploadChunksInFlight = 2;
  * Web mode sends an upload's bytes without WebSocket messages: `PUT ${uploadPathPrefix}<uploadId>?offset=N`
  * with the raw bytes (Content-Type application/octet-stream) of an upload begun with beginUpload, streamed
  * by the server into the upload like uploadChunk's (src-main/web/upload-route.ts); finishUpload and
- * cancelUpload stay API requests.
+ * cancelUpload stay API requests. The page sends a picked file as one PUT of all its bytes (offset 0; the
+ * route takes any offset where the upload stands, for clients that send it in parts).
  */
 export const uploadPathPrefix = '/upload/';
-/**
- * Bytes per PUT the page sends, one after another (one request at a time per upload, so they arrive in
- * order); each answered PUT is a step of the upload's progress.
- */
-export const uploadRequestBytes = 64 * 1024 * 1024;
 /** An upload's opaque id, handed out by beginUpload. */
 export const uploadIdSchema = z.string().regex(/^upload-[A-Za-z0-9_-]{1,64}$/, {
   message: 'expected an uploadId ("upload-…") from beginUpload',

@@ -229,6 +229,10 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       console.error('vramscope serve: request failed:', error);
     });
   });
+  // The page sends a picked file as one PUT body (upload-route.ts), which at several GiB may take longer
+  // than Node's default 5 minutes per request. No overall limit then: a stalled upload is dropped by its
+  // own idle clock (uploads.ts, IDLE_MS), which ends its PUT; headers still have headersTimeout.
+  server.requestTimeout = 0;
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxMessageBytes, perMessageDeflate: false });
   const clients = new Set<WebSocket>();

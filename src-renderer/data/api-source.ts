@@ -4,12 +4,7 @@
 // The timeline: the API buckets by wall time, the views think in event indices. A coarse time index (one
 // whole-source query at `timeIndexBuckets` buckets, kept per source) maps an event range to the time range
 // to ask for; each answer carries the first event index of every bucket, which is all the views need.
-import {
-  maxAllocationBands,
-  maxTimelineBuckets,
-  uploadChunksInFlight,
-  uploadRequestBytes,
-} from '../../src-main/api/contract.ts';
+import { maxAllocationBands, maxTimelineBuckets, uploadChunksInFlight } from '../../src-main/api/contract.ts';
 import type {
   ApiClient,
   CaptureInfo,
@@ -649,7 +644,6 @@ export class ApiSource implements InspectorSource {
       bytes: file.size,
     });
     let uploading = true;
-    let settled = false;
     const opened = this.openSource(
       file.name,
       { kind: 'arriving', uploadId },
@@ -661,19 +655,24 @@ export class ApiSource implements InspectorSource {
       (overview) => ({ ok: true as const, overview }),
       (error: unknown) => ({ ok: false as const, error }),
     );
-    void opened.then(() => (settled = true));
+    // The import may end before the last byte is sent (it failed, or the file has trailing bytes): the
+    // upload stops then.
+    const importEnded = new AbortController();
+    void opened.then(() => importEnded.abort());
     const drop = (): Promise<unknown> =>
       this.api.request('cancelUpload', { uploadId }).catch(() => undefined);
     try {
-      // The import may end before the last chunk (it failed, or the file has trailing bytes): stop then.
-      await this.sendChunks(file, uploadId, chunkBytes, onProgress, signal, () => settled);
+      await this.sendChunks(file, uploadId, chunkBytes, onProgress, signal, importEnded.signal);
     } catch (error) {
-      // Dropping the upload stops the import unless it is done: a chunk refused because the server had
-      // just imported the whole file (and dropped the upload) is no failure.
+      // Dropping the upload stops the import unless it is done: bytes refused because the server had just
+      // imported the whole file (and dropped the upload) are no failure. An import that failed first says
+      // why in its own words.
+      const endedFirst = importEnded.signal.aborted;
       await drop();
       const result = await opened;
-      if (result.ok && !signal?.aborted) return result.overview;
-      throw error;
+      if (signal?.aborted) throw error;
+      if (result.ok) return result.overview;
+      throw endedFirst ? result.error : error;
     }
     uploading = false;
     const result = await opened;
@@ -706,8 +705,9 @@ export class ApiSource implements InspectorSource {
   }
 
   /**
-   * Sends a file's chunks, at most uploadChunksInFlight in flight, with the upload's progress (acknowledged
-   * bytes). Throws when `signal` aborts or a chunk is refused; returns early once `enough()` says so.
+   * Sends a file's bytes (chunks, at most uploadChunksInFlight in flight; or one PUT where the transport
+   * takes one) with the upload's progress. Throws when `signal` aborts or bytes are refused; returns early
+   * once `stopped` aborts.
    */
   private async sendChunks(
     file: PickedFile,
@@ -715,11 +715,11 @@ export class ApiSource implements InspectorSource {
     chunkBytes: number,
     onProgress: ((p: LoadProgress) => void) | undefined,
     signal: AbortSignal | undefined,
-    enough: () => boolean = () => false,
+    stopped?: AbortSignal,
   ): Promise<void> {
     const cancelled = (): Error => cancelledError(file.name);
     if (this.api.uploadBody && typeof Blob !== 'undefined' && file instanceof Blob) {
-      await this.putSlices(this.api.uploadBody.bind(this.api), file, uploadId, onProgress, signal, enough);
+      await this.putFile(this.api.uploadBody.bind(this.api), file, uploadId, onProgress, signal, stopped);
       return;
     }
     // Up to uploadChunksInFlight chunks in flight: reading and encoding the next chunk overlaps the server
@@ -727,7 +727,7 @@ export class ApiSource implements InspectorSource {
     // an upload's chunks in the order they arrive (it refuses any other), so order is kept.
     const inFlight: Promise<unknown>[] = [];
     let acknowledged = 0;
-    for (let offset = 0; offset < file.size && !enough();) {
+    for (let offset = 0; offset < file.size && !stopped?.aborted;) {
       if (signal?.aborted) throw cancelled();
       const end = Math.min(file.size, offset + chunkBytes);
       const bytes = end - offset;
@@ -746,36 +746,40 @@ export class ApiSource implements InspectorSource {
   }
 
   /**
-   * Web mode: a real File goes as PUT bodies of uploadRequestBytes (uploadBody), one after another, which
-   * the browser streams from the file (never into this page); aborting `signal` aborts the PUT in flight.
-   * Progress follows the bytes sent within each body.
+   * Web mode: a real File goes as one PUT body (uploadBody), which the browser streams from the file
+   * (never into this page); aborting `signal` aborts the PUT. The File itself, not a slice of it: Chromium
+   * sends a File's bytes from its file, a slice's through its blob machinery (measured on the 152 MB
+   * snapshot: about 0.5 s of Chromium CPU against 0.8 s for the same bytes as slices). Progress follows the
+   * bytes sent. `stopped` ends the PUT without a failure (nothing more needs sending).
    */
-  private async putSlices(
+  private async putFile(
     put: NonNullable<ApiClient['uploadBody']>,
     file: Blob & PickedFile,
     uploadId: string,
     onProgress: ((p: LoadProgress) => void) | undefined,
     signal: AbortSignal | undefined,
-    enough: () => boolean,
+    stopped: AbortSignal | undefined,
   ): Promise<void> {
-    for (let offset = 0; offset < file.size && !enough();) {
-      if (signal?.aborted) throw cancelledError(file.name);
-      const end = Math.min(file.size, offset + uploadRequestBytes);
-      const at = offset;
-      // Progress while the body goes out, not only once per body (a body is 64 MiB). Sent is not yet
-      // written on the server: the count the server acknowledges comes with the answer.
-      const sending = (bytes: number): void =>
-        onProgress?.({ loaded: Math.min(end, at + bytes), total: file.size, phase: 'uploading' });
-      try {
-        await put(uploadId, offset, file.slice(offset, end), signal, sending);
-      } catch (error) {
-        if (signal?.aborted) throw cancelledError(file.name);
-        throw error;
-      }
-      offset = end;
-      onProgress?.({ loaded: offset, total: file.size, phase: 'uploading' });
-    }
     if (signal?.aborted) throw cancelledError(file.name);
+    if (stopped?.aborted) return;
+    // Sent is not yet written on the server: the count the server acknowledges comes with the answer.
+    const sending = (bytes: number): void =>
+      onProgress?.({ loaded: Math.min(file.size, bytes), total: file.size, phase: 'uploading' });
+    const ended = new AbortController();
+    const end = (): void => ended.abort();
+    signal?.addEventListener('abort', end, { once: true });
+    stopped?.addEventListener('abort', end, { once: true });
+    try {
+      await put(uploadId, 0, file, ended.signal, sending);
+    } catch (error) {
+      if (signal?.aborted) throw cancelledError(file.name);
+      if (stopped?.aborted) return;
+      throw error;
+    } finally {
+      signal?.removeEventListener('abort', end);
+      stopped?.removeEventListener('abort', end);
+    }
+    onProgress?.({ loaded: file.size, total: file.size, phase: 'uploading' });
     markLoad(loadMarks.uploaded);
   }
 

@@ -1,6 +1,7 @@
 // Files of any size from the page: the built UI served by a real `vramscope serve`, in real Chromium. A
-// picked PyTorch snapshot larger than one message is uploaded as HTTP PUT bodies of 64 MiB slices (the
-// upload route, progress shown) and opens; another is cancelled after its upload, while the server imports it; a
+// picked PyTorch snapshot larger than one message is uploaded as one HTTP PUT body (the upload route,
+// progress shown) and opens; another is cancelled after its upload, while the server imports it; a 1 GiB
+// file that is no snapshot stops its upload as soon as the import fails, with the import's words; a
 // generated 1 GiB file is cancelled halfway through its upload. The server's
 // private upload folder (under the TMPDIR the server is started with) is empty after both, and its memory
 // does not grow with the upload. Each prints its upload rate, the server's RSS and the load average.
@@ -13,7 +14,7 @@ import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
-import { maxMessageBytes, uploadPathPrefix, uploadRequestBytes } from '../../src-main/api/contract.ts';
+import { maxMessageBytes, uploadPathPrefix } from '../../src-main/api/contract.ts';
 import { startServeProcess } from '../support/api-transports.ts';
 import type { ServeProcess } from '../support/api-transports.ts';
 import { launchBrowser, screenshotPath, viteBuild } from '../support/ui-browser.ts';
@@ -76,7 +77,7 @@ const MB = 1e6;
 const load = (): string => loadavg()[0]!.toFixed(2);
 
 describe('uploads of any size from the page', () => {
-  test('a snapshot larger than one message is uploaded as PUT bodies and opens', async () => {
+  test('a snapshot larger than one message is uploaded as one PUT body and opens', async () => {
     const entries = Number(process.env.VRAMSCOPE_E2E_SNAPSHOT_ENTRIES ?? 600_000);
     const file = path.join(dir, 'training.pickle');
     writeTrainingPickle(file, simulateTraining({ entries }));
@@ -112,13 +113,13 @@ describe('uploads of any size from the page', () => {
       `ui-upload file_mb=${(bytes / MB).toFixed(1)} entries=${entries} upload_mb_s=${(bytes / MB / (uploadMs / 1000)).toFixed(0)} pick_to_title_s=${((performance.now() - started) / 1000).toFixed(1)} server_rss_before_mib=${rssBefore.toFixed(0)} server_peak_rss_mib=${peak.toFixed(0)} load=${load()}`,
     );
     expect(await page.$('[data-testid="load-error"]')).toBeNull();
-    // The bytes went as PUT bodies to the upload route, one per slice of uploadRequestBytes.
-    expect(puts).toHaveLength(Math.ceil(bytes / uploadRequestBytes));
-    // Progress moved while each body was sent, not only once per body; it never went backwards.
+    // The bytes went as one PUT body to the upload route (the File itself: see putFile).
+    expect(puts).toHaveLength(1);
+    // Progress moved while the body was sent, not only at its end; it never went backwards.
     const seen = await page.evaluate(
       () => (window as unknown as { uploadProgressSeen: number[] }).uploadProgressSeen,
     );
-    expect(seen.length).toBeGreaterThan(puts.length + 1);
+    expect(seen.length).toBeGreaterThan(2);
     expect(seen.every((v, i) => i === 0 || v >= seen[i - 1]!)).toBe(true);
     expect(puts.every((p) => p.startsWith(uploadPathPrefix))).toBe(true);
     expect(serverUploads()).toEqual([]);
@@ -163,6 +164,29 @@ describe('uploads of any size from the page', () => {
     await page.screenshot({ path: screenshotPath('upload-import-cancelled'), fullPage: true });
     await page.close();
   }, 900_000);
+
+  test('a 1 GiB .pickle that is no snapshot: the import fails on its first bytes, the upload stops there, the page says why', async () => {
+    const file = path.join(dir, 'zeros.pickle');
+    const bytes = writeSparseFile(file, 1024 * 2 ** 20);
+    const page = await openView();
+    const failedPuts: string[] = [];
+    page.on('requestfailed', (r) => {
+      if (r.method() === 'PUT') failedPuts.push(new URL(r.url()).pathname);
+    });
+    const started = performance.now();
+    await page.setInputFiles('[data-testid="file-input"]', file);
+    await page.waitForSelector('[data-testid="load-error"]', { timeout: 120_000 });
+    const shownMs = performance.now() - started;
+    // The importer's own words, not a transport failure.
+    expect(await page.textContent('[data-testid="load-error"]')).toContain('its first bytes match none of');
+    // The PUT carrying the file was ended by the page (not sent whole), and nothing is left on the server.
+    expect(failedPuts).toHaveLength(1);
+    await expect.poll(() => serverUploads(), { timeout: 10_000 }).toEqual([]);
+    console.log(
+      `ui-upload-import-failed file_mb=${(bytes / MB).toFixed(0)} error_shown_ms=${shownMs.toFixed(0)} load=${load()}`,
+    );
+    await page.close();
+  }, 300_000);
 
   test('a 1 GiB file cancelled halfway through its upload: a clear word, nothing left on the server, server memory flat', async () => {
     const file = path.join(dir, 'huge.trace');
