@@ -115,6 +115,13 @@ export class AppBackend {
       checkResults: options.checkResults ?? process.env['NODE_ENV'] !== 'production',
     });
   }
+  /**
+   * Starts what the first file opened would otherwise wait for (the trace worker), once the server or app
+   * is up and idle.
+   */
+  prestart(): void {
+    this.traceHost.prestart();
+  }
 
   /** The source the UI last said it shows (menu: Export Report). */
   get activeSourceId(): string | null {

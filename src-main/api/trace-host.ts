@@ -29,6 +29,15 @@ export class TraceHost {
 
   constructor(private readonly onProgress: (progress: Progress) => void) {}
 
+  /**
+   * Starts the worker now rather than on first use: it loads and compiles its modules (about 0.2 s of CPU
+   * on this project's 2-core machine class) while nothing waits for it, instead of at the first file opened.
+   * It does not keep the process alive.
+   */
+  prestart(): void {
+    this.start();
+  }
+
   private start(): Worker {
     if (this.worker) return this.worker;
     const worker = startWorker('trace-worker');

@@ -278,6 +278,7 @@ if (!app.requestSingleInstanceLock()) {
       // Device profiles the user drops on the Devices view.
       userProfilesDir: path.join(app.getPath('userData'), 'profiles'),
     });
+    backend.prestart();
     // The default device is open when the window appears (npm start's promise).
     void backend.openDefaultSession();
     const origins = [appOrigin, ...(devServerUrl ? [new URL(devServerUrl).origin] : [])];

@@ -71,6 +71,7 @@ Options:
       if (code === 'EADDRINUSE') throw new CommandFailure(`port ${port} on 127.0.0.1 is already in use`);
       throw new CommandFailure(`cannot start the web server: ${(error as Error).message}`);
     }
+    backend.prestart();
     if (values['no-session'] !== true) await backend.openDefaultSession();
     for (const trace of positionals) {
       try {
