@@ -2,6 +2,7 @@
 // the check that an imported timeline really ends in the state the dump describes.
 import { TraceEventKind, type EventColumns } from '../event-log.ts';
 import { emptyTotals, type ImportTotals } from './model.ts';
+import { IdIndex } from '../id-index.ts';
 
 export interface EndState {
   readonly totals: ImportTotals;
@@ -11,57 +12,14 @@ export interface EndState {
   readonly unknownIds: number;
 }
 
-/** Ids below this are kept in a typed array indexed by id (importers number them 1, 2, 3, ...). */
-const DENSE_IDS = 1 << 24;
-
-/**
- * Live ids -> the index of the event that made each (its type and size are read there). Ids below DENSE_IDS
- * are slots of an Int32Array that grows to the largest id seen (index + 1; 0 = not live): an import's ids
- * are dense, and a Map's set and delete per event were most of the end-state replay's time. Larger ids go
- * to a Map.
- */
-class LiveIds {
-  private slots = new Int32Array(1024);
-  private readonly sparse = new Map<number, number>();
-
-  set(id: number, eventIndex: number): void {
-    if (id >= 0 && id < DENSE_IDS && Number.isInteger(id)) {
-      if (id >= this.slots.length) {
-        let n = this.slots.length;
-        while (n <= id) n *= 2;
-        const grown = new Int32Array(Math.min(n, DENSE_IDS));
-        grown.set(this.slots);
-        this.slots = grown;
-      }
-      this.slots[id] = eventIndex + 1;
-    } else this.sparse.set(id, eventIndex);
-  }
-
-  /** Whether `id` was live (and is not any more). */
-  delete(id: number): boolean {
-    if (id >= 0 && id < DENSE_IDS && Number.isInteger(id)) {
-      if (id >= this.slots.length || this.slots[id] === 0) return false;
-      this.slots[id] = 0;
-      return true;
-    }
-    return this.sparse.delete(id);
-  }
-
-  /** The event index of each live id. */
-  forEach(visit: (eventIndex: number) => void): void {
-    const slots = this.slots;
-    for (let id = 0; id < slots.length; id++) if (slots[id] !== 0) visit(slots[id]! - 1);
-    for (const i of this.sparse.values()) visit(i);
-  }
-}
-
 /**
  * endState of a log that grows: `advance` replays the events up to a count (they must not change once
  * replayed: final events, see EventLog.watchFinal), `result` gives the totals of what is live so far.
  */
 export class EndStateReplay {
-  private readonly blocks = new LiveIds();
-  private readonly allocations = new LiveIds();
+  /** Live ids -> the index of the event that made each (its type and size are read there). */
+  private readonly blocks = new IdIndex();
+  private readonly allocations = new IdIndex();
   private unknownIds = 0;
   /** The columns last replayed from (a grown log's columns hold every earlier event too). */
   private columns: EventColumns | null = null;
@@ -104,8 +62,8 @@ export class EndStateReplay {
     const c = this.columns;
     if (c === null) return { totals, perType, unknownIds: this.unknownIds };
     // Each live id's size counts in the totals and in its memory type's.
-    const sum = (ids: LiveIds, add: (to: ImportTotals, size: number) => void): void =>
-      ids.forEach((i) => {
+    const sum = (ids: IdIndex, add: (to: ImportTotals, size: number) => void): void =>
+      ids.forEachValue((i) => {
         const size = c.size[i]!;
         add(totals, size);
         add(typeTotals(c.type[i]!), size);

@@ -26,6 +26,7 @@ import {
   type CaptureAnalysis,
   type CaptureProblem,
 } from '../../allocator/analysis/index.ts';
+import { IdIndex } from '../../allocator/id-index.ts';
 import { FlagBits } from '../../allocator/event-log.ts';
 import {
   EV_ALLOCATE,
@@ -74,14 +75,26 @@ export interface SourceInit {
  * the new events of a growing stream.
  */
 interface AllocationTable {
+  /** Events indexed so far. */
   length: number;
-  /** Allocate event index by ordinal (allocation order). */
-  readonly allocEvent: number[];
+  /** Allocations indexed: ordinals [0, count). */
+  count: number;
+  /** Allocate event index by ordinal (allocation order); [0, count) used. */
+  allocEvent: Int32Array;
   /** Free event index by ordinal; -1 while never freed. */
-  readonly freeEvent: number[];
-  readonly ordinalOfId: Map<number, number>;
+  freeEvent: Int32Array;
+  /** Allocation id -> its latest ordinal (an id freed and used again names the later allocation). */
+  readonly ordinalOfId: IdIndex;
   /** Rename events by ordinal: [eventIndex, nameStringId, ...]. */
   readonly renames: Map<number, number[]>;
+}
+
+/** `a` with room for `n` entries (doubled), the new ones `fill`. */
+function withRoom(a: Int32Array, n: number, fill: number): Int32Array {
+  if (n <= a.length) return a;
+  const grown = new Int32Array(Math.max(n, a.length * 2)).fill(fill, a.length);
+  grown.set(a);
+  return grown;
 }
 
 function lowerBoundTime(time: Float64Array, n: number, t: number): number {
@@ -178,31 +191,39 @@ export class AnalyzedSource {
     const end = this.analysis().eventCount;
     const table = (this.cachedTable ??= {
       length: 0,
-      allocEvent: [] as number[],
-      freeEvent: [] as number[],
-      ordinalOfId: new Map<number, number>(),
+      count: 0,
+      allocEvent: new Int32Array(1024),
+      freeEvent: new Int32Array(1024).fill(-1),
+      ordinalOfId: new IdIndex(),
       renames: new Map<number, number[]>(),
     });
     const c = events.columns;
-    const { allocEvent, freeEvent, ordinalOfId, renames } = table;
+    const { ordinalOfId, renames } = table;
+    let { allocEvent, freeEvent, count } = table;
     for (let i = table.length; i < end; i++) {
       const kind = c.kind[i]!;
       if (kind === EV_ALLOCATE) {
-        ordinalOfId.set(c.id[i]!, allocEvent.length);
-        allocEvent.push(i);
-        freeEvent.push(-1);
+        if (count === allocEvent.length) {
+          allocEvent = withRoom(allocEvent, count + 1, 0);
+          freeEvent = withRoom(freeEvent, count + 1, -1);
+        }
+        ordinalOfId.set(c.id[i]!, count);
+        allocEvent[count++] = i;
       } else if (kind === EV_FREE) {
         const o = ordinalOfId.get(c.id[i]!);
-        if (o !== undefined && freeEvent[o] === -1) freeEvent[o] = i;
+        if (o >= 0 && freeEvent[o] === -1) freeEvent[o] = i;
       } else if (kind === EV_RENAME) {
         const o = ordinalOfId.get(c.id[i]!);
-        if (o !== undefined) {
+        if (o >= 0) {
           let list = renames.get(o);
           if (!list) renames.set(o, (list = []));
           list.push(i, c.name[i]!);
         }
       }
     }
+    table.allocEvent = allocEvent;
+    table.freeEvent = freeEvent;
+    table.count = count;
     table.length = end;
     return table;
   }
@@ -524,7 +545,7 @@ export class AnalyzedSource {
     const f = p.filter;
     const needle = f.nameContains?.toLowerCase();
     const ordinals: number[] = [];
-    for (let o = 0; o < table.allocEvent.length; o++) {
+    for (let o = 0; o < table.count; o++) {
       const i = table.allocEvent[o]!;
       if (i >= at) break;
       const freed = table.freeEvent[o]!;
@@ -580,7 +601,7 @@ export class AnalyzedSource {
     const events = this.analysis().events;
     const c = events.columns;
     const o = table.ordinalOfId.get(p.allocationId);
-    if (o === undefined) throw notFound(`allocation in ${this.sourceId}`, p.allocationId);
+    if (o < 0) throw notFound(`allocation in ${this.sourceId}`, p.allocationId);
     const i = table.allocEvent[o]!;
     const history: RequestResult<'allocationDetail'>['history'] = [
       {
@@ -722,7 +743,7 @@ export class AnalyzedSource {
     const d = a.diff(from, to);
     const table = this.table();
     const rows = (list: readonly LiveAllocation[], at: number): AllocationRow[] =>
-      list.slice(0, p.limit).map((x) => this.row(table.ordinalOfId.get(x.id)!, at));
+      list.slice(0, p.limit).map((x) => this.row(table.ordinalOfId.get(x.id), at));
     const c = a.events.columns;
     let blocksCreated = 0;
     let blocksDestroyed = 0;

@@ -1,0 +1,67 @@
+// IdIndex (allocator/id-index.ts): ids of any number -> small integers, dense ids in a typed array, others
+// in a Map; the end-state replay and the API's allocation table stand on it.
+import { describe, expect, test } from 'vitest';
+import { IdIndex } from '../../allocator/id-index.ts';
+
+describe('IdIndex', () => {
+  test('dense ids, ids past the first slots, and ids that are no small integers keep their values', () => {
+    const index = new IdIndex();
+    const ids = [0, 1, 2, 1023, 1024, 5000, 2 ** 24 - 1, 2 ** 24, 2 ** 40, -1, -7, 0.5, 2 ** 53 - 1];
+    ids.forEach((id, k) => index.set(id, k * 3));
+    ids.forEach((id, k) => expect(index.get(id)).toBe(k * 3));
+    // 0 is a value like any other (the slots store value + 1); absent ids answer -1.
+    expect(index.get(0)).toBe(0);
+    for (const absent of [3, 1022, 4999, 2 ** 24 + 1, -2, 1.5]) expect(index.get(absent)).toBe(-1);
+  });
+
+  test('set again replaces; delete answers whether the id had a value and forgets it', () => {
+    const index = new IdIndex();
+    index.set(7, 1);
+    index.set(7, 2);
+    index.set(-3, 4);
+    expect(index.get(7)).toBe(2);
+    expect(index.delete(7)).toBe(true);
+    expect(index.delete(7)).toBe(false);
+    expect(index.get(7)).toBe(-1);
+    expect(index.delete(-3)).toBe(true);
+    expect(index.delete(-3)).toBe(false);
+    expect(index.delete(99_999_999)).toBe(false);
+  });
+
+  test('forEachValue visits each value once: dense ids in id order, then the others', () => {
+    const index = new IdIndex();
+    index.set(2 ** 30, 10);
+    index.set(5, 11);
+    index.set(1, 12);
+    index.set(-4, 13);
+    index.set(3000, 14);
+    index.delete(5);
+    const seen: number[] = [];
+    index.forEachValue((v) => seen.push(v));
+    expect(seen).toEqual([12, 14, 10, 13]);
+  });
+
+  test('agrees with a Map over a random sequence of sets and deletes', () => {
+    let seed = 12345;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const index = new IdIndex();
+    const model = new Map<number, number>();
+    const pool = [...Array.from({ length: 200 }, (_, i) => i * 37), 2 ** 25, -9, 0.25];
+    for (let step = 0; step < 5000; step++) {
+      const id = pool[random(pool.length)]!;
+      if (random(3) === 0) expect(index.delete(id)).toBe(model.delete(id));
+      else {
+        const value = random(1_000_000);
+        index.set(id, value);
+        model.set(id, value);
+      }
+      expect(index.get(id)).toBe(model.get(id) ?? -1);
+    }
+    const values: number[] = [];
+    index.forEachValue((v) => values.push(v));
+    expect(values.sort((a, b) => a - b)).toEqual([...model.values()].sort((a, b) => a - b));
+  });
+});
