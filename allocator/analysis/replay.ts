@@ -4,6 +4,7 @@
 // Series: one per memory type (index t), one per heap (typeCount + h) and the total (typeCount + heapCount).
 // committed = bytes of live blocks (device memory); allocated = requested bytes of live allocations.
 import type { DeviceDescription } from '../device.ts';
+import { IdIndex } from '../id-index.ts';
 import type { TraceEvents } from '../trace/events.ts';
 
 export interface SeriesLayout {
@@ -57,12 +58,96 @@ export interface Checkpoint {
 }
 
 /**
+ * The live allocations of a replay: id -> the index of its Allocate event, in allocation order. An id finds
+ * its slot through an IdIndex (typed arrays: no hashing per event, which made a Map most of the replay's
+ * time); slots form a doubly linked list in allocation order (an allocation added later has a later event
+ * index, so it goes at the tail), so listing them in order costs O(live), as a checkpoint needs. Freed
+ * slots are used again: the arrays hold the peak of live allocations, not every allocation.
+ */
+export class LiveAllocations {
+  private readonly slotOf = new IdIndex();
+  /** Per slot: the Allocate event index and the neighbours in allocation order (-1: none). */
+  private eventAt = new Int32Array(256);
+  private next = new Int32Array(256);
+  private prev = new Int32Array(256);
+  private head = -1;
+  private tail = -1;
+  /** Slots never used are [used, capacity); freed ones are in `spare` (a stack). */
+  private used = 0;
+  private spare: number[] = [];
+  /** Live allocations. */
+  size = 0;
+
+  has(id: number): boolean {
+    return this.slotOf.get(id) >= 0;
+  }
+
+  /** The Allocate event index of live allocation `id`, or -1. */
+  get(id: number): number {
+    const slot = this.slotOf.get(id);
+    return slot < 0 ? -1 : this.eventAt[slot]!;
+  }
+
+  /** Adds `id` (not live) made by event `eventIndex`, later than every live one's. */
+  add(id: number, eventIndex: number): void {
+    const slot = this.spare.length > 0 ? this.spare.pop()! : this.newSlot();
+    this.slotOf.set(id, slot);
+    this.eventAt[slot] = eventIndex;
+    this.next[slot] = -1;
+    this.prev[slot] = this.tail;
+    if (this.tail >= 0) this.next[this.tail] = slot;
+    else this.head = slot;
+    this.tail = slot;
+    this.size++;
+  }
+
+  /** Removes live allocation `id`; answers its Allocate event index, or -1 when it was not live. */
+  remove(id: number): number {
+    const slot = this.slotOf.get(id);
+    if (slot < 0) return -1;
+    this.slotOf.delete(id);
+    const before = this.prev[slot]!;
+    const after = this.next[slot]!;
+    if (before >= 0) this.next[before] = after;
+    else this.head = after;
+    if (after >= 0) this.prev[after] = before;
+    else this.tail = before;
+    this.spare.push(slot);
+    this.size--;
+    return this.eventAt[slot]!;
+  }
+
+  /** The Allocate event indices of the live allocations, ascending (allocation order). */
+  eventIndices(): Uint32Array {
+    const out = new Uint32Array(this.size);
+    let k = 0;
+    for (let slot = this.head; slot >= 0; slot = this.next[slot]!) out[k++] = this.eventAt[slot]!;
+    return out;
+  }
+
+  private newSlot(): number {
+    if (this.used === this.eventAt.length) {
+      const n = this.used * 2;
+      const grow = (a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> => {
+        const b = new Int32Array(n);
+        b.set(a);
+        return b;
+      };
+      this.eventAt = grow(this.eventAt);
+      this.next = grow(this.next);
+      this.prev = grow(this.prev);
+    }
+    return this.used++;
+  }
+}
+
+/**
  * Mutable replay state. `apply(i)` applies event i; after it, `lastSeries`/`lastCommitted`/`lastAllocated`
  * tell which memory type it changed and by how much (the timeline records these per event).
  */
 export class ReplayState {
-  /** Allocation id -> index of its Allocate event. Insertion order = allocation order. */
-  readonly live = new Map<number, number>();
+  /** Allocation id -> index of its Allocate event, in allocation order. */
+  readonly live = new LiveAllocations();
   /** Allocation id -> name string id, for live allocations renamed after they were made. */
   readonly renamed = new Map<number, number>();
   /** Allocation id -> index of its latest Move event, for live allocations defragmentation moved. */
@@ -109,7 +194,7 @@ export class ReplayState {
           this.anomalies++;
           return;
         }
-        this.live.set(id, i);
+        this.live.add(id, i);
         const type = c.type[i]!;
         const size = c.size[i]!;
         this.add(this.allocated, type, size);
@@ -119,14 +204,13 @@ export class ReplayState {
       }
       case EV_FREE: {
         const id = c.id[i]!;
-        const at = this.live.get(id);
-        if (at === undefined) {
+        const at = this.live.remove(id);
+        if (at < 0) {
           this.anomalies++;
           return;
         }
-        this.live.delete(id);
-        this.renamed.delete(id);
-        this.moved.delete(id);
+        if (this.renamed.size > 0) this.renamed.delete(id);
+        if (this.moved.size > 0) this.moved.delete(id);
         const type = c.type[at]!;
         const size = c.size[at]!;
         this.add(this.allocated, type, -size);
@@ -188,8 +272,7 @@ export class ReplayState {
   }
 
   checkpoint(): Checkpoint {
-    // Map order is insertion order = allocation order, so these are ascending already.
-    const allocations = Uint32Array.from(this.live.values());
+    const allocations = this.live.eventIndices();
     const position = new Map<number, number>();
     const renames = new Uint32Array(this.renamed.size * 2);
     const moves = new Uint32Array(this.moved.size * 2);
@@ -198,14 +281,14 @@ export class ReplayState {
     if (this.moved.size > 0) {
       let r = 0;
       for (const [id, at] of this.moved) {
-        moves[r++] = position.get(this.live.get(id)!)!;
+        moves[r++] = position.get(this.live.get(id))!;
         moves[r++] = at;
       }
     }
     if (this.renamed.size > 0) {
       let r = 0;
       for (const [id, nameId] of this.renamed) {
-        renames[r++] = position.get(this.live.get(id)!)!;
+        renames[r++] = position.get(this.live.get(id))!;
         renames[r++] = nameId;
       }
     }
@@ -224,7 +307,7 @@ export class ReplayState {
   static fromCheckpoint(events: TraceEvents, layout: SeriesLayout, cp: Checkpoint): ReplayState {
     const s = new ReplayState(events, layout);
     const ids = events.columns.id;
-    for (const at of cp.allocations) s.live.set(ids[at]!, at);
+    for (const at of cp.allocations) s.live.add(ids[at]!, at);
     for (let r = 0; r < cp.renames.length; r += 2)
       s.renamed.set(ids[cp.allocations[cp.renames[r]!]!]!, cp.renames[r + 1]!);
     const moves = cp.moves ?? new Uint32Array(0);

@@ -100,7 +100,7 @@ export function snapshotOf(events: TraceEvents, layout: SeriesLayout, state: Rep
   const c = events.columns;
   const allocations: LiveAllocation[] = [];
   const perBlock = new Map<number, { bytes: number; count: number }>();
-  const order = Array.from(state.live.values()).sort((a, b) => a - b);
+  const order = state.live.eventIndices();
   for (const at of order) {
     const id = c.id[at]!;
     const renamed = state.renamed.get(id);

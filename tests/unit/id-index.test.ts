@@ -1,7 +1,9 @@
 // IdIndex (allocator/id-index.ts): ids of any number -> small integers, dense ids in a typed array, others
-// in a Map; the end-state replay and the API's allocation table stand on it.
+// in a Map; the end-state replay and the API's allocation table stand on it. And the analysis replay's
+// LiveAllocations built on it.
 import { describe, expect, test } from 'vitest';
 import { IdIndex } from '../../allocator/id-index.ts';
+import { LiveAllocations } from '../../allocator/analysis/replay.ts';
 
 describe('IdIndex', () => {
   test('dense ids, ids past the first slots, and ids that are no small integers keep their values', () => {
@@ -63,5 +65,36 @@ describe('IdIndex', () => {
     const values: number[] = [];
     index.forEachValue((v) => values.push(v));
     expect(values.sort((a, b) => a - b)).toEqual([...model.values()].sort((a, b) => a - b));
+  });
+});
+
+describe('LiveAllocations (the analysis replay: live allocations in allocation order)', () => {
+  test('agrees with an insertion-ordered Map over random allocations and frees, slots used again', () => {
+    let seed = 99;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const live = new LiveAllocations();
+    const model = new Map<number, number>();
+    for (let event = 0; event < 20_000; event++) {
+      const id = random(3) === 0 ? -1 - random(50) : random(400) * 3;
+      if (model.has(id) && random(2) === 0) {
+        expect(live.remove(id)).toBe(model.get(id));
+        model.delete(id);
+      } else if (!model.has(id)) {
+        live.add(id, event);
+        model.set(id, event);
+      }
+      expect(live.size).toBe(model.size);
+      if (event % 997 === 0) expect(Array.from(live.eventIndices())).toEqual([...model.values()]);
+    }
+    for (const [id, at] of model) expect(live.get(id)).toBe(at);
+    expect(live.get(1)).toBe(-1);
+    expect(live.remove(1)).toBe(-1);
+    expect(Array.from(live.eventIndices())).toEqual([...model.values()]);
+    for (const id of [...model.keys()]) live.remove(id);
+    expect(live.size).toBe(0);
+    expect(live.eventIndices()).toHaveLength(0);
   });
 });
