@@ -187,13 +187,16 @@ export class AnalyzedSource {
   }
 
   private table(): AllocationTable {
-    const events = this.analysis().events;
-    const end = this.analysis().eventCount;
+    const analysis = this.analysis();
+    const events = analysis.events;
+    const end = analysis.eventCount;
+    // Room for the allocations analysed so far at once (a growing stream's later ones double it).
+    const room = (): number => Math.max(1024, analysis.summary.counts.allocations);
     const table = (this.cachedTable ??= {
       length: 0,
       count: 0,
-      allocEvent: new Int32Array(1024),
-      freeEvent: new Int32Array(1024).fill(-1),
+      allocEvent: new Int32Array(room()),
+      freeEvent: new Int32Array(room()).fill(-1),
       ordinalOfId: new IdIndex(),
       renames: new Map<number, number[]>(),
     });
