@@ -5,6 +5,15 @@ import { describe, expect, test } from 'vitest';
 import { IdIndex } from '../../allocator/id-index.ts';
 import { LiveAllocations } from '../../allocator/analysis/replay.ts';
 
+/** A repeatable integer in [0, n) per call (a linear congruential generator). */
+function seededRandom(seed: number): (n: number) => number {
+  let state = seed;
+  return (n) => {
+    state = (state * 1103515245 + 12345) % 2 ** 31;
+    return state % n;
+  };
+}
+
 describe('IdIndex', () => {
   test('dense ids, ids past the first slots, and ids that are no small integers keep their values', () => {
     const index = new IdIndex();
@@ -44,11 +53,7 @@ describe('IdIndex', () => {
   });
 
   test('agrees with a Map over a random sequence of sets and deletes', () => {
-    let seed = 12345;
-    const random = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed % n;
-    };
+    const random = seededRandom(12345);
     const index = new IdIndex();
     const model = new Map<number, number>();
     const pool = [...Array.from({ length: 200 }, (_, i) => i * 37), 2 ** 25, -9, 0.25];
@@ -70,11 +75,7 @@ describe('IdIndex', () => {
 
 describe('LiveAllocations (the analysis replay: live allocations in allocation order)', () => {
   test('agrees with an insertion-ordered Map over random allocations and frees, slots used again', () => {
-    let seed = 99;
-    const random = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed % n;
-    };
+    const random = seededRandom(99);
     const live = new LiveAllocations();
     const model = new Map<number, number>();
     for (let event = 0; event < 20_000; event++) {
