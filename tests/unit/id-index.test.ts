@@ -52,11 +52,44 @@ describe('IdIndex', () => {
     expect(seen).toEqual([12, 14, 10, 13]);
   });
 
+  test('slots grow with ids numbered 1, 2, 3, ... but not for a few large ones, which stay in the Map', () => {
+    const sequential = new IdIndex();
+    for (let id = 1; id <= 200_000; id++) sequential.set(id, id);
+    expect(sequential.slotCapacity).toBeGreaterThanOrEqual(200_001);
+    expect(sequential.get(200_000)).toBe(200_000);
+
+    const few = new IdIndex();
+    for (let id = 1; id <= 1000; id++) few.set(id, id);
+    few.set(10_000_000, 7);
+    few.set(5_000_000, 8);
+    expect(few.slotCapacity).toBeLessThanOrEqual(1 << 13);
+    expect(few.get(10_000_000)).toBe(7);
+    expect(few.get(5_000_000)).toBe(8);
+    expect(few.delete(5_000_000)).toBe(true);
+    expect(few.get(5_000_000)).toBe(-1);
+  });
+
+  test('an id kept in the Map moves to its slot once the slots reach it: one value, the latest', () => {
+    const index = new IdIndex();
+    index.set(100_000, 1); // beyond the slots' first reach: the Map
+    for (let id = 1; id <= 70_000; id++) index.set(id, 0);
+    expect(index.slotCapacity).toBeGreaterThan(100_000);
+    expect(index.get(100_000)).toBe(1);
+    index.set(100_000, 2); // now a slot; the Map's entry goes
+    expect(index.get(100_000)).toBe(2);
+    const values: number[] = [];
+    index.forEachValue((v) => values.push(v));
+    expect(values.filter((v) => v !== 0)).toEqual([2]);
+    expect(index.delete(100_000)).toBe(true);
+    expect(index.get(100_000)).toBe(-1);
+    expect(index.delete(100_000)).toBe(false);
+  });
+
   test('agrees with a Map over a random sequence of sets and deletes', () => {
     const random = seededRandom(12345);
     const index = new IdIndex();
     const model = new Map<number, number>();
-    const pool = [...Array.from({ length: 200 }, (_, i) => i * 37), 2 ** 25, -9, 0.25];
+    const pool = [...Array.from({ length: 200 }, (_, i) => i * 37), 70_000, 300_000, 2 ** 25, -9, 0.25];
     for (let step = 0; step < 5000; step++) {
       const id = pool[random(pool.length)]!;
       if (random(3) === 0) expect(index.delete(id)).toBe(model.delete(id));
