@@ -6,6 +6,7 @@
 // what the index has held (the slots grow only to DENSE_SLACK times the ids ever set, at least MIN_DENSE),
 // so that a few live ids with large numbers (a replay restored from a checkpoint late in a long trace) cost
 // a few Map entries, not megabytes of slots.
+import { grownInt32 } from './grown-int32.ts';
 
 /** Ids below this may be slots (at most 64 MiB of them). */
 const DENSE_IDS = 1 << 24;
@@ -69,9 +70,7 @@ export class IdIndex {
     if (id >= Math.max(MIN_DENSE, DENSE_SLACK * this.sets)) return false;
     let n = this.slots.length;
     while (n <= id) n *= 2;
-    const grown = new Int32Array(Math.min(n, DENSE_IDS));
-    grown.set(this.slots);
-    this.slots = grown;
+    this.slots = grownInt32(this.slots, Math.min(n, DENSE_IDS));
     return true;
   }
 }

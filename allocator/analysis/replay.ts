@@ -4,6 +4,7 @@
 // Series: one per memory type (index t), one per heap (typeCount + h) and the total (typeCount + heapCount).
 // committed = bytes of live blocks (device memory); allocated = requested bytes of live allocations.
 import type { DeviceDescription } from '../device.ts';
+import { grownInt32 } from '../grown-int32.ts';
 import { IdIndex } from '../id-index.ts';
 import type { TraceEvents } from '../trace/events.ts';
 
@@ -128,14 +129,9 @@ export class LiveAllocations {
   private newSlot(): number {
     if (this.used === this.eventAt.length) {
       const n = this.used * 2;
-      const grow = (a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> => {
-        const b = new Int32Array(n);
-        b.set(a);
-        return b;
-      };
-      this.eventAt = grow(this.eventAt);
-      this.next = grow(this.next);
-      this.prev = grow(this.prev);
+      this.eventAt = grownInt32(this.eventAt, n);
+      this.next = grownInt32(this.next, n);
+      this.prev = grownInt32(this.prev, n);
     }
     return this.used++;
   }

@@ -26,6 +26,7 @@ import {
   type CaptureAnalysis,
   type CaptureProblem,
 } from '../../allocator/analysis/index.ts';
+import { grownInt32 } from '../../allocator/grown-int32.ts';
 import { IdIndex } from '../../allocator/id-index.ts';
 import { FlagBits } from '../../allocator/event-log.ts';
 import {
@@ -89,12 +90,16 @@ interface AllocationTable {
   readonly renames: Map<number, number[]>;
 }
 
-/** `a` with room for `n` entries (doubled), the new ones `fill`. */
-function withRoom(a: Int32Array, n: number, fill: number): Int32Array {
-  if (n <= a.length) return a;
-  const grown = new Int32Array(Math.max(n, a.length * 2)).fill(fill, a.length);
-  grown.set(a);
-  return grown;
+/** A table of no events yet, with room for `capacity` allocations. */
+function emptyTable(capacity: number): AllocationTable {
+  return {
+    length: 0,
+    count: 0,
+    allocEvent: new Int32Array(capacity),
+    freeEvent: new Int32Array(capacity).fill(-1),
+    ordinalOfId: new IdIndex(),
+    renames: new Map<number, number[]>(),
+  };
 }
 
 function lowerBoundTime(time: Float64Array, n: number, t: number): number {
@@ -191,15 +196,7 @@ export class AnalyzedSource {
     const events = analysis.events;
     const end = analysis.eventCount;
     // Room for the allocations analysed so far at once (a growing stream's later ones double it).
-    const room = (): number => Math.max(1024, analysis.summary.counts.allocations);
-    const table = (this.cachedTable ??= {
-      length: 0,
-      count: 0,
-      allocEvent: new Int32Array(room()),
-      freeEvent: new Int32Array(room()).fill(-1),
-      ordinalOfId: new IdIndex(),
-      renames: new Map<number, number[]>(),
-    });
+    const table = (this.cachedTable ??= emptyTable(Math.max(1024, analysis.summary.counts.allocations)));
     const c = events.columns;
     const { ordinalOfId, renames } = table;
     let { allocEvent, freeEvent, count } = table;
@@ -207,8 +204,8 @@ export class AnalyzedSource {
       const kind = c.kind[i]!;
       if (kind === EV_ALLOCATE) {
         if (count === allocEvent.length) {
-          allocEvent = withRoom(allocEvent, count + 1, 0);
-          freeEvent = withRoom(freeEvent, count + 1, -1);
+          allocEvent = grownInt32(allocEvent, 2 * count);
+          freeEvent = grownInt32(freeEvent, 2 * count, -1);
         }
         ordinalOfId.set(c.id[i]!, count);
         allocEvent[count++] = i;

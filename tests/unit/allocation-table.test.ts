@@ -4,25 +4,13 @@
 import { describe, expect, test } from 'vitest';
 import { EventLog } from '../../allocator/event-log.ts';
 import { GrowingEvents, traceEventsOf } from '../../allocator/trace/index.ts';
-import { AllocationKind, type AllocateEventFields } from '../../allocator/types.ts';
+import { reusableAllocateRecord } from '../../allocator/import/model.ts';
+import type { AllocateEventFields } from '../../allocator/types.ts';
 import { AnalyzedSource } from '../../src-main/api/analyzed-source.ts';
 import { profileDescription } from '../support/profiles.ts';
 
 function allocation(allocationId: number, name: string, size: number): AllocateEventFields {
-  return {
-    allocationId,
-    blockId: 1,
-    memoryTypeIndex: 0,
-    offset: 0,
-    size,
-    alignment: 256,
-    kind: AllocationKind.Linear,
-    location: 'GpuOnly',
-    name,
-    decisionId: -1,
-    usedRetry: false,
-    stack: null,
-  };
+  return { ...reusableAllocateRecord(), allocationId, blockId: 1, size, alignment: 256, name };
 }
 
 describe('allocation table', () => {
