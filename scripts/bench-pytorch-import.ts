@@ -8,7 +8,9 @@
 // a loaded machine can be judged against an idle one.
 //
 // With --ui (default on; --no-ui to skip), each pickle is also opened in web mode: a real `vramscope serve`
-// (dist/cli: `npm run build:cli` first) and real Chromium, the file picked in the Open view, timed from the
+// (dist/cli: `npm run build:cli` first; in the environment `npm start` gives it: glibc's huge pages where
+// they help, `huge_pages=on|off` in the line, VRAMSCOPE_HUGE_PAGES=0 for none; src-main/runtime/huge-pages.ts)
+// and real Chromium, the file picked in the Open view, timed from the
 // pick to the first drawn timeline with each phase's time from the pick (upload done, import done, trace
 // loaded in the page, first frame; benchUi says what each is), with the server's peak RSS. --no-cli skips
 // the CLI imports (only the web-mode line); VRAMSCOPE_BENCH_MARKS=1 also prints each run's marks. Every
@@ -102,6 +104,10 @@ async function benchUi(files: { file: string; entries: number }[], runs: number)
   const { launchBrowser, viteBuild } = await import('../tests/support/ui-browser.ts');
   const { processMemory, sampleRss, showOpenView } = await import('../tests/support/ui-upload.ts');
   const { loadMarks } = await import('../src-renderer/data/load-marks.ts');
+  const { hugePageTunable, serverEnvironment } = await import('../src-main/runtime/huge-pages.ts');
+  // The server as `npm start` runs it: with malloc's huge pages where they help (huge-pages.ts).
+  const serverEnv = serverEnvironment(process.env);
+  const hugePages = (serverEnv['GLIBC_TUNABLES'] ?? '').includes(hugePageTunable) ? 'on' : 'off';
   const ui = path.join(repoRoot, 'test-output', 'bench-pytorch-renderer');
   await viteBuild(path.join(repoRoot, 'src-renderer'), ui);
   const browser = await launchBrowser();
@@ -110,7 +116,7 @@ async function benchUi(files: { file: string; entries: number }[], runs: number)
       const results: UiRun[] = [];
       for (let k = 0; k < runs; k++) {
         // A fresh server per run: its RSS is this file's alone.
-        const server = await startServeProcess(['--ui', ui]);
+        const server = await startServeProcess(['--ui', ui], serverEnv);
         try {
           const pid = server.child.pid!;
           const page = await browser.context.newPage();
@@ -165,7 +171,7 @@ async function benchUi(files: { file: string; entries: number }[], runs: number)
       const s = (key: keyof UiRun): string => (median(results.map((r) => r[key])) / 1000).toFixed(2);
       const all = (key: keyof UiRun): string => results.map((r) => (r[key] / 1000).toFixed(2)).join(',');
       console.log(
-        `bench-pytorch-ui file=${path.basename(file)} entries=${entries} file_mb=${(statSync(file).size / MB).toFixed(1)} runs=${runs} pick_to_first_timeline_s_median=${s('firstFrame')} upload_done_s_median=${s('uploaded')} import_done_s_median=${s('imported')} trace_loaded_s_median=${s('overview')} first_frame_s_median=${s('firstFrame')} first_frame_s_all=${all('firstFrame')} server_peak_rss_mib_median=${median(results.map((r) => r.peakRssMiB)).toFixed(0)} load=${load()}`,
+        `bench-pytorch-ui file=${path.basename(file)} entries=${entries} file_mb=${(statSync(file).size / MB).toFixed(1)} runs=${runs} pick_to_first_timeline_s_median=${s('firstFrame')} upload_done_s_median=${s('uploaded')} import_done_s_median=${s('imported')} trace_loaded_s_median=${s('overview')} first_frame_s_median=${s('firstFrame')} first_frame_s_all=${all('firstFrame')} server_peak_rss_mib_median=${median(results.map((r) => r.peakRssMiB)).toFixed(0)} huge_pages=${hugePages} load=${load()}`,
       );
     }
   } finally {

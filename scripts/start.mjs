@@ -6,7 +6,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) =>
@@ -90,7 +90,7 @@ function forwardSignals(child) {
   });
 }
 
-function startWeb(why) {
+async function startWeb(why) {
   process.stdout.write(`VRAMscope: ${why}; starting web mode instead.\n`);
   const cliProblem = ensureCliBuilt();
   if (cliProblem) {
@@ -104,7 +104,12 @@ function startWeb(why) {
   const hasDisplay =
     process.platform !== 'linux' || Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
   const args = ['bin/vramscope.mjs', 'serve', ...(trace ? [trace] : []), ...(hasDisplay ? ['--open'] : [])];
-  forwardSignals(spawn(process.execPath, args, { cwd: repoRoot, stdio: 'inherit' }));
+  // The server's malloc asks for transparent huge pages where that helps (src-main/runtime/huge-pages.ts).
+  const { serverEnvironment } = await import(
+    pathToFileURL(path.join(repoRoot, 'dist', 'cli', 'vramscope.js')).href
+  );
+  const env = serverEnvironment(process.env);
+  forwardSignals(spawn(process.execPath, args, { cwd: repoRoot, stdio: 'inherit', env }));
 }
 
 function startElectron() {
@@ -114,11 +119,11 @@ function startElectron() {
     cwd: repoRoot,
     stdio: 'inherit',
   });
-  child.on('error', (error) => startWeb(`Electron could not start (${error.message})`));
+  child.on('error', (error) => void startWeb(`Electron could not start (${error.message})`));
   child.on('exit', (code, signal) => {
     // A quick non-zero exit is Electron failing to start (missing libraries, no GPU process, ...).
     if (code !== 0 && signal === null && Date.now() - started < 30_000) {
-      startWeb(`Electron exited with code ${code} while starting`);
+      void startWeb(`Electron exited with code ${code} while starting`);
     } else {
       process.exitCode = code ?? 0;
     }
@@ -128,4 +133,4 @@ function startElectron() {
 
 const electron = electronStatus();
 if (electron.ok) startElectron();
-else startWeb(`Electron cannot start here (${electron.why})`);
+else await startWeb(`Electron cannot start here (${electron.why})`);

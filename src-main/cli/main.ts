@@ -5,6 +5,9 @@ import { CommandFailure, UsageError, type CommandIo } from './command.ts';
 import { commands as registry } from './registry.ts';
 import { printable } from '../../allocator/text/printable.ts';
 
+// For scripts/start.mjs, which starts `vramscope serve` with it (huge pages for the server's memory).
+export { serverEnvironment } from '../runtime/huge-pages.ts';
+
 async function overview(): Promise<string> {
   const commands = await Promise.all(registry.map((c) => c.load()));
   const width = Math.max(...commands.map((c) => c.name.length));

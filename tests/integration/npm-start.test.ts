@@ -1,7 +1,7 @@
 // `npm start` where Electron cannot start (no binary here, or VRAMSCOPE_WEB=1): one line saying so, then
 // web mode with the URL printed, the default device's session open and the sample trace loaded.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, expect, test } from 'vitest';
 import { call } from '../support/api-contract-suite.ts';
@@ -59,4 +59,46 @@ test('npm start falls back to web mode in one line and serves a ready session an
   const { scenarios } = await call(client, 'listScenarios', {});
   expect(scenarios.length).toBe(7);
   client.close();
+  if (process.platform === 'linux') expectHugePagesWhereTheyHelp(child.pid!);
 });
+
+/**
+ * The server npm start spawned runs with glibc's huge-page tunable where the kernel gives huge pages on
+ * request (src-main/runtime/huge-pages.ts), and its memory then has some; elsewhere it runs without.
+ */
+function expectHugePagesWhereTheyHelp(startPid: number): void {
+  const server = readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .find((p) => {
+      try {
+        const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        return ppid === startPid && readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').includes('serve');
+      } catch {
+        return false;
+      }
+    });
+  expect(server, 'the serve process npm start spawned').toBeDefined();
+  const environ = readFileSync(`/proc/${server}/environ`, 'utf8').split('\0');
+  const tunables = environ.find((v) => v.startsWith('GLIBC_TUNABLES='));
+  let thp = '';
+  try {
+    thp = readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8');
+  } catch {
+    thp = '';
+  }
+  const header = process.report.getReport() as { header?: { glibcVersionRuntime?: string } };
+  const helps = thp.includes('[madvise]') && header.header?.glibcVersionRuntime !== undefined;
+  const ownTunables = process.env['GLIBC_TUNABLES'] ?? '';
+  if (
+    helps &&
+    !ownTunables.includes('glibc.malloc.hugetlb=') &&
+    process.env['VRAMSCOPE_HUGE_PAGES'] !== '0'
+  ) {
+    expect(tunables ?? '(no GLIBC_TUNABLES)').toContain('glibc.malloc.hugetlb=1');
+    const rollup = readFileSync(`/proc/${server}/smaps_rollup`, 'utf8');
+    expect(Number(/AnonHugePages:\s+(\d+) kB/.exec(rollup)?.[1] ?? 0)).toBeGreaterThan(0);
+  } else {
+    expect(tunables ?? '').toBe(ownTunables === '' ? '' : `GLIBC_TUNABLES=${ownTunables}`);
+  }
+}
