@@ -193,6 +193,8 @@ export function Timeline(): ReactNode {
       text.textContent = `events ${formatCount(Math.floor(frame.range.start))}–${formatCount(Math.ceil(frame.range.end))}`;
     d['drawMs'] = (performance.now() - t0).toFixed(2);
     // Pixels per bucket of the totals drawn (1 = the plot's resolution); updates held for idle time.
+    // Set by frames that draw the timeline's buckets only (not the empty plot before they arrive): the
+    // benchmarks' and e2e tests' first drawn timeline.
     const b = inputs.buckets;
     if (b && b.count > 0) {
       const plot = Math.max(1, inputs.width - timelineMargin.left - timelineMargin.right);

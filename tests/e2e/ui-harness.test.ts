@@ -184,7 +184,9 @@ describe('inspector in Chromium (generated workload through vramscope serve)', (
     const t0 = Date.now();
     const page = await openWorkload(work, 'harness-1m.trace');
     await page.waitForFunction(
-      () => Number(document.querySelector('[data-testid="timeline-canvas"]')?.getAttribute('data-draws')) > 0,
+      // A frame with the timeline's data (the empty plot before it counts as a draw too).
+      () =>
+        document.querySelector('[data-testid="timeline-canvas"]')?.hasAttribute('data-bucket-px') === true,
       undefined,
       { timeout: 60_000 },
     );
