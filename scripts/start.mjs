@@ -104,12 +104,21 @@ async function startWeb(why) {
   const hasDisplay =
     process.platform !== 'linux' || Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
   const args = ['bin/vramscope.mjs', 'serve', ...(trace ? [trace] : []), ...(hasDisplay ? ['--open'] : [])];
-  // The server's malloc asks for transparent huge pages where that helps (src-main/runtime/huge-pages.ts).
-  const { serverEnvironment } = await import(
-    pathToFileURL(path.join(repoRoot, 'dist', 'cli', 'vramscope.js')).href
-  );
-  const env = serverEnvironment(process.env);
-  forwardSignals(spawn(process.execPath, args, { cwd: repoRoot, stdio: 'inherit', env }));
+  forwardSignals(spawn(process.execPath, args, { cwd: repoRoot, stdio: 'inherit', env: await serverEnv() }));
+}
+
+/**
+ * The server's environment: its malloc asks for transparent huge pages where that helps
+ * (src-main/runtime/huge-pages.ts, from the CLI build). The server starts without them if that fails.
+ */
+async function serverEnv() {
+  try {
+    const cli = await import(pathToFileURL(path.join(repoRoot, 'dist', 'cli', 'vramscope.js')).href);
+    return cli.serverEnvironment(process.env);
+  } catch (error) {
+    process.stderr.write(`VRAMscope: starting the server without huge pages (${error.message}).\n`);
+    return process.env;
+  }
 }
 
 function startElectron() {
