@@ -7,6 +7,7 @@ import { createApiClient } from './api/create-client.ts';
 import { App } from './app.tsx';
 import { ApiSource } from './data/api-source.ts';
 import { StoreProvider, createInspectorStore } from './store/store.ts';
+import { firstTimelineView } from './views/timeline-first-view.ts';
 import './styles.css';
 
 const store = createInspectorStore();
@@ -23,6 +24,7 @@ const grantLocalFile = bridge?.grantLocalFile?.bind(bridge);
 const source = new ApiSource(
   api,
   grantLocalFile && ((file) => (file instanceof File ? grantLocalFile(file) : Promise.resolve(null))),
+  () => firstTimelineView(document, store.getState().groupBy),
 );
 
 createRoot(rootElement).render(

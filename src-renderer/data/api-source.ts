@@ -19,6 +19,7 @@ import type {
   AllocationSearchResult,
   BandsQuery,
   AllocationDetail,
+  FirstTimelineView,
   AllocationPage,
   AllocationQuery,
   AllocationRecord,
@@ -27,6 +28,7 @@ import type {
   LeakReport,
   LoadProgress,
   PickedFile,
+  PrimedTimeline,
   RunConfig,
   RunInfo,
   ScenarioInfo,
@@ -164,13 +166,77 @@ export function eventToTime(ix: TimeIndex, e: number): number {
   return e1 > e0 ? t0 + ((t1 - t0) * (e - e0)) / (e1 - e0) : t0;
 }
 
+/** The contract's bucket count and marker cap for a timeline query (one bucket per plot pixel). */
+function timelineResolution(q: TimelineQuery): {
+  buckets: number;
+  groupBy: TimelineQuery['groupBy'];
+  maxMarkers: number;
+} {
+  return {
+    buckets: Math.max(1, Math.min(maxTimelineBuckets, Math.floor(q.buckets))),
+    groupBy: q.groupBy,
+    maxMarkers: Math.max(0, Math.min(10_000, Math.floor(q.buckets) * 2)),
+  };
+}
+
+/** A queryTimeline answer as the views draw it (event ranges, typed arrays, the total beside the groups). */
+function timelineBucketsOf(q: TimelineQuery, r: RequestResult<'queryTimeline'>): TimelineBuckets {
+  const count = r.buckets;
+  const firstEvent = new Float64Array(count + 1);
+  for (let b = 0; b < count; b++) firstEvent[b] = r.bucketFirstEvent[b] ?? q.end;
+  firstEvent[count] = Math.max(firstEvent[count - 1] ?? q.end, q.end);
+  // The answer may carry the total (key -1) beside the groups: it is the exact per-bucket maximum of
+  // the sum, not a band to stack.
+  const groups = r.series.filter((s) => s.key >= 0);
+  const total = r.series.find((s) => s.key < 0);
+  const committed = groups.map((s) => Float64Array.from(s.committedMax));
+  const allocated = groups.map((s) => Float64Array.from(s.allocatedMax));
+  const committedTotal = new Float64Array(count);
+  const allocatedTotal = new Float64Array(count);
+  if (total) {
+    committedTotal.set(total.committedMax.slice(0, count));
+    allocatedTotal.set(total.allocatedMax.slice(0, count));
+  } else {
+    // Without it, the sum of the groups' maxima bounds the total from above.
+    for (let g = 0; g < committed.length; g++) {
+      for (let b = 0; b < count; b++) {
+        committedTotal[b] = (committedTotal[b] ?? 0) + (committed[g]?.[b] ?? 0);
+        allocatedTotal[b] = (allocatedTotal[b] ?? 0) + (allocated[g]?.[b] ?? 0);
+      }
+    }
+  }
+  const markers: TimelineMarker[] = r.markers.map((m) => ({
+    index: m.eventIndex,
+    kind: m.kind,
+    label: m.label,
+  }));
+  return {
+    start: q.start,
+    end: q.end,
+    count,
+    firstEvent,
+    groups: groups.map((s) => s.label),
+    committed,
+    allocated,
+    committedTotal,
+    allocatedTotal,
+    time: Float64Array.from(r.bucketStart),
+    markers,
+    budgets: r.budgets.map((b) => ({
+      heapIndex: b.heapIndex,
+      label: b.label,
+      points: b.points.map((p) => ({ index: p.eventIndex, budget: p.budget })),
+    })),
+  };
+}
+
 export class ApiSource implements InspectorSource {
   private sourceId: string | null = null;
   private sessionId: string | null = null;
   /** The config the current session was opened with (JSON), null for the default. */
   private sessionConfigKey: string | null = null;
   private run: RunInfo | null = null;
-  private timeIndex: TimeIndex | null = null;
+  private timeIndex: Promise<TimeIndex> | null = null;
   private readonly listeners = new Set<SourceListener>();
   private liveTimer: ReturnType<typeof setTimeout> | null = null;
   private liveEventCount = 0;
@@ -178,15 +244,20 @@ export class ApiSource implements InspectorSource {
   private lastOverview: TraceOverview | null = null;
   /** When the shown source is a capture's device: that capture (kept current by captureState). */
   private capture: CaptureInfo | null = null;
+  /** The first timeline asked for with the overview of a file just opened (takePrimedTimeline). */
+  private primed: (PrimedTimeline & { readonly sourceId: string }) | null = null;
 
   /**
    * @param openInPlace the Electron app's open-by-path (PreloadBridge.grantLocalFile): a dropped or picked
    * file that main can read where it is gets a fileId and is opened without a copy; absent (web mode), or
    * when it answers null or a refusal, the file is sent (inline or uploaded).
+   * @param firstTimelineView where the timeline will draw a file about to open (its plot's width and
+   * grouping; null when unknown): its first totals are then asked for with the overview.
    */
   constructor(
     private readonly api: ApiClient,
     private readonly openInPlace?: (file: PickedFile) => Promise<LocalFileGrant | null>,
+    private readonly firstTimelineView?: () => FirstTimelineView | null,
   ) {
     api.on('runState', (info) => {
       if (info.sessionId !== this.sessionId) return;
@@ -254,6 +325,7 @@ export class ApiSource implements InspectorSource {
     this.sourceId = id;
     this.capture = null;
     this.timeIndex = null;
+    this.primed = null;
     // Tells main what the UI shows (the app menu's Export Report uses it); not essential to the UI.
     if (id) void this.api.request('setActiveSource', { sourceId: id }).catch(() => undefined);
   }
@@ -278,24 +350,30 @@ export class ApiSource implements InspectorSource {
     }, delay);
   }
 
-  private async ensureTimeIndex(): Promise<TimeIndex> {
+  /** The source's time index, asked for once (callers meanwhile share the request; a failure is not kept). */
+  private ensureTimeIndex(): Promise<TimeIndex> {
     if (this.timeIndex) return this.timeIndex;
     const sourceId = this.requireSource();
-    const r = await this.api.request('queryTimeline', {
-      sourceId,
-      buckets: timeIndexBuckets,
-      groupBy: 'total',
-      maxMarkers: 0,
-      boundariesOnly: true,
+    const index = this.api
+      .request('queryTimeline', {
+        sourceId,
+        buckets: timeIndexBuckets,
+        groupBy: 'total',
+        maxMarkers: 0,
+        boundariesOnly: true,
+      })
+      .then((r): TimeIndex => ({
+        eventCount: r.eventCount,
+        startTime: r.startTime,
+        endTime: r.endTime,
+        bucketStart: r.bucketStart,
+        bucketFirstEvent: r.bucketFirstEvent,
+      }));
+    this.timeIndex = index;
+    index.catch(() => {
+      if (this.timeIndex === index) this.timeIndex = null;
     });
-    this.timeIndex = {
-      eventCount: r.eventCount,
-      startTime: r.startTime,
-      endTime: r.endTime,
-      bucketStart: r.bucketStart,
-      bucketFirstEvent: r.bucketFirstEvent,
-    };
-    return this.timeIndex;
+    return index;
   }
 
   private requireSource(): string {
@@ -305,16 +383,29 @@ export class ApiSource implements InspectorSource {
 
   /**
    * The overview from the server's own report of the source (`exportReport` as JSON: the numbers
-   * `vramscope report --json` prints) plus the time index the timeline needs. The report, the time index
-   * and the state are asked for at once (the server answers them in order, without a round trip between);
-   * the leak markers are not part of it: the timeline asks for them after its first draw (leakMarkers).
+   * `vramscope report --json` prints). The report and the state are asked for at once (the server answers
+   * them in order, without a round trip between); the time index is asked for by the first timeline query
+   * that needs it, and the leak markers after the timeline's first draw (leakMarkers).
    */
-  async overview(): Promise<TraceOverview | null> {
+  overview(): Promise<TraceOverview | null> {
+    return this.overviewOf(null);
+  }
+
+  /**
+   * overview(); after a file was opened (`primeEventCount`: its events), also the timeline's first totals
+   * right behind the report, where firstTimelineView says where they will be drawn (takePrimedTimeline).
+   */
+  private async overviewOf(primeEventCount: number | null): Promise<TraceOverview | null> {
     const sourceId = this.sourceId;
     if (!sourceId) return null;
-    const reportAndIndex = Promise.all([this.api.request('getReport', { sourceId }), this.ensureTimeIndex()]);
+    const reportAnswer = this.api.request('getReport', { sourceId });
     // Awaited below, unless the source turns out to be gone (then its failure is no news).
-    reportAndIndex.catch(() => undefined);
+    reportAnswer.catch(() => undefined);
+    if (primeEventCount !== null && primeEventCount > 0) {
+      this.primeTimeline(sourceId, primeEventCount);
+      // Behind the first totals: the time index the next timeline query (a zoom, a pan) needs.
+      this.ensureTimeIndex().catch(() => undefined);
+    }
     const state = await this.api.request('getState', {});
     const trace = state.traces.find((t) => t.sourceId === sourceId);
     const session = state.sessions.find((s) => s.sourceId === sourceId);
@@ -334,14 +425,14 @@ export class ApiSource implements InspectorSource {
       session?.run?.state === 'running' ||
       session?.run?.state === 'paused' ||
       (captureTitle !== null && this.capture?.state === 'running');
-    const [report, total] = await reportAndIndex;
+    const report = await reportAnswer;
     const title =
       trace?.name ?? captureTitle ?? `live: ${session?.run?.scenario ?? session?.sessionId ?? sourceId}`;
     const overview = overviewOf(
       title,
       device,
       report.summary,
-      total.endTime - total.startTime,
+      report.summary.durationMs,
       live,
       report.leaks,
       trace?.warnings ?? [],
@@ -374,57 +465,39 @@ export class ApiSource implements InspectorSource {
       sourceId,
       startTime: eventToTime(ix, q.start),
       endTime: Math.max(eventToTime(ix, q.start), eventToTime(ix, q.end)),
-      buckets: Math.max(1, Math.min(maxTimelineBuckets, Math.floor(q.buckets))),
-      groupBy: q.groupBy,
-      maxMarkers: Math.max(0, Math.min(10_000, Math.floor(q.buckets) * 2)),
+      ...timelineResolution(q),
     });
-    const count = r.buckets;
-    const firstEvent = new Float64Array(count + 1);
-    for (let b = 0; b < count; b++) firstEvent[b] = r.bucketFirstEvent[b] ?? q.end;
-    firstEvent[count] = Math.max(firstEvent[count - 1] ?? q.end, q.end);
-    // The answer may carry the total (key -1) beside the groups: it is the exact per-bucket maximum of
-    // the sum, not a band to stack.
-    const groups = r.series.filter((s) => s.key >= 0);
-    const total = r.series.find((s) => s.key < 0);
-    const committed = groups.map((s) => Float64Array.from(s.committedMax));
-    const allocated = groups.map((s) => Float64Array.from(s.allocatedMax));
-    const committedTotal = new Float64Array(count);
-    const allocatedTotal = new Float64Array(count);
-    if (total) {
-      committedTotal.set(total.committedMax.slice(0, count));
-      allocatedTotal.set(total.allocatedMax.slice(0, count));
-    } else {
-      // Without it, the sum of the groups' maxima bounds the total from above.
-      for (let g = 0; g < committed.length; g++) {
-        for (let b = 0; b < count; b++) {
-          committedTotal[b] = (committedTotal[b] ?? 0) + (committed[g]?.[b] ?? 0);
-          allocatedTotal[b] = (allocatedTotal[b] ?? 0) + (allocated[g]?.[b] ?? 0);
-        }
-      }
-    }
-    const markers: TimelineMarker[] = r.markers.map((m) => ({
-      index: m.eventIndex,
-      kind: m.kind,
-      label: m.label,
-    }));
-    return {
-      start: q.start,
-      end: q.end,
-      count,
-      firstEvent,
-      groups: groups.map((s) => s.label),
-      committed,
-      allocated,
-      committedTotal,
-      allocatedTotal,
-      time: Float64Array.from(r.bucketStart),
-      markers,
-      budgets: r.budgets.map((b) => ({
-        heapIndex: b.heapIndex,
-        label: b.label,
-        points: b.points.map((p) => ({ index: p.eventIndex, budget: p.budget })),
-      })),
+    return timelineBucketsOf(q, r);
+  }
+
+  /**
+   * Asks for the whole trace's totals where the timeline will draw them (firstTimelineView), for
+   * takePrimedTimeline. The same request timeline() makes for the whole range, less its time bounds: the
+   * time index maps events [0, eventCount) to the whole time range, which is also what no bounds mean.
+   */
+  private primeTimeline(sourceId: string, eventCount: number): void {
+    const view = this.firstTimelineView?.() ?? null;
+    if (!view) return;
+    const query: TimelineQuery = {
+      start: 0,
+      end: eventCount,
+      buckets: Math.max(1, Math.floor(view.plotWidth)),
+      groupBy: view.groupBy,
     };
+    const answer = this.api
+      .request('queryTimeline', { sourceId, ...timelineResolution(query) })
+      .then((r) => timelineBucketsOf(query, r));
+    // Taken and awaited by the timeline, or never: a failure untaken is no news (its own query follows).
+    answer.catch(() => undefined);
+    this.primed = { sourceId, query, answer };
+  }
+
+  takePrimedTimeline(): PrimedTimeline | null {
+    const primed = this.primed;
+    this.primed = null;
+    return primed && primed.sourceId === this.sourceId
+      ? { query: primed.query, answer: primed.answer }
+      : null;
   }
 
   async snapshot(at: number): Promise<Snapshot> {
@@ -584,7 +657,7 @@ export class ApiSource implements InspectorSource {
       markLoad(loadMarks.imported);
       this.sessionId = null;
       this.setSource(summary.sourceId);
-      const overview = await this.overview();
+      const overview = await this.overviewOf(summary.eventCount);
       if (!overview) throw new Error(`"${name}" loaded but its source vanished.`);
       markLoad(loadMarks.overview);
       return overview;
@@ -798,7 +871,7 @@ export class ApiSource implements InspectorSource {
     const summary = await this.api.request('loadTrace', { source: { kind: 'file', fileId } });
     this.sessionId = null;
     this.setSource(summary.sourceId);
-    const overview = await this.overview();
+    const overview = await this.overviewOf(summary.eventCount);
     if (!overview) throw new Error(`"${summary.name}" loaded but its source vanished.`);
     for (const l of this.listeners) l.traceChanged?.(overview);
     return overview;

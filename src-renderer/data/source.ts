@@ -85,6 +85,18 @@ export interface TimelineQuery {
   readonly groupBy: TimelineGroupBy;
 }
 
+/** Where the next trace's first timeline will be drawn: its plot's width (CSS px) and its grouping. */
+export interface FirstTimelineView {
+  readonly plotWidth: number;
+  readonly groupBy: TimelineGroupBy;
+}
+
+/** A timeline query sent ahead of the view that will draw it (see takePrimedTimeline), and its answer. */
+export interface PrimedTimeline {
+  readonly query: TimelineQuery;
+  readonly answer: Promise<TimelineBuckets>;
+}
+
 export type MarkerKind = 'frame' | 'mark' | 'failure' | 'leak' | 'budget' | 'defrag';
 
 /** A heap's budget line: each point's budget (bytes) holds from its event index on. */
@@ -371,6 +383,13 @@ export type RunConfig = RequestParams<'openSession'>;
 export interface InspectorSource {
   overview(): Promise<TraceOverview | null>;
   timeline(query: TimelineQuery): Promise<TimelineBuckets>;
+  /**
+   * The first timeline of a file just opened: the whole trace at the plot's expected resolution, asked
+   * for with the trace's overview, so that the first frame does not wait for the timeline to mount and
+   * ask. Handed out once (then null); null too when none was asked for. The timeline uses it only where
+   * it serves its view (lodWindow).
+   */
+  takePrimedTimeline?(): PrimedTimeline | null;
   snapshot(at: number): Promise<Snapshot>;
   /** What defragmenting the state at `at` would do; absent when the source cannot plan. */
   defragmentPlan?(at: number, algorithm: 'full' | 'fast'): Promise<DefragPreview>;

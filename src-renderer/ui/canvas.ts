@@ -5,9 +5,13 @@ import type { RefObject } from 'react';
 
 /**
  * The width of `ref`'s element in CSS pixels (floored, at least `min`), followed with a ResizeObserver where
- * there is one; `initial` until the element is mounted.
+ * there is one; `initial` (a value, or a function asked once) until the element is mounted.
  */
-export function useElementWidth(ref: RefObject<HTMLElement | null>, initial: number, min: number): number {
+export function useElementWidth(
+  ref: RefObject<HTMLElement | null>,
+  initial: number | (() => number),
+  min: number,
+): number {
   const [width, setWidth] = useState(initial);
   useEffect(() => {
     const el = ref.current;

@@ -33,6 +33,7 @@ import { bandAt, drawBandsRaster, prepareBands } from './timeline-bands.ts';
 import type { PreparedBands } from './timeline-bands.ts';
 import { drawTimeline, timelineLegend, timelineMargin, timelineScales } from './timeline-draw.ts';
 import { AnswerGate } from './timeline-answer-gate.ts';
+import { expectedTimelineWidth, minTimelineWidth, timelinePlotWidth } from './timeline-first-view.ts';
 import { PanCache } from './timeline-pan-cache.ts';
 import type { TimelineFrame } from './timeline-draw.ts';
 
@@ -84,7 +85,8 @@ export function Timeline(): ReactNode {
   const selectedId = useInspector((s) => s.selectedId);
   const canvasRef = useRef<HTMLCanvasElement | null>(null);
   const wrapRef = useRef<HTMLDivElement | null>(null);
-  const width = useElementWidth(wrapRef, 800, 200);
+  // Laid out, the canvas spans the app: start at that width so that the first query is the primed one.
+  const width = useElementWidth(wrapRef, () => expectedTimelineWidth(document), minTimelineWidth);
   const [buckets, setBuckets] = useState<TimelineBuckets | null>(null);
   /** Applied defragmentation passes in the shown range (markers of kind defrag). */
   const defragPasses = useMemo(
@@ -304,7 +306,7 @@ export function Timeline(): ReactNode {
   // Level-of-detail queries: one in flight per kind, the newest wanted one sent when it returns. Each query
   // covers the visible range plus one view width on either side at the same resolution, so panning draws
   // from what is already here and asks again only near the edges or when the zoom level changed.
-  const plotWidth = Math.max(1, width - timelineMargin.left - timelineMargin.right);
+  const plotWidth = timelinePlotWidth(width);
   useEffect(() => {
     const pump = totalsPump.current;
     if (!source || eventCount === 0) {
@@ -323,7 +325,25 @@ export function Timeline(): ReactNode {
     );
     if (!window) return;
     const cached = pump.fromCache(range, eventCount, plotWidth, source, (q) => q.groupBy === groupBy);
-    if (cached) setBuckets(cached);
+    if (cached) {
+      setBuckets(cached);
+      return;
+    }
+    // A file just opened: its first totals were asked for with its overview (takePrimedTimeline); they
+    // are this view's first answer where they serve it, else they are dropped and this view asks.
+    const primed = source.takePrimedTimeline?.() ?? null;
+    const covers = primed && { query: primed.query, source, eventCount };
+    if (
+      primed &&
+      lodWindow(range, eventCount, plotWidth, covers, source, (q) => q.groupBy === groupBy) === null
+    )
+      pump.want(
+        primed.query,
+        source,
+        eventCount,
+        () => primed.answer,
+        (r) => answerGate.current.apply('totals', () => setBuckets(r)),
+      );
     else
       pump.want(
         { ...window, groupBy },

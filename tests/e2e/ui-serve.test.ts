@@ -2,7 +2,9 @@
 // Chromium. Opens a recorded trace by drag-and-drop and checks the numbers shown against `report --json`
 // for the same file, moves the cursor (block map and table follow), reads a decision record against the
 // trace's own record, runs the leaks scenario live and finds exactly its leaked allocations, drops a
-// malformed file, opens a sample by its fileId and downloads its report, replays an uploaded workload, and prints drop-to-first-paint and panning fps for a 1,000,000-event trace.
+// malformed file, opens a sample by its fileId and downloads its report, replays an uploaded workload, checks
+// that a dropped trace's first timeline is the totals asked for with its overview (one query), and prints
+// drop-to-first-paint and panning fps for a 1,000,000-event trace.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -25,6 +27,7 @@ import {
 } from '../support/ui-browser.ts';
 import type { Browser } from '../support/ui-browser.ts';
 import { buildWorkload, loadProfile, repoRoot } from '../support/ui-trace.ts';
+import { timelineMargin } from '../../src-renderer/views/timeline-draw.ts';
 
 const outDir = path.join(repoRoot, 'test-output');
 const fixture = path.join(repoRoot, 'assets', 'traces', 'streaming-h100.trace');
@@ -189,6 +192,62 @@ describe('inspector against vramscope serve', () => {
     );
     await page.screenshot({ path: screenshotPath('serve-decision'), fullPage: true });
     await page.close();
+  });
+
+  test("a dropped trace's first timeline is the one asked for with its overview: one totals query, at the plot's width", async () => {
+    // A server of its own: nothing loaded, so the page shows no other trace's timeline first.
+    const fresh = await startServeProcess(['--ui', path.join(outDir, 'ui-serve-renderer')]);
+    const page = await browser.context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    // The requests the page sends, in order (a totals query as "totals:<buckets>").
+    const sent: string[] = [];
+    page.on('websocket', (ws) =>
+      ws.on('framesent', ({ payload }) => {
+        if (typeof payload !== 'string') return;
+        const frame = JSON.parse(payload) as { t?: string; name?: string; params?: Record<string, unknown> };
+        if (frame.t !== 'req' || frame.name === undefined) return;
+        const p = frame.params ?? {};
+        sent.push(
+          frame.name === 'queryTimeline' && p['boundariesOnly'] !== true
+            ? `totals:${String(p['buckets'])}`
+            : frame.name,
+        );
+      }),
+    );
+    await page.goto(fresh.url);
+    await page.waitForSelector('[data-testid="app"]');
+    await dropFile(page, 'streaming-h100.trace', readFileSync(fixture));
+    await page.waitForFunction(
+      () =>
+        document.querySelector('[data-testid="timeline-canvas"]')?.hasAttribute('data-bucket-px') === true,
+      undefined,
+      { timeout: 30_000 },
+    );
+    const first = await page.$eval('[data-testid="timeline-canvas"]', (c) => ({
+      bucketPx: Number((c as HTMLElement).dataset['bucketPx']),
+      width: c.getBoundingClientRect().width,
+    }));
+    // Whatever the page would still ask for the first view.
+    await page.waitForTimeout(1000);
+    const totals = sent.filter((name) => name.startsWith('totals:'));
+    // One query, made with the overview's (after the report, before the state the overview waits for):
+    // the timeline took its answer instead of asking at a guessed width and again at its own.
+    expect(totals).toEqual([
+      `totals:${Math.round(first.width) - timelineMargin.left - timelineMargin.right}`,
+    ]);
+    // setActiveSource: the page shows the source the load answered with (loadTrace itself goes binary).
+    const opened = sent.indexOf('setActiveSource');
+    const report = sent.indexOf('getReport', opened);
+    expect(opened).toBeGreaterThanOrEqual(0);
+    expect(report).toBe(opened + 1);
+    expect(sent.indexOf(totals[0] ?? '')).toBe(report + 1);
+    expect(sent.indexOf('getState', report)).toBeGreaterThan(report + 1);
+    // Drawn at the plot's resolution: a bucket per pixel.
+    expect(first.bucketPx).toBeCloseTo(1, 3);
+    expect(errors).toEqual([]);
+    await page.close();
+    await fresh.stop();
   });
 
   test('the recorded leaks trace: the Leaks view groups exactly the leaked allocations report --json names', async () => {

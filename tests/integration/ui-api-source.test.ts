@@ -15,7 +15,7 @@ import { ipcLikeTransport } from '../support/api-transports.ts';
 import type { TestClient } from '../support/api-transports.ts';
 import { realVmaSample } from '../support/import-fixtures.ts';
 import { simulateTraining, writeTrainingPickle } from '../../scripts/pytorch-training-snapshot.ts';
-import type { LoadProgress, PickedFile } from '../../src-renderer/data/source.ts';
+import type { FirstTimelineView, LoadProgress, PickedFile } from '../../src-renderer/data/source.ts';
 import { repoRoot } from '../support/ui-trace.ts';
 
 const fixture = path.join(repoRoot, 'assets', 'traces', 'streaming-h100.trace');
@@ -161,6 +161,64 @@ describe('one report: the CLI and the API', () => {
     expect(cliReport).toEqual(JSON.parse(JSON.stringify(apiReport)));
     const exported = await client.api.request('exportReport', { sourceId, format: 'json' });
     expect(JSON.parse(exported.content)).toEqual(cliReport);
+  });
+});
+
+describe('ApiSource: the first timeline of a file just opened', () => {
+  /** An ApiSource whose requests are listed in order (a totals query as "totals:<buckets>"). */
+  function listingSource(view: (() => FirstTimelineView | null) | undefined): {
+    source: ApiSource;
+    sent: string[];
+  } {
+    const sent: string[] = [];
+    const request = client.api.request.bind(client.api);
+    const listing = {
+      ...client.api,
+      request: ((method, params) => {
+        const p = params as { boundariesOnly?: boolean; buckets?: number };
+        sent.push(method === 'queryTimeline' && p.boundariesOnly !== true ? `totals:${p.buckets}` : method);
+        return request(method, params);
+      }) as typeof client.api.request,
+    };
+    return { source: new ApiSource(listing, undefined, view), sent };
+  }
+
+  test('its totals are asked for right behind its report, where the timeline will draw them, and given once', async () => {
+    const { source: opener, sent } = listingSource(() => ({ plotWidth: 321.7, groupBy: 'type' }));
+    const o = await opener.loadTraceFile(transport.backend.grantFile(fixture, 'command-line').fileId);
+    // Sent with the overview's requests, before the overview was answered: no view had mounted yet.
+    const report = sent.indexOf('getReport');
+    expect(sent.slice(0, report + 2)).toEqual(['loadTrace', 'setActiveSource', 'getReport', 'totals:321']);
+    const primed = opener.takePrimedTimeline();
+    if (!primed) throw new Error('no primed timeline');
+    expect(primed.query).toEqual({ start: 0, end: o.eventCount, buckets: 321, groupBy: 'type' });
+    expect(opener.takePrimedTimeline()).toBeNull();
+    // The same buckets the view's own query for that range gives (that one goes through the time index).
+    const answer = await primed.answer;
+    const asked = await opener.timeline(primed.query);
+    expect(sent.filter((name) => name.startsWith('totals:'))).toEqual(['totals:321', 'totals:321']);
+    expect(answer).toEqual(asked);
+    expect(answer.count).toBeGreaterThan(0);
+    expect(answer.firstEvent[0]).toBe(0);
+    expect(answer.firstEvent[answer.count]).toBe(o.eventCount);
+  });
+
+  test('none without a view to draw it, none for another source shown meanwhile', async () => {
+    const plain = listingSource(undefined);
+    await plain.source.loadTraceFile(transport.backend.grantFile(fixture, 'command-line').fileId);
+    expect(plain.source.takePrimedTimeline()).toBeNull();
+    expect(plain.sent.some((name) => name.startsWith('totals:'))).toBe(false);
+    const unknown = listingSource(() => null);
+    await unknown.source.loadTraceFile(transport.backend.grantFile(fixture, 'command-line').fileId);
+    expect(unknown.source.takePrimedTimeline()).toBeNull();
+    const moved = listingSource(() => ({ plotWidth: 500, groupBy: 'heap' }));
+    await moved.source.loadTraceFile(transport.backend.grantFile(fixture, 'command-line').fileId);
+    // The newest source is the one just opened; the first one is another (loaded before all tests).
+    const traces = (await client.api.request('getState', {})).traces;
+    const other = traces[0];
+    if (!other || other.sourceId === traces.at(-1)?.sourceId) throw new Error('no other loaded source');
+    await moved.source.showSource(other.sourceId);
+    expect(moved.source.takePrimedTimeline()).toBeNull();
   });
 });
 
