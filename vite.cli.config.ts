@@ -1,9 +1,9 @@
-// The Node build of the command line and its three worker threads: `npm run build` writes dist/cli/
-// (vramscope.js, scenario-worker.js, trace-worker.js, trace-stream-worker.js and their shared chunks, all
-// in that one folder, which src-main/runtime/install.ts relies on). Dependencies (zod, ws) are bundled in,
-// so the installed package runs with no node_modules and no TypeScript tooling. Every command in
-// src-main/cli/registry.ts is part of the bundle: the registry imports each (dynamically: a chunk each,
-// loaded when that command runs).
+// The Node build of the command line and its four worker threads: `npm run build` writes dist/cli/
+// (vramscope.js, scenario-worker.js, trace-worker.js, trace-stream-worker.js, analysis-worker.js and their
+// shared chunks, all in that one folder, which src-main/runtime/install.ts relies on). Dependencies (zod,
+// ws) are bundled in, so the installed package runs with no node_modules and no TypeScript tooling. Every
+// command in src-main/cli/registry.ts is part of the bundle: the registry imports each (dynamically: a
+// chunk each, loaded when that command runs).
 import { builtinModules } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,8 @@ export const cliEntries = {
   'trace-worker': 'src-main/api/trace-worker.ts',
   /** `vramscope import` only: encodes the trace while the import runs (src-main/import/trace-stream.ts). */
   'trace-stream-worker': 'src-main/import/trace-stream-worker.ts',
+  /** The trace worker's: analyses an import's timeline while it is written (src-main/import/analysis-follower.ts). */
+  'analysis-worker': 'src-main/import/analysis-worker.ts',
 };
 
 export default defineConfig({

@@ -1,6 +1,7 @@
-// Forge's vite build of the Electron main process and the two worker threads it starts (forge adds its
+// Forge's vite build of the Electron main process and the worker threads it starts (forge adds its
 // defines; the outDir is .vite/build). Everything main runs at run time is in that folder: main.js,
-// scenario-worker.js, trace-worker.js and their shared chunks side by side (src-main/runtime/install.ts
+// scenario-worker.js, trace-worker.js (and its analysis-worker.js) and their shared chunks side by side
+// (src-main/runtime/install.ts
 // finds the workers there), with zod and ws bundled in; no sources, no node_modules. ESM output, since
 // package.json says "type": "module". The native addon is loaded by path (an extra resource when packaged).
 import path from 'node:path';
@@ -14,6 +15,7 @@ export const mainEntries = {
   main: 'src-main/electron/main.ts',
   'scenario-worker': 'src-main/session/scenario-worker.ts',
   'trace-worker': 'src-main/api/trace-worker.ts',
+  'analysis-worker': 'src-main/import/analysis-worker.ts',
 };
 
 export default defineConfig({

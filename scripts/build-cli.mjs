@@ -68,7 +68,7 @@ export async function buildCli({ quiet = false } = {}) {
   if (!quiet) {
     const ms = (performance.now() - started).toFixed(0);
     process.stdout.write(
-      `built dist/cli (vramscope, scenario-worker, trace-worker, trace-stream-worker) in ${ms} ms\n`,
+      `built dist/cli (vramscope, scenario-worker, trace-worker, trace-stream-worker, analysis-worker) in ${ms} ms\n`,
     );
   }
 }

@@ -125,7 +125,13 @@ function checkNoSources(app: string): void {
   }
   const build = path.join(app, '.vite', 'build');
   const names = readdirSync(build);
-  for (const need of ['main.js', 'preload.cjs', 'scenario-worker.js', 'trace-worker.js'])
+  for (const need of [
+    'main.js',
+    'preload.cjs',
+    'scenario-worker.js',
+    'trace-worker.js',
+    'analysis-worker.js',
+  ])
     if (!names.includes(need)) fail(`.vite/build/${need} is missing (has: ${names.join(', ')})`);
   if (hits === 0)
     ok(`${files.length} files in .vite/ (${names.join(', ')}): no source paths, no source maps`);

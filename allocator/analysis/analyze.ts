@@ -28,7 +28,7 @@ import {
   type SnapshotDiff,
 } from './reports.ts';
 import { snapshotOf, type Snapshot, type Usage } from './snapshot.ts';
-import { Timeline } from './timeline.ts';
+import { Timeline, type TimelineParts } from './timeline.ts';
 
 export interface PeakValue {
   readonly bytes: number;
@@ -128,6 +128,47 @@ export interface AnalyzeOptions {
   readonly checkpointInterval?: number;
   /** log2 of the events per level-0 timeline bucket (default 6: 64 events). */
   readonly timelineBaseLog2?: number;
+  /**
+   * Events the stream will hold, when known before they are all there (a stream analysed while it is
+   * written): sizes the timeline's first allocation. Default: the events there at the start.
+   */
+  readonly expectedEvents?: number;
+}
+
+/**
+ * A TraceAnalysis's data: typed arrays, numbers and plain objects, without its events, so that an analysis
+ * made on one thread can be taken up on another that holds the same events (structured clone, the arrays'
+ * buffers transferred). Made by `TraceAnalysis.toParts`, taken back by `TraceAnalysis.fromParts`.
+ */
+export interface AnalysisParts {
+  /** The layout the analysis was made for (fromParts refuses a device with another). */
+  readonly layout: SeriesLayout;
+  /** The replay state after the analysed events (its eventIndex: the events analysed). */
+  readonly state: Checkpoint;
+  readonly checkpoints: readonly Checkpoint[];
+  readonly interval: number;
+  readonly stored: number;
+  readonly timeline: TimelineParts;
+  readonly peakC: Float64Array;
+  readonly peakCAt: Float64Array;
+  readonly peakA: Float64Array;
+  readonly peakAAt: Float64Array;
+  readonly allocCount: Float64Array;
+  readonly counts: Float64Array;
+  readonly failures: readonly FailureRecord[];
+  readonly budgets: readonly HeapBudget[];
+  readonly budgetSteps: readonly (readonly BudgetStep[])[];
+  readonly flagged: readonly BudgetFlag[];
+  readonly retried: number;
+}
+
+function sameLayout(a: SeriesLayout, b: SeriesLayout): boolean {
+  return (
+    a.typeCount === b.typeCount &&
+    a.heapCount === b.heapCount &&
+    a.typeHeap.length === b.typeHeap.length &&
+    a.typeHeap.every((h, t) => b.typeHeap[t] === h)
+  );
 }
 
 /** Checkpoint entries (Uint32) kept at most before the interval doubles. */
@@ -153,7 +194,7 @@ export class TraceAnalysis {
   private readonly peakAAt: Float64Array;
   private readonly allocCount: Float64Array;
   /** Per event kind (a byte: captured applications add kinds 16 and up). */
-  private readonly counts = new Float64Array(256);
+  private readonly counts: Float64Array;
   private readonly failures: FailureRecord[] = [];
   private readonly budgets = new Map<number, HeapBudget>();
   /** Per heap index: the budget line as steps, in event order (a step only where the value changed). */
@@ -162,14 +203,49 @@ export class TraceAnalysis {
   private retried = 0;
   private cachedSummary: AnalysisSummary | null = null;
 
-  constructor(events: TraceEvents, device: DeviceDescription, options: AnalyzeOptions = {}) {
+  /** `restored`: fromParts's data (then nothing is analysed here). */
+  constructor(
+    events: TraceEvents,
+    device: DeviceDescription,
+    options: AnalyzeOptions = {},
+    restored?: AnalysisParts,
+  ) {
     this.events = events;
     this.device = device;
     const layout = seriesLayout(device);
     this.layout = layout;
+    if (restored) {
+      if (!sameLayout(layout, restored.layout))
+        throw new Error('analysis parts: made for other memory types and heaps than this device has');
+      if (restored.state.eventIndex > events.length)
+        throw new Error(
+          `analysis parts: ${restored.state.eventIndex} events analysed, the stream has ${events.length}`,
+        );
+      this.state = ReplayState.fromCheckpoint(events, layout, restored.state);
+      this.timeline = Timeline.fromParts(layout, restored.timeline);
+      this.interval = restored.interval;
+      this.checkpoints = [...restored.checkpoints];
+      this.stored = restored.stored;
+      this.peakC = restored.peakC;
+      this.peakCAt = restored.peakCAt;
+      this.peakA = restored.peakA;
+      this.peakAAt = restored.peakAAt;
+      this.allocCount = restored.allocCount;
+      this.counts = restored.counts;
+      for (const f of restored.failures) this.failures.push(f);
+      for (const b of restored.budgets) this.budgets.set(b.heapIndex, b);
+      this.budgetSteps = restored.budgetSteps.map((steps) => [...steps]);
+      for (const f of restored.flagged) this.flagged.push(f);
+      this.retried = restored.retried;
+      return;
+    }
     const S = layout.seriesCount;
     this.state = new ReplayState(events, layout);
-    this.timeline = new Timeline(layout, events.length, options.timelineBaseLog2 ?? 6);
+    this.timeline = new Timeline(
+      layout,
+      Math.max(events.length, options.expectedEvents ?? 0),
+      options.timelineBaseLog2 ?? 6,
+    );
     this.interval = Math.max(1, Math.floor(options.checkpointInterval ?? 4096));
     this.checkpoints = [this.state.checkpoint()];
     this.peakC = new Float64Array(S);
@@ -177,8 +253,57 @@ export class TraceAnalysis {
     this.peakA = new Float64Array(S);
     this.peakAAt = new Float64Array(S).fill(-1);
     this.allocCount = new Float64Array(S);
+    this.counts = new Float64Array(256);
     this.budgetSteps = Array.from({ length: layout.heapCount }, () => []);
     this.extend();
+  }
+
+  /**
+   * The analysis's data (toParts) and the buffers to transfer with it. Its own arrays, not copies: once
+   * they are transferred this analysis is unusable.
+   */
+  toParts(): { readonly parts: AnalysisParts; readonly transfer: ArrayBuffer[] } {
+    const parts: AnalysisParts = {
+      layout: this.layout,
+      state: this.state.checkpoint(),
+      checkpoints: this.checkpoints,
+      interval: this.interval,
+      stored: this.stored,
+      timeline: this.timeline.toParts(),
+      peakC: this.peakC,
+      peakCAt: this.peakCAt,
+      peakA: this.peakA,
+      peakAAt: this.peakAAt,
+      allocCount: this.allocCount,
+      counts: this.counts,
+      failures: this.failures,
+      budgets: [...this.budgets.values()],
+      budgetSteps: this.budgetSteps,
+      flagged: this.flagged,
+      retried: this.retried,
+    };
+    const buffers = new Set<ArrayBuffer>();
+    const add = (a: ArrayBufferView | undefined): void => {
+      // Shared memory is shared, not moved; two views of one buffer move it once.
+      if (a && a.buffer instanceof ArrayBuffer) buffers.add(a.buffer);
+    };
+    for (const cp of [parts.state, ...parts.checkpoints])
+      for (const a of [cp.allocations, cp.renames, cp.moves, cp.blocks, cp.committed, cp.allocated]) add(a);
+    const t = parts.timeline;
+    for (const a of [t.eventType, t.dCommitted, t.dAllocated]) add(a);
+    for (const l of t.levels) for (const a of [l.cMin, l.cMax, l.cLast, l.aMin, l.aMax, l.aLast]) add(a);
+    for (const a of [parts.peakC, parts.peakCAt, parts.peakA, parts.peakAAt, parts.allocCount, parts.counts])
+      add(a);
+    return { parts, transfer: [...buffers] };
+  }
+
+  /**
+   * The analysis `parts` describe (toParts of an analysis of `events`, perhaps made on another thread),
+   * for `device` (which must have the memory types and heaps it was made for). Its arrays are taken as
+   * they are. Events appended since it was made are analysed by `extend`, as for any analysis.
+   */
+  static fromParts(events: TraceEvents, device: DeviceDescription, parts: AnalysisParts): TraceAnalysis {
+    return new TraceAnalysis(events, device, {}, parts);
   }
 
   /** Events analyzed so far (the stream may have grown since: see `extend`). */

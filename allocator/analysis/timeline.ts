@@ -34,7 +34,8 @@ export interface TimelineQueryResult {
   readonly bucketsTouched: number;
 }
 
-interface Level {
+/** One level of the pyramid (exported as part of TimelineParts). */
+export interface Level {
   readonly bucketEvents: number;
   /** Buckets in use (the arrays may hold more: capacity grows by doubling). */
   count: number;
@@ -78,6 +79,21 @@ function reserveLevel(level: Level, count: number, S: number): void {
   level.aMin = grown(level.aMin, n, Infinity);
   level.aMax = grown(level.aMax, n, -Infinity);
   level.aLast = grown(level.aLast, n, 0);
+}
+
+/**
+ * A Timeline's data: typed arrays and numbers only, so that it can go to another thread (structured clone,
+ * its buffers transferred). Made by `Timeline.toParts`, taken back by `Timeline.fromParts`.
+ */
+export interface TimelineParts {
+  readonly baseLog2: number;
+  /** Events recorded. */
+  readonly recorded: number;
+  readonly eventType: Int16Array;
+  readonly dCommitted: Float64Array;
+  readonly dAllocated: Float64Array;
+  readonly levels: readonly Level[];
+  readonly dirtyFrom: number;
 }
 
 /**
@@ -132,6 +148,34 @@ export class Timeline {
   /** Events recorded (queries cover [0, eventCount)). */
   get eventCount(): number {
     return this.recorded;
+  }
+
+  /**
+   * The timeline's data, its own arrays (not copies): transferring their buffers to another thread leaves
+   * this timeline unusable. Its upper levels may be stale (they are brought up to date before a query).
+   */
+  toParts(): TimelineParts {
+    return {
+      baseLog2: this.baseLog2,
+      recorded: this.recorded,
+      eventType: this.eventType,
+      dCommitted: this.dCommitted,
+      dAllocated: this.dAllocated,
+      levels: this.levels,
+      dirtyFrom: this.dirtyFrom,
+    };
+  }
+
+  /** A timeline over `parts` (toParts of one with the same layout), its arrays taken as they are. */
+  static fromParts(layout: SeriesLayout, parts: TimelineParts): Timeline {
+    const timeline = new Timeline(layout, 0, parts.baseLog2);
+    timeline.recorded = parts.recorded;
+    timeline.eventType = parts.eventType;
+    timeline.dCommitted = parts.dCommitted;
+    timeline.dAllocated = parts.dAllocated;
+    timeline.levels.splice(0, timeline.levels.length, ...parts.levels);
+    timeline.dirtyFrom = parts.dirtyFrom;
+    return timeline;
   }
 
   private reserveEvents(n: number): void {

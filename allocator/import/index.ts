@@ -1,6 +1,7 @@
 // Importers for other tools' memory dumps: format detection and one entry point. Pure (no Node APIs):
 // the CLI feeds them a file through src-main/import/file-source.ts; a browser could feed a File.
 import type { EventLog, EventLogOptions } from '../event-log.ts';
+import type { DeviceDescription } from '../device.ts';
 import { sniffTextEncoding, type ByteSource } from './byte-source.ts';
 import { importGpuMemDump } from './gpumemdump.ts';
 import {
@@ -28,10 +29,12 @@ export interface ImportOptions {
   readonly partial?: boolean;
   /**
    * Makes the event log a PyTorch snapshot's timeline is written into (default `new EventLog(options)`), so
-   * the caller can watch it grow: the CLI encodes the trace on another thread meanwhile. Other formats
-   * build their logs themselves.
+   * the caller can watch it grow: the CLI encodes the trace on another thread meanwhile, the web server
+   * analyses it. `device`: the device the import will describe, as far as it is known when the timeline
+   * starts: its memory types and heaps are final, their sizes and names may not be. Other formats build
+   * their logs themselves.
    */
-  readonly eventLog?: (options: EventLogOptions) => EventLog;
+  readonly eventLog?: (options: EventLogOptions, device: DeviceDescription) => EventLog;
   /** Where a PyTorch snapshot's per-entry columns live while it is read (EntryMemoryProvider). */
   readonly entryMemory?: EntryMemoryProvider;
 }

@@ -28,7 +28,7 @@
 //
 // Memory: segments and trace entries are taken from the parser one at a time; entries are kept in compact
 // typed columns (28 bytes each) for the backward walk, and stacks are interned once.
-import type { MemoryHeap, MemoryType } from '../device.ts';
+import type { DeviceDescription, MemoryHeap, MemoryType } from '../device.ts';
 import { MemoryHeapFlags, MemoryPropertyFlags } from '../device.ts';
 import { EventLog, allColumnBits, columnBits, type EventLogOptions } from '../event-log.ts';
 import { AddrMap, type Addr } from './addr-map.ts';
@@ -847,11 +847,39 @@ interface Ids {
   allocation: number;
 }
 
+/**
+ * CUDA devices in Vulkan's terms: one device-local heap and memory type per CUDA device, heap i
+ * `heapBytes[i]` large.
+ */
+function cudaDevices(heapBytes: readonly number[], file: string): DeviceDescription {
+  const devices = heapBytes.length;
+  const heaps: MemoryHeap[] = heapBytes.map((size, index) => ({
+    index,
+    size,
+    flags: MemoryHeapFlags.DEVICE_LOCAL,
+  }));
+  const types: MemoryType[] = heapBytes.map((_size, index) => ({
+    index,
+    propertyFlags: MemoryPropertyFlags.DEVICE_LOCAL,
+    heapIndex: index,
+    heapKind: `cuda:${index}`,
+  }));
+  return vulkanTermsDevice({
+    name: devices === 1 ? 'CUDA device 0 (PyTorch snapshot)' : `${devices} CUDA devices (PyTorch snapshot)`,
+    vendorId: 0x10de,
+    deviceId: 0,
+    heaps,
+    types,
+    source: `import:pytorch:${file}`,
+  });
+}
+
+/** `newLog`: makes the timeline's log, given its options and how many CUDA devices the import has. */
 function buildTimeline(
   c: Collector,
   warnings: Warnings,
   found: string[],
-  newLog: (options: EventLogOptions) => EventLog,
+  newLog: (options: EventLogOptions, deviceCount: number) => EventLog,
 ): { devices: number; perDevicePeak: number[]; expandablePieces: number; end: ImportTotals } {
   const { segments, entries } = c.state;
   // The collector's log only interned strings so far; the timeline gets a log sized for every event it
@@ -859,12 +887,12 @@ function buildTimeline(
   const strings = c.log.strings;
   let bound = entries.length + 64;
   for (const s of segments) bound += 2 + 2 * s.blocks.length;
-  const log = newLog({ clock: () => c.now, initialCapacity: bound });
-  const allocSize = new AllocationSizes(bound + 1);
-  c.log = log;
   let deviceCount = 0;
   for (const seg of segments) deviceCount = Math.max(deviceCount, seg.device + 1);
   deviceCount = Math.max(deviceCount, entries.rowsPerDevice.length);
+  const log = newLog({ clock: () => c.now, initialCapacity: bound }, deviceCount);
+  const allocSize = new AllocationSizes(bound + 1);
+  c.log = log;
   const states: DeviceState[] = Array.from({ length: deviceCount }, () => new DeviceState());
   const ids: Ids = { block: 1, allocation: 1 };
   const ghostStack = strings.intern('(allocated before the trace started: no frames recorded)');
@@ -1222,7 +1250,7 @@ interface PytorchImportOptions {
   onProgress?: ImportProgress;
   partial?: boolean;
   /** Makes the timeline's event log (ImportOptions.eventLog). */
-  eventLog?: (options: EventLogOptions) => EventLog;
+  eventLog?: (options: EventLogOptions, device: DeviceDescription) => EventLog;
   /** Where the entries' columns live (ImportOptions.entryMemory). */
   entryMemory?: EntryMemoryProvider;
 }
@@ -1387,11 +1415,11 @@ async function importSnapshot(source: ByteSource, options: PytorchImportOptions)
       );
   }
   c.state.entries.finishPublishing();
-  const { devices, perDevicePeak, end } = buildTimeline(
-    c,
-    warnings,
-    found,
-    options.eventLog ?? ((o) => new EventLog(o)),
+  const { devices, perDevicePeak, end } = buildTimeline(c, warnings, found, (logOptions, deviceCount) =>
+    options.eventLog
+      ? // The device as the timeline starts: its memory types and heaps, not yet their sizes.
+        options.eventLog(logOptions, cudaDevices(new Array<number>(deviceCount).fill(0), source.name))
+      : new EventLog(logOptions),
   );
   if (end.allocatedBytes !== totals.allocatedBytes && end.allocations === totals.allocations)
     found.push(
@@ -1408,27 +1436,11 @@ async function importSnapshot(source: ByteSource, options: PytorchImportOptions)
       t.allocatedBytes += b.size;
     }
   }
-  const heaps: MemoryHeap[] = perType.map((t, index) => ({
-    index,
-    // The snapshot does not record GPU capacity: the heap is as large as the most the device had reserved.
-    size: Math.max(t.blockBytes, perDevicePeak[index] ?? 0),
-    flags: MemoryHeapFlags.DEVICE_LOCAL,
-  }));
-  const types: MemoryType[] = perType.map((_t, index) => ({
-    index,
-    propertyFlags: MemoryPropertyFlags.DEVICE_LOCAL,
-    heapIndex: index,
-    heapKind: `cuda:${index}`,
-  }));
-  // A CUDA device in Vulkan's terms: one device-local heap and memory type per CUDA device.
-  const device = vulkanTermsDevice({
-    name: devices === 1 ? 'CUDA device 0 (PyTorch snapshot)' : `${devices} CUDA devices (PyTorch snapshot)`,
-    vendorId: 0x10de,
-    deviceId: 0,
-    heaps,
-    types,
-    source: `import:pytorch:${source.name}`,
-  });
+  // The snapshot does not record GPU capacity: a heap is as large as the most its device had reserved.
+  const device = cudaDevices(
+    perType.map((t, index) => Math.max(t.blockBytes, perDevicePeak[index] ?? 0)),
+    source.name,
+  );
   found.unshift(
     `PyTorch CUDA memory snapshot (${version === 'json' ? 'JSON' : `pickle protocol ${version.slice(7)}`}): ${segments.length} segments on ${devices} device${devices === 1 ? '' : 's'}, ${entries.length} trace entries in ${c.state.traceLists} device_traces lists`,
   );

@@ -148,6 +148,16 @@ export class AnalyzedSource {
     this.eventsNow = init.events;
   }
 
+  /**
+   * Takes `analysis` (of this source's events, made elsewhere: TraceAnalysis.fromParts) as its analysis;
+   * analysis() extends it by any events it has not seen.
+   */
+  adoptAnalysis(analysis: TraceAnalysis): void {
+    if (analysis.events !== this.eventsNow()) throw new Error('adoptAnalysis: an analysis of other events');
+    this.cachedAnalysis = analysis;
+    this.cachedTable = null;
+  }
+
   /** A source over a loaded trace file (its header, events and warnings); loadMs is set by the caller. */
   static ofLoadedTrace(sourceId: string, name: string, loaded: LoadedTrace): AnalyzedSource {
     const events = loaded.events;

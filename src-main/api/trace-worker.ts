@@ -1,7 +1,13 @@
 // The trace worker thread: loads trace files, imports foreign dumps, keeps their analyses and answers the
 // contract's queries over them (see trace-protocol.ts). Everything CPU-heavy about traces happens here.
 import { parentPort } from 'node:worker_threads';
-import { bytesSource, ImportError, importSource, type ByteSource } from '../../allocator/import/index.ts';
+import {
+  bytesSource,
+  ImportError,
+  importSource,
+  type ByteSource,
+  type ImportResult,
+} from '../../allocator/import/index.ts';
 import {
   createSimulatedDevice,
   type DeviceDescription,
@@ -34,9 +40,13 @@ import type {
   WorkerFile,
 } from './trace-protocol.ts';
 import { PrefaultedImportMemory } from '../import/prefault.ts';
+import { AnalysisFollower, followMinEvents, startAnalysisThread } from '../import/analysis-follower.ts';
+import { TraceAnalysis } from '../../allocator/analysis/index.ts';
 
 const port = parentPort;
 if (!port) throw new Error('trace-worker.ts must run in a worker thread');
+// Loads its code now, while nothing waits for it (analysis-follower.ts).
+startAnalysisThread();
 const post = (message: FromTraceWorker): void => port.postMessage(message);
 const sources = new Map<string, AnalyzedSource>();
 /** Tasks being loaded or imported; a cancel message marks theirs (checked between chunks). */
@@ -154,6 +164,9 @@ async function importDump(
   const started = performance.now();
   const name = printable(input.name, 255);
   let result;
+  // The timeline's analysis on another thread while it is written (analysis-follower.ts), if any. Set in
+  // the eventLog callback: the cast keeps TypeScript from narrowing it to null for good.
+  let follower = null as AnalysisFollower | null;
   try {
     const bytes: ByteSource =
       input.kind === 'bytes'
@@ -171,13 +184,22 @@ async function importDump(
     result = await importSource(bytes, {
       ...(format === 'auto' ? {} : { format }),
       entryMemory: memory.entryMemory,
-      eventLog: (options) => memory.eventLog(options),
+      eventLog: (options, device) => {
+        const log = memory.eventLog(options);
+        const expected = options.initialCapacity ?? 0;
+        if (follower === null && expected >= followMinEvents) {
+          follower = newFollower();
+          follower?.follow(log, device, expected);
+        }
+        return log;
+      },
       onProgress: (done, total, phase) => {
         if (isCancelled()) throw new FileReadError('cancelled', `importing ${name} was cancelled`);
         report('progress', done, total ?? 0, phase);
       },
     });
   } catch (error) {
+    follower?.close();
     const failure =
       error instanceof ImportError
         ? new ApiFailure('Failed', printable(error.message, 400))
@@ -196,11 +218,47 @@ async function importDump(
     loadMs: 0,
     events: () => events,
   });
+  await adoptFollowed(follower, source, events, result);
   await analyzeUnlessCancelled(source, `importing ${name} was cancelled`, isCancelled, report);
   source.loadMs = performance.now() - started;
   sources.set(sourceId, source);
   report('done', 1, 1, `${events.length} events`);
   return { summary: source.summary() };
+}
+
+/** A job on the analysis thread for a large import's timeline; null when it has none (analysed at the end). */
+function newFollower(): AnalysisFollower | null {
+  try {
+    return new AnalysisFollower();
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Gives `source` the followed analysis of its events when the thread made one for this result's log and
+ * device; otherwise (no thread, it failed, another log or other memory types) the source analyses them
+ * itself (analyzeUnlessCancelled).
+ */
+async function adoptFollowed(
+  follower: AnalysisFollower | null,
+  source: AnalyzedSource,
+  events: TraceEvents,
+  result: ImportResult,
+): Promise<void> {
+  if (follower === null) return;
+  if (follower.log !== result.log) {
+    // It followed no log, or another one than the result's (none of which the importers make).
+    follower.close();
+    return;
+  }
+  const parts = await follower.finish();
+  if (parts === null) return;
+  try {
+    source.adoptAnalysis(TraceAnalysis.fromParts(events, result.header.device, parts));
+  } catch {
+    // Made for other memory types or heaps than the import's device: analysed here instead.
+  }
 }
 
 /** Replays a loaded source on another device and/or strategy; the replay becomes a source of its own. */

@@ -24,13 +24,14 @@ export function assetsDir(): string {
   return process.env.VRAMSCOPE_ASSETS_DIR ?? path.join(installRoot, 'assets');
 }
 
-export type WorkerName = 'scenario-worker' | 'trace-worker' | 'trace-stream-worker';
+export type WorkerName = 'scenario-worker' | 'trace-worker' | 'trace-stream-worker' | 'analysis-worker';
 
 /** The source folder (under src-main/) of each worker. */
 const workerFolders: Record<WorkerName, string> = {
   'scenario-worker': 'session',
   'trace-worker': 'api',
   'trace-stream-worker': 'import',
+  'analysis-worker': 'import',
 };
 
 /**

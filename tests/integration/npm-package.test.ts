@@ -59,6 +59,7 @@ describe('npm pack + npm install -g', () => {
     expect(files).toContain(path.join('dist', 'cli', 'scenario-worker.js'));
     expect(files).toContain(path.join('dist', 'cli', 'trace-worker.js'));
     expect(files).toContain(path.join('dist', 'cli', 'trace-stream-worker.js'));
+    expect(files).toContain(path.join('dist', 'cli', 'analysis-worker.js'));
     expect(files).toContain(path.join('dist', 'renderer', 'index.html'));
     expect(files.filter((f) => /\.(ts|tsx|mts)$/.test(f))).toEqual([]);
     // The one dependency: bufferutil (optional, prebuilt; ws unmasks uploads with it, else in JavaScript)

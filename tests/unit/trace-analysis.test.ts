@@ -2,7 +2,14 @@ import { describe, expect, test } from 'vitest';
 import { EventLog } from '../../allocator/event-log.ts';
 import { AllocationKind } from '../../allocator/types.ts';
 import { traceEventsOf, type TraceEvents } from '../../allocator/trace/index.ts';
-import { analyzeTrace, replayTo, seriesLayout, type TimelineGroup } from '../../allocator/analysis/index.ts';
+import {
+  TraceAnalysis,
+  analyzeTrace,
+  replayTo,
+  seriesLayout,
+  type AnalysisParts,
+  type TimelineGroup,
+} from '../../allocator/analysis/index.ts';
 import { rng } from '../support/rng.ts';
 import { generateWorkload, microClock, testDevice } from '../support/trace-fixtures.ts';
 
@@ -346,5 +353,73 @@ describe('incremental analysis of a growing stream', () => {
     }
     expect(analysis.leaksAt()).toEqual(once.leaksAt());
     expect(analysis.fragmentationAt()).toEqual(once.fragmentationAt());
+  });
+});
+
+describe('an analysis taken up from its parts (made on another thread)', () => {
+  /** What a postMessage does to the parts: a structured clone with their buffers moved. */
+  function sent(analysis: ReturnType<typeof analyzeTrace>): AnalysisParts {
+    const { parts, transfer } = analysis.toParts();
+    const copy = structuredClone(parts, { transfer });
+    // Moved, not copied: the sender's arrays are gone.
+    expect(transfer.length).toBeGreaterThan(0);
+    expect(transfer.every((b) => b.byteLength === 0)).toBe(true);
+    return copy;
+  }
+
+  test('made over part of a stream, taken up over all of it: the same as analysing it all here', () => {
+    const full = generateWorkload({ events: 30_000, seed: 23, liveTarget: 300 });
+    const fullEvents = traceEventsOf(full);
+    let shown = 12_345;
+    const growing: TraceEvents = {
+      get length() {
+        return shown;
+      },
+      columns: fullEvents.columns,
+      strings: fullEvents.strings,
+      decisions: fullEvents.decisions,
+    };
+    const options = { checkpointInterval: 512, timelineBaseLog2: 3 };
+    const there = analyzeTrace(growing, testDevice, { ...options, expectedEvents: full.length });
+    shown = 20_000;
+    there.extend();
+    const parts = sent(there);
+    const here = TraceAnalysis.fromParts(fullEvents, testDevice, parts);
+    expect(here.eventCount).toBe(20_000);
+    // The rest of the stream is analysed here, as it would be there.
+    expect(here.extend()).toBe(full.length - 20_000);
+    const once = analyzeTrace(fullEvents, testDevice, options);
+    expect(here.summary).toEqual(once.summary);
+    for (const group of ['heap', 'type'] as const)
+      for (const [a, b, n] of [
+        [0, full.length, 333],
+        [17, 29_000, 1000],
+        [19_990, 20_010, 20],
+      ] as const) {
+        const x = here.timeline.query(a, b, n, group);
+        const y = once.timeline.query(a, b, n, group);
+        expect(x.total).toEqual(y.total);
+        expect(x.series).toEqual(y.series);
+      }
+    for (const at of [0, 1, 4097, 19_999, 20_000, 25_000, full.length])
+      expect(here.snapshotAt(at)).toEqual(once.snapshotAt(at));
+    expect(here.leaksAt()).toEqual(once.leaksAt());
+    for (const heap of [0, 1]) {
+      expect(here.budgetLine(heap, 0, full.length)).toEqual(once.budgetLine(heap, 0, full.length));
+      expect(here.budgetLine(heap, 0, full.length).length).toBeGreaterThan(0);
+    }
+    expect(here.summary.failures.length).toBeGreaterThan(0);
+  });
+
+  test('failures and renames come across; a device with other memory types is refused', () => {
+    const events = traceEventsOf(handLog());
+    const parts = sent(analyzeTrace(events, testDevice));
+    const here = TraceAnalysis.fromParts(events, testDevice, parts);
+    const once = analyzeTrace(events, testDevice);
+    expect(here.summary).toEqual(once.summary);
+    expect(here.summary.failures.length).toBeGreaterThan(0);
+    expect(here.leaksAt()).toEqual(once.leaksAt());
+    const fewer = { ...testDevice, types: testDevice.types.slice(0, 1) };
+    expect(() => TraceAnalysis.fromParts(events, fewer, parts)).toThrow(/other memory types and heaps/);
   });
 });
