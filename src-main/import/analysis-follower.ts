@@ -11,9 +11,10 @@
 import type { Worker } from 'node:worker_threads';
 import type { AnalysisParts } from '../../allocator/analysis/index.ts';
 import type { DeviceDescription } from '../../allocator/device.ts';
-import type { EventColumns, EventLog } from '../../allocator/event-log.ts';
+import type { EventLog } from '../../allocator/event-log.ts';
 import { startWorker } from '../runtime/install.ts';
 import type { FromAnalysis, ToAnalysis } from './analysis-protocol.ts';
+import { FinalEventsSender } from './final-events.ts';
 
 /** Logs made for fewer events are analysed at the end (a few ms: not worth the messages). */
 export const followMinEvents = 65_536;
@@ -104,14 +105,14 @@ export class AnalysisFollower {
   /** The log followed (null until follow). */
   private followed: EventLog | null = null;
   private done = false;
-  private sentColumns: EventColumns | null = null;
-  /** Strings of the log sent so far (the job starts with string 0, ""). */
-  private sentStrings = 1;
+  private readonly sender: FinalEventsSender;
 
   /** A job on the analysis thread (started now if none runs: throws if it cannot be started). */
   constructor() {
     this.thread = analysisThread();
-    this.job = this.thread.newJob();
+    const job = this.thread.newJob();
+    this.job = job;
+    this.sender = new FinalEventsSender((columns) => this.thread.post({ type: 'columns', job, columns }));
   }
 
   /** The log followed: null until `follow`. */
@@ -128,7 +129,7 @@ export class AnalysisFollower {
     this.followed = log;
     this.thread.post({ type: 'start', job: this.job, device, expectedEvents });
     log.watchFinal(batchEvents, (final) => {
-      if (!this.done) this.thread.post({ type: 'final', job: this.job, final, ...this.newStrings(log) });
+      if (!this.done) this.thread.post({ type: 'final', job: this.job, ...this.sender.batch(log, final) });
     });
   }
 
@@ -144,7 +145,7 @@ export class AnalysisFollower {
     }
     this.done = true;
     const answer = this.thread.answerOf(this.job);
-    this.thread.post({ type: 'finish', job: this.job, final: log.length, ...this.newStrings(log) });
+    this.thread.post({ type: 'finish', job: this.job, ...this.sender.batch(log, log.length) });
     return answer;
   }
 
@@ -153,17 +154,5 @@ export class AnalysisFollower {
     if (this.done) return;
     this.done = true;
     if (this.followed !== null) this.thread.post({ type: 'drop', job: this.job });
-  }
-
-  /** Sends the log's columns when they are new to the job; the strings interned since last time. */
-  private newStrings(log: EventLog): { strings: string[]; columnsWritten: number } {
-    if (log.columns !== this.sentColumns) {
-      this.sentColumns = log.columns;
-      this.thread.post({ type: 'columns', job: this.job, columns: log.columns });
-    }
-    const all = log.strings.strings;
-    const strings = all.slice(this.sentStrings);
-    this.sentStrings = all.length;
-    return { strings, columnsWritten: log.columnsWritten };
   }
 }

@@ -4,6 +4,7 @@
 import type { AnalysisParts } from '../../allocator/analysis/index.ts';
 import type { DeviceDescription } from '../../allocator/device.ts';
 import type { EventColumns } from '../../allocator/event-log.ts';
+import type { FinalBatch } from './final-events.ts';
 
 export type ToAnalysis =
   /**
@@ -18,18 +19,8 @@ export type ToAnalysis =
     }
   /** The log's columns (SharedArrayBuffers), sent again whenever the log grows into new ones. */
   | { readonly type: 'columns'; readonly job: number; readonly columns: EventColumns }
-  /**
-   * Events [0, final) are final (EventLog.watchFinal): analyse them ('finish': they are all, hand the
-   * analysis over). `strings`: the log's strings from the count sent so far on (every string those
-   * events name is among them); `columnsWritten`: the log's EventLog.columnsWritten then.
-   */
-  | {
-      readonly type: 'final' | 'finish';
-      readonly job: number;
-      readonly final: number;
-      readonly strings: readonly string[];
-      readonly columnsWritten: number;
-    }
+  /** Events [0, final) are final: analyse them ('finish': they are all, hand the analysis over). */
+  | ({ readonly type: 'final' | 'finish'; readonly job: number } & FinalBatch)
   /** The import failed or was cancelled: forget the job. */
   | { readonly type: 'drop'; readonly job: number };
 

@@ -6,9 +6,8 @@
 import { parentPort } from 'node:worker_threads';
 import { analyzeTrace, type TraceAnalysis } from '../../allocator/analysis/index.ts';
 import type { DeviceDescription } from '../../allocator/device.ts';
-import type { EventColumns } from '../../allocator/event-log.ts';
-import type { TraceEvents } from '../../allocator/trace/index.ts';
 import type { FromAnalysis, ToAnalysis } from './analysis-protocol.ts';
+import { FinalEvents, type FinalBatch } from './final-events.ts';
 
 const port = parentPort;
 if (!port) throw new Error('analysis-worker.ts must run in a worker thread');
@@ -16,14 +15,8 @@ const post = (message: FromAnalysis, transfer: ArrayBuffer[] = []): void =>
   port.postMessage(message, transfer);
 
 /** One import's timeline as far as it is final (the events its analysis reads), and that analysis so far. */
-class Job implements TraceEvents {
-  private cols: EventColumns | null = null;
-  private finalEvents = 0;
-  /** EventLog.columnsWritten of the log as of the final events. */
-  private written = 0;
-  readonly strings: string[] = [''];
-  /** Imports record no decision records. */
-  readonly decisions = [];
+class Job {
+  readonly events = new FinalEvents();
   private analysis: TraceAnalysis | null = null;
   /** The first failure; reported at 'finish'. */
   private failure: Error | null = null;
@@ -33,32 +26,13 @@ class Job implements TraceEvents {
     private readonly expectedEvents: number,
   ) {}
 
-  get length(): number {
-    return this.finalEvents;
-  }
-
-  get columns(): EventColumns {
-    if (this.cols === null) throw new Error('no event columns were sent');
-    return this.cols;
-  }
-
-  get columnsWritten(): number {
-    return this.written;
-  }
-
-  setColumns(columns: EventColumns): void {
-    this.cols = columns;
-  }
-
-  /** Analyses events up to `final`. */
-  advance(final: number, added: readonly string[], columnsWritten: number): void {
-    for (const s of added) this.strings.push(s);
-    this.finalEvents = final;
-    this.written = columnsWritten;
+  /** Analyses the events up to the batch's `final`. */
+  advance(batch: FinalBatch): void {
+    this.events.advance(batch);
     if (this.failure !== null) return;
     try {
       if (this.analysis === null)
-        this.analysis = analyzeTrace(this, this.device, { expectedEvents: this.expectedEvents });
+        this.analysis = analyzeTrace(this.events, this.device, { expectedEvents: this.expectedEvents });
       else this.analysis.extend();
     } catch (error) {
       this.failure = error instanceof Error ? error : new Error(String(error));
@@ -88,13 +62,13 @@ port.on('message', (m: ToAnalysis) => {
   if (job === undefined) return;
   switch (m.type) {
     case 'columns':
-      job.setColumns(m.columns);
+      job.events.setColumns(m.columns);
       return;
     case 'final':
-      job.advance(m.final, m.strings, m.columnsWritten);
+      job.advance(m);
       return;
     case 'finish':
-      job.advance(m.final, m.strings, m.columnsWritten);
+      job.advance(m);
       jobs.delete(m.job);
       job.handOver(m.job);
       return;

@@ -3,6 +3,7 @@
 import type { EventColumns } from '../../allocator/event-log.ts';
 import type { EndState } from '../../allocator/import/end-state.ts';
 import type { TraceHeader } from '../../allocator/trace/index.ts';
+import type { FinalBatch } from './final-events.ts';
 import type { PrefaultRequest } from './prefault.ts';
 
 /** The worker's workerData. */
@@ -19,26 +20,10 @@ export type ToTraceStream =
   | { readonly type: 'prefault'; readonly request: PrefaultRequest }
   /** The log's columns (SharedArrayBuffers), sent again whenever the log grows into new ones. */
   | { readonly type: 'columns'; readonly columns: EventColumns }
-  /**
-   * Events [0, final) are final (EventLog.watchFinal); `strings` are the log's strings from the count sent
-   * so far on (every string those events name is among them); `columnsWritten`: the log's
-   * EventLog.columnsWritten then (a column without its bit is 0 in those events: not read).
-   */
-  | {
-      readonly type: 'final';
-      readonly final: number;
-      readonly strings: readonly string[];
-      readonly columnsWritten: number;
-    }
+  /** Events [0, final) are final (EventLog.watchFinal): encode the full chunks among them. */
+  | ({ readonly type: 'final' } & FinalBatch)
   /** The log is complete with `final` events: write the trace to `path` (a temporary name). */
-  | {
-      readonly type: 'finish';
-      readonly final: number;
-      readonly strings: readonly string[];
-      readonly columnsWritten: number;
-      readonly header: TraceHeader;
-      readonly path: string;
-    };
+  | ({ readonly type: 'finish'; readonly header: TraceHeader; readonly path: string } & FinalBatch);
 
 export type FromTraceStream =
   /**

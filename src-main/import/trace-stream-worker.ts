@@ -4,11 +4,12 @@
 // encoder, same chunking; only the header is encoded last (it depends on the whole log) and placed first.
 import { closeSync, fsyncSync, openSync, rmSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { EventLog, type EventColumns } from '../../allocator/event-log.ts';
+import { EventLog } from '../../allocator/event-log.ts';
 import { EndStateReplay } from '../../allocator/import/end-state.ts';
-import { TraceEncoder, traceEventsOf, type TraceEvents } from '../../allocator/trace/index.ts';
+import { TraceEncoder, traceEventsOf } from '../../allocator/trace/index.ts';
 import { reusableAllocateRecord } from '../../allocator/import/model.ts';
 import { writeAllSync } from '../trace/writer.ts';
+import { FinalEvents, type FinalBatch } from './final-events.ts';
 import { prefaultBlocking } from './prefault.ts';
 import type { FromTraceStream, ToTraceStream, TraceStreamSettings } from './trace-stream-protocol.ts';
 import { importDeflate } from './write-imported.ts';
@@ -23,41 +24,21 @@ const encoder = new TraceEncoder({
   deflate: importDeflate,
   maxEventsPerChunk: settings.maxEventsPerChunk,
 });
-let columns: EventColumns | null = null;
-let final = 0;
-/** EventLog.columnsWritten of main's log as of `final` (columns without a bit are not read). */
-let columnsWritten = 0;
-const strings: string[] = [''];
+/** main's log as far as it is final. */
+const events = new FinalEvents();
 /** Chunk records encoded so far, in file order. */
 const chunks: Uint8Array[] = [];
 /** The first encoding error; reported at 'finish' (main has nothing to do with it before). */
 let failure: Error | null = null;
 const replay = new EndStateReplay();
 
-/** The final events as TraceEvents. Imports record no decision records (main checks before streaming). */
-const events: TraceEvents = {
-  get length() {
-    return final;
-  },
-  get columns(): EventColumns {
-    if (columns === null) throw new Error('no event columns were sent');
-    return columns;
-  },
-  strings,
-  decisions: [],
-  get columnsWritten() {
-    return columnsWritten;
-  },
-};
-
-function advance(to: number, added: readonly string[], written: number, onlyFull: boolean): void {
-  for (const s of added) strings.push(s);
-  final = to;
-  columnsWritten = written;
-  if (columns !== null) replay.advance(columns, final);
+function advance(batch: FinalBatch, onlyFull: boolean): void {
+  events.advance(batch);
+  const columns = events.columnsIfSent;
+  if (columns !== null) replay.advance(columns, batch.final);
   if (failure !== null) return;
   try {
-    for (const record of encoder.encodePending(events, final, onlyFull)) chunks.push(record);
+    for (const record of encoder.encodePending(events, batch.final, onlyFull)) chunks.push(record);
   } catch (error) {
     failure = error instanceof Error ? error : new Error(String(error));
   }
@@ -121,13 +102,13 @@ port.on('message', (m: ToTraceStream) => {
       prefaultBlocking(m.request);
       return;
     case 'columns':
-      columns = m.columns;
+      events.setColumns(m.columns);
       return;
     case 'final':
-      advance(m.final, m.strings, m.columnsWritten, true);
+      advance(m, true);
       return;
     case 'finish':
-      advance(m.final, m.strings, m.columnsWritten, false);
+      advance(m, false);
       try {
         post({ type: 'end', end: replay.result() });
         if (failure !== null) throw failure;

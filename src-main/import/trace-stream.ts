@@ -7,9 +7,10 @@
 // writeImportedTrace at the end, as before.
 import { renameSync, rmSync } from 'node:fs';
 import type { Worker } from 'node:worker_threads';
-import { EventLog, type EventColumns, type EventLogOptions } from '../../allocator/event-log.ts';
+import { EventLog, type EventLogOptions } from '../../allocator/event-log.ts';
 import type { EndState, ImportResult } from '../../allocator/import/index.ts';
 import { startWorker } from '../runtime/install.ts';
+import { FinalEventsSender } from './final-events.ts';
 import { PrefaultedImportMemory } from './prefault.ts';
 import type { FromTraceStream, ToTraceStream, TraceStreamSettings } from './trace-stream-protocol.ts';
 import {
@@ -42,8 +43,7 @@ export class ImportTraceStream {
   /** write or close ran: no worker is started any more. */
   private done = false;
   private log: EventLog | null = null;
-  private sentColumns: EventColumns | null = null;
-  private sentStrings = 1; // the worker starts with string 0 ("")
+  private readonly sender = new FinalEventsSender((columns) => this.post({ type: 'columns', columns }));
   /** The worker's answer, or why it stopped; resolved once. */
   private answer: Promise<Answer> = Promise.resolve({ type: 'stopped', message: 'not started' });
   /** The end state the worker replayed (null: it sent none, or nothing was streamed). */
@@ -71,7 +71,7 @@ export class ImportTraceStream {
     this.log = log;
     this.warmUp();
     log.watchFinal(this.maxEventsPerChunk, (final) =>
-      this.post({ type: 'final', final, strings: this.newStrings(log), columnsWritten: log.columnsWritten }),
+      this.post({ type: 'final', ...this.sender.batch(log, final) }),
     );
     return log;
   };
@@ -114,18 +114,6 @@ export class ImportTraceStream {
     this.worker?.postMessage(message);
   }
 
-  /** Sends the log's columns when they are new to the worker; returns the strings interned since last time. */
-  private newStrings(log: EventLog): string[] {
-    if (log.columns !== this.sentColumns) {
-      this.sentColumns = log.columns;
-      this.post({ type: 'columns', columns: log.columns });
-    }
-    const all = log.strings.strings;
-    const strings = all.slice(this.sentStrings);
-    this.sentStrings = all.length;
-    return strings;
-  }
-
   /**
    * Writes the import's trace to `outPath`: finishes the streamed log, or writes the log at once
    * (writeImportedTrace) when it was not streamed. Stops the worker either way.
@@ -143,14 +131,7 @@ export class ImportTraceStream {
     try {
       worker.ref();
       const header = importedTraceHeader(result, this.headerOptions);
-      this.post({
-        type: 'finish',
-        final: log.length,
-        strings: this.newStrings(log),
-        columnsWritten: log.columnsWritten,
-        header,
-        path: temp,
-      });
+      this.post({ type: 'finish', ...this.sender.batch(log, log.length), header, path: temp });
       const answer = await this.answer;
       if (answer.type !== 'written') throw new Error(answer.message);
       // Its work done, the thread ends on its own time (waiting for that took 20-55 ms at load 5).

@@ -306,20 +306,25 @@ describe('analysis on generated workloads', () => {
   });
 });
 
+/** The first `shown()` of `events`, as a stream that is still being written shows them. */
+function growingPrefix(events: TraceEvents, shown: () => number): TraceEvents {
+  return {
+    get length() {
+      return shown();
+    },
+    columns: events.columns,
+    strings: events.strings,
+    decisions: events.decisions,
+  };
+}
+
 describe('incremental analysis of a growing stream', () => {
   test('extending by new events only equals analysing the whole stream at once', () => {
     const full = generateWorkload({ events: 30_000, seed: 11, liveTarget: 300 });
     const fullEvents = traceEventsOf(full);
     // A "live" view of the same events that grows in uneven batches.
     let copied = 0;
-    const growing: TraceEvents = {
-      get length() {
-        return copied;
-      },
-      columns: fullEvents.columns,
-      strings: fullEvents.strings,
-      decisions: fullEvents.decisions,
-    };
+    const growing = growingPrefix(fullEvents, () => copied);
     const analysis = analyzeTrace(growing, testDevice, { checkpointInterval: 512, timelineBaseLog2: 3 });
     const random = rng(5);
     let extensions = 0;
@@ -371,14 +376,7 @@ describe('an analysis taken up from its parts (made on another thread)', () => {
     const full = generateWorkload({ events: 30_000, seed: 23, liveTarget: 300 });
     const fullEvents = traceEventsOf(full);
     let shown = 12_345;
-    const growing: TraceEvents = {
-      get length() {
-        return shown;
-      },
-      columns: fullEvents.columns,
-      strings: fullEvents.strings,
-      decisions: fullEvents.decisions,
-    };
+    const growing = growingPrefix(fullEvents, () => shown);
     const options = { checkpointInterval: 512, timelineBaseLog2: 3 };
     const there = analyzeTrace(growing, testDevice, { ...options, expectedEvents: full.length });
     shown = 20_000;

@@ -1,0 +1,82 @@
+// An import's timeline log, shared with a worker thread as its events become final (EventLog.watchFinal).
+// The log's columns are SharedArrayBuffers: the worker reads them in place, so main sends only what the
+// columns do not hold, with each batch: how many events are final, the strings interned since the last
+// batch, and which columns have been written. Two threads read logs this way: the CLI's trace-stream
+// worker (trace-stream.ts), which encodes the trace file, and the web server's analysis thread
+// (analysis-follower.ts), which analyses the timeline.
+import type { EventColumns, EventLog } from '../../allocator/event-log.ts';
+import type { TraceEvents } from '../../allocator/trace/index.ts';
+
+/**
+ * Events [0, final) of the log are final. `strings`: the log's strings from the count sent so far on
+ * (every string those events name is among them); `columnsWritten`: the log's EventLog.columnsWritten then
+ * (a column without its bit is 0 in those events: not read).
+ */
+export interface FinalBatch {
+  readonly final: number;
+  readonly strings: readonly string[];
+  readonly columnsWritten: number;
+}
+
+/** Main's side: the batches of one log, and its columns whenever the log has grown into new ones. */
+export class FinalEventsSender {
+  private sentColumns: EventColumns | null = null;
+  /** Strings of the log sent so far (the receiver starts with string 0, ""). */
+  private sentStrings = 1;
+
+  /** `sendColumns` is called, before the batch that needs them, each time the log's columns are new. */
+  constructor(private readonly sendColumns: (columns: EventColumns) => void) {}
+
+  /** The batch saying events [0, final) of `log` are final; sends the log's columns first if they are new. */
+  batch(log: EventLog, final: number): FinalBatch {
+    if (log.columns !== this.sentColumns) {
+      this.sentColumns = log.columns;
+      this.sendColumns(log.columns);
+    }
+    const all = log.strings.strings;
+    const strings = all.slice(this.sentStrings);
+    this.sentStrings = all.length;
+    return { final, strings, columnsWritten: log.columnsWritten };
+  }
+}
+
+/**
+ * The worker's side: the log's final events as TraceEvents, grown batch by batch. Imports record no
+ * decision records (both senders stream only logs without any).
+ */
+export class FinalEvents implements TraceEvents {
+  private cols: EventColumns | null = null;
+  private finalEvents = 0;
+  private written = 0;
+  readonly strings: string[] = [''];
+  readonly decisions = [];
+
+  get length(): number {
+    return this.finalEvents;
+  }
+
+  get columns(): EventColumns {
+    if (this.cols === null) throw new Error('no event columns were sent');
+    return this.cols;
+  }
+
+  /** The columns, or null before any were sent. */
+  get columnsIfSent(): EventColumns | null {
+    return this.cols;
+  }
+
+  get columnsWritten(): number {
+    return this.written;
+  }
+
+  setColumns(columns: EventColumns): void {
+    this.cols = columns;
+  }
+
+  /** Takes in a batch: `batch.final` events are final now. */
+  advance(batch: FinalBatch): void {
+    for (const s of batch.strings) this.strings.push(s);
+    this.finalEvents = batch.final;
+    this.written = batch.columnsWritten;
+  }
+}
