@@ -13,6 +13,7 @@ import {
   EV_FRAME,
   EV_FREE,
   EV_MARK,
+  EV_MOVE,
   EV_RENAME,
   ReplayState,
   seriesLayout,
@@ -160,6 +161,9 @@ export interface AnalysisParts {
   readonly budgetSteps: readonly (readonly BudgetStep[])[];
   readonly flagged: readonly BudgetFlag[];
   readonly retried: number;
+  /** markedEvents's store: the marked event indices in [0, markedCount), in event order. */
+  readonly marked: Float64Array;
+  readonly markedCount: number;
 }
 
 function sameLayout(a: SeriesLayout, b: SeriesLayout): boolean {
@@ -201,6 +205,9 @@ export class TraceAnalysis {
   private readonly budgetSteps: BudgetStep[][];
   private readonly flagged: BudgetFlag[] = [];
   private retried = 0;
+  /** The events a timeline marks (markedEvents), in event order; capacity doubles. */
+  private marked: Float64Array = new Float64Array(64);
+  private markedCount = 0;
   private cachedSummary: AnalysisSummary | null = null;
 
   /** `restored`: fromParts's data (then nothing is analysed here). */
@@ -237,6 +244,8 @@ export class TraceAnalysis {
       this.budgetSteps = restored.budgetSteps.map((steps) => [...steps]);
       for (const f of restored.flagged) this.flagged.push(f);
       this.retried = restored.retried;
+      this.marked = restored.marked;
+      this.markedCount = restored.markedCount;
       return;
     }
     const S = layout.seriesCount;
@@ -281,6 +290,8 @@ export class TraceAnalysis {
       budgetSteps: this.budgetSteps,
       flagged: this.flagged,
       retried: this.retried,
+      marked: this.marked,
+      markedCount: this.markedCount,
     };
     const buffers = new Set<ArrayBuffer>();
     const add = (a: ArrayBufferView | undefined): void => {
@@ -294,6 +305,7 @@ export class TraceAnalysis {
     for (const l of t.levels) for (const a of [l.cMin, l.cMax, l.cLast, l.aMin, l.aMax, l.aLast]) add(a);
     for (const a of [parts.peakC, parts.peakCAt, parts.peakA, parts.peakAAt, parts.allocCount, parts.counts])
       add(a);
+    add(parts.marked);
     return { parts, transfer: [...buffers] };
   }
 
@@ -346,6 +358,14 @@ export class TraceAnalysis {
         if (isAllocate && (c.flags[i]! & FlagBits.usedRetry) !== 0) this.retried++;
       }
       this.timeline.record(i, t, state.lastCommitted, state.lastAllocated, state.committed, state.allocated);
+      if (
+        kind === EV_FRAME ||
+        kind === EV_MARK ||
+        kind === EV_FAILURE ||
+        (kind === EV_MOVE && (i === 0 || c.kind[i - 1] !== EV_MOVE)) ||
+        (kind === EV_BUDGET && (c.flags[i]! & (FlagBits.budgetCrossed | FlagBits.budgetRefused)) !== 0)
+      )
+        this.mark(i);
       if (kind === EV_FAILURE) {
         this.failures.push({
           eventIndex: i,
@@ -381,6 +401,35 @@ export class TraceAnalysis {
     }
     this.cachedSummary = null;
     return n - from;
+  }
+
+  private mark(i: number): void {
+    if (this.markedCount === this.marked.length) {
+      const grown = new Float64Array(this.marked.length * 2);
+      grown.set(this.marked);
+      this.marked = grown;
+    }
+    this.marked[this.markedCount++] = i;
+  }
+
+  /**
+   * The events a timeline marks in events [start, end), in event order (a view, valid until the analysis
+   * is extended): frames, marks, failures, the first move of each defragmentation pass (a run of
+   * consecutive moves), and budget samples flagged crossed or refused. O(log marked + the answer).
+   */
+  markedEvents(start = 0, end = Infinity): Float64Array {
+    const all = this.marked.subarray(0, this.markedCount);
+    const first = (index: number): number => {
+      let lo = 0;
+      let hi = all.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (all[mid]! < index) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    };
+    return all.subarray(first(start), first(end));
   }
 
   private storeCheckpoint(): void {

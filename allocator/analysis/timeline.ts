@@ -240,7 +240,15 @@ export class Timeline {
     }
   }
 
-  /** Recomputes the upper levels' buckets that cover changed level-0 buckets. */
+  /**
+   * Brings the upper levels up to date: recomputes their buckets that cover changed level-0 buckets
+   * (O(changed buckets)). Queries do it first when needed; a thread that analyses a stream as it is written
+   * calls it after each batch, so that the one it hands the timeline to finds the levels current.
+   */
+  updateLevels(): void {
+    this.refreshLevels();
+  }
+
   private refreshLevels(): void {
     if (this.dirtyFrom === Infinity) return;
     const S = this.layout.seriesCount;
@@ -250,7 +258,9 @@ export class Timeline {
       const prev = this.levels[k - 1]!;
       let next = this.levels[k];
       if (!next) {
-        next = newLevel(prev.bucketEvents * 2, Math.ceil(prev.count / 2), S);
+        // Room for half of the level below's capacity (that of the events expected): a level made while
+        // the stream is short is not regrown each time it doubles.
+        next = newLevel(prev.bucketEvents * 2, Math.ceil(prev.cMin.length / S / 2), S);
         this.levels.push(next);
       }
       from = Math.floor(from / 2);

@@ -349,17 +349,11 @@ export class AnalyzedSource {
 
   private markers(start: number, end: number, max: number): RequestResult<'queryTimeline'>['markers'] {
     if (max === 0) return [];
-    const events = this.analysis().events;
+    const analysis = this.analysis();
+    const events = analysis.events;
     const c = events.columns;
-    const found: number[] = [];
-    for (let i = start; i < end; i++) {
-      const k = c.kind[i];
-      if (k === EV_FRAME || k === EV_MARK || k === EV_FAILURE) found.push(i);
-      // An applied defragmentation pass: a run of consecutive move events, marked at its first move.
-      else if (k === EV_MOVE && (i === 0 || c.kind[i - 1] !== EV_MOVE)) found.push(i);
-      else if (k === EV_BUDGET && (c.flags[i]! & (FlagBits.budgetCrossed | FlagBits.budgetRefused)) !== 0)
-        found.push(i);
-    }
+    // Frames, marks, failures, each defragmentation pass's first move, flagged budget samples.
+    const found = Array.from(analysis.markedEvents(start, end));
     // Evenly thinned, failures and budget flags first-class: keep every one of them when they alone fit.
     const flagged = (i: number): boolean => c.kind[i] === EV_FAILURE || c.kind[i] === EV_BUDGET;
     let keep = found;

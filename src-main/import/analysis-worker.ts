@@ -34,6 +34,8 @@ class Job {
       if (this.analysis === null)
         this.analysis = analyzeTrace(this.events, this.device, { expectedEvents: this.expectedEvents });
       else this.analysis.extend();
+      // Here rather than at the trace worker's first query, which waits for it (16-18 ms at a million).
+      this.analysis.timeline.updateLevels();
     } catch (error) {
       this.failure = error instanceof Error ? error : new Error(String(error));
     }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { EventLog } from '../../allocator/event-log.ts';
+import { EventLog, FlagBits, TraceEventKind } from '../../allocator/event-log.ts';
 import { AllocationKind } from '../../allocator/types.ts';
 import { traceEventsOf, type TraceEvents } from '../../allocator/trace/index.ts';
 import {
@@ -379,8 +379,13 @@ describe('an analysis taken up from its parts (made on another thread)', () => {
     const growing = growingPrefix(fullEvents, () => shown);
     const options = { checkpointInterval: 512, timelineBaseLog2: 3 };
     const there = analyzeTrace(growing, testDevice, { ...options, expectedEvents: full.length });
+    // As the analysis thread does after each batch: the upper levels made while the stream is short.
+    there.timeline.updateLevels();
+    const levelsEarly = there.timeline.levelCount;
     shown = 20_000;
     there.extend();
+    there.timeline.updateLevels();
+    expect(there.timeline.levelCount).toBeGreaterThan(levelsEarly);
     const parts = sent(there);
     const here = TraceAnalysis.fromParts(fullEvents, testDevice, parts);
     expect(here.eventCount).toBe(20_000);
@@ -419,5 +424,82 @@ describe('an analysis taken up from its parts (made on another thread)', () => {
     expect(here.leaksAt()).toEqual(once.leaksAt());
     const fewer = { ...testDevice, types: testDevice.types.slice(0, 1) };
     expect(() => TraceAnalysis.fromParts(events, fewer, parts)).toThrow(/other memory types and heaps/);
+  });
+});
+
+describe('the events a timeline marks', () => {
+  /** A workload (frames, marks, failures, plain budget samples) with defragmentation passes and flagged budget samples spread through it. */
+  function markedWorkload(): EventLog {
+    const log = generateWorkload({ events: 20_000, seed: 31, liveTarget: 300 });
+    const random = rng(8);
+    for (let round = 0; round < 40; round++) {
+      const run = 1 + Math.floor(random() * 5);
+      for (let k = 0; k < run; k++)
+        log.move({
+          allocationId: 1 + Math.floor(random() * 100),
+          blockId: 1,
+          memoryTypeIndex: 0,
+          offset: 256 * k,
+        });
+      log.budgetSample({
+        heapIndex: round % 2,
+        budget: testDevice.heaps[round % 2]!.size,
+        usage: 2 ** 30,
+        flags: round % 3 === 0 ? FlagBits.budgetRefused : round % 3 === 1 ? FlagBits.budgetCrossed : 0,
+      });
+      log.frame(100_000 + round);
+    }
+    return log;
+  }
+
+  /** What the timeline marks, found by looking at every event of [start, end). */
+  function scanned(events: TraceEvents, start: number, end: number): number[] {
+    const c = events.columns;
+    const found: number[] = [];
+    for (let i = start; i < end; i++) {
+      const k = c.kind[i];
+      if (k === TraceEventKind.Frame || k === TraceEventKind.Mark || k === TraceEventKind.Failure)
+        found.push(i);
+      else if (k === TraceEventKind.Move && (i === 0 || c.kind[i - 1] !== TraceEventKind.Move)) found.push(i);
+      else if (
+        k === TraceEventKind.BudgetSample &&
+        (c.flags[i]! & (FlagBits.budgetCrossed | FlagBits.budgetRefused)) !== 0
+      )
+        found.push(i);
+    }
+    return found;
+  }
+
+  test('markedEvents lists every marked event of a range, whole, grown or taken up from its parts', () => {
+    const log = markedWorkload();
+    const events = traceEventsOf(log);
+    const n = events.length;
+    let shown = 7_777;
+    const growing = analyzeTrace(
+      growingPrefix(events, () => shown),
+      testDevice,
+    );
+    shown = 20_010;
+    growing.extend();
+    const { parts, transfer } = growing.toParts();
+    const taken = TraceAnalysis.fromParts(events, testDevice, structuredClone(parts, { transfer }));
+    taken.extend();
+    const once = analyzeTrace(events, testDevice);
+    const all = scanned(events, 0, n);
+    // Each kind is there: frames, marks, failures, first moves of a run (not the others), flagged budgets.
+    const kinds = new Set(all.map((i) => events.columns.kind[i]));
+    expect([...kinds].sort((a, b) => a - b)).toEqual([3, 7, 8, 9, 10]);
+    expect(all.filter((i) => events.columns.kind[i] === TraceEventKind.Move).length).toBe(40);
+    for (const analysis of [once, taken])
+      for (const [a, b] of [
+        [0, n],
+        [0, Infinity],
+        [5, 6],
+        [1234, 17_000],
+        [20_000, n],
+        [n - 30, n - 1],
+        [n, n],
+      ] as const)
+        expect(Array.from(analysis.markedEvents(a, b))).toEqual(scanned(events, a, Math.min(b, n)));
   });
 });
