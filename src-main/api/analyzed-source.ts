@@ -12,7 +12,6 @@ import {
 import {
   AllocationLifetimes,
   analyzeTrace,
-  bucketBoundaries,
   parseAddressQuery,
   freeRangesOf,
   planDefragmentationOfSnapshot,
@@ -282,7 +281,7 @@ export class AnalyzedSource {
     const startIndex = lowerBoundTime(time, n, startTime);
     const endIndex = upperBoundTime(time, n, endTime);
     if (p.boundariesOnly) {
-      const edges = bucketBoundaries(n, startIndex, endIndex, p.buckets);
+      const edges = a.timeline.boundaries(startIndex, endIndex, p.buckets);
       const firstEvents = Array.from(edges.subarray(0, edges.length - 1));
       return {
         startTime,

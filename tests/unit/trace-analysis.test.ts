@@ -7,6 +7,7 @@ import {
   analyzeTrace,
   replayTo,
   seriesLayout,
+  snapMinBaseBuckets,
   type AnalysisParts,
   type TimelineGroup,
 } from '../../allocator/analysis/index.ts';
@@ -294,6 +295,44 @@ describe('analysis on generated workloads', () => {
     }
     expect(mismatch).toBeNull();
     expect(compared).toBeGreaterThan(20_000);
+  });
+
+  test('slices of many level-0 buckets start on level-0 bucket edges; boundaries() lists what query() uses', () => {
+    const log = generateWorkload({ events: 50_000, seed: 5, liveTarget: 300 });
+    const timeline = analyzeTrace(traceEventsOf(log), testDevice).timeline;
+    const base = 64; // the default timelineBaseLog2, 6
+    const r = rng(3);
+    let snapped = 0;
+    let even = 0;
+    for (let k = 0; k < 200; k++) {
+      const a = Math.floor(r() * log.length);
+      const b = a + Math.floor(r() * (log.length - a + 1));
+      const buckets = 1 + Math.floor(r() * 400);
+      const edges = timeline.boundaries(a, b, buckets);
+      expect(Array.from(edges)).toEqual(Array.from(timeline.query(a, b, buckets, 'heap').boundaries));
+      const n = b - a;
+      const nb = edges.length - 1;
+      expect(nb).toBe(Math.min(buckets, n));
+      if (nb === 0) continue;
+      expect(edges[0]).toBe(a);
+      expect(edges[nb]).toBe(b);
+      const longSlices = n >= snapMinBaseBuckets * base * nb;
+      for (let j = 1; j < nb; j++) {
+        const evenEdge = a + Math.floor((j * n) / nb);
+        expect(edges[j]!).toBeGreaterThan(edges[j - 1]!);
+        if (longSlices) {
+          expect(edges[j]! % base).toBe(0);
+          expect(Math.abs(edges[j]! - evenEdge)).toBeLessThanOrEqual(base / 2);
+          snapped++;
+        } else {
+          expect(edges[j]).toBe(evenEdge);
+          even++;
+        }
+      }
+      expect(edges[nb]!).toBeGreaterThan(edges[nb - 1]!);
+    }
+    expect(snapped).toBeGreaterThan(100);
+    expect(even).toBeGreaterThan(100);
   });
 
   test('a pixel-wide query over the whole trace touches a bounded number of buckets', () => {
