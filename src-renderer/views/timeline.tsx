@@ -432,6 +432,10 @@ export function Timeline(): ReactNode {
     // The canvas colours change only with the theme: read them (getComputedStyle, which flushes style)
     // once per theme, not on every data answer.
     if (themeRef.current?.name !== theme) themeRef.current = { name: theme, colors: readCanvasTheme(canvas) };
+    // The first buckets of a source are drawn at once, in this commit, not at the next animation frame:
+    // that frame came 40-50 ms later (median) when a file had just been opened, behind the other answers
+    // and requests of the open (issue 11: pick -> first frame with data).
+    const firstBuckets = shownBuckets !== null && !inputsRef.current?.buckets;
     inputsRef.current = {
       width,
       height,
@@ -445,7 +449,8 @@ export function Timeline(): ReactNode {
       bands,
       highlightId: hovered ?? selectedId,
     };
-    requestDraw();
+    if (firstBuckets) drawNow();
+    else requestDraw();
     // requestDraw reads refs only.
   }, [
     width,

@@ -250,6 +250,31 @@ describe('inspector against vramscope serve', () => {
     await fresh.stop();
   });
 
+  test("a dropped trace's first buckets are drawn when they come, not at a later animation frame", async () => {
+    const page = await browser.context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    // No animation frame ever comes: what the timeline draws, it draws without waiting for one.
+    await page.addInitScript(() => {
+      window.requestAnimationFrame = () => 0;
+    });
+    await page.goto(server.url);
+    await page.waitForSelector('[data-testid="app"]');
+    await dropFile(page, 'streaming-h100.trace', readFileSync(fixture));
+    await page.waitForFunction(
+      () =>
+        document.querySelector('[data-testid="timeline-canvas"]')?.hasAttribute('data-bucket-px') === true,
+      undefined,
+      { timeout: 30_000, polling: 50 },
+    );
+    expect(Number(await page.getAttribute('[data-testid="timeline-canvas"]', 'data-bucket-px'))).toBeCloseTo(
+      1,
+      3,
+    );
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   test('the recorded leaks trace: the Leaks view groups exactly the leaked allocations report --json names', async () => {
     const file = path.join(repoRoot, 'assets', 'traces', 'leaks-lavapipe.trace');
     const report = JSON.parse(cli(['report', file, '--json'])) as {
