@@ -73,6 +73,25 @@ async function openApp(): Promise<Page> {
 const text = async (page: Page, testId: string): Promise<string> =>
   (await page.textContent(`[data-testid="${testId}"]`)) ?? '';
 
+/**
+ * Opens the app at `url` in `page`, drops the streaming fixture on it and waits for the timeline's first
+ * frame with buckets (`polling`: every animation frame, or every that many ms).
+ */
+async function dropFixtureAndAwaitBuckets(
+  page: Page,
+  url: string,
+  polling: 'raf' | number = 'raf',
+): Promise<void> {
+  await page.goto(url);
+  await page.waitForSelector('[data-testid="app"]');
+  await dropFile(page, 'streaming-h100.trace', readFileSync(fixture));
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="timeline-canvas"]')?.hasAttribute('data-bucket-px') === true,
+    undefined,
+    { timeout: 30_000, polling },
+  );
+}
+
 async function setCursor(page: Page, at: number): Promise<void> {
   await page.$eval(
     'input[aria-label="Cursor"]',
@@ -215,15 +234,7 @@ describe('inspector against vramscope serve', () => {
         );
       }),
     );
-    await page.goto(fresh.url);
-    await page.waitForSelector('[data-testid="app"]');
-    await dropFile(page, 'streaming-h100.trace', readFileSync(fixture));
-    await page.waitForFunction(
-      () =>
-        document.querySelector('[data-testid="timeline-canvas"]')?.hasAttribute('data-bucket-px') === true,
-      undefined,
-      { timeout: 30_000 },
-    );
+    await dropFixtureAndAwaitBuckets(page, fresh.url);
     const first = await page.$eval('[data-testid="timeline-canvas"]', (c) => ({
       bucketPx: Number((c as HTMLElement).dataset['bucketPx']),
       width: c.getBoundingClientRect().width,
@@ -258,15 +269,8 @@ describe('inspector against vramscope serve', () => {
     await page.addInitScript(() => {
       window.requestAnimationFrame = () => 0;
     });
-    await page.goto(server.url);
-    await page.waitForSelector('[data-testid="app"]');
-    await dropFile(page, 'streaming-h100.trace', readFileSync(fixture));
-    await page.waitForFunction(
-      () =>
-        document.querySelector('[data-testid="timeline-canvas"]')?.hasAttribute('data-bucket-px') === true,
-      undefined,
-      { timeout: 30_000, polling: 50 },
-    );
+    // Polled by timer: the page's animation frames are gone.
+    await dropFixtureAndAwaitBuckets(page, server.url, 50);
     expect(Number(await page.getAttribute('[data-testid="timeline-canvas"]', 'data-bucket-px'))).toBeCloseTo(
       1,
       3,
