@@ -3,6 +3,7 @@
 // TraceFormatError (fatal: nothing loadable) or one warning (the valid prefix is kept and loading stops).
 import {
   allocateEventColumns,
+  columnBit,
   eventColumnNames,
   grownEventColumns,
   type EventColumns,
@@ -72,6 +73,11 @@ export interface DecodeOptions {
    * file can inflate); a longer trace grows them by doubling. Default 4,194,304 (~440 MB of columns).
    */
   readonly maxInitialEvents?: number;
+  /**
+   * Columns in SharedArrayBuffers, so that another thread can read the events decoded so far in place
+   * (`eventsSoFar`) while the rest is decoded.
+   */
+  readonly sharedMemory?: boolean;
 }
 
 const DEFAULT_MAX_INITIAL_EVENTS = 1 << 22;
@@ -514,6 +520,9 @@ export class TraceDecoder {
   private bytesDone = 0;
   /** Columns that some chunk held values for; the others are still all zero (not copied when growing). */
   private readonly columnsWritten = new Set<keyof EventColumns>(['kind']);
+  private readonly sharedMemory: boolean;
+  /** The events the columns were sized for at the start (the records' own count, capped): a hint. */
+  readonly expectedEvents: number;
 
   /**
    * `input`: the whole trace in memory, or a TraceBytes that reads it on demand (a file: then at most one
@@ -528,7 +537,9 @@ export class TraceDecoder {
     this.position = this.bytesDone;
     const most = options.maxInitialEvents ?? DEFAULT_MAX_INITIAL_EVENTS;
     this.capacity = Math.max(16, Math.min(this.eventCountHint(), most));
-    this.cols = allocateEventColumns(this.capacity);
+    this.expectedEvents = this.capacity;
+    this.sharedMemory = options.sharedMemory ?? false;
+    this.cols = allocateEventColumns(this.capacity, this.sharedMemory);
   }
 
   private readPreambleAndHeader(): TraceHeader {
@@ -747,7 +758,7 @@ export class TraceDecoder {
     let cap = this.capacity * 2;
     while (cap < n) cap *= 2;
     const written = this.columnsWritten;
-    this.cols = grownEventColumns(this.cols, cap, (name) => written.has(name));
+    this.cols = grownEventColumns(this.cols, cap, (name) => written.has(name), this.sharedMemory);
     this.capacity = cap;
   }
 
@@ -1078,6 +1089,31 @@ export class TraceDecoder {
       }
     }
     this.length = end;
+  }
+
+  /**
+   * A live view of the events decoded so far: after each step(), events [0, length) are final. Its columns
+   * hold room for more (rows past length are not final) and are new ones after the decoder grew them.
+   */
+  get eventsSoFar(): TraceEvents {
+    const length = (): number => this.length;
+    const columns = (): EventColumns => this.cols;
+    const written = this.columnsWritten;
+    return {
+      get length() {
+        return length();
+      },
+      get columns() {
+        return columns();
+      },
+      strings: this.strings,
+      decisions: this.decisions,
+      get columnsWritten() {
+        let bits = 0;
+        for (const name of written) bits |= columnBit(name);
+        return bits;
+      },
+    };
   }
 
   result(): LoadedTrace {

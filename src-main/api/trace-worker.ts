@@ -97,6 +97,8 @@ async function load(
   report('start', 0, input.kind === 'bytes' ? input.data.byteLength : 0);
   let loaded;
   let file: (TraceBytes & { close(): void }) | null = null;
+  // A large trace's analysis on another thread while it is decoded (analysis-follower.ts), if any.
+  let follower = null as AnalysisFollower | null;
   try {
     let data: Uint8Array | TraceBytes;
     if (input.kind !== 'bytes') {
@@ -111,8 +113,18 @@ async function load(
         if (isCancelled()) throw new FileReadError('cancelled', `loading ${name} was cancelled`);
         report('progress', p.bytesDone, p.bytesTotal, `${p.events} events`);
       },
+      follower: {
+        start: (events, device, expected) => {
+          if (expected < followMinEvents) return false;
+          follower = newFollower();
+          follower?.start(events, device, expected);
+          return follower !== null;
+        },
+        advance: (final) => follower?.advance(final),
+      },
     });
   } catch (error) {
+    follower?.close();
     const failure = fileFailure(error, name, 'a readable trace');
     report('failed', 0, 0, failure.message);
     throw failure;
@@ -120,6 +132,7 @@ async function load(
     file?.close();
   }
   const source = AnalyzedSource.ofLoadedTrace(sourceId, name, loaded);
+  await adoptAnalysisOf(follower, source, loaded.events, loaded.header.device);
   await analyzeUnlessCancelled(source, `loading ${name} was cancelled`, isCancelled, report);
   source.loadMs = performance.now() - started;
   sources.set(sourceId, source);
@@ -246,18 +259,31 @@ async function adoptFollowed(
   events: TraceEvents,
   result: ImportResult,
 ): Promise<void> {
-  if (follower === null) return;
-  if (follower.log !== result.log) {
+  if (follower !== null && follower.log !== result.log) {
     // It followed no log, or another one than the result's (none of which the importers make).
     follower.close();
     return;
   }
+  await adoptAnalysisOf(follower, source, events, result.header.device);
+}
+
+/**
+ * Gives `source` (of `events`, on `device`) the analysis `follower` made of them, when it made one for
+ * this device's memory types and heaps; otherwise the source analyses them itself (analyzeUnlessCancelled).
+ */
+async function adoptAnalysisOf(
+  follower: AnalysisFollower | null,
+  source: AnalyzedSource,
+  events: TraceEvents,
+  device: DeviceDescription,
+): Promise<void> {
+  if (follower === null) return;
   const parts = await follower.finish();
   if (parts === null) return;
   try {
-    source.adoptAnalysis(TraceAnalysis.fromParts(events, result.header.device, parts));
+    source.adoptAnalysis(TraceAnalysis.fromParts(events, device, parts));
   } catch {
-    // Made for other memory types or heaps than the import's device: analysed here instead.
+    // Made for other memory types or heaps than the device has: analysed here instead.
   }
 }
 

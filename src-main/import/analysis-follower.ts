@@ -12,6 +12,7 @@ import type { Worker } from 'node:worker_threads';
 import type { AnalysisParts } from '../../allocator/analysis/index.ts';
 import type { DeviceDescription } from '../../allocator/device.ts';
 import type { EventLog } from '../../allocator/event-log.ts';
+import { traceEventsOf, type TraceEvents } from '../../allocator/trace/index.ts';
 import { startWorker } from '../runtime/install.ts';
 import type { FromAnalysis, ToAnalysis } from './analysis-protocol.ts';
 import { FinalEventsSender } from './final-events.ts';
@@ -98,12 +99,17 @@ export async function stopAnalysisThread(): Promise<void> {
   await thread?.stop();
 }
 
-/** One import's log, analysed on the analysis thread as it is written. */
+/**
+ * One stream of events analysed on the analysis thread as it is written: an import's timeline log
+ * (`follow`), or a trace as it is decoded (`start`, then `advance` after each record).
+ */
 export class AnalysisFollower {
   private readonly thread: AnalysisThread;
   private readonly job: number;
-  /** The log followed (null until follow). */
-  private followed: EventLog | null = null;
+  /** The events followed (null until start). */
+  private followed: TraceEvents | null = null;
+  /** The log followed, when `follow` was given one. */
+  private followedLog: EventLog | null = null;
   private done = false;
   private readonly sender: FinalEventsSender;
 
@@ -115,9 +121,9 @@ export class AnalysisFollower {
     this.sender = new FinalEventsSender((columns) => this.thread.post({ type: 'columns', job, columns }));
   }
 
-  /** The log followed: null until `follow`. */
+  /** The log followed: null until `follow` (and for events followed with `start`). */
   get log(): EventLog | null {
-    return this.followed;
+    return this.followedLog;
   }
 
   /**
@@ -125,31 +131,46 @@ export class AnalysisFollower {
    * each batch of its events that becomes final is analysed on the thread. Once.
    */
   follow(log: EventLog, device: DeviceDescription, expectedEvents: number): void {
-    if (this.followed !== null) throw new Error('AnalysisFollower: already following a log');
-    this.followed = log;
-    this.thread.post({ type: 'start', job: this.job, device, expectedEvents });
-    log.watchFinal(batchEvents, (final) => {
-      if (!this.done) this.thread.post({ type: 'final', job: this.job, ...this.sender.batch(log, final) });
-    });
+    const events = traceEventsOf(log);
+    this.start(events, device, expectedEvents);
+    this.followedLog = log;
+    log.watchFinal(batchEvents, (final) => this.advance(final));
   }
 
   /**
-   * The analysis of the whole log, once the import is done with it (null: none followed, it failed or
-   * was closed: analyse it here).
+   * Follows `events` (a live view whose columns are SharedArrayBuffers and which says which columns are
+   * written; about `expectedEvents` of them, for `device`), told by `advance` as they become final. Once.
+   */
+  start(events: TraceEvents, device: DeviceDescription, expectedEvents: number): void {
+    if (this.followed !== null) throw new Error('AnalysisFollower: already following events');
+    this.followed = events;
+    this.thread.post({ type: 'start', job: this.job, device, expectedEvents });
+  }
+
+  /** Events [0, final) of the events followed are final: analysed on the thread. */
+  advance(final: number): void {
+    const events = this.followed;
+    if (this.done || events === null) return;
+    this.thread.post({ type: 'final', job: this.job, ...this.sender.batch(events, final) });
+  }
+
+  /**
+   * The analysis of all the events followed, once the writer is done with them (null: none followed, it
+   * failed or was closed: analyse them here).
    */
   async finish(): Promise<AnalysisParts | null> {
-    const log = this.followed;
-    if (this.done || log === null) {
+    const events = this.followed;
+    if (this.done || events === null) {
       this.close();
       return null;
     }
     this.done = true;
     const answer = this.thread.answerOf(this.job);
-    this.thread.post({ type: 'finish', job: this.job, ...this.sender.batch(log, log.length) });
+    this.thread.post({ type: 'finish', job: this.job, ...this.sender.batch(events, events.length) });
     return answer;
   }
 
-  /** Drops the job (the import failed or was cancelled); idempotent. */
+  /** Drops the job (the import or load failed or was cancelled); idempotent. */
   close(): void {
     if (this.done) return;
     this.done = true;

@@ -1,10 +1,10 @@
-// An import's timeline log, shared with a worker thread as its events become final (EventLog.watchFinal).
-// The log's columns are SharedArrayBuffers: the worker reads them in place, so main sends only what the
-// columns do not hold, with each batch: how many events are final, the strings interned since the last
-// batch, and which columns have been written. Two threads read logs this way: the CLI's trace-stream
-// worker (trace-stream.ts), which encodes the trace file, and the web server's analysis thread
-// (analysis-follower.ts), which analyses the timeline.
-import type { EventColumns, EventLog } from '../../allocator/event-log.ts';
+// Events still being written (an import's timeline log, EventLog.watchFinal; a trace being decoded),
+// shared with a worker thread as they become final. Their columns are SharedArrayBuffers: the worker reads
+// them in place, so the writer sends only what the columns do not hold, with each batch: how many events
+// are final, the strings added since the last batch, and which columns have been written. Two threads read
+// events this way: the CLI's trace-stream worker (trace-stream.ts), which encodes the trace file, and the
+// web server's analysis thread (analysis-follower.ts), which analyses them.
+import type { EventColumns } from '../../allocator/event-log.ts';
 import type { TraceEvents } from '../../allocator/trace/index.ts';
 
 /**
@@ -18,25 +18,30 @@ export interface FinalBatch {
   readonly columnsWritten: number;
 }
 
-/** Main's side: the batches of one log, and its columns whenever the log has grown into new ones. */
+/** The writer's side: the batches of one stream of events, and its columns whenever they are new ones. */
 export class FinalEventsSender {
   private sentColumns: EventColumns | null = null;
-  /** Strings of the log sent so far (the receiver starts with string 0, ""). */
+  /** Strings sent so far (the receiver starts with string 0, ""). */
   private sentStrings = 1;
 
-  /** `sendColumns` is called, before the batch that needs them, each time the log's columns are new. */
+  /** `sendColumns` is called, before the batch that needs them, each time the columns are new. */
   constructor(private readonly sendColumns: (columns: EventColumns) => void) {}
 
-  /** The batch saying events [0, final) of `log` are final; sends the log's columns first if they are new. */
-  batch(log: EventLog, final: number): FinalBatch {
-    if (log.columns !== this.sentColumns) {
-      this.sentColumns = log.columns;
-      this.sendColumns(log.columns);
+  /**
+   * The batch saying events [0, final) of `events` are final (a live view of them: traceEventsOf for an
+   * EventLog); sends their columns first if they are new. `events` must say which columns are written.
+   */
+  batch(events: TraceEvents, final: number): FinalBatch {
+    if (events.columnsWritten === undefined)
+      throw new Error('FinalEventsSender: the events do not say which columns are written');
+    if (events.columns !== this.sentColumns) {
+      this.sentColumns = events.columns;
+      this.sendColumns(events.columns);
     }
-    const all = log.strings.strings;
+    const all = events.strings;
     const strings = all.slice(this.sentStrings);
     this.sentStrings = all.length;
-    return { final, strings, columnsWritten: log.columnsWritten };
+    return { final, strings, columnsWritten: events.columnsWritten };
   }
 }
 

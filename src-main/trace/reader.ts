@@ -10,7 +10,9 @@ import {
   type DecodeProgress,
   type LoadedTrace,
   type TraceBytes,
+  type TraceEvents,
 } from '../../allocator/trace/index.ts';
+import type { DeviceDescription } from '../../allocator/device.ts';
 import { nodeInflate } from './codec.ts';
 import { fileTraceBytes } from './file-bytes.ts';
 import { assertWithinCap, fileLimits } from '../import/file-source.ts';
@@ -26,6 +28,22 @@ export interface LoadTraceOptions {
   readonly onProgress?: (progress: DecodeProgress) => void;
   /** Throw on any problem instead of keeping the valid prefix with a warning. */
   readonly strict?: boolean;
+  /**
+   * Told of the events as they are decoded (loadTrace only): the columns are then in shared memory, so
+   * that another thread can read them in place (the web server's analysis thread, analysis-follower.ts).
+   */
+  readonly follower?: DecodeFollower;
+}
+
+/** What loadTrace tells of the events while it decodes them. */
+export interface DecodeFollower {
+  /**
+   * Once, before the first record: a live view of the events decoded so far (TraceDecoder.eventsSoFar),
+   * the trace's device and about how many events it holds. False: not followed (nothing more is told).
+   */
+  start(events: TraceEvents, device: DeviceDescription, expectedEvents: number): boolean;
+  /** After a record: events [0, final) are decoded and will not change. */
+  advance(final: number): void;
 }
 
 /** Yields to the event loop about this often while decoding, so a main process stays responsive. */
@@ -56,9 +74,18 @@ function openInput(input: TraceInput): { bytes: Uint8Array | TraceBytes; close: 
 export async function loadTrace(input: TraceInput, options: LoadTraceOptions = {}): Promise<LoadedTrace> {
   const { bytes, close } = openInput(input);
   try {
-    const decoder = new TraceDecoder(bytes, { inflate: nodeInflate, strict: options.strict ?? false });
+    const follower = options.follower;
+    const decoder = new TraceDecoder(bytes, {
+      inflate: nodeInflate,
+      strict: options.strict ?? false,
+      sharedMemory: follower !== undefined,
+    });
+    const following =
+      follower?.start(decoder.eventsSoFar, decoder.header.device, decoder.expectedEvents) ?? false;
+    let told = 0;
     let lastYield = performance.now();
     while (decoder.step()) {
+      if (following && decoder.length > told) follower?.advance((told = decoder.length));
       options.onProgress?.(decoder.progress);
       if (performance.now() - lastYield > YIELD_EVERY_MS) {
         await new Promise<void>((resolve) => setImmediate(resolve));

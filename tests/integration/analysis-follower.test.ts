@@ -1,7 +1,8 @@
 // The analysis of an import's timeline made on another thread while the importer writes it
 // (src-main/import/analysis-follower.ts, analysis-worker.ts): a real PyTorch snapshot imported as the web
 // server's trace worker imports it (shared columns, a real worker thread), its analysis handed over and
-// taken up, equals the analysis made on the importing thread afterwards.
+// taken up, equals the analysis made on the importing thread afterwards. The same for a trace file analysed
+// while it is decoded (loadTrace's follower).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,15 +17,27 @@ import {
 } from '../../src-main/import/analysis-follower.ts';
 import { fileSource } from '../../src-main/import/file-source.ts';
 import { PrefaultedImportMemory } from '../../src-main/import/prefault.ts';
+import { createTraceHeader } from '../../src-main/trace/header.ts';
+import { loadTrace } from '../../src-main/trace/reader.ts';
+import { TraceWriter } from '../../src-main/trace/writer.ts';
 import { simulateTraining, writeTrainingPickle } from '../../scripts/pytorch-training-snapshot.ts';
+import { generateWorkload, testDevice } from '../support/trace-fixtures.ts';
 
 let dir: string;
 let file: string;
+let traceFile: string;
 
 beforeAll(() => {
   dir = mkdtempSync(path.join(tmpdir(), 'vramscope-follower-'));
   file = path.join(dir, 'training.pickle');
   writeTrainingPickle(file, simulateTraining({ entries: 150_000, layers: 2, hidden: 256, batch: 2 }));
+  // Frames, marks, budget samples, failures with names and stacks: strings in many of its chunks.
+  traceFile = path.join(dir, 'workload.trace');
+  const log = generateWorkload({ events: 100_000, seed: 17, liveTarget: 500 });
+  new TraceWriter(traceFile, log, {
+    header: createTraceHeader({ device: testDevice }),
+    flushIntervalMs: 0,
+  }).close();
 });
 
 afterAll(async () => {
@@ -98,5 +111,64 @@ describe('an import analysed while it is written', () => {
     expect(await follower.finish()).toBeNull();
     // Started for an import that made no timeline log (or a small one): nothing either.
     expect(await new AnalysisFollower().finish()).toBeNull();
+  }, 60_000);
+});
+
+describe('a trace analysed while it is decoded', () => {
+  test('the analysis taken up from the thread equals the one made after the load', async () => {
+    let follower = null as AnalysisFollower | null;
+    const batches: number[] = [];
+    const loaded = await loadTrace(traceFile, {
+      follower: {
+        start: (events, device, expected) => {
+          expect(device).toEqual(testDevice);
+          expect(expected).toBeGreaterThanOrEqual(followMinEvents);
+          follower = new AnalysisFollower();
+          follower.start(events, device, expected);
+          return true;
+        },
+        advance: (final) => {
+          batches.push(final);
+          follower?.advance(final);
+        },
+      },
+    });
+    if (!follower) throw new Error('the load started no follower');
+    const events = loaded.events;
+    // One batch per chunk of 16,384 events, each further than the last.
+    expect(batches.length).toBe(Math.ceil(events.length / 16_384));
+    expect(batches.at(-1)).toBe(events.length);
+    const parts = await (follower as AnalysisFollower).finish();
+    if (!parts) throw new Error('the analysis thread handed nothing over');
+    const here = TraceAnalysis.fromParts(events, testDevice, parts);
+    expect(here.extend()).toBe(0);
+    const once = analyzeTrace(events, testDevice);
+    // The failures' names and stacks are strings of the trace's string table: they came across.
+    expect(here.summary).toEqual(once.summary);
+    expect(here.summary.failures.length).toBeGreaterThan(10);
+    expect(Array.from(here.markedEvents())).toEqual(Array.from(once.markedEvents()));
+    const n = events.length;
+    for (const [a, b, buckets] of [
+      [0, n, 1190],
+      [777, Math.floor(n / 2), 300],
+    ] as const) {
+      const x = here.timeline.query(a, b, buckets, 'type');
+      const y = once.timeline.query(a, b, buckets, 'type');
+      expect(x.total).toEqual(y.total);
+      expect(x.series).toEqual(y.series);
+    }
+    for (const at of [0, 20_000, n]) expect(here.snapshotAt(at)).toEqual(once.snapshotAt(at));
+    expect(here.leaksAt()).toEqual(once.leaksAt());
+  }, 60_000);
+
+  test('a follower that declines is told nothing more, and the trace loads as without one', async () => {
+    let advanced = 0;
+    const loaded = await loadTrace(traceFile, {
+      follower: { start: () => false, advance: () => advanced++ },
+    });
+    expect(advanced).toBe(0);
+    const plain = await loadTrace(traceFile);
+    expect(loaded.events.length).toBe(plain.events.length);
+    expect(Array.from(loaded.events.columns.size)).toEqual(Array.from(plain.events.columns.size));
   }, 60_000);
 });

@@ -32,21 +32,21 @@ describe('an import log shared with a worker batch by batch', () => {
     expect(() => receiver.columns).toThrow(/no event columns/);
 
     allocate(log, 10);
-    receiver.advance(sender.batch(log, 8));
+    receiver.advance(sender.batch(traceEventsOf(log), 8));
     expect(sentColumns).toHaveLength(1);
     expect(receiver.length).toBe(8);
     // Interned strings go over once each, whether or not the final events name them yet.
     expect(receiver.strings).toEqual(log.strings.strings);
 
     // No new strings and the same columns: nothing but the count goes over.
-    const again = sender.batch(log, 11);
+    const again = sender.batch(traceEventsOf(log), 11);
     expect(again.strings).toEqual([]);
     receiver.advance(again);
     expect(sentColumns).toHaveLength(1);
 
     // The log grows past its capacity into new columns: they are sent again before the batch.
     allocate(log, 100);
-    receiver.advance(sender.batch(log, log.length));
+    receiver.advance(sender.batch(traceEventsOf(log), log.length));
     expect(sentColumns).toHaveLength(2);
     expect(sentColumns[1]).toBe(log.columns);
     expect(receiver.strings).toEqual(log.strings.strings);
