@@ -434,10 +434,9 @@ export class Timeline {
    */
   query(startIndex: number, endIndex: number, buckets: number, groupBy: TimelineGroup): TimelineQueryResult {
     this.refreshLevels();
-    const start = Math.max(0, Math.min(this.eventCount, Math.floor(startIndex)));
-    const end = Math.max(start, Math.min(this.eventCount, Math.floor(endIndex)));
-    const n = end - start;
-    const nb = Math.max(0, Math.min(Math.floor(buckets), n));
+    // The range clamped to the events recorded, cut into slices: nb slices, boundaries[nb] = the end.
+    const boundaries = this.boundaries(startIndex, endIndex, buckets);
+    const nb = boundaries.length - 1;
     const l = this.layout;
     const first = groupBy === 'type' ? 0 : l.typeCount;
     const count = groupBy === 'type' ? l.typeCount : l.heapCount;
@@ -448,7 +447,6 @@ export class Timeline {
     });
     const series = Array.from({ length: count }, (_, k) => make(k));
     const total = make(-1);
-    const boundaries = new Float64Array(nb + 1);
     this.touched = 0;
     this.curPos = -1;
     const put = (out: TimelineSeries, s: number, j: number): void => {
@@ -460,14 +458,13 @@ export class Timeline {
       out.allocated.last[j] = this.curA[s]!;
     };
     for (let j = 0; j < nb; j++) {
-      const a = bucketEdge(start, n, nb, j, this.baseLog2);
-      const b = bucketEdge(start, n, nb, j + 1, this.baseLog2);
-      boundaries[j] = a;
-      this.aggregate(a, b);
+      this.aggregate(boundaries[j]!, boundaries[j + 1]!);
       for (let k = 0; k < count; k++) put(series[k]!, first + k, j);
       put(total, l.totalSeries, j);
     }
-    boundaries[nb] = end;
+    // boundaries[0] is the clamped start only when there is a slice.
+    const start = Math.max(0, Math.min(this.eventCount, Math.floor(startIndex)));
+    const end = boundaries[nb]!;
     return { startIndex: start, endIndex: end, boundaries, series, total, bucketsTouched: this.touched };
   }
 }
@@ -483,8 +480,8 @@ export const snapMinBaseBuckets = 4;
 
 /**
  * The first event of slice `j` when events [start, start + n) are cut into `buckets` slices (j = buckets:
- * the end), level-0 buckets holding 2^baseLog2 events. The one rule for slice edges: Timeline.query
- * aggregates between them, Timeline.boundaries lists them.
+ * the end), level-0 buckets holding 2^baseLog2 events. The one rule for slice edges: Timeline.boundaries
+ * lists them, Timeline.query aggregates between those.
  */
 function bucketEdge(start: number, n: number, buckets: number, j: number, baseLog2: number): number {
   const even = start + Math.floor((j * n) / buckets);

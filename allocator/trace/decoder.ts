@@ -3,7 +3,7 @@
 // TraceFormatError (fatal: nothing loadable) or one warning (the valid prefix is kept and loading stops).
 import {
   allocateEventColumns,
-  columnBit,
+  columnBits,
   eventColumnNames,
   grownEventColumns,
   type EventColumns,
@@ -1109,9 +1109,7 @@ export class TraceDecoder {
       strings: this.strings,
       decisions: this.decisions,
       get columnsWritten() {
-        let bits = 0;
-        for (const name of written) bits |= columnBit(name);
-        return bits;
+        return columnBits(...written);
       },
     };
   }

@@ -46,8 +46,8 @@ export class FinalEventsSender {
 }
 
 /**
- * The worker's side: the log's final events as TraceEvents, grown batch by batch. Imports record no
- * decision records (both senders stream only logs without any).
+ * The worker's side: the final events as TraceEvents, grown batch by batch. Without decision records: the
+ * trace-stream worker is sent only logs without any, and the analysis does not read them.
  */
 export class FinalEvents implements TraceEvents {
   private cols: EventColumns | null = null;
