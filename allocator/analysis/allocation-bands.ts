@@ -7,6 +7,7 @@
 // [i, i + 1)). One never freed is alive up to the end: to = the analysed event count.
 import type { TraceEvents } from '../trace/events.ts';
 import { EV_ALLOCATE, EV_FREE } from './replay.ts';
+import { lowerBound } from './sorted.ts';
 import { foldStack } from './stack-frames.ts';
 
 /**
@@ -107,14 +108,7 @@ export class AllocationLifetimes {
 
   /** Allocations whose allocate event is before `end` (a prefix of the ordinals). */
   private allocatedBefore(end: number): number {
-    let lo = 0;
-    let hi = this.count;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.allocEvent[mid]! < end) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return lowerBound(this.allocEvent, this.count, end);
   }
 
   /** End of an ordinal's lifetime on the event axis: its free event, or `eventCount` while never freed. */

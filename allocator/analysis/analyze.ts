@@ -29,6 +29,7 @@ import {
   type SnapshotDiff,
 } from './reports.ts';
 import { snapshotOf, type Snapshot, type Usage } from './snapshot.ts';
+import { lowerBound, upperBound } from './sorted.ts';
 import { Timeline, type TimelineParts } from './timeline.ts';
 
 export interface PeakValue {
@@ -418,18 +419,8 @@ export class TraceAnalysis {
    * consecutive moves), and budget samples flagged crossed or refused. O(log marked + the answer).
    */
   markedEvents(start = 0, end = Infinity): Float64Array {
-    const all = this.marked.subarray(0, this.markedCount);
-    const first = (index: number): number => {
-      let lo = 0;
-      let hi = all.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (all[mid]! < index) lo = mid + 1;
-        else hi = mid;
-      }
-      return lo;
-    };
-    return all.subarray(first(start), first(end));
+    const n = this.markedCount;
+    return this.marked.subarray(lowerBound(this.marked, n, start), lowerBound(this.marked, n, end));
   }
 
   private storeCheckpoint(): void {
@@ -552,15 +543,7 @@ export class TraceAnalysis {
    * pass to snapshotAt / timeline.query for a point in time.
    */
   eventIndexAtTime(ms: number): number {
-    const t = this.events.columns.time;
-    let lo = 0;
-    let hi = this.eventCount;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (t[mid]! <= ms) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return upperBound(this.events.columns.time, this.eventCount, ms);
   }
 
   /** Allocations live after events [0, eventIndex) — at the end of the trace, the leaks. */

@@ -9,3 +9,4 @@ export * from './defrag.ts';
 export * from './stack-frames.ts';
 export * from './capture.ts';
 export * from './allocation-bands.ts';
+export { lowerBound, upperBound } from './sorted.ts';

@@ -246,10 +246,6 @@ export class Timeline {
    * calls it after each batch, so that the one it hands the timeline to finds the levels current.
    */
   updateLevels(): void {
-    this.refreshLevels();
-  }
-
-  private refreshLevels(): void {
     if (this.dirtyFrom === Infinity) return;
     const S = this.layout.seriesCount;
     let from = this.dirtyFrom;
@@ -299,13 +295,13 @@ export class Timeline {
 
   /** Number of stored levels (level k buckets hold 2^(baseLog2 + k) events). */
   get levelCount(): number {
-    this.refreshLevels();
+    this.updateLevels();
     return this.levels.length;
   }
 
   /** Bytes held by the pyramid and the per-event deltas. */
   get memoryBytes(): number {
-    this.refreshLevels();
+    this.updateLevels();
     let n = this.eventType.byteLength + this.dCommitted.byteLength + this.dAllocated.byteLength;
     for (const l of this.levels) n += 6 * l.cMin.byteLength;
     return n;
@@ -416,7 +412,7 @@ export class Timeline {
    * end. For a caller that needs only where slices start (a time index).
    */
   boundaries(startIndex: number, endIndex: number, buckets: number): Float64Array {
-    const start = Math.max(0, Math.min(this.eventCount, Math.floor(startIndex)));
+    const start = this.clampedStart(startIndex);
     const end = Math.max(start, Math.min(this.eventCount, Math.floor(endIndex)));
     const n = end - start;
     const nb = Math.max(0, Math.min(Math.floor(buckets), n));
@@ -433,7 +429,7 @@ export class Timeline {
    * level-0 bucket edges (see bucketEdge); `boundaries` says where each one starts.
    */
   query(startIndex: number, endIndex: number, buckets: number, groupBy: TimelineGroup): TimelineQueryResult {
-    this.refreshLevels();
+    this.updateLevels();
     // The range clamped to the events recorded, cut into slices: nb slices, boundaries[nb] = the end.
     const boundaries = this.boundaries(startIndex, endIndex, buckets);
     const nb = boundaries.length - 1;
@@ -463,9 +459,14 @@ export class Timeline {
       put(total, l.totalSeries, j);
     }
     // boundaries[0] is the clamped start only when there is a slice.
-    const start = Math.max(0, Math.min(this.eventCount, Math.floor(startIndex)));
+    const start = this.clampedStart(startIndex);
     const end = boundaries[nb]!;
     return { startIndex: start, endIndex: end, boundaries, series, total, bucketsTouched: this.touched };
+  }
+
+  /** A range's first event index as queries take it: whole, within [0, eventCount]. */
+  private clampedStart(startIndex: number): number {
+    return Math.max(0, Math.min(this.eventCount, Math.floor(startIndex)));
   }
 }
 

@@ -22,6 +22,8 @@ import {
   analyzeCapture,
   formatStack,
   isCapturedTrace,
+  lowerBound,
+  upperBound,
   type CaptureAnalysis,
   type CaptureProblem,
 } from '../../allocator/analysis/index.ts';
@@ -99,28 +101,6 @@ function emptyTable(capacity: number): AllocationTable {
     ordinalOfId: new IdIndex(),
     renames: new Map<number, number[]>(),
   };
-}
-
-function lowerBoundTime(time: Float64Array, n: number, t: number): number {
-  let lo = 0;
-  let hi = n;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (time[mid]! < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-function upperBoundTime(time: Float64Array, n: number, t: number): number {
-  let lo = 0;
-  let hi = n;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (time[mid]! <= t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 export class AnalyzedSource {
@@ -278,8 +258,8 @@ export class AnalyzedSource {
     if (p.startTime !== undefined && p.endTime !== undefined && p.endTime < p.startTime) {
       throw new ApiFailure('InvalidRequest', 'queryTimeline: endTime is before startTime.');
     }
-    const startIndex = lowerBoundTime(time, n, startTime);
-    const endIndex = upperBoundTime(time, n, endTime);
+    const startIndex = lowerBound(time, n, startTime);
+    const endIndex = upperBound(time, n, endTime);
     if (p.boundariesOnly) {
       const edges = a.timeline.boundaries(startIndex, endIndex, p.buckets);
       const firstEvents = Array.from(edges.subarray(0, edges.length - 1));
