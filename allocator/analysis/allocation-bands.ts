@@ -7,6 +7,7 @@
 // [i, i + 1)). One never freed is alive up to the end: to = the analysed event count.
 import type { TraceEvents } from '../trace/events.ts';
 import { EV_ALLOCATE, EV_FREE } from './replay.ts';
+import { grownFloat64 } from '../grown-float64.ts';
 import { lowerBound } from './sorted.ts';
 import { foldStack } from './stack-frames.ts';
 
@@ -43,13 +44,8 @@ export class AllocationLifetimes {
       const kind = c.kind[i]!;
       if (kind === EV_ALLOCATE) {
         if (this.count === this.allocEvent.length) {
-          const grow = (a: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> => {
-            const b = new Float64Array(a.length * 2);
-            b.set(a);
-            return b;
-          };
-          this.allocEvent = grow(this.allocEvent);
-          this.freeEvent = grow(this.freeEvent);
+          this.allocEvent = grownFloat64(this.allocEvent, this.allocEvent.length * 2);
+          this.freeEvent = grownFloat64(this.freeEvent, this.freeEvent.length * 2);
         }
         this.markRun(this.count);
         this.ordinalOfId.set(c.id[i]!, this.count);

@@ -2,6 +2,7 @@
 // per heap/type, counts, failures, periodic checkpoints (for snapshotAt) and the timeline pyramid.
 import type { DeviceDescription } from '../device.ts';
 import { FlagBits, flagsLocation } from '../event-log.ts';
+import { grownFloat64 } from '../grown-float64.ts';
 import type { MemoryLocation } from '../types.ts';
 import type { TraceEvents } from '../trace/events.ts';
 import {
@@ -405,11 +406,8 @@ export class TraceAnalysis {
   }
 
   private mark(i: number): void {
-    if (this.markedCount === this.marked.length) {
-      const grown = new Float64Array(this.marked.length * 2);
-      grown.set(this.marked);
-      this.marked = grown;
-    }
+    if (this.markedCount === this.marked.length)
+      this.marked = grownFloat64(this.marked, this.marked.length * 2);
     this.marked[this.markedCount++] = i;
   }
 

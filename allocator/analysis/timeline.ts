@@ -6,6 +6,7 @@
 //
 // Semantics: for an output bucket of events [a, b), min/max are over the values after each event a..b-1,
 // last is the value after event b-1.
+import { grownFloat64 } from '../grown-float64.ts';
 import type { SeriesLayout } from './replay.ts';
 
 export type TimelineGroup = 'heap' | 'type';
@@ -62,23 +63,16 @@ function newLevel(bucketEvents: number, capacity: number, seriesCount: number): 
   };
 }
 
-function grown(a: Float64Array, length: number, fill: number): Float64Array {
-  const out = new Float64Array(length);
-  out.set(a);
-  if (fill !== 0) out.fill(fill, a.length);
-  return out;
-}
-
 /** Makes room for `count` buckets in a level (capacity doubles). */
 function reserveLevel(level: Level, count: number, S: number): void {
   if (count * S <= level.cMin.length) return;
   const n = Math.max(count, (level.cMin.length / S) * 2) * S;
-  level.cMin = grown(level.cMin, n, Infinity);
-  level.cMax = grown(level.cMax, n, -Infinity);
-  level.cLast = grown(level.cLast, n, 0);
-  level.aMin = grown(level.aMin, n, Infinity);
-  level.aMax = grown(level.aMax, n, -Infinity);
-  level.aLast = grown(level.aLast, n, 0);
+  level.cMin = grownFloat64(level.cMin, n, Infinity);
+  level.cMax = grownFloat64(level.cMax, n, -Infinity);
+  level.cLast = grownFloat64(level.cLast, n, 0);
+  level.aMin = grownFloat64(level.aMin, n, Infinity);
+  level.aMax = grownFloat64(level.aMax, n, -Infinity);
+  level.aLast = grownFloat64(level.aLast, n, 0);
 }
 
 /**
@@ -184,8 +178,8 @@ export class Timeline {
     const t = new Int16Array(cap).fill(-1);
     t.set(this.eventType);
     this.eventType = t;
-    this.dCommitted = grown(this.dCommitted, cap, 0);
-    this.dAllocated = grown(this.dAllocated, cap, 0);
+    this.dCommitted = grownFloat64(this.dCommitted, cap, 0);
+    this.dAllocated = grownFloat64(this.dAllocated, cap, 0);
   }
 
   /** Records event i (= eventCount: events come in order), given the state right after it. */
