@@ -12,19 +12,27 @@
 // they help, `huge_pages=on|off` in the line, VRAMSCOPE_HUGE_PAGES=0 for none; src-main/runtime/huge-pages.ts)
 // and real Chromium, the file picked in the Open view, timed from the
 // pick to the first drawn timeline with each phase's time from the pick (upload done, import done, trace
-// loaded in the page, first frame; benchUi says what each is), with the server's peak RSS. --no-cli skips
+// loaded in the page, first frame; scripts/web-open.ts says what each is), with the server's peak RSS, the
+// CPU seconds of the server, Chromium and the rest during the open, and the calibration loop's speed at the
+// time. scripts/bench-web-ab.ts compares checkouts in web mode, alternating per run. --no-cli skips
 // the CLI imports (only the web-mode line); VRAMSCOPE_BENCH_MARKS=1 also prints each run's marks. Every
 // line carries the 1-minute load average.
 //
 //   node --import tsx scripts/bench-pytorch-import.ts [--entries 1000000,3000000] [--runs 3] [--json]
 //        [--stacks all|python] [--cpu 1] [--keep DIR] [--no-ui] [--no-cli]
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, fsyncSync, mkdtempSync, openSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { simulateTraining, writeTrainingJson, writeTrainingPickle } from './pytorch-training-snapshot.ts';
+import {
+  flushToDisk,
+  simulateTraining,
+  writeTrainingJson,
+  writeTrainingPickle,
+} from './pytorch-training-snapshot.ts';
+import type { CpuSplit, WebOpen } from './web-open.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MB = 1 << 20;
@@ -51,16 +59,6 @@ function runPinned(cpu: string | undefined, args: string[]): string {
   return r.stdout;
 }
 
-/** Waits until `file`'s bytes are on disk. */
-function flushToDisk(file: string): void {
-  const fd = openSync(file, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 function field(line: string, name: string): number {
   const m = new RegExp(`\\b${name}=([0-9.]+)`).exec(line);
   if (m === null) throw new Error(`no ${name}= in ${line}`);
@@ -81,98 +79,33 @@ function calibrate(cpu: string | undefined, file: string): number {
 
 const load = (): string => loadavg()[0]!.toFixed(2);
 
-/** Each phase's time from the pick, ms, in one open; see `phases` below. */
-interface UiRun {
-  readonly uploaded: number;
-  readonly imported: number;
-  readonly overview: number;
-  readonly firstFrame: number;
-  readonly peakRssMiB: number;
-}
-
 /**
  * Pick → first drawn timeline in web mode (Chromium + serve), `runs` times in fresh pages and fresh
- * servers; the median of each phase printed. The phases are the page's User Timing marks
- * (src-renderer/data/load-marks.ts), each measured from the pick: `uploaded` the last chunk acknowledged,
- * `imported` the server's importFile answer (imported and analysed in the trace worker; the import runs
- * while the bytes arrive, so it overlaps the upload), `overview` the report, time index and leak markers
- * fetched (the trace is loaded in the page), `first_frame` the first animation frame with the timeline's
- * data drawn (the canvas's data-bucket-px, which only a frame drawing the timeline's buckets sets; until
- * 2026-12-03's fourth session this waited for data-draws > 0, which the empty plot drawn before the
- * buckets arrive already sets: about 0.1 s early).
+ * servers (scripts/web-open.ts: what each phase is, and the CPU split); the median of each printed, with a
+ * calibration figure taken before the runs (the sum loop, any core: the machine's speed at the time).
  */
 async function benchUi(files: { file: string; entries: number }[], runs: number): Promise<void> {
-  const { startServeProcess } = await import('../tests/support/api-transports.ts');
   const { launchBrowser, viteBuild } = await import('../tests/support/ui-browser.ts');
-  const { processMemory, sampleRss, showOpenView } = await import('../tests/support/ui-upload.ts');
-  const { loadMarks } = await import('../src-renderer/data/load-marks.ts');
   const { hugePageTunable, serverEnvironment } = await import('../src-main/runtime/huge-pages.ts');
+  const { openInWebMode } = await import('./web-open.ts');
   // The server as `npm start` runs it: with malloc's huge pages where they help (huge-pages.ts).
-  const serverEnv = serverEnvironment(process.env);
-  const hugePages = (serverEnv['GLIBC_TUNABLES'] ?? '').includes(hugePageTunable) ? 'on' : 'off';
+  const env = serverEnvironment(process.env);
+  const hugePages = (env['GLIBC_TUNABLES'] ?? '').includes(hugePageTunable) ? 'on' : 'off';
   const ui = path.join(repoRoot, 'test-output', 'bench-pytorch-renderer');
   await viteBuild(path.join(repoRoot, 'src-renderer'), ui);
   const browser = await launchBrowser();
+  const printMarks = process.env['VRAMSCOPE_BENCH_MARKS'] === '1';
   try {
     for (const { file, entries } of files) {
-      const results: UiRun[] = [];
-      for (let k = 0; k < runs; k++) {
-        // A fresh server per run: its RSS is this file's alone.
-        const server = await startServeProcess(['--ui', ui], serverEnv);
-        try {
-          const pid = server.child.pid!;
-          const page = await browser.context.newPage();
-          await page.goto(server.url);
-          await showOpenView(page);
-          const sampler = sampleRss(pid);
-          const t0 = await page.evaluate(() => performance.now());
-          await page.setInputFiles('[data-testid="file-input"]', file);
-          const name = path.basename(file);
-          const drawn = await page.waitForFunction(
-            (n) => {
-              const error = document.querySelector('[data-testid="load-error"]')?.textContent;
-              if (error) return `error: ${error}`;
-              const canvas = document.querySelector('[data-testid="timeline-canvas"]');
-              return (document.querySelector('[data-testid="trace-title"]')?.textContent ?? '').includes(n) &&
-                canvas?.hasAttribute('data-bucket-px') === true
-                ? performance.now()
-                : false;
-            },
-            name,
-            { timeout: 600_000, polling: 'raf' },
-          );
-          const firstFrame = await drawn.jsonValue();
-          if (typeof firstFrame !== 'number') throw new Error(`${name} did not open: ${String(firstFrame)}`);
-          const marks = await page.evaluate(() =>
-            Object.fromEntries(performance.getEntriesByType('mark').map((m) => [m.name, m.startTime])),
-          );
-          if (process.env['VRAMSCOPE_BENCH_MARKS'] === '1')
-            console.log(
-              `marks ${Object.entries(marks)
-                .map(([m, t]) => `${m}=${((t - t0) / 1000).toFixed(3)}`)
-                .join(' ')}`,
-            );
-          const at = (mark: string): number => {
-            const t = marks[mark];
-            if (t === undefined) throw new Error(`the page set no ${mark} mark`);
-            return t - t0;
-          };
-          results.push({
-            uploaded: at(loadMarks.uploaded),
-            imported: at(loadMarks.imported),
-            overview: at(loadMarks.overview),
-            firstFrame: firstFrame - t0,
-            peakRssMiB: Math.max(sampler.stop(), processMemory(pid).rssMiB),
-          });
-          await page.close();
-        } finally {
-          await server.stop();
-        }
-      }
-      const s = (key: keyof UiRun): string => (median(results.map((r) => r[key])) / 1000).toFixed(2);
-      const all = (key: keyof UiRun): string => results.map((r) => (r[key] / 1000).toFixed(2)).join(',');
+      const calib = calibrate(undefined, file);
+      const results: WebOpen[] = [];
+      for (let k = 0; k < runs; k++)
+        results.push(await openInWebMode(browser, file, { ui, env, printMarks }));
+      const s = (pick: (r: WebOpen) => number): string => (median(results.map(pick)) / 1000).toFixed(2);
+      const cpu = (pick: (c: CpuSplit) => number): string =>
+        median(results.map((r) => pick(r.cpu))).toFixed(2);
       console.log(
-        `bench-pytorch-ui file=${path.basename(file)} entries=${entries} file_mb=${(statSync(file).size / MB).toFixed(1)} runs=${runs} pick_to_first_timeline_s_median=${s('firstFrame')} upload_done_s_median=${s('uploaded')} import_done_s_median=${s('imported')} trace_loaded_s_median=${s('overview')} first_frame_s_median=${s('firstFrame')} first_frame_s_all=${all('firstFrame')} server_peak_rss_mib_median=${median(results.map((r) => r.peakRssMiB)).toFixed(0)} huge_pages=${hugePages} load=${load()}`,
+        `bench-pytorch-ui file=${path.basename(file)} entries=${entries} file_mb=${(statSync(file).size / MB).toFixed(1)} runs=${runs} pick_to_first_timeline_s_median=${s((r) => r.firstFrame)} upload_done_s_median=${s((r) => r.uploaded)} import_done_s_median=${s((r) => r.imported)} trace_loaded_s_median=${s((r) => r.overview)} first_frame_s_median=${s((r) => r.firstFrame)} first_frame_s_all=${results.map((r) => (r.firstFrame / 1000).toFixed(2)).join(',')} server_peak_rss_mib_median=${median(results.map((r) => r.peakRssMiB)).toFixed(0)} cpu_s_median_server=${cpu((c) => c.server)} cpu_s_median_chromium_network=${cpu((c) => c.chromiumNetwork)} cpu_s_median_chromium_other=${cpu((c) => c.chromiumOther)} cpu_s_median_other=${cpu((c) => c.other)} calib_sum_loop_mb_per_s=${calib.toFixed(0)} huge_pages=${hugePages} load=${load()}`,
       );
     }
   } finally {

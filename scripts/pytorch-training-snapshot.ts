@@ -25,7 +25,7 @@
 // allocations (autograd engine thread) have C++ frames only. With --stacks python only Python frames.
 // Frame dicts are shared between stacks (PyTorch's py_symbolize builds one dict per distinct frame), so
 // the pickle reads them back by memo reference as CPython's pickler writes it.
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -798,7 +798,21 @@ export function benchSnapshotFile(dir: string, entries: number, file?: string): 
   if (file !== undefined) return file;
   const out = path.join(dir, `training-${entries}.pickle`);
   writeTrainingPickle(out, simulateTraining({ entries }));
+  flushToDisk(out);
   return out;
+}
+
+/**
+ * Waits until `file`'s bytes are on disk: a benchmark times nothing before, else the kernel writes a fresh
+ * file back (hundreds of MB) during the first runs, on the same cores.
+ */
+export function flushToDisk(file: string): void {
+  const fd = openSync(file, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Snapshot in the dictionary layout of torch.cuda.memory._snapshot(), streamed to `file` as a pickle. */

@@ -52,13 +52,20 @@ export interface ServeProcess {
 }
 
 /** Spawns `node bin/vramscope.mjs serve --port 0` and waits for the URL line. */
-/** `env`: the server's environment (default: this process's). */
-export function startServeProcess(extraArgs: string[] = [], env?: NodeJS.ProcessEnv): Promise<ServeProcess> {
+/**
+ * `env`: the server's environment (default: this process's). `checkout`: the checkout whose
+ * bin/vramscope.mjs runs (default: this one; benchmarks compare builds).
+ */
+export function startServeProcess(
+  extraArgs: string[] = [],
+  env?: NodeJS.ProcessEnv,
+  checkout: string = repoRoot,
+): Promise<ServeProcess> {
   const child = spawn(
     process.execPath,
     ['bin/vramscope.mjs', 'serve', '--port', '0', '--no-session', ...extraArgs],
     {
-      cwd: repoRoot,
+      cwd: checkout,
       stdio: ['ignore', 'pipe', 'pipe'],
       ...(env ? { env } : {}),
     },

@@ -1,0 +1,92 @@
+// A/B of web mode between builds (printed, not asserted): pick → first frame with the timeline's data, the
+// same file opened with every given checkout in turn, run after run (alternating per run, so that the
+// machine's drift hits all of them alike: on the shared 2-core machine its speed swings more between
+// minutes than most changes move the time). Each run is a fresh server of that checkout and a fresh page in
+// one Chromium (scripts/web-open.ts: the phases and the CPU split). Each checkout needs `npm run build:cli`
+// first; its renderer is built here into its test-output/bench-web-ab-renderer. The server gets the
+// environment `npm start` gives it (huge-pages.ts). Medians at the end; every line carries the 1-minute load
+// average.
+//
+//   node --import tsx scripts/bench-web-ab.ts [--entries 1000000] [--file F] [--runs 8] <checkout> [<checkout> ...]
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { serverEnvironment } from '../src-main/runtime/huge-pages.ts';
+import { median } from '../src-main/cli/commands/bench.ts';
+import { launchBrowser, viteBuild } from '../tests/support/ui-browser.ts';
+import { benchSnapshotFile } from './pytorch-training-snapshot.ts';
+import { openInWebMode, type WebOpen } from './web-open.ts';
+
+const MiB = 1 << 20;
+const load = (): string => loadavg()[0]!.toFixed(2);
+const seconds = (ms: number): string => (ms / 1000).toFixed(3);
+
+function line(r: WebOpen): string {
+  return `upload_done_s=${seconds(r.uploaded)} import_done_s=${seconds(r.imported)} first_frame_s=${seconds(r.firstFrame)} cpu_s_server=${r.cpu.server.toFixed(2)} cpu_s_chromium_network=${r.cpu.chromiumNetwork.toFixed(2)} cpu_s_chromium_other=${r.cpu.chromiumOther.toFixed(2)} cpu_s_other=${r.cpu.other.toFixed(2)} server_peak_rss_mib=${r.peakRssMiB.toFixed(0)}`;
+}
+
+function medianRun(rs: WebOpen[]): WebOpen {
+  const m = (pick: (r: WebOpen) => number): number => median(rs.map(pick));
+  return {
+    uploaded: m((r) => r.uploaded),
+    imported: m((r) => r.imported),
+    overview: m((r) => r.overview),
+    firstFrame: m((r) => r.firstFrame),
+    peakRssMiB: m((r) => r.peakRssMiB),
+    cpu: {
+      server: m((r) => r.cpu.server),
+      chromiumNetwork: m((r) => r.cpu.chromiumNetwork),
+      chromiumOther: m((r) => r.cpu.chromiumOther),
+      other: m((r) => r.cpu.other),
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    options: {
+      entries: { type: 'string', default: '1000000' },
+      file: { type: 'string' },
+      runs: { type: 'string', default: '8' },
+    },
+    allowPositionals: true,
+  });
+  if (positionals.length === 0) throw new Error('which builds? give one or more checkouts');
+  const checkouts = positionals.map((p) => path.resolve(p));
+  for (const c of checkouts)
+    if (!existsSync(path.join(c, 'bin', 'vramscope.mjs')) || !existsSync(path.join(c, 'dist', 'cli')))
+      throw new Error(
+        `${c}: not a built checkout (bin/vramscope.mjs and dist/cli: run npm run build:cli there)`,
+      );
+  const dir = mkdtempSync(path.join(tmpdir(), 'vramscope-bench-web-ab-'));
+  const browser = await launchBrowser();
+  try {
+    const file = benchSnapshotFile(dir, Number(values.entries), values.file);
+    const mb = statSync(file).size / MiB;
+    const uis = new Map<string, string>();
+    for (const c of checkouts) {
+      const ui = path.join(c, 'test-output', 'bench-web-ab-renderer');
+      await viteBuild(path.join(c, 'src-renderer'), ui);
+      uis.set(c, ui);
+    }
+    const env = serverEnvironment(process.env);
+    const runs = new Map<string, WebOpen[]>(checkouts.map((c) => [c, []]));
+    for (let k = 0; k < Math.max(1, Number(values.runs)); k++) {
+      for (const c of checkouts) {
+        const r = await openInWebMode(browser, file, { checkout: c, ui: uis.get(c)!, env });
+        runs.get(c)!.push(r);
+        console.log(`bench-web-ab run=${k} checkout=${c} ${line(r)} load=${load()}`);
+      }
+    }
+    for (const [c, rs] of runs)
+      console.log(
+        `bench-web-ab median checkout=${c} file_mb=${mb.toFixed(1)} runs=${rs.length} ${line(medianRun(rs))} load=${load()}`,
+      );
+  } finally {
+    await browser.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
