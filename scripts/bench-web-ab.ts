@@ -23,7 +23,7 @@ const load = (): string => loadavg()[0]!.toFixed(2);
 const seconds = (ms: number): string => (ms / 1000).toFixed(3);
 
 function line(r: WebOpen): string {
-  return `upload_done_s=${seconds(r.uploaded)} import_done_s=${seconds(r.imported)} first_frame_s=${seconds(r.firstFrame)} cpu_s_server=${r.cpu.server.toFixed(2)} cpu_s_chromium_network=${r.cpu.chromiumNetwork.toFixed(2)} cpu_s_chromium_other=${r.cpu.chromiumOther.toFixed(2)} cpu_s_other=${r.cpu.other.toFixed(2)} server_peak_rss_mib=${r.peakRssMiB.toFixed(0)}`;
+  return `upload_done_s=${seconds(r.uploaded)} import_done_s=${seconds(r.imported)} first_frame_s=${seconds(r.firstFrame)} cpu_s_server=${r.cpu.server.toFixed(2)} cpu_s_chromium_network=${r.cpu.chromiumNetwork.toFixed(2)} cpu_s_chromium_other=${r.cpu.chromiumOther.toFixed(2)} cpu_s_other=${r.cpu.other.toFixed(2)} server_minor_faults=${r.serverMinorFaults.toFixed(0)} server_peak_rss_mib=${r.peakRssMiB.toFixed(0)}`;
 }
 
 function medianRun(rs: WebOpen[]): WebOpen {
@@ -34,6 +34,7 @@ function medianRun(rs: WebOpen[]): WebOpen {
     overview: m((r) => r.overview),
     firstFrame: m((r) => r.firstFrame),
     peakRssMiB: m((r) => r.peakRssMiB),
+    serverMinorFaults: m((r) => r.serverMinorFaults),
     cpu: {
       server: m((r) => r.cpu.server),
       chromiumNetwork: m((r) => r.cpu.chromiumNetwork),

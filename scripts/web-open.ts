@@ -15,7 +15,8 @@
 // (all its threads: the trace worker, the analysis thread, V8's helpers, libuv's), Chromium's network
 // service (which reads the picked file and sends it), the rest of Chromium (browser, renderer, GPU), and
 // everything else on the machine (the benchmark itself, the kernel's own threads, other work). On two
-// cores an open is CPU-bound, so these say more about a change than the wall time does.
+// cores an open is CPU-bound, so these say more about a change than the wall time does. Also the server's
+// minor page faults over the same span: first touches of fresh memory, dear on this machine class.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadMarks } from '../src-renderer/data/load-marks.ts';
@@ -41,6 +42,11 @@ export interface WebOpen {
   readonly peakRssMiB: number;
   /** CPU seconds from the pick to the first frame (NaN where /proc cannot say). */
   readonly cpu: CpuSplit;
+  /**
+   * The server's minor page faults from the pick to the first frame, all threads (NaN where /proc cannot
+   * say): first touches of fresh memory, each a 4 KiB or a 2 MiB page, dear on a virtual machine.
+   */
+  readonly serverMinorFaults: number;
 }
 
 export interface WebOpenOptions {
@@ -56,17 +62,26 @@ export interface WebOpenOptions {
 
 type ProcessGroup = keyof CpuSplit;
 
-/** CPU ticks (1/100 s) used so far by every process, by pid, with its group. */
-function cpuTicks(serverPid: number): Map<number, { group: ProcessGroup; ticks: number }> {
-  const seen = new Map<number, { group: ProcessGroup; ticks: number }>();
+interface ProcessUse {
+  readonly group: ProcessGroup;
+  /** CPU ticks (1/100 s) used so far. */
+  readonly ticks: number;
+  readonly minorFaults: number;
+}
+
+/** What every process has used so far, by pid, with its group. */
+function processUse(serverPid: number): Map<number, ProcessUse> {
+  const seen = new Map<number, ProcessUse>();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     const pid = Number(name);
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      // utime and stime: the 14th and 15th fields, counted after the command name (which may hold spaces).
+      // minflt, utime and stime: the 10th, 14th and 15th fields, counted after the command name (which may
+      // hold spaces).
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       const ticks = Number(fields[11]) + Number(fields[12]);
+      const minorFaults = Number(fields[7]);
       // Chromium rewrites its children's command lines into one string: match within it.
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
       const group: ProcessGroup =
@@ -77,7 +92,7 @@ function cpuTicks(serverPid: number): Map<number, { group: ProcessGroup; ticks: 
             : /utility-sub-type=network\./.test(cmdline)
               ? 'chromiumNetwork'
               : 'chromiumOther';
-      seen.set(pid, { group, ticks });
+      seen.set(pid, { group, ticks, minorFaults });
     } catch {
       // The process ended between the listing and the read.
     }
@@ -85,7 +100,7 @@ function cpuTicks(serverPid: number): Map<number, { group: ProcessGroup; ticks: 
   return seen;
 }
 
-function cpuSince(before: ReturnType<typeof cpuTicks>, after: ReturnType<typeof cpuTicks>): CpuSplit {
+function cpuSince(before: Map<number, ProcessUse>, after: Map<number, ProcessUse>): CpuSplit {
   const split = { server: 0, chromiumNetwork: 0, chromiumOther: 0, other: 0 };
   for (const [pid, { group, ticks }] of after) split[group] += (ticks - (before.get(pid)?.ticks ?? 0)) / 100;
   return split;
@@ -127,11 +142,13 @@ export async function openInWebMode(
     await page.goto(server.url);
     await showOpenView(page);
     sampler = sampleRss(pid);
-    const cpu0 = process.platform === 'linux' ? cpuTicks(pid) : null;
+    const use0 = process.platform === 'linux' ? processUse(pid) : null;
     const t0 = await page.evaluate(() => performance.now());
     await page.setInputFiles('[data-testid="file-input"]', file);
     const firstFrame = await firstFrameWithData(page, path.basename(file));
-    const cpu = cpu0 !== null ? cpuSince(cpu0, cpuTicks(pid)) : noCpu;
+    const use1 = use0 !== null ? processUse(pid) : null;
+    const cpu = use0 !== null && use1 !== null ? cpuSince(use0, use1) : noCpu;
+    const faults = (use1?.get(pid)?.minorFaults ?? NaN) - (use0?.get(pid)?.minorFaults ?? NaN);
     const marks = await page.evaluate(() =>
       Object.fromEntries(performance.getEntriesByType('mark').map((m) => [m.name, m.startTime])),
     );
@@ -155,6 +172,7 @@ export async function openInWebMode(
       firstFrame: firstFrame - t0,
       peakRssMiB,
       cpu,
+      serverMinorFaults: faults,
     };
   } finally {
     sampler?.stop();
