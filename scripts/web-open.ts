@@ -23,7 +23,7 @@ import { loadMarks } from '../src-renderer/data/load-marks.ts';
 import { startServeProcess } from '../tests/support/api-transports.ts';
 import type { Page } from 'playwright-core';
 import type { Browser } from '../tests/support/ui-browser.ts';
-import { processMemory, sampleRss, showOpenView } from '../tests/support/ui-upload.ts';
+import { processMemory, processUsage, sampleRss, showOpenView } from '../tests/support/ui-upload.ts';
 
 export interface CpuSplit {
   readonly server: number;
@@ -64,8 +64,8 @@ type ProcessGroup = keyof CpuSplit;
 
 interface ProcessUse {
   readonly group: ProcessGroup;
-  /** CPU ticks (1/100 s) used so far. */
-  readonly ticks: number;
+  /** CPU seconds used so far. */
+  readonly cpuSeconds: number;
   readonly minorFaults: number;
 }
 
@@ -76,12 +76,7 @@ function processUse(serverPid: number): Map<number, ProcessUse> {
     if (!/^\d+$/.test(name)) continue;
     const pid = Number(name);
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      // minflt, utime and stime: the 10th, 14th and 15th fields, counted after the command name (which may
-      // hold spaces).
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const ticks = Number(fields[11]) + Number(fields[12]);
-      const minorFaults = Number(fields[7]);
+      const { cpuSeconds, minorFaults } = processUsage(pid);
       // Chromium rewrites its children's command lines into one string: match within it.
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
       const group: ProcessGroup =
@@ -92,7 +87,7 @@ function processUse(serverPid: number): Map<number, ProcessUse> {
             : /utility-sub-type=network\./.test(cmdline)
               ? 'chromiumNetwork'
               : 'chromiumOther';
-      seen.set(pid, { group, ticks, minorFaults });
+      seen.set(pid, { group, cpuSeconds, minorFaults });
     } catch {
       // The process ended between the listing and the read.
     }
@@ -102,7 +97,8 @@ function processUse(serverPid: number): Map<number, ProcessUse> {
 
 function cpuSince(before: Map<number, ProcessUse>, after: Map<number, ProcessUse>): CpuSplit {
   const split = { server: 0, chromiumNetwork: 0, chromiumOther: 0, other: 0 };
-  for (const [pid, { group, ticks }] of after) split[group] += (ticks - (before.get(pid)?.ticks ?? 0)) / 100;
+  for (const [pid, { group, cpuSeconds }] of after)
+    split[group] += cpuSeconds - (before.get(pid)?.cpuSeconds ?? 0);
   return split;
 }
 

@@ -84,14 +84,23 @@ export function processMemory(pid: number): { rssMiB: number; peakMiB: number } 
 }
 
 /**
- * CPU seconds (user + system) a process has used so far (Linux /proc; clock ticks of 1/100 s). Under a
- * loaded machine, bytes per CPU second says more about the code than bytes per wall-clock second.
+ * What a process has used so far (Linux /proc): CPU seconds (user + system; clock ticks of 1/100 s) and
+ * minor page faults (first touches of memory).
+ */
+export function processUsage(pid: number): { cpuSeconds: number; minorFaults: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces, inside parentheses): minflt is the 10th field,
+  // utime and stime the 14th and 15th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { cpuSeconds: (Number(fields[11]) + Number(fields[12])) / 100, minorFaults: Number(fields[7]) };
+}
+
+/**
+ * CPU seconds (user + system) a process has used so far. Under a loaded machine, bytes per CPU second says
+ * more about the code than bytes per wall-clock second.
  */
 export function processCpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name (which may hold spaces, inside parentheses): utime is the 14th field.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  return processUsage(pid).cpuSeconds;
 }
 
 /** Samples a process's VmRSS every `everyMs` until stopped; answers the largest seen (MiB). */
