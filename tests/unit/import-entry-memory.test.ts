@@ -15,10 +15,13 @@ import { simulateTraining, writeTrainingPickle } from '../../scripts/pytorch-tra
 const dir = mkdtempSync(path.join(tmpdir(), 'vramscope-entry-memory-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A thread that, like the trace-stream worker, compare-exchanges 0 with 0 on every page ahead of the parse. */
+/**
+ * A thread that, like the trace-stream worker, compare-exchanges 0 with 0 on every page ahead of the parse.
+ * It sets `ready` once its first pass has touched the pages ahead of row 0.
+ */
 const toucher = `
 const { workerData, parentPort } = require('node:worker_threads');
-const { buffers, rowsWritten, elementBytes } = workerData;
+const { buffers, rowsWritten, elementBytes, ready } = workerData;
 const views = buffers.map((b) => new Int32Array(b));
 let touches = 0, seen = new Set();
 for (;;) {
@@ -29,6 +32,7 @@ for (;;) {
     const end = Math.min(views[k].length, Math.ceil(((written + 8192) * elementBytes[k]) / 4));
     for (let i = Math.floor((written * elementBytes[k]) / 4); i < end; i += 1024) { Atomics.compareExchange(views[k], i, 0, 0); touches++; }
   }
+  if (Atomics.load(ready, 0) === 0) { Atomics.store(ready, 0, 1); Atomics.notify(ready, 0); }
   Atomics.wait(rowsWritten, 0, written, 1);
 }
 parentPort.postMessage({ touches, published: [...seen] });
@@ -56,11 +60,18 @@ test('a PyTorch import in provided memory, touched by another thread meanwhile, 
     asked = { rows, elementBytes };
     const buffers = elementBytes.map((b) => new SharedArrayBuffer(Math.ceil((rows * b) / 8) * 8));
     const rowsWritten = new Int32Array(new SharedArrayBuffer(4));
-    const worker = new Worker(toucher, { eval: true, workerData: { buffers, rowsWritten, elementBytes } });
+    const ready = new Int32Array(new SharedArrayBuffer(4));
+    const worker = new Worker(toucher, {
+      eval: true,
+      workerData: { buffers, rowsWritten, elementBytes, ready },
+    });
     thread = new Promise((resolve, reject) => {
       worker.once('message', resolve);
       worker.once('error', reject);
     });
+    // The import goes on only once the thread is touching: on a loaded machine the thread's start could
+    // otherwise take longer than the whole import, and the test would touch nothing meanwhile.
+    Atomics.wait(ready, 0, 0, 30_000);
     return { buffers, rowsWritten };
   };
   const provided = await importSource(await fileSource(file), { entryMemory });
