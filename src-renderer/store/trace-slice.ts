@@ -1,6 +1,7 @@
 // Trace slice: the overview of what is loaded, loading progress and the error of a bad file.
 import type { StateCreator } from 'zustand/vanilla';
-import type { PickedFile, TraceOverview } from '../data/source.ts';
+import type { LoadProgress, PickedFile, TraceOverview } from '../data/source.ts';
+import { paceProgress } from './progress-pace.ts';
 import { errorSentence } from './session-slice.ts';
 import type { InspectorState } from './store.ts';
 
@@ -61,13 +62,16 @@ export const createTraceSlice: StateCreator<InspectorState, [], [], TraceSlice> 
       return;
     }
     set({ loading: { name, loaded: 0, total: bytes.length }, loadError: null });
+    const pace = paceProgress((p: { loaded: number; total: number }) =>
+      set({ loading: { name, loaded: p.loaded, total: p.total } }),
+    );
     try {
-      const overview = await source.loadTrace(name, bytes, (p) =>
-        set({ loading: { name, loaded: p.loaded, total: p.total } }),
-      );
+      const overview = await source.loadTrace(name, bytes, (p) => pace.push(p));
+      pace.cancel();
       set({ loading: null });
       get().overviewChanged(overview, true);
     } catch (e) {
+      pace.cancel();
       set({ loading: null, loadError: { name, message: errorSentence(e) } });
     }
   },
@@ -85,24 +89,26 @@ export const createTraceSlice: StateCreator<InspectorState, [], [], TraceSlice> 
       loading: { name, loaded: 0, total: file.size, phase: 'uploading', cancellable: true },
       loadError: null,
     });
+    const pace = paceProgress(
+      (p: LoadProgress) =>
+        set({
+          loading: {
+            name,
+            loaded: p.loaded,
+            total: p.total,
+            ...(p.phase ? { phase: p.phase } : {}),
+            cancellable: true,
+          },
+        }),
+      (p) => p.phase,
+    );
     try {
-      const overview = await source.loadFile(
-        file,
-        (p) =>
-          set({
-            loading: {
-              name,
-              loaded: p.loaded,
-              total: p.total,
-              ...(p.phase ? { phase: p.phase } : {}),
-              cancellable: true,
-            },
-          }),
-        control.signal,
-      );
+      const overview = await source.loadFile(file, (p) => pace.push(p), control.signal);
+      pace.cancel();
       if (currentLoad === control) set({ loading: null });
       get().overviewChanged(overview, true);
     } catch (e) {
+      pace.cancel();
       if (currentLoad === control) set({ loading: null, loadError: { name, message: errorSentence(e) } });
     } finally {
       if (currentLoad === control) currentLoad = null;
