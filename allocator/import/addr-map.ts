@@ -81,27 +81,70 @@ export class AddrMap {
       else this.big.set(a, { value, order: this.nextOrder++ });
       return;
     }
-    const i = this.find(a);
-    if (i >= 0) {
-      this.values[i] = value;
-      return;
+    this.put(a, value, true);
+  }
+
+  /**
+   * Sets `a` to `value` (non-negative) when `a` is absent and answers true; leaves a present `a` as it is
+   * and answers false (one probe where has() then set() take two).
+   */
+  setIfAbsent(a: Addr, value: number): boolean {
+    if (typeof a !== 'number') {
+      if (this.big.has(a)) return false;
+      this.big.set(a, { value, order: this.nextOrder++ });
+      return true;
     }
+    return this.put(a, value, false);
+  }
+
+  /**
+   * One walk of `a`'s probe run: a present `a` gets `value` when `replace` (answers false), an absent one is
+   * inserted at the run's end, last in the insertion order (answers true). The table grows first when an
+   * insert could pass half full, so it may grow one insert early when `a` turns out present.
+   */
+  private put(a: number, value: number, replace: boolean): boolean {
     if ((this.count + 1) * 2 > this.state.length) this.rehash();
-    const state = this.state;
-    const mask = this.mask;
+    const { state, keys, mask } = this;
     let j = hashAddr(a) & mask;
-    while (state[j] === FULL) j = (j + 1) & mask;
+    for (; state[j] === FULL; j = (j + 1) & mask) {
+      if (keys[j] !== a) continue;
+      if (replace) this.values[j] = value;
+      return false;
+    }
     state[j] = FULL;
-    this.keys[j] = a;
+    keys[j] = a;
     this.values[j] = value;
     this.order[j] = this.nextOrder++;
     this.count++;
+    return true;
   }
 
   delete(a: Addr): boolean {
     if (typeof a !== 'number') return this.big.delete(a);
-    let hole = this.find(a);
-    if (hole < 0) return false;
+    const slot = this.find(a);
+    if (slot < 0) return false;
+    this.removeAt(slot);
+    return true;
+  }
+
+  /** The value at `a`, removing it; -1 when absent. One probe where get() then delete() take two. */
+  take(a: Addr): number {
+    if (typeof a !== 'number') {
+      const known = this.big.get(a);
+      if (known === undefined) return -1;
+      this.big.delete(a);
+      return known.value;
+    }
+    const slot = this.find(a);
+    if (slot < 0) return -1;
+    const value = this.values[slot]!;
+    this.removeAt(slot);
+    return value;
+  }
+
+  /** Empties a FULL slot. */
+  private removeAt(slot: number): void {
+    let hole = slot;
     // Backward shift: each later entry of the run whose home slot is not cyclically in (hole, j] could
     // have been placed at the hole, so it moves there and its old slot becomes the hole.
     const { state, keys, values, order, mask } = this;
@@ -116,7 +159,6 @@ export class AddrMap {
     }
     state[hole] = EMPTY;
     this.count--;
-    return true;
   }
 
   /** Doubles the table. */

@@ -1006,8 +1006,7 @@ function buildTimeline(
           break;
         case Action.FreeRequested:
         case Action.FreeCompleted:
-          if (!allocs.has(a)) {
-            allocs.set(a, entries.sizeAt(i));
+          if (allocs.setIfAbsent(a, entries.sizeAt(i))) {
             const stream = entries.streamAt(i);
             if (stream >= 0) startStreams[d]!.set(a, stream);
           }
@@ -1121,10 +1120,9 @@ function buildTimeline(
         break;
       }
       case Action.Alloc: {
-        const previous = st.allocations.get(a);
+        const previous = st.allocations.take(a);
         if (previous >= 0) {
           log.free(previous);
-          st.allocations.delete(a);
           skip('alloc at an address that was still allocated (the earlier one was freed first)');
         }
         const seg = st.containing(a, size);
@@ -1138,7 +1136,7 @@ function buildTimeline(
       }
       case Action.FreeRequested:
       case Action.FreeCompleted: {
-        const alloc = st.allocations.get(a);
+        const alloc = st.allocations.take(a);
         if (alloc < 0) {
           // free_completed after free_requested is the normal second half of one free.
           if ((entries.action[i] as Action) === Action.FreeRequested)
@@ -1146,7 +1144,6 @@ function buildTimeline(
           break;
         }
         log.free(alloc);
-        st.allocations.delete(a);
         break;
       }
       case Action.Oom:

@@ -15,7 +15,7 @@ function rng(seed: number): () => number {
 }
 
 describe('AddrMap', () => {
-  test('does what a Map does over random inserts, updates and deletes, in the same order', () => {
+  test('does what a Map does over random inserts, updates, takes and deletes, in the same order', () => {
     const random = rng(7);
     const map = new AddrMap(4); // small: it grows many times, and deletes shift runs back across its wrap
     const reference = new Map<Addr, number>();
@@ -28,12 +28,21 @@ describe('AddrMap', () => {
     for (let step = 0; step < 60_000; step++) {
       const a = pool[Math.floor(random() * pool.length)]!;
       const r = random();
-      if (r < 0.45) {
+      if (r < 0.3) {
         const v = Math.floor(random() * 1e6);
         map.set(a, v);
         reference.set(a, v);
-      } else if (r < 0.9) {
+      } else if (r < 0.45) {
+        const v = Math.floor(random() * 1e6);
+        const absent = !reference.has(a);
+        if (absent) reference.set(a, v);
+        expect(map.setIfAbsent(a, v)).toBe(absent);
+      } else if (r < 0.7) {
         expect(map.delete(a)).toBe(reference.delete(a));
+      } else if (r < 0.9) {
+        const had = reference.get(a) ?? -1;
+        reference.delete(a);
+        expect(map.take(a)).toBe(had);
       } else {
         expect(map.has(a)).toBe(reference.has(a));
       }
@@ -72,5 +81,16 @@ describe('AddrMap', () => {
       [1024, 5],
     ]);
     expect(map.get(4096)).toBe(-1);
+    // setIfAbsent leaves a present key's value and place; take removes it (setting it again moves it last).
+    expect(map.setIfAbsent(2048, 9)).toBe(false);
+    expect(map.setIfAbsent(1n << 60n, 9)).toBe(false);
+    expect(map.take(2048)).toBe(2);
+    expect(map.take(2048)).toBe(-1);
+    expect(map.take(1n << 60n)).toBe(3);
+    expect(map.setIfAbsent(2048, 6)).toBe(true);
+    expect(map.entries()).toEqual([
+      [1024, 5],
+      [2048, 6],
+    ]);
   });
 });
