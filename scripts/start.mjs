@@ -103,21 +103,31 @@ async function startWeb(why) {
   const trace = sampleTrace();
   const hasDisplay =
     process.platform !== 'linux' || Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
-  const args = ['bin/vramscope.mjs', 'serve', ...(trace ? [trace] : []), ...(hasDisplay ? ['--open'] : [])];
-  forwardSignals(spawn(process.execPath, args, { cwd: repoRoot, stdio: 'inherit', env: await serverEnv() }));
+  const { env, nodeFlags } = await serverLaunch();
+  const args = [
+    ...nodeFlags,
+    'bin/vramscope.mjs',
+    'serve',
+    ...(trace ? [trace] : []),
+    ...(hasDisplay ? ['--open'] : []),
+  ];
+  forwardSignals(spawn(process.execPath, args, { cwd: repoRoot, stdio: 'inherit', env }));
 }
 
 /**
- * The server's environment: its malloc asks for transparent huge pages where that helps
- * (src-main/runtime/huge-pages.ts, from the CLI build). The server starts without them if that fails.
+ * The server's environment and node flags: its malloc asks for transparent huge pages where that helps
+ * (src-main/runtime/huge-pages.ts), and V8 starts with a larger heap (src-main/runtime/server-heap.ts),
+ * both from the CLI build. The server starts without them if that fails.
  */
-async function serverEnv() {
+async function serverLaunch() {
   try {
     const cli = await import(pathToFileURL(path.join(repoRoot, 'dist', 'cli', 'vramscope.js')).href);
-    return cli.serverEnvironment(process.env);
+    return { env: cli.serverEnvironment(process.env), nodeFlags: cli.serverNodeFlags };
   } catch (error) {
-    process.stderr.write(`VRAMscope: starting the server without huge pages (${error.message}).\n`);
-    return process.env;
+    process.stderr.write(
+      `VRAMscope: starting the server without huge pages or a larger heap (${error.message}).\n`,
+    );
+    return { env: process.env, nodeFlags: [] };
   }
 }
 

@@ -1,6 +1,7 @@
 // One web-mode open, timed (for benchmarks; prints nothing, asserts nothing): a fresh `vramscope serve` of a
-// checkout (its dist/cli: `npm run build:cli` there first) with a built renderer, a fresh page in a shared
-// Chromium, the file picked in the Open view, and the time from the pick to each phase. Used by
+// checkout (its dist/cli: `npm run build:cli` there first) with a built renderer and the node flags `npm
+// start` gives it (src-main/runtime/server-heap.ts), a fresh page in a shared Chromium, the file picked in
+// the Open view, and the time from the pick to each phase. Used by
 // scripts/bench-pytorch-import.ts (this checkout) and scripts/bench-web-ab.ts (several, alternating).
 //
 // The phases are the page's User Timing marks (src-renderer/data/load-marks.ts), each in ms from the pick:
@@ -20,6 +21,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadMarks } from '../src-renderer/data/load-marks.ts';
+import { serverNodeFlags } from '../src-main/runtime/server-heap.ts';
 import { startServeProcess } from '../tests/support/api-transports.ts';
 import type { Page } from 'playwright-core';
 import type { Browser } from '../tests/support/ui-browser.ts';
@@ -130,7 +132,12 @@ export async function openInWebMode(
   file: string,
   options: WebOpenOptions,
 ): Promise<WebOpen> {
-  const server = await startServeProcess(['--ui', options.ui], options.env, options.checkout);
+  const server = await startServeProcess(
+    ['--ui', options.ui],
+    options.env,
+    options.checkout,
+    serverNodeFlags,
+  );
   const page = await browser.context.newPage();
   const pid = server.child.pid!;
   let sampler: { stop(): number } | null = null;

@@ -5,8 +5,10 @@ import { CommandFailure, UsageError, type CommandIo } from './command.ts';
 import { commands as registry } from './registry.ts';
 import { printable } from '../../allocator/text/printable.ts';
 
-// For scripts/start.mjs, which starts `vramscope serve` with it (huge pages for the server's memory).
+// For scripts/start.mjs, which starts `vramscope serve` with them (huge pages for the server's memory, and
+// V8's starting heap size).
 export { serverEnvironment } from '../runtime/huge-pages.ts';
+export { serverNodeFlags } from '../runtime/server-heap.ts';
 
 async function overview(): Promise<string> {
   const commands = await Promise.all(registry.map((c) => c.load()));

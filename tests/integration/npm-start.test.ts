@@ -8,6 +8,7 @@ import { call } from '../support/api-contract-suite.ts';
 import { openRawSocket, repoRoot, type ServeProcess } from '../support/api-transports.ts';
 import { createClientCore } from '../../src-renderer/api/client-core.ts';
 import { decodeFrame, encodeFrame } from '../../src-main/api/contract.ts';
+import { serverNodeFlags } from '../../src-main/runtime/server-heap.ts';
 
 const electronInstalled = existsSync(path.join(repoRoot, 'node_modules', 'electron', 'path.txt'));
 let stop: (() => void) | null = null;
@@ -59,14 +60,17 @@ test('npm start falls back to web mode in one line and serves a ready session an
   const { scenarios } = await call(client, 'listScenarios', {});
   expect(scenarios.length).toBe(7);
   client.close();
-  if (process.platform === 'linux') expectHugePagesWhereTheyHelp(child.pid!);
+  if (process.platform === 'linux') {
+    const server = serverSpawnedBy(child.pid!);
+    expectHugePagesWhereTheyHelp(server);
+    // Node's flags come before the script on its command line: V8's larger starting heap.
+    const argv = readFileSync(`/proc/${server}/cmdline`, 'utf8').split('\0');
+    expect(argv.slice(1, argv.indexOf('bin/vramscope.mjs'))).toEqual([...serverNodeFlags]);
+  }
 });
 
-/**
- * The server npm start spawned runs with glibc's huge-page tunable where the kernel gives huge pages on
- * request (src-main/runtime/huge-pages.ts), and its memory then has some; elsewhere it runs without.
- */
-function expectHugePagesWhereTheyHelp(startPid: number): void {
+/** The pid of the `serve` process npm start (pid `startPid`) spawned. */
+function serverSpawnedBy(startPid: number): string {
   const server = readdirSync('/proc')
     .filter((p) => /^\d+$/.test(p))
     .find((p) => {
@@ -79,6 +83,14 @@ function expectHugePagesWhereTheyHelp(startPid: number): void {
       }
     });
   expect(server, 'the serve process npm start spawned').toBeDefined();
+  return server!;
+}
+
+/**
+ * The server npm start spawned runs with glibc's huge-page tunable where the kernel gives huge pages on
+ * request (src-main/runtime/huge-pages.ts), and its memory then has some; elsewhere it runs without.
+ */
+function expectHugePagesWhereTheyHelp(server: string): void {
   const environ = readFileSync(`/proc/${server}/environ`, 'utf8').split('\0');
   const tunables = environ.find((v) => v.startsWith('GLIBC_TUNABLES='));
   let thp = '';

@@ -54,16 +54,18 @@ export interface ServeProcess {
 /** Spawns `node bin/vramscope.mjs serve --port 0` and waits for the URL line. */
 /**
  * `env`: the server's environment (default: this process's). `checkout`: the checkout whose
- * bin/vramscope.mjs runs (default: this one; benchmarks compare builds).
+ * bin/vramscope.mjs runs (default: this one; benchmarks compare builds). `nodeFlags`: node's own flags
+ * for the server (the benchmarks give it what `npm start` does: src-main/runtime/server-heap.ts).
  */
 export function startServeProcess(
   extraArgs: string[] = [],
   env?: NodeJS.ProcessEnv,
   checkout: string = repoRoot,
+  nodeFlags: readonly string[] = [],
 ): Promise<ServeProcess> {
   const child = spawn(
     process.execPath,
-    ['bin/vramscope.mjs', 'serve', '--port', '0', '--no-session', ...extraArgs],
+    [...nodeFlags, 'bin/vramscope.mjs', 'serve', '--port', '0', '--no-session', ...extraArgs],
     {
       cwd: checkout,
       stdio: ['ignore', 'pipe', 'pipe'],
