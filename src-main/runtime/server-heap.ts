@@ -1,7 +1,8 @@
 // V8's starting heap limit for the web server: a node flag, so set by what starts `vramscope serve`
 // (`npm start`: scripts/start.mjs, and the web-mode benchmarks that time what it gives), not by the server
-// itself, as with huge-pages.ts's tunable. Flags are process-wide: the main thread and every worker (the
-// trace worker, the analysis thread) start with it.
+// itself, as with huge-pages.ts's tunable (`v8.setFlagsFromString` in `serve` comes too late for the main
+// thread's heap: it still ran 11 mark-compacts). Flags are process-wide: the main thread and every worker
+// (the trace worker, the analysis thread) start with it.
 //
 // With V8's own small start, the server's main thread, whose heap stays near 9 MB, ran 8-11 full
 // mark-compacts while a 152 MB snapshot's upload streamed in. V8 started each from a task with the heap
