@@ -67,12 +67,13 @@ export const createTraceSlice: StateCreator<InspectorState, [], [], TraceSlice> 
     );
     try {
       const overview = await source.loadTrace(name, bytes, (p) => pace.push(p));
-      pace.cancel();
       set({ loading: null });
       get().overviewChanged(overview, true);
     } catch (e) {
-      pace.cancel();
       set({ loading: null, loadError: { name, message: errorSentence(e) } });
+    } finally {
+      // A held update comes from a timer, never between the set above and this.
+      pace.cancel();
     }
   },
   async openPickedFile(file) {
@@ -104,13 +105,12 @@ export const createTraceSlice: StateCreator<InspectorState, [], [], TraceSlice> 
     );
     try {
       const overview = await source.loadFile(file, (p) => pace.push(p), control.signal);
-      pace.cancel();
       if (currentLoad === control) set({ loading: null });
       get().overviewChanged(overview, true);
     } catch (e) {
-      pace.cancel();
       if (currentLoad === control) set({ loading: null, loadError: { name, message: errorSentence(e) } });
     } finally {
+      pace.cancel();
       if (currentLoad === control) currentLoad = null;
     }
   },
