@@ -209,35 +209,80 @@ const STACK_BIT = columnBit('stack');
 
 export type MutableEventColumns = { -readonly [K in keyof EventColumns]: EventColumns[K] };
 
+/** Bytes per element of each event column (the typed arrays allocateEventColumns makes). */
+export const eventColumnBytes: Readonly<Record<keyof EventColumns, number>> = {
+  kind: 1,
+  time: 8,
+  id: 8,
+  block: 8,
+  type: 2,
+  offset: 8,
+  size: 8,
+  alignment: 8,
+  flags: 1,
+  name: 4,
+  decision: 4,
+  stack: 4,
+  code: 4,
+  message: 4,
+  thread: 4,
+  usage: 8,
+  typeBits: 8,
+  format: 4,
+  address: 8,
+  stream: 8,
+};
+
+/** Shared buffers to start some columns in (allocateEventColumns): zeroed, each at least capacity elements. */
+export type GivenColumnBuffers = Partial<Record<keyof EventColumns, SharedArrayBuffer>>;
+
 /**
  * Zeroed columns for `capacity` events: the one place that says which typed array each column is. `shared`:
  * in SharedArrayBuffers, so a worker thread can read the events without a copy (memory is only resident
- * once written, as with ordinary buffers).
+ * once written, as with ordinary buffers). `given` (shared only): buffers to use instead of fresh ones for
+ * some columns, as views of their first `capacity` elements (a buffer may be longer).
  */
-export function allocateEventColumns(capacity: number, shared = false): MutableEventColumns {
-  const col = <T>(Type: new (lengthOrBuffer: number | ArrayBufferLike) => T, bytesPerElement: number): T =>
-    shared ? new Type(new SharedArrayBuffer(capacity * bytesPerElement)) : new Type(capacity);
+export function allocateEventColumns(
+  capacity: number,
+  shared = false,
+  given: GivenColumnBuffers = {},
+): MutableEventColumns {
+  type ColumnType<T> = new (
+    lengthOrBuffer: number | ArrayBufferLike,
+    byteOffset?: number,
+    length?: number,
+  ) => T;
+  const col = <T>(name: keyof EventColumns, Type: ColumnType<T>): T => {
+    if (!shared) return new Type(capacity);
+    const buffer = given[name];
+    if (buffer === undefined) return new Type(new SharedArrayBuffer(capacity * eventColumnBytes[name]));
+    if (buffer.byteLength < capacity * eventColumnBytes[name])
+      throw new RangeError(
+        `allocateEventColumns: the buffer given for ${name} is shorter than ${capacity} events`,
+      );
+    return new Type(buffer, 0, capacity);
+  };
   return {
-    kind: col(Uint8Array, 1),
-    time: col(Float64Array, 8),
-    id: col(Float64Array, 8),
-    block: col(Float64Array, 8),
-    type: col(Int16Array, 2),
-    offset: col(Float64Array, 8),
-    size: col(Float64Array, 8),
-    alignment: col(Float64Array, 8),
-    flags: col(Uint8Array, 1),
-    name: col(Uint32Array, 4),
-    decision: col(Int32Array, 4),
-    stack: col(Uint32Array, 4),
-    code: col(Uint32Array, 4),
-    message: col(Uint32Array, 4),
-    thread: col(Uint32Array, 4),
-    usage: col(Float64Array, 8),
-    typeBits: col(Float64Array, 8),
-    format: col(Uint32Array, 4),
-    address: col(Float64Array, 8),
-    stream: col(Float64Array, 8),
+    kind: col('kind', Uint8Array),
+    time: col('time', Float64Array),
+    id: col('id', Float64Array),
+    block: col('block', Float64Array),
+    type: col('type', Int16Array),
+    offset: col('offset', Float64Array),
+    size: col('size', Float64Array),
+    alignment: col('alignment', Float64Array),
+    flags: col('flags', Uint8Array),
+    name: col('name', Uint32Array),
+    decision: col('decision', Int32Array),
+    stack: col('stack', Uint32Array),
+    code: col('code', Uint32Array),
+    message: col('message', Uint32Array),
+    thread: col('thread', Uint32Array),
+    usage: col('usage', Float64Array),
+    typeBits: col('typeBits', Float64Array),
+    format: col('format', Uint32Array),
+    address: col('address', Float64Array),
+    stream: col('stream', Float64Array),
   };
 }
 

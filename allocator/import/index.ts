@@ -18,7 +18,13 @@ export * from './model.ts';
 export { blobSource, bytesSource, type BlobLike, type ByteSource, type ChunkOptions } from './byte-source.ts';
 export { endState, EndStateReplay, type EndState } from './end-state.ts';
 export { importGpuMemDump } from './gpumemdump.ts';
-export { importPytorchSnapshot, type EntryMemoryProvider, type TimelineShape } from './pytorch.ts';
+export {
+  importPytorchSnapshot,
+  pytorchEntryColumnBytes,
+  pytorchTimelineShape,
+  type EntryMemoryProvider,
+  type TimelineShape,
+} from './pytorch.ts';
 export { importRmv } from './rmv.ts';
 
 export interface ImportOptions {

@@ -188,7 +188,7 @@ export interface TimelineShape {
  * the odd mark; about 2 events for 3 entries (an alloc, and a free in two entries: free_requested and
  * free_completed).
  */
-const TIMELINE_SHAPE: TimelineShape = {
+export const pytorchTimelineShape: TimelineShape = {
   // Every column but those of other events' fields (names, failures, captured resources, threads).
   columns:
     allColumnBits &
@@ -196,7 +196,7 @@ const TIMELINE_SHAPE: TimelineShape = {
   eventsPerEntry: 0.7,
 };
 /** EntryColumns' columns, largest elements first: addr, time, size, stack, device, action, streamIndex. */
-const ENTRY_COLUMN_BYTES: readonly number[] = [8, 8, 4, 4, 2, 1, 1];
+export const pytorchEntryColumnBytes: readonly number[] = [8, 8, 4, 4, 2, 1, 1];
 /** How often the rows written are published (a power of two). */
 const PUBLISH_ROWS = 4096;
 
@@ -247,9 +247,9 @@ class EntryColumns {
    */
   constructor(capacity = 1024, memory: EntryMemoryProvider | null = null) {
     if (memory !== null) {
-      // The columns in the provider's buffers (one per column, ENTRY_COLUMN_BYTES order), and the rows
+      // The columns in the provider's buffers (one per column, pytorchEntryColumnBytes order), and the rows
       // written published in its counter every PUBLISH_ROWS rows.
-      const m = memory(capacity, ENTRY_COLUMN_BYTES, TIMELINE_SHAPE);
+      const m = memory(capacity, pytorchEntryColumnBytes, pytorchTimelineShape);
       this.published = m.rowsWritten;
       this.addr = new Float64Array(m.buffers[0]!, 0, capacity);
       this.time = new Float64Array(m.buffers[1]!, 0, capacity);

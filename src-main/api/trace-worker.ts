@@ -40,6 +40,7 @@ import type {
   WorkerFile,
 } from './trace-protocol.ts';
 import { PrefaultedImportMemory } from '../import/prefault.ts';
+import { importReserveFor, type ImportReserve } from '../import/import-reserve.ts';
 import { AnalysisFollower, followMinEvents, startAnalysisThread } from '../import/analysis-follower.ts';
 import { TraceAnalysis } from '../../allocator/analysis/index.ts';
 
@@ -48,6 +49,25 @@ if (!port) throw new Error('trace-worker.ts must run in a worker thread');
 // Loads its code now, while nothing waits for it (analysis-follower.ts).
 startAnalysisThread();
 const post = (message: FromTraceWorker): void => port.postMessage(message);
+
+/** Memory for the next large import, touched while nothing loads (import-reserve.ts); decided at the first fill. */
+let reserve: ImportReserve | null | undefined;
+/** Loads and imports running: the reserve is filled only while there are none. */
+let loadsRunning = 0;
+let refillTimer: ReturnType<typeof setTimeout> | null = null;
+/** Fills the reserve once nothing has loaded for `afterMs` (after the start, after each load). */
+function refillLater(afterMs: number): void {
+  if (reserve === null) return;
+  if (refillTimer !== null) clearTimeout(refillTimer);
+  refillTimer = setTimeout(() => {
+    refillTimer = null;
+    if (loadsRunning > 0) return;
+    reserve ??= importReserveFor(process.env.VRAMSCOPE_IMPORT_RESERVE);
+    void reserve?.fill(() => loadsRunning > 0);
+  }, afterMs);
+  refillTimer.unref();
+}
+refillLater(1000);
 const sources = new Map<string, AnalyzedSource>();
 /** Tasks being loaded or imported; a cancel message marks theirs (checked between chunks). */
 const cancelledTasks = new Map<string, { cancelled: boolean }>();
@@ -193,7 +213,10 @@ async function importDump(
     report('start', 0, bytes.size ?? 0);
     // A PyTorch snapshot's entries and timeline in memory the main thread touches ahead of the import
     // (prefault.ts); other formats do not ask for it.
-    const memory = new PrefaultedImportMemory((request) => post({ type: 'prefault', request }));
+    const memory = new PrefaultedImportMemory(
+      (request) => post({ type: 'prefault', request }),
+      reserve ?? null,
+    );
     result = await importSource(bytes, {
       ...(format === 'auto' ? {} : { format }),
       entryMemory: memory.entryMemory,
@@ -438,6 +461,8 @@ function cancelTask(taskId: string): boolean {
 
 /** Handles one message and posts its result or failure. */
 async function respond(message: ToTraceWorker): Promise<void> {
+  const loading = message.type === 'load' || message.type === 'import';
+  if (loading) loadsRunning++;
   try {
     post({ type: 'result', id: message.id, ok: true, value: await handle(message) });
   } catch (error) {
@@ -450,6 +475,11 @@ async function respond(message: ToTraceWorker): Promise<void> {
       code,
       message: code === 'Internal' ? `The trace worker failed: ${text}` : text,
     });
+  } finally {
+    if (loading) {
+      loadsRunning--;
+      refillLater(1000);
+    }
   }
 }
 

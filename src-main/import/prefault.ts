@@ -14,6 +14,7 @@ import {
   type MutableEventColumns,
 } from '../../allocator/event-log.ts';
 import type { EntryMemoryProvider } from '../../allocator/import/index.ts';
+import type { ImportReserve } from './import-reserve.ts';
 
 /** Columns of `rows` rows, one buffer each, with their element sizes (bytes). */
 export interface PrefaultColumns {
@@ -42,15 +43,24 @@ export class PrefaultedImportMemory {
   /** Log columns made by entryMemory for the timeline, until eventLog takes them. */
   private spareColumns: MutableEventColumns | null = null;
 
-  constructor(private readonly prefault: (request: PrefaultRequest) => void) {}
+  /**
+   * `reserve`: memory touched while the thread was idle (import-reserve.ts), taken by an import large
+   * enough for it; the toucher then finds those pages present and goes past them quickly.
+   */
+  constructor(
+    private readonly prefault: (request: PrefaultRequest) => void,
+    private readonly reserve: ImportReserve | null = null,
+  ) {}
 
   readonly entryMemory: EntryMemoryProvider = (rows, elementBytes, timeline) => {
-    // Whole 8-byte words, so that the toucher's Int32Array views cover every byte.
-    const buffers = elementBytes.map((b) => new SharedArrayBuffer(Math.ceil((rows * b) / 8) * 8));
-    const rowsWritten = new Int32Array(new SharedArrayBuffer(4));
     // Room for an event per entry and more (the timeline has about timeline.eventsPerEntry).
     const logRows = rows + 4096;
-    const columns = allocateEventColumns(logRows, true);
+    const reserved = this.reserve?.take(rows, logRows, elementBytes, timeline.columns) ?? null;
+    // Whole 8-byte words, so that the toucher's Int32Array views cover every byte.
+    const buffers =
+      reserved?.entries ?? elementBytes.map((b) => new SharedArrayBuffer(Math.ceil((rows * b) / 8) * 8));
+    const rowsWritten = new Int32Array(new SharedArrayBuffer(4));
+    const columns = allocateEventColumns(logRows, true, reserved?.log);
     this.spareColumns = columns;
     const written = eventColumnNames.filter((_, tag) => (timeline.columns & (1 << tag)) !== 0);
     this.prefault({
