@@ -175,6 +175,10 @@ export function columnBit(name: keyof EventColumns): number {
 export function columnBits(...names: (keyof EventColumns)[]): number {
   return names.reduce((m, n) => m | columnBit(n), 0);
 }
+/** The columns whose bits `bits` has (columnBits' inverse), in eventColumnNames order. */
+export function columnNamesOf(bits: number): (keyof EventColumns)[] {
+  return eventColumnNames.filter((_, tag) => (bits & (1 << tag)) !== 0);
+}
 
 /** Every column (columnsWritten of a source that does not track what it wrote). */
 export const allColumnBits = (1 << eventColumnNames.length) - 1;

@@ -60,8 +60,6 @@ export interface WebOpenOptions {
   readonly env: NodeJS.ProcessEnv;
   /** Print every mark of the run (VRAMSCOPE_BENCH_MARKS=1 in the benchmarks). */
   readonly printMarks?: boolean;
-  /** Wait after the Open view shows before the pick, ms (default pickAfterMs). */
-  readonly pickAfterMs?: number;
 }
 
 /**
@@ -157,7 +155,7 @@ export async function openInWebMode(
     await page.goto(server.url);
     await showOpenView(page);
     // A user's moment between the Open view and the pick: the server's idle work is done by then.
-    await new Promise((resolve) => setTimeout(resolve, options.pickAfterMs ?? pickAfterMs));
+    await new Promise((resolve) => setTimeout(resolve, pickAfterMs));
     sampler = sampleRss(pid);
     const use0 = process.platform === 'linux' ? processUse(pid) : null;
     const t0 = await page.evaluate(() => performance.now());

@@ -13,8 +13,9 @@
 // import of a snapshot of 64-256 MB takes it, and a new one is made once that import has ended. Where a
 // first touch is cheap (firstTouchMicros below reserveFirstTouchMicros) there is no reserve.
 // VRAMSCOPE_IMPORT_RESERVE=off turns it off.
-import { eventColumnBytes, eventColumnNames, type EventColumns } from '../../allocator/event-log.ts';
+import { columnNamesOf, eventColumnBytes, type GivenColumnBuffers } from '../../allocator/event-log.ts';
 import { pytorchEntryColumnBytes, pytorchTimelineShape } from '../../allocator/import/index.ts';
+import { ColumnPages } from './prefault.ts';
 
 /** What a reserve is shaped for: a large import's columns (pytorchEntryColumnBytes, pytorchTimelineShape). */
 export interface ReserveShape {
@@ -44,26 +45,18 @@ export interface ReservedColumns {
   /** One per entry column (ReserveShape.entryColumnBytes order), each capacityRows elements long. */
   readonly entries: SharedArrayBuffer[];
   /** One per log column the import writes; the rest are made fresh by allocateEventColumns. */
-  readonly log: Partial<Record<keyof EventColumns, SharedArrayBuffer>>;
+  readonly log: GivenColumnBuffers;
 }
 
-/** One buffer and how many of its bytes to touch. */
-interface Piece {
-  readonly view: Int32Array;
-  /** Int32 index past the last one to touch. */
-  readonly end: number;
-  /** The next Int32 index to touch. */
-  next: number;
-}
-
-const PAGE_INTS = 1024; // 4 KiB
 /** A fill slice runs this long at most before it lets the worker's messages through, ms. */
 const SLICE_MS = 4;
+/** Pages each column group is given per step of a slice (the clock is read between steps). */
+const STEP_PAGES = 64;
 
 export class ImportReserve {
-  private entries: SharedArrayBuffer[] | null = null;
-  private log: Partial<Record<keyof EventColumns, SharedArrayBuffer>> | null = null;
-  private pieces: Piece[] = [];
+  private columns: ReservedColumns | null = null;
+  /** The reserve's entry columns and log columns, touched from their first row (prefault.ts's toucher). */
+  private touching: ColumnPages[] = [];
   private filling = false;
 
   constructor(
@@ -73,14 +66,12 @@ export class ImportReserve {
 
   /** Every page meant to be touched is: take() can hand the reserve out. */
   get full(): boolean {
-    return this.entries !== null && this.pieces.every((p) => p.next >= p.end);
+    return this.columns !== null && this.touching.every((pages) => pages.complete);
   }
 
   /** Bytes of the reserve's buffers touching has covered so far (resident). */
   get touchedBytes(): number {
-    let ints = 0;
-    for (const p of this.pieces) ints += Math.min(p.next, p.end);
-    return ints * 4;
+    return this.touching.reduce((sum, pages) => sum + pages.touchedBytes, 0);
   }
 
   /**
@@ -92,20 +83,16 @@ export class ImportReserve {
     if (this.filling) return;
     this.filling = true;
     try {
-      if (this.entries === null && !this.make()) return;
+      if (this.columns === null && !this.make()) return;
       for (;;) {
         if (busy()) return;
         const started = performance.now();
-        let left = false;
-        for (const piece of this.pieces) {
-          // Writing 0 over zeroed memory changes nothing but makes the page present.
-          while (piece.next < piece.end && performance.now() - started < SLICE_MS)
-            for (let k = 0; k < 64 && piece.next < piece.end; k++, piece.next += PAGE_INTS)
-              piece.view[piece.next] = 0;
-          if (piece.next < piece.end) left = true;
-          if (left) break;
-        }
-        if (!left) return;
+        let pages = 0;
+        do {
+          pages = 0;
+          for (const group of this.touching) pages += group.touch(0, Infinity, STEP_PAGES);
+        } while (pages > 0 && performance.now() - started < SLICE_MS);
+        if (pages === 0) return;
         await new Promise((resolve) => setImmediate(resolve));
       }
     } finally {
@@ -131,46 +118,44 @@ export class ImportReserve {
       logColumns === this.shape.logColumns &&
       entryColumnBytes.length === this.shape.entryColumnBytes.length &&
       entryColumnBytes.every((b, i) => b === this.shape.entryColumnBytes[i]);
-    if (!sameShape || this.entries === null) return null;
+    const columns = this.columns;
+    if (!sameShape || columns === null) return null;
     if (Math.max(entryRows, logRows) > capacityRows) {
       this.release();
       return null;
     }
     if (!this.full || entryRows < touchedEntryRows) return null;
-    const taken = { entries: this.entries, log: this.log! };
     this.release();
-    return taken;
+    return columns;
   }
 
   /** Drops the buffers (collected once nothing else holds them); a fill makes new ones. */
   private release(): void {
-    this.entries = null;
-    this.log = null;
-    this.pieces = [];
+    this.columns = null;
+    this.touching = [];
   }
 
   private make(): boolean {
     const { capacityRows, touchedEntryRows } = this.size;
-    const touchedLogRows = Math.ceil(touchedEntryRows * this.shape.eventsPerEntry);
-    const pieces: Piece[] = [];
-    const piece = (bytes: number, touchedBytes: number): SharedArrayBuffer => {
-      // Whole 8-byte words, as prefault.ts makes them (its Int32Array views cover every byte).
-      const buffer = new SharedArrayBuffer(Math.ceil(bytes / 8) * 8);
-      const view = new Int32Array(buffer);
-      pieces.push({ view, end: Math.min(view.length, Math.ceil(touchedBytes / 4)), next: 0 });
-      return buffer;
-    };
+    const { entryColumnBytes } = this.shape;
+    // Whole 8-byte words, as prefault.ts makes them (its Int32Array views cover every byte).
+    const buffer = (bytes: number): SharedArrayBuffer => new SharedArrayBuffer(Math.ceil(bytes / 8) * 8);
     try {
-      const entries = this.shape.entryColumnBytes.map((b) => piece(capacityRows * b, touchedEntryRows * b));
-      const log: Partial<Record<keyof EventColumns, SharedArrayBuffer>> = {};
-      eventColumnNames.forEach((name, tag) => {
-        if ((this.shape.logColumns & (1 << tag)) === 0) return;
-        const b = eventColumnBytes[name];
-        log[name] = piece(capacityRows * b, touchedLogRows * b);
-      });
-      this.entries = entries;
-      this.log = log;
-      this.pieces = pieces;
+      const entries = entryColumnBytes.map((b) => buffer(capacityRows * b));
+      const logNames = columnNamesOf(this.shape.logColumns);
+      const logBytes = logNames.map((name) => eventColumnBytes[name]);
+      const logBuffers = logBytes.map((b) => buffer(capacityRows * b));
+      const log: GivenColumnBuffers = {};
+      logNames.forEach((name, k) => (log[name] = logBuffers[k]));
+      this.columns = { entries, log };
+      this.touching = [
+        new ColumnPages({ buffers: entries, rows: touchedEntryRows, elementBytes: entryColumnBytes }),
+        new ColumnPages({
+          buffers: logBuffers,
+          rows: Math.ceil(touchedEntryRows * this.shape.eventsPerEntry),
+          elementBytes: logBytes,
+        }),
+      ];
       return true;
     } catch {
       // No address space or memory for it (a limit on virtual memory): no reserve, imports as before.
@@ -178,6 +163,9 @@ export class ImportReserve {
     }
   }
 }
+
+/** 4 KiB pages, in Int32s. */
+const PAGE_INTS = 1024;
 
 /**
  * What the first touch of a fresh page costs here, µs per 4 KiB: `bytes` of fresh shared memory written

@@ -9,7 +9,7 @@
 import {
   EventLog,
   allocateEventColumns,
-  eventColumnNames,
+  columnNamesOf,
   type EventLogOptions,
   type MutableEventColumns,
 } from '../../allocator/event-log.ts';
@@ -62,7 +62,7 @@ export class PrefaultedImportMemory {
     const rowsWritten = new Int32Array(new SharedArrayBuffer(4));
     const columns = allocateEventColumns(logRows, true, reserved?.log);
     this.spareColumns = columns;
-    const written = eventColumnNames.filter((_, tag) => (timeline.columns & (1 << tag)) !== 0);
+    const written = columnNamesOf(timeline.columns);
     this.prefault({
       rowsWritten,
       entries: { buffers, rows, elementBytes },
@@ -90,14 +90,31 @@ export class PrefaultedImportMemory {
 const AHEAD_ROWS = 131072;
 const PAGE_INTS = 1024; // 4 KiB
 
-/** Pages of some columns touched so far. */
-class ColumnPages {
+/** Pages of some columns touched so far (also the idle import reserve's, import-reserve.ts). */
+export class ColumnPages {
   private readonly views: Int32Array[];
   /** Per column: the next int to touch. */
   private readonly next: number[];
   constructor(private readonly columns: PrefaultColumns) {
     this.views = columns.buffers.map((b) => new Int32Array(b, 0, b.byteLength >> 2));
     this.next = this.views.map(() => 0);
+  }
+
+  /** Column k's int index past its first `rows` rows (within its buffer). */
+  private end(k: number, rows: number = this.columns.rows): number {
+    return Math.min(this.views[k]!.length, Math.ceil((rows * this.columns.elementBytes[k]!) / 4));
+  }
+
+  /** Bytes of the columns' rows touching has covered so far, for columns touched from their first row. */
+  get touchedBytes(): number {
+    let ints = 0;
+    for (let k = 0; k < this.views.length; k++) ints += Math.min(this.next[k]!, this.end(k));
+    return ints * 4;
+  }
+
+  /** Every page of the columns' rows is touched. */
+  get complete(): boolean {
+    return this.views.every((_, k) => this.next[k]! >= this.end(k));
   }
 
   /**
@@ -110,9 +127,8 @@ class ColumnPages {
     let pages = 0;
     for (let k = 0; k < this.views.length && pages < budget; k++) {
       const view = this.views[k]!;
-      const bytes = this.columns.elementBytes[k]!;
-      const end = Math.min(view.length, Math.ceil((rows * bytes) / 4));
-      let i = Math.max(this.next[k]!, Math.floor((from * bytes) / 4));
+      const end = this.end(k, rows);
+      let i = Math.max(this.next[k]!, Math.floor((from * this.columns.elementBytes[k]!) / 4));
       for (; i < end && pages < budget; i += PAGE_INTS, pages++) Atomics.compareExchange(view, i, 0, 0);
       this.next[k] = i;
     }
