@@ -7,7 +7,11 @@
 // environment `npm start` gives it (huge-pages.ts). Medians at the end; every line carries the 1-minute load
 // average.
 //
-//   node --import tsx scripts/bench-web-ab.ts [--entries 1000000] [--file F] [--runs 8] <checkout> [<checkout> ...]
+// A build may carry settings for its server after `::`: environment variables (`DIR::NAME=value`) and
+// node flags (`DIR::--flag`), added to what `npm start` gives it, to compare one build under two settings
+// (`DIR::GLIBC_TUNABLES=glibc.malloc.trim_threshold=268435456::--single-threaded-gc`).
+//
+//   node --import tsx scripts/bench-web-ab.ts [--entries 1000000] [--file F] [--runs 8] <build> [<build> ...]
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -23,7 +27,7 @@ const load = (): string => loadavg()[0]!.toFixed(2);
 const seconds = (ms: number): string => (ms / 1000).toFixed(3);
 
 function line(r: WebOpen): string {
-  return `upload_done_s=${seconds(r.uploaded)} import_done_s=${seconds(r.imported)} first_frame_s=${seconds(r.firstFrame)} cpu_s_server=${r.cpu.server.toFixed(2)} cpu_s_chromium_network=${r.cpu.chromiumNetwork.toFixed(2)} cpu_s_chromium_other=${r.cpu.chromiumOther.toFixed(2)} cpu_s_other=${r.cpu.other.toFixed(2)} server_minor_faults=${r.serverMinorFaults.toFixed(0)} server_peak_rss_mib=${r.peakRssMiB.toFixed(0)}`;
+  return `upload_done_s=${seconds(r.uploaded)} import_done_s=${seconds(r.imported)} overview_s=${seconds(r.overview)} first_frame_s=${seconds(r.firstFrame)} cpu_s_server=${r.cpu.server.toFixed(2)} cpu_s_chromium_network=${r.cpu.chromiumNetwork.toFixed(2)} cpu_s_chromium_other=${r.cpu.chromiumOther.toFixed(2)} cpu_s_other=${r.cpu.other.toFixed(2)} server_minor_faults=${r.serverMinorFaults.toFixed(0)} server_peak_rss_mib=${r.peakRssMiB.toFixed(0)}`;
 }
 
 function medianRun(rs: WebOpen[]): WebOpen {
@@ -44,6 +48,34 @@ function medianRun(rs: WebOpen[]): WebOpen {
   };
 }
 
+interface Build {
+  readonly checkout: string;
+  /** Variables set for its server, over this process's environment. */
+  readonly env: Readonly<Record<string, string>>;
+  /** Node flags for its server besides serverNodeFlags. */
+  readonly nodeFlags: readonly string[];
+  /** The argument as given, checkout resolved: what its lines say. */
+  readonly label: string;
+}
+
+/** `DIR` or `DIR::NAME=value::--flag...`. */
+function parseBuild(arg: string): Build {
+  const [dir, ...settings] = arg.split('::');
+  const env: Record<string, string> = {};
+  const nodeFlags: string[] = [];
+  for (const s of settings) {
+    if (s.startsWith('--')) {
+      nodeFlags.push(s);
+      continue;
+    }
+    const eq = s.indexOf('=');
+    if (eq <= 0) throw new Error(`${arg}: "${s}" is neither NAME=value nor --flag`);
+    env[s.slice(0, eq)] = s.slice(eq + 1);
+  }
+  const checkout = path.resolve(dir!);
+  return { checkout, env, nodeFlags, label: [checkout, ...settings].join('::') };
+}
+
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     options: {
@@ -54,7 +86,8 @@ async function main(): Promise<void> {
     allowPositionals: true,
   });
   if (positionals.length === 0) throw new Error('which builds? give one or more checkouts');
-  const checkouts = positionals.map((p) => path.resolve(p));
+  const builds = positionals.map(parseBuild);
+  const checkouts = [...new Set(builds.map((b) => b.checkout))];
   for (const c of checkouts)
     if (!existsSync(path.join(c, 'bin', 'vramscope.mjs')) || !existsSync(path.join(c, 'dist', 'cli')))
       throw new Error(
@@ -71,13 +104,18 @@ async function main(): Promise<void> {
       await viteBuild(path.join(c, 'src-renderer'), ui);
       uis.set(c, ui);
     }
-    const env = serverEnvironment(process.env);
-    const runs = new Map<string, WebOpen[]>(checkouts.map((c) => [c, []]));
+    const runs = new Map<string, WebOpen[]>(builds.map((b) => [b.label, []]));
     for (let k = 0; k < Math.max(1, Number(values.runs)); k++) {
-      for (const c of checkouts) {
-        const r = await openInWebMode(browser, file, { checkout: c, ui: uis.get(c)!, env });
-        runs.get(c)!.push(r);
-        console.log(`bench-web-ab run=${k} checkout=${c} ${line(r)} load=${load()}`);
+      for (const b of builds) {
+        const env = serverEnvironment({ ...process.env, ...b.env });
+        const r = await openInWebMode(browser, file, {
+          checkout: b.checkout,
+          ui: uis.get(b.checkout)!,
+          env,
+          extraNodeFlags: b.nodeFlags,
+        });
+        runs.get(b.label)!.push(r);
+        console.log(`bench-web-ab run=${k} checkout=${b.label} ${line(r)} load=${load()}`);
       }
     }
     for (const [c, rs] of runs)

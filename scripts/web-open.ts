@@ -58,6 +58,8 @@ export interface WebOpenOptions {
   readonly ui: string;
   /** The server's environment (huge-pages.ts's serverEnvironment for what `npm start` gives it). */
   readonly env: NodeJS.ProcessEnv;
+  /** Node flags for the server besides serverNodeFlags (what `npm start` gives it), for experiments. */
+  readonly extraNodeFlags?: readonly string[];
   /** Print every mark of the run (VRAMSCOPE_BENCH_MARKS=1 in the benchmarks). */
   readonly printMarks?: boolean;
 }
@@ -142,12 +144,10 @@ export async function openInWebMode(
   file: string,
   options: WebOpenOptions,
 ): Promise<WebOpen> {
-  const server = await startServeProcess(
-    ['--ui', options.ui],
-    options.env,
-    options.checkout,
-    serverNodeFlags,
-  );
+  const server = await startServeProcess(['--ui', options.ui], options.env, options.checkout, [
+    ...serverNodeFlags,
+    ...(options.extraNodeFlags ?? []),
+  ]);
   const page = await browser.context.newPage();
   const pid = server.child.pid!;
   let sampler: { stop(): number } | null = null;
