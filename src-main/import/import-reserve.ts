@@ -15,7 +15,7 @@
 // VRAMSCOPE_IMPORT_RESERVE=off turns it off.
 import { columnNamesOf, eventColumnBytes, type GivenColumnBuffers } from '../../allocator/event-log.ts';
 import { pytorchEntryColumnBytes, pytorchTimelineShape } from '../../allocator/import/index.ts';
-import { ColumnPages } from './prefault.ts';
+import { ColumnPages, PAGE_INTS, touchableBuffer } from './prefault.ts';
 
 /** What a reserve is shaped for: a large import's columns (pytorchEntryColumnBytes, pytorchTimelineShape). */
 export interface ReserveShape {
@@ -138,13 +138,11 @@ export class ImportReserve {
   private make(): boolean {
     const { capacityRows, touchedEntryRows } = this.size;
     const { entryColumnBytes } = this.shape;
-    // Whole 8-byte words, as prefault.ts makes them (its Int32Array views cover every byte).
-    const buffer = (bytes: number): SharedArrayBuffer => new SharedArrayBuffer(Math.ceil(bytes / 8) * 8);
     try {
-      const entries = entryColumnBytes.map((b) => buffer(capacityRows * b));
+      const entries = entryColumnBytes.map((b) => touchableBuffer(capacityRows * b));
       const logNames = columnNamesOf(this.shape.logColumns);
       const logBytes = logNames.map((name) => eventColumnBytes[name]);
-      const logBuffers = logBytes.map((b) => buffer(capacityRows * b));
+      const logBuffers = logBytes.map((b) => touchableBuffer(capacityRows * b));
       const log: GivenColumnBuffers = {};
       logNames.forEach((name, k) => (log[name] = logBuffers[k]));
       this.columns = { entries, log };
@@ -163,9 +161,6 @@ export class ImportReserve {
     }
   }
 }
-
-/** 4 KiB pages, in Int32s. */
-const PAGE_INTS = 1024;
 
 /**
  * What the first touch of a fresh page costs here, µs per 4 KiB: `bytes` of fresh shared memory written

@@ -56,9 +56,7 @@ export class PrefaultedImportMemory {
     // Room for an event per entry and more (the timeline has about timeline.eventsPerEntry).
     const logRows = rows + 4096;
     const reserved = this.reserve?.take(rows, logRows, elementBytes, timeline.columns) ?? null;
-    // Whole 8-byte words, so that the toucher's Int32Array views cover every byte.
-    const buffers =
-      reserved?.entries ?? elementBytes.map((b) => new SharedArrayBuffer(Math.ceil((rows * b) / 8) * 8));
+    const buffers = reserved?.entries ?? elementBytes.map((b) => touchableBuffer(rows * b));
     const rowsWritten = new Int32Array(new SharedArrayBuffer(4));
     const columns = allocateEventColumns(logRows, true, reserved?.log);
     this.spareColumns = columns;
@@ -88,7 +86,16 @@ export class PrefaultedImportMemory {
 
 /** How far ahead of the parse the entries' pages are touched (rows; a few tens of ms of parsing). */
 const AHEAD_ROWS = 131072;
-const PAGE_INTS = 1024; // 4 KiB
+/** 4 KiB pages, in Int32s. */
+export const PAGE_INTS = 1024;
+
+/**
+ * A shared buffer of at least `bytes`, in whole 8-byte words, so that ColumnPages' Int32Array views cover
+ * every byte of it.
+ */
+export function touchableBuffer(bytes: number): SharedArrayBuffer {
+  return new SharedArrayBuffer(Math.ceil(bytes / 8) * 8);
+}
 
 /** Pages of some columns touched so far (also the idle import reserve's, import-reserve.ts). */
 export class ColumnPages {

@@ -52,9 +52,10 @@ export interface ServeProcess {
 }
 
 /**
- * Spawns `node bin/vramscope.mjs serve --port 0` and waits for the URL line. `env`: the server's environment (default: this process's). `checkout`: the checkout whose
- * bin/vramscope.mjs runs (default: this one; benchmarks compare builds). `nodeFlags`: node's own flags
- * for the server (the benchmarks give it what `npm start` does: src-main/runtime/server-heap.ts).
+ * Spawns `node bin/vramscope.mjs serve --port 0` and waits for the URL line. `env`: the server's
+ * environment (default: this process's). `checkout`: the checkout whose bin/vramscope.mjs runs (default:
+ * this one; benchmarks compare builds). `nodeFlags`: node's own flags for the server (the benchmarks give
+ * it what `npm start` does: src-main/runtime/server-heap.ts).
  */
 export function startServeProcess(
   extraArgs: string[] = [],
